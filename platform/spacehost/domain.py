@@ -1,0 +1,139 @@
+"""Enums and value objects shared by every layer. No I/O here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from spacehost.errors import InvalidSpaceName
+
+
+class Stage(StrEnum):
+    """Where a space is in its life; the names are Hugging Face's."""
+
+    NO_APP_FILE = "NO_APP_FILE"
+    CONFIG_ERROR = "CONFIG_ERROR"
+    BUILDING = "BUILDING"
+    BUILD_ERROR = "BUILD_ERROR"
+    APP_STARTING = "APP_STARTING"
+    RUNNING = "RUNNING"
+    RUNNING_BUILDING = "RUNNING_BUILDING"
+    RUNNING_APP_STARTING = "RUNNING_APP_STARTING"
+    RUNTIME_ERROR = "RUNTIME_ERROR"
+    SLEEPING = "SLEEPING"
+    PAUSED = "PAUSED"
+    STOPPED = "STOPPED"
+    DELETING = "DELETING"
+
+    @property
+    def is_serving(self) -> bool:
+        """True when a container answers visitors in this stage."""
+        return self in (Stage.RUNNING, Stage.RUNNING_BUILDING, Stage.RUNNING_APP_STARTING)
+
+    @property
+    def is_error(self) -> bool:
+        return self in (Stage.CONFIG_ERROR, Stage.BUILD_ERROR, Stage.RUNTIME_ERROR, Stage.NO_APP_FILE)
+
+
+class Sdk(StrEnum):
+    GRADIO = "gradio"
+    DOCKER = "docker"
+    STATIC = "static"
+
+
+# Owner and repo names follow huggingface_hub's rules: letters, digits, '-', '_', '.', no leading
+# or trailing '-' or '.', no '--' or '..', at most 96 characters.
+_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
+
+
+def check_name_part(part: str, what: str) -> str:
+    """Return *part* if it is a valid owner or repo name, else raise :class:`InvalidSpaceName`."""
+    if not _NAME_RE.match(part) or "--" in part or ".." in part or part.endswith(".git"):
+        raise InvalidSpaceName(
+            f"invalid {what} {part!r}: use 1-96 letters, digits, '-', '_' or '.', starting and "
+            "ending with a letter or digit, without '--' or '..'",
+            hint="for example: alice/my-demo",
+        )
+    return part
+
+
+@dataclass(frozen=True, order=True)
+class SpaceId:
+    """A space's name, ``owner/name``."""
+
+    owner: str
+    name: str
+
+    def __post_init__(self) -> None:
+        check_name_part(self.owner, "owner")
+        check_name_part(self.name, "space name")
+
+    @classmethod
+    def parse(cls, text: str) -> SpaceId:
+        """Parse ``owner/name``; raise :class:`InvalidSpaceName` for anything else."""
+        owner, sep, name = text.strip().partition("/")
+        if not sep or "/" in name:
+            raise InvalidSpaceName(
+                f"invalid space id {text!r}: expected owner/name", hint="for example: alice/my-demo"
+            )
+        return cls(owner, name)
+
+    def __str__(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    @property
+    def subdomain(self) -> str:
+        """The host label of the space, as Hugging Face forms it: ``owner-name``, lower case,
+        with ``_`` and ``.`` turned into ``-``."""
+        label = f"{self.owner}-{self.name}".lower()
+        return label.replace("_", "-").replace(".", "-")
+
+    @property
+    def slug(self) -> str:
+        """A string safe for Docker object names: ``owner--name`` (``--`` cannot occur inside a
+        valid part, so it cannot collide)."""
+        return f"{self.owner}--{self.name}".lower()
+
+
+@dataclass(frozen=True)
+class GpuRequest:
+    """How much GPU a space asks for. ``count == 0`` means none."""
+
+    count: int = 0
+    shared: bool = False
+    min_memory_gb: float = 0.0
+
+    @property
+    def wants_gpu(self) -> bool:
+        return self.count > 0 or self.shared
+
+
+# Hugging Face hardware flavors and what they ask of this host.
+HF_FLAVORS: dict[str, GpuRequest] = {
+    "cpu-basic": GpuRequest(),
+    "cpu-upgrade": GpuRequest(),
+    "cpu-xl": GpuRequest(),
+    "zero-a10g": GpuRequest(shared=True),
+    "t4-small": GpuRequest(1, min_memory_gb=16),
+    "t4-medium": GpuRequest(1, min_memory_gb=16),
+    "l4x1": GpuRequest(1, min_memory_gb=24),
+    "l4x4": GpuRequest(4, min_memory_gb=24),
+    "l40sx1": GpuRequest(1, min_memory_gb=48),
+    "l40sx4": GpuRequest(4, min_memory_gb=48),
+    "l40sx8": GpuRequest(8, min_memory_gb=48),
+    "a10g-small": GpuRequest(1, min_memory_gb=24),
+    "a10g-large": GpuRequest(1, min_memory_gb=24),
+    "a10g-largex2": GpuRequest(2, min_memory_gb=24),
+    "a10g-largex4": GpuRequest(4, min_memory_gb=24),
+    "a100-large": GpuRequest(1, min_memory_gb=80),
+    "a100x4": GpuRequest(4, min_memory_gb=80),
+    "a100x8": GpuRequest(8, min_memory_gb=80),
+    "h100": GpuRequest(1, min_memory_gb=80),
+    "h100x8": GpuRequest(8, min_memory_gb=80),
+}
+
+
+def gpu_request_for(flavor: str | None) -> GpuRequest:
+    """The GPU request of an HF hardware flavor; unknown or missing flavors ask for no GPU."""
+    return HF_FLAVORS.get(flavor or "cpu-basic", GpuRequest())

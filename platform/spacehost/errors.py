@@ -1,0 +1,158 @@
+"""The one exception tree of spacehost.
+
+Every error the platform raises on purpose is a :class:`SpacehostError`. Each class carries a
+stable ``code`` (the API's ``error.code``), the HTTP status the API answers with, and the exit
+code the CLI ends with. ``client.py`` maps a code back to its class, so an error raised on the
+server is raised again, unchanged in kind, in the CLI.
+
+::
+
+    SpacehostError                     500  exit 1   internal_error
+    ├── InvalidRequest                 400  exit 2   invalid_request
+    │   ├── InvalidSpaceName           400  exit 2   invalid_name
+    │   ├── ManifestInvalid            422  exit 2   manifest_invalid
+    │   ├── UploadRejected             400  exit 2   upload_rejected
+    │   └── UploadTooLarge             413  exit 2   upload_too_large
+    ├── Unauthorized                   401  exit 3   unauthorized
+    ├── NotFound                       404  exit 4   not_found
+    │   └── SpaceNotFound              404  exit 4   space_not_found
+    ├── Conflict                       409  exit 5   conflict
+    ├── BuildFailed                    422  exit 6   build_failed
+    ├── AppFailed                      422  exit 7   app_failed
+    ├── HardwareUnavailable            409  exit 8   hardware_unavailable
+    ├── EngineUnavailable              503  exit 9   engine_unavailable
+    └── ServerUnreachable              503  exit 10  server_unreachable   (client side only)
+
+Foreign exceptions (``docker.errors``, ``aiohttp`` errors) are translated once, at the boundary
+that calls them, with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class SpacehostError(Exception):
+    """Root of every error spacehost raises on purpose.
+
+    Args:
+        message: what went wrong, in a sentence a user understands.
+        hint: what to do next (optional but strongly encouraged).
+        details: extra machine-readable facts (field path, log tail, ...), JSON-serialisable.
+    """
+
+    code: ClassVar[str] = "internal_error"
+    http_status: ClassVar[int] = 500
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, *, hint: str = "", details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details: dict[str, Any] = details or {}
+
+    def to_json(self) -> dict[str, Any]:
+        """The API body for this error: ``{"error": {"code", "message", "hint", ...}}``."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message, "hint": self.hint}
+        if self.details:
+            body["details"] = self.details
+        return {"error": body}
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class InvalidRequest(SpacehostError):
+    code = "invalid_request"
+    http_status = 400
+    exit_code = 2
+
+
+class InvalidSpaceName(InvalidRequest):
+    code = "invalid_name"
+
+
+class ManifestInvalid(InvalidRequest):
+    """A space's README front matter (or another space file) is not acceptable.
+
+    ``details["problems"]`` lists every problem found, each with file, field and message.
+    """
+
+    code = "manifest_invalid"
+    http_status = 422
+
+
+class UploadRejected(InvalidRequest):
+    code = "upload_rejected"
+
+
+class UploadTooLarge(InvalidRequest):
+    code = "upload_too_large"
+    http_status = 413
+
+
+class Unauthorized(SpacehostError):
+    code = "unauthorized"
+    http_status = 401
+    exit_code = 3
+
+
+class NotFound(SpacehostError):
+    code = "not_found"
+    http_status = 404
+    exit_code = 4
+
+
+class SpaceNotFound(NotFound):
+    code = "space_not_found"
+
+
+class Conflict(SpacehostError):
+    code = "conflict"
+    http_status = 409
+    exit_code = 5
+
+
+class BuildFailed(SpacehostError):
+    code = "build_failed"
+    http_status = 422
+    exit_code = 6
+
+
+class AppFailed(SpacehostError):
+    code = "app_failed"
+    http_status = 422
+    exit_code = 7
+
+
+class HardwareUnavailable(SpacehostError):
+    code = "hardware_unavailable"
+    http_status = 409
+    exit_code = 8
+
+
+class EngineUnavailable(SpacehostError):
+    code = "engine_unavailable"
+    http_status = 503
+    exit_code = 9
+
+
+class ServerUnreachable(SpacehostError):
+    code = "server_unreachable"
+    http_status = 503
+    exit_code = 10
+
+
+def _all_subclasses(cls: type[SpacehostError]) -> list[type[SpacehostError]]:
+    out = [cls]
+    for sub in cls.__subclasses__():
+        out.extend(_all_subclasses(sub))
+    return out
+
+
+def error_class_for(code: str) -> type[SpacehostError]:
+    """The error class whose ``code`` is *code*; :class:`SpacehostError` for an unknown code."""
+    for cls in _all_subclasses(SpacehostError):
+        if cls.code == code:
+            return cls
+    return SpacehostError

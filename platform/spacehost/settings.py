@@ -1,0 +1,178 @@
+"""Settings: built once from the environment (and CLI flags), then passed down.
+
+Every knob is an environment variable ``SPACEHOST_*``; the CLI's flags override the few that
+people change per run (host, port, data dir, domain). See docs/configuration.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from spacehost.errors import InvalidRequest
+
+DEFAULT_GRADIO_VERSION = "6.31.0"
+DEFAULT_PYTHON_BASES = "3.11=debian:bookworm,3.13=debian:trixie"
+
+
+def parse_size(text: str) -> int:
+    """``"200m"``, ``"4g"``, ``"512k"``, ``"1024"`` -> bytes."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    s = text.strip().lower().removesuffix("b").removesuffix("i")
+    try:
+        if s and s[-1] in units:
+            return int(float(s[:-1]) * units[s[-1]])
+        return int(s)
+    except ValueError as exc:
+        raise InvalidRequest(
+            f"invalid size {text!r}", hint="use a number with an optional k/m/g suffix, e.g. 4g"
+        ) from exc
+
+
+def parse_mapping(text: str) -> dict[str, str]:
+    """``"3.11=debian:bookworm,3.10=python:3.10-slim"`` -> ``{"3.11": ..., "3.10": ...}``."""
+    out: dict[str, str] = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InvalidRequest(
+                f"invalid mapping entry {item!r}", hint="write KEY=VALUE pairs separated by commas"
+            )
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(p for p in text.replace(",", " ").split() if p)
+
+
+@dataclass(frozen=True)
+class PipSettings:
+    """How builds reach Python packages. ``source="host"`` reads the host's ``pip config list``
+    at build time; the explicit fields below are added on top (and win for index_url/cert)."""
+
+    source: str = "host"  # "host" | "none"
+    index_url: str = ""
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    trusted_hosts: tuple[str, ...] = ()
+    ca_bundle: str = ""  # path on the host, copied into the build; "" = auto-detect
+    proxy_env: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path.home() / ".spacehost")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    domain: str = "localhost"
+    public_url: str = ""  # e.g. https://spaces.example.org; derived from host/port when empty
+    token: str = ""
+    docker_url: str = ""  # "" = docker's own environment (DOCKER_HOST or the default socket)
+    python_bases: Mapping[str, str] = field(
+        default_factory=lambda: parse_mapping(DEFAULT_PYTHON_BASES)
+    )
+    default_python: str = "3.10"  # what HF assumes when python_version is absent
+    gradio_version: str = DEFAULT_GRADIO_VERSION  # the one baked into the gradio runtime image
+    debian_mirror: str = "http://deb.debian.org/debian"
+    pip: PipSettings = field(default_factory=PipSettings)
+    memory_limit: int = 4 << 30
+    cpus: float = 2.0
+    pids_limit: int = 1024
+    max_upload_bytes: int = 200 << 20
+    startup_timeout_s: float = 30 * 60.0
+    gpu_fallback: str = "error"  # "error" | "cpu"
+    build_timeout_s: float = 60 * 60.0
+    log_lines_kept: int = 5000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``SPACEHOST_*`` variables; keyword *overrides* (CLI flags) win."""
+        env = os.environ if environ is None else environ
+        kw: dict[str, Any] = {}
+        simple = {
+            "SPACEHOST_DATA_DIR": ("data_dir", lambda v: Path(v).expanduser()),
+            "SPACEHOST_HOST": ("host", str),
+            "SPACEHOST_PORT": ("port", int),
+            "SPACEHOST_DOMAIN": ("domain", str),
+            "SPACEHOST_PUBLIC_URL": ("public_url", lambda v: v.rstrip("/")),
+            "SPACEHOST_TOKEN": ("token", str),
+            "SPACEHOST_DOCKER_URL": ("docker_url", str),
+            "SPACEHOST_PYTHON_BASES": ("python_bases", parse_mapping),
+            "SPACEHOST_DEFAULT_PYTHON": ("default_python", str),
+            "SPACEHOST_GRADIO_VERSION": ("gradio_version", str),
+            "SPACEHOST_DEBIAN_MIRROR": ("debian_mirror", str),
+            "SPACEHOST_MEMORY_LIMIT": ("memory_limit", parse_size),
+            "SPACEHOST_CPUS": ("cpus", float),
+            "SPACEHOST_PIDS_LIMIT": ("pids_limit", int),
+            "SPACEHOST_MAX_UPLOAD": ("max_upload_bytes", parse_size),
+            "SPACEHOST_STARTUP_TIMEOUT": ("startup_timeout_s", float),
+            "SPACEHOST_GPU_FALLBACK": ("gpu_fallback", str),
+            "SPACEHOST_BUILD_TIMEOUT": ("build_timeout_s", float),
+        }
+        for var, (name, conv) in simple.items():
+            if env.get(var):
+                try:
+                    kw[name] = conv(env[var])
+                except ValueError as exc:
+                    raise InvalidRequest(
+                        f"invalid value {env[var]!r} for {var}", hint=f"fix or unset {var}"
+                    ) from exc
+        kw["pip"] = _pip_from_env(env)
+        kw.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**kw)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.gpu_fallback not in ("error", "cpu"):
+            raise InvalidRequest(
+                f"invalid SPACEHOST_GPU_FALLBACK {self.gpu_fallback!r}", hint="use 'error' or 'cpu'"
+            )
+        if self.pip.source not in ("host", "none"):
+            raise InvalidRequest(
+                f"invalid SPACEHOST_PIP_CONFIG {self.pip.source!r}", hint="use 'host' or 'none'"
+            )
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @property
+    def base_url(self) -> str:
+        """The platform's public base URL, without a trailing slash."""
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def control_socket(self) -> Path:
+        """The Unix socket the control plane listens on, behind the router."""
+        return self.data_dir / "run" / "control.sock"
+
+    @property
+    def routes_file(self) -> Path:
+        """The route table the control plane writes and the router reads."""
+        return self.data_dir / "run" / "routes.json"
+
+    @property
+    def token_file(self) -> Path:
+        return self.data_dir / "token"
+
+
+_PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+
+
+def _pip_from_env(env: Mapping[str, str]) -> PipSettings:
+    return PipSettings(
+        source=env.get("SPACEHOST_PIP_CONFIG", "host"),
+        index_url=env.get("SPACEHOST_PIP_INDEX_URL", ""),
+        extra_index_urls=_split(env.get("SPACEHOST_PIP_EXTRA_INDEX_URL", "")),
+        find_links=_split(env.get("SPACEHOST_PIP_FIND_LINKS", "")),
+        trusted_hosts=_split(env.get("SPACEHOST_PIP_TRUSTED_HOST", "")),
+        ca_bundle=env.get("SPACEHOST_CA_BUNDLE", ""),
+        proxy_env=tuple((k, env[k]) for k in _PROXY_VARS if env.get(k)),
+    )

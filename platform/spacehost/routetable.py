@@ -1,0 +1,71 @@
+"""The route table: what the control plane publishes and the router serves. Pure, no I/O.
+
+The control plane writes it as JSON (atomically) to ``Settings.routes_file``; the router process
+re-reads the file when it changes. Keeping the format here, below both, lets each side depend on
+it without depending on the other (api and router never import each other).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RouteEntry:
+    """How to reach one space.
+
+    ``upstream`` ("127.0.0.1:49153") is set while a container serves it; ``static_dir`` for
+    ``sdk: static`` spaces, served by the router itself; neither means the control plane answers
+    (status pages).
+    """
+
+    space: str
+    sdk: str
+    stage: str
+    upstream: str | None = None
+    static_dir: str | None = None
+    frame_ancestors: str = "*"
+    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "space": self.space,
+            "sdk": self.sdk,
+            "stage": self.stage,
+            "upstream": self.upstream,
+            "static_dir": self.static_dir,
+            "frame_ancestors": self.frame_ancestors,
+            "headers": dict(self.headers),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RouteEntry:
+        return cls(
+            space=str(d["space"]),
+            sdk=str(d.get("sdk", "gradio")),
+            stage=str(d.get("stage", "")),
+            upstream=d.get("upstream") or None,
+            static_dir=d.get("static_dir") or None,
+            frame_ancestors=str(d.get("frame_ancestors") or "*"),
+            headers=MappingProxyType({str(k): str(v) for k, v in (d.get("headers") or {}).items()}),
+        )
+
+
+def routes_json(entries: Iterable[RouteEntry]) -> str:
+    """Serialise *entries* (sorted by space, so equal tables give equal bytes)."""
+    spaces = [e.to_dict() for e in sorted(entries, key=lambda e: e.space)]
+    return json.dumps({"version": FORMAT_VERSION, "spaces": spaces}, indent=1, sort_keys=True)
+
+
+def parse_routes(text: str) -> list[RouteEntry]:
+    """Parse a route table; raises ValueError on a table of another format version."""
+    data = json.loads(text)
+    if data.get("version") != FORMAT_VERSION:
+        raise ValueError(f"route table version {data.get('version')!r} is not {FORMAT_VERSION}")
+    return [RouteEntry.from_dict(d) for d in data.get("spaces", [])]

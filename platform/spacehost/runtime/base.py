@@ -1,0 +1,137 @@
+"""What every runtime backend offers: the container spec it runs and what it reports back.
+
+The lifecycle layer is written against :class:`RuntimeBackend` only; the Docker backend
+(:mod:`spacehost.runtime.docker_backend`) is the default implementation and a ``FakeBackend``
+stands in for it in unit tests of the layers above.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Protocol
+
+from spacehost.domain import GpuRequest, SpaceId
+
+# Labels every app container carries; reconcile and test teardown select by them.
+LABEL_MANAGED = "spacehost.managed"
+LABEL_SPACE = "spacehost.space"
+LABEL_REVISION = "spacehost.revision"
+LABEL_ROLE = "spacehost.role"  # "app" for space containers, "helper" for short-lived ones
+LABEL_PORT = "spacehost.port"  # the port the app listens on inside its network namespace
+
+CONTAINER_USER = "1000:1000"
+CONTAINER_HOME = "/home/user"
+CONTAINER_WORKDIR = "/home/user/app"
+DATA_MOUNT = "/data"
+
+
+def _empty_mapping() -> Mapping[str, str]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A bind mount of a host path into the container, read-only unless said otherwise."""
+
+    host_path: str
+    container_path: str
+    read_only: bool = True
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything a backend needs to run one revision of a space.
+
+    ``env`` is the full environment the lifecycle built (``SPACE_*``, ``GRADIO_*``, variables,
+    secrets); the backend adds only ``HOME`` when absent, GPU variables, and, with host
+    networking, the port it chose (see :func:`spacehost.runtime.options.container_env`).
+    """
+
+    space: SpaceId
+    revision: str
+    image: str
+    port: int = 7860  # container port the app listens on
+    env: Mapping[str, str] = field(default_factory=_empty_mapping)
+    command: tuple[str, ...] | None = None  # None = the image's CMD
+    gpu: GpuRequest = field(default_factory=GpuRequest)
+    memory_limit: int = 4 << 30
+    cpus: float = 2.0
+    pids_limit: int = 1024
+    data_volume: str | None = None  # named volume mounted at /data, created when missing
+    mounts: tuple[Mount, ...] = ()  # extra bind mounts, read-only by default
+    labels: Mapping[str, str] = field(default_factory=_empty_mapping)  # extra labels
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """A container as the backend sees it now.
+
+    ``host``/``port`` say where the router reaches the app (``127.0.0.1`` and the published
+    port, or the port chosen for host networking); both are ``None`` unless the container is
+    running or paused.
+    """
+
+    id: str
+    name: str
+    space: SpaceId
+    revision: str
+    status: str  # "created" | "running" | "paused" | "exited" | "dead" | "removing"
+    host: str | None
+    port: int | None
+    exit_code: int | None
+    oom_killed: bool
+    started_at: str | None
+    finished_at: str | None
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == "running"
+
+
+class RuntimeBackend(Protocol):
+    """Runs space containers. Every method raises only :class:`spacehost.errors.SpacehostError`
+    subclasses: ``NotFound`` for a missing container or image, ``Conflict`` for an operation the
+    container's state forbids, ``HardwareUnavailable`` for a GPU the host cannot give and
+    ``EngineUnavailable`` when the engine cannot be reached or fails."""
+
+    def start(self, spec: ContainerSpec) -> ContainerInfo:
+        """Create and start a container for *spec*; host and port are known on return."""
+        ...
+
+    def inspect(self, container_id: str) -> ContainerInfo | None:
+        """The container's current state, or ``None`` when it no longer exists."""
+        ...
+
+    def stop(self, container_id: str, timeout: float = 10) -> None:
+        """SIGTERM, then SIGKILL after *timeout* seconds; a stopped container is left as is."""
+        ...
+
+    def remove(self, container_id: str) -> None:
+        """Remove the container, running or not; no error when it is already gone."""
+        ...
+
+    def pause(self, container_id: str) -> None:
+        """Freeze every process of the container."""
+        ...
+
+    def unpause(self, container_id: str) -> None:
+        """Thaw a paused container."""
+        ...
+
+    def logs(self, container_id: str, tail: int | None = None) -> list[str]:
+        """The container's output lines so far (stdout and stderr), the last *tail* only."""
+        ...
+
+    def follow_logs(self, container_id: str) -> Iterator[str]:
+        """Every output line, past then new, blocking; ends when the container stops."""
+        ...
+
+    def list_managed(self, space: SpaceId | None = None) -> list[ContainerInfo]:
+        """Every app container spacehost made, running or not, of *space* when given."""
+        ...
+
+    def remove_volume(self, name: str) -> None:
+        """Remove a data volume; no error when it is already gone."""
+        ...

@@ -1,0 +1,366 @@
+"""The default runtime backend: space containers on the local Docker Engine."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+from docker import DockerClient
+from docker.errors import APIError
+from docker.errors import NotFound as DockerNotFound
+from docker.types import Mount as DockerMount
+
+from spacehost.domain import SpaceId
+from spacehost.errors import InvalidRequest
+from spacehost.runtime.base import (
+    CONTAINER_USER,
+    DATA_MOUNT,
+    LABEL_MANAGED,
+    LABEL_ROLE,
+    LABEL_SPACE,
+    ContainerInfo,
+    ContainerSpec,
+    RuntimeBackend,
+)
+from spacehost.runtime.engine_errors import ENGINE_ERRORS, translate
+from spacehost.runtime.gpu import GpuHost, GpuOptions, discover_gpu_host, gpu_run_options
+from spacehost.runtime.info import info_from_attrs
+from spacehost.runtime.lines import split_lines
+from spacehost.runtime.options import (
+    HOST_NETWORK,
+    LOOPBACK,
+    container_name,
+    create_kwargs,
+)
+
+log = logging.getLogger(__name__)
+
+
+class DockerBackend(RuntimeBackend):
+    """Runs space containers on a Docker Engine (implements :class:`RuntimeBackend`).
+
+    Args:
+        client: a connected ``docker.DockerClient``; the caller owns it.
+        gpu_host: how this host gives containers GPUs; discovered from the engine and ``/``
+            on the first start that wants a GPU when omitted.
+        network_mode: ``"bridge"`` (or another bridge network name): the app's port is published
+            on 127.0.0.1 with a random host port. ``"host"``: for engines run with
+            ``--bridge=none``; nothing is published, the app is told (``PORT``,
+            ``GRADIO_SERVER_PORT``) to listen on a free loopback port chosen here.
+        gpu_fallback: ``"cpu"`` starts GPU spaces without a GPU on a host that has none
+            (``SPACEHOST_GPU_FALLBACK``); ``"error"`` refuses them.
+
+    Raises:
+        InvalidRequest: *network_mode* is ``"none"`` (the router could not reach the app).
+    """
+
+    def __init__(
+        self,
+        client: DockerClient,
+        gpu_host: GpuHost | None = None,
+        network_mode: str = "bridge",
+        *,
+        gpu_fallback: str = "error",
+    ) -> None:
+        if network_mode == "none":
+            raise InvalidRequest(
+                "network mode 'none' leaves a space unreachable",
+                hint="use 'bridge' (the default) or 'host'",
+            )
+        self._client = client
+        self._gpu_host = gpu_host
+        self._network_mode = network_mode
+        self._gpu_fallback = gpu_fallback
+
+    @property
+    def gpu_host(self) -> GpuHost:
+        """How this host gives containers GPUs (discovered on first use).
+
+        Raises:
+            EngineUnavailable: the engine could not be asked for its runtimes.
+        """
+        if self._gpu_host is None:
+            try:
+                info = self._client.info()
+            except ENGINE_ERRORS as exc:
+                raise translate(exc, "reading the engine's runtimes") from exc
+            self._gpu_host = discover_gpu_host(info)
+            log.info("GPU mode %s: %s", self._gpu_host.mode, self._gpu_host.reason)
+        return self._gpu_host
+
+    # --- start ---------------------------------------------------------------------------------
+
+    def start(self, spec: ContainerSpec, *, hardware: str | None = None) -> ContainerInfo:
+        """Create and start a container for *spec*.
+
+        Args:
+            spec: what to run.
+            hardware: the space's hardware flavor, named in GPU messages (optional).
+
+        Returns:
+            The started container; ``host``/``port`` are set unless it already exited.
+
+        Raises:
+            NotFound: the image does not exist (rebuild the space).
+            HardwareUnavailable: the space wants a GPU this host cannot give.
+            EngineUnavailable: the engine failed or is unreachable.
+        """
+        gpu = self._gpu_options(spec, hardware)
+        for warning in gpu.warnings:
+            log.warning("%s: %s", spec.space, warning)
+        if spec.data_volume:
+            self._ensure_volume(spec.data_volume, spec)
+        host_port = free_port() if self._network_mode == HOST_NETWORK else None
+        name = container_name(spec.space, spec.revision)
+        kwargs = create_kwargs(
+            spec, name=name, gpu=gpu, network_mode=self._network_mode, host_port=host_port
+        )
+        doing = f"starting {spec.space} ({name})"
+        try:
+            container = self._client.containers.create(**kwargs)
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, doing, image=spec.image, gpu=not gpu.is_empty) from exc
+        try:
+            container.start()
+            container.reload()
+        except ENGINE_ERRORS as exc:
+            self._discard(container.id)
+            raise translate(exc, doing, image=spec.image, gpu=not gpu.is_empty) from exc
+        return info_from_attrs(container.attrs)
+
+    def _gpu_options(self, spec: ContainerSpec, hardware: str | None) -> GpuOptions:
+        if not spec.gpu.wants_gpu:
+            return GpuOptions()
+        return gpu_run_options(
+            spec.gpu, self.gpu_host, fallback=self._gpu_fallback, hardware=hardware
+        )
+
+    def _discard(self, container_id: str) -> None:
+        try:
+            self._client.api.remove_container(container_id, force=True)
+        except ENGINE_ERRORS as exc:
+            log.warning("could not remove failed container %s: %s", container_id, exc)
+
+    def _ensure_volume(self, name: str, spec: ContainerSpec) -> None:
+        try:
+            self._client.volumes.get(name)
+            return
+        except DockerNotFound:
+            pass
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, f"reading volume {name}") from exc
+        try:
+            self._client.volumes.create(
+                name, labels={LABEL_MANAGED: "true", LABEL_SPACE: str(spec.space)}
+            )
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, f"creating volume {name}") from exc
+        self._chown_volume(name, spec.image)
+
+    def _chown_volume(self, name: str, image: str) -> None:
+        # A new volume is owned by root unless the image has a /data owned by uid 1000; the app
+        # runs as 1000 and must be able to write its persistent storage either way.
+        doing = f"preparing volume {name}"
+        try:
+            helper = self._client.containers.create(
+                image,
+                entrypoint=["chown", CONTAINER_USER, DATA_MOUNT],
+                user="0:0",
+                labels={LABEL_MANAGED: "true", LABEL_ROLE: "helper"},
+                mounts=[DockerMount(DATA_MOUNT, name, type="volume")],
+                network_mode="none",
+            )
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, doing, image=image) from exc
+        try:
+            helper.start()
+            result = helper.wait(timeout=60)
+            if result.get("StatusCode") != 0:
+                log.warning("%s: chown exited %s", doing, result.get("StatusCode"))
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, doing, image=image) from exc
+        finally:
+            self._discard(helper.id)
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def inspect(self, container_id: str) -> ContainerInfo | None:
+        """The container's current state.
+
+        Args:
+            container_id: id or name.
+
+        Returns:
+            Its state, or ``None`` when it no longer exists.
+
+        Raises:
+            EngineUnavailable: the engine failed or is unreachable.
+        """
+        try:
+            attrs = self._client.api.inspect_container(container_id)
+        except DockerNotFound:
+            return None
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, f"inspecting container {container_id}") from exc
+        return info_from_attrs(attrs)
+
+    def list_managed(self, space: SpaceId | None = None) -> list[ContainerInfo]:
+        """Every app container spacehost made, in any state.
+
+        Args:
+            space: only this space's containers when given.
+
+        Returns:
+            Their states, oldest first.
+
+        Raises:
+            EngineUnavailable: the engine failed or is unreachable.
+        """
+        labels = [f"{LABEL_MANAGED}=true", f"{LABEL_ROLE}=app"]
+        if space is not None:
+            labels.append(f"{LABEL_SPACE}={space}")
+        try:
+            found = self._client.api.containers(all=True, filters={"label": labels})
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, "listing containers") from exc
+        infos = (self.inspect(c["Id"]) for c in sorted(found, key=lambda c: c.get("Created", 0)))
+        return [info for info in infos if info is not None]
+
+    # --- control -------------------------------------------------------------------------------
+
+    def stop(self, container_id: str, timeout: float = 10) -> None:
+        """Stop the container: SIGTERM, then SIGKILL after *timeout* seconds.
+
+        Args:
+            container_id: id or name.
+            timeout: seconds to wait before killing; a stopped container is left as is.
+
+        Raises:
+            NotFound: the container does not exist.
+            EngineUnavailable: the engine failed or is unreachable.
+        """
+        self._call("stopping", container_id, "stop", timeout=max(0, round(timeout)))
+
+    def remove(self, container_id: str) -> None:
+        """Remove the container, killing it if needed; no error when it is already gone.
+
+        Raises:
+            EngineUnavailable: the engine failed or is unreachable.
+        """
+        try:
+            self._client.api.remove_container(container_id, force=True)
+        except DockerNotFound:
+            return
+        except APIError as exc:
+            if exc.status_code == 409 and "already in progress" in str(exc.explanation):
+                return
+            raise translate(exc, f"removing container {container_id}") from exc
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, f"removing container {container_id}") from exc
+
+    def pause(self, container_id: str) -> None:
+        """Freeze every process of the container.
+
+        Raises:
+            NotFound: the container does not exist.
+            Conflict: it is not running (or already paused).
+            EngineUnavailable: the engine failed or is unreachable.
+        """
+        self._call("pausing", container_id, "pause")
+
+    def unpause(self, container_id: str) -> None:
+        """Thaw a paused container.
+
+        Raises:
+            NotFound: the container does not exist.
+            Conflict: it is not paused.
+            EngineUnavailable: the engine failed or is unreachable.
+        """
+        self._call("unpausing", container_id, "unpause")
+
+    def remove_volume(self, name: str) -> None:
+        """Remove a data volume; no error when it is already gone.
+
+        Raises:
+            Conflict: a container still uses it (remove the container first).
+            EngineUnavailable: the engine failed or is unreachable.
+        """
+        try:
+            self._client.api.remove_volume(name, force=True)
+        except DockerNotFound:
+            return
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, f"removing volume {name}") from exc
+
+    def _call(self, doing: str, container_id: str, method: str, **kwargs: Any) -> None:
+        try:
+            getattr(self._client.api, method)(container_id, **kwargs)
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, f"{doing} container {container_id}") from exc
+
+    # --- logs ----------------------------------------------------------------------------------
+
+    def logs(self, container_id: str, tail: int | None = None) -> list[str]:
+        """The container's output so far, stdout and stderr interleaved.
+
+        Args:
+            container_id: id or name.
+            tail: only the last *tail* lines when given.
+
+        Returns:
+            The lines, without line ends, decoded as UTF-8 (bad bytes replaced).
+
+        Raises:
+            NotFound: the container does not exist.
+            EngineUnavailable: the engine failed or is unreachable.
+        """
+        try:
+            raw = self._client.api.logs(
+                container_id, stdout=True, stderr=True, tail="all" if tail is None else tail
+            )
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, f"reading the logs of container {container_id}") from exc
+        return raw.decode("utf-8", errors="replace").splitlines()  # type: ignore[no-any-return]
+
+    def follow_logs(self, container_id: str) -> Iterator[str]:
+        """Every output line of the container, past then new, as it is written.
+
+        Args:
+            container_id: id or name.
+
+        Returns:
+            A blocking iterator that ends when the container stops; closing it closes the
+            connection to the engine.
+
+        Raises:
+            NotFound: the container does not exist (raised on the first ``next``).
+            EngineUnavailable: the engine failed or is unreachable.
+        """
+        doing = f"following the logs of container {container_id}"
+        try:
+            stream = self._client.api.logs(
+                container_id, stdout=True, stderr=True, stream=True, follow=True
+            )
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, doing) from exc
+        try:
+            yield from split_lines(stream)
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, doing) from exc
+        finally:
+            stream.close()
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A TCP port free on *host* now, chosen by the kernel (binding port 0).
+
+    Returns:
+        The port; another process may take it before it is used, which the caller's start
+        then reports as the app failing to bind.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port

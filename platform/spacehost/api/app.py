@@ -1,0 +1,39 @@
+"""The control-plane HTTP API under ``/api/`` (see docs/api.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from spacehost.api import spaces
+from spacehost.api.auth import require_token
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _write(handler: Handler) -> Handler:
+    """Wrap a handler that changes state: it needs the platform's token."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        require_token(request)
+        return await handler(request)
+
+    return guarded
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the API's routes on *app* (which holds ``platform`` and ``token``)."""
+    base = "/api/spaces/{owner}/{name}"
+    app.router.add_get("/api/health", health)
+    app.router.add_get("/api/spaces", spaces.list_spaces)
+    app.router.add_get(base, spaces.space_info)
+    app.router.add_delete(base, _write(spaces.delete))
+    app.router.add_get(f"{base}/runtime", spaces.space_runtime)
+    app.router.add_post(f"{base}/push", _write(spaces.push))
+    app.router.add_post(f"{base}/restart", _write(spaces.restart))
+    app.router.add_get(f"{base}/logs", spaces.logs)

@@ -1,0 +1,188 @@
+"""``/api/spaces/...``: push, list, info, runtime, logs, restart, delete."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from spacehost.domain import SpaceId, Stage
+from spacehost.errors import InvalidRequest, UploadTooLarge
+from spacehost.lifecycle import Platform
+from spacehost.lifecycle.contract import space_host
+from spacehost.store import SpaceRecord, read_archive
+
+LOG_POLL_S = 0.2  # how often a following log stream looks for new lines in the store
+
+
+def _platform(request: web.Request) -> Platform:
+    platform: Platform = request.app["platform"]
+    return platform
+
+
+def _space_id(request: web.Request) -> SpaceId:
+    return SpaceId(request.match_info["owner"], request.match_info["name"])
+
+
+def urls_of(rec_id: SpaceId, platform: Platform) -> dict[str, str]:
+    s = platform.settings
+    scheme = s.base_url.split("://", 1)[0]
+    return {
+        "subdomain": f"{scheme}://{space_host(rec_id, s)}/",
+        "path": f"{s.base_url}/spaces/{rec_id}/",
+    }
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat() if ts else None
+
+
+def space_json(rec: SpaceRecord, platform: Platform) -> dict[str, Any]:
+    return {
+        "id": str(rec.id),
+        "author": rec.id.owner,
+        "name": rec.id.name,
+        "sha": rec.revision,
+        "servingSha": rec.serving_revision,
+        "stage": rec.stage.value,
+        "errorMessage": rec.error_message or None,
+        "cardData": rec.manifest,
+        "hardware": rec.hardware,
+        "createdAt": _iso(rec.created_at),
+        "lastModified": _iso(rec.updated_at),
+        "urls": urls_of(rec.id, platform),
+    }
+
+
+async def list_spaces(request: web.Request) -> web.Response:
+    platform = _platform(request)
+    recs = await asyncio.to_thread(platform.store.list_spaces)
+    return web.json_response([space_json(r, platform) for r in recs])
+
+
+async def space_info(request: web.Request) -> web.Response:
+    platform, space = _platform(request), _space_id(request)
+    rec = await asyncio.to_thread(platform.store.get_space, space)
+    body = space_json(rec, platform)
+    body["runtime"] = await asyncio.to_thread(platform.runtime_info, space)
+    builds = await asyncio.to_thread(platform.store.builds, space, 10)
+    body["builds"] = [
+        {"id": b.id, "revision": b.revision, "status": b.status, "startedAt": _iso(b.started_at),
+         "finishedAt": _iso(b.finished_at), "error": b.error or None, "nocache": b.nocache}
+        for b in builds
+    ]
+    return web.json_response(body)
+
+
+async def space_runtime(request: web.Request) -> web.Response:
+    platform, space = _platform(request), _space_id(request)
+    return web.json_response(await asyncio.to_thread(platform.runtime_info, space))
+
+
+async def _read_limited(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise UploadTooLarge(
+            f"upload of {request.content_length} bytes is over the limit of "
+            f"{limit // (1 << 20)} MiB",
+            hint="exclude large files with .spacehostignore, or raise SPACEHOST_MAX_UPLOAD",
+        )
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise UploadTooLarge(f"upload is over the limit of {limit // (1 << 20)} MiB",
+                                 hint="exclude large files with .spacehostignore, or raise "
+                                 "SPACEHOST_MAX_UPLOAD")
+        chunks.append(chunk)
+    if not size:
+        raise InvalidRequest("empty upload", hint="send the space folder as a tar.gz body")
+    return b"".join(chunks)
+
+
+async def push(request: web.Request) -> web.Response:
+    platform, space = _platform(request), _space_id(request)
+    limit = platform.settings.max_upload_bytes
+    data = await _read_limited(request, limit)
+    files = await asyncio.to_thread(read_archive, data, max_bytes=limit)
+    result = await asyncio.to_thread(platform.push, space, files)
+    return web.json_response(
+        {"id": str(space), "revision": result.revision, "created": result.created,
+         "unchanged": result.unchanged, "warnings": list(result.warnings),
+         "urls": urls_of(space, platform)},
+        status=202,
+    )
+
+
+async def restart(request: web.Request) -> web.Response:
+    platform, space = _platform(request), _space_id(request)
+    factory = request.query.get("factory", "").lower() in ("1", "true", "yes")
+    await asyncio.to_thread(platform.restart, space, factory=factory)
+    return web.json_response({"id": str(space), "factory": factory}, status=202)
+
+
+async def delete(request: web.Request) -> web.Response:
+    platform, space = _platform(request), _space_id(request)
+    await asyncio.to_thread(platform.delete, space)
+    return web.json_response({"id": str(space), "deleted": True})
+
+
+def _log_kind(request: web.Request) -> str:
+    kind = request.query.get("kind", "run")
+    if kind not in ("build", "run"):
+        raise InvalidRequest(f"unknown log kind {kind!r}", hint="use kind=build or kind=run")
+    return kind
+
+
+def _tail_arg(request: web.Request) -> int:
+    try:
+        return max(0, int(request.query.get("tail", "200")))
+    except ValueError as exc:
+        raise InvalidRequest("tail must be a whole number", hint="e.g. tail=100") from exc
+
+
+async def logs(request: web.Request) -> web.StreamResponse:
+    """Build or run logs of the latest build/container; ``follow=1`` streams them as SSE."""
+    platform, space = _platform(request), _space_id(request)
+    kind, tail = _log_kind(request), _tail_arg(request)
+    await asyncio.to_thread(platform.store.get_space, space)
+    ref = await asyncio.to_thread(platform.store.latest_log_ref, space, kind)
+    lines = await asyncio.to_thread(platform.store.logs, space, kind, tail=tail, ref=ref)
+    if request.query.get("follow", "") not in ("1", "true"):
+        text = "".join(ln.line + "\n" for ln in lines)
+        return web.Response(text=text, content_type="text/plain")
+    return await _follow(request, platform, space, kind, lines[-1].id if lines else 0, lines)
+
+
+def _sse(event: str | None, payload: dict[str, Any]) -> bytes:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(payload)}\n\n".encode()
+
+
+async def _follow(request: web.Request, platform: Platform, space: SpaceId, kind: str,
+                  last_id: int, first: list[Any]) -> web.StreamResponse:
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                       "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    await resp.prepare(request)
+    for ln in first:
+        await resp.write(_sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
+    stage = None
+    while True:
+        rows = await asyncio.to_thread(platform.store.logs, space, kind, after_id=last_id)
+        for ln in rows:
+            await resp.write(_sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
+            last_id = ln.id
+        rec = await asyncio.to_thread(platform.store.find_space, space)
+        if rec is None:
+            break
+        if rec.stage != stage:
+            stage = rec.stage
+            await resp.write(_sse("stage", {"stage": stage.value,
+                                            "errorMessage": rec.error_message or None}))
+        if kind == "build" and not rows and stage not in (Stage.BUILDING, Stage.RUNNING_BUILDING):
+            break
+        await asyncio.sleep(LOG_POLL_S)
+    await resp.write_eof()
+    return resp

@@ -1,0 +1,202 @@
+"""The ``spacehost`` command: parse arguments, call the API client, print. Errors are formatted
+in one place (:func:`main`) and end with the error's exit code."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import tarfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from spacehost.cli import output
+from spacehost.client import Client
+from spacehost.domain import SpaceId
+from spacehost.errors import SpacehostError
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    raw = getattr(args, "data_dir", None) or os.environ.get("SPACEHOST_DATA_DIR") or "~/.spacehost"
+    return Path(raw).expanduser()
+
+
+def _token(args: argparse.Namespace) -> str:
+    if os.environ.get("SPACEHOST_TOKEN"):
+        return os.environ["SPACEHOST_TOKEN"]
+    path = _data_dir(args) / "token"
+    return path.read_text().strip() if path.exists() else ""
+
+
+def _client(args: argparse.Namespace) -> Client:
+    url = args.server or os.environ.get("SPACEHOST_URL") or DEFAULT_URL
+    return Client(url, _token(args))
+
+
+def _space(text: str) -> SpaceId:
+    return SpaceId.parse(text)
+
+
+# commands ---------------------------------------------------------------------------------
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    import asyncio  # noqa: PLC0415 - only `up` runs the platform in this process
+
+    from spacehost.server.main import serve  # noqa: PLC0415
+    from spacehost.settings import Settings  # noqa: PLC0415
+
+    settings = Settings.from_env(host=args.host, port=args.port, domain=args.domain,
+                                 data_dir=Path(args.data_dir).expanduser() if args.data_dir
+                                 else None)
+    asyncio.run(serve(settings, on_ready=output.print_ready))
+    return 0
+
+
+def pack_folder(files: dict[str, bytes]) -> bytes:
+    """A tar.gz of *files* with neutral owners and times (same files, same bytes)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=6) as tar:
+        for path in sorted(files):
+            info = tarfile.TarInfo(path)
+            info.size = len(files[path])
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(files[path]))
+    return buf.getvalue()
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from spacehost.manifest import load_space, read_folder  # noqa: PLC0415
+
+    folder = Path(args.dir)
+    files = read_folder(folder)
+    name = args.name or f"{os.environ.get('SPACEHOST_OWNER', 'local')}/{folder.resolve().name}"
+    space = _space(name)
+    source = load_space(files, default_title=space.name)
+    for w in source.warnings:
+        output.warn(str(w))
+    client = _client(args)
+    result = client.push(space, pack_folder(dict(source.files)))
+    output.info(f"pushed {space} revision {result['revision'][:12]}")
+    if result.get("unchanged"):
+        output.info("unchanged: this revision is already running")
+    elif args.no_wait:
+        return 0
+    else:
+        stage = output.follow_build(client.follow_logs(space, kind="build", tail=0))
+        runtime = output.wait_running(lambda: client.runtime(space), stage)
+        if runtime["stage"] != "RUNNING" or runtime.get("errorMessage"):
+            output.fail(space, runtime)
+            return 6 if runtime["stage"] == "BUILD_ERROR" else 7
+    output.print_urls(result["urls"])
+    return 0
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    output.table(_client(args).list_spaces())
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    output.dump(_client(args).info(_space(args.space)))
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    client, space = _client(args), _space(args.space)
+    kind = "build" if args.build else "run"
+    if args.follow:
+        for event, data in client.follow_logs(space, kind=kind, tail=args.tail):
+            if event == "message":
+                print(data["data"], flush=True)
+        return 0
+    sys.stdout.write(client.logs(space, kind=kind, tail=args.tail))
+    return 0
+
+
+def cmd_restart(args: argparse.Namespace) -> int:
+    client, space = _client(args), _space(args.space)
+    client.restart(space, factory=args.factory)
+    output.info(f"restarting {space}" + (" (factory rebuild)" if args.factory else ""))
+    return 0
+
+
+def cmd_rm(args: argparse.Namespace) -> int:
+    _client(args).delete(_space(args.space))
+    output.info(f"deleted {args.space}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from spacehost.manifest import format_problems, load_space, read_folder  # noqa: PLC0415
+
+    folder = Path(args.dir)
+    source = load_space(read_folder(folder), default_title=folder.resolve().name)
+    if source.warnings:
+        print(format_problems(source.warnings))
+    m = source.manifest
+    output.info(f"{folder}: valid {m.sdk.value} space '{m.title}' "
+                f"({len(source.warnings)} warning(s))")
+    return 0
+
+
+# parser -----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="spacehost", description="Run Hugging Face-style Spaces "
+                                "on your own machine.")
+    p.add_argument("--server", help=f"platform URL (env SPACEHOST_URL, default {DEFAULT_URL})")
+    p.add_argument("--data-dir", help="data directory (env SPACEHOST_DATA_DIR, default "
+                   "~/.spacehost); the CLI reads the token from it")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> Any:
+        sp = sub.add_parser(name, help=help_, description=help_)
+        sp.set_defaults(fn=fn)
+        return sp
+
+    up = add("up", cmd_up, "run the platform in the foreground and print its URLs")
+    up.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    up.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    up.add_argument("--domain", default=None, help="domain for space hosts (default localhost)")
+    push = add("push", cmd_push, "upload a space folder, build and run it, print its URL")
+    push.add_argument("dir", help="the space folder (README.md with YAML front matter, app.py)")
+    push.add_argument("--name", help="owner/name (default: $SPACEHOST_OWNER or 'local', "
+                      "and the folder's name)")
+    push.add_argument("--no-wait", action="store_true", help="return after the upload")
+    add("ls", cmd_ls, "list spaces")
+    add("info", cmd_info, "show a space").add_argument("space", help="owner/name")
+    logs = add("logs", cmd_logs, "show a space's container (or build) logs")
+    logs.add_argument("space", help="owner/name")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    logs.add_argument("--build", action="store_true", help="the build log instead")
+    logs.add_argument("--tail", type=int, default=200, help="how many past lines (default 200)")
+    restart = add("restart", cmd_restart, "restart a space")
+    restart.add_argument("space", help="owner/name")
+    restart.add_argument("--factory", action="store_true", help="rebuild without cache")
+    add("rm", cmd_rm, "delete a space, its containers and data").add_argument(
+        "space", help="owner/name")
+    add("validate", cmd_validate, "check a space folder and print its problems").add_argument(
+        "dir", help="the space folder")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.fn(args)
+    except SpacehostError as exc:
+        output.error(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

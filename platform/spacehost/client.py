@@ -1,0 +1,112 @@
+"""The HTTP client of the control-plane API, used by the CLI.
+
+Errors come back as the same :mod:`spacehost.errors` classes the server raised (by their
+``code``); a server that cannot be reached is :class:`ServerUnreachable`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from spacehost.domain import SpaceId
+from spacehost.errors import ServerUnreachable, SpacehostError, error_class_for
+
+
+class Client:
+    """Talks to a spacehost server at *url* (``http://127.0.0.1:8000``)."""
+
+    def __init__(self, url: str, token: str = "", timeout: float = 30.0):
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self._http = requests.Session()
+
+    def _space_url(self, space: SpaceId, suffix: str = "") -> str:
+        return f"{self.url}/api/spaces/{quote(space.owner)}/{quote(space.name)}{suffix}"
+
+    def _request(self, method: str, url: str, *, stream: bool = False,
+                 timeout: float | None = None, **kw: Any) -> requests.Response:
+        headers = kw.pop("headers", {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            resp = self._http.request(method, url, headers=headers, stream=stream,
+                                      timeout=timeout or self.timeout, **kw)
+        except requests.RequestException as exc:
+            raise ServerUnreachable(
+                f"cannot reach the spacehost server at {self.url} ({exc.__class__.__name__})",
+                hint="start it with `spacehost up`, or point --server / SPACEHOST_URL at it",
+            ) from exc
+        if resp.status_code >= 400:
+            raise _error_from(resp)
+        return resp
+
+    def _json(self, method: str, url: str, **kw: Any) -> Any:
+        return self._request(method, url, **kw).json()
+
+    def health(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("GET", f"{self.url}/api/health")
+        return result
+
+    def push(self, space: SpaceId, archive: bytes) -> dict[str, Any]:
+        """Upload a tar.gz of a space folder; the server builds and runs it in the background."""
+        result: dict[str, Any] = self._json(
+            "POST", self._space_url(space, "/push"), data=archive, timeout=300,
+            headers={"Content-Type": "application/gzip"})
+        return result
+
+    def list_spaces(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._json("GET", f"{self.url}/api/spaces")
+        return result
+
+    def info(self, space: SpaceId) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("GET", self._space_url(space))
+        return result
+
+    def runtime(self, space: SpaceId) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("GET", self._space_url(space, "/runtime"))
+        return result
+
+    def logs(self, space: SpaceId, *, kind: str = "run", tail: int = 200) -> str:
+        return self._request("GET", self._space_url(space, "/logs"),
+                             params={"kind": kind, "tail": tail}).text
+
+    def follow_logs(self, space: SpaceId, *, kind: str = "run",
+                    tail: int = 200) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield ``(event, data)`` pairs from the log stream: event ``"message"`` carries
+        ``{"data": line, "timestamp": ...}``, event ``"stage"`` a stage change."""
+        resp = self._request("GET", self._space_url(space, "/logs"), stream=True, timeout=3600,
+                             params={"kind": kind, "tail": tail, "follow": 1})
+        event = "message"
+        with resp:
+            for raw in resp.iter_lines(decode_unicode=True):
+                if raw.startswith("event:"):
+                    event = raw[6:].strip()
+                elif raw.startswith("data:"):
+                    yield event, json.loads(raw[5:].strip())
+                    event = "message"
+
+    def restart(self, space: SpaceId, *, factory: bool = False) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("POST", self._space_url(space, "/restart"),
+                                            params={"factory": str(factory).lower()})
+        return result
+
+    def delete(self, space: SpaceId) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("DELETE", self._space_url(space), timeout=120)
+        return result
+
+
+def _error_from(resp: requests.Response) -> SpacehostError:
+    try:
+        err = resp.json()["error"]
+        cls = error_class_for(str(err.get("code", "")))
+        return cls(str(err.get("message", resp.reason)), hint=str(err.get("hint", "")),
+                   details=err.get("details") or {})
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return SpacehostError(f"server answered {resp.status_code} {resp.reason}",
+                              hint="is --server pointing at a spacehost server?")

@@ -1,0 +1,99 @@
+"""The space container contract (HF-compatible): environment and identity of a space's container.
+Pure functions of the space, its manifest and the settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spacehost.domain import GpuRequest, Sdk, SpaceId, gpu_request_for
+from spacehost.errors import ManifestInvalid
+from spacehost.manifest.model import Manifest
+from spacehost.settings import Settings
+
+GRADIO_PORT = 7860
+
+
+def space_host(space: SpaceId, settings: Settings) -> str:
+    """The host (and port) a visitor uses for *space*: ``owner-name.domain:port``."""
+    port = "" if settings.port in (80, 443) else f":{settings.port}"
+    return f"{space.subdomain}.{settings.domain}{port}"
+
+
+def container_port(manifest: Manifest) -> int:
+    return manifest.app_port if manifest.sdk is Sdk.DOCKER else GRADIO_PORT
+
+
+def container_env(space: SpaceId, manifest: Manifest, settings: Settings) -> dict[str, str]:
+    """The environment every space container gets (ARCHITECTURE.md, container contract)."""
+    port = container_port(manifest)
+    return {
+        "HOME": "/home/user",
+        "SYSTEM": "spaces",
+        "SPACE_ID": str(space),
+        "SPACE_AUTHOR_NAME": space.owner,
+        "SPACE_REPO_NAME": space.name,
+        "SPACE_TITLE": manifest.title,
+        "SPACE_HOST": space_host(space, settings),
+        "GRADIO_SERVER_NAME": "0.0.0.0",
+        "GRADIO_SERVER_PORT": str(port),
+        "PORT": str(port),
+        "GRADIO_NUM_PORTS": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def data_volume(space: SpaceId) -> str:
+    return f"spacehost-data-{space.slug}"
+
+
+def hardware_of(manifest: Manifest) -> str:
+    """The hardware name shown for a space: spacehost's ``hardware`` field, else HF's flavor."""
+    return manifest.hardware or manifest.suggested_hardware or "cpu-basic"
+
+
+def gpu_request_of(manifest: Manifest) -> GpuRequest:
+    """What GPU a space asks for, from ``hardware:`` (spacehost) or ``suggested_hardware`` (HF)."""
+    hw = manifest.hardware
+    if not hw:
+        return gpu_request_for(manifest.suggested_hardware)
+    if hw == "cpu":
+        return GpuRequest()
+    if hw == "zero":
+        return GpuRequest(shared=True)
+    if hw == "gpu":
+        return GpuRequest(1)
+    if hw.startswith("gpu:"):
+        return GpuRequest(int(hw.split(":", 1)[1]))
+    if hw.startswith("gpu-mem:"):
+        amount = hw.split(":", 1)[1].upper().removesuffix("GB").removesuffix("G")
+        return GpuRequest(1, min_memory_gb=float(amount))
+    raise ManifestInvalid(f"README.md: hardware: unknown value {hw!r}",
+                          hint="use cpu, gpu, gpu:N, gpu-mem:NNGB or zero")
+
+
+def manifest_summary(manifest: Manifest) -> dict[str, Any]:
+    """The manifest fields the API and pages show, JSON-ready (HF's camelCase names)."""
+    return {
+        "title": manifest.title,
+        "emoji": manifest.emoji,
+        "colorFrom": manifest.color_from,
+        "colorTo": manifest.color_to,
+        "sdk": manifest.sdk.value,
+        "sdk_version": manifest.sdk_version,
+        "python_version": manifest.python_version,
+        "app_file": manifest.app_file,
+        "app_port": manifest.app_port,
+        "short_description": manifest.short_description,
+        "tags": list(manifest.tags),
+        "pinned": manifest.pinned,
+        "license": manifest.license,
+        "fullWidth": manifest.full_width,
+        "header": manifest.header,
+        "disable_embedding": manifest.disable_embedding,
+        "custom_headers": dict(manifest.custom_headers),
+        "hardware": hardware_of(manifest),
+        "startup_duration_timeout_s": manifest.startup_duration_timeout_s,
+        "warnings": [str(w) for w in manifest.warnings],
+    }

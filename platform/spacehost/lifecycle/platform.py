@@ -1,0 +1,422 @@
+"""The lifecycle of spaces: push, build, start, health, serve, restart, delete, reconcile.
+
+No HTTP here: the API calls these methods (from worker threads: every method may block on the
+Docker engine). Deploys run on a small thread pool; one space deploys one revision at a time,
+and a deploy whose revision was superseded by a newer push stops before starting a container.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from spacehost.domain import Sdk, SpaceId, Stage
+from spacehost.errors import (
+    BuildFailed,
+    HardwareUnavailable,
+    ManifestInvalid,
+    SpacehostError,
+)
+from spacehost.lifecycle.contract import (
+    container_env,
+    container_port,
+    data_volume,
+    gpu_request_of,
+    hardware_of,
+    manifest_summary,
+)
+from spacehost.lifecycle.health import wait_healthy
+from spacehost.lifecycle.routes import RoutePublisher, route_entry
+from spacehost.manifest import load_space
+from spacehost.manifest.model import SpaceSource
+from spacehost.runtime.base import ContainerInfo, ContainerSpec, RuntimeBackend
+from spacehost.settings import Settings
+from spacehost.store import RevisionFiles, SpaceRecord, Store, revision_hash
+
+log = logging.getLogger(__name__)
+
+LOG_TAIL = 30
+
+
+class BuildOutcome(Protocol):
+    image: str
+
+
+class Builder(Protocol):
+    def build(self, source: SpaceSource, space: SpaceId, revision: str, *,
+              on_log: Callable[[str], None], nocache: bool = False) -> BuildOutcome: ...
+
+
+class GpuCheck(Protocol):
+    def __call__(self, manifest_hardware: Any) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class PushResult:
+    space: SpaceId
+    revision: str
+    created: bool
+    warnings: tuple[str, ...]
+    unchanged: bool = False
+
+
+def _tail(lines: list[str], n: int = LOG_TAIL) -> str:
+    return "\n".join(lines[-n:])
+
+
+class Platform:
+    """Everything that happens to spaces, behind the API.
+
+    Args:
+        settings: platform settings.
+        store: the database.
+        files: stored revisions.
+        builder: builds space images (``DockerBuilder``).
+        runtime: runs containers (``DockerBackend``).
+        check_gpu: raises HardwareUnavailable when the host cannot give what a manifest asks;
+            returns warnings (e.g. CPU fallback). Default: no GPU checks.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        files: RevisionFiles,
+        builder: Builder,
+        runtime: RuntimeBackend,
+        *,
+        check_gpu: Callable[[Any], list[str]] | None = None,
+        max_parallel_builds: int = 2,
+    ):
+        self.settings = settings
+        self.store = store
+        self.files = files
+        self.builder = builder
+        self.runtime = runtime
+        self.check_gpu = check_gpu or (lambda _req: [])
+        self.routes = RoutePublisher(settings.routes_file)
+        self._pool = ThreadPoolExecutor(max_parallel_builds, thread_name_prefix="deploy")
+        self._space_locks: dict[SpaceId, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._followers: dict[str, threading.Thread] = {}
+        self._closed = threading.Event()
+        self._pending: set[Future[None]] = set()
+
+    # public operations --------------------------------------------------------------------
+
+    def push(self, space: SpaceId, files: Mapping[str, bytes]) -> PushResult:
+        """Store a new revision of *space* and deploy it in the background.
+
+        Raises:
+            ManifestInvalid: the files are not a valid space (nothing is stored).
+        """
+        source = load_space(files, default_title=space.name)
+        revision = revision_hash(source.files)
+        summary = manifest_summary(source.manifest)
+        self.files.save(revision, source.files)
+        self.store.add_revision(space, revision, summary)
+        created = self.store.create_space(space, stage=Stage.BUILDING, manifest=summary)
+        rec = self.store.get_space(space)
+        unchanged = (rec.revision == revision and rec.stage is Stage.RUNNING)
+        warnings = tuple(str(w) for w in source.warnings)
+        if unchanged:
+            return PushResult(space, revision, created, warnings, unchanged=True)
+        stage = Stage.RUNNING_BUILDING if rec.stage.is_serving else Stage.BUILDING
+        self.store.update_space(space, revision=revision, desired="running", stage=stage)
+        self.publish_routes()
+        self.store.add_event(space, "push", f"revision {revision[:12]} pushed")
+        self.submit_deploy(space, revision)
+        return PushResult(space, revision, created, warnings)
+
+    def submit_deploy(self, space: SpaceId, revision: str, *, nocache: bool = False) -> Future[None]:
+        fut = self._pool.submit(self._deploy_guarded, space, revision, nocache)
+        with self._locks_guard:
+            self._pending.add(fut)
+        fut.add_done_callback(self._forget)
+        return fut
+
+    def _forget(self, fut: Future[None]) -> None:
+        with self._locks_guard:
+            self._pending.discard(fut)
+
+    def restart(self, space: SpaceId, *, factory: bool = False) -> None:
+        """Restart *space* from its current revision; ``factory`` rebuilds without cache."""
+        rec = self.store.get_space(space)
+        if not rec.revision:
+            raise ManifestInvalid(f"space {space} has no pushed revision", hint="push it first")
+        self.store.update_space(space, desired="running")
+        self.store.add_event(space, "restart", "factory rebuild" if factory else "restart")
+        self.submit_deploy(space, rec.revision, nocache=factory)
+
+    def delete(self, space: SpaceId) -> None:
+        """Remove *space*: its containers, data volume, images' records and stored rows."""
+        self.store.get_space(space)
+        self.store.update_space(space, stage=Stage.DELETING, desired="deleted")
+        self.publish_routes()
+        with self._space_lock(space):
+            for info in self.runtime.list_managed(space):
+                self.runtime.remove(info.id)
+            self.runtime.remove_volume(data_volume(space))
+            self.store.delete_space(space)
+        self.publish_routes()
+
+    def runtime_info(self, space: SpaceId) -> dict[str, Any]:
+        """The space's runtime in Hugging Face's JSON shape (``GET .../runtime``)."""
+        rec = self.store.get_space(space)
+        m = rec.manifest
+        hw = m.get("hardware", "cpu-basic")
+        return {
+            "stage": rec.stage.value,
+            "hardware": {"current": hw if rec.stage.is_serving else None, "requested": hw},
+            "storage": None,
+            "gcTimeout": None,
+            "replicas": {"current": 1 if rec.stage.is_serving else 0, "requested": 1},
+            "devMode": False,
+            "domains": [{"domain": f"{space.subdomain}.{self.settings.domain}",
+                         "stage": "READY" if rec.stage.is_serving else "PENDING"}],
+            "sdk": m.get("sdk"),
+            "sdkVersion": m.get("sdk_version") or (
+                self.settings.gradio_version if m.get("sdk") == "gradio" else None),
+            "errorMessage": rec.error_message or None,
+        }
+
+    def publish_routes(self) -> None:
+        self.routes.publish([route_entry(r, self.files) for r in self.store.list_spaces()])
+
+    def close(self) -> None:
+        self._closed.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # deploy -------------------------------------------------------------------------------
+
+    def _space_lock(self, space: SpaceId) -> threading.Lock:
+        with self._locks_guard:
+            return self._space_locks.setdefault(space, threading.Lock())
+
+    def _deploy_guarded(self, space: SpaceId, revision: str, nocache: bool) -> None:
+        try:
+            with self._space_lock(space):
+                self._deploy(space, revision, nocache)
+        except Exception:  # a deploy thread must never die silently
+            log.exception("deploy of %s@%s failed unexpectedly", space, revision[:12])
+            self._set_error(space, Stage.RUNTIME_ERROR, "internal error while deploying; "
+                            "see the platform's log")
+
+    def _superseded(self, space: SpaceId, revision: str) -> bool:
+        rec = self.store.find_space(space)
+        return rec is None or rec.revision != revision or rec.desired != "running"
+
+    def _deploy(self, space: SpaceId, revision: str, nocache: bool) -> None:
+        if self._superseded(space, revision):
+            return
+        source = load_space(self.files.load(revision), default_title=space.name)
+        rec = self.store.get_space(space)
+        serving = rec.stage.is_serving and rec.container_id is not None
+        summary = manifest_summary(source.manifest)
+        self.store.update_space(space, manifest=summary, hardware=hardware_of(source.manifest),
+                                error_message="")
+        if source.manifest.sdk is Sdk.STATIC:
+            self._serve_static(space, revision, rec)
+            return
+        try:
+            gpu_warnings = self.check_gpu(gpu_request_of(source.manifest))
+        except HardwareUnavailable as exc:
+            self._set_error(space, Stage.CONFIG_ERROR, str(exc), keep_serving=serving)
+            return
+        image = self._build(space, revision, source, nocache, serving, gpu_warnings)
+        if image is None or self._superseded(space, revision):
+            return
+        self._start(space, revision, source, image, serving, rec)
+
+    def _build(self, space: SpaceId, revision: str, source: SpaceSource, nocache: bool,
+               serving: bool, warnings: list[str]) -> str | None:
+        self._set_stage(space, Stage.RUNNING_BUILDING if serving else Stage.BUILDING)
+        build_id = self.store.start_build(space, revision, nocache=nocache)
+        ref = f"build-{build_id}"
+        lines: list[str] = []
+
+        def on_log(line: str) -> None:
+            lines.append(line)
+            self.store.append_logs(space, "build", ref, [line])
+
+        for w in warnings:
+            on_log(f"WARNING: {w}")
+        try:
+            result = self.builder.build(source, space, revision, on_log=on_log, nocache=nocache)
+        except SpacehostError as exc:
+            msg = exc.message if isinstance(exc, BuildFailed) else str(exc)
+            tail = exc.details.get("log_tail") or _tail(lines)
+            self.store.finish_build(build_id, status="failed", error=msg)
+            self._set_error(space, Stage.BUILD_ERROR, f"{msg}\n\n{tail}".strip(),
+                            keep_serving=serving)
+            self.store.add_event(space, "build_error", msg)
+            return None
+        self.store.finish_build(build_id, status="succeeded", image=result.image)
+        self.store.trim_logs(space, "build", self.settings.log_lines_kept)
+        return result.image
+
+    def _start(self, space: SpaceId, revision: str, source: SpaceSource, image: str,
+               serving: bool, previous: SpaceRecord) -> None:
+        manifest = source.manifest
+        self._set_stage(space, Stage.RUNNING_APP_STARTING if serving else Stage.APP_STARTING)
+        spec = ContainerSpec(
+            space=space, revision=revision, image=image, port=container_port(manifest),
+            env=container_env(space, manifest, self.settings), gpu=gpu_request_of(manifest),
+            memory_limit=self.settings.memory_limit, cpus=self.settings.cpus,
+            pids_limit=self.settings.pids_limit, data_volume=data_volume(space),
+        )
+        if not serving:
+            self._remove_containers(space)  # a crashed or stopped run of this space
+        try:
+            info = self.runtime.start(spec)
+        except SpacehostError as exc:
+            stage = Stage.CONFIG_ERROR if isinstance(exc, HardwareUnavailable) else (
+                Stage.RUNTIME_ERROR)
+            self._set_error(space, stage, str(exc), keep_serving=serving)
+            return
+        self._follow_logs(space, info.id)
+        timeout = manifest.startup_duration_timeout_s or self.settings.startup_timeout_s
+        result = wait_healthy(lambda: self.runtime.inspect(info.id), deadline_s=timeout,
+                              cancelled=self._closed.is_set)
+        if not result.healthy:
+            self._startup_failed(space, info, result.reason, timeout, serving)
+            return
+        assert result.info is not None
+        self.store.update_space(
+            space, stage=Stage.RUNNING, serving_revision=revision, container_id=info.id,
+            upstream=f"{result.info.host}:{result.info.port}", image=image, error_message="",
+        )
+        self.publish_routes()
+        self.store.add_event(space, "running", f"revision {revision[:12]} is live")
+        if serving and previous.container_id and previous.container_id != info.id:
+            self.runtime.remove(previous.container_id)
+
+    def _startup_failed(self, space: SpaceId, info: ContainerInfo, reason: str, timeout: float,
+                        serving: bool) -> None:
+        last = self.runtime.inspect(info.id)
+        tail = _tail(self.runtime.logs(info.id, tail=LOG_TAIL)) if last else ""
+        if reason == "timeout":
+            msg = (f"the app did not answer 200 on / within {timeout:.0f} s "
+                   "(startup_duration_timeout)")
+        elif last and last.oom_killed:
+            msg = "the app was killed: out of memory (raise SPACEHOST_MEMORY_LIMIT)"
+        else:
+            code = last.exit_code if last else None
+            msg = f"the app exited with code {code} while starting"
+        self.runtime.remove(info.id) if serving else self.runtime.stop(info.id, timeout=2)
+        self._set_error(space, Stage.RUNTIME_ERROR, f"{msg}\n\n{tail}".strip(),
+                        keep_serving=serving)
+        self.store.add_event(space, "runtime_error", msg)
+
+    def _serve_static(self, space: SpaceId, revision: str, previous: SpaceRecord) -> None:
+        self._remove_containers(space)
+        self.store.update_space(space, stage=Stage.RUNNING, serving_revision=revision,
+                                container_id=None, upstream=None, image=None, error_message="")
+        self.publish_routes()
+        self.store.add_event(space, "running", f"static revision {revision[:12]} is live")
+
+    def _remove_containers(self, space: SpaceId) -> None:
+        for c in self.runtime.list_managed(space):
+            self.runtime.remove(c.id)
+
+    # stages -------------------------------------------------------------------------------
+
+    def _set_stage(self, space: SpaceId, stage: Stage) -> None:
+        self.store.update_space(space, stage=stage)
+        self.publish_routes()
+
+    def _set_error(self, space: SpaceId, stage: Stage, message: str, *,
+                   keep_serving: bool = False) -> None:
+        """Record an error. With *keep_serving* the old container keeps answering (stage
+        RUNNING) and the error is shown alongside."""
+        if self.store.find_space(space) is None:
+            return
+        if keep_serving:
+            self.store.update_space(space, stage=Stage.RUNNING, error_message=message)
+        else:
+            self.store.update_space(space, stage=stage, error_message=message, upstream=None)
+        self.publish_routes()
+
+    # run logs and crash detection ---------------------------------------------------------
+
+    def _follow_logs(self, space: SpaceId, container_id: str) -> None:
+        t = threading.Thread(target=self._pump_logs, args=(space, container_id),
+                             name=f"logs-{container_id[:12]}", daemon=True)
+        self._followers[container_id] = t
+        t.start()
+
+    def _pump_logs(self, space: SpaceId, container_id: str) -> None:
+        try:
+            for line in self.runtime.follow_logs(container_id):
+                self.store.append_logs(space, "run", container_id, [line])
+        except SpacehostError:
+            pass
+        finally:
+            self._followers.pop(container_id, None)
+        if not self._closed.is_set():
+            self._on_container_stopped(space, container_id)
+
+    def _on_container_stopped(self, space: SpaceId, container_id: str) -> None:
+        rec = self.store.find_space(space)
+        if rec is None or rec.container_id != container_id or rec.stage is not Stage.RUNNING:
+            return
+        info = self.runtime.inspect(container_id)
+        if info is not None and info.is_running:
+            return
+        if info is not None and info.oom_killed:
+            msg = "the app was killed: out of memory"
+        else:
+            msg = f"the app exited with code {info.exit_code if info else None}"
+        tail = _tail([ln.line for ln in self.store.logs(space, "run", tail=LOG_TAIL,
+                                                          ref=container_id)])
+        self.store.update_space(space, stage=Stage.RUNTIME_ERROR, upstream=None,
+                                error_message=f"{msg}\n\n{tail}".strip())
+        self.store.add_event(space, "runtime_error", msg)
+        self.publish_routes()
+
+    # start-up -----------------------------------------------------------------------------
+
+    def reconcile(self) -> None:
+        """Bring the engine in line with the store after a (re)start of the platform.
+
+        Running containers of serving revisions are adopted; stray managed containers are
+        removed; builds left half-done are marked failed and their spaces redeployed.
+        """
+        self.files.sweep_incoming()
+        for build in self.store.fail_running_builds("the platform stopped during this build"):
+            log.info("build %s of %s was interrupted", build.id, build.space)
+        records = {str(r.id): r for r in self.store.list_spaces()}
+        adopted: set[str] = set()
+        for info in self.runtime.list_managed():
+            rec = records.get(str(info.space))
+            if (rec and rec.container_id == info.id and info.is_running
+                    and rec.desired == "running" and info.host and info.port):
+                adopted.add(str(rec.id))
+                self.store.update_space(rec.id, stage=Stage.RUNNING,
+                                        upstream=f"{info.host}:{info.port}")
+                self._follow_logs(rec.id, info.id)
+            else:
+                self.runtime.remove(info.id)
+        for key, rec in records.items():
+            if key in adopted or rec.desired != "running" or not rec.revision:
+                continue
+            if rec.stage in (Stage.BUILD_ERROR, Stage.CONFIG_ERROR, Stage.NO_APP_FILE):
+                continue
+            self.store.update_space(rec.id, upstream=None, container_id=None)
+            self.submit_deploy(rec.id, rec.revision)
+        self.publish_routes()
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Wait until no deploy is queued or running (for tests and benchmarks)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self._locks_guard:
+                if not self._pending:
+                    return True
+            time.sleep(0.05)
+        return False

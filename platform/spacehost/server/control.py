@@ -1,0 +1,32 @@
+"""The control plane's aiohttp application: the API, pages, and status pages for spaces."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from spacehost.api import add_routes, error_middleware
+from spacehost.api.errors import Handler
+from spacehost.lifecycle import Platform
+from spacehost.web import SPACE_HEADER, gallery, space_status
+
+
+@web.middleware
+async def space_status_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Requests the router addressed to a space without a live upstream get its status page,
+    except the API calls that page itself makes."""
+    space = request.headers.get(SPACE_HEADER)
+    if space and not request.path.startswith("/api/"):
+        return await space_status(request, request.app["platform"], space)
+    return await handler(request)
+
+
+def make_app(platform: Platform, token: str) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware, space_status_middleware],
+        client_max_size=platform.settings.max_upload_bytes + (1 << 20),
+    )
+    app["platform"] = platform
+    app["token"] = token
+    add_routes(app)
+    app.router.add_get("/", gallery)
+    return app

@@ -1,0 +1,117 @@
+"""``spacehost up``: run the control plane in this process and the router as a child process.
+
+The router is a separate process so that the data path does not depend on the control plane:
+it keeps serving running spaces from the last route table while the control plane restarts,
+and this supervisor restarts it at once if it dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from spacehost.api import ensure_token
+from spacehost.builder import DockerBuilder
+from spacehost.domain import GpuRequest
+from spacehost.lifecycle import Platform
+from spacehost.runtime import DockerBackend, discover_gpu_host, gpu_run_options
+from spacehost.server.control import make_app
+from spacehost.server.engine import connect
+from spacehost.settings import Settings
+from spacehost.store import RevisionFiles, Store
+
+log = logging.getLogger("spacehost")
+
+
+def build_platform(settings: Settings) -> Platform:
+    """Wire the store, builder and runtime for *settings* (connects to the engine)."""
+    client = connect(settings)
+    gpu_host = discover_gpu_host(client.info())
+    store = Store(settings.data_dir / "spacehost.db")
+    files = RevisionFiles(settings.data_dir / "revisions")
+
+    def check_gpu(request: GpuRequest) -> list[str]:
+        return list(gpu_run_options(request, gpu_host, fallback=settings.gpu_fallback).warnings)
+
+    return Platform(
+        settings, store, files, DockerBuilder(client, settings),
+        DockerBackend(client, gpu_host=gpu_host, gpu_fallback=settings.gpu_fallback),
+        check_gpu=check_gpu,
+    )
+
+
+def router_command(settings: Settings) -> list[str]:
+    return [sys.executable, "-m", "spacehost.router", "--data-dir", str(settings.data_dir),
+            "--host", settings.host, "--port", str(settings.port), "--domain", settings.domain]
+
+
+@dataclass
+class Supervisor:
+    """Keeps the router process alive; restarts it within a fraction of a second."""
+
+    command: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+    stopping: bool = False
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.command)
+
+    async def watch(self) -> None:
+        while not self.stopping:
+            if self.proc is not None and self.proc.poll() is not None and not self.stopping:
+                log.warning("router exited with %s; restarting it", self.proc.returncode)
+                self.start()
+            await asyncio.sleep(0.1)
+
+    def stop(self) -> None:
+        self.stopping = True
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None] | None = None,
+                stop: asyncio.Event | None = None) -> None:
+    """Run the platform until *stop* is set (or SIGINT/SIGTERM)."""
+    settings.control_socket.parent.mkdir(parents=True, exist_ok=True)
+    token = ensure_token(settings)
+    platform = await asyncio.to_thread(build_platform, settings)
+    await asyncio.to_thread(platform.reconcile)
+    runner = web.AppRunner(make_app(platform, token), access_log=None)
+    await runner.setup()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(settings.control_socket)
+    await web.UnixSite(runner, str(settings.control_socket)).start()
+    supervisor = Supervisor(router_command(settings))
+    supervisor.start()
+    watcher = asyncio.create_task(supervisor.watch())
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    if on_ready:
+        on_ready({"url": settings.base_url, "domain": settings.domain, "token_file":
+                  str(settings.token_file), "router_pid": supervisor.proc.pid if supervisor.proc
+                  else None})
+    try:
+        await stop.wait()
+    finally:
+        supervisor.stop()
+        watcher.cancel()
+        platform.close()
+        await runner.cleanup()
+        platform.store.close()

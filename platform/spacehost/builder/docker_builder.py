@@ -1,0 +1,251 @@
+"""Build a space's image on the Docker Engine: plan, make the runtime images it needs, render its
+Dockerfile, build, and report. Also removes a space's outdated images."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from spacehost.builder.context import make_context
+from spacehost.builder.dockerfile import (
+    APP_DIR,
+    DEPENDENCY_FILES,
+    BuildPlan,
+    gradio_pin,
+    needs_image,
+    render_dockerfile,
+)
+from spacehost.builder.engine import LogFn, engine_unavailable, run_build
+from spacehost.builder.pipconfig import effective_pip_settings, host_pip_config, proxy_build_args
+from spacehost.builder.pythons import choose_python
+from spacehost.builder.runtime_images import RuntimeImages
+from spacehost.domain import Sdk, SpaceId
+from spacehost.errors import SpacehostError
+from spacehost.manifest.model import SpaceSource
+from spacehost.settings import Settings
+
+SPACE_REPOSITORY = "spacehost-space"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A built space image.
+
+    Attributes:
+        image: its tag, ``spacehost-space/{slug}:{revision[:12]}``.
+        image_id: the Engine's id (``sha256:...``).
+        duration_s: wall time of the whole build, runtime images included.
+        warnings: the ``WARNING:`` lines written to the log before the build.
+        python_version: the Python chosen ("" for ``sdk: docker``).
+        steps: every ``Step N/M : ...`` line of the space image's build.
+        cached_steps: those whose layer came from Docker's cache.
+    """
+
+    image: str
+    image_id: str
+    duration_s: float
+    warnings: tuple[str, ...] = ()
+    python_version: str = ""
+    steps: tuple[str, ...] = ()
+    cached_steps: tuple[str, ...] = ()
+
+
+def space_image_repository(space: SpaceId) -> str:
+    """``alice/demo`` -> ``spacehost-space/alice--demo``."""
+    return f"{SPACE_REPOSITORY}/{space.slug}"
+
+
+def space_image_tag(space: SpaceId, revision: str) -> str:
+    """The tag of *space*'s image at *revision*: ``spacehost-space/alice--demo:0123456789ab``."""
+    return f"{space_image_repository(space)}:{revision[:12]}"
+
+
+class DockerBuilder:
+    """Builds space images.
+
+    Args:
+        client: the Engine (created by the caller; the builder never makes one).
+        settings: python bases, gradio version, pip settings, build timeout, data dir.
+        host_pip: reads the host's pip configuration (injected for tests).
+    """
+
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        settings: Settings,
+        *,
+        host_pip: Callable[[], dict[str, str]] = host_pip_config,
+    ):
+        self._client = client
+        self._settings = settings
+        self._host_pip = host_pip
+        self._buildargs = proxy_build_args(settings.pip)
+        self.runtime = RuntimeImages(
+            client,
+            lock_dir=settings.data_dir / "locks",
+            mirror=settings.debian_mirror,
+            buildargs=self._buildargs,
+            docker_url=settings.docker_url,
+        )
+
+    def build(
+        self,
+        source: SpaceSource,
+        space: SpaceId,
+        revision: str,
+        *,
+        on_log: LogFn,
+        nocache: bool = False,
+        on_progress: Callable[[str], None] | None = None,
+    ) -> BuildResult:
+        """Build the image of *space* at *revision*.
+
+        Args:
+            source: the space's validated files.
+            space: its name (for the tag and labels).
+            revision: the revision id (the tag takes its first 12 characters).
+            on_log: receives each build log line as it arrives: first ``WARNING: ...`` lines,
+                then runtime image builds (first use only), then the space's own build.
+            nocache: ignore Docker's layer cache for the space's image (not the runtime
+                images).
+            on_progress: receives base-image bootstrap/pull progress; default: *on_log*.
+
+        Returns:
+            The image tag and id, duration, warnings, and the steps (and which were cached).
+
+        Raises:
+            BuildFailed: a step failed (``details``: ``step``, ``log_tail``), the build ran past
+                ``settings.build_timeout_s``, or a runtime image cannot be made.
+            EngineUnavailable: the Engine cannot be reached.
+            SpacehostError: the space is ``sdk: static`` (check :func:`needs_image` first).
+        """
+        if not needs_image(source):
+            raise SpacehostError(
+                f"{space} is an sdk: static space and has no image to build",
+                hint="serve its files directly; call needs_image() before build()",
+            )
+        started = time.monotonic()
+        deadline = started + self._settings.build_timeout_s
+        tag = space_image_tag(space, revision)
+        labels = {
+            "spacehost.managed": "true",
+            "spacehost.kind": "space",
+            "spacehost.space": str(space),
+            "spacehost.revision": revision,
+        }
+        if source.manifest.sdk is Sdk.DOCKER:
+            # The space's own Dockerfile, unchanged: CA trust is its own business there.
+            plan = BuildPlan(from_image="")
+            context = make_context(source.files, mtime=time.time())
+        else:
+            plan = self._plan_gradio(source, on_log, on_progress or on_log, deadline)
+            context = self._gradio_context(source, render_dockerfile(source, plan))
+        on_log(f"--> building {tag}")
+        built = run_build(
+            self._client,
+            context,
+            tag=tag,
+            on_log=on_log,
+            deadline=deadline,
+            labels=labels,
+            buildargs=self._buildargs,
+            nocache=nocache,
+        )
+        return BuildResult(
+            image=tag,
+            image_id=built.image_id,
+            duration_s=time.monotonic() - started,
+            warnings=plan.warnings,
+            python_version=plan.python_version,
+            steps=built.steps,
+            cached_steps=built.cached_steps,
+        )
+
+    def _plan_gradio(
+        self,
+        source: SpaceSource,
+        on_log: LogFn,
+        on_progress: Callable[[str], None],
+        deadline: float,
+    ) -> BuildPlan:
+        settings = self._settings
+        choice = choose_python(
+            source.manifest.python_version, settings.default_python, settings.python_bases
+        )
+        host_cfg = self._host_pip() if settings.pip.source == "host" else {}
+        pip_plan = effective_pip_settings(settings.pip, host_cfg)
+        pin, pin_warning = gradio_pin(source, settings.gradio_version)
+        warnings = tuple(w for w in (choice.warning, *pip_plan.warnings, pin_warning) if w)
+        # Warnings go out before anything slow starts, so they lead the log.
+        for warning in warnings:
+            on_log(f"WARNING: {warning}")
+        python_tag = self.runtime.ensure_python(
+            choice, pip_plan, on_log=on_log, on_progress=on_progress, deadline=deadline
+        )
+        gradio_tag = self.runtime.ensure_gradio(
+            python_tag, choice, settings.gradio_version, on_log=on_log, deadline=deadline
+        )
+        return BuildPlan(
+            from_image=gradio_tag,
+            python_version=choice.version,
+            runtime_gradio=settings.gradio_version,
+            gradio_pin=pin,
+            warnings=warnings,
+        )
+
+    @staticmethod
+    def _gradio_context(source: SpaceSource, dockerfile: str) -> bytes:
+        files = {f"{APP_DIR}/{path}": data for path, data in source.files.items()}
+        files["Dockerfile"] = dockerfile.encode()
+        fixed = {"Dockerfile", *(f"{APP_DIR}/{name}" for name in DEPENDENCY_FILES)}
+        return make_context(files, fixed=fixed, mtime=time.time())
+
+
+def prune_space_images(
+    client: docker.DockerClient, space: SpaceId, keep: Collection[str]
+) -> list[str]:
+    """Remove the image tags of *space* that are not in *keep*.
+
+    Args:
+        client: the Engine.
+        space: whose images to prune.
+        keep: tags to keep (``spacehost-space/alice--demo:0123456789ab``) or revisions (a full
+            revision id or its first 12 characters).
+
+    Returns:
+        The tags removed. A tag whose image a container still uses is left alone.
+
+    Raises:
+        EngineUnavailable: the Engine cannot be reached.
+        SpacehostError: the Engine refused a removal for another reason.
+    """
+    repository = space_image_repository(space)
+    kept = set(keep) | {f"{repository}:{k[:12]}" for k in keep if ":" not in k}
+    try:
+        images = client.images.list(name=repository, filters={"label": f"spacehost.space={space}"})
+        tags = [t for image in images for t in image.tags if t.startswith(f"{repository}:")]
+        return [tag for tag in tags if tag not in kept and _remove_tag(client, tag)]
+    except docker.errors.APIError as exc:
+        raise SpacehostError(
+            f"cannot remove old images of {space}: {exc.explanation or exc}",
+            hint="remove them by hand with `docker image rm`",
+        ) from exc
+    except (docker.errors.DockerException, requests.exceptions.ConnectionError) as exc:
+        raise engine_unavailable(exc) from exc
+
+
+def _remove_tag(client: docker.DockerClient, tag: str) -> bool:
+    try:
+        client.images.remove(tag)
+    except docker.errors.ImageNotFound:
+        return False
+    except docker.errors.APIError as exc:
+        if exc.status_code == 409:  # in use by a container, maybe a running deployment
+            return False
+        raise
+    return True

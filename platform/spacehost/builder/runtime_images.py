@@ -1,0 +1,364 @@
+"""The runtime images every space image is built FROM, made on this host on first use.
+
+Three layers, each reused by tag while its inputs are unchanged:
+
+- base ``spacehost/base:SUITE``: Debian + python3, made by ``runtime_images/base/bootstrap.sh``
+  (debootstrap + ``docker import``), or any image reference configured in
+  ``SPACEHOST_PYTHON_BASES`` (used if present, else pulled);
+- python ``spacehost/python:PYVER-BASETAG``: user 1000, a venv at /opt/venv on PATH, the host's
+  pip configuration and CA certificates;
+- gradio ``spacehost/gradio:GRADIO-pyPYVER-BASETAG``: the python layer + ``gradio==GRADIO``.
+
+The python and gradio layers carry a label ``spacehost.runtime-key``: a hash of everything they
+are made from (Dockerfile, pip.conf, CA bundle, parent image id). A layer whose key differs from
+the current one is rebuilt under the same tag, so a changed pip configuration or CA bundle
+reaches the next build without anyone deleting images.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import docker
+import docker.errors
+import docker.utils
+import requests.exceptions
+
+from spacehost.builder.context import make_context
+from spacehost.builder.engine import LogFn, engine_unavailable, run_build
+from spacehost.builder.pipconfig import PipPlan, render_pip_conf
+from spacehost.builder.pythons import PythonChoice
+from spacehost.errors import BuildFailed
+
+RUNTIME_LABELS = {"spacehost.managed": "true", "spacehost.kind": "runtime"}
+KEY_LABEL = "spacehost.runtime-key"
+DEBIAN_PREFIX = "debian:"
+
+
+def runtime_images_dir() -> Path:
+    """The folder holding the runtime image sources (``base/``, ``python/``, ``gradio/``).
+
+    Raises:
+        BuildFailed: it cannot be found (an install without the repository's runtime_images/).
+    """
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[1] / "runtime_images", here.parents[3] / "runtime_images"):
+        if (candidate / "python" / "Dockerfile").is_file():
+            return candidate
+    raise BuildFailed(
+        "the runtime image sources (runtime_images/) are missing from this installation",
+        hint="install spacehost from its repository checkout (pip install -e .)",
+    )
+
+
+def base_image_tag(base: str) -> str:
+    """``"debian:bookworm"`` -> ``"spacehost/base:bookworm"``; an image reference stays as is."""
+    if base.startswith(DEBIAN_PREFIX):
+        return f"spacehost/base:{base.removeprefix(DEBIAN_PREFIX)}"
+    return base
+
+
+def base_label(base: str) -> str:
+    """A tag-safe name for *base*: ``"debian:bookworm"`` -> ``"bookworm"``,
+    ``"python:3.10-slim"`` -> ``"python-3.10-slim"``."""
+    name = base.removeprefix(DEBIAN_PREFIX).rsplit("/", 1)[-1].lower()
+    return re.sub(r"[^a-z0-9_.-]+", "-", name).strip("-.") or "base"
+
+
+def python_image_tag(python_version: str, base: str) -> str:
+    """``("3.11", "debian:bookworm")`` -> ``"spacehost/python:3.11-bookworm"``."""
+    return f"spacehost/python:{python_version}-{base_label(base)}"
+
+
+def gradio_image_tag(gradio_version: str, python_version: str, base: str) -> str:
+    """-> ``"spacehost/gradio:6.31.0-py3.11-bookworm"``."""
+    return f"spacehost/gradio:{gradio_version}-py{python_version}-{base_label(base)}"
+
+
+def runtime_key(*parts: bytes | str) -> str:
+    """The ``spacehost.runtime-key`` label value for a layer made from *parts*."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()[:32]
+
+
+@contextlib.contextmanager
+def exclusive(lock_dir: Path, name: str) -> Iterator[None]:
+    """Hold an exclusive lock named *name* across threads and processes of this host.
+
+    ``flock`` locks belong to an open file, so two threads of one process exclude each other
+    as two processes do.
+    """
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    path = lock_dir / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".lock")
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class RuntimeImages:
+    """Makes and reuses the runtime images on one Engine.
+
+    Args:
+        client: the Engine.
+        lock_dir: where lock files go (``settings.data_dir / "locks"``).
+        mirror: the Debian mirror for bootstraps.
+        buildargs: proxy build args for every build.
+        docker_url: passed to bootstrap.sh as ``DOCKER_HOST`` when not empty.
+        bootstrap_script: the base bootstrap (default: ``runtime_images/base/bootstrap.sh``).
+    """
+
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        *,
+        lock_dir: Path,
+        mirror: str,
+        buildargs: Mapping[str, str] | None = None,
+        docker_url: str = "",
+        bootstrap_script: Path | None = None,
+    ):
+        self._client = client
+        self._lock_dir = lock_dir
+        self._mirror = mirror
+        self._buildargs = dict(buildargs or {})
+        self._docker_url = docker_url
+        self._script = bootstrap_script
+
+    def ensure_base(self, base: str, *, on_progress: Callable[[str], None], deadline: float) -> str:
+        """Make sure the base image for *base* exists; make it once if not.
+
+        Args:
+            base: a ``settings.python_bases`` value: ``"debian:SUITE"`` (bootstrapped here) or
+                an image reference (used if present, else pulled).
+            on_progress: receives the bootstrap's progress lines (without ``progress: ``) or
+                the pull's status lines.
+            deadline: ``time.monotonic()`` value after which a bootstrap is stopped.
+
+        Returns:
+            The image's tag.
+
+        Raises:
+            BuildFailed: the bootstrap or the pull failed.
+            EngineUnavailable: the Engine cannot be reached.
+        """
+        tag = base_image_tag(base)
+        if self._image(tag) is not None:
+            return tag
+        with exclusive(self._lock_dir, tag):
+            if self._image(tag) is not None:  # made by another build while we waited
+                return tag
+            if base.startswith(DEBIAN_PREFIX):
+                self._bootstrap(base.removeprefix(DEBIAN_PREFIX), tag, on_progress, deadline)
+            else:
+                self._pull(tag, on_progress)
+        return tag
+
+    def ensure_python(
+        self,
+        choice: PythonChoice,
+        pip_plan: PipPlan,
+        *,
+        on_log: LogFn,
+        on_progress: Callable[[str], None],
+        deadline: float,
+    ) -> str:
+        """Make sure the python layer for *choice* exists with *pip_plan*'s configuration.
+
+        Returns:
+            Its tag, ``spacehost/python:PYVER-BASETAG``.
+
+        Raises:
+            BuildFailed: a build step failed, or the CA bundle cannot be read.
+            EngineUnavailable: the Engine cannot be reached.
+        """
+        base = self.ensure_base(choice.base, on_progress=on_progress, deadline=deadline)
+        src = runtime_images_dir() / "python"
+        files = {
+            "Dockerfile": (src / "Dockerfile").read_bytes(),
+            "install-ca.py": (src / "install-ca.py").read_bytes(),
+            "pip.conf": render_pip_conf(pip_plan).encode(),
+            "ca-bundle.crt": _read_ca(pip_plan.ca_bundle),
+        }
+        parent = self._image_id(base)
+        key = runtime_key(parent, *(files[k] for k in sorted(files)))
+        tag = python_image_tag(choice.version, choice.base)
+        labels = {"spacehost.python": choice.version, "spacehost.base": choice.base}
+        return self._ensure_layer(
+            tag, key, files, {"BASE": base}, labels, on_log=on_log, deadline=deadline
+        )
+
+    def ensure_gradio(
+        self,
+        python_tag: str,
+        choice: PythonChoice,
+        gradio_version: str,
+        *,
+        on_log: LogFn,
+        deadline: float,
+    ) -> str:
+        """Make sure the gradio layer on *python_tag* exists.
+
+        Returns:
+            Its tag, ``spacehost/gradio:GRADIO-pyPYVER-BASETAG``.
+
+        Raises:
+            BuildFailed: installing gradio failed.
+            EngineUnavailable: the Engine cannot be reached.
+        """
+        files = {"Dockerfile": (runtime_images_dir() / "gradio" / "Dockerfile").read_bytes()}
+        key = runtime_key(self._image_id(python_tag), files["Dockerfile"], gradio_version)
+        tag = gradio_image_tag(gradio_version, choice.version, choice.base)
+        args = {"BASE": python_tag, "GRADIO_VERSION": gradio_version}
+        labels = {"spacehost.gradio": gradio_version}
+        return self._ensure_layer(tag, key, files, args, labels, on_log=on_log, deadline=deadline)
+
+    def _ensure_layer(
+        self,
+        tag: str,
+        key: str,
+        files: Mapping[str, bytes],
+        args: Mapping[str, str],
+        labels: Mapping[str, str],
+        *,
+        on_log: LogFn,
+        deadline: float,
+    ) -> str:
+        if self._key(tag) == key:
+            return tag
+        with exclusive(self._lock_dir, tag):
+            if self._key(tag) == key:
+                return tag
+            on_log(f"--> building runtime image {tag} (once; later builds reuse it)")
+            run_build(
+                self._client,
+                make_context(files),
+                tag=tag,
+                on_log=on_log,
+                deadline=deadline,
+                labels={**labels, **RUNTIME_LABELS, KEY_LABEL: key},
+                buildargs={**self._buildargs, **args},
+            )
+        return tag
+
+    def _image(self, tag: str) -> docker.models.images.Image | None:
+        try:
+            return self._client.images.get(tag)
+        except docker.errors.ImageNotFound:
+            return None
+        except (docker.errors.DockerException, requests.exceptions.ConnectionError) as exc:
+            raise engine_unavailable(exc) from exc
+
+    def _image_id(self, tag: str) -> str:
+        image = self._image(tag)
+        if image is None:
+            raise BuildFailed(
+                f"the runtime image {tag} disappeared during the build",
+                hint="retry the build; avoid pruning images while builds run",
+            )
+        return str(image.id)
+
+    def _key(self, tag: str) -> str | None:
+        image = self._image(tag)
+        if image is None:
+            return None
+        labels = image.attrs.get("Config", {}).get("Labels") or {}
+        return str(labels.get(KEY_LABEL, "")) or None
+
+    def _pull(self, ref: str, on_progress: Callable[[str], None]) -> None:
+        repo, tag = docker.utils.parse_repository_tag(ref)
+        try:
+            for event in self._client.api.pull(repo, tag=tag, stream=True, decode=True):
+                if "error" in event:
+                    raise docker.errors.APIError(str(event["error"]))
+                status = " ".join(str(event[k]) for k in ("id", "status") if event.get(k))
+                on_progress(f"pulling {ref}: {status}")
+        except requests.exceptions.ConnectionError as exc:
+            raise engine_unavailable(exc) from exc
+        except docker.errors.DockerException as exc:
+            raise BuildFailed(
+                f"the base image {ref} is not on this host and cannot be pulled: {exc}",
+                hint=f"load it with `docker load -i FILE` (saved elsewhere with `docker save "
+                f"{ref}`), or use a debian:SUITE entry in SPACEHOST_PYTHON_BASES",
+            ) from exc
+
+    def _bootstrap(
+        self, suite: str, tag: str, on_progress: Callable[[str], None], deadline: float
+    ) -> None:
+        script = self._script or runtime_images_dir() / "base" / "bootstrap.sh"
+        env = dict(os.environ)
+        if self._docker_url:
+            env["DOCKER_HOST"] = self._docker_url
+        on_progress(f"bootstrapping base image {tag} (Debian {suite}, once)")
+        with subprocess.Popen(
+            ["bash", str(script), suite, tag, self._mirror],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            start_new_session=True,  # so a timeout can stop debootstrap's children too
+        ) as proc:
+            timer = threading.Timer(max(deadline - time.monotonic(), 0.0), _stop, (proc,))
+            timer.start()
+            try:
+                other = _relay_progress(proc, on_progress)
+                code = proc.wait()
+            finally:
+                timer.cancel()
+        if code != 0:
+            timed_out = time.monotonic() >= deadline
+            raise BuildFailed(
+                f"bootstrapping the base image {tag} "
+                + ("took too long and was stopped" if timed_out else f"failed (exit {code})")
+                + (f": {other[-1]}" if other else ""),
+                hint="install debootstrap and run spacehost as root, check that the mirror "
+                f"{self._mirror} is reachable (SPACEHOST_DEBIAN_MIRROR), or build the image by "
+                f"hand: {script} {suite} {tag}",
+                details={"log_tail": other},
+            )
+
+
+def _relay_progress(proc: subprocess.Popen[str], on_progress: Callable[[str], None]) -> list[str]:
+    """Pass ``progress: ...`` lines to *on_progress*; return the last other lines."""
+    other: deque[str] = deque(maxlen=40)
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        line = raw.rstrip("\n")
+        if line.startswith("progress: "):
+            on_progress(line.removeprefix("progress: "))
+        elif line:
+            other.append(line)
+    return list(other)
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+
+
+def _read_ca(path: str) -> bytes:
+    if not path:
+        return b""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise BuildFailed(
+            f"cannot read the CA bundle {path}: {exc.strerror}",
+            hint="make it readable by spacehost, or set SPACEHOST_CA_BUNDLE (or 'none')",
+        ) from exc

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set up everything spacehost needs on a Debian/Ubuntu host (run as root, or with sudo for apt):
+# Docker Engine (started in the background when no systemd runs it), debootstrap, Chromium for
+# the browser tests, nginx and wrk for benchmarks, and a venv with spacehost installed.
+# Idempotent: re-running it only does what is missing.   Usage: scripts/setup.sh [--test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want_test=${1:-}
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+
+need=()
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+if [ "$want_test" = --test ]; then
+  command -v chromium >/dev/null || need+=(chromium)
+  command -v nginx >/dev/null || need+=(nginx-light)
+  command -v wrk >/dev/null || need+=(wrk)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  echo "setup: starting the Docker Engine"
+  ($SUDO setsid dockerd >/var/log/spacehost-dockerd.log 2>&1 &) || true
+  for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see /var/log/spacehost-dockerd.log" >&2; exit 1; }
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  python3 -m venv .venv
+fi
+extra=""; [ "$want_test" = --test ] && extra="[test]"
+.venv/bin/pip install -q -e ".$extra" 2>&1 | grep -v -e '^WARNING: Location' -e 'is ignored' || true
+.venv/bin/python -c "import spacehost" || { echo "setup: spacehost did not install" >&2; exit 1; }
+echo "setup: ready (docker $(docker version --format '{{.Server.Version}}'), $(.venv/bin/python --version))"

@@ -1,0 +1,157 @@
+"""Stand-ins for the Docker-facing parts, for unit tests of the lifecycle and the API.
+
+FakeBackend "containers" are real loopback HTTP servers in threads, so health checks and the
+router see real sockets; a container can be told to fail, crash or never answer.
+"""
+
+from __future__ import annotations
+
+import http.server
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from spacehost.domain import SpaceId
+from spacehost.errors import BuildFailed
+from spacehost.manifest.model import SpaceSource
+from spacehost.runtime.base import ContainerInfo, ContainerSpec
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = f"app {self.server.revision}".encode()  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@dataclass
+class FakeContainer:
+    spec: ContainerSpec
+    id: str
+    status: str = "running"
+    exit_code: int | None = None
+    server: http.server.ThreadingHTTPServer | None = None
+    lines: list[str] = field(default_factory=list)
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+
+class FakeBackend:
+    """Implements RuntimeBackend with in-process HTTP servers."""
+
+    def __init__(self) -> None:
+        self.containers: dict[str, FakeContainer] = {}
+        self.volumes: set[str] = set()
+        self.exit_on_start: int | None = None  # next start exits with this code
+        self.silent = False  # next start never answers HTTP
+        self._ids = itertools.count(1)
+
+    def start(self, spec: ContainerSpec) -> ContainerInfo:
+        cid = f"c{next(self._ids):011d}"
+        c = FakeContainer(spec, cid, lines=[f"starting {spec.revision[:12]}"])
+        if spec.data_volume:
+            self.volumes.add(spec.data_volume)
+        if self.exit_on_start is not None:
+            c.status, c.exit_code = "exited", self.exit_on_start
+            c.lines.append("Traceback: boom")
+            c.stopped.set()
+            self.exit_on_start = None
+        elif not self.silent:
+            srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+            srv.revision = spec.revision  # type: ignore[attr-defined]
+            threading.Thread(target=srv.serve_forever, daemon=True).start()
+            c.server = srv
+        self.containers[cid] = c
+        info = self.inspect(cid)
+        assert info is not None
+        return info
+
+    def inspect(self, container_id: str) -> ContainerInfo | None:
+        c = self.containers.get(container_id)
+        if c is None:
+            return None
+        port = c.server.server_address[1] if c.server and c.status == "running" else None
+        return ContainerInfo(
+            id=c.id, name=c.id, space=c.spec.space, revision=c.spec.revision, status=c.status,
+            host="127.0.0.1" if port else ("127.0.0.1" if c.status == "running" else None),
+            port=port or (1 if c.status == "running" else None), exit_code=c.exit_code,
+            oom_killed=False, started_at=None, finished_at=None,
+        )
+
+    def crash(self, container_id: str, code: int = 1) -> None:
+        c = self.containers[container_id]
+        c.lines.append("Killed by test")
+        self._halt(c, "exited", code)
+
+    def _halt(self, c: FakeContainer, status: str, code: int | None) -> None:
+        if c.server:
+            c.server.shutdown()
+            c.server.server_close()
+            c.server = None
+        c.status, c.exit_code = status, code
+        c.stopped.set()
+
+    def stop(self, container_id: str, timeout: float = 10) -> None:
+        c = self.containers.get(container_id)
+        if c and c.status == "running":
+            self._halt(c, "exited", 0)
+
+    def remove(self, container_id: str) -> None:
+        c = self.containers.pop(container_id, None)
+        if c:
+            self._halt(c, "removing", c.exit_code)
+
+    def pause(self, container_id: str) -> None:
+        self.containers[container_id].status = "paused"
+
+    def unpause(self, container_id: str) -> None:
+        self.containers[container_id].status = "running"
+
+    def logs(self, container_id: str, tail: int | None = None) -> list[str]:
+        c = self.containers.get(container_id)
+        lines = list(c.lines) if c else []
+        return lines[-tail:] if tail else lines
+
+    def follow_logs(self, container_id: str) -> Iterator[str]:
+        c = self.containers.get(container_id)
+        if c is None:
+            return
+        yield from list(c.lines)
+        c.stopped.wait()
+
+    def list_managed(self, space: SpaceId | None = None) -> list[ContainerInfo]:
+        infos = [self.inspect(cid) for cid in list(self.containers)]
+        return [i for i in infos if i is not None and (space is None or i.space == space)]
+
+    def remove_volume(self, name: str) -> None:
+        self.volumes.discard(name)
+
+
+@dataclass
+class FakeBuildResult:
+    image: str
+
+
+class FakeBuilder:
+    """Builds nothing; logs two lines; fails when the space's app file contains 'BUILD_FAIL'."""
+
+    def __init__(self) -> None:
+        self.builds: list[tuple[SpaceId, str, bool]] = []
+        self.gate: Callable[[], None] = lambda: None
+
+    def build(self, source: SpaceSource, space: SpaceId, revision: str, *,
+              on_log: Callable[[str], None], nocache: bool = False) -> FakeBuildResult:
+        self.builds.append((space, revision, nocache))
+        on_log("Step 1/2 : FROM spacehost/gradio")
+        self.gate()
+        if b"BUILD_FAIL" in source.files.get(source.manifest.app_file, b""):
+            on_log("ERROR: no matching distribution")
+            raise BuildFailed("Step 2/2 : RUN pip install failed",
+                              details={"log_tail": "ERROR: no matching distribution"})
+        on_log("Step 2/2 : COPY app")
+        return FakeBuildResult(image=f"fake/{space.slug}:{revision[:12]}")

@@ -6,7 +6,7 @@ from spacehost.manifest.hardware import gpu_request, hardware_request
 from spacehost.manifest.ignore import IgnorePattern, IgnoreRules
 from spacehost.manifest.model import Manifest, Problem, SpaceSource
 from spacehost.manifest.parse import parse_manifest, read_manifest
-from spacehost.manifest.problems import format_problems, problems_from_details
+from spacehost.manifest.problems import format_problems, format_report, problems_from_details
 from spacehost.manifest.space import SpaceCheck, load_space, validate_space
 from spacehost.manifest.values import PreloadSpec, preload_spec
 
@@ -19,6 +19,7 @@ __all__ = [
     "SpaceCheck",
     "SpaceSource",
     "format_problems",
+    "format_report",
     "gpu_request",
     "hardware_request",
     "load_space",

@@ -104,23 +104,33 @@ def problems_from_details(details: Mapping[str, Any]) -> tuple[list[Problem], li
     return rebuild(details.get("problems")), rebuild(details.get("warnings"))
 
 
-def format_problems(problems: Iterable[Problem], warnings: Iterable[Problem] = ()) -> str:
-    """Text for the CLI's ``validate`` command: one line per problem, then a tally.
+def format_problems(problems: Iterable[Problem], *, kind: str = "") -> str:
+    """Text for the CLI: one line per problem, ``README.md: field: message``.
 
     Args:
-        problems: the errors (the space is refused while there is any).
-        warnings: findings that are only reported.
+        problems: errors or warnings.
+        kind: a label put before each line (``"warning"`` gives ``warning: README.md: ...``).
 
     Returns:
-        Lines like ``error: README.md: sdk: ...`` and ``warning: ...``, then a summary line
-        such as ``2 errors, 1 warning``; ``no problems found`` when both are empty.
+        The lines joined with newlines; ``""`` when there is no problem.
     """
-    errors, warns = list(problems), list(warnings)
-    lines = [f"error: {p}" for p in errors] + [f"warning: {p}" for p in warns]
-    if not lines:
+    prefix = f"{kind}: " if kind else ""
+    return "\n".join(f"{prefix}{p}" for p in problems)
+
+
+def format_report(errors: Iterable[Problem], warnings: Iterable[Problem]) -> str:
+    """The full ``validate`` report: error lines, warning lines, then a tally.
+
+    Returns:
+        e.g. ``error: README.md: sdk: ...`` lines, ``warning: ...`` lines and
+        ``2 errors, 1 warning``; ``no problems found`` when both are empty.
+    """
+    errs, warns = list(errors), list(warnings)
+    if not errs and not warns:
         return "no problems found"
-    lines.append(f"{_plural(len(errors), 'error')}, {_plural(len(warns), 'warning')}")
-    return "\n".join(lines)
+    body = [format_problems(errs, kind="error"), format_problems(warns, kind="warning")]
+    tally = f"{_plural(len(errs), 'error')}, {_plural(len(warns), 'warning')}"
+    return "\n".join([*filter(None, body), tally])
 
 
 def _plural(n: int, word: str) -> str:

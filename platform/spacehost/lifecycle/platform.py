@@ -149,7 +149,9 @@ class Platform:
         rec = self.store.get_space(space)
         if not rec.revision:
             raise ManifestInvalid(f"space {space} has no pushed revision", hint="push it first")
-        self.store.update_space(space, desired="running")
+        stage = Stage.RUNNING_BUILDING if rec.stage.is_serving else Stage.BUILDING
+        self.store.update_space(space, desired="running", stage=stage)
+        self.publish_routes()
         self.store.add_event(space, "restart", "factory rebuild" if factory else "restart")
         self.submit_deploy(space, rec.revision, nocache=factory)
 
@@ -372,8 +374,10 @@ class Platform:
             msg = "the app was killed: out of memory"
         else:
             msg = f"the app exited with code {info.exit_code if info else None}"
-        tail = _tail([ln.line for ln in self.store.logs(space, "run", tail=LOG_TAIL,
-                                                          ref=container_id)])
+        # the engine's copy of the output is complete even when the pump missed the last lines
+        lines = (self.runtime.logs(container_id, tail=LOG_TAIL) if info is not None else
+                 [ln.line for ln in self.store.logs(space, "run", tail=LOG_TAIL, ref=container_id)])
+        tail = _tail(lines)
         self.store.update_space(space, stage=Stage.RUNTIME_ERROR, upstream=None,
                                 error_message=f"{msg}\n\n{tail}".strip())
         self.store.add_event(space, "runtime_error", msg)

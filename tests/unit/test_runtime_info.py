@@ -20,7 +20,7 @@ from spacehost.errors import (
 from spacehost.runtime.docker_backend import DockerBackend, free_port
 from spacehost.runtime.engine_errors import translate
 from spacehost.runtime.info import info_from_attrs
-from spacehost.runtime.lines import split_lines
+from spacehost.runtime.lines import split_lines, unseen_tail
 
 ZERO = "0001-01-01T00:00:00Z"
 
@@ -144,6 +144,11 @@ def test_409_is_conflict() -> None:
     assert isinstance(err, Conflict) and "is not running" in err.message
 
 
+def test_state_errors_answered_with_500_are_conflict_too() -> None:
+    err = translate(api_error(500, "Container abc is not paused"), "unpausing container abc")
+    assert isinstance(err, Conflict)
+
+
 def test_device_failure_with_gpu_is_hardware_unavailable() -> None:
     exc = api_error(500, 'could not select device driver "" with capabilities: [[gpu]]')
     err = translate(exc, "starting a/b", gpu=True)
@@ -168,7 +173,7 @@ def test_everything_else_is_engine_unavailable(exc: Exception) -> None:
 
 def test_network_mode_none_is_refused() -> None:
     with pytest.raises(InvalidRequest, match="unreachable"):
-        DockerBackend(client=None, network_mode="none")  # type: ignore[arg-type]
+        DockerBackend(client=None, network_mode="none")
 
 
 def test_free_port_is_bindable() -> None:
@@ -195,3 +200,22 @@ def test_bad_utf8_is_replaced_and_empty_lines_kept() -> None:
 
 def test_no_chunks_no_lines() -> None:
     assert list(split_lines([])) == []
+
+
+@pytest.mark.parametrize(
+    ("seen", "latest", "missed"),
+    [
+        (["a", "b"], ["a", "b"], []),
+        (["a", "b"], ["a", "b", "c"], ["c"]),
+        (["x", "a", "b"], ["b", "c", "d"], ["c", "d"]),
+        ([], ["a"], ["a"]),
+        (["a"], [], []),
+        (["z"], ["a", "b"], ["a", "b"]),
+        (["q", "x"], ["x", "x"], ["x"]),  # a repeated line the follower missed once
+        (["a", "b", "c"], ["b", "c"], []),
+    ],
+)
+def test_unseen_tail_is_what_a_follower_missed(
+    seen: list[str], latest: list[str], missed: list[str]
+) -> None:
+    assert unseen_tail(seen, latest) == missed

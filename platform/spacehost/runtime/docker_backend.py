@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,7 +28,7 @@ from spacehost.runtime.base import (
 from spacehost.runtime.engine_errors import ENGINE_ERRORS, translate
 from spacehost.runtime.gpu import GpuHost, GpuOptions, discover_gpu_host, gpu_run_options
 from spacehost.runtime.info import info_from_attrs
-from spacehost.runtime.lines import split_lines
+from spacehost.runtime.lines import split_lines, unseen_tail
 from spacehost.runtime.options import (
     HOST_NETWORK,
     LOOPBACK,
@@ -36,6 +37,9 @@ from spacehost.runtime.options import (
 )
 
 log = logging.getLogger(__name__)
+
+# How far back the end of a followed log is compared when the follow ends.
+CATCH_UP_LINES = 50
 
 
 class DockerBackend(RuntimeBackend):
@@ -322,7 +326,7 @@ class DockerBackend(RuntimeBackend):
             )
         except ENGINE_ERRORS as exc:
             raise translate(exc, f"reading the logs of container {container_id}") from exc
-        return raw.decode("utf-8", errors="replace").splitlines()  # type: ignore[no-any-return]
+        return list(split_lines([raw]))
 
     def follow_logs(self, container_id: str) -> Iterator[str]:
         """Every output line of the container, past then new, as it is written.
@@ -345,12 +349,26 @@ class DockerBackend(RuntimeBackend):
             )
         except ENGINE_ERRORS as exc:
             raise translate(exc, doing) from exc
+        recent: deque[str] = deque(maxlen=CATCH_UP_LINES)
         try:
-            yield from split_lines(stream)
+            for line in split_lines(stream):
+                recent.append(line)
+                yield line
         except ENGINE_ERRORS as exc:
             raise translate(exc, doing) from exc
         finally:
             stream.close()
+        yield from self._missed_lines(container_id, recent)
+
+    def _missed_lines(self, container_id: str, recent: deque[str]) -> list[str]:
+        # The engine can end a follow when the container stops before it has written the
+        # app's last output (an unterminated last line, notably), so the end of the log is read
+        # once more and what the follower missed is added.
+        try:
+            raw = self._client.api.logs(container_id, stdout=True, stderr=True, tail=CATCH_UP_LINES)
+        except ENGINE_ERRORS:
+            return []
+        return unseen_tail(list(recent), list(split_lines([raw])))
 
 
 def free_port(host: str = LOOPBACK) -> int:

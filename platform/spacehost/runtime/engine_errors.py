@@ -17,6 +17,9 @@ from spacehost.errors import (
 # Any of these may come out of a docker SDK call: the SDK does not wrap transport errors.
 ENGINE_ERRORS = (DockerException, RequestException)
 
+# Engine messages about a container's state; some engines answer them with 500, not 409.
+_STATE_MARKERS = ("is not running", "is not paused", "is already paused", "is paused",
+                  "is restarting", "marked for removal")  # fmt: skip
 # Engine messages that mean the GPU could not be attached (no toolkit, node gone, bad CDI spec).
 _GPU_MARKERS = ("could not select device driver", "nvidia", "/dev/", "device")
 
@@ -49,7 +52,9 @@ def translate(
             f"{doing}: not found ({explanation})",
             hint="it was removed meanwhile; refresh the space's state",
         )
-    if isinstance(exc, APIError) and exc.status_code == 409:
+    if isinstance(exc, APIError) and (
+        exc.status_code == 409 or any(m in explanation for m in _STATE_MARKERS)
+    ):
         return Conflict(
             f"{doing}: refused by the engine ({explanation})",
             hint="the container is not in a state that allows this; check its status",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 
 def split_lines(chunks: Iterable[bytes]) -> Iterator[str]:
@@ -26,3 +26,20 @@ def split_lines(chunks: Iterable[bytes]) -> Iterator[str]:
     pending += decoder.decode(b"", final=True)
     if pending:
         yield pending.removesuffix("\r")
+
+
+def unseen_tail(seen: Sequence[str], latest: Sequence[str]) -> list[str]:
+    """The lines at the end of *latest* that come after the last lines in *seen*.
+
+    Args:
+        seen: the last lines already delivered, oldest first.
+        latest: the last lines of the full log, oldest first, read afterwards.
+
+    Returns:
+        ``latest`` minus its longest prefix that is also a suffix of *seen*: the lines a
+        follower missed. Empty when *latest* is wholly contained at the end of *seen*.
+    """
+    for overlap in range(min(len(seen), len(latest)), -1, -1):
+        if overlap == 0 or list(seen[len(seen) - overlap :]) == list(latest[:overlap]):
+            return list(latest[overlap:])
+    return list(latest)

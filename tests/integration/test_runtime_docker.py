@@ -1,0 +1,365 @@
+"""DockerBackend against the real Docker Engine, with a tiny image FROM spacehost/base:bookworm."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import logging
+import secrets
+import socket
+import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import docker
+import pytest
+from docker import DockerClient
+
+from spacehost.domain import GpuRequest, SpaceId
+from spacehost.errors import Conflict, HardwareUnavailable, NotFound
+from spacehost.runtime.base import ContainerInfo, ContainerSpec
+from spacehost.runtime.docker_backend import DockerBackend
+from spacehost.runtime.gpu import GpuHost, discover_gpu_host
+
+pytestmark = pytest.mark.docker
+
+BASE_IMAGE = "spacehost/base:bookworm"
+TEST_IMAGE = "spacehost-test/runtime:latest"
+# The app dir exists and belongs to uid 1000, as in the python runtime image; /data does not, so
+# the backend's own preparation of a new volume is what makes it writable.
+DOCKERFILE = f"""\
+FROM {BASE_IMAGE}
+RUN mkdir -p /home/user/app && chown -R 1000:1000 /home/user
+"""
+RUN_ID = secrets.token_hex(3)
+TEST_LABEL = "spacehost.test-run"
+HTTP_SERVER = ("python3", "-m", "http.server", "7860")
+
+T = TypeVar("T")
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float = 30, what: str = "condition") -> T:
+    """Poll *probe* until it returns something truthy, or fail after *timeout* seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[DockerClient]:
+    try:
+        c = docker.from_env()
+        c.ping()
+    except docker.errors.DockerException as exc:
+        pytest.skip(f"no Docker engine: {exc}")
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="session")
+def image(client: DockerClient) -> str:
+    try:
+        client.images.get(BASE_IMAGE)
+    except docker.errors.ImageNotFound:
+        pytest.skip(f"{BASE_IMAGE} missing: run runtime_images/base/bootstrap.sh bookworm")
+    client.images.build(fileobj=io.BytesIO(DOCKERFILE.encode()), tag=TEST_IMAGE, rm=True)
+    return TEST_IMAGE
+
+
+@pytest.fixture
+def backend(client: DockerClient, image: str) -> Iterator[DockerBackend]:
+    yield DockerBackend(client, gpu_host=GpuHost())
+    for c in client.containers.list(all=True, filters={"label": f"{TEST_LABEL}={RUN_ID}"}):
+        c.remove(force=True)
+    for v in client.volumes.list(filters={"label": "spacehost.managed=true"}):
+        if v.name.startswith(f"rttest-{RUN_ID}-"):
+            v.remove(force=True)
+
+
+def space(name: str = "demo") -> SpaceId:
+    return SpaceId(f"rttest-{RUN_ID}", name)
+
+
+def make_spec(command: tuple[str, ...] = HTTP_SERVER, **changes: object) -> ContainerSpec:
+    fields: dict[str, object] = {
+        "space": space(),
+        "revision": "0123456789abcdef",
+        "image": TEST_IMAGE,
+        "command": command,
+        "memory_limit": 256 << 20,
+        "cpus": 0.5,
+        "pids_limit": 64,
+        "labels": {TEST_LABEL: RUN_ID},
+    }
+    fields.update(changes)
+    return ContainerSpec(**fields)  # type: ignore[arg-type]
+
+
+def sh(script: str) -> tuple[str, ...]:
+    return ("sh", "-c", script)
+
+
+def http_status(host: str, port: int) -> int | None:
+    conn = http.client.HTTPConnection(host, port, timeout=2)
+    try:
+        conn.request("GET", "/")
+        return conn.getresponse().status
+    except OSError:
+        return None
+    finally:
+        conn.close()
+
+
+def exited(backend: DockerBackend, container_id: str) -> Callable[[], ContainerInfo | None]:
+    def probe() -> ContainerInfo | None:
+        info = backend.inspect(container_id)
+        return info if info is not None and info.status == "exited" else None
+
+    return probe
+
+
+def exec_out(client: DockerClient, container_id: str, cmd: str) -> str:
+    code, out = client.containers.get(container_id).exec_run(cmd)
+    assert code == 0, out
+    text: str = out.decode().strip()
+    return text
+
+
+def primary_ip() -> str | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("10.255.255.255", 1))
+            ip: str = sock.getsockname()[0]
+        except OSError:
+            return None
+    return None if ip.startswith("127.") else ip
+
+
+# --- start and serve -----------------------------------------------------------------------------
+
+
+def test_start_serves_http_on_loopback_only_as_uid_1000(
+    backend: DockerBackend, client: DockerClient
+) -> None:
+    info = backend.start(make_spec())
+    assert (info.status, info.host, info.space, info.revision) == (
+        "running", "127.0.0.1", space(), "0123456789abcdef"
+    )  # fmt: skip
+    assert info.port is not None and info.port != 7860
+    assert info.name.startswith(f"spacehost-{space().slug}-0123456789ab-")
+    assert wait_for(lambda: http_status("127.0.0.1", info.port or 0) == 200, what="HTTP 200")
+
+    bindings = client.api.inspect_container(info.id)["NetworkSettings"]["Ports"]["7860/tcp"]
+    assert {b["HostIp"] for b in bindings} == {"127.0.0.1"}
+    ip = primary_ip()
+    if ip is not None:
+        assert http_status(ip, info.port) is None, "the space must not be reachable from outside"
+
+    assert exec_out(client, info.id, "id -u") == "1000"
+    assert exec_out(client, info.id, "id -g") == "1000"
+    assert exec_out(client, info.id, "pwd") == "/home/user/app"
+    assert exec_out(client, info.id, "sh -c 'echo $HOME'") == "/home/user"
+    assert "init" in exec_out(client, info.id, "cat /proc/1/comm")  # tini (docker-init) is PID 1
+
+
+def test_labels_and_limits_are_applied(backend: DockerBackend, client: DockerClient) -> None:
+    info = backend.start(make_spec(labels={TEST_LABEL: RUN_ID, "team": "ml"}))
+    attrs = client.api.inspect_container(info.id)
+    labels = attrs["Config"]["Labels"]
+    assert labels["spacehost.managed"] == "true"
+    assert labels["spacehost.space"] == str(space())
+    assert labels["spacehost.revision"] == "0123456789abcdef"
+    assert labels["team"] == "ml"
+    hc = attrs["HostConfig"]
+    assert (hc["Memory"], hc["NanoCpus"], hc["PidsLimit"]) == (256 << 20, 500_000_000, 64)
+    assert hc["MemorySwap"] == 256 << 20
+    assert hc["Init"] is True
+    assert hc["RestartPolicy"]["Name"] in ("no", "")
+    assert attrs["Config"]["User"] == "1000:1000"
+
+
+def test_env_reaches_the_app(backend: DockerBackend) -> None:
+    info = backend.start(make_spec(sh('echo "id=$SPACE_ID"'), env={"SPACE_ID": "a/b"}))
+    wait_for(exited(backend, info.id), what="exit")
+    assert backend.logs(info.id) == ["id=a/b"]
+
+
+def test_missing_image_is_not_found_with_rebuild_hint(backend: DockerBackend) -> None:
+    with pytest.raises(NotFound) as err:
+        backend.start(make_spec(image="spacehost-test/absent:never"))
+    assert "rebuild" in err.value.hint
+
+
+# --- state ---------------------------------------------------------------------------------------
+
+
+def test_exit_code_is_reported(backend: DockerBackend) -> None:
+    info = backend.start(make_spec(("python3", "-c", "import sys; sys.exit(3)")))
+    done = wait_for(exited(backend, info.id), what="exit")
+    assert (done.exit_code, done.oom_killed, done.host, done.port) == (3, False, None, None)
+    assert done.started_at is not None and done.finished_at is not None
+
+
+def test_oom_kill_is_reported(backend: DockerBackend) -> None:
+    hog = "b = bytearray(b'x') * (512 << 20)"  # writes every page, unlike bytearray(n)
+    info = backend.start(make_spec(("python3", "-c", hog), memory_limit=48 << 20))
+    done = wait_for(exited(backend, info.id), what="OOM kill")
+    assert done.oom_killed is True
+    assert done.exit_code == 137
+
+
+def test_stop_delivers_sigterm_through_init(backend: DockerBackend) -> None:
+    info = backend.start(make_spec())
+    wait_for(lambda: http_status("127.0.0.1", info.port or 0) == 200, what="HTTP 200")
+    started = time.monotonic()
+    backend.stop(info.id, timeout=20)
+    assert time.monotonic() - started < 10, "SIGTERM should end the app without the kill timeout"
+    stopped = backend.inspect(info.id)
+    assert stopped is not None and stopped.status == "exited" and stopped.exit_code == 143
+    backend.stop(info.id)  # already stopped: no error
+
+
+def test_pause_and_unpause(backend: DockerBackend) -> None:
+    info = backend.start(make_spec())
+    port = info.port or 0
+    wait_for(lambda: http_status("127.0.0.1", port) == 200, what="HTTP 200")
+    backend.pause(info.id)
+    paused = backend.inspect(info.id)
+    assert paused is not None and (paused.status, paused.port) == ("paused", port)
+    with pytest.raises(Conflict):
+        backend.pause(info.id)
+    backend.unpause(info.id)
+    running = backend.inspect(info.id)
+    assert running is not None and running.status == "running"
+    assert wait_for(lambda: http_status("127.0.0.1", port) == 200, what="HTTP 200 after unpause")
+    with pytest.raises(Conflict):
+        backend.unpause(info.id)
+
+
+def test_remove_is_idempotent_and_gone_containers_read_as_none(backend: DockerBackend) -> None:
+    info = backend.start(make_spec())
+    backend.remove(info.id)
+    backend.remove(info.id)
+    assert backend.inspect(info.id) is None
+    with pytest.raises(NotFound):
+        backend.stop(info.id)
+    with pytest.raises(NotFound):
+        backend.logs(info.id)
+
+
+def test_list_managed_filters_by_space(backend: DockerBackend) -> None:
+    a = backend.start(make_spec(sh("sleep 60"), space=space("alpha")))
+    b = backend.start(make_spec(sh("exit 0"), space=space("beta")))
+    assert [i.id for i in backend.list_managed(space("alpha"))] == [a.id]
+    assert [i.id for i in backend.list_managed(space("beta"))] == [b.id]
+    assert backend.list_managed(space("gamma")) == []
+    everything = {i.id for i in backend.list_managed()}
+    assert {a.id, b.id} <= everything
+    assert all(i.space is not None for i in backend.list_managed())
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+def test_data_volume_persists_across_containers(
+    backend: DockerBackend, client: DockerClient
+) -> None:
+    volume = f"rttest-{RUN_ID}-data"
+    first = backend.start(make_spec(sh("echo kept > /data/note && echo wrote"), data_volume=volume))
+    assert wait_for(exited(backend, first.id), what="writer exit").exit_code == 0
+    second = backend.start(make_spec(sh("cat /data/note"), data_volume=volume))
+    assert wait_for(exited(backend, second.id), what="reader exit").exit_code == 0
+    assert backend.logs(second.id) == ["kept"]
+    labels = client.volumes.get(volume).attrs["Labels"]
+    assert labels["spacehost.space"] == str(space())
+    backend.remove(first.id)
+    backend.remove(second.id)
+    backend.remove_volume(volume)
+    backend.remove_volume(volume)
+    with pytest.raises(docker.errors.NotFound):
+        client.volumes.get(volume)
+
+
+def test_volume_in_use_cannot_be_removed(backend: DockerBackend) -> None:
+    volume = f"rttest-{RUN_ID}-busy"
+    info = backend.start(make_spec(sh("sleep 60"), data_volume=volume))
+    with pytest.raises(Conflict):
+        backend.remove_volume(volume)
+    backend.remove(info.id)
+
+
+# --- logs ----------------------------------------------------------------------------------------
+
+
+def test_logs_return_stdout_and_stderr_lines(backend: DockerBackend) -> None:
+    script = "import sys\nfor i in range(5): print('line', i)\nprint('oops é', file=sys.stderr)"
+    info = backend.start(make_spec(("python3", "-u", "-c", script)))
+    wait_for(exited(backend, info.id), what="exit")
+    lines = backend.logs(info.id)
+    # The engine reads stdout and stderr from separate pipes: their relative order may vary.
+    assert [line for line in lines if line.startswith("line")] == [f"line {i}" for i in range(5)]
+    assert sorted(lines) == sorted([*(f"line {i}" for i in range(5)), "oops é"])
+
+
+def test_logs_tail_returns_the_last_lines(backend: DockerBackend) -> None:
+    info = backend.start(make_spec(("python3", "-u", "-c", "for i in range(5): print('line', i)")))
+    wait_for(exited(backend, info.id), what="exit")
+    assert backend.logs(info.id, tail=2) == ["line 3", "line 4"]
+    assert backend.logs(info.id, tail=0) == []
+
+
+def test_follow_logs_streams_until_the_container_stops(backend: DockerBackend) -> None:
+    info = backend.start(make_spec(sh("echo first; sleep 1; printf 'second\\nthird'")))
+    lines = list(backend.follow_logs(info.id))
+    assert lines == ["first", "second", "third"]
+    done = backend.inspect(info.id)
+    assert done is not None and done.status == "exited"
+
+
+def test_follow_logs_of_a_missing_container_is_not_found(backend: DockerBackend) -> None:
+    with pytest.raises(NotFound):
+        next(backend.follow_logs(f"spacehost-absent-{RUN_ID}"))
+
+
+# --- networking and GPU --------------------------------------------------------------------------
+
+
+def test_host_network_mode_listens_on_a_chosen_loopback_port(
+    client: DockerClient, image: str, backend: DockerBackend
+) -> None:
+    host_backend = DockerBackend(client, gpu_host=GpuHost(), network_mode="host")
+    serve = sh('exec python3 -m http.server "$GRADIO_SERVER_PORT" --bind "$GRADIO_SERVER_NAME"')
+    info = host_backend.start(make_spec(serve, env={"GRADIO_SERVER_PORT": "7860"}))
+    assert info.host == "127.0.0.1" and info.port not in (None, 7860)
+    assert wait_for(lambda: http_status("127.0.0.1", info.port or 0) == 200, what="HTTP 200")
+    assert client.api.inspect_container(info.id)["HostConfig"]["NetworkMode"] == "host"
+    again = host_backend.inspect(info.id)
+    assert again is not None and again.port == info.port
+
+
+def test_gpu_space_on_a_cpu_host_is_refused_before_creating_anything(
+    backend: DockerBackend, client: DockerClient
+) -> None:
+    with pytest.raises(HardwareUnavailable) as err:
+        backend.start(make_spec(gpu=GpuRequest(1)), hardware="t4-small")
+    assert "suggested_hardware: t4-small" in err.value.message
+    assert client.containers.list(all=True, filters={"label": f"{TEST_LABEL}={RUN_ID}"}) == []
+
+
+def test_gpu_space_falls_back_to_cpu_with_a_warning(
+    client: DockerClient, image: str, backend: DockerBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    cpu_backend = DockerBackend(client, gpu_host=GpuHost(), gpu_fallback="cpu")
+    with caplog.at_level(logging.WARNING, logger="spacehost.runtime"):
+        info = cpu_backend.start(make_spec(sh("exit 0"), gpu=GpuRequest(1)))
+    assert info.id
+    assert "running it on CPU" in caplog.text
+
+
+def test_gpu_host_is_discovered_from_the_engine_when_not_given(client: DockerClient) -> None:
+    assert DockerBackend(client).gpu_host == discover_gpu_host(client.info())

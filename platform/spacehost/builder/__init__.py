@@ -13,7 +13,7 @@ from spacehost.builder.docker_builder import (
     prune_space_images,
     space_image_tag,
 )
-from spacehost.builder.dockerfile import BuildPlan, needs_image, render_dockerfile
+from spacehost.builder.dockerfile import BuildPlan, needs_image, plan_build, render_dockerfile
 from spacehost.builder.pipconfig import (
     PipPlan,
     effective_pip_settings,
@@ -37,6 +37,7 @@ __all__ = [
     "nearest_python",
     "needs_image",
     "parse_pip_config_list",
+    "plan_build",
     "prune_space_images",
     "render_dockerfile",
     "render_pip_conf",

@@ -16,14 +16,14 @@ from spacehost.builder.dockerfile import (
     APP_DIR,
     DEPENDENCY_FILES,
     BuildPlan,
-    gradio_pin,
     needs_image,
+    plan_build,
     render_dockerfile,
 )
 from spacehost.builder.engine import LogFn, engine_unavailable, run_build
 from spacehost.builder.pipconfig import effective_pip_settings, host_pip_config, proxy_build_args
 from spacehost.builder.pythons import choose_python
-from spacehost.builder.runtime_images import RuntimeImages
+from spacehost.builder.runtime_images import RuntimeImages, gradio_image_tag
 from spacehost.domain import Sdk, SpaceId
 from spacehost.errors import SpacehostError
 from spacehost.manifest.model import SpaceSource
@@ -179,24 +179,23 @@ class DockerBuilder:
         )
         host_cfg = self._host_pip() if settings.pip.source == "host" else {}
         pip_plan = effective_pip_settings(settings.pip, host_cfg)
-        pin, pin_warning = gradio_pin(source, settings.gradio_version)
-        warnings = tuple(w for w in (choice.warning, *pip_plan.warnings, pin_warning) if w)
+        plan = plan_build(
+            source,
+            from_image=gradio_image_tag(settings.gradio_version, choice.version, choice.base),
+            python_version=choice.version,
+            runtime_gradio=settings.gradio_version,
+            warnings=tuple(w for w in (choice.warning, *pip_plan.warnings) if w),
+        )
         # Warnings go out before anything slow starts, so they lead the log.
-        for warning in warnings:
+        for warning in plan.warnings:
             on_log(f"WARNING: {warning}")
         python_tag = self.runtime.ensure_python(
             choice, pip_plan, on_log=on_log, on_progress=on_progress, deadline=deadline
         )
-        gradio_tag = self.runtime.ensure_gradio(
+        self.runtime.ensure_gradio(
             python_tag, choice, settings.gradio_version, on_log=on_log, deadline=deadline
         )
-        return BuildPlan(
-            from_image=gradio_tag,
-            python_version=choice.version,
-            runtime_gradio=settings.gradio_version,
-            gradio_pin=pin,
-            warnings=warnings,
-        )
+        return plan
 
     @staticmethod
     def _gradio_context(source: SpaceSource, dockerfile: str) -> bytes:

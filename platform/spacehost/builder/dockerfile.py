@@ -78,12 +78,48 @@ def gradio_pin(source: SpaceSource, runtime_gradio: str) -> tuple[str | None, st
         match = _GRADIO_REQ.match(line.strip())
         spec = (match.group("spec") or "").replace(" ", "") if match else ""
         if spec and spec != f"=={wanted}":
+            source_of = (
+                "sdk_version in README.md"
+                if source.manifest.sdk_version
+                else "the default gradio (README.md sets no sdk_version)"
+            )
             return pin, (
-                f"requirements.txt asks for gradio{spec}, but the space's sdk_version is "
-                f"{wanted}: gradio=={wanted} is installed after the requirements, as Hugging "
-                "Face does (set sdk_version in README.md to change it)"
+                f"requirements.txt asks for gradio{spec}, but {source_of} is {wanted}: "
+                f"gradio=={wanted} is installed after the requirements, as Hugging Face does "
+                "(set sdk_version in README.md to change it)"
             )
     return pin, ""
+
+
+def plan_build(
+    source: SpaceSource,
+    *,
+    from_image: str,
+    python_version: str,
+    runtime_gradio: str,
+    warnings: tuple[str, ...] = (),
+) -> BuildPlan:
+    """The plan for a gradio space built on *from_image*.
+
+    Args:
+        source: the space.
+        from_image: the gradio runtime image's tag.
+        python_version: the Python chosen for the space.
+        runtime_gradio: the gradio version in *from_image*.
+        warnings: earlier warnings (Python fallback, pip settings); a gradio pin warning is
+            appended.
+
+    Returns:
+        The plan, with the gradio decision of :func:`gradio_pin`.
+    """
+    pin, pin_warning = gradio_pin(source, runtime_gradio)
+    return BuildPlan(
+        from_image=from_image,
+        python_version=python_version,
+        runtime_gradio=runtime_gradio,
+        gradio_pin=pin,
+        warnings=(*warnings, pin_warning) if pin_warning else warnings,
+    )
 
 
 def render_dockerfile(source: SpaceSource, plan: BuildPlan) -> str:

@@ -28,6 +28,8 @@ LOG_TAIL_LINES = 40
 _STEP_RE = re.compile(r"^Step \d+/\d+ : ")
 _RUNNING_RE = re.compile(r"^ ---> Running in ([0-9a-f]{12,64})$")
 _BUILT_RE = re.compile(r"^Successfully built ([0-9a-f]{12,64})$")
+# The Engine wraps a step's stderr in terminal colour codes; logs are stored as plain text.
+_ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,10 @@ class BuiltImage:
 
 
 @dataclass
-class _Progress:
-    """What the log stream has said so far (read by the watchdog thread too)."""
+class BuildLog:
+    """Splits a build's ``stream`` text into lines for *on_log* and remembers what they said:
+    the steps, which came from the cache, the running step's container, the last 40 lines.
+    (The watchdog thread reads ``container``.)"""
 
     on_log: LogFn
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_TAIL_LINES))
@@ -57,16 +61,19 @@ class _Progress:
         return self.steps[-1] if self.steps else ""
 
     def feed(self, text: str) -> None:
+        """Take a chunk of log text; complete lines go to *on_log* without their newline."""
         *lines, self.partial = (self.partial + text).split("\n")
         for line in lines:
-            self._line(line.rstrip("\r"))
+            self._line(line)
 
     def flush(self) -> None:
+        """Emit a last line that had no newline."""
         if self.partial:
-            self._line(self.partial.rstrip("\r"))
+            self._line(self.partial)
             self.partial = ""
 
-    def _line(self, line: str) -> None:
+    def _line(self, raw: str) -> None:
+        line = _ANSI_RE.sub("", raw).rstrip("\r")
         if _STEP_RE.match(line):
             self.steps.append(line)
             self.container = ""
@@ -121,7 +128,7 @@ def run_build(
             ``log_tail``, the last 40 lines), or the deadline passed.
         EngineUnavailable: the Engine cannot be reached.
     """
-    progress = _Progress(on_log)
+    progress = BuildLog(on_log)
     remaining = max(deadline - time.monotonic(), 0.0)
     watchdog = _Watchdog(client, progress, remaining)
     error = ""
@@ -171,7 +178,7 @@ def run_build(
     )
 
 
-def _handle(event: Mapping[str, Any], progress: _Progress) -> str:
+def _handle(event: Mapping[str, Any], progress: BuildLog) -> str:
     """Feed one decoded event to *progress*; return its error message, if it is an error."""
     if "stream" in event:
         progress.feed(str(event["stream"]))
@@ -190,7 +197,7 @@ def _handle(event: Mapping[str, Any], progress: _Progress) -> str:
     return ""
 
 
-def _step_failed(progress: _Progress, error: str) -> BuildFailed:
+def _step_failed(progress: BuildLog, error: str) -> BuildFailed:
     step = progress.step
     where = f"at {step}" if step else "before its first step"
     return BuildFailed(
@@ -200,7 +207,7 @@ def _step_failed(progress: _Progress, error: str) -> BuildFailed:
     )
 
 
-def _timed_out(progress: _Progress, limit_s: float) -> BuildFailed:
+def _timed_out(progress: BuildLog, limit_s: float) -> BuildFailed:
     step = progress.step or "the start"
     return BuildFailed(
         f"the build took longer than {limit_s:.0f} s and was stopped at {step}",
@@ -234,7 +241,7 @@ class _Watchdog:
     """Stops a build at its deadline by killing the container of the running step, so the
     Engine ends the build with an error instead of running on unattended."""
 
-    def __init__(self, client: docker.DockerClient, progress: _Progress, after_s: float):
+    def __init__(self, client: docker.DockerClient, progress: BuildLog, after_s: float):
         self._client = client
         self._progress = progress
         self._timer = threading.Timer(after_s, self._fire)

@@ -185,6 +185,8 @@ def _yaml_error(exc: yaml.MarkedYAMLError, block: FrontMatter, filename: str) ->
     mark = exc.problem_mark or exc.context_mark
     line = block.first_line + mark.line if mark is not None else block.first_line
     what = ": ".join(filter(None, (exc.context, exc.problem))) or "invalid YAML"
+    if "'\\t'" in what:
+        what += " (indent with spaces: YAML does not allow tabs)"
     return structural_error(
         filename, f"line {line}: the YAML front matter is malformed: {what}", hint=_YAML_HINT
     )

@@ -9,6 +9,7 @@ import secrets
 import socket
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 import docker
@@ -17,9 +18,9 @@ from docker import DockerClient
 
 from spacehost.domain import GpuRequest, SpaceId
 from spacehost.errors import Conflict, HardwareUnavailable, NotFound
-from spacehost.runtime.base import ContainerInfo, ContainerSpec
+from spacehost.runtime.base import ContainerInfo, ContainerSpec, Mount
 from spacehost.runtime.docker_backend import DockerBackend
-from spacehost.runtime.gpu import GpuHost, discover_gpu_host
+from spacehost.runtime.gpu import CdiDevice, GpuHost, discover_gpu_host
 
 pytestmark = pytest.mark.docker
 
@@ -342,6 +343,12 @@ def test_host_network_mode_listens_on_a_chosen_loopback_port(
     assert again is not None and again.port == info.port
 
 
+def test_auto_network_mode_picks_bridge_when_the_engine_has_one(client: DockerClient) -> None:
+    has_bridge = any(n.name == "bridge" for n in client.networks.list())
+    expected = "bridge" if has_bridge else "host"
+    assert DockerBackend(client, network_mode="auto").network_mode == expected
+
+
 def test_gpu_space_on_a_cpu_host_is_refused_before_creating_anything(
     backend: DockerBackend, client: DockerClient
 ) -> None:
@@ -363,3 +370,43 @@ def test_gpu_space_falls_back_to_cpu_with_a_warning(
 
 def test_gpu_host_is_discovered_from_the_engine_when_not_given(client: DockerClient) -> None:
     assert DockerBackend(client).gpu_host == discover_gpu_host(client.info())
+
+
+def test_devices_mode_passes_nodes_driver_dir_and_library_path(
+    client: DockerClient, image: str, backend: DockerBackend, tmp_path: Path
+) -> None:
+    # /dev/null stands in for a GPU node and a temp dir for the driver: what is checked is that
+    # the engine gets the device, the read-only driver mount and the environment.
+    (tmp_path / "lib64").mkdir()
+    (tmp_path / "lib64" / "libcuda.so.1").write_text("fake\n")
+    for path in (tmp_path, tmp_path / "lib64"):
+        path.chmod(0o755)  # pytest makes it 0700; the app runs as uid 1000
+    fake = GpuHost(
+        mode="devices",
+        count=1,
+        gpu_ids=("0",),
+        mounts=(Mount(str(tmp_path), "/usr/local/nvidia"),),
+        env={"LD_LIBRARY_PATH": "/usr/local/nvidia/lib64"},
+        gpus=(CdiDevice("0", devices=("/dev/null:/dev/nvidia0:rwm",)),),
+    )
+    gpu_backend = DockerBackend(client, gpu_host=fake)
+    probe = sh(
+        "test -c /dev/nvidia0 && cat /usr/local/nvidia/lib64/libcuda.so.1"
+        ' && echo "$LD_LIBRARY_PATH"'
+        " && ! touch /usr/local/nvidia/x 2>/dev/null && echo read-only"
+    )
+    info = gpu_backend.start(make_spec(probe, gpu=GpuRequest(1)))
+    assert wait_for(exited(backend, info.id), what="exit").exit_code == 0, backend.logs(info.id)
+    assert backend.logs(info.id) == ["fake", "/usr/local/nvidia/lib64", "read-only"]
+
+
+def test_device_request_without_toolkit_is_hardware_unavailable(
+    client: DockerClient, image: str, backend: DockerBackend
+) -> None:
+    if "nvidia" in (client.info().get("Runtimes") or {}):
+        pytest.skip("this engine has the nvidia runtime")
+    toolkit = DockerBackend(client, gpu_host=GpuHost(mode="device_request", count=None))
+    with pytest.raises(HardwareUnavailable) as err:
+        toolkit.start(make_spec(gpu=GpuRequest(1)))
+    assert "could not attach the GPU" in err.value.message
+    assert client.containers.list(all=True, filters={"label": f"{TEST_LABEL}={RUN_ID}"}) == []

@@ -38,6 +38,8 @@ from spacehost.runtime.options import (
 
 log = logging.getLogger(__name__)
 
+AUTO_NETWORK = "auto"
+BRIDGE_NETWORK = "bridge"
 # How far back the end of a followed log is compared when the follow ends.
 CATCH_UP_LINES = 50
 
@@ -52,7 +54,8 @@ class DockerBackend(RuntimeBackend):
         network_mode: ``"bridge"`` (or another bridge network name): the app's port is published
             on 127.0.0.1 with a random host port. ``"host"``: for engines run with
             ``--bridge=none``; nothing is published, the app is told (``PORT``,
-            ``GRADIO_SERVER_PORT``) to listen on a free loopback port chosen here.
+            ``GRADIO_SERVER_PORT``) to listen on a free loopback port chosen here. ``"auto"``:
+            ``"bridge"`` when the engine has a ``bridge`` network, else ``"host"``.
         gpu_fallback: ``"cpu"`` starts GPU spaces without a GPU on a host that has none
             (``SPACEHOST_GPU_FALLBACK``); ``"error"`` refuses them.
 
@@ -77,6 +80,24 @@ class DockerBackend(RuntimeBackend):
         self._gpu_host = gpu_host
         self._network_mode = network_mode
         self._gpu_fallback = gpu_fallback
+
+    @property
+    def network_mode(self) -> str:
+        """The network mode containers are started in (``"auto"`` resolved on first use).
+
+        Raises:
+            EngineUnavailable: the engine could not be asked for its networks.
+        """
+        if self._network_mode == AUTO_NETWORK:
+            try:
+                found = self._client.api.networks(names=[BRIDGE_NETWORK])
+            except ENGINE_ERRORS as exc:
+                raise translate(exc, "listing the engine's networks") from exc
+            # The names filter matches substrings, so "my-bridge-net" would match too.
+            has_bridge = any(n.get("Name") == BRIDGE_NETWORK for n in found)
+            self._network_mode = BRIDGE_NETWORK if has_bridge else HOST_NETWORK
+            log.info("network mode %s", self._network_mode)
+        return self._network_mode
 
     @property
     def gpu_host(self) -> GpuHost:
@@ -116,10 +137,11 @@ class DockerBackend(RuntimeBackend):
             log.warning("%s: %s", spec.space, warning)
         if spec.data_volume:
             self._ensure_volume(spec.data_volume, spec)
-        host_port = free_port() if self._network_mode == HOST_NETWORK else None
+        network_mode = self.network_mode
+        host_port = free_port() if network_mode == HOST_NETWORK else None
         name = container_name(spec.space, spec.revision)
         kwargs = create_kwargs(
-            spec, name=name, gpu=gpu, network_mode=self._network_mode, host_port=host_port
+            spec, name=name, gpu=gpu, network_mode=network_mode, host_port=host_port
         )
         doing = f"starting {spec.space} ({name})"
         try:

@@ -90,9 +90,10 @@ def _walk(
                 )
             if not any(r.prunes(rel) for _, r in rules):
                 _walk(root, target, rel + "/", rules, files, (*ancestors, target))
+        elif excluded_by(rel, rules) is not None:
+            continue
         elif stat.S_ISREG(mode):
-            if excluded_by(rel, rules) is None:
-                files[rel] = _read(target, rel)
+            files[rel] = _read(target, rel)
         else:
             raise ManifestInvalid(
                 f"{rel} is not a regular file or folder (a socket, pipe or device)",

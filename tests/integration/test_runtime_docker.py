@@ -286,6 +286,16 @@ def test_data_volume_persists_across_containers(
         client.volumes.get(volume)
 
 
+def test_volume_is_not_left_half_prepared_when_the_image_is_missing(
+    backend: DockerBackend, client: DockerClient
+) -> None:
+    volume = f"rttest-{RUN_ID}-noimage"
+    with pytest.raises(NotFound):
+        backend.start(make_spec(image="spacehost-test/absent:never", data_volume=volume))
+    with pytest.raises(docker.errors.NotFound):
+        client.volumes.get(volume)
+
+
 def test_volume_in_use_cannot_be_removed(backend: DockerBackend) -> None:
     volume = f"rttest-{RUN_ID}-busy"
     info = backend.start(make_spec(sh("sleep 60"), data_volume=volume))
@@ -355,6 +365,9 @@ def test_gpu_space_on_a_cpu_host_is_refused_before_creating_anything(
     with pytest.raises(HardwareUnavailable) as err:
         backend.start(make_spec(gpu=GpuRequest(1)), hardware="t4-small")
     assert "suggested_hardware: t4-small" in err.value.message
+    with pytest.raises(HardwareUnavailable) as err:
+        backend.start(make_spec(gpu=GpuRequest(1), labels={"spacehost.hardware": "l4x1"}))
+    assert "suggested_hardware: l4x1" in err.value.message
     assert client.containers.list(all=True, filters={"label": f"{TEST_LABEL}={RUN_ID}"}) == []
 
 

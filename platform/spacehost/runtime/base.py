@@ -20,6 +20,7 @@ LABEL_SPACE = "spacehost.space"
 LABEL_REVISION = "spacehost.revision"
 LABEL_ROLE = "spacehost.role"  # "app" for space containers, "helper" for short-lived ones
 LABEL_PORT = "spacehost.port"  # the port the app listens on inside its network namespace
+LABEL_HARDWARE = "spacehost.hardware"  # optional: the space's hardware flavor, for messages
 
 CONTAINER_USER = "1000:1000"
 CONTAINER_HOME = "/home/user"

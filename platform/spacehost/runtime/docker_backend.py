@@ -18,6 +18,7 @@ from spacehost.errors import InvalidRequest
 from spacehost.runtime.base import (
     CONTAINER_USER,
     DATA_MOUNT,
+    LABEL_HARDWARE,
     LABEL_MANAGED,
     LABEL_ROLE,
     LABEL_SPACE,
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 AUTO_NETWORK = "auto"
 BRIDGE_NETWORK = "bridge"
+VOLUME_PREPARE_TIMEOUT_S = 60
 # How far back the end of a followed log is compared when the follow ends.
 CATCH_UP_LINES = 50
 
@@ -122,7 +124,9 @@ class DockerBackend(RuntimeBackend):
 
         Args:
             spec: what to run.
-            hardware: the space's hardware flavor, named in GPU messages (optional).
+            hardware: the space's hardware flavor, named in GPU messages; the spec's
+                ``spacehost.hardware`` label when omitted (callers that know only
+                :class:`RuntimeBackend` pass it that way).
 
         Returns:
             The started container; ``host``/``port`` are set unless it already exited.
@@ -160,7 +164,10 @@ class DockerBackend(RuntimeBackend):
         if not spec.gpu.wants_gpu:
             return GpuOptions()
         return gpu_run_options(
-            spec.gpu, self.gpu_host, fallback=self._gpu_fallback, hardware=hardware
+            spec.gpu,
+            self.gpu_host,
+            fallback=self._gpu_fallback,
+            hardware=hardware or spec.labels.get(LABEL_HARDWARE),
         )
 
     def _discard(self, container_id: str) -> None:
@@ -199,14 +206,17 @@ class DockerBackend(RuntimeBackend):
                 network_mode="none",
             )
         except ENGINE_ERRORS as exc:
+            # Undone so that the next start, with a rebuilt image, prepares the volume again.
+            self.remove_volume(name)
             raise translate(exc, doing, image=image) from exc
         try:
             helper.start()
-            result = helper.wait(timeout=60)
-            if result.get("StatusCode") != 0:
-                log.warning("%s: chown exited %s", doing, result.get("StatusCode"))
+            status = helper.wait(timeout=VOLUME_PREPARE_TIMEOUT_S).get("StatusCode")
+            if status != 0:
+                log.warning("%s: chown exited %s; /data may not be writable", doing, status)
         except ENGINE_ERRORS as exc:
-            raise translate(exc, doing, image=image) from exc
+            # An image without chown still runs; its app may just not write to /data.
+            log.warning("%s: %s; /data may not be writable", doing, exc)
         finally:
             self._discard(helper.id)
 

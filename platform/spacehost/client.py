@@ -84,7 +84,8 @@ class Client:
                              params={"kind": kind, "tail": tail, "follow": 1})
         event = "message"
         with resp:
-            for raw in resp.iter_lines(decode_unicode=True):
+            for raw_bytes in resp.iter_lines():
+                raw = raw_bytes.decode("utf-8", "replace")
                 if raw.startswith("event:"):
                     event = raw[6:].strip()
                 elif raw.startswith("data:"):

@@ -33,7 +33,9 @@ class Stage(StrEnum):
 
     @property
     def is_error(self) -> bool:
-        return self in (Stage.CONFIG_ERROR, Stage.BUILD_ERROR, Stage.RUNTIME_ERROR, Stage.NO_APP_FILE)
+        return self in (
+            Stage.CONFIG_ERROR, Stage.BUILD_ERROR, Stage.RUNTIME_ERROR, Stage.NO_APP_FILE
+        )
 
 
 class Sdk(StrEnum):

@@ -6,8 +6,9 @@ people change per run (host, port, data dir, domain). See docs/configuration.md.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,7 @@ class Settings:
     public_url: str = ""  # e.g. https://spaces.example.org; derived from host/port when empty
     token: str = ""
     docker_url: str = ""  # "" = docker's own environment (DOCKER_HOST or the default socket)
+    network_mode: str = "auto"  # "auto" | "bridge" | "host" (engines run with --bridge=none)
     python_bases: Mapping[str, str] = field(
         default_factory=lambda: parse_mapping(DEFAULT_PYTHON_BASES)
     )
@@ -93,7 +95,7 @@ class Settings:
         """Settings from ``SPACEHOST_*`` variables; keyword *overrides* (CLI flags) win."""
         env = os.environ if environ is None else environ
         kw: dict[str, Any] = {}
-        simple = {
+        simple: dict[str, tuple[str, Callable[[str], Any]]] = {
             "SPACEHOST_DATA_DIR": ("data_dir", lambda v: Path(v).expanduser()),
             "SPACEHOST_HOST": ("host", str),
             "SPACEHOST_PORT": ("port", int),
@@ -101,6 +103,7 @@ class Settings:
             "SPACEHOST_PUBLIC_URL": ("public_url", lambda v: v.rstrip("/")),
             "SPACEHOST_TOKEN": ("token", str),
             "SPACEHOST_DOCKER_URL": ("docker_url", str),
+            "SPACEHOST_NETWORK_MODE": ("network_mode", str),
             "SPACEHOST_PYTHON_BASES": ("python_bases", parse_mapping),
             "SPACEHOST_DEFAULT_PYTHON": ("default_python", str),
             "SPACEHOST_GRADIO_VERSION": ("gradio_version", str),
@@ -157,6 +160,12 @@ class Settings:
     def routes_file(self) -> Path:
         """The route table the control plane writes and the router reads."""
         return self.data_dir / "run" / "routes.json"
+
+    @property
+    def instance(self) -> str:
+        """This platform's identity on a shared engine: a hash of its data directory."""
+        digest = hashlib.sha256(str(self.data_dir.expanduser().resolve()).encode())
+        return digest.hexdigest()[:16]
 
     @property
     def token_file(self) -> Path:

@@ -45,10 +45,10 @@ def _space(text: str) -> SpaceId:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    import asyncio  # noqa: PLC0415 - only `up` runs the platform in this process
+    import asyncio
 
-    from spacehost.server.main import serve  # noqa: PLC0415
-    from spacehost.settings import Settings  # noqa: PLC0415
+    from spacehost.server.main import serve
+    from spacehost.settings import Settings
 
     settings = Settings.from_env(host=args.host, port=args.port, domain=args.domain,
                                  data_dir=Path(args.data_dir).expanduser() if args.data_dir
@@ -70,7 +70,7 @@ def pack_folder(files: dict[str, bytes]) -> bytes:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from spacehost.manifest import load_space, read_folder  # noqa: PLC0415
+    from spacehost.manifest import load_space, read_folder
 
     folder = Path(args.dir)
     files = read_folder(folder)
@@ -132,7 +132,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from spacehost.manifest import format_problems, load_space, read_folder  # noqa: PLC0415
+    from spacehost.manifest import format_problems, load_space, read_folder
 
     folder = Path(args.dir)
     source = load_space(read_folder(folder), default_title=folder.resolve().name)

@@ -34,7 +34,7 @@ from spacehost.lifecycle.health import wait_healthy
 from spacehost.lifecycle.routes import RoutePublisher, route_entry
 from spacehost.manifest import load_space
 from spacehost.manifest.model import SpaceSource
-from spacehost.runtime.base import ContainerInfo, ContainerSpec, RuntimeBackend
+from spacehost.runtime.base import LABEL_HARDWARE, ContainerInfo, ContainerSpec, RuntimeBackend
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, SpaceRecord, Store, revision_hash
 
@@ -44,7 +44,8 @@ LOG_TAIL = 30
 
 
 class BuildOutcome(Protocol):
-    image: str
+    @property
+    def image(self) -> str: ...
 
 
 class Builder(Protocol):
@@ -133,7 +134,8 @@ class Platform:
         self.submit_deploy(space, revision)
         return PushResult(space, revision, created, warnings)
 
-    def submit_deploy(self, space: SpaceId, revision: str, *, nocache: bool = False) -> Future[None]:
+    def submit_deploy(self, space: SpaceId, revision: str, *,
+                      nocache: bool = False) -> Future[None]:
         fut = self._pool.submit(self._deploy_guarded, space, revision, nocache)
         with self._locks_guard:
             self._pending.add(fut)
@@ -271,6 +273,7 @@ class Platform:
             env=container_env(space, manifest, self.settings), gpu=gpu_request_of(manifest),
             memory_limit=self.settings.memory_limit, cpus=self.settings.cpus,
             pids_limit=self.settings.pids_limit, data_volume=data_volume(space),
+            labels={LABEL_HARDWARE: hardware_of(manifest)},
         )
         if not serving:
             self._remove_containers(space)  # a crashed or stopped run of this space

@@ -19,6 +19,7 @@ LABEL_MANAGED = "spacehost.managed"
 LABEL_SPACE = "spacehost.space"
 LABEL_REVISION = "spacehost.revision"
 LABEL_ROLE = "spacehost.role"  # "app" for space containers, "helper" for short-lived ones
+LABEL_INSTANCE = "spacehost.instance"  # which platform (data dir) made it
 LABEL_PORT = "spacehost.port"  # the port the app listens on inside its network namespace
 LABEL_HARDWARE = "spacehost.hardware"  # optional: the space's hardware flavor, for messages
 

@@ -6,6 +6,7 @@ import logging
 import socket
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from docker import DockerClient
@@ -19,6 +20,7 @@ from spacehost.runtime.base import (
     CONTAINER_USER,
     DATA_MOUNT,
     LABEL_HARDWARE,
+    LABEL_INSTANCE,
     LABEL_MANAGED,
     LABEL_ROLE,
     LABEL_SPACE,
@@ -60,6 +62,9 @@ class DockerBackend(RuntimeBackend):
             ``"bridge"`` when the engine has a ``bridge`` network, else ``"host"``.
         gpu_fallback: ``"cpu"`` starts GPU spaces without a GPU on a host that has none
             (``SPACEHOST_GPU_FALLBACK``); ``"error"`` refuses them.
+        instance: labels every container with ``spacehost.instance=<instance>`` and limits
+            :meth:`list_managed` to those, so two platforms (two data dirs) sharing one engine
+            never see, adopt or remove each other's containers.
 
     Raises:
         InvalidRequest: *network_mode* is ``"none"`` (the router could not reach the app).
@@ -72,6 +77,7 @@ class DockerBackend(RuntimeBackend):
         network_mode: str = "bridge",
         *,
         gpu_fallback: str = "error",
+        instance: str | None = None,
     ) -> None:
         if network_mode == "none":
             raise InvalidRequest(
@@ -82,6 +88,7 @@ class DockerBackend(RuntimeBackend):
         self._gpu_host = gpu_host
         self._network_mode = network_mode
         self._gpu_fallback = gpu_fallback
+        self._instance = instance
 
     @property
     def network_mode(self) -> str:
@@ -136,6 +143,8 @@ class DockerBackend(RuntimeBackend):
             HardwareUnavailable: the space wants a GPU this host cannot give.
             EngineUnavailable: the engine failed or is unreachable.
         """
+        if self._instance:
+            spec = replace(spec, labels={**spec.labels, LABEL_INSTANCE: self._instance})
         gpu = self._gpu_options(spec, hardware)
         for warning in gpu.warnings:
             log.warning("%s: %s", spec.space, warning)
@@ -255,6 +264,8 @@ class DockerBackend(RuntimeBackend):
             EngineUnavailable: the engine failed or is unreachable.
         """
         labels = [f"{LABEL_MANAGED}=true", f"{LABEL_ROLE}=app"]
+        if self._instance:
+            labels.append(f"{LABEL_INSTANCE}={self._instance}")
         if space is not None:
             labels.append(f"{LABEL_SPACE}={space}")
         try:

@@ -45,7 +45,8 @@ def build_platform(settings: Settings) -> Platform:
 
     return Platform(
         settings, store, files, DockerBuilder(client, settings),
-        DockerBackend(client, gpu_host=gpu_host, gpu_fallback=settings.gpu_fallback),
+        DockerBackend(client, gpu_host=gpu_host, network_mode=settings.network_mode,
+                      gpu_fallback=settings.gpu_fallback, instance=settings.instance),
         check_gpu=check_gpu,
     )
 

@@ -28,7 +28,8 @@ def _card(rec: SpaceRecord, base_url: str) -> str:
     c1 = _COLORS.get(str(m.get("colorFrom")), "#3b82f6")
     c2 = _COLORS.get(str(m.get("colorTo")), "#a855f7")
     e = html.escape
-    return (f"<a class=card data-space='{e(str(rec.id))}' href='{e(base_url)}/spaces/{e(str(rec.id))}/'"
+    sid = e(str(rec.id))
+    return (f"<a class=card data-space='{sid}' href='{e(base_url)}/spaces/{sid}/'"
             f" style='background:linear-gradient(135deg,{c1},{c2})'>"
             f"<div class=emoji>{e(str(m.get('emoji', '')))}</div>"
             f"<h3>{e(str(m.get('title', rec.id.name)))}</h3>"

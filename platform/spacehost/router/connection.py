@@ -1,0 +1,307 @@
+"""A client connection to the router: HTTP/1.1 parsing, keep-alive, pipelining, tunnels.
+
+Requests are parsed with ``httptools``; each head becomes an :class:`Exchange`. Exchanges run one
+at a time, in order: a pipelined request waits (with reading paused) until the response before
+it is complete, so responses can never interleave. After a 101 the connection becomes a tunnel
+that copies bytes both ways until either side closes.
+
+Reading from the client is paused for several independent reasons (a pipelined request waits,
+the upstream cannot take more body, the body is held while the upstream connection opens, an
+upgrade waits for its 101); it resumes only when none is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Any, cast
+
+import httptools
+
+from spacehost.router.context import RouterContext
+from spacehost.router.exchange import Exchange, Request
+from spacehost.router.pages import BAD_REQUEST, HEADERS_TOO_LARGE, Problem, problem_response
+from spacehost.router.upstream import UpstreamConnection
+
+# The request line and headers together may not exceed this (nginx allows 4 x 8 KiB by default).
+MAX_HEAD_BYTES = 64 * 1024
+
+
+class _HeadTooLarge(Exception):
+    pass
+
+
+class _InvalidHead(Exception):
+    pass
+
+
+def _split_absolute(target: bytes) -> tuple[bytes, bytes] | None:
+    """``http://host:port/p?q`` -> ``(b"host:port", b"/p?q")``; None for an origin-form target."""
+    lower = target[:8].lower()
+    if not (lower.startswith(b"http://") or lower.startswith(b"https://")):
+        return None
+    authority, _, path = target.partition(b"://")[2].partition(b"/")
+    return authority.rpartition(b"@")[2], b"/" + path
+
+
+class ClientConnection(asyncio.Protocol):
+    """One client connection.
+
+    Args:
+        ctx: the router's shared state.
+    """
+
+    PIPELINE = 1
+    UPSTREAM = 2
+    BUFFER = 4
+    UPGRADE = 8
+
+    def __init__(self, ctx: RouterContext) -> None:
+        self.ctx = ctx
+        self.transport: asyncio.Transport | None = None
+        self.ip = ""
+        self.idle_since: float | None = None
+        self.write_paused = False
+        self.closing = False
+        self._parser: Any = httptools.HttpRequestParser(self)
+        self._pauses = 0
+        self._drain: asyncio.Future[None] | None = None
+        self._current: Exchange | None = None
+        self._parsing: Exchange | None = None
+        self._queue: deque[Exchange] = deque()
+        self._advancing = False
+        self._stopped = False
+        self._tunnel: asyncio.Transport | None = None
+        self._upgrade_tail = b""
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._head_size = 0
+        self._problem: Problem | None = None
+        self._eof = False
+
+    # -- asyncio.Protocol ----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self.transport = cast(asyncio.Transport, transport)
+        peer = transport.get_extra_info("peername")
+        self.ip = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        self.idle_since = self.ctx.loop.time()
+        self.ctx.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = self._stopped = True
+        self.ctx.connections.discard(self)
+        if self._tunnel is not None:
+            self._tunnel.close()
+        current, self._current = self._current, None
+        if current is not None:
+            current.abort()
+        while self._queue:
+            self._queue.popleft().abort()
+        if self._drain is not None and not self._drain.done():
+            self._drain.cancel()
+
+    def eof_received(self) -> bool:
+        # A half-closed client still gets the response it is waiting for; with nothing in flight
+        # there is nothing to keep the connection for.
+        if self._tunnel is not None or (self._current is None and not self._queue):
+            return False
+        self._eof = True
+        return True
+
+    def data_received(self, data: bytes) -> None:
+        if self._tunnel is not None:
+            self._tunnel.write(data)
+            return
+        if self._stopped:
+            self._upgrade_tail += data
+            return
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:
+            self._stopped = True
+            self._upgrade_tail = data[int(exc.args[0]) :]
+            self.pause_reading(self.UPGRADE)
+        except httptools.HttpParserError:
+            self._bad(self._problem or BAD_REQUEST)
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        if self._tunnel is not None:
+            self._tunnel.pause_reading()
+        elif self._current is not None:
+            self._current.pause_sink()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if self._tunnel is not None:
+            self._tunnel.resume_reading()
+        elif self._current is not None:
+            self._current.resume_sink()
+        if self._drain is not None and not self._drain.done():
+            self._drain.set_result(None)
+        self._drain = None
+
+    # -- httptools callbacks -------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = []
+        self._head_size = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        self._grow(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers.append((name.lower(), value))
+        self._grow(len(name) + len(value) + 4)
+
+    def on_headers_complete(self) -> None:
+        ex = Exchange(self, self._request())
+        self._parsing = ex
+        self._queue.append(ex)
+        if self._current is None:
+            self._advance()
+        else:
+            self.pause_reading(self.PIPELINE)
+
+    def on_body(self, body: bytes) -> None:
+        if self._parsing is not None:
+            self._parsing.on_request_body(body)
+
+    def on_message_complete(self) -> None:
+        parsing, self._parsing = self._parsing, None
+        if parsing is not None:
+            parsing.on_request_end()
+
+    # -- used by exchanges ---------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        """Send *data* to the client (dropped once the connection is gone)."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    async def drain(self) -> None:
+        """Wait until the client's write buffer is below its high-water mark."""
+        if not self.write_paused or self.transport is None or self.transport.is_closing():
+            return
+        if self._drain is None:
+            self._drain = self.ctx.loop.create_future()
+        await self._drain
+
+    def pause_reading(self, reason: int) -> None:
+        """Stop reading from the client for *reason* (one of the class flags)."""
+        if not self._pauses and self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+        self._pauses |= reason
+
+    def resume_reading(self, reason: int) -> None:
+        """Drop *reason* for not reading; read again once no reason is left."""
+        if not self._pauses & reason:
+            return
+        self._pauses &= ~reason
+        if not self._pauses and self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    def exchange_done(self, *, close: bool) -> None:
+        """The current exchange is complete; start the next one or close."""
+        self._current = None
+        if close or (self._eof and not self._queue):
+            self.close()
+            return
+        self._advance()
+
+    def start_tunnel(self, conn: UpstreamConnection, tail: bytes) -> None:
+        """Splice this connection with *conn* (after a 101 was sent to the client)."""
+        assert self.transport is not None and conn.transport is not None
+        self._current = None
+        self._tunnel = conn.transport
+        conn.start_tunnel(self.transport)
+        if tail:
+            self.transport.write(tail)
+        if self._upgrade_tail:
+            conn.write(self._upgrade_tail)
+            self._upgrade_tail = b""
+        if self.write_paused:
+            conn.transport.pause_reading()
+        if self._pauses:
+            self._pauses = 0
+            self.transport.resume_reading()
+
+    def close(self) -> None:
+        """Close the connection after what was written is sent."""
+        self.closing = self._stopped = True
+        if self.transport is not None:
+            self.transport.close()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _grow(self, n: int) -> None:
+        self._head_size += n
+        if self._head_size > MAX_HEAD_BYTES:
+            self._problem = HEADERS_TOO_LARGE
+            raise _HeadTooLarge
+
+    def _request(self) -> Request:
+        parser = self._parser
+        host = accept = inm = b""
+        hosts = 0
+        chunked = has_length = expect = False
+        for name, value in self._headers:
+            if name == b"host":
+                hosts += 1
+                host = value
+            elif name == b"accept":
+                accept = value
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"content-length":
+                has_length = True
+            elif name == b"expect":
+                expect = value.strip().lower() == b"100-continue"
+            elif name == b"if-none-match":
+                inm = value
+        if hosts > 1:
+            raise _InvalidHead
+        target = self._url
+        absolute = _split_absolute(target)
+        if absolute is not None:
+            host, target = absolute
+        return Request(
+            method=parser.get_method(),
+            target=target,
+            headers=self._headers,
+            host=host.decode("latin-1"),
+            accept=accept.decode("latin-1"),
+            chunked=chunked,
+            has_length=has_length,
+            expect_continue=expect,
+            if_none_match=inm.decode("latin-1"),
+            http_11=parser.get_http_version() == "1.1",
+            keep_alive=parser.should_keep_alive(),
+            upgrade=parser.should_upgrade(),
+        )
+
+    def _advance(self) -> None:
+        if self._advancing:
+            return
+        self._advancing = True
+        try:
+            while self._current is None and self._queue and not self.closing:
+                ex = self._current = self._queue.popleft()
+                self.idle_since = None
+                ex.start()
+        finally:
+            self._advancing = False
+        if not self._queue:
+            self.resume_reading(self.PIPELINE)
+        if self._current is None:
+            self.idle_since = self.ctx.loop.time()
+
+    def _bad(self, problem: Problem) -> None:
+        self._stopped = True
+        if self._current is None and not self._queue:
+            self.write(problem_response(problem, accept="", close=True, head_only=False))
+        self.close()

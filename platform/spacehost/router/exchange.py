@@ -1,0 +1,559 @@
+"""One request and its response, through the router: proxied, served from a folder, or answered.
+
+An :class:`Exchange` is created by the client connection once a request head is parsed. It
+decides where the request goes (:mod:`spacehost.router.match`), then either streams it to an
+upstream (a space or the control plane) and streams the response back, re-framing bodies as
+needed, or answers itself (static files, gateway errors, redirects). Bodies are never buffered
+beyond what one read returns: backpressure on either side pauses reading on the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from spacehost.router.context import RouterContext
+from spacehost.router.headers import (
+    NO_SPACE_HEADERS,
+    Forwarding,
+    SpaceHeaders,
+    forwarded_host,
+    request_head,
+    response_head,
+)
+from spacehost.router.match import Match
+from spacehost.router.pages import (
+    Problem,
+    problem_response,
+    redirect_response,
+    simple_response,
+)
+from spacehost.router.static import StaticFile, StaticRedirect, resolve_static
+from spacehost.router.table import Upstream
+from spacehost.router.upstream import UpstreamConnection
+
+if TYPE_CHECKING:
+    from spacehost.router.connection import ClientConnection
+
+# Request body bytes held while the upstream connection opens, before reading pauses.
+MAX_PENDING = 256 * 1024
+# Static files up to this size go out in one write; larger ones are streamed with backpressure.
+STATIC_CHUNK = 256 * 1024
+_RETRYABLE = frozenset({b"GET", b"HEAD", b"OPTIONS"})
+_LAST_CHUNK = b"0\r\n\r\n"
+
+
+@dataclass(slots=True)
+class Request:
+    """The parsed head of a client request.
+
+    Attributes:
+        method: e.g. ``b"GET"``.
+        target: the request-target as received (origin form), e.g. ``b"/a?b=c"``.
+        headers: ``(lower-case name, value)`` pairs, in order.
+        host: the ``Host`` value (latin-1 decoded), "" when absent.
+        accept: the ``Accept`` value, "" when absent.
+        chunked: the body comes chunked.
+        has_length: the body has a ``Content-Length``.
+        expect_continue: the client sent ``Expect: 100-continue``.
+        if_none_match: the ``If-None-Match`` value, "" when absent.
+        http_11: the client speaks HTTP/1.1 (else 1.0).
+        keep_alive: the client keeps the connection open after this exchange.
+        upgrade: the client asks to switch protocols (``Connection: upgrade`` + ``Upgrade``).
+    """
+
+    method: bytes
+    target: bytes
+    headers: list[tuple[bytes, bytes]]
+    host: str
+    accept: str
+    chunked: bool
+    has_length: bool
+    expect_continue: bool
+    if_none_match: str
+    http_11: bool
+    keep_alive: bool
+    upgrade: bool
+
+
+def _gateway_problem(status: int, what: str, detail: str, hint: str) -> Problem:
+    code = "upstream_timeout" if status == 504 else "upstream_unreachable"
+    return Problem(status, code, f"{what} {detail}.", hint)
+
+
+class Exchange:
+    """One request/response pair on a client connection.
+
+    Args:
+        client: the client connection.
+        req: the parsed request head.
+    """
+
+    __slots__ = (
+        "aborted",
+        "chunked_out",
+        "client",
+        "close_after",
+        "ctx",
+        "discard",
+        "finished",
+        "head",
+        "head_only",
+        "hint",
+        "interim",
+        "out",
+        "pending",
+        "pending_size",
+        "req",
+        "request_done",
+        "response_done",
+        "response_started",
+        "retried",
+        "space",
+        "started",
+        "task",
+        "until_close",
+        "up",
+        "upstream",
+        "upstream_keep_alive",
+        "what",
+    )
+
+    def __init__(self, client: ClientConnection, req: Request) -> None:
+        self.client = client
+        self.ctx: RouterContext = client.ctx
+        self.req = req
+        self.space: SpaceHeaders = NO_SPACE_HEADERS
+        self.what = "The control plane"
+        self.hint = "Start it (spacehost serve) or check its log."
+        self.up: Upstream | None = None
+        self.upstream: UpstreamConnection | None = None
+        self.head = b""
+        self.pending: list[bytes] = []
+        self.pending_size = 0
+        self.task: asyncio.Task[None] | None = None
+        self.out: list[bytes] = []
+        self.started = False
+        self.retried = False
+        self.discard = False
+        self.request_done = False
+        self.response_started = False
+        self.response_done = False
+        self.finished = False
+        self.aborted = False
+        self.interim = False
+        self.head_only = False
+        self.chunked_out = False
+        self.until_close = False
+        self.upstream_keep_alive = False
+        self.close_after = not req.keep_alive
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Route the request and begin answering it."""
+        self.started = True
+        req = self.req
+        if req.method == b"CONNECT":
+            self.close_after = True
+            self._local(simple_response(405, b"", "", close=True, extra=b"allow: GET\r\n"))
+            return
+        m = self.ctx.route(req.host, req.target.decode("latin-1"))
+        entry = m.entry
+        if entry is None:
+            fwd = Forwarding(self.client.ip, req.host, self.ctx.proto, "", m.space)
+            self._proxy(self.ctx.control, m.target, fwd, b"localhost")
+            return
+        self.space = self.ctx.routes.headers_for(entry.space)
+        self.what = f"Space {entry.space}"
+        self.hint = "It may be restarting: retry in a moment, or see its logs."
+        if entry.upstream:
+            up = self.ctx.upstream(entry.upstream)
+            host = forwarded_host(req.host, m.prefix, entry.sdk)
+            fwd = Forwarding(self.client.ip, host, self.ctx.proto, m.prefix)
+            self._proxy(up, m.target, fwd, up.key.encode("latin-1"))
+        elif entry.static_dir:
+            self._static(entry.static_dir, m)
+
+    def _proxy(self, up: Upstream, target: str, fwd: Forwarding, default_host: bytes) -> None:
+        req = self.req
+        self.up = up
+        self.head = request_head(
+            req.method,
+            target.encode("latin-1"),
+            req.headers,
+            fwd,
+            chunked=req.chunked,
+            upgrade=req.upgrade,
+            default_host=default_host,
+        )
+        conn = self.ctx.pool.take(up)
+        if conn is None:
+            self.task = self.ctx.loop.create_task(self._connect(up))
+        else:
+            self._attach(conn)
+
+    async def _connect(self, up: Upstream) -> None:
+        try:
+            conn = await self.ctx.pool.connect(up)
+        except TimeoutError:
+            self.task = None
+            self._fail(_gateway_problem(504, self.what, "did not accept a connection", self.hint))
+            return
+        except OSError as exc:
+            self.task = None
+            detail = f"is not reachable ({exc.strerror or exc})"
+            self._fail(_gateway_problem(502, self.what, detail, self.hint))
+            return
+        self.task = None
+        if self.aborted or self.response_done:
+            self.ctx.pool.put(conn)
+            return
+        self._attach(conn)
+
+    def _attach(self, conn: UpstreamConnection) -> None:
+        self.upstream = conn
+        conn.listener = self
+        if self.client.write_paused:
+            conn.pause_reading()
+        if self.pending:
+            conn.write(b"".join([self.head, *self.pending]))
+            self.pending = []
+            self.pending_size = 0
+            self.client.resume_reading(self.client.BUFFER)
+        else:
+            conn.write(self.head)
+
+    # -- request body --------------------------------------------------------------------------
+
+    def _send(self, data: bytes) -> None:
+        if self.upstream is not None:
+            self.upstream.write(data)
+            return
+        self.pending.append(data)
+        self.pending_size += len(data)
+        if self.pending_size > MAX_PENDING:
+            self.client.pause_reading(self.client.BUFFER)
+
+    def on_request_body(self, body: bytes) -> None:
+        """A piece of the request body (de-chunked by the parser)."""
+        if self.discard or self.response_done or self.aborted:
+            return
+        if self.req.chunked:
+            self._send(b"".join((b"%x\r\n" % len(body), body, b"\r\n")))
+        else:
+            self._send(body)
+
+    def on_request_end(self) -> None:
+        """The request (head and body) is complete."""
+        self.request_done = True
+        if self.req.chunked and not (self.discard or self.response_done or self.aborted):
+            self._send(_LAST_CHUNK)
+        if self.response_done:
+            self._complete()
+
+    # -- upstream listener ---------------------------------------------------------------------
+
+    def on_response_head(
+        self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]], keep_alive: bool
+    ) -> None:
+        """The upstream's response head (or an interim 1xx head)."""
+        req = self.req
+        if self.response_started or self.response_done:
+            self.upstream_keep_alive = False
+            return
+        if status < 200 and status != 101:
+            self.interim = True
+            if req.http_11:
+                self.out.append(
+                    response_head(status, reason, headers, NO_SPACE_HEADERS, chunked=False,
+                                  connection=b"")
+                )
+            return
+        if status == 101 and not req.upgrade:
+            return
+        self.upstream_keep_alive = keep_alive
+        has_body = req.method != b"HEAD" and status not in (101, 204, 304)
+        has_length = upstream_chunked = False
+        for name, _ in headers:
+            if name == b"content-length":
+                has_length = True
+            elif name == b"transfer-encoding":
+                upstream_chunked = True
+        if has_body and not has_length:
+            self.until_close = not upstream_chunked
+            if req.http_11:
+                self.chunked_out = True
+            else:
+                self.close_after = True
+        if (req.upgrade and status != 101) or (req.expect_continue and not self.request_done):
+            self.close_after = True
+        connection = b"close" if self.close_after else b"" if req.http_11 else b"keep-alive"
+        self.out.append(
+            response_head(status, reason, headers, self.space, chunked=self.chunked_out,
+                          connection=connection, upgrade=status == 101)
+        )
+        self.response_started = True
+        self.head_only = req.method == b"HEAD"
+
+    def on_response_body(self, body: bytes) -> None:
+        """A piece of the response body (de-chunked by the parser)."""
+        if self.response_done or self.interim:
+            return
+        if self.chunked_out:
+            self.out += (b"%x\r\n" % len(body), body, b"\r\n")
+        else:
+            self.out.append(body)
+
+    def on_response_end(self) -> None:
+        """The upstream's response (or an interim 1xx) is complete."""
+        if self.interim:
+            self.interim = False
+            return
+        if self.response_done:
+            return
+        if self.chunked_out:
+            self.out.append(_LAST_CHUNK)
+        self.response_done = True
+
+    def after_feed(self) -> None:
+        """The parser consumed one read from the upstream: send what it produced."""
+        if self.head_only and not self.response_done:
+            # The parser does not know the request was HEAD and would wait for the body that
+            # Content-Length announces; the response is complete with its head.
+            self.response_done = True
+            if self.upstream is not None:
+                self.upstream.reset_parser()
+        self._flush()
+        if self.response_done:
+            self._release_upstream()
+            self._complete()
+
+    def on_upgraded(self, tail: bytes) -> None:
+        """The upstream switched protocols (101): from now on the connections are spliced."""
+        conn = self.upstream
+        if conn is None or not self.req.upgrade or not self.response_started:
+            self.on_upstream_invalid()
+            return
+        self._flush()
+        self.upstream = None
+        self.response_done = self.finished = True
+        self.client.start_tunnel(conn, tail)
+
+    def on_upstream_invalid(self) -> None:
+        """The upstream sent something that is not HTTP/1.1."""
+        self._release_upstream(reuse=False)
+        if self.response_started:
+            self._abort_client()
+        else:
+            self._fail(_gateway_problem(502, self.what, "sent an invalid response", self.hint))
+
+    def on_upstream_lost(self, conn: UpstreamConnection) -> None:
+        """The upstream connection closed while this exchange used it."""
+        self.upstream = None
+        if self.response_done or self.aborted:
+            return
+        if not self.response_started:
+            # A pooled connection may have been closed by the app just as it was reused; a
+            # request without a body is safe to send again once, on a fresh connection.
+            if conn.reused and not conn.received and self._retryable() and self.up is not None:
+                self.retried = True
+                self.task = self.ctx.loop.create_task(self._connect(self.up))
+                return
+            self._fail(_gateway_problem(502, self.what, "closed the connection", self.hint))
+            return
+        if self.until_close:
+            if self.chunked_out:
+                self.out.append(_LAST_CHUNK)
+            self.response_done = True
+            self.upstream_keep_alive = False
+            self._flush()
+            self._complete()
+            return
+        self._abort_client()
+
+    def pause_source(self) -> None:
+        """The upstream's write buffer is full: stop reading the request body."""
+        self.client.pause_reading(self.client.UPSTREAM)
+
+    def resume_source(self) -> None:
+        """The upstream's write buffer drained."""
+        self.client.resume_reading(self.client.UPSTREAM)
+
+    # -- client side ---------------------------------------------------------------------------
+
+    def pause_sink(self) -> None:
+        """The client's write buffer is full: stop reading the response."""
+        if self.upstream is not None:
+            self.upstream.pause_reading()
+
+    def resume_sink(self) -> None:
+        """The client's write buffer drained."""
+        if self.upstream is not None:
+            self.upstream.resume_reading()
+
+    def abort(self) -> None:
+        """The client went away: drop the upstream side."""
+        self.aborted = True
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+        self._release_upstream(reuse=False)
+
+    # -- completion ----------------------------------------------------------------------------
+
+    def _retryable(self) -> bool:
+        req = self.req
+        return (
+            not self.retried
+            and req.method in _RETRYABLE
+            and not req.chunked
+            and not req.has_length
+        )
+
+    def _flush(self) -> None:
+        out = self.out
+        if out:
+            self.client.write(out[0] if len(out) == 1 else b"".join(out))
+            out.clear()
+
+    def _release_upstream(self, reuse: bool = True) -> None:
+        conn, self.upstream = self.upstream, None
+        if conn is None:
+            return
+        if reuse and self.upstream_keep_alive and self.request_done and not conn.closed:
+            self.ctx.pool.put(conn)
+        else:
+            conn.close()
+
+    def _complete(self) -> None:
+        if self.finished or self.aborted:
+            return
+        if not self.request_done and not self.close_after:
+            # Wait for (and drop) the rest of the request body, so the connection stays usable.
+            return
+        self.finished = True
+        self.client.exchange_done(close=self.close_after or not self.request_done)
+
+    def _abort_client(self) -> None:
+        self._flush()
+        self.finished = True
+        self.client.close()
+
+    def _fail(self, problem: Problem) -> None:
+        self._release_upstream(reuse=False)
+        if self.response_started:
+            self._abort_client()
+            return
+        self._local(self._problem(problem))
+
+    def _problem(self, problem: Problem) -> bytes:
+        self._prepare_local()
+        return problem_response(
+            problem,
+            accept=self.req.accept,
+            close=self.close_after,
+            head_only=self.req.method == b"HEAD",
+        )
+
+    def _prepare_local(self) -> None:
+        self.discard = True
+        self.pending = []
+        self.pending_size = 0
+        self.client.resume_reading(self.client.BUFFER)
+        if self.req.upgrade or (self.req.expect_continue and not self.request_done):
+            self.close_after = True
+
+    def _local(self, data: bytes) -> None:
+        self.client.write(data)
+        self.response_started = self.response_done = True
+        self._complete()
+
+    # -- static spaces -------------------------------------------------------------------------
+
+    def _static(self, root: str, m: Match) -> None:
+        self._prepare_local()
+        req = self.req
+        head_only = req.method == b"HEAD"
+        if req.method not in (b"GET", b"HEAD"):
+            extra = b"allow: GET, HEAD\r\n"
+            self._local(simple_response(405, b"", "", close=self.close_after, extra=extra))
+            return
+        found = resolve_static(root, m.target)
+        if found is None:
+            problem = Problem(404, "not_found", "No such file in this space.", "Check the URL.")
+            self._local(self._problem(problem))
+        elif isinstance(found, StaticRedirect):
+            query = m.target.partition("?")[2]
+            location = m.prefix + found.path + (f"?{query}" if query else "")
+            self._local(redirect_response(location, close=self.close_after, head_only=head_only))
+        else:
+            self._static_file(found)
+
+    def _static_file(self, f: StaticFile) -> None:
+        inm = self.req.if_none_match
+        validators = (
+            f"etag: {f.etag}\r\nlast-modified: {email.utils.formatdate(f.mtime, usegmt=True)}\r\n"
+            "cache-control: no-cache\r\n"
+        ).encode("latin-1")
+        connection = b"connection: close\r\n" if self.close_after else b""
+        if inm and (inm.strip() == "*" or f.etag in (t.strip() for t in inm.split(","))):
+            head = b"HTTP/1.1 304 Not Modified\r\n" + validators + self.space.extra
+            self._local(head + connection + b"\r\n")
+            return
+        head = b"".join(
+            [
+                b"HTTP/1.1 200 OK\r\n",
+                f"content-type: {f.content_type}\r\ncontent-length: {f.size}\r\n".encode(),
+                validators,
+                self.space.extra,
+                connection,
+                b"\r\n",
+            ]
+        )
+        if self.req.method == b"HEAD":
+            self._local(head)
+        elif f.size <= STATIC_CHUNK:
+            self._small_file(f, head)
+        else:
+            self.task = self.ctx.loop.create_task(self._stream_file(f, head))
+
+    def _small_file(self, f: StaticFile, head: bytes) -> None:
+        try:
+            with open(f.path, "rb") as fh:
+                data = fh.read(f.size + 1)
+        except OSError:
+            data = b""
+        if len(data) != f.size:
+            problem = Problem(404, "not_found", "The file changed while read.", "Retry.")
+            self._local(self._problem(problem))
+            return
+        self._local(head + data)
+
+    async def _stream_file(self, f: StaticFile, head: bytes) -> None:
+        try:
+            fh = open(f.path, "rb")  # noqa: SIM115 - closed below, across awaits
+        except OSError:
+            problem = Problem(404, "not_found", "No such file in this space.", "Check the URL.")
+            self.task = None
+            self._local(self._problem(problem))
+            return
+        try:
+            self.client.write(head)
+            self.response_started = True
+            left = f.size
+            while left > 0:
+                chunk = fh.read(min(STATIC_CHUNK, left))
+                if not chunk:
+                    self._abort_client()  # the file shrank: the client must not take it whole
+                    return
+                left -= len(chunk)
+                self.client.write(chunk)
+                await self.client.drain()
+        finally:
+            fh.close()
+        self.task = None
+        self.response_done = True
+        self._complete()

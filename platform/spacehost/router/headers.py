@@ -1,0 +1,270 @@
+"""HTTP/1.1 heads the proxy sends on: hop-by-hop stripping, forwarding headers, space headers.
+
+Pure functions over ``(lower-case name, value)`` byte pairs, as the connection code collects them
+from ``httptools``; they return the encoded head. Header names go out in lower case, which
+HTTP/1.1 allows (names are case-insensitive) and HTTP/2 requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from spacehost.router.table import RouteEntry, is_token, safe_header_value
+
+Headers = Sequence[tuple[bytes, bytes]]
+
+# RFC 9110 section 7.6.1: meaningful for one connection only, so never forwarded as they came.
+# Transfer-Encoding is re-framed by the proxy; Upgrade is re-added when the request upgrades.
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+# Set by the router alone: a client must not be able to claim another address, host or prefix,
+# nor to name a space to the control plane.
+FORWARDING = frozenset(
+    {
+        b"x-forwarded-for",
+        b"x-forwarded-host",
+        b"x-forwarded-proto",
+        b"x-forwarded-prefix",
+        b"x-real-ip",
+        b"x-spacehost-space",
+    }
+)
+_REQUEST_DROP = HOP_BY_HOP | FORWARDING
+_RESPONSE_DROP = HOP_BY_HOP
+SPACE_HEADER = b"x-spacehost-space"
+
+
+def connection_tokens(headers: Headers) -> frozenset[bytes]:
+    """The lower-case header names listed in the ``Connection`` headers of *headers*."""
+    tokens: set[bytes] = set()
+    for name, value in headers:
+        if name == b"connection":
+            tokens.update(t.strip().lower() for t in value.split(b","))
+    tokens.discard(b"")
+    return frozenset(tokens)
+
+
+class Forwarding(NamedTuple):
+    """What the router tells the upstream about the original request.
+
+    Attributes:
+        client_ip: the peer address of the client ("" for a Unix socket client).
+        host: the value for ``X-Forwarded-Host`` (see :func:`forwarded_host`).
+        proto: ``http`` or ``https``.
+        prefix: the stripped path prefix (``X-Forwarded-Prefix``), "" for none.
+        space: ``owner/name`` for ``X-Spacehost-Space`` (control plane only), or None.
+    """
+
+    client_ip: str
+    host: str
+    proto: str
+    prefix: str = ""
+    space: str | None = None
+
+
+def forwarded_host(host: str, prefix: str, sdk: str) -> str:
+    """The ``X-Forwarded-Host`` value for a request to a space.
+
+    Gradio (6.x, ``route_utils.get_request_origin``) builds its public root URL as
+    ``http://{x-forwarded-host}`` verbatim and ignores ``X-Forwarded-Prefix``; with the plain host
+    a path-routed Gradio app would tell the browser and ``gradio_client`` to call
+    ``http://host/gradio_api/...``, which is not the space. So for a path route to a Gradio space
+    the prefix is appended to the host; every other case gets the plain host.
+
+    Args:
+        host: the request's ``Host`` value.
+        prefix: the stripped ``/spaces/{owner}/{name}`` prefix, or "".
+        sdk: the space's sdk.
+
+    Returns:
+        The header value.
+    """
+    if prefix and sdk == "gradio":
+        return host + prefix
+    return host
+
+
+def request_head(
+    method: bytes,
+    target: bytes,
+    headers: Headers,
+    fwd: Forwarding,
+    *,
+    chunked: bool,
+    upgrade: bool,
+    default_host: bytes,
+) -> bytes:
+    """The head of the request sent to the upstream.
+
+    Args:
+        method: the request method.
+        target: the request-target for the upstream (prefix already stripped).
+        headers: the client's headers, names in lower case.
+        fwd: forwarding facts to add.
+        chunked: the body is re-framed as chunked (the client sent it chunked).
+        upgrade: the client asked to switch protocols; keep its ``Upgrade`` header.
+        default_host: the ``Host`` to send when the client sent none (HTTP/1.0).
+
+    Returns:
+        The encoded head, ending with the blank line.
+    """
+    out = [b"%b %b HTTP/1.1\r\n" % (method, target)]
+    prior_for: list[bytes] = []
+    upgrade_value = b""
+    has_host = False
+    listed = False
+    for name, value in headers:
+        if name in _REQUEST_DROP or name.startswith(b"proxy-"):
+            if name == b"x-forwarded-for":
+                prior_for.append(value)
+            elif name == b"upgrade":
+                upgrade_value = value
+            elif name == b"connection":
+                listed = True
+            continue
+        if name == b"host":
+            has_host = True
+        out += (name, b": ", value, b"\r\n")
+    if listed:
+        out = _drop_listed(out, headers)
+    if not has_host:
+        out += (b"host: ", default_host, b"\r\n")
+    if upgrade and upgrade_value:
+        out += (b"connection: upgrade\r\nupgrade: ", upgrade_value, b"\r\n")
+    if chunked:
+        out.append(b"transfer-encoding: chunked\r\n")
+    out.append(_forwarding_lines(fwd, prior_for))
+    out.append(b"\r\n")
+    return b"".join(out)
+
+
+def _drop_listed(out: list[bytes], headers: Headers) -> list[bytes]:
+    """Remove from *out* (the start line, then name, ": ", value, CRLF per header) those that
+    ``Connection`` lists; the common tokens (keep-alive, close, upgrade) were already dropped."""
+    tokens = connection_tokens(headers) - HOP_BY_HOP - {b"host"}
+    if not tokens:
+        return out
+    kept = out[:1]
+    for i in range(1, len(out), 4):
+        if out[i] not in tokens:
+            kept += out[i : i + 4]
+    return kept
+
+
+def _forwarding_lines(fwd: Forwarding, prior_for: list[bytes]) -> bytes:
+    client = fwd.client_ip.encode("latin-1")
+    chain = b", ".join([*prior_for, client]) if client else b", ".join(prior_for)
+    lines = [
+        b"x-forwarded-for: " + chain + b"\r\n" if chain else b"",
+        b"x-real-ip: " + client + b"\r\n" if client else b"",
+        b"x-forwarded-host: " + fwd.host.encode("latin-1") + b"\r\n" if fwd.host else b"",
+        b"x-forwarded-proto: " + fwd.proto.encode("latin-1") + b"\r\n",
+        b"x-forwarded-prefix: " + fwd.prefix.encode("latin-1") + b"\r\n" if fwd.prefix else b"",
+        SPACE_HEADER + b": " + fwd.space.encode("latin-1") + b"\r\n" if fwd.space else b"",
+    ]
+    return b"".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceHeaders:
+    """The response headers a space's entry imposes, compiled once per route table load.
+
+    Attributes:
+        drop: lower-case names removed from the upstream's response (``X-Frame-Options``, which
+            would fight the CSP, and every header the entry sets itself).
+        extra: encoded header lines added to every response of the space.
+    """
+
+    drop: frozenset[bytes]
+    extra: bytes
+
+
+NO_SPACE_HEADERS = SpaceHeaders(frozenset(), b"")
+
+
+def space_headers(entry: RouteEntry) -> SpaceHeaders:
+    """Compile the response headers of *entry*.
+
+    ``Content-Security-Policy: frame-ancestors ...`` (``*`` by default, so the gallery and other
+    sites may embed the space, as on Hugging Face) replaces ``X-Frame-Options``; the entry's own
+    headers (e.g. ``cross-origin-opener-policy``) override the upstream's of the same name.
+    Values that are unsafe in a head (control characters) are left out.
+
+    Args:
+        entry: the route entry.
+
+    Returns:
+        The compiled :class:`SpaceHeaders`.
+    """
+    ancestors = entry.frame_ancestors or "*"
+    if not safe_header_value(ancestors):
+        ancestors = "*"
+    lines = [f"content-security-policy: frame-ancestors {ancestors}\r\n"]
+    drop = {b"x-frame-options"}
+    for name, value in entry.headers.items():
+        if is_token(name) and safe_header_value(value):
+            lines.append(f"{name.lower()}: {value}\r\n")
+            drop.add(name.lower().encode("latin-1"))
+    return SpaceHeaders(frozenset(drop), "".join(lines).encode("latin-1"))
+
+
+def response_head(
+    status: int,
+    reason: bytes,
+    headers: Headers,
+    space: SpaceHeaders,
+    *,
+    chunked: bool,
+    connection: bytes,
+    upgrade: bool = False,
+) -> bytes:
+    """The head of the response sent to the client.
+
+    Args:
+        status: the upstream's status code.
+        reason: the upstream's reason phrase.
+        headers: the upstream's headers, names in lower case.
+        space: the space's compiled headers (:data:`NO_SPACE_HEADERS` for the control plane).
+        chunked: the body is re-framed as chunked.
+        connection: the ``Connection`` value to send (``close``, ``keep-alive``) or b"".
+        upgrade: this is a 101 switching protocols; keep ``Upgrade``.
+
+    Returns:
+        The encoded head, ending with the blank line.
+    """
+    drop = space.drop
+    out = [b"HTTP/1.1 %d %b\r\n" % (status, reason or b"-")]
+    upgrade_value = b""
+    listed = False
+    for name, value in headers:
+        if name in _RESPONSE_DROP or name in drop or name.startswith(b"proxy-"):
+            if name == b"upgrade":
+                upgrade_value = value
+            elif name == b"connection":
+                listed = True
+            continue
+        out += (name, b": ", value, b"\r\n")
+    if listed:
+        out = _drop_listed(out, headers)
+    out.append(space.extra)
+    if upgrade:
+        out += (b"connection: upgrade\r\nupgrade: ", upgrade_value, b"\r\n")
+    elif connection:
+        out += (b"connection: ", connection, b"\r\n")
+    if chunked:
+        out.append(b"transfer-encoding: chunked\r\n")
+    out.append(b"\r\n")
+    return b"".join(out)

@@ -1,0 +1,129 @@
+"""Which space (if any) a request is for. Pure: strings in, a :class:`Match` out.
+
+Two URL styles address a space, as on Hugging Face:
+
+- host ``{subdomain}.{domain}[:port]`` (``SpaceId.subdomain``: ``owner-name``, lower case), the
+  path going to the space unchanged;
+- path ``/spaces/{owner}/{name}/...`` on any host, the prefix stripped. ``/spaces/{owner}/{name}``
+  itself (no trailing slash) is the space's page on the control plane, not the app.
+
+Everything else, and every space without a live upstream, goes to the control plane.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from spacehost.domain import check_name_part
+from spacehost.errors import InvalidSpaceName
+from spacehost.router.table import RouteEntry, RouteTable, is_live
+
+SPACES_PREFIX = "/spaces/"
+
+
+class Match(NamedTuple):
+    """Where a request goes.
+
+    Attributes:
+        entry: the live space that answers, or None for the control plane.
+        target: the request-target to send on (path and query; the prefix stripped for path
+            routes).
+        prefix: ``/spaces/{owner}/{name}`` for a path route to a space, else "".
+        space: ``owner/name`` of the space the request was addressed to, when it goes to the
+            control plane because that space is not live (or unknown); else None.
+    """
+
+    entry: RouteEntry | None
+    target: str
+    prefix: str = ""
+    space: str | None = None
+
+
+def host_name(host: str) -> str:
+    """The host name of a ``Host`` header value: lower case, without port or IPv6 brackets."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        end = host.find("]")
+        return host[1:end] if end > 0 else host
+    name, _, port = host.rpartition(":")
+    if name and port.isdigit():
+        return name
+    return host.rstrip(":")
+
+
+def _valid_space(owner: str, name: str) -> bool:
+    try:
+        check_name_part(owner, "owner")
+        check_name_part(name, "space name")
+    except InvalidSpaceName:
+        return False
+    return True
+
+
+
+
+def match_host(host: str, table: RouteTable, domain: str) -> RouteEntry | None:
+    """The entry whose subdomain *host* names, if any.
+
+    Args:
+        host: the request's ``Host`` header value (any case, optional port).
+        table: the route table.
+        domain: the platform's domain (``Settings.domain``), e.g. ``spaces.example.org``.
+
+    Returns:
+        The entry, or None when the host is not ``{known subdomain}.{domain}``.
+    """
+    name = host_name(host)
+    suffix = "." + domain.lower()
+    if not name.endswith(suffix):
+        return None
+    label = name[: -len(suffix)]
+    if not label or "." in label:
+        return None
+    return table.by_subdomain.get(label)
+
+
+def match_path(target: str, table: RouteTable) -> Match:
+    """Route a request by its path alone.
+
+    Args:
+        target: the request-target (path with optional query), as received.
+        table: the route table.
+
+    Returns:
+        A space match for ``/spaces/{owner}/{name}/...`` of a live space; else a control-plane
+        match, naming the space when a valid one was addressed (unless the target is the space
+        page ``/spaces/{owner}/{name}``, which belongs to the control plane itself).
+    """
+    if not target.startswith(SPACES_PREFIX):
+        return Match(None, target)
+    path, _, _ = target.partition("?")
+    parts = path[len(SPACES_PREFIX) :].split("/", 2)
+    if len(parts) < 3 or not _valid_space(parts[0], parts[1]):
+        return Match(None, target)
+    space = f"{parts[0]}/{parts[1]}"
+    prefix = SPACES_PREFIX + space
+    entry = table.by_space.get(space)
+    if entry is None or not is_live(entry):
+        return Match(None, target, space=space)
+    return Match(entry, target[len(prefix) :], prefix)
+
+
+def match_request(host: str, target: str, table: RouteTable, domain: str) -> Match:
+    """Route a request: by host first (a known space subdomain), then by path.
+
+    Args:
+        host: the ``Host`` header value ("" when absent).
+        target: the request-target (path and query).
+        table: the route table.
+        domain: the platform's domain (``Settings.domain``).
+
+    Returns:
+        The :class:`Match`.
+    """
+    entry = match_host(host, table, domain) if host else None
+    if entry is None:
+        return match_path(target, table)
+    if is_live(entry):
+        return Match(entry, target)
+    return Match(None, target, space=entry.space)

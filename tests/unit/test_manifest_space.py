@@ -74,6 +74,12 @@ def test_readme_without_front_matter_is_reported_with_other_problems() -> None:
     assert "front matter" in err.details["problems"][0]["message"]
 
 
+def test_readme_without_front_matter_keeps_the_example_hint() -> None:
+    err = refuse({"README.md": b"# hi\n", "app.py": APP})
+    assert err.message.startswith("README.md: there is no YAML front matter")
+    assert "sdk: gradio" in err.hint
+
+
 def test_readme_with_bom_and_crlf() -> None:
     files = space() | {"README.md": b"\xef\xbb\xbf---\r\nsdk: gradio\r\n---\r\n"}
     assert load(files).manifest.sdk == "gradio"

@@ -28,12 +28,20 @@ class Findings:
     # Errors that mean "the app file is missing" rather than "the config is wrong": the
     # lifecycle shows these as NO_APP_FILE, as Hugging Face does for an empty space.
     missing_app: list[Problem] = field(default_factory=list)
+    # Hints of adopted errors (e.g. the minimal front matter example), used when one is alone.
+    hints: dict[Problem, str] = field(default_factory=dict)
 
     def error(self, file: str, field_path: str, message: str) -> None:
         self.errors.append(Problem(file, field_path, message))
 
     def warn(self, file: str, field_path: str, message: str) -> None:
         self.warnings.append(Problem(file, field_path, message))
+
+    def adopt(self, exc: ManifestInvalid) -> None:
+        """Take over the problems of an error raised by a stricter helper, with its hint."""
+        errors, _ = problems_from_details(exc.details)
+        self.errors.extend(errors)
+        self.hints.update(dict.fromkeys(errors, exc.hint))
 
     def no_app(self, file: str, field_path: str, message: str) -> None:
         problem = Problem(file, field_path, message)
@@ -60,6 +68,7 @@ class Findings:
             only = self.errors[0]
             message = only.message if only_missing_app else str(only)
             hint = _NO_APP_HINT if only_missing_app else f"fix this field; {DOCS_HINT}"
+            hint = self.hints.get(only, hint)
         else:
             lines = "\n".join(f"  - {p}" for p in self.errors)
             message = f"{len(self.errors)} problems in the space's files:\n{lines}"

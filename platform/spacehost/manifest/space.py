@@ -12,7 +12,7 @@ from spacehost.manifest.frontmatter import find_front_matter, load_yaml
 from spacehost.manifest.ignore import IgnoreRules
 from spacehost.manifest.model import Manifest, Problem, SpaceSource
 from spacehost.manifest.parse import read_manifest
-from spacehost.manifest.problems import Findings, problems_from_details
+from spacehost.manifest.problems import Findings
 from spacehost.manifest.requirements import (
     check_gradio_pin,
     check_includes,
@@ -105,7 +105,7 @@ def exclusion_rules(
         try:
             rules.append((name, IgnoreRules.parse(text, filename=name)))
         except ManifestInvalid as exc:
-            findings.errors.extend(problems_from_details(exc.details)[0])
+            findings.adopt(exc)
     return rules
 
 
@@ -179,7 +179,7 @@ def _manifest(
     try:
         manifest, manifest_findings = read_manifest(text, default_title=default_title)
     except ManifestInvalid as exc:
-        findings.errors.extend(problems_from_details(exc.details)[0])
+        findings.adopt(exc)
         return None
     findings.errors.extend(manifest_findings.errors)
     findings.warnings.extend(manifest_findings.warnings)

@@ -314,7 +314,7 @@ def test_every_mistake_of_a_hand_written_config_is_reported_at_once() -> None:
         parse_manifest(TYPO_RIDDLED)
     err = info.value
     assert [(p["field"], p["message"]) for p in err.details["problems"]] == [
-        ("emoji", "'smile' is not an emoji; use a single emoji such as \"🚀\""),
+        ("emoji", '"smile" is not an emoji; use a single emoji such as "🚀"'),
         (
             "colorFrom",
             '"orange" is not a valid color; allowed: red, yellow, green, blue, indigo, purple, '

@@ -6,6 +6,7 @@ import re
 
 from spacehost.domain import GpuRequest, gpu_request_for
 from spacehost.manifest.model import Manifest
+from spacehost.manifest.problems import show
 
 HARDWARE_FORMS = ("cpu", "gpu", "gpu:N", "gpu-mem:NNGB", "zero")
 _GPU_COUNT_RE = re.compile(r"^gpu:([1-9][0-9]{0,2})$")
@@ -32,7 +33,9 @@ def hardware_request(text: str) -> GpuRequest:
         return GpuRequest(int(count.group(1)))
     if mem := _GPU_MEM_RE.match(value):
         return GpuRequest(1, min_memory_gb=float(mem.group(1)))
-    raise ValueError(f"{text!r} is not a hardware request; use one of {', '.join(HARDWARE_FORMS)}")
+    raise ValueError(
+        f"{show(text)} is not a hardware request; use one of {', '.join(HARDWARE_FORMS)}"
+    )
 
 
 def normalize_hardware(text: str) -> str:

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from spacehost.manifest.problems import show
+
 _PYTHON_RE = re.compile(r"^3\.(\d{1,2})(?:\.\d{1,3})?$")
 # The subset of PEP 440 versions that gradio has used. The version ends up in a `pip install`
 # line of a generated Dockerfile, so nothing outside this alphabet may pass.
@@ -28,7 +30,7 @@ def python_version(text: str) -> str:
     """
     match = _PYTHON_RE.match(text.strip())
     if not match:
-        raise ValueError(f'{text!r} is not a Python version; use 3.x or 3.x.y, e.g. "3.10"')
+        raise ValueError(f'{show(text)} is not a Python version; use 3.x or 3.x.y, e.g. "3.10"')
     return f"3.{int(match.group(1))}"
 
 
@@ -40,7 +42,7 @@ def sdk_version(text: str) -> str:
     """
     version = text.strip()
     if not _SDK_VERSION_RE.match(version):
-        raise ValueError(f'{text!r} is not a gradio version; use a release like "4.44.1"')
+        raise ValueError(f'{show(text)} is not a gradio version; use a release like "4.44.1"')
     return version
 
 
@@ -59,11 +61,11 @@ def duration_seconds(text: str) -> float:
         pos = match.end()
     if not compact or pos != len(compact):
         raise ValueError(
-            f"{text!r} is not a duration; use a number with a unit d, h, m or s, "
+            f"{show(text)} is not a duration; use a number with a unit d, h, m or s, "
             'e.g. "30m", "1h" or "1h30m"'
         )
     if total <= 0:
-        raise ValueError(f'{text!r} is zero; give a duration longer than 0, e.g. "30m"')
+        raise ValueError(f'{show(text)} is zero; give a duration longer than 0, e.g. "30m"')
     return total
 
 
@@ -75,7 +77,7 @@ def repo_id(text: str) -> str:
     """
     if not _REPO_ID_RE.match(text) or "--" in text or ".." in text:
         raise ValueError(
-            f"{text!r} is not a repo id; use `name` or `owner/name` with letters, digits, "
+            f"{show(text)} is not a repo id; use `name` or `owner/name` with letters, digits, "
             "'-', '_' and '.'"
         )
     return text
@@ -93,7 +95,7 @@ def emoji(text: str) -> str:
         or text.isascii()
         or any(ch.isspace() or unicodedata.category(ch).startswith("L") for ch in text)
     ):
-        raise ValueError(f'{text!r} is not an emoji; use a single emoji such as "🚀"')
+        raise ValueError(f'{show(text)} is not an emoji; use a single emoji such as "🚀"')
     return text
 
 
@@ -104,7 +106,7 @@ def url_path(text: str) -> str:
         ValueError: when it does not start with ``/`` or contains spaces.
     """
     if not _HEADER_PATH_RE.match(text):
-        raise ValueError(f"{text!r} is not a path; it must start with '/', e.g. \"/docs\"")
+        raise ValueError(f"{show(text)} is not a path; it must start with '/', e.g. \"/docs\"")
     return text
 
 
@@ -117,7 +119,7 @@ def app_path(text: str) -> str:
     parts = [p for p in text.strip().split("/") if p not in ("", ".")]
     if not parts or text.startswith("/") or "\\" in text or ".." in parts:
         raise ValueError(
-            f'{text!r} is not a path inside the space; use a relative path like "app.py"'
+            f'{show(text)} is not a path inside the space; use a relative path like "app.py"'
         )
     return "/".join(parts)
 
@@ -142,7 +144,7 @@ def preload_spec(text: str) -> PreloadSpec:
     words = text.split()
     if not 1 <= len(words) <= 3:
         raise ValueError(
-            f'{text!r} is not a preload entry; use "repo_id", "repo_id file1,file2" or '
+            f'{show(text)} is not a preload entry; use "repo_id", "repo_id file1,file2" or '
             '"repo_id file1,file2 revision"'
         )
     repo = repo_id(words[0])
@@ -151,9 +153,9 @@ def preload_spec(text: str) -> PreloadSpec:
         files = tuple(words[1].split(","))
         if any(not f for f in files):
             raise ValueError(
-                f"{text!r} has an empty file name; separate file names with single commas"
+                f"{show(text)} has an empty file name; separate file names with single commas"
             )
     revision = words[2] if len(words) == 3 else None
     if revision is not None and not _REVISION_RE.match(revision):
-        raise ValueError(f"{text!r} has an invalid revision {revision!r}; use a commit sha")
+        raise ValueError(f"{show(text)} has an invalid revision {show(revision)}; use a commit sha")
     return PreloadSpec(repo, files, revision)

@@ -5,5 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 .venv/bin/ruff check platform tests bench
 .venv/bin/mypy
-.venv/bin/lint-imports
 exec .venv/bin/pytest -p no:cacheprovider "$@"

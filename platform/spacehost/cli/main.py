@@ -15,7 +15,7 @@ from typing import Any
 from spacehost.cli import output
 from spacehost.client import Client
 from spacehost.domain import SpaceId
-from spacehost.errors import SpacehostError
+from spacehost.errors import ManifestInvalid, SpacehostError
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -132,15 +132,15 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from spacehost.manifest import format_problems, load_space, read_folder
+    from spacehost.manifest import format_report, read_folder, validate_space
 
     folder = Path(args.dir)
-    source = load_space(read_folder(folder), default_title=folder.resolve().name)
-    if source.warnings:
-        print(format_problems(source.warnings))
-    m = source.manifest
-    output.info(f"{folder}: valid {m.sdk.value} space '{m.title}' "
-                f"({len(source.warnings)} warning(s))")
+    check = validate_space(read_folder(folder), default_title=folder.resolve().name)
+    print(format_report(check.errors, check.warnings))
+    if check.source is None:
+        return ManifestInvalid.exit_code
+    m = check.source.manifest
+    output.info(f"{folder}: valid {m.sdk.value} space '{m.title}'")
     return 0
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spacehost.domain import GpuRequest, Sdk, SpaceId, gpu_request_for
-from spacehost.errors import ManifestInvalid
+from spacehost.domain import Sdk, SpaceId
 from spacehost.manifest.model import Manifest
 from spacehost.settings import Settings
 
@@ -51,26 +50,6 @@ def data_volume(space: SpaceId) -> str:
 def hardware_of(manifest: Manifest) -> str:
     """The hardware name shown for a space: spacehost's ``hardware`` field, else HF's flavor."""
     return manifest.hardware or manifest.suggested_hardware or "cpu-basic"
-
-
-def gpu_request_of(manifest: Manifest) -> GpuRequest:
-    """What GPU a space asks for, from ``hardware:`` (spacehost) or ``suggested_hardware`` (HF)."""
-    hw = manifest.hardware
-    if not hw:
-        return gpu_request_for(manifest.suggested_hardware)
-    if hw == "cpu":
-        return GpuRequest()
-    if hw == "zero":
-        return GpuRequest(shared=True)
-    if hw == "gpu":
-        return GpuRequest(1)
-    if hw.startswith("gpu:"):
-        return GpuRequest(int(hw.split(":", 1)[1]))
-    if hw.startswith("gpu-mem:"):
-        amount = hw.split(":", 1)[1].upper().removesuffix("GB").removesuffix("G")
-        return GpuRequest(1, min_memory_gb=float(amount))
-    raise ManifestInvalid(f"README.md: hardware: unknown value {hw!r}",
-                          hint="use cpu, gpu, gpu:N, gpu-mem:NNGB or zero")
 
 
 def manifest_summary(manifest: Manifest) -> dict[str, Any]:

@@ -26,13 +26,12 @@ from spacehost.lifecycle.contract import (
     container_env,
     container_port,
     data_volume,
-    gpu_request_of,
     hardware_of,
     manifest_summary,
 )
 from spacehost.lifecycle.health import wait_healthy
 from spacehost.lifecycle.routes import RoutePublisher, route_entry
-from spacehost.manifest import load_space
+from spacehost.manifest import gpu_request, load_space
 from spacehost.manifest.model import SpaceSource
 from spacehost.runtime.base import LABEL_HARDWARE, ContainerInfo, ContainerSpec, RuntimeBackend
 from spacehost.settings import Settings
@@ -228,7 +227,7 @@ class Platform:
             self._serve_static(space, revision, rec)
             return
         try:
-            gpu_warnings = self.check_gpu(gpu_request_of(source.manifest))
+            gpu_warnings = self.check_gpu(gpu_request(source.manifest))
         except HardwareUnavailable as exc:
             self._set_error(space, Stage.CONFIG_ERROR, str(exc), keep_serving=serving)
             return
@@ -270,7 +269,7 @@ class Platform:
         self._set_stage(space, Stage.RUNNING_APP_STARTING if serving else Stage.APP_STARTING)
         spec = ContainerSpec(
             space=space, revision=revision, image=image, port=container_port(manifest),
-            env=container_env(space, manifest, self.settings), gpu=gpu_request_of(manifest),
+            env=container_env(space, manifest, self.settings), gpu=gpu_request(manifest),
             memory_limit=self.settings.memory_limit, cpus=self.settings.cpus,
             pids_limit=self.settings.pids_limit, data_volume=data_volume(space),
             labels={LABEL_HARDWARE: hardware_of(manifest)},

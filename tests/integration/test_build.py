@@ -40,12 +40,17 @@ def space_id(name: str) -> SpaceId:
 
 
 def gradio_source(
-    files: dict[str, bytes], *, python_version: str | None = "3.11", **lists: tuple[str, ...]
+    files: dict[str, bytes],
+    *,
+    python_version: str | None = "3.11",
+    requirements: tuple[str, ...] = (),
+    packages: tuple[str, ...] = (),
 ) -> SpaceSource:
     return SpaceSource(
         manifest=Manifest(title="Test", sdk=Sdk.GRADIO, python_version=python_version),
         files={"app.py": APP, **files},
-        **lists,
+        requirements=requirements,
+        packages=packages,
     )
 
 
@@ -149,6 +154,21 @@ def test_gradio_space_builds_then_a_code_only_push_reuses_every_dependency_layer
     assert layers(client, second.image)[-1] != layers(client, first.image)[-1]
     assert second.duration_s < 30
     assert "s.upper()" in run_in(client, second.image, "cat", "app.py")
+
+
+@docker_only
+def test_ensure_runtime_makes_or_reuses_the_gradio_runtime_image(
+    client: docker.DockerClient, builder: DockerBuilder
+) -> None:
+    tag = builder.ensure_runtime("3.11", on_log=Log())
+    assert tag == "spacehost/gradio:6.31.0-py3.11-bookworm"
+    image = client.images.get(tag)
+    assert image.labels["spacehost.kind"] == "runtime"
+    assert image.labels["spacehost.gradio"] == "6.31.0"
+    again = Log()
+    assert builder.ensure_runtime("3.11", on_log=again) == tag
+    assert not any(line.startswith("--> building") for line in again.lines)
+    assert client.images.get(tag).id == image.id
 
 
 @docker_only
@@ -381,6 +401,15 @@ def test_an_unreachable_engine_is_engine_unavailable(tmp_path: Path) -> None:
     del info
     client.close()
     gc.collect()
+
+
+def test_an_sdk_docker_space_without_dockerfile_fails_clearly(tmp_path: Path) -> None:
+    client = docker.DockerClient(base_url=f"unix://{tmp_path}/no-docker.sock", version="1.41")
+    source = SpaceSource(manifest=Manifest(title="Docker", sdk=Sdk.DOCKER), files={"app.py": APP})
+    with pytest.raises(BuildFailed, match="without a Dockerfile"):
+        DockerBuilder(client, Settings(data_dir=tmp_path)).build(
+            source, space_id("nodockerfile"), "9" * 40, on_log=Log()
+        )
 
 
 def test_static_spaces_have_no_image(tmp_path: Path) -> None:

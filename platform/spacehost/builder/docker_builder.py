@@ -21,11 +21,16 @@ from spacehost.builder.dockerfile import (
     render_dockerfile,
 )
 from spacehost.builder.engine import LogFn, engine_unavailable, run_build
-from spacehost.builder.pipconfig import effective_pip_settings, host_pip_config, proxy_build_args
+from spacehost.builder.pipconfig import (
+    PipPlan,
+    effective_pip_settings,
+    host_pip_config,
+    proxy_build_args,
+)
 from spacehost.builder.pythons import choose_python
 from spacehost.builder.runtime_images import RuntimeImages, gradio_image_tag
 from spacehost.domain import Sdk, SpaceId
-from spacehost.errors import SpacehostError
+from spacehost.errors import BuildFailed, SpacehostError
 from spacehost.manifest.model import SpaceSource
 from spacehost.settings import Settings
 
@@ -120,7 +125,8 @@ class DockerBuilder:
 
         Raises:
             BuildFailed: a step failed (``details``: ``step``, ``log_tail``), the build ran past
-                ``settings.build_timeout_s``, or a runtime image cannot be made.
+                ``settings.build_timeout_s``, a runtime image cannot be made, or an
+                ``sdk: docker`` space has no Dockerfile.
             EngineUnavailable: the Engine cannot be reached.
             SpacehostError: the space is ``sdk: static`` (check :func:`needs_image` first).
         """
@@ -139,6 +145,11 @@ class DockerBuilder:
             "spacehost.revision": revision,
         }
         if source.manifest.sdk is Sdk.DOCKER:
+            if not source.has_dockerfile:
+                raise BuildFailed(
+                    f"{space} is an sdk: docker space without a Dockerfile",
+                    hint="add a Dockerfile at the top of the space, or set sdk: gradio",
+                )
             # The space's own Dockerfile, unchanged: CA trust is its own business there.
             plan = BuildPlan(from_image="")
             context = make_context(source.files, mtime=time.time())
@@ -166,6 +177,46 @@ class DockerBuilder:
             cached_steps=built.cached_steps,
         )
 
+    def ensure_runtime(
+        self,
+        python_version: str | None = None,
+        *,
+        on_log: LogFn,
+        on_progress: Callable[[str], None] | None = None,
+    ) -> str:
+        """Make the runtime images a gradio space with *python_version* builds on, ahead of
+        time (e.g. at setup), so that its first build does not wait for them.
+
+        Args:
+            python_version: as in a README (None: ``settings.default_python``).
+            on_log: receives warnings and runtime image build lines.
+            on_progress: receives base bootstrap/pull progress; default: *on_log*.
+
+        Returns:
+            The gradio runtime image's tag.
+
+        Raises:
+            BuildFailed: a runtime image cannot be made (or no Python base is configured).
+            EngineUnavailable: the Engine cannot be reached.
+        """
+        settings = self._settings
+        deadline = time.monotonic() + settings.build_timeout_s
+        choice = choose_python(python_version, settings.default_python, settings.python_bases)
+        pip_plan = self._pip_plan()
+        for warning in (choice.warning, *pip_plan.warnings):
+            if warning:
+                on_log(f"WARNING: {warning}")
+        python_tag = self.runtime.ensure_python(
+            choice, pip_plan, on_log=on_log, on_progress=on_progress or on_log, deadline=deadline
+        )
+        return self.runtime.ensure_gradio(
+            python_tag, choice, settings.gradio_version, on_log=on_log, deadline=deadline
+        )
+
+    def _pip_plan(self) -> PipPlan:
+        pip = self._settings.pip
+        return effective_pip_settings(pip, self._host_pip() if pip.source == "host" else {})
+
     def _plan_gradio(
         self,
         source: SpaceSource,
@@ -177,8 +228,7 @@ class DockerBuilder:
         choice = choose_python(
             source.manifest.python_version, settings.default_python, settings.python_bases
         )
-        host_cfg = self._host_pip() if settings.pip.source == "host" else {}
-        pip_plan = effective_pip_settings(settings.pip, host_cfg)
+        pip_plan = self._pip_plan()
         plan = plan_build(
             source,
             from_image=gradio_image_tag(settings.gradio_version, choice.version, choice.base),

@@ -903,3 +903,104 @@ async def test_router_close_ends_every_connection() -> None:
         assert not h.router.ctx.connections
         assert not h.router.ctx.pool._all
         h.state.sse_release.set()
+
+
+@aio
+async def test_oversized_upstream_head_gives_502() -> None:
+    async def flood(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(40):
+            writer.write(b"X-Junk: " + b"j" * 8000 + b"\r\n")
+            await writer.drain()
+        await reader.read()
+
+    async with harness() as h:
+        h.publish(space("a/flood", await h.raw_upstream(flood)))
+        client = await h.client()
+        resp = await client.get("/spaces/a/flood/")
+        assert resp.status == 502
+
+
+@aio
+async def test_a_stale_pooled_connection_is_retried_for_safe_requests() -> None:
+    connections = 0
+
+    async def flaky(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        first = connections == 1
+        while True:
+            await read_head(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+            if first:
+                # Like an app whose keep-alive timer fires just as the router reuses the
+                # connection: the next request is read, then the connection closes unanswered.
+                await read_head(reader)
+                return
+
+    async with harness() as h:
+        h.publish(space("a/flaky", await h.raw_upstream(flaky)))
+        client = await h.client()
+        for _ in range(3):
+            resp = await client.get("/spaces/a/flaky/")
+            assert (resp.status, resp.body) == (200, b"ok")
+        assert connections == 2
+
+
+@aio
+async def test_a_request_with_a_body_is_not_retried() -> None:
+    async def once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        await read_head(reader)
+
+    async with harness() as h:
+        h.publish(space("a/once", await h.raw_upstream(once)))
+        client = await h.client()
+        assert (await client.get("/spaces/a/once/")).status == 200
+        await client.send(b"POST /spaces/a/once/ HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        assert (await client.response()).status == 502
+
+
+@aio
+async def test_idle_client_connections_are_swept() -> None:
+    async with harness() as h:
+        h.publish(space("alice/demo", await h.upstream()))
+        idle = await h.client()
+        assert (await idle.get("/spaces/alice/demo/fast")).body == b"fast"
+        busy = await h.client()
+        await busy.send(b"GET /spaces/alice/demo/sse HTTP/1.1\r\nHost: x\r\n\r\n")
+        conns = h.router.ctx.connections
+        await poll(
+            lambda: len(conns) == 2 and sum(c.idle_since is None for c in conns) == 1,
+            what="one idle connection and one with a request in flight",
+        )
+        h.router.ctx.idle_timeout = 0.0
+        h.router.ctx.sweep()
+        assert await idle.closed()
+        h.state.sse_release.set()
+        resp = await busy.response()
+        assert resp.body == b"data: one\n\ndata: two\n\n"
+
+
+@aio
+async def test_close_cuts_clients_that_do_not_read() -> None:
+    async with harness() as h:
+        h.publish(space("alice/demo", await h.upstream()))
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+        sock.connect(("127.0.0.1", h.port))
+        _reader, writer = await asyncio.open_connection(sock=sock, limit=16 * 1024)
+        writer.write(b"GET /spaces/alice/demo/big HTTP/1.1\r\nHost: x.org\r\n\r\n")
+        await poll(lambda: h.state.big_sent >= 4 * len(MB), what="the download to start")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await h.router.close()
+        assert loop.time() - started < 5
+        assert not h.router.ctx.connections
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()

@@ -72,6 +72,7 @@ class ClientConnection(asyncio.Protocol):
         self._advancing = False
         self._stopped = False
         self._tunnel: asyncio.Transport | None = None
+        self._upgrading = False
         self._upgrade_tail = b""
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
@@ -114,13 +115,15 @@ class ClientConnection(asyncio.Protocol):
         if self._tunnel is not None:
             self._tunnel.write(data)
             return
-        if self._stopped:
+        if self._upgrading:
             self._upgrade_tail += data
+            return
+        if self._stopped:
             return
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
-            self._stopped = True
+            self._stopped = self._upgrading = True
             self._upgrade_tail = data[int(exc.args[0]) :]
             self.pause_reading(self.UPGRADE)
         except httptools.HttpParserError:
@@ -217,6 +220,7 @@ class ClientConnection(asyncio.Protocol):
         """Splice this connection with *conn* (after a 101 was sent to the client)."""
         assert self.transport is not None and conn.transport is not None
         self._current = None
+        self._upgrading = False
         self._tunnel = conn.transport
         conn.start_tunnel(self.transport)
         if tail:
@@ -235,6 +239,12 @@ class ClientConnection(asyncio.Protocol):
         self.closing = self._stopped = True
         if self.transport is not None:
             self.transport.close()
+
+    def abort(self) -> None:
+        """Close the connection now, dropping what was not sent yet."""
+        self.closing = self._stopped = True
+        if self.transport is not None:
+            self.transport.abort()
 
     # -- internals -----------------------------------------------------------------------------
 

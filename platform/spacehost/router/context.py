@@ -20,6 +20,8 @@ class Closable(Protocol):
 
     def close(self) -> None: ...
 
+    def abort(self) -> None: ...
+
 
 class RouterContext:
     """What connections share.

@@ -164,7 +164,23 @@ def _drop_listed(out: list[bytes], headers: Headers) -> list[bytes]:
     return kept
 
 
+_FORWARDING_CACHE: dict[Forwarding, bytes] = {}
+_FORWARDING_CACHE_MAX = 4096
+
+
 def _forwarding_lines(fwd: Forwarding, prior_for: list[bytes]) -> bytes:
+    # The same few (client, host, prefix) combinations repeat request after request.
+    if prior_for:
+        return _encode_forwarding(fwd, prior_for)
+    lines = _FORWARDING_CACHE.get(fwd)
+    if lines is None:
+        if len(_FORWARDING_CACHE) >= _FORWARDING_CACHE_MAX:
+            _FORWARDING_CACHE.clear()
+        lines = _FORWARDING_CACHE[fwd] = _encode_forwarding(fwd, prior_for)
+    return lines
+
+
+def _encode_forwarding(fwd: Forwarding, prior_for: list[bytes]) -> bytes:
     client = fwd.client_ip.encode("latin-1")
     chain = b", ".join([*prior_for, client]) if client else b", ".join(prior_for)
     lines = [

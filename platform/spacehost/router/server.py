@@ -16,6 +16,8 @@ from spacehost.settings import Settings
 log = logging.getLogger("spacehost.router")
 
 SWEEP_INTERVAL_S = 2.0
+# On close, connections get this long to send what is buffered before they are cut.
+CLOSE_GRACE_S = 1.0
 BACKLOG = 1024
 
 
@@ -64,7 +66,17 @@ class Router:
         for conn in list(self.ctx.connections):
             conn.close()
         self.ctx.pool.close()
+        await self._until_closed(CLOSE_GRACE_S)
+        for conn in list(self.ctx.connections):
+            conn.abort()
+        await self._until_closed(CLOSE_GRACE_S)
         await self._server.wait_closed()
+
+    async def _until_closed(self, timeout: float) -> None:
+        # Transports report connection_lost on a later loop iteration; give them that long.
+        deadline = self.ctx.loop.time() + timeout
+        while self.ctx.connections and self.ctx.loop.time() < deadline:
+            await asyncio.sleep(0.01)
 
     async def __aenter__(self) -> Router:
         return self

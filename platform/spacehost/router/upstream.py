@@ -20,6 +20,8 @@ from spacehost.router.table import Upstream
 log = logging.getLogger("spacehost.router")
 
 CONNECT_TIMEOUT_S = 5.0
+# A space is untrusted code: a response head larger than this is refused (the parser has no limit).
+MAX_RESPONSE_HEAD_BYTES = 256 * 1024
 IDLE_TIMEOUT_S = 4.0
 MAX_IDLE = 64
 
@@ -65,6 +67,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.parser: Any = httptools.HttpResponseParser(self)
         self.headers: list[tuple[bytes, bytes]] = []
         self.reason = b""
+        self.head_size = 0
         self.received = False
         self.reused = False
         self.closed = False
@@ -104,8 +107,8 @@ class UpstreamConnection(asyncio.Protocol):
         except httptools.HttpParserUpgrade as exc:
             listener.on_upgraded(data[int(exc.args[0]) :])
             return
-        except httptools.HttpParserError:
-            log.warning("invalid response from upstream %s", self.key, exc_info=True)
+        except httptools.HttpParserError as exc:
+            log.warning("invalid response from upstream %s: %s", self.key, exc.__context__ or exc)
             listener.on_upstream_invalid()
             return
         listener.after_feed()
@@ -127,12 +130,20 @@ class UpstreamConnection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self.headers = []
         self.reason = b""
+        self.head_size = 0
 
     def on_status(self, status: bytes) -> None:
         self.reason += status
+        self._grow(len(status))
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name.lower(), value))
+        self._grow(len(name) + len(value) + 4)
+
+    def _grow(self, n: int) -> None:
+        self.head_size += n
+        if self.head_size > MAX_RESPONSE_HEAD_BYTES:
+            raise ValueError(f"response head from {self.key} exceeds {MAX_RESPONSE_HEAD_BYTES}")
 
     def on_headers_complete(self) -> None:
         if self.listener is not None:

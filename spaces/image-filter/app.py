@@ -19,7 +19,7 @@ demo = gr.Interface(
     fn=apply,
     inputs=[gr.Image(type="pil", label="image"),
             gr.Radio(["sepia", "invert", "blur"], value="sepia", label="filter")],
-    outputs=gr.Image(type="pil", label="filtered"),
+    outputs=gr.Image(type="pil", label="filtered", format="png"),
     title="Image filter",
     api_name="filter",
 )

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from spacehost.domain import Sdk, SpaceId, Stage
@@ -40,6 +40,7 @@ from spacehost.store import RevisionFiles, SpaceRecord, Store, revision_hash
 log = logging.getLogger(__name__)
 
 LOG_TAIL = 30
+SWITCH_GRACE_S = 1.0  # > the router's route-table reload interval (0.1 s), with margin
 
 
 class BuildOutcome(Protocol):
@@ -188,8 +189,19 @@ class Platform:
             "errorMessage": rec.error_message or None,
         }
 
-    def publish_routes(self) -> None:
-        self.routes.publish([route_entry(r, self.files) for r in self.store.list_spaces()])
+    def publish_routes(self, pending: SpaceRecord | None = None) -> None:
+        """Write the route table from the store; *pending* stands in for its space's record."""
+        records = self.store.list_spaces()
+        if pending is not None:
+            records = [pending if r.id == pending.id else r for r in records]
+        self.routes.publish([route_entry(r, self.files) for r in records])
+
+    def _go_live(self, space: SpaceId, **fields: Any) -> None:
+        """Route first, then record: whoever reads RUNNING from the store (the CLI, a test)
+        can already reach the space through the router."""
+        pending = replace(self.store.get_space(space), **fields)
+        self.publish_routes(pending)
+        self.store.update_space(space, **fields)
 
     def close(self) -> None:
         self._closed.set()
@@ -291,13 +303,15 @@ class Platform:
             self._startup_failed(space, info, result.reason, timeout, serving)
             return
         assert result.info is not None
-        self.store.update_space(
+        self._go_live(
             space, stage=Stage.RUNNING, serving_revision=revision, container_id=info.id,
             upstream=f"{result.info.host}:{result.info.port}", image=image, error_message="",
         )
-        self.publish_routes()
         self.store.add_event(space, "running", f"revision {revision[:12]} is live")
         if serving and previous.container_id and previous.container_id != info.id:
+            # the router re-reads the table within its reload interval; requests routed to the
+            # old container before then must still find it
+            self._closed.wait(SWITCH_GRACE_S)
             self.runtime.remove(previous.container_id)
 
     def _startup_failed(self, space: SpaceId, info: ContainerInfo, reason: str, timeout: float,
@@ -319,9 +333,8 @@ class Platform:
 
     def _serve_static(self, space: SpaceId, revision: str, previous: SpaceRecord) -> None:
         self._remove_containers(space)
-        self.store.update_space(space, stage=Stage.RUNNING, serving_revision=revision,
-                                container_id=None, upstream=None, image=None, error_message="")
-        self.publish_routes()
+        self._go_live(space, stage=Stage.RUNNING, serving_revision=revision, container_id=None,
+                      upstream=None, image=None, error_message="")
         self.store.add_event(space, "running", f"static revision {revision[:12]} is live")
 
     def _remove_containers(self, space: SpaceId) -> None:
@@ -403,8 +416,7 @@ class Platform:
             if (rec and rec.container_id == info.id and info.is_running
                     and rec.desired == "running" and info.host and info.port):
                 adopted.add(str(rec.id))
-                self.store.update_space(rec.id, stage=Stage.RUNNING,
-                                        upstream=f"{info.host}:{info.port}")
+                self._go_live(rec.id, stage=Stage.RUNNING, upstream=f"{info.host}:{info.port}")
                 self._follow_logs(rec.id, info.id)
             else:
                 self.runtime.remove(info.id)

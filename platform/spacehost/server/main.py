@@ -23,6 +23,7 @@ from aiohttp import web
 from spacehost.api import ensure_token
 from spacehost.builder import DockerBuilder
 from spacehost.domain import GpuRequest
+from spacehost.errors import SpacehostError
 from spacehost.lifecycle import Platform
 from spacehost.runtime import DockerBackend, discover_gpu_host, gpu_run_options
 from spacehost.server.control import make_app
@@ -31,6 +32,23 @@ from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store
 
 log = logging.getLogger("spacehost")
+
+
+def prewarm(builder: DockerBuilder) -> None:
+    """Make the default runtime images now, so the first push does not wait for them."""
+    progress = {"last": ""}
+
+    def on_progress(line: str) -> None:
+        if line != progress["last"]:
+            log.info("runtime images: %s", line)
+            progress["last"] = line
+
+    try:
+        tag = builder.ensure_runtime(on_log=lambda _line: None, on_progress=on_progress)
+        log.info("runtime images ready: %s", tag)
+    except SpacehostError as exc:
+        log.warning("could not prepare the runtime images now (%s); the first build will try "
+                    "again", exc.message)
 
 
 def build_platform(settings: Settings) -> Platform:
@@ -87,10 +105,15 @@ class Supervisor:
 async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None] | None = None,
                 stop: asyncio.Event | None = None) -> None:
     """Run the platform until *stop* is set (or SIGINT/SIGTERM)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     settings.control_socket.parent.mkdir(parents=True, exist_ok=True)
     token = ensure_token(settings)
     platform = await asyncio.to_thread(build_platform, settings)
     await asyncio.to_thread(platform.reconcile)
+    warm: asyncio.Task[None] | None = None
+    if isinstance(platform.builder, DockerBuilder):
+        warm = asyncio.create_task(asyncio.to_thread(prewarm, platform.builder))
     runner = web.AppRunner(make_app(platform, token), access_log=None)
     await runner.setup()
     with contextlib.suppress(FileNotFoundError):
@@ -111,6 +134,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
     try:
         await stop.wait()
     finally:
+        if warm is not None:
+            warm.cancel()
         supervisor.stop()
         watcher.cancel()
         platform.close()

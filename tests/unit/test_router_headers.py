@@ -8,6 +8,7 @@ import httptools
 import pytest
 
 from spacehost.router.headers import (
+    HOP_BY_HOP,
     NO_SPACE_HEADERS,
     Forwarding,
     connection_tokens,
@@ -210,7 +211,7 @@ def test_space_headers() -> None:
         b"content-security-policy: frame-ancestors *\r\n"
         b"cross-origin-opener-policy: same-origin\r\n"
     )
-    assert compiled.drop == {b"x-frame-options", b"cross-origin-opener-policy"}
+    assert compiled.drop == {b"x-frame-options", b"cross-origin-opener-policy"} | HOP_BY_HOP
     none = space_headers(RouteEntry("a/b", "gradio", "RUNNING", frame_ancestors="'none'"))
     assert none.extra == b"content-security-policy: frame-ancestors 'none'\r\n"
 

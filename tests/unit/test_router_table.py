@@ -197,13 +197,19 @@ def test_routes_file_keeps_the_last_good_table(tmp_path: Path) -> None:
     assert routes.table.entries == ()
 
 
-def test_routes_file_compiles_space_headers(tmp_path: Path) -> None:
+def test_routes_file_compiles_space_targets(tmp_path: Path) -> None:
     path = tmp_path / "routes.json"
-    entry = RouteEntry("a/b", "gradio", "RUNNING", frame_ancestors="'none'", headers={"X-A": "1"})
-    _write_atomically(path, routes_json([entry]))
+    entry = RouteEntry(
+        "a/b", "gradio", "RUNNING", upstream="127.0.0.1:9", frame_ancestors="'none'",
+        headers={"X-A": "1"},
+    )
+    static = RouteEntry("c/d", "static", "RUNNING", static_dir="/srv/d")
+    _write_atomically(path, routes_json([entry, static]))
     routes = RoutesFile(path, Clock())
     routes.refresh()
-    compiled = routes.headers_for("a/b")
-    assert b"content-security-policy: frame-ancestors 'none'\r\n" in compiled.extra
-    assert b"x-a: 1\r\n" in compiled.extra
-    assert routes.headers_for("other/space").extra == b""
+    compiled = routes.target_for("a/b")
+    assert compiled.upstream == Upstream("127.0.0.1", 9)
+    assert b"content-security-policy: frame-ancestors 'none'\r\n" in compiled.headers.extra
+    assert b"x-a: 1\r\n" in compiled.headers.extra
+    assert routes.target_for("c/d").upstream is None
+    assert routes.target_for("other/space").headers.extra == b""

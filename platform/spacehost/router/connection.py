@@ -155,15 +155,23 @@ class ClientConnection(asyncio.Protocol):
 
     def on_url(self, url: bytes) -> None:
         self._url += url
-        self._grow(len(url))
+        self._head_size += len(url)
+        if self._head_size > MAX_HEAD_BYTES:
+            self._head_too_large()
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers.append((name.lower(), value))
-        self._grow(len(name) + len(value) + 4)
+        self._head_size += len(name) + len(value) + 4
+        if self._head_size > MAX_HEAD_BYTES:
+            self._head_too_large()
 
     def on_headers_complete(self) -> None:
-        ex = Exchange(self, self._request())
-        self._parsing = ex
+        ex = self._parsing = Exchange(self, self._request())
+        if self._current is None and not self._queue and not self.closing:
+            self._current = ex
+            self.idle_since = None
+            ex.start()
+            return
         self._queue.append(ex)
         if self._current is None:
             self._advance()
@@ -213,8 +221,10 @@ class ClientConnection(asyncio.Protocol):
         self._current = None
         if close or (self._eof and not self._queue):
             self.close()
-            return
-        self._advance()
+        elif self._queue or self._pauses & self.PIPELINE:
+            self._advance()
+        else:
+            self.idle_since = self.ctx.loop.time()
 
     def start_tunnel(self, conn: UpstreamConnection, tail: bytes) -> None:
         """Splice this connection with *conn* (after a 101 was sent to the client)."""
@@ -248,11 +258,9 @@ class ClientConnection(asyncio.Protocol):
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _grow(self, n: int) -> None:
-        self._head_size += n
-        if self._head_size > MAX_HEAD_BYTES:
-            self._problem = HEADERS_TOO_LARGE
-            raise _HeadTooLarge
+    def _head_too_large(self) -> None:
+        self._problem = HEADERS_TOO_LARGE
+        raise _HeadTooLarge
 
     def _request(self) -> Request:
         parser = self._parser
@@ -276,9 +284,10 @@ class ClientConnection(asyncio.Protocol):
         if hosts > 1:
             raise _InvalidHead
         target = self._url
-        absolute = _split_absolute(target)
-        if absolute is not None:
-            host, target = absolute
+        if target[:1] != b"/":
+            absolute = _split_absolute(target)
+            if absolute is not None:
+                host, target = absolute
         return Request(
             method=parser.get_method(),
             target=target,

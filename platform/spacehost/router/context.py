@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from spacehost.router.match import Match, match_request
+from spacehost.router.match import Match, match_host, match_path
 from spacehost.router.routes_file import RoutesFile
-from spacehost.router.table import Upstream, parse_upstream
+from spacehost.router.table import RouteEntry, RouteTable, Upstream, is_live
 from spacehost.router.upstream import UpstreamPool
 from spacehost.settings import Settings
 
 # A keep-alive client connection may stay idle (or send its head) this long, as nginx's default.
 CLIENT_IDLE_TIMEOUT_S = 75.0
+# Host header values whose match is remembered until the table changes.
+HOST_CACHE_SIZE = 1024
 
 
 class Closable(Protocol):
@@ -42,18 +44,30 @@ class RouterContext:
         self.control = Upstream("", 0, str(settings.control_socket))
         self.connections: set[Closable] = set()
         self.idle_timeout = CLIENT_IDLE_TIMEOUT_S
-        self._upstreams: dict[str, Upstream] = {}
+        self._table: RouteTable | None = None
+        self._hosts: dict[str, RouteEntry | None] = {}
 
     def route(self, host: str, target: str) -> Match:
-        """Match a request against the current route table."""
-        return match_request(host, target, self.routes.current(), self.domain)
+        """Match a request against the current route table.
 
-    def upstream(self, text: str) -> Upstream:
-        """The parsed form of an entry's ``upstream`` (validated when the table was loaded)."""
-        up = self._upstreams.get(text)
-        if up is None:
-            up = self._upstreams[text] = parse_upstream(text)
-        return up
+        The same as :func:`spacehost.router.match.match_request`, with the host lookup cached
+        (the same few hosts come again and again) until the table changes.
+        """
+        table = self.routes.current()
+        if table is not self._table:
+            self._table = table
+            self._hosts.clear()
+        try:
+            entry = self._hosts[host]
+        except KeyError:
+            if len(self._hosts) >= HOST_CACHE_SIZE:
+                self._hosts.clear()
+            entry = self._hosts[host] = match_host(host, table, self.domain) if host else None
+        if entry is None:
+            return match_path(target, table)
+        if is_live(entry):
+            return Match(entry, target)
+        return Match(None, target, space=entry.space)
 
     def sweep(self) -> None:
         """Close idle upstream connections and client connections idle for too long."""

@@ -78,9 +78,17 @@ class Request:
     upgrade: bool
 
 
-def _gateway_problem(status: int, what: str, detail: str, hint: str) -> Problem:
+def _gateway_problem(status: int, space: str, detail: str) -> Problem:
+    """A 502/504 about *space* ("" for the control plane)."""
     code = "upstream_timeout" if status == 504 else "upstream_unreachable"
-    return Problem(status, code, f"{what} {detail}.", hint)
+    if space:
+        return Problem(
+            status, code, f"Space {space} {detail}.",
+            "It may be restarting: retry in a moment, or see its logs.",
+        )
+    return Problem(
+        status, code, f"The control plane {detail}.", "Start it (spacehost serve) or check its log."
+    )
 
 
 class Exchange:
@@ -101,7 +109,6 @@ class Exchange:
         "finished",
         "head",
         "head_only",
-        "hint",
         "interim",
         "out",
         "pending",
@@ -126,8 +133,7 @@ class Exchange:
         self.ctx: RouterContext = client.ctx
         self.req = req
         self.space: SpaceHeaders = NO_SPACE_HEADERS
-        self.what = "The control plane"
-        self.hint = "Start it (spacehost serve) or check its log."
+        self.what = ""
         self.up: Upstream | None = None
         self.upstream: UpstreamConnection | None = None
         self.head = b""
@@ -166,11 +172,11 @@ class Exchange:
             fwd = Forwarding(self.client.ip, req.host, self.ctx.proto, "", m.space)
             self._proxy(self.ctx.control, m.target, fwd, b"localhost")
             return
-        self.space = self.ctx.routes.headers_for(entry.space)
-        self.what = f"Space {entry.space}"
-        self.hint = "It may be restarting: retry in a moment, or see its logs."
-        if entry.upstream:
-            up = self.ctx.upstream(entry.upstream)
+        compiled = self.ctx.routes.target_for(entry.space)
+        self.space = compiled.headers
+        self.what = entry.space
+        up = compiled.upstream
+        if up is not None:
             host = forwarded_host(req.host, m.prefix, entry.sdk)
             fwd = Forwarding(self.client.ip, host, self.ctx.proto, m.prefix)
             self._proxy(up, m.target, fwd, up.key.encode("latin-1"))
@@ -200,12 +206,12 @@ class Exchange:
             conn = await self.ctx.pool.connect(up)
         except TimeoutError:
             self.task = None
-            self._fail(_gateway_problem(504, self.what, "did not accept a connection", self.hint))
+            self._fail(_gateway_problem(504, self.what, "did not accept a connection"))
             return
         except OSError as exc:
             self.task = None
             detail = f"is not reachable ({exc.strerror or exc})"
-            self._fail(_gateway_problem(502, self.what, detail, self.hint))
+            self._fail(_gateway_problem(502, self.what, detail))
             return
         self.task = None
         if self.aborted or self.response_done:
@@ -326,7 +332,10 @@ class Exchange:
             self.response_done = True
             if self.upstream is not None:
                 self.upstream.reset_parser()
-        self._flush()
+        out = self.out
+        if out:
+            self.client.write(out[0] if len(out) == 1 else b"".join(out))
+            out.clear()
         if self.response_done:
             self._release_upstream()
             self._complete()
@@ -348,7 +357,7 @@ class Exchange:
         if self.response_started:
             self._abort_client()
         else:
-            self._fail(_gateway_problem(502, self.what, "sent an invalid response", self.hint))
+            self._fail(_gateway_problem(502, self.what, "sent an invalid response"))
 
     def on_upstream_lost(self, conn: UpstreamConnection) -> None:
         """The upstream connection closed while this exchange used it."""
@@ -362,7 +371,7 @@ class Exchange:
                 self.retried = True
                 self.task = self.ctx.loop.create_task(self._connect(self.up))
                 return
-            self._fail(_gateway_problem(502, self.what, "closed the connection", self.hint))
+            self._fail(_gateway_problem(502, self.what, "closed the connection"))
             return
         if self.until_close:
             if self.chunked_out:

@@ -43,7 +43,8 @@ FORWARDING = frozenset(
     }
 )
 _REQUEST_DROP = HOP_BY_HOP | FORWARDING
-_RESPONSE_DROP = HOP_BY_HOP
+# Connection values that name no other header: nothing more to remove.
+_PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"upgrade"})
 SPACE_HEADER = b"x-spacehost-space"
 
 
@@ -122,28 +123,28 @@ def request_head(
         The encoded head, ending with the blank line.
     """
     out = [b"%b %b HTTP/1.1\r\n" % (method, target)]
+    append = out.append
     prior_for: list[bytes] = []
     upgrade_value = b""
-    has_host = False
-    listed = False
+    has_host = listed = False
     for name, value in headers:
-        if name in _REQUEST_DROP or name.startswith(b"proxy-"):
+        if name in _REQUEST_DROP or name[:6] == b"proxy-":
             if name == b"x-forwarded-for":
                 prior_for.append(value)
             elif name == b"upgrade":
                 upgrade_value = value
-            elif name == b"connection":
+            elif name == b"connection" and value.lower() not in _PLAIN_CONNECTION:
                 listed = True
             continue
         if name == b"host":
             has_host = True
-        out += (name, b": ", value, b"\r\n")
+        append(name + b": " + value + b"\r\n")
     if listed:
         out = _drop_listed(out, headers)
     if not has_host:
-        out += (b"host: ", default_host, b"\r\n")
+        out.append(b"host: " + default_host + b"\r\n")
     if upgrade and upgrade_value:
-        out += (b"connection: upgrade\r\nupgrade: ", upgrade_value, b"\r\n")
+        out.append(b"connection: upgrade\r\nupgrade: " + upgrade_value + b"\r\n")
     if chunked:
         out.append(b"transfer-encoding: chunked\r\n")
     out.append(_forwarding_lines(fwd, prior_for))
@@ -152,16 +153,13 @@ def request_head(
 
 
 def _drop_listed(out: list[bytes], headers: Headers) -> list[bytes]:
-    """Remove from *out* (the start line, then name, ": ", value, CRLF per header) those that
-    ``Connection`` lists; the common tokens (keep-alive, close, upgrade) were already dropped."""
+    """Remove from *out* (the start line, then one ``name: value`` line per header) the headers
+    that ``Connection`` lists; the common tokens (keep-alive, close, upgrade) were already
+    dropped."""
     tokens = connection_tokens(headers) - HOP_BY_HOP - {b"host"}
     if not tokens:
         return out
-    kept = out[:1]
-    for i in range(1, len(out), 4):
-        if out[i] not in tokens:
-            kept += out[i : i + 4]
-    return kept
+    return out[:1] + [line for line in out[1:] if line.partition(b":")[0] not in tokens]
 
 
 _FORWARDING_CACHE: dict[Forwarding, bytes] = {}
@@ -199,8 +197,8 @@ class SpaceHeaders:
     """The response headers a space's entry imposes, compiled once per route table load.
 
     Attributes:
-        drop: lower-case names removed from the upstream's response (``X-Frame-Options``, which
-            would fight the CSP, and every header the entry sets itself).
+        drop: lower-case names removed from the upstream's response: the hop-by-hop ones,
+            ``X-Frame-Options`` (which would fight the CSP) and every header the entry sets.
         extra: encoded header lines added to every response of the space.
     """
 
@@ -208,7 +206,7 @@ class SpaceHeaders:
     extra: bytes
 
 
-NO_SPACE_HEADERS = SpaceHeaders(frozenset(), b"")
+NO_SPACE_HEADERS = SpaceHeaders(HOP_BY_HOP, b"")
 
 
 def space_headers(entry: RouteEntry) -> SpaceHeaders:
@@ -234,7 +232,7 @@ def space_headers(entry: RouteEntry) -> SpaceHeaders:
         if is_token(name) and safe_header_value(value):
             lines.append(f"{name.lower()}: {value}\r\n")
             drop.add(name.lower().encode("latin-1"))
-    return SpaceHeaders(frozenset(drop), "".join(lines).encode("latin-1"))
+    return SpaceHeaders(frozenset(drop) | HOP_BY_HOP, "".join(lines).encode("latin-1"))
 
 
 def response_head(
@@ -263,23 +261,24 @@ def response_head(
     """
     drop = space.drop
     out = [b"HTTP/1.1 %d %b\r\n" % (status, reason or b"-")]
+    append = out.append
     upgrade_value = b""
     listed = False
     for name, value in headers:
-        if name in _RESPONSE_DROP or name in drop or name.startswith(b"proxy-"):
+        if name in drop or name[:6] == b"proxy-":
             if name == b"upgrade":
                 upgrade_value = value
-            elif name == b"connection":
+            elif name == b"connection" and value.lower() not in _PLAIN_CONNECTION:
                 listed = True
             continue
-        out += (name, b": ", value, b"\r\n")
+        append(name + b": " + value + b"\r\n")
     if listed:
         out = _drop_listed(out, headers)
     out.append(space.extra)
     if upgrade:
-        out += (b"connection: upgrade\r\nupgrade: ", upgrade_value, b"\r\n")
+        out.append(b"connection: upgrade\r\nupgrade: " + upgrade_value + b"\r\n")
     elif connection:
-        out += (b"connection: ", connection, b"\r\n")
+        out.append(b"connection: " + connection + b"\r\n")
     if chunked:
         out.append(b"transfer-encoding: chunked\r\n")
     out.append(b"\r\n")

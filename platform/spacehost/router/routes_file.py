@@ -10,17 +10,36 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from spacehost.errors import SpacehostError
 from spacehost.router.headers import NO_SPACE_HEADERS, SpaceHeaders, space_headers
-from spacehost.router.table import RouteTable, parse_table
+from spacehost.router.table import RouteEntry, RouteTable, Upstream, parse_table, parse_upstream
 
 log = logging.getLogger("spacehost.router")
 
 CHECK_INTERVAL_S = 0.1
 
 _Signature = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceTarget:
+    """What the proxy needs of a live space, compiled once per table load.
+
+    Attributes:
+        upstream: where to connect (None for a static space).
+        headers: the response headers the entry imposes.
+    """
+
+    upstream: Upstream | None
+    headers: SpaceHeaders
+
+
+def _target(entry: RouteEntry) -> SpaceTarget:
+    upstream = parse_upstream(entry.upstream) if entry.upstream else None
+    return SpaceTarget(upstream, space_headers(entry))
 
 
 class RoutesFile:
@@ -44,7 +63,7 @@ class RoutesFile:
         self._checked = float("-inf")
         self._signature: _Signature | None = None
         self.table = RouteTable()
-        self._headers: dict[str, SpaceHeaders] = {}
+        self._targets: dict[str, SpaceTarget] = {}
 
     def current(self) -> RouteTable:
         """The table, after re-reading the file if it is due for a check and changed."""
@@ -54,9 +73,10 @@ class RoutesFile:
             self.refresh()
         return self.table
 
-    def headers_for(self, space: str) -> SpaceHeaders:
-        """The compiled response headers of *space* in the current table."""
-        return self._headers.get(space, NO_SPACE_HEADERS)
+    def target_for(self, space: str) -> SpaceTarget:
+        """The compiled upstream and response headers of *space* in the current table."""
+        target = self._targets.get(space)
+        return target if target is not None else SpaceTarget(None, NO_SPACE_HEADERS)
 
     def refresh(self) -> bool:
         """Check the file now; reload it when it changed.
@@ -87,6 +107,6 @@ class RoutesFile:
             return False
         self._signature = signature
         self.table = table
-        self._headers = {e.space: space_headers(e) for e in table.entries}
+        self._targets = {e.space: _target(e) for e in table.entries}
         log.info("route table loaded: %d spaces", len(table.entries))
         return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from types import TracebackType
@@ -126,6 +127,9 @@ async def start_router(settings: Settings) -> Router:
 
 async def _serve(settings: Settings) -> None:
     router = await start_router(settings)
+    # Everything imported so far lives as long as the process: keep it out of the collector's
+    # full passes, which otherwise rescan it while requests churn young objects.
+    gc.freeze()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -37,16 +37,24 @@ _SERVING = frozenset(s.value for s in Stage if s.is_serving)
 
 @dataclass(frozen=True, slots=True)
 class Upstream:
-    """Where a live space answers: a TCP ``host:port`` or a Unix socket path."""
+    """Where a live space answers: a TCP ``host:port`` or a Unix socket path.
+
+    Attributes:
+        host: TCP host ("" for a Unix socket).
+        port: TCP port (0 for a Unix socket).
+        unix_path: the socket path, or "".
+        key: a stable name for the connection pool (derived).
+    """
 
     host: str
     port: int
     unix_path: str = ""
+    key: str = field(default="", compare=False)
 
-    @property
-    def key(self) -> str:
-        """A stable name for the connection pool."""
-        return f"unix:{self.unix_path}" if self.unix_path else f"{self.host}:{self.port}"
+    def __post_init__(self) -> None:
+        # A stable name for the connection pool, looked up on every request.
+        key = f"unix:{self.unix_path}" if self.unix_path else f"{self.host}:{self.port}"
+        object.__setattr__(self, "key", key)
 
 
 def parse_upstream(text: str) -> Upstream:

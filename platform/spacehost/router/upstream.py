@@ -127,31 +127,26 @@ class UpstreamConnection(asyncio.Protocol):
 
     # httptools callbacks
 
-    def on_message_begin(self) -> None:
-        self.headers = []
-        self.reason = b""
-        self.head_size = 0
+    # No on_message_begin (one callback less per response): on_headers_complete resets the head.
 
     def on_status(self, status: bytes) -> None:
         self.reason += status
-        self._grow(len(status))
+        self.head_size += len(status)
+        if self.head_size > MAX_RESPONSE_HEAD_BYTES:
+            raise ValueError(f"response status line from {self.key} is too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name.lower(), value))
-        self._grow(len(name) + len(value) + 4)
-
-    def _grow(self, n: int) -> None:
-        self.head_size += n
+        self.head_size += len(name) + len(value) + 4
         if self.head_size > MAX_RESPONSE_HEAD_BYTES:
             raise ValueError(f"response head from {self.key} exceeds {MAX_RESPONSE_HEAD_BYTES}")
 
     def on_headers_complete(self) -> None:
+        headers, reason = self.headers, self.reason
+        self.headers, self.reason, self.head_size = [], b"", 0
         if self.listener is not None:
             self.listener.on_response_head(
-                self.parser.get_status_code(),
-                self.reason,
-                self.headers,
-                self.parser.should_keep_alive(),
+                self.parser.get_status_code(), reason, headers, self.parser.should_keep_alive()
             )
 
     def on_body(self, body: bytes) -> None:
@@ -232,7 +227,7 @@ class UpstreamPool:
         deadline = self._loop.time() - self.idle_timeout
         while idle:
             conn = idle.pop()
-            if not conn.closed and conn.idle_since >= deadline:
+            if conn.idle_since >= deadline and not conn.closed:
                 conn.reused = True
                 conn.received = False
                 return conn
@@ -243,11 +238,14 @@ class UpstreamPool:
         """Return *conn*, whose last response is complete, for reuse (or close it if the pool
         is full)."""
         conn.listener = None
-        idle = self._idle.setdefault(conn.key, [])
+        idle = self._idle.get(conn.key)
+        if idle is None:
+            idle = self._idle[conn.key] = []
         if conn.closed or len(idle) >= self.max_idle:
             conn.close()
             return
-        conn.resume_reading()
+        if conn.reading_paused:
+            conn.resume_reading()
         conn.idle_since = self._loop.time()
         idle.append(conn)
 

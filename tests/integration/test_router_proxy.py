@@ -154,6 +154,9 @@ def upstream_app(state: AppState) -> web.Application:
     async def fast(request: web.Request) -> web.Response:
         return web.Response(text="fast")
 
+    async def reject(request: web.Request) -> web.Response:
+        return web.json_response({"error": "too large"}, status=413)  # body never read
+
     async def sized(request: web.Request) -> web.Response:
         return web.Response(body=b"x" * 100)
 
@@ -174,6 +177,7 @@ def upstream_app(state: AppState) -> web.Application:
 
     app = web.Application()
     app.router.add_post("/upload", upload)
+    app.router.add_post("/reject", reject)
     app.router.add_get("/sse", sse)
     app.router.add_get("/ws", ws)
     app.router.add_get("/big", big)
@@ -258,6 +262,8 @@ class Harness:
 
 def control_app(seen: list[dict[str, Any]]) -> web.Application:
     async def handler(request: web.Request) -> web.Response:
+        if request.path == "/reject":
+            return web.json_response({"error": "too large"}, status=413)  # body never read
         body = echo_body(request, await request.read())
         body["control"] = True
         seen.append(body)
@@ -466,6 +472,22 @@ async def test_content_length_upload_is_streamed() -> None:
         await client.send(body[4096:])
         resp = await client.response()
         assert resp.json() == {"total": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+
+
+@aio
+async def test_early_response_to_an_upload_reaches_a_client_still_sending() -> None:
+    # The control plane answers 413 from Content-Length alone; a client that writes its whole
+    # body before reading (requests, curl) must still get that answer, not a stall.
+    async with harness() as h:
+        client = await h.client()
+        body = b"\0" * (8 * 1024 * 1024)
+        # the control plane is the upstream here: a Unix socket, whose small buffer fills fast
+        head = (b"POST /reject HTTP/1.1\r\nHost: x.org\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body))
+        # send everything before reading anything, as http.client does
+        await asyncio.wait_for(client.send(head + body), 10)
+        resp = await asyncio.wait_for(client.response(), 10)
+        assert resp.status == 413 and resp.json() == {"error": "too large"}
 
 
 @aio

@@ -110,8 +110,11 @@ def test_match_path(target: str, expected: Match) -> None:
         ),
         ("bob-site.spaces.example.org:80", "/", Match(STATIC, "/")),
         ("carol-wip.spaces.example.org", "/", Match(None, "/", space="carol/wip")),
-        # An unknown subdomain or another host: path routing applies.
-        ("zzz.spaces.example.org", "/spaces/alice/demo/", Match(RUNNING, "/", PREFIX)),
+        # An unknown space host is that host's 404 (the control plane's page), whatever the path.
+        ("zzz.spaces.example.org", "/spaces/alice/demo/",
+         Match(None, "/spaces/alice/demo/", space="zzz")),
+        ("zzz.spaces.example.org", "/", Match(None, "/", space="zzz")),
+        # Another host: path routing applies.
         ("localhost:8000", "/spaces/alice/demo/x", Match(RUNNING, "/x", "/spaces/alice/demo")),
         ("", "/spaces/alice/demo/", Match(RUNNING, "/", "/spaces/alice/demo")),
         ("spaces.example.org", "/", Match(None, "/")),
@@ -124,7 +127,9 @@ def test_match_request(host: str, target: str, expected: Match) -> None:
 
 def test_empty_table_sends_everything_to_the_control_plane() -> None:
     empty = RouteTable()
-    assert match_request("alice-demo.spaces.example.org", "/", empty, DOMAIN) == Match(None, "/")
+    assert match_request("alice-demo.spaces.example.org", "/", empty, DOMAIN) == Match(
+        None, "/", space="alice-demo"
+    )
     assert match_request("h", "/spaces/a/b/", empty, DOMAIN) == Match(
         None, "/spaces/a/b/", space="a/b"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from spacehost.router.match import Match, match_host, match_path
+from spacehost.router.match import Match, match_host, match_path, subdomain_label
 from spacehost.router.routes_file import RoutesFile
 from spacehost.router.table import RouteEntry, RouteTable, Upstream, is_live
 from spacehost.router.upstream import UpstreamPool
@@ -51,8 +51,17 @@ class RouterContext:
         """Match a request against the current route table.
 
         The same as :func:`spacehost.router.match.match_request`, with the host lookup cached
-        (the same few hosts come again and again) until the table changes.
+        (the same few hosts come again and again) until the table changes. A request for a space
+        that is unknown or not live re-checks the file at once: the control plane publishes a
+        route before it reports a space RUNNING, so a client told RUNNING is never sent to a
+        status page by a table up to one check interval old.
         """
+        found = self._route(host, target)
+        if found.entry is None and found.space is not None and self.routes.check_now():
+            found = self._route(host, target)
+        return found
+
+    def _route(self, host: str, target: str) -> Match:
         table = self.routes.current()
         if table is not self._table:
             self._table = table
@@ -64,7 +73,9 @@ class RouterContext:
                 self._hosts.clear()
             entry = self._hosts[host] = match_host(host, table, self.domain) if host else None
         if entry is None:
-            return match_path(target, table)
+            label = subdomain_label(host, self.domain) if host else None
+            # an unknown space host is a 404 of that host, whatever the path
+            return Match(None, target, space=label) if label else match_path(target, table)
         if is_live(entry):
             return Match(entry, target)
         return Match(None, target, space=entry.space)

@@ -432,6 +432,13 @@ class Exchange:
         conn, self.upstream = self.upstream, None
         if conn is None:
             return
+        if not self.request_done:
+            # The upstream answered before reading the whole body (e.g. 413 from the
+            # Content-Length alone) and may have stopped reading: the rest of the body is
+            # dropped from now on, so the client, paused by that upstream's full buffer, must be
+            # read again, or a client that reads only after sending (requests, http.client)
+            # never sees the answer.
+            self.client.resume_reading(self.client.UPSTREAM)
         if reuse and self.upstream_keep_alive and self.request_done and not conn.closed:
             self.ctx.pool.put(conn)
         else:

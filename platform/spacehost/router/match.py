@@ -62,6 +62,16 @@ def _valid_space(owner: str, name: str) -> bool:
 
 
 
+def subdomain_label(host: str, domain: str) -> str | None:
+    """The space label of ``{label}.{domain}[:port]``, or None when *host* is not one."""
+    name = host_name(host)
+    suffix = "." + domain.lower()
+    if not name.endswith(suffix):
+        return None
+    label = name[: -len(suffix)]
+    return label if label and "." not in label else None
+
+
 def match_host(host: str, table: RouteTable, domain: str) -> RouteEntry | None:
     """The entry whose subdomain *host* names, if any.
 
@@ -73,14 +83,8 @@ def match_host(host: str, table: RouteTable, domain: str) -> RouteEntry | None:
     Returns:
         The entry, or None when the host is not ``{known subdomain}.{domain}``.
     """
-    name = host_name(host)
-    suffix = "." + domain.lower()
-    if not name.endswith(suffix):
-        return None
-    label = name[: -len(suffix)]
-    if not label or "." in label:
-        return None
-    return table.by_subdomain.get(label)
+    label = subdomain_label(host, domain)
+    return table.by_subdomain.get(label) if label else None
 
 
 def match_path(target: str, table: RouteTable) -> Match:
@@ -123,7 +127,9 @@ def match_request(host: str, target: str, table: RouteTable, domain: str) -> Mat
     """
     entry = match_host(host, table, domain) if host else None
     if entry is None:
-        return match_path(target, table)
+        label = subdomain_label(host, domain) if host else None
+        # an unknown space host is a 404 of that host, whatever the path
+        return Match(None, target, space=label) if label else match_path(target, table)
     if is_live(entry):
         return Match(entry, target)
     return Match(None, target, space=entry.space)

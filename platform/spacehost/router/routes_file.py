@@ -73,6 +73,11 @@ class RoutesFile:
             self.refresh()
         return self.table
 
+    def check_now(self) -> bool:
+        """Re-read the file now if it changed, whenever it was last checked; True if it did."""
+        self._checked = self._clock()
+        return self.refresh()
+
     def target_for(self, space: str) -> SpaceTarget:
         """The compiled upstream and response headers of *space* in the current table."""
         target = self._targets.get(space)

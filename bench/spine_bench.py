@@ -70,12 +70,12 @@ def rss_mib(pid: int) -> float:
 
 def bare_docker_redeploy(space_dir: Path, tag: str) -> float:
     """The same code-only change done by hand with docker: build (cached deps) + run + 200."""
-    from spacehost.manifest import load_space, read_folder  # noqa: PLC0415
+    import docker
 
-    import docker  # noqa: PLC0415
-    from spacehost.builder import DockerBuilder  # noqa: PLC0415
-    from spacehost.domain import SpaceId  # noqa: PLC0415
-    from spacehost.settings import Settings  # noqa: PLC0415
+    from spacehost.builder import DockerBuilder
+    from spacehost.domain import SpaceId
+    from spacehost.manifest import load_space, read_folder
+    from spacehost.settings import Settings
 
     client = docker.from_env()
     builder = DockerBuilder(client, Settings.from_env())

@@ -43,7 +43,7 @@ def page(browser: Browser) -> Iterator[Page]:
 @pytest.fixture(scope="module")
 def spaces(platform: Running) -> Running:
     for name in ("hello", "image-filter"):
-        platform.cli("push", str(ROOT / "spaces" / name), "--name", f"e2e/{name}", check=True)
+        platform.cli("push", str(ROOT / "spaces" / name), "--name", f"e2e/b-{name}", check=True)
     return platform
 
 
@@ -51,7 +51,7 @@ def spaces(platform: Running) -> Running:
 def test_hello_works_in_chromium(spaces: Running, page: Page, style: str) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(spaces.space_url("e2e/hello", style))
+    page.goto(spaces.space_url("e2e/b-hello", style))
     page.get_by_label("name").fill("Browser")
     page.get_by_role("button", name="Submit").click()
     expect(page.get_by_label("greeting")).to_have_value("Hello, Browser!", timeout=30_000)
@@ -67,13 +67,13 @@ def test_image_upload_works_in_chromium(spaces: Running, page: Page, style: str,
 
     src = tmp_path / "pic.png"
     Image.new("RGB", (40, 30), (200, 20, 20)).save(src)
-    page.goto(spaces.space_url("e2e/image-filter", style))
+    page.goto(spaces.space_url("e2e/b-image-filter", style))
     page.locator("input[type=file]").first.set_input_files(str(src))
     page.get_by_label("invert").check()
     page.get_by_role("button", name="Submit").click()
     output = page.locator("img[src*='/file=']").or_(page.locator("img[src*='gradio_api/file']"))
     expect(output.last).to_be_visible(timeout=30_000)
     src_url = output.last.get_attribute("src") or ""
-    base = spaces.space_url("e2e/image-filter", style).rstrip("/")
+    base = spaces.space_url("e2e/b-image-filter", style).rstrip("/")
     assert src_url.startswith(base), (src_url, base)  # file URLs point back through the router
     page.screenshot(path=str(ARTIFACTS / f"image-filter-{style}.png"))

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+.venv/bin/spacehost prepare
 export PATH="$PWD/.venv/bin:$PATH"
 port=${SPACEHOST_PORT:-8000}
 spacehost up --port "$port" &

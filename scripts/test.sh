@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 .venv/bin/ruff check platform tests bench
 .venv/bin/mypy
+.venv/bin/spacehost prepare
 exec .venv/bin/pytest -p no:cacheprovider "$@"

@@ -14,6 +14,7 @@ import docker
 import pytest
 import requests
 
+from spacehost.settings import Settings
 from tests.conftest import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,32 +45,41 @@ class Running:
         return f"http://{owner}-{name}.localhost:{self.port}/".lower()
 
 
-@pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    data = tmp_path_factory.mktemp("platform")
-    port = free_port()
+def start_platform(data: Path, port: int) -> tuple[subprocess.Popen[bytes], Running]:
+    """`spacehost up` on *port* with data dir *data*, once it answers."""
     env = dict(os.environ)
     env.update({"SPACEHOST_DATA_DIR": str(data), "SPACEHOST_URL": f"http://127.0.0.1:{port}",
                 "SPACEHOST_STARTUP_TIMEOUT": "240", "SPACEHOST_MAX_UPLOAD": "5m",
                 "SPACEHOST_OWNER": "e2e"})
     env.pop("SPACEHOST_TOKEN", None)
     log = data / "platform.log"
-    with open(log, "wb") as out:
+    with open(log, "ab") as out:
         proc = subprocess.Popen([*SPACEHOST, "up", "--port", str(port)], env=env, stdout=out,
                                 stderr=subprocess.STDOUT, cwd=ROOT)
     running = Running(f"http://127.0.0.1:{port}", port, data, env, log)
-    try:
-        wait_for(lambda: _healthy(running.url) or proc.poll() is not None, timeout=60,
-                 what="the platform to answer")
-        assert proc.poll() is None, log.read_text()
-        yield running
-    finally:
+    wait_for(lambda: _healthy(running.url) or proc.poll() is not None, timeout=60,
+             what="the platform to answer")
+    assert proc.poll() is None, log.read_text()
+    return proc, running
+
+
+def stop_platform(proc: subprocess.Popen[bytes], running: Running, name: str) -> None:
+    if proc.poll() is None:
         proc.terminate()
         proc.wait(30)
-        _remove_containers(data)
-        artifacts = ROOT / "artifacts"
-        artifacts.mkdir(exist_ok=True)
-        shutil.copy(log, artifacts / "e2e-platform.log")
+    artifacts = ROOT / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    shutil.copy(running.log, artifacts / f"{name}-platform.log")
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    proc, running = start_platform(tmp_path_factory.mktemp("platform"), free_port())
+    try:
+        yield running
+    finally:
+        stop_platform(proc, running, "e2e")
+        remove_containers(running.data_dir)
 
 
 def _healthy(url: str) -> bool:
@@ -79,8 +89,9 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _remove_containers(data: Path) -> None:
+def remove_containers(data: Path) -> None:
+    """Remove what the platform of *data* left running (spaces outlive `up` by design)."""
+    instance = Settings(data_dir=data).instance
     client = docker.from_env()
-    for c in client.containers.list(all=True, filters={"label": "spacehost.managed=true"}):
-        if c.labels.get("spacehost.space", "").startswith(("e2e/", "examples-e2e/")):
-            c.remove(force=True)
+    for c in client.containers.list(all=True, filters={"label": f"spacehost.instance={instance}"}):
+        c.remove(force=True)

@@ -57,6 +57,16 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from spacehost.server.main import prepare
+    from spacehost.settings import Settings
+
+    settings = Settings.from_env(data_dir=_data_dir(args))
+    tag = prepare(settings, lambda line: print(f"  {line}", flush=True))
+    output.info(f"runtime images ready: {tag}")
+    return 0
+
+
 def pack_folder(files: dict[str, bytes]) -> bytes:
     """A tar.gz of *files* with neutral owners and times (same files, same bytes)."""
     buf = io.BytesIO()
@@ -164,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
     up.add_argument("--port", type=int, default=None, help="port (default 8000)")
     up.add_argument("--domain", default=None, help="domain for space hosts (default localhost)")
+    add("prepare", cmd_prepare, "make the runtime images now (base, python, gradio; once)")
     push = add("push", cmd_push, "upload a space folder, build and run it, print its URL")
     push.add_argument("dir", help="the space folder (README.md with YAML front matter, app.py)")
     push.add_argument("--name", help="owner/name (default: $SPACEHOST_OWNER or 'local', "

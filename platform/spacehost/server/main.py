@@ -51,6 +51,19 @@ def prewarm(builder: DockerBuilder) -> None:
                     "again", exc.message)
 
 
+def prepare(settings: Settings, on_line: Callable[[str], None]) -> str:
+    """Make the runtime images the default gradio space builds on (``spacehost prepare``).
+
+    Returns:
+        The gradio runtime image's tag.
+
+    Raises:
+        EngineUnavailable, BuildFailed: no engine, or an image cannot be made.
+    """
+    return DockerBuilder(connect(settings), settings).ensure_runtime(on_log=on_line,
+                                                                      on_progress=on_line)
+
+
 def build_platform(settings: Settings) -> Platform:
     """Wire the store, builder and runtime for *settings* (connects to the engine)."""
     client = connect(settings)

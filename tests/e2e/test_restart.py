@@ -1,0 +1,62 @@
+"""The platform restarting (or its router dying) loses nothing: spaces keep their state and
+running containers are adopted, not rebuilt."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+import requests
+from gradio_client import Client
+
+from tests.conftest import free_port, wait_for
+from tests.e2e.conftest import ROOT, remove_containers, start_platform, stop_platform
+
+pytestmark = pytest.mark.docker
+
+
+def test_restart_adopts_running_spaces_and_router_recovers(tmp_path: Path) -> None:
+    port = free_port()
+    proc, running = start_platform(tmp_path, port)
+    try:
+        running.cli("push", str(ROOT / "spaces" / "hello"), "--name", "e2e/survivor", check=True)
+        running.cli("push", str(ROOT / "spaces" / "static-page"), "--name", "e2e/static",
+                    check=True)
+        before = requests.get(f"{running.url}/api/spaces/e2e/survivor", timeout=10).json()
+        stop_platform(proc, running, "restart-1")
+        # the containers outlive the platform; the data path is down with the router
+        proc, running = start_platform(tmp_path, port)
+        after = requests.get(f"{running.url}/api/spaces/e2e/survivor", timeout=10).json()
+        assert after["stage"] == "RUNNING" and after["sha"] == before["sha"]
+        assert after["builds"] == before["builds"]  # adopted, not rebuilt
+        client = Client(running.space_url("e2e/survivor", "path"), verbose=False)
+        assert client.predict("again", api_name="/greet") == "Hello, again!"
+        assert "A static space" in requests.get(running.space_url("e2e/static", "path"),
+                                                timeout=10).text
+
+        router_pid = _router_pid(proc.pid)
+        os.kill(router_pid, signal.SIGKILL)
+        wait_for(lambda: _answers(running.space_url("e2e/survivor", "path")), timeout=5,
+                 what="the router to serve again after kill -9")
+        assert _router_pid(proc.pid) != router_pid
+    finally:
+        stop_platform(proc, running, "restart-2")
+        remove_containers(tmp_path)
+
+
+def _router_pid(parent: int) -> int:
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    for pid in children:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"spacehost.router" in cmd:
+            return int(pid)
+    raise AssertionError("no router process under the platform")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False

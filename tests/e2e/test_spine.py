@@ -159,6 +159,14 @@ def test_bad_uploads_get_clear_4xx_json(platform: Running, hello: str, members: 
         "still", api_name="/greet") == "Hello, still!"
 
 
+@pytest.mark.parametrize("path", ["-bad/name", "ok/name--x", "ok/" + "n" * 97])
+def test_bad_space_names_are_400(platform: Running, path: str) -> None:
+    resp = requests.post(f"{platform.url}/api/spaces/{path}/push", data=_tar({"a": b"x"}),
+                         headers=_token(platform), timeout=30)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["code"] == "invalid_name"
+
+
 def test_oversize_upload_is_413(platform: Running) -> None:
     resp = requests.post(f"{platform.url}/api/spaces/e2e/big/push", data=b"\0" * (6 << 20),
                          headers=_token(platform), timeout=30)

@@ -50,9 +50,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     from spacehost.server.main import serve
     from spacehost.settings import Settings
 
+    data_dir = args.up_data_dir or args.data_dir
     settings = Settings.from_env(host=args.host, port=args.port, domain=args.domain,
-                                 data_dir=Path(args.data_dir).expanduser() if args.data_dir
-                                 else None)
+                                 data_dir=Path(data_dir).expanduser() if data_dir else None)
     asyncio.run(serve(settings, on_ready=output.print_ready))
     return 0
 
@@ -174,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
     up.add_argument("--port", type=int, default=None, help="port (default 8000)")
     up.add_argument("--domain", default=None, help="domain for space hosts (default localhost)")
+    up.add_argument("--data-dir", dest="up_data_dir", default=None,
+                    help="data directory (env SPACEHOST_DATA_DIR, default ~/.spacehost)")
     add("prepare", cmd_prepare, "make the runtime images now (base, python, gradio; once)")
     push = add("push", cmd_push, "upload a space folder, build and run it, print its URL")
     push.add_argument("dir", help="the space folder (README.md with YAML front matter, app.py)")

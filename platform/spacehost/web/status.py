@@ -17,6 +17,7 @@ from spacehost.errors import InvalidSpaceName
 from spacehost.lifecycle import Platform
 
 SPACE_HEADER = "X-Spacehost-Space"
+STATUS_HEADER = "X-Spacehost-Status"  # on status pages only: the space's stage
 
 _TEXT = {
     Stage.BUILDING: ("Building", "The space is being built. This page follows the build log and "
@@ -54,10 +55,12 @@ _FOLLOW_JS = """
   var src=new EventSource('/api/spaces/%(space)s/logs?kind=build&follow=1&tail=40');
   src.onmessage=function(e){var d=JSON.parse(e.data);pre.textContent+=d.data+'\\n';
     pre.scrollTop=pre.scrollHeight;};
-  function poll(){fetch('/api/spaces/%(space)s/runtime').then(function(r){return r.json()})
-    .then(function(r){if(r.stage==='RUNNING'){location.reload()}
-      else if(%(errors)s.indexOf(r.stage)>=0){location.reload()}
-      else{setTimeout(poll,1000)}}).catch(function(){setTimeout(poll,2000)});}
+  // Ask for this very URL: once the app answers it, the status header is gone. (Polling the
+  // API here would fail: on a space's own host the app owns /api/ as soon as it runs.)
+  function poll(){fetch(location.href,{headers:{Accept:'text/html'},cache:'no-store'})
+    .then(function(r){var st=r.headers.get('X-Spacehost-Status');
+      if(!st||%(errors)s.indexOf(st)>=0){location.reload()}else{setTimeout(poll,1000)}})
+    .catch(function(){setTimeout(poll,2000)});}
   setTimeout(poll,1000);
 })();
 </script>
@@ -122,4 +125,4 @@ async def space_status(request: web.Request, platform: Platform, space_text: str
         errors = '["BUILD_ERROR","RUNTIME_ERROR","CONFIG_ERROR","NO_APP_FILE"]'
         body += _FOLLOW_JS % {"space": html.escape(str(space)), "errors": errors}
     return web.Response(text=page(f"{title} · {space}", body), status=status,
-                        content_type="text/html")
+                        content_type="text/html", headers={STATUS_HEADER: rec.stage.value})

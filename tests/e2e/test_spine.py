@@ -213,3 +213,29 @@ def test_ls_info_logs_restart_and_rm(platform: Running, hello: str) -> None:
              what="the restarted space")
     assert Client(platform.space_url(hello, "path"), verbose=False).predict(
         "again", api_name="/greet") == "Hello, again!"
+
+
+def test_app_crashing_at_start_is_a_runtime_error_with_its_log(platform: Running,
+                                                              tmp_path: Path) -> None:
+    folder = tmp_path / "crash"
+    shutil.copytree(SPACES / "hello", folder)
+    (folder / "app.py").write_text("print('about to fail', flush=True)\n"
+                                   "raise SystemExit('boom at start')\n")
+    proc = platform.cli("push", str(folder), "--name", "e2e/crash")
+    assert proc.returncode == 7, proc.stdout + proc.stderr
+    runtime = requests.get(f"{platform.url}/api/spaces/e2e/crash/runtime", timeout=10).json()
+    assert runtime["stage"] == "RUNTIME_ERROR"
+    assert "exited with code 1" in runtime["errorMessage"]
+    assert "boom at start" in runtime["errorMessage"]  # the log tail
+
+
+def test_gpu_space_on_this_cpu_host_is_a_config_error(platform: Running, tmp_path: Path) -> None:
+    folder = tmp_path / "gpu"
+    shutil.copytree(SPACES / "hello", folder)
+    readme = folder / "README.md"
+    readme.write_text(readme.read_text().replace("pinned: true", "suggested_hardware: t4-small"))
+    proc = platform.cli("push", str(folder), "--name", "e2e/gpu")
+    assert proc.returncode != 0
+    runtime = requests.get(f"{platform.url}/api/spaces/e2e/gpu/runtime", timeout=10).json()
+    assert runtime["stage"] == "CONFIG_ERROR"
+    assert "GPU" in runtime["errorMessage"] and "SPACEHOST_GPU_FALLBACK" in runtime["errorMessage"]

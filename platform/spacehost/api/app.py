@@ -37,3 +37,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{base}/push", _write(spaces.push))
     app.router.add_post(f"{base}/restart", _write(spaces.restart))
     app.router.add_get(f"{base}/logs", spaces.logs)
+    app.router.add_get(f"{base}/logs/runs", spaces.log_runs)

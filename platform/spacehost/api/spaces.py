@@ -143,12 +143,36 @@ def _tail_arg(request: web.Request) -> int:
         raise InvalidRequest("tail must be a whole number", hint="e.g. tail=100") from exc
 
 
+async def _log_ref(request: web.Request, platform: Platform, space: SpaceId,
+                   kind: str) -> str | None:
+    """Which build/run: ``run=current`` (default), ``run=previous`` (the one before: a crashed
+    run's log stays readable after a restart), or a ref from ``/logs/runs``."""
+    which = request.query.get("run", "current")
+    refs = await asyncio.to_thread(platform.store.log_refs, space, kind, 2)
+    if which == "current":
+        return refs[0] if refs else None
+    if which == "previous":
+        return refs[1] if len(refs) > 1 else None
+    return which
+
+
+async def log_runs(request: web.Request) -> web.Response:
+    """The builds and container runs that have logs, newest first."""
+    platform, space = _platform(request), _space_id(request)
+    kind = _log_kind(request)
+    await asyncio.to_thread(platform.store.get_space, space)
+    refs = await asyncio.to_thread(platform.store.log_refs, space, kind, 20)
+    return web.json_response({"kind": kind, "runs": refs})
+
+
 async def logs(request: web.Request) -> web.StreamResponse:
     """Build or run logs of the latest build/container; ``follow=1`` streams them as SSE."""
     platform, space = _platform(request), _space_id(request)
     kind, tail = _log_kind(request), _tail_arg(request)
     await asyncio.to_thread(platform.store.get_space, space)
-    ref = await asyncio.to_thread(platform.store.latest_log_ref, space, kind)
+    ref = await _log_ref(request, platform, space, kind)
+    if ref is None and request.query.get("run", "current") != "current":
+        return web.Response(text="", content_type="text/plain")
     lines = await asyncio.to_thread(platform.store.logs, space, kind, tail=tail, ref=ref)
     if request.query.get("follow", "") not in ("1", "true"):
         text = "".join(ln.line + "\n" for ln in lines)

@@ -298,11 +298,17 @@ class Store:
                 self._rows(sql, args)]
 
     def latest_log_ref(self, space: SpaceId, kind: str) -> str | None:
+        refs = self.log_refs(space, kind, limit=1)
+        return refs[0] if refs else None
+
+    def log_refs(self, space: SpaceId, kind: str, limit: int = 10) -> list[str]:
+        """The builds ("build-N") or containers (ids) that logged, newest first."""
         rows = self._rows(
-            "SELECT ref FROM logs WHERE space = ? AND kind = ? ORDER BY id DESC LIMIT 1",
-            (str(space), kind),
+            "SELECT ref FROM logs WHERE space = ? AND kind = ? GROUP BY ref "
+            "ORDER BY MAX(id) DESC LIMIT ?",
+            (str(space), kind, limit),
         )
-        return str(rows[0][0]) if rows else None
+        return [str(r[0]) for r in rows]
 
     def trim_logs(self, space: SpaceId, kind: str, keep: int) -> None:
         with self._tx() as db:

@@ -15,6 +15,8 @@ if [ "$want_test" = --test ]; then
   command -v chromium >/dev/null || need+=(chromium)
   command -v nginx >/dev/null || need+=(nginx-light)
   command -v wrk >/dev/null || need+=(wrk)
+  # emoji in screenshots of pages (space cards use them)
+  [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || need+=(fonts-noto-color-emoji)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"

@@ -40,6 +40,7 @@ from spacehost.store import RevisionFiles, SpaceRecord, Store, revision_hash
 log = logging.getLogger(__name__)
 
 LOG_TAIL = 30
+TRIM_EVERY = 500  # run-log lines between two trims of a space's run log
 SWITCH_GRACE_S = 1.0  # > the router's route-table reload interval (0.1 s), with margin
 
 
@@ -369,8 +370,10 @@ class Platform:
 
     def _pump_logs(self, space: SpaceId, container_id: str) -> None:
         try:
-            for line in self.runtime.follow_logs(container_id):
+            for count, line in enumerate(self.runtime.follow_logs(container_id), start=1):
                 self.store.append_logs(space, "run", container_id, [line])
+                if count % TRIM_EVERY == 0:  # a chatty app must not grow the store forever
+                    self.store.trim_logs(space, "run", self.settings.log_lines_kept)
         except SpacehostError:
             pass
         finally:

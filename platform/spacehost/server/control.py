@@ -7,7 +7,7 @@ from aiohttp import web
 from spacehost.api import add_routes, error_middleware
 from spacehost.api.errors import Handler
 from spacehost.lifecycle import Platform
-from spacehost.web import SPACE_HEADER, gallery, space_status
+from spacehost.web import SPACE_HEADER, gallery, oembed, space_page, space_status
 
 
 @web.middleware
@@ -29,4 +29,6 @@ def make_app(platform: Platform, token: str) -> web.Application:
     app["token"] = token
     add_routes(app)
     app.router.add_get("/", gallery)
+    app.router.add_get("/spaces/{owner}/{name}", space_page)
+    app.router.add_get("/api/oembed", oembed)
     return app

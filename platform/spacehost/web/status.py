@@ -15,6 +15,7 @@ from aiohttp import web
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidSpaceName
 from spacehost.lifecycle import Platform
+from spacehost.store import SpaceRecord
 
 SPACE_HEADER = "X-Spacehost-Space"
 STATUS_HEADER = "X-Spacehost-Status"  # on status pages only: the space's stage
@@ -86,6 +87,28 @@ def not_foundpage(space: str) -> str:
         "<p><a href='/'>See all spaces</a></p>"))
 
 
+async def status_log_tail(platform: Platform, rec: SpaceRecord, lines: int = 40) -> str:
+    """The log tail a status page shows: the run log after a crash, the build log after a failed
+    build, nothing while the page follows the build live."""
+    if not rec.stage.is_error:
+        return ""
+    kind = "run" if rec.stage is Stage.RUNTIME_ERROR else "build"
+    tail = await asyncio.to_thread(platform.store.logs, rec.id, kind, tail=lines)
+    return "\n".join(ln.line for ln in tail)
+
+
+def status_fragment(rec: SpaceRecord, log_text: str) -> str:
+    """The stage, what it means, the error message and *log_text*, escaped (an HTML fragment;
+    the space page's App tab shows it in place of the app)."""
+    title, text = _TEXT.get(rec.stage, (rec.stage.value, ""))
+    err_cls = " err" if rec.stage.is_error else ""
+    body = (f"<p><span class='stage{err_cls}' id=stage>{html.escape(rec.stage.value)}</span> "
+            f"{html.escape(title)}</p><p>{html.escape(text)}</p>")
+    if rec.error_message:
+        body += f"<h2>Error</h2><pre id=error>{html.escape(rec.error_message)}</pre>"
+    return body + f"<h2>Log</h2><pre id=log>{html.escape(log_text)}\n</pre>"
+
+
 async def space_status(request: web.Request, platform: Platform, space_text: str) -> web.Response:
     """Answer for a space that has no live upstream (or does not exist)."""
     try:
@@ -107,20 +130,11 @@ async def space_status(request: web.Request, platform: Platform, space_text: str
             "code": "space_not_running", "message": f"space {space} is {rec.stage.value}",
             "hint": rec.error_message or text, "stage": rec.stage.value}}, status=status,
             headers={"Retry-After": "2"})
-    tail = await asyncio.to_thread(platform.store.logs, space, "build", tail=40)
-    if rec.stage is Stage.RUNTIME_ERROR:
-        tail = await asyncio.to_thread(platform.store.logs, space, "run", tail=40)
-    # a page that follows the log live gets every line from the stream, so it starts empty
-    log_text = "\n".join(ln.line for ln in tail) if rec.stage.is_error else ""
-    err_cls = " err" if rec.stage.is_error else ""
+    log_text = await status_log_tail(platform, rec)
     m = rec.manifest
     body = (f"<p>{html.escape(str(m.get('emoji', '')))} {html.escape(str(space))}</p>"
             f"<h1>{html.escape(str(m.get('title', space.name)))}</h1>"
-            f"<p><span class='stage{err_cls}' id=stage>{html.escape(rec.stage.value)}</span> "
-            f"{html.escape(title)}</p><p>{html.escape(text)}</p>")
-    if rec.error_message:
-        body += f"<h2>Error</h2><pre id=error>{html.escape(rec.error_message)}</pre>"
-    body += f"<h2>Log</h2><pre id=log>{html.escape(log_text)}\n</pre>"
+            + status_fragment(rec, log_text))
     if not rec.stage.is_error:
         errors = '["BUILD_ERROR","RUNTIME_ERROR","CONFIG_ERROR","NO_APP_FILE"]'
         body += _FOLLOW_JS % {"space": html.escape(str(space)), "errors": errors}

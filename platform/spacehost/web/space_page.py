@@ -1,0 +1,169 @@
+"""The space's page ``/spaces/{owner}/{name}``: a header and tabs (``?tab=app|logs|api|embed|
+files``), each a real link that works without script."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from urllib.parse import quote
+
+from aiohttp import web
+
+from spacehost.domain import SpaceId
+from spacehost.errors import InvalidSpaceName
+from spacehost.lifecycle import Platform
+from spacehost.store import LogLine, SpaceRecord
+from spacehost.web.api_tab import api_tab
+from spacehost.web.files_tab import files_tab
+from spacehost.web.layout import BADGE_JS, gradient, shell, stage_badge
+from spacehost.web.space_tabs import LOG_TAIL, app_tab, app_visible, embed_tab, logs_tab
+from spacehost.web.status import not_foundpage, status_log_tail
+from spacehost.web.urls import SpaceUrls, gradio_js_url, space_urls
+
+TABS = (("app", "App"), ("logs", "Logs"), ("api", "Use via API"), ("embed", "Embed"),
+        ("files", "Files"))
+POLL_MS = 2500  # how often the page refreshes its stage badge
+
+_CSS = """<style>
+.space-head{display:flex;flex-wrap:wrap;align-items:center;gap:8px 14px;margin:0 0 8px}
+.space-head h1{margin:0;font-size:1.5rem;overflow-wrap:anywhere}
+.space-head .emoji{font-size:2rem;border-radius:10px;padding:2px 8px}
+.space-head.mini{margin:0 0 4px}.space-head.mini h1{font-size:1.05rem}
+.space-head.mini .emoji{font-size:1.2rem;padding:0 4px}
+.owner{color:#6b7280}.desc{margin:4px 0 8px;color:#374151}.hw{color:#6b7280;font-size:.85rem}
+.tabs{display:flex;flex-wrap:wrap;gap:4px;border-bottom:1px solid #e5e7eb;margin:8px 0 16px}
+.tabs a{padding:8px 14px;text-decoration:none;color:#374151;border-bottom:2px solid transparent}
+.tabs a.active{border-color:#2563eb;color:#1d4ed8;font-weight:600}
+iframe.app{width:100%;height:calc(100vh - 190px);min-height:600px;border:1px solid #e5e7eb;
+border-radius:8px;background:#fff}
+.snippet{margin:0 0 16px}.snippet-head{display:flex;align-items:center;gap:12px}
+.snippet-head h3{margin:8px 0}.endpoint{border-top:1px solid #e5e7eb;margin-top:16px}
+.files tr.selected td{background:#eff6ff}.size{color:#6b7280;text-align:right}
+.readme{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:8px 20px;
+margin-top:16px;overflow-wrap:anywhere}
+.note{background:#fff7ed;border:1px solid #fed7aa;border-radius:8px;padding:10px 14px}
+</style>"""
+
+
+def parse_tab(value: str) -> str:
+    """The tab a ``?tab=`` value names; anything unknown is the App tab."""
+    return value if value in dict(TABS) else "app"
+
+
+def tab_bar(space: SpaceId, active: str) -> str:
+    """The tabs as plain links, the active one marked."""
+    links = "".join(
+        f"<a href='/spaces/{space}?tab={key}'"
+        f"{' class=active aria-current=page' if key == active else ''}>{label}</a>"
+        for key, label in TABS)
+    return f"<nav class=tabs aria-label='space tabs'>{links}</nav>"
+
+
+def header(rec: SpaceRecord, urls: SpaceUrls) -> str:
+    """The full header, or one line when the README says ``header: mini``."""
+    m, e = rec.manifest, html.escape
+    title = e(str(m.get("title") or rec.id.name))
+    bg = gradient(m.get("colorFrom"), m.get("colorTo"))
+    emoji = (f"<span class=emoji style='background:{bg}'>{e(str(m.get('emoji') or ''))}</span>")
+    owner = f"<span class=owner>{e(rec.id.owner)} / {e(rec.id.name)}</span>"
+    open_app = (f"<a id=open-app href='{e(urls.host, quote=True)}' target=_blank "
+                "rel=noopener>Open app ↗</a>")
+    badge = stage_badge(rec.stage, id_="space-stage")
+    if m.get("header") == "mini":
+        return (f"<header class='space-head mini'>{emoji}<h1>{title}</h1>{owner}{badge}"
+                f"{open_app}</header>")
+    hw = f"<span class=hw>hardware: {e(rec.hardware)}</span>"
+    desc = str(m.get("short_description") or "")
+    return (f"<header class=space-head>{emoji}<div><h1>{title}</h1>{owner}</div>{badge}{hw}"
+            f"{open_app}</header>" + (f"<p class=desc>{e(desc)}</p>" if desc else ""))
+
+
+def oembed_link(urls: SpaceUrls, base_url: str, title: str) -> str:
+    """The ``<link>`` that lets oEmbed consumers discover the endpoint."""
+    href = f"{base_url}/api/oembed?url={quote(urls.page, safe='')}"
+    return (f"<link rel=alternate type='application/json+oembed' "
+            f"href='{html.escape(href, quote=True)}' title='{html.escape(title, quote=True)}'>")
+
+
+_LIVE_JS = """<script>
+(function(){
+%(badge)s
+var badge=document.getElementById('space-stage'),showing=%(showing)s,onApp=%(on_app)s;
+var SERVING=['RUNNING','RUNNING_BUILDING','RUNNING_APP_STARTING'];
+function poll(){fetch('/api/spaces/%(space)s',{cache:'no-store'})
+  .then(function(r){return r.json();}).then(function(s){setBadge(badge,s.stage);
+    // the App tab swaps between the app and its status page when the space goes up or down
+    var up=s.stage==='RUNNING'||(s.cardData.sdk!=='static'&&SERVING.indexOf(s.stage)>=0);
+    if(onApp&&up!==showing)location.reload();})
+  .catch(function(){}).then(function(){setTimeout(poll,%(poll)d);});}
+setTimeout(poll,%(poll)d);
+})();
+</script>"""
+
+
+def render_page(rec: SpaceRecord, urls: SpaceUrls, base_url: str, tab: str, tab_html: str) -> str:
+    """The whole page: header, tab bar and the active tab's HTML."""
+    full = rec.manifest.get("fullWidth") and tab == "app"
+    title = str(rec.manifest.get("title") or rec.id.name)
+    live = _LIVE_JS % {"badge": BADGE_JS, "space": html.escape(str(rec.id)),
+                       "showing": str(app_visible(rec)).lower(),
+                       "on_app": str(tab == "app").lower(), "poll": POLL_MS}
+    body = (f"{_CSS}{header(rec, urls)}{tab_bar(rec.id, tab)}"
+            f"<section id=tab-{tab} class=tab>{tab_html}</section>{live}")
+    return shell(f"{title} · {rec.id} · spacehost", body,
+                 head=oembed_link(urls, base_url, title), main_class="full" if full else "")
+
+
+async def _tab_html(platform: Platform, rec: SpaceRecord, urls: SpaceUrls, tab: str,
+                    path: str) -> str:
+    if tab == "logs":
+        return logs_tab(rec, await asyncio.to_thread(_previous_run, platform, rec))
+    if tab == "api":
+        return await api_tab(rec, urls.host)
+    if tab == "embed":
+        version = str(rec.manifest.get("sdk_version") or platform.settings.gradio_version)
+        return embed_tab(rec, urls, gradio_js_url(platform.settings, version))
+    if tab == "files":
+        return await asyncio.to_thread(_files, platform, rec, path)
+    return app_tab(rec, urls, await status_log_tail(platform, rec))
+
+
+def _previous_run(platform: Platform, rec: SpaceRecord) -> list[LogLine]:
+    refs = platform.store.log_refs(rec.id, "run", 2)
+    if len(refs) < 2:
+        return []
+    return platform.store.logs(rec.id, "run", tail=LOG_TAIL, ref=refs[1])
+
+
+def _files(platform: Platform, rec: SpaceRecord, path: str) -> str:
+    if not rec.revision or not platform.files.exists(rec.revision):
+        return "<p>No files stored for this space.</p>"
+    listing = platform.files.listing(rec.revision)
+    names = {p for p, _ in listing}
+    base = platform.files.path(rec.revision)
+
+    def read(rel: str) -> bytes | None:
+        # only a path the listing holds is ever opened: no traversal out of the revision
+        return base.joinpath(rel).read_bytes() if rel in names else None
+
+    content = read(path) if path else None
+    readme = None if path else read("README.md")
+    return files_tab(listing, str(rec.id), path=path, content=content, readme=readme)
+
+
+async def space_page(request: web.Request) -> web.Response:
+    """``GET /spaces/{owner}/{name}``: the page, or a 404 page for an unknown space."""
+    platform: Platform = request.app["platform"]
+    owner, name = request.match_info["owner"], request.match_info["name"]
+    try:
+        rec = await asyncio.to_thread(platform.store.find_space, SpaceId(owner, name))
+    except InvalidSpaceName:
+        rec = None
+    if rec is None:
+        return web.Response(text=not_foundpage(f"{owner}/{name}"), status=404,
+                            content_type="text/html")
+    tab = parse_tab(request.query.get("tab", "app"))
+    urls = space_urls(rec.id, platform.settings)
+    tab_html = await _tab_html(platform, rec, urls, tab, request.query.get("path", ""))
+    text = render_page(rec, urls, platform.settings.base_url, tab, tab_html)
+    return web.Response(text=text, content_type="text/html")

@@ -1,0 +1,105 @@
+"""The App, Logs and Embed tabs of a space's page. Pure: records and URLs in, HTML out."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from spacehost.domain import Sdk, Stage
+from spacehost.store import LogLine, SpaceRecord
+from spacehost.web.embed import embed_snippets
+from spacehost.web.status import status_fragment
+from spacehost.web.urls import SpaceUrls
+
+LOG_TAIL = 200  # lines a log pane starts with
+
+
+def app_visible(rec: SpaceRecord) -> bool:
+    """True when the app answers at its URL (a container serves it, or its static files do)."""
+    if rec.manifest.get("sdk") == Sdk.STATIC.value:
+        return rec.stage is Stage.RUNNING
+    return rec.stage.is_serving
+
+
+def app_tab(rec: SpaceRecord, urls: SpaceUrls, status_log: str) -> str:
+    """The app in an iframe when it answers; its status (stage, error, log tail) otherwise."""
+    if not app_visible(rec):
+        return f"<section class=status>{status_fragment(rec, status_log)}</section>"
+    title = html.escape(str(rec.manifest.get("title") or rec.id.name), quote=True)
+    return (f"<iframe id=app-frame class=app src='{html.escape(urls.host, quote=True)}'"
+            f" title='{title}' allow='clipboard-write; microphone; camera'></iframe>")
+
+
+def _pane(ident: str, title: str, text: str = "") -> str:
+    return f"<h2>{html.escape(title)}</h2><pre class=log id={ident}>{html.escape(text)}</pre>"
+
+
+def logs_tab(rec: SpaceRecord, previous: Sequence[LogLine]) -> str:
+    """Container and build logs, followed live over SSE, and the previous run's log if any."""
+    base = f"/api/spaces/{html.escape(str(rec.id), quote=True)}/logs"
+    body = (f"<div id=logs data-base='{base}' data-tail={LOG_TAIL}>"
+            + _pane("run-log", "Container log") + _pane("build-log", "Build log"))
+    if previous:
+        body += _pane("previous-log", "Previous run", "\n".join(ln.line for ln in previous))
+    return body + "</div>" + _LOGS_JS
+
+
+_LOGS_JS = """<script>
+(function(){
+var box=document.getElementById('logs'),base=box.dataset.base,tail=box.dataset.tail;
+function follow(kind,id){var pre=document.getElementById(id),
+  src=new EventSource(base+'?kind='+kind+'&follow=1&tail='+tail);
+  // every (re)connection starts with the tail again, so start over on open
+  src.onopen=function(){pre.textContent='';};
+  src.onmessage=function(e){var d=JSON.parse(e.data),end=pre.scrollHeight-pre.scrollTop-
+    pre.clientHeight<40;pre.textContent+=d.data+'\\n';if(end)pre.scrollTop=pre.scrollHeight;};
+  // a build log stream ends with its build; do not reconnect to replay it
+  if(kind==='build')src.onerror=function(){src.close();};}
+follow('run','run-log');follow('build','build-log');
+})();
+</script>"""
+
+
+def embed_tab(rec: SpaceRecord, urls: SpaceUrls, gradio_js_url: str) -> str:
+    """Copy-paste snippets to embed the space: an iframe and (Gradio spaces) a web component."""
+    m = rec.manifest
+    if m.get("disable_embedding"):
+        return ("<p class=note id=embed-disabled>Embedding is disabled for this space "
+                "(<code>disable_embedding: true</code> in its README): browsers refuse to show "
+                "it in a frame on another site. Link to it instead: "
+                f"<a href='{html.escape(urls.host, quote=True)}'>"
+                f"{html.escape(urls.host)}</a></p>")
+    snippets = embed_snippets(urls.host, gradio_js_url,
+                              title=str(m.get("title") or rec.id.name))
+    body = ("<p>Paste one of these into any web page. The app is served from "
+            f"<code>{html.escape(urls.host)}</code>.</p>"
+            + _copyable("embed-iframe", "Iframe", snippets.iframe))
+    if m.get("sdk") == Sdk.GRADIO.value:
+        body += _copyable("embed-component", "Web component", snippets.web_component,
+                          "The <code>gradio.js</code> it loads is the space's own Gradio version,"
+                          " served by this platform (no CDN).")
+    return body + COPY_JS
+
+
+def _copyable(ident: str, title: str, text: str, note: str = "") -> str:
+    """A titled snippet with a copy button (*note* is trusted HTML)."""
+    return (f"<div class=snippet><div class=snippet-head><h3>{html.escape(title)}</h3>"
+            f"<button type=button class=copy data-copy={ident}>Copy</button></div>"
+            f"{f'<p>{note}</p>' if note else ''}"
+            f"<pre id={ident}>{html.escape(text)}</pre></div>")
+
+
+def copyable(ident: str, title: str, text: str) -> str:
+    """A snippet with a copy button, for other tabs (include :data:`COPY_JS` once)."""
+    return _copyable(ident, title, text)
+
+
+COPY_JS = """<script>
+document.addEventListener('click',function(e){var b=e.target.closest('button[data-copy]');
+  if(!b)return;var text=document.getElementById(b.dataset.copy).textContent;
+  function done(){b.textContent='Copied';setTimeout(function(){b.textContent='Copy';},1500);}
+  function fallback(){var t=document.createElement('textarea');t.value=text;
+    document.body.appendChild(t);t.select();document.execCommand('copy');t.remove();done();}
+  if(navigator.clipboard){navigator.clipboard.writeText(text).then(done,fallback);}
+  else fallback();});
+</script>"""

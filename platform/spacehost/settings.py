@@ -46,6 +46,15 @@ def parse_mapping(text: str) -> dict[str, str]:
     return out
 
 
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
 def _split(text: str) -> tuple[str, ...]:
     return tuple(p for p in text.replace(",", " ").split() if p)
 
@@ -89,6 +98,14 @@ class Settings:
     gpu_fallback: str = "error"  # "error" | "cpu"
     build_timeout_s: float = 60 * 60.0
     log_lines_kept: int = 5000
+    # secrets at rest: a Fernet key; "" = DATA_DIR/secret.key, made on first use (mode 0600)
+    secret_key: str = field(default="", repr=False)
+    # crashed spaces restart after initial, initial*2, ... capped at max seconds; the sequence
+    # starts again once a run has stayed up for reset seconds
+    crash_restart: bool = True
+    crash_backoff_initial_s: float = 1.0
+    crash_backoff_max_s: float = 60.0
+    crash_backoff_reset_s: float = 120.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -115,6 +132,11 @@ class Settings:
             "SPACEHOST_STARTUP_TIMEOUT": ("startup_timeout_s", float),
             "SPACEHOST_GPU_FALLBACK": ("gpu_fallback", str),
             "SPACEHOST_BUILD_TIMEOUT": ("build_timeout_s", float),
+            "SPACEHOST_SECRET_KEY": ("secret_key", str),
+            "SPACEHOST_CRASH_RESTART": ("crash_restart", _flag),
+            "SPACEHOST_CRASH_BACKOFF_INITIAL": ("crash_backoff_initial_s", float),
+            "SPACEHOST_CRASH_BACKOFF_MAX": ("crash_backoff_max_s", float),
+            "SPACEHOST_CRASH_BACKOFF_RESET": ("crash_backoff_reset_s", float),
         }
         for var, (name, conv) in simple.items():
             if env.get(var):
@@ -138,6 +160,12 @@ class Settings:
         if self.pip.source not in ("host", "none"):
             raise InvalidRequest(
                 f"invalid SPACEHOST_PIP_CONFIG {self.pip.source!r}", hint="use 'host' or 'none'"
+            )
+        if not 0 < self.crash_backoff_initial_s <= self.crash_backoff_max_s:
+            raise InvalidRequest(
+                "invalid crash backoff: need 0 < SPACEHOST_CRASH_BACKOFF_INITIAL <= "
+                "SPACEHOST_CRASH_BACKOFF_MAX",
+                hint=f"got {self.crash_backoff_initial_s} and {self.crash_backoff_max_s}",
             )
 
     def with_(self, **changes: Any) -> Settings:

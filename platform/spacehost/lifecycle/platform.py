@@ -18,10 +18,13 @@ from typing import Any, Protocol
 from spacehost.domain import Sdk, SpaceId, Stage
 from spacehost.errors import (
     BuildFailed,
+    Conflict,
     HardwareUnavailable,
     ManifestInvalid,
+    NotFound,
     SpacehostError,
 )
+from spacehost.lifecycle.backoff import Backoff, CrashRestarts, Timer, thread_timer
 from spacehost.lifecycle.contract import (
     container_env,
     container_port,
@@ -29,19 +32,35 @@ from spacehost.lifecycle.contract import (
     hardware_of,
     manifest_summary,
 )
+from spacehost.lifecycle.envkeys import check_description, check_key, check_value
 from spacehost.lifecycle.health import wait_healthy
+from spacehost.lifecycle.redact import Redactor
 from spacehost.lifecycle.routes import RoutePublisher, route_entry
 from spacehost.manifest import gpu_request, load_space
 from spacehost.manifest.model import SpaceSource
 from spacehost.runtime.base import LABEL_HARDWARE, ContainerInfo, ContainerSpec, RuntimeBackend
 from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, SpaceRecord, Store, revision_hash
+from spacehost.store import (
+    SECRET,
+    VARIABLE,
+    ConfigEntry,
+    RevisionFiles,
+    SecretCipher,
+    SpaceConfig,
+    SpaceRecord,
+    Store,
+    revision_hash,
+)
 
 log = logging.getLogger(__name__)
 
 LOG_TAIL = 30
 TRIM_EVERY = 500  # run-log lines between two trims of a space's run log
 SWITCH_GRACE_S = 1.0  # > the router's route-table reload interval (0.1 s), with margin
+# a change of variables or secrets restarts a space in these stages; in BUILDING and
+# RUNNING_BUILDING the deploy under way reads them when it starts the container
+RESTART_ON_CONFIG = (Stage.RUNNING, Stage.RUNNING_APP_STARTING, Stage.APP_STARTING,
+                     Stage.RUNTIME_ERROR)
 
 
 class BuildOutcome(Protocol):
@@ -67,6 +86,21 @@ class PushResult:
     unchanged: bool = False
 
 
+@dataclass(frozen=True)
+class ConfigChange:
+    """What setting or deleting a variable or secret did."""
+
+    entry: ConfigEntry | None  # None after a delete
+    restarting: bool
+
+
+@dataclass(frozen=True)
+class DuplicateResult:
+    push: PushResult
+    variables: tuple[str, ...]
+    secrets_needing_values: tuple[str, ...]
+
+
 def _tail(lines: list[str], n: int = LOG_TAIL) -> str:
     return "\n".join(lines[-n:])
 
@@ -82,6 +116,8 @@ class Platform:
         runtime: runs containers (``DockerBackend``).
         check_gpu: raises HardwareUnavailable when the host cannot give what a manifest asks;
             returns warnings (e.g. CPU fallback). Default: no GPU checks.
+        clock, timer: monotonic time and a one-shot scheduler for crash restarts (injected by
+            tests).
     """
 
     def __init__(
@@ -94,6 +130,8 @@ class Platform:
         *,
         check_gpu: Callable[[Any], list[str]] | None = None,
         max_parallel_builds: int = 2,
+        clock: Callable[[], float] = time.monotonic,
+        timer: Timer = thread_timer,
     ):
         self.settings = settings
         self.store = store
@@ -108,6 +146,13 @@ class Platform:
         self._followers: dict[str, threading.Thread] = {}
         self._closed = threading.Event()
         self._pending: set[Future[None]] = set()
+        self.config = SpaceConfig(store, SecretCipher(settings.data_dir / "secret.key",
+                                                      settings.secret_key))
+        self._redactors: dict[str, Redactor] = {}  # container id -> its secrets' redactor
+        self.crashes = CrashRestarts(
+            Backoff(settings.crash_backoff_initial_s, settings.crash_backoff_max_s,
+                    settings.crash_backoff_reset_s),
+            self._crash_restart, clock=clock, timer=timer)
 
     # public operations --------------------------------------------------------------------
 
@@ -128,6 +173,7 @@ class Platform:
         warnings = tuple(str(w) for w in source.warnings)
         if unchanged:
             return PushResult(space, revision, created, warnings, unchanged=True)
+        self.crashes.cancel(space)
         stage = Stage.RUNNING_BUILDING if rec.stage.is_serving else Stage.BUILDING
         self.store.update_space(space, revision=revision, desired="running", stage=stage)
         self.publish_routes()
@@ -135,9 +181,11 @@ class Platform:
         self.submit_deploy(space, revision)
         return PushResult(space, revision, created, warnings)
 
-    def submit_deploy(self, space: SpaceId, revision: str, *,
-                      nocache: bool = False) -> Future[None]:
-        fut = self._pool.submit(self._deploy_guarded, space, revision, nocache)
+    def submit_deploy(self, space: SpaceId, revision: str, *, nocache: bool = False,
+                      reuse_image: bool = False) -> Future[None]:
+        """Deploy *revision* in the background; *reuse_image* starts the image the space last
+        ran for that revision without building (restarts for config changes and crashes)."""
+        fut = self._pool.submit(self._deploy_guarded, space, revision, nocache, reuse_image)
         with self._locks_guard:
             self._pending.add(fut)
         fut.add_done_callback(self._forget)
@@ -152,6 +200,7 @@ class Platform:
         rec = self.store.get_space(space)
         if not rec.revision:
             raise ManifestInvalid(f"space {space} has no pushed revision", hint="push it first")
+        self.crashes.cancel(space)
         stage = Stage.RUNNING_BUILDING if rec.stage.is_serving else Stage.BUILDING
         self.store.update_space(space, desired="running", stage=stage)
         self.publish_routes()
@@ -161,6 +210,7 @@ class Platform:
     def delete(self, space: SpaceId) -> None:
         """Remove *space*: its containers, data volume, images' records and stored rows."""
         self.store.get_space(space)
+        self.crashes.cancel(space)
         self.store.update_space(space, stage=Stage.DELETING, desired="deleted")
         self.publish_routes()
         with self._space_lock(space):
@@ -206,7 +256,75 @@ class Platform:
 
     def close(self) -> None:
         self._closed.set()
+        self.crashes.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # variables, secrets, duplicate --------------------------------------------------------
+
+    def set_config(self, space: SpaceId, kind: str, key: object, value: object,
+                   description: object = None) -> ConfigChange:
+        """Set a variable (*kind* ``VARIABLE``) or secret (``SECRET``) of *space* and restart
+        it if it runs, so the app sees the new value.
+
+        Raises:
+            SpaceNotFound: no such space.
+            InvalidRequest, UploadTooLarge: a bad key, value or description.
+        """
+        if kind not in (VARIABLE, SECRET):
+            raise ValueError(f"unknown config kind {kind!r}")
+        self.store.get_space(space)
+        k = check_key(key)
+        v, d = check_value(k, value), check_description(description)
+        setter = self.config.set_secret if kind == SECRET else self.config.set_variable
+        entry = setter(space, k, v, d)
+        restarting = self._restart_for_config(space, f"{kind} {k} set")
+        return ConfigChange(entry, restarting)
+
+    def delete_config(self, space: SpaceId, kind: str, key: object) -> ConfigChange:
+        """Remove a variable or secret of *space* (restarting it if it runs).
+
+        Raises:
+            SpaceNotFound: no such space. NotFound: no such key.
+        """
+        self.store.get_space(space)
+        if not isinstance(key, str) or not self.config.delete(space, kind, key):
+            raise NotFound(f"{space} has no {kind} {key!r}",
+                           hint=f"list them with `spacehost {kind}s ls {space}`")
+        return ConfigChange(None, self._restart_for_config(space, f"{kind} {key} deleted"))
+
+    def _restart_for_config(self, space: SpaceId, what: str) -> bool:
+        rec = self.store.get_space(space)
+        if (not rec.revision or rec.desired != "running" or rec.stage not in RESTART_ON_CONFIG
+                or rec.manifest.get("sdk") == Sdk.STATIC.value):
+            self.store.add_event(space, "config", what)
+            return False
+        self.crashes.cancel(space)
+        self.store.add_event(space, "config", f"{what}; restarting")
+        self.submit_deploy(space, rec.revision, reuse_image=True)
+        return True
+
+    def duplicate(self, source: SpaceId, target: SpaceId) -> DuplicateResult:
+        """Copy *source*'s current revision and variables to a new space *target* and deploy
+        it. Secrets are not copied: their names come back as needing values.
+
+        Raises:
+            SpaceNotFound: no *source*. Conflict: *target* exists.
+            ManifestInvalid: *source* has no revision.
+        """
+        rec = self.store.get_space(source)
+        if self.store.find_space(target) is not None:
+            raise Conflict(f"space {target} already exists",
+                           hint="choose another name, or delete it first")
+        if not rec.revision:
+            raise ManifestInvalid(f"space {source} has no pushed revision", hint="push it first")
+        files = self.files.load(rec.revision)
+        # variables first: the new space's first container must start with them
+        self.config.copy_variables(source, target)
+        result = self.push(target, files)
+        self.store.add_event(target, "duplicate", f"duplicated from {source}")
+        return DuplicateResult(
+            result, tuple(e.key for e in self.config.variables(target)),
+            tuple(e.key for e in self.config.secrets(source)))
 
     # deploy -------------------------------------------------------------------------------
 
@@ -214,10 +332,11 @@ class Platform:
         with self._locks_guard:
             return self._space_locks.setdefault(space, threading.Lock())
 
-    def _deploy_guarded(self, space: SpaceId, revision: str, nocache: bool) -> None:
+    def _deploy_guarded(self, space: SpaceId, revision: str, nocache: bool,
+                        reuse_image: bool = False) -> None:
         try:
             with self._space_lock(space):
-                self._deploy(space, revision, nocache)
+                self._deploy(space, revision, nocache, reuse_image)
         except Exception:  # a deploy thread must never die silently
             log.exception("deploy of %s@%s failed unexpectedly", space, revision[:12])
             self._set_error(space, Stage.RUNTIME_ERROR, "internal error while deploying; "
@@ -227,7 +346,8 @@ class Platform:
         rec = self.store.find_space(space)
         return rec is None or rec.revision != revision or rec.desired != "running"
 
-    def _deploy(self, space: SpaceId, revision: str, nocache: bool) -> None:
+    def _deploy(self, space: SpaceId, revision: str, nocache: bool,
+                reuse_image: bool = False) -> None:
         if self._superseded(space, revision):
             return
         source = load_space(self.files.load(revision), default_title=space.name)
@@ -244,7 +364,10 @@ class Platform:
         except HardwareUnavailable as exc:
             self._set_error(space, Stage.CONFIG_ERROR, str(exc), keep_serving=serving)
             return
-        image = self._build(space, revision, source, nocache, serving, gpu_warnings)
+        if reuse_image and rec.image and rec.serving_revision == revision:
+            image: str | None = rec.image
+        else:
+            image = self._build(space, revision, source, nocache, serving, gpu_warnings)
         if image is None or self._superseded(space, revision):
             return
         self._start(space, revision, source, image, serving, rec)
@@ -280,9 +403,17 @@ class Platform:
                serving: bool, previous: SpaceRecord) -> None:
         manifest = source.manifest
         self._set_stage(space, Stage.RUNNING_APP_STARTING if serving else Stage.APP_STARTING)
+        try:
+            # read now, not at push: a change made during the build is in this container
+            user_env = self.config.environment(space)
+        except SpacehostError as exc:
+            self._set_error(space, Stage.CONFIG_ERROR, str(exc), keep_serving=serving)
+            return
+        # the contract's variables win; the API refuses reserved names anyway
+        env = {**user_env, **container_env(space, manifest, self.settings)}
         spec = ContainerSpec(
             space=space, revision=revision, image=image, port=container_port(manifest),
-            env=container_env(space, manifest, self.settings), gpu=gpu_request(manifest),
+            env=env, gpu=gpu_request(manifest),
             memory_limit=self.settings.memory_limit, cpus=self.settings.cpus,
             pids_limit=self.settings.pids_limit, data_volume=data_volume(space),
             labels={LABEL_HARDWARE: hardware_of(manifest)},
@@ -296,7 +427,7 @@ class Platform:
                 Stage.RUNTIME_ERROR)
             self._set_error(space, stage, str(exc), keep_serving=serving)
             return
-        self._follow_logs(space, info.id)
+        self._follow_logs(space, info.id, self._redactor_for(space))
         timeout = manifest.startup_duration_timeout_s or self.settings.startup_timeout_s
         result = wait_healthy(lambda: self.runtime.inspect(info.id), deadline_s=timeout,
                               cancelled=self._closed.is_set)
@@ -309,6 +440,7 @@ class Platform:
             upstream=f"{result.info.host}:{result.info.port}", image=image, error_message="",
         )
         self.store.add_event(space, "running", f"revision {revision[:12]} is live")
+        self.crashes.went_live(space)
         if serving and previous.container_id and previous.container_id != info.id:
             # the router re-reads the table within its reload interval; requests routed to the
             # old container before then must still find it
@@ -318,7 +450,8 @@ class Platform:
     def _startup_failed(self, space: SpaceId, info: ContainerInfo, reason: str, timeout: float,
                         serving: bool) -> None:
         last = self.runtime.inspect(info.id)
-        tail = _tail(self.runtime.logs(info.id, tail=LOG_TAIL)) if last else ""
+        redact = self._redactors.get(info.id) or self._redactor_for(space)
+        tail = redact(_tail(self.runtime.logs(info.id, tail=LOG_TAIL))) if last else ""
         if reason == "timeout":
             msg = (f"the app did not answer 200 on / within {timeout:.0f} s "
                    "(startup_duration_timeout)")
@@ -331,6 +464,11 @@ class Platform:
         self._set_error(space, Stage.RUNTIME_ERROR, f"{msg}\n\n{tail}".strip(),
                         keep_serving=serving)
         self.store.add_event(space, "runtime_error", msg)
+        if not serving and self.settings.crash_restart:
+            delay = self.crashes.start_failed(space)
+            if delay is not None:
+                self.store.add_event(space, "restart_scheduled", f"restarting in {delay:g} s "
+                                     f"(crash {self.crashes.crashes(space)} in a row)")
 
     def _serve_static(self, space: SpaceId, revision: str, previous: SpaceRecord) -> None:
         self._remove_containers(space)
@@ -362,16 +500,25 @@ class Platform:
 
     # run logs and crash detection ---------------------------------------------------------
 
-    def _follow_logs(self, space: SpaceId, container_id: str) -> None:
-        t = threading.Thread(target=self._pump_logs, args=(space, container_id),
+    def _redactor_for(self, space: SpaceId) -> Redactor:
+        """Masks the space's current secret values (an unreadable secret masks nothing)."""
+        try:
+            return Redactor(self.config.secret_values(space).values())
+        except SpacehostError:
+            return Redactor()
+
+    def _follow_logs(self, space: SpaceId, container_id: str, redact: Redactor) -> None:
+        self._redactors[container_id] = redact
+        t = threading.Thread(target=self._pump_logs, args=(space, container_id, redact),
                              name=f"logs-{container_id[:12]}", daemon=True)
         self._followers[container_id] = t
         t.start()
 
-    def _pump_logs(self, space: SpaceId, container_id: str) -> None:
+    def _pump_logs(self, space: SpaceId, container_id: str, redact: Redactor) -> None:
         try:
             for count, line in enumerate(self.runtime.follow_logs(container_id), start=1):
-                self.store.append_logs(space, "run", container_id, [line])
+                # masked before it is stored: the API, pages and the DB never see the value
+                self.store.append_logs(space, "run", container_id, [redact(line)])
                 if count % TRIM_EVERY == 0:  # a chatty app must not grow the store forever
                     self.store.trim_logs(space, "run", self.settings.log_lines_kept)
         except SpacehostError:
@@ -380,6 +527,7 @@ class Platform:
             self._followers.pop(container_id, None)
         if not self._closed.is_set():
             self._on_container_stopped(space, container_id)
+        self._redactors.pop(container_id, None)
 
     def _on_container_stopped(self, space: SpaceId, container_id: str) -> None:
         rec = self.store.find_space(space)
@@ -389,17 +537,34 @@ class Platform:
         if info is not None and info.is_running:
             return
         if info is not None and info.oom_killed:
-            msg = "the app was killed: out of memory"
+            msg = "the app was killed: out of memory (OOM-killed)"
         else:
             msg = f"the app exited with code {info.exit_code if info else None}"
         # the engine's copy of the output is complete even when the pump missed the last lines
         lines = (self.runtime.logs(container_id, tail=LOG_TAIL) if info is not None else
                  [ln.line for ln in self.store.logs(space, "run", tail=LOG_TAIL, ref=container_id)])
-        tail = _tail(lines)
+        redact = self._redactors.get(container_id) or self._redactor_for(space)
+        tail = redact(_tail(lines))
         self.store.update_space(space, stage=Stage.RUNTIME_ERROR, upstream=None,
                                 error_message=f"{msg}\n\n{tail}".strip())
         self.store.add_event(space, "runtime_error", msg)
         self.publish_routes()
+        if self.settings.crash_restart and rec.desired == "running":
+            delay = self.crashes.crashed(space)
+            self.store.add_event(space, "restart_scheduled", f"restarting in {delay:g} s "
+                                 f"(crash {self.crashes.crashes(space)} in a row)")
+
+    def _crash_restart(self, space: SpaceId, crashes: int) -> None:
+        """The backoff wait of a crashed space is over: redeploy its revision (same image)."""
+        if self._closed.is_set():
+            return
+        rec = self.store.find_space(space)
+        if (rec is None or rec.desired != "running" or not rec.revision
+                or rec.stage is not Stage.RUNTIME_ERROR):
+            return  # something else (a push, a restart) has taken over
+        self.store.add_event(space, "restart", f"automatic restart after crash {crashes} in a "
+                             "row")
+        self.submit_deploy(space, rec.revision, reuse_image=True)
 
     # start-up -----------------------------------------------------------------------------
 
@@ -420,7 +585,7 @@ class Platform:
                     and rec.desired == "running" and info.host and info.port):
                 adopted.add(str(rec.id))
                 self._go_live(rec.id, stage=Stage.RUNNING, upstream=f"{info.host}:{info.port}")
-                self._follow_logs(rec.id, info.id)
+                self._follow_logs(rec.id, info.id, self._redactor_for(rec.id))
             else:
                 self.runtime.remove(info.id)
         for key, rec in records.items():

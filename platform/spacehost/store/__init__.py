@@ -1,10 +1,12 @@
 """spacehost.store: the SQLite database, stored revisions and upload intake (layer 1)."""
 
 from spacehost.store.archive import read_archive
+from spacehost.store.cipher import SecretCipher
+from spacehost.store.config import SECRET, VARIABLE, ConfigEntry, SpaceConfig
 from spacehost.store.db import BuildRecord, LogLine, SpaceRecord, Store
 from spacehost.store.files import RevisionFiles, revision_hash
 
 __all__ = [
-    "BuildRecord", "LogLine", "RevisionFiles", "SpaceRecord", "Store", "read_archive",
-    "revision_hash",
+    "SECRET", "VARIABLE", "BuildRecord", "ConfigEntry", "LogLine", "RevisionFiles",
+    "SecretCipher", "SpaceConfig", "SpaceRecord", "Store", "read_archive", "revision_hash",
 ]

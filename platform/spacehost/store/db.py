@@ -1,4 +1,5 @@
-"""SQLite store: spaces, revisions, builds, logs and events, in one file in the data dir.
+"""SQLite store: spaces, revisions, builds, logs, events and space config (variables and
+encrypted secrets, see :mod:`spacehost.store.config`), in one file in the data dir.
 
 One connection shared by the threads of one process, serialised by a lock; WAL mode so a reader
 in another process (the CLI on the same host, a second control plane) never blocks a writer.
@@ -70,6 +71,15 @@ CREATE TABLE IF NOT EXISTS events (
     ts REAL NOT NULL,
     kind TEXT NOT NULL,
     message TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS config (
+    space TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (space, kind, key)
 );
 """
 
@@ -159,6 +169,18 @@ class Store:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
+    def transaction(self) -> Any:
+        """A context manager holding a write transaction (for the store's other modules)."""
+        return self._tx()
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read query (for the store's other modules)."""
+        return self._rows(sql, args)
+
+    def now(self) -> float:
+        """The store's clock."""
+        return float(self._clock())
+
     # spaces -------------------------------------------------------------------------------
 
     def create_space(self, space: SpaceId, *, stage: Stage, manifest: dict[str, Any]) -> bool:
@@ -209,7 +231,8 @@ class Store:
         key = str(space)
         with self._tx() as db:
             for table, col in (("spaces", "id"), ("revisions", "space"), ("builds", "space"),
-                               ("logs", "space"), ("events", "space")):
+                               ("logs", "space"), ("events", "space"),
+                               ("config", "space")):
                 db.execute(f"DELETE FROM {table} WHERE {col} = ?", (key,))
 
     # revisions ----------------------------------------------------------------------------

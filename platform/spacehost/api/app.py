@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from spacehost.api import spaces
+from spacehost.api import secrets, spaces
 from spacehost.api.auth import require_token
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -38,3 +38,10 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{base}/restart", _write(spaces.restart))
     app.router.add_get(f"{base}/logs", spaces.logs)
     app.router.add_get(f"{base}/logs/runs", spaces.log_runs)
+    app.router.add_get(f"{base}/variables", secrets.list_variables)
+    app.router.add_post(f"{base}/variables", _write(secrets.set_variable))
+    app.router.add_delete(f"{base}/variables", _write(secrets.delete_variable))
+    app.router.add_get(f"{base}/secrets", secrets.list_secrets)
+    app.router.add_post(f"{base}/secrets", _write(secrets.set_secret))
+    app.router.add_delete(f"{base}/secrets", _write(secrets.delete_secret))
+    app.router.add_post(f"{base}/duplicate", _write(secrets.duplicate))

@@ -97,6 +97,32 @@ class Client:
                                             params={"factory": str(factory).lower()})
         return result
 
+    def config(self, space: SpaceId, kind: str) -> dict[str, Any]:
+        """``kind`` "variables" or "secrets": ``{KEY: {...}}`` (secrets without values)."""
+        result: dict[str, Any] = self._json("GET", self._space_url(space, f"/{kind}"))
+        return result
+
+    def set_config(self, space: SpaceId, kind: str, key: str, value: str,
+                   description: str | None = None) -> dict[str, Any]:
+        """Set a variable or secret (*kind* "variables" or "secrets")."""
+        body: dict[str, Any] = {"key": key, "value": value}
+        if description is not None:
+            body["description"] = description
+        result: dict[str, Any] = self._json("POST", self._space_url(space, f"/{kind}"),
+                                            json=body)
+        return result
+
+    def delete_config(self, space: SpaceId, kind: str, key: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("DELETE", self._space_url(space, f"/{kind}"),
+                                            json={"key": key})
+        return result
+
+    def duplicate(self, source: SpaceId, target: SpaceId) -> dict[str, Any]:
+        """Copy *source* (files and variables) to the new space *target* and deploy it."""
+        result: dict[str, Any] = self._json("POST", self._space_url(source, "/duplicate"),
+                                            json={"to": str(target)}, timeout=300)
+        return result
+
     def delete(self, space: SpaceId) -> dict[str, Any]:
         result: dict[str, Any] = self._json("DELETE", self._space_url(space), timeout=120)
         return result

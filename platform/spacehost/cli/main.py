@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from spacehost.cli import output
+from spacehost.cli import config, output
 from spacehost.client import Client
 from spacehost.domain import SpaceId
 from spacehost.errors import ManifestInvalid, SpacehostError
@@ -194,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     restart.add_argument("--factory", action="store_true", help="rebuild without cache")
     add("rm", cmd_rm, "delete a space, its containers and data").add_argument(
         "space", help="owner/name")
+    config.add_commands(add, _client)
     add("validate", cmd_validate, "check a space folder and print its problems").add_argument(
         "dir", help="the space folder")
     return p

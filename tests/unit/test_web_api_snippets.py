@@ -1,0 +1,107 @@
+"""Use-via-API snippets generated from /gradio_api/info answers captured from the example
+spaces (hello, image-filter, chatbot) running Gradio 6.31."""
+
+from __future__ import annotations
+
+import ast
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+from spacehost.web.api_snippets import endpoint_docs
+from spacehost.web.api_tab import render_api, unavailable
+from tests.unit.web_records import HOSTILE, record
+
+DATA = Path(__file__).parent / "data"
+URL = "http://alice-demo.localhost:8000/"
+
+
+def info(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((DATA / f"gradio_info_{name}.json").read_text())
+    return loaded
+
+
+def test_hello_python_snippet_is_a_gradio_client_call_by_parameter_name() -> None:
+    [doc] = endpoint_docs(info("hello"), URL)
+    assert doc.api_name == "/greet"
+    assert [(p.name, p.python_type, p.component) for p in doc.params] == [
+        ("name", "str", "Textbox")]
+    assert [(r.label, r.python_type, r.component) for r in doc.returns] == [
+        ("greeting", "str", "Textbox")]
+    assert doc.python == (
+        "from gradio_client import Client\n\n"
+        f'client = Client("{URL}")\n'
+        "result = client.predict(\n"
+        '    name="Hello!!",\n'
+        '    api_name="/greet",\n'
+        ")\n"
+        "print(result)")
+    ast.parse(doc.python)
+
+
+def test_hello_curl_snippet_is_gradios_two_step_call() -> None:
+    [doc] = endpoint_docs(info("hello"), URL)
+    post, get = doc.curl.split("\n")
+    call = "http://alice-demo.localhost:8000/gradio_api/call/greet"
+    assert post.startswith("EVENT_ID=$(curl -s -X POST " + call + " ")
+    words = shlex.split(post.removeprefix("EVENT_ID=$(").split(" | ")[0])
+    assert json.loads(words[words.index("-d") + 1]) == {"data": ["Hello!!"]}
+    assert get == f"curl -N {call}/$EVENT_ID"
+
+
+def test_file_inputs_use_handle_file_and_defaults_are_kept() -> None:
+    [doc] = endpoint_docs(info("image-filter"), URL)
+    assert doc.api_name == "/filter"
+    image, kind = doc.params
+    assert image.is_file and image.python_type == "filepath" and image.component == "Image"
+    assert (kind.name, kind.python_type, kind.has_default, kind.default) == (
+        "kind", "Literal['sepia', 'invert', 'blur']", True, "sepia")
+    assert doc.python.startswith("from gradio_client import Client, handle_file\n")
+    assert "    image=handle_file(\"https://raw.githubusercontent.com/" in doc.python
+    assert '    kind="sepia",\n' in doc.python
+    ast.parse(doc.python)
+
+
+def test_chatbot_endpoint_and_json_return() -> None:
+    [doc] = endpoint_docs(info("chatbot"), URL)
+    assert doc.api_name == "/chat" and doc.params[0].name == "message"
+    assert doc.returns[0].python_type == "str | float | bool | list | dict"
+
+
+def test_private_endpoints_are_left_out() -> None:
+    data = info("hello")
+    data["named_endpoints"]["/greet"]["api_visibility"] = "private"
+    assert endpoint_docs(data, URL) == []
+    assert "no named API endpoints" in render_api(data, URL)
+
+
+def test_quotes_in_examples_survive_shell_and_python() -> None:
+    data = info("hello")
+    data["named_endpoints"]["/greet"]["parameters"][0]["example_input"] = "it's \"x\""
+    [doc] = endpoint_docs(data, URL)
+    assert ast.literal_eval(doc.python.split("name=")[1].split(",\n")[0]) == "it's \"x\""
+    words = shlex.split(doc.curl.split("\n")[0].removeprefix("EVENT_ID=$(").split(" | ")[0])
+    assert json.loads(words[words.index("-d") + 1]) == {"data": ["it's \"x\""]}
+
+
+def test_rendered_tab_shows_types_and_escapes_hostile_info() -> None:
+    data = info("hello")
+    ep = data["named_endpoints"].pop("/greet")
+    ep["parameters"][0]["parameter_name"] = HOSTILE
+    data["named_endpoints"][HOSTILE] = ep
+    out = render_api(data, URL)
+    assert "<script>alert" not in out
+    assert "&lt;script&gt;" in out
+    out = render_api(info("image-filter"), URL)
+    assert ("<td>kind</td><td>Literal[&#x27;sepia&#x27;, &#x27;invert&#x27;, &#x27;blur&#x27;]"
+            "</td>") in out
+    assert "<td>filtered</td><td>filepath</td><td>Image</td>" in out
+
+
+def test_tab_says_why_when_it_cannot_ask_the_app() -> None:
+    from spacehost.domain import Stage
+
+    assert unavailable(record()) is None
+    assert "not running" in str(unavailable(record(stage=Stage.BUILDING, upstream=None)))
+    assert "not a Gradio app" in str(unavailable(record(sdk="static")))

@@ -193,7 +193,9 @@ async def _follow(request: web.Request, platform: Platform, space: SpaceId, kind
     for ln in first:
         await resp.write(_sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
     stage = None
-    while True:
+    # aiohttp does not cancel a handler when its client goes away, and a quiet log writes
+    # nothing that would fail: check the connection, or a closed page leaves this loop forever
+    while request.transport is not None and not request.transport.is_closing():
         rows = await asyncio.to_thread(platform.store.logs, space, kind, after_id=last_id)
         for ln in rows:
             await resp.write(_sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
@@ -208,5 +210,6 @@ async def _follow(request: web.Request, platform: Platform, space: SpaceId, kind
         if kind == "build" and not rows and stage not in (Stage.BUILDING, Stage.RUNNING_BUILDING):
             break
         await asyncio.sleep(LOG_POLL_S)
-    await resp.write_eof()
+    if request.transport is not None and not request.transport.is_closing():
+        await resp.write_eof()
     return resp

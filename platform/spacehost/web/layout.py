@@ -32,7 +32,8 @@ input,select{font:inherit;padding:6px 8px;border:1px solid #d1d5db;border-radius
 background:#fff;max-width:100%}
 button{font:inherit;padding:4px 10px;border:1px solid #d1d5db;border-radius:8px;background:#fff;
 cursor:pointer}
-table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #e5e7eb;
+table{border-collapse:collapse;display:block;overflow-x:auto;max-width:100%}
+h1,h2,h3{overflow-wrap:anywhere}td,th{padding:4px 10px;border-bottom:1px solid #e5e7eb;
 text-align:left}
 """
 

@@ -1,0 +1,174 @@
+"""Gallery benchmark: the server time of ``/`` with 50 spaces, and of a space page.
+
+Runs a real platform (`spacehost up`) on a free port with a fresh data dir, registers 50 small
+``sdk: static`` spaces through the push API (no containers), then times sequential GETs on one
+keep-alive connection, directly against the control plane's Unix socket and through the router.
+Goal (issue 3): gallery p50 <= 50 ms.
+
+    .venv/bin/python bench/gallery_bench.py [--requests 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "spacehost.cli.main"]
+SPACES = 50
+GOAL_MS = 50.0
+COLORS = ["red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray"]
+
+
+class UnixConnection(http.client.HTTPConnection):
+    """HTTP over a Unix socket (the control plane listens on one behind the router)."""
+
+    def __init__(self, path: Path):
+        super().__init__("localhost", timeout=30)
+        self.path = str(path)
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(self.path)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 60.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(url)
+
+
+def space_archive(i: int) -> bytes:
+    """A small static space, tar.gz, with a README like a real one."""
+    readme = (f"---\ntitle: Demo number {i}\nemoji: 🧪\ncolorFrom: {COLORS[i % 8]}\n"
+              f"colorTo: {COLORS[(i + 3) % 8]}\nsdk: static\napp_file: index.html\n"
+              f"pinned: {'true' if i % 10 == 0 else 'false'}\n"
+              f"short_description: Benchmark space {i} with a description of usual length\n"
+              f"tags: [bench, tag{i % 5}, text]\n---\n\n# Demo {i}\n")
+    files = {"README.md": readme.encode(), "index.html": f"<h1>demo {i}</h1>".encode()}
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def push_all(base: str, token: str) -> None:
+    for i in range(SPACES):
+        req = urllib.request.Request(
+            f"{base}/api/spaces/bench/demo-{i:02d}/push", data=space_archive(i), method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/gzip"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert r.status == 202, r.status
+
+
+def wait_all_running(base: str, timeout: float = 120.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with urllib.request.urlopen(f"{base}/api/spaces", timeout=10) as r:
+            stages = [s["stage"] for s in json.load(r) if s["id"].startswith("bench/")]
+        if len(stages) == SPACES and all(s == "RUNNING" for s in stages):
+            return
+        time.sleep(0.2)
+    raise TimeoutError("spaces did not all reach RUNNING")
+
+
+def timings(conn: http.client.HTTPConnection, path: str, n: int,
+            host: str | None = None) -> list[float]:
+    """Milliseconds of *n* sequential GETs of *path* on one keep-alive connection (after 20
+    warm-up requests)."""
+    headers = {"Host": host} if host else {}
+    samples = []
+    for i in range(n + 20):
+        t0 = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        resp = conn.getresponse()
+        body = resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"GET {path} -> {resp.status}")
+        if i >= 20:
+            samples.append((time.perf_counter() - t0) * 1000)
+    assert body.count(b"class=card") >= SPACES or path != "/", "gallery misses cards"
+    conn.close()
+    return samples
+
+
+def pct(samples: list[float], q: float) -> float:
+    return statistics.quantiles(samples, n=100)[int(q) - 1]
+
+
+def row(name: str, samples: list[float], goal: float | None) -> None:
+    p50, p95 = statistics.median(samples), pct(samples, 95)
+    verdict = "" if goal is None else ("  OK" if p50 <= goal else "  OVER GOAL")
+    target = f"goal p50 <= {goal:.0f} ms" if goal else ""
+    print(f"{name:<44} p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  {target}{verdict}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--requests", type=int, default=400)
+    args = ap.parse_args()
+    data = Path(tempfile.mkdtemp(prefix="gallery-bench-"))
+    port = free_port()
+    env = dict(os.environ, SPACEHOST_DATA_DIR=str(data), SPACEHOST_URL=f"http://127.0.0.1:{port}")
+    env.pop("SPACEHOST_TOKEN", None)
+    log = open(data / "platform.log", "wb")  # noqa: SIM115 -- lives as long as the platform
+    proc = subprocess.Popen([*CLI, "up", "--port", str(port)], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/api/health")
+        push_all(base, (data / "token").read_text().strip())
+        wait_all_running(base)
+        sock = data / "run" / "control.sock"
+        n = args.requests
+        print(f"gallery with {SPACES} spaces, {n} sequential keep-alive GETs each")
+        row("GET / (control plane, Unix socket)", timings(UnixConnection(sock), "/", n), GOAL_MS)
+        row("GET / (through the router)",
+            timings(http.client.HTTPConnection("127.0.0.1", port, timeout=30), "/", n), GOAL_MS)
+        row("GET /?q=demo+1&tag=tag1 (router)",
+            timings(http.client.HTTPConnection("127.0.0.1", port, timeout=30),
+                    "/?q=demo+1&tag=tag1", n), GOAL_MS)
+        page = "/spaces/bench/demo-07"
+        row(f"GET {page} (control plane)", timings(UnixConnection(sock), page, n), None)
+        row(f"GET {page} (through the router)",
+            timings(http.client.HTTPConnection("127.0.0.1", port, timeout=30), page, n), None)
+        row(f"GET {page}?tab=files (router)",
+            timings(http.client.HTTPConnection("127.0.0.1", port, timeout=30),
+                    page + "?tab=files", n), None)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

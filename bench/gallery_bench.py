@@ -128,7 +128,7 @@ def row(name: str, samples: list[float], goal: float | None) -> None:
     p50, p95 = statistics.median(samples), pct(samples, 95)
     verdict = "" if goal is None else ("  OK" if p50 <= goal else "  OVER GOAL")
     target = f"goal p50 <= {goal:.0f} ms" if goal else ""
-    print(f"{name:<44} p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  {target}{verdict}")
+    print(f"{name:<48} p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  {target}{verdict}")
 
 
 def main() -> int:

@@ -157,7 +157,7 @@ def test_crash_is_reported_then_restarted_after_the_backoff(env) -> None:  # typ
     assert second != first and events(p, "restart")[-1].startswith("automatic restart")
     # the crashed run's log is kept beside the new one
     assert p.store.log_refs(SPACE, "run")[:2] == [second, first]
-    assert [ln.line for ln in p.store.logs(SPACE, "run", ref=first)][0].startswith("starting")
+    assert p.store.logs(SPACE, "run", ref=first)[0].line.startswith("starting")
     crash(p, backend, timer)
     assert [h.delay for h in timer.live] == [2]  # crashes in a row back off
     timer.fire()

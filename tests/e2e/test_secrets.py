@@ -132,6 +132,7 @@ def test_the_secret_is_in_no_api_response_log_or_database_file(platform: Running
     bodies.append(requests.get(f"{platform.url}/spaces/{env_space}", timeout=30).text)
     assert all(SECRET not in b for b in bodies)
     assert "TOKEN" in bodies[3] and "MODE=one TOKEN=***" in bodies[4]
+    assert SECRET not in platform.log.read_text(errors="replace")  # the platform's own log
     db = b"".join(p.read_bytes() for p in platform.data_dir.glob("spacehost.db*"))
     assert SECRET.encode() not in db and b"TOKEN" in db
     key = platform.data_dir / "secret.key"

@@ -239,7 +239,7 @@ def test_embed_tab(spaces: Running, page: Page) -> None:
     expect(page.locator("#embed-iframe")).to_contain_text(f'<iframe src="{host}"')
     expect(page.locator("#embed-component")).to_contain_text(
         f"{spaces.url}/static/gradio/6.31.0/gradio.js")
-    expect(page.locator("#embed-component")).to_contain_text(f'<gradio-app src="{host}">')
+    expect(page.locator("#embed-component")).to_contain_text(f'<gradio-app-6-31-0 src="{host}">')
     page.locator("button[data-copy=embed-iframe]").click()
     expect(page.locator("button[data-copy=embed-iframe]")).to_have_text("Copied")
     _shot(page, "tab-embed")

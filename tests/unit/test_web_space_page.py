@@ -82,7 +82,7 @@ def test_embed_tab_snippets_and_copy_buttons() -> None:
     out = embed_tab(record(), URLS, gradio_js_url(SETTINGS, "6.31.0"))
     assert "&lt;iframe src=&quot;http://alice-demo.localhost:8000/&quot;" in out
     assert "http://127.0.0.1:8000/static/gradio/6.31.0/gradio.js" in out
-    assert "&lt;gradio-app src=&quot;http://alice-demo.localhost:8000/&quot;" in out
+    assert "&lt;gradio-app-6-31-0 src=&quot;http://alice-demo.localhost:8000/&quot;" in out
     assert "data-copy=embed-iframe" in out and "data-copy=embed-component" in out
     assert "gradio-app" not in embed_tab(record(sdk="static"), URLS, "x")
 

@@ -207,13 +207,24 @@ class SpaceHeaders:
 
 
 NO_SPACE_HEADERS = SpaceHeaders(HOP_BY_HOP, b"")
+# The CORS answers of a space that must not be embedded.
+NO_EMBED_DROP = frozenset(
+    {
+        b"access-control-allow-origin",
+        b"access-control-allow-credentials",
+        b"access-control-allow-headers",
+        b"access-control-allow-methods",
+        b"access-control-expose-headers",
+    }
+)
 
 
 def space_headers(entry: RouteEntry) -> SpaceHeaders:
     """Compile the response headers of *entry*.
 
     ``Content-Security-Policy: frame-ancestors ...`` (``*`` by default, so the gallery and other
-    sites may embed the space, as on Hugging Face) replaces ``X-Frame-Options``; the entry's own
+    sites may embed the space, as on Hugging Face) replaces ``X-Frame-Options``; with
+    ``'none'`` (``disable_embedding``) the upstream's CORS headers are dropped too; the entry's own
     headers (e.g. ``cross-origin-opener-policy``) override the upstream's of the same name.
     Values that are unsafe in a head (control characters) are left out.
 
@@ -228,6 +239,11 @@ def space_headers(entry: RouteEntry) -> SpaceHeaders:
         ancestors = "*"
     lines = [f"content-security-policy: frame-ancestors {ancestors}\r\n"]
     drop = {b"x-frame-options"}
+    if ancestors == "'none'":
+        # disable_embedding: the <gradio-app> web component fetches the app from the embedding
+        # page's origin, and Gradio allows any origin on a non-localhost host; without these
+        # the browser refuses those fetches (docs/embedding.md). Same-origin use is unaffected.
+        drop |= NO_EMBED_DROP
     for name, value in entry.headers.items():
         if is_token(name) and safe_header_value(value):
             lines.append(f"{name.lower()}: {value}\r\n")

@@ -26,8 +26,9 @@ def container_env(space: SpaceId, manifest: Manifest, settings: Settings) -> dic
     """The environment every space container gets (ARCHITECTURE.md, container contract)."""
     port = container_port(manifest)
     return {
+        # Not SYSTEM=spaces: with it Gradio starts its Spaces hot-reloader, which needs HF's
+        # `spaces` package and logs a traceback without it (issue 6 brings a compatible package).
         "HOME": "/home/user",
-        "SYSTEM": "spaces",
         "SPACE_ID": str(space),
         "SPACE_AUTHOR_NAME": space.owner,
         "SPACE_REPO_NAME": space.name,

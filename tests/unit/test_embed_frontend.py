@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from spacehost.api import error_middleware
 from spacehost.builder.frontend import (
+    absolute_css_urls,
     element_name,
     frontend_dir,
     is_version,
@@ -101,14 +102,27 @@ def test_rewritten_code_runs_as_javascript(tmp_path: Path) -> None:
     assert res.stdout.strip() == "gradio-app-6-31-0,gradio-app true", res.stderr
 
 
+@pytest.mark.parametrize(("source", "expected"), [
+    ("var Hu=`./assets/index-DiEEvXS6.css`,Uu",
+     "var Hu=new URL(`./index-DiEEvXS6.css`,import.meta.url).href,Uu"),
+    ('const is="./assets/index-BVoOcrq_.css";', 'const is=new URL(`./index-BVoOcrq_.css`,'
+     'import.meta.url).href;'),
+    ("x=\"./assets/a.css'", "x=\"./assets/a.css'"),
+    ("x=`./other/a.css`", "x=`./other/a.css`"),
+])
+def test_main_stylesheet_made_absolute(source: str, expected: str) -> None:
+    assert absolute_css_urls(source) == expected
+
+
 def test_rewrite_frontend_changes_only_the_entry_chunk(tmp_path: Path) -> None:
     (tmp_path / "assets").mkdir()
     (tmp_path / "gradio.js").write_text('import("./assets/index-X.js");')
-    (tmp_path / "assets" / "index-X.js").write_text(GRADIO6)
+    (tmp_path / "assets" / "index-X.js").write_text("var H=`./assets/index-C.css`;" + GRADIO6)
     (tmp_path / "assets" / "ApiDocs.js").write_text("`hf extensions install gradio-app/x`")
     changed = rewrite_frontend(tmp_path, "6.31.0")
     assert changed == [tmp_path / "assets" / "index-X.js"]
-    assert "gradio-app-6-31-0" in (tmp_path / "assets" / "index-X.js").read_text()
+    entry = (tmp_path / "assets" / "index-X.js").read_text()
+    assert "gradio-app-6-31-0" in entry and "new URL(`./index-C.css`,import.meta.url)" in entry
     api_docs = (tmp_path / "assets" / "ApiDocs.js").read_text()
     assert api_docs == "`hf extensions install gradio-app/x`"
 

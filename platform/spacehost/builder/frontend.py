@@ -44,6 +44,11 @@ _DEFINE = re.compile(
     r"customElements\.get\(\s*([`'\"])gradio-app\1\s*\)\s*\|\|\s*"
     r"customElements\.define\(\s*\1gradio-app\1\s*,\s*([A-Za-z_$][\w$]*)\s*\)"
 )
+# The entry chunk names its main stylesheet relative to the frontend's folder, and Gradio's
+# mount_css resolves it against the ORIGIN of gradio.js (right only when the frontend is served
+# at the root of its origin, as the app itself does). Served under /static/gradio/V/ that
+# misses, so the name is made absolute against the chunk's own URL (it lives in assets/).
+_MAIN_CSS = re.compile(r"([`'\"])\./assets/([\w.-]+\.css)\1")
 _QUERY = ("import sysconfig, importlib.metadata as m; "
           "print(sysconfig.get_paths()['purelib']); print(m.version('gradio'))")
 _LABELS = {"spacehost.kind": "frontend-extract"}
@@ -96,8 +101,16 @@ def rewrite_element_name(js: str, version: str) -> str | None:
     return out if count else None
 
 
+def absolute_css_urls(js: str) -> str:
+    """*js* with ``"./assets/NAME.css"`` literals replaced by ``new URL(`./NAME.css`,
+    import.meta.url).href``: right wherever the frontend is served from (for a chunk that lives
+    in ``assets/``, as Gradio's entry chunk does)."""
+    return _MAIN_CSS.sub(lambda m: f"new URL(`./{m.group(2)}`,import.meta.url).href", js)
+
+
 def rewrite_frontend(folder: Path, version: str) -> list[Path]:
-    """Rewrite the element definition in the JavaScript files of an extracted *folder*.
+    """Rewrite the element definition (and make its main stylesheet's URL absolute) in the
+    JavaScript files of an extracted *folder*.
 
     Returns:
         The files changed (one for every Gradio release seen so far).
@@ -109,6 +122,7 @@ def rewrite_frontend(folder: Path, version: str) -> list[Path]:
             continue
         new = rewrite_element_name(text, version)
         if new is not None:
+            new = absolute_css_urls(new)
             path.write_text(new, encoding="utf-8", errors="surrogateescape")
             changed.append(path)
     return changed

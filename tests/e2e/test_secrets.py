@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import stat
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,8 @@ import threading
 import gradio as gr
 
 # the first run leaves a mark in /data and dies a moment after it is up; later runs stay up
-mark = pathlib.Path("/data/crashed-once")
+# (the mark's name is new for each test run: a volume left by an earlier run must not count)
+mark = pathlib.Path("/data/crashed-{nonce}")
 demo = gr.Interface(fn=lambda s: s, inputs=gr.Textbox(), outputs=gr.Textbox(), api_name="echo")
 if not mark.exists():
     mark.write_text("yes")
@@ -169,7 +171,8 @@ def test_duplicate_copies_files_and_variables_and_names_the_secrets(platform: Ru
 
 def test_a_crashing_app_is_restarted_by_backoff(platform: Running, tmp_path: Path) -> None:
     space = "e2e/sec-crash"
-    cli(platform, "push", str(make_space(tmp_path, "sec-crash", CRASH_APP)), "--name", space)
+    app = CRASH_APP.replace("{nonce}", uuid.uuid4().hex)
+    cli(platform, "push", str(make_space(tmp_path, "sec-crash", app)), "--name", space)
 
     def restarted() -> bool:
         runs = api(platform, space, "/logs/runs").json()["runs"]
@@ -181,3 +184,4 @@ def test_a_crashing_app_is_restarted_by_backoff(platform: Running, tmp_path: Pat
     assert runtime(platform, space)["errorMessage"] is None
     assert Client(platform.space_url(space, "path"), verbose=False).predict(
         "still here", api_name="/echo") == "still here"
+    cli(platform, "rm", space)  # and its volume

@@ -95,3 +95,5 @@ def remove_containers(data: Path) -> None:
     client = docker.from_env()
     for c in client.containers.list(all=True, filters={"label": f"spacehost.instance={instance}"}):
         c.remove(force=True)
+    for v in client.volumes.list(filters={"label": f"spacehost.instance={instance}"}):
+        v.remove(force=True)

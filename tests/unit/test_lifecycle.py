@@ -72,7 +72,8 @@ def test_push_builds_starts_and_publishes_a_route(env) -> None:  # type: ignore[
     assert fetch(str(route["upstream"])) == f"app {result.revision}"
     spec = next(iter(backend.containers.values())).spec
     assert spec.env["SPACE_ID"] == "alice/demo" and spec.env["GRADIO_SERVER_PORT"] == "7860"
-    assert spec.env["HF_HUB_OFFLINE"] == "1" and spec.data_volume == "spacehost-data-alice--demo"
+    assert spec.env["HF_HUB_OFFLINE"] == "1" and spec.data_volume == (
+        f"spacehost-data-{p.settings.instance[:8]}-alice--demo")
     runtime = p.runtime_info(SPACE)
     assert runtime["stage"] == "RUNNING" and runtime["sdk"] == "gradio"
     assert runtime["errorMessage"] is None and runtime["hardware"]["requested"] == "cpu-basic"

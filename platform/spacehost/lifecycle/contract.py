@@ -44,8 +44,10 @@ def container_env(space: SpaceId, manifest: Manifest, settings: Settings) -> dic
     }
 
 
-def data_volume(space: SpaceId) -> str:
-    return f"spacehost-data-{space.slug}"
+def data_volume(space: SpaceId, settings: Settings) -> str:
+    """The space's /data volume; named per platform instance, so two platforms (data dirs) on
+    one engine never share a space's data."""
+    return f"spacehost-data-{settings.instance[:8]}-{space.slug}"
 
 
 def hardware_of(manifest: Manifest) -> str:

@@ -216,7 +216,7 @@ class Platform:
         with self._space_lock(space):
             for info in self.runtime.list_managed(space):
                 self.runtime.remove(info.id)
-            self.runtime.remove_volume(data_volume(space))
+            self.runtime.remove_volume(data_volume(space, self.settings))
             self.store.delete_space(space)
         self.publish_routes()
 
@@ -415,7 +415,7 @@ class Platform:
             space=space, revision=revision, image=image, port=container_port(manifest),
             env=env, gpu=gpu_request(manifest),
             memory_limit=self.settings.memory_limit, cpus=self.settings.cpus,
-            pids_limit=self.settings.pids_limit, data_volume=data_volume(space),
+            pids_limit=self.settings.pids_limit, data_volume=data_volume(space, self.settings),
             labels={LABEL_HARDWARE: hardware_of(manifest)},
         )
         if not serving:

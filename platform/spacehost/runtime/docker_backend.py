@@ -194,9 +194,10 @@ class DockerBackend(RuntimeBackend):
         except ENGINE_ERRORS as exc:
             raise translate(exc, f"reading volume {name}") from exc
         try:
-            self._client.volumes.create(
-                name, labels={LABEL_MANAGED: "true", LABEL_SPACE: str(spec.space)}
-            )
+            labels = {LABEL_MANAGED: "true", LABEL_SPACE: str(spec.space)}
+            if LABEL_INSTANCE in spec.labels:
+                labels[LABEL_INSTANCE] = spec.labels[LABEL_INSTANCE]
+            self._client.volumes.create(name, labels=labels)
         except ENGINE_ERRORS as exc:
             raise translate(exc, f"creating volume {name}") from exc
         self._chown_volume(name, spec.image)

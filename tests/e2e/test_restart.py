@@ -60,3 +60,48 @@ def _answers(url: str) -> bool:
         return requests.get(url, timeout=2).status_code == 200
     except requests.RequestException:
         return False
+
+
+def test_control_plane_restarts_without_interrupting_running_spaces(tmp_path: Path) -> None:
+    port = free_port()
+    proc, running = start_platform(tmp_path, port)
+    try:
+        running.cli("push", str(ROOT / "spaces" / "docker-app"), "--name", "e2e/steady",
+                    check=True)
+        url = running.space_url("e2e/steady", "path") + "api/hello"
+        router_pid = _router_pid(proc.pid)
+        failures: list[str] = []
+        served = 0
+        with requests.Session() as http:
+
+            def hit() -> None:
+                nonlocal served
+                try:
+                    resp = http.get(url, timeout=5)
+                    if resp.status_code != 200:
+                        failures.append(f"{resp.status_code} {resp.text[:80]}")
+                    served += 1
+                except requests.RequestException as exc:
+                    failures.append(repr(exc))
+
+            # SIGHUP: the control plane re-executes itself; the router keeps serving meanwhile
+            os.kill(proc.pid, signal.SIGHUP)
+            wait_for(lambda: (hit(), not _answers(f"{running.url}/api/health"))[1], timeout=10,
+                     interval=0.01, what="the control plane to go down")
+            wait_for(lambda: (hit(), _answers(f"{running.url}/api/health"))[1], timeout=60,
+                     interval=0.01, what="the control plane to come back")
+            assert _router_pid(proc.pid) == router_pid  # the same router all along
+            # kill -9 of the whole control plane: the router (own session) keeps serving, and
+            # the next control plane adopts it instead of starting a second one
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+            for _ in range(20):
+                hit()
+            proc, running = start_platform(tmp_path, port)
+            pidfile = tmp_path / "run" / "router.pid"
+            assert int(pidfile.read_text()) == router_pid  # adopted, not started again
+            hit()
+        assert served > 20 and not failures, failures
+    finally:
+        stop_platform(proc, running, "restart-3")
+        remove_containers(tmp_path)

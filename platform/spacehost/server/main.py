@@ -12,10 +12,8 @@ import contextlib
 import logging
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +26,7 @@ from spacehost.lifecycle import Platform
 from spacehost.runtime import DockerBackend, discover_gpu_host, gpu_run_options
 from spacehost.server.control import make_app
 from spacehost.server.engine import connect
+from spacehost.server.supervisor import Supervisor
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store
 
@@ -87,32 +86,9 @@ def router_command(settings: Settings) -> list[str]:
             "--host", settings.host, "--port", str(settings.port), "--domain", settings.domain]
 
 
-@dataclass
-class Supervisor:
-    """Keeps the router process alive; restarts it within a fraction of a second."""
-
-    command: list[str]
-    proc: subprocess.Popen[bytes] | None = None
-    stopping: bool = False
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(self.command)
-
-    async def watch(self) -> None:
-        while not self.stopping:
-            if self.proc is not None and self.proc.poll() is not None and not self.stopping:
-                log.warning("router exited with %s; restarting it", self.proc.returncode)
-                self.start()
-            await asyncio.sleep(0.1)
-
-    def stop(self) -> None:
-        self.stopping = True
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+def _both(first: asyncio.Event, second: asyncio.Event) -> None:
+    first.set()
+    second.set()
 
 
 async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None] | None = None,
@@ -132,25 +108,34 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
     with contextlib.suppress(FileNotFoundError):
         os.unlink(settings.control_socket)
     await web.UnixSite(runner, str(settings.control_socket)).start()
-    supervisor = Supervisor(router_command(settings))
+    supervisor = Supervisor(router_command(settings), settings.data_dir / "run" / "router.pid")
     supervisor.start()
     watcher = asyncio.create_task(supervisor.watch())
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    reexec = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        # SIGHUP restarts the control plane in place; the router keeps serving meanwhile
+        loop.add_signal_handler(signal.SIGHUP, _both, reexec, stop)
     if on_ready:
         on_ready({"url": settings.base_url, "domain": settings.domain, "token_file":
-                  str(settings.token_file), "router_pid": supervisor.proc.pid if supervisor.proc
-                  else None})
+                  str(settings.token_file), "router_pid": supervisor.pid})
     try:
         await stop.wait()
     finally:
         if warm is not None:
             warm.cancel()
-        supervisor.stop()
+        if reexec.is_set():
+            supervisor.detach()
+        else:
+            supervisor.stop()
         watcher.cancel()
         platform.close()
         await runner.cleanup()
         platform.store.close()
+    if reexec.is_set():
+        log.info("restarting the control plane (the router keeps serving)")
+        os.execv(sys.executable, [sys.executable, *sys.argv])

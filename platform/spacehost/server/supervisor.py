@@ -1,0 +1,117 @@
+"""Keeping the router process alive, independently of the control plane's own life.
+
+The router is started as a child and its pid is written to ``run/router.pid``. A control plane
+that starts while a router of the same data dir is still running (the previous control plane
+was killed, or re-executed itself on SIGHUP) adopts that router instead of starting a second one,
+so restarting the control plane never interrupts requests to running spaces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+log = logging.getLogger("spacehost")
+
+WATCH_INTERVAL_S = 0.1
+STOP_TIMEOUT_S = 5.0
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _alive(pid: int) -> bool:
+    """Whether *pid* runs (reaping it first when it is a dead child of ours)."""
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Supervisor:
+    """Runs *command* (the router) and restarts it within :data:`WATCH_INTERVAL_S` of dying.
+
+    Args:
+        command: the router's command line; its data dir must appear in it (adoption checks it).
+        pidfile: where the router's pid is kept.
+    """
+
+    def __init__(self, command: list[str], pidfile: Path):
+        self.command = command
+        self.pidfile = pidfile
+        self.pid: int | None = None
+        self.stopping = False
+
+    def start(self) -> None:
+        """Adopt a running router of this data dir, or start one."""
+        if self._adopt():
+            log.info("adopted the running router (pid %s)", self.pid)
+            return
+        self._spawn()
+
+    def _adopt(self) -> bool:
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return False
+        signature = "\0".join(self.command[1:]).encode()
+        if pid <= 0 or not _alive(pid) or signature not in _cmdline(pid):
+            return False
+        self.pid = pid
+        return True
+
+    def _spawn(self) -> None:
+        # its own session: a Ctrl-C meant for the control plane's terminal does not reach it
+        proc = subprocess.Popen(self.command, start_new_session=True)
+        self.pid = proc.pid
+        self.pidfile.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.pidfile.with_suffix(".tmp")
+        tmp.write_text(f"{proc.pid}\n")
+        tmp.replace(self.pidfile)
+
+    async def watch(self) -> None:
+        """Restart the router whenever it is found dead, until :meth:`stop`."""
+        while not self.stopping:
+            if self.pid is not None and not _alive(self.pid) and not self.stopping:
+                log.warning("router (pid %s) is gone; starting it again", self.pid)
+                self._spawn()
+            await asyncio.sleep(WATCH_INTERVAL_S)
+
+    def stop(self) -> None:
+        """Stop the router (SIGTERM, then SIGKILL after :data:`STOP_TIMEOUT_S`)."""
+        self.stopping = True
+        pid = self.pid
+        if pid is None or not _alive(pid):
+            return
+        os.kill(pid, signal.SIGTERM)
+        end = time.monotonic() + STOP_TIMEOUT_S
+        while time.monotonic() < end:
+            if not _alive(pid):
+                break
+            time.sleep(0.05)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(FileNotFoundError):
+            self.pidfile.unlink()
+
+    def detach(self) -> None:
+        """Stop watching but leave the router running (for a control-plane re-exec)."""
+        self.stopping = True

@@ -58,6 +58,7 @@ class Supervisor:
         self.pidfile = pidfile
         self.pid: int | None = None
         self.stopping = False
+        self._proc: subprocess.Popen[bytes] | None = None  # when we started it ourselves
 
     def start(self) -> None:
         """Adopt a running router of this data dir, or start one."""
@@ -80,7 +81,7 @@ class Supervisor:
     def _spawn(self) -> None:
         # its own session: a Ctrl-C meant for the control plane's terminal does not reach it
         proc = subprocess.Popen(self.command, start_new_session=True)
-        self.pid = proc.pid
+        self._proc, self.pid = proc, proc.pid
         self.pidfile.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.pidfile.with_suffix(".tmp")
         tmp.write_text(f"{proc.pid}\n")
@@ -89,7 +90,7 @@ class Supervisor:
     async def watch(self) -> None:
         """Restart the router whenever it is found dead, until :meth:`stop`."""
         while not self.stopping:
-            if self.pid is not None and not _alive(self.pid) and not self.stopping:
+            if self.pid is not None and not self._running() and not self.stopping:
                 log.warning("router (pid %s) is gone; starting it again", self.pid)
                 self._spawn()
             await asyncio.sleep(WATCH_INTERVAL_S)
@@ -98,12 +99,12 @@ class Supervisor:
         """Stop the router (SIGTERM, then SIGKILL after :data:`STOP_TIMEOUT_S`)."""
         self.stopping = True
         pid = self.pid
-        if pid is None or not _alive(pid):
+        if pid is None or not self._running():
             return
         os.kill(pid, signal.SIGTERM)
         end = time.monotonic() + STOP_TIMEOUT_S
         while time.monotonic() < end:
-            if not _alive(pid):
+            if not self._running():
                 break
             time.sleep(0.05)
         else:
@@ -111,6 +112,11 @@ class Supervisor:
                 os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(FileNotFoundError):
             self.pidfile.unlink()
+
+    def _running(self) -> bool:
+        if self._proc is not None and self._proc.pid == self.pid:
+            return self._proc.poll() is None
+        return self.pid is not None and _alive(self.pid)
 
     def detach(self) -> None:
         """Stop watching but leave the router running (for a control-plane re-exec)."""

@@ -1,0 +1,74 @@
+"""The router supervisor: spawn, restart when dead, adopt a live router of the same data dir."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from spacehost.server.supervisor import Supervisor, _alive
+from tests.conftest import wait_for
+
+
+def command(tag: str) -> list[str]:
+    return [sys.executable, "-c", "import time; time.sleep(60)", "--data-dir", tag]
+
+
+def test_spawns_writes_pidfile_and_stops(tmp_path: Path) -> None:
+    sup = Supervisor(command(str(tmp_path)), tmp_path / "router.pid")
+    sup.start()
+    assert sup.pid is not None and _alive(sup.pid)
+    assert int((tmp_path / "router.pid").read_text()) == sup.pid
+    sup.stop()
+    assert sup._proc is not None and sup._proc.poll() is not None
+    assert not (tmp_path / "router.pid").exists()
+
+
+def test_adopts_a_live_router_of_the_same_data_dir(tmp_path: Path) -> None:
+    first = Supervisor(command(str(tmp_path)), tmp_path / "router.pid")
+    first.start()
+    # until the child has exec'd, /proc shows the parent's command line
+    wait_for(lambda: b"--data-dir" in Path(f"/proc/{first.pid}/cmdline").read_bytes(),
+             timeout=10, what="the child's command line")
+    second = Supervisor(command(str(tmp_path)), tmp_path / "router.pid")
+    second.start()
+    assert second.pid == first.pid
+    other = Supervisor(command(str(tmp_path / "elsewhere")), tmp_path / "router.pid")
+    other.start()  # another data dir's command line: not adopted
+    assert other.pid != first.pid
+    other.stop()
+    second.stop()
+    assert first.pid is not None
+    wait_for(lambda: first._proc is not None and first._proc.poll() is not None, timeout=10,
+             what="the adopted router to stop")
+
+
+def test_a_stale_pidfile_is_ignored(tmp_path: Path) -> None:
+    (tmp_path / "router.pid").write_text(f"{os.getpid()}\n")  # alive, but not a router
+    sup = Supervisor(command(str(tmp_path)), tmp_path / "router.pid")
+    sup.start()
+    assert sup.pid != os.getpid()
+    sup.stop()
+
+
+def test_watch_restarts_a_dead_router(tmp_path: Path) -> None:
+    sup = Supervisor(command(str(tmp_path)), tmp_path / "router.pid")
+    sup.start()
+    first = sup.pid
+    assert first is not None
+
+    async def scenario() -> None:
+        watcher = asyncio.create_task(sup.watch())
+        os.kill(first, signal.SIGKILL)
+        for _ in range(100):
+            if sup.pid != first:
+                break
+            await asyncio.sleep(0.05)
+        watcher.cancel()
+
+    asyncio.run(scenario())
+    assert sup.pid != first and sup.pid is not None
+    assert sup._running()
+    sup.stop()

@@ -49,6 +49,7 @@ class FakeBackend:
         self.volumes: set[str] = set()
         self.exit_on_start: int | None = None  # next start exits with this code
         self.silent = False  # next start never answers HTTP
+        self.restarts = 0  # stopped containers started again
         self._ids = itertools.count(1)
 
     def start(self, spec: ContainerSpec) -> ContainerInfo:
@@ -71,11 +72,27 @@ class FakeBackend:
         assert info is not None
         return info
 
+    def start_existing(self, container_id: str) -> ContainerInfo:
+        """Start a stopped container again: a new server, so a new port (as Docker may)."""
+        c = self.containers[container_id]
+        if c.status != "running":
+            srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+            srv.revision = c.spec.revision  # type: ignore[attr-defined]
+            threading.Thread(target=srv.serve_forever, daemon=True).start()
+            c.server, c.status, c.exit_code = srv, "running", None
+            c.stopped = threading.Event()
+            self.restarts += 1
+        info = self.inspect(container_id)
+        assert info is not None
+        return info
+
     def inspect(self, container_id: str) -> ContainerInfo | None:
         c = self.containers.get(container_id)
         if c is None:
             return None
-        port = c.server.server_address[1] if c.server and c.status == "running" else None
+        # as Docker: a paused container still reports its published port
+        port = (c.server.server_address[1] if c.server and c.status in ("running", "paused")
+                else None)
         return ContainerInfo(
             id=c.id, name=c.id, space=c.spec.space, revision=c.spec.revision, status=c.status,
             host="127.0.0.1" if port else ("127.0.0.1" if c.status == "running" else None),

@@ -32,6 +32,8 @@ class RouteEntry:
     static_dir: str | None = None
     frame_ancestors: str = "*"
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # "paused" | "stopped" while the space sleeps (stage SLEEPING): a request wakes it
+    asleep: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +44,7 @@ class RouteEntry:
             "static_dir": self.static_dir,
             "frame_ancestors": self.frame_ancestors,
             "headers": dict(self.headers),
+            "asleep": self.asleep,
         }
 
     @classmethod
@@ -54,6 +57,7 @@ class RouteEntry:
             static_dir=d.get("static_dir") or None,
             frame_ancestors=str(d.get("frame_ancestors") or "*"),
             headers=MappingProxyType({str(k): str(v) for k, v in (d.get("headers") or {}).items()}),
+            asleep=str(d["asleep"]) if d.get("asleep") else None,
         )
 
 

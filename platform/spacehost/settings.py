@@ -106,6 +106,11 @@ class Settings:
     crash_backoff_initial_s: float = 1.0
     crash_backoff_max_s: float = 60.0
     crash_backoff_reset_s: float = 120.0
+    # idle spaces (no request through the router) are paused after sleep_after seconds and
+    # stopped (memory freed) after stop_after; at most max_awake run or are paused at once
+    sleep_after_s: float = 3600.0
+    stop_after_s: float = 4 * 3600.0
+    max_awake: int = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -137,6 +142,9 @@ class Settings:
             "SPACEHOST_CRASH_BACKOFF_INITIAL": ("crash_backoff_initial_s", float),
             "SPACEHOST_CRASH_BACKOFF_MAX": ("crash_backoff_max_s", float),
             "SPACEHOST_CRASH_BACKOFF_RESET": ("crash_backoff_reset_s", float),
+            "SPACEHOST_SLEEP_AFTER": ("sleep_after_s", float),
+            "SPACEHOST_STOP_AFTER": ("stop_after_s", float),
+            "SPACEHOST_MAX_AWAKE": ("max_awake", int),
         }
         for var, (name, conv) in simple.items():
             if env.get(var):
@@ -168,6 +176,13 @@ class Settings:
                 hint=f"got {self.crash_backoff_initial_s} and {self.crash_backoff_max_s}",
             )
 
+        if not 0 < self.sleep_after_s <= self.stop_after_s or self.max_awake < 1:
+            raise InvalidRequest(
+                "invalid sleep settings: need 0 < SPACEHOST_SLEEP_AFTER <= SPACEHOST_STOP_AFTER "
+                "and SPACEHOST_MAX_AWAKE >= 1",
+                hint=f"got {self.sleep_after_s}, {self.stop_after_s} and {self.max_awake}",
+            )
+
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
@@ -188,6 +203,11 @@ class Settings:
     def routes_file(self) -> Path:
         """The route table the control plane writes and the router reads."""
         return self.data_dir / "run" / "routes.json"
+
+    @property
+    def activity_file(self) -> Path:
+        """When each space last saw a request, written by the router, read by the lifecycle."""
+        return self.data_dir / "run" / "activity.json"
 
     @property
     def instance(self) -> str:

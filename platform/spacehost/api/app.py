@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from spacehost.api import secrets, spaces
+from spacehost.api import secrets, sleep, spaces
 from spacehost.api.auth import require_token
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -45,3 +45,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{base}/secrets", _write(secrets.set_secret))
     app.router.add_delete(f"{base}/secrets", _write(secrets.delete_secret))
     app.router.add_post(f"{base}/duplicate", _write(secrets.duplicate))
+    app.router.add_post(f"{base}/sleeptime", _write(sleep.set_sleeptime))
+    app.router.add_post(f"{base}/pause", _write(sleep.pause))
+    # no token: a visit to a sleeping space wakes it anyway (the router calls this)
+    app.router.add_post(f"{base}/wake", sleep.wake)
+    app.on_startup.append(sleep.start_sleeper)

@@ -20,6 +20,7 @@ from spacehost.errors import (
     BuildFailed,
     Conflict,
     HardwareUnavailable,
+    InvalidRequest,
     ManifestInvalid,
     NotFound,
     SpacehostError,
@@ -36,6 +37,7 @@ from spacehost.lifecycle.envkeys import check_description, check_key, check_valu
 from spacehost.lifecycle.health import wait_healthy
 from spacehost.lifecycle.redact import Redactor
 from spacehost.lifecycle.routes import RoutePublisher, route_entry
+from spacehost.lifecycle.sleep import NEVER, PAUSED, STOPPED, Sleeper
 from spacehost.manifest import gpu_request, load_space
 from spacehost.manifest.model import SpaceSource
 from spacehost.runtime.base import LABEL_HARDWARE, ContainerInfo, ContainerSpec, RuntimeBackend
@@ -153,6 +155,7 @@ class Platform:
             Backoff(settings.crash_backoff_initial_s, settings.crash_backoff_max_s,
                     settings.crash_backoff_reset_s),
             self._crash_restart, clock=clock, timer=timer)
+        self.sleeper = Sleeper(self)
 
     # public operations --------------------------------------------------------------------
 
@@ -229,7 +232,7 @@ class Platform:
             "stage": rec.stage.value,
             "hardware": {"current": hw if rec.stage.is_serving else None, "requested": hw},
             "storage": None,
-            "gcTimeout": None,
+            "gcTimeout": self._gc_timeout(rec),
             "replicas": {"current": 1 if rec.stage.is_serving else 0, "requested": 1},
             "devMode": False,
             "domains": [{"domain": f"{space.subdomain}.{self.settings.domain}",
@@ -238,7 +241,76 @@ class Platform:
             "sdkVersion": m.get("sdk_version") or (
                 self.settings.gradio_version if m.get("sdk") == "gradio" else None),
             "errorMessage": rec.error_message or None,
+            "sleep": {
+                "level": rec.sleep_level or None if rec.stage is Stage.SLEEPING else None,
+                "idleSeconds": round(self.sleeper.idle_seconds(
+                    rec, self.sleeper.activity(), self.sleeper.now()), 1)
+                if rec.stage is Stage.RUNNING else None,
+            },
         }
+
+    def _gc_timeout(self, rec: SpaceRecord) -> int | None:
+        """Seconds idle before the space sleeps (HF's ``gcTimeout``); None: never."""
+        if rec.sleep_time == NEVER:
+            return None
+        return int(self.sleeper.sleep_time(rec))
+
+    # sleep, wake and pause ----------------------------------------------------------------
+
+    def set_sleep_time(self, space: SpaceId, seconds: object) -> int | None:
+        """Set how long *space* may be idle before it sleeps (-1: never); returns the
+        ``gcTimeout`` now in force.
+
+        Raises:
+            SpaceNotFound: no such space. InvalidRequest: not an integer >= 1 or -1.
+        """
+        self.store.get_space(space)
+        if (isinstance(seconds, bool) or not isinstance(seconds, int)
+                or not (seconds == NEVER or seconds >= 1)):
+            raise InvalidRequest(f"invalid sleep time {seconds!r}",
+                                 hint="give whole seconds >= 1, or -1 to never sleep")
+        rec = self.store.update_space(space, sleep_time=seconds)
+        self.store.add_event(space, "sleeptime",
+                             "never sleeps" if seconds == NEVER else f"sleeps after {seconds} s")
+        return self._gc_timeout(rec)
+
+    def wake(self, space: SpaceId) -> bool:
+        """Wake *space* if it sleeps (in the background); True when a wake is under way."""
+        self.store.get_space(space)
+        return self.sleeper.wake(space) is not None
+
+    def pause(self, space: SpaceId) -> None:
+        """Stop *space* until an explicit restart (stage PAUSED; visits do not wake it)."""
+        rec = self.store.get_space(space)
+        self.crashes.cancel(space)
+        with self._space_lock(space):
+            self.store.update_space(space, stage=Stage.PAUSED, desired="paused", upstream=None,
+                                    sleep_level="")
+            self.publish_routes()
+            for info in self.runtime.list_managed(space):
+                if info.status == "paused":
+                    self.runtime.unpause(info.id)  # a frozen process would ignore the SIGTERM
+                self.runtime.stop(info.id)
+        self.store.add_event(space, "pause", f"paused (was {rec.stage.value})")
+
+    # hooks for the sleeper ----------------------------------------------------------------
+
+    def space_lock(self, space: SpaceId) -> threading.Lock:
+        """The lock that serialises what happens to one space's containers."""
+        return self._space_lock(space)
+
+    def go_live(self, space: SpaceId, **fields: Any) -> None:
+        """Publish *space*'s route with *fields*, then record them (see :meth:`_go_live`)."""
+        self._go_live(space, **fields)
+
+    def follow_logs(self, space: SpaceId, container_id: str) -> None:
+        """Store the run log of *container_id* (again, after a stopped container restarts)."""
+        if container_id not in self._followers:
+            self._follow_logs(space, container_id, self._redactor_for(space))
+
+    def fail(self, space: SpaceId, message: str) -> None:
+        """Record a runtime error of *space* (nothing serves it)."""
+        self._set_error(space, Stage.RUNTIME_ERROR, message)
 
     def publish_routes(self, pending: SpaceRecord | None = None) -> None:
         """Write the route table from the store; *pending* stands in for its space's record."""
@@ -256,6 +328,7 @@ class Platform:
 
     def close(self) -> None:
         self._closed.set()
+        self.sleeper.close()
         self.crashes.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -420,6 +493,7 @@ class Platform:
         )
         if not serving:
             self._remove_containers(space)  # a crashed or stopped run of this space
+            self.sleeper.make_room(keep=space, extra=1)
         try:
             info = self.runtime.start(spec)
         except SpacehostError as exc:
@@ -440,6 +514,7 @@ class Platform:
             upstream=f"{result.info.host}:{result.info.port}", image=image, error_message="",
         )
         self.store.add_event(space, "running", f"revision {revision[:12]} is live")
+        self.sleeper.went_awake(space)
         self.crashes.went_live(space)
         if serving and previous.container_id and previous.container_id != info.id:
             # the router re-reads the table within its reload interval; requests routed to the
@@ -581,7 +656,9 @@ class Platform:
         adopted: set[str] = set()
         for info in self.runtime.list_managed():
             rec = records.get(str(info.space))
-            if (rec and rec.container_id == info.id and info.is_running
+            if rec and rec.container_id == info.id and self._adopt_asleep(rec, info):
+                adopted.add(str(rec.id))
+            elif (rec and rec.container_id == info.id and info.is_running
                     and rec.desired == "running" and info.host and info.port):
                 adopted.add(str(rec.id))
                 self._go_live(rec.id, stage=Stage.RUNNING, upstream=f"{info.host}:{info.port}")
@@ -596,6 +673,21 @@ class Platform:
             self.store.update_space(rec.id, upstream=None, container_id=None)
             self.submit_deploy(rec.id, rec.revision)
         self.publish_routes()
+
+    def _adopt_asleep(self, rec: SpaceRecord, info: ContainerInfo) -> bool:
+        """Keep the container of a sleeping or paused space as it is; True when adopted."""
+        if rec.stage is Stage.PAUSED:
+            return True
+        if rec.stage is not Stage.SLEEPING or rec.desired != "running":
+            return False
+        if info.status == "paused" and info.host and info.port:
+            self.store.update_space(rec.id, sleep_level=PAUSED,
+                                    upstream=f"{info.host}:{info.port}")
+        elif info.status in ("exited", "created"):
+            self.store.update_space(rec.id, sleep_level=STOPPED, upstream=None)
+        else:
+            return False
+        return True
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Wait until no deploy is queued or running (for tests and benchmarks)."""

@@ -16,7 +16,9 @@ def route_entry(rec: SpaceRecord, files: RevisionFiles) -> RouteEntry:
     """How the router should reach *rec* now (pure but for the revision folder path)."""
     m = rec.manifest
     sdk = str(m.get("sdk", "gradio"))
-    upstream = rec.upstream if rec.stage.is_serving else None
+    asleep = (rec.sleep_level or None) if rec.stage is Stage.SLEEPING else None
+    # a paused space keeps its upstream: the router forwards to it once it is thawed
+    upstream = rec.upstream if rec.stage.is_serving or asleep == "paused" else None
     static_dir = None
     if sdk == Sdk.STATIC.value and rec.stage is Stage.RUNNING and rec.serving_revision:
         static_dir = str(files.path(rec.serving_revision))
@@ -29,6 +31,7 @@ def route_entry(rec: SpaceRecord, files: RevisionFiles) -> RouteEntry:
         static_dir=static_dir,
         frame_ancestors="'none'" if m.get("disable_embedding") else "*",
         headers=dict(m.get("custom_headers") or {}),
+        asleep=asleep,
     )
 
 

@@ -102,6 +102,10 @@ class RuntimeBackend(Protocol):
         """Create and start a container for *spec*; host and port are known on return."""
         ...
 
+    def start_existing(self, container_id: str) -> ContainerInfo:
+        """Start a stopped container again (after a sleep); host and port are read back."""
+        ...
+
     def inspect(self, container_id: str) -> ContainerInfo | None:
         """The container's current state, or ``None`` when it no longer exists."""
         ...

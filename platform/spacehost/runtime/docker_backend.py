@@ -15,7 +15,7 @@ from docker.errors import NotFound as DockerNotFound
 from docker.types import Mount as DockerMount
 
 from spacehost.domain import SpaceId
-from spacehost.errors import InvalidRequest
+from spacehost.errors import InvalidRequest, NotFound
 from spacehost.runtime.base import (
     CONTAINER_USER,
     DATA_MOUNT,
@@ -168,6 +168,22 @@ class DockerBackend(RuntimeBackend):
             self._discard(container.id)
             raise translate(exc, doing, image=spec.image, gpu=not gpu.is_empty) from exc
         return info_from_attrs(container.attrs)
+
+    def start_existing(self, container_id: str) -> ContainerInfo:
+        """Start a stopped container again: same filesystem, environment and volume.
+
+        Returns:
+            Its state; the engine may have published another host port (read it there).
+
+        Raises:
+            NotFound: the container does not exist.
+            EngineUnavailable: the engine failed or is unreachable.
+        """
+        self._call("starting", container_id, "start")
+        info = self.inspect(container_id)
+        if info is None:
+            raise NotFound(f"container {container_id} vanished as it started")
+        return info
 
     def _gpu_options(self, spec: ContainerSpec, hardware: str | None) -> GpuOptions:
         if not spec.gpu.wants_gpu:

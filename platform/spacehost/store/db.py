@@ -36,7 +36,9 @@ CREATE TABLE IF NOT EXISTS spaces (
     upstream TEXT,
     image TEXT,
     manifest TEXT NOT NULL DEFAULT '{}',
-    hardware TEXT NOT NULL DEFAULT 'cpu-basic'
+    hardware TEXT NOT NULL DEFAULT 'cpu-basic',
+    sleep_time INTEGER,
+    sleep_level TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS revisions (
     space TEXT NOT NULL,
@@ -99,6 +101,8 @@ class SpaceRecord:
     image: str | None
     manifest: dict[str, Any]
     hardware: str
+    sleep_time: int | None = None  # seconds idle before sleeping; None: the platform default
+    sleep_level: str = ""  # "paused" | "stopped" while SLEEPING, else ""
 
 
 @dataclass(frozen=True)
@@ -125,11 +129,16 @@ class LogLine:
 
 _SPACE_COLUMNS = (
     "id, created_at, updated_at, stage, error_message, desired, revision, serving_revision, "
-    "container_id, upstream, image, manifest, hardware"
+    "container_id, upstream, image, manifest, hardware, sleep_time, sleep_level"
+)
+# columns added after the first release: (name, definition), added to older databases on open
+_ADDED_COLUMNS = (
+    ("sleep_time", "INTEGER"),
+    ("sleep_level", "TEXT NOT NULL DEFAULT ''"),
 )
 _UPDATABLE = {
     "stage", "error_message", "desired", "revision", "serving_revision", "container_id",
-    "upstream", "image", "manifest", "hardware",
+    "upstream", "image", "manifest", "hardware", "sleep_time", "sleep_level",
 }
 
 
@@ -149,6 +158,14 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns a database made by an older version lacks (data kept)."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(spaces)").fetchall()}
+        for name, definition in _ADDED_COLUMNS:
+            if name not in have:
+                self._db.execute(f"ALTER TABLE spaces ADD COLUMN {name} {definition}")
 
     def close(self) -> None:
         with self._lock:
@@ -373,10 +390,10 @@ def _build_record(r: tuple[Any, ...]) -> BuildRecord:
 
 def _space_record(row: tuple[Any, ...]) -> SpaceRecord:
     (key, created, updated, stage, err, desired, rev, serving, cid, upstream, image, manifest,
-     hardware) = row
+     hardware, sleep_time, sleep_level) = row
     return SpaceRecord(
         id=SpaceId.parse(key), created_at=created, updated_at=updated, stage=Stage(stage),
         error_message=err, desired=desired, revision=rev, serving_revision=serving,
         container_id=cid, upstream=upstream, image=image, manifest=json.loads(manifest),
-        hardware=hardware,
+        hardware=hardware, sleep_time=sleep_time, sleep_level=sleep_level or "",
     )

@@ -34,8 +34,10 @@ _TEXT = {
     Stage.CONFIG_ERROR: ("Configuration error", "The space asks for something this host cannot "
                          "give. See the message below."),
     Stage.NO_APP_FILE: ("No app file", "The space has no app file to run."),
-    Stage.SLEEPING: ("Sleeping", "The space is asleep."),
-    Stage.PAUSED: ("Paused", "The space was paused by its owner."),
+    Stage.SLEEPING: ("Waking up…", "The space was asleep and is waking up. This page turns "
+                     "into the app when it answers."),
+    Stage.PAUSED: ("Paused", "The space was paused by its owner. Visits do not wake it; its "
+                   "owner starts it again with `spacehost restart`."),
     Stage.STOPPED: ("Stopped", "The space is stopped."),
     Stage.DELETING: ("Deleting", "The space is being deleted."),
 }
@@ -123,6 +125,9 @@ async def space_status(request: web.Request, platform: Platform, space_text: str
         return web.json_response({"error": {"code": "space_not_found",
                                             "message": f"space {space_text} does not exist",
                                             "hint": "list spaces with `spacehost ls`"}}, status=404)
+    if rec.stage is Stage.SLEEPING:
+        # a visit wakes it (the router asks too; concurrent wakes share one)
+        await asyncio.to_thread(platform.wake, space)
     title, text = _TEXT.get(rec.stage, (rec.stage.value, ""))
     status = 503
     if not _wants_html(request):

@@ -1,0 +1,310 @@
+"""Sleep and wake: idle spaces are paused, then stopped; a request wakes them (docs/sleep.md).
+
+The router writes ``run/activity.json`` (when each space last saw a request, and how many
+streaming or tunnelled connections it holds open); :meth:`Sleeper.tick` reads it, once a second
+in the platform, and puts idle RUNNING spaces to sleep. Two levels: *paused* (the container is
+frozen, memory kept, wakes in milliseconds) and *stopped* (the same container stopped, memory
+freed, wakes with a ``docker start`` and a health check). :meth:`Sleeper.wake` brings one back;
+concurrent wakes of one space share one. At most ``Settings.max_awake`` spaces run or are
+paused at once: making room stops the least recently used idle one.
+
+Every clock is injected: unit tests drive ticks with a fake clock and never sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from spacehost.domain import SpaceId, Stage
+from spacehost.errors import SpacehostError
+from spacehost.lifecycle.health import wait_healthy
+from spacehost.store import SpaceRecord
+
+if TYPE_CHECKING:
+    from spacehost.lifecycle.platform import Platform
+
+log = logging.getLogger(__name__)
+
+PAUSED = "paused"
+STOPPED = "stopped"
+NEVER = -1  # a space's sleep time that keeps it awake
+TICK_S = 1.0
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What the router saw of one space: the wall-clock time of its last request and the
+    number of connections (SSE responses, websockets) it holds open now."""
+
+    last: float
+    open: int = 0
+
+
+def parse_activity(text: str) -> dict[str, Activity]:
+    """Parse the router's ``activity.json``; entries that make no sense are skipped."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    spaces = data.get("spaces") if isinstance(data, dict) else None
+    if not isinstance(spaces, dict):
+        return {}
+    out: dict[str, Activity] = {}
+    for space, d in spaces.items():
+        if not isinstance(d, dict):
+            continue
+        last, n = d.get("last"), d.get("open", 0)
+        if isinstance(last, int | float) and isinstance(n, int):
+            out[str(space)] = Activity(float(last), max(0, n))
+    return out
+
+
+def read_activity(path: Path) -> dict[str, Activity]:
+    """The activity file's content; none when it is missing or unreadable."""
+    try:
+        return parse_activity(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+def is_awake(rec: SpaceRecord) -> bool:
+    """True when the space holds memory: a container runs or is paused."""
+    if rec.stage is Stage.SLEEPING:
+        return rec.sleep_level == PAUSED
+    return rec.container_id is not None and (
+        rec.stage.is_serving or rec.stage is Stage.APP_STARTING)
+
+
+class Sleeper:
+    """The sleep policy and the wakes of one platform.
+
+    Args:
+        platform: the platform whose spaces sleep.
+        activity: returns the router's activity by space (default: the activity file).
+        clock: wall-clock seconds (the router's activity times are wall-clock).
+    """
+
+    def __init__(self, platform: Platform, *,
+                 activity: Callable[[], Mapping[str, Activity]] | None = None,
+                 clock: Callable[[], float] = time.time):
+        self.platform = platform
+        self.settings = platform.settings
+        self._activity = activity or (lambda: read_activity(self.settings.activity_file))
+        self._clock = clock
+        self._since: dict[SpaceId, float] = {}  # when each space last went awake
+        self._wakes: dict[SpaceId, Future[None]] = {}
+        self._guard = threading.Lock()
+        self._pool = ThreadPoolExecutor(4, thread_name_prefix="wake")
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # the idle loop ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run :meth:`tick` every second in a daemon thread, until :meth:`close`."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="sleeper", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(TICK_S):
+            try:
+                self.tick()
+            except Exception:  # the loop must outlive one bad tick
+                log.exception("sleep tick failed")
+
+    def activity(self) -> Mapping[str, Activity]:
+        """The router's latest activity report."""
+        return self._activity()
+
+    def now(self) -> float:
+        return self._clock()
+
+    def went_awake(self, space: SpaceId) -> None:
+        """*space* started or woke now: its idle time counts from here."""
+        self._since[space] = self._clock()
+
+    def sleep_time(self, rec: SpaceRecord) -> float:
+        """Seconds idle before *rec* sleeps (its own sleep time, else the platform's)."""
+        return self.settings.sleep_after_s if rec.sleep_time is None else float(rec.sleep_time)
+
+    def idle_seconds(self, rec: SpaceRecord, activity: Mapping[str, Activity],
+                     now: float) -> float:
+        """How long *rec* has had no request and no open connection."""
+        seen = activity.get(str(rec.id))
+        if seen is not None and seen.open > 0:
+            return 0.0
+        since = self._since.setdefault(rec.id, now)
+        last = max(since, seen.last if seen else since)
+        return max(0.0, now - last)
+
+    def tick(self) -> list[tuple[SpaceId, str]]:
+        """Put idle spaces to sleep; returns what it did, as (space, "paused"|"stopped")."""
+        now = self._clock()
+        activity = self._activity()
+        done: list[tuple[SpaceId, str]] = []
+        for rec in self.platform.store.list_spaces():
+            level = self._due(rec, activity, now)
+            if level and self._put_to_sleep(rec.id, level):
+                done.append((rec.id, level))
+        done += self.make_room(activity=activity)
+        return done
+
+    def _due(self, rec: SpaceRecord, activity: Mapping[str, Activity], now: float) -> str:
+        if rec.sleep_time == NEVER or rec.desired != "running" or rec.container_id is None:
+            return ""
+        awake_running = rec.stage is Stage.RUNNING
+        paused = rec.stage is Stage.SLEEPING and rec.sleep_level == PAUSED
+        if not (awake_running or paused):
+            return ""
+        idle = self.idle_seconds(rec, activity, now)
+        # a space given a longer sleep time than the stop time still pauses first
+        stop_after = max(self.settings.stop_after_s, self.sleep_time(rec))
+        if idle >= stop_after:
+            return STOPPED
+        if awake_running and idle >= self.sleep_time(rec):
+            return PAUSED
+        return ""
+
+    def make_room(self, keep: SpaceId | None = None,
+                  activity: Mapping[str, Activity] | None = None,
+                  extra: int = 0) -> list[tuple[SpaceId, str]]:
+        """Stop least recently used idle spaces until at most ``max_awake`` (less *extra*
+        about to wake or start) are awake; *keep* is never chosen."""
+        activity = self._activity() if activity is None else activity
+        awake = [r for r in self.platform.store.list_spaces() if is_awake(r) and r.id != keep]
+        excess = len(awake) + extra - self.settings.max_awake
+        if excess <= 0:
+            return []
+        now = self._clock()
+        idle = [r for r in awake if r.sleep_time != NEVER
+                and activity.get(str(r.id), Activity(0.0)).open == 0]
+        idle.sort(key=lambda r: -self.idle_seconds(r, activity, now))  # longest idle first
+        done = []
+        for rec in idle[:excess]:
+            if self._put_to_sleep(rec.id, STOPPED):
+                done.append((rec.id, STOPPED))
+        return done
+
+    # going to sleep -----------------------------------------------------------------------
+
+    def _put_to_sleep(self, space: SpaceId, level: str) -> bool:
+        p = self.platform
+        lock = p.space_lock(space)
+        # never wait: a deploy holding this lock may itself be making room (and hold another)
+        if not lock.acquire(blocking=False):
+            return False
+        try:
+            return self._sleep_locked(space, level)
+        finally:
+            lock.release()
+
+    def _sleep_locked(self, space: SpaceId, level: str) -> bool:
+        p = self.platform
+        rec = p.store.find_space(space)
+        if rec is None or rec.container_id is None or rec.desired != "running":
+            return False
+        if rec.stage is not Stage.RUNNING and not (
+                rec.stage is Stage.SLEEPING and rec.sleep_level == PAUSED):
+            return False
+        # the route first: the router must stop forwarding before the process freezes
+        upstream = rec.upstream if level == PAUSED else None
+        p.store.update_space(space, stage=Stage.SLEEPING, sleep_level=level,
+                             upstream=upstream)
+        p.publish_routes()
+        try:
+            if level == PAUSED:
+                p.runtime.pause(rec.container_id)
+            else:
+                if rec.sleep_level == PAUSED and rec.stage is Stage.SLEEPING:
+                    p.runtime.unpause(rec.container_id)  # a frozen process ignores SIGTERM
+                p.runtime.stop(rec.container_id)
+        except SpacehostError as exc:
+            log.warning("could not put %s to sleep (%s): %s", space, level, exc)
+            p.store.update_space(space, stage=Stage.RUNNING, sleep_level="",
+                                 upstream=rec.upstream)
+            p.publish_routes()
+            return False
+        p.store.add_event(space, "sleep", f"idle: {level}")
+        return True
+
+    # waking -------------------------------------------------------------------------------
+
+    def wake(self, space: SpaceId) -> Future[None] | None:
+        """Wake *space* if it sleeps; concurrent calls share one wake. Returns the wake under
+        way, or None when the space does not sleep (an explicitly PAUSED one never wakes)."""
+        with self._guard:
+            fut = self._wakes.get(space)
+            if fut is not None and not fut.done():
+                return fut
+            rec = self.platform.store.find_space(space)
+            if rec is None or rec.stage is not Stage.SLEEPING:
+                return None
+            fut = self._pool.submit(self._wake, space)
+            self._wakes[space] = fut
+            return fut
+
+    def _wake(self, space: SpaceId) -> None:
+        try:
+            self.make_room(keep=space, extra=1)
+            with self.platform.space_lock(space):
+                rec = self.platform.store.find_space(space)
+                if rec is None or rec.stage is not Stage.SLEEPING:
+                    return
+                if rec.sleep_level == PAUSED:
+                    self._unpause(rec)
+                else:
+                    self._restart_stopped(rec)
+        except Exception:
+            log.exception("waking %s failed", space)
+            self.platform.fail(space, "internal error while waking; see the platform's log")
+
+    def _unpause(self, rec: SpaceRecord) -> None:
+        p = self.platform
+        assert rec.container_id is not None
+        p.runtime.unpause(rec.container_id)
+        self.went_awake(rec.id)
+        p.go_live(rec.id, stage=Stage.RUNNING, sleep_level="", upstream=rec.upstream)
+        p.store.add_event(rec.id, "wake", "woke from paused")
+
+    def _restart_stopped(self, rec: SpaceRecord) -> None:
+        p = self.platform
+        space = rec.id
+        if rec.container_id is None or p.runtime.inspect(rec.container_id) is None:
+            # the container is gone (removed by hand): start the revision afresh
+            p.store.update_space(space, stage=Stage.APP_STARTING, sleep_level="")
+            if rec.revision:
+                p.submit_deploy(space, rec.revision, reuse_image=True)
+            return
+        p.store.update_space(space, stage=Stage.APP_STARTING, sleep_level="")
+        p.publish_routes()
+        info = p.runtime.start_existing(rec.container_id)
+        p.follow_logs(space, info.id)
+        timeout = float(rec.manifest.get("startup_duration_timeout_s") or
+                        self.settings.startup_timeout_s)
+        result = wait_healthy(lambda: p.runtime.inspect(info.id), deadline_s=timeout,
+                              interval_s=0.05)
+        if not result.healthy or result.info is None:
+            p.fail(space, f"the app did not come back after sleeping ({result.reason})")
+            return
+        self.went_awake(space)
+        # the engine may have published another host port: read it back
+        p.go_live(space, stage=Stage.RUNNING,
+                  upstream=f"{result.info.host}:{result.info.port}")
+        p.store.add_event(space, "wake", "woke from stopped")
+
+
+__all__ = ["NEVER", "PAUSED", "STOPPED", "Activity", "Sleeper", "is_awake", "parse_activity",
+           "read_activity"]

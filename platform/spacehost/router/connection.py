@@ -79,6 +79,7 @@ class ClientConnection(asyncio.Protocol):
         self._head_size = 0
         self._problem: Problem | None = None
         self._eof = False
+        self.tunnel_space = ""  # the space an open websocket tunnel counts as activity for
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
 
@@ -95,6 +96,9 @@ class ClientConnection(asyncio.Protocol):
         self.ctx.connections.discard(self)
         if self._tunnel is not None:
             self._tunnel.close()
+        if self.tunnel_space:
+            self.ctx.activity.closed(self.tunnel_space)
+            self.tunnel_space = ""
         current, self._current = self._current, None
         if current is not None:
             current.abort()

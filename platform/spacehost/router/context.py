@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
+from spacehost.router.activity import ActivityRecorder
 from spacehost.router.match import Match, match_host, match_path, subdomain_label
 from spacehost.router.routes_file import RoutesFile
 from spacehost.router.table import RouteEntry, RouteTable, Upstream, is_live
 from spacehost.router.upstream import UpstreamPool
+from spacehost.router.wake import Waker
 from spacehost.settings import Settings
 
 # A keep-alive client connection may stay idle (or send its head) this long, as nginx's default.
@@ -42,6 +44,8 @@ class RouterContext:
         # Behind a TLS terminator the public URL says https; the router itself speaks plain HTTP.
         self.proto = "https" if settings.public_url.startswith("https://") else "http"
         self.control = Upstream("", 0, str(settings.control_socket))
+        self.activity = ActivityRecorder(settings.activity_file)
+        self.waker = Waker(str(settings.control_socket), self.routes)
         self.connections: set[Closable] = set()
         self.idle_timeout = CLIENT_IDLE_TIMEOUT_S
         self._table: RouteTable | None = None
@@ -79,6 +83,11 @@ class RouterContext:
         if is_live(entry):
             return Match(entry, target)
         return Match(None, target, space=entry.space)
+
+    def asleep(self, space: str) -> RouteEntry | None:
+        """*space*'s entry when it sleeps (a request wakes it), else None."""
+        entry = self.routes.table.by_space.get(space)
+        return entry if entry is not None and entry.asleep else None
 
     def sweep(self) -> None:
         """Close idle upstream connections and client connections idle for too long."""

@@ -31,7 +31,7 @@ from spacehost.router.pages import (
     simple_response,
 )
 from spacehost.router.static import StaticFile, StaticRedirect, resolve_static
-from spacehost.router.table import Upstream
+from spacehost.router.table import RouteEntry, Upstream
 from spacehost.router.upstream import UpstreamConnection
 
 if TYPE_CHECKING:
@@ -91,6 +91,11 @@ def _gateway_problem(status: int, space: str, detail: str) -> Problem:
     )
 
 
+def _is_event_stream(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(n == b"content-type" and v.lower().startswith(b"text/event-stream")
+               for n, v in headers)
+
+
 class Exchange:
     """One request/response pair on a client connection.
 
@@ -120,6 +125,7 @@ class Exchange:
         "retried",
         "space",
         "started",
+        "stream_space",
         "task",
         "until_close",
         "up",
@@ -134,6 +140,7 @@ class Exchange:
         self.req = req
         self.space: SpaceHeaders = NO_SPACE_HEADERS
         self.what = ""
+        self.stream_space = ""  # the space this open SSE response counts as activity for
         self.up: Upstream | None = None
         self.upstream: UpstreamConnection | None = None
         self.head = b""
@@ -167,6 +174,35 @@ class Exchange:
             self._local(simple_response(405, b"", "", close=True, extra=b"allow: GET\r\n"))
             return
         m = self.ctx.route(req.host, req.target.decode("latin-1"))
+        space = m.entry.space if m.entry is not None else m.space
+        if space:
+            self.ctx.activity.touch(space)
+        if m.entry is None and m.space is not None:
+            asleep = self.ctx.asleep(m.space)
+            if asleep is not None:
+                self.ctx.waker.wake(m.space)
+                if not self._waking_page(asleep):
+                    self.task = self.ctx.loop.create_task(self._hold(m.space))
+                    return
+        self._dispatch(m)
+
+    def _waking_page(self, entry: RouteEntry) -> bool:
+        """A browser visiting a *stopped* space gets the waking page at once (it turns into the
+        app by itself); every other request to a sleeping space is held until it is awake."""
+        req = self.req
+        return entry.asleep == "stopped" and req.method == b"GET" and "text/html" in req.accept
+
+    async def _hold(self, space: str) -> None:
+        """Wait for *space* to wake (bounded by the startup timeout), then answer as usual:
+        proxied when it is live, else the control plane's status page."""
+        await self.ctx.waker.until_awake(space, self.ctx.settings.startup_timeout_s)
+        self.task = None
+        if self.aborted:
+            return
+        self._dispatch(self.ctx.route(self.req.host, self.req.target.decode("latin-1")))
+
+    def _dispatch(self, m: Match) -> None:
+        req = self.req
         entry = m.entry
         if entry is None:
             fwd = Forwarding(self.client.ip, req.host, self.ctx.proto, "", m.space)
@@ -303,6 +339,10 @@ class Exchange:
         )
         self.response_started = True
         self.head_only = req.method == b"HEAD"
+        if self.what and status == 200 and _is_event_stream(headers):
+            # an open SSE response keeps its space awake until it ends
+            self.stream_space = self.what
+            self.ctx.activity.opened(self.what)
 
     def on_response_body(self, body: bytes) -> None:
         """A piece of the response body (de-chunked by the parser)."""
@@ -349,6 +389,9 @@ class Exchange:
         self._flush()
         self.upstream = None
         self.response_done = self.finished = True
+        if self.what:  # an open websocket keeps its space awake until the tunnel closes
+            self.ctx.activity.opened(self.what)
+            self.client.tunnel_space = self.what
         self.client.start_tunnel(conn, tail)
 
     def on_upstream_invalid(self) -> None:
@@ -362,6 +405,7 @@ class Exchange:
     def on_upstream_lost(self, conn: UpstreamConnection) -> None:
         """The upstream connection closed while this exchange used it."""
         self.upstream = None
+        self._end_stream()
         if self.response_done or self.aborted:
             return
         if not self.response_started:
@@ -406,6 +450,7 @@ class Exchange:
     def abort(self) -> None:
         """The client went away: drop the upstream side."""
         self.aborted = True
+        self._end_stream()
         if self.task is not None:
             self.task.cancel()
             self.task = None
@@ -428,7 +473,13 @@ class Exchange:
             self.client.write(out[0] if len(out) == 1 else b"".join(out))
             out.clear()
 
+    def _end_stream(self) -> None:
+        if self.stream_space:
+            self.ctx.activity.closed(self.stream_space)
+            self.stream_space = ""
+
     def _release_upstream(self, reuse: bool = True) -> None:
+        self._end_stream()
         conn, self.upstream = self.upstream, None
         if conn is None:
             return

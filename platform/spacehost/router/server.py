@@ -10,6 +10,7 @@ import signal
 from types import TracebackType
 
 from spacehost.errors import SpacehostError
+from spacehost.router.activity import REPORT_INTERVAL_S
 from spacehost.router.connection import ClientConnection
 from spacehost.router.context import RouterContext
 from spacehost.settings import Settings
@@ -36,6 +37,7 @@ class Router:
         self._server = server
         self.ctx = ctx
         self._sweeper = ctx.loop.create_task(self._sweep())
+        self._reporter = ctx.loop.create_task(self._report())
 
     @property
     def port(self) -> int:
@@ -54,15 +56,22 @@ class Router:
             await asyncio.sleep(SWEEP_INTERVAL_S)
             self.ctx.sweep()
 
+    async def _report(self) -> None:
+        while True:
+            await asyncio.sleep(REPORT_INTERVAL_S)
+            self.ctx.activity.report()
+
     async def serve_forever(self) -> None:
         """Serve until cancelled."""
         await self._server.serve_forever()
 
     async def close(self) -> None:
         """Stop listening and close every client and upstream connection."""
-        self._sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._sweeper
+        for task in (self._sweeper, self._reporter):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.ctx.activity.report()
         self._server.close()
         for conn in list(self.ctx.connections):
             conn.close()

@@ -1,0 +1,80 @@
+"""What the router tells the control plane about use: per space, the time of its last request
+and how many streaming or tunnelled connections (SSE responses, websockets) it holds open.
+
+The lifecycle's idle loop (:mod:`spacehost.lifecycle.sleep`) reads the file; the router writes
+it atomically, at most every :data:`REPORT_INTERVAL_S`, and only when something changed (an
+open connection is activity now, so a space holding one is reported each time).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+log = logging.getLogger("spacehost.router")
+
+REPORT_INTERVAL_S = 1.0
+
+
+class ActivityRecorder:
+    """Counts requests and open connections per space; :meth:`report` writes them out.
+
+    Args:
+        path: the activity file (``Settings.activity_file``).
+        clock: wall-clock seconds (the control plane compares them with its own clock).
+    """
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self._clock = clock
+        self.last: dict[str, float] = {}
+        self.open: dict[str, int] = {}
+        self._dirty = False
+
+    def touch(self, space: str) -> None:
+        """A request for *space* arrived (whatever answers it)."""
+        self.last[space] = self._clock()
+        self._dirty = True
+
+    def opened(self, space: str) -> None:
+        """*space* now holds one more streaming or tunnelled connection."""
+        self.open[space] = self.open.get(space, 0) + 1
+        self.touch(space)
+
+    def closed(self, space: str) -> None:
+        """One of *space*'s open connections ended."""
+        n = self.open.get(space, 0) - 1
+        if n > 0:
+            self.open[space] = n
+        else:
+            self.open.pop(space, None)
+        self.touch(space)
+
+    def snapshot(self) -> dict[str, dict[str, float | int]]:
+        """The report: an open connection makes its space active now."""
+        now = self._clock()
+        for space in self.open:
+            self.last[space] = now
+        return {s: {"last": t, "open": self.open.get(s, 0)} for s, t in self.last.items()}
+
+    def report(self) -> bool:
+        """Write the file if anything changed since the last write; True when written."""
+        if not (self._dirty or self.open):
+            return False
+        self._dirty = False
+        text = json.dumps({"spaces": self.snapshot()}, sort_keys=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".activity-", dir=self.path.parent)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.warning("cannot write %s: %s", self.path, exc)
+            return False
+        return True

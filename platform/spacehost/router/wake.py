@@ -1,0 +1,92 @@
+"""Waking a sleeping space from the router: one wake call per space to the control plane, and
+the wait (polling the route table) until the space is live again.
+
+The control plane keeps one wake in flight per space anyway; the router also shares the call
+between the requests that arrive while it is under way, so a burst of N requests costs one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import quote
+
+from spacehost.router.routes_file import RoutesFile
+from spacehost.router.table import RouteEntry, is_live
+
+log = logging.getLogger("spacehost.router")
+
+POLL_S = 0.02  # how often a held request looks at the route table
+WAKING_STAGES = frozenset({"SLEEPING", "APP_STARTING"})
+
+
+async def post_wake(socket_path: str, space: str, timeout: float = 10.0) -> int:
+    """``POST /api/spaces/{space}/wake`` on the control plane's Unix socket; the status, or 0
+    when the control plane cannot be reached."""
+    owner, _, name = space.partition("/")
+    target = f"/api/spaces/{quote(owner)}/{quote(name)}/wake"
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_unix_connection(socket_path), timeout)
+    except (OSError, TimeoutError) as exc:
+        log.warning("cannot ask the control plane to wake %s: %s", space, exc)
+        return 0
+    try:
+        writer.write(f"POST {target} HTTP/1.1\r\nhost: localhost\r\ncontent-length: 0\r\n"
+                     "connection: close\r\n\r\n".encode("latin-1"))
+        line = await asyncio.wait_for(reader.readline(), timeout)
+        parts = line.split()
+        return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    except (OSError, TimeoutError) as exc:
+        log.warning("waking %s: no answer from the control plane: %s", space, exc)
+        return 0
+    finally:
+        writer.close()
+
+
+class Waker:
+    """One wake call at a time per space.
+
+    Args:
+        socket_path: the control plane's Unix socket.
+        routes: the route table the held requests watch.
+    """
+
+    def __init__(self, socket_path: str, routes: RoutesFile) -> None:
+        self.socket_path = socket_path
+        self.routes = routes
+        self._calls: dict[str, asyncio.Task[int]] = {}
+        self.calls = 0  # wake calls made (for tests and benchmarks)
+
+    def wake(self, space: str) -> asyncio.Task[int]:
+        """Ask the control plane to wake *space*, unless a call for it is under way."""
+        task = self._calls.get(space)
+        if task is None or task.done():
+            self.calls += 1
+            task = asyncio.get_running_loop().create_task(post_wake(self.socket_path, space))
+            self._calls[space] = task
+        return task
+
+    def _failed(self, space: str) -> bool:
+        task = self._calls.get(space)
+        return task is not None and task.done() and (task.cancelled() or task.result() == 0)
+
+    async def until_awake(self, space: str, deadline_s: float) -> RouteEntry | None:
+        """Wake *space* and wait until its route is live: the live entry, or None when it
+        stopped waking (an error, a pause) or *deadline_s* passed."""
+        self.wake(space)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline_s
+        while loop.time() < end:
+            self.routes.check_now()
+            entry = self.routes.table.by_space.get(space)
+            if entry is None:
+                return None
+            if is_live(entry):
+                return entry
+            if entry.stage not in WAKING_STAGES:
+                return None
+            if entry.asleep and self._failed(space):
+                self.wake(space)  # the control plane was not there (restarting): ask again
+            await asyncio.sleep(POLL_S)
+        return None

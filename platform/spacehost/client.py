@@ -97,6 +97,17 @@ class Client:
                                             params={"factory": str(factory).lower()})
         return result
 
+    def pause(self, space: SpaceId) -> dict[str, Any]:
+        """Stop *space* until an explicit restart; returns its runtime."""
+        result: dict[str, Any] = self._json("POST", self._space_url(space, "/pause"))
+        return result
+
+    def set_sleeptime(self, space: SpaceId, seconds: int) -> dict[str, Any]:
+        """Seconds idle before *space* sleeps (-1: never); returns its runtime."""
+        result: dict[str, Any] = self._json("POST", self._space_url(space, "/sleeptime"),
+                                            json={"seconds": seconds})
+        return result
+
     def config(self, space: SpaceId, kind: str) -> dict[str, Any]:
         """``kind`` "variables" or "secrets": ``{KEY: {...}}`` (secrets without values)."""
         result: dict[str, Any] = self._json("GET", self._space_url(space, f"/{kind}"))

@@ -45,13 +45,15 @@ class Running:
         return f"http://{owner}-{name}.localhost:{self.port}/".lower()
 
 
-def start_platform(data: Path, port: int) -> tuple[subprocess.Popen[bytes], Running]:
-    """`spacehost up` on *port* with data dir *data*, once it answers."""
+def start_platform(data: Path, port: int, extra_env: dict[str, str] | None = None,
+                   ) -> tuple[subprocess.Popen[bytes], Running]:
+    """`spacehost up` on *port* with data dir *data* (and *extra_env*), once it answers."""
     env = dict(os.environ)
     env.update({"SPACEHOST_DATA_DIR": str(data), "SPACEHOST_URL": f"http://127.0.0.1:{port}",
                 "SPACEHOST_STARTUP_TIMEOUT": "240", "SPACEHOST_MAX_UPLOAD": "5m",
                 "SPACEHOST_OWNER": "e2e"})
     env.pop("SPACEHOST_TOKEN", None)
+    env.update(extra_env or {})
     log = data / "platform.log"
     with open(log, "ab") as out:
         proc = subprocess.Popen([*SPACEHOST, "up", "--port", str(port)], env=env, stdout=out,

@@ -135,6 +135,22 @@ def cmd_restart(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pause(args: argparse.Namespace) -> int:
+    client, space = _client(args), _space(args.space)
+    client.pause(space)
+    output.info(f"paused {space}; visits do not wake it: `spacehost restart {space}` does")
+    return 0
+
+
+def cmd_sleeptime(args: argparse.Namespace) -> int:
+    client, space = _client(args), _space(args.space)
+    runtime = client.set_sleeptime(space, args.seconds)
+    timeout = runtime.get("gcTimeout")
+    output.info(f"{space} never sleeps" if timeout is None else
+                f"{space} sleeps after {timeout} s without a request")
+    return 0
+
+
 def cmd_rm(args: argparse.Namespace) -> int:
     _client(args).delete(_space(args.space))
     output.info(f"deleted {args.space}")
@@ -192,6 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     restart = add("restart", cmd_restart, "restart a space")
     restart.add_argument("space", help="owner/name")
     restart.add_argument("--factory", action="store_true", help="rebuild without cache")
+    add("pause", cmd_pause, "stop a space until `restart` (visits do not wake it)").add_argument(
+        "space", help="owner/name")
+    sleeptime = add("sleeptime", cmd_sleeptime, "set how long a space may be idle before it "
+                    "sleeps")
+    sleeptime.add_argument("space", help="owner/name")
+    sleeptime.add_argument("seconds", type=int, help="seconds idle, or -1 to never sleep")
     add("rm", cmd_rm, "delete a space, its containers and data").add_argument(
         "space", help="owner/name")
     config.add_commands(add, _client)

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,9 @@ PAUSED = "paused"
 STOPPED = "stopped"
 NEVER = -1  # a space's sleep time that keeps it awake
 TICK_S = 1.0
+# between publishing a space's asleep route and freezing it: more than the router's route-table
+# check interval (0.1 s), so no request is forwarded to a process about to freeze
+ROUTE_GRACE_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class Sleeper:
         self._clock = clock
         self._since: dict[SpaceId, float] = {}  # when each space last went awake
         self._wakes: dict[SpaceId, Future[None]] = {}
+        self._dozing: set[SpaceId] = set()  # going to sleep now (route asleep, store not yet)
         self._guard = threading.Lock()
         self._pool = ThreadPoolExecutor(4, thread_name_prefix="wake")
         self._stop = threading.Event()
@@ -219,11 +223,19 @@ class Sleeper:
         if rec.stage is not Stage.RUNNING and not (
                 rec.stage is Stage.SLEEPING and rec.sleep_level == PAUSED):
             return False
-        # the route first: the router must stop forwarding before the process freezes
+        # the route first: the router must stop forwarding before the process freezes; a
+        # request that arrives meanwhile is held and its wake waits for this sleep to end
         upstream = rec.upstream if level == PAUSED else None
-        p.store.update_space(space, stage=Stage.SLEEPING, sleep_level=level,
-                             upstream=upstream)
-        p.publish_routes()
+        self._dozing.add(space)
+        try:
+            p.publish_routes(replace(rec, stage=Stage.SLEEPING, sleep_level=level,
+                                     upstream=upstream))
+            if rec.stage is Stage.RUNNING:
+                self._stop.wait(ROUTE_GRACE_S)
+            p.store.update_space(space, stage=Stage.SLEEPING, sleep_level=level,
+                                 upstream=upstream)
+        finally:
+            self._dozing.discard(space)
         try:
             if level == PAUSED:
                 p.runtime.pause(rec.container_id)
@@ -250,7 +262,7 @@ class Sleeper:
             if fut is not None and not fut.done():
                 return fut
             rec = self.platform.store.find_space(space)
-            if rec is None or rec.stage is not Stage.SLEEPING:
+            if rec is None or (rec.stage is not Stage.SLEEPING and space not in self._dozing):
                 return None
             fut = self._pool.submit(self._wake, space)
             self._wakes[space] = fut

@@ -69,25 +69,16 @@ def cli(env: dict[str, str], *args: str) -> None:
 
 
 def rss_mib(pid: int) -> float:
-    """RSS of *pid* and its direct children, from /proc."""
-    total = 0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for p in pids:
-        for line in Path(f"/proc/{p}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total / 1024
+    """RSS of *pid*, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
-def router_pid(up_pid: int) -> int:
-    """The router child of the `spacehost up` process *up_pid*."""
-    for p in Path(f"/proc/{up_pid}/task/{up_pid}/children").read_text().split():
-        if b"spacehost.router" in Path(f"/proc/{p}/cmdline").read_bytes():
-            return int(p)
-    raise RuntimeError("no router child")
+def router_pid(data: Path) -> int:
+    """The router of the platform on data dir *data* (it runs in its own session)."""
+    return int((data / "run" / "router.pid").read_text().strip())
 
 
 # load ---------------------------------------------------------------------------------------
@@ -200,8 +191,8 @@ def failure_span(samples: list[Sample]) -> str:
 class Up:
     """`spacehost up` as a subprocess, restartable on the same data dir and port."""
 
-    def __init__(self, env: dict[str, str], port: int, log: Path):
-        self.env, self.port, self.log = env, port, log
+    def __init__(self, env: dict[str, str], port: int, data: Path):
+        self.env, self.port, self.data, self.log = env, port, data, data / "platform.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> float:
@@ -245,23 +236,39 @@ def events(load: Load, up: Up, env: dict[str, str], work: Path, host: str) -> li
     r.note += f"; {failure_span(r.during)}"
     results.append(r)
 
-    def control_restart() -> str:
-        assert up.proc is not None
+    def sigterm_restart() -> str:
         t0 = time.monotonic()
         up.stop()
         stopped = time.monotonic() - t0
         health = up.start()
         serve = wait_http(f"http://127.0.0.1:{up.port}/config", 60, host)
-        return (f"SIGTERM `up` ({stopped:.1f} s to exit), start it again (API back "
-                f"{health:.1f} s later, space +{serve:.2f} s)")
+        return (f"SIGTERM `up` ({stopped:.1f} s to exit; it stops the router too), start it "
+                f"again (API back {health:.1f} s later, space +{serve:.2f} s)")
 
-    r = measure(load, "(b) control plane restart", control_restart)
-    r.note += f"; {failure_span(r.during)}"
-    results.append(r)
+    def sighup_restart() -> str:
+        assert up.proc is not None
+        up.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)  # the old control plane is gone by then; wait for the new one
+        health = wait_http(f"http://127.0.0.1:{up.port}/api/health", 60)
+        return f"SIGHUP `up` (control plane re-executes in place; API back +{health:.1f} s)"
+
+    def kill9_restart() -> str:
+        assert up.proc is not None
+        up.proc.kill()
+        up.proc.wait(10)
+        health = up.start()
+        return (f"kill -9 `up`, start it again (it adopts the running router; API back "
+                f"{health:.1f} s after the start)")
+
+    for name, event in (("(b1) control plane SIGTERM + up", sigterm_restart),
+                        ("(b2) control plane SIGHUP", sighup_restart),
+                        ("(b3) control plane kill -9 + up", kill9_restart)):
+        r = measure(load, name, event)
+        r.note += f"; {failure_span(r.during)}"
+        results.append(r)
 
     def kill_router() -> str:
-        assert up.proc is not None
-        os.kill(router_pid(up.proc.pid), signal.SIGKILL)
+        os.kill(router_pid(up.data), signal.SIGKILL)
         back = wait_http(f"http://127.0.0.1:{up.port}/config", 30, host)
         return f"router serves again {back:.2f} s after kill -9 (goal <= 2)"
 
@@ -283,7 +290,7 @@ def memory(up: Up, env: dict[str, str], work: Path, n_static: int, n_gradio: int
                                     f"{OWNER}/gradio-{i}"), range(1, n_gradio)))
     time.sleep(5)  # let the platform settle to idle before reading memory
     assert up.proc is not None
-    rss = rss_mib(up.proc.pid)
+    rss = rss_mib(up.proc.pid) + rss_mib(router_pid(up.data))
     spaces = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{up.port}/api/spaces").read())
     mine = [s for s in spaces if s["id"].startswith(f"{OWNER}/")]
     running = sum(1 for s in mine if s["stage"] == "RUNNING")
@@ -318,7 +325,7 @@ def main() -> None:
     port = free_port()
     env = dict(os.environ, SPACEHOST_DATA_DIR=str(data), SPACEHOST_URL=f"http://127.0.0.1:{port}")
     env.pop("SPACEHOST_TOKEN", None)
-    up = Up(env, port, data / "platform.log")
+    up = Up(env, port, data)
     host = f"{OWNER}-hello.localhost:{port}"
     try:
         up.start()

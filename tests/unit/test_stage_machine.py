@@ -1,7 +1,9 @@
 """Property-based test of the lifecycle: random sequences of pushes (good, failing build, app
-exiting at start, static), crashes, restarts and deletes of two spaces, driven through
-:class:`Platform` with FakeBackend/FakeBuilder; after every step the engine, the store and the
-route table must agree with each other and with a small model of what should be serving.
+exiting at start, static), crashes, restarts, deletes, idle time (sleep: paused, then stopped),
+visits (wake) and explicit pauses of two spaces, driven through :class:`Platform` with
+FakeBackend/FakeBuilder, a fake clock and at most one space awake; after every step the engine,
+the store and the route table must agree with each other and with a small model of what should
+be serving.
 
 Automatic crash restarts are disabled (their timing is covered by test_lifecycle_crash.py), so
 a crashed space stays in RUNTIME_ERROR until the next push or restart.
@@ -21,8 +23,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 import spacehost.lifecycle.platform as platform_module
 from spacehost.domain import SpaceId, Stage
 from spacehost.lifecycle import Platform
+from spacehost.lifecycle.sleep import PAUSED, STOPPED, Sleeper
 from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, Store
+from spacehost.store import RevisionFiles, SpaceRecord, Store
 from tests.conftest import wait_for
 from tests.fakes import FakeBackend, FakeBuilder
 
@@ -48,6 +51,15 @@ class Model:
     kind: str = ""  # its kind
     serving: str | None = None  # the revision that answers visitors, if any
     serving_kind: str = ""
+    paused: bool = False  # explicitly paused (only a restart or a push brings it back)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 class LifecycleMachine(RuleBasedStateMachine):
@@ -58,9 +70,13 @@ class LifecycleMachine(RuleBasedStateMachine):
         self._grace = platform_module.SWITCH_GRACE_S
         platform_module.SWITCH_GRACE_S = 0.0  # no router reads the table here
         self.backend, self.builder = FakeBackend(), FakeBuilder()
-        self.platform = Platform(
-            Settings(data_dir=tmp, startup_timeout_s=5.0, crash_restart=False),
-            Store(tmp / "db.sqlite"), RevisionFiles(tmp / "revs"), self.builder, self.backend)
+        settings = Settings(data_dir=tmp, startup_timeout_s=5.0, crash_restart=False,
+                            sleep_after_s=60, stop_after_s=600, max_awake=1)
+        self.platform = Platform(settings, Store(tmp / "db.sqlite"), RevisionFiles(tmp / "revs"),
+                                 self.builder, self.backend)
+        self.clock = Clock()
+        # no router: no request is ever seen, so idle time is the clock's advance
+        self.platform.sleeper = Sleeper(self.platform, activity=dict, clock=self.clock)
         self.model: dict[SpaceId, Model] = {}
 
     def teardown(self) -> None:
@@ -105,10 +121,14 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert result.unchanged
             return
         m.revision, m.kind = result.revision, kind
-        self.deployed(m)
+        self.deployed(m, rec)
 
-    def deployed(self, m: Model) -> None:
-        """The model after the deploy of *m.revision* (a push or a restart) finished."""
+    def deployed(self, m: Model, before: object) -> None:
+        """The model after the deploy of *m.revision* (a push or a restart) finished; *before*
+        is the space's record before it."""
+        m.paused = False
+        if isinstance(before, SpaceRecord) and before.stage is Stage.SLEEPING:
+            m.serving = None  # a sleeping container is not kept as a fallback
         if m.kind in (GOOD, STATIC):
             m.serving, m.serving_kind = m.revision, m.kind
         elif m.serving_kind == STATIC:
@@ -116,12 +136,18 @@ class LifecycleMachine(RuleBasedStateMachine):
             # see it as serving and a failed deploy of its next revision takes it down
             m.serving = None
 
+    def in_stage(self, stage: Stage) -> list[SpaceId]:
+        return sorted(r.id for r in self.platform.store.list_spaces() if r.stage is stage)
+
     @precondition(lambda self: any(
         m.serving and m.serving_kind != STATIC for m in self.model.values()))
     @rule(data=st.data())
     def crash(self, data: st.DataObject) -> None:
-        candidates = [s for s, m in self.model.items() if m.serving and m.serving_kind != STATIC]
-        space = data.draw(st.sampled_from(sorted(candidates)))
+        candidates = [s for s in self.in_stage(Stage.RUNNING)
+                      if self.model[s].serving and self.model[s].serving_kind != STATIC]
+        if not candidates:
+            return
+        space = data.draw(st.sampled_from(candidates))
         rec = self.platform.store.get_space(space)
         assert rec.container_id is not None
         self.backend.crash(rec.container_id)
@@ -132,12 +158,44 @@ class LifecycleMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def restart(self, data: st.DataObject) -> None:
         space = data.draw(st.sampled_from(sorted(self.model)))
+        before = self.platform.store.get_space(space)
         self.platform.restart(space)
         self.settle()
         m = self.model[space]
         if m.kind == EXITS:
             m.kind = GOOD  # the app exited only at its first start (FakeBackend.exit_on_start)
-        self.deployed(m)
+        self.deployed(m, before)
+
+    @rule(seconds=st.sampled_from([30, 60, 600]))
+    def idle(self, seconds: int) -> None:
+        """Time passes without a request; the sleeper's tick puts idle spaces to sleep."""
+        self.clock.now += seconds
+        for space, _level in self.platform.sleeper.tick():
+            m = self.model[space]
+            assert m.serving and m.serving_kind != STATIC, f"{space} slept, nothing served"
+
+    @precondition(lambda self: bool(self.model))
+    @rule(data=st.data())
+    def visit(self, data: st.DataObject) -> None:
+        """A request reaches a space: a sleeping one wakes (an explicitly paused one not)."""
+        space = data.draw(st.sampled_from(sorted(self.model)))
+        stage = self.platform.store.get_space(space).stage
+        fut = self.platform.sleeper.wake(space)
+        assert (fut is not None) == (stage is Stage.SLEEPING)
+        if fut is not None:
+            fut.result(timeout=10)
+            self.settle()
+            rec = self.platform.store.get_space(space)
+            assert rec.stage is Stage.RUNNING, f"{space} woke to {rec.stage}: {rec.error_message}"
+
+    @precondition(lambda self: bool(self.model))
+    @rule(data=st.data())
+    def pause(self, data: st.DataObject) -> None:
+        space = data.draw(st.sampled_from(sorted(self.model)))
+        self.platform.pause(space)
+        self.settle()
+        m = self.model[space]
+        m.serving, m.paused = None, True
 
     @precondition(lambda self: bool(self.model))
     @rule(data=st.data())
@@ -168,13 +226,25 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert rec.stage in Stage
             m = self.model[space]
             assert rec.revision == m.revision
+            assert (rec.stage is Stage.PAUSED) == m.paused
             if m.serving is None:
-                assert not rec.stage.is_serving, f"{space} is {rec.stage}, nothing should serve"
+                assert rec.stage not in (Stage.RUNNING, Stage.SLEEPING), (
+                    f"{space} is {rec.stage}, nothing should serve")
                 assert routes[str(space)]["upstream"] is None
                 assert not running
                 continue
-            assert rec.stage is Stage.RUNNING, f"{space} is {rec.stage}: {rec.error_message}"
             assert rec.serving_revision == m.serving
+            if rec.stage is Stage.SLEEPING:
+                assert m.serving_kind != STATIC and not running
+                # a paused one keeps its upstream: the router forwards to it once thawed
+                assert routes[str(space)]["upstream"] == (
+                    rec.upstream if rec.sleep_level == PAUSED else None)
+                assert routes[str(space)]["asleep"] == rec.sleep_level
+                assert rec.container_id is not None
+                status = self.backend.containers[rec.container_id].status
+                assert status == {PAUSED: "paused", STOPPED: "exited"}[rec.sleep_level]
+                continue
+            assert rec.stage is Stage.RUNNING, f"{space} is {rec.stage}: {rec.error_message}"
             if m.serving_kind == STATIC:
                 assert routes[str(space)]["static_dir"] and not running
                 continue

@@ -257,3 +257,28 @@ def test_reconcile_adopts_sleeping_containers(env: Env) -> None:
         assert rec.container_id in env.backend.containers
     env.wake(A)
     assert env.stage(A) is Stage.RUNNING
+
+
+def test_a_wake_asked_while_the_space_is_going_to_sleep_wakes_it_after(env: Env) -> None:
+    env.deploy(A)
+    env.clock.now += 60
+    env.p.sleeper._dozing.add(A)  # the route says asleep, the pause is under way
+    with env.p.space_lock(A):
+        fut = env.p.sleeper.wake(A)
+        assert fut is not None and not fut.done()  # it waits for the sleep to finish
+        env.p.sleeper._dozing.discard(A)
+        env.p.store.update_space(A, stage=Stage.SLEEPING, sleep_level=PAUSED)
+        cid = env.p.store.get_space(A).container_id
+        env.backend.pause(cid or "")
+    fut.result(timeout=10)
+    assert (env.stage(A), env.container(A)) == (Stage.RUNNING, "running")
+
+
+def test_reconcile_keeps_a_paused_space_stopped(env: Env) -> None:
+    env.deploy(A)
+    env.p.pause(A)
+    cid = env.p.store.get_space(A).container_id
+    env.p.reconcile()
+    assert env.p.wait_idle()
+    assert env.stage(A) is Stage.PAUSED
+    assert cid in env.backend.containers and env.container(A) == "exited"

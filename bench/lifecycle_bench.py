@@ -39,6 +39,8 @@ OWNER = "ldbench"
 HELLO = f"{OWNER}/hello"
 RETRY_S = 0.05  # a failed client waits this long before its next request
 BASELINE_S = 5.0
+SLEEP_AFTER_S = 2  # idle seconds before a space is paused, then stopped
+STOP_AFTER_S = 15
 
 
 def free_port() -> int:
@@ -98,6 +100,7 @@ class Load:
     def __init__(self, port: int, host: str, clients: int):
         self.port, self.host, self.clients = port, host, clients
         self.samples: list[Sample] = []
+        self._first: dict[int, Sample] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
@@ -131,10 +134,18 @@ class Load:
                 if conn is not None:
                     conn.close()
                 conn = None
+            sample = Sample(t0, time.monotonic() - t0, ok, marker)
             with self._lock:
-                self.samples.append(Sample(t0, time.monotonic() - t0, ok, marker))
+                self.samples.append(sample)
+                if ok:
+                    self._first.setdefault(threading.get_ident(), sample)
             if not ok:
                 self._stop.wait(RETRY_S)
+
+    def first_ok(self) -> list[Sample]:
+        """Each client's first successful request."""
+        with self._lock:
+            return list(self._first.values())
 
     def window(self, start: float, end: float) -> list[Sample]:
         with self._lock:
@@ -278,31 +289,80 @@ def events(load: Load, up: Up, env: dict[str, str], work: Path, host: str) -> li
     return results
 
 
-def memory(up: Up, env: dict[str, str], work: Path, n_static: int, n_gradio: int) -> str:
-    """Register *n_static* static and *n_gradio* gradio spaces (hello is one of them); report
-    the platform's RSS and the containers' memory."""
-    import docker
+def sleep_level(port: int, space: str) -> str | None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/spaces/{space}/runtime") as r:
+        runtime = json.loads(r.read())
+    level = (runtime.get("sleep") or {}).get("level")
+    return str(level) if level else None
 
+
+def wake_event(port: int, host: str, clients: int, level: str) -> str:
+    """Wait until the hello space sleeps at *level*, then let *clients* arrive at once."""
+    t0 = time.monotonic()
+    while sleep_level(port, HELLO) != level:
+        if time.monotonic() - t0 > 120:
+            raise TimeoutError(f"{HELLO} never reached sleep level {level}")
+        time.sleep(0.1)
+    load = Load(port, host, clients)
+    start = time.monotonic()
+    load.start()
+    while len(load.first_ok()) < clients and time.monotonic() - start < 60:
+        time.sleep(0.01)
+    time.sleep(2.0)  # and a little steady load after the wake
+    load.stop()
+    samples = load.window(start, start + 60)
+    failed = sum(1 for s in samples if not s.ok)
+    firsts = sorted(s.t + s.latency - start for s in load.first_ok()) or [float("nan")]
+    steady = [s.latency for s in samples if s.ok and s.t - start > 1.0]
+    return (f"(d) wake from {level:7}, {clients} clients at once: {len(samples)} requests, "
+            f"{failed} failed; first answers after {pct(firsts, .5) * 1000:.0f} ms (median "
+            f"client) / {max(firsts) * 1000:.0f} ms (last client); then p50/p99 "
+            f"{pct(steady, .5) * 1000:.1f}/{pct(steady, .99) * 1000:.1f} ms")
+
+
+def memory(up: Up, env: dict[str, str], work: Path, n_static: int, n_gradio: int,
+           max_awake: int) -> list[str]:
+    """Register *n_static* static and *n_gradio* gradio spaces (hello is one of them); report
+    the platform's RSS and the containers' memory with *max_awake* of them visited (awake),
+    then once every one has gone to sleep (stopped)."""
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda i: cli(env, "push", str(static_source(work, i)), "--name",
                                     f"{OWNER}/static-{i}"), range(n_static)))
         list(pool.map(lambda i: cli(env, "push", str(hello_source(work, f"g{i}")), "--name",
                                     f"{OWNER}/gradio-{i}"), range(1, n_gradio)))
-    time.sleep(5)  # let the platform settle to idle before reading memory
+    gradio = [HELLO] + [f"{OWNER}/gradio-{i}" for i in range(1, n_gradio)]
+    visit = gradio[-max_awake:]
+    with ThreadPoolExecutor(len(visit)) as pool:  # a visit wakes a sleeping space
+        list(pool.map(lambda s: wait_http(
+            f"http://127.0.0.1:{up.port}/config", 120,
+            f"{s.replace('/', '-')}.localhost:{up.port}"), visit))
+    lines = [memory_line(up, n_static, n_gradio, f"{len(visit)} just visited")]
+    t0 = time.monotonic()
+    while any(sleep_level(up.port, s) != "stopped" for s in gradio):
+        if time.monotonic() - t0 > 180:
+            raise TimeoutError("the gradio spaces never all went to sleep")
+        time.sleep(1)
+    lines.append(memory_line(up, n_static, n_gradio, "all idle until stopped"))
+    return lines
+
+
+def memory_line(up: Up, n_static: int, n_gradio: int, when: str) -> str:
+    import docker
+
     assert up.proc is not None
     rss = rss_mib(up.proc.pid) + rss_mib(router_pid(up.data))
     spaces = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{up.port}/api/spaces").read())
     mine = [s for s in spaces if s["id"].startswith(f"{OWNER}/")]
-    running = sum(1 for s in mine if s["stage"] == "RUNNING")
+    stages = sorted({s["stage"] for s in mine})
     client = docker.from_env()
     ids = [c.id for c in client.containers.list(filters={"label": "spacehost.managed"})
            if c.labels.get("spacehost.space", "").startswith(f"{OWNER}/")]
     out = subprocess.run(["docker", "stats", "--no-stream", "--format", "{{.MemUsage}}", *ids],
-                         capture_output=True, text=True, check=True).stdout
+                         capture_output=True, text=True, check=True).stdout if ids else ""
     mib = sum(_to_mib(line.split("/")[0].strip()) for line in out.splitlines() if line.strip())
-    return (f"{len(mine)} registered spaces ({n_static} static, {n_gradio} gradio), {running} "
-            f"RUNNING, {len(ids)} containers: platform RSS (control plane + router) {rss:.1f} "
-            f"MiB; containers {mib:.0f} MiB ({mib / max(1, len(ids)):.0f} MiB each); total "
+    return (f"{len(mine)} registered ({n_static} static, {n_gradio} gradio), {when}: stages "
+            f"{'/'.join(stages)}, {len(ids)} containers up (running or paused); platform RSS "
+            f"(control plane + router) {rss:.1f} MiB; containers {mib:.0f} MiB; total "
             f"{rss + mib:.0f} MiB")
 
 
@@ -317,13 +377,17 @@ def _to_mib(text: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=20)
-    ap.add_argument("--static", type=int, default=40)
-    ap.add_argument("--gradio", type=int, default=10)
+    ap.add_argument("--static", type=int, default=30)
+    ap.add_argument("--gradio", type=int, default=20)
+    ap.add_argument("--max-awake", type=int, default=10)
     args = ap.parse_args()
     data = Path(tempfile.mkdtemp(prefix="spacehost-ldbench-"))
     work = Path(tempfile.mkdtemp(prefix="spacehost-ldbench-src-"))
     port = free_port()
-    env = dict(os.environ, SPACEHOST_DATA_DIR=str(data), SPACEHOST_URL=f"http://127.0.0.1:{port}")
+    # short idle times so that sleeping and waking happen within the run
+    env = dict(os.environ, SPACEHOST_DATA_DIR=str(data), SPACEHOST_URL=f"http://127.0.0.1:{port}",
+               SPACEHOST_SLEEP_AFTER=str(SLEEP_AFTER_S), SPACEHOST_STOP_AFTER=str(STOP_AFTER_S),
+               SPACEHOST_MAX_AWAKE=str(args.max_awake))
     env.pop("SPACEHOST_TOKEN", None)
     up = Up(env, port, data)
     host = f"{OWNER}-hello.localhost:{port}"
@@ -336,14 +400,18 @@ def main() -> None:
             results = events(load, up, env, work, host)
         finally:
             load.stop()
-        mem = memory(up, env, work, args.static, args.gradio)
+        wakes = [wake_event(port, host, args.clients, level) for level in ("paused", "stopped")]
+        mem = memory(up, env, work, args.static, args.gradio, args.max_awake)
         print(f"{args.clients} keep-alive clients, GET /config of {HELLO} on its own host, "
               "through the router; latency in ms, before = the 5 s before the event")
         print(f"{'event':34} {'win s':>6} {'reqs':>7} {'failed':>7} {'p50 bef':>7} "
               f"{'p99 bef':>7} {'p50 dur':>7} {'p99 dur':>8}  notes")
         for r in results:
             print(r.row())
-        print(mem)
+        print("\n".join(wakes))
+        print(f"memory, SPACEHOST_MAX_AWAKE={args.max_awake}, sleep after {SLEEP_AFTER_S} s, "
+              f"stop after {STOP_AFTER_S} s idle:")
+        print("\n".join(mem))
     finally:
         try:
             spaces = json.loads(urllib.request.urlopen(

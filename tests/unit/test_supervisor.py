@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from spacehost.server import supervisor
 from spacehost.server.supervisor import Supervisor, _alive
 from tests.conftest import wait_for
 
@@ -72,3 +73,25 @@ def test_watch_restarts_a_dead_router(tmp_path: Path) -> None:
     assert sup.pid != first and sup.pid is not None
     assert sup._running()
     sup.stop()
+
+
+def test_a_zombie_that_is_not_our_child_counts_as_dead() -> None:
+    import subprocess
+
+    # a grandchild left unreaped by its parent: what an adopted router is after dying, until
+    # PID 1 reaps it; kill(pid, 0) still succeeds on it
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "import subprocess, sys, time; "
+         "p = subprocess.Popen([sys.executable, '-c', 'pass']); print(p.pid, flush=True); "
+         "time.sleep(30)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        zombie = int(parent.stdout.readline())
+        wait_for(lambda: supervisor._state(zombie) == "Z", timeout=10, what="a zombie")
+        os.kill(zombie, 0)
+        assert not supervisor._alive(zombie)
+    finally:
+        parent.kill()
+        parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()

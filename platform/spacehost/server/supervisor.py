@@ -42,7 +42,18 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # an adopted router is not our child: once dead it stays a zombie until PID 1 reaps it
+    # (never, where PID 1 does not reap), and kill(pid, 0) still succeeds on a zombie
+    return _state(pid) not in ("Z", "X", "")
+
+
+def _state(pid: int) -> str:
+    """The process state letter from /proc (``R``, ``S``, ``Z``...); "" when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[-1].split()[0]
 
 
 class Supervisor:

@@ -241,3 +241,14 @@ def test_reconcile_redeploys_a_space_whose_container_is_gone(env) -> None:  # ty
     assert restarted.wait_idle()
     assert stage(restarted) is Stage.RUNNING and len(backend.containers) == 1
     restarted.close()
+
+
+def test_pushing_failed_files_again_builds_again(env) -> None:  # type: ignore[no-untyped-def]
+    p, _, builder = env
+    p.push(SPACE, gradio_files("v1"))
+    assert p.wait_idle()
+    p.push(SPACE, gradio_files("BUILD_FAIL"))
+    assert p.wait_idle()
+    again = p.push(SPACE, gradio_files("BUILD_FAIL"))
+    assert p.wait_idle()
+    assert not again.unchanged and len(builder.builds) == 3

@@ -172,7 +172,10 @@ class Platform:
         self.store.add_revision(space, revision, summary)
         created = self.store.create_space(space, stage=Stage.BUILDING, manifest=summary)
         rec = self.store.get_space(space)
-        unchanged = (rec.revision == revision and rec.stage is Stage.RUNNING)
+        # "unchanged" only when exactly these files serve without an error: the same files
+        # pushed again after a failed build (say, a network error during pip) must build again
+        unchanged = (rec.serving_revision == revision and rec.stage is Stage.RUNNING
+                     and not rec.error_message)
         warnings = tuple(str(w) for w in source.warnings)
         if unchanged:
             return PushResult(space, revision, created, warnings, unchanged=True)

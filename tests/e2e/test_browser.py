@@ -3,39 +3,29 @@ the Gradio 6 page loads its assets, the queue answers, and an image upload round
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.chromium import ARTIFACTS, BROWSER_TESTS, chromium
 from tests.e2e.conftest import ROOT, Running
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.docker,
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="Debian chromium is not installed (scripts/setup.sh --test)"),
-]
-ARTIFACTS = ROOT / "artifacts"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture()
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(60_000)  # a loaded 2-core CI machine is slow
     p = context.new_page()
     yield p
     context.close()

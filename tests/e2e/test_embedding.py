@@ -6,7 +6,6 @@ spacehost serves per Gradio version; two Gradio versions in one page; and
 from __future__ import annotations
 
 import html
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,21 +22,12 @@ from playwright.sync_api import (
     Locator,
     Page,
     expect,
-    sync_playwright,
 )
 
+from tests.e2e.chromium import ARTIFACTS, BROWSER_TESTS, chromium
 from tests.e2e.conftest import ROOT, Running
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.docker,
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="Debian chromium is not installed (scripts/setup.sh --test)"),
-]
-ARTIFACTS = ROOT / "artifacts"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = BROWSER_TESTS
 HELLO, NOEMBED, OLD = "e2e/em-hello", "e2e/em-noembed", "e2e/em-old"
 NEW_VERSION, OLD_VERSION = "6.31.0", "5.49.1"
 APP = (ROOT / "spaces" / "hello" / "app.py").read_text()
@@ -108,15 +98,14 @@ def spaces(platform: Running, tmp_path_factory: pytest.TempPathFactory) -> Runni
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture()
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1200, "height": 1400})
+    context.set_default_timeout(60_000)  # a loaded 2-core CI machine is slow
     p = context.new_page()
     yield p
     context.close()

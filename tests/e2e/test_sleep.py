@@ -4,7 +4,6 @@ an explicitly paused space stays asleep on visits."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,14 +12,12 @@ from typing import Any
 import pytest
 import requests
 from gradio_client import Client
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.conftest import free_port, wait_for
+from tests.e2e.chromium import ARTIFACTS, chromium, needs_chromium
 from tests.e2e.conftest import ROOT, Running, remove_containers, start_platform, stop_platform
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 pytestmark = pytest.mark.docker
 SPACE = "e2e/sleepy"
 
@@ -71,24 +68,19 @@ def test_stopped_space_holds_a_plain_request_until_it_answers(sleepy: Running) -
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed")
+@needs_chromium
 def test_browser_gets_the_waking_page_that_turns_into_the_app(sleepy: Running) -> None:
     wait_level(sleepy, "stopped")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            page = browser.new_page()
-            first = page.goto(sleepy.space_url(SPACE, "path"))
-            assert first is not None and first.status == 503
-            assert first.headers.get("x-spacehost-status") in ("SLEEPING", "APP_STARTING")
-            page.get_by_label("name").fill("Browser", timeout=90_000)
-            page.get_by_role("button", name="Submit").click()
-            expect(page.get_by_label("greeting")).to_have_value("Hello, Browser!",
-                                                                 timeout=30_000)
-            (ROOT / "artifacts").mkdir(exist_ok=True)
-            page.screenshot(path=str(ROOT / "artifacts" / "sleep-woken.png"))
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        first = page.goto(sleepy.space_url(SPACE, "path"))
+        assert first is not None and first.status == 503
+        assert first.headers.get("x-spacehost-status") in ("SLEEPING", "APP_STARTING")
+        page.get_by_label("name").fill("Browser", timeout=90_000)
+        page.get_by_role("button", name="Submit").click()
+        expect(page.get_by_label("greeting")).to_have_value("Hello, Browser!", timeout=30_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "sleep-woken.png"))
 
 
 def test_paused_by_its_owner_stays_asleep_on_visits(sleepy: Running, tmp_path: Path) -> None:

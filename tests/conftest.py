@@ -9,6 +9,11 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
+from hypothesis import settings
+
+# Property tests must not fail on timing: a loaded 2-core CI machine can stall any example.
+settings.register_profile("spacehost", deadline=None, derandomize=bool(os.environ.get("CI")))
+settings.load_profile("spacehost")
 
 T = TypeVar("T")
 

@@ -38,6 +38,41 @@ class Stage(StrEnum):
         )
 
 
+_S = Stage
+# Which stage may follow which (a stage may always stay itself, and any stage but DELETING may
+# go to DELETING or PAUSED). The lifecycle writes stages through the store, which enforces this.
+TRANSITIONS: dict[Stage, frozenset[Stage]] = {
+    _S.BUILDING: frozenset({_S.BUILD_ERROR, _S.APP_STARTING, _S.CONFIG_ERROR, _S.RUNNING,
+                            _S.RUNTIME_ERROR, _S.NO_APP_FILE}),
+    _S.BUILD_ERROR: frozenset({_S.BUILDING, _S.APP_STARTING, _S.RUNNING, _S.CONFIG_ERROR}),
+    _S.APP_STARTING: frozenset({_S.RUNNING, _S.RUNTIME_ERROR, _S.BUILDING, _S.CONFIG_ERROR}),
+    _S.RUNNING: frozenset({_S.RUNNING_BUILDING, _S.RUNNING_APP_STARTING, _S.RUNTIME_ERROR,
+                           _S.SLEEPING, _S.BUILDING, _S.APP_STARTING, _S.CONFIG_ERROR}),
+    _S.RUNNING_BUILDING: frozenset({_S.RUNNING_APP_STARTING, _S.RUNNING, _S.RUNTIME_ERROR,
+                                    _S.BUILD_ERROR, _S.CONFIG_ERROR, _S.BUILDING}),
+    _S.RUNNING_APP_STARTING: frozenset({_S.RUNNING, _S.RUNTIME_ERROR, _S.RUNNING_BUILDING,
+                                        _S.CONFIG_ERROR}),
+    _S.RUNTIME_ERROR: frozenset({_S.BUILDING, _S.APP_STARTING, _S.RUNNING, _S.CONFIG_ERROR,
+                                 _S.RUNNING_BUILDING, _S.RUNNING_APP_STARTING}),
+    _S.CONFIG_ERROR: frozenset({_S.BUILDING, _S.APP_STARTING, _S.RUNNING, _S.RUNNING_BUILDING}),
+    _S.NO_APP_FILE: frozenset({_S.BUILDING, _S.RUNNING}),
+    _S.SLEEPING: frozenset({_S.RUNNING, _S.APP_STARTING, _S.BUILDING, _S.RUNTIME_ERROR,
+                            _S.CONFIG_ERROR}),
+    _S.PAUSED: frozenset({_S.BUILDING, _S.APP_STARTING, _S.RUNNING}),
+    _S.STOPPED: frozenset({_S.BUILDING, _S.APP_STARTING, _S.RUNNING}),
+    _S.DELETING: frozenset(),
+}
+
+
+def transition_allowed(old: Stage, new: Stage) -> bool:
+    """Whether a space in stage *old* may move to *new* (see :data:`TRANSITIONS`)."""
+    if old is new:
+        return True
+    if old is not Stage.DELETING and new in (Stage.DELETING, Stage.PAUSED):
+        return True
+    return new in TRANSITIONS[old]
+
+
 class Sdk(StrEnum):
     GRADIO = "gradio"
     DOCKER = "docker"

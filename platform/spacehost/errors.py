@@ -17,6 +17,7 @@ server is raised again, unchanged in kind, in the CLI.
     ├── NotFound                       404  exit 4   not_found
     │   └── SpaceNotFound              404  exit 4   space_not_found
     ├── Conflict                       409  exit 5   conflict
+    │   └── InvalidTransition          409  exit 5   invalid_transition
     ├── BuildFailed                    422  exit 6   build_failed
     ├── AppFailed                      422  exit 7   app_failed
     ├── HardwareUnavailable            409  exit 8   hardware_unavailable
@@ -111,6 +112,12 @@ class Conflict(SpacehostError):
     code = "conflict"
     http_status = 409
     exit_code = 5
+
+
+class InvalidTransition(Conflict):
+    """A space cannot move from its stage to the one asked (domain.TRANSITIONS)."""
+
+    code = "invalid_transition"
 
 
 class BuildFailed(SpacehostError):

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spacehost.domain import SpaceId, Stage
-from spacehost.errors import SpaceNotFound
+from spacehost.domain import SpaceId, Stage, transition_allowed
+from spacehost.errors import InvalidTransition, SpaceNotFound
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS spaces (
@@ -233,6 +233,8 @@ class Store:
         bad = set(fields) - _UPDATABLE
         if bad:
             raise ValueError(f"not updatable: {sorted(bad)}")
+        if "stage" in fields:
+            self._check_transition(space, Stage(fields["stage"]))
         values = {k: _to_column(v) for k, v in fields.items()}
         values["updated_at"] = self._clock()
         sets = ", ".join(f"{k} = ?" for k in values)
@@ -243,6 +245,14 @@ class Store:
             if cur.rowcount == 0:
                 raise SpaceNotFound(f"space {space} does not exist")
         return self.get_space(space)
+
+    def _check_transition(self, space: SpaceId, new: Stage) -> None:
+        rows = self._rows("SELECT stage FROM spaces WHERE id = ?", (str(space),))
+        if rows and not transition_allowed(Stage(rows[0][0]), new):
+            raise InvalidTransition(
+                f"space {space} cannot go from {rows[0][0]} to {new.value}",
+                hint="wait for the current operation to finish, or restart the space",
+            )
 
     def delete_space(self, space: SpaceId) -> None:
         key = str(space)

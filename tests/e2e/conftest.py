@@ -13,6 +13,7 @@ from pathlib import Path
 import docker
 import pytest
 import requests
+from playwright.sync_api import Browser, Page
 
 from spacehost.settings import Settings
 from tests.conftest import free_port, wait_for
@@ -99,3 +100,23 @@ def remove_containers(data: Path) -> None:
         c.remove(force=True)
     for v in client.volumes.list(filters={"label": f"spacehost.instance={instance}"}):
         v.remove(force=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian chromium for one test module (see tests/e2e/chromium.py)."""
+    from tests.e2e.chromium import chromium
+
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture()
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context and page; a module may set ``VIEWPORT``."""
+    viewport = getattr(request.module, "VIEWPORT", {"width": 1200, "height": 900})
+    context = browser.new_context(viewport=viewport)
+    context.set_default_timeout(60_000)  # a loaded 2-core CI machine is slow
+    p = context.new_page()
+    yield p
+    context.close()

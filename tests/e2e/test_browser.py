@@ -4,31 +4,15 @@ the Gradio 6 page loads its assets, the queue answers, and an image upload round
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.chromium import ARTIFACTS, BROWSER_TESTS, chromium
+from tests.e2e.chromium import ARTIFACTS, BROWSER_TESTS
 from tests.e2e.conftest import ROOT, Running
 
 pytestmark = BROWSER_TESTS
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    context.set_default_timeout(60_000)  # a loaded 2-core CI machine is slow
-    p = context.new_page()
-    yield p
-    context.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import requests
 from playwright.sync_api import (
-    Browser,
     ConsoleMessage,
     Frame,
     FrameLocator,
@@ -24,7 +23,7 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.e2e.chromium import ARTIFACTS, BROWSER_TESTS, chromium
+from tests.e2e.chromium import ARTIFACTS, BROWSER_TESTS
 from tests.e2e.conftest import ROOT, Running
 
 pytestmark = BROWSER_TESTS
@@ -96,19 +95,7 @@ def spaces(platform: Running, tmp_path_factory: pytest.TempPathFactory) -> Runni
     return platform
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1200, "height": 1400})
-    context.set_default_timeout(60_000)  # a loaded 2-core CI machine is slow
-    p = context.new_page()
-    yield p
-    context.close()
+VIEWPORT = {"width": 1200, "height": 1400}  # read by the page fixture
 
 
 def shot(page: Page, name: str) -> None:

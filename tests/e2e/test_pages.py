@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from gradio_client import Client
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import wait_for
-from tests.e2e.chromium import ARTIFACTS, BROWSER_TESTS, chromium
+from tests.e2e.chromium import ARTIFACTS, BROWSER_TESTS
 from tests.e2e.conftest import ROOT, Running
 
 pytestmark = BROWSER_TESTS
@@ -66,21 +65,6 @@ def _getaddrinfo(host, *a, **kw):
     return _real(host, *a, **kw)
 socket.getaddrinfo = _getaddrinfo
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    context.set_default_timeout(60_000)  # a loaded 2-core CI machine is slow
-    p = context.new_page()
-    yield p
-    context.close()
 
 
 @pytest.fixture(scope="module")

@@ -116,11 +116,9 @@ def cmd_duplicate(client: Client, args: argparse.Namespace) -> int:
         output.warn(f"secrets are not copied; set them with `spacehost secrets set {target} "
                     f"KEY`: {', '.join(needing)}")
     if not args.no_wait:
-        stage = output.follow_build(client.follow_logs(target, kind="build", tail=0))
-        runtime = output.wait_running(lambda: client.runtime(target), stage)
-        if runtime["stage"] != "RUNNING" or runtime.get("errorMessage"):
-            output.fail(target, runtime)
-            return 6 if runtime["stage"] == "BUILD_ERROR" else 7
+        code = output.follow_until_live(client, target)
+        if code:
+            return code
     output.print_urls(result["urls"])
     return 0
 

@@ -97,11 +97,9 @@ def cmd_push(args: argparse.Namespace) -> int:
     elif args.no_wait:
         return 0
     else:
-        stage = output.follow_build(client.follow_logs(space, kind="build", tail=0))
-        runtime = output.wait_running(lambda: client.runtime(space), stage)
-        if runtime["stage"] != "RUNNING" or runtime.get("errorMessage"):
-            output.fail(space, runtime)
-            return 6 if runtime["stage"] == "BUILD_ERROR" else 7
+        code = output.follow_until_live(client, space)
+        if code:
+            return code
     output.print_urls(result["urls"])
     return 0
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from spacehost.client import Client
 from spacehost.domain import SpaceId
 from spacehost.errors import ManifestInvalid, SpacehostError
 
@@ -73,6 +74,17 @@ def wait_running(get_runtime: Callable[[], dict[str, Any]], stage: str,
         if current not in _STARTING or time.monotonic() > end:
             return runtime
         time.sleep(0.5)
+
+
+def follow_until_live(client: Client, space: SpaceId) -> int:
+    """Print the build live, wait for the space to leave building/starting; the exit code:
+    0 when it runs without error, 6 after a build error, 7 otherwise."""
+    stage = follow_build(client.follow_logs(space, kind="build", tail=0))
+    runtime = wait_running(lambda: client.runtime(space), stage)
+    if runtime["stage"] != "RUNNING" or runtime.get("errorMessage"):
+        fail(space, runtime)
+        return 6 if runtime["stage"] == "BUILD_ERROR" else 7
+    return 0
 
 
 def fail(space: SpaceId, runtime: dict[str, Any]) -> None:

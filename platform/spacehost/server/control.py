@@ -9,6 +9,7 @@ from spacehost.api.errors import Handler
 from spacehost.lifecycle import Platform
 from spacehost.server.engine import connect
 from spacehost.web import SPACE_HEADER, gallery, oembed, space_page, space_status
+from spacehost.web.docs_pages import add_docs_routes
 from spacehost.web.frontend import GradioFrontends, add_frontend_routes
 
 
@@ -33,6 +34,7 @@ def make_app(platform: Platform, token: str) -> web.Application:
     app.router.add_get("/", gallery)
     app.router.add_get("/spaces/{owner}/{name}", space_page)
     app.router.add_get("/api/oembed", oembed)
+    add_docs_routes(app)  # /docs: the user guides (docs/*.md) rendered
     # The web component's gradio.js, per Gradio version (docs/embedding.md).
     add_frontend_routes(app, GradioFrontends(platform.settings, platform.store.list_spaces,
                                              lambda: connect(platform.settings)))

@@ -16,6 +16,7 @@ a{color:#2563eb}
 .top{display:flex;align-items:center;gap:16px;padding:10px 16px;background:#fff;
 border-bottom:1px solid #e5e7eb}
 .top a.brand{font-weight:700;color:#1f2328;text-decoration:none}
+.top a{text-decoration:none}.top a.current{font-weight:600;color:#1d4ed8}
 main{max-width:1200px;margin:0 auto;padding:16px}
 main.full{max-width:none}
 .badge{display:inline-block;padding:1px 9px;border-radius:10px;font-size:.75rem;font-weight:600;
@@ -75,12 +76,25 @@ def gradient(color_from: object, color_to: object) -> str:
     return f"linear-gradient(135deg,{c1},{c2})"
 
 
-def shell(title: str, body: str, *, head: str = "", main_class: str = "") -> str:
-    """A whole HTML page: *body* inside ``<main>`` under the top bar; *head* is trusted HTML."""
+# the top bar's sections: (key, label, href)
+NAV = (("spaces", "Spaces", "/"), ("models", "Models", "/models"),
+       ("datasets", "Datasets", "/datasets"), ("docs", "Docs", "/docs"))
+
+
+def top_bar(current: str = "") -> str:
+    """The top bar: the brand, then Spaces · Models · Datasets · Docs (*current* marked)."""
+    links = "".join(
+        f"<a href='{href}'{' class=current aria-current=page' if key == current else ''}>"
+        f"{label}</a>" for key, label, href in NAV)
+    return f"<nav class=top><a class=brand href='/'>🚀 spacehost</a>{links}</nav>"
+
+
+def shell(title: str, body: str, *, head: str = "", main_class: str = "",
+          nav: str = "spaces") -> str:
+    """A whole HTML page: *body* inside ``<main>`` under the top bar; *head* is trusted HTML;
+    *nav* is the top bar's section to mark (a :data:`NAV` key)."""
     cls = f" class={main_class}" if main_class else ""
     return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
             "<meta name=viewport content='width=device-width,initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{STYLE}</style>{head}</head><body>"
-            "<nav class=top><a class=brand href='/'>🚀 spacehost</a>"
-            "<a href='/'>Spaces</a></nav>"
-            f"<main{cls}>{body}</main></body></html>")
+            f"{top_bar(nav)}<main{cls}>{body}</main></body></html>")

@@ -133,6 +133,50 @@ class SpaceId:
         return f"{self.owner}--{self.name}".lower()
 
 
+class RepoKind(StrEnum):
+    """The kinds of hub repo (a space is not one: spaces live in the store's own tables)."""
+
+    MODEL = "model"
+    DATASET = "dataset"
+
+    @property
+    def plural(self) -> str:
+        """``models`` or ``datasets``: the word in HF's API paths and cache folder names."""
+        return f"{self.value}s"
+
+
+# First path segments the platform's own URLs use: a model id owned by one of these would make
+# /{owner}/{name} (a model's page and download URLs) ambiguous.
+RESERVED_OWNERS = frozenset({
+    "api", "spaces", "datasets", "models", "docs", "static", "resolve", "settings", "new",
+    "login", "logout", "join", "organizations", "collections", "papers", "blog", "search",
+    "healthz", "metrics",
+})
+
+
+def check_repo_id(kind: RepoKind, repo_id: str) -> str:
+    """Return *repo_id* (``owner/name``) if valid for a hub repo of *kind*, else raise
+    :class:`InvalidSpaceName`. Same character rules as spaces; for models the owner may not be
+    one of :data:`RESERVED_OWNERS`."""
+    owner, sep, name = repo_id.partition("/")
+    if not sep or "/" in name:
+        raise InvalidSpaceName(f"invalid {kind.value} id {repo_id!r}: expected owner/name",
+                               hint="for example: alice/my-" + kind.value)
+    check_name_part(owner, "owner")
+    check_name_part(name, f"{kind.value} name")
+    if kind is RepoKind.MODEL and owner.lower() in RESERVED_OWNERS:
+        raise InvalidSpaceName(
+            f"invalid model id {repo_id!r}: {owner!r} is reserved for the platform's own URLs",
+            hint="choose another owner, for example your user or organisation name",
+        )
+    return repo_id
+
+
+def repo_cache_name(kind: RepoKind, repo_id: str) -> str:
+    """huggingface_hub's cache folder name of a repo: ``models--owner--name``."""
+    return f"{kind.plural}--{repo_id.replace('/', '--')}"
+
+
 @dataclass(frozen=True)
 class GpuRequest:
     """How much GPU a space asks for. ``count == 0`` means none."""

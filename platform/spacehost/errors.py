@@ -15,7 +15,10 @@ server is raised again, unchanged in kind, in the CLI.
     │   └── UploadTooLarge             413  exit 2   upload_too_large
     ├── Unauthorized                   401  exit 3   unauthorized
     ├── NotFound                       404  exit 4   not_found
-    │   └── SpaceNotFound              404  exit 4   space_not_found
+    │   ├── SpaceNotFound              404  exit 4   space_not_found
+    │   ├── RepoNotFound               404  exit 4   repo_not_found      (hub model/dataset)
+    │   ├── RevisionNotFound           404  exit 4   revision_not_found
+    │   └── EntryNotFound              404  exit 4   entry_not_found     (a file in a revision)
     ├── Conflict                       409  exit 5   conflict
     │   └── InvalidTransition          409  exit 5   invalid_transition
     ├── BuildFailed                    422  exit 6   build_failed
@@ -106,6 +109,24 @@ class NotFound(SpacehostError):
 
 class SpaceNotFound(NotFound):
     code = "space_not_found"
+
+
+class RepoNotFound(NotFound):
+    """No hub model or dataset of that name."""
+
+    code = "repo_not_found"
+
+
+class RevisionNotFound(NotFound):
+    """The hub repo exists, the revision (branch, sha or sha prefix) does not."""
+
+    code = "revision_not_found"
+
+
+class EntryNotFound(NotFound):
+    """The revision exists, the file path in it does not."""
+
+    code = "entry_not_found"
 
 
 class Conflict(SpacehostError):

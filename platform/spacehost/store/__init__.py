@@ -5,8 +5,10 @@ from spacehost.store.cipher import SecretCipher
 from spacehost.store.config import SECRET, VARIABLE, ConfigEntry, SpaceConfig
 from spacehost.store.db import BuildRecord, LogLine, SpaceRecord, Store
 from spacehost.store.files import RevisionFiles, revision_hash
+from spacehost.store.hub import HubCommit, HubFile, HubRepo, HubStore
 
 __all__ = [
-    "SECRET", "VARIABLE", "BuildRecord", "ConfigEntry", "LogLine", "RevisionFiles",
+    "SECRET", "VARIABLE", "BuildRecord", "ConfigEntry", "HubCommit", "HubFile", "HubRepo",
+    "HubStore", "LogLine", "RevisionFiles",
     "SecretCipher", "SpaceConfig", "SpaceRecord", "Store", "read_archive", "revision_hash",
 ]

@@ -1,0 +1,317 @@
+"""The model and dataset hub's storage (docs/hub.md).
+
+Layout under the hub root::
+
+    hub.db                                  repos, commits, files (SQLite, see hubdb.py)
+    blobs/sha256/ab/abcdef...               every distinct file content, once (read-only)
+    cache/models--alice--bert/              one repo in huggingface_hub's cache layout:
+        blobs/<etag>                          hard links to blobs/sha256/... (no second copy)
+        snapshots/<commit>/<path>             relative symlinks to ../../blobs/<etag>
+        refs/main                             the head commit's sha
+    tmp/                                    writes in progress (emptied on start)
+
+A repo's cache folder can be bind-mounted read-only into a container at
+``~/.cache/huggingface/hub/<name>``: with ``HF_HUB_OFFLINE=1`` huggingface_hub, transformers and
+datasets find every commit there unchanged.
+
+Crash safety: a push writes blobs, links and the snapshot through temp names and renames, then
+records the commit in one transaction, then moves ``refs/main``. Whatever a crash leaves behind
+that the database does not name is swept when the store opens, so a half-done push is never
+visible. Writes (push, delete) are serialised; reads never wait for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from spacehost.domain import RepoKind, check_repo_id, repo_cache_name
+from spacehost.errors import EntryNotFound, NotFound, RepoNotFound, RevisionNotFound
+from spacehost.store.hubdb import HubDb, Row
+from spacehost.store.hubfiles import (
+    clear_dir,
+    hash_file,
+    is_lfs,
+    link_blob,
+    remove_tree,
+    scan_folder,
+    store_blob,
+    write_snapshot,
+    write_text_atomic,
+)
+
+_HEX = re.compile(r"^[0-9a-f]{7,40}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MAIN = "main"
+
+
+@dataclass(frozen=True)
+class HubFile:
+    """One file of a commit."""
+
+    path: str
+    size: int
+    sha256: str
+    blob_id: str  # git-style blob oid (sha1 of "blob <size>\0" + content)
+
+    @property
+    def lfs(self) -> bool:
+        """Whether HF would keep this file in git-LFS (its suffix or size; docs/hub.md)."""
+        return is_lfs(self.path, self.size)
+
+    @property
+    def etag(self) -> str:
+        """The ETag huggingface_hub names the cached blob by: sha256 for LFS files, else the
+        git blob id."""
+        return self.sha256 if self.lfs else self.blob_id
+
+
+@dataclass(frozen=True)
+class HubCommit:
+    """One pushed version of a repo; ``files`` sorted by path."""
+
+    sha: str  # 40 hex
+    parent: str | None
+    created_at: float
+    message: str
+    files: tuple[HubFile, ...]
+
+    @property
+    def total_size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    def file(self, path: str) -> HubFile:
+        """The file at *path*; raises :class:`EntryNotFound`."""
+        for f in self.files:
+            if f.path == path:
+                return f
+        raise EntryNotFound(f"no file {path!r} in revision {self.sha[:12]}",
+                            hint="list the revision's files with GET /api/{models|datasets}/"
+                            "OWNER/NAME/tree/REVISION")
+
+
+@dataclass(frozen=True)
+class HubRepo:
+    """A model or dataset repo and its head (``main``) commit."""
+
+    kind: RepoKind
+    repo_id: str
+    head: HubCommit
+    created_at: float
+    updated_at: float
+    total_size: int
+
+
+def commit_sha(parent: str | None, created_at: float, message: str,
+               files: tuple[HubFile, ...]) -> str:
+    """A commit's id: sha1 over its tree (paths and content hashes), parent, time and message."""
+    h = hashlib.sha1(usedforsecurity=False)
+    for f in files:
+        h.update(f"{f.path}\0{f.sha256}\n".encode())
+    h.update(f"parent {parent or ''}\ntime {created_at!r}\n\n{message}".encode())
+    return h.hexdigest()
+
+
+class HubStore:
+    """Models and datasets, content-addressed and deduplicated across repos and commits."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._blobs = root / "blobs" / "sha256"
+        self._cache = root / "cache"
+        self.tmp_dir = root / "tmp"
+        for d in (self._blobs, self._cache, self.tmp_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self._db = HubDb(root / "hub.db")
+        self._lock = threading.Lock()
+        with self._writing():
+            self._recover()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def repos(self, kind: RepoKind | None = None) -> list[HubRepo]:
+        """Every repo (of *kind*), by kind then id."""
+        return [self._repo(row) for row in self._db.repo_rows(kind.value if kind else None)]
+
+    def repo(self, kind: RepoKind, repo_id: str) -> HubRepo:
+        """The repo; raises :class:`RepoNotFound` naming it."""
+        return self._repo(self._repo_row(kind, repo_id))
+
+    def exists(self, kind: RepoKind, repo_id: str) -> bool:
+        return self._db.repo_row(kind.value, repo_id) is not None
+
+    def resolve(self, kind: RepoKind, repo_id: str, revision: str = MAIN) -> HubCommit:
+        """The commit *revision* names: ``main``, a full sha, or a unique sha prefix (>= 7).
+
+        Raises:
+            RepoNotFound, RevisionNotFound.
+        """
+        row = self._repo_row(kind, repo_id)
+        rev = revision.strip().lower()
+        if rev in (MAIN, "refs/heads/main"):
+            return self._commit(kind, repo_id, row[4])
+        rows = self._db.commit_rows(kind.value, repo_id, rev) if _HEX.match(rev) else []
+        if len(rows) == 1:
+            return self._commit_from(kind, repo_id, rows[0])
+        problem = "is ambiguous" if rows else "does not exist"
+        raise RevisionNotFound(
+            f"revision {revision!r} of {kind.value} {repo_id} {problem}",
+            hint="use 'main', a full commit sha or a longer prefix; list the commits with "
+            f"GET /api/{kind.plural}/{repo_id}/commits/main",
+        )
+
+    def commits(self, kind: RepoKind, repo_id: str) -> list[HubCommit]:
+        """Every commit of the repo, newest first."""
+        self._repo_row(kind, repo_id)
+        return [self._commit_from(kind, repo_id, r)
+                for r in self._db.commit_rows(kind.value, repo_id)]
+
+    def blob_path(self, sha256: str) -> Path:
+        """Where the bytes with this sha256 are stored (read-only; do not write)."""
+        if not _SHA256.match(sha256):
+            raise NotFound(f"invalid blob hash {sha256!r}", hint="use a file's sha256")
+        return self._blobs / sha256[:2] / sha256
+
+    def cache_dir(self, kind: RepoKind, repo_id: str) -> Path:
+        """The repo in huggingface_hub's cache layout (``models--owner--name``): every commit's
+        snapshot, ``refs/main`` at the head. Raises :class:`RepoNotFound`."""
+        self._repo_row(kind, repo_id)
+        return self._cache / repo_cache_name(kind, repo_id)
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def push(self, kind: RepoKind, repo_id: str, folder: Path, message: str = "", *,
+             move: bool = False) -> HubCommit:
+        """Store the files under *folder* as the repo's new head commit (creating the repo).
+
+        Files are streamed (hashed, then copied only when their content is new). The same
+        files as the head give the head back and write nothing. With *move* the caller gives
+        the folder's files away: they are renamed into the store instead of copied (used for
+        uploads unpacked under :attr:`tmp_dir`).
+
+        Raises:
+            InvalidSpaceName: a bad or reserved repo id.
+            UploadRejected: no files, a symlink, a device, an unsafe path (see
+                :func:`~spacehost.store.hubfiles.scan_folder`).
+        """
+        check_repo_id(kind, repo_id)
+        found = scan_folder(folder)
+        files = tuple(HubFile(f.path, f.size, d.sha256, d.blob_id)
+                      for f, d in ((f, hash_file(f.source, f.size)) for f in found))
+        with self._writing():
+            row = self._db.repo_row(kind.value, repo_id)
+            parent = row[4] if row else None
+            if parent is not None:
+                head = self._commit(kind, repo_id, parent)
+                if head.files == files:
+                    return head
+            created = time.time()
+            sha = commit_sha(parent, created, message, files)
+            cache = self._cache / repo_cache_name(kind, repo_id)
+            for f, source in zip(files, (f.source for f in found), strict=True):
+                blob = self.blob_path(f.sha256)
+                store_blob(source, blob, f.sha256, self.tmp_dir, move=move)
+                link_blob(blob, cache / "blobs" / f.etag)
+            write_snapshot(cache / "snapshots", sha, ((f.path, f.etag) for f in files))
+            self._db.add_commit(kind.value, repo_id, sha, parent, created, message,
+                                [(f.path, f.size, f.sha256, f.blob_id) for f in files])
+            write_text_atomic(cache / "refs" / MAIN, sha, self.tmp_dir)
+        return HubCommit(sha, parent, created, message, files)
+
+    def delete(self, kind: RepoKind, repo_id: str) -> None:
+        """Remove the repo, its commits and cache folder, and every blob no other repo uses.
+        Raises :class:`RepoNotFound`."""
+        with self._writing():
+            self._repo_row(kind, repo_id)
+            hashes = {r[2] for r in self._db.all_files(kind.value, repo_id)}
+            self._db.delete_repo(kind.value, repo_id)
+            remove_tree(self._cache / repo_cache_name(kind, repo_id), self.tmp_dir)
+            for sha256 in hashes:
+                self._drop_blob_if_unused(sha256)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One writer at a time: a thread lock, and a file lock against a second process."""
+        with self._lock, open(self.root / ".lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _repo_row(self, kind: RepoKind, repo_id: str) -> Row:
+        row = self._db.repo_row(kind.value, repo_id)
+        if row is None:
+            raise RepoNotFound(
+                f"no {kind.value} {repo_id!r} on this platform",
+                hint=f"push it with: spacehost push DIR --type {kind.value} --name {repo_id} "
+                f"(see the {kind.plural} with: spacehost ls --type {kind.value})",
+            )
+        return row
+
+    def _repo(self, row: Row) -> HubRepo:
+        kind = RepoKind(row[0])
+        head = self._commit(kind, row[1], row[4])
+        return HubRepo(kind, row[1], head, row[2], row[3], head.total_size)
+
+    def _commit(self, kind: RepoKind, repo_id: str, sha: str) -> HubCommit:
+        rows = self._db.commit_rows(kind.value, repo_id, sha)
+        exact = [r for r in rows if r[0] == sha]
+        if not exact:
+            raise RevisionNotFound(f"commit {sha} of {kind.value} {repo_id} is not stored")
+        return self._commit_from(kind, repo_id, exact[0])
+
+    def _commit_from(self, kind: RepoKind, repo_id: str, row: Row) -> HubCommit:
+        files = tuple(HubFile(*r) for r in self._db.file_rows(kind.value, repo_id, row[0]))
+        return HubCommit(row[0], row[1], row[2], row[3], files)
+
+    def _drop_blob_if_unused(self, sha256: str) -> None:
+        blob = self.blob_path(sha256)
+        # a repo's cache holds a hard link to each blob it uses: one link left = nobody's
+        with contextlib.suppress(FileNotFoundError):
+            if blob.stat().st_nlink <= 1 and not self._db.sha256_used(sha256):
+                blob.unlink()
+
+    def _recover(self) -> None:
+        """Sweep what an interrupted push or delete left that the database does not name."""
+        clear_dir(self.tmp_dir)
+        known = {repo_cache_name(RepoKind(r[0]), r[1]): r for r in self._db.repo_rows(None)}
+        for cache in list(self._cache.iterdir()):
+            row = known.get(cache.name)
+            if row is None:
+                remove_tree(cache, self.tmp_dir)
+            else:
+                self._recover_repo(cache, RepoKind(row[0]), row[1], row[4])
+        for shard in self._blobs.iterdir():
+            for blob in shard.iterdir():
+                self._drop_blob_if_unused(blob.name)
+
+    def _recover_repo(self, cache: Path, kind: RepoKind, repo_id: str, head: str) -> None:
+        rows = self._db.all_files(kind.value, repo_id)
+        shas = {r[0] for r in rows}
+        etags = {HubFile(r[1], r[4], r[2], r[3]).etag for r in rows}
+        snapshots = cache / "snapshots"
+        if snapshots.is_dir():
+            for snap in snapshots.iterdir():
+                if snap.name not in shas:
+                    remove_tree(snap, self.tmp_dir)
+        blobs = cache / "blobs"
+        if blobs.is_dir():
+            for blob in blobs.iterdir():
+                if blob.name not in etags:
+                    blob.unlink()
+        ref = cache / "refs" / MAIN
+        if not ref.is_file() or ref.read_text() != head:
+            write_text_atomic(ref, head, self.tmp_dir)

@@ -11,6 +11,7 @@ from spacehost.server.engine import connect
 from spacehost.web import SPACE_HEADER, gallery, oembed, space_page, space_status
 from spacehost.web.docs_pages import add_docs_routes
 from spacehost.web.frontend import GradioFrontends, add_frontend_routes
+from spacehost.web.hub_pages import add_hub_routes
 
 
 @web.middleware
@@ -35,6 +36,9 @@ def make_app(platform: Platform, token: str) -> web.Application:
     app.router.add_get("/spaces/{owner}/{name}", space_page)
     app.router.add_get("/api/oembed", oembed)
     add_docs_routes(app)  # /docs: the user guides (docs/*.md) rendered
+    # /models, /datasets, /{owner}/{name}, /datasets/{owner}/{name}: hub repo pages (never an
+    # owner the platform's own paths use: /api, /spaces, /static, /docs answer as before)
+    add_hub_routes(app)
     # The web component's gradio.js, per Gradio version (docs/embedding.md).
     add_frontend_routes(app, GradioFrontends(platform.settings, platform.store.list_spaces,
                                              lambda: connect(platform.settings)))

@@ -15,6 +15,7 @@ from spacehost.lifecycle import Platform
 from spacehost.store import LogLine, SpaceRecord
 from spacehost.web.api_tab import api_tab
 from spacehost.web.files_tab import files_tab
+from spacehost.web.hub_pages import repo_links, repos_of_space
 from spacehost.web.layout import BADGE_JS, gradient, shell, stage_badge
 from spacehost.web.space_tabs import LOG_TAIL, app_tab, app_visible, embed_tab, logs_tab
 from spacehost.web.status import not_foundpage, status_log_tail
@@ -30,7 +31,8 @@ _CSS = """<style>
 .space-head .emoji{font-size:2rem;border-radius:10px;padding:2px 8px}
 .space-head.mini{margin:0 0 4px}.space-head.mini h1{font-size:1.05rem}
 .space-head.mini .emoji{font-size:1.2rem;padding:0 4px}
-.owner{color:#6b7280}.desc{margin:4px 0 8px;color:#374151}.hw{color:#6b7280;font-size:.85rem}
+.owner{color:#6b7280}.uses{margin:0 0 6px;font-size:.9rem}.uses a{text-decoration:none}
+.desc{margin:4px 0 8px;color:#374151}.hw{color:#6b7280;font-size:.85rem}
 .tabs{display:flex;flex-wrap:wrap;gap:4px;border-bottom:1px solid #e5e7eb;margin:8px 0 16px}
 .tabs a{padding:8px 14px;text-decoration:none;color:#374151;border-bottom:2px solid transparent}
 .tabs a.active{border-color:#2563eb;color:#1d4ed8;font-weight:600}
@@ -101,14 +103,16 @@ setTimeout(poll,%(poll)d);
 </script>"""
 
 
-def render_page(rec: SpaceRecord, urls: SpaceUrls, base_url: str, tab: str, tab_html: str) -> str:
-    """The whole page: header, tab bar and the active tab's HTML."""
+def render_page(rec: SpaceRecord, urls: SpaceUrls, base_url: str, tab: str, tab_html: str,
+                uses: str = "") -> str:
+    """The whole page: header, links to the hub repos it uses (*uses*, trusted HTML), tab bar
+    and the active tab's HTML."""
     full = rec.manifest.get("fullWidth") and tab == "app"
     title = str(rec.manifest.get("title") or rec.id.name)
     live = _LIVE_JS % {"badge": BADGE_JS, "space": html.escape(str(rec.id)),
                        "showing": str(app_visible(rec)).lower(),
                        "on_app": str(tab == "app").lower(), "poll": POLL_MS}
-    body = (f"{_CSS}{header(rec, urls)}{tab_bar(rec.id, tab)}"
+    body = (f"{_CSS}{header(rec, urls)}{uses}{tab_bar(rec.id, tab)}"
             f"<section id=tab-{tab} class=tab>{tab_html}</section>{live}")
     return shell(f"{title} · {rec.id} · spacehost", body,
                  head=oembed_link(urls, base_url, title), main_class="full" if full else "")
@@ -165,5 +169,6 @@ async def space_page(request: web.Request) -> web.Response:
     tab = parse_tab(request.query.get("tab", "app"))
     urls = space_urls(rec.id, platform.settings)
     tab_html = await _tab_html(platform, rec, urls, tab, request.query.get("path", ""))
-    text = render_page(rec, urls, platform.settings.base_url, tab, tab_html)
+    uses = repo_links(await asyncio.to_thread(repos_of_space, platform, rec))
+    text = render_page(rec, urls, platform.settings.base_url, tab, tab_html, uses)
     return web.Response(text=text, content_type="text/html")

@@ -71,6 +71,10 @@ class PipSettings:
     trusted_hosts: tuple[str, ...] = ()
     ca_bundle: str = ""  # path on the host, copied into the build; "" = auto-detect
     proxy_env: tuple[tuple[str, str], ...] = ()
+    # the local pip mirror (builder/mirror.py) on the Docker bridge gateway; 0 = off. One port
+    # for every instance on the host: its URL is part of the runtime images' cache key.
+    mirror_port: int = 7871
+    cpu_torch: str = "auto"  # "auto": CPU builds get a local torch-*+cpu wheel | "off"
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class Settings:
     cpus: float = 2.0
     pids_limit: int = 1024
     max_upload_bytes: int = 200 << 20
+    max_hub_upload_bytes: int = 20 << 30  # one model/dataset push (docs/hub.md)
     startup_timeout_s: float = 30 * 60.0
     gpu_fallback: str = "error"  # "error" | "cpu"
     build_timeout_s: float = 60 * 60.0
@@ -134,6 +139,7 @@ class Settings:
             "SPACEHOST_CPUS": ("cpus", float),
             "SPACEHOST_PIDS_LIMIT": ("pids_limit", int),
             "SPACEHOST_MAX_UPLOAD": ("max_upload_bytes", parse_size),
+            "SPACEHOST_MAX_HUB_UPLOAD_BYTES": ("max_hub_upload_bytes", parse_size),
             "SPACEHOST_STARTUP_TIMEOUT": ("startup_timeout_s", float),
             "SPACEHOST_GPU_FALLBACK": ("gpu_fallback", str),
             "SPACEHOST_BUILD_TIMEOUT": ("build_timeout_s", float),
@@ -168,6 +174,12 @@ class Settings:
         if self.pip.source not in ("host", "none"):
             raise InvalidRequest(
                 f"invalid SPACEHOST_PIP_CONFIG {self.pip.source!r}", hint="use 'host' or 'none'"
+            )
+        if self.pip.cpu_torch not in ("auto", "off") or not 0 <= self.pip.mirror_port < 65536:
+            raise InvalidRequest(
+                f"invalid SPACEHOST_CPU_TORCH {self.pip.cpu_torch!r} or SPACEHOST_MIRROR_PORT "
+                f"{self.pip.mirror_port}",
+                hint="use 'auto' or 'off', and a TCP port (0 turns the local pip mirror off)",
             )
         if not 0 < self.crash_backoff_initial_s <= self.crash_backoff_max_s:
             raise InvalidRequest(
@@ -216,6 +228,11 @@ class Settings:
         return digest.hexdigest()[:16]
 
     @property
+    def hub_dir(self) -> Path:
+        """The model and dataset hub's storage (docs/hub.md)."""
+        return self.data_dir / "hub"
+
+    @property
     def token_file(self) -> Path:
         return self.data_dir / "token"
 
@@ -232,4 +249,18 @@ def _pip_from_env(env: Mapping[str, str]) -> PipSettings:
         trusted_hosts=_split(env.get("SPACEHOST_PIP_TRUSTED_HOST", "")),
         ca_bundle=env.get("SPACEHOST_CA_BUNDLE", ""),
         proxy_env=tuple((k, env[k]) for k in _PROXY_VARS if env.get(k)),
+        mirror_port=_port(env.get("SPACEHOST_MIRROR_PORT", "")),
+        cpu_torch=env.get("SPACEHOST_CPU_TORCH", "auto").strip().lower() or "auto",
     )
+
+
+def _port(text: str) -> int:
+    if not text.strip():
+        return PipSettings.mirror_port
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise InvalidRequest(
+            f"invalid value {text!r} for SPACEHOST_MIRROR_PORT",
+            hint="use a TCP port number (0 turns the local pip mirror off)",
+        ) from exc

@@ -6,6 +6,7 @@ change with ``UPDATE_SNAPSHOTS=1 pytest tests/unit/test_dockerfile.py`` and revi
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import tarfile
@@ -118,6 +119,19 @@ SNAPSHOT_CASES = {
 def test_rendered_dockerfile_matches_snapshot(name: str) -> None:
     source = SNAPSHOT_CASES[name]
     check_snapshot(name, render_dockerfile(source, plan_for(source)))
+
+
+def test_cpu_builds_name_the_cpu_torch_pin_before_any_pip_step() -> None:
+    source = space(requirements_txt="torch\ntransformers\n")
+    plan = dataclasses.replace(
+        plan_for(source),
+        pip_constraint="/etc/spacehost/constraints.txt /etc/spacehost/cpu-torch.txt",
+    )
+    text = render_dockerfile(source, plan)
+    check_snapshot("cpu_torch", text)
+    assert text.index("ENV PIP_CONSTRAINT=") < text.index("RUN pip install")
+    # Without a pin (GPU builds, SPACEHOST_CPU_TORCH=off) pip.conf's constraints stand.
+    assert "PIP_CONSTRAINT" not in render_dockerfile(source, plan_for(source))
 
 
 def test_dependency_layers_come_before_the_app_copy_in_hf_order() -> None:

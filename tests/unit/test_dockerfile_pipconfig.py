@@ -87,11 +87,12 @@ def test_parse_pip_config_list(text: str, expected: dict[str, str]) -> None:
         (
             {
                 "download.index-url": "https://d/simple",
-                "global.constraint": "/c.txt",
+                "global.no-index": "1",
                 "global.cert": "/etc/c.pem",
             },
             {"cert": "/etc/c.pem"},
         ),
+        ({"global.c": "/c.txt"}, {"constraint": "/c.txt"}),
     ],
 )
 def test_resolve_host_options(cfg: dict[str, str], expected: dict[str, str]) -> None:
@@ -139,9 +140,11 @@ def files(*paths: str) -> object:
                     "skipping local extra-index-url file:///opt/pypi-more/simple: not "
                     "reachable from a build container",
                     "skipping local find-links /opt/wheels: not reachable from a build container",
+                    "ignoring pip's constraint /etc/xdg/pip/constraints.txt: no such file on "
+                    "this host",
                 ),
             ),
-            id="this-host-local-mirrors-dropped",
+            id="this-host-local-mirrors-dropped-without-a-mirror",
         ),
         pytest.param(
             PipSettings(
@@ -280,7 +283,10 @@ def test_proxy_settings_become_build_args() -> None:
     settings = Settings.from_env(
         {"HTTPS_PROXY": "http://proxy.corp:3128", "no_proxy": "localhost,.corp"}
     )
+    # The local pip mirror is reached directly, never through the proxy.
     assert proxy_build_args(settings.pip) == {
         "HTTPS_PROXY": "http://proxy.corp:3128",
-        "no_proxy": "localhost,.corp",
+        "no_proxy": "localhost,.corp,spacehost-mirror",
+        "NO_PROXY": "spacehost-mirror",
     }
+    assert proxy_build_args(Settings.from_env({}).pip) == {}

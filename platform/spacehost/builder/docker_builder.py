@@ -12,6 +12,13 @@ import docker.errors
 import requests.exceptions
 
 from spacehost.builder.context import make_context
+from spacehost.builder.cputorch import (
+    CpuTorch,
+    check_requirements,
+    decide,
+    find_cpu_torch,
+    torch_requirements,
+)
 from spacehost.builder.dockerfile import (
     APP_DIR,
     DEPENDENCY_FILES,
@@ -20,17 +27,21 @@ from spacehost.builder.dockerfile import (
     plan_build,
     render_dockerfile,
 )
-from spacehost.builder.engine import LogFn, engine_unavailable, run_build
+from spacehost.builder.engine import LogFn, bridge_gateway, engine_unavailable, run_build
+from spacehost.builder.mirror import Mirror
 from spacehost.builder.pipconfig import (
     PipPlan,
     effective_pip_settings,
     host_pip_config,
+    image_constraints,
+    mirror_roots,
     proxy_build_args,
 )
-from spacehost.builder.pythons import choose_python
+from spacehost.builder.pythons import PythonChoice, choose_python
 from spacehost.builder.runtime_images import RuntimeImages, gradio_image_tag
 from spacehost.domain import Sdk, SpaceId
 from spacehost.errors import BuildFailed, SpacehostError
+from spacehost.manifest import gpu_request
 from spacehost.manifest.model import SpaceSource
 from spacehost.settings import Settings
 
@@ -73,6 +84,10 @@ def space_image_tag(space: SpaceId, revision: str) -> str:
 class DockerBuilder:
     """Builds space images.
 
+    Builds reach the host's local pip sources through the local pip mirror
+    (:mod:`spacehost.builder.mirror`), which the builder makes sure answers before each build
+    (:attr:`mirror`; :meth:`close` stops it if this process serves it).
+
     Args:
         client: the Engine (created by the caller; the builder never makes one).
         settings: python bases, gradio version, pip settings, build timeout, data dir.
@@ -97,6 +112,18 @@ class DockerBuilder:
             buildargs=self._buildargs,
             docker_url=settings.docker_url,
         )
+        self._gateway: str | None = None
+        self.mirror = Mirror(settings.pip.mirror_port, self._bridge_gateway)
+
+    def close(self) -> None:
+        """Stop the local pip mirror if this process serves it (another instance may then take
+        the port over at its next build)."""
+        self.mirror.close()
+
+    def _bridge_gateway(self) -> str:
+        if self._gateway is None:
+            self._gateway = bridge_gateway(self._client)
+        return self._gateway
 
     def build(
         self,
@@ -138,6 +165,7 @@ class DockerBuilder:
         started = time.monotonic()
         deadline = started + self._settings.build_timeout_s
         tag = space_image_tag(space, revision)
+        pip_plan = self._pip_plan()
         labels = {
             "spacehost.managed": "true",
             "spacehost.kind": "space",
@@ -154,7 +182,7 @@ class DockerBuilder:
             plan = BuildPlan(from_image="")
             context = make_context(source.files, mtime=time.time())
         else:
-            plan = self._plan_gradio(source, on_log, on_progress or on_log, deadline)
+            plan = self._plan_gradio(source, pip_plan, on_log, on_progress or on_log, deadline)
             context = self._gradio_context(source, render_dockerfile(source, plan))
         on_log(f"--> building {tag}")
         built = run_build(
@@ -166,6 +194,7 @@ class DockerBuilder:
             labels=labels,
             buildargs=self._buildargs,
             nocache=nocache,
+            extra_hosts=dict(pip_plan.hosts),
         )
         return BuildResult(
             image=tag,
@@ -206,20 +235,47 @@ class DockerBuilder:
         for warning in (choice.warning, *pip_plan.warnings):
             if warning:
                 on_log(f"WARNING: {warning}")
+        return self._ensure_runtime(
+            choice, pip_plan, self._cpu_torch(pip_plan, choice), on_log, on_progress or on_log,
+            deadline,
+        )
+
+    def _ensure_runtime(
+        self,
+        choice: PythonChoice,
+        pip_plan: PipPlan,
+        wheel: CpuTorch | None,
+        on_log: LogFn,
+        on_progress: Callable[[str], None],
+        deadline: float,
+    ) -> str:
+        # The pin goes into the python image whether or not this build wants a GPU: the image
+        # is shared by both kinds, and only the space's Dockerfile decides to use the pin.
         python_tag = self.runtime.ensure_python(
-            choice, pip_plan, on_log=on_log, on_progress=on_progress or on_log, deadline=deadline
+            choice, pip_plan, on_log=on_log, on_progress=on_progress, deadline=deadline,
+            cpu_torch=wheel.requirement if wheel else "",
         )
         return self.runtime.ensure_gradio(
-            python_tag, choice, settings.gradio_version, on_log=on_log, deadline=deadline
+            python_tag, choice, self._settings.gradio_version, on_log=on_log, deadline=deadline,
+            extra_hosts=dict(pip_plan.hosts),
         )
 
     def _pip_plan(self) -> PipPlan:
+        """The pip configuration for a build now, with the local mirror made to answer."""
         pip = self._settings.pip
-        return effective_pip_settings(pip, self._host_pip() if pip.source == "host" else {})
+        host_cfg = self._host_pip() if pip.source == "host" else {}
+        status = self.mirror.ensure(mirror_roots(pip, host_cfg))
+        return effective_pip_settings(pip, host_cfg, mirror=status)
+
+    def _cpu_torch(self, pip_plan: PipPlan, choice: PythonChoice) -> CpuTorch | None:
+        if self._settings.pip.cpu_torch != "auto":
+            return None
+        return find_cpu_torch(pip_plan.served, choice.version)
 
     def _plan_gradio(
         self,
         source: SpaceSource,
+        pip_plan: PipPlan,
         on_log: LogFn,
         on_progress: Callable[[str], None],
         deadline: float,
@@ -228,23 +284,34 @@ class DockerBuilder:
         choice = choose_python(
             source.manifest.python_version, settings.default_python, settings.python_bases
         )
-        pip_plan = self._pip_plan()
+        wheel = self._cpu_torch(pip_plan, choice)
+        lines = (source.pre_requirements, source.requirements)
+        pin = decide(
+            settings.pip.cpu_torch,
+            wants_gpu=gpu_request(source.manifest).wants_gpu,
+            wheel=wheel,
+            python_version=choice.version,
+            uses_torch=any(torch_requirements(group) for group in lines),
+        )
         plan = plan_build(
             source,
             from_image=gradio_image_tag(settings.gradio_version, choice.version, choice.base),
             python_version=choice.version,
             runtime_gradio=settings.gradio_version,
             warnings=tuple(w for w in (choice.warning, *pip_plan.warnings) if w),
+            pip_constraint=" ".join(image_constraints(pip_plan, cpu_torch=True))
+            if pin.constraint
+            else "",
         )
         # Warnings go out before anything slow starts, so they lead the log.
         for warning in plan.warnings:
             on_log(f"WARNING: {warning}")
-        python_tag = self.runtime.ensure_python(
-            choice, pip_plan, on_log=on_log, on_progress=on_progress, deadline=deadline
+        if pin.note:
+            on_log(pin.note)
+        check_requirements(
+            pin, [("pre-requirements.txt", lines[0]), ("requirements.txt", lines[1])]
         )
-        self.runtime.ensure_gradio(
-            python_tag, choice, settings.gradio_version, on_log=on_log, deadline=deadline
-        )
+        self._ensure_runtime(choice, pip_plan, wheel, on_log, on_progress, deadline)
         return plan
 
     @staticmethod

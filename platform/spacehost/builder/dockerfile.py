@@ -45,6 +45,8 @@ class BuildPlan:
         gradio_pin: the version to ``pip install gradio==`` after the requirements, or None
             when the runtime image's gradio stands.
         warnings: lines for the build log, repeated as comments at the top of the Dockerfile.
+        pip_constraint: the ``PIP_CONSTRAINT`` value for this build ("" to keep pip.conf's):
+            CPU builds name the image's CPU torch pin there (see :mod:`.cputorch`).
     """
 
     from_image: str
@@ -52,6 +54,7 @@ class BuildPlan:
     runtime_gradio: str = ""
     gradio_pin: str | None = None
     warnings: tuple[str, ...] = ()
+    pip_constraint: str = ""
 
 
 def needs_image(source: SpaceSource) -> bool:
@@ -98,6 +101,7 @@ def plan_build(
     python_version: str,
     runtime_gradio: str,
     warnings: tuple[str, ...] = (),
+    pip_constraint: str = "",
 ) -> BuildPlan:
     """The plan for a gradio space built on *from_image*.
 
@@ -108,6 +112,7 @@ def plan_build(
         runtime_gradio: the gradio version in *from_image*.
         warnings: earlier warnings (Python fallback, pip settings); a gradio pin warning is
             appended.
+        pip_constraint: see :attr:`BuildPlan.pip_constraint`.
 
     Returns:
         The plan, with the gradio decision of :func:`gradio_pin`.
@@ -119,6 +124,7 @@ def plan_build(
         runtime_gradio=runtime_gradio,
         gradio_pin=pin,
         warnings=(*warnings, pin_warning) if pin_warning else warnings,
+        pip_constraint=pip_constraint,
     )
 
 
@@ -164,7 +170,13 @@ def _header(plan: BuildPlan) -> str:
 
 def _base(plan: BuildPlan) -> str:
     env = " \\\n    ".join(f"{k}={v}" for k, v in CONTAINER_ENV)
-    return f"FROM {plan.from_image}\nENV {env}\nWORKDIR /home/user/app"
+    constraint = (
+        "# No GPU: pip installs the CPU build of torch (SPACEHOST_CPU_TORCH).\n"
+        f"ENV PIP_CONSTRAINT={json.dumps(plan.pip_constraint)}\n"
+        if plan.pip_constraint
+        else ""
+    )
+    return f"FROM {plan.from_image}\nENV {env}\n{constraint}WORKDIR /home/user/app"
 
 
 def _system_packages(packages: tuple[str, ...]) -> str:

@@ -19,6 +19,7 @@ import docker.errors
 import requests.exceptions
 import urllib3.exceptions
 
+from spacehost.builder.cputorch import conflict_hint
 from spacehost.errors import BuildFailed, EngineUnavailable
 
 LogFn = Callable[[str], None]
@@ -95,6 +96,24 @@ def engine_unavailable(exc: Exception) -> EngineUnavailable:
     )
 
 
+def bridge_gateway(client: docker.DockerClient) -> str:
+    """The gateway address of the Engine's default bridge network (``172.17.0.1``): where
+    build containers reach this host. "" when the Engine has no such network.
+
+    Raises:
+        EngineUnavailable: the Engine cannot be reached.
+    """
+    try:
+        network = client.networks.get("bridge")
+    except docker.errors.NotFound:
+        return ""
+    except (docker.errors.DockerException, requests.exceptions.ConnectionError) as exc:
+        raise engine_unavailable(exc) from exc
+    configs = (network.attrs.get("IPAM") or {}).get("Config") or []
+    gateways = [str(c.get("Gateway") or "") for c in configs]
+    return next((g for g in gateways if "." in g), "")  # IPv4: the mirror binds one address
+
+
 def run_build(
     client: docker.DockerClient,
     context: bytes,
@@ -106,6 +125,7 @@ def run_build(
     labels: Mapping[str, str] | None = None,
     buildargs: Mapping[str, str] | None = None,
     nocache: bool = False,
+    extra_hosts: Mapping[str, str] | None = None,
 ) -> BuiltImage:
     """Build *context* and tag the image *tag*, streaming each log line to *on_log*.
 
@@ -119,6 +139,8 @@ def run_build(
         labels: labels of the image.
         buildargs: build args (proxy variables, ``ARG`` values).
         nocache: ignore Docker's layer cache.
+        extra_hosts: names added to the build containers' ``/etc/hosts`` (the local pip
+            mirror's); not part of the layer cache key.
 
     Returns:
         The image id and which steps ran and came from the cache.
@@ -145,6 +167,7 @@ def run_build(
             nocache=nocache,
             labels=dict(labels or {}),
             buildargs=dict(buildargs or {}),
+            extra_hosts=dict(extra_hosts or {}) or None,
             # A backstop for a build stuck where the watchdog has no container to stop.
             timeout=remaining + 60,
         )
@@ -202,7 +225,7 @@ def _step_failed(progress: BuildLog, error: str) -> BuildFailed:
     where = f"at {step}" if step else "before its first step"
     return BuildFailed(
         f"the build failed {where}: {error.strip()}",
-        hint=_hint_for(step),
+        hint=conflict_hint(list(progress.tail)) or _hint_for(step),
         details={"step": step, "log_tail": list(progress.tail)},
     )
 

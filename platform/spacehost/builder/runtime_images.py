@@ -6,13 +6,14 @@ Three layers, each reused by tag while its inputs are unchanged:
   (debootstrap + ``docker import``), or any image reference configured in
   ``SPACEHOST_PYTHON_BASES`` (used if present, else pulled);
 - python ``spacehost/python:PYVER-BASETAG``: user 1000, a venv at /opt/venv on PATH, the host's
-  pip configuration and CA certificates;
+  pip configuration (local sources through the local pip mirror), constraints and CA
+  certificates, and the CPU torch pin for that Python;
 - gradio ``spacehost/gradio:GRADIO-pyPYVER-BASETAG``: the python layer + ``gradio==GRADIO``.
 
 The python and gradio layers carry a label ``spacehost.runtime-key``: a hash of everything they
-are made from (Dockerfile, pip.conf, CA bundle, parent image id). A layer whose key differs from
-the current one is rebuilt under the same tag, so a changed pip configuration or CA bundle
-reaches the next build without anyone deleting images.
+are made from (Dockerfile, pip.conf, CA bundle, constraints, parent image id). A layer whose
+key differs from the current one is rebuilt under the same tag, so a changed pip configuration
+or CA bundle reaches the next build without anyone deleting images.
 """
 
 from __future__ import annotations
@@ -178,14 +179,21 @@ class RuntimeImages:
         on_log: LogFn,
         on_progress: Callable[[str], None],
         deadline: float,
+        cpu_torch: str = "",
     ) -> str:
         """Make sure the python layer for *choice* exists with *pip_plan*'s configuration.
+
+        Args:
+            cpu_torch: the CPU torch constraint for this Python (``torch==2.13.0+cpu``, or ""),
+                written to ``/etc/spacehost/cpu-torch.txt``; CPU space builds name it in
+                ``PIP_CONSTRAINT``.
 
         Returns:
             Its tag, ``spacehost/python:PYVER-BASETAG``.
 
         Raises:
-            BuildFailed: a build step failed, or the CA bundle cannot be read.
+            BuildFailed: a build step failed, or the CA bundle or a constraints file cannot be
+                read.
             EngineUnavailable: the Engine cannot be reached.
         """
         base = self.ensure_base(choice.base, on_progress=on_progress, deadline=deadline)
@@ -195,13 +203,16 @@ class RuntimeImages:
             "install-ca.py": (src / "install-ca.py").read_bytes(),
             "pip.conf": render_pip_conf(pip_plan).encode(),
             "ca-bundle.crt": _read_ca(pip_plan.ca_bundle),
+            "constraints.txt": read_constraints(pip_plan.constraint_files),
+            "cpu-torch.txt": (cpu_torch + "\n").encode() if cpu_torch else b"",
         }
         parent = self._image_id(base)
         key = runtime_key(parent, *(files[k] for k in sorted(files)))
         tag = python_image_tag(choice.version, choice.base)
         labels = {"spacehost.python": choice.version, "spacehost.base": choice.base}
         return self._ensure_layer(
-            tag, key, files, {"BASE": base}, labels, on_log=on_log, deadline=deadline
+            tag, key, files, {"BASE": base}, labels, on_log=on_log, deadline=deadline,
+            extra_hosts=dict(pip_plan.hosts),
         )
 
     def ensure_gradio(
@@ -212,8 +223,13 @@ class RuntimeImages:
         *,
         on_log: LogFn,
         deadline: float,
+        extra_hosts: Mapping[str, str] | None = None,
     ) -> str:
         """Make sure the gradio layer on *python_tag* exists.
+
+        Args:
+            extra_hosts: the build's ``/etc/hosts`` additions (``PipPlan.hosts``: the local pip
+                mirror, which the image's pip.conf names).
 
         Returns:
             Its tag, ``spacehost/gradio:GRADIO-pyPYVER-BASETAG``.
@@ -227,7 +243,10 @@ class RuntimeImages:
         tag = gradio_image_tag(gradio_version, choice.version, choice.base)
         args = {"BASE": python_tag, "GRADIO_VERSION": gradio_version}
         labels = {"spacehost.gradio": gradio_version}
-        return self._ensure_layer(tag, key, files, args, labels, on_log=on_log, deadline=deadline)
+        return self._ensure_layer(
+            tag, key, files, args, labels, on_log=on_log, deadline=deadline,
+            extra_hosts=extra_hosts,
+        )
 
     def _ensure_layer(
         self,
@@ -239,6 +258,7 @@ class RuntimeImages:
         *,
         on_log: LogFn,
         deadline: float,
+        extra_hosts: Mapping[str, str] | None = None,
     ) -> str:
         if self._key(tag) == key:
             return tag
@@ -254,6 +274,7 @@ class RuntimeImages:
                 deadline=deadline,
                 labels={**labels, **RUNTIME_LABELS, KEY_LABEL: key},
                 buildargs={**self._buildargs, **args},
+                extra_hosts=extra_hosts,
             )
         return tag
 
@@ -350,6 +371,29 @@ def _relay_progress(proc: subprocess.Popen[str], on_progress: Callable[[str], No
 def _stop(proc: subprocess.Popen[str]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
+
+
+def read_constraints(paths: tuple[str, ...]) -> bytes:
+    """The host's pip constraint files as one file for the image. Lines that are options
+    (``-c other.txt``, ``-r ...``) are commented out: the files they name are not in the image.
+
+    Raises:
+        BuildFailed: a file cannot be read.
+    """
+    out: list[str] = []
+    for path in paths:
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise BuildFailed(
+                f"cannot read the pip constraints file {path}: {exc.strerror}",
+                hint="make it readable by spacehost, or remove it from the pip configuration",
+            ) from exc
+        out.append(f"# from {path} on the build host")
+        for line in text.splitlines():
+            dropped = line.lstrip().startswith("-")
+            out.append(f"# (not in the image) {line}" if dropped else line)
+    return ("\n".join(out) + "\n").encode() if out else b""
 
 
 def _read_ca(path: str) -> bytes:

@@ -134,6 +134,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
             supervisor.stop()
         watcher.cancel()
         platform.close()
+        if isinstance(platform.builder, DockerBuilder):
+            platform.builder.close()  # frees the local pip mirror's port for other instances
         await runner.cleanup()
         platform.store.close()
     if reexec.is_set():

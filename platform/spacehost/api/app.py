@@ -8,6 +8,7 @@ from aiohttp import web
 
 from spacehost.api import secrets, sleep, spaces
 from spacehost.api.auth import require_token
+from spacehost.api.hub import add_hub_routes
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -50,3 +51,4 @@ def add_routes(app: web.Application) -> None:
     # no token: a visit to a sleeping space wakes it anyway (the router calls this)
     app.router.add_post(f"{base}/wake", sleep.wake)
     app.on_startup.append(sleep.start_sleeper)
+    add_hub_routes(app)  # /api/models, /api/datasets, /{o}/{n}/resolve/... (docs/hub.md)

@@ -8,6 +8,7 @@ from spacehost.api import add_routes, error_middleware
 from spacehost.api.errors import Handler
 from spacehost.lifecycle import Platform
 from spacehost.server.engine import connect
+from spacehost.store import HubStore
 from spacehost.web import SPACE_HEADER, gallery, oembed, space_page, space_status
 from spacehost.web.docs_pages import add_docs_routes
 from spacehost.web.frontend import GradioFrontends, add_frontend_routes
@@ -24,13 +25,15 @@ async def space_status_middleware(request: web.Request, handler: Handler) -> web
     return await handler(request)
 
 
-def make_app(platform: Platform, token: str) -> web.Application:
+def make_app(platform: Platform, token: str, hub: HubStore | None = None) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware, space_status_middleware],
         client_max_size=platform.settings.max_upload_bytes + (1 << 20),
     )
     app["platform"] = platform
     app["token"] = token
+    # the model and dataset hub (docs/hub.md); the API's /api/models... and the repo pages
+    app["hub"] = hub if hub is not None else HubStore(platform.settings.hub_dir)
     add_routes(app)
     app.router.add_get("/", gallery)
     app.router.add_get("/spaces/{owner}/{name}", space_page)

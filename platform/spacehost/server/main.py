@@ -28,7 +28,7 @@ from spacehost.server.control import make_app
 from spacehost.server.engine import connect
 from spacehost.server.supervisor import Supervisor
 from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, Store
+from spacehost.store import HubStore, RevisionFiles, Store
 
 log = logging.getLogger("spacehost")
 
@@ -98,12 +98,13 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     settings.control_socket.parent.mkdir(parents=True, exist_ok=True)
     token = ensure_token(settings)
+    hub = await asyncio.to_thread(HubStore, settings.hub_dir)
     platform = await asyncio.to_thread(build_platform, settings)
     await asyncio.to_thread(platform.reconcile)
     warm: asyncio.Task[None] | None = None
     if isinstance(platform.builder, DockerBuilder):
         warm = asyncio.create_task(asyncio.to_thread(prewarm, platform.builder))
-    runner = web.AppRunner(make_app(platform, token), access_log=None)
+    runner = web.AppRunner(make_app(platform, token, hub), access_log=None)
     await runner.setup()
     with contextlib.suppress(FileNotFoundError):
         os.unlink(settings.control_socket)
@@ -138,6 +139,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
             platform.builder.close()  # frees the local pip mirror's port for other instances
         await runner.cleanup()
         platform.store.close()
+        hub.close()
     if reexec.is_set():
         log.info("restarting the control plane (the router keeps serving)")
         os.execv(sys.executable, [sys.executable, *sys.argv])

@@ -1,0 +1,120 @@
+"""Unpacking a model/dataset upload (a tar, optionally compressed) from a file on disk into a
+folder, streaming each member, refusing anything unsafe (the rules of :mod:`.archive`).
+
+Unlike a space upload, a hub upload can be many GiB, so nothing is held in memory: members are
+copied chunk by chunk into *dest*, which the caller then hands to
+:meth:`~spacehost.store.hub.HubStore.push` (and removes).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tarfile
+from pathlib import Path
+
+from spacehost.errors import UploadRejected, UploadTooLarge
+from spacehost.store.archive import _link_target, _member_path
+from spacehost.store.hubfiles import MAX_FILES, check_repo_path
+
+
+def _too_large(max_bytes: int) -> UploadTooLarge:
+    return UploadTooLarge(
+        f"the upload unpacks to more than {max_bytes / (1 << 30):.1f} GiB",
+        hint="push a smaller repo, or raise SPACEHOST_MAX_HUB_UPLOAD_BYTES on the server",
+    )
+
+
+def unpack_hub_archive(archive: Path, dest: Path, *, max_bytes: int) -> int:
+    """Extract the regular files of *archive* under *dest* (which must exist and be empty).
+
+    Links that stay inside the upload become hard links to their target; directories are
+    implied by file paths.
+
+    Returns:
+        The number of files.
+
+    Raises:
+        UploadRejected: not a tar archive; a member is absolute, has '..', is a link leaving the
+            upload or to nothing, a device or fifo; more than :data:`MAX_FILES` entries.
+        UploadTooLarge: the files add up to more than *max_bytes*.
+    """
+    try:
+        tar = tarfile.open(archive, mode="r:*")  # noqa: SIM115 - closed below
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise UploadRejected(f"the upload is not a tar archive ({exc})",
+                             hint="send the folder packed with tar (spacehost push does this)"
+                             ) from exc
+    links: dict[str, str] = {}
+    files: set[str] = set()
+    total = 0
+    with tar:
+        try:
+            for count, member in enumerate(tar, start=1):
+                if count > MAX_FILES:
+                    raise UploadRejected(f"the upload has more than {MAX_FILES} entries",
+                                         hint="pack many small files into archives (parquet)")
+                path = _member_path(member.name)
+                if not path or member.isdir():
+                    continue
+                check_repo_path(path)
+                if member.issym() or member.islnk():
+                    links[path] = _link_target(member, path)
+                    continue
+                if not member.isfile():
+                    raise UploadRejected(
+                        f"the upload contains {path!r}, which is not a regular file, folder or "
+                        "link (devices and fifos are not allowed)", hint="remove it")
+                total += member.size
+                if total > max_bytes:
+                    raise _too_large(max_bytes)
+                _extract(tar, member, dest, path)
+                files.add(path)
+        except (tarfile.TarError, EOFError) as exc:
+            raise UploadRejected(f"the upload archive is corrupt or cut short ({exc})",
+                                 hint="pack the folder again and retry") from exc
+    _link_all(dest, files, links)
+    return len(files) + len(links)
+
+
+def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: Path, path: str) -> None:
+    target = dest.joinpath(*path.split("/"))
+    if target.exists() or target.is_symlink():
+        raise UploadRejected(f"the upload contains {path!r} twice", hint="pack the folder again")
+    _make_parents(dest, target)
+    src = tar.extractfile(member)
+    if src is None:
+        raise UploadRejected(f"cannot read {path!r} from the upload", hint="pack it again")
+    with src, open(target, "xb") as out:
+        shutil.copyfileobj(src, out, 1 << 20)
+
+
+def _make_parents(dest: Path, target: Path) -> None:
+    """Create *target*'s folders, refusing when a file already stands where one must go."""
+    parent = target.parent
+    if parent.exists() and not parent.is_dir():
+        raise UploadRejected(f"{parent.relative_to(dest).as_posix()!r} is both a file and a "
+                             "folder in the upload", hint="pack the folder again")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise UploadRejected(f"{target.relative_to(dest).as_posix()!r} is below a file in the "
+                             "upload", hint="pack the folder again") from exc
+
+
+def _link_all(dest: Path, files: set[str], links: dict[str, str]) -> None:
+    for path, first in links.items():
+        target, seen = first, {path}
+        while target in links and target not in seen:
+            seen.add(target)
+            target = links[target]
+        if target not in files:
+            raise UploadRejected(
+                f"link {path!r} points to {target!r}, which is not a file in the upload",
+                hint="replace the link with the file it points to")
+        link = dest.joinpath(*path.split("/"))
+        if link.exists():
+            raise UploadRejected(f"the upload contains {path!r} twice",
+                                 hint="pack the folder again")
+        _make_parents(dest, link)
+        os.link(dest.joinpath(*target.split("/")), link)

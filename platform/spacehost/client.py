@@ -7,13 +7,13 @@ Errors come back as the same :mod:`spacehost.errors` classes the server raised (
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from spacehost.domain import SpaceId
+from spacehost.domain import RepoKind, SpaceId
 from spacehost.errors import ServerUnreachable, SpacehostError, error_class_for
 
 
@@ -136,6 +136,40 @@ class Client:
 
     def delete(self, space: SpaceId) -> dict[str, Any]:
         result: dict[str, Any] = self._json("DELETE", self._space_url(space), timeout=120)
+        return result
+
+    # -- the model and dataset hub (docs/hub.md) -----------------------------------------------
+
+    def _repo_url(self, kind: RepoKind, repo_id: str, suffix: str = "") -> str:
+        return f"{self.url}/api/{kind.plural}/{quote(repo_id)}{suffix}"
+
+    def hub_summary(self) -> dict[str, Any]:
+        """``{"models": n, "datasets": n, "maxUploadBytes": n}``."""
+        result: dict[str, Any] = self._json("GET", f"{self.url}/api/hub")
+        return result
+
+    def hub_push(self, kind: RepoKind, repo_id: str, tar: Iterable[bytes], *,
+                 message: str = "") -> dict[str, Any]:
+        """Upload an uncompressed tar of a repo's files, streamed from *tar* (an iterable of
+        chunks; with ``len()`` it is sent with a Content-Length)."""
+        result: dict[str, Any] = self._json(
+            "POST", self._repo_url(kind, repo_id, "/push"), data=tar, timeout=3600,
+            params={"message": message}, headers={"Content-Type": "application/x-tar"})
+        return result
+
+    def hub_list(self, kind: RepoKind) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._json(
+            "GET", f"{self.url}/api/{kind.plural}", params={"full": "true", "sort": "id",
+                                                            "direction": "1"})
+        return result
+
+    def hub_info(self, kind: RepoKind, repo_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("GET", self._repo_url(kind, repo_id))
+        return result
+
+    def hub_delete(self, kind: RepoKind, repo_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("DELETE", self._repo_url(kind, repo_id),
+                                            timeout=300)
         return result
 
 

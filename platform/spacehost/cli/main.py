@@ -12,12 +12,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from spacehost.cli import config, output
+from spacehost.cli import config, hub, output
 from spacehost.client import Client
 from spacehost.domain import SpaceId
 from spacehost.errors import ManifestInvalid, SpacehostError
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+TYPES = ("space", "model", "dataset")
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
@@ -82,6 +83,9 @@ def pack_folder(files: dict[str, bytes]) -> bytes:
 def cmd_push(args: argparse.Namespace) -> int:
     from spacehost.manifest import load_space, read_folder
 
+    if args.type != "space":
+        return hub.push(args, _client(args))
+
     folder = Path(args.dir)
     files = read_folder(folder)
     name = args.name or f"{os.environ.get('SPACEHOST_OWNER', 'local')}/{folder.resolve().name}"
@@ -105,6 +109,8 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
+    if args.type != "space":
+        return hub.ls(args, _client(args))
     output.table(_client(args).list_spaces())
     return 0
 
@@ -150,6 +156,8 @@ def cmd_sleeptime(args: argparse.Namespace) -> int:
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
+    if args.type != "space":
+        return hub.rm(args, _client(args))
     _client(args).delete(_space(args.space))
     output.info(f"deleted {args.space}")
     return 0
@@ -191,12 +199,18 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--data-dir", dest="up_data_dir", default=None,
                     help="data directory (env SPACEHOST_DATA_DIR, default ~/.spacehost)")
     add("prepare", cmd_prepare, "make the runtime images now (base, python, gradio; once)")
-    push = add("push", cmd_push, "upload a space folder, build and run it, print its URL")
-    push.add_argument("dir", help="the space folder (README.md with YAML front matter, app.py)")
+    push = add("push", cmd_push, "upload a space folder, build and run it, print its URL; "
+               "or a model or dataset folder to the hub (--type)")
+    push.add_argument("dir", help="the space folder (README.md with YAML front matter, app.py), "
+                      "or a model/dataset folder")
+    push.add_argument("--type", choices=TYPES, default="space", help="what the folder is "
+                      "(default space; model and dataset go to the hub, docs/hub.md)")
+    push.add_argument("--message", "-m", default="", help="model/dataset commit message")
     push.add_argument("--name", help="owner/name (default: $SPACEHOST_OWNER or 'local', "
                       "and the folder's name)")
     push.add_argument("--no-wait", action="store_true", help="return after the upload")
-    add("ls", cmd_ls, "list spaces")
+    add("ls", cmd_ls, "list spaces (or models, datasets)").add_argument(
+        "--type", choices=TYPES, default="space", help="what to list (default space)")
     add("info", cmd_info, "show a space").add_argument("space", help="owner/name")
     logs = add("logs", cmd_logs, "show a space's container (or build) logs")
     logs.add_argument("space", help="owner/name")
@@ -212,8 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "sleeps")
     sleeptime.add_argument("space", help="owner/name")
     sleeptime.add_argument("seconds", type=int, help="seconds idle, or -1 to never sleep")
-    add("rm", cmd_rm, "delete a space, its containers and data").add_argument(
-        "space", help="owner/name")
+    rm = add("rm", cmd_rm, "delete a space, its containers and data (or a model or dataset)")
+    rm.add_argument("space", help="owner/name")
+    rm.add_argument("--type", choices=TYPES, default="space", help="what to delete (default "
+                    "space)")
     config.add_commands(add, _client)
     add("validate", cmd_validate, "check a space folder and print its problems").add_argument(
         "dir", help="the space folder")

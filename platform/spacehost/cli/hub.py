@@ -1,0 +1,218 @@
+"""``spacehost push|ls|rm --type model|dataset``: the hub's side of the CLI.
+
+A repo folder is sent as an uncompressed tar generated on the fly (weights do not compress, and
+gzip would cost more time than the bytes it saves), with its length known in advance so the
+server can refuse an oversize push at once and the CLI can show progress. Nothing is read into
+memory whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import stat
+import sys
+import tarfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spacehost.cli import output
+from spacehost.client import Client
+from spacehost.domain import RepoKind, check_repo_id
+from spacehost.errors import UploadRejected, UploadTooLarge
+
+BLOCK = 512
+CHUNK = 1 << 20
+SKIPPED_DIRS = frozenset({".git", ".cache/huggingface"})
+PROGRESS_FROM = 16 << 20  # show upload progress from this size on
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    path: str  # relative POSIX path in the repo
+    source: Path
+    size: int
+
+
+def scan(folder: Path) -> list[LocalFile]:
+    """The files to push from *folder*, by path. Symbolic links to files are sent as the file
+    they point to (as huggingface_hub's upload_folder does); links to folders are refused.
+
+    Raises:
+        UploadRejected: not a folder, no files, a link to a folder, a device or fifo.
+    """
+    if not folder.is_dir():
+        raise UploadRejected(f"{folder} is not a folder",
+                             hint="give the folder that holds the repo's files")
+    found: list[LocalFile] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        base = Path(dirpath)
+        rel_dir = base.relative_to(folder).as_posix()
+        for name in list(dirnames):
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if rel in SKIPPED_DIRS:
+                dirnames.remove(name)
+            elif (base / name).is_symlink():
+                raise UploadRejected(f"{rel!r} is a link to a folder",
+                                     hint="copy the folder in place of the link")
+        for name in filenames:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            try:
+                st = os.stat(base / name)
+            except OSError as exc:
+                raise UploadRejected(f"cannot read {rel!r} ({exc.strerror})",
+                                     hint="fix or remove it (a broken link?)") from exc
+            if not stat.S_ISREG(st.st_mode):
+                raise UploadRejected(f"{rel!r} is not a regular file",
+                                     hint="remove it from the folder")
+            found.append(LocalFile(rel, base / name, st.st_size))
+    if not found:
+        raise UploadRejected(f"{folder} has no files to push",
+                             hint="add the repo's files and a README.md (its card)")
+    return sorted(found, key=lambda f: f.path)
+
+
+def _header(f: LocalFile) -> bytes:
+    info = tarfile.TarInfo(f.path)
+    info.size, info.mode, info.mtime = f.size, 0o644, 0
+    return info.tobuf(format=tarfile.PAX_FORMAT, encoding="utf-8")
+
+
+def _padding(size: int) -> int:
+    return -size % BLOCK
+
+
+class TarStream:
+    """An uncompressed tar of *files*, produced chunk by chunk; ``len()`` is its exact size
+    (so requests sends a Content-Length). *on_bytes* hears every chunk's length."""
+
+    def __init__(self, files: list[LocalFile], on_bytes: Callable[[int], None] | None = None):
+        self.files = files
+        self.on_bytes = on_bytes or (lambda _n: None)
+        self._headers = [_header(f) for f in files]
+        self._len = sum(len(h) + f.size + _padding(f.size)
+                        for h, f in zip(self._headers, files, strict=True)) + 2 * BLOCK
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[bytes]:
+        for header, f in zip(self._headers, self.files, strict=True):
+            yield self._emit(header)
+            sent = 0
+            with open(f.source, "rb") as fh:
+                while sent < f.size:
+                    chunk = fh.read(min(CHUNK, f.size - sent))
+                    if not chunk:
+                        break
+                    sent += len(chunk)
+                    yield self._emit(chunk)
+            if sent != f.size:
+                raise UploadRejected(f"{f.path!r} changed while it was being pushed",
+                                     hint="push again once nothing writes to the folder")
+            yield self._emit(b"\0" * _padding(f.size))
+        yield self._emit(b"\0" * (2 * BLOCK))
+
+    def _emit(self, data: bytes) -> bytes:
+        self.on_bytes(len(data))
+        return data
+
+
+class Progress:
+    """An upload progress line on stderr (redrawn on a terminal, every 25% otherwise)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.start = total, 0, time.monotonic()
+        self.tty = sys.stderr.isatty()
+        self._shown = -1
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        pct = 100 * self.done // max(self.total, 1)
+        step = pct if self.tty else pct // 25 * 25
+        if step == self._shown:
+            return
+        self._shown = step
+        rate = self.done / max(time.monotonic() - self.start, 1e-6) / (1 << 20)
+        line = (f"uploading {_size(self.done)} / {_size(self.total)} ({pct}%, "
+                f"{rate:.0f} MiB/s)")
+        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n",
+              file=sys.stderr, flush=True)
+        if self.tty and self.done >= self.total:
+            print(file=sys.stderr, flush=True)
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def default_name(folder: Path) -> str:
+    return f"{os.environ.get('SPACEHOST_OWNER', 'local')}/{folder.resolve().name}"
+
+
+def push(args: argparse.Namespace, client: Client) -> int:
+    """``spacehost push DIR --type model|dataset [--name owner/name] [--message M]``."""
+    kind = RepoKind(args.type)
+    folder = Path(args.dir)
+    repo_id = check_repo_id(kind, args.name or default_name(folder))
+    files = scan(folder)
+    if not any(f.path.lower() == "readme.md" for f in files):
+        output.warn(f"{folder} has no README.md: the {kind.value} gets no card (add one with "
+                    "YAML front matter: license, tags, ...; see docs/hub.md)")
+    stream = TarStream(files)
+    limit = int(client.hub_summary().get("maxUploadBytes", 0))
+    if limit and len(stream) > limit:
+        raise UploadTooLarge(
+            f"{folder} is {_size(len(stream))}, more than the server's limit of {_size(limit)}",
+            hint="push a smaller repo, or raise SPACEHOST_MAX_HUB_UPLOAD_BYTES on the server")
+    if len(stream) >= PROGRESS_FROM:
+        stream.on_bytes = Progress(len(stream))
+    message = args.message or f"spacehost push {folder.resolve().name}"
+    result = client.hub_push(kind, repo_id, stream, message=message)
+    _print_pushed(kind, result, client.url)
+    return 0
+
+
+def _print_pushed(kind: RepoKind, result: dict[str, Any], server: str) -> None:
+    what = f"{kind.value} {result['id']}"
+    if result.get("unchanged"):
+        output.info(f"{what} unchanged: same files as its commit {result['sha'][:12]}")
+    else:
+        output.info(f"pushed {what}: commit {result['sha'][:12]} ({result['files']} files, "
+                    f"{_size(result['size'])})")
+    output.info(f"page: {result['urls']['page']}")
+    load = (f"AutoModel.from_pretrained({result['id']!r})" if kind is RepoKind.MODEL
+            else f"datasets.load_dataset({result['id']!r})")
+    output.info(f"use it: HF_ENDPOINT={server} python -c \"...{load}\" (docs/hub.md)")
+
+
+def ls(args: argparse.Namespace, client: Client) -> int:
+    """``spacehost ls --type model|dataset``."""
+    kind = RepoKind(args.type)
+    repos = client.hub_list(kind)
+    if not repos:
+        print(f"no {kind.plural} yet: push one with `spacehost push DIR --type {kind.value}`")
+        return 0
+    head = (kind.value.upper(), "FILES", "SIZE", "UPDATED", "SHA")
+    rows = [(r["id"], str(len(r.get("siblings", []))), _size(r.get("usedStorage", 0)),
+             str(r.get("lastModified", ""))[:19].replace("T", " "), str(r.get("sha", ""))[:12])
+            for r in repos]
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+    for row in [head, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def rm(args: argparse.Namespace, client: Client) -> int:
+    """``spacehost rm owner/name --type model|dataset``."""
+    kind = RepoKind(args.type)
+    client.hub_delete(kind, check_repo_id(kind, args.space))
+    output.info(f"deleted {kind.value} {args.space}")
+    return 0

@@ -269,6 +269,10 @@ class GpuBroker:
         return {"leases": [x for x in snap["leases"] if x["space"] == space],
                 "queue": [x for x in snap["queue"] if x["space"] == space]}
 
+    def finished(self, ticket_id: int) -> dict[str, Any] | None:
+        """The history record of a ticket that ended (``None``: it did not, or is forgotten)."""
+        return next((r for r in reversed(self._history) if r["ticket"] == ticket_id), None)
+
     # internals ---------------------------------------------------------------------------
 
     def _finish(self, ticket: Ticket, outcome: str) -> None:

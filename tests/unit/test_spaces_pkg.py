@@ -1,0 +1,202 @@
+"""spacehost's in-container ``spaces`` package without a broker: the decorator's forms, the four
+kinds of functions, signatures, durations, the CPU fallback; and its wheel."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import io
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from spacehost.builder.spaces_wheel import package_dir, spaces_wheel
+
+PKG_ROOT = Path(__file__).resolve().parents[2] / "runtime_images" / "spaces_pkg"
+
+
+def _forget_spaces() -> None:
+    for name in [m for m in sys.modules if m == "spaces" or m.startswith("spaces.")]:
+        del sys.modules[name]
+
+
+@pytest.fixture()
+def spaces(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """The package as a container imports it (fresh, so Config reads the patched env)."""
+    monkeypatch.syspath_prepend(str(PKG_ROOT))
+    monkeypatch.delenv("SPACEHOST_GPU_MODE", raising=False)
+    _forget_spaces()
+    import spaces as module
+
+    yield module
+    _forget_spaces()
+
+
+def test_forms_of_the_decorator(spaces: ModuleType) -> None:
+    @spaces.GPU
+    def a(x: int) -> int:
+        return x + 1
+
+    @spaces.GPU()
+    def b(x: int) -> int:
+        return x + 2
+
+    @spaces.GPU(duration=120)
+    def c(x: int) -> int:
+        return x + 3
+
+    def d(x: int) -> int:
+        return x + 4
+
+    assert (a(1), b(1), c(1), spaces.GPU(d, duration=5)(1)) == (2, 3, 4, 5)
+    assert spaces.zero.GPU is spaces.GPU
+    from spaces.zero.decorator import GPU
+
+    assert GPU is spaces.GPU
+
+
+def test_signature_docstring_and_kind_are_kept(spaces: ModuleType) -> None:
+    def plain(prompt: str, steps: int = 20, *, seed: int | None = None) -> str:
+        """Make an image."""
+        return prompt
+
+    def gen(prompt: str, n: int = 3) -> Iterator[str]:
+        """Stream tokens."""
+        yield prompt
+
+    async def coro(prompt: str) -> str:
+        """Answer later."""
+        return prompt
+
+    async def agen(prompt: str) -> Any:
+        """Stream later."""
+        yield prompt
+
+    checks = [(plain, inspect.isfunction), (gen, inspect.isgeneratorfunction),
+              (coro, inspect.iscoroutinefunction), (agen, inspect.isasyncgenfunction)]
+    for fn, kind in checks:
+        wrapped = spaces.GPU(duration=10)(fn)
+        assert kind(wrapped), fn.__name__
+        assert inspect.signature(wrapped) == inspect.signature(fn)
+        assert (wrapped.__name__, wrapped.__doc__) == (fn.__name__, fn.__doc__)
+        assert wrapped.__wrapped__ is fn
+
+
+def test_all_four_kinds_run_without_a_broker(spaces: ModuleType) -> None:
+    @spaces.GPU
+    def plain(x: int) -> int:
+        return x * 2
+
+    @spaces.GPU
+    def gen(n: int) -> Iterator[int]:
+        yield from range(n)
+        return None
+
+    @spaces.GPU
+    async def coro(x: int) -> int:
+        await asyncio.sleep(0)
+        return x * 3
+
+    @spaces.GPU
+    async def agen(n: int) -> Any:
+        for i in range(n):
+            yield i
+
+    async def collect() -> list[int]:
+        return [i async for i in agen(3)]
+
+    assert plain(2) == 4
+    assert list(gen(3)) == [0, 1, 2]
+    assert asyncio.run(coro(2)) == 6
+    assert asyncio.run(collect()) == [0, 1, 2]
+
+
+def test_cpu_mode_warns_once_per_function(spaces: ModuleType,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    spaces.config.Config.mode = "cpu"
+
+    @spaces.GPU
+    def infer(x: int) -> int:
+        return x
+
+    assert [infer(1), infer(2)] == [1, 2]
+    err = capsys.readouterr().err
+    assert err.count("no GPU on this host: @spaces.GPU function") == 1
+    assert "infer runs on CPU" in err
+
+
+def test_durations_numbers_timedeltas_and_functions_of_the_arguments(spaces: ModuleType) -> None:
+    from spaces._gpu import _Spec
+
+    def fn(prompt: str, steps: int = 10) -> None:
+        return None
+
+    assert _Spec(fn, None).duration_for(("x",), {}) == 0
+    assert _Spec(fn, 120).duration_for(("x",), {}) == 120
+    assert _Spec(fn, timedelta(minutes=2)).duration_for(("x",), {}) == 120
+    by_steps = _Spec(fn, lambda prompt, steps=10: steps * 2)
+    assert by_steps.duration_for(("x",), {"steps": 40}) == 80
+    assert _Spec(fn, lambda *a, **k: timedelta(seconds=7)).duration_for((), {}) == 7
+
+
+def test_not_a_function_is_refused(spaces: ModuleType) -> None:
+    with pytest.raises(TypeError, match="decorates a function"):
+        spaces.GPU(42)
+
+
+def test_gradio_auto_wrap_is_off_unless_enabled(spaces: ModuleType) -> None:
+    def fn() -> int:
+        return 1
+
+    assert spaces.gradio_auto_wrap(fn) is fn
+    spaces.enable_gradio_auto_wrap()
+    wrapped = spaces.gradio_auto_wrap(fn)
+    assert wrapped is not fn and wrapped() == 1
+    spaces.disable_gradio_auto_wrap()
+    assert spaces.gradio_auto_wrap(fn) is fn
+
+
+def test_the_package_uses_only_the_standard_library() -> None:
+    code = (f"import sys; sys.path.insert(0, {str(PKG_ROOT)!r}); import spaces; "
+            "mods = [m.split('.')[0] for m in sys.modules]; "
+            "print(','.join(sorted({m for m in mods if m in ('gradio', 'torch', 'httpx', "
+            "'requests', 'pydantic')})))")
+    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_wheel_is_reproducible_and_complete() -> None:
+    first, second = spaces_wheel(), spaces_wheel()
+    assert first.data == second.data
+    assert first.filename == f"spaces-{first.version}-py3-none-any.whl"
+    assert first.version.endswith("+spacehost")
+    names = zipfile.ZipFile(io.BytesIO(first.data)).namelist()
+    expected = {f"spaces/{p.relative_to(package_dir()).as_posix()}"
+                for p in package_dir().rglob("*.py")}
+    assert expected <= set(names)
+    info = f"spaces-{first.version}.dist-info"
+    assert {f"{info}/METADATA", f"{info}/WHEEL", f"{info}/RECORD"} <= set(names)
+
+
+def test_wheel_installs_with_pip_and_imports(tmp_path: Path) -> None:
+    wheel = spaces_wheel()
+    path = tmp_path / wheel.filename
+    path.write_bytes(wheel.data)
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index",
+                    "--disable-pip-version-check", "-q", "--target", str(target), str(path)],
+                   check=True, capture_output=True)
+    code = ("import importlib.metadata as m, spaces; "
+            "print(m.version('spaces'), spaces.__version__)")
+    out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, "
+                          f"{str(target)!r}); {code}"], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == [wheel.version, wheel.version]

@@ -117,7 +117,8 @@ def test_revisions_by_main_full_sha_and_prefix(store: HubStore, model_dir: Path)
 
 def test_cache_dir_is_huggingface_hubs_layout_for_every_commit(store: HubStore,
                                                                 model_dir: Path) -> None:
-    from huggingface_hub import hf_hub_download, snapshot_download
+    from huggingface_hub import get_cached_repo_tree, hf_hub_download, snapshot_download
+    from huggingface_hub.errors import IncompleteSnapshotError
 
     first = store.push(M, "alice/tiny", model_dir)
     (model_dir / "sub/dir/vocab.txt").write_bytes(b"changed\n")
@@ -143,6 +144,17 @@ def test_cache_dir_is_huggingface_hubs_layout_for_every_commit(store: HubStore,
     snap = snapshot_download("alice/tiny", cache_dir=root, local_files_only=True)
     assert (Path(snap) / "model.safetensors").read_bytes() == (
         model_dir / "model.safetensors").read_bytes()
+    # the tree listings let huggingface_hub check, offline, that a snapshot is complete
+    listing = get_cached_repo_tree("alice/tiny", revision=first.sha, cache_dir=root)
+    by_path = {f.path: f for f in listing}
+    assert sorted(by_path) == [f.path for f in first.files]
+    weights = first.file("model.safetensors")
+    assert by_path["model.safetensors"].blob_id == weights.git_oid != weights.blob_id
+    assert by_path["README.md"].blob_id == first.file("README.md").blob_id
+    (cache / "snapshots" / first.sha / "config.json").unlink()  # what a partial copy would be
+    with pytest.raises(IncompleteSnapshotError):
+        snapshot_download("alice/tiny", revision=first.sha, cache_dir=root,
+                          local_files_only=True)
 
 
 def test_same_folder_under_two_names_and_kinds_is_stored_once(store: HubStore,
@@ -291,6 +303,8 @@ def test_interrupted_push_is_invisible_and_swept_on_open(tmp_path: Path, model_d
         assert not (reopened.root / "cache" / "models--alice--tiny").exists()
         assert [p.name for p in (reopened.cache_dir(M, "alice/kept") / "snapshots").iterdir()
                 ] == [kept.sha]
+        assert [p.name for p in (reopened.cache_dir(M, "alice/kept") / "trees").iterdir()
+                ] == [f"{kept.sha}.json"]
         blobs = [p for p in (reopened.root / "blobs").rglob("*") if p.is_file()]
         assert [b.read_bytes() for b in blobs] == [b"kept"]
         assert not any(reopened.tmp_dir.iterdir())

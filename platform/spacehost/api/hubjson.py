@@ -15,6 +15,7 @@ from spacehost.domain import RepoKind
 from spacehost.errors import SpacehostError
 from spacehost.manifest.frontmatter import find_front_matter, load_yaml, plain
 from spacehost.store import HubCommit, HubFile, HubRepo
+from spacehost.store.hubfiles import lfs_pointer
 
 MAX_CARD = 512 * 1024  # README bytes read for cardData
 
@@ -25,24 +26,11 @@ def iso(ts: float) -> str:
         f"{int(ts * 1000) % 1000:03d}Z")
 
 
-def lfs_pointer(f: HubFile) -> bytes:
-    """The git-LFS pointer file git would store for an LFS file."""
-    return (f"version https://git-lfs.github.com/spec/v1\noid sha256:{f.sha256}\n"
-            f"size {f.size}\n").encode()
-
-
-def git_oid(f: HubFile) -> str:
-    """The file's git blob id on HF: of its content, or of its LFS pointer for an LFS file."""
-    if not f.lfs:
-        return f.blob_id
-    pointer = lfs_pointer(f)
-    return hashlib.sha1(b"blob %d\0" % len(pointer) + pointer, usedforsecurity=False).hexdigest()
-
-
 def lfs_json(f: HubFile, oid_key: str) -> dict[str, Any] | None:
     if not f.lfs:
         return None
-    return {oid_key: f.sha256, "size": f.size, "pointerSize": len(lfs_pointer(f))}
+    return {oid_key: f.sha256, "size": f.size,
+            "pointerSize": len(lfs_pointer(f.sha256, f.size))}
 
 
 @functools.lru_cache(maxsize=256)
@@ -76,7 +64,7 @@ def tags_of(kind: RepoKind, card: dict[str, Any]) -> list[str]:
 
 
 def sibling(f: HubFile) -> dict[str, Any]:
-    out: dict[str, Any] = {"rfilename": f.path, "size": f.size, "blobId": git_oid(f)}
+    out: dict[str, Any] = {"rfilename": f.path, "size": f.size, "blobId": f.git_oid}
     if f.lfs:
         out["lfs"] = lfs_json(f, "sha256")
     return out
@@ -119,7 +107,7 @@ def repo_json(repo: HubRepo, commit: HubCommit, card: dict[str, Any], *,
 
 def file_entry(f: HubFile, last: HubCommit | None = None) -> dict[str, Any]:
     """A ``RepoFile`` of the tree and paths-info endpoints."""
-    out: dict[str, Any] = {"type": "file", "oid": git_oid(f), "size": f.size, "path": f.path}
+    out: dict[str, Any] = {"type": "file", "oid": f.git_oid, "size": f.size, "path": f.path}
     if f.lfs:
         out["lfs"] = lfs_json(f, "oid")
     if last is not None:

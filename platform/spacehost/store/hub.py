@@ -37,14 +37,17 @@ from spacehost.errors import EntryNotFound, NotFound, RepoNotFound, RevisionNotF
 from spacehost.store.hubdb import HubDb, Row
 from spacehost.store.hubfiles import (
     clear_dir,
+    git_blob_id,
     hash_file,
     is_lfs,
+    lfs_pointer,
     link_blob,
     remove_tree,
     scan_folder,
     store_blob,
     write_snapshot,
     write_text_atomic,
+    write_tree_cache,
 )
 
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
@@ -65,6 +68,18 @@ class HubFile:
     def lfs(self) -> bool:
         """Whether HF would keep this file in git-LFS (its suffix or size; docs/hub.md)."""
         return is_lfs(self.path, self.size)
+
+    @property
+    def git_oid(self) -> str:
+        """The file's git object id on HF: of its content, or of its LFS pointer."""
+        return git_blob_id(lfs_pointer(self.sha256, self.size)) if self.lfs else self.blob_id
+
+    def tree_cache_entry(self) -> dict[str, object]:
+        """This file in huggingface_hub's ``trees/<commit>.json``."""
+        entry: dict[str, object] = {"size": self.size, "blob_id": self.git_oid}
+        if self.lfs:
+            entry.update(lfs_sha256=self.sha256, lfs_size=self.size)
+        return entry
 
     @property
     def etag(self) -> str:
@@ -222,6 +237,8 @@ class HubStore:
                 blob = self.blob_path(f.sha256)
                 store_blob(source, blob, f.sha256, self.tmp_dir, move=move)
                 link_blob(blob, cache / "blobs" / f.etag)
+            write_tree_cache(cache, sha, {f.path: f.tree_cache_entry() for f in files},
+                             self.tmp_dir)
             write_snapshot(cache / "snapshots", sha, ((f.path, f.etag) for f in files))
             self._db.add_commit(kind.value, repo_id, sha, parent, created, message,
                                 [(f.path, f.size, f.sha256, f.blob_id) for f in files])
@@ -307,6 +324,11 @@ class HubStore:
             for snap in snapshots.iterdir():
                 if snap.name not in shas:
                     remove_tree(snap, self.tmp_dir)
+        trees = cache / "trees"
+        if trees.is_dir():
+            for listing in trees.iterdir():
+                if listing.name.removesuffix(".json") not in shas:
+                    listing.unlink()
         blobs = cache / "blobs"
         if blobs.is_dir():
             for blob in blobs.iterdir():

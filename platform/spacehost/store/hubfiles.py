@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -41,6 +42,17 @@ def is_lfs(path: str, size: int) -> bool:
     name = PurePosixPath(path).name.lower()
     return size >= LFS_MIN_SIZE or PurePosixPath(name).suffix in LFS_SUFFIXES or (
         "tfevents" in name)
+
+
+def lfs_pointer(sha256: str, size: int) -> bytes:
+    """The git-LFS pointer file git keeps in place of an LFS file's content."""
+    return (f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\n"
+            f"size {size}\n").encode()
+
+
+def git_blob_id(data: bytes) -> str:
+    """git's object id of a blob with content *data*."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -217,6 +229,14 @@ def write_snapshot(snapshots: Path, commit: str, entries: Iterable[tuple[str, st
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def write_tree_cache(cache: Path, commit: str, files: dict[str, dict[str, object]],
+                     tmp_dir: Path) -> None:
+    """huggingface_hub's tree listing of *commit* (``trees/<commit>.json``): with it an offline
+    ``snapshot_download`` can tell the snapshot is complete."""
+    text = json.dumps({"format_version": 1, "files": files}, indent=1, sort_keys=True)
+    write_text_atomic(cache / "trees" / f"{commit}.json", text, tmp_dir)
 
 
 def write_text_atomic(path: Path, text: str, tmp_dir: Path) -> None:

@@ -116,10 +116,12 @@ class LifecycleMachine(RuleBasedStateMachine):
         result = self.platform.push(space, files_for(kind, version))
         self.settle()
         m = self.model.setdefault(space, Model())
-        # the platform skips a push of the last pushed revision while the space is RUNNING
-        if rec is not None and rec.revision == result.revision and rec.stage is Stage.RUNNING:
+        # the platform skips a push of exactly the files that serve without an error
+        if (rec is not None and rec.serving_revision == result.revision
+                and rec.stage is Stage.RUNNING and not rec.error_message):
             assert result.unchanged
             return
+        assert not result.unchanged
         m.revision, m.kind = result.revision, kind
         self.deployed(m, rec)
 
@@ -131,10 +133,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             m.serving = None  # a sleeping container is not kept as a fallback
         if m.kind in (GOOD, STATIC):
             m.serving, m.serving_kind = m.revision, m.kind
-        elif m.serving_kind == STATIC:
-            # KNOWN BUG (reported): a static space has no container, so the platform does not
-            # see it as serving and a failed deploy of its next revision takes it down
-            m.serving = None
+        # otherwise the deploy failed: what served before (a container or a static revision's
+        # files) serves on, with the error shown
 
     def in_stage(self, stage: Stage) -> list[SpaceId]:
         return sorted(r.id for r in self.platform.store.list_spaces() if r.stage is stage)
@@ -234,6 +234,11 @@ class LifecycleMachine(RuleBasedStateMachine):
                 assert not running
                 continue
             assert rec.serving_revision == m.serving
+            # the route follows what answers, not the revision that failed after it
+            assert routes[str(space)]["sdk"] == ("static" if m.serving_kind == STATIC
+                                                 else "gradio")
+            if m.revision != m.serving:
+                assert rec.error_message, f"{space}: its failed deploy shows no error"
             if rec.stage is Stage.SLEEPING:
                 assert m.serving_kind != STATIC and not running
                 # a paused one keeps its upstream: the router forwards to it once thawed

@@ -88,6 +88,8 @@ class PushResult:
     unchanged: bool = False
 
 
+# a new revision was on its way while an older one served
+DEPLOYING = (Stage.RUNNING_BUILDING, Stage.RUNNING_APP_STARTING)
 @dataclass(frozen=True)
 class ConfigChange:
     """What setting or deleting a variable or secret did."""
@@ -320,7 +322,30 @@ class Platform:
         records = self.store.list_spaces()
         if pending is not None:
             records = [pending if r.id == pending.id else r for r in records]
-        self.routes.publish([route_entry(r, self.files) for r in records])
+        self.routes.publish([route_entry(r, self.files, self.served_manifest(r))
+                             for r in records])
+
+    def served_manifest(self, rec: SpaceRecord) -> dict[str, Any]:
+        """The manifest summary of the revision that answers *rec*'s visitors: while a newer
+        revision deploys (or after it failed) that is the serving one, not ``rec.manifest``."""
+        if (rec.serving_revision and rec.serving_revision != rec.revision
+                and (rec.stage.is_serving or rec.stage is Stage.SLEEPING)):
+            found = self.store.revision_manifest(rec.id, rec.serving_revision)
+            if found is not None:
+                return found
+        return rec.manifest
+
+    def _serving(self, rec: SpaceRecord) -> bool:
+        """True when a revision of *rec* answers visitors now: its container, or the files of a
+        static revision (which keep serving while a successor deploys, as a container does)."""
+        return rec.stage.is_serving and (rec.container_id is not None
+                                         or self._serving_static(rec))
+
+    def _serving_static(self, rec: SpaceRecord) -> bool:
+        """True when the files of a static revision answer *rec*'s visitors now."""
+        return (rec.stage.is_serving and rec.container_id is None
+                and rec.serving_revision is not None
+                and self.served_manifest(rec).get("sdk") == Sdk.STATIC.value)
 
     def _go_live(self, space: SpaceId, **fields: Any) -> None:
         """Route first, then record: whoever reads RUNNING from the store (the CLI, a test)
@@ -428,7 +453,7 @@ class Platform:
             return
         source = load_space(self.files.load(revision), default_title=space.name)
         rec = self.store.get_space(space)
-        serving = rec.stage.is_serving and rec.container_id is not None
+        serving = self._serving(rec)
         summary = manifest_summary(source.manifest)
         self.store.update_space(space, manifest=summary, hardware=hardware_of(source.manifest),
                                 error_message="")
@@ -549,8 +574,10 @@ class Platform:
                                      f"(crash {self.crashes.crashes(space)} in a row)")
 
     def _serve_static(self, space: SpaceId, revision: str, previous: SpaceRecord) -> None:
-        self._remove_containers(space)
+        # the files' route first, then the old container goes (as a container-to-container
+        # switch does): a request routed to it meanwhile still finds it
         self._go_live(space, stage=Stage.RUNNING, serving_revision=revision, container_id=None,
+        if not (serving and previous.container_id):  # one more container, not a replacement
                       upstream=None, image=None, error_message="")
         self.store.add_event(space, "running", f"static revision {revision[:12]} is live")
 
@@ -650,6 +677,9 @@ class Platform:
         """Bring the engine in line with the store after a (re)start of the platform.
 
         Running containers of serving revisions are adopted; stray managed containers are
+        if previous.container_id and previous.stage.is_serving:
+            self._closed.wait(SWITCH_GRACE_S)
+        self._remove_containers(space)
         removed; builds left half-done are marked failed and their spaces redeployed.
         """
         self.files.sweep_incoming()
@@ -701,3 +731,9 @@ class Platform:
                     return True
             time.sleep(0.05)
         return False
+                if rec.stage in DEPLOYING:  # the old one serves on; the new one is retried
+                    self.submit_deploy(rec.id, rec.revision or "")
+            if self._serving_static(rec):  # its files serve without a container
+                if rec.stage is not Stage.RUNNING:
+                    self.submit_deploy(rec.id, rec.revision)  # a deploy was under way
+                continue

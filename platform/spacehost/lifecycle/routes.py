@@ -5,22 +5,35 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from spacehost.domain import Sdk, Stage
 from spacehost.routetable import RouteEntry, routes_json
 from spacehost.store import RevisionFiles, SpaceRecord
 
 
-def route_entry(rec: SpaceRecord, files: RevisionFiles) -> RouteEntry:
-    """How the router should reach *rec* now (pure but for the revision folder path)."""
-    m = rec.manifest
+def route_entry(rec: SpaceRecord, files: RevisionFiles,
+                served: Mapping[str, Any] | None = None) -> RouteEntry:
+    """How the router should reach *rec* now (pure but for the revision folder path).
+
+    Args:
+        rec: the space.
+        files: the stored revisions (a static space is served from its revision's folder).
+        served: the manifest summary of the revision that answers visitors, when it is not
+            ``rec.manifest`` (a newer revision is deploying, or failed to): the sdk, headers
+            and embedding rules follow what answers.
+    """
+    m = rec.manifest if served is None else served
     sdk = str(m.get("sdk", "gradio"))
     asleep = (rec.sleep_level or None) if rec.stage is Stage.SLEEPING else None
     # a paused space keeps its upstream: the router forwards to it once it is thawed
     upstream = rec.upstream if rec.stage.is_serving or asleep == "paused" else None
     static_dir = None
-    if sdk == Sdk.STATIC.value and rec.stage is Stage.RUNNING and rec.serving_revision:
+    # a static revision keeps serving while its successor builds and starts, and after that
+    # successor failed (RUNNING with an error), exactly as a container does
+    if sdk == Sdk.STATIC.value and rec.stage.is_serving and rec.serving_revision:
         static_dir = str(files.path(rec.serving_revision))
         upstream = None
     return RouteEntry(

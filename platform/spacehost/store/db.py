@@ -272,6 +272,12 @@ class Store:
                 (str(space), revision, self._clock(), json.dumps(manifest)),
             )
 
+    def revision_manifest(self, space: SpaceId, revision: str) -> dict[str, Any] | None:
+        """The manifest summary stored with *revision* of *space*; None when unknown."""
+        rows = self._rows("SELECT manifest FROM revisions WHERE space = ? AND hash = ?",
+                          (str(space), revision))
+        return dict(json.loads(rows[0][0])) if rows else None
+
     def revisions(self, space: SpaceId) -> list[tuple[str, float]]:
         rows = self._rows(
             "SELECT hash, created_at FROM revisions WHERE space = ? ORDER BY created_at DESC",

@@ -101,6 +101,20 @@ class Settings:
     max_hub_upload_bytes: int = 20 << 30  # one model/dataset push (docs/hub.md)
     startup_timeout_s: float = 30 * 60.0
     gpu_fallback: str = "error"  # "error" | "cpu"
+    # shared GPUs (hardware: zero, docs/gpu.md): "auto" runs the broker on a host with GPUs,
+    # "cpu" also without (it hands out CPU leases), "off" never
+    gpu_broker: str = "auto"
+    gpu_slots: int = 1  # leases one GPU holds at once (1: calls on a GPU are serialised)
+    gpu_space_limit: int = 1  # leases one space holds at once
+    gpu_duration_s: float = 60.0  # a call's duration when its @spaces.GPU names none
+    gpu_max_duration_s: float = 300.0  # longer durations are clipped to this
+    gpu_grace_s: float = 5.0  # after its duration, a lease is taken back this much later
+    gpu_max_wait_s: float = 600.0  # a call waiting longer for a lease is refused
+    gpu_memory_fraction: float = 0.0  # of a GPU's memory per lease; 0: 1 / gpu_slots
+    # the CUDA runtime of GPU spaces: an image with Python and a CUDA torch (operator-made, e.g.
+    # spacehost/gpu-host:local); "" builds one on the python layer with gpu_torch from the index
+    gpu_base_image: str = ""
+    gpu_torch: str = "torch"
     build_timeout_s: float = 60 * 60.0
     log_lines_kept: int = 5000
     # secrets at rest: a Fernet key; "" = DATA_DIR/secret.key, made on first use (mode 0600)
@@ -142,6 +156,16 @@ class Settings:
             "SPACEHOST_MAX_HUB_UPLOAD_BYTES": ("max_hub_upload_bytes", parse_size),
             "SPACEHOST_STARTUP_TIMEOUT": ("startup_timeout_s", float),
             "SPACEHOST_GPU_FALLBACK": ("gpu_fallback", str),
+            "SPACEHOST_GPU_BROKER": ("gpu_broker", str),
+            "SPACEHOST_GPU_SLOTS": ("gpu_slots", int),
+            "SPACEHOST_GPU_SPACE_LIMIT": ("gpu_space_limit", int),
+            "SPACEHOST_GPU_DURATION": ("gpu_duration_s", float),
+            "SPACEHOST_GPU_MAX_DURATION": ("gpu_max_duration_s", float),
+            "SPACEHOST_GPU_GRACE": ("gpu_grace_s", float),
+            "SPACEHOST_GPU_MAX_WAIT": ("gpu_max_wait_s", float),
+            "SPACEHOST_GPU_MEMORY_FRACTION": ("gpu_memory_fraction", float),
+            "SPACEHOST_GPU_BASE_IMAGE": ("gpu_base_image", str),
+            "SPACEHOST_GPU_TORCH": ("gpu_torch", str),
             "SPACEHOST_BUILD_TIMEOUT": ("build_timeout_s", float),
             "SPACEHOST_SECRET_KEY": ("secret_key", str),
             "SPACEHOST_CRASH_RESTART": ("crash_restart", _flag),
@@ -171,6 +195,7 @@ class Settings:
             raise InvalidRequest(
                 f"invalid SPACEHOST_GPU_FALLBACK {self.gpu_fallback!r}", hint="use 'error' or 'cpu'"
             )
+        self._check_gpu_sharing()
         if self.pip.source not in ("host", "none"):
             raise InvalidRequest(
                 f"invalid SPACEHOST_PIP_CONFIG {self.pip.source!r}", hint="use 'host' or 'none'"
@@ -194,6 +219,26 @@ class Settings:
                 "and SPACEHOST_MAX_AWAKE >= 1",
                 hint=f"got {self.sleep_after_s}, {self.stop_after_s} and {self.max_awake}",
             )
+
+    def _check_gpu_sharing(self) -> None:
+        if self.gpu_broker not in ("auto", "cpu", "off"):
+            raise InvalidRequest(f"invalid SPACEHOST_GPU_BROKER {self.gpu_broker!r}",
+                                 hint="use 'auto', 'cpu' or 'off'")
+        if (self.gpu_slots < 1 or self.gpu_space_limit < 1
+                or not 0 < self.gpu_duration_s <= self.gpu_max_duration_s
+                or self.gpu_grace_s < 0 or self.gpu_max_wait_s <= 0
+                or not 0 <= self.gpu_memory_fraction <= 1):
+            raise InvalidRequest(
+                "invalid GPU sharing settings: need SPACEHOST_GPU_SLOTS and "
+                "SPACEHOST_GPU_SPACE_LIMIT >= 1, 0 < SPACEHOST_GPU_DURATION <= "
+                "SPACEHOST_GPU_MAX_DURATION, SPACEHOST_GPU_GRACE >= 0, SPACEHOST_GPU_MAX_WAIT > 0 "
+                "and 0 <= SPACEHOST_GPU_MEMORY_FRACTION <= 1",
+                hint="fix or unset the SPACEHOST_GPU_* variables (docs/configuration.md)")
+
+    @property
+    def gpu_socket_dir(self) -> Path:
+        """Where the GPU broker's per-space socket directories live."""
+        return self.data_dir / "run" / "gpu"
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

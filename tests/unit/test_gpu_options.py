@@ -110,11 +110,24 @@ def test_device_request_with_unknown_count_is_not_checked_here() -> None:
     assert options.device_requests[0]["Count"] == 8
 
 
-@pytest.mark.parametrize("host", [TOOLKIT, BARE, CDI], ids=lambda h: h.mode)
-def test_shared_gpu_request_counts_as_one(host: GpuHost) -> None:
+@pytest.mark.parametrize("host", [BARE, CDI], ids=lambda h: h.mode)
+def test_shared_gpu_request_gets_every_gpu(host: GpuHost) -> None:
     shared = gpu_run_options(gpu_request_for("zero-a10g"), host, fallback="error")
-    assert shared == gpu_run_options(GpuRequest(1), host, fallback="error")
-    assert not shared.is_empty
+    assert shared == gpu_run_options(GpuRequest(2), host, fallback="error")
+
+
+def test_shared_gpu_request_asks_the_engine_for_all_gpus() -> None:
+    for host in (TOOLKIT, TOOLKIT_UNKNOWN):
+        shared = gpu_run_options(GpuRequest(shared=True), host, fallback="error")
+        assert shared.device_requests[0]["Count"] == -1
+
+
+@pytest.mark.parametrize("fallback", ["error", "cpu"])
+def test_shared_gpu_request_on_a_host_without_runs_on_cpu(fallback: str) -> None:
+    options = gpu_run_options(GpuRequest(shared=True), NONE, fallback=fallback, hardware="zero")
+    assert options.is_empty
+    assert options.warnings == ("this space asks for a shared GPU (zero) but this host has none: "
+                                "its @spaces.GPU functions run on CPU",)
 
 
 def test_devices_mode_passes_control_nodes_first_gpus_driver_and_library_path() -> None:

@@ -10,12 +10,14 @@ another, and nothing is exposed on any network.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from spacehost.domain import GpuRequest, SpaceId
+from spacehost.domain import GpuRequest, SpaceId, gpu_request_for
+from spacehost.manifest.hardware import hardware_request
 from spacehost.runtime.base import Mount
+from spacehost.store import SpaceRecord
 
 CONTAINER_GPU_DIR = "/run/spacehost"
 CONTAINER_GPU_SOCKET = f"{CONTAINER_GPU_DIR}/gpu.sock"
@@ -92,3 +94,47 @@ def gpu_env(request: GpuRequest, setup: GpuSetup, shared: SharedGpu | None) -> d
     if request.shared and shared is not None:
         return {"SPACEHOST_GPU_MODE": MODE_SHARED, "SPACEHOST_GPU_SOCKET": CONTAINER_GPU_SOCKET}
     return {"SPACEHOST_GPU_MODE": MODE_DEDICATED if setup.has_gpu else MODE_CPU}
+
+
+def request_of(hardware: str) -> GpuRequest:
+    """The GPU request behind a space's shown hardware (``zero``, ``gpu:2``, ``t4-small``)."""
+    try:
+        return hardware_request(hardware)
+    except ValueError:
+        return gpu_request_for(hardware)
+
+
+def gpu_status(setup: GpuSetup, records: Iterable[SpaceRecord],
+               space: SpaceId | None = None) -> dict[str, Any]:
+    """What ``GET /api/gpus`` answers: the host's GPUs (with the spaces whose processes use
+    each), the spaces that asked for a GPU, and the broker's state.
+
+    Args:
+        setup: the host's GPUs and broker.
+        records: every space (to name the containers found on a GPU, and the GPU spaces).
+        space: keep only this space's GPU-space entry, leases and queue.
+    """
+    records = list(records)
+    by_container = {r.container_id: str(r.id) for r in records if r.container_id}
+    gpus = []
+    for gpu in setup.inventory():
+        processes = [
+            {**p, "space": by_container.get(str(p.get("container") or ""))}
+            for p in gpu.get("processes", [])
+        ]
+        users = sorted({p["space"] for p in processes if p["space"]})
+        gpus.append({**gpu, "processes": processes, "spaces": users})
+    spaces = []
+    for rec in records:
+        hardware = str(rec.manifest.get("hardware") or "cpu-basic")
+        request = request_of(hardware)
+        if request.wants_gpu and (space is None or rec.id == space):
+            spaces.append({"space": str(rec.id), "hardware": hardware, "shared": request.shared,
+                           "count": request.count, "stage": rec.stage.value})
+    broker = setup.share.status() if setup.share is not None else None
+    if broker is not None and space is not None:
+        broker = {**broker, "leases": [x for x in broker["leases"] if x["space"] == str(space)],
+                  "queue": [x for x in broker["queue"] if x["space"] == str(space)],
+                  "history": [x for x in broker["history"] if x["space"] == str(space)]}
+    return {"mode": setup.mode, "has_gpu": setup.has_gpu, "gpus": gpus, "spaces": spaces,
+            "broker": broker}

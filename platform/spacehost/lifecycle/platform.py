@@ -34,6 +34,7 @@ from spacehost.lifecycle.contract import (
     manifest_summary,
 )
 from spacehost.lifecycle.envkeys import check_description, check_key, check_value
+from spacehost.lifecycle.gpushare import GpuSetup, gpu_env, gpu_status
 from spacehost.lifecycle.health import wait_healthy
 from spacehost.lifecycle.redact import Redactor
 from spacehost.lifecycle.routes import RoutePublisher, route_entry
@@ -120,6 +121,8 @@ class Platform:
         runtime: runs containers (``DockerBackend``).
         check_gpu: raises HardwareUnavailable when the host cannot give what a manifest asks;
             returns warnings (e.g. CPU fallback). Default: no GPU checks.
+        gpus: this host's GPUs, their inventory and the broker of shared-GPU spaces
+            (lifecycle/gpushare.py). Default: none.
         clock, timer: monotonic time and a one-shot scheduler for crash restarts (injected by
             tests).
     """
@@ -133,6 +136,7 @@ class Platform:
         runtime: RuntimeBackend,
         *,
         check_gpu: Callable[[Any], list[str]] | None = None,
+        gpus: GpuSetup | None = None,
         max_parallel_builds: int = 2,
         clock: Callable[[], float] = time.monotonic,
         timer: Timer = thread_timer,
@@ -143,6 +147,7 @@ class Platform:
         self.builder = builder
         self.runtime = runtime
         self.check_gpu = check_gpu or (lambda _req: [])
+        self.gpus = gpus or GpuSetup()
         self.routes = RoutePublisher(settings.routes_file)
         self._pool = ThreadPoolExecutor(max_parallel_builds, thread_name_prefix="deploy")
         self._space_locks: dict[SpaceId, threading.Lock] = {}
@@ -225,6 +230,8 @@ class Platform:
             for info in self.runtime.list_managed(space):
                 self.runtime.remove(info.id)
             self.runtime.remove_volume(data_volume(space, self.settings))
+            if self.gpus.share is not None:
+                self.gpus.share.detach(space)
             self.store.delete_space(space)
         self.publish_routes()
 
@@ -253,6 +260,11 @@ class Platform:
                 if rec.stage is Stage.RUNNING else None,
             },
         }
+
+    def gpu_status(self, space: SpaceId | None = None) -> dict[str, Any]:
+        """This host's GPUs, the spaces that use them, and the broker's leases and queue; only
+        *space*'s part of the spaces, leases and queue when given (see gpushare.gpu_status)."""
+        return gpu_status(self.gpus, self.store.list_spaces(), space)
 
     def _gc_timeout(self, rec: SpaceRecord) -> int | None:
         """Seconds idle before the space sleeps (HF's ``gcTimeout``); None: never."""
@@ -519,6 +531,7 @@ class Platform:
             pids_limit=self.settings.pids_limit, data_volume=data_volume(space, self.settings),
             labels={LABEL_HARDWARE: hardware_of(manifest)},
         )
+        spec = self._share_gpu(space, spec)
         if not serving:
             self._remove_containers(space)  # a crashed or stopped run of this space
             self.sleeper.make_room(keep=space, extra=1)
@@ -549,6 +562,17 @@ class Platform:
             # old container before then must still find it
             self._closed.wait(SWITCH_GRACE_S)
             self.runtime.remove(previous.container_id)
+
+    def _share_gpu(self, space: SpaceId, spec: ContainerSpec) -> ContainerSpec:
+        """A shared-GPU space gets its broker socket; every GPU space gets the variables that
+        tell the `spaces` package how to run @spaces.GPU functions (lifecycle/gpushare.py)."""
+        share = self.gpus.share
+        shared = share.attach(space) if spec.gpu.shared and share is not None else None
+        env = gpu_env(spec.gpu, self.gpus, shared)
+        if not env:
+            return spec
+        mounts = (*spec.mounts, *(shared.mounts if shared is not None else ()))
+        return replace(spec, env={**spec.env, **env}, mounts=mounts)
 
     def _startup_failed(self, space: SpaceId, info: ContainerInfo, reason: str, timeout: float,
                         serving: bool) -> None:

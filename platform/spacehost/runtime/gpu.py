@@ -305,8 +305,12 @@ def gpu_run_options(
 ) -> GpuOptions:
     """What a container needs from the engine to get the GPUs *request* asks for.
 
+    A shared request (``hardware: zero``, ``zero-a10g``) gets every GPU of the host: the GPU
+    broker, not the engine, decides which calls use them and when (docs/gpu.md). On a host
+    without GPUs it runs on CPU whatever *fallback* says: ZeroGPU demos are meant to degrade.
+
     Args:
-        request: the space's GPU request; a shared (ZeroGPU-style) request counts as one GPU.
+        request: the space's GPU request.
         host: what :func:`discover_gpu_host` found.
         fallback: ``"cpu"`` runs a GPU space without a GPU (with a warning) on a host that has
             none; anything else refuses it (the setting ``SPACEHOST_GPU_FALLBACK``).
@@ -322,6 +326,8 @@ def gpu_run_options(
     """
     if not request.wants_gpu:
         return GpuOptions()
+    if request.shared:
+        return _shared_options(host, hardware)
     wanted = max(request.count, 1)
     asks = f"this space asks for {_gpus(wanted)}" + (
         f" (suggested_hardware: {hardware})" if hardware else ""
@@ -345,6 +351,17 @@ def gpu_run_options(
     if host.mode == "device_request":
         return GpuOptions(device_requests=(DeviceRequest(count=wanted, capabilities=[["gpu"]]),))
     return _explicit_options(host, wanted)
+
+
+def _shared_options(host: GpuHost, hardware: str | None) -> GpuOptions:
+    if not host.has_gpu:
+        named = f" ({hardware})" if hardware else ""
+        return GpuOptions(warnings=(
+            f"this space asks for a shared GPU{named} but this host has none: its @spaces.GPU "
+            "functions run on CPU",))
+    if host.mode == "device_request":  # count -1: all of them, as `docker run --gpus all`
+        return GpuOptions(device_requests=(DeviceRequest(count=-1, capabilities=[["gpu"]]),))
+    return _explicit_options(host, len(host.gpus))
 
 
 def _explicit_options(host: GpuHost, wanted: int) -> GpuOptions:

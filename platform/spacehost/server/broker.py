@@ -125,7 +125,18 @@ class GpuBrokerServer:
         shutil.rmtree(folder, ignore_errors=True)
 
     def status(self) -> dict[str, Any]:
-        """The broker's snapshot plus the lease mode and the spaces it listens for."""
+        """The broker's snapshot plus the lease mode and the spaces it listens for (read on
+        the broker's event loop when called from another thread)."""
+        loop = self._loop
+        if loop is not None and loop.is_running() and not _running_in(loop):
+            return asyncio.run_coroutine_threadsafe(self._status(), loop).result(
+                ATTACH_TIMEOUT_S)
+        return self._snapshot()
+
+    async def _status(self) -> dict[str, Any]:
+        return self._snapshot()
+
+    def _snapshot(self) -> dict[str, Any]:
         snap = self.broker.snapshot()
         snap["lease_mode"] = self._lease_mode
         snap["spaces"] = sorted(self._listened_spaces())

@@ -26,6 +26,7 @@ from spacehost.lifecycle import Platform
 from spacehost.runtime import DockerBackend, discover_gpu_host, gpu_run_options
 from spacehost.server.control import make_app
 from spacehost.server.engine import connect
+from spacehost.server.gpus import gpu_setup, start_broker, stop_broker
 from spacehost.server.supervisor import Supervisor
 from spacehost.settings import Settings
 from spacehost.store import HubStore, RevisionFiles, Store
@@ -69,6 +70,7 @@ def build_platform(settings: Settings) -> Platform:
     gpu_host = discover_gpu_host(client.info())
     store = Store(settings.data_dir / "spacehost.db")
     files = RevisionFiles(settings.data_dir / "revisions")
+    gpus = gpu_setup(settings, gpu_host)
 
     def check_gpu(request: GpuRequest) -> list[str]:
         return list(gpu_run_options(request, gpu_host, fallback=settings.gpu_fallback).warnings)
@@ -77,7 +79,7 @@ def build_platform(settings: Settings) -> Platform:
         settings, store, files, DockerBuilder(client, settings),
         DockerBackend(client, gpu_host=gpu_host, network_mode=settings.network_mode,
                       gpu_fallback=settings.gpu_fallback, instance=settings.instance),
-        check_gpu=check_gpu,
+        check_gpu=check_gpu, gpus=gpus,
     )
 
 
@@ -100,6 +102,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
     token = ensure_token(settings)
     hub = await asyncio.to_thread(HubStore, settings.hub_dir)
     platform = await asyncio.to_thread(build_platform, settings)
+    await start_broker(platform)  # before reconcile: adopted shared spaces call it at once
     await asyncio.to_thread(platform.reconcile)
     warm: asyncio.Task[None] | None = None
     if isinstance(platform.builder, DockerBuilder):
@@ -135,6 +138,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
             supervisor.stop()
         watcher.cancel()
         platform.close()
+        await stop_broker(platform)
         if isinstance(platform.builder, DockerBuilder):
             platform.builder.close()  # frees the local pip mirror's port for other instances
         await runner.cleanup()

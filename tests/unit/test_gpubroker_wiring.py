@@ -1,0 +1,215 @@
+"""How shared-GPU spaces are wired: the container's socket mount and GPU variables, the broker's
+setup from the settings and the host, the GPU status, and the inventory parsers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spacehost.domain import GpuRequest, SpaceId
+from spacehost.lifecycle import Platform
+from spacehost.lifecycle.gpubroker import BrokerLimits, GpuBroker
+from spacehost.lifecycle.gpushare import (
+    CONTAINER_GPU_DIR,
+    CONTAINER_GPU_SOCKET,
+    GpuSetup,
+    SharedGpu,
+    gpu_env,
+    gpu_status,
+    request_of,
+)
+from spacehost.runtime.base import Mount
+from spacehost.runtime.gpu import GpuHost
+from spacehost.runtime.nvml import container_of, parse_smi
+from spacehost.server.broker import GpuBrokerServer, space_dir_name
+from spacehost.server.gpus import broker_limits, gpu_setup, lease_mode
+from spacehost.settings import Settings
+from spacehost.store import RevisionFiles, Store
+from tests.fakes import FakeBackend, FakeBuilder
+
+SPACE = SpaceId("alice", "zero")
+NO_GPU = GpuHost()
+ONE_GPU = GpuHost(mode="devices", count=1, gpu_ids=("0",))
+TWO_GPUS = GpuHost(mode="device_request", count=2, gpu_ids=("0", "1"))
+
+
+def readme(hardware: str) -> bytes:
+    return f"---\ntitle: Zero\nsdk: gradio\nhardware: {hardware}\n---\n".encode()
+
+
+class FakeShare:
+    """A broker stand-in that records attach/detach."""
+
+    lease_mode = "cpu"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.attached: list[SpaceId] = []
+        self.detached: list[SpaceId] = []
+
+    def attach(self, space: SpaceId) -> SharedGpu:
+        self.attached.append(space)
+        return SharedGpu(str(self.root / space_dir_name(space)))
+
+    def detach(self, space: SpaceId) -> None:
+        self.detached.append(space)
+
+    def status(self) -> dict[str, Any]:
+        return {"leases": [{"space": "alice/zero", "ticket": 1}], "queue": [],
+                "history": [], "lease_mode": "cpu"}
+
+
+@pytest.fixture()
+def platform(tmp_path: Path) -> Iterator[tuple[Platform, FakeBackend, FakeShare]]:
+    settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0)
+    backend, share = FakeBackend(), FakeShare(tmp_path / "gpu")
+    p = Platform(settings, Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"),
+                 FakeBuilder(), backend, gpus=GpuSetup(share=share))
+    yield p, backend, share
+    p.close()
+    for cid in list(backend.containers):
+        backend.remove(cid)
+
+
+def test_a_zero_space_gets_its_socket_directory_and_the_shared_mode(platform: Any) -> None:
+    p, backend, share = platform
+    p.push(SPACE, {"README.md": readme("zero"), "app.py": b"print(1)"})
+    assert p.wait_idle()
+    spec = next(iter(backend.containers.values())).spec
+    assert share.attached == [SPACE]
+    assert spec.env["SPACEHOST_GPU_MODE"] == "shared"
+    assert spec.env["SPACEHOST_GPU_SOCKET"] == CONTAINER_GPU_SOCKET
+    assert Mount(str(share.root / space_dir_name(SPACE)), CONTAINER_GPU_DIR,
+                 read_only=True) in spec.mounts
+    p.delete(SPACE)
+    assert share.detached == [SPACE]
+
+
+def test_a_dedicated_gpu_space_on_a_cpu_host_is_told_it_runs_on_cpu(platform: Any) -> None:
+    p, backend, share = platform
+    p.check_gpu = lambda _r: []  # the fallback allows it
+    p.push(SPACE, {"README.md": readme("gpu"), "app.py": b"print(1)"})
+    assert p.wait_idle()
+    spec = next(iter(backend.containers.values())).spec
+    assert spec.env["SPACEHOST_GPU_MODE"] == "cpu" and "SPACEHOST_GPU_SOCKET" not in spec.env
+    assert share.attached == []
+
+
+def test_a_cpu_space_gets_no_gpu_variables(platform: Any) -> None:
+    p, backend, _ = platform
+    p.push(SPACE, {"README.md": readme("cpu"), "app.py": b"print(1)"})
+    assert p.wait_idle()
+    spec = next(iter(backend.containers.values())).spec
+    assert not any(k.startswith("SPACEHOST_GPU") for k in spec.env)
+
+
+def test_gpu_env_for_each_case() -> None:
+    shared = SharedGpu("/d")
+    gpu_host, cpu_host = GpuSetup(has_gpu=True), GpuSetup()
+    assert gpu_env(GpuRequest(), gpu_host, None) == {}
+    assert gpu_env(GpuRequest(shared=True), gpu_host, shared)["SPACEHOST_GPU_MODE"] == "shared"
+    # no broker: a shared space uses the GPU directly, or CPU
+    assert gpu_env(GpuRequest(shared=True), gpu_host, None) == {"SPACEHOST_GPU_MODE":
+                                                                "dedicated"}
+    assert gpu_env(GpuRequest(shared=True), cpu_host, None) == {"SPACEHOST_GPU_MODE": "cpu"}
+    assert gpu_env(GpuRequest(1), gpu_host, None) == {"SPACEHOST_GPU_MODE": "dedicated"}
+
+
+def test_gpu_status_names_the_spaces_on_each_gpu(platform: Any) -> None:
+    p, _, _ = platform
+    p.push(SPACE, {"README.md": readme("zero"), "app.py": b"print(1)"})
+    p.push(SpaceId("bob", "cpu"), {"README.md": readme("cpu"), "app.py": b"print(1)"})
+    assert p.wait_idle()
+    container = p.store.get_space(SPACE).container_id
+    p.gpus.inventory = lambda: [{"index": 0, "name": "NVIDIA H100", "processes": [
+        {"pid": 10, "container": container}, {"pid": 11, "container": None}]}]
+    status = p.gpu_status()
+    assert status["gpus"][0]["spaces"] == ["alice/zero"]
+    assert status["gpus"][0]["processes"][1]["space"] is None
+    assert status["spaces"] == [{"space": "alice/zero", "hardware": "zero", "shared": True,
+                                 "count": 0, "stage": "RUNNING"}]
+    assert status["broker"]["leases"][0]["space"] == "alice/zero"
+    assert p.gpu_status(SpaceId("bob", "cpu"))["broker"]["leases"] == []
+
+
+def test_gpu_status_without_gpus_or_broker() -> None:
+    status = gpu_status(GpuSetup(), [])
+    assert status == {"mode": "none", "has_gpu": False, "gpus": [], "spaces": [],
+                      "broker": None}
+
+
+def test_request_of_shown_hardware() -> None:
+    assert request_of("zero").shared and request_of("zero-a10g").shared
+    assert request_of("gpu:2").count == 2 and request_of("t4-small").count == 1
+    assert not request_of("cpu-basic").wants_gpu and not request_of("nonsense").wants_gpu
+
+
+@pytest.mark.parametrize(("broker", "host", "mode"), [
+    ("auto", ONE_GPU, "gpu"), ("auto", NO_GPU, None), ("cpu", NO_GPU, "cpu"),
+    ("cpu", ONE_GPU, "gpu"), ("off", ONE_GPU, None), ("off", NO_GPU, None)])
+def test_when_the_broker_runs(broker: str, host: GpuHost, mode: str | None) -> None:
+    assert lease_mode(Settings(gpu_broker=broker), host) == mode
+
+
+def test_broker_limits_follow_the_settings_and_the_host(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, gpu_slots=2, gpu_space_limit=2, gpu_duration_s=30,
+                        gpu_max_duration_s=90, gpu_memory_fraction=0.25, gpu_broker="cpu")
+    limits = broker_limits(settings, TWO_GPUS, "gpu")
+    assert limits.devices == ("0", "1") and limits.slots_per_device == 2
+    assert (limits.per_space, limits.default_duration_s, limits.max_duration_s) == (2, 30, 90)
+    assert limits.fraction == 0.25
+    assert broker_limits(settings, NO_GPU, "cpu").devices == ("cpu",)
+    setup = gpu_setup(settings, NO_GPU)
+    assert isinstance(setup.share, GpuBrokerServer) and setup.share.lease_mode == "cpu"
+    assert setup.inventory() == [] and not setup.has_gpu
+    assert gpu_setup(Settings(data_dir=tmp_path), NO_GPU).share is None
+
+
+def test_broker_server_attach_from_a_thread_makes_a_socket(tmp_path: Path) -> None:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = GpuBrokerServer(tmp_path / "gpu", GpuBroker(BrokerLimits(devices=("cpu",))))
+    try:
+        asyncio.run_coroutine_threadsafe(server.start(), loop).result(5)
+        shared = server.attach(SPACE)
+        folder = Path(shared.host_dir)
+        assert (folder / "gpu.sock").is_socket()
+        assert (folder / "space").read_text().strip() == "alice/zero"
+        assert (folder / "gpu.sock").stat().st_mode & 0o777 == 0o666
+        assert server.status()["spaces"] == ["alice/zero"]
+        server.detach(SPACE)
+        assert not folder.exists()
+    finally:
+        asyncio.run_coroutine_threadsafe(server.close(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+def test_parse_nvidia_smi_csv() -> None:
+    gpus = ("0, GPU-aaa, NVIDIA H100 80GB HBM3, 81559, 1234, 7\n"
+            "1, GPU-bbb, NVIDIA H100 80GB HBM3, 81559, [N/A], [Not Supported]\n")
+    apps = "GPU-aaa, 4242, 1000\nGPU-zzz, 1, 5\n"
+    parsed = parse_smi(gpus, apps)
+    assert parsed[0] == {"index": 0, "uuid": "GPU-aaa", "name": "NVIDIA H100 80GB HBM3",
+                         "memory_total_mib": 81559, "memory_used_mib": 1234,
+                         "utilization_pct": 7,
+                         "processes": [{"pid": 4242, "used_memory_mib": 1000}]}
+    assert parsed[1]["memory_used_mib"] is None and parsed[1]["processes"] == []
+    assert parse_smi("", "") == []
+
+
+@pytest.mark.parametrize("line", [
+    "0::/system.slice/docker-{id}.scope", "12:memory:/docker/{id}", "0::/docker/{id}"])
+def test_container_of_a_process(tmp_path: Path, line: str) -> None:
+    cid = "ab" * 32
+    (tmp_path / "77").mkdir()
+    (tmp_path / "77" / "cgroup").write_text(line.format(id=cid) + "\n")
+    assert container_of(77, tmp_path) == cid
+    assert container_of(78, tmp_path) is None

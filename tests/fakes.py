@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from spacehost.domain import SpaceId
 from spacehost.errors import BuildFailed
 from spacehost.manifest.model import SpaceSource
-from spacehost.runtime.base import ContainerInfo, ContainerSpec
+from spacehost.runtime.base import ContainerInfo, ContainerSpec, TaskResult
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -50,6 +50,8 @@ class FakeBackend:
         self.exit_on_start: int | None = None  # next start exits with this code
         self.silent = False  # next start never answers HTTP
         self.restarts = 0  # stopped containers started again
+        self.tasks: list[ContainerSpec] = []  # run_task calls, in order
+        self.task_result = TaskResult(0, ("task done",))  # what the next run_task returns
         self._ids = itertools.count(1)
 
     def start(self, spec: ContainerSpec) -> ContainerInfo:
@@ -57,6 +59,7 @@ class FakeBackend:
         c = FakeContainer(spec, cid, lines=[f"starting {spec.revision[:12]}"])
         if spec.data_volume:
             self.volumes.add(spec.data_volume)
+        self.volumes.update(m.host_path for m in spec.mounts if m.volume)
         if self.exit_on_start is not None:
             c.status, c.exit_code = "exited", self.exit_on_start
             c.lines.append("Traceback: boom")
@@ -147,6 +150,11 @@ class FakeBackend:
 
     def remove_volume(self, name: str) -> None:
         self.volumes.discard(name)
+
+    def run_task(self, spec: ContainerSpec, timeout: float) -> TaskResult:
+        self.tasks.append(spec)
+        self.volumes.update(m.host_path for m in spec.mounts if m.volume)
+        return self.task_result
 
 
 @dataclass

@@ -130,6 +130,9 @@ class Settings:
     sleep_after_s: float = 3600.0
     stop_after_s: float = 4 * 3600.0
     max_awake: int = 10
+    # on start, import the models and datasets that ship with spacehost into the hub
+    # (server/content.py): sentence-transformers/all-MiniLM-L6-v2, spacehost/movie-reviews
+    builtin_content: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -175,6 +178,7 @@ class Settings:
             "SPACEHOST_SLEEP_AFTER": ("sleep_after_s", float),
             "SPACEHOST_STOP_AFTER": ("stop_after_s", float),
             "SPACEHOST_MAX_AWAKE": ("max_awake", int),
+            "SPACEHOST_BUILTIN_CONTENT": ("builtin_content", _flag),
         }
         for var, (name, conv) in simple.items():
             if env.get(var):

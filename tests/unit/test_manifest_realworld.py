@@ -220,7 +220,7 @@ FIXTURES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
         {"full_width": True, "startup_duration_timeout_s": 3600.0,
          "tags": ("leaderboard", "modality:text"), "datasets": ("open-llm-leaderboard/contents",),
          "short_description": "Track, rank and evaluate open LLMs and chatbots"},
-        ["datasets"],
+        [],
     ),
     "zero-gpu": (
         ZERO_GPU_CHAT,
@@ -228,7 +228,7 @@ FIXTURES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
          "models": ("meta-llama/Meta-Llama-3-8B-Instruct",),
          "preload_from_hub": ("meta-llama/Meta-Llama-3-8B-Instruct "
                               "config.json,model-00001-of-00004.safetensors",)},
-        ["models", "preload_from_hub"],
+        [],
     ),
     "docker-api": (
         DOCKER_API,
@@ -271,7 +271,7 @@ FIXTURES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
         MODEL_CARD_FIELDS,
         {"sdk_version": "3.0.5", "tags": ("sentiment",),
          "models": ("distilbert-base-uncased-finetuned-sst-2-english",)},
-        ["language", "models"],
+        ["language"],
     ),
 }  # fmt: skip
 

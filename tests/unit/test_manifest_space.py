@@ -355,10 +355,10 @@ def test_packages_injection_is_refused_naming_the_line(line: str) -> None:
 
 
 def test_validate_space_returns_problems_instead_of_raising() -> None:
-    check = validate_space({"README.md": b"---\nsdk: gradio\nmodels: [gpt2]\n---\n"})
+    check = validate_space({"README.md": b"---\nsdk: gradio\nhf_oauth: true\n---\n"})
     assert check.source is None
     assert [str(p) for p in check.errors] == ["README.md: app_file: app file 'app.py' not found"]
-    assert [p.field for p in check.warnings] == ["models"]
+    assert [p.field for p in check.warnings] == ["hf_oauth"]
 
 
 def test_validate_space_of_a_valid_space() -> None:

@@ -132,7 +132,7 @@ def test_format_report() -> None:
 
 def test_problems_survive_the_api_round_trip() -> None:
     with pytest.raises(ManifestInvalid) as info:
-        load_space({"README.md": b"---\nsdk: gradio\nmodels: [gpt2]\nheader: x\n---\n"})
+        load_space({"README.md": b"---\nsdk: gradio\nhf_oauth: true\nheader: x\n---\n"})
     body = json.loads(json.dumps(info.value.to_json()))
     cls = error_class_for(body["error"]["code"])
     assert cls is ManifestInvalid
@@ -141,7 +141,7 @@ def test_problems_survive_the_api_round_trip() -> None:
         'README.md: header: "x" is not a valid header style; allowed: default, mini',
         "README.md: app_file: app file 'app.py' not found",
     ]
-    assert [p.field for p in warnings] == ["models"]
+    assert [p.field for p in warnings] == ["hf_oauth"]
 
 
 def test_problems_from_details_skips_garbage() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from spacehost.domain import Sdk, SpaceId
+from spacehost.lifecycle.hubmounts import hub_summary
 from spacehost.manifest.model import Manifest
 from spacehost.settings import Settings
 
@@ -39,7 +40,10 @@ def container_env(space: SpaceId, manifest: Manifest, settings: Settings) -> dic
         "PORT": str(port),
         "GRADIO_NUM_PORTS": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",
+        # no downloads from outside: hub repos the manifest names are mounted (hubmounts.py)
         "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -78,4 +82,7 @@ def manifest_summary(manifest: Manifest) -> dict[str, Any]:
         "hardware": hardware_of(manifest),
         "startup_duration_timeout_s": manifest.startup_duration_timeout_s,
         "warnings": [str(w) for w in manifest.warnings],
+        # the hub repos it uses: [{kind, repo_id, fields[, revision, files]}]; a deploy adds
+        # the resolved "sha" (hubmounts.py)
+        "hub": hub_summary(manifest),
     }

@@ -33,15 +33,39 @@ from spacehost.lifecycle.contract import (
     hardware_of,
     manifest_summary,
 )
+from spacehost.lifecycle.datasetprep import (
+    PREP_TIMEOUT_S,
+    dataset_repos,
+    datasets_mount,
+    datasets_volume,
+    prep_command,
+)
 from spacehost.lifecycle.envkeys import check_description, check_key, check_value
 from spacehost.lifecycle.gpushare import GpuSetup, gpu_env, gpu_status
 from spacehost.lifecycle.health import wait_healthy
+from spacehost.lifecycle.hubmounts import (
+    HubLookup,
+    MountedRepo,
+    hub_mounts,
+    hub_refs,
+    mount_error,
+    pin_dir,
+    remove_pins,
+    resolve_refs,
+    write_pins,
+)
 from spacehost.lifecycle.redact import Redactor
 from spacehost.lifecycle.routes import RoutePublisher, route_entry
 from spacehost.lifecycle.sleep import NEVER, PAUSED, STOPPED, Sleeper
 from spacehost.manifest import gpu_request, load_space
 from spacehost.manifest.model import SpaceSource
-from spacehost.runtime.base import LABEL_HARDWARE, ContainerInfo, ContainerSpec, RuntimeBackend
+from spacehost.runtime.base import (
+    LABEL_HARDWARE,
+    ContainerInfo,
+    ContainerSpec,
+    Mount,
+    RuntimeBackend,
+)
 from spacehost.settings import Settings
 from spacehost.store import (
     SECRET,
@@ -121,6 +145,8 @@ class Platform:
         runtime: runs containers (``DockerBackend``).
         check_gpu: raises HardwareUnavailable when the host cannot give what a manifest asks;
             returns warnings (e.g. CPU fallback). Default: no GPU checks.
+        hub: the platform's models and datasets (``HubStore``), which spaces' ``models:``,
+            ``datasets:`` and ``preload_from_hub:`` resolve against; None: no hub.
         gpus: this host's GPUs, their inventory and the broker of shared-GPU spaces
             (lifecycle/gpushare.py). Default: none.
         clock, timer: monotonic time and a one-shot scheduler for crash restarts (injected by
@@ -136,6 +162,7 @@ class Platform:
         runtime: RuntimeBackend,
         *,
         check_gpu: Callable[[Any], list[str]] | None = None,
+        hub: HubLookup | None = None,
         gpus: GpuSetup | None = None,
         max_parallel_builds: int = 2,
         clock: Callable[[], float] = time.monotonic,
@@ -147,6 +174,7 @@ class Platform:
         self.builder = builder
         self.runtime = runtime
         self.check_gpu = check_gpu or (lambda _req: [])
+        self.hub = hub  # models and datasets spaces mount (hubmounts.py)
         self.gpus = gpus or GpuSetup()
         self.routes = RoutePublisher(settings.routes_file)
         self._pool = ThreadPoolExecutor(max_parallel_builds, thread_name_prefix="deploy")
@@ -230,6 +258,8 @@ class Platform:
             for info in self.runtime.list_managed(space):
                 self.runtime.remove(info.id)
             self.runtime.remove_volume(data_volume(space, self.settings))
+            self.runtime.remove_volume(datasets_volume(space, self.settings))
+            remove_pins(pin_dir(self.settings.data_dir, space))
             if self.gpus.share is not None:
                 self.gpus.share.detach(space)
             self.store.delete_space(space)
@@ -477,13 +507,21 @@ class Platform:
         except HardwareUnavailable as exc:
             self._set_error(space, Stage.CONFIG_ERROR, str(exc), keep_serving=serving)
             return
+        try:  # before the build: a misspelled repo costs no build
+            repos = resolve_refs(hub_refs(source.manifest), self.hub)
+        except SpacehostError as exc:
+            self._set_error(space, Stage.CONFIG_ERROR, mount_error(exc), keep_serving=serving)
+            return
+        if repos:
+            self.store.update_space(space, manifest={**summary, "hub": [
+                r.summary() for r in repos]})
         if reuse_image and rec.image and rec.serving_revision == revision:
             image: str | None = rec.image
         else:
             image = self._build(space, revision, source, nocache, serving, gpu_warnings)
         if image is None or self._superseded(space, revision):
             return
-        self._start(space, revision, source, image, serving, rec)
+        self._start(space, revision, source, image, serving, rec, repos)
 
     def _build(self, space: SpaceId, revision: str, source: SpaceSource, nocache: bool,
                serving: bool, warnings: list[str]) -> str | None:
@@ -513,7 +551,8 @@ class Platform:
         return result.image
 
     def _start(self, space: SpaceId, revision: str, source: SpaceSource, image: str,
-               serving: bool, previous: SpaceRecord) -> None:
+               serving: bool, previous: SpaceRecord, repos: tuple[MountedRepo, ...] = ()
+               ) -> None:
         manifest = source.manifest
         self._set_stage(space, Stage.RUNNING_APP_STARTING if serving else Stage.APP_STARTING)
         try:
@@ -530,7 +569,10 @@ class Platform:
             memory_limit=self.settings.memory_limit, cpus=self.settings.cpus,
             pids_limit=self.settings.pids_limit, data_volume=data_volume(space, self.settings),
             labels={LABEL_HARDWARE: hardware_of(manifest)},
+            mounts=self._hub_mounts(space, repos),
         )
+        if dataset_repos(repos):
+            self._prepare_datasets(space, spec, repos)
         spec = self._share_gpu(space, spec)
         if not serving:
             self._remove_containers(space)  # a crashed or stopped run of this space
@@ -573,6 +615,37 @@ class Platform:
             return spec
         mounts = (*spec.mounts, *(shared.mounts if shared is not None else ()))
         return replace(spec, env={**spec.env, **env}, mounts=mounts)
+
+    def _hub_mounts(self, space: SpaceId, repos: tuple[MountedRepo, ...]) -> tuple[Mount, ...]:
+        """The space's hub repos, read-only, pinned to the commits resolved now; a writable
+        datasets cache when it uses datasets (datasetprep.py)."""
+        if not repos:
+            return ()
+        pins = pin_dir(self.settings.data_dir, space)
+        write_pins(repos, pins)
+        mounts = hub_mounts(repos, pins)
+        if dataset_repos(repos):
+            mounts += (datasets_mount(space, self.settings),)
+        return mounts
+
+    def _prepare_datasets(self, space: SpaceId, spec: ContainerSpec,
+                          repos: tuple[MountedRepo, ...]) -> None:
+        """Prepare the space's hub datasets for an offline ``load_dataset`` (datasetprep.py);
+        a failure is logged, not fatal: the app may not call ``load_dataset`` at all."""
+        ref = f"datasets-{spec.revision[:12]}"
+        task = replace(spec, command=prep_command(repos))
+        try:
+            result = self.runtime.run_task(task, timeout=PREP_TIMEOUT_S)
+        except SpacehostError as exc:
+            self.store.append_logs(space, "run", ref, [f"datasets: not prepared: {exc}"])
+            return
+        lines = list(result.lines)
+        if result.exit_code is None:
+            lines.append(f"datasets: preparing took longer than {PREP_TIMEOUT_S:.0f} s; stopped")
+        self.store.append_logs(space, "run", ref, lines)
+        if not result.ok:
+            self.store.add_event(space, "datasets", "some hub datasets could not be prepared "
+                                 "for load_dataset; see the run log")
 
     def _startup_failed(self, space: SpaceId, info: ContainerInfo, reason: str, timeout: float,
                         serving: bool) -> None:

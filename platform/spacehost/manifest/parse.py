@@ -38,10 +38,6 @@ CUSTOM_HEADERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 # exactly is missing, for the warning.
 NOT_ACTED_ON: Mapping[str, str] = MappingProxyType(
     {
-        "models": "models are not linked to the space",
-        "datasets": "datasets are not linked to the space",
-        "preload_from_hub": "nothing is downloaded at build time; the space runs with "
-        "HF_HUB_OFFLINE=1, so load models from the platform's hub",
         "hf_oauth": "there is no 'Sign in with Hugging Face'",
         "hf_oauth_scopes": "there is no 'Sign in with Hugging Face'",
         "hf_oauth_expiration_minutes": "there is no 'Sign in with Hugging Face'",
@@ -75,6 +71,9 @@ KNOWN_FIELDS = frozenset(
         "startup_duration_timeout",
         "custom_headers",
         "hardware",
+        "models",
+        "datasets",
+        "preload_from_hub",
     }
     | QUIET_FIELDS
     | NOT_ACTED_ON.keys()
@@ -281,8 +280,9 @@ def _hub(reader: FieldReader) -> dict[str, Any]:
     redirect = reader.parsed("hf_oauth_redirect_path", values.url_path)
     build_command = reader.string("app_build_command")
     asked = {**out, "hf_oauth_redirect_path": redirect, "app_build_command": build_command}
+    # models, datasets and preload_from_hub are acted on: mounted from the platform's hub
     for key, value in asked.items():
-        if value:  # only a value that asks for something is worth a warning
+        if value and key in NOT_ACTED_ON:  # only a value that asks for something is worth one
             reader.warn(key, f"accepted but not acted on yet: {NOT_ACTED_ON[key]}")
     return {key: value for key, value in out.items() if value is not None}
 

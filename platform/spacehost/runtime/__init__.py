@@ -4,7 +4,13 @@
 GPU discovery and options live in :mod:`spacehost.runtime.gpu`.
 """
 
-from spacehost.runtime.base import ContainerInfo, ContainerSpec, Mount, RuntimeBackend
+from spacehost.runtime.base import (
+    ContainerInfo,
+    ContainerSpec,
+    Mount,
+    RuntimeBackend,
+    TaskResult,
+)
 from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.gpu import GpuHost, GpuOptions, discover_gpu_host, gpu_run_options
 
@@ -16,6 +22,7 @@ __all__ = [
     "GpuOptions",
     "Mount",
     "RuntimeBackend",
+    "TaskResult",
     "discover_gpu_host",
     "gpu_run_options",
 ]

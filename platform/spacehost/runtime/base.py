@@ -35,11 +35,16 @@ def _empty_mapping() -> Mapping[str, str]:
 
 @dataclass(frozen=True)
 class Mount:
-    """A bind mount of a host path into the container, read-only unless said otherwise."""
+    """A bind mount of a host path into the container, read-only unless said otherwise.
+
+    With ``volume=True`` ``host_path`` names a Docker volume instead, created when missing and
+    owned by the container's user (as the ``/data`` volume is).
+    """
 
     host_path: str
     container_path: str
     read_only: bool = True
+    volume: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,19 @@ class ContainerSpec:
     data_volume: str | None = None  # named volume mounted at /data, created when missing
     mounts: tuple[Mount, ...] = ()  # extra bind mounts, read-only by default
     labels: Mapping[str, str] = field(default_factory=_empty_mapping)  # extra labels
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """How a short-lived task container ended: its exit code (``None``: killed at its time
+    limit) and its output lines."""
+
+    exit_code: int | None
+    lines: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
 
 
 @dataclass(frozen=True)
@@ -140,4 +158,10 @@ class RuntimeBackend(Protocol):
 
     def remove_volume(self, name: str) -> None:
         """Remove a data volume; no error when it is already gone."""
+        ...
+
+    def run_task(self, spec: ContainerSpec, timeout: float) -> TaskResult:
+        """Run *spec* (its ``command``) to completion in a short-lived container without
+        network access, as the container's user, with its mounts; the container is removed
+        afterwards. After *timeout* seconds it is killed (``exit_code`` None)."""
         ...

@@ -13,11 +13,15 @@ from docker import DockerClient
 from docker.errors import APIError
 from docker.errors import NotFound as DockerNotFound
 from docker.types import Mount as DockerMount
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import ReadTimeout
 
 from spacehost.domain import SpaceId
 from spacehost.errors import InvalidRequest, NotFound
 from spacehost.runtime.base import (
+    CONTAINER_HOME,
     CONTAINER_USER,
+    CONTAINER_WORKDIR,
     DATA_MOUNT,
     LABEL_HARDWARE,
     LABEL_INSTANCE,
@@ -27,6 +31,7 @@ from spacehost.runtime.base import (
     ContainerInfo,
     ContainerSpec,
     RuntimeBackend,
+    TaskResult,
 )
 from spacehost.runtime.engine_errors import ENGINE_ERRORS, translate
 from spacehost.runtime.gpu import GpuHost, GpuOptions, discover_gpu_host, gpu_run_options
@@ -150,6 +155,7 @@ class DockerBackend(RuntimeBackend):
             log.warning("%s: %s", spec.space, warning)
         if spec.data_volume:
             self._ensure_volume(spec.data_volume, spec)
+        self._ensure_mount_volumes(spec)
         network_mode = self.network_mode
         host_port = free_port() if network_mode == HOST_NETWORK else None
         name = container_name(spec.space, spec.revision)
@@ -201,7 +207,12 @@ class DockerBackend(RuntimeBackend):
         except ENGINE_ERRORS as exc:
             log.warning("could not remove failed container %s: %s", container_id, exc)
 
-    def _ensure_volume(self, name: str, spec: ContainerSpec) -> None:
+    def _ensure_mount_volumes(self, spec: ContainerSpec) -> None:
+        for m in spec.mounts:
+            if m.volume:
+                self._ensure_volume(m.host_path, spec, m.container_path)
+
+    def _ensure_volume(self, name: str, spec: ContainerSpec, path: str = DATA_MOUNT) -> None:
         try:
             self._client.volumes.get(name)
             return
@@ -216,19 +227,21 @@ class DockerBackend(RuntimeBackend):
             self._client.volumes.create(name, labels=labels)
         except ENGINE_ERRORS as exc:
             raise translate(exc, f"creating volume {name}") from exc
-        self._chown_volume(name, spec.image)
+        self._chown_volume(name, spec.image, path)
 
-    def _chown_volume(self, name: str, image: str) -> None:
+    def _chown_volume(self, name: str, image: str, path: str = DATA_MOUNT) -> None:
         # A new volume is owned by root unless the image has a /data owned by uid 1000; the app
         # runs as 1000 and must be able to write its persistent storage either way.
         doing = f"preparing volume {name}"
         try:
+            # mounted where the app sees it, so the engine fills a new volume from the image's
+            # folder at that path first (as it will for the app)
             helper = self._client.containers.create(
                 image,
-                entrypoint=["chown", CONTAINER_USER, DATA_MOUNT],
+                entrypoint=["chown", CONTAINER_USER, path],
                 user="0:0",
                 labels={LABEL_MANAGED: "true", LABEL_ROLE: "helper"},
-                mounts=[DockerMount(DATA_MOUNT, name, type="volume")],
+                mounts=[DockerMount(path, name, type="volume")],
                 network_mode="none",
             )
         except ENGINE_ERRORS as exc:
@@ -239,10 +252,64 @@ class DockerBackend(RuntimeBackend):
             helper.start()
             status = helper.wait(timeout=VOLUME_PREPARE_TIMEOUT_S).get("StatusCode")
             if status != 0:
-                log.warning("%s: chown exited %s; /data may not be writable", doing, status)
+                log.warning("%s: chown exited %s; %s may not be writable", doing, status, path)
         except ENGINE_ERRORS as exc:
-            # An image without chown still runs; its app may just not write to /data.
-            log.warning("%s: %s; /data may not be writable", doing, exc)
+            # An image without chown still runs; its app may just not write to the volume.
+            log.warning("%s: %s; %s may not be writable", doing, exc, path)
+        finally:
+            self._discard(helper.id)
+
+    # --- tasks ---------------------------------------------------------------------------------
+
+    def run_task(self, spec: ContainerSpec, timeout: float) -> TaskResult:
+        """Run *spec*'s command to completion in a helper container: no network, the
+        container's user, the spec's environment and mounts; removed afterwards.
+
+        Returns:
+            Its exit code (``None`` when it was killed after *timeout* seconds) and output.
+
+        Raises:
+            NotFound: the image does not exist.
+            EngineUnavailable: the engine failed or is unreachable.
+        """
+        self._ensure_mount_volumes(spec)
+        labels = {LABEL_MANAGED: "true", LABEL_ROLE: "helper", LABEL_SPACE: str(spec.space)}
+        if self._instance:
+            labels[LABEL_INSTANCE] = self._instance
+        doing = f"running a task for {spec.space}"
+        try:
+            helper = self._client.containers.create(
+                spec.image,
+                command=list(spec.command) if spec.command is not None else None,
+                user=CONTAINER_USER,
+                working_dir=CONTAINER_WORKDIR,
+                environment={"HOME": CONTAINER_HOME, **spec.env},
+                labels=labels,
+                mounts=[DockerMount(m.container_path, m.host_path,
+                                    type="volume" if m.volume else "bind",
+                                    read_only=m.read_only) for m in spec.mounts],
+                network_mode="none",
+                mem_limit=spec.memory_limit,
+                nano_cpus=int(spec.cpus * 1e9),
+                pids_limit=spec.pids_limit,
+                init=True,
+                security_opt=["no-new-privileges"],
+            )
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, doing, image=spec.image) from exc
+        try:
+            helper.start()
+            code: int | None
+            try:
+                code = int(helper.wait(timeout=timeout).get("StatusCode", 1))
+            except (ReadTimeout, RequestsConnectionError):
+                # docker-py reports a wait past its timeout as either, depending on the socket
+                helper.kill()
+                code = None
+            raw = self._client.api.logs(helper.id, stdout=True, stderr=True)
+            return TaskResult(code, tuple(split_lines([raw])))
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, doing, image=spec.image) from exc
         finally:
             self._discard(helper.id)
 

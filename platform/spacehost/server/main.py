@@ -24,6 +24,7 @@ from spacehost.domain import GpuRequest
 from spacehost.errors import SpacehostError
 from spacehost.lifecycle import Platform
 from spacehost.runtime import DockerBackend, discover_gpu_host, gpu_run_options
+from spacehost.server.content import import_builtin, log_imports
 from spacehost.server.control import make_app
 from spacehost.server.engine import connect
 from spacehost.server.gpus import gpu_setup, start_broker, stop_broker
@@ -64,8 +65,8 @@ def prepare(settings: Settings, on_line: Callable[[str], None]) -> str:
                                                                       on_progress=on_line)
 
 
-def build_platform(settings: Settings) -> Platform:
-    """Wire the store, builder and runtime for *settings* (connects to the engine)."""
+def build_platform(settings: Settings, hub: HubStore | None = None) -> Platform:
+    """Wire the store, builder, runtime and *hub* for *settings* (connects to the engine)."""
     client = connect(settings)
     gpu_host = discover_gpu_host(client.info())
     store = Store(settings.data_dir / "spacehost.db")
@@ -79,7 +80,7 @@ def build_platform(settings: Settings) -> Platform:
         settings, store, files, DockerBuilder(client, settings),
         DockerBackend(client, gpu_host=gpu_host, network_mode=settings.network_mode,
                       gpu_fallback=settings.gpu_fallback, instance=settings.instance),
-        check_gpu=check_gpu, gpus=gpus,
+        check_gpu=check_gpu, gpus=gpus, hub=hub,
     )
 
 
@@ -101,7 +102,9 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
     settings.control_socket.parent.mkdir(parents=True, exist_ok=True)
     token = ensure_token(settings)
     hub = await asyncio.to_thread(HubStore, settings.hub_dir)
-    platform = await asyncio.to_thread(build_platform, settings)
+    if settings.builtin_content:  # before reconcile: spaces it redeploys may mount them
+        log_imports(await asyncio.to_thread(import_builtin, hub))
+    platform = await asyncio.to_thread(build_platform, settings, hub)
     await start_broker(platform)  # before reconcile: adopted shared spaces call it at once
     await asyncio.to_thread(platform.reconcile)
     warm: asyncio.Task[None] | None = None

@@ -88,6 +88,8 @@ SWITCH_GRACE_S = 1.0  # > the router's route-table reload interval (0.1 s), with
 # RUNNING_BUILDING the deploy under way reads them when it starts the container
 RESTART_ON_CONFIG = (Stage.RUNNING, Stage.RUNNING_APP_STARTING, Stage.APP_STARTING,
                      Stage.RUNTIME_ERROR)
+# a new revision was on its way while an older one served
+DEPLOYING = (Stage.RUNNING_BUILDING, Stage.RUNNING_APP_STARTING)
 
 
 class BuildOutcome(Protocol):
@@ -113,8 +115,6 @@ class PushResult:
     unchanged: bool = False
 
 
-# a new revision was on its way while an older one served
-DEPLOYING = (Stage.RUNNING_BUILDING, Stage.RUNNING_APP_STARTING)
 @dataclass(frozen=True)
 class ConfigChange:
     """What setting or deleting a variable or secret did."""
@@ -576,6 +576,7 @@ class Platform:
         spec = self._share_gpu(space, spec)
         if not serving:
             self._remove_containers(space)  # a crashed or stopped run of this space
+        if not (serving and previous.container_id):  # one more container, not a replacement
             self.sleeper.make_room(keep=space, extra=1)
         try:
             info = self.runtime.start(spec)
@@ -674,9 +675,11 @@ class Platform:
         # the files' route first, then the old container goes (as a container-to-container
         # switch does): a request routed to it meanwhile still finds it
         self._go_live(space, stage=Stage.RUNNING, serving_revision=revision, container_id=None,
-        if not (serving and previous.container_id):  # one more container, not a replacement
                       upstream=None, image=None, error_message="")
         self.store.add_event(space, "running", f"static revision {revision[:12]} is live")
+        if previous.container_id and previous.stage.is_serving:
+            self._closed.wait(SWITCH_GRACE_S)
+        self._remove_containers(space)
 
     def _remove_containers(self, space: SpaceId) -> None:
         for c in self.runtime.list_managed(space):
@@ -774,9 +777,6 @@ class Platform:
         """Bring the engine in line with the store after a (re)start of the platform.
 
         Running containers of serving revisions are adopted; stray managed containers are
-        if previous.container_id and previous.stage.is_serving:
-            self._closed.wait(SWITCH_GRACE_S)
-        self._remove_containers(space)
         removed; builds left half-done are marked failed and their spaces redeployed.
         """
         self.files.sweep_incoming()
@@ -793,12 +793,18 @@ class Platform:
                 adopted.add(str(rec.id))
                 self._go_live(rec.id, stage=Stage.RUNNING, upstream=f"{info.host}:{info.port}")
                 self._follow_logs(rec.id, info.id, self._redactor_for(rec.id))
+                if rec.stage in DEPLOYING:  # the old one serves on; the new one is retried
+                    self.submit_deploy(rec.id, rec.revision or "")
             else:
                 self.runtime.remove(info.id)
         for key, rec in records.items():
             if key in adopted or rec.desired != "running" or not rec.revision:
                 continue
             if rec.stage in (Stage.BUILD_ERROR, Stage.CONFIG_ERROR, Stage.NO_APP_FILE):
+                continue
+            if self._serving_static(rec):  # its files serve without a container
+                if rec.stage is not Stage.RUNNING:
+                    self.submit_deploy(rec.id, rec.revision)  # a deploy was under way
                 continue
             self.store.update_space(rec.id, upstream=None, container_id=None)
             self.submit_deploy(rec.id, rec.revision)
@@ -828,9 +834,3 @@ class Platform:
                     return True
             time.sleep(0.05)
         return False
-                if rec.stage in DEPLOYING:  # the old one serves on; the new one is retried
-                    self.submit_deploy(rec.id, rec.revision or "")
-            if self._serving_static(rec):  # its files serve without a container
-                if rec.stage is not Stage.RUNNING:
-                    self.submit_deploy(rec.id, rec.revision)  # a deploy was under way
-                continue

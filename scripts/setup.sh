@@ -35,6 +35,23 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   python3 -m venv .venv
 fi
+# The [test] extra brings transformers and sentence-transformers, which need torch: a CPU-only
+# torch wheel in pip's find-links (e.g. /opt/wheels/torch-2.x+cpu-cp311-...whl) goes in first, so
+# pip never pulls the multi-GiB CUDA build from the index.
+if [ "$want_test" = --test ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  py=$(.venv/bin/python -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+  links="${PIP_FIND_LINKS:-} $(.venv/bin/pip config list 2>/dev/null | sed -n "s/^[^=]*find-links='\(.*\)'$/\1/p")"
+  wheel=""
+  for dir in $links; do
+    dir=${dir#file://}
+    found=$(ls "$dir"/torch-*+cpu-"$py"-*.whl 2>/dev/null | sort -V | tail -n 1 || true)
+    [ -n "$found" ] && { wheel=$found; break; }
+  done
+  if [ -n "$wheel" ]; then
+    echo "setup: installing the CPU-only torch wheel $(basename "$wheel")"
+    .venv/bin/pip install -q "$wheel" 2>&1 | grep -v -e '^WARNING: Location' -e 'is ignored' || true
+  fi
+fi
 extra=""; [ "$want_test" = --test ] && extra="[test]"
 .venv/bin/pip install -q -e ".$extra" 2>&1 | grep -v -e '^WARNING: Location' -e 'is ignored' || true
 .venv/bin/python -c "import spacehost" || { echo "setup: spacehost did not install" >&2; exit 1; }

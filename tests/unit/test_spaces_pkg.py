@@ -200,3 +200,81 @@ def test_wheel_installs_with_pip_and_imports(tmp_path: Path) -> None:
                           f"{str(target)!r}); {code}"], capture_output=True, text=True,
                          check=True)
     assert out.stdout.split() == [wheel.version, wheel.version]
+
+
+# how a space image gets the package, and which runtime a GPU space builds on ------------------
+
+
+def _source(requirements: str = "", hardware: str = "") -> Any:
+    from spacehost.manifest import load_space
+
+    files = {"README.md": f"---\ntitle: T\nsdk: gradio\n{hardware}---\n".encode(),
+             "app.py": b"import spaces\n"}
+    if requirements:
+        files["requirements.txt"] = requirements.encode()
+    return load_space(files)
+
+
+def test_the_wheel_is_installed_after_the_requirements_and_gradio() -> None:
+    from spacehost.builder.dockerfile import BuildPlan, render_dockerfile
+
+    source = _source("spaces==0.30.2\ntorch\n")
+    text = render_dockerfile(source, BuildPlan(from_image="base", gradio_pin="6.31.0",
+                                               spaces_wheel="spaces-0.1.0+spacehost-py3-none-"
+                                               "any.whl"))
+    steps = [line.split()[0] + " " + line.split()[1] for line in text.splitlines()
+             if line.startswith(("RUN", "COPY"))]
+    assert steps.index("RUN pip") < steps.index("COPY spacehost/spaces-0.1.0+spacehost-py3-none-"
+                                                "any.whl")
+    assert ("RUN pip install --no-cache-dir --no-deps --no-index --force-reinstall "
+            "/tmp/spacehost/spaces-0.1.0+spacehost-py3-none-any.whl") in text
+    gradio_at = text.index("gradio==6.31.0")
+    assert gradio_at < text.index("COPY spacehost/") < text.index("COPY --chown=1000:1000 app/ ./")
+    assert "spacehost/" not in render_dockerfile(source, BuildPlan(from_image="base"))
+
+
+@pytest.mark.parametrize(("requirements", "noted"), [
+    ("spaces\n", True), ("spaces==0.30.2\n", True), ("Spaces>=0.28 ; python_version>'3'\n", True),
+    ("spaces[extra]\n", True), ("gradio\nspacesx\n", False), ("huggingface-spaces\n", False),
+    ("", False)])
+def test_a_note_when_requirements_list_hf_spaces(requirements: str, noted: bool) -> None:
+    from spacehost.builder.spaces_wheel import spaces_note
+
+    note = spaces_note(tuple(requirements.splitlines()))
+    assert bool(note) is noted
+    if noted:
+        assert "replaces it" in note
+
+
+def test_gpu_spaces_on_a_gpu_host_build_on_the_cuda_runtime() -> None:
+    from spacehost.builder.cuda import (
+        IMAGE_PYTHON,
+        cuda_choice,
+        cuda_gradio_tag,
+        cuda_image_tag,
+        wants_cuda,
+    )
+    from spacehost.builder.pythons import PythonChoice
+    from spacehost.settings import Settings
+
+    zero, gpu, cpu = (_source(hardware=f"hardware: {h}\n").manifest
+                      for h in ("zero", "gpu", "cpu"))
+    flavor = _source(hardware="suggested_hardware: a10g-small\n").manifest
+    assert [wants_cuda(m, True) for m in (zero, gpu, cpu, flavor)] == [True, True, False, True]
+    assert not any(wants_cuda(m, False) for m in (zero, gpu, cpu, flavor))
+    cpu_choice = PythonChoice("3.11", "debian:bookworm")
+    assert cuda_choice(Settings(), cpu_choice) == cpu_choice
+    operator = cuda_choice(Settings(gpu_base_image="spacehost/gpu-host:local"), cpu_choice)
+    assert operator == PythonChoice(IMAGE_PYTHON, "spacehost/gpu-host:local")
+    assert cuda_image_tag(cpu_choice) == "spacehost/cuda:py3.11-bookworm"
+    assert cuda_image_tag(operator) == "spacehost/cuda:pyimage-gpu-host-local"
+    assert cuda_gradio_tag("6.31.0", operator) == (
+        "spacehost/gradio-cuda:6.31.0-pyimage-gpu-host-local")
+
+
+def test_the_cuda_layer_inherits_a_base_images_torch_or_installs_one() -> None:
+    from spacehost.builder.runtime_images import runtime_images_dir
+
+    text = (runtime_images_dir() / "cuda" / "Dockerfile").read_text()
+    assert "ARG TORCH=torch" in text and 'pip install --no-cache-dir "$TORCH"' in text
+    assert "spacehost-base-image.pth" in text and "import torch" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import docker
 import docker.errors
@@ -19,9 +19,11 @@ from spacehost.builder.cputorch import (
     find_cpu_torch,
     torch_requirements,
 )
+from spacehost.builder.cuda import cuda_choice, wants_cuda
 from spacehost.builder.dockerfile import (
     APP_DIR,
     DEPENDENCY_FILES,
+    SPACES_DIR,
     BuildPlan,
     needs_image,
     plan_build,
@@ -39,6 +41,7 @@ from spacehost.builder.pipconfig import (
 )
 from spacehost.builder.pythons import PythonChoice, choose_python
 from spacehost.builder.runtime_images import RuntimeImages, gradio_image_tag
+from spacehost.builder.spaces_wheel import spaces_note, spaces_wheel
 from spacehost.domain import Sdk, SpaceId
 from spacehost.errors import BuildFailed, SpacehostError
 from spacehost.manifest import gpu_request
@@ -100,10 +103,12 @@ class DockerBuilder:
         settings: Settings,
         *,
         host_pip: Callable[[], dict[str, str]] = host_pip_config,
+        gpu_images: bool = False,
     ):
         self._client = client
         self._settings = settings
         self._host_pip = host_pip
+        self._gpu_images = gpu_images  # GPU spaces build on the CUDA runtime (a GPU host)
         self._buildargs = proxy_build_args(settings.pip)
         self.runtime = RuntimeImages(
             client,
@@ -312,13 +317,37 @@ class DockerBuilder:
             pin, [("pre-requirements.txt", lines[0]), ("requirements.txt", lines[1])]
         )
         self._ensure_runtime(choice, pip_plan, wheel, on_log, on_progress, deadline)
-        return plan
+        return self._spaces_and_cuda(source, plan, choice, pip_plan, on_log, on_progress,
+                                     deadline)
+
+    def _spaces_and_cuda(self, source: SpaceSource, plan: BuildPlan, choice: PythonChoice,
+                         pip_plan: PipPlan, on_log: LogFn, on_progress: Callable[[str], None],
+                         deadline: float) -> BuildPlan:
+        """spacehost's `spaces` package goes into every gradio space (after its requirements);
+        a GPU space on a GPU host builds on the CUDA runtime (docs/gpu.md)."""
+        note = spaces_note(source.requirements)
+        if note:
+            on_log(note)
+        plan = replace(plan, spaces_wheel=spaces_wheel().filename)
+        if not (self._gpu_images and wants_cuda(source.manifest, True)):
+            return plan
+        cuda = cuda_choice(self._settings, choice)
+        python_tag = self.runtime.ensure_python(cuda, pip_plan, on_log=on_log,
+                                                on_progress=on_progress, deadline=deadline)
+        tag = self.runtime.ensure_cuda(python_tag, cuda, self._settings.gradio_version,
+                                       self._settings.gpu_torch, on_log=on_log,
+                                       deadline=deadline, extra_hosts=dict(pip_plan.hosts))
+        on_log(f"--> a GPU space: building on the CUDA runtime image {tag}")
+        return replace(plan, from_image=tag)
 
     @staticmethod
     def _gradio_context(source: SpaceSource, dockerfile: str) -> bytes:
         files = {f"{APP_DIR}/{path}": data for path, data in source.files.items()}
         files["Dockerfile"] = dockerfile.encode()
-        fixed = {"Dockerfile", *(f"{APP_DIR}/{name}" for name in DEPENDENCY_FILES)}
+        wheel = spaces_wheel()
+        files[f"{SPACES_DIR}/{wheel.filename}"] = wheel.data
+        fixed = {"Dockerfile", *(f"{APP_DIR}/{name}" for name in DEPENDENCY_FILES),
+                 f"{SPACES_DIR}/{wheel.filename}"}  # fixed times: its layer stays cached
         return make_context(files, fixed=fixed, mtime=time.time())
 
 

@@ -20,6 +20,7 @@ from spacehost.manifest.model import SpaceSource
 # files under APP_DIR (so a space's own file named "Dockerfile" cannot clash).
 APP_DIR = "app"
 DEPENDENCY_FILES = ("packages.txt", "pre-requirements.txt", "requirements.txt")
+SPACES_DIR = "spacehost"  # the context folder of spacehost's own files (the `spaces` wheel)
 
 CONTAINER_ENV = (
     ("HOME", "/home/user"),
@@ -55,6 +56,9 @@ class BuildPlan:
     gradio_pin: str | None = None
     warnings: tuple[str, ...] = ()
     pip_constraint: str = ""
+    # spacehost's `spaces` wheel (in the context under spacehost/), installed after the
+    # requirements so that Hugging Face's `spaces` from requirements.txt does not stay
+    spaces_wheel: str = ""
 
 
 def needs_image(source: SpaceSource) -> bool:
@@ -157,6 +161,7 @@ def render_dockerfile(source: SpaceSource, plan: BuildPlan) -> str:
         _requirements(source, "pre-requirements.txt", source.pre_requirements),
         _requirements(source, "requirements.txt", source.requirements),
         _gradio(plan.gradio_pin),
+        _spaces(plan.spaces_wheel),
         _app(source.manifest.app_file),
     ]
     return "\n\n".join(s for s in sections if s) + "\n"
@@ -201,6 +206,14 @@ def _requirements(source: SpaceSource, name: str, lines: tuple[str, ...]) -> str
 
 def _gradio(pin: str | None) -> str:
     return f"RUN pip install --no-cache-dir gradio=={shlex.quote(pin)}" if pin else ""
+
+
+def _spaces(wheel: str) -> str:
+    if not wheel:
+        return ""
+    return (f"COPY {SPACES_DIR}/{wheel} /tmp/spacehost/\n"
+            "RUN pip install --no-cache-dir --no-deps --no-index --force-reinstall "
+            f"/tmp/spacehost/{wheel}")
 
 
 def _app(app_file: str) -> str:

@@ -248,6 +248,46 @@ class RuntimeImages:
             extra_hosts=extra_hosts,
         )
 
+    def ensure_cuda(
+        self,
+        python_tag: str,
+        choice: PythonChoice,
+        gradio_version: str,
+        torch: str,
+        *,
+        on_log: LogFn,
+        deadline: float,
+        extra_hosts: Mapping[str, str] | None = None,
+    ) -> str:
+        """Make sure the CUDA runtime on *python_tag* exists: the CUDA layer (torch from the
+        base image, else *torch* installed) and gradio on it (see :mod:`.cuda`).
+
+        Returns:
+            The gradio-on-CUDA tag, ``spacehost/gradio-cuda:GRADIO-pyPYVER-BASETAG``.
+
+        Raises:
+            BuildFailed: installing torch or gradio failed.
+            EngineUnavailable: the Engine cannot be reached.
+        """
+        from spacehost.builder.cuda import cuda_gradio_tag, cuda_image_tag  # it imports us
+
+        src = runtime_images_dir()
+        cuda_file = {"Dockerfile": (src / "cuda" / "Dockerfile").read_bytes()}
+        cuda_tag = self._ensure_layer(
+            cuda_image_tag(choice),
+            runtime_key(self._image_id(python_tag), cuda_file["Dockerfile"], torch),
+            cuda_file, {"BASE": python_tag, "TORCH": torch}, {"spacehost.cuda": torch},
+            on_log=on_log, deadline=deadline, extra_hosts=extra_hosts,
+        )
+        gradio_file = {"Dockerfile": (src / "gradio" / "Dockerfile").read_bytes()}
+        return self._ensure_layer(
+            cuda_gradio_tag(gradio_version, choice),
+            runtime_key(self._image_id(cuda_tag), gradio_file["Dockerfile"], gradio_version),
+            gradio_file, {"BASE": cuda_tag, "GRADIO_VERSION": gradio_version},
+            {"spacehost.gradio": gradio_version}, on_log=on_log, deadline=deadline,
+            extra_hosts=extra_hosts,
+        )
+
     def _ensure_layer(
         self,
         tag: str,

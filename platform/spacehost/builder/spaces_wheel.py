@@ -79,3 +79,15 @@ def build_wheel(files: dict[str, bytes], version: str) -> Wheel:
 def _hash(data: bytes) -> str:
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"sha256={digest}"
+
+
+_HF_SPACES_RE = re.compile(r"^\s*spaces\s*(\[[^\]]*\])?\s*([=<>!~;#@].*)?$", re.I)
+
+
+def spaces_note(requirements: tuple[str, ...]) -> str:
+    """A build-log line when requirements.txt lists Hugging Face's ``spaces`` ("" otherwise):
+    it is installed with the requirements, then replaced by spacehost's."""
+    if not any(_HF_SPACES_RE.match(line) for line in requirements):
+        return ""
+    return ("requirements.txt lists `spaces` (Hugging Face's ZeroGPU package): spacehost's "
+            "compatible `spaces` is installed after the requirements and replaces it")

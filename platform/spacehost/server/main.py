@@ -77,7 +77,7 @@ def build_platform(settings: Settings, hub: HubStore | None = None) -> Platform:
         return list(gpu_run_options(request, gpu_host, fallback=settings.gpu_fallback).warnings)
 
     return Platform(
-        settings, store, files, DockerBuilder(client, settings),
+        settings, store, files, DockerBuilder(client, settings, gpu_images=gpu_host.has_gpu),
         DockerBackend(client, gpu_host=gpu_host, network_mode=settings.network_mode,
                       gpu_fallback=settings.gpu_fallback, instance=settings.instance),
         check_gpu=check_gpu, gpus=gpus, hub=hub,

@@ -272,9 +272,10 @@ class DockerBuilder:
         status = self.mirror.ensure(mirror_roots(pip, host_cfg))
         return effective_pip_settings(pip, host_cfg, mirror=status)
 
-    def _cpu_torch(self, pip_plan: PipPlan, choice: PythonChoice) -> CpuTorch | None:
-        if self._settings.pip.cpu_torch != "auto":
-            return None
+    @staticmethod
+    def _cpu_torch(pip_plan: PipPlan, choice: PythonChoice) -> CpuTorch | None:
+        # Found whatever SPACEHOST_CPU_TORCH says: the runtime image carries the pin either
+        # way (instances with other settings share it), and decide() says whether to use it.
         return find_cpu_torch(pip_plan.served, choice.version)
 
     def _plan_gradio(

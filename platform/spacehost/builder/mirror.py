@@ -158,7 +158,10 @@ class MirrorServer(ThreadingHTTPServer):
 
     def start(self) -> MirrorServer:
         self._thread = threading.Thread(
-            target=self.serve_forever, name=f"spacehost-mirror:{self.port}", daemon=True
+            target=self.serve_forever,
+            kwargs={"poll_interval": 0.1},  # how long close() waits for the loop to notice
+            name=f"spacehost-mirror:{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self

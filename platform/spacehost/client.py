@@ -60,6 +60,11 @@ class Client:
             headers={"Content-Type": "application/gzip"})
         return result
 
+    def gpus(self) -> dict[str, Any]:
+        """The host's GPUs, the GPU spaces and the GPU broker's state (``GET /api/gpus``)."""
+        result: dict[str, Any] = self._json("GET", f"{self.url}/api/gpus")
+        return result
+
     def list_spaces(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._json("GET", f"{self.url}/api/spaces")
         return result

@@ -213,3 +213,70 @@ def test_container_of_a_process(tmp_path: Path, line: str) -> None:
     (tmp_path / "77" / "cgroup").write_text(line.format(id=cid) + "\n")
     assert container_of(77, tmp_path) == cid
     assert container_of(78, tmp_path) is None
+
+
+# what users see: the API, the CLI report, the space page's panel ------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
+def test_api_gpus_answers_the_status_and_filters_by_space(platform: Any) -> None:
+    from tests.unit.test_secrets_api import Call, run
+
+    p, _, _ = platform
+    p.push(SPACE, {"README.md": readme("zero"), "app.py": b"print(1)"})
+    assert p.wait_idle()
+
+    async def scenario(call: Call) -> None:
+        status, body = await call("GET", "/api/gpus")
+        assert status == 200 and body["has_gpu"] is False
+        assert body["spaces"][0]["space"] == "alice/zero" and body["broker"]["lease_mode"] == "cpu"
+        status, body = await call("GET", "/api/gpus?space=bob/other")
+        assert status == 200 and body["spaces"] == [] and body["broker"]["leases"] == []
+        status, body = await call("GET", "/api/gpus?space=nonsense")
+        assert (status, body["error"]["code"]) == (400, "invalid_name")
+
+    run(p, scenario)
+
+
+def test_cli_report_without_gpus_and_with() -> None:
+    from spacehost.cli.gpus import format_gpus
+
+    cpu = format_gpus({"mode": "none", "has_gpu": False, "gpus": [], "spaces": [],
+                       "broker": None})
+    assert cpu.splitlines()[0] == "no GPUs on this host"
+    assert "GPU broker: off" in cpu
+    busy = format_gpus({
+        "mode": "devices", "has_gpu": True,
+        "gpus": [{"index": 0, "name": "NVIDIA H100 80GB HBM3", "memory_total_mib": 81559,
+                  "memory_used_mib": 2048, "utilization_pct": 40, "spaces": ["alice/zero"]}],
+        "spaces": [{"space": "alice/zero", "hardware": "zero", "shared": True, "count": 0,
+                    "stage": "RUNNING"}],
+        "broker": {"lease_mode": "gpu", "devices": [{"id": "0", "slots": 1, "leases": 1}],
+                   "limits": {"per_space": 1, "default_duration_s": 60, "max_duration_s": 300},
+                   "leases": [{"space": "alice/zero", "name": "generate", "device": "0",
+                               "held_s": 1.25}],
+                   "queue": [{"position": 1, "space": "bob/x", "name": "f", "waiting_s": 0.5}],
+                   "totals": {"granted": 3, "released": 2}}})
+    assert "0  NVIDIA H100 80GB HBM3  2,048 MiB / 81,559 MiB used  40% busy  in use by: " \
+           "alice/zero" in busy
+    assert "alice/zero  zero (shared)  RUNNING" in busy
+    assert "running: alice/zero (generate) on 0 for 1.2 s" in busy
+    assert "waiting: 1. bob/x (f) for 0.5 s" in busy
+    assert "3 granted, 2 released, 0 expired" in busy
+
+
+def test_space_page_panel() -> None:
+    from spacehost.web.gpu_panel import gpu_panel
+
+    cpu = gpu_panel({"has_gpu": False, "gpus": [], "broker": {"lease_mode": "cpu", "leases": [],
+                                                              "queue": []}}, "zero")
+    assert "shared (hardware: zero)" in cpu
+    assert "no GPUs on this host: @spaces.GPU functions run on CPU" in cpu
+    assert "Broker (CPU leases (no GPU here)): no call running now" in cpu
+    busy = gpu_panel({"has_gpu": True, "gpus": [{"name": "H100 <80GB>", "memory_used_mib": 10,
+                                                 "memory_total_mib": 80000}],
+                      "broker": {"lease_mode": "gpu", "leases": [{}],
+                                 "queue": [{"position": 2}, {"position": 4}]}}, "zero-a10g")
+    assert "H100 &lt;80GB&gt; (10 MiB / 80,000 MiB used)" in busy
+    assert "running 1 call(s) now, 2 waiting (queue positions 2, 4)" in busy
+    assert "dedicated" in gpu_panel({"has_gpu": True, "gpus": []}, "gpu")

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from spacehost.api import secrets, sleep, spaces
+from spacehost.api import gpus, secrets, sleep, spaces
 from spacehost.api.auth import require_token
 from spacehost.api.hub import add_hub_routes
 
@@ -32,6 +32,7 @@ def add_routes(app: web.Application) -> None:
     base = "/api/spaces/{owner}/{name}"
     app.router.add_get("/api/health", health)
     app.router.add_get("/api/spaces", spaces.list_spaces)
+    app.router.add_get("/api/gpus", gpus.gpus)
     app.router.add_get(base, spaces.space_info)
     app.router.add_delete(base, _write(spaces.delete))
     app.router.add_get(f"{base}/runtime", spaces.space_runtime)

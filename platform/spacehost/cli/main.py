@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from spacehost.cli import config, hub, output
+from spacehost.cli.gpus import add_commands as add_gpu_commands
 from spacehost.client import Client
 from spacehost.domain import SpaceId
 from spacehost.errors import ManifestInvalid, SpacehostError
@@ -231,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("--type", choices=TYPES, default="space", help="what to delete (default "
                     "space)")
     config.add_commands(add, _client)
+    add_gpu_commands(add, _client)
     add("validate", cmd_validate, "check a space folder and print its problems").add_argument(
         "dir", help="the space folder")
     return p

@@ -15,6 +15,7 @@ from spacehost.lifecycle import Platform
 from spacehost.store import LogLine, SpaceRecord
 from spacehost.web.api_tab import api_tab
 from spacehost.web.files_tab import files_tab
+from spacehost.web.gpu_panel import gpu_panel_for
 from spacehost.web.hub_pages import repo_links, repos_of_space
 from spacehost.web.layout import BADGE_JS, gradient, shell, stage_badge
 from spacehost.web.space_tabs import LOG_TAIL, app_tab, app_visible, embed_tab, logs_tab
@@ -170,5 +171,6 @@ async def space_page(request: web.Request) -> web.Response:
     urls = space_urls(rec.id, platform.settings)
     tab_html = await _tab_html(platform, rec, urls, tab, request.query.get("path", ""))
     uses = repo_links(await asyncio.to_thread(repos_of_space, platform, rec))
+    uses += await gpu_panel_for(platform, rec)
     text = render_page(rec, urls, platform.settings.base_url, tab, tab_html, uses)
     return web.Response(text=text, content_type="text/html")

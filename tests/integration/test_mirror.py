@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -194,6 +195,7 @@ def test_identity_endpoint(server: MirrorServer, tree: Path) -> None:
     )
     status, headers, body = get(server.port, IDENTITY_PATH)
     assert status == 200 and headers["Content-Type"] == "application/json"
+    assert json.loads(body)["roots"] == 2  # a count: the host's paths are not told
 
 
 def test_pip_installs_from_the_index_and_the_find_links_page(

@@ -16,7 +16,7 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 export SPACEHOST_URL="http://127.0.0.1:$port"
-for space in hello chatbot image-filter docker-app static-page; do
+for space in hello chatbot image-filter docker-app static-page semantic-search sentiment dataset-viewer; do
   spacehost push "spaces/$space" --name "examples/$space" || echo "demo: $space did not start (see above)"
 done
 echo

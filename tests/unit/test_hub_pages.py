@@ -54,8 +54,8 @@ def test_card_front_matter_becomes_tags_not_yaml() -> None:
     assert card.data["pipeline_tag"] == "sentence-similarity"
     assert card.body.lstrip().startswith("# Tiny MiniLM") and "license:" not in card.body
     assert chips(card) == [("task", "sentence-similarity"), ("library", "sentence-transformers"),
-                           ("dataset", "spacehost/movie-reviews"), ("language", "en"),
-                           ("license", "apache-2.0"), ("tag", "feature-extraction")]
+                           ("language", "en"), ("license", "apache-2.0"),
+                           ("tag", "feature-extraction"), ("dataset", "spacehost/movie-reviews")]
     assert parse_card("no front matter\n").data == {}
     assert parse_card("---\n: [bad\n---\nbody").data == {}  # malformed YAML: no tags, no crash
 

@@ -50,13 +50,13 @@ def parse_card(text: str) -> Card:
 
 
 def chips(card: Card) -> list[tuple[str, str]]:
-    """The card's metadata as (kind, value) tags, in the order HF shows them: task, library,
-    datasets, languages, license, then free tags (duplicates dropped)."""
+    """The card's metadata as (kind, value) tags: task, library, languages, size, license,
+    free tags, then the datasets it was trained on (often many; duplicates dropped)."""
     out: list[tuple[str, str]] = []
-    for kind, key in (("task", "pipeline_tag"), ("library", "library_name"),
-                      ("dataset", "datasets"), ("task", "task_categories"),
-                      ("language", "language"), ("size", "size_categories"),
-                      ("license", "license"), ("tag", "tags")):
+    for kind, key in (("task", "pipeline_tag"), ("task", "task_categories"),
+                      ("library", "library_name"), ("language", "language"),
+                      ("size", "size_categories"), ("license", "license"), ("tag", "tags"),
+                      ("dataset", "datasets")):
         out.extend((kind, w) for w in card.words(key))
     seen: set[str] = set()
     unique = []

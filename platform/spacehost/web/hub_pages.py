@@ -40,6 +40,7 @@ from spacehost.web.markdown import render_markdown
 from spacehost.web.space_tabs import COPY_JS
 
 MAX_SHOWN = 1 << 20  # a file larger than this is offered for download, not shown
+MAX_HEADER_CHIPS = 16  # tags in a repo's header; the rest are named in the last one's title
 MAX_SPACE_README = 256 * 1024  # bytes of a space's README read to find the repos it uses
 TABS = (("card", "Card"), ("files", "Files"), ("revisions", "Revisions"))
 
@@ -99,7 +100,12 @@ def repo_header(view: RepoView) -> str:
     e, repo = html.escape, view.repo
     owner, _, name = repo.repo_id.partition("/")
     head = repo.head
-    tags = "".join(chip_html(k, v) for k, v in chips(view.card))
+    found = chips(view.card)
+    tags = "".join(chip_html(k, v) for k, v in found[:MAX_HEADER_CHIPS])
+    if len(found) > MAX_HEADER_CHIPS:
+        rest = ", ".join(v for _, v in found[MAX_HEADER_CHIPS:])
+        tags += (f"<span class=chip title='{e(rest, quote=True)}'>+{len(found) - MAX_HEADER_CHIPS}"
+                 " more</span>")
     return (f"<header class=repo-head><span class='kind {repo.kind.value}'>"
             f"{kind_label(repo.kind)}</span>"
             f"<h1 id=repo-id><a href='{e(repo_path(repo.kind, repo.repo_id), quote=True)}' "
@@ -210,7 +216,7 @@ def render_repo_page(view: RepoView, tab: str, tab_html: str, aside_html: str,
 
 def file_body(f: HubFile, data: bytes | None, download: str) -> str:
     """A file's content: escaped text when it is small text, else a note and a download link."""
-    link = f"<a href='{html.escape(download, quote=True)}' id=download download>download</a>"
+    link = f"<a href='{html.escape(download, quote=True)}' download>download</a>"
     if data is None:
         return (f"<p class=note id=file-body>Large file, {human_bytes(f.size)} — {link}.</p>")
     if is_binary(data):
@@ -230,7 +236,7 @@ def render_blob_page(view: RepoView, commit: HubCommit, f: HubFile, rev: str,
             f"{e(f.path)}</strong></p>"
             f"<p class=meta id=file-meta>{human_bytes(f.size)} · commit <code class=sha>"
             f"{commit.sha[:7]}</code> · sha256 <code class=sha>{f.sha256[:16]}…</code> · "
-            f"<a href='{e(download, quote=True)}' download>download</a></p>"
+            f"<a id=download href='{e(download, quote=True)}' download>download</a></p>"
             f"{file_body(f, data, download)}")
     return shell(f"{f.path} · {view.repo_id} · spacehost", body, nav=view.kind.plural)
 

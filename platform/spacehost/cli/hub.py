@@ -127,7 +127,7 @@ class Progress:
     def __init__(self, total: int) -> None:
         self.total, self.done, self.start = total, 0, time.monotonic()
         self.tty = sys.stderr.isatty()
-        self._shown = -1
+        self._shown = -1 if self.tty else 0  # in a log: 25, 50, 75, 100 %
 
     def __call__(self, n: int) -> None:
         self.done += n

@@ -10,6 +10,7 @@ the files.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import itertools
 import posixpath
@@ -209,13 +210,14 @@ def _anchor_headings(tokens: list[Token]) -> list[tuple[int, str, str]]:
     return heads
 
 
-def render_doc(text: str) -> tuple[str, list[tuple[int, str, str]]]:
+@functools.lru_cache(maxsize=64)
+def render_doc(text: str) -> tuple[str, tuple[tuple[int, str, str], ...]]:
     """HTML for one doc (raw HTML escaped, links rewritten, headings anchored) and its
-    headings as (level, text, id)."""
+    headings as (level, text, id). Cached by text: a page is rendered once per change."""
     tokens = _MD.parse(text)
     _rewrite_links(tokens)
     heads = _anchor_headings(tokens)
-    return str(_MD.renderer.render(tokens, _MD.options, {})), heads
+    return str(_MD.renderer.render(tokens, _MD.options, {})), tuple(heads)
 
 
 _CSS = """<style>
@@ -288,7 +290,7 @@ def render_inline(text: str) -> str:
 def render_doc_page(name: str, text: str, items: Sequence[Guide]) -> str:
     """The page for ``docs/{name}.md`` with the sidebar."""
     article, heads = render_doc(text)
-    title = doc_title(text) or name
+    title = next((words for level, words, _ in heads if level == 1), name)
     body = (f"{_CSS}<div class=docs>{sidebar(items, name, heads)}"
             f"<article class=doc id=doc data-doc='{html.escape(name, quote=True)}'>{article}"
             "</article></div>")

@@ -11,6 +11,7 @@ the bottom read the store in a thread.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -133,7 +134,13 @@ def card_tab(view: RepoView) -> str:
     if not view.card.body.strip():
         return (f"<p class=note id=no-card>This {view.kind.value} has no README.md (its card). "
                 "Add one to the folder and push again.</p>")
-    return f"<article class=readme id=readme>{render_markdown(view.card.body)}</article>"
+    return f"<article class=readme id=readme>{_rendered(view.card.body)}</article>"
+
+
+@functools.lru_cache(maxsize=256)
+def _rendered(body: str) -> str:
+    # cards are cached by content hash (hub_card), so a card's body is rendered once
+    return render_markdown(body)
 
 
 def files_table(kind: RepoKind, repo_id: str, commit: HubCommit, rev: str) -> str:

@@ -60,6 +60,7 @@ class _Conn:
         self.writer = writer
         self.name = ""
         self.ticket = 0
+        self.ended = False  # its end was logged
 
     def send(self, message: dict[str, Any], *, close: bool = False) -> None:
         if self.writer.is_closing():
@@ -214,14 +215,16 @@ class GpuBrokerServer:
             self._deliver(events)
             while line := await reader.readline():  # a release, or EOF (the caller is gone)
                 if _is_release(line):
-                    self._deliver(self.broker.release(conn.ticket))
+                    events = self.broker.release(conn.ticket)
+                    self._log_end(conn)  # before the next grant it causes, in the log too
+                    self._deliver(events)
                     break
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             del self._conns[id(conn)]
             events = self.broker.disconnect(id(conn))
-            if conn.ticket:
+            if conn.ticket and not conn.ended:
                 self._log_end(conn)
             self._deliver(events)
             writer.close()
@@ -230,6 +233,7 @@ class GpuBrokerServer:
         record = self.broker.finished(conn.ticket)
         if record is None:
             return
+        conn.ended = True
         held = record["held_s"]
         log.info("GPU call %d from %s (%s) %s: waited %.3f s, held %s", conn.ticket, conn.space,
                  conn.name or "?", record["outcome"], record["waited_s"],
@@ -260,7 +264,7 @@ class GpuBrokerServer:
         self._schedule()
 
     def _device(self, device: str) -> str:
-        return "a CPU lease" if self._lease_mode == "cpu" else f"GPU {device}"
+        return "cpu" if self._lease_mode == "cpu" else f"GPU {device}"
 
     def _schedule(self) -> None:
         if self._timer is not None:

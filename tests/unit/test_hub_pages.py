@@ -22,9 +22,10 @@ from spacehost.store import RevisionFiles, Store
 from spacehost.store.hub import HubStore
 from spacehost.web.hub_card import chips, human_bytes, parse_card
 from spacehost.web.hub_list import ListQuery, RepoSummary, render_list
-from spacehost.web.hub_pages import add_hub_routes, not_found_page, repo_links
+from spacehost.web.hub_pages import add_hub_routes, card_target, not_found_page, repo_links
 from spacehost.web.hub_snippets import use_snippets
 from spacehost.web.hub_usage import repos_named, spaces_using
+from spacehost.web.markdown import render_markdown
 from spacehost.web.space_page import space_page
 from tests.fakes import FakeBackend, FakeBuilder
 from tests.unit.web_records import HOSTILE, record
@@ -326,3 +327,16 @@ def test_space_page_links_the_repos_it_uses(site: tuple[Platform, HubStore]) -> 
             await scenario(get)
 
     asyncio.run(main())
+
+
+def test_relative_links_in_a_card_point_into_the_repo() -> None:
+    assert card_target(RepoKind.MODEL, "a/m", "./config.json#L1", False) == (
+        "/a/m/blob/main/config.json#L1")
+    assert card_target(RepoKind.DATASET, "a/d", "img/a%20b.png", True) == (
+        "/datasets/a/d/resolve/main/img/a%20b.png")
+    assert card_target(RepoKind.MODEL, "a/m", "../../etc/passwd", False) is None
+    out = render_markdown("[c](config.json) ![i](i.png) [x](https://x.org) [h](#top)",
+                          resolve=lambda t, img: card_target(RepoKind.MODEL, "a/m", t, img))
+    assert '<a href="/a/m/blob/main/config.json">c</a>' in out
+    assert '<img src="/a/m/resolve/main/i.png" alt="i" />' in out
+    assert '<a href="https://x.org">x</a>' in out and '<a href="#top">h</a>' in out

@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import html
+import posixpath
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -134,13 +136,25 @@ def card_tab(view: RepoView) -> str:
     if not view.card.body.strip():
         return (f"<p class=note id=no-card>This {view.kind.value} has no README.md (its card). "
                 "Add one to the folder and push again.</p>")
-    return f"<article class=readme id=readme>{_rendered(view.card.body)}</article>"
+    body = _rendered(view.card.body, view.kind, view.repo_id)
+    return f"<article class=readme id=readme>{body}</article>"
+
+
+def card_target(kind: RepoKind, repo_id: str, target: str, image: bool) -> str | None:
+    """Where a relative link in a card points, as on HF: a file of the repo's ``main`` (its
+    page, or its bytes for an image); None for a target that leaves the repo."""
+    path, _, frag = target.partition("#")
+    clean = posixpath.normpath(path.removeprefix("./")) if path else ""
+    if not clean or clean.startswith("..") or clean == ".":
+        return None
+    url = (resolve_path if image else blob_path)(kind, repo_id, "main", unquote(clean))
+    return url + (f"#{frag}" if frag and not image else "")
 
 
 @functools.lru_cache(maxsize=256)
-def _rendered(body: str) -> str:
+def _rendered(body: str, kind: RepoKind, repo_id: str) -> str:
     # cards are cached by content hash (hub_card), so a card's body is rendered once
-    return render_markdown(body)
+    return render_markdown(body, resolve=lambda t, img: card_target(kind, repo_id, t, img))
 
 
 def files_table(kind: RepoKind, repo_id: str, commit: HubCommit, rev: str) -> str:

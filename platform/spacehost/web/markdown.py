@@ -7,10 +7,15 @@ the platform's pages.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from markdown_it import MarkdownIt
 
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 _MD.enable("table").enable("strikethrough")
+# a scheme (https:, mailto:), a site path, an anchor or a protocol-relative URL: not relative
+_ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|/|#)")
 
 
 def strip_front_matter(text: str) -> str:
@@ -27,9 +32,24 @@ def strip_front_matter(text: str) -> str:
     return text
 
 
-def render_markdown(text: str) -> str:
-    """HTML for the Markdown *text*, raw HTML escaped."""
-    return str(_MD.render(text))
+def render_markdown(text: str, *, resolve: Callable[[str, bool], str | None] | None = None) -> str:
+    """HTML for the Markdown *text*, raw HTML escaped.
+
+    *resolve*, when given, rewrites relative link and image targets: it gets the target and
+    whether it is an image, and returns the URL to use (None keeps the target).
+    """
+    if resolve is None:
+        return str(_MD.render(text))
+    tokens = _MD.parse(text)
+    for tok in tokens:
+        for child in tok.children or []:
+            attr = {"link_open": "href", "image": "src"}.get(child.type)
+            target = str(child.attrGet(attr) or "") if attr else ""
+            if attr and target and not _ABSOLUTE.match(target):
+                new = resolve(target, child.type == "image")
+                if new is not None:
+                    child.attrSet(attr, new)
+    return str(_MD.renderer.render(tokens, _MD.options, {}))
 
 
 def render_readme(text: str) -> str:

@@ -272,6 +272,8 @@ class DockerBackend(RuntimeBackend):
             NotFound: the image does not exist.
             EngineUnavailable: the engine failed or is unreachable.
         """
+        if self._instance:  # the volumes it makes carry the instance label, as start's do
+            spec = replace(spec, labels={**spec.labels, LABEL_INSTANCE: self._instance})
         self._ensure_mount_volumes(spec)
         labels = {LABEL_MANAGED: "true", LABEL_ROLE: "helper", LABEL_SPACE: str(spec.space)}
         if self._instance:

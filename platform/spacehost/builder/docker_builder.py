@@ -167,10 +167,17 @@ class DockerBuilder:
                 f"{space} is an sdk: static space and has no image to build",
                 hint="serve its files directly; call needs_image() before build()",
             )
+        if source.manifest.sdk is Sdk.DOCKER and not source.has_dockerfile:
+            raise BuildFailed(
+                f"{space} is an sdk: docker space without a Dockerfile",
+                hint="add a Dockerfile at the top of the space, or set sdk: gradio",
+            )
         started = time.monotonic()
-        deadline = started + self._settings.build_timeout_s
-        tag = space_image_tag(space, revision)
+        # Reading pip's configuration and reaching the mirror come before the build's clock,
+        # which SPACEHOST_BUILD_TIMEOUT measures.
         pip_plan = self._pip_plan()
+        deadline = time.monotonic() + self._settings.build_timeout_s
+        tag = space_image_tag(space, revision)
         labels = {
             "spacehost.managed": "true",
             "spacehost.kind": "space",
@@ -178,11 +185,6 @@ class DockerBuilder:
             "spacehost.revision": revision,
         }
         if source.manifest.sdk is Sdk.DOCKER:
-            if not source.has_dockerfile:
-                raise BuildFailed(
-                    f"{space} is an sdk: docker space without a Dockerfile",
-                    hint="add a Dockerfile at the top of the space, or set sdk: gradio",
-                )
             # The space's own Dockerfile, unchanged: CA trust is its own business there.
             plan = BuildPlan(from_image="")
             context = make_context(source.files, mtime=time.time())

@@ -64,6 +64,9 @@ overflow-wrap:anywhere;min-width:0}
 .snippet-head h3{margin:8px 0;font-size:.9rem}
 table.files,table.commits{width:100%;display:table;background:#fff;border:1px solid #e5e7eb;
 border-radius:8px}td.size,td.num{color:#6b7280;text-align:right;white-space:nowrap}
+table.files td:first-child,table.commits td{overflow-wrap:anywhere}
+table.files td:last-child{white-space:nowrap}
+.scroll{overflow-x:auto;max-width:100%}
 td.sha code,.sha{font-family:ui-monospace,monospace}
 .note{background:#fff7ed;border:1px solid #fed7aa;border-radius:8px;padding:10px 14px}
 .crumbs{margin:8px 0;overflow-wrap:anywhere}
@@ -166,8 +169,8 @@ def files_table(kind: RepoKind, repo_id: str, commit: HubCommit, rev: str) -> st
         f"<td><a class=download href='{e(resolve_path(kind, repo_id, commit.sha, f.path), True)}'"
         f" download title='download {e(f.path, quote=True)}'>↓ download</a></td></tr>"
         for f in commit.files)
-    return ("<table class=files id=files><tr><th>File</th><th>Size</th><th></th></tr>"
-            f"{rows}</table>")
+    return ("<div class=scroll><table class=files id=files><tr><th>File</th><th>Size</th>"
+            f"<th></th></tr>{rows}</table></div>")
 
 
 def files_tab(kind: RepoKind, repo_id: str, commit: HubCommit, *, is_head: bool) -> str:
@@ -191,8 +194,8 @@ def revisions_tab(kind: RepoKind, repo_id: str, commits: Sequence[HubCommit]) ->
         f"<td>{when(c.created_at)}</td><td>{e(c.message or '(no message)')}</td>"
         f"<td class=num>{len(c.files)} files</td><td class=size>{human_bytes(c.total_size)}</td>"
         "</tr>" for i, c in enumerate(commits))
-    return ("<table class=commits id=commits><tr><th>Commit</th><th>Date</th><th>Message</th>"
-            f"<th></th><th>Size</th></tr>{rows}</table>")
+    return ("<div class=scroll><table class=commits id=commits><tr><th>Commit</th><th>Date</th>"
+            f"<th>Message</th><th></th><th>Size</th></tr>{rows}</table></div>")
 
 
 def snippet_panel(kind: RepoKind, snippets: Sequence[Snippet], endpoint: str) -> str:

@@ -13,8 +13,9 @@ STYLE = """
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,sans-serif;margin:0;background:#f7f7f8;color:#1f2328}
 a{color:#2563eb}
-.top{display:flex;align-items:center;gap:16px;padding:10px 16px;background:#fff;
-border-bottom:1px solid #e5e7eb}
+.top{display:flex;flex-wrap:wrap;align-items:center;gap:6px 16px;padding:10px 16px;
+background:#fff;border-bottom:1px solid #e5e7eb}
+@media (max-width:480px){.top{gap:6px 12px;padding:8px 10px}}
 .top a.brand{font-weight:700;color:#1f2328;text-decoration:none}
 .top a{text-decoration:none}.top a.current{font-weight:600;color:#1d4ed8}
 main{max-width:1200px;margin:0 auto;padding:16px}

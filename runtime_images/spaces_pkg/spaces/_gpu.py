@@ -17,7 +17,10 @@ import asyncio
 import contextlib
 import ctypes
 import functools
+import heapq
 import inspect
+import itertools
+import math
 import sys
 import threading
 import time
@@ -162,6 +165,47 @@ def _cuda(torch: Any) -> bool:
         return False
 
 
+class _Alarms:
+    """One daemon thread that fires the watchdogs of all running calls at their deadlines (a
+    timer thread per call would cost a thread start, and a wake-up that competes with the call
+    for the interpreter, on every call)."""
+
+    IDLE_S = 1.0  # an idle alarm thread wakes this often; a later deadline needs no wake-up
+    PURGE_AT = 10_000  # ended watchdogs waiting in the heap before it is rebuilt
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Watchdog]] = []
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._wake_at = math.inf
+
+    def add(self, deadline: float, dog: _Watchdog) -> None:
+        with self._cond:
+            if len(self._heap) >= self.PURGE_AT:
+                self._heap = [item for item in self._heap if not item[2].ended]
+                heapq.heapify(self._heap)
+            heapq.heappush(self._heap, (deadline, next(self._seq), dog))
+            if self._thread is None or not self._thread.is_alive():  # first use, or a fork
+                self._thread = threading.Thread(target=self._run, name="spaces-gpu-alarms",
+                                                daemon=True)
+                self._thread.start()
+            elif deadline < self._wake_at:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                while self._heap and self._heap[0][0] <= now:
+                    heapq.heappop(self._heap)[2].fire()
+                self._wake_at = self._heap[0][0] if self._heap else now + self.IDLE_S
+                self._cond.wait(max(self._wake_at - now, 0.0))
+
+
+_ALARMS = _Alarms()
+
+
 class _Watchdog:
     """Raises :class:`_Abort` in the thread running a step of a call once its time is up.
 
@@ -171,13 +215,12 @@ class _Watchdog:
     """
 
     def __init__(self, seconds: float) -> None:
-        self.deadline = time.monotonic() + seconds
+        self.deadline = time.monotonic() + max(seconds, 0.0)
         self.fired = False
+        self.ended = False
         self._lock = threading.Lock()
         self._thread: int | None = None
-        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        _ALARMS.add(self.deadline, self)
 
     def enter(self) -> None:
         with self._lock:
@@ -192,10 +235,13 @@ class _Watchdog:
                 _set_async_exc(thread, None)  # scheduled but not raised yet: drop it
 
     def cancel(self) -> None:
-        self._timer.cancel()
-
-    def _fire(self) -> None:
         with self._lock:
+            self.ended = True
+
+    def fire(self) -> None:
+        with self._lock:
+            if self.ended:
+                return
             self.fired = True
             if self._thread is not None:
                 _set_async_exc(self._thread, _Abort)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.chromium import ARTIFACTS, BROWSER_TESTS
 from tests.e2e.conftest import Running
@@ -146,3 +146,18 @@ def test_docs_index_and_links_between_guides(hub: Running, page: Page) -> None:
     # code blocks are readable: not cut off at a fixed height
     pre = page.locator("#doc pre").first
     assert pre.evaluate("e => e.scrollHeight <= e.clientHeight + 1")
+
+
+def test_hub_pages_and_docs_fit_a_phone(hub: Running, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    try:
+        for path in ("/models", f"/{MODEL}", f"/{MODEL}?tab=files",
+                     f"/{MODEL}/blob/main/README.md", "/docs", "/docs/manifest"):
+            page.goto(hub.url + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path}: horizontal overflow, {width}px"
+        _shot(page, "docs-phone")
+    finally:
+        context.close()

@@ -19,6 +19,7 @@ from spacehost.domain import Sdk, SpaceId, Stage
 from spacehost.errors import (
     BuildFailed,
     Conflict,
+    EngineUnavailable,
     HardwareUnavailable,
     InvalidRequest,
     ManifestInvalid,
@@ -54,6 +55,7 @@ from spacehost.lifecycle.hubmounts import (
     resolve_refs,
     write_pins,
 )
+from spacehost.lifecycle.recovery import Recovery
 from spacehost.lifecycle.redact import Redactor
 from spacehost.lifecycle.routes import RoutePublisher, route_entry
 from spacehost.lifecycle.sleep import NEVER, PAUSED, STOPPED, Sleeper
@@ -151,6 +153,8 @@ class Platform:
             (lifecycle/gpushare.py). Default: none.
         clock, timer: monotonic time and a one-shot scheduler for crash restarts (injected by
             tests).
+        engine_probe: a cheap engine call that raises when the engine does not answer (a
+            ping), for noticing engine restarts (recovery.py). Default: listing containers.
     """
 
     def __init__(
@@ -167,6 +171,7 @@ class Platform:
         max_parallel_builds: int = 2,
         clock: Callable[[], float] = time.monotonic,
         timer: Timer = thread_timer,
+        engine_probe: Callable[[], object] | None = None,
     ):
         self.settings = settings
         self.store = store
@@ -191,6 +196,7 @@ class Platform:
                     settings.crash_backoff_reset_s),
             self._crash_restart, clock=clock, timer=timer)
         self.sleeper = Sleeper(self)
+        self.recovery = Recovery(self, engine_probe or runtime.list_managed)
 
     # public operations --------------------------------------------------------------------
 
@@ -227,6 +233,15 @@ class Platform:
         """Deploy *revision* in the background; *reuse_image* starts the image the space last
         ran for that revision without building (restarts for config changes and crashes)."""
         fut = self._pool.submit(self._deploy_guarded, space, revision, nocache, reuse_image)
+        with self._locks_guard:
+            self._pending.add(fut)
+        fut.add_done_callback(self._forget)
+        return fut
+
+    def submit_task(self, fn: Callable[..., None], *args: Any) -> Future[None]:
+        """Run *fn(*args)* on the deploy pool (counted by :meth:`wait_idle`); it takes the
+        space's lock itself when it needs it."""
+        fut = self._pool.submit(fn, *args)
         with self._locks_guard:
             self._pending.add(fut)
         fut.add_done_callback(self._forget)
@@ -359,6 +374,11 @@ class Platform:
         """Record a runtime error of *space* (nothing serves it)."""
         self._set_error(space, Stage.RUNTIME_ERROR, message)
 
+    def set_error(self, space: SpaceId, stage: Stage, message: str, *,
+                  keep_serving: bool = False) -> None:
+        """Record an error of *space* (see :meth:`_set_error`)."""
+        self._set_error(space, stage, message, keep_serving=keep_serving)
+
     def publish_routes(self, pending: SpaceRecord | None = None) -> None:
         """Write the route table from the store; *pending* stands in for its space's record."""
         records = self.store.list_spaces()
@@ -381,9 +401,9 @@ class Platform:
         """True when a revision of *rec* answers visitors now: its container, or the files of a
         static revision (which keep serving while a successor deploys, as a container does)."""
         return rec.stage.is_serving and (rec.container_id is not None
-                                         or self._serving_static(rec))
+                                         or self.serves_static(rec))
 
-    def _serving_static(self, rec: SpaceRecord) -> bool:
+    def serves_static(self, rec: SpaceRecord) -> bool:
         """True when the files of a static revision answer *rec*'s visitors now."""
         return (rec.stage.is_serving and rec.container_id is None
                 and rec.serving_revision is not None
@@ -399,6 +419,7 @@ class Platform:
     def close(self) -> None:
         self._closed.set()
         self.sleeper.close()
+        self.recovery.close()
         self.crashes.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -480,6 +501,8 @@ class Platform:
         try:
             with self._space_lock(space):
                 self._deploy(space, revision, nocache, reuse_image)
+        except EngineUnavailable as exc:  # the engine restarts: deployed again once it is back
+            self.recovery.engine_failed(space, exc, deploy=True)
         except Exception:  # a deploy thread must never die silently
             log.exception("deploy of %s@%s failed unexpectedly", space, revision[:12])
             self._set_error(space, Stage.RUNTIME_ERROR, "internal error while deploying; "
@@ -538,6 +561,9 @@ class Platform:
             on_log(f"WARNING: {w}")
         try:
             result = self.builder.build(source, space, revision, on_log=on_log, nocache=nocache)
+        except EngineUnavailable as exc:  # not the space's fault: retried (recovery.py)
+            self.store.finish_build(build_id, status="failed", error=exc.message)
+            raise
         except SpacehostError as exc:
             msg = exc.message if isinstance(exc, BuildFailed) else str(exc)
             tail = exc.details.get("log_tail") or _tail(lines)
@@ -580,6 +606,8 @@ class Platform:
             self.sleeper.make_room(keep=space, extra=1)
         try:
             info = self.runtime.start(spec)
+        except EngineUnavailable:
+            raise  # not the space's fault: retried once the engine is back (recovery.py)
         except SpacehostError as exc:
             stage = Stage.CONFIG_ERROR if isinstance(exc, HardwareUnavailable) else (
                 Stage.RUNTIME_ERROR)
@@ -695,9 +723,12 @@ class Platform:
                    keep_serving: bool = False) -> None:
         """Record an error. With *keep_serving* the old container keeps answering (stage
         RUNNING) and the error is shown alongside."""
-        if self.store.find_space(space) is None:
+        rec = self.store.find_space(space)
+        if rec is None:
             return
-        if keep_serving:
+        # the old revision serves on only while something of it answers: not a container the
+        # engine took down meanwhile
+        if keep_serving and (rec.upstream or self.serves_static(rec)):
             self.store.update_space(space, stage=Stage.RUNNING, error_message=message)
         else:
             self.store.update_space(space, stage=stage, error_message=message, upstream=None)
@@ -731,12 +762,19 @@ class Platform:
         finally:
             self._followers.pop(container_id, None)
         if not self._closed.is_set():
-            self._on_container_stopped(space, container_id)
+            try:
+                self._on_container_stopped(space, container_id)
+            except EngineUnavailable:  # the engine stopped (a daemon restart): recovery.py
+                self.recovery.container_lost(space, container_id)
+            except Exception:  # this thread must not die silently
+                log.exception("handling the end of %s's container %s failed", space,
+                              container_id[:12])
         self._redactors.pop(container_id, None)
 
     def _on_container_stopped(self, space: SpaceId, container_id: str) -> None:
         rec = self.store.find_space(space)
-        if rec is None or rec.container_id != container_id or rec.stage is not Stage.RUNNING:
+        # RUNNING_BUILDING / RUNNING_APP_STARTING too: the old container must leave the route
+        if rec is None or rec.container_id != container_id or not rec.stage.is_serving:
             return
         info = self.runtime.inspect(container_id)
         if info is not None and info.is_running:
@@ -754,7 +792,8 @@ class Platform:
                                 error_message=f"{msg}\n\n{tail}".strip())
         self.store.add_event(space, "runtime_error", msg)
         self.publish_routes()
-        if self.settings.crash_restart and rec.desired == "running":
+        # during a redeploy the deploy under way replaces it: no restart of the old one
+        if self.settings.crash_restart and rec.desired == "running" and rec.stage is Stage.RUNNING:
             delay = self.crashes.crashed(space)
             self.store.add_event(space, "restart_scheduled", f"restarting in {delay:g} s "
                                  f"(crash {self.crashes.crashes(space)} in a row)")
@@ -788,6 +827,12 @@ class Platform:
             rec = records.get(str(info.space))
             if rec and rec.container_id == info.id and self._adopt_asleep(rec, info):
                 adopted.add(str(rec.id))
+            elif (rec and rec.container_id == info.id and rec.desired == "running"
+                    and rec.stage.is_serving and info.status in ("exited", "created")):
+                # stopped with the engine (a reboot, a daemon restart): started again as it was
+                adopted.add(str(rec.id))
+                self.submit_task(self.recovery.restart_container, rec.id, info.id,
+                                 rec.stage in DEPLOYING)
             elif (rec and rec.container_id == info.id and info.is_running
                     and rec.desired == "running" and info.host and info.port):
                 adopted.add(str(rec.id))
@@ -802,7 +847,7 @@ class Platform:
                 continue
             if rec.stage in (Stage.BUILD_ERROR, Stage.CONFIG_ERROR, Stage.NO_APP_FILE):
                 continue
-            if self._serving_static(rec):  # its files serve without a container
+            if self.serves_static(rec):  # its files serve without a container
                 if rec.stage is not Stage.RUNNING:
                     self.submit_deploy(rec.id, rec.revision)  # a deploy was under way
                 continue

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spacehost.domain import SpaceId, Stage
-from spacehost.errors import SpacehostError
+from spacehost.errors import Conflict, EngineUnavailable, NotFound, SpacehostError
 from spacehost.lifecycle.health import wait_healthy
 from spacehost.store import SpaceRecord
 
@@ -279,6 +279,8 @@ class Sleeper:
                     self._unpause(rec)
                 else:
                     self._restart_stopped(rec)
+        except EngineUnavailable as exc:  # woken once the engine is back (recovery.py)
+            self.platform.recovery.engine_failed(space, exc, deploy=False)
         except Exception:
             log.exception("waking %s failed", space)
             self.platform.fail(space, "internal error while waking; see the platform's log")
@@ -286,7 +288,12 @@ class Sleeper:
     def _unpause(self, rec: SpaceRecord) -> None:
         p = self.platform
         assert rec.container_id is not None
-        p.runtime.unpause(rec.container_id)
+        try:
+            p.runtime.unpause(rec.container_id)
+        except (Conflict, NotFound):
+            # not paused any more: the engine stopped it (a daemon restart) or it is gone
+            self._restart_stopped(rec)
+            return
         self.went_awake(rec.id)
         p.go_live(rec.id, stage=Stage.RUNNING, sleep_level="", upstream=rec.upstream)
         p.store.add_event(rec.id, "wake", "woke from paused")

@@ -80,7 +80,7 @@ def build_platform(settings: Settings, hub: HubStore | None = None) -> Platform:
         settings, store, files, DockerBuilder(client, settings, gpu_images=gpu_host.has_gpu),
         DockerBackend(client, gpu_host=gpu_host, network_mode=settings.network_mode,
                       gpu_fallback=settings.gpu_fallback, instance=settings.instance),
-        check_gpu=check_gpu, gpus=gpus, hub=hub,
+        check_gpu=check_gpu, gpus=gpus, hub=hub, engine_probe=client.ping,
     )
 
 
@@ -107,6 +107,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
     platform = await asyncio.to_thread(build_platform, settings, hub)
     await start_broker(platform)  # before reconcile: adopted shared spaces call it at once
     await asyncio.to_thread(platform.reconcile)
+    platform.recovery.start()  # notices the engine restarting and brings spaces back
     warm: asyncio.Task[None] | None = None
     if isinstance(platform.builder, DockerBuilder):
         warm = asyncio.create_task(asyncio.to_thread(prewarm, platform.builder))

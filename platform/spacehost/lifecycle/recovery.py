@@ -1,0 +1,241 @@
+"""Bringing spaces back after the container engine restarts (docs/architecture.md, lifecycle).
+
+Without live-restore the Docker daemon stops every container when it stops, and answers no call
+while it is down. What the platform sees, and does:
+
+- a running space's log stream ends and the engine does not answer: its container went with the
+  engine (:meth:`Recovery.container_lost`). Unless its app still answers (a daemon killed with
+  -9 leaves containers running), it shows RUNTIME_ERROR with a message saying it comes back
+  by itself, and the router stops sending it requests;
+- a deploy, a restart or a wake fails for want of the engine (:meth:`Recovery.engine_failed`):
+  the space is noted, a deploy under way shows the same RUNTIME_ERROR (an older revision that
+  still answers keeps serving);
+- :class:`~spacehost.lifecycle.engine.EngineWatch` probes the engine and, once it answers
+  again, calls :meth:`Recovery.recover`: a stopped container of a space that should serve is
+  started again (same revision, image and volume; the engine may publish another port), a
+  space without one is deployed again from its image, a deploy the outage broke is retried,
+  a paused sleeper whose container stopped sleeps on as *stopped* (it wakes with a start).
+  An explicitly paused space stays stopped.
+
+The platform's own restart uses :meth:`Recovery.restart_container` too (reconcile), so a
+machine reboot brings spaces back the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from spacehost.domain import SpaceId, Stage, transition_allowed
+from spacehost.errors import EngineUnavailable, SpacehostError
+from spacehost.lifecycle.engine import EngineWatch
+from spacehost.lifecycle.health import http_status, wait_healthy
+from spacehost.lifecycle.sleep import PAUSED, STOPPED
+from spacehost.store import SpaceRecord
+
+if TYPE_CHECKING:
+    from spacehost.lifecycle.platform import Platform
+
+log = logging.getLogger(__name__)
+
+ENGINE_DOWN = ("the container engine (Docker) stopped and the app's container with it; "
+               "the space starts again by itself as soon as the engine answers")
+# stages of a deploy under way: an engine failure in them is shown (others keep their stage)
+_DEPLOYING = frozenset({Stage.BUILDING, Stage.APP_STARTING, Stage.RUNNING_BUILDING,
+                        Stage.RUNNING_APP_STARTING})
+PROBE_TIMEOUT_S = 1.0  # asking a lost space's app whether it still answers
+
+
+class Recovery:
+    """The engine-outage side of one platform.
+
+    Args:
+        platform: the platform whose spaces are brought back.
+        probe: a cheap engine call that raises when the engine does not answer.
+    """
+
+    def __init__(self, platform: Platform, probe: Callable[[], object]) -> None:
+        self.platform = platform
+        self.watch = EngineWatch(probe, self.recover)
+        self._guard = threading.Lock()
+        self._lost: set[SpaceId] = set()  # their container went with the engine
+        self._retry: set[SpaceId] = set()  # a deploy of theirs failed for want of the engine
+
+    def start(self) -> None:
+        """Watch the engine (a daemon thread) until :meth:`close`."""
+        self.watch.start()
+
+    def close(self) -> None:
+        self.watch.close()
+
+    def waiting(self) -> set[SpaceId]:
+        """The spaces waiting for the engine (for tests and status)."""
+        with self._guard:
+            return self._lost | self._retry
+
+    # what the platform reports ------------------------------------------------------------
+
+    def container_lost(self, space: SpaceId, container_id: str) -> None:
+        """*container_id*'s log stream ended and the engine does not answer."""
+        with self._guard:
+            self._lost.add(space)
+        self.watch.lost()
+        p = self.platform
+        rec = p.store.find_space(space)
+        if rec is None or rec.container_id != container_id or not rec.stage.is_serving:
+            return
+        # the data path does not depend on the engine: an app that still answers serves on
+        if rec.upstream and http_status(rec.upstream, timeout=PROBE_TIMEOUT_S) is not None:
+            return
+        p.store.update_space(space, stage=Stage.RUNTIME_ERROR, upstream=None,
+                             error_message=ENGINE_DOWN)
+        p.store.add_event(space, "engine", "the container engine went away")
+        p.publish_routes()
+
+    def engine_failed(self, space: SpaceId, exc: SpacehostError, *, deploy: bool) -> None:
+        """An engine call for *space* failed because the engine does not answer; *deploy*:
+        it was a deploy, which :meth:`recover` runs again."""
+        log.warning("%s waits for the container engine: %s", space, exc.message)
+        with self._guard:
+            (self._retry if deploy else self._lost).add(space)
+        self.watch.lost()
+        rec = self.platform.store.find_space(space)
+        if rec is not None and rec.stage in _DEPLOYING:
+            self.platform.set_error(space, Stage.RUNTIME_ERROR, f"{exc.message}\n\n{ENGINE_DOWN}",
+                                    keep_serving=True)
+
+    # coming back --------------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """The engine answers again: bring every space that should run back to its stage.
+
+        Raises:
+            EngineUnavailable: the engine went away again (what was not done is kept for the
+                next recovery).
+        """
+        with self._guard:
+            lost, self._lost = self._lost, set()
+            retry, self._retry = self._retry, set()
+        p = self.platform
+        for rec in p.store.list_spaces():
+            lock = p.space_lock(rec.id)
+            if not lock.acquire(blocking=False):
+                # a deploy holds it: it finishes by itself, or fails and reports again
+                self._keep(rec.id, lost, retry)
+                continue
+            try:
+                self._recover_space(rec.id, rec.id in lost, rec.id in retry)
+            except EngineUnavailable:
+                self._keep(rec.id, lost, retry)
+                with self._guard:
+                    self._lost |= lost
+                    self._retry |= retry
+                raise
+            finally:
+                lock.release()
+            lost.discard(rec.id)
+            retry.discard(rec.id)
+
+    def _keep(self, space: SpaceId, lost: set[SpaceId], retry: set[SpaceId]) -> None:
+        with self._guard:
+            if space in lost:
+                self._lost.add(space)
+            if space in retry:
+                self._retry.add(space)
+
+    def _recover_space(self, space: SpaceId, lost: bool, retry: bool) -> None:
+        p = self.platform
+        rec = p.store.find_space(space)
+        if rec is None or rec.desired != "running" or not rec.revision:
+            return  # deleted, or paused on purpose: it stays as it is
+        if rec.stage is Stage.SLEEPING:
+            self._settle_asleep(rec)
+            return
+        if p.serves_static(rec):
+            if retry:
+                p.submit_deploy(space, rec.revision)
+            return
+        info = p.runtime.inspect(rec.container_id) if rec.container_id else None
+        if info is not None and info.is_running and info.host and info.port:
+            # it outlived the outage (a daemon killed with -9 leaves containers running)
+            upstream = f"{info.host}:{info.port}"
+            if rec.upstream != upstream or not rec.stage.is_serving:
+                stage = rec.stage if rec.stage.is_serving else Stage.RUNNING
+                p.go_live(space, stage=stage, upstream=upstream, error_message="")
+            p.follow_logs(space, info.id)
+            if retry and rec.revision != rec.serving_revision:
+                p.submit_deploy(space, rec.revision)
+            return
+        if not (lost or retry or rec.stage.is_serving):
+            return  # an error of its own (a failed build, a crash restarting with backoff)
+        if info is not None and rec.serving_revision:
+            p.store.add_event(space, "engine", "the engine is back: starting the container again")
+            p.submit_task(self.restart_container, space, info.id, retry)
+            return
+        p.store.add_event(space, "engine", "the engine is back: deploying the space again")
+        p.submit_deploy(space, rec.revision, reuse_image=True)
+
+    def _settle_asleep(self, rec: SpaceRecord) -> None:
+        """A paused sleeper's container was stopped with the daemon: it sleeps on as stopped
+        (a request starts it); one whose container is gone is deployed afresh on its wake."""
+        if rec.sleep_level != PAUSED or rec.container_id is None:
+            return
+        info = self.platform.runtime.inspect(rec.container_id)
+        if info is not None and info.status == "paused":
+            return
+        self.platform.store.update_space(rec.id, sleep_level=STOPPED, upstream=None)
+        self.platform.publish_routes()
+
+    def restart_container(self, space: SpaceId, container_id: str, retry: bool = False) -> None:
+        """Start *space*'s stopped container again (same revision, image and volume) and serve
+        it once it answers; *retry*: then deploy the space's newer revision, whose deploy the
+        outage broke. Runs on the deploy pool (:meth:`Platform.submit_task`)."""
+        p = self.platform
+        with p.space_lock(space):
+            rec = p.store.find_space(space)
+            if rec is None or rec.container_id != container_id or rec.desired != "running":
+                return
+            try:
+                started = self._restart_locked(rec, container_id)
+            except EngineUnavailable as exc:
+                self.engine_failed(space, exc, deploy=retry)
+                return
+            except SpacehostError as exc:  # the container vanished: start the revision afresh
+                log.warning("cannot start %s's container again (%s): deploying it", space,
+                            exc.message)
+                started = False
+                if rec.revision:
+                    p.submit_deploy(space, rec.revision, reuse_image=True)
+        if started and retry and rec.revision and rec.revision != rec.serving_revision:
+            p.submit_deploy(space, rec.revision)
+
+    def _restart_locked(self, rec: SpaceRecord, container_id: str) -> bool:
+        p = self.platform
+        space = rec.id
+        if not transition_allowed(rec.stage, Stage.APP_STARTING):  # RUNNING_BUILDING, say
+            p.store.update_space(space, stage=Stage.RUNTIME_ERROR, upstream=None,
+                                 error_message=ENGINE_DOWN)
+        p.store.update_space(space, stage=Stage.APP_STARTING, upstream=None)
+        p.publish_routes()
+        info = p.runtime.start_existing(container_id)
+        p.follow_logs(space, info.id)
+        manifest = p.served_manifest(rec)
+        timeout = float(manifest.get("startup_duration_timeout_s")
+                        or p.settings.startup_timeout_s)
+        result = wait_healthy(lambda: p.runtime.inspect(info.id), deadline_s=timeout,
+                              interval_s=0.1)
+        if not result.healthy or result.info is None:
+            p.fail(space, f"the app did not come back after the engine restarted "
+                          f"({result.reason})")
+            return False
+        p.sleeper.went_awake(space)
+        p.crashes.went_live(space)
+        p.go_live(space, stage=Stage.RUNNING, upstream=f"{result.info.host}:{result.info.port}",
+                  error_message="")
+        p.store.add_event(space, "running", "running again after the engine restarted")
+        return True
+
+
+__all__ = ["ENGINE_DOWN", "Recovery"]

@@ -5,6 +5,7 @@ point at pages and headings that exist."""
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 from aiohttp import web
@@ -151,3 +152,27 @@ def test_served_index_page_and_404() -> None:
                 assert (await client.get(bad)).status == 404, bad
 
     asyncio.run(main())
+
+
+# --- the docs against the code ----------------------------------------------------------------
+
+_VAR = re.compile(r"SPACEHOST_[A-Z0-9_]+")
+
+
+def _code_vars() -> set[str]:
+    sources = [*(ROOT / "platform").rglob("*.py"), *(ROOT / "scripts").glob("*.sh"),
+               *(ROOT / "runtime_images").rglob("*.py")]
+    return {v for p in sources for v in _VAR.findall(p.read_text("utf-8", "replace"))}
+
+
+def test_every_setting_the_docs_name_exists_in_the_code() -> None:
+    named = {v for p in [*DOCS.glob("*.md"), ROOT / "README.md"]
+             for v in _VAR.findall(p.read_text("utf-8"))}
+    assert sorted(named - _code_vars()) == []
+
+
+def test_every_setting_is_in_configuration_md() -> None:
+    settings = (ROOT / "platform" / "spacehost" / "settings.py").read_text("utf-8")
+    read = set(re.findall(r"\"(SPACEHOST_[A-Z0-9_]+)\"[:,)]", settings))
+    documented = set(_VAR.findall((DOCS / "configuration.md").read_text("utf-8")))
+    assert sorted(read - documented) == [], "add these to docs/configuration.md"

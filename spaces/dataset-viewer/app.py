@@ -41,10 +41,11 @@ with gr.Blocks(title="Dataset viewer") as demo:
     summary = gr.Markdown()
     table = gr.Dataframe(wrap=True, interactive=False)
     inputs = [split, label, search, page]
+    # the public endpoint first: later events of the same function get rows_1, rows_2, ...
+    gr.Button("Show", variant="primary").click(rows, inputs, [summary, table], api_name="rows")
     for control in (split, label, page):
         control.change(rows, inputs, [summary, table], api_visibility="private")
     search.submit(rows, inputs, [summary, table], api_visibility="private")
-    gr.Button("Show", variant="primary").click(rows, inputs, [summary, table], api_name="rows")
     demo.load(rows, inputs, [summary, table], api_visibility="private")
 
 if __name__ == "__main__":

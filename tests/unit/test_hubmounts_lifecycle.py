@@ -15,6 +15,7 @@ from spacehost.lifecycle.hubmounts import DATASETS_CACHE, HUB_CACHE, pin_dir
 from spacehost.runtime.base import TaskResult
 from spacehost.settings import Settings
 from spacehost.store import HubStore, RevisionFiles, Store
+from tests.conftest import wait_for
 from tests.fakes import FakeBackend, FakeBuilder
 
 SPACE = SpaceId("alice", "search")
@@ -87,8 +88,12 @@ def test_datasets_get_a_cache_volume_and_are_prepared_before_the_app(env: Env) -
     assert task.command is not None and task.command[:3] == ("python3", "-c", SCRIPT)
     head = hub.repo(RepoKind.DATASET, DATASET).head.sha
     assert json.loads(task.command[3]) == [[DATASET, head]]
-    prep_log = [ln.line for ln in p.store.logs(SPACE, "run")]
-    assert "task done" in prep_log
+    # the task's output opens the run log of the container it prepared for
+    cid = p.store.get_space(SPACE).container_id
+    assert cid is not None
+    wait_for(lambda: len(p.store.logs(SPACE, "run", ref=cid)) >= 2)
+    assert [ln.line for ln in p.store.logs(SPACE, "run", ref=cid)][:2] == [
+        "task done", f"starting {spec.revision[:12]}"]
     p.delete(SPACE)
     assert volume not in backend.volumes and not pin_dir(p.settings.data_dir, SPACE).exists()
 

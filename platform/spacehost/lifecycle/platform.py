@@ -67,6 +67,7 @@ from spacehost.runtime.base import (
     ContainerSpec,
     Mount,
     RuntimeBackend,
+    TaskResult,
 )
 from spacehost.settings import Settings
 from spacehost.store import (
@@ -597,8 +598,7 @@ class Platform:
             labels={LABEL_HARDWARE: hardware_of(manifest)},
             mounts=self._hub_mounts(space, repos),
         )
-        if dataset_repos(repos):
-            self._prepare_datasets(space, spec, repos)
+        prepared = self._prepare_datasets(space, spec, repos) if dataset_repos(repos) else []
         spec = self._share_gpu(space, spec)
         if not serving:
             self._remove_containers(space)  # a crashed or stopped run of this space
@@ -613,6 +613,8 @@ class Platform:
                 Stage.RUNTIME_ERROR)
             self._set_error(space, stage, str(exc), keep_serving=serving)
             return
+        if prepared:  # at the top of this run's log, before the app's own lines
+            self.store.append_logs(space, "run", info.id, prepared)
         self._follow_logs(space, info.id, self._redactor_for(space))
         timeout = manifest.startup_duration_timeout_s or self.settings.startup_timeout_s
         result = wait_healthy(lambda: self.runtime.inspect(info.id), deadline_s=timeout,
@@ -658,23 +660,22 @@ class Platform:
         return mounts
 
     def _prepare_datasets(self, space: SpaceId, spec: ContainerSpec,
-                          repos: tuple[MountedRepo, ...]) -> None:
+                          repos: tuple[MountedRepo, ...]) -> list[str]:
         """Prepare the space's hub datasets for an offline ``load_dataset`` (datasetprep.py);
-        a failure is logged, not fatal: the app may not call ``load_dataset`` at all."""
-        ref = f"datasets-{spec.revision[:12]}"
+        returns the task's output for the run log. A failure is reported, not fatal: the app
+        may not call ``load_dataset`` at all."""
         task = replace(spec, command=prep_command(repos))
         try:
             result = self.runtime.run_task(task, timeout=PREP_TIMEOUT_S)
         except SpacehostError as exc:
-            self.store.append_logs(space, "run", ref, [f"datasets: not prepared: {exc}"])
-            return
+            result = TaskResult(1, (f"datasets: not prepared: {exc}",))
         lines = list(result.lines)
         if result.exit_code is None:
             lines.append(f"datasets: preparing took longer than {PREP_TIMEOUT_S:.0f} s; stopped")
-        self.store.append_logs(space, "run", ref, lines)
         if not result.ok:
             self.store.add_event(space, "datasets", "some hub datasets could not be prepared "
                                  "for load_dataset; see the run log")
+        return lines
 
     def _startup_failed(self, space: SpaceId, info: ContainerInfo, reason: str, timeout: float,
                         serving: bool) -> None:

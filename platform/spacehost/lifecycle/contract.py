@@ -27,8 +27,9 @@ def container_env(space: SpaceId, manifest: Manifest, settings: Settings) -> dic
     """The environment every space container gets (ARCHITECTURE.md, container contract)."""
     port = container_port(manifest)
     return {
-        # Not SYSTEM=spaces: with it Gradio starts its Spaces hot-reloader, which needs HF's
-        # `spaces` package and logs a traceback without it (issue 6 brings a compatible package).
+        # Not SYSTEM=spaces: to Gradio 6.31 it means "on huggingface.co" (real HF OAuth routes,
+        # HF's hot-reload protocol, REST API closed), nor SPACES_ZERO_GPU=true (it caps every
+        # queue at one waiting call). spacehost's `spaces` works without either (docs/gpu.md).
         "HOME": "/home/user",
         "SPACE_ID": str(space),
         "SPACE_AUTHOR_NAME": space.owner,

@@ -4,13 +4,16 @@ point at pages and headings that exist."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
 from pathlib import Path
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from markdown_it import MarkdownIt
 
+from spacehost.cli.main import build_parser
 from spacehost.web.docs_pages import (
     add_docs_routes,
     doc_href,
@@ -176,3 +179,44 @@ def test_every_setting_is_in_configuration_md() -> None:
     read = set(re.findall(r"\"(SPACEHOST_[A-Z0-9_]+)\"[:,)]", settings))
     documented = set(_VAR.findall((DOCS / "configuration.md").read_text("utf-8")))
     assert sorted(read - documented) == [], "add these to docs/configuration.md"
+
+
+_COMMAND = re.compile(r"^(?:\$\s+)?(?:[A-Z_]+=\S+\s+)*(?:\S*/)?spacehost\s+(.*)$")
+
+
+def _documented_commands() -> list[tuple[str, list[str]]]:
+    """(file, words after ``spacehost``) of every command line in code in the docs."""
+    out = []
+    for path in [*DOCS.glob("*.md"), ROOT / "README.md"]:
+        for tok in MarkdownIt("commonmark").enable("table").parse(path.read_text("utf-8")):
+            texts = tok.content.split("\n") if tok.type in ("fence", "code_block") else []
+            texts += [c.content for c in tok.children or [] if c.type == "code_inline"]
+            for text in texts:
+                if m := _COMMAND.match(text.strip()):
+                    words = m.group(1).split("#")[0].replace("\\|", "|").split()
+                    out.append((path.name, words))
+    return out
+
+
+def test_every_documented_command_and_option_exists() -> None:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    commands: dict[str, argparse.ArgumentParser] = sub.choices
+    found = _documented_commands()
+    assert len(found) > 40  # the docs are full of them; the pattern still finds them
+    wrong = []
+    for name, words in found:
+        cmd = commands.get(words[0])
+        if cmd is None:
+            wrong.append(f"{name}: spacehost {' '.join(words)}")
+            continue
+        options = {**parser._option_string_actions, **cmd._option_string_actions}
+        for i, word in enumerate(words[1:], start=1):
+            if not word.startswith("-") or word[1:2].isdigit():
+                continue
+            action = options.get(word.split("=")[0].rstrip(".,"))
+            values = words[i + 1].strip("[]").split("|") if i + 1 < len(words) else []
+            if action is None or (action.choices and values and values[0].isidentifier()
+                                  and not set(values) <= set(action.choices)):
+                wrong.append(f"{name}: spacehost {' '.join(words)}")
+    assert wrong == []

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from markdown_it import MarkdownIt
 
 from spacehost.cli.main import build_parser
+from spacehost.manifest.parse import KNOWN_FIELDS
 from spacehost.web.docs_pages import (
     add_docs_routes,
     doc_href,
@@ -220,3 +221,12 @@ def test_every_documented_command_and_option_exists() -> None:
                                   and not set(values) <= set(action.choices)):
                 wrong.append(f"{name}: spacehost {' '.join(words)}")
     assert wrong == []
+
+
+def test_manifest_md_documents_exactly_the_known_fields() -> None:
+    text = (DOCS / "manifest.md").read_text("utf-8")
+    rows = set(re.findall(r"^\| `([A-Za-z_]+)`(?:, `([A-Za-z_]+)`)? \|", text, re.M))
+    documented = {name for row in rows for name in row if name}
+    files = {"README.md", "requirements.txt", "packages.txt", "Dockerfile", "app.py"}
+    assert documented >= KNOWN_FIELDS, sorted(KNOWN_FIELDS - documented)
+    assert documented - KNOWN_FIELDS <= files, sorted(documented - KNOWN_FIELDS - files)

@@ -335,8 +335,12 @@ class DockerBuilder:
         if not (self._gpu_images and wants_cuda(source.manifest, True)):
             return plan
         cuda = cuda_choice(self._settings, choice)
+        # The same CPU torch pin file as a CPU build's: without an operator's image the python
+        # layer is the CPU runtime's own, and a different pin would rebuild it at every switch.
+        wheel = self._cpu_torch(pip_plan, cuda)
         python_tag = self.runtime.ensure_python(cuda, pip_plan, on_log=on_log,
-                                                on_progress=on_progress, deadline=deadline)
+                                                on_progress=on_progress, deadline=deadline,
+                                                cpu_torch=wheel.requirement if wheel else "")
         tag = self.runtime.ensure_cuda(python_tag, cuda, self._settings.gradio_version,
                                        self._settings.gpu_torch, on_log=on_log,
                                        deadline=deadline, extra_hosts=dict(pip_plan.hosts))

@@ -136,6 +136,7 @@ class MirrorServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True  # rebinding right after a restart must not wait for TIME_WAIT
+    request_queue_size = 64  # concurrent builds each open several connections at once
 
     def __init__(self, address: str, port: int, roots: Sequence[str]):
         super().__init__((address, port), _Handler)

@@ -80,10 +80,11 @@ class EngineWatch:
         except Exception as exc:  # whatever the client raises: the engine did not answer
             return self._failed(exc)
         with self._guard:
-            due = self.down or self._recover
+            was_down, due = self.down, self.down or self._recover
             self.down = self._recover = False
         if due:
-            log.info("the container engine answers again: bringing spaces back")
+            log.info("%s: bringing spaces back", "the container engine answers again" if was_down
+                     else "spaces lost their containers")
             try:
                 self._on_back()
             except EngineUnavailable as exc:

@@ -278,3 +278,50 @@ def test_the_cuda_layer_inherits_a_base_images_torch_or_installs_one() -> None:
     text = (runtime_images_dir() / "cuda" / "Dockerfile").read_text()
     assert "ARG TORCH=torch" in text and 'pip install --no-cache-dir "$TORCH"' in text
     assert "spacehost-base-image.pth" in text and "import torch" in text
+
+
+class _FakeImages:
+    """Records the runtime images a build asks for."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def ensure_python(self, choice: Any, pip_plan: Any, **kw: Any) -> str:
+        self.calls.append(("python", choice.version, choice.base))
+        return f"python-of-{choice.base}"
+
+    def ensure_cuda(self, python_tag: str, choice: Any, gradio: str, torch: str,
+                    **kw: Any) -> str:
+        self.calls.append(("cuda", python_tag, gradio, torch))
+        return "spacehost/gradio-cuda:test"
+
+
+@pytest.mark.parametrize(("gpu_host", "hardware", "cuda"), [
+    (True, "zero", True), (True, "gpu", True), (True, "cpu", False), (False, "zero", False)])
+def test_the_builder_picks_the_cuda_runtime_for_gpu_spaces_on_a_gpu_host(
+        tmp_path: Path, gpu_host: bool, hardware: str, cuda: bool) -> None:
+    from spacehost.builder import DockerBuilder
+    from spacehost.builder.dockerfile import BuildPlan
+    from spacehost.builder.pipconfig import PipPlan
+    from spacehost.builder.pythons import PythonChoice
+    from spacehost.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, gpu_base_image="spacehost/gpu-host:local",
+                        gpu_torch="torch==2.11.0")
+    builder = DockerBuilder(object(), settings, gpu_images=gpu_host)  # type: ignore[arg-type]
+    images = _FakeImages()
+    builder.runtime = images  # type: ignore[assignment]
+    lines: list[str] = []
+    plan = builder._spaces_and_cuda(
+        _source("spaces\n", hardware=f"hardware: {hardware}\n"), BuildPlan(from_image="cpu"),
+        PythonChoice("3.11", "debian:bookworm"), PipPlan(), lines.append, lines.append, 1e18)
+    assert plan.spaces_wheel == spaces_wheel().filename
+    assert any("lists `spaces`" in line for line in lines)
+    if cuda:
+        assert plan.from_image == "spacehost/gradio-cuda:test"
+        assert images.calls == [
+            ("python", "image", "spacehost/gpu-host:local"),
+            ("cuda", "python-of-spacehost/gpu-host:local", settings.gradio_version,
+             "torch==2.11.0")]
+    else:
+        assert plan.from_image == "cpu" and images.calls == []

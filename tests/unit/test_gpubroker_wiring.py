@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from spacehost.domain import GpuRequest, SpaceId
+from spacehost.errors import SpacehostError
 from spacehost.lifecycle import Platform
 from spacehost.lifecycle.gpubroker import BrokerLimits, GpuBroker
 from spacehost.lifecycle.gpushare import (
@@ -280,3 +281,18 @@ def test_space_page_panel() -> None:
     assert "H100 &lt;80GB&gt; (10 MiB / 80,000 MiB used)" in busy
     assert "running 1 call(s) now, 2 waiting (queue positions 2, 4)" in busy
     assert "dedicated" in gpu_panel({"has_gpu": True, "gpus": []}, "gpu")
+
+
+def test_a_broker_that_cannot_listen_is_a_runtime_error(platform: Any) -> None:
+    p, backend, share = platform
+
+    def broken(space: SpaceId) -> SharedGpu:
+        raise SpacehostError("the GPU broker is not running", hint="restart spacehost")
+
+    share.attach = broken
+    p.push(SPACE, {"README.md": readme("zero"), "app.py": b"print(1)"})
+    assert p.wait_idle()
+    rec = p.store.get_space(SPACE)
+    assert rec.stage.value == "RUNTIME_ERROR"
+    assert rec.error_message.startswith("the GPU broker: the GPU broker is not running")
+    assert backend.containers == {}

@@ -599,7 +599,10 @@ class Platform:
             mounts=self._hub_mounts(space, repos),
         )
         prepared = self._prepare_datasets(space, spec, repos) if dataset_repos(repos) else []
-        spec = self._share_gpu(space, spec)
+        shared_spec = self._share_gpu(space, spec, serving)
+        if shared_spec is None:
+            return
+        spec = shared_spec
         if not serving:
             self._remove_containers(space)  # a crashed or stopped run of this space
         if not (serving and previous.container_id):  # one more container, not a replacement
@@ -636,11 +639,18 @@ class Platform:
             self._closed.wait(SWITCH_GRACE_S)
             self.runtime.remove(previous.container_id)
 
-    def _share_gpu(self, space: SpaceId, spec: ContainerSpec) -> ContainerSpec:
+    def _share_gpu(self, space: SpaceId, spec: ContainerSpec,
+                   serving: bool) -> ContainerSpec | None:
         """A shared-GPU space gets its broker socket; every GPU space gets the variables that
-        tell the `spaces` package how to run @spaces.GPU functions (lifecycle/gpushare.py)."""
+        tell the `spaces` package how to run @spaces.GPU functions (lifecycle/gpushare.py).
+        None (with the error recorded) when the broker cannot listen for the space."""
         share = self.gpus.share
-        shared = share.attach(space) if spec.gpu.shared and share is not None else None
+        try:
+            shared = share.attach(space) if spec.gpu.shared and share is not None else None
+        except SpacehostError as exc:
+            self._set_error(space, Stage.RUNTIME_ERROR, f"the GPU broker: {exc}",
+                            keep_serving=serving)
+            return None
         env = gpu_env(spec.gpu, self.gpus, shared)
         if not env:
             return spec

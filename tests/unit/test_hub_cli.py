@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import tarfile
@@ -9,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from spacehost.cli import hub
 from spacehost.cli.hub import Progress, TarStream, scan
 from spacehost.cli.main import main
-from spacehost.errors import UploadRejected
+from spacehost.errors import UploadRejected, UploadTooLarge
 
 
 def write(folder: Path, files: dict[str, bytes]) -> Path:
@@ -85,3 +87,46 @@ def test_cli_refuses_bad_pushes_before_contacting_a_server(
     assert main([*server, "push", str(folder), "--type", "model", "--name", "spaces/m"]) == 2
     assert "reserved" in capsys.readouterr().err
     assert main([*server, "rm", "not-a-repo-id", "--type", "model"]) == 2
+
+
+class FakeHubClient:
+    """Stands in for spacehost.client.Client: a server with a small upload limit."""
+
+    url = "http://127.0.0.1:9"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.pushed: list[tuple[str, str, int, str]] = []
+
+    def hub_summary(self) -> dict[str, int]:
+        return {"models": 0, "datasets": 0, "maxUploadBytes": self.limit}
+
+    def hub_push(self, kind: object, repo_id: str, tar: TarStream, *,
+                 message: str = "") -> dict[str, object]:
+        body = b"".join(tar)
+        self.pushed.append((str(kind), repo_id, len(body), message))
+        return {"id": repo_id, "sha": "f" * 40, "files": len(tar.files), "size": 1,
+                "unchanged": False, "urls": {"page": f"{self.url}/{repo_id}"}}
+
+
+def _args(folder: Path, **kw: str) -> argparse.Namespace:
+    return argparse.Namespace(dir=str(folder), type=kw.get("type", "model"),
+                              name=kw.get("name", "alice/m"), message=kw.get("message", ""))
+
+
+def test_push_warns_without_a_readme_and_sends_the_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write(tmp_path / "weights-only", {"model.safetensors": b"w" * 1000})
+    client = FakeHubClient(1 << 30)
+    assert hub.push(_args(folder, message="first"), client) == 0  # type: ignore[arg-type]
+    out = capsys.readouterr()
+    assert "has no README.md" in out.err and "pushed model alice/m" in out.out
+    assert client.pushed == [("model", "alice/m", client.pushed[0][2], "first")]
+
+
+def test_push_over_the_servers_limit_is_refused_before_sending(tmp_path: Path) -> None:
+    folder = write(tmp_path / "m", {"README.md": b"x", "w.bin": b"\0" * 50_000})
+    client = FakeHubClient(20_000)
+    with pytest.raises(UploadTooLarge, match="more than the server's limit"):
+        hub.push(_args(folder), client)  # type: ignore[arg-type]
+    assert client.pushed == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.server
 import itertools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -39,6 +40,13 @@ class FakeContainer:
     server: http.server.ThreadingHTTPServer | None = None
     lines: list[str] = field(default_factory=list)
     stopped: threading.Event = field(default_factory=threading.Event)
+    # when each line was written (Docker's log timestamps); lines added by hand have none
+    times: list[float] = field(default_factory=list)
+
+    def write(self, line: str) -> None:
+        """The app prints *line* now."""
+        self.lines.append(line)
+        self.times.append(time.time())
 
 
 class FakeBackend:
@@ -56,13 +64,14 @@ class FakeBackend:
 
     def start(self, spec: ContainerSpec) -> ContainerInfo:
         cid = f"c{next(self._ids):011d}"
-        c = FakeContainer(spec, cid, lines=[f"starting {spec.revision[:12]}"])
+        c = FakeContainer(spec, cid)
+        c.write(f"starting {spec.revision[:12]}")
         if spec.data_volume:
             self.volumes.add(spec.data_volume)
         self.volumes.update(m.host_path for m in spec.mounts if m.volume)
         if self.exit_on_start is not None:
             c.status, c.exit_code = "exited", self.exit_on_start
-            c.lines.append("Traceback: boom")
+            c.write("Traceback: boom")
             c.stopped.set()
             self.exit_on_start = None
         elif not self.silent:
@@ -84,6 +93,7 @@ class FakeBackend:
             threading.Thread(target=srv.serve_forever, daemon=True).start()
             c.server, c.status, c.exit_code = srv, "running", None
             c.stopped = threading.Event()
+            c.write(f"starting again {c.spec.revision[:12]}")
             self.restarts += 1
         info = self.inspect(container_id)
         assert info is not None
@@ -105,7 +115,7 @@ class FakeBackend:
 
     def crash(self, container_id: str, code: int = 1) -> None:
         c = self.containers[container_id]
-        c.lines.append("Killed by test")
+        c.write("Killed by test")
         self._halt(c, "exited", code)
 
     def _halt(self, c: FakeContainer, status: str, code: int | None) -> None:
@@ -137,12 +147,20 @@ class FakeBackend:
         lines = list(c.lines) if c else []
         return lines[-tail:] if tail else lines
 
-    def follow_logs(self, container_id: str) -> Iterator[str]:
+    def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
         c = self.containers.get(container_id)
         if c is None:
             return
-        yield from list(c.lines)
-        c.stopped.wait()
+        at = 0 if since is None else next(
+            (i for i, t in enumerate(c.times) if t >= since), len(c.times))
+        stopped = c.stopped  # this run's: a start_existing makes a new one
+        while True:  # lines written while followed come too, as a real engine streams them
+            ended = stopped.wait(0.01)
+            while at < len(c.lines):
+                yield c.lines[at]
+                at += 1
+            if ended:
+                return
 
     def list_managed(self, space: SpaceId | None = None) -> list[ContainerInfo]:
         infos = [self.inspect(cid) for cid in list(self.containers)]

@@ -332,6 +332,17 @@ def test_follow_logs_streams_until_the_container_stops(backend: DockerBackend) -
     assert done is not None and done.status == "exited"
 
 
+def test_follow_logs_since_leaves_out_an_earlier_run(backend: DockerBackend) -> None:
+    info = backend.start(make_spec(sh("echo run $(cat /proc/sys/kernel/random/uuid)")))
+    first = list(backend.follow_logs(info.id))
+    assert len(first) == 1 and first[0].startswith("run ")
+    since = time.time()
+    backend.start_existing(info.id)  # a stopped (sleeping) container started again
+    again = list(backend.follow_logs(info.id, since=since))
+    assert len(again) == 1 and again[0].startswith("run ") and again != first
+    assert backend.logs(info.id) == first + again  # the engine keeps both runs
+
+
 def test_follow_logs_of_a_missing_container_is_not_found(backend: DockerBackend) -> None:
     with pytest.raises(NotFound):
         next(backend.follow_logs(f"spacehost-absent-{RUN_ID}"))

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 PROBE_EVERY_S = 2.0  # while the engine answers
 RETRY_FIRST_S = 0.2  # while it does not: the first wait, doubled each time ...
-RETRY_MAX_S = 2.0  # ... up to this
+RETRY_MAX_S = 0.5  # ... up to this (a refused connection costs nothing)
 
 
 class EngineWatch:

@@ -367,9 +367,10 @@ class Platform:
         self._go_live(space, **fields)
 
     def follow_logs(self, space: SpaceId, container_id: str) -> None:
-        """Store the run log of *container_id* (again, after a stopped container restarts)."""
+        """Store the run log of *container_id* again (a stopped container started again, a
+        running one adopted), from where the stored log ends: no line is stored twice."""
         if container_id not in self._followers:
-            self._follow_logs(space, container_id, self._redactor_for(space))
+            self._follow_logs(space, container_id, self._redactor_for(space), resume=True)
 
     def fail(self, space: SpaceId, message: str) -> None:
         """Record a runtime error of *space* (nothing serves it)."""
@@ -754,16 +755,23 @@ class Platform:
         except SpacehostError:
             return Redactor()
 
-    def _follow_logs(self, space: SpaceId, container_id: str, redact: Redactor) -> None:
+    def _follow_logs(self, space: SpaceId, container_id: str, redact: Redactor, *,
+                     resume: bool = False) -> None:
+        """Store *container_id*'s run log as it is written; *resume*: only what the engine
+        logged since the last stored line of that container (its time, the store's clock)."""
         self._redactors[container_id] = redact
-        t = threading.Thread(target=self._pump_logs, args=(space, container_id, redact),
+        last = self.store.logs(space, "run", tail=1, ref=container_id) if resume else []
+        since = last[0].ts if last else None
+        t = threading.Thread(target=self._pump_logs, args=(space, container_id, redact, since),
                              name=f"logs-{container_id[:12]}", daemon=True)
         self._followers[container_id] = t
         t.start()
 
-    def _pump_logs(self, space: SpaceId, container_id: str, redact: Redactor) -> None:
+    def _pump_logs(self, space: SpaceId, container_id: str, redact: Redactor,
+                   since: float | None = None) -> None:
         try:
-            for count, line in enumerate(self.runtime.follow_logs(container_id), start=1):
+            lines = self.runtime.follow_logs(container_id, since=since)
+            for count, line in enumerate(lines, start=1):
                 # masked before it is stored: the API, pages and the DB never see the value
                 self.store.append_logs(space, "run", container_id, [redact(line)])
                 if count % TRIM_EVERY == 0:  # a chatty app must not grow the store forever
@@ -848,7 +856,7 @@ class Platform:
                     and rec.desired == "running" and info.host and info.port):
                 adopted.add(str(rec.id))
                 self._go_live(rec.id, stage=Stage.RUNNING, upstream=f"{info.host}:{info.port}")
-                self._follow_logs(rec.id, info.id, self._redactor_for(rec.id))
+                self._follow_logs(rec.id, info.id, self._redactor_for(rec.id), resume=True)
                 if rec.stage in DEPLOYING:  # the old one serves on; the new one is retried
                     self.submit_deploy(rec.id, rec.revision or "")
             else:

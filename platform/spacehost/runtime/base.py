@@ -148,8 +148,9 @@ class RuntimeBackend(Protocol):
         """The container's output lines so far (stdout and stderr), the last *tail* only."""
         ...
 
-    def follow_logs(self, container_id: str) -> Iterator[str]:
-        """Every output line, past then new, blocking; ends when the container stops."""
+    def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
+        """Every output line, past then new, blocking; ends when the container stops. With
+        *since* (a Unix time) only the lines written from then on."""
         ...
 
     def list_managed(self, space: SpaceId | None = None) -> list[ContainerInfo]:

@@ -457,11 +457,13 @@ class DockerBackend(RuntimeBackend):
             raise translate(exc, f"reading the logs of container {container_id}") from exc
         return list(split_lines([raw]))
 
-    def follow_logs(self, container_id: str) -> Iterator[str]:
+    def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
         """Every output line of the container, past then new, as it is written.
 
         Args:
             container_id: id or name.
+            since: only the lines written at or after this Unix time (following a container
+                again, after a restart, without reading its earlier output twice).
 
         Returns:
             A blocking iterator that ends when the container stops; closing it closes the
@@ -472,9 +474,11 @@ class DockerBackend(RuntimeBackend):
             EngineUnavailable: the engine failed or is unreachable.
         """
         doing = f"following the logs of container {container_id}"
+        # the SDK refuses 0 and None alike as a time; no time at all means the whole log
+        after: dict[str, float] = {"since": since} if since and since > 0 else {}
         try:
             stream = self._client.api.logs(
-                container_id, stdout=True, stderr=True, stream=True, follow=True
+                container_id, stdout=True, stderr=True, stream=True, follow=True, **after
             )
         except ENGINE_ERRORS as exc:
             raise translate(exc, doing) from exc
@@ -487,14 +491,17 @@ class DockerBackend(RuntimeBackend):
             raise translate(exc, doing) from exc
         finally:
             stream.close()
-        yield from self._missed_lines(container_id, recent)
+        yield from self._missed_lines(container_id, recent, after)
 
-    def _missed_lines(self, container_id: str, recent: deque[str]) -> list[str]:
+    def _missed_lines(self, container_id: str, recent: deque[str],
+                      after: dict[str, float]) -> list[str]:
         # The engine can end a follow when the container stops before it has written the
         # app's last output (an unterminated last line, notably), so the end of the log is read
-        # once more and what the follower missed is added.
+        # once more and what the follower missed is added (from the same time on: an earlier
+        # run's lines are not "missed").
         try:
-            raw = self._client.api.logs(container_id, stdout=True, stderr=True, tail=CATCH_UP_LINES)
+            raw = self._client.api.logs(container_id, stdout=True, stderr=True,
+                                        tail=CATCH_UP_LINES, **after)
         except ENGINE_ERRORS:
             return []
         return unseen_tail(list(recent), list(split_lines([raw])))

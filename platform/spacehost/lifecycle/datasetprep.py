@@ -45,6 +45,9 @@ if importlib.util.find_spec("datasets") is None:
     sys.exit(0)
 import datasets
 from datasets.naming import camelcase_to_snakecase
+if hasattr(datasets, "disable_progress_bars"):  # one line per dataset in the run log, no bars
+    datasets.disable_progress_bars()
+datasets.logging.set_verbosity_error()
 os.makedirs(marks, exist_ok=True)
 failed = 0
 for repo, sha in todo:

@@ -680,7 +680,7 @@ class Platform:
             result = self.runtime.run_task(task, timeout=PREP_TIMEOUT_S)
         except SpacehostError as exc:
             result = TaskResult(1, (f"datasets: not prepared: {exc}",))
-        lines = list(result.lines)
+        lines = [ln for ln in result.lines if ln.strip()]
         if result.exit_code is None:
             lines.append(f"datasets: preparing took longer than {PREP_TIMEOUT_S:.0f} s; stopped")
         if not result.ok:

@@ -34,6 +34,8 @@ class RouteEntry:
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # "paused" | "stopped" while the space sleeps (stage SLEEPING): a request wakes it
     asleep: str | None = None
+    # the space's own startup_duration_timeout (seconds): how long a request waits for a wake
+    startup_timeout: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +47,7 @@ class RouteEntry:
             "frame_ancestors": self.frame_ancestors,
             "headers": dict(self.headers),
             "asleep": self.asleep,
+            "startup_timeout": self.startup_timeout,
         }
 
     @classmethod
@@ -58,7 +61,15 @@ class RouteEntry:
             frame_ancestors=str(d.get("frame_ancestors") or "*"),
             headers=MappingProxyType({str(k): str(v) for k, v in (d.get("headers") or {}).items()}),
             asleep=str(d["asleep"]) if d.get("asleep") else None,
+            startup_timeout=_seconds(d.get("startup_timeout")),
         )
+
+
+def _seconds(value: Any) -> float | None:
+    """A positive number of seconds, else None (absent, or nonsense in a hand-edited table)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return float(value)
 
 
 def routes_json(entries: Iterable[RouteEntry]) -> str:

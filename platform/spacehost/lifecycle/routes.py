@@ -45,6 +45,7 @@ def route_entry(rec: SpaceRecord, files: RevisionFiles,
         frame_ancestors="'none'" if m.get("disable_embedding") else "*",
         headers=dict(m.get("custom_headers") or {}),
         asleep=asleep,
+        startup_timeout=m.get("startup_duration_timeout_s") or None,
     )
 
 

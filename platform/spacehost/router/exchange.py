@@ -91,11 +91,6 @@ def _gateway_problem(status: int, space: str, detail: str) -> Problem:
     )
 
 
-def _is_event_stream(headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(n == b"content-type" and v.lower().startswith(b"text/event-stream")
-               for n, v in headers)
-
-
 class Exchange:
     """One request/response pair on a client connection.
 
@@ -106,6 +101,7 @@ class Exchange:
 
     __slots__ = (
         "aborted",
+        "busy_space",
         "chunked_out",
         "client",
         "close_after",
@@ -125,7 +121,6 @@ class Exchange:
         "retried",
         "space",
         "started",
-        "stream_space",
         "task",
         "until_close",
         "up",
@@ -140,7 +135,9 @@ class Exchange:
         self.req = req
         self.space: SpaceHeaders = NO_SPACE_HEADERS
         self.what = ""
-        self.stream_space = ""  # the space this open SSE response counts as activity for
+        # the space this exchange keeps awake while it is in flight (a long request, an SSE
+        # response): from dispatch to the end of the response
+        self.busy_space = ""
         self.up: Upstream | None = None
         self.upstream: UpstreamConnection | None = None
         self.head = b""
@@ -213,6 +210,8 @@ class Exchange:
         self.what = entry.space
         up = compiled.upstream
         if up is not None:
+            self.busy_space = entry.space
+            self.ctx.activity.opened(entry.space)
             host = forwarded_host(req.host, m.prefix, entry.sdk)
             fwd = Forwarding(self.client.ip, host, self.ctx.proto, m.prefix)
             self._proxy(up, m.target, fwd, up.key.encode("latin-1"))
@@ -339,10 +338,6 @@ class Exchange:
         )
         self.response_started = True
         self.head_only = req.method == b"HEAD"
-        if self.what and status == 200 and _is_event_stream(headers):
-            # an open SSE response keeps its space awake until it ends
-            self.stream_space = self.what
-            self.ctx.activity.opened(self.what)
 
     def on_response_body(self, body: bytes) -> None:
         """A piece of the response body (de-chunked by the parser)."""
@@ -390,7 +385,9 @@ class Exchange:
         self.upstream = None
         self.response_done = self.finished = True
         if self.what:  # an open websocket keeps its space awake until the tunnel closes
-            self.ctx.activity.opened(self.what)
+            if not self.busy_space:
+                self.ctx.activity.opened(self.what)
+            self.busy_space = ""  # the tunnel holds this exchange's count from now on
             self.client.tunnel_space = self.what
         self.client.start_tunnel(conn, tail)
 
@@ -405,18 +402,19 @@ class Exchange:
     def on_upstream_lost(self, conn: UpstreamConnection) -> None:
         """The upstream connection closed while this exchange used it."""
         self.upstream = None
-        self._end_stream()
         if self.response_done or self.aborted:
+            self._end_stream()
             return
         if not self.response_started:
             # A pooled connection may have been closed by the app just as it was reused; a
             # request without a body is safe to send again once, on a fresh connection.
             if conn.reused and not conn.received and self._retryable() and self.up is not None:
-                self.retried = True
+                self.retried = True  # still in flight: it stays counted
                 self.task = self.ctx.loop.create_task(self._connect(self.up))
                 return
             self._fail(_gateway_problem(502, self.what, "closed the connection"))
             return
+        self._end_stream()
         if self.until_close:
             if self.chunked_out:
                 self.out.append(_LAST_CHUNK)
@@ -474,9 +472,10 @@ class Exchange:
             out.clear()
 
     def _end_stream(self) -> None:
-        if self.stream_space:
-            self.ctx.activity.closed(self.stream_space)
-            self.stream_space = ""
+        """The exchange is no longer in flight for its space (done, failed or aborted)."""
+        if self.busy_space:
+            self.ctx.activity.closed(self.busy_space)
+            self.busy_space = ""
 
     def _release_upstream(self, reuse: bool = True) -> None:
         self._end_stream()

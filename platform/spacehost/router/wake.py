@@ -73,10 +73,13 @@ class Waker:
 
     async def until_awake(self, space: str, deadline_s: float) -> RouteEntry | None:
         """Wake *space* and wait until its route is live: the live entry, or None when it
-        stopped waking (an error, a pause) or *deadline_s* passed."""
+        stopped waking (an error, a pause) or its startup timeout passed (the space's own
+        ``startup_duration_timeout`` when its route has one, else *deadline_s*)."""
         self.wake(space)
         loop = asyncio.get_running_loop()
-        end = loop.time() + deadline_s
+        known = self.routes.table.by_space.get(space)
+        end = loop.time() + (known.startup_timeout if known and known.startup_timeout
+                             else deadline_s)
         while loop.time() < end:
             self.routes.check_now()
             entry = self.routes.table.by_space.get(space)

@@ -15,6 +15,7 @@ import http.client
 import io
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -164,7 +165,7 @@ def main() -> int:
             timings(http.client.HTTPConnection("127.0.0.1", port, timeout=30),
                     page + "?tab=files", n), None)
     finally:
-        proc.terminate()
+        proc.send_signal(signal.SIGINT)  # the router too
         proc.wait(30)
         log.close()
     return 0

@@ -25,6 +25,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -189,7 +190,7 @@ def main() -> None:
             print((data / "platform.log").read_text()[-3000:], file=sys.stderr)
             raise
         finally:
-            proc.terminate()
+            proc.send_signal(signal.SIGINT)  # the router too
             proc.wait(120)
     mib = total / (1 << 20)
     copy = statistics.median(times["shutil.copy of the blobs"])

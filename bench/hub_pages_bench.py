@@ -16,6 +16,7 @@ import argparse
 import http.client
 import io
 import os
+import signal
 import subprocess
 import sys
 import tarfile
@@ -102,7 +103,7 @@ def main() -> int:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             row(f"GET {path}", timings(conn, path, n), GOAL_MS)
     finally:
-        proc.terminate()
+        proc.send_signal(signal.SIGINT)  # the router too
         proc.wait(30)
         log.close()
     return 0

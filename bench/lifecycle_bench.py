@@ -212,9 +212,10 @@ class Up:
                                          stdout=out, stderr=subprocess.STDOUT)
         return wait_http(f"http://127.0.0.1:{self.port}/api/health", 60)
 
-    def stop(self) -> None:
+    def stop(self, sig: int = signal.SIGINT) -> None:
+        """SIGINT stops the router too; SIGTERM leaves it serving for the next start."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(sig)
             self.proc.wait(60)
 
 
@@ -249,11 +250,11 @@ def events(load: Load, up: Up, env: dict[str, str], work: Path, host: str) -> li
 
     def sigterm_restart() -> str:
         t0 = time.monotonic()
-        up.stop()
+        up.stop(signal.SIGTERM)
         stopped = time.monotonic() - t0
         health = up.start()
         serve = wait_http(f"http://127.0.0.1:{up.port}/config", 60, host)
-        return (f"SIGTERM `up` ({stopped:.1f} s to exit; it stops the router too), start it "
+        return (f"SIGTERM `up` ({stopped:.1f} s to exit; the router keeps serving), start it "
                 f"again (API back {health:.1f} s later, space +{serve:.2f} s)")
 
     def sighup_restart() -> str:

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -144,7 +145,7 @@ def main() -> None:
         for s in json.loads(urllib.request.urlopen(
                 f"http://127.0.0.1:{port}/api/spaces").read() or b"[]"):
             subprocess.run([*CLI, "rm", s["id"]], env=env, capture_output=True)
-        up.terminate()
+        up.send_signal(signal.SIGINT)  # the router too
         up.wait(30)
         shutil.rmtree(work, ignore_errors=True)
 

@@ -18,6 +18,7 @@ import argparse
 import http.client
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -69,7 +70,7 @@ class Platform:
         return (rt.get("sleep") or {}).get("level")
 
     def stop(self) -> None:
-        self.proc.terminate()
+        self.proc.send_signal(signal.SIGINT)  # the router too
         self.proc.wait(30)
 
 

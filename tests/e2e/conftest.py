@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -68,7 +69,7 @@ def start_platform(data: Path, port: int, extra_env: dict[str, str] | None = Non
 
 def stop_platform(proc: subprocess.Popen[bytes], running: Running, name: str) -> None:
     if proc.poll() is None:
-        proc.terminate()
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: the router too (SIGTERM would leave it)
         proc.wait(30)
     artifacts = ROOT / "artifacts"
     artifacts.mkdir(exist_ok=True)

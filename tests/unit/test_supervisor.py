@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from spacehost.server import supervisor
-from spacehost.server.supervisor import Supervisor, _alive
+from spacehost.server.supervisor import Supervisor, alive
 from tests.conftest import wait_for
 
 
@@ -20,7 +20,7 @@ def command(tag: str) -> list[str]:
 def test_spawns_writes_pidfile_and_stops(tmp_path: Path) -> None:
     sup = Supervisor(command(str(tmp_path)), tmp_path / "router.pid")
     sup.start()
-    assert sup.pid is not None and _alive(sup.pid)
+    assert sup.pid is not None and alive(sup.pid)
     assert int((tmp_path / "router.pid").read_text()) == sup.pid
     sup.stop()
     assert sup._proc is not None and sup._proc.poll() is not None
@@ -89,9 +89,21 @@ def test_a_zombie_that_is_not_our_child_counts_as_dead() -> None:
         zombie = int(parent.stdout.readline())
         wait_for(lambda: supervisor._state(zombie) == "Z", timeout=10, what="a zombie")
         os.kill(zombie, 0)
-        assert not supervisor._alive(zombie)
+        assert not supervisor.alive(zombie)
     finally:
         parent.kill()
         parent.wait()
         if parent.stdout is not None:
             parent.stdout.close()
+
+
+def test_a_router_of_this_data_dir_with_other_settings_is_replaced(tmp_path: Path) -> None:
+    old = Supervisor([*command(str(tmp_path)), "--port", "8001"], tmp_path / "router.pid")
+    old.start()
+    wait_for(lambda: b"8001" in Path(f"/proc/{old.pid}/cmdline").read_bytes(), timeout=10,
+             what="the child's command line")
+    new = Supervisor([*command(str(tmp_path)), "--port", "8002"], tmp_path / "router.pid")
+    new.start()  # `up --port 8002` on the same data dir: the old address must stop serving
+    assert new.pid != old.pid
+    assert old._proc is not None and old._proc.wait(10) is not None
+    new.stop()

@@ -59,6 +59,20 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_down(args: argparse.Namespace) -> int:
+    from spacehost.server.down import down
+    from spacehost.settings import Settings
+
+    data_dir = args.down_data_dir or args.data_dir
+    settings = Settings.from_env(data_dir=Path(data_dir).expanduser() if data_dir else None)
+    done = down(settings)
+    for line in done:
+        output.info(line)
+    if not done:
+        output.info(f"nothing of {settings.data_dir} was running")
+    return 0
+
+
 def cmd_prepare(args: argparse.Namespace) -> int:
     from spacehost.server.main import prepare
     from spacehost.settings import Settings
@@ -199,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--domain", default=None, help="domain for space hosts (default localhost)")
     up.add_argument("--data-dir", dest="up_data_dir", default=None,
                     help="data directory (env SPACEHOST_DATA_DIR, default ~/.spacehost)")
+    down = add("down", cmd_down, "stop the platform, router included (running spaces' "
+               "containers stay, adopted by the next `up`)")
+    down.add_argument("--data-dir", dest="down_data_dir", default=None,
+                      help="data directory (env SPACEHOST_DATA_DIR, default ~/.spacehost)")
     add("prepare", cmd_prepare, "make the runtime images now (base, python, gradio; once)")
     push = add("push", cmd_push, "upload a space folder, build and run it, print its URL; "
                "or a model or dataset folder to the hub (--type)")

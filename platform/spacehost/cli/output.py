@@ -103,8 +103,9 @@ def print_urls(urls: dict[str, str]) -> None:
 def print_ready(facts: dict[str, Any]) -> None:
     print(f"spacehost is up at {facts['url']}/ (spaces at http://OWNER-NAME.{facts['domain']}"
           f":PORT/ and {facts['url']}/spaces/OWNER/NAME/)\n"
-          f"token: {facts['token_file']}   stop: Ctrl-C (running spaces keep running and are "
-          "adopted on the next start)", flush=True)
+          f"token: {facts['token_file']}   stop: Ctrl-C or `spacehost down` (running spaces "
+          "keep running and are adopted on the next start; SIGTERM leaves the router serving)",
+          flush=True)
 
 
 def table(spaces: Iterable[dict[str, Any]]) -> None:

@@ -3,6 +3,11 @@
 The router is a separate process so that the data path does not depend on the control plane:
 it keeps serving running spaces from the last route table while the control plane restarts,
 and this supervisor restarts it at once if it dies.
+
+Signals (docs/architecture.md): SIGINT (Ctrl-C) and SIGQUIT stop the control plane and the
+router; SIGTERM stops the control plane only, the router keeps serving and the next ``up``
+adopts it (a service manager's stop-and-start loses no request; ``spacehost down`` stops it);
+SIGHUP restarts the control plane in place.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from spacehost.lifecycle import Platform
 from spacehost.runtime import DockerBackend, discover_gpu_host, gpu_run_options
 from spacehost.server.content import import_builtin, log_imports
 from spacehost.server.control import make_app
+from spacehost.server.down import control_pidfile, router_pidfile, write_pid
 from spacehost.server.engine import connect
 from spacehost.server.gpus import gpu_setup, start_broker, stop_broker
 from spacehost.server.supervisor import Supervisor
@@ -96,7 +102,7 @@ def _both(first: asyncio.Event, second: asyncio.Event) -> None:
 
 async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None] | None = None,
                 stop: asyncio.Event | None = None) -> None:
-    """Run the platform until *stop* is set (or SIGINT/SIGTERM)."""
+    """Run the platform until *stop* is set or a signal (see the module's docstring)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     settings.control_socket.parent.mkdir(parents=True, exist_ok=True)
@@ -116,18 +122,22 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
     with contextlib.suppress(FileNotFoundError):
         os.unlink(settings.control_socket)
     await web.UnixSite(runner, str(settings.control_socket)).start()
-    supervisor = Supervisor(router_command(settings), settings.data_dir / "run" / "router.pid")
+    supervisor = Supervisor(router_command(settings), router_pidfile(settings))
     supervisor.start()
     watcher = asyncio.create_task(supervisor.watch())
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     reexec = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    keep_router = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGQUIT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     with contextlib.suppress(NotImplementedError, RuntimeError):
-        # SIGHUP restarts the control plane in place; the router keeps serving meanwhile
+        # SIGTERM (a service manager's stop or restart): the data path stays up for the next
+        # `up` to adopt; SIGHUP restarts the control plane in place, the router serving meanwhile
+        loop.add_signal_handler(signal.SIGTERM, _both, keep_router, stop)
         loop.add_signal_handler(signal.SIGHUP, _both, reexec, stop)
+    write_pid(control_pidfile(settings))
     if on_ready:
         on_ready({"url": settings.base_url, "domain": settings.domain, "token_file":
                   str(settings.token_file), "router_pid": supervisor.pid})
@@ -136,10 +146,13 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
     finally:
         if warm is not None:
             warm.cancel()
-        if reexec.is_set():
+        if reexec.is_set() or keep_router.is_set():
             supervisor.detach()
         else:
             supervisor.stop()
+        if not reexec.is_set():
+            with contextlib.suppress(FileNotFoundError):
+                control_pidfile(settings).unlink()
         watcher.cancel()
         platform.close()
         await stop_broker(platform)
@@ -148,6 +161,9 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
         await runner.cleanup()
         platform.store.close()
         hub.close()
+    if keep_router.is_set():
+        log.info("control plane stopped; the router (pid %s) keeps serving running spaces: "
+                 "the next `spacehost up` adopts it, `spacehost down` stops it", supervisor.pid)
     if reexec.is_set():
         log.info("restarting the control plane (the router keeps serving)")
         os.execv(sys.executable, [sys.executable, *sys.argv])

@@ -23,14 +23,15 @@ WATCH_INTERVAL_S = 0.1
 STOP_TIMEOUT_S = 5.0
 
 
-def _cmdline(pid: int) -> bytes:
+def cmdline(pid: int) -> bytes:
+    """The command line of *pid*, its arguments ending in NUL bytes; b"" when it is gone."""
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """Whether *pid* runs (reaping it first when it is a dead child of ours)."""
     with contextlib.suppress(ChildProcessError):
         done, _ = os.waitpid(pid, os.WNOHANG)
@@ -54,6 +55,19 @@ def _state(pid: int) -> str:
     except OSError:
         return ""
     return stat.rsplit(")", 1)[-1].split()[0]
+
+
+def stop_pid(pid: int, timeout: float = 5.0) -> None:
+    """Stop *pid*: SIGTERM, then SIGKILL after *timeout* seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    end = time.monotonic() + timeout
+    while alive(pid):
+        if time.monotonic() > end:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            return
+        time.sleep(0.05)
 
 
 class Supervisor:
@@ -84,10 +98,27 @@ class Supervisor:
         except (OSError, ValueError):
             return False
         signature = "\0".join(self.command[1:]).encode()
-        if pid <= 0 or not _alive(pid) or signature not in _cmdline(pid):
+        if pid <= 0 or not alive(pid):
             return False
-        self.pid = pid
-        return True
+        line = cmdline(pid)
+        if signature in line:
+            self.pid = pid
+            return True
+        if self._same_data_dir(line):
+            # this data dir's router, left running with another host, port or domain: it
+            # must not keep serving the old address next to the new one
+            log.info("the running router (pid %s) has other settings: replacing it", pid)
+            stop_pid(pid)
+        return False
+
+    def _same_data_dir(self, line: bytes) -> bool:
+        """Whether *line* is a router like ours (same program) for our data dir."""
+        if "--data-dir" not in self.command:
+            return False
+        at = self.command.index("--data-dir")
+        program = "\0".join(self.command[1:at]).encode()
+        data_dir = f"--data-dir\0{self.command[at + 1]}\0".encode()
+        return program in line and data_dir in line
 
     def _spawn(self) -> None:
         # its own session: a Ctrl-C meant for the control plane's terminal does not reach it
@@ -112,22 +143,22 @@ class Supervisor:
         pid = self.pid
         if pid is None or not self._running():
             return
-        os.kill(pid, signal.SIGTERM)
-        end = time.monotonic() + STOP_TIMEOUT_S
-        while time.monotonic() < end:
-            if not self._running():
-                break
-            time.sleep(0.05)
+        if self._proc is not None and self._proc.pid == pid:
+            self._proc.terminate()
+            try:
+                self._proc.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
         else:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+            stop_pid(pid, STOP_TIMEOUT_S)
         with contextlib.suppress(FileNotFoundError):
             self.pidfile.unlink()
 
     def _running(self) -> bool:
         if self._proc is not None and self._proc.pid == self.pid:
             return self._proc.poll() is None
-        return self.pid is not None and _alive(self.pid)
+        return self.pid is not None and alive(self.pid)
 
     def detach(self) -> None:
         """Stop watching but leave the router running (for a control-plane re-exec)."""

@@ -3,7 +3,8 @@ platform brings the space back by itself once the daemon answers again, through 
 stage RUNNING, without rebuilding it.
 
 This test stops and starts the real daemon (as scripts/setup.sh starts it), which stops every
-container on the engine: scripts/test.sh runs it last, on its own (``-m daemon_restart``). To
+container on the engine: it runs only when selected by its marker, and scripts/test.sh runs it
+last, on its own (``-m daemon_restart``). To
 try it without disturbing anything else, point it at a private daemon:
 ``SPACEHOST_TEST_DOCKERD`` (the dockerd command line, default ``dockerd``),
 ``SPACEHOST_TEST_DOCKERD_PIDFILE`` (default /var/run/docker.pid),
@@ -66,6 +67,15 @@ def greets(running: Running) -> bool:
         return bool(client.predict("again", api_name="/greet") == "Hello, again!")
     except Exception:  # not back yet: any failure of the client is a "no"
         return False
+
+
+@pytest.fixture(autouse=True)
+def asked_for(request: pytest.FixtureRequest) -> None:
+    """Only when selected by its marker: a plain `pytest tests/` must not stop every container
+    on the engine under other work."""
+    if "daemon_restart" not in str(request.config.getoption("markexpr")):
+        pytest.skip("restarts the Docker daemon: run it alone with -m daemon_restart "
+                    "(scripts/test.sh does, last)")
 
 
 def test_spaces_serve_again_after_the_docker_daemon_restarts(tmp_path: Path) -> None:

@@ -349,10 +349,17 @@ def test_watch_retries_a_recovery_the_engine_interrupted() -> None:
         if exc is not None:
             raise exc
 
-    watch = EngineWatch(Probe(), on_back, every_s=2.0, retry_first_s=0.2, retry_max_s=1.0)
+    clock = Clock()
+    watch = EngineWatch(Probe(), on_back, every_s=2.0, retry_first_s=0.2, retry_max_s=1.0,
+                        clock=clock)
     watch.lost()
     assert watch.step() == 0.2 and watch.down  # gone again: looked for with backoff
-    assert watch.step() == 1.0  # a bug: logged, tried again
+    assert watch.step() == 1.0 and len(results) == 2  # too soon after the last recovery
+    clock.now += 1.0
+    assert watch.step() == 1.0 and len(results) == 1  # a bug: logged, tried again
+    clock.now += 0.25
+    assert watch.step() == 0.75  # not before a second has passed
+    clock.now += 0.75
     assert watch.step() == 2.0 and not results and not watch.down
 
 

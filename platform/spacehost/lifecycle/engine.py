@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from spacehost.errors import EngineUnavailable
@@ -37,17 +38,21 @@ class EngineWatch:
             :meth:`lost` report; an :class:`EngineUnavailable` from it means the engine went
             away again (the watch keeps looking); any other exception is logged and the
             recovery is tried again after the next probe.
+        clock: monotonic seconds (injected by tests).
     """
 
     def __init__(self, probe: Callable[[], object], on_back: Callable[[], None], *,
                  every_s: float = PROBE_EVERY_S, retry_first_s: float = RETRY_FIRST_S,
-                 retry_max_s: float = RETRY_MAX_S) -> None:
+                 retry_max_s: float = RETRY_MAX_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._probe = probe
         self._on_back = on_back
         self.every_s = every_s
         self.retry_first_s = retry_first_s
         self.retry_max_s = retry_max_s
         self._retry_s = retry_first_s
+        self._clock = clock
+        self._recovered_at: float | None = None
         self.down = False  # the last probe failed
         self._recover = False  # something was lost: run on_back once the engine answers
         self._guard = threading.Lock()
@@ -81,8 +86,15 @@ class EngineWatch:
             return self._failed(exc)
         with self._guard:
             was_down, due = self.down, self.down or self._recover
+            # while a stopping daemon still answers, recoveries fail and report losses at once:
+            # at most one recovery every retry_max_s, not a busy loop
+            since = (self._clock() - self._recovered_at if self._recovered_at is not None
+                     else self.retry_max_s)
+            if due and since < self.retry_max_s:
+                return self.retry_max_s - since
             self.down = self._recover = False
         if due:
+            self._recovered_at = self._clock()
             log.info("%s: bringing spaces back", "the container engine answers again" if was_down
                      else "spaces lost their containers")
             try:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from spacehost.domain import SpaceId
-from spacehost.errors import BuildFailed
+from spacehost.errors import BuildFailed, Conflict, EngineUnavailable
 from spacehost.manifest.model import SpaceSource
 from spacehost.runtime.base import ContainerInfo, ContainerSpec, TaskResult
 
@@ -198,3 +198,80 @@ class FakeBuilder:
                               details={"log_tail": "ERROR: no matching distribution"})
         on_log("Step 2/2 : COPY app")
         return FakeBuildResult(image=f"fake/{space.slug}:{revision[:12]}")
+
+
+class OutageBackend(FakeBackend):
+    """A FakeBackend whose engine can stop and start again, as Docker without live-restore:
+    while it is down every call fails (EngineUnavailable) and log streams end; stopping it stops
+    every container, a paused one too, unless told to leave them running (a daemon killed with
+    -9)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+        self._outage = threading.Event()
+
+    def check(self) -> None:
+        if self.down:
+            raise EngineUnavailable("cannot reach the Docker engine (test outage)")
+
+    def stop_engine(self, *, kill_containers: bool = True) -> None:
+        """The API goes first (as dockerd closes its listener), then the containers stop."""
+        self.down = True
+        self._outage.set()
+        if kill_containers:
+            for c in self.containers.values():
+                if c.status in ("running", "paused"):
+                    self._halt(c, "exited", 143)
+
+    def start_engine(self) -> None:
+        self.down = False
+        self._outage.clear()
+
+    def start(self, spec: ContainerSpec) -> ContainerInfo:
+        self.check()
+        return super().start(spec)
+
+    def start_existing(self, container_id: str) -> ContainerInfo:
+        self.check()
+        return super().start_existing(container_id)
+
+    def inspect(self, container_id: str) -> ContainerInfo | None:
+        self.check()
+        return super().inspect(container_id)
+
+    def stop(self, container_id: str, timeout: float = 10) -> None:
+        self.check()
+        super().stop(container_id, timeout)
+
+    def remove(self, container_id: str) -> None:
+        self.check()
+        super().remove(container_id)
+
+    def pause(self, container_id: str) -> None:
+        self.check()
+        super().pause(container_id)
+
+    def unpause(self, container_id: str) -> None:
+        self.check()
+        if self.containers[container_id].status != "paused":
+            raise Conflict(f"container {container_id} is not paused")
+        super().unpause(container_id)
+
+    def logs(self, container_id: str, tail: int | None = None) -> list[str]:
+        self.check()
+        return super().logs(container_id, tail)
+
+    def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
+        self.check()
+        c = self.containers.get(container_id)
+        if c is None:
+            return
+        yield from list(c.lines)
+        while not c.stopped.wait(0.02):
+            if self._outage.is_set():
+                raise EngineUnavailable("the engine closed the log stream (test outage)")
+
+    def list_managed(self, space: SpaceId | None = None) -> list[ContainerInfo]:
+        self.check()
+        return super().list_managed(space)

@@ -15,16 +15,15 @@ from typing import Any
 import pytest
 
 from spacehost.domain import SpaceId, Stage
-from spacehost.errors import Conflict, EngineUnavailable
+from spacehost.errors import EngineUnavailable
 from spacehost.lifecycle import Platform
 from spacehost.lifecycle.engine import EngineWatch
 from spacehost.lifecycle.recovery import ENGINE_DOWN
 from spacehost.lifecycle.sleep import PAUSED, STOPPED, Sleeper
-from spacehost.runtime.base import ContainerInfo, ContainerSpec
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store
 from tests.conftest import wait_for
-from tests.fakes import FakeBackend, FakeBuilder
+from tests.fakes import FakeBuilder, OutageBackend
 
 SPACE = SpaceId("alice", "demo")
 
@@ -35,80 +34,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-class OutageBackend(FakeBackend):
-    """A FakeBackend whose engine can stop (taking its containers down) and start again."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.down = False
-        self._outage = threading.Event()
-
-    def check(self) -> None:
-        if self.down:
-            raise EngineUnavailable("cannot reach the Docker engine (test outage)")
-
-    def stop_engine(self, *, kill_containers: bool = True) -> None:
-        """The API goes first (as dockerd closes its listener), then the containers stop."""
-        self.down = True
-        self._outage.set()
-        if kill_containers:
-            for c in self.containers.values():
-                if c.status in ("running", "paused"):
-                    self._halt(c, "exited", 143)
-
-    def start_engine(self) -> None:
-        self.down = False
-        self._outage.clear()
-
-    def start(self, spec: ContainerSpec) -> ContainerInfo:
-        self.check()
-        return super().start(spec)
-
-    def start_existing(self, container_id: str) -> ContainerInfo:
-        self.check()
-        return super().start_existing(container_id)
-
-    def inspect(self, container_id: str) -> ContainerInfo | None:
-        self.check()
-        return super().inspect(container_id)
-
-    def stop(self, container_id: str, timeout: float = 10) -> None:
-        self.check()
-        super().stop(container_id, timeout)
-
-    def remove(self, container_id: str) -> None:
-        self.check()
-        super().remove(container_id)
-
-    def pause(self, container_id: str) -> None:
-        self.check()
-        super().pause(container_id)
-
-    def unpause(self, container_id: str) -> None:
-        self.check()
-        if self.containers[container_id].status != "paused":
-            raise Conflict(f"container {container_id} is not paused")
-        super().unpause(container_id)
-
-    def logs(self, container_id: str, tail: int | None = None) -> list[str]:
-        self.check()
-        return super().logs(container_id, tail)
-
-    def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
-        self.check()
-        c = self.containers.get(container_id)
-        if c is None:
-            return
-        yield from list(c.lines)
-        while not c.stopped.wait(0.02):
-            if self._outage.is_set():
-                raise EngineUnavailable("the engine closed the log stream (test outage)")
-
-    def list_managed(self, space: SpaceId | None = None) -> list[ContainerInfo]:
-        self.check()
-        return super().list_managed(space)
 
 
 Env = tuple[Platform, OutageBackend, FakeBuilder]
@@ -155,7 +80,10 @@ def running(p: Platform, code: str = "print(1)") -> str:
 def back(p: Platform, backend: OutageBackend) -> None:
     """The engine starts again; the watch's next probe notices and recovers."""
     backend.start_engine()
-    p.recovery.watch.step()
+    watch = p.recovery.watch
+    # the next probes (at most one recovery every RETRY_MAX_S) find it back and recover
+    wait_for(lambda: (watch.step(), not watch.down and not watch._recover)[1],
+             what="the recovery")
     assert p.wait_idle()
 
 
@@ -217,11 +145,15 @@ def test_the_serving_revision_comes_back_not_the_one_that_failed(env: Env) -> No
     assert p.store.get_space(SPACE).stage is Stage.RUNNING  # v1 serves, with the error
     backend.stop_engine()
     wait_for(lambda: p.store.get_space(SPACE).stage is Stage.RUNTIME_ERROR)
+    during = p.store.get_space(SPACE).error_message
+    assert during.startswith(ENGINE_DOWN) and "pip install failed" in during  # both shown
     builds = len(builder.builds)
     back(p, backend)
     rec = p.store.get_space(SPACE)
     assert rec.stage is Stage.RUNNING and rec.serving_revision == v1
     assert rec.container_id == cid and len(builder.builds) == builds
+    # the newer revision's failed build is still shown, the outage no more
+    assert "pip install failed" in rec.error_message and ENGINE_DOWN not in rec.error_message
 
 
 def test_an_interrupted_redeploy_runs_again_after_the_old_revision_is_back(env: Env) -> None:

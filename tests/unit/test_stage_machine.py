@@ -1,7 +1,9 @@
 """Property-based test of the lifecycle: random sequences of pushes (good, failing build, app
 exiting at start, static), crashes, restarts, deletes, idle time (sleep: paused, then stopped),
-visits (wake) and explicit pauses of two spaces, driven through :class:`Platform` with
-FakeBackend/FakeBuilder, a fake clock and at most one space awake; after every step the engine,
+visits (wake), explicit pauses and Docker daemon restarts (every container stops, the engine
+answers nothing, then it is back and the platform recovers) of two spaces, driven through
+:class:`Platform` with OutageBackend/FakeBuilder, a fake clock and at most one space awake;
+after every step the engine,
 the store and the route table must agree with each other and with a small model of what should
 be serving.
 
@@ -27,7 +29,7 @@ from spacehost.lifecycle.sleep import PAUSED, STOPPED, Sleeper
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, SpaceRecord, Store
 from tests.conftest import wait_for
-from tests.fakes import FakeBackend, FakeBuilder
+from tests.fakes import FakeBuilder, OutageBackend
 
 SPACES = (SpaceId("alice", "one"), SpaceId("bob", "two"))
 GOOD, BUILD_FAILS, EXITS, STATIC = "good", "build fails", "exits at start", "static"
@@ -69,11 +71,11 @@ class LifecycleMachine(RuleBasedStateMachine):
         tmp = Path(self._tmp.name)
         self._grace = platform_module.SWITCH_GRACE_S
         platform_module.SWITCH_GRACE_S = 0.0  # no router reads the table here
-        self.backend, self.builder = FakeBackend(), FakeBuilder()
+        self.backend, self.builder = OutageBackend(), FakeBuilder()
         settings = Settings(data_dir=tmp, startup_timeout_s=5.0, crash_restart=False,
                             sleep_after_s=60, stop_after_s=600, max_awake=1)
         self.platform = Platform(settings, Store(tmp / "db.sqlite"), RevisionFiles(tmp / "revs"),
-                                 self.builder, self.backend)
+                                 self.builder, self.backend, engine_probe=self.backend.check)
         self.clock = Clock()
         # no router: no request is ever seen, so idle time is the clock's advance
         self.platform.sleeper = Sleeper(self.platform, activity=dict, clock=self.clock)
@@ -196,6 +198,26 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.settle()
         m = self.model[space]
         m.serving, m.paused = None, True
+
+    @precondition(lambda self: bool(self.model))
+    @rule()
+    def daemon_restart(self) -> None:
+        """The Docker daemon stops (every container with it) and starts again: what served
+        serves again, a paused sleeper sleeps on as stopped, a paused space stays paused."""
+        running = {c.spec.space for c in self.backend.containers.values()
+                   if c.status == "running"}
+        self.backend.stop_engine()
+        watch = self.platform.recovery.watch
+        watch.step()
+        assert watch.down
+        # the log streams of the running containers ended and found no engine (a real daemon
+        # takes seconds to stop and start: they report before it is back)
+        wait_for(lambda: running <= self.platform.recovery.waiting(),
+                 what="the lost containers to be reported")
+        self.backend.start_engine()
+        # the next probes (at most one recovery every RETRY_MAX_S) find it back and recover
+        wait_for(lambda: (watch.step(), not watch.down)[1], what="the recovery")
+        self.settle()
 
     @precondition(lambda self: bool(self.model))
     @rule(data=st.data())

@@ -48,6 +48,20 @@ _DEPLOYING = frozenset({Stage.BUILDING, Stage.APP_STARTING, Stage.RUNNING_BUILDI
 PROBE_TIMEOUT_S = 1.0  # asking a lost space's app whether it still answers
 
 
+def lost_message(previous: str) -> str:
+    """The error of a space whose container went with the engine; an error it showed already
+    (a failed deploy of a newer revision, say) is kept after it."""
+    previous = after_outage(previous)
+    return f"{ENGINE_DOWN}\n\n{previous}" if previous else ENGINE_DOWN
+
+
+def after_outage(message: str) -> str:
+    """The error a space shows again once the engine is back: what it showed before."""
+    if message.startswith(ENGINE_DOWN):
+        return message.removeprefix(ENGINE_DOWN).strip()
+    return "" if ENGINE_DOWN in message else message
+
+
 class Recovery:
     """The engine-outage side of one platform.
 
@@ -90,7 +104,7 @@ class Recovery:
         if rec.upstream and http_status(rec.upstream, timeout=PROBE_TIMEOUT_S) is not None:
             return
         p.store.update_space(space, stage=Stage.RUNTIME_ERROR, upstream=None,
-                             error_message=ENGINE_DOWN)
+                             error_message=lost_message(rec.error_message))
         p.store.add_event(space, "engine", "the container engine went away")
         p.publish_routes()
 
@@ -163,7 +177,8 @@ class Recovery:
             upstream = f"{info.host}:{info.port}"
             if rec.upstream != upstream or not rec.stage.is_serving:
                 stage = rec.stage if rec.stage.is_serving else Stage.RUNNING
-                p.go_live(space, stage=stage, upstream=upstream, error_message="")
+                p.go_live(space, stage=stage, upstream=upstream,
+                          error_message=after_outage(rec.error_message))
             p.follow_logs(space, info.id)
             if retry and rec.revision != rec.serving_revision:
                 p.submit_deploy(space, rec.revision)
@@ -216,7 +231,7 @@ class Recovery:
         space = rec.id
         if not transition_allowed(rec.stage, Stage.APP_STARTING):  # RUNNING_BUILDING, say
             p.store.update_space(space, stage=Stage.RUNTIME_ERROR, upstream=None,
-                                 error_message=ENGINE_DOWN)
+                                 error_message=lost_message(rec.error_message))
         p.store.update_space(space, stage=Stage.APP_STARTING, upstream=None)
         p.publish_routes()
         info = p.runtime.start_existing(container_id)
@@ -233,9 +248,9 @@ class Recovery:
         p.sleeper.went_awake(space)
         p.crashes.went_live(space)
         p.go_live(space, stage=Stage.RUNNING, upstream=f"{result.info.host}:{result.info.port}",
-                  error_message="")
+                  error_message=after_outage(rec.error_message))
         p.store.add_event(space, "running", "running again after the engine restarted")
         return True
 
 
-__all__ = ["ENGINE_DOWN", "Recovery"]
+__all__ = ["ENGINE_DOWN", "Recovery", "after_outage", "lost_message"]

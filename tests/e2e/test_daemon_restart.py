@@ -35,6 +35,7 @@ SPACE = "e2e/through-restart"
 DOCKERD = os.environ.get("SPACEHOST_TEST_DOCKERD", "dockerd")
 PIDFILE = Path(os.environ.get("SPACEHOST_TEST_DOCKERD_PIDFILE", "/var/run/docker.pid"))
 DOCKERD_LOG = os.environ.get("SPACEHOST_TEST_DOCKERD_LOG", "/var/log/spacehost-dockerd.log")
+SUDO = "" if os.geteuid() == 0 else "sudo -n "  # as scripts/setup.sh: root, or sudo
 
 
 def docker_answers() -> bool:
@@ -45,10 +46,10 @@ def restart_dockerd() -> float:
     """Stop the daemon (SIGTERM: it stops its containers first), start it again as
     scripts/setup.sh does; returns the monotonic time at which it answers again."""
     pid = int(PIDFILE.read_text().strip())
-    os.kill(pid, signal.SIGTERM)
+    subprocess.run(f"{SUDO}kill -{int(signal.SIGTERM)} {pid}", shell=True, check=True)
     wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=120,
              what="dockerd to exit")
-    subprocess.run(f"setsid {DOCKERD} >{DOCKERD_LOG} 2>&1 &", shell=True, check=True)
+    subprocess.run(f"({SUDO}setsid {DOCKERD} >{DOCKERD_LOG} 2>&1 &)", shell=True, check=True)
     wait_for(docker_answers, timeout=120, interval=0.2, what="dockerd to answer again")
     return time.monotonic()
 

@@ -195,7 +195,8 @@ class FakeBuilder:
         if b"BUILD_FAIL" in source.files.get(source.manifest.app_file, b""):
             on_log("ERROR: no matching distribution")
             raise BuildFailed("Step 2/2 : RUN pip install failed",
-                              details={"log_tail": "ERROR: no matching distribution"})
+                              details={"log_tail": ["Step 2/2 : RUN pip install",
+                                                   "ERROR: no matching distribution"]})
         on_log("Step 2/2 : COPY app")
         return FakeBuildResult(image=f"fake/{space.slug}:{revision[:12]}")
 

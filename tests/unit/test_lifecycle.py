@@ -109,7 +109,9 @@ def test_build_error_on_first_push(env) -> None:  # type: ignore[no-untyped-def]
     rec = p.store.get_space(SPACE)
     assert rec.stage is Stage.BUILD_ERROR
     assert "pip install failed" in rec.error_message
-    assert "no matching distribution" in rec.error_message
+    # the builder's log tail (a list of lines) reads as lines, not as a Python list
+    assert "RUN pip install\nERROR: no matching distribution" in rec.error_message
+    assert "['" not in rec.error_message
     assert routes(p)["alice/demo"]["upstream"] is None
     assert p.store.builds(SPACE)[0].status == "failed"
 

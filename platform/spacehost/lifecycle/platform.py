@@ -137,6 +137,15 @@ def _tail(lines: list[str], n: int = LOG_TAIL) -> str:
     return "\n".join(lines[-n:])
 
 
+def _tail_text(log_tail: object, lines: list[str]) -> str:
+    """A build error's log tail as text: the builder gives a list of lines (or a string)."""
+    if isinstance(log_tail, str):
+        return log_tail
+    if isinstance(log_tail, (list, tuple)) and log_tail:
+        return _tail([str(line) for line in log_tail])
+    return _tail(lines)
+
+
 class Platform:
     """Everything that happens to spaces, behind the API.
 
@@ -568,7 +577,7 @@ class Platform:
             raise
         except SpacehostError as exc:
             msg = exc.message if isinstance(exc, BuildFailed) else str(exc)
-            tail = exc.details.get("log_tail") or _tail(lines)
+            tail = _tail_text(exc.details.get("log_tail"), lines)
             self.store.finish_build(build_id, status="failed", error=msg)
             self._set_error(space, Stage.BUILD_ERROR, f"{msg}\n\n{tail}".strip(),
                             keep_serving=serving)

@@ -171,6 +171,14 @@ class ServerUnreachable(SpacehostError):
     exit_code = 10
 
 
+class PortUnavailable(SpacehostError):
+    """The platform cannot listen where it was told to (another program holds the port)."""
+
+    code = "port_unavailable"
+    http_status = 409
+    exit_code = 11
+
+
 def _all_subclasses(cls: type[SpacehostError]) -> list[type[SpacehostError]]:
     out = [cls]
     for sub in cls.__subclasses__():

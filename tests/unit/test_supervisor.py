@@ -107,3 +107,37 @@ def test_a_router_of_this_data_dir_with_other_settings_is_replaced(tmp_path: Pat
     assert new.pid != old.pid
     assert old._proc is not None and old._proc.wait(10) is not None
     new.stop()
+
+
+def test_watch_gives_up_on_a_router_that_dies_at_once(tmp_path: Path) -> None:
+    # e.g. its port was taken: restarting it every 100 ms forever would only burn a CPU
+    dying = [sys.executable, "-c", "raise SystemExit(3)", "--data-dir", str(tmp_path)]
+    sup = Supervisor(dying, tmp_path / "router.pid")
+    sup.start()
+
+    async def run() -> None:
+        await asyncio.wait_for(sup.watch(), timeout=30)
+
+    try:
+        asyncio.run(run())
+    except supervisor.RouterFailing as exc:
+        assert f"died {supervisor.CRASH_LIMIT} times" in exc.message
+    else:
+        raise AssertionError("watch() kept restarting a router that cannot start")
+    finally:
+        sup.stop()
+
+
+def test_ours_running_sees_only_this_data_dirs_router(tmp_path: Path) -> None:
+    sup = Supervisor(command(str(tmp_path)), tmp_path / "router.pid")
+    assert not sup.ours_running()
+    sup.start()
+    try:
+        wait_for(lambda: b"--data-dir" in Path(f"/proc/{sup.pid}/cmdline").read_bytes(),
+                 timeout=10, what="the child's command line")
+        assert sup.ours_running()
+        other = Supervisor(command(str(tmp_path / "elsewhere")), tmp_path / "router.pid")
+        assert not other.ours_running()
+    finally:
+        sup.stop()
+    assert not sup.ours_running()

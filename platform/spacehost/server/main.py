@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +27,7 @@ from aiohttp import web
 from spacehost.api import ensure_token
 from spacehost.builder import DockerBuilder
 from spacehost.domain import GpuRequest
-from spacehost.errors import SpacehostError
+from spacehost.errors import PortUnavailable, SpacehostError
 from spacehost.lifecycle import Platform
 from spacehost.runtime import DockerBackend, discover_gpu_host, gpu_run_options
 from spacehost.server.content import import_builtin, log_imports
@@ -95,6 +96,36 @@ def router_command(settings: Settings) -> list[str]:
             "--host", settings.host, "--port", str(settings.port), "--domain", settings.domain]
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Fail early, with what to do, when another program listens on the router's address.
+
+    Raises:
+        PortUnavailable: binding *host*:*port* fails (in use, or not an address of this host).
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise PortUnavailable(f"cannot listen on {host}:{port}: {exc.strerror}",
+                              hint="pass an address of this machine with --host") from exc
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(addr)
+        except OSError as exc:
+            raise PortUnavailable(
+                f"cannot listen on {host}:{port}: {exc.strerror} (another program holds it?)",
+                hint=f"stop the program on port {port} (`ss -ltnp 'sport = :{port}'` shows it) "
+                     "or choose another port with --port") from exc
+
+
+def _stop_on_failure(task: asyncio.Task[None], stop: asyncio.Event,
+                     failure: list[BaseException]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        failure.append(task.exception())  # type: ignore[arg-type]
+        stop.set()
+
+
 def _both(first: asyncio.Event, second: asyncio.Event) -> None:
     first.set()
     second.set()
@@ -106,6 +137,9 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     settings.control_socket.parent.mkdir(parents=True, exist_ok=True)
+    supervisor = Supervisor(router_command(settings), router_pidfile(settings))
+    if not supervisor.ours_running():  # before any work: a taken port is the commonest failure
+        check_port_free(settings.host, settings.port)
     token = ensure_token(settings)
     hub = await asyncio.to_thread(HubStore, settings.hub_dir)
     if settings.builtin_content:  # before reconcile: spaces it redeploys may mount them
@@ -122,10 +156,11 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
     with contextlib.suppress(FileNotFoundError):
         os.unlink(settings.control_socket)
     await web.UnixSite(runner, str(settings.control_socket)).start()
-    supervisor = Supervisor(router_command(settings), router_pidfile(settings))
     supervisor.start()
-    watcher = asyncio.create_task(supervisor.watch())
     stop = stop or asyncio.Event()
+    failure: list[BaseException] = []
+    watcher = asyncio.create_task(supervisor.watch())
+    watcher.add_done_callback(lambda task: _stop_on_failure(task, stop, failure))
     loop = asyncio.get_running_loop()
     reexec = asyncio.Event()
     keep_router = asyncio.Event()
@@ -164,6 +199,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
     if keep_router.is_set():
         log.info("control plane stopped; the router (pid %s) keeps serving running spaces: "
                  "the next `spacehost up` adopts it, `spacehost down` stops it", supervisor.pid)
+    if failure:
+        raise failure[0]
     if reexec.is_set():
         log.info("restarting the control plane (the router keeps serving)")
         os.execv(sys.executable, [sys.executable, *sys.argv])

@@ -15,12 +15,23 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from spacehost.errors import SpacehostError
 
 log = logging.getLogger("spacehost")
 
+
+class RouterFailing(SpacehostError):
+    """The router process keeps dying right after it starts."""
+
 WATCH_INTERVAL_S = 0.1
 STOP_TIMEOUT_S = 5.0
+# a router that dies this many times within CRASH_WINDOW_S cannot start (e.g. its port was
+# taken after the preflight check): restarting it forever would only burn a CPU
+CRASH_LIMIT = 5
+CRASH_WINDOW_S = 10.0
 
 
 def cmdline(pid: int) -> bytes:
@@ -85,12 +96,25 @@ class Supervisor:
         self.stopping = False
         self._proc: subprocess.Popen[bytes] | None = None  # when we started it ourselves
 
-    def start(self) -> None:
-        """Adopt a running router of this data dir, or start one."""
+    def start(self, before_spawn: Callable[[], None] = lambda: None) -> None:
+        """Adopt a running router of this data dir, or call *before_spawn* (a preflight check
+        that may raise) and start one."""
         if self._adopt():
             log.info("adopted the running router (pid %s)", self.pid)
             return
+        before_spawn()
         self._spawn()
+
+    def ours_running(self) -> bool:
+        """Whether a router of this data dir runs (to adopt or to replace); no side effects."""
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return False
+        if pid <= 0 or not alive(pid):
+            return False
+        line = cmdline(pid)
+        return "\0".join(self.command[1:]).encode() in line or self._same_data_dir(line)
 
     def _adopt(self) -> bool:
         try:
@@ -129,10 +153,20 @@ class Supervisor:
         tmp.write_text(f"{proc.pid}\n")
         tmp.replace(self.pidfile)
 
-    async def watch(self) -> None:
-        """Restart the router whenever it is found dead, until :meth:`stop`."""
+    async def watch(self, clock: Callable[[], float] = time.monotonic) -> None:
+        """Restart the router whenever it is found dead, until :meth:`stop`.
+
+        Raises:
+            RouterFailing: it died :data:`CRASH_LIMIT` times within :data:`CRASH_WINDOW_S`.
+        """
+        deaths: list[float] = []
         while not self.stopping:
             if self.pid is not None and not self._running() and not self.stopping:
+                now = clock()
+                deaths = [t for t in deaths if now - t < CRASH_WINDOW_S] + [now]
+                if len(deaths) >= CRASH_LIMIT:
+                    raise RouterFailing(f"the router died {len(deaths)} times in "
+                                        f"{CRASH_WINDOW_S:.0f} s; see its errors above")
                 log.warning("router (pid %s) is gone; starting it again", self.pid)
                 self._spawn()
             await asyncio.sleep(WATCH_INTERVAL_S)

@@ -5,7 +5,6 @@ and the API shows each error next to stage RUNNING."""
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,43 +13,12 @@ import requests
 
 from tests.conftest import wait_for
 from tests.e2e.conftest import ROOT, Running
+from tests.e2e.loops import RequestLoop
 
 pytestmark = pytest.mark.docker
 
 SPACE = "e2e/static-keeps"
 README = "---\ntitle: Keeps\nsdk: {sdk}\n{extra}---\n"
-
-
-class PageLoop:
-    """Fetches the space's page in a loop; every failure and every wrong page is recorded."""
-
-    def __init__(self, url: str, expect: str):
-        self.url, self.expect = url, expect
-        self.served = 0
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> PageLoop:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(30)
-
-    def _run(self) -> None:
-        with requests.Session() as session:
-            while not self._stop.is_set():
-                try:
-                    resp = session.get(self.url, timeout=30)
-                except requests.RequestException as e:
-                    self.failures.append(f"{type(e).__name__}: {e}")
-                    continue
-                if resp.status_code != 200 or self.expect not in resp.text:
-                    self.failures.append(f"HTTP {resp.status_code}: {resp.text[:120]!r}")
-                else:
-                    self.served += 1
 
 
 def folder(tmp: Path, name: str, files: dict[str, str]) -> Path:
@@ -92,7 +60,7 @@ def test_static_space_serves_through_failed_redeploys(platform: Running, tmp_pat
         for style in ("path", "subdomain"):
             url = platform.space_url(SPACE, style)
             assert "A static space" in requests.get(url, timeout=10).text
-        with PageLoop(platform.space_url(SPACE, "path"), "A static space") as loop:
+        with RequestLoop(platform.space_url(SPACE, "path"), "A static space") as loop:
             wait_for(lambda: loop.served > 0, timeout=30, what="the page to be served")
             refused = platform.cli("push", str(invalid), "--name", SPACE)
             assert refused.returncode != 0 and "sdk_version" in refused.stdout + refused.stderr

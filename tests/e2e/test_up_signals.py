@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 from pathlib import Path
 
 import pytest
@@ -15,41 +14,10 @@ import requests
 
 from tests.conftest import free_port, wait_for
 from tests.e2e.conftest import ROOT, remove_containers, start_platform, stop_platform
+from tests.e2e.loops import RequestLoop
 
 pytestmark = pytest.mark.docker
 SPACE = "e2e/steady-term"
-
-
-class Loop:
-    """Calls *url* back to back on one keep-alive connection; counts answers and failures."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.served = 0
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Loop:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(30)
-
-    def _run(self) -> None:
-        with requests.Session() as http:
-            while not self._stop.is_set():
-                try:
-                    resp = http.get(self.url, timeout=10)
-                except requests.RequestException as e:
-                    self.failures.append(f"{type(e).__name__}: {e}")
-                    continue
-                if resp.status_code == 200:
-                    self.served += 1
-                else:
-                    self.failures.append(f"HTTP {resp.status_code}: {resp.text[:100]}")
 
 
 def alive(pid: int) -> bool:
@@ -75,7 +43,7 @@ def test_sigterm_then_up_fails_no_request_and_down_stops_everything(tmp_path: Pa
         running.cli("push", str(ROOT / "spaces" / "docker-app"), "--name", SPACE, check=True)
         url = running.space_url(SPACE, "path") + "api/hello"
         router = int((tmp_path / "run" / "router.pid").read_text())
-        with Loop(url) as loop:
+        with RequestLoop(url, timeout=10) as loop:
             wait_for(lambda: loop.served > 20, what="the space to be served")
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)

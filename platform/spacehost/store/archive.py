@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 
 from spacehost.errors import UploadRejected, UploadTooLarge
@@ -53,6 +54,46 @@ def _link_target(member: tarfile.TarInfo, path: str) -> str:
     return "/".join(resolved)
 
 
+def safe_members(tar: tarfile.TarFile, *, max_bytes: int,
+                 too_large: Callable[[], UploadTooLarge], many_hint: str,
+                 max_files: int = MAX_FILES,
+                 ) -> Iterator[tuple[str, tarfile.TarInfo, str | None]]:
+    """The files and links of *tar* that are safe to unpack, in archive order.
+
+    Yields ``(path, member, link_target)``: *link_target* is the in-archive path a link points
+    to, None for a regular file. Folders are skipped (file paths imply them).
+
+    Raises:
+        UploadRejected: a member is absolute, has '..', is a link leaving the upload, a device
+            or fifo; more than *max_files* entries; the archive is corrupt or cut short.
+        UploadTooLarge: (from *too_large*) the regular files add up to more than *max_bytes*.
+    """
+    total = 0
+    try:
+        for count, member in enumerate(tar, start=1):
+            if count > max_files:
+                raise UploadRejected(f"upload has more than {max_files} entries", hint=many_hint)
+            path = _member_path(member.name)
+            if not path or member.isdir():
+                continue
+            if member.issym() or member.islnk():
+                yield path, member, _link_target(member, path)
+            elif member.isfile():
+                total += member.size
+                if total > max_bytes:
+                    raise too_large()
+                yield path, member, None
+            else:
+                raise UploadRejected(
+                    f"upload contains {path!r}, which is not a regular file, folder or link "
+                    "(device files and fifos are not allowed)",
+                    hint="remove it from the folder",
+                )
+    except (tarfile.TarError, EOFError) as exc:
+        raise UploadRejected(f"upload archive is corrupt or cut short ({exc})",
+                             hint="pack the folder again and retry") from exc
+
+
 def read_archive(data: bytes, *, max_bytes: int) -> dict[str, bytes]:
     """The regular files of a tar/tar.gz upload, by relative POSIX path.
 
@@ -71,37 +112,24 @@ def read_archive(data: bytes, *, max_bytes: int) -> dict[str, bytes]:
             f"upload is not a tar or tar.gz archive ({exc})",
             hint="send the space folder packed with `tar czf` (spacehost push does this)",
         ) from exc
+    too_large = UploadTooLarge(
+        f"upload unpacks to more than {max_bytes // (1 << 20)} MiB",
+        hint="make the space smaller (exclude files with .spacehostignore), "
+        "or raise SPACEHOST_MAX_UPLOAD on the server",
+    )
     files: dict[str, bytes] = {}
     links: dict[str, str] = {}
-    total = 0
     with tar:
         try:
-            for count, member in enumerate(tar, start=1):
-                if count > MAX_FILES:
-                    raise UploadRejected(f"upload has more than {MAX_FILES} entries",
-                                         hint="exclude generated files with .spacehostignore")
-                path = _member_path(member.name)
-                if not path or member.isdir():
-                    continue
-                if member.issym() or member.islnk():
-                    links[path] = _link_target(member, path)
-                elif member.isfile():
-                    total += member.size
-                    if total > max_bytes:
-                        raise UploadTooLarge(
-                            f"upload unpacks to more than {max_bytes // (1 << 20)} MiB",
-                            hint="make the space smaller (exclude files with .spacehostignore), "
-                            "or raise SPACEHOST_MAX_UPLOAD on the server",
-                        )
+            for path, member, target in safe_members(
+                    tar, max_bytes=max_bytes, too_large=lambda: too_large,
+                    many_hint="exclude generated files with .spacehostignore"):
+                if target is not None:
+                    links[path] = target
+                else:
                     fh = tar.extractfile(member)
                     files[path] = fh.read() if fh else b""
-                else:
-                    raise UploadRejected(
-                        f"upload contains {path!r}, which is not a regular file, folder or link "
-                        "(device files and fifos are not allowed)",
-                        hint="remove it from the space folder",
-                    )
-        except (tarfile.TarError, EOFError, OSError) as exc:
+        except (tarfile.TarError, EOFError, OSError) as exc:  # a member cut short
             raise UploadRejected(f"upload archive is corrupt ({exc})",
                                  hint="pack the folder again") from exc
     _resolve_links(files, links)

@@ -14,7 +14,7 @@ import tarfile
 from pathlib import Path
 
 from spacehost.errors import UploadRejected, UploadTooLarge
-from spacehost.store.archive import _link_target, _member_path
+from spacehost.store.archive import safe_members
 from spacehost.store.hubfiles import MAX_FILES, check_repo_path
 
 
@@ -47,32 +47,20 @@ def unpack_hub_archive(archive: Path, dest: Path, *, max_bytes: int) -> int:
                              ) from exc
     links: dict[str, str] = {}
     files: set[str] = set()
-    total = 0
     with tar:
-        try:
-            for count, member in enumerate(tar, start=1):
-                if count > MAX_FILES:
-                    raise UploadRejected(f"the upload has more than {MAX_FILES} entries",
-                                         hint="pack many small files into archives (parquet)")
-                path = _member_path(member.name)
-                if not path or member.isdir():
-                    continue
-                check_repo_path(path)
-                if member.issym() or member.islnk():
-                    links[path] = _link_target(member, path)
-                    continue
-                if not member.isfile():
-                    raise UploadRejected(
-                        f"the upload contains {path!r}, which is not a regular file, folder or "
-                        "link (devices and fifos are not allowed)", hint="remove it")
-                total += member.size
-                if total > max_bytes:
-                    raise _too_large(max_bytes)
-                _extract(tar, member, dest, path)
+        for path, member, target in safe_members(
+                tar, max_bytes=max_bytes, too_large=lambda: _too_large(max_bytes),
+                many_hint="pack many small files into archives (parquet)", max_files=MAX_FILES):
+            check_repo_path(path)
+            if target is not None:
+                links[path] = target
+            else:
+                try:
+                    _extract(tar, member, dest, path)
+                except (tarfile.TarError, EOFError) as exc:  # a member cut short
+                    raise UploadRejected(f"the upload archive is cut short ({exc})",
+                                         hint="pack the folder again and retry") from exc
                 files.add(path)
-        except (tarfile.TarError, EOFError) as exc:
-            raise UploadRejected(f"the upload archive is corrupt or cut short ({exc})",
-                                 hint="pack the folder again and retry") from exc
     _link_all(dest, files, links)
     return len(files) + len(links)
 

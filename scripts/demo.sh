@@ -9,14 +9,14 @@ export PATH="$PWD/.venv/bin:$PATH"
 port=${SPACEHOST_PORT:-8000}
 spacehost up --port "$port" &
 up=$!
-trap 'kill $up 2>/dev/null; wait $up 2>/dev/null' EXIT INT TERM
+trap 'kill -INT $up 2>/dev/null; wait $up 2>/dev/null' EXIT INT TERM  # SIGINT: the router stops too
 for _ in $(seq 1 120); do
   curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break
   kill -0 $up 2>/dev/null || exit 1
   sleep 0.5
 done
 export SPACEHOST_URL="http://127.0.0.1:$port"
-for space in hello chatbot image-filter docker-app static-page semantic-search sentiment dataset-viewer; do
+for space in hello chatbot image-filter docker-app static-page semantic-search sentiment dataset-viewer zero-demo; do
   spacehost push "spaces/$space" --name "examples/$space" || echo "demo: $space did not start (see above)"
 done
 echo

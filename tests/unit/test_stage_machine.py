@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-import spacehost.lifecycle.platform as platform_module
+import spacehost.lifecycle.deploy as deploy_module
 from spacehost.domain import SpaceId, Stage
 from spacehost.lifecycle import Platform
 from spacehost.lifecycle.sleep import PAUSED, STOPPED, Sleeper
@@ -69,8 +69,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         super().__init__()
         self._tmp = tempfile.TemporaryDirectory(prefix="stage-machine-")
         tmp = Path(self._tmp.name)
-        self._grace = platform_module.SWITCH_GRACE_S
-        platform_module.SWITCH_GRACE_S = 0.0  # no router reads the table here
+        self._grace = deploy_module.SWITCH_GRACE_S
+        deploy_module.SWITCH_GRACE_S = 0.0  # no router reads the table here
         self.backend, self.builder = OutageBackend(), FakeBuilder()
         settings = Settings(data_dir=tmp, startup_timeout_s=5.0, crash_restart=False,
                             sleep_after_s=60, stop_after_s=600, max_awake=1)
@@ -87,7 +87,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         for cid in list(self.backend.containers):
             self.backend.remove(cid)
         self.platform.store.close()
-        platform_module.SWITCH_GRACE_S = self._grace
+        deploy_module.SWITCH_GRACE_S = self._grace
         self._tmp.cleanup()
 
     @initialize()

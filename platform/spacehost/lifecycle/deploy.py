@@ -1,0 +1,327 @@
+"""Deploys: one revision of one space, from its files to a live route.
+
+gpu check ──► hub refs ──► build (or reuse the image) ──► start ──► wait_healthy ──► go live
+──► remove the old container. A static revision goes live without a container. Plain
+functions over the :class:`~spacehost.lifecycle.platform.Platform` they serve, run on its
+deploy pool under the space's lock (:meth:`Platform.submit_deploy`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+from spacehost.domain import Sdk, SpaceId, Stage
+from spacehost.errors import BuildFailed, EngineUnavailable, HardwareUnavailable, SpacehostError
+from spacehost.lifecycle import runlogs
+from spacehost.lifecycle.contract import (
+    container_env,
+    container_port,
+    data_volume,
+    hardware_of,
+    manifest_summary,
+)
+from spacehost.lifecycle.datasetprep import (
+    PREP_TIMEOUT_S,
+    dataset_repos,
+    datasets_mount,
+    prep_command,
+)
+from spacehost.lifecycle.gpushare import gpu_env
+from spacehost.lifecycle.health import wait_healthy
+from spacehost.lifecycle.hubmounts import (
+    MountedRepo,
+    hub_mounts,
+    hub_refs,
+    mount_error,
+    pin_dir,
+    resolve_refs,
+    write_pins,
+)
+from spacehost.manifest import gpu_request, load_space
+from spacehost.manifest.model import SpaceSource
+from spacehost.runtime.base import (
+    LABEL_HARDWARE,
+    ContainerInfo,
+    ContainerSpec,
+    Mount,
+    TaskResult,
+)
+from spacehost.store import SpaceRecord
+
+if TYPE_CHECKING:
+    from spacehost.lifecycle.platform import Platform
+
+log = logging.getLogger(__name__)
+
+SWITCH_GRACE_S = 1.0  # > the router's route-table reload interval (0.1 s), with margin
+
+
+class BuildOutcome(Protocol):
+    @property
+    def image(self) -> str: ...
+
+
+class Builder(Protocol):
+    def build(self, source: SpaceSource, space: SpaceId, revision: str, *,
+              on_log: Callable[[str], None], nocache: bool = False) -> BuildOutcome: ...
+
+
+class GpuCheck(Protocol):
+    def __call__(self, manifest_hardware: Any) -> list[str]: ...
+
+
+def tail_text(log_tail: object, lines: list[str]) -> str:
+    """A build error's log tail as text: the builder gives a list of lines (or a string)."""
+    if isinstance(log_tail, str):
+        return log_tail
+    if isinstance(log_tail, (list, tuple)) and log_tail:
+        return runlogs.tail([str(line) for line in log_tail])
+    return runlogs.tail(lines)
+
+
+def deploy_guarded(p: Platform, space: SpaceId, revision: str, nocache: bool,
+                   reuse_image: bool = False) -> None:
+    """:func:`deploy` under the space's lock; what goes wrong is recorded, never raised."""
+    try:
+        with p.space_lock(space):
+            deploy(p, space, revision, nocache, reuse_image)
+    except EngineUnavailable as exc:  # the engine restarts: deployed again once it is back
+        p.recovery.engine_failed(space, exc, deploy=True)
+    except Exception:  # a deploy thread must never die silently
+        log.exception("deploy of %s@%s failed unexpectedly", space, revision[:12])
+        p.set_error(space, Stage.RUNTIME_ERROR, "internal error while deploying; "
+                    "see the platform's log")
+
+
+def superseded(p: Platform, space: SpaceId, revision: str) -> bool:
+    """True when *revision* is no longer the one *space* should run."""
+    rec = p.store.find_space(space)
+    return rec is None or rec.revision != revision or rec.desired != "running"
+
+
+def deploy(p: Platform, space: SpaceId, revision: str, nocache: bool,
+           reuse_image: bool = False) -> None:
+    """Deploy *revision* of *space* (the caller holds the space's lock)."""
+    if superseded(p, space, revision):
+        return
+    source = load_space(p.files.load(revision), default_title=space.name)
+    rec = p.store.get_space(space)
+    serving = p._serving(rec)
+    summary = manifest_summary(source.manifest)
+    p.store.update_space(space, manifest=summary, hardware=hardware_of(source.manifest),
+                         error_message="")
+    if source.manifest.sdk is Sdk.STATIC:
+        serve_static(p, space, revision, rec)
+        return
+    try:
+        gpu_warnings = p.check_gpu(gpu_request(source.manifest))
+    except HardwareUnavailable as exc:
+        p.set_error(space, Stage.CONFIG_ERROR, str(exc), keep_serving=serving)
+        return
+    try:  # before the build: a misspelled repo costs no build
+        repos = resolve_refs(hub_refs(source.manifest), p.hub)
+    except SpacehostError as exc:
+        p.set_error(space, Stage.CONFIG_ERROR, mount_error(exc), keep_serving=serving)
+        return
+    if repos:
+        p.store.update_space(space, manifest={**summary, "hub": [
+            r.summary() for r in repos]})
+    if reuse_image and rec.image and rec.serving_revision == revision:
+        image: str | None = rec.image
+    else:
+        image = build(p, space, revision, source, nocache, serving, gpu_warnings)
+    if image is None or superseded(p, space, revision):
+        return
+    start(p, space, revision, source, image, serving, rec, repos)
+
+
+def build(p: Platform, space: SpaceId, revision: str, source: SpaceSource, nocache: bool,
+          serving: bool, warnings: list[str]) -> str | None:
+    """Build the space's image, its log stored as it comes; None (error recorded) on failure."""
+    p._set_stage(space, Stage.RUNNING_BUILDING if serving else Stage.BUILDING)
+    build_id = p.store.start_build(space, revision, nocache=nocache)
+    ref = f"build-{build_id}"
+    lines: list[str] = []
+
+    def on_log(line: str) -> None:
+        lines.append(line)
+        p.store.append_logs(space, "build", ref, [line])
+
+    for w in warnings:
+        on_log(f"WARNING: {w}")
+    try:
+        result = p.builder.build(source, space, revision, on_log=on_log, nocache=nocache)
+    except EngineUnavailable as exc:  # not the space's fault: retried (recovery.py)
+        p.store.finish_build(build_id, status="failed", error=exc.message)
+        raise
+    except SpacehostError as exc:
+        msg = exc.message if isinstance(exc, BuildFailed) else str(exc)
+        text = tail_text(exc.details.get("log_tail"), lines)
+        p.store.finish_build(build_id, status="failed", error=msg)
+        p.set_error(space, Stage.BUILD_ERROR, f"{msg}\n\n{text}".strip(), keep_serving=serving)
+        p.store.add_event(space, "build_error", msg)
+        return None
+    p.store.finish_build(build_id, status="succeeded", image=result.image)
+    p.store.trim_logs(space, "build", p.settings.log_lines_kept)
+    return result.image
+
+
+def start(p: Platform, space: SpaceId, revision: str, source: SpaceSource, image: str,
+          serving: bool, previous: SpaceRecord, repos: tuple[MountedRepo, ...] = ()) -> None:
+    """Start *image*, wait until it answers, route to it and remove the container it
+    replaces; a failure is recorded (the old revision serves on when *serving*)."""
+    manifest = source.manifest
+    p._set_stage(space, Stage.RUNNING_APP_STARTING if serving else Stage.APP_STARTING)
+    try:
+        # read now, not at push: a change made during the build is in this container
+        user_env = p.config.environment(space)
+    except SpacehostError as exc:
+        p.set_error(space, Stage.CONFIG_ERROR, str(exc), keep_serving=serving)
+        return
+    # the contract's variables win; the API refuses reserved names anyway
+    env = {**user_env, **container_env(space, manifest, p.settings)}
+    spec = ContainerSpec(
+        space=space, revision=revision, image=image, port=container_port(manifest),
+        env=env, gpu=gpu_request(manifest),
+        memory_limit=p.settings.memory_limit, cpus=p.settings.cpus,
+        pids_limit=p.settings.pids_limit, data_volume=data_volume(space, p.settings),
+        labels={LABEL_HARDWARE: hardware_of(manifest)},
+        mounts=space_hub_mounts(p, space, repos),
+    )
+    prepared = prepare_datasets(p, space, spec, repos) if dataset_repos(repos) else []
+    shared_spec = share_gpu(p, space, spec, serving)
+    if shared_spec is None:
+        return
+    spec = shared_spec
+    if not serving:
+        remove_containers(p, space)  # a crashed or stopped run of this space
+    if not (serving and previous.container_id):  # one more container, not a replacement
+        p.sleeper.make_room(keep=space, extra=1)
+    try:
+        info = p.runtime.start(spec)
+    except EngineUnavailable:
+        raise  # not the space's fault: retried once the engine is back (recovery.py)
+    except SpacehostError as exc:
+        stage = Stage.CONFIG_ERROR if isinstance(exc, HardwareUnavailable) else (
+            Stage.RUNTIME_ERROR)
+        p.set_error(space, stage, str(exc), keep_serving=serving)
+        return
+    if prepared:  # at the top of this run's log, before the app's own lines
+        p.store.append_logs(space, "run", info.id, prepared)
+    runlogs.follow(p, space, info.id, runlogs.redactor_for(p, space))
+    timeout = manifest.startup_duration_timeout_s or p.settings.startup_timeout_s
+    result = wait_healthy(lambda: p.runtime.inspect(info.id), deadline_s=timeout,
+                          cancelled=p._closed.is_set)
+    if not result.healthy:
+        startup_failed(p, space, info, result.reason, timeout, serving)
+        return
+    assert result.info is not None
+    p.go_live(
+        space, stage=Stage.RUNNING, serving_revision=revision, container_id=info.id,
+        upstream=f"{result.info.host}:{result.info.port}", image=image, error_message="",
+    )
+    p.store.add_event(space, "running", f"revision {revision[:12]} is live")
+    p.sleeper.went_awake(space)
+    p.crashes.went_live(space)
+    if serving and previous.container_id and previous.container_id != info.id:
+        # the router re-reads the table within its reload interval; requests routed to the
+        # old container before then must still find it
+        p._closed.wait(SWITCH_GRACE_S)
+        p.runtime.remove(previous.container_id)
+
+
+def share_gpu(p: Platform, space: SpaceId, spec: ContainerSpec,
+              serving: bool) -> ContainerSpec | None:
+    """A shared-GPU space gets its broker socket; every GPU space gets the variables that
+    tell the `spaces` package how to run @spaces.GPU functions (lifecycle/gpushare.py).
+    None (with the error recorded) when the broker cannot listen for the space."""
+    share = p.gpus.share
+    try:
+        shared = share.attach(space) if spec.gpu.shared and share is not None else None
+    except SpacehostError as exc:
+        p.set_error(space, Stage.RUNTIME_ERROR, f"the GPU broker: {exc}", keep_serving=serving)
+        return None
+    env = gpu_env(spec.gpu, p.gpus, shared)
+    if not env:
+        return spec
+    mounts = (*spec.mounts, *(shared.mounts if shared is not None else ()))
+    return replace(spec, env={**spec.env, **env}, mounts=mounts)
+
+
+def space_hub_mounts(p: Platform, space: SpaceId,
+                     repos: tuple[MountedRepo, ...]) -> tuple[Mount, ...]:
+    """The space's hub repos, read-only, pinned to the commits resolved now; a writable
+    datasets cache when it uses datasets (datasetprep.py)."""
+    if not repos:
+        return ()
+    pins = pin_dir(p.settings.data_dir, space)
+    write_pins(repos, pins)
+    mounts = hub_mounts(repos, pins)
+    if dataset_repos(repos):
+        mounts += (datasets_mount(space, p.settings),)
+    return mounts
+
+
+def prepare_datasets(p: Platform, space: SpaceId, spec: ContainerSpec,
+                     repos: tuple[MountedRepo, ...]) -> list[str]:
+    """Prepare the space's hub datasets for an offline ``load_dataset`` (datasetprep.py);
+    returns the task's output for the run log. A failure is reported, not fatal: the app
+    may not call ``load_dataset`` at all."""
+    task = replace(spec, command=prep_command(repos))
+    try:
+        result = p.runtime.run_task(task, timeout=PREP_TIMEOUT_S)
+    except SpacehostError as exc:
+        result = TaskResult(1, (f"datasets: not prepared: {exc}",))
+    lines = [ln for ln in result.lines if ln.strip()]
+    if result.exit_code is None:
+        lines.append(f"datasets: preparing took longer than {PREP_TIMEOUT_S:.0f} s; stopped")
+    if not result.ok:
+        p.store.add_event(space, "datasets", "some hub datasets could not be prepared "
+                          "for load_dataset; see the run log")
+    return lines
+
+
+def startup_failed(p: Platform, space: SpaceId, info: ContainerInfo, reason: str,
+                   timeout: float, serving: bool) -> None:
+    """The app never answered: record why with its log tail, remove or stop its container
+    and schedule a crash restart."""
+    last = p.runtime.inspect(info.id)
+    redact = p._redactors.get(info.id) or runlogs.redactor_for(p, space)
+    text = redact(runlogs.tail(p.runtime.logs(info.id, tail=runlogs.LOG_TAIL))) if last else ""
+    if reason == "timeout":
+        msg = (f"the app did not answer 200 on / within {timeout:.0f} s "
+               "(startup_duration_timeout)")
+    elif last and last.oom_killed:
+        msg = "the app was killed: out of memory (raise SPACEHOST_MEMORY_LIMIT)"
+    else:
+        code = last.exit_code if last else None
+        msg = f"the app exited with code {code} while starting"
+    p.runtime.remove(info.id) if serving else p.runtime.stop(info.id, timeout=2)
+    p.set_error(space, Stage.RUNTIME_ERROR, f"{msg}\n\n{text}".strip(), keep_serving=serving)
+    p.store.add_event(space, "runtime_error", msg)
+    if not serving and p.settings.crash_restart:
+        delay = p.crashes.start_failed(space)
+        if delay is not None:
+            p.store.add_event(space, "restart_scheduled", f"restarting in {delay:g} s "
+                              f"(crash {p.crashes.crashes(space)} in a row)")
+
+
+def serve_static(p: Platform, space: SpaceId, revision: str, previous: SpaceRecord) -> None:
+    """A static revision goes live: its files serve, the old container goes."""
+    # the files' route first, then the old container goes (as a container-to-container
+    # switch does): a request routed to it meanwhile still finds it
+    p.go_live(space, stage=Stage.RUNNING, serving_revision=revision, container_id=None,
+              upstream=None, image=None, error_message="")
+    p.store.add_event(space, "running", f"static revision {revision[:12]} is live")
+    if previous.container_id and previous.stage.is_serving:
+        p._closed.wait(SWITCH_GRACE_S)
+    remove_containers(p, space)
+
+
+def remove_containers(p: Platform, space: SpaceId) -> None:
+    """Remove every container of *space*."""
+    for c in p.runtime.list_managed(space):
+        p.runtime.remove(c.id)

@@ -99,6 +99,9 @@ class Settings:
     pids_limit: int = 1024
     max_upload_bytes: int = 200 << 20
     max_hub_upload_bytes: int = 20 << 30  # one model/dataset push (docs/hub.md)
+    # answer LFS files' resolve with Xet headers so hf_xet downloads them (docs/hub.md); off:
+    # measured no faster than plain HTTP through the router (docs/benchmarks.md)
+    hub_xet: bool = False
     startup_timeout_s: float = 30 * 60.0
     gpu_fallback: str = "error"  # "error" | "cpu"
     # shared GPUs (hardware: zero, docs/gpu.md): "auto" runs the broker on a host with GPUs,
@@ -157,6 +160,7 @@ class Settings:
             "SPACEHOST_PIDS_LIMIT": ("pids_limit", int),
             "SPACEHOST_MAX_UPLOAD": ("max_upload_bytes", parse_size),
             "SPACEHOST_MAX_HUB_UPLOAD_BYTES": ("max_hub_upload_bytes", parse_size),
+            "SPACEHOST_HUB_XET": ("hub_xet", _flag),
             "SPACEHOST_STARTUP_TIMEOUT": ("startup_timeout_s", float),
             "SPACEHOST_GPU_FALLBACK": ("gpu_fallback", str),
             "SPACEHOST_GPU_BROKER": ("gpu_broker", str),

@@ -13,13 +13,15 @@ import subprocess
 import sys
 import tarfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.conftest import Running
+from tests.conftest import free_port
+from tests.e2e.conftest import Running, start_platform, stop_platform
 
 pytestmark = pytest.mark.docker
 
@@ -40,15 +42,17 @@ _http.set_client_factory(_factory)
 """
 
 
-def hf(platform: Running, home: Path, code: str) -> Any:
+def hf(platform: Running, home: Path, code: str, **extra_env: str) -> Any:
     """Run *code* (after PRELUDE) in a new Python with HF_ENDPOINT at the platform; returns the
     JSON its last line prints."""
     env = {**os.environ, "HF_ENDPOINT": platform.url, "HF_HOME": str(home),
            "HF_HUB_CACHE": str(home / "hub"), "HF_DATASETS_CACHE": str(home / "datasets"),
            "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-           "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false"}
-    for var in ("HF_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-        env.pop(var, None)
+           "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false", **extra_env}
+    for var in ("HF_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE",
+                "HF_HUB_DISABLE_XET"):
+        if var not in extra_env:
+            env.pop(var, None)
     proc = subprocess.run([sys.executable, "-c", PRELUDE + code], env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
@@ -64,13 +68,19 @@ def push(platform: Running, folder: Path, kind: str, name: str,
     return platform.cli("push", str(folder), "--type", kind, "--name", name, *extra)
 
 
+def xet_reconstructions(platform: Running) -> int:
+    """How many Xet reconstructions the hub has answered (``GET /api/hub``)."""
+    count: int = requests.get(f"{platform.url}/api/hub", timeout=10).json()["xet"].get(
+        "reconstructions", 0)
+    return count
+
+
 def head_sha(platform: Running, kind: str, name: str) -> str:
     sha: str = requests.get(f"{platform.url}/api/{kind}s/{name}", timeout=10).json()["sha"]
     return sha
 
 
-@pytest.fixture(scope="module")
-def minilm(platform: Running) -> str:
+def push_minilm(platform: Running) -> str:
     name = unique("minilm")
     proc = push(platform, MINILM, "model", name, "-m", "import MiniLM")
     assert proc.returncode == 0, proc.stderr
@@ -78,8 +88,33 @@ def minilm(platform: Running) -> str:
     return name
 
 
+@pytest.fixture(scope="module")
+def minilm(platform: Running) -> str:
+    return push_minilm(platform)
+
+
+@pytest.fixture(scope="module")
+def xet_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """A second platform with Xet downloads on (SPACEHOST_HUB_XET=1; off by default)."""
+    proc, running = start_platform(tmp_path_factory.mktemp("xet-platform"), free_port(),
+                                   {"SPACEHOST_HUB_XET": "1", "SPACEHOST_BUILTIN_CONTENT": "0"})
+    try:
+        yield running
+    finally:
+        stop_platform(proc, running, "e2e-xet")
+
+
+@pytest.fixture(scope="module")
+def xet_minilm(xet_platform: Running) -> str:
+    return push_minilm(xet_platform)
+
+
+@pytest.mark.parametrize("xet", [False, True], ids=["plain-http", "xet"])
 def test_transformers_loads_a_pushed_model_like_the_local_weights(
-        platform: Running, minilm: str, tmp_path: Path) -> None:
+        request: pytest.FixtureRequest, tmp_path: Path, xet: bool) -> None:
+    platform: Running = request.getfixturevalue("xet_platform" if xet else "platform")
+    minilm: str = request.getfixturevalue("xet_minilm" if xet else "minilm")
+    before = xet_reconstructions(platform)
     result = hf(platform, tmp_path, f"""
 import torch
 from transformers import AutoModel, AutoTokenizer
@@ -95,7 +130,9 @@ print(json.dumps({{"dim": remote.shape[0], "same": bool(torch.equal(remote, loca
                   "model_gets": sum(1 for m, u, s in REQUESTS if m == "GET" and
                                     u.endswith("/model.safetensors"))}}))
 """)
-    assert result == {"dim": 384, "same": True, "model_gets": 1}
+    # with Xet the weights come through hf_xet (in Rust): one reconstruction, no plain GET
+    assert result == {"dim": 384, "same": True, "model_gets": 0 if xet else 1}
+    assert xet_reconstructions(platform) == before + xet
 
 
 def test_snapshot_download_fills_the_hf_cache_and_downloads_once(
@@ -121,6 +158,64 @@ print(json.dumps({{"first": first, "second": second,
             assert got.is_symlink() and got.read_bytes() == src.read_bytes(), got
     weights = hashlib.sha256((MINILM / "model.safetensors").read_bytes()).hexdigest()
     assert (repo / "blobs" / weights).is_file()  # an LFS file's cache name is its sha256
+
+
+@pytest.mark.parametrize("xet", [True, False], ids=["xet", "plain-http"])
+def test_snapshot_download_with_and_without_xet_is_byte_identical(
+        xet_platform: Running, xet_minilm: str, tmp_path: Path, xet: bool) -> None:
+    platform, minilm = xet_platform, xet_minilm
+    before = xet_reconstructions(platform)
+    result = hf(platform, tmp_path, f"""
+from huggingface_hub import snapshot_download, hf_hub_download
+snap = snapshot_download({minilm!r})
+one = hf_hub_download({minilm!r}, "model.safetensors", cache_dir={str(tmp_path / "other")!r})
+print(json.dumps({{"snap": snap, "one": one, "resolve_gets": sorted(
+    u.rsplit("/", 1)[-1] for m, u, s in REQUESTS if m == "GET" and "/resolve/" in u)}}))
+""", **({} if xet else {"HF_HUB_DISABLE_XET": "1"}))
+    digest = hashlib.sha256((MINILM / "model.safetensors").read_bytes()).hexdigest()
+    for got in (Path(result["snap"]) / "model.safetensors", Path(result["one"])):
+        assert hashlib.sha256(got.read_bytes()).hexdigest() == digest
+    for src in MINILM.rglob("*"):
+        if src.is_file():
+            assert (Path(result["snap"]) / src.relative_to(MINILM)).read_bytes() == \
+                src.read_bytes()
+    # with Xet the one LFS file (the weights) is rebuilt from xorbs, twice (two caches);
+    # without it, both copies are plain GETs of /resolve
+    assert xet_reconstructions(platform) == before + (2 if xet else 0)
+    assert ("model.safetensors" in result["resolve_gets"]) is not xet
+
+
+def test_xet_endpoints_answer_like_the_cas(xet_platform: Running, xet_minilm: str) -> None:
+    platform, minilm = xet_platform, xet_minilm
+    url = f"{platform.url}/{minilm}/resolve/main/model.safetensors"
+    head = requests.head(url, timeout=10)
+    digest = hashlib.sha256((MINILM / "model.safetensors").read_bytes()).hexdigest()
+    assert head.headers["X-Xet-Hash"] == digest
+    token = requests.get(head.links["xet-auth"]["url"], timeout=10)
+    cas = token.headers["X-Xet-Cas-Url"]
+    assert token.headers["X-Xet-Access-Token"] and int(token.headers["X-Xet-Token-Expiration"])
+    recon = requests.get(f"{cas}/v1/reconstructions/{digest}",
+                         headers={"Range": "bytes=70000-70009"}, timeout=10).json()
+    assert recon["offset_into_first_range"] == 70000 - 65536
+    (term,) = recon["terms"]
+    assert term["range"] == {"start": 1, "end": 2} and term["unpacked_length"] == 65536
+    (fetch,) = recon["fetch_info"][term["hash"]]
+    rng = fetch["url_range"]
+    xorb = requests.get(fetch["url"], headers={"Range": f"bytes={rng['start']}-{rng['end']}"},
+                        timeout=10)
+    assert xorb.status_code == 206 and len(xorb.content) == 8 + 65536
+    assert xorb.content[:8] == bytes([0, 0, 0, 1, 0, 0, 0, 1])  # 64 KiB, scheme none
+    assert xorb.content[8:] == (MINILM / "model.safetensors").read_bytes()[65536:131072]
+    assert requests.get(f"{cas}/v1/reconstructions/{'0' * 64}", timeout=10).status_code == 404
+    small = requests.head(f"{platform.url}/{minilm}/resolve/main/config.json", timeout=10)
+    assert "X-Xet-Hash" not in small.headers  # small files stay plain, as on HF
+
+
+def test_xet_is_off_by_default(platform: Running, minilm: str) -> None:
+    head = requests.head(f"{platform.url}/{minilm}/resolve/main/model.safetensors", timeout=10)
+    assert head.status_code == 200 and "X-Xet-Hash" not in head.headers
+    assert requests.get(f"{platform.url}/api/hub", timeout=10).json()["xet"] == {
+        "enabled": False}
 
 
 def test_revisions_by_sha_hf_hub_download_and_ranges(platform: Running,

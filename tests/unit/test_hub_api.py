@@ -146,7 +146,8 @@ def test_info_list_tree_refs_commits_in_hf_shape(hub: HubStore) -> None:
         assert [(c["id"], c["title"], c["message"]) for c in commits] == [
             (head.sha, "first", "body")]
         summary = await (await call("GET", "/api/hub")).json()
-        assert summary == {"models": 1, "datasets": 0, "maxUploadBytes": 1 << 30}
+        assert summary == {"models": 1, "datasets": 0, "maxUploadBytes": 1 << 30,
+                           "xet": {"enabled": False}}
 
     run(hub, scenario)
 

@@ -9,7 +9,8 @@ Reads (no token), as huggingface.co answers them::
     POST /api/{models|datasets}/O/N/paths-info/REV   entries for the given paths
     GET  /api/{models|datasets}/O/N/refs             branches (main)
     GET  /api/{models|datasets}/O/N/commits/REV      history from REV back
-    HEAD|GET /O/N/resolve/REV/PATH                   a model's file (datasets: /datasets/O/N/...)
+    HEAD|GET /O/N/resolve/REV/PATH                   a model's file (datasets: /datasets/O/N/...);
+                                                     LFS files add Xet headers (api/xet.py)
 
 Writes (the platform's token)::
 
@@ -46,6 +47,7 @@ from spacehost.api.hubjson import (
     repo_json,
     tree_json,
 )
+from spacehost.api.xet import xet_enabled, xet_headers, xet_stats
 from spacehost.domain import RepoKind, check_repo_id
 from spacehost.errors import (
     EntryNotFound,
@@ -251,6 +253,7 @@ def _resolver(kind: RepoKind) -> Handler:
         if f.lfs:
             headers["X-Linked-Etag"] = f'"{f.sha256}"'
             headers["X-Linked-Size"] = str(f.size)
+            headers.update(xet_headers(request, f, kind.plural, repo_id, commit.sha))
         return await send_blob(request, hub.blob_path(f.sha256), f.size, f.etag, headers)
 
     return resolve
@@ -264,6 +267,7 @@ async def hub_summary(request: web.Request) -> web.Response:
         "models": sum(r.kind is RepoKind.MODEL for r in repos),
         "datasets": sum(r.kind is RepoKind.DATASET for r in repos),
         "maxUploadBytes": _settings(request).max_hub_upload_bytes,
+        "xet": {"enabled": xet_enabled(request), **xet_stats(request.app)},
     })
 
 

@@ -8,6 +8,8 @@ Layout under the hub root::
         blobs/<etag>                          hard links to blobs/sha256/... (no second copy)
         snapshots/<commit>/<path>             relative symlinks to ../../blobs/<etag>
         refs/main                             the head commit's sha
+    xorbs/ab/abcdef...                      a blob as Xet xorbs (store/xorb.py), made on the first
+                                            Xet download, removed with the blob
     tmp/                                    writes in progress (emptied on start)
 
 A repo's cache folder can be bind-mounted read-only into a container at
@@ -49,6 +51,7 @@ from spacehost.store.hubfiles import (
     write_text_atomic,
     write_tree_cache,
 )
+from spacehost.store.xorb import ensure_xorb_file
 
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -140,6 +143,7 @@ class HubStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._blobs = root / "blobs" / "sha256"
+        self._xorbs = root / "xorbs"
         self._cache = root / "cache"
         self.tmp_dir = root / "tmp"
         for d in (self._blobs, self._cache, self.tmp_dir):
@@ -196,6 +200,15 @@ class HubStore:
         if not _SHA256.match(sha256):
             raise NotFound(f"invalid blob hash {sha256!r}", hint="use a file's sha256")
         return self._blobs / sha256[:2] / sha256
+
+    def xorb_path(self, sha256: str) -> Path:
+        """Where the xorb file of blob *sha256* is (or will be) kept."""
+        self.blob_path(sha256)  # validates the hash
+        return self._xorbs / sha256[:2] / sha256
+
+    def xorb_file(self, sha256: str) -> Path:
+        """Blob *sha256*'s xorb file (store/xorb.py), written first if missing."""
+        return ensure_xorb_file(self.blob_path(sha256), self.xorb_path(sha256), self.tmp_dir)
 
     def cache_dir(self, kind: RepoKind, repo_id: str) -> Path:
         """The repo in huggingface_hub's cache layout (``models--owner--name``): every commit's
@@ -300,6 +313,8 @@ class HubStore:
         with contextlib.suppress(FileNotFoundError):
             if blob.stat().st_nlink <= 1 and not self._db.sha256_used(sha256):
                 blob.unlink()
+        if not blob.exists():
+            self.xorb_path(sha256).unlink(missing_ok=True)
 
     def _recover(self) -> None:
         """Sweep what an interrupted push or delete left that the database does not name."""
@@ -314,6 +329,10 @@ class HubStore:
         for shard in self._blobs.iterdir():
             for blob in shard.iterdir():
                 self._drop_blob_if_unused(blob.name)
+        for shard in self._xorbs.glob("??"):
+            for xorb in shard.iterdir():
+                if not (self._blobs / shard.name / xorb.name).exists():
+                    xorb.unlink()
 
     def _recover_repo(self, cache: Path, kind: RepoKind, repo_id: str, head: str) -> None:
         rows = self._db.all_files(kind.value, repo_id)

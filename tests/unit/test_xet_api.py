@@ -1,0 +1,135 @@
+"""The hub's Xet download routes (api/xet.py) over real HTTP on a real HubStore: the resolve
+headers, the token route, reconstructions, xorb ranges, SPACEHOST_HUB_XET=0, and xorb files
+going away with their blob."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient, TestServer
+
+from spacehost.api.errors import error_middleware
+from spacehost.api.hub import add_hub_routes
+from spacehost.api.xet import add_xet_routes
+from spacehost.domain import RepoKind
+from spacehost.settings import Settings
+from spacehost.store import HubStore
+from spacehost.store.xorb import CHUNK, HEADER, chunk_header
+
+WEIGHTS = os.urandom(3 * CHUNK + 100)
+DIGEST = hashlib.sha256(WEIGHTS).hexdigest()
+Call = Callable[..., Awaitable[ClientResponse]]
+pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[HubStore]:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(WEIGHTS)
+    (folder / "config.json").write_bytes(b'{"a": 1}')
+    store = HubStore(tmp_path / "hub")
+    store.push(RepoKind.MODEL, "alice/tiny", folder)
+    yield store
+    store.close()
+
+
+def run(hub: HubStore, scenario: Callable[[Call], Awaitable[None]], *, xet: bool = True) -> None:
+    async def main() -> None:
+        app = web.Application(middlewares=[error_middleware])
+        settings = Settings(data_dir=hub.root.parent, hub_xet=xet)
+        app["platform"], app["hub"] = SimpleNamespace(settings=settings), hub
+        add_hub_routes(app)
+        add_xet_routes(app)
+        async with TestClient(TestServer(app)) as client:
+            async def call(method: str, path: str, **kw: Any) -> ClientResponse:
+                resp = await client.request(method, path, **kw)
+                await resp.read()
+                return resp
+
+            await scenario(call)
+
+    asyncio.run(main())
+
+
+def test_lfs_files_carry_xet_headers_and_the_cas_rebuilds_them(hub: HubStore) -> None:
+    async def scenario(call: Call) -> None:
+        head = await call("HEAD", "/alice/tiny/resolve/main/model.safetensors")
+        assert head.headers["X-Xet-Hash"] == DIGEST
+        refresh = head.links["xet-auth"]["url"]
+        assert str(refresh).endswith("/api/models/alice/tiny/xet-read-token/"
+                                     + hub.resolve(RepoKind.MODEL, "alice/tiny").sha)
+        plain = await call("HEAD", "/alice/tiny/resolve/main/config.json")
+        assert "X-Xet-Hash" not in plain.headers and "Link" not in plain.headers
+        token = await call("GET", str(refresh.path))
+        cas = token.headers["X-Xet-Cas-Url"]
+        assert cas.endswith("/xet/cas") and token.headers["X-Xet-Access-Token"]
+        assert int(token.headers["X-Xet-Token-Expiration"]) > 0
+        resp = await call("GET", f"/xet/cas/v1/reconstructions/{DIGEST}")
+        recon = await resp.json()
+        (term,) = recon["terms"]
+        assert term["range"] == {"start": 0, "end": 4} and term["unpacked_length"] == len(WEIGHTS)
+        (fetch,) = recon["fetch_info"][term["hash"]]
+        assert fetch["url"].endswith(f"/xet/xorbs/{DIGEST}")
+        rng = fetch["url_range"]
+        assert rng == {"start": 0, "end": len(WEIGHTS) + 4 * HEADER - 1}
+        xorbs = await call("GET", f"/xet/xorbs/{DIGEST}",
+                           headers={"Range": f"bytes={rng['start']}-{rng['end']}"})
+        body = await xorbs.read()
+        assert xorbs.status == 206 and len(body) == rng["end"] + 1
+        assert body[:HEADER] == chunk_header(CHUNK)
+        assert body[3 * (CHUNK + HEADER):] == chunk_header(100) + WEIGHTS[-100:]
+        stats = await (await call("GET", "/api/hub")).json()
+        assert stats["xet"] == {"enabled": True, "reconstructions": 1, "xorb_ranges": 1}
+
+    run(hub, scenario)
+    assert hub.xorb_path(DIGEST).is_file()
+
+
+def test_reconstruction_ranges_and_errors(hub: HubStore) -> None:
+    async def scenario(call: Call) -> None:
+        resp = await call("GET", f"/xet/cas/v1/reconstructions/{DIGEST}",
+                          headers={"Range": f"bytes={CHUNK + 5}-{CHUNK + 9}"})
+        recon = await resp.json()
+        assert recon["offset_into_first_range"] == 5
+        assert [t["range"] for t in recon["terms"]] == [{"start": 1, "end": 2}]
+        resp = await call("GET", f"/xet/cas/v1/reconstructions/{DIGEST}",
+                          headers={"Range": f"bytes={len(WEIGHTS)}-{len(WEIGHTS) + 5}"})
+        assert resp.status == 416
+        assert (await call("GET", f"/xet/cas/v1/reconstructions/{'0' * 64}")).status == 404
+        assert (await call("GET", "/xet/cas/v1/reconstructions/nothex")).status == 400
+        assert (await call("GET", f"/xet/xorbs/{'0' * 64}")).status == 404
+
+    run(hub, scenario)
+
+
+def test_xet_off_leaves_plain_downloads_only(hub: HubStore) -> None:
+    async def scenario(call: Call) -> None:
+        head = await call("HEAD", "/alice/tiny/resolve/main/model.safetensors")
+        assert head.status == 200 and "X-Xet-Hash" not in head.headers
+        token = await call("GET", "/api/models/alice/tiny/xet-read-token/main")
+        assert token.status == 404
+        get = await call("GET", "/alice/tiny/resolve/main/model.safetensors")
+        assert await get.read() == WEIGHTS
+
+    run(hub, scenario, xet=False)
+
+
+def test_xorb_files_go_with_their_blob(hub: HubStore, tmp_path: Path) -> None:
+    xorb = hub.xorb_file(DIGEST)
+    assert xorb.stat().st_size == len(WEIGHTS) + 4 * HEADER
+    hub.delete(RepoKind.MODEL, "alice/tiny")
+    assert not xorb.exists()
+    stray = hub.xorb_path("cd" * 32)
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"left by a crash")
+    HubStore(hub.root).close()  # reopening sweeps xorbs whose blob is gone
+    assert not stray.exists()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator, Mapping
 from pathlib import PurePosixPath
 
 from spacehost.errors import UploadRejected, UploadTooLarge
@@ -136,15 +136,24 @@ def read_archive(data: bytes, *, max_bytes: int) -> dict[str, bytes]:
     return files
 
 
+def link_file(path: str, links: Mapping[str, str], files: Container[str]) -> str:
+    """The regular file the link at *path* ends on, following links to links.
+
+    Raises:
+        UploadRejected: it ends on nothing in the upload (or loops).
+    """
+    target, seen = links[path], {path}
+    while target in links and target not in seen:
+        seen.add(target)
+        target = links[target]
+    if target not in files:
+        raise UploadRejected(
+            f"link {path!r} points to {target!r}, which is not a file in the upload",
+            hint="replace the link with the file it points to",
+        )
+    return target
+
+
 def _resolve_links(files: dict[str, bytes], links: dict[str, str]) -> None:
-    for path, target in links.items():
-        seen = {path}
-        while target in links and target not in seen:
-            seen.add(target)
-            target = links[target]
-        if target not in files:
-            raise UploadRejected(
-                f"link {path!r} points to {target!r}, which is not a file in the upload",
-                hint="replace the link with the file it points to",
-            )
-        files[path] = files[target]
+    for path in links:
+        files[path] = files[link_file(path, links, files)]

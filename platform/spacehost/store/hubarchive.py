@@ -14,7 +14,7 @@ import tarfile
 from pathlib import Path
 
 from spacehost.errors import UploadRejected, UploadTooLarge
-from spacehost.store.archive import safe_members
+from spacehost.store.archive import link_file, safe_members
 from spacehost.store.hubfiles import MAX_FILES, check_repo_path
 
 
@@ -91,15 +91,8 @@ def _make_parents(dest: Path, target: Path) -> None:
 
 
 def _link_all(dest: Path, files: set[str], links: dict[str, str]) -> None:
-    for path, first in links.items():
-        target, seen = first, {path}
-        while target in links and target not in seen:
-            seen.add(target)
-            target = links[target]
-        if target not in files:
-            raise UploadRejected(
-                f"link {path!r} points to {target!r}, which is not a file in the upload",
-                hint="replace the link with the file it points to")
+    for path in links:
+        target = link_file(path, links, files)
         link = dest.joinpath(*path.split("/"))
         if link.exists():
             raise UploadRejected(f"the upload contains {path!r} twice",

@@ -49,8 +49,8 @@ def test_a_zero_space_runs_on_cpu_without_a_broker(platform: Running) -> None:
     runtime = requests.get(f"{platform.url}/api/spaces/{space}/runtime", timeout=10).json()
     assert runtime["stage"] == "RUNNING" and runtime["hardware"]["requested"] == "zero"
     build_log = platform.cli("logs", "--build", space, check=True).stdout
-    assert "asks for a shared GPU but this host has none: its @spaces.GPU functions run on CPU" \
-        in build_log
+    assert ("asks for a shared GPU (hardware: zero) but this host has none: its @spaces.GPU "
+            "functions run on CPU") in build_log
     run_log = platform.cli("logs", space, check=True).stdout
     assert "no GPU on this host: @spaces.GPU function reverse runs on CPU" in run_log
     status = requests.get(f"{platform.url}/api/gpus", timeout=10).json()

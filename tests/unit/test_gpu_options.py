@@ -53,7 +53,8 @@ def test_no_gpu_wanted_gives_empty_options(host: GpuHost, fallback: str) -> None
 
 def test_gpu_wanted_on_a_host_without_raises_with_the_fallback_hint() -> None:
     with pytest.raises(HardwareUnavailable) as err:
-        gpu_run_options(gpu_request_for("t4-small"), NONE, fallback="error", hardware="t4-small")
+        gpu_run_options(gpu_request_for("t4-small"), NONE, fallback="error",
+                        hardware="suggested_hardware: t4-small")
     assert err.value.message == (
         "this space asks for a GPU (suggested_hardware: t4-small) but this host has none"
     )
@@ -65,7 +66,8 @@ def test_gpu_wanted_on_a_host_without_raises_with_the_fallback_hint() -> None:
 
 
 def test_gpu_wanted_on_a_host_without_falls_back_to_cpu_with_a_warning() -> None:
-    options = gpu_run_options(GpuRequest(2), NONE, fallback="cpu", hardware="l4x4")
+    options = gpu_run_options(GpuRequest(2), NONE, fallback="cpu",
+                              hardware="suggested_hardware: l4x4")
     assert options.is_empty
     assert options.warnings == (
         "this space asks for 2 GPUs (suggested_hardware: l4x4) but this host has none: "
@@ -90,7 +92,7 @@ def test_more_gpus_than_available_raises_even_with_cpu_fallback(
     host: GpuHost, fallback: str
 ) -> None:
     with pytest.raises(HardwareUnavailable) as err:
-        gpu_run_options(GpuRequest(4), host, fallback=fallback, hardware="l4x4")
+        gpu_run_options(GpuRequest(4), host, fallback=fallback, hardware="suggested_hardware: l4x4")
     assert err.value.message == (
         "this space asks for 4 GPUs (suggested_hardware: l4x4) but this host has only 2 GPUs"
     )
@@ -124,10 +126,11 @@ def test_shared_gpu_request_asks_the_engine_for_all_gpus() -> None:
 
 @pytest.mark.parametrize("fallback", ["error", "cpu"])
 def test_shared_gpu_request_on_a_host_without_runs_on_cpu(fallback: str) -> None:
-    options = gpu_run_options(GpuRequest(shared=True), NONE, fallback=fallback, hardware="zero")
+    options = gpu_run_options(GpuRequest(shared=True), NONE, fallback=fallback,
+                              hardware="hardware: zero")
     assert options.is_empty
-    assert options.warnings == ("this space asks for a shared GPU (zero) but this host has none: "
-                                "its @spaces.GPU functions run on CPU",)
+    assert options.warnings == ("this space asks for a shared GPU (hardware: zero) but this host "
+                                "has none: its @spaces.GPU functions run on CPU",)
 
 
 def test_devices_mode_passes_control_nodes_first_gpus_driver_and_library_path() -> None:

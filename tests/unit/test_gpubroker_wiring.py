@@ -93,7 +93,7 @@ def test_a_zero_space_gets_its_socket_directory_and_the_shared_mode(platform: An
 
 def test_a_dedicated_gpu_space_on_a_cpu_host_is_told_it_runs_on_cpu(platform: Any) -> None:
     p, backend, share = platform
-    p.check_gpu = lambda _r: []  # the fallback allows it
+    p.check_gpu = lambda _r, _h=None: []  # the fallback allows it
     p.push(SPACE, {"README.md": readme("gpu"), "app.py": b"print(1)"})
     assert p.wait_idle()
     spec = next(iter(backend.containers.values())).spec

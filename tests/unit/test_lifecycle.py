@@ -183,9 +183,10 @@ def test_disable_embedding_and_custom_headers_reach_the_route(env) -> None:  # t
 
 
 def test_gpu_space_on_a_host_without_gpu_is_a_config_error(tmp_path: Path) -> None:
-    def no_gpu(req: GpuRequest) -> list[str]:
+    def no_gpu(req: GpuRequest, hardware: str | None = None) -> list[str]:
         if req.wants_gpu:
-            raise HardwareUnavailable("this space asks for 1 GPU but this host has none")
+            raise HardwareUnavailable(f"this space asks for 1 GPU ({hardware}) but this host "
+                                      "has none")
         return []
 
     p = Platform(Settings(data_dir=tmp_path), Store(tmp_path / "db"), RevisionFiles(tmp_path / "r"),
@@ -194,6 +195,8 @@ def test_gpu_space_on_a_host_without_gpu_is_a_config_error(tmp_path: Path) -> No
     assert p.wait_idle()
     rec = p.store.get_space(SPACE)
     assert rec.stage is Stage.CONFIG_ERROR and "has none" in rec.error_message
+    # the message names the field and flavor that asked for the GPU
+    assert "(suggested_hardware: t4-small)" in rec.error_message
     p.close()
 
 

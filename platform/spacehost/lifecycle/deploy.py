@@ -40,7 +40,7 @@ from spacehost.lifecycle.hubmounts import (
     resolve_refs,
     write_pins,
 )
-from spacehost.manifest import gpu_request, load_space
+from spacehost.manifest import gpu_request, hardware_label, load_space
 from spacehost.manifest.model import SpaceSource
 from spacehost.runtime.base import (
     LABEL_HARDWARE,
@@ -70,7 +70,10 @@ class Builder(Protocol):
 
 
 class GpuCheck(Protocol):
-    def __call__(self, manifest_hardware: Any) -> list[str]: ...
+    """Raises HardwareUnavailable when the host cannot give what *request* asks; returns
+    warnings. *hardware* says how the space asked (for the messages)."""
+
+    def __call__(self, request: Any, hardware: str | None = None) -> list[str]: ...
 
 
 def tail_text(log_tail: object, lines: list[str]) -> str:
@@ -117,7 +120,7 @@ def deploy(p: Platform, space: SpaceId, revision: str, nocache: bool,
         serve_static(p, space, revision, rec)
         return
     try:
-        gpu_warnings = p.check_gpu(gpu_request(source.manifest))
+        gpu_warnings = p.check_gpu(gpu_request(source.manifest), hardware_label(source.manifest))
     except HardwareUnavailable as exc:
         p.set_error(space, Stage.CONFIG_ERROR, str(exc), keep_serving=serving)
         return

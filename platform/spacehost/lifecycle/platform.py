@@ -28,7 +28,7 @@ from spacehost.lifecycle.backoff import Backoff, CrashRestarts, Timer, thread_ti
 from spacehost.lifecycle.config import ConfigChange, DuplicateResult
 from spacehost.lifecycle.contract import data_volume, manifest_summary
 from spacehost.lifecycle.datasetprep import datasets_volume
-from spacehost.lifecycle.deploy import Builder
+from spacehost.lifecycle.deploy import Builder, GpuCheck
 from spacehost.lifecycle.gpushare import GpuSetup, gpu_status
 from spacehost.lifecycle.hubmounts import HubLookup, pin_dir, remove_pins
 from spacehost.lifecycle.recovery import Recovery
@@ -60,6 +60,10 @@ class PushResult:
     unchanged: bool = False
 
 
+
+def _no_gpu_checks(request: Any, hardware: str | None = None) -> list[str]:
+    return []
+
 class Platform:
     """Everything that happens to spaces, behind the API.
 
@@ -70,7 +74,8 @@ class Platform:
         builder: builds space images (``DockerBuilder``).
         runtime: runs containers (``DockerBackend``).
         check_gpu: raises HardwareUnavailable when the host cannot give what a manifest asks;
-            returns warnings (e.g. CPU fallback). Default: no GPU checks.
+            returns warnings (e.g. CPU fallback); called with the GPU request and how the space
+            asked (``suggested_hardware: t4-small``). Default: no GPU checks.
         hub: the platform's models and datasets (``HubStore``), which spaces' ``models:``,
             ``datasets:`` and ``preload_from_hub:`` resolve against; None: no hub.
         gpus: this host's GPUs, their inventory and the broker of shared-GPU spaces
@@ -89,7 +94,7 @@ class Platform:
         builder: Builder,
         runtime: RuntimeBackend,
         *,
-        check_gpu: Callable[[Any], list[str]] | None = None,
+        check_gpu: GpuCheck | None = None,
         hub: HubLookup | None = None,
         gpus: GpuSetup | None = None,
         max_parallel_builds: int = 2,
@@ -102,7 +107,7 @@ class Platform:
         self.files = files
         self.builder = builder
         self.runtime = runtime
-        self.check_gpu = check_gpu or (lambda _req: [])
+        self.check_gpu: GpuCheck = check_gpu or _no_gpu_checks
         self.hub = hub  # models and datasets spaces mount (hubmounts.py)
         self.gpus = gpus or GpuSetup()
         self.routes = RoutePublisher(settings.routes_file)

@@ -2,7 +2,7 @@
 except :func:`read_folder`, the one helper that reads a folder from disk for the CLI."""
 
 from spacehost.manifest.folder import read_folder
-from spacehost.manifest.hardware import gpu_request, hardware_request
+from spacehost.manifest.hardware import gpu_request, hardware_label, hardware_request
 from spacehost.manifest.ignore import IgnorePattern, IgnoreRules
 from spacehost.manifest.model import Manifest, Problem, SpaceSource
 from spacehost.manifest.parse import parse_manifest, read_manifest
@@ -21,6 +21,7 @@ __all__ = [
     "format_problems",
     "format_report",
     "gpu_request",
+    "hardware_label",
     "hardware_request",
     "load_space",
     "parse_manifest",

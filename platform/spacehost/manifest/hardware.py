@@ -61,3 +61,13 @@ def gpu_request(manifest: Manifest) -> GpuRequest:
     if manifest.hardware:
         return hardware_request(manifest.hardware)
     return gpu_request_for(manifest.suggested_hardware)
+
+
+def hardware_label(manifest: Manifest) -> str | None:
+    """How *manifest* asks for hardware, for messages: ``hardware: gpu:2`` (spacehost's field,
+    which wins) or ``suggested_hardware: t4-small``; None when it names none."""
+    if manifest.hardware:
+        return f"hardware: {manifest.hardware}"
+    if manifest.suggested_hardware:
+        return f"suggested_hardware: {manifest.suggested_hardware}"
+    return None

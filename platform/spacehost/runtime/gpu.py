@@ -314,7 +314,8 @@ def gpu_run_options(
         host: what :func:`discover_gpu_host` found.
         fallback: ``"cpu"`` runs a GPU space without a GPU (with a warning) on a host that has
             none; anything else refuses it (the setting ``SPACEHOST_GPU_FALLBACK``).
-        hardware: the hardware flavor the space named (e.g. ``t4-small``), for the messages.
+        hardware: how the space asked, for the messages (e.g. ``suggested_hardware: t4-small``
+            or ``hardware: gpu:2``; :func:`spacehost.manifest.hardware_label` makes it).
 
     Returns:
         Empty options when no GPU is wanted, or when none exists and *fallback* is ``"cpu"``
@@ -330,7 +331,7 @@ def gpu_run_options(
         return _shared_options(host, hardware)
     wanted = max(request.count, 1)
     asks = f"this space asks for {_gpus(wanted)}" + (
-        f" (suggested_hardware: {hardware})" if hardware else ""
+        f" ({hardware})" if hardware else ""
     )
     if not host.has_gpu:
         if fallback == "cpu":

@@ -80,8 +80,9 @@ def build_platform(settings: Settings, hub: HubStore | None = None) -> Platform:
     files = RevisionFiles(settings.data_dir / "revisions")
     gpus = gpu_setup(settings, gpu_host)
 
-    def check_gpu(request: GpuRequest) -> list[str]:
-        return list(gpu_run_options(request, gpu_host, fallback=settings.gpu_fallback).warnings)
+    def check_gpu(request: GpuRequest, hardware: str | None = None) -> list[str]:
+        return list(gpu_run_options(request, gpu_host, fallback=settings.gpu_fallback,
+                                    hardware=hardware).warnings)
 
     return Platform(
         settings, store, files, DockerBuilder(client, settings, gpu_images=gpu_host.has_gpu),

@@ -331,7 +331,7 @@ def gpu_run_options(
         return _shared_options(host, hardware)
     wanted = max(request.count, 1)
     asks = f"this space asks for {_gpus(wanted)}" + (
-        f" ({hardware})" if hardware else ""
+        f" ({_asked(hardware)})" if hardware else ""
     )
     if not host.has_gpu:
         if fallback == "cpu":
@@ -354,9 +354,15 @@ def gpu_run_options(
     return _explicit_options(host, wanted)
 
 
+def _asked(hardware: str) -> str:
+    """How the space asked, for messages: a label as given (``hardware: gpu:2``), or a bare HF
+    flavor (``t4-small``, as the runtime's hardware label carries it) as its field."""
+    return hardware if ": " in hardware else f"suggested_hardware: {hardware}"
+
+
 def _shared_options(host: GpuHost, hardware: str | None) -> GpuOptions:
     if not host.has_gpu:
-        named = f" ({hardware})" if hardware else ""
+        named = f" ({_asked(hardware)})" if hardware else ""
         return GpuOptions(warnings=(
             f"this space asks for a shared GPU{named} but this host has none: its @spaces.GPU "
             "functions run on CPU",))

@@ -186,6 +186,39 @@ def test_resolve_headers_ranges_and_conditional_requests(hub: HubStore) -> None:
     run(hub, scenario)
 
 
+def test_router_marked_gets_hand_the_file_off_instead_of_sending_it(hub: HubStore) -> None:
+    """With the router's mark (spacehost.handoff) a GET with a body answers the final status and
+    headers, no body, and where the bytes are; HEAD, 304 and 416 answer as without the mark."""
+    head = hub.resolve(RepoKind.MODEL, "alice/tiny")
+    weights = head.file("model.safetensors")
+    blob = os.path.abspath(hub.blob_path(weights.sha256))
+    url = "/alice/tiny/resolve/main/model.safetensors"
+    mark = {"X-Spacehost-Handoff": "file"}
+
+    async def scenario(call: Call) -> None:
+        resp = await call("GET", url, headers=mark)
+        assert resp.status == 200 and await resp.read() == b""
+        assert resp.headers["Content-Length"] == "0"
+        assert resp.headers["X-Spacehost-File"] == f"0 {len(WEIGHTS)} {blob}"
+        assert resp.headers["ETag"] == f'"{weights.sha256}"'
+        assert resp.headers["X-Repo-Commit"] == head.sha
+        resp = await call("GET", url, headers={**mark, "Range": "bytes=100-199"})
+        assert resp.status == 206 and await resp.read() == b""
+        assert resp.headers["X-Spacehost-File"] == f"100 100 {blob}"
+        assert resp.headers["Content-Range"] == f"bytes 100-199/{len(WEIGHTS)}"
+        for method, extra, status in [
+            ("HEAD", {}, 200),
+            ("GET", {"If-None-Match": f'"{weights.sha256}"'}, 304),
+            ("GET", {"Range": f"bytes={len(WEIGHTS)}-"}, 416),
+        ]:
+            resp = await call(method, url, headers={**mark, **extra})
+            assert resp.status == status and "X-Spacehost-File" not in resp.headers
+        resp = await call("GET", url, headers={"X-Spacehost-Handoff": "other"})
+        assert await resp.read() == WEIGHTS and "X-Spacehost-File" not in resp.headers
+
+    run(hub, scenario)
+
+
 def test_not_found_answers_carry_huggingface_hub_error_codes(hub: HubStore) -> None:
     head = hub.resolve(RepoKind.MODEL, "alice/tiny")
 

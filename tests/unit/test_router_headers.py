@@ -211,7 +211,9 @@ def test_space_headers() -> None:
         b"content-security-policy: frame-ancestors *\r\n"
         b"cross-origin-opener-policy: same-origin\r\n"
     )
-    assert compiled.drop == {b"x-frame-options", b"cross-origin-opener-policy"} | HOP_BY_HOP
+    assert compiled.drop == {
+        b"x-frame-options", b"cross-origin-opener-policy", b"x-spacehost-file"
+    } | HOP_BY_HOP
     none = space_headers(RouteEntry("a/b", "gradio", "RUNNING", frame_ancestors="'none'"))
     assert none.extra == b"content-security-policy: frame-ancestors 'none'\r\n"
 

@@ -14,6 +14,8 @@ from typing import BinaryIO
 
 from aiohttp import web
 
+from spacehost.handoff import FILE_HEADER, REQUEST_HEADER, REQUEST_VALUE, file_header
+
 CHUNK = 1 << 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -81,12 +83,24 @@ async def send_blob(request: web.Request, path: Path, size: int, etag: str,
     if request.method == "HEAD" or end == start:
         await resp.prepare(request)
         return resp
+    if request.headers.get(REQUEST_HEADER) == REQUEST_VALUE:
+        return await _hand_off(request, resp, path, start, end - start)
     fh: BinaryIO = await asyncio.to_thread(open, path, "rb")
     try:
         await resp.prepare(request)
         await _send(request, resp, fh, start, end - start)
     finally:
         fh.close()
+    await resp.write_eof()
+    return resp
+
+
+async def _hand_off(request: web.Request, resp: web.StreamResponse, path: Path, offset: int,
+                    count: int) -> web.StreamResponse:
+    """Let the router send the bytes itself (spacehost.handoff): the head, no body."""
+    resp.headers[FILE_HEADER] = file_header(os.path.abspath(path), offset, count)
+    resp.content_length = 0
+    await resp.prepare(request)
     await resp.write_eof()
     return resp
 

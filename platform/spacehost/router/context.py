@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Protocol
 
 from spacehost.router.activity import ActivityRecorder
@@ -44,6 +45,8 @@ class RouterContext:
         # Behind a TLS terminator the public URL says https; the router itself speaks plain HTTP.
         self.proto = "https" if settings.public_url.startswith("https://") else "http"
         self.control = Upstream("", 0, str(settings.control_socket))
+        # The control plane hands off files under here only (spacehost.handoff).
+        self.handoff_root = os.path.join(os.path.realpath(settings.hub_dir), "")
         self.activity = ActivityRecorder(settings.activity_file)
         self.waker = Waker(str(settings.control_socket), self.routes)
         self.connections: set[Closable] = set()

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spacehost.router.context import RouterContext
+from spacehost.router.filesend import OpenFile, open_handoff, open_range, send_file
 from spacehost.router.headers import (
+    FILE_HEADER,
     NO_SPACE_HEADERS,
     Forwarding,
     SpaceHeaders,
@@ -107,6 +109,8 @@ class Exchange:
         "close_after",
         "ctx",
         "discard",
+        "file",
+        "file_ready",
         "finished",
         "head",
         "head_only",
@@ -145,6 +149,9 @@ class Exchange:
         self.pending_size = 0
         self.task: asyncio.Task[None] | None = None
         self.out: list[bytes] = []
+        # a file the control plane handed off (spacehost.handoff): the response body
+        self.file: OpenFile | None = None
+        self.file_ready = False
         self.started = False
         self.retried = False
         self.discard = False
@@ -202,7 +209,7 @@ class Exchange:
         req = self.req
         entry = m.entry
         if entry is None:
-            fwd = Forwarding(self.client.ip, req.host, self.ctx.proto, "", m.space)
+            fwd = Forwarding(self.client.ip, req.host, self.ctx.proto, "", m.space, True)
             self._proxy(self.ctx.control, m.target, fwd, b"localhost")
             return
         compiled = self.ctx.routes.target_for(entry.space)
@@ -332,6 +339,11 @@ class Exchange:
         if (req.upgrade and status != 101) or (req.expect_continue and not self.request_done):
             self.close_after = True
         connection = b"close" if self.close_after else b"" if req.http_11 else b"keep-alive"
+        if self.up is self.ctx.control and status in (200, 206) and req.method == b"GET":
+            value = next((v for n, v in headers if n == FILE_HEADER), None)
+            if value is not None:
+                self._hand_off(status, reason, headers, value, connection)
+                return
         self.out.append(
             response_head(status, reason, headers, self.space, chunked=self.chunked_out,
                           connection=connection, upgrade=status == 101)
@@ -339,9 +351,26 @@ class Exchange:
         self.response_started = True
         self.head_only = req.method == b"HEAD"
 
+    def _hand_off(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]],
+                  value: bytes, connection: bytes) -> None:
+        """The control plane handed a file off: send its head now, its bytes from the file once
+        the upstream's (empty) response is over."""
+        f = open_handoff(value, self.ctx.handoff_root)
+        if f is None:
+            self._fail(Problem(404, "not_found", "The file changed while it was requested.",
+                               "Retry the download."))
+            return
+        self.file = f
+        self.chunked_out = self.until_close = False
+        kept = [(n, v) for n, v in headers if n != b"content-length"]
+        kept.append((b"content-length", b"%d" % f.count))
+        self.out.append(response_head(status, reason, kept, NO_SPACE_HEADERS, chunked=False,
+                                      connection=connection))
+        self.response_started = True
+
     def on_response_body(self, body: bytes) -> None:
         """A piece of the response body (de-chunked by the parser)."""
-        if self.response_done or self.interim:
+        if self.response_done or self.interim or self.file is not None:
             return
         if self.chunked_out:
             self.out += (b"%x\r\n" % len(body), body, b"\r\n")
@@ -354,6 +383,9 @@ class Exchange:
             self.interim = False
             return
         if self.response_done:
+            return
+        if self.file is not None:
+            self.file_ready = True
             return
         if self.chunked_out:
             self.out.append(_LAST_CHUNK)
@@ -371,9 +403,26 @@ class Exchange:
         if out:
             self.client.write(out[0] if len(out) == 1 else b"".join(out))
             out.clear()
-        if self.response_done:
+        if self.file_ready and self.file is not None:
+            self.file_ready = False
+            self._release_upstream()
+            self.task = self.ctx.loop.create_task(self._file_body(self.file))
+        elif self.response_done:
             self._release_upstream()
             self._complete()
+
+    async def _file_body(self, f: OpenFile) -> None:
+        self._file_sent(await send_file(self.client, f))
+
+    def _file_sent(self, whole: bool) -> None:
+        """A file body (handed off or static) was written: whole, or cut short because the file
+        shrank (then the client must not take it as complete)."""
+        self.task = None
+        if not whole:
+            self._abort_client()
+            return
+        self.response_done = True
+        self._complete()
 
     def on_upgraded(self, tail: bytes) -> None:
         """The upstream switched protocols (101): from now on the connections are spliced."""
@@ -449,6 +498,8 @@ class Exchange:
         """The client went away: drop the upstream side."""
         self.aborted = True
         self._end_stream()
+        if self.file is not None:
+            self.file.close()
         if self.task is not None:
             self.task.cancel()
             self.task = None
@@ -504,6 +555,8 @@ class Exchange:
         self.client.exchange_done(close=self.close_after or not self.request_done)
 
     def _abort_client(self) -> None:
+        if self.file is not None:
+            self.file.close()
         self._flush()
         self.finished = True
         self.client.close()
@@ -599,27 +652,12 @@ class Exchange:
         self._local(head + data)
 
     async def _stream_file(self, f: StaticFile, head: bytes) -> None:
-        try:
-            fh = open(f.path, "rb")  # noqa: SIM115 - closed below, across awaits
-        except OSError:
+        opened = open_range(f.path, 0, f.size)
+        if opened is None:
             problem = Problem(404, "not_found", "No such file in this space.", "Check the URL.")
             self.task = None
             self._local(self._problem(problem))
             return
-        try:
-            self.client.write(head)
-            self.response_started = True
-            left = f.size
-            while left > 0:
-                chunk = fh.read(min(STATIC_CHUNK, left))
-                if not chunk:
-                    self._abort_client()  # the file shrank: the client must not take it whole
-                    return
-                left -= len(chunk)
-                self.client.write(chunk)
-                await self.client.drain()
-        finally:
-            fh.close()
-        self.task = None
-        self.response_done = True
-        self._complete()
+        self.client.write(head)
+        self.response_started = True
+        self._file_sent(await send_file(self.client, opened))

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from spacehost import handoff
 from spacehost.router.table import RouteEntry, is_token, safe_header_value
 
 Headers = Sequence[tuple[bytes, bytes]]
@@ -40,9 +41,14 @@ FORWARDING = frozenset(
         b"x-forwarded-prefix",
         b"x-real-ip",
         b"x-spacehost-space",
+        handoff.REQUEST_HEADER.lower().encode(),
     }
 )
 _REQUEST_DROP = HOP_BY_HOP | FORWARDING
+# Meant for the router alone (spacehost.handoff): never passed on to a client.
+FILE_HEADER = handoff.FILE_HEADER.lower().encode()
+_HANDOFF_LINE = f"{handoff.REQUEST_HEADER.lower()}: {handoff.REQUEST_VALUE}\r\n".encode()
+_RESPONSE_DROP = HOP_BY_HOP | {FILE_HEADER}
 # Connection values that name no other header: nothing more to remove.
 _PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"upgrade"})
 SPACE_HEADER = b"x-spacehost-space"
@@ -67,6 +73,7 @@ class Forwarding(NamedTuple):
         proto: ``http`` or ``https``.
         prefix: the stripped path prefix (``X-Forwarded-Prefix``), "" for none.
         space: ``owner/name`` for ``X-Spacehost-Space`` (control plane only), or None.
+        handoff: ask the upstream (the control plane) to hand files off (spacehost.handoff).
     """
 
     client_ip: str
@@ -74,6 +81,7 @@ class Forwarding(NamedTuple):
     proto: str
     prefix: str = ""
     space: str | None = None
+    handoff: bool = False
 
 
 def forwarded_host(host: str, prefix: str, sdk: str) -> str:
@@ -188,6 +196,7 @@ def _encode_forwarding(fwd: Forwarding, prior_for: list[bytes]) -> bytes:
         b"x-forwarded-proto: " + fwd.proto.encode("latin-1") + b"\r\n",
         b"x-forwarded-prefix: " + fwd.prefix.encode("latin-1") + b"\r\n" if fwd.prefix else b"",
         SPACE_HEADER + b": " + fwd.space.encode("latin-1") + b"\r\n" if fwd.space else b"",
+        _HANDOFF_LINE if fwd.handoff else b"",
     ]
     return b"".join(lines)
 
@@ -206,7 +215,7 @@ class SpaceHeaders:
     extra: bytes
 
 
-NO_SPACE_HEADERS = SpaceHeaders(HOP_BY_HOP, b"")
+NO_SPACE_HEADERS = SpaceHeaders(_RESPONSE_DROP, b"")
 # The CORS answers of a space that must not be embedded.
 NO_EMBED_DROP = frozenset(
     {
@@ -248,7 +257,7 @@ def space_headers(entry: RouteEntry) -> SpaceHeaders:
         if is_token(name) and safe_header_value(value):
             lines.append(f"{name.lower()}: {value}\r\n")
             drop.add(name.lower().encode("latin-1"))
-    return SpaceHeaders(frozenset(drop) | HOP_BY_HOP, "".join(lines).encode("latin-1"))
+    return SpaceHeaders(frozenset(drop) | _RESPONSE_DROP, "".join(lines).encode("latin-1"))
 
 
 def response_head(

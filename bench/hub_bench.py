@@ -13,8 +13,10 @@ times, each into an empty folder (the bytes are in the page cache for all of the
 - the same without Xet (``HF_HUB_DISABLE_XET``: every file by GET through huggingface_hub's
   Python HTTP client), as clients without ``hf_xet`` download;
 - to see where the time goes: that plain ``snapshot_download`` straight to the control plane's
-  Unix socket (no router), and a plain HTTP GET of every file through the router with
-  ``http.client`` reading 1 MiB at a time (server and router only, no huggingface_hub).
+  Unix socket (no router); huggingface_hub's download loop alone (``http_get``, no metadata
+  requests) on each file through the router; and a plain HTTP GET of every file through the
+  router with ``http.client`` reading 1 MiB at a time (server and router only, no
+  huggingface_hub).
 
 Goal: snapshot_download's throughput >= 0.5x the copy's (medians of the rounds).
 
@@ -124,6 +126,23 @@ def time_raw_get(port: int, paths: list[str], work: Path) -> float:
     return elapsed
 
 
+def time_hf_http_get(url: str, paths: list[str], work: Path) -> float:
+    """huggingface_hub's own download loop (``file_download.http_get``, what snapshot_download
+    runs per file without Xet) on each file through the router, without the metadata requests:
+    the ceiling of any huggingface_hub HTTP download, whatever the server does."""
+    from huggingface_hub.file_download import http_get
+
+    dest = work / "hfget"
+    start = time.perf_counter()
+    dest.mkdir()
+    for i, path in enumerate(paths):
+        with open(dest / f"{i}", "wb") as out:
+            http_get(f"{url}/{REPO}/resolve/main/{path}", out)
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(dest)
+    return elapsed
+
+
 def time_copy(blobs: list[tuple[Path, int]], work: Path) -> float:
     dest = work / "copy"
     start = time.perf_counter()
@@ -188,6 +207,8 @@ def main() -> None:
                 "snapshot_download via router, HTTP": lambda: time_snapshot(url, work,
                                                                             xet=False),
                 "snapshot_download, control socket": lambda: time_snapshot_uds(sock, work),
+                "huggingface_hub http_get via router": lambda: time_hf_http_get(url, paths,
+                                                                                  work),
                 "http.client GET via router": lambda: time_raw_get(port, paths, work),
             }
             times: dict[str, list[float]] = {name: [] for name in runs}
@@ -206,11 +227,11 @@ def main() -> None:
     copy = statistics.median(times["shutil.copy of the blobs"])
     print(f"repo {REPO}: {len(blobs)} files, {mib:.1f} MiB; {args.rounds} rounds; "
           f"{os.cpu_count()} CPUs")
-    print(f"{'':36} {'median':>9} {'MiB/s':>7} {'x copy':>7}   all rounds (ms)")
+    print(f"{'':38} {'median':>9} {'MiB/s':>7} {'x copy':>7}   all rounds (ms)")
     for name, ts in times.items():
         med = statistics.median(ts)
         rounds = " ".join(f"{t * 1000:.0f}" for t in ts)
-        print(f"{name:36} {med * 1000:6.1f} ms {mib / med:7.0f} {copy / med:7.2f}   {rounds}")
+        print(f"{name:38} {med * 1000:6.1f} ms {mib / med:7.0f} {copy / med:7.2f}   {rounds}")
     xet_cache = sum(p.stat().st_size for p in Path(os.environ["HF_XET_CACHE"]).rglob("*")
                     if p.is_file())
     print(f"hf_xet cache after the runs: {xet_cache / (1 << 20):.1f} MiB (no chunk cache: "

@@ -57,9 +57,10 @@ def open_handoff(value: bytes, root: str) -> OpenFile | None:
     malformed, names a file outside *root* (a real path, ending in a separator), or the file
     cannot be opened."""
     rng = parse_file_header(value.decode("latin-1"))
-    if rng is None or not os.path.realpath(rng.path).startswith(root):
+    if rng is None:
         return None
-    return open_range(rng.path, rng.offset, rng.length)
+    real = os.path.realpath(rng.path)  # opened as checked: a link swapped in later is not followed
+    return open_range(real, rng.offset, rng.length) if real.startswith(root) else None
 
 
 async def send_file(sink: Sink, f: OpenFile) -> bool:

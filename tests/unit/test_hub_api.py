@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from spacehost.api import error_middleware
 from spacehost.api.blobs import Unsatisfiable, parse_range
 from spacehost.api.hub import add_hub_routes
+from spacehost.api.xet import add_xet_routes
 from spacehost.domain import RepoKind
 from spacehost.settings import Settings
 from spacehost.store import HubStore
@@ -69,12 +70,15 @@ Call = Callable[..., Awaitable[ClientResponse]]
 
 
 def run(hub: HubStore, scenario: Callable[[Call], Awaitable[None]], *,
-        limit: int = 1 << 30) -> None:
+        limit: int = 1 << 30, xet: bool = False) -> None:
+    """Run *scenario* against the hub's routes (and its Xet routes, on when *xet*) over real
+    HTTP; ``call`` answers a response whose body is already read."""
     async def main() -> None:
         app = web.Application(middlewares=[error_middleware])
-        settings = Settings(data_dir=hub.root.parent, max_hub_upload_bytes=limit)
+        settings = Settings(data_dir=hub.root.parent, max_hub_upload_bytes=limit, hub_xet=xet)
         app["platform"], app["token"], app["hub"] = SimpleNamespace(settings=settings), TOKEN, hub
         add_hub_routes(app)
+        add_xet_routes(app)
         async with TestClient(TestServer(app)) as client:
             async def call(method: str, path: str, **kw: Any) -> ClientResponse:
                 resp = await client.request(method, path, **kw)

@@ -4,25 +4,18 @@ going away with their blob."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
-from aiohttp import ClientResponse, web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp import ClientResponse
 
-from spacehost.api.errors import error_middleware
-from spacehost.api.hub import add_hub_routes
-from spacehost.api.xet import add_xet_routes
 from spacehost.domain import RepoKind
-from spacehost.settings import Settings
 from spacehost.store import HubStore
 from spacehost.store.xorb import CHUNK, HEADER, chunk_header
+from tests.unit import test_hub_api as hub_api
 
 WEIGHTS = os.urandom(3 * CHUNK + 100)
 DIGEST = hashlib.sha256(WEIGHTS).hexdigest()
@@ -43,21 +36,7 @@ def hub(tmp_path: Path) -> Iterator[HubStore]:
 
 
 def run(hub: HubStore, scenario: Callable[[Call], Awaitable[None]], *, xet: bool = True) -> None:
-    async def main() -> None:
-        app = web.Application(middlewares=[error_middleware])
-        settings = Settings(data_dir=hub.root.parent, hub_xet=xet)
-        app["platform"], app["hub"] = SimpleNamespace(settings=settings), hub
-        add_hub_routes(app)
-        add_xet_routes(app)
-        async with TestClient(TestServer(app)) as client:
-            async def call(method: str, path: str, **kw: Any) -> ClientResponse:
-                resp = await client.request(method, path, **kw)
-                await resp.read()
-                return resp
-
-            await scenario(call)
-
-    asyncio.run(main())
+    hub_api.run(hub, scenario, xet=xet)
 
 
 def test_lfs_files_carry_xet_headers_and_the_cas_rebuilds_them(hub: HubStore) -> None:

@@ -19,6 +19,7 @@ import docker.errors
 import requests.exceptions
 import urllib3.exceptions
 
+from spacehost.builder.bridge import gateway_from_attrs
 from spacehost.builder.cputorch import conflict_hint
 from spacehost.errors import BuildFailed, EngineUnavailable
 
@@ -98,7 +99,8 @@ def engine_unavailable(exc: Exception) -> EngineUnavailable:
 
 def bridge_gateway(client: docker.DockerClient) -> str:
     """The gateway address of the Engine's default bridge network (``172.17.0.1``): where
-    build containers reach this host. "" when the Engine has no such network.
+    build containers reach this host. "" when the Engine has no such network. Found also when
+    the Engine does not report it (see :mod:`spacehost.builder.bridge`).
 
     Raises:
         EngineUnavailable: the Engine cannot be reached.
@@ -109,9 +111,7 @@ def bridge_gateway(client: docker.DockerClient) -> str:
         return ""
     except (docker.errors.DockerException, requests.exceptions.ConnectionError) as exc:
         raise engine_unavailable(exc) from exc
-    configs = (network.attrs.get("IPAM") or {}).get("Config") or []
-    gateways = [str(c.get("Gateway") or "") for c in configs]
-    return next((g for g in gateways if "." in g), "")  # IPv4: the mirror binds one address
+    return gateway_from_attrs(network.attrs)
 
 
 def run_build(

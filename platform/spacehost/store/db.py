@@ -233,12 +233,14 @@ class Store:
         bad = set(fields) - _UPDATABLE
         if bad:
             raise ValueError(f"not updatable: {sorted(bad)}")
-        if "stage" in fields:
-            self._check_transition(space, Stage(fields["stage"]))
         values = {k: _to_column(v) for k, v in fields.items()}
         values["updated_at"] = self._clock()
         sets = ", ".join(f"{k} = ?" for k in values)
         with self._tx() as db:
+            # inside the write transaction (BEGIN IMMEDIATE): no other thread or process can
+            # change the stage between this check and the UPDATE (issue 11, A12)
+            if "stage" in fields:
+                self._check_transition(db, space, Stage(fields["stage"]))
             cur = db.execute(
                 f"UPDATE spaces SET {sets} WHERE id = ?", (*values.values(), str(space))
             )
@@ -246,8 +248,9 @@ class Store:
                 raise SpaceNotFound(f"space {space} does not exist")
         return self.get_space(space)
 
-    def _check_transition(self, space: SpaceId, new: Stage) -> None:
-        rows = self._rows("SELECT stage FROM spaces WHERE id = ?", (str(space),))
+    @staticmethod
+    def _check_transition(db: sqlite3.Connection, space: SpaceId, new: Stage) -> None:
+        rows = db.execute("SELECT stage FROM spaces WHERE id = ?", (str(space),)).fetchall()
         if rows and not transition_allowed(Stage(rows[0][0]), new):
             raise InvalidTransition(
                 f"space {space} cannot go from {rows[0][0]} to {new.value}",

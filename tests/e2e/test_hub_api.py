@@ -194,8 +194,10 @@ def test_xet_endpoints_answer_like_the_cas(xet_platform: Running, xet_minilm: st
     token = requests.get(head.links["xet-auth"]["url"], timeout=10)
     cas = token.headers["X-Xet-Cas-Url"]
     assert token.headers["X-Xet-Access-Token"] and int(token.headers["X-Xet-Token-Expiration"])
+    auth = {"Authorization": f"Bearer {token.headers['X-Xet-Access-Token']}"}  # as hf_xet
+    assert requests.get(f"{cas}/v1/reconstructions/{digest}", timeout=10).status_code == 401
     recon = requests.get(f"{cas}/v1/reconstructions/{digest}",
-                         headers={"Range": "bytes=70000-70009"}, timeout=10).json()
+                         headers={"Range": "bytes=70000-70009", **auth}, timeout=10).json()
     assert recon["offset_into_first_range"] == 70000 - 65536
     (term,) = recon["terms"]
     assert term["range"] == {"start": 1, "end": 2} and term["unpacked_length"] == 65536
@@ -206,7 +208,8 @@ def test_xet_endpoints_answer_like_the_cas(xet_platform: Running, xet_minilm: st
     assert xorb.status_code == 206 and len(xorb.content) == 8 + 65536
     assert xorb.content[:8] == bytes([0, 0, 0, 1, 0, 0, 0, 1])  # 64 KiB, scheme none
     assert xorb.content[8:] == (MINILM / "model.safetensors").read_bytes()[65536:131072]
-    assert requests.get(f"{cas}/v1/reconstructions/{'0' * 64}", timeout=10).status_code == 404
+    assert requests.get(f"{cas}/v1/reconstructions/{'0' * 64}", headers=auth,
+                        timeout=10).status_code == 404
     small = requests.head(f"{platform.url}/{minilm}/resolve/main/config.json", timeout=10)
     assert "X-Xet-Hash" not in small.headers  # small files stay plain, as on HF
 
@@ -216,6 +219,10 @@ def test_xet_is_off_by_default(platform: Running, minilm: str) -> None:
     assert head.status_code == 200 and "X-Xet-Hash" not in head.headers
     assert requests.get(f"{platform.url}/api/hub", timeout=10).json()["xet"] == {
         "enabled": False}
+    digest = hashlib.sha256((MINILM / "model.safetensors").read_bytes()).hexdigest()
+    xorb = requests.get(f"{platform.url}/xet/xorbs/{digest}", timeout=10)  # the outsider's GET
+    assert xorb.status_code == 404 and xorb.json()["error"]["code"] == "not_found"
+    assert not list((platform.data_dir / "hub").glob("xorbs/*/*"))
 
 
 def test_revisions_by_sha_hf_hub_download_and_ranges(platform: Running,

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 from aiohttp import ClientResponse
+from yarl import URL
 
+from spacehost.api import xetauth
 from spacehost.domain import RepoKind
 from spacehost.store import HubStore
 from spacehost.store.xorb import CHUNK, HEADER, chunk_header
@@ -35,6 +38,11 @@ def hub(tmp_path: Path) -> Iterator[HubStore]:
     store.close()
 
 
+def bearer(token_response: ClientResponse) -> dict[str, str]:
+    """The CAS's auth header, as hf_xet sends the token route's token."""
+    return {"Authorization": f"Bearer {token_response.headers['X-Xet-Access-Token']}"}
+
+
 def run(hub: HubStore, scenario: Callable[[Call], Awaitable[None]], *, xet: bool = True) -> None:
     hub_api.run(hub, scenario, xet=xet)
 
@@ -52,15 +60,16 @@ def test_lfs_files_carry_xet_headers_and_the_cas_rebuilds_them(hub: HubStore) ->
         cas = token.headers["X-Xet-Cas-Url"]
         assert cas.endswith("/xet/cas") and token.headers["X-Xet-Access-Token"]
         assert int(token.headers["X-Xet-Token-Expiration"]) > 0
-        resp = await call("GET", f"/xet/cas/v1/reconstructions/{DIGEST}")
+        resp = await call("GET", f"/xet/cas/v1/reconstructions/{DIGEST}",
+                          headers=bearer(token))
         recon = await resp.json()
         (term,) = recon["terms"]
         assert term["range"] == {"start": 0, "end": 4} and term["unpacked_length"] == len(WEIGHTS)
         (fetch,) = recon["fetch_info"][term["hash"]]
-        assert fetch["url"].endswith(f"/xet/xorbs/{DIGEST}")
+        assert URL(fetch["url"]).path.endswith(f"/xet/xorbs/{DIGEST}")
         rng = fetch["url_range"]
         assert rng == {"start": 0, "end": len(WEIGHTS) + 4 * HEADER - 1}
-        xorbs = await call("GET", f"/xet/xorbs/{DIGEST}",
+        xorbs = await call("GET", URL(fetch["url"]).path_qs,
                            headers={"Range": f"bytes={rng['start']}-{rng['end']}"})
         body = await xorbs.read()
         assert xorbs.status == 206 and len(body) == rng["end"] + 1
@@ -75,17 +84,22 @@ def test_lfs_files_carry_xet_headers_and_the_cas_rebuilds_them(hub: HubStore) ->
 
 def test_reconstruction_ranges_and_errors(hub: HubStore) -> None:
     async def scenario(call: Call) -> None:
+        auth = bearer(await call("GET", "/api/models/alice/tiny/xet-read-token/main"))
         resp = await call("GET", f"/xet/cas/v1/reconstructions/{DIGEST}",
-                          headers={"Range": f"bytes={CHUNK + 5}-{CHUNK + 9}"})
+                          headers={"Range": f"bytes={CHUNK + 5}-{CHUNK + 9}", **auth})
         recon = await resp.json()
         assert recon["offset_into_first_range"] == 5
         assert [t["range"] for t in recon["terms"]] == [{"start": 1, "end": 2}]
         resp = await call("GET", f"/xet/cas/v1/reconstructions/{DIGEST}",
-                          headers={"Range": f"bytes={len(WEIGHTS)}-{len(WEIGHTS) + 5}"})
+                          headers={"Range": f"bytes={len(WEIGHTS)}-{len(WEIGHTS) + 5}", **auth})
         assert resp.status == 416
-        assert (await call("GET", f"/xet/cas/v1/reconstructions/{'0' * 64}")).status == 404
-        assert (await call("GET", "/xet/cas/v1/reconstructions/nothex")).status == 400
-        assert (await call("GET", f"/xet/xorbs/{'0' * 64}")).status == 404
+        missing = "0" * 64
+        assert (await call("GET", f"/xet/cas/v1/reconstructions/{missing}",
+                           headers=auth)).status == 404
+        assert (await call("GET", "/xet/cas/v1/reconstructions/nothex",
+                           headers=auth)).status == 400
+        signed = xetauth.sign_xorb(xetauth.derive_key(hub_api.TOKEN), missing, time.time())
+        assert (await call("GET", f"/xet/xorbs/{missing}", params=signed)).status == 404
 
     run(hub, scenario)
 
@@ -112,3 +126,43 @@ def test_xorb_files_go_with_their_blob(hub: HubStore, tmp_path: Path) -> None:
     stray.write_bytes(b"left by a crash")
     HubStore(hub.root).close()  # reopening sweeps xorbs whose blob is gone
     assert not stray.exists()
+
+
+def test_xet_off_every_xet_route_answers_404_and_writes_no_xorb(hub: HubStore) -> None:
+    async def scenario(call: Call) -> None:
+        for path in (f"/xet/xorbs/{DIGEST}", f"/xet/cas/v1/reconstructions/{DIGEST}",
+                     "/api/models/alice/tiny/xet-read-token/main"):
+            resp = await call("GET", path, headers={"Range": "bytes=0-9"})
+            assert resp.status == 404, path
+            assert (await resp.json())["error"]["code"] == "not_found"
+
+    run(hub, scenario, xet=False)
+    assert not hub.xorb_path(DIGEST).exists()
+
+
+def test_xet_on_the_cas_and_xorbs_need_what_the_token_route_issued(hub: HubStore) -> None:
+    async def scenario(call: Call) -> None:
+        recon_path = f"/xet/cas/v1/reconstructions/{DIGEST}"
+        for auth in ({}, {"Authorization": "Bearer spacehost-public-read"},
+                     {"Authorization": "Bearer 9999999999.forged"}):
+            resp = await call("GET", recon_path, headers=auth)
+            assert resp.status == 401, auth
+            assert (await resp.json())["error"]["hint"]
+        for query in ("", "?expires=9999999999&signature=forged"):
+            resp = await call("GET", f"/xet/xorbs/{DIGEST}{query}",
+                              headers={"Range": "bytes=0-9"})
+            assert resp.status == 401, query
+        assert not hub.xorb_path(DIGEST).exists()  # nothing written for an unsigned request
+        token = await call("GET", "/api/models/alice/tiny/xet-read-token/main")
+        bearer = {"Authorization": f"Bearer {token.headers['X-Xet-Access-Token']}"}
+        recon = await (await call("GET", recon_path, headers=bearer)).json()
+        (fetch,) = recon["fetch_info"][recon["terms"][0]["hash"]]
+        url = URL(fetch["url"])
+        assert url.query["signature"] and int(url.query["expires"]) > 0
+        other = url.with_path(f"/xet/xorbs/{'0' * 64}")  # a signature names one file id
+        assert (await call("GET", other.path_qs, headers={"Range": "bytes=0-9"})).status == 401
+        xorbs = await call("GET", url.path_qs, headers={"Range": "bytes=0-9"})
+        assert xorbs.status == 206
+
+    run(hub, scenario)
+    assert hub.xorb_path(DIGEST).is_file()

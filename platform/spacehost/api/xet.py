@@ -11,8 +11,11 @@ The flow, as huggingface.co answers it::
     GET  /xet/cas/v1/reconstructions/{file_id}  terms + fetch_info (optional Range: bytes=a-b)
     GET  /xet/xorbs/{file_id}                   the blob's xorb file, by byte range (sendfile)
 
-Hub reads need no token, so the Xet token is a fixed public string that nothing checks; it
-exists because the protocol carries one. ``hf_xet`` first asks ``/v2/reconstructions``; the 404
+With ``SPACEHOST_HUB_XET`` off every Xet route answers 404. With it on, hub reads stay public
+(anyone may ask for a token), but the CAS answers only a request that carries the token the token
+route issued (``Authorization: Bearer``, as ``hf_xet`` sends it), and a xorb only at the signed,
+expiring URL a reconstruction handed out (spacehost.api.xetauth) -- so nothing is written to disk
+for a request that skipped the protocol. ``hf_xet`` first asks ``/v2/reconstructions``; the 404
 it gets makes it use v1.
 """
 
@@ -22,19 +25,19 @@ import asyncio
 import re
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
+from spacehost.api import xetauth
 from spacehost.api.blobs import send_blob
-from spacehost.errors import EntryNotFound, InvalidRequest, NotFound
+from spacehost.errors import EntryNotFound, InvalidRequest, NotFound, Unauthorized
 from spacehost.settings import Settings
 from spacehost.store import HubFile, HubStore
 from spacehost.store.xorb import ByteRange, reconstruction, xorb_file_size
 
 CAS_PREFIX = "/xet/cas"
 XORB_PREFIX = "/xet/xorbs"
-TOKEN = "spacehost-public-read"  # hub reads are public: nothing checks it
-TOKEN_TTL_S = 24 * 3600
 _FILE_ID = re.compile(r"^[0-9a-f]{64}$")
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 # set up before the app starts (a started app's items are read-only); their contents change
@@ -51,6 +54,17 @@ def xet_enabled(request: web.Request) -> bool:
     """Whether the hub offers Xet downloads (``SPACEHOST_HUB_XET``)."""
     settings: Settings = request.app["platform"].settings
     return settings.hub_xet
+
+
+def _require_enabled(request: web.Request) -> None:
+    if not xet_enabled(request):
+        raise NotFound("Xet downloads are off on this server",
+                       hint="download through /resolve, or set SPACEHOST_HUB_XET=1")
+
+
+def _key(request: web.Request) -> bytes:
+    """The Xet signing key, derived from the platform's token (one HMAC: cheap)."""
+    return xetauth.derive_key(request.app["token"])
 
 
 def public_base(request: web.Request) -> str:
@@ -82,13 +96,12 @@ def xet_stats(app: web.Application) -> dict[str, int]:
 
 async def read_token(request: web.Request) -> web.Response:
     """``GET /api/{models|datasets}/O/N/xet-read-token/REV``: where the CAS is, and a token."""
-    if not xet_enabled(request):
-        raise NotFound("Xet downloads are off on this server",
-                       hint="download through /resolve, or set SPACEHOST_HUB_XET=1")
+    _require_enabled(request)
+    token, expires = xetauth.issue_token(_key(request), time.time())
     return web.Response(headers={
         "X-Xet-Cas-Url": public_base(request) + CAS_PREFIX,
-        "X-Xet-Access-Token": TOKEN,
-        "X-Xet-Token-Expiration": str(int(time.time()) + TOKEN_TTL_S),
+        "X-Xet-Access-Token": token,
+        "X-Xet-Token-Expiration": str(expires),
     })
 
 
@@ -119,20 +132,33 @@ def parse_recon_range(header: str | None, size: int) -> ByteRange | None:
 
 async def reconstruct(request: web.Request) -> web.Response:
     """``GET /xet/cas/v1/reconstructions/{file_id}``: how to rebuild the file from xorbs."""
-    if not xet_enabled(request):
-        raise NotFound("Xet downloads are off on this server", hint="download through /resolve")
+    _require_enabled(request)
+    now = time.time()
+    if not xetauth.token_valid(_key(request), request.headers.get("Authorization", ""), now):
+        raise Unauthorized("the Xet CAS needs a valid access token",
+                           hint="get one from the xet-read-token URL in the resolve answer's "
+                                "Link header and send it as Authorization: Bearer TOKEN")
     file_id = request.match_info["file_id"]
     size = await asyncio.to_thread(_blob_size, _hub(request), file_id)
     wanted = parse_recon_range(request.headers.get("Range"), size)
-    url = f"{public_base(request)}{XORB_PREFIX}/{file_id}"
+    query = urlencode(xetauth.sign_xorb(_key(request), file_id, now))
+    url = f"{public_base(request)}{XORB_PREFIX}/{file_id}?{query}"
     _count(request, "reconstructions")
     body: dict[str, Any] = reconstruction(file_id, size, url, wanted)
     return web.json_response(body)
 
 
 async def xorb(request: web.Request) -> web.StreamResponse:
-    """``GET /xet/xorbs/{file_id}``: the file's xorb file (written on first use), by range."""
+    """``GET /xet/xorbs/{file_id}``: the file's xorb file (written on first use), by range;
+    only at a URL a reconstruction signed (checked before anything is read or written)."""
+    _require_enabled(request)
     hub, file_id = _hub(request), request.match_info["file_id"]
+    q = request.query
+    if not xetauth.xorb_signed(_key(request), file_id, q.get("expires", ""),
+                               q.get("signature", ""), time.time()):
+        raise Unauthorized("this xorb URL is not signed or has expired",
+                           hint="ask the Xet CAS for the file's reconstruction again: its "
+                                "fetch_info holds signed xorb URLs")
     size = await asyncio.to_thread(_blob_size, hub, file_id)
     locks = request.app[_LOCKS]
     async with locks.setdefault(file_id, asyncio.Lock()):

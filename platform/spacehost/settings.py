@@ -46,6 +46,13 @@ def parse_mapping(text: str) -> dict[str, str]:
     return out
 
 
+def default_space_cpus(cores: int | None = None) -> float:
+    """A space's default CPU limit: all of the host's cores but one (half of the only one), so
+    that a busy space leaves the platform a core's worth of time (issue 11, A6)."""
+    count = cores if cores is not None else os.cpu_count() or 1
+    return float(count - 1) if count > 1 else 0.5
+
+
 def _flag(text: str) -> bool:
     value = text.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -87,6 +94,10 @@ class Settings:
     token: str = ""
     docker_url: str = ""  # "" = docker's own environment (DOCKER_HOST or the default socket)
     network_mode: str = "auto"  # "auto" | "bridge" | "host" (engines run with --bridge=none)
+    # spaces on a bridge reach neither each other nor the host (runtime/isolation.py); whether
+    # they may open connections to the outside world, and whether iptables rules enforce it
+    space_egress: bool = False
+    space_firewall: bool = True
     python_bases: Mapping[str, str] = field(
         default_factory=lambda: parse_mapping(DEFAULT_PYTHON_BASES)
     )
@@ -95,8 +106,14 @@ class Settings:
     debian_mirror: str = "http://deb.debian.org/debian"
     pip: PipSettings = field(default_factory=PipSettings)
     memory_limit: int = 4 << 30
-    cpus: float = 2.0
+    cpus: float = field(default_factory=default_space_cpus)  # per space
+    cpu_shares: int = 512  # a space's CPU weight; the engine's default (and the host's) is 1024
     pids_limit: int = 1024
+    # disk limits (runtime/storage.py): a container's writable layer (/tmp, its home, every
+    # file it writes outside /data) and each volume (/data); 0: unlimited
+    space_disk: int = 10 << 30
+    data_disk: int = 10 << 30
+    keep_revisions: int = 3  # superseded revisions kept per space besides the serving one
     max_upload_bytes: int = 200 << 20
     max_hub_upload_bytes: int = 20 << 30  # one model/dataset push (docs/hub.md)
     # answer LFS files' resolve with Xet headers so hf_xet downloads them (docs/hub.md); off:
@@ -157,7 +174,13 @@ class Settings:
             "SPACEHOST_DEBIAN_MIRROR": ("debian_mirror", str),
             "SPACEHOST_MEMORY_LIMIT": ("memory_limit", parse_size),
             "SPACEHOST_CPUS": ("cpus", float),
+            "SPACEHOST_CPU_SHARES": ("cpu_shares", int),
+            "SPACEHOST_SPACE_EGRESS": ("space_egress", _flag),
+            "SPACEHOST_SPACE_FIREWALL": ("space_firewall", _flag),
             "SPACEHOST_PIDS_LIMIT": ("pids_limit", int),
+            "SPACEHOST_SPACE_DISK": ("space_disk", parse_size),
+            "SPACEHOST_DATA_DISK": ("data_disk", parse_size),
+            "SPACEHOST_KEEP_REVISIONS": ("keep_revisions", int),
             "SPACEHOST_MAX_UPLOAD": ("max_upload_bytes", parse_size),
             "SPACEHOST_MAX_HUB_UPLOAD_BYTES": ("max_hub_upload_bytes", parse_size),
             "SPACEHOST_HUB_XET": ("hub_xet", _flag),
@@ -204,6 +227,11 @@ class Settings:
                 f"invalid SPACEHOST_GPU_FALLBACK {self.gpu_fallback!r}", hint="use 'error' or 'cpu'"
             )
         self._check_gpu_sharing()
+        if not self.cpus > 0 or not 2 <= self.cpu_shares <= 262144:
+            raise InvalidRequest(
+                f"invalid SPACEHOST_CPUS {self.cpus} or SPACEHOST_CPU_SHARES {self.cpu_shares}",
+                hint="use a number of cores above 0 (e.g. 1.5) and a weight from 2 to 262144",
+            )
         if self.pip.source not in ("host", "none"):
             raise InvalidRequest(
                 f"invalid SPACEHOST_PIP_CONFIG {self.pip.source!r}", hint="use 'host' or 'none'"

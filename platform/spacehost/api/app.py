@@ -35,6 +35,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/spaces", spaces.list_spaces)
     app.router.add_get("/api/gpus", gpus.gpus)
     app.router.add_get(base, spaces.space_info)
+    app.router.add_get(f"{base}/revision/{{rev}}", spaces.space_info)  # revision_exists
     app.router.add_delete(base, _write(spaces.delete))
     app.router.add_get(f"{base}/runtime", spaces.space_runtime)
     app.router.add_post(f"{base}/push", _write(spaces.push))

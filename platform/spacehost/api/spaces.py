@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
+from spacehost.api.errors import error_response
+from spacehost.api.hub import hf_error
+from spacehost.api.hubjson import iso
 from spacehost.domain import SpaceId, Stage
-from spacehost.errors import InvalidRequest, UploadTooLarge
+from spacehost.errors import (
+    InvalidRequest,
+    RevisionNotFound,
+    SpaceNotFound,
+    UploadTooLarge,
+)
 from spacehost.lifecycle import Platform
 from spacehost.lifecycle.contract import space_host
 from spacehost.store import SpaceRecord, read_archive
@@ -37,7 +44,9 @@ def urls_of(rec_id: SpaceId, platform: Platform) -> dict[str, str]:
 
 
 def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, UTC).isoformat() if ts else None
+    """A time as huggingface.co writes it (``2024-01-02T03:04:05.000Z``; huggingface_hub's
+    parse_datetime refuses ``+00:00``)."""
+    return iso(ts) if ts else None
 
 
 def space_json(rec: SpaceRecord, platform: Platform) -> dict[str, Any]:
@@ -54,7 +63,27 @@ def space_json(rec: SpaceRecord, platform: Platform) -> dict[str, Any]:
         "createdAt": _iso(rec.created_at),
         "lastModified": _iso(rec.updated_at),
         "urls": urls_of(rec.id, platform),
+        **hf_space_fields(rec, platform),
     }
+
+
+def hf_space_fields(rec: SpaceRecord, platform: Platform) -> dict[str, Any]:
+    """The fields huggingface_hub's ``SpaceInfo`` reads that spacehost has an answer for.
+
+    ``host`` is the path-style URL (where gradio_client's ``Client("owner/name")`` goes):
+    every client reaches it, while ``OWNER-NAME.localhost`` does not resolve everywhere."""
+    sdk = rec.manifest.get("sdk")
+    return {"sdk": sdk, "host": f"{platform.settings.base_url}/spaces/{rec.id}",
+            "subdomain": rec.id.subdomain, "private": False, "disabled": False, "likes": 0,
+            "tags": [str(sdk)] if sdk else []}
+
+
+def siblings(platform: Platform, rec: SpaceRecord) -> list[dict[str, Any]]:
+    """The files of the space's newest revision, as ``SpaceInfo.siblings``."""
+    if not rec.revision or not platform.files.exists(rec.revision):
+        return []
+    return [{"rfilename": path, "size": size} for path, size in
+            platform.files.listing(rec.revision)]
 
 
 async def list_spaces(request: web.Request) -> web.Response:
@@ -64,9 +93,20 @@ async def list_spaces(request: web.Request) -> web.Response:
 
 
 async def space_info(request: web.Request) -> web.Response:
+    """``GET /api/spaces/O/N[/revision/REV]`` (REV: ``main`` or the newest revision's sha)."""
     platform, space = _platform(request), _space_id(request)
-    rec = await asyncio.to_thread(platform.store.get_space, space)
+    try:
+        rec = await asyncio.to_thread(platform.store.get_space, space)
+    except SpaceNotFound as exc:  # huggingface_hub's repo_exists needs HF's error code
+        resp = error_response(exc)
+        resp.headers["X-Error-Code"] = "RepoNotFound"
+        return resp
+    rev = request.match_info.get("rev", "main")
+    if rev not in ("main", rec.revision):
+        return hf_error(RevisionNotFound(f"{space} has no revision {rev!r}",
+                                         hint=f"use main or {rec.revision}"))
     body = space_json(rec, platform)
+    body["siblings"] = await asyncio.to_thread(siblings, platform, rec)
     body["runtime"] = await asyncio.to_thread(platform.runtime_info, space)
     builds = await asyncio.to_thread(platform.store.builds, space, 10)
     body["builds"] = [

@@ -1,5 +1,5 @@
 """Unpacking a model/dataset upload (a tar, optionally compressed) from a file on disk into a
-folder, streaming each member, refusing anything unsafe (the rules of :mod:`.archive`).
+folder, streaming each member, refusing anything unsafe (the rules of :mod:`.tarsafe`).
 
 Unlike a space upload, a hub upload can be many GiB, so nothing is held in memory: members are
 copied chunk by chunk into *dest*, which the caller then hands to
@@ -14,13 +14,14 @@ import tarfile
 from pathlib import Path
 
 from spacehost.errors import UploadRejected, UploadTooLarge
-from spacehost.store.archive import link_file, safe_members
 from spacehost.store.hubfiles import MAX_FILES, check_repo_path
+from spacehost.store.tarsafe import link_file, open_tar, safe_members
 
 
 def _too_large(max_bytes: int) -> UploadTooLarge:
     return UploadTooLarge(
-        f"the upload unpacks to more than {max_bytes / (1 << 30):.1f} GiB",
+        f"the upload unpacks to more than {max_bytes / (1 << 30):.1f} GiB (files, the copies "
+        "links make and tar headers all count)",
         hint="push a smaller repo, or raise SPACEHOST_MAX_HUB_UPLOAD_BYTES on the server",
     )
 
@@ -36,15 +37,13 @@ def unpack_hub_archive(archive: Path, dest: Path, *, max_bytes: int) -> int:
 
     Raises:
         UploadRejected: not a tar archive; a member is absolute, has '..', is a link leaving the
-            upload or to nothing, a device or fifo; more than :data:`MAX_FILES` entries.
-        UploadTooLarge: the files add up to more than *max_bytes*.
+            upload or to nothing, a device, fifo or sparse file; a name is both a file and a
+            folder; an oversized extended header; more than :data:`MAX_FILES` entries (see
+            :mod:`.tarsafe`).
+        UploadTooLarge: the files, the links' targets and the tar headers add up to more than
+            *max_bytes*.
     """
-    try:
-        tar = tarfile.open(archive, mode="r:*")  # noqa: SIM115 - closed below
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise UploadRejected(f"the upload is not a tar archive ({exc})",
-                             hint="send the folder packed with tar (spacehost push does this)"
-                             ) from exc
+    tar = open_tar(name=archive)
     links: dict[str, str] = {}
     files: set[str] = set()
     with tar:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from spacehost.domain import SpaceId
 from spacehost.errors import BuildFailed, Conflict, EngineUnavailable
 from spacehost.manifest.model import SpaceSource
-from spacehost.runtime.base import ContainerInfo, ContainerSpec, TaskResult
+from spacehost.runtime.base import ContainerInfo, ContainerSpec, DiskUsage, TaskResult
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -168,6 +168,9 @@ class FakeBackend:
 
     def remove_volume(self, name: str) -> None:
         self.volumes.discard(name)
+
+    def disk_usage(self, container_id: str) -> list[DiskUsage]:
+        return []
 
     def run_task(self, spec: ContainerSpec, timeout: float) -> TaskResult:
         self.tasks.append(spec)

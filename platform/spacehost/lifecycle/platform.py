@@ -17,11 +17,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from spacehost.domain import Sdk, SpaceId, Stage
-from spacehost.errors import InvalidRequest, ManifestInvalid
+from spacehost.errors import InvalidRequest, ManifestInvalid, SpacehostError
 from spacehost.lifecycle import config as config_ops
 from spacehost.lifecycle import deploy, reconcile, runlogs
 from spacehost.lifecycle.backoff import Backoff, CrashRestarts, Timer, thread_timer
@@ -36,7 +36,7 @@ from spacehost.lifecycle.redact import Redactor
 from spacehost.lifecycle.routes import RoutePublisher, route_entry
 from spacehost.lifecycle.sleep import NEVER, Sleeper
 from spacehost.manifest import load_space
-from spacehost.runtime.base import RuntimeBackend
+from spacehost.runtime.base import DiskUsage, RuntimeBackend
 from spacehost.settings import Settings
 from spacehost.store import (
     RevisionFiles,
@@ -228,6 +228,8 @@ class Platform:
             "sdkVersion": m.get("sdk_version") or (
                 self.settings.gradio_version if m.get("sdk") == "gradio" else None),
             "errorMessage": rec.error_message or None,
+            # spacehost's own: the disk limits and how full each disk is (runtime/storage.py)
+            "disk": [asdict(u) for u in self.disk_usage(space)],
             "sleep": {
                 "level": rec.sleep_level or None if rec.stage is Stage.SLEEPING else None,
                 "idleSeconds": round(self.sleeper.idle_seconds(
@@ -235,6 +237,17 @@ class Platform:
                 if rec.stage is Stage.RUNNING else None,
             },
         }
+
+    def disk_usage(self, space: SpaceId) -> list[DiskUsage]:
+        """How full *space*'s size-limited disks are (its container's writable layer and
+        /data), measured now; none when it has no container or the engine does not answer."""
+        rec = self.store.get_space(space)
+        if not rec.container_id:
+            return []
+        try:
+            return self.runtime.disk_usage(rec.container_id)
+        except SpacehostError:
+            return []
 
     def gpu_status(self, space: SpaceId | None = None) -> dict[str, Any]:
         """This host's GPUs, the spaces that use them, and the broker's leases and queue; only

@@ -110,6 +110,19 @@ class ContainerInfo:
         return self.status == "running"
 
 
+@dataclass(frozen=True)
+class DiskUsage:
+    """How full one of a container's size-limited disks is (runtime/storage.py).
+
+    ``path`` is what it holds as the space sees it: ``"/"`` (its writable layer: ``/tmp``,
+    the home folder, every file it writes outside ``/data``) or ``"/data"``."""
+
+    path: str
+    size: int
+    used: int
+    full: bool
+
+
 class RuntimeBackend(Protocol):
     """Runs space containers. Every method raises only :class:`spacehost.errors.SpacehostError`
     subclasses: ``NotFound`` for a missing container or image, ``Conflict`` for an operation the
@@ -159,6 +172,10 @@ class RuntimeBackend(Protocol):
 
     def remove_volume(self, name: str) -> None:
         """Remove a data volume; no error when it is already gone."""
+        ...
+
+    def disk_usage(self, container_id: str) -> list[DiskUsage]:
+        """How full the container's size-limited disks are (none without disk limits)."""
         ...
 
     def run_task(self, spec: ContainerSpec, timeout: float) -> TaskResult:

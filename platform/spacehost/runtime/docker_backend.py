@@ -7,6 +7,7 @@ import socket
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from docker import DockerClient
@@ -30,6 +31,7 @@ from spacehost.runtime.base import (
     LABEL_SPACE,
     ContainerInfo,
     ContainerSpec,
+    DiskUsage,
     RuntimeBackend,
     TaskResult,
 )
@@ -43,6 +45,7 @@ from spacehost.runtime.options import (
     container_name,
     create_kwargs,
 )
+from spacehost.runtime.storage import DiskError, DiskLimits
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,9 @@ class DockerBackend(RuntimeBackend):
         instance: labels every container with ``spacehost.instance=<instance>`` and limits
             :meth:`list_managed` to those, so two platforms (two data dirs) sharing one engine
             never see, adopt or remove each other's containers.
+        disk_limits: puts each container's writable layer and each volume it makes on a
+            size-limited disk of its own (:mod:`spacehost.runtime.storage`); ``None``: no
+            limits.
 
     Raises:
         InvalidRequest: *network_mode* is ``"none"`` (the router could not reach the app).
@@ -83,6 +89,7 @@ class DockerBackend(RuntimeBackend):
         *,
         gpu_fallback: str = "error",
         instance: str | None = None,
+        disk_limits: DiskLimits | None = None,
     ) -> None:
         if network_mode == "none":
             raise InvalidRequest(
@@ -94,6 +101,7 @@ class DockerBackend(RuntimeBackend):
         self._network_mode = network_mode
         self._gpu_fallback = gpu_fallback
         self._instance = instance
+        self._limits = disk_limits
 
     @property
     def network_mode(self) -> str:
@@ -168,8 +176,12 @@ class DockerBackend(RuntimeBackend):
         except ENGINE_ERRORS as exc:
             raise translate(exc, doing, image=spec.image, gpu=not gpu.is_empty) from exc
         try:
+            self._limit_layer(container.attrs)
             container.start()
             container.reload()
+        except DiskError:
+            self._discard(container.id)
+            raise
         except ENGINE_ERRORS as exc:
             self._discard(container.id)
             raise translate(exc, doing, image=spec.image, gpu=not gpu.is_empty) from exc
@@ -185,6 +197,12 @@ class DockerBackend(RuntimeBackend):
             NotFound: the container does not exist.
             EngineUnavailable: the engine failed or is unreachable.
         """
+        if self._limits is not None:  # after a reboot its disks must be mounted first
+            try:
+                attrs = self._client.api.inspect_container(container_id)
+            except ENGINE_ERRORS as exc:
+                raise translate(exc, f"inspecting container {container_id}") from exc
+            self._mount_disks(attrs)
         self._call("starting", container_id, "start")
         info = self.inspect(container_id)
         if info is None:
@@ -203,9 +221,88 @@ class DockerBackend(RuntimeBackend):
 
     def _discard(self, container_id: str) -> None:
         try:
+            self._release_layer(container_id)
             self._client.api.remove_container(container_id, force=True)
-        except ENGINE_ERRORS as exc:
+        except (*ENGINE_ERRORS, DiskError) as exc:
             log.warning("could not remove failed container %s: %s", container_id, exc)
+
+    # --- disk limits (runtime/storage.py) -----------------------------------------------------
+
+    def _limit_layer(self, attrs: dict[str, Any]) -> None:
+        """Put a new container's writable layer on a disk of its own, before it starts."""
+        if self._limits is None or not self._limits.layer_size:
+            return
+        driver = attrs.get("GraphDriver") or {}
+        upper = (driver.get("Data") or {}).get("UpperDir")
+        if driver.get("Name") != "overlay2" or not upper:
+            raise DiskError(
+                f"cannot limit a container's disk on the storage driver {driver.get('Name')!r}",
+                hint="use overlay2, or set SPACEHOST_SPACE_DISK=0 (no limit on the writable "
+                     "layer)")
+        self._limits.limit_layer(_name(attrs), Path(upper).parent)
+
+    def _mount_disks(self, attrs: dict[str, Any]) -> None:
+        """Mount the disks of an existing container again (after a reboot): its layer's and
+        its volumes'."""
+        assert self._limits is not None
+        disks = self._limits.disks
+        if disks.exists(self._limits.layer(_name(attrs))):
+            self._limit_layer(attrs)
+        for m in attrs.get("Mounts") or []:
+            if m.get("Type") == "volume" and disks.exists(self._limits.volume(m.get("Name", ""))):
+                self._limits.volume_device(m["Name"])
+
+    def _release_layer(self, container_id: str) -> None:
+        """Stop the container (its overlay lets go of the disk) and release its layer disk."""
+        if self._limits is None:
+            return
+        try:
+            attrs = self._client.api.inspect_container(container_id)
+        except DockerNotFound:
+            return
+        name = self._limits.layer(_name(attrs))
+        if not self._limits.disks.exists(name):
+            return
+        if (attrs.get("State") or {}).get("Running"):
+            self._client.api.stop(container_id, timeout=0)
+        self._limits.disks.release(name)
+
+    def sweep_disks(self) -> list[str]:
+        """Release the layer disks of containers that no longer exist (removed by hand, or
+        while the platform was down); returns their container names."""
+        if self._limits is None:
+            return []
+        gone = []
+        for name in self._limits.layer_containers():
+            try:
+                self._client.api.inspect_container(name)
+            except DockerNotFound:
+                gone.append(name)
+                self._limits.disks.release(self._limits.layer(name))
+            except ENGINE_ERRORS as exc:
+                raise translate(exc, f"inspecting container {name}") from exc
+        return gone
+
+    def disk_usage(self, container_id: str) -> list[DiskUsage]:
+        """How full the container's disks are: its writable layer (``"/"``) and its volumes
+        (``"/data"``); none without disk limits or when the container is gone.
+
+        Raises:
+            EngineUnavailable: the engine failed or is unreachable.
+        """
+        if self._limits is None:
+            return []
+        try:
+            attrs = self._client.api.inspect_container(container_id)
+        except DockerNotFound:
+            return []
+        except ENGINE_ERRORS as exc:
+            raise translate(exc, f"inspecting container {container_id}") from exc
+        disks = self._limits.disks
+        found = [disks.usage(self._limits.layer(_name(attrs)), "/")]
+        found += [disks.usage(self._limits.volume(m.get("Name", "")), m.get("Destination", ""))
+                  for m in attrs.get("Mounts") or [] if m.get("Type") == "volume"]
+        return [u for u in found if u is not None]
 
     def _ensure_mount_volumes(self, spec: ContainerSpec) -> None:
         for m in spec.mounts:
@@ -213,8 +310,12 @@ class DockerBackend(RuntimeBackend):
                 self._ensure_volume(m.host_path, spec, m.container_path)
 
     def _ensure_volume(self, name: str, spec: ContainerSpec, path: str = DATA_MOUNT) -> None:
+        limited = self._limits is not None and bool(self._limits.volume_size)
         try:
             self._client.volumes.get(name)
+            if (limited and self._limits is not None
+                    and self._limits.disks.exists(self._limits.volume(name))):
+                self._limits.volume_device(name)  # mounted again after a reboot
             return
         except DockerNotFound:
             pass
@@ -224,7 +325,11 @@ class DockerBackend(RuntimeBackend):
             labels = {LABEL_MANAGED: "true", LABEL_SPACE: str(spec.space)}
             if LABEL_INSTANCE in spec.labels:
                 labels[LABEL_INSTANCE] = spec.labels[LABEL_INSTANCE]
-            self._client.volumes.create(name, labels=labels)
+            opts = None
+            if limited and self._limits is not None:  # a bind of a folder on its own disk
+                device = self._limits.volume_device(name)
+                opts = {"type": "none", "o": "bind", "device": str(device)}
+            self._client.volumes.create(name, labels=labels, driver="local", driver_opts=opts)
         except ENGINE_ERRORS as exc:
             raise translate(exc, f"creating volume {name}") from exc
         self._chown_volume(name, spec.image, path)
@@ -383,6 +488,7 @@ class DockerBackend(RuntimeBackend):
             EngineUnavailable: the engine failed or is unreachable.
         """
         try:
+            self._release_layer(container_id)
             self._client.api.remove_container(container_id, force=True)
         except DockerNotFound:
             return
@@ -423,9 +529,11 @@ class DockerBackend(RuntimeBackend):
         try:
             self._client.api.remove_volume(name, force=True)
         except DockerNotFound:
-            return
+            pass
         except ENGINE_ERRORS as exc:
             raise translate(exc, f"removing volume {name}") from exc
+        if self._limits is not None:
+            self._limits.disks.release(self._limits.volume(name))
 
     def _call(self, doing: str, container_id: str, method: str, **kwargs: Any) -> None:
         try:
@@ -505,6 +613,10 @@ class DockerBackend(RuntimeBackend):
         except ENGINE_ERRORS:
             return []
         return unseen_tail(list(recent), list(split_lines([raw])))
+
+
+def _name(attrs: dict[str, Any]) -> str:
+    return str(attrs.get("Name", "")).lstrip("/")
 
 
 def free_port(host: str = LOOPBACK) -> int:

@@ -30,6 +30,7 @@ from spacehost.domain import GpuRequest
 from spacehost.errors import PortUnavailable, SpacehostError
 from spacehost.lifecycle import Platform
 from spacehost.runtime import DockerBackend, discover_gpu_host, gpu_run_options
+from spacehost.runtime.storage import disk_limits
 from spacehost.server.content import import_builtin, log_imports
 from spacehost.server.control import make_app
 from spacehost.server.down import control_pidfile, router_pidfile, write_pid
@@ -84,11 +85,15 @@ def build_platform(settings: Settings, hub: HubStore | None = None) -> Platform:
         return list(gpu_run_options(request, gpu_host, fallback=settings.gpu_fallback,
                                     hardware=hardware).warnings)
 
+    backend = DockerBackend(
+        client, gpu_host=gpu_host, network_mode=settings.network_mode,
+        gpu_fallback=settings.gpu_fallback, instance=settings.instance,
+        disk_limits=disk_limits(settings.data_dir, settings.space_disk, settings.data_disk))
+    for name in backend.sweep_disks():
+        log.info("released the disk of container %s, which is gone", name)
     return Platform(
         settings, store, files, DockerBuilder(client, settings, gpu_images=gpu_host.has_gpu),
-        DockerBackend(client, gpu_host=gpu_host, network_mode=settings.network_mode,
-                      gpu_fallback=settings.gpu_fallback, instance=settings.instance),
-        check_gpu=check_gpu, gpus=gpus, hub=hub, engine_probe=client.ping,
+        backend, check_gpu=check_gpu, gpus=gpus, hub=hub, engine_probe=client.ping,
     )
 
 

@@ -14,6 +14,7 @@ from spacehost.errors import InvalidSpaceName
 from spacehost.lifecycle import Platform
 from spacehost.store import LogLine, SpaceRecord
 from spacehost.web.api_tab import api_tab
+from spacehost.web.disk_panel import disk_notice
 from spacehost.web.files_tab import files_tab
 from spacehost.web.gpu_panel import gpu_panel_for
 from spacehost.web.hub_pages import repo_links, repos_of_space
@@ -172,5 +173,6 @@ async def space_page(request: web.Request) -> web.Response:
     tab_html = await _tab_html(platform, rec, urls, tab, request.query.get("path", ""))
     uses = repo_links(await asyncio.to_thread(repos_of_space, platform, rec))
     uses += await gpu_panel_for(platform, rec)
+    uses += disk_notice(await asyncio.to_thread(platform.disk_usage, rec.id))
     text = render_page(rec, urls, platform.settings.base_url, tab, tab_html, uses)
     return web.Response(text=text, content_type="text/html")

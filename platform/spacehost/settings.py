@@ -153,6 +153,14 @@ class Settings:
     # on start, import the models and datasets that ship with spacehost into the hub
     # (server/content.py): sentence-transformers/all-MiniLM-L6-v2, spacehost/movie-reviews
     builtin_content: bool = True
+    # the router's client timeouts (docs/router.md#timeouts): a request head must be complete
+    # within header_timeout_s of its first byte (of the connection's opening for the first
+    # request) and may pause at most header_idle_s; a request body may pause at most
+    # body_idle_s; a keep-alive connection waits keepalive_timeout_s for its next request
+    header_timeout_s: float = 30.0
+    header_idle_s: float = 15.0
+    body_idle_s: float = 60.0
+    keepalive_timeout_s: float = 75.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -206,6 +214,10 @@ class Settings:
             "SPACEHOST_STOP_AFTER": ("stop_after_s", float),
             "SPACEHOST_MAX_AWAKE": ("max_awake", int),
             "SPACEHOST_BUILTIN_CONTENT": ("builtin_content", _flag),
+            "SPACEHOST_HEADER_TIMEOUT": ("header_timeout_s", float),
+            "SPACEHOST_HEADER_IDLE_TIMEOUT": ("header_idle_s", float),
+            "SPACEHOST_BODY_IDLE_TIMEOUT": ("body_idle_s", float),
+            "SPACEHOST_KEEPALIVE_TIMEOUT": ("keepalive_timeout_s", float),
         }
         for var, (name, conv) in simple.items():
             if env.get(var):
@@ -227,6 +239,7 @@ class Settings:
                 f"invalid SPACEHOST_GPU_FALLBACK {self.gpu_fallback!r}", hint="use 'error' or 'cpu'"
             )
         self._check_gpu_sharing()
+        self._check_router_timeouts()
         if not self.cpus > 0 or not 2 <= self.cpu_shares <= 262144:
             raise InvalidRequest(
                 f"invalid SPACEHOST_CPUS {self.cpus} or SPACEHOST_CPU_SHARES {self.cpu_shares}",
@@ -254,6 +267,17 @@ class Settings:
                 "invalid sleep settings: need 0 < SPACEHOST_SLEEP_AFTER <= SPACEHOST_STOP_AFTER "
                 "and SPACEHOST_MAX_AWAKE >= 1",
                 hint=f"got {self.sleep_after_s}, {self.stop_after_s} and {self.max_awake}",
+            )
+
+    def _check_router_timeouts(self) -> None:
+        timeouts = (self.header_timeout_s, self.header_idle_s, self.body_idle_s,
+                    self.keepalive_timeout_s)
+        if not all(0 < t < float("inf") for t in timeouts):
+            raise InvalidRequest(
+                "invalid router timeouts: SPACEHOST_HEADER_TIMEOUT, "
+                "SPACEHOST_HEADER_IDLE_TIMEOUT, SPACEHOST_BODY_IDLE_TIMEOUT and "
+                "SPACEHOST_KEEPALIVE_TIMEOUT must be positive numbers of seconds",
+                hint=f"got {', '.join(str(t) for t in timeouts)}",
             )
 
     def _check_gpu_sharing(self) -> None:

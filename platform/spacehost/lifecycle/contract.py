@@ -8,6 +8,7 @@ from typing import Any
 from spacehost.domain import Sdk, SpaceId
 from spacehost.lifecycle.hubmounts import hub_summary
 from spacehost.manifest.model import Manifest
+from spacehost.runtime.base import CONTAINER_WORKDIR
 from spacehost.settings import Settings
 
 GRADIO_PORT = 7860
@@ -21,6 +22,12 @@ def space_host(space: SpaceId, settings: Settings) -> str:
 
 def container_port(manifest: Manifest) -> int:
     return manifest.app_port if manifest.sdk is Sdk.DOCKER else GRADIO_PORT
+
+
+def container_workdir(manifest: Manifest) -> str | None:
+    """Where the app starts: ``/home/user/app``; an ``sdk: docker`` space's image's own
+    ``WORKDIR`` (None), as on HF."""
+    return None if manifest.sdk is Sdk.DOCKER else CONTAINER_WORKDIR
 
 
 def container_env(space: SpaceId, manifest: Manifest, settings: Settings) -> dict[str, str]:

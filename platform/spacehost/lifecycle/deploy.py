@@ -19,6 +19,7 @@ from spacehost.lifecycle import runlogs
 from spacehost.lifecycle.contract import (
     container_env,
     container_port,
+    container_workdir,
     data_volume,
     hardware_of,
     manifest_summary,
@@ -190,6 +191,7 @@ def start(p: Platform, space: SpaceId, revision: str, source: SpaceSource, image
         space=space, revision=revision, image=image, port=container_port(manifest),
         env=env, gpu=gpu_request(manifest),
         memory_limit=p.settings.memory_limit, cpus=p.settings.cpus,
+        cpu_shares=p.settings.cpu_shares, workdir=container_workdir(manifest),
         pids_limit=p.settings.pids_limit, data_volume=data_volume(space, p.settings),
         labels={LABEL_HARDWARE: hardware_of(manifest)},
         mounts=space_hub_mounts(p, space, repos),

@@ -65,10 +65,13 @@ class ContainerSpec:
     gpu: GpuRequest = field(default_factory=GpuRequest)
     memory_limit: int = 4 << 30
     cpus: float = 2.0
+    cpu_shares: int = 512  # CPU weight among containers (the engine's default is 1024)
     pids_limit: int = 1024
     data_volume: str | None = None  # named volume mounted at /data, created when missing
     mounts: tuple[Mount, ...] = ()  # extra bind mounts, read-only by default
     labels: Mapping[str, str] = field(default_factory=_empty_mapping)  # extra labels
+    # where the app starts; None: the image's own WORKDIR (``sdk: docker`` spaces, as on HF)
+    workdir: str | None = CONTAINER_WORKDIR
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import replace
@@ -38,6 +39,7 @@ from spacehost.runtime.base import (
 from spacehost.runtime.engine_errors import ENGINE_ERRORS, translate
 from spacehost.runtime.gpu import GpuHost, GpuOptions, discover_gpu_host, gpu_run_options
 from spacehost.runtime.info import info_from_attrs
+from spacehost.runtime.isolation import Firewall, Isolation, ensure_network
 from spacehost.runtime.lines import split_lines, unseen_tail
 from spacehost.runtime.options import (
     HOST_NETWORK,
@@ -73,6 +75,10 @@ class DockerBackend(RuntimeBackend):
         instance: labels every container with ``spacehost.instance=<instance>`` and limits
             :meth:`list_managed` to those, so two platforms (two data dirs) sharing one engine
             never see, adopt or remove each other's containers.
+        isolation: with ``"bridge"``, spaces run on spacehost's own network, fenced in by
+            iptables rules (:mod:`spacehost.runtime.isolation`); ``None`` runs them on the
+            default bridge, where they reach each other and the host.
+        firewall: installs the rules (injectable for tests).
         disk_limits: puts each container's writable layer and each volume it makes on a
             size-limited disk of its own (:mod:`spacehost.runtime.storage`); ``None``: no
             limits.
@@ -89,6 +95,8 @@ class DockerBackend(RuntimeBackend):
         *,
         gpu_fallback: str = "error",
         instance: str | None = None,
+        isolation: Isolation | None = Isolation(),  # noqa: B008 (frozen: one shared default)
+        firewall: Firewall | None = None,
         disk_limits: DiskLimits | None = None,
     ) -> None:
         if network_mode == "none":
@@ -101,6 +109,10 @@ class DockerBackend(RuntimeBackend):
         self._network_mode = network_mode
         self._gpu_fallback = gpu_fallback
         self._instance = instance
+        self._isolation = isolation
+        self._firewall = firewall or Firewall()
+        self._fenced: str | None = None
+        self._fence_lock = threading.Lock()
         self._limits = disk_limits
 
     @property
@@ -120,6 +132,34 @@ class DockerBackend(RuntimeBackend):
             self._network_mode = BRIDGE_NETWORK if has_bridge else HOST_NETWORK
             log.info("network mode %s", self._network_mode)
         return self._network_mode
+
+    def prepare_network(self) -> str:
+        """Make the network spaces run on and its firewall rules, once per backend (a
+        platform calls it as it starts, so containers it adopts are fenced in too).
+
+        Returns:
+            The network containers are started on: spacehost's spaces network when the mode is
+            ``"bridge"``, else the mode itself (``"host"``, or a network the operator named).
+
+        Raises:
+            SpacehostError: the rules cannot be installed, or the network exists with other
+                options.
+            EngineUnavailable: the engine failed or is unreachable.
+        """
+        with self._fence_lock:
+            if self._fenced is None:
+                self._fenced = self._fence(self.network_mode)
+            return self._fenced
+
+    def _fence(self, mode: str) -> str:
+        if mode == HOST_NETWORK:
+            log.warning("host networking: spaces share the host's network and reach every "
+                        "port on it (docs/security.md)")
+        if mode != BRIDGE_NETWORK or self._isolation is None:
+            return mode
+        if self._isolation.firewall:
+            self._firewall.ensure(self._isolation)
+        return ensure_network(self._client, self._isolation)
 
     @property
     def gpu_host(self) -> GpuHost:
@@ -164,7 +204,7 @@ class DockerBackend(RuntimeBackend):
         if spec.data_volume:
             self._ensure_volume(spec.data_volume, spec)
         self._ensure_mount_volumes(spec)
-        network_mode = self.network_mode
+        network_mode = self.prepare_network()
         host_port = free_port() if network_mode == HOST_NETWORK else None
         name = container_name(spec.space, spec.revision)
         kwargs = create_kwargs(
@@ -398,6 +438,7 @@ class DockerBackend(RuntimeBackend):
                 network_mode="none",
                 mem_limit=spec.memory_limit,
                 nano_cpus=int(spec.cpus * 1e9),
+                cpu_shares=spec.cpu_shares,
                 pids_limit=spec.pids_limit,
                 init=True,
                 security_opt=["no-new-privileges"],

@@ -14,7 +14,6 @@ from spacehost.errors import SpacehostError
 from spacehost.runtime.base import (
     CONTAINER_HOME,
     CONTAINER_USER,
-    CONTAINER_WORKDIR,
     DATA_MOUNT,
     LABEL_MANAGED,
     LABEL_PORT,
@@ -134,13 +133,15 @@ def create_kwargs(
         "command": list(spec.command) if spec.command is not None else None,
         "name": name,
         "user": CONTAINER_USER,
-        "working_dir": CONTAINER_WORKDIR,
+        "working_dir": spec.workdir,
         "environment": container_env(spec, gpu, host_port if host_net else None),
         "labels": container_labels(spec, port),
         "mem_limit": spec.memory_limit,
         # Equal to the memory limit: no swap, so a runaway app is OOM-killed, not slowed down.
         "memswap_limit": spec.memory_limit,
         "nano_cpus": int(spec.cpus * 1e9),
+        # below the engine's default of 1024: among busy containers, spaces yield to others
+        "cpu_shares": spec.cpu_shares,
         "pids_limit": spec.pids_limit,
         # tini as PID 1 forwards SIGTERM to the app and reaps zombies.
         "init": True,

@@ -30,6 +30,7 @@ from spacehost.domain import GpuRequest
 from spacehost.errors import PortUnavailable, SpacehostError
 from spacehost.lifecycle import Platform
 from spacehost.runtime import DockerBackend, discover_gpu_host, gpu_run_options
+from spacehost.runtime.isolation import Isolation
 from spacehost.runtime.storage import disk_limits
 from spacehost.server.content import import_builtin, log_imports
 from spacehost.server.control import make_app
@@ -88,7 +89,11 @@ def build_platform(settings: Settings, hub: HubStore | None = None) -> Platform:
     backend = DockerBackend(
         client, gpu_host=gpu_host, network_mode=settings.network_mode,
         gpu_fallback=settings.gpu_fallback, instance=settings.instance,
-        disk_limits=disk_limits(settings.data_dir, settings.space_disk, settings.data_disk))
+        disk_limits=disk_limits(settings.data_dir, settings.space_disk, settings.data_disk),
+        isolation=Isolation(egress=settings.space_egress, firewall=settings.space_firewall))
+    # now, not at the first start: the containers reconcile adopts are fenced in too, and a
+    # host where the rules cannot be installed stops here, with what to do
+    backend.prepare_network()
     for name in backend.sweep_disks():
         log.info("released the disk of container %s, which is gone", name)
     return Platform(

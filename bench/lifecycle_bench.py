@@ -418,7 +418,7 @@ def main() -> None:
             spaces = json.loads(urllib.request.urlopen(
                 f"http://127.0.0.1:{port}/api/spaces").read() or b"[]")
             for s in spaces:
-                subprocess.run([*CLI, "rm", s["id"]], env=env, capture_output=True)
+                subprocess.run([*CLI, "rm", "--yes", s["id"]], env=env, capture_output=True)
         except OSError:
             pass
         up.stop()

@@ -144,7 +144,7 @@ def main() -> None:
     finally:
         for s in json.loads(urllib.request.urlopen(
                 f"http://127.0.0.1:{port}/api/spaces").read() or b"[]"):
-            subprocess.run([*CLI, "rm", s["id"]], env=env, capture_output=True)
+            subprocess.run([*CLI, "rm", "--yes", s["id"]], env=env, capture_output=True)
         up.send_signal(signal.SIGINT)  # the router too
         up.wait(30)
         shutil.rmtree(work, ignore_errors=True)

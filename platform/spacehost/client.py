@@ -81,21 +81,40 @@ class Client:
         return self._request("GET", self._space_url(space, "/logs"),
                              params={"kind": kind, "tail": tail}).text
 
-    def follow_logs(self, space: SpaceId, *, kind: str = "run",
-                    tail: int = 200) -> Iterator[tuple[str, dict[str, Any]]]:
+    def follow_logs(self, space: SpaceId, *, kind: str = "run", tail: int = 200,
+                    since_build: int | None = None, revision: str | None = None,
+                    read_timeout: float = 3600.0) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yield ``(event, data)`` pairs from the log stream: event ``"message"`` carries
-        ``{"data": line, "timestamp": ...}``, event ``"stage"`` a stage change."""
-        resp = self._request("GET", self._space_url(space, "/logs"), stream=True, timeout=3600,
-                             params={"kind": kind, "tail": tail, "follow": 1})
+        ``{"data": line, "timestamp": ...}``, event ``"stage"`` a stage change.
+
+        With *since_build* (the ``sinceBuild`` of a push or restart) only the build after that
+        one is followed (of *revision*, when given), ending with an event ``"build"``:
+        ``{"id", "revision", "status", "error"}``.
+
+        Raises:
+            ServerUnreachable: also when the stream breaks off or stays silent for
+                *read_timeout* seconds."""
+        params: dict[str, Any] = {"kind": kind, "tail": tail, "follow": 1}
+        if since_build is not None:
+            params["since_build"] = since_build
+        if revision:
+            params["revision"] = revision
+        resp = self._request("GET", self._space_url(space, "/logs"), stream=True,
+                             timeout=read_timeout, params=params)
         event = "message"
         with resp:
-            for raw_bytes in resp.iter_lines():
-                raw = raw_bytes.decode("utf-8", "replace")
-                if raw.startswith("event:"):
-                    event = raw[6:].strip()
-                elif raw.startswith("data:"):
-                    yield event, json.loads(raw[5:].strip())
-                    event = "message"
+            try:
+                for raw_bytes in resp.iter_lines():
+                    raw = raw_bytes.decode("utf-8", "replace")
+                    if raw.startswith("event:"):
+                        event = raw[6:].strip()
+                    elif raw.startswith("data:"):
+                        yield event, json.loads(raw[5:].strip())
+                        event = "message"
+            except requests.RequestException as exc:
+                raise ServerUnreachable(
+                    f"the log stream from {self.url} stopped ({exc.__class__.__name__})",
+                    hint="`spacehost info` shows where the space is now") from exc
 
     def restart(self, space: SpaceId, *, factory: bool = False) -> dict[str, Any]:
         result: dict[str, Any] = self._json("POST", self._space_url(space, "/restart"),

@@ -9,7 +9,6 @@ import os
 import pty
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 import requests
@@ -45,16 +44,19 @@ def static_space(platform: Running, space: str) -> str:
     return space
 
 
-def test_info_prints_a_readable_summary_and_json_on_request(platform: Running,
-                                                            hello: str) -> None:
+def test_info_prints_a_readable_summary_and_json_on_request(platform: Running, hello: str) -> None:
     out = platform.cli("info", hello, check=True).stdout
     lines = out.splitlines()
     assert 6 <= len(lines) <= 20, out
     assert not out.lstrip().startswith("{"), out
     raw = json.loads(platform.cli("info", "--json", hello, check=True).stdout)
-    for label, value in (("stage", "RUNNING"), ("serving", raw["servingSha"][:12]),
-                         ("hardware", "cpu-basic"), ("created", raw["createdAt"][:10]),
-                         ("updated", raw["lastModified"][:10])):
+    for label, value in (
+        ("stage", "RUNNING"),
+        ("serving", raw["servingSha"][:12]),
+        ("hardware", "cpu-basic"),
+        ("created", raw["createdAt"][:10]),
+        ("updated", raw["lastModified"][:10]),
+    ):
         assert any(ln.startswith(f"{label}:") and value in ln for ln in lines), (label, out)
     assert raw["urls"]["path"] in out and raw["urls"]["subdomain"] in out
     assert "sleep" in out and raw["builds"][0]["status"] == "succeeded"
@@ -71,10 +73,19 @@ def test_restart_returns_once_the_space_runs_again(platform: Running, hello: str
     assert stage(platform, hello) == "RUNNING", done.stdout
 
 
-def run_cli(platform: Running, *args: str, stdin: int | None,
-            input_: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*SPACEHOST, *args], env=platform.env, capture_output=True, text=True,
-                          timeout=120, cwd=ROOT, stdin=stdin, input=input_)
+def run_cli(
+    platform: Running, *args: str, stdin: int | None, input_: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SPACEHOST, *args],
+        env=platform.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        stdin=stdin,
+        input=input_,
+    )
 
 
 def test_rm_without_a_terminal_or_yes_refuses(platform: Running) -> None:
@@ -93,9 +104,15 @@ def rm_in_terminal(platform: Running, space: str, typed: str) -> subprocess.Comp
     """`spacehost rm SPACE` with a pty on stdin, *typed* at its prompt."""
     main, child = pty.openpty()
     try:
-        proc = subprocess.Popen([*SPACEHOST, "rm", space], env=platform.env, cwd=ROOT,
-                                stdin=child, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+        proc = subprocess.Popen(
+            [*SPACEHOST, "rm", space],
+            env=platform.env,
+            cwd=ROOT,
+            stdin=child,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         os.close(child)
         os.write(main, typed.encode() + b"\n")
         out, err = proc.communicate(timeout=120)

@@ -62,8 +62,9 @@ def serving(platform: Running, tmp_path_factory: pytest.TempPathFactory) -> tupl
     return space, str(space_json(platform, space)["servingSha"])
 
 
-def test_redeploy_whose_app_fails_at_import_says_so(platform: Running, serving: tuple[str, str],
-                                                    tmp_path: Path) -> None:
+def test_redeploy_whose_app_fails_at_import_says_so(
+    platform: Running, serving: tuple[str, str], tmp_path: Path
+) -> None:
     space, good = serving
     folder = hello_copy(tmp_path, "raises")
     (folder / "app.py").write_text("raise RuntimeError('broken on purpose at import')\n")
@@ -77,8 +78,9 @@ def test_redeploy_whose_app_fails_at_import_says_so(platform: Running, serving: 
     assert space_json(platform, space)["servingSha"] == good
 
 
-def test_redeploy_whose_build_fails_says_at_which_step(platform: Running, serving: tuple[str, str],
-                                                       tmp_path: Path) -> None:
+def test_redeploy_whose_build_fails_says_at_which_step(
+    platform: Running, serving: tuple[str, str], tmp_path: Path
+) -> None:
     space, good = serving
     folder = hello_copy(tmp_path, "nobuild")
     (folder / "requirements.txt").write_text("this-package-does-not-exist-spacehost==0.0.1\n")
@@ -101,12 +103,16 @@ def test_redeploy_whose_build_fails_says_at_which_step(platform: Running, servin
     assert f"previous revision {good[:12]} keeps serving" in again.stderr, again.stderr
 
 
-def test_readme_error_and_typo_warning_are_printed_once_each(platform: Running,
-                                                             tmp_path: Path) -> None:
+def test_readme_error_and_typo_warning_are_printed_once_each(
+    platform: Running, tmp_path: Path
+) -> None:
     folder = hello_copy(tmp_path, "typo")
     readme = folder / "README.md"
-    readme.write_text(readme.read_text().replace("sdk: gradio", "sdk: cobol")
-                      .replace("sdk_version:", "sdk_versoin:"))
+    readme.write_text(
+        readme.read_text()
+        .replace("sdk: gradio", "sdk: cobol")
+        .replace("sdk_version:", "sdk_versoin:")
+    )
     proc = platform.cli("push", str(folder), "--name", "e2e/cli-typo")
     out = proc.stdout + proc.stderr
     assert proc.returncode == ManifestInvalid.exit_code == 2, out

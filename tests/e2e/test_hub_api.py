@@ -303,7 +303,7 @@ def test_same_folder_under_two_names_is_stored_once(platform: Running, minilm: s
     assert {p.stat().st_ino for p in copies} == {blob.stat().st_ino}
     blobs = [p for p in (hub / "blobs").rglob("*") if p.is_file()]
     assert len({p.name for p in blobs}) == len(blobs)  # one file per content, whatever the names
-    assert platform.cli("rm", other, "--type", "model").returncode == 0
+    assert platform.cli("rm", "--yes", other, "--type", "model").returncode == 0
     assert blob.exists() and not copies[1].exists()  # still used by the first name
 
 
@@ -317,7 +317,7 @@ def test_bad_pushes_are_refused_with_json_and_a_non_zero_exit(platform: Running,
     assert proc.returncode == 2 and "reserved" in proc.stderr
     proc = push(platform, tmp_path / "missing", "dataset", unique("missing"))
     assert proc.returncode == 2 and "not a folder" in proc.stderr
-    proc = platform.cli("rm", unique("never"), "--type", "dataset")
+    proc = platform.cli("rm", "--yes", unique("never"), "--type", "dataset")
     assert proc.returncode == 4 and "spacehost push DIR --type dataset" in proc.stderr
     token = (platform.data_dir / "token").read_text().strip()
     auth = {"Authorization": f"Bearer {token}"}

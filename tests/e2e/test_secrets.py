@@ -184,4 +184,4 @@ def test_a_crashing_app_is_restarted_by_backoff(platform: Running, tmp_path: Pat
     assert runtime(platform, space)["errorMessage"] is None
     assert Client(platform.space_url(space, "path"), verbose=False).predict(
         "still here", api_name="/echo") == "still here"
-    cli(platform, "rm", space)  # and its volume
+    cli(platform, "rm", "--yes", space)  # and its volume

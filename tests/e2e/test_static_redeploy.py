@@ -78,4 +78,4 @@ def test_static_space_serves_through_failed_redeploys(platform: Running, tmp_pat
         assert loop.failures == [], loop.failures[:5]
         assert loop.served > 10
     finally:
-        platform.cli("rm", SPACE)
+        platform.cli("rm", "--yes", SPACE)

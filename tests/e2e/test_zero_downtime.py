@@ -84,4 +84,4 @@ def test_redeploy_under_load_fails_no_request(platform: Running, tmp_path: Path)
             # old until the switch, new after it: no client goes back to the old version
             assert set(answers[:switch]) == {"v1"} and set(answers[switch:]) == {"v2"}
     finally:
-        platform.cli("rm", SPACE)
+        platform.cli("rm", "--yes", SPACE)

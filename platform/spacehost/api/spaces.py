@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from aiohttp import web
 
+from spacehost.api.buildstream import follow_build, since_build_arg, sse
 from spacehost.api.errors import error_response
 from spacehost.api.hub import hf_error
 from spacehost.api.hubjson import iso
@@ -142,16 +142,24 @@ async def _read_limited(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _newest_build(platform: Platform, space: SpaceId) -> int:
+    """The id of *space*'s newest build (0: none): the deploy a push or restart starts builds
+    after it, so ``since_build`` with this id follows that deploy's build alone."""
+    builds = platform.store.builds(space, 1)
+    return builds[0].id if builds else 0
+
+
 async def push(request: web.Request) -> web.Response:
     platform, space = _platform(request), _space_id(request)
     limit = platform.settings.max_upload_bytes
     data = await _read_limited(request, limit)
     files = await asyncio.to_thread(read_archive, data, max_bytes=limit)
+    since = await asyncio.to_thread(_newest_build, platform, space)
     result = await asyncio.to_thread(platform.push, space, files)
     return web.json_response(
         {"id": str(space), "revision": result.revision, "created": result.created,
          "unchanged": result.unchanged, "warnings": list(result.warnings),
-         "urls": urls_of(space, platform)},
+         "sinceBuild": since, "urls": urls_of(space, platform)},
         status=202,
     )
 
@@ -159,8 +167,12 @@ async def push(request: web.Request) -> web.Response:
 async def restart(request: web.Request) -> web.Response:
     platform, space = _platform(request), _space_id(request)
     factory = request.query.get("factory", "").lower() in ("1", "true", "yes")
+    since = await asyncio.to_thread(_newest_build, platform, space)
     await asyncio.to_thread(platform.restart, space, factory=factory)
-    return web.json_response({"id": str(space), "factory": factory}, status=202)
+    rec = await asyncio.to_thread(platform.store.get_space, space)
+    return web.json_response({"id": str(space), "factory": factory, "revision": rec.revision,
+                              "sinceBuild": since, "urls": urls_of(space, platform)},
+                             status=202)
 
 
 async def delete(request: web.Request) -> web.Response:
@@ -213,16 +225,17 @@ async def logs(request: web.Request) -> web.StreamResponse:
     ref = await _log_ref(request, platform, space, kind)
     if ref is None and request.query.get("run", "current") != "current":
         return web.Response(text="", content_type="text/plain")
+    follow = request.query.get("follow", "") in ("1", "true")
+    since = since_build_arg(request)
+    if follow and kind == "build" and since is not None:
+        return await follow_build(request, platform, space, since, request.query.get("revision"))
     lines = await asyncio.to_thread(platform.store.logs, space, kind, tail=tail, ref=ref)
-    if request.query.get("follow", "") not in ("1", "true"):
+    if not follow:
         text = "".join(ln.line + "\n" for ln in lines)
         return web.Response(text=text, content_type="text/plain")
-    return await _follow(request, platform, space, kind, lines[-1].id if lines else 0, lines)
-
-
-def _sse(event: str | None, payload: dict[str, Any]) -> bytes:
-    head = f"event: {event}\n" if event else ""
-    return f"{head}data: {json.dumps(payload)}\n\n".encode()
+    # tail=0 follows from now: not from the first line ever stored
+    newest = lines or await asyncio.to_thread(platform.store.logs, space, kind, tail=1)
+    return await _follow(request, platform, space, kind, newest[-1].id if newest else 0, lines)
 
 
 async def _follow(request: web.Request, platform: Platform, space: SpaceId, kind: str,
@@ -231,21 +244,21 @@ async def _follow(request: web.Request, platform: Platform, space: SpaceId, kind
                                        "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     await resp.prepare(request)
     for ln in first:
-        await resp.write(_sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
+        await resp.write(sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
     stage = None
     # aiohttp does not cancel a handler when its client goes away, and a quiet log writes
     # nothing that would fail: check the connection, or a closed page leaves this loop forever
     while request.transport is not None and not request.transport.is_closing():
         rows = await asyncio.to_thread(platform.store.logs, space, kind, after_id=last_id)
         for ln in rows:
-            await resp.write(_sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
+            await resp.write(sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
             last_id = ln.id
         rec = await asyncio.to_thread(platform.store.find_space, space)
         if rec is None:
             break
         if rec.stage != stage:
             stage = rec.stage
-            await resp.write(_sse("stage", {"stage": stage.value,
+            await resp.write(sse("stage", {"stage": stage.value,
                                             "errorMessage": rec.error_message or None}))
         if kind == "build" and not rows and stage not in (Stage.BUILDING, Stage.RUNNING_BUILDING):
             break

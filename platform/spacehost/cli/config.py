@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from spacehost.cli import output
+from spacehost.cli.watch import Deploy, watch
 from spacehost.client import Client
 from spacehost.domain import SpaceId
 from spacehost.errors import InvalidRequest
@@ -115,10 +116,8 @@ def cmd_duplicate(client: Client, args: argparse.Namespace) -> int:
     if needing:
         output.warn(f"secrets are not copied; set them with `spacehost secrets set {target} "
                     f"KEY`: {', '.join(needing)}")
-    if not args.no_wait:
-        code = output.follow_until_live(client, target)
-        if code:
-            return code
+    if not args.no_wait:  # a new space: every build of it is this deploy's
+        watch(client, Deploy(target, str(result["revision"]), since_build=0))
     output.print_urls(result["urls"])
     return 0
 

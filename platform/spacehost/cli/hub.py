@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from spacehost.cli import output
+from spacehost.cli.confirm import confirm_delete
 from spacehost.client import Client
 from spacehost.domain import RepoKind, check_repo_id
 from spacehost.errors import UploadRejected, UploadTooLarge
@@ -213,6 +214,11 @@ def ls(args: argparse.Namespace, client: Client) -> int:
 def rm(args: argparse.Namespace, client: Client) -> int:
     """``spacehost rm owner/name --type model|dataset``."""
     kind = RepoKind(args.type)
-    client.hub_delete(kind, check_repo_id(kind, args.space))
+    repo_id = check_repo_id(kind, args.space)
+    if not args.yes:
+        client.hub_info(kind, repo_id)  # a repo that does not exist is reported, not asked about
+        confirm_delete(kind.value, repo_id, "every commit and file of it (files that other "
+                       "repos share stay)")
+    client.hub_delete(kind, repo_id)
     output.info(f"deleted {kind.value} {args.space}")
     return 0

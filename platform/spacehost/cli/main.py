@@ -12,8 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from spacehost.cli import config, hub, output
+from spacehost.cli import config, hub, infoview, output
+from spacehost.cli.confirm import confirm_delete
 from spacehost.cli.gpus import add_commands as add_gpu_commands
+from spacehost.cli.watch import DEFAULT_TIMEOUT_S, Deploy, watch
 from spacehost.client import Client
 from spacehost.domain import SpaceId
 from spacehost.errors import ManifestInvalid, SpacehostError
@@ -116,9 +118,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     elif args.no_wait:
         return 0
     else:
-        code = output.follow_until_live(client, space)
-        if code:
-            return code
+        watch(client, Deploy.started(space, result), args.timeout)
     output.print_urls(result["urls"])
     return 0
 
@@ -131,7 +131,11 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    output.dump(_client(args).info(_space(args.space)))
+    data = _client(args).info(_space(args.space))
+    if args.json:
+        output.dump(data)
+    else:
+        output.info(infoview.summary(data))
     return 0
 
 
@@ -149,8 +153,13 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 def cmd_restart(args: argparse.Namespace) -> int:
     client, space = _client(args), _space(args.space)
-    client.restart(space, factory=args.factory)
+    result = client.restart(space, factory=args.factory)
     output.info(f"restarting {space}" + (" (factory rebuild)" if args.factory else ""))
+    if args.no_wait:
+        return 0
+    watch(client, Deploy.started(space, result), args.timeout)
+    output.info(f"{space} is running again")
+    output.print_urls(result.get("urls") or client.info(space)["urls"])
     return 0
 
 
@@ -173,8 +182,13 @@ def cmd_sleeptime(args: argparse.Namespace) -> int:
 def cmd_rm(args: argparse.Namespace) -> int:
     if args.type != "space":
         return hub.rm(args, _client(args))
-    _client(args).delete(_space(args.space))
-    output.info(f"deleted {args.space}")
+    client, space = _client(args), _space(args.space)
+    if not args.yes:
+        client.info(space)  # a space that does not exist is reported, not asked about
+        confirm_delete("space", str(space), "its containers, images, /data volume, revisions "
+                       "and logs")
+    client.delete(space)
+    output.info(f"deleted {space}")
     return 0
 
 
@@ -192,6 +206,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 # parser -----------------------------------------------------------------------------------
+
+
+def _timeout_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+                        help="stop waiting after this long (default %(default)g; the deploy "
+                        "goes on, exit 1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,17 +248,23 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--name", help="owner/name (default: $SPACEHOST_OWNER or 'local', "
                       "and the folder's name)")
     push.add_argument("--no-wait", action="store_true", help="return after the upload")
+    _timeout_arg(push)
     add("ls", cmd_ls, "list spaces (or models, datasets)").add_argument(
         "--type", choices=TYPES, default="space", help="what to list (default space)")
-    add("info", cmd_info, "show a space").add_argument("space", help="owner/name")
+    info = add("info", cmd_info, "show a space: stage, URLs, serving and failed revisions, "
+               "hardware, sleep, last error")
+    info.add_argument("space", help="owner/name")
+    info.add_argument("--json", action="store_true", help="print the API's raw JSON instead")
     logs = add("logs", cmd_logs, "show a space's container (or build) logs")
     logs.add_argument("space", help="owner/name")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     logs.add_argument("--build", action="store_true", help="the build log instead")
     logs.add_argument("--tail", type=int, default=200, help="how many past lines (default 200)")
-    restart = add("restart", cmd_restart, "restart a space")
+    restart = add("restart", cmd_restart, "restart a space and wait until it runs again")
     restart.add_argument("space", help="owner/name")
     restart.add_argument("--factory", action="store_true", help="rebuild without cache")
+    restart.add_argument("--no-wait", action="store_true", help="return once it is restarting")
+    _timeout_arg(restart)
     add("pause", cmd_pause, "stop a space until `restart` (visits do not wake it)").add_argument(
         "space", help="owner/name")
     sleeptime = add("sleeptime", cmd_sleeptime, "set how long a space may be idle before it "
@@ -249,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("space", help="owner/name")
     rm.add_argument("--type", choices=TYPES, default="space", help="what to delete (default "
                     "space)")
+    rm.add_argument("-y", "--yes", action="store_true", help="delete without asking (needed "
+                    "when stdin is not a terminal, e.g. in scripts)")
     config.add_commands(add, _client)
     add_gpu_commands(add, _client)
     add("validate", cmd_validate, "check a space folder and print its problems").add_argument(

@@ -1,0 +1,129 @@
+"""Server-sent events of one deploy's build: ``GET /api/spaces/o/n/logs?kind=build&follow=1
+&since_build=N[&revision=SHA]``.
+
+A push or restart answers with ``sinceBuild`` (the space's newest build before it). The stream
+waits for the first build after that one (of *revision*, when given), sends its lines and stage
+changes, and ends with an ``event: build`` that says how the build ended; it also ends when the
+deploy goes on without a build (a configuration error, a static space) or a newer push takes
+over. Earlier builds' lines are never sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from spacehost.domain import SpaceId, Stage
+from spacehost.errors import InvalidRequest
+from spacehost.lifecycle import Platform
+from spacehost.store import BuildRecord, SpaceRecord
+
+POLL_S = 0.2  # how often the stream looks for new lines in the store
+BUILDING = (Stage.BUILDING, Stage.RUNNING_BUILDING)
+
+
+def sse(event: str | None, payload: dict[str, Any]) -> bytes:
+    """One server-sent event (no ``event:`` line for plain messages)."""
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(payload)}\n\n".encode()
+
+
+def iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat() if ts else None
+
+
+def since_build_arg(request: web.Request) -> int | None:
+    """``since_build`` as a build id; None when not given.
+
+    Raises:
+        InvalidRequest: not a whole number >= 0.
+    """
+    raw = request.query.get("since_build")
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise InvalidRequest(
+            f"since_build must be a build id (a whole number), not {raw!r}",
+            hint="use the sinceBuild of the push or restart response",
+        )
+    return int(raw)
+
+
+def first_build_after(
+    builds: list[BuildRecord], since: int, revision: str | None
+) -> BuildRecord | None:
+    """The oldest of *builds* newer than build *since* (of *revision*, when given)."""
+    newer = [b for b in builds if b.id > since and revision in (None, b.revision)]
+    return min(newer, key=lambda b: b.id) if newer else None
+
+
+def without_build(rec: SpaceRecord, revision: str | None) -> bool:
+    """True when the deploy being waited for will not build: the space left the building
+    stages without one, or a newer push replaced the revision."""
+    return rec.stage not in BUILDING or (revision is not None and rec.revision != revision)
+
+
+def _open(request: web.Request) -> bool:
+    # aiohttp does not cancel a handler when its client goes away, and a quiet log writes
+    # nothing that would fail: check the connection, or a closed client leaves the loop forever
+    return request.transport is not None and not request.transport.is_closing()
+
+
+async def follow_build(
+    request: web.Request, platform: Platform, space: SpaceId, since: int, revision: str | None
+) -> web.StreamResponse:
+    """Stream the build that follows build *since* (see the module's docstring)."""
+    store = platform.store
+    resp = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    await resp.prepare(request)
+    build: BuildRecord | None = None
+    last_id, stage = 0, None
+    while _open(request):
+        rec = await asyncio.to_thread(store.find_space, space)
+        if rec is None:
+            break
+        if rec.stage != stage:
+            stage = rec.stage
+            await resp.write(
+                sse("stage", {"stage": stage.value, "errorMessage": rec.error_message or None})
+            )
+        builds = await asyncio.to_thread(store.builds, space, 20)
+        build = first_build_after(builds, since, revision)
+        if build is None:
+            if without_build(rec, revision):
+                break
+            await asyncio.sleep(POLL_S)
+            continue
+        rows = await asyncio.to_thread(
+            store.logs, space, "build", after_id=last_id, ref=f"build-{build.id}"
+        )
+        for ln in rows:
+            await resp.write(sse(None, {"data": ln.line, "timestamp": iso(ln.ts)}))
+            last_id = ln.id
+        if build.status != "running" and not rows:  # read before the lines: none comes later
+            await resp.write(
+                sse(
+                    "build",
+                    {
+                        "id": build.id,
+                        "revision": build.revision,
+                        "status": build.status,
+                        "error": build.error or None,
+                    },
+                )
+            )
+            break
+        await asyncio.sleep(POLL_S)
+    if _open(request):
+        await resp.write_eof()
+    return resp

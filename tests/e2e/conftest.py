@@ -16,6 +16,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page
 
+from spacehost.runtime.storage import DISKS_DIR, release_all
 from spacehost.settings import Settings
 from tests.conftest import free_port, wait_for
 
@@ -98,9 +99,13 @@ def remove_containers(data: Path) -> None:
     instance = Settings(data_dir=data).instance
     client = docker.from_env()
     for c in client.containers.list(all=True, filters={"label": f"spacehost.instance={instance}"}):
+        c.stop(timeout=0)  # its overlay lets go of its layer's disk
+    release_all(data / DISKS_DIR)
+    for c in client.containers.list(all=True, filters={"label": f"spacehost.instance={instance}"}):
         c.remove(force=True)
     for v in client.volumes.list(filters={"label": f"spacehost.instance={instance}"}):
         v.remove(force=True)
+    release_all(data / DISKS_DIR)  # the spaces' disk limits (runtime/storage.py)
 
 
 @pytest.fixture(scope="module")

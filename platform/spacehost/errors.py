@@ -25,7 +25,9 @@ server is raised again, unchanged in kind, in the CLI.
     ├── AppFailed                      422  exit 7   app_failed
     ├── HardwareUnavailable            409  exit 8   hardware_unavailable
     ├── EngineUnavailable              503  exit 9   engine_unavailable
-    └── ServerUnreachable              503  exit 10  server_unreachable   (client side only)
+    ├── ServerUnreachable              503  exit 10  server_unreachable   (client side only)
+    ├── PortUnavailable                409  exit 11  port_unavailable     (`spacehost up`)
+    └── DeployTimeout                  504  exit 12  deploy_timeout       (client side only)
 
 Foreign exceptions (``docker.errors``, ``aiohttp`` errors) are translated once, at the boundary
 that calls them, with ``raise ... from exc``.
@@ -177,6 +179,14 @@ class PortUnavailable(SpacehostError):
     code = "port_unavailable"
     http_status = 409
     exit_code = 11
+
+
+class DeployTimeout(SpacehostError):
+    """The CLI stopped waiting for a deploy (``--timeout``); the deploy goes on."""
+
+    code = "deploy_timeout"
+    http_status = 504
+    exit_code = 12
 
 
 def _all_subclasses(cls: type[SpacehostError]) -> list[type[SpacehostError]]:

@@ -211,7 +211,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _timeout_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
                         help="stop waiting after this long (default %(default)g; the deploy "
-                        "goes on, exit 1)")
+                        "goes on; exit code 12)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,7 @@ from typing import Any
 from spacehost.cli.failure import DEPLOYING, deploy_error, diagnose
 from spacehost.client import Client
 from spacehost.domain import SpaceId
-from spacehost.errors import ServerUnreachable, SpacehostError
+from spacehost.errors import Conflict, DeployTimeout, ServerUnreachable
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
 DEFAULT_TIMEOUT_S = 3600.0
@@ -37,10 +37,6 @@ class Deploy:
             str(response.get("revision") or ""),
             int(since) if isinstance(since, int) else None,
         )
-
-
-class DeployTimeout(SpacehostError):
-    """The CLI stopped waiting; the deploy goes on in the platform."""
 
 
 def _bar(done: int, total: int, width: int = 24) -> str:
@@ -93,12 +89,22 @@ def _timeout(deploy: Deploy, stage: str, timeout: float) -> DeployTimeout:
     )
 
 
+def _replaced(deploy: Deploy, newer: str) -> Conflict:
+    space = deploy.space
+    return Conflict(
+        f"{space} revision {deploy.revision[:12]} was replaced by a newer push "
+        f"(revision {newer[:12]}) before it went live",
+        hint=f"`spacehost info {space}` shows what runs now",
+    )
+
+
 def watch(client: Client, deploy: Deploy, timeout: float = DEFAULT_TIMEOUT_S) -> None:
     """Print *deploy*'s build and stage changes and return once its space runs.
 
     Raises:
         BuildFailed: its build failed (exit 6). AppFailed: it was built but did not come up,
-            or was not started (exit 7). DeployTimeout: still deploying after *timeout* s.
+            or was not started (exit 7). Conflict: a newer push replaced it (exit 5).
+            DeployTimeout: still deploying after *timeout* s (exit 12).
     """
     space, deadline = deploy.space, time.monotonic() + timeout
     events = client.follow_logs(
@@ -119,9 +125,11 @@ def watch(client: Client, deploy: Deploy, timeout: float = DEFAULT_TIMEOUT_S) ->
     stage = str(runtime.get("stage"))
     if stage in DEPLOYING:
         raise _timeout(deploy, stage, timeout)
+    info = {**client.info(space), "stage": stage, "errorMessage": runtime.get("errorMessage")}
+    if deploy.revision and info.get("sha") not in (None, deploy.revision):
+        raise _replaced(deploy, str(info["sha"]))
     if stage == "RUNNING" and not runtime.get("errorMessage"):
         return
-    info = {**client.info(space), "stage": stage, "errorMessage": runtime.get("errorMessage")}
     failure = diagnose(info, deploy.since_build, deploy.revision or None)
     if failure is not None:
         raise deploy_error(str(space), failure, streamed_build=printed > 0)

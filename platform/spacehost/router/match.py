@@ -72,6 +72,17 @@ def subdomain_label(host: str, domain: str) -> str | None:
     return label if label and "." not in label else None
 
 
+def is_page_host(host: str, domain: str) -> bool:
+    """True for a space's page host ``page.{subdomain}.{domain}[:port]``: the control plane's
+    pages served same-site with that space's app (web/urls.py). It never routes to an app,
+    by host or by path, so no app's script ever runs on that origin."""
+    name = host_name(host)
+    suffix = "." + domain.lower()
+    label = name[: -len(suffix)] if name.endswith(suffix) else ""
+    first, _, rest = label.partition(".")
+    return first == "page" and bool(rest) and "." not in rest
+
+
 def match_host(host: str, table: RouteTable, domain: str) -> RouteEntry | None:
     """The entry whose subdomain *host* names, if any.
 
@@ -125,6 +136,8 @@ def match_request(host: str, target: str, table: RouteTable, domain: str) -> Mat
     Returns:
         The :class:`Match`.
     """
+    if host and is_page_host(host, domain):
+        return Match(None, target)
     entry = match_host(host, table, domain) if host else None
     if entry is None:
         label = subdomain_label(host, domain) if host else None

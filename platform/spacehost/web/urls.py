@@ -1,7 +1,18 @@
-"""The URLs a page links to for a space, computed from the settings. Pure."""
+"""The URLs a page links to for a space, computed from the settings. Pure.
+
+A space's page frames its app from the app's own host. Browsers keep storage (``localStorage``,
+cookies) from a frame of another *site* (scheme and registrable domain; ports do not count), and
+to Chromium ``localhost`` is a top-level domain: ``alice-demo.localhost`` is a site of its own,
+cross-site to the platform at ``127.0.0.1`` or ``localhost`` (measured: a Gradio chat history in
+such a frame throws ``SecurityError``). So on those hosts the page moves to its *page host*
+``page.{owner}-{name}.{domain}``: a subdomain of the app's host, hence same-site with the app,
+yet another origin (the app's script cannot reach the page, the platform's origin is never the
+app's). See docs/embedding.md.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from spacehost.domain import SpaceId
@@ -23,14 +34,53 @@ class SpaceUrls:
     host: str
     path: str
     page: str
+    page_host: str = ""
 
 
 def space_urls(space: SpaceId, settings: Settings) -> SpaceUrls:
     """The URLs of *space* under *settings* (the same as the API's ``urls``)."""
     base = settings.base_url
     scheme = base.split("://", 1)[0]
-    return SpaceUrls(host=f"{scheme}://{space_host(space, settings)}/",
-                     path=f"{base}/spaces/{space}/", page=f"{base}/spaces/{space}")
+    host = space_host(space, settings)
+    return SpaceUrls(host=f"{scheme}://{host}/", path=f"{base}/spaces/{space}/",
+                     page=f"{base}/spaces/{space}",
+                     page_host=f"{scheme}://{PAGE_LABEL}.{host}/spaces/{space}")
+
+
+PAGE_LABEL = "page"  # the page host is ``page.{app host}``
+
+
+def _name(host: str) -> str:
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    name, _, port = host.rpartition(":")
+    return name if name and port.isdigit() else host
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def frames_cross_site(request_host: str, app_host: str) -> bool:
+    """True when a page at *request_host* would frame the app at *app_host* from another site,
+    in the setups where that is certain: the page on an IP address or on ``localhost`` / a
+    ``*.localhost`` name outside the app's own subtree (``localhost`` is a top-level domain
+    to browsers). Hosts under a real domain are left alone: put the platform and the spaces
+    under one registrable domain there (docs/embedding.md).
+
+    Args:
+        request_host: the ``Host`` the page was asked for (any case, optional port).
+        app_host: the app's host (``owner-name.domain[:port]``).
+    """
+    page, app = _name(request_host), _name(app_host)
+    if page == app or page.endswith("." + app):
+        return False
+    return _is_ip(page) or page == "localhost" or page.endswith(".localhost")
 
 
 def gradio_js_url(settings: Settings, gradio_version: str) -> str:

@@ -1,0 +1,181 @@
+"""A first-time visitor on a space's page, in real Chromium (issue 11, C14, C15, C19): a sleeping
+space wakes when its page is opened and the page turns into the app by itself; the example
+spaces (the chatbot, whose chat history needs ``localStorage``, among them) render and answer
+inside their own page, in a fresh context that blocks third-party storage as incognito does;
+the app frame takes the app's height (no scrollbar inside the page)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Frame, Page, expect
+
+from tests.conftest import wait_for
+from tests.e2e.chromium import ARTIFACTS, BROWSER_TESTS
+from tests.e2e.conftest import ROOT, Running
+
+pytestmark = BROWSER_TESTS
+HELLO, CHAT, TALL, IMAGE = "e2e/v-hello", "e2e/v-chat", "e2e/v-tall", "e2e/v-image"
+ROWS = 24  # textboxes in the tall app: well over one screen
+
+TALL_README = """---
+title: Tall
+sdk: gradio
+sdk_version: 6.31.0
+app_file: app.py
+---
+"""
+TALL_APP = f"""import gradio as gr
+
+with gr.Blocks() as demo:
+    boxes = [gr.Textbox(label=f"row {{i}}", value=str(i)) for i in range({ROWS})]
+    gr.Markdown("the end", elem_id="the-end")
+
+demo.launch()
+"""
+
+
+@pytest.fixture(scope="module")
+def spaces(platform: Running, tmp_path_factory: pytest.TempPathFactory) -> Running:
+    tall = tmp_path_factory.mktemp("v-tall")
+    (tall / "README.md").write_text(TALL_README)
+    (tall / "app.py").write_text(TALL_APP)
+    for folder, name in ((ROOT / "spaces" / "hello", HELLO), (ROOT / "spaces" / "chatbot", CHAT),
+                         (ROOT / "spaces" / "image-filter", IMAGE), (tall, TALL)):
+        platform.cli("push", str(folder), "--name", name, "--no-wait", check=True)
+    for name in (HELLO, CHAT, IMAGE, TALL):
+        wait_for(lambda n=name: _stage(platform, n) == "RUNNING", timeout=600, interval=0.5,
+                 what=f"{name} to run")
+    return platform
+
+
+def _stage(running: Running, space: str) -> str:
+    resp = requests.get(f"{running.url}/api/spaces/{space}", timeout=10)
+    resp.raise_for_status()
+    return str(resp.json()["stage"])
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"visits-{name}.png"), full_page=True)
+
+
+def _fresh(browser: Browser) -> Page:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(60_000)
+    return context.new_page()
+
+
+def _app_frame(page: Page) -> Frame:
+    handle = page.locator("#app-frame").element_handle()
+    frame = handle.content_frame() if handle else None
+    assert frame is not None
+    return frame
+
+
+def _greet_in_frame(page: Page, who: str, timeout_ms: float) -> None:
+    frame = page.frame_locator("#app-frame")
+    frame.get_by_label("name").fill(who, timeout=timeout_ms)
+    frame.get_by_role("button", name="Submit").click()
+    expect(frame.get_by_label("greeting")).to_have_value(f"Hello, {who}!", timeout=30_000)
+
+
+def _sleep(running: Running, space: str) -> None:
+    running.cli("sleeptime", space, "1", check=True)
+    wait_for(lambda: _stage(running, space) == "SLEEPING", timeout=60, interval=0.2,
+             what=f"{space} to sleep")
+    running.cli("sleeptime", space, "-1", check=True)  # it stays asleep until woken
+
+
+def test_sleeping_space_page_wakes_it_and_turns_into_the_app(spaces: Running,
+                                                             browser: Browser) -> None:
+    took = []
+    for attempt in range(3):
+        _sleep(spaces, HELLO)
+        page = _fresh(browser)
+        try:
+            start = time.monotonic()
+            page.goto(f"{spaces.url}/spaces/{HELLO}")
+            # no reload by hand: the page must wake the space and show the app itself
+            _greet_in_frame(page, f"sleeper{attempt}", timeout_ms=60_000)
+            took.append(time.monotonic() - start)
+            expect(page.locator("#space-stage")).to_have_text("RUNNING")
+        finally:
+            _shot(page, f"woken-{attempt}")
+            page.context.close()
+    print(f"sleeping page -> app usable: median {statistics.median(took):.2f} s "
+          f"({', '.join(f'{t:.2f}' for t in took)})")
+
+
+def _chat(page: Page) -> None:
+    frame = page.frame_locator("#app-frame")
+    box = frame.get_by_role("textbox").first
+    box.fill("hi there", timeout=60_000)
+    box.press("Enter")
+    expect(frame.get_by_text("You said: hi there. Streaming works through spacehost.")
+           ).to_be_visible(timeout=30_000)
+
+
+def test_chatbot_answers_inside_its_own_page(spaces: Running, browser: Browser) -> None:
+    errors: list[str] = []
+    for attempt in range(3):
+        page = _fresh(browser)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            page.goto(f"{spaces.url}/spaces/{CHAT}")
+            _chat(page)
+        finally:
+            _shot(page, f"chat-{attempt}")
+            page.context.close()
+    assert not [e for e in errors if "SecurityError" in e], errors
+
+
+def test_examples_render_and_answer_in_their_page(spaces: Running, browser: Browser,
+                                                  tmp_path: Path) -> None:
+    page = _fresh(browser)
+    try:
+        page.goto(f"{spaces.url}/spaces/{HELLO}")
+        _greet_in_frame(page, "page", timeout_ms=60_000)
+        page.goto(f"{spaces.url}/spaces/{IMAGE}")
+        frame = page.frame_locator("#app-frame")
+        expect(frame.get_by_role("button", name="Submit")).to_be_visible()
+        expect(frame.locator("input[type=file]").first).to_be_attached()
+    finally:
+        page.context.close()
+
+
+def test_page_is_same_site_with_the_app_and_keeps_its_own_origin(spaces: Running,
+                                                                   page: Page) -> None:
+    page.goto(f"{spaces.url}/spaces/{HELLO}")
+    frame = page.frame_locator("#app-frame")
+    expect(frame.get_by_label("name")).to_be_visible()
+    page_host = page.evaluate("location.host")
+    app_host = spaces.space_url(HELLO, "subdomain").split("/")[2]
+    assert page_host.endswith("." + app_host), (page_host, app_host)
+    # the app's script cannot reach into the page around it (another origin)
+    app = _app_frame(page)
+    assert app.url.startswith(f"http://{app_host}/"), app.url
+    assert app.evaluate("(() => { try { return parent.document.title; }"
+                        " catch (e) { return e.name; } })()") == "SecurityError"
+    page.get_by_role("link", name="Logs").click()
+    expect(page.locator(".tabs a.active")).to_have_text("Logs")
+
+
+def test_app_frame_takes_the_apps_height(spaces: Running, page: Page) -> None:
+    page.goto(f"{spaces.url}/spaces/{TALL}")
+    frame = page.frame_locator("#app-frame")
+    expect(frame.locator("#the-end")).to_be_attached()
+    app = _app_frame(page)
+
+    def fits() -> bool:
+        inner = app.evaluate("document.documentElement.scrollHeight")
+        shown = app.evaluate("document.documentElement.clientHeight")
+        outer = page.locator("#app-frame").bounding_box()
+        return bool(outer and inner > 1000 and abs(outer["height"] - inner) <= 24
+                    and inner <= shown + 2)
+    wait_for(fits, timeout=30, interval=0.25, what="the frame to take the app's height")
+    _shot(page, "tall")

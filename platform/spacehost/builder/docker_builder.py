@@ -30,6 +30,7 @@ from spacehost.builder.dockerfile import (
     render_dockerfile,
 )
 from spacehost.builder.engine import LogFn, bridge_gateway, engine_unavailable, run_build
+from spacehost.builder.engine_errors import engine_errors_translated
 from spacehost.builder.mirror import Mirror
 from spacehost.builder.pipconfig import (
     PipPlan,
@@ -130,6 +131,7 @@ class DockerBuilder:
             self._gateway = bridge_gateway(self._client)
         return self._gateway
 
+    @engine_errors_translated("building the space's image")
     def build(
         self,
         source: SpaceSource,
@@ -213,6 +215,7 @@ class DockerBuilder:
             cached_steps=built.cached_steps,
         )
 
+    @engine_errors_translated("making the runtime images")
     def ensure_runtime(
         self,
         python_version: str | None = None,
@@ -387,7 +390,7 @@ def prune_space_images(
             f"cannot remove old images of {space}: {exc.explanation or exc}",
             hint="remove them by hand with `docker image rm`",
         ) from exc
-    except (docker.errors.DockerException, requests.exceptions.ConnectionError) as exc:
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise engine_unavailable(exc) from exc
 
 

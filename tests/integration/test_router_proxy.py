@@ -275,12 +275,15 @@ def control_app(seen: list[dict[str, Any]]) -> web.Application:
 
 
 @contextlib.asynccontextmanager
-async def harness(*, control: bool = True, public_url: str = "") -> AsyncIterator[Harness]:
+async def harness(
+    *, control: bool = True, public_url: str = "", **settings_kw: Any
+) -> AsyncIterator[Harness]:
     # A short private dir: Unix socket paths are limited to 107 bytes.
     data = Path(tempfile.mkdtemp(prefix="rt-"))
     (data / "run").mkdir()
     settings = Settings(
-        data_dir=data, host="127.0.0.1", port=0, domain=DOMAIN, public_url=public_url
+        data_dir=data, host="127.0.0.1", port=0, domain=DOMAIN, public_url=public_url,
+        **settings_kw,
     )
     cleanups: list[Callable[[], Awaitable[None]]] = []
     seen: list[dict[str, Any]] = []

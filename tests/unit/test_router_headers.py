@@ -7,6 +7,7 @@ import contextlib
 import httptools
 import pytest
 
+from spacehost.router.framing import CHUNKED, NO_BODY, Framing
 from spacehost.router.headers import (
     HOP_BY_HOP,
     NO_SPACE_HEADERS,
@@ -80,7 +81,9 @@ FWD = Forwarding("10.0.0.7", "example.org", "http")
 
 
 def build(headers: Pairs, fwd: Forwarding = FWD, **kw: object) -> tuple[bytes, bytes, Pairs]:
-    opts: dict[str, object] = {"chunked": False, "upgrade": False, "default_host": b"up:1"}
+    # the exchange passes the client's Host (or the target's authority), else a default
+    host = next((v for n, v in headers if n == b"host"), b"up:1")
+    opts: dict[str, object] = {"framing": NO_BODY, "upgrade": False, "host": host}
     opts.update(kw)
     head = request_head(b"GET", b"/a?b=1", headers, fwd, **opts)  # type: ignore[arg-type]
     return parse_request(head)
@@ -119,8 +122,17 @@ def test_request_head_strips_hop_by_hop() -> None:
         )
     )
     sent = names(pairs)
-    for gone in (b"connection", b"keep-alive", b"x-secret", b"proxy-authorization",
-                 b"proxy-connection", b"proxy-foo", b"te", b"trailer", b"upgrade"):
+    for gone in (
+        b"connection",
+        b"keep-alive",
+        b"x-secret",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"proxy-foo",
+        b"te",
+        b"trailer",
+        b"upgrade",
+    ):
         assert gone not in sent
     assert value(pairs, b"x-kept") == b"yes"
 
@@ -132,11 +144,35 @@ def test_request_head_cannot_be_told_to_drop_host() -> None:
 
 
 def test_request_head_reframes_chunked_bodies() -> None:
-    _, _, pairs = build(h("Host: a", "Transfer-Encoding: chunked"), chunked=True)
+    _, _, pairs = build(h("Host: a", "Transfer-Encoding: ChunKed "), framing=CHUNKED)
     assert value(pairs, b"transfer-encoding") == b"chunked"
-    _, _, pairs = build(h("Host: a", "Content-Length: 3"))
+    _, _, pairs = build(h("Host: a", "Content-Length: 3"), framing=Framing(False, 3))
     assert value(pairs, b"content-length") == b"3"
     assert value(pairs, b"transfer-encoding") is None
+
+
+def test_request_head_writes_the_routers_own_framing_whatever_the_client_sent() -> None:
+    # the outsider's smuggling: a Connection list naming Content-Length, duplicates, a second
+    # Host; the head carries exactly one Host and the one length the router parsed
+    headers = h(
+        "Host: a",
+        "Connection: content-length, host, transfer-encoding",
+        "Content-Length: 3",
+        "Content-Length: 3, 3",
+        "X-A: 1",
+    )
+    _, _, pairs = build(headers, framing=Framing(False, 3))
+    assert value(pairs, b"content-length") == b"3"
+    assert value(pairs, b"host") == b"a"
+    assert value(pairs, b"transfer-encoding") is None
+    _, _, pairs = build(h("Host: a", "Content-Length: 3"), framing=NO_BODY)
+    assert value(pairs, b"content-length") is None
+
+
+def test_request_head_sends_the_host_it_is_given() -> None:
+    # an absolute-form target's authority replaces the client's Host (RFC 9112 3.2.2)
+    _, _, pairs = build(h("Host: a.example"), host=b"b.example:8000")
+    assert value(pairs, b"host") == b"b.example:8000"
 
 
 def test_request_head_keeps_upgrade_when_upgrading() -> None:
@@ -148,7 +184,7 @@ def test_request_head_keeps_upgrade_when_upgrading() -> None:
 
 
 def test_request_head_adds_host_for_http10_clients() -> None:
-    _, _, pairs = build(h("Accept: */*"), default_host=b"127.0.0.1:5000")
+    _, _, pairs = build(h("Accept: */*"), host=b"127.0.0.1:5000")
     assert value(pairs, b"host") == b"127.0.0.1:5000"
 
 
@@ -208,12 +244,18 @@ def test_space_headers() -> None:
     )
     compiled = space_headers(entry)
     assert compiled.extra == (
-        b"content-security-policy: frame-ancestors *\r\n"
-        b"cross-origin-opener-policy: same-origin\r\n"
+        b"content-security-policy: frame-ancestors *\r\ncross-origin-opener-policy: same-origin\r\n"
     )
-    assert compiled.drop == {
-        b"x-frame-options", b"cross-origin-opener-policy", b"x-spacehost-file"
-    } | HOP_BY_HOP
+    assert (
+        compiled.drop
+        == {
+            b"x-frame-options",
+            b"cross-origin-opener-policy",
+            b"x-spacehost-file",
+            b"content-length",
+        }
+        | HOP_BY_HOP
+    )
     none = space_headers(RouteEntry("a/b", "gradio", "RUNNING", frame_ancestors="'none'"))
     assert none.extra == b"content-security-policy: frame-ancestors 'none'\r\n"
 
@@ -221,6 +263,16 @@ def test_space_headers() -> None:
 def test_space_headers_leave_out_unsafe_values() -> None:
     entry = RouteEntry(
         "a/b", "gradio", "RUNNING", frame_ancestors="*\r\nX: 1", headers={"x-a": "1\r\nX-B: 2"}
+    )
+    assert space_headers(entry).extra == b"content-security-policy: frame-ancestors *\r\n"
+
+
+def test_space_headers_cannot_set_framing() -> None:
+    entry = RouteEntry(
+        "a/b",
+        "gradio",
+        "RUNNING",
+        headers={"Content-Length": "0", "Transfer-Encoding": "chunked", "Connection": "close"},
     )
     assert space_headers(entry).extra == b"content-security-policy: frame-ancestors *\r\n"
 
@@ -237,16 +289,37 @@ def test_response_head_strips_hop_by_hop_and_keeps_the_rest() -> None:
         "Proxy-Authenticate: Basic",
         "Trailer: X-Sum",
     )
-    head = response_head(200, b"OK", upstream, NO_SPACE_HEADERS, chunked=False, connection=b"")
+    head = response_head(
+        200, b"OK", upstream, NO_SPACE_HEADERS, chunked=False, connection=b"", length=5
+    )
     assert head.startswith(b"HTTP/1.1 200 OK\r\n")
     status, pairs = parse_response(head)
     assert status == 200
-    assert names(pairs) == [b"content-type", b"content-length", b"set-cookie", b"set-cookie"]
+    assert names(pairs) == [b"content-type", b"set-cookie", b"set-cookie", b"content-length"]
+
+
+def test_response_head_writes_the_routers_own_length() -> None:
+    upstream = h("Connection: content-length", "Content-Length: 5", "Content-Length: 5")
+    head = response_head(
+        200, b"OK", upstream, NO_SPACE_HEADERS, chunked=False, connection=b"", length=5
+    )
+    _, pairs = parse_response(head)
+    assert value(pairs, b"content-length") == b"5"
+    head = response_head(200, b"OK", upstream, NO_SPACE_HEADERS, chunked=True, connection=b"")
+    _, pairs = parse_response(head)
+    assert (value(pairs, b"content-length"), value(pairs, b"transfer-encoding")) == (
+        None,
+        b"chunked",
+    )
 
 
 def test_response_head_framing_and_connection() -> None:
     head = response_head(
-        200, b"OK", h("Transfer-Encoding: chunked"), NO_SPACE_HEADERS, chunked=True,
+        200,
+        b"OK",
+        h("Transfer-Encoding: chunked"),
+        NO_SPACE_HEADERS,
+        chunked=True,
         connection=b"close",
     )
     _, pairs = parse_response(head)
@@ -257,9 +330,7 @@ def test_response_head_framing_and_connection() -> None:
 def test_response_head_applies_space_headers() -> None:
     entry = RouteEntry("a/b", "gradio", "RUNNING", headers={"cross-origin-opener-policy": "x"})
     upstream = h("X-Frame-Options: DENY", "Cross-Origin-Opener-Policy: unsafe-none", "X-A: 1")
-    head = response_head(
-        200, b"OK", upstream, space_headers(entry), chunked=False, connection=b""
-    )
+    head = response_head(200, b"OK", upstream, space_headers(entry), chunked=False, connection=b"")
     _, pairs = parse_response(head)
     assert value(pairs, b"x-frame-options") is None
     assert value(pairs, b"cross-origin-opener-policy") == b"x"
@@ -270,8 +341,13 @@ def test_response_head_applies_space_headers() -> None:
 def test_response_head_for_switching_protocols() -> None:
     upstream = h("Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: abc")
     head = response_head(
-        101, b"Switching Protocols", upstream, NO_SPACE_HEADERS, chunked=False,
-        connection=b"", upgrade=True,
+        101,
+        b"Switching Protocols",
+        upstream,
+        NO_SPACE_HEADERS,
+        chunked=False,
+        connection=b"",
+        upgrade=True,
     )
     status, pairs = parse_response(head)
     assert status == 101

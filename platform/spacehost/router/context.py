@@ -14,14 +14,12 @@ from spacehost.router.upstream import UpstreamPool
 from spacehost.router.wake import Waker
 from spacehost.settings import Settings
 
-# A keep-alive client connection may stay idle (or send its head) this long, as nginx's default.
-CLIENT_IDLE_TIMEOUT_S = 75.0
 # Host header values whose match is remembered until the table changes.
 HOST_CACHE_SIZE = 1024
 
 
 class Closable(Protocol):
-    idle_since: float | None
+    def check_timeouts(self, now: float) -> None: ...
 
     def close(self) -> None: ...
 
@@ -50,7 +48,11 @@ class RouterContext:
         self.activity = ActivityRecorder(settings.activity_file)
         self.waker = Waker(str(settings.control_socket), self.routes)
         self.connections: set[Closable] = set()
-        self.idle_timeout = CLIENT_IDLE_TIMEOUT_S
+        # client timeouts (docs/router.md#timeouts), seconds
+        self.idle_timeout = settings.keepalive_timeout_s
+        self.header_timeout = settings.header_timeout_s
+        self.header_idle = settings.header_idle_s
+        self.body_idle = settings.body_idle_s
         self._table: RouteTable | None = None
         self._hosts: dict[str, RouteEntry | None] = {}
 
@@ -92,10 +94,17 @@ class RouterContext:
         entry = self.routes.table.by_space.get(space)
         return entry if entry is not None and entry.asleep else None
 
+    @property
+    def sweep_interval(self) -> float:
+        """How often :meth:`sweep` runs: often enough that a timeout fires at most a quarter
+        late (and at least every 2 s)."""
+        shortest = min(self.idle_timeout, self.header_timeout, self.header_idle, self.body_idle)
+        return max(0.02, min(2.0, shortest / 4))
+
     def sweep(self) -> None:
-        """Close idle upstream connections and client connections idle for too long."""
+        """Close idle upstream connections, and client connections that kept the router
+        waiting too long (idle, or a request head or body that does not arrive)."""
         self.pool.sweep()
-        deadline = self.loop.time() - self.idle_timeout
-        for conn in [c for c in self.connections if c.idle_since is not None]:
-            if conn.idle_since is not None and conn.idle_since < deadline:
-                conn.close()
+        now = self.loop.time()
+        for conn in list(self.connections):
+            conn.check_timeouts(now)

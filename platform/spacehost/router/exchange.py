@@ -5,6 +5,12 @@ decides where the request goes (:mod:`spacehost.router.match`), then either stre
 upstream (a space or the control plane) and streams the response back, re-framing bodies as
 needed, or answers itself (static files, gateway errors, redirects). Bodies are never buffered
 beyond what one read returns: backpressure on either side pauses reading on the other.
+
+Both directions are framed by the router (:mod:`spacehost.router.framing`): a body goes on with
+the length or chunking the router parsed, never with the sender's own framing headers. An
+upstream connection returns to the pool only when both messages ended exactly on a boundary: the
+request sent whole before the response began, the response read whole per its framing, and
+nothing more received.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from spacehost.router.context import RouterContext
 from spacehost.router.filesend import OpenFile, open_handoff, open_range, send_file
+from spacehost.router.framing import Framing, response_framing
 from spacehost.router.headers import (
     FILE_HEADER,
     NO_SPACE_HEADERS,
@@ -57,8 +64,8 @@ class Request:
         headers: ``(lower-case name, value)`` pairs, in order.
         host: the ``Host`` value (latin-1 decoded), "" when absent.
         accept: the ``Accept`` value, "" when absent.
-        chunked: the body comes chunked.
-        has_length: the body has a ``Content-Length``.
+        chunked: the body comes chunked (exactly ``Transfer-Encoding: chunked``).
+        length: the body's ``Content-Length`` (validated), None when there is none.
         expect_continue: the client sent ``Expect: 100-continue``.
         if_none_match: the ``If-None-Match`` value, "" when absent.
         http_11: the client speaks HTTP/1.1 (else 1.0).
@@ -72,7 +79,7 @@ class Request:
     host: str
     accept: str
     chunked: bool
-    has_length: bool
+    length: int | None
     expect_continue: bool
     if_none_match: str
     http_11: bool
@@ -80,12 +87,22 @@ class Request:
     upgrade: bool
 
 
+def _response_framing(headers: list[tuple[bytes, bytes]]) -> Framing:
+    lengths = [v for n, v in headers if n == b"content-length"]
+    codings = [v for n, v in headers if n == b"transfer-encoding"]
+    if not (lengths or codings):
+        return Framing(False, None)
+    return response_framing(lengths, codings)
+
+
 def _gateway_problem(status: int, space: str, detail: str) -> Problem:
     """A 502/504 about *space* ("" for the control plane)."""
     code = "upstream_timeout" if status == 504 else "upstream_unreachable"
     if space:
         return Problem(
-            status, code, f"Space {space} {detail}.",
+            status,
+            code,
+            f"Space {space} {detail}.",
             "It may be restarting: retry in a moment, or see its logs.",
         )
     return Problem(
@@ -107,6 +124,7 @@ class Exchange:
         "chunked_out",
         "client",
         "close_after",
+        "continued",
         "ctx",
         "discard",
         "file",
@@ -161,6 +179,7 @@ class Exchange:
         self.finished = False
         self.aborted = False
         self.interim = False
+        self.continued = False  # an interim (1xx) response was relayed
         self.head_only = False
         self.chunked_out = False
         self.until_close = False
@@ -210,7 +229,7 @@ class Exchange:
         entry = m.entry
         if entry is None:
             fwd = Forwarding(self.client.ip, req.host, self.ctx.proto, "", m.space, True)
-            self._proxy(self.ctx.control, m.target, fwd, b"localhost")
+            self._proxy(self.ctx.control, m.target, fwd, req.host.encode("latin-1") or b"localhost")
             return
         compiled = self.ctx.routes.target_for(entry.space)
         self.space = compiled.headers
@@ -221,11 +240,11 @@ class Exchange:
             self.ctx.activity.opened(entry.space)
             host = forwarded_host(req.host, m.prefix, entry.sdk)
             fwd = Forwarding(self.client.ip, host, self.ctx.proto, m.prefix)
-            self._proxy(up, m.target, fwd, up.key.encode("latin-1"))
+            self._proxy(up, m.target, fwd, req.host.encode("latin-1") or up.key.encode("latin-1"))
         elif entry.static_dir:
             self._static(entry.static_dir, m)
 
-    def _proxy(self, up: Upstream, target: str, fwd: Forwarding, default_host: bytes) -> None:
+    def _proxy(self, up: Upstream, target: str, fwd: Forwarding, host: bytes) -> None:
         req = self.req
         self.up = up
         self.head = request_head(
@@ -233,9 +252,9 @@ class Exchange:
             target.encode("latin-1"),
             req.headers,
             fwd,
-            chunked=req.chunked,
+            framing=Framing(req.chunked, req.length),
             upgrade=req.upgrade,
-            default_host=default_host,
+            host=host,
         )
         conn = self.ctx.pool.take(up)
         if conn is None:
@@ -315,23 +334,27 @@ class Exchange:
         if status < 200 and status != 101:
             self.interim = True
             if req.http_11:
+                self.continued = True
                 self.out.append(
-                    response_head(status, reason, headers, NO_SPACE_HEADERS, chunked=False,
-                                  connection=b"")
+                    response_head(
+                        status, reason, headers, NO_SPACE_HEADERS, chunked=False, connection=b""
+                    )
                 )
             return
         if status == 101 and not req.upgrade:
             return
-        self.upstream_keep_alive = keep_alive
+        framing = _response_framing(headers)  # raises FramingError: a 502
+        # pooled only if the request was sent whole before the response began (an early answer
+        # may leave the body unread upstream) and a HEAD answer announced no body it could send
+        self.upstream_keep_alive = (
+            keep_alive
+            and self.request_done
+            and not (req.method == b"HEAD" and (framing.chunked or framing.length))
+        )
         has_body = req.method != b"HEAD" and status not in (101, 204, 304)
-        has_length = upstream_chunked = False
-        for name, _ in headers:
-            if name == b"content-length":
-                has_length = True
-            elif name == b"transfer-encoding":
-                upstream_chunked = True
-        if has_body and not has_length:
-            self.until_close = not upstream_chunked
+        length = framing.length if status not in (101, 204) else None
+        if has_body and length is None:
+            self.until_close = not framing.chunked
             if req.http_11:
                 self.chunked_out = True
             else:
@@ -345,32 +368,59 @@ class Exchange:
                 self._hand_off(status, reason, headers, value, connection)
                 return
         self.out.append(
-            response_head(status, reason, headers, self.space, chunked=self.chunked_out,
-                          connection=connection, upgrade=status == 101)
+            response_head(
+                status,
+                reason,
+                headers,
+                self.space,
+                chunked=self.chunked_out,
+                connection=connection,
+                upgrade=status == 101,
+                length=length,
+            )
         )
         self.response_started = True
         self.head_only = req.method == b"HEAD"
 
-    def _hand_off(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]],
-                  value: bytes, connection: bytes) -> None:
+    def _hand_off(
+        self,
+        status: int,
+        reason: bytes,
+        headers: list[tuple[bytes, bytes]],
+        value: bytes,
+        connection: bytes,
+    ) -> None:
         """The control plane handed a file off: send its head now, its bytes from the file once
         the upstream's (empty) response is over."""
         f = open_handoff(value, self.ctx.handoff_root)
         if f is None:
-            self._fail(Problem(404, "not_found", "The file changed while it was requested.",
-                               "Retry the download."))
+            self._fail(
+                Problem(
+                    404,
+                    "not_found",
+                    "The file changed while it was requested.",
+                    "Retry the download.",
+                )
+            )
             return
         self.file = f
         self.chunked_out = self.until_close = False
-        kept = [(n, v) for n, v in headers if n != b"content-length"]
-        kept.append((b"content-length", b"%d" % f.count))
-        self.out.append(response_head(status, reason, kept, NO_SPACE_HEADERS, chunked=False,
-                                      connection=connection))
+        self.out.append(
+            response_head(
+                status,
+                reason,
+                headers,
+                NO_SPACE_HEADERS,
+                chunked=False,
+                connection=connection,
+                length=f.count,
+            )
+        )
         self.response_started = True
 
     def on_response_body(self, body: bytes) -> None:
         """A piece of the response body (de-chunked by the parser)."""
-        if self.response_done or self.interim or self.file is not None:
+        if self.response_done or self.interim or self.head_only or self.file is not None:
             return
         if self.chunked_out:
             self.out += (b"%x\r\n" % len(body), body, b"\r\n")
@@ -494,6 +544,19 @@ class Exchange:
         if self.upstream is not None:
             self.upstream.resume_reading()
 
+    def awaits_continue(self) -> bool:
+        """The client waits for ``100 Continue`` before sending the body (not its delay)."""
+        return self.req.expect_continue and not self.continued and not self.response_started
+
+    def refuse(self, problem: Problem) -> None:
+        """The client broke or stalled this request's body: answer *problem* where a response
+        can still be sent, drop the upstream side (never pooled) and close the connection."""
+        self.close_after = True
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+        self._fail(problem)
+
     def abort(self) -> None:
         """The client went away: drop the upstream side."""
         self.aborted = True
@@ -510,10 +573,7 @@ class Exchange:
     def _retryable(self) -> bool:
         req = self.req
         return (
-            not self.retried
-            and req.method in _RETRYABLE
-            and not req.chunked
-            and not req.has_length
+            not self.retried and req.method in _RETRYABLE and not req.chunked and req.length is None
         )
 
     def _flush(self) -> None:

@@ -3,6 +3,11 @@
 Pure functions over ``(lower-case name, value)`` byte pairs, as the connection code collects them
 from ``httptools``; they return the encoded head. Header names go out in lower case, which
 HTTP/1.1 allows (names are case-insensitive) and HTTP/2 requires.
+
+Framing is the router's own (:mod:`spacehost.router.framing`): every ``Content-Length``,
+``Transfer-Encoding`` and ``Host`` that came in is dropped and the router writes the one it
+decided on, after everything else, so neither a ``Connection`` list nor a duplicate can change
+where a forwarded message ends.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from spacehost import handoff
+from spacehost.router.framing import Framing
 from spacehost.router.table import RouteEntry, is_token, safe_header_value
 
 Headers = Sequence[tuple[bytes, bytes]]
@@ -44,11 +50,14 @@ FORWARDING = frozenset(
         handoff.REQUEST_HEADER.lower().encode(),
     }
 )
-_REQUEST_DROP = HOP_BY_HOP | FORWARDING
+# Framing and routing fields: never copied, always written by the router itself, and never
+# removable through a Connection list.
+FRAMING = frozenset({b"content-length", b"transfer-encoding", b"host"})
+_REQUEST_DROP = HOP_BY_HOP | FORWARDING | FRAMING
 # Meant for the router alone (spacehost.handoff): never passed on to a client.
 FILE_HEADER = handoff.FILE_HEADER.lower().encode()
 _HANDOFF_LINE = f"{handoff.REQUEST_HEADER.lower()}: {handoff.REQUEST_VALUE}\r\n".encode()
-_RESPONSE_DROP = HOP_BY_HOP | {FILE_HEADER}
+_RESPONSE_DROP = HOP_BY_HOP | {FILE_HEADER, b"content-length"}
 # Connection values that name no other header: nothing more to remove.
 _PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"upgrade"})
 SPACE_HEADER = b"x-spacehost-space"
@@ -112,9 +121,9 @@ def request_head(
     headers: Headers,
     fwd: Forwarding,
     *,
-    chunked: bool,
+    framing: Framing,
     upgrade: bool,
-    default_host: bytes,
+    host: bytes,
 ) -> bytes:
     """The head of the request sent to the upstream.
 
@@ -123,9 +132,11 @@ def request_head(
         target: the request-target for the upstream (prefix already stripped).
         headers: the client's headers, names in lower case.
         fwd: forwarding facts to add.
-        chunked: the body is re-framed as chunked (the client sent it chunked).
+        framing: the body's framing as the router parsed it: re-emitted as
+            ``Content-Length`` or ``Transfer-Encoding: chunked`` (the body is re-chunked).
         upgrade: the client asked to switch protocols; keep its ``Upgrade`` header.
-        default_host: the ``Host`` to send when the client sent none (HTTP/1.0).
+        host: the ``Host`` to send: the request-target's authority for an absolute-form
+            target, else the client's ``Host`` (a default when it sent none).
 
     Returns:
         The encoded head, ending with the blank line.
@@ -134,7 +145,7 @@ def request_head(
     append = out.append
     prior_for: list[bytes] = []
     upgrade_value = b""
-    has_host = listed = False
+    listed = False
     for name, value in headers:
         if name in _REQUEST_DROP or name[:6] == b"proxy-":
             if name == b"x-forwarded-for":
@@ -144,27 +155,32 @@ def request_head(
             elif name == b"connection" and value.lower() not in _PLAIN_CONNECTION:
                 listed = True
             continue
-        if name == b"host":
-            has_host = True
         append(name + b": " + value + b"\r\n")
     if listed:
         out = _drop_listed(out, headers)
-    if not has_host:
-        out.append(b"host: " + default_host + b"\r\n")
+    out.append(b"host: " + host + b"\r\n")
     if upgrade and upgrade_value:
         out.append(b"connection: upgrade\r\nupgrade: " + upgrade_value + b"\r\n")
-    if chunked:
-        out.append(b"transfer-encoding: chunked\r\n")
+    out.append(framing_line(framing))
     out.append(_forwarding_lines(fwd, prior_for))
     out.append(b"\r\n")
     return b"".join(out)
 
 
+def framing_line(framing: Framing) -> bytes:
+    """The one framing header line for *framing* (b"" for no body)."""
+    if framing.chunked:
+        return b"transfer-encoding: chunked\r\n"
+    if framing.length is not None:
+        return b"content-length: %d\r\n" % framing.length
+    return b""
+
+
 def _drop_listed(out: list[bytes], headers: Headers) -> list[bytes]:
     """Remove from *out* (the start line, then one ``name: value`` line per header) the headers
     that ``Connection`` lists; the common tokens (keep-alive, close, upgrade) were already
-    dropped."""
-    tokens = connection_tokens(headers) - HOP_BY_HOP - {b"host"}
+    dropped, and framing fields are never removed (they are written after this)."""
+    tokens = connection_tokens(headers) - HOP_BY_HOP - FRAMING
     if not tokens:
         return out
     return out[:1] + [line for line in out[1:] if line.partition(b":")[0] not in tokens]
@@ -216,6 +232,8 @@ class SpaceHeaders:
 
 
 NO_SPACE_HEADERS = SpaceHeaders(_RESPONSE_DROP, b"")
+# Names a space's entry cannot set: the router's framing and the connection's own.
+_UNSETTABLE = frozenset(n.decode() for n in HOP_BY_HOP | FRAMING)
 # The CORS answers of a space that must not be embedded.
 NO_EMBED_DROP = frozenset(
     {
@@ -254,7 +272,7 @@ def space_headers(entry: RouteEntry) -> SpaceHeaders:
         # the browser refuses those fetches (docs/embedding.md). Same-origin use is unaffected.
         drop |= NO_EMBED_DROP
     for name, value in entry.headers.items():
-        if is_token(name) and safe_header_value(value):
+        if is_token(name) and safe_header_value(value) and name.lower() not in _UNSETTABLE:
             lines.append(f"{name.lower()}: {value}\r\n")
             drop.add(name.lower().encode("latin-1"))
     return SpaceHeaders(frozenset(drop) | _RESPONSE_DROP, "".join(lines).encode("latin-1"))
@@ -269,8 +287,12 @@ def response_head(
     chunked: bool,
     connection: bytes,
     upgrade: bool = False,
+    length: int | None = None,
 ) -> bytes:
     """The head of the response sent to the client.
+
+    The upstream's ``Content-Length`` and ``Transfer-Encoding`` are never copied: the router
+    writes *length* or chunked, as it frames the body it sends.
 
     Args:
         status: the upstream's status code.
@@ -278,6 +300,7 @@ def response_head(
         headers: the upstream's headers, names in lower case.
         space: the space's compiled headers (:data:`NO_SPACE_HEADERS` for the control plane).
         chunked: the body is re-framed as chunked.
+        length: the ``Content-Length`` to send (None: none).
         connection: the ``Connection`` value to send (``close``, ``keep-alive``) or b"".
         upgrade: this is a 101 switching protocols; keep ``Upgrade``.
 
@@ -304,7 +327,6 @@ def response_head(
         out.append(b"connection: upgrade\r\nupgrade: " + upgrade_value + b"\r\n")
     elif connection:
         out.append(b"connection: " + connection + b"\r\n")
-    if chunked:
-        out.append(b"transfer-encoding: chunked\r\n")
+    out.append(framing_line(Framing(chunked, length)))
     out.append(b"\r\n")
     return b"".join(out)

@@ -17,7 +17,6 @@ from spacehost.settings import Settings
 
 log = logging.getLogger("spacehost.router")
 
-SWEEP_INTERVAL_S = 2.0
 # On close, connections get this long to send what is buffered before they are cut.
 CLOSE_GRACE_S = 1.0
 BACKLOG = 1024
@@ -53,7 +52,7 @@ class Router:
 
     async def _sweep(self) -> None:
         while True:
-            await asyncio.sleep(SWEEP_INTERVAL_S)
+            await asyncio.sleep(self.ctx.sweep_interval)
             self.ctx.sweep()
 
     async def _report(self) -> None:

@@ -71,6 +71,10 @@ class UpstreamConnection(asyncio.Protocol):
         self.received = False
         self.reused = False
         self.closed = False
+        # a final response ended; a message starting after it (in the same read) means the
+        # upstream sent more than it was asked for: never reuse the connection
+        self.complete = False
+        self.extra = False
         self.idle_since = 0.0
         self.reading_paused = False
 
@@ -127,7 +131,10 @@ class UpstreamConnection(asyncio.Protocol):
 
     # httptools callbacks
 
-    # No on_message_begin (one callback less per response): on_headers_complete resets the head.
+    def on_message_begin(self) -> None:
+        # on_headers_complete resets the head
+        if self.complete:
+            self.extra = True
 
     def on_status(self, status: bytes) -> None:
         self.reason += status
@@ -154,6 +161,8 @@ class UpstreamConnection(asyncio.Protocol):
             self.listener.on_response_body(body)
 
     def on_message_complete(self) -> None:
+        if self.parser.get_status_code() >= 200:
+            self.complete = True
         if self.listener is not None:
             self.listener.on_response_end()
 
@@ -229,19 +238,19 @@ class UpstreamPool:
             conn = idle.pop()
             if conn.idle_since >= deadline and not conn.closed:
                 conn.reused = True
-                conn.received = False
+                conn.received = conn.complete = False
                 return conn
             conn.close()
         return None
 
     def put(self, conn: UpstreamConnection) -> None:
-        """Return *conn*, whose last response is complete, for reuse (or close it if the pool
-        is full)."""
+        """Return *conn*, whose last exchange ended on a message boundary both ways, for reuse
+        (or close it if the pool is full or the upstream sent more than one response)."""
         conn.listener = None
         idle = self._idle.get(conn.key)
         if idle is None:
             idle = self._idle[conn.key] = []
-        if conn.closed or len(idle) >= self.max_idle:
+        if conn.closed or conn.extra or len(idle) >= self.max_idle:
             conn.close()
             return
         if conn.reading_paused:

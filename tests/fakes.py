@@ -10,11 +10,11 @@ import http.server
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 
 from spacehost.domain import SpaceId
-from spacehost.errors import BuildFailed, Conflict, EngineUnavailable
+from spacehost.errors import BuildCancelled, BuildFailed, Conflict, EngineUnavailable
 from spacehost.manifest.model import SpaceSource
 from spacehost.runtime.base import ContainerInfo, ContainerSpec, DiskUsage, TaskResult
 
@@ -189,12 +189,18 @@ class FakeBuilder:
     def __init__(self) -> None:
         self.builds: list[tuple[SpaceId, str, bool]] = []
         self.gate: Callable[[], None] = lambda: None
+        self.removed_images: list[tuple[SpaceId, tuple[str, ...]]] = []
+        self.cancel: threading.Event | None = None
 
     def build(self, source: SpaceSource, space: SpaceId, revision: str, *,
-              on_log: Callable[[str], None], nocache: bool = False) -> FakeBuildResult:
+              on_log: Callable[[str], None], nocache: bool = False,
+              cancel: threading.Event | None = None) -> FakeBuildResult:
         self.builds.append((space, revision, nocache))
+        self.cancel = cancel  # what the gate may wait on, as a real build's step would
         on_log("Step 1/2 : FROM spacehost/gradio")
         self.gate()
+        if cancel is not None and cancel.is_set():
+            raise BuildCancelled("the build was cancelled at Step 1/2 : FROM spacehost/gradio")
         if b"BUILD_FAIL" in source.files.get(source.manifest.app_file, b""):
             on_log("ERROR: no matching distribution")
             raise BuildFailed("Step 2/2 : RUN pip install failed",
@@ -202,6 +208,10 @@ class FakeBuilder:
                                                    "ERROR: no matching distribution"]})
         on_log("Step 2/2 : COPY app")
         return FakeBuildResult(image=f"fake/{space.slug}:{revision[:12]}")
+
+    def remove_images(self, space: SpaceId, keep: Collection[str]) -> list[str]:
+        self.removed_images.append((space, tuple(sorted(keep))))
+        return []
 
 
 class OutageBackend(FakeBackend):

@@ -149,6 +149,13 @@ class BuildFailed(SpacehostError):
     exit_code = 6
 
 
+class BuildCancelled(BuildFailed):
+    """A build stopped before its end: a newer push superseded it, or its space was deleted."""
+
+    code = "build_cancelled"
+    http_status = 409
+
+
 class AppFailed(SpacehostError):
     code = "app_failed"
     http_status = 422

@@ -3,6 +3,7 @@ Dockerfile, build, and report. Also removes a space's outdated images."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
@@ -44,7 +45,7 @@ from spacehost.builder.pythons import PythonChoice, choose_python
 from spacehost.builder.runtime_images import RuntimeImages, gradio_image_tag
 from spacehost.builder.spaces_wheel import spaces_note, spaces_wheel
 from spacehost.domain import Sdk, SpaceId
-from spacehost.errors import BuildFailed, SpacehostError
+from spacehost.errors import BuildCancelled, BuildFailed, SpacehostError
 from spacehost.manifest import gpu_request
 from spacehost.manifest.model import SpaceSource
 from spacehost.settings import Settings
@@ -141,6 +142,7 @@ class DockerBuilder:
         on_log: LogFn,
         nocache: bool = False,
         on_progress: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> BuildResult:
         """Build the image of *space* at *revision*.
 
@@ -153,6 +155,8 @@ class DockerBuilder:
             nocache: ignore Docker's layer cache for the space's image (not the runtime
                 images).
             on_progress: receives base-image bootstrap/pull progress; default: *on_log*.
+            cancel: set by another thread to stop the space's build (a newer push, a
+                delete); runtime images other spaces share are built to their end.
 
         Returns:
             The image tag and id, duration, warnings, and the steps (and which were cached).
@@ -161,6 +165,7 @@ class DockerBuilder:
             BuildFailed: a step failed (``details``: ``step``, ``log_tail``), the build ran past
                 ``settings.build_timeout_s``, a runtime image cannot be made, or an
                 ``sdk: docker`` space has no Dockerfile.
+            BuildCancelled: *cancel* was set.
             EngineUnavailable: the Engine cannot be reached.
             SpacehostError: the space is ``sdk: static`` (check :func:`needs_image` first).
         """
@@ -193,6 +198,9 @@ class DockerBuilder:
         else:
             plan = self._plan_gradio(source, pip_plan, on_log, on_progress or on_log, deadline)
             context = self._gradio_context(source, render_dockerfile(source, plan))
+        if cancel is not None and cancel.is_set():
+            raise BuildCancelled(f"the build of {tag} was cancelled before it started",
+                                 hint="a newer push of the space, or its deletion, stopped it")
         on_log(f"--> building {tag}")
         built = run_build(
             self._client,
@@ -204,6 +212,7 @@ class DockerBuilder:
             buildargs=self._buildargs,
             nocache=nocache,
             extra_hosts=dict(pip_plan.hosts),
+            cancel=cancel,
         )
         return BuildResult(
             image=tag,
@@ -214,6 +223,12 @@ class DockerBuilder:
             steps=built.steps,
             cached_steps=built.cached_steps,
         )
+
+    def remove_images(self, space: SpaceId, keep: Collection[str]) -> list[str]:
+        """Remove *space*'s images but those of the revisions (or tags) in *keep*; with
+        them go their build cache layers no other image uses (see
+        :func:`prune_space_images`)."""
+        return prune_space_images(self._client, space, keep)
 
     @engine_errors_translated("making the runtime images")
     def ensure_runtime(

@@ -21,7 +21,7 @@ import urllib3.exceptions
 
 from spacehost.builder.bridge import gateway_from_attrs
 from spacehost.builder.cputorch import conflict_hint
-from spacehost.errors import BuildFailed, EngineUnavailable
+from spacehost.errors import BuildCancelled, BuildFailed, EngineUnavailable
 
 LogFn = Callable[[str], None]
 
@@ -126,6 +126,7 @@ def run_build(
     buildargs: Mapping[str, str] | None = None,
     nocache: bool = False,
     extra_hosts: Mapping[str, str] | None = None,
+    cancel: threading.Event | None = None,
 ) -> BuiltImage:
     """Build *context* and tag the image *tag*, streaming each log line to *on_log*.
 
@@ -141,6 +142,9 @@ def run_build(
         nocache: ignore Docker's layer cache.
         extra_hosts: names added to the build containers' ``/etc/hosts`` (the local pip
             mirror's); not part of the layer cache key.
+        cancel: set by another thread to stop the build now (its running step's container
+            is killed, as at the deadline); one event per build, set by the build itself when
+            it ends.
 
     Returns:
         The image id and which steps ran and came from the cache.
@@ -148,11 +152,12 @@ def run_build(
     Raises:
         BuildFailed: a step failed (message names the step; ``details`` hold ``step`` and
             ``log_tail``, the last 40 lines), or the deadline passed.
+        BuildCancelled: *cancel* was set.
         EngineUnavailable: the Engine cannot be reached.
     """
     progress = BuildLog(on_log)
     remaining = max(deadline - time.monotonic(), 0.0)
-    watchdog = _Watchdog(client, progress, remaining)
+    watchdog = _Watchdog(client, progress, remaining, cancel)
     error = ""
     try:
         watchdog.start()
@@ -176,6 +181,8 @@ def run_build(
             if watchdog.fired and not watchdog.stop_step():
                 break
     except (requests.exceptions.ConnectionError, urllib3.exceptions.HTTPError) as exc:
+        if watchdog.cancelled:
+            raise _cancelled(progress) from exc
         if watchdog.fired:
             raise _timed_out(progress, remaining) from exc
         raise engine_unavailable(exc) from exc
@@ -190,6 +197,8 @@ def run_build(
     finally:
         watchdog.cancel()
         progress.flush()
+    if watchdog.cancelled:
+        raise _cancelled(progress)
     if watchdog.fired:
         raise _timed_out(progress, remaining)
     if error:
@@ -239,6 +248,15 @@ def _timed_out(progress: BuildLog, limit_s: float) -> BuildFailed:
     )
 
 
+def _cancelled(progress: BuildLog) -> BuildCancelled:
+    step = progress.step or "the start"
+    return BuildCancelled(
+        f"the build was cancelled at {step}",
+        hint="a newer push of the space, or its deletion, stopped it",
+        details={"step": progress.step, "log_tail": list(progress.tail)},
+    )
+
+
 def _hint_for(step: str) -> str:
     if "requirements.txt" in step:
         name = "pre-requirements.txt" if "pre-requirements.txt" in step else "requirements.txt"
@@ -261,22 +279,36 @@ def _image_id(client: docker.DockerClient, tag: str) -> str:
 
 
 class _Watchdog:
-    """Stops a build at its deadline by killing the container of the running step, so the
-    Engine ends the build with an error instead of running on unattended."""
+    """Stops a build at its deadline, or at once when *cancel* is set, by killing the
+    container of the running step, so the Engine ends the build with an error instead of
+    running on unattended."""
 
-    def __init__(self, client: docker.DockerClient, progress: BuildLog, after_s: float):
+    def __init__(self, client: docker.DockerClient, progress: BuildLog, after_s: float,
+                 cancel: threading.Event | None = None):
         self._client = client
         self._progress = progress
-        self._timer = threading.Timer(after_s, self._fire)
-        self._timer.daemon = True
+        self._after_s = after_s
+        self._wake = cancel or threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._watch, daemon=True, name="build-watchdog")
         self._killed: set[str] = set()
         self.fired = False
+        self.cancelled = False
 
     def start(self) -> None:
-        self._timer.start()
+        self._thread.start()
 
     def cancel(self) -> None:
-        self._timer.cancel()
+        """The build ended: the watchdog stops."""
+        self._done = True
+        self._wake.set()
+
+    def _watch(self) -> None:
+        woken = self._wake.wait(self._after_s)
+        if self._done:
+            return
+        self.cancelled = woken
+        self._fire()
 
     def stop_step(self) -> bool:
         """Kill the running step's container, once; False when no step container runs."""

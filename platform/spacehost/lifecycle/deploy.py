@@ -9,13 +9,20 @@ deploy pool under the space's lock (:meth:`Platform.submit_deploy`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from spacehost.domain import Sdk, SpaceId, Stage
-from spacehost.errors import BuildFailed, EngineUnavailable, HardwareUnavailable, SpacehostError
-from spacehost.lifecycle import runlogs
+from spacehost.errors import (
+    BuildCancelled,
+    BuildFailed,
+    EngineUnavailable,
+    HardwareUnavailable,
+    SpacehostError,
+)
+from spacehost.lifecycle import cleanup, runlogs
 from spacehost.lifecycle.contract import (
     container_env,
     container_port,
@@ -67,7 +74,12 @@ class BuildOutcome(Protocol):
 
 class Builder(Protocol):
     def build(self, source: SpaceSource, space: SpaceId, revision: str, *,
-              on_log: Callable[[str], None], nocache: bool = False) -> BuildOutcome: ...
+              on_log: Callable[[str], None], nocache: bool = False,
+              cancel: threading.Event | None = None) -> BuildOutcome: ...
+
+    def remove_images(self, space: SpaceId, keep: Collection[str]) -> list[str]:
+        """Remove *space*'s images but those of the revisions (or tags) in *keep*."""
+        ...
 
 
 class GpuCheck(Protocol):
@@ -142,6 +154,14 @@ def deploy(p: Platform, space: SpaceId, revision: str, nocache: bool,
     start(p, space, revision, source, image, serving, rec, repos)
 
 
+def cancel_reason(p: Platform, space: SpaceId) -> str:
+    """Why a build of *space* was cancelled, in words."""
+    rec = p.store.find_space(space)
+    if rec is None or rec.desired == "deleted":
+        return "the space is being deleted"
+    return f"superseded by revision {(rec.revision or '')[:12]}, pushed since"
+
+
 def build(p: Platform, space: SpaceId, revision: str, source: SpaceSource, nocache: bool,
           serving: bool, warnings: list[str]) -> str | None:
     """Build the space's image, its log stored as it comes; None (error recorded) on failure."""
@@ -156,8 +176,17 @@ def build(p: Platform, space: SpaceId, revision: str, source: SpaceSource, nocac
 
     for w in warnings:
         on_log(f"WARNING: {w}")
+    cancel = p.building(space, revision)
+    if superseded(p, space, revision):  # a push or delete that came before the registration
+        cancel.set()
     try:
-        result = p.builder.build(source, space, revision, on_log=on_log, nocache=nocache)
+        result = p.builder.build(source, space, revision, on_log=on_log, nocache=nocache,
+                                 cancel=cancel)
+    except BuildCancelled as exc:  # superseded or deleted: no error for the space
+        why = cancel_reason(p, space)
+        p.store.finish_build(build_id, status="cancelled", error=f"{exc.message}: {why}")
+        p.store.add_event(space, "build_cancelled", f"build of {revision[:12]} cancelled: {why}")
+        return None
     except EngineUnavailable as exc:  # not the space's fault: retried (recovery.py)
         p.store.finish_build(build_id, status="failed", error=exc.message)
         raise
@@ -168,6 +197,8 @@ def build(p: Platform, space: SpaceId, revision: str, source: SpaceSource, nocac
         p.set_error(space, Stage.BUILD_ERROR, f"{msg}\n\n{text}".strip(), keep_serving=serving)
         p.store.add_event(space, "build_error", msg)
         return None
+    finally:
+        p.built(space, cancel)
     p.store.finish_build(build_id, status="succeeded", image=result.image)
     p.store.trim_logs(space, "build", p.settings.log_lines_kept)
     return result.image
@@ -236,6 +267,7 @@ def start(p: Platform, space: SpaceId, revision: str, source: SpaceSource, image
         # old container before then must still find it
         p._closed.wait(SWITCH_GRACE_S)
         p.runtime.remove(previous.container_id)
+    cleanup.prune_revisions(p, space)
 
 
 def share_gpu(p: Platform, space: SpaceId, spec: ContainerSpec,

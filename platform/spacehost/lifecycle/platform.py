@@ -22,8 +22,8 @@ from typing import Any
 
 from spacehost.domain import Sdk, SpaceId, Stage
 from spacehost.errors import InvalidRequest, ManifestInvalid, SpacehostError
+from spacehost.lifecycle import cleanup, deploy, reconcile, runlogs
 from spacehost.lifecycle import config as config_ops
-from spacehost.lifecycle import deploy, reconcile, runlogs
 from spacehost.lifecycle.backoff import Backoff, CrashRestarts, Timer, thread_timer
 from spacehost.lifecycle.config import ConfigChange, DuplicateResult
 from spacehost.lifecycle.contract import data_volume, manifest_summary
@@ -117,6 +117,8 @@ class Platform:
         self._followers: dict[str, threading.Thread] = {}
         self._closed = threading.Event()
         self._pending: set[Future[None]] = set()
+        self._builds: dict[SpaceId, tuple[str, threading.Event]] = {}  # cancels, by space
+        self.revisions_lock = threading.Lock()  # saving vs deleting revision folders
         self.config = SpaceConfig(store, SecretCipher(settings.data_dir / "secret.key",
                                                       settings.secret_key))
         self._redactors: dict[str, Redactor] = {}  # container id -> its secrets' redactor
@@ -138,8 +140,9 @@ class Platform:
         source = load_space(files, default_title=space.name)
         revision = revision_hash(source.files)
         summary = manifest_summary(source.manifest)
-        self.files.save(revision, source.files)
-        self.store.add_revision(space, revision, summary)
+        with self.revisions_lock:  # a delete must not take the folder between the two
+            self.files.save(revision, source.files)
+            self.store.add_revision(space, revision, summary)
         created = self.store.create_space(space, stage=Stage.BUILDING, manifest=summary)
         rec = self.store.get_space(space)
         # "unchanged" only when exactly these files serve without an error: the same files
@@ -152,6 +155,7 @@ class Platform:
         self.crashes.cancel(space)
         stage = Stage.RUNNING_BUILDING if rec.stage.is_serving else Stage.BUILDING
         self.store.update_space(space, revision=revision, desired="running", stage=stage)
+        self.cancel_build(space, unless=revision)  # a superseded build stops now
         self.publish_routes()
         self.store.add_event(space, "push", f"revision {revision[:12]} pushed")
         self.submit_deploy(space, revision)
@@ -167,6 +171,30 @@ class Platform:
             self._pending.add(fut)
         fut.add_done_callback(self._forget)
         return fut
+
+    def building(self, space: SpaceId, revision: str) -> threading.Event:
+        """Register a build of *revision* of *space*; the event returned is set to cancel
+        it (:meth:`cancel_build`). Call :meth:`built` when it ends."""
+        cancel = threading.Event()
+        with self._locks_guard:
+            self._builds[space] = (revision, cancel)
+        return cancel
+
+    def built(self, space: SpaceId, cancel: threading.Event) -> None:
+        """The build registered with *cancel* ended."""
+        with self._locks_guard:
+            if self._builds.get(space, ("", None))[1] is cancel:
+                del self._builds[space]
+
+    def cancel_build(self, space: SpaceId, unless: str | None = None) -> bool:
+        """Stop *space*'s build under way, unless it builds revision *unless*; True when one
+        was stopped."""
+        with self._locks_guard:
+            revision, cancel = self._builds.get(space, ("", None))
+        if cancel is None or revision == unless:
+            return False
+        cancel.set()
+        return True
 
     def submit_task(self, fn: Callable[..., None], *args: Any) -> Future[None]:
         """Run *fn(*args)* on the deploy pool (counted by :meth:`wait_idle`); it takes the
@@ -198,6 +226,7 @@ class Platform:
         self.store.get_space(space)
         self.crashes.cancel(space)
         self.store.update_space(space, stage=Stage.DELETING, desired="deleted")
+        self.cancel_build(space)  # not waited for to its end
         self.publish_routes()
         with self._space_lock(space):
             for info in self.runtime.list_managed(space):
@@ -207,7 +236,7 @@ class Platform:
             remove_pins(pin_dir(self.settings.data_dir, space))
             if self.gpus.share is not None:
                 self.gpus.share.detach(space)
-            self.store.delete_space(space)
+            cleanup.forget_space(self, space)  # its rows, unshared revisions, images
         self.publish_routes()
 
     def runtime_info(self, space: SpaceId) -> dict[str, Any]:

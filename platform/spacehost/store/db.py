@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -287,6 +287,12 @@ class Store:
             (str(space),),
         )
         return [(str(h), float(t)) for h, t in rows]
+
+    def forget_revisions(self, space: SpaceId, revisions: Collection[str]) -> None:
+        """Drop *space*'s rows of *revisions* (pruned; their builds' rows stay)."""
+        with self._tx() as db:
+            db.executemany("DELETE FROM revisions WHERE space = ? AND hash = ?",
+                           [(str(space), r) for r in revisions])
 
     def all_revisions(self) -> set[str]:
         return {str(r[0]) for r in self._rows("SELECT DISTINCT hash FROM revisions")}

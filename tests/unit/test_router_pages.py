@@ -71,6 +71,8 @@ def test_problem_response_html_escapes_and_closes() -> None:
     assert status == "HTTP/1.1 502 Bad Gateway"
     assert headers["content-type"].startswith("text/html")
     assert headers["connection"] == "close"
+    assert headers["x-content-type-options"] == "nosniff"  # issue 11, A7
+    assert headers["content-security-policy"] == "default-src 'none'"
     assert b"not &lt;reachable&gt;." in body
     assert b"Retry soon." in body
 

@@ -68,6 +68,16 @@ _HF_CODES: dict[type[SpacehostError], str] = {
     EntryNotFound: "EntryNotFound",
 }
 _TRUE = ("1", "true", "yes")
+# every repo file: no script, no plugin, no request, a unique origin if it is framed or opened
+FILE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; sandbox"
+# shown in the browser as they are: types that cannot run script when opened
+INLINE_TYPES = frozenset({"text/plain", "text/csv", "text/markdown", "application/json",
+                          "application/pdf"})
+# never inline, whatever the client asks (an image/svg+xml is a document that runs script)
+ACTIVE_TYPES = frozenset({"image/svg+xml", "text/html", "application/xhtml+xml", "text/xml",
+                          "application/xml", "text/javascript", "application/javascript",
+                          "text/xsl", "application/xslt+xml", "text/css", "application/wasm",
+                          "text/vnd.wap.wml", "application/x-shockwave-flash"})
 
 
 def _hub(request: web.Request) -> HubStore:
@@ -230,6 +240,21 @@ async def commits(request: web.Request) -> web.Response:
                               for c in _history(hub, kind, repo_id, commit)])
 
 
+def file_type_headers(name: str) -> dict[str, str]:
+    """How a repo file named *name* is sent so that it can never run script on the platform's
+    origin (anyone may push a file; docs/security.md, "Hub files"): a sandboxing CSP on every
+    file, as huggingface.co sends, and the active types (HTML, SVG, XML, JavaScript...) as
+    plain-text attachments; ``nosniff`` is added to every response (web/csp.py)."""
+    kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    inline = kind not in ACTIVE_TYPES and (
+        kind in INLINE_TYPES or kind.startswith(("image/", "audio/", "video/")))
+    disposition = "inline" if inline else "attachment"
+    if kind in ACTIVE_TYPES:
+        kind = "text/plain; charset=utf-8"
+    return {"Content-Type": kind, "Content-Disposition": f"{disposition}; "
+            f"filename*=UTF-8''{quote(name)}", "Content-Security-Policy": FILE_CSP}
+
+
 def _resolver(kind: RepoKind) -> Handler:
     async def resolve(request: web.Request) -> web.StreamResponse:
         """``HEAD|GET /O/N/resolve/REV/PATH``: a file's bytes with HF's headers."""
@@ -245,8 +270,7 @@ def _resolver(kind: RepoKind) -> Handler:
         name = f.path.rsplit("/", 1)[-1]
         headers = {
             "X-Repo-Commit": commit.sha,
-            "Content-Type": mimetypes.guess_type(name)[0] or "application/octet-stream",
-            "Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}",
+            **file_type_headers(name),
             "Cache-Control": "public, max-age=31536000, immutable"
             if _revision(request) == commit.sha else "no-cache",
         }

@@ -10,6 +10,7 @@ from spacehost.lifecycle import Platform
 from spacehost.server.engine import connect
 from spacehost.store import HubStore
 from spacehost.web import SPACE_HEADER, gallery, oembed, space_page, space_status
+from spacehost.web.csp import nosniff, page_headers
 from spacehost.web.docs_pages import add_docs_routes
 from spacehost.web.frontend import GradioFrontends, add_frontend_routes
 from spacehost.web.hub_pages import add_hub_routes
@@ -27,9 +28,11 @@ async def space_status_middleware(request: web.Request, handler: Handler) -> web
 
 def make_app(platform: Platform, token: str, hub: HubStore | None = None) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, space_status_middleware],
+        # page_headers outermost: error pages and status pages get the page CSP too
+        middlewares=[page_headers, error_middleware, space_status_middleware],
         client_max_size=platform.settings.max_upload_bytes + (1 << 20),
     )
+    app.on_response_prepare.append(nosniff)  # every response, streamed ones too
     app["platform"] = platform
     app["token"] = token
     # the model and dataset hub (docs/hub.md); the API's /api/models... and the repo pages

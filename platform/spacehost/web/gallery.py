@@ -16,6 +16,7 @@ from aiohttp import web
 
 from spacehost.lifecycle import Platform
 from spacehost.store import SpaceRecord
+from spacehost.web.csp import inline_script
 from spacehost.web.layout import BADGE_JS, gradient, shell, stage_badge
 
 POLL_MS = 2500  # how often the gallery refreshes its stage badges from /api/spaces
@@ -158,7 +159,7 @@ def render_gallery(recs: Sequence[SpaceRecord], query: GalleryQuery) -> str:
         cards = "<p>No spaces yet. Push one: <code>spacehost push spaces/hello</code></p>"
     body = (f"{_CSS}<h1>Spaces</h1>{filter_form(recs, query)}"
             f"<p id=count>{n} space{'' if n == 1 else 's'}</p><div class=grid>{cards}</div>"
-            f"{_JS % {'badge': BADGE_JS, 'poll': POLL_MS}}")
+            f"{inline_script(_JS % {'badge': BADGE_JS, 'poll': POLL_MS})}")
     return shell("spacehost · spaces", body)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from spacehost.domain import RepoKind
+from spacehost.web.csp import script_constant
 from spacehost.web.hub_card import human_bytes, when
 from spacehost.web.hub_urls import kind_label, list_path, repo_path
 from spacehost.web.layout import shell
@@ -100,7 +101,7 @@ color:#374151;border:1px solid #e5e7eb;overflow-wrap:anywhere}
 #count{color:#6b7280;font-size:.9rem}
 </style>"""
 
-_JS = """<script>
+_JS = script_constant("""<script>
 (function(){
 var form=document.querySelector('form.filters'),cards=[].slice.call(
   document.querySelectorAll('.repo-card')),count=document.getElementById('count'),
@@ -116,7 +117,7 @@ function apply(){var words=form.elements.q.value.trim().toLowerCase().split(/\\s
 form.addEventListener('input',apply);form.addEventListener('change',apply);
 form.addEventListener('submit',function(e){e.preventDefault();apply();});
 })();
-</script>"""
+</script>""")
 
 
 def _filter_form(kind: RepoKind, repos: Sequence[RepoSummary], query: ListQuery) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from spacehost.domain import Sdk, Stage
 from spacehost.store import LogLine, SpaceRecord
+from spacehost.web.csp import script_constant
 from spacehost.web.embed import embed_snippets
 from spacehost.web.status import status_fragment
 from spacehost.web.urls import SpaceUrls
@@ -27,36 +28,7 @@ def app_tab(rec: SpaceRecord, urls: SpaceUrls, status_log: str) -> str:
         return f"<section class=status>{status_fragment(rec, status_log)}</section>"
     title = html.escape(str(rec.manifest.get("title") or rec.id.name), quote=True)
     return (f"<iframe id=app-frame class=app src='{html.escape(urls.host, quote=True)}'"
-            f" title='{title}' allow='clipboard-write; microphone; camera'></iframe>"
-            + FRAME_SIZE_JS)
-
-
-# Sizes the app frame to the app, as Hugging Face does. Gradio pages load iframe-resizer's
-# child script (v4, /static/js/iframeResizer.contentWindow.min.js) when framed; this is the
-# parent's half of its protocol: answer "[iFrameResizerChild]Ready" with the init message
-# (fields: id, bodyMarginV1, sizeWidth, log, interval, enablePublicMethods, autoResize,
-# bodyMargin, heightCalculationMethod, bodyBackground, bodyPadding, tolerance, inPageLinks,
-# resizeFrom, widthCalculationMethod), then set the frame's height from each size message
-# "[iFrameSizer]id:height:width:type". Only messages from the frame's window and origin count.
-# A frame that never answers (not Gradio) keeps the CSS height.
-FRAME_SIZE_JS = """<script>
-(function(){
-var f=document.getElementById('app-frame'),origin=new URL(f.src).origin,tries=0,sized=false;
-var MSG='[iFrameSizer]',ID='app-frame',
-  INIT=MSG+ID+':8:false:false:32:true:true:null:lowestElement:null:null:0:false:parent:scroll';
-var NOT_SIZE=['close','scrollTo','scrollToOffset','pageInfo','pageInfoStop','inPageLink',
-  'message','mouseenter','mouseleave','autoResize'];
-function init(){if(sized||tries++>40)return;f.contentWindow.postMessage(INIT,origin);
-  setTimeout(init,250);}
-window.addEventListener('message',function(e){
-  if(e.source!==f.contentWindow||e.origin!==origin||typeof e.data!=='string')return;
-  if(e.data==='[iFrameResizerChild]Ready'){tries=0;init();return;}
-  if(e.data.indexOf(MSG+ID+':')!==0)return;
-  var p=e.data.slice(MSG.length).split(':'),h=parseInt(p[1],10);sized=true;
-  if(NOT_SIZE.indexOf(p[3])<0&&h>0){f.style.height=h+'px';f.classList.add('sized');}});
-f.addEventListener('load',function(){sized=false;tries=0;init();});
-})();
-</script>"""
+            f" title='{title}' allow='clipboard-write; microphone; camera'></iframe>")
 
 
 def _pane(ident: str, title: str, text: str = "") -> str:
@@ -73,7 +45,7 @@ def logs_tab(rec: SpaceRecord, previous: Sequence[LogLine]) -> str:
     return body + "</div>" + _LOGS_JS
 
 
-_LOGS_JS = """<script>
+_LOGS_JS = script_constant("""<script>
 (function(){
 var box=document.getElementById('logs'),base=box.dataset.base,tail=box.dataset.tail;
 function follow(kind,id){var pre=document.getElementById(id),
@@ -86,7 +58,7 @@ function follow(kind,id){var pre=document.getElementById(id),
   if(kind==='build')src.onerror=function(){src.close();};}
 follow('run','run-log');follow('build','build-log');
 })();
-</script>"""
+</script>""")
 
 
 def embed_tab(rec: SpaceRecord, urls: SpaceUrls, gradio_js_url: str) -> str:
@@ -123,7 +95,7 @@ def copyable(ident: str, title: str, text: str) -> str:
     return _copyable(ident, title, text)
 
 
-COPY_JS = """<script>
+COPY_JS = script_constant("""<script>
 document.addEventListener('click',function(e){var b=e.target.closest('button[data-copy]');
   if(!b)return;var text=document.getElementById(b.dataset.copy).textContent;
   function done(){b.textContent='Copied';setTimeout(function(){b.textContent='Copy';},1500);}
@@ -131,4 +103,4 @@ document.addEventListener('click',function(e){var b=e.target.closest('button[dat
     document.body.appendChild(t);t.select();document.execCommand('copy');t.remove();done();}
   if(navigator.clipboard){navigator.clipboard.writeText(text).then(done,fallback);}
   else fallback();});
-</script>"""
+</script>""")

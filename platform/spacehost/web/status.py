@@ -16,6 +16,7 @@ from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidSpaceName
 from spacehost.lifecycle import Platform
 from spacehost.store import SpaceRecord
+from spacehost.web.csp import inline_script
 
 SPACE_HEADER = "X-Spacehost-Space"
 STATUS_HEADER = "X-Spacehost-Status"  # on status pages only: the space's stage
@@ -142,6 +143,6 @@ async def space_status(request: web.Request, platform: Platform, space_text: str
             + status_fragment(rec, log_text))
     if not rec.stage.is_error:
         errors = '["BUILD_ERROR","RUNTIME_ERROR","CONFIG_ERROR","NO_APP_FILE"]'
-        body += _FOLLOW_JS % {"space": html.escape(str(space)), "errors": errors}
+        body += inline_script(_FOLLOW_JS % {"space": html.escape(str(space)), "errors": errors})
     return web.Response(text=page(f"{title} · {space}", body), status=status,
                         content_type="text/html", headers={STATUS_HEADER: rec.stage.value})

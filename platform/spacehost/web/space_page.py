@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from spacehost.domain import SpaceId
+from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidSpaceName
 from spacehost.lifecycle import Platform
 from spacehost.store import LogLine, SpaceRecord
@@ -22,11 +22,12 @@ from spacehost.web.hub_pages import repo_links, repos_of_space
 from spacehost.web.layout import BADGE_JS, gradient, shell, stage_badge
 from spacehost.web.space_tabs import LOG_TAIL, app_tab, app_visible, embed_tab, logs_tab
 from spacehost.web.status import not_foundpage, status_log_tail
-from spacehost.web.urls import SpaceUrls, gradio_js_url, space_urls
+from spacehost.web.urls import SpaceUrls, frames_cross_site, gradio_js_url, space_urls
 
 TABS = (("app", "App"), ("logs", "Logs"), ("api", "Use via API"), ("embed", "Embed"),
         ("files", "Files"))
 POLL_MS = 2500  # how often the page refreshes its stage badge
+WAIT_POLL_MS = 500  # how often the App tab asks while it waits for the app to answer
 
 _CSS = """<style>
 .space-head{display:flex;flex-wrap:wrap;align-items:center;gap:8px 14px;margin:0 0 8px}
@@ -40,7 +41,7 @@ _CSS = """<style>
 .tabs a{padding:8px 14px;text-decoration:none;color:#374151;border-bottom:2px solid transparent}
 .tabs a.active{border-color:#2563eb;color:#1d4ed8;font-weight:600}
 iframe.app{width:100%;height:calc(100vh - 190px);min-height:600px;border:1px solid #e5e7eb;
-border-radius:8px;background:#fff}
+border-radius:8px;background:#fff;display:block}iframe.app.sized{min-height:0}
 .snippet{margin:0 0 16px}.snippet-head{display:flex;align-items:center;gap:12px}
 .snippet-head h3{margin:8px 0}.endpoint{border-top:1px solid #e5e7eb;margin-top:16px}
 .files tr.selected td{background:#eff6ff}.size{color:#6b7280;text-align:right}
@@ -112,9 +113,10 @@ def render_page(rec: SpaceRecord, urls: SpaceUrls, base_url: str, tab: str, tab_
     and the active tab's HTML."""
     full = rec.manifest.get("fullWidth") and tab == "app"
     title = str(rec.manifest.get("title") or rec.id.name)
+    showing = app_visible(rec)
     live = inline_script(_LIVE_JS % {"badge": BADGE_JS, "space": html.escape(str(rec.id)),
-                       "showing": str(app_visible(rec)).lower(),
-                       "on_app": str(tab == "app").lower(), "poll": POLL_MS})
+                       "showing": str(showing).lower(), "on_app": str(tab == "app").lower(),
+                       "poll": POLL_MS if showing or tab != "app" else WAIT_POLL_MS})
     body = (f"{_CSS}{header(rec, urls)}{uses}{tab_bar(rec.id, tab)}"
             f"<section id=tab-{tab} class=tab>{tab_html}</section>{live}")
     return shell(f"{title} · {rec.id} · spacehost", body,
@@ -171,6 +173,13 @@ async def space_page(request: web.Request) -> web.Response:
                             content_type="text/html")
     tab = parse_tab(request.query.get("tab", "app"))
     urls = space_urls(rec.id, platform.settings)
+    if tab == "app" and frames_cross_site(request.host, urls.host.split("/")[2]):
+        # the app frame would be another site here, and lose its storage: move next to it
+        query = f"?{request.query_string}" if request.query_string else ""
+        raise web.HTTPFound(urls.page_host + query)
+    if tab == "app" and rec.stage is Stage.SLEEPING:
+        # opening the page is a visit: wake the space (the live script shows the app when up)
+        await asyncio.to_thread(platform.wake, rec.id)
     tab_html = await _tab_html(platform, rec, urls, tab, request.query.get("path", ""))
     uses = repo_links(await asyncio.to_thread(repos_of_space, platform, rec))
     uses += await gpu_panel_for(platform, rec)

@@ -28,7 +28,36 @@ def app_tab(rec: SpaceRecord, urls: SpaceUrls, status_log: str) -> str:
         return f"<section class=status>{status_fragment(rec, status_log)}</section>"
     title = html.escape(str(rec.manifest.get("title") or rec.id.name), quote=True)
     return (f"<iframe id=app-frame class=app src='{html.escape(urls.host, quote=True)}'"
-            f" title='{title}' allow='clipboard-write; microphone; camera'></iframe>")
+            f" title='{title}' allow='clipboard-write; microphone; camera'></iframe>"
+            + FRAME_SIZE_JS)
+
+
+# Sizes the app frame to the app, as Hugging Face does. Gradio pages load iframe-resizer's
+# child script (v4, /static/js/iframeResizer.contentWindow.min.js) when framed; this is the
+# parent's half of its protocol: answer "[iFrameResizerChild]Ready" with the init message
+# (fields: id, bodyMarginV1, sizeWidth, log, interval, enablePublicMethods, autoResize,
+# bodyMargin, heightCalculationMethod, bodyBackground, bodyPadding, tolerance, inPageLinks,
+# resizeFrom, widthCalculationMethod), then set the frame's height from each size message
+# "[iFrameSizer]id:height:width:type". Only messages from the frame's window and origin count.
+# A frame that never answers (not Gradio) keeps the CSS height.
+FRAME_SIZE_JS = script_constant("""<script>
+(function(){
+var f=document.getElementById('app-frame'),origin=new URL(f.src).origin,tries=0,sized=false;
+var MSG='[iFrameSizer]',ID='app-frame',
+  INIT=MSG+ID+':8:false:false:32:true:true:null:lowestElement:null:null:0:false:parent:scroll';
+var NOT_SIZE=['close','scrollTo','scrollToOffset','pageInfo','pageInfoStop','inPageLink',
+  'message','mouseenter','mouseleave','autoResize'];
+function init(){if(sized||tries++>40)return;f.contentWindow.postMessage(INIT,origin);
+  setTimeout(init,250);}
+window.addEventListener('message',function(e){
+  if(e.source!==f.contentWindow||e.origin!==origin||typeof e.data!=='string')return;
+  if(e.data==='[iFrameResizerChild]Ready'){tries=0;init();return;}
+  if(e.data.indexOf(MSG+ID+':')!==0)return;
+  var p=e.data.slice(MSG.length).split(':'),h=parseInt(p[1],10);sized=true;
+  if(NOT_SIZE.indexOf(p[3])<0&&h>0){f.style.height=h+'px';f.classList.add('sized');}});
+f.addEventListener('load',function(){sized=false;tries=0;init();});
+})();
+</script>""")
 
 
 def _pane(ident: str, title: str, text: str = "") -> str:

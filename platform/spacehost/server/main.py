@@ -40,6 +40,7 @@ from spacehost.server.gpus import gpu_setup, start_broker, stop_broker
 from spacehost.server.supervisor import Supervisor
 from spacehost.settings import Settings
 from spacehost.store import HubStore, RevisionFiles, Store
+from spacehost.store.private import secure_data_dir
 
 log = logging.getLogger("spacehost")
 
@@ -147,6 +148,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
     """Run the platform until *stop* is set or a signal (see the module's docstring)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    secure_data_dir(settings.data_dir)  # 0700, its databases and keys 0600 (an old install too)
     settings.control_socket.parent.mkdir(parents=True, exist_ok=True)
     supervisor = Supervisor(router_command(settings), router_pidfile(settings))
     if not supervisor.ours_running():  # before any work: a taken port is the commonest failure

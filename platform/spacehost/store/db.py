@@ -19,6 +19,7 @@ from typing import Any
 
 from spacehost.domain import SpaceId, Stage, transition_allowed
 from spacehost.errors import InvalidTransition, SpaceNotFound
+from spacehost.store.private import private_sqlite
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS spaces (
@@ -151,7 +152,7 @@ class Store:
     """
 
     def __init__(self, path: Path, clock: Any = time.time):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(path)  # 0600, so are its -wal and -shm: it holds the spaces' variables
         self._clock = clock
         self._lock = threading.RLock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from spacehost.store.private import private_sqlite
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS hub_repos (
     kind TEXT NOT NULL,
@@ -50,7 +52,7 @@ class HubDb:
     """Thin SQL access for :class:`~spacehost.store.hub.HubStore`; returns plain rows."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(path)  # 0600 with its -wal and -shm (docs/security.md)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
                                      timeout=30)

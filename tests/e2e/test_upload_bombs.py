@@ -6,6 +6,7 @@ peak memory (VmHWM of the `spacehost up` process) stays where it was."""
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,10 +141,11 @@ def test_every_bomb_is_refused_at_every_upload_endpoint_within_bounded_memory(
     assert stored_bytes(running.data_dir) == stored_before, "a refused upload wrote files"
     growth = peak_rss(pid) - peak_before
     assert growth < PEAK_GROWTH_LIMIT, f"the control plane's peak grew by {growth // MiB} MiB"
-    # and the platform still takes a good upload
-    ok, answer = post(
-        running,
-        ENDPOINTS[1],
-        _tar([("README.md", b"ok"), _link("same.md", "README.md", tarfile.LNKTYPE)]),
-    )
+    # and the platform still takes good uploads: a space over the in-memory spool (2 MiB of
+    # incompressible bytes: its body waits on disk), and a model with a link
+    space = _tar([_readme(), ("index.html", b"<p>hi</p>"), ("blob.bin", os.urandom(2 * MiB))])
+    ok, answer = post(running, "/api/spaces/e2e/fine/push", space)
+    assert ok == 202, answer
+    model = _tar([("README.md", b"ok"), _link("same.md", "README.md", tarfile.LNKTYPE)])
+    ok, answer = post(running, ENDPOINTS[1], model)
     assert ok == 201, answer

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +25,7 @@ from spacehost.lifecycle.contract import space_host
 from spacehost.store import SpaceRecord, read_archive
 
 LOG_POLL_S = 0.2  # how often a following log stream looks for new lines in the store
+SPOOL_IN_MEMORY = 1 << 20  # a larger space upload waits in a file, not in memory, until read
 
 
 def _platform(request: web.Request) -> Platform:
@@ -122,24 +125,34 @@ async def space_runtime(request: web.Request) -> web.Response:
     return web.json_response(await asyncio.to_thread(platform.runtime_info, space))
 
 
-async def _read_limited(request: web.Request, limit: int) -> bytes:
+async def _read_limited(request: web.Request, limit: int,
+                        spool_dir: Path) -> tempfile.SpooledTemporaryFile[bytes]:
+    """The body, at most *limit* bytes, in a temporary file (in memory up to
+    :data:`SPOOL_IN_MEMORY`, then on disk in *spool_dir*, removed when closed)."""
     if request.content_length is not None and request.content_length > limit:
         raise UploadTooLarge(
             f"upload of {request.content_length} bytes is over the limit of "
             f"{limit // (1 << 20)} MiB",
             hint="exclude large files with .spacehostignore, or raise SPACEHOST_MAX_UPLOAD",
         )
-    chunks, size = [], 0
-    async for chunk in request.content.iter_chunked(1 << 16):
-        size += len(chunk)
-        if size > limit:
-            raise UploadTooLarge(f"upload is over the limit of {limit // (1 << 20)} MiB",
-                                 hint="exclude large files with .spacehostignore, or raise "
-                                 "SPACEHOST_MAX_UPLOAD")
-        chunks.append(chunk)
-    if not size:
-        raise InvalidRequest("empty upload", hint="send the space folder as a tar.gz body")
-    return b"".join(chunks)
+    size = 0
+    # closed below on failure, else by the caller
+    body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=str(spool_dir))  # noqa: SIM115
+    try:
+        async for chunk in request.content.iter_chunked(1 << 16):
+            size += len(chunk)
+            if size > limit:
+                raise UploadTooLarge(f"upload is over the limit of {limit // (1 << 20)} MiB",
+                                     hint="exclude large files with .spacehostignore, or raise "
+                                     "SPACEHOST_MAX_UPLOAD")
+            body.write(chunk)
+        if not size:
+            raise InvalidRequest("empty upload", hint="send the space folder as a tar.gz body")
+    except BaseException:
+        body.close()
+        raise
+    body.seek(0)
+    return body
 
 
 def _newest_build(platform: Platform, space: SpaceId) -> int:
@@ -152,8 +165,8 @@ def _newest_build(platform: Platform, space: SpaceId) -> int:
 async def push(request: web.Request) -> web.Response:
     platform, space = _platform(request), _space_id(request)
     limit = platform.settings.max_upload_bytes
-    data = await _read_limited(request, limit)
-    files = await asyncio.to_thread(read_archive, data, max_bytes=limit)
+    with await _read_limited(request, limit, platform.settings.data_dir) as body:
+        files = await asyncio.to_thread(read_archive, body, max_bytes=limit)
     since = await asyncio.to_thread(_newest_build, platform, space)
     result = await asyncio.to_thread(platform.push, space, files)
     return web.json_response(

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import io
 import tarfile
+from typing import IO
 
 from spacehost.errors import UploadRejected, UploadTooLarge
 from spacehost.store.tarsafe import link_file, open_tar, safe_members
 
 
-def read_archive(data: bytes, *, max_bytes: int) -> dict[str, bytes]:
-    """The regular files of a tar/tar.gz upload, by relative POSIX path.
+def read_archive(data: bytes | IO[bytes], *, max_bytes: int) -> dict[str, bytes]:
+    """The regular files of a tar/tar.gz upload (its bytes, or a file positioned at its start),
+    by relative POSIX path.
 
     Links that stay inside the space are replaced by copies of their target; directories are
     implied by file paths. Limits and what is refused: :mod:`.tarsafe`.
@@ -25,7 +27,7 @@ def read_archive(data: bytes, *, max_bytes: int) -> dict[str, bytes]:
             leaving the space or to nothing, a device/fifo/sparse file, both a file and a
             folder, or an oversized extended header.
     """
-    tar = open_tar(fileobj=io.BytesIO(data))
+    tar = open_tar(fileobj=io.BytesIO(data) if isinstance(data, bytes) else data)
     too_large = UploadTooLarge(
         f"upload unpacks to more than {max_bytes // (1 << 20)} MiB (files, the copies links "
         "make and tar headers all count)",

@@ -44,12 +44,20 @@ def spaces(platform: Running, tmp_path_factory: pytest.TempPathFactory) -> Runni
     tall = tmp_path_factory.mktemp("v-tall")
     (tall / "README.md").write_text(TALL_README)
     (tall / "app.py").write_text(TALL_APP)
-    for folder, name in ((ROOT / "spaces" / "hello", HELLO), (ROOT / "spaces" / "chatbot", CHAT),
-                         (ROOT / "spaces" / "image-filter", IMAGE), (tall, TALL)):
+    for folder, name in (
+        (ROOT / "spaces" / "hello", HELLO),
+        (ROOT / "spaces" / "chatbot", CHAT),
+        (ROOT / "spaces" / "image-filter", IMAGE),
+        (tall, TALL),
+    ):
         platform.cli("push", str(folder), "--name", name, "--no-wait", check=True)
     for name in (HELLO, CHAT, IMAGE, TALL):
-        wait_for(lambda n=name: _stage(platform, n) == "RUNNING", timeout=600, interval=0.5,
-                 what=f"{name} to run")
+        wait_for(
+            lambda n=name: _stage(platform, n) == "RUNNING",
+            timeout=600,
+            interval=0.5,
+            what=f"{name} to run",
+        )
     return platform
 
 
@@ -86,13 +94,18 @@ def _greet_in_frame(page: Page, who: str, timeout_ms: float) -> None:
 
 def _sleep(running: Running, space: str) -> None:
     running.cli("sleeptime", space, "1", check=True)
-    wait_for(lambda: _stage(running, space) == "SLEEPING", timeout=60, interval=0.2,
-             what=f"{space} to sleep")
+    wait_for(
+        lambda: _stage(running, space) == "SLEEPING",
+        timeout=60,
+        interval=0.2,
+        what=f"{space} to sleep",
+    )
     running.cli("sleeptime", space, "-1", check=True)  # it stays asleep until woken
 
 
-def test_sleeping_space_page_wakes_it_and_turns_into_the_app(spaces: Running,
-                                                             browser: Browser) -> None:
+def test_sleeping_space_page_wakes_it_and_turns_into_the_app(
+    spaces: Running, browser: Browser
+) -> None:
     took = []
     for attempt in range(3):
         _sleep(spaces, HELLO)
@@ -107,8 +120,10 @@ def test_sleeping_space_page_wakes_it_and_turns_into_the_app(spaces: Running,
         finally:
             _shot(page, f"woken-{attempt}")
             page.context.close()
-    print(f"sleeping page -> app usable: median {statistics.median(took):.2f} s "
-          f"({', '.join(f'{t:.2f}' for t in took)})")
+    print(
+        f"sleeping page -> app usable: median {statistics.median(took):.2f} s "
+        f"({', '.join(f'{t:.2f}' for t in took)})"
+    )
 
 
 def _chat(page: Page) -> None:
@@ -116,8 +131,9 @@ def _chat(page: Page) -> None:
     box = frame.get_by_role("textbox").first
     box.fill("hi there", timeout=60_000)
     box.press("Enter")
-    expect(frame.get_by_text("You said: hi there. Streaming works through spacehost.")
-           ).to_be_visible(timeout=30_000)
+    expect(
+        frame.get_by_text("You said: hi there. Streaming works through spacehost.")
+    ).to_be_visible(timeout=30_000)
 
 
 def test_chatbot_answers_inside_its_own_page(spaces: Running, browser: Browser) -> None:
@@ -134,8 +150,9 @@ def test_chatbot_answers_inside_its_own_page(spaces: Running, browser: Browser) 
     assert not [e for e in errors if "SecurityError" in e], errors
 
 
-def test_examples_render_and_answer_in_their_page(spaces: Running, browser: Browser,
-                                                  tmp_path: Path) -> None:
+def test_examples_render_and_answer_in_their_page(
+    spaces: Running, browser: Browser, tmp_path: Path
+) -> None:
     page = _fresh(browser)
     try:
         page.goto(f"{spaces.url}/spaces/{HELLO}")
@@ -148,8 +165,9 @@ def test_examples_render_and_answer_in_their_page(spaces: Running, browser: Brow
         page.context.close()
 
 
-def test_page_is_same_site_with_the_app_and_keeps_its_own_origin(spaces: Running,
-                                                                   page: Page) -> None:
+def test_page_is_same_site_with_the_app_and_keeps_its_own_origin(
+    spaces: Running, page: Page
+) -> None:
     page.goto(f"{spaces.url}/spaces/{HELLO}")
     frame = page.frame_locator("#app-frame")
     expect(frame.get_by_label("name")).to_be_visible()
@@ -159,8 +177,12 @@ def test_page_is_same_site_with_the_app_and_keeps_its_own_origin(spaces: Running
     # the app's script cannot reach into the page around it (another origin)
     app = _app_frame(page)
     assert app.url.startswith(f"http://{app_host}/"), app.url
-    assert app.evaluate("(() => { try { return parent.document.title; }"
-                        " catch (e) { return e.name; } })()") == "SecurityError"
+    assert (
+        app.evaluate(
+            "(() => { try { return parent.document.title; } catch (e) { return e.name; } })()"
+        )
+        == "SecurityError"
+    )
     page.get_by_role("link", name="Logs").click()
     expect(page.locator(".tabs a.active")).to_have_text("Logs")
 
@@ -175,7 +197,9 @@ def test_app_frame_takes_the_apps_height(spaces: Running, page: Page) -> None:
         inner = app.evaluate("document.documentElement.scrollHeight")
         shown = app.evaluate("document.documentElement.clientHeight")
         outer = page.locator("#app-frame").bounding_box()
-        return bool(outer and inner > 1000 and abs(outer["height"] - inner) <= 24
-                    and inner <= shown + 2)
+        return bool(
+            outer and inner > 1000 and abs(outer["height"] - inner) <= 24 and inner <= shown + 2
+        )
+
     wait_for(fits, timeout=30, interval=0.25, what="the frame to take the app's height")
     _shot(page, "tall")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from spacehost.domain import SpaceId, Stage
 from spacehost.settings import Settings
-from spacehost.store import LogLine
+from spacehost.store import BuildRecord, LogLine
+from spacehost.web.failed_deploy import banner, failed_deploy, gallery_marker
 from spacehost.web.files_tab import files_tab, human_size, is_binary
 from spacehost.web.space_page import parse_tab, render_page, tab_bar
-from spacehost.web.space_tabs import app_tab, embed_tab, logs_tab
+from spacehost.web.space_tabs import LogPanes, app_tab, embed_tab, logs_tab
 from spacehost.web.urls import gradio_js_url, space_urls
 from tests.unit.web_records import HOSTILE, record
 
@@ -68,14 +71,48 @@ def test_app_tab_shows_the_status_when_not_running() -> None:
 
 
 def test_logs_tab_follows_both_logs_and_keeps_the_previous_run() -> None:
-    out = logs_tab(record(), [])
-    assert "data-base='/api/spaces/alice/demo/logs'" in out
+    out = logs_tab(record(), LogPanes(run_ref="c2", build_revision="abc"))
+    assert "data-base='/api/spaces/alice/demo/logs'" in out and "data-run='c2'" in out
     assert "id=run-log" in out and "id=build-log" in out and "Previous run" not in out
-    assert "EventSource(base+'?kind='+kind+'&follow=1&tail='+tail)" in out
+    assert "<h2 data-for=run-log>Container log · revision abc (serving)</h2>" in out
+    assert "<h2 data-for=build-log>Build log · revision abc (serving)</h2>" in out
+    assert "EventSource(base+'?kind='+kind+'&follow=1&tail='+tail+" in out
     prev = [LogLine(1, "run", "c1", 0.0, "crash <script>"), LogLine(2, "run", "c1", 0.0, "bye")]
-    out = logs_tab(record(), prev)
-    assert ("<h2>Previous run</h2><pre class=log id=previous-log>crash &lt;script&gt;\nbye"
-            "</pre>") in out
+    out = logs_tab(record(), LogPanes(previous=prev))
+    assert ("Previous run (the container before this one)</h2><pre class=log id=previous-log>"
+            "crash &lt;script&gt;\nbye</pre>") in out
+
+
+def test_logs_tab_labels_a_failed_revision() -> None:
+    rec = replace(record(error="the app did not start\nTraceback"), revision="f" * 40,
+                  serving_revision="5" * 40)
+    failed = failed_deploy(rec, [BuildRecord(2, "alice/demo", "f" * 40, "succeeded", 0.0, 1.0,
+                                             "img", "", False)])
+    assert failed is not None and failed.built and failed.what == "failed to start"
+    out = logs_tab(rec, LogPanes(build_revision="f" * 40, failed=failed,
+                                 failed_run=[LogLine(3, "run", "c3", 0.0, "Traceback <x>")]))
+    assert "Container log · revision 5555555 (serving)" in out
+    assert "Build log · revision fffffff (failed)" in out
+    assert ("<h2 data-for=failed-run-log>Container log · revision fffffff (failed)</h2>"
+            "<pre class=log id=failed-run-log>Traceback &lt;x&gt;</pre>") in out
+
+
+def test_failed_deploy_banner_and_marker() -> None:
+    rec = replace(record(error="build failed at Step 3 <x>\nlog tail"), revision="f" * 40,
+                  serving_revision="5" * 40)
+    failed = failed_deploy(rec, [BuildRecord(2, "alice/demo", "f" * 40, "failed", 0.0, 1.0,
+                                             None, "x", False)])
+    assert failed is not None and not failed.built
+    out = banner("alice/demo", failed)
+    assert "Revision fffffff failed to build</strong>: build failed at Step 3 &lt;x&gt;" in out
+    assert "Revision 5555555 is still serving" in out
+    assert "href='/spaces/alice/demo?tab=logs#build-log'>See its build log</a>" in out
+    assert "<pre>log tail</pre>" in out
+    assert "update failed" in gallery_marker(rec)
+    assert failed_deploy(record(error="x"), []) is None  # the failing revision is serving
+    assert failed_deploy(replace(rec, error_message=""), []) is None
+    assert failed_deploy(replace(rec, stage=Stage.RUNNING_BUILDING), []) is None
+    assert gallery_marker(record()) == ""
 
 
 def test_embed_tab_snippets_and_copy_buttons() -> None:

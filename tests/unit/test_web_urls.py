@@ -18,37 +18,45 @@ def test_page_host_is_a_subdomain_of_the_app_host() -> None:
     assert urls.page_host == "http://page.alice-demo.localhost:8000/spaces/alice/demo"
 
 
-@pytest.mark.parametrize(("host", "cross"), [
-    ("127.0.0.1:8000", True),
-    ("localhost:8000", True),
-    ("[::1]:8000", True),
-    ("bob-other.localhost:8000", True),
-    ("page.bob-other.localhost:8000", True),
-    ("page.alice-demo.localhost:8000", False),
-    ("PAGE.Alice-Demo.localhost", False),
-    ("hub.example.org", False),  # a real domain: the operator's choice (docs/embedding.md)
-])
+@pytest.mark.parametrize(
+    ("host", "cross"),
+    [
+        ("127.0.0.1:8000", True),
+        ("localhost:8000", True),
+        ("[::1]:8000", True),
+        ("bob-other.localhost:8000", True),
+        ("page.bob-other.localhost:8000", True),
+        ("page.alice-demo.localhost:8000", False),
+        ("PAGE.Alice-Demo.localhost", False),
+        ("hub.example.org", False),  # a real domain: the operator's choice (docs/embedding.md)
+    ],
+)
 def test_frames_cross_site(host: str, cross: bool) -> None:
     assert frames_cross_site(host, APP) is cross
 
 
-@pytest.mark.parametrize(("host", "page"), [
-    ("page.alice-demo.localhost:8000", True),
-    ("page.alice-demo.localhost", True),
-    ("alice-demo.localhost:8000", False),
-    ("page.localhost:8000", False),
-    ("page.a.b.localhost:8000", False),
-    ("x.alice-demo.localhost:8000", False),
-    ("127.0.0.1:8000", False),
-])
+@pytest.mark.parametrize(
+    ("host", "page"),
+    [
+        ("page.alice-demo.localhost:8000", True),
+        ("page.alice-demo.localhost", True),
+        ("alice-demo.localhost:8000", False),
+        ("page.localhost:8000", False),
+        ("page.a.b.localhost:8000", False),
+        ("x.alice-demo.localhost:8000", False),
+        ("127.0.0.1:8000", False),
+    ],
+)
 def test_is_page_host(host: str, page: bool) -> None:
     assert is_page_host(host, "localhost") is page
 
 
 def test_a_page_host_never_routes_to_an_app() -> None:
-    table = RouteTable.build([RouteEntry("alice/demo", "gradio", "RUNNING",
-                                         upstream="127.0.0.1:5001")])
-    match = match_request("page.alice-demo.localhost:8000", "/spaces/alice/demo/", table,
-                          "localhost")
+    table = RouteTable.build(
+        [RouteEntry("alice/demo", "gradio", "RUNNING", upstream="127.0.0.1:5001")]
+    )
+    match = match_request(
+        "page.alice-demo.localhost:8000", "/spaces/alice/demo/", table, "localhost"
+    )
     assert match.entry is None and match.space is None
     assert match_request("alice-demo.localhost:8000", "/", table, "localhost").entry

@@ -248,11 +248,15 @@ async def logs(request: web.Request) -> web.StreamResponse:
         return web.Response(text=text, content_type="text/plain")
     # tail=0 follows from now: not from the first line ever stored
     newest = lines or await asyncio.to_thread(platform.store.logs, space, kind, tail=1)
-    return await _follow(request, platform, space, kind, newest[-1].id if newest else 0, lines)
+    # a run named by its ref is followed alone (the space page's pane of the serving revision
+    # must not show a failed newer revision's traceback)
+    pinned = ref if request.query.get("run", "current") not in ("current", "previous") else None
+    return await _follow(request, platform, space, kind, newest[-1].id if newest else 0, lines,
+                         pinned)
 
 
 async def _follow(request: web.Request, platform: Platform, space: SpaceId, kind: str,
-                  last_id: int, first: list[Any]) -> web.StreamResponse:
+                  last_id: int, first: list[Any], ref: str | None = None) -> web.StreamResponse:
     resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                        "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     await resp.prepare(request)
@@ -262,7 +266,8 @@ async def _follow(request: web.Request, platform: Platform, space: SpaceId, kind
     # aiohttp does not cancel a handler when its client goes away, and a quiet log writes
     # nothing that would fail: check the connection, or a closed page leaves this loop forever
     while request.transport is not None and not request.transport.is_closing():
-        rows = await asyncio.to_thread(platform.store.logs, space, kind, after_id=last_id)
+        rows = await asyncio.to_thread(platform.store.logs, space, kind, after_id=last_id,
+                                       ref=ref)
         for ln in rows:
             await resp.write(sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
             last_id = ln.id

@@ -1,5 +1,5 @@
-"""The Files tab: the current revision's files with sizes, README rendered, one file shown.
-Pure: the listing and contents come in, HTML goes out."""
+"""The Files tab: the serving revision's files (a newer failed one on request) with sizes,
+README rendered, one file shown. Pure: the listing and contents come in, HTML goes out."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import html
 from collections.abc import Sequence
 from urllib.parse import quote
 
+from spacehost.web.failed_deploy import FailedDeploy, revision_label
 from spacehost.web.markdown import render_readme
 
 MAX_SHOWN = 1 << 20  # bytes of one file shown as text
@@ -33,11 +34,13 @@ def is_binary(data: bytes) -> bool:
     return False
 
 
-def listing_table(listing: Sequence[tuple[str, int]], space: str, selected: str = "") -> str:
-    """The files as a table of links to ``?tab=files&path=...``."""
+def listing_table(listing: Sequence[tuple[str, int]], space: str, selected: str = "",
+                  query: str = "") -> str:
+    """The files as a table of links to ``?tab=files&path=...`` (*query* appended)."""
+    extra = html.escape(query, quote=True)
     rows = "".join(
         f"<tr{' class=selected' if p == selected else ''}><td><a href='/spaces/{space}?tab=files"
-        f"&amp;path={html.escape(quote(p), quote=True)}'>{html.escape(p)}</a></td>"
+        f"{extra}&amp;path={html.escape(quote(p), quote=True)}'>{html.escape(p)}</a></td>"
         f"<td class=size>{human_size(n)}</td></tr>" for p, n in listing)
     return f"<table class=files id=files><tr><th>File</th><th>Size</th></tr>{rows}</table>"
 
@@ -52,12 +55,28 @@ def file_view(path: str, data: bytes) -> str:
     return head + f"<pre id=file-body class=file>{html.escape(text)}</pre>{more}"
 
 
+def files_revision(space: str, shown: str, serving: str, failed: FailedDeploy | None) -> str:
+    """Which revision the tab shows, and a link to the other one when a newer one failed."""
+    role = "failed" if failed is not None and shown == failed.revision else "serving"
+    text = f"<p id=files-revision>Files of revision {html.escape(revision_label(shown, role))}"
+    if failed is not None:
+        other, other_role = ((failed.revision, "failed") if role == "serving"
+                             else (serving, "serving"))
+        query = f"&rev={other}" if other_role == "failed" else ""
+        href = html.escape(f"/spaces/{space}?tab=files{query}", quote=True)
+        text += (f" · <a href='{href}'>see revision "
+                 f"{html.escape(revision_label(other, other_role))}</a>")
+    return text + "</p>"
+
+
 def files_tab(listing: Sequence[tuple[str, int]], space: str, *, path: str = "",
-              content: bytes | None = None, readme: bytes | None = None) -> str:
-    """The tab: the listing, then the selected file (*path*, *content*), or else the README."""
+              content: bytes | None = None, readme: bytes | None = None,
+              query: str = "") -> str:
+    """The tab: the listing, then the selected file (*path*, *content*), or else the README.
+    *query* (``&rev=...``) is kept in the listing's links."""
     if not listing:
         return "<p>No files stored for this revision.</p>"
-    body = listing_table(listing, space, path)
+    body = listing_table(listing, space, path, query)
     if path and content is None:
         body += f"<p id=file-missing>No file named {html.escape(path)} in this revision.</p>"
     elif path and content is not None:

@@ -17,6 +17,7 @@ from aiohttp import web
 from spacehost.lifecycle import Platform
 from spacehost.store import SpaceRecord
 from spacehost.web.csp import inline_script
+from spacehost.web.failed_deploy import gallery_marker
 from spacehost.web.layout import BADGE_JS, gradient, shell, stage_badge
 
 POLL_MS = 2500  # how often the gallery refreshes its stage badges from /api/spaces
@@ -80,7 +81,7 @@ def card(rec: SpaceRecord, *, shown: bool = True) -> str:
             f" style='background:{gradient(m.get('colorFrom'), m.get('colorTo'))}'"
             f"{'' if shown else ' hidden'}>"
             f"<div class=head><span class=emoji>{e(str(m.get('emoji') or ''))}</span>{pin}"
-            f"{stage_badge(rec.stage)}</div>"
+            f"{stage_badge(rec.stage)}{gallery_marker(rec)}</div>"
             f"<h3>{e(str(m.get('title') or rec.id.name))}</h3>"
             f"<p class=desc>{e(str(m.get('short_description') or ''))}</p>"
             f"<div class=meta>{e(str(rec.id))} · {e(str(m.get('sdk', '')))}</div></a>")
@@ -115,7 +116,8 @@ _CSS = """<style>
 .card{border-radius:12px;color:#fff;padding:14px 16px;min-height:140px;text-decoration:none;
 display:flex;flex-direction:column;gap:6px;box-shadow:0 1px 3px rgba(0,0,0,.15);min-width:0}
 .card[hidden]{display:none}
-.card .head{display:flex;align-items:center;gap:8px}.card .head .badge{margin-left:auto}
+.card .head{display:flex;align-items:center;gap:8px}
+.card .head [data-stage]{margin-left:auto}
 .card h3{margin:0;font-size:1.15rem;overflow-wrap:anywhere}
 .card .desc{margin:0;flex:1;overflow-wrap:anywhere}
 .card .meta{font-size:.8rem;opacity:.9;overflow-wrap:anywhere}.emoji{font-size:1.8rem}

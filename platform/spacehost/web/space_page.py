@@ -16,11 +16,19 @@ from spacehost.store import LogLine, SpaceRecord
 from spacehost.web.api_tab import api_tab
 from spacehost.web.csp import inline_script
 from spacehost.web.disk_panel import disk_notice
-from spacehost.web.files_tab import files_tab
+from spacehost.web.failed_deploy import banner, failed_deploy
+from spacehost.web.files_tab import files_revision, files_tab
 from spacehost.web.gpu_panel import gpu_panel_for
 from spacehost.web.hub_pages import repo_links, repos_of_space
 from spacehost.web.layout import BADGE_JS, gradient, shell, stage_badge
-from spacehost.web.space_tabs import LOG_TAIL, app_tab, app_visible, embed_tab, logs_tab
+from spacehost.web.space_tabs import (
+    LOG_TAIL,
+    LogPanes,
+    app_tab,
+    app_visible,
+    embed_tab,
+    logs_tab,
+)
 from spacehost.web.status import not_foundpage, status_log_tail
 from spacehost.web.urls import SpaceUrls, frames_cross_site, gradio_js_url, space_urls
 
@@ -48,6 +56,9 @@ border-radius:8px;background:#fff;display:block}iframe.app.sized{min-height:0}
 .readme{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:8px 20px;
 margin-top:16px;overflow-wrap:anywhere}
 .note{background:#fff7ed;border:1px solid #fed7aa;border-radius:8px;padding:10px 14px}
+.failed-deploy{background:#fef2f2;border:1px solid #fecaca;border-radius:8px;padding:4px 14px;
+margin:0 0 8px;overflow-wrap:anywhere}.failed-deploy p{margin:6px 0}
+.failed-deploy details{margin:0 0 8px}#files-revision{color:#374151}
 </style>"""
 
 
@@ -124,32 +135,45 @@ def render_page(rec: SpaceRecord, urls: SpaceUrls, base_url: str, tab: str, tab_
 
 
 async def _tab_html(platform: Platform, rec: SpaceRecord, urls: SpaceUrls, tab: str,
-                    path: str) -> str:
+                    path: str, rev: str, host: str = "") -> str:
     if tab == "logs":
-        return logs_tab(rec, await asyncio.to_thread(_previous_run, platform, rec))
+        return logs_tab(rec, await asyncio.to_thread(_log_panes, platform, rec))
     if tab == "api":
-        return await api_tab(rec, urls.host)
+        return await api_tab(rec, urls, host, platform.settings)
     if tab == "embed":
         version = str(rec.manifest.get("sdk_version") or platform.settings.gradio_version)
         return embed_tab(rec, urls, gradio_js_url(platform.settings, version))
     if tab == "files":
-        return await asyncio.to_thread(_files, platform, rec, path)
+        return await asyncio.to_thread(_files, platform, rec, path, rev)
     return app_tab(rec, urls, await status_log_tail(platform, rec))
 
 
-def _previous_run(platform: Platform, rec: SpaceRecord) -> list[LogLine]:
-    refs = platform.store.log_refs(rec.id, "run", 2)
-    if len(refs) < 2:
-        return []
-    return platform.store.logs(rec.id, "run", tail=LOG_TAIL, ref=refs[1])
+def _log_panes(platform: Platform, rec: SpaceRecord) -> LogPanes:
+    store = platform.store
+    failed = failed_deploy(rec, store.builds(rec.id, 5))
+    builds = store.builds(rec.id, 1)
+    refs = store.log_refs(rec.id, "run", 3)
+    serving_ref = rec.container_id if rec.container_id in refs else ""
+    others = [r for r in refs if r != serving_ref]
+    failed_run: list[LogLine] = []
+    if failed is not None and failed.built and others:  # the newest other run is the failed one
+        failed_run = store.logs(rec.id, "run", tail=LOG_TAIL, ref=others.pop(0))
+    if not serving_ref and others and failed is None:
+        others.pop(0)  # the live pane shows the newest run
+    previous = store.logs(rec.id, "run", tail=LOG_TAIL, ref=others[0]) if others else []
+    return LogPanes(run_ref=serving_ref or "", build_revision=builds[0].revision if builds else "",
+                    failed=failed, failed_run=failed_run, previous=previous)
 
 
-def _files(platform: Platform, rec: SpaceRecord, path: str) -> str:
-    if not rec.revision or not platform.files.exists(rec.revision):
+def _files(platform: Platform, rec: SpaceRecord, path: str, rev: str) -> str:
+    failed = failed_deploy(rec, platform.store.builds(rec.id, 5))
+    serving = rec.serving_revision or rec.revision
+    shown = rev if failed is not None and rev == failed.revision else serving
+    if not shown or not platform.files.exists(shown):
         return "<p>No files stored for this space.</p>"
-    listing = platform.files.listing(rec.revision)
+    listing = platform.files.listing(shown)
     names = {p for p, _ in listing}
-    base = platform.files.path(rec.revision)
+    base = platform.files.path(shown)
 
     def read(rel: str) -> bytes | None:
         # only a path the listing holds is ever opened: no traversal out of the revision
@@ -157,7 +181,15 @@ def _files(platform: Platform, rec: SpaceRecord, path: str) -> str:
 
     content = read(path) if path else None
     readme = None if path else read("README.md")
-    return files_tab(listing, str(rec.id), path=path, content=content, readme=readme)
+    query = f"&rev={shown}" if shown != serving else ""
+    return (files_revision(str(rec.id), shown, serving or "", failed)
+            + files_tab(listing, str(rec.id), path=path, content=content, readme=readme,
+                        query=query))
+
+
+def _failure_banner(platform: Platform, rec: SpaceRecord) -> str:
+    failed = failed_deploy(rec, platform.store.builds(rec.id, 5))
+    return banner(str(rec.id), failed) if failed is not None else ""
 
 
 async def space_page(request: web.Request) -> web.Response:
@@ -180,8 +212,10 @@ async def space_page(request: web.Request) -> web.Response:
     if tab == "app" and rec.stage is Stage.SLEEPING:
         # opening the page is a visit: wake the space (the live script shows the app when up)
         await asyncio.to_thread(platform.wake, rec.id)
-    tab_html = await _tab_html(platform, rec, urls, tab, request.query.get("path", ""))
-    uses = repo_links(await asyncio.to_thread(repos_of_space, platform, rec))
+    tab_html = await _tab_html(platform, rec, urls, tab, request.query.get("path", ""),
+                               request.query.get("rev", ""), host=request.host)
+    uses = await asyncio.to_thread(_failure_banner, platform, rec)
+    uses += repo_links(await asyncio.to_thread(repos_of_space, platform, rec))
     uses += await gpu_panel_for(platform, rec)
     uses += disk_notice(await asyncio.to_thread(platform.disk_usage, rec.id))
     text = render_page(rec, urls, platform.settings.base_url, tab, tab_html, uses)

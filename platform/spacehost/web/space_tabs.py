@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from spacehost.domain import Sdk, Stage
 from spacehost.store import LogLine, SpaceRecord
 from spacehost.web.csp import script_constant
 from spacehost.web.embed import embed_snippets
+from spacehost.web.failed_deploy import FailedDeploy, revision_label
 from spacehost.web.status import status_fragment
 from spacehost.web.urls import SpaceUrls
 
@@ -61,24 +63,69 @@ f.addEventListener('load',function(){sized=false;tries=0;init();});
 
 
 def _pane(ident: str, title: str, text: str = "") -> str:
-    return f"<h2>{html.escape(title)}</h2><pre class=log id={ident}>{html.escape(text)}</pre>"
+    return (f"<h2 data-for={ident}>{html.escape(title)}</h2>"
+            f"<pre class=log id={ident}>{html.escape(text)}</pre>")
 
 
-def logs_tab(rec: SpaceRecord, previous: Sequence[LogLine]) -> str:
-    """Container and build logs, followed live over SSE, and the previous run's log if any."""
+@dataclass(frozen=True)
+class LogPanes:
+    """What the Logs tab shows besides the live logs, each labelled by revision.
+
+    Attributes:
+        run_ref: the serving container (its log is followed live); "" for the newest.
+        build_revision: the revision of the newest build ("" when none).
+        failed: the newer revision that did not go live, if any.
+        failed_run: that revision's container log (it built, then did not start).
+        previous: the log of the container before the current one (a crash, a restart).
+    """
+
+    run_ref: str = ""
+    build_revision: str = ""
+    failed: FailedDeploy | None = None
+    failed_run: Sequence[LogLine] = ()
+    previous: Sequence[LogLine] = ()
+
+
+def _role(rec: SpaceRecord, revision: str, failed: FailedDeploy | None) -> str:
+    if failed is not None and revision == failed.revision:
+        return "failed"
+    if revision and revision == rec.serving_revision and rec.stage.is_serving:
+        return "serving"
+    return "building" if rec.stage in (Stage.BUILDING, Stage.RUNNING_BUILDING) else "latest"
+
+
+def _titled(what: str, revision: str, role: str) -> str:
+    return f"{what} · revision {revision_label(revision, role)}" if revision else what
+
+
+def logs_tab(rec: SpaceRecord, panes: LogPanes) -> str:
+    """Container and build logs, followed live over SSE and labelled by revision; the failed
+    revision's container log and the previous run's log when there are any."""
     base = f"/api/spaces/{html.escape(str(rec.id), quote=True)}/logs"
-    body = (f"<div id=logs data-base='{base}' data-tail={LOG_TAIL}>"
-            + _pane("run-log", "Container log") + _pane("build-log", "Build log"))
-    if previous:
-        body += _pane("previous-log", "Previous run", "\n".join(ln.line for ln in previous))
+    serving = rec.serving_revision or ""
+    run_title = _titled("Container log", serving, _role(rec, serving, None))
+    build_title = _titled("Build log", panes.build_revision,
+                          _role(rec, panes.build_revision, panes.failed))
+    body = (f"<div id=logs data-base='{base}' data-tail={LOG_TAIL}"
+            f" data-run='{html.escape(panes.run_ref, quote=True)}'>"
+            + _pane("run-log", run_title) + _pane("build-log", build_title))
+    if panes.failed is not None and panes.failed.built:
+        text = "\n".join(ln.line for ln in panes.failed_run) or panes.failed.detail
+        body += _pane("failed-run-log",
+                      _titled("Container log", panes.failed.revision, "failed"), text)
+    if panes.previous:
+        body += _pane("previous-log", "Previous run (the container before this one)",
+                      "\n".join(ln.line for ln in panes.previous))
     return body + "</div>" + _LOGS_JS
 
 
 _LOGS_JS = script_constant("""<script>
 (function(){
-var box=document.getElementById('logs'),base=box.dataset.base,tail=box.dataset.tail;
+var box=document.getElementById('logs'),base=box.dataset.base,tail=box.dataset.tail,
+  run=box.dataset.run;
 function follow(kind,id){var pre=document.getElementById(id),
-  src=new EventSource(base+'?kind='+kind+'&follow=1&tail='+tail);
+  src=new EventSource(base+'?kind='+kind+'&follow=1&tail='+tail+
+    (kind==='run'&&run?'&run='+encodeURIComponent(run):''));
   // every (re)connection starts with the tail again, so start over on open
   src.onopen=function(){pre.textContent='';};
   src.onmessage=function(e){var d=JSON.parse(e.data),end=pre.scrollHeight-pre.scrollTop-

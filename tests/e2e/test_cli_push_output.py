@@ -49,7 +49,8 @@ def test_third_push_prints_only_its_own_build(platform: Running, tmp_path: Path)
     # the latest build's log alone, step series by step series (runtime images included)
     series = re.findall(r"^Step 1/\d+ ", latest, re.M)
     assert series and len(re.findall(r"\] 1/\d+ ", third)) == len(series), third
-    streamed = [ln for ln in third.splitlines() if ln.startswith(("  ", "["))]
+    build_part = third.split("\nstage: ", 1)[0].splitlines()[1:]  # after "pushed …"
+    streamed = [ln for ln in build_part if ln.startswith(("  ", "["))]
     assert len(streamed) <= len(latest.splitlines()), third
     assert f"revision {revisions[2][:12]}" in third
     for earlier in revisions[:2]:  # its image tag and revision label are in its own build

@@ -304,7 +304,10 @@ class DockerBackend(RuntimeBackend):
         if not self._limits.disks.exists(name):
             return
         if (attrs.get("State") or {}).get("Running"):
-            self._client.api.stop(container_id, timeout=0)
+            try:
+                self._client.api.stop(container_id, timeout=0)
+            except APIError as exc:  # released lazily below; the removal kills it anyway
+                log.warning("stopping container %s before its disk goes: %s", container_id, exc)
         self._limits.disks.release(name)
 
     def sweep_disks(self) -> list[str]:

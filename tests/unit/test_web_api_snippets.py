@@ -15,6 +15,7 @@ from tests.unit.web_records import HOSTILE, record
 
 DATA = Path(__file__).parent / "data"
 URL = "http://alice-demo.localhost:8000/"
+EXAMPLES = "http://127.0.0.1:8000/static/api-examples/"
 
 
 def info(name: str) -> dict[str, Any]:
@@ -47,18 +48,24 @@ def test_hello_curl_snippet_is_gradios_two_step_call() -> None:
     assert post.startswith("EVENT_ID=$(curl -s -X POST " + call + " ")
     words = shlex.split(post.removeprefix("EVENT_ID=$(").split(" | ")[0])
     assert json.loads(words[words.index("-d") + 1]) == {"data": ["Hello!!"]}
-    assert get == f"curl -N {call}/$EVENT_ID"
+    assert get == f'curl -N {call}/"$EVENT_ID"'
 
 
 def test_file_inputs_use_handle_file_and_defaults_are_kept() -> None:
-    [doc] = endpoint_docs(info("image-filter"), URL)
+    [doc] = endpoint_docs(info("image-filter"), URL, EXAMPLES)
     assert doc.api_name == "/filter"
     image, kind = doc.params
     assert image.is_file and image.python_type == "filepath" and image.component == "Image"
     assert (kind.name, kind.python_type, kind.has_default, kind.default) == (
         "kind", "Literal['sepia', 'invert', 'blur']", True, "sepia")
-    assert doc.python.startswith("from gradio_client import Client, handle_file\n")
-    assert "    image=handle_file(\"https://raw.githubusercontent.com/" in doc.python
+    assert doc.python.startswith("import urllib.request\n\nfrom gradio_client import Client, "
+                                 "handle_file\n")
+    # the platform's example image, not Gradio's on GitHub: the snippet works offline (C16)
+    assert f'urllib.request.urlretrieve("{EXAMPLES}image.png", "example-0.png")' in doc.python
+    assert '    image=handle_file("example-0.png"),' in doc.python
+    assert "github" not in doc.python + doc.curl
+    assert f"curl -s -o example-0.png {EXAMPLES}image.png" in doc.curl
+    assert "/gradio_api/upload -F files=@example-0.png" in doc.curl
     assert '    kind="sepia",\n' in doc.python
     ast.parse(doc.python)
 
@@ -105,3 +112,71 @@ def test_tab_says_why_when_it_cannot_ask_the_app() -> None:
     assert unavailable(record()) is None
     assert "not running" in str(unavailable(record(stage=Stage.BUILDING, upstream=None)))
     assert "not a Gradio app" in str(unavailable(record(sdk="static")))
+
+
+# An endpoint and parameter names as a hostile space's /gradio_api/info can write them (A4).
+EVIL_NAMES = ["/x$(touch pwned-1)", "/x`touch pwned-2`", "/x'; touch pwned-3; '",
+              '/x"; touch pwned-4; "', "/x\ntouch pwned-5\n", "/../../x?y=1#z"]
+EVIL_PARAMS = ["x=__import__('os').system('touch pwned-6'),y", "class", "a b", "名前",
+               "x\")\nimport os; os.system('touch pwned-7')#"]
+
+
+def hostile_info() -> dict[str, Any]:
+    data = info("hello")
+    ep = data["named_endpoints"].pop("/greet")
+    for api_name in EVIL_NAMES:
+        params = []
+        for i, name in enumerate(EVIL_PARAMS):
+            p = json.loads(json.dumps(ep["parameters"][0]))
+            p["parameter_name"] = name
+            p["example_input"] = f"$(touch pwned-ex{i}) ' \" `x`"
+            params.append(p)
+        data["named_endpoints"][api_name] = {**ep, "parameters": params}
+    return data
+
+
+def test_hostile_names_are_data_in_every_snippet() -> None:
+    docs = endpoint_docs(hostile_info(), URL, EXAMPLES)
+    assert [d.api_name for d in docs] == EVIL_NAMES
+    for doc in docs:
+        tree = ast.parse(doc.python)  # valid Python whatever the names
+        call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call)
+                    and getattr(n.func, "attr", "") == "predict")
+        kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
+        spread = {}
+        for k in call.keywords:
+            if k.arg is None:
+                spread.update(ast.literal_eval(k.value))
+        assert kwargs["api_name"] == doc.api_name
+        assert sorted(spread) == sorted(n for n in EVIL_PARAMS if not n.isidentifier()
+                                        or n == "class")
+        assert kwargs["名前"] == "$(touch pwned-ex3) ' \" `x`"
+        # the shell sees the URL and the body as single words: nothing of them is run
+        post = doc.curl.split("\n")[0].removeprefix("EVENT_ID=$(").rsplit(" | ", 1)[0]
+        words = shlex.split(post)
+        assert words[4].startswith("http://alice-demo.localhost:8000/gradio_api/call/")
+        assert "/" not in words[4].removeprefix(
+            "http://alice-demo.localhost:8000/gradio_api/call/")
+        assert json.loads(words[words.index("-d") + 1])["data"][0].startswith("$(touch")
+
+
+def test_snippets_call_the_page_the_visitor_is_on_when_it_is_the_platform() -> None:
+    from spacehost.settings import Settings
+    from spacehost.web.api_tab import snippet_base
+
+    s = Settings(port=8000)
+    assert s.base_url == "http://127.0.0.1:8000"
+    for host, expected in [
+        ("127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("localhost:8000", "http://localhost:8000"),
+        ("192.168.1.20:8000", "http://192.168.1.20:8000"),
+        ("[::1]:8000", "http://[::1]:8000"),
+        # names Python cannot resolve, other ports, other hosts, odd characters: the base URL
+        ("alice-demo.localhost:8000", s.base_url),
+        ("page.alice-demo.localhost:8000", s.base_url),
+        ("evil.example:8000", s.base_url),
+        ("127.0.0.1:9999", s.base_url),
+        ("127.0.0.1:8000/'$(x)", s.base_url),
+        ("", s.base_url),
+    ]:
+        assert snippet_base(host, s) == expected, host

@@ -10,6 +10,7 @@ from spacehost.lifecycle import Platform
 from spacehost.server.engine import connect
 from spacehost.store import HubStore
 from spacehost.web import SPACE_HEADER, gallery, oembed, space_page, space_status
+from spacehost.web.api_examples import add_example_routes
 from spacehost.web.csp import nosniff, page_headers
 from spacehost.web.docs_pages import add_docs_routes
 from spacehost.web.frontend import GradioFrontends, add_frontend_routes
@@ -42,6 +43,7 @@ def make_app(platform: Platform, token: str, hub: HubStore | None = None) -> web
     app.router.add_get("/spaces/{owner}/{name}", space_page)
     app.router.add_get("/api/oembed", oembed)
     add_docs_routes(app)  # /docs: the user guides (docs/*.md) rendered
+    add_example_routes(app)  # /static/api-examples/: the Use-via-API snippets' example files
     # /models, /datasets, /{owner}/{name}, /datasets/{owner}/{name}: hub repo pages (never an
     # owner the platform's own paths use: /api, /spaces, /static, /docs answer as before)
     add_hub_routes(app)

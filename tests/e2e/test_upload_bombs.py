@@ -77,7 +77,7 @@ def bombs() -> dict[str, tuple[bytes, int, str]]:
         "hardlinks": (link_bomb(tarfile.LNKTYPE), 413, "copies links make"),
         "symlinks": (link_bomb(tarfile.SYMTYPE), 413, "copies links make"),
         "pax-header": (pax_bomb(), 400, "extended header"),
-        "file-and-folder": (file_and_folder(), 400, "both as a file and as a folder"),
+        "file-and-folder": (file_and_folder(), 400, "is both a file and a folder"),
     }
 
 

@@ -66,6 +66,9 @@ def unpack_hub_archive(archive: Path, dest: Path, *, max_bytes: int) -> int:
 
 def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: Path, path: str) -> None:
     target = dest.joinpath(*path.split("/"))
+    if target.is_dir():
+        raise UploadRejected(f"{path!r} is both a file and a folder in the upload",
+                             hint="rename one of them and push again")
     if target.exists() or target.is_symlink():
         raise UploadRejected(f"the upload contains {path!r} twice", hint="pack the folder again")
     _make_parents(dest, target)
@@ -78,15 +81,11 @@ def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: Path, path: st
 
 def _make_parents(dest: Path, target: Path) -> None:
     """Create *target*'s folders, refusing when a file already stands where one must go."""
-    parent = target.parent
-    if parent.exists() and not parent.is_dir():
-        raise UploadRejected(f"{parent.relative_to(dest).as_posix()!r} is both a file and a "
-                             "folder in the upload", hint="pack the folder again")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError) as exc:
-        raise UploadRejected(f"{target.relative_to(dest).as_posix()!r} is below a file in the "
-                             "upload", hint="pack the folder again") from exc
+    for folder in reversed(target.relative_to(dest).parents[:-1]):  # top down
+        if (dest / folder).is_file() or (dest / folder).is_symlink():
+            raise UploadRejected(f"{folder.as_posix()!r} is both a file and a folder in the "
+                                 "upload", hint="rename one of them and push again")
+    target.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _link_all(dest: Path, files: set[str], links: dict[str, str]) -> None:

@@ -16,6 +16,7 @@ into every member and keeps every member it has read; so an extended header is r
 
 from __future__ import annotations
 
+import itertools
 import tarfile
 from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from spacehost.errors import UploadRejected, UploadTooLarge
 
 MAX_FILES = 20_000
 MAX_EXTENDED_HEADER = 64 << 10  # a PAX/GNU long-name header: a path is at most 4 KiB
+MAX_PATH_BYTES = 4096  # Linux's PATH_MAX: a longer path cannot be written
+MAX_NAME_BYTES = 255  # NAME_MAX: one folder or file name
 MAX_HEADER_CHAIN = 4  # extended headers before one member (PAX + long name + long link: 3)
 _EXTENDED = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
              tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)  # fmt: skip
@@ -110,6 +113,12 @@ def open_tar(**kwargs: Any) -> tarfile.TarFile:
         ) from exc
 
 
+def _size(text: str) -> int:
+    """Bytes of a name as the file system gets it (tarfile keeps undecodable bytes as
+    surrogates)."""
+    return len(text.encode("utf-8", "surrogateescape"))
+
+
 def _member_path(name: str) -> str:
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         raise UploadRejected(
@@ -122,7 +131,18 @@ def _member_path(name: str) -> str:
             f"upload contains a path that leaves the space folder: {name!r}",
             hint="remove '..' from the archive's paths",
         )
-    return "/".join(parts)
+    path = "/".join(parts)
+    if "\0" in path:
+        raise UploadRejected(
+            f"upload contains a path with a NUL character: {path!r}", hint="rename the file"
+        )
+    if _size(path) > MAX_PATH_BYTES or any(_size(p) > MAX_NAME_BYTES for p in parts):
+        raise UploadRejected(
+            f"upload contains a path longer than {MAX_PATH_BYTES} bytes, or with a name longer "
+            f"than {MAX_NAME_BYTES} bytes: {path[:80]!r}...",
+            hint="shorten the file's path (Linux refuses such names)",
+        )
+    return path
 
 
 def _link_target(member: tarfile.TarInfo, path: str) -> str:
@@ -168,28 +188,23 @@ def link_file(path: str, links: Mapping[str, str], files: Container[str]) -> str
     return target
 
 
-class _Layout:
-    """The paths seen so far, to refuse a name that is both a file and a folder (``x`` and
-    ``x/y``): a revision cannot hold both, and a deploy of it would fail."""
+def check_layout(entries: list[tuple[str, bool]]) -> None:
+    """Refuse a name that is both a file and a folder (``x`` and ``x/y``, or a folder entry
+    ``x`` and a file ``x``): a revision cannot hold both, and a deploy of it would fail.
 
-    def __init__(self) -> None:
-        self.files: set[str] = set()
-        self.folders: set[str] = set()
-
-    def add(self, path: str, *, folder: bool) -> None:
-        parents = [p.as_posix() for p in PurePosixPath(path).parents][:-1]
-        clash = next((p for p in parents if p in self.files), None)
-        if clash is None and not folder and path in self.folders:
-            clash = path
-        if clash is None and folder and path in self.files:
-            clash = path
-        if clash is not None:
+    *entries* are ``(path, is_folder)``. Sorted with "/" as the lowest character, a file's
+    path is followed directly by the paths below it, so neighbours are all that need comparing
+    (no set of every parent folder, which a deep path would make quadratic).
+    """
+    ordered = sorted(entries, key=lambda e: e[0].replace("/", "\0"))
+    for (path, folder), (after, after_folder) in itertools.pairwise(ordered):
+        if (not folder and after.startswith(path + "/")) or (
+            path == after and folder != after_folder
+        ):
             raise UploadRejected(
-                f"the upload has {clash!r} both as a file and as a folder",
+                f"{path!r} is both a file and a folder in the upload",
                 hint="rename one of them and push again",
             )
-        self.folders.update(parents)
-        (self.folders if folder else self.files).add(path)
 
 
 class _Budget:
@@ -227,7 +242,8 @@ def safe_members(
         UploadTooLarge: (from *too_large*) files, link copies and headers add up to more than
             *max_bytes*.
     """
-    budget, layout = _Budget(max_bytes, too_large), _Layout()
+    budget = _Budget(max_bytes, too_large)
+    entries: list[tuple[str, bool]] = []  # (path, is a folder), for check_layout
     sizes: dict[str, int] = {}
     links: dict[str, str] = {}
     try:
@@ -238,7 +254,7 @@ def safe_members(
             path = _member_path(member.name)
             if not path:
                 continue
-            layout.add(path, folder=member.isdir())
+            entries.append((path, member.isdir()))
             if member.isdir():
                 continue
             if member.issym() or member.islnk():
@@ -259,6 +275,7 @@ def safe_members(
             f"upload archive is corrupt or cut short ({exc})",
             hint="pack the folder again and retry",
         ) from exc
+    check_layout(entries)
     for path in links:  # each link is written as a copy of the file it ends on
         budget.charge(sizes[link_file(path, links, sizes)])
 

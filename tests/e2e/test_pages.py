@@ -134,7 +134,8 @@ def test_gallery_search_and_filters(spaces: Running, page: Page) -> None:
     expect(static).to_be_hidden()
     expect(echo).to_be_visible()
     echo.click()
-    expect(page).to_have_url(f"{spaces.url}/spaces/{ECHO}")
+    # its App tab lives on the page host, same-site with the app (docs/embedding.md)
+    expect(page).to_have_url(f"http://page.e2e-p-echo.localhost:{spaces.port}/spaces/{ECHO}")
 
 
 def test_gallery_fits_a_phone(spaces: Running, browser: Browser) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from spacehost.domain import Stage
+from spacehost.store import SpaceRecord
 from spacehost.web.gallery import GalleryQuery, matches, ordered, render_gallery
 from tests.unit.web_records import HOSTILE, record
 
@@ -76,3 +78,41 @@ def test_hostile_manifest_values_are_escaped() -> None:
 
 def test_empty_gallery_says_how_to_push() -> None:
     assert "spacehost push" in render_gallery([], GalleryQuery())
+
+
+def _timed(space: str, created: float, updated: float, **kw: object) -> SpaceRecord:
+    return replace(record(space, **kw), created_at=created, updated_at=updated)
+
+
+TIMED = [_timed("a/old", 1.0, 50.0), _timed("b/new", 3.0, 10.0), _timed("c/mid", 2.0, 20.0),
+         _timed("d/pin", 0.0, 0.0, pinned=True)]
+
+
+def test_sorts_newest_name_and_recently_active_pinned_first() -> None:
+    def ids(sort: str, seen: dict[str, float] | None = None) -> list[str]:
+        return [str(r.id) for r in ordered(TIMED, sort, seen)]
+
+    assert ids("name") == ["d/pin", "a/old", "b/new", "c/mid"]
+    assert ids("newest") == ["d/pin", "b/new", "c/mid", "a/old"]
+    assert ids("active") == ["d/pin", "a/old", "c/mid", "b/new"]  # the record's last change
+    assert ids("active", {"b/new": 99.0}) == ["d/pin", "b/new", "a/old", "c/mid"]  # visits win
+    assert GalleryQuery.from_query({"sort": "bogus"}).sort == "name"
+
+
+def test_pages_of_matching_spaces_with_links() -> None:
+    query = GalleryQuery.from_query({"per": "2", "sort": "newest", "page": "2"})
+    assert (query.per, query.page) == (2, 2)
+    page = render_gallery(TIMED, query)
+    assert _shown(page) == ["c/mid", "a/old"] and " hidden>" not in page
+    assert "<span id=page-of>Page 2 of 2</span>" in page
+    assert "href='/?sort=newest&amp;per=2'>← Previous</a>" in page and "Next" not in page
+    first = render_gallery(TIMED, replace(query, page=1))
+    assert _shown(first) == ["d/pin", "b/new"]
+    assert "href='/?sort=newest&amp;page=2&amp;per=2'>Next →</a>" in first
+    assert "<option value=newest selected>Newest</option>" in first
+    assert "<input type=hidden name=per value=2>" in first
+    filtered = render_gallery(TIMED, GalleryQuery(q="mid", per=2))
+    assert _shown(filtered) == ["c/mid"] and "class=pager" not in filtered
+    assert _shown(render_gallery(TIMED, replace(query, page=99))) == ["c/mid", "a/old"]
+    assert GalleryQuery.from_query({"page": "x", "per": "100000"}).per == 100
+    assert "class=pager" not in render_gallery(TIMED, GalleryQuery())

@@ -13,6 +13,7 @@ from spacehost.web import SPACE_HEADER, gallery, oembed, space_page, space_statu
 from spacehost.web.api_examples import add_example_routes
 from spacehost.web.csp import nosniff, page_headers
 from spacehost.web.docs_pages import add_docs_routes
+from spacehost.web.favicon import add_favicon_routes
 from spacehost.web.frontend import GradioFrontends, add_frontend_routes
 from spacehost.web.hub_pages import add_hub_routes
 
@@ -40,6 +41,7 @@ def make_app(platform: Platform, token: str, hub: HubStore | None = None) -> web
     app["hub"] = hub if hub is not None else HubStore(platform.settings.hub_dir)
     add_routes(app)
     app.router.add_get("/", gallery)
+    add_favicon_routes(app)  # /favicon.ico
     app.router.add_get("/spaces/{owner}/{name}", space_page)
     app.router.add_get("/api/oembed", oembed)
     add_docs_routes(app)  # /docs: the user guides (docs/*.md) rendered

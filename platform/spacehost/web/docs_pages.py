@@ -24,6 +24,7 @@ from aiohttp import web
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from spacehost.web.csp import script_constant
 from spacehost.web.layout import shell
 
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -222,8 +223,8 @@ def render_doc(text: str) -> tuple[str, tuple[tuple[int, str, str], ...]]:
 
 _CSS = """<style>
 .docs{display:grid;grid-template-columns:minmax(0,220px) minmax(0,1fr);gap:24px}
-.docs nav.side{font-size:.9rem;position:sticky;top:8px;align-self:start;
-max-height:calc(100vh - 16px);overflow:auto}
+.docs details.side-box{position:sticky;top:8px;align-self:start;min-width:0}
+.docs nav.side{font-size:.9rem;max-height:calc(100vh - 16px);overflow:auto}
 .docs nav.side ul{list-style:none;margin:0 0 12px;padding:0}.docs nav.side li{margin:3px 0}
 .docs nav.side a{text-decoration:none}.docs nav.side a.current{font-weight:700;color:#1f2328}
 .docs nav.side ul.toc{margin-left:10px;border-left:2px solid #e5e7eb;padding-left:8px}
@@ -238,9 +239,20 @@ a.anchor{margin-left:8px;color:#9ca3af;text-decoration:none;visibility:hidden}
 h1:hover a.anchor,h2:hover a.anchor,h3:hover a.anchor,h4:hover a.anchor{visibility:visible}
 .repo-path{border-bottom:1px dotted #9ca3af}
 dl.guides dt{margin-top:12px;font-weight:600}dl.guides dd{margin:2px 0 0 0;color:#374151}
+details.side-box>summary{display:none}
 @media (max-width:760px){.docs{grid-template-columns:minmax(0,1fr)}
-.docs nav.side{position:static;max-height:none}}
+.docs details.side-box{position:static}.docs nav.side{max-height:none}
+details.side-box>summary{display:list-item;cursor:pointer;font-weight:600;padding:8px 12px;
+background:#fff;border:1px solid #e5e7eb;border-radius:8px}
+details.side-box[open]>summary{margin-bottom:8px}}
 </style>"""
+
+# On a phone the sidebar would fill the first screen: there it starts folded under a
+# "Contents" summary (the page's own text comes first); wider screens always show it.
+SIDE_JS = script_constant("""<script>
+(function(){var d=document.getElementById('side-box'),wide=matchMedia('(min-width:761px)');
+function fit(){d.open=wide.matches;}fit();wide.addEventListener('change',fit);})();
+</script>""")
 
 
 def _guide_list(items: Sequence[Guide], current: str) -> str:
@@ -262,7 +274,8 @@ def sidebar(items: Sequence[Guide], current: str = "",
         body += f"<h4>On this page</h4><ul class=toc>{toc}</ul>"
     if internal:
         body += "<h4>How it works</h4>" + _guide_list(internal, current)
-    return f"<nav class=side aria-label='documentation'>{body}</nav>"
+    return (f"<details class=side-box id=side-box open><summary>Contents</summary>"
+            f"<nav class=side aria-label='documentation'>{body}</nav></details>{SIDE_JS}")
 
 
 def render_index(items: Sequence[Guide]) -> str:

@@ -1,8 +1,13 @@
-"""The gallery at ``/``: a card per space, pinned first, searchable and filterable.
+"""The gallery at ``/``: a card per space, pinned first, searchable, filterable, sorted and
+paged.
 
 Filtering happens on the server (``?q=&tag=&sdk=&stage=``, so a filtered view is a link that works
-without script) and again in the browser as you type. Every card is rendered either way; the
-ones that do not match are ``hidden``, so clearing the search shows them without a reload.
+without script) and again in the browser as you type. ``?sort=`` orders the cards (``name``, the
+default; ``newest``: last created first; ``active``: the last visited first, as the router saw
+it), pinned spaces first whatever the order. ``?page=`` (from 1) and ``?per=`` (cards a page,
+1-100, default 24) cut the matching spaces into pages, with links to the pages around. When every
+space fits on one page, the ones that do not match are rendered ``hidden`` too, so clearing the
+search shows them without a reload.
 """
 
 from __future__ import annotations
@@ -10,11 +15,14 @@ from __future__ import annotations
 import asyncio
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from spacehost.lifecycle import Platform
+from spacehost.lifecycle.sleep import read_activity
 from spacehost.store import SpaceRecord
 from spacehost.web.csp import inline_script
 from spacehost.web.failed_deploy import gallery_marker
@@ -23,18 +31,53 @@ from spacehost.web.layout import BADGE_JS, gradient, shell, stage_badge
 POLL_MS = 2500  # how often the gallery refreshes its stage badges from /api/spaces
 
 
+SORTS = (("name", "Name"), ("newest", "Newest"), ("active", "Recently active"))
+PER_PAGE = 24
+MAX_PER_PAGE = 100
+
+
+def _int(value: str, default: int, low: int, high: int) -> int:
+    try:
+        return min(max(int(value), low), high)
+    except ValueError:
+        return default
+
+
 @dataclass(frozen=True)
 class GalleryQuery:
-    """What the visitor asked for; empty strings match everything."""
+    """What the visitor asked for; empty strings match everything.
+
+    Attributes:
+        sort: a :data:`SORTS` key (anything else is ``name``).
+        page: the page shown, from 1.
+        per: cards a page.
+    """
 
     q: str = ""
     tag: str = ""
     sdk: str = ""
     stage: str = ""
+    sort: str = "name"
+    page: int = 1
+    per: int = PER_PAGE
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> GalleryQuery:
-        return cls(*(query.get(k, "").strip()[:200] for k in ("q", "tag", "sdk", "stage")))
+        q, tag, sdk, stage = (query.get(k, "").strip()[:200] for k in ("q", "tag", "sdk", "stage"))
+        sort = query.get("sort", "name")
+        return cls(q, tag, sdk, stage, sort=sort if sort in dict(SORTS) else "name",
+                   page=_int(query.get("page", "1"), 1, 1, 1 << 20),
+                   per=_int(query.get("per", str(PER_PAGE)), PER_PAGE, 1, MAX_PER_PAGE))
+
+    def link(self, **changes: Any) -> str:
+        """This view's URL (``/?...``) with *changes*; defaults are left out."""
+        view = replace(self, **changes)
+        params = {"q": view.q, "tag": view.tag, "sdk": view.sdk, "stage": view.stage,
+                  "sort": "" if view.sort == "name" else view.sort,
+                  "page": "" if view.page == 1 else str(view.page),
+                  "per": "" if view.per == PER_PAGE else str(view.per)}
+        qs = urlencode({k: v for k, v in params.items() if v})
+        return f"/?{qs}" if qs else "/"
 
 
 def _tags(rec: SpaceRecord) -> list[str]:
@@ -62,9 +105,35 @@ def matches(rec: SpaceRecord, query: GalleryQuery) -> bool:
     return not query.stage or query.stage == rec.stage.value
 
 
-def ordered(recs: Sequence[SpaceRecord]) -> list[SpaceRecord]:
-    """Pinned spaces first, then by id."""
-    return sorted(recs, key=lambda r: (not r.manifest.get("pinned"), str(r.id)))
+def ordered(recs: Sequence[SpaceRecord], sort: str = "name",
+            last_seen: Mapping[str, float] | None = None) -> list[SpaceRecord]:
+    """Pinned spaces first, then by *sort*: ``name`` (the id), ``newest`` (created last
+    first) or ``active`` (*last_seen* -- the router's last request, by ``owner/name`` -- or else
+    the record's last change, latest first); ties by id."""
+    seen = last_seen or {}
+    by_id = sorted(recs, key=lambda r: str(r.id))
+
+    def key(r: SpaceRecord) -> float:
+        if sort == "newest":
+            return -r.created_at
+        if sort == "active":
+            return -seen.get(str(r.id), r.updated_at)
+        return 0.0
+    return sorted(by_id, key=lambda r: (not r.manifest.get("pinned"), key(r)))
+
+
+def pager(query: GalleryQuery, total: int) -> str:
+    """Links to the previous and next pages of *total* matching spaces ("" for one page)."""
+    pages = max(1, -(-total // query.per))
+    if pages == 1:
+        return ""
+    page = min(query.page, pages)
+    prev = (f"<a rel=prev href='{html.escape(query.link(page=page - 1), quote=True)}'>"
+            "← Previous</a>" if page > 1 else "")
+    nxt = (f"<a rel=next href='{html.escape(query.link(page=page + 1), quote=True)}'>"
+           "Next →</a>" if page < pages else "")
+    return (f"<nav class=pager aria-label=pages>{prev}<span id=page-of>Page {page} of {pages}"
+            f"</span>{nxt}</nav>")
 
 
 def card(rec: SpaceRecord, *, shown: bool = True) -> str:
@@ -95,8 +164,14 @@ def _options(name: str, label: str, values: Sequence[str], selected: str) -> str
             f"{opts}</select>")
 
 
+def _sort_select(query: GalleryQuery) -> str:
+    opts = "".join(f"<option value={key}{' selected' if key == query.sort else ''}>{label}"
+                   "</option>" for key, label in SORTS)
+    return f"<select name=sort aria-label='sort'>{opts}</select>"
+
+
 def filter_form(recs: Sequence[SpaceRecord], query: GalleryQuery) -> str:
-    """The search box and the tag / sdk / stage filters, a plain GET form."""
+    """The search box, the tag / sdk / stage filters and the order, a plain GET form."""
     tags = sorted({t.lower() for r in recs for t in _tags(r)})
     sdks = sorted({str(r.manifest.get("sdk", "")) for r in recs} - {""})
     stages = sorted({r.stage.value for r in recs})
@@ -105,8 +180,9 @@ def filter_form(recs: Sequence[SpaceRecord], query: GalleryQuery) -> str:
             f" value='{html.escape(query.q, quote=True)}' autocomplete=off>"
             f"{_options('tag', 'tag', tags, query.tag.lower())}"
             f"{_options('sdk', 'sdk', sdks, query.sdk)}"
-            f"{_options('stage', 'stage', stages, query.stage)}"
-            "<button type=submit>Filter</button></form>")
+            f"{_options('stage', 'stage', stages, query.stage)}{_sort_select(query)}"
+            + (f"<input type=hidden name=per value={query.per}>" if query.per != PER_PAGE
+               else "") + "<button type=submit>Filter</button></form>")
 
 
 _CSS = """<style>
@@ -122,6 +198,8 @@ display:flex;flex-direction:column;gap:6px;box-shadow:0 1px 3px rgba(0,0,0,.15);
 .card .desc{margin:0;flex:1;overflow-wrap:anywhere}
 .card .meta{font-size:.8rem;opacity:.9;overflow-wrap:anywhere}.emoji{font-size:1.8rem}
 #count{color:#6b7280;font-size:.9rem}
+.pager{display:flex;gap:16px;align-items:center;justify-content:center;margin:20px 0}
+#page-of{color:#6b7280}
 </style>"""
 
 _JS = """<script>
@@ -136,11 +214,14 @@ function apply(){var words=val('q').split(/\\s+/).filter(Boolean),tag=val('tag')
     &&(!tag||c.dataset.tags.split(' ').indexOf(tag)>=0)&&(!sdk||c.dataset.sdk===sdk)
     &&(!stage||c.dataset.stage===stage);c.hidden=!ok;if(ok)n++;});
   count.textContent=n+(n===1?' space':' spaces');
-  var p=new URLSearchParams();['q','tag','sdk','stage'].forEach(function(k){
-    var v=form.elements[k].value.trim();if(v)p.set(k,v);});
+  var p=new URLSearchParams(location.search);['q','tag','sdk','stage'].forEach(function(k){
+    var v=form.elements[k].value.trim();if(v)p.set(k,v);else p.delete(k);});
   var qs=p.toString();history.replaceState(null,'',qs?'?'+qs:location.pathname);}
-form.addEventListener('input',apply);form.addEventListener('change',apply);
-form.addEventListener('submit',function(e){e.preventDefault();apply();});
+form.addEventListener('input',apply);
+form.addEventListener('change',function(e){if(e.target.name==='sort')form.submit();else apply();});
+// with more than one page the server searches them all; else the cards here are all there is
+form.addEventListener('submit',function(e){if(!document.querySelector('.pager')){
+  e.preventDefault();apply();}});
 var byId={};cards.forEach(function(c){byId[c.dataset.space]=c;});
 function poll(){fetch('/api/spaces',{cache:'no-store'}).then(function(r){return r.json();})
   .then(function(list){list.forEach(function(s){var c=byId[s.id];if(!c)return;
@@ -151,16 +232,25 @@ setTimeout(poll,%(poll)d);
 </script>"""
 
 
-def render_gallery(recs: Sequence[SpaceRecord], query: GalleryQuery) -> str:
-    """The whole gallery page for *recs*, the ones *query* excludes hidden."""
-    recs = ordered(recs)
-    shown = [matches(r, query) for r in recs]
-    n = sum(shown)
-    cards = "".join(card(r, shown=s) for r, s in zip(recs, shown, strict=True))
+def render_gallery(recs: Sequence[SpaceRecord], query: GalleryQuery,
+                   last_seen: Mapping[str, float] | None = None) -> str:
+    """The whole gallery page for *recs*: the page of the matching spaces *query* asks for
+    (all of them, the others hidden, when every space fits on one page)."""
+    recs = ordered(recs, query.sort, last_seen)
+    hits = [r for r in recs if matches(r, query)]
+    n = len(hits)
+    if len(recs) <= query.per:
+        hit_ids = {r.id for r in hits}
+        cards = "".join(card(r, shown=r.id in hit_ids) for r in recs)
+    else:
+        pages = max(1, -(-n // query.per))
+        start = (min(query.page, pages) - 1) * query.per
+        cards = "".join(card(r) for r in hits[start:start + query.per])
     if not recs:
         cards = "<p>No spaces yet. Push one: <code>spacehost push spaces/hello</code></p>"
     body = (f"{_CSS}<h1>Spaces</h1>{filter_form(recs, query)}"
             f"<p id=count>{n} space{'' if n == 1 else 's'}</p><div class=grid>{cards}</div>"
+            f"{pager(query, n) if len(recs) > query.per else ''}"
             f"{inline_script(_JS % {'badge': BADGE_JS, 'poll': POLL_MS})}")
     return shell("spacehost · spaces", body)
 
@@ -169,5 +259,10 @@ async def gallery(request: web.Request) -> web.Response:
     """``GET /``: the gallery."""
     platform: Platform = request.app["platform"]
     recs = await asyncio.to_thread(platform.store.list_spaces)
-    text = render_gallery(recs, GalleryQuery.from_query(request.query))
+    query = GalleryQuery.from_query(request.query)
+    seen: Mapping[str, float] = {}
+    if query.sort == "active":
+        activity = await asyncio.to_thread(read_activity, platform.settings.activity_file)
+        seen = {space: a.last for space, a in activity.items()}
+    text = render_gallery(recs, query, seen)
     return web.Response(text=text, content_type="text/html")

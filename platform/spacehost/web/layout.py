@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from spacehost.domain import Stage
+from spacehost.web.favicon import LINK as FAVICON
 
 COLORS = {"red": "#ef4444", "yellow": "#eab308", "green": "#22c55e", "blue": "#3b82f6",
           "indigo": "#6366f1", "purple": "#a855f7", "pink": "#ec4899", "gray": "#6b7280"}
@@ -97,5 +98,6 @@ def shell(title: str, body: str, *, head: str = "", main_class: str = "",
     cls = f" class={main_class}" if main_class else ""
     return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
             "<meta name=viewport content='width=device-width,initial-scale=1'>"
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style>{head}</head><body>"
+            f"<title>{html.escape(title)}</title>{FAVICON}<style>{STYLE}</style>{head}</head>"
+            "<body>"
             f"{top_bar(nav)}<main{cls}>{body}</main></body></html>")

@@ -17,6 +17,7 @@ from spacehost.errors import InvalidSpaceName
 from spacehost.lifecycle import Platform
 from spacehost.store import SpaceRecord
 from spacehost.web.csp import inline_script
+from spacehost.web.favicon import LINK as FAVICON
 
 SPACE_HEADER = "X-Spacehost-Space"
 STATUS_HEADER = "X-Spacehost-Status"  # on status pages only: the space's stage
@@ -74,7 +75,7 @@ _FOLLOW_JS = """
 def page(title: str, body: str) -> str:
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8>"
             f"<meta name=viewport content='width=device-width,initial-scale=1'>"
-            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+            f"<title>{html.escape(title)}</title>{FAVICON}<style>{_STYLE}</style></head>"
             f"<body><main>{body}</main></body></html>")
 
 

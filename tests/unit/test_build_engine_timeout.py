@@ -61,3 +61,32 @@ def test_an_engine_timing_out_during_a_build_is_a_build_error(
         platform.close()
         builder.close()
         client.close()
+
+
+class BrokenBuilder:
+    """A builder with a bug: its build raises something that is no spacehost error."""
+
+    def build(self, *args: object, **kwargs: object) -> object:
+        raise RuntimeError("a bug in the builder")
+
+
+def test_an_unexpected_builder_error_leaves_no_build_running(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0)
+    platform = Platform(
+        settings,
+        Store(tmp_path / "spacehost.db"),
+        RevisionFiles(tmp_path / "r"),
+        BrokenBuilder(),
+        FakeBackend(),
+    )  # type: ignore[arg-type]
+    try:
+        platform.push(SPACE, FILES)
+        assert platform.wait_idle()
+        assert "internal error" in platform.store.get_space(SPACE).error_message
+        build = platform.store.builds(SPACE)[0]
+        assert (build.status, build.error) == (
+            "failed",
+            "internal error while building; see the platform's log",
+        )
+    finally:
+        platform.close()

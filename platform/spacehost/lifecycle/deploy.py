@@ -197,6 +197,10 @@ def build(p: Platform, space: SpaceId, revision: str, source: SpaceSource, nocac
         p.set_error(space, Stage.BUILD_ERROR, f"{msg}\n\n{text}".strip(), keep_serving=serving)
         p.store.add_event(space, "build_error", msg)
         return None
+    except Exception:  # a bug, recorded by deploy_guarded; the build row never stays "running"
+        p.store.finish_build(build_id, status="failed",
+                             error="internal error while building; see the platform's log")
+        raise
     finally:
         p.built(space, cancel)
     p.store.finish_build(build_id, status="succeeded", image=result.image)

@@ -355,7 +355,7 @@ class ClientConnection(asyncio.Protocol):
         hosts = 0
         lengths: list[bytes] = []
         codings: list[bytes] = []
-        expect = False
+        expect = close = False
         for name, value in self._headers:
             if name == b"host":
                 hosts += 1
@@ -370,6 +370,8 @@ class ClientConnection(asyncio.Protocol):
                 expect = value.strip().lower() == b"100-continue"
             elif name == b"if-none-match":
                 inm = value
+            elif name == b"connection":
+                close = close or b"close" in (t.strip().lower() for t in value.split(b","))
         if hosts > 1:
             raise self._reject(
                 _invalid(
@@ -409,7 +411,8 @@ class ClientConnection(asyncio.Protocol):
             expect_continue=expect,
             if_none_match=inm.decode("latin-1"),
             http_11=http_11,
-            keep_alive=parser.should_keep_alive(),
+            # "close" wins over "keep-alive" (RFC 9112 9.3); llhttp lets HTTP/1.0 keep both
+            keep_alive=parser.should_keep_alive() and not close,
             upgrade=parser.should_upgrade(),
         )
 

@@ -20,6 +20,7 @@ from tests.e2e.conftest import ROOT, Running
 
 pytestmark = BROWSER_TESTS
 SPACE = "e2e/f-redeploy"
+NOISE = ("Looking in indexes: ", "(the default when README.md sets none)")
 BROKEN_APP = 'raise RuntimeError("broken on purpose at import")\n'
 
 
@@ -35,12 +36,13 @@ def _shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"failed-redeploy-{name}.png"), full_page=True)
 
 
-def _push_broken(running: Running, folder: Path) -> str:
+def _push_broken(running: Running, folder: Path) -> tuple[str, str]:
+    """Push *folder*, which fails; the failed revision and what the push printed."""
     proc = running.cli("push", str(folder), "--name", SPACE)
     assert proc.returncode != 0, proc.stdout
     info = _info(running)
     assert info["stage"] == "RUNNING" and info["sha"] != info["servingSha"], info
-    return str(info["sha"])
+    return str(info["sha"]), proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +74,7 @@ def test_app_that_raises_at_import(
     folder = tmp_path / "broken"
     shutil.copytree(ROOT / "spaces" / "hello", folder)
     (folder / "app.py").write_text(BROKEN_APP)
-    failed = _push_broken(platform, folder)
+    failed, _ = _push_broken(platform, folder)
     _check_banner(platform, page, failed, serving, "failed to start", "failed-run-log")
     expect(page.locator("#failed-run-log")).to_contain_text("broken on purpose at import")
     expect(page.locator("h2[data-for=run-log]")).to_contain_text(f"{serving[:7]} (serving)")
@@ -101,9 +103,25 @@ def test_build_that_fails(platform: Running, serving: str, page: Page, tmp_path:
     folder = tmp_path / "unbuildable"
     shutil.copytree(ROOT / "spaces" / "hello", folder)
     (folder / "requirements.txt").write_text("this-package-does-not-exist-spacehost==0.0.1\n")
-    failed = _push_broken(platform, folder)
+    failed, printed = _push_broken(platform, folder)
     _check_banner(platform, page, failed, serving, "failed to build", "build-log")
-    expect(page.locator("#build-log")).to_contain_text("this-package-does-not-exist-spacehost")
+    build_log = page.locator("#build-log")
+    expect(build_log).to_contain_text(
+        "ERROR: No matching distribution found for this-package-does-not-exist-spacehost==0.0.1"
+    )
+    # C19: the build output a user sees (the page, the push) is the steps and the failing
+    # step's own lines; the engine's ids, the mirror's index lines and the platform's notes
+    # about its build setup only in the full log
+    shown = build_log.inner_text()
+    assert "Step 1/" in shown and "RUN pip install --no-cache-dir -r requirements.txt" in shown
+    assert "ERROR: No matching distribution" in printed, printed
+    for noise in (*NOISE, " ---> Running in ", "Removing intermediate container"):
+        assert noise not in shown, noise
+        assert noise not in printed, (noise, printed)
+    full = requests.get(
+        f"{platform.url}/api/spaces/{SPACE}/logs", params={"kind": "build", "full": "1"}, timeout=10
+    ).text
+    assert all(noise in full for noise in NOISE), full
     _shot(page, "build")
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from spacehost.builder.buildlog import concise
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidRequest
 from spacehost.lifecycle import Platform
@@ -53,6 +54,11 @@ def since_build_arg(request: web.Request) -> int | None:
     return int(raw)
 
 
+def full_log(request: web.Request) -> bool:
+    """``full=1``: every line of a build log, not just the concise one (builder/buildlog.py)."""
+    return request.query.get("full", "") in ("1", "true")
+
+
 def first_build_after(
     builds: list[BuildRecord], since: int, revision: str | None
 ) -> BuildRecord | None:
@@ -78,6 +84,7 @@ async def follow_build(
 ) -> web.StreamResponse:
     """Stream the build that follows build *since* (see the module's docstring)."""
     store = platform.store
+    full = full_log(request)
     resp = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -108,7 +115,8 @@ async def follow_build(
             store.logs, space, "build", after_id=last_id, ref=f"build-{build.id}"
         )
         for ln in rows:
-            await resp.write(sse(None, {"data": ln.line, "timestamp": iso(ln.ts)}))
+            if full or concise(ln.line):
+                await resp.write(sse(None, {"data": ln.line, "timestamp": iso(ln.ts)}))
             last_id = ln.id
         if build.status != "running" and not rows:  # read before the lines: none comes later
             await resp.write(

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from spacehost.api.buildstream import follow_build, since_build_arg, sse
+from spacehost.api.buildstream import follow_build, full_log, since_build_arg, sse
 from spacehost.api.errors import error_response
 from spacehost.api.hub import hf_error
 from spacehost.api.hubjson import iso
+from spacehost.builder.buildlog import concise
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import (
     InvalidRequest,
@@ -242,7 +244,13 @@ async def logs(request: web.Request) -> web.StreamResponse:
     since = since_build_arg(request)
     if follow and kind == "build" and since is not None:
         return await follow_build(request, platform, space, since, request.query.get("revision"))
-    lines = await asyncio.to_thread(platform.store.logs, space, kind, tail=tail, ref=ref)
+    keep = _line_filter(request, kind)
+    # the concise build log drops lines: read more so that the tail still has *tail* lines
+    wide = tail * 4 if keep is not None else tail
+    lines = await asyncio.to_thread(platform.store.logs, space, kind, tail=wide, ref=ref)
+    if keep is not None:
+        lines = [ln for ln in lines if keep(ln.line)]
+        lines = lines[-tail:] if tail else lines
     if not follow:
         text = "".join(ln.line + "\n" for ln in lines)
         return web.Response(text=text, content_type="text/plain")
@@ -252,11 +260,17 @@ async def logs(request: web.Request) -> web.StreamResponse:
     # must not show a failed newer revision's traceback)
     pinned = ref if request.query.get("run", "current") not in ("current", "previous") else None
     return await _follow(request, platform, space, kind, newest[-1].id if newest else 0, lines,
-                         pinned)
+                         pinned, keep)
+
+
+def _line_filter(request: web.Request, kind: str) -> Callable[[str], bool] | None:
+    """Which lines to send: a build log is concise unless ``full=1`` (builder/buildlog.py)."""
+    return concise if kind == "build" and not full_log(request) else None
 
 
 async def _follow(request: web.Request, platform: Platform, space: SpaceId, kind: str,
-                  last_id: int, first: list[Any], ref: str | None = None) -> web.StreamResponse:
+                  last_id: int, first: list[Any], ref: str | None = None,
+                  keep: Callable[[str], bool] | None = None) -> web.StreamResponse:
     resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                        "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     await resp.prepare(request)
@@ -269,7 +283,8 @@ async def _follow(request: web.Request, platform: Platform, space: SpaceId, kind
         rows = await asyncio.to_thread(platform.store.logs, space, kind, after_id=last_id,
                                        ref=ref)
         for ln in rows:
-            await resp.write(sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
+            if keep is None or keep(ln.line):
+                await resp.write(sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
             last_id = ln.id
         rec = await asyncio.to_thread(platform.store.find_space, space)
         if rec is None:

@@ -12,6 +12,7 @@ import html
 
 from aiohttp import web
 
+from spacehost.builder.buildlog import concise
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidSpaceName
 from spacehost.lifecycle import Platform
@@ -97,8 +98,12 @@ async def status_log_tail(platform: Platform, rec: SpaceRecord, lines: int = 40)
     if not rec.stage.is_error:
         return ""
     kind = "run" if rec.stage is Stage.RUNTIME_ERROR else "build"
-    tail = await asyncio.to_thread(platform.store.logs, rec.id, kind, tail=lines)
-    return "\n".join(ln.line for ln in tail)
+    if kind == "run":
+        tail = await asyncio.to_thread(platform.store.logs, rec.id, kind, tail=lines)
+        return "\n".join(ln.line for ln in tail)
+    # the concise build log (builder/buildlog.py): what the failing step printed, no noise
+    wide = await asyncio.to_thread(platform.store.logs, rec.id, kind, tail=lines * 4)
+    return "\n".join([ln.line for ln in wide if concise(ln.line)][-lines:])
 
 
 def status_fragment(rec: SpaceRecord, log_text: str) -> str:

@@ -74,10 +74,8 @@ def test_a_failed_redeploy_shows_the_serving_and_the_failed_revision() -> None:
     )
     assert "serving:    0123456789ab" in text
     assert (
-        "failed:     fedcba987654  build failed at Step 5/9 : RUN pip install -r "
-        "requirements.txt: code 1"
+        "failed:     fedcba987654, its build failed (`spacehost logs --build alice/demo`)"
     ) in text
-    assert "`spacehost logs --build alice/demo` has the log" in text
     assert f"last error: {err}" in text and "ERROR: tail" not in text
 
 
@@ -88,8 +86,8 @@ def test_an_app_that_did_not_start_points_at_the_run_log() -> None:
         )
     )
     assert "serving:    nothing (RUNTIME_ERROR)" in text
-    assert "failed to start: the app exited with code 1" in text
-    assert "`spacehost logs alice/demo` has the log" in text
+    assert "failed:     0123456789ab, it did not start (`spacehost logs alice/demo`)" in text
+    assert "last error: the app exited with code 1 while starting" in text
 
 
 def test_sleep_never_asleep_and_deploying() -> None:

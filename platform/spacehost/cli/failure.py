@@ -38,14 +38,13 @@ class Failure:
     serving: str
 
     def summary(self) -> str:
-        """One line: what failed, for ``info`` (``build failed at Step 3/9 : RUN ...``)."""
-        if self.kind == "build":
-            text = self.headline.removeprefix("the ")
-            return text if text.startswith("build failed") else f"build failed: {text}"
-        label = {"start": "failed to start", "config": "not started", "stage": f"is {self.stage}"}[
-            self.kind
-        ]
-        return f"{label}: {self.headline}"
+        """What failed, in a few words, for ``info`` (its message is the space's last error)."""
+        return {
+            "build": "its build failed",
+            "start": "it did not start",
+            "config": "not started (configuration)",
+            "stage": f"it is {self.stage}",
+        }[self.kind]
 
 
 def _split(message: str) -> tuple[str, str]:

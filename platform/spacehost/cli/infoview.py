@@ -45,9 +45,13 @@ def _revisions(space: Mapping[str, Any]) -> list[str]:
         rows.append(_row("deploying", f"{sha[:12]} ({stage})"))
     failure = diagnose(space) if space.get("errorMessage") else None
     if failure is not None:
-        where = "--build " if failure.kind == "build" else ""
-        rows.append(_row("failed", f"{failure.revision[:12]}  {failure.summary()}"))
-        rows.append(_row("", f"(`spacehost logs {where}{space.get('id', '')}` has the log)"))
+        log = "spacehost logs " + ("--build " if failure.kind == "build" else "")
+        rows.append(
+            _row(
+                "failed",
+                f"{failure.revision[:12]}, {failure.summary()} (`{log}{space.get('id', '')}`)",
+            )
+        )
     return rows
 
 

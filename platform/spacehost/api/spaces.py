@@ -92,9 +92,15 @@ def siblings(platform: Platform, rec: SpaceRecord) -> list[dict[str, Any]]:
 
 
 async def list_spaces(request: web.Request) -> web.Response:
-    platform = _platform(request)
+    """``GET /api/spaces[?author=A&search=S&limit=N]`` (huggingface_hub's ``list_spaces``)."""
+    platform, q = _platform(request), request.query
     recs = await asyncio.to_thread(platform.store.list_spaces)
-    return web.json_response([space_json(r, platform) for r in recs])
+    author, search = q.get("author", "").lower(), q.get("search", "").lower()
+    found = [r for r in recs if (not author or r.id.owner.lower() == author)
+             and (not search or search in str(r.id).lower())]
+    if q.get("limit", "").isdigit():
+        found = found[: int(q["limit"])]
+    return web.json_response([space_json(r, platform) for r in found])
 
 
 async def space_info(request: web.Request) -> web.Response:

@@ -111,7 +111,7 @@ class DockerBackend(RuntimeBackend):
         self._instance = instance
         self._isolation = isolation
         self._firewall = firewall or Firewall()
-        self._fenced: str | None = None
+        self._warned = False
         self._fence_lock = threading.Lock()
         self._limits = disk_limits
 
@@ -134,8 +134,9 @@ class DockerBackend(RuntimeBackend):
         return self._network_mode
 
     def prepare_network(self) -> str:
-        """Make the network spaces run on and its firewall rules, once per backend (a
-        platform calls it as it starts, so containers it adopts are fenced in too).
+        """Make the network spaces run on and its firewall rules, unless they are in place
+        (before every start; a platform calls it as it starts too, so that the containers it
+        adopts are fenced in).
 
         Returns:
             The network containers are started on: spacehost's spaces network when the mode is
@@ -146,20 +147,19 @@ class DockerBackend(RuntimeBackend):
                 options.
             EngineUnavailable: the engine failed or is unreachable.
         """
-        with self._fence_lock:
-            if self._fenced is None:
-                self._fenced = self._fence(self.network_mode)
-            return self._fenced
-
-    def _fence(self, mode: str) -> str:
-        if mode == HOST_NETWORK:
+        mode = self.network_mode
+        if mode == HOST_NETWORK and not self._warned:
+            self._warned = True
             log.warning("host networking: spaces share the host's network and reach every "
                         "port on it (docs/security.md)")
         if mode != BRIDGE_NETWORK or self._isolation is None:
             return mode
-        if self._isolation.firewall:
-            self._firewall.ensure(self._isolation)
-        return ensure_network(self._client, self._isolation)
+        # Both checked at every start (a few milliseconds): rules flushed by hand or by a
+        # firewall reload come back, and a `docker network prune` while no space ran is undone.
+        with self._fence_lock:
+            if self._isolation.firewall:
+                self._firewall.ensure(self._isolation)
+            return ensure_network(self._client, self._isolation)
 
     @property
     def gpu_host(self) -> GpuHost:

@@ -53,8 +53,8 @@ async def test_a_stalled_request_body_gets_408_and_the_connection_closes() -> No
     async with fast_timeouts() as h:
         reader, writer = await asyncio.open_connection("127.0.0.1", h.port)
         writer.write(
-            b"POST /spaces/alice/demo/upload HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n"
-            b"Content-Length: 100\r\n\r\n" + b"a" * 10
+            b"POST /spaces/alice/demo/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
+            + b"a" * 10
         )
         data, took = await until_closed(reader)
         assert "body" in timeout_error(data)["message"]

@@ -555,7 +555,14 @@ class Exchange:
         if self.task is not None:
             self.task.cancel()
             self.task = None
-        self._fail(problem)
+        self._release_upstream(reuse=False)
+        if self.response_started:
+            self._abort_client()
+            return
+        self._prepare_local()
+        accept = self.req.accept or "application/json"  # a client error: JSON unless asked
+        head_only = self.req.method == b"HEAD"
+        self._local(problem_response(problem, accept=accept, close=True, head_only=head_only))
 
     def abort(self) -> None:
         """The client went away: drop the upstream side."""

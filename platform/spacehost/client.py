@@ -77,19 +77,25 @@ class Client:
         result: dict[str, Any] = self._json("GET", self._space_url(space, "/runtime"))
         return result
 
-    def logs(self, space: SpaceId, *, kind: str = "run", tail: int = 200) -> str:
-        return self._request("GET", self._space_url(space, "/logs"),
-                             params={"kind": kind, "tail": tail}).text
+    def logs(self, space: SpaceId, *, kind: str = "run", tail: int = 200,
+             full: bool = False) -> str:
+        """The last *tail* lines; a build log is the concise one unless *full*."""
+        params: dict[str, Any] = {"kind": kind, "tail": tail}
+        if full:
+            params["full"] = 1
+        return self._request("GET", self._space_url(space, "/logs"), params=params).text
 
     def follow_logs(self, space: SpaceId, *, kind: str = "run", tail: int = 200,
                     since_build: int | None = None, revision: str | None = None,
-                    read_timeout: float = 3600.0) -> Iterator[tuple[str, dict[str, Any]]]:
+                    read_timeout: float = 3600.0,
+                    full: bool = False) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yield ``(event, data)`` pairs from the log stream: event ``"message"`` carries
         ``{"data": line, "timestamp": ...}``, event ``"stage"`` a stage change.
 
         With *since_build* (the ``sinceBuild`` of a push or restart) only the build after that
         one is followed (of *revision*, when given), ending with an event ``"build"``:
-        ``{"id", "revision", "status", "error"}``.
+        ``{"id", "revision", "status", "error"}``. A build log is the concise one (steps,
+        progress, the failing step's output) unless *full*.
 
         Raises:
             ServerUnreachable: also when the stream breaks off or stays silent for
@@ -99,6 +105,8 @@ class Client:
             params["since_build"] = since_build
         if revision:
             params["revision"] = revision
+        if full:
+            params["full"] = 1
         resp = self._request("GET", self._space_url(space, "/logs"), stream=True,
                              timeout=read_timeout, params=params)
         event = "message"

@@ -55,6 +55,9 @@ def test_third_push_prints_only_its_own_build(platform: Running, tmp_path: Path)
     assert f"revision {revisions[2][:12]}" in third
     for earlier in revisions[:2]:  # its image tag and revision label are in its own build
         assert earlier[:12] not in third, third
+    # every line the build wrote is one flag away
+    full = platform.cli("logs", "--build", "--full", space, "--tail", "5000", check=True).stdout
+    assert len(full.splitlines()) > len(latest.splitlines()) and " ---> " in full, full
 
 
 @pytest.fixture(scope="module")

@@ -143,11 +143,11 @@ def cmd_logs(args: argparse.Namespace) -> int:
     client, space = _client(args), _space(args.space)
     kind = "build" if args.build else "run"
     if args.follow:
-        for event, data in client.follow_logs(space, kind=kind, tail=args.tail):
+        for event, data in client.follow_logs(space, kind=kind, tail=args.tail, full=args.full):
             if event == "message":
                 print(data["data"], flush=True)
         return 0
-    sys.stdout.write(client.logs(space, kind=kind, tail=args.tail))
+    sys.stdout.write(client.logs(space, kind=kind, tail=args.tail, full=args.full))
     return 0
 
 
@@ -260,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     logs.add_argument("--build", action="store_true", help="the build log instead")
     logs.add_argument("--tail", type=int, default=200, help="how many past lines (default 200)")
+    logs.add_argument("--full", action="store_true", help="with --build: every line the build "
+                      "wrote (layer ids, pip's and apt's notices, ...), not just the steps, "
+                      "progress and the failing step's output")
     restart = add("restart", cmd_restart, "restart a space and wait until it runs again")
     restart.add_argument("space", help="owner/name")
     restart.add_argument("--factory", action="store_true", help="rebuild without cache")

@@ -157,6 +157,7 @@ def bench_stopped(p: Platform, n: int) -> tuple[list[float], list[float]]:
 
 def remove_instance(data: Path) -> None:
     sys.path.insert(0, str(ROOT / "platform"))
+    from spacehost.runtime.storage import DISKS_DIR, release_all
     from spacehost.settings import Settings
 
     instance = Settings(data_dir=data).instance
@@ -165,6 +166,7 @@ def remove_instance(data: Path) -> None:
         c.remove(force=True)
     for v in client.volumes.list(filters={"label": f"spacehost.instance={instance}"}):
         v.remove(force=True)
+    release_all(data / DISKS_DIR)  # the spaces' disk limits (runtime/storage.py)
 
 
 def main() -> None:

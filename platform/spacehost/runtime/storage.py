@@ -235,7 +235,14 @@ class DiskLimits:
 
 def disk_limits(data_dir: Path, layer_size: int, volume_size: int) -> DiskLimits | None:
     """The limits a platform with *data_dir* puts on its spaces (disks in ``data_dir/disks``);
-    None when both sizes are 0 (no limits)."""
+    None when both sizes are 0 (no limits).
+
+    Raises:
+        DiskError: limits are asked for but this process is not root (it could not mount
+            them: refused at start-up rather than at each space's start).
+    """
     if not (layer_size or volume_size):
         return None
+    if os.geteuid() != 0:
+        raise DiskError("space disk limits need root to mount their disks", hint=_HINT)
     return DiskLimits(LoopDisks(data_dir / DISKS_DIR), layer_size, volume_size)

@@ -27,6 +27,6 @@ def disk_notice(usages: list[DiskUsage]) -> str:
     if not items:
         return ""
     return (
-        f"<div id=disk-full class='notice error' role=alert><strong>This space's storage "
+        f"<div id=disk-full class=failed-deploy role=alert><strong>This space's storage "
         f"is full.</strong><ul>{''.join(items)}</ul></div>"
     )

@@ -345,11 +345,16 @@ class Exchange:
             return
         framing = _response_framing(headers)  # raises FramingError: a 502
         # pooled only if the request was sent whole before the response began (an early answer
-        # may leave the body unread upstream) and a HEAD answer announced no body it could send
+        # may leave the body unread upstream) and, from a space, a HEAD answer announced no body
+        # it could still send (the control plane is trusted not to)
         self.upstream_keep_alive = (
             keep_alive
             and self.request_done
-            and not (req.method == b"HEAD" and (framing.chunked or framing.length))
+            and not (
+                req.method == b"HEAD"
+                and (framing.chunked or framing.length)
+                and self.up is not self.ctx.control
+            )
         )
         has_body = req.method != b"HEAD" and status not in (101, 204, 304)
         length = framing.length if status not in (101, 204) else None

@@ -180,3 +180,71 @@ def test_snippets_call_the_page_the_visitor_is_on_when_it_is_the_platform() -> N
         ("", s.base_url),
     ]:
         assert snippet_base(host, s) == expected, host
+
+
+def _serve(answers: dict[str, Any]) -> Any:
+    """A real HTTP server on loopback answering each path as *answers* says."""
+    from aiohttp import web
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        kind, value = answers[request.path]
+        if kind == "redirect":
+            raise web.HTTPFound(value)
+        if kind == "stream":  # *value* MiB without a length
+            resp = web.StreamResponse()
+            await resp.prepare(request)
+            for _ in range(value):
+                await resp.write(b"x" * (1 << 20))
+            return resp
+        return web.Response(body=value, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("GET", "/{tail:.*}", handler)
+    return app
+
+
+def _note(asked: list[str]) -> Any:
+    from aiohttp import web
+
+    @web.middleware
+    async def note(request: web.Request, handler: Any) -> web.StreamResponse:
+        asked.append(request.path)
+        return await handler(request)  # type: ignore[no-any-return]
+
+    return note
+
+
+def test_fetch_info_asks_once_reads_little_and_says_nothing_about_why() -> None:
+    import asyncio
+
+    import pytest
+    from aiohttp.test_utils import TestServer
+
+    from spacehost.web.api_tab import INFO_MAX_BYTES, InfoUnavailable, fetch_info
+
+    async def main() -> None:
+        asked: list[str] = []
+        secret = TestServer(_serve({"/gradio_api/info": ("json", b'{"named_endpoints": {}}')}))
+        secret.app.middlewares.append(_note(asked))
+        await secret.start_server()
+        answers = {"/gradio_api/info": ("json", b'{"named_endpoints": {"/a": {}}}')}
+        space = TestServer(_serve(answers))
+        await space.start_server()
+        upstream = f"127.0.0.1:{space.port}"
+        assert await fetch_info(upstream) == {"named_endpoints": {"/a": {}}}
+        failures = []
+        for kind, value in [("redirect", f"http://127.0.0.1:{secret.port}/gradio_api/info"),
+                            ("redirect", "http://127.0.0.1:1/"), ("stream", 64),
+                            ("json", b"[1, 2]"), ("json", b"not json"),
+                            ("json", b"[" * 100_000)]:
+            answers["/gradio_api/info"] = (kind, value)
+            with pytest.raises(InfoUnavailable) as err:
+                await fetch_info(upstream)
+            failures.append(str(err.value))
+        assert set(failures) == {""}  # no reason kept: the page shows one text for all
+        assert asked == []  # the redirect to another service was not followed
+        assert INFO_MAX_BYTES == 1 << 20
+        await space.close()
+        await secret.close()
+
+    asyncio.run(main())

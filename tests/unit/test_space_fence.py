@@ -187,3 +187,73 @@ def test_a_refusing_iptables_is_a_clear_error() -> None:
         Firewall(refuse).ensure(Isolation())
     assert "Permission denied" in caught.value.message
     assert "SPACEHOST_SPACE_FIREWALL=off" in caught.value.hint
+
+
+# --- the backend -----------------------------------------------------------------------------
+
+
+class _Api:
+    """What prepare_network asks of docker's low-level API: networks by name, create_network."""
+
+    def __init__(self, bridge: bool = True) -> None:
+        self.made: list[dict[str, object]] = []
+        self.names = ["bridge"] if bridge else []
+
+    def networks(self, names: list[str]) -> list[dict[str, object]]:
+        found: list[dict[str, object]] = [
+            {"Name": n, "Options": {}} for n in self.names if names[0] in n
+        ]
+        return found + [m for m in self.made if names[0] in str(m["Name"])]
+
+    def create_network(self, name: str, **kwargs: object) -> None:
+        self.made.append({"Name": name, "Options": kwargs["options"], **kwargs})
+
+
+class _Client:
+    def __init__(self, bridge: bool = True) -> None:
+        self.api = _Api(bridge)
+
+
+def test_host_networking_is_left_alone_and_touches_no_firewall() -> None:
+    from spacehost.runtime.docker_backend import DockerBackend
+
+    table = FakeIptables()
+    backend = DockerBackend(_Client(bridge=False), network_mode="auto",
+                            firewall=Firewall(table))  # fmt: skip
+    assert backend.prepare_network() == "host"
+    assert table.calls == []
+
+
+def test_bridge_mode_runs_spaces_on_the_fenced_network_checked_at_every_start() -> None:
+    from spacehost.runtime.docker_backend import DockerBackend
+
+    table, client = FakeIptables(), _Client()
+    backend = DockerBackend(client, firewall=Firewall(table))
+    assert backend.prepare_network() == "spacehost-spaces"
+    assert backend.prepare_network() == "spacehost-spaces"
+    assert [m["Name"] for m in client.api.made] == ["spacehost-spaces"]  # made once
+    assert client.api.made[0]["Options"] == network_options(Isolation())
+    table.chains["INPUT"].clear()  # a firewall reload flushed it
+    backend.prepare_network()
+    assert table.chains["INPUT"] == [("-j", CHAIN_INPUT)]
+
+
+def test_without_isolation_spaces_stay_on_the_default_bridge() -> None:
+    from spacehost.runtime.docker_backend import DockerBackend
+
+    table = FakeIptables()
+    backend = DockerBackend(_Client(), isolation=None,
+                            firewall=Firewall(table))  # fmt: skip
+    assert backend.prepare_network() == "bridge"
+    assert table.calls == []
+
+
+def test_a_hand_made_network_of_that_name_is_refused_with_what_to_do() -> None:
+    from spacehost.runtime.docker_backend import DockerBackend
+
+    client = _Client()
+    client.api.names.append("spacehost-spaces")  # exists, with the engine's default options
+    backend = DockerBackend(client, firewall=Firewall(FakeIptables()))
+    with pytest.raises(SpacehostError) as caught:
+        backend.prepare_network()
+    assert "docker network rm spacehost-spaces" in caught.value.hint

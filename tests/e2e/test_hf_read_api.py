@@ -71,6 +71,17 @@ print(json.dumps({
     "space_exists": [api.repo_exists(SPACE, repo_type="space"),
                      api.repo_exists(SPACE + "-nope", repo_type="space"),
                      api.revision_exists(SPACE, space.sha, repo_type="space")],
+    "space_repo": {
+        "refs": [(b.name, b.target_commit)
+                 for b in api.list_repo_refs(SPACE, repo_type="space").branches],
+        "commits": [(c.commit_id, iso(c.created_at))
+                    for c in api.list_repo_commits(SPACE, repo_type="space")],
+        "files": sorted(api.list_repo_files(SPACE, repo_type="space")),
+        "tree": sorted((type(e).__name__, e.path, e.size) for e in
+                       api.list_repo_tree(SPACE, repo_type="space", recursive=True)),
+        "paths": sorted(e.path for e in api.get_paths_info(SPACE, ["index.html", "nope"],
+                                                           repo_type="space")),
+    },
     "model": kind("model", MODEL),
     "dataset": kind("dataset", DATASET),
 }))
@@ -136,6 +147,14 @@ def test_huggingface_hub_parses_every_read_endpoint(
     assert got["spaces"] == [[repos["space"], space["sha"], space["last_modified"]]]
     assert got["runtime"] == {"stage": "RUNNING", "hardware": "cpu-basic"}
     assert got["space_exists"] == [True, False, True]
+    listed = sorted(p.relative_to(ROOT / "spaces" / "static-page").as_posix()
+                    for p in (ROOT / "spaces" / "static-page").rglob("*") if p.is_file())
+    repo = got["space_repo"]
+    assert repo["refs"] == [["main", space["sha"]]]
+    assert [c[0] for c in repo["commits"]] == [space["sha"]] and hf_date(repo["commits"][0][1])
+    assert repo["files"] == space["siblings"] == listed
+    assert [e[1] for e in repo["tree"] if e[0] == "RepoFile"] == listed
+    assert repo["paths"] == ["index.html"]
 
     digest = hashlib.sha256(WEIGHTS).hexdigest()
     for kind in ("model", "dataset"):

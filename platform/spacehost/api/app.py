@@ -9,6 +9,7 @@ from aiohttp import web
 from spacehost.api import gpus, secrets, sleep, spaces
 from spacehost.api.auth import require_token
 from spacehost.api.hub import add_hub_routes
+from spacehost.api.spacerepo import add_space_repo_routes
 from spacehost.api.xet import add_xet_routes
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -55,4 +56,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{base}/wake", sleep.wake)
     app.on_startup.append(sleep.start_sleeper)
     add_hub_routes(app)  # /api/models, /api/datasets, /{o}/{n}/resolve/... (docs/hub.md)
+    add_space_repo_routes(app)  # a space's revisions as huggingface_hub reads repos
     add_xet_routes(app)  # Xet downloads for hf_xet: /xet/cas/..., /xet/xorbs/... (docs/hub.md)

@@ -237,3 +237,19 @@ async def test_absolute_form_target_is_routed_and_forwarded_with_its_own_host() 
     assert got.target == b"/x?y=1"
     assert got.header(b"host") == [b"bob-two.spaces.test:8000"]
     assert got.header(b"x-forwarded-host") == [b"bob-two.spaces.test:8000"]
+
+
+@aio
+async def test_a_response_with_a_coding_other_than_chunked_is_a_502() -> None:
+    async def gzipped(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nnot really gzip")
+        await writer.drain()
+        await reader.read()
+
+    async with harness() as h:
+        h.publish(space("a/gz", await h.raw_upstream(gzipped)))
+        client = await h.client()
+        resp = await asyncio.wait_for(client.get("/spaces/a/gz/"), 5)
+        assert resp.status == 502
+        assert b"not really" not in resp.body

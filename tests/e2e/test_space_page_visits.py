@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from PIL import Image
 from playwright.sync_api import Browser, Frame, Page, expect
 
 from tests.conftest import wait_for
@@ -159,8 +160,16 @@ def test_examples_render_and_answer_in_their_page(
         _greet_in_frame(page, "page", timeout_ms=60_000)
         page.goto(f"{spaces.url}/spaces/{IMAGE}")
         frame = page.frame_locator("#app-frame")
-        expect(frame.get_by_role("button", name="Submit")).to_be_visible()
-        expect(frame.locator("input[type=file]").first).to_be_attached()
+        src = tmp_path / "pic.png"
+        Image.new("RGB", (40, 30), (200, 20, 20)).save(src)
+        frame.locator("input[type=file]").first.set_input_files(str(src))
+        frame.get_by_label("invert").check()
+        frame.get_by_role("button", name="Submit").click()
+        output = frame.locator("img[src*='/file=']").or_(
+            frame.locator("img[src*='gradio_api/file']")
+        )
+        expect(output.last).to_be_visible(timeout=30_000)
+        _shot(page, "image-filter")
     finally:
         page.context.close()
 
@@ -193,13 +202,19 @@ def test_app_frame_takes_the_apps_height(spaces: Running, page: Page) -> None:
     expect(frame.locator("#the-end")).to_be_attached()
     app = _app_frame(page)
 
+    seen: list[tuple[int, int, float]] = []
+
     def fits() -> bool:
-        inner = app.evaluate("document.documentElement.scrollHeight")
-        shown = app.evaluate("document.documentElement.clientHeight")
+        inner = int(app.evaluate("document.documentElement.scrollHeight"))
+        shown = int(app.evaluate("document.documentElement.clientHeight"))
         outer = page.locator("#app-frame").bounding_box()
+        seen.append((inner, shown, outer["height"] if outer else 0.0))
         return bool(
             outer and inner > 1000 and abs(outer["height"] - inner) <= 24 and inner <= shown + 2
         )
 
-    wait_for(fits, timeout=30, interval=0.25, what="the frame to take the app's height")
+    try:
+        wait_for(fits, timeout=60, interval=0.25, what="the frame to take the app's height")
+    finally:
+        print("(app scrollHeight, app clientHeight, frame height):", seen[-3:])
     _shot(page, "tall")

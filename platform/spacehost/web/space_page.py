@@ -48,8 +48,8 @@ _CSS = """<style>
 .tabs{display:flex;flex-wrap:wrap;gap:4px;border-bottom:1px solid #e5e7eb;margin:8px 0 16px}
 .tabs a{padding:8px 14px;text-decoration:none;color:#374151;border-bottom:2px solid transparent}
 .tabs a.active{border-color:#2563eb;color:#1d4ed8;font-weight:600}
-iframe.app{width:100%;height:calc(100vh - 190px);min-height:600px;border:1px solid #e5e7eb;
-border-radius:8px;background:#fff;display:block}iframe.app.sized{min-height:0}
+iframe.app{width:100%;height:calc(100vh - 190px);min-height:max(600px,calc(100vh - 190px));
+border:1px solid #e5e7eb;border-radius:8px;background:#fff;display:block}
 .snippet{margin:0 0 16px}.snippet-head{display:flex;align-items:center;gap:12px}
 .snippet-head h3{margin:8px 0}.endpoint{border-top:1px solid #e5e7eb;margin-top:16px}
 .files tr.selected td{background:#eff6ff}.size{color:#6b7280;text-align:right}

@@ -41,7 +41,10 @@ def app_tab(rec: SpaceRecord, urls: SpaceUrls, status_log: str) -> str:
 # bodyMargin, heightCalculationMethod, bodyBackground, bodyPadding, tolerance, inPageLinks,
 # resizeFrom, widthCalculationMethod), then set the frame's height from each size message
 # "[iFrameSizer]id:height:width:type". Only messages from the frame's window and origin count.
-# A frame that never answers (not Gradio) keeps the CSS height.
+# A frame that never answers (not Gradio) keeps the CSS height, and no frame gets shorter than
+# that (the CSS min-height): a Gradio app still loading is short, and one sized to that
+# may render no further (seen under load: Gradio left half-drawn or on "Loading…" in a frame
+# sized while it loaded).
 FRAME_SIZE_JS = script_constant("""<script>
 (function(){
 var f=document.getElementById('app-frame'),origin=new URL(f.src).origin,tries=0,sized=false;

@@ -282,7 +282,11 @@ async def harness(
     data = Path(tempfile.mkdtemp(prefix="rt-"))
     (data / "run").mkdir()
     settings = Settings(
-        data_dir=data, host="127.0.0.1", port=0, domain=DOMAIN, public_url=public_url,
+        data_dir=data,
+        host="127.0.0.1",
+        port=0,
+        domain=DOMAIN,
+        public_url=public_url,
         **settings_kw,
     )
     cleanups: list[Callable[[], Awaitable[None]]] = []
@@ -485,8 +489,7 @@ async def test_early_response_to_an_upload_reaches_a_client_still_sending() -> N
         client = await h.client()
         body = b"\0" * (8 * 1024 * 1024)
         # the control plane is the upstream here: a Unix socket, whose small buffer fills fast
-        head = (b"POST /reject HTTP/1.1\r\nHost: x.org\r\n"
-                b"Content-Length: %d\r\n\r\n" % len(body))
+        head = b"POST /reject HTTP/1.1\r\nHost: x.org\r\nContent-Length: %d\r\n\r\n" % len(body)
         # send everything before reading anything, as http.client does
         await asyncio.wait_for(client.send(head + body), 10)
         resp = await asyncio.wait_for(client.response(), 10)
@@ -742,8 +745,12 @@ async def test_forwarded_headers() -> None:
         )
         cases = [
             # Gradio path route: the prefix rides in X-Forwarded-Host (Gradio ignores -Prefix).
-            ("/spaces/alice/demo/x", "h.test:8000", "h.test:8000/spaces/alice/demo",
-             "/spaces/alice/demo"),
+            (
+                "/spaces/alice/demo/x",
+                "h.test:8000",
+                "h.test:8000/spaces/alice/demo",
+                "/spaces/alice/demo",
+            ),
             ("/spaces/bob/api/x", "h.test:8000", "h.test:8000", "/spaces/bob/api"),
             ("/x", "alice-demo.spaces.test:8000", "alice-demo.spaces.test:8000", None),
         ]
@@ -790,13 +797,25 @@ async def test_hop_by_hop_headers_are_stripped_both_ways() -> None:
             ),
         )
         received = resp.body.lower()
-        for gone in (b"x-req-hop", b"keep-alive", b"te:", b"trailer", b"proxy-", b"upgrade",
-                     b"connection"):
+        for gone in (
+            b"x-req-hop",
+            b"keep-alive",
+            b"te:",
+            b"trailer",
+            b"proxy-",
+            b"upgrade",
+            b"connection",
+        ):
             assert gone not in received, gone
         assert b"x-kept: 1" in received
         names = [k for k, _ in resp.headers]
-        for gone in ("x-resp-hop", "keep-alive", "proxy-authenticate", "x-frame-options",
-                     "connection"):
+        for gone in (
+            "x-resp-hop",
+            "keep-alive",
+            "proxy-authenticate",
+            "x-frame-options",
+            "connection",
+        ):
             assert gone not in names
         assert resp.header("x-end-to-end") == "kept"
         assert resp.header("content-security-policy") == "frame-ancestors 'none'"
@@ -844,8 +863,14 @@ async def test_static_space(tmp_path: Path) -> None:
         )
         resp = await client.response()
         assert resp.status == 405 and resp.header("allow") == "GET, HEAD"
-        for attack in ["/../../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt",
-                       "/link.txt", "/%2e%2e%2f%2e%2e%2fsecret.txt", "/..\\secret.txt"]:
+        for attack in [
+            "/../../secret.txt",
+            "/%2e%2e/secret.txt",
+            "/..%2fsecret.txt",
+            "/link.txt",
+            "/%2e%2e%2f%2e%2e%2fsecret.txt",
+            "/..\\secret.txt",
+        ]:
             resp = await client.get(attack, host="bob-site.spaces.test")
             assert resp.status == 404, attack
             assert b"SECRET" not in resp.body
@@ -1029,3 +1054,15 @@ async def test_close_cuts_clients_that_do_not_read() -> None:
         writer.close()
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
+
+
+@aio
+async def test_a_page_host_never_reaches_an_app() -> None:
+    # page.OWNER-NAME.DOMAIN serves the control plane's pages same-site with the app
+    # (router/match.is_page_host): the live router must not route it to the app, by path either
+    async with harness() as h:
+        h.publish(space("alice/demo", await h.upstream()))
+        client = await h.client()
+        for path in ("/spaces/alice/demo/fast", "/fast"):
+            resp = await client.get(path, host="page.alice-demo.spaces.test")
+            assert resp.status == 200 and resp.json().get("control") is True, (path, resp.body)

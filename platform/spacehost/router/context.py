@@ -7,7 +7,13 @@ import os
 from typing import Protocol
 
 from spacehost.router.activity import ActivityRecorder
-from spacehost.router.match import Match, match_host, match_path, subdomain_label
+from spacehost.router.match import (
+    Match,
+    is_page_host,
+    match_host,
+    match_path,
+    subdomain_label,
+)
 from spacehost.router.routes_file import RoutesFile
 from spacehost.router.table import RouteEntry, RouteTable, Upstream, is_live
 from spacehost.router.upstream import UpstreamPool
@@ -55,6 +61,7 @@ class RouterContext:
         self.body_idle = settings.body_idle_s
         self._table: RouteTable | None = None
         self._hosts: dict[str, RouteEntry | None] = {}
+        self._page_hosts: dict[str, bool] = {}
 
     def route(self, host: str, target: str) -> Match:
         """Match a request against the current route table.
@@ -75,6 +82,8 @@ class RouterContext:
         if table is not self._table:
             self._table = table
             self._hosts.clear()
+        if host and self._is_page_host(host):
+            return Match(None, target)  # the control plane's pages only, never an app
         try:
             entry = self._hosts[host]
         except KeyError:
@@ -88,6 +97,15 @@ class RouterContext:
         if is_live(entry):
             return Match(entry, target)
         return Match(None, target, space=entry.space)
+
+    def _is_page_host(self, host: str) -> bool:
+        try:
+            return self._page_hosts[host]
+        except KeyError:
+            if len(self._page_hosts) >= HOST_CACHE_SIZE:
+                self._page_hosts.clear()
+            page = self._page_hosts[host] = is_page_host(host, self.domain)
+            return page
 
     def asleep(self, space: str) -> RouteEntry | None:
         """*space*'s entry when it sleeps (a request wakes it), else None."""

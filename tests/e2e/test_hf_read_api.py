@@ -58,6 +58,7 @@ def kind(kind, rid):
                                                 repo_type=kind),
                             api.revision_exists(rid, "f" * 40, repo_type=kind)],
     }
+variables = api.get_space_variables(SPACE)
 space = api.space_info(SPACE)
 runtime = api.get_space_runtime(SPACE)
 print(json.dumps({
@@ -68,6 +69,7 @@ print(json.dumps({
               "siblings": sorted(s.rfilename for s in space.siblings or [])},
     "spaces": [(s.id, s.sha, iso(s.last_modified)) for s in api.list_spaces(author=OWNER)],
     "runtime": {"stage": runtime.stage, "hardware": runtime.requested_hardware},
+    "variables": {k: (v.value, iso(v.updated_at)) for k, v in variables.items()},
     "space_exists": [api.repo_exists(SPACE, repo_type="space"),
                      api.repo_exists(SPACE + "-nope", repo_type="space"),
                      api.revision_exists(SPACE, space.sha, repo_type="space")],
@@ -131,6 +133,10 @@ def test_huggingface_hub_parses_every_read_endpoint(
 ) -> None:
     space_json = requests.get(f"{platform.url}/api/spaces/{repos['space']}", timeout=10).json()
     assert space_json["lastModified"].endswith("Z")  # 2024-01-02T03:04:05.000Z, as HF
+    token = (platform.data_dir / "token").read_text().strip()
+    requests.post(f"{platform.url}/api/spaces/{repos['space']}/variables", timeout=30,
+                  json={"key": "GREETING", "value": "hi"},
+                  headers={"Authorization": f"Bearer {token}"}).raise_for_status()
     code = (
         f"SPACE, OWNER = {repos['space']!r}, {repos['owner']!r}\n"
         f"MODEL, DATASET = {repos['model']!r}, {repos['dataset']!r}\n" + CLIENT
@@ -147,6 +153,8 @@ def test_huggingface_hub_parses_every_read_endpoint(
     assert got["spaces"] == [[repos["space"], space["sha"], space["last_modified"]]]
     assert got["runtime"] == {"stage": "RUNNING", "hardware": "cpu-basic"}
     assert got["space_exists"] == [True, False, True]
+    ((value, updated),) = got["variables"].values()
+    assert list(got["variables"]) == ["GREETING"] and value == "hi" and hf_date(updated)
     listed = sorted(p.relative_to(ROOT / "spaces" / "static-page").as_posix()
                     for p in (ROOT / "spaces" / "static-page").rglob("*") if p.is_file())
     repo = got["space_repo"]

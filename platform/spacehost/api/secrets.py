@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from spacehost.api.auth import require_token
+from spacehost.api.hubjson import iso
 from spacehost.api.spaces import urls_of
 from spacehost.domain import SpaceId
 from spacehost.errors import InvalidRequest
@@ -32,7 +32,7 @@ def _space_id(request: web.Request) -> SpaceId:
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat()
+    return iso(ts)  # as huggingface.co writes it: huggingface_hub refuses +00:00
 
 
 async def _body(request: web.Request) -> dict[str, Any]:

@@ -194,6 +194,12 @@ def test_page_is_same_site_with_the_app_and_keeps_its_own_origin(
     )
     page.get_by_role("link", name="Logs").click()
     expect(page.locator(".tabs a.active")).to_have_text("Logs")
+    # nothing on a page host reaches an app, not even by the path form
+    resp = page.goto(f"http://{page_host}/spaces/{HELLO}/config")
+    assert resp is not None and resp.status == 404
+    # only browsers move: a script reading the page is answered where it asked
+    plain = requests.get(f"{spaces.url}/spaces/{HELLO}", timeout=10)
+    assert plain.status_code == 200 and not plain.history and "app-frame" in plain.text
 
 
 def test_app_frame_takes_the_apps_height(spaces: Running, page: Page) -> None:

@@ -205,8 +205,10 @@ async def space_page(request: web.Request) -> web.Response:
                             content_type="text/html")
     tab = parse_tab(request.query.get("tab", "app"))
     urls = space_urls(rec.id, platform.settings)
-    if tab == "app" and frames_cross_site(request.host, urls.host.split("/")[2]):
-        # the app frame would be another site here, and lose its storage: move next to it
+    if (tab == "app" and "text/html" in request.headers.get("Accept", "")
+            and frames_cross_site(request.host, urls.host.split("/")[2])):
+        # the app frame would be another site here, and lose its storage: move next to it.
+        # Browsers only (they resolve *.localhost; a script fetching the page may not)
         query = f"?{request.query_string}" if request.query_string else ""
         raise web.HTTPFound(urls.page_host + query)
     if tab == "app" and rec.stage is Stage.SLEEPING:

@@ -92,7 +92,8 @@ def _pages(platform: Running, model: str) -> list[str]:
     return [f"{platform.url}/", space, f"{space}?tab=logs", f"{space}?tab=api",
             f"{space}?tab=embed", f"{space}?tab=files", f"{platform.url}/models",
             f"{platform.url}/datasets", f"{platform.url}/{model}", f"{platform.url}/docs",
-            f"{platform.url}/docs/getting-started", f"{platform.url}/spaces/e2e/no-such-space"]
+            f"{platform.url}/docs/getting-started", f"{platform.url}/spaces/e2e/no-such-space",
+            platform.space_url("e2e/no-such-space", "subdomain")]  # a status page, space host
 
 
 def test_every_platform_page_has_a_fitting_csp_and_nosniff(

@@ -54,9 +54,9 @@ def inline_script(tag: str) -> str:
 
     Call it while handling the request (also from a thread started with ``asyncio.to_thread``,
     which copies the request's context)."""
-    hashes = _REQUEST.get()
+    digest, hashes = _hash(tag), _REQUEST.get()
     if hashes is not None:
-        hashes.add(_hash(tag))
+        hashes.add(digest)
     return tag
 
 

@@ -184,12 +184,21 @@ def test_snippets_call_the_page_the_visitor_is_on_when_it_is_the_platform() -> N
 
 def _serve(answers: dict[str, Any]) -> Any:
     """A real HTTP server on loopback answering each path as *answers* says."""
+    import asyncio
+
     from aiohttp import web
 
     async def handler(request: web.Request) -> web.StreamResponse:
         kind, value = answers[request.path]
         if kind == "redirect":
             raise web.HTTPFound(value)
+        if kind == "stream-json":  # in pieces, without a length
+            resp = web.StreamResponse()
+            await resp.prepare(request)
+            for i in range(0, len(value), 4096):
+                await resp.write(value[i:i + 4096])
+                await asyncio.sleep(0)
+            return resp
         if kind == "stream":  # *value* MiB without a length
             resp = web.StreamResponse()
             await resp.prepare(request)
@@ -232,6 +241,9 @@ def test_fetch_info_asks_once_reads_little_and_says_nothing_about_why() -> None:
         await space.start_server()
         upstream = f"127.0.0.1:{space.port}"
         assert await fetch_info(upstream) == {"named_endpoints": {"/a": {}}}
+        big = {"named_endpoints": {"/a": {}}, "pad": "x" * 900_000}  # under the cap: read whole
+        answers["/gradio_api/info"] = ("stream-json", json.dumps(big).encode())
+        assert await fetch_info(upstream) == big
         failures = []
         for kind, value in [("redirect", f"http://127.0.0.1:{secret.port}/gradio_api/info"),
                             ("redirect", "http://127.0.0.1:1/"), ("stream", 64),

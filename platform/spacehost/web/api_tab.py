@@ -31,6 +31,18 @@ class InfoUnavailable(Exception):
     """The app's ``/gradio_api/info`` could not be read (why is deliberately not kept)."""
 
 
+async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """The whole body, or InfoUnavailable as soon as it passes *max_bytes*."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(64 << 10):
+        size += len(chunk)
+        if size > max_bytes:
+            raise InfoUnavailable
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def fetch_info(upstream: str, timeout: float = INFO_TIMEOUT_S,
                      max_bytes: int = INFO_MAX_BYTES) -> dict[str, Any]:
     """``GET http://{upstream}/gradio_api/info`` from the space's own container.
@@ -49,9 +61,7 @@ async def fetch_info(upstream: str, timeout: float = INFO_TIMEOUT_S,
                                 headers={"Accept-Encoding": "identity"}) as resp):
             if resp.status != 200 or (resp.content_length or 0) > max_bytes:
                 raise InfoUnavailable
-            body = await resp.content.read(max_bytes + 1)
-        if len(body) > max_bytes:
-            raise InfoUnavailable
+            body = await _read_capped(resp, max_bytes)
         info = json.loads(body)
     except (aiohttp.ClientError, TimeoutError, ValueError, UnicodeDecodeError,
             RecursionError) as exc:

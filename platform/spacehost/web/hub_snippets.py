@@ -11,6 +11,7 @@ for every repo.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -111,7 +112,8 @@ def snapshot_snippet(kind: RepoKind, repo_id: str, endpoint: str) -> str:
 def cli_snippet(kind: RepoKind, repo_id: str, endpoint: str) -> str:
     """The ``hf`` command line (huggingface_hub's), pointed at this platform."""
     repo_type = " --repo-type dataset" if kind is RepoKind.DATASET else ""
-    return f"HF_ENDPOINT={endpoint} hf download {repo_id}{repo_type}"
+    # quoted as shell words (a no-op for the names the hub accepts; defence in depth)
+    return f"HF_ENDPOINT={shlex.quote(endpoint)} hf download {shlex.quote(repo_id)}{repo_type}"
 
 
 def use_snippets(kind: RepoKind, repo_id: str, paths: Collection[str], endpoint: str, *,

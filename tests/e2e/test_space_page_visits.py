@@ -6,6 +6,7 @@ the app frame takes the app's height (no scrollbar inside the page)."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from pathlib import Path
@@ -194,9 +195,14 @@ def test_page_is_same_site_with_the_app_and_keeps_its_own_origin(
     )
     page.get_by_role("link", name="Logs").click()
     expect(page.locator(".tabs a.active")).to_have_text("Logs")
-    # nothing on a page host reaches an app, not even by the path form
+    assert page.evaluate("location.host") == page_host  # the tabs stay next to the app
+    page.get_by_role("link", name="Docs").click()  # a link elsewhere leaves the page host
+    expect(page).to_have_url(f"{spaces.url}/docs")
+    # no app answers on a page host, not even by the path form: it is sent to the base URL
     resp = page.goto(f"http://{page_host}/spaces/{HELLO}/config")
-    assert resp is not None and resp.status == 404
+    assert resp is not None and resp.url == f"{spaces.url}/spaces/{HELLO}/config"
+    assert resp.request.redirected_from is not None
+    assert resp.request.redirected_from.url.startswith(f"http://{page_host}/")
     # only browsers move: a script reading the page is answered where it asked
     plain = requests.get(f"{spaces.url}/spaces/{HELLO}", timeout=10)
     assert plain.status_code == 200 and not plain.history and "app-frame" in plain.text
@@ -224,3 +230,34 @@ def test_app_frame_takes_the_apps_height(spaces: Running, page: Page) -> None:
     finally:
         print("(app scrollHeight, app clientHeight, frame height):", seen[-3:])
     _shot(page, "tall")
+
+
+EXAMPLES = sorted(p.name for p in (ROOT / "spaces").iterdir() if (p / "README.md").is_file())
+
+
+@pytest.mark.skipif(
+    not os.environ.get("SPACEHOST_ALL_EXAMPLES"),
+    reason="every example in its page (torch builds: slow): SPACEHOST_ALL_EXAMPLES=1",
+)
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_example_renders_in_its_page(
+    platform: Running, browser: Browser, example: str
+) -> None:
+    space = f"e2e/all-{example}"
+    platform.cli("push", str(ROOT / "spaces" / example), "--name", space, check=True)
+    page = _fresh(browser)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if "SecurityError" in m.text else None)
+    try:
+        page.goto(f"{platform.url}/spaces/{space}")
+        frame = page.frame_locator("#app-frame")
+        gradio = "sdk: gradio" in (ROOT / "spaces" / example / "README.md").read_text()
+        if gradio:  # drawn: a button or a textbox, not "Loading…"
+            expect(frame.locator("button, textarea, input").first).to_be_visible(timeout=90_000)
+            expect(frame.get_by_text("Loading…", exact=True)).to_have_count(0)
+        else:
+            expect(frame.locator("body")).not_to_be_empty(timeout=90_000)
+        _shot(page, f"example-{example}")
+    finally:
+        page.context.close()
+    assert not errors, errors

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from spacehost.domain import SpaceId
+from spacehost.domain import SpaceId, page_host_label
 from spacehost.router.match import is_page_host, match_request
 from spacehost.router.table import RouteEntry, RouteTable
 from spacehost.settings import Settings
+from spacehost.web.page_host import stays
 from spacehost.web.urls import frames_cross_site, space_urls
 
 APP = "alice-demo.localhost:8000"
@@ -60,3 +61,23 @@ def test_a_page_host_never_routes_to_an_app() -> None:
     )
     assert match.entry is None and match.space is None
     assert match_request("alice-demo.localhost:8000", "/", table, "localhost").entry
+
+
+@pytest.mark.parametrize(
+    ("path", "kept"),
+    [
+        ("/spaces/alice/demo", True),
+        ("/spaces/Alice/Demo", True),  # the subdomain is lower case
+        ("/api/spaces/alice/demo/logs", True),
+        ("/favicon.ico", True),
+        ("/spaces/bob/other", False),
+        ("/spaces/alice/demo/", False),
+        ("/", False),
+        ("/docs", False),
+        ("/sentence-transformers/all-MiniLM-L6-v2", False),
+        ("/spaces/../x", False),
+    ],
+)
+def test_a_page_host_keeps_only_its_page_and_the_api(path: str, kept: bool) -> None:
+    assert stays(path, "alice-demo") is kept
+    assert page_host_label("page.alice-demo.localhost:8000", "localhost") == "alice-demo"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from spacehost.domain import check_name_part
+from spacehost.domain import check_name_part, page_host_label
 from spacehost.errors import InvalidSpaceName
 from spacehost.router.table import RouteEntry, RouteTable, is_live
 
@@ -76,11 +76,7 @@ def is_page_host(host: str, domain: str) -> bool:
     """True for a space's page host ``page.{subdomain}.{domain}[:port]``: the control plane's
     pages served same-site with that space's app (web/urls.py). It never routes to an app,
     by host or by path, so no app's script ever runs on that origin."""
-    name = host_name(host)
-    suffix = "." + domain.lower()
-    label = name[: -len(suffix)] if name.endswith(suffix) else ""
-    first, _, rest = label.partition(".")
-    return first == "page" and bool(rest) and "." not in rest
+    return page_host_label(host, domain) is not None
 
 
 def match_host(host: str, table: RouteTable, domain: str) -> RouteEntry | None:

@@ -16,6 +16,7 @@ from spacehost.web.docs_pages import add_docs_routes
 from spacehost.web.favicon import add_favicon_routes
 from spacehost.web.frontend import GradioFrontends, add_frontend_routes
 from spacehost.web.hub_pages import add_hub_routes
+from spacehost.web.page_host import page_host_links
 
 
 @web.middleware
@@ -31,7 +32,7 @@ async def space_status_middleware(request: web.Request, handler: Handler) -> web
 def make_app(platform: Platform, token: str, hub: HubStore | None = None) -> web.Application:
     app = web.Application(
         # page_headers outermost: error pages and status pages get the page CSP too
-        middlewares=[page_headers, error_middleware, space_status_middleware],
+        middlewares=[page_headers, error_middleware, page_host_links, space_status_middleware],
         client_max_size=platform.settings.max_upload_bytes + (1 << 20),
     )
     app.on_response_prepare.append(nosniff)  # every response, streamed ones too

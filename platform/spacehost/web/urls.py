@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from spacehost.domain import SpaceId
+from spacehost.domain import PAGE_LABEL, SpaceId
 from spacehost.lifecycle.contract import space_host
 from spacehost.settings import Settings
 
@@ -45,9 +45,6 @@ def space_urls(space: SpaceId, settings: Settings) -> SpaceUrls:
     return SpaceUrls(host=f"{scheme}://{host}/", path=f"{base}/spaces/{space}/",
                      page=f"{base}/spaces/{space}",
                      page_host=f"{scheme}://{PAGE_LABEL}.{host}/spaces/{space}")
-
-
-PAGE_LABEL = "page"  # the page host is ``page.{app host}``
 
 
 def _name(host: str) -> str:

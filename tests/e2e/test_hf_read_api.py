@@ -148,7 +148,7 @@ def test_huggingface_hub_parses_every_read_endpoint(
     assert space["sha"] == space_json["sha"] and space["sdk"] == "static"
     assert hf_date(space["last_modified"]) and hf_date(space["created_at"])
     assert space["stage"] == "RUNNING" and "index.html" in space["siblings"]
-    assert space["host"] == f"{platform.url}/spaces/{repos['space']}"
+    assert space["host"] == f"{platform.url}/spaces/{repos['space']}/"
     assert space["subdomain"] == repos["space"].replace("/", "-")
     assert got["spaces"] == [[repos["space"], space["sha"], space["last_modified"]]]
     assert got["runtime"] == {"stage": "RUNNING", "hardware": "cpu-basic"}

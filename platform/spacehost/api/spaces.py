@@ -75,10 +75,11 @@ def space_json(rec: SpaceRecord, platform: Platform) -> dict[str, Any]:
 def hf_space_fields(rec: SpaceRecord, platform: Platform) -> dict[str, Any]:
     """The fields huggingface_hub's ``SpaceInfo`` reads that spacehost has an answer for.
 
-    ``host`` is the path-style URL (where gradio_client's ``Client("owner/name")`` goes):
-    every client reaches it, while ``OWNER-NAME.localhost`` does not resolve everywhere."""
+    ``host`` is the path-style URL (where gradio_client's ``Client("owner/name")`` goes; with
+    its trailing slash, as gradio_client joins paths to it): every client reaches it, while
+    ``OWNER-NAME.localhost`` does not resolve everywhere."""
     sdk = rec.manifest.get("sdk")
-    return {"sdk": sdk, "host": f"{platform.settings.base_url}/spaces/{rec.id}",
+    return {"sdk": sdk, "host": f"{platform.settings.base_url}/spaces/{rec.id}/",
             "subdomain": rec.id.subdomain, "private": False, "disabled": False, "likes": 0,
             "tags": [str(sdk)] if sdk else []}
 

@@ -44,14 +44,17 @@ def app_tab(rec: SpaceRecord, urls: SpaceUrls, status_log: str) -> str:
 # A frame that never answers (not Gradio) keeps the CSS height, and no frame gets shorter than
 # that (the CSS min-height): a Gradio app still loading is short, and one sized to that
 # may render no further (seen under load: Gradio left half-drawn or on "Loading…" in a frame
-# sized while it loaded).
+# sized while it loaded). Gradio turns the child's own resizing off and sends its sizes itself
+# (parentIFrame.size), see-sawing while its layout follows the frame (measured for a 2,212 px
+# page: 69, 2211.5, 2208, 2186, 2173, 2189 and at times 2212 last): the frame grows at once but
+# shrinks only by more than SHRINK px, so it ends at the tallest size, without a scrollbar.
 FRAME_SIZE_JS = script_constant("""<script>
 (function(){
 var f=document.getElementById('app-frame'),origin=new URL(f.src).origin,tries=0,sized=false;
 var MSG='[iFrameSizer]',ID='app-frame',
   INIT=MSG+ID+':8:false:false:32:true:true:null:lowestElement:null:null:0:false:parent:scroll';
 var NOT_SIZE=['close','scrollTo','scrollToOffset','pageInfo','pageInfoStop','inPageLink',
-  'message','mouseenter','mouseleave','autoResize'];
+  'message','mouseenter','mouseleave','autoResize'],cur=0,SHRINK=48;
 function init(){if(sized||tries++>40)return;f.contentWindow.postMessage(INIT,origin);
   setTimeout(init,250);}
 window.addEventListener('message',function(e){
@@ -59,8 +62,8 @@ window.addEventListener('message',function(e){
   if(e.data==='[iFrameResizerChild]Ready'){tries=0;init();return;}
   if(e.data.indexOf(MSG+ID+':')!==0)return;
   var p=e.data.slice(MSG.length).split(':'),h=parseInt(p[1],10);sized=true;
-  if(NOT_SIZE.indexOf(p[3])<0&&h>0){f.style.height=h+'px';f.classList.add('sized');}});
-f.addEventListener('load',function(){sized=false;tries=0;init();});
+  if(NOT_SIZE.indexOf(p[3])<0&&h>0&&(h>cur||h<cur-SHRINK)){cur=h;f.style.height=h+'px';}});
+f.addEventListener('load',function(){sized=false;tries=0;cur=0;init();});
 })();
 </script>""")
 

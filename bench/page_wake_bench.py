@@ -33,8 +33,15 @@ from spacehost.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "spacehost.cli.main"]
 SPACE = "bench/page-wake"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:
@@ -82,16 +89,31 @@ def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="page-wake-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "SPACEHOST_DATA_DIR": str(data), "SPACEHOST_URL": base,
-           "SPACEHOST_SLEEP_AFTER": "2", "SPACEHOST_STOP_AFTER": "6"}
+    env = {
+        **os.environ,
+        "SPACEHOST_DATA_DIR": str(data),
+        "SPACEHOST_URL": base,
+        "SPACEHOST_SLEEP_AFTER": "2",
+        "SPACEHOST_STOP_AFTER": "6",
+    }
     env.pop("SPACEHOST_TOKEN", None)
     with open(data / "platform.log", "ab") as log:
-        proc = subprocess.Popen([*CLI, "up", "--port", str(port)], env=env, stdout=log,
-                                stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen(
+            [*CLI, "up", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
     try:
         until(lambda: get_json(f"{base}/api/health") is not None, 90, "the platform")
-        subprocess.run([*CLI, "push", str(ROOT / "spaces" / "hello"), "--name", SPACE],
-                       env=env, check=True, cwd=ROOT, capture_output=True)
+        subprocess.run(
+            [*CLI, "push", str(ROOT / "spaces" / "hello"), "--name", SPACE],
+            env=env,
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+        )
         results: dict[str, list[float]] = {"paused": [], "stopped": []}
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
@@ -103,8 +125,10 @@ def main() -> None:
                     context.close()
             browser.close()
         for lvl, took in results.items():
-            print(f"page of a {lvl} space -> app usable: median {statistics.median(took):.2f} s"
-                  f" (min {min(took):.2f}, max {max(took):.2f}, n={len(took)})")
+            print(
+                f"page of a {lvl} space -> app usable: median {statistics.median(took):.2f} s"
+                f" (min {min(took):.2f}, max {max(took):.2f}, n={len(took)})"
+            )
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(30)

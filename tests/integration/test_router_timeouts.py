@@ -40,7 +40,7 @@ async def until_closed(reader: asyncio.StreamReader, limit: float = 5.0) -> tupl
 
 def timeout_error(data: bytes) -> dict[str, str]:
     head, _, body = data.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 408 "), head
+    assert head.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), head
     assert b"content-type: application/json" in head.lower()
     assert b"connection: close" in head.lower()
     error: dict[str, str] = json.loads(body)["error"]

@@ -165,7 +165,7 @@ _VAR = re.compile(r"SPACEHOST_[A-Z0-9_]+")
 
 def _code_vars() -> set[str]:
     sources = [*(ROOT / "platform").rglob("*.py"), *(ROOT / "scripts").glob("*.sh"),
-               *(ROOT / "runtime_images").rglob("*.py")]
+               *(ROOT / "runtime_images").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]
     return {v for p in sources for v in _VAR.findall(p.read_text("utf-8", "replace"))}
 
 

@@ -69,6 +69,8 @@ GUIDES: tuple[Guide, ...] = (
     Guide("api", "HTTP API", "The endpoints the CLI and the pages use, with their JSON."),
     Guide("troubleshooting", "Troubleshooting",
           "Real failure messages, what they mean and what to do."),
+    Guide("security", "Security model",
+          "What a space can reach, its CPU and disk limits, uploads, hub files, pages, framing."),
     Guide("router", "The router", "How requests reach spaces.", internal=True),
     Guide("architecture", "Architecture", "Layers, processes, data flow.", internal=True),
     Guide("benchmarks", "Benchmarks", "Measured numbers, with date and machine.",

@@ -5,7 +5,6 @@ peak memory (VmHWM of the `spacehost up` process) stays where it was."""
 
 from __future__ import annotations
 
-import io
 import os
 import tarfile
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import requests
 
 from tests.conftest import free_port
 from tests.e2e.conftest import Running, start_platform, stop_platform
+from tests.support.tarballs import make_tar
 
 pytestmark = pytest.mark.docker
 
@@ -26,18 +26,6 @@ PEAK_GROWTH_LIMIT = 64 * MiB  # all the bombs together may raise the control pla
 ENDPOINTS = ["/api/spaces/e2e/bomb/push", "/api/models/e2e/bomb/push",
              "/api/datasets/e2e/bomb/push"]  # fmt: skip
 
-
-def _tar(members: list[tarfile.TarInfo | tuple[str, bytes]]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
-        for m in members:
-            if isinstance(m, tuple):
-                info = tarfile.TarInfo(m[0])
-                info.size = len(m[1])
-                tar.addfile(info, io.BytesIO(m[1]))
-            else:
-                tar.addfile(m)
-    return buf.getvalue()
 
 
 def _link(name: str, target: str, kind: bytes) -> tarfile.TarInfo:
@@ -52,7 +40,7 @@ def _readme() -> tuple[str, bytes]:
 
 def link_bomb(kind: bytes) -> bytes:
     """4 MiB of zeros and 256 links to it: 1 GiB written, from about 10 KB."""
-    return _tar(
+    return make_tar(
         [
             _readme(),
             ("index.html", bytes(4 * MiB)),
@@ -64,11 +52,11 @@ def link_bomb(kind: bytes) -> bytes:
 def pax_bomb() -> bytes:
     info = tarfile.TarInfo("index.html")
     info.pax_headers = {"comment": "a" * PAX_BOMB_BYTES}
-    return _tar([_readme(), info])
+    return make_tar([_readme(), info])
 
 
 def file_and_folder() -> bytes:
-    return _tar([_readme(), ("x", b"a file"), ("x/y", b"a file below a file")])
+    return make_tar([_readme(), ("x", b"a file"), ("x/y", b"a file below a file")])
 
 
 def bombs() -> dict[str, tuple[bytes, int, str]]:
@@ -143,9 +131,9 @@ def test_every_bomb_is_refused_at_every_upload_endpoint_within_bounded_memory(
     assert growth < PEAK_GROWTH_LIMIT, f"the control plane's peak grew by {growth // MiB} MiB"
     # and the platform still takes good uploads: a space over the in-memory spool (2 MiB of
     # incompressible bytes: its body waits on disk), and a model with a link
-    space = _tar([_readme(), ("index.html", b"<p>hi</p>"), ("blob.bin", os.urandom(2 * MiB))])
+    space = make_tar([_readme(), ("index.html", b"<p>hi</p>"), ("blob.bin", os.urandom(2 * MiB))])
     ok, answer = post(running, "/api/spaces/e2e/fine/push", space)
     assert ok == 202, answer
-    model = _tar([("README.md", b"ok"), _link("same.md", "README.md", tarfile.LNKTYPE)])
+    model = make_tar([("README.md", b"ok"), _link("same.md", "README.md", tarfile.LNKTYPE)])
     ok, answer = post(running, ENDPOINTS[1], model)
     assert ok == 201, answer

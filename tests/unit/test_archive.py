@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import tarfile
 
 import pytest
 
 from spacehost.errors import UploadRejected, UploadTooLarge
 from spacehost.store import RevisionFiles, read_archive, revision_hash
+from tests.support.tarballs import make_tar
 
 LIMIT = 64 << 10  # room for the tar headers, which count against the limit too
 
-
-def make_tar(members: list[tarfile.TarInfo | tuple[str, bytes]], gz: bool = True) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz" if gz else "w") as tar:
-        for m in members:
-            if isinstance(m, tuple):
-                info = tarfile.TarInfo(m[0])
-                info.size = len(m[1])
-                tar.addfile(info, io.BytesIO(m[1]))
-            else:
-                tar.addfile(m)
-    return buf.getvalue()
 
 
 def link(name: str, target: str, *, hard: bool = False) -> tarfile.TarInfo:

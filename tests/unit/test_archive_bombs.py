@@ -15,23 +15,11 @@ import pytest
 from spacehost.errors import SpacehostError, UploadRejected, UploadTooLarge
 from spacehost.store import read_archive
 from spacehost.store.hubarchive import unpack_hub_archive
+from tests.support.tarballs import Member, make_tar
 
 LIMIT = 4 << 20
 MiB = 1 << 20
-Member = tarfile.TarInfo | tuple[str, bytes]
 
-
-def make_tar(members: list[Member], fmt: int = tarfile.PAX_FORMAT) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", format=fmt) as tar:
-        for m in members:
-            if isinstance(m, tuple):
-                info = tarfile.TarInfo(m[0])
-                info.size = len(m[1])
-                tar.addfile(info, io.BytesIO(m[1]))
-            else:
-                tar.addfile(m)
-    return buf.getvalue()
 
 
 def link(name: str, target: str, *, hard: bool) -> tarfile.TarInfo:

@@ -4,7 +4,6 @@ turned into snippets by :mod:`spacehost.web.api_snippets`."""
 from __future__ import annotations
 
 import html
-import ipaddress
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +16,7 @@ from spacehost.store import SpaceRecord
 from spacehost.web.api_examples import PREFIX as EXAMPLES
 from spacehost.web.api_snippets import EndpointDoc, endpoint_docs
 from spacehost.web.space_tabs import COPY_JS, copyable
-from spacehost.web.urls import SpaceUrls
+from spacehost.web.urls import SpaceUrls, is_ip
 
 INFO_TIMEOUT_S = 3.0  # a slow or hung app must not hold the page
 INFO_MAX_BYTES = 1 << 20  # Gradio's own info is a few KiB; a bigger answer is not read
@@ -83,14 +82,6 @@ def _split_host(host: str) -> tuple[str, str]:
     return (name, port) if sep else (host, "")
 
 
-def _is_ip(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
-
-
 def snippet_base(host: str, settings: Settings) -> str:
     """Where the visitor's snippets should call the platform: the page's own address when it
     is one the platform serves and every client resolves (the base URL's host, ``localhost``
@@ -106,7 +97,7 @@ def snippet_base(host: str, settings: Settings) -> str:
         return base
     name, port = _split_host(host)
     on_port = port == str(settings.port) or (not port and settings.port in (80, 443))
-    if on_port and (name == "localhost" or _is_ip(name)):
+    if on_port and (name == "localhost" or is_ip(name)):
         return f"{scheme}://{host}"
     return base
 

@@ -55,7 +55,8 @@ def _name(host: str) -> str:
     return name if name and port.isdigit() else host
 
 
-def _is_ip(name: str) -> bool:
+def is_ip(name: str) -> bool:
+    """True when *name* is an IPv4 or IPv6 address (no brackets), not a host name."""
     try:
         ipaddress.ip_address(name)
     except ValueError:
@@ -77,7 +78,7 @@ def frames_cross_site(request_host: str, app_host: str) -> bool:
     page, app = _name(request_host), _name(app_host)
     if page == app or page.endswith("." + app):
         return False
-    return _is_ip(page) or page == "localhost" or page.endswith(".localhost")
+    return is_ip(page) or page == "localhost" or page.endswith(".localhost")
 
 
 def gradio_js_url(settings: Settings, gradio_version: str) -> str:

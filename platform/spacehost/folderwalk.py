@@ -78,7 +78,7 @@ class WalkPolicy:
     """The caller's part of a walk; everything else is the module's one policy.
 
     Attributes:
-        error: builds the error raised for a refused entry, from a message and ``hint=``.
+        error: the class of the error raised for a refused entry (given a message and a hint).
         leave_out: how to leave *a path* out, ``{path}`` filled in (part of every hint).
         label: what the folder is called in messages ("space folder", "folder").
         skipped: paths (of any entry) that are never part of the result, nor followed.
@@ -90,7 +90,7 @@ class WalkPolicy:
         many_hint: the hint given with that refusal.
     """
 
-    error: Callable[..., SpacehostError]
+    error: type[SpacehostError]
     leave_out: str
     label: str = "folder"
     skipped: Callable[[str], bool] = _never
@@ -104,8 +104,9 @@ class WalkPolicy:
     def refuse(self, message: str, rel: str, what_to_do: str = "") -> SpacehostError:
         """The error for *rel*: *what_to_do* (if any), or else leave it out."""
         leave_out = self.leave_out.format(path=rel)
-        return self.error(message, hint=f"{what_to_do}, or {leave_out}" if what_to_do else
-                          leave_out)
+        return self.error(
+            message, hint=f"{what_to_do}, or {leave_out}" if what_to_do else leave_out
+        )
 
 
 def walk_folder(root: Path, policy: WalkPolicy) -> list[WalkedFile]:
@@ -161,8 +162,11 @@ class _Walk:
             self._check_link(rel, target, stat.S_ISREG(mode))
         if stat.S_ISDIR(mode):
             if target in ancestors:
-                raise policy.refuse(f"{rel}: symlink loop: it points to a folder that contains "
-                                    "it", rel, "remove the symlink or point it elsewhere inside")
+                raise policy.refuse(
+                    f"{rel}: symlink loop: it points to a folder that contains it",
+                    rel,
+                    "remove the symlink or point it elsewhere inside",
+                )
             if not policy.pruned(rel):
                 self.folder(target, rel + "/", (*ancestors, target))
         elif policy.excluded(rel):
@@ -170,19 +174,26 @@ class _Walk:
         elif stat.S_ISREG(mode):
             self.file(rel, target)
         else:
-            raise policy.refuse(f"{rel} is not a regular file or folder (a socket, pipe or "
-                                "device)", rel, f"remove {rel} from the {policy.label}")
+            raise policy.refuse(
+                f"{rel} is not a regular file or folder (a socket, pipe or device)",
+                rel,
+                f"remove {rel} from the {policy.label}",
+            )
 
     def file(self, rel: str, source: Path) -> None:
         policy = self.policy
         if path_too_long(rel):
-            raise policy.refuse(f"{rel[:80]!r}... is longer than {MAX_PATH_BYTES} bytes or has a "
-                                f"name longer than {MAX_NAME_BYTES} bytes", rel,
-                                "shorten its path")
+            raise policy.refuse(
+                f"{rel[:80]!r}... is longer than {MAX_PATH_BYTES} bytes or has a "
+                f"name longer than {MAX_NAME_BYTES} bytes",
+                rel,
+                "shorten its path",
+            )
         policy.check_name(rel)
         if policy.max_files is not None and len(self.found) >= policy.max_files:
-            raise policy.error(f"the {policy.label} has more than {policy.max_files} files",
-                               hint=policy.many_hint)
+            raise policy.error(
+                f"the {policy.label} has more than {policy.max_files} files", hint=policy.many_hint
+            )
         self.found.append(WalkedFile(rel, source, self._size(source, rel)))
 
     def _check_link(self, rel: str, target: Path, is_file: bool) -> None:
@@ -190,22 +201,31 @@ class _Walk:
         if not (target == self.root or self.root in target.parents):
             if is_file and policy.outside_file_links:
                 return
-            raise policy.refuse(f"{rel} is a symlink to {target}, outside the {policy.label}",
-                                rel, f"copy the {'file' if is_file else 'folder'} into the "
-                                f"{policy.label} instead")
+            raise policy.refuse(
+                f"{rel} is a symlink to {target}, outside the {policy.label}",
+                rel,
+                f"copy the {'file' if is_file else 'folder'} into the {policy.label} instead",
+            )
         parts = target.relative_to(self.root).parts
-        skipped = next((p for i in range(1, len(parts) + 1)
-                        if policy.skipped(p := "/".join(parts[:i]))), None)
+        skipped = next(
+            (p for i in range(1, len(parts) + 1) if policy.skipped(p := "/".join(parts[:i]))), None
+        )
         if skipped is not None:
-            raise policy.refuse(f"{rel} is a symlink into {skipped}, which is never part of the "
-                                "push", rel, "remove the symlink")
+            raise policy.refuse(
+                f"{rel} is a symlink into {skipped}, which is never part of the push",
+                rel,
+                "remove the symlink",
+            )
 
     def _mode(self, target: Path, rel: str) -> int:
         try:
             return target.stat().st_mode
         except FileNotFoundError as exc:
-            raise self.policy.refuse(f"{rel} is a broken symlink (it points to {target}, which "
-                                     "does not exist)", rel, "remove it") from exc
+            raise self.policy.refuse(
+                f"{rel} is a broken symlink (it points to {target}, which does not exist)",
+                rel,
+                "remove it",
+            ) from exc
         except OSError as exc:
             raise self._unreadable(rel, exc) from exc
 
@@ -216,8 +236,9 @@ class _Walk:
             raise self._unreadable(rel, exc) from exc
 
     def _unreadable(self, rel: str, exc: OSError) -> SpacehostError:
-        return self.policy.refuse(f"cannot read {rel}: {exc.strerror or exc}", rel,
-                                  "check its permissions")
+        return self.policy.refuse(
+            f"cannot read {rel}: {exc.strerror or exc}", rel, "check its permissions"
+        )
 
 
 def check_repo_path(path: str) -> str:
@@ -226,14 +247,20 @@ def check_repo_path(path: str) -> str:
     characters, a control character or backslash)."""
     p = PurePosixPath(path)
     if path.startswith("/") or p.is_absolute():
-        raise UploadRejected(f"refusing absolute path {path!r}",
-                             hint="paths inside a repo are relative to its folder")
+        raise UploadRejected(
+            f"refusing absolute path {path!r}",
+            hint="paths inside a repo are relative to its folder",
+        )
     if not p.parts or any(part in ("", ".", "..") for part in path.split("/")):
-        raise UploadRejected(f"refusing path {path!r}: it leaves the repo folder or is not "
-                             "normalised", hint="remove '..' and empty parts from the path")
+        raise UploadRejected(
+            f"refusing path {path!r}: it leaves the repo folder or is not normalised",
+            hint="remove '..' and empty parts from the path",
+        )
     if len(path) > MAX_REPO_PATH or any(ch in path for ch in "\0\n\r\\"):
-        raise UploadRejected(f"refusing path {path!r}: too long or contains a control character "
-                             "or backslash", hint="rename the file")
+        raise UploadRejected(
+            f"refusing path {path!r}: too long or contains a control character or backslash",
+            hint="rename the file",
+        )
     return path
 
 

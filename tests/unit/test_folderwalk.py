@@ -54,7 +54,12 @@ def test_files_come_sorted_by_path_with_their_sizes(folder: Path) -> None:
     write(folder, {"a.txt": b"12", "a/b.txt": b"123", "Z.txt": b""})
     found = walk_folder(folder, PLAIN)
     assert [(f.path, f.size) for f in found] == [
-        ("README.md", 4), ("Z.txt", 0), ("a.txt", 2), ("a/b.txt", 3), ("real/data.txt", 1)]
+        ("README.md", 4),
+        ("Z.txt", 0),
+        ("a.txt", 2),
+        ("a/b.txt", 3),
+        ("real/data.txt", 1),
+    ]
 
 
 def test_links_inside_are_followed_under_their_own_names(folder: Path) -> None:
@@ -66,17 +71,20 @@ def test_links_inside_are_followed_under_their_own_names(folder: Path) -> None:
 
 
 def test_a_link_to_a_file_outside_is_refused_unless_the_policy_follows_them(
-        folder: Path, outside: Path) -> None:
+    folder: Path, outside: Path
+) -> None:
     (folder / "leak.txt").symlink_to(outside / "secret.txt")
-    with pytest.raises(UploadRejected, match=r"leak\.txt is a symlink to .*, outside the folder") \
-            as err:
+    with pytest.raises(
+        UploadRejected, match=r"leak\.txt is a symlink to .*, outside the folder"
+    ) as err:
         walk_folder(folder, PLAIN)
     assert err.value.hint == "copy the file into the folder instead, or remove leak.txt"
     assert walked(folder, repo_policy(outside_file_links=True))["leak.txt"] == b"s"
 
 
 def test_a_link_to_a_folder_outside_is_refused_even_when_file_links_are_followed(
-        folder: Path, outside: Path) -> None:
+    folder: Path, outside: Path
+) -> None:
     (folder / "more").symlink_to(outside / "sub", target_is_directory=True)
     for policy in (PLAIN, repo_policy(outside_file_links=True)):
         with pytest.raises(UploadRejected, match=r"more is a symlink to .*, outside"):
@@ -92,14 +100,20 @@ def test_a_link_into_a_skipped_folder_is_refused(folder: Path) -> None:
     assert ".git/config" not in walked(folder, repo_policy())
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda f: (f / "gone.txt").symlink_to("nowhere.txt"), r"gone\.txt is a broken symlink"),
-    (lambda f: (f / "real" / "up").symlink_to("..", target_is_directory=True),
-     "real/up: symlink loop"),
-    (lambda f: os.mkfifo(f / "pipe"), "pipe is not a regular file or folder"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda f: (f / "gone.txt").symlink_to("nowhere.txt"), r"gone\.txt is a broken symlink"),
+        (
+            lambda f: (f / "real" / "up").symlink_to("..", target_is_directory=True),
+            "real/up: symlink loop",
+        ),
+        (lambda f: os.mkfifo(f / "pipe"), "pipe is not a regular file or folder"),
+    ],
+)
 def test_broken_links_loops_and_special_files_are_refused(
-        folder: Path, make: object, message: str) -> None:
+    folder: Path, make: object, message: str
+) -> None:
     make(folder)  # type: ignore[operator]
     with pytest.raises(UploadRejected, match=message):
         walk_folder(folder, PLAIN)
@@ -110,16 +124,20 @@ def test_skipped_excluded_and_pruned_entries_are_never_looked_at(folder: Path) -
     os.mkfifo(folder / "cache" / "pipe")  # refused, were the folder entered
     (folder / "keep" / "gone").symlink_to("/nowhere")  # refused, were the link followed
     (folder / "skipme").symlink_to("/etc", target_is_directory=True)
-    policy = WalkPolicy(error=UploadRejected, leave_out="remove {path}",
-                        skipped=lambda rel: rel == "skipme",
-                        excluded=lambda rel: rel.endswith("gone"),
-                        pruned=lambda rel: rel == "cache")
+    policy = WalkPolicy(
+        error=UploadRejected,
+        leave_out="remove {path}",
+        skipped=lambda rel: rel == "skipme",
+        excluded=lambda rel: rel.endswith("gone"),
+        pruned=lambda rel: rel == "cache",
+    )
     assert sorted(walked(folder, policy)) == ["README.md", "keep/a.txt", "real/data.txt"]
 
 
 def test_an_excluded_file_inside_an_entered_folder_is_left_out(folder: Path) -> None:
-    policy = WalkPolicy(error=UploadRejected, leave_out="remove {path}",
-                        excluded=lambda rel: rel.endswith(".txt"))
+    policy = WalkPolicy(
+        error=UploadRejected, leave_out="remove {path}", excluded=lambda rel: rel.endswith(".txt")
+    )
     assert sorted(walked(folder, policy)) == ["README.md"]
 
 
@@ -128,15 +146,17 @@ def test_the_callers_name_rule_and_file_limit(folder: Path) -> None:
     assert "bad\\name.bin" in walked(folder)
     with pytest.raises(UploadRejected, match="backslash"):
         walk_folder(folder, repo_policy())
-    few = WalkPolicy(error=UploadRejected, leave_out="remove {path}", max_files=2,
-                     many_hint="fewer")
+    few = WalkPolicy(
+        error=UploadRejected, leave_out="remove {path}", max_files=2, many_hint="fewer"
+    )
     with pytest.raises(UploadRejected, match="more than 2 files") as err:
         walk_folder(folder, few)
     assert err.value.hint == "fewer"
 
 
 def test_the_root_may_be_a_link_and_names_follow_its_own_entries(
-        folder: Path, tmp_path: Path) -> None:
+    folder: Path, tmp_path: Path
+) -> None:
     (tmp_path / "link").symlink_to(folder, target_is_directory=True)
     assert sorted(walked(tmp_path / "link")) == ["README.md", "real/data.txt"]
 
@@ -151,9 +171,15 @@ def test_path_limits_are_linuxs_in_bytes() -> None:
 
 
 def test_the_upload_side_accepts_what_a_space_walk_accepts(tmp_path: Path) -> None:
-    space = write(tmp_path / "space", {
-        "README.md": b"---\nsdk: gradio\n---\n", "app.py": b"print(1)\n",
-        "deep/" + "n" * 200 + "/x.py": b"x", "data/a.csv": b"1,2"})
+    space = write(
+        tmp_path / "space",
+        {
+            "README.md": b"---\nsdk: gradio\n---\n",
+            "app.py": b"print(1)\n",
+            "deep/" + "n" * 200 + "/x.py": b"x",
+            "data/a.csv": b"1,2",
+        },
+    )
     (space / "alias.py").symlink_to("app.py")
     (space / "more").symlink_to("data", target_is_directory=True)
     files = read_folder(space)
@@ -162,8 +188,9 @@ def test_the_upload_side_accepts_what_a_space_walk_accepts(tmp_path: Path) -> No
 
 def test_the_upload_side_accepts_what_the_hub_clis_walk_accepts(tmp_path: Path) -> None:
     blobs = write(tmp_path / "blobs", {"abc": b"weights"})
-    repo = write(tmp_path / "repo", {"README.md": b"card", "x" * 200 + "/y.json": b"{}",
-                                     ".git/HEAD": b"ref"})
+    repo = write(
+        tmp_path / "repo", {"README.md": b"card", "x" * 200 + "/y.json": b"{}", ".git/HEAD": b"ref"}
+    )
     (repo / "model.bin").symlink_to(blobs / "abc")  # a snapshot of huggingface_hub's cache
     (repo / "same").symlink_to("x" * 200, target_is_directory=True)
     stream = TarStream(scan(repo))
@@ -174,5 +201,8 @@ def test_the_upload_side_accepts_what_the_hub_clis_walk_accepts(tmp_path: Path) 
     assert unpack_hub_archive(archive, dest, max_bytes=len(stream)) == len(stream.files)
     assert walked(dest, repo_policy()) == {f.path: f.source.read_bytes() for f in stream.files}
     assert sorted(f.path for f in stream.files) == [
-        "README.md", "model.bin", "same/y.json", "x" * 200 + "/y.json"]
-
+        "README.md",
+        "model.bin",
+        "same/y.json",
+        "x" * 200 + "/y.json",
+    ]

@@ -149,26 +149,11 @@ class _Walk:
 
     def entry(self, entry: os.DirEntry[str], rel: str, ancestors: tuple[Path, ...]) -> None:
         policy = self.policy
-        if policy.skipped(rel):
-            return
-        target = Path(entry.path)
-        is_link = entry.is_symlink()
-        if is_link:
-            if policy.excluded(rel):
-                return  # an excluded link is never followed, wherever it points
-            target = Path(os.path.realpath(entry.path))
-        mode = self._mode(target, rel)
-        if is_link:
-            self._check_link(rel, target, stat.S_ISREG(mode))
+        if policy.skipped(rel) or (entry.is_symlink() and policy.excluded(rel)):
+            return  # an excluded link is never followed, wherever it points
+        target, mode = self._resolve(entry, rel)
         if stat.S_ISDIR(mode):
-            if target in ancestors:
-                raise policy.refuse(
-                    f"{rel}: symlink loop: it points to a folder that contains it",
-                    rel,
-                    "remove the symlink or point it elsewhere inside",
-                )
-            if not policy.pruned(rel):
-                self.folder(target, rel + "/", (*ancestors, target))
+            self._subfolder(rel, target, ancestors)
         elif policy.excluded(rel):
             return
         elif stat.S_ISREG(mode):
@@ -179,6 +164,25 @@ class _Walk:
                 rel,
                 f"remove {rel} from the {policy.label}",
             )
+
+    def _resolve(self, entry: os.DirEntry[str], rel: str) -> tuple[Path, int]:
+        """What the entry is read as (a link: the file or folder it ends on) and its mode."""
+        if not entry.is_symlink():
+            return Path(entry.path), self._mode(Path(entry.path), rel)
+        target = Path(os.path.realpath(entry.path))
+        mode = self._mode(target, rel)
+        self._check_link(rel, target, stat.S_ISREG(mode))
+        return target, mode
+
+    def _subfolder(self, rel: str, target: Path, ancestors: tuple[Path, ...]) -> None:
+        if target in ancestors:
+            raise self.policy.refuse(
+                f"{rel}: symlink loop: it points to a folder that contains it",
+                rel,
+                "remove the symlink or point it elsewhere inside",
+            )
+        if not self.policy.pruned(rel):
+            self.folder(target, rel + "/", (*ancestors, target))
 
     def file(self, rel: str, source: Path) -> None:
         policy = self.policy
@@ -206,16 +210,20 @@ class _Walk:
                 rel,
                 f"copy the {'file' if is_file else 'folder'} into the {policy.label} instead",
             )
-        parts = target.relative_to(self.root).parts
-        skipped = next(
-            (p for i in range(1, len(parts) + 1) if policy.skipped(p := "/".join(parts[:i]))), None
-        )
+        skipped = self._skipped_folder(target.relative_to(self.root).parts)
         if skipped is not None:
             raise policy.refuse(
                 f"{rel} is a symlink into {skipped}, which is never part of the push",
                 rel,
                 "remove the symlink",
             )
+
+    def _skipped_folder(self, parts: tuple[str, ...]) -> str | None:
+        """The first of the paths *parts* lies under that the policy skips, if any."""
+        for i in range(1, len(parts) + 1):
+            if self.policy.skipped(path := "/".join(parts[:i])):
+                return path
+        return None
 
     def _mode(self, target: Path, rel: str) -> int:
         try:

@@ -46,11 +46,11 @@ def read_folder(path: Path) -> dict[str, bytes]:
         raise InvalidRequest(
             f"{path} is not a folder", hint="pass the path of a space folder (with README.md)"
         )
-    policy = space_policy(_rules(root))
+    policy = _space_policy(_rules(root))
     return {f.path: _read(f.source, f.path) for f in walk_folder(root, policy)}
 
 
-def space_policy(rules: list[tuple[str, IgnoreRules]]) -> WalkPolicy:
+def _space_policy(rules: list[tuple[str, IgnoreRules]]) -> WalkPolicy:
     """The walk of a space folder with its ignore *rules* (see :func:`read_folder`)."""
     return WalkPolicy(
         error=ManifestInvalid,

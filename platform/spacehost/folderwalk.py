@@ -151,13 +151,13 @@ class _Walk:
         policy = self.policy
         if policy.skipped(rel) or (entry.is_symlink() and policy.excluded(rel)):
             return  # an excluded link is never followed, wherever it points
-        target, mode = self._resolve(entry, rel)
-        if stat.S_ISDIR(mode):
+        target, info = self._resolve(entry, rel)
+        if stat.S_ISDIR(info.st_mode):
             self._subfolder(rel, target, ancestors)
         elif policy.excluded(rel):
             return
-        elif stat.S_ISREG(mode):
-            self.file(rel, target)
+        elif stat.S_ISREG(info.st_mode):
+            self.file(rel, target, info.st_size)
         else:
             raise policy.refuse(
                 f"{rel} is not a regular file or folder (a socket, pipe or device)",
@@ -165,14 +165,14 @@ class _Walk:
                 f"remove {rel} from the {policy.label}",
             )
 
-    def _resolve(self, entry: os.DirEntry[str], rel: str) -> tuple[Path, int]:
-        """What the entry is read as (a link: the file or folder it ends on) and its mode."""
+    def _resolve(self, entry: os.DirEntry[str], rel: str) -> tuple[Path, os.stat_result]:
+        """What the entry is read as (a link: the file or folder it ends on) and its status."""
         if not entry.is_symlink():
-            return Path(entry.path), self._mode(Path(entry.path), rel)
+            return Path(entry.path), self._stat(Path(entry.path), rel)
         target = Path(os.path.realpath(entry.path))
-        mode = self._mode(target, rel)
-        self._check_link(rel, target, stat.S_ISREG(mode))
-        return target, mode
+        info = self._stat(target, rel)
+        self._check_link(rel, target, stat.S_ISREG(info.st_mode))
+        return target, info
 
     def _subfolder(self, rel: str, target: Path, ancestors: tuple[Path, ...]) -> None:
         if target in ancestors:
@@ -184,7 +184,7 @@ class _Walk:
         if not self.policy.pruned(rel):
             self.folder(target, rel + "/", (*ancestors, target))
 
-    def file(self, rel: str, source: Path) -> None:
+    def file(self, rel: str, source: Path, size: int) -> None:
         policy = self.policy
         if path_too_long(rel):
             raise policy.refuse(
@@ -198,7 +198,7 @@ class _Walk:
             raise policy.error(
                 f"the {policy.label} has more than {policy.max_files} files", hint=policy.many_hint
             )
-        self.found.append(WalkedFile(rel, source, self._size(source, rel)))
+        self.found.append(WalkedFile(rel, source, size))
 
     def _check_link(self, rel: str, target: Path, is_file: bool) -> None:
         policy = self.policy
@@ -225,21 +225,15 @@ class _Walk:
                 return path
         return None
 
-    def _mode(self, target: Path, rel: str) -> int:
+    def _stat(self, target: Path, rel: str) -> os.stat_result:
         try:
-            return target.stat().st_mode
+            return target.stat()
         except FileNotFoundError as exc:
             raise self.policy.refuse(
                 f"{rel} is a broken symlink (it points to {target}, which does not exist)",
                 rel,
                 "remove it",
             ) from exc
-        except OSError as exc:
-            raise self._unreadable(rel, exc) from exc
-
-    def _size(self, source: Path, rel: str) -> int:
-        try:
-            return source.stat().st_size
         except OSError as exc:
             raise self._unreadable(rel, exc) from exc
 

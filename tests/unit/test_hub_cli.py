@@ -17,7 +17,7 @@ import pytest
 from spacehost.cli import hub
 from spacehost.cli.hub import Progress, TarStream, scan
 from spacehost.cli.main import main
-from spacehost.errors import UploadRejected, UploadTooLarge
+from spacehost.errors import ManifestInvalid, UploadRejected, UploadTooLarge
 
 
 def write(folder: Path, files: dict[str, bytes]) -> Path:
@@ -220,6 +220,6 @@ def test_a_bad_space_folder_exits_non_zero_before_the_server_hears_anything(
     write(tmp_path, {"elsewhere.py": b"secret"})
     with RecordingServer() as server:
         code = main(["--server", server.url, "push", str(folder), "--name", "alice/s"])
-    assert code != 0
+    assert code == ManifestInvalid.exit_code != 0
     assert "leak.py is a symlink to" in capsys.readouterr().err
     assert server.requests == []

@@ -28,10 +28,8 @@ BLOCK = 512
 CHUNK = 1 << 20
 PROGRESS_FROM = 16 << 20  # show upload progress from this size on
 
-LocalFile = WalkedFile  # one file to send: its path in the repo, what to read, its size
 
-
-def scan(folder: Path) -> list[LocalFile]:
+def scan(folder: Path) -> list[WalkedFile]:
     """The files to push from *folder*, by path, checked locally with the same policy as the
     server's (:func:`spacehost.folderwalk.repo_policy`), so a folder the server would refuse is
     refused before anything is sent. Symbolic links to files are sent as the file they point to,
@@ -53,7 +51,7 @@ def scan(folder: Path) -> list[LocalFile]:
     return found
 
 
-def _header(f: LocalFile) -> bytes:
+def _header(f: WalkedFile) -> bytes:
     info = tarfile.TarInfo(f.path)
     info.size, info.mode, info.mtime = f.size, 0o644, 0
     return info.tobuf(format=tarfile.PAX_FORMAT, encoding="utf-8")
@@ -67,7 +65,7 @@ class TarStream:
     """An uncompressed tar of *files*, produced chunk by chunk; ``len()`` is its exact size
     (so requests sends a Content-Length). *on_bytes* hears every chunk's length."""
 
-    def __init__(self, files: list[LocalFile], on_bytes: Callable[[int], None] | None = None):
+    def __init__(self, files: list[WalkedFile], on_bytes: Callable[[int], None] | None = None):
         self.files = files
         self.on_bytes = on_bytes or (lambda _n: None)
         self._headers = [_header(f) for f in files]

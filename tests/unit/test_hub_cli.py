@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import http.server
 import io
+import json
 import os
+import re
 import tarfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,7 +17,7 @@ import pytest
 from spacehost.cli import hub
 from spacehost.cli.hub import Progress, TarStream, scan
 from spacehost.cli.main import main
-from spacehost.errors import UploadRejected, UploadTooLarge
+from spacehost.errors import ManifestInvalid, UploadRejected, UploadTooLarge
 
 
 def write(folder: Path, files: dict[str, bytes]) -> Path:
@@ -130,3 +134,92 @@ def test_push_over_the_servers_limit_is_refused_before_sending(tmp_path: Path) -
     with pytest.raises(UploadTooLarge, match="more than the server's limit"):
         hub.push(_args(folder), client)  # type: ignore[arg-type]
     assert client.pushed == []
+
+
+class RecordingServer:
+    """A real HTTP server that records every request it gets and answers ``GET /api/hub`` with
+    an upload limit of one byte (so a push that reaches it stops before sending files)."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        record = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                record.append(("GET", self.path))
+                body = json.dumps({"models": 0, "datasets": 0, "maxUploadBytes": 1}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                record.append(("POST", self.path))
+                self.send_response(500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> RecordingServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize(("bad", "named"), [
+    ("backslash", "refusing path 'weights\\\\\\\\a.bin'"),
+    ("fifo", "pipe is not a regular file or folder"),
+    ("dirlink", "more is a symlink to"),
+    ("dangling", "gone.bin is a broken symlink"),
+], ids=["backslash", "fifo", "dirlink", "dangling"])
+def test_a_bad_folder_exits_non_zero_before_the_server_hears_anything(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str, named: str) -> None:
+    folder = write(tmp_path / "m", {"README.md": b"card", "w.bin": b"\0" * 1000})
+    if bad == "backslash":
+        write(folder, {"weights\\a.bin": b"w"})  # a name the server's repo paths refuse
+    elif bad == "fifo":
+        os.mkfifo(folder / "pipe")
+    elif bad == "dirlink":
+        (folder / "more").symlink_to(tmp_path, target_is_directory=True)
+    else:
+        (folder / "gone.bin").symlink_to(tmp_path / "nothing")
+    with RecordingServer() as server:
+        code = main(["--server", server.url, "push", str(folder), "--type", "model",
+                     "--name", "alice/m"])
+    err = capsys.readouterr().err
+    assert code == UploadRejected.exit_code != 0
+    assert re.search(named, err), err
+    assert server.requests == []
+
+
+def test_a_good_folder_does_reach_the_recording_server(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write(tmp_path / "m", {"README.md": b"card", "w.bin": b"\0" * 1000})
+    with RecordingServer() as server:
+        code = main(["--server", server.url, "push", str(folder), "--type", "model",
+                     "--name", "alice/m"])
+    assert code == UploadTooLarge.exit_code  # its limit is one byte: nothing is sent
+    assert "more than the server's limit" in capsys.readouterr().err
+    assert server.requests == [("GET", "/api/hub")]
+
+
+def test_a_bad_space_folder_exits_non_zero_before_the_server_hears_anything(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write(tmp_path / "s", {"README.md": b"---\nsdk: gradio\n---\n", "app.py": b""})
+    (folder / "leak.py").symlink_to(tmp_path / "elsewhere.py")
+    write(tmp_path, {"elsewhere.py": b"secret"})
+    with RecordingServer() as server:
+        code = main(["--server", server.url, "push", str(folder), "--name", "alice/s"])
+    assert code == ManifestInvalid.exit_code != 0
+    assert "leak.py is a symlink to" in capsys.readouterr().err
+    assert server.requests == []

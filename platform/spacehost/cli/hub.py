@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import stat
 import sys
 import tarfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,59 +22,36 @@ from spacehost.cli.confirm import confirm_delete
 from spacehost.client import Client
 from spacehost.domain import RepoKind, check_repo_id
 from spacehost.errors import UploadRejected, UploadTooLarge
+from spacehost.folderwalk import WalkedFile, repo_policy, walk_folder
 
 BLOCK = 512
 CHUNK = 1 << 20
-SKIPPED_DIRS = frozenset({".git", ".cache/huggingface"})
 PROGRESS_FROM = 16 << 20  # show upload progress from this size on
 
 
-@dataclass(frozen=True)
-class LocalFile:
-    path: str  # relative POSIX path in the repo
-    source: Path
-    size: int
-
-
-def scan(folder: Path) -> list[LocalFile]:
-    """The files to push from *folder*, by path. Symbolic links to files are sent as the file
-    they point to (as huggingface_hub's upload_folder does); links to folders are refused.
+def scan(folder: Path) -> list[WalkedFile]:
+    """The files to push from *folder*, by path, checked locally with the same policy as the
+    server's (:func:`spacehost.folderwalk.repo_policy`), so a folder the server would refuse is
+    refused before anything is sent. Symbolic links to files are sent as the file they point to,
+    wherever it is (as huggingface_hub's upload_folder does: a snapshot of the HF cache is links
+    into its blobs); links to folders are followed when they stay inside *folder*.
 
     Raises:
-        UploadRejected: not a folder, no files, a link to a folder, a device or fifo.
+        UploadRejected: not a folder, no files, or an entry the policy refuses (a link to a
+            folder outside, a broken link, a device or fifo, a name a repo cannot hold, more
+            than :data:`~spacehost.folderwalk.MAX_REPO_FILES` files); the message names it.
     """
     if not folder.is_dir():
         raise UploadRejected(f"{folder} is not a folder",
                              hint="give the folder that holds the repo's files")
-    found: list[LocalFile] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        base = Path(dirpath)
-        rel_dir = base.relative_to(folder).as_posix()
-        for name in list(dirnames):
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-            if rel in SKIPPED_DIRS:
-                dirnames.remove(name)
-            elif (base / name).is_symlink():
-                raise UploadRejected(f"{rel!r} is a link to a folder",
-                                     hint="copy the folder in place of the link")
-        for name in filenames:
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-            try:
-                st = os.stat(base / name)
-            except OSError as exc:
-                raise UploadRejected(f"cannot read {rel!r} ({exc.strerror})",
-                                     hint="fix or remove it (a broken link?)") from exc
-            if not stat.S_ISREG(st.st_mode):
-                raise UploadRejected(f"{rel!r} is not a regular file",
-                                     hint="remove it from the folder")
-            found.append(LocalFile(rel, base / name, st.st_size))
+    found = walk_folder(folder, repo_policy(outside_file_links=True))
     if not found:
         raise UploadRejected(f"{folder} has no files to push",
                              hint="add the repo's files and a README.md (its card)")
-    return sorted(found, key=lambda f: f.path)
+    return found
 
 
-def _header(f: LocalFile) -> bytes:
+def _header(f: WalkedFile) -> bytes:
     info = tarfile.TarInfo(f.path)
     info.size, info.mode, info.mtime = f.size, 0o644, 0
     return info.tobuf(format=tarfile.PAX_FORMAT, encoding="utf-8")
@@ -90,7 +65,7 @@ class TarStream:
     """An uncompressed tar of *files*, produced chunk by chunk; ``len()`` is its exact size
     (so requests sends a Content-Length). *on_bytes* hears every chunk's length."""
 
-    def __init__(self, files: list[LocalFile], on_bytes: Callable[[int], None] | None = None):
+    def __init__(self, files: list[WalkedFile], on_bytes: Callable[[int], None] | None = None):
         self.files = files
         self.on_bytes = on_bytes or (lambda _n: None)
         self._headers = [_header(f) for f in files]

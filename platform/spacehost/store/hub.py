@@ -229,7 +229,7 @@ class HubStore:
 
         Raises:
             InvalidSpaceName: a bad or reserved repo id.
-            UploadRejected: no files, a symlink, a device, an unsafe path (see
+            UploadRejected: no files, a link leaving the folder, a device, an unsafe path (see
                 :func:`~spacehost.store.hubfiles.scan_folder`).
         """
         check_repo_id(kind, repo_id)

@@ -14,7 +14,7 @@ import tarfile
 from pathlib import Path
 
 from spacehost.errors import UploadRejected, UploadTooLarge
-from spacehost.store.hubfiles import MAX_FILES, check_repo_path
+from spacehost.folderwalk import MAX_REPO_FILES, check_repo_path
 from spacehost.store.tarsafe import link_file, open_tar, safe_members
 
 
@@ -38,8 +38,8 @@ def unpack_hub_archive(archive: Path, dest: Path, *, max_bytes: int) -> int:
     Raises:
         UploadRejected: not a tar archive; a member is absolute, has '..', is a link leaving the
             upload or to nothing, a device, fifo or sparse file; a name is both a file and a
-            folder; an oversized extended header; more than :data:`MAX_FILES` entries (see
-            :mod:`.tarsafe`).
+            folder; an oversized extended header; more than
+            :data:`~spacehost.folderwalk.MAX_REPO_FILES` entries (see :mod:`.tarsafe`).
         UploadTooLarge: the files, the links' targets and the tar headers add up to more than
             *max_bytes*.
     """
@@ -49,7 +49,8 @@ def unpack_hub_archive(archive: Path, dest: Path, *, max_bytes: int) -> int:
     with tar:
         for path, member, target in safe_members(
                 tar, max_bytes=max_bytes, too_large=lambda: _too_large(max_bytes),
-                many_hint="pack many small files into archives (parquet)", max_files=MAX_FILES):
+                many_hint="pack many small files into archives (parquet)",
+                max_files=MAX_REPO_FILES):
             check_repo_path(path)
             if target is not None:
                 links[path] = target

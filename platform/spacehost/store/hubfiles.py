@@ -12,19 +12,15 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from spacehost.errors import UploadRejected
+from spacehost.folderwalk import WalkedFile, repo_policy, walk_folder
 
 CHUNK = 1 << 20
-MAX_FILES = 100_000
-MAX_PATH = 1000
-# What huggingface_hub's upload_folder never uploads either.
-SKIPPED_DIRS = frozenset({".git", ".cache/huggingface"})
 # Files HF stores with git-LFS (the default .gitattributes of a new repo), and anything from
 # 10 MiB up. An LFS file's ETag is its sha256, any other file's the git blob id (sha1).
 LFS_SUFFIXES = frozenset({
@@ -55,71 +51,26 @@ def git_blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
-@dataclass(frozen=True)
-class FolderFile:
-    """A regular file found in a pushed folder."""
-
-    path: str  # relative POSIX path inside the repo
-    source: Path
-    size: int
-
-
 def _rejected(message: str, hint: str) -> UploadRejected:
     return UploadRejected(message, hint=hint)
 
 
-def check_repo_path(path: str) -> str:
-    """Return *path* if it is a safe relative POSIX path for a repo file, else raise."""
-    p = PurePosixPath(path)
-    if path.startswith("/") or p.is_absolute():
-        raise _rejected(f"refusing absolute path {path!r}",
-                        "paths inside a repo are relative to its folder")
-    if not p.parts or any(part in ("", ".", "..") for part in path.split("/")):
-        raise _rejected(f"refusing path {path!r}: it leaves the repo folder or is not normalised",
-                        "remove '..' and empty parts from the path")
-    if len(path) > MAX_PATH or any(ch in path for ch in "\0\n\r\\"):
-        raise _rejected(f"refusing path {path!r}: too long or contains a control character or "
-                        "backslash", "rename the file")
-    return path
-
-
-def scan_folder(folder: Path) -> list[FolderFile]:
-    """The regular files under *folder*, sorted by path.
+def scan_folder(folder: Path) -> list[WalkedFile]:
+    """The files under *folder*, sorted by path, walked with the hub repos' policy
+    (:func:`spacehost.folderwalk.repo_policy`: links that stay inside are followed; an upload
+    unpacked by :mod:`.hubarchive` holds none).
 
     Raises:
-        UploadRejected: *folder* is not a folder or has no files; an entry is a symlink, a device
-            or fifo, or has an unsafe name; more than :data:`MAX_FILES` files.
+        UploadRejected: *folder* is not a folder or has no files; an entry the policy refuses (a
+            link leaving the folder, a device or fifo, an unsafe name, more than
+            :data:`MAX_FILES` files).
     """
     if not folder.is_dir():
         raise _rejected(f"{folder} is not a folder", "push a folder containing the repo's files")
-    found: list[FolderFile] = []
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        base = Path(dirpath)
-        rel_dir = base.relative_to(folder).as_posix()
-        for name in list(dirnames):
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-            if rel in SKIPPED_DIRS:
-                dirnames.remove(name)
-            elif (base / name).is_symlink():
-                raise _rejected(f"{rel!r} is a symbolic link",
-                                "replace the link with the folder it points to")
-        for name in filenames:
-            rel = check_repo_path(name if rel_dir == "." else f"{rel_dir}/{name}")
-            st = os.lstat(base / name)
-            if stat.S_ISLNK(st.st_mode):
-                raise _rejected(f"{rel!r} is a symbolic link",
-                                "replace the link with the file it points to")
-            if not stat.S_ISREG(st.st_mode):
-                raise _rejected(f"{rel!r} is not a regular file (devices, fifos and sockets are "
-                                "not allowed)", "remove it from the folder")
-            found.append(FolderFile(rel, base / name, st.st_size))
-            if len(found) > MAX_FILES:
-                raise _rejected(f"the folder has more than {MAX_FILES} files",
-                                "pack many small files into archives (parquet, tar)")
+    found = walk_folder(folder, repo_policy())
     if not found:
         raise _rejected(f"{folder} has no files to push",
                         "add the repo's files (and a README.md with its card) to the folder")
-    found.sort(key=lambda f: f.path)
     return found
 
 

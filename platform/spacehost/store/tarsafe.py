@@ -24,11 +24,10 @@ from pathlib import PurePosixPath
 from typing import Any, cast
 
 from spacehost.errors import UploadRejected, UploadTooLarge
+from spacehost.folderwalk import MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_SPACE_FILES, path_too_long
 
-MAX_FILES = 20_000
+MAX_FILES = MAX_SPACE_FILES
 MAX_EXTENDED_HEADER = 64 << 10  # a PAX/GNU long-name header: a path is at most 4 KiB
-MAX_PATH_BYTES = 4096  # Linux's PATH_MAX: a longer path cannot be written
-MAX_NAME_BYTES = 255  # NAME_MAX: one folder or file name
 MAX_HEADER_CHAIN = 4  # extended headers before one member (PAX + long name + long link: 3)
 _EXTENDED = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
              tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)  # fmt: skip
@@ -113,12 +112,6 @@ def open_tar(**kwargs: Any) -> tarfile.TarFile:
         ) from exc
 
 
-def _size(text: str) -> int:
-    """Bytes of a name as the file system gets it (tarfile keeps undecodable bytes as
-    surrogates)."""
-    return len(text.encode("utf-8", "surrogateescape"))
-
-
 def _member_path(name: str) -> str:
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         raise UploadRejected(
@@ -136,7 +129,7 @@ def _member_path(name: str) -> str:
         raise UploadRejected(
             f"upload contains a path with a NUL character: {path!r}", hint="rename the file"
         )
-    if _size(path) > MAX_PATH_BYTES or any(_size(p) > MAX_NAME_BYTES for p in parts):
+    if path_too_long(path):  # the same limits as a local folder's walk (folderwalk)
         raise UploadRejected(
             f"upload contains a path longer than {MAX_PATH_BYTES} bytes, or with a name longer "
             f"than {MAX_NAME_BYTES} bytes: {path[:80]!r}...",

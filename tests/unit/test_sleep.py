@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from spacehost.activityfile import Activity, parse_activity
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidRequest
 from spacehost.lifecycle import Platform
-from spacehost.lifecycle.sleep import PAUSED, STOPPED, Activity, Sleeper, parse_activity
+from spacehost.lifecycle.sleep import PAUSED, STOPPED, Sleeper
 from spacehost.routetable import RouteEntry, parse_routes
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store

@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from spacehost.activityfile import read_activity
 from spacehost.lifecycle import Platform
-from spacehost.lifecycle.sleep import read_activity
 from spacehost.store import SpaceRecord
 from spacehost.web.csp import inline_script
 from spacehost.web.failed_deploy import gallery_marker

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from spacehost.atomicfile import write_atomic
+from spacehost.atomicfile import replacing, write_atomic
 
 
 def _mode(path: Path) -> int:
@@ -58,3 +58,16 @@ def test_failed_rename_keeps_the_old_file_and_removes_the_temp(tmp_path: Path) -
         write_atomic(target, "new")
     assert (target / "x").read_text() == "kept"
     assert os.listdir(tmp_path) == ["table"]
+
+
+def test_replacing_streams_and_an_error_in_the_block_keeps_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "xorb"
+    with replacing(target) as out:
+        out.write(b"one ")
+        out.write(b"two")
+    assert target.read_bytes() == b"one two"
+    with pytest.raises(RuntimeError), replacing(target) as out:
+        out.write(b"half")
+        raise RuntimeError("the source broke")
+    assert target.read_bytes() == b"one two"
+    assert os.listdir(tmp_path) == ["xorb"]

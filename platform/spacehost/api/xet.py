@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from spacehost import headernames
 from spacehost.api import xetauth
 from spacehost.api.blobs import send_blob
 from spacehost.errors import EntryNotFound, InvalidRequest, NotFound, Unauthorized
@@ -70,7 +71,8 @@ def _key(request: web.Request) -> bytes:
 def public_base(request: web.Request) -> str:
     """The base URL as the client addressed us (Xet URLs must reach the same listener)."""
     settings: Settings = request.app["platform"].settings
-    scheme = request.headers.get("X-Forwarded-Proto") or settings.base_url.split("://", 1)[0]
+    proto = request.headers.get(headernames.FORWARDED_PROTO)
+    scheme = proto or settings.base_url.split("://", 1)[0]
     return f"{scheme}://{request.host}" if request.host else settings.base_url
 
 

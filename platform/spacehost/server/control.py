@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from spacehost import headernames
 from spacehost.api import add_routes, error_middleware
 from spacehost.api.errors import Handler
 from spacehost.lifecycle import Platform
 from spacehost.server.engine import connect
 from spacehost.store import HubStore
-from spacehost.web import SPACE_HEADER, gallery, oembed, space_page, space_status
+from spacehost.web import gallery, oembed, space_page, space_status
 from spacehost.web.api_examples import add_example_routes
 from spacehost.web.csp import nosniff, page_headers
 from spacehost.web.docs_pages import add_docs_routes
@@ -23,7 +24,7 @@ from spacehost.web.page_host import page_host_links
 async def space_status_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Requests the router addressed to a space without a live upstream get its status page,
     except the API calls that page itself makes."""
-    space = request.headers.get(SPACE_HEADER)
+    space = request.headers.get(headernames.SPACE)
     if space and not request.path.startswith("/api/"):
         return await space_status(request, request.app["platform"], space)
     return await handler(request)

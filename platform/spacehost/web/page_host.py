@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from spacehost.domain import SpaceId, page_host_label
+from spacehost.domain import SpaceId
 from spacehost.errors import InvalidSpaceName
+from spacehost.hosts import page_host_label
 from spacehost.lifecycle import Platform
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

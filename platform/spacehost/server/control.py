@@ -7,6 +7,7 @@ from aiohttp import web
 from spacehost import headernames
 from spacehost.api import add_routes, error_middleware
 from spacehost.api.errors import Handler
+from spacehost.appkeys import HUB, PLATFORM, TOKEN
 from spacehost.lifecycle import Platform
 from spacehost.server.engine import connect
 from spacehost.store import HubStore
@@ -26,7 +27,7 @@ async def space_status_middleware(request: web.Request, handler: Handler) -> web
     except the API calls that page itself makes."""
     space = request.headers.get(headernames.SPACE)
     if space and not request.path.startswith("/api/"):
-        return await space_status(request, request.app["platform"], space)
+        return await space_status(request, request.app[PLATFORM], space)
     return await handler(request)
 
 
@@ -37,10 +38,10 @@ def make_app(platform: Platform, token: str, hub: HubStore | None = None) -> web
         client_max_size=platform.settings.max_upload_bytes + (1 << 20),
     )
     app.on_response_prepare.append(nosniff)  # every response, streamed ones too
-    app["platform"] = platform
-    app["token"] = token
+    app[PLATFORM] = platform
+    app[TOKEN] = token
     # the model and dataset hub (docs/hub.md); the API's /api/models... and the repo pages
-    app["hub"] = hub if hub is not None else HubStore(platform.settings.hub_dir)
+    app[HUB] = hub if hub is not None else HubStore(platform.settings.hub_dir)
     add_routes(app)
     app.router.add_get("/", gallery)
     add_favicon_routes(app)  # /favicon.ico

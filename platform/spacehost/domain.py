@@ -133,25 +133,6 @@ class SpaceId:
         return f"{self.owner}--{self.name}".lower()
 
 
-PAGE_LABEL = "page"  # a space's page host is ``page.{subdomain}.{domain}``
-
-
-def page_host_label(host: str, domain: str) -> str | None:
-    """The space subdomain of a page host ``page.{subdomain}.{domain}[:port]`` (any case), or
-    None when *host* is not one. The page host serves the space's page same-site with its app
-    (the control plane's pages; the router never routes it to an app; docs/embedding.md)."""
-    name = host.strip().lower()
-    if name.startswith("["):
-        return None
-    head, _, port = name.rpartition(":")
-    name = head if head and port.isdigit() else name
-    suffix = "." + domain.lower()
-    if not name.endswith(suffix):
-        return None
-    first, _, label = name[: -len(suffix)].partition(".")
-    return label if first == PAGE_LABEL and label and "." not in label else None
-
-
 class RepoKind(StrEnum):
     """The kinds of hub repo (a space is not one: spaces live in the store's own tables)."""
 

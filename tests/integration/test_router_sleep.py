@@ -7,7 +7,7 @@ import asyncio
 
 import aiohttp
 
-from spacehost.lifecycle.sleep import parse_activity
+from spacehost.activityfile import parse_activity
 from spacehost.router.table import RouteEntry
 from tests.integration.test_router_proxy import aio, harness, poll, space
 

@@ -8,16 +8,15 @@ import asyncio
 import json
 from typing import Any
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from spacehost import appkeys
 from spacehost.api import add_routes, error_middleware
 from spacehost.cli.main import pack_folder
 from spacehost.lifecycle import Platform
 from tests.unit.test_secrets_api import AUTH, BASE, FILES, SPACE, TOKEN, platform
 
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 __all__ = ["platform"]  # the fixture, shared
 Client = TestClient[web.Request, web.Application]
 
@@ -41,7 +40,7 @@ async def push(client: Client, app_text: bytes) -> dict[str, Any]:
 def serve(platform: Platform, scenario: Any) -> None:
     async def main() -> None:
         app = web.Application(middlewares=[error_middleware])
-        app["platform"], app["token"] = platform, TOKEN
+        app[appkeys.PLATFORM], app[appkeys.TOKEN] = platform, TOKEN
         add_routes(app)
         async with TestClient(TestServer(app)) as client:
             await scenario(client)

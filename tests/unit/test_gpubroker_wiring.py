@@ -219,7 +219,6 @@ def test_container_of_a_process(tmp_path: Path, line: str) -> None:
 # what users see: the API, the CLI report, the space page's panel ------------------------------
 
 
-@pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 def test_api_gpus_answers_the_status_and_filters_by_space(platform: Any) -> None:
     from tests.unit.test_secrets_api import Call, run
 

@@ -17,6 +17,7 @@ import pytest
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 
+from spacehost import appkeys
 from spacehost.api import error_middleware
 from spacehost.api.blobs import Unsatisfiable, parse_range
 from spacehost.api.hub import add_hub_routes
@@ -25,7 +26,6 @@ from spacehost.domain import RepoKind
 from spacehost.settings import Settings
 from spacehost.store import HubStore
 
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 TOKEN = "sh_test_token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 WEIGHTS = os.urandom(200_000)
@@ -76,7 +76,8 @@ def run(hub: HubStore, scenario: Callable[[Call], Awaitable[None]], *,
     async def main() -> None:
         app = web.Application(middlewares=[error_middleware])
         settings = Settings(data_dir=hub.root.parent, max_hub_upload_bytes=limit, hub_xet=xet)
-        app["platform"], app["token"], app["hub"] = SimpleNamespace(settings=settings), TOKEN, hub
+        app[appkeys.PLATFORM] = SimpleNamespace(settings=settings)  # type: ignore[misc]
+        app[appkeys.TOKEN], app[appkeys.HUB] = TOKEN, hub
         add_hub_routes(app)
         add_xet_routes(app)
         async with TestClient(TestServer(app)) as client:

@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from spacehost import appkeys
 from spacehost.api import add_routes, error_middleware
 from spacehost.domain import RepoKind, SpaceId
 from spacehost.lifecycle import Platform
@@ -30,7 +31,6 @@ from spacehost.web.space_page import space_page
 from tests.fakes import FakeBackend, FakeBuilder
 from tests.unit.web_records import HOSTILE, record
 
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 ENDPOINT = "http://127.0.0.1:8000"
 
 MODEL_CARD = """---
@@ -185,7 +185,7 @@ Get = Callable[[str], Awaitable[tuple[int, str, Any]]]
 def serve(platform: Platform, hub: HubStore, scenario: Callable[[Get], Awaitable[None]]) -> None:
     async def main() -> None:
         app = web.Application(middlewares=[error_middleware])
-        app["platform"], app["token"], app["hub"] = platform, "t", hub
+        app[appkeys.PLATFORM], app[appkeys.TOKEN], app[appkeys.HUB] = platform, "t", hub
         add_routes(app)
         add_hub_routes(app)
         async with TestClient(TestServer(app)) as client:
@@ -317,7 +317,7 @@ def test_space_page_links_the_repos_it_uses(site: tuple[Platform, HubStore]) -> 
 
     async def main() -> None:
         app = web.Application(middlewares=[error_middleware])
-        app["platform"], app["token"], app["hub"] = platform, "t", hub
+        app[appkeys.PLATFORM], app[appkeys.TOKEN], app[appkeys.HUB] = platform, "t", hub
         app.router.add_get("/spaces/{owner}/{name}", space_page)
         async with TestClient(TestServer(app)) as client:
             async def get(path: str) -> tuple[int, str, Any]:

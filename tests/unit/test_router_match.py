@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from spacehost.router.match import Match, host_name, match_host, match_path, match_request
+from spacehost.hosts import host_name
+from spacehost.router.match import Match, match_host, match_path, match_request
 from spacehost.router.table import RouteEntry, RouteTable
 
 DOMAIN = "spaces.example.org"

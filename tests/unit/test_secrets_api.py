@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from spacehost import appkeys
 from spacehost.api import add_routes, error_middleware
 from spacehost.domain import SpaceId
 from spacehost.lifecycle import Platform
@@ -18,8 +19,6 @@ from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store
 from tests.fakes import FakeBackend, FakeBuilder
 
-# the app keeps its platform under the string keys that spacehost.server.control uses
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 TOKEN = "sh_test_token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SPACE = SpaceId("alice", "demo")
@@ -50,7 +49,8 @@ def run(platform: Platform, scenario: Callable[[Call], Awaitable[None]]) -> None
 
     async def main() -> None:
         app = web.Application(middlewares=[error_middleware])
-        app["platform"], app["token"] = platform, TOKEN
+        # the typed keys that spacehost.server.control uses
+        app[appkeys.PLATFORM], app[appkeys.TOKEN] = platform, TOKEN
         add_routes(app)
         async with TestClient(TestServer(app)) as client:
             async def call(method: str, path: str, **kw: Any) -> tuple[int, Any]:

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from spacehost.activityfile import Activity
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidRequest
 from spacehost.lifecycle import Platform
-from spacehost.lifecycle.sleep import PAUSED, STOPPED, Activity, Sleeper, parse_activity
+from spacehost.lifecycle.sleep import PAUSED, STOPPED, Sleeper
 from spacehost.routetable import RouteEntry, parse_routes
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store
@@ -73,17 +74,6 @@ def env(tmp_path: Path) -> Iterator[Env]:
     e.p.close()
     for cid in list(e.backend.containers):
         e.backend.remove(cid)
-
-
-# the activity report ---------------------------------------------------------------------------
-
-
-def test_activity_file_is_parsed_and_nonsense_skipped() -> None:
-    text = ('{"spaces": {"alice/a": {"last": 12.5, "open": 2}, "alice/b": {"last": 3}, '
-            '"alice/c": {"last": "x"}, "alice/d": 7}}')
-    assert parse_activity(text) == {"alice/a": Activity(12.5, 2), "alice/b": Activity(3.0, 0)}
-    assert parse_activity("not json") == {}
-    assert parse_activity('["spaces"]') == {}
 
 
 def test_route_entries_without_asleep_still_parse() -> None:

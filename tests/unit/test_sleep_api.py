@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from spacehost.domain import Stage
 from spacehost.lifecycle import Platform
 from tests.unit.test_secrets_api import AUTH, BASE, SPACE, Call, platform, run
 
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 __all__ = ["platform"]  # the fixture, shared
 
 

@@ -13,12 +13,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from spacehost import appkeys
 from spacehost.api.hub import file_type_headers
 from spacehost.settings import Settings
 from spacehost.web.csp import inline_script, nosniff, page_headers, script_constant
 
 FIXED = script_constant("<script>document.title='fixed'</script>")
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 
 
 def sha(body: str) -> str:
@@ -42,7 +42,8 @@ def app() -> web.Application:
 
     application = web.Application(middlewares=[page_headers])
     application.on_response_prepare.append(nosniff)
-    application["platform"] = SimpleNamespace(settings=Settings(port=8000, domain="localhost"))
+    settings = Settings(port=8000, domain="localhost")
+    application[appkeys.PLATFORM] = SimpleNamespace(settings=settings)  # type: ignore[misc]
     application.router.add_get("/page", page)
     application.router.add_get("/own", own)
     application.router.add_get("/data", data)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from spacehost.domain import SpaceId, page_host_label
+from spacehost.domain import SpaceId
+from spacehost.hosts import page_host_label
 from spacehost.router.match import is_page_host, match_request
 from spacehost.router.table import RouteEntry, RouteTable
 from spacehost.settings import Settings

@@ -23,7 +23,6 @@ from tests.unit import test_hub_api as hub_api
 WEIGHTS = os.urandom(3 * CHUNK + 100)
 DIGEST = hashlib.sha256(WEIGHTS).hexdigest()
 Call = Callable[..., Awaitable[ClientResponse]]
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 
 
 @pytest.fixture

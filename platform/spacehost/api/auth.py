@@ -9,6 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from spacehost.appkeys import TOKEN
 from spacehost.errors import Unauthorized
 from spacehost.settings import Settings
 
@@ -31,7 +32,7 @@ def ensure_token(settings: Settings) -> str:
 
 def require_token(request: web.Request) -> None:
     """Raise :class:`Unauthorized` unless the request carries the platform's token."""
-    expected: str = request.app["token"]
+    expected: str = request.app[TOKEN]
     header = request.headers.get("Authorization", "")
     given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):

@@ -7,6 +7,7 @@ import asyncio
 
 from aiohttp import web
 
+from spacehost.appkeys import PLATFORM
 from spacehost.domain import SpaceId
 from spacehost.lifecycle import Platform
 
@@ -14,7 +15,7 @@ from spacehost.lifecycle import Platform
 async def gpus(request: web.Request) -> web.Response:
     """The GPU status; ``?space=owner/name`` keeps only that space's entries, leases and
     queue. No token needed: it shows what the gallery shows (names, stages) plus GPU use."""
-    platform: Platform = request.app["platform"]
+    platform: Platform = request.app[PLATFORM]
     raw = request.query.get("space")
     space = SpaceId.parse(raw) if raw else None  # InvalidSpaceName answers 400
     return web.json_response(await asyncio.to_thread(platform.gpu_status, space))

@@ -48,6 +48,7 @@ from spacehost.api.hubjson import (
     tree_json,
 )
 from spacehost.api.xet import xet_enabled, xet_headers, xet_stats
+from spacehost.appkeys import HUB, PLATFORM
 from spacehost.domain import RepoKind, check_repo_id
 from spacehost.errors import (
     EntryNotFound,
@@ -81,12 +82,12 @@ ACTIVE_TYPES = frozenset({"image/svg+xml", "text/html", "application/xhtml+xml",
 
 
 def _hub(request: web.Request) -> HubStore:
-    hub: HubStore = request.app["hub"]
+    hub: HubStore = request.app[HUB]
     return hub
 
 
 def _settings(request: web.Request) -> Settings:
-    settings: Settings = request.app["platform"].settings
+    settings: Settings = request.app[PLATFORM].settings
     return settings
 
 

@@ -16,6 +16,7 @@ from aiohttp import web
 from spacehost.api.auth import require_token
 from spacehost.api.hubjson import iso
 from spacehost.api.spaces import urls_of
+from spacehost.appkeys import PLATFORM
 from spacehost.domain import SpaceId
 from spacehost.errors import InvalidRequest
 from spacehost.lifecycle import ConfigChange, Platform
@@ -23,7 +24,7 @@ from spacehost.store import SECRET, VARIABLE, ConfigEntry
 
 
 def _platform(request: web.Request) -> Platform:
-    platform: Platform = request.app["platform"]
+    platform: Platform = request.app[PLATFORM]
     return platform
 
 

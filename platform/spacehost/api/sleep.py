@@ -7,6 +7,7 @@ import asyncio
 from aiohttp import web
 
 from spacehost.api.secrets import _body, _platform, _space_id
+from spacehost.appkeys import PLATFORM
 
 
 async def set_sleeptime(request: web.Request) -> web.Response:
@@ -35,4 +36,4 @@ async def pause(request: web.Request) -> web.Response:
 
 async def start_sleeper(app: web.Application) -> None:
     """Start the idle loop with the control plane (stopped with the platform)."""
-    app["platform"].sleeper.start()
+    app[PLATFORM].sleeper.start()

@@ -15,6 +15,7 @@ from aiohttp import web
 from spacehost.api.errors import error_response
 from spacehost.api.hub import hf_error
 from spacehost.api.hubjson import commit_json, last_changes, path_info_json, refs_json, tree_json
+from spacehost.appkeys import PLATFORM
 from spacehost.domain import SpaceId
 from spacehost.errors import EntryNotFound, InvalidRequest, RevisionNotFound, SpaceNotFound
 from spacehost.lifecycle import Platform
@@ -66,7 +67,7 @@ def history(platform: Platform, space: SpaceId, rev: str) -> list[HubCommit]:
 
 
 def _space(request: web.Request) -> tuple[Platform, SpaceId]:
-    platform: Platform = request.app["platform"]
+    platform: Platform = request.app[PLATFORM]
     return platform, SpaceId(request.match_info["owner"], request.match_info["name"])
 
 

@@ -14,6 +14,7 @@ from spacehost.api.buildstream import follow_build, full_log, since_build_arg, s
 from spacehost.api.errors import error_response
 from spacehost.api.hub import hf_error
 from spacehost.api.hubjson import iso
+from spacehost.appkeys import PLATFORM
 from spacehost.builder.buildlog import concise
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import (
@@ -31,7 +32,7 @@ SPOOL_IN_MEMORY = 1 << 20  # a larger space upload waits in a file, not in memor
 
 
 def _platform(request: web.Request) -> Platform:
-    platform: Platform = request.app["platform"]
+    platform: Platform = request.app[PLATFORM]
     return platform
 
 

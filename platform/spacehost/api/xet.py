@@ -29,8 +29,10 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from spacehost import headernames
 from spacehost.api import xetauth
 from spacehost.api.blobs import send_blob
+from spacehost.appkeys import HUB, PLATFORM, TOKEN
 from spacehost.errors import EntryNotFound, InvalidRequest, NotFound, Unauthorized
 from spacehost.settings import Settings
 from spacehost.store import HubFile, HubStore
@@ -46,13 +48,13 @@ _LOCKS = web.AppKey("xet_locks", dict[str, asyncio.Lock])
 
 
 def _hub(request: web.Request) -> HubStore:
-    hub: HubStore = request.app["hub"]
+    hub: HubStore = request.app[HUB]
     return hub
 
 
 def xet_enabled(request: web.Request) -> bool:
     """Whether the hub offers Xet downloads (``SPACEHOST_HUB_XET``)."""
-    settings: Settings = request.app["platform"].settings
+    settings: Settings = request.app[PLATFORM].settings
     return settings.hub_xet
 
 
@@ -64,13 +66,14 @@ def _require_enabled(request: web.Request) -> None:
 
 def _key(request: web.Request) -> bytes:
     """The Xet signing key, derived from the platform's token (one HMAC: cheap)."""
-    return xetauth.derive_key(request.app["token"])
+    return xetauth.derive_key(request.app[TOKEN])
 
 
 def public_base(request: web.Request) -> str:
     """The base URL as the client addressed us (Xet URLs must reach the same listener)."""
-    settings: Settings = request.app["platform"].settings
-    scheme = request.headers.get("X-Forwarded-Proto") or settings.base_url.split("://", 1)[0]
+    settings: Settings = request.app[PLATFORM].settings
+    proto = request.headers.get(headernames.FORWARDED_PROTO)
+    scheme = proto or settings.base_url.split("://", 1)[0]
     return f"{scheme}://{request.host}" if request.host else settings.base_url
 
 

@@ -17,14 +17,13 @@ Pure except :func:`write_pins` and :func:`remove_pins`.
 from __future__ import annotations
 
 import difflib
-import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from spacehost.atomicfile import write_atomic
 from spacehost.domain import RepoKind, SpaceId, repo_cache_name
 from spacehost.errors import EntryNotFound, RepoNotFound, RevisionNotFound, SpacehostError
 from spacehost.manifest.model import Manifest
@@ -235,11 +234,7 @@ def write_pins(repos: Iterable[MountedRepo], pins: Path) -> None:
     """Write each repo's pinned sha (temp file + rename: a running container keeps its own)."""
     pins.mkdir(parents=True, exist_ok=True)
     for repo in repos:
-        fd, tmp = tempfile.mkstemp(dir=pins, prefix=".pin-")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(repo.sha)
-        os.chmod(tmp, 0o644)  # read by the container's user
-        os.replace(tmp, pins / repo.cache_name)
+        write_atomic(pins / repo.cache_name, repo.sha, mode=0o644)  # read by the container's user
 
 
 def remove_pins(pins: Path) -> None:

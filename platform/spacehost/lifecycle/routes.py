@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from spacehost.atomicfile import write_atomic
 from spacehost.domain import Sdk, Stage
 from spacehost.routetable import RouteEntry, routes_json
 from spacehost.store import RevisionFiles, SpaceRecord
@@ -63,10 +62,6 @@ class RoutePublisher:
         with self._lock:
             if text == self._last and self.path.exists():
                 return False
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".routes-", dir=self.path.parent)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(text)
-            os.replace(tmp, self.path)
+            write_atomic(self.path, text, mode=0o600)
             self._last = text
             return True

@@ -1,10 +1,11 @@
 """Sleep and wake: idle spaces are paused, then stopped; a request wakes them (docs/sleep.md).
 
 The router writes ``run/activity.json`` (when each space last saw a request, and how many
-streaming or tunnelled connections it holds open); :meth:`Sleeper.tick` reads it, once a second
-in the platform, and puts idle RUNNING spaces to sleep. Two levels: *paused* (the container is
-frozen, memory kept, wakes in milliseconds) and *stopped* (the same container stopped, memory
-freed, wakes with a ``docker start`` and a health check). :meth:`Sleeper.wake` brings one back;
+streaming or tunnelled connections it holds open; format: :mod:`spacehost.activityfile`);
+:meth:`Sleeper.tick` reads it, once a second in the platform, and puts idle RUNNING spaces to
+sleep. Two levels: *paused* (the container is frozen, memory kept, wakes in milliseconds) and
+*stopped* (the same container stopped, memory freed, wakes with a ``docker start`` and a health
+check). :meth:`Sleeper.wake` brings one back;
 concurrent wakes of one space share one. At most ``Settings.max_awake`` spaces run or are
 paused at once: making room stops the least recently used idle one.
 
@@ -13,16 +14,15 @@ Every clock is injected: unit tests drive ticks with a fake clock and never slee
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from spacehost.activityfile import Activity, read_activity
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import Conflict, EngineUnavailable, NotFound, SpacehostError
 from spacehost.lifecycle.health import wait_healthy
@@ -40,42 +40,6 @@ TICK_S = 1.0
 # between publishing a space's asleep route and freezing it: more than the router's route-table
 # check interval (0.1 s), so no request is forwarded to a process about to freeze
 ROUTE_GRACE_S = 0.25
-
-
-@dataclass(frozen=True)
-class Activity:
-    """What the router saw of one space: the wall-clock time of its last request and the
-    number of connections (SSE responses, websockets) it holds open now."""
-
-    last: float
-    open: int = 0
-
-
-def parse_activity(text: str) -> dict[str, Activity]:
-    """Parse the router's ``activity.json``; entries that make no sense are skipped."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return {}
-    spaces = data.get("spaces") if isinstance(data, dict) else None
-    if not isinstance(spaces, dict):
-        return {}
-    out: dict[str, Activity] = {}
-    for space, d in spaces.items():
-        if not isinstance(d, dict):
-            continue
-        last, n = d.get("last"), d.get("open", 0)
-        if isinstance(last, int | float) and isinstance(n, int):
-            out[str(space)] = Activity(float(last), max(0, n))
-    return out
-
-
-def read_activity(path: Path) -> dict[str, Activity]:
-    """The activity file's content; none when it is missing or unreadable."""
-    try:
-        return parse_activity(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return {}
 
 
 def is_awake(rec: SpaceRecord) -> bool:
@@ -325,5 +289,4 @@ class Sleeper:
         p.store.add_event(space, "wake", "woke from stopped")
 
 
-__all__ = ["NEVER", "PAUSED", "STOPPED", "Activity", "Sleeper", "is_awake", "parse_activity",
-           "read_activity"]
+__all__ = ["NEVER", "PAUSED", "STOPPED", "Sleeper", "is_awake"]

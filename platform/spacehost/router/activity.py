@@ -1,20 +1,20 @@
 """What the router tells the control plane about use: per space, the time of its last request
 and how many streaming or tunnelled connections (SSE responses, websockets) it holds open.
 
-The lifecycle's idle loop (:mod:`spacehost.lifecycle.sleep`) reads the file; the router writes
-it atomically, at most every :data:`REPORT_INTERVAL_S`, and only when something changed (an
-open connection is activity now, so a space holding one is reported each time).
+The lifecycle's idle loop (:mod:`spacehost.lifecycle.sleep`) reads the file (its format:
+:mod:`spacehost.activityfile`); the router writes it atomically, at most every
+:data:`REPORT_INTERVAL_S`, and only when something changed (an open connection is activity now,
+so a space holding one is reported each time).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from spacehost.activityfile import Activity, write_activity
 
 log = logging.getLogger("spacehost.router")
 
@@ -55,25 +55,20 @@ class ActivityRecorder:
             self.open.pop(space, None)
         self.touch(space)
 
-    def snapshot(self) -> dict[str, dict[str, float | int]]:
+    def snapshot(self) -> dict[str, Activity]:
         """The report: an open connection makes its space active now."""
         now = self._clock()
         for space in self.open:
             self.last[space] = now
-        return {s: {"last": t, "open": self.open.get(s, 0)} for s, t in self.last.items()}
+        return {s: Activity(t, self.open.get(s, 0)) for s, t in self.last.items()}
 
     def report(self) -> bool:
         """Write the file if anything changed since the last write; True when written."""
         if not (self._dirty or self.open):
             return False
         self._dirty = False
-        text = json.dumps({"spaces": self.snapshot()}, sort_keys=True)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".activity-", dir=self.path.parent)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(text)
-            os.replace(tmp, self.path)
+            write_activity(self.path, self.snapshot())
         except OSError as exc:
             log.warning("cannot write %s: %s", self.path, exc)
             return False

@@ -6,14 +6,9 @@ import asyncio
 import os
 from typing import Protocol
 
+from spacehost.hosts import subdomain_label
 from spacehost.router.activity import ActivityRecorder
-from spacehost.router.match import (
-    Match,
-    is_page_host,
-    match_host,
-    match_path,
-    subdomain_label,
-)
+from spacehost.router.match import Match, is_page_host, match_host, match_path
 from spacehost.router.routes_file import RoutesFile
 from spacehost.router.table import RouteEntry, RouteTable, Upstream, is_live
 from spacehost.router.upstream import UpstreamPool

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from spacehost import handoff
+from spacehost import handoff, headernames
 from spacehost.router.framing import Framing
 from spacehost.router.table import RouteEntry, is_token, safe_header_value
 
@@ -37,16 +37,18 @@ HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
+SPACE_HEADER = headernames.wire_name(headernames.SPACE)
+_PROTO_HEADER = headernames.wire_name(headernames.FORWARDED_PROTO)
 # Set by the router alone: a client must not be able to claim another address, host or prefix,
 # nor to name a space to the control plane.
 FORWARDING = frozenset(
     {
         b"x-forwarded-for",
         b"x-forwarded-host",
-        b"x-forwarded-proto",
+        _PROTO_HEADER,
         b"x-forwarded-prefix",
         b"x-real-ip",
-        b"x-spacehost-space",
+        SPACE_HEADER,
         handoff.REQUEST_HEADER.lower().encode(),
     }
 )
@@ -60,7 +62,6 @@ _HANDOFF_LINE = f"{handoff.REQUEST_HEADER.lower()}: {handoff.REQUEST_VALUE}\r\n"
 _RESPONSE_DROP = HOP_BY_HOP | {FILE_HEADER, b"content-length"}
 # Connection values that name no other header: nothing more to remove.
 _PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"upgrade"})
-SPACE_HEADER = b"x-spacehost-space"
 
 
 def connection_tokens(headers: Headers) -> frozenset[bytes]:
@@ -209,7 +210,7 @@ def _encode_forwarding(fwd: Forwarding, prior_for: list[bytes]) -> bytes:
         b"x-forwarded-for: " + chain + b"\r\n" if chain else b"",
         b"x-real-ip: " + client + b"\r\n" if client else b"",
         b"x-forwarded-host: " + fwd.host.encode("latin-1") + b"\r\n" if fwd.host else b"",
-        b"x-forwarded-proto: " + fwd.proto.encode("latin-1") + b"\r\n",
+        _PROTO_HEADER + b": " + fwd.proto.encode("latin-1") + b"\r\n",
         b"x-forwarded-prefix: " + fwd.prefix.encode("latin-1") + b"\r\n" if fwd.prefix else b"",
         SPACE_HEADER + b": " + fwd.space.encode("latin-1") + b"\r\n" if fwd.space else b"",
         _HANDOFF_LINE if fwd.handoff else b"",

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from spacehost.domain import check_name_part, page_host_label
+from spacehost.domain import check_name_part
 from spacehost.errors import InvalidSpaceName
+from spacehost.hosts import page_host_label, subdomain_label
 from spacehost.router.table import RouteEntry, RouteTable, is_live
 
 SPACES_PREFIX = "/spaces/"
@@ -39,18 +40,6 @@ class Match(NamedTuple):
     space: str | None = None
 
 
-def host_name(host: str) -> str:
-    """The host name of a ``Host`` header value: lower case, without port or IPv6 brackets."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        end = host.find("]")
-        return host[1:end] if end > 0 else host
-    name, _, port = host.rpartition(":")
-    if name and port.isdigit():
-        return name
-    return host.rstrip(":")
-
-
 def _valid_space(owner: str, name: str) -> bool:
     try:
         check_name_part(owner, "owner")
@@ -58,18 +47,6 @@ def _valid_space(owner: str, name: str) -> bool:
     except InvalidSpaceName:
         return False
     return True
-
-
-
-
-def subdomain_label(host: str, domain: str) -> str | None:
-    """The space label of ``{label}.{domain}[:port]``, or None when *host* is not one."""
-    name = host_name(host)
-    suffix = "." + domain.lower()
-    if not name.endswith(suffix):
-        return None
-    label = name[: -len(suffix)]
-    return label if label and "." not in label else None
 
 
 def is_page_host(host: str, domain: str) -> bool:

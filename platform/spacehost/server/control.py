@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from spacehost import headernames
 from spacehost.api import add_routes, error_middleware
 from spacehost.api.errors import Handler
+from spacehost.appkeys import HUB, PLATFORM, TOKEN
 from spacehost.lifecycle import Platform
 from spacehost.server.engine import connect
 from spacehost.store import HubStore
-from spacehost.web import SPACE_HEADER, gallery, oembed, space_page, space_status
+from spacehost.web import gallery, oembed, space_page, space_status
 from spacehost.web.api_examples import add_example_routes
 from spacehost.web.csp import nosniff, page_headers
 from spacehost.web.docs_pages import add_docs_routes
@@ -23,9 +25,9 @@ from spacehost.web.page_host import page_host_links
 async def space_status_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Requests the router addressed to a space without a live upstream get its status page,
     except the API calls that page itself makes."""
-    space = request.headers.get(SPACE_HEADER)
+    space = request.headers.get(headernames.SPACE)
     if space and not request.path.startswith("/api/"):
-        return await space_status(request, request.app["platform"], space)
+        return await space_status(request, request.app[PLATFORM], space)
     return await handler(request)
 
 
@@ -36,10 +38,10 @@ def make_app(platform: Platform, token: str, hub: HubStore | None = None) -> web
         client_max_size=platform.settings.max_upload_bytes + (1 << 20),
     )
     app.on_response_prepare.append(nosniff)  # every response, streamed ones too
-    app["platform"] = platform
-    app["token"] = token
+    app[PLATFORM] = platform
+    app[TOKEN] = token
     # the model and dataset hub (docs/hub.md); the API's /api/models... and the repo pages
-    app["hub"] = hub if hub is not None else HubStore(platform.settings.hub_dir)
+    app[HUB] = hub if hub is not None else HubStore(platform.settings.hub_dir)
     add_routes(app)
     app.router.add_get("/", gallery)
     add_favicon_routes(app)  # /favicon.ico

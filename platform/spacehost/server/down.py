@@ -15,6 +15,7 @@ import signal
 import time
 from pathlib import Path
 
+from spacehost.atomicfile import write_atomic
 from spacehost.server.supervisor import alive, cmdline, stop_pid
 from spacehost.settings import Settings
 
@@ -33,10 +34,7 @@ def router_pidfile(settings: Settings) -> Path:
 
 def write_pid(path: Path) -> None:
     """Record this process's pid in *path* (atomically)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(f"{os.getpid()}\n")
-    tmp.replace(path)
+    write_atomic(path, f"{os.getpid()}\n")
 
 
 def _pid_of(path: Path, *markers: bytes) -> int | None:

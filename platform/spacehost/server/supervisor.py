@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from spacehost.atomicfile import write_atomic
 from spacehost.errors import SpacehostError
 
 log = logging.getLogger("spacehost")
@@ -148,10 +149,7 @@ class Supervisor:
         # its own session: a Ctrl-C meant for the control plane's terminal does not reach it
         proc = subprocess.Popen(self.command, start_new_session=True)
         self._proc, self.pid = proc, proc.pid
-        self.pidfile.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.pidfile.with_suffix(".tmp")
-        tmp.write_text(f"{proc.pid}\n")
-        tmp.replace(self.pidfile)
+        write_atomic(self.pidfile, f"{proc.pid}\n")
 
     async def watch(self, clock: Callable[[], float] = time.monotonic) -> None:
         """Restart the router whenever it is found dead, until :meth:`stop`.

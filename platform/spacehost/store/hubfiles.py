@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from spacehost.atomicfile import write_atomic
 from spacehost.errors import UploadRejected
 from spacehost.folderwalk import WalkedFile, repo_policy, walk_folder
 
@@ -192,10 +193,7 @@ def write_tree_cache(cache: Path, commit: str, files: dict[str, dict[str, object
 
 def write_text_atomic(path: Path, text: str, tmp_dir: Path) -> None:
     """Replace *path* with *text* atomically (temp file in *tmp_dir*, same filesystem)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(tmp_dir, "ref-")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    write_atomic(path, text, tmp_dir=tmp_dir)
 
 
 def remove_tree(path: Path, tmp_dir: Path) -> None:

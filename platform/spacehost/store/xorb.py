@@ -17,10 +17,11 @@ reconstruction carries no chunk hashes), so these ids only need to be stable and
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from spacehost.atomicfile import replacing
 
 CHUNK = 64 << 10
 HEADER = 8
@@ -52,20 +53,14 @@ def xorb_hash(file_id: str, index: int) -> str:
 def write_xorb_file(blob: Path, dest: Path, tmp_dir: Path) -> None:
     """Write *blob*'s xorb file at *dest* (through a temp file and a rename, so a reader never
     sees half of one)."""
-    tmp = tmp_dir / f"{dest.name}.{os.getpid()}.{id(dest)}.part"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with open(blob, "rb") as src, open(tmp, "wb") as out:
-            while data := src.read(_READ):
-                parts = []
-                for i in range(0, len(data), CHUNK):
-                    piece = data[i:i + CHUNK]
-                    parts.append(chunk_header(len(piece)))
-                    parts.append(piece)
-                out.write(b"".join(parts))
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with open(blob, "rb") as src, replacing(dest, tmp_dir=tmp_dir) as out:
+        while data := src.read(_READ):
+            parts = []
+            for i in range(0, len(data), CHUNK):
+                piece = data[i:i + CHUNK]
+                parts.append(chunk_header(len(piece)))
+                parts.append(piece)
+            out.write(b"".join(parts))
 
 
 def ensure_xorb_file(blob: Path, dest: Path, tmp_dir: Path) -> Path:

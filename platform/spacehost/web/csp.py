@@ -23,6 +23,7 @@ from contextvars import ContextVar
 
 from aiohttp import web
 
+from spacehost.appkeys import PLATFORM
 from spacehost.settings import Settings
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -87,7 +88,7 @@ async def page_headers(request: web.Request, handler: Handler) -> web.StreamResp
     finally:
         _REQUEST.reset(token)
     if not resp.prepared and _is_html(resp) and CSP not in resp.headers:
-        resp.headers[CSP] = page_policy(request.app["platform"].settings, scripts)
+        resp.headers[CSP] = page_policy(request.app[PLATFORM].settings, scripts)
     return resp
 
 

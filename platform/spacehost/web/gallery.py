@@ -21,8 +21,9 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from spacehost.activityfile import read_activity
+from spacehost.appkeys import PLATFORM
 from spacehost.lifecycle import Platform
-from spacehost.lifecycle.sleep import read_activity
 from spacehost.store import SpaceRecord
 from spacehost.web.csp import inline_script
 from spacehost.web.failed_deploy import gallery_marker
@@ -257,7 +258,7 @@ def render_gallery(recs: Sequence[SpaceRecord], query: GalleryQuery,
 
 async def gallery(request: web.Request) -> web.Response:
     """``GET /``: the gallery."""
-    platform: Platform = request.app["platform"]
+    platform: Platform = request.app[PLATFORM]
     recs = await asyncio.to_thread(platform.store.list_spaces)
     query = GalleryQuery.from_query(request.query)
     seen: Mapping[str, float] = {}

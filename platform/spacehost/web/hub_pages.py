@@ -21,6 +21,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from spacehost.appkeys import HUB, PLATFORM
 from spacehost.domain import RESERVED_OWNERS, RepoKind
 from spacehost.errors import InvalidSpaceName, NotFound
 from spacehost.lifecycle import Platform
@@ -293,7 +294,7 @@ def repo_links(refs: Sequence[RepoRef]) -> str:
 
 def hub_of(request: web.Request) -> HubStore | None:
     """The platform's hub store (None when this platform runs without one)."""
-    hub = request.app.get("hub") or getattr(request.app["platform"], "hub", None)
+    hub = request.app.get(HUB) or getattr(request.app[PLATFORM], "hub", None)
     return hub if isinstance(hub, HubStore) else None
 
 
@@ -403,7 +404,7 @@ def repo_handler(kind: RepoKind) -> Page:
         hub, repo_id = hub_of(request), _repo_id(request)
         if hub is None:
             return _html(404, not_found_page(kind, repo_id))
-        platform: Platform = request.app["platform"]
+        platform: Platform = request.app[PLATFORM]
         query = dict(request.query)
         return await _guarded(kind, repo_id,
                               lambda: _repo_page(platform, hub, kind, repo_id, query))

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from spacehost.appkeys import PLATFORM
 from spacehost.errors import InvalidRequest, NotFound
 from spacehost.lifecycle import Platform
 from spacehost.settings import Settings
@@ -84,7 +85,7 @@ def oembed_json(rec: SpaceRecord, settings: Settings, *, width: int = DEFAULT_WI
 
 async def oembed(request: web.Request) -> web.Response:
     """``GET /api/oembed?url=...[&maxwidth=&maxheight=]``."""
-    platform: Platform = request.app["platform"]
+    platform: Platform = request.app[PLATFORM]
     url = request.query.get("url", "")
     if not url:
         raise InvalidRequest("url is required", hint="e.g. /api/oembed?url=<space page URL>")

@@ -9,8 +9,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from spacehost.domain import SpaceId, page_host_label
+from spacehost.appkeys import PLATFORM
+from spacehost.domain import SpaceId
 from spacehost.errors import InvalidSpaceName
+from spacehost.hosts import page_host_label
 from spacehost.lifecycle import Platform
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -33,7 +35,7 @@ def stays(path: str, label: str) -> bool:
 @web.middleware
 async def page_host_links(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Send what a page host does not serve to the same path on the base URL (302)."""
-    platform: Platform = request.app["platform"]
+    platform: Platform = request.app[PLATFORM]
     settings = platform.settings
     label = page_host_label(request.host, settings.domain)
     if label is None or stays(request.path, label):

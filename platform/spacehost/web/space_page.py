@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from spacehost.appkeys import PLATFORM
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidSpaceName
 from spacehost.lifecycle import Platform
@@ -194,7 +195,7 @@ def _failure_banner(platform: Platform, rec: SpaceRecord) -> str:
 
 async def space_page(request: web.Request) -> web.Response:
     """``GET /spaces/{owner}/{name}``: the page, or a 404 page for an unknown space."""
-    platform: Platform = request.app["platform"]
+    platform: Platform = request.app[PLATFORM]
     owner, name = request.match_info["owner"], request.match_info["name"]
     try:
         rec = await asyncio.to_thread(platform.store.find_space, SpaceId(owner, name))

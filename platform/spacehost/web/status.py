@@ -1,8 +1,9 @@
 """Pages for a space that cannot answer itself: unknown, building, starting, failed, stopped.
 
 The router forwards a request addressed to a space without a live upstream here, naming the
-space in ``X-Spacehost-Space``. Browsers get an HTML page that follows the build log live and
-reloads into the app when it runs; API clients get the JSON error shape.
+space in ``X-Spacehost-Space`` (:data:`spacehost.headernames.SPACE`). Browsers get an HTML page
+that follows the build log live and reloads into the app when it runs; API clients get the JSON
+error shape.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import html
 
 from aiohttp import web
 
+from spacehost import headernames
 from spacehost.builder.buildlog import concise
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidSpaceName
@@ -19,9 +21,6 @@ from spacehost.lifecycle import Platform
 from spacehost.store import SpaceRecord
 from spacehost.web.csp import inline_script
 from spacehost.web.favicon import LINK as FAVICON
-
-SPACE_HEADER = "X-Spacehost-Space"
-STATUS_HEADER = "X-Spacehost-Status"  # on status pages only: the space's stage
 
 _TEXT = {
     Stage.BUILDING: ("Building", "The space is being built. This page follows the build log and "
@@ -64,7 +63,7 @@ _FOLLOW_JS = """
   // Ask for this very URL: once the app answers it, the status header is gone. (Polling the
   // API here would fail: on a space's own host the app owns /api/ as soon as it runs.)
   function poll(){fetch(location.href,{headers:{Accept:'text/html'},cache:'no-store'})
-    .then(function(r){var st=r.headers.get('X-Spacehost-Status');
+    .then(function(r){var st=r.headers.get('%(status_header)s');
       if(!st||%(errors)s.indexOf(st)>=0){location.reload()}else{setTimeout(poll,1000)}})
     .catch(function(){setTimeout(poll,2000)});}
   setTimeout(poll,1000);
@@ -149,6 +148,7 @@ async def space_status(request: web.Request, platform: Platform, space_text: str
             + status_fragment(rec, log_text))
     if not rec.stage.is_error:
         errors = '["BUILD_ERROR","RUNTIME_ERROR","CONFIG_ERROR","NO_APP_FILE"]'
-        body += inline_script(_FOLLOW_JS % {"space": html.escape(str(space)), "errors": errors})
+        body += inline_script(_FOLLOW_JS % {"space": html.escape(str(space)), "errors": errors,
+                                                "status_header": headernames.STATUS})
     return web.Response(text=page(f"{title} · {space}", body), status=status,
-                        content_type="text/html", headers={STATUS_HEADER: rec.stage.value})
+                        content_type="text/html", headers={headernames.STATUS: rec.stage.value})

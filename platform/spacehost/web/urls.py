@@ -15,7 +15,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from spacehost.domain import PAGE_LABEL, SpaceId
+from spacehost.domain import SpaceId
+from spacehost.hosts import PAGE_LABEL, host_name
 from spacehost.lifecycle.contract import space_host
 from spacehost.settings import Settings
 
@@ -47,14 +48,6 @@ def space_urls(space: SpaceId, settings: Settings) -> SpaceUrls:
                      page_host=f"{scheme}://{PAGE_LABEL}.{host}/spaces/{space}")
 
 
-def _name(host: str) -> str:
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host[1:host.find("]")] if "]" in host else host
-    name, _, port = host.rpartition(":")
-    return name if name and port.isdigit() else host
-
-
 def is_ip(name: str) -> bool:
     """True when *name* is an IPv4 or IPv6 address (no brackets), not a host name."""
     try:
@@ -75,7 +68,7 @@ def frames_cross_site(request_host: str, app_host: str) -> bool:
         request_host: the ``Host`` the page was asked for (any case, optional port).
         app_host: the app's host (``owner-name.domain[:port]``).
     """
-    page, app = _name(request_host), _name(app_host)
+    page, app = host_name(request_host), host_name(app_host)
     if page == app or page.endswith("." + app):
         return False
     return is_ip(page) or page == "localhost" or page.endswith(".localhost")

@@ -1,0 +1,24 @@
+"""The control plane's application state: typed keys for what ``server/control.py`` puts on its
+aiohttp application and the api and web handlers read back.
+
+aiohttp's typed :class:`aiohttp.web.AppKey` gives ``request.app[PLATFORM]`` its type (string
+keys are untyped and warn, ``NotAppKeyWarning``). The keys live here, below api and web and
+above what they hold, because both packages read the same ones and neither may import the other.
+State one package keeps to itself keeps its own key there (``web/frontend.py``, ``api/xet.py``).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from spacehost.lifecycle import Platform
+from spacehost.store import HubStore
+
+PLATFORM = web.AppKey("platform", Platform)
+"""The platform facade every handler works through."""
+
+TOKEN = web.AppKey("token", str)
+"""The platform's API token (``api/auth.py`` checks requests against it)."""
+
+HUB = web.AppKey("hub", HubStore)
+"""The model and dataset hub (docs/hub.md): the API's ``/api/models…`` and the repo pages."""

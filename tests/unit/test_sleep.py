@@ -14,7 +14,7 @@ import pytest
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidRequest
 from spacehost.lifecycle import Platform
-from spacehost.lifecycle.sleep import PAUSED, STOPPED, Activity, Sleeper, parse_activity
+from spacehost.lifecycle.sleep import PAUSED, STOPPED, Activity, parse_activity
 from spacehost.routetable import RouteEntry, parse_routes
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store
@@ -39,8 +39,8 @@ class Env:
         self.backend, self.clock = FakeBackend(), Clock()
         self.activity: dict[str, Activity] = {}
         self.p = Platform(self.settings, Store(tmp_path / "db.sqlite"),
-                          RevisionFiles(tmp_path / "revs"), FakeBuilder(), self.backend)
-        self.p.sleeper = Sleeper(self.p, activity=lambda: self.activity, clock=self.clock)
+                          RevisionFiles(tmp_path / "revs"), FakeBuilder(), self.backend,
+                          wall_clock=self.clock, activity=lambda: self.activity)
 
     def deploy(self, space: SpaceId) -> None:
         self.p.push(space, FILES)

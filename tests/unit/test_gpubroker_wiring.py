@@ -14,6 +14,7 @@ import pytest
 from spacehost.domain import GpuRequest, SpaceId
 from spacehost.errors import SpacehostError
 from spacehost.lifecycle import Platform
+from spacehost.lifecycle.context import GpuCheck
 from spacehost.lifecycle.gpubroker import BrokerLimits, GpuBroker
 from spacehost.lifecycle.gpushare import (
     CONTAINER_GPU_DIR,
@@ -65,16 +66,27 @@ class FakeShare:
                 "history": [], "lease_mode": "cpu"}
 
 
-@pytest.fixture()
-def platform(tmp_path: Path) -> Iterator[tuple[Platform, FakeBackend, FakeShare]]:
+def build(tmp_path: Path, check_gpu: GpuCheck | None = None
+          ) -> Iterator[tuple[Platform, FakeBackend, FakeShare]]:
     settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0)
     backend, share = FakeBackend(), FakeShare(tmp_path / "gpu")
     p = Platform(settings, Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"),
-                 FakeBuilder(), backend, gpus=GpuSetup(share=share))
+                 FakeBuilder(), backend, gpus=GpuSetup(share=share), check_gpu=check_gpu)
     yield p, backend, share
     p.close()
     for cid in list(backend.containers):
         backend.remove(cid)
+
+
+@pytest.fixture()
+def platform(tmp_path: Path) -> Iterator[tuple[Platform, FakeBackend, FakeShare]]:
+    yield from build(tmp_path)
+
+
+@pytest.fixture()
+def cpu_fallback(tmp_path: Path) -> Iterator[tuple[Platform, FakeBackend, FakeShare]]:
+    """A platform whose GPU check allows every request (the CPU fallback)."""
+    yield from build(tmp_path, check_gpu=lambda _r, _h=None: [])
 
 
 def test_a_zero_space_gets_its_socket_directory_and_the_shared_mode(platform: Any) -> None:
@@ -91,9 +103,8 @@ def test_a_zero_space_gets_its_socket_directory_and_the_shared_mode(platform: An
     assert share.detached == [SPACE]
 
 
-def test_a_dedicated_gpu_space_on_a_cpu_host_is_told_it_runs_on_cpu(platform: Any) -> None:
-    p, backend, share = platform
-    p.check_gpu = lambda _r, _h=None: []  # the fallback allows it
+def test_a_dedicated_gpu_space_on_a_cpu_host_is_told_it_runs_on_cpu(cpu_fallback: Any) -> None:
+    p, backend, share = cpu_fallback
     p.push(SPACE, {"README.md": readme("gpu"), "app.py": b"print(1)"})
     assert p.wait_idle()
     spec = next(iter(backend.containers.values())).spec

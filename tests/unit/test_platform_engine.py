@@ -19,7 +19,7 @@ from spacehost.errors import EngineUnavailable
 from spacehost.lifecycle import Platform
 from spacehost.lifecycle.engine import EngineWatch
 from spacehost.lifecycle.recovery import ENGINE_DOWN
-from spacehost.lifecycle.sleep import PAUSED, STOPPED, Sleeper
+from spacehost.lifecycle.sleep import PAUSED, STOPPED
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store
 from tests.conftest import wait_for
@@ -40,13 +40,20 @@ Env = tuple[Platform, OutageBackend, FakeBuilder]
 
 
 @pytest.fixture()
-def env(tmp_path: Path) -> Iterator[Env]:
+def clock() -> Clock:
+    """The sleeper's wall clock; no router: idle time is the clock's advance."""
+    return Clock()
+
+
+@pytest.fixture()
+def env(tmp_path: Path, clock: Clock) -> Iterator[Env]:
     backend, builder = OutageBackend(), FakeBuilder()
     settings = Settings(data_dir=tmp_path, startup_timeout_s=5.0, sleep_after_s=60,
                         stop_after_s=600)
     platform = Platform(settings,
                         Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"),
-                        builder, backend, engine_probe=backend.check)
+                        builder, backend, engine_probe=backend.check, wall_clock=clock,
+                        activity=dict)
     yield platform, backend, builder
     platform.close()
     backend.start_engine()
@@ -119,7 +126,7 @@ def test_containers_left_running_by_a_killed_engine_keep_serving(env: Env) -> No
     rec = p.store.get_space(SPACE)
     assert rec.stage is Stage.RUNNING and rec.container_id == cid and rec.upstream == upstream
     assert backend.restarts == 0
-    wait_for(lambda: cid in p._followers, what="the log to be followed again")
+    wait_for(lambda: p.logs.following(cid), what="the log to be followed again")
 
 
 def test_a_build_the_outage_broke_is_retried(env: Env) -> None:
@@ -175,10 +182,8 @@ def test_an_interrupted_redeploy_runs_again_after_the_old_revision_is_back(env: 
     assert rec.stage is Stage.RUNNING and rec.serving_revision == v2, rec.error_message
 
 
-def test_a_paused_sleeper_sleeps_on_as_stopped_and_wakes(env: Env) -> None:
+def test_a_paused_sleeper_sleeps_on_as_stopped_and_wakes(env: Env, clock: Clock) -> None:
     p, backend, _ = env
-    clock = Clock()
-    p.sleeper = Sleeper(p, activity=dict, clock=clock)
     cid = running(p)
     p.sleeper.went_awake(SPACE)
     clock.now += 61
@@ -198,10 +203,9 @@ def test_a_paused_sleeper_sleeps_on_as_stopped_and_wakes(env: Env) -> None:
     assert answers(str(rec.upstream)).startswith("app")
 
 
-def test_a_wake_from_paused_whose_container_the_engine_stopped_starts_it(env: Env) -> None:
+def test_a_wake_from_paused_whose_container_the_engine_stopped_starts_it(env: Env,
+                                                                         clock: Clock) -> None:
     p, backend, _ = env
-    clock = Clock()
-    p.sleeper = Sleeper(p, activity=dict, clock=clock)
     running(p)
     p.sleeper.went_awake(SPACE)
     clock.now += 61

@@ -13,7 +13,7 @@ import pytest
 
 from spacehost.domain import SpaceId, Stage
 from spacehost.lifecycle import Platform
-from spacehost.lifecycle.sleep import STOPPED, Sleeper
+from spacehost.lifecycle.sleep import STOPPED
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store
 from tests.conftest import wait_for
@@ -33,12 +33,18 @@ class Clock:
 
 
 @pytest.fixture()
-def env(tmp_path: Path) -> Iterator[Env]:
+def clock() -> Clock:
+    """The sleeper's wall clock; no router: idle time is the clock's advance."""
+    return Clock()
+
+
+@pytest.fixture()
+def env(tmp_path: Path, clock: Clock) -> Iterator[Env]:
     backend, builder = FakeBackend(), FakeBuilder()
     settings = Settings(data_dir=tmp_path, startup_timeout_s=5.0, sleep_after_s=60,
                         stop_after_s=600)
     platform = Platform(settings, Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"),
-                        builder, backend)
+                        builder, backend, wall_clock=clock, activity=dict)
     yield platform, backend, builder
     platform.close()
     for cid in list(backend.containers):
@@ -58,15 +64,13 @@ def started(p: Platform, backend: FakeBackend) -> str:
     return cid
 
 
-def test_a_wake_from_stopped_stores_only_the_new_run(env: Env) -> None:
+def test_a_wake_from_stopped_stores_only_the_new_run(env: Env, clock: Clock) -> None:
     p, backend, _ = env
-    clock = Clock()
-    p.sleeper = Sleeper(p, activity=dict, clock=clock)
     cid = started(p, backend)
     p.sleeper.went_awake(SPACE)
     clock.now += 601
     assert p.sleeper.tick() == [(SPACE, STOPPED)]
-    wait_for(lambda: cid not in p._followers, what="the first follow to end")
+    wait_for(lambda: not p.logs.following(cid), what="the first follow to end")
     fut = p.sleeper.wake(SPACE)
     assert fut is not None
     fut.result(timeout=10)

@@ -15,7 +15,7 @@ from spacehost.activityfile import Activity
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidRequest
 from spacehost.lifecycle import Platform
-from spacehost.lifecycle.sleep import PAUSED, STOPPED, Sleeper
+from spacehost.lifecycle.sleep import PAUSED, STOPPED
 from spacehost.routetable import RouteEntry, parse_routes
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store
@@ -40,8 +40,8 @@ class Env:
         self.backend, self.clock = FakeBackend(), Clock()
         self.activity: dict[str, Activity] = {}
         self.p = Platform(self.settings, Store(tmp_path / "db.sqlite"),
-                          RevisionFiles(tmp_path / "revs"), FakeBuilder(), self.backend)
-        self.p.sleeper = Sleeper(self.p, activity=lambda: self.activity, clock=self.clock)
+                          RevisionFiles(tmp_path / "revs"), FakeBuilder(), self.backend,
+                          wall_clock=self.clock, activity=lambda: self.activity)
 
     def deploy(self, space: SpaceId) -> None:
         self.p.push(space, FILES)

@@ -25,7 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 import spacehost.lifecycle.deploy as deploy_module
 from spacehost.domain import SpaceId, Stage
 from spacehost.lifecycle import Platform
-from spacehost.lifecycle.sleep import PAUSED, STOPPED, Sleeper
+from spacehost.lifecycle.sleep import PAUSED, STOPPED
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, SpaceRecord, Store
 from tests.conftest import wait_for
@@ -74,11 +74,11 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.backend, self.builder = OutageBackend(), FakeBuilder()
         settings = Settings(data_dir=tmp, startup_timeout_s=5.0, crash_restart=False,
                             sleep_after_s=60, stop_after_s=600, max_awake=1)
-        self.platform = Platform(settings, Store(tmp / "db.sqlite"), RevisionFiles(tmp / "revs"),
-                                 self.builder, self.backend, engine_probe=self.backend.check)
         self.clock = Clock()
         # no router: no request is ever seen, so idle time is the clock's advance
-        self.platform.sleeper = Sleeper(self.platform, activity=dict, clock=self.clock)
+        self.platform = Platform(settings, Store(tmp / "db.sqlite"), RevisionFiles(tmp / "revs"),
+                                 self.builder, self.backend, engine_probe=self.backend.check,
+                                 wall_clock=self.clock, activity=dict)
         self.model: dict[SpaceId, Model] = {}
 
     def teardown(self) -> None:

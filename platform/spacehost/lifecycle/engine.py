@@ -7,7 +7,7 @@ while it answers, and with a growing delay (:data:`RETRY_FIRST_S` doubling to
 (:meth:`EngineWatch.lost`: a container's log stream ended and the engine did not answer, a
 deploy failed for want of the engine), which makes the watch look at once. When the engine
 answers again after an outage, or after something was lost, the watch calls ``on_back``
-(``Platform.recover``), which brings every space that should run back to its stage. A probe
+(``Recovery.recover``), which brings every space that should run back to its stage. A probe
 or a recovery that fails never ends the thread: it is tried again, later.
 
 The clock-free loop is driven by :meth:`EngineWatch.step` in unit tests.

@@ -26,17 +26,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from spacehost.domain import SpaceId, Stage, transition_allowed
 from spacehost.errors import EngineUnavailable, SpacehostError
+from spacehost.lifecycle import stages
+from spacehost.lifecycle.backoff import CrashRestarts
+from spacehost.lifecycle.context import Context
 from spacehost.lifecycle.engine import EngineWatch
 from spacehost.lifecycle.health import http_status, wait_healthy
-from spacehost.lifecycle.sleep import PAUSED, STOPPED
+from spacehost.lifecycle.runlogs import RunLogs
+from spacehost.lifecycle.sleep import PAUSED, STOPPED, AwakeTimes
+from spacehost.lifecycle.tasks import Redeploy, Tasks
 from spacehost.store import SpaceRecord
-
-if TYPE_CHECKING:
-    from spacehost.lifecycle.platform import Platform
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +67,24 @@ class Recovery:
     """The engine-outage side of one platform.
 
     Args:
-        platform: the platform whose spaces are brought back.
+        ctx: the shared context of the platform's lifecycle parts.
         probe: a cheap engine call that raises when the engine does not answer.
+        tasks: the deploy pool (container restarts run on it).
+        redeploy: deploys a space again.
+        logs: follows a restarted container's run log again.
+        awake: told when a restarted space is awake again.
+        crashes: told when a restarted space is live again.
     """
 
-    def __init__(self, platform: Platform, probe: Callable[[], object]) -> None:
-        self.platform = platform
+    def __init__(self, ctx: Context, probe: Callable[[], object], *, tasks: Tasks,
+                 redeploy: Redeploy, logs: RunLogs, awake: AwakeTimes,
+                 crashes: CrashRestarts) -> None:
+        self.ctx = ctx
+        self._tasks = tasks
+        self._redeploy = redeploy
+        self._logs = logs
+        self._awake = awake
+        self._crashes = crashes
         self.watch = EngineWatch(probe, self.recover)
         self._guard = threading.Lock()
         self._lost: set[SpaceId] = set()  # their container went with the engine
@@ -96,17 +109,17 @@ class Recovery:
         with self._guard:
             self._lost.add(space)
         self.watch.lost()
-        p = self.platform
-        rec = p.store.find_space(space)
+        ctx = self.ctx
+        rec = ctx.store.find_space(space)
         if rec is None or rec.container_id != container_id or not rec.stage.is_serving:
             return
         # the data path does not depend on the engine: an app that still answers serves on
         if rec.upstream and http_status(rec.upstream, timeout=PROBE_TIMEOUT_S) is not None:
             return
-        p.store.update_space(space, stage=Stage.RUNTIME_ERROR, upstream=None,
-                             error_message=lost_message(rec.error_message))
-        p.store.add_event(space, "engine", "the container engine went away")
-        p.publish_routes()
+        ctx.store.update_space(space, stage=Stage.RUNTIME_ERROR, upstream=None,
+                               error_message=lost_message(rec.error_message))
+        ctx.store.add_event(space, "engine", "the container engine went away")
+        stages.publish_routes(ctx)
 
     def engine_failed(self, space: SpaceId, exc: SpacehostError, *, deploy: bool) -> None:
         """An engine call for *space* failed because the engine does not answer; *deploy*:
@@ -115,10 +128,10 @@ class Recovery:
         with self._guard:
             (self._retry if deploy else self._lost).add(space)
         self.watch.lost()
-        rec = self.platform.store.find_space(space)
+        rec = self.ctx.store.find_space(space)
         if rec is not None and rec.stage in _DEPLOYING:
-            self.platform.set_error(space, Stage.RUNTIME_ERROR, f"{exc.message}\n\n{ENGINE_DOWN}",
-                                    keep_serving=True)
+            stages.set_error(self.ctx, space, Stage.RUNTIME_ERROR,
+                             f"{exc.message}\n\n{ENGINE_DOWN}", keep_serving=True)
 
     # coming back --------------------------------------------------------------------------
 
@@ -132,9 +145,9 @@ class Recovery:
         with self._guard:
             lost, self._lost = self._lost, set()
             retry, self._retry = self._retry, set()
-        p = self.platform
-        for rec in p.store.list_spaces():
-            lock = p.space_lock(rec.id)
+        ctx = self.ctx
+        for rec in ctx.store.list_spaces():
+            lock = ctx.locks.lock(rec.id)
             if not lock.acquire(blocking=False):
                 # a deploy holds it: it finishes by itself, or fails and reports again
                 self._keep(rec.id, lost, retry)
@@ -160,56 +173,56 @@ class Recovery:
                 self._retry.add(space)
 
     def _recover_space(self, space: SpaceId, lost: bool, retry: bool) -> None:
-        p = self.platform
-        rec = p.store.find_space(space)
+        ctx = self.ctx
+        rec = ctx.store.find_space(space)
         if rec is None or rec.desired != "running" or not rec.revision:
             return  # deleted, or paused on purpose: it stays as it is
         if rec.stage is Stage.SLEEPING:
             self._settle_asleep(rec)
             return
-        if p.serves_static(rec):
+        if stages.serves_static(ctx, rec):
             if retry:
-                p.submit_deploy(space, rec.revision)
+                self._redeploy(space, rec.revision)
             return
-        info = p.runtime.inspect(rec.container_id) if rec.container_id else None
+        info = ctx.runtime.inspect(rec.container_id) if rec.container_id else None
         if info is not None and info.is_running and info.host and info.port:
             # it outlived the outage (a daemon killed with -9 leaves containers running)
             upstream = f"{info.host}:{info.port}"
             if rec.upstream != upstream or not rec.stage.is_serving:
                 stage = rec.stage if rec.stage.is_serving else Stage.RUNNING
-                p.go_live(space, stage=stage, upstream=upstream,
-                          error_message=after_outage(rec.error_message))
-            p.follow_logs(space, info.id)
+                stages.go_live(ctx, space, stage=stage, upstream=upstream,
+                               error_message=after_outage(rec.error_message))
+            self._logs.follow_again(space, info.id)
             if retry and rec.revision != rec.serving_revision:
-                p.submit_deploy(space, rec.revision)
+                self._redeploy(space, rec.revision)
             return
         if not (lost or retry or rec.stage.is_serving):
             return  # an error of its own (a failed build, a crash restarting with backoff)
         if info is not None and rec.serving_revision:
-            p.store.add_event(space, "engine", "the engine is back: starting the container again")
-            p.submit_task(self.restart_container, space, info.id, retry)
+            ctx.store.add_event(space, "engine", "the engine is back: starting the container again")
+            self._tasks.submit(self.restart_container, space, info.id, retry)
             return
-        p.store.add_event(space, "engine", "the engine is back: deploying the space again")
-        p.submit_deploy(space, rec.revision, reuse_image=True)
+        ctx.store.add_event(space, "engine", "the engine is back: deploying the space again")
+        self._redeploy(space, rec.revision, reuse_image=True)
 
     def _settle_asleep(self, rec: SpaceRecord) -> None:
         """A paused sleeper's container was stopped with the daemon: it sleeps on as stopped
         (a request starts it); one whose container is gone is deployed afresh on its wake."""
         if rec.sleep_level != PAUSED or rec.container_id is None:
             return
-        info = self.platform.runtime.inspect(rec.container_id)
+        info = self.ctx.runtime.inspect(rec.container_id)
         if info is not None and info.status == "paused":
             return
-        self.platform.store.update_space(rec.id, sleep_level=STOPPED, upstream=None)
-        self.platform.publish_routes()
+        self.ctx.store.update_space(rec.id, sleep_level=STOPPED, upstream=None)
+        stages.publish_routes(self.ctx)
 
     def restart_container(self, space: SpaceId, container_id: str, retry: bool = False) -> None:
         """Start *space*'s stopped container again (same revision, image and volume) and serve
         it once it answers; *retry*: then deploy the space's newer revision, whose deploy the
-        outage broke. Runs on the deploy pool (:meth:`Platform.submit_task`)."""
-        p = self.platform
-        with p.space_lock(space):
-            rec = p.store.find_space(space)
+        outage broke. Runs on the deploy pool (:class:`~spacehost.lifecycle.tasks.Tasks`)."""
+        ctx = self.ctx
+        with ctx.locks.lock(space):
+            rec = ctx.store.find_space(space)
             if rec is None or rec.container_id != container_id or rec.desired != "running":
                 return
             try:
@@ -222,34 +235,35 @@ class Recovery:
                             exc.message)
                 started = False
                 if rec.revision:
-                    p.submit_deploy(space, rec.revision, reuse_image=True)
+                    self._redeploy(space, rec.revision, reuse_image=True)
         if started and retry and rec.revision and rec.revision != rec.serving_revision:
-            p.submit_deploy(space, rec.revision)
+            self._redeploy(space, rec.revision)
 
     def _restart_locked(self, rec: SpaceRecord, container_id: str) -> bool:
-        p = self.platform
+        ctx = self.ctx
         space = rec.id
         if not transition_allowed(rec.stage, Stage.APP_STARTING):  # RUNNING_BUILDING, say
-            p.store.update_space(space, stage=Stage.RUNTIME_ERROR, upstream=None,
-                                 error_message=lost_message(rec.error_message))
-        p.store.update_space(space, stage=Stage.APP_STARTING, upstream=None)
-        p.publish_routes()
-        info = p.runtime.start_existing(container_id)
-        p.follow_logs(space, info.id)
-        manifest = p.served_manifest(rec)
+            ctx.store.update_space(space, stage=Stage.RUNTIME_ERROR, upstream=None,
+                                   error_message=lost_message(rec.error_message))
+        ctx.store.update_space(space, stage=Stage.APP_STARTING, upstream=None)
+        stages.publish_routes(ctx)
+        info = ctx.runtime.start_existing(container_id)
+        self._logs.follow_again(space, info.id)
+        manifest = stages.served_manifest(ctx, rec)
         timeout = float(manifest.get("startup_duration_timeout_s")
-                        or p.settings.startup_timeout_s)
-        result = wait_healthy(lambda: p.runtime.inspect(info.id), deadline_s=timeout,
+                        or ctx.settings.startup_timeout_s)
+        result = wait_healthy(lambda: ctx.runtime.inspect(info.id), deadline_s=timeout,
                               interval_s=0.1)
         if not result.healthy or result.info is None:
-            p.fail(space, f"the app did not come back after the engine restarted "
-                          f"({result.reason})")
+            stages.fail(ctx, space, "the app did not come back after the engine restarted "
+                        f"({result.reason})")
             return False
-        p.sleeper.went_awake(space)
-        p.crashes.went_live(space)
-        p.go_live(space, stage=Stage.RUNNING, upstream=f"{result.info.host}:{result.info.port}",
-                  error_message=after_outage(rec.error_message))
-        p.store.add_event(space, "running", "running again after the engine restarted")
+        self._awake.went_awake(space)
+        self._crashes.went_live(space)
+        stages.go_live(ctx, space, stage=Stage.RUNNING,
+                       upstream=f"{result.info.host}:{result.info.port}",
+                       error_message=after_outage(rec.error_message))
+        ctx.store.add_event(space, "running", "running again after the engine restarted")
         return True
 
 

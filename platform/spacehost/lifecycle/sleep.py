@@ -20,16 +20,16 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from spacehost.activityfile import Activity, read_activity
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import Conflict, EngineUnavailable, NotFound, SpacehostError
+from spacehost.lifecycle import stages
+from spacehost.lifecycle.context import Context
 from spacehost.lifecycle.health import wait_healthy
+from spacehost.lifecycle.runlogs import RunLogs
+from spacehost.lifecycle.tasks import Redeploy
 from spacehost.store import SpaceRecord
-
-if TYPE_CHECKING:
-    from spacehost.lifecycle.platform import Platform
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +50,50 @@ def is_awake(rec: SpaceRecord) -> bool:
         rec.stage.is_serving or rec.stage is Stage.APP_STARTING)
 
 
+class AwakeTimes:
+    """When each space last went awake (started or woke): its idle time counts from there.
+    Deploys and recoveries report here as the sleeper does.
+
+    Args:
+        clock: wall-clock seconds (the router's activity times are wall-clock).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self._since: dict[SpaceId, float] = {}
+
+    def went_awake(self, space: SpaceId) -> None:
+        """*space* started or woke now."""
+        self._since[space] = self.clock()
+
+    def since(self, space: SpaceId, now: float) -> float:
+        """When *space* last went awake; *now* for a space never reported (recorded)."""
+        return self._since.setdefault(space, now)
+
+
 class Sleeper:
     """The sleep policy and the wakes of one platform.
 
     Args:
-        platform: the platform whose spaces sleep.
+        ctx: the shared context of the platform's lifecycle parts.
+        awake: when each space went awake (its clock is the sleeper's).
+        logs: follows a woken container's run log again.
+        redeploy: deploys a sleeper whose container is gone afresh.
+        engine_down: told when a wake fails for want of the engine (``Recovery``).
         activity: returns the router's activity by space (default: the activity file).
-        clock: wall-clock seconds (the router's activity times are wall-clock).
     """
 
-    def __init__(self, platform: Platform, *,
-                 activity: Callable[[], Mapping[str, Activity]] | None = None,
-                 clock: Callable[[], float] = time.time):
-        self.platform = platform
-        self.settings = platform.settings
+    def __init__(self, ctx: Context, awake: AwakeTimes, logs: RunLogs, redeploy: Redeploy,
+                 engine_down: Callable[[SpaceId, SpacehostError], None], *,
+                 activity: Callable[[], Mapping[str, Activity]] | None = None):
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.awake = awake
+        self._logs = logs
+        self._redeploy = redeploy
+        self._engine_down = engine_down
         self._activity = activity or (lambda: read_activity(self.settings.activity_file))
-        self._clock = clock
-        self._since: dict[SpaceId, float] = {}  # when each space last went awake
+        self._clock = awake.clock
         self._wakes: dict[SpaceId, Future[None]] = {}
         self._dozing: set[SpaceId] = set()  # going to sleep now (route asleep, store not yet)
         self._guard = threading.Lock()
@@ -102,7 +129,7 @@ class Sleeper:
 
     def went_awake(self, space: SpaceId) -> None:
         """*space* started or woke now: its idle time counts from here."""
-        self._since[space] = self._clock()
+        self.awake.went_awake(space)
 
     def sleep_time(self, rec: SpaceRecord) -> float:
         """Seconds idle before *rec* sleeps (its own sleep time, else the platform's)."""
@@ -114,7 +141,7 @@ class Sleeper:
         seen = activity.get(str(rec.id))
         if seen is not None and seen.open > 0:
             return 0.0
-        since = self._since.setdefault(rec.id, now)
+        since = self.awake.since(rec.id, now)
         last = max(since, seen.last if seen else since)
         return max(0.0, now - last)
 
@@ -123,7 +150,7 @@ class Sleeper:
         now = self._clock()
         activity = self._activity()
         done: list[tuple[SpaceId, str]] = []
-        for rec in self.platform.store.list_spaces():
+        for rec in self.ctx.store.list_spaces():
             level = self._due(rec, activity, now)
             if level and self._put_to_sleep(rec.id, level):
                 done.append((rec.id, level))
@@ -152,7 +179,7 @@ class Sleeper:
         """Stop least recently used idle spaces until at most ``max_awake`` (less *extra*
         about to wake or start) are awake; *keep* is never chosen."""
         activity = self._activity() if activity is None else activity
-        awake = [r for r in self.platform.store.list_spaces() if is_awake(r) and r.id != keep]
+        awake = [r for r in self.ctx.store.list_spaces() if is_awake(r) and r.id != keep]
         excess = len(awake) + extra - self.settings.max_awake
         if excess <= 0:
             return []
@@ -169,8 +196,8 @@ class Sleeper:
     # going to sleep -----------------------------------------------------------------------
 
     def _put_to_sleep(self, space: SpaceId, level: str) -> bool:
-        p = self.platform
-        lock = p.space_lock(space)
+        ctx = self.ctx
+        lock = ctx.locks.lock(space)
         # never wait: a deploy holding this lock may itself be making room (and hold another)
         if not lock.acquire(blocking=False):
             return False
@@ -180,8 +207,8 @@ class Sleeper:
             lock.release()
 
     def _sleep_locked(self, space: SpaceId, level: str) -> bool:
-        p = self.platform
-        rec = p.store.find_space(space)
+        ctx = self.ctx
+        rec = ctx.store.find_space(space)
         if rec is None or rec.container_id is None or rec.desired != "running":
             return False
         if rec.stage is not Stage.RUNNING and not (
@@ -192,28 +219,28 @@ class Sleeper:
         upstream = rec.upstream if level == PAUSED else None
         self._dozing.add(space)
         try:
-            p.publish_routes(replace(rec, stage=Stage.SLEEPING, sleep_level=level,
-                                     upstream=upstream))
+            stages.publish_routes(ctx, replace(rec, stage=Stage.SLEEPING, sleep_level=level,
+                                               upstream=upstream))
             if rec.stage is Stage.RUNNING:
                 self._stop.wait(ROUTE_GRACE_S)
-            p.store.update_space(space, stage=Stage.SLEEPING, sleep_level=level,
-                                 upstream=upstream)
+            ctx.store.update_space(space, stage=Stage.SLEEPING, sleep_level=level,
+                                   upstream=upstream)
         finally:
             self._dozing.discard(space)
         try:
             if level == PAUSED:
-                p.runtime.pause(rec.container_id)
+                ctx.runtime.pause(rec.container_id)
             else:
                 if rec.sleep_level == PAUSED and rec.stage is Stage.SLEEPING:
-                    p.runtime.unpause(rec.container_id)  # a frozen process ignores SIGTERM
-                p.runtime.stop(rec.container_id)
+                    ctx.runtime.unpause(rec.container_id)  # a frozen process ignores SIGTERM
+                ctx.runtime.stop(rec.container_id)
         except SpacehostError as exc:
             log.warning("could not put %s to sleep (%s): %s", space, level, exc)
-            p.store.update_space(space, stage=Stage.RUNNING, sleep_level="",
-                                 upstream=rec.upstream)
-            p.publish_routes()
+            ctx.store.update_space(space, stage=Stage.RUNNING, sleep_level="",
+                                   upstream=rec.upstream)
+            stages.publish_routes(ctx)
             return False
-        p.store.add_event(space, "sleep", f"idle: {level}")
+        ctx.store.add_event(space, "sleep", f"idle: {level}")
         return True
 
     # waking -------------------------------------------------------------------------------
@@ -225,7 +252,7 @@ class Sleeper:
             fut = self._wakes.get(space)
             if fut is not None and not fut.done():
                 return fut
-            rec = self.platform.store.find_space(space)
+            rec = self.ctx.store.find_space(space)
             if rec is None or (rec.stage is not Stage.SLEEPING and space not in self._dozing):
                 return None
             fut = self._pool.submit(self._wake, space)
@@ -235,8 +262,8 @@ class Sleeper:
     def _wake(self, space: SpaceId) -> None:
         try:
             self.make_room(keep=space, extra=1)
-            with self.platform.space_lock(space):
-                rec = self.platform.store.find_space(space)
+            with self.ctx.locks.lock(space):
+                rec = self.ctx.store.find_space(space)
                 if rec is None or rec.stage is not Stage.SLEEPING:
                     return
                 if rec.sleep_level == PAUSED:
@@ -244,49 +271,49 @@ class Sleeper:
                 else:
                     self._restart_stopped(rec)
         except EngineUnavailable as exc:  # woken once the engine is back (recovery.py)
-            self.platform.recovery.engine_failed(space, exc, deploy=False)
+            self._engine_down(space, exc)
         except Exception:
             log.exception("waking %s failed", space)
-            self.platform.fail(space, "internal error while waking; see the platform's log")
+            stages.fail(self.ctx, space, "internal error while waking; see the platform's log")
 
     def _unpause(self, rec: SpaceRecord) -> None:
-        p = self.platform
+        ctx = self.ctx
         assert rec.container_id is not None
         try:
-            p.runtime.unpause(rec.container_id)
+            ctx.runtime.unpause(rec.container_id)
         except (Conflict, NotFound):
             # not paused any more: the engine stopped it (a daemon restart) or it is gone
             self._restart_stopped(rec)
             return
         self.went_awake(rec.id)
-        p.go_live(rec.id, stage=Stage.RUNNING, sleep_level="", upstream=rec.upstream)
-        p.store.add_event(rec.id, "wake", "woke from paused")
+        stages.go_live(ctx, rec.id, stage=Stage.RUNNING, sleep_level="", upstream=rec.upstream)
+        ctx.store.add_event(rec.id, "wake", "woke from paused")
 
     def _restart_stopped(self, rec: SpaceRecord) -> None:
-        p = self.platform
+        ctx = self.ctx
         space = rec.id
-        if rec.container_id is None or p.runtime.inspect(rec.container_id) is None:
+        if rec.container_id is None or ctx.runtime.inspect(rec.container_id) is None:
             # the container is gone (removed by hand): start the revision afresh
-            p.store.update_space(space, stage=Stage.APP_STARTING, sleep_level="")
+            ctx.store.update_space(space, stage=Stage.APP_STARTING, sleep_level="")
             if rec.revision:
-                p.submit_deploy(space, rec.revision, reuse_image=True)
+                self._redeploy(space, rec.revision, reuse_image=True)
             return
-        p.store.update_space(space, stage=Stage.APP_STARTING, sleep_level="")
-        p.publish_routes()
-        info = p.runtime.start_existing(rec.container_id)
-        p.follow_logs(space, info.id)
+        ctx.store.update_space(space, stage=Stage.APP_STARTING, sleep_level="")
+        stages.publish_routes(ctx)
+        info = ctx.runtime.start_existing(rec.container_id)
+        self._logs.follow_again(space, info.id)
         timeout = float(rec.manifest.get("startup_duration_timeout_s") or
                         self.settings.startup_timeout_s)
-        result = wait_healthy(lambda: p.runtime.inspect(info.id), deadline_s=timeout,
+        result = wait_healthy(lambda: ctx.runtime.inspect(info.id), deadline_s=timeout,
                               interval_s=0.05)
         if not result.healthy or result.info is None:
-            p.fail(space, f"the app did not come back after sleeping ({result.reason})")
+            stages.fail(ctx, space, f"the app did not come back after sleeping ({result.reason})")
             return
         self.went_awake(space)
         # the engine may have published another host port: read it back
-        p.go_live(space, stage=Stage.RUNNING,
-                  upstream=f"{result.info.host}:{result.info.port}")
-        p.store.add_event(space, "wake", "woke from stopped")
+        stages.go_live(ctx, space, stage=Stage.RUNNING,
+                       upstream=f"{result.info.host}:{result.info.port}")
+        ctx.store.add_event(space, "wake", "woke from stopped")
 
 
-__all__ = ["NEVER", "PAUSED", "STOPPED", "Sleeper", "is_awake"]
+__all__ = ["NEVER", "PAUSED", "STOPPED", "AwakeTimes", "Sleeper", "is_awake"]

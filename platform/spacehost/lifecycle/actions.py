@@ -1,0 +1,144 @@
+"""What users ask of a space: push a revision, restart, pause, delete, set its sleep time.
+
+Plain functions over the :class:`~spacehost.lifecycle.deploy.Deployer` (the parts a deploy
+uses); ``Platform``'s methods of the same names are the public surface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from spacehost.domain import SpaceId, Stage
+from spacehost.errors import InvalidRequest, ManifestInvalid
+from spacehost.lifecycle import cleanup, stages
+from spacehost.lifecycle.contract import data_volume, manifest_summary
+from spacehost.lifecycle.datasetprep import datasets_volume
+from spacehost.lifecycle.deploy import Deployer
+from spacehost.lifecycle.hubmounts import pin_dir, remove_pins
+from spacehost.lifecycle.info import gc_timeout
+from spacehost.lifecycle.sleep import NEVER
+from spacehost.manifest import load_space
+from spacehost.store import revision_hash
+
+
+@dataclass(frozen=True)
+class PushResult:
+    space: SpaceId
+    revision: str
+    created: bool
+    warnings: tuple[str, ...]
+    unchanged: bool = False
+
+
+def push(d: Deployer, space: SpaceId, files: Mapping[str, bytes]) -> PushResult:
+    """Store a new revision of *space* and deploy it in the background.
+
+    Raises:
+        ManifestInvalid: the files are not a valid space (nothing is stored).
+    """
+    ctx = d.ctx
+    source = load_space(files, default_title=space.name)
+    revision = revision_hash(source.files)
+    summary = manifest_summary(source.manifest)
+    with ctx.revisions_lock:  # a delete must not take the folder between the two
+        ctx.files.save(revision, source.files)
+        ctx.store.add_revision(space, revision, summary)
+    created = ctx.store.create_space(space, stage=Stage.BUILDING, manifest=summary)
+    rec = ctx.store.get_space(space)
+    # "unchanged" only when exactly these files serve without an error: the same files
+    # pushed again after a failed build (say, a network error during pip) must build again
+    unchanged = (rec.serving_revision == revision and rec.stage is Stage.RUNNING
+                 and not rec.error_message)
+    warnings = tuple(str(w) for w in source.warnings)
+    if unchanged:
+        return PushResult(space, revision, created, warnings, unchanged=True)
+    d.crashes.cancel(space)
+    stage = Stage.RUNNING_BUILDING if rec.stage.is_serving else Stage.BUILDING
+    ctx.store.update_space(space, revision=revision, desired="running", stage=stage)
+    d.tasks.cancel_build(space, unless=revision)  # a superseded build stops now
+    stages.publish_routes(ctx)
+    ctx.store.add_event(space, "push", f"revision {revision[:12]} pushed")
+    d.submit(space, revision)
+    return PushResult(space, revision, created, warnings)
+
+
+def restart(d: Deployer, space: SpaceId, *, factory: bool = False) -> None:
+    """Restart *space* from its current revision; *factory* rebuilds without cache.
+
+    Raises:
+        SpaceNotFound: no such space. ManifestInvalid: it has no pushed revision.
+    """
+    ctx = d.ctx
+    rec = ctx.store.get_space(space)
+    if not rec.revision:
+        raise ManifestInvalid(f"space {space} has no pushed revision", hint="push it first")
+    d.crashes.cancel(space)
+    stage = Stage.RUNNING_BUILDING if rec.stage.is_serving else Stage.BUILDING
+    ctx.store.update_space(space, desired="running", stage=stage)
+    stages.publish_routes(ctx)
+    ctx.store.add_event(space, "restart", "factory rebuild" if factory else "restart")
+    d.submit(space, rec.revision, nocache=factory)
+
+
+def delete(d: Deployer, space: SpaceId) -> None:
+    """Remove *space*: its containers, data volume, images' records and stored rows.
+
+    Raises:
+        SpaceNotFound: no such space.
+    """
+    ctx = d.ctx
+    ctx.store.get_space(space)
+    d.crashes.cancel(space)
+    ctx.store.update_space(space, stage=Stage.DELETING, desired="deleted")
+    d.tasks.cancel_build(space)  # not waited for to its end
+    stages.publish_routes(ctx)
+    with ctx.locks.lock(space):
+        for info in ctx.runtime.list_managed(space):
+            ctx.runtime.remove(info.id)
+        ctx.runtime.remove_volume(data_volume(space, ctx.settings))
+        ctx.runtime.remove_volume(datasets_volume(space, ctx.settings))
+        remove_pins(pin_dir(ctx.settings.data_dir, space))
+        if ctx.gpus.share is not None:
+            ctx.gpus.share.detach(space)
+        cleanup.forget_space(ctx, space)  # its rows, unshared revisions, images
+    stages.publish_routes(ctx)
+
+
+def pause(d: Deployer, space: SpaceId) -> None:
+    """Stop *space* until an explicit restart (stage PAUSED; visits do not wake it).
+
+    Raises:
+        SpaceNotFound: no such space.
+    """
+    ctx = d.ctx
+    rec = ctx.store.get_space(space)
+    d.crashes.cancel(space)
+    with ctx.locks.lock(space):
+        ctx.store.update_space(space, stage=Stage.PAUSED, desired="paused", upstream=None,
+                               sleep_level="")
+        stages.publish_routes(ctx)
+        for info in ctx.runtime.list_managed(space):
+            if info.status == "paused":
+                ctx.runtime.unpause(info.id)  # a frozen process would ignore the SIGTERM
+            ctx.runtime.stop(info.id)
+    ctx.store.add_event(space, "pause", f"paused (was {rec.stage.value})")
+
+
+def set_sleep_time(d: Deployer, space: SpaceId, seconds: object) -> int | None:
+    """Set how long *space* may be idle before it sleeps (-1: never); returns the
+    ``gcTimeout`` now in force.
+
+    Raises:
+        SpaceNotFound: no such space. InvalidRequest: not an integer >= 1 or -1.
+    """
+    store = d.ctx.store
+    store.get_space(space)
+    if (isinstance(seconds, bool) or not isinstance(seconds, int)
+            or not (seconds == NEVER or seconds >= 1)):
+        raise InvalidRequest(f"invalid sleep time {seconds!r}",
+                             hint="give whole seconds >= 1, or -1 to never sleep")
+    rec = store.update_space(space, sleep_time=seconds)
+    store.add_event(space, "sleeptime",
+                    "never sleeps" if seconds == NEVER else f"sleeps after {seconds} s")
+    return gc_timeout(d.sleeper, rec)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from docker import DockerClient
 
+from spacehost.errors import EngineUnavailable
 from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.gpu import GpuHost
 from spacehost.runtime.storage import DiskLimits, LoopDisks, release_all
@@ -107,3 +108,33 @@ def test_disks_survive_a_stop_and_a_reboot_and_go_with_the_container(
     assert disks.names() == []
     loops = subprocess.run(["losetup", "-a"], capture_output=True, text=True).stdout
     assert str(disks.root) not in loops
+
+
+def test_a_start_that_fails_leaves_no_layer_bind_behind(
+        limited: DockerBackend, client: DockerClient,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine failing as a stopped space is started again (a daemon restart under way):
+    the layer disk must not stay bound on the layer folder, where the engine's own mount of
+    its root would hide it when it comes back and keep the container from being removed
+    (tests/e2e/test_daemon_restart.py found it)."""
+    import requests
+
+    info = limited.start(make_spec(SLEEP))
+    limited.stop(info.id, timeout=0)
+    disks = limited._limits.disks  # type: ignore[union-attr]
+    (layer,) = [n for n in disks.names() if n.startswith("layer-")]
+    bound = Path((disks.root / f"{layer}.target").read_text())
+    subprocess.run(["umount", str(bound)], check=True)  # as after a reboot: mounted at start
+
+    def engine_going_down(*args: object, **kwargs: object) -> None:
+        raise requests.ConnectionError("the engine went away")
+
+    monkeypatch.setattr(client.api, "start", engine_going_down)
+    with pytest.raises(EngineUnavailable):
+        limited.start_existing(info.id)
+    assert not bound.is_mount()
+    monkeypatch.undo()
+    assert limited.start_existing(info.id).is_running  # and it binds again on the next start
+    assert bound.is_mount()
+    limited.remove(info.id)
+    assert [n for n in disks.names() if n.startswith("layer-")] == []

@@ -243,7 +243,16 @@ class DockerBackend(RuntimeBackend):
             except ENGINE_ERRORS as exc:
                 raise translate(exc, f"inspecting container {container_id}") from exc
             self._mount_disks(attrs)
-        self._call("starting", container_id, "start")
+            try:
+                self._call("starting", container_id, "start")
+            except Exception:
+                # Typically the engine going down as we start (a daemon restart): a layer bind
+                # left now would lie under the engine's own mount of its root when it comes
+                # back, hidden, and keep the container from ever being removed.
+                self._limits.unbind_layer(_name(attrs))
+                raise
+        else:
+            self._call("starting", container_id, "start")
         info = self.inspect(container_id)
         if info is None:
             raise NotFound(f"container {container_id} vanished as it started")

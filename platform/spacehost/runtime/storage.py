@@ -142,6 +142,13 @@ class LoopDisks:
         if not is_mounted(target):
             _run("mount", "--bind", str(self.mountpoint(name)), str(target))
 
+    def unbind(self, name: str) -> None:
+        """Unmount the disk *name* where :meth:`bind` mounted it as well (the disk itself
+        stays mounted and kept). No error when it is not bound."""
+        target = self.root / f"{name}.target"
+        if target.is_file():
+            _unmount(Path(target.read_text()))
+
     def release(self, name: str) -> None:
         """Unmount the disk *name* (where it was bound too) and delete it; the loop device
         goes with its last mount. No error when it is gone already."""
@@ -225,6 +232,10 @@ class DiskLimits:
         if fresh:
             _run("cp", "-a", f"{layer_dir}/.", f"{mnt}/")
         self.disks.bind(name, layer_dir)
+
+    def unbind_layer(self, container_name: str) -> None:
+        """Take the container's layer disk off its layer folder again (the disk is kept)."""
+        self.disks.unbind(self.layer(container_name))
 
     def layer_containers(self) -> list[str]:
         """The container names that have a layer disk."""

@@ -6,8 +6,8 @@ from aiohttp import web
 
 from spacehost.api import add_routes, error_middleware
 from spacehost.api.errors import Handler
+from spacehost.dockerengine import connect
 from spacehost.lifecycle import Platform
-from spacehost.server.engine import connect
 from spacehost.store import HubStore
 from spacehost.web import SPACE_HEADER, gallery, oembed, space_page, space_status
 from spacehost.web.api_examples import add_example_routes

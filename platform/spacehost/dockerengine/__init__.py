@@ -9,7 +9,7 @@ Builder, runtime and the composition root translate the Docker SDK's and ``reque
 exceptions only through it (:func:`~spacehost.dockerengine.translation.translated`).
 """
 
-from spacehost.dockerengine.connection import ENGINE_TIMEOUT_S, connect, open_client, probe
+from spacehost.dockerengine.connection import ENGINE_TIMEOUT_S, connect, probe
 from spacehost.dockerengine.failures import (
     ENGINE_ERRORS,
     WAIT_EXPIRED,
@@ -18,6 +18,7 @@ from spacehost.dockerengine.failures import (
     classify,
     container_error,
     describe,
+    no_engine,
     unreachable,
 )
 from spacehost.dockerengine.translation import translated
@@ -32,7 +33,7 @@ __all__ = [
     "connect",
     "container_error",
     "describe",
-    "open_client",
+    "no_engine",
     "probe",
     "translated",
     "unreachable",

@@ -41,6 +41,8 @@ WAIT_EXPIRED = (
     requests.exceptions.ConnectionError,
 )
 _TIMEOUTS = (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError)
+# Not made at all: unreachable (urllib3's NewConnectionError is a ConnectTimeoutError).
+_NOT_CONNECTED = (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError)
 
 # Engine messages about a container's state; some engines answer them with 500, not 409.
 _STATE_MARKERS = ("is not running", "is not paused", "is already paused", "is paused",
@@ -70,9 +72,14 @@ def classify(exc: BaseException) -> Failure:
     """What *exc*, raised by a Docker SDK call (one of :data:`ENGINE_ERRORS`), means.
 
     A timeout is recognised also when ``requests`` reports urllib3's read timeout as a
-    ``ConnectionError`` (its cause or argument). Every exception that is no error answer and
-    no timeout means the engine could not be reached.
+    ``ConnectionError`` (its cause or argument), and a failure the SDK wrapped in a plain
+    ``DockerException`` (asking for the API version) is read by its cause. Every exception
+    that is no error answer and no timeout means the engine could not be reached; a
+    connection that could not be made is that too, though urllib3 files a refused connection
+    under its timeouts.
     """
+    if type(exc) is docker.errors.DockerException and isinstance(exc.__cause__, ENGINE_ERRORS):
+        return classify(exc.__cause__)  # the SDK wraps the failure of its version query
     if isinstance(exc, docker.errors.NotFound):
         return Failure.NOT_FOUND
     if isinstance(exc, docker.errors.APIError):
@@ -85,6 +92,13 @@ def classify(exc: BaseException) -> Failure:
 def unreachable(exc: BaseException, doing: str) -> EngineUnavailable:
     """The error for an engine that cannot be reached while *doing* (``raise ... from exc``)."""
     return EngineUnavailable(describe(Failure.UNREACHABLE, exc, doing), hint=UNREACHABLE_HINT)
+
+
+def no_engine(exc: BaseException, doing: str) -> EngineUnavailable:
+    """The error when *doing* needed a working engine and got none, whatever the failure
+    (connecting, the engine watch's ping): ``EngineUnavailable``, its message in the one style
+    (an unreachable engine reads as :func:`unreachable`)."""
+    return EngineUnavailable(describe(classify(exc), exc, doing), hint=UNREACHABLE_HINT)
 
 
 def container_error(
@@ -174,10 +188,13 @@ def describe(failure: Failure, exc: BaseException, doing: str) -> str:
 def _timed_out(exc: BaseException) -> bool:
     """A timeout, also when requests reports urllib3's read timeout as a ConnectionError."""
     seen: BaseException | None = exc
-    for _ in range(5):  # the cause chain is short; bounded against a cycle
+    for _ in range(8):  # the cause chain is short; bounded against a cycle
         if seen is None:
             return False
-        if isinstance(seen, _TIMEOUTS) or any(isinstance(a, _TIMEOUTS) for a in seen.args):
+        found = (seen, *seen.args)
+        if any(isinstance(a, _NOT_CONNECTED) for a in found):
+            return False
+        if any(isinstance(a, _TIMEOUTS) for a in found):
             return True
         seen = seen.__cause__ or seen.__context__
     return False

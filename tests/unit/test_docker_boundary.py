@@ -33,8 +33,10 @@ from spacehost.runtime import ContainerSpec, DockerBackend
 from spacehost.settings import PipSettings, Settings
 
 # docker-py leaves the socket of a failed connect unclosed (as in tests/integration/test_build.py)
-pytestmark = [pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-              pytest.mark.filterwarnings("ignore::ResourceWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
 
 TIMEOUT_S = 1  # the client's, against the engine that never answers
 SPACE = SpaceId("alice", "boundary")
@@ -45,14 +47,29 @@ UNREACHABLE = "cannot reach the Docker Engine"
 SILENT = "the Docker Engine stopped answering"
 REFUSED = "the Docker Engine refused it"
 # failure -> the words every entry point uses for it
-SAID = {"closed port": UNREACHABLE, "no socket": UNREACHABLE, "silent": SILENT,
-        "500": REFUSED, "404": REFUSED}
+SAID = {
+    "closed port": UNREACHABLE,
+    "no socket": UNREACHABLE,
+    "silent": SILENT,
+    "500": REFUSED,
+    "404": REFUSED,
+}
 # reading -> failure -> the error (None: the call answers None, as inspect does for 404)
 ERRORS: dict[str, dict[str, type[SpacehostError] | None]] = {
-    "build": {"closed port": EngineUnavailable, "no socket": EngineUnavailable,
-              "silent": BuildFailed, "500": BuildFailed, "404": BuildFailed},
-    "container": {"closed port": EngineUnavailable, "no socket": EngineUnavailable,
-                  "silent": EngineUnavailable, "500": EngineUnavailable, "404": NotFound},
+    "build": {
+        "closed port": EngineUnavailable,
+        "no socket": EngineUnavailable,
+        "silent": BuildFailed,
+        "500": BuildFailed,
+        "404": BuildFailed,
+    },
+    "container": {
+        "closed port": EngineUnavailable,
+        "no socket": EngineUnavailable,
+        "silent": EngineUnavailable,
+        "500": EngineUnavailable,
+        "404": NotFound,
+    },
     "ping": dict.fromkeys(SAID, EngineUnavailable),
 }
 
@@ -133,14 +150,19 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
 
 
 def _builder(client: docker.DockerClient, tmp_path: Path) -> DockerBuilder:
-    settings = Settings(data_dir=tmp_path, python_bases={"3.11": BASE},
-                        pip=PipSettings(source="none", mirror_port=0))
+    settings = Settings(
+        data_dir=tmp_path,
+        python_bases={"3.11": BASE},
+        pip=PipSettings(source="none", mirror_port=0),
+    )
     return DockerBuilder(client, settings)
 
 
 def _build(client: docker.DockerClient, tmp_path: Path) -> object:
-    source = SpaceSource(manifest=Manifest(title="B", sdk=Sdk.GRADIO, python_version="3.11"),
-                         files={"app.py": b"print(1)\n"})
+    source = SpaceSource(
+        manifest=Manifest(title="B", sdk=Sdk.GRADIO, python_version="3.11"),
+        files={"app.py": b"print(1)\n"},
+    )
     return _builder(client, tmp_path).build(source, SPACE, "1" * 40, on_log=lambda _line: None)
 
 

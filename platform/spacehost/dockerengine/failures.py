@@ -7,7 +7,9 @@ be reached (:attr:`Failure.UNREACHABLE`) reads the same for every caller
 (:func:`unreachable`: ``EngineUnavailable``, which the lifecycle's recovery retries once the
 engine answers). What an answered error or a timeout means depends on what was being done:
 :func:`container_error` for container, volume and network calls (the runtime's reading) and
-:func:`build_error` for building images (the builder's). Every message starts with what was
+:func:`build_error` for building images (the builder's); connecting and the engine watch's
+ping need a working engine, so every failure is ``EngineUnavailable`` there
+(:func:`no_engine`). Every message starts with what was
 being done, then says what the engine did, then gives its words; the hint says what to do.
 """
 
@@ -172,7 +174,10 @@ def build_error(
     if failure is Failure.UNREACHABLE:
         return unreachable(exc, doing)
     if failure is Failure.TIMED_OUT:
-        hint = f"{TIMED_OUT_HINT}: push again, or restart the space with a rebuild"
+        hint = (
+            "check that the engine is healthy (`docker info`), then push again or "
+            "restart the space with a rebuild"
+        )
     return BuildFailed(describe(failure, exc, doing), hint=hint, details=details)
 
 

@@ -31,7 +31,8 @@ class translated(contextlib.ContextDecorator):  # lower case: used like a functi
     def __enter__(self) -> translated:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if isinstance(exc, ENGINE_ERRORS):
             raise self.reading(exc, self.doing) from exc

@@ -9,6 +9,7 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound
 from docker.errors import NotFound as DockerNotFound
 
+from spacehost.dockerengine import container_error
 from spacehost.domain import SpaceId
 from spacehost.errors import (
     Conflict,
@@ -18,7 +19,6 @@ from spacehost.errors import (
     NotFound,
 )
 from spacehost.runtime.docker_backend import DockerBackend, free_port
-from spacehost.runtime.engine_errors import translate
 from spacehost.runtime.info import info_from_attrs
 from spacehost.runtime.lines import split_lines, unseen_tail
 
@@ -129,45 +129,49 @@ def api_error(status: int, explanation: str) -> APIError:
 
 
 def test_missing_image_says_rebuild() -> None:
-    err = translate(ImageNotFound("No such image: x:1"), "starting a/b", image="x:1")
+    err = container_error(ImageNotFound("No such image: x:1"), "starting a/b", image="x:1")
     assert isinstance(err, NotFound)
     assert "image x:1 not found" in err.message and "rebuild" in err.hint
 
 
 def test_missing_container_is_not_found() -> None:
-    err = translate(DockerNotFound("No such container: abc"), "pausing container abc")
+    err = container_error(DockerNotFound("No such container: abc"), "pausing container abc")
     assert isinstance(err, NotFound) and "pausing container abc" in err.message
 
 
 def test_409_is_conflict() -> None:
-    err = translate(api_error(409, "Container abc is not running"), "pausing container abc")
+    err = container_error(api_error(409, "Container abc is not running"), "pausing container abc")
     assert isinstance(err, Conflict) and "is not running" in err.message
 
 
 def test_state_errors_answered_with_500_are_conflict_too() -> None:
-    err = translate(api_error(500, "Container abc is not paused"), "unpausing container abc")
+    err = container_error(api_error(500, "Container abc is not paused"), "unpausing container abc")
     assert isinstance(err, Conflict)
 
 
 def test_device_failure_with_gpu_is_hardware_unavailable() -> None:
     exc = api_error(500, 'could not select device driver "" with capabilities: [[gpu]]')
-    err = translate(exc, "starting a/b", gpu=True)
+    err = container_error(exc, "starting a/b", gpu=True)
     assert isinstance(err, HardwareUnavailable) and "SPACEHOST_GPU_FALLBACK" in err.hint
-    assert isinstance(translate(exc, "starting a/b", gpu=False), EngineUnavailable)
+    assert isinstance(container_error(exc, "starting a/b", gpu=False), EngineUnavailable)
 
 
 @pytest.mark.parametrize(
-    "exc",
+    ("exc", "said"),
     [
-        api_error(500, "driver failed programming external connectivity"),
-        requests.exceptions.ConnectionError("Connection refused"),
-        DockerException("Error while fetching server API version"),
+        (api_error(500, "driver failed programming external connectivity"),
+         "the Docker Engine refused it"),
+        (requests.exceptions.ConnectionError("Connection refused"),
+         "cannot reach the Docker Engine"),
+        (DockerException("Error while fetching server API version"),
+         "cannot reach the Docker Engine"),
+        (requests.exceptions.ReadTimeout("read timed out"), "the Docker Engine stopped answering"),
     ],
 )
-def test_everything_else_is_engine_unavailable(exc: Exception) -> None:
-    err = translate(exc, "listing containers")
+def test_everything_else_is_engine_unavailable(exc: Exception, said: str) -> None:
+    err = container_error(exc, "listing containers")
     assert isinstance(err, EngineUnavailable)
-    assert err.message.startswith("listing containers: the Docker engine failed")
+    assert err.message.startswith(f"listing containers: {said}")
     assert "docker info" in err.hint
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 
 import docker
 import docker.errors
-import requests.exceptions
 
 from spacehost.builder.context import make_context
 from spacehost.builder.cputorch import (
@@ -30,8 +29,7 @@ from spacehost.builder.dockerfile import (
     plan_build,
     render_dockerfile,
 )
-from spacehost.builder.engine import LogFn, bridge_gateway, engine_unavailable, run_build
-from spacehost.builder.engine_errors import engine_errors_translated
+from spacehost.builder.engine import LogFn, bridge_gateway, run_build
 from spacehost.builder.mirror import Mirror
 from spacehost.builder.pipconfig import (
     PipPlan,
@@ -44,6 +42,14 @@ from spacehost.builder.pipconfig import (
 from spacehost.builder.pythons import PythonChoice, choose_python
 from spacehost.builder.runtime_images import RuntimeImages, gradio_image_tag
 from spacehost.builder.spaces_wheel import spaces_note, spaces_wheel
+from spacehost.dockerengine import (
+    Failure,
+    build_error,
+    classify,
+    container_error,
+    describe,
+    translated,
+)
 from spacehost.domain import Sdk, SpaceId
 from spacehost.errors import BuildCancelled, BuildFailed, SpacehostError
 from spacehost.manifest import gpu_request
@@ -132,7 +138,7 @@ class DockerBuilder:
             self._gateway = bridge_gateway(self._client)
         return self._gateway
 
-    @engine_errors_translated("building the space's image")
+    @translated("building the space's image", build_error)
     def build(
         self,
         source: SpaceSource,
@@ -230,7 +236,7 @@ class DockerBuilder:
         :func:`prune_space_images`)."""
         return prune_space_images(self._client, space, keep)
 
-    @engine_errors_translated("making the runtime images")
+    @translated("making the runtime images", build_error)
     def ensure_runtime(
         self,
         python_version: str | None = None,
@@ -396,17 +402,20 @@ def prune_space_images(
     """
     repository = space_image_repository(space)
     kept = set(keep) | {f"{repository}:{k[:12]}" for k in keep if ":" not in k}
-    try:
+    with translated(f"removing old images of {space}", _prune_error):
         images = client.images.list(name=repository, filters={"label": f"spacehost.space={space}"})
         tags = [t for image in images for t in image.tags if t.startswith(f"{repository}:")]
         return [tag for tag in tags if tag not in kept and _remove_tag(client, tag)]
-    except docker.errors.APIError as exc:
-        raise SpacehostError(
-            f"cannot remove old images of {space}: {exc.explanation or exc}",
-            hint="remove them by hand with `docker image rm`",
-        ) from exc
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        raise engine_unavailable(exc) from exc
+
+
+def _prune_error(exc: BaseException, doing: str) -> SpacehostError:
+    """An engine that cannot be reached or stops answering is ``EngineUnavailable``, as for
+    container calls; a refused removal is the caller's to report."""
+    failure = classify(exc)
+    if failure in (Failure.UNREACHABLE, Failure.TIMED_OUT):
+        return container_error(exc, doing)
+    return SpacehostError(describe(failure, exc, doing),
+                          hint="remove them by hand with `docker image rm`")
 
 
 def _remove_tag(client: docker.DockerClient, tag: str) -> bool:

@@ -16,12 +16,11 @@ from typing import Any
 
 import docker
 import docker.errors
-import requests.exceptions
-import urllib3.exceptions
 
 from spacehost.builder.bridge import gateway_from_attrs
 from spacehost.builder.cputorch import conflict_hint
-from spacehost.errors import BuildCancelled, BuildFailed, EngineUnavailable
+from spacehost.dockerengine import ENGINE_ERRORS, Failure, build_error, classify
+from spacehost.errors import BuildCancelled, BuildFailed, SpacehostError
 
 LogFn = Callable[[str], None]
 
@@ -89,28 +88,18 @@ class BuildLog:
         self.on_log(line)
 
 
-def engine_unavailable(exc: Exception) -> EngineUnavailable:
-    """The error for an Engine that cannot be reached (to ``raise ... from exc``)."""
-    return EngineUnavailable(
-        f"cannot reach the Docker Engine: {exc}",
-        hint="start Docker, or point SPACEHOST_DOCKER_URL (or DOCKER_HOST) at a running Engine",
-    )
-
-
 def bridge_gateway(client: docker.DockerClient) -> str:
     """The gateway address of the Engine's default bridge network (``172.17.0.1``): where
     build containers reach this host. "" when the Engine has no such network. Found also when
     the Engine does not report it (see :mod:`spacehost.builder.bridge`).
 
     Raises:
-        EngineUnavailable: the Engine cannot be reached.
+        any of ``ENGINE_ERRORS`` but ``NotFound``: translated by the builder's entry points.
     """
     try:
         network = client.networks.get("bridge")
     except docker.errors.NotFound:
         return ""
-    except (docker.errors.DockerException, requests.exceptions.ConnectionError) as exc:
-        raise engine_unavailable(exc) from exc
     return gateway_from_attrs(network.attrs)
 
 
@@ -154,6 +143,7 @@ def run_build(
             ``log_tail``, the last 40 lines), or the deadline passed.
         BuildCancelled: *cancel* was set.
         EngineUnavailable: the Engine cannot be reached.
+        BuildFailed: the Engine refused the build or stopped answering (``details`` as above).
     """
     progress = BuildLog(on_log)
     remaining = max(deadline - time.monotonic(), 0.0)
@@ -180,20 +170,8 @@ def run_build(
             error = error or _handle(event, progress)
             if watchdog.fired and not watchdog.stop_step():
                 break
-    except (requests.exceptions.ConnectionError, urllib3.exceptions.HTTPError) as exc:
-        if watchdog.cancelled:
-            raise _cancelled(progress) from exc
-        if watchdog.fired:
-            raise _timed_out(progress, remaining) from exc
-        raise engine_unavailable(exc) from exc
-    except docker.errors.APIError as exc:
-        raise BuildFailed(
-            f"the Docker Engine refused the build of {tag}: {exc.explanation or exc}",
-            hint="check the Dockerfile and the build context",
-            details={"step": progress.step, "log_tail": list(progress.tail)},
-        ) from exc
-    except docker.errors.DockerException as exc:
-        raise engine_unavailable(exc) from exc
+    except ENGINE_ERRORS as exc:
+        raise _engine_failed(exc, tag, progress, watchdog, remaining) from exc
     finally:
         watchdog.cancel()
         progress.flush()
@@ -227,6 +205,19 @@ def _handle(event: Mapping[str, Any], progress: BuildLog) -> str:
         progress.on_log(message)
         return message
     return ""
+
+
+def _engine_failed(exc: Exception, tag: str, progress: BuildLog, watchdog: _Watchdog,
+                   remaining: float) -> SpacehostError:
+    """What an engine failure during the build means: the watchdog's doing when it stopped a
+    step (the stream broke off), else the engine's failure (:func:`build_error`)."""
+    if classify(exc) in (Failure.UNREACHABLE, Failure.TIMED_OUT):
+        if watchdog.cancelled:
+            return _cancelled(progress)
+        if watchdog.fired:
+            return _timed_out(progress, remaining)
+    return build_error(exc, f"building {tag}", hint="check the Dockerfile and the build context",
+                       details={"step": progress.step, "log_tail": list(progress.tail)})
 
 
 def _step_failed(progress: BuildLog, error: str) -> BuildFailed:
@@ -271,7 +262,7 @@ def _hint_for(step: str) -> str:
 def _image_id(client: docker.DockerClient, tag: str) -> str:
     try:
         return str(client.images.get(tag).id)
-    except docker.errors.DockerException as exc:
+    except docker.errors.NotFound as exc:
         raise BuildFailed(
             f"the build of {tag} ended without an image",
             hint="read the build log above",
@@ -318,9 +309,7 @@ class _Watchdog:
         if container not in self._killed:
             self._killed.add(container)
             # The step may have ended meanwhile; the stream's end tells the rest.
-            with contextlib.suppress(
-                docker.errors.DockerException, requests.exceptions.RequestException
-            ):
+            with contextlib.suppress(*ENGINE_ERRORS):
                 self._client.api.kill(container)
         return True
 

@@ -30,9 +30,9 @@ from typing import IO, Any
 
 import docker
 import docker.errors
-import requests.exceptions
 
-from spacehost.errors import BuildFailed, EngineUnavailable
+from spacehost.dockerengine import Failure, classify, container_error, translated
+from spacehost.errors import BuildFailed, SpacehostError
 
 FRONTEND_SUBPATH = "gradio/templates/frontend"
 RUNTIME_REPOSITORY = "spacehost/gradio"
@@ -198,14 +198,14 @@ class _ChunkReader(io.RawIOBase):
 def runtime_images_of(client: docker.DockerClient, version: str) -> list[str]:
     """The runtime images (``spacehost/gradio:VERSION-py...``) built for *version* here."""
     tags = []
-    with _engine_errors():
+    with translated("listing the runtime images", _frontend_error):
         for image in client.images.list(name=RUNTIME_REPOSITORY):
             tags += [t for t in image.tags if t.startswith(f"{RUNTIME_REPOSITORY}:{version}-py")]
     return sorted(tags)
 
 
 def image_exists(client: docker.DockerClient, image: str) -> bool:
-    with _engine_errors():
+    with translated(f"looking for image {image}", _frontend_error):
         try:
             client.images.get(image)
         except docker.errors.ImageNotFound:
@@ -269,7 +269,8 @@ class FrontendExtractor:
             return self._locks.setdefault(version, threading.Lock())
 
     def _copy_out(self, image: str, version: str, tmp: Path) -> None:
-        with _engine_errors():
+        with translated(f"extracting the Gradio {version} frontend from {image}",
+                        _frontend_error):
             container = self._client.containers.run(
                 image, entrypoint=["python", "-c", _QUERY], command=[], detach=True,
                 network_disabled=True, labels=_LABELS, user="1000",
@@ -292,12 +293,10 @@ class FrontendExtractor:
             raise BuildFailed(f"the Gradio {version} frontend in {image} has no {ENTRY}")
 
 
-@contextlib.contextmanager
-def _engine_errors() -> Iterator[None]:
-    try:
-        yield
-    except docker.errors.NotFound as exc:
-        raise BuildFailed(f"the Gradio frontend is not in the image ({exc.explanation})") from exc
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        raise EngineUnavailable(f"cannot reach the Docker Engine ({exc.__class__.__name__})",
-                                hint="start it, or point SPACEHOST_DOCKER_URL at it") from exc
+def _frontend_error(exc: BaseException, doing: str) -> SpacehostError:
+    """A path missing from the image means it has no frontend; the rest reads as for any
+    container call (an engine that cannot be reached is ``EngineUnavailable``)."""
+    if classify(exc) is Failure.NOT_FOUND:
+        said = getattr(exc, "explanation", None) or exc
+        return BuildFailed(f"{doing}: the Gradio frontend is not in the image ({said})")
+    return container_error(exc, doing)

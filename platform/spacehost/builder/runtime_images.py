@@ -34,12 +34,12 @@ from pathlib import Path
 import docker
 import docker.errors
 import docker.utils
-import requests.exceptions
 
 from spacehost.builder.context import make_context
-from spacehost.builder.engine import LogFn, engine_unavailable, run_build
+from spacehost.builder.engine import LogFn, run_build
 from spacehost.builder.pipconfig import PipPlan, render_pip_conf
 from spacehost.builder.pythons import PythonChoice
+from spacehost.dockerengine import ENGINE_ERRORS, Failure, build_error, classify, translated
 from spacehost.errors import BuildFailed
 
 RUNTIME_LABELS = {"spacehost.managed": "true", "spacehost.kind": "runtime"}
@@ -142,6 +142,7 @@ class RuntimeImages:
         self._docker_url = docker_url
         self._script = bootstrap_script
 
+    @translated("making the runtime images", build_error)
     def ensure_base(self, base: str, *, on_progress: Callable[[str], None], deadline: float) -> str:
         """Make sure the base image for *base* exists; make it once if not.
 
@@ -171,6 +172,7 @@ class RuntimeImages:
                 self._pull(tag, on_progress)
         return tag
 
+    @translated("making the runtime images", build_error)
     def ensure_python(
         self,
         choice: PythonChoice,
@@ -215,6 +217,7 @@ class RuntimeImages:
             extra_hosts=dict(pip_plan.hosts),
         )
 
+    @translated("making the runtime images", build_error)
     def ensure_gradio(
         self,
         python_tag: str,
@@ -248,6 +251,7 @@ class RuntimeImages:
             extra_hosts=extra_hosts,
         )
 
+    @translated("making the runtime images", build_error)
     def ensure_cuda(
         self,
         python_tag: str,
@@ -323,8 +327,6 @@ class RuntimeImages:
             return self._client.images.get(tag)
         except docker.errors.ImageNotFound:
             return None
-        except (docker.errors.DockerException, requests.exceptions.ConnectionError) as exc:
-            raise engine_unavailable(exc) from exc
 
     def _image_id(self, tag: str) -> str:
         image = self._image(tag)
@@ -350,9 +352,9 @@ class RuntimeImages:
                     raise docker.errors.APIError(str(event["error"]))
                 status = " ".join(str(event[k]) for k in ("id", "status") if event.get(k))
                 on_progress(f"pulling {ref}: {status}")
-        except requests.exceptions.ConnectionError as exc:
-            raise engine_unavailable(exc) from exc
-        except docker.errors.DockerException as exc:
+        except ENGINE_ERRORS as exc:
+            if classify(exc) in (Failure.UNREACHABLE, Failure.TIMED_OUT):
+                raise  # the engine's own failure: the builder's entry points translate it
             raise BuildFailed(
                 f"the base image {ref} is not on this host and cannot be pulled: {exc}",
                 hint=f"load it with `docker load -i FILE` (saved elsewhere with `docker save "

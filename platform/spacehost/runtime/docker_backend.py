@@ -15,9 +15,8 @@ from docker import DockerClient
 from docker.errors import APIError
 from docker.errors import NotFound as DockerNotFound
 from docker.types import Mount as DockerMount
-from requests.exceptions import ConnectionError as RequestsConnectionError
-from requests.exceptions import ReadTimeout
 
+from spacehost.dockerengine import ENGINE_ERRORS, WAIT_EXPIRED, container_error
 from spacehost.domain import SpaceId
 from spacehost.errors import InvalidRequest, NotFound
 from spacehost.runtime.base import (
@@ -36,7 +35,6 @@ from spacehost.runtime.base import (
     RuntimeBackend,
     TaskResult,
 )
-from spacehost.runtime.engine_errors import ENGINE_ERRORS, translate
 from spacehost.runtime.gpu import GpuHost, GpuOptions, discover_gpu_host, gpu_run_options
 from spacehost.runtime.info import info_from_attrs
 from spacehost.runtime.isolation import Firewall, Isolation, ensure_network
@@ -126,7 +124,7 @@ class DockerBackend(RuntimeBackend):
             try:
                 found = self._client.api.networks(names=[BRIDGE_NETWORK])
             except ENGINE_ERRORS as exc:
-                raise translate(exc, "listing the engine's networks") from exc
+                raise container_error(exc, "listing the engine's networks") from exc
             # The names filter matches substrings, so "my-bridge-net" would match too.
             has_bridge = any(n.get("Name") == BRIDGE_NETWORK for n in found)
             self._network_mode = BRIDGE_NETWORK if has_bridge else HOST_NETWORK
@@ -172,7 +170,7 @@ class DockerBackend(RuntimeBackend):
             try:
                 info = self._client.info()
             except ENGINE_ERRORS as exc:
-                raise translate(exc, "reading the engine's runtimes") from exc
+                raise container_error(exc, "reading the engine's runtimes") from exc
             self._gpu_host = discover_gpu_host(info)
             log.info("GPU mode %s: %s", self._gpu_host.mode, self._gpu_host.reason)
         return self._gpu_host
@@ -214,7 +212,7 @@ class DockerBackend(RuntimeBackend):
         try:
             container = self._client.containers.create(**kwargs)
         except ENGINE_ERRORS as exc:
-            raise translate(exc, doing, image=spec.image, gpu=not gpu.is_empty) from exc
+            raise container_error(exc, doing, image=spec.image, gpu=not gpu.is_empty) from exc
         try:
             self._limit_layer(container.attrs)
             container.start()
@@ -224,7 +222,7 @@ class DockerBackend(RuntimeBackend):
             raise
         except ENGINE_ERRORS as exc:
             self._discard(container.id)
-            raise translate(exc, doing, image=spec.image, gpu=not gpu.is_empty) from exc
+            raise container_error(exc, doing, image=spec.image, gpu=not gpu.is_empty) from exc
         return info_from_attrs(container.attrs)
 
     def start_existing(self, container_id: str) -> ContainerInfo:
@@ -241,7 +239,7 @@ class DockerBackend(RuntimeBackend):
             try:
                 attrs = self._client.api.inspect_container(container_id)
             except ENGINE_ERRORS as exc:
-                raise translate(exc, f"inspecting container {container_id}") from exc
+                raise container_error(exc, f"inspecting container {container_id}") from exc
             self._mount_disks(attrs)
             try:
                 self._call("starting", container_id, "start")
@@ -332,7 +330,7 @@ class DockerBackend(RuntimeBackend):
                 gone.append(name)
                 self._limits.disks.release(self._limits.layer(name))
             except ENGINE_ERRORS as exc:
-                raise translate(exc, f"inspecting container {name}") from exc
+                raise container_error(exc, f"inspecting container {name}") from exc
         return gone
 
     def disk_usage(self, container_id: str) -> list[DiskUsage]:
@@ -349,7 +347,7 @@ class DockerBackend(RuntimeBackend):
         except DockerNotFound:
             return []
         except ENGINE_ERRORS as exc:
-            raise translate(exc, f"inspecting container {container_id}") from exc
+            raise container_error(exc, f"inspecting container {container_id}") from exc
         disks = self._limits.disks
         found = [disks.usage(self._limits.layer(_name(attrs)), "/")]
         found += [disks.usage(self._limits.volume(m.get("Name", "")), m.get("Destination", ""))
@@ -372,7 +370,7 @@ class DockerBackend(RuntimeBackend):
         except DockerNotFound:
             pass
         except ENGINE_ERRORS as exc:
-            raise translate(exc, f"reading volume {name}") from exc
+            raise container_error(exc, f"reading volume {name}") from exc
         try:
             labels = {LABEL_MANAGED: "true", LABEL_SPACE: str(spec.space)}
             if LABEL_INSTANCE in spec.labels:
@@ -383,7 +381,7 @@ class DockerBackend(RuntimeBackend):
                 opts = {"type": "none", "o": "bind", "device": str(device)}
             self._client.volumes.create(name, labels=labels, driver="local", driver_opts=opts)
         except ENGINE_ERRORS as exc:
-            raise translate(exc, f"creating volume {name}") from exc
+            raise container_error(exc, f"creating volume {name}") from exc
         self._chown_volume(name, spec.image, path)
 
     def _chown_volume(self, name: str, image: str, path: str = DATA_MOUNT) -> None:
@@ -404,7 +402,7 @@ class DockerBackend(RuntimeBackend):
         except ENGINE_ERRORS as exc:
             # Undone so that the next start, with a rebuilt image, prepares the volume again.
             self.remove_volume(name)
-            raise translate(exc, doing, image=image) from exc
+            raise container_error(exc, doing, image=image) from exc
         try:
             helper.start()
             status = helper.wait(timeout=VOLUME_PREPARE_TIMEOUT_S).get("StatusCode")
@@ -456,20 +454,19 @@ class DockerBackend(RuntimeBackend):
                 security_opt=["no-new-privileges"],
             )
         except ENGINE_ERRORS as exc:
-            raise translate(exc, doing, image=spec.image) from exc
+            raise container_error(exc, doing, image=spec.image) from exc
         try:
             helper.start()
             code: int | None
             try:
                 code = int(helper.wait(timeout=timeout).get("StatusCode", 1))
-            except (ReadTimeout, RequestsConnectionError):
-                # docker-py reports a wait past its timeout as either, depending on the socket
+            except WAIT_EXPIRED:
                 helper.kill()
                 code = None
             raw = self._client.api.logs(helper.id, stdout=True, stderr=True)
             return TaskResult(code, tuple(split_lines([raw])))
         except ENGINE_ERRORS as exc:
-            raise translate(exc, doing, image=spec.image) from exc
+            raise container_error(exc, doing, image=spec.image) from exc
         finally:
             self._discard(helper.id)
 
@@ -492,7 +489,7 @@ class DockerBackend(RuntimeBackend):
         except DockerNotFound:
             return None
         except ENGINE_ERRORS as exc:
-            raise translate(exc, f"inspecting container {container_id}") from exc
+            raise container_error(exc, f"inspecting container {container_id}") from exc
         return info_from_attrs(attrs)
 
     def list_managed(self, space: SpaceId | None = None) -> list[ContainerInfo]:
@@ -515,7 +512,7 @@ class DockerBackend(RuntimeBackend):
         try:
             found = self._client.api.containers(all=True, filters={"label": labels})
         except ENGINE_ERRORS as exc:
-            raise translate(exc, "listing containers") from exc
+            raise container_error(exc, "listing containers") from exc
         infos = (self.inspect(c["Id"]) for c in sorted(found, key=lambda c: c.get("Created", 0)))
         return [info for info in infos if info is not None]
 
@@ -548,9 +545,9 @@ class DockerBackend(RuntimeBackend):
         except APIError as exc:
             if exc.status_code == 409 and "already in progress" in str(exc.explanation):
                 return
-            raise translate(exc, f"removing container {container_id}") from exc
+            raise container_error(exc, f"removing container {container_id}") from exc
         except ENGINE_ERRORS as exc:
-            raise translate(exc, f"removing container {container_id}") from exc
+            raise container_error(exc, f"removing container {container_id}") from exc
 
     def pause(self, container_id: str) -> None:
         """Freeze every process of the container.
@@ -584,7 +581,7 @@ class DockerBackend(RuntimeBackend):
         except DockerNotFound:
             pass
         except ENGINE_ERRORS as exc:
-            raise translate(exc, f"removing volume {name}") from exc
+            raise container_error(exc, f"removing volume {name}") from exc
         if self._limits is not None:
             self._limits.disks.release(self._limits.volume(name))
 
@@ -592,7 +589,7 @@ class DockerBackend(RuntimeBackend):
         try:
             getattr(self._client.api, method)(container_id, **kwargs)
         except ENGINE_ERRORS as exc:
-            raise translate(exc, f"{doing} container {container_id}") from exc
+            raise container_error(exc, f"{doing} container {container_id}") from exc
 
     # --- logs ----------------------------------------------------------------------------------
 
@@ -615,7 +612,7 @@ class DockerBackend(RuntimeBackend):
                 container_id, stdout=True, stderr=True, tail="all" if tail is None else tail
             )
         except ENGINE_ERRORS as exc:
-            raise translate(exc, f"reading the logs of container {container_id}") from exc
+            raise container_error(exc, f"reading the logs of container {container_id}") from exc
         return list(split_lines([raw]))
 
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
@@ -642,14 +639,14 @@ class DockerBackend(RuntimeBackend):
                 container_id, stdout=True, stderr=True, stream=True, follow=True, **after
             )
         except ENGINE_ERRORS as exc:
-            raise translate(exc, doing) from exc
+            raise container_error(exc, doing) from exc
         recent: deque[str] = deque(maxlen=CATCH_UP_LINES)
         try:
             for line in split_lines(stream):
                 recent.append(line)
                 yield line
         except ENGINE_ERRORS as exc:
-            raise translate(exc, doing) from exc
+            raise container_error(exc, doing) from exc
         finally:
             stream.close()
         yield from self._missed_lines(container_id, recent, after)

@@ -27,9 +27,9 @@ from typing import Any
 
 from docker import DockerClient
 
+from spacehost.dockerengine import ENGINE_ERRORS, container_error
 from spacehost.errors import SpacehostError
 from spacehost.runtime.base import LABEL_MANAGED, LABEL_ROLE
-from spacehost.runtime.engine_errors import ENGINE_ERRORS, translate
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def ensure_network(client: DockerClient, isolation: Isolation) -> str:
             # "same bridge name"): then it is there to use
             found = _network(client, name)
             if found is None:
-                raise translate(exc, f"creating network {name}") from exc
+                raise container_error(exc, f"creating network {name}") from exc
     _check_options(name, found, isolation)
     return name
 
@@ -142,7 +142,7 @@ def _network(client: DockerClient, name: str) -> dict[str, Any] | None:
     try:
         found = client.api.networks(names=[name])
     except ENGINE_ERRORS as exc:
-        raise translate(exc, f"reading network {name}") from exc
+        raise container_error(exc, f"reading network {name}") from exc
     # The names filter matches substrings ("spacehost-spaces" finds "spacehost-spaces-egress").
     return next((dict(n) for n in found if n.get("Name") == name), None)
 

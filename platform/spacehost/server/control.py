@@ -8,8 +8,8 @@ from spacehost import headernames
 from spacehost.api import add_routes, error_middleware
 from spacehost.api.errors import Handler
 from spacehost.appkeys import HUB, PLATFORM, TOKEN
+from spacehost.dockerengine import connect
 from spacehost.lifecycle import Platform
-from spacehost.server.engine import connect
 from spacehost.store import HubStore
 from spacehost.web import gallery, oembed, space_page, space_status
 from spacehost.web.api_examples import add_example_routes

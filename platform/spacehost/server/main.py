@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -26,6 +27,7 @@ from aiohttp import web
 
 from spacehost.api import ensure_token
 from spacehost.builder import DockerBuilder
+from spacehost.dockerengine import connect, probe, translated
 from spacehost.domain import GpuRequest
 from spacehost.errors import PortUnavailable, SpacehostError
 from spacehost.lifecycle import Platform
@@ -35,7 +37,6 @@ from spacehost.runtime.storage import disk_limits
 from spacehost.server.content import import_builtin, log_imports
 from spacehost.server.control import make_app
 from spacehost.server.down import control_pidfile, router_pidfile, write_pid
-from spacehost.server.engine import connect
 from spacehost.server.gpus import gpu_setup, start_broker, stop_broker
 from spacehost.server.supervisor import Supervisor
 from spacehost.settings import Settings
@@ -78,7 +79,8 @@ def prepare(settings: Settings, on_line: Callable[[str], None]) -> str:
 def build_platform(settings: Settings, hub: HubStore | None = None) -> Platform:
     """Wire the store, builder, runtime and *hub* for *settings* (connects to the engine)."""
     client = connect(settings)
-    gpu_host = discover_gpu_host(client.info())
+    with translated("reading the engine's runtimes"):
+        gpu_host = discover_gpu_host(client.info())
     store = Store(settings.data_dir / "spacehost.db")
     files = RevisionFiles(settings.data_dir / "revisions")
     gpus = gpu_setup(settings, gpu_host)
@@ -99,7 +101,8 @@ def build_platform(settings: Settings, hub: HubStore | None = None) -> Platform:
         log.info("released the disk of container %s, which is gone", name)
     return Platform(
         settings, store, files, DockerBuilder(client, settings, gpu_images=gpu_host.has_gpu),
-        backend, check_gpu=check_gpu, gpus=gpus, hub=hub, engine_probe=client.ping,
+        backend, check_gpu=check_gpu, gpus=gpus, hub=hub,
+        engine_probe=functools.partial(probe, client),
     )
 
 

@@ -115,9 +115,26 @@ print(json.dumps({"plain": summary(plain), "sync": summary(sync), "async": summa
 
 def run_client(socket_dir: str, calls: int, docker: bool) -> dict[str, dict[str, float]]:
     if docker:
-        cmd = ["docker", "run", "--rm", "--user", "1000:1000", "--network", "none",
-               "-v", f"{socket_dir}:/run/spacehost:ro", "-v", f"{PKG}:/pkg:ro", IMAGE,
-               "python", "-c", CLIENT, "/pkg", "/run/spacehost/gpu.sock", str(calls)]
+        cmd = [
+            "docker",
+            "run",
+            "--rm",
+            "--user",
+            "1000:1000",
+            "--network",
+            "none",
+            "-v",
+            f"{socket_dir}:/run/spacehost:ro",
+            "-v",
+            f"{PKG}:/pkg:ro",
+            IMAGE,
+            "python",
+            "-c",
+            CLIENT,
+            "/pkg",
+            "/run/spacehost/gpu.sock",
+            str(calls),
+        ]
     else:
         cmd = [sys.executable, "-c", CLIENT, str(PKG), f"{socket_dir}/gpu.sock", str(calls)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=900)
@@ -127,13 +144,20 @@ def run_client(socket_dir: str, calls: int, docker: bool) -> dict[str, dict[str,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--docker", action="store_true",
-                        help="call from a container with the socket mounted, as a space does")
+    parser.add_argument(
+        "--docker",
+        action="store_true",
+        help="call from a container with the socket mounted, as a space does",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="broker-bench-") as tmp:
         os.chmod(tmp, 0o755)
-        broker = subprocess.Popen([sys.executable, "-c", BROKER, f"{tmp}/gpu"], text=True,
-                                  stdout=subprocess.PIPE, cwd=ROOT)
+        broker = subprocess.Popen(
+            [sys.executable, "-c", BROKER, f"{tmp}/gpu"],
+            text=True,
+            stdout=subprocess.PIPE,
+            cwd=ROOT,
+        )
         try:
             assert broker.stdout is not None
             socket_dir = broker.stdout.readline().strip()
@@ -146,20 +170,30 @@ def main() -> int:
     overhead = r["sync"]["mean_ms"] - r["plain"]["mean_ms"]
     ratio = r["gpu_work"]["mean_ms"] / r["work"]["mean_ms"]
     where = "a container (socket bind-mounted)" if args.docker else "this process"
-    print(f"broker bench on {host.node()} ({os.cpu_count()} CPUs), caller in {where}, "
-          f"{r['calls']} calls each ({took:.1f} s)")
+    print(
+        f"broker bench on {host.node()} ({os.cpu_count()} CPUs), caller in {where}, "
+        f"{r['calls']} calls each ({took:.1f} s)"
+    )
     for name in ("plain", "sync", "async"):
         s = r[name]
-        print(f"  {name:6s} call: p50 {s['p50_ms']:.3f} ms  p99 {s['p99_ms']:.3f} ms  "
-              f"mean {s['mean_ms']:.3f} ms")
-    print(f"  lease overhead (sync mean - plain mean): {overhead:.3f} ms "
-          f"(goal <= {GOAL_MS} ms: {'met' if overhead <= GOAL_MS else 'MISSED'})")
-    print(f"  ~20 ms function: {r['work']['mean_ms']:.2f} ms bare, {r['gpu_work']['mean_ms']:.2f} "
-          f"ms decorated over {r['work_calls']} calls: ratio {ratio:.3f}")
+        print(
+            f"  {name:6s} call: p50 {s['p50_ms']:.3f} ms  p99 {s['p99_ms']:.3f} ms  "
+            f"mean {s['mean_ms']:.3f} ms"
+        )
+    print(
+        f"  lease overhead (sync mean - plain mean): {overhead:.3f} ms "
+        f"(goal <= {GOAL_MS} ms: {'met' if overhead <= GOAL_MS else 'MISSED'})"
+    )
+    print(
+        f"  ~20 ms function: {r['work']['mean_ms']:.2f} ms bare, {r['gpu_work']['mean_ms']:.2f} "
+        f"ms decorated over {r['work_calls']} calls: ratio {ratio:.3f}"
+    )
     long_ratio = r["gpu_long"]["mean_ms"] / r["long"]["mean_ms"]
-    print(f"  ~200 ms function: {r['long']['mean_ms']:.2f} ms bare, "
-          f"{r['gpu_long']['mean_ms']:.2f} ms decorated over {r['long_calls']} calls: "
-          f"ratio {long_ratio:.3f}")
+    print(
+        f"  ~200 ms function: {r['long']['mean_ms']:.2f} ms bare, "
+        f"{r['gpu_long']['mean_ms']:.2f} ms decorated over {r['long_calls']} calls: "
+        f"ratio {long_ratio:.3f}"
+    )
     return 0 if overhead <= GOAL_MS else 1
 
 

@@ -66,11 +66,13 @@ def wait_http(url: str, timeout: float = 60.0) -> None:
 
 def space_archive(i: int) -> bytes:
     """A small static space, tar.gz, with a README like a real one."""
-    readme = (f"---\ntitle: Demo number {i}\nemoji: 🧪\ncolorFrom: {COLORS[i % 8]}\n"
-              f"colorTo: {COLORS[(i + 3) % 8]}\nsdk: static\napp_file: index.html\n"
-              f"pinned: {'true' if i % 10 == 0 else 'false'}\n"
-              f"short_description: Benchmark space {i} with a description of usual length\n"
-              f"tags: [bench, tag{i % 5}, text]\n---\n\n# Demo {i}\n")
+    readme = (
+        f"---\ntitle: Demo number {i}\nemoji: 🧪\ncolorFrom: {COLORS[i % 8]}\n"
+        f"colorTo: {COLORS[(i + 3) % 8]}\nsdk: static\napp_file: index.html\n"
+        f"pinned: {'true' if i % 10 == 0 else 'false'}\n"
+        f"short_description: Benchmark space {i} with a description of usual length\n"
+        f"tags: [bench, tag{i % 5}, text]\n---\n\n# Demo {i}\n"
+    )
     files = {"README.md": readme.encode(), "index.html": f"<h1>demo {i}</h1>".encode()}
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
@@ -84,8 +86,11 @@ def space_archive(i: int) -> bytes:
 def push_all(base: str, token: str) -> None:
     for i in range(SPACES):
         req = urllib.request.Request(
-            f"{base}/api/spaces/bench/demo-{i:02d}/push", data=space_archive(i), method="POST",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/gzip"})
+            f"{base}/api/spaces/bench/demo-{i:02d}/push",
+            data=space_archive(i),
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/gzip"},
+        )
         with urllib.request.urlopen(req, timeout=30) as r:
             assert r.status == 202, r.status
 
@@ -101,8 +106,9 @@ def wait_all_running(base: str, timeout: float = 120.0) -> None:
     raise TimeoutError("spaces did not all reach RUNNING")
 
 
-def timings(conn: http.client.HTTPConnection, path: str, n: int,
-            host: str | None = None) -> list[float]:
+def timings(
+    conn: http.client.HTTPConnection, path: str, n: int, host: str | None = None
+) -> list[float]:
     """Milliseconds of *n* sequential GETs of *path* on one keep-alive connection (after 20
     warm-up requests)."""
     headers = {"Host": host} if host else {}
@@ -141,8 +147,9 @@ def main() -> int:
     env = dict(os.environ, SPACEHOST_DATA_DIR=str(data), SPACEHOST_URL=f"http://127.0.0.1:{port}")
     env.pop("SPACEHOST_TOKEN", None)
     log = open(data / "platform.log", "wb")  # noqa: SIM115 -- lives as long as the platform
-    proc = subprocess.Popen([*CLI, "up", "--port", str(port)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, cwd=ROOT)
+    proc = subprocess.Popen(
+        [*CLI, "up", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{base}/api/health")
@@ -152,18 +159,32 @@ def main() -> int:
         n = args.requests
         print(f"gallery with {SPACES} spaces, {n} sequential keep-alive GETs each")
         row("GET / (control plane, Unix socket)", timings(UnixConnection(sock), "/", n), GOAL_MS)
-        row("GET / (through the router)",
-            timings(http.client.HTTPConnection("127.0.0.1", port, timeout=30), "/", n), GOAL_MS)
-        row("GET /?q=demo+1&tag=tag1 (router)",
-            timings(http.client.HTTPConnection("127.0.0.1", port, timeout=30),
-                    "/?q=demo+1&tag=tag1", n), GOAL_MS)
+        row(
+            "GET / (through the router)",
+            timings(http.client.HTTPConnection("127.0.0.1", port, timeout=30), "/", n),
+            GOAL_MS,
+        )
+        row(
+            "GET /?q=demo+1&tag=tag1 (router)",
+            timings(
+                http.client.HTTPConnection("127.0.0.1", port, timeout=30), "/?q=demo+1&tag=tag1", n
+            ),
+            GOAL_MS,
+        )
         page = "/spaces/bench/demo-07"
         row(f"GET {page} (control plane)", timings(UnixConnection(sock), page, n), None)
-        row(f"GET {page} (through the router)",
-            timings(http.client.HTTPConnection("127.0.0.1", port, timeout=30), page, n), None)
-        row(f"GET {page}?tab=files (router)",
-            timings(http.client.HTTPConnection("127.0.0.1", port, timeout=30),
-                    page + "?tab=files", n), None)
+        row(
+            f"GET {page} (through the router)",
+            timings(http.client.HTTPConnection("127.0.0.1", port, timeout=30), page, n),
+            None,
+        )
+        row(
+            f"GET {page}?tab=files (router)",
+            timings(
+                http.client.HTTPConnection("127.0.0.1", port, timeout=30), page + "?tab=files", n
+            ),
+            None,
+        )
     finally:
         proc.send_signal(signal.SIGINT)  # the router too
         proc.wait(30)

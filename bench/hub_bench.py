@@ -96,9 +96,12 @@ def time_snapshot_uds(socket_path: Path, work: Path) -> float:
     from huggingface_hub.utils import _http
 
     def factory() -> httpx2.Client:
-        return httpx2.Client(transport=httpx2.HTTPTransport(uds=str(socket_path)),
-                             event_hooks={"request": [_http.hf_request_event_hook]},
-                             follow_redirects=True, timeout=None)
+        return httpx2.Client(
+            transport=httpx2.HTTPTransport(uds=str(socket_path)),
+            event_hooks={"request": [_http.hf_request_event_hook]},
+            follow_redirects=True,
+            timeout=None,
+        )
 
     _http.set_client_factory(factory)
     try:
@@ -187,16 +190,29 @@ def main() -> None:
         work.mkdir()
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "SPACEHOST_DATA_DIR": str(data), "SPACEHOST_URL": url,
-               "SPACEHOST_HUB_XET": "1"}
+        env = {
+            **os.environ,
+            "SPACEHOST_DATA_DIR": str(data),
+            "SPACEHOST_URL": url,
+            "SPACEHOST_HUB_XET": "1",
+        }
         env.pop("SPACEHOST_TOKEN", None)
         with open(data / "platform.log", "ab") as log:
-            proc = subprocess.Popen([*CLI, "up", "--port", str(port)], env=env, stdout=log,
-                                    stderr=subprocess.STDOUT, cwd=ROOT)
+            proc = subprocess.Popen(
+                [*CLI, "up", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
         try:
             until_up(url)
-            subprocess.run([*CLI, "push", str(folder), "--type", "model", "--name", REPO],
-                           env=env, check=True, capture_output=True)
+            subprocess.run(
+                [*CLI, "push", str(folder), "--type", "model", "--name", REPO],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
             blobs, paths = repo_blobs(url, data)
             total = sum(size for _p, size in blobs)
             sock = data / "run" / "control.sock"
@@ -204,11 +220,9 @@ def main() -> None:
                 "shutil.copy of the blobs": lambda: time_copy(blobs, work),
                 "copy via user space (1 MiB r/w)": lambda: time_user_copy(blobs, work),
                 "snapshot_download via router, Xet": lambda: time_snapshot(url, work),
-                "snapshot_download via router, HTTP": lambda: time_snapshot(url, work,
-                                                                            xet=False),
+                "snapshot_download via router, HTTP": lambda: time_snapshot(url, work, xet=False),
                 "snapshot_download, control socket": lambda: time_snapshot_uds(sock, work),
-                "huggingface_hub http_get via router": lambda: time_hf_http_get(url, paths,
-                                                                                  work),
+                "huggingface_hub http_get via router": lambda: time_hf_http_get(url, paths, work),
                 "http.client GET via router": lambda: time_raw_get(port, paths, work),
             }
             times: dict[str, list[float]] = {name: [] for name in runs}
@@ -225,23 +239,33 @@ def main() -> None:
             proc.wait(120)
     mib = total / (1 << 20)
     copy = statistics.median(times["shutil.copy of the blobs"])
-    print(f"repo {REPO}: {len(blobs)} files, {mib:.1f} MiB; {args.rounds} rounds; "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"repo {REPO}: {len(blobs)} files, {mib:.1f} MiB; {args.rounds} rounds; "
+        f"{os.cpu_count()} CPUs"
+    )
     print(f"{'':38} {'median':>9} {'MiB/s':>7} {'x copy':>7}   all rounds (ms)")
     for name, ts in times.items():
         med = statistics.median(ts)
         rounds = " ".join(f"{t * 1000:.0f}" for t in ts)
         print(f"{name:38} {med * 1000:6.1f} ms {mib / med:7.0f} {copy / med:7.2f}   {rounds}")
-    xet_cache = sum(p.stat().st_size for p in Path(os.environ["HF_XET_CACHE"]).rglob("*")
-                    if p.is_file())
-    print(f"hf_xet cache after the runs: {xet_cache / (1 << 20):.1f} MiB (no chunk cache: "
-          "every round fetched the xorbs)")
-    ratios = {how: copy / statistics.median(times[f"snapshot_download via router, {how}"])
-              for how in ("Xet", "HTTP")}
+    xet_cache = sum(
+        p.stat().st_size for p in Path(os.environ["HF_XET_CACHE"]).rglob("*") if p.is_file()
+    )
+    print(
+        f"hf_xet cache after the runs: {xet_cache / (1 << 20):.1f} MiB (no chunk cache: "
+        "every round fetched the xorbs)"
+    )
+    ratios = {
+        how: copy / statistics.median(times[f"snapshot_download via router, {how}"])
+        for how in ("Xet", "HTTP")
+    }
     best = max(ratios.values())
-    print(f"goal: snapshot_download via router >= {GOAL}x the copy's throughput: "
-          + ", ".join(f"{how} {r:.2f}" for how, r in ratios.items())
-          + f" -> {'PASS' if best >= GOAL else 'FAIL'}")
+    print(
+        f"goal: snapshot_download via router >= {GOAL}x the copy's throughput: "
+        + ", ".join(f"{how} {r:.2f}" for how, r in ratios.items())
+        + f" -> {'PASS' if best >= GOAL else 'FAIL'}"
+    )
+
 
 if __name__ == "__main__":
     main()

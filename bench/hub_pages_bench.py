@@ -43,8 +43,7 @@ GOAL_MS = 50.0
 
 def space_archive(i: int) -> bytes:
     models = f"models: [{MINILM}]\n" if i % 2 == 0 else ""
-    readme = (f"---\ntitle: Demo {i}\nsdk: static\napp_file: index.html\n{models}---\n\n"
-              f"# Demo {i}\n")
+    readme = f"---\ntitle: Demo {i}\nsdk: static\napp_file: index.html\n{models}---\n\n# Demo {i}\n"
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         for name, data in {"README.md": readme.encode(), "index.html": b"<h1>x</h1>"}.items():
@@ -57,8 +56,11 @@ def space_archive(i: int) -> bytes:
 def push_spaces(base: str, token: str) -> None:
     for i in range(SPACES):
         req = urllib.request.Request(
-            f"{base}/api/spaces/bench/demo-{i:02d}/push", data=space_archive(i), method="POST",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/gzip"})
+            f"{base}/api/spaces/bench/demo-{i:02d}/push",
+            data=space_archive(i),
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/gzip"},
+        )
         with urllib.request.urlopen(req, timeout=30) as r:
             assert r.status == 202, r.status
 
@@ -69,11 +71,16 @@ def push_models(env: dict[str, str], work: Path) -> None:
         folder.mkdir()
         (folder / "README.md").write_text(
             f"---\nlicense: mit\npipeline_tag: text-classification\ntags: [bench, t{i % 5}]\n"
-            f"---\n\n# Model {i}\n\nA small repo for the benchmark.\n")
+            f"---\n\n# Model {i}\n\nA small repo for the benchmark.\n"
+        )
         (folder / "config.json").write_text('{"model_type": "bert"}')
         (folder / "model.safetensors").write_bytes(os.urandom(4096) * (i + 1))
-        subprocess.run([*CLI, "push", str(folder), "--type", "model", "--name",
-                        f"bench/model-{i:02d}"], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [*CLI, "push", str(folder), "--type", "model", "--name", f"bench/model-{i:02d}"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
 
 
 def main() -> int:
@@ -85,8 +92,9 @@ def main() -> int:
     env = dict(os.environ, SPACEHOST_DATA_DIR=str(data), SPACEHOST_URL=f"http://127.0.0.1:{port}")
     env.pop("SPACEHOST_TOKEN", None)
     log = open(data / "platform.log", "wb")  # noqa: SIM115 -- lives as long as the platform
-    proc = subprocess.Popen([*CLI, "up", "--port", str(port)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, cwd=ROOT)
+    proc = subprocess.Popen(
+        [*CLI, "up", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{base}/api/health")
@@ -94,12 +102,22 @@ def main() -> int:
         push_spaces(base, (data / "token").read_text().strip())
         wait_all_running(base)
         n = args.requests
-        print(f"{MODELS + 1} models, {SPACES} spaces ({SPACES // 2} naming {MINILM}); "
-              f"{n} sequential keep-alive GETs each, through the router")
-        for path in ("/models", "/models?q=model-1&tag=bench", "/datasets", f"/{MINILM}",
-                     f"/{MINILM}?tab=files", f"/{MINILM}?tab=revisions",
-                     f"/{MINILM}/blob/main/config.json", "/datasets/spacehost/movie-reviews",
-                     "/docs", "/docs/hub"):
+        print(
+            f"{MODELS + 1} models, {SPACES} spaces ({SPACES // 2} naming {MINILM}); "
+            f"{n} sequential keep-alive GETs each, through the router"
+        )
+        for path in (
+            "/models",
+            "/models?q=model-1&tag=bench",
+            "/datasets",
+            f"/{MINILM}",
+            f"/{MINILM}?tab=files",
+            f"/{MINILM}?tab=revisions",
+            f"/{MINILM}/blob/main/config.json",
+            "/datasets/spacehost/movie-reviews",
+            "/docs",
+            "/docs/hub",
+        ):
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             row(f"GET {path}", timings(conn, path, n), GOAL_MS)
     finally:

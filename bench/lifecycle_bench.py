@@ -172,9 +172,11 @@ class EventResult:
 
         failed = sum(1 for s in self.during if not s.ok)
         dur = (self.during[-1].t - self.during[0].t) if self.during else 0.0
-        return (f"{self.name:34} {dur:6.1f} {len(self.during):7d} {failed:7d} "
-                f"{ms(self.before, .5):7.1f} {ms(self.before, .99):7.1f} "
-                f"{ms(self.during, .5):7.1f} {ms(self.during, .99):8.1f}  {self.note}")
+        return (
+            f"{self.name:34} {dur:6.1f} {len(self.during):7d} {failed:7d} "
+            f"{ms(self.before, 0.5):7.1f} {ms(self.before, 0.99):7.1f} "
+            f"{ms(self.during, 0.5):7.1f} {ms(self.during, 0.99):8.1f}  {self.note}"
+        )
 
 
 def measure(load: Load, name: str, event: Callable[[], str], settle: float = 1.0) -> EventResult:
@@ -192,8 +194,10 @@ def failure_span(samples: list[Sample]) -> str:
     if not failed:
         return "no failures"
     kinds = sorted({s.marker for s in failed})
-    return (f"failures over {failed[-1].t + failed[-1].latency - failed[0].t:.2f} s "
-            f"({', '.join(kinds)})")
+    return (
+        f"failures over {failed[-1].t + failed[-1].latency - failed[0].t:.2f} s "
+        f"({', '.join(kinds)})"
+    )
 
 
 # platform -----------------------------------------------------------------------------------
@@ -208,8 +212,12 @@ class Up:
 
     def start(self) -> float:
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen([*CLI, "up", "--port", str(self.port)], env=self.env,
-                                         stdout=out, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [*CLI, "up", "--port", str(self.port)],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         return wait_http(f"http://127.0.0.1:{self.port}/api/health", 60)
 
     def stop(self, sig: int = signal.SIGINT) -> None:
@@ -254,8 +262,10 @@ def events(load: Load, up: Up, env: dict[str, str], work: Path, host: str) -> li
         stopped = time.monotonic() - t0
         health = up.start()
         serve = wait_http(f"http://127.0.0.1:{up.port}/config", 60, host)
-        return (f"SIGTERM `up` ({stopped:.1f} s to exit; the router keeps serving), start it "
-                f"again (API back {health:.1f} s later, space +{serve:.2f} s)")
+        return (
+            f"SIGTERM `up` ({stopped:.1f} s to exit; the router keeps serving), start it "
+            f"again (API back {health:.1f} s later, space +{serve:.2f} s)"
+        )
 
     def sighup_restart() -> str:
         assert up.proc is not None
@@ -269,12 +279,16 @@ def events(load: Load, up: Up, env: dict[str, str], work: Path, host: str) -> li
         up.proc.kill()
         up.proc.wait(10)
         health = up.start()
-        return (f"kill -9 `up`, start it again (it adopts the running router; API back "
-                f"{health:.1f} s after the start)")
+        return (
+            f"kill -9 `up`, start it again (it adopts the running router; API back "
+            f"{health:.1f} s after the start)"
+        )
 
-    for name, event in (("(b1) control plane SIGTERM + up", sigterm_restart),
-                        ("(b2) control plane SIGHUP", sighup_restart),
-                        ("(b3) control plane kill -9 + up", kill9_restart)):
+    for name, event in (
+        ("(b1) control plane SIGTERM + up", sigterm_restart),
+        ("(b2) control plane SIGHUP", sighup_restart),
+        ("(b3) control plane kill -9 + up", kill9_restart),
+    ):
         r = measure(load, name, event)
         r.note += f"; {failure_span(r.during)}"
         results.append(r)
@@ -315,28 +329,50 @@ def wake_event(port: int, host: str, clients: int, level: str) -> str:
     failed = sum(1 for s in samples if not s.ok)
     firsts = sorted(s.t + s.latency - start for s in load.first_ok()) or [float("nan")]
     steady = [s.latency for s in samples if s.ok and s.t - start > 1.0]
-    return (f"(d) wake from {level:7}, {clients} clients at once: {len(samples)} requests, "
-            f"{failed} failed; first answers after {pct(firsts, .5) * 1000:.0f} ms (median "
-            f"client) / {max(firsts) * 1000:.0f} ms (last client); then p50/p99 "
-            f"{pct(steady, .5) * 1000:.1f}/{pct(steady, .99) * 1000:.1f} ms")
+    return (
+        f"(d) wake from {level:7}, {clients} clients at once: {len(samples)} requests, "
+        f"{failed} failed; first answers after {pct(firsts, 0.5) * 1000:.0f} ms (median "
+        f"client) / {max(firsts) * 1000:.0f} ms (last client); then p50/p99 "
+        f"{pct(steady, 0.5) * 1000:.1f}/{pct(steady, 0.99) * 1000:.1f} ms"
+    )
 
 
-def memory(up: Up, env: dict[str, str], work: Path, n_static: int, n_gradio: int,
-           max_awake: int) -> list[str]:
+def memory(
+    up: Up, env: dict[str, str], work: Path, n_static: int, n_gradio: int, max_awake: int
+) -> list[str]:
     """Register *n_static* static and *n_gradio* gradio spaces (hello is one of them); report
     the platform's RSS and the containers' memory with *max_awake* of them visited (awake),
     then once every one has gone to sleep (stopped)."""
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda i: cli(env, "push", str(static_source(work, i)), "--name",
-                                    f"{OWNER}/static-{i}"), range(n_static)))
-        list(pool.map(lambda i: cli(env, "push", str(hello_source(work, f"g{i}")), "--name",
-                                    f"{OWNER}/gradio-{i}"), range(1, n_gradio)))
+        list(
+            pool.map(
+                lambda i: cli(
+                    env, "push", str(static_source(work, i)), "--name", f"{OWNER}/static-{i}"
+                ),
+                range(n_static),
+            )
+        )
+        list(
+            pool.map(
+                lambda i: cli(
+                    env, "push", str(hello_source(work, f"g{i}")), "--name", f"{OWNER}/gradio-{i}"
+                ),
+                range(1, n_gradio),
+            )
+        )
     gradio = [HELLO] + [f"{OWNER}/gradio-{i}" for i in range(1, n_gradio)]
     visit = gradio[-max_awake:]
     with ThreadPoolExecutor(len(visit)) as pool:  # a visit wakes a sleeping space
-        list(pool.map(lambda s: wait_http(
-            f"http://127.0.0.1:{up.port}/config", 120,
-            f"{s.replace('/', '-')}.localhost:{up.port}"), visit))
+        list(
+            pool.map(
+                lambda s: wait_http(
+                    f"http://127.0.0.1:{up.port}/config",
+                    120,
+                    f"{s.replace('/', '-')}.localhost:{up.port}",
+                ),
+                visit,
+            )
+        )
     lines = [memory_line(up, n_static, n_gradio, f"{len(visit)} just visited")]
     t0 = time.monotonic()
     while any(sleep_level(up.port, s) != "stopped" for s in gradio):
@@ -356,15 +392,28 @@ def memory_line(up: Up, n_static: int, n_gradio: int, when: str) -> str:
     mine = [s for s in spaces if s["id"].startswith(f"{OWNER}/")]
     stages = sorted({s["stage"] for s in mine})
     client = docker.from_env()
-    ids = [c.id for c in client.containers.list(filters={"label": "spacehost.managed"})
-           if c.labels.get("spacehost.space", "").startswith(f"{OWNER}/")]
-    out = subprocess.run(["docker", "stats", "--no-stream", "--format", "{{.MemUsage}}", *ids],
-                         capture_output=True, text=True, check=True).stdout if ids else ""
+    ids = [
+        c.id
+        for c in client.containers.list(filters={"label": "spacehost.managed"})
+        if c.labels.get("spacehost.space", "").startswith(f"{OWNER}/")
+    ]
+    out = (
+        subprocess.run(
+            ["docker", "stats", "--no-stream", "--format", "{{.MemUsage}}", *ids],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        if ids
+        else ""
+    )
     mib = sum(_to_mib(line.split("/")[0].strip()) for line in out.splitlines() if line.strip())
-    return (f"{len(mine)} registered ({n_static} static, {n_gradio} gradio), {when}: stages "
-            f"{'/'.join(stages)}, {len(ids)} containers up (running or paused); platform RSS "
-            f"(control plane + router) {rss:.1f} MiB; containers {mib:.0f} MiB; total "
-            f"{rss + mib:.0f} MiB")
+    return (
+        f"{len(mine)} registered ({n_static} static, {n_gradio} gradio), {when}: stages "
+        f"{'/'.join(stages)}, {len(ids)} containers up (running or paused); platform RSS "
+        f"(control plane + router) {rss:.1f} MiB; containers {mib:.0f} MiB; total "
+        f"{rss + mib:.0f} MiB"
+    )
 
 
 def _to_mib(text: str) -> float:
@@ -386,9 +435,14 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="spacehost-ldbench-src-"))
     port = free_port()
     # short idle times so that sleeping and waking happen within the run
-    env = dict(os.environ, SPACEHOST_DATA_DIR=str(data), SPACEHOST_URL=f"http://127.0.0.1:{port}",
-               SPACEHOST_SLEEP_AFTER=str(SLEEP_AFTER_S), SPACEHOST_STOP_AFTER=str(STOP_AFTER_S),
-               SPACEHOST_MAX_AWAKE=str(args.max_awake))
+    env = dict(
+        os.environ,
+        SPACEHOST_DATA_DIR=str(data),
+        SPACEHOST_URL=f"http://127.0.0.1:{port}",
+        SPACEHOST_SLEEP_AFTER=str(SLEEP_AFTER_S),
+        SPACEHOST_STOP_AFTER=str(STOP_AFTER_S),
+        SPACEHOST_MAX_AWAKE=str(args.max_awake),
+    )
     env.pop("SPACEHOST_TOKEN", None)
     up = Up(env, port, data)
     host = f"{OWNER}-hello.localhost:{port}"
@@ -403,20 +457,27 @@ def main() -> None:
             load.stop()
         wakes = [wake_event(port, host, args.clients, level) for level in ("paused", "stopped")]
         mem = memory(up, env, work, args.static, args.gradio, args.max_awake)
-        print(f"{args.clients} keep-alive clients, GET /config of {HELLO} on its own host, "
-              "through the router; latency in ms, before = the 5 s before the event")
-        print(f"{'event':34} {'win s':>6} {'reqs':>7} {'failed':>7} {'p50 bef':>7} "
-              f"{'p99 bef':>7} {'p50 dur':>7} {'p99 dur':>8}  notes")
+        print(
+            f"{args.clients} keep-alive clients, GET /config of {HELLO} on its own host, "
+            "through the router; latency in ms, before = the 5 s before the event"
+        )
+        print(
+            f"{'event':34} {'win s':>6} {'reqs':>7} {'failed':>7} {'p50 bef':>7} "
+            f"{'p99 bef':>7} {'p50 dur':>7} {'p99 dur':>8}  notes"
+        )
         for r in results:
             print(r.row())
         print("\n".join(wakes))
-        print(f"memory, SPACEHOST_MAX_AWAKE={args.max_awake}, sleep after {SLEEP_AFTER_S} s, "
-              f"stop after {STOP_AFTER_S} s idle:")
+        print(
+            f"memory, SPACEHOST_MAX_AWAKE={args.max_awake}, sleep after {SLEEP_AFTER_S} s, "
+            f"stop after {STOP_AFTER_S} s idle:"
+        )
         print("\n".join(mem))
     finally:
         try:
-            spaces = json.loads(urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/api/spaces").read() or b"[]")
+            spaces = json.loads(
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/spaces").read() or b"[]"
+            )
             for s in spaces:
                 subprocess.run([*CLI, "rm", "--yes", s["id"]], env=env, capture_output=True)
         except OSError:

@@ -169,8 +169,21 @@ def router(
     data = tmp / "data"
     (data / "run").mkdir(parents=True, exist_ok=True)
     (data / "run" / "routes.json").write_text(routes_json(entries))
-    cmd = [sys.executable, "-m", "spacehost.router", "--data-dir", str(data), "--host", HOST,
-           "--port", str(port), "--domain", "localhost", "--log-level", "WARNING"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "spacehost.router",
+        "--data-dir",
+        str(data),
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--domain",
+        "localhost",
+        "--log-level",
+        "WARNING",
+    ]
     return process(cmd, port)
 
 
@@ -219,8 +232,9 @@ def bench_gradio(tmp: Path, seconds: int, connections: int, samples: int) -> Non
             wrk(url, 3, connections)
         # Two interleaved rounds each, so drift in the machine's load hits both sides alike.
         half = max(1, seconds // 2)
-        d1, r1, r2, d2 = (wrk(u, half, connections) for u in
-                          (direct_url, routed_url, routed_url, direct_url))
+        d1, r1, r2, d2 = (
+            wrk(u, half, connections) for u in (direct_url, routed_url, routed_url, direct_url)
+        )
         direct = Wrk((d1.rps + d2.rps) / 2, (d1.p50_ms + d2.p50_ms) / 2)
         routed = Wrk((r1.rps + r2.rps) / 2, (r1.p50_ms + r2.p50_ms) / 2)
         p50_direct = sequential_p50(gport, "/config", samples)

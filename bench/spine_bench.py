@@ -84,10 +84,14 @@ def bare_docker_redeploy(space_dir: Path, tag: str) -> float:
     t = time.perf_counter()
     result = builder.build(source, SpaceId("bench", "bare"), "b" * 64, on_log=lambda _l: None)
     port = free_port()
-    c = client.containers.run(result.image, detach=True, user="1000:1000",
-                              ports={"7860/tcp": ("127.0.0.1", port)},
-                              environment={"GRADIO_SERVER_NAME": "0.0.0.0"},
-                              labels={"spacehost.bench": "1"})
+    c = client.containers.run(
+        result.image,
+        detach=True,
+        user="1000:1000",
+        ports={"7860/tcp": ("127.0.0.1", port)},
+        environment={"GRADIO_SERVER_NAME": "0.0.0.0"},
+        labels={"spacehost.bench": "1"},
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/")
         return time.perf_counter() - t
@@ -102,8 +106,12 @@ def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="spacehost-bench-"))
     port = free_port()
     env = dict(os.environ, SPACEHOST_DATA_DIR=str(data), SPACEHOST_URL=f"http://127.0.0.1:{port}")
-    up = subprocess.Popen([*CLI, "up", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
+    up = subprocess.Popen(
+        [*CLI, "up", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     work = Path(tempfile.mkdtemp(prefix="spacehost-bench-src-"))
     try:
         wait_http(f"http://127.0.0.1:{port}/api/health", 60)
@@ -127,23 +135,29 @@ def main() -> None:
             timed([*CLI, "push", str(ROOT / "spaces/hello"), "--name", f"bench/idle-{i}"], env)
         time.sleep(3)  # let the platform settle to idle before reading RSS
         rss = rss_mib(up.pid)
-        spaces = json.loads(urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/api/spaces").read())
+        spaces = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/spaces").read())
         running = sum(1 for s in spaces if s["stage"] == "RUNNING")
         med = statistics.median
         print(f"{'measure':44} {'median s':>9} {'goal':>7} {'bare docker':>12} {'ratio':>6}")
         print(f"{'push -> live, new gradio space':44} {med(new):9.2f} {'<=15':>7}")
-        print(f"{'code-only redeploy -> live':44} {med(code):9.2f} {'<=6':>7} "
-              f"{med(bare):12.2f} {med(code) / med(bare):6.2f}")
+        print(
+            f"{'code-only redeploy -> live':44} {med(code):9.2f} {'<=6':>7} "
+            f"{med(bare):12.2f} {med(code) / med(bare):6.2f}"
+        )
         print(f"{'rebuild, unchanged deps (restart) -> live':44} {med(rebuild):9.2f} {'<=5':>7}")
-        print(f"platform RSS (control plane + router), idle, {running} spaces running: "
-              f"{rss:.1f} MiB (goal <= 150)")
-        print(f"rounds: {args.rounds}; samples new={[round(x, 2) for x in new]} "
-              f"code={[round(x, 2) for x in code]} rebuild={[round(x, 2) for x in rebuild]} "
-              f"bare={[round(x, 2) for x in bare]}")
+        print(
+            f"platform RSS (control plane + router), idle, {running} spaces running: "
+            f"{rss:.1f} MiB (goal <= 150)"
+        )
+        print(
+            f"rounds: {args.rounds}; samples new={[round(x, 2) for x in new]} "
+            f"code={[round(x, 2) for x in code]} rebuild={[round(x, 2) for x in rebuild]} "
+            f"bare={[round(x, 2) for x in bare]}"
+        )
     finally:
-        for s in json.loads(urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/api/spaces").read() or b"[]"):
+        for s in json.loads(
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/spaces").read() or b"[]"
+        ):
             subprocess.run([*CLI, "rm", "--yes", s["id"]], env=env, capture_output=True)
         up.send_signal(signal.SIGINT)  # the router too
         up.wait(30)

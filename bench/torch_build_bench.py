@@ -39,8 +39,9 @@ def source(requirements: list[str], n: int) -> SpaceSource:
     )
 
 
-def build(builder: DockerBuilder, space: SpaceId, src: SpaceSource, rev: str,
-          nocache: bool) -> tuple[float, int, int, list[str]]:
+def build(
+    builder: DockerBuilder, space: SpaceId, src: SpaceSource, rev: str, nocache: bool
+) -> tuple[float, int, int, list[str]]:
     lines: list[str] = []
     started = time.perf_counter()
     result = builder.build(src, space, rev * 40, on_log=lines.append, nocache=nocache)
@@ -63,16 +64,16 @@ def main() -> None:
             builder.ensure_runtime("3.11", on_log=lambda _line: None)
             cold, size, _, lines = build(builder, space, source(reqs, 1), "a", nocache=True)
             torch_line = next((ln for ln in lines if ln.startswith("--> torch:")), "")
-            wheel = next((ln.strip() for ln in lines if re.match(r"\s*Downloading torch-", ln)),
-                         "")
+            wheel = next((ln.strip() for ln in lines if re.match(r"\s*Downloading torch-", ln)), "")
             print(f"requirements: {' '.join(reqs)}")
             print(f"{torch_line}\n{wheel}")
             print(f"cold build: {cold:.1f} s, image {size / 1e9:.2f} GB")
             code, _, cached, _ = build(builder, space, source(reqs, 2), "b", nocache=False)
             print(f"code-only push: {code:.1f} s ({cached} steps from the cache)")
             if args.off:
-                off = DockerBuilder(client, Settings.from_env(
-                    {"SPACEHOST_CPU_TORCH": "off"}, data_dir=Path(data)))
+                off = DockerBuilder(
+                    client, Settings.from_env({"SPACEHOST_CPU_TORCH": "off"}, data_dir=Path(data))
+                )
                 t, s, _, _ = build(off, space, source(reqs, 3), "c", nocache=True)
                 print(f"cold build with SPACEHOST_CPU_TORCH=off: {t:.1f} s, image {s / 1e9:.2f} GB")
         finally:

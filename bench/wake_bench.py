@@ -47,12 +47,21 @@ def free_port() -> int:
 class Platform:
     def __init__(self, data: Path, port: int, env: dict[str, str]):
         self.data, self.port = data, port
-        self.env = {**os.environ, "SPACEHOST_DATA_DIR": str(data),
-                    "SPACEHOST_URL": f"http://127.0.0.1:{port}", **env}
+        self.env = {
+            **os.environ,
+            "SPACEHOST_DATA_DIR": str(data),
+            "SPACEHOST_URL": f"http://127.0.0.1:{port}",
+            **env,
+        }
         self.env.pop("SPACEHOST_TOKEN", None)
         with open(data / "platform.log", "ab") as log:
-            self.proc = subprocess.Popen([*CLI, "up", "--port", str(port)], env=self.env,
-                                         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+            self.proc = subprocess.Popen(
+                [*CLI, "up", "--port", str(port)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
         until(lambda: self.get_json("/api/health") is not None, 60, "the platform")
 
     def get_json(self, path: str) -> Any:
@@ -126,10 +135,15 @@ def bare_copy(client: Any) -> Any:
     cfg = space_c.attrs["Config"]
     port = space_c.labels.get("spacehost.port", "7860")
     return client.containers.create(
-        cfg["Image"], command=cfg.get("Cmd"), environment=cfg.get("Env"),
-        user=cfg.get("User") or None, working_dir=cfg.get("WorkingDir") or None,
-        ports={f"{port}/tcp": ("127.0.0.1", None)}, labels={"spacehost.bench": "wake"},
-        detach=True)
+        cfg["Image"],
+        command=cfg.get("Cmd"),
+        environment=cfg.get("Env"),
+        user=cfg.get("User") or None,
+        working_dir=cfg.get("WorkingDir") or None,
+        ports={f"{port}/tcp": ("127.0.0.1", None)},
+        labels={"spacehost.bench": "wake"},
+        detach=True,
+    )
 
 
 def bench_stopped(p: Platform, n: int) -> tuple[list[float], list[float]]:
@@ -192,14 +206,18 @@ def main() -> None:
     finally:
         remove_instance(data)
     p50 = statistics.median(paused)
-    print(f"wake from paused, first byte: p50 {p50:.1f} ms, max {max(paused):.1f} ms over "
-          f"{len(paused)} wakes (goal <= {PAUSED_GOAL_MS:.0f} ms): "
-          f"{'PASS' if p50 <= PAUSED_GOAL_MS else 'FAIL'}")
+    print(
+        f"wake from paused, first byte: p50 {p50:.1f} ms, max {max(paused):.1f} ms over "
+        f"{len(paused)} wakes (goal <= {PAUSED_GOAL_MS:.0f} ms): "
+        f"{'PASS' if p50 <= PAUSED_GOAL_MS else 'FAIL'}"
+    )
     pm, bm = statistics.median(platform_ms), statistics.median(bare_ms)
-    print(f"wake from stopped, first 200: platform p50 {pm:.0f} ms "
-          f"({', '.join(f'{x:.0f}' for x in platform_ms)}), bare docker start p50 {bm:.0f} ms "
-          f"({', '.join(f'{x:.0f}' for x in bare_ms)}): ratio {pm / bm:.2f} "
-          f"(goal <= {STOPPED_GOAL_RATIO}): {'PASS' if pm / bm <= STOPPED_GOAL_RATIO else 'FAIL'}")
+    print(
+        f"wake from stopped, first 200: platform p50 {pm:.0f} ms "
+        f"({', '.join(f'{x:.0f}' for x in platform_ms)}), bare docker start p50 {bm:.0f} ms "
+        f"({', '.join(f'{x:.0f}' for x in bare_ms)}): ratio {pm / bm:.2f} "
+        f"(goal <= {STOPPED_GOAL_RATIO}): {'PASS' if pm / bm <= STOPPED_GOAL_RATIO else 'FAIL'}"
+    )
 
 
 if __name__ == "__main__":

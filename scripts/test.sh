@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 .venv/bin/ruff check platform tests bench
+.venv/bin/ruff format --check platform tests bench
 .venv/bin/mypy
 .venv/bin/spacehost prepare
 # Twice: everything else, then the tests that restart the Docker daemon (which stops every

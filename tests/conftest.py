@@ -18,8 +18,9 @@ settings.load_profile("spacehost")
 T = TypeVar("T")
 
 
-def wait_for(cond: Callable[[], T], timeout: float = 30.0, interval: float = 0.05,
-             what: str = "condition") -> T:
+def wait_for(
+    cond: Callable[[], T], timeout: float = 30.0, interval: float = 0.05, what: str = "condition"
+) -> T:
     """Poll *cond* until it returns something truthy; fail after *timeout* seconds."""
     end = time.monotonic() + timeout
     while True:

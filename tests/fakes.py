@@ -104,13 +104,21 @@ class FakeBackend:
         if c is None:
             return None
         # as Docker: a paused container still reports its published port
-        port = (c.server.server_address[1] if c.server and c.status in ("running", "paused")
-                else None)
+        port = (
+            c.server.server_address[1] if c.server and c.status in ("running", "paused") else None
+        )
         return ContainerInfo(
-            id=c.id, name=c.id, space=c.spec.space, revision=c.spec.revision, status=c.status,
+            id=c.id,
+            name=c.id,
+            space=c.spec.space,
+            revision=c.spec.revision,
+            status=c.status,
             host="127.0.0.1" if port else ("127.0.0.1" if c.status == "running" else None),
-            port=port or (1 if c.status == "running" else None), exit_code=c.exit_code,
-            oom_killed=False, started_at=None, finished_at=None,
+            port=port or (1 if c.status == "running" else None),
+            exit_code=c.exit_code,
+            oom_killed=False,
+            started_at=None,
+            finished_at=None,
         )
 
     def crash(self, container_id: str, code: int = 1) -> None:
@@ -151,8 +159,11 @@ class FakeBackend:
         c = self.containers.get(container_id)
         if c is None:
             return
-        at = 0 if since is None else next(
-            (i for i, t in enumerate(c.times) if t >= since), len(c.times))
+        at = (
+            0
+            if since is None
+            else next((i for i, t in enumerate(c.times) if t >= since), len(c.times))
+        )
         stopped = c.stopped  # this run's: a start_existing makes a new one
         while True:  # lines written while followed come too, as a real engine streams them
             ended = stopped.wait(0.01)
@@ -192,9 +203,16 @@ class FakeBuilder:
         self.removed_images: list[tuple[SpaceId, tuple[str, ...]]] = []
         self.cancel: threading.Event | None = None
 
-    def build(self, source: SpaceSource, space: SpaceId, revision: str, *,
-              on_log: Callable[[str], None], nocache: bool = False,
-              cancel: threading.Event | None = None) -> FakeBuildResult:
+    def build(
+        self,
+        source: SpaceSource,
+        space: SpaceId,
+        revision: str,
+        *,
+        on_log: Callable[[str], None],
+        nocache: bool = False,
+        cancel: threading.Event | None = None,
+    ) -> FakeBuildResult:
         self.builds.append((space, revision, nocache))
         self.cancel = cancel  # what the gate may wait on, as a real build's step would
         on_log("Step 1/2 : FROM spacehost/gradio")
@@ -203,9 +221,12 @@ class FakeBuilder:
             raise BuildCancelled("the build was cancelled at Step 1/2 : FROM spacehost/gradio")
         if b"BUILD_FAIL" in source.files.get(source.manifest.app_file, b""):
             on_log("ERROR: no matching distribution")
-            raise BuildFailed("Step 2/2 : RUN pip install failed",
-                              details={"log_tail": ["Step 2/2 : RUN pip install",
-                                                   "ERROR: no matching distribution"]})
+            raise BuildFailed(
+                "Step 2/2 : RUN pip install failed",
+                details={
+                    "log_tail": ["Step 2/2 : RUN pip install", "ERROR: no matching distribution"]
+                },
+            )
         on_log("Step 2/2 : COPY app")
         return FakeBuildResult(image=f"fake/{space.slug}:{revision[:12]}")
 

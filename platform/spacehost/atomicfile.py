@@ -17,8 +17,9 @@ from typing import BinaryIO
 
 
 @contextlib.contextmanager
-def replacing(path: Path, *, mode: int | None = None,
-              tmp_dir: Path | None = None) -> Iterator[BinaryIO]:
+def replacing(
+    path: Path, *, mode: int | None = None, tmp_dir: Path | None = None
+) -> Iterator[BinaryIO]:
     """A binary file to write *path*'s new content into; it replaces *path* when the block ends
     without an exception, and is removed otherwise (*path* is left as it was).
 
@@ -48,8 +49,9 @@ def replacing(path: Path, *, mode: int | None = None,
         raise
 
 
-def write_atomic(path: Path, data: str | bytes, *, mode: int | None = None,
-                 tmp_dir: Path | None = None) -> None:
+def write_atomic(
+    path: Path, data: str | bytes, *, mode: int | None = None, tmp_dir: Path | None = None
+) -> None:
     """Replace *path* with *data* (text is written as UTF-8), atomically: :func:`replacing`
     with the same arguments.
 

@@ -29,14 +29,22 @@ class Client:
     def _space_url(self, space: SpaceId, suffix: str = "") -> str:
         return f"{self.url}/api/spaces/{quote(space.owner)}/{quote(space.name)}{suffix}"
 
-    def _request(self, method: str, url: str, *, stream: bool = False,
-                 timeout: float | None = None, **kw: Any) -> requests.Response:
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        stream: bool = False,
+        timeout: float | None = None,
+        **kw: Any,
+    ) -> requests.Response:
         headers = kw.pop("headers", {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         try:
-            resp = self._http.request(method, url, headers=headers, stream=stream,
-                                      timeout=timeout or self.timeout, **kw)
+            resp = self._http.request(
+                method, url, headers=headers, stream=stream, timeout=timeout or self.timeout, **kw
+            )
         except requests.RequestException as exc:
             raise ServerUnreachable(
                 f"cannot reach the spacehost server at {self.url} ({exc.__class__.__name__})",
@@ -56,8 +64,12 @@ class Client:
     def push(self, space: SpaceId, archive: bytes) -> dict[str, Any]:
         """Upload a tar.gz of a space folder; the server builds and runs it in the background."""
         result: dict[str, Any] = self._json(
-            "POST", self._space_url(space, "/push"), data=archive, timeout=300,
-            headers={"Content-Type": "application/gzip"})
+            "POST",
+            self._space_url(space, "/push"),
+            data=archive,
+            timeout=300,
+            headers={"Content-Type": "application/gzip"},
+        )
         return result
 
     def gpus(self) -> dict[str, Any]:
@@ -77,18 +89,26 @@ class Client:
         result: dict[str, Any] = self._json("GET", self._space_url(space, "/runtime"))
         return result
 
-    def logs(self, space: SpaceId, *, kind: str = "run", tail: int = 200,
-             full: bool = False) -> str:
+    def logs(
+        self, space: SpaceId, *, kind: str = "run", tail: int = 200, full: bool = False
+    ) -> str:
         """The last *tail* lines; a build log is the concise one unless *full*."""
         params: dict[str, Any] = {"kind": kind, "tail": tail}
         if full:
             params["full"] = 1
         return self._request("GET", self._space_url(space, "/logs"), params=params).text
 
-    def follow_logs(self, space: SpaceId, *, kind: str = "run", tail: int = 200,
-                    since_build: int | None = None, revision: str | None = None,
-                    read_timeout: float = 3600.0,
-                    full: bool = False) -> Iterator[tuple[str, dict[str, Any]]]:
+    def follow_logs(
+        self,
+        space: SpaceId,
+        *,
+        kind: str = "run",
+        tail: int = 200,
+        since_build: int | None = None,
+        revision: str | None = None,
+        read_timeout: float = 3600.0,
+        full: bool = False,
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yield ``(event, data)`` pairs from the log stream: event ``"message"`` carries
         ``{"data": line, "timestamp": ...}``, event ``"stage"`` a stage change.
 
@@ -107,8 +127,9 @@ class Client:
             params["revision"] = revision
         if full:
             params["full"] = 1
-        resp = self._request("GET", self._space_url(space, "/logs"), stream=True,
-                             timeout=read_timeout, params=params)
+        resp = self._request(
+            "GET", self._space_url(space, "/logs"), stream=True, timeout=read_timeout, params=params
+        )
         event = "message"
         with resp:
             try:
@@ -122,11 +143,13 @@ class Client:
             except requests.RequestException as exc:
                 raise ServerUnreachable(
                     f"the log stream from {self.url} stopped ({exc.__class__.__name__})",
-                    hint="`spacehost info` shows where the space is now") from exc
+                    hint="`spacehost info` shows where the space is now",
+                ) from exc
 
     def restart(self, space: SpaceId, *, factory: bool = False) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("POST", self._space_url(space, "/restart"),
-                                            params={"factory": str(factory).lower()})
+        result: dict[str, Any] = self._json(
+            "POST", self._space_url(space, "/restart"), params={"factory": str(factory).lower()}
+        )
         return result
 
     def pause(self, space: SpaceId) -> dict[str, Any]:
@@ -136,8 +159,9 @@ class Client:
 
     def set_sleeptime(self, space: SpaceId, seconds: int) -> dict[str, Any]:
         """Seconds idle before *space* sleeps (-1: never); returns its runtime."""
-        result: dict[str, Any] = self._json("POST", self._space_url(space, "/sleeptime"),
-                                            json={"seconds": seconds})
+        result: dict[str, Any] = self._json(
+            "POST", self._space_url(space, "/sleeptime"), json={"seconds": seconds}
+        )
         return result
 
     def config(self, space: SpaceId, kind: str) -> dict[str, Any]:
@@ -145,25 +169,27 @@ class Client:
         result: dict[str, Any] = self._json("GET", self._space_url(space, f"/{kind}"))
         return result
 
-    def set_config(self, space: SpaceId, kind: str, key: str, value: str,
-                   description: str | None = None) -> dict[str, Any]:
+    def set_config(
+        self, space: SpaceId, kind: str, key: str, value: str, description: str | None = None
+    ) -> dict[str, Any]:
         """Set a variable or secret (*kind* "variables" or "secrets")."""
         body: dict[str, Any] = {"key": key, "value": value}
         if description is not None:
             body["description"] = description
-        result: dict[str, Any] = self._json("POST", self._space_url(space, f"/{kind}"),
-                                            json=body)
+        result: dict[str, Any] = self._json("POST", self._space_url(space, f"/{kind}"), json=body)
         return result
 
     def delete_config(self, space: SpaceId, kind: str, key: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("DELETE", self._space_url(space, f"/{kind}"),
-                                            json={"key": key})
+        result: dict[str, Any] = self._json(
+            "DELETE", self._space_url(space, f"/{kind}"), json={"key": key}
+        )
         return result
 
     def duplicate(self, source: SpaceId, target: SpaceId) -> dict[str, Any]:
         """Copy *source* (files and variables) to the new space *target* and deploy it."""
-        result: dict[str, Any] = self._json("POST", self._space_url(source, "/duplicate"),
-                                            json={"to": str(target)}, timeout=300)
+        result: dict[str, Any] = self._json(
+            "POST", self._space_url(source, "/duplicate"), json={"to": str(target)}, timeout=300
+        )
         return result
 
     def delete(self, space: SpaceId) -> dict[str, Any]:
@@ -180,19 +206,27 @@ class Client:
         result: dict[str, Any] = self._json("GET", f"{self.url}/api/hub")
         return result
 
-    def hub_push(self, kind: RepoKind, repo_id: str, tar: Iterable[bytes], *,
-                 message: str = "") -> dict[str, Any]:
+    def hub_push(
+        self, kind: RepoKind, repo_id: str, tar: Iterable[bytes], *, message: str = ""
+    ) -> dict[str, Any]:
         """Upload an uncompressed tar of a repo's files, streamed from *tar* (an iterable of
         chunks; with ``len()`` it is sent with a Content-Length)."""
         result: dict[str, Any] = self._json(
-            "POST", self._repo_url(kind, repo_id, "/push"), data=tar, timeout=3600,
-            params={"message": message}, headers={"Content-Type": "application/x-tar"})
+            "POST",
+            self._repo_url(kind, repo_id, "/push"),
+            data=tar,
+            timeout=3600,
+            params={"message": message},
+            headers={"Content-Type": "application/x-tar"},
+        )
         return result
 
     def hub_list(self, kind: RepoKind) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._json(
-            "GET", f"{self.url}/api/{kind.plural}", params={"full": "true", "sort": "id",
-                                                            "direction": "1"})
+            "GET",
+            f"{self.url}/api/{kind.plural}",
+            params={"full": "true", "sort": "id", "direction": "1"},
+        )
         return result
 
     def hub_info(self, kind: RepoKind, repo_id: str) -> dict[str, Any]:
@@ -200,8 +234,7 @@ class Client:
         return result
 
     def hub_delete(self, kind: RepoKind, repo_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("DELETE", self._repo_url(kind, repo_id),
-                                            timeout=300)
+        result: dict[str, Any] = self._json("DELETE", self._repo_url(kind, repo_id), timeout=300)
         return result
 
 
@@ -209,8 +242,13 @@ def _error_from(resp: requests.Response) -> SpacehostError:
     try:
         err = resp.json()["error"]
         cls = error_class_for(str(err.get("code", "")))
-        return cls(str(err.get("message", resp.reason)), hint=str(err.get("hint", "")),
-                   details=err.get("details") or {})
+        return cls(
+            str(err.get("message", resp.reason)),
+            hint=str(err.get("hint", "")),
+            details=err.get("details") or {},
+        )
     except (ValueError, KeyError, TypeError, AttributeError):
-        return SpacehostError(f"server answered {resp.status_code} {resp.reason}",
-                              hint="is --server pointing at a spacehost server?")
+        return SpacehostError(
+            f"server answered {resp.status_code} {resp.reason}",
+            hint="is --server pointing at a spacehost server?",
+        )

@@ -34,7 +34,10 @@ class Stage(StrEnum):
     @property
     def is_error(self) -> bool:
         return self in (
-            Stage.CONFIG_ERROR, Stage.BUILD_ERROR, Stage.RUNTIME_ERROR, Stage.NO_APP_FILE
+            Stage.CONFIG_ERROR,
+            Stage.BUILD_ERROR,
+            Stage.RUNTIME_ERROR,
+            Stage.NO_APP_FILE,
         )
 
 
@@ -42,22 +45,57 @@ _S = Stage
 # Which stage may follow which (a stage may always stay itself, and any stage but DELETING may
 # go to DELETING or PAUSED). The lifecycle writes stages through the store, which enforces this.
 TRANSITIONS: dict[Stage, frozenset[Stage]] = {
-    _S.BUILDING: frozenset({_S.BUILD_ERROR, _S.APP_STARTING, _S.CONFIG_ERROR, _S.RUNNING,
-                            _S.RUNTIME_ERROR, _S.NO_APP_FILE}),
+    _S.BUILDING: frozenset(
+        {
+            _S.BUILD_ERROR,
+            _S.APP_STARTING,
+            _S.CONFIG_ERROR,
+            _S.RUNNING,
+            _S.RUNTIME_ERROR,
+            _S.NO_APP_FILE,
+        }
+    ),
     _S.BUILD_ERROR: frozenset({_S.BUILDING, _S.APP_STARTING, _S.RUNNING, _S.CONFIG_ERROR}),
     _S.APP_STARTING: frozenset({_S.RUNNING, _S.RUNTIME_ERROR, _S.BUILDING, _S.CONFIG_ERROR}),
-    _S.RUNNING: frozenset({_S.RUNNING_BUILDING, _S.RUNNING_APP_STARTING, _S.RUNTIME_ERROR,
-                           _S.SLEEPING, _S.BUILDING, _S.APP_STARTING, _S.CONFIG_ERROR}),
-    _S.RUNNING_BUILDING: frozenset({_S.RUNNING_APP_STARTING, _S.RUNNING, _S.RUNTIME_ERROR,
-                                    _S.BUILD_ERROR, _S.CONFIG_ERROR, _S.BUILDING}),
-    _S.RUNNING_APP_STARTING: frozenset({_S.RUNNING, _S.RUNTIME_ERROR, _S.RUNNING_BUILDING,
-                                        _S.CONFIG_ERROR}),
-    _S.RUNTIME_ERROR: frozenset({_S.BUILDING, _S.APP_STARTING, _S.RUNNING, _S.CONFIG_ERROR,
-                                 _S.RUNNING_BUILDING, _S.RUNNING_APP_STARTING}),
+    _S.RUNNING: frozenset(
+        {
+            _S.RUNNING_BUILDING,
+            _S.RUNNING_APP_STARTING,
+            _S.RUNTIME_ERROR,
+            _S.SLEEPING,
+            _S.BUILDING,
+            _S.APP_STARTING,
+            _S.CONFIG_ERROR,
+        }
+    ),
+    _S.RUNNING_BUILDING: frozenset(
+        {
+            _S.RUNNING_APP_STARTING,
+            _S.RUNNING,
+            _S.RUNTIME_ERROR,
+            _S.BUILD_ERROR,
+            _S.CONFIG_ERROR,
+            _S.BUILDING,
+        }
+    ),
+    _S.RUNNING_APP_STARTING: frozenset(
+        {_S.RUNNING, _S.RUNTIME_ERROR, _S.RUNNING_BUILDING, _S.CONFIG_ERROR}
+    ),
+    _S.RUNTIME_ERROR: frozenset(
+        {
+            _S.BUILDING,
+            _S.APP_STARTING,
+            _S.RUNNING,
+            _S.CONFIG_ERROR,
+            _S.RUNNING_BUILDING,
+            _S.RUNNING_APP_STARTING,
+        }
+    ),
     _S.CONFIG_ERROR: frozenset({_S.BUILDING, _S.APP_STARTING, _S.RUNNING, _S.RUNNING_BUILDING}),
     _S.NO_APP_FILE: frozenset({_S.BUILDING, _S.RUNNING}),
-    _S.SLEEPING: frozenset({_S.RUNNING, _S.APP_STARTING, _S.BUILDING, _S.RUNTIME_ERROR,
-                            _S.CONFIG_ERROR}),
+    _S.SLEEPING: frozenset(
+        {_S.RUNNING, _S.APP_STARTING, _S.BUILDING, _S.RUNTIME_ERROR, _S.CONFIG_ERROR}
+    ),
     _S.PAUSED: frozenset({_S.BUILDING, _S.APP_STARTING, _S.RUNNING}),
     _S.STOPPED: frozenset({_S.BUILDING, _S.APP_STARTING, _S.RUNNING}),
     _S.DELETING: frozenset(),
@@ -147,11 +185,29 @@ class RepoKind(StrEnum):
 
 # First path segments the platform's own URLs use: a model id owned by one of these would make
 # /{owner}/{name} (a model's page and download URLs) ambiguous.
-RESERVED_OWNERS = frozenset({
-    "api", "spaces", "datasets", "models", "docs", "static", "resolve", "settings", "new",
-    "login", "logout", "join", "organizations", "collections", "papers", "blog", "search",
-    "healthz", "metrics",
-})
+RESERVED_OWNERS = frozenset(
+    {
+        "api",
+        "spaces",
+        "datasets",
+        "models",
+        "docs",
+        "static",
+        "resolve",
+        "settings",
+        "new",
+        "login",
+        "logout",
+        "join",
+        "organizations",
+        "collections",
+        "papers",
+        "blog",
+        "search",
+        "healthz",
+        "metrics",
+    }
+)
 
 
 def check_repo_id(kind: RepoKind, repo_id: str) -> str:
@@ -160,8 +216,10 @@ def check_repo_id(kind: RepoKind, repo_id: str) -> str:
     one of :data:`RESERVED_OWNERS`."""
     owner, sep, name = repo_id.partition("/")
     if not sep or "/" in name:
-        raise InvalidSpaceName(f"invalid {kind.value} id {repo_id!r}: expected owner/name",
-                               hint="for example: alice/my-" + kind.value)
+        raise InvalidSpaceName(
+            f"invalid {kind.value} id {repo_id!r}: expected owner/name",
+            hint="for example: alice/my-" + kind.value,
+        )
     check_name_part(owner, "owner")
     check_name_part(name, f"{kind.value} name")
     if kind is RepoKind.MODEL and owner.lower() in RESERVED_OWNERS:

@@ -270,8 +270,12 @@ class Settings:
             )
 
     def _check_router_timeouts(self) -> None:
-        timeouts = (self.header_timeout_s, self.header_idle_s, self.body_idle_s,
-                    self.keepalive_timeout_s)
+        timeouts = (
+            self.header_timeout_s,
+            self.header_idle_s,
+            self.body_idle_s,
+            self.keepalive_timeout_s,
+        )
         if not all(0 < t < float("inf") for t in timeouts):
             raise InvalidRequest(
                 "invalid router timeouts: SPACEHOST_HEADER_TIMEOUT, "
@@ -282,18 +286,25 @@ class Settings:
 
     def _check_gpu_sharing(self) -> None:
         if self.gpu_broker not in ("auto", "cpu", "off"):
-            raise InvalidRequest(f"invalid SPACEHOST_GPU_BROKER {self.gpu_broker!r}",
-                                 hint="use 'auto', 'cpu' or 'off'")
-        if (self.gpu_slots < 1 or self.gpu_space_limit < 1
-                or not 0 < self.gpu_duration_s <= self.gpu_max_duration_s
-                or self.gpu_grace_s < 0 or self.gpu_max_wait_s <= 0
-                or not 0 <= self.gpu_memory_fraction <= 1):
+            raise InvalidRequest(
+                f"invalid SPACEHOST_GPU_BROKER {self.gpu_broker!r}",
+                hint="use 'auto', 'cpu' or 'off'",
+            )
+        if (
+            self.gpu_slots < 1
+            or self.gpu_space_limit < 1
+            or not 0 < self.gpu_duration_s <= self.gpu_max_duration_s
+            or self.gpu_grace_s < 0
+            or self.gpu_max_wait_s <= 0
+            or not 0 <= self.gpu_memory_fraction <= 1
+        ):
             raise InvalidRequest(
                 "invalid GPU sharing settings: need SPACEHOST_GPU_SLOTS and "
                 "SPACEHOST_GPU_SPACE_LIMIT >= 1, 0 < SPACEHOST_GPU_DURATION <= "
                 "SPACEHOST_GPU_MAX_DURATION, SPACEHOST_GPU_GRACE >= 0, SPACEHOST_GPU_MAX_WAIT > 0 "
                 "and 0 <= SPACEHOST_GPU_MEMORY_FRACTION <= 1",
-                hint="fix or unset the SPACEHOST_GPU_* variables (docs/configuration.md)")
+                hint="fix or unset the SPACEHOST_GPU_* variables (docs/configuration.md)",
+            )
 
     @property
     def gpu_socket_dir(self) -> Path:

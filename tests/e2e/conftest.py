@@ -32,13 +32,22 @@ class Running:
     env: dict[str, str]
     log: Path
 
-    def cli(self, *args: str, check: bool = False,
-            timeout: float = 900) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run([*SPACEHOST, *args], env=self.env, capture_output=True, text=True,
-                              timeout=timeout, cwd=ROOT)
+    def cli(
+        self, *args: str, check: bool = False, timeout: float = 900
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [*SPACEHOST, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+        )
         if check and proc.returncode != 0:
-            raise AssertionError(f"spacehost {' '.join(args)} failed ({proc.returncode}):\n"
-                                 f"{proc.stdout}\n{proc.stderr}")
+            raise AssertionError(
+                f"spacehost {' '.join(args)} failed ({proc.returncode}):\n"
+                f"{proc.stdout}\n{proc.stderr}"
+            )
         return proc
 
     def space_url(self, space: str, style: str) -> str:
@@ -48,22 +57,39 @@ class Running:
         return f"http://{owner}-{name}.localhost:{self.port}/".lower()
 
 
-def start_platform(data: Path, port: int, extra_env: dict[str, str] | None = None,
-                   ) -> tuple[subprocess.Popen[bytes], Running]:
+def start_platform(
+    data: Path,
+    port: int,
+    extra_env: dict[str, str] | None = None,
+) -> tuple[subprocess.Popen[bytes], Running]:
     """`spacehost up` on *port* with data dir *data* (and *extra_env*), once it answers."""
     env = dict(os.environ)
-    env.update({"SPACEHOST_DATA_DIR": str(data), "SPACEHOST_URL": f"http://127.0.0.1:{port}",
-                "SPACEHOST_STARTUP_TIMEOUT": "240", "SPACEHOST_MAX_UPLOAD": "5m",
-                "SPACEHOST_OWNER": "e2e"})
+    env.update(
+        {
+            "SPACEHOST_DATA_DIR": str(data),
+            "SPACEHOST_URL": f"http://127.0.0.1:{port}",
+            "SPACEHOST_STARTUP_TIMEOUT": "240",
+            "SPACEHOST_MAX_UPLOAD": "5m",
+            "SPACEHOST_OWNER": "e2e",
+        }
+    )
     env.pop("SPACEHOST_TOKEN", None)
     env.update(extra_env or {})
     log = data / "platform.log"
     with open(log, "ab") as out:
-        proc = subprocess.Popen([*SPACEHOST, "up", "--port", str(port)], env=env, stdout=out,
-                                stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen(
+            [*SPACEHOST, "up", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
     running = Running(f"http://127.0.0.1:{port}", port, data, env, log)
-    wait_for(lambda: _healthy(running.url) or proc.poll() is not None, timeout=60,
-             what="the platform to answer")
+    wait_for(
+        lambda: _healthy(running.url) or proc.poll() is not None,
+        timeout=60,
+        what="the platform to answer",
+    )
     assert proc.poll() is None, log.read_text()
     return proc, running
 

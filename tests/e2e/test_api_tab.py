@@ -230,11 +230,22 @@ def test_pasted_snippets_of_a_hostile_info_run_no_command(
 def test_gradio_client_finds_a_space_by_its_id(spaces: Running, tmp_path: Path) -> None:
     """``Client("owner/name")`` with HF_ENDPOINT at the platform, as on Hugging Face: it reads
     ``host`` from huggingface_hub's space_info (the path-style URL, which Python resolves)."""
-    code = ("from gradio_client import Client\n"
-            "print(Client('e2e/b-hello', verbose=False).predict('Id', api_name='/greet'))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120,
-                          env={**os.environ, "HF_ENDPOINT": spaces.url, "HF_HUB_OFFLINE": "0",
-                               "HF_HOME": str(tmp_path / "hf")})
+    code = (
+        "from gradio_client import Client\n"
+        "print(Client('e2e/b-hello', verbose=False).predict('Id', api_name='/greet'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "HF_ENDPOINT": spaces.url,
+            "HF_HUB_OFFLINE": "0",
+            "HF_HOME": str(tmp_path / "hf"),
+        },
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Hello, Id!" in done.stdout

@@ -36,8 +36,9 @@ def test_hello_works_in_chromium(spaces: Running, page: Page, style: str) -> Non
 
 
 @pytest.mark.parametrize("style", ["path", "subdomain"])
-def test_image_upload_works_in_chromium(spaces: Running, page: Page, style: str,
-                                        tmp_path: Path) -> None:
+def test_image_upload_works_in_chromium(
+    spaces: Running, page: Page, style: str, tmp_path: Path
+) -> None:
     from PIL import Image
 
     src = tmp_path / "pic.png"
@@ -54,20 +55,23 @@ def test_image_upload_works_in_chromium(spaces: Running, page: Page, style: str,
     page.screenshot(path=str(ARTIFACTS / f"image-filter-{style}.png"))
 
 
-def test_building_page_follows_the_log_and_turns_into_the_app(spaces: Running, page: Page,
-                                                              tmp_path: Path) -> None:
+def test_building_page_follows_the_log_and_turns_into_the_app(
+    spaces: Running, page: Page, tmp_path: Path
+) -> None:
     folder = tmp_path / "slow"
     folder.mkdir()
     for name in ("README.md", "server.py"):
         (folder / name).write_bytes((ROOT / "spaces" / "docker-app" / name).read_bytes())
     dockerfile = (ROOT / "spaces" / "docker-app" / "Dockerfile").read_text()
     marker = f"slow-build-marker-{uuid.uuid4().hex}"  # new each run: the slow step never caches
-    (folder / "Dockerfile").write_text(dockerfile.replace(
-        "WORKDIR", f"RUN echo {marker} && sleep 8\nWORKDIR", 1))
+    (folder / "Dockerfile").write_text(
+        dockerfile.replace("WORKDIR", f"RUN echo {marker} && sleep 8\nWORKDIR", 1)
+    )
     spaces.cli("push", str(folder), "--name", "e2e/b-slow", "--no-wait", check=True)
     page.goto(spaces.space_url("e2e/b-slow", "subdomain"))
     expect(page.locator("#stage")).to_have_text("BUILDING")
     expect(page.locator("#log")).to_contain_text(marker, timeout=30_000)  # streamed live
     page.screenshot(path=str(ARTIFACTS / "building-page.png"))
     expect(page.get_by_role("heading", name="Hello from an sdk: docker space")).to_be_visible(
-        timeout=60_000)  # the page reloaded into the app by itself
+        timeout=60_000
+    )  # the page reloaded into the app by itself

@@ -47,8 +47,7 @@ def restart_dockerd() -> float:
     scripts/setup.sh does; returns the monotonic time at which it answers again."""
     pid = int(PIDFILE.read_text().strip())
     subprocess.run(f"{SUDO}kill -{int(signal.SIGTERM)} {pid}", shell=True, check=True)
-    wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=120,
-             what="dockerd to exit")
+    wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=120, what="dockerd to exit")
     subprocess.run(f"({SUDO}setsid {DOCKERD} >{DOCKERD_LOG} 2>&1 &)", shell=True, check=True)
     wait_for(docker_answers, timeout=120, interval=0.2, what="dockerd to answer again")
     return time.monotonic()
@@ -75,21 +74,28 @@ def asked_for(request: pytest.FixtureRequest) -> None:
     """Only when selected by its marker: a plain `pytest tests/` must not stop every container
     on the engine under other work."""
     if "daemon_restart" not in str(request.config.getoption("markexpr")):
-        pytest.skip("restarts the Docker daemon: run it alone with -m daemon_restart "
-                    "(scripts/test.sh does, last)")
+        pytest.skip(
+            "restarts the Docker daemon: run it alone with -m daemon_restart "
+            "(scripts/test.sh does, last)"
+        )
 
 
 def test_spaces_serve_again_after_the_docker_daemon_restarts(tmp_path: Path) -> None:
-    extra = {"SPACEHOST_DOCKER_URL": os.environ["DOCKER_HOST"]} if "DOCKER_HOST" in os.environ \
-        else {}
+    extra = (
+        {"SPACEHOST_DOCKER_URL": os.environ["DOCKER_HOST"]} if "DOCKER_HOST" in os.environ else {}
+    )
     proc, running = start_platform(tmp_path, free_port(), extra)
     try:
         running.cli("push", str(ROOT / "spaces" / "hello"), "--name", SPACE, check=True)
         assert greets(running)
         before = space(running)
         back = restart_dockerd()
-        wait_for(lambda: greets(running), timeout=180, interval=0.2,
-                 what="the space to answer through the router again")
+        wait_for(
+            lambda: greets(running),
+            timeout=180,
+            interval=0.2,
+            what="the space to answer through the router again",
+        )
         serving_after_s = time.monotonic() - back
         after = space(running)
         assert after["stage"] == "RUNNING", after
@@ -98,10 +104,12 @@ def test_spaces_serve_again_after_the_docker_daemon_restarts(tmp_path: Path) -> 
         assert runtime["stage"] == "RUNNING" and runtime["errorMessage"] is None, runtime
         artifacts = ROOT / "artifacts"
         artifacts.mkdir(exist_ok=True)
-        (artifacts / "daemon-restart.json").write_text(json.dumps(
-            {"daemon_back_to_space_serving_s": round(serving_after_s, 2)}))
-        print(f"daemon restart: the space serves again {serving_after_s:.2f} s after dockerd "
-              "answers")
+        (artifacts / "daemon-restart.json").write_text(
+            json.dumps({"daemon_back_to_space_serving_s": round(serving_after_s, 2)})
+        )
+        print(
+            f"daemon restart: the space serves again {serving_after_s:.2f} s after dockerd answers"
+        )
     finally:
         stop_platform(proc, running, "daemon-restart")
         remove_containers(tmp_path)

@@ -43,9 +43,15 @@ QUICK_S = 10.0  # what "at once" means for an rm or a cancelled build
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     data = tmp_path_factory.mktemp("disk-platform")
-    proc, run = start_platform(data, free_port(), extra_env={
-        "SPACEHOST_SPACE_DISK": str(LAYER), "SPACEHOST_DATA_DISK": str(VOLUME),
-        "SPACEHOST_KEEP_REVISIONS": "1"})
+    proc, run = start_platform(
+        data,
+        free_port(),
+        extra_env={
+            "SPACEHOST_SPACE_DISK": str(LAYER),
+            "SPACEHOST_DATA_DISK": str(VOLUME),
+            "SPACEHOST_KEEP_REVISIONS": "1",
+        },
+    )
     try:
         yield run
     finally:
@@ -76,15 +82,23 @@ def runtime(run: Running, space: str) -> dict[str, Any]:
 
 def container_of(run: Running, space: str) -> Any:
     instance = Settings(data_dir=run.data_dir).instance
-    found = docker.from_env().containers.list(filters={"label": [
-        f"spacehost.instance={instance}", f"spacehost.space={space}", "spacehost.role=app"]})
+    found = docker.from_env().containers.list(
+        filters={
+            "label": [
+                f"spacehost.instance={instance}",
+                f"spacehost.space={space}",
+                "spacehost.role=app",
+            ]
+        }
+    )
     assert len(found) == 1, found
     return found[0]
 
 
 def write_mib(container: Any, path: str, mib: int) -> str:
-    result = container.exec_run(["sh", "-c", f"dd if=/dev/zero of={path} bs=1M count={mib} 2>&1"],
-                                user="1000:1000")
+    result = container.exec_run(
+        ["sh", "-c", f"dd if=/dev/zero of={path} bs=1M count={mib} 2>&1"], user="1000:1000"
+    )
     return str(result.output.decode())
 
 
@@ -105,26 +119,35 @@ def allocated(root: Path, pattern: str = "**/*") -> int:
 
 def build_rows(run: Running, space: str) -> list[tuple[str, str, str]]:
     with sqlite3.connect(f"file:{run.data_dir / 'spacehost.db'}?mode=ro", uri=True) as db:
-        rows = db.execute("SELECT revision, status, error FROM builds WHERE space = ? "
-                          "ORDER BY id", (space,)).fetchall()
+        rows = db.execute(
+            "SELECT revision, status, error FROM builds WHERE space = ? ORDER BY id", (space,)
+        ).fetchall()
     return [(str(a), str(b), str(c or "")) for a, b, c in rows]
 
 
 def push_in_background(run: Running, folder: Path, space: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([*SPACEHOST, "push", str(folder), "--name", space], env=run.env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    return subprocess.Popen(
+        [*SPACEHOST, "push", str(folder), "--name", space],
+        env=run.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
 
 
 def wait_slow_step(run: Running, space: str, marker: str) -> None:
     def started() -> bool:
-        resp = requests.get(f"{run.url}/api/spaces/{space}/logs",
-                            params={"kind": "build"}, timeout=10)
+        resp = requests.get(
+            f"{run.url}/api/spaces/{space}/logs", params={"kind": "build"}, timeout=10
+        )
         return resp.status_code == 200 and f"slow-step-{marker}-started" in resp.text
+
     wait_for(started, timeout=120, what=f"the slow build step of {space} to run")
 
 
 def test_writes_past_the_limits_fail_inside_the_space_and_are_reported(
-        running: Running, tmp_path: Path) -> None:
+    running: Running, tmp_path: Path
+) -> None:
     full, other = "e2e/disk-full", "e2e/disk-other"
     running.cli("push", str(space_dir(tmp_path, "full")), "--name", full, check=True)
     running.cli("push", str(space_dir(tmp_path, "other")), "--name", other, check=True)
@@ -159,8 +182,11 @@ def test_pushes_prune_revisions_and_rm_frees_them(running: Running, tmp_path: Pa
         running.cli("push", str(space_dir(tmp_path, f"many-{n}")), "--name", space, check=True)
     # the serving revision and SPACEHOST_KEEP_REVISIONS=1 other, with their images (pruned
     # once the old container is gone, a moment after the push returns)
-    wait_for(lambda: len(folders(running) - first) == 2 and len(images_of(space)) == 2,
-             timeout=30, what="the oldest revision to be pruned")
+    wait_for(
+        lambda: len(folders(running) - first) == 2 and len(images_of(space)) == 2,
+        timeout=30,
+        what="the oldest revision to be pruned",
+    )
     running.cli("rm", space, "--yes", check=True)
     assert folders(running) == first
     assert images_of(space) == []
@@ -182,8 +208,11 @@ def test_rm_cancels_a_build_in_progress(running: Running, tmp_path: Path) -> Non
         push.wait()
     assert images_of(space) == []
     client = docker.from_env()
-    steps = [c for c in client.containers.list(all=True) if "slow-step-slow-rm" in str(
-        c.attrs.get("Config", {}).get("Cmd"))]
+    steps = [
+        c
+        for c in client.containers.list(all=True)
+        if "slow-step-slow-rm" in str(c.attrs.get("Config", {}).get("Cmd"))
+    ]
     assert steps == []  # the build step's container is gone too
 
 
@@ -193,8 +222,9 @@ def test_a_newer_push_cancels_the_build_it_supersedes(running: Running, tmp_path
     try:
         wait_slow_step(running, space, "slow-a")
         t0 = time.monotonic()
-        running.cli("push", str(space_dir(tmp_path, "fast-b")), "--name", space, check=True,
-                    timeout=SLOW_S)
+        running.cli(
+            "push", str(space_dir(tmp_path, "fast-b")), "--name", space, check=True, timeout=SLOW_S
+        )
         assert time.monotonic() - t0 < SLOW_S / 2  # B did not wait for A's step to end
         slow.wait(QUICK_S * 3)
     finally:

@@ -40,8 +40,9 @@ app_file: app.py
 """
 SPACES = {
     HELLO: README.format(title="Embed hello", version=NEW_VERSION, extra=""),
-    NOEMBED: README.format(title="Not embeddable", version=NEW_VERSION,
-                           extra="disable_embedding: true"),
+    NOEMBED: README.format(
+        title="Not embeddable", version=NEW_VERSION, extra="disable_embedding: true"
+    ),
     OLD: README.format(title="Old gradio", version=OLD_VERSION, extra=""),
 }
 BUILD_TIMES: dict[str, float] = {}
@@ -118,14 +119,16 @@ def component(spaces: Running, space: str, version: str) -> str:
     """The web component snippet the Embed tab gives (web.embed.embed_snippets)."""
     from spacehost.web.embed import embed_snippets
 
-    return embed_snippets(spaces.space_url(space, "subdomain"), gradio_js(spaces, version),
-                          title=space).web_component
+    return embed_snippets(
+        spaces.space_url(space, "subdomain"), gradio_js(spaces, version), title=space
+    ).web_component
 
 
 def test_gradio_js_is_served_per_version_with_cors(spaces: Running) -> None:
     for version in (NEW_VERSION, OLD_VERSION):
-        resp = requests.get(gradio_js(spaces, version), timeout=60,
-                            headers={"Origin": "http://127.0.0.1:1"})
+        resp = requests.get(
+            gradio_js(spaces, version), timeout=60, headers={"Origin": "http://127.0.0.1:1"}
+        )
         assert resp.status_code == 200, resp.text
         assert resp.headers["Content-Type"].startswith("text/javascript")
         assert resp.headers["Access-Control-Allow-Origin"] == "*"
@@ -142,8 +145,11 @@ def test_gradio_js_is_served_per_version_with_cors(spaces: Running) -> None:
 
 
 def test_iframe_from_another_origin(spaces: Running, site: OtherOrigin, page: Page) -> None:
-    url = site.page("/iframe.html", f'<iframe id=app src="{spaces.space_url(HELLO, "subdomain")}"'
-                    ' width=1000 height=700></iframe>')
+    url = site.page(
+        "/iframe.html",
+        f'<iframe id=app src="{spaces.space_url(HELLO, "subdomain")}"'
+        " width=1000 height=700></iframe>",
+    )
     page.goto(url)
     greet(page.frame_locator("#app"), "Iframe")
     shot(page, "iframe")
@@ -153,13 +159,16 @@ def _is_blocked(frame: Frame) -> bool:
     return frame.url.startswith("chrome-error://")
 
 
-def test_iframe_refused_with_disable_embedding(spaces: Running, site: OtherOrigin,
-                                               page: Page) -> None:
+def test_iframe_refused_with_disable_embedding(
+    spaces: Running, site: OtherOrigin, page: Page
+) -> None:
     blocked = spaces.space_url(NOEMBED, "subdomain")
-    url = site.page("/iframe-refused.html",
-                    f'<iframe id=app src="{spaces.space_url(HELLO, "subdomain")}" width=1000 '
-                    f'height=500></iframe>\n<iframe id=refused src="{blocked}" width=1000 '
-                    'height=500></iframe>')
+    url = site.page(
+        "/iframe-refused.html",
+        f'<iframe id=app src="{spaces.space_url(HELLO, "subdomain")}" width=1000 '
+        f'height=500></iframe>\n<iframe id=refused src="{blocked}" width=1000 '
+        "height=500></iframe>",
+    )
     with page.expect_event("framenavigated", predicate=_is_blocked, timeout=30_000):
         page.goto(url)
     greet(page.frame_locator("#app"), "Neighbour")  # the page itself works
@@ -167,13 +176,14 @@ def test_iframe_refused_with_disable_embedding(spaces: Running, site: OtherOrigi
     refused = [f for f in page.frames if f.name == "" and f != page.main_frame]
     assert any(_is_blocked(f) for f in refused), [f.url for f in page.frames]
     # the space itself is up: only framing from another origin is refused
-    assert requests.get(blocked, timeout=30).headers["Content-Security-Policy"] == \
-        "frame-ancestors 'none'"
+    assert (
+        requests.get(blocked, timeout=30).headers["Content-Security-Policy"]
+        == "frame-ancestors 'none'"
+    )
     shot(page, "iframe-refused")
 
 
-def test_web_component_from_another_origin(spaces: Running, site: OtherOrigin,
-                                           page: Page) -> None:
+def test_web_component_from_another_origin(spaces: Running, site: OtherOrigin, page: Page) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -192,8 +202,10 @@ def test_web_component_from_another_origin(spaces: Running, site: OtherOrigin,
 def test_two_gradio_versions_in_one_page(spaces: Running, site: OtherOrigin, page: Page) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    body = (f"<h1>Two Gradio versions</h1>\n{component(spaces, HELLO, NEW_VERSION)}\n"
-            f"<hr>\n{component(spaces, OLD, OLD_VERSION)}")
+    body = (
+        f"<h1>Two Gradio versions</h1>\n{component(spaces, HELLO, NEW_VERSION)}\n"
+        f"<hr>\n{component(spaces, OLD, OLD_VERSION)}"
+    )
     page.goto(site.page("/two-versions.html", body))
     new = page.locator("gradio-app-6-31-0")
     old = page.locator("gradio-app-5-49-1")
@@ -210,16 +222,20 @@ def test_two_gradio_versions_in_one_page(spaces: Running, site: OtherOrigin, pag
 def _cors_refusal(noembed_host: str) -> Callable[[ConsoleMessage], bool]:
     def predicate(msg: ConsoleMessage) -> bool:
         return "CORS policy" in msg.text and noembed_host in msg.text
+
     return predicate
 
 
-def test_web_component_refused_with_disable_embedding(spaces: Running, site: OtherOrigin,
-                                                      page: Page) -> None:
+def test_web_component_refused_with_disable_embedding(
+    spaces: Running, site: OtherOrigin, page: Page
+) -> None:
     noembed = spaces.space_url(NOEMBED, "subdomain")
-    body = (f'<script type="module" src="{html.escape(gradio_js(spaces, NEW_VERSION))}"></script>'
-            f'\n<gradio-app-6-31-0 id=ok src="{spaces.space_url(HELLO, "subdomain")}">'
-            f'</gradio-app-6-31-0>\n<gradio-app-6-31-0 id=refused src="{noembed}">'
-            "</gradio-app-6-31-0>")
+    body = (
+        f'<script type="module" src="{html.escape(gradio_js(spaces, NEW_VERSION))}"></script>'
+        f'\n<gradio-app-6-31-0 id=ok src="{spaces.space_url(HELLO, "subdomain")}">'
+        f'</gradio-app-6-31-0>\n<gradio-app-6-31-0 id=refused src="{noembed}">'
+        "</gradio-app-6-31-0>"
+    )
     with page.expect_console_message(_cors_refusal(noembed.rstrip("/")), timeout=30_000):
         page.goto(site.page("/component-refused.html", body))
     try:
@@ -239,4 +255,5 @@ def test_build_times_recorded(spaces: Running) -> None:
     assert set(BUILD_TIMES) == set(SPACES)
     Path(ARTIFACTS).mkdir(exist_ok=True)
     (ARTIFACTS / "embed-build-times.txt").write_text(
-        "".join(f"{space}: {seconds:.1f} s\n" for space, seconds in BUILD_TIMES.items()))
+        "".join(f"{space}: {seconds:.1f} s\n" for space, seconds in BUILD_TIMES.items())
+    )

@@ -134,9 +134,12 @@ def test_huggingface_hub_parses_every_read_endpoint(
     space_json = requests.get(f"{platform.url}/api/spaces/{repos['space']}", timeout=10).json()
     assert space_json["lastModified"].endswith("Z")  # 2024-01-02T03:04:05.000Z, as HF
     token = (platform.data_dir / "token").read_text().strip()
-    requests.post(f"{platform.url}/api/spaces/{repos['space']}/variables", timeout=30,
-                  json={"key": "GREETING", "value": "hi"},
-                  headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+    requests.post(
+        f"{platform.url}/api/spaces/{repos['space']}/variables",
+        timeout=30,
+        json={"key": "GREETING", "value": "hi"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).raise_for_status()
     code = (
         f"SPACE, OWNER = {repos['space']!r}, {repos['owner']!r}\n"
         f"MODEL, DATASET = {repos['model']!r}, {repos['dataset']!r}\n" + CLIENT
@@ -155,8 +158,11 @@ def test_huggingface_hub_parses_every_read_endpoint(
     assert got["space_exists"] == [True, False, True]
     ((value, updated),) = got["variables"].values()
     assert list(got["variables"]) == ["GREETING"] and value == "hi" and hf_date(updated)
-    listed = sorted(p.relative_to(ROOT / "spaces" / "static-page").as_posix()
-                    for p in (ROOT / "spaces" / "static-page").rglob("*") if p.is_file())
+    listed = sorted(
+        p.relative_to(ROOT / "spaces" / "static-page").as_posix()
+        for p in (ROOT / "spaces" / "static-page").rglob("*")
+        if p.is_file()
+    )
     repo = got["space_repo"]
     assert repo["refs"] == [["main", space["sha"]]]
     assert [c[0] for c in repo["commits"]] == [space["sha"]] and hf_date(repo["commits"][0][1])

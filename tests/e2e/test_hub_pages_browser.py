@@ -102,30 +102,34 @@ def test_find_the_model_and_see_its_card_files_and_users(hub: Running, page: Pag
     expect(page).to_have_url(f"{hub.url}/{MODEL}")
 
 
-def test_the_use_this_model_snippet_runs_as_shown(hub: Running, page: Page,
-                                                  tmp_path: Path) -> None:
+def test_the_use_this_model_snippet_runs_as_shown(hub: Running, page: Page, tmp_path: Path) -> None:
     page.goto(f"{hub.url}/{MODEL}")
     code = page.locator("#use-hub").inner_text()
     assert "snapshot_download" in code
     env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_DISABLE_TELEMETRY": "1"}
     env.pop("HF_ENDPOINT", None)
     env.pop("HF_HUB_OFFLINE", None)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr
     snapshot = Path(out.stdout.strip().splitlines()[-1])
     weights = (snapshot / "model.safetensors").read_bytes()
-    assert hashlib.sha256(weights).digest() == hashlib.sha256(
-        (MINILM / "model.safetensors").read_bytes()).digest()
+    assert (
+        hashlib.sha256(weights).digest()
+        == hashlib.sha256((MINILM / "model.safetensors").read_bytes()).digest()
+    )
 
 
 def test_unknown_repo_is_a_404_page_that_says_how_to_push(hub: Running, page: Page) -> None:
     resp = page.goto(f"{hub.url}/e2e/no-such-model")
     assert resp is not None and resp.status == 404
     expect(page.locator("pre")).to_have_text(
-        "spacehost push DIR --type model --name e2e/no-such-model")
+        "spacehost push DIR --type model --name e2e/no-such-model"
+    )
     assert requests.get(f"{hub.url}/api/nothing", timeout=10).json()["error"]["code"] == (
-        "not_found")  # the API's own 404s are not shadowed by /{owner}/{name}
+        "not_found"
+    )  # the API's own 404s are not shadowed by /{owner}/{name}
 
 
 def test_docs_index_and_links_between_guides(hub: Running, page: Page) -> None:
@@ -149,12 +153,22 @@ def test_docs_index_and_links_between_guides(hub: Running, page: Page) -> None:
 
 
 def test_hub_pages_and_docs_fit_a_phone(hub: Running, browser: Browser) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     page = context.new_page()
     try:
-        for path in ("/models", f"/{MODEL}", f"/{MODEL}?tab=files",
-                     f"/{MODEL}/blob/main/README.md", "/docs", "/docs/manifest"):
+        for path in (
+            "/models",
+            f"/{MODEL}",
+            f"/{MODEL}?tab=files",
+            f"/{MODEL}/blob/main/README.md",
+            "/docs",
+            "/docs/manifest",
+        ):
             page.goto(hub.url + path)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{path}: horizontal overflow, {width}px"

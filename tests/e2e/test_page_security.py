@@ -22,8 +22,7 @@ MARK = "<script>localStorage.setItem('pwned', document.domain); document.title='
 HOSTILE = {
     "page.html": f"<!doctype html><title>x</title>{MARK}",
     "logo.svg": f'<svg xmlns="http://www.w3.org/2000/svg">{MARK}</svg>',
-    "notes.xml": f'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml">{MARK}'
-                 "</html>",
+    "notes.xml": f'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml">{MARK}</html>',
     "README.md": "---\nlicense: mit\n---\n# hostile\n",
 }
 WATCH = """
@@ -63,7 +62,8 @@ def _open(page: Page, url: str) -> str:
 
 @pytest.mark.parametrize("name", ["page.html", "logo.svg", "notes.xml"])
 def test_pushed_active_files_never_run_on_the_platform_origin(
-        platform: Running, site: dict[str, str], page: Page, name: str) -> None:
+    platform: Running, site: dict[str, str], page: Page, name: str
+) -> None:
     url = f"{platform.url}/{site['model']}/resolve/main/{name}"
     page.goto(f"{platform.url}/models")
     if _open(page, url) == "shown":
@@ -89,15 +89,26 @@ def test_plain_files_stay_inline_under_a_sandbox(platform: Running, site: dict[s
 
 def _pages(platform: Running, model: str) -> list[str]:
     space = f"{platform.url}/spaces/{SPACE}"
-    return [f"{platform.url}/", space, f"{space}?tab=logs", f"{space}?tab=api",
-            f"{space}?tab=embed", f"{space}?tab=files", f"{platform.url}/models",
-            f"{platform.url}/datasets", f"{platform.url}/{model}", f"{platform.url}/docs",
-            f"{platform.url}/docs/getting-started", f"{platform.url}/spaces/e2e/no-such-space",
-            platform.space_url("e2e/no-such-space", "subdomain")]  # a status page, space host
+    return [
+        f"{platform.url}/",
+        space,
+        f"{space}?tab=logs",
+        f"{space}?tab=api",
+        f"{space}?tab=embed",
+        f"{space}?tab=files",
+        f"{platform.url}/models",
+        f"{platform.url}/datasets",
+        f"{platform.url}/{model}",
+        f"{platform.url}/docs",
+        f"{platform.url}/docs/getting-started",
+        f"{platform.url}/spaces/e2e/no-such-space",
+        platform.space_url("e2e/no-such-space", "subdomain"),
+    ]  # a status page, space host
 
 
 def test_every_platform_page_has_a_fitting_csp_and_nosniff(
-        platform: Running, site: dict[str, str], page: Page, tmp_path: Path) -> None:
+    platform: Running, site: dict[str, str], page: Page, tmp_path: Path
+) -> None:
     page.add_init_script(WATCH)
     console: list[str] = []
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
@@ -107,8 +118,9 @@ def test_every_platform_page_has_a_fitting_csp_and_nosniff(
         headers = resp.all_headers()
         assert headers.get("x-content-type-options") == "nosniff", url
         policy = headers.get("content-security-policy", "")
-        assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy.split(
-            "style-src")[0], (url, policy)
+        assert (
+            "script-src 'self'" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
+        ), (url, policy)
         page.wait_for_load_state("networkidle")
         if url.endswith(f"/spaces/{SPACE}"):  # the App tab: the app itself answers in its frame
             frame = page.frame_locator("#app-frame")

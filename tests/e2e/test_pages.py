@@ -55,6 +55,7 @@ if __name__ == "__main__":
     demo.launch()
 """
 
+
 @pytest.fixture(scope="module")
 def spaces(platform: Running, tmp_path_factory: pytest.TempPathFactory) -> Running:
     """p-static live; p-echo pushed without waiting, so the first test sees it come up."""
@@ -75,6 +76,7 @@ def _wait_running(spaces: Running) -> None:
     def running() -> bool:
         r = requests.get(f"{spaces.url}/api/spaces/{ECHO}", timeout=5)
         return bool(r.json()["stage"] == "RUNNING")
+
     wait_for(running, timeout=240, interval=0.5, what=f"{ECHO} to run")
 
 
@@ -91,8 +93,10 @@ def test_gallery_badge_goes_live_without_reload(spaces: Running, page: Page) -> 
 
 def test_gallery_search_and_filters(spaces: Running, page: Page) -> None:
     page.goto(spaces.url + "/")
-    echo, static = page.locator(f"a.card[data-space='{ECHO}']"), page.locator(
-        f"a.card[data-space='{STATIC}']")
+    echo, static = (
+        page.locator(f"a.card[data-space='{ECHO}']"),
+        page.locator(f"a.card[data-space='{STATIC}']"),
+    )
     expect(echo).to_be_visible()
     expect(static).to_be_visible()
     expect(echo).to_contain_text("Pages echo")
@@ -127,8 +131,12 @@ def test_gallery_search_and_filters(spaces: Running, page: Page) -> None:
 
 
 def test_gallery_fits_a_phone(spaces: Running, browser: Browser) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     page = context.new_page()
     try:
         page.goto(spaces.url + "/")
@@ -159,8 +167,7 @@ def test_space_page_app_tab(spaces: Running, page: Page) -> None:
     _shot(page, "tab-app")
 
 
-def test_live_logs_show_a_line_printed_after_the_page_opened(spaces: Running,
-                                                            page: Page) -> None:
+def test_live_logs_show_a_line_printed_after_the_page_opened(spaces: Running, page: Page) -> None:
     _wait_running(spaces)
     page.goto(f"{spaces.url}/spaces/{ECHO}?tab=logs")
     expect(page.locator(".tabs a.active")).to_have_text("Logs")
@@ -186,8 +193,13 @@ def test_use_via_api_snippets_run(spaces: Running, page: Page, tmp_path: Path) -
     host = spaces.space_url(ECHO, "path")
     assert f'Client("{host}")' in python and 'api_name="/shout"' in python
     word = f"api-{uuid.uuid4().hex[:8]}"
-    out = subprocess.run([sys.executable, "-c", python.replace('"Hello!!"', f'"{word}"')],
-                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", python.replace('"Hello!!"', f'"{word}"')],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert word.upper() in out.stdout
     script = curl.replace("Hello!!", word)
@@ -201,7 +213,8 @@ def test_embed_tab(spaces: Running, page: Page) -> None:
     host = spaces.space_url(ECHO, "subdomain")
     expect(page.locator("#embed-iframe")).to_contain_text(f'<iframe src="{host}"')
     expect(page.locator("#embed-component")).to_contain_text(
-        f"{spaces.url}/static/gradio/6.31.0/gradio.js")
+        f"{spaces.url}/static/gradio/6.31.0/gradio.js"
+    )
     expect(page.locator("#embed-component")).to_contain_text(f'<gradio-app-6-31-0 src="{host}">')
     page.locator("button[data-copy=embed-iframe]").click()
     expect(page.locator("button[data-copy=embed-iframe]")).to_have_text("Copied")
@@ -241,11 +254,15 @@ def test_oembed(spaces: Running, page: Page) -> None:
     assert body["title"] == "Pages echo" and body["author_name"] == "e2e"
     assert body["provider_name"] == "spacehost"
     assert f'src="{spaces.space_url(ECHO, "subdomain")}"' in body["html"]
-    r = requests.get(f"{spaces.url}/api/oembed", params={
-        "url": spaces.space_url(ECHO, "subdomain"), "maxwidth": "400"}, timeout=10)
+    r = requests.get(
+        f"{spaces.url}/api/oembed",
+        params={"url": spaces.space_url(ECHO, "subdomain"), "maxwidth": "400"},
+        timeout=10,
+    )
     assert r.status_code == 200 and r.json()["width"] == 400
-    r = requests.get(f"{spaces.url}/api/oembed", params={
-        "url": f"{spaces.url}/spaces/e2e/p-nope"}, timeout=10)
+    r = requests.get(
+        f"{spaces.url}/api/oembed", params={"url": f"{spaces.url}/spaces/e2e/p-nope"}, timeout=10
+    )
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = requests.get(f"{spaces.url}/api/oembed", params={"url": "not a url"}, timeout=10)
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_request"

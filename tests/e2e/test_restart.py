@@ -22,8 +22,9 @@ def test_restart_adopts_running_spaces_and_router_recovers(tmp_path: Path) -> No
     proc, running = start_platform(tmp_path, port)
     try:
         running.cli("push", str(ROOT / "spaces" / "hello"), "--name", "e2e/survivor", check=True)
-        running.cli("push", str(ROOT / "spaces" / "static-page"), "--name", "e2e/static",
-                    check=True)
+        running.cli(
+            "push", str(ROOT / "spaces" / "static-page"), "--name", "e2e/static", check=True
+        )
         before = requests.get(f"{running.url}/api/spaces/e2e/survivor", timeout=10).json()
         stop_platform(proc, running, "restart-1")
         # the containers outlive the platform; the data path is down with the router
@@ -33,13 +34,18 @@ def test_restart_adopts_running_spaces_and_router_recovers(tmp_path: Path) -> No
         assert after["builds"] == before["builds"]  # adopted, not rebuilt
         client = Client(running.space_url("e2e/survivor", "path"), verbose=False)
         assert client.predict("again", api_name="/greet") == "Hello, again!"
-        assert "A static space" in requests.get(running.space_url("e2e/static", "path"),
-                                                timeout=10).text
+        assert (
+            "A static space"
+            in requests.get(running.space_url("e2e/static", "path"), timeout=10).text
+        )
 
         router_pid = _router_pid(proc.pid)
         os.kill(router_pid, signal.SIGKILL)
-        wait_for(lambda: _answers(running.space_url("e2e/survivor", "path")), timeout=5,
-                 what="the router to serve again after kill -9")
+        wait_for(
+            lambda: _answers(running.space_url("e2e/survivor", "path")),
+            timeout=5,
+            what="the router to serve again after kill -9",
+        )
         assert _router_pid(proc.pid) != router_pid
     finally:
         stop_platform(proc, running, "restart-2")
@@ -66,8 +72,7 @@ def test_control_plane_restarts_without_interrupting_running_spaces(tmp_path: Pa
     port = free_port()
     proc, running = start_platform(tmp_path, port)
     try:
-        running.cli("push", str(ROOT / "spaces" / "docker-app"), "--name", "e2e/steady",
-                    check=True)
+        running.cli("push", str(ROOT / "spaces" / "docker-app"), "--name", "e2e/steady", check=True)
         url = running.space_url("e2e/steady", "path") + "api/hello"
         router_pid = _router_pid(proc.pid)
         failures: list[str] = []
@@ -86,10 +91,18 @@ def test_control_plane_restarts_without_interrupting_running_spaces(tmp_path: Pa
 
             # SIGHUP: the control plane re-executes itself; the router keeps serving meanwhile
             os.kill(proc.pid, signal.SIGHUP)
-            wait_for(lambda: (hit(), not _answers(f"{running.url}/api/health"))[1], timeout=10,
-                     interval=0.01, what="the control plane to go down")
-            wait_for(lambda: (hit(), _answers(f"{running.url}/api/health"))[1], timeout=60,
-                     interval=0.01, what="the control plane to come back")
+            wait_for(
+                lambda: (hit(), not _answers(f"{running.url}/api/health"))[1],
+                timeout=10,
+                interval=0.01,
+                what="the control plane to go down",
+            )
+            wait_for(
+                lambda: (hit(), _answers(f"{running.url}/api/health"))[1],
+                timeout=60,
+                interval=0.01,
+                what="the control plane to come back",
+            )
             assert _router_pid(proc.pid) == router_pid  # the same router all along
             # kill -9 of the whole control plane: the router (own session) keeps serving, and
             # the next control plane adopts it instead of starting a second one

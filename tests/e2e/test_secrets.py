@@ -21,7 +21,7 @@ pytestmark = pytest.mark.docker
 SECRET = "sk-e2e-5e3c7e7-do-not-leak"
 README = "---\ntitle: {title}\nsdk: gradio\nsdk_version: 6.31.0\napp_file: app.py\n---\n"
 
-ENV_APP = '''import os
+ENV_APP = """import os
 
 import gradio as gr
 
@@ -35,9 +35,9 @@ def read(name: str) -> str:
 
 demo = gr.Interface(fn=read, inputs=gr.Textbox(), outputs=gr.Textbox(), api_name="read")
 demo.launch()
-'''
+"""
 
-CRASH_APP = '''import os
+CRASH_APP = """import os
 import pathlib
 import threading
 
@@ -56,7 +56,7 @@ if not mark.exists():
 
     threading.Timer(4.0, die).start()
 demo.launch()
-'''
+"""
 
 
 def make_space(tmp_path: Path, name: str, app: str) -> Path:
@@ -67,18 +67,30 @@ def make_space(tmp_path: Path, name: str, app: str) -> Path:
     return folder
 
 
-def cli(platform: Running, *args: str,
-        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*SPACEHOST, *args], env=platform.env, capture_output=True, text=True,
-                          timeout=600, cwd=ROOT, input=stdin)
+def cli(
+    platform: Running, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [*SPACEHOST, *args],
+        env=platform.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        input=stdin,
+    )
     assert proc.returncode == 0, f"spacehost {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
     return proc
 
 
 def api(platform: Running, space: str, path: str = "", **params: str) -> requests.Response:
     token = (platform.data_dir / "token").read_text().strip()
-    return requests.get(f"{platform.url}/api/spaces/{space}{path}", params=params, timeout=30,
-                        headers={"Authorization": f"Bearer {token}"})
+    return requests.get(
+        f"{platform.url}/api/spaces/{space}{path}",
+        params=params,
+        timeout=30,
+        headers={"Authorization": f"Bearer {token}"},
+    )
 
 
 def read_env(platform: Running, space: str, name: str) -> str | None:
@@ -91,8 +103,12 @@ def read_env(platform: Running, space: str, name: str) -> str | None:
 
 
 def wait_env(platform: Running, space: str, name: str, value: str) -> None:
-    wait_for(lambda: read_env(platform, space, name) == value, timeout=240, interval=0.5,
-             what=f"{space} to see {name}={value}")
+    wait_for(
+        lambda: read_env(platform, space, name) == value,
+        timeout=240,
+        interval=0.5,
+        what=f"{space} to see {name}={value}",
+    )
 
 
 def runtime(platform: Running, space: str) -> dict[str, Any]:
@@ -121,15 +137,27 @@ def test_variable_and_secret_reach_the_app(platform: Running, env_space: str) ->
     assert "a mode" in cli(platform, "variables", "ls", env_space).stdout
 
 
-def test_the_secret_is_in_no_api_response_log_or_database_file(platform: Running,
-                                                              env_space: str) -> None:
-    wait_for(lambda: "TOKEN=***" in api(platform, env_space, "/logs", kind="run").text,
-             timeout=60, what="the app's startup line in the run log")
-    bodies = [api(platform, env_space, path, **params).text for path, params in [
-        ("", {}), ("/runtime", {}), ("/variables", {}), ("/secrets", {}),
-        ("/logs", {"kind": "run"}), ("/logs", {"kind": "run", "run": "previous"}),
-        ("/logs", {"kind": "build"}), ("/logs/runs", {}),
-    ]]
+def test_the_secret_is_in_no_api_response_log_or_database_file(
+    platform: Running, env_space: str
+) -> None:
+    wait_for(
+        lambda: "TOKEN=***" in api(platform, env_space, "/logs", kind="run").text,
+        timeout=60,
+        what="the app's startup line in the run log",
+    )
+    bodies = [
+        api(platform, env_space, path, **params).text
+        for path, params in [
+            ("", {}),
+            ("/runtime", {}),
+            ("/variables", {}),
+            ("/secrets", {}),
+            ("/logs", {"kind": "run"}),
+            ("/logs", {"kind": "run", "run": "previous"}),
+            ("/logs", {"kind": "build"}),
+            ("/logs/runs", {}),
+        ]
+    ]
     bodies.append(requests.get(f"{platform.url}/api/spaces", timeout=30).text)
     bodies.append(requests.get(f"{platform.url}/spaces/{env_space}", timeout=30).text)
     assert all(SECRET not in b for b in bodies)
@@ -141,8 +169,7 @@ def test_the_secret_is_in_no_api_response_log_or_database_file(platform: Running
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
 
 
-def test_a_change_restarts_the_space_with_the_new_value(platform: Running,
-                                                        env_space: str) -> None:
+def test_a_change_restarts_the_space_with_the_new_value(platform: Running, env_space: str) -> None:
     before = api(platform, env_space).json()["servingSha"]
     runs = len(api(platform, env_space, "/logs/runs").json()["runs"])
     out = cli(platform, "variables", "set", env_space, "MODE", "two")
@@ -156,16 +183,21 @@ def test_a_change_restarts_the_space_with_the_new_value(platform: Running,
     wait_env(platform, env_space, "TOKEN", SECRET)
 
 
-def test_duplicate_copies_files_and_variables_and_names_the_secrets(platform: Running,
-                                                                    env_space: str) -> None:
+def test_duplicate_copies_files_and_variables_and_names_the_secrets(
+    platform: Running, env_space: str
+) -> None:
     out = cli(platform, "duplicate", env_space, "e2e/sec-copy")
     assert "TOKEN" in out.stderr and "live at" in out.stdout
     assert read_env(platform, "e2e/sec-copy", "MODE") == read_env(platform, env_space, "MODE")
     assert read_env(platform, "e2e/sec-copy", "TOKEN") == "<unset>"
     assert read_env(platform, "e2e/sec-copy", "SPACE_ID") == "e2e/sec-copy"
     token = (platform.data_dir / "token").read_text().strip()
-    again = requests.post(f"{platform.url}/api/spaces/{env_space}/duplicate", timeout=30,
-                          json={"to": "e2e/sec-copy"}, headers={"Authorization": f"Bearer {token}"})
+    again = requests.post(
+        f"{platform.url}/api/spaces/{env_space}/duplicate",
+        timeout=30,
+        json={"to": "e2e/sec-copy"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
 
 
@@ -182,6 +214,10 @@ def test_a_crashing_app_is_restarted_by_backoff(platform: Running, tmp_path: Pat
     previous = api(platform, space, "/logs", kind="run", run="previous").text
     assert "crashing on purpose" in previous  # the crashed run's log is kept
     assert runtime(platform, space)["errorMessage"] is None
-    assert Client(platform.space_url(space, "path"), verbose=False).predict(
-        "still here", api_name="/echo") == "still here"
+    assert (
+        Client(platform.space_url(space, "path"), verbose=False).predict(
+            "still here", api_name="/echo"
+        )
+        == "still here"
+    )
     cli(platform, "rm", "--yes", space)  # and its volume

@@ -25,8 +25,9 @@ SPACE = "e2e/sleepy"
 @pytest.fixture(scope="module")
 def sleepy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     data = tmp_path_factory.mktemp("sleep")
-    proc, running = start_platform(data, free_port(), extra_env={
-        "SPACEHOST_SLEEP_AFTER": "3", "SPACEHOST_STOP_AFTER": "8"})
+    proc, running = start_platform(
+        data, free_port(), extra_env={"SPACEHOST_SLEEP_AFTER": "3", "SPACEHOST_STOP_AFTER": "8"}
+    )
     try:
         running.cli("push", str(ROOT / "spaces" / "hello"), "--name", SPACE, check=True)
         yield running
@@ -43,8 +44,11 @@ def runtime(running: Running) -> dict[str, Any]:
 
 
 def wait_level(running: Running, level: str) -> None:
-    wait_for(lambda: runtime(running)["sleep"]["level"] == level, timeout=60,
-             what=f"{SPACE} to be {level}")
+    wait_for(
+        lambda: runtime(running)["sleep"]["level"] == level,
+        timeout=60,
+        what=f"{SPACE} to be {level}",
+    )
 
 
 def test_paused_space_wakes_for_a_gradio_client_call(sleepy: Running) -> None:
@@ -87,8 +91,9 @@ def test_paused_by_its_owner_stays_asleep_on_visits(sleepy: Running, tmp_path: P
     sleepy.cli("pause", SPACE, check=True)
     assert runtime(sleepy)["stage"] == "PAUSED"
     for _ in range(3):
-        resp = requests.get(sleepy.space_url(SPACE, "path"), headers={"Accept": "text/html"},
-                            timeout=10)
+        resp = requests.get(
+            sleepy.space_url(SPACE, "path"), headers={"Accept": "text/html"}, timeout=10
+        )
         assert resp.status_code == 503 and "paused by its owner" in resp.text
     resp = requests.post(f"{sleepy.url}/api/spaces/{SPACE}/wake", timeout=10)
     assert resp.json()["waking"] is False

@@ -33,8 +33,9 @@ def hello(platform: Running) -> str:
 
 
 @pytest.mark.parametrize("style", ["path", "subdomain"])
-def test_hello_answers_gradio_client_through_both_url_styles(platform: Running, hello: str,
-                                                              style: str) -> None:
+def test_hello_answers_gradio_client_through_both_url_styles(
+    platform: Running, hello: str, style: str
+) -> None:
     client = Client(platform.space_url(hello, style), verbose=False)
     assert client.predict("World", api_name="/greet") == "Hello, World!"
 
@@ -80,8 +81,9 @@ def test_image_filter_uploads_through_the_router(platform: Running, tmp_path: Pa
 def test_docker_sdk_space_routes_to_app_port(platform: Running) -> None:
     push(platform, SPACES / "docker-app", "e2e/docker-app")
     for style in ("path", "subdomain"):
-        data = requests.get(platform.space_url("e2e/docker-app", style) + "api/hello",
-                            timeout=10).json()
+        data = requests.get(
+            platform.space_url("e2e/docker-app", style) + "api/hello", timeout=10
+        ).json()
         assert data == {"hello": "from a docker space", "space": "e2e/docker-app"}
 
 
@@ -93,16 +95,16 @@ def test_static_space_is_served_by_the_router(platform: Running) -> None:
     assert css.status_code == 200 and "text/css" in css.headers["Content-Type"]
 
 
-def test_code_only_push_reuses_every_dependency_layer(platform: Running, hello: str,
-                                                     tmp_path: Path) -> None:
+def test_code_only_push_reuses_every_dependency_layer(
+    platform: Running, hello: str, tmp_path: Path
+) -> None:
     folder = tmp_path / "hello2"
     shutil.copytree(SPACES / "image-filter", folder)
     push(platform, folder, "e2e/redeploy")
     app = folder / "app.py"
     app.write_text(app.read_text().replace('title="Image filter"', 'title="Image filter v2"'))
     push(platform, folder, "e2e/redeploy")
-    build_log = platform.cli("logs", "--build", "e2e/redeploy", "--tail", "500",
-                             check=True).stdout
+    build_log = platform.cli("logs", "--build", "e2e/redeploy", "--tail", "500", check=True).stdout
     steps = build_log.split("Step ")
     pip_steps = [s for s in steps if "pip install" in s]
     assert pip_steps and all("Using cache" in s for s in pip_steps), build_log
@@ -119,8 +121,9 @@ def test_build_error_is_reported_with_the_failing_step(platform: Running, tmp_pa
     assert "BUILD_ERROR" in proc.stderr and "requirements.txt" in proc.stderr, proc.stderr
     runtime = requests.get(f"{platform.url}/api/spaces/e2e/broken/runtime", timeout=10).json()
     assert runtime["stage"] == "BUILD_ERROR" and "pip install" in runtime["errorMessage"]
-    page = requests.get(platform.space_url("e2e/broken", "path"), headers={"Accept": "text/html"},
-                        timeout=10)
+    page = requests.get(
+        platform.space_url("e2e/broken", "path"), headers={"Accept": "text/html"}, timeout=10
+    )
     assert page.status_code == 503 and "BUILD_ERROR" in page.text
 
 
@@ -138,46 +141,67 @@ def _token(platform: Running) -> dict[str, str]:
     return {"Authorization": f"Bearer {(platform.data_dir / 'token').read_text().strip()}"}
 
 
-@pytest.mark.parametrize(("members", "status", "code"), [
-    ({"../evil.py": b"x", "README.md": b"---\nsdk: gradio\n---\n"}, 400, "upload_rejected"),
-    ({"/etc/x": b"x"}, 400, "upload_rejected"),
-    ({"app.py": b"print()"}, 422, "manifest_invalid"),
-    ({"README.md": b"---\nsdk: cobol\n---\n", "app.py": b""}, 422, "manifest_invalid"),
-    ({"README.md": b"---\nsdk: gradio\n---\n"}, 422, "manifest_invalid"),
-])
-def test_bad_uploads_get_clear_4xx_json(platform: Running, hello: str, members: dict[str, bytes],
-                                        status: int, code: str) -> None:
+@pytest.mark.parametrize(
+    ("members", "status", "code"),
+    [
+        ({"../evil.py": b"x", "README.md": b"---\nsdk: gradio\n---\n"}, 400, "upload_rejected"),
+        ({"/etc/x": b"x"}, 400, "upload_rejected"),
+        ({"app.py": b"print()"}, 422, "manifest_invalid"),
+        ({"README.md": b"---\nsdk: cobol\n---\n", "app.py": b""}, 422, "manifest_invalid"),
+        ({"README.md": b"---\nsdk: gradio\n---\n"}, 422, "manifest_invalid"),
+    ],
+)
+def test_bad_uploads_get_clear_4xx_json(
+    platform: Running, hello: str, members: dict[str, bytes], status: int, code: str
+) -> None:
     before = sorted(p.name for p in (platform.data_dir / "revisions").iterdir())
-    resp = requests.post(f"{platform.url}/api/spaces/e2e/bad/push", data=_tar(members),
-                         headers=_token(platform), timeout=30)
+    resp = requests.post(
+        f"{platform.url}/api/spaces/e2e/bad/push",
+        data=_tar(members),
+        headers=_token(platform),
+        timeout=30,
+    )
     assert resp.status_code == status, resp.text
     err = resp.json()["error"]
     assert err["code"] == code and err["message"]
     assert sorted(p.name for p in (platform.data_dir / "revisions").iterdir()) == before
     assert requests.get(f"{platform.url}/api/spaces/e2e/bad", timeout=10).status_code == 404
-    assert Client(platform.space_url(hello, "path"), verbose=False).predict(
-        "still", api_name="/greet") == "Hello, still!"
+    assert (
+        Client(platform.space_url(hello, "path"), verbose=False).predict("still", api_name="/greet")
+        == "Hello, still!"
+    )
 
 
 @pytest.mark.parametrize("path", ["-bad/name", "ok/name--x", "ok/" + "n" * 97])
 def test_bad_space_names_are_400(platform: Running, path: str) -> None:
-    resp = requests.post(f"{platform.url}/api/spaces/{path}/push", data=_tar({"a": b"x"}),
-                         headers=_token(platform), timeout=30)
+    resp = requests.post(
+        f"{platform.url}/api/spaces/{path}/push",
+        data=_tar({"a": b"x"}),
+        headers=_token(platform),
+        timeout=30,
+    )
     assert resp.status_code == 400, resp.text
     assert resp.json()["error"]["code"] == "invalid_name"
 
 
 def test_oversize_upload_is_413(platform: Running) -> None:
-    resp = requests.post(f"{platform.url}/api/spaces/e2e/big/push", data=b"\0" * (6 << 20),
-                         headers=_token(platform), timeout=30)
+    resp = requests.post(
+        f"{platform.url}/api/spaces/e2e/big/push",
+        data=b"\0" * (6 << 20),
+        headers=_token(platform),
+        timeout=30,
+    )
     assert resp.status_code == 413 and resp.json()["error"]["code"] == "upload_too_large"
 
 
 def test_writes_need_the_token(platform: Running) -> None:
     resp = requests.post(f"{platform.url}/api/spaces/e2e/x/push", data=b"x", timeout=10)
     assert resp.status_code == 401 and resp.json()["error"]["code"] == "unauthorized"
-    resp = requests.delete(f"{platform.url}/api/spaces/e2e/hello", timeout=10,
-                           headers={"Authorization": "Bearer wrong"})
+    resp = requests.delete(
+        f"{platform.url}/api/spaces/e2e/hello",
+        timeout=10,
+        headers={"Authorization": "Bearer wrong"},
+    )
     assert resp.status_code == 401
 
 
@@ -194,8 +218,9 @@ def test_cli_bad_inputs_exit_non_zero_with_a_message(platform: Running, tmp_path
 
 
 def test_unknown_space_gets_a_404_page(platform: Running) -> None:
-    resp = requests.get(platform.space_url("e2e/missing", "subdomain"),
-                        headers={"Accept": "text/html"}, timeout=10)
+    resp = requests.get(
+        platform.space_url("e2e/missing", "subdomain"), headers={"Accept": "text/html"}, timeout=10
+    )
     assert resp.status_code == 404 and "no space named" in resp.text
 
 
@@ -208,19 +233,28 @@ def test_ls_info_logs_restart_and_rm(platform: Running, hello: str) -> None:
     platform.cli("rm", "--yes", "e2e/to-delete", check=True)
     assert requests.get(f"{platform.url}/api/spaces/e2e/to-delete", timeout=10).status_code == 404
     platform.cli("restart", hello, check=True)
-    wait_for(lambda: requests.get(f"{platform.url}/api/spaces/{hello}/runtime",
-                                  timeout=10).json()["stage"] == "RUNNING", timeout=240,
-             what="the restarted space")
-    assert Client(platform.space_url(hello, "path"), verbose=False).predict(
-        "again", api_name="/greet") == "Hello, again!"
+    wait_for(
+        lambda: (
+            requests.get(f"{platform.url}/api/spaces/{hello}/runtime", timeout=10).json()["stage"]
+            == "RUNNING"
+        ),
+        timeout=240,
+        what="the restarted space",
+    )
+    assert (
+        Client(platform.space_url(hello, "path"), verbose=False).predict("again", api_name="/greet")
+        == "Hello, again!"
+    )
 
 
-def test_app_crashing_at_start_is_a_runtime_error_with_its_log(platform: Running,
-                                                              tmp_path: Path) -> None:
+def test_app_crashing_at_start_is_a_runtime_error_with_its_log(
+    platform: Running, tmp_path: Path
+) -> None:
     folder = tmp_path / "crash"
     shutil.copytree(SPACES / "hello", folder)
-    (folder / "app.py").write_text("print('about to fail', flush=True)\n"
-                                   "raise SystemExit('boom at start')\n")
+    (folder / "app.py").write_text(
+        "print('about to fail', flush=True)\nraise SystemExit('boom at start')\n"
+    )
     proc = platform.cli("push", str(folder), "--name", "e2e/crash")
     assert proc.returncode == 7, proc.stdout + proc.stderr
     runtime = requests.get(f"{platform.url}/api/spaces/e2e/crash/runtime", timeout=10).json()

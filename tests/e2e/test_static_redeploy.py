@@ -49,14 +49,32 @@ def test_static_space_serves_through_failed_redeploys(platform: Running, tmp_pat
     platform.cli("push", str(v1), "--name", SPACE, check=True)
     try:
         sha = info(platform)["sha"]
-        invalid = folder(tmp_path, "invalid", {"README.md": README.format(
-            sdk="gradio", extra="sdk_version: not-a-version\n"), "app.py": "print(1)\n"})
-        build_fails = folder(tmp_path, "build-fails", {
-            "README.md": README.format(sdk="docker", extra="app_port: 8080\n"),
-            "Dockerfile": "FROM spacehost/base:bookworm\nRUN echo failing on purpose && false\n"})
-        start_fails = folder(tmp_path, "start-fails", {
-            "README.md": README.format(sdk="gradio", extra=""),
-            "app.py": "raise SystemExit('failing on purpose')\n"})
+        invalid = folder(
+            tmp_path,
+            "invalid",
+            {
+                "README.md": README.format(sdk="gradio", extra="sdk_version: not-a-version\n"),
+                "app.py": "print(1)\n",
+            },
+        )
+        build_fails = folder(
+            tmp_path,
+            "build-fails",
+            {
+                "README.md": README.format(sdk="docker", extra="app_port: 8080\n"),
+                "Dockerfile": (
+                    "FROM spacehost/base:bookworm\nRUN echo failing on purpose && false\n"
+                ),
+            },
+        )
+        start_fails = folder(
+            tmp_path,
+            "start-fails",
+            {
+                "README.md": README.format(sdk="gradio", extra=""),
+                "app.py": "raise SystemExit('failing on purpose')\n",
+            },
+        )
         for style in ("path", "subdomain"):
             url = platform.space_url(SPACE, style)
             assert "A static space" in requests.get(url, timeout=10).text
@@ -64,8 +82,10 @@ def test_static_space_serves_through_failed_redeploys(platform: Running, tmp_pat
             wait_for(lambda: loop.served > 0, timeout=30, what="the page to be served")
             refused = platform.cli("push", str(invalid), "--name", SPACE)
             assert refused.returncode != 0 and "sdk_version" in refused.stdout + refused.stderr
-            for bad, error in ((build_fails, "failing on purpose"),
-                               (start_fails, "exited with code")):
+            for bad, error in (
+                (build_fails, "failing on purpose"),
+                (start_fails, "exited with code"),
+            ):
                 served = loop.served
                 failed = platform.cli("push", str(bad), "--name", SPACE)
                 assert failed.returncode != 0, failed.stdout
@@ -73,8 +93,11 @@ def test_static_space_serves_through_failed_redeploys(platform: Running, tmp_pat
                 assert rt["stage"] == "RUNNING", rt
                 assert error in (rt["errorMessage"] or ""), rt["errorMessage"]
                 assert info(platform)["sha"] != sha  # the failed revision is the last pushed
-                wait_for(lambda s=served: loop.served > s + 3, timeout=30,  # type: ignore[misc]
-                         what="the page to be served after the failed deploy")
+                wait_for(
+                    lambda s=served: loop.served > s + 3,
+                    timeout=30,  # type: ignore[misc]
+                    what="the page to be served after the failed deploy",
+                )
         assert loop.failures == [], loop.failures[:5]
         assert loop.served > 10
     finally:

@@ -17,8 +17,14 @@ def test_up_on_a_taken_port_exits_with_what_to_do(tmp_path: Path) -> None:
         holder.listen()
         port = holder.getsockname()[1]
         env = {**os.environ, "SPACEHOST_DATA_DIR": str(tmp_path / "data")}
-        done = subprocess.run([*SPACEHOST, "up", "--port", str(port)], env=env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [*SPACEHOST, "up", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert done.returncode == 11, done.stdout + done.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "--port" in done.stderr  # the hint says what to do

@@ -27,7 +27,6 @@ ENDPOINTS = ["/api/spaces/e2e/bomb/push", "/api/models/e2e/bomb/push",
              "/api/datasets/e2e/bomb/push"]  # fmt: skip
 
 
-
 def _link(name: str, target: str, kind: bytes) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type, info.linkname = kind, target

@@ -36,8 +36,9 @@ class Clients:
         self.answers: list[list[str]] = [[] for _ in range(n)]
         self.failures: list[str] = []
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, args=(i,), daemon=True)
-                         for i in range(n)]
+        self._threads = [
+            threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(n)
+        ]
 
     def __enter__(self) -> Clients:
         for t in self._threads:
@@ -61,8 +62,9 @@ class Clients:
                     self.failures.append(f"client {i}: HTTP {resp.status_code}")
                     continue
                 text = resp.text
-                self.answers[i].append("v2" if "Hello v2" in text else
-                                       "v1" if "Hello v1" in text else "other")
+                self.answers[i].append(
+                    "v2" if "Hello v2" in text else "v1" if "Hello v1" in text else "other"
+                )
 
     def seen(self, version: str) -> bool:
         return all(version in a for a in self.answers)
@@ -74,8 +76,7 @@ def test_redeploy_under_load_fails_no_request(platform: Running, tmp_path: Path)
         url = platform.space_url(SPACE, "subdomain") + "config"
         with Clients(url, CLIENTS) as clients:
             wait_for(lambda: clients.seen("v1"), timeout=30, what="every client to get v1")
-            platform.cli("push", str(hello_version(tmp_path, "v2")), "--name", SPACE,
-                         check=True)
+            platform.cli("push", str(hello_version(tmp_path, "v2")), "--name", SPACE, check=True)
             wait_for(lambda: clients.seen("v2"), timeout=30, what="every client to get v2")
         assert clients.failures == []
         for answers in clients.answers:

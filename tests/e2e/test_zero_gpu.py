@@ -49,8 +49,10 @@ def test_a_zero_space_runs_on_cpu_without_a_broker(platform: Running) -> None:
     runtime = requests.get(f"{platform.url}/api/spaces/{space}/runtime", timeout=10).json()
     assert runtime["stage"] == "RUNNING" and runtime["hardware"]["requested"] == "zero"
     build_log = platform.cli("logs", "--build", space, check=True).stdout
-    assert ("asks for a shared GPU (hardware: zero) but this host has none: its @spaces.GPU "
-            "functions run on CPU") in build_log
+    assert (
+        "asks for a shared GPU (hardware: zero) but this host has none: its @spaces.GPU "
+        "functions run on CPU"
+    ) in build_log
     run_log = platform.cli("logs", space, check=True).stdout
     assert "no GPU on this host: @spaces.GPU function reverse runs on CPU" in run_log
     status = requests.get(f"{platform.url}/api/gpus", timeout=10).json()
@@ -61,8 +63,9 @@ def test_a_zero_space_runs_on_cpu_without_a_broker(platform: Running) -> None:
 @pytest.fixture(scope="module")
 def broker_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     data = tmp_path_factory.mktemp("zero")
-    proc, running = start_platform(data, free_port(), {
-        "SPACEHOST_GPU_BROKER": "cpu", "SPACEHOST_GPU_DURATION": "30"})
+    proc, running = start_platform(
+        data, free_port(), {"SPACEHOST_GPU_BROKER": "cpu", "SPACEHOST_GPU_DURATION": "30"}
+    )
     try:
         yield running
     finally:
@@ -71,7 +74,8 @@ def broker_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runnin
 
 
 def test_two_shared_spaces_with_concurrent_callers_are_served_in_turn(
-        broker_platform: Running) -> None:
+    broker_platform: Running,
+) -> None:
     running = broker_platform
     spaces = ["e2e/zero-a", "e2e/zero-b"]
     for space in spaces:
@@ -94,8 +98,9 @@ def test_two_shared_spaces_with_concurrent_callers_are_served_in_turn(
     status = requests.get(f"{running.url}/api/gpus", timeout=10).json()
     broker = status["broker"]
     assert broker["lease_mode"] == "cpu" and broker["leases"] == [] and broker["queue"] == []
-    done = sorted((h for h in broker["history"] if h["outcome"] == "released"),
-                  key=lambda h: h["granted_at"])
+    done = sorted(
+        (h for h in broker["history"] if h["outcome"] == "released"), key=lambda h: h["granted_at"]
+    )
     assert len(done) == 2 * CALLERS
     # one lease at a time: each call's lease ended before the next one's began
     for a, b in itertools.pairwise(done):
@@ -106,32 +111,54 @@ def test_two_shared_spaces_with_concurrent_callers_are_served_in_turn(
     assert max(len(list(g)) for _, g in itertools.groupby(order[:-1])) == 1, order
 
     log = running.log.read_text()
-    assert len(re.findall(r"GPU lease \d+ granted to e2e/zero-[ab] \(reverse\) on cpu after",
-                          log)) >= 2 * CALLERS
+    assert (
+        len(re.findall(r"GPU lease \d+ granted to e2e/zero-[ab] \(reverse\) on cpu after", log))
+        >= 2 * CALLERS
+    )
     report = running.cli("gpus", check=True).stdout
     assert "GPU broker (CPU leases)" in report and "6 released" in report
 
 
 def test_a_queued_call_hears_its_position_and_the_page_shows_the_queue(
-        broker_platform: Running) -> None:
+    broker_platform: Running,
+) -> None:
     # another space's call holds the lease (Gradio itself runs one call of an event at a time,
     # so a second call of the same space would wait in Gradio's queue, not the broker's)
     running = broker_platform
     holder, waiter = "e2e/zero-a", "e2e/zero-b"
     for space in (holder, waiter):
-        wait_for(lambda s=space: requests.get(f"{running.url}/api/spaces/{s}", timeout=10)
-                 .json()["stage"] == "RUNNING", timeout=300, what="the spaces to run")
+        wait_for(
+            lambda s=space: (
+                requests.get(f"{running.url}/api/spaces/{s}", timeout=10).json()["stage"]
+                == "RUNNING"
+            ),
+            timeout=300,
+            what="the spaces to run",
+        )
     first = Client(running.space_url(holder, "path"), verbose=False).submit(
-        "slow", 4.0, api_name="/reverse")
-    wait_for(lambda: requests.get(f"{running.url}/api/gpus", timeout=10).json()["broker"]
-             ["leases"], what="the first call's lease")
+        "slow", 4.0, api_name="/reverse"
+    )
+    wait_for(
+        lambda: requests.get(f"{running.url}/api/gpus", timeout=10).json()["broker"]["leases"],
+        what="the first call's lease",
+    )
     second = Client(running.space_url(waiter, "path"), verbose=False).submit(
-        "next", 0, api_name="/reverse")
-    wait_for(lambda: requests.get(f"{running.url}/api/gpus?space={waiter}", timeout=10).json()
-             ["broker"]["queue"], what="the second call to queue")
+        "next", 0, api_name="/reverse"
+    )
+    wait_for(
+        lambda: requests.get(f"{running.url}/api/gpus?space={waiter}", timeout=10).json()["broker"][
+            "queue"
+        ],
+        what="the second call to queue",
+    )
     page = requests.get(f"{running.url}/spaces/{waiter}", timeout=10).text
     assert "id=gpu-panel" in page and "1 waiting (queue positions 1)" in page
     assert first.result(timeout=60).startswith("wols")
     assert second.result(timeout=60).startswith("txen")
-    wait_for(lambda: "Waiting for a GPU: position 1 in the queue (reverse)"
-             in running.cli("logs", waiter, check=True).stdout, what="the position in the log")
+    wait_for(
+        lambda: (
+            "Waiting for a GPU: position 1 in the queue (reverse)"
+            in running.cli("logs", waiter, check=True).stdout
+        ),
+        what="the position in the log",
+    )

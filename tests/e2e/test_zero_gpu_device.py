@@ -35,10 +35,13 @@ def _has_gpu() -> bool:
     return shutil.which("nvidia-smi") is not None or os.path.exists("/dev/nvidia0")
 
 
-pytestmark = [pytest.mark.gpu, pytest.mark.docker,
-              pytest.mark.skipif(not _has_gpu(), reason="needs an NVIDIA GPU")]
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.docker,
+    pytest.mark.skipif(not _has_gpu(), reason="needs an NVIDIA GPU"),
+]
 
-EMBED_APP = '''
+EMBED_APP = """
 import gradio as gr
 import torch
 from transformers import AutoModel, AutoTokenizer
@@ -56,9 +59,9 @@ def embed(text: str) -> str:
 
 
 gr.Interface(embed, "text", "text", api_name="embed").launch()
-'''
+"""
 
-ZERO_APP = '''
+ZERO_APP = """
 import time
 
 import gradio as gr
@@ -80,7 +83,7 @@ def work(seconds: float) -> str:
 
 
 gr.Interface(work, gr.Number(), "text", api_name="work").launch()
-'''
+"""
 
 
 def _space(root: Path, name: str, app: str, front: str) -> Path:
@@ -111,10 +114,13 @@ def test_the_inventory_sees_the_gpu(gpu_platform: Running) -> None:
     print("\n" + gpu_platform.cli("gpus", check=True).stdout)
 
 
-def test_a_gpu_space_answers_with_a_model_on_cuda(gpu_platform: Running,
-                                                  tmp_path: Path) -> None:
-    folder = _space(tmp_path, "embed", EMBED_APP,
-                    "hardware: gpu\nmodels:\n  - sentence-transformers/all-MiniLM-L6-v2\n")
+def test_a_gpu_space_answers_with_a_model_on_cuda(gpu_platform: Running, tmp_path: Path) -> None:
+    folder = _space(
+        tmp_path,
+        "embed",
+        EMBED_APP,
+        "hardware: gpu\nmodels:\n  - sentence-transformers/all-MiniLM-L6-v2\n",
+    )
     started = time.monotonic()
     gpu_platform.cli("push", str(folder), "--name", "gpu/embed", check=True, timeout=1800)
     client = Client(gpu_platform.space_url("gpu/embed", "path"), verbose=False)
@@ -126,8 +132,9 @@ def test_a_gpu_space_answers_with_a_model_on_cuda(gpu_platform: Running,
 def test_two_shared_spaces_take_turns_on_one_gpu(gpu_platform: Running, tmp_path: Path) -> None:
     spaces = ["gpu/zero-a", "gpu/zero-b"]
     for name in spaces:
-        folder = _space(tmp_path, name.split("/")[1], ZERO_APP.replace("DURATION", "60"),
-                        "hardware: zero\n")
+        folder = _space(
+            tmp_path, name.split("/")[1], ZERO_APP.replace("DURATION", "60"), "hardware: zero\n"
+        )
         gpu_platform.cli("push", str(folder), "--name", name, check=True, timeout=1800)
     clients = {s: Client(gpu_platform.space_url(s, "path"), verbose=False) for s in spaces}
     jobs = [(s, i) for i in range(3) for s in spaces]
@@ -136,8 +143,10 @@ def test_two_shared_spaces_take_turns_on_one_gpu(gpu_platform: Running, tmp_path
     assert all(a.startswith("cuda:0 ") for a in answers), answers
     print("\nper call (device, iterations, peak MiB):", answers)
     status = requests.get(f"{gpu_platform.url}/api/gpus", timeout=30).json()
-    done = sorted((h for h in status["broker"]["history"] if h["outcome"] == "released"),
-                  key=lambda h: h["granted_at"])
+    done = sorted(
+        (h for h in status["broker"]["history"] if h["outcome"] == "released"),
+        key=lambda h: h["granted_at"],
+    )
     assert len(done) >= len(jobs)
     for a, b in itertools.pairwise(done):
         assert a["ended_at"] <= b["granted_at"] + 1e-6

@@ -50,7 +50,8 @@ def limited(client: DockerClient, image: str, tmp_path: Path) -> Iterator[Docker
 def write(engine: DockerClient, container_id: str, path: str, mib: int) -> tuple[int, str]:
     """``dd`` *mib* MiB into *path* as the app's user; (exit code, output)."""
     code, out = engine.containers.get(container_id).exec_run(
-        ["sh", "-c", f"dd if=/dev/zero of={path} bs=1M count={mib} 2>&1"], user="1000:1000")
+        ["sh", "-c", f"dd if=/dev/zero of={path} bs=1M count={mib} 2>&1"], user="1000:1000"
+    )
     return code, out.decode()
 
 
@@ -59,7 +60,9 @@ def allocated(path: Path) -> int:
 
 
 def test_writes_past_the_limits_fail_with_enospc_and_stay_off_the_host(
-        limited: DockerBackend, client: DockerClient) -> None:  # noqa: F811
+    limited: DockerBackend,
+    client: DockerClient,  # noqa: F811 (the fixture)
+) -> None:
     volume = f"rttest-{RUN_ID}-data"
     info = limited.start(make_spec(SLEEP, data_volume=volume))
     neighbour = limited.start(make_spec(space=space("neighbour")))
@@ -84,7 +87,9 @@ def test_writes_past_the_limits_fail_with_enospc_and_stay_off_the_host(
 
 
 def test_disks_survive_a_stop_and_a_reboot_and_go_with_the_container(
-        limited: DockerBackend, client: DockerClient) -> None:  # noqa: F811
+    limited: DockerBackend,
+    client: DockerClient,  # noqa: F811 (the fixture)
+) -> None:
     volume = f"rttest-{RUN_ID}-keep"
     info = limited.start(make_spec(SLEEP, data_volume=volume))
     assert write(client, info.id, "/tmp/kept", 1)[0] == 0
@@ -111,8 +116,10 @@ def test_disks_survive_a_stop_and_a_reboot_and_go_with_the_container(
 
 
 def test_a_start_that_fails_leaves_no_layer_bind_behind(
-        limited: DockerBackend, client: DockerClient,  # noqa: F811
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    limited: DockerBackend,
+    client: DockerClient,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The engine failing as a stopped space is started again (a daemon restart under way):
     the layer disk must not stay bound on the layer folder, where the engine's own mount of
     its root would hide it when it comes back and keep the container from being removed

@@ -55,14 +55,22 @@ def backend(client: DockerClient) -> DockerBackend:
 
 def spec(repo: Path, volume: str, command: tuple[str, ...] | None = None) -> ContainerSpec:
     return ContainerSpec(
-        space=SpaceId("hubtest", "search"), revision="r1", image=TEST_IMAGE, command=command,
-        mounts=(Mount(str(repo), f"{CACHE}/hub/models--acme--m"),
-                Mount(volume, f"{CACHE}/datasets", read_only=False, volume=True)),
-        memory_limit=256 << 20, cpus=1.0)
+        space=SpaceId("hubtest", "search"),
+        revision="r1",
+        image=TEST_IMAGE,
+        command=command,
+        mounts=(
+            Mount(str(repo), f"{CACHE}/hub/models--acme--m"),
+            Mount(volume, f"{CACHE}/datasets", read_only=False, volume=True),
+        ),
+        memory_limit=256 << 20,
+        cpus=1.0,
+    )
 
 
 def test_a_task_writes_the_volume_reads_the_bind_and_has_no_network(
-        backend: DockerBackend, client: DockerClient, tmp_path: Path) -> None:
+    backend: DockerBackend, client: DockerClient, tmp_path: Path
+) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "config.json").write_text('{"ok": true}')
@@ -75,16 +83,21 @@ def test_a_task_writes_the_volume_reads_the_bind_and_has_no_network(
         "os.W_OK), 'cache writable', os.access(os.path.expanduser('~/.cache/huggingface'), "
         "os.W_OK))\n"
         "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n    print('online')\n"
-        "except OSError:\n    print('offline')\n")
+        "except OSError:\n    print('offline')\n"
+    )
     result = backend.run_task(spec(repo, volume, ("python3", "-c", script)), timeout=60)
     assert result.ok, result.lines
-    assert result.lines == ('{"ok": true}', "uid 1000 hub writable False cache writable True",
-                            "offline")
+    assert result.lines == (
+        '{"ok": true}',
+        "uid 1000 hub writable False cache writable True",
+        "offline",
+    )
     vol = client.volumes.get(volume)
     assert vol.attrs["Labels"]["spacehost.instance"] == INSTANCE
     # the task's container is gone; the app sees what the task left in the volume
-    assert not client.containers.list(all=True, filters={
-        "label": [f"spacehost.instance={INSTANCE}", "spacehost.role=helper"]})
+    assert not client.containers.list(
+        all=True, filters={"label": [f"spacehost.instance={INSTANCE}", "spacehost.role=helper"]}
+    )
     app = backend.start(spec(repo, volume, ("sleep", "60")))
     try:
         out = client.containers.get(app.id).exec_run(["cat", f"{CACHE}/datasets/prepared"])
@@ -94,6 +107,8 @@ def test_a_task_writes_the_volume_reads_the_bind_and_has_no_network(
 
 
 def test_a_task_past_its_time_limit_is_killed(backend: DockerBackend, tmp_path: Path) -> None:
-    result = backend.run_task(spec(tmp_path, f"spacehost-hfds-{INSTANCE}-2",
-                                   ("sh", "-c", "echo started; sleep 60")), timeout=2)
+    result = backend.run_task(
+        spec(tmp_path, f"spacehost-hfds-{INSTANCE}-2", ("sh", "-c", "echo started; sleep 60")),
+        timeout=2,
+    )
     assert result.exit_code is None and result.lines == ("started",) and not result.ok

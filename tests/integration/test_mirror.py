@@ -101,8 +101,9 @@ def server(tree: Path) -> Iterator[MirrorServer]:
     srv.close()
 
 
-def get(port: int, path: str, headers: dict[str, str] | None = None,
-        method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+def get(
+    port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
     """A request with *path* sent exactly as given (no client-side normalisation)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -203,13 +204,34 @@ def test_pip_installs_from_the_index_and_the_find_links_page(
 ) -> None:
     base = f"http://127.0.0.1:{server.port}"
     dest = tmp_path / "dest"
-    common = [sys.executable, "-m", "pip", "download", "--isolated", "--no-deps", "-d", str(dest),
-              "--trusted-host", f"127.0.0.1:{server.port}", "--no-cache-dir"]
+    common = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--isolated",
+        "--no-deps",
+        "-d",
+        str(dest),
+        "--trusted-host",
+        f"127.0.0.1:{server.port}",
+        "--no-cache-dir",
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    subprocess.run([*common, "--index-url", f"{base}/0/simple/", "six==1.17.0"],
-                   check=True, capture_output=True, env=env, timeout=120)
-    subprocess.run([*common, "--no-index", "--find-links", f"{base}/1/", "tinypkg"],
-                   check=True, capture_output=True, env=env, timeout=120)
+    subprocess.run(
+        [*common, "--index-url", f"{base}/0/simple/", "six==1.17.0"],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    subprocess.run(
+        [*common, "--no-index", "--find-links", f"{base}/1/", "tinypkg"],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
     assert sorted(p.name for p in dest.iterdir()) == [SIX, "tinypkg-1.0-py3-none-any.whl"]
 
 
@@ -234,10 +256,13 @@ def test_large_files_stream_whole_and_by_range(tree: Path) -> None:
         assert digest.hexdigest() == hashlib.sha256(big.read_bytes()).hexdigest()
         print(f"\n64 MiB through the mirror: {elapsed:.2f} s ({64 / elapsed:.0f} MiB/s)")
 
-        status, headers, body = get(srv.port, "/0/big-1.0-py3-none-any.whl",
-                                    {"Range": "bytes=100-199"})
+        status, headers, body = get(
+            srv.port, "/0/big-1.0-py3-none-any.whl", {"Range": "bytes=100-199"}
+        )
         assert (status, headers["Content-Range"], body) == (
-            206, f"bytes 100-199/{64 << 20}", block[100:200]
+            206,
+            f"bytes 100-199/{64 << 20}",
+            block[100:200],
         )
         status, _, body = get(srv.port, "/0/big-1.0-py3-none-any.whl", {"Range": "bytes=-10"})
         assert (status, body) == (206, block[-10:])
@@ -265,7 +290,10 @@ def test_the_first_instance_serves_the_next_reuses_it_and_takes_over_when_it_sto
     try:
         up = first.ensure(roots)
         assert (up.url, up.address, up.how, up.problem) == (
-            f"http://spacehost-mirror:{port}", "127.0.0.1", "serving", ""
+            f"http://spacehost-mirror:{port}",
+            "127.0.0.1",
+            "serving",
+            "",
         )
         assert up.hosts == {"spacehost-mirror": "127.0.0.1"}
         assert first.ensure(roots).how == "serving"  # no second server

@@ -65,8 +65,11 @@ def gradio_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     app.write_text(APP.format(port=port))
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(
-        [sys.executable, str(app)], cwd=app.parent, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, str(app)],
+        cwd=app.parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(lambda: _listening(port, proc), timeout=120, what="the Gradio app")

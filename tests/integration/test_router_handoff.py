@@ -43,8 +43,9 @@ def control_app(hub: Path, seen: list[dict[str, str]]) -> web.Application:
         status = 206 if "offset" in request.query else 200
         headers = {"ETag": '"e"', "X-Repo-Commit": "abc"}
         if request.headers.get("X-Spacehost-Handoff") != "file":
-            return web.Response(body=path.read_bytes()[offset:offset + count], status=status,
-                                headers=headers)
+            return web.Response(
+                body=path.read_bytes()[offset : offset + count], status=status, headers=headers
+            )
         headers["X-Spacehost-File"] = f"{offset} {count} {path}"
         return web.Response(status=status, headers=headers)
 
@@ -78,8 +79,7 @@ def times_open(path: Path) -> int:
 
 @LOOPS
 @aio
-async def test_handed_off_files_come_whole_with_the_control_planes_headers(
-        loop_kind: str) -> None:
+async def test_handed_off_files_come_whole_with_the_control_planes_headers(loop_kind: str) -> None:
     seen: list[dict[str, str]] = []
     async with harness(control=False) as h:
         hub = await with_control(h, seen)
@@ -107,8 +107,10 @@ async def test_a_space_cannot_hand_off_and_never_sees_the_mark() -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
         seen.append(head)
-        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n"
-                     b"x-spacehost-file: 0 10 /etc/passwd\r\n\r\nhello")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n"
+            b"x-spacehost-file: 0 10 /etc/passwd\r\n\r\nhello"
+        )
         await writer.drain()
 
     seen: list[bytes] = []
@@ -129,8 +131,13 @@ async def test_hand_off_outside_the_hub_or_of_a_vanished_file_is_a_404() -> None
         (hub.parent / "secret").write_bytes(b"0123456789")
         (hub / "link").symlink_to(hub.parent / "secret")
         client = await h.client()
-        for target in [f"/path?p={hub.parent / 'secret'}", f"/path?p={hub}/../secret",
-                       "/file/link", "/path?p=relative/x", "/file/missing"]:
+        for target in [
+            f"/path?p={hub.parent / 'secret'}",
+            f"/path?p={hub}/../secret",
+            "/file/link",
+            "/path?p=relative/x",
+            "/file/missing",
+        ]:
             resp = await client.get(target, extra="Accept: application/json\r\n")
             assert resp.status == 404, target
             assert resp.json()["error"]["code"] == "not_found" and b"0123" not in resp.body
@@ -146,7 +153,8 @@ async def test_hand_off_outside_the_hub_or_of_a_vanished_file_is_a_404() -> None
 @LOOPS
 @aio
 async def test_a_slow_client_gets_backpressure_and_a_gone_one_frees_the_file(
-        loop_kind: str) -> None:
+    loop_kind: str,
+) -> None:
     seen: list[dict[str, str]] = []
     async with harness(control=False) as h:
         hub = await with_control(h, seen)
@@ -161,13 +169,18 @@ async def test_a_slow_client_gets_backpressure_and_a_gone_one_frees_the_file(
         assert times_open(hub / "w") == 1
 
         def buffered() -> list[Any]:
-            return [c.transport for c in h.router.ctx.connections
-                    if isinstance(c, ClientConnection) and c.transport is not None]
+            return [
+                c.transport
+                for c in h.router.ctx.connections
+                if isinstance(c, ClientConnection) and c.transport is not None
+            ]
 
         transports = await poll(buffered, what="the client connection")
         # the client stops reading: the router holds at most its high-water mark, not the file
-        await poll(lambda: all(t.get_write_buffer_size() > 0 for t in transports),
-                   what="the router to fill its buffer")
+        await poll(
+            lambda: all(t.get_write_buffer_size() > 0 for t in transports),
+            what="the router to fill its buffer",
+        )
         assert all(t.get_write_buffer_size() <= 1024 * 1024 for t in transports)
         writer.close()
         await poll(lambda: times_open(hub / "w") == 0, what="the router to close the file")

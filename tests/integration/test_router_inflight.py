@@ -57,8 +57,16 @@ async def test_a_request_whose_client_goes_away_stops_counting() -> None:
 async def test_a_held_request_waits_for_the_spaces_own_startup_timeout() -> None:
     async with harness() as h:
         assert h.router.ctx.settings.startup_timeout_s >= 60  # the platform's: far longer
-        h.publish(RouteEntry("alice/demo", "gradio", "SLEEPING", asleep="paused",
-                             upstream="127.0.0.1:9", startup_timeout=0.5))
+        h.publish(
+            RouteEntry(
+                "alice/demo",
+                "gradio",
+                "SLEEPING",
+                asleep="paused",
+                upstream="127.0.0.1:9",
+                startup_timeout=0.5,
+            )
+        )
         started = time.monotonic()
         async with aiohttp.ClientSession() as session:
             get = session.get(f"{h.url}/spaces/alice/demo/echo")

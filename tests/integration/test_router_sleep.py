@@ -45,8 +45,9 @@ async def test_a_browser_visiting_a_stopped_space_gets_the_control_planes_page_a
         h.publish(RouteEntry("alice/demo", "gradio", "SLEEPING", asleep="stopped"))
         async with (
             aiohttp.ClientSession() as session,
-            session.get(f"{h.url}/", headers={"Host": "alice-demo.spaces.test",
-                                              "Accept": "text/html"}) as resp,
+            session.get(
+                f"{h.url}/", headers={"Host": "alice-demo.spaces.test", "Accept": "text/html"}
+            ) as resp,
         ):
             body = await resp.json()
         assert body["control"] is True and body["path"] == "/"

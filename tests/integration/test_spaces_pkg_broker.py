@@ -60,8 +60,12 @@ class Harness:
 
 @pytest.fixture()
 def harness(tmp_path: Path) -> Iterator[Harness]:
-    h = Harness(tmp_path / "gpu", BrokerLimits(devices=("cpu",), default_duration_s=30,
-                                               max_duration_s=60, grace_s=1, max_wait_s=20))
+    h = Harness(
+        tmp_path / "gpu",
+        BrokerLimits(
+            devices=("cpu",), default_duration_s=30, max_duration_s=60, grace_s=1, max_wait_s=20
+        ),
+    )
     yield h
     h.stop()
 
@@ -94,8 +98,11 @@ def test_a_call_holds_a_lease_while_it_runs(spaces: ModuleType, harness: Harness
 
     assert infer(1) == 2
     [lease] = seen[0]["leases"]
-    assert (lease["space"], lease["name"], lease["duration_s"]) == ("alice/one", infer.__qualname__,
-                                                                   12)
+    assert (lease["space"], lease["name"], lease["duration_s"]) == (
+        "alice/one",
+        infer.__qualname__,
+        12,
+    )
     status = wait_for(lambda: (s := harness.status())["history"] and s, what="the release")
     assert status["leases"] == [] and status["history"][-1]["outcome"] == "released"
 
@@ -123,8 +130,9 @@ def test_every_kind_takes_and_gives_back_a_lease(spaces: ModuleType, harness: Ha
     wait_for(lambda: harness.status()["totals"].get("released") == 3, what="three releases")
 
 
-def test_the_second_call_waits_and_hears_its_position(spaces: ModuleType, harness: Harness,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_second_call_waits_and_hears_its_position(
+    spaces: ModuleType, harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
     started = threading.Event()
     go = threading.Event()
     spans: list[tuple[str, float, float]] = []
@@ -213,8 +221,9 @@ def test_overrunning_generators_and_coroutines_are_aborted(spaces: ModuleType) -
         asyncio.run(drain())
 
 
-def test_duration_from_the_arguments_and_the_platform_max(spaces: ModuleType,
-                                                          harness: Harness) -> None:
+def test_duration_from_the_arguments_and_the_platform_max(
+    spaces: ModuleType, harness: Harness
+) -> None:
     durations: list[float] = []
 
     @spaces.GPU(duration=lambda steps: steps * 2)
@@ -258,15 +267,19 @@ print(json.dumps(spans))
 
 def _worker(socket: str, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", WORKER.format(root=str(PKG_ROOT))], text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "SPACEHOST_GPU_MODE": "shared", "SPACEHOST_GPU_SOCKET": socket,
-             **env})
+        [sys.executable, "-c", WORKER.format(root=str(PKG_ROOT))],
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "SPACEHOST_GPU_MODE": "shared", "SPACEHOST_GPU_SOCKET": socket, **env},
+    )
 
 
 def test_two_spaces_are_served_in_turn(harness: Harness) -> None:
-    procs = {space: [_worker(harness.socket(space)) for _ in range(2)]
-             for space in ("alice/one", "bob/two")}
+    procs = {
+        space: [_worker(harness.socket(space)) for _ in range(2)]
+        for space in ("alice/one", "bob/two")
+    }
     spans = []
     for space, workers in procs.items():
         for p in workers:

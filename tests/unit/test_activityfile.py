@@ -27,7 +27,8 @@ def test_round_trip_through_the_file(tmp_path: Path) -> None:
 
 def test_the_bytes_are_the_documented_format() -> None:
     assert activity_json({"b/x": Activity(2.0, 1), "a/y": Activity(1.5)}) == (
-        '{"spaces": {"a/y": {"last": 1.5, "open": 0}, "b/x": {"last": 2.0, "open": 1}}}')
+        '{"spaces": {"a/y": {"last": 1.5, "open": 0}, "b/x": {"last": 2.0, "open": 1}}}'
+    )
 
 
 @pytest.mark.parametrize("text", ["not json", '["spaces"]', '{"spaces": []}', "{}", ""])
@@ -36,8 +37,10 @@ def test_a_file_that_is_not_a_report_gives_none(text: str) -> None:
 
 
 def test_nonsense_entries_are_skipped() -> None:
-    text = ('{"spaces": {"ok/a": {"last": 5}, "ok/b": {"last": 1, "open": -3},'
-            ' "bad/c": {"last": "x"}, "bad/d": 7, "bad/e": {"last": 1, "open": 1.5}}}')
+    text = (
+        '{"spaces": {"ok/a": {"last": 5}, "ok/b": {"last": 1, "open": -3},'
+        ' "bad/c": {"last": "x"}, "bad/d": 7, "bad/e": {"last": 1, "open": 1.5}}}'
+    )
     assert parse_activity(text) == {"ok/a": Activity(5.0), "ok/b": Activity(1.0, 0)}
 
 

@@ -13,7 +13,6 @@ from tests.support.tarballs import make_tar
 LIMIT = 64 << 10  # room for the tar headers, which count against the limit too
 
 
-
 def link(name: str, target: str, *, hard: bool = False) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type = tarfile.LNKTYPE if hard else tarfile.SYMTYPE
@@ -24,8 +23,10 @@ def link(name: str, target: str, *, hard: bool = False) -> tarfile.TarInfo:
 def test_reads_files_of_gz_and_plain_tar() -> None:
     members: list[tarfile.TarInfo | tuple[str, bytes]] = [("README.md", b"x"), ("a/b.py", b"y")]
     for gz in (True, False):
-        assert read_archive(make_tar(members, gz), max_bytes=LIMIT) == {"README.md": b"x",
-                                                                      "a/b.py": b"y"}
+        assert read_archive(make_tar(members, gz), max_bytes=LIMIT) == {
+            "README.md": b"x",
+            "a/b.py": b"y",
+        }
 
 
 def test_dot_slash_prefix_is_normalised() -> None:
@@ -50,8 +51,16 @@ def test_hardlink_escaping_is_refused() -> None:
 
 
 def test_links_inside_become_copies() -> None:
-    files = read_archive(make_tar([("data/a.txt", b"abc"), link("data/b.txt", "a.txt"),
-                                   link("c.txt", "data/a.txt", hard=True)]), max_bytes=LIMIT)
+    files = read_archive(
+        make_tar(
+            [
+                ("data/a.txt", b"abc"),
+                link("data/b.txt", "a.txt"),
+                link("c.txt", "data/a.txt", hard=True),
+            ]
+        ),
+        max_bytes=LIMIT,
+    )
     assert files == {"data/a.txt": b"abc", "data/b.txt": b"abc", "c.txt": b"abc"}
 
 

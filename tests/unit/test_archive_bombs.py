@@ -21,7 +21,6 @@ LIMIT = 4 << 20
 MiB = 1 << 20
 
 
-
 def link(name: str, target: str, *, hard: bool) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type = tarfile.LNKTYPE if hard else tarfile.SYMTYPE

@@ -51,20 +51,23 @@ def test_headings_get_github_style_unique_ids_and_anchor_links() -> None:
     text = "# Title\n\n## Use `push` — now!\n\n## Use `push` — now!\n\n### A/B tests\n"
     out, heads = render_doc(text)
     assert [h[2] for h in heads] == ["title", "use-push--now", "use-push--now-1", "ab-tests"]
-    assert "<h2 id=\"use-push--now\">Use <code>push</code> — now!" in out
-    assert "<a class=\"anchor\" href=\"#use-push--now-1\"" in out
+    assert '<h2 id="use-push--now">Use <code>push</code> — now!' in out
+    assert '<a class="anchor" href="#use-push--now-1"' in out
     assert slugify("Hello, World") == "hello-world"
 
 
 def test_doc_rendering_rewrites_links_and_escapes_raw_html() -> None:
-    text = ("See [embedding](embedding.md#iframes), [the script](../scripts/demo.sh) and "
-            "[HF](https://huggingface.co).\n\n<script>alert(1)</script>\n\n"
-            "[bad](javascript:alert(1))\n")
+    text = (
+        "See [embedding](embedding.md#iframes), [the script](../scripts/demo.sh) and "
+        "[HF](https://huggingface.co).\n\n<script>alert(1)</script>\n\n"
+        "[bad](javascript:alert(1))\n"
+    )
     out, _ = render_doc(text)
-    assert "<a href=\"/docs/embedding#iframes\">embedding</a>" in out
-    assert ("<span class=\"repo-path\" title=\"repository: ../scripts/demo.sh\">the script"
-            "</span>") in out
-    assert "<a href=\"https://huggingface.co\">HF</a>" in out
+    assert '<a href="/docs/embedding#iframes">embedding</a>' in out
+    assert (
+        '<span class="repo-path" title="repository: ../scripts/demo.sh">the script</span>'
+    ) in out
+    assert '<a href="https://huggingface.co">HF</a>' in out
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert "javascript:" not in out.replace("[bad](javascript:alert(1))", "")
 
@@ -72,8 +75,13 @@ def test_doc_rendering_rewrites_links_and_escapes_raw_html() -> None:
 def test_index_lists_guides_in_reading_order_internals_last() -> None:
     names = ["api", "architecture", "getting-started", "manifest", "zzz-new"]
     items = guides(names, {"zzz-new": "# Brand new\n\nWhat it covers.\n"})
-    assert [g.name for g in items] == ["getting-started", "manifest", "api", "zzz-new",
-                                       "architecture"]
+    assert [g.name for g in items] == [
+        "getting-started",
+        "manifest",
+        "api",
+        "zzz-new",
+        "architecture",
+    ]
     assert items[3].title == "Brand new" and items[3].summary == "What it covers."
     page = render_index(items)
     assert "<a href='/docs/getting-started'>Getting started</a>" in page
@@ -91,6 +99,7 @@ def test_doc_page_has_sidebar_with_the_current_guide_and_its_sections() -> None:
 
 # --- the real docs/ folder --------------------------------------------------------------------
 
+
 def _texts() -> dict[str, str]:
     return {n: (DOCS / f"{n}.md").read_text("utf-8") for n in doc_names(DOCS)}
 
@@ -101,8 +110,17 @@ def test_every_doc_is_in_the_index() -> None:
 
 
 def test_the_guides_the_issue_asks_for_exist() -> None:
-    for name in ("getting-started", "manifest", "pushing", "embedding", "hub", "api",
-                 "configuration", "gpu", "troubleshooting"):
+    for name in (
+        "getting-started",
+        "manifest",
+        "pushing",
+        "embedding",
+        "hub",
+        "api",
+        "configuration",
+        "gpu",
+        "troubleshooting",
+    ):
         assert (DOCS / f"{name}.md").is_file(), f"docs/{name}.md is missing"
 
 
@@ -127,13 +145,17 @@ def test_every_relative_link_in_the_docs_resolves() -> None:
 
 def test_readme_links_to_docs_resolve() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
-    missing = [h for h in relative_links(readme)
-               if not h.startswith("#") and not (ROOT / h.partition("#")[0]).exists()]
+    missing = [
+        h
+        for h in relative_links(readme)
+        if not h.startswith("#") and not (ROOT / h.partition("#")[0]).exists()
+    ]
     assert missing == []
     assert "/docs" in readme
 
 
 # --- over HTTP -------------------------------------------------------------------------------
+
 
 def test_served_index_page_and_404() -> None:
     async def main() -> None:
@@ -164,14 +186,21 @@ _VAR = re.compile(r"SPACEHOST_[A-Z0-9_]+")
 
 
 def _code_vars() -> set[str]:
-    sources = [*(ROOT / "platform").rglob("*.py"), *(ROOT / "scripts").glob("*.sh"),
-               *(ROOT / "runtime_images").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]
+    sources = [
+        *(ROOT / "platform").rglob("*.py"),
+        *(ROOT / "scripts").glob("*.sh"),
+        *(ROOT / "runtime_images").rglob("*.py"),
+        *(ROOT / "tests").rglob("*.py"),
+    ]
     return {v for p in sources for v in _VAR.findall(p.read_text("utf-8", "replace"))}
 
 
 def test_every_setting_the_docs_name_exists_in_the_code() -> None:
-    named = {v for p in [*DOCS.glob("*.md"), ROOT / "README.md"]
-             for v in _VAR.findall(p.read_text("utf-8"))}
+    named = {
+        v
+        for p in [*DOCS.glob("*.md"), ROOT / "README.md"]
+        for v in _VAR.findall(p.read_text("utf-8"))
+    }
     assert sorted(named - _code_vars()) == []
 
 
@@ -217,8 +246,12 @@ def test_every_documented_command_and_option_exists() -> None:
                 continue
             action = options.get(word.split("=")[0].rstrip(".,"))
             values = words[i + 1].strip("[]").split("|") if i + 1 < len(words) else []
-            if action is None or (action.choices and values and values[0].isidentifier()
-                                  and not set(values) <= set(action.choices)):
+            if action is None or (
+                action.choices
+                and values
+                and values[0].isidentifier()
+                and not set(values) <= set(action.choices)
+            ):
                 wrong.append(f"{name}: spacehost {' '.join(words)}")
     assert wrong == []
 

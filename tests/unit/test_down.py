@@ -49,23 +49,29 @@ def spawn(procs: list[subprocess.Popen[str]], args: list[str], pidfile: Path) ->
 
 def router(procs: list[subprocess.Popen[str]], settings: Settings) -> int:
     code = "import time; print('ready', flush=True); time.sleep(60)"
-    return spawn(procs, [code, "spacehost.router", "--data-dir", str(settings.data_dir)],
-                 router_pidfile(settings))
+    return spawn(
+        procs,
+        [code, "spacehost.router", "--data-dir", str(settings.data_dir)],
+        router_pidfile(settings),
+    )
 
 
 def test_down_stops_the_control_plane_and_through_it_the_router(
-        tmp_path: Path, procs: list[subprocess.Popen[str]]) -> None:
+    tmp_path: Path, procs: list[subprocess.Popen[str]]
+) -> None:
     settings = Settings(data_dir=tmp_path)
     r = router(procs, settings)
-    c = spawn(procs, [UP, str(router_pidfile(settings)), "spacehost", "up"],
-              control_pidfile(settings))
+    c = spawn(
+        procs, [UP, str(router_pidfile(settings)), "spacehost", "up"], control_pidfile(settings)
+    )
     assert down(settings) == [f"stopped the control plane (pid {c}) and its router (pid {r})"]
     wait_for(lambda: not alive(r) and not alive(c), timeout=10, what="both to stop")
     assert not router_pidfile(settings).exists()
 
 
-def test_down_stops_a_router_left_serving(tmp_path: Path,
-                                          procs: list[subprocess.Popen[str]]) -> None:
+def test_down_stops_a_router_left_serving(
+    tmp_path: Path, procs: list[subprocess.Popen[str]]
+) -> None:
     settings = Settings(data_dir=tmp_path)
     r = router(procs, settings)
     assert down(settings) == [f"stopped the router (pid {r})"]
@@ -74,7 +80,8 @@ def test_down_stops_a_router_left_serving(tmp_path: Path,
 
 
 def test_down_leaves_processes_that_are_not_this_platforms_alone(
-        tmp_path: Path, procs: list[subprocess.Popen[str]]) -> None:
+    tmp_path: Path, procs: list[subprocess.Popen[str]]
+) -> None:
     settings = Settings(data_dir=tmp_path)
     other = subprocess.Popen(["sleep", "60"], text=True)
     procs.append(other)

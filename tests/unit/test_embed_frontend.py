@@ -40,10 +40,14 @@ from spacehost.web.frontend import (
 from tests.unit.web_records import record
 
 # The last statement of Gradio's entry chunk, as 6.31.0 and 5.49.1 ship it.
-GRADIO6 = ("this.updating=!1}}}customElements.get(`gradio-app`)||"
-           "customElements.define(`gradio-app`,e)}Yu();export{Lc as $};")
-GRADIO5 = ('this.updating=!1}}}customElements.get("gradio-app")||'
-           'customElements.define("gradio-app",s)}as();export{X as F};')
+GRADIO6 = (
+    "this.updating=!1}}}customElements.get(`gradio-app`)||"
+    "customElements.define(`gradio-app`,e)}Yu();export{Lc as $};"
+)
+GRADIO5 = (
+    'this.updating=!1}}}customElements.get("gradio-app")||'
+    'customElements.define("gradio-app",s)}as();export{X as F};'
+)
 
 
 @pytest.mark.parametrize("version", ["6.31.0", "5.49.1", "4.0", "6.0.0rc1", "5.1.0.post1"])
@@ -52,8 +56,10 @@ def test_versions_accepted(version: str) -> None:
     assert frontend_dir(Path("/d"), version) == Path("/d/frontend") / version
 
 
-@pytest.mark.parametrize("version", ["", "..", "6", "6.31.0/..", "6.31.0/x", "latest", "6..1",
-                                     "../6.31.0", "6.31.0\0", " 6.31.0"])
+@pytest.mark.parametrize(
+    "version",
+    ["", "..", "6", "6.31.0/..", "6.31.0/x", "latest", "6..1", "../6.31.0", "6.31.0\0", " 6.31.0"],
+)
 def test_versions_refused(version: str) -> None:
     assert not is_version(version)
     with pytest.raises(ValueError):
@@ -68,14 +74,17 @@ def test_element_name() -> None:
 
 @pytest.mark.parametrize(("source", "cls"), [(GRADIO6, "e"), (GRADIO5, "s")])
 def test_rewrite_defines_the_versioned_element_and_the_plain_one_if_free(
-        source: str, cls: str) -> None:
+    source: str, cls: str
+) -> None:
     out = rewrite_element_name(source, "6.31.0")
     assert out is not None
-    assert ("}}}customElements.get(`gradio-app-6-31-0`)||"
-            f"customElements.define(`gradio-app-6-31-0`,{cls}),"
-            "customElements.get(`gradio-app`)||"
-            f"customElements.define(`gradio-app`,class extends {cls}{{}})}}") in out
-    assert out.endswith(source[source.index("}", source.index("define")) + 1:])
+    assert (
+        "}}}customElements.get(`gradio-app-6-31-0`)||"
+        f"customElements.define(`gradio-app-6-31-0`,{cls}),"
+        "customElements.get(`gradio-app`)||"
+        f"customElements.define(`gradio-app`,class extends {cls}{{}})}}"
+    ) in out
+    assert out.endswith(source[source.index("}", source.index("define")) + 1 :])
 
 
 def test_rewrite_leaves_other_code_alone() -> None:
@@ -92,24 +101,34 @@ def test_rewritten_code_runs_as_javascript(tmp_path: Path) -> None:
     node = shutil.which("node") or shutil.which("nodejs")
     if node is None:
         pytest.skip("node is not installed")
-    out = rewrite_element_name("class e{}customElements.get(`gradio-app`)||"
-                               "customElements.define(`gradio-app`,e)", "6.31.0")
-    script = ("const m=new Map();globalThis.customElements={get:n=>m.get(n),"
-              "define:(n,c)=>{if(m.has(n))throw n;m.set(n,c)}};" + str(out) + ";"
-              "console.log([...m.keys()].join(','),"
-              "Object.getPrototypeOf(m.get('gradio-app'))===m.get('gradio-app-6-31-0'))")
+    out = rewrite_element_name(
+        "class e{}customElements.get(`gradio-app`)||customElements.define(`gradio-app`,e)", "6.31.0"
+    )
+    script = (
+        "const m=new Map();globalThis.customElements={get:n=>m.get(n),"
+        "define:(n,c)=>{if(m.has(n))throw n;m.set(n,c)}};" + str(out) + ";"
+        "console.log([...m.keys()].join(','),"
+        "Object.getPrototypeOf(m.get('gradio-app'))===m.get('gradio-app-6-31-0'))"
+    )
     res = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30)
     assert res.stdout.strip() == "gradio-app-6-31-0,gradio-app true", res.stderr
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("var Hu=`./assets/index-DiEEvXS6.css`,Uu",
-     "var Hu=new URL(`./index-DiEEvXS6.css`,import.meta.url).href,Uu"),
-    ('const is="./assets/index-BVoOcrq_.css";', 'const is=new URL(`./index-BVoOcrq_.css`,'
-     'import.meta.url).href;'),
-    ("x=\"./assets/a.css'", "x=\"./assets/a.css'"),
-    ("x=`./other/a.css`", "x=`./other/a.css`"),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            "var Hu=`./assets/index-DiEEvXS6.css`,Uu",
+            "var Hu=new URL(`./index-DiEEvXS6.css`,import.meta.url).href,Uu",
+        ),
+        (
+            'const is="./assets/index-BVoOcrq_.css";',
+            "const is=new URL(`./index-BVoOcrq_.css`,import.meta.url).href;",
+        ),
+        ("x=\"./assets/a.css'", "x=\"./assets/a.css'"),
+        ("x=`./other/a.css`", "x=`./other/a.css`"),
+    ],
+)
 def test_main_stylesheet_made_absolute(source: str, expected: str) -> None:
     assert absolute_css_urls(source) == expected
 
@@ -127,11 +146,20 @@ def test_rewrite_frontend_changes_only_the_entry_chunk(tmp_path: Path) -> None:
     assert api_docs == "`hf extensions install gradio-app/x`"
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("frontend", "."), ("frontend/gradio.js", "gradio.js"),
-    ("frontend/assets/a.js", "assets/a.js"), ("frontend/../x", None), ("/frontend/x", None),
-    ("other/x", None), ("frontend/a\\b", None), ("frontend/a\0b", None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("frontend", "."),
+        ("frontend/gradio.js", "gradio.js"),
+        ("frontend/assets/a.js", "assets/a.js"),
+        ("frontend/../x", None),
+        ("/frontend/x", None),
+        ("other/x", None),
+        ("frontend/a\\b", None),
+        ("frontend/a\0b", None),
+        ("", None),
+    ],
+)
 def test_safe_member_path(name: str, expected: str | None) -> None:
     got = safe_member_path(name, "frontend")
     assert (None if got is None else str(got)) == expected
@@ -157,9 +185,14 @@ def _tar(members: list[tuple[str, bytes | None, str]]) -> io.BytesIO:
 
 
 def test_unpack_writes_files_and_folders_only(tmp_path: Path) -> None:
-    archive = _tar([("frontend", None, "dir"), ("frontend/gradio.js", b"import", "file"),
-                    ("frontend/assets/a.css", b"body{}", "file"),
-                    ("frontend/evil", None, "link")])
+    archive = _tar(
+        [
+            ("frontend", None, "dir"),
+            ("frontend/gradio.js", b"import", "file"),
+            ("frontend/assets/a.css", b"body{}", "file"),
+            ("frontend/evil", None, "link"),
+        ]
+    )
     assert unpack_frontend(archive, tmp_path) == 2
     assert (tmp_path / "gradio.js").read_bytes() == b"import"
     assert (tmp_path / "assets" / "a.css").read_bytes() == b"body{}"
@@ -175,12 +208,21 @@ def test_unpack_refuses_unsafe_names(tmp_path: Path, name: str) -> None:
     assert not (tmp_path / "escape").exists()
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("gradio.js", "text/javascript; charset=utf-8"), ("x.mjs", "text/javascript; charset=utf-8"),
-    ("a.CSS", "text/css; charset=utf-8"), ("f.woff2", "font/woff2"), ("f.woff", "font/woff"),
-    ("f.ttf", "font/ttf"), ("m.wasm", "application/wasm"), ("i.svg", "image/svg+xml"),
-    ("x.bin", "application/octet-stream"), ("noext", "application/octet-stream"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("gradio.js", "text/javascript; charset=utf-8"),
+        ("x.mjs", "text/javascript; charset=utf-8"),
+        ("a.CSS", "text/css; charset=utf-8"),
+        ("f.woff2", "font/woff2"),
+        ("f.woff", "font/woff"),
+        ("f.ttf", "font/ttf"),
+        ("m.wasm", "application/wasm"),
+        ("i.svg", "image/svg+xml"),
+        ("x.bin", "application/octet-stream"),
+        ("noext", "application/octet-stream"),
+    ],
+)
 def test_content_types(name: str, expected: str) -> None:
     assert content_type(name) == expected
 
@@ -193,8 +235,19 @@ def test_asset_path_stays_inside(tmp_path: Path) -> None:
     (tmp_path / "secret").write_text("s")
     (root / "assets" / "out.js").symlink_to(tmp_path / "secret")
     assert asset_path(root, "assets/a.js") == (root / "assets" / "a.js").resolve()
-    for bad in ["", "assets", "assets/", "../secret", "assets/../../secret", ".hidden",
-                "assets/out.js", "/etc/passwd", "assets\\a.js", "assets/a.js\0", "missing.js"]:
+    for bad in [
+        "",
+        "assets",
+        "assets/",
+        "../secret",
+        "assets/../../secret",
+        ".hidden",
+        "assets/out.js",
+        "/etc/passwd",
+        "assets\\a.js",
+        "assets/a.js\0",
+        "missing.js",
+    ]:
         assert asset_path(root, bad) is None, bad
 
 
@@ -219,8 +272,9 @@ class FakeClient:
         self.images = FakeImages(list(tags), set(present) | set(tags))
 
 
-def _frontends(tmp_path: Path, client: FakeClient | None = None,
-               records: list[Any] | None = None) -> GradioFrontends:
+def _frontends(
+    tmp_path: Path, client: FakeClient | None = None, records: list[Any] | None = None
+) -> GradioFrontends:
     def connect() -> docker.DockerClient:
         if client is None:
             raise AssertionError("an extracted version needs no engine")
@@ -230,9 +284,10 @@ def _frontends(tmp_path: Path, client: FakeClient | None = None,
 
 
 def test_images_for_a_version(tmp_path: Path) -> None:
-    client = FakeClient(("spacehost/gradio:6.31.0-py3.11-bookworm",
-                         "spacehost/gradio:5.49.1-py3.11-bookworm"),
-                        frozenset({"spacehost-space/a--old:1", "spacehost-space/a--new:1", "x:1"}))
+    client = FakeClient(
+        ("spacehost/gradio:6.31.0-py3.11-bookworm", "spacehost/gradio:5.49.1-py3.11-bookworm"),
+        frozenset({"spacehost-space/a--old:1", "spacehost-space/a--new:1", "x:1"}),
+    )
     records = [
         replace(record("a/old", sdk_version="5.49.1"), image="spacehost-space/a--old:1"),
         replace(record("a/new", sdk_version=None), image="spacehost-space/a--new:1"),
@@ -240,11 +295,15 @@ def test_images_for_a_version(tmp_path: Path) -> None:
         replace(record("a/static", sdk="static", sdk_version="5.49.1"), image="x:1"),
     ]
     frontends = _frontends(tmp_path, client, records)
-    assert frontends.images_for("5.49.1") == ["spacehost/gradio:5.49.1-py3.11-bookworm",
-                                              "spacehost-space/a--old:1"]
+    assert frontends.images_for("5.49.1") == [
+        "spacehost/gradio:5.49.1-py3.11-bookworm",
+        "spacehost-space/a--old:1",
+    ]
     # no sdk_version: the runtime image's version (Settings.gradio_version)
-    assert frontends.images_for("6.31.0") == ["spacehost/gradio:6.31.0-py3.11-bookworm",
-                                              "spacehost-space/a--new:1"]
+    assert frontends.images_for("6.31.0") == [
+        "spacehost/gradio:6.31.0-py3.11-bookworm",
+        "spacehost-space/a--new:1",
+    ]
     assert frontends.images_for("4.0.0") == []
 
 
@@ -293,10 +352,12 @@ def test_route_refuses_traversal_and_missing_files(tmp_path: Path) -> None:
     _extracted(tmp_path)
 
     async def scenario(client: TestClient[Any, Any]) -> None:
-        for path in ["/static/gradio/6.31.0/assets/..%2f..%2fsecret.txt",
-                     "/static/gradio/6.31.0/%2e%2e/secret.txt",
-                     "/static/gradio/6.31.0/missing.js",
-                     "/static/gradio/6.31.0/assets/"]:
+        for path in [
+            "/static/gradio/6.31.0/assets/..%2f..%2fsecret.txt",
+            "/static/gradio/6.31.0/%2e%2e/secret.txt",
+            "/static/gradio/6.31.0/missing.js",
+            "/static/gradio/6.31.0/assets/",
+        ]:
             resp = await client.get(path)
             assert resp.status == 404, path
             assert await resp.text() != "secret"

@@ -53,8 +53,12 @@ def test_no_gpu_wanted_gives_empty_options(host: GpuHost, fallback: str) -> None
 
 def test_gpu_wanted_on_a_host_without_raises_with_the_fallback_hint() -> None:
     with pytest.raises(HardwareUnavailable) as err:
-        gpu_run_options(gpu_request_for("t4-small"), NONE, fallback="error",
-                        hardware="suggested_hardware: t4-small")
+        gpu_run_options(
+            gpu_request_for("t4-small"),
+            NONE,
+            fallback="error",
+            hardware="suggested_hardware: t4-small",
+        )
     assert err.value.message == (
         "this space asks for a GPU (suggested_hardware: t4-small) but this host has none"
     )
@@ -66,8 +70,9 @@ def test_gpu_wanted_on_a_host_without_raises_with_the_fallback_hint() -> None:
 
 
 def test_gpu_wanted_on_a_host_without_falls_back_to_cpu_with_a_warning() -> None:
-    options = gpu_run_options(GpuRequest(2), NONE, fallback="cpu",
-                              hardware="suggested_hardware: l4x4")
+    options = gpu_run_options(
+        GpuRequest(2), NONE, fallback="cpu", hardware="suggested_hardware: l4x4"
+    )
     assert options.is_empty
     assert options.warnings == (
         "this space asks for 2 GPUs (suggested_hardware: l4x4) but this host has none: "
@@ -126,11 +131,14 @@ def test_shared_gpu_request_asks_the_engine_for_all_gpus() -> None:
 
 @pytest.mark.parametrize("fallback", ["error", "cpu"])
 def test_shared_gpu_request_on_a_host_without_runs_on_cpu(fallback: str) -> None:
-    options = gpu_run_options(GpuRequest(shared=True), NONE, fallback=fallback,
-                              hardware="hardware: zero")
+    options = gpu_run_options(
+        GpuRequest(shared=True), NONE, fallback=fallback, hardware="hardware: zero"
+    )
     assert options.is_empty
-    assert options.warnings == ("this space asks for a shared GPU (hardware: zero) but this host "
-                                "has none: its @spaces.GPU functions run on CPU",)
+    assert options.warnings == (
+        "this space asks for a shared GPU (hardware: zero) but this host "
+        "has none: its @spaces.GPU functions run on CPU",
+    )
 
 
 def test_devices_mode_passes_control_nodes_first_gpus_driver_and_library_path() -> None:

@@ -214,16 +214,31 @@ def test_limits_are_checked() -> None:
         BrokerLimits(default_duration_s=100, max_duration_s=10)
 
 
-@given(st.lists(st.tuples(st.sampled_from(["req", "rel", "drop", "tick"]),
-                          st.integers(0, 3), st.floats(0, 20)), max_size=60),
-       st.integers(1, 2), st.integers(1, 2), st.integers(1, 2))
-def test_invariants_under_random_traffic(ops: list[tuple[str, int, float]], devices: int,
-                                         slots: int, per_space: int) -> None:
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["req", "rel", "drop", "tick"]), st.integers(0, 3), st.floats(0, 20)
+        ),
+        max_size=60,
+    ),
+    st.integers(1, 2),
+    st.integers(1, 2),
+    st.integers(1, 2),
+)
+def test_invariants_under_random_traffic(
+    ops: list[tuple[str, int, float]], devices: int, slots: int, per_space: int
+) -> None:
     """Never more leases than slots (per device) or than a space's limit; a free slot is never
     left idle while an eligible call waits; every ticket ends exactly once."""
-    b, clock = broker(devices=tuple(str(i) for i in range(devices)), slots_per_device=slots,
-                      per_space=per_space, default_duration_s=5, max_duration_s=5, grace_s=1,
-                      max_wait_s=40)
+    b, clock = broker(
+        devices=tuple(str(i) for i in range(devices)),
+        slots_per_device=slots,
+        per_space=per_space,
+        default_duration_s=5,
+        max_duration_s=5,
+        grace_s=1,
+        max_wait_s=40,
+    )
     tickets: list[int] = []
     for op, who, dt in ops:
         clock.now += dt
@@ -244,8 +259,9 @@ def test_invariants_under_random_traffic(ops: list[tuple[str, int, float]], devi
             by_space[lease["space"]] = by_space.get(lease["space"], 0) + 1
         assert all(n <= per_space for n in by_space.values())
         free = sum(slots - n for n in per_device.values())
-        waiting_eligible = {q["space"] for q in snap["queue"]
-                            if by_space.get(q["space"], 0) < per_space}
+        waiting_eligible = {
+            q["space"] for q in snap["queue"] if by_space.get(q["space"], 0) < per_space
+        }
         assert not (free and waiting_eligible)
         ended = [h["ticket"] for h in snap["history"]]
         assert len(ended) == len(set(ended))

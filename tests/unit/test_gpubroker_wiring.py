@@ -62,16 +62,28 @@ class FakeShare:
         self.detached.append(space)
 
     def status(self) -> dict[str, Any]:
-        return {"leases": [{"space": "alice/zero", "ticket": 1}], "queue": [],
-                "history": [], "lease_mode": "cpu"}
+        return {
+            "leases": [{"space": "alice/zero", "ticket": 1}],
+            "queue": [],
+            "history": [],
+            "lease_mode": "cpu",
+        }
 
 
-def build(tmp_path: Path, check_gpu: GpuCheck | None = None
-          ) -> Iterator[tuple[Platform, FakeBackend, FakeShare]]:
+def build(
+    tmp_path: Path, check_gpu: GpuCheck | None = None
+) -> Iterator[tuple[Platform, FakeBackend, FakeShare]]:
     settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0)
     backend, share = FakeBackend(), FakeShare(tmp_path / "gpu")
-    p = Platform(settings, Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"),
-                 FakeBuilder(), backend, gpus=GpuSetup(share=share), check_gpu=check_gpu)
+    p = Platform(
+        settings,
+        Store(tmp_path / "db.sqlite"),
+        RevisionFiles(tmp_path / "revs"),
+        FakeBuilder(),
+        backend,
+        gpus=GpuSetup(share=share),
+        check_gpu=check_gpu,
+    )
     yield p, backend, share
     p.close()
     for cid in list(backend.containers):
@@ -97,8 +109,10 @@ def test_a_zero_space_gets_its_socket_directory_and_the_shared_mode(platform: An
     assert share.attached == [SPACE]
     assert spec.env["SPACEHOST_GPU_MODE"] == "shared"
     assert spec.env["SPACEHOST_GPU_SOCKET"] == CONTAINER_GPU_SOCKET
-    assert Mount(str(share.root / space_dir_name(SPACE)), CONTAINER_GPU_DIR,
-                 read_only=True) in spec.mounts
+    assert (
+        Mount(str(share.root / space_dir_name(SPACE)), CONTAINER_GPU_DIR, read_only=True)
+        in spec.mounts
+    )
     p.delete(SPACE)
     assert share.detached == [SPACE]
 
@@ -126,8 +140,7 @@ def test_gpu_env_for_each_case() -> None:
     assert gpu_env(GpuRequest(), gpu_host, None) == {}
     assert gpu_env(GpuRequest(shared=True), gpu_host, shared)["SPACEHOST_GPU_MODE"] == "shared"
     # no broker: a shared space uses the GPU directly, or CPU
-    assert gpu_env(GpuRequest(shared=True), gpu_host, None) == {"SPACEHOST_GPU_MODE":
-                                                                "dedicated"}
+    assert gpu_env(GpuRequest(shared=True), gpu_host, None) == {"SPACEHOST_GPU_MODE": "dedicated"}
     assert gpu_env(GpuRequest(shared=True), cpu_host, None) == {"SPACEHOST_GPU_MODE": "cpu"}
     assert gpu_env(GpuRequest(1), gpu_host, None) == {"SPACEHOST_GPU_MODE": "dedicated"}
 
@@ -138,21 +151,26 @@ def test_gpu_status_names_the_spaces_on_each_gpu(platform: Any) -> None:
     p.push(SpaceId("bob", "cpu"), {"README.md": readme("cpu"), "app.py": b"print(1)"})
     assert p.wait_idle()
     container = p.store.get_space(SPACE).container_id
-    p.gpus.inventory = lambda: [{"index": 0, "name": "NVIDIA H100", "processes": [
-        {"pid": 10, "container": container}, {"pid": 11, "container": None}]}]
+    p.gpus.inventory = lambda: [
+        {
+            "index": 0,
+            "name": "NVIDIA H100",
+            "processes": [{"pid": 10, "container": container}, {"pid": 11, "container": None}],
+        }
+    ]
     status = p.gpu_status()
     assert status["gpus"][0]["spaces"] == ["alice/zero"]
     assert status["gpus"][0]["processes"][1]["space"] is None
-    assert status["spaces"] == [{"space": "alice/zero", "hardware": "zero", "shared": True,
-                                 "count": 0, "stage": "RUNNING"}]
+    assert status["spaces"] == [
+        {"space": "alice/zero", "hardware": "zero", "shared": True, "count": 0, "stage": "RUNNING"}
+    ]
     assert status["broker"]["leases"][0]["space"] == "alice/zero"
     assert p.gpu_status(SpaceId("bob", "cpu"))["broker"]["leases"] == []
 
 
 def test_gpu_status_without_gpus_or_broker() -> None:
     status = gpu_status(GpuSetup(), [])
-    assert status == {"mode": "none", "has_gpu": False, "gpus": [], "spaces": [],
-                      "broker": None}
+    assert status == {"mode": "none", "has_gpu": False, "gpus": [], "spaces": [], "broker": None}
 
 
 def test_request_of_shown_hardware() -> None:
@@ -161,16 +179,31 @@ def test_request_of_shown_hardware() -> None:
     assert not request_of("cpu-basic").wants_gpu and not request_of("nonsense").wants_gpu
 
 
-@pytest.mark.parametrize(("broker", "host", "mode"), [
-    ("auto", ONE_GPU, "gpu"), ("auto", NO_GPU, None), ("cpu", NO_GPU, "cpu"),
-    ("cpu", ONE_GPU, "gpu"), ("off", ONE_GPU, None), ("off", NO_GPU, None)])
+@pytest.mark.parametrize(
+    ("broker", "host", "mode"),
+    [
+        ("auto", ONE_GPU, "gpu"),
+        ("auto", NO_GPU, None),
+        ("cpu", NO_GPU, "cpu"),
+        ("cpu", ONE_GPU, "gpu"),
+        ("off", ONE_GPU, None),
+        ("off", NO_GPU, None),
+    ],
+)
 def test_when_the_broker_runs(broker: str, host: GpuHost, mode: str | None) -> None:
     assert lease_mode(Settings(gpu_broker=broker), host) == mode
 
 
 def test_broker_limits_follow_the_settings_and_the_host(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, gpu_slots=2, gpu_space_limit=2, gpu_duration_s=30,
-                        gpu_max_duration_s=90, gpu_memory_fraction=0.25, gpu_broker="cpu")
+    settings = Settings(
+        data_dir=tmp_path,
+        gpu_slots=2,
+        gpu_space_limit=2,
+        gpu_duration_s=30,
+        gpu_max_duration_s=90,
+        gpu_memory_fraction=0.25,
+        gpu_broker="cpu",
+    )
     limits = broker_limits(settings, TWO_GPUS, "gpu")
     assert limits.devices == ("0", "1") and limits.slots_per_device == 2
     assert (limits.per_space, limits.default_duration_s, limits.max_duration_s) == (2, 30, 90)
@@ -205,20 +238,28 @@ def test_broker_server_attach_from_a_thread_makes_a_socket(tmp_path: Path) -> No
 
 
 def test_parse_nvidia_smi_csv() -> None:
-    gpus = ("0, GPU-aaa, NVIDIA H100 80GB HBM3, 81559, 1234, 7\n"
-            "1, GPU-bbb, NVIDIA H100 80GB HBM3, 81559, [N/A], [Not Supported]\n")
+    gpus = (
+        "0, GPU-aaa, NVIDIA H100 80GB HBM3, 81559, 1234, 7\n"
+        "1, GPU-bbb, NVIDIA H100 80GB HBM3, 81559, [N/A], [Not Supported]\n"
+    )
     apps = "GPU-aaa, 4242, 1000\nGPU-zzz, 1, 5\n"
     parsed = parse_smi(gpus, apps)
-    assert parsed[0] == {"index": 0, "uuid": "GPU-aaa", "name": "NVIDIA H100 80GB HBM3",
-                         "memory_total_mib": 81559, "memory_used_mib": 1234,
-                         "utilization_pct": 7,
-                         "processes": [{"pid": 4242, "used_memory_mib": 1000}]}
+    assert parsed[0] == {
+        "index": 0,
+        "uuid": "GPU-aaa",
+        "name": "NVIDIA H100 80GB HBM3",
+        "memory_total_mib": 81559,
+        "memory_used_mib": 1234,
+        "utilization_pct": 7,
+        "processes": [{"pid": 4242, "used_memory_mib": 1000}],
+    }
     assert parsed[1]["memory_used_mib"] is None and parsed[1]["processes"] == []
     assert parse_smi("", "") == []
 
 
-@pytest.mark.parametrize("line", [
-    "0::/system.slice/docker-{id}.scope", "12:memory:/docker/{id}", "0::/docker/{id}"])
+@pytest.mark.parametrize(
+    "line", ["0::/system.slice/docker-{id}.scope", "12:memory:/docker/{id}", "0::/docker/{id}"]
+)
 def test_container_of_a_process(tmp_path: Path, line: str) -> None:
     cid = "ab" * 32
     (tmp_path / "77").mkdir()
@@ -252,24 +293,48 @@ def test_api_gpus_answers_the_status_and_filters_by_space(platform: Any) -> None
 def test_cli_report_without_gpus_and_with() -> None:
     from spacehost.cli.gpus import format_gpus
 
-    cpu = format_gpus({"mode": "none", "has_gpu": False, "gpus": [], "spaces": [],
-                       "broker": None})
+    cpu = format_gpus({"mode": "none", "has_gpu": False, "gpus": [], "spaces": [], "broker": None})
     assert cpu.splitlines()[0] == "no GPUs on this host"
     assert "GPU broker: off" in cpu
-    busy = format_gpus({
-        "mode": "devices", "has_gpu": True,
-        "gpus": [{"index": 0, "name": "NVIDIA H100 80GB HBM3", "memory_total_mib": 81559,
-                  "memory_used_mib": 2048, "utilization_pct": 40, "spaces": ["alice/zero"]}],
-        "spaces": [{"space": "alice/zero", "hardware": "zero", "shared": True, "count": 0,
-                    "stage": "RUNNING"}],
-        "broker": {"lease_mode": "gpu", "devices": [{"id": "0", "slots": 1, "leases": 1}],
-                   "limits": {"per_space": 1, "default_duration_s": 60, "max_duration_s": 300},
-                   "leases": [{"space": "alice/zero", "name": "generate", "device": "0",
-                               "held_s": 1.25}],
-                   "queue": [{"position": 1, "space": "bob/x", "name": "f", "waiting_s": 0.5}],
-                   "totals": {"granted": 3, "released": 2}}})
-    assert "0  NVIDIA H100 80GB HBM3  2,048 MiB / 81,559 MiB used  40% busy  in use by: " \
-           "alice/zero" in busy
+    busy = format_gpus(
+        {
+            "mode": "devices",
+            "has_gpu": True,
+            "gpus": [
+                {
+                    "index": 0,
+                    "name": "NVIDIA H100 80GB HBM3",
+                    "memory_total_mib": 81559,
+                    "memory_used_mib": 2048,
+                    "utilization_pct": 40,
+                    "spaces": ["alice/zero"],
+                }
+            ],
+            "spaces": [
+                {
+                    "space": "alice/zero",
+                    "hardware": "zero",
+                    "shared": True,
+                    "count": 0,
+                    "stage": "RUNNING",
+                }
+            ],
+            "broker": {
+                "lease_mode": "gpu",
+                "devices": [{"id": "0", "slots": 1, "leases": 1}],
+                "limits": {"per_space": 1, "default_duration_s": 60, "max_duration_s": 300},
+                "leases": [
+                    {"space": "alice/zero", "name": "generate", "device": "0", "held_s": 1.25}
+                ],
+                "queue": [{"position": 1, "space": "bob/x", "name": "f", "waiting_s": 0.5}],
+                "totals": {"granted": 3, "released": 2},
+            },
+        }
+    )
+    assert (
+        "0  NVIDIA H100 80GB HBM3  2,048 MiB / 81,559 MiB used  40% busy  in use by: "
+        "alice/zero" in busy
+    )
     assert "alice/zero  zero (shared)  RUNNING" in busy
     assert "running: alice/zero (generate) on 0 for 1.2 s" in busy
     assert "waiting: 1. bob/x (f) for 0.5 s" in busy
@@ -279,15 +344,25 @@ def test_cli_report_without_gpus_and_with() -> None:
 def test_space_page_panel() -> None:
     from spacehost.web.gpu_panel import gpu_panel
 
-    cpu = gpu_panel({"has_gpu": False, "gpus": [], "broker": {"lease_mode": "cpu", "leases": [],
-                                                              "queue": []}}, "zero")
+    cpu = gpu_panel(
+        {"has_gpu": False, "gpus": [], "broker": {"lease_mode": "cpu", "leases": [], "queue": []}},
+        "zero",
+    )
     assert "shared (hardware: zero)" in cpu
     assert "no GPUs on this host: @spaces.GPU functions run on CPU" in cpu
     assert "Broker (CPU leases (no GPU here)): no call running now" in cpu
-    busy = gpu_panel({"has_gpu": True, "gpus": [{"name": "H100 <80GB>", "memory_used_mib": 10,
-                                                 "memory_total_mib": 80000}],
-                      "broker": {"lease_mode": "gpu", "leases": [{}],
-                                 "queue": [{"position": 2}, {"position": 4}]}}, "zero-a10g")
+    busy = gpu_panel(
+        {
+            "has_gpu": True,
+            "gpus": [{"name": "H100 <80GB>", "memory_used_mib": 10, "memory_total_mib": 80000}],
+            "broker": {
+                "lease_mode": "gpu",
+                "leases": [{}],
+                "queue": [{"position": 2}, {"position": 4}],
+            },
+        },
+        "zero-a10g",
+    )
     assert "H100 &lt;80GB&gt; (10 MiB / 80,000 MiB used)" in busy
     assert "running 1 call(s) now, 2 waiting (queue positions 2, 4)" in busy
     assert "dedicated" in gpu_panel({"has_gpu": True, "gpus": []}, "gpu")

@@ -12,8 +12,9 @@ from spacehost.router.headers import Forwarding, request_head
 
 def _sent(fwd: Forwarding, *client: tuple[bytes, bytes]) -> CIMultiDict[str]:
     """The headers of the request the router sends on, as aiohttp hands them to a handler."""
-    head = request_head(b"GET", b"/x", [(b"host", b"h"), *client], fwd, framing=NO_BODY,
-                        upgrade=False, host=b"h")
+    head = request_head(
+        b"GET", b"/x", [(b"host", b"h"), *client], fwd, framing=NO_BODY, upgrade=False, host=b"h"
+    )
     lines = head.decode("latin-1").split("\r\n")[1:]
     return CIMultiDict(tuple(line.split(": ", 1)) for line in lines if line)
 

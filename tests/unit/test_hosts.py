@@ -27,16 +27,30 @@ def test_the_hosts_the_platform_hands_out_parse_back_to_the_space(port: int) -> 
 
 @pytest.mark.parametrize(
     "host",
-    ["", ":", "spaces.example.org", "a.b.spaces.example.org",
-     "alice-demo.other.org", "[::1]:8000", "[::1", "page..spaces.example.org"],
+    [
+        "",
+        ":",
+        "spaces.example.org",
+        "a.b.spaces.example.org",
+        "alice-demo.other.org",
+        "[::1]:8000",
+        "[::1",
+        "page..spaces.example.org",
+    ],
 )
 def test_hosts_that_name_no_space(host: str) -> None:
     assert subdomain_label(host, "spaces.example.org") is None
     assert page_host_label(host, "spaces.example.org") is None
 
 
-@pytest.mark.parametrize("host", ["Page.Alice-Demo.Spaces.Example.ORG", " page.alice-demo.spaces"
-                                  ".example.org:443 ", "page.alice-demo.spaces.example.org:"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "Page.Alice-Demo.Spaces.Example.ORG",
+        " page.alice-demo.spaces.example.org:443 ",
+        "page.alice-demo.spaces.example.org:",
+    ],
+)
 def test_page_host_any_case_port_or_empty_port(host: str) -> None:
     assert page_host_label(host, "spaces.example.org") == "alice-demo"
     assert host_name(host).endswith("spaces.example.org")

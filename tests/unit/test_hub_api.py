@@ -31,15 +31,16 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 WEIGHTS = os.urandom(200_000)
 FILES = {
     "README.md": b"---\nlicense: mit\nlibrary_name: transformers\ntags: [tiny]\n"
-                 b"pipeline_tag: feature-extraction\n---\n# Tiny\n",
+    b"pipeline_tag: feature-extraction\n---\n# Tiny\n",
     "config.json": b'{"model_type": "bert"}',
     "model.safetensors": WEIGHTS,
     "sub/deep/notes.txt": b"notes\n",
 }
 
 
-def tar_of(files: dict[str, bytes], extra: list[tarfile.TarInfo] | None = None,
-           mode: str = "w") -> bytes:
+def tar_of(
+    files: dict[str, bytes], extra: list[tarfile.TarInfo] | None = None, mode: str = "w"
+) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode=mode) as tar:
         for path, data in files.items():
@@ -69,10 +70,16 @@ def hub(tmp_path: Path) -> Iterator[HubStore]:
 Call = Callable[..., Awaitable[ClientResponse]]
 
 
-def run(hub: HubStore, scenario: Callable[[Call], Awaitable[None]], *,
-        limit: int = 1 << 30, xet: bool = False) -> None:
+def run(
+    hub: HubStore,
+    scenario: Callable[[Call], Awaitable[None]],
+    *,
+    limit: int = 1 << 30,
+    xet: bool = False,
+) -> None:
     """Run *scenario* against the hub's routes (and its Xet routes, on when *xet*) over real
     HTTP; ``call`` answers a response whose body is already read."""
+
     async def main() -> None:
         app = web.Application(middlewares=[error_middleware])
         settings = Settings(data_dir=hub.root.parent, max_hub_upload_bytes=limit, hub_xet=xet)
@@ -81,6 +88,7 @@ def run(hub: HubStore, scenario: Callable[[Call], Awaitable[None]], *,
         add_hub_routes(app)
         add_xet_routes(app)
         async with TestClient(TestServer(app)) as client:
+
             async def call(method: str, path: str, **kw: Any) -> ClientResponse:
                 resp = await client.request(method, path, **kw)
                 await resp.read()
@@ -91,18 +99,26 @@ def run(hub: HubStore, scenario: Callable[[Call], Awaitable[None]], *,
     asyncio.run(main())
 
 
-@pytest.mark.parametrize(("header", "size", "expected"), [
-    (None, 10, None), ("bytes=0-3", 10, (0, 4)), ("bytes=5-", 10, (5, 10)),
-    ("bytes=-3", 10, (7, 10)), ("bytes=-30", 10, (0, 10)), ("bytes=2-100", 10, (2, 10)),
-    ("bytes=0-1,4-5", 10, None), ("items=0-3", 10, None), ("bytes=5-2", 10, None),
-    ("bytes=-", 10, None),
-])
+@pytest.mark.parametrize(
+    ("header", "size", "expected"),
+    [
+        (None, 10, None),
+        ("bytes=0-3", 10, (0, 4)),
+        ("bytes=5-", 10, (5, 10)),
+        ("bytes=-3", 10, (7, 10)),
+        ("bytes=-30", 10, (0, 10)),
+        ("bytes=2-100", 10, (2, 10)),
+        ("bytes=0-1,4-5", 10, None),
+        ("items=0-3", 10, None),
+        ("bytes=5-2", 10, None),
+        ("bytes=-", 10, None),
+    ],
+)
 def test_parse_range(header: str | None, size: int, expected: tuple[int, int] | None) -> None:
     assert parse_range(header, size) == expected
 
 
-@pytest.mark.parametrize(("header", "size"), [("bytes=10-", 10), ("bytes=-0", 10),
-                                              ("bytes=0-", 0)])
+@pytest.mark.parametrize(("header", "size"), [("bytes=10-", 10), ("bytes=-0", 10), ("bytes=0-", 0)])
 def test_unsatisfiable_ranges(header: str, size: int) -> None:
     with pytest.raises(Unsatisfiable):
         parse_range(header, size)
@@ -118,11 +134,12 @@ def test_info_list_tree_refs_commits_in_hf_shape(hub: HubStore) -> None:
         assert {"tiny", "transformers", "license:mit", "feature-extraction"} <= set(info["tags"])
         siblings = {s["rfilename"]: s for s in info["siblings"]}
         assert siblings["model.safetensors"]["lfs"] == {
-            "sha256": hashlib.sha256(WEIGHTS).hexdigest(), "size": len(WEIGHTS),
-            "pointerSize": siblings["model.safetensors"]["lfs"]["pointerSize"]}
+            "sha256": hashlib.sha256(WEIGHTS).hexdigest(),
+            "size": len(WEIGHTS),
+            "pointerSize": siblings["model.safetensors"]["lfs"]["pointerSize"],
+        }
         assert "lfs" not in siblings["config.json"]
-        by_rev = await (await call("GET", f"/api/models/alice/tiny/revision/{head.sha[:7]}")
-                        ).json()
+        by_rev = await (await call("GET", f"/api/models/alice/tiny/revision/{head.sha[:7]}")).json()
         assert by_rev["sha"] == head.sha
         listed = await (await call("GET", "/api/models?search=TIN&author=alice")).json()
         assert [m["id"] for m in listed] == ["alice/tiny"] and "siblings" not in listed[0]
@@ -130,29 +147,43 @@ def test_info_list_tree_refs_commits_in_hf_shape(hub: HubStore) -> None:
         assert await (await call("GET", "/api/datasets")).json() == []
         root = await (await call("GET", "/api/models/alice/tiny/tree/main")).json()
         assert [(e["type"], e["path"]) for e in root] == [
-            ("directory", "sub"), ("file", "README.md"), ("file", "config.json"),
-            ("file", "model.safetensors")]
-        deep = await (await call("GET", "/api/models/alice/tiny/tree/main?recursive=true")
-                      ).json()
+            ("directory", "sub"),
+            ("file", "README.md"),
+            ("file", "config.json"),
+            ("file", "model.safetensors"),
+        ]
+        deep = await (await call("GET", "/api/models/alice/tiny/tree/main?recursive=true")).json()
         assert [e["path"] for e in deep if e["type"] == "directory"] == ["sub", "sub/deep"]
-        sub = await (await call("GET", "/api/models/alice/tiny/tree/main/sub?expand=true")
-                     ).json()
+        sub = await (await call("GET", "/api/models/alice/tiny/tree/main/sub?expand=true")).json()
         assert [(e["path"], e["lastCommit"]["id"]) for e in sub] == [("sub/deep", head.sha)]
         resp = await call("GET", "/api/models/alice/tiny/tree/main/config.json")
         assert (resp.status, resp.headers["X-Error-Code"]) == (404, "EntryNotFound")
-        paths = await (await call("POST", "/api/models/alice/tiny/paths-info/main",
-                                  data={"paths": ["config.json", "sub", "nope"]})).json()
-        assert [(e["type"], e["path"]) for e in paths] == [("file", "config.json"),
-                                                           ("directory", "sub")]
+        paths = await (
+            await call(
+                "POST",
+                "/api/models/alice/tiny/paths-info/main",
+                data={"paths": ["config.json", "sub", "nope"]},
+            )
+        ).json()
+        assert [(e["type"], e["path"]) for e in paths] == [
+            ("file", "config.json"),
+            ("directory", "sub"),
+        ]
         refs = await (await call("GET", "/api/models/alice/tiny/refs")).json()
-        assert refs["branches"] == [{"name": "main", "ref": "refs/heads/main",
-                                     "targetCommit": head.sha}]
+        assert refs["branches"] == [
+            {"name": "main", "ref": "refs/heads/main", "targetCommit": head.sha}
+        ]
         commits = await (await call("GET", "/api/models/alice/tiny/commits/main")).json()
         assert [(c["id"], c["title"], c["message"]) for c in commits] == [
-            (head.sha, "first", "body")]
+            (head.sha, "first", "body")
+        ]
         summary = await (await call("GET", "/api/hub")).json()
-        assert summary == {"models": 1, "datasets": 0, "maxUploadBytes": 1 << 30,
-                           "xet": {"enabled": False}}
+        assert summary == {
+            "models": 1,
+            "datasets": 0,
+            "maxUploadBytes": 1 << 30,
+            "xet": {"enabled": False},
+        }
 
     run(hub, scenario)
 
@@ -166,8 +197,7 @@ def test_resolve_headers_ranges_and_conditional_requests(hub: HubStore) -> None:
         resp = await call("HEAD", url)
         assert resp.status == 200 and resp.headers["X-Repo-Commit"] == head.sha
         assert resp.headers["ETag"] == resp.headers["X-Linked-Etag"] == f'"{weights.sha256}"'
-        assert resp.headers["X-Linked-Size"] == resp.headers["Content-Length"] == str(
-            len(WEIGHTS))
+        assert resp.headers["X-Linked-Size"] == resp.headers["Content-Length"] == str(len(WEIGHTS))
         assert resp.headers["Accept-Ranges"] == "bytes"
         resp = await call("GET", url)
         assert await resp.read() == WEIGHTS
@@ -252,8 +282,7 @@ def test_push_needs_the_token_and_makes_commits(hub: HubStore) -> None:
         body = tar_of({"README.md": b"# data\n", "train.csv": b"a,b\n1,2\n"})
         resp = await call("POST", "/api/datasets/bob/d/push", data=body)
         assert resp.status == 401
-        resp = await call("POST", "/api/datasets/bob/d/push?message=one", data=body,
-                          headers=AUTH)
+        resp = await call("POST", "/api/datasets/bob/d/push?message=one", data=body, headers=AUTH)
         first = await resp.json()
         assert resp.status == 201 and first["created"] and not first["unchanged"]
         assert first["files"] == 2 and first["urls"]["page"].endswith("/datasets/bob/d")
@@ -289,22 +318,26 @@ def _fifo(name: str) -> tarfile.TarInfo:
     return info
 
 
-@pytest.mark.parametrize(("body", "status", "code"), [
-    (tar_of({"../evil.txt": b"x"}), 400, "upload_rejected"),
-    (tar_of({"/etc/evil": b"x"}), 400, "upload_rejected"),
-    (tar_of({"a/../../evil": b"x"}), 400, "upload_rejected"),
-    (tar_of({"README.md": b"x"}, [_link("leak", "/etc/passwd")]), 400, "upload_rejected"),
-    (tar_of({"README.md": b"x"}, [_link("leak", "../../outside")]), 400, "upload_rejected"),
-    (tar_of({"README.md": b"x"}, [_link("dangling", "nothing")]), 400, "upload_rejected"),
-    (tar_of({"README.md": b"x"}, [_fifo("pipe")]), 400, "upload_rejected"),
-    (tar_of({"a": b"x", "a/b": b"y"}), 400, "upload_rejected"),
-    (tar_of({}), 400, "upload_rejected"),
-    (b"this is not a tar archive at all" * 40, 400, "upload_rejected"),
-    (tar_of({"big.bin": b"\0" * 50_000}, mode="w:gz"), 413, "upload_too_large"),
-    (b"\0" * 20_000, 413, "upload_too_large"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (tar_of({"../evil.txt": b"x"}), 400, "upload_rejected"),
+        (tar_of({"/etc/evil": b"x"}), 400, "upload_rejected"),
+        (tar_of({"a/../../evil": b"x"}), 400, "upload_rejected"),
+        (tar_of({"README.md": b"x"}, [_link("leak", "/etc/passwd")]), 400, "upload_rejected"),
+        (tar_of({"README.md": b"x"}, [_link("leak", "../../outside")]), 400, "upload_rejected"),
+        (tar_of({"README.md": b"x"}, [_link("dangling", "nothing")]), 400, "upload_rejected"),
+        (tar_of({"README.md": b"x"}, [_fifo("pipe")]), 400, "upload_rejected"),
+        (tar_of({"a": b"x", "a/b": b"y"}), 400, "upload_rejected"),
+        (tar_of({}), 400, "upload_rejected"),
+        (b"this is not a tar archive at all" * 40, 400, "upload_rejected"),
+        (tar_of({"big.bin": b"\0" * 50_000}, mode="w:gz"), 413, "upload_too_large"),
+        (b"\0" * 20_000, 413, "upload_too_large"),
+    ],
+)
 def test_unsafe_or_oversize_pushes_are_refused_and_leave_nothing(
-        hub: HubStore, body: bytes, status: int, code: str) -> None:
+    hub: HubStore, body: bytes, status: int, code: str
+) -> None:
     before = sorted(p.name for p in (hub.root / "blobs").rglob("*"))
 
     async def scenario(call: Call) -> None:
@@ -318,9 +351,10 @@ def test_unsafe_or_oversize_pushes_are_refused_and_leave_nothing(
 
 
 def test_links_inside_the_upload_become_copies(hub: HubStore) -> None:
-    body = tar_of({"README.md": b"card", "w/real.bin": b"bytes"},
-                  [_link("alias.bin", "w/real.bin"), _link("w/hard.bin", "w/real.bin",
-                                                          hard=True)])
+    body = tar_of(
+        {"README.md": b"card", "w/real.bin": b"bytes"},
+        [_link("alias.bin", "w/real.bin"), _link("w/hard.bin", "w/real.bin", hard=True)],
+    )
 
     async def scenario(call: Call) -> None:
         resp = await call("POST", "/api/models/bob/links/push", data=body, headers=AUTH)
@@ -332,12 +366,14 @@ def test_links_inside_the_upload_become_copies(hub: HubStore) -> None:
     run(hub, scenario)
 
 
-@pytest.mark.parametrize(("repo", "status"), [("models/api/x", 400), ("models/a/b..c", 400),
-                                              ("datasets/api/x", 201)])
+@pytest.mark.parametrize(
+    ("repo", "status"), [("models/api/x", 400), ("models/a/b..c", 400), ("datasets/api/x", 201)]
+)
 def test_push_checks_repo_ids(hub: HubStore, repo: str, status: int) -> None:
     async def scenario(call: Call) -> None:
-        resp = await call("POST", f"/api/{repo}/push", data=tar_of({"README.md": b"x"}),
-                          headers=AUTH)
+        resp = await call(
+            "POST", f"/api/{repo}/push", data=tar_of({"README.md": b"x"}), headers=AUTH
+        )
         assert resp.status == status, await resp.text()
 
     run(hub, scenario)

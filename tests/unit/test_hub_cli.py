@@ -29,8 +29,12 @@ def write(folder: Path, files: dict[str, bytes]) -> Path:
 
 def test_the_streamed_tar_has_its_announced_length_and_every_file(tmp_path: Path) -> None:
     long_name = "deep/" + "x" * 150 + "/weights.bin"  # past ustar's 100 characters: PAX
-    files = {"README.md": b"# card\n", "config.json": b"{}", long_name: os.urandom(70_000),
-             "empty.txt": b""}
+    files = {
+        "README.md": b"# card\n",
+        "config.json": b"{}",
+        long_name: os.urandom(70_000),
+        "empty.txt": b"",
+    }
     stream = TarStream(scan(write(tmp_path / "m", files)))
     seen: list[int] = []
     stream.on_bytes = seen.append
@@ -43,8 +47,9 @@ def test_the_streamed_tar_has_its_announced_length_and_every_file(tmp_path: Path
 
 def test_links_to_files_are_sent_as_the_file_and_git_folders_are_skipped(tmp_path: Path) -> None:
     outside = write(tmp_path / "elsewhere", {"big.bin": b"weights"})
-    folder = write(tmp_path / "m", {"README.md": b"x", ".git/HEAD": b"ref",
-                                    ".cache/huggingface/x": b"y"})
+    folder = write(
+        tmp_path / "m", {"README.md": b"x", ".git/HEAD": b"ref", ".cache/huggingface/x": b"y"}
+    )
     (folder / "model.bin").symlink_to(outside / "big.bin")
     found = {f.path: f.size for f in scan(folder)}
     assert found == {"README.md": 1, "model.bin": 7}
@@ -81,11 +86,13 @@ def test_progress_prints_quarters_when_not_a_terminal(capsys: pytest.CaptureFixt
 
 
 def test_cli_refuses_bad_pushes_before_contacting_a_server(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     server = ["--server", "http://127.0.0.1:9"]  # nothing listens: these must not get that far
     (tmp_path / "empty").mkdir()
-    assert main([*server, "push", str(tmp_path / "empty"), "--type", "dataset",
-                 "--name", "a/b"]) == 2
+    assert (
+        main([*server, "push", str(tmp_path / "empty"), "--type", "dataset", "--name", "a/b"]) == 2
+    )
     assert "no files to push" in capsys.readouterr().err
     folder = write(tmp_path / "m", {"README.md": b"x"})
     assert main([*server, "push", str(folder), "--type", "model", "--name", "spaces/m"]) == 2
@@ -105,21 +112,33 @@ class FakeHubClient:
     def hub_summary(self) -> dict[str, int]:
         return {"models": 0, "datasets": 0, "maxUploadBytes": self.limit}
 
-    def hub_push(self, kind: object, repo_id: str, tar: TarStream, *,
-                 message: str = "") -> dict[str, object]:
+    def hub_push(
+        self, kind: object, repo_id: str, tar: TarStream, *, message: str = ""
+    ) -> dict[str, object]:
         body = b"".join(tar)
         self.pushed.append((str(kind), repo_id, len(body), message))
-        return {"id": repo_id, "sha": "f" * 40, "files": len(tar.files), "size": 1,
-                "unchanged": False, "urls": {"page": f"{self.url}/{repo_id}"}}
+        return {
+            "id": repo_id,
+            "sha": "f" * 40,
+            "files": len(tar.files),
+            "size": 1,
+            "unchanged": False,
+            "urls": {"page": f"{self.url}/{repo_id}"},
+        }
 
 
 def _args(folder: Path, **kw: str) -> argparse.Namespace:
-    return argparse.Namespace(dir=str(folder), type=kw.get("type", "model"),
-                              name=kw.get("name", "alice/m"), message=kw.get("message", ""))
+    return argparse.Namespace(
+        dir=str(folder),
+        type=kw.get("type", "model"),
+        name=kw.get("name", "alice/m"),
+        message=kw.get("message", ""),
+    )
 
 
 def test_push_warns_without_a_readme_and_sends_the_folder(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = write(tmp_path / "weights-only", {"model.safetensors": b"w" * 1000})
     client = FakeHubClient(1 << 30)
     assert hub.push(_args(folder, message="first"), client) == 0  # type: ignore[arg-type]
@@ -176,14 +195,19 @@ class RecordingServer:
         self.httpd.server_close()
 
 
-@pytest.mark.parametrize(("bad", "named"), [
-    ("backslash", "refusing path 'weights\\\\\\\\a.bin'"),
-    ("fifo", "pipe is not a regular file or folder"),
-    ("dirlink", "more is a symlink to"),
-    ("dangling", "gone.bin is a broken symlink"),
-], ids=["backslash", "fifo", "dirlink", "dangling"])
+@pytest.mark.parametrize(
+    ("bad", "named"),
+    [
+        ("backslash", "refusing path 'weights\\\\\\\\a.bin'"),
+        ("fifo", "pipe is not a regular file or folder"),
+        ("dirlink", "more is a symlink to"),
+        ("dangling", "gone.bin is a broken symlink"),
+    ],
+    ids=["backslash", "fifo", "dirlink", "dangling"],
+)
 def test_a_bad_folder_exits_non_zero_before_the_server_hears_anything(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str, named: str) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str, named: str
+) -> None:
     folder = write(tmp_path / "m", {"README.md": b"card", "w.bin": b"\0" * 1000})
     if bad == "backslash":
         write(folder, {"weights\\a.bin": b"w"})  # a name the server's repo paths refuse
@@ -194,8 +218,9 @@ def test_a_bad_folder_exits_non_zero_before_the_server_hears_anything(
     else:
         (folder / "gone.bin").symlink_to(tmp_path / "nothing")
     with RecordingServer() as server:
-        code = main(["--server", server.url, "push", str(folder), "--type", "model",
-                     "--name", "alice/m"])
+        code = main(
+            ["--server", server.url, "push", str(folder), "--type", "model", "--name", "alice/m"]
+        )
     err = capsys.readouterr().err
     assert code == UploadRejected.exit_code != 0
     assert re.search(named, err), err
@@ -203,18 +228,21 @@ def test_a_bad_folder_exits_non_zero_before_the_server_hears_anything(
 
 
 def test_a_good_folder_does_reach_the_recording_server(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = write(tmp_path / "m", {"README.md": b"card", "w.bin": b"\0" * 1000})
     with RecordingServer() as server:
-        code = main(["--server", server.url, "push", str(folder), "--type", "model",
-                     "--name", "alice/m"])
+        code = main(
+            ["--server", server.url, "push", str(folder), "--type", "model", "--name", "alice/m"]
+        )
     assert code == UploadTooLarge.exit_code  # its limit is one byte: nothing is sent
     assert "more than the server's limit" in capsys.readouterr().err
     assert server.requests == [("GET", "/api/hub")]
 
 
 def test_a_bad_space_folder_exits_non_zero_before_the_server_hears_anything(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = write(tmp_path / "s", {"README.md": b"---\nsdk: gradio\n---\n", "app.py": b""})
     (folder / "leak.py").symlink_to(tmp_path / "elsewhere.py")
     write(tmp_path, {"elsewhere.py": b"secret"})

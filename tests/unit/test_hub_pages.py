@@ -50,28 +50,44 @@ Maps sentences to a **384**-dimensional space.
 
 # --- pure -------------------------------------------------------------------------------------
 
+
 def test_card_front_matter_becomes_tags_not_yaml() -> None:
     card = parse_card(MODEL_CARD)
     assert card.data["pipeline_tag"] == "sentence-similarity"
     assert card.body.lstrip().startswith("# Tiny MiniLM") and "license:" not in card.body
-    assert chips(card) == [("task", "sentence-similarity"), ("library", "sentence-transformers"),
-                           ("language", "en"), ("license", "apache-2.0"),
-                           ("tag", "feature-extraction"), ("dataset", "spacehost/movie-reviews")]
+    assert chips(card) == [
+        ("task", "sentence-similarity"),
+        ("library", "sentence-transformers"),
+        ("language", "en"),
+        ("license", "apache-2.0"),
+        ("tag", "feature-extraction"),
+        ("dataset", "spacehost/movie-reviews"),
+    ]
     assert parse_card("no front matter\n").data == {}
     assert parse_card("---\n: [bad\n---\nbody").data == {}  # malformed YAML: no tags, no crash
 
 
 def test_sizes_are_decimal_as_on_hf() -> None:
     assert [human_bytes(n) for n in (0, 999, 1500, 90_868_376, 3 * 10**9)] == [
-        "0 B", "999 B", "1.5 kB", "90.9 MB", "3.0 GB"]
+        "0 B",
+        "999 B",
+        "1.5 kB",
+        "90.9 MB",
+        "3.0 GB",
+    ]
 
 
 def test_sentence_transformers_repo_gets_its_snippet_and_all_set_hf_endpoint() -> None:
     files = ["modules.json", "config.json", "tokenizer.json", "model.safetensors"]
-    snips = use_snippets(RepoKind.MODEL, "alice/mini", files, ENDPOINT,
-                         pipeline_tag="sentence-similarity")
-    assert [s.ident for s in snips] == ["use-sentence-transformers", "use-transformers",
-                                        "use-hub", "use-cli"]  # not a transformers pipeline task
+    snips = use_snippets(
+        RepoKind.MODEL, "alice/mini", files, ENDPOINT, pipeline_tag="sentence-similarity"
+    )
+    assert [s.ident for s in snips] == [
+        "use-sentence-transformers",
+        "use-transformers",
+        "use-hub",
+        "use-cli",
+    ]  # not a transformers pipeline task
     for s in snips[:3]:
         assert 'os.environ["HF_ENDPOINT"] = "http://127.0.0.1:8000"' in s.code
         assert s.code.index("HF_ENDPOINT") < s.code.index("from ")  # set before the import
@@ -82,8 +98,13 @@ def test_sentence_transformers_repo_gets_its_snippet_and_all_set_hf_endpoint() -
 
 
 def test_transformers_pipeline_snippet_for_a_pipeline_task() -> None:
-    snips = use_snippets(RepoKind.MODEL, "bob/sst", ["config.json", "model.safetensors"],
-                         ENDPOINT, pipeline_tag="text-classification")
+    snips = use_snippets(
+        RepoKind.MODEL,
+        "bob/sst",
+        ["config.json", "model.safetensors"],
+        ENDPOINT,
+        pipeline_tag="text-classification",
+    )
     assert [s.ident for s in snips] == ["use-pipeline", "use-transformers", "use-hub", "use-cli"]
     assert 'pipeline("text-classification", model="bob/sst")' in snips[0].code
     assert "AutoTokenizer" not in snips[1].code  # no tokenizer files in the repo
@@ -98,30 +119,47 @@ def test_dataset_snippets_use_load_dataset_and_repo_type() -> None:
 
 
 def test_repos_named_by_a_space_summary_or_front_matter() -> None:
-    assert repos_named({"models": ["a/m", "a/m"], "datasets": "b/d",
-                        "preload_from_hub": ["c/p file.bin abc1234", "nodash"]}) == [
-        (RepoKind.MODEL, "a/m"), (RepoKind.DATASET, "b/d"), (RepoKind.MODEL, "c/p")]
+    assert repos_named(
+        {
+            "models": ["a/m", "a/m"],
+            "datasets": "b/d",
+            "preload_from_hub": ["c/p file.bin abc1234", "nodash"],
+        }
+    ) == [(RepoKind.MODEL, "a/m"), (RepoKind.DATASET, "b/d"), (RepoKind.MODEL, "c/p")]
     assert repos_named({"hub": [{"kind": "dataset", "repo_id": "x/y"}]}) == [
-        (RepoKind.DATASET, "x/y")]
+        (RepoKind.DATASET, "x/y")
+    ]
 
 
 def test_spaces_using_reads_the_readme_when_the_summary_lacks_the_fields() -> None:
     uses = record("alice/uses")
     other = record("bob/other")
     stored = record("carol/stored", models=["Alice/Mini"])
-    readmes = {"alice/uses": "---\nsdk: gradio\nmodels:\n  - alice/mini\n---\n",
-               "bob/other": "---\nsdk: gradio\n---\n"}
-    found = spaces_using([other, uses, stored], RepoKind.MODEL, "alice/mini",
-                         lambda r: readmes.get(str(r.id)))
+    readmes = {
+        "alice/uses": "---\nsdk: gradio\nmodels:\n  - alice/mini\n---\n",
+        "bob/other": "---\nsdk: gradio\n---\n",
+    }
+    found = spaces_using(
+        [other, uses, stored], RepoKind.MODEL, "alice/mini", lambda r: readmes.get(str(r.id))
+    )
     assert [str(r.id) for r in found] == ["alice/uses", "carol/stored"]
-    assert spaces_using([uses], RepoKind.DATASET, "alice/mini",
-                        lambda r: readmes.get(str(r.id))) == []
+    assert (
+        spaces_using([uses], RepoKind.DATASET, "alice/mini", lambda r: readmes.get(str(r.id))) == []
+    )
 
 
 def test_list_page_filters_and_escapes() -> None:
-    repos = [RepoSummary(RepoKind.MODEL, "alice/mini", 1500, 3, 100.0,
-                         (("task", "sentence-similarity"), ("tag", HOSTILE))),
-             RepoSummary(RepoKind.MODEL, "bob/other", 10, 1, 200.0)]
+    repos = [
+        RepoSummary(
+            RepoKind.MODEL,
+            "alice/mini",
+            1500,
+            3,
+            100.0,
+            (("task", "sentence-similarity"), ("tag", HOSTILE)),
+        ),
+        RepoSummary(RepoKind.MODEL, "bob/other", 10, 1, 200.0),
+    ]
     page = render_list(RepoKind.MODEL, repos, ListQuery(q="mini"))
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
     assert "href='/alice/mini'" in page and "1.5 kB · 3 files" in page
@@ -146,12 +184,17 @@ def test_repo_links_for_a_space_page() -> None:
 
 # --- over HTTP, with a real hub store -----------------------------------------------------------
 
+
 @pytest.fixture()
 def site(tmp_path: Path) -> Iterator[tuple[Platform, HubStore]]:
     backend = FakeBackend()
-    platform = Platform(Settings(data_dir=tmp_path, startup_timeout_s=3.0, port=8000),
-                        Store(tmp_path / "spacehost.db"), RevisionFiles(tmp_path / "revs"),
-                        FakeBuilder(), backend)
+    platform = Platform(
+        Settings(data_dir=tmp_path, startup_timeout_s=3.0, port=8000),
+        Store(tmp_path / "spacehost.db"),
+        RevisionFiles(tmp_path / "revs"),
+        FakeBuilder(),
+        backend,
+    )
     hub = HubStore(tmp_path / "hub")
     model = tmp_path / "model"
     (model / "1_Pooling").mkdir(parents=True)
@@ -189,6 +232,7 @@ def serve(platform: Platform, hub: HubStore, scenario: Callable[[Get], Awaitable
         add_routes(app)
         add_hub_routes(app)
         async with TestClient(TestServer(app)) as client:
+
             async def get(path: str) -> tuple[int, str, Any]:
                 resp = await client.get(path, allow_redirects=False)
                 return resp.status, await resp.text(), resp.headers
@@ -211,7 +255,8 @@ def test_lists_show_each_kind(site: tuple[Platform, HubStore]) -> None:
 
 
 def test_model_page_card_files_revisions_snippets_and_spaces(
-        site: tuple[Platform, HubStore]) -> None:
+    site: tuple[Platform, HubStore],
+) -> None:
     platform, hub = site
     head = hub.repo(RepoKind.MODEL, "alice/mini").head
 
@@ -222,8 +267,8 @@ def test_model_page_card_files_revisions_snippets_and_spaces(
         assert f"commit <code class=sha>{head.sha[:7]}</code>" in page
         assert "<span class='chip task' title='task'>sentence-similarity</span>" in page
         assert "<h1>Tiny MiniLM</h1>" in page and "license: apache" not in page
-        assert "<script>alert" not in page and "href=\"javascript" not in page
-        assert 'SentenceTransformer(&quot;alice/mini&quot;)' in page
+        assert "<script>alert" not in page and 'href="javascript' not in page
+        assert "SentenceTransformer(&quot;alice/mini&quot;)" in page
         assert "HF_ENDPOINT=http://127.0.0.1:8000 hf download alice/mini" in page
         assert "<a href='/spaces/alice/uses'>" in page
         status, page, _ = await get("/alice/mini?tab=files")
@@ -243,7 +288,8 @@ def test_model_page_card_files_revisions_snippets_and_spaces(
 
 
 def test_file_pages_show_small_text_and_offer_large_or_binary_files(
-        site: tuple[Platform, HubStore]) -> None:
+    site: tuple[Platform, HubStore],
+) -> None:
     async def scenario(get: Get) -> None:
         status, page, _ = await get("/alice/mini/blob/main/1_Pooling/config.json")
         assert status == 200 and "<pre id=file-body class=file>{}</pre>" in page
@@ -266,7 +312,8 @@ def test_file_pages_show_small_text_and_offer_large_or_binary_files(
 
 
 def test_unknown_repos_are_404_pages_and_platform_paths_are_not_shadowed(
-        site: tuple[Platform, HubStore]) -> None:
+    site: tuple[Platform, HubStore],
+) -> None:
     async def scenario(get: Get) -> None:
         status, page, _ = await get("/alice/nope")
         assert status == 404 and "spacehost push DIR --type model --name alice/nope" in page
@@ -283,8 +330,9 @@ def test_unknown_repos_are_404_pages_and_platform_paths_are_not_shadowed(
     serve(*site, scenario)
 
 
-def test_pages_read_no_whole_blobs(site: tuple[Platform, HubStore],
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pages_read_no_whole_blobs(
+    site: tuple[Platform, HubStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The repo page and lists open only README blobs (sizes come from the store)."""
     platform, hub = site
     opened: list[str] = []
@@ -312,14 +360,16 @@ def test_space_page_links_the_repos_it_uses(site: tuple[Platform, HubStore]) -> 
     async def scenario(get: Get) -> None:
         status, page, _ = await get("/spaces/alice/uses?tab=files")
         assert status == 200
-        assert "<p class=uses id=space-uses>Uses: <a href='/alice/mini' data-repo-kind=model>" \
-            in page
+        assert (
+            "<p class=uses id=space-uses>Uses: <a href='/alice/mini' data-repo-kind=model>" in page
+        )
 
     async def main() -> None:
         app = web.Application(middlewares=[error_middleware])
         app[appkeys.PLATFORM], app[appkeys.TOKEN], app[appkeys.HUB] = platform, "t", hub
         app.router.add_get("/spaces/{owner}/{name}", space_page)
         async with TestClient(TestServer(app)) as client:
+
             async def get(path: str) -> tuple[int, str, Any]:
                 resp = await client.get(path)
                 return resp.status, await resp.text(), resp.headers
@@ -331,12 +381,16 @@ def test_space_page_links_the_repos_it_uses(site: tuple[Platform, HubStore]) -> 
 
 def test_relative_links_in_a_card_point_into_the_repo() -> None:
     assert card_target(RepoKind.MODEL, "a/m", "./config.json#L1", False) == (
-        "/a/m/blob/main/config.json#L1")
+        "/a/m/blob/main/config.json#L1"
+    )
     assert card_target(RepoKind.DATASET, "a/d", "img/a%20b.png", True) == (
-        "/datasets/a/d/resolve/main/img/a%20b.png")
+        "/datasets/a/d/resolve/main/img/a%20b.png"
+    )
     assert card_target(RepoKind.MODEL, "a/m", "../../etc/passwd", False) is None
-    out = render_markdown("[c](config.json) ![i](i.png) [x](https://x.org) [h](#top)",
-                          resolve=lambda t, img: card_target(RepoKind.MODEL, "a/m", t, img))
+    out = render_markdown(
+        "[c](config.json) ![i](i.png) [x](https://x.org) [h](#top)",
+        resolve=lambda t, img: card_target(RepoKind.MODEL, "a/m", t, img),
+    )
     assert '<a href="/a/m/blob/main/config.json">c</a>' in out
     assert '<img src="/a/m/resolve/main/i.png" alt="i" />' in out
     assert '<a href="https://x.org">x</a>' in out and '<a href="#top">h</a>' in out

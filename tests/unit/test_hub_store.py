@@ -46,12 +46,15 @@ def store(tmp_path: Path) -> Iterator[HubStore]:
 
 @pytest.fixture
 def model_dir(tmp_path: Path) -> Path:
-    return write(tmp_path / "model", {
-        "README.md": b"---\nlicense: mit\n---\n# tiny\n",
-        "config.json": b'{"a": 1}',
-        "model.safetensors": os.urandom(300_000),
-        "sub/dir/vocab.txt": b"hello\nworld\n",
-    })
+    return write(
+        tmp_path / "model",
+        {
+            "README.md": b"---\nlicense: mit\n---\n# tiny\n",
+            "config.json": b'{"a": 1}',
+            "model.safetensors": os.urandom(300_000),
+            "sub/dir/vocab.txt": b"hello\nworld\n",
+        },
+    )
 
 
 def blob_inodes(store: HubStore) -> set[int]:
@@ -61,12 +64,19 @@ def blob_inodes(store: HubStore) -> set[int]:
 def test_push_records_files_hashes_and_head(store: HubStore, model_dir: Path) -> None:
     commit = store.push(M, "alice/tiny", model_dir, "first")
     assert len(commit.sha) == 40 and commit.parent is None and commit.message == "first"
-    assert [f.path for f in commit.files] == ["README.md", "config.json", "model.safetensors",
-                                              "sub/dir/vocab.txt"]
+    assert [f.path for f in commit.files] == [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+        "sub/dir/vocab.txt",
+    ]
     for f in commit.files:
         data = (model_dir / f.path).read_bytes()
-        assert (f.size, f.sha256, f.blob_id) == (len(data), hashlib.sha256(data).hexdigest(),
-                                                 git_blob_id(data))
+        assert (f.size, f.sha256, f.blob_id) == (
+            len(data),
+            hashlib.sha256(data).hexdigest(),
+            git_blob_id(data),
+        )
         assert store.blob_path(f.sha256).read_bytes() == data
     repo = store.repo(M, "alice/tiny")
     assert repo.head == commit and repo.total_size == commit.total_size
@@ -75,8 +85,9 @@ def test_push_records_files_hashes_and_head(store: HubStore, model_dir: Path) ->
     assert store.repos(D) == []
 
 
-def test_lfs_files_are_etagged_by_sha256_others_by_git_blob_id(store: HubStore,
-                                                                model_dir: Path) -> None:
+def test_lfs_files_are_etagged_by_sha256_others_by_git_blob_id(
+    store: HubStore, model_dir: Path
+) -> None:
     commit = store.push(M, "alice/tiny", model_dir)
     weights, readme = commit.file("model.safetensors"), commit.file("README.md")
     assert weights.lfs and weights.etag == weights.sha256
@@ -85,14 +96,21 @@ def test_lfs_files_are_etagged_by_sha256_others_by_git_blob_id(store: HubStore,
         commit.file("nope.bin")
 
 
-def test_same_content_twice_is_the_same_commit_and_writes_nothing(store: HubStore,
-                                                                  model_dir: Path) -> None:
+def test_same_content_twice_is_the_same_commit_and_writes_nothing(
+    store: HubStore, model_dir: Path
+) -> None:
     first = store.push(M, "alice/tiny", model_dir)
-    before = sorted((p, p.stat().st_mtime_ns) for p in store.root.rglob("*")
-                    if p.name not in ("hub.db", "hub.db-wal", "hub.db-shm", ".lock"))
+    before = sorted(
+        (p, p.stat().st_mtime_ns)
+        for p in store.root.rglob("*")
+        if p.name not in ("hub.db", "hub.db-wal", "hub.db-shm", ".lock")
+    )
     assert store.push(M, "alice/tiny", model_dir, "again") == first
-    after = sorted((p, p.stat().st_mtime_ns) for p in store.root.rglob("*")
-                   if p.name not in ("hub.db", "hub.db-wal", "hub.db-shm", ".lock"))
+    after = sorted(
+        (p, p.stat().st_mtime_ns)
+        for p in store.root.rglob("*")
+        if p.name not in ("hub.db", "hub.db-wal", "hub.db-shm", ".lock")
+    )
     assert before == after
     assert len(store.commits(M, "alice/tiny")) == 1
 
@@ -115,8 +133,9 @@ def test_revisions_by_main_full_sha_and_prefix(store: HubStore, model_dir: Path)
     assert "spacehost push DIR --type model" in err.value.hint
 
 
-def test_cache_dir_is_huggingface_hubs_layout_for_every_commit(store: HubStore,
-                                                                model_dir: Path) -> None:
+def test_cache_dir_is_huggingface_hubs_layout_for_every_commit(
+    store: HubStore, model_dir: Path
+) -> None:
     from huggingface_hub import get_cached_repo_tree, hf_hub_download, snapshot_download
     from huggingface_hub.errors import IncompleteSnapshotError
 
@@ -132,18 +151,20 @@ def test_cache_dir_is_huggingface_hubs_layout_for_every_commit(store: HubStore,
     for commit in (first, second):
         for f in commit.files:
             assert (cache / "snapshots" / commit.sha / f.path).resolve() == (
-                cache / "blobs" / f.etag).resolve()
+                cache / "blobs" / f.etag
+            ).resolve()
     # huggingface_hub itself, offline, reads both commits from the store's cache root
     root = str(store.root / "cache")
-    path = hf_hub_download("alice/tiny", "sub/dir/vocab.txt", cache_dir=root,
-                           local_files_only=True)
+    path = hf_hub_download("alice/tiny", "sub/dir/vocab.txt", cache_dir=root, local_files_only=True)
     assert Path(path).read_bytes() == b"changed\n"
-    old = hf_hub_download("alice/tiny", "sub/dir/vocab.txt", revision=first.sha, cache_dir=root,
-                          local_files_only=True)
+    old = hf_hub_download(
+        "alice/tiny", "sub/dir/vocab.txt", revision=first.sha, cache_dir=root, local_files_only=True
+    )
     assert Path(old).read_bytes() == b"hello\nworld\n"
     snap = snapshot_download("alice/tiny", cache_dir=root, local_files_only=True)
     assert (Path(snap) / "model.safetensors").read_bytes() == (
-        model_dir / "model.safetensors").read_bytes()
+        model_dir / "model.safetensors"
+    ).read_bytes()
     # the tree listings let huggingface_hub check, offline, that a snapshot is complete
     listing = get_cached_repo_tree("alice/tiny", revision=first.sha, cache_dir=root)
     by_path = {f.path: f for f in listing}
@@ -153,12 +174,12 @@ def test_cache_dir_is_huggingface_hubs_layout_for_every_commit(store: HubStore,
     assert by_path["README.md"].blob_id == first.file("README.md").blob_id
     (cache / "snapshots" / first.sha / "config.json").unlink()  # what a partial copy would be
     with pytest.raises(IncompleteSnapshotError):
-        snapshot_download("alice/tiny", revision=first.sha, cache_dir=root,
-                          local_files_only=True)
+        snapshot_download("alice/tiny", revision=first.sha, cache_dir=root, local_files_only=True)
 
 
-def test_same_folder_under_two_names_and_kinds_is_stored_once(store: HubStore,
-                                                               tmp_path: Path) -> None:
+def test_same_folder_under_two_names_and_kinds_is_stored_once(
+    store: HubStore, tmp_path: Path
+) -> None:
     big = os.urandom(4 << 20)
     folder = write(tmp_path / "f", {"README.md": b"# x\n", "weights.bin": big, "copy.bin": big})
     store.push(M, "alice/a", folder)
@@ -167,8 +188,10 @@ def test_same_folder_under_two_names_and_kinds_is_stored_once(store: HubStore,
     blobs = [p for p in (store.root / "blobs").rglob("*") if p.is_file()]
     assert len(blobs) == 2  # README and the 4 MiB content, whatever the names
     digest = hashlib.sha256(big).hexdigest()
-    inodes = {(store.cache_dir(k, r) / "blobs" / digest).stat().st_ino
-              for k, r in ((M, "alice/a"), (M, "bob/b"), (D, "carol/c"))}
+    inodes = {
+        (store.cache_dir(k, r) / "blobs" / digest).stat().st_ino
+        for k, r in ((M, "alice/a"), (M, "bob/b"), (D, "carol/c"))
+    }
     assert inodes == {store.blob_path(digest).stat().st_ino}
     assert store.blob_path(digest).stat().st_nlink == 4  # global + three repo caches
     # disk usage of every file under the hub, counting each inode once: one copy of 4 MiB
@@ -211,17 +234,18 @@ def test_metadata_and_files_survive_a_restart(tmp_path: Path, model_dir: Path) -
         again.close()
 
 
-@pytest.mark.parametrize("repo_id", ["api/x", "spaces/x", "datasets/x", "Models/x", "docs/x",
-                                     "static/x"])
-def test_reserved_owners_rejected_for_models_only(store: HubStore, model_dir: Path,
-                                                  repo_id: str) -> None:
+@pytest.mark.parametrize(
+    "repo_id", ["api/x", "spaces/x", "datasets/x", "Models/x", "docs/x", "static/x"]
+)
+def test_reserved_owners_rejected_for_models_only(
+    store: HubStore, model_dir: Path, repo_id: str
+) -> None:
     with pytest.raises(InvalidSpaceName, match="reserved"):
         store.push(M, repo_id, model_dir)
     store.push(D, repo_id, model_dir)
 
 
-@pytest.mark.parametrize("repo_id", ["noslash", "a/b/c", "-a/b", "a/b..c", "a/", "../x",
-                                     "a/b.git"])
+@pytest.mark.parametrize("repo_id", ["noslash", "a/b/c", "-a/b", "a/b..c", "a/", "../x", "a/b.git"])
 def test_invalid_repo_ids(store: HubStore, model_dir: Path, repo_id: str) -> None:
     with pytest.raises(InvalidSpaceName):
         store.push(M, repo_id, model_dir)
@@ -252,8 +276,15 @@ def test_unsafe_folders_are_rejected_and_leave_nothing(store: HubStore, tmp_path
 
 
 def test_git_and_hf_cache_folders_are_not_pushed(store: HubStore, tmp_path: Path) -> None:
-    folder = write(tmp_path / "g", {"README.md": b"x", ".git/HEAD": b"ref",
-                                    ".cache/huggingface/upload/x": b"y", "a/.git/keep": b"z"})
+    folder = write(
+        tmp_path / "g",
+        {
+            "README.md": b"x",
+            ".git/HEAD": b"ref",
+            ".cache/huggingface/upload/x": b"y",
+            "a/.git/keep": b"z",
+        },
+    )
     commit = store.push(M, "alice/g", folder)
     assert [f.path for f in commit.files] == ["README.md", "a/.git/keep"]
 
@@ -281,8 +312,9 @@ def test_large_files_stream_through_a_small_buffer(store: HubStore, tmp_path: Pa
     assert peak < 8 << 20, f"push held {peak >> 20} MiB in memory"
 
 
-def test_interrupted_push_is_invisible_and_swept_on_open(tmp_path: Path, model_dir: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_push_is_invisible_and_swept_on_open(
+    tmp_path: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     s = HubStore(tmp_path / "hub")
     kept = s.push(M, "alice/kept", write(tmp_path / "k", {"README.md": b"kept"}))
 
@@ -301,10 +333,12 @@ def test_interrupted_push_is_invisible_and_swept_on_open(tmp_path: Path, model_d
     try:
         assert [r.repo_id for r in reopened.repos()] == ["alice/kept"]
         assert not (reopened.root / "cache" / "models--alice--tiny").exists()
-        assert [p.name for p in (reopened.cache_dir(M, "alice/kept") / "snapshots").iterdir()
-                ] == [kept.sha]
-        assert [p.name for p in (reopened.cache_dir(M, "alice/kept") / "trees").iterdir()
-                ] == [f"{kept.sha}.json"]
+        assert [p.name for p in (reopened.cache_dir(M, "alice/kept") / "snapshots").iterdir()] == [
+            kept.sha
+        ]
+        assert [p.name for p in (reopened.cache_dir(M, "alice/kept") / "trees").iterdir()] == [
+            f"{kept.sha}.json"
+        ]
         blobs = [p for p in (reopened.root / "blobs").rglob("*") if p.is_file()]
         assert [b.read_bytes() for b in blobs] == [b"kept"]
         assert not any(reopened.tmp_dir.iterdir())
@@ -312,8 +346,9 @@ def test_interrupted_push_is_invisible_and_swept_on_open(tmp_path: Path, model_d
         reopened.close()
 
 
-def test_crash_while_copying_blobs_leaves_no_partial_blob(store: HubStore, model_dir: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crash_while_copying_blobs_leaves_no_partial_blob(
+    store: HubStore, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = {"n": 0}
     real = hub_module.store_blob
 
@@ -333,8 +368,9 @@ def test_crash_while_copying_blobs_leaves_no_partial_blob(store: HubStore, model
     assert store.resolve(M, "alice/tiny") == commit
 
 
-def test_file_changing_during_push_is_rejected(store: HubStore, model_dir: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_changing_during_push_is_rejected(
+    store: HubStore, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = hub_module.hash_file
 
     def then_change(path: Path, size: int) -> object:

@@ -47,11 +47,14 @@ def hub(tmp_path: Path) -> HubStore:
 
 
 def test_refs_come_from_models_datasets_and_preload() -> None:
-    m = manifest(f"models: [{MODEL}]\ndatasets: [{DATASET}]\n"
-                 f"preload_from_hub: ['{MODEL} config.json', 'other/m a.bin,b.bin abc1234']\n")
+    m = manifest(
+        f"models: [{MODEL}]\ndatasets: [{DATASET}]\n"
+        f"preload_from_hub: ['{MODEL} config.json', 'other/m a.bin,b.bin abc1234']\n"
+    )
     refs = hub_refs(m)  # type: ignore[arg-type]
     assert [(r.kind, r.repo_id, r.field) for r in refs] == [
-        (RepoKind.MODEL, MODEL, "models"), (RepoKind.DATASET, DATASET, "datasets"),
+        (RepoKind.MODEL, MODEL, "models"),
+        (RepoKind.DATASET, DATASET, "datasets"),
         (RepoKind.MODEL, MODEL, "preload_from_hub"),
         (RepoKind.MODEL, "other/m", "preload_from_hub"),
     ]
@@ -69,15 +72,24 @@ def test_summary_has_one_entry_per_repo_with_every_field() -> None:
 
 
 def test_resolve_pins_the_head_and_mounts_the_cache_folder(hub: HubStore, tmp_path: Path) -> None:
-    refs = [HubRef(RepoKind.MODEL, MODEL, "models"), HubRef(RepoKind.DATASET, DATASET, "datasets"),
-            HubRef(RepoKind.MODEL, MODEL, "preload_from_hub", files=("config.json",))]
+    refs = [
+        HubRef(RepoKind.MODEL, MODEL, "models"),
+        HubRef(RepoKind.DATASET, DATASET, "datasets"),
+        HubRef(RepoKind.MODEL, MODEL, "preload_from_hub", files=("config.json",)),
+    ]
     repos = resolve_refs(refs, hub)
     assert [(r.repo_id, r.fields) for r in repos] == [
-        (MODEL, ("models", "preload_from_hub")), (DATASET, ("datasets",))]
+        (MODEL, ("models", "preload_from_hub")),
+        (DATASET, ("datasets",)),
+    ]
     head = hub.repo(RepoKind.MODEL, MODEL).head.sha
     assert repos[0].sha == head and repos[0].cache_dir == hub.cache_dir(RepoKind.MODEL, MODEL)
-    assert repos[0].summary() == {"kind": "model", "repo_id": MODEL, "sha": head,
-                                  "fields": ["models", "preload_from_hub"]}
+    assert repos[0].summary() == {
+        "kind": "model",
+        "repo_id": MODEL,
+        "sha": head,
+        "fields": ["models", "preload_from_hub"],
+    }
     pins = pin_dir(tmp_path, SpaceId("alice", "demo"))
     mounts = hub_mounts(repos, pins)
     model_dir = f"{HUB_CACHE}/models--acme--tiny-bert"
@@ -115,8 +127,9 @@ def test_pins_keep_a_running_container_on_its_commit(hub: HubStore, tmp_path: Pa
 def test_a_misspelled_repo_names_it_with_close_names_and_a_hint(hub: HubStore) -> None:
     with pytest.raises(RepoNotFound) as info:
         resolve_refs([HubRef(RepoKind.MODEL, "acme/tiny-bret", "models")], hub)
-    assert info.value.message == ("models: no model 'acme/tiny-bret' on this platform "
-                                  "(did you mean 'acme/tiny-bert'?)")
+    assert info.value.message == (
+        "models: no model 'acme/tiny-bret' on this platform (did you mean 'acme/tiny-bert'?)"
+    )
     assert "spacehost push DIR --type model --name acme/tiny-bret" in info.value.hint
 
 
@@ -129,7 +142,8 @@ def test_a_repo_without_owner_says_names_have_owners(hub: HubStore) -> None:
     with pytest.raises(RepoNotFound) as info:
         resolve_refs([HubRef(RepoKind.MODEL, "tiny-bert", "models")], hub)
     assert "has no owner" in info.value.message and "did you mean 'acme/tiny-bert'" in (
-        info.value.hint)
+        info.value.hint
+    )
 
 
 def test_preload_file_and_revision_are_checked(hub: HubStore) -> None:

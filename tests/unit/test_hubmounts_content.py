@@ -31,24 +31,36 @@ def test_both_are_found_in_this_installation() -> None:
     data = dataset_folder()
     assert data == ROOT / "hub" / "datasets" / "spacehost" / "movie-reviews"
     assert [(b.kind, b.repo_id) for b in builtins()] == [
-        (RepoKind.MODEL, MINILM), (RepoKind.DATASET, MOVIE_REVIEWS)]
+        (RepoKind.MODEL, MINILM),
+        (RepoKind.DATASET, MOVIE_REVIEWS),
+    ]
 
 
 def test_first_start_imports_later_starts_write_nothing(tmp_path: Path) -> None:
     hub = HubStore(tmp_path / "hub")
     first = import_builtin(hub)
     assert [(r.repo_id, r.outcome) for r in first] == [
-        (MINILM, "imported"), (MOVIE_REVIEWS, "imported")]
+        (MINILM, "imported"),
+        (MOVIE_REVIEWS, "imported"),
+    ]
     files = {f.path for f in hub.repo(RepoKind.MODEL, MINILM).head.files}
-    assert {"config.json", "model.safetensors", "tokenizer.json", "modules.json",
-            "1_Pooling/config.json"} <= files
-    blobs = sorted(p.stat().st_mtime_ns for p in (tmp_path / "hub" / "blobs").rglob("*")
-                   if p.is_file())
+    assert {
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "modules.json",
+        "1_Pooling/config.json",
+    } <= files
+    blobs = sorted(
+        p.stat().st_mtime_ns for p in (tmp_path / "hub" / "blobs").rglob("*") if p.is_file()
+    )
     second = import_builtin(hub)
     assert [(r.outcome, r.sha) for r in second] == [("unchanged", r.sha) for r in first]
     assert len(hub.commits(RepoKind.MODEL, MINILM)) == 1
-    assert sorted(p.stat().st_mtime_ns for p in (tmp_path / "hub" / "blobs").rglob("*")
-                  if p.is_file()) == blobs
+    assert (
+        sorted(p.stat().st_mtime_ns for p in (tmp_path / "hub" / "blobs").rglob("*") if p.is_file())
+        == blobs
+    )
     hub.close()
 
 
@@ -92,8 +104,12 @@ def test_builtin_content_setting(value: str | None, expected: bool) -> None:
 
 
 def test_the_committed_dataset_is_what_the_script_makes() -> None:
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_dataset.py"), "--check"],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_dataset.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     train = (ROOT / "hub/datasets/spacehost/movie-reviews/data/train.csv").read_text()
     rows = train.splitlines()[1:]

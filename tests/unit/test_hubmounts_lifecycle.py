@@ -26,8 +26,10 @@ Env = tuple[Platform, FakeBackend, FakeBuilder, HubStore]
 
 
 def files(extra: str) -> dict[str, bytes]:
-    return {"README.md": f"---\ntitle: Search\nsdk: gradio\n{extra}---\n".encode(),
-            "app.py": b"print('hi')"}
+    return {
+        "README.md": f"---\ntitle: Search\nsdk: gradio\n{extra}---\n".encode(),
+        "app.py": b"print('hi')",
+    }
 
 
 @pytest.fixture()
@@ -43,8 +45,14 @@ def env(tmp_path: Path) -> Iterator[Env]:
     hub.push(RepoKind.DATASET, DATASET, data)
     settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0)
     backend, builder = FakeBackend(), FakeBuilder()
-    platform = Platform(settings, Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"),
-                        builder, backend, hub=hub)
+    platform = Platform(
+        settings,
+        Store(tmp_path / "db.sqlite"),
+        RevisionFiles(tmp_path / "revs"),
+        builder,
+        backend,
+        hub=hub,
+    )
     yield platform, backend, builder, hub
     platform.close()
     for cid in list(backend.containers):
@@ -61,16 +69,19 @@ def test_models_are_mounted_read_only_and_pinned(env: Env) -> None:
     spec = next(iter(backend.containers.values())).spec
     target = f"{HUB_CACHE}/models--sentence-transformers--all-MiniLM-L6-v2"
     assert [(m.container_path, m.read_only, m.volume) for m in spec.mounts] == [
-        (target, True, False), (f"{target}/refs/main", True, False)]
+        (target, True, False),
+        (f"{target}/refs/main", True, False),
+    ]
     assert spec.mounts[0].host_path == str(hub.cache_dir(RepoKind.MODEL, MODEL))
     head = hub.repo(RepoKind.MODEL, MODEL).head.sha
     assert Path(spec.mounts[1].host_path).read_text() == head
-    assert {k: spec.env[k] for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE",
-                                     "TRANSFORMERS_OFFLINE")} == dict.fromkeys(
-        ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"), "1")
+    assert {
+        k: spec.env[k] for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
+    } == dict.fromkeys(("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"), "1")
     # the key the repo pages read ("spaces that use it")
-    assert rec.manifest["hub"] == [{"kind": "model", "repo_id": MODEL, "sha": head,
-                                    "fields": ["models"]}]
+    assert rec.manifest["hub"] == [
+        {"kind": "model", "repo_id": MODEL, "sha": head, "fields": ["models"]}
+    ]
     assert backend.tasks == []  # no datasets: nothing to prepare
 
 
@@ -82,7 +93,8 @@ def test_datasets_get_a_cache_volume_and_are_prepared_before_the_app(env: Env) -
     spec = next(iter(backend.containers.values())).spec
     volume = datasets_volume(SPACE, p.settings)
     assert [(m.host_path, m.container_path, m.read_only) for m in spec.mounts if m.volume] == [
-        (volume, DATASETS_CACHE, False)]
+        (volume, DATASETS_CACHE, False)
+    ]
     (task,) = backend.tasks
     assert task.image == spec.image and task.mounts == spec.mounts
     assert task.command is not None and task.command[:3] == ("python3", "-c", SCRIPT)
@@ -93,7 +105,9 @@ def test_datasets_get_a_cache_volume_and_are_prepared_before_the_app(env: Env) -
     assert cid is not None
     wait_for(lambda: len(p.store.logs(SPACE, "run", ref=cid)) >= 2)
     assert [ln.line for ln in p.store.logs(SPACE, "run", ref=cid)][:2] == [
-        "task done", f"starting {spec.revision[:12]}"]
+        "task done",
+        f"starting {spec.revision[:12]}",
+    ]
     p.delete(SPACE)
     assert volume not in backend.volumes and not pin_dir(p.settings.data_dir, SPACE).exists()
 
@@ -115,9 +129,11 @@ def test_a_misspelled_repo_is_a_config_error_before_any_build(env: Env) -> None:
     assert rec.stage is Stage.CONFIG_ERROR and builder.builds == [] and not backend.containers
     assert rec.error_message.startswith(
         "README.md: models: no model 'sentence-transformers/all-MiniLM-L6-v3' on this platform "
-        f"(did you mean '{MODEL}'?)")
+        f"(did you mean '{MODEL}'?)"
+    )
     assert "spacehost push DIR --type model --name sentence-transformers/all-MiniLM-L6-v3" in (
-        rec.error_message)
+        rec.error_message
+    )
     # the declared repos are still recorded
     assert rec.manifest["hub"][0]["repo_id"] == "sentence-transformers/all-MiniLM-L6-v3"
 

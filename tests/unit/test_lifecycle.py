@@ -40,8 +40,9 @@ def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
 def env(tmp_path: Path) -> Iterator[tuple[Platform, FakeBackend, FakeBuilder]]:
     settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0)
     backend, builder = FakeBackend(), FakeBuilder()
-    platform = Platform(settings, Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"),
-                        builder, backend)
+    platform = Platform(
+        settings, Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"), builder, backend
+    )
     yield platform, backend, builder
     platform.close()
     for cid in list(backend.containers):
@@ -73,7 +74,8 @@ def test_push_builds_starts_and_publishes_a_route(env) -> None:  # type: ignore[
     spec = next(iter(backend.containers.values())).spec
     assert spec.env["SPACE_ID"] == "alice/demo" and spec.env["GRADIO_SERVER_PORT"] == "7860"
     assert spec.env["HF_HUB_OFFLINE"] == "1" and spec.data_volume == (
-        f"spacehost-data-{p.settings.instance[:8]}-alice--demo")
+        f"spacehost-data-{p.settings.instance[:8]}-alice--demo"
+    )
     runtime = p.runtime_info(SPACE)
     assert runtime["stage"] == "RUNNING" and runtime["sdk"] == "gradio"
     assert runtime["errorMessage"] is None and runtime["hardware"]["requested"] == "cpu-basic"
@@ -173,8 +175,7 @@ def test_static_space_is_served_from_its_revision_folder(env) -> None:  # type: 
 
 def test_disable_embedding_and_custom_headers_reach_the_route(env) -> None:  # type: ignore[no-untyped-def]
     p, _, _ = env
-    extra = ("disable_embedding: true\ncustom_headers:\n"
-             "  cross-origin-opener-policy: same-origin\n")
+    extra = "disable_embedding: true\ncustom_headers:\n  cross-origin-opener-policy: same-origin\n"
     p.push(SPACE, gradio_files(extra=extra))
     assert p.wait_idle()
     route = routes(p)["alice/demo"]
@@ -185,12 +186,19 @@ def test_disable_embedding_and_custom_headers_reach_the_route(env) -> None:  # t
 def test_gpu_space_on_a_host_without_gpu_is_a_config_error(tmp_path: Path) -> None:
     def no_gpu(req: GpuRequest, hardware: str | None = None) -> list[str]:
         if req.wants_gpu:
-            raise HardwareUnavailable(f"this space asks for 1 GPU ({hardware}) but this host "
-                                      "has none")
+            raise HardwareUnavailable(
+                f"this space asks for 1 GPU ({hardware}) but this host has none"
+            )
         return []
 
-    p = Platform(Settings(data_dir=tmp_path), Store(tmp_path / "db"), RevisionFiles(tmp_path / "r"),
-                 FakeBuilder(), FakeBackend(), check_gpu=no_gpu)
+    p = Platform(
+        Settings(data_dir=tmp_path),
+        Store(tmp_path / "db"),
+        RevisionFiles(tmp_path / "r"),
+        FakeBuilder(),
+        FakeBackend(),
+        check_gpu=no_gpu,
+    )
     p.push(SPACE, gradio_files(extra="suggested_hardware: t4-small\n"))
     assert p.wait_idle()
     rec = p.store.get_space(SPACE)

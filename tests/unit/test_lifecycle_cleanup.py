@@ -28,8 +28,9 @@ HELD_S = 10.0  # a held build step ends by itself after this (bounded)
 def env(tmp_path: Path) -> Iterator[tuple[Platform, FakeBackend, FakeBuilder]]:
     settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0, keep_revisions=1)
     backend, builder = FakeBackend(), FakeBuilder()
-    platform = Platform(settings, Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"),
-                        builder, backend)
+    platform = Platform(
+        settings, Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"), builder, backend
+    )
     yield platform, backend, builder
     platform.close()
 

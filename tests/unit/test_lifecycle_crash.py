@@ -71,8 +71,9 @@ def test_backoff_doubles_from_initial_up_to_the_cap() -> None:
 
 def test_crash_sequence_grows_then_resets_after_a_healthy_run() -> None:
     clock, timer, restarted = Clock(), ManualTimer(), []
-    crashes = CrashRestarts(Backoff(1, 60, reset_s=120), lambda s, n: restarted.append(n),
-                            clock=clock, timer=timer)
+    crashes = CrashRestarts(
+        Backoff(1, 60, reset_s=120), lambda s, n: restarted.append(n), clock=clock, timer=timer
+    )
     delays = []
     for _ in range(4):
         crashes.went_live(SPACE)
@@ -87,8 +88,9 @@ def test_crash_sequence_grows_then_resets_after_a_healthy_run() -> None:
 
 def test_cancel_stops_a_pending_restart_and_forgets_the_sequence() -> None:
     timer, restarted = ManualTimer(), []
-    crashes = CrashRestarts(Backoff(1, 60), lambda s, n: restarted.append(n), clock=Clock(),
-                            timer=timer)
+    crashes = CrashRestarts(
+        Backoff(1, 60), lambda s, n: restarted.append(n), clock=Clock(), timer=timer
+    )
     crashes.crashed(SPACE)
     first = timer.handles[0]
     assert crashes.pending(SPACE)
@@ -116,8 +118,15 @@ class OomBackend(FakeBackend):
 def env(tmp_path: Path) -> Iterator[tuple[Platform, OomBackend, ManualTimer]]:
     settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0)
     backend, timer = OomBackend(), ManualTimer()
-    platform = Platform(settings, Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"),
-                        FakeBuilder(), backend, clock=Clock(), timer=timer)
+    platform = Platform(
+        settings,
+        Store(tmp_path / "db.sqlite"),
+        RevisionFiles(tmp_path / "revs"),
+        FakeBuilder(),
+        backend,
+        clock=Clock(),
+        timer=timer,
+    )
     yield platform, backend, timer
     platform.close()
     for cid in list(backend.containers):
@@ -134,8 +143,10 @@ def running(p: Platform) -> str:
 def crash(p: Platform, backend: FakeBackend, timer: ManualTimer, code: int = 1) -> None:
     before = len(events(p, "restart_scheduled"))
     backend.crash(running(p), code=code)
-    wait_for(lambda: timer.live and len(events(p, "restart_scheduled")) > before,
-             what="a restart to be scheduled")
+    wait_for(
+        lambda: timer.live and len(events(p, "restart_scheduled")) > before,
+        what="a restart to be scheduled",
+    )
 
 
 def events(p: Platform, kind: str) -> list[str]:
@@ -225,8 +236,14 @@ def test_a_failed_first_start_is_not_restarted(env) -> None:  # type: ignore[no-
 
 def test_crash_restarts_can_be_turned_off(tmp_path: Path) -> None:
     timer, backend = ManualTimer(), FakeBackend()
-    p = Platform(Settings(data_dir=tmp_path, crash_restart=False), Store(tmp_path / "db"),
-                 RevisionFiles(tmp_path / "r"), FakeBuilder(), backend, timer=timer)
+    p = Platform(
+        Settings(data_dir=tmp_path, crash_restart=False),
+        Store(tmp_path / "db"),
+        RevisionFiles(tmp_path / "r"),
+        FakeBuilder(),
+        backend,
+        timer=timer,
+    )
     p.push(SPACE, FILES)
     backend.crash(running(p))
     wait_for(lambda: p.store.get_space(SPACE).stage is Stage.RUNTIME_ERROR)
@@ -235,11 +252,19 @@ def test_crash_restarts_can_be_turned_off(tmp_path: Path) -> None:
 
 
 def test_backoff_settings_come_from_the_environment() -> None:
-    s = Settings.from_env({"SPACEHOST_CRASH_BACKOFF_INITIAL": "0.5",
-                           "SPACEHOST_CRASH_BACKOFF_MAX": "10",
-                           "SPACEHOST_CRASH_BACKOFF_RESET": "30",
-                           "SPACEHOST_CRASH_RESTART": "off"})
-    assert (s.crash_backoff_initial_s, s.crash_backoff_max_s, s.crash_backoff_reset_s,
-            s.crash_restart) == (0.5, 10, 30, False)
+    s = Settings.from_env(
+        {
+            "SPACEHOST_CRASH_BACKOFF_INITIAL": "0.5",
+            "SPACEHOST_CRASH_BACKOFF_MAX": "10",
+            "SPACEHOST_CRASH_BACKOFF_RESET": "30",
+            "SPACEHOST_CRASH_RESTART": "off",
+        }
+    )
+    assert (
+        s.crash_backoff_initial_s,
+        s.crash_backoff_max_s,
+        s.crash_backoff_reset_s,
+        s.crash_restart,
+    ) == (0.5, 10, 30, False)
     with pytest.raises(Exception, match="crash backoff"):
         Settings.from_env({"SPACEHOST_CRASH_BACKOFF_INITIAL": "100"})

@@ -35,8 +35,15 @@ def ctx(tmp_path: Path) -> Iterator[Context]:
     settings = Settings(data_dir=tmp_path)
     store = Store(tmp_path / "db.sqlite")
     config = SpaceConfig(store, SecretCipher(tmp_path / "secret.key", settings.secret_key))
-    yield Context(settings, store, RevisionFiles(tmp_path / "revs"), FakeBuilder(),
-                  FakeBackend(), config, RoutePublisher(settings.routes_file))
+    yield Context(
+        settings,
+        store,
+        RevisionFiles(tmp_path / "revs"),
+        FakeBuilder(),
+        FakeBackend(),
+        config,
+        RoutePublisher(settings.routes_file),
+    )
     store.close()
 
 
@@ -47,8 +54,9 @@ def route(ctx: Context) -> RouteEntry:
 
 def serving(ctx: Context) -> None:
     ctx.store.create_space(SPACE, stage=Stage.RUNNING, manifest={"sdk": "gradio"})
-    ctx.store.update_space(SPACE, revision="r1", serving_revision="r1", container_id="c1",
-                           upstream="127.0.0.1:9")
+    ctx.store.update_space(
+        SPACE, revision="r1", serving_revision="r1", container_id="c1", upstream="127.0.0.1:9"
+    )
 
 
 def test_an_error_that_keeps_serving_leaves_the_route(ctx: Context) -> None:
@@ -98,8 +106,9 @@ def test_the_parts_share_one_context_and_one_awake_clock(ctx: Context) -> None:
     try:
         assert parts.deployer.sleeper is parts.sleeper
         assert parts.deployer.recovery is parts.recovery
-        assert {id(p.ctx) for p in (parts.sleeper, parts.recovery, parts.logs,
-                                    parts.deployer)} == {id(ctx)}
+        assert {id(p.ctx) for p in (parts.sleeper, parts.recovery, parts.logs, parts.deployer)} == {
+            id(ctx)
+        }
         serving(ctx)
         rec = ctx.store.get_space(SPACE)
         parts.deployer.sleeper.went_awake(SPACE)

@@ -16,6 +16,8 @@ def test_hardware_field_wins_over_the_hf_flavor() -> None:
 
 
 def test_hf_flavor_alone_and_nothing() -> None:
-    assert hardware_label(manifest("suggested_hardware: a10g-large\n")) == \
-        "suggested_hardware: a10g-large"
+    assert (
+        hardware_label(manifest("suggested_hardware: a10g-large\n"))
+        == "suggested_hardware: a10g-large"
+    )
     assert hardware_label(manifest("")) is None

@@ -32,10 +32,18 @@ WHEEL = CpuTorch("2.13.0+cpu", CPU_WHEEL, "/opt/wheels")
         (CPU_WHEEL, "3.13", "x86_64", ""),  # another Python
         (CPU_WHEEL, "3.11", "aarch64", ""),  # another machine
         ("torch-2.14.1-cp311-cp311-manylinux_2_28_x86_64.whl", "3.11", "x86_64", ""),  # CUDA
-        ("torch-2.5.1+cpu.cxx11.abi-cp311-cp311-linux_x86_64.whl", "3.11", "x86_64",
-         "2.5.1+cpu.cxx11.abi"),
-        ("torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_aarch64.whl", "3.11", "aarch64",
-         "2.13.0+cpu"),
+        (
+            "torch-2.5.1+cpu.cxx11.abi-cp311-cp311-linux_x86_64.whl",
+            "3.11",
+            "x86_64",
+            "2.5.1+cpu.cxx11.abi",
+        ),
+        (
+            "torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_aarch64.whl",
+            "3.11",
+            "aarch64",
+            "2.13.0+cpu",
+        ),
         ("torchvision-0.28.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl", "3.11", "x86_64", ""),
         ("torch-2.13.0+cpu.tar.gz", "3.11", "x86_64", ""),
     ],
@@ -108,15 +116,23 @@ def test_cpu_builds_are_pinned_and_the_log_says_why() -> None:
 def test_no_pin(
     mode: str, wants_gpu: bool, wheel: CpuTorch | None, uses_torch: bool, note: str
 ) -> None:
-    pin = decide(mode, wants_gpu=wants_gpu, wheel=wheel, python_version="3.11",
-                 uses_torch=uses_torch)
+    pin = decide(
+        mode, wants_gpu=wants_gpu, wheel=wheel, python_version="3.11", uses_torch=uses_torch
+    )
     assert pin.constraint == ""
     assert (note in pin.note) if note else pin.note == ""
 
 
 def test_torch_requirements() -> None:
-    lines = ("numpy", "torch>=2.0  # comment", "Torch==2.14.1", "-f https://x", "torchvision",
-             "torch @ https://example.org/torch.whl", "not a requirement !!")
+    lines = (
+        "numpy",
+        "torch>=2.0  # comment",
+        "Torch==2.14.1",
+        "-f https://x",
+        "torchvision",
+        "torch @ https://example.org/torch.whl",
+        "not a requirement !!",
+    )
     assert [str(r) for r in torch_requirements(lines)] == [
         "torch>=2.0",
         "Torch==2.14.1",
@@ -124,15 +140,17 @@ def test_torch_requirements() -> None:
     ]
 
 
-@pytest.mark.parametrize("line", ["torch", "torch>=2.0", "torch==2.13.0", "torch~=2.13",
-                                  "torch<3; python_version>'3'"])
+@pytest.mark.parametrize(
+    "line", ["torch", "torch>=2.0", "torch==2.13.0", "torch~=2.13", "torch<3; python_version>'3'"]
+)
 def test_requirements_that_allow_the_pinned_torch_pass(line: str) -> None:
     pin = TorchPin("torch==2.13.0+cpu", WHEEL)
     check_requirements(pin, [("requirements.txt", ("transformers", line))])
 
 
-@pytest.mark.parametrize("line", ["torch==2.14.1", "torch>=2.14", "torch<2",
-                                  "torch @ https://example.org/torch.whl"])
+@pytest.mark.parametrize(
+    "line", ["torch==2.14.1", "torch>=2.14", "torch<2", "torch @ https://example.org/torch.whl"]
+)
 def test_a_space_that_pins_another_torch_gets_a_clear_error(line: str) -> None:
     pin = TorchPin("torch==2.13.0+cpu", WHEEL)
     with pytest.raises(BuildFailed) as info:

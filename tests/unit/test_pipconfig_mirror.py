@@ -121,12 +121,18 @@ def test_this_hosts_sources_go_through_the_mirror() -> None:
         constraint_files=("/etc/xdg/pip/constraints.txt",),
         served=(
             LocalSource(
-                "extra-index-url", "file:///opt/pypi/simple", "/opt/pypi/simple", "/opt/pypi",
+                "extra-index-url",
+                "file:///opt/pypi/simple",
+                "/opt/pypi/simple",
+                "/opt/pypi",
                 "simple/",
             ),
             LocalSource(
-                "extra-index-url", "file:///opt/pypi-more/simple", "/opt/pypi-more/simple",
-                "/opt/pypi-more", "simple/",
+                "extra-index-url",
+                "file:///opt/pypi-more/simple",
+                "/opt/pypi-more/simple",
+                "/opt/pypi-more",
+                "simple/",
             ),
             LocalSource("find-links", "/opt/wheels", "/opt/wheels", "/opt/wheels", ""),
         ),
@@ -162,9 +168,7 @@ def test_roots_shared_by_two_locations_are_served_once() -> None:
     got = plan(cfg, dirs=("/srv/m/simple", "/srv/m"))
     assert got.index_url == "http://spacehost-mirror:7871/0/simple/"
     assert got.find_links == ("http://spacehost-mirror:7871/0/",)
-    assert mirror_roots(PipSettings(), cfg, is_dir=member("/srv/m/simple", "/srv/m")) == (
-        "/srv/m",
-    )
+    assert mirror_roots(PipSettings(), cfg, is_dir=member("/srv/m/simple", "/srv/m")) == ("/srv/m",)
 
 
 def test_spacehost_settings_may_name_local_folders_too() -> None:

@@ -48,12 +48,19 @@ def clock() -> Clock:
 @pytest.fixture()
 def env(tmp_path: Path, clock: Clock) -> Iterator[Env]:
     backend, builder = OutageBackend(), FakeBuilder()
-    settings = Settings(data_dir=tmp_path, startup_timeout_s=5.0, sleep_after_s=60,
-                        stop_after_s=600)
-    platform = Platform(settings,
-                        Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"),
-                        builder, backend, engine_probe=backend.check, wall_clock=clock,
-                        activity=dict)
+    settings = Settings(
+        data_dir=tmp_path, startup_timeout_s=5.0, sleep_after_s=60, stop_after_s=600
+    )
+    platform = Platform(
+        settings,
+        Store(tmp_path / "db.sqlite"),
+        RevisionFiles(tmp_path / "revs"),
+        builder,
+        backend,
+        engine_probe=backend.check,
+        wall_clock=clock,
+        activity=dict,
+    )
     yield platform, backend, builder
     platform.close()
     backend.start_engine()
@@ -89,8 +96,7 @@ def back(p: Platform, backend: OutageBackend) -> None:
     backend.start_engine()
     watch = p.recovery.watch
     # the next probes (at most one recovery every RETRY_MAX_S) find it back and recover
-    wait_for(lambda: (watch.step(), not watch.down and not watch._recover)[1],
-             what="the recovery")
+    wait_for(lambda: (watch.step(), not watch.down and not watch._recover)[1], what="the recovery")
     assert p.wait_idle()
 
 
@@ -98,8 +104,10 @@ def test_a_space_whose_container_stopped_with_the_engine_runs_again(env: Env) ->
     p, backend, builder = env
     cid = running(p)
     backend.stop_engine()
-    wait_for(lambda: p.store.get_space(SPACE).stage is Stage.RUNTIME_ERROR,
-             what="the lost container to be noticed")
+    wait_for(
+        lambda: p.store.get_space(SPACE).stage is Stage.RUNTIME_ERROR,
+        what="the lost container to be noticed",
+    )
     rec = p.store.get_space(SPACE)
     assert rec.error_message == ENGINE_DOWN and route(p)["upstream"] is None  # truthful
     assert p.recovery.waiting() == {SPACE}
@@ -203,8 +211,9 @@ def test_a_paused_sleeper_sleeps_on_as_stopped_and_wakes(env: Env, clock: Clock)
     assert answers(str(rec.upstream)).startswith("app")
 
 
-def test_a_wake_from_paused_whose_container_the_engine_stopped_starts_it(env: Env,
-                                                                         clock: Clock) -> None:
+def test_a_wake_from_paused_whose_container_the_engine_stopped_starts_it(
+    env: Env, clock: Clock
+) -> None:
     p, backend, _ = env
     running(p)
     p.sleeper.went_awake(SPACE)
@@ -256,8 +265,9 @@ class Probe:
 
 def test_watch_recovers_once_per_outage_with_growing_waits() -> None:
     probe, calls = Probe(), []
-    watch = EngineWatch(probe, lambda: calls.append(1), every_s=2.0, retry_first_s=0.2,
-                        retry_max_s=1.0)
+    watch = EngineWatch(
+        probe, lambda: calls.append(1), every_s=2.0, retry_first_s=0.2, retry_max_s=1.0
+    )
     assert watch.step() == 2.0 and not calls  # up, nothing lost: nothing to do
     probe.up = False
     assert [watch.step() for _ in range(5)] == [0.2, 0.4, 0.8, 1.0, 1.0]
@@ -286,8 +296,9 @@ def test_watch_retries_a_recovery_the_engine_interrupted() -> None:
             raise exc
 
     clock = Clock()
-    watch = EngineWatch(Probe(), on_back, every_s=2.0, retry_first_s=0.2, retry_max_s=1.0,
-                        clock=clock)
+    watch = EngineWatch(
+        Probe(), on_back, every_s=2.0, retry_first_s=0.2, retry_max_s=1.0, clock=clock
+    )
     watch.lost()
     assert watch.step() == 0.2 and watch.down  # gone again: looked for with backoff
     assert watch.step() == 1.0 and len(results) == 2  # too soon after the last recovery

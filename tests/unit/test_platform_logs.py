@@ -41,10 +41,18 @@ def clock() -> Clock:
 @pytest.fixture()
 def env(tmp_path: Path, clock: Clock) -> Iterator[Env]:
     backend, builder = FakeBackend(), FakeBuilder()
-    settings = Settings(data_dir=tmp_path, startup_timeout_s=5.0, sleep_after_s=60,
-                        stop_after_s=600)
-    platform = Platform(settings, Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"),
-                        builder, backend, wall_clock=clock, activity=dict)
+    settings = Settings(
+        data_dir=tmp_path, startup_timeout_s=5.0, sleep_after_s=60, stop_after_s=600
+    )
+    platform = Platform(
+        settings,
+        Store(tmp_path / "db.sqlite"),
+        RevisionFiles(tmp_path / "revs"),
+        builder,
+        backend,
+        wall_clock=clock,
+        activity=dict,
+    )
     yield platform, backend, builder
     platform.close()
     for cid in list(backend.containers):
@@ -102,8 +110,13 @@ class Dying:
 def test_an_adopted_container_is_not_read_twice(tmp_path: Path) -> None:
     backend, builder = FakeBackend(), FakeBuilder()
     first = Dying(backend)
-    p = Platform(Settings(data_dir=tmp_path), Store(tmp_path / "db.sqlite"),
-                 RevisionFiles(tmp_path / "revs"), builder, first)  # type: ignore[arg-type]
+    p = Platform(
+        Settings(data_dir=tmp_path),
+        Store(tmp_path / "db.sqlite"),
+        RevisionFiles(tmp_path / "revs"),
+        builder,
+        first,
+    )  # type: ignore[arg-type]
     cid = started(p, backend)
     p.close()
     first.dead.set()  # killed: the control plane restarts (the container runs on)

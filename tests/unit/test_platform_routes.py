@@ -17,10 +17,17 @@ SPACE = SpaceId("alice", "slowstart")
 
 
 def pushed(tmp_path: Path, extra: str) -> dict[str, object]:
-    p = Platform(Settings(data_dir=tmp_path), Store(tmp_path / "db.sqlite"),
-                 RevisionFiles(tmp_path / "revs"), FakeBuilder(), FakeBackend())
-    p.push(SPACE, {"README.md": f"---\ntitle: S\nsdk: gradio\n{extra}---\n".encode(),
-                   "app.py": b"print(1)"})
+    p = Platform(
+        Settings(data_dir=tmp_path),
+        Store(tmp_path / "db.sqlite"),
+        RevisionFiles(tmp_path / "revs"),
+        FakeBuilder(),
+        FakeBackend(),
+    )
+    p.push(
+        SPACE,
+        {"README.md": f"---\ntitle: S\nsdk: gradio\n{extra}---\n".encode(), "app.py": b"print(1)"},
+    )
     assert p.wait_idle()
     entries = json.loads(p.settings.routes_file.read_text())["spaces"]
     p.close()

@@ -36,9 +36,13 @@ def gradio_files(code: str, coop: str = "unsafe-none") -> dict[str, bytes]:
 @pytest.fixture()
 def env(tmp_path: Path) -> Iterator[tuple[Platform, FakeBackend, FakeBuilder]]:
     backend, builder = FakeBackend(), FakeBuilder()
-    platform = Platform(Settings(data_dir=tmp_path, startup_timeout_s=3.0),
-                        Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"),
-                        builder, backend)
+    platform = Platform(
+        Settings(data_dir=tmp_path, startup_timeout_s=3.0),
+        Store(tmp_path / "db.sqlite"),
+        RevisionFiles(tmp_path / "revs"),
+        builder,
+        backend,
+    )
     yield platform, backend, builder
     platform.close()
     for cid in list(backend.containers):
@@ -72,8 +76,9 @@ def test_static_revision_serves_while_a_gradio_revision_builds(env: Env) -> None
     p, _, builder = env
     v1 = serve_v1(p)
     mid: list[tuple[str, str, str, str]] = []
-    builder.gate = lambda: mid.append((route(p)["stage"], route(p)["sdk"], served_text(p),
-                                       route(p)["headers"][COOP]))
+    builder.gate = lambda: mid.append(
+        (route(p)["stage"], route(p)["sdk"], served_text(p), route(p)["headers"][COOP])
+    )
     v2 = p.push(SPACE, gradio_files("print(2)")).revision
     assert p.wait_idle()
     assert mid == [("RUNNING_BUILDING", "static", "<p>v1</p>", "same-origin")]

@@ -112,8 +112,11 @@ def test_match_path(target: str, expected: Match) -> None:
         ("bob-site.spaces.example.org:80", "/", Match(STATIC, "/")),
         ("carol-wip.spaces.example.org", "/", Match(None, "/", space="carol/wip")),
         # An unknown space host is that host's 404 (the control plane's page), whatever the path.
-        ("zzz.spaces.example.org", "/spaces/alice/demo/",
-         Match(None, "/spaces/alice/demo/", space="zzz")),
+        (
+            "zzz.spaces.example.org",
+            "/spaces/alice/demo/",
+            Match(None, "/spaces/alice/demo/", space="zzz"),
+        ),
         ("zzz.spaces.example.org", "/", Match(None, "/", space="zzz")),
         # Another host: path routing applies.
         ("localhost:8000", "/spaces/alice/demo/x", Match(RUNNING, "/x", "/spaces/alice/demo")),

@@ -200,7 +200,11 @@ def test_routes_file_keeps_the_last_good_table(tmp_path: Path) -> None:
 def test_routes_file_compiles_space_targets(tmp_path: Path) -> None:
     path = tmp_path / "routes.json"
     entry = RouteEntry(
-        "a/b", "gradio", "RUNNING", upstream="127.0.0.1:9", frame_ancestors="'none'",
+        "a/b",
+        "gradio",
+        "RUNNING",
+        upstream="127.0.0.1:9",
+        frame_ancestors="'none'",
         headers={"X-A": "1"},
     )
     static = RouteEntry("c/d", "static", "RUNNING", static_dir="/srv/d")

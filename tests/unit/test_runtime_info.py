@@ -159,12 +159,18 @@ def test_device_failure_with_gpu_is_hardware_unavailable() -> None:
 @pytest.mark.parametrize(
     ("exc", "said"),
     [
-        (api_error(500, "driver failed programming external connectivity"),
-         "the Docker Engine refused it"),
-        (requests.exceptions.ConnectionError("Connection refused"),
-         "cannot reach the Docker Engine"),
-        (DockerException("Error while fetching server API version"),
-         "cannot reach the Docker Engine"),
+        (
+            api_error(500, "driver failed programming external connectivity"),
+            "the Docker Engine refused it",
+        ),
+        (
+            requests.exceptions.ConnectionError("Connection refused"),
+            "cannot reach the Docker Engine",
+        ),
+        (
+            DockerException("Error while fetching server API version"),
+            "cannot reach the Docker Engine",
+        ),
         (requests.exceptions.ReadTimeout("read timed out"), "the Docker Engine stopped answering"),
     ],
 )

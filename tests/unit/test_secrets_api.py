@@ -30,9 +30,13 @@ FILES = {"README.md": b"---\ntitle: Demo\nsdk: gradio\n---\n", "app.py": b"print
 @pytest.fixture()
 def platform(tmp_path: Path) -> Iterator[Platform]:
     backend = FakeBackend()
-    p = Platform(Settings(data_dir=tmp_path, startup_timeout_s=3.0),
-                 Store(tmp_path / "spacehost.db"), RevisionFiles(tmp_path / "revs"),
-                 FakeBuilder(), backend)
+    p = Platform(
+        Settings(data_dir=tmp_path, startup_timeout_s=3.0),
+        Store(tmp_path / "spacehost.db"),
+        RevisionFiles(tmp_path / "revs"),
+        FakeBuilder(),
+        backend,
+    )
     p.push(SPACE, FILES)
     assert p.wait_idle()
     yield p
@@ -53,6 +57,7 @@ def run(platform: Platform, scenario: Callable[[Call], Awaitable[None]]) -> None
         app[appkeys.PLATFORM], app[appkeys.TOKEN] = platform, TOKEN
         add_routes(app)
         async with TestClient(TestServer(app)) as client:
+
             async def call(method: str, path: str, **kw: Any) -> tuple[int, Any]:
                 resp = await client.request(method, path, **kw)
                 return resp.status, await resp.json()
@@ -64,16 +69,21 @@ def run(platform: Platform, scenario: Callable[[Call], Awaitable[None]]) -> None
 
 def test_variables_set_list_delete_in_hf_shape(platform: Platform) -> None:
     async def scenario(call: Call) -> None:
-        status, body = await call("POST", f"{BASE}/variables", headers=AUTH,
-                                  json={"key": "MODEL", "value": "small", "description": "m"})
+        status, body = await call(
+            "POST",
+            f"{BASE}/variables",
+            headers=AUTH,
+            json={"key": "MODEL", "value": "small", "description": "m"},
+        )
         assert status == 200 and body["key"] == "MODEL" and body["value"] == "small"
         assert body["restarting"] is True
         status, body = await call("GET", f"{BASE}/variables")  # public: no token needed
         assert status == 200 and set(body) == {"MODEL"}
         assert body["MODEL"]["value"] == "small" and body["MODEL"]["description"] == "m"
         assert body["MODEL"]["updatedAt"].startswith("20")
-        status, body = await call("DELETE", f"{BASE}/variables", headers=AUTH,
-                                  json={"key": "MODEL"})
+        status, body = await call(
+            "DELETE", f"{BASE}/variables", headers=AUTH, json={"key": "MODEL"}
+        )
         assert status == 200 and body["deleted"] is True
         assert (await call("GET", f"{BASE}/variables"))[1] == {}
 
@@ -82,8 +92,9 @@ def test_variables_set_list_delete_in_hf_shape(platform: Platform) -> None:
 
 def test_secrets_are_write_only(platform: Platform) -> None:
     async def scenario(call: Call) -> None:
-        status, body = await call("POST", f"{BASE}/secrets", headers=AUTH,
-                                  json={"key": "TOKEN", "value": SECRET_VALUE})
+        status, body = await call(
+            "POST", f"{BASE}/secrets", headers=AUTH, json={"key": "TOKEN", "value": SECRET_VALUE}
+        )
         assert status == 200 and body["key"] == "TOKEN" and "value" not in body
         status, body = await call("GET", f"{BASE}/secrets", headers=AUTH)
         assert status == 200 and set(body["TOKEN"]) == {"description", "updatedAt"}
@@ -92,26 +103,29 @@ def test_secrets_are_write_only(platform: Platform) -> None:
         for path in ("", "/runtime", "/variables", "/secrets", "/logs/runs"):
             got, body = await call("GET", f"{BASE}{path}", headers=AUTH)
             assert got == 200 and SECRET_VALUE not in str(body)
-        status, body = await call("DELETE", f"{BASE}/secrets", headers=AUTH,
-                                  json={"key": "TOKEN"})
+        status, body = await call("DELETE", f"{BASE}/secrets", headers=AUTH, json={"key": "TOKEN"})
         assert status == 200 and body == {"key": "TOKEN", "restarting": True, "deleted": True}
 
     run(platform, scenario)
     assert platform.wait_idle()
 
 
-@pytest.mark.parametrize(("kwargs", "status", "code", "words"), [
-    ({"data": b"{not json"}, 400, "invalid_request", "not valid JSON"),
-    ({"json": ["key", "value"]}, 400, "invalid_request", "JSON object"),
-    ({"json": {"value": "x"}}, 400, "invalid_request", "key"),
-    ({"json": {"key": "1BAD", "value": "x"}}, 400, "invalid_request", "environment variable"),
-    ({"json": {"key": "SPACE_ID", "value": "x"}}, 400, "invalid_request", "SPACE_ID"),
-    ({"json": {"key": "GRADIO_SERVER_PORT", "value": "1"}}, 400, "invalid_request", "reserved"),
-    ({"json": {"key": "K", "value": 5}}, 400, "invalid_request", "string"),
-    ({"json": {"key": "K", "value": "x" * (64 * 1024 + 1)}}, 413, "upload_too_large", "64 KiB"),
-])
-def test_bad_requests_answer_in_the_json_error_shape(platform: Platform, kwargs: dict[str, Any],
-                                                     status: int, code: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code", "words"),
+    [
+        ({"data": b"{not json"}, 400, "invalid_request", "not valid JSON"),
+        ({"json": ["key", "value"]}, 400, "invalid_request", "JSON object"),
+        ({"json": {"value": "x"}}, 400, "invalid_request", "key"),
+        ({"json": {"key": "1BAD", "value": "x"}}, 400, "invalid_request", "environment variable"),
+        ({"json": {"key": "SPACE_ID", "value": "x"}}, 400, "invalid_request", "SPACE_ID"),
+        ({"json": {"key": "GRADIO_SERVER_PORT", "value": "1"}}, 400, "invalid_request", "reserved"),
+        ({"json": {"key": "K", "value": 5}}, 400, "invalid_request", "string"),
+        ({"json": {"key": "K", "value": "x" * (64 * 1024 + 1)}}, 413, "upload_too_large", "64 KiB"),
+    ],
+)
+def test_bad_requests_answer_in_the_json_error_shape(
+    platform: Platform, kwargs: dict[str, Any], status: int, code: str, words: str
+) -> None:
     async def scenario(call: Call) -> None:
         for kind in ("variables", "secrets"):
             got, body = await call("POST", f"{BASE}/{kind}", headers=AUTH, **kwargs)
@@ -129,10 +143,14 @@ def test_writes_need_the_token_and_unknown_spaces_are_404(platform: Platform) ->
             for kind in ("variables", "secrets"):
                 assert (await call(method, f"{BASE}/{kind}", json=body))[0] == 401
         assert (await call("POST", f"{BASE}/duplicate", json={"to": "a/b"}))[0] == 401
-        for method, kind in (("GET", "variables"), ("GET", "secrets"), ("POST", "variables"),
-                             ("POST", "secrets"), ("DELETE", "secrets")):
-            status, err = await call(method, f"/api/spaces/no/such/{kind}", headers=AUTH,
-                                     json=body)
+        for method, kind in (
+            ("GET", "variables"),
+            ("GET", "secrets"),
+            ("POST", "variables"),
+            ("POST", "secrets"),
+            ("DELETE", "secrets"),
+        ):
+            status, err = await call(method, f"/api/spaces/no/such/{kind}", headers=AUTH, json=body)
             assert status == 404 and err["error"]["code"] == "space_not_found"
         status, err = await call("DELETE", f"{BASE}/variables", headers=AUTH, json={"key": "X"})
         assert status == 404 and "no variable 'X'" in err["error"]["message"]
@@ -141,25 +159,29 @@ def test_writes_need_the_token_and_unknown_spaces_are_404(platform: Platform) ->
 
 
 def test_duplicate_answers_with_secrets_needing_values_and_409_on_existing(
-        platform: Platform) -> None:
+    platform: Platform,
+) -> None:
     platform.set_config(SPACE, "variable", "MODE", "fast")
     platform.set_config(SPACE, "secret", "TOKEN", SECRET_VALUE)
     assert platform.wait_idle()
 
     async def scenario(call: Call) -> None:
-        status, body = await call("POST", f"{BASE}/duplicate", headers=AUTH,
-                                  json={"to": "bob/copy"})
+        status, body = await call(
+            "POST", f"{BASE}/duplicate", headers=AUTH, json={"to": "bob/copy"}
+        )
         assert status == 202 and body["id"] == "bob/copy" and body["from"] == "alice/demo"
         assert body["variables"] == ["MODE"] and body["secrets_needing_values"] == ["TOKEN"]
         assert body["urls"]["path"].endswith("/spaces/bob/copy/")
         assert SECRET_VALUE not in str(body)
-        status, body = await call("POST", f"{BASE}/duplicate", headers=AUTH,
-                                  json={"repository": "bob/copy"})  # HF's field name
+        status, body = await call(
+            "POST", f"{BASE}/duplicate", headers=AUTH, json={"repository": "bob/copy"}
+        )  # HF's field name
         assert status == 409 and body["error"]["code"] == "conflict"
         status, body = await call("POST", f"{BASE}/duplicate", headers=AUTH, json={})
         assert status == 400 and '"to"' in body["error"]["message"]
-        status, body = await call("POST", f"{BASE}/duplicate", headers=AUTH,
-                                  json={"to": "not a name"})
+        status, body = await call(
+            "POST", f"{BASE}/duplicate", headers=AUTH, json={"to": "not a name"}
+        )
         assert status == 400 and body["error"]["code"] == "invalid_name"
 
     run(platform, scenario)

@@ -44,8 +44,9 @@ class FakeClient:
         return {"restarting": True}
 
 
-def test_value_flag_works_but_warns(monkeypatch: pytest.MonkeyPatch,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_value_flag_works_but_warns(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     client = FakeClient()
     monkeypatch.setattr("spacehost.cli.main._client", lambda _args: client)
     assert main(["secrets", "set", "a/b", "KEY", "--value", "v1"]) == 0

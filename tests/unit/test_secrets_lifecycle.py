@@ -28,7 +28,8 @@ class EchoBackend(FakeBackend):
     def start(self, spec: ContainerSpec) -> ContainerInfo:
         info = super().start(spec)
         self.containers[info.id].lines.append(
-            f"TOKEN={spec.env.get('TOKEN')} MODE={spec.env.get('MODE')}")
+            f"TOKEN={spec.env.get('TOKEN')} MODE={spec.env.get('MODE')}"
+        )
         return info
 
 
@@ -36,8 +37,13 @@ class EchoBackend(FakeBackend):
 def env(tmp_path: Path) -> Iterator[tuple[Platform, EchoBackend, FakeBuilder]]:
     settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0)
     backend, builder = EchoBackend(), FakeBuilder()
-    platform = Platform(settings, Store(tmp_path / "spacehost.db"),
-                        RevisionFiles(tmp_path / "revs"), builder, backend)
+    platform = Platform(
+        settings,
+        Store(tmp_path / "spacehost.db"),
+        RevisionFiles(tmp_path / "revs"),
+        builder,
+        backend,
+    )
     yield platform, backend, builder
     platform.close()
     for cid in list(backend.containers):
@@ -98,8 +104,10 @@ def test_secret_values_are_masked_in_run_logs_and_error_tails(env) -> None:  # t
     p.set_config(SPACE, VARIABLE, "MODE", "visible")
     assert p.wait_idle()
     cid = p.store.get_space(SPACE).container_id
-    wait_for(lambda: any("MODE=visible" in ln.line for ln in p.store.logs(SPACE, "run", ref=cid)),
-             what="the echo line in the run log")
+    wait_for(
+        lambda: any("MODE=visible" in ln.line for ln in p.store.logs(SPACE, "run", ref=cid)),
+        what="the echo line in the run log",
+    )
     lines = [ln.line for ln in p.store.logs(SPACE, "run")]
     assert "TOKEN=*** MODE=visible" in lines
     assert not any(SECRET_VALUE in ln for ln in lines)
@@ -153,8 +161,10 @@ def test_a_secret_that_cannot_be_decrypted_is_a_config_error(env) -> None:  # ty
     p.push(SPACE, FILES)
     assert p.wait_idle()
     with p.store.transaction() as db:
-        db.execute("INSERT INTO config (space, kind, key, value, updated_at) VALUES "
-                   "('alice/demo', 'secret', 'BROKEN', 'not-a-token', 0)")
+        db.execute(
+            "INSERT INTO config (space, kind, key, value, updated_at) VALUES "
+            "('alice/demo', 'secret', 'BROKEN', 'not-a-token', 0)"
+        )
     p.restart(SPACE)
     assert p.wait_idle()
     rec = p.store.get_space(SPACE)

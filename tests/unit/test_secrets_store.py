@@ -36,8 +36,13 @@ def test_secret_round_trip_and_ciphertext_only_on_disk(tmp_path: Path) -> None:
     assert [e.key for e in config.secrets(SPACE)] == ["OPENAI_API_KEY"]
     assert all(e.value is None for e in config.secrets(SPACE))
     stored = store.query("SELECT value FROM config WHERE key = 'OPENAI_API_KEY'")[0][0]
-    assert PLAIN not in stored and Fernet((tmp_path / "secret.key").read_text().strip()
-                                          .encode()).decrypt(stored.encode()).decode() == PLAIN
+    assert (
+        PLAIN not in stored
+        and Fernet((tmp_path / "secret.key").read_text().strip().encode())
+        .decrypt(stored.encode())
+        .decode()
+        == PLAIN
+    )
     store.close()  # checkpoints the WAL into the main file too
     assert PLAIN.encode() not in db_bytes(tmp_path)
     assert b"OPENAI_API_KEY" in db_bytes(tmp_path)  # the name is not secret
@@ -97,8 +102,7 @@ def test_variables_keep_description_unless_given_and_delete(tmp_path: Path) -> N
     store.close()
 
 
-def test_environment_merges_variables_and_secrets_and_delete_space_clears(
-        tmp_path: Path) -> None:
+def test_environment_merges_variables_and_secrets_and_delete_space_clears(tmp_path: Path) -> None:
     store, config = make(tmp_path)
     other = SpaceId("bob", "demo")
     config.set_variable(SPACE, "A", "1")

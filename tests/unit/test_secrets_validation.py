@@ -24,16 +24,30 @@ def test_env_var_names_are_accepted(key: str) -> None:
     assert check_key(key) == key
 
 
-@pytest.mark.parametrize("key", ["", "2FAST", "WITH-DASH", "with space", "É", "A=B", "x" * 300,
-                                 None, 5])
+@pytest.mark.parametrize(
+    "key", ["", "2FAST", "WITH-DASH", "with space", "É", "A=B", "x" * 300, None, 5]
+)
 def test_non_env_var_names_are_refused(key: object) -> None:
     with pytest.raises(InvalidRequest):
         check_key(key)
 
 
-@pytest.mark.parametrize("key", ["SPACE_ID", "SPACE_HOST", "GRADIO_SERVER_PORT",
-                                 "GRADIO_SERVER_NAME", "HOME", "PATH", "PORT", "HF_HUB_OFFLINE",
-                                 "path", "SPACEHOST_TOKEN", "NVIDIA_VISIBLE_DEVICES"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "SPACE_ID",
+        "SPACE_HOST",
+        "GRADIO_SERVER_PORT",
+        "GRADIO_SERVER_NAME",
+        "HOME",
+        "PATH",
+        "PORT",
+        "HF_HUB_OFFLINE",
+        "path",
+        "SPACEHOST_TOKEN",
+        "NVIDIA_VISIBLE_DEVICES",
+    ],
+)
 def test_reserved_names_are_refused_with_the_reason(key: str) -> None:
     with pytest.raises(InvalidRequest) as err:
         check_key(key)
@@ -66,8 +80,7 @@ def test_descriptions_are_optional_strings() -> None:
 
 def test_redactor_masks_every_occurrence_longest_first() -> None:
     redact = Redactor(["hunter2", "hunter2-extended", ""])
-    assert redact("login hunter2 then hunter2-extended, hunter2") == (
-        "login *** then ***, ***")
+    assert redact("login hunter2 then hunter2-extended, hunter2") == ("login *** then ***, ***")
     assert redact("nothing here") == "nothing here"
     assert not Redactor([""]) and Redactor(["x"])
     assert Redactor([])("hunter2") == "hunter2"

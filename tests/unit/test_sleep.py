@@ -35,13 +35,20 @@ class Clock:
 
 class Env:
     def __init__(self, tmp_path: Path, **settings: float) -> None:
-        self.settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0, sleep_after_s=60,
-                                 stop_after_s=600, **settings)  # type: ignore[arg-type]
+        self.settings = Settings(
+            data_dir=tmp_path, startup_timeout_s=3.0, sleep_after_s=60, stop_after_s=600, **settings
+        )  # type: ignore[arg-type]
         self.backend, self.clock = FakeBackend(), Clock()
         self.activity: dict[str, Activity] = {}
-        self.p = Platform(self.settings, Store(tmp_path / "db.sqlite"),
-                          RevisionFiles(tmp_path / "revs"), FakeBuilder(), self.backend,
-                          wall_clock=self.clock, activity=lambda: self.activity)
+        self.p = Platform(
+            self.settings,
+            Store(tmp_path / "db.sqlite"),
+            RevisionFiles(tmp_path / "revs"),
+            FakeBuilder(),
+            self.backend,
+            wall_clock=self.clock,
+            activity=lambda: self.activity,
+        )
 
     def deploy(self, space: SpaceId) -> None:
         self.p.push(space, FILES)
@@ -84,14 +91,18 @@ def test_route_entries_without_asleep_still_parse() -> None:
 
 def test_an_older_database_gains_the_sleep_columns(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "old.sqlite")
-    db.execute("CREATE TABLE spaces (id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT "
-               "NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL, stage TEXT NOT NULL, "
-               "error_message TEXT NOT NULL DEFAULT '', desired TEXT NOT NULL DEFAULT "
-               "'running', revision TEXT, serving_revision TEXT, container_id TEXT, upstream "
-               "TEXT, image TEXT, manifest TEXT NOT NULL DEFAULT '{}', hardware TEXT NOT NULL "
-               "DEFAULT 'cpu-basic')")
-    db.execute("INSERT INTO spaces (id, owner, name, created_at, updated_at, stage) VALUES "
-               "('alice/a', 'alice', 'a', 1, 1, 'RUNNING')")
+    db.execute(
+        "CREATE TABLE spaces (id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT "
+        "NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL, stage TEXT NOT NULL, "
+        "error_message TEXT NOT NULL DEFAULT '', desired TEXT NOT NULL DEFAULT "
+        "'running', revision TEXT, serving_revision TEXT, container_id TEXT, upstream "
+        "TEXT, image TEXT, manifest TEXT NOT NULL DEFAULT '{}', hardware TEXT NOT NULL "
+        "DEFAULT 'cpu-basic')"
+    )
+    db.execute(
+        "INSERT INTO spaces (id, owner, name, created_at, updated_at, stage) VALUES "
+        "('alice/a', 'alice', 'a', 1, 1, 'RUNNING')"
+    )
     db.commit()
     db.close()
     rec = Store(tmp_path / "old.sqlite").get_space(A)
@@ -208,8 +219,7 @@ def test_waking_beyond_max_awake_stops_the_least_recently_used(tmp_path: Path) -
         e.clock.now += 5
         e.activity[str(B)] = Activity(e.clock.now)
         e.wake(A)  # and waking A stops C, now the idlest
-        assert [e.stage(s) for s in (A, B, C)] == [Stage.RUNNING, Stage.RUNNING,
-                                                   Stage.SLEEPING]
+        assert [e.stage(s) for s in (A, B, C)] == [Stage.RUNNING, Stage.RUNNING, Stage.SLEEPING]
     finally:
         e.p.close()
         for cid in list(e.backend.containers):

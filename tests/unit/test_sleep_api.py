@@ -16,14 +16,13 @@ def test_sleeptime_sets_gc_timeout_and_needs_the_token(platform: Platform) -> No
         assert body["sleep"] == {"level": None, "idleSeconds": body["sleep"]["idleSeconds"]}
         status, body = await call("POST", f"{BASE}/sleeptime", json={"seconds": 300})
         assert (status, body["error"]["code"]) == (401, "unauthorized")
-        status, body = await call("POST", f"{BASE}/sleeptime", json={"seconds": 300},
-                                  headers=AUTH)
+        status, body = await call("POST", f"{BASE}/sleeptime", json={"seconds": 300}, headers=AUTH)
         assert (status, body["gcTimeout"]) == (200, 300)
-        status, body = await call("POST", f"{BASE}/sleeptime", json={"seconds": -1},
-                                  headers=AUTH)
+        status, body = await call("POST", f"{BASE}/sleeptime", json={"seconds": -1}, headers=AUTH)
         assert (status, body["gcTimeout"]) == (200, None)
-        status, body = await call("POST", f"{BASE}/sleeptime", json={"seconds": "soon"},
-                                  headers=AUTH)
+        status, body = await call(
+            "POST", f"{BASE}/sleeptime", json={"seconds": "soon"}, headers=AUTH
+        )
         assert (status, body["error"]["code"]) == (400, "invalid_request")
 
     run(platform, scenario)

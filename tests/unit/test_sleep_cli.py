@@ -23,8 +23,9 @@ class FakeClient:
         return {"gcTimeout": None if seconds == -1 else seconds}
 
 
-def test_pause_and_sleeptime(monkeypatch: pytest.MonkeyPatch,
-                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_pause_and_sleeptime(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     client = FakeClient()
     monkeypatch.setattr("spacehost.cli.main._client", lambda _args: client)
     assert main(["pause", "a/b"]) == 0
@@ -34,5 +35,4 @@ def test_pause_and_sleeptime(monkeypatch: pytest.MonkeyPatch,
     assert main(["sleeptime", "a/b", "-1"]) == 0
     assert "never sleeps" in capsys.readouterr().out
     space = SpaceId("a", "b")
-    assert client.calls == [("pause", space), ("sleeptime", space, 600),
-                            ("sleeptime", space, -1)]
+    assert client.calls == [("pause", space), ("sleeptime", space, 600), ("sleeptime", space, -1)]

@@ -79,8 +79,12 @@ def test_signature_docstring_and_kind_are_kept(spaces: ModuleType) -> None:
         """Stream later."""
         yield prompt
 
-    checks = [(plain, inspect.isfunction), (gen, inspect.isgeneratorfunction),
-              (coro, inspect.iscoroutinefunction), (agen, inspect.isasyncgenfunction)]
+    checks = [
+        (plain, inspect.isfunction),
+        (gen, inspect.isgeneratorfunction),
+        (coro, inspect.iscoroutinefunction),
+        (agen, inspect.isasyncgenfunction),
+    ]
     for fn, kind in checks:
         wrapped = spaces.GPU(duration=10)(fn)
         assert kind(wrapped), fn.__name__
@@ -118,8 +122,9 @@ def test_all_four_kinds_run_without_a_broker(spaces: ModuleType) -> None:
     assert asyncio.run(collect()) == [0, 1, 2]
 
 
-def test_cpu_mode_warns_once_per_function(spaces: ModuleType,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_cpu_mode_warns_once_per_function(
+    spaces: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
     spaces.config.Config.mode = "cpu"
 
     @spaces.GPU
@@ -164,12 +169,15 @@ def test_gradio_auto_wrap_is_off_unless_enabled(spaces: ModuleType) -> None:
 
 
 def test_the_package_uses_only_the_standard_library() -> None:
-    code = (f"import sys; sys.path.insert(0, {str(PKG_ROOT)!r}); import spaces; "
-            "mods = [m.split('.')[0] for m in sys.modules]; "
-            "print(','.join(sorted({m for m in mods if m in ('gradio', 'torch', 'httpx', "
-            "'requests', 'pydantic')})))")
-    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        f"import sys; sys.path.insert(0, {str(PKG_ROOT)!r}); import spaces; "
+        "mods = [m.split('.')[0] for m in sys.modules]; "
+        "print(','.join(sorted({m for m in mods if m in ('gradio', 'torch', 'httpx', "
+        "'requests', 'pydantic')})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == ""
 
 
@@ -179,8 +187,9 @@ def test_wheel_is_reproducible_and_complete() -> None:
     assert first.filename == f"spaces-{first.version}-py3-none-any.whl"
     assert first.version.endswith("+spacehost")
     names = zipfile.ZipFile(io.BytesIO(first.data)).namelist()
-    expected = {f"spaces/{p.relative_to(package_dir()).as_posix()}"
-                for p in package_dir().rglob("*.py")}
+    expected = {
+        f"spaces/{p.relative_to(package_dir()).as_posix()}" for p in package_dir().rglob("*.py")
+    }
     assert expected <= set(names)
     info = f"spaces-{first.version}.dist-info"
     assert {f"{info}/METADATA", f"{info}/WHEEL", f"{info}/RECORD"} <= set(names)
@@ -191,14 +200,30 @@ def test_wheel_installs_with_pip_and_imports(tmp_path: Path) -> None:
     path = tmp_path / wheel.filename
     path.write_bytes(wheel.data)
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index",
-                    "--disable-pip-version-check", "-q", "--target", str(target), str(path)],
-                   check=True, capture_output=True)
-    code = ("import importlib.metadata as m, spaces; "
-            "print(m.version('spaces'), spaces.__version__)")
-    out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, "
-                          f"{str(target)!r}); {code}"], capture_output=True, text=True,
-                         check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--disable-pip-version-check",
+            "-q",
+            "--target",
+            str(target),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    code = "import importlib.metadata as m, spaces; print(m.version('spaces'), spaces.__version__)"
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {code}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.split() == [wheel.version, wheel.version]
 
 
@@ -208,8 +233,10 @@ def test_wheel_installs_with_pip_and_imports(tmp_path: Path) -> None:
 def _source(requirements: str = "", hardware: str = "") -> Any:
     from spacehost.manifest import load_space
 
-    files = {"README.md": f"---\ntitle: T\nsdk: gradio\n{hardware}---\n".encode(),
-             "app.py": b"import spaces\n"}
+    files = {
+        "README.md": f"---\ntitle: T\nsdk: gradio\n{hardware}---\n".encode(),
+        "app.py": b"import spaces\n",
+    }
     if requirements:
         files["requirements.txt"] = requirements.encode()
     return load_space(files)
@@ -219,24 +246,43 @@ def test_the_wheel_is_installed_after_the_requirements_and_gradio() -> None:
     from spacehost.builder.dockerfile import BuildPlan, render_dockerfile
 
     source = _source("spaces==0.30.2\ntorch\n")
-    text = render_dockerfile(source, BuildPlan(from_image="base", gradio_pin="6.31.0",
-                                               spaces_wheel="spaces-0.1.0+spacehost-py3-none-"
-                                               "any.whl"))
-    steps = [line.split()[0] + " " + line.split()[1] for line in text.splitlines()
-             if line.startswith(("RUN", "COPY"))]
-    assert steps.index("RUN pip") < steps.index("COPY spacehost/spaces-0.1.0+spacehost-py3-none-"
-                                                "any.whl")
-    assert ("RUN pip install --no-cache-dir --no-deps --no-index --force-reinstall "
-            "/tmp/spacehost/spaces-0.1.0+spacehost-py3-none-any.whl") in text
+    text = render_dockerfile(
+        source,
+        BuildPlan(
+            from_image="base",
+            gradio_pin="6.31.0",
+            spaces_wheel="spaces-0.1.0+spacehost-py3-none-any.whl",
+        ),
+    )
+    steps = [
+        line.split()[0] + " " + line.split()[1]
+        for line in text.splitlines()
+        if line.startswith(("RUN", "COPY"))
+    ]
+    assert steps.index("RUN pip") < steps.index(
+        "COPY spacehost/spaces-0.1.0+spacehost-py3-none-any.whl"
+    )
+    assert (
+        "RUN pip install --no-cache-dir --no-deps --no-index --force-reinstall "
+        "/tmp/spacehost/spaces-0.1.0+spacehost-py3-none-any.whl"
+    ) in text
     gradio_at = text.index("gradio==6.31.0")
     assert gradio_at < text.index("COPY spacehost/") < text.index("COPY --chown=1000:1000 app/ ./")
     assert "spacehost/" not in render_dockerfile(source, BuildPlan(from_image="base"))
 
 
-@pytest.mark.parametrize(("requirements", "noted"), [
-    ("spaces\n", True), ("spaces==0.30.2\n", True), ("Spaces>=0.28 ; python_version>'3'\n", True),
-    ("spaces[extra]\n", True), ("gradio\nspacesx\n", False), ("huggingface-spaces\n", False),
-    ("", False)])
+@pytest.mark.parametrize(
+    ("requirements", "noted"),
+    [
+        ("spaces\n", True),
+        ("spaces==0.30.2\n", True),
+        ("Spaces>=0.28 ; python_version>'3'\n", True),
+        ("spaces[extra]\n", True),
+        ("gradio\nspacesx\n", False),
+        ("huggingface-spaces\n", False),
+        ("", False),
+    ],
+)
 def test_a_note_when_requirements_list_hf_spaces(requirements: str, noted: bool) -> None:
     from spacehost.builder.spaces_wheel import spaces_note
 
@@ -257,8 +303,7 @@ def test_gpu_spaces_on_a_gpu_host_build_on_the_cuda_runtime() -> None:
     from spacehost.builder.pythons import PythonChoice
     from spacehost.settings import Settings
 
-    zero, gpu, cpu = (_source(hardware=f"hardware: {h}\n").manifest
-                      for h in ("zero", "gpu", "cpu"))
+    zero, gpu, cpu = (_source(hardware=f"hardware: {h}\n").manifest for h in ("zero", "gpu", "cpu"))
     flavor = _source(hardware="suggested_hardware: a10g-small\n").manifest
     assert [wants_cuda(m, True) for m in (zero, gpu, cpu, flavor)] == [True, True, False, True]
     assert not any(wants_cuda(m, False) for m in (zero, gpu, cpu, flavor))
@@ -269,7 +314,8 @@ def test_gpu_spaces_on_a_gpu_host_build_on_the_cuda_runtime() -> None:
     assert cuda_image_tag(cpu_choice) == "spacehost/cuda:py3.11-bookworm"
     assert cuda_image_tag(operator) == "spacehost/cuda:pyimage-gpu-host-local"
     assert cuda_gradio_tag("6.31.0", operator) == (
-        "spacehost/gradio-cuda:6.31.0-pyimage-gpu-host-local")
+        "spacehost/gradio-cuda:6.31.0-pyimage-gpu-host-local"
+    )
 
 
 def test_the_cuda_layer_inherits_a_base_images_torch_or_installs_one() -> None:
@@ -290,38 +336,52 @@ class _FakeImages:
         self.calls.append(("python", choice.version, choice.base))
         return f"python-of-{choice.base}"
 
-    def ensure_cuda(self, python_tag: str, choice: Any, gradio: str, torch: str,
-                    **kw: Any) -> str:
+    def ensure_cuda(self, python_tag: str, choice: Any, gradio: str, torch: str, **kw: Any) -> str:
         self.calls.append(("cuda", python_tag, gradio, torch))
         return "spacehost/gradio-cuda:test"
 
 
-@pytest.mark.parametrize(("gpu_host", "hardware", "cuda"), [
-    (True, "zero", True), (True, "gpu", True), (True, "cpu", False), (False, "zero", False)])
+@pytest.mark.parametrize(
+    ("gpu_host", "hardware", "cuda"),
+    [(True, "zero", True), (True, "gpu", True), (True, "cpu", False), (False, "zero", False)],
+)
 def test_the_builder_picks_the_cuda_runtime_for_gpu_spaces_on_a_gpu_host(
-        tmp_path: Path, gpu_host: bool, hardware: str, cuda: bool) -> None:
+    tmp_path: Path, gpu_host: bool, hardware: str, cuda: bool
+) -> None:
     from spacehost.builder import DockerBuilder
     from spacehost.builder.dockerfile import BuildPlan
     from spacehost.builder.pipconfig import PipPlan
     from spacehost.builder.pythons import PythonChoice
     from spacehost.settings import Settings
 
-    settings = Settings(data_dir=tmp_path, gpu_base_image="spacehost/gpu-host:local",
-                        gpu_torch="torch==2.11.0")
+    settings = Settings(
+        data_dir=tmp_path, gpu_base_image="spacehost/gpu-host:local", gpu_torch="torch==2.11.0"
+    )
     builder = DockerBuilder(object(), settings, gpu_images=gpu_host)  # type: ignore[arg-type]
     images = _FakeImages()
     builder.runtime = images  # type: ignore[assignment]
     lines: list[str] = []
     plan = builder._spaces_and_cuda(
-        _source("spaces\n", hardware=f"hardware: {hardware}\n"), BuildPlan(from_image="cpu"),
-        PythonChoice("3.11", "debian:bookworm"), PipPlan(), lines.append, lines.append, 1e18)
+        _source("spaces\n", hardware=f"hardware: {hardware}\n"),
+        BuildPlan(from_image="cpu"),
+        PythonChoice("3.11", "debian:bookworm"),
+        PipPlan(),
+        lines.append,
+        lines.append,
+        1e18,
+    )
     assert plan.spaces_wheel == spaces_wheel().filename
     assert any("lists `spaces`" in line for line in lines)
     if cuda:
         assert plan.from_image == "spacehost/gradio-cuda:test"
         assert images.calls == [
             ("python", "image", "spacehost/gpu-host:local"),
-            ("cuda", "python-of-spacehost/gpu-host:local", settings.gradio_version,
-             "torch==2.11.0")]
+            (
+                "cuda",
+                "python-of-spacehost/gpu-host:local",
+                settings.gradio_version,
+                "torch==2.11.0",
+            ),
+        ]
     else:
         assert plan.from_image == "cpu" and images.calls == []

@@ -38,10 +38,15 @@ GOOD, BUILD_FAILS, EXITS, STATIC = "good", "build fails", "exits at start", "sta
 def files_for(kind: str, version: int) -> dict[str, bytes]:
     """A space folder of *kind*; the same (kind, version) gives the same revision."""
     if kind == STATIC:
-        return {"README.md": b"---\ntitle: S\nsdk: static\n---\n",
-                "index.html": f"<p>v{version}</p>".encode()}
-    body = {GOOD: f"print({version})", BUILD_FAILS: f"BUILD_FAIL {version}",
-            EXITS: f"raise SystemExit({version})"}[kind]
+        return {
+            "README.md": b"---\ntitle: S\nsdk: static\n---\n",
+            "index.html": f"<p>v{version}</p>".encode(),
+        }
+    body = {
+        GOOD: f"print({version})",
+        BUILD_FAILS: f"BUILD_FAIL {version}",
+        EXITS: f"raise SystemExit({version})",
+    }[kind]
     return {"README.md": b"---\ntitle: D\nsdk: gradio\n---\n", "app.py": body.encode()}
 
 
@@ -72,13 +77,26 @@ class LifecycleMachine(RuleBasedStateMachine):
         self._grace = deploy_module.SWITCH_GRACE_S
         deploy_module.SWITCH_GRACE_S = 0.0  # no router reads the table here
         self.backend, self.builder = OutageBackend(), FakeBuilder()
-        settings = Settings(data_dir=tmp, startup_timeout_s=5.0, crash_restart=False,
-                            sleep_after_s=60, stop_after_s=600, max_awake=1)
+        settings = Settings(
+            data_dir=tmp,
+            startup_timeout_s=5.0,
+            crash_restart=False,
+            sleep_after_s=60,
+            stop_after_s=600,
+            max_awake=1,
+        )
         self.clock = Clock()
         # no router: no request is ever seen, so idle time is the clock's advance
-        self.platform = Platform(settings, Store(tmp / "db.sqlite"), RevisionFiles(tmp / "revs"),
-                                 self.builder, self.backend, engine_probe=self.backend.check,
-                                 wall_clock=self.clock, activity=dict)
+        self.platform = Platform(
+            settings,
+            Store(tmp / "db.sqlite"),
+            RevisionFiles(tmp / "revs"),
+            self.builder,
+            self.backend,
+            engine_probe=self.backend.check,
+            wall_clock=self.clock,
+            activity=dict,
+        )
         self.model: dict[SpaceId, Model] = {}
 
     def teardown(self) -> None:
@@ -109,8 +127,11 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     # rules ----------------------------------------------------------------------------------
 
-    @rule(space=st.sampled_from(SPACES), kind=st.sampled_from([GOOD, BUILD_FAILS, EXITS, STATIC]),
-          version=st.integers(0, 2))
+    @rule(
+        space=st.sampled_from(SPACES),
+        kind=st.sampled_from([GOOD, BUILD_FAILS, EXITS, STATIC]),
+        version=st.integers(0, 2),
+    )
     def push(self, space: SpaceId, kind: str, version: int) -> None:
         rec = self.platform.store.find_space(space)
         if kind == EXITS:
@@ -119,8 +140,12 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.settle()
         m = self.model.setdefault(space, Model())
         # the platform skips a push of exactly the files that serve without an error
-        if (rec is not None and rec.serving_revision == result.revision
-                and rec.stage is Stage.RUNNING and not rec.error_message):
+        if (
+            rec is not None
+            and rec.serving_revision == result.revision
+            and rec.stage is Stage.RUNNING
+            and not rec.error_message
+        ):
             assert result.unchanged
             return
         assert not result.unchanged
@@ -141,12 +166,16 @@ class LifecycleMachine(RuleBasedStateMachine):
     def in_stage(self, stage: Stage) -> list[SpaceId]:
         return sorted(r.id for r in self.platform.store.list_spaces() if r.stage is stage)
 
-    @precondition(lambda self: any(
-        m.serving and m.serving_kind != STATIC for m in self.model.values()))
+    @precondition(
+        lambda self: any(m.serving and m.serving_kind != STATIC for m in self.model.values())
+    )
     @rule(data=st.data())
     def crash(self, data: st.DataObject) -> None:
-        candidates = [s for s in self.in_stage(Stage.RUNNING)
-                      if self.model[s].serving and self.model[s].serving_kind != STATIC]
+        candidates = [
+            s
+            for s in self.in_stage(Stage.RUNNING)
+            if self.model[s].serving and self.model[s].serving_kind != STATIC
+        ]
         if not candidates:
             return
         space = data.draw(st.sampled_from(candidates))
@@ -204,16 +233,17 @@ class LifecycleMachine(RuleBasedStateMachine):
     def daemon_restart(self) -> None:
         """The Docker daemon stops (every container with it) and starts again: what served
         serves again, a paused sleeper sleeps on as stopped, a paused space stays paused."""
-        running = {c.spec.space for c in self.backend.containers.values()
-                   if c.status == "running"}
+        running = {c.spec.space for c in self.backend.containers.values() if c.status == "running"}
         self.backend.stop_engine()
         watch = self.platform.recovery.watch
         watch.step()
         assert watch.down
         # the log streams of the running containers ended and found no engine (a real daemon
         # takes seconds to stop and start: they report before it is back)
-        wait_for(lambda: running <= self.platform.recovery.waiting(),
-                 what="the lost containers to be reported")
+        wait_for(
+            lambda: running <= self.platform.recovery.waiting(),
+            what="the lost containers to be reported",
+        )
         self.backend.start_engine()
         # the next probes (at most one recovery every RETRY_MAX_S) find it back and recover
         wait_for(lambda: (watch.step(), not watch.down)[1], what="the recovery")
@@ -238,8 +268,11 @@ class LifecycleMachine(RuleBasedStateMachine):
         for c in self.backend.containers.values():
             assert str(c.spec.space) in known, f"orphan container of {c.spec.space}"
         for space in SPACES:
-            running = [c for c in self.backend.containers.values()
-                       if c.spec.space == space and c.status == "running"]
+            running = [
+                c
+                for c in self.backend.containers.values()
+                if c.spec.space == space and c.status == "running"
+            ]
             assert len(running) <= 1, f"{space}: {len(running)} running containers"
             rec = store.find_space(space)
             if rec is None:
@@ -251,21 +284,22 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert (rec.stage is Stage.PAUSED) == m.paused
             if m.serving is None:
                 assert rec.stage not in (Stage.RUNNING, Stage.SLEEPING), (
-                    f"{space} is {rec.stage}, nothing should serve")
+                    f"{space} is {rec.stage}, nothing should serve"
+                )
                 assert routes[str(space)]["upstream"] is None
                 assert not running
                 continue
             assert rec.serving_revision == m.serving
             # the route follows what answers, not the revision that failed after it
-            assert routes[str(space)]["sdk"] == ("static" if m.serving_kind == STATIC
-                                                 else "gradio")
+            assert routes[str(space)]["sdk"] == ("static" if m.serving_kind == STATIC else "gradio")
             if m.revision != m.serving:
                 assert rec.error_message, f"{space}: its failed deploy shows no error"
             if rec.stage is Stage.SLEEPING:
                 assert m.serving_kind != STATIC and not running
                 # a paused one keeps its upstream: the router forwards to it once thawed
                 assert routes[str(space)]["upstream"] == (
-                    rec.upstream if rec.sleep_level == PAUSED else None)
+                    rec.upstream if rec.sleep_level == PAUSED else None
+                )
                 assert routes[str(space)]["asleep"] == rec.sleep_level
                 assert rec.container_id is not None
                 status = self.backend.containers[rec.container_id].status
@@ -283,6 +317,9 @@ class LifecycleMachine(RuleBasedStateMachine):
 
 
 LifecycleMachine.TestCase.settings = settings(
-    max_examples=12, stateful_step_count=10, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow])
+    max_examples=12,
+    stateful_step_count=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 TestLifecycleMachine = LifecycleMachine.TestCase

@@ -31,8 +31,11 @@ def test_adopts_a_live_router_of_the_same_data_dir(tmp_path: Path) -> None:
     first = Supervisor(command(str(tmp_path)), tmp_path / "router.pid")
     first.start()
     # until the child has exec'd, /proc shows the parent's command line
-    wait_for(lambda: b"--data-dir" in Path(f"/proc/{first.pid}/cmdline").read_bytes(),
-             timeout=10, what="the child's command line")
+    wait_for(
+        lambda: b"--data-dir" in Path(f"/proc/{first.pid}/cmdline").read_bytes(),
+        timeout=10,
+        what="the child's command line",
+    )
     second = Supervisor(command(str(tmp_path)), tmp_path / "router.pid")
     second.start()
     assert second.pid == first.pid
@@ -42,8 +45,11 @@ def test_adopts_a_live_router_of_the_same_data_dir(tmp_path: Path) -> None:
     other.stop()
     second.stop()
     assert first.pid is not None
-    wait_for(lambda: first._proc is not None and first._proc.poll() is not None, timeout=10,
-             what="the adopted router to stop")
+    wait_for(
+        lambda: first._proc is not None and first._proc.poll() is not None,
+        timeout=10,
+        what="the adopted router to stop",
+    )
 
 
 def test_a_stale_pidfile_is_ignored(tmp_path: Path) -> None:
@@ -81,9 +87,16 @@ def test_a_zombie_that_is_not_our_child_counts_as_dead() -> None:
     # a grandchild left unreaped by its parent: what an adopted router is after dying, until
     # PID 1 reaps it; kill(pid, 0) still succeeds on it
     parent = subprocess.Popen(
-        [sys.executable, "-c", "import subprocess, sys, time; "
-         "p = subprocess.Popen([sys.executable, '-c', 'pass']); print(p.pid, flush=True); "
-         "time.sleep(30)"], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time; "
+            "p = subprocess.Popen([sys.executable, '-c', 'pass']); print(p.pid, flush=True); "
+            "time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert parent.stdout is not None
         zombie = int(parent.stdout.readline())
@@ -100,8 +113,11 @@ def test_a_zombie_that_is_not_our_child_counts_as_dead() -> None:
 def test_a_router_of_this_data_dir_with_other_settings_is_replaced(tmp_path: Path) -> None:
     old = Supervisor([*command(str(tmp_path)), "--port", "8001"], tmp_path / "router.pid")
     old.start()
-    wait_for(lambda: b"8001" in Path(f"/proc/{old.pid}/cmdline").read_bytes(), timeout=10,
-             what="the child's command line")
+    wait_for(
+        lambda: b"8001" in Path(f"/proc/{old.pid}/cmdline").read_bytes(),
+        timeout=10,
+        what="the child's command line",
+    )
     new = Supervisor([*command(str(tmp_path)), "--port", "8002"], tmp_path / "router.pid")
     new.start()  # `up --port 8002` on the same data dir: the old address must stop serving
     assert new.pid != old.pid
@@ -133,8 +149,11 @@ def test_ours_running_sees_only_this_data_dirs_router(tmp_path: Path) -> None:
     assert not sup.ours_running()
     sup.start()
     try:
-        wait_for(lambda: b"--data-dir" in Path(f"/proc/{sup.pid}/cmdline").read_bytes(),
-                 timeout=10, what="the child's command line")
+        wait_for(
+            lambda: b"--data-dir" in Path(f"/proc/{sup.pid}/cmdline").read_bytes(),
+            timeout=10,
+            what="the child's command line",
+        )
         assert sup.ours_running()
         other = Supervisor(command(str(tmp_path / "elsewhere")), tmp_path / "router.pid")
         assert not other.ours_running()

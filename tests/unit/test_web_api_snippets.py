@@ -27,9 +27,11 @@ def test_hello_python_snippet_is_a_gradio_client_call_by_parameter_name() -> Non
     [doc] = endpoint_docs(info("hello"), URL)
     assert doc.api_name == "/greet"
     assert [(p.name, p.python_type, p.component) for p in doc.params] == [
-        ("name", "str", "Textbox")]
+        ("name", "str", "Textbox")
+    ]
     assert [(r.label, r.python_type, r.component) for r in doc.returns] == [
-        ("greeting", "str", "Textbox")]
+        ("greeting", "str", "Textbox")
+    ]
     assert doc.python == (
         "from gradio_client import Client\n\n"
         f'client = Client("{URL}")\n'
@@ -37,7 +39,8 @@ def test_hello_python_snippet_is_a_gradio_client_call_by_parameter_name() -> Non
         '    name="Hello!!",\n'
         '    api_name="/greet",\n'
         ")\n"
-        "print(result)")
+        "print(result)"
+    )
     ast.parse(doc.python)
 
 
@@ -57,9 +60,14 @@ def test_file_inputs_use_handle_file_and_defaults_are_kept() -> None:
     image, kind = doc.params
     assert image.is_file and image.python_type == "filepath" and image.component == "Image"
     assert (kind.name, kind.python_type, kind.has_default, kind.default) == (
-        "kind", "Literal['sepia', 'invert', 'blur']", True, "sepia")
-    assert doc.python.startswith("import urllib.request\n\nfrom gradio_client import Client, "
-                                 "handle_file\n")
+        "kind",
+        "Literal['sepia', 'invert', 'blur']",
+        True,
+        "sepia",
+    )
+    assert doc.python.startswith(
+        "import urllib.request\n\nfrom gradio_client import Client, handle_file\n"
+    )
     # the platform's example image, not Gradio's on GitHub: the snippet works offline (C16)
     assert f'urllib.request.urlretrieve("{EXAMPLES}image.png", "example-0.png")' in doc.python
     assert '    image=handle_file("example-0.png"),' in doc.python
@@ -85,11 +93,11 @@ def test_private_endpoints_are_left_out() -> None:
 
 def test_quotes_in_examples_survive_shell_and_python() -> None:
     data = info("hello")
-    data["named_endpoints"]["/greet"]["parameters"][0]["example_input"] = "it's \"x\""
+    data["named_endpoints"]["/greet"]["parameters"][0]["example_input"] = 'it\'s "x"'
     [doc] = endpoint_docs(data, URL)
-    assert ast.literal_eval(doc.python.split("name=")[1].split(",\n")[0]) == "it's \"x\""
+    assert ast.literal_eval(doc.python.split("name=")[1].split(",\n")[0]) == 'it\'s "x"'
     words = shlex.split(doc.curl.split("\n")[0].removeprefix("EVENT_ID=$(").split(" | ")[0])
-    assert json.loads(words[words.index("-d") + 1]) == {"data": ["it's \"x\""]}
+    assert json.loads(words[words.index("-d") + 1]) == {"data": ['it\'s "x"']}
 
 
 def test_rendered_tab_shows_types_and_escapes_hostile_info() -> None:
@@ -101,8 +109,9 @@ def test_rendered_tab_shows_types_and_escapes_hostile_info() -> None:
     assert "<script>alert" not in out
     assert "&lt;script&gt;" in out
     out = render_api(info("image-filter"), URL)
-    assert ("<td>kind</td><td>Literal[&#x27;sepia&#x27;, &#x27;invert&#x27;, &#x27;blur&#x27;]"
-            "</td>") in out
+    assert (
+        "<td>kind</td><td>Literal[&#x27;sepia&#x27;, &#x27;invert&#x27;, &#x27;blur&#x27;]</td>"
+    ) in out
     assert "<td>filtered</td><td>filepath</td><td>Image</td>" in out
 
 
@@ -115,10 +124,21 @@ def test_tab_says_why_when_it_cannot_ask_the_app() -> None:
 
 
 # An endpoint and parameter names as a hostile space's /gradio_api/info can write them (A4).
-EVIL_NAMES = ["/x$(touch pwned-1)", "/x`touch pwned-2`", "/x'; touch pwned-3; '",
-              '/x"; touch pwned-4; "', "/x\ntouch pwned-5\n", "/../../x?y=1#z"]
-EVIL_PARAMS = ["x=__import__('os').system('touch pwned-6'),y", "class", "a b", "名前",
-               "x\")\nimport os; os.system('touch pwned-7')#"]
+EVIL_NAMES = [
+    "/x$(touch pwned-1)",
+    "/x`touch pwned-2`",
+    "/x'; touch pwned-3; '",
+    '/x"; touch pwned-4; "',
+    "/x\ntouch pwned-5\n",
+    "/../../x?y=1#z",
+]
+EVIL_PARAMS = [
+    "x=__import__('os').system('touch pwned-6'),y",
+    "class",
+    "a b",
+    "名前",
+    "x\")\nimport os; os.system('touch pwned-7')#",
+]
 
 
 def hostile_info() -> dict[str, Any]:
@@ -140,23 +160,26 @@ def test_hostile_names_are_data_in_every_snippet() -> None:
     assert [d.api_name for d in docs] == EVIL_NAMES
     for doc in docs:
         tree = ast.parse(doc.python)  # valid Python whatever the names
-        call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call)
-                    and getattr(n.func, "attr", "") == "predict")
+        call = next(
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "predict"
+        )
         kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
         spread = {}
         for k in call.keywords:
             if k.arg is None:
                 spread.update(ast.literal_eval(k.value))
         assert kwargs["api_name"] == doc.api_name
-        assert sorted(spread) == sorted(n for n in EVIL_PARAMS if not n.isidentifier()
-                                        or n == "class")
+        assert sorted(spread) == sorted(
+            n for n in EVIL_PARAMS if not n.isidentifier() or n == "class"
+        )
         assert kwargs["名前"] == "$(touch pwned-ex3) ' \" `x`"
         # the shell sees the URL and the body as single words: nothing of them is run
         post = doc.curl.split("\n")[0].removeprefix("EVENT_ID=$(").rsplit(" | ", 1)[0]
         words = shlex.split(post)
         assert words[4].startswith("http://alice-demo.localhost:8000/gradio_api/call/")
-        assert "/" not in words[4].removeprefix(
-            "http://alice-demo.localhost:8000/gradio_api/call/")
+        assert "/" not in words[4].removeprefix("http://alice-demo.localhost:8000/gradio_api/call/")
         assert json.loads(words[words.index("-d") + 1])["data"][0].startswith("$(touch")
 
 
@@ -196,7 +219,7 @@ def _serve(answers: dict[str, Any]) -> Any:
             resp = web.StreamResponse()
             await resp.prepare(request)
             for i in range(0, len(value), 4096):
-                await resp.write(value[i:i + 4096])
+                await resp.write(value[i : i + 4096])
                 await asyncio.sleep(0)
             return resp
         if kind == "stream":  # *value* MiB without a length
@@ -245,10 +268,14 @@ def test_fetch_info_asks_once_reads_little_and_says_nothing_about_why() -> None:
         answers["/gradio_api/info"] = ("stream-json", json.dumps(big).encode())
         assert await fetch_info(upstream) == big
         failures = []
-        for kind, value in [("redirect", f"http://127.0.0.1:{secret.port}/gradio_api/info"),
-                            ("redirect", "http://127.0.0.1:1/"), ("stream", 64),
-                            ("json", b"[1, 2]"), ("json", b"not json"),
-                            ("json", b"[" * 100_000)]:
+        for kind, value in [
+            ("redirect", f"http://127.0.0.1:{secret.port}/gradio_api/info"),
+            ("redirect", "http://127.0.0.1:1/"),
+            ("stream", 64),
+            ("json", b"[1, 2]"),
+            ("json", b"not json"),
+            ("json", b"[" * 100_000),
+        ]:
             answers["/gradio_api/info"] = (kind, value)
             with pytest.raises(InfoUnavailable) as err:
                 await fetch_info(upstream)

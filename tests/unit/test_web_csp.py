@@ -34,8 +34,11 @@ def app() -> web.Application:
         return web.Response(text=f"<p>hi</p>{script}{FIXED}{stray}", content_type="text/html")
 
     async def own(request: web.Request) -> web.Response:
-        return web.Response(text="<p>file</p>", content_type="text/html",
-                            headers={"Content-Security-Policy": "sandbox"})
+        return web.Response(
+            text="<p>file</p>",
+            content_type="text/html",
+            headers={"Content-Security-Policy": "sandbox"},
+        )
 
     async def data(request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
@@ -62,8 +65,10 @@ def test_pages_get_a_policy_with_their_own_script_hashes_only() -> None:
             assert sha("var who='bob';") not in policies[0]  # per request, not accumulated
             for policy in policies:
                 assert sha("document.title='fixed'") in policy
-                assert sha("alert(1)") not in policy and "'unsafe-inline'" not in policy.split(
-                    "style-src")[0]
+                assert (
+                    sha("alert(1)") not in policy
+                    and "'unsafe-inline'" not in policy.split("style-src")[0]
+                )
                 assert "frame-src 'self' http://*.localhost:8000" in policy
                 assert "object-src 'none'" in policy and "base-uri 'none'" in policy
             assert own.headers["Content-Security-Policy"] == "sandbox"  # kept
@@ -79,20 +84,24 @@ def test_inline_script_takes_one_whole_element() -> None:
         inline_script("var x = 1;")
 
 
-@pytest.mark.parametrize(("name", "kind", "disposition"), [
-    ("page.html", "text/plain; charset=utf-8", "attachment"),
-    ("logo.svg", "text/plain; charset=utf-8", "attachment"),
-    ("feed.xml", "text/plain; charset=utf-8", "attachment"),
-    ("app.js", "text/plain; charset=utf-8", "attachment"),
-    ("page.xhtml", "text/plain; charset=utf-8", "attachment"),
-    ("README.md", "text/markdown", "inline"),
-    ("config.json", "application/json", "inline"),
-    ("notes.txt", "text/plain", "inline"),
-    ("cat.png", "image/png", "inline"),
-    ("model.safetensors", "application/octet-stream", "attachment"),
-])
-def test_repo_files_never_come_as_an_active_type_inline(name: str, kind: str,
-                                                        disposition: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "kind", "disposition"),
+    [
+        ("page.html", "text/plain; charset=utf-8", "attachment"),
+        ("logo.svg", "text/plain; charset=utf-8", "attachment"),
+        ("feed.xml", "text/plain; charset=utf-8", "attachment"),
+        ("app.js", "text/plain; charset=utf-8", "attachment"),
+        ("page.xhtml", "text/plain; charset=utf-8", "attachment"),
+        ("README.md", "text/markdown", "inline"),
+        ("config.json", "application/json", "inline"),
+        ("notes.txt", "text/plain", "inline"),
+        ("cat.png", "image/png", "inline"),
+        ("model.safetensors", "application/octet-stream", "attachment"),
+    ],
+)
+def test_repo_files_never_come_as_an_active_type_inline(
+    name: str, kind: str, disposition: str
+) -> None:
     headers = file_type_headers(name)
     assert headers["Content-Type"] == kind
     assert headers["Content-Disposition"].startswith(disposition + ";")

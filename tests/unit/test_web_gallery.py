@@ -12,8 +12,14 @@ from tests.unit.web_records import HOSTILE, record
 
 SPACES = [
     record("alice/zeta", title="Zeta", tags=["audio"], sdk="gradio"),
-    record("bob/alpha", title="Alpha", short_description="Greets you", tags=["text"],
-           sdk="static", stage=Stage.BUILD_ERROR),
+    record(
+        "bob/alpha",
+        title="Alpha",
+        short_description="Greets you",
+        tags=["text"],
+        sdk="static",
+        stage=Stage.BUILD_ERROR,
+    ),
     record("carol/pinned", title="Pinned one", pinned=True, tags=["Text", "vision"]),
 ]
 
@@ -68,8 +74,14 @@ def test_query_string_filters_hide_cards_on_the_server() -> None:
 
 
 def test_hostile_manifest_values_are_escaped() -> None:
-    evil = record("eve/x", title=HOSTILE, short_description=HOSTILE, emoji=HOSTILE,
-                  tags=[HOSTILE], colorFrom="red;background:url(x)")
+    evil = record(
+        "eve/x",
+        title=HOSTILE,
+        short_description=HOSTILE,
+        emoji=HOSTILE,
+        tags=[HOSTILE],
+        colorFrom="red;background:url(x)",
+    )
     page = render_gallery([evil], GalleryQuery(q=HOSTILE))
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&quot;&#x27;&amp;" in page
@@ -84,8 +96,12 @@ def _timed(space: str, created: float, updated: float, **kw: object) -> SpaceRec
     return replace(record(space, **kw), created_at=created, updated_at=updated)
 
 
-TIMED = [_timed("a/old", 1.0, 50.0), _timed("b/new", 3.0, 10.0), _timed("c/mid", 2.0, 20.0),
-         _timed("d/pin", 0.0, 0.0, pinned=True)]
+TIMED = [
+    _timed("a/old", 1.0, 50.0),
+    _timed("b/new", 3.0, 10.0),
+    _timed("c/mid", 2.0, 20.0),
+    _timed("d/pin", 0.0, 0.0, pinned=True),
+]
 
 
 def test_sorts_newest_name_and_recently_active_pinned_first() -> None:

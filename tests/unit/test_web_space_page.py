@@ -24,7 +24,8 @@ def test_urls_match_the_api() -> None:
     assert URLS.path == "http://127.0.0.1:8000/spaces/alice/demo/"
     assert URLS.page == "http://127.0.0.1:8000/spaces/alice/demo"
     assert gradio_js_url(SETTINGS, "6.31.0") == (
-        "http://127.0.0.1:8000/static/gradio/6.31.0/gradio.js")
+        "http://127.0.0.1:8000/static/gradio/6.31.0/gradio.js"
+    )
 
 
 def test_tabs_are_links_with_the_active_one_marked() -> None:
@@ -42,8 +43,10 @@ def test_full_header_with_hardware_badge_and_open_link() -> None:
     assert "<h1>Demo</h1>" in page and "alice / demo" in page and "hardware: cpu-basic" in page
     assert "<span class='badge running' data-stage id=space-stage>RUNNING</span>" in page
     assert "<a id=open-app href='http://alice-demo.localhost:8000/' target=_blank" in page
-    assert ("<link rel=alternate type='application/json+oembed' href='http://127.0.0.1:8000/api/"
-            "oembed?url=http%3A%2F%2F127.0.0.1%3A8000%2Fspaces%2Falice%2Fdemo'") in page
+    assert (
+        "<link rel=alternate type='application/json+oembed' href='http://127.0.0.1:8000/api/"
+        "oembed?url=http%3A%2F%2F127.0.0.1%3A8000%2Fspaces%2Falice%2Fdemo'"
+    ) in page
 
 
 def test_mini_header_is_one_line() -> None:
@@ -79,29 +82,47 @@ def test_logs_tab_follows_both_logs_and_keeps_the_previous_run() -> None:
     assert "EventSource(base+'?kind='+kind+'&follow=1&tail='+tail+" in out
     prev = [LogLine(1, "run", "c1", 0.0, "crash <script>"), LogLine(2, "run", "c1", 0.0, "bye")]
     out = logs_tab(record(), LogPanes(previous=prev))
-    assert ("Previous run (the container before this one)</h2><pre class=log id=previous-log>"
-            "crash &lt;script&gt;\nbye</pre>") in out
+    assert (
+        "Previous run (the container before this one)</h2><pre class=log id=previous-log>"
+        "crash &lt;script&gt;\nbye</pre>"
+    ) in out
 
 
 def test_logs_tab_labels_a_failed_revision() -> None:
-    rec = replace(record(error="the app did not start\nTraceback"), revision="f" * 40,
-                  serving_revision="5" * 40)
-    failed = failed_deploy(rec, [BuildRecord(2, "alice/demo", "f" * 40, "succeeded", 0.0, 1.0,
-                                             "img", "", False)])
+    rec = replace(
+        record(error="the app did not start\nTraceback"),
+        revision="f" * 40,
+        serving_revision="5" * 40,
+    )
+    failed = failed_deploy(
+        rec, [BuildRecord(2, "alice/demo", "f" * 40, "succeeded", 0.0, 1.0, "img", "", False)]
+    )
     assert failed is not None and failed.built and failed.what == "failed to start"
-    out = logs_tab(rec, LogPanes(build_revision="f" * 40, failed=failed,
-                                 failed_run=[LogLine(3, "run", "c3", 0.0, "Traceback <x>")]))
+    out = logs_tab(
+        rec,
+        LogPanes(
+            build_revision="f" * 40,
+            failed=failed,
+            failed_run=[LogLine(3, "run", "c3", 0.0, "Traceback <x>")],
+        ),
+    )
     assert "Container log · revision 5555555 (serving)" in out
     assert "Build log · revision fffffff (failed)" in out
-    assert ("<h2 data-for=failed-run-log>Container log · revision fffffff (failed)</h2>"
-            "<pre class=log id=failed-run-log>Traceback &lt;x&gt;</pre>") in out
+    assert (
+        "<h2 data-for=failed-run-log>Container log · revision fffffff (failed)</h2>"
+        "<pre class=log id=failed-run-log>Traceback &lt;x&gt;</pre>"
+    ) in out
 
 
 def test_failed_deploy_banner_and_marker() -> None:
-    rec = replace(record(error="build failed at Step 3 <x>\nlog tail"), revision="f" * 40,
-                  serving_revision="5" * 40)
-    failed = failed_deploy(rec, [BuildRecord(2, "alice/demo", "f" * 40, "failed", 0.0, 1.0,
-                                             None, "x", False)])
+    rec = replace(
+        record(error="build failed at Step 3 <x>\nlog tail"),
+        revision="f" * 40,
+        serving_revision="5" * 40,
+    )
+    failed = failed_deploy(
+        rec, [BuildRecord(2, "alice/demo", "f" * 40, "failed", 0.0, 1.0, None, "x", False)]
+    )
     assert failed is not None and not failed.built
     out = banner("alice/demo", failed)
     assert "Revision fffffff failed to build</strong>: build failed at Step 3 &lt;x&gt;" in out

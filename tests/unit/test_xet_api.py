@@ -51,16 +51,16 @@ def test_lfs_files_carry_xet_headers_and_the_cas_rebuilds_them(hub: HubStore) ->
         head = await call("HEAD", "/alice/tiny/resolve/main/model.safetensors")
         assert head.headers["X-Xet-Hash"] == DIGEST
         refresh = head.links["xet-auth"]["url"]
-        assert str(refresh).endswith("/api/models/alice/tiny/xet-read-token/"
-                                     + hub.resolve(RepoKind.MODEL, "alice/tiny").sha)
+        assert str(refresh).endswith(
+            "/api/models/alice/tiny/xet-read-token/" + hub.resolve(RepoKind.MODEL, "alice/tiny").sha
+        )
         plain = await call("HEAD", "/alice/tiny/resolve/main/config.json")
         assert "X-Xet-Hash" not in plain.headers and "Link" not in plain.headers
         token = await call("GET", str(refresh.path))
         cas = token.headers["X-Xet-Cas-Url"]
         assert cas.endswith("/xet/cas") and token.headers["X-Xet-Access-Token"]
         assert int(token.headers["X-Xet-Token-Expiration"]) > 0
-        resp = await call("GET", f"/xet/cas/v1/reconstructions/{DIGEST}",
-                          headers=bearer(token))
+        resp = await call("GET", f"/xet/cas/v1/reconstructions/{DIGEST}", headers=bearer(token))
         recon = await resp.json()
         (term,) = recon["terms"]
         assert term["range"] == {"start": 0, "end": 4} and term["unpacked_length"] == len(WEIGHTS)
@@ -68,12 +68,15 @@ def test_lfs_files_carry_xet_headers_and_the_cas_rebuilds_them(hub: HubStore) ->
         assert URL(fetch["url"]).path.endswith(f"/xet/xorbs/{DIGEST}")
         rng = fetch["url_range"]
         assert rng == {"start": 0, "end": len(WEIGHTS) + 4 * HEADER - 1}
-        xorbs = await call("GET", URL(fetch["url"]).path_qs,
-                           headers={"Range": f"bytes={rng['start']}-{rng['end']}"})
+        xorbs = await call(
+            "GET",
+            URL(fetch["url"]).path_qs,
+            headers={"Range": f"bytes={rng['start']}-{rng['end']}"},
+        )
         body = await xorbs.read()
         assert xorbs.status == 206 and len(body) == rng["end"] + 1
         assert body[:HEADER] == chunk_header(CHUNK)
-        assert body[3 * (CHUNK + HEADER):] == chunk_header(100) + WEIGHTS[-100:]
+        assert body[3 * (CHUNK + HEADER) :] == chunk_header(100) + WEIGHTS[-100:]
         stats = await (await call("GET", "/api/hub")).json()
         assert stats["xet"] == {"enabled": True, "reconstructions": 1, "xorb_ranges": 1}
 
@@ -84,19 +87,25 @@ def test_lfs_files_carry_xet_headers_and_the_cas_rebuilds_them(hub: HubStore) ->
 def test_reconstruction_ranges_and_errors(hub: HubStore) -> None:
     async def scenario(call: Call) -> None:
         auth = bearer(await call("GET", "/api/models/alice/tiny/xet-read-token/main"))
-        resp = await call("GET", f"/xet/cas/v1/reconstructions/{DIGEST}",
-                          headers={"Range": f"bytes={CHUNK + 5}-{CHUNK + 9}", **auth})
+        resp = await call(
+            "GET",
+            f"/xet/cas/v1/reconstructions/{DIGEST}",
+            headers={"Range": f"bytes={CHUNK + 5}-{CHUNK + 9}", **auth},
+        )
         recon = await resp.json()
         assert recon["offset_into_first_range"] == 5
         assert [t["range"] for t in recon["terms"]] == [{"start": 1, "end": 2}]
-        resp = await call("GET", f"/xet/cas/v1/reconstructions/{DIGEST}",
-                          headers={"Range": f"bytes={len(WEIGHTS)}-{len(WEIGHTS) + 5}", **auth})
+        resp = await call(
+            "GET",
+            f"/xet/cas/v1/reconstructions/{DIGEST}",
+            headers={"Range": f"bytes={len(WEIGHTS)}-{len(WEIGHTS) + 5}", **auth},
+        )
         assert resp.status == 416
         missing = "0" * 64
-        assert (await call("GET", f"/xet/cas/v1/reconstructions/{missing}",
-                           headers=auth)).status == 404
-        assert (await call("GET", "/xet/cas/v1/reconstructions/nothex",
-                           headers=auth)).status == 400
+        assert (
+            await call("GET", f"/xet/cas/v1/reconstructions/{missing}", headers=auth)
+        ).status == 404
+        assert (await call("GET", "/xet/cas/v1/reconstructions/nothex", headers=auth)).status == 400
         signed = xetauth.sign_xorb(xetauth.derive_key(hub_api.TOKEN), missing, time.time())
         assert (await call("GET", f"/xet/xorbs/{missing}", params=signed)).status == 404
 
@@ -129,8 +138,11 @@ def test_xorb_files_go_with_their_blob(hub: HubStore, tmp_path: Path) -> None:
 
 def test_xet_off_every_xet_route_answers_404_and_writes_no_xorb(hub: HubStore) -> None:
     async def scenario(call: Call) -> None:
-        for path in (f"/xet/xorbs/{DIGEST}", f"/xet/cas/v1/reconstructions/{DIGEST}",
-                     "/api/models/alice/tiny/xet-read-token/main"):
+        for path in (
+            f"/xet/xorbs/{DIGEST}",
+            f"/xet/cas/v1/reconstructions/{DIGEST}",
+            "/api/models/alice/tiny/xet-read-token/main",
+        ):
             resp = await call("GET", path, headers={"Range": "bytes=0-9"})
             assert resp.status == 404, path
             assert (await resp.json())["error"]["code"] == "not_found"
@@ -142,14 +154,16 @@ def test_xet_off_every_xet_route_answers_404_and_writes_no_xorb(hub: HubStore) -
 def test_xet_on_the_cas_and_xorbs_need_what_the_token_route_issued(hub: HubStore) -> None:
     async def scenario(call: Call) -> None:
         recon_path = f"/xet/cas/v1/reconstructions/{DIGEST}"
-        for auth in ({}, {"Authorization": "Bearer spacehost-public-read"},
-                     {"Authorization": "Bearer 9999999999.forged"}):
+        for auth in (
+            {},
+            {"Authorization": "Bearer spacehost-public-read"},
+            {"Authorization": "Bearer 9999999999.forged"},
+        ):
             resp = await call("GET", recon_path, headers=auth)
             assert resp.status == 401, auth
             assert (await resp.json())["error"]["hint"]
         for query in ("", "?expires=9999999999&signature=forged"):
-            resp = await call("GET", f"/xet/xorbs/{DIGEST}{query}",
-                              headers={"Range": "bytes=0-9"})
+            resp = await call("GET", f"/xet/xorbs/{DIGEST}{query}", headers={"Range": "bytes=0-9"})
             assert resp.status == 401, query
         assert not hub.xorb_path(DIGEST).exists()  # nothing written for an unsigned request
         token = await call("GET", "/api/models/alice/tiny/xet-read-token/main")

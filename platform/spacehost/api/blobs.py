@@ -54,8 +54,9 @@ def _etag_matches(header: str, etag: str) -> bool:
     return "*" in tags or f'"{etag}"' in tags
 
 
-async def send_blob(request: web.Request, path: Path, size: int, etag: str,
-                    headers: Mapping[str, str]) -> web.StreamResponse:
+async def send_blob(
+    request: web.Request, path: Path, size: int, etag: str, headers: Mapping[str, str]
+) -> web.StreamResponse:
     """Answer *request* (GET or HEAD) with the file at *path* (*size* bytes, entity tag *etag*),
     plus *headers*; honours ``If-None-Match`` and one ``Range``."""
     resp = web.StreamResponse(headers=headers)
@@ -95,8 +96,9 @@ async def send_blob(request: web.Request, path: Path, size: int, etag: str,
     return resp
 
 
-async def _hand_off(request: web.Request, resp: web.StreamResponse, path: Path, offset: int,
-                    count: int) -> web.StreamResponse:
+async def _hand_off(
+    request: web.Request, resp: web.StreamResponse, path: Path, offset: int, count: int
+) -> web.StreamResponse:
     """Let the router send the bytes itself (spacehost.handoff): the head, no body."""
     resp.headers[FILE_HEADER] = file_header(os.path.abspath(path), offset, count)
     resp.content_length = 0
@@ -105,8 +107,9 @@ async def _hand_off(request: web.Request, resp: web.StreamResponse, path: Path, 
     return resp
 
 
-async def _send(request: web.Request, resp: web.StreamResponse, fh: BinaryIO, offset: int,
-                count: int) -> None:
+async def _send(
+    request: web.Request, resp: web.StreamResponse, fh: BinaryIO, offset: int, count: int
+) -> None:
     """Write *count* bytes of *fh* from *offset*: kernel ``sendfile`` when the transport
     allows it, else 1 MiB reads in a thread."""
     transport = request.transport

@@ -29,8 +29,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if not request.path.startswith("/api/") or exc.status < 400:
             raise
         if exc.status == 404:
-            return error_response(NotFound(f"no API endpoint {request.method} {request.path}",
-                                           hint="see docs/api.md for the endpoints"))
+            return error_response(
+                NotFound(
+                    f"no API endpoint {request.method} {request.path}",
+                    hint="see docs/api.md for the endpoints",
+                )
+            )
         err = InvalidRequest(f"{exc.status} {exc.reason}", hint="check the method and the body")
         return web.json_response(err.to_json(), status=exc.status)
     except Exception:

@@ -65,20 +65,35 @@ from spacehost.store.hubarchive import unpack_hub_archive
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 KINDS = "{kinds:models|datasets}"
 _HF_CODES: dict[type[SpacehostError], str] = {
-    RepoNotFound: "RepoNotFound", RevisionNotFound: "RevisionNotFound",
+    RepoNotFound: "RepoNotFound",
+    RevisionNotFound: "RevisionNotFound",
     EntryNotFound: "EntryNotFound",
 }
 _TRUE = ("1", "true", "yes")
 # every repo file: no script, no plugin, no request, a unique origin if it is framed or opened
 FILE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; sandbox"
 # shown in the browser as they are: types that cannot run script when opened
-INLINE_TYPES = frozenset({"text/plain", "text/csv", "text/markdown", "application/json",
-                          "application/pdf"})
+INLINE_TYPES = frozenset(
+    {"text/plain", "text/csv", "text/markdown", "application/json", "application/pdf"}
+)
 # never inline, whatever the client asks (an image/svg+xml is a document that runs script)
-ACTIVE_TYPES = frozenset({"image/svg+xml", "text/html", "application/xhtml+xml", "text/xml",
-                          "application/xml", "text/javascript", "application/javascript",
-                          "text/xsl", "application/xslt+xml", "text/css", "application/wasm",
-                          "text/vnd.wap.wml", "application/x-shockwave-flash"})
+ACTIVE_TYPES = frozenset(
+    {
+        "image/svg+xml",
+        "text/html",
+        "application/xhtml+xml",
+        "text/xml",
+        "application/xml",
+        "text/javascript",
+        "application/javascript",
+        "text/xsl",
+        "application/xslt+xml",
+        "text/css",
+        "application/wasm",
+        "text/vnd.wap.wml",
+        "application/x-shockwave-flash",
+    }
+)
 
 
 def _hub(request: web.Request) -> HubStore:
@@ -138,8 +153,9 @@ def _revision(request: web.Request) -> str:
 # -- reads ------------------------------------------------------------------------------------
 
 
-def _matches(repo: HubRepo, search: str, author: str, tags: list[str],
-             card: dict[str, Any]) -> bool:
+def _matches(
+    repo: HubRepo, search: str, author: str, tags: list[str], card: dict[str, Any]
+) -> bool:
     if search and search not in repo.repo_id.lower():
         return False
     if author and repo.repo_id.split("/", 1)[0].lower() != author:
@@ -197,12 +213,17 @@ async def tree(request: web.Request) -> web.Response:
     folder = request.match_info.get("path", "").strip("/")
     expand = request.query.get("expand", "").lower() in _TRUE
     last = last_changes(_history(hub, kind, repo_id, commit)) if expand else None
-    entries = tree_json(commit, folder, recursive=request.query.get("recursive", "").lower()
-                        in _TRUE, last=last)
+    entries = tree_json(
+        commit, folder, recursive=request.query.get("recursive", "").lower() in _TRUE, last=last
+    )
     if entries is None:
-        return hf_error(EntryNotFound(f"no folder {folder!r} in revision {commit.sha[:12]} of "
-                                      f"{repo_id}", hint="list the root: .../tree/" + commit.sha),
-                        commit.sha)
+        return hf_error(
+            EntryNotFound(
+                f"no folder {folder!r} in revision {commit.sha[:12]} of {repo_id}",
+                hint="list the root: .../tree/" + commit.sha,
+            ),
+            commit.sha,
+        )
     return web.json_response(entries, headers={"X-Repo-Commit": commit.sha})
 
 
@@ -237,8 +258,7 @@ async def commits(request: web.Request) -> web.Response:
     hub, kind, repo_id = _hub(request), _kind(request), _repo_id(request)
     commit = hub.resolve(kind, repo_id, _revision(request))
     owner = repo_id.split("/", 1)[0]
-    return web.json_response([commit_json(c, owner)
-                              for c in _history(hub, kind, repo_id, commit)])
+    return web.json_response([commit_json(c, owner) for c in _history(hub, kind, repo_id, commit)])
 
 
 def file_type_headers(name: str) -> dict[str, str]:
@@ -248,12 +268,16 @@ def file_type_headers(name: str) -> dict[str, str]:
     plain-text attachments; ``nosniff`` is added to every response (web/csp.py)."""
     kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
     inline = kind not in ACTIVE_TYPES and (
-        kind in INLINE_TYPES or kind.startswith(("image/", "audio/", "video/")))
+        kind in INLINE_TYPES or kind.startswith(("image/", "audio/", "video/"))
+    )
     disposition = "inline" if inline else "attachment"
     if kind in ACTIVE_TYPES:
         kind = "text/plain; charset=utf-8"
-    return {"Content-Type": kind, "Content-Disposition": f"{disposition}; "
-            f"filename*=UTF-8''{quote(name)}", "Content-Security-Policy": FILE_CSP}
+    return {
+        "Content-Type": kind,
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
+        "Content-Security-Policy": FILE_CSP,
+    }
 
 
 def _resolver(kind: RepoKind) -> Handler:
@@ -273,7 +297,8 @@ def _resolver(kind: RepoKind) -> Handler:
             "X-Repo-Commit": commit.sha,
             **file_type_headers(name),
             "Cache-Control": "public, max-age=31536000, immutable"
-            if _revision(request) == commit.sha else "no-cache",
+            if _revision(request) == commit.sha
+            else "no-cache",
         }
         if f.lfs:
             headers["X-Linked-Etag"] = f'"{f.sha256}"'
@@ -288,12 +313,14 @@ async def hub_summary(request: web.Request) -> web.Response:
     """``GET /api/hub``: how many repos, and the upload limit (the CLI checks it first)."""
     hub = _hub(request)
     repos = await asyncio.to_thread(hub.repos)
-    return web.json_response({
-        "models": sum(r.kind is RepoKind.MODEL for r in repos),
-        "datasets": sum(r.kind is RepoKind.DATASET for r in repos),
-        "maxUploadBytes": _settings(request).max_hub_upload_bytes,
-        "xet": {"enabled": xet_enabled(request), **xet_stats(request.app)},
-    })
+    return web.json_response(
+        {
+            "models": sum(r.kind is RepoKind.MODEL for r in repos),
+            "datasets": sum(r.kind is RepoKind.DATASET for r in repos),
+            "maxUploadBytes": _settings(request).max_hub_upload_bytes,
+            "xet": {"enabled": xet_enabled(request), **xet_stats(request.app)},
+        }
+    )
 
 
 # -- writes -----------------------------------------------------------------------------------
@@ -302,7 +329,8 @@ async def hub_summary(request: web.Request) -> web.Response:
 def _too_large(limit: int) -> UploadTooLarge:
     return UploadTooLarge(
         f"the upload is larger than the hub's limit of {limit / (1 << 30):.2f} GiB",
-        hint="push a smaller repo, or raise SPACEHOST_MAX_HUB_UPLOAD_BYTES on the server")
+        hint="push a smaller repo, or raise SPACEHOST_MAX_HUB_UPLOAD_BYTES on the server",
+    )
 
 
 async def _receive(request: web.Request, dest: Path, limit: int) -> int:
@@ -321,16 +349,22 @@ async def _receive(request: web.Request, dest: Path, limit: int) -> int:
 
 def repo_urls(settings: Settings, kind: RepoKind, repo_id: str) -> dict[str, str]:
     prefix = "" if kind is RepoKind.MODEL else "datasets/"
-    return {"page": f"{settings.base_url}/{prefix}{repo_id}",
-            "api": f"{settings.base_url}/api/{kind.plural}/{repo_id}"}
+    return {
+        "page": f"{settings.base_url}/{prefix}{repo_id}",
+        "api": f"{settings.base_url}/api/{kind.plural}/{repo_id}",
+    }
 
 
 async def push(request: web.Request) -> web.Response:
     """``POST /api/{models|datasets}/O/N/push?message=...``: a tar (or tar.gz) of the files
     becomes the repo's new head; 201 for a new repo, 200 otherwise."""
     require_token(request)
-    hub, kind, repo_id, settings = _hub(request), _kind(request), _repo_id(request), \
-        _settings(request)
+    hub, kind, repo_id, settings = (
+        _hub(request),
+        _kind(request),
+        _repo_id(request),
+        _settings(request),
+    )
     check_repo_id(kind, repo_id)
     limit = settings.max_hub_upload_bytes
     work = hub.tmp_dir / f"upload-{uuid.uuid4().hex}"
@@ -343,18 +377,27 @@ async def push(request: web.Request) -> web.Response:
         await asyncio.to_thread(unpack_hub_archive, archive, files, max_bytes=limit)
         await asyncio.to_thread(archive.unlink)
         before = hub.repo(kind, repo_id).head.sha if hub.exists(kind, repo_id) else None
-        commit = await asyncio.to_thread(hub.push, kind, repo_id, files,
-                                         request.query.get("message", ""), move=True)
+        commit = await asyncio.to_thread(
+            hub.push, kind, repo_id, files, request.query.get("message", ""), move=True
+        )
     finally:
         await asyncio.to_thread(shutil.rmtree, work, True)
     prefix = "" if kind is RepoKind.MODEL else "datasets/"
-    return web.json_response({
-        "id": repo_id, "type": kind.value, "sha": commit.sha, "commitOid": commit.sha,
-        "commitUrl": f"{settings.base_url}/{prefix}{repo_id}/commit/{commit.sha}",
-        "created": before is None, "unchanged": before == commit.sha,
-        "files": len(commit.files), "size": commit.total_size,
-        "urls": repo_urls(settings, kind, repo_id),
-    }, status=201 if before is None else 200)
+    return web.json_response(
+        {
+            "id": repo_id,
+            "type": kind.value,
+            "sha": commit.sha,
+            "commitOid": commit.sha,
+            "commitUrl": f"{settings.base_url}/{prefix}{repo_id}/commit/{commit.sha}",
+            "created": before is None,
+            "unchanged": before == commit.sha,
+            "files": len(commit.files),
+            "size": commit.total_size,
+            "urls": repo_urls(settings, kind, repo_id),
+        },
+        status=201 if before is None else 200,
+    )
 
 
 async def delete(request: web.Request) -> web.Response:

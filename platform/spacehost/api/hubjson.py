@@ -23,14 +23,14 @@ MAX_CARD = 512 * 1024  # README bytes read for cardData
 def iso(ts: float) -> str:
     """HF's timestamp format: ``2024-01-31T12:00:00.000Z``."""
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{int(ts * 1000) % 1000:03d}Z")
+        f"{int(ts * 1000) % 1000:03d}Z"
+    )
 
 
 def lfs_json(f: HubFile, oid_key: str) -> dict[str, Any] | None:
     if not f.lfs:
         return None
-    return {oid_key: f.sha256, "size": f.size,
-            "pointerSize": len(lfs_pointer(f.sha256, f.size))}
+    return {oid_key: f.sha256, "size": f.size, "pointerSize": len(lfs_pointer(f.sha256, f.size))}
 
 
 @functools.lru_cache(maxsize=256)
@@ -56,8 +56,9 @@ def tags_of(kind: RepoKind, card: dict[str, Any]) -> list[str]:
     tags = _words(card.get("tags"))
     tags += _words(card.get("library_name"))
     tags += [f"license:{v}" for v in _words(card.get("license"))]
-    tags += [f"language:{v}" if kind is RepoKind.DATASET else v
-             for v in _words(card.get("language"))]
+    tags += [
+        f"language:{v}" if kind is RepoKind.DATASET else v for v in _words(card.get("language"))
+    ]
     tags += _words(card.get("pipeline_tag"))
     tags += [f"task_categories:{v}" for v in _words(card.get("task_categories"))]
     return list(dict.fromkeys(tags))
@@ -70,14 +71,16 @@ def sibling(f: HubFile) -> dict[str, Any]:
     return out
 
 
-def repo_json(repo: HubRepo, commit: HubCommit, card: dict[str, Any], *,
-              full: bool = True) -> dict[str, Any]:
+def repo_json(
+    repo: HubRepo, commit: HubCommit, card: dict[str, Any], *, full: bool = True
+) -> dict[str, Any]:
     """``GET /api/{models|datasets}/OWNER/NAME[/revision/REV]`` (and list items when not
     *full*)."""
     owner = repo.repo_id.split("/", 1)[0]
     out: dict[str, Any] = {
-        "_id": hashlib.sha1(f"{repo.kind}/{repo.repo_id}".encode(),
-                            usedforsecurity=False).hexdigest()[:24],
+        "_id": hashlib.sha1(
+            f"{repo.kind}/{repo.repo_id}".encode(), usedforsecurity=False
+        ).hexdigest()[:24],
         "id": repo.repo_id,
         "author": owner,
         "sha": commit.sha,
@@ -115,8 +118,9 @@ def file_entry(f: HubFile, last: HubCommit | None = None) -> dict[str, Any]:
     return out
 
 
-def folder_entry(path: str, files: Iterable[HubFile],
-                 last: HubCommit | None = None) -> dict[str, Any]:
+def folder_entry(
+    path: str, files: Iterable[HubFile], last: HubCommit | None = None
+) -> dict[str, Any]:
     """A ``RepoFolder``; its oid is a hash of what it holds (stable for the same content)."""
     h = hashlib.sha1(usedforsecurity=False)
     for f in files:
@@ -138,17 +142,28 @@ def commit_ref(commit: HubCommit) -> dict[str, Any]:
 def commit_json(commit: HubCommit, author: str) -> dict[str, Any]:
     """One item of ``GET .../commits/REV`` (``GitCommitInfo``)."""
     title = title_of(commit)
-    body = commit.message.strip().split("\n", 1)[1].strip() if "\n" in commit.message.strip() \
-        else ""
-    return {"id": commit.sha, "title": title, "message": body, "authors": [{"user": author}],
-            "date": iso(commit.created_at), "parents": [commit.parent] if commit.parent else [],
-            "formatted": {"title": title, "message": body}}
+    body = (
+        commit.message.strip().split("\n", 1)[1].strip() if "\n" in commit.message.strip() else ""
+    )
+    return {
+        "id": commit.sha,
+        "title": title,
+        "message": body,
+        "authors": [{"user": author}],
+        "date": iso(commit.created_at),
+        "parents": [commit.parent] if commit.parent else [],
+        "formatted": {"title": title, "message": body},
+    }
 
 
 def refs_json(head: HubCommit) -> dict[str, Any]:
     """``GET .../refs``: one branch, ``main``."""
-    return {"branches": [{"name": "main", "ref": "refs/heads/main", "targetCommit": head.sha}],
-            "tags": [], "converts": [], "pullRequests": []}
+    return {
+        "branches": [{"name": "main", "ref": "refs/heads/main", "targetCommit": head.sha}],
+        "tags": [],
+        "converts": [],
+        "pullRequests": [],
+    }
 
 
 def last_changes(commits_newest_first: list[HubCommit]) -> dict[str, HubCommit]:
@@ -168,8 +183,9 @@ def _parents(path: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def tree_json(commit: HubCommit, folder: str, *, recursive: bool,
-              last: dict[str, HubCommit] | None = None) -> list[dict[str, Any]] | None:
+def tree_json(
+    commit: HubCommit, folder: str, *, recursive: bool, last: dict[str, HubCommit] | None = None
+) -> list[dict[str, Any]] | None:
     """The entries under *folder* ("" = the root): folders first, then files, each by path;
     everything below with *recursive*. None when *folder* is not a folder of *commit*."""
     prefix = f"{folder}/" if folder else ""
@@ -179,13 +195,14 @@ def tree_json(commit: HubCommit, folder: str, *, recursive: bool,
     folders: dict[str, list[HubFile]] = {}
     files: list[HubFile] = []
     for f in inside:
-        rest = f.path[len(prefix):]
+        rest = f.path[len(prefix) :]
         for d in _parents(rest) if recursive else _parents(rest)[:1]:
             folders.setdefault(prefix + d, []).append(f)
         if recursive or "/" not in rest:
             files.append(f)
-    return ([folder_entry(d, fs, _newest(fs, last)) for d, fs in sorted(folders.items())]
-            + [file_entry(f, last.get(f.path) if last else None) for f in files])
+    return [folder_entry(d, fs, _newest(fs, last)) for d, fs in sorted(folders.items())] + [
+        file_entry(f, last.get(f.path) if last else None) for f in files
+    ]
 
 
 def _newest(files: list[HubFile], last: dict[str, HubCommit] | None) -> HubCommit | None:
@@ -195,8 +212,9 @@ def _newest(files: list[HubFile], last: dict[str, HubCommit] | None) -> HubCommi
     return max(found, key=lambda c: c.created_at) if found else None
 
 
-def path_info_json(commit: HubCommit, paths: Iterable[str],
-                   last: dict[str, HubCommit] | None = None) -> list[dict[str, Any]]:
+def path_info_json(
+    commit: HubCommit, paths: Iterable[str], last: dict[str, HubCommit] | None = None
+) -> list[dict[str, Any]]:
     """``POST .../paths-info/REV``: an entry for each of *paths* that is a file or a folder;
     the others are left out, as HF does."""
     by_path = {f.path: f for f in commit.files}

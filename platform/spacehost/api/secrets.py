@@ -42,11 +42,15 @@ async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest("the request body is not valid JSON",
-                             hint='send JSON like {"key": "API_URL", "value": "..."}') from exc
+        raise InvalidRequest(
+            "the request body is not valid JSON",
+            hint='send JSON like {"key": "API_URL", "value": "..."}',
+        ) from exc
     if not isinstance(body, dict):
-        raise InvalidRequest("the request body must be a JSON object",
-                             hint='send JSON like {"key": "API_URL", "value": "..."}')
+        raise InvalidRequest(
+            "the request body must be a JSON object",
+            hint='send JSON like {"key": "API_URL", "value": "..."}',
+        )
     return body
 
 
@@ -79,8 +83,14 @@ async def _list(request: web.Request, kind: str) -> web.Response:
 async def _set(request: web.Request, kind: str) -> web.Response:
     platform, space = _platform(request), _space_id(request)
     body = await _body(request)
-    change = await asyncio.to_thread(platform.set_config, space, kind, body.get("key"),
-                                     body.get("value"), body.get("description"))
+    change = await asyncio.to_thread(
+        platform.set_config,
+        space,
+        kind,
+        body.get("key"),
+        body.get("value"),
+        body.get("description"),
+    )
     assert change.entry is not None
     return web.json_response(_change_json(change.entry.key, change))
 
@@ -132,14 +142,20 @@ async def duplicate(request: web.Request) -> web.Response:
     body = await _body(request)
     to = body.get("to", body.get("repository"))
     if not isinstance(to, str):
-        raise InvalidRequest('duplicate needs "to": the new space\'s owner/name',
-                             hint='send JSON like {"to": "alice/my-copy"}')
+        raise InvalidRequest(
+            'duplicate needs "to": the new space\'s owner/name',
+            hint='send JSON like {"to": "alice/my-copy"}',
+        )
     target = SpaceId.parse(to)
     result = await asyncio.to_thread(platform.duplicate, source, target)
     return web.json_response(
-        {"id": str(target), "from": str(source), "revision": result.push.revision,
-         "variables": list(result.variables),
-         "secrets_needing_values": list(result.secrets_needing_values),
-         "urls": urls_of(target, platform)},
+        {
+            "id": str(target),
+            "from": str(source),
+            "revision": result.push.revision,
+            "variables": list(result.variables),
+            "secrets_needing_values": list(result.secrets_needing_values),
+            "urls": urls_of(target, platform),
+        },
         status=202,
     )

@@ -80,17 +80,24 @@ def hf_space_fields(rec: SpaceRecord, platform: Platform) -> dict[str, Any]:
     its trailing slash, as gradio_client joins paths to it): every client reaches it, while
     ``OWNER-NAME.localhost`` does not resolve everywhere."""
     sdk = rec.manifest.get("sdk")
-    return {"sdk": sdk, "host": f"{platform.settings.base_url}/spaces/{rec.id}/",
-            "subdomain": rec.id.subdomain, "private": False, "disabled": False, "likes": 0,
-            "tags": [str(sdk)] if sdk else []}
+    return {
+        "sdk": sdk,
+        "host": f"{platform.settings.base_url}/spaces/{rec.id}/",
+        "subdomain": rec.id.subdomain,
+        "private": False,
+        "disabled": False,
+        "likes": 0,
+        "tags": [str(sdk)] if sdk else [],
+    }
 
 
 def siblings(platform: Platform, rec: SpaceRecord) -> list[dict[str, Any]]:
     """The files of the space's newest revision, as ``SpaceInfo.siblings``."""
     if not rec.revision or not platform.files.exists(rec.revision):
         return []
-    return [{"rfilename": path, "size": size} for path, size in
-            platform.files.listing(rec.revision)]
+    return [
+        {"rfilename": path, "size": size} for path, size in platform.files.listing(rec.revision)
+    ]
 
 
 async def list_spaces(request: web.Request) -> web.Response:
@@ -98,8 +105,12 @@ async def list_spaces(request: web.Request) -> web.Response:
     platform, q = _platform(request), request.query
     recs = await asyncio.to_thread(platform.store.list_spaces)
     author, search = q.get("author", "").lower(), q.get("search", "").lower()
-    found = [r for r in recs if (not author or r.id.owner.lower() == author)
-             and (not search or search in str(r.id).lower())]
+    found = [
+        r
+        for r in recs
+        if (not author or r.id.owner.lower() == author)
+        and (not search or search in str(r.id).lower())
+    ]
     if q.get("limit", "").isdigit():
         found = found[: int(q["limit"])]
     return web.json_response([space_json(r, platform) for r in found])
@@ -116,15 +127,23 @@ async def space_info(request: web.Request) -> web.Response:
         return resp
     rev = request.match_info.get("rev", "main")
     if rev not in ("main", rec.revision):
-        return hf_error(RevisionNotFound(f"{space} has no revision {rev!r}",
-                                         hint=f"use main or {rec.revision}"))
+        return hf_error(
+            RevisionNotFound(f"{space} has no revision {rev!r}", hint=f"use main or {rec.revision}")
+        )
     body = space_json(rec, platform)
     body["siblings"] = await asyncio.to_thread(siblings, platform, rec)
     body["runtime"] = await asyncio.to_thread(platform.runtime_info, space)
     builds = await asyncio.to_thread(platform.store.builds, space, 10)
     body["builds"] = [
-        {"id": b.id, "revision": b.revision, "status": b.status, "startedAt": _iso(b.started_at),
-         "finishedAt": _iso(b.finished_at), "error": b.error or None, "nocache": b.nocache}
+        {
+            "id": b.id,
+            "revision": b.revision,
+            "status": b.status,
+            "startedAt": _iso(b.started_at),
+            "finishedAt": _iso(b.finished_at),
+            "error": b.error or None,
+            "nocache": b.nocache,
+        }
         for b in builds
     ]
     return web.json_response(body)
@@ -135,8 +154,9 @@ async def space_runtime(request: web.Request) -> web.Response:
     return web.json_response(await asyncio.to_thread(platform.runtime_info, space))
 
 
-async def _read_limited(request: web.Request, limit: int,
-                        spool_dir: Path) -> tempfile.SpooledTemporaryFile[bytes]:
+async def _read_limited(
+    request: web.Request, limit: int, spool_dir: Path
+) -> tempfile.SpooledTemporaryFile[bytes]:
     """The body, at most *limit* bytes, in a temporary file (in memory up to
     :data:`SPOOL_IN_MEMORY`, then on disk in *spool_dir*, removed when closed)."""
     if request.content_length is not None and request.content_length > limit:
@@ -152,9 +172,10 @@ async def _read_limited(request: web.Request, limit: int,
         async for chunk in request.content.iter_chunked(1 << 16):
             size += len(chunk)
             if size > limit:
-                raise UploadTooLarge(f"upload is over the limit of {limit // (1 << 20)} MiB",
-                                     hint="exclude large files with .spacehostignore, or raise "
-                                     "SPACEHOST_MAX_UPLOAD")
+                raise UploadTooLarge(
+                    f"upload is over the limit of {limit // (1 << 20)} MiB",
+                    hint="exclude large files with .spacehostignore, or raise SPACEHOST_MAX_UPLOAD",
+                )
             body.write(chunk)
         if not size:
             raise InvalidRequest("empty upload", hint="send the space folder as a tar.gz body")
@@ -180,9 +201,15 @@ async def push(request: web.Request) -> web.Response:
     since = await asyncio.to_thread(_newest_build, platform, space)
     result = await asyncio.to_thread(platform.push, space, files)
     return web.json_response(
-        {"id": str(space), "revision": result.revision, "created": result.created,
-         "unchanged": result.unchanged, "warnings": list(result.warnings),
-         "sinceBuild": since, "urls": urls_of(space, platform)},
+        {
+            "id": str(space),
+            "revision": result.revision,
+            "created": result.created,
+            "unchanged": result.unchanged,
+            "warnings": list(result.warnings),
+            "sinceBuild": since,
+            "urls": urls_of(space, platform),
+        },
         status=202,
     )
 
@@ -193,9 +220,16 @@ async def restart(request: web.Request) -> web.Response:
     since = await asyncio.to_thread(_newest_build, platform, space)
     await asyncio.to_thread(platform.restart, space, factory=factory)
     rec = await asyncio.to_thread(platform.store.get_space, space)
-    return web.json_response({"id": str(space), "factory": factory, "revision": rec.revision,
-                              "sinceBuild": since, "urls": urls_of(space, platform)},
-                             status=202)
+    return web.json_response(
+        {
+            "id": str(space),
+            "factory": factory,
+            "revision": rec.revision,
+            "sinceBuild": since,
+            "urls": urls_of(space, platform),
+        },
+        status=202,
+    )
 
 
 async def delete(request: web.Request) -> web.Response:
@@ -218,8 +252,9 @@ def _tail_arg(request: web.Request) -> int:
         raise InvalidRequest("tail must be a whole number", hint="e.g. tail=100") from exc
 
 
-async def _log_ref(request: web.Request, platform: Platform, space: SpaceId,
-                   kind: str) -> str | None:
+async def _log_ref(
+    request: web.Request, platform: Platform, space: SpaceId, kind: str
+) -> str | None:
     """Which build/run: ``run=current`` (default), ``run=previous`` (the one before: a crashed
     run's log stays readable after a restart), or a ref from ``/logs/runs``."""
     which = request.query.get("run", "current")
@@ -267,8 +302,9 @@ async def logs(request: web.Request) -> web.StreamResponse:
     # a run named by its ref is followed alone (the space page's pane of the serving revision
     # must not show a failed newer revision's traceback)
     pinned = ref if request.query.get("run", "current") not in ("current", "previous") else None
-    return await _follow(request, platform, space, kind, newest[-1].id if newest else 0, lines,
-                         pinned, keep)
+    return await _follow(
+        request, platform, space, kind, newest[-1].id if newest else 0, lines, pinned, keep
+    )
 
 
 def _line_filter(request: web.Request, kind: str) -> Callable[[str], bool] | None:
@@ -276,11 +312,23 @@ def _line_filter(request: web.Request, kind: str) -> Callable[[str], bool] | Non
     return concise if kind == "build" and not full_log(request) else None
 
 
-async def _follow(request: web.Request, platform: Platform, space: SpaceId, kind: str,
-                  last_id: int, first: list[Any], ref: str | None = None,
-                  keep: Callable[[str], bool] | None = None) -> web.StreamResponse:
-    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                       "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+async def _follow(
+    request: web.Request,
+    platform: Platform,
+    space: SpaceId,
+    kind: str,
+    last_id: int,
+    first: list[Any],
+    ref: str | None = None,
+    keep: Callable[[str], bool] | None = None,
+) -> web.StreamResponse:
+    resp = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
     await resp.prepare(request)
     for ln in first:
         await resp.write(sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
@@ -288,8 +336,7 @@ async def _follow(request: web.Request, platform: Platform, space: SpaceId, kind
     # aiohttp does not cancel a handler when its client goes away, and a quiet log writes
     # nothing that would fail: check the connection, or a closed page leaves this loop forever
     while request.transport is not None and not request.transport.is_closing():
-        rows = await asyncio.to_thread(platform.store.logs, space, kind, after_id=last_id,
-                                       ref=ref)
+        rows = await asyncio.to_thread(platform.store.logs, space, kind, after_id=last_id, ref=ref)
         for ln in rows:
             if keep is None or keep(ln.line):
                 await resp.write(sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
@@ -299,8 +346,9 @@ async def _follow(request: web.Request, platform: Platform, space: SpaceId, kind
             break
         if rec.stage != stage:
             stage = rec.stage
-            await resp.write(sse("stage", {"stage": stage.value,
-                                            "errorMessage": rec.error_message or None}))
+            await resp.write(
+                sse("stage", {"stage": stage.value, "errorMessage": rec.error_message or None})
+            )
         if kind == "build" and not rows and stage not in (Stage.BUILDING, Stage.RUNNING_BUILDING):
             break
         await asyncio.sleep(LOG_POLL_S)

@@ -60,8 +60,10 @@ def xet_enabled(request: web.Request) -> bool:
 
 def _require_enabled(request: web.Request) -> None:
     if not xet_enabled(request):
-        raise NotFound("Xet downloads are off on this server",
-                       hint="download through /resolve, or set SPACEHOST_HUB_XET=1")
+        raise NotFound(
+            "Xet downloads are off on this server",
+            hint="download through /resolve, or set SPACEHOST_HUB_XET=1",
+        )
 
 
 def _key(request: web.Request) -> bytes:
@@ -77,8 +79,9 @@ def public_base(request: web.Request) -> str:
     return f"{scheme}://{request.host}" if request.host else settings.base_url
 
 
-def xet_headers(request: web.Request, f: HubFile, kinds: str, repo_id: str,
-                commit: str) -> dict[str, str]:
+def xet_headers(
+    request: web.Request, f: HubFile, kinds: str, repo_id: str, commit: str
+) -> dict[str, str]:
     """The resolve response's Xet headers for *f* ({} for files Xet does not serve)."""
     if not f.lfs or f.size == 0 or not xet_enabled(request):
         return {}
@@ -101,23 +104,28 @@ async def read_token(request: web.Request) -> web.Response:
     """``GET /api/{models|datasets}/O/N/xet-read-token/REV``: where the CAS is, and a token."""
     _require_enabled(request)
     token, expires = xetauth.issue_token(_key(request), time.time())
-    return web.Response(headers={
-        "X-Xet-Cas-Url": public_base(request) + CAS_PREFIX,
-        "X-Xet-Access-Token": token,
-        "X-Xet-Token-Expiration": str(expires),
-    })
+    return web.Response(
+        headers={
+            "X-Xet-Cas-Url": public_base(request) + CAS_PREFIX,
+            "X-Xet-Access-Token": token,
+            "X-Xet-Token-Expiration": str(expires),
+        }
+    )
 
 
 def _blob_size(hub: HubStore, file_id: str) -> int:
     if not _FILE_ID.match(file_id):
-        raise InvalidRequest(f"invalid Xet file id {file_id!r}",
-                             hint="use the X-Xet-Hash of a resolve response (64 hex digits)")
+        raise InvalidRequest(
+            f"invalid Xet file id {file_id!r}",
+            hint="use the X-Xet-Hash of a resolve response (64 hex digits)",
+        )
     try:
         return hub.blob_path(file_id).stat().st_size
     except FileNotFoundError:
-        raise EntryNotFound(f"no file with Xet id {file_id}",
-                            hint="resolve the file again: its repo may have been deleted") \
-            from None
+        raise EntryNotFound(
+            f"no file with Xet id {file_id}",
+            hint="resolve the file again: its repo may have been deleted",
+        ) from None
 
 
 def parse_recon_range(header: str | None, size: int) -> ByteRange | None:
@@ -138,9 +146,11 @@ async def reconstruct(request: web.Request) -> web.Response:
     _require_enabled(request)
     now = time.time()
     if not xetauth.token_valid(_key(request), request.headers.get("Authorization", ""), now):
-        raise Unauthorized("the Xet CAS needs a valid access token",
-                           hint="get one from the xet-read-token URL in the resolve answer's "
-                                "Link header and send it as Authorization: Bearer TOKEN")
+        raise Unauthorized(
+            "the Xet CAS needs a valid access token",
+            hint="get one from the xet-read-token URL in the resolve answer's "
+            "Link header and send it as Authorization: Bearer TOKEN",
+        )
     file_id = request.match_info["file_id"]
     size = await asyncio.to_thread(_blob_size, _hub(request), file_id)
     wanted = parse_recon_range(request.headers.get("Range"), size)
@@ -157,26 +167,37 @@ async def xorb(request: web.Request) -> web.StreamResponse:
     _require_enabled(request)
     hub, file_id = _hub(request), request.match_info["file_id"]
     q = request.query
-    if not xetauth.xorb_signed(_key(request), file_id, q.get("expires", ""),
-                               q.get("signature", ""), time.time()):
-        raise Unauthorized("this xorb URL is not signed or has expired",
-                           hint="ask the Xet CAS for the file's reconstruction again: its "
-                                "fetch_info holds signed xorb URLs")
+    if not xetauth.xorb_signed(
+        _key(request), file_id, q.get("expires", ""), q.get("signature", ""), time.time()
+    ):
+        raise Unauthorized(
+            "this xorb URL is not signed or has expired",
+            hint="ask the Xet CAS for the file's reconstruction again: its "
+            "fetch_info holds signed xorb URLs",
+        )
     size = await asyncio.to_thread(_blob_size, hub, file_id)
     locks = request.app[_LOCKS]
     async with locks.setdefault(file_id, asyncio.Lock()):
         path = await asyncio.to_thread(hub.xorb_file, file_id)
     locks.pop(file_id, None)
     _count(request, "xorb_ranges")
-    return await send_blob(request, path, xorb_file_size(size), f"xorb-{file_id}",
-                           {"Content-Type": "application/octet-stream",
-                            "Cache-Control": "public, max-age=31536000, immutable"})
+    return await send_blob(
+        request,
+        path,
+        xorb_file_size(size),
+        f"xorb-{file_id}",
+        {
+            "Content-Type": "application/octet-stream",
+            "Cache-Control": "public, max-age=31536000, immutable",
+        },
+    )
 
 
 def add_xet_routes(app: web.Application) -> None:
     """Register the Xet token, reconstruction and xorb routes on *app* (which holds ``hub``)."""
     app[_STATS], app[_LOCKS] = {}, {}
-    app.router.add_get("/api/{kinds:models|datasets}/{owner}/{name}/xet-read-token/{rev}",
-                       read_token)
+    app.router.add_get(
+        "/api/{kinds:models|datasets}/{owner}/{name}/xet-read-token/{rev}", read_token
+    )
     app.router.add_get(CAS_PREFIX + "/v1/reconstructions/{file_id}", reconstruct)
     app.router.add_get(XORB_PREFIX + "/{file_id}", xorb)

@@ -73,8 +73,12 @@ def wheel_matches(filename: str, python_version: str, machine: str | None = None
     return match.group("version")
 
 
-def candidate_names(source: LocalSource, *, listdir: Callable[[str], list[str]] = os.listdir,
-                    read: Callable[[str], str] | None = None) -> list[str]:
+def candidate_names(
+    source: LocalSource,
+    *,
+    listdir: Callable[[str], list[str]] = os.listdir,
+    read: Callable[[str], str] | None = None,
+) -> list[str]:
     """File names of torch distributions a local source offers: a wheel folder's files, or
     the links of an index's ``torch/`` page."""
     try:

@@ -205,8 +205,10 @@ class DockerBuilder:
             plan = self._plan_gradio(source, pip_plan, on_log, on_progress or on_log, deadline)
             context = self._gradio_context(source, render_dockerfile(source, plan))
         if cancel is not None and cancel.is_set():
-            raise BuildCancelled(f"the build of {tag} was cancelled before it started",
-                                 hint="a newer push of the space, or its deletion, stopped it")
+            raise BuildCancelled(
+                f"the build of {tag} was cancelled before it started",
+                hint="a newer push of the space, or its deletion, stopped it",
+            )
         on_log(f"--> building {tag}")
         built = run_build(
             self._client,
@@ -267,7 +269,11 @@ class DockerBuilder:
             if warning:
                 on_log(f"WARNING: {warning}")
         return self._ensure_runtime(
-            choice, pip_plan, self._cpu_torch(pip_plan, choice), on_log, on_progress or on_log,
+            choice,
+            pip_plan,
+            self._cpu_torch(pip_plan, choice),
+            on_log,
+            on_progress or on_log,
             deadline,
         )
 
@@ -283,11 +289,19 @@ class DockerBuilder:
         # The pin goes into the python image whether or not this build wants a GPU: the image
         # is shared by both kinds, and only the space's Dockerfile decides to use the pin.
         python_tag = self.runtime.ensure_python(
-            choice, pip_plan, on_log=on_log, on_progress=on_progress, deadline=deadline,
+            choice,
+            pip_plan,
+            on_log=on_log,
+            on_progress=on_progress,
+            deadline=deadline,
             cpu_torch=wheel.requirement if wheel else "",
         )
         return self.runtime.ensure_gradio(
-            python_tag, choice, self._settings.gradio_version, on_log=on_log, deadline=deadline,
+            python_tag,
+            choice,
+            self._settings.gradio_version,
+            on_log=on_log,
+            deadline=deadline,
             extra_hosts=dict(pip_plan.hosts),
         )
 
@@ -344,12 +358,18 @@ class DockerBuilder:
             pin, [("pre-requirements.txt", lines[0]), ("requirements.txt", lines[1])]
         )
         self._ensure_runtime(choice, pip_plan, wheel, on_log, on_progress, deadline)
-        return self._spaces_and_cuda(source, plan, choice, pip_plan, on_log, on_progress,
-                                     deadline)
+        return self._spaces_and_cuda(source, plan, choice, pip_plan, on_log, on_progress, deadline)
 
-    def _spaces_and_cuda(self, source: SpaceSource, plan: BuildPlan, choice: PythonChoice,
-                         pip_plan: PipPlan, on_log: LogFn, on_progress: Callable[[str], None],
-                         deadline: float) -> BuildPlan:
+    def _spaces_and_cuda(
+        self,
+        source: SpaceSource,
+        plan: BuildPlan,
+        choice: PythonChoice,
+        pip_plan: PipPlan,
+        on_log: LogFn,
+        on_progress: Callable[[str], None],
+        deadline: float,
+    ) -> BuildPlan:
         """spacehost's `spaces` package goes into every gradio space (after its requirements);
         a GPU space on a GPU host builds on the CUDA runtime (docs/gpu.md)."""
         note = spaces_note(source.requirements)
@@ -362,12 +382,23 @@ class DockerBuilder:
         # The same CPU torch pin file as a CPU build's: without an operator's image the python
         # layer is the CPU runtime's own, and a different pin would rebuild it at every switch.
         wheel = self._cpu_torch(pip_plan, cuda)
-        python_tag = self.runtime.ensure_python(cuda, pip_plan, on_log=on_log,
-                                                on_progress=on_progress, deadline=deadline,
-                                                cpu_torch=wheel.requirement if wheel else "")
-        tag = self.runtime.ensure_cuda(python_tag, cuda, self._settings.gradio_version,
-                                       self._settings.gpu_torch, on_log=on_log,
-                                       deadline=deadline, extra_hosts=dict(pip_plan.hosts))
+        python_tag = self.runtime.ensure_python(
+            cuda,
+            pip_plan,
+            on_log=on_log,
+            on_progress=on_progress,
+            deadline=deadline,
+            cpu_torch=wheel.requirement if wheel else "",
+        )
+        tag = self.runtime.ensure_cuda(
+            python_tag,
+            cuda,
+            self._settings.gradio_version,
+            self._settings.gpu_torch,
+            on_log=on_log,
+            deadline=deadline,
+            extra_hosts=dict(pip_plan.hosts),
+        )
         on_log(f"--> a GPU space: building on the CUDA runtime image {tag}")
         return replace(plan, from_image=tag)
 
@@ -377,8 +408,11 @@ class DockerBuilder:
         files["Dockerfile"] = dockerfile.encode()
         wheel = spaces_wheel()
         files[f"{SPACES_DIR}/{wheel.filename}"] = wheel.data
-        fixed = {"Dockerfile", *(f"{APP_DIR}/{name}" for name in DEPENDENCY_FILES),
-                 f"{SPACES_DIR}/{wheel.filename}"}  # fixed times: its layer stays cached
+        fixed = {
+            "Dockerfile",
+            *(f"{APP_DIR}/{name}" for name in DEPENDENCY_FILES),
+            f"{SPACES_DIR}/{wheel.filename}",
+        }  # fixed times: its layer stays cached
         return make_context(files, fixed=fixed, mtime=time.time())
 
 
@@ -414,8 +448,9 @@ def _prune_error(exc: BaseException, doing: str) -> SpacehostError:
     failure = classify(exc)
     if failure in (Failure.UNREACHABLE, Failure.TIMED_OUT):
         return container_error(exc, doing)
-    return SpacehostError(describe(failure, exc, doing),
-                          hint="remove them by hand with `docker image rm`")
+    return SpacehostError(
+        describe(failure, exc, doing), hint="remove them by hand with `docker image rm`"
+    )
 
 
 def _remove_tag(client: docker.DockerClient, tag: str) -> bool:

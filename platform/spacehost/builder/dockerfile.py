@@ -211,9 +211,11 @@ def _gradio(pin: str | None) -> str:
 def _spaces(wheel: str) -> str:
     if not wheel:
         return ""
-    return (f"COPY {SPACES_DIR}/{wheel} /tmp/spacehost/\n"
-            "RUN pip install --no-cache-dir --no-deps --no-index --force-reinstall "
-            f"/tmp/spacehost/{wheel}")
+    return (
+        f"COPY {SPACES_DIR}/{wheel} /tmp/spacehost/\n"
+        "RUN pip install --no-cache-dir --no-deps --no-index --force-reinstall "
+        f"/tmp/spacehost/{wheel}"
+    )
 
 
 def _app(app_file: str) -> str:

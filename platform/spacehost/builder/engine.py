@@ -207,8 +207,9 @@ def _handle(event: Mapping[str, Any], progress: BuildLog) -> str:
     return ""
 
 
-def _engine_failed(exc: Exception, tag: str, progress: BuildLog, watchdog: _Watchdog,
-                   remaining: float) -> SpacehostError:
+def _engine_failed(
+    exc: Exception, tag: str, progress: BuildLog, watchdog: _Watchdog, remaining: float
+) -> SpacehostError:
     """What an engine failure during the build means: the watchdog's doing when it stopped a
     step (the stream broke off), else the engine's failure (:func:`build_error`)."""
     if classify(exc) in (Failure.UNREACHABLE, Failure.TIMED_OUT):
@@ -216,8 +217,12 @@ def _engine_failed(exc: Exception, tag: str, progress: BuildLog, watchdog: _Watc
             return _cancelled(progress)
         if watchdog.fired:
             return _timed_out(progress, remaining)
-    return build_error(exc, f"building {tag}", hint="check the Dockerfile and the build context",
-                       details={"step": progress.step, "log_tail": list(progress.tail)})
+    return build_error(
+        exc,
+        f"building {tag}",
+        hint="check the Dockerfile and the build context",
+        details={"step": progress.step, "log_tail": list(progress.tail)},
+    )
 
 
 def _step_failed(progress: BuildLog, error: str) -> BuildFailed:
@@ -274,8 +279,13 @@ class _Watchdog:
     container of the running step, so the Engine ends the build with an error instead of
     running on unattended."""
 
-    def __init__(self, client: docker.DockerClient, progress: BuildLog, after_s: float,
-                 cancel: threading.Event | None = None):
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        progress: BuildLog,
+        after_s: float,
+        cancel: threading.Event | None = None,
+    ):
         self._client = client
         self._progress = progress
         self._after_s = after_s

@@ -49,8 +49,10 @@ _DEFINE = re.compile(
 # at the root of its origin, as the app itself does). Served under /static/gradio/V/ that
 # misses, so the name is made absolute against the chunk's own URL (it lives in assets/).
 _MAIN_CSS = re.compile(r"([`'\"])\./assets/([\w.-]+\.css)\1")
-_QUERY = ("import sysconfig, importlib.metadata as m; "
-          "print(sysconfig.get_paths()['purelib']); print(m.version('gradio'))")
+_QUERY = (
+    "import sysconfig, importlib.metadata as m; "
+    "print(sysconfig.get_paths()['purelib']); print(m.version('gradio'))"
+)
 _LABELS = {"spacehost.kind": "frontend-extract"}
 
 
@@ -93,9 +95,11 @@ def rewrite_element_name(js: str, version: str) -> str | None:
         cls = match.group(2)
         # A comma expression, starting with the same token as the original statement, so it
         # fits wherever the original did.
-        return (f"customElements.get(`{name}`)||customElements.define(`{name}`,{cls}),"
-                f"customElements.get(`gradio-app`)||"
-                f"customElements.define(`gradio-app`,class extends {cls}{{}})")
+        return (
+            f"customElements.get(`{name}`)||customElements.define(`{name}`,{cls}),"
+            f"customElements.get(`gradio-app`)||"
+            f"customElements.define(`gradio-app`,class extends {cls}{{}})"
+        )
 
     out, count = _DEFINE.subn(replace, js)
     return out if count else None
@@ -269,18 +273,24 @@ class FrontendExtractor:
             return self._locks.setdefault(version, threading.Lock())
 
     def _copy_out(self, image: str, version: str, tmp: Path) -> None:
-        with translated(f"extracting the Gradio {version} frontend from {image}",
-                        _frontend_error):
+        with translated(f"extracting the Gradio {version} frontend from {image}", _frontend_error):
             container = self._client.containers.run(
-                image, entrypoint=["python", "-c", _QUERY], command=[], detach=True,
-                network_disabled=True, labels=_LABELS, user="1000",
+                image,
+                entrypoint=["python", "-c", _QUERY],
+                command=[],
+                detach=True,
+                network_disabled=True,
+                labels=_LABELS,
+                user="1000",
             )
             try:
                 status = container.wait(timeout=120)
                 out = container.logs(stdout=True, stderr=False).decode().split()
                 if status.get("StatusCode") != 0 or len(out) != 2:
-                    raise BuildFailed(f"{image} has no Gradio to take the frontend from",
-                                      hint="rebuild the space or run `spacehost prepare`")
+                    raise BuildFailed(
+                        f"{image} has no Gradio to take the frontend from",
+                        hint="rebuild the space or run `spacehost prepare`",
+                    )
                 purelib, installed = out
                 if installed != version:
                     raise BuildFailed(f"{image} has Gradio {installed}, not {version}")

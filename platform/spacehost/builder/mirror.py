@@ -250,8 +250,10 @@ class _Handler(BaseHTTPRequestHandler):
             start, end = span
             partial = (start, end) != (0, stat.st_size)
             self.send_response(HTTPStatus.PARTIAL_CONTENT if partial else HTTPStatus.OK)
-            ctype = "text/html; charset=utf-8" if path.suffix in (".html", ".htm") else (
-                "application/octet-stream"
+            ctype = (
+                "text/html; charset=utf-8"
+                if path.suffix in (".html", ".htm")
+                else ("application/octet-stream")
             )
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(end - start))
@@ -335,8 +337,10 @@ def probe(address: str, port: int, timeout: float = PROBE_TIMEOUT_S) -> tuple[st
             return ("foreign", f"it does not answer as a spacehost mirror ({exc})")
         if isinstance(data, dict) and data.get("service") == SERVICE:
             return ("mirror", str(data.get("identity", "")))
-        return ("foreign", f"it answered {IDENTITY_PATH} with HTTP {response.status}, not as a "
-                "spacehost mirror")
+        return (
+            "foreign",
+            f"it answered {IDENTITY_PATH} with HTTP {response.status}, not as a spacehost mirror",
+        )
     finally:
         conn.close()
 
@@ -372,8 +376,10 @@ class Mirror:
         if not roots:
             return MirrorStatus()
         if self._port == 0:
-            return MirrorStatus(how="unavailable", problem="the local pip mirror is turned off "
-                                "(SPACEHOST_MIRROR_PORT=0)")
+            return MirrorStatus(
+                how="unavailable",
+                problem="the local pip mirror is turned off (SPACEHOST_MIRROR_PORT=0)",
+            )
         address = self._gateway()
         if not address:
             return MirrorStatus(
@@ -402,15 +408,20 @@ class Mirror:
                 if kind == "none":
                     return self._unavailable(address, f"cannot listen there: {exc.strerror}")
             else:
-                log.info("local pip mirror on http://%s:%d/ serving %s", address, self._port,
-                         ", ".join(roots))
+                log.info(
+                    "local pip mirror on http://%s:%d/ serving %s",
+                    address,
+                    self._port,
+                    ", ".join(roots),
+                )
                 return _with(ok, "serving")
         if kind == "mirror" and said == identity:
             return _with(ok, "shared")
         if kind == "mirror":
             return self._unavailable(
-                address, "another spacehost instance serves a mirror of other folders there "
-                "(its pip configuration differs)"
+                address,
+                "another spacehost instance serves a mirror of other folders there "
+                "(its pip configuration differs)",
             )
         return self._unavailable(address, f"another program holds the port: {said}")
 

@@ -318,8 +318,9 @@ class _MirrorRoute:
         source = local_source(option, location, is_dir=self._is_dir, is_file=self._is_file)
         if source is None:
             suffix = f"; {fallback}" if fallback else ""
-            self._warnings.append(f"skipping local {option} {location}: no such folder on "
-                                  f"this host{suffix}")
+            self._warnings.append(
+                f"skipping local {option} {location}: no such folder on this host{suffix}"
+            )
             return ""
         index = self._roots.setdefault(source.root, len(self._roots))
         self.served.append(source)

@@ -213,7 +213,13 @@ class RuntimeImages:
         tag = python_image_tag(choice.version, choice.base)
         labels = {"spacehost.python": choice.version, "spacehost.base": choice.base}
         return self._ensure_layer(
-            tag, key, files, {"BASE": base}, labels, on_log=on_log, deadline=deadline,
+            tag,
+            key,
+            files,
+            {"BASE": base},
+            labels,
+            on_log=on_log,
+            deadline=deadline,
             extra_hosts=dict(pip_plan.hosts),
         )
 
@@ -247,7 +253,13 @@ class RuntimeImages:
         args = {"BASE": python_tag, "GRADIO_VERSION": gradio_version}
         labels = {"spacehost.gradio": gradio_version}
         return self._ensure_layer(
-            tag, key, files, args, labels, on_log=on_log, deadline=deadline,
+            tag,
+            key,
+            files,
+            args,
+            labels,
+            on_log=on_log,
+            deadline=deadline,
             extra_hosts=extra_hosts,
         )
 
@@ -280,15 +292,22 @@ class RuntimeImages:
         cuda_tag = self._ensure_layer(
             cuda_image_tag(choice),
             runtime_key(self._image_id(python_tag), cuda_file["Dockerfile"], torch),
-            cuda_file, {"BASE": python_tag, "TORCH": torch}, {"spacehost.cuda": torch},
-            on_log=on_log, deadline=deadline, extra_hosts=extra_hosts,
+            cuda_file,
+            {"BASE": python_tag, "TORCH": torch},
+            {"spacehost.cuda": torch},
+            on_log=on_log,
+            deadline=deadline,
+            extra_hosts=extra_hosts,
         )
         gradio_file = {"Dockerfile": (src / "gradio" / "Dockerfile").read_bytes()}
         return self._ensure_layer(
             cuda_gradio_tag(gradio_version, choice),
             runtime_key(self._image_id(cuda_tag), gradio_file["Dockerfile"], gradio_version),
-            gradio_file, {"BASE": cuda_tag, "GRADIO_VERSION": gradio_version},
-            {"spacehost.gradio": gradio_version}, on_log=on_log, deadline=deadline,
+            gradio_file,
+            {"BASE": cuda_tag, "GRADIO_VERSION": gradio_version},
+            {"spacehost.gradio": gradio_version},
+            on_log=on_log,
+            deadline=deadline,
             extra_hosts=extra_hosts,
         )
 

@@ -59,12 +59,18 @@ def build_wheel(files: dict[str, bytes], version: str) -> Wheel:
         "Summary: spacehost's @spaces.GPU (Hugging Face ZeroGPU-compatible) for self-hosted GPUs\n"
         "Requires-Python: >=3.10\n"
     ).encode()
-    wheel_meta = (b"Wheel-Version: 1.0\nGenerator: spacehost\nRoot-Is-Purelib: true\n"
-                  b"Tag: py3-none-any\n")
-    entries = {**files, f"{info}/METADATA": metadata, f"{info}/WHEEL": wheel_meta,
-               f"{info}/top_level.txt": b"spaces\n"}
-    record = "".join(f"{name},{_hash(data)},{len(data)}\n"
-                     for name, data in sorted(entries.items()))
+    wheel_meta = (
+        b"Wheel-Version: 1.0\nGenerator: spacehost\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    entries = {
+        **files,
+        f"{info}/METADATA": metadata,
+        f"{info}/WHEEL": wheel_meta,
+        f"{info}/top_level.txt": b"spaces\n",
+    }
+    record = "".join(
+        f"{name},{_hash(data)},{len(data)}\n" for name, data in sorted(entries.items())
+    )
     entries[f"{info}/RECORD"] = (record + f"{info}/RECORD,,\n").encode()
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -89,5 +95,7 @@ def spaces_note(requirements: tuple[str, ...]) -> str:
     it is installed with the requirements, then replaced by spacehost's."""
     if not any(_HF_SPACES_RE.match(line) for line in requirements):
         return ""
-    return ("requirements.txt lists `spaces` (Hugging Face's ZeroGPU package): spacehost's "
-            "compatible `spaces` is installed after the requirements and replaces it")
+    return (
+        "requirements.txt lists `spaces` (Hugging Face's ZeroGPU package): spacehost's "
+        "compatible `spaces` is installed after the requirements and replaces it"
+    )

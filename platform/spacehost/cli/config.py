@@ -22,8 +22,11 @@ Add = Callable[[str, Callable[[argparse.Namespace], int], str], Any]
 
 
 def _rows(entries: dict[str, Any], with_value: bool) -> list[tuple[str, ...]]:
-    head = ("KEY", "VALUE", "DESCRIPTION", "UPDATED") if with_value else (
-        "KEY", "DESCRIPTION", "UPDATED")
+    head = (
+        ("KEY", "VALUE", "DESCRIPTION", "UPDATED")
+        if with_value
+        else ("KEY", "DESCRIPTION", "UPDATED")
+    )
     rows: list[tuple[str, ...]] = [head]
     for key, e in sorted(entries.items()):
         cells = [key, str(e.get("value", "")).replace("\n", "\\n")] if with_value else [key]
@@ -49,8 +52,10 @@ def read_secret(key: str, stdin: TextIO | None = None) -> str:
 
 def _need_key(args: argparse.Namespace) -> str:
     if not args.key:
-        raise InvalidRequest(f"`{args.command} {args.action}` needs a KEY",
-                             hint=f"e.g. spacehost {args.command} {args.action} alice/demo API_URL")
+        raise InvalidRequest(
+            f"`{args.command} {args.action}` needs a KEY",
+            hint=f"e.g. spacehost {args.command} {args.action} alice/demo API_URL",
+        )
     key: str = args.key
     return key
 
@@ -75,8 +80,9 @@ def cmd_variables(client: Client, args: argparse.Namespace) -> int:
         output.info(f"removed variable {key} of {space}")
         return 0
     if args.value is None:
-        raise InvalidRequest("`variables set` needs a VALUE",
-                             hint=f"spacehost variables set {space} {key} VALUE")
+        raise InvalidRequest(
+            "`variables set` needs a VALUE", hint=f"spacehost variables set {space} {key} VALUE"
+        )
     _restarting(client.set_config(space, "variables", key, args.value, args.description), space)
     output.info(f"set variable {key} of {space}")
     return 0
@@ -97,8 +103,10 @@ def cmd_secrets(client: Client, args: argparse.Namespace) -> int:
         output.info(f"removed secret {key} of {space}")
         return 0
     if args.value is not None:
-        output.warn("--value puts the secret in your shell history and the process list; "
-                    "pipe it on stdin instead")
+        output.warn(
+            "--value puts the secret in your shell history and the process list; "
+            "pipe it on stdin instead"
+        )
         value = args.value
     else:
         value = read_secret(key)
@@ -110,12 +118,16 @@ def cmd_secrets(client: Client, args: argparse.Namespace) -> int:
 def cmd_duplicate(client: Client, args: argparse.Namespace) -> int:
     source, target = SpaceId.parse(args.source), SpaceId.parse(args.target)
     result = client.duplicate(source, target)
-    output.info(f"duplicated {source} to {target} (revision {result['revision'][:12]}, "
-                f"{len(result['variables'])} variables)")
+    output.info(
+        f"duplicated {source} to {target} (revision {result['revision'][:12]}, "
+        f"{len(result['variables'])} variables)"
+    )
     needing = result.get("secrets_needing_values") or []
     if needing:
-        output.warn(f"secrets are not copied; set them with `spacehost secrets set {target} "
-                    f"KEY`: {', '.join(needing)}")
+        output.warn(
+            f"secrets are not copied; set them with `spacehost secrets set {target} "
+            f"KEY`: {', '.join(needing)}"
+        )
     if not args.no_wait:  # a new space: every build of it is this deploy's
         watch(client, Deploy(target, str(result["revision"]), since_build=0))
     output.print_urls(result["urls"])
@@ -124,23 +136,36 @@ def cmd_duplicate(client: Client, args: argparse.Namespace) -> int:
 
 def add_commands(add: Add, client: Callable[[argparse.Namespace], Client]) -> None:
     """Register the commands on the CLI's parser (*add* makes a subcommand)."""
-    v = add("variables", lambda a: cmd_variables(client(a), a),
-            "list, set or remove a space's variables (public; the app sees them as env)")
+    v = add(
+        "variables",
+        lambda a: cmd_variables(client(a), a),
+        "list, set or remove a space's variables (public; the app sees them as env)",
+    )
     v.add_argument("action", choices=["ls", "set", "rm"])
     v.add_argument("space", help="owner/name")
     v.add_argument("key", nargs="?", help="the variable's name (an env var name)")
     v.add_argument("value", nargs="?", help="its value (set)")
     v.add_argument("--description", default=None, help="what it is for (set)")
-    s = add("secrets", lambda a: cmd_secrets(client(a), a),
-            "list, set or remove a space's secrets (write-only; the app sees them as env)")
+    s = add(
+        "secrets",
+        lambda a: cmd_secrets(client(a), a),
+        "list, set or remove a space's secrets (write-only; the app sees them as env)",
+    )
     s.add_argument("action", choices=["ls", "set", "rm"])
     s.add_argument("space", help="owner/name")
     s.add_argument("key", nargs="?", help="the secret's name (an env var name)")
-    s.add_argument("--value", default=None, help="the value (avoid: it lands in the shell's "
-                   "history; by default it is read from stdin or a hidden prompt)")
+    s.add_argument(
+        "--value",
+        default=None,
+        help="the value (avoid: it lands in the shell's "
+        "history; by default it is read from stdin or a hidden prompt)",
+    )
     s.add_argument("--description", default=None, help="what it is for (set)")
-    d = add("duplicate", lambda a: cmd_duplicate(client(a), a),
-            "copy a space (files and variables) to a new name and run it")
+    d = add(
+        "duplicate",
+        lambda a: cmd_duplicate(client(a), a),
+        "copy a space (files and variables) to a new name and run it",
+    )
     d.add_argument("source", help="owner/name to copy")
     d.add_argument("target", help="owner/name of the new space")
     d.add_argument("--no-wait", action="store_true", help="return once the copy is made")

@@ -42,12 +42,14 @@ def scan(folder: Path) -> list[WalkedFile]:
             than :data:`~spacehost.folderwalk.MAX_REPO_FILES` files); the message names it.
     """
     if not folder.is_dir():
-        raise UploadRejected(f"{folder} is not a folder",
-                             hint="give the folder that holds the repo's files")
+        raise UploadRejected(
+            f"{folder} is not a folder", hint="give the folder that holds the repo's files"
+        )
     found = walk_folder(folder, repo_policy(outside_file_links=True))
     if not found:
-        raise UploadRejected(f"{folder} has no files to push",
-                             hint="add the repo's files and a README.md (its card)")
+        raise UploadRejected(
+            f"{folder} has no files to push", hint="add the repo's files and a README.md (its card)"
+        )
     return found
 
 
@@ -69,8 +71,13 @@ class TarStream:
         self.files = files
         self.on_bytes = on_bytes or (lambda _n: None)
         self._headers = [_header(f) for f in files]
-        self._len = sum(len(h) + f.size + _padding(f.size)
-                        for h, f in zip(self._headers, files, strict=True)) + 2 * BLOCK
+        self._len = (
+            sum(
+                len(h) + f.size + _padding(f.size)
+                for h, f in zip(self._headers, files, strict=True)
+            )
+            + 2 * BLOCK
+        )
 
     def __len__(self) -> int:
         return self._len
@@ -87,8 +94,10 @@ class TarStream:
                     sent += len(chunk)
                     yield self._emit(chunk)
             if sent != f.size:
-                raise UploadRejected(f"{f.path!r} changed while it was being pushed",
-                                     hint="push again once nothing writes to the folder")
+                raise UploadRejected(
+                    f"{f.path!r} changed while it was being pushed",
+                    hint="push again once nothing writes to the folder",
+                )
             yield self._emit(b"\0" * _padding(f.size))
         yield self._emit(b"\0" * (2 * BLOCK))
 
@@ -113,10 +122,13 @@ class Progress:
             return
         self._shown = step
         rate = self.done / max(time.monotonic() - self.start, 1e-6) / (1 << 20)
-        line = (f"uploading {_size(self.done)} / {_size(self.total)} ({pct}%, "
-                f"{rate:.0f} MiB/s)")
-        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n",
-              file=sys.stderr, flush=True)
+        line = f"uploading {_size(self.done)} / {_size(self.total)} ({pct}%, {rate:.0f} MiB/s)"
+        print(
+            ("\r" + line) if self.tty else line,
+            end="" if self.tty else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
         if self.tty and self.done >= self.total:
             print(file=sys.stderr, flush=True)
 
@@ -140,14 +152,17 @@ def push(args: argparse.Namespace, client: Client) -> int:
     repo_id = check_repo_id(kind, args.name or default_name(folder))
     files = scan(folder)
     if not any(f.path.lower() == "readme.md" for f in files):
-        output.warn(f"{folder} has no README.md: the {kind.value} gets no card (add one with "
-                    "YAML front matter: license, tags, ...; see docs/hub.md)")
+        output.warn(
+            f"{folder} has no README.md: the {kind.value} gets no card (add one with "
+            "YAML front matter: license, tags, ...; see docs/hub.md)"
+        )
     stream = TarStream(files)
     limit = int(client.hub_summary().get("maxUploadBytes", 0))
     if limit and len(stream) > limit:
         raise UploadTooLarge(
             f"{folder} is {_size(len(stream))}, more than the server's limit of {_size(limit)}",
-            hint="push a smaller repo, or raise SPACEHOST_MAX_HUB_UPLOAD_BYTES on the server")
+            hint="push a smaller repo, or raise SPACEHOST_MAX_HUB_UPLOAD_BYTES on the server",
+        )
     if len(stream) >= PROGRESS_FROM:
         stream.on_bytes = Progress(len(stream))
     message = args.message or f"spacehost push {folder.resolve().name}"
@@ -161,12 +176,17 @@ def _print_pushed(kind: RepoKind, result: dict[str, Any], server: str) -> None:
     if result.get("unchanged"):
         output.info(f"{what} unchanged: same files as its commit {result['sha'][:12]}")
     else:
-        output.info(f"pushed {what}: commit {result['sha'][:12]} ({result['files']} files, "
-                    f"{_size(result['size'])})")
+        output.info(
+            f"pushed {what}: commit {result['sha'][:12]} ({result['files']} files, "
+            f"{_size(result['size'])})"
+        )
     output.info(f"page: {result['urls']['page']}")
-    load = (f"AutoModel.from_pretrained({result['id']!r})" if kind is RepoKind.MODEL
-            else f"datasets.load_dataset({result['id']!r})")
-    output.info(f"use it: HF_ENDPOINT={server} python -c \"...{load}\" (docs/hub.md)")
+    load = (
+        f"AutoModel.from_pretrained({result['id']!r})"
+        if kind is RepoKind.MODEL
+        else f"datasets.load_dataset({result['id']!r})"
+    )
+    output.info(f'use it: HF_ENDPOINT={server} python -c "...{load}" (docs/hub.md)')
 
 
 def ls(args: argparse.Namespace, client: Client) -> int:
@@ -177,9 +197,16 @@ def ls(args: argparse.Namespace, client: Client) -> int:
         print(f"no {kind.plural} yet: push one with `spacehost push DIR --type {kind.value}`")
         return 0
     head = (kind.value.upper(), "FILES", "SIZE", "UPDATED", "SHA")
-    rows = [(r["id"], str(len(r.get("siblings", []))), _size(r.get("usedStorage", 0)),
-             str(r.get("lastModified", ""))[:19].replace("T", " "), str(r.get("sha", ""))[:12])
-            for r in repos]
+    rows = [
+        (
+            r["id"],
+            str(len(r.get("siblings", []))),
+            _size(r.get("usedStorage", 0)),
+            str(r.get("lastModified", ""))[:19].replace("T", " "),
+            str(r.get("sha", ""))[:12],
+        )
+        for r in repos
+    ]
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
     for row in [head, *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
@@ -192,8 +219,9 @@ def rm(args: argparse.Namespace, client: Client) -> int:
     repo_id = check_repo_id(kind, args.space)
     if not args.yes:
         client.hub_info(kind, repo_id)  # a repo that does not exist is reported, not asked about
-        confirm_delete(kind.value, repo_id, "every commit and file of it (files that other "
-                       "repos share stay)")
+        confirm_delete(
+            kind.value, repo_id, "every commit and file of it (files that other repos share stay)"
+        )
     client.hub_delete(kind, repo_id)
     output.info(f"deleted {kind.value} {args.space}")
     return 0

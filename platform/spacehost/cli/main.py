@@ -55,8 +55,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     from spacehost.settings import Settings
 
     data_dir = args.up_data_dir or args.data_dir
-    settings = Settings.from_env(host=args.host, port=args.port, domain=args.domain,
-                                 data_dir=Path(data_dir).expanduser() if data_dir else None)
+    settings = Settings.from_env(
+        host=args.host,
+        port=args.port,
+        domain=args.domain,
+        data_dir=Path(data_dir).expanduser() if data_dir else None,
+    )
     asyncio.run(serve(settings, on_ready=output.print_ready))
     return 0
 
@@ -174,8 +178,11 @@ def cmd_sleeptime(args: argparse.Namespace) -> int:
     client, space = _client(args), _space(args.space)
     runtime = client.set_sleeptime(space, args.seconds)
     timeout = runtime.get("gcTimeout")
-    output.info(f"{space} never sleeps" if timeout is None else
-                f"{space} sleeps after {timeout} s without a request")
+    output.info(
+        f"{space} never sleeps"
+        if timeout is None
+        else f"{space} sleeps after {timeout} s without a request"
+    )
     return 0
 
 
@@ -185,8 +192,9 @@ def cmd_rm(args: argparse.Namespace) -> int:
     client, space = _client(args), _space(args.space)
     if not args.yes:
         client.info(space)  # a space that does not exist is reported, not asked about
-        confirm_delete("space", str(space), "its containers, images, /data volume, revisions "
-                       "and logs")
+        confirm_delete(
+            "space", str(space), "its containers, images, /data volume, revisions and logs"
+        )
     client.delete(space)
     output.info(f"deleted {space}")
     return 0
@@ -209,17 +217,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _timeout_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
-                        help="stop waiting after this long (default %(default)g; the deploy "
-                        "goes on; exit code 12)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help="stop waiting after this long (default %(default)g; the deploy goes on; exit code 12)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="spacehost", description="Run Hugging Face-style Spaces "
-                                "on your own machine.")
+    p = argparse.ArgumentParser(
+        prog="spacehost", description="Run Hugging Face-style Spaces on your own machine."
+    )
     p.add_argument("--server", help=f"platform URL (env SPACEHOST_URL, default {DEFAULT_URL})")
-    p.add_argument("--data-dir", help="data directory (env SPACEHOST_DATA_DIR, default "
-                   "~/.spacehost); the CLI reads the token from it")
+    p.add_argument(
+        "--data-dir",
+        help="data directory (env SPACEHOST_DATA_DIR, default "
+        "~/.spacehost); the CLI reads the token from it",
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> Any:
@@ -231,28 +247,56 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
     up.add_argument("--port", type=int, default=None, help="port (default 8000)")
     up.add_argument("--domain", default=None, help="domain for space hosts (default localhost)")
-    up.add_argument("--data-dir", dest="up_data_dir", default=None,
-                    help="data directory (env SPACEHOST_DATA_DIR, default ~/.spacehost)")
-    down = add("down", cmd_down, "stop the platform, router included (running spaces' "
-               "containers stay, adopted by the next `up`)")
-    down.add_argument("--data-dir", dest="down_data_dir", default=None,
-                      help="data directory (env SPACEHOST_DATA_DIR, default ~/.spacehost)")
+    up.add_argument(
+        "--data-dir",
+        dest="up_data_dir",
+        default=None,
+        help="data directory (env SPACEHOST_DATA_DIR, default ~/.spacehost)",
+    )
+    down = add(
+        "down",
+        cmd_down,
+        "stop the platform, router included (running spaces' "
+        "containers stay, adopted by the next `up`)",
+    )
+    down.add_argument(
+        "--data-dir",
+        dest="down_data_dir",
+        default=None,
+        help="data directory (env SPACEHOST_DATA_DIR, default ~/.spacehost)",
+    )
     add("prepare", cmd_prepare, "make the runtime images now (base, python, gradio; once)")
-    push = add("push", cmd_push, "upload a space folder, build and run it, print its URL; "
-               "or a model or dataset folder to the hub (--type)")
-    push.add_argument("dir", help="the space folder (README.md with YAML front matter, app.py), "
-                      "or a model/dataset folder")
-    push.add_argument("--type", choices=TYPES, default="space", help="what the folder is "
-                      "(default space; model and dataset go to the hub, docs/hub.md)")
+    push = add(
+        "push",
+        cmd_push,
+        "upload a space folder, build and run it, print its URL; "
+        "or a model or dataset folder to the hub (--type)",
+    )
+    push.add_argument(
+        "dir",
+        help="the space folder (README.md with YAML front matter, app.py), "
+        "or a model/dataset folder",
+    )
+    push.add_argument(
+        "--type",
+        choices=TYPES,
+        default="space",
+        help="what the folder is (default space; model and dataset go to the hub, docs/hub.md)",
+    )
     push.add_argument("--message", "-m", default="", help="model/dataset commit message")
-    push.add_argument("--name", help="owner/name (default: $SPACEHOST_OWNER or 'local', "
-                      "and the folder's name)")
+    push.add_argument(
+        "--name", help="owner/name (default: $SPACEHOST_OWNER or 'local', and the folder's name)"
+    )
     push.add_argument("--no-wait", action="store_true", help="return after the upload")
     _timeout_arg(push)
     add("ls", cmd_ls, "list spaces (or models, datasets)").add_argument(
-        "--type", choices=TYPES, default="space", help="what to list (default space)")
-    info = add("info", cmd_info, "show a space: stage, URLs, serving and failed revisions, "
-               "hardware, sleep, last error")
+        "--type", choices=TYPES, default="space", help="what to list (default space)"
+    )
+    info = add(
+        "info",
+        cmd_info,
+        "show a space: stage, URLs, serving and failed revisions, hardware, sleep, last error",
+    )
     info.add_argument("space", help="owner/name")
     info.add_argument("--json", action="store_true", help="print the API's raw JSON instead")
     logs = add("logs", cmd_logs, "show a space's container (or build) logs")
@@ -260,30 +304,38 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     logs.add_argument("--build", action="store_true", help="the build log instead")
     logs.add_argument("--tail", type=int, default=200, help="how many past lines (default 200)")
-    logs.add_argument("--full", action="store_true", help="with --build: every line the build "
-                      "wrote (layer ids, pip's and apt's notices, ...), not just the steps, "
-                      "progress and the failing step's output")
+    logs.add_argument(
+        "--full",
+        action="store_true",
+        help="with --build: every line the build "
+        "wrote (layer ids, pip's and apt's notices, ...), not just the steps, "
+        "progress and the failing step's output",
+    )
     restart = add("restart", cmd_restart, "restart a space and wait until it runs again")
     restart.add_argument("space", help="owner/name")
     restart.add_argument("--factory", action="store_true", help="rebuild without cache")
     restart.add_argument("--no-wait", action="store_true", help="return once it is restarting")
     _timeout_arg(restart)
     add("pause", cmd_pause, "stop a space until `restart` (visits do not wake it)").add_argument(
-        "space", help="owner/name")
-    sleeptime = add("sleeptime", cmd_sleeptime, "set how long a space may be idle before it "
-                    "sleeps")
+        "space", help="owner/name"
+    )
+    sleeptime = add("sleeptime", cmd_sleeptime, "set how long a space may be idle before it sleeps")
     sleeptime.add_argument("space", help="owner/name")
     sleeptime.add_argument("seconds", type=int, help="seconds idle, or -1 to never sleep")
     rm = add("rm", cmd_rm, "delete a space, its containers and data (or a model or dataset)")
     rm.add_argument("space", help="owner/name")
-    rm.add_argument("--type", choices=TYPES, default="space", help="what to delete (default "
-                    "space)")
-    rm.add_argument("-y", "--yes", action="store_true", help="delete without asking (needed "
-                    "when stdin is not a terminal, e.g. in scripts)")
+    rm.add_argument("--type", choices=TYPES, default="space", help="what to delete (default space)")
+    rm.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="delete without asking (needed when stdin is not a terminal, e.g. in scripts)",
+    )
     config.add_commands(add, _client)
     add_gpu_commands(add, _client)
     add("validate", cmd_validate, "check a space folder and print its problems").add_argument(
-        "dir", help="the space folder")
+        "dir", help="the space folder"
+    )
     return p
 
 

@@ -45,21 +45,24 @@ def print_urls(urls: dict[str, str]) -> None:
 
 
 def print_ready(facts: dict[str, Any]) -> None:
-    print(f"spacehost is up at {facts['url']}/ (spaces at http://OWNER-NAME.{facts['domain']}"
-          f":PORT/ and {facts['url']}/spaces/OWNER/NAME/)\n"
-          f"token: {facts['token_file']}   stop: Ctrl-C or `spacehost down` (running spaces "
-          "keep running and are adopted on the next start; SIGTERM leaves the router serving)",
-          flush=True)
+    print(
+        f"spacehost is up at {facts['url']}/ (spaces at http://OWNER-NAME.{facts['domain']}"
+        f":PORT/ and {facts['url']}/spaces/OWNER/NAME/)\n"
+        f"token: {facts['token_file']}   stop: Ctrl-C or `spacehost down` (running spaces "
+        "keep running and are adopted on the next start; SIGTERM leaves the router serving)",
+        flush=True,
+    )
 
 
 def table(spaces: Iterable[dict[str, Any]]) -> None:
-    rows = [(s["id"], s["stage"], str(s.get("cardData", {}).get("sdk", "")),
-             s["urls"]["path"]) for s in spaces]
+    rows = [
+        (s["id"], s["stage"], str(s.get("cardData", {}).get("sdk", "")), s["urls"]["path"])
+        for s in spaces
+    ]
     if not rows:
         print("no spaces yet: push one with `spacehost push DIR`")
         return
-    widths = [max(len(r[i]) for r in [("SPACE", "STAGE", "SDK", "URL"), *rows])
-              for i in range(4)]
+    widths = [max(len(r[i]) for r in [("SPACE", "STAGE", "SDK", "URL"), *rows]) for i in range(4)]
     for r in [("SPACE", "STAGE", "SDK", "URL"), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
 

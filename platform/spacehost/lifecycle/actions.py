@@ -48,8 +48,9 @@ def push(d: Deployer, space: SpaceId, files: Mapping[str, bytes]) -> PushResult:
     rec = ctx.store.get_space(space)
     # "unchanged" only when exactly these files serve without an error: the same files
     # pushed again after a failed build (say, a network error during pip) must build again
-    unchanged = (rec.serving_revision == revision and rec.stage is Stage.RUNNING
-                 and not rec.error_message)
+    unchanged = (
+        rec.serving_revision == revision and rec.stage is Stage.RUNNING and not rec.error_message
+    )
     warnings = tuple(str(w) for w in source.warnings)
     if unchanged:
         return PushResult(space, revision, created, warnings, unchanged=True)
@@ -115,8 +116,9 @@ def pause(d: Deployer, space: SpaceId) -> None:
     rec = ctx.store.get_space(space)
     d.crashes.cancel(space)
     with ctx.locks.lock(space):
-        ctx.store.update_space(space, stage=Stage.PAUSED, desired="paused", upstream=None,
-                               sleep_level="")
+        ctx.store.update_space(
+            space, stage=Stage.PAUSED, desired="paused", upstream=None, sleep_level=""
+        )
         stages.publish_routes(ctx)
         for info in ctx.runtime.list_managed(space):
             if info.status == "paused":
@@ -134,11 +136,16 @@ def set_sleep_time(d: Deployer, space: SpaceId, seconds: object) -> int | None:
     """
     store = d.ctx.store
     store.get_space(space)
-    if (isinstance(seconds, bool) or not isinstance(seconds, int)
-            or not (seconds == NEVER or seconds >= 1)):
-        raise InvalidRequest(f"invalid sleep time {seconds!r}",
-                             hint="give whole seconds >= 1, or -1 to never sleep")
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int)
+        or not (seconds == NEVER or seconds >= 1)
+    ):
+        raise InvalidRequest(
+            f"invalid sleep time {seconds!r}", hint="give whole seconds >= 1, or -1 to never sleep"
+        )
     rec = store.update_space(space, sleep_time=seconds)
-    store.add_event(space, "sleeptime",
-                    "never sleeps" if seconds == NEVER else f"sleeps after {seconds} s")
+    store.add_event(
+        space, "sleeptime", "never sleeps" if seconds == NEVER else f"sleeps after {seconds} s"
+    )
     return gc_timeout(d.sleeper, rec)

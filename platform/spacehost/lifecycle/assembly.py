@@ -41,10 +41,16 @@ class Parts:
     deployer: Deployer
 
 
-def assemble(ctx: Context, probe: Callable[[], object], *, max_parallel_builds: int = 2,
-             clock: Callable[[], float] = time.monotonic, timer: Timer = thread_timer,
-             wall_clock: Callable[[], float] = time.time,
-             activity: Callable[[], Mapping[str, Activity]] | None = None) -> Parts:
+def assemble(
+    ctx: Context,
+    probe: Callable[[], object],
+    *,
+    max_parallel_builds: int = 2,
+    clock: Callable[[], float] = time.monotonic,
+    timer: Timer = thread_timer,
+    wall_clock: Callable[[], float] = time.time,
+    activity: Callable[[], Mapping[str, Activity]] | None = None,
+) -> Parts:
     """Build the parts of one platform over *ctx*.
 
     Args:
@@ -57,8 +63,9 @@ def assemble(ctx: Context, probe: Callable[[], object], *, max_parallel_builds: 
     deployer: Deployer  # built last: the parts below deploy through it
     recovery: Recovery
 
-    def redeploy(space: SpaceId, revision: str, *, nocache: bool = False,
-                 reuse_image: bool = False) -> Future[None]:
+    def redeploy(
+        space: SpaceId, revision: str, *, nocache: bool = False, reuse_image: bool = False
+    ) -> Future[None]:
         return deployer.submit(space, revision, nocache=nocache, reuse_image=reuse_image)
 
     def container_lost(space: SpaceId, container_id: str) -> None:
@@ -68,13 +75,22 @@ def assemble(ctx: Context, probe: Callable[[], object], *, max_parallel_builds: 
     tasks = Tasks(max_parallel_builds)
     crashes = CrashRestarts(
         Backoff(s.crash_backoff_initial_s, s.crash_backoff_max_s, s.crash_backoff_reset_s),
-        functools.partial(runlogs.crash_restart, ctx, redeploy), clock=clock, timer=timer)
+        functools.partial(runlogs.crash_restart, ctx, redeploy),
+        clock=clock,
+        timer=timer,
+    )
     logs = RunLogs(ctx, crashes, container_lost)
     awake = AwakeTimes(wall_clock)
-    recovery = Recovery(ctx, probe, tasks=tasks, redeploy=redeploy, logs=logs, awake=awake,
-                        crashes=crashes)
-    sleeper = Sleeper(ctx, awake, logs, redeploy,
-                      functools.partial(recovery.engine_failed, deploy=False),
-                      activity=activity)
+    recovery = Recovery(
+        ctx, probe, tasks=tasks, redeploy=redeploy, logs=logs, awake=awake, crashes=crashes
+    )
+    sleeper = Sleeper(
+        ctx,
+        awake,
+        logs,
+        redeploy,
+        functools.partial(recovery.engine_failed, deploy=False),
+        activity=activity,
+    )
     deployer = Deployer(ctx, tasks, logs, crashes, sleeper, recovery)
     return Parts(ctx, tasks, crashes, logs, sleeper, recovery, deployer)

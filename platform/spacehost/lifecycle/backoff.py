@@ -68,8 +68,14 @@ class CrashRestarts:
         timer: schedules a call (:func:`thread_timer`).
     """
 
-    def __init__(self, backoff: Backoff, restart: Callable[[SpaceId, int], None], *,
-                 clock: Callable[[], float] = time.monotonic, timer: Timer = thread_timer):
+    def __init__(
+        self,
+        backoff: Backoff,
+        restart: Callable[[SpaceId, int], None],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        timer: Timer = thread_timer,
+    ):
         self.backoff = backoff
         self._restart = restart
         self._clock = clock

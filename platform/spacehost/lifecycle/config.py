@@ -19,8 +19,12 @@ from spacehost.store import SECRET, VARIABLE, ConfigEntry
 
 # a change of variables or secrets restarts a space in these stages; in BUILDING and
 # RUNNING_BUILDING the deploy under way reads them when it starts the container
-RESTART_ON_CONFIG = (Stage.RUNNING, Stage.RUNNING_APP_STARTING, Stage.APP_STARTING,
-                     Stage.RUNTIME_ERROR)
+RESTART_ON_CONFIG = (
+    Stage.RUNNING,
+    Stage.RUNNING_APP_STARTING,
+    Stage.APP_STARTING,
+    Stage.RUNTIME_ERROR,
+)
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,9 @@ class DuplicateResult:
     secrets_needing_values: tuple[str, ...]
 
 
-def set_config(d: Deployer, space: SpaceId, kind: str, key: object, value: object,
-               description: object = None) -> ConfigChange:
+def set_config(
+    d: Deployer, space: SpaceId, kind: str, key: object, value: object, description: object = None
+) -> ConfigChange:
     """Set a variable (*kind* ``VARIABLE``) or secret (``SECRET``) of *space* and restart
     it if it runs, so the app sees the new value.
 
@@ -66,16 +71,21 @@ def delete_config(d: Deployer, space: SpaceId, kind: str, key: object) -> Config
     """
     d.ctx.store.get_space(space)
     if not isinstance(key, str) or not d.ctx.config.delete(space, kind, key):
-        raise NotFound(f"{space} has no {kind} {key!r}",
-                       hint=f"list them with `spacehost {kind}s ls {space}`")
+        raise NotFound(
+            f"{space} has no {kind} {key!r}", hint=f"list them with `spacehost {kind}s ls {space}`"
+        )
     return ConfigChange(None, restart_for_config(d, space, f"{kind} {key} deleted"))
 
 
 def restart_for_config(d: Deployer, space: SpaceId, what: str) -> bool:
     """Record the change *what*; restart *space* from its image when it runs (True)."""
     rec = d.ctx.store.get_space(space)
-    if (not rec.revision or rec.desired != "running" or rec.stage not in RESTART_ON_CONFIG
-            or rec.manifest.get("sdk") == Sdk.STATIC.value):
+    if (
+        not rec.revision
+        or rec.desired != "running"
+        or rec.stage not in RESTART_ON_CONFIG
+        or rec.manifest.get("sdk") == Sdk.STATIC.value
+    ):
         d.ctx.store.add_event(space, "config", what)
         return False
     d.crashes.cancel(space)
@@ -94,8 +104,9 @@ def duplicate(d: Deployer, source: SpaceId, target: SpaceId) -> DuplicateResult:
     """
     rec = d.ctx.store.get_space(source)
     if d.ctx.store.find_space(target) is not None:
-        raise Conflict(f"space {target} already exists",
-                       hint="choose another name, or delete it first")
+        raise Conflict(
+            f"space {target} already exists", hint="choose another name, or delete it first"
+        )
     if not rec.revision:
         raise ManifestInvalid(f"space {source} has no pushed revision", hint="push it first")
     files = d.ctx.files.load(rec.revision)
@@ -104,5 +115,7 @@ def duplicate(d: Deployer, source: SpaceId, target: SpaceId) -> DuplicateResult:
     result = actions.push(d, target, files)
     d.ctx.store.add_event(target, "duplicate", f"duplicated from {source}")
     return DuplicateResult(
-        result, tuple(e.key for e in d.ctx.config.variables(target)),
-        tuple(e.key for e in d.ctx.config.secrets(source)))
+        result,
+        tuple(e.key for e in d.ctx.config.variables(target)),
+        tuple(e.key for e in d.ctx.config.secrets(source)),
+    )

@@ -33,9 +33,16 @@ class BuildOutcome(Protocol):
 
 
 class Builder(Protocol):
-    def build(self, source: SpaceSource, space: SpaceId, revision: str, *,
-              on_log: Callable[[str], None], nocache: bool = False,
-              cancel: threading.Event | None = None) -> BuildOutcome: ...
+    def build(
+        self,
+        source: SpaceSource,
+        space: SpaceId,
+        revision: str,
+        *,
+        on_log: Callable[[str], None],
+        nocache: bool = False,
+        cancel: threading.Event | None = None,
+    ) -> BuildOutcome: ...
 
     def remove_images(self, space: SpaceId, keep: Collection[str]) -> list[str]:
         """Remove *space*'s images but those of the revisions (or tags) in *keep*."""

@@ -64,8 +64,15 @@ from spacehost.runtime.base import (
 from spacehost.store import SpaceRecord
 
 # Builder, BuildOutcome and GpuCheck live in context.py; named here for their old importers
-__all__ = ["SWITCH_GRACE_S", "BuildOutcome", "Builder", "Deployer", "GpuCheck", "deploy",
-           "deploy_guarded"]
+__all__ = [
+    "SWITCH_GRACE_S",
+    "BuildOutcome",
+    "Builder",
+    "Deployer",
+    "GpuCheck",
+    "deploy",
+    "deploy_guarded",
+]
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +97,9 @@ class Deployer:
     sleeper: Sleeper
     recovery: Recovery
 
-    def submit(self, space: SpaceId, revision: str, *, nocache: bool = False,
-               reuse_image: bool = False) -> Future[None]:
+    def submit(
+        self, space: SpaceId, revision: str, *, nocache: bool = False, reuse_image: bool = False
+    ) -> Future[None]:
         """Deploy *revision* in the background; *reuse_image* starts the image the space last
         ran for that revision without building (restarts for config changes and crashes)."""
         return self.tasks.submit(deploy_guarded, self, space, revision, nocache, reuse_image)
@@ -106,8 +114,9 @@ def tail_text(log_tail: object, lines: list[str]) -> str:
     return runlogs.tail(lines)
 
 
-def deploy_guarded(d: Deployer, space: SpaceId, revision: str, nocache: bool,
-                   reuse_image: bool = False) -> None:
+def deploy_guarded(
+    d: Deployer, space: SpaceId, revision: str, nocache: bool, reuse_image: bool = False
+) -> None:
     """:func:`deploy` under the space's lock; what goes wrong is recorded, never raised."""
     ctx = d.ctx
     try:
@@ -117,8 +126,12 @@ def deploy_guarded(d: Deployer, space: SpaceId, revision: str, nocache: bool,
         d.recovery.engine_failed(space, exc, deploy=True)
     except Exception:  # a deploy thread must never die silently
         log.exception("deploy of %s@%s failed unexpectedly", space, revision[:12])
-        stages.set_error(ctx, space, Stage.RUNTIME_ERROR, "internal error while deploying; "
-                         "see the platform's log")
+        stages.set_error(
+            ctx,
+            space,
+            Stage.RUNTIME_ERROR,
+            "internal error while deploying; see the platform's log",
+        )
 
 
 def superseded(ctx: Context, space: SpaceId, revision: str) -> bool:
@@ -127,8 +140,9 @@ def superseded(ctx: Context, space: SpaceId, revision: str) -> bool:
     return rec is None or rec.revision != revision or rec.desired != "running"
 
 
-def deploy(d: Deployer, space: SpaceId, revision: str, nocache: bool,
-           reuse_image: bool = False) -> None:
+def deploy(
+    d: Deployer, space: SpaceId, revision: str, nocache: bool, reuse_image: bool = False
+) -> None:
     """Deploy *revision* of *space* (the caller holds the space's lock)."""
     ctx = d.ctx
     if superseded(ctx, space, revision):
@@ -137,14 +151,14 @@ def deploy(d: Deployer, space: SpaceId, revision: str, nocache: bool,
     rec = ctx.store.get_space(space)
     serving = stages.serving(ctx, rec)
     summary = manifest_summary(source.manifest)
-    ctx.store.update_space(space, manifest=summary, hardware=hardware_of(source.manifest),
-                           error_message="")
+    ctx.store.update_space(
+        space, manifest=summary, hardware=hardware_of(source.manifest), error_message=""
+    )
     if source.manifest.sdk is Sdk.STATIC:
         serve_static(ctx, space, revision, rec)
         return
     try:
-        gpu_warnings = ctx.check_gpu(gpu_request(source.manifest),
-                                     hardware_label(source.manifest))
+        gpu_warnings = ctx.check_gpu(gpu_request(source.manifest), hardware_label(source.manifest))
     except HardwareUnavailable as exc:
         stages.set_error(ctx, space, Stage.CONFIG_ERROR, str(exc), keep_serving=serving)
         return
@@ -154,8 +168,7 @@ def deploy(d: Deployer, space: SpaceId, revision: str, nocache: bool,
         stages.set_error(ctx, space, Stage.CONFIG_ERROR, mount_error(exc), keep_serving=serving)
         return
     if repos:
-        ctx.store.update_space(space, manifest={**summary, "hub": [
-            r.summary() for r in repos]})
+        ctx.store.update_space(space, manifest={**summary, "hub": [r.summary() for r in repos]})
     if reuse_image and rec.image and rec.serving_revision == revision:
         image: str | None = rec.image
     else:
@@ -173,8 +186,15 @@ def cancel_reason(ctx: Context, space: SpaceId) -> str:
     return f"superseded by revision {(rec.revision or '')[:12]}, pushed since"
 
 
-def build(d: Deployer, space: SpaceId, revision: str, source: SpaceSource, nocache: bool,
-          serving: bool, warnings: list[str]) -> str | None:
+def build(
+    d: Deployer,
+    space: SpaceId,
+    revision: str,
+    source: SpaceSource,
+    nocache: bool,
+    serving: bool,
+    warnings: list[str],
+) -> str | None:
     """Build the space's image, its log stored as it comes; None (error recorded) on failure."""
     ctx = d.ctx
     stages.set_stage(ctx, space, Stage.RUNNING_BUILDING if serving else Stage.BUILDING)
@@ -192,8 +212,9 @@ def build(d: Deployer, space: SpaceId, revision: str, source: SpaceSource, nocac
     if superseded(ctx, space, revision):  # a push or delete that came before the registration
         cancel.set()
     try:
-        result = ctx.builder.build(source, space, revision, on_log=on_log, nocache=nocache,
-                                   cancel=cancel)
+        result = ctx.builder.build(
+            source, space, revision, on_log=on_log, nocache=nocache, cancel=cancel
+        )
     except BuildCancelled as exc:  # superseded or deleted: no error for the space
         why = cancel_reason(ctx, space)
         ctx.store.finish_build(build_id, status="cancelled", error=f"{exc.message}: {why}")
@@ -206,13 +227,15 @@ def build(d: Deployer, space: SpaceId, revision: str, source: SpaceSource, nocac
         msg = exc.message if isinstance(exc, BuildFailed) else str(exc)
         text = tail_text(exc.details.get("log_tail"), lines)
         ctx.store.finish_build(build_id, status="failed", error=msg)
-        stages.set_error(ctx, space, Stage.BUILD_ERROR, f"{msg}\n\n{text}".strip(),
-                         keep_serving=serving)
+        stages.set_error(
+            ctx, space, Stage.BUILD_ERROR, f"{msg}\n\n{text}".strip(), keep_serving=serving
+        )
         ctx.store.add_event(space, "build_error", msg)
         return None
     except Exception:  # a bug, recorded by deploy_guarded; the build row never stays "running"
-        ctx.store.finish_build(build_id, status="failed",
-                               error="internal error while building; see the platform's log")
+        ctx.store.finish_build(
+            build_id, status="failed", error="internal error while building; see the platform's log"
+        )
         raise
     finally:
         d.tasks.built(space, cancel)
@@ -221,8 +244,16 @@ def build(d: Deployer, space: SpaceId, revision: str, source: SpaceSource, nocac
     return result.image
 
 
-def start(d: Deployer, space: SpaceId, revision: str, source: SpaceSource, image: str,
-          serving: bool, previous: SpaceRecord, repos: tuple[MountedRepo, ...] = ()) -> None:
+def start(
+    d: Deployer,
+    space: SpaceId,
+    revision: str,
+    source: SpaceSource,
+    image: str,
+    serving: bool,
+    previous: SpaceRecord,
+    repos: tuple[MountedRepo, ...] = (),
+) -> None:
     """Start *image*, wait until it answers, route to it and remove the container it
     replaces; a failure is recorded (the old revision serves on when *serving*)."""
     ctx = d.ctx
@@ -237,11 +268,18 @@ def start(d: Deployer, space: SpaceId, revision: str, source: SpaceSource, image
     # the contract's variables win; the API refuses reserved names anyway
     env = {**user_env, **container_env(space, manifest, ctx.settings)}
     spec = ContainerSpec(
-        space=space, revision=revision, image=image, port=container_port(manifest),
-        env=env, gpu=gpu_request(manifest),
-        memory_limit=ctx.settings.memory_limit, cpus=ctx.settings.cpus,
-        cpu_shares=ctx.settings.cpu_shares, workdir=container_workdir(manifest),
-        pids_limit=ctx.settings.pids_limit, data_volume=data_volume(space, ctx.settings),
+        space=space,
+        revision=revision,
+        image=image,
+        port=container_port(manifest),
+        env=env,
+        gpu=gpu_request(manifest),
+        memory_limit=ctx.settings.memory_limit,
+        cpus=ctx.settings.cpus,
+        cpu_shares=ctx.settings.cpu_shares,
+        workdir=container_workdir(manifest),
+        pids_limit=ctx.settings.pids_limit,
+        data_volume=data_volume(space, ctx.settings),
         labels={LABEL_HARDWARE: hardware_of(manifest)},
         mounts=space_hub_mounts(ctx, space, repos),
     )
@@ -259,23 +297,31 @@ def start(d: Deployer, space: SpaceId, revision: str, source: SpaceSource, image
     except EngineUnavailable:
         raise  # not the space's fault: retried once the engine is back (recovery.py)
     except SpacehostError as exc:
-        stage = Stage.CONFIG_ERROR if isinstance(exc, HardwareUnavailable) else (
-            Stage.RUNTIME_ERROR)
+        stage = (
+            Stage.CONFIG_ERROR if isinstance(exc, HardwareUnavailable) else (Stage.RUNTIME_ERROR)
+        )
         stages.set_error(ctx, space, stage, str(exc), keep_serving=serving)
         return
     if prepared:  # at the top of this run's log, before the app's own lines
         ctx.store.append_logs(space, "run", info.id, prepared)
     d.logs.follow(space, info.id)
     timeout = manifest.startup_duration_timeout_s or ctx.settings.startup_timeout_s
-    result = wait_healthy(lambda: ctx.runtime.inspect(info.id), deadline_s=timeout,
-                          cancelled=ctx.closed.is_set)
+    result = wait_healthy(
+        lambda: ctx.runtime.inspect(info.id), deadline_s=timeout, cancelled=ctx.closed.is_set
+    )
     if not result.healthy:
         startup_failed(d, space, info, result.reason, timeout, serving)
         return
     assert result.info is not None
     stages.go_live(
-        ctx, space, stage=Stage.RUNNING, serving_revision=revision, container_id=info.id,
-        upstream=f"{result.info.host}:{result.info.port}", image=image, error_message="",
+        ctx,
+        space,
+        stage=Stage.RUNNING,
+        serving_revision=revision,
+        container_id=info.id,
+        upstream=f"{result.info.host}:{result.info.port}",
+        image=image,
+        error_message="",
     )
     ctx.store.add_event(space, "running", f"revision {revision[:12]} is live")
     d.sleeper.went_awake(space)
@@ -288,8 +334,9 @@ def start(d: Deployer, space: SpaceId, revision: str, source: SpaceSource, image
     cleanup.prune_revisions(ctx, space)
 
 
-def share_gpu(ctx: Context, space: SpaceId, spec: ContainerSpec,
-              serving: bool) -> ContainerSpec | None:
+def share_gpu(
+    ctx: Context, space: SpaceId, spec: ContainerSpec, serving: bool
+) -> ContainerSpec | None:
     """A shared-GPU space gets its broker socket; every GPU space gets the variables that
     tell the `spaces` package how to run @spaces.GPU functions (lifecycle/gpushare.py).
     None (with the error recorded) when the broker cannot listen for the space."""
@@ -297,8 +344,9 @@ def share_gpu(ctx: Context, space: SpaceId, spec: ContainerSpec,
     try:
         shared = share.attach(space) if spec.gpu.shared and share is not None else None
     except SpacehostError as exc:
-        stages.set_error(ctx, space, Stage.RUNTIME_ERROR, f"the GPU broker: {exc}",
-                         keep_serving=serving)
+        stages.set_error(
+            ctx, space, Stage.RUNTIME_ERROR, f"the GPU broker: {exc}", keep_serving=serving
+        )
         return None
     env = gpu_env(spec.gpu, ctx.gpus, shared)
     if not env:
@@ -307,8 +355,9 @@ def share_gpu(ctx: Context, space: SpaceId, spec: ContainerSpec,
     return replace(spec, env={**spec.env, **env}, mounts=mounts)
 
 
-def space_hub_mounts(ctx: Context, space: SpaceId,
-                     repos: tuple[MountedRepo, ...]) -> tuple[Mount, ...]:
+def space_hub_mounts(
+    ctx: Context, space: SpaceId, repos: tuple[MountedRepo, ...]
+) -> tuple[Mount, ...]:
     """The space's hub repos, read-only, pinned to the commits resolved now; a writable
     datasets cache when it uses datasets (datasetprep.py)."""
     if not repos:
@@ -321,8 +370,9 @@ def space_hub_mounts(ctx: Context, space: SpaceId,
     return mounts
 
 
-def prepare_datasets(ctx: Context, space: SpaceId, spec: ContainerSpec,
-                     repos: tuple[MountedRepo, ...]) -> list[str]:
+def prepare_datasets(
+    ctx: Context, space: SpaceId, spec: ContainerSpec, repos: tuple[MountedRepo, ...]
+) -> list[str]:
     """Prepare the space's hub datasets for an offline ``load_dataset`` (datasetprep.py);
     returns the task's output for the run log. A failure is reported, not fatal: the app
     may not call ``load_dataset`` at all."""
@@ -335,13 +385,17 @@ def prepare_datasets(ctx: Context, space: SpaceId, spec: ContainerSpec,
     if result.exit_code is None:
         lines.append(f"datasets: preparing took longer than {PREP_TIMEOUT_S:.0f} s; stopped")
     if not result.ok:
-        ctx.store.add_event(space, "datasets", "some hub datasets could not be prepared "
-                            "for load_dataset; see the run log")
+        ctx.store.add_event(
+            space,
+            "datasets",
+            "some hub datasets could not be prepared for load_dataset; see the run log",
+        )
     return lines
 
 
-def startup_failed(d: Deployer, space: SpaceId, info: ContainerInfo, reason: str,
-                   timeout: float, serving: bool) -> None:
+def startup_failed(
+    d: Deployer, space: SpaceId, info: ContainerInfo, reason: str, timeout: float, serving: bool
+) -> None:
     """The app never answered: record why with its log tail, remove or stop its container
     and schedule a crash restart."""
     ctx = d.ctx
@@ -349,30 +403,41 @@ def startup_failed(d: Deployer, space: SpaceId, info: ContainerInfo, reason: str
     redact = d.logs.redactor(space, info.id)
     text = redact(runlogs.tail(ctx.runtime.logs(info.id, tail=runlogs.LOG_TAIL))) if last else ""
     if reason == "timeout":
-        msg = (f"the app did not answer 200 on / within {timeout:.0f} s "
-               "(startup_duration_timeout)")
+        msg = f"the app did not answer 200 on / within {timeout:.0f} s (startup_duration_timeout)"
     elif last and last.oom_killed:
         msg = "the app was killed: out of memory (raise SPACEHOST_MEMORY_LIMIT)"
     else:
         code = last.exit_code if last else None
         msg = f"the app exited with code {code} while starting"
     ctx.runtime.remove(info.id) if serving else ctx.runtime.stop(info.id, timeout=2)
-    stages.set_error(ctx, space, Stage.RUNTIME_ERROR, f"{msg}\n\n{text}".strip(),
-                     keep_serving=serving)
+    stages.set_error(
+        ctx, space, Stage.RUNTIME_ERROR, f"{msg}\n\n{text}".strip(), keep_serving=serving
+    )
     ctx.store.add_event(space, "runtime_error", msg)
     if not serving and ctx.settings.crash_restart:
         delay = d.crashes.start_failed(space)
         if delay is not None:
-            ctx.store.add_event(space, "restart_scheduled", f"restarting in {delay:g} s "
-                                f"(crash {d.crashes.crashes(space)} in a row)")
+            ctx.store.add_event(
+                space,
+                "restart_scheduled",
+                f"restarting in {delay:g} s (crash {d.crashes.crashes(space)} in a row)",
+            )
 
 
 def serve_static(ctx: Context, space: SpaceId, revision: str, previous: SpaceRecord) -> None:
     """A static revision goes live: its files serve, the old container goes."""
     # the files' route first, then the old container goes (as a container-to-container
     # switch does): a request routed to it meanwhile still finds it
-    stages.go_live(ctx, space, stage=Stage.RUNNING, serving_revision=revision, container_id=None,
-                   upstream=None, image=None, error_message="")
+    stages.go_live(
+        ctx,
+        space,
+        stage=Stage.RUNNING,
+        serving_revision=revision,
+        container_id=None,
+        upstream=None,
+        image=None,
+        error_message="",
+    )
     ctx.store.add_event(space, "running", f"static revision {revision[:12]} is live")
     if previous.container_id and previous.stage.is_serving:
         ctx.closed.wait(SWITCH_GRACE_S)

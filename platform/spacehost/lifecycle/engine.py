@@ -41,10 +41,16 @@ class EngineWatch:
         clock: monotonic seconds (injected by tests).
     """
 
-    def __init__(self, probe: Callable[[], object], on_back: Callable[[], None], *,
-                 every_s: float = PROBE_EVERY_S, retry_first_s: float = RETRY_FIRST_S,
-                 retry_max_s: float = RETRY_MAX_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        probe: Callable[[], object],
+        on_back: Callable[[], None],
+        *,
+        every_s: float = PROBE_EVERY_S,
+        retry_first_s: float = RETRY_FIRST_S,
+        retry_max_s: float = RETRY_MAX_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._probe = probe
         self._on_back = on_back
         self.every_s = every_s
@@ -64,8 +70,7 @@ class EngineWatch:
     def start(self) -> None:
         """Probe in a daemon thread until :meth:`close`."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="engine-watch",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._loop, name="engine-watch", daemon=True)
             self._thread.start()
 
     def close(self) -> None:
@@ -88,15 +93,22 @@ class EngineWatch:
             was_down, due = self.down, self.down or self._recover
             # while a stopping daemon still answers, recoveries fail and report losses at once:
             # at most one recovery every retry_max_s, not a busy loop
-            since = (self._clock() - self._recovered_at if self._recovered_at is not None
-                     else self.retry_max_s)
+            since = (
+                self._clock() - self._recovered_at
+                if self._recovered_at is not None
+                else self.retry_max_s
+            )
             if due and since < self.retry_max_s:
                 return self.retry_max_s - since
             self.down = self._recover = False
         if due:
             self._recovered_at = self._clock()
-            log.info("%s: bringing spaces back", "the container engine answers again" if was_down
-                     else "spaces lost their containers")
+            log.info(
+                "%s: bringing spaces back",
+                "the container engine answers again"
+                if was_down
+                else "spaces lost their containers",
+            )
             try:
                 self._on_back()
             except EngineUnavailable as exc:

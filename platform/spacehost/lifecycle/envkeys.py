@@ -17,12 +17,26 @@ MAX_DESCRIPTION_CHARS = 1000
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_KEY_CHARS = 256
 
-RESERVED_NAMES = frozenset({
-    "HOME", "PATH", "PORT", "SYSTEM", "HOSTNAME", "USER", "PWD", "SHELL", "LD_PRELOAD",
-    "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE", "PYTHONUNBUFFERED",
-    "GRADIO_NUM_PORTS", "GRADIO_ANALYTICS_ENABLED",
-    "CUDA_VISIBLE_DEVICES",
-})
+RESERVED_NAMES = frozenset(
+    {
+        "HOME",
+        "PATH",
+        "PORT",
+        "SYSTEM",
+        "HOSTNAME",
+        "USER",
+        "PWD",
+        "SHELL",
+        "LD_PRELOAD",
+        "HF_HUB_OFFLINE",
+        "HF_DATASETS_OFFLINE",
+        "TRANSFORMERS_OFFLINE",
+        "PYTHONUNBUFFERED",
+        "GRADIO_NUM_PORTS",
+        "GRADIO_ANALYTICS_ENABLED",
+        "CUDA_VISIBLE_DEVICES",
+    }
+)
 RESERVED_PREFIXES = ("SPACE_", "GRADIO_SERVER_", "SPACEHOST_", "NVIDIA_")
 
 
@@ -40,8 +54,10 @@ def reserved_reason(key: str) -> str | None:
 def check_key(key: object) -> str:
     """Return *key* if it can be a variable or secret name, else raise InvalidRequest."""
     if not isinstance(key, str) or not key:
-        raise InvalidRequest("a variable or secret needs a \"key\" (a non-empty string)",
-                             hint='send JSON like {"key": "API_URL", "value": "..."}')
+        raise InvalidRequest(
+            'a variable or secret needs a "key" (a non-empty string)',
+            hint='send JSON like {"key": "API_URL", "value": "..."}',
+        )
     if len(key) > MAX_KEY_CHARS or not _KEY_RE.match(key):
         raise InvalidRequest(
             f"invalid key {key[:80]!r}: it must be an environment variable name",
@@ -56,8 +72,10 @@ def check_key(key: object) -> str:
 def check_value(key: str, value: object) -> str:
     """Return *value* if it can be the value of *key*; UploadTooLarge over 64 KiB."""
     if not isinstance(value, str):
-        raise InvalidRequest(f"the value of {key} must be a string",
-                             hint='send JSON like {"key": "' + key + '", "value": "..."}')
+        raise InvalidRequest(
+            f"the value of {key} must be a string",
+            hint='send JSON like {"key": "' + key + '", "value": "..."}',
+        )
     size = len(value.encode())
     if size > MAX_VALUE_BYTES:
         raise UploadTooLarge(
@@ -65,8 +83,10 @@ def check_value(key: str, value: object) -> str:
             hint="store large data in a file in the space (or in /data), not in a variable",
         )
     if "\0" in value:
-        raise InvalidRequest(f"the value of {key} contains a NUL character",
-                             hint="environment variables cannot hold NUL characters")
+        raise InvalidRequest(
+            f"the value of {key} contains a NUL character",
+            hint="environment variables cannot hold NUL characters",
+        )
     return value
 
 

@@ -164,8 +164,9 @@ class GpuBroker:
 
     # requests ----------------------------------------------------------------------------
 
-    def request(self, space: str, conn: Hashable, *, duration_s: float | None = None,
-                name: str = "") -> tuple[int, list[Event]]:
+    def request(
+        self, space: str, conn: Hashable, *, duration_s: float | None = None, name: str = ""
+    ) -> tuple[int, list[Event]]:
         """Queue a call of *space* (made over *conn*) for a lease.
 
         Args:
@@ -181,9 +182,15 @@ class GpuBroker:
         """
         limits = self.limits
         wanted = duration_s if duration_s and duration_s > 0 else limits.default_duration_s
-        ticket = Ticket(id=next(self._ids), space=space, conn=conn, name=name,
-                        duration_s=min(wanted, limits.max_duration_s),
-                        clipped=wanted > limits.max_duration_s, asked_at=self._clock())
+        ticket = Ticket(
+            id=next(self._ids),
+            space=space,
+            conn=conn,
+            name=name,
+            duration_s=min(wanted, limits.max_duration_s),
+            clipped=wanted > limits.max_duration_s,
+            asked_at=self._clock(),
+        )
         self._tickets[ticket.id] = ticket
         self._spaces.setdefault(space, _Space()).waiting.append(ticket)
         self._counts["requested"] += 1
@@ -215,17 +222,22 @@ class GpuBroker:
                 events.append(Expired(ticket.conn, ticket.id, now - ticket.granted_at))
                 self._finish(ticket, "expired")
             elif ticket.granted_at is None and now - ticket.asked_at >= self.limits.max_wait_s:
-                events.append(Refused(
-                    ticket.conn, ticket.id,
-                    f"no GPU became free within {self.limits.max_wait_s:g} s "
-                    f"({self._waiting_count()} calls waiting)"))
+                events.append(
+                    Refused(
+                        ticket.conn,
+                        ticket.id,
+                        f"no GPU became free within {self.limits.max_wait_s:g} s "
+                        f"({self._waiting_count()} calls waiting)",
+                    )
+                )
                 self._finish(ticket, "refused")
         return events + self._dispatch()
 
     def next_deadline(self) -> float | None:
         """The clock time of the next expiry or wait limit (``None``: nothing pending)."""
         times = [
-            t.deadline + self.limits.grace_s if t.deadline is not None
+            t.deadline + self.limits.grace_s
+            if t.deadline is not None
             else t.asked_at + self.limits.max_wait_s
             for t in self._tickets.values()
         ]
@@ -244,19 +256,33 @@ class GpuBroker:
                 {"id": d, "slots": self.limits.slots_per_device, "leases": self._device_load[d]}
                 for d in self.limits.devices
             ],
-            "limits": {"per_space": self.limits.per_space,
-                       "default_duration_s": self.limits.default_duration_s,
-                       "max_duration_s": self.limits.max_duration_s,
-                       "grace_s": self.limits.grace_s, "max_wait_s": self.limits.max_wait_s,
-                       "memory_fraction": self.limits.fraction},
+            "limits": {
+                "per_space": self.limits.per_space,
+                "default_duration_s": self.limits.default_duration_s,
+                "max_duration_s": self.limits.max_duration_s,
+                "grace_s": self.limits.grace_s,
+                "max_wait_s": self.limits.max_wait_s,
+                "memory_fraction": self.limits.fraction,
+            },
             "leases": [
-                {"ticket": t.id, "space": t.space, "name": t.name, "device": t.device,
-                 "held_s": round(now - (t.granted_at or now), 3), "duration_s": t.duration_s}
+                {
+                    "ticket": t.id,
+                    "space": t.space,
+                    "name": t.name,
+                    "device": t.device,
+                    "held_s": round(now - (t.granted_at or now), 3),
+                    "duration_s": t.duration_s,
+                }
                 for t in sorted(leases, key=lambda t: t.granted_at or 0.0)
             ],
             "queue": [
-                {"ticket": t.id, "space": t.space, "name": t.name, "position": i,
-                 "waiting_s": round(now - t.asked_at, 3)}
+                {
+                    "ticket": t.id,
+                    "space": t.space,
+                    "name": t.name,
+                    "position": i,
+                    "waiting_s": round(now - t.asked_at, 3),
+                }
                 for i, t in enumerate(waiting, start=1)
             ],
             "totals": dict(self._counts),
@@ -266,8 +292,10 @@ class GpuBroker:
     def space_status(self, space: str) -> dict[str, Any]:
         """One space's part of :meth:`snapshot`: its leases and its waiting calls."""
         snap = self.snapshot()
-        return {"leases": [x for x in snap["leases"] if x["space"] == space],
-                "queue": [x for x in snap["queue"] if x["space"] == space]}
+        return {
+            "leases": [x for x in snap["leases"] if x["space"] == space],
+            "queue": [x for x in snap["queue"] if x["space"] == space],
+        }
 
     def finished(self, ticket_id: int) -> dict[str, Any] | None:
         """The history record of a ticket that ended (``None``: it did not, or is forgotten)."""
@@ -286,15 +314,20 @@ class GpuBroker:
             assert ticket.device is not None
             self._device_load[ticket.device] -= 1
         self._counts[outcome] += 1
-        self._history.append({
-            "ticket": ticket.id, "space": ticket.space, "name": ticket.name,
-            "device": ticket.device, "outcome": outcome,
-            "asked_at": round(ticket.asked_at, 6),
-            "granted_at": None if ticket.granted_at is None else round(ticket.granted_at, 6),
-            "ended_at": round(now, 6),
-            "waited_s": round((ticket.granted_at or now) - ticket.asked_at, 6),
-            "held_s": None if ticket.granted_at is None else round(now - ticket.granted_at, 6),
-        })
+        self._history.append(
+            {
+                "ticket": ticket.id,
+                "space": ticket.space,
+                "name": ticket.name,
+                "device": ticket.device,
+                "outcome": outcome,
+                "asked_at": round(ticket.asked_at, 6),
+                "granted_at": None if ticket.granted_at is None else round(ticket.granted_at, 6),
+                "ended_at": round(now, 6),
+                "waited_s": round((ticket.granted_at or now) - ticket.asked_at, 6),
+                "held_s": None if ticket.granted_at is None else round(now - ticket.granted_at, 6),
+            }
+        )
 
     def _dispatch(self) -> list[Event]:
         """Grant every free slot to the next eligible call, then report new queue positions."""
@@ -307,8 +340,9 @@ class GpuBroker:
         return events + self._positions()
 
     def _free_device(self) -> str | None:
-        free = [d for d in self.limits.devices
-                if self._device_load[d] < self.limits.slots_per_device]
+        free = [
+            d for d in self.limits.devices if self._device_load[d] < self.limits.slots_per_device
+        ]
         # the least loaded device; the lowest id on a tie (devices are listed in id order)
         return min(free, key=lambda d: self._device_load[d], default=None)
 
@@ -329,8 +363,15 @@ class GpuBroker:
         state.served_stamp = next(self._stamps)
         self._device_load[device] += 1
         self._counts["granted"] += 1
-        return Granted(ticket.conn, ticket.id, device, ticket.duration_s, self.limits.fraction,
-                       now - ticket.asked_at, ticket.clipped)
+        return Granted(
+            ticket.conn,
+            ticket.id,
+            device,
+            ticket.duration_s,
+            self.limits.fraction,
+            now - ticket.asked_at,
+            ticket.clipped,
+        )
 
     def _order(self) -> list[Ticket]:
         """Waiting tickets in the order they would be served if slots freed one at a time

@@ -104,8 +104,9 @@ def request_of(hardware: str) -> GpuRequest:
         return gpu_request_for(hardware)
 
 
-def gpu_status(setup: GpuSetup, records: Iterable[SpaceRecord],
-               space: SpaceId | None = None) -> dict[str, Any]:
+def gpu_status(
+    setup: GpuSetup, records: Iterable[SpaceRecord], space: SpaceId | None = None
+) -> dict[str, Any]:
     """What ``GET /api/gpus`` answers: the host's GPUs (with the spaces whose processes use
     each), the spaces that asked for a GPU, and the broker's state.
 
@@ -129,12 +130,27 @@ def gpu_status(setup: GpuSetup, records: Iterable[SpaceRecord],
         hardware = str(rec.manifest.get("hardware") or "cpu-basic")
         request = request_of(hardware)
         if request.wants_gpu and (space is None or rec.id == space):
-            spaces.append({"space": str(rec.id), "hardware": hardware, "shared": request.shared,
-                           "count": request.count, "stage": rec.stage.value})
+            spaces.append(
+                {
+                    "space": str(rec.id),
+                    "hardware": hardware,
+                    "shared": request.shared,
+                    "count": request.count,
+                    "stage": rec.stage.value,
+                }
+            )
     broker = setup.share.status() if setup.share is not None else None
     if broker is not None and space is not None:
-        broker = {**broker, "leases": [x for x in broker["leases"] if x["space"] == str(space)],
-                  "queue": [x for x in broker["queue"] if x["space"] == str(space)],
-                  "history": [x for x in broker["history"] if x["space"] == str(space)]}
-    return {"mode": setup.mode, "has_gpu": setup.has_gpu, "gpus": gpus, "spaces": spaces,
-            "broker": broker}
+        broker = {
+            **broker,
+            "leases": [x for x in broker["leases"] if x["space"] == str(space)],
+            "queue": [x for x in broker["queue"] if x["space"] == str(space)],
+            "history": [x for x in broker["history"] if x["space"] == str(space)],
+        }
+    return {
+        "mode": setup.mode,
+        "has_gpu": setup.has_gpu,
+        "gpus": gpus,
+        "spaces": spaces,
+        "broker": broker,
+    }

@@ -71,8 +71,11 @@ class HubRef:
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready, for the manifest summary (``manifest["hub"]``)."""
-        out: dict[str, Any] = {"kind": self.kind.value, "repo_id": self.repo_id,
-                               "field": self.field}
+        out: dict[str, Any] = {
+            "kind": self.kind.value,
+            "repo_id": self.repo_id,
+            "field": self.field,
+        }
         if self.revision:
             out["revision"] = self.revision
         if self.files:
@@ -99,8 +102,12 @@ class MountedRepo:
         return f"{HUB_CACHE}/{self.cache_name}"
 
     def summary(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "repo_id": self.repo_id, "sha": self.sha,
-                "fields": list(self.fields)}
+        return {
+            "kind": self.kind.value,
+            "repo_id": self.repo_id,
+            "sha": self.sha,
+            "fields": list(self.fields),
+        }
 
 
 def hub_refs(manifest: Manifest) -> tuple[HubRef, ...]:
@@ -110,8 +117,9 @@ def hub_refs(manifest: Manifest) -> tuple[HubRef, ...]:
     refs += [HubRef(RepoKind.DATASET, r, "datasets") for r in manifest.datasets]
     for entry in manifest.preload_from_hub:
         spec = preload_spec(entry)
-        refs.append(HubRef(RepoKind.MODEL, spec.repo_id, "preload_from_hub", spec.revision,
-                           spec.files))
+        refs.append(
+            HubRef(RepoKind.MODEL, spec.repo_id, "preload_from_hub", spec.revision, spec.files)
+        )
     return tuple(refs)
 
 
@@ -148,14 +156,16 @@ def resolve_refs(refs: Iterable[HubRef], hub: HubLookup | None) -> tuple[Mounted
             prev = found[key]
             _check_revision(ref, hub)
             if ref.field not in prev.fields:
-                found[key] = MountedRepo(prev.kind, prev.repo_id, prev.sha, prev.cache_dir,
-                                         (*prev.fields, ref.field))
+                found[key] = MountedRepo(
+                    prev.kind, prev.repo_id, prev.sha, prev.cache_dir, (*prev.fields, ref.field)
+                )
             continue
         head = _resolve(ref, hub, MAIN)
         _check_revision(ref, hub)
         assert hub is not None  # _resolve raised otherwise
-        found[key] = MountedRepo(ref.kind, ref.repo_id, head.sha,
-                                 hub.cache_dir(ref.kind, ref.repo_id), (ref.field,))
+        found[key] = MountedRepo(
+            ref.kind, ref.repo_id, head.sha, hub.cache_dir(ref.kind, ref.repo_id), (ref.field,)
+        )
     return tuple(found.values())
 
 
@@ -178,8 +188,10 @@ def _check_revision(ref: HubRef, hub: HubLookup | None) -> None:
 
 def _resolve(ref: HubRef, hub: HubLookup | None, revision: str) -> HubCommitLike:
     if hub is None:
-        raise RepoNotFound(f"{ref.field}: this platform has no hub to load {ref.repo_id} from",
-                           hint="start the platform with its hub (spacehost up)")
+        raise RepoNotFound(
+            f"{ref.field}: this platform has no hub to load {ref.repo_id} from",
+            hint="start the platform with its hub (spacehost up)",
+        )
     if "/" not in ref.repo_id:
         raise RepoNotFound(
             f"{ref.field}: {ref.kind.value} {ref.repo_id!r} has no owner; repos on this platform "

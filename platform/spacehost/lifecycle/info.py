@@ -30,19 +30,23 @@ def runtime_info(ctx: Context, sleeper: Sleeper, space: SpaceId) -> dict[str, An
         "gcTimeout": gc_timeout(sleeper, rec),
         "replicas": {"current": 1 if rec.stage.is_serving else 0, "requested": 1},
         "devMode": False,
-        "domains": [{"domain": f"{space.subdomain}.{ctx.settings.domain}",
-                     "stage": "READY" if rec.stage.is_serving else "PENDING"}],
+        "domains": [
+            {
+                "domain": f"{space.subdomain}.{ctx.settings.domain}",
+                "stage": "READY" if rec.stage.is_serving else "PENDING",
+            }
+        ],
         "sdk": m.get("sdk"),
-        "sdkVersion": m.get("sdk_version") or (
-            ctx.settings.gradio_version if m.get("sdk") == "gradio" else None),
+        "sdkVersion": m.get("sdk_version")
+        or (ctx.settings.gradio_version if m.get("sdk") == "gradio" else None),
         "errorMessage": rec.error_message or None,
         # spacehost's own: the disk limits and how full each disk is (runtime/storage.py)
         "disk": [asdict(u) for u in disk_usage(ctx, space)],
         "sleep": {
             "level": rec.sleep_level or None if rec.stage is Stage.SLEEPING else None,
-            "idleSeconds": round(sleeper.idle_seconds(
-                rec, sleeper.activity(), sleeper.now()), 1)
-            if rec.stage is Stage.RUNNING else None,
+            "idleSeconds": round(sleeper.idle_seconds(rec, sleeper.activity(), sleeper.now()), 1)
+            if rec.stage is Stage.RUNNING
+            else None,
         },
     }
 

@@ -82,13 +82,27 @@ class Platform:
         activity: Callable[[], Mapping[str, Activity]] | None = None,
     ):
         cipher = SecretCipher(settings.data_dir / "secret.key", settings.secret_key)
-        self.ctx = Context(settings, store, files, builder, runtime, SpaceConfig(store, cipher),
-                           RoutePublisher(settings.routes_file),
-                           check_gpu=check_gpu or no_gpu_checks, hub=hub,
-                           gpus=gpus or GpuSetup())
-        parts = assemble(self.ctx, engine_probe or runtime.list_managed,
-                         max_parallel_builds=max_parallel_builds, clock=clock, timer=timer,
-                         wall_clock=wall_clock, activity=activity)
+        self.ctx = Context(
+            settings,
+            store,
+            files,
+            builder,
+            runtime,
+            SpaceConfig(store, cipher),
+            RoutePublisher(settings.routes_file),
+            check_gpu=check_gpu or no_gpu_checks,
+            hub=hub,
+            gpus=gpus or GpuSetup(),
+        )
+        parts = assemble(
+            self.ctx,
+            engine_probe or runtime.list_managed,
+            max_parallel_builds=max_parallel_builds,
+            clock=clock,
+            timer=timer,
+            wall_clock=wall_clock,
+            activity=activity,
+        )
         self.settings, self.store, self.files = settings, store, files
         self.builder, self.runtime, self.config = builder, runtime, self.ctx.config
         self.hub, self.gpus = hub, self.ctx.gpus
@@ -143,8 +157,9 @@ class Platform:
 
     # variables, secrets, duplicate (config.py) --------------------------------------------
 
-    def set_config(self, space: SpaceId, kind: str, key: object, value: object,
-                   description: object = None) -> ConfigChange:
+    def set_config(
+        self, space: SpaceId, kind: str, key: object, value: object, description: object = None
+    ) -> ConfigChange:
         """Set a variable (*kind* ``VARIABLE``) or secret (``SECRET``) of *space*, restarting
         it if it runs (see config.set_config for the errors)."""
         return config_ops.set_config(self._deployer, space, kind, key, value, description)

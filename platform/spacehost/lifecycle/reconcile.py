@@ -39,14 +39,24 @@ def reconcile(d: Deployer) -> None:
         rec = records.get(str(info.space))
         if rec and rec.container_id == info.id and adopt_asleep(ctx, rec, info):
             adopted.add(str(rec.id))
-        elif (rec and rec.container_id == info.id and rec.desired == "running"
-                and rec.stage.is_serving and info.status in ("exited", "created")):
+        elif (
+            rec
+            and rec.container_id == info.id
+            and rec.desired == "running"
+            and rec.stage.is_serving
+            and info.status in ("exited", "created")
+        ):
             # stopped with the engine (a reboot, a daemon restart): started again as it was
             adopted.add(str(rec.id))
-            d.tasks.submit(d.recovery.restart_container, rec.id, info.id,
-                           rec.stage in DEPLOYING)
-        elif (rec and rec.container_id == info.id and info.is_running
-                and rec.desired == "running" and info.host and info.port):
+            d.tasks.submit(d.recovery.restart_container, rec.id, info.id, rec.stage in DEPLOYING)
+        elif (
+            rec
+            and rec.container_id == info.id
+            and info.is_running
+            and rec.desired == "running"
+            and info.host
+            and info.port
+        ):
             adopted.add(str(rec.id))
             stages.go_live(ctx, rec.id, stage=Stage.RUNNING, upstream=f"{info.host}:{info.port}")
             d.logs.follow(rec.id, info.id, resume=True)

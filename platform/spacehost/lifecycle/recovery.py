@@ -41,11 +41,14 @@ from spacehost.store import SpaceRecord
 
 log = logging.getLogger(__name__)
 
-ENGINE_DOWN = ("the container engine (Docker) stopped and the app's container with it; "
-               "the space starts again by itself as soon as the engine answers")
+ENGINE_DOWN = (
+    "the container engine (Docker) stopped and the app's container with it; "
+    "the space starts again by itself as soon as the engine answers"
+)
 # stages of a deploy under way: an engine failure in them is shown (others keep their stage)
-_DEPLOYING = frozenset({Stage.BUILDING, Stage.APP_STARTING, Stage.RUNNING_BUILDING,
-                        Stage.RUNNING_APP_STARTING})
+_DEPLOYING = frozenset(
+    {Stage.BUILDING, Stage.APP_STARTING, Stage.RUNNING_BUILDING, Stage.RUNNING_APP_STARTING}
+)
 PROBE_TIMEOUT_S = 1.0  # asking a lost space's app whether it still answers
 
 
@@ -76,9 +79,17 @@ class Recovery:
         crashes: told when a restarted space is live again.
     """
 
-    def __init__(self, ctx: Context, probe: Callable[[], object], *, tasks: Tasks,
-                 redeploy: Redeploy, logs: RunLogs, awake: AwakeTimes,
-                 crashes: CrashRestarts) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        probe: Callable[[], object],
+        *,
+        tasks: Tasks,
+        redeploy: Redeploy,
+        logs: RunLogs,
+        awake: AwakeTimes,
+        crashes: CrashRestarts,
+    ) -> None:
         self.ctx = ctx
         self._tasks = tasks
         self._redeploy = redeploy
@@ -116,8 +127,12 @@ class Recovery:
         # the data path does not depend on the engine: an app that still answers serves on
         if rec.upstream and http_status(rec.upstream, timeout=PROBE_TIMEOUT_S) is not None:
             return
-        ctx.store.update_space(space, stage=Stage.RUNTIME_ERROR, upstream=None,
-                               error_message=lost_message(rec.error_message))
+        ctx.store.update_space(
+            space,
+            stage=Stage.RUNTIME_ERROR,
+            upstream=None,
+            error_message=lost_message(rec.error_message),
+        )
         ctx.store.add_event(space, "engine", "the container engine went away")
         stages.publish_routes(ctx)
 
@@ -130,8 +145,13 @@ class Recovery:
         self.watch.lost()
         rec = self.ctx.store.find_space(space)
         if rec is not None and rec.stage in _DEPLOYING:
-            stages.set_error(self.ctx, space, Stage.RUNTIME_ERROR,
-                             f"{exc.message}\n\n{ENGINE_DOWN}", keep_serving=True)
+            stages.set_error(
+                self.ctx,
+                space,
+                Stage.RUNTIME_ERROR,
+                f"{exc.message}\n\n{ENGINE_DOWN}",
+                keep_serving=True,
+            )
 
     # coming back --------------------------------------------------------------------------
 
@@ -190,8 +210,13 @@ class Recovery:
             upstream = f"{info.host}:{info.port}"
             if rec.upstream != upstream or not rec.stage.is_serving:
                 stage = rec.stage if rec.stage.is_serving else Stage.RUNNING
-                stages.go_live(ctx, space, stage=stage, upstream=upstream,
-                               error_message=after_outage(rec.error_message))
+                stages.go_live(
+                    ctx,
+                    space,
+                    stage=stage,
+                    upstream=upstream,
+                    error_message=after_outage(rec.error_message),
+                )
             self._logs.follow_again(space, info.id)
             if retry and rec.revision != rec.serving_revision:
                 self._redeploy(space, rec.revision)
@@ -231,8 +256,9 @@ class Recovery:
                 self.engine_failed(space, exc, deploy=retry)
                 return
             except SpacehostError as exc:  # the container vanished: start the revision afresh
-                log.warning("cannot start %s's container again (%s): deploying it", space,
-                            exc.message)
+                log.warning(
+                    "cannot start %s's container again (%s): deploying it", space, exc.message
+                )
                 started = False
                 if rec.revision:
                     self._redeploy(space, rec.revision, reuse_image=True)
@@ -243,26 +269,39 @@ class Recovery:
         ctx = self.ctx
         space = rec.id
         if not transition_allowed(rec.stage, Stage.APP_STARTING):  # RUNNING_BUILDING, say
-            ctx.store.update_space(space, stage=Stage.RUNTIME_ERROR, upstream=None,
-                                   error_message=lost_message(rec.error_message))
+            ctx.store.update_space(
+                space,
+                stage=Stage.RUNTIME_ERROR,
+                upstream=None,
+                error_message=lost_message(rec.error_message),
+            )
         ctx.store.update_space(space, stage=Stage.APP_STARTING, upstream=None)
         stages.publish_routes(ctx)
         info = ctx.runtime.start_existing(container_id)
         self._logs.follow_again(space, info.id)
         manifest = stages.served_manifest(ctx, rec)
-        timeout = float(manifest.get("startup_duration_timeout_s")
-                        or ctx.settings.startup_timeout_s)
-        result = wait_healthy(lambda: ctx.runtime.inspect(info.id), deadline_s=timeout,
-                              interval_s=0.1)
+        timeout = float(
+            manifest.get("startup_duration_timeout_s") or ctx.settings.startup_timeout_s
+        )
+        result = wait_healthy(
+            lambda: ctx.runtime.inspect(info.id), deadline_s=timeout, interval_s=0.1
+        )
         if not result.healthy or result.info is None:
-            stages.fail(ctx, space, "the app did not come back after the engine restarted "
-                        f"({result.reason})")
+            stages.fail(
+                ctx,
+                space,
+                f"the app did not come back after the engine restarted ({result.reason})",
+            )
             return False
         self._awake.went_awake(space)
         self._crashes.went_live(space)
-        stages.go_live(ctx, space, stage=Stage.RUNNING,
-                       upstream=f"{result.info.host}:{result.info.port}",
-                       error_message=after_outage(rec.error_message))
+        stages.go_live(
+            ctx,
+            space,
+            stage=Stage.RUNNING,
+            upstream=f"{result.info.host}:{result.info.port}",
+            error_message=after_outage(rec.error_message),
+        )
         ctx.store.add_event(space, "running", "running again after the engine restarted")
         return True
 

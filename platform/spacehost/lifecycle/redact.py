@@ -24,8 +24,7 @@ class Redactor:
                 continue
             needles.add(value)
             if "\n" in value:
-                needles.update(p.strip() for p in value.splitlines()
-                               if len(p.strip()) >= MIN_PART)
+                needles.update(p.strip() for p in value.splitlines() if len(p.strip()) >= MIN_PART)
         ordered = sorted(needles, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 

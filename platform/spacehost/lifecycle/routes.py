@@ -13,8 +13,9 @@ from spacehost.routetable import RouteEntry, routes_json
 from spacehost.store import RevisionFiles, SpaceRecord
 
 
-def route_entry(rec: SpaceRecord, files: RevisionFiles,
-                served: Mapping[str, Any] | None = None) -> RouteEntry:
+def route_entry(
+    rec: SpaceRecord, files: RevisionFiles, served: Mapping[str, Any] | None = None
+) -> RouteEntry:
     """How the router should reach *rec* now (pure but for the revision folder path).
 
     Args:

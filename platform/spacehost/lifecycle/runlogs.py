@@ -48,8 +48,9 @@ class RunLogs:
             because the engine does not answer (``Recovery.container_lost``).
     """
 
-    def __init__(self, ctx: Context, crashes: CrashRestarts,
-                 container_lost: Callable[[SpaceId, str], None]) -> None:
+    def __init__(
+        self, ctx: Context, crashes: CrashRestarts, container_lost: Callable[[SpaceId, str], None]
+    ) -> None:
         self.ctx = ctx
         self.crashes = crashes
         self._container_lost = container_lost
@@ -58,8 +59,14 @@ class RunLogs:
         """True while *container_id*'s run log is followed."""
         return container_id in self.ctx.followers
 
-    def follow(self, space: SpaceId, container_id: str, redact: Redactor | None = None, *,
-               resume: bool = False) -> None:
+    def follow(
+        self,
+        space: SpaceId,
+        container_id: str,
+        redact: Redactor | None = None,
+        *,
+        resume: bool = False,
+    ) -> None:
         """Store *container_id*'s run log as it is written, masked by *redact* (default: the
         space's secrets now); *resume*: only what the engine logged since the last stored
         line of that container (its time, the store's clock)."""
@@ -68,8 +75,12 @@ class RunLogs:
         ctx.redactors[container_id] = redact
         last = ctx.store.logs(space, "run", tail=1, ref=container_id) if resume else []
         since = last[0].ts if last else None
-        t = threading.Thread(target=self.pump, args=(space, container_id, redact, since),
-                             name=f"logs-{container_id[:12]}", daemon=True)
+        t = threading.Thread(
+            target=self.pump,
+            args=(space, container_id, redact, since),
+            name=f"logs-{container_id[:12]}",
+            daemon=True,
+        )
         ctx.followers[container_id] = t
         t.start()
 
@@ -79,8 +90,9 @@ class RunLogs:
         if container_id not in self.ctx.followers:
             self.follow(space, container_id, resume=True)
 
-    def pump(self, space: SpaceId, container_id: str, redact: Redactor,
-             since: float | None = None) -> None:
+    def pump(
+        self, space: SpaceId, container_id: str, redact: Redactor, since: float | None = None
+    ) -> None:
         """The follower thread: store each line, then handle the end of the container."""
         ctx = self.ctx
         try:
@@ -89,7 +101,7 @@ class RunLogs:
                 # masked before it is stored: the API, pages and the DB never see the value
                 ctx.store.append_logs(space, "run", container_id, [redact(line)])
                 if count % TRIM_EVERY == 0:  # a chatty app must not grow the store forever
-                                ctx.store.trim_logs(space, "run", ctx.settings.log_lines_kept)
+                    ctx.store.trim_logs(space, "run", ctx.settings.log_lines_kept)
         except SpacehostError:
             pass
         finally:
@@ -100,8 +112,9 @@ class RunLogs:
             except EngineUnavailable:  # the engine stopped (a daemon restart): recovery.py
                 self._container_lost(space, container_id)
             except Exception:  # this thread must not die silently
-                log.exception("handling the end of %s's container %s failed", space,
-                              container_id[:12])
+                log.exception(
+                    "handling the end of %s's container %s failed", space, container_id[:12]
+                )
         ctx.redactors.pop(container_id, None)
 
     def on_container_stopped(self, space: SpaceId, container_id: str) -> None:
@@ -120,20 +133,28 @@ class RunLogs:
         else:
             msg = f"the app exited with code {info.exit_code if info else None}"
         # the engine's copy of the output is complete even when the pump missed the last lines
-        lines = (ctx.runtime.logs(container_id, tail=LOG_TAIL) if info is not None else
-                 [ln.line for ln in ctx.store.logs(space, "run", tail=LOG_TAIL,
-                                                   ref=container_id)])
+        lines = (
+            ctx.runtime.logs(container_id, tail=LOG_TAIL)
+            if info is not None
+            else [ln.line for ln in ctx.store.logs(space, "run", tail=LOG_TAIL, ref=container_id)]
+        )
         text = self.redactor(space, container_id)(tail(lines))
-        ctx.store.update_space(space, stage=Stage.RUNTIME_ERROR, upstream=None,
-                               error_message=f"{msg}\n\n{text}".strip())
+        ctx.store.update_space(
+            space,
+            stage=Stage.RUNTIME_ERROR,
+            upstream=None,
+            error_message=f"{msg}\n\n{text}".strip(),
+        )
         ctx.store.add_event(space, "runtime_error", msg)
         stages.publish_routes(ctx)
         # during a redeploy the deploy under way replaces it: no restart of the old one
-        if (ctx.settings.crash_restart and rec.desired == "running"
-            and rec.stage is Stage.RUNNING):
+        if ctx.settings.crash_restart and rec.desired == "running" and rec.stage is Stage.RUNNING:
             delay = self.crashes.crashed(space)
-            ctx.store.add_event(space, "restart_scheduled", f"restarting in {delay:g} s "
-                                f"(crash {self.crashes.crashes(space)} in a row)")
+            ctx.store.add_event(
+                space,
+                "restart_scheduled",
+                f"restarting in {delay:g} s (crash {self.crashes.crashes(space)} in a row)",
+            )
 
     def redactor(self, space: SpaceId, container_id: str) -> Redactor:
         """The redactor *container_id*'s log is masked with, else the space's secrets now."""
@@ -145,8 +166,12 @@ def crash_restart(ctx: Context, redeploy: Redeploy, space: SpaceId, crashes: int
     if ctx.closed.is_set():
         return
     rec = ctx.store.find_space(space)
-    if (rec is None or rec.desired != "running" or not rec.revision
-            or rec.stage is not Stage.RUNTIME_ERROR):
+    if (
+        rec is None
+        or rec.desired != "running"
+        or not rec.revision
+        or rec.stage is not Stage.RUNTIME_ERROR
+    ):
         return  # something else (a push, a restart) has taken over
     ctx.store.add_event(space, "restart", f"automatic restart after crash {crashes} in a row")
     redeploy(space, rec.revision, reuse_image=True)

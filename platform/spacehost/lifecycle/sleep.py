@@ -47,7 +47,8 @@ def is_awake(rec: SpaceRecord) -> bool:
     if rec.stage is Stage.SLEEPING:
         return rec.sleep_level == PAUSED
     return rec.container_id is not None and (
-        rec.stage.is_serving or rec.stage is Stage.APP_STARTING)
+        rec.stage.is_serving or rec.stage is Stage.APP_STARTING
+    )
 
 
 class AwakeTimes:
@@ -83,9 +84,16 @@ class Sleeper:
         activity: returns the router's activity by space (default: the activity file).
     """
 
-    def __init__(self, ctx: Context, awake: AwakeTimes, logs: RunLogs, redeploy: Redeploy,
-                 engine_down: Callable[[SpaceId, SpacehostError], None], *,
-                 activity: Callable[[], Mapping[str, Activity]] | None = None):
+    def __init__(
+        self,
+        ctx: Context,
+        awake: AwakeTimes,
+        logs: RunLogs,
+        redeploy: Redeploy,
+        engine_down: Callable[[SpaceId, SpacehostError], None],
+        *,
+        activity: Callable[[], Mapping[str, Activity]] | None = None,
+    ):
         self.ctx = ctx
         self.settings = ctx.settings
         self.awake = awake
@@ -135,8 +143,7 @@ class Sleeper:
         """Seconds idle before *rec* sleeps (its own sleep time, else the platform's)."""
         return self.settings.sleep_after_s if rec.sleep_time is None else float(rec.sleep_time)
 
-    def idle_seconds(self, rec: SpaceRecord, activity: Mapping[str, Activity],
-                     now: float) -> float:
+    def idle_seconds(self, rec: SpaceRecord, activity: Mapping[str, Activity], now: float) -> float:
         """How long *rec* has had no request and no open connection."""
         seen = activity.get(str(rec.id))
         if seen is not None and seen.open > 0:
@@ -173,9 +180,12 @@ class Sleeper:
             return PAUSED
         return ""
 
-    def make_room(self, keep: SpaceId | None = None,
-                  activity: Mapping[str, Activity] | None = None,
-                  extra: int = 0) -> list[tuple[SpaceId, str]]:
+    def make_room(
+        self,
+        keep: SpaceId | None = None,
+        activity: Mapping[str, Activity] | None = None,
+        extra: int = 0,
+    ) -> list[tuple[SpaceId, str]]:
         """Stop least recently used idle spaces until at most ``max_awake`` (less *extra*
         about to wake or start) are awake; *keep* is never chosen."""
         activity = self._activity() if activity is None else activity
@@ -184,8 +194,11 @@ class Sleeper:
         if excess <= 0:
             return []
         now = self._clock()
-        idle = [r for r in awake if r.sleep_time != NEVER
-                and activity.get(str(r.id), Activity(0.0)).open == 0]
+        idle = [
+            r
+            for r in awake
+            if r.sleep_time != NEVER and activity.get(str(r.id), Activity(0.0)).open == 0
+        ]
         idle.sort(key=lambda r: -self.idle_seconds(r, activity, now))  # longest idle first
         done = []
         for rec in idle[:excess]:
@@ -212,19 +225,22 @@ class Sleeper:
         if rec is None or rec.container_id is None or rec.desired != "running":
             return False
         if rec.stage is not Stage.RUNNING and not (
-                rec.stage is Stage.SLEEPING and rec.sleep_level == PAUSED):
+            rec.stage is Stage.SLEEPING and rec.sleep_level == PAUSED
+        ):
             return False
         # the route first: the router must stop forwarding before the process freezes; a
         # request that arrives meanwhile is held and its wake waits for this sleep to end
         upstream = rec.upstream if level == PAUSED else None
         self._dozing.add(space)
         try:
-            stages.publish_routes(ctx, replace(rec, stage=Stage.SLEEPING, sleep_level=level,
-                                               upstream=upstream))
+            stages.publish_routes(
+                ctx, replace(rec, stage=Stage.SLEEPING, sleep_level=level, upstream=upstream)
+            )
             if rec.stage is Stage.RUNNING:
                 self._stop.wait(ROUTE_GRACE_S)
-            ctx.store.update_space(space, stage=Stage.SLEEPING, sleep_level=level,
-                                   upstream=upstream)
+            ctx.store.update_space(
+                space, stage=Stage.SLEEPING, sleep_level=level, upstream=upstream
+            )
         finally:
             self._dozing.discard(space)
         try:
@@ -236,8 +252,9 @@ class Sleeper:
                 ctx.runtime.stop(rec.container_id)
         except SpacehostError as exc:
             log.warning("could not put %s to sleep (%s): %s", space, level, exc)
-            ctx.store.update_space(space, stage=Stage.RUNNING, sleep_level="",
-                                   upstream=rec.upstream)
+            ctx.store.update_space(
+                space, stage=Stage.RUNNING, sleep_level="", upstream=rec.upstream
+            )
             stages.publish_routes(ctx)
             return False
         ctx.store.add_event(space, "sleep", f"idle: {level}")
@@ -302,17 +319,20 @@ class Sleeper:
         stages.publish_routes(ctx)
         info = ctx.runtime.start_existing(rec.container_id)
         self._logs.follow_again(space, info.id)
-        timeout = float(rec.manifest.get("startup_duration_timeout_s") or
-                        self.settings.startup_timeout_s)
-        result = wait_healthy(lambda: ctx.runtime.inspect(info.id), deadline_s=timeout,
-                              interval_s=0.05)
+        timeout = float(
+            rec.manifest.get("startup_duration_timeout_s") or self.settings.startup_timeout_s
+        )
+        result = wait_healthy(
+            lambda: ctx.runtime.inspect(info.id), deadline_s=timeout, interval_s=0.05
+        )
         if not result.healthy or result.info is None:
             stages.fail(ctx, space, f"the app did not come back after sleeping ({result.reason})")
             return
         self.went_awake(space)
         # the engine may have published another host port: read it back
-        stages.go_live(ctx, space, stage=Stage.RUNNING,
-                       upstream=f"{result.info.host}:{result.info.port}")
+        stages.go_live(
+            ctx, space, stage=Stage.RUNNING, upstream=f"{result.info.host}:{result.info.port}"
+        )
         ctx.store.add_event(space, "wake", "woke from stopped")
 
 

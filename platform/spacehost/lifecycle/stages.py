@@ -27,8 +27,11 @@ def publish_routes(ctx: Context, pending: SpaceRecord | None = None) -> None:
 def served_manifest(ctx: Context, rec: SpaceRecord) -> dict[str, Any]:
     """The manifest summary of the revision that answers *rec*'s visitors: while a newer
     revision deploys (or after it failed) that is the serving one, not ``rec.manifest``."""
-    if (rec.serving_revision and rec.serving_revision != rec.revision
-            and (rec.stage.is_serving or rec.stage is Stage.SLEEPING)):
+    if (
+        rec.serving_revision
+        and rec.serving_revision != rec.revision
+        and (rec.stage.is_serving or rec.stage is Stage.SLEEPING)
+    ):
         found = ctx.store.revision_manifest(rec.id, rec.serving_revision)
         if found is not None:
             return found
@@ -43,9 +46,12 @@ def serving(ctx: Context, rec: SpaceRecord) -> bool:
 
 def serves_static(ctx: Context, rec: SpaceRecord) -> bool:
     """True when the files of a static revision answer *rec*'s visitors now."""
-    return (rec.stage.is_serving and rec.container_id is None
-            and rec.serving_revision is not None
-            and served_manifest(ctx, rec).get("sdk") == Sdk.STATIC.value)
+    return (
+        rec.stage.is_serving
+        and rec.container_id is None
+        and rec.serving_revision is not None
+        and served_manifest(ctx, rec).get("sdk") == Sdk.STATIC.value
+    )
 
 
 def go_live(ctx: Context, space: SpaceId, **fields: Any) -> None:
@@ -62,8 +68,9 @@ def set_stage(ctx: Context, space: SpaceId, stage: Stage) -> None:
     publish_routes(ctx)
 
 
-def set_error(ctx: Context, space: SpaceId, stage: Stage, message: str, *,
-              keep_serving: bool = False) -> None:
+def set_error(
+    ctx: Context, space: SpaceId, stage: Stage, message: str, *, keep_serving: bool = False
+) -> None:
     """Record an error (nothing when the space is gone). With *keep_serving* the old
     container keeps answering (stage RUNNING) and the error is shown alongside."""
     rec = ctx.store.find_space(space)

@@ -81,5 +81,6 @@ class Redeploy(Protocol):
     """Deploy *revision* of *space* in the background (deploy.py's ``Deployer.submit``);
     *reuse_image* starts the image the space last ran for it without building."""
 
-    def __call__(self, space: SpaceId, revision: str, *, nocache: bool = False,
-                 reuse_image: bool = False) -> Future[None]: ...
+    def __call__(
+        self, space: SpaceId, revision: str, *, nocache: bool = False, reuse_image: bool = False
+    ) -> Future[None]: ...

@@ -149,8 +149,10 @@ def problem_response(problem: Problem, *, accept: str, close: bool, head_only: b
         ).encode()
         ctype = "text/html; charset=utf-8"
     # the router's own page, never a space's: no script, no loads, no sniffing (docs/security.md)
-    extra = (b"cache-control: no-store\r\nx-content-type-options: nosniff\r\n"
-             b"content-security-policy: default-src 'none'\r\n")
+    extra = (
+        b"cache-control: no-store\r\nx-content-type-options: nosniff\r\n"
+        b"content-security-policy: default-src 'none'\r\n"
+    )
     return simple_response(
         problem.status, body, ctype, close=close, head_only=head_only, extra=extra
     )

@@ -26,14 +26,15 @@ async def post_wake(socket_path: str, space: str, timeout: float = 10.0) -> int:
     owner, _, name = space.partition("/")
     target = f"/api/spaces/{quote(owner)}/{quote(name)}/wake"
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_unix_connection(socket_path), timeout)
+        reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(socket_path), timeout)
     except (OSError, TimeoutError) as exc:
         log.warning("cannot ask the control plane to wake %s: %s", space, exc)
         return 0
     try:
-        writer.write(f"POST {target} HTTP/1.1\r\nhost: localhost\r\ncontent-length: 0\r\n"
-                     "connection: close\r\n\r\n".encode("latin-1"))
+        writer.write(
+            f"POST {target} HTTP/1.1\r\nhost: localhost\r\ncontent-length: 0\r\n"
+            "connection: close\r\n\r\n".encode("latin-1")
+        )
         line = await asyncio.wait_for(reader.readline(), timeout)
         parts = line.split()
         return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
@@ -78,8 +79,9 @@ class Waker:
         self.wake(space)
         loop = asyncio.get_running_loop()
         known = self.routes.table.by_space.get(space)
-        end = loop.time() + (known.startup_timeout if known and known.startup_timeout
-                             else deadline_s)
+        end = loop.time() + (
+            known.startup_timeout if known and known.startup_timeout else deadline_s
+        )
         while loop.time() < end:
             self.routes.check_now()
             entry = self.routes.table.by_space.get(space)

@@ -148,8 +148,10 @@ class DockerBackend(RuntimeBackend):
         mode = self.network_mode
         if mode == HOST_NETWORK and not self._warned:
             self._warned = True
-            log.warning("host networking: spaces share the host's network and reach every "
-                        "port on it (docs/security.md)")
+            log.warning(
+                "host networking: spaces share the host's network and reach every "
+                "port on it (docs/security.md)"
+            )
         if mode != BRIDGE_NETWORK or self._isolation is None:
             return mode
         # Both checked at every start (a few milliseconds): rules flushed by hand or by a
@@ -284,8 +286,8 @@ class DockerBackend(RuntimeBackend):
         if driver.get("Name") != "overlay2" or not upper:
             raise DiskError(
                 f"cannot limit a container's disk on the storage driver {driver.get('Name')!r}",
-                hint="use overlay2, or set SPACEHOST_SPACE_DISK=0 (no limit on the writable "
-                     "layer)")
+                hint="use overlay2, or set SPACEHOST_SPACE_DISK=0 (no limit on the writable layer)",
+            )
         self._limits.limit_layer(_name(attrs), Path(upper).parent)
 
     def _mount_disks(self, attrs: dict[str, Any]) -> None:
@@ -350,8 +352,11 @@ class DockerBackend(RuntimeBackend):
             raise container_error(exc, f"inspecting container {container_id}") from exc
         disks = self._limits.disks
         found = [disks.usage(self._limits.layer(_name(attrs)), "/")]
-        found += [disks.usage(self._limits.volume(m.get("Name", "")), m.get("Destination", ""))
-                  for m in attrs.get("Mounts") or [] if m.get("Type") == "volume"]
+        found += [
+            disks.usage(self._limits.volume(m.get("Name", "")), m.get("Destination", ""))
+            for m in attrs.get("Mounts") or []
+            if m.get("Type") == "volume"
+        ]
         return [u for u in found if u is not None]
 
     def _ensure_mount_volumes(self, spec: ContainerSpec) -> None:
@@ -363,8 +368,11 @@ class DockerBackend(RuntimeBackend):
         limited = self._limits is not None and bool(self._limits.volume_size)
         try:
             self._client.volumes.get(name)
-            if (limited and self._limits is not None
-                    and self._limits.disks.exists(self._limits.volume(name))):
+            if (
+                limited
+                and self._limits is not None
+                and self._limits.disks.exists(self._limits.volume(name))
+            ):
                 self._limits.volume_device(name)  # mounted again after a reboot
             return
         except DockerNotFound:
@@ -442,9 +450,15 @@ class DockerBackend(RuntimeBackend):
                 working_dir=CONTAINER_WORKDIR,
                 environment={"HOME": CONTAINER_HOME, **spec.env},
                 labels=labels,
-                mounts=[DockerMount(m.container_path, m.host_path,
-                                    type="volume" if m.volume else "bind",
-                                    read_only=m.read_only) for m in spec.mounts],
+                mounts=[
+                    DockerMount(
+                        m.container_path,
+                        m.host_path,
+                        type="volume" if m.volume else "bind",
+                        read_only=m.read_only,
+                    )
+                    for m in spec.mounts
+                ],
                 network_mode="none",
                 mem_limit=spec.memory_limit,
                 nano_cpus=int(spec.cpus * 1e9),
@@ -651,15 +665,17 @@ class DockerBackend(RuntimeBackend):
             stream.close()
         yield from self._missed_lines(container_id, recent, after)
 
-    def _missed_lines(self, container_id: str, recent: deque[str],
-                      after: dict[str, float]) -> list[str]:
+    def _missed_lines(
+        self, container_id: str, recent: deque[str], after: dict[str, float]
+    ) -> list[str]:
         # The engine can end a follow when the container stops before it has written the
         # app's last output (an unterminated last line, notably), so the end of the log is read
         # once more and what the follower missed is added (from the same time on: an earlier
         # run's lines are not "missed").
         try:
-            raw = self._client.api.logs(container_id, stdout=True, stderr=True,
-                                        tail=CATCH_UP_LINES, **after)
+            raw = self._client.api.logs(
+                container_id, stdout=True, stderr=True, tail=CATCH_UP_LINES, **after
+            )
         except ENGINE_ERRORS:
             return []
         return unseen_tail(list(recent), list(split_lines([raw])))

@@ -330,9 +330,7 @@ def gpu_run_options(
     if request.shared:
         return _shared_options(host, hardware)
     wanted = max(request.count, 1)
-    asks = f"this space asks for {_gpus(wanted)}" + (
-        f" ({_asked(hardware)})" if hardware else ""
-    )
+    asks = f"this space asks for {_gpus(wanted)}" + (f" ({_asked(hardware)})" if hardware else "")
     if not host.has_gpu:
         if fallback == "cpu":
             return GpuOptions(warnings=(f"{asks} but this host has none: running it on CPU",))
@@ -363,9 +361,12 @@ def _asked(hardware: str) -> str:
 def _shared_options(host: GpuHost, hardware: str | None) -> GpuOptions:
     if not host.has_gpu:
         named = f" ({_asked(hardware)})" if hardware else ""
-        return GpuOptions(warnings=(
-            f"this space asks for a shared GPU{named} but this host has none: its @spaces.GPU "
-            "functions run on CPU",))
+        return GpuOptions(
+            warnings=(
+                f"this space asks for a shared GPU{named} but this host has none: its @spaces.GPU "
+                "functions run on CPU",
+            )
+        )
     if host.mode == "device_request":  # count -1: all of them, as `docker run --gpus all`
         return GpuOptions(device_requests=(DeviceRequest(count=-1, capabilities=[["gpu"]]),))
     return _explicit_options(host, len(host.gpus))

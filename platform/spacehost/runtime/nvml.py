@@ -124,8 +124,13 @@ def _from_smi() -> list[dict[str, Any]]:
 
 def _run(smi: str, query: str) -> str | None:
     try:
-        done = subprocess.run([smi, query, "--format=csv,noheader,nounits"], capture_output=True,
-                              text=True, timeout=SMI_TIMEOUT_S, check=True)
+        done = subprocess.run(
+            [smi, query, "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=SMI_TIMEOUT_S,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("nvidia-smi failed: %s", exc)
         return None
@@ -141,14 +146,23 @@ def parse_smi(gpus_csv: str, apps_csv: str) -> list[dict[str, Any]]:
         if len(row) < len(GPU_FIELDS):
             continue
         index, uuid, name, total, used, util = row[: len(GPU_FIELDS)]
-        gpus.append({"index": _int(index), "uuid": uuid, "name": name,
-                     "memory_total_mib": _int(total), "memory_used_mib": _int(used),
-                     "utilization_pct": _int(util), "processes": []})
+        gpus.append(
+            {
+                "index": _int(index),
+                "uuid": uuid,
+                "name": name,
+                "memory_total_mib": _int(total),
+                "memory_used_mib": _int(used),
+                "utilization_pct": _int(util),
+                "processes": [],
+            }
+        )
     by_uuid = {g["uuid"]: g for g in gpus}
     for row in _rows(apps_csv):
         if len(row) >= len(APP_FIELDS) and row[0] in by_uuid and _int(row[1]) is not None:
-            by_uuid[row[0]]["processes"].append({"pid": _int(row[1]),
-                                                 "used_memory_mib": _int(row[2])})
+            by_uuid[row[0]]["processes"].append(
+                {"pid": _int(row[1]), "used_memory_mib": _int(row[2])}
+            )
     return gpus
 
 

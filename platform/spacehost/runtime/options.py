@@ -164,8 +164,12 @@ def create_kwargs(
 
 def _mounts(spec: ContainerSpec, gpu: GpuOptions) -> list[DockerMount]:
     mounts = [
-        DockerMount(m.container_path, m.host_path, type="volume" if m.volume else "bind",
-                    read_only=m.read_only)
+        DockerMount(
+            m.container_path,
+            m.host_path,
+            type="volume" if m.volume else "bind",
+            read_only=m.read_only,
+        )
         for m in (*spec.mounts, *gpu.mounts)
     ]
     if spec.data_volume:

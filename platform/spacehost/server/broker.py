@@ -82,8 +82,14 @@ class GpuBrokerServer:
         clock: the broker's clock (``time.monotonic``), to schedule its deadlines.
     """
 
-    def __init__(self, root: Path, broker: GpuBroker, *, lease_mode: str = "gpu",
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        root: Path,
+        broker: GpuBroker,
+        *,
+        lease_mode: str = "gpu",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.root = root
         self.broker = broker
         self._lease_mode = lease_mode
@@ -108,11 +114,15 @@ class GpuBrokerServer:
         folder = self.root / space_dir_name(space)
         loop = self._loop
         if loop is None:
-            raise SpacehostError("the GPU broker is not running",
-                                 hint="this is a bug in spacehost: start() was not called")
+            raise SpacehostError(
+                "the GPU broker is not running",
+                hint="this is a bug in spacehost: start() was not called",
+            )
         if _running_in(loop):
-            raise SpacehostError("attach() called on the broker's own event loop",
-                                 hint="this is a bug in spacehost: call it from a thread")
+            raise SpacehostError(
+                "attach() called on the broker's own event loop",
+                hint="this is a bug in spacehost: call it from a thread",
+            )
         future = asyncio.run_coroutine_threadsafe(self._listen(folder, str(space)), loop)
         future.result(ATTACH_TIMEOUT_S)
         return SharedGpu(str(folder))
@@ -122,7 +132,8 @@ class GpuBrokerServer:
         loop = self._loop
         if loop is not None and not _running_in(loop):
             asyncio.run_coroutine_threadsafe(self._unlisten(folder.name), loop).result(
-                ATTACH_TIMEOUT_S)
+                ATTACH_TIMEOUT_S
+            )
         shutil.rmtree(folder, ignore_errors=True)
 
     def status(self) -> dict[str, Any]:
@@ -130,8 +141,7 @@ class GpuBrokerServer:
         the broker's event loop when called from another thread)."""
         loop = self._loop
         if loop is not None and loop.is_running() and not _running_in(loop):
-            return asyncio.run_coroutine_threadsafe(self._status(), loop).result(
-                ATTACH_TIMEOUT_S)
+            return asyncio.run_coroutine_threadsafe(self._status(), loop).result(ATTACH_TIMEOUT_S)
         return self._snapshot()
 
     async def _status(self) -> dict[str, Any]:
@@ -177,7 +187,8 @@ class GpuBrokerServer:
         path = folder / SOCKET_NAME
         path.unlink(missing_ok=True)  # a socket file left by an earlier run
         server = await asyncio.start_unix_server(
-            lambda r, w: self._serve(space, r, w), path=str(path), limit=MAX_REQUEST)
+            lambda r, w: self._serve(space, r, w), path=str(path), limit=MAX_REQUEST
+        )
         path.chmod(0o666)  # the container's user (uid 1000) connects; the directory guards it
         self._servers[folder.name] = server
         log.info("GPU broker listening for %s", space)
@@ -194,8 +205,9 @@ class GpuBrokerServer:
                 names.append((self.root / name / SPACE_FILE).read_text().strip())
         return names
 
-    async def _serve(self, space: str, reader: asyncio.StreamReader,
-                     writer: asyncio.StreamWriter) -> None:
+    async def _serve(
+        self, space: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         conn = _Conn(space, writer)
         self._conns[id(conn)] = conn
         try:
@@ -208,10 +220,16 @@ class GpuBrokerServer:
             except (ValueError, TypeError, asyncio.LimitOverrunError) as exc:
                 conn.send({"event": "error", "message": f"bad request: {exc}"}, close=True)
                 return
-            conn.ticket, events = self.broker.request(space, id(conn), duration_s=duration,
-                                                      name=conn.name)
-            log.info("GPU call %d from %s (%s) asks for %g s", conn.ticket, space,
-                     conn.name or "?", duration)
+            conn.ticket, events = self.broker.request(
+                space, id(conn), duration_s=duration, name=conn.name
+            )
+            log.info(
+                "GPU call %d from %s (%s) asks for %g s",
+                conn.ticket,
+                space,
+                conn.name or "?",
+                duration,
+            )
             self._deliver(events)
             while line := await reader.readline():  # a release, or EOF (the caller is gone)
                 if _is_release(line):
@@ -235,9 +253,15 @@ class GpuBrokerServer:
             return
         conn.ended = True
         held = record["held_s"]
-        log.info("GPU call %d from %s (%s) %s: waited %.3f s, held %s", conn.ticket, conn.space,
-                 conn.name or "?", record["outcome"], record["waited_s"],
-                 "nothing" if held is None else f"{held:.3f} s")
+        log.info(
+            "GPU call %d from %s (%s) %s: waited %.3f s, held %s",
+            conn.ticket,
+            conn.space,
+            conn.name or "?",
+            record["outcome"],
+            record["waited_s"],
+            "nothing" if held is None else f"{held:.3f} s",
+        )
 
     def _deliver(self, events: list[Event]) -> None:
         for event in events:
@@ -245,21 +269,40 @@ class GpuBrokerServer:
             if conn is None:
                 continue
             if isinstance(event, Granted):
-                log.info("GPU lease %d granted to %s (%s) on %s after %.3f s", event.ticket,
-                         conn.space, conn.name or "?", self._device(event.device),
-                         event.waited_s)
-                conn.send({"event": "granted", "device": event.device, "mode": self._lease_mode,
-                           "duration": event.duration_s, "memory_fraction": event.memory_fraction,
-                           "waited": round(event.waited_s, 6), "clipped": event.clipped})
+                log.info(
+                    "GPU lease %d granted to %s (%s) on %s after %.3f s",
+                    event.ticket,
+                    conn.space,
+                    conn.name or "?",
+                    self._device(event.device),
+                    event.waited_s,
+                )
+                conn.send(
+                    {
+                        "event": "granted",
+                        "device": event.device,
+                        "mode": self._lease_mode,
+                        "duration": event.duration_s,
+                        "memory_fraction": event.memory_fraction,
+                        "waited": round(event.waited_s, 6),
+                        "clipped": event.clipped,
+                    }
+                )
             elif isinstance(event, Queued):
                 conn.send({"event": "queued", "position": event.position})
             elif isinstance(event, Expired):
-                log.warning("GPU lease %d of %s (%s) expired after %.1f s: taken back",
-                            event.ticket, conn.space, conn.name or "?", event.held_s)
+                log.warning(
+                    "GPU lease %d of %s (%s) expired after %.1f s: taken back",
+                    event.ticket,
+                    conn.space,
+                    conn.name or "?",
+                    event.held_s,
+                )
                 conn.send({"event": "expired"}, close=True)
             elif isinstance(event, Refused):
-                log.warning("GPU call %d of %s refused: %s", event.ticket, conn.space,
-                            event.message)
+                log.warning(
+                    "GPU call %d of %s refused: %s", event.ticket, conn.space, event.message
+                )
                 conn.send({"event": "refused", "message": event.message}, close=True)
         self._schedule()
 

@@ -78,11 +78,18 @@ def builtins() -> list[Builtin]:
     minilm = minilm_folder()
     reviews = dataset_folder()
     return [
-        Builtin(RepoKind.MODEL, MINILM, minilm,
-                "" if minilm else f"the {MINILM_PACKAGE.replace('_', '-')} package is not "
-                "installed"),
-        Builtin(RepoKind.DATASET, MOVIE_REVIEWS, reviews,
-                "" if reviews else "hub/datasets/ is not in this installation"),
+        Builtin(
+            RepoKind.MODEL,
+            MINILM,
+            minilm,
+            "" if minilm else f"the {MINILM_PACKAGE.replace('_', '-')} package is not installed",
+        ),
+        Builtin(
+            RepoKind.DATASET,
+            MOVIE_REVIEWS,
+            reviews,
+            "" if reviews else "hub/datasets/ is not in this installation",
+        ),
     ]
 
 
@@ -95,8 +102,9 @@ def _import_one(hub: HubStore, item: Builtin) -> Imported:
     if item.folder is None:
         return Imported(item.repo_id, "unavailable", detail=item.missing)
     try:
-        before = hub.repo(item.kind, item.repo_id).head if hub.exists(
-            item.kind, item.repo_id) else None
+        before = (
+            hub.repo(item.kind, item.repo_id).head if hub.exists(item.kind, item.repo_id) else None
+        )
         if before is not None and not before.message.startswith(MESSAGE):
             return Imported(item.repo_id, "kept", before.sha, "pushed by someone else")
         commit = hub.push(item.kind, item.repo_id, item.folder, message=MESSAGE)
@@ -104,8 +112,9 @@ def _import_one(hub: HubStore, item: Builtin) -> Imported:
         return Imported(item.repo_id, "failed", detail=exc.message)
     if before is None:
         return Imported(item.repo_id, "imported", commit.sha)
-    return Imported(item.repo_id, "unchanged" if commit.sha == before.sha else "updated",
-                    commit.sha)
+    return Imported(
+        item.repo_id, "unchanged" if commit.sha == before.sha else "updated", commit.sha
+    )
 
 
 def log_imports(results: list[Imported]) -> None:

@@ -53,6 +53,10 @@ def make_app(platform: Platform, token: str, hub: HubStore | None = None) -> web
     # owner the platform's own paths use: /api, /spaces, /static, /docs answer as before)
     add_hub_routes(app)
     # The web component's gradio.js, per Gradio version (docs/embedding.md).
-    add_frontend_routes(app, GradioFrontends(platform.settings, platform.store.list_spaces,
-                                             lambda: connect(platform.settings)))
+    add_frontend_routes(
+        app,
+        GradioFrontends(
+            platform.settings, platform.store.list_spaces, lambda: connect(platform.settings)
+        ),
+    )
     return app

@@ -56,8 +56,7 @@ def down(settings: Settings) -> list[str]:
         What was stopped, one line each (empty when nothing ran).
     """
     done: list[str] = []
-    router = _pid_of(router_pidfile(settings), b"spacehost.router",
-                     str(settings.data_dir).encode())
+    router = _pid_of(router_pidfile(settings), b"spacehost.router", str(settings.data_dir).encode())
     control = _pid_of(control_pidfile(settings), b"spacehost", b"\0up\0")
     if control is not None:
         os.kill(control, signal.SIGINT)  # Ctrl-C: it stops its router, then exits

@@ -28,10 +28,15 @@ def broker_limits(settings: Settings, host: GpuHost, mode: str) -> BrokerLimits:
     containers (which see every GPU of the host), or one ``cpu`` device."""
     devices = ("cpu",) if mode == "cpu" else tuple(str(i) for i in range(host.count or 1))
     return BrokerLimits(
-        devices=devices, slots_per_device=settings.gpu_slots, per_space=settings.gpu_space_limit,
-        default_duration_s=settings.gpu_duration_s, max_duration_s=settings.gpu_max_duration_s,
-        grace_s=settings.gpu_grace_s, max_wait_s=settings.gpu_max_wait_s,
-        memory_fraction=settings.gpu_memory_fraction or None)
+        devices=devices,
+        slots_per_device=settings.gpu_slots,
+        per_space=settings.gpu_space_limit,
+        default_duration_s=settings.gpu_duration_s,
+        max_duration_s=settings.gpu_max_duration_s,
+        grace_s=settings.gpu_grace_s,
+        max_wait_s=settings.gpu_max_wait_s,
+        memory_fraction=settings.gpu_memory_fraction or None,
+    )
 
 
 def gpu_setup(settings: Settings, host: GpuHost) -> GpuSetup:
@@ -41,8 +46,12 @@ def gpu_setup(settings: Settings, host: GpuHost) -> GpuSetup:
     if mode is not None:
         broker = GpuBroker(broker_limits(settings, host, mode))
         share = GpuBrokerServer(settings.gpu_socket_dir, broker, lease_mode=mode)
-    return GpuSetup(has_gpu=host.has_gpu, mode=host.mode, share=share,
-                    inventory=list_gpus if host.has_gpu else GpuSetup().inventory)
+    return GpuSetup(
+        has_gpu=host.has_gpu,
+        mode=host.mode,
+        share=share,
+        inventory=list_gpus if host.has_gpu else GpuSetup().inventory,
+    )
 
 
 async def start_broker(platform: Platform) -> None:

@@ -59,8 +59,10 @@ def prewarm(builder: DockerBuilder) -> None:
         tag = builder.ensure_runtime(on_log=lambda _line: None, on_progress=on_progress)
         log.info("runtime images ready: %s", tag)
     except SpacehostError as exc:
-        log.warning("could not prepare the runtime images now (%s); the first build will try "
-                    "again", exc.message)
+        log.warning(
+            "could not prepare the runtime images now (%s); the first build will try again",
+            exc.message,
+        )
 
 
 def prepare(settings: Settings, on_line: Callable[[str], None]) -> str:
@@ -72,8 +74,9 @@ def prepare(settings: Settings, on_line: Callable[[str], None]) -> str:
     Raises:
         EngineUnavailable, BuildFailed: no engine, or an image cannot be made.
     """
-    return DockerBuilder(connect(settings), settings).ensure_runtime(on_log=on_line,
-                                                                      on_progress=on_line)
+    return DockerBuilder(connect(settings), settings).ensure_runtime(
+        on_log=on_line, on_progress=on_line
+    )
 
 
 def build_platform(settings: Settings, hub: HubStore | None = None) -> Platform:
@@ -86,29 +89,53 @@ def build_platform(settings: Settings, hub: HubStore | None = None) -> Platform:
     gpus = gpu_setup(settings, gpu_host)
 
     def check_gpu(request: GpuRequest, hardware: str | None = None) -> list[str]:
-        return list(gpu_run_options(request, gpu_host, fallback=settings.gpu_fallback,
-                                    hardware=hardware).warnings)
+        return list(
+            gpu_run_options(
+                request, gpu_host, fallback=settings.gpu_fallback, hardware=hardware
+            ).warnings
+        )
 
     backend = DockerBackend(
-        client, gpu_host=gpu_host, network_mode=settings.network_mode,
-        gpu_fallback=settings.gpu_fallback, instance=settings.instance,
+        client,
+        gpu_host=gpu_host,
+        network_mode=settings.network_mode,
+        gpu_fallback=settings.gpu_fallback,
+        instance=settings.instance,
         disk_limits=disk_limits(settings.data_dir, settings.space_disk, settings.data_disk),
-        isolation=Isolation(egress=settings.space_egress, firewall=settings.space_firewall))
+        isolation=Isolation(egress=settings.space_egress, firewall=settings.space_firewall),
+    )
     # now, not at the first start: the containers reconcile adopts are fenced in too, and a
     # host where the rules cannot be installed stops here, with what to do
     backend.prepare_network()
     for name in backend.sweep_disks():
         log.info("released the disk of container %s, which is gone", name)
     return Platform(
-        settings, store, files, DockerBuilder(client, settings, gpu_images=gpu_host.has_gpu),
-        backend, check_gpu=check_gpu, gpus=gpus, hub=hub,
+        settings,
+        store,
+        files,
+        DockerBuilder(client, settings, gpu_images=gpu_host.has_gpu),
+        backend,
+        check_gpu=check_gpu,
+        gpus=gpus,
+        hub=hub,
         engine_probe=functools.partial(probe, client),
     )
 
 
 def router_command(settings: Settings) -> list[str]:
-    return [sys.executable, "-m", "spacehost.router", "--data-dir", str(settings.data_dir),
-            "--host", settings.host, "--port", str(settings.port), "--domain", settings.domain]
+    return [
+        sys.executable,
+        "-m",
+        "spacehost.router",
+        "--data-dir",
+        str(settings.data_dir),
+        "--host",
+        settings.host,
+        "--port",
+        str(settings.port),
+        "--domain",
+        settings.domain,
+    ]
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -120,8 +147,10 @@ def check_port_free(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise PortUnavailable(f"cannot listen on {host}:{port}: {exc.strerror}",
-                              hint="pass an address of this machine with --host") from exc
+        raise PortUnavailable(
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            hint="pass an address of this machine with --host",
+        ) from exc
     family, kind, proto, _, addr = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -131,11 +160,13 @@ def check_port_free(host: str, port: int) -> None:
             raise PortUnavailable(
                 f"cannot listen on {host}:{port}: {exc.strerror} (another program holds it?)",
                 hint=f"stop the program on port {port} (`ss -ltnp 'sport = :{port}'` shows it) "
-                     "or choose another port with --port") from exc
+                "or choose another port with --port",
+            ) from exc
 
 
-def _stop_on_failure(task: asyncio.Task[None], stop: asyncio.Event,
-                     failure: list[BaseException]) -> None:
+def _stop_on_failure(
+    task: asyncio.Task[None], stop: asyncio.Event, failure: list[BaseException]
+) -> None:
     if not task.cancelled() and task.exception() is not None:
         failure.append(task.exception())  # type: ignore[arg-type]
         stop.set()
@@ -146,8 +177,12 @@ def _both(first: asyncio.Event, second: asyncio.Event) -> None:
     second.set()
 
 
-async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None] | None = None,
-                stop: asyncio.Event | None = None) -> None:
+async def serve(
+    settings: Settings,
+    *,
+    on_ready: Callable[[dict[str, Any]], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
     """Run the platform until *stop* is set or a signal (see the module's docstring)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -190,8 +225,14 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
         loop.add_signal_handler(signal.SIGHUP, _both, reexec, stop)
     write_pid(control_pidfile(settings))
     if on_ready:
-        on_ready({"url": settings.base_url, "domain": settings.domain, "token_file":
-                  str(settings.token_file), "router_pid": supervisor.pid})
+        on_ready(
+            {
+                "url": settings.base_url,
+                "domain": settings.domain,
+                "token_file": str(settings.token_file),
+                "router_pid": supervisor.pid,
+            }
+        )
     try:
         await stop.wait()
     finally:
@@ -213,8 +254,11 @@ async def serve(settings: Settings, *, on_ready: Callable[[dict[str, Any]], None
         platform.store.close()
         hub.close()
     if keep_router.is_set():
-        log.info("control plane stopped; the router (pid %s) keeps serving running spaces: "
-                 "the next `spacehost up` adopts it, `spacehost down` stops it", supervisor.pid)
+        log.info(
+            "control plane stopped; the router (pid %s) keeps serving running spaces: "
+            "the next `spacehost up` adopts it, `spacehost down` stops it",
+            supervisor.pid,
+        )
     if failure:
         raise failure[0]
     if reexec.is_set():

@@ -27,6 +27,7 @@ log = logging.getLogger("spacehost")
 class RouterFailing(SpacehostError):
     """The router process keeps dying right after it starts."""
 
+
 WATCH_INTERVAL_S = 0.1
 STOP_TIMEOUT_S = 5.0
 # a router that dies this many times within CRASH_WINDOW_S cannot start (e.g. its port was
@@ -163,8 +164,10 @@ class Supervisor:
                 now = clock()
                 deaths = [t for t in deaths if now - t < CRASH_WINDOW_S] + [now]
                 if len(deaths) >= CRASH_LIMIT:
-                    raise RouterFailing(f"the router died {len(deaths)} times in "
-                                        f"{CRASH_WINDOW_S:.0f} s; see its errors above")
+                    raise RouterFailing(
+                        f"the router died {len(deaths)} times in "
+                        f"{CRASH_WINDOW_S:.0f} s; see its errors above"
+                    )
                 log.warning("router (pid %s) is gone; starting it again", self.pid)
                 self._spawn()
             await asyncio.sleep(WATCH_INTERVAL_S)

@@ -8,7 +8,20 @@ from spacehost.store.files import RevisionFiles, revision_hash
 from spacehost.store.hub import HubCommit, HubFile, HubRepo, HubStore
 
 __all__ = [
-    "SECRET", "VARIABLE", "BuildRecord", "ConfigEntry", "HubCommit", "HubFile", "HubRepo",
-    "HubStore", "LogLine", "RevisionFiles",
-    "SecretCipher", "SpaceConfig", "SpaceRecord", "Store", "read_archive", "revision_hash",
+    "SECRET",
+    "VARIABLE",
+    "BuildRecord",
+    "ConfigEntry",
+    "HubCommit",
+    "HubFile",
+    "HubRepo",
+    "HubStore",
+    "LogLine",
+    "RevisionFiles",
+    "SecretCipher",
+    "SpaceConfig",
+    "SpaceRecord",
+    "Store",
+    "read_archive",
+    "revision_hash",
 ]

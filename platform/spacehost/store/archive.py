@@ -39,16 +39,20 @@ def read_archive(data: bytes | IO[bytes], *, max_bytes: int) -> dict[str, bytes]
     with tar:
         try:
             for path, member, target in safe_members(
-                    tar, max_bytes=max_bytes, too_large=lambda: too_large,
-                    many_hint="exclude generated files with .spacehostignore"):
+                tar,
+                max_bytes=max_bytes,
+                too_large=lambda: too_large,
+                many_hint="exclude generated files with .spacehostignore",
+            ):
                 if target is not None:
                     links[path] = target
                 else:
                     fh = tar.extractfile(member)
                     files[path] = fh.read() if fh else b""
         except (tarfile.TarError, EOFError, OSError) as exc:  # a member cut short
-            raise UploadRejected(f"upload archive is corrupt ({exc})",
-                                 hint="pack the folder again") from exc
+            raise UploadRejected(
+                f"upload archive is corrupt ({exc})", hint="pack the folder again"
+            ) from exc
     _resolve_links(files, links)
     return files
 

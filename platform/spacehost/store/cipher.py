@@ -75,6 +75,5 @@ class SecretCipher:
         except InvalidToken as exc:
             raise SpacehostError(
                 f"cannot decrypt {name}: the secret key is not the one it was stored with",
-                hint=f"restore {self.key_file} (or SPACEHOST_SECRET_KEY), or set the secret "
-                "again",
+                hint=f"restore {self.key_file} (or SPACEHOST_SECRET_KEY), or set the secret again",
             ) from exc

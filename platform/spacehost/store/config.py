@@ -35,8 +35,9 @@ class SpaceConfig:
         self.store = store
         self.cipher = cipher
 
-    def _set(self, space: SpaceId, kind: str, key: str, stored: str,
-             description: str | None) -> ConfigEntry:
+    def _set(
+        self, space: SpaceId, kind: str, key: str, stored: str, description: str | None
+    ) -> ConfigEntry:
         now = self.store.now()
         with self.store.transaction() as db:
             # a value set without a description keeps the description it had
@@ -52,32 +53,42 @@ class SpaceConfig:
     def _entry(self, space: SpaceId, kind: str, key: str) -> ConfigEntry:
         rows = self.store.query(
             "SELECT key, value, description, updated_at FROM config "
-            "WHERE space = ? AND kind = ? AND key = ?", (str(space), kind, key))
+            "WHERE space = ? AND kind = ? AND key = ?",
+            (str(space), kind, key),
+        )
         k, v, d, t = rows[0]
         return ConfigEntry(str(k), str(v) if kind == VARIABLE else None, str(d), float(t))
 
     def _list(self, space: SpaceId, kind: str) -> list[ConfigEntry]:
         rows = self.store.query(
             "SELECT key, value, description, updated_at FROM config "
-            "WHERE space = ? AND kind = ? ORDER BY key", (str(space), kind))
-        return [ConfigEntry(str(k), str(v) if kind == VARIABLE else None, str(d), float(t))
-                for k, v, d, t in rows]
+            "WHERE space = ? AND kind = ? ORDER BY key",
+            (str(space), kind),
+        )
+        return [
+            ConfigEntry(str(k), str(v) if kind == VARIABLE else None, str(d), float(t))
+            for k, v, d, t in rows
+        ]
 
-    def set_variable(self, space: SpaceId, key: str, value: str,
-                     description: str | None = None) -> ConfigEntry:
+    def set_variable(
+        self, space: SpaceId, key: str, value: str, description: str | None = None
+    ) -> ConfigEntry:
         """Add or replace a variable; *description* None keeps the old description."""
         return self._set(space, VARIABLE, key, value, description)
 
-    def set_secret(self, space: SpaceId, key: str, value: str,
-                   description: str | None = None) -> ConfigEntry:
+    def set_secret(
+        self, space: SpaceId, key: str, value: str, description: str | None = None
+    ) -> ConfigEntry:
         """Add or replace a secret (stored encrypted); the entry returned has no value."""
         return self._set(space, SECRET, key, self.cipher.encrypt(value), description)
 
     def delete(self, space: SpaceId, kind: str, key: str) -> bool:
         """Remove a variable or secret; False when there was none."""
         with self.store.transaction() as db:
-            cur = db.execute("DELETE FROM config WHERE space = ? AND kind = ? AND key = ?",
-                             (str(space), kind, key))
+            cur = db.execute(
+                "DELETE FROM config WHERE space = ? AND kind = ? AND key = ?",
+                (str(space), kind, key),
+            )
             return bool(cur.rowcount)
 
     def variables(self, space: SpaceId) -> list[ConfigEntry]:
@@ -91,9 +102,9 @@ class SpaceConfig:
         """The decrypted secrets of *space*, for its container's environment only."""
         rows = self.store.query(
             "SELECT key, value FROM config WHERE space = ? AND kind = ? ORDER BY key",
-            (str(space), SECRET))
-        return {str(k): self.cipher.decrypt(str(v), name=f"secret {k} of {space}")
-                for k, v in rows}
+            (str(space), SECRET),
+        )
+        return {str(k): self.cipher.decrypt(str(v), name=f"secret {k} of {space}") for k, v in rows}
 
     def environment(self, space: SpaceId) -> dict[str, str]:
         """Variables and secrets of *space* as environment variables (a secret wins over a

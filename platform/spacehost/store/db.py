@@ -138,8 +138,18 @@ _ADDED_COLUMNS = (
     ("sleep_level", "TEXT NOT NULL DEFAULT ''"),
 )
 _UPDATABLE = {
-    "stage", "error_message", "desired", "revision", "serving_revision", "container_id",
-    "upstream", "image", "manifest", "hardware", "sleep_time", "sleep_level",
+    "stage",
+    "error_message",
+    "desired",
+    "revision",
+    "serving_revision",
+    "container_id",
+    "upstream",
+    "image",
+    "manifest",
+    "hardware",
+    "sleep_time",
+    "sleep_level",
 }
 
 
@@ -261,9 +271,14 @@ class Store:
     def delete_space(self, space: SpaceId) -> None:
         key = str(space)
         with self._tx() as db:
-            for table, col in (("spaces", "id"), ("revisions", "space"), ("builds", "space"),
-                               ("logs", "space"), ("events", "space"),
-                               ("config", "space")):
+            for table, col in (
+                ("spaces", "id"),
+                ("revisions", "space"),
+                ("builds", "space"),
+                ("logs", "space"),
+                ("events", "space"),
+                ("config", "space"),
+            ):
                 db.execute(f"DELETE FROM {table} WHERE {col} = ?", (key,))
 
     # revisions ----------------------------------------------------------------------------
@@ -278,8 +293,9 @@ class Store:
 
     def revision_manifest(self, space: SpaceId, revision: str) -> dict[str, Any] | None:
         """The manifest summary stored with *revision* of *space*; None when unknown."""
-        rows = self._rows("SELECT manifest FROM revisions WHERE space = ? AND hash = ?",
-                          (str(space), revision))
+        rows = self._rows(
+            "SELECT manifest FROM revisions WHERE space = ? AND hash = ?", (str(space), revision)
+        )
         return dict(json.loads(rows[0][0])) if rows else None
 
     def revisions(self, space: SpaceId) -> list[tuple[str, float]]:
@@ -292,8 +308,10 @@ class Store:
     def forget_revisions(self, space: SpaceId, revisions: Collection[str]) -> None:
         """Drop *space*'s rows of *revisions* (pruned; their builds' rows stay)."""
         with self._tx() as db:
-            db.executemany("DELETE FROM revisions WHERE space = ? AND hash = ?",
-                           [(str(space), r) for r in revisions])
+            db.executemany(
+                "DELETE FROM revisions WHERE space = ? AND hash = ?",
+                [(str(space), r) for r in revisions],
+            )
 
     def all_revisions(self) -> set[str]:
         return {str(r[0]) for r in self._rows("SELECT DISTINCT hash FROM revisions")}
@@ -310,8 +328,9 @@ class Store:
             assert cur.lastrowid is not None
             return cur.lastrowid
 
-    def finish_build(self, build_id: int, *, status: str, image: str | None = None,
-                     error: str = "") -> None:
+    def finish_build(
+        self, build_id: int, *, status: str, image: str | None = None, error: str = ""
+    ) -> None:
         with self._tx() as db:
             db.execute(
                 "UPDATE builds SET status = ?, finished_at = ?, image = ?, error = ? WHERE id = ?",
@@ -346,8 +365,15 @@ class Store:
                 [(str(space), kind, ref, now, line) for line in lines],
             )
 
-    def logs(self, space: SpaceId, kind: str, *, after_id: int = 0, tail: int | None = None,
-             ref: str | None = None) -> list[LogLine]:
+    def logs(
+        self,
+        space: SpaceId,
+        kind: str,
+        *,
+        after_id: int = 0,
+        tail: int | None = None,
+        ref: str | None = None,
+    ) -> list[LogLine]:
         """Log lines of *kind* ("build" or "run") with id > *after_id*, oldest first; *tail*
         keeps the last N."""
         sql = "SELECT id, kind, ref, ts, line FROM logs WHERE space = ? AND kind = ? AND id > ?"
@@ -360,8 +386,10 @@ class Store:
             args.append(tail)
         else:
             sql += " ORDER BY id"
-        return [LogLine(int(i), str(k), str(r), float(t), str(ln)) for i, k, r, t, ln in
-                self._rows(sql, args)]
+        return [
+            LogLine(int(i), str(k), str(r), float(t), str(ln))
+            for i, k, r, t, ln in self._rows(sql, args)
+        ]
 
     def latest_log_ref(self, space: SpaceId, kind: str) -> str | None:
         refs = self.log_refs(space, kind, limit=1)
@@ -409,17 +437,50 @@ def _to_column(value: Any) -> Any:
 
 def _build_record(r: tuple[Any, ...]) -> BuildRecord:
     return BuildRecord(
-        id=int(r[0]), space=r[1], revision=r[2], status=r[3], started_at=r[4], finished_at=r[5],
-        image=r[6], error=r[7], nocache=bool(r[8]),
+        id=int(r[0]),
+        space=r[1],
+        revision=r[2],
+        status=r[3],
+        started_at=r[4],
+        finished_at=r[5],
+        image=r[6],
+        error=r[7],
+        nocache=bool(r[8]),
     )
 
 
 def _space_record(row: tuple[Any, ...]) -> SpaceRecord:
-    (key, created, updated, stage, err, desired, rev, serving, cid, upstream, image, manifest,
-     hardware, sleep_time, sleep_level) = row
+    (
+        key,
+        created,
+        updated,
+        stage,
+        err,
+        desired,
+        rev,
+        serving,
+        cid,
+        upstream,
+        image,
+        manifest,
+        hardware,
+        sleep_time,
+        sleep_level,
+    ) = row
     return SpaceRecord(
-        id=SpaceId.parse(key), created_at=created, updated_at=updated, stage=Stage(stage),
-        error_message=err, desired=desired, revision=rev, serving_revision=serving,
-        container_id=cid, upstream=upstream, image=image, manifest=json.loads(manifest),
-        hardware=hardware, sleep_time=sleep_time, sleep_level=sleep_level or "",
+        id=SpaceId.parse(key),
+        created_at=created,
+        updated_at=updated,
+        stage=Stage(stage),
+        error_message=err,
+        desired=desired,
+        revision=rev,
+        serving_revision=serving,
+        container_id=cid,
+        upstream=upstream,
+        image=image,
+        manifest=json.loads(manifest),
+        hardware=hardware,
+        sleep_time=sleep_time,
+        sleep_level=sleep_level or "",
     )

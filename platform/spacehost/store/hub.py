@@ -110,9 +110,11 @@ class HubCommit:
         for f in self.files:
             if f.path == path:
                 return f
-        raise EntryNotFound(f"no file {path!r} in revision {self.sha[:12]}",
-                            hint="list the revision's files with GET /api/{models|datasets}/"
-                            "OWNER/NAME/tree/REVISION")
+        raise EntryNotFound(
+            f"no file {path!r} in revision {self.sha[:12]}",
+            hint="list the revision's files with GET /api/{models|datasets}/"
+            "OWNER/NAME/tree/REVISION",
+        )
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,9 @@ class HubRepo:
     total_size: int
 
 
-def commit_sha(parent: str | None, created_at: float, message: str,
-               files: tuple[HubFile, ...]) -> str:
+def commit_sha(
+    parent: str | None, created_at: float, message: str, files: tuple[HubFile, ...]
+) -> str:
     """A commit's id: sha1 over its tree (paths and content hashes), parent, time and message."""
     h = hashlib.sha1(usedforsecurity=False)
     for f in files:
@@ -192,8 +195,9 @@ class HubStore:
     def commits(self, kind: RepoKind, repo_id: str) -> list[HubCommit]:
         """Every commit of the repo, newest first."""
         self._repo_row(kind, repo_id)
-        return [self._commit_from(kind, repo_id, r)
-                for r in self._db.commit_rows(kind.value, repo_id)]
+        return [
+            self._commit_from(kind, repo_id, r) for r in self._db.commit_rows(kind.value, repo_id)
+        ]
 
     def blob_path(self, sha256: str) -> Path:
         """Where the bytes with this sha256 are stored (read-only; do not write)."""
@@ -218,8 +222,9 @@ class HubStore:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def push(self, kind: RepoKind, repo_id: str, folder: Path, message: str = "", *,
-             move: bool = False) -> HubCommit:
+    def push(
+        self, kind: RepoKind, repo_id: str, folder: Path, message: str = "", *, move: bool = False
+    ) -> HubCommit:
         """Store the files under *folder* as the repo's new head commit (creating the repo).
 
         Files are streamed (hashed, then copied only when their content is new). The same
@@ -234,8 +239,10 @@ class HubStore:
         """
         check_repo_id(kind, repo_id)
         found = scan_folder(folder)
-        files = tuple(HubFile(f.path, f.size, d.sha256, d.blob_id)
-                      for f, d in ((f, hash_file(f.source, f.size)) for f in found))
+        files = tuple(
+            HubFile(f.path, f.size, d.sha256, d.blob_id)
+            for f, d in ((f, hash_file(f.source, f.size)) for f in found)
+        )
         with self._writing():
             row = self._db.repo_row(kind.value, repo_id)
             parent = row[4] if row else None
@@ -250,11 +257,19 @@ class HubStore:
                 blob = self.blob_path(f.sha256)
                 store_blob(source, blob, f.sha256, self.tmp_dir, move=move)
                 link_blob(blob, cache / "blobs" / f.etag)
-            write_tree_cache(cache, sha, {f.path: f.tree_cache_entry() for f in files},
-                             self.tmp_dir)
+            write_tree_cache(
+                cache, sha, {f.path: f.tree_cache_entry() for f in files}, self.tmp_dir
+            )
             write_snapshot(cache / "snapshots", sha, ((f.path, f.etag) for f in files))
-            self._db.add_commit(kind.value, repo_id, sha, parent, created, message,
-                                [(f.path, f.size, f.sha256, f.blob_id) for f in files])
+            self._db.add_commit(
+                kind.value,
+                repo_id,
+                sha,
+                parent,
+                created,
+                message,
+                [(f.path, f.size, f.sha256, f.blob_id) for f in files],
+            )
             write_text_atomic(cache / "refs" / MAIN, sha, self.tmp_dir)
         return HubCommit(sha, parent, created, message, files)
 

@@ -48,9 +48,12 @@ def unpack_hub_archive(archive: Path, dest: Path, *, max_bytes: int) -> int:
     files: set[str] = set()
     with tar:
         for path, member, target in safe_members(
-                tar, max_bytes=max_bytes, too_large=lambda: _too_large(max_bytes),
-                many_hint="pack many small files into archives (parquet)",
-                max_files=MAX_REPO_FILES):
+            tar,
+            max_bytes=max_bytes,
+            too_large=lambda: _too_large(max_bytes),
+            many_hint="pack many small files into archives (parquet)",
+            max_files=MAX_REPO_FILES,
+        ):
             check_repo_path(path)
             if target is not None:
                 links[path] = target
@@ -58,8 +61,10 @@ def unpack_hub_archive(archive: Path, dest: Path, *, max_bytes: int) -> int:
                 try:
                     _extract(tar, member, dest, path)
                 except (tarfile.TarError, EOFError) as exc:  # a member cut short
-                    raise UploadRejected(f"the upload archive is cut short ({exc})",
-                                         hint="pack the folder again and retry") from exc
+                    raise UploadRejected(
+                        f"the upload archive is cut short ({exc})",
+                        hint="pack the folder again and retry",
+                    ) from exc
                 files.add(path)
     _link_all(dest, files, links)
     return len(files) + len(links)
@@ -68,8 +73,10 @@ def unpack_hub_archive(archive: Path, dest: Path, *, max_bytes: int) -> int:
 def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: Path, path: str) -> None:
     target = dest.joinpath(*path.split("/"))
     if target.is_dir():
-        raise UploadRejected(f"{path!r} is both a file and a folder in the upload",
-                             hint="rename one of them and push again")
+        raise UploadRejected(
+            f"{path!r} is both a file and a folder in the upload",
+            hint="rename one of them and push again",
+        )
     if target.exists() or target.is_symlink():
         raise UploadRejected(f"the upload contains {path!r} twice", hint="pack the folder again")
     _make_parents(dest, target)
@@ -84,8 +91,10 @@ def _make_parents(dest: Path, target: Path) -> None:
     """Create *target*'s folders, refusing when a file already stands where one must go."""
     for folder in reversed(target.relative_to(dest).parents[:-1]):  # top down
         if (dest / folder).is_file() or (dest / folder).is_symlink():
-            raise UploadRejected(f"{folder.as_posix()!r} is both a file and a folder in the "
-                                 "upload", hint="rename one of them and push again")
+            raise UploadRejected(
+                f"{folder.as_posix()!r} is both a file and a folder in the upload",
+                hint="rename one of them and push again",
+            )
     target.parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -94,7 +103,8 @@ def _link_all(dest: Path, files: set[str], links: dict[str, str]) -> None:
         target = link_file(path, links, files)
         link = dest.joinpath(*path.split("/"))
         if link.exists():
-            raise UploadRejected(f"the upload contains {path!r} twice",
-                                 hint="pack the folder again")
+            raise UploadRejected(
+                f"the upload contains {path!r} twice", hint="pack the folder again"
+            )
         _make_parents(dest, link)
         os.link(dest.joinpath(*target.split("/")), link)

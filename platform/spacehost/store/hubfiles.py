@@ -24,27 +24,70 @@ from spacehost.folderwalk import WalkedFile, repo_policy, walk_folder
 CHUNK = 1 << 20
 # Files HF stores with git-LFS (the default .gitattributes of a new repo), and anything from
 # 10 MiB up. An LFS file's ETag is its sha256, any other file's the git blob id (sha1).
-LFS_SUFFIXES = frozenset({
-    ".7z", ".arrow", ".bin", ".bz2", ".ckpt", ".ftz", ".gz", ".h5", ".joblib", ".lz4",
-    ".mlmodel", ".model", ".msgpack", ".npy", ".npz", ".onnx", ".ot", ".parquet", ".pb",
-    ".pickle", ".pkl", ".pt", ".pth", ".rar", ".safetensors", ".tar", ".tflite", ".tgz",
-    ".wasm", ".xz", ".zip", ".zst", ".gguf", ".mp3", ".wav", ".flac", ".ogg", ".png", ".jpg",
-    ".jpeg", ".webp", ".mp4", ".avro", ".db",
-})
+LFS_SUFFIXES = frozenset(
+    {
+        ".7z",
+        ".arrow",
+        ".bin",
+        ".bz2",
+        ".ckpt",
+        ".ftz",
+        ".gz",
+        ".h5",
+        ".joblib",
+        ".lz4",
+        ".mlmodel",
+        ".model",
+        ".msgpack",
+        ".npy",
+        ".npz",
+        ".onnx",
+        ".ot",
+        ".parquet",
+        ".pb",
+        ".pickle",
+        ".pkl",
+        ".pt",
+        ".pth",
+        ".rar",
+        ".safetensors",
+        ".tar",
+        ".tflite",
+        ".tgz",
+        ".wasm",
+        ".xz",
+        ".zip",
+        ".zst",
+        ".gguf",
+        ".mp3",
+        ".wav",
+        ".flac",
+        ".ogg",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".webp",
+        ".mp4",
+        ".avro",
+        ".db",
+    }
+)
 LFS_MIN_SIZE = 10 << 20
 
 
 def is_lfs(path: str, size: int) -> bool:
     """Whether HF would store *path* with git-LFS (by its suffix, or its size)."""
     name = PurePosixPath(path).name.lower()
-    return size >= LFS_MIN_SIZE or PurePosixPath(name).suffix in LFS_SUFFIXES or (
-        "tfevents" in name)
+    return (
+        size >= LFS_MIN_SIZE or PurePosixPath(name).suffix in LFS_SUFFIXES or ("tfevents" in name)
+    )
 
 
 def lfs_pointer(sha256: str, size: int) -> bytes:
     """The git-LFS pointer file git keeps in place of an LFS file's content."""
-    return (f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\n"
-            f"size {size}\n").encode()
+    return (
+        f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {size}\n"
+    ).encode()
 
 
 def git_blob_id(data: bytes) -> str:
@@ -70,8 +113,10 @@ def scan_folder(folder: Path) -> list[WalkedFile]:
         raise _rejected(f"{folder} is not a folder", "push a folder containing the repo's files")
     found = walk_folder(folder, repo_policy())
     if not found:
-        raise _rejected(f"{folder} has no files to push",
-                        "add the repo's files (and a README.md with its card) to the folder")
+        raise _rejected(
+            f"{folder} has no files to push",
+            "add the repo's files (and a README.md with its card) to the folder",
+        )
     return found
 
 
@@ -98,8 +143,10 @@ def hash_file(path: Path, size: int) -> Digest:
             sha1.update(view[:n])
             total += n
     if total != size:
-        raise _rejected(f"{path} changed while it was being pushed",
-                        "push again once nothing writes to the folder")
+        raise _rejected(
+            f"{path} changed while it was being pushed",
+            "push again once nothing writes to the folder",
+        )
     return Digest(sha256.hexdigest(), sha1.hexdigest())
 
 
@@ -114,8 +161,10 @@ def _copy_verified(source: Path, dest: Path, sha256: str) -> None:
             out.write(view[:n])
         os.fsync(out.fileno())
     if h.hexdigest() != sha256:
-        raise _rejected(f"{source} changed while it was being pushed",
-                        "push again once nothing writes to the folder")
+        raise _rejected(
+            f"{source} changed while it was being pushed",
+            "push again once nothing writes to the folder",
+        )
 
 
 def temp_path(tmp_dir: Path, prefix: str = "") -> Path:
@@ -183,8 +232,9 @@ def write_snapshot(snapshots: Path, commit: str, entries: Iterable[tuple[str, st
         raise
 
 
-def write_tree_cache(cache: Path, commit: str, files: dict[str, dict[str, object]],
-                     tmp_dir: Path) -> None:
+def write_tree_cache(
+    cache: Path, commit: str, files: dict[str, dict[str, object]], tmp_dir: Path
+) -> None:
     """huggingface_hub's tree listing of *commit* (``trees/<commit>.json``): with it an offline
     ``snapshot_download`` can tell the snapshot is complete."""
     text = json.dumps({"format_version": 1, "files": files}, indent=1, sort_keys=True)

@@ -57,7 +57,7 @@ def write_xorb_file(blob: Path, dest: Path, tmp_dir: Path) -> None:
         while data := src.read(_READ):
             parts = []
             for i in range(0, len(data), CHUNK):
-                piece = data[i:i + CHUNK]
+                piece = data[i : i + CHUNK]
                 parts.append(chunk_header(len(piece)))
                 parts.append(piece)
             out.write(b"".join(parts))
@@ -78,8 +78,9 @@ class ByteRange:
     last: int
 
 
-def reconstruction(file_id: str, size: int, url: str,
-                   wanted: ByteRange | None = None) -> dict[str, Any]:
+def reconstruction(
+    file_id: str, size: int, url: str, wanted: ByteRange | None = None
+) -> dict[str, Any]:
     """The CAS ``QueryReconstructionResponse`` for a file of *size* bytes whose xorb file is at
     *url*: one term per xorb that holds part of *wanted* (default: the whole file), each with
     one fetch entry whose ``url_range`` (inclusive) selects those chunks in the xorb file."""
@@ -96,11 +97,19 @@ def reconstruction(file_id: str, size: int, url: str,
         name = xorb_hash(file_id, xorb)
         span = {"start": chunk - base, "end": stop - base}
         terms.append({"hash": name, "unpacked_length": data_end - data_start, "range": span})
-        fetch.setdefault(name, []).append({
-            "range": span, "url": url,
-            "url_range": {"start": data_start + HEADER * chunk,
-                          "end": data_end + HEADER * stop - 1},
-        })
+        fetch.setdefault(name, []).append(
+            {
+                "range": span,
+                "url": url,
+                "url_range": {
+                    "start": data_start + HEADER * chunk,
+                    "end": data_end + HEADER * stop - 1,
+                },
+            }
+        )
         chunk = stop
-    return {"offset_into_first_range": rng.first - first_chunk * CHUNK, "terms": terms,
-            "fetch_info": fetch}
+    return {
+        "offset_into_first_range": rng.first - first_chunk * CHUNK,
+        "terms": terms,
+        "fetch_info": fetch,
+    }

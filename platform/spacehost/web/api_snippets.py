@@ -74,16 +74,23 @@ def _python_type(entry: dict[str, Any]) -> str:
 
 def _param(entry: dict[str, Any], index: int) -> Param:
     name = str(entry.get("parameter_name") or entry.get("label") or f"param_{index}")
-    return Param(name=name, label=str(entry.get("label") or ""),
-                 python_type=_python_type(entry), component=str(entry.get("component") or ""),
-                 example=entry.get("example_input"),
-                 has_default=bool(entry.get("parameter_has_default")),
-                 default=entry.get("parameter_default"))
+    return Param(
+        name=name,
+        label=str(entry.get("label") or ""),
+        python_type=_python_type(entry),
+        component=str(entry.get("component") or ""),
+        example=entry.get("example_input"),
+        has_default=bool(entry.get("parameter_has_default")),
+        default=entry.get("parameter_default"),
+    )
 
 
 def _return(entry: dict[str, Any]) -> Return:
-    return Return(label=str(entry.get("label") or ""), python_type=_python_type(entry),
-                  component=str(entry.get("component") or ""))
+    return Return(
+        label=str(entry.get("label") or ""),
+        python_type=_python_type(entry),
+        component=str(entry.get("component") or ""),
+    )
 
 
 def _py_literal(value: Any) -> str:
@@ -116,20 +123,25 @@ def _py_arg(p: Param, index: int, examples: str) -> str:
     return f"    **{{{_py_literal(p.name)}: {value}}},\n"
 
 
-def python_snippet(space_url: str, api_name: str, params: tuple[Param, ...],
-                   examples: str = "") -> str:
+def python_snippet(
+    space_url: str, api_name: str, params: tuple[Param, ...], examples: str = ""
+) -> str:
     """A ``gradio_client`` call of *api_name* with example values, by parameter name; example
     files are fetched from the platform first (the app cannot fetch URLs on its own)."""
     files = [(i, file_url(p, examples)) for i, p in enumerate(params) if p.is_file]
     head = "import urllib.request\n\n" if files else ""
     imports = "Client, handle_file" if files else "Client"
-    fetch = "".join(f"urllib.request.urlretrieve({_py_literal(url)}, "
-                    f"{_py_literal(example_name(i, url))})\n" for i, url in files)
+    fetch = "".join(
+        f"urllib.request.urlretrieve({_py_literal(url)}, {_py_literal(example_name(i, url))})\n"
+        for i, url in files
+    )
     args = "".join(_py_arg(p, i, examples) for i, p in enumerate(params))
-    return (f"{head}from gradio_client import {imports}\n\n{fetch}"
-            f"client = Client({_py_literal(space_url)})\n"
-            f"result = client.predict(\n{args}    api_name={_py_literal(api_name)},\n)\n"
-            "print(result)")
+    return (
+        f"{head}from gradio_client import {imports}\n\n{fetch}"
+        f"client = Client({_py_literal(space_url)})\n"
+        f"result = client.predict(\n{args}    api_name={_py_literal(api_name)},\n)\n"
+        "print(result)"
+    )
 
 
 def call_url(space_url: str, api_name: str) -> str:
@@ -147,32 +159,37 @@ def _upload_lines(space_url: str, params: tuple[Param, ...], examples: str) -> l
             url = file_url(p, examples)
             name = example_name(i, url)
             lines.append(f"curl -s -o {name} {shlex.quote(url)}")
-            lines.append(f"FILE_{i}=$(curl -s -X POST {upload} -F files=@{name} "
-                         "| awk -F'\"' '{print $2}')")
+            lines.append(
+                f"FILE_{i}=$(curl -s -X POST {upload} -F files=@{name} | awk -F'\"' '{{print $2}}')"
+            )
     return lines
 
 
-def curl_snippet(space_url: str, api_name: str, params: tuple[Param, ...],
-                 examples: str = "") -> str:
+def curl_snippet(
+    space_url: str, api_name: str, params: tuple[Param, ...], examples: str = ""
+) -> str:
     """Gradio's two-step HTTP call: POST the inputs, then stream the result by event id
     (uploading example files first when the endpoint takes files)."""
     call = call_url(space_url, api_name)
     slot = f"SPACEHOST{uuid.uuid4().hex}"  # stands for an uploaded file's path in the body
-    data = [{"path": f"{slot}_{i}_", "meta": {"_type": _FILE_TYPE}} if p.is_file else p.example
-            for i, p in enumerate(params)]
+    data = [
+        {"path": f"{slot}_{i}_", "meta": {"_type": _FILE_TYPE}} if p.is_file else p.example
+        for i, p in enumerate(params)
+    ]
     body = shlex.quote(json.dumps({"data": data}))
     for i, p in enumerate(params):
         if p.is_file:  # leave the single quotes for the shell variable, then go back in
             body = body.replace(f"{slot}_{i}_", f"'\"$FILE_{i}\"'")
     lines = _upload_lines(space_url, params, examples)
-    lines.append(f"EVENT_ID=$(curl -s -X POST {shlex.quote(call)} "
-                 f"-H 'Content-Type: application/json' -d {body} | awk -F'\"' '{{print $4}}')")
-    lines.append(f"curl -N {shlex.quote(call + '/')}\"$EVENT_ID\"")
+    lines.append(
+        f"EVENT_ID=$(curl -s -X POST {shlex.quote(call)} "
+        f"-H 'Content-Type: application/json' -d {body} | awk -F'\"' '{{print $4}}')"
+    )
+    lines.append(f'curl -N {shlex.quote(call + "/")}"$EVENT_ID"')
     return "\n".join(lines)
 
 
-def endpoint_docs(info: dict[str, Any], space_url: str,
-                  examples: str = "") -> list[EndpointDoc]:
+def endpoint_docs(info: dict[str, Any], space_url: str, examples: str = "") -> list[EndpointDoc]:
     """The documented endpoints of *info* (a ``/gradio_api/info`` answer), for *space_url*;
     example files come from *examples* (a URL ending in ``/``)."""
     docs = []
@@ -185,9 +202,15 @@ def endpoint_docs(info: dict[str, Any], space_url: str,
         params = tuple(_param(p, i) for i, p in enumerate(_dicts(ep.get("parameters"))))
         returns = tuple(_return(r) for r in _dicts(ep.get("returns")))
         name = str(api_name)
-        docs.append(EndpointDoc(api_name=name, params=params, returns=returns,
-                                python=python_snippet(space_url, name, params, examples),
-                                curl=curl_snippet(space_url, name, params, examples)))
+        docs.append(
+            EndpointDoc(
+                api_name=name,
+                params=params,
+                returns=returns,
+                python=python_snippet(space_url, name, params, examples),
+                curl=curl_snippet(space_url, name, params, examples),
+            )
+        )
     return docs
 
 

@@ -22,8 +22,9 @@ INFO_TIMEOUT_S = 3.0  # a slow or hung app must not hold the page
 INFO_MAX_BYTES = 1 << 20  # Gradio's own info is a few KiB; a bigger answer is not read
 # One text for every failure: the reason (refused, reset, timed out, too big, redirected, not
 # JSON) would tell a space which ports answer where the control plane runs (issue 11, A4).
-FAILED = ("<p class=note id=api-unavailable>The app did not describe its API. Try again in a "
-          "moment.</p>")
+FAILED = (
+    "<p class=note id=api-unavailable>The app did not describe its API. Try again in a moment.</p>"
+)
 
 
 class InfoUnavailable(Exception):
@@ -42,8 +43,9 @@ async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-async def fetch_info(upstream: str, timeout: float = INFO_TIMEOUT_S,
-                     max_bytes: int = INFO_MAX_BYTES) -> dict[str, Any]:
+async def fetch_info(
+    upstream: str, timeout: float = INFO_TIMEOUT_S, max_bytes: int = INFO_MAX_BYTES
+) -> dict[str, Any]:
     """``GET http://{upstream}/gradio_api/info`` from the space's own container.
 
     Follows no redirect, reads at most *max_bytes* (no decompression), gives up after
@@ -54,16 +56,27 @@ async def fetch_info(upstream: str, timeout: float = INFO_TIMEOUT_S,
     """
     timeouts = aiohttp.ClientTimeout(total=timeout)
     try:
-        async with (aiohttp.ClientSession(timeout=timeouts, auto_decompress=False,
-                                          trust_env=False) as session,
-                    session.get(f"http://{upstream}/gradio_api/info", allow_redirects=False,
-                                headers={"Accept-Encoding": "identity"}) as resp):
+        async with (
+            aiohttp.ClientSession(
+                timeout=timeouts, auto_decompress=False, trust_env=False
+            ) as session,
+            session.get(
+                f"http://{upstream}/gradio_api/info",
+                allow_redirects=False,
+                headers={"Accept-Encoding": "identity"},
+            ) as resp,
+        ):
             if resp.status != 200 or (resp.content_length or 0) > max_bytes:
                 raise InfoUnavailable
             body = await _read_capped(resp, max_bytes)
         info = json.loads(body)
-    except (aiohttp.ClientError, TimeoutError, ValueError, UnicodeDecodeError,
-            RecursionError) as exc:
+    except (
+        aiohttp.ClientError,
+        TimeoutError,
+        ValueError,
+        UnicodeDecodeError,
+        RecursionError,
+    ) as exc:
         raise InfoUnavailable from exc
     if not isinstance(info, dict):
         raise InfoUnavailable
@@ -105,35 +118,53 @@ def snippet_base(host: str, settings: Settings) -> str:
 def unavailable(rec: SpaceRecord) -> str | None:
     """Why the tab cannot show the API of *rec*, or None when it can ask the app."""
     if rec.manifest.get("sdk") != Sdk.GRADIO.value:
-        return (f"This is an <code>sdk: {html.escape(str(rec.manifest.get('sdk')))}</code> "
-                "space, not a Gradio app: it has no Gradio API to describe.")
+        return (
+            f"This is an <code>sdk: {html.escape(str(rec.manifest.get('sdk')))}</code> "
+            "space, not a Gradio app: it has no Gradio API to describe."
+        )
     if not rec.stage.is_serving or not rec.upstream:
-        return (f"The app is not running (stage {html.escape(rec.stage.value)}), so its API "
-                "cannot be read now. It appears here once the space is RUNNING.")
+        return (
+            f"The app is not running (stage {html.escape(rec.stage.value)}), so its API "
+            "cannot be read now. It appears here once the space is RUNNING."
+        )
     return None
 
 
 def _table(head: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
-                   for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
+    )
     return f"<table class=types><tr>{th}</tr>{body}</table>"
 
 
 def _endpoint(doc: EndpointDoc, index: int) -> str:
-    params = [(p.name, p.python_type, p.component,
-               json.dumps(p.default) if p.has_default else "required", json.dumps(p.example))
-              for p in doc.params]
+    params = [
+        (
+            p.name,
+            p.python_type,
+            p.component,
+            json.dumps(p.default) if p.has_default else "required",
+            json.dumps(p.example),
+        )
+        for p in doc.params
+    ]
     returns = [(r.label, r.python_type, r.component) for r in doc.returns]
-    return (f"<section class=endpoint data-api-name='{html.escape(doc.api_name, quote=True)}'>"
-            f"<h2><code>api_name=\"{html.escape(doc.api_name)}\"</code></h2>"
-            "<h3>Parameters</h3>"
-            + (_table(("name", "type", "component", "default", "example"), params)
-               if params else "<p>none</p>")
-            + "<h3>Returns</h3>"
-            + (_table(("label", "type", "component"), returns) if returns else "<p>nothing</p>")
-            + copyable(f"api-python-{index}", "Python (gradio_client)", doc.python)
-            + copyable(f"api-curl-{index}", "curl", doc.curl) + "</section>")
+    return (
+        f"<section class=endpoint data-api-name='{html.escape(doc.api_name, quote=True)}'>"
+        f'<h2><code>api_name="{html.escape(doc.api_name)}"</code></h2>'
+        "<h3>Parameters</h3>"
+        + (
+            _table(("name", "type", "component", "default", "example"), params)
+            if params
+            else "<p>none</p>"
+        )
+        + "<h3>Returns</h3>"
+        + (_table(("label", "type", "component"), returns) if returns else "<p>nothing</p>")
+        + copyable(f"api-python-{index}", "Python (gradio_client)", doc.python)
+        + copyable(f"api-curl-{index}", "curl", doc.curl)
+        + "</section>"
+    )
 
 
 def render_api(info: dict[str, Any], space_url: str, examples: str = "") -> str:
@@ -141,10 +172,12 @@ def render_api(info: dict[str, Any], space_url: str, examples: str = "") -> str:
     docs = endpoint_docs(info, space_url, examples)
     if not docs:
         return "<p>This app has no named API endpoints.</p>"
-    intro = ("<p>Call this app from code. Install the client with "
-             "<code>pip install gradio_client</code>; the curl call takes two steps: the POST "
-             "answers an event id, the GET streams the result. Example files come from this "
-             "platform, so the snippets run as they are, without Internet.</p>")
+    intro = (
+        "<p>Call this app from code. Install the client with "
+        "<code>pip install gradio_client</code>; the curl call takes two steps: the POST "
+        "answers an event id, the GET streams the result. Example files come from this "
+        "platform, so the snippets run as they are, without Internet.</p>"
+    )
     return intro + "".join(_endpoint(d, i) for i, d in enumerate(docs)) + COPY_JS
 
 

@@ -47,34 +47,60 @@ class Guide:
 # Reading order of the index; a docs/*.md not listed here still appears (after these, with the
 # first paragraph as its summary), so a new guide is never hidden.
 GUIDES: tuple[Guide, ...] = (
-    Guide("getting-started", "Getting started",
-          "Install, start the platform, push your first space, the example spaces."),
-    Guide("pushing", "Pushing spaces, models and datasets",
-          "What `spacehost push` uploads, ignore files, size limits, revisions, logs, errors."),
-    Guide("manifest", "The README manifest",
-          "Every front-matter field and what spacehost does with it."),
-    Guide("hub", "Models and datasets (the hub)",
-          "Model and dataset repos: pushing, browsing, downloading with huggingface_hub, "
-          "using them in spaces."),
-    Guide("pages", "The web pages",
-          "The gallery, space pages and their tabs, model and dataset pages, oEmbed."),
-    Guide("embedding", "Embedding spaces",
-          "Iframes, the Gradio web component, versions, disable_embedding."),
-    Guide("secrets", "Variables and secrets",
-          "Public variables, encrypted secrets, duplicating spaces, crash restarts."),
+    Guide(
+        "getting-started",
+        "Getting started",
+        "Install, start the platform, push your first space, the example spaces.",
+    ),
+    Guide(
+        "pushing",
+        "Pushing spaces, models and datasets",
+        "What `spacehost push` uploads, ignore files, size limits, revisions, logs, errors.",
+    ),
+    Guide(
+        "manifest",
+        "The README manifest",
+        "Every front-matter field and what spacehost does with it.",
+    ),
+    Guide(
+        "hub",
+        "Models and datasets (the hub)",
+        "Model and dataset repos: pushing, browsing, downloading with huggingface_hub, "
+        "using them in spaces.",
+    ),
+    Guide(
+        "pages",
+        "The web pages",
+        "The gallery, space pages and their tabs, model and dataset pages, oEmbed.",
+    ),
+    Guide(
+        "embedding",
+        "Embedding spaces",
+        "Iframes, the Gradio web component, versions, disable_embedding.",
+    ),
+    Guide(
+        "secrets",
+        "Variables and secrets",
+        "Public variables, encrypted secrets, duplicating spaces, crash restarts.",
+    ),
     Guide("sleep", "Sleeping spaces", "Idle spaces sleep and wake on the next request; pausing."),
     Guide("builds", "Builds", "Runtime images, pip / CA bundle / proxy configuration, caching."),
     Guide("gpu", "Running on a GPU host", "GPU hardware, drivers, what happens without a GPU."),
     Guide("configuration", "Configuration", "Every SPACEHOST_* setting."),
     Guide("api", "HTTP API", "The endpoints the CLI and the pages use, with their JSON."),
-    Guide("troubleshooting", "Troubleshooting",
-          "Real failure messages, what they mean and what to do."),
-    Guide("security", "Security model",
-          "What a space can reach, its CPU and disk limits, uploads, hub files, pages, framing."),
+    Guide(
+        "troubleshooting",
+        "Troubleshooting",
+        "Real failure messages, what they mean and what to do.",
+    ),
+    Guide(
+        "security",
+        "Security model",
+        "What a space can reach, its CPU and disk limits, uploads, hub files, pages, framing.",
+    ),
     Guide("router", "The router", "How requests reach spaces.", internal=True),
     Guide("architecture", "Architecture", "Layers, processes, data flow.", internal=True),
-    Guide("benchmarks", "Benchmarks", "Measured numbers, with date and machine.",
-          internal=True),
+    Guide("benchmarks", "Benchmarks", "Measured numbers, with date and machine.", internal=True),
 )
 
 
@@ -107,9 +133,15 @@ def guides(names: Sequence[str], read: dict[str, str] | None = None) -> list[Gui
     (summary from *read*, their texts, when given), then the internals."""
     known = {g.name: g for g in GUIDES}
     listed = [g for g in GUIDES if g.name in names and not g.internal]
-    extra = [Guide(n, doc_title(read.get(n, "") if read else "") or n,
-                   first_paragraph(read.get(n, "")) if read else "")
-             for n in names if n not in known]
+    extra = [
+        Guide(
+            n,
+            doc_title(read.get(n, "") if read else "") or n,
+            first_paragraph(read.get(n, "")) if read else "",
+        )
+        for n in names
+        if n not in known
+    ]
     internal = [g for g in GUIDES if g.name in names and g.internal]
     return listed + extra + internal
 
@@ -167,8 +199,9 @@ def _headings(tokens: Sequence[Token]) -> list[tuple[int, str, str]]:
     for i, tok in enumerate(tokens[:-1]):
         if tok.type != "heading_open":
             continue
-        text = "".join(c.content for c in tokens[i + 1].children or []
-                       if c.type in ("text", "code_inline"))
+        text = "".join(
+            c.content for c in tokens[i + 1].children or [] if c.type in ("text", "code_inline")
+        )
         slug = slugify(text) or "section"
         n = seen.get(slug, 0)
         seen[slug] = n + 1
@@ -190,7 +223,7 @@ def _rewrite_links(tokens: Sequence[Token]) -> None:
             # a file of the repository: keep the text, say where it is, link nowhere
             child.tag, child.attrs = "span", {"class": "repo-path", "title": f"repository: {href}"}
             depth = 0
-            for close in children[i + 1:]:
+            for close in children[i + 1 :]:
                 depth += {"link_open": 1, "link_close": -1}.get(close.type, 0)
                 if depth < 0:
                     close.tag = "span"
@@ -206,10 +239,18 @@ def _anchor_headings(tokens: list[Token]) -> list[tuple[int, str, str]]:
         _, _, ident = next(at)
         tok.attrSet("id", ident)
         inline = tokens[i + 1]
-        link = Token("link_open", "a", 1, attrs={"class": "anchor", "href": f"#{ident}",
-                                                 "aria-label": "link to this section"})
-        inline.children = [*(inline.children or []), link, Token("text", "", 0, content="#"),
-                           Token("link_close", "a", -1)]
+        link = Token(
+            "link_open",
+            "a",
+            1,
+            attrs={"class": "anchor", "href": f"#{ident}", "aria-label": "link to this section"},
+        )
+        inline.children = [
+            *(inline.children or []),
+            link,
+            Token("text", "", 0, content="#"),
+            Token("link_close", "a", -1),
+        ]
     return heads
 
 
@@ -259,41 +300,61 @@ function fit(){d.open=wide.matches;}fit();wide.addEventListener('change',fit);})
 
 def _guide_list(items: Sequence[Guide], current: str) -> str:
     mark = " class=current aria-current=page"
-    return "<ul>" + "".join(
-        f"<li><a href='/docs/{g.name}'{mark if g.name == current else ''}>"
-        f"{html.escape(g.title)}</a></li>" for g in items) + "</ul>"
+    return (
+        "<ul>"
+        + "".join(
+            f"<li><a href='/docs/{g.name}'{mark if g.name == current else ''}>"
+            f"{html.escape(g.title)}</a></li>"
+            for g in items
+        )
+        + "</ul>"
+    )
 
 
-def sidebar(items: Sequence[Guide], current: str = "",
-            heads: Sequence[tuple[int, str, str]] = ()) -> str:
+def sidebar(
+    items: Sequence[Guide], current: str = "", heads: Sequence[tuple[int, str, str]] = ()
+) -> str:
     """The guides (the current one marked, with its sections under it), then the internals."""
     public = [g for g in items if not g.internal]
     internal = [g for g in items if g.internal]
-    toc = "".join(f"<li><a href='#{html.escape(ident, quote=True)}'>{html.escape(text)}</a></li>"
-                  for level, text, ident in heads if level == 2)
+    toc = "".join(
+        f"<li><a href='#{html.escape(ident, quote=True)}'>{html.escape(text)}</a></li>"
+        for level, text, ident in heads
+        if level == 2
+    )
     body = "<h4><a href='/docs'>Guides</a></h4>" + _guide_list(public, current)
     if toc:
         body += f"<h4>On this page</h4><ul class=toc>{toc}</ul>"
     if internal:
         body += "<h4>How it works</h4>" + _guide_list(internal, current)
-    return (f"<details class=side-box id=side-box open><summary>Contents</summary>"
-            f"<nav class=side aria-label='documentation'>{body}</nav></details>{SIDE_JS}")
+    return (
+        f"<details class=side-box id=side-box open><summary>Contents</summary>"
+        f"<nav class=side aria-label='documentation'>{body}</nav></details>{SIDE_JS}"
+    )
 
 
 def render_index(items: Sequence[Guide]) -> str:
     """The ``/docs`` page: every guide with its summary."""
+
     def section(title: str, group: Sequence[Guide]) -> str:
-        rows = "".join(f"<dt><a href='/docs/{g.name}'>{html.escape(g.title)}</a></dt>"
-                       f"<dd>{render_inline(g.summary)}</dd>" for g in group)
+        rows = "".join(
+            f"<dt><a href='/docs/{g.name}'>{html.escape(g.title)}</a></dt>"
+            f"<dd>{render_inline(g.summary)}</dd>"
+            for g in group
+        )
         return f"<h2>{html.escape(title)}</h2><dl class=guides>{rows}</dl>" if group else ""
 
     public = [g for g in items if not g.internal]
-    article = ("<h1>spacehost documentation</h1><p>Start with <a href='/docs/getting-started'>"
-               "Getting started</a>; every page is also in the repository's <code>docs/</code>."
-               "</p>" + section("Guides", public)
-               + section("How it works", [g for g in items if g.internal]))
-    body = (f"{_CSS}<div class=docs>{sidebar(items)}<article class=doc id=doc>{article}"
-            "</article></div>")
+    article = (
+        "<h1>spacehost documentation</h1><p>Start with <a href='/docs/getting-started'>"
+        "Getting started</a>; every page is also in the repository's <code>docs/</code>."
+        "</p>"
+        + section("Guides", public)
+        + section("How it works", [g for g in items if g.internal])
+    )
+    body = (
+        f"{_CSS}<div class=docs>{sidebar(items)}<article class=doc id=doc>{article}</article></div>"
+    )
     return shell("spacehost · docs", body, nav="docs")
 
 
@@ -306,23 +367,29 @@ def render_doc_page(name: str, text: str, items: Sequence[Guide]) -> str:
     """The page for ``docs/{name}.md`` with the sidebar."""
     article, heads = render_doc(text)
     title = next((words for level, words, _ in heads if level == 1), name)
-    body = (f"{_CSS}<div class=docs>{sidebar(items, name, heads)}"
-            f"<article class=doc id=doc data-doc='{html.escape(name, quote=True)}'>{article}"
-            "</article></div>")
+    body = (
+        f"{_CSS}<div class=docs>{sidebar(items, name, heads)}"
+        f"<article class=doc id=doc data-doc='{html.escape(name, quote=True)}'>{article}"
+        "</article></div>"
+    )
     return shell(f"{title} · spacehost docs", body, nav="docs")
 
 
 def docs_not_found(name: str, items: Sequence[Guide]) -> str:
     """The 404 page for a doc that does not exist, listing the ones that do."""
-    body = (f"{_CSS}<div class=docs>{sidebar(items)}<article class=doc>"
-            f"<h1>404 — no page named {html.escape(name)}</h1>"
-            "<p>See the <a href='/docs'>documentation index</a>.</p></article></div>")
+    body = (
+        f"{_CSS}<div class=docs>{sidebar(items)}<article class=doc>"
+        f"<h1>404 — no page named {html.escape(name)}</h1>"
+        "<p>See the <a href='/docs'>documentation index</a>.</p></article></div>"
+    )
     return shell("Not found · spacehost docs", body, nav="docs")
 
 
-_MISSING = ("<h1>Documentation not installed</h1><p>This installation has no <code>docs/</code> "
-            "folder. Install spacehost from its repository checkout (<code>pip install -e .</code>)"
-            " or read the docs in the repository.</p>")
+_MISSING = (
+    "<h1>Documentation not installed</h1><p>This installation has no <code>docs/</code> "
+    "folder. Install spacehost from its repository checkout (<code>pip install -e .</code>)"
+    " or read the docs in the repository.</p>"
+)
 
 
 def _load(folder: Path) -> tuple[list[str], dict[str, str]]:
@@ -337,8 +404,11 @@ async def docs_index(request: web.Request) -> web.Response:
     """``GET /docs``: the list of guides."""
     folder = docs_dir()
     if folder is None:
-        return web.Response(text=shell("spacehost · docs", _MISSING, nav="docs"), status=404,
-                            content_type="text/html")
+        return web.Response(
+            text=shell("spacehost · docs", _MISSING, nav="docs"),
+            status=404,
+            content_type="text/html",
+        )
     names, texts = await asyncio.to_thread(_load, folder)
     return web.Response(text=render_index(guides(names, texts)), content_type="text/html")
 
@@ -350,13 +420,15 @@ async def doc_page(request: web.Request) -> web.StreamResponse:
         raise web.HTTPMovedPermanently(f"/docs/{name.removesuffix('.md')}")
     folder = docs_dir()
     if folder is None:
-        return web.Response(text=shell("spacehost · docs", _MISSING, nav="docs"), status=404,
-                            content_type="text/html")
+        return web.Response(
+            text=shell("spacehost · docs", _MISSING, nav="docs"),
+            status=404,
+            content_type="text/html",
+        )
     names, texts = await asyncio.to_thread(_load, folder)
     items = guides(names, texts)
     if name not in names:
-        return web.Response(text=docs_not_found(name, items), status=404,
-                            content_type="text/html")
+        return web.Response(text=docs_not_found(name, items), status=404, content_type="text/html")
     text = await asyncio.to_thread((folder / f"{name}.md").read_text, "utf-8")
     return web.Response(text=render_doc_page(name, text, items), content_type="text/html")
 

@@ -32,8 +32,9 @@ def component_name(gradio_js_url: str) -> str:
     return PLAIN_ELEMENT
 
 
-def embed_snippets(space_url: str, gradio_js_url: str, *, title: str,
-                   height: int = 600) -> EmbedSnippets:
+def embed_snippets(
+    space_url: str, gradio_js_url: str, *, title: str, height: int = 600
+) -> EmbedSnippets:
     """Snippets for embedding the space at *space_url* (its own host URL, trailing slash).
 
     Args:
@@ -44,10 +45,14 @@ def embed_snippets(space_url: str, gradio_js_url: str, *, title: str,
         height: the iframe's height in pixels.
     """
     src = html.escape(space_url, quote=True)
-    iframe = (f'<iframe src="{src}" title="{html.escape(title, quote=True)}" width="100%" '
-              f'height="{height}" frameborder="0" allow="clipboard-write; microphone; camera">'
-              "</iframe>")
+    iframe = (
+        f'<iframe src="{src}" title="{html.escape(title, quote=True)}" width="100%" '
+        f'height="{height}" frameborder="0" allow="clipboard-write; microphone; camera">'
+        "</iframe>"
+    )
     tag = component_name(gradio_js_url)
-    component = (f'<script type="module" src="{html.escape(gradio_js_url, quote=True)}">'
-                 f'</script>\n<{tag} src="{src}"></{tag}>')
+    component = (
+        f'<script type="module" src="{html.escape(gradio_js_url, quote=True)}">'
+        f'</script>\n<{tag} src="{src}"></{tag}>'
+    )
     return EmbedSnippets(iframe=iframe, web_component=component)

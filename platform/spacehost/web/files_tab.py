@@ -34,14 +34,17 @@ def is_binary(data: bytes) -> bool:
     return False
 
 
-def listing_table(listing: Sequence[tuple[str, int]], space: str, selected: str = "",
-                  query: str = "") -> str:
+def listing_table(
+    listing: Sequence[tuple[str, int]], space: str, selected: str = "", query: str = ""
+) -> str:
     """The files as a table of links to ``?tab=files&path=...`` (*query* appended)."""
     extra = html.escape(query, quote=True)
     rows = "".join(
         f"<tr{' class=selected' if p == selected else ''}><td><a href='/spaces/{space}?tab=files"
         f"{extra}&amp;path={html.escape(quote(p), quote=True)}'>{html.escape(p)}</a></td>"
-        f"<td class=size>{human_size(n)}</td></tr>" for p, n in listing)
+        f"<td class=size>{human_size(n)}</td></tr>"
+        for p, n in listing
+    )
     return f"<table class=files id=files><tr><th>File</th><th>Size</th></tr>{rows}</table>"
 
 
@@ -60,18 +63,26 @@ def files_revision(space: str, shown: str, serving: str, failed: FailedDeploy | 
     role = "failed" if failed is not None and shown == failed.revision else "serving"
     text = f"<p id=files-revision>Files of revision {html.escape(revision_label(shown, role))}"
     if failed is not None:
-        other, other_role = ((failed.revision, "failed") if role == "serving"
-                             else (serving, "serving"))
+        other, other_role = (
+            (failed.revision, "failed") if role == "serving" else (serving, "serving")
+        )
         query = f"&rev={other}" if other_role == "failed" else ""
         href = html.escape(f"/spaces/{space}?tab=files{query}", quote=True)
-        text += (f" · <a href='{href}'>see revision "
-                 f"{html.escape(revision_label(other, other_role))}</a>")
+        text += (
+            f" · <a href='{href}'>see revision {html.escape(revision_label(other, other_role))}</a>"
+        )
     return text + "</p>"
 
 
-def files_tab(listing: Sequence[tuple[str, int]], space: str, *, path: str = "",
-              content: bytes | None = None, readme: bytes | None = None,
-              query: str = "") -> str:
+def files_tab(
+    listing: Sequence[tuple[str, int]],
+    space: str,
+    *,
+    path: str = "",
+    content: bytes | None = None,
+    readme: bytes | None = None,
+    query: str = "",
+) -> str:
     """The tab: the listing, then the selected file (*path*, *content*), or else the README.
     *query* (``&rev=...``) is kept in the listing's links."""
     if not listing:

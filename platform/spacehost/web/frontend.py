@@ -87,8 +87,12 @@ class GradioFrontends:
         connect: makes the Docker client, on the first extraction only.
     """
 
-    def __init__(self, settings: Settings, list_spaces: Callable[[], Iterable[SpaceRecord]],
-                 connect: Callable[[], docker.DockerClient]):
+    def __init__(
+        self,
+        settings: Settings,
+        list_spaces: Callable[[], Iterable[SpaceRecord]],
+        connect: Callable[[], docker.DockerClient],
+    ):
         self._settings = settings
         self._list_spaces = list_spaces
         self._connect = connect
@@ -104,8 +108,10 @@ class GradioFrontends:
             EngineUnavailable: extraction needs the Engine and it cannot be reached.
         """
         if not is_version(version):
-            raise NotFound(f"{version!r} is not a Gradio version",
-                           hint="the path is /static/gradio/VERSION/gradio.js, e.g. 6.31.0")
+            raise NotFound(
+                f"{version!r} is not a Gradio version",
+                hint="the path is /static/gradio/VERSION/gradio.js, e.g. 6.31.0",
+            )
         ready = frontend_dir(self._settings.data_dir, version)
         if (ready / "gradio.js").is_file():
             return ready
@@ -134,8 +140,7 @@ class GradioFrontends:
     def _get_extractor(self) -> FrontendExtractor:
         with self._guard:
             if self._extractor is None:
-                self._extractor = FrontendExtractor(self._connect(),
-                                                    self._settings.data_dir)
+                self._extractor = FrontendExtractor(self._connect(), self._settings.data_dir)
             return self._extractor
 
 
@@ -149,14 +154,19 @@ async def gradio_asset(request: web.Request) -> web.StreamResponse:
     folder = await asyncio.to_thread(frontends.folder, version)
     path = asset_path(folder, request.match_info["path"])
     if path is None:
-        raise NotFound(f"no file {request.match_info['path']!r} in the Gradio {version} frontend",
-                       hint="load gradio.js; it imports the rest")
-    return web.FileResponse(path, headers={
-        "Content-Type": content_type(path.name),
-        "Cache-Control": CACHE_CONTROL,
-        "Access-Control-Allow-Origin": "*",
-        "X-Content-Type-Options": "nosniff",
-    })
+        raise NotFound(
+            f"no file {request.match_info['path']!r} in the Gradio {version} frontend",
+            hint="load gradio.js; it imports the rest",
+        )
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": content_type(path.name),
+            "Cache-Control": CACHE_CONTROL,
+            "Access-Control-Allow-Origin": "*",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 def add_frontend_routes(app: web.Application, frontends: GradioFrontends) -> None:

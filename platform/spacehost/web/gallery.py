@@ -66,17 +66,28 @@ class GalleryQuery:
     def from_query(cls, query: Mapping[str, str]) -> GalleryQuery:
         q, tag, sdk, stage = (query.get(k, "").strip()[:200] for k in ("q", "tag", "sdk", "stage"))
         sort = query.get("sort", "name")
-        return cls(q, tag, sdk, stage, sort=sort if sort in dict(SORTS) else "name",
-                   page=_int(query.get("page", "1"), 1, 1, 1 << 20),
-                   per=_int(query.get("per", str(PER_PAGE)), PER_PAGE, 1, MAX_PER_PAGE))
+        return cls(
+            q,
+            tag,
+            sdk,
+            stage,
+            sort=sort if sort in dict(SORTS) else "name",
+            page=_int(query.get("page", "1"), 1, 1, 1 << 20),
+            per=_int(query.get("per", str(PER_PAGE)), PER_PAGE, 1, MAX_PER_PAGE),
+        )
 
     def link(self, **changes: Any) -> str:
         """This view's URL (``/?...``) with *changes*; defaults are left out."""
         view = replace(self, **changes)
-        params = {"q": view.q, "tag": view.tag, "sdk": view.sdk, "stage": view.stage,
-                  "sort": "" if view.sort == "name" else view.sort,
-                  "page": "" if view.page == 1 else str(view.page),
-                  "per": "" if view.per == PER_PAGE else str(view.per)}
+        params = {
+            "q": view.q,
+            "tag": view.tag,
+            "sdk": view.sdk,
+            "stage": view.stage,
+            "sort": "" if view.sort == "name" else view.sort,
+            "page": "" if view.page == 1 else str(view.page),
+            "per": "" if view.per == PER_PAGE else str(view.per),
+        }
         qs = urlencode({k: v for k, v in params.items() if v})
         return f"/?{qs}" if qs else "/"
 
@@ -89,8 +100,7 @@ def _tags(rec: SpaceRecord) -> list[str]:
 def search_text(rec: SpaceRecord) -> str:
     """What the text search looks in: title, id, short description and tags, lower case."""
     m = rec.manifest
-    parts = [str(m.get("title", "")), str(rec.id), str(m.get("short_description", "")),
-             *_tags(rec)]
+    parts = [str(m.get("title", "")), str(rec.id), str(m.get("short_description", "")), *_tags(rec)]
     return " ".join(parts).lower()
 
 
@@ -106,8 +116,9 @@ def matches(rec: SpaceRecord, query: GalleryQuery) -> bool:
     return not query.stage or query.stage == rec.stage.value
 
 
-def ordered(recs: Sequence[SpaceRecord], sort: str = "name",
-            last_seen: Mapping[str, float] | None = None) -> list[SpaceRecord]:
+def ordered(
+    recs: Sequence[SpaceRecord], sort: str = "name", last_seen: Mapping[str, float] | None = None
+) -> list[SpaceRecord]:
     """Pinned spaces first, then by *sort*: ``name`` (the id), ``newest`` (created last
     first) or ``active`` (*last_seen* -- the router's last request, by ``owner/name`` -- or else
     the record's last change, latest first); ties by id."""
@@ -120,6 +131,7 @@ def ordered(recs: Sequence[SpaceRecord], sort: str = "name",
         if sort == "active":
             return -seen.get(str(r.id), r.updated_at)
         return 0.0
+
     return sorted(by_id, key=lambda r: (not r.manifest.get("pinned"), key(r)))
 
 
@@ -129,12 +141,20 @@ def pager(query: GalleryQuery, total: int) -> str:
     if pages == 1:
         return ""
     page = min(query.page, pages)
-    prev = (f"<a rel=prev href='{html.escape(query.link(page=page - 1), quote=True)}'>"
-            "← Previous</a>" if page > 1 else "")
-    nxt = (f"<a rel=next href='{html.escape(query.link(page=page + 1), quote=True)}'>"
-           "Next →</a>" if page < pages else "")
-    return (f"<nav class=pager aria-label=pages>{prev}<span id=page-of>Page {page} of {pages}"
-            f"</span>{nxt}</nav>")
+    prev = (
+        f"<a rel=prev href='{html.escape(query.link(page=page - 1), quote=True)}'>← Previous</a>"
+        if page > 1
+        else ""
+    )
+    nxt = (
+        f"<a rel=next href='{html.escape(query.link(page=page + 1), quote=True)}'>Next →</a>"
+        if page < pages
+        else ""
+    )
+    return (
+        f"<nav class=pager aria-label=pages>{prev}<span id=page-of>Page {page} of {pages}"
+        f"</span>{nxt}</nav>"
+    )
 
 
 def card(rec: SpaceRecord, *, shown: bool = True) -> str:
@@ -143,31 +163,39 @@ def card(rec: SpaceRecord, *, shown: bool = True) -> str:
     sid = e(str(rec.id), quote=True)
     tags = _tags(rec)
     pin = "<span class=pin title=pinned>📌</span>" if m.get("pinned") else ""
-    return (f"<a class=card href='/spaces/{sid}' data-space='{sid}'"
-            f" data-text='{e(search_text(rec), quote=True)}'"
-            f" data-tags='{e(' '.join(t.lower() for t in tags), quote=True)}'"
-            f" data-sdk='{e(str(m.get('sdk', '')), quote=True)}'"
-            f" data-stage='{e(rec.stage.value, quote=True)}'"
-            f" style='background:{gradient(m.get('colorFrom'), m.get('colorTo'))}'"
-            f"{'' if shown else ' hidden'}>"
-            f"<div class=head><span class=emoji>{e(str(m.get('emoji') or ''))}</span>{pin}"
-            f"{stage_badge(rec.stage)}{gallery_marker(rec)}</div>"
-            f"<h3>{e(str(m.get('title') or rec.id.name))}</h3>"
-            f"<p class=desc>{e(str(m.get('short_description') or ''))}</p>"
-            f"<div class=meta>{e(str(rec.id))} · {e(str(m.get('sdk', '')))}</div></a>")
+    return (
+        f"<a class=card href='/spaces/{sid}' data-space='{sid}'"
+        f" data-text='{e(search_text(rec), quote=True)}'"
+        f" data-tags='{e(' '.join(t.lower() for t in tags), quote=True)}'"
+        f" data-sdk='{e(str(m.get('sdk', '')), quote=True)}'"
+        f" data-stage='{e(rec.stage.value, quote=True)}'"
+        f" style='background:{gradient(m.get('colorFrom'), m.get('colorTo'))}'"
+        f"{'' if shown else ' hidden'}>"
+        f"<div class=head><span class=emoji>{e(str(m.get('emoji') or ''))}</span>{pin}"
+        f"{stage_badge(rec.stage)}{gallery_marker(rec)}</div>"
+        f"<h3>{e(str(m.get('title') or rec.id.name))}</h3>"
+        f"<p class=desc>{e(str(m.get('short_description') or ''))}</p>"
+        f"<div class=meta>{e(str(rec.id))} · {e(str(m.get('sdk', '')))}</div></a>"
+    )
 
 
 def _options(name: str, label: str, values: Sequence[str], selected: str) -> str:
     opts = "".join(
         f"<option value='{html.escape(v, quote=True)}'{' selected' if v == selected else ''}>"
-        f"{html.escape(v)}</option>" for v in values)
-    return (f"<select name={name} aria-label='{label}'><option value=''>any {label}</option>"
-            f"{opts}</select>")
+        f"{html.escape(v)}</option>"
+        for v in values
+    )
+    return (
+        f"<select name={name} aria-label='{label}'><option value=''>any {label}</option>"
+        f"{opts}</select>"
+    )
 
 
 def _sort_select(query: GalleryQuery) -> str:
-    opts = "".join(f"<option value={key}{' selected' if key == query.sort else ''}>{label}"
-                   "</option>" for key, label in SORTS)
+    opts = "".join(
+        f"<option value={key}{' selected' if key == query.sort else ''}>{label}</option>"
+        for key, label in SORTS
+    )
     return f"<select name=sort aria-label='sort'>{opts}</select>"
 
 
@@ -176,14 +204,16 @@ def filter_form(recs: Sequence[SpaceRecord], query: GalleryQuery) -> str:
     tags = sorted({t.lower() for r in recs for t in _tags(r)})
     sdks = sorted({str(r.manifest.get("sdk", "")) for r in recs} - {""})
     stages = sorted({r.stage.value for r in recs})
-    return ("<form class=filters method=get action='/' role=search>"
-            f"<input type=search name=q placeholder='Search spaces' aria-label='Search spaces'"
-            f" value='{html.escape(query.q, quote=True)}' autocomplete=off>"
-            f"{_options('tag', 'tag', tags, query.tag.lower())}"
-            f"{_options('sdk', 'sdk', sdks, query.sdk)}"
-            f"{_options('stage', 'stage', stages, query.stage)}{_sort_select(query)}"
-            + (f"<input type=hidden name=per value={query.per}>" if query.per != PER_PAGE
-               else "") + "<button type=submit>Filter</button></form>")
+    return (
+        "<form class=filters method=get action='/' role=search>"
+        f"<input type=search name=q placeholder='Search spaces' aria-label='Search spaces'"
+        f" value='{html.escape(query.q, quote=True)}' autocomplete=off>"
+        f"{_options('tag', 'tag', tags, query.tag.lower())}"
+        f"{_options('sdk', 'sdk', sdks, query.sdk)}"
+        f"{_options('stage', 'stage', stages, query.stage)}{_sort_select(query)}"
+        + (f"<input type=hidden name=per value={query.per}>" if query.per != PER_PAGE else "")
+        + "<button type=submit>Filter</button></form>"
+    )
 
 
 _CSS = """<style>
@@ -233,8 +263,9 @@ setTimeout(poll,%(poll)d);
 </script>"""
 
 
-def render_gallery(recs: Sequence[SpaceRecord], query: GalleryQuery,
-                   last_seen: Mapping[str, float] | None = None) -> str:
+def render_gallery(
+    recs: Sequence[SpaceRecord], query: GalleryQuery, last_seen: Mapping[str, float] | None = None
+) -> str:
     """The whole gallery page for *recs*: the page of the matching spaces *query* asks for
     (all of them, the others hidden, when every space fits on one page)."""
     recs = ordered(recs, query.sort, last_seen)
@@ -246,13 +277,15 @@ def render_gallery(recs: Sequence[SpaceRecord], query: GalleryQuery,
     else:
         pages = max(1, -(-n // query.per))
         start = (min(query.page, pages) - 1) * query.per
-        cards = "".join(card(r) for r in hits[start:start + query.per])
+        cards = "".join(card(r) for r in hits[start : start + query.per])
     if not recs:
         cards = "<p>No spaces yet. Push one: <code>spacehost push spaces/hello</code></p>"
-    body = (f"{_CSS}<h1>Spaces</h1>{filter_form(recs, query)}"
-            f"<p id=count>{n} space{'' if n == 1 else 's'}</p><div class=grid>{cards}</div>"
-            f"{pager(query, n) if len(recs) > query.per else ''}"
-            f"{inline_script(_JS % {'badge': BADGE_JS, 'poll': POLL_MS})}")
+    body = (
+        f"{_CSS}<h1>Spaces</h1>{filter_form(recs, query)}"
+        f"<p id=count>{n} space{'' if n == 1 else 's'}</p><div class=grid>{cards}</div>"
+        f"{pager(query, n) if len(recs) > query.per else ''}"
+        f"{inline_script(_JS % {'badge': BADGE_JS, 'poll': POLL_MS})}"
+    )
     return shell("spacehost · spaces", body)
 
 

@@ -11,8 +11,10 @@ from spacehost.lifecycle import Platform
 from spacehost.lifecycle.gpushare import request_of
 from spacehost.store import SpaceRecord
 
-CSS = ("<style>.gpu-panel{background:#f8fafc;border:1px solid #e2e8f0;border-radius:8px;"
-       "padding:8px 12px;margin:0 0 8px;font-size:.9rem}.gpu-panel p{margin:2px 0}</style>")
+CSS = (
+    "<style>.gpu-panel{background:#f8fafc;border:1px solid #e2e8f0;border-radius:8px;"
+    "padding:8px 12px;margin:0 0 8px;font-size:.9rem}.gpu-panel p{margin:2px 0}</style>"
+)
 
 
 async def gpu_panel_for(platform: Platform, rec: SpaceRecord) -> str:
@@ -27,15 +29,21 @@ def gpu_panel(status: dict[str, Any], hardware: str) -> str:
     """The panel's HTML for a ``gpu_status(space)`` answer."""
     e = html.escape
     shared = request_of(hardware).shared
-    parts = [f"<p><b>GPU</b>: {'shared' if shared else 'dedicated'} (hardware: {e(hardware)})"
-             f" · {_host(status, shared)}</p>"]
+    parts = [
+        f"<p><b>GPU</b>: {'shared' if shared else 'dedicated'} (hardware: {e(hardware)})"
+        f" · {_host(status, shared)}</p>"
+    ]
     broker = status.get("broker")
     if shared and broker is not None:
         leases, queue = broker.get("leases") or [], broker.get("queue") or []
         kind = "CPU leases (no GPU here)" if broker.get("lease_mode") == "cpu" else "GPU leases"
-        now = (f"running {len(leases)} call(s) now" if leases else "no call running now")
-        waiting = (f", {len(queue)} waiting (queue positions "
-                   f"{', '.join(str(q['position']) for q in queue)})" if queue else "")
+        now = f"running {len(leases)} call(s) now" if leases else "no call running now"
+        waiting = (
+            f", {len(queue)} waiting (queue positions "
+            f"{', '.join(str(q['position']) for q in queue)})"
+            if queue
+            else ""
+        )
         parts.append(f"<p id=gpu-queue>Broker ({kind}): {now}{waiting}</p>")
     return f"{CSS}<div class=gpu-panel id=gpu-panel>{''.join(parts)}</div>"
 
@@ -43,13 +51,18 @@ def gpu_panel(status: dict[str, Any], hardware: str) -> str:
 def _host(status: dict[str, Any], shared: bool) -> str:
     gpus = status.get("gpus") or []
     if not status.get("has_gpu"):
-        return ("no GPUs on this host: @spaces.GPU functions run on CPU" if shared
-                else "no GPUs on this host")
+        return (
+            "no GPUs on this host: @spaces.GPU functions run on CPU"
+            if shared
+            else "no GPUs on this host"
+        )
     if not gpus:
         return "this host has GPUs (inventory unavailable)"
     return "; ".join(
         f"{html.escape(str(g.get('name')))} ({_mib(g.get('memory_used_mib'))} / "
-        f"{_mib(g.get('memory_total_mib'))} used)" for g in gpus)
+        f"{_mib(g.get('memory_total_mib'))} used)"
+        for g in gpus
+    )
 
 
 def _mib(value: Any) -> str:

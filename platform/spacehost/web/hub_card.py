@@ -53,10 +53,16 @@ def chips(card: Card) -> list[tuple[str, str]]:
     """The card's metadata as (kind, value) tags: task, library, languages, size, license,
     free tags, then the datasets it was trained on (often many; duplicates dropped)."""
     out: list[tuple[str, str]] = []
-    for kind, key in (("task", "pipeline_tag"), ("task", "task_categories"),
-                      ("library", "library_name"), ("language", "language"),
-                      ("size", "size_categories"), ("license", "license"), ("tag", "tags"),
-                      ("dataset", "datasets")):
+    for kind, key in (
+        ("task", "pipeline_tag"),
+        ("task", "task_categories"),
+        ("library", "library_name"),
+        ("language", "language"),
+        ("size", "size_categories"),
+        ("license", "license"),
+        ("tag", "tags"),
+        ("dataset", "datasets"),
+    ):
         out.extend((kind, w) for w in card.words(key))
     seen: set[str] = set()
     unique = []

@@ -63,8 +63,9 @@ class ListQuery:
 def chip_html(kind: str, value: str) -> str:
     """One tag, its kind (task, library, license, ...) as a class and a title."""
     e = html.escape
-    return (f"<span class='chip {e(kind, quote=True)}' title='{e(kind, quote=True)}'>"
-            f"{e(value)}</span>")
+    return (
+        f"<span class='chip {e(kind, quote=True)}' title='{e(kind, quote=True)}'>{e(value)}</span>"
+    )
 
 
 def repo_card(repo: RepoSummary, *, shown: bool = True) -> str:
@@ -73,13 +74,15 @@ def repo_card(repo: RepoSummary, *, shown: bool = True) -> str:
     chips = "".join(chip_html(k, v) for k, v in repo.chips[:MAX_CHIPS])
     tags = "|".join(v.lower() for _, v in repo.chips)
     desc = f"<p class=desc>{e(repo.description)}</p>" if repo.description else ""
-    return (f"<a class=repo-card href='{e(repo_path(repo.kind, repo.repo_id), quote=True)}'"
-            f" data-repo='{e(repo.repo_id, quote=True)}'"
-            f" data-text='{e(repo.search_text, quote=True)}' data-tags='{e(tags, quote=True)}'"
-            f"{'' if shown else ' hidden'}><h3>{e(repo.repo_id)}</h3>{desc}"
-            f"<div class=chips>{chips}</div>"
-            f"<div class=meta>{human_bytes(repo.size)} · {repo.files} "
-            f"file{'' if repo.files == 1 else 's'} · updated {when(repo.updated_at)}</div></a>")
+    return (
+        f"<a class=repo-card href='{e(repo_path(repo.kind, repo.repo_id), quote=True)}'"
+        f" data-repo='{e(repo.repo_id, quote=True)}'"
+        f" data-text='{e(repo.search_text, quote=True)}' data-tags='{e(tags, quote=True)}'"
+        f"{'' if shown else ' hidden'}><h3>{e(repo.repo_id)}</h3>{desc}"
+        f"<div class=chips>{chips}</div>"
+        f"<div class=meta>{human_bytes(repo.size)} · {repo.files} "
+        f"file{'' if repo.files == 1 else 's'} · updated {when(repo.updated_at)}</div></a>"
+    )
 
 
 LIST_CSS = """<style>
@@ -123,22 +126,28 @@ form.addEventListener('submit',function(e){e.preventDefault();apply();});
 def _filter_form(kind: RepoKind, repos: Sequence[RepoSummary], query: ListQuery) -> str:
     e = html.escape
     tags = sorted({v.lower() for r in repos for _, v in r.chips})
-    opts = "".join(f"<option value='{e(t, quote=True)}'"
-                   f"{' selected' if t == query.tag.lower() else ''}>{e(t)}</option>"
-                   for t in tags)
+    opts = "".join(
+        f"<option value='{e(t, quote=True)}'"
+        f"{' selected' if t == query.tag.lower() else ''}>{e(t)}</option>"
+        for t in tags
+    )
     label = f"Search {kind.plural}"
-    return (f"<form class=filters method=get action='{list_path(kind)}' role=search>"
-            f"<input type=search name=q placeholder='{label}' aria-label='{label}'"
-            f" value='{e(query.q, quote=True)}' autocomplete=off>"
-            f"<select name=tag aria-label=tag><option value=''>any tag</option>{opts}</select>"
-            "<button type=submit>Filter</button></form>")
+    return (
+        f"<form class=filters method=get action='{list_path(kind)}' role=search>"
+        f"<input type=search name=q placeholder='{label}' aria-label='{label}'"
+        f" value='{e(query.q, quote=True)}' autocomplete=off>"
+        f"<select name=tag aria-label=tag><option value=''>any tag</option>{opts}</select>"
+        "<button type=submit>Filter</button></form>"
+    )
 
 
 def empty_text(kind: RepoKind) -> str:
     """What an empty list says: how to push the first repo."""
-    return (f"<p id=empty>No {kind.plural} yet. Push a folder: <code>spacehost push DIR --type "
-            f"{kind.value} --name OWNER/NAME</code> (see <a href='/docs/hub'>the hub guide</a>)."
-            "</p>")
+    return (
+        f"<p id=empty>No {kind.plural} yet. Push a folder: <code>spacehost push DIR --type "
+        f"{kind.value} --name OWNER/NAME</code> (see <a href='/docs/hub'>the hub guide</a>)."
+        "</p>"
+    )
 
 
 def render_list(kind: RepoKind, repos: Sequence[RepoSummary], query: ListQuery) -> str:
@@ -148,7 +157,9 @@ def render_list(kind: RepoKind, repos: Sequence[RepoSummary], query: ListQuery) 
     n = sum(shown)
     cards = "".join(repo_card(r, shown=s) for r, s in zip(repos, shown, strict=True))
     noun = kind.value
-    body = (f"{LIST_CSS}<h1>{kind_label(kind)}s</h1>{_filter_form(kind, repos, query)}"
-            f"<p id=count data-noun={noun}>{n} {noun}{'' if n == 1 else 's'}</p>"
-            f"<div class=repo-list>{cards}</div>{'' if repos else empty_text(kind)}{_JS}")
+    body = (
+        f"{LIST_CSS}<h1>{kind_label(kind)}s</h1>{_filter_form(kind, repos, query)}"
+        f"<p id=count data-noun={noun}>{n} {noun}{'' if n == 1 else 's'}</p>"
+        f"<div class=repo-list>{cards}</div>{'' if repos else empty_text(kind)}{_JS}"
+    )
     return shell(f"spacehost · {kind.plural}", body, nav=kind.plural)

@@ -97,9 +97,15 @@ def parse_tab(value: str) -> str:
 
 def summary(repo: HubRepo, card: Card) -> RepoSummary:
     """A list card's data for *repo*."""
-    return RepoSummary(kind=repo.kind, repo_id=repo.repo_id, size=repo.total_size,
-                       files=len(repo.head.files), updated_at=repo.updated_at,
-                       chips=tuple(chips(card)), description=card_summary(card.data))
+    return RepoSummary(
+        kind=repo.kind,
+        repo_id=repo.repo_id,
+        size=repo.total_size,
+        files=len(repo.head.files),
+        updated_at=repo.updated_at,
+        chips=tuple(chips(card)),
+        description=card_summary(card.data),
+    )
 
 
 def repo_header(view: RepoView) -> str:
@@ -111,35 +117,46 @@ def repo_header(view: RepoView) -> str:
     tags = "".join(chip_html(k, v) for k, v in found[:MAX_HEADER_CHIPS])
     if len(found) > MAX_HEADER_CHIPS:
         rest = ", ".join(v for _, v in found[MAX_HEADER_CHIPS:])
-        tags += (f"<span class=chip title='{e(rest, quote=True)}'>+{len(found) - MAX_HEADER_CHIPS}"
-                 " more</span>")
-    return (f"<header class=repo-head><span class='kind {repo.kind.value}'>"
-            f"{kind_label(repo.kind)}</span>"
-            f"<h1 id=repo-id><a href='{e(repo_path(repo.kind, repo.repo_id), quote=True)}' "
-            f"style='color:inherit;text-decoration:none'><span class=owner>{e(owner)} /</span> "
-            f"{e(name)}</a></h1>"
-            f"<div class=meta id=repo-meta>{human_bytes(repo.total_size)} · {len(head.files)} "
-            f"file{'' if len(head.files) == 1 else 's'} · commit <code class=sha>"
-            f"{e(head.sha[:7])}</code> · {when(head.created_at)}</div>"
-            f"{f'<div class=chips id=repo-tags>{tags}</div>' if tags else ''}</header>")
+        tags += (
+            f"<span class=chip title='{e(rest, quote=True)}'>+{len(found) - MAX_HEADER_CHIPS}"
+            " more</span>"
+        )
+    return (
+        f"<header class=repo-head><span class='kind {repo.kind.value}'>"
+        f"{kind_label(repo.kind)}</span>"
+        f"<h1 id=repo-id><a href='{e(repo_path(repo.kind, repo.repo_id), quote=True)}' "
+        f"style='color:inherit;text-decoration:none'><span class=owner>{e(owner)} /</span> "
+        f"{e(name)}</a></h1>"
+        f"<div class=meta id=repo-meta>{human_bytes(repo.total_size)} · {len(head.files)} "
+        f"file{'' if len(head.files) == 1 else 's'} · commit <code class=sha>"
+        f"{e(head.sha[:7])}</code> · {when(head.created_at)}</div>"
+        f"{f'<div class=chips id=repo-tags>{tags}</div>' if tags else ''}</header>"
+    )
 
 
 def tab_bar(kind: RepoKind, repo_id: str, active: str, n_commits: int) -> str:
     """The tabs as plain links, the active one marked."""
     base = html.escape(repo_path(kind, repo_id), quote=True)
-    labels = {"card": f"{kind_label(kind)} card", "files": "Files",
-              "revisions": f"Revisions ({n_commits})"}
+    labels = {
+        "card": f"{kind_label(kind)} card",
+        "files": "Files",
+        "revisions": f"Revisions ({n_commits})",
+    }
     links = "".join(
         f"<a href='{base}?tab={key}'{' class=active aria-current=page' if key == active else ''}"
-        f">{labels[key]}</a>" for key, _ in TABS)
+        f">{labels[key]}</a>"
+        for key, _ in TABS
+    )
     return f"<nav class=tabs aria-label='repo tabs'>{links}</nav>"
 
 
 def card_tab(view: RepoView) -> str:
     """The README rendered (front matter shown as tags in the header, not here)."""
     if not view.card.body.strip():
-        return (f"<p class=note id=no-card>This {view.kind.value} has no README.md (its card). "
-                "Add one to the folder and push again.</p>")
+        return (
+            f"<p class=note id=no-card>This {view.kind.value} has no README.md (its card). "
+            "Add one to the folder and push again.</p>"
+        )
     body = _rendered(view.card.body, view.kind, view.repo_id)
     return f"<article class=readme id=readme>{body}</article>"
 
@@ -169,20 +186,28 @@ def files_table(kind: RepoKind, repo_id: str, commit: HubCommit, rev: str) -> st
         f"{e(f.path)}</a></td><td class=size>{human_bytes(f.size)}</td>"
         f"<td><a class=download href='{e(resolve_path(kind, repo_id, commit.sha, f.path), True)}'"
         f" download title='download {e(f.path, quote=True)}'>↓ download</a></td></tr>"
-        for f in commit.files)
-    return ("<div class=scroll><table class=files id=files><tr><th>File</th><th>Size</th>"
-            f"<th></th></tr>{rows}</table></div>")
+        for f in commit.files
+    )
+    return (
+        "<div class=scroll><table class=files id=files><tr><th>File</th><th>Size</th>"
+        f"<th></th></tr>{rows}</table></div>"
+    )
 
 
 def files_tab(kind: RepoKind, repo_id: str, commit: HubCommit, *, is_head: bool) -> str:
     """The Files tab for *commit* (the head, or an older one picked on the Revisions tab)."""
     rev = "main" if is_head else commit.sha
-    where = ("the latest commit" if is_head else
-             f"an older commit (<a href='{html.escape(repo_path(kind, repo_id), quote=True)}"
-             "?tab=files'>see the latest</a>)")
-    return (f"<p id=files-at>{len(commit.files)} files, {human_bytes(commit.total_size)}, at "
-            f"commit <code class=sha>{commit.sha[:7]}</code> — {where}.</p>"
-            + files_table(kind, repo_id, commit, rev))
+    where = (
+        "the latest commit"
+        if is_head
+        else f"an older commit (<a href='{html.escape(repo_path(kind, repo_id), quote=True)}"
+        "?tab=files'>see the latest</a>)"
+    )
+    return (
+        f"<p id=files-at>{len(commit.files)} files, {human_bytes(commit.total_size)}, at "
+        f"commit <code class=sha>{commit.sha[:7]}</code> — {where}.</p>"
+        + files_table(kind, repo_id, commit, rev)
+    )
 
 
 def revisions_tab(kind: RepoKind, repo_id: str, commits: Sequence[HubCommit]) -> str:
@@ -194,9 +219,13 @@ def revisions_tab(kind: RepoKind, repo_id: str, commits: Sequence[HubCommit]) ->
         f"</a>{' <span class=kind>main</span>' if i == 0 else ''}</td>"
         f"<td>{when(c.created_at)}</td><td>{e(c.message or '(no message)')}</td>"
         f"<td class=num>{len(c.files)} files</td><td class=size>{human_bytes(c.total_size)}</td>"
-        "</tr>" for i, c in enumerate(commits))
-    return ("<div class=scroll><table class=commits id=commits><tr><th>Commit</th><th>Date</th>"
-            f"<th>Message</th><th></th><th>Size</th></tr>{rows}</table></div>")
+        "</tr>"
+        for i, c in enumerate(commits)
+    )
+    return (
+        "<div class=scroll><table class=commits id=commits><tr><th>Commit</th><th>Date</th>"
+        f"<th>Message</th><th></th><th>Size</th></tr>{rows}</table></div>"
+    )
 
 
 def snippet_panel(kind: RepoKind, snippets: Sequence[Snippet], endpoint: str) -> str:
@@ -206,36 +235,49 @@ def snippet_panel(kind: RepoKind, snippets: Sequence[Snippet], endpoint: str) ->
         f"<div class=snippet><div class=snippet-head><h3>{e(s.title)}</h3>"
         f"<button type=button class=copy data-copy={s.ident}>Copy</button></div>"
         f"<pre id={s.ident} data-language={s.language}>{e(s.code)}</pre></div>"
-        for s in snippets)
-    return (f"<section class=panel id=use-this><h2>Use this {kind.value}</h2>"
-            f"<p class=meta>From any machine that reaches this platform: <code>HF_ENDPOINT="
-            f"{e(endpoint)}</code>. Inside a space, name it in the README instead "
-            f"(<code>{kind.plural}:</code>) and it is mounted offline "
-            "(<a href='/docs/hub'>docs</a>).</p>"
-            f"{blocks}</section>")
+        for s in snippets
+    )
+    return (
+        f"<section class=panel id=use-this><h2>Use this {kind.value}</h2>"
+        f"<p class=meta>From any machine that reaches this platform: <code>HF_ENDPOINT="
+        f"{e(endpoint)}</code>. Inside a space, name it in the README instead "
+        f"(<code>{kind.plural}:</code>) and it is mounted offline "
+        "(<a href='/docs/hub'>docs</a>).</p>"
+        f"{blocks}</section>"
+    )
 
 
 def spaces_panel(kind: RepoKind, spaces: Sequence[SpaceRecord]) -> str:
     """The spaces whose README names this repo, as links to their pages."""
     e = html.escape
     if not spaces:
-        items = (f"<p class=meta>No space uses this {kind.value} yet. A space names it under "
-                 f"<code>{kind.plural}:</code> in its README.</p>")
+        items = (
+            f"<p class=meta>No space uses this {kind.value} yet. A space names it under "
+            f"<code>{kind.plural}:</code> in its README.</p>"
+        )
     else:
-        items = "<ul>" + "".join(
-            f"<li><a href='/spaces/{e(str(r.id), quote=True)}'>"
-            f"{e(str(r.manifest.get('emoji') or ''))} {e(str(r.id))}</a></li>"
-            for r in spaces) + "</ul>"
+        items = (
+            "<ul>"
+            + "".join(
+                f"<li><a href='/spaces/{e(str(r.id), quote=True)}'>"
+                f"{e(str(r.manifest.get('emoji') or ''))} {e(str(r.id))}</a></li>"
+                for r in spaces
+            )
+            + "</ul>"
+        )
     return f"<section class=panel id=spaces-using><h2>Spaces using this</h2>{items}</section>"
 
 
-def render_repo_page(view: RepoView, tab: str, tab_html: str, aside_html: str,
-                     n_commits: int) -> str:
+def render_repo_page(
+    view: RepoView, tab: str, tab_html: str, aside_html: str, n_commits: int
+) -> str:
     """The whole repo page."""
-    body = (f"{LIST_CSS}{REPO_CSS}{repo_header(view)}"
-            f"{tab_bar(view.kind, view.repo_id, tab, n_commits)}"
-            f"<div class=repo-grid><section id=tab-{tab} class=tab>{tab_html}</section>"
-            f"<aside>{aside_html}</aside></div>{COPY_JS}")
+    body = (
+        f"{LIST_CSS}{REPO_CSS}{repo_header(view)}"
+        f"{tab_bar(view.kind, view.repo_id, tab, n_commits)}"
+        f"<div class=repo-grid><section id=tab-{tab} class=tab>{tab_html}</section>"
+        f"<aside>{aside_html}</aside></div>{COPY_JS}"
+    )
     return shell(f"{view.repo_id} · {view.kind.value} · spacehost", body, nav=view.kind.plural)
 
 
@@ -243,26 +285,29 @@ def file_body(f: HubFile, data: bytes | None, download: str) -> str:
     """A file's content: escaped text when it is small text, else a note and a download link."""
     link = f"<a href='{html.escape(download, quote=True)}' download>download</a>"
     if data is None:
-        return (f"<p class=note id=file-body>Large file, {human_bytes(f.size)} — {link}.</p>")
+        return f"<p class=note id=file-body>Large file, {human_bytes(f.size)} — {link}.</p>"
     if is_binary(data):
-        return (f"<p class=note id=file-body>Binary file, {human_bytes(f.size)} — {link}.</p>")
+        return f"<p class=note id=file-body>Binary file, {human_bytes(f.size)} — {link}.</p>"
     return f"<pre id=file-body class=file>{html.escape(data.decode('utf-8', 'replace'))}</pre>"
 
 
-def render_blob_page(view: RepoView, commit: HubCommit, f: HubFile, rev: str,
-                     data: bytes | None) -> str:
+def render_blob_page(
+    view: RepoView, commit: HubCommit, f: HubFile, rev: str, data: bytes | None
+) -> str:
     """One file's page: where it is, its size and hashes, its content or a download link."""
     e = html.escape
     download = resolve_path(view.kind, view.repo_id, commit.sha, f.path)
     files = e(repo_path(view.kind, view.repo_id), quote=True)
     files_link = f"{files}?tab=files" + ("" if rev == "main" else f"&amp;rev={commit.sha}")
-    body = (f"{LIST_CSS}{REPO_CSS}{repo_header(view)}"
-            f"<p class=crumbs><a href='{files_link}'>Files</a> / <strong id=file-name>"
-            f"{e(f.path)}</strong></p>"
-            f"<p class=meta id=file-meta>{human_bytes(f.size)} · commit <code class=sha>"
-            f"{commit.sha[:7]}</code> · sha256 <code class=sha>{f.sha256[:16]}…</code> · "
-            f"<a id=download href='{e(download, quote=True)}' download>download</a></p>"
-            f"{file_body(f, data, download)}")
+    body = (
+        f"{LIST_CSS}{REPO_CSS}{repo_header(view)}"
+        f"<p class=crumbs><a href='{files_link}'>Files</a> / <strong id=file-name>"
+        f"{e(f.path)}</strong></p>"
+        f"<p class=meta id=file-meta>{human_bytes(f.size)} · commit <code class=sha>"
+        f"{commit.sha[:7]}</code> · sha256 <code class=sha>{f.sha256[:16]}…</code> · "
+        f"<a id=download href='{e(download, quote=True)}' download>download</a></p>"
+        f"{file_body(f, data, download)}"
+    )
     return shell(f"{f.path} · {view.repo_id} · spacehost", body, nav=view.kind.plural)
 
 
@@ -270,11 +315,13 @@ def not_found_page(kind: RepoKind, repo_id: str, detail: str = "") -> str:
     """The 404 page for an unknown repo (or revision, or file): says how to push one."""
     e = html.escape
     what = detail or f"No {kind.value} named {repo_id}"
-    body = (f"<h1>404 — {e(what)}</h1>"
-            f"<p>Push a folder as this {kind.value}:</p>"
-            f"<pre>spacehost push DIR --type {kind.value} --name {e(repo_id)}</pre>"
-            f"<p><a href='{list_path(kind)}'>See all {kind.plural}</a> · "
-            "<a href='/docs/hub'>the hub guide</a></p>")
+    body = (
+        f"<h1>404 — {e(what)}</h1>"
+        f"<p>Push a folder as this {kind.value}:</p>"
+        f"<pre>spacehost push DIR --type {kind.value} --name {e(repo_id)}</pre>"
+        f"<p><a href='{list_path(kind)}'>See all {kind.plural}</a> · "
+        "<a href='/docs/hub'>the hub guide</a></p>"
+    )
     return shell(f"Not found · {kind.plural} · spacehost", body, nav=kind.plural)
 
 
@@ -285,7 +332,9 @@ def repo_links(refs: Sequence[RepoRef]) -> str:
     e = html.escape
     items = " · ".join(
         f"<a href='{e(repo_path(k, rid), quote=True)}' data-repo-kind={k.value}>"
-        f"{'🤗' if k is RepoKind.MODEL else '📊'} {e(rid)}</a>" for k, rid in refs)
+        f"{'🤗' if k is RepoKind.MODEL else '📊'} {e(rid)}</a>"
+        for k, rid in refs
+    )
     return f"<p class=uses id=space-uses>Uses: {items}</p>"
 
 
@@ -323,8 +372,9 @@ def _repo_view(hub: HubStore, kind: RepoKind, repo_id: str) -> RepoView:
     return RepoView(repo, read_card(hub, repo.head))
 
 
-def _repo_page(platform: Platform, hub: HubStore, kind: RepoKind, repo_id: str,
-               query: dict[str, str]) -> tuple[int, str]:
+def _repo_page(
+    platform: Platform, hub: HubStore, kind: RepoKind, repo_id: str, query: dict[str, str]
+) -> tuple[int, str]:
     view = _repo_view(hub, kind, repo_id)
     commits = hub.commits(kind, repo_id)
     tab = parse_tab(query.get("tab", "card"))
@@ -340,10 +390,16 @@ def _repo_page(platform: Platform, hub: HubStore, kind: RepoKind, repo_id: str,
     else:
         tab_html = card_tab(view)
     endpoint = platform.settings.base_url
-    snippets = use_snippets(kind, repo_id, [f.path for f in view.repo.head.files], endpoint,
-                            pipeline_tag=view.card.text("pipeline_tag"))
-    using = spaces_using(platform.store.list_spaces(), kind, repo_id,
-                         lambda r: space_readme(platform, r))
+    snippets = use_snippets(
+        kind,
+        repo_id,
+        [f.path for f in view.repo.head.files],
+        endpoint,
+        pipeline_tag=view.card.text("pipeline_tag"),
+    )
+    using = spaces_using(
+        platform.store.list_spaces(), kind, repo_id, lambda r: space_readme(platform, r)
+    )
     aside = snippet_panel(kind, snippets, endpoint) + spaces_panel(kind, using)
     return 200, render_repo_page(view, tab, tab_html, aside, len(commits))
 
@@ -355,8 +411,7 @@ def _read_shown(hub: HubStore, f: HubFile) -> bytes | None:
         return fh.read(MAX_SHOWN)
 
 
-def _blob_page(hub: HubStore, kind: RepoKind, repo_id: str, rev: str,
-               path: str) -> tuple[int, str]:
+def _blob_page(hub: HubStore, kind: RepoKind, repo_id: str, rev: str, path: str) -> tuple[int, str]:
     view = _repo_view(hub, kind, repo_id)
     try:
         commit = hub.resolve(kind, repo_id, rev)
@@ -379,8 +434,11 @@ def _repo_id(request: web.Request) -> str:
     return f"{request.match_info['owner']}/{request.match_info['name']}"
 
 
-async def _guarded(kind: RepoKind, repo_id: str, work: Callable[[], tuple[int, str]],
-                   ) -> web.Response:
+async def _guarded(
+    kind: RepoKind,
+    repo_id: str,
+    work: Callable[[], tuple[int, str]],
+) -> web.Response:
     """Run *work* in a thread; an unknown or invalid repo is the HTML 404 page."""
     try:
         status, text = await asyncio.to_thread(work)
@@ -391,43 +449,52 @@ async def _guarded(kind: RepoKind, repo_id: str, work: Callable[[], tuple[int, s
 
 def list_handler(kind: RepoKind) -> Page:
     """``GET /models`` or ``/datasets``."""
+
     async def handler(request: web.Request) -> web.Response:
         hub = hub_of(request)
         repos = await asyncio.to_thread(_summaries, hub, kind) if hub else []
         return _html(200, render_list(kind, repos, ListQuery.from_query(request.query)))
+
     return handler
 
 
 def repo_handler(kind: RepoKind) -> Page:
     """``GET /{owner}/{name}`` (models) or ``/datasets/{owner}/{name}``."""
+
     async def handler(request: web.Request) -> web.Response:
         hub, repo_id = hub_of(request), _repo_id(request)
         if hub is None:
             return _html(404, not_found_page(kind, repo_id))
         platform: Platform = request.app[PLATFORM]
         query = dict(request.query)
-        return await _guarded(kind, repo_id,
-                              lambda: _repo_page(platform, hub, kind, repo_id, query))
+        return await _guarded(
+            kind, repo_id, lambda: _repo_page(platform, hub, kind, repo_id, query)
+        )
+
     return handler
 
 
 def blob_handler(kind: RepoKind) -> Page:
     """``GET .../blob/{rev}/{path}``: one file."""
+
     async def handler(request: web.Request) -> web.Response:
         hub, repo_id = hub_of(request), _repo_id(request)
         if hub is None:
             return _html(404, not_found_page(kind, repo_id))
         rev, path = request.match_info["rev"], request.match_info["path"]
         return await _guarded(kind, repo_id, lambda: _blob_page(hub, kind, repo_id, rev, path))
+
     return handler
 
 
 def tree_handler(kind: RepoKind) -> Page:
     """``GET .../tree/{rev}``: HF's files view, here the Files tab at that revision."""
+
     async def handler(request: web.Request) -> web.Response:
         rev = request.match_info["rev"]
         target = f"{repo_path(kind, _repo_id(request))}?tab=files"
         raise web.HTTPFound(target if rev == "main" else f"{target}&rev={rev}")
+
     return handler
 
 
@@ -444,4 +511,3 @@ def add_hub_routes(app: web.Application) -> None:
         app.router.add_get(prefix, repo_handler(kind))
         app.router.add_get(prefix + "/blob/{rev}/{path:.+}", blob_handler(kind))
         app.router.add_get(prefix + "/tree/{rev}", tree_handler(kind))
-

@@ -24,8 +24,7 @@ def blob_path(kind: RepoKind, repo_id: str, revision: str, path: str) -> str:
 
 def resolve_path(kind: RepoKind, repo_id: str, revision: str, path: str) -> str:
     """The file's bytes (``hf_hub_download``'s URL)."""
-    return (f"{repo_path(kind, repo_id)}/resolve/{quote(revision, safe='')}/"
-            f"{quote(path, safe='/')}")
+    return f"{repo_path(kind, repo_id)}/resolve/{quote(revision, safe='')}/{quote(path, safe='/')}"
 
 
 def list_path(kind: RepoKind) -> str:

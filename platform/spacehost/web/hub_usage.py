@@ -58,11 +58,14 @@ def space_repos(rec: SpaceRecord, readme: Callable[[SpaceRecord], str | None]) -
     return repos_named(readme_fields(text)) if text else []
 
 
-def spaces_using(records: Iterable[SpaceRecord], kind: RepoKind, repo_id: str,
-                 readme: Callable[[SpaceRecord], str | None]) -> list[SpaceRecord]:
+def spaces_using(
+    records: Iterable[SpaceRecord],
+    kind: RepoKind,
+    repo_id: str,
+    readme: Callable[[SpaceRecord], str | None],
+) -> list[SpaceRecord]:
     """The spaces among *records* that name the repo (ids compared case-insensitively, as HF
     resolves them), by id."""
     want = (kind, repo_id.lower())
-    hits = [r for r in records
-            if want in {(k, rid.lower()) for k, rid in space_repos(r, readme)}]
+    hits = [r for r in records if want in {(k, rid.lower()) for k, rid in space_repos(r, readme)}]
     return sorted(hits, key=lambda r: str(r.id))

@@ -7,8 +7,16 @@ import html
 from spacehost.domain import Stage
 from spacehost.web.favicon import LINK as FAVICON
 
-COLORS = {"red": "#ef4444", "yellow": "#eab308", "green": "#22c55e", "blue": "#3b82f6",
-          "indigo": "#6366f1", "purple": "#a855f7", "pink": "#ec4899", "gray": "#6b7280"}
+COLORS = {
+    "red": "#ef4444",
+    "yellow": "#eab308",
+    "green": "#22c55e",
+    "blue": "#3b82f6",
+    "indigo": "#6366f1",
+    "purple": "#a855f7",
+    "pink": "#ec4899",
+    "gray": "#6b7280",
+}
 
 STYLE = """
 *{box-sizing:border-box}
@@ -55,8 +63,7 @@ def badge_class(stage: Stage) -> str:
 def stage_badge(stage: Stage, *, id_: str = "") -> str:
     """A badge showing *stage*; pages' scripts update its text and class live."""
     ident = f" id={id_}" if id_ else ""
-    return (f"<span class='{badge_class(stage)}' data-stage{ident}>"
-            f"{html.escape(stage.value)}</span>")
+    return f"<span class='{badge_class(stage)}' data-stage{ident}>{html.escape(stage.value)}</span>"
 
 
 # the same classification in the browser, for badges updated by polling the API
@@ -79,25 +86,34 @@ def gradient(color_from: object, color_to: object) -> str:
 
 
 # the top bar's sections: (key, label, href)
-NAV = (("spaces", "Spaces", "/"), ("models", "Models", "/models"),
-       ("datasets", "Datasets", "/datasets"), ("docs", "Docs", "/docs"))
+NAV = (
+    ("spaces", "Spaces", "/"),
+    ("models", "Models", "/models"),
+    ("datasets", "Datasets", "/datasets"),
+    ("docs", "Docs", "/docs"),
+)
 
 
 def top_bar(current: str = "") -> str:
     """The top bar: the brand, then Spaces · Models · Datasets · Docs (*current* marked)."""
     links = "".join(
         f"<a href='{href}'{' class=current aria-current=page' if key == current else ''}>"
-        f"{label}</a>" for key, label, href in NAV)
+        f"{label}</a>"
+        for key, label, href in NAV
+    )
     return f"<nav class=top><a class=brand href='/'>🚀 spacehost</a>{links}</nav>"
 
 
-def shell(title: str, body: str, *, head: str = "", main_class: str = "",
-          nav: str = "spaces") -> str:
+def shell(
+    title: str, body: str, *, head: str = "", main_class: str = "", nav: str = "spaces"
+) -> str:
     """A whole HTML page: *body* inside ``<main>`` under the top bar; *head* is trusted HTML;
     *nav* is the top bar's section to mark (a :data:`NAV` key)."""
     cls = f" class={main_class}" if main_class else ""
-    return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
-            "<meta name=viewport content='width=device-width,initial-scale=1'>"
-            f"<title>{html.escape(title)}</title>{FAVICON}<style>{STYLE}</style>{head}</head>"
-            "<body>"
-            f"{top_bar(nav)}<main{cls}>{body}</main></body></html>")
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width,initial-scale=1'>"
+        f"<title>{html.escape(title)}</title>{FAVICON}<style>{STYLE}</style>{head}</head>"
+        "<body>"
+        f"{top_bar(nav)}<main{cls}>{body}</main></body></html>"
+    )

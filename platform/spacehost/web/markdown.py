@@ -28,7 +28,7 @@ def strip_front_matter(text: str) -> str:
         return text
     for end in range(start + 1, len(rows)):
         if rows[end].rstrip() == "---":
-            return "\n".join(rows[end + 1:])
+            return "\n".join(rows[end + 1 :])
     return text
 
 

@@ -31,8 +31,9 @@ def _dimension(query: Mapping[str, str], key: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise InvalidRequest(f"{key} must be a whole number of pixels",
-                             hint=f"e.g. {key}={default}") from exc
+        raise InvalidRequest(
+            f"{key} must be a whole number of pixels", hint=f"e.g. {key}={default}"
+        ) from exc
     if value <= 0:
         raise InvalidRequest(f"{key} must be positive", hint=f"e.g. {key}={default}")
     return min(default, value)
@@ -48,8 +49,10 @@ def find_target(url: str, recs: Sequence[SpaceRecord], settings: Settings) -> Sp
     """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidRequest(f"not an http(s) URL: {url[:200]!r}",
-                             hint="pass a space URL, e.g. url=http://127.0.0.1:8000/spaces/o/n")
+        raise InvalidRequest(
+            f"not an http(s) URL: {url[:200]!r}",
+            hint="pass a space URL, e.g. url=http://127.0.0.1:8000/spaces/o/n",
+        )
     host = parts.hostname.lower()
     suffix = "." + settings.domain.lower()
     if host.endswith(suffix):
@@ -62,25 +65,43 @@ def find_target(url: str, recs: Sequence[SpaceRecord], settings: Settings) -> Sp
         for rec in recs:
             if rec.id.owner == m.group(1) and rec.id.name == m.group(2):
                 return rec
-    raise NotFound(f"no space at {url[:200]}",
-                   hint="use a space page URL (/spaces/OWNER/NAME) or a space's own host URL")
+    raise NotFound(
+        f"no space at {url[:200]}",
+        hint="use a space page URL (/spaces/OWNER/NAME) or a space's own host URL",
+    )
 
 
-def oembed_json(rec: SpaceRecord, settings: Settings, *, width: int = DEFAULT_WIDTH,
-                height: int = DEFAULT_HEIGHT) -> dict[str, Any]:
+def oembed_json(
+    rec: SpaceRecord,
+    settings: Settings,
+    *,
+    width: int = DEFAULT_WIDTH,
+    height: int = DEFAULT_HEIGHT,
+) -> dict[str, Any]:
     """The oEmbed answer for *rec* (raises NotFound when its README disables embedding)."""
     m = rec.manifest
     if m.get("disable_embedding"):
-        raise NotFound(f"space {rec.id} cannot be embedded",
-                       hint="its README sets disable_embedding: true")
+        raise NotFound(
+            f"space {rec.id} cannot be embedded", hint="its README sets disable_embedding: true"
+        )
     title = str(m.get("title") or rec.id.name)
     src = space_urls(rec.id, settings).host
-    frame = (f'<iframe src="{html.escape(src, quote=True)}" '
-             f'title="{html.escape(title, quote=True)}" width="{width}" height="{height}" '
-             'frameborder="0" allow="clipboard-write; microphone; camera"></iframe>')
-    return {"version": "1.0", "type": "rich", "title": title, "author_name": rec.id.owner,
-            "provider_name": "spacehost", "provider_url": f"{settings.base_url}/",
-            "html": frame, "width": width, "height": height}
+    frame = (
+        f'<iframe src="{html.escape(src, quote=True)}" '
+        f'title="{html.escape(title, quote=True)}" width="{width}" height="{height}" '
+        'frameborder="0" allow="clipboard-write; microphone; camera"></iframe>'
+    )
+    return {
+        "version": "1.0",
+        "type": "rich",
+        "title": title,
+        "author_name": rec.id.owner,
+        "provider_name": "spacehost",
+        "provider_url": f"{settings.base_url}/",
+        "html": frame,
+        "width": width,
+        "height": height,
+    }
 
 
 async def oembed(request: web.Request) -> web.Response:
@@ -91,9 +112,16 @@ async def oembed(request: web.Request) -> web.Response:
         raise InvalidRequest("url is required", hint="e.g. /api/oembed?url=<space page URL>")
     fmt = request.query.get("format", "json")
     if fmt != "json":
-        return web.json_response({"error": {"code": "not_implemented",
-                                            "message": f"format {fmt!r} is not supported",
-                                            "hint": "use format=json"}}, status=501)
+        return web.json_response(
+            {
+                "error": {
+                    "code": "not_implemented",
+                    "message": f"format {fmt!r} is not supported",
+                    "hint": "use format=json",
+                }
+            },
+            status=501,
+        )
     width = _dimension(request.query, "maxwidth", DEFAULT_WIDTH)
     height = _dimension(request.query, "maxheight", DEFAULT_HEIGHT)
     recs = await asyncio.to_thread(platform.store.list_spaces)

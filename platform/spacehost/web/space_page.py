@@ -33,8 +33,13 @@ from spacehost.web.space_tabs import (
 from spacehost.web.status import not_foundpage, status_log_tail
 from spacehost.web.urls import SpaceUrls, frames_cross_site, gradio_js_url, space_urls
 
-TABS = (("app", "App"), ("logs", "Logs"), ("api", "Use via API"), ("embed", "Embed"),
-        ("files", "Files"))
+TABS = (
+    ("app", "App"),
+    ("logs", "Logs"),
+    ("api", "Use via API"),
+    ("embed", "Embed"),
+    ("files", "Files"),
+)
 POLL_MS = 2500  # how often the page refreshes its stage badge
 WAIT_POLL_MS = 500  # how often the App tab asks while it waits for the app to answer
 
@@ -73,7 +78,8 @@ def tab_bar(space: SpaceId, active: str) -> str:
     links = "".join(
         f"<a href='/spaces/{space}?tab={key}'"
         f"{' class=active aria-current=page' if key == active else ''}>{label}</a>"
-        for key, label in TABS)
+        for key, label in TABS
+    )
     return f"<nav class=tabs aria-label='space tabs'>{links}</nav>"
 
 
@@ -82,25 +88,33 @@ def header(rec: SpaceRecord, urls: SpaceUrls) -> str:
     m, e = rec.manifest, html.escape
     title = e(str(m.get("title") or rec.id.name))
     bg = gradient(m.get("colorFrom"), m.get("colorTo"))
-    emoji = (f"<span class=emoji style='background:{bg}'>{e(str(m.get('emoji') or ''))}</span>")
+    emoji = f"<span class=emoji style='background:{bg}'>{e(str(m.get('emoji') or ''))}</span>"
     owner = f"<span class=owner>{e(rec.id.owner)} / {e(rec.id.name)}</span>"
-    open_app = (f"<a id=open-app href='{e(urls.host, quote=True)}' target=_blank "
-                "rel=noopener>Open app ↗</a>")
+    open_app = (
+        f"<a id=open-app href='{e(urls.host, quote=True)}' target=_blank "
+        "rel=noopener>Open app ↗</a>"
+    )
     badge = stage_badge(rec.stage, id_="space-stage")
     if m.get("header") == "mini":
-        return (f"<header class='space-head mini'>{emoji}<h1>{title}</h1>{owner}{badge}"
-                f"{open_app}</header>")
+        return (
+            f"<header class='space-head mini'>{emoji}<h1>{title}</h1>{owner}{badge}"
+            f"{open_app}</header>"
+        )
     hw = f"<span class=hw>hardware: {e(rec.hardware)}</span>"
     desc = str(m.get("short_description") or "")
-    return (f"<header class=space-head>{emoji}<div><h1>{title}</h1>{owner}</div>{badge}{hw}"
-            f"{open_app}</header>" + (f"<p class=desc>{e(desc)}</p>" if desc else ""))
+    return (
+        f"<header class=space-head>{emoji}<div><h1>{title}</h1>{owner}</div>{badge}{hw}"
+        f"{open_app}</header>" + (f"<p class=desc>{e(desc)}</p>" if desc else "")
+    )
 
 
 def oembed_link(urls: SpaceUrls, base_url: str, title: str) -> str:
     """The ``<link>`` that lets oEmbed consumers discover the endpoint."""
     href = f"{base_url}/api/oembed?url={quote(urls.page, safe='')}"
-    return (f"<link rel=alternate type='application/json+oembed' "
-            f"href='{html.escape(href, quote=True)}' title='{html.escape(title, quote=True)}'>")
+    return (
+        f"<link rel=alternate type='application/json+oembed' "
+        f"href='{html.escape(href, quote=True)}' title='{html.escape(title, quote=True)}'>"
+    )
 
 
 _LIVE_JS = """<script>
@@ -119,24 +133,45 @@ setTimeout(poll,%(poll)d);
 </script>"""
 
 
-def render_page(rec: SpaceRecord, urls: SpaceUrls, base_url: str, tab: str, tab_html: str,
-                uses: str = "") -> str:
+def render_page(
+    rec: SpaceRecord, urls: SpaceUrls, base_url: str, tab: str, tab_html: str, uses: str = ""
+) -> str:
     """The whole page: header, links to the hub repos it uses (*uses*, trusted HTML), tab bar
     and the active tab's HTML."""
     full = rec.manifest.get("fullWidth") and tab == "app"
     title = str(rec.manifest.get("title") or rec.id.name)
     showing = app_visible(rec)
-    live = inline_script(_LIVE_JS % {"badge": BADGE_JS, "space": html.escape(str(rec.id)),
-                       "showing": str(showing).lower(), "on_app": str(tab == "app").lower(),
-                       "poll": POLL_MS if showing or tab != "app" else WAIT_POLL_MS})
-    body = (f"{_CSS}{header(rec, urls)}{uses}{tab_bar(rec.id, tab)}"
-            f"<section id=tab-{tab} class=tab>{tab_html}</section>{live}")
-    return shell(f"{title} · {rec.id} · spacehost", body,
-                 head=oembed_link(urls, base_url, title), main_class="full" if full else "")
+    live = inline_script(
+        _LIVE_JS
+        % {
+            "badge": BADGE_JS,
+            "space": html.escape(str(rec.id)),
+            "showing": str(showing).lower(),
+            "on_app": str(tab == "app").lower(),
+            "poll": POLL_MS if showing or tab != "app" else WAIT_POLL_MS,
+        }
+    )
+    body = (
+        f"{_CSS}{header(rec, urls)}{uses}{tab_bar(rec.id, tab)}"
+        f"<section id=tab-{tab} class=tab>{tab_html}</section>{live}"
+    )
+    return shell(
+        f"{title} · {rec.id} · spacehost",
+        body,
+        head=oembed_link(urls, base_url, title),
+        main_class="full" if full else "",
+    )
 
 
-async def _tab_html(platform: Platform, rec: SpaceRecord, urls: SpaceUrls, tab: str,
-                    path: str, rev: str, host: str = "") -> str:
+async def _tab_html(
+    platform: Platform,
+    rec: SpaceRecord,
+    urls: SpaceUrls,
+    tab: str,
+    path: str,
+    rev: str,
+    host: str = "",
+) -> str:
     if tab == "logs":
         return logs_tab(rec, await asyncio.to_thread(_log_panes, platform, rec))
     if tab == "api":
@@ -162,8 +197,13 @@ def _log_panes(platform: Platform, rec: SpaceRecord) -> LogPanes:
     if not serving_ref and others and failed is None:
         others.pop(0)  # the live pane shows the newest run
     previous = store.logs(rec.id, "run", tail=LOG_TAIL, ref=others[0]) if others else []
-    return LogPanes(run_ref=serving_ref or "", build_revision=builds[0].revision if builds else "",
-                    failed=failed, failed_run=failed_run, previous=previous)
+    return LogPanes(
+        run_ref=serving_ref or "",
+        build_revision=builds[0].revision if builds else "",
+        failed=failed,
+        failed_run=failed_run,
+        previous=previous,
+    )
 
 
 def _files(platform: Platform, rec: SpaceRecord, path: str, rev: str) -> str:
@@ -183,9 +223,9 @@ def _files(platform: Platform, rec: SpaceRecord, path: str, rev: str) -> str:
     content = read(path) if path else None
     readme = None if path else read("README.md")
     query = f"&rev={shown}" if shown != serving else ""
-    return (files_revision(str(rec.id), shown, serving or "", failed)
-            + files_tab(listing, str(rec.id), path=path, content=content, readme=readme,
-                        query=query))
+    return files_revision(str(rec.id), shown, serving or "", failed) + files_tab(
+        listing, str(rec.id), path=path, content=content, readme=readme, query=query
+    )
 
 
 def _failure_banner(platform: Platform, rec: SpaceRecord) -> str:
@@ -202,12 +242,16 @@ async def space_page(request: web.Request) -> web.Response:
     except InvalidSpaceName:
         rec = None
     if rec is None:
-        return web.Response(text=not_foundpage(f"{owner}/{name}"), status=404,
-                            content_type="text/html")
+        return web.Response(
+            text=not_foundpage(f"{owner}/{name}"), status=404, content_type="text/html"
+        )
     tab = parse_tab(request.query.get("tab", "app"))
     urls = space_urls(rec.id, platform.settings)
-    if (tab == "app" and "text/html" in request.headers.get("Accept", "")
-            and frames_cross_site(request.host, urls.host.split("/")[2])):
+    if (
+        tab == "app"
+        and "text/html" in request.headers.get("Accept", "")
+        and frames_cross_site(request.host, urls.host.split("/")[2])
+    ):
         # the app frame would be another site here, and lose its storage: move next to it.
         # Browsers only (they resolve *.localhost; a script fetching the page may not)
         query = f"?{request.query_string}" if request.query_string else ""
@@ -215,8 +259,15 @@ async def space_page(request: web.Request) -> web.Response:
     if tab == "app" and rec.stage is Stage.SLEEPING:
         # opening the page is a visit: wake the space (the live script shows the app when up)
         await asyncio.to_thread(platform.wake, rec.id)
-    tab_html = await _tab_html(platform, rec, urls, tab, request.query.get("path", ""),
-                               request.query.get("rev", ""), host=request.host)
+    tab_html = await _tab_html(
+        platform,
+        rec,
+        urls,
+        tab,
+        request.query.get("path", ""),
+        request.query.get("rev", ""),
+        host=request.host,
+    )
     uses = await asyncio.to_thread(_failure_banner, platform, rec)
     uses += repo_links(await asyncio.to_thread(repos_of_space, platform, rec))
     uses += await gpu_panel_for(platform, rec)

@@ -29,9 +29,10 @@ def app_tab(rec: SpaceRecord, urls: SpaceUrls, status_log: str) -> str:
     if not app_visible(rec):
         return f"<section class=status>{status_fragment(rec, status_log)}</section>"
     title = html.escape(str(rec.manifest.get("title") or rec.id.name), quote=True)
-    return (f"<iframe id=app-frame class=app src='{html.escape(urls.host, quote=True)}'"
-            f" title='{title}' allow='clipboard-write; microphone; camera'></iframe>"
-            + FRAME_SIZE_JS)
+    return (
+        f"<iframe id=app-frame class=app src='{html.escape(urls.host, quote=True)}'"
+        f" title='{title}' allow='clipboard-write; microphone; camera'></iframe>" + FRAME_SIZE_JS
+    )
 
 
 # Sizes the app frame to the app, as Hugging Face does. Gradio pages load iframe-resizer's
@@ -69,8 +70,10 @@ f.addEventListener('load',function(){sized=false;tries=0;cur=0;init();});
 
 
 def _pane(ident: str, title: str, text: str = "") -> str:
-    return (f"<h2 data-for={ident}>{html.escape(title)}</h2>"
-            f"<pre class=log id={ident}>{html.escape(text)}</pre>")
+    return (
+        f"<h2 data-for={ident}>{html.escape(title)}</h2>"
+        f"<pre class=log id={ident}>{html.escape(text)}</pre>"
+    )
 
 
 @dataclass(frozen=True)
@@ -110,18 +113,26 @@ def logs_tab(rec: SpaceRecord, panes: LogPanes) -> str:
     base = f"/api/spaces/{html.escape(str(rec.id), quote=True)}/logs"
     serving = rec.serving_revision or ""
     run_title = _titled("Container log", serving, _role(rec, serving, None))
-    build_title = _titled("Build log", panes.build_revision,
-                          _role(rec, panes.build_revision, panes.failed))
-    body = (f"<div id=logs data-base='{base}' data-tail={LOG_TAIL}"
-            f" data-run='{html.escape(panes.run_ref, quote=True)}'>"
-            + _pane("run-log", run_title) + _pane("build-log", build_title))
+    build_title = _titled(
+        "Build log", panes.build_revision, _role(rec, panes.build_revision, panes.failed)
+    )
+    body = (
+        f"<div id=logs data-base='{base}' data-tail={LOG_TAIL}"
+        f" data-run='{html.escape(panes.run_ref, quote=True)}'>"
+        + _pane("run-log", run_title)
+        + _pane("build-log", build_title)
+    )
     if panes.failed is not None and panes.failed.built:
         text = "\n".join(ln.line for ln in panes.failed_run) or panes.failed.detail
-        body += _pane("failed-run-log",
-                      _titled("Container log", panes.failed.revision, "failed"), text)
+        body += _pane(
+            "failed-run-log", _titled("Container log", panes.failed.revision, "failed"), text
+        )
     if panes.previous:
-        body += _pane("previous-log", "Previous run (the container before this one)",
-                      "\n".join(ln.line for ln in panes.previous))
+        body += _pane(
+            "previous-log",
+            "Previous run (the container before this one)",
+            "\n".join(ln.line for ln in panes.previous),
+        )
     return body + "</div>" + _LOGS_JS
 
 
@@ -147,29 +158,38 @@ def embed_tab(rec: SpaceRecord, urls: SpaceUrls, gradio_js_url: str) -> str:
     """Copy-paste snippets to embed the space: an iframe and (Gradio spaces) a web component."""
     m = rec.manifest
     if m.get("disable_embedding"):
-        return ("<p class=note id=embed-disabled>Embedding is disabled for this space "
-                "(<code>disable_embedding: true</code> in its README): browsers refuse to show "
-                "it in a frame on another site. Link to it instead: "
-                f"<a href='{html.escape(urls.host, quote=True)}'>"
-                f"{html.escape(urls.host)}</a></p>")
-    snippets = embed_snippets(urls.host, gradio_js_url,
-                              title=str(m.get("title") or rec.id.name))
-    body = ("<p>Paste one of these into any web page. The app is served from "
-            f"<code>{html.escape(urls.host)}</code>.</p>"
-            + _copyable("embed-iframe", "Iframe", snippets.iframe))
+        return (
+            "<p class=note id=embed-disabled>Embedding is disabled for this space "
+            "(<code>disable_embedding: true</code> in its README): browsers refuse to show "
+            "it in a frame on another site. Link to it instead: "
+            f"<a href='{html.escape(urls.host, quote=True)}'>"
+            f"{html.escape(urls.host)}</a></p>"
+        )
+    snippets = embed_snippets(urls.host, gradio_js_url, title=str(m.get("title") or rec.id.name))
+    body = (
+        "<p>Paste one of these into any web page. The app is served from "
+        f"<code>{html.escape(urls.host)}</code>.</p>"
+        + _copyable("embed-iframe", "Iframe", snippets.iframe)
+    )
     if m.get("sdk") == Sdk.GRADIO.value:
-        body += _copyable("embed-component", "Web component", snippets.web_component,
-                          "The <code>gradio.js</code> it loads is the space's own Gradio version,"
-                          " served by this platform (no CDN).")
+        body += _copyable(
+            "embed-component",
+            "Web component",
+            snippets.web_component,
+            "The <code>gradio.js</code> it loads is the space's own Gradio version,"
+            " served by this platform (no CDN).",
+        )
     return body + COPY_JS
 
 
 def _copyable(ident: str, title: str, text: str, note: str = "") -> str:
     """A titled snippet with a copy button (*note* is trusted HTML)."""
-    return (f"<div class=snippet><div class=snippet-head><h3>{html.escape(title)}</h3>"
-            f"<button type=button class=copy data-copy={ident}>Copy</button></div>"
-            f"{f'<p>{note}</p>' if note else ''}"
-            f"<pre id={ident}>{html.escape(text)}</pre></div>")
+    return (
+        f"<div class=snippet><div class=snippet-head><h3>{html.escape(title)}</h3>"
+        f"<button type=button class=copy data-copy={ident}>Copy</button></div>"
+        f"{f'<p>{note}</p>' if note else ''}"
+        f"<pre id={ident}>{html.escape(text)}</pre></div>"
+    )
 
 
 def copyable(ident: str, title: str, text: str) -> str:

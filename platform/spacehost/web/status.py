@@ -23,23 +23,40 @@ from spacehost.web.csp import inline_script
 from spacehost.web.favicon import LINK as FAVICON
 
 _TEXT = {
-    Stage.BUILDING: ("Building", "The space is being built. This page follows the build log and "
-                     "turns into the app when it is ready."),
+    Stage.BUILDING: (
+        "Building",
+        "The space is being built. This page follows the build log and "
+        "turns into the app when it is ready.",
+    ),
     Stage.RUNNING_BUILDING: ("Building", "A new revision is being built."),
-    Stage.APP_STARTING: ("Starting", "The app is starting. This page turns into the app when it "
-                         "answers."),
+    Stage.APP_STARTING: (
+        "Starting",
+        "The app is starting. This page turns into the app when it answers.",
+    ),
     Stage.RUNNING_APP_STARTING: ("Starting", "A new revision is starting."),
-    Stage.BUILD_ERROR: ("Build error", "The build failed. Fix the space and push again; the log "
-                        "tail is below (`spacehost logs --build OWNER/NAME` shows all of it)."),
-    Stage.RUNTIME_ERROR: ("Runtime error", "The app stopped. Its log tail is below; push a fix "
-                          "or `spacehost restart OWNER/NAME`."),
-    Stage.CONFIG_ERROR: ("Configuration error", "The space asks for something this host cannot "
-                         "give. See the message below."),
+    Stage.BUILD_ERROR: (
+        "Build error",
+        "The build failed. Fix the space and push again; the log "
+        "tail is below (`spacehost logs --build OWNER/NAME` shows all of it).",
+    ),
+    Stage.RUNTIME_ERROR: (
+        "Runtime error",
+        "The app stopped. Its log tail is below; push a fix or `spacehost restart OWNER/NAME`.",
+    ),
+    Stage.CONFIG_ERROR: (
+        "Configuration error",
+        "The space asks for something this host cannot give. See the message below.",
+    ),
     Stage.NO_APP_FILE: ("No app file", "The space has no app file to run."),
-    Stage.SLEEPING: ("Waking up…", "The space was asleep and is waking up. This page turns "
-                     "into the app when it answers."),
-    Stage.PAUSED: ("Paused", "The space was paused by its owner. Visits do not wake it; its "
-                   "owner starts it again with `spacehost restart`."),
+    Stage.SLEEPING: (
+        "Waking up…",
+        "The space was asleep and is waking up. This page turns into the app when it answers.",
+    ),
+    Stage.PAUSED: (
+        "Paused",
+        "The space was paused by its owner. Visits do not wake it; its "
+        "owner starts it again with `spacehost restart`.",
+    ),
     Stage.STOPPED: ("Stopped", "The space is stopped."),
     Stage.DELETING: ("Deleting", "The space is being deleted."),
 }
@@ -73,10 +90,12 @@ _FOLLOW_JS = """
 
 
 def page(title: str, body: str) -> str:
-    return (f"<!doctype html><html lang=en><head><meta charset=utf-8>"
-            f"<meta name=viewport content='width=device-width,initial-scale=1'>"
-            f"<title>{html.escape(title)}</title>{FAVICON}<style>{_STYLE}</style></head>"
-            f"<body><main>{body}</main></body></html>")
+    return (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<meta name=viewport content='width=device-width,initial-scale=1'>"
+        f"<title>{html.escape(title)}</title>{FAVICON}<style>{_STYLE}</style></head>"
+        f"<body><main>{body}</main></body></html>"
+    )
 
 
 def _wants_html(request: web.Request) -> bool:
@@ -85,10 +104,15 @@ def _wants_html(request: web.Request) -> bool:
 
 
 def not_foundpage(space: str) -> str:
-    return page("Space not found", (
-        f"<h1>404 — no space named {html.escape(space)}</h1>"
-        "<p>Check the name, or push it with <code>spacehost push DIR --name OWNER/NAME</code>.</p>"
-        "<p><a href='/'>See all spaces</a></p>"))
+    return page(
+        "Space not found",
+        (
+            f"<h1>404 — no space named {html.escape(space)}</h1>"
+            "<p>Check the name, or push it with "
+            "<code>spacehost push DIR --name OWNER/NAME</code>.</p>"
+            "<p><a href='/'>See all spaces</a></p>"
+        ),
+    )
 
 
 async def status_log_tail(platform: Platform, rec: SpaceRecord, lines: int = 40) -> str:
@@ -110,8 +134,10 @@ def status_fragment(rec: SpaceRecord, log_text: str) -> str:
     the space page's App tab shows it in place of the app)."""
     title, text = _TEXT.get(rec.stage, (rec.stage.value, ""))
     err_cls = " err" if rec.stage.is_error else ""
-    body = (f"<p><span class='stage{err_cls}' id=stage>{html.escape(rec.stage.value)}</span> "
-            f"{html.escape(title)}</p><p>{html.escape(text)}</p>")
+    body = (
+        f"<p><span class='stage{err_cls}' id=stage>{html.escape(rec.stage.value)}</span> "
+        f"{html.escape(title)}</p><p>{html.escape(text)}</p>"
+    )
     if rec.error_message:
         body += f"<h2>Error</h2><pre id=error>{html.escape(rec.error_message)}</pre>"
     return body + f"<h2>Log</h2><pre id=log>{html.escape(log_text)}\n</pre>"
@@ -126,29 +152,56 @@ async def space_status(request: web.Request, platform: Platform, space_text: str
         rec = None
     if rec is None:
         if _wants_html(request):
-            return web.Response(text=not_foundpage(space_text), status=404,
-                                content_type="text/html")
-        return web.json_response({"error": {"code": "space_not_found",
-                                            "message": f"space {space_text} does not exist",
-                                            "hint": "list spaces with `spacehost ls`"}}, status=404)
+            return web.Response(
+                text=not_foundpage(space_text), status=404, content_type="text/html"
+            )
+        return web.json_response(
+            {
+                "error": {
+                    "code": "space_not_found",
+                    "message": f"space {space_text} does not exist",
+                    "hint": "list spaces with `spacehost ls`",
+                }
+            },
+            status=404,
+        )
     if rec.stage is Stage.SLEEPING:
         # a visit wakes it (the router asks too; concurrent wakes share one)
         await asyncio.to_thread(platform.wake, space)
     title, text = _TEXT.get(rec.stage, (rec.stage.value, ""))
     status = 503
     if not _wants_html(request):
-        return web.json_response({"error": {
-            "code": "space_not_running", "message": f"space {space} is {rec.stage.value}",
-            "hint": rec.error_message or text, "stage": rec.stage.value}}, status=status,
-            headers={"Retry-After": "2"})
+        return web.json_response(
+            {
+                "error": {
+                    "code": "space_not_running",
+                    "message": f"space {space} is {rec.stage.value}",
+                    "hint": rec.error_message or text,
+                    "stage": rec.stage.value,
+                }
+            },
+            status=status,
+            headers={"Retry-After": "2"},
+        )
     log_text = await status_log_tail(platform, rec)
     m = rec.manifest
-    body = (f"<p>{html.escape(str(m.get('emoji', '')))} {html.escape(str(space))}</p>"
-            f"<h1>{html.escape(str(m.get('title', space.name)))}</h1>"
-            + status_fragment(rec, log_text))
+    body = (
+        f"<p>{html.escape(str(m.get('emoji', '')))} {html.escape(str(space))}</p>"
+        f"<h1>{html.escape(str(m.get('title', space.name)))}</h1>" + status_fragment(rec, log_text)
+    )
     if not rec.stage.is_error:
         errors = '["BUILD_ERROR","RUNTIME_ERROR","CONFIG_ERROR","NO_APP_FILE"]'
-        body += inline_script(_FOLLOW_JS % {"space": html.escape(str(space)), "errors": errors,
-                                                "status_header": headernames.STATUS})
-    return web.Response(text=page(f"{title} · {space}", body), status=status,
-                        content_type="text/html", headers={headernames.STATUS: rec.stage.value})
+        body += inline_script(
+            _FOLLOW_JS
+            % {
+                "space": html.escape(str(space)),
+                "errors": errors,
+                "status_header": headernames.STATUS,
+            }
+        )
+    return web.Response(
+        text=page(f"{title} · {space}", body),
+        status=status,
+        content_type="text/html",
+        headers={headernames.STATUS: rec.stage.value},
+    )

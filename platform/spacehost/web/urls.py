@@ -43,9 +43,12 @@ def space_urls(space: SpaceId, settings: Settings) -> SpaceUrls:
     base = settings.base_url
     scheme = base.split("://", 1)[0]
     host = space_host(space, settings)
-    return SpaceUrls(host=f"{scheme}://{host}/", path=f"{base}/spaces/{space}/",
-                     page=f"{base}/spaces/{space}",
-                     page_host=f"{scheme}://{PAGE_LABEL}.{host}/spaces/{space}")
+    return SpaceUrls(
+        host=f"{scheme}://{host}/",
+        path=f"{base}/spaces/{space}/",
+        page=f"{base}/spaces/{space}",
+        page_host=f"{scheme}://{PAGE_LABEL}.{host}/spaces/{space}",
+    )
 
 
 def is_ip(name: str) -> bool:

@@ -16,7 +16,6 @@ import argparse
 import http.client
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 import docker
 from docker.models.containers import Container
 
+from benchkit import free_port
 from spacehost.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,12 +41,6 @@ FROM spacehost/base:bookworm
 CMD ["sh", "-c", "for i in 1 2 3 4; do python3 -c 'while True: pass' & done; \
 exec python3 -m http.server 8080"]
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_http(url: str, timeout: float = 60.0) -> None:

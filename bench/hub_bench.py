@@ -31,7 +31,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,16 +41,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchkit import free_port, launch_platform, platform_env
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "spacehost.cli.main"]
 REPO = "bench/all-MiniLM-L6-v2"
 GOAL = 0.5
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def until_up(url: str, timeout: float = 60) -> None:
@@ -190,21 +185,14 @@ def main() -> None:
         work.mkdir()
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "SPACEHOST_DATA_DIR": str(data),
-            "SPACEHOST_URL": url,
-            "SPACEHOST_HUB_XET": "1",
-        }
-        env.pop("SPACEHOST_TOKEN", None)
-        with open(data / "platform.log", "ab") as log:
-            proc = subprocess.Popen(
-                [*CLI, "up", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=ROOT,
-            )
+        env = platform_env(
+            data,
+            port,
+            {
+                "SPACEHOST_HUB_XET": "1",
+            },
+        )
+        proc = launch_platform(data, port, env)
         try:
             until_up(url)
             subprocess.run(

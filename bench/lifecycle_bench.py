@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchkit import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "spacehost.cli.main"]
 OWNER = "ldbench"
@@ -41,12 +42,6 @@ RETRY_S = 0.05  # a failed client waits this long before its next request
 BASELINE_S = 5.0
 SLEEP_AFTER_S = 2  # idle seconds before a space is paused, then stopped
 STOP_AFTER_S = 15
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_http(url: str, timeout: float = 120.0, host: str | None = None) -> float:

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +26,7 @@ from typing import Any
 import docker
 from playwright.sync_api import Page, expect, sync_playwright
 
+from benchkit import free_port, launch_platform, platform_env
 from spacehost.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,12 +41,6 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def until(cond: Callable[[], bool], timeout: float, what: str) -> None:
@@ -89,22 +82,15 @@ def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="page-wake-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "SPACEHOST_DATA_DIR": str(data),
-        "SPACEHOST_URL": base,
-        "SPACEHOST_SLEEP_AFTER": "2",
-        "SPACEHOST_STOP_AFTER": "6",
-    }
-    env.pop("SPACEHOST_TOKEN", None)
-    with open(data / "platform.log", "ab") as log:
-        proc = subprocess.Popen(
-            [*CLI, "up", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
+    env = platform_env(
+        data,
+        port,
+        {
+            "SPACEHOST_SLEEP_AFTER": "2",
+            "SPACEHOST_STOP_AFTER": "6",
+        },
+    )
+    proc = launch_platform(data, port, env)
     try:
         until(lambda: get_json(f"{base}/api/health") is not None, 90, "the platform")
         subprocess.run(

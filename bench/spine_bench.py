@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,14 +23,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchkit import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "spacehost.cli.main"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_http(url: str, timeout: float = 120.0) -> None:

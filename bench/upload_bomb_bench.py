@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import tarfile
@@ -27,6 +25,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from benchkit import free_port, launch_platform, platform_env
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "spacehost.cli.main"]
@@ -67,12 +67,6 @@ def pax_bomb(mib: int) -> bytes:
     return _tar([_readme(), info])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _peak(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -110,25 +104,18 @@ def _post(url: str, token: str, body: bytes) -> int:
 def one(bomb: bytes, endpoint: str) -> dict[str, int]:
     """POST *bomb* to *endpoint* of a fresh platform; its status, stored bytes, peak growth."""
     with tempfile.TemporaryDirectory(prefix="spacehost-bomb-") as tmp:
-        data, port = Path(tmp), _free_port()
-        env = {
-            **os.environ,
-            "SPACEHOST_DATA_DIR": str(data),
-            "SPACEHOST_MAX_UPLOAD": "8m",
-            "SPACEHOST_MAX_HUB_UPLOAD_BYTES": "8m",
-            "SPACEHOST_BUILTIN_CONTENT": "0",
-            "SPACEHOST_URL": f"http://127.0.0.1:{port}",
-            "SPACEHOST_OWNER": "bench",
-        }
-        env.pop("SPACEHOST_TOKEN", None)
-        with open(data / "platform.log", "ab") as log:
-            proc = subprocess.Popen(
-                [*CLI, "up", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=ROOT,
-            )
+        data, port = Path(tmp), free_port()
+        env = platform_env(
+            data,
+            port,
+            {
+                "SPACEHOST_MAX_UPLOAD": "8m",
+                "SPACEHOST_MAX_HUB_UPLOAD_BYTES": "8m",
+                "SPACEHOST_BUILTIN_CONTENT": "0",
+                "SPACEHOST_OWNER": "bench",
+            },
+        )
+        proc = launch_platform(data, port, env)
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_healthy(url, proc)

@@ -29,8 +29,8 @@ import docker
 import pytest
 
 from spacehost.builder import DockerBuilder
+from spacehost.builder.build_run import bridge_gateway
 from spacehost.builder.cputorch import CpuTorch, find_cpu_torch
-from spacehost.builder.engine import bridge_gateway
 from spacehost.builder.mirror import MIRROR_HOSTNAME, MirrorStatus, mirror_url
 from spacehost.builder.pipconfig import effective_pip_settings, host_pip_config
 from spacehost.builder.runtime_images import (
@@ -56,7 +56,7 @@ import json, sys, time
 from pathlib import Path
 import docker
 from spacehost.builder import DockerBuilder
-from spacehost.builder.engine import bridge_gateway
+from spacehost.builder.build_run import bridge_gateway
 from spacehost.domain import Sdk, SpaceId
 from spacehost.manifest.model import Manifest, SpaceSource
 from spacehost.settings import Settings

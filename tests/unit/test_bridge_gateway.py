@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from spacehost.builder.bridge import gateway_from_attrs, interface_ipv4
-from spacehost.builder.engine import bridge_gateway
+from spacehost.builder.build_run import bridge_gateway
 
 # `docker network inspect bridge` on a fresh Debian docker.io 20.10.24 engine (this project's
 # CI machine): IPAM.Config holds the subnet only.

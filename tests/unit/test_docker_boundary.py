@@ -27,7 +27,7 @@ from spacehost.builder import DockerBuilder
 from spacehost.dockerengine import connect, probe
 from spacehost.domain import Sdk, SpaceId
 from spacehost.errors import BuildFailed, EngineUnavailable, NotFound, SpacehostError
-from spacehost.lifecycle.engine import EngineWatch
+from spacehost.lifecycle.engine_watch import EngineWatch
 from spacehost.manifest.model import Manifest, SpaceSource
 from spacehost.runtime import ContainerSpec, DockerBackend
 from spacehost.settings import PipSettings, Settings
@@ -129,7 +129,7 @@ def _closed_port() -> Iterator[str]:
 def _collect_leaked_sockets(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Collect the sockets of failed connects while this module's warning filters apply (the
     watch's warning is not kept: its record would hold the exception, and the socket, on)."""
-    caplog.set_level(logging.ERROR, logger="spacehost.lifecycle.engine")
+    caplog.set_level(logging.ERROR, logger="spacehost.lifecycle.engine_watch")
     yield
     gc.collect()
 

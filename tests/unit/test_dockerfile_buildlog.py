@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spacehost.builder.engine import BuildLog
+from spacehost.builder.build_run import BuildLog
 
 STREAM = [
     "Step 1/3 : FROM spacehost/gradio:6.31.0-py3.11-bookworm\n ---> 0123456789ab\n",

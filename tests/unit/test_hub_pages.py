@@ -21,11 +21,11 @@ from spacehost.lifecycle import Platform
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store
 from spacehost.store.hub import HubStore
-from spacehost.web.hub_card import chips, human_bytes, parse_card
-from spacehost.web.hub_list import ListQuery, RepoSummary, render_list
-from spacehost.web.hub_pages import add_hub_routes, card_target, not_found_page, repo_links
-from spacehost.web.hub_snippets import use_snippets
-from spacehost.web.hub_usage import repos_named, spaces_using
+from spacehost.web.hub.card import chips, human_bytes, parse_card
+from spacehost.web.hub.list import ListQuery, RepoSummary, render_list
+from spacehost.web.hub.pages import add_hub_routes, card_target, not_found_page, repo_links
+from spacehost.web.hub.snippets import use_snippets
+from spacehost.web.hub.usage import repos_named, spaces_using
 from spacehost.web.markdown import render_markdown
 from spacehost.web.space_page import space_page
 from tests.fakes import FakeBackend, FakeBuilder

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from spacehost.builder.build_run import BuildLog, _step_failed
 from spacehost.builder.cputorch import (
     CpuTorch,
     TorchPin,
@@ -17,7 +18,6 @@ from spacehost.builder.cputorch import (
     torch_requirements,
     wheel_matches,
 )
-from spacehost.builder.engine import BuildLog, _step_failed
 from spacehost.builder.pipconfig import LocalSource
 from spacehost.errors import BuildFailed
 

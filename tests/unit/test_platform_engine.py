@@ -17,7 +17,7 @@ import pytest
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import EngineUnavailable
 from spacehost.lifecycle import Platform
-from spacehost.lifecycle.engine import EngineWatch
+from spacehost.lifecycle.engine_watch import EngineWatch
 from spacehost.lifecycle.recovery import ENGINE_DOWN
 from spacehost.lifecycle.sleep import PAUSED, STOPPED
 from spacehost.settings import Settings

@@ -12,10 +12,10 @@ from spacehost.errors import SpacehostError
 from spacehost.runtime.base import ContainerSpec, Mount
 from spacehost.runtime.gpu import GpuOptions
 from spacehost.runtime.options import (
-    container_env,
     container_labels,
     container_name,
     create_kwargs,
+    merged_env,
 )
 
 SPACE = SpaceId("Alice", "My_Demo.v2")
@@ -73,29 +73,29 @@ def test_extra_labels_cannot_override_spacehost_labels() -> None:
 
 
 def test_env_is_the_spec_env_plus_home() -> None:
-    env = container_env(spec(env={"SPACE_ID": "Alice/My_Demo.v2"}), GpuOptions(), None)
+    env = merged_env(spec(env={"SPACE_ID": "Alice/My_Demo.v2"}), GpuOptions(), None)
     assert env == {"HOME": "/home/user", "SPACE_ID": "Alice/My_Demo.v2"}
 
 
 def test_spec_home_wins_over_default() -> None:
-    assert container_env(spec(env={"HOME": "/srv"}), GpuOptions(), None)["HOME"] == "/srv"
+    assert merged_env(spec(env={"HOME": "/srv"}), GpuOptions(), None)["HOME"] == "/srv"
 
 
 def test_gpu_env_wins_but_library_path_is_joined_gpu_first() -> None:
     gpu = GpuOptions(env={"LD_LIBRARY_PATH": "/usr/local/nvidia/lib64", "NVIDIA_X": "1"})
-    env = container_env(spec(env={"LD_LIBRARY_PATH": "/opt/app/lib", "NVIDIA_X": "0"}), gpu, None)
+    env = merged_env(spec(env={"LD_LIBRARY_PATH": "/opt/app/lib", "NVIDIA_X": "0"}), gpu, None)
     assert env["LD_LIBRARY_PATH"] == "/usr/local/nvidia/lib64:/opt/app/lib"
     assert env["NVIDIA_X"] == "1"
 
 
 def test_gpu_library_path_alone_when_spec_has_none() -> None:
     gpu = GpuOptions(env={"LD_LIBRARY_PATH": "/usr/local/nvidia/lib64"})
-    assert container_env(spec(), gpu, None)["LD_LIBRARY_PATH"] == "/usr/local/nvidia/lib64"
+    assert merged_env(spec(), gpu, None)["LD_LIBRARY_PATH"] == "/usr/local/nvidia/lib64"
 
 
 def test_host_port_overrides_port_variables_and_binds_loopback() -> None:
     base = {"GRADIO_SERVER_PORT": "7860", "GRADIO_SERVER_NAME": "0.0.0.0", "SPACE_ID": "a/b"}
-    env = container_env(spec(env=base), GpuOptions(), 41234)
+    env = merged_env(spec(env=base), GpuOptions(), 41234)
     assert env["PORT"] == env["GRADIO_SERVER_PORT"] == "41234"
     assert env["GRADIO_SERVER_NAME"] == "127.0.0.1"
     assert env["SPACE_ID"] == "a/b"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from spacehost.cli import config
+from spacehost.cli import space_config
 from spacehost.cli.main import build_parser, main
 
 
@@ -17,14 +17,14 @@ class Tty(io.StringIO):
 
 
 def test_piped_stdin_is_the_value_without_its_last_newline() -> None:
-    assert config.read_secret("K", io.StringIO("line1\nline2\n")) == "line1\nline2"
-    assert config.read_secret("K", io.StringIO("no-newline")) == "no-newline"
+    assert space_config.read_secret("K", io.StringIO("line1\nline2\n")) == "line1\nline2"
+    assert space_config.read_secret("K", io.StringIO("no-newline")) == "no-newline"
 
 
 def test_a_terminal_gets_a_hidden_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
     prompts: list[str] = []
-    monkeypatch.setattr(config.getpass, "getpass", lambda p: prompts.append(p) or "typed")
-    assert config.read_secret("API_KEY", Tty()) == "typed"
+    monkeypatch.setattr(space_config.getpass, "getpass", lambda p: prompts.append(p) or "typed")
+    assert space_config.read_secret("API_KEY", Tty()) == "typed"
     assert prompts == ["value of secret API_KEY (hidden): "]
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from spacehost.domain import SpaceId
 from spacehost.errors import InvalidRequest, UploadTooLarge
-from spacehost.lifecycle.contract import container_env
+from spacehost.lifecycle.contract import contract_env
 from spacehost.lifecycle.envkeys import (
     MAX_VALUE_BYTES,
     check_description,
@@ -56,7 +56,7 @@ def test_reserved_names_are_refused_with_the_reason(key: str) -> None:
 
 def test_every_variable_of_the_container_contract_is_reserved() -> None:
     source = load_space({"README.md": b"---\nsdk: gradio\n---\n", "app.py": b""})
-    env = container_env(SpaceId("a", "b"), source.manifest, Settings())
+    env = contract_env(SpaceId("a", "b"), source.manifest, Settings())
     assert [k for k in env if reserved_reason(k) is None] == []
 
 

@@ -3,7 +3,7 @@
 Pure parts: :mod:`~spacehost.builder.dockerfile` (Dockerfile rendering),
 :mod:`~spacehost.builder.pipconfig` (pip settings), :mod:`~spacehost.builder.pythons` (Python
 choice), :mod:`~spacehost.builder.context` (build contexts). Engine parts:
-:mod:`~spacehost.builder.engine` (one streamed build), :mod:`~spacehost.builder.runtime_images`
+:mod:`~spacehost.builder.build_run` (one streamed build), :mod:`~spacehost.builder.runtime_images`
 (base/python/gradio images), :mod:`~spacehost.builder.docker_builder` (a space's build).
 """
 

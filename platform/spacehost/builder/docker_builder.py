@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import docker
 import docker.errors
 
+from spacehost.builder.build_run import LogFn, bridge_gateway, run_build
 from spacehost.builder.context import make_context
 from spacehost.builder.cputorch import (
     CpuTorch,
@@ -29,7 +30,6 @@ from spacehost.builder.dockerfile import (
     plan_build,
     render_dockerfile,
 )
-from spacehost.builder.engine import LogFn, bridge_gateway, run_build
 from spacehost.builder.mirror import Mirror
 from spacehost.builder.pipconfig import (
     PipPlan,

@@ -35,8 +35,8 @@ import docker
 import docker.errors
 import docker.utils
 
+from spacehost.builder.build_run import LogFn, run_build
 from spacehost.builder.context import make_context
-from spacehost.builder.engine import LogFn, run_build
 from spacehost.builder.pipconfig import PipPlan, render_pip_conf
 from spacehost.builder.pythons import PythonChoice
 from spacehost.dockerengine import ENGINE_ERRORS, Failure, build_error, classify, translated

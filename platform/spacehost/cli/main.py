@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from spacehost.cli import config, hub, infoview, output
+from spacehost.cli import hub, infoview, output, space_config
 from spacehost.cli.confirm import confirm_delete
 from spacehost.cli.gpus import add_commands as add_gpu_commands
 from spacehost.cli.watch import DEFAULT_TIMEOUT_S, Deploy, watch
@@ -331,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="delete without asking (needed when stdin is not a terminal, e.g. in scripts)",
     )
-    config.add_commands(add, _client)
+    space_config.add_commands(add, _client)
     add_gpu_commands(add, _client)
     add("validate", cmd_validate, "check a space folder and print its problems").add_argument(
         "dir", help="the space folder"

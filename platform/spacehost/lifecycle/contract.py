@@ -30,8 +30,10 @@ def container_workdir(manifest: Manifest) -> str | None:
     return None if manifest.sdk is Sdk.DOCKER else CONTAINER_WORKDIR
 
 
-def container_env(space: SpaceId, manifest: Manifest, settings: Settings) -> dict[str, str]:
-    """The environment every space container gets (ARCHITECTURE.md, container contract)."""
+def contract_env(space: SpaceId, manifest: Manifest, settings: Settings) -> dict[str, str]:
+    """The environment every space container gets (ARCHITECTURE.md, container contract):
+    ``HOME``, the ``SPACE_*``, ``GRADIO_*`` and ``PORT`` variables. The runtime later merges the
+    GPU's variables into it (:func:`spacehost.runtime.options.merged_env`)."""
     port = container_port(manifest)
     return {
         # Not SYSTEM=spaces: to Gradio 6.31 it means "on huggingface.co" (real HF OAuth routes,

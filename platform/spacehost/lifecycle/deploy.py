@@ -24,9 +24,9 @@ from spacehost.lifecycle import cleanup, runlogs, stages
 from spacehost.lifecycle.backoff import CrashRestarts
 from spacehost.lifecycle.context import Builder, BuildOutcome, Context, GpuCheck
 from spacehost.lifecycle.contract import (
-    container_env,
     container_port,
     container_workdir,
+    contract_env,
     data_volume,
     hardware_of,
     manifest_summary,
@@ -266,7 +266,7 @@ def start(
         stages.set_error(ctx, space, Stage.CONFIG_ERROR, str(exc), keep_serving=serving)
         return
     # the contract's variables win; the API refuses reserved names anyway
-    env = {**user_env, **container_env(space, manifest, ctx.settings)}
+    env = {**user_env, **contract_env(space, manifest, ctx.settings)}
     spec = ContainerSpec(
         space=space,
         revision=revision,

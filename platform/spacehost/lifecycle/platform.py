@@ -22,11 +22,11 @@ from typing import Any
 from spacehost.activityfile import Activity
 from spacehost.domain import SpaceId
 from spacehost.lifecycle import actions, info, reconcile, stages
-from spacehost.lifecycle import config as config_ops
+from spacehost.lifecycle import config_changes as config_ops
 from spacehost.lifecycle.actions import PushResult
 from spacehost.lifecycle.assembly import assemble
 from spacehost.lifecycle.backoff import Timer, thread_timer
-from spacehost.lifecycle.config import ConfigChange, DuplicateResult
+from spacehost.lifecycle.config_changes import ConfigChange, DuplicateResult
 from spacehost.lifecycle.context import Builder, Context, GpuCheck, no_gpu_checks
 from spacehost.lifecycle.gpushare import GpuSetup, gpu_status
 from spacehost.lifecycle.hubmounts import HubLookup

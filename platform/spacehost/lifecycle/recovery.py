@@ -10,7 +10,7 @@ while it is down. What the platform sees, and does:
 - a deploy, a restart or a wake fails for want of the engine (:meth:`Recovery.engine_failed`):
   the space is noted, a deploy under way shows the same RUNTIME_ERROR (an older revision that
   still answers keeps serving);
-- :class:`~spacehost.lifecycle.engine.EngineWatch` probes the engine and, once it answers
+- :class:`~spacehost.lifecycle.engine_watch.EngineWatch` probes the engine and, once it answers
   again, calls :meth:`Recovery.recover`: a stopped container of a space that should serve is
   started again (same revision, image and volume; the engine may publish another port), a
   space without one is deployed again from its image, a deploy the outage broke is retried,
@@ -32,7 +32,7 @@ from spacehost.errors import EngineUnavailable, SpacehostError
 from spacehost.lifecycle import stages
 from spacehost.lifecycle.backoff import CrashRestarts
 from spacehost.lifecycle.context import Context
-from spacehost.lifecycle.engine import EngineWatch
+from spacehost.lifecycle.engine_watch import EngineWatch
 from spacehost.lifecycle.health import http_status, wait_healthy
 from spacehost.lifecycle.runlogs import RunLogs
 from spacehost.lifecycle.sleep import PAUSED, STOPPED, AwakeTimes

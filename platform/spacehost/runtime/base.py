@@ -53,7 +53,7 @@ class ContainerSpec:
 
     ``env`` is the full environment the lifecycle built (``SPACE_*``, ``GRADIO_*``, variables,
     secrets); the backend adds only ``HOME`` when absent, GPU variables, and, with host
-    networking, the port it chose (see :func:`spacehost.runtime.options.container_env`).
+    networking, the port it chose (see :func:`spacehost.runtime.options.merged_env`).
     """
 
     space: SpaceId

@@ -69,8 +69,10 @@ def container_labels(spec: ContainerSpec, port: int) -> dict[str, str]:
     }
 
 
-def container_env(spec: ContainerSpec, gpu: GpuOptions, host_port: int | None) -> dict[str, str]:
-    """The container's environment.
+def merged_env(spec: ContainerSpec, gpu: GpuOptions, host_port: int | None) -> dict[str, str]:
+    """The environment handed to the engine: the spec's ``env`` merged with ``HOME``, the
+    GPU's variables and, with host networking, the app's port (the space's own contract
+    variables are already in the spec: :func:`spacehost.lifecycle.contract.contract_env`).
 
     Args:
         spec: its ``env`` is the base; ``HOME`` is added when missing (the images have no
@@ -134,7 +136,7 @@ def create_kwargs(
         "name": name,
         "user": CONTAINER_USER,
         "working_dir": spec.workdir,
-        "environment": container_env(spec, gpu, host_port if host_net else None),
+        "environment": merged_env(spec, gpu, host_port if host_net else None),
         "labels": container_labels(spec, port),
         "mem_limit": spec.memory_limit,
         # Equal to the memory limit: no swap, so a runaway app is OOM-killed, not slowed down.

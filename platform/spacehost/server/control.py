@@ -17,7 +17,7 @@ from spacehost.web.csp import nosniff, page_headers
 from spacehost.web.docs_pages import add_docs_routes
 from spacehost.web.favicon import add_favicon_routes
 from spacehost.web.frontend import GradioFrontends, add_frontend_routes
-from spacehost.web.hub_pages import add_hub_routes
+from spacehost.web.hub.pages import add_hub_routes
 from spacehost.web.page_host import page_host_links
 
 

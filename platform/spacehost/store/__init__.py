@@ -2,10 +2,10 @@
 
 from spacehost.store.archive import read_archive
 from spacehost.store.cipher import SecretCipher
-from spacehost.store.config import SECRET, VARIABLE, ConfigEntry, SpaceConfig
 from spacehost.store.db import BuildRecord, LogLine, SpaceRecord, Store
 from spacehost.store.files import RevisionFiles, revision_hash
 from spacehost.store.hub import HubCommit, HubFile, HubRepo, HubStore
+from spacehost.store.space_config import SECRET, VARIABLE, ConfigEntry, SpaceConfig
 
 __all__ = [
     "SECRET",

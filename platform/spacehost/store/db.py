@@ -1,5 +1,5 @@
 """SQLite store: spaces, revisions, builds, logs, events and space config (variables and
-encrypted secrets, see :mod:`spacehost.store.config`), in one file in the data dir.
+encrypted secrets, see :mod:`spacehost.store.space_config`), in one file in the data dir.
 
 One connection shared by the threads of one process, serialised by a lock; WAL mode so a reader
 in another process (the CLI on the same host, a second control plane) never blocks a writer.

@@ -20,7 +20,7 @@ from spacehost.web.disk_panel import disk_notice
 from spacehost.web.failed_deploy import banner, failed_deploy
 from spacehost.web.files_tab import files_revision, files_tab
 from spacehost.web.gpu_panel import gpu_panel_for
-from spacehost.web.hub_pages import repo_links, repos_of_space
+from spacehost.web.hub.pages import repo_links, repos_of_space
 from spacehost.web.layout import BADGE_JS, gradient, shell, stage_badge
 from spacehost.web.space_tabs import (
     LOG_TAIL,

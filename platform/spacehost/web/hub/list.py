@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from spacehost.domain import RepoKind
 from spacehost.web.csp import script_constant
-from spacehost.web.hub_card import human_bytes, when
-from spacehost.web.hub_urls import kind_label, list_path, repo_path
+from spacehost.web.hub.card import human_bytes, when
+from spacehost.web.hub.urls import kind_label, list_path, repo_path
 from spacehost.web.layout import shell
 
 MAX_CHIPS = 6  # tags shown on a card

@@ -28,17 +28,17 @@ from spacehost.lifecycle import Platform
 from spacehost.store import SpaceRecord
 from spacehost.store.hub import HubCommit, HubFile, HubRepo, HubStore
 from spacehost.web.files_tab import is_binary
-from spacehost.web.hub_card import Card, card_summary, chips, human_bytes, read_card, when
-from spacehost.web.hub_list import LIST_CSS, ListQuery, RepoSummary, chip_html, render_list
-from spacehost.web.hub_snippets import Snippet, use_snippets
-from spacehost.web.hub_urls import (
+from spacehost.web.hub.card import Card, card_summary, chips, human_bytes, read_card, when
+from spacehost.web.hub.list import LIST_CSS, ListQuery, RepoSummary, chip_html, render_list
+from spacehost.web.hub.snippets import Snippet, use_snippets
+from spacehost.web.hub.urls import (
     blob_path,
     kind_label,
     list_path,
     repo_path,
     resolve_path,
 )
-from spacehost.web.hub_usage import RepoRef, space_repos, spaces_using
+from spacehost.web.hub.usage import RepoRef, space_repos, spaces_using
 from spacehost.web.layout import shell
 from spacehost.web.markdown import render_markdown
 from spacehost.web.space_tabs import COPY_JS
@@ -174,7 +174,7 @@ def card_target(kind: RepoKind, repo_id: str, target: str, image: bool) -> str |
 
 @functools.lru_cache(maxsize=256)
 def _rendered(body: str, kind: RepoKind, repo_id: str) -> str:
-    # cards are cached by content hash (hub_card), so a card's body is rendered once
+    # cards are cached by content hash (card.py), so a card's body is rendered once
     return render_markdown(body, resolve=lambda t, img: card_target(kind, repo_id, t, img))
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from spacehost.router.context import RouterContext
 from spacehost.router.filesend import OpenFile, open_handoff, open_range, send_file
-from spacehost.router.framing import Framing, response_framing
+from spacehost.router.framing import BodyKind, Framing, response_body
 from spacehost.router.headers import (
     FILE_HEADER,
     NO_SPACE_HEADERS,
@@ -52,6 +52,8 @@ MAX_PENDING = 256 * 1024
 STATIC_CHUNK = 256 * 1024
 _RETRYABLE = frozenset({b"GET", b"HEAD", b"OPTIONS"})
 _LAST_CHUNK = b"0\r\n\r\n"
+# bodies without a length: re-chunked for an HTTP/1.1 client, ended by closing for HTTP/1.0
+_OPEN_ENDED = frozenset({BodyKind.CHUNKED, BodyKind.UNTIL_CLOSE})
 
 
 @dataclass(slots=True)
@@ -85,14 +87,6 @@ class Request:
     http_11: bool
     keep_alive: bool
     upgrade: bool
-
-
-def _response_framing(headers: list[tuple[bytes, bytes]]) -> Framing:
-    lengths = [v for n, v in headers if n == b"content-length"]
-    codings = [v for n, v in headers if n == b"transfer-encoding"]
-    if not (lengths or codings):
-        return Framing(False, None)
-    return response_framing(lengths, codings)
 
 
 def _gateway_problem(status: int, space: str, detail: str) -> Problem:
@@ -343,23 +337,18 @@ class Exchange:
             return
         if status == 101 and not req.upgrade:
             return
-        framing = _response_framing(headers)  # raises FramingError: a 502
+        body = response_body(req.method, status, headers)  # raises FramingError: a 502
         # pooled only if the request was sent whole before the response began (an early answer
         # may leave the body unread upstream) and, from a space, a HEAD answer announced no body
         # it could still send (the control plane is trusted not to)
         self.upstream_keep_alive = (
             keep_alive
             and self.request_done
-            and not (
-                req.method == b"HEAD"
-                and (framing.chunked or framing.length)
-                and self.up is not self.ctx.control
-            )
+            and not (req.method == b"HEAD" and body.announced and self.up is not self.ctx.control)
         )
-        has_body = req.method != b"HEAD" and status not in (101, 204, 304)
-        length = framing.length if status not in (101, 204) else None
-        if has_body and length is None:
-            self.until_close = not framing.chunked
+        length = body.length
+        if body.kind in _OPEN_ENDED:
+            self.until_close = body.kind is BodyKind.UNTIL_CLOSE
             if req.http_11:
                 self.chunked_out = True
             else:

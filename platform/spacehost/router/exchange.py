@@ -16,7 +16,6 @@ nothing more received.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,13 +32,8 @@ from spacehost.router.headers import (
     response_head,
 )
 from spacehost.router.match import Match
-from spacehost.router.pages import (
-    Problem,
-    problem_response,
-    redirect_response,
-    simple_response,
-)
-from spacehost.router.static import StaticFile, StaticRedirect, resolve_static
+from spacehost.router.pages import Problem, problem_response, simple_response
+from spacehost.router.static_response import NOT_FOUND, StaticStream, static_answer
 from spacehost.router.table import RouteEntry, Upstream
 from spacehost.router.upstream import UpstreamConnection
 
@@ -48,8 +42,6 @@ if TYPE_CHECKING:
 
 # Request body bytes held while the upstream connection opens, before reading pauses.
 MAX_PENDING = 256 * 1024
-# Static files up to this size go out in one write; larger ones are streamed with backpressure.
-STATIC_CHUNK = 256 * 1024
 _RETRYABLE = frozenset({b"GET", b"HEAD", b"OPTIONS"})
 _LAST_CHUNK = b"0\r\n\r\n"
 # bodies without a length: re-chunked for an HTTP/1.1 client, ended by closing for HTTP/1.0
@@ -656,69 +648,23 @@ class Exchange:
     def _static(self, root: str, m: Match) -> None:
         self._prepare_local()
         req = self.req
-        head_only = req.method == b"HEAD"
-        if req.method not in (b"GET", b"HEAD"):
-            extra = b"allow: GET, HEAD\r\n"
-            self._local(simple_response(405, b"", "", close=self.close_after, extra=extra))
-            return
-        found = resolve_static(root, m.target)
-        if found is None:
-            problem = Problem(404, "not_found", "No such file in this space.", "Check the URL.")
-            self._local(self._problem(problem))
-        elif isinstance(found, StaticRedirect):
-            query = m.target.partition("?")[2]
-            location = m.prefix + found.path + (f"?{query}" if query else "")
-            self._local(redirect_response(location, close=self.close_after, head_only=head_only))
-        else:
-            self._static_file(found)
-
-    def _static_file(self, f: StaticFile) -> None:
-        inm = self.req.if_none_match
-        validators = (
-            f"etag: {f.etag}\r\nlast-modified: {email.utils.formatdate(f.mtime, usegmt=True)}\r\n"
-            "cache-control: no-cache\r\n"
-        ).encode("latin-1")
-        connection = b"connection: close\r\n" if self.close_after else b""
-        if inm and (inm.strip() == "*" or f.etag in (t.strip() for t in inm.split(","))):
-            head = b"HTTP/1.1 304 Not Modified\r\n" + validators + self.space.extra
-            self._local(head + connection + b"\r\n")
-            return
-        head = b"".join(
-            [
-                b"HTTP/1.1 200 OK\r\n",
-                f"content-type: {f.content_type}\r\ncontent-length: {f.size}\r\n".encode(),
-                validators,
-                self.space.extra,
-                connection,
-                b"\r\n",
-            ]
+        answer = static_answer(
+            root, m, req.method, req.if_none_match, close=self.close_after, extra=self.space.extra
         )
-        if self.req.method == b"HEAD":
-            self._local(head)
-        elif f.size <= STATIC_CHUNK:
-            self._small_file(f, head)
+        if isinstance(answer, Problem):
+            self._local(self._problem(answer))
+        elif isinstance(answer, StaticStream):
+            self.task = self.ctx.loop.create_task(self._stream_file(answer))
         else:
-            self.task = self.ctx.loop.create_task(self._stream_file(f, head))
+            self._local(answer)
 
-    def _small_file(self, f: StaticFile, head: bytes) -> None:
-        try:
-            with open(f.path, "rb") as fh:
-                data = fh.read(f.size + 1)
-        except OSError:
-            data = b""
-        if len(data) != f.size:
-            problem = Problem(404, "not_found", "The file changed while read.", "Retry.")
-            self._local(self._problem(problem))
-            return
-        self._local(head + data)
-
-    async def _stream_file(self, f: StaticFile, head: bytes) -> None:
+    async def _stream_file(self, stream: StaticStream) -> None:
+        f = stream.file
         opened = open_range(f.path, 0, f.size)
         if opened is None:
-            problem = Problem(404, "not_found", "No such file in this space.", "Check the URL.")
             self.task = None
-            self._local(self._problem(problem))
+            self._local(self._problem(NOT_FOUND))
             return
-        self.client.write(head)
+        self.client.write(stream.head)
         self.response_started = True
         self._file_sent(await send_file(self.client, opened))

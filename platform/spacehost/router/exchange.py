@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import TYPE_CHECKING
 
 from spacehost.router.context import RouterContext
@@ -81,6 +82,38 @@ class Request:
     upgrade: bool
 
 
+class Phase(IntEnum):
+    """How far an exchange's response has come; it only moves forward (ordered).
+
+    The request side has its own progress (``Exchange.request_done``): a body may still arrive
+    in any phase, and an exchange leaves :attr:`RESPONDED` for :attr:`DONE` only once the
+    request has ended too (or the connection is to close).
+
+    Attributes:
+        AWAITING_RESPONSE: routing, waking the space, connecting, sending the request; no
+            response head has gone to the client yet (1xx interim heads may have).
+        STREAMING_RESPONSE: a response head went to the client; its body is under way (from
+            the upstream, a handed-off file or a static file).
+        RESPONDED: the response is complete; waiting for the end of the request body.
+        DONE: handed back to the client connection (``exchange_done``).
+        UPGRADED: the connections are spliced into a tunnel (101); the exchange is over.
+        CUT: the exchange closed the client connection mid-response (the response cannot be
+            completed, e.g. the upstream was lost or a file shrank).
+        ABORTED: the client went away.
+
+    ``phase >= RESPONDED``: nothing more of the response will be sent; ``phase >= DONE``: the
+    exchange is over.
+    """
+
+    AWAITING_RESPONSE = 0
+    STREAMING_RESPONSE = 1
+    RESPONDED = 2
+    DONE = 3
+    UPGRADED = 4
+    CUT = 5
+    ABORTED = 6
+
+
 def _gateway_problem(status: int, space: str, detail: str) -> Problem:
     """A 502/504 about *space* ("" for the control plane)."""
     code = "upstream_timeout" if status == 504 else "upstream_unreachable"
@@ -105,7 +138,6 @@ class Exchange:
     """
 
     __slots__ = (
-        "aborted",
         "busy_space",
         "chunked_out",
         "client",
@@ -115,20 +147,17 @@ class Exchange:
         "discard",
         "file",
         "file_ready",
-        "finished",
         "head",
         "head_only",
         "interim",
         "out",
         "pending",
         "pending_size",
+        "phase",
         "req",
         "request_done",
-        "response_done",
-        "response_started",
         "retried",
         "space",
-        "started",
         "task",
         "until_close",
         "up",
@@ -156,14 +185,10 @@ class Exchange:
         # a file the control plane handed off (spacehost.handoff): the response body
         self.file: OpenFile | None = None
         self.file_ready = False
-        self.started = False
         self.retried = False
         self.discard = False
         self.request_done = False
-        self.response_started = False
-        self.response_done = False
-        self.finished = False
-        self.aborted = False
+        self.phase = Phase.AWAITING_RESPONSE
         self.interim = False
         self.continued = False  # an interim (1xx) response was relayed
         self.head_only = False
@@ -176,7 +201,6 @@ class Exchange:
 
     def start(self) -> None:
         """Route the request and begin answering it."""
-        self.started = True
         req = self.req
         if req.method == b"CONNECT":
             self.close_after = True
@@ -206,7 +230,7 @@ class Exchange:
         proxied when it is live, else the control plane's status page."""
         await self.ctx.waker.until_awake(space, self.ctx.settings.startup_timeout_s)
         self.task = None
-        if self.aborted:
+        if self.phase is Phase.ABORTED:
             return
         self._dispatch(self.ctx.route(self.req.host, self.req.target.decode("latin-1")))
 
@@ -261,7 +285,7 @@ class Exchange:
             self._fail(_gateway_problem(502, self.what, detail))
             return
         self.task = None
-        if self.aborted or self.response_done:
+        if self.phase >= Phase.RESPONDED:
             self.ctx.pool.put(conn)
             return
         self._attach(conn)
@@ -292,7 +316,7 @@ class Exchange:
 
     def on_request_body(self, body: bytes) -> None:
         """A piece of the request body (de-chunked by the parser)."""
-        if self.discard or self.response_done or self.aborted:
+        if self.discard or self.phase >= Phase.RESPONDED:
             return
         if self.req.chunked:
             self._send(b"".join((b"%x\r\n" % len(body), body, b"\r\n")))
@@ -302,9 +326,9 @@ class Exchange:
     def on_request_end(self) -> None:
         """The request (head and body) is complete."""
         self.request_done = True
-        if self.req.chunked and not (self.discard or self.response_done or self.aborted):
+        if self.req.chunked and not (self.discard or self.phase >= Phase.RESPONDED):
             self._send(_LAST_CHUNK)
-        if self.response_done:
+        if self.phase >= Phase.RESPONDED:
             self._complete()
 
     # -- upstream listener ---------------------------------------------------------------------
@@ -314,7 +338,7 @@ class Exchange:
     ) -> None:
         """The upstream's response head (or an interim 1xx head)."""
         req = self.req
-        if self.response_started or self.response_done:
+        if self.phase is not Phase.AWAITING_RESPONSE:
             self.upstream_keep_alive = False
             return
         if status < 200 and status != 101:
@@ -365,7 +389,7 @@ class Exchange:
                 length=length,
             )
         )
-        self.response_started = True
+        self.phase = Phase.STREAMING_RESPONSE
         self.head_only = req.method == b"HEAD"
 
     def _hand_off(
@@ -402,11 +426,11 @@ class Exchange:
                 length=f.count,
             )
         )
-        self.response_started = True
+        self.phase = Phase.STREAMING_RESPONSE
 
     def on_response_body(self, body: bytes) -> None:
         """A piece of the response body (de-chunked by the parser)."""
-        if self.response_done or self.interim or self.head_only or self.file is not None:
+        if self.phase >= Phase.RESPONDED or self.interim or self.head_only or self.file is not None:
             return
         if self.chunked_out:
             self.out += (b"%x\r\n" % len(body), body, b"\r\n")
@@ -418,21 +442,21 @@ class Exchange:
         if self.interim:
             self.interim = False
             return
-        if self.response_done:
+        if self.phase >= Phase.RESPONDED:
             return
         if self.file is not None:
             self.file_ready = True
             return
         if self.chunked_out:
             self.out.append(_LAST_CHUNK)
-        self.response_done = True
+        self.phase = Phase.RESPONDED
 
     def after_feed(self) -> None:
         """The parser consumed one read from the upstream: send what it produced."""
-        if self.head_only and not self.response_done:
+        if self.head_only and self.phase is Phase.STREAMING_RESPONSE:
             # The parser does not know the request was HEAD and would wait for the body that
             # Content-Length announces; the response is complete with its head.
-            self.response_done = True
+            self.phase = Phase.RESPONDED
             if self.upstream is not None:
                 self.upstream.reset_parser()
         out = self.out
@@ -443,7 +467,7 @@ class Exchange:
             self.file_ready = False
             self._release_upstream()
             self.task = self.ctx.loop.create_task(self._file_body(self.file))
-        elif self.response_done:
+        elif self.phase >= Phase.RESPONDED:
             self._release_upstream()
             self._complete()
 
@@ -457,18 +481,18 @@ class Exchange:
         if not whole:
             self._abort_client()
             return
-        self.response_done = True
+        self.phase = Phase.RESPONDED
         self._complete()
 
     def on_upgraded(self, tail: bytes) -> None:
         """The upstream switched protocols (101): from now on the connections are spliced."""
         conn = self.upstream
-        if conn is None or not self.req.upgrade or not self.response_started:
+        if conn is None or not self.req.upgrade or self.phase is Phase.AWAITING_RESPONSE:
             self.on_upstream_invalid()
             return
         self._flush()
         self.upstream = None
-        self.response_done = self.finished = True
+        self.phase = Phase.UPGRADED
         if self.what:  # an open websocket keeps its space awake until the tunnel closes
             if not self.busy_space:
                 self.ctx.activity.opened(self.what)
@@ -479,7 +503,7 @@ class Exchange:
     def on_upstream_invalid(self) -> None:
         """The upstream sent something that is not HTTP/1.1."""
         self._release_upstream(reuse=False)
-        if self.response_started:
+        if self.phase is not Phase.AWAITING_RESPONSE:
             self._abort_client()
         else:
             self._fail(_gateway_problem(502, self.what, "sent an invalid response"))
@@ -487,10 +511,10 @@ class Exchange:
     def on_upstream_lost(self, conn: UpstreamConnection) -> None:
         """The upstream connection closed while this exchange used it."""
         self.upstream = None
-        if self.response_done or self.aborted:
+        if self.phase >= Phase.RESPONDED:
             self._end_stream()
             return
-        if not self.response_started:
+        if self.phase is Phase.AWAITING_RESPONSE:
             # A pooled connection may have been closed by the app just as it was reused; a
             # request without a body is safe to send again once, on a fresh connection.
             if conn.reused and not conn.received and self._retryable() and self.up is not None:
@@ -503,7 +527,7 @@ class Exchange:
         if self.until_close:
             if self.chunked_out:
                 self.out.append(_LAST_CHUNK)
-            self.response_done = True
+            self.phase = Phase.RESPONDED
             self.upstream_keep_alive = False
             self._flush()
             self._complete()
@@ -532,7 +556,11 @@ class Exchange:
 
     def awaits_continue(self) -> bool:
         """The client waits for ``100 Continue`` before sending the body (not its delay)."""
-        return self.req.expect_continue and not self.continued and not self.response_started
+        return (
+            self.req.expect_continue
+            and not self.continued
+            and self.phase is Phase.AWAITING_RESPONSE
+        )
 
     def refuse(self, problem: Problem) -> None:
         """The client broke or stalled this request's body: answer *problem* where a response
@@ -542,7 +570,7 @@ class Exchange:
             self.task.cancel()
             self.task = None
         self._release_upstream(reuse=False)
-        if self.response_started:
+        if self.phase is not Phase.AWAITING_RESPONSE:
             self._abort_client()
             return
         self._prepare_local()
@@ -552,7 +580,7 @@ class Exchange:
 
     def abort(self) -> None:
         """The client went away: drop the upstream side."""
-        self.aborted = True
+        self.phase = Phase.ABORTED
         self._end_stream()
         if self.file is not None:
             self.file.close()
@@ -599,24 +627,24 @@ class Exchange:
             conn.close()
 
     def _complete(self) -> None:
-        if self.finished or self.aborted:
+        if self.phase >= Phase.DONE:
             return
         if not self.request_done and not self.close_after:
             # Wait for (and drop) the rest of the request body, so the connection stays usable.
             return
-        self.finished = True
+        self.phase = Phase.DONE
         self.client.exchange_done(close=self.close_after or not self.request_done)
 
     def _abort_client(self) -> None:
         if self.file is not None:
             self.file.close()
         self._flush()
-        self.finished = True
+        self.phase = Phase.CUT
         self.client.close()
 
     def _fail(self, problem: Problem) -> None:
         self._release_upstream(reuse=False)
-        if self.response_started:
+        if self.phase is not Phase.AWAITING_RESPONSE:
             self._abort_client()
             return
         self._local(self._problem(problem))
@@ -640,7 +668,7 @@ class Exchange:
 
     def _local(self, data: bytes) -> None:
         self.client.write(data)
-        self.response_started = self.response_done = True
+        self.phase = Phase.RESPONDED
         self._complete()
 
     # -- static spaces -------------------------------------------------------------------------
@@ -666,5 +694,5 @@ class Exchange:
             self._local(self._problem(NOT_FOUND))
             return
         self.client.write(stream.head)
-        self.response_started = True
+        self.phase = Phase.STREAMING_RESPONSE
         self._file_sent(await send_file(self.client, opened))

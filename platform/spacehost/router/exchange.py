@@ -114,6 +114,11 @@ class Phase(IntEnum):
     ABORTED = 6
 
 
+# The phases as module constants: looking a member up on its Enum class costs ~70 ns on
+# Python 3.11, a dozen times per request on the hot path.
+AWAITING_RESPONSE, STREAMING_RESPONSE, RESPONDED, DONE, UPGRADED, CUT, ABORTED = Phase
+
+
 def _gateway_problem(status: int, space: str, detail: str) -> Problem:
     """A 502/504 about *space* ("" for the control plane)."""
     code = "upstream_timeout" if status == 504 else "upstream_unreachable"
@@ -188,7 +193,7 @@ class Exchange:
         self.retried = False
         self.discard = False
         self.request_done = False
-        self.phase = Phase.AWAITING_RESPONSE
+        self.phase: Phase = AWAITING_RESPONSE
         self.interim = False
         self.continued = False  # an interim (1xx) response was relayed
         self.head_only = False
@@ -230,7 +235,7 @@ class Exchange:
         proxied when it is live, else the control plane's status page."""
         await self.ctx.waker.until_awake(space, self.ctx.settings.startup_timeout_s)
         self.task = None
-        if self.phase is Phase.ABORTED:
+        if self.phase is ABORTED:
             return
         self._dispatch(self.ctx.route(self.req.host, self.req.target.decode("latin-1")))
 
@@ -285,7 +290,7 @@ class Exchange:
             self._fail(_gateway_problem(502, self.what, detail))
             return
         self.task = None
-        if self.phase >= Phase.RESPONDED:
+        if self.phase >= RESPONDED:
             self.ctx.pool.put(conn)
             return
         self._attach(conn)
@@ -316,7 +321,7 @@ class Exchange:
 
     def on_request_body(self, body: bytes) -> None:
         """A piece of the request body (de-chunked by the parser)."""
-        if self.discard or self.phase >= Phase.RESPONDED:
+        if self.discard or self.phase >= RESPONDED:
             return
         if self.req.chunked:
             self._send(b"".join((b"%x\r\n" % len(body), body, b"\r\n")))
@@ -326,9 +331,9 @@ class Exchange:
     def on_request_end(self) -> None:
         """The request (head and body) is complete."""
         self.request_done = True
-        if self.req.chunked and not (self.discard or self.phase >= Phase.RESPONDED):
+        if self.req.chunked and not (self.discard or self.phase >= RESPONDED):
             self._send(_LAST_CHUNK)
-        if self.phase >= Phase.RESPONDED:
+        if self.phase >= RESPONDED:
             self._complete()
 
     # -- upstream listener ---------------------------------------------------------------------
@@ -338,7 +343,7 @@ class Exchange:
     ) -> None:
         """The upstream's response head (or an interim 1xx head)."""
         req = self.req
-        if self.phase is not Phase.AWAITING_RESPONSE:
+        if self.phase is not AWAITING_RESPONSE:
             self.upstream_keep_alive = False
             return
         if status < 200 and status != 101:
@@ -389,7 +394,7 @@ class Exchange:
                 length=length,
             )
         )
-        self.phase = Phase.STREAMING_RESPONSE
+        self.phase = STREAMING_RESPONSE
         self.head_only = req.method == b"HEAD"
 
     def _hand_off(
@@ -426,11 +431,11 @@ class Exchange:
                 length=f.count,
             )
         )
-        self.phase = Phase.STREAMING_RESPONSE
+        self.phase = STREAMING_RESPONSE
 
     def on_response_body(self, body: bytes) -> None:
         """A piece of the response body (de-chunked by the parser)."""
-        if self.phase >= Phase.RESPONDED or self.interim or self.head_only or self.file is not None:
+        if self.phase >= RESPONDED or self.interim or self.head_only or self.file is not None:
             return
         if self.chunked_out:
             self.out += (b"%x\r\n" % len(body), body, b"\r\n")
@@ -442,21 +447,21 @@ class Exchange:
         if self.interim:
             self.interim = False
             return
-        if self.phase >= Phase.RESPONDED:
+        if self.phase >= RESPONDED:
             return
         if self.file is not None:
             self.file_ready = True
             return
         if self.chunked_out:
             self.out.append(_LAST_CHUNK)
-        self.phase = Phase.RESPONDED
+        self.phase = RESPONDED
 
     def after_feed(self) -> None:
         """The parser consumed one read from the upstream: send what it produced."""
-        if self.head_only and self.phase is Phase.STREAMING_RESPONSE:
+        if self.head_only and self.phase is STREAMING_RESPONSE:
             # The parser does not know the request was HEAD and would wait for the body that
             # Content-Length announces; the response is complete with its head.
-            self.phase = Phase.RESPONDED
+            self.phase = RESPONDED
             if self.upstream is not None:
                 self.upstream.reset_parser()
         out = self.out
@@ -467,7 +472,7 @@ class Exchange:
             self.file_ready = False
             self._release_upstream()
             self.task = self.ctx.loop.create_task(self._file_body(self.file))
-        elif self.phase >= Phase.RESPONDED:
+        elif self.phase >= RESPONDED:
             self._release_upstream()
             self._complete()
 
@@ -481,18 +486,18 @@ class Exchange:
         if not whole:
             self._abort_client()
             return
-        self.phase = Phase.RESPONDED
+        self.phase = RESPONDED
         self._complete()
 
     def on_upgraded(self, tail: bytes) -> None:
         """The upstream switched protocols (101): from now on the connections are spliced."""
         conn = self.upstream
-        if conn is None or not self.req.upgrade or self.phase is Phase.AWAITING_RESPONSE:
+        if conn is None or not self.req.upgrade or self.phase is AWAITING_RESPONSE:
             self.on_upstream_invalid()
             return
         self._flush()
         self.upstream = None
-        self.phase = Phase.UPGRADED
+        self.phase = UPGRADED
         if self.what:  # an open websocket keeps its space awake until the tunnel closes
             if not self.busy_space:
                 self.ctx.activity.opened(self.what)
@@ -503,7 +508,7 @@ class Exchange:
     def on_upstream_invalid(self) -> None:
         """The upstream sent something that is not HTTP/1.1."""
         self._release_upstream(reuse=False)
-        if self.phase is not Phase.AWAITING_RESPONSE:
+        if self.phase is not AWAITING_RESPONSE:
             self._abort_client()
         else:
             self._fail(_gateway_problem(502, self.what, "sent an invalid response"))
@@ -511,10 +516,10 @@ class Exchange:
     def on_upstream_lost(self, conn: UpstreamConnection) -> None:
         """The upstream connection closed while this exchange used it."""
         self.upstream = None
-        if self.phase >= Phase.RESPONDED:
+        if self.phase >= RESPONDED:
             self._end_stream()
             return
-        if self.phase is Phase.AWAITING_RESPONSE:
+        if self.phase is AWAITING_RESPONSE:
             # A pooled connection may have been closed by the app just as it was reused; a
             # request without a body is safe to send again once, on a fresh connection.
             if conn.reused and not conn.received and self._retryable() and self.up is not None:
@@ -527,7 +532,7 @@ class Exchange:
         if self.until_close:
             if self.chunked_out:
                 self.out.append(_LAST_CHUNK)
-            self.phase = Phase.RESPONDED
+            self.phase = RESPONDED
             self.upstream_keep_alive = False
             self._flush()
             self._complete()
@@ -556,11 +561,7 @@ class Exchange:
 
     def awaits_continue(self) -> bool:
         """The client waits for ``100 Continue`` before sending the body (not its delay)."""
-        return (
-            self.req.expect_continue
-            and not self.continued
-            and self.phase is Phase.AWAITING_RESPONSE
-        )
+        return self.req.expect_continue and not self.continued and self.phase is AWAITING_RESPONSE
 
     def refuse(self, problem: Problem) -> None:
         """The client broke or stalled this request's body: answer *problem* where a response
@@ -570,7 +571,7 @@ class Exchange:
             self.task.cancel()
             self.task = None
         self._release_upstream(reuse=False)
-        if self.phase is not Phase.AWAITING_RESPONSE:
+        if self.phase is not AWAITING_RESPONSE:
             self._abort_client()
             return
         self._prepare_local()
@@ -580,7 +581,7 @@ class Exchange:
 
     def abort(self) -> None:
         """The client went away: drop the upstream side."""
-        self.phase = Phase.ABORTED
+        self.phase = ABORTED
         self._end_stream()
         if self.file is not None:
             self.file.close()
@@ -627,24 +628,24 @@ class Exchange:
             conn.close()
 
     def _complete(self) -> None:
-        if self.phase >= Phase.DONE:
+        if self.phase >= DONE:
             return
         if not self.request_done and not self.close_after:
             # Wait for (and drop) the rest of the request body, so the connection stays usable.
             return
-        self.phase = Phase.DONE
+        self.phase = DONE
         self.client.exchange_done(close=self.close_after or not self.request_done)
 
     def _abort_client(self) -> None:
         if self.file is not None:
             self.file.close()
         self._flush()
-        self.phase = Phase.CUT
+        self.phase = CUT
         self.client.close()
 
     def _fail(self, problem: Problem) -> None:
         self._release_upstream(reuse=False)
-        if self.phase is not Phase.AWAITING_RESPONSE:
+        if self.phase is not AWAITING_RESPONSE:
             self._abort_client()
             return
         self._local(self._problem(problem))
@@ -668,7 +669,7 @@ class Exchange:
 
     def _local(self, data: bytes) -> None:
         self.client.write(data)
-        self.phase = Phase.RESPONDED
+        self.phase = RESPONDED
         self._complete()
 
     # -- static spaces -------------------------------------------------------------------------
@@ -694,5 +695,5 @@ class Exchange:
             self._local(self._problem(NOT_FOUND))
             return
         self.client.write(stream.head)
-        self.phase = Phase.STREAMING_RESPONSE
+        self.phase = STREAMING_RESPONSE
         self._file_sent(await send_file(self.client, opened))

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from spacehost.router.context import RouterContext
 from spacehost.router.filesend import OpenFile, open_handoff, open_range, send_file
-from spacehost.router.framing import BodyKind, Framing, response_body
+from spacehost.router.framing import BodyKind, Framing, ResponseBody, response_body
 from spacehost.router.headers import (
     FILE_HEADER,
     NO_SPACE_HEADERS,
@@ -347,36 +347,13 @@ class Exchange:
             self.upstream_keep_alive = False
             return
         if status < 200 and status != 101:
-            self.interim = True
-            if req.http_11:
-                self.continued = True
-                self.out.append(
-                    response_head(
-                        status, reason, headers, NO_SPACE_HEADERS, chunked=False, connection=b""
-                    )
-                )
+            self._interim_head(status, reason, headers)
             return
         if status == 101 and not req.upgrade:
             return
         body = response_body(req.method, status, headers)  # raises FramingError: a 502
-        # pooled only if the request was sent whole before the response began (an early answer
-        # may leave the body unread upstream) and, from a space, a HEAD answer announced no body
-        # it could still send (the control plane is trusted not to)
-        self.upstream_keep_alive = (
-            keep_alive
-            and self.request_done
-            and not (req.method == b"HEAD" and body.announced and self.up is not self.ctx.control)
-        )
-        length = body.length
-        if body.kind in _OPEN_ENDED:
-            self.until_close = body.kind is BodyKind.UNTIL_CLOSE
-            if req.http_11:
-                self.chunked_out = True
-            else:
-                self.close_after = True
-        if (req.upgrade and status != 101) or (req.expect_continue and not self.request_done):
-            self.close_after = True
-        connection = b"close" if self.close_after else b"" if req.http_11 else b"keep-alive"
+        self.upstream_keep_alive = keep_alive and self._poolable(body)
+        connection = self._frame_out(body, status)
         if self.up is self.ctx.control and status in (200, 206) and req.method == b"GET":
             value = next((v for n, v in headers if n == FILE_HEADER), None)
             if value is not None:
@@ -391,11 +368,46 @@ class Exchange:
                 chunked=self.chunked_out,
                 connection=connection,
                 upgrade=status == 101,
-                length=length,
+                length=body.length,
             )
         )
         self.phase = STREAMING_RESPONSE
         self.head_only = req.method == b"HEAD"
+
+    def _interim_head(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        """A 1xx head: relayed to an HTTP/1.1 client; its (empty) message is skipped."""
+        self.interim = True
+        if self.req.http_11:
+            self.continued = True
+            self.out.append(
+                response_head(
+                    status, reason, headers, NO_SPACE_HEADERS, chunked=False, connection=b""
+                )
+            )
+
+    def _poolable(self, body: ResponseBody) -> bool:
+        """Whether the upstream connection may be pooled after this response, as far as known
+        at its head: only if the request was sent whole before the response began (an early
+        answer may leave the body unread upstream) and, from a space, a HEAD answer announced
+        no body it could still send (the control plane is trusted not to)."""
+        req = self.req
+        return self.request_done and not (
+            req.method == b"HEAD" and body.announced and self.up is not self.ctx.control
+        )
+
+    def _frame_out(self, body: ResponseBody, status: int) -> bytes:
+        """Decide how the response goes out to the client (re-chunked, close-delimited, or
+        closing after it) and return its ``Connection`` value."""
+        req = self.req
+        if body.kind in _OPEN_ENDED:
+            self.until_close = body.kind is BodyKind.UNTIL_CLOSE
+            if req.http_11:
+                self.chunked_out = True
+            else:
+                self.close_after = True
+        if (req.upgrade and status != 101) or (req.expect_continue and not self.request_done):
+            self.close_after = True
+        return b"close" if self.close_after else b"" if req.http_11 else b"keep-alive"
 
     def _hand_off(
         self,

@@ -6,6 +6,10 @@ upstream (a space or the control plane) and streams the response back, re-framin
 needed, or answers itself (static files, gateway errors, redirects). Bodies are never buffered
 beyond what one read returns: backpressure on either side pauses reading on the other.
 
+An exchange's progress is its :class:`Phase` (awaiting the response, streaming it, responded,
+done, upgraded, cut, aborted); a static space's answer is built by
+:mod:`spacehost.router.static_response`.
+
 Both directions are framed by the router (:mod:`spacehost.router.framing`): a body goes on with
 the length or chunking the router parsed, never with the sender's own framing headers. An
 upstream connection returns to the pool only when both messages ended exactly on a boundary: the

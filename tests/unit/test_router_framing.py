@@ -7,9 +7,12 @@ import pytest
 from spacehost.router.framing import (
     CHUNKED,
     NO_BODY,
+    BodyKind,
     Framing,
     FramingError,
+    ResponseBody,
     request_framing,
+    response_body,
     response_framing,
 )
 
@@ -66,3 +69,58 @@ def test_response_framing() -> None:
     for lengths, codings in [([b"3"], [b"chunked"]), ([], [b"gzip"]), ([b"3", b"4"], [])]:
         with pytest.raises(FramingError):
             response_framing(lengths, codings)
+
+
+CL5 = [(b"content-length", b"5")]
+CL0 = [(b"content-length", b"0")]
+TE = [(b"transfer-encoding", b"chunked")]
+NONE_, LENGTH, CHUNK, CLOSE = (
+    BodyKind.NONE,
+    BodyKind.LENGTH,
+    BodyKind.CHUNKED,
+    BodyKind.UNTIL_CLOSE,
+)
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "headers", "expected"),
+    [
+        (b"GET", 200, CL5, ResponseBody(LENGTH, 5, True)),
+        (b"GET", 200, CL0, ResponseBody(LENGTH, 0, False)),
+        (b"GET", 200, TE, ResponseBody(CHUNK, None, True)),
+        (b"GET", 200, [], ResponseBody(CLOSE, None, False)),
+        (b"POST", 404, [(b"x", b"y")], ResponseBody(CLOSE, None, False)),
+        (b"GET", 206, [(b"content-length", b"7, 7")], ResponseBody(LENGTH, 7, True)),
+        # HEAD: no body, but the head still announces the length (or chunking) it names
+        (b"HEAD", 200, CL5, ResponseBody(NONE_, 5, True)),
+        (b"HEAD", 200, TE, ResponseBody(NONE_, None, True)),
+        (b"HEAD", 200, [], ResponseBody(NONE_, None, False)),
+        # 304 keeps its length in the head; 101 and 204 never carry one
+        (b"GET", 304, CL5, ResponseBody(NONE_, 5, True)),
+        (b"GET", 204, CL5, ResponseBody(NONE_, None, True)),
+        (b"GET", 204, TE, ResponseBody(NONE_, None, True)),
+        (b"GET", 101, CL5, ResponseBody(NONE_, None, True)),
+        (b"GET", 101, [], ResponseBody(NONE_, None, False)),
+    ],
+)
+def test_response_body(
+    method: bytes, status: int, headers: list[tuple[bytes, bytes]], expected: ResponseBody
+) -> None:
+    assert response_body(method, status, headers) == expected
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "headers"),
+    [
+        (b"GET", 200, CL5 + TE),
+        (b"HEAD", 200, CL5 + TE),  # refused even where no body is read
+        (b"GET", 204, [(b"transfer-encoding", b"gzip")]),
+        (b"GET", 200, [(b"content-length", b"5"), (b"content-length", b"6")]),
+        (b"GET", 304, [(b"content-length", b"-1")]),
+    ],
+)
+def test_invalid_response_framing_is_an_error(
+    method: bytes, status: int, headers: list[tuple[bytes, bytes]]
+) -> None:
+    with pytest.raises(FramingError):
+        response_body(method, status, headers)

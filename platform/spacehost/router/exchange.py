@@ -6,6 +6,10 @@ upstream (a space or the control plane) and streams the response back, re-framin
 needed, or answers itself (static files, gateway errors, redirects). Bodies are never buffered
 beyond what one read returns: backpressure on either side pauses reading on the other.
 
+An exchange's progress is its :class:`Phase` (awaiting the response, streaming it, responded,
+done, upgraded, cut, aborted); a static space's answer is built by
+:mod:`spacehost.router.static_response`.
+
 Both directions are framed by the router (:mod:`spacehost.router.framing`): a body goes on with
 the length or chunking the router parsed, never with the sender's own framing headers. An
 upstream connection returns to the pool only when both messages ended exactly on a boundary: the
@@ -16,13 +20,13 @@ nothing more received.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import TYPE_CHECKING
 
 from spacehost.router.context import RouterContext
 from spacehost.router.filesend import OpenFile, open_handoff, open_range, send_file
-from spacehost.router.framing import Framing, response_framing
+from spacehost.router.framing import BodyKind, Framing, ResponseBody, response_body
 from spacehost.router.headers import (
     FILE_HEADER,
     NO_SPACE_HEADERS,
@@ -33,13 +37,8 @@ from spacehost.router.headers import (
     response_head,
 )
 from spacehost.router.match import Match
-from spacehost.router.pages import (
-    Problem,
-    problem_response,
-    redirect_response,
-    simple_response,
-)
-from spacehost.router.static import StaticFile, StaticRedirect, resolve_static
+from spacehost.router.pages import Problem, problem_response, simple_response
+from spacehost.router.static_response import NOT_FOUND, StaticStream, static_answer
 from spacehost.router.table import RouteEntry, Upstream
 from spacehost.router.upstream import UpstreamConnection
 
@@ -48,10 +47,10 @@ if TYPE_CHECKING:
 
 # Request body bytes held while the upstream connection opens, before reading pauses.
 MAX_PENDING = 256 * 1024
-# Static files up to this size go out in one write; larger ones are streamed with backpressure.
-STATIC_CHUNK = 256 * 1024
 _RETRYABLE = frozenset({b"GET", b"HEAD", b"OPTIONS"})
 _LAST_CHUNK = b"0\r\n\r\n"
+# bodies without a length: re-chunked for an HTTP/1.1 client, ended by closing for HTTP/1.0
+_OPEN_ENDED = frozenset({BodyKind.CHUNKED, BodyKind.UNTIL_CLOSE})
 
 
 @dataclass(slots=True)
@@ -87,12 +86,41 @@ class Request:
     upgrade: bool
 
 
-def _response_framing(headers: list[tuple[bytes, bytes]]) -> Framing:
-    lengths = [v for n, v in headers if n == b"content-length"]
-    codings = [v for n, v in headers if n == b"transfer-encoding"]
-    if not (lengths or codings):
-        return Framing(False, None)
-    return response_framing(lengths, codings)
+class Phase(IntEnum):
+    """How far an exchange's response has come; it only moves forward (ordered).
+
+    The request side has its own progress (``Exchange.request_done``): a body may still arrive
+    in any phase, and an exchange leaves :attr:`RESPONDED` for :attr:`DONE` only once the
+    request has ended too (or the connection is to close).
+
+    Attributes:
+        AWAITING_RESPONSE: routing, waking the space, connecting, sending the request; no
+            response head has gone to the client yet (1xx interim heads may have).
+        STREAMING_RESPONSE: a response head went to the client; its body is under way (from
+            the upstream, a handed-off file or a static file).
+        RESPONDED: the response is complete; waiting for the end of the request body.
+        DONE: handed back to the client connection (``exchange_done``).
+        UPGRADED: the connections are spliced into a tunnel (101); the exchange is over.
+        CUT: the exchange closed the client connection mid-response (the response cannot be
+            completed, e.g. the upstream was lost or a file shrank).
+        ABORTED: the client went away.
+
+    ``phase >= RESPONDED``: nothing more of the response will be sent; ``phase >= DONE``: the
+    exchange is over.
+    """
+
+    AWAITING_RESPONSE = 0
+    STREAMING_RESPONSE = 1
+    RESPONDED = 2
+    DONE = 3
+    UPGRADED = 4
+    CUT = 5
+    ABORTED = 6
+
+
+# The phases as module constants: looking a member up on its Enum class costs ~70 ns on
+# Python 3.11, a dozen times per request on the hot path.
+AWAITING_RESPONSE, STREAMING_RESPONSE, RESPONDED, DONE, UPGRADED, CUT, ABORTED = Phase
 
 
 def _gateway_problem(status: int, space: str, detail: str) -> Problem:
@@ -119,7 +147,6 @@ class Exchange:
     """
 
     __slots__ = (
-        "aborted",
         "busy_space",
         "chunked_out",
         "client",
@@ -129,20 +156,17 @@ class Exchange:
         "discard",
         "file",
         "file_ready",
-        "finished",
         "head",
         "head_only",
         "interim",
         "out",
         "pending",
         "pending_size",
+        "phase",
         "req",
         "request_done",
-        "response_done",
-        "response_started",
         "retried",
         "space",
-        "started",
         "task",
         "until_close",
         "up",
@@ -170,14 +194,10 @@ class Exchange:
         # a file the control plane handed off (spacehost.handoff): the response body
         self.file: OpenFile | None = None
         self.file_ready = False
-        self.started = False
         self.retried = False
         self.discard = False
         self.request_done = False
-        self.response_started = False
-        self.response_done = False
-        self.finished = False
-        self.aborted = False
+        self.phase: Phase = AWAITING_RESPONSE
         self.interim = False
         self.continued = False  # an interim (1xx) response was relayed
         self.head_only = False
@@ -190,7 +210,6 @@ class Exchange:
 
     def start(self) -> None:
         """Route the request and begin answering it."""
-        self.started = True
         req = self.req
         if req.method == b"CONNECT":
             self.close_after = True
@@ -220,7 +239,7 @@ class Exchange:
         proxied when it is live, else the control plane's status page."""
         await self.ctx.waker.until_awake(space, self.ctx.settings.startup_timeout_s)
         self.task = None
-        if self.aborted:
+        if self.phase is ABORTED:
             return
         self._dispatch(self.ctx.route(self.req.host, self.req.target.decode("latin-1")))
 
@@ -275,7 +294,7 @@ class Exchange:
             self._fail(_gateway_problem(502, self.what, detail))
             return
         self.task = None
-        if self.aborted or self.response_done:
+        if self.phase >= RESPONDED:
             self.ctx.pool.put(conn)
             return
         self._attach(conn)
@@ -306,7 +325,7 @@ class Exchange:
 
     def on_request_body(self, body: bytes) -> None:
         """A piece of the request body (de-chunked by the parser)."""
-        if self.discard or self.response_done or self.aborted:
+        if self.discard or self.phase >= RESPONDED:
             return
         if self.req.chunked:
             self._send(b"".join((b"%x\r\n" % len(body), body, b"\r\n")))
@@ -316,9 +335,9 @@ class Exchange:
     def on_request_end(self) -> None:
         """The request (head and body) is complete."""
         self.request_done = True
-        if self.req.chunked and not (self.discard or self.response_done or self.aborted):
+        if self.req.chunked and not (self.discard or self.phase >= RESPONDED):
             self._send(_LAST_CHUNK)
-        if self.response_done:
+        if self.phase >= RESPONDED:
             self._complete()
 
     # -- upstream listener ---------------------------------------------------------------------
@@ -328,45 +347,17 @@ class Exchange:
     ) -> None:
         """The upstream's response head (or an interim 1xx head)."""
         req = self.req
-        if self.response_started or self.response_done:
+        if self.phase is not AWAITING_RESPONSE:
             self.upstream_keep_alive = False
             return
         if status < 200 and status != 101:
-            self.interim = True
-            if req.http_11:
-                self.continued = True
-                self.out.append(
-                    response_head(
-                        status, reason, headers, NO_SPACE_HEADERS, chunked=False, connection=b""
-                    )
-                )
+            self._interim_head(status, reason, headers)
             return
         if status == 101 and not req.upgrade:
             return
-        framing = _response_framing(headers)  # raises FramingError: a 502
-        # pooled only if the request was sent whole before the response began (an early answer
-        # may leave the body unread upstream) and, from a space, a HEAD answer announced no body
-        # it could still send (the control plane is trusted not to)
-        self.upstream_keep_alive = (
-            keep_alive
-            and self.request_done
-            and not (
-                req.method == b"HEAD"
-                and (framing.chunked or framing.length)
-                and self.up is not self.ctx.control
-            )
-        )
-        has_body = req.method != b"HEAD" and status not in (101, 204, 304)
-        length = framing.length if status not in (101, 204) else None
-        if has_body and length is None:
-            self.until_close = not framing.chunked
-            if req.http_11:
-                self.chunked_out = True
-            else:
-                self.close_after = True
-        if (req.upgrade and status != 101) or (req.expect_continue and not self.request_done):
-            self.close_after = True
-        connection = b"close" if self.close_after else b"" if req.http_11 else b"keep-alive"
+        body = response_body(req.method, status, headers)  # raises FramingError: a 502
+        self.upstream_keep_alive = keep_alive and self._poolable(body)
+        connection = self._frame_out(body, status)
         if self.up is self.ctx.control and status in (200, 206) and req.method == b"GET":
             value = next((v for n, v in headers if n == FILE_HEADER), None)
             if value is not None:
@@ -381,11 +372,46 @@ class Exchange:
                 chunked=self.chunked_out,
                 connection=connection,
                 upgrade=status == 101,
-                length=length,
+                length=body.length,
             )
         )
-        self.response_started = True
+        self.phase = STREAMING_RESPONSE
         self.head_only = req.method == b"HEAD"
+
+    def _interim_head(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        """A 1xx head: relayed to an HTTP/1.1 client; its (empty) message is skipped."""
+        self.interim = True
+        if self.req.http_11:
+            self.continued = True
+            self.out.append(
+                response_head(
+                    status, reason, headers, NO_SPACE_HEADERS, chunked=False, connection=b""
+                )
+            )
+
+    def _poolable(self, body: ResponseBody) -> bool:
+        """Whether the upstream connection may be pooled after this response, as far as known
+        at its head: only if the request was sent whole before the response began (an early
+        answer may leave the body unread upstream) and, from a space, a HEAD answer announced
+        no body it could still send (the control plane is trusted not to)."""
+        req = self.req
+        return self.request_done and not (
+            req.method == b"HEAD" and body.announced and self.up is not self.ctx.control
+        )
+
+    def _frame_out(self, body: ResponseBody, status: int) -> bytes:
+        """Decide how the response goes out to the client (re-chunked, close-delimited, or
+        closing after it) and return its ``Connection`` value."""
+        req = self.req
+        if body.kind in _OPEN_ENDED:
+            self.until_close = body.kind is BodyKind.UNTIL_CLOSE
+            if req.http_11:
+                self.chunked_out = True
+            else:
+                self.close_after = True
+        if (req.upgrade and status != 101) or (req.expect_continue and not self.request_done):
+            self.close_after = True
+        return b"close" if self.close_after else b"" if req.http_11 else b"keep-alive"
 
     def _hand_off(
         self,
@@ -421,11 +447,11 @@ class Exchange:
                 length=f.count,
             )
         )
-        self.response_started = True
+        self.phase = STREAMING_RESPONSE
 
     def on_response_body(self, body: bytes) -> None:
         """A piece of the response body (de-chunked by the parser)."""
-        if self.response_done or self.interim or self.head_only or self.file is not None:
+        if self.phase >= RESPONDED or self.interim or self.head_only or self.file is not None:
             return
         if self.chunked_out:
             self.out += (b"%x\r\n" % len(body), body, b"\r\n")
@@ -437,21 +463,21 @@ class Exchange:
         if self.interim:
             self.interim = False
             return
-        if self.response_done:
+        if self.phase >= RESPONDED:
             return
         if self.file is not None:
             self.file_ready = True
             return
         if self.chunked_out:
             self.out.append(_LAST_CHUNK)
-        self.response_done = True
+        self.phase = RESPONDED
 
     def after_feed(self) -> None:
         """The parser consumed one read from the upstream: send what it produced."""
-        if self.head_only and not self.response_done:
+        if self.head_only and self.phase is STREAMING_RESPONSE:
             # The parser does not know the request was HEAD and would wait for the body that
             # Content-Length announces; the response is complete with its head.
-            self.response_done = True
+            self.phase = RESPONDED
             if self.upstream is not None:
                 self.upstream.reset_parser()
         out = self.out
@@ -462,7 +488,7 @@ class Exchange:
             self.file_ready = False
             self._release_upstream()
             self.task = self.ctx.loop.create_task(self._file_body(self.file))
-        elif self.response_done:
+        elif self.phase >= RESPONDED:
             self._release_upstream()
             self._complete()
 
@@ -476,18 +502,18 @@ class Exchange:
         if not whole:
             self._abort_client()
             return
-        self.response_done = True
+        self.phase = RESPONDED
         self._complete()
 
     def on_upgraded(self, tail: bytes) -> None:
         """The upstream switched protocols (101): from now on the connections are spliced."""
         conn = self.upstream
-        if conn is None or not self.req.upgrade or not self.response_started:
+        if conn is None or not self.req.upgrade or self.phase is AWAITING_RESPONSE:
             self.on_upstream_invalid()
             return
         self._flush()
         self.upstream = None
-        self.response_done = self.finished = True
+        self.phase = UPGRADED
         if self.what:  # an open websocket keeps its space awake until the tunnel closes
             if not self.busy_space:
                 self.ctx.activity.opened(self.what)
@@ -498,7 +524,7 @@ class Exchange:
     def on_upstream_invalid(self) -> None:
         """The upstream sent something that is not HTTP/1.1."""
         self._release_upstream(reuse=False)
-        if self.response_started:
+        if self.phase is not AWAITING_RESPONSE:
             self._abort_client()
         else:
             self._fail(_gateway_problem(502, self.what, "sent an invalid response"))
@@ -506,10 +532,10 @@ class Exchange:
     def on_upstream_lost(self, conn: UpstreamConnection) -> None:
         """The upstream connection closed while this exchange used it."""
         self.upstream = None
-        if self.response_done or self.aborted:
+        if self.phase >= RESPONDED:
             self._end_stream()
             return
-        if not self.response_started:
+        if self.phase is AWAITING_RESPONSE:
             # A pooled connection may have been closed by the app just as it was reused; a
             # request without a body is safe to send again once, on a fresh connection.
             if conn.reused and not conn.received and self._retryable() and self.up is not None:
@@ -522,7 +548,7 @@ class Exchange:
         if self.until_close:
             if self.chunked_out:
                 self.out.append(_LAST_CHUNK)
-            self.response_done = True
+            self.phase = RESPONDED
             self.upstream_keep_alive = False
             self._flush()
             self._complete()
@@ -551,7 +577,7 @@ class Exchange:
 
     def awaits_continue(self) -> bool:
         """The client waits for ``100 Continue`` before sending the body (not its delay)."""
-        return self.req.expect_continue and not self.continued and not self.response_started
+        return self.req.expect_continue and not self.continued and self.phase is AWAITING_RESPONSE
 
     def refuse(self, problem: Problem) -> None:
         """The client broke or stalled this request's body: answer *problem* where a response
@@ -561,7 +587,7 @@ class Exchange:
             self.task.cancel()
             self.task = None
         self._release_upstream(reuse=False)
-        if self.response_started:
+        if self.phase is not AWAITING_RESPONSE:
             self._abort_client()
             return
         self._prepare_local()
@@ -571,7 +597,7 @@ class Exchange:
 
     def abort(self) -> None:
         """The client went away: drop the upstream side."""
-        self.aborted = True
+        self.phase = ABORTED
         self._end_stream()
         if self.file is not None:
             self.file.close()
@@ -618,24 +644,24 @@ class Exchange:
             conn.close()
 
     def _complete(self) -> None:
-        if self.finished or self.aborted:
+        if self.phase >= DONE:
             return
         if not self.request_done and not self.close_after:
             # Wait for (and drop) the rest of the request body, so the connection stays usable.
             return
-        self.finished = True
+        self.phase = DONE
         self.client.exchange_done(close=self.close_after or not self.request_done)
 
     def _abort_client(self) -> None:
         if self.file is not None:
             self.file.close()
         self._flush()
-        self.finished = True
+        self.phase = CUT
         self.client.close()
 
     def _fail(self, problem: Problem) -> None:
         self._release_upstream(reuse=False)
-        if self.response_started:
+        if self.phase is not AWAITING_RESPONSE:
             self._abort_client()
             return
         self._local(self._problem(problem))
@@ -659,7 +685,7 @@ class Exchange:
 
     def _local(self, data: bytes) -> None:
         self.client.write(data)
-        self.response_started = self.response_done = True
+        self.phase = RESPONDED
         self._complete()
 
     # -- static spaces -------------------------------------------------------------------------
@@ -667,69 +693,23 @@ class Exchange:
     def _static(self, root: str, m: Match) -> None:
         self._prepare_local()
         req = self.req
-        head_only = req.method == b"HEAD"
-        if req.method not in (b"GET", b"HEAD"):
-            extra = b"allow: GET, HEAD\r\n"
-            self._local(simple_response(405, b"", "", close=self.close_after, extra=extra))
-            return
-        found = resolve_static(root, m.target)
-        if found is None:
-            problem = Problem(404, "not_found", "No such file in this space.", "Check the URL.")
-            self._local(self._problem(problem))
-        elif isinstance(found, StaticRedirect):
-            query = m.target.partition("?")[2]
-            location = m.prefix + found.path + (f"?{query}" if query else "")
-            self._local(redirect_response(location, close=self.close_after, head_only=head_only))
-        else:
-            self._static_file(found)
-
-    def _static_file(self, f: StaticFile) -> None:
-        inm = self.req.if_none_match
-        validators = (
-            f"etag: {f.etag}\r\nlast-modified: {email.utils.formatdate(f.mtime, usegmt=True)}\r\n"
-            "cache-control: no-cache\r\n"
-        ).encode("latin-1")
-        connection = b"connection: close\r\n" if self.close_after else b""
-        if inm and (inm.strip() == "*" or f.etag in (t.strip() for t in inm.split(","))):
-            head = b"HTTP/1.1 304 Not Modified\r\n" + validators + self.space.extra
-            self._local(head + connection + b"\r\n")
-            return
-        head = b"".join(
-            [
-                b"HTTP/1.1 200 OK\r\n",
-                f"content-type: {f.content_type}\r\ncontent-length: {f.size}\r\n".encode(),
-                validators,
-                self.space.extra,
-                connection,
-                b"\r\n",
-            ]
+        answer = static_answer(
+            root, m, req.method, req.if_none_match, close=self.close_after, extra=self.space.extra
         )
-        if self.req.method == b"HEAD":
-            self._local(head)
-        elif f.size <= STATIC_CHUNK:
-            self._small_file(f, head)
+        if isinstance(answer, Problem):
+            self._local(self._problem(answer))
+        elif isinstance(answer, StaticStream):
+            self.task = self.ctx.loop.create_task(self._stream_file(answer))
         else:
-            self.task = self.ctx.loop.create_task(self._stream_file(f, head))
+            self._local(answer)
 
-    def _small_file(self, f: StaticFile, head: bytes) -> None:
-        try:
-            with open(f.path, "rb") as fh:
-                data = fh.read(f.size + 1)
-        except OSError:
-            data = b""
-        if len(data) != f.size:
-            problem = Problem(404, "not_found", "The file changed while read.", "Retry.")
-            self._local(self._problem(problem))
-            return
-        self._local(head + data)
-
-    async def _stream_file(self, f: StaticFile, head: bytes) -> None:
+    async def _stream_file(self, stream: StaticStream) -> None:
+        f = stream.file
         opened = open_range(f.path, 0, f.size)
         if opened is None:
-            problem = Problem(404, "not_found", "No such file in this space.", "Check the URL.")
             self.task = None
-            self._local(self._problem(problem))
+            self._local(self._problem(NOT_FOUND))
             return
-        self.client.write(head)
-        self.response_started = True
+        self.client.write(stream.head)
+        self.phase = STREAMING_RESPONSE
         self._file_sent(await send_file(self.client, opened))

@@ -11,6 +11,7 @@ caller, checked as strictly as h11 does.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import Enum
 from typing import NamedTuple
 
 # More digits than any body the router could carry (h11 allows 20).
@@ -57,6 +58,67 @@ def _is_chunked(te_values: Sequence[bytes]) -> bool:
     """Whether the ``Transfer-Encoding`` fields say exactly ``chunked`` (the only coding the
     router can re-frame without changing the body)."""
     return len(te_values) == 1 and te_values[0].strip(b" \t").lower() == b"chunked"
+
+
+class BodyKind(Enum):
+    """How the router reads a response body from the upstream."""
+
+    NONE = "none"  # no body: HEAD, 1xx, 101, 204, 304
+    LENGTH = "length"  # exactly ``Content-Length`` bytes
+    CHUNKED = "chunked"  # chunked, until the last chunk
+    UNTIL_CLOSE = "until-close"  # everything until the upstream closes the connection
+
+
+class ResponseBody(NamedTuple):
+    """The router's decision about a (final) response's body.
+
+    Attributes:
+        kind: how the body is read (:class:`BodyKind`).
+        length: the ``Content-Length`` the response head announces, or None: also set where the
+            body is :attr:`BodyKind.NONE` but the head still names its length (HEAD, 304).
+        announced: the upstream declared a body (chunked, or a non-zero length), whatever the
+            request method and status (a HEAD answer that announces a body it could still send).
+    """
+
+    kind: BodyKind
+    length: int | None
+    announced: bool
+
+
+_NO_BODY_STATUSES = frozenset({101, 204, 304})
+_NO_LENGTH_STATUSES = frozenset({101, 204})
+
+
+def response_body(
+    method: bytes, status: int, headers: Sequence[tuple[bytes, bytes]]
+) -> ResponseBody:
+    """How the body of the response to a *method* request, with *status* and *headers*, is
+    framed (RFC 9112 section 6.3): a pure decision, nothing read or sent.
+
+    Args:
+        method: the request method, e.g. ``b"HEAD"``.
+        status: the response status (a final one, or 101).
+        headers: the response's ``(lower-case name, value)`` pairs.
+
+    Returns:
+        The decision; 101 and 204 never announce a length, HEAD, 1xx, 101, 204 and 304 never
+        have a body.
+
+    Raises:
+        FramingError: the response's framing is invalid or ambiguous (see
+            :func:`response_framing`): the router answers 502.
+    """
+    lengths = [v for n, v in headers if n == b"content-length"]
+    codings = [v for n, v in headers if n == b"transfer-encoding"]
+    declared = response_framing(lengths, codings) if lengths or codings else NO_BODY
+    announced = declared.chunked or bool(declared.length)
+    length = None if status in _NO_LENGTH_STATUSES else declared.length
+    if method == b"HEAD" or status < 200 or status in _NO_BODY_STATUSES:
+        return ResponseBody(BodyKind.NONE, length, announced)
+    if length is not None:
+        return ResponseBody(BodyKind.LENGTH, length, announced)
+    kind = BodyKind.CHUNKED if declared.chunked else BodyKind.UNTIL_CLOSE
+    return ResponseBody(kind, None, announced)
 
 
 def request_framing(

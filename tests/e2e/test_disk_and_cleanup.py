@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,13 @@ def space_dir(tmp: Path, marker: str, slow: bool = False) -> Path:
         f.write(f"\n# {marker}\n")
     if slow:
         text = (folder / "Dockerfile").read_text()
-        step = f"RUN echo slow-step-{marker}-started && sleep {SLOW_S}\n"
+        # A nonce per run: the engine's build cache must never hold this step finished (a
+        # cached step would end the build at once). The log shows "...-started-42" only when
+        # the step really runs: its command line holds "$((6*7))", not 42.
+        step = (
+            f"RUN echo {uuid.uuid4().hex} >/dev/null && "
+            f"echo slow-step-{marker}-started-$((6*7)) && sleep {SLOW_S}\n"
+        )
         (folder / "Dockerfile").write_text(text.replace("USER user\n", step + "USER user\n"))
     return folder
 
@@ -138,9 +145,9 @@ def push_in_background(run: Running, folder: Path, space: str) -> subprocess.Pop
 def wait_slow_step(run: Running, space: str, marker: str) -> None:
     def started() -> bool:
         resp = requests.get(
-            f"{run.url}/api/spaces/{space}/logs", params={"kind": "build"}, timeout=10
+            f"{run.url}/api/spaces/{space}/logs", params={"kind": "build", "full": "1"}, timeout=10
         )
-        return resp.status_code == 200 and f"slow-step-{marker}-started" in resp.text
+        return resp.status_code == 200 and f"slow-step-{marker}-started-42" in resp.text
 
     wait_for(started, timeout=120, what=f"the slow build step of {space} to run")
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from spacehost.builder.context import FIXED_MTIME, make_context
+from spacehost.builder.contract import GRADIO_EXTRAS
 from spacehost.builder.dockerfile import (
     BuildPlan,
     gradio_pin,
@@ -23,7 +24,7 @@ from spacehost.builder.dockerfile import (
     render_dockerfile,
 )
 from spacehost.builder.pythons import choose_python
-from spacehost.builder.runtime_images import gradio_image_tag
+from spacehost.builder.runtime_images import gradio_image_tag, has_contract
 from spacehost.domain import Sdk
 from spacehost.manifest.model import Manifest, SpaceSource
 
@@ -85,6 +86,7 @@ def plan_for(source: SpaceSource, default_python: str = "3.10") -> BuildPlan:
         python_version=choice.version,
         runtime_gradio=RUNTIME_GRADIO,
         warnings=(choice.warning,) if choice.warning else (),
+        gradio_extras=GRADIO_EXTRAS if has_contract(choice.base) else "",
     )
 
 
@@ -146,7 +148,7 @@ def test_dependency_layers_come_before_the_app_copy_in_hf_order() -> None:
         "apt-get install -y --no-install-recommends ffmpeg",
         "RUN pip install --no-cache-dir -r pre-requirements.txt",
         "RUN pip install --no-cache-dir -r requirements.txt",
-        "RUN pip install --no-cache-dir gradio==5.49.1",
+        "RUN pip install --no-cache-dir 'gradio[oauth,mcp]==5.49.1'",
         "COPY --chown=1000:1000 app/ ./",
         'CMD ["python", "app.py"]',
     ]
@@ -218,7 +220,7 @@ def test_plan_carries_python_fallback_warning_into_the_dockerfile_header() -> No
     source = space(python_version="3.10")
     plan = plan_for(source)
     assert plan.python_version == "3.11"
-    assert plan.from_image == "spacehost/gradio:6.31.0-py3.11-bookworm"
+    assert plan.from_image == "spacehost/gradio:6.31.0-py3.11-bookworm-hf1"
     assert plan.warnings == (
         "python_version 3.10 is not available here; building on 3.11 "
         "(configure SPACEHOST_PYTHON_BASES to add it)",

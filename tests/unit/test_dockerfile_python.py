@@ -92,9 +92,9 @@ def test_base_names(base: str, tag: str, label: str) -> None:
 
 
 def test_runtime_image_tags() -> None:
-    assert python_image_tag("3.11", "debian:bookworm") == "spacehost/python:3.11-bookworm"
+    assert python_image_tag("3.11", "debian:bookworm") == "spacehost/python:3.11-bookworm-hf1"
     assert gradio_image_tag("6.31.0", "3.10", "python:3.10-slim") == (
-        "spacehost/gradio:6.31.0-py3.10-python-3.10-slim"
+        "spacehost/gradio:6.31.0-py3.10-python-3.10-slim-hf1"
     )
 
 

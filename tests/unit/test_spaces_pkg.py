@@ -311,10 +311,10 @@ def test_gpu_spaces_on_a_gpu_host_build_on_the_cuda_runtime() -> None:
     assert cuda_choice(Settings(), cpu_choice) == cpu_choice
     operator = cuda_choice(Settings(gpu_base_image="spacehost/gpu-host:local"), cpu_choice)
     assert operator == PythonChoice(IMAGE_PYTHON, "spacehost/gpu-host:local")
-    assert cuda_image_tag(cpu_choice) == "spacehost/cuda:py3.11-bookworm"
-    assert cuda_image_tag(operator) == "spacehost/cuda:pyimage-gpu-host-local"
+    assert cuda_image_tag(cpu_choice) == "spacehost/cuda:py3.11-bookworm-hf1"
+    assert cuda_image_tag(operator) == "spacehost/cuda:pyimage-gpu-host-local-hf1"
     assert cuda_gradio_tag("6.31.0", operator) == (
-        "spacehost/gradio-cuda:6.31.0-pyimage-gpu-host-local"
+        "spacehost/gradio-cuda:6.31.0-pyimage-gpu-host-local-hf1"
     )
 
 

@@ -11,6 +11,7 @@ runtime.
 
 from __future__ import annotations
 
+from spacehost.builder.contract import CONTRACT
 from spacehost.builder.pythons import PythonChoice
 from spacehost.builder.runtime_images import base_label
 from spacehost.manifest import gpu_request
@@ -35,10 +36,12 @@ def cuda_choice(settings: Settings, cpu_choice: PythonChoice) -> PythonChoice:
 
 
 def cuda_image_tag(choice: PythonChoice) -> str:
-    """-> ``"spacehost/cuda:py3.11-bookworm"``, ``"spacehost/cuda:pyimage-gpu-host-local"``."""
-    return f"spacehost/cuda:py{choice.version}-{base_label(choice.base)}"
+    """-> ``"spacehost/cuda:py3.11-bookworm-hf1"``,
+    ``"spacehost/cuda:pyimage-gpu-host-local-hf1"``."""
+    return f"spacehost/cuda:py{choice.version}-{base_label(choice.base)}-{CONTRACT}"
 
 
 def cuda_gradio_tag(gradio_version: str, choice: PythonChoice) -> str:
-    """-> ``"spacehost/gradio-cuda:6.31.0-py3.11-bookworm"``."""
-    return f"spacehost/gradio-cuda:{gradio_version}-py{choice.version}-{base_label(choice.base)}"
+    """-> ``"spacehost/gradio-cuda:6.31.0-py3.11-bookworm-hf1"``."""
+    label = base_label(choice.base)
+    return f"spacehost/gradio-cuda:{gradio_version}-py{choice.version}-{label}-{CONTRACT}"

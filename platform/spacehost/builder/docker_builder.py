@@ -13,6 +13,7 @@ import docker.errors
 
 from spacehost.builder.build_run import LogFn, bridge_gateway, run_build
 from spacehost.builder.context import make_context
+from spacehost.builder.contract import GRADIO_EXTRAS
 from spacehost.builder.cputorch import (
     CpuTorch,
     check_requirements,
@@ -40,7 +41,7 @@ from spacehost.builder.pipconfig import (
     proxy_build_args,
 )
 from spacehost.builder.pythons import PythonChoice, choose_python
-from spacehost.builder.runtime_images import RuntimeImages, gradio_image_tag
+from spacehost.builder.runtime_images import RuntimeImages, gradio_image_tag, has_contract
 from spacehost.builder.spaces_wheel import spaces_note, spaces_wheel
 from spacehost.dockerengine import (
     Failure,
@@ -348,6 +349,7 @@ class DockerBuilder:
             pip_constraint=" ".join(image_constraints(pip_plan, cpu_torch=True))
             if pin.constraint
             else "",
+            gradio_extras=GRADIO_EXTRAS if has_contract(choice.base) else "",
         )
         # Warnings go out before anything slow starts, so they lead the log.
         for warning in plan.warnings:
@@ -400,7 +402,8 @@ class DockerBuilder:
             extra_hosts=dict(pip_plan.hosts),
         )
         on_log(f"--> a GPU space: building on the CUDA runtime image {tag}")
-        return replace(plan, from_image=tag)
+        extras = GRADIO_EXTRAS if has_contract(cuda.base) else ""
+        return replace(plan, from_image=tag, gradio_extras=extras)
 
     @staticmethod
     def _gradio_context(source: SpaceSource, dockerfile: str) -> bytes:

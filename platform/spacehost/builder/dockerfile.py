@@ -1,9 +1,9 @@
 """The Dockerfile of a space image, rendered from its files and a build plan. Pure.
 
 Layer order for ``sdk: gradio`` follows Hugging Face: system packages -> pre-requirements ->
-requirements -> ``gradio==sdk_version`` -> app files. Each dependency step copies only the file
-it reads, and the app files are copied last, so a push that changes only code reuses every
-dependency layer.
+requirements -> ``gradio[oauth,mcp]==sdk_version`` -> ``spaces`` -> app files. Each
+dependency step copies only the file it reads, and the app files are copied last, so a push
+that changes only code reuses every dependency layer.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from spacehost.builder.contract import gradio_requirement
 from spacehost.domain import Sdk
 from spacehost.manifest.model import SpaceSource
 
@@ -59,6 +60,9 @@ class BuildPlan:
     # spacehost's `spaces` wheel (in the context under spacehost/), installed after the
     # requirements so that Hugging Face's `spaces` from requirements.txt does not stay
     spaces_wheel: str = ""
+    # gradio's extras when the space installs its gradio_pin ("oauth,mcp" on a runtime image
+    # with the contract, see builder/contract.py; "" on an operator's image)
+    gradio_extras: str = ""
 
 
 def needs_image(source: SpaceSource) -> bool:
@@ -106,6 +110,7 @@ def plan_build(
     runtime_gradio: str,
     warnings: tuple[str, ...] = (),
     pip_constraint: str = "",
+    gradio_extras: str = "",
 ) -> BuildPlan:
     """The plan for a gradio space built on *from_image*.
 
@@ -117,6 +122,7 @@ def plan_build(
         warnings: earlier warnings (Python fallback, pip settings); a gradio pin warning is
             appended.
         pip_constraint: see :attr:`BuildPlan.pip_constraint`.
+        gradio_extras: see :attr:`BuildPlan.gradio_extras`.
 
     Returns:
         The plan, with the gradio decision of :func:`gradio_pin`.
@@ -129,6 +135,7 @@ def plan_build(
         gradio_pin=pin,
         warnings=(*warnings, pin_warning) if pin_warning else warnings,
         pip_constraint=pip_constraint,
+        gradio_extras=gradio_extras,
     )
 
 
@@ -160,7 +167,7 @@ def render_dockerfile(source: SpaceSource, plan: BuildPlan) -> str:
         _system_packages(source.packages),
         _requirements(source, "pre-requirements.txt", source.pre_requirements),
         _requirements(source, "requirements.txt", source.requirements),
-        _gradio(plan.gradio_pin),
+        _gradio(plan.gradio_pin, plan.gradio_extras),
         _spaces(plan.spaces_wheel),
         _app(source.manifest.app_file),
     ]
@@ -204,8 +211,10 @@ def _requirements(source: SpaceSource, name: str, lines: tuple[str, ...]) -> str
     return f"COPY --chown=1000:1000 {APP_DIR}/{name} ./\nRUN pip install --no-cache-dir -r {name}"
 
 
-def _gradio(pin: str | None) -> str:
-    return f"RUN pip install --no-cache-dir gradio=={shlex.quote(pin)}" if pin else ""
+def _gradio(pin: str | None, extras: str) -> str:
+    if not pin:
+        return ""
+    return f"RUN pip install --no-cache-dir {shlex.quote(gradio_requirement(pin, extras))}"
 
 
 def _spaces(wheel: str) -> str:

@@ -1,19 +1,25 @@
 """The runtime images every space image is built FROM, made on this host on first use.
 
-Three layers, each reused by tag while its inputs are unchanged:
+Four layers, each reused by tag while its inputs are unchanged:
 
 - base ``spacehost/base:SUITE``: Debian + python3, made by ``runtime_images/base/bootstrap.sh``
   (debootstrap + ``docker import``), or any image reference configured in
   ``SPACEHOST_PYTHON_BASES`` (used if present, else pulled);
-- python ``spacehost/python:PYVER-BASETAG``: user 1000, a venv at /opt/venv on PATH, the host's
-  pip configuration (local sources through the local pip mirror), constraints and CA
-  certificates, and the CPU torch pin for that Python;
-- gradio ``spacehost/gradio:GRADIO-pyPYVER-BASETAG``: the python layer + ``gradio==GRADIO``.
+- system ``spacehost/system:SUITE-CONTRACT`` (Debian bases only): the Debian packages a space
+  may assume (:mod:`.contract`), one image shared by every python and gradio layer on it;
+- python ``spacehost/python:PYVER-BASETAG-CONTRACT``: user 1000, a venv at /opt/venv on PATH,
+  the host's pip configuration (local sources through the local pip mirror), constraints and
+  CA certificates, and the CPU torch pin for that Python;
+- gradio ``spacehost/gradio:GRADIO-pyPYVER-BASETAG-CONTRACT``: the python layer + the Python
+  packages a space may assume + ``gradio[oauth,mcp]==GRADIO``.
 
-The python and gradio layers carry a label ``spacehost.runtime-key``: a hash of everything they
-are made from (Dockerfile, pip.conf, CA bundle, constraints, parent image id). A layer whose
-key differs from the current one is rebuilt under the same tag, so a changed pip configuration
-or CA bundle reaches the next build without anyone deleting images.
+CONTRACT (:data:`.contract.CONTRACT`) is in every tag but the base's, so images made to an
+older contract keep their tags and are never rebuilt in place under a tag other code uses.
+
+The system, python and gradio layers carry a label ``spacehost.runtime-key``: a hash of
+everything they are made from (Dockerfile, pip.conf, CA bundle, constraints, parent image id).
+A layer whose key differs from the current one is rebuilt under the same tag, so a changed pip
+configuration or CA bundle reaches the next build without anyone deleting images.
 """
 
 from __future__ import annotations
@@ -37,6 +43,13 @@ import docker.utils
 
 from spacehost.builder.build_run import LogFn, run_build
 from spacehost.builder.context import make_context
+from spacehost.builder.contract import (
+    CONTRACT,
+    GRADIO_EXTRAS,
+    PREINSTALLED,
+    SYSTEM_PACKAGES,
+    packages_file,
+)
 from spacehost.builder.pipconfig import PipPlan, render_pip_conf
 from spacehost.builder.pythons import PythonChoice
 from spacehost.dockerengine import ENGINE_ERRORS, Failure, build_error, classify, translated
@@ -77,14 +90,36 @@ def base_label(base: str) -> str:
     return re.sub(r"[^a-z0-9_.-]+", "-", name).strip("-.") or "base"
 
 
+def has_contract(base: str) -> bool:
+    """True for a ``debian:SUITE`` base: its runtime images get the system layer and the
+    pre-installed packages (:mod:`.contract`); an operator's image is used as it is."""
+    return base.startswith(DEBIAN_PREFIX)
+
+
+def system_image_tag(base: str) -> str:
+    """``"debian:bookworm"`` -> ``"spacehost/system:bookworm-hf1"``."""
+    return f"spacehost/system:{base_label(base)}-{CONTRACT}"
+
+
 def python_image_tag(python_version: str, base: str) -> str:
-    """``("3.11", "debian:bookworm")`` -> ``"spacehost/python:3.11-bookworm"``."""
-    return f"spacehost/python:{python_version}-{base_label(base)}"
+    """``("3.11", "debian:bookworm")`` -> ``"spacehost/python:3.11-bookworm-hf1"``."""
+    return f"spacehost/python:{python_version}-{base_label(base)}-{CONTRACT}"
 
 
 def gradio_image_tag(gradio_version: str, python_version: str, base: str) -> str:
-    """-> ``"spacehost/gradio:6.31.0-py3.11-bookworm"``."""
-    return f"spacehost/gradio:{gradio_version}-py{python_version}-{base_label(base)}"
+    """-> ``"spacehost/gradio:6.31.0-py3.11-bookworm-hf1"``."""
+    return f"spacehost/gradio:{gradio_version}-py{python_version}-{base_label(base)}-{CONTRACT}"
+
+
+def gradio_layer_args(gradio_version: str, base: str) -> dict[str, str]:
+    """The gradio layer's build args: with the contract, the pre-installed packages and
+    gradio's ``oauth,mcp`` extras; without it (an operator's image), gradio alone."""
+    contract = has_contract(base)
+    return {
+        "GRADIO_VERSION": gradio_version,
+        "GRADIO_EXTRAS": GRADIO_EXTRAS if contract else "",
+        "PREINSTALL": " ".join(PREINSTALLED) if contract else "",
+    }
 
 
 def runtime_key(*parts: bytes | str) -> str:
@@ -199,6 +234,8 @@ class RuntimeImages:
             EngineUnavailable: the Engine cannot be reached.
         """
         base = self.ensure_base(choice.base, on_progress=on_progress, deadline=deadline)
+        if has_contract(choice.base):
+            base = self.ensure_system(base, choice.base, on_log=on_log, deadline=deadline)
         src = runtime_images_dir() / "python"
         files = {
             "Dockerfile": (src / "Dockerfile").read_bytes(),
@@ -221,6 +258,34 @@ class RuntimeImages:
             on_log=on_log,
             deadline=deadline,
             extra_hosts=dict(pip_plan.hosts),
+        )
+
+    @translated("making the runtime images", build_error)
+    def ensure_system(self, base_tag: str, base: str, *, on_log: LogFn, deadline: float) -> str:
+        """Make sure the system layer on *base_tag* (the image of ``debian:SUITE`` *base*)
+        exists: :data:`.contract.SYSTEM_PACKAGES` from the Debian archive.
+
+        Returns:
+            Its tag, ``spacehost/system:SUITE-CONTRACT``.
+
+        Raises:
+            BuildFailed: apt-get failed (the archive cannot be reached, a package is missing).
+            EngineUnavailable: the Engine cannot be reached.
+        """
+        files = {
+            "Dockerfile": (runtime_images_dir() / "system" / "Dockerfile").read_bytes(),
+            "packages.txt": packages_file(SYSTEM_PACKAGES),
+        }
+        key = runtime_key(self._image_id(base_tag), files["Dockerfile"], files["packages.txt"])
+        labels = {"spacehost.base": base, "spacehost.contract": CONTRACT}
+        return self._ensure_layer(
+            system_image_tag(base),
+            key,
+            files,
+            {"BASE": base_tag},
+            labels,
+            on_log=on_log,
+            deadline=deadline,
         )
 
     @translated("making the runtime images", build_error)
@@ -248,10 +313,10 @@ class RuntimeImages:
             EngineUnavailable: the Engine cannot be reached.
         """
         files = {"Dockerfile": (runtime_images_dir() / "gradio" / "Dockerfile").read_bytes()}
-        key = runtime_key(self._image_id(python_tag), files["Dockerfile"], gradio_version)
+        args = {"BASE": python_tag, **gradio_layer_args(gradio_version, choice.base)}
+        key = runtime_key(self._image_id(python_tag), files["Dockerfile"], *_pairs(args))
         tag = gradio_image_tag(gradio_version, choice.version, choice.base)
-        args = {"BASE": python_tag, "GRADIO_VERSION": gradio_version}
-        labels = {"spacehost.gradio": gradio_version}
+        labels = {"spacehost.gradio": gradio_version, "spacehost.contract": CONTRACT}
         return self._ensure_layer(
             tag,
             key,
@@ -300,11 +365,12 @@ class RuntimeImages:
             extra_hosts=extra_hosts,
         )
         gradio_file = {"Dockerfile": (src / "gradio" / "Dockerfile").read_bytes()}
+        gradio_args = {"BASE": cuda_tag, **gradio_layer_args(gradio_version, choice.base)}
         return self._ensure_layer(
             cuda_gradio_tag(gradio_version, choice),
-            runtime_key(self._image_id(cuda_tag), gradio_file["Dockerfile"], gradio_version),
+            runtime_key(self._image_id(cuda_tag), gradio_file["Dockerfile"], *_pairs(gradio_args)),
             gradio_file,
-            {"BASE": cuda_tag, "GRADIO_VERSION": gradio_version},
+            gradio_args,
             {"spacehost.gradio": gradio_version},
             on_log=on_log,
             deadline=deadline,
@@ -414,6 +480,10 @@ class RuntimeImages:
                 f"hand: {script} {suite} {tag}",
                 details={"log_tail": other},
             )
+
+
+def _pairs(args: Mapping[str, str]) -> list[str]:
+    return [f"{k}={v}" for k, v in sorted(args.items())]
 
 
 def _relay_progress(proc: subprocess.Popen[str], on_progress: Callable[[str], None]) -> list[str]:

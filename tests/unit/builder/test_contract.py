@@ -1,0 +1,130 @@
+"""What a space may assume (builder/contract.py): the runtime images' system packages,
+pre-installed Python packages and gradio extras, as rendered into their Dockerfiles, build
+args and tags, and into a space's own Dockerfile."""
+
+from __future__ import annotations
+
+import pytest
+
+from spacehost.builder.contract import (
+    CONTRACT,
+    GRADIO_EXTRAS,
+    PREINSTALLED,
+    SYSTEM_PACKAGES,
+    gradio_requirement,
+    packages_file,
+)
+from spacehost.builder.cuda import cuda_gradio_tag, cuda_image_tag
+from spacehost.builder.dockerfile import plan_build, render_dockerfile
+from spacehost.builder.pythons import PythonChoice
+from spacehost.builder.runtime_images import (
+    gradio_image_tag,
+    gradio_layer_args,
+    has_contract,
+    python_image_tag,
+    runtime_images_dir,
+    system_image_tag,
+)
+from spacehost.domain import Sdk
+from spacehost.manifest.model import Manifest, SpaceSource
+
+# Hugging Face's generated Dockerfile installs these (docs/builds.md cites the sources), and
+# lightgbm needs libgomp1 (`OSError: libgomp.so.1: cannot open shared object file`).
+HF_APT = ("git", "git-lfs", "ffmpeg", "libsm6", "libxext6", "cmake", "rsync", "libgl1")
+FULL_IMAGE = ("make", "build-essential", "libgomp1", "python3-dev")
+
+
+def test_the_system_layer_has_hugging_faces_packages_and_the_full_images() -> None:
+    listed = packages_file().decode().splitlines()
+    for name in (*HF_APT, *FULL_IMAGE):
+        assert name in listed
+    assert len(listed) == len(set(listed)) == len(SYSTEM_PACKAGES)
+
+
+def test_the_system_dockerfile_installs_the_list_lean_and_checks_the_libraries() -> None:
+    text = (runtime_images_dir() / "system" / "Dockerfile").read_text()
+    assert "COPY packages.txt " in text
+    assert "apt-get install -y --no-install-recommends" in text
+    for leftover in ("/var/lib/apt/lists/*", "/var/cache/apt/*", "/usr/share/doc/*"):
+        assert leftover in text  # removed in the same RUN, so no layer keeps them
+    assert "git lfs install --system" in text
+    for lib in ("libgomp.so.1", "libGL.so.1", "libSM.so.6", "libXext.so.6"):
+        assert lib in text  # the build fails if one is missing
+
+
+def test_the_python_packages_a_space_may_assume_are_pre_installed() -> None:
+    names = {p.split("<")[0].split(">")[0].split("=")[0] for p in PREINSTALLED}
+    assert {"datasets", "huggingface_hub", "hf_xet", "hf-transfer", "requests"} <= names
+    assert "protobuf<4" in PREINSTALLED  # HF's platform pin
+    assert not any(p.startswith("click") for p in PREINSTALLED)  # it holds huggingface_hub back
+
+
+def test_gradio_requirement_carries_the_extras() -> None:
+    assert gradio_requirement("5.49.1") == "gradio[oauth,mcp]==5.49.1"
+    assert gradio_requirement("4.44.1", "") == "gradio==4.44.1"
+
+
+@pytest.mark.parametrize(
+    ("base", "contract"), [("debian:bookworm", True), ("python:3.10-slim", False)]
+)
+def test_only_debian_bases_get_the_contract(base: str, contract: bool) -> None:
+    args = gradio_layer_args("6.31.0", base)
+    assert has_contract(base) is contract
+    assert args["GRADIO_VERSION"] == "6.31.0"
+    assert args["GRADIO_EXTRAS"] == (GRADIO_EXTRAS if contract else "")
+    assert args["PREINSTALL"] == (" ".join(PREINSTALLED) if contract else "")
+
+
+def test_the_gradio_dockerfile_pre_installs_then_installs_gradio_with_its_extras() -> None:
+    text = (runtime_images_dir() / "gradio" / "Dockerfile").read_text()
+    pre = text.index("pip install --no-cache-dir $PREINSTALL")
+    gradio = text.index('pip install --no-cache-dir "gradio${GRADIO_EXTRAS:+[$GRADIO_EXTRAS]}')
+    assert pre < gradio
+
+
+def test_every_runtime_tag_but_the_bases_names_the_contract() -> None:
+    # New tags, so images under the tags of an older contract are never rebuilt in place.
+    assert system_image_tag("debian:bookworm") == f"spacehost/system:bookworm-{CONTRACT}"
+    assert (
+        python_image_tag("3.11", "debian:bookworm") == f"spacehost/python:3.11-bookworm-{CONTRACT}"
+    )
+    assert gradio_image_tag("6.31.0", "3.11", "debian:bookworm") == (
+        f"spacehost/gradio:6.31.0-py3.11-bookworm-{CONTRACT}"
+    )
+    choice = PythonChoice("3.11", "debian:bookworm")
+    assert cuda_image_tag(choice) == f"spacehost/cuda:py3.11-bookworm-{CONTRACT}"
+    assert cuda_gradio_tag("6.31.0", choice).endswith(f"-{CONTRACT}")
+
+
+def _space(requirements: tuple[str, ...], sdk_version: str = "5.49.1") -> SpaceSource:
+    files = {"app.py": b"import gradio as gr\n"}
+    if requirements:
+        files["requirements.txt"] = "\n".join(requirements).encode()
+    return SpaceSource(
+        manifest=Manifest(title="t", sdk=Sdk.GRADIO, sdk_version=sdk_version),
+        files=files,
+        requirements=requirements,
+    )
+
+
+def test_a_space_reinstalls_gradio_with_the_extras_after_its_requirements() -> None:
+    source = _space(("lightgbm",))
+    plan = plan_build(
+        source,
+        from_image=gradio_image_tag("6.31.0", "3.11", "debian:bookworm"),
+        python_version="3.11",
+        runtime_gradio="6.31.0",
+        gradio_extras=GRADIO_EXTRAS,
+    )
+    text = render_dockerfile(source, plan)
+    requirements = text.index("pip install --no-cache-dir -r requirements.txt")
+    gradio = text.index("RUN pip install --no-cache-dir 'gradio[oauth,mcp]==5.49.1'")
+    assert requirements < gradio
+
+
+def test_on_an_operators_image_gradio_comes_without_extras() -> None:
+    source = _space(("lightgbm",))
+    plan = plan_build(
+        source, from_image="spacehost/gradio-cuda:x", python_version="3.11", runtime_gradio="6"
+    )
+    assert "RUN pip install --no-cache-dir gradio==5.49.1\n" in render_dockerfile(source, plan)

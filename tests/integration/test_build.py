@@ -1,8 +1,8 @@
 """DockerBuilder against the real Docker Engine.
 
-The first gradio build on a host makes the runtime images (spacehost/python, spacehost/gradio):
-minutes on a slow network, reused afterwards. Space images made here belong to spaces named
-``t<run id>-*/...`` and are removed at the end.
+The first gradio build on a host makes the runtime images (spacehost/system, spacehost/python,
+spacehost/gradio): minutes on a slow network, reused afterwards. Space images made here belong
+to spaces named ``t<run id>-*/...`` and are removed at the end.
 """
 
 from __future__ import annotations
@@ -20,9 +20,15 @@ import docker.errors
 import pytest
 
 from spacehost.builder import DockerBuilder, prune_space_images, space_image_tag
+from spacehost.builder.contract import CONTRACT
 from spacehost.builder.pipconfig import PipPlan
 from spacehost.builder.pythons import PythonChoice
-from spacehost.builder.runtime_images import KEY_LABEL, RuntimeImages, python_image_tag
+from spacehost.builder.runtime_images import (
+    KEY_LABEL,
+    RuntimeImages,
+    python_image_tag,
+    system_image_tag,
+)
 from spacehost.domain import Sdk, SpaceId
 from spacehost.errors import BuildFailed, EngineUnavailable, SpacehostError
 from spacehost.manifest.model import Manifest, SpaceSource
@@ -161,10 +167,14 @@ def test_ensure_runtime_makes_or_reuses_the_gradio_runtime_image(
     client: docker.DockerClient, builder: DockerBuilder
 ) -> None:
     tag = builder.ensure_runtime("3.11", on_log=Log())
-    assert tag == "spacehost/gradio:6.31.0-py3.11-bookworm"
+    assert tag == f"spacehost/gradio:6.31.0-py3.11-bookworm-{CONTRACT}"
     image = client.images.get(tag)
     assert image.labels["spacehost.kind"] == "runtime"
     assert image.labels["spacehost.gradio"] == "6.31.0"
+    assert image.labels["spacehost.contract"] == CONTRACT
+    # The system layer (what a space may assume) is below it, shared by every gradio version.
+    system = client.images.get(system_image_tag("debian:bookworm"))
+    assert set(system.attrs["RootFS"]["Layers"]) <= set(image.attrs["RootFS"]["Layers"])
     again = Log()
     assert builder.ensure_runtime("3.11", on_log=again) == tag
     assert not any(line.startswith("--> building") for line in again.lines)

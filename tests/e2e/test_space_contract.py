@@ -59,7 +59,7 @@ def contract():
         "packages": {
             name: md.version(name)
             for name in ("datasets", "huggingface_hub", "requests", "hf_xet", "hf_transfer",
-                         "authlib", "itsdangerous", "mcp", "spaces", "lightgbm")
+                         "psutil", "authlib", "itsdangerous", "mcp", "spaces", "lightgbm")
         },
         "oauth_classes": [
             c.__name__ for c in (LoginButton, OAuthProfile, OAuthToken)
@@ -104,7 +104,7 @@ def test_a_space_using_lightgbm_ffmpeg_git_and_the_preinstalled_packages_runs(
     assert facts["ffmpeg"].startswith("ffmpeg version")
     assert facts["git"].startswith("git version") and facts["git-lfs"].startswith("git-lfs/")
     assert facts["cmake"] and facts["gcc"]
-    assert set(facts["packages"]) >= {"datasets", "huggingface_hub", "mcp", "authlib", "spaces"}
+    assert set(facts["packages"]) >= {"datasets", "huggingface_hub", "mcp", "authlib", "psutil"}
     assert facts["oauth_classes"] == ["LoginButton", "OAuthProfile", "OAuthToken"]
 
 

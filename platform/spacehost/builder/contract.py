@@ -65,6 +65,9 @@ PREINSTALLED = (
     "hf-transfer>=0.1.4",
     "requests",
     "protobuf<4",
+    # HF's `spaces` package depends on psutil>=2,<6 (and gradio's own dependencies), so every
+    # HF space has it; spacehost's `spaces` needs none, hence it is pre-installed here
+    "psutil<6",
 )
 
 GRADIO_EXTRAS = "oauth,mcp"

@@ -54,7 +54,7 @@ def test_the_system_dockerfile_installs_the_list_lean_and_checks_the_libraries()
 
 def test_the_python_packages_a_space_may_assume_are_pre_installed() -> None:
     names = {p.split("<")[0].split(">")[0].split("=")[0] for p in PREINSTALLED}
-    assert {"datasets", "huggingface_hub", "hf_xet", "hf-transfer", "requests"} <= names
+    assert {"datasets", "huggingface_hub", "hf_xet", "hf-transfer", "requests", "psutil"} <= names
     assert "protobuf<4" in PREINSTALLED  # HF's platform pin
     assert not any(p.startswith("click") for p in PREINSTALLED)  # it holds huggingface_hub back
 

@@ -4,8 +4,11 @@ args and tags, and into a space's own Dockerfile."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from spacehost.builder import DockerBuilder
 from spacehost.builder.contract import (
     CONTRACT,
     GRADIO_EXTRAS,
@@ -15,7 +18,8 @@ from spacehost.builder.contract import (
     packages_file,
 )
 from spacehost.builder.cuda import cuda_gradio_tag, cuda_image_tag
-from spacehost.builder.dockerfile import plan_build, render_dockerfile
+from spacehost.builder.dockerfile import BuildPlan, plan_build, render_dockerfile
+from spacehost.builder.pipconfig import PipPlan
 from spacehost.builder.pythons import PythonChoice
 from spacehost.builder.runtime_images import (
     gradio_image_tag,
@@ -26,7 +30,9 @@ from spacehost.builder.runtime_images import (
     system_image_tag,
 )
 from spacehost.domain import Sdk
+from spacehost.manifest import load_space
 from spacehost.manifest.model import Manifest, SpaceSource
+from spacehost.settings import Settings
 
 # Hugging Face's generated Dockerfile installs these (docs/builds.md cites the sources), and
 # lightgbm needs libgomp1 (`OSError: libgomp.so.1: cannot open shared object file`).
@@ -128,3 +134,36 @@ def test_on_an_operators_image_gradio_comes_without_extras() -> None:
         source, from_image="spacehost/gradio-cuda:x", python_version="3.11", runtime_gradio="6"
     )
     assert "RUN pip install --no-cache-dir gradio==5.49.1\n" in render_dockerfile(source, plan)
+
+
+class _FakeImages:
+    def ensure_python(self, choice: object, pip_plan: object, **kw: object) -> str:
+        return "python-tag"
+
+    def ensure_cuda(self, *args: object, **kw: object) -> str:
+        return "spacehost/gradio-cuda:test"
+
+
+@pytest.mark.parametrize(
+    ("gpu_base_image", "extras"),
+    [("spacehost/gpu-host:local", ""), ("", GRADIO_EXTRAS)],
+)
+def test_a_gpu_space_on_an_operators_image_installs_gradio_without_extras(
+    tmp_path: Path, gpu_base_image: str, extras: str
+) -> None:
+    # The operator's GPU image may have no index to fetch the extras' packages from.
+    settings = Settings(data_dir=tmp_path, gpu_base_image=gpu_base_image)
+    builder = DockerBuilder(object(), settings, gpu_images=True)  # type: ignore[arg-type]
+    builder.runtime = _FakeImages()  # type: ignore[assignment]
+    files = {"README.md": b"---\ntitle: T\nsdk: gradio\nhardware: zero\n---\n", "app.py": b""}
+    plan = builder._spaces_and_cuda(
+        load_space(files),
+        BuildPlan(from_image="cpu", gradio_extras=GRADIO_EXTRAS),
+        PythonChoice("3.11", "debian:bookworm"),
+        PipPlan(),
+        lambda line: None,
+        lambda line: None,
+        1e18,
+    )
+    assert plan.from_image == "spacehost/gradio-cuda:test"
+    assert plan.gradio_extras == extras

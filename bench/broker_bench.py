@@ -24,9 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from spacehost.builder.runtime_images import python_image_tag
+
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "runtime_images" / "spaces_pkg"
-IMAGE = "spacehost/python:3.11-bookworm"
+IMAGE = python_image_tag("3.11", "debian:bookworm")  # made by `spacehost prepare`
 GOAL_MS = 5.0
 
 BROKER = """

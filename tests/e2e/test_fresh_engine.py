@@ -37,6 +37,7 @@ from spacehost.builder.runtime_images import (
     base_image_tag,
     gradio_image_tag,
     python_image_tag,
+    system_image_tag,
 )
 from spacehost.settings import Settings
 from tests.conftest import wait_for
@@ -195,7 +196,7 @@ def test_a_torch_space_gets_the_cpu_torch_on_an_engine_whose_bridge_has_no_gatew
     finally:
         main.close()
     base = "debian:bookworm"
-    _transfer([base_image_tag(base), python_image_tag("3.11", base),
+    _transfer([base_image_tag(base), system_image_tag(base), python_image_tag("3.11", base),
                gradio_image_tag(Settings().gradio_version, "3.11", base)], engine)  # fmt: skip
 
     done = subprocess.run(

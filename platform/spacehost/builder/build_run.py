@@ -253,13 +253,16 @@ def _cancelled(progress: BuildLog) -> BuildCancelled:
     )
 
 
+_GRADIO_STEP = re.compile(r"gradio(\[[^\]]*\])?==")  # gradio==V or gradio[oauth,mcp]==V
+
+
 def _hint_for(step: str) -> str:
     if "requirements.txt" in step:
         name = "pre-requirements.txt" if "pre-requirements.txt" in step else "requirements.txt"
         return f"check the package names and versions in {name} against the log above"
     if "apt-get" in step:
         return "check the Debian package names in packages.txt (see packages.debian.org)"
-    if "gradio==" in step:
+    if _GRADIO_STEP.search(step):
         return "check sdk_version in README.md: it must be a released gradio version"
     return "read the build log above for the failing command's output"
 

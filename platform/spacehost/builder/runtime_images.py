@@ -278,15 +278,20 @@ class RuntimeImages:
         }
         key = runtime_key(self._image_id(base_tag), files["Dockerfile"], files["packages.txt"])
         labels = {"spacehost.base": base, "spacehost.contract": CONTRACT}
-        return self._ensure_layer(
-            system_image_tag(base),
-            key,
-            files,
-            {"BASE": base_tag},
-            labels,
-            on_log=on_log,
-            deadline=deadline,
-        )
+        tag = system_image_tag(base)
+        try:
+            return self._ensure_layer(
+                tag, key, files, {"BASE": base_tag}, labels, on_log=on_log, deadline=deadline
+            )
+        except BuildFailed as exc:
+            raise BuildFailed(
+                f"making the system layer {tag} (the Debian packages a space may assume) "
+                f"failed: {exc.message}",
+                hint=f"builds must reach the Debian archive the base was made from "
+                f"({self._mirror}, SPACEHOST_DEBIAN_MIRROR), through the proxy settings if "
+                "any; see docs/builds.md, 'What a space may assume'",
+                details=exc.details,
+            ) from exc
 
     @translated("making the runtime images", build_error)
     def ensure_gradio(

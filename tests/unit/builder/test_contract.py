@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import docker.errors
 import pytest
 
-from spacehost.builder import DockerBuilder
+from spacehost.builder import DockerBuilder, runtime_images
+from spacehost.builder.build_run import BuildLog, _step_failed
 from spacehost.builder.contract import (
     CONTRACT,
     GRADIO_EXTRAS,
@@ -22,6 +24,7 @@ from spacehost.builder.dockerfile import BuildPlan, plan_build, render_dockerfil
 from spacehost.builder.pipconfig import PipPlan
 from spacehost.builder.pythons import PythonChoice
 from spacehost.builder.runtime_images import (
+    RuntimeImages,
     gradio_image_tag,
     gradio_layer_args,
     has_contract,
@@ -30,6 +33,7 @@ from spacehost.builder.runtime_images import (
     system_image_tag,
 )
 from spacehost.domain import Sdk
+from spacehost.errors import BuildFailed
 from spacehost.manifest import load_space
 from spacehost.manifest.model import Manifest, SpaceSource
 from spacehost.settings import Settings
@@ -167,3 +171,49 @@ def test_a_gpu_space_on_an_operators_image_installs_gradio_without_extras(
     )
     assert plan.from_image == "spacehost/gradio-cuda:test"
     assert plan.gradio_extras == extras
+
+
+@pytest.mark.parametrize("extras", [GRADIO_EXTRAS, ""])
+def test_a_failing_gradio_step_still_says_to_check_sdk_version(extras: str) -> None:
+    log = BuildLog(on_log=lambda _line: None)
+    requirement = gradio_requirement("9.99.0", extras)
+    log.feed(f"Step 9/14 : RUN pip install --no-cache-dir '{requirement}'\n")
+    log.feed("ERROR: No matching distribution found for gradio==9.99.0\n")
+    error = _step_failed(log, "The command returned a non-zero code: 1")
+    assert "sdk_version" in error.hint
+
+
+class _Image:
+    id = "sha256:base"
+
+
+class _Images:
+    def get(self, tag: str) -> _Image:
+        if tag.startswith("spacehost/system:"):
+            raise docker.errors.ImageNotFound(tag)
+        return _Image()
+
+
+class _Client:
+    images = _Images()
+
+
+def test_a_system_layer_that_cannot_be_made_names_the_debian_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing_build(*args: object, **kw: object) -> None:
+        raise BuildFailed("the build failed at Step 5/10 : RUN set -e; apt-get update; ...")
+
+    monkeypatch.setattr(runtime_images, "run_build", failing_build)
+    images = RuntimeImages(
+        _Client(),  # type: ignore[arg-type]
+        lock_dir=tmp_path,
+        mirror="http://deb.example/debian",
+    )
+    with pytest.raises(BuildFailed) as info:
+        images.ensure_system("spacehost/base:bookworm", "debian:bookworm", on_log=print, deadline=0)
+    assert info.value.message.startswith(
+        f"making the system layer {system_image_tag('debian:bookworm')}"
+    )
+    assert "http://deb.example/debian" in info.value.hint
+    assert "SPACEHOST_DEBIAN_MIRROR" in info.value.hint

@@ -121,8 +121,12 @@ def test_a_base_it_cannot_make_is_a_clear_build_error(
     proc = platform.cli("push", str(folder), "--name", name)
     assert proc.returncode != 0
     assert "BUILD_ERROR" in proc.stderr, proc.stderr
-    for words in (f"base image {base} is not on this host", reason, "registry-mirrors",
-                  f"docker save {base}"):  # fmt: skip
+    for words in (f"base image {base} is not on this host", reason, "registry-mirrors"):
         assert words in proc.stderr, proc.stderr
     runtime = requests.get(f"{platform.url}/api/spaces/{name}/runtime", timeout=10).json()
     assert runtime["stage"] == "BUILD_ERROR" and base in runtime["errorMessage"], runtime
+    log = platform.cli("logs", "--build", name, "--tail", "50", check=True).stdout
+    assert (
+        f"hint: load it here with `docker load -i FILE` (saved elsewhere with `docker save {base}`)"
+        in log
+    ), log

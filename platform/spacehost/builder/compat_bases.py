@@ -192,13 +192,14 @@ def _other_reason(image: ImageRef) -> str:
 
 
 def _unprovidable(ref: str, why: str, reason: str) -> BuildFailed:
+    # What to configure goes into the message too: a space's BUILD_ERROR shows the message.
     because = f" ({why})" if why else ""
     return BuildFailed(
         f"the Dockerfile's base image {ref} is not on this host and cannot be pulled{because}; "
-        f"{reason}",
-        hint=f"configure a registry mirror for the Docker Engine (registry-mirrors in "
-        f"/etc/docker/daemon.json), or load the image here with `docker load -i FILE` (saved "
-        f"elsewhere with `docker save {ref}`); without one, start FROM a base spacehost can "
-        "make: python:3.X[-slim][-SUITE] or debian:SUITE[-slim] (docs/builds.md)",
+        f"{reason}: configure a registry mirror for the Docker Engine (registry-mirrors in "
+        f"/etc/docker/daemon.json) or load the image with `docker load`",
+        hint=f"load it here with `docker load -i FILE` (saved elsewhere with `docker save "
+        f"{ref}`), or configure a registry mirror; without one, start FROM a base spacehost "
+        "can make: python:3.X[-slim][-SUITE] or debian:SUITE[-slim] (docs/builds.md)",
         details={"image": ref},
     )

@@ -24,6 +24,7 @@ from spacehost.builder.compat_images import CompatImages
 from spacehost.builder.fromlines import FromKind, parse_froms, rewrite_froms
 from spacehost.builder.pipconfig import PipPlan
 from spacehost.dockerengine import ENGINE_ERRORS, Failure, classify
+from spacehost.errors import BuildFailed
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,12 @@ class DockerBases:
         failed = self._pull(ref, on_progress)
         if not failed:
             return ref
-        compat = compat_for(ref, self._suites, failed)
+        try:
+            compat = compat_for(ref, self._suites, failed)
+        except BuildFailed as exc:  # the build log keeps the hint the stage's message lacks
+            on_log(f"ERROR: {exc.message}")
+            on_log(f"hint: {exc.hint}")
+            raise
         if compat.warning:
             warnings.append(compat.warning)
             on_log(f"WARNING: {compat.warning}")

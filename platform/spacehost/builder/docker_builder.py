@@ -127,10 +127,10 @@ class DockerBuilder:
             buildargs=self._buildargs,
             docker_url=settings.docker_url,
         )
-        compat = CompatImages(
+        self.compat_images = CompatImages(
             client, self.runtime, lock_dir=settings.data_dir / "locks", buildargs=self._buildargs
         )
-        self._bases = DockerBases(client, compat, settings.compat_suites)
+        self._bases = DockerBases(client, self.compat_images, settings.compat_suites)
         self._gateway: str | None = None
         self.mirror = Mirror(settings.pip.mirror_port, self._bridge_gateway)
 

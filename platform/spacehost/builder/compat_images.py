@@ -64,8 +64,12 @@ class CompatImages:
         on_log: LogFn,
         on_progress: Callable[[str], None],
         deadline: float,
+        nocache: bool = False,
     ) -> str:
         """Make sure *compat*'s image exists and is current; make it if not.
+
+        Args:
+            nocache: make it without Docker's layer cache (a benchmark's first make).
 
         Returns:
             Its tag (``compat.tag``).
@@ -106,6 +110,7 @@ class CompatImages:
                 },
                 buildargs={**self._buildargs, **args},
                 extra_hosts=dict(pip_plan.hosts) or None,
+                nocache=nocache,
             )
         return compat.tag
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spacehost.builder.compat_bases import ImageRef, compat_for, parse_ref
-from spacehost.errors import BuildFailed
+from spacehost.errors import BuildFailed, InvalidRequest
 from spacehost.settings import Settings
 
 ALL = ("bullseye", "bookworm", "trixie")
@@ -189,5 +189,5 @@ def test_setting_from_env() -> None:
         "trixie",
     )
     assert Settings.from_env({"SPACEHOST_COMPAT_SUITES": "off"}).compat_suites == ()
-    with pytest.raises(Exception, match="SPACEHOST_COMPAT_SUITES"):
+    with pytest.raises(InvalidRequest, match="SPACEHOST_COMPAT_SUITES"):
         Settings.from_env({"SPACEHOST_COMPAT_SUITES": "jammy"})

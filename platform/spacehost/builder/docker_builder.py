@@ -176,7 +176,8 @@ class DockerBuilder:
         Raises:
             BuildFailed: a step failed (``details``: ``step``, ``log_tail``), the build ran past
                 ``settings.build_timeout_s``, a runtime image cannot be made, or an
-                ``sdk: docker`` space has no Dockerfile.
+                ``sdk: docker`` space has no Dockerfile or starts FROM a base that is not on
+                the Engine, cannot be pulled and has no stand-in (:mod:`.docker_bases`).
             BuildCancelled: *cancel* was set.
             EngineUnavailable: the Engine cannot be reached.
             SpacehostError: the space is ``sdk: static`` (check :func:`needs_image` first).

@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from spacehost.domain import SpaceId
 from spacehost.errors import BuildCancelled, BuildFailed, Conflict, EngineUnavailable
 from spacehost.manifest.model import SpaceSource
-from spacehost.runtime.base import ContainerInfo, ContainerSpec, DiskUsage, TaskResult
+from spacehost.runtime.base import (
+    ContainerInfo,
+    ContainerSpec,
+    DiskUsage,
+    RuntimeBackend,
+    TaskResult,
+)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -49,8 +55,10 @@ class FakeContainer:
         self.times.append(time.time())
 
 
-class FakeBackend:
-    """Implements RuntimeBackend with in-process HTTP servers."""
+class FakeBackend(RuntimeBackend):
+    """Implements RuntimeBackend with in-process HTTP servers (declared, so mypy checks every
+    method against the protocol; tests/integration/runtime/test_backend_contract.py checks the
+    behaviour against the Docker backend's)."""
 
     def __init__(self) -> None:
         self.containers: dict[str, FakeContainer] = {}
@@ -310,3 +318,10 @@ class OutageBackend(FakeBackend):
     def list_managed(self, space: SpaceId | None = None) -> list[ContainerInfo]:
         self.check()
         return super().list_managed(space)
+
+
+def _implements_the_protocol() -> RuntimeBackend:
+    """Never called: mypy (strict, tests/fakes.py is in its config) fails here when FakeBackend
+    or OutageBackend leaves out a method of RuntimeBackend or changes its signature."""
+    fake: RuntimeBackend = OutageBackend()
+    return fake if fake else FakeBackend()

@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from tests.integration.router.test_proxy import aio, harness, read_head, space
 from tests.support.h11_upstream import H11Upstream
+from tests.support.router_harness import aio, harness, read_head, space
 
 VICTIM = (
     b"GET /mine HTTP/1.1\r\nHost: alice-demo.spaces.test\r\n"

@@ -26,8 +26,9 @@ import pytest
 from gradio_client import Client
 
 from spacehost.router.table import RouteEntry
-from tests.conftest import free_port, wait_for
-from tests.integration.router.test_proxy import DOMAIN, aio, harness
+from tests.support.polling import wait_for
+from tests.support.ports import free_port
+from tests.support.router_harness import DOMAIN, aio, harness
 
 APP = textwrap.dedent(
     """

@@ -17,12 +17,12 @@ from typing import Any
 from aiohttp import web
 
 from spacehost.router.connection import ClientConnection
-from tests.integration.router.test_proxy import (
+from tests.support.polling import wait_for_async
+from tests.support.router_harness import (
     LOOPS,
     Harness,
     aio,
     harness,
-    poll,
     space,
 )
 
@@ -175,15 +175,17 @@ async def test_a_slow_client_gets_backpressure_and_a_gone_one_frees_the_file(
                 if isinstance(c, ClientConnection) and c.transport is not None
             ]
 
-        transports = await poll(buffered, what="the client connection")
+        transports = await wait_for_async(buffered, what="the client connection")
         # the client stops reading: the router holds at most its high-water mark, not the file
-        await poll(
+        await wait_for_async(
             lambda: all(t.get_write_buffer_size() > 0 for t in transports),
             what="the router to fill its buffer",
         )
         assert all(t.get_write_buffer_size() <= 1024 * 1024 for t in transports)
         writer.close()
-        await poll(lambda: times_open(hub / "w") == 0, what="the router to close the file")
+        await wait_for_async(
+            lambda: times_open(hub / "w") == 0, what="the router to close the file"
+        )
         await writer.wait_closed()
         resp = await (await h.client()).get("/file/w?count=3")
         assert resp.status == 200 and len(resp.body) == 3

@@ -14,7 +14,8 @@ import aiohttp
 
 from spacehost.activityfile import parse_activity
 from spacehost.router.table import RouteEntry
-from tests.integration.router.test_proxy import aio, harness, poll, space
+from tests.support.polling import wait_for_async
+from tests.support.router_harness import aio, harness, space
 
 
 @aio
@@ -31,7 +32,7 @@ async def test_a_long_request_in_flight_keeps_its_space_busy() -> None:
             h.state.slow_release.set()
             async with await slow as resp:
                 assert await resp.text() == "slow"
-            await poll(lambda: not activity.open, what="the request to end")
+            await wait_for_async(lambda: not activity.open, what="the request to end")
         assert activity.report()
         assert parse_activity(activity.path.read_text())["alice/demo"].open == 0
 
@@ -49,7 +50,7 @@ async def test_a_request_whose_client_goes_away_stops_counting() -> None:
         sock = client.writer.get_extra_info("socket")
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         client.writer.close()
-        await poll(lambda: not activity.open, what="the aborted request to stop counting")
+        await wait_for_async(lambda: not activity.open, what="the aborted request to stop counting")
         h.state.slow_release.set()
 
 

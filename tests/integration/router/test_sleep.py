@@ -9,7 +9,8 @@ import aiohttp
 
 from spacehost.activityfile import parse_activity
 from spacehost.router.table import RouteEntry
-from tests.integration.router.test_proxy import aio, harness, poll, space
+from tests.support.polling import wait_for_async
+from tests.support.router_harness import aio, harness, space
 
 
 def wake_calls(seen: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -28,7 +29,7 @@ async def test_concurrent_requests_to_a_paused_space_share_one_wake_and_are_held
                     return resp.status, (await resp.json())["path"]
 
             requests = [asyncio.ensure_future(get(i)) for i in range(10)]
-            await poll(lambda: wake_calls(h.control_seen), what="the wake call")
+            await wait_for_async(lambda: wake_calls(h.control_seen), what="the wake call")
             await asyncio.sleep(0.1)  # held: nothing answered while the space sleeps
             assert not any(r.done() for r in requests)
             h.publish(space("alice/demo", port), reload=False)  # the control plane woke it
@@ -51,7 +52,7 @@ async def test_a_browser_visiting_a_stopped_space_gets_the_control_planes_page_a
         ):
             body = await resp.json()
         assert body["control"] is True and body["path"] == "/"
-        await poll(lambda: wake_calls(h.control_seen), what="the wake call")
+        await wait_for_async(lambda: wake_calls(h.control_seen), what="the wake call")
 
 
 @aio
@@ -68,7 +69,7 @@ async def test_requests_and_open_streams_are_reported_as_activity() -> None:
                 assert activity.open == {"alice/demo": 1}
                 h.state.sse_release.set()
                 await resp.read()
-            await poll(lambda: not activity.open, what="the stream to end")
+            await wait_for_async(lambda: not activity.open, what="the stream to end")
             async with session.ws_connect(f"{h.url}/spaces/alice/demo/ws") as ws:
                 await ws.send_str("hi")
                 assert await ws.receive_str(timeout=10) == "echo:hi"
@@ -76,7 +77,7 @@ async def test_requests_and_open_streams_are_reported_as_activity() -> None:
                 assert activity.report()
                 report = parse_activity(activity.path.read_text())
                 assert report["alice/demo"].open == 1
-            await poll(lambda: not activity.open, what="the tunnel to close")
+            await wait_for_async(lambda: not activity.open, what="the tunnel to close")
         assert activity.report()
         assert parse_activity(activity.path.read_text())["alice/demo"].open == 0
         assert not activity.report()  # nothing changed since

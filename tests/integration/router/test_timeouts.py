@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 
-from tests.integration.router.test_proxy import Harness, aio, harness, space
+from tests.support.router_harness import Harness, aio, harness, space
 
 
 @asynccontextmanager

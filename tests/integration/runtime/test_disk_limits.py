@@ -15,16 +15,8 @@ from spacehost.errors import EngineUnavailable
 from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.gpu import GpuHost
 from spacehost.runtime.storage import DiskLimits, LoopDisks, release_all
-from tests.integration.runtime.test_docker_backend import (
-    RUN_ID,
-    TEST_LABEL,
-    client,  # noqa: F401 (fixtures)
-    http_status,
-    image,  # noqa: F401
-    make_spec,
-    space,
-    wait_for,
-)
+from tests.support.docker_runtime import RUN_ID, TEST_LABEL, http_status, make_spec, space
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -34,7 +26,7 @@ SLEEP = ("sleep", "infinity")
 
 
 @pytest.fixture
-def limited(client: DockerClient, image: str, tmp_path: Path) -> Iterator[DockerBackend]:  # noqa: F811
+def limited(client: DockerClient, image: str, tmp_path: Path) -> Iterator[DockerBackend]:
     disks = LoopDisks(tmp_path / "disks")
     yield DockerBackend(client, gpu_host=GpuHost(), disk_limits=DiskLimits(disks, LAYER, VOLUME))
     for c in client.containers.list(all=True, filters={"label": f"{TEST_LABEL}={RUN_ID}"}):
@@ -61,7 +53,7 @@ def allocated(path: Path) -> int:
 
 def test_writes_past_the_limits_fail_with_enospc_and_stay_off_the_host(
     limited: DockerBackend,
-    client: DockerClient,  # noqa: F811 (the fixture)
+    client: DockerClient,
 ) -> None:
     volume = f"rttest-{RUN_ID}-data"
     info = limited.start(make_spec(SLEEP, data_volume=volume))
@@ -88,7 +80,7 @@ def test_writes_past_the_limits_fail_with_enospc_and_stay_off_the_host(
 
 def test_disks_survive_a_stop_and_a_reboot_and_go_with_the_container(
     limited: DockerBackend,
-    client: DockerClient,  # noqa: F811 (the fixture)
+    client: DockerClient,
 ) -> None:
     volume = f"rttest-{RUN_ID}-keep"
     info = limited.start(make_spec(SLEEP, data_volume=volume))
@@ -117,7 +109,7 @@ def test_disks_survive_a_stop_and_a_reboot_and_go_with_the_container(
 
 def test_a_start_that_fails_leaves_no_layer_bind_behind(
     limited: DockerBackend,
-    client: DockerClient,  # noqa: F811
+    client: DockerClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The engine failing as a stopped space is started again (a daemon restart under way):

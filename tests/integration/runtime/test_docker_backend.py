@@ -1,127 +1,42 @@
-"""DockerBackend against the real Docker Engine, with a tiny image FROM spacehost/base:bookworm."""
+"""DockerBackend against the real Docker Engine, with a tiny image FROM spacehost/base:bookworm
+(tests/support/docker_runtime.py). What every backend promises is in test_backend_contract.py."""
 
 from __future__ import annotations
 
-import http.client
-import io
 import logging
-import secrets
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import docker
 import pytest
 from docker import DockerClient
 
-from spacehost.domain import GpuRequest, SpaceId
+from spacehost.domain import GpuRequest
 from spacehost.errors import Conflict, HardwareUnavailable, NotFound
-from spacehost.runtime.base import ContainerInfo, ContainerSpec, Mount
+from spacehost.runtime.base import Mount
 from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.gpu import CdiDevice, GpuHost, discover_gpu_host
+from tests.support.docker_runtime import (
+    RUN_ID,
+    TEST_LABEL,
+    exited,
+    http_status,
+    make_spec,
+    remove_test_objects,
+    sh,
+    space,
+)
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.docker
-
-BASE_IMAGE = "spacehost/base:bookworm"
-TEST_IMAGE = "spacehost-test/runtime:latest"
-# The app dir exists and belongs to uid 1000, as in the python runtime image; /data does not, so
-# the backend's own preparation of a new volume is what makes it writable.
-DOCKERFILE = f"""\
-FROM {BASE_IMAGE}
-RUN mkdir -p /home/user/app && chown -R 1000:1000 /home/user
-"""
-RUN_ID = secrets.token_hex(3)
-TEST_LABEL = "spacehost.test-run"
-HTTP_SERVER = ("python3", "-m", "http.server", "7860")
-
-T = TypeVar("T")
-
-
-def wait_for(probe: Callable[[], T | None], timeout: float = 30, what: str = "condition") -> T:
-    """Poll *probe* until it returns something truthy, or fail after *timeout* seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
-
-
-@pytest.fixture(scope="session")
-def client() -> Iterator[DockerClient]:
-    try:
-        c = docker.from_env()
-        c.ping()
-    except docker.errors.DockerException as exc:
-        pytest.skip(f"no Docker engine: {exc}")
-    yield c
-    c.close()
-
-
-@pytest.fixture(scope="session")
-def image(client: DockerClient) -> str:
-    try:
-        client.images.get(BASE_IMAGE)
-    except docker.errors.ImageNotFound:
-        pytest.skip(f"{BASE_IMAGE} missing: run runtime_images/base/bootstrap.sh bookworm")
-    client.images.build(fileobj=io.BytesIO(DOCKERFILE.encode()), tag=TEST_IMAGE, rm=True)
-    return TEST_IMAGE
 
 
 @pytest.fixture
 def backend(client: DockerClient, image: str) -> Iterator[DockerBackend]:
     yield DockerBackend(client, gpu_host=GpuHost())
-    for c in client.containers.list(all=True, filters={"label": f"{TEST_LABEL}={RUN_ID}"}):
-        c.remove(force=True)
-    for v in client.volumes.list(filters={"label": "spacehost.managed=true"}):
-        if v.name.startswith(f"rttest-{RUN_ID}-"):
-            v.remove(force=True)
-
-
-def space(name: str = "demo") -> SpaceId:
-    return SpaceId(f"rttest-{RUN_ID}", name)
-
-
-def make_spec(command: tuple[str, ...] = HTTP_SERVER, **changes: object) -> ContainerSpec:
-    fields: dict[str, object] = {
-        "space": space(),
-        "revision": "0123456789abcdef",
-        "image": TEST_IMAGE,
-        "command": command,
-        "memory_limit": 256 << 20,
-        "cpus": 0.5,
-        "pids_limit": 64,
-        "labels": {TEST_LABEL: RUN_ID},
-    }
-    fields.update(changes)
-    return ContainerSpec(**fields)  # type: ignore[arg-type]
-
-
-def sh(script: str) -> tuple[str, ...]:
-    return ("sh", "-c", script)
-
-
-def http_status(host: str, port: int) -> int | None:
-    conn = http.client.HTTPConnection(host, port, timeout=2)
-    try:
-        conn.request("GET", "/")
-        return conn.getresponse().status
-    except OSError:
-        return None
-    finally:
-        conn.close()
-
-
-def exited(backend: DockerBackend, container_id: str) -> Callable[[], ContainerInfo | None]:
-    def probe() -> ContainerInfo | None:
-        info = backend.inspect(container_id)
-        return info if info is not None and info.status == "exited" else None
-
-    return probe
+    remove_test_objects(client)
 
 
 def exec_out(client: DockerClient, container_id: str, cmd: str) -> str:

@@ -24,7 +24,7 @@ import pytest
 from spacehost.domain import SpaceId
 from spacehost.lifecycle.gpubroker import BrokerLimits, GpuBroker
 from spacehost.server.broker import GpuBrokerServer
-from tests.conftest import wait_for
+from tests.support.polling import wait_for
 
 PKG_ROOT = Path(__file__).resolve().parents[3] / "runtime_images" / "spaces_pkg"
 

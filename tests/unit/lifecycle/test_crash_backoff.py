@@ -14,8 +14,8 @@ from spacehost.lifecycle.backoff import Backoff, CrashRestarts
 from spacehost.runtime.base import ContainerInfo
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store
-from tests.conftest import wait_for
 from tests.fakes import FakeBackend, FakeBuilder
+from tests.support.polling import wait_for
 
 SPACE = SpaceId("alice", "demo")
 FILES = {"README.md": b"---\ntitle: Demo\nsdk: gradio\n---\n", "app.py": b"print('hi')"}

@@ -15,8 +15,8 @@ from spacehost.lifecycle.hubmounts import DATASETS_CACHE, HUB_CACHE, pin_dir
 from spacehost.runtime.base import TaskResult
 from spacehost.settings import Settings
 from spacehost.store import HubStore, RevisionFiles, Store
-from tests.conftest import wait_for
 from tests.fakes import FakeBackend, FakeBuilder
+from tests.support.polling import wait_for
 
 SPACE = SpaceId("alice", "search")
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"

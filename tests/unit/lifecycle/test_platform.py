@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from spacehost.lifecycle import Platform
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store
 from tests.fakes import FakeBackend, FakeBuilder
+from tests.support.polling import wait_for
 
 SPACE = SpaceId("alice", "demo")
 
@@ -26,14 +26,6 @@ def readme(sdk: str = "gradio", extra: str = "") -> bytes:
 
 def gradio_files(code: str = "print('hi')", extra: str = "") -> dict[str, bytes]:
     return {"README.md": readme(extra=extra), "app.py": code.encode()}
-
-
-def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
 
 
 @pytest.fixture()

@@ -22,8 +22,8 @@ from spacehost.lifecycle.recovery import ENGINE_DOWN
 from spacehost.lifecycle.sleep import PAUSED, STOPPED
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store
-from tests.conftest import wait_for
 from tests.fakes import FakeBuilder, OutageBackend
+from tests.support.polling import wait_for
 
 SPACE = SpaceId("alice", "demo")
 

@@ -16,8 +16,8 @@ from spacehost.lifecycle import Platform
 from spacehost.lifecycle.sleep import STOPPED
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, Store
-from tests.conftest import wait_for
 from tests.fakes import FakeBackend, FakeBuilder
+from tests.support.polling import wait_for
 
 SPACE = SpaceId("alice", "chatty")
 FILES = {"README.md": b"---\ntitle: C\nsdk: gradio\n---\n", "app.py": b"print(1)"}

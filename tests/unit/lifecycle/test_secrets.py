@@ -14,8 +14,8 @@ from spacehost.lifecycle import Platform
 from spacehost.runtime.base import ContainerInfo, ContainerSpec
 from spacehost.settings import Settings
 from spacehost.store import SECRET, VARIABLE, RevisionFiles, Store
-from tests.conftest import wait_for
 from tests.fakes import FakeBackend, FakeBuilder
+from tests.support.polling import wait_for
 
 SPACE = SpaceId("alice", "demo")
 SECRET_VALUE = "s3cr3t-value-for-tests"

@@ -28,8 +28,8 @@ from spacehost.lifecycle import Platform
 from spacehost.lifecycle.sleep import PAUSED, STOPPED
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, SpaceRecord, Store
-from tests.conftest import wait_for
 from tests.fakes import FakeBuilder, OutageBackend
+from tests.support.polling import wait_for
 
 SPACES = (SpaceId("alice", "one"), SpaceId("bob", "two"))
 GOOD, BUILD_FAILS, EXITS, STATIC = "good", "build fails", "exits at start", "static"

@@ -13,7 +13,7 @@ import pytest
 from spacehost.server.down import control_pidfile, down, router_pidfile
 from spacehost.server.supervisor import alive
 from spacehost.settings import Settings
-from tests.conftest import wait_for
+from tests.support.polling import wait_for
 
 # a stand-in `spacehost up`: on SIGINT it stops the router whose pid is in its pidfile
 UP = """

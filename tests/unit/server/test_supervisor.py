@@ -10,7 +10,7 @@ from pathlib import Path
 
 from spacehost.server import supervisor
 from spacehost.server.supervisor import Supervisor, alive
-from tests.conftest import wait_for
+from tests.support.polling import wait_for
 
 
 def command(tag: str) -> list[str]:

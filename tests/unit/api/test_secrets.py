@@ -15,9 +15,7 @@ from spacehost import appkeys
 from spacehost.api import add_routes, error_middleware
 from spacehost.domain import SpaceId
 from spacehost.lifecycle import Platform
-from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, Store
-from tests.fakes import FakeBackend, FakeBuilder
+from tests.support.platforms import platform_in
 
 TOKEN = "sh_test_token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -29,20 +27,10 @@ FILES = {"README.md": b"---\ntitle: Demo\nsdk: gradio\n---\n", "app.py": b"print
 
 @pytest.fixture()
 def platform(tmp_path: Path) -> Iterator[Platform]:
-    backend = FakeBackend()
-    p = Platform(
-        Settings(data_dir=tmp_path, startup_timeout_s=3.0),
-        Store(tmp_path / "spacehost.db"),
-        RevisionFiles(tmp_path / "revs"),
-        FakeBuilder(),
-        backend,
-    )
-    p.push(SPACE, FILES)
-    assert p.wait_idle()
-    yield p
-    p.close()
-    for cid in list(backend.containers):
-        backend.remove(cid)
+    with platform_in(tmp_path) as p:
+        p.push(SPACE, FILES)
+        assert p.wait_idle()
+        yield p
 
 
 Call = Callable[..., Awaitable[tuple[int, Any]]]

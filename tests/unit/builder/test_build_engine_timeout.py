@@ -14,10 +14,8 @@ import pytest
 
 from spacehost.builder import DockerBuilder
 from spacehost.domain import SpaceId, Stage
-from spacehost.lifecycle import Platform
 from spacehost.settings import PipSettings, Settings
-from spacehost.store import RevisionFiles, Store
-from tests.fakes import FakeBackend
+from tests.support.platforms import new_platform
 
 SPACE = SpaceId("alice", "hang")
 FILES = {"README.md": b"---\ntitle: Hang\nsdk: gradio\n---\n", "app.py": b"print('hi')\n"}
@@ -40,13 +38,7 @@ def test_an_engine_timing_out_during_a_build_is_a_build_error(
     )
     client = docker.DockerClient(base_url=silent_engine, version="1.41", timeout=1)
     builder = DockerBuilder(client, settings)
-    platform = Platform(
-        settings,
-        Store(tmp_path / "spacehost.db"),
-        RevisionFiles(tmp_path / "r"),
-        builder,
-        FakeBackend(),
-    )
+    platform = new_platform(tmp_path, builder=builder, settings=settings)
     try:
         platform.push(SPACE, FILES)
         assert platform.wait_idle()
@@ -71,14 +63,7 @@ class BrokenBuilder:
 
 
 def test_an_unexpected_builder_error_leaves_no_build_running(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0)
-    platform = Platform(
-        settings,
-        Store(tmp_path / "spacehost.db"),
-        RevisionFiles(tmp_path / "r"),
-        BrokenBuilder(),
-        FakeBackend(),
-    )  # type: ignore[arg-type]
+    platform = new_platform(tmp_path, builder=BrokenBuilder())  # type: ignore[arg-type]
     try:
         platform.push(SPACE, FILES)
         assert platform.wait_idle()

@@ -14,9 +14,8 @@ import pytest
 
 from spacehost.domain import SpaceId, Stage
 from spacehost.lifecycle import Platform
-from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, Store
 from tests.fakes import FakeBackend, FakeBuilder
+from tests.support.platforms import fake_settings, platform_in
 from tests.unit.lifecycle.test_platform import gradio_files
 
 SPACE = SpaceId("alice", "demo")
@@ -26,13 +25,10 @@ HELD_S = 10.0  # a held build step ends by itself after this (bounded)
 
 @pytest.fixture()
 def env(tmp_path: Path) -> Iterator[tuple[Platform, FakeBackend, FakeBuilder]]:
-    settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0, keep_revisions=1)
     backend, builder = FakeBackend(), FakeBuilder()
-    platform = Platform(
-        settings, Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"), builder, backend
-    )
-    yield platform, backend, builder
-    platform.close()
+    settings = fake_settings(tmp_path, keep_revisions=1)
+    with platform_in(tmp_path, backend, builder, settings=settings) as platform:
+        yield platform, backend, builder
 
 
 def hold_first_build(builder: FakeBuilder) -> threading.Event:

@@ -13,8 +13,8 @@ from spacehost.lifecycle import Platform
 from spacehost.lifecycle.backoff import Backoff, CrashRestarts
 from spacehost.runtime.base import ContainerInfo
 from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, Store
-from tests.fakes import FakeBackend, FakeBuilder
+from tests.fakes import FakeBackend
+from tests.support.platforms import new_platform, platform_in
 from tests.support.polling import wait_for
 
 SPACE = SpaceId("alice", "demo")
@@ -116,21 +116,9 @@ class OomBackend(FakeBackend):
 
 @pytest.fixture()
 def env(tmp_path: Path) -> Iterator[tuple[Platform, OomBackend, ManualTimer]]:
-    settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0)
     backend, timer = OomBackend(), ManualTimer()
-    platform = Platform(
-        settings,
-        Store(tmp_path / "db.sqlite"),
-        RevisionFiles(tmp_path / "revs"),
-        FakeBuilder(),
-        backend,
-        clock=Clock(),
-        timer=timer,
-    )
-    yield platform, backend, timer
-    platform.close()
-    for cid in list(backend.containers):
-        backend.remove(cid)
+    with platform_in(tmp_path, backend, clock=Clock(), timer=timer) as platform:
+        yield platform, backend, timer
 
 
 def running(p: Platform) -> str:
@@ -236,14 +224,8 @@ def test_a_failed_first_start_is_not_restarted(env) -> None:  # type: ignore[no-
 
 def test_crash_restarts_can_be_turned_off(tmp_path: Path) -> None:
     timer, backend = ManualTimer(), FakeBackend()
-    p = Platform(
-        Settings(data_dir=tmp_path, crash_restart=False),
-        Store(tmp_path / "db"),
-        RevisionFiles(tmp_path / "r"),
-        FakeBuilder(),
-        backend,
-        timer=timer,
-    )
+    settings = Settings(data_dir=tmp_path, crash_restart=False)
+    p = new_platform(tmp_path, backend, settings=settings, timer=timer)
     p.push(SPACE, FILES)
     backend.crash(running(p))
     wait_for(lambda: p.store.get_space(SPACE).stage is Stage.RUNTIME_ERROR)

@@ -13,9 +13,9 @@ from spacehost.lifecycle import Platform
 from spacehost.lifecycle.datasetprep import SCRIPT, datasets_volume
 from spacehost.lifecycle.hubmounts import DATASETS_CACHE, HUB_CACHE, pin_dir
 from spacehost.runtime.base import TaskResult
-from spacehost.settings import Settings
-from spacehost.store import HubStore, RevisionFiles, Store
+from spacehost.store import HubStore
 from tests.fakes import FakeBackend, FakeBuilder
+from tests.support.platforms import platform_in
 from tests.support.polling import wait_for
 
 SPACE = SpaceId("alice", "search")
@@ -43,20 +43,9 @@ def env(tmp_path: Path) -> Iterator[Env]:
     data.mkdir()
     (data / "train.csv").write_text("text,label\nok,1\n")
     hub.push(RepoKind.DATASET, DATASET, data)
-    settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0)
     backend, builder = FakeBackend(), FakeBuilder()
-    platform = Platform(
-        settings,
-        Store(tmp_path / "db.sqlite"),
-        RevisionFiles(tmp_path / "revs"),
-        builder,
-        backend,
-        hub=hub,
-    )
-    yield platform, backend, builder, hub
-    platform.close()
-    for cid in list(backend.containers):
-        backend.remove(cid)
+    with platform_in(tmp_path, backend, builder, hub=hub) as platform:
+        yield platform, backend, builder, hub
     hub.close()
 
 

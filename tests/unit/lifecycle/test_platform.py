@@ -13,8 +13,8 @@ from spacehost.domain import GpuRequest, SpaceId, Stage
 from spacehost.errors import HardwareUnavailable, ManifestInvalid
 from spacehost.lifecycle import Platform
 from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, Store
 from tests.fakes import FakeBackend, FakeBuilder
+from tests.support.platforms import new_platform, platform_in, restart
 from tests.support.polling import wait_for
 
 SPACE = SpaceId("alice", "demo")
@@ -30,15 +30,9 @@ def gradio_files(code: str = "print('hi')", extra: str = "") -> dict[str, bytes]
 
 @pytest.fixture()
 def env(tmp_path: Path) -> Iterator[tuple[Platform, FakeBackend, FakeBuilder]]:
-    settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0)
     backend, builder = FakeBackend(), FakeBuilder()
-    platform = Platform(
-        settings, Store(tmp_path / "db.sqlite"), RevisionFiles(tmp_path / "revs"), builder, backend
-    )
-    yield platform, backend, builder
-    platform.close()
-    for cid in list(backend.containers):
-        backend.remove(cid)
+    with platform_in(tmp_path, backend, builder) as platform:
+        yield platform, backend, builder
 
 
 def stage(p: Platform, space: SpaceId = SPACE) -> Stage:
@@ -183,14 +177,7 @@ def test_gpu_space_on_a_host_without_gpu_is_a_config_error(tmp_path: Path) -> No
             )
         return []
 
-    p = Platform(
-        Settings(data_dir=tmp_path),
-        Store(tmp_path / "db"),
-        RevisionFiles(tmp_path / "r"),
-        FakeBuilder(),
-        FakeBackend(),
-        check_gpu=no_gpu,
-    )
+    p = new_platform(tmp_path, settings=Settings(data_dir=tmp_path), check_gpu=no_gpu)
     p.push(SPACE, gradio_files(extra="suggested_hardware: t4-small\n"))
     assert p.wait_idle()
     rec = p.store.get_space(SPACE)
@@ -205,7 +192,7 @@ def test_invalid_push_stores_nothing(env) -> None:  # type: ignore[no-untyped-de
     with pytest.raises(ManifestInvalid):
         p.push(SPACE, {"README.md": b"no front matter", "app.py": b""})
     assert p.store.find_space(SPACE) is None
-    assert not list((p.settings.data_dir / "revs").iterdir())
+    assert not list(p.files.root.iterdir())
 
 
 def test_delete_removes_containers_volume_and_route(env) -> None:  # type: ignore[no-untyped-def]
@@ -225,7 +212,7 @@ def test_reconcile_adopts_running_and_removes_orphans(env) -> None:  # type: ign
     cid = p.store.get_space(SPACE).container_id
     orphan = backend.start(next(iter(backend.containers.values())).spec)
     p.settings.routes_file.unlink()
-    restarted = Platform(p.settings, p.store, p.files, builder, backend)
+    restarted = restart(p)
     restarted.reconcile()
     assert restarted.wait_idle()
     assert set(backend.containers) == {cid}
@@ -236,12 +223,12 @@ def test_reconcile_adopts_running_and_removes_orphans(env) -> None:  # type: ign
 
 
 def test_reconcile_redeploys_a_space_whose_container_is_gone(env) -> None:  # type: ignore[no-untyped-def]
-    p, backend, builder = env
+    p, backend, _ = env
     p.push(SPACE, gradio_files())
     assert p.wait_idle()
     for cid in list(backend.containers):
         backend.remove(cid)
-    restarted = Platform(p.settings, p.store, p.files, builder, backend)
+    restarted = restart(p)
     restarted.reconcile()
     assert restarted.wait_idle()
     assert stage(restarted) is Stage.RUNNING and len(backend.containers) == 1

@@ -20,9 +20,8 @@ from spacehost.lifecycle import Platform
 from spacehost.lifecycle.engine_watch import EngineWatch
 from spacehost.lifecycle.recovery import ENGINE_DOWN
 from spacehost.lifecycle.sleep import PAUSED, STOPPED
-from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, Store
 from tests.fakes import FakeBuilder, OutageBackend
+from tests.support.platforms import fake_settings, platform_in, restart
 from tests.support.polling import wait_for
 
 SPACE = SpaceId("alice", "demo")
@@ -48,24 +47,17 @@ def clock() -> Clock:
 @pytest.fixture()
 def env(tmp_path: Path, clock: Clock) -> Iterator[Env]:
     backend, builder = OutageBackend(), FakeBuilder()
-    settings = Settings(
-        data_dir=tmp_path, startup_timeout_s=5.0, sleep_after_s=60, stop_after_s=600
-    )
-    platform = Platform(
-        settings,
-        Store(tmp_path / "db.sqlite"),
-        RevisionFiles(tmp_path / "revs"),
-        builder,
+    settings = fake_settings(tmp_path, startup_timeout_s=5.0, sleep_after_s=60, stop_after_s=600)
+    with platform_in(
+        tmp_path,
         backend,
+        builder,
+        settings=settings,
         engine_probe=backend.check,
         wall_clock=clock,
         activity=dict,
-    )
-    yield platform, backend, builder
-    platform.close()
-    backend.start_engine()
-    for cid in list(backend.containers):
-        backend.remove(cid)
+    ) as platform:
+        yield platform, backend, builder
 
 
 def gradio(code: str = "print(1)") -> dict[str, bytes]:
@@ -243,7 +235,7 @@ def test_a_platform_start_after_a_reboot_starts_stopped_containers_again(env: En
     p.close()
     for c in backend.containers.values():  # the machine rebooted: containers exited
         backend._halt(c, "exited", 0)
-    restarted = Platform(p.settings, p.store, p.files, builder, backend)
+    restarted = restart(p)
     restarted.reconcile()
     assert restarted.wait_idle()
     rec = restarted.store.get_space(SPACE)

@@ -7,32 +7,24 @@ import json
 from pathlib import Path
 
 from spacehost.domain import SpaceId
-from spacehost.lifecycle import Platform
 from spacehost.routetable import RouteEntry, parse_routes, routes_json
 from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, Store
-from tests.fakes import FakeBackend, FakeBuilder
+from tests.support.platforms import platform_in
 
 SPACE = SpaceId("alice", "slowstart")
 
 
 def pushed(tmp_path: Path, extra: str) -> dict[str, object]:
-    p = Platform(
-        Settings(data_dir=tmp_path),
-        Store(tmp_path / "db.sqlite"),
-        RevisionFiles(tmp_path / "revs"),
-        FakeBuilder(),
-        FakeBackend(),
-    )
-    p.push(
-        SPACE,
-        {"README.md": f"---\ntitle: S\nsdk: gradio\n{extra}---\n".encode(), "app.py": b"print(1)"},
-    )
-    assert p.wait_idle()
-    entries = json.loads(p.settings.routes_file.read_text())["spaces"]
-    p.close()
-    for cid in list(p.runtime.containers):  # type: ignore[attr-defined]
-        p.runtime.remove(cid)
+    with platform_in(tmp_path, settings=Settings(data_dir=tmp_path)) as p:
+        p.push(
+            SPACE,
+            {
+                "README.md": f"---\ntitle: S\nsdk: gradio\n{extra}---\n".encode(),
+                "app.py": b"print(1)",
+            },
+        )
+        assert p.wait_idle()
+        entries = json.loads(p.settings.routes_file.read_text())["spaces"]
     entry: dict[str, object] = entries[0]
     return entry
 

@@ -15,8 +15,8 @@ from spacehost.domain import SpaceId, Stage
 from spacehost.lifecycle import Platform
 from spacehost.lifecycle.sleep import STOPPED
 from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, Store
 from tests.fakes import FakeBackend, FakeBuilder
+from tests.support.platforms import fake_settings, new_platform, platform_in, restart
 from tests.support.polling import wait_for
 
 SPACE = SpaceId("alice", "chatty")
@@ -41,22 +41,11 @@ def clock() -> Clock:
 @pytest.fixture()
 def env(tmp_path: Path, clock: Clock) -> Iterator[Env]:
     backend, builder = FakeBackend(), FakeBuilder()
-    settings = Settings(
-        data_dir=tmp_path, startup_timeout_s=5.0, sleep_after_s=60, stop_after_s=600
-    )
-    platform = Platform(
-        settings,
-        Store(tmp_path / "db.sqlite"),
-        RevisionFiles(tmp_path / "revs"),
-        builder,
-        backend,
-        wall_clock=clock,
-        activity=dict,
-    )
-    yield platform, backend, builder
-    platform.close()
-    for cid in list(backend.containers):
-        backend.remove(cid)
+    settings = fake_settings(tmp_path, startup_timeout_s=5.0, sleep_after_s=60, stop_after_s=600)
+    with platform_in(
+        tmp_path, backend, builder, settings=settings, wall_clock=clock, activity=dict
+    ) as platform:
+        yield platform, backend, builder
 
 
 def run_log(p: Platform, container_id: str) -> list[str]:
@@ -110,17 +99,11 @@ class Dying:
 def test_an_adopted_container_is_not_read_twice(tmp_path: Path) -> None:
     backend, builder = FakeBackend(), FakeBuilder()
     first = Dying(backend)
-    p = Platform(
-        Settings(data_dir=tmp_path),
-        Store(tmp_path / "db.sqlite"),
-        RevisionFiles(tmp_path / "revs"),
-        builder,
-        first,
-    )  # type: ignore[arg-type]
+    p = new_platform(tmp_path, first, builder, settings=Settings(data_dir=tmp_path))
     cid = started(p, backend)
     p.close()
     first.dead.set()  # killed: the control plane restarts (the container runs on)
-    restarted = Platform(p.settings, p.store, p.files, builder, backend)
+    restarted = restart(p, backend)
     restarted.reconcile()
     backend.containers[cid].write("app: still here")
     wait_for(lambda: run_log(p, cid)[-1:] == ["app: still here"], what="the adopted log")

@@ -12,9 +12,9 @@ from spacehost.domain import SpaceId, Stage
 from spacehost.errors import Conflict, InvalidRequest, NotFound, SpaceNotFound
 from spacehost.lifecycle import Platform
 from spacehost.runtime.base import ContainerInfo, ContainerSpec
-from spacehost.settings import Settings
-from spacehost.store import SECRET, VARIABLE, RevisionFiles, Store
+from spacehost.store import SECRET, VARIABLE
 from tests.fakes import FakeBackend, FakeBuilder
+from tests.support.platforms import platform_in
 from tests.support.polling import wait_for
 
 SPACE = SpaceId("alice", "demo")
@@ -35,19 +35,9 @@ class EchoBackend(FakeBackend):
 
 @pytest.fixture()
 def env(tmp_path: Path) -> Iterator[tuple[Platform, EchoBackend, FakeBuilder]]:
-    settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0)
     backend, builder = EchoBackend(), FakeBuilder()
-    platform = Platform(
-        settings,
-        Store(tmp_path / "spacehost.db"),
-        RevisionFiles(tmp_path / "revs"),
-        builder,
-        backend,
-    )
-    yield platform, backend, builder
-    platform.close()
-    for cid in list(backend.containers):
-        backend.remove(cid)
+    with platform_in(tmp_path, backend, builder) as platform:
+        yield platform, backend, builder
 
 
 def running_spec(p: Platform, backend: FakeBackend) -> ContainerSpec:

@@ -14,12 +14,12 @@ import pytest
 from spacehost.activityfile import Activity
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidRequest
-from spacehost.lifecycle import Platform
 from spacehost.lifecycle.sleep import PAUSED, STOPPED
 from spacehost.routetable import RouteEntry, parse_routes
 from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, Store
-from tests.fakes import FakeBackend, FakeBuilder
+from spacehost.store import Store
+from tests.fakes import FakeBackend
+from tests.support.platforms import new_platform
 
 FILES = {"README.md": b"---\ntitle: Demo\nsdk: gradio\n---\n", "app.py": b"print('hi')"}
 A, B, C = SpaceId("alice", "a"), SpaceId("alice", "b"), SpaceId("alice", "c")
@@ -40,12 +40,10 @@ class Env:
         )  # type: ignore[arg-type]
         self.backend, self.clock = FakeBackend(), Clock()
         self.activity: dict[str, Activity] = {}
-        self.p = Platform(
-            self.settings,
-            Store(tmp_path / "db.sqlite"),
-            RevisionFiles(tmp_path / "revs"),
-            FakeBuilder(),
+        self.p = new_platform(
+            tmp_path,
             self.backend,
+            settings=self.settings,
             wall_clock=self.clock,
             activity=lambda: self.activity,
         )

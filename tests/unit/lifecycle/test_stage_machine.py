@@ -24,11 +24,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 import spacehost.lifecycle.deploy as deploy_module
 from spacehost.domain import SpaceId, Stage
-from spacehost.lifecycle import Platform
 from spacehost.lifecycle.sleep import PAUSED, STOPPED
 from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, SpaceRecord, Store
+from spacehost.store import SpaceRecord
 from tests.fakes import FakeBuilder, OutageBackend
+from tests.support.platforms import new_platform
 from tests.support.polling import wait_for
 
 SPACES = (SpaceId("alice", "one"), SpaceId("bob", "two"))
@@ -87,12 +87,11 @@ class LifecycleMachine(RuleBasedStateMachine):
         )
         self.clock = Clock()
         # no router: no request is ever seen, so idle time is the clock's advance
-        self.platform = Platform(
-            settings,
-            Store(tmp / "db.sqlite"),
-            RevisionFiles(tmp / "revs"),
-            self.builder,
+        self.platform = new_platform(
+            tmp,
             self.backend,
+            self.builder,
+            settings=settings,
             engine_probe=self.backend.check,
             wall_clock=self.clock,
             activity=dict,

@@ -15,9 +15,9 @@ from spacehost.domain import SpaceId, Stage
 from spacehost.lifecycle import Platform
 from spacehost.lifecycle.contract import manifest_summary
 from spacehost.manifest import load_space
-from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, Store, revision_hash
+from spacehost.store import revision_hash
 from tests.fakes import FakeBackend, FakeBuilder
+from tests.support.platforms import platform_in, restart
 
 SPACE = SpaceId("alice", "site")
 COOP = "cross-origin-opener-policy"
@@ -36,17 +36,8 @@ def gradio_files(code: str, coop: str = "unsafe-none") -> dict[str, bytes]:
 @pytest.fixture()
 def env(tmp_path: Path) -> Iterator[tuple[Platform, FakeBackend, FakeBuilder]]:
     backend, builder = FakeBackend(), FakeBuilder()
-    platform = Platform(
-        Settings(data_dir=tmp_path, startup_timeout_s=3.0),
-        Store(tmp_path / "db.sqlite"),
-        RevisionFiles(tmp_path / "revs"),
-        builder,
-        backend,
-    )
-    yield platform, backend, builder
-    platform.close()
-    for cid in list(backend.containers):
-        backend.remove(cid)
+    with platform_in(tmp_path, backend, builder) as platform:
+        yield platform, backend, builder
 
 
 def route(p: Platform) -> dict[str, Any]:
@@ -141,13 +132,13 @@ def test_gradio_to_static_switches_routes_before_removing_the_container(env: Env
 
 
 def test_restart_keeps_a_static_space_with_a_failed_successor_serving(env: Env) -> None:
-    p, backend, builder = env
+    p, _, builder = env
     v1 = serve_v1(p)
     p.push(SPACE, gradio_files("BUILD_FAIL"))
     assert p.wait_idle()
     builds = len(builder.builds)
     p.settings.routes_file.unlink()
-    restarted = Platform(p.settings, p.store, p.files, builder, backend)
+    restarted = restart(p)
     restarted.reconcile()
     assert restarted.wait_idle()
     rec = restarted.store.get_space(SPACE)
@@ -158,7 +149,7 @@ def test_restart_keeps_a_static_space_with_a_failed_successor_serving(env: Env) 
 
 
 def test_restart_during_a_redeploy_retries_it_while_the_old_container_serves(env: Env) -> None:
-    p, backend, builder = env
+    p, backend, _ = env
     p.push(SPACE, gradio_files("print(1)"))
     assert p.wait_idle()
     old = p.store.get_space(SPACE)
@@ -168,7 +159,7 @@ def test_restart_during_a_redeploy_retries_it_while_the_old_container_serves(env
     p.files.save(v2, source.files)
     p.store.add_revision(SPACE, v2, manifest_summary(source.manifest))
     p.store.update_space(SPACE, revision=v2, stage=Stage.RUNNING_BUILDING)
-    restarted = Platform(p.settings, p.store, p.files, builder, backend)
+    restarted = restart(p)
     restarted.reconcile()
     assert restarted.wait_idle()
     rec = restarted.store.get_space(SPACE)

@@ -31,8 +31,8 @@ from spacehost.runtime.nvml import container_of, parse_smi
 from spacehost.server.broker import GpuBrokerServer, space_dir_name
 from spacehost.server.gpus import broker_limits, gpu_setup, lease_mode
 from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, Store
-from tests.fakes import FakeBackend, FakeBuilder
+from tests.fakes import FakeBackend
+from tests.support.platforms import platform_in
 
 SPACE = SpaceId("alice", "zero")
 NO_GPU = GpuHost()
@@ -73,21 +73,9 @@ class FakeShare:
 def build(
     tmp_path: Path, check_gpu: GpuCheck | None = None
 ) -> Iterator[tuple[Platform, FakeBackend, FakeShare]]:
-    settings = Settings(data_dir=tmp_path, startup_timeout_s=3.0)
     backend, share = FakeBackend(), FakeShare(tmp_path / "gpu")
-    p = Platform(
-        settings,
-        Store(tmp_path / "db.sqlite"),
-        RevisionFiles(tmp_path / "revs"),
-        FakeBuilder(),
-        backend,
-        gpus=GpuSetup(share=share),
-        check_gpu=check_gpu,
-    )
-    yield p, backend, share
-    p.close()
-    for cid in list(backend.containers):
-        backend.remove(cid)
+    with platform_in(tmp_path, backend, gpus=GpuSetup(share=share), check_gpu=check_gpu) as p:
+        yield p, backend, share
 
 
 @pytest.fixture()

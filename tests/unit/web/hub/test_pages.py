@@ -18,8 +18,6 @@ from spacehost import appkeys
 from spacehost.api import add_routes, error_middleware
 from spacehost.domain import RepoKind, SpaceId
 from spacehost.lifecycle import Platform
-from spacehost.settings import Settings
-from spacehost.store import RevisionFiles, Store
 from spacehost.store.hub import HubStore
 from spacehost.web.hub.card import chips, human_bytes, parse_card
 from spacehost.web.hub.list import ListQuery, RepoSummary, render_list
@@ -28,7 +26,7 @@ from spacehost.web.hub.snippets import use_snippets
 from spacehost.web.hub.usage import repos_named, spaces_using
 from spacehost.web.markdown import render_markdown
 from spacehost.web.space_page import space_page
-from tests.fakes import FakeBackend, FakeBuilder
+from tests.support.platforms import fake_settings, new_platform, shut_down
 from tests.support.web_records import HOSTILE, record
 
 ENDPOINT = "http://127.0.0.1:8000"
@@ -187,14 +185,7 @@ def test_repo_links_for_a_space_page() -> None:
 
 @pytest.fixture()
 def site(tmp_path: Path) -> Iterator[tuple[Platform, HubStore]]:
-    backend = FakeBackend()
-    platform = Platform(
-        Settings(data_dir=tmp_path, startup_timeout_s=3.0, port=8000),
-        Store(tmp_path / "spacehost.db"),
-        RevisionFiles(tmp_path / "revs"),
-        FakeBuilder(),
-        backend,
-    )
+    platform = new_platform(tmp_path, settings=fake_settings(tmp_path, port=8000))
     hub = HubStore(tmp_path / "hub")
     model = tmp_path / "model"
     (model / "1_Pooling").mkdir(parents=True)
@@ -216,10 +207,8 @@ def site(tmp_path: Path) -> Iterator[tuple[Platform, HubStore]]:
     platform.push(SpaceId("alice", "uses"), {"README.md": readme, "app.py": b"print(1)"})
     assert platform.wait_idle()
     yield platform, hub
-    platform.close()
+    shut_down(platform)
     hub.close()
-    for cid in list(backend.containers):
-        backend.remove(cid)
 
 
 Get = Callable[[str], Awaitable[tuple[int, str, Any]]]

@@ -15,9 +15,9 @@ from spacehost import appkeys
 from spacehost.api import add_routes, error_middleware
 from spacehost.cli.main import pack_folder
 from spacehost.lifecycle import Platform
-from tests.unit.api.test_secrets import AUTH, BASE, FILES, SPACE, TOKEN, platform
+from tests.support.control_api import AUTH, DEMO, DEMO_BASE, DEMO_FILES, TOKEN
 
-__all__ = ["platform"]  # the fixture, shared
+SPACE, BASE, FILES = DEMO, DEMO_BASE, DEMO_FILES
 Client = TestClient[web.Request, web.Application]
 
 

@@ -3,31 +3,20 @@ headers, ranges, errors with X-Error-Code, pushes (token, limits, unsafe archive
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import os
 import tarfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
-from aiohttp import ClientResponse, web
-from aiohttp.test_utils import TestClient, TestServer
 
-from spacehost import appkeys
-from spacehost.api import error_middleware
 from spacehost.api.blobs import Unsatisfiable, parse_range
-from spacehost.api.hub import add_hub_routes
-from spacehost.api.xet import add_xet_routes
 from spacehost.domain import RepoKind
-from spacehost.settings import Settings
 from spacehost.store import HubStore
+from tests.support.control_api import AUTH, HubCall, serve_hub_api
 
-TOKEN = "sh_test_token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 WEIGHTS = os.urandom(200_000)
 FILES = {
     "README.md": b"---\nlicense: mit\nlibrary_name: transformers\ntags: [tiny]\n"
@@ -67,38 +56,6 @@ def hub(tmp_path: Path) -> Iterator[HubStore]:
     store.close()
 
 
-Call = Callable[..., Awaitable[ClientResponse]]
-
-
-def run(
-    hub: HubStore,
-    scenario: Callable[[Call], Awaitable[None]],
-    *,
-    limit: int = 1 << 30,
-    xet: bool = False,
-) -> None:
-    """Run *scenario* against the hub's routes (and its Xet routes, on when *xet*) over real
-    HTTP; ``call`` answers a response whose body is already read."""
-
-    async def main() -> None:
-        app = web.Application(middlewares=[error_middleware])
-        settings = Settings(data_dir=hub.root.parent, max_hub_upload_bytes=limit, hub_xet=xet)
-        app[appkeys.PLATFORM] = SimpleNamespace(settings=settings)  # type: ignore[misc]
-        app[appkeys.TOKEN], app[appkeys.HUB] = TOKEN, hub
-        add_hub_routes(app)
-        add_xet_routes(app)
-        async with TestClient(TestServer(app)) as client:
-
-            async def call(method: str, path: str, **kw: Any) -> ClientResponse:
-                resp = await client.request(method, path, **kw)
-                await resp.read()
-                return resp
-
-            await scenario(call)
-
-    asyncio.run(main())
-
-
 @pytest.mark.parametrize(
     ("header", "size", "expected"),
     [
@@ -127,7 +84,7 @@ def test_unsatisfiable_ranges(header: str, size: int) -> None:
 def test_info_list_tree_refs_commits_in_hf_shape(hub: HubStore) -> None:
     head = hub.resolve(RepoKind.MODEL, "alice/tiny")
 
-    async def scenario(call: Call) -> None:
+    async def scenario(call: HubCall) -> None:
         info = await (await call("GET", "/api/models/alice/tiny")).json()
         assert (info["id"], info["sha"], info["private"]) == ("alice/tiny", head.sha, False)
         assert info["cardData"]["license"] == "mit"
@@ -185,7 +142,7 @@ def test_info_list_tree_refs_commits_in_hf_shape(hub: HubStore) -> None:
             "xet": {"enabled": False},
         }
 
-    run(hub, scenario)
+    serve_hub_api(hub, scenario)
 
 
 def test_resolve_headers_ranges_and_conditional_requests(hub: HubStore) -> None:
@@ -193,7 +150,7 @@ def test_resolve_headers_ranges_and_conditional_requests(hub: HubStore) -> None:
     weights, config = head.file("model.safetensors"), head.file("config.json")
     url = "/alice/tiny/resolve/main/model.safetensors"
 
-    async def scenario(call: Call) -> None:
+    async def scenario(call: HubCall) -> None:
         resp = await call("HEAD", url)
         assert resp.status == 200 and resp.headers["X-Repo-Commit"] == head.sha
         assert resp.headers["ETag"] == resp.headers["X-Linked-Etag"] == f'"{weights.sha256}"'
@@ -218,7 +175,7 @@ def test_resolve_headers_ranges_and_conditional_requests(hub: HubStore) -> None:
         resp = await call("GET", "/alice/tiny/resolve/main/sub/deep/notes.txt")
         assert await resp.read() == b"notes\n"
 
-    run(hub, scenario)
+    serve_hub_api(hub, scenario)
 
 
 def test_router_marked_gets_hand_the_file_off_instead_of_sending_it(hub: HubStore) -> None:
@@ -230,7 +187,7 @@ def test_router_marked_gets_hand_the_file_off_instead_of_sending_it(hub: HubStor
     url = "/alice/tiny/resolve/main/model.safetensors"
     mark = {"X-Spacehost-Handoff": "file"}
 
-    async def scenario(call: Call) -> None:
+    async def scenario(call: HubCall) -> None:
         resp = await call("GET", url, headers=mark)
         assert resp.status == 200 and await resp.read() == b""
         assert resp.headers["Content-Length"] == "0"
@@ -251,13 +208,13 @@ def test_router_marked_gets_hand_the_file_off_instead_of_sending_it(hub: HubStor
         resp = await call("GET", url, headers={"X-Spacehost-Handoff": "other"})
         assert await resp.read() == WEIGHTS and "X-Spacehost-File" not in resp.headers
 
-    run(hub, scenario)
+    serve_hub_api(hub, scenario)
 
 
 def test_not_found_answers_carry_huggingface_hub_error_codes(hub: HubStore) -> None:
     head = hub.resolve(RepoKind.MODEL, "alice/tiny")
 
-    async def scenario(call: Call) -> None:
+    async def scenario(call: HubCall) -> None:
         for path, code in [
             ("/alice/nope/resolve/main/x", "RepoNotFound"),
             ("/datasets/alice/tiny/resolve/main/config.json", "RepoNotFound"),
@@ -274,11 +231,11 @@ def test_not_found_answers_carry_huggingface_hub_error_codes(hub: HubStore) -> N
         resp = await call("HEAD", "/alice/tiny/resolve/main/missing.bin")
         assert resp.headers["X-Repo-Commit"] == head.sha  # huggingface_hub caches the absence
 
-    run(hub, scenario)
+    serve_hub_api(hub, scenario)
 
 
 def test_push_needs_the_token_and_makes_commits(hub: HubStore) -> None:
-    async def scenario(call: Call) -> None:
+    async def scenario(call: HubCall) -> None:
         body = tar_of({"README.md": b"# data\n", "train.csv": b"a,b\n1,2\n"})
         resp = await call("POST", "/api/datasets/bob/d/push", data=body)
         assert resp.status == 401
@@ -302,7 +259,7 @@ def test_push_needs_the_token_and_makes_commits(hub: HubStore) -> None:
         resp = await call("DELETE", "/api/datasets/bob/d", headers=AUTH)
         assert resp.status == 404
 
-    run(hub, scenario)
+    serve_hub_api(hub, scenario)
 
 
 def _link(name: str, target: str, *, hard: bool = False) -> tarfile.TarInfo:
@@ -340,11 +297,11 @@ def test_unsafe_or_oversize_pushes_are_refused_and_leave_nothing(
 ) -> None:
     before = sorted(p.name for p in (hub.root / "blobs").rglob("*"))
 
-    async def scenario(call: Call) -> None:
+    async def scenario(call: HubCall) -> None:
         resp = await call("POST", "/api/models/bob/bad/push", data=body, headers=AUTH)
         assert (resp.status, (await resp.json())["error"]["code"]) == (status, code)
 
-    run(hub, scenario, limit=16_384)
+    serve_hub_api(hub, scenario, limit=16_384)
     assert not hub.exists(RepoKind.MODEL, "bob/bad")
     assert sorted(p.name for p in (hub.root / "blobs").rglob("*")) == before
     assert not any(hub.tmp_dir.iterdir())
@@ -356,24 +313,24 @@ def test_links_inside_the_upload_become_copies(hub: HubStore) -> None:
         [_link("alias.bin", "w/real.bin"), _link("w/hard.bin", "w/real.bin", hard=True)],
     )
 
-    async def scenario(call: Call) -> None:
+    async def scenario(call: HubCall) -> None:
         resp = await call("POST", "/api/models/bob/links/push", data=body, headers=AUTH)
         assert resp.status == 201, await resp.text()
         for path in ("alias.bin", "w/hard.bin", "w/real.bin"):
             resp = await call("GET", f"/bob/links/resolve/main/{path}")
             assert await resp.read() == b"bytes"
 
-    run(hub, scenario)
+    serve_hub_api(hub, scenario)
 
 
 @pytest.mark.parametrize(
     ("repo", "status"), [("models/api/x", 400), ("models/a/b..c", 400), ("datasets/api/x", 201)]
 )
 def test_push_checks_repo_ids(hub: HubStore, repo: str, status: int) -> None:
-    async def scenario(call: Call) -> None:
+    async def scenario(call: HubCall) -> None:
         resp = await call(
             "POST", f"/api/{repo}/push", data=tar_of({"README.md": b"x"}), headers=AUTH
         )
         assert resp.status == status, await resp.text()
 
-    run(hub, scenario)
+    serve_hub_api(hub, scenario)

@@ -2,61 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
-from spacehost import appkeys
-from spacehost.api import add_routes, error_middleware
 from spacehost.domain import SpaceId
 from spacehost.lifecycle import Platform
-from tests.support.platforms import platform_in
+from tests.support.control_api import AUTH, DEMO, DEMO_BASE, ApiCall, serve_api
 
-TOKEN = "sh_test_token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-SPACE = SpaceId("alice", "demo")
-BASE = "/api/spaces/alice/demo"
+SPACE, BASE = DEMO, DEMO_BASE
 SECRET_VALUE = "api-secret-value-0987"
-FILES = {"README.md": b"---\ntitle: Demo\nsdk: gradio\n---\n", "app.py": b"print('hi')"}
-
-
-@pytest.fixture()
-def platform(tmp_path: Path) -> Iterator[Platform]:
-    with platform_in(tmp_path) as p:
-        p.push(SPACE, FILES)
-        assert p.wait_idle()
-        yield p
-
-
-Call = Callable[..., Awaitable[tuple[int, Any]]]
-
-
-def run(platform: Platform, scenario: Callable[[Call], Awaitable[None]]) -> None:
-    """Serve the API for *platform* and run *scenario* with a ``call(method, path, ...)``."""
-
-    async def main() -> None:
-        app = web.Application(middlewares=[error_middleware])
-        # the typed keys that spacehost.server.control uses
-        app[appkeys.PLATFORM], app[appkeys.TOKEN] = platform, TOKEN
-        add_routes(app)
-        async with TestClient(TestServer(app)) as client:
-
-            async def call(method: str, path: str, **kw: Any) -> tuple[int, Any]:
-                resp = await client.request(method, path, **kw)
-                return resp.status, await resp.json()
-
-            await scenario(call)
-
-    asyncio.run(main())
 
 
 def test_variables_set_list_delete_in_hf_shape(platform: Platform) -> None:
-    async def scenario(call: Call) -> None:
+    async def scenario(call: ApiCall) -> None:
         status, body = await call(
             "POST",
             f"{BASE}/variables",
@@ -75,11 +34,11 @@ def test_variables_set_list_delete_in_hf_shape(platform: Platform) -> None:
         assert status == 200 and body["deleted"] is True
         assert (await call("GET", f"{BASE}/variables"))[1] == {}
 
-    run(platform, scenario)
+    serve_api(platform, scenario)
 
 
 def test_secrets_are_write_only(platform: Platform) -> None:
-    async def scenario(call: Call) -> None:
+    async def scenario(call: ApiCall) -> None:
         status, body = await call(
             "POST", f"{BASE}/secrets", headers=AUTH, json={"key": "TOKEN", "value": SECRET_VALUE}
         )
@@ -94,7 +53,7 @@ def test_secrets_are_write_only(platform: Platform) -> None:
         status, body = await call("DELETE", f"{BASE}/secrets", headers=AUTH, json={"key": "TOKEN"})
         assert status == 200 and body == {"key": "TOKEN", "restarting": True, "deleted": True}
 
-    run(platform, scenario)
+    serve_api(platform, scenario)
     assert platform.wait_idle()
 
 
@@ -114,18 +73,18 @@ def test_secrets_are_write_only(platform: Platform) -> None:
 def test_bad_requests_answer_in_the_json_error_shape(
     platform: Platform, kwargs: dict[str, Any], status: int, code: str, words: str
 ) -> None:
-    async def scenario(call: Call) -> None:
+    async def scenario(call: ApiCall) -> None:
         for kind in ("variables", "secrets"):
             got, body = await call("POST", f"{BASE}/{kind}", headers=AUTH, **kwargs)
             assert got == status and body["error"]["code"] == code
             assert words in body["error"]["message"] and body["error"]["hint"]
 
-    run(platform, scenario)
+    serve_api(platform, scenario)
     assert platform.config.variables(SPACE) == [] and platform.config.secrets(SPACE) == []
 
 
 def test_writes_need_the_token_and_unknown_spaces_are_404(platform: Platform) -> None:
-    async def scenario(call: Call) -> None:
+    async def scenario(call: ApiCall) -> None:
         body = {"key": "K", "value": "v"}
         for method in ("POST", "DELETE"):
             for kind in ("variables", "secrets"):
@@ -143,7 +102,7 @@ def test_writes_need_the_token_and_unknown_spaces_are_404(platform: Platform) ->
         status, err = await call("DELETE", f"{BASE}/variables", headers=AUTH, json={"key": "X"})
         assert status == 404 and "no variable 'X'" in err["error"]["message"]
 
-    run(platform, scenario)
+    serve_api(platform, scenario)
 
 
 def test_duplicate_answers_with_secrets_needing_values_and_409_on_existing(
@@ -153,7 +112,7 @@ def test_duplicate_answers_with_secrets_needing_values_and_409_on_existing(
     platform.set_config(SPACE, "secret", "TOKEN", SECRET_VALUE)
     assert platform.wait_idle()
 
-    async def scenario(call: Call) -> None:
+    async def scenario(call: ApiCall) -> None:
         status, body = await call(
             "POST", f"{BASE}/duplicate", headers=AUTH, json={"to": "bob/copy"}
         )
@@ -172,6 +131,6 @@ def test_duplicate_answers_with_secrets_needing_values_and_409_on_existing(
         )
         assert status == 400 and body["error"]["code"] == "invalid_name"
 
-    run(platform, scenario)
+    serve_api(platform, scenario)
     assert platform.wait_idle()
     assert platform.config.variables(SpaceId("bob", "copy"))[0].value == "fast"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from spacehost.domain import Stage
 from spacehost.lifecycle import Platform
-from tests.unit.api.test_secrets import AUTH, BASE, SPACE, Call, platform, run
+from tests.support.control_api import AUTH, DEMO, DEMO_BASE, ApiCall, serve_api
 
-__all__ = ["platform"]  # the fixture, shared
+SPACE, BASE = DEMO, DEMO_BASE
 
 
 def test_sleeptime_sets_gc_timeout_and_needs_the_token(platform: Platform) -> None:
-    async def scenario(call: Call) -> None:
+    async def scenario(call: ApiCall) -> None:
         status, body = await call("GET", f"{BASE}/runtime")
         assert (status, body["gcTimeout"]) == (200, 3600)
         assert body["sleep"] == {"level": None, "idleSeconds": body["sleep"]["idleSeconds"]}
@@ -25,12 +25,12 @@ def test_sleeptime_sets_gc_timeout_and_needs_the_token(platform: Platform) -> No
         )
         assert (status, body["error"]["code"]) == (400, "invalid_request")
 
-    run(platform, scenario)
+    serve_api(platform, scenario)
     assert platform.store.get_space(SPACE).sleep_time == -1
 
 
 def test_pause_then_wake_does_nothing_until_restart(platform: Platform) -> None:
-    async def scenario(call: Call) -> None:
+    async def scenario(call: ApiCall) -> None:
         status, body = await call("POST", f"{BASE}/pause", headers=AUTH)
         assert (status, body["stage"]) == (200, "PAUSED")
         status, body = await call("POST", f"{BASE}/wake")
@@ -38,5 +38,5 @@ def test_pause_then_wake_does_nothing_until_restart(platform: Platform) -> None:
         status, body = await call("POST", "/api/spaces/alice/nope/wake")
         assert status == 404
 
-    run(platform, scenario)
+    serve_api(platform, scenario)
     assert platform.store.get_space(SPACE).stage is Stage.PAUSED

@@ -18,11 +18,10 @@ from spacehost.api import xetauth
 from spacehost.domain import RepoKind
 from spacehost.store import HubStore
 from spacehost.store.xorb import CHUNK, HEADER, chunk_header
-from tests.unit.api import test_hub as hub_api
+from tests.support.control_api import TOKEN, HubCall, serve_hub_api
 
 WEIGHTS = os.urandom(3 * CHUNK + 100)
 DIGEST = hashlib.sha256(WEIGHTS).hexdigest()
-Call = Callable[..., Awaitable[ClientResponse]]
 
 
 @pytest.fixture
@@ -42,12 +41,12 @@ def bearer(token_response: ClientResponse) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_response.headers['X-Xet-Access-Token']}"}
 
 
-def run(hub: HubStore, scenario: Callable[[Call], Awaitable[None]], *, xet: bool = True) -> None:
-    hub_api.run(hub, scenario, xet=xet)
+def run(hub: HubStore, scenario: Callable[[HubCall], Awaitable[None]], *, xet: bool = True) -> None:
+    serve_hub_api(hub, scenario, xet=xet)
 
 
 def test_lfs_files_carry_xet_headers_and_the_cas_rebuilds_them(hub: HubStore) -> None:
-    async def scenario(call: Call) -> None:
+    async def scenario(call: HubCall) -> None:
         head = await call("HEAD", "/alice/tiny/resolve/main/model.safetensors")
         assert head.headers["X-Xet-Hash"] == DIGEST
         refresh = head.links["xet-auth"]["url"]
@@ -85,7 +84,7 @@ def test_lfs_files_carry_xet_headers_and_the_cas_rebuilds_them(hub: HubStore) ->
 
 
 def test_reconstruction_ranges_and_errors(hub: HubStore) -> None:
-    async def scenario(call: Call) -> None:
+    async def scenario(call: HubCall) -> None:
         auth = bearer(await call("GET", "/api/models/alice/tiny/xet-read-token/main"))
         resp = await call(
             "GET",
@@ -106,14 +105,14 @@ def test_reconstruction_ranges_and_errors(hub: HubStore) -> None:
             await call("GET", f"/xet/cas/v1/reconstructions/{missing}", headers=auth)
         ).status == 404
         assert (await call("GET", "/xet/cas/v1/reconstructions/nothex", headers=auth)).status == 400
-        signed = xetauth.sign_xorb(xetauth.derive_key(hub_api.TOKEN), missing, time.time())
+        signed = xetauth.sign_xorb(xetauth.derive_key(TOKEN), missing, time.time())
         assert (await call("GET", f"/xet/xorbs/{missing}", params=signed)).status == 404
 
     run(hub, scenario)
 
 
 def test_xet_off_leaves_plain_downloads_only(hub: HubStore) -> None:
-    async def scenario(call: Call) -> None:
+    async def scenario(call: HubCall) -> None:
         head = await call("HEAD", "/alice/tiny/resolve/main/model.safetensors")
         assert head.status == 200 and "X-Xet-Hash" not in head.headers
         token = await call("GET", "/api/models/alice/tiny/xet-read-token/main")
@@ -137,7 +136,7 @@ def test_xorb_files_go_with_their_blob(hub: HubStore, tmp_path: Path) -> None:
 
 
 def test_xet_off_every_xet_route_answers_404_and_writes_no_xorb(hub: HubStore) -> None:
-    async def scenario(call: Call) -> None:
+    async def scenario(call: HubCall) -> None:
         for path in (
             f"/xet/xorbs/{DIGEST}",
             f"/xet/cas/v1/reconstructions/{DIGEST}",
@@ -152,7 +151,7 @@ def test_xet_off_every_xet_route_answers_404_and_writes_no_xorb(hub: HubStore) -
 
 
 def test_xet_on_the_cas_and_xorbs_need_what_the_token_route_issued(hub: HubStore) -> None:
-    async def scenario(call: Call) -> None:
+    async def scenario(call: HubCall) -> None:
         recon_path = f"/xet/cas/v1/reconstructions/{DIGEST}"
         for auth in (
             {},

@@ -16,7 +16,7 @@ from spacehost.domain import SpaceId, Stage
 from spacehost.lifecycle import Platform
 from tests.fakes import FakeBackend, FakeBuilder
 from tests.support.platforms import fake_settings, platform_in
-from tests.unit.lifecycle.test_platform import gradio_files
+from tests.support.spacefiles import gradio_files
 
 SPACE = SpaceId("alice", "demo")
 OTHER = SpaceId("bob", "copy")

@@ -16,16 +16,9 @@ from spacehost.settings import Settings
 from tests.fakes import FakeBackend, FakeBuilder
 from tests.support.platforms import new_platform, platform_in, restart
 from tests.support.polling import wait_for
+from tests.support.spacefiles import gradio_files, readme
 
 SPACE = SpaceId("alice", "demo")
-
-
-def readme(sdk: str = "gradio", extra: str = "") -> bytes:
-    return f"---\ntitle: Demo\nsdk: {sdk}\n{extra}---\n# Demo\n".encode()
-
-
-def gradio_files(code: str = "print('hi')", extra: str = "") -> dict[str, bytes]:
-    return {"README.md": readme(extra=extra), "app.py": code.encode()}
 
 
 @pytest.fixture()

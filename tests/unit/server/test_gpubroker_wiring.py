@@ -32,6 +32,7 @@ from spacehost.server.broker import GpuBrokerServer, space_dir_name
 from spacehost.server.gpus import broker_limits, gpu_setup, lease_mode
 from spacehost.settings import Settings
 from tests.fakes import FakeBackend
+from tests.support.control_api import ApiCall, serve_api
 from tests.support.platforms import platform_in
 
 SPACE = SpaceId("alice", "zero")
@@ -260,13 +261,11 @@ def test_container_of_a_process(tmp_path: Path, line: str) -> None:
 
 
 def test_api_gpus_answers_the_status_and_filters_by_space(platform: Any) -> None:
-    from tests.unit.api.test_secrets import Call, run
-
     p, _, _ = platform
     p.push(SPACE, {"README.md": readme("zero"), "app.py": b"print(1)"})
     assert p.wait_idle()
 
-    async def scenario(call: Call) -> None:
+    async def scenario(call: ApiCall) -> None:
         status, body = await call("GET", "/api/gpus")
         assert status == 200 and body["has_gpu"] is False
         assert body["spaces"][0]["space"] == "alice/zero" and body["broker"]["lease_mode"] == "cpu"
@@ -275,7 +274,7 @@ def test_api_gpus_answers_the_status_and_filters_by_space(platform: Any) -> None
         status, body = await call("GET", "/api/gpus?space=nonsense")
         assert (status, body["error"]["code"]) == (400, "invalid_name")
 
-    run(p, scenario)
+    serve_api(p, scenario)
 
 
 def test_cli_report_without_gpus_and_with() -> None:

@@ -96,13 +96,18 @@ def test_a_space_whose_container_stopped_with_the_engine_runs_again(env: Env) ->
     p, backend, builder = env
     cid = running(p)
     backend.stop_engine()
+    # the stage is written before the route table is published: wait for both, and for the
+    # recovery to take the space on
     wait_for(
-        lambda: p.store.get_space(SPACE).stage is Stage.RUNTIME_ERROR,
+        lambda: (
+            p.store.get_space(SPACE).stage is Stage.RUNTIME_ERROR
+            and route(p)["upstream"] is None
+            and p.recovery.waiting() == {SPACE}
+        ),
         what="the lost container to be noticed",
     )
     rec = p.store.get_space(SPACE)
     assert rec.error_message == ENGINE_DOWN and route(p)["upstream"] is None  # truthful
-    assert p.recovery.waiting() == {SPACE}
     assert p.recovery.watch.step() > 0 and p.recovery.watch.down  # still down: retried
     back(p, backend)
     rec = p.store.get_space(SPACE)

@@ -30,34 +30,12 @@ from spacehost.builder.mirror import (
     mirror_identity,
     probe,
 )
+from tests.support.ports import free_port
+from tests.support.wheels import make_wheel
 
 SIX = "six-1.17.0-py2.py3-none-any.whl"
 SIX_SHA = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"
 SECRET = b"TOP-SECRET-CONTENT"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def make_wheel(path: Path, name: str, version: str) -> None:
-    """A minimal valid pure-Python wheel."""
-    import zipfile
-
-    dist = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}/__init__.py": f"VERSION = {version!r}\n",
-        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
-        "Tag: py3-none-any\n",
-    }
-    record = "".join(f"{k},,\n" for k in files) + f"{dist}/RECORD,,\n"
-    with zipfile.ZipFile(path, "w") as zf:
-        for k, v in files.items():
-            zf.writestr(k, v)
-        zf.writestr(f"{dist}/RECORD", record)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 Every test starts its own upstreams (aiohttp apps, or raw asyncio servers where exact bytes
 matter), a control plane on a Unix socket and the router in-process, on the default asyncio loop
-and, for the streaming tests, on uvloop as in production.
+and, for the streaming tests, on uvloop as in production (tests/support/router_harness.py).
 """
 
 from __future__ import annotations

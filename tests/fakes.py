@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from spacehost.domain import SpaceId
 from spacehost.errors import BuildCancelled, BuildFailed, Conflict, EngineUnavailable, NotFound
+from spacehost.lifecycle.context import Builder
 from spacehost.manifest.model import SpaceSource
 from spacehost.runtime.base import (
     ContainerInfo,
@@ -336,8 +337,10 @@ class OutageBackend(FakeBackend):
         return super().list_managed(space)
 
 
-def _implements_the_protocol() -> RuntimeBackend:
+def _implements_the_protocols() -> tuple[RuntimeBackend, Builder]:
     """Never called: mypy (strict, tests/fakes.py is in its config) fails here when FakeBackend
-    or OutageBackend leaves out a method of RuntimeBackend or changes its signature."""
+    or OutageBackend leaves out a method of RuntimeBackend or changes its signature, or
+    FakeBuilder drifts from the lifecycle's Builder."""
     fake: RuntimeBackend = OutageBackend()
-    return fake if fake else FakeBackend()
+    builder: Builder = FakeBuilder()
+    return (fake if fake else FakeBackend()), builder

@@ -1,41 +1,25 @@
-"""Shared test helpers: polling, free ports, Docker availability."""
+"""Hooks and session fixtures for every test: the hypothesis profile, skipping Docker tests
+without an engine, ``*.localhost`` resolving to loopback.
+
+Helpers live in tests/support/; ``wait_for`` and ``free_port`` are re-exported here for the
+tests that import them from this module."""
 
 from __future__ import annotations
 
 import os
 import socket
-import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import settings
 
+from tests.support.polling import wait_for as wait_for
+from tests.support.ports import free_port as free_port
+
 # Property tests must not fail on timing: a loaded 2-core CI machine can stall any example.
 settings.register_profile("spacehost", deadline=None, derandomize=bool(os.environ.get("CI")))
 settings.load_profile("spacehost")
-
-T = TypeVar("T")
-
-
-def wait_for(
-    cond: Callable[[], T], timeout: float = 30.0, interval: float = 0.05, what: str = "condition"
-) -> T:
-    """Poll *cond* until it returns something truthy; fail after *timeout* seconds."""
-    end = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def docker_available() -> bool:

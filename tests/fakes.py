@@ -14,9 +14,16 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 
 from spacehost.domain import SpaceId
-from spacehost.errors import BuildCancelled, BuildFailed, Conflict, EngineUnavailable
+from spacehost.errors import BuildCancelled, BuildFailed, Conflict, EngineUnavailable, NotFound
+from spacehost.lifecycle.context import Builder
 from spacehost.manifest.model import SpaceSource
-from spacehost.runtime.base import ContainerInfo, ContainerSpec, DiskUsage, TaskResult
+from spacehost.runtime.base import (
+    ContainerInfo,
+    ContainerSpec,
+    DiskUsage,
+    RuntimeBackend,
+    TaskResult,
+)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -49,8 +56,10 @@ class FakeContainer:
         self.times.append(time.time())
 
 
-class FakeBackend:
-    """Implements RuntimeBackend with in-process HTTP servers."""
+class FakeBackend(RuntimeBackend):
+    """Implements RuntimeBackend with in-process HTTP servers (declared, so mypy checks every
+    method against the protocol; tests/integration/runtime/test_backend_contract.py checks the
+    behaviour against the Docker backend's)."""
 
     def __init__(self) -> None:
         self.containers: dict[str, FakeContainer] = {}
@@ -84,9 +93,16 @@ class FakeBackend:
         assert info is not None
         return info
 
+    def _get(self, container_id: str) -> FakeContainer:
+        """The container, or NotFound as the engine answers for a missing one."""
+        c = self.containers.get(container_id)
+        if c is None:
+            raise NotFound(f"no such container: {container_id}")
+        return c
+
     def start_existing(self, container_id: str) -> ContainerInfo:
         """Start a stopped container again: a new server, so a new port (as Docker may)."""
-        c = self.containers[container_id]
+        c = self._get(container_id)
         if c.status != "running":
             srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
             srv.revision = c.spec.revision  # type: ignore[attr-defined]
@@ -135,8 +151,8 @@ class FakeBackend:
         c.stopped.set()
 
     def stop(self, container_id: str, timeout: float = 10) -> None:
-        c = self.containers.get(container_id)
-        if c and c.status == "running":
+        c = self._get(container_id)
+        if c.status == "running":
             self._halt(c, "exited", 0)
 
     def remove(self, container_id: str) -> None:
@@ -145,20 +161,25 @@ class FakeBackend:
             self._halt(c, "removing", c.exit_code)
 
     def pause(self, container_id: str) -> None:
-        self.containers[container_id].status = "paused"
+        c = self._get(container_id)
+        if c.status != "running":
+            raise Conflict(f"container {container_id} is not running")
+        c.status = "paused"
 
     def unpause(self, container_id: str) -> None:
-        self.containers[container_id].status = "running"
+        c = self._get(container_id)
+        if c.status != "paused":
+            raise Conflict(f"container {container_id} is not paused")
+        c.status = "running"
 
     def logs(self, container_id: str, tail: int | None = None) -> list[str]:
-        c = self.containers.get(container_id)
-        lines = list(c.lines) if c else []
-        return lines[-tail:] if tail else lines
+        lines = list(self._get(container_id).lines)
+        if tail is None:
+            return lines
+        return lines[-tail:] if tail > 0 else []  # as the engine: tail=0 is no line
 
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
-        c = self.containers.get(container_id)
-        if c is None:
-            return
+        c = self._get(container_id)
         at = (
             0
             if since is None
@@ -178,6 +199,9 @@ class FakeBackend:
         return [i for i in infos if i is not None and (space is None or i.space == space)]
 
     def remove_volume(self, name: str) -> None:
+        users = [c.id for c in self.containers.values() if name in _volumes_of(c.spec)]
+        if users:
+            raise Conflict(f"volume {name} is in use by container {users[0]}")
         self.volumes.discard(name)
 
     def disk_usage(self, container_id: str) -> list[DiskUsage]:
@@ -187,6 +211,11 @@ class FakeBackend:
         self.tasks.append(spec)
         self.volumes.update(m.host_path for m in spec.mounts if m.volume)
         return self.task_result
+
+
+def _volumes_of(spec: ContainerSpec) -> set[str]:
+    named = {m.host_path for m in spec.mounts if m.volume}
+    return named | {spec.data_volume} if spec.data_volume else named
 
 
 @dataclass
@@ -289,8 +318,6 @@ class OutageBackend(FakeBackend):
 
     def unpause(self, container_id: str) -> None:
         self.check()
-        if self.containers[container_id].status != "paused":
-            raise Conflict(f"container {container_id} is not paused")
         super().unpause(container_id)
 
     def logs(self, container_id: str, tail: int | None = None) -> list[str]:
@@ -299,9 +326,7 @@ class OutageBackend(FakeBackend):
 
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
         self.check()
-        c = self.containers.get(container_id)
-        if c is None:
-            return
+        c = self._get(container_id)
         yield from list(c.lines)
         while not c.stopped.wait(0.02):
             if self._outage.is_set():
@@ -310,3 +335,12 @@ class OutageBackend(FakeBackend):
     def list_managed(self, space: SpaceId | None = None) -> list[ContainerInfo]:
         self.check()
         return super().list_managed(space)
+
+
+def _implements_the_protocols() -> tuple[RuntimeBackend, Builder]:
+    """Never called: mypy (strict, tests/fakes.py is in its config) fails here when FakeBackend
+    or OutageBackend leaves out a method of RuntimeBackend or changes its signature, or
+    FakeBuilder drifts from the lifecycle's Builder."""
+    fake: RuntimeBackend = OutageBackend()
+    builder: Builder = FakeBuilder()
+    return (fake if fake else FakeBackend()), builder

@@ -17,6 +17,8 @@ from spacehost.errors import InvalidRequest
 
 DEFAULT_GRADIO_VERSION = "6.31.0"
 DEFAULT_PYTHON_BASES = "3.11=debian:bookworm,3.13=debian:trixie"
+COMPAT_SUITES = ("bullseye", "bookworm", "trixie")  # those whose Python spacehost knows
+DEFAULT_COMPAT_SUITES = COMPAT_SUITES
 
 
 def parse_size(text: str) -> int:
@@ -44,6 +46,21 @@ def parse_mapping(text: str) -> dict[str, str]:
             )
         out[key.strip()] = value.strip()
     return out
+
+
+def parse_suites(text: str) -> tuple[str, ...]:
+    """``"bookworm,trixie"`` -> ``("bookworm", "trixie")``; ``"off"`` -> ``()``.
+
+    Raises:
+        ValueError: a name is not one of :data:`COMPAT_SUITES`.
+    """
+    if text.strip().lower() in ("off", "none", "no", "false", "0"):
+        return ()
+    names = tuple(filter(None, (p.strip().lower() for p in text.split(","))))
+    unknown = [n for n in names if n not in COMPAT_SUITES]
+    if unknown:
+        raise ValueError(f"unknown Debian suite {unknown[0]!r}; use {', '.join(COMPAT_SUITES)}")
+    return names
 
 
 def default_space_cpus(cores: int | None = None) -> float:
@@ -104,6 +121,9 @@ class Settings:
     default_python: str = "3.10"  # what HF assumes when python_version is absent
     gradio_version: str = DEFAULT_GRADIO_VERSION  # the one baked into the gradio runtime image
     debian_mirror: str = "http://deb.debian.org/debian"
+    # Debian suites spacehost may make stand-ins for python:/debian: bases from when a Docker
+    # space's base cannot be pulled (builder/compat_bases.py); empty: never
+    compat_suites: tuple[str, ...] = DEFAULT_COMPAT_SUITES
     pip: PipSettings = field(default_factory=PipSettings)
     memory_limit: int = 4 << 30
     cpus: float = field(default_factory=default_space_cpus)  # per space
@@ -180,6 +200,7 @@ class Settings:
             "SPACEHOST_DEFAULT_PYTHON": ("default_python", str),
             "SPACEHOST_GRADIO_VERSION": ("gradio_version", str),
             "SPACEHOST_DEBIAN_MIRROR": ("debian_mirror", str),
+            "SPACEHOST_COMPAT_SUITES": ("compat_suites", parse_suites),
             "SPACEHOST_MEMORY_LIMIT": ("memory_limit", parse_size),
             "SPACEHOST_CPUS": ("cpus", float),
             "SPACEHOST_CPU_SHARES": ("cpu_shares", int),

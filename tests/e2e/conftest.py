@@ -18,7 +18,8 @@ from playwright.sync_api import Browser, Page
 
 from spacehost.runtime.storage import DISKS_DIR, release_all
 from spacehost.settings import Settings
-from tests.conftest import free_port, wait_for
+from tests.support.polling import wait_for
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SPACEHOST = [sys.executable, "-m", "spacehost.cli.main"]

@@ -12,8 +12,8 @@ import pytest
 import requests
 from cryptography.fernet import Fernet
 
-from tests.conftest import free_port
 from tests.e2e.conftest import start_platform, stop_platform
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.docker
 

@@ -23,7 +23,6 @@ import pytest
 import requests
 
 from spacehost.settings import Settings
-from tests.conftest import free_port, wait_for
 from tests.e2e.conftest import (
     ROOT,
     SPACEHOST,
@@ -32,6 +31,8 @@ from tests.e2e.conftest import (
     start_platform,
     stop_platform,
 )
+from tests.support.polling import wait_for
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.docker
 

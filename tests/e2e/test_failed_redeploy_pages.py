@@ -14,9 +14,9 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.conftest import wait_for
 from tests.e2e.chromium import ARTIFACTS, BROWSER_TESTS
 from tests.e2e.conftest import ROOT, Running
+from tests.support.polling import wait_for
 
 pytestmark = BROWSER_TESTS
 SPACE = "e2e/f-redeploy"

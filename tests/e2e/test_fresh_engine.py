@@ -40,7 +40,7 @@ from spacehost.builder.runtime_images import (
     system_image_tag,
 )
 from spacehost.settings import Settings
-from tests.conftest import wait_for
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.docker
 

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import ROOT, Running
-from tests.e2e.test_hub_api import hf
+from tests.e2e.huggingface import hf
 
 pytestmark = pytest.mark.docker
 

@@ -21,8 +21,8 @@ from docker.models.containers import Container
 from gradio_client import Client
 
 from spacehost.settings import Settings
-from tests.conftest import wait_for
 from tests.e2e.conftest import ROOT, Running
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.docker
 SPACES = ROOT / "spaces"

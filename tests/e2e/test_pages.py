@@ -15,9 +15,9 @@ import requests
 from gradio_client import Client
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import wait_for
 from tests.e2e.chromium import ARTIFACTS, BROWSER_TESTS
 from tests.e2e.conftest import ROOT, Running
+from tests.support.polling import wait_for
 
 pytestmark = BROWSER_TESTS
 ECHO, STATIC = "e2e/p-echo", "e2e/p-static"

@@ -11,8 +11,9 @@ import pytest
 import requests
 from gradio_client import Client
 
-from tests.conftest import free_port, wait_for
 from tests.e2e.conftest import ROOT, remove_containers, start_platform, stop_platform
+from tests.support.polling import wait_for
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.docker
 

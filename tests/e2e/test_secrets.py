@@ -13,8 +13,8 @@ import pytest
 import requests
 from gradio_client import Client
 
-from tests.conftest import wait_for
 from tests.e2e.conftest import ROOT, SPACEHOST, Running
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.docker
 

@@ -14,9 +14,10 @@ import requests
 from gradio_client import Client
 from playwright.sync_api import expect
 
-from tests.conftest import free_port, wait_for
 from tests.e2e.chromium import ARTIFACTS, chromium, needs_chromium
 from tests.e2e.conftest import ROOT, Running, remove_containers, start_platform, stop_platform
+from tests.support.polling import wait_for
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.docker
 SPACE = "e2e/sleepy"

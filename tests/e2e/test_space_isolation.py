@@ -25,8 +25,9 @@ from docker.models.containers import Container
 
 from spacehost.builder.mirror import Mirror, probe
 from spacehost.settings import Settings
-from tests.conftest import free_port, wait_for
 from tests.e2e.conftest import Running, remove_containers, start_platform, stop_platform
+from tests.support.polling import wait_for
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.docker
 

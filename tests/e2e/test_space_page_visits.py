@@ -16,9 +16,9 @@ import requests
 from PIL import Image
 from playwright.sync_api import Browser, Frame, Page, expect
 
-from tests.conftest import wait_for
 from tests.e2e.chromium import ARTIFACTS, BROWSER_TESTS
 from tests.e2e.conftest import ROOT, Running
+from tests.support.polling import wait_for
 
 pytestmark = BROWSER_TESTS
 HELLO, CHAT, TALL, IMAGE = "e2e/v-hello", "e2e/v-chat", "e2e/v-tall", "e2e/v-image"

@@ -12,8 +12,8 @@ import pytest
 import requests
 from gradio_client import Client, handle_file
 
-from tests.conftest import wait_for
 from tests.e2e.conftest import ROOT, Running
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.docker
 SPACES = ROOT / "spaces"

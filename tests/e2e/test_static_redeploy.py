@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import wait_for
 from tests.e2e.conftest import ROOT, Running
 from tests.e2e.loops import RequestLoop
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.docker
 

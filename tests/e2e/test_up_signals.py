@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import free_port, wait_for
 from tests.e2e.conftest import ROOT, remove_containers, start_platform, stop_platform
 from tests.e2e.loops import RequestLoop
+from tests.support.polling import wait_for
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.docker
 SPACE = "e2e/steady-term"

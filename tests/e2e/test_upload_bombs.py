@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import free_port
 from tests.e2e.conftest import Running, start_platform, stop_platform
+from tests.support.ports import free_port
 from tests.support.tarballs import make_tar
 
 pytestmark = pytest.mark.docker

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import wait_for
 from tests.e2e.conftest import ROOT, Running
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.docker
 

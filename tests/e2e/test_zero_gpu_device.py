@@ -27,8 +27,8 @@ import pytest
 import requests
 from gradio_client import Client
 
-from tests.conftest import free_port
 from tests.e2e.conftest import Running, remove_containers, start_platform, stop_platform
+from tests.support.ports import free_port
 
 
 def _has_gpu() -> bool:

@@ -12,6 +12,7 @@ import docker
 import docker.errors
 
 from spacehost.builder.build_run import LogFn, bridge_gateway, run_build
+from spacehost.builder.compat_images import CompatImages
 from spacehost.builder.context import make_context
 from spacehost.builder.contract import GRADIO_EXTRAS
 from spacehost.builder.cputorch import (
@@ -22,6 +23,7 @@ from spacehost.builder.cputorch import (
     torch_requirements,
 )
 from spacehost.builder.cuda import cuda_choice, wants_cuda
+from spacehost.builder.docker_bases import DockerBases
 from spacehost.builder.dockerfile import (
     APP_DIR,
     DEPENDENCY_FILES,
@@ -126,6 +128,10 @@ class DockerBuilder:
             buildargs=self._buildargs,
             docker_url=settings.docker_url,
         )
+        self.compat_images = CompatImages(
+            client, self.runtime, lock_dir=settings.data_dir / "locks", buildargs=self._buildargs
+        )
+        self._bases = DockerBases(client, self.compat_images, settings.compat_suites)
         self._gateway: str | None = None
         self.mirror = Mirror(settings.pip.mirror_port, self._bridge_gateway)
 
@@ -171,7 +177,8 @@ class DockerBuilder:
         Raises:
             BuildFailed: a step failed (``details``: ``step``, ``log_tail``), the build ran past
                 ``settings.build_timeout_s``, a runtime image cannot be made, or an
-                ``sdk: docker`` space has no Dockerfile.
+                ``sdk: docker`` space has no Dockerfile or starts FROM a base that is not on
+                the Engine, cannot be pulled and has no stand-in (:mod:`.docker_bases`).
             BuildCancelled: *cancel* was set.
             EngineUnavailable: the Engine cannot be reached.
             SpacehostError: the space is ``sdk: static`` (check :func:`needs_image` first).
@@ -199,9 +206,11 @@ class DockerBuilder:
             "spacehost.revision": revision,
         }
         if source.manifest.sdk is Sdk.DOCKER:
-            # The space's own Dockerfile, unchanged: CA trust is its own business there.
-            plan = BuildPlan(from_image="")
-            context = make_context(source.files, mtime=time.time())
+            # The space's own Dockerfile: CA trust is its own business there; only a base this
+            # host lacks is replaced, in the context's copy (docker_bases.py).
+            plan, context = self._docker_context(
+                source, pip_plan, on_log, on_progress or on_log, deadline
+            )
         else:
             plan = self._plan_gradio(source, pip_plan, on_log, on_progress or on_log, deadline)
             context = self._gradio_context(source, render_dockerfile(source, plan))
@@ -404,6 +413,32 @@ class DockerBuilder:
         on_log(f"--> a GPU space: building on the CUDA runtime image {tag}")
         extras = GRADIO_EXTRAS if has_contract(cuda.base) else ""
         return replace(plan, from_image=tag, gradio_extras=extras)
+
+    def _docker_context(
+        self,
+        source: SpaceSource,
+        pip_plan: PipPlan,
+        on_log: LogFn,
+        on_progress: Callable[[str], None],
+        deadline: float,
+    ) -> tuple[BuildPlan, bytes]:
+        files = dict(source.files)
+        try:
+            dockerfile = files["Dockerfile"].decode()
+        except UnicodeDecodeError:  # not text: the Engine will say what is wrong with it
+            return BuildPlan(from_image=""), make_context(files, mtime=time.time())
+        bases = self._bases.prepare(
+            dockerfile,
+            buildargs=self._buildargs,
+            pip_plan=pip_plan,
+            on_log=on_log,
+            on_progress=on_progress,
+            deadline=deadline,
+        )
+        if bases.dockerfile != dockerfile:
+            files["Dockerfile"] = bases.dockerfile.encode()
+        plan = BuildPlan(from_image="", warnings=bases.warnings)
+        return plan, make_context(files, mtime=time.time())
 
     @staticmethod
     def _gradio_context(source: SpaceSource, dockerfile: str) -> bytes:

@@ -218,9 +218,11 @@ def test_sdk_docker_builds_the_spaces_dockerfile_with_proxy_build_args(
 ) -> None:
     proxy = "http://proxy.invalid:3128"
     settings = Settings(data_dir=tmp_path, pip=PipSettings(proxy_env=(("HTTP_PROXY", proxy),)))
+    # Proxy build args are not part of the layer cache key: a nonce makes the step run each time.
+    seen = f"proxy-seen {secrets.token_hex(8)}"
     dockerfile = (
         f"FROM {BASE_IMAGE}\n"
-        f'RUN test "$HTTP_PROXY" = "{proxy}" && echo proxy-seen\n'
+        f'RUN test "$HTTP_PROXY" = "{proxy}" && echo {seen}\n'
         "COPY hello.txt /hello.txt\n"
         'CMD ["cat", "/hello.txt"]\n'
     )
@@ -228,7 +230,7 @@ def test_sdk_docker_builds_the_spaces_dockerfile_with_proxy_build_args(
     result = DockerBuilder(client, settings).build(
         docker_source(dockerfile), space_id("dock"), "5" * 40, on_log=log
     )
-    assert "proxy-seen" in log.lines
+    assert seen in log.lines
     assert result.python_version == ""
     assert run_in(client, result.image) == "hello"
     image = client.images.get(result.image)

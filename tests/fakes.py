@@ -212,6 +212,7 @@ class FakeBuilder:
         on_log: Callable[[str], None],
         nocache: bool = False,
         cancel: threading.Event | None = None,
+        revision_date: float | None = None,
     ) -> FakeBuildResult:
         self.builds.append((space, revision, nocache))
         self.cancel = cancel  # what the gate may wait on, as a real build's step would

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 import docker
 import docker.errors
@@ -21,6 +22,7 @@ from spacehost.builder.cputorch import (
     torch_requirements,
 )
 from spacehost.builder.cuda import cuda_choice, wants_cuda
+from spacehost.builder.cutoff import Cutoff, SpaceDates, choose_cutoff
 from spacehost.builder.dockerfile import (
     APP_DIR,
     DEPENDENCY_FILES,
@@ -30,7 +32,7 @@ from spacehost.builder.dockerfile import (
     plan_build,
     render_dockerfile,
 )
-from spacehost.builder.mirror import Mirror
+from spacehost.builder.mirror import MIRROR_HOSTNAME, Mirror
 from spacehost.builder.pipconfig import (
     PipPlan,
     effective_pip_settings,
@@ -40,6 +42,7 @@ from spacehost.builder.pipconfig import (
     proxy_build_args,
 )
 from spacehost.builder.pythons import PythonChoice, choose_python
+from spacehost.builder.releases import PYPI_SIMPLE, ReleaseDates
 from spacehost.builder.runtime_images import RuntimeImages, gradio_image_tag
 from spacehost.builder.spaces_wheel import spaces_note, spaces_wheel
 from spacehost.dockerengine import (
@@ -112,10 +115,12 @@ class DockerBuilder:
         *,
         host_pip: Callable[[], dict[str, str]] = host_pip_config,
         gpu_images: bool = False,
+        releases: ReleaseDates | None = None,
     ):
         self._client = client
         self._settings = settings
         self._host_pip = host_pip
+        self._releases = releases  # None: the pip index's (PyPI's) release dates, cached
         self._gpu_images = gpu_images  # GPU spaces build on the CUDA runtime (a GPU host)
         self._buildargs = proxy_build_args(settings.pip)
         self.runtime = RuntimeImages(
@@ -149,6 +154,7 @@ class DockerBuilder:
         nocache: bool = False,
         on_progress: Callable[[str], None] | None = None,
         cancel: threading.Event | None = None,
+        revision_date: float | None = None,
     ) -> BuildResult:
         """Build the image of *space* at *revision*.
 
@@ -163,6 +169,8 @@ class DockerBuilder:
             on_progress: receives base-image bootstrap/pull progress; default: *on_log*.
             cancel: set by another thread to stop the space's build (a newer push, a
                 delete); runtime images other spaces share are built to their end.
+            revision_date: when *revision* was pushed (seconds since the epoch; None: now),
+                the default date its packages are resolved as of (:mod:`.cutoff`).
 
         Returns:
             The image tag and id, duration, warnings, and the steps (and which were cached).
@@ -202,7 +210,11 @@ class DockerBuilder:
             plan = BuildPlan(from_image="")
             context = make_context(source.files, mtime=time.time())
         else:
-            plan = self._plan_gradio(source, pip_plan, on_log, on_progress or on_log, deadline)
+            pushed = time.time() if revision_date is None else revision_date
+            cutoff = self._cutoff(source, datetime.fromtimestamp(pushed, UTC), pip_plan)
+            plan = self._plan_gradio(
+                source, pip_plan, cutoff, on_log, on_progress or on_log, deadline
+            )
             context = self._gradio_context(source, render_dockerfile(source, plan))
         if cancel is not None and cancel.is_set():
             raise BuildCancelled(
@@ -285,7 +297,10 @@ class DockerBuilder:
         on_log: LogFn,
         on_progress: Callable[[str], None],
         deadline: float,
+        *,
+        with_gradio: bool = True,
     ) -> str:
+        """The gradio runtime image's tag (the python image's without *with_gradio*)."""
         # The pin goes into the python image whether or not this build wants a GPU: the image
         # is shared by both kinds, and only the space's Dockerfile decides to use the pin.
         python_tag = self.runtime.ensure_python(
@@ -296,6 +311,8 @@ class DockerBuilder:
             deadline=deadline,
             cpu_torch=wheel.requirement if wheel else "",
         )
+        if not with_gradio:
+            return python_tag
         return self.runtime.ensure_gradio(
             python_tag,
             choice,
@@ -318,10 +335,32 @@ class DockerBuilder:
         # way (instances with other settings share it), and decide() says whether to use it.
         return find_cpu_torch(pip_plan.served, choice.version)
 
+    def _cutoff(self, source: SpaceSource, pushed: datetime, pip_plan: PipPlan) -> Cutoff:
+        """The date the space's packages resolve as of, looking up its gradio's release when
+        the choice needs it."""
+        settings = self._settings
+        dates = SpaceDates(pushed, source.manifest.sdk_version, settings.gradio_version)
+        readme = source.manifest.resolve_as_of
+        by_revision = (readme or settings.resolve_as_of).mode == "revision"
+        if by_revision and dates.own_gradio and dates.sdk_version:
+            window, problem = self._release_dates(pip_plan).window("gradio", dates.sdk_version)
+            dates = replace(dates, gradio=window, gradio_problem=problem)
+        return choose_cutoff(readme, settings.resolve_as_of, dates)
+
+    def _release_dates(self, pip_plan: PipPlan) -> ReleaseDates:
+        if self._releases is not None:
+            return self._releases
+        index = pip_plan.index_url
+        if not index.startswith(("http://", "https://")) or MIRROR_HOSTNAME in index:
+            index = PYPI_SIMPLE  # a local index has no upload times to learn from
+        cache = self._settings.data_dir / "cache" / "releases"
+        return ReleaseDates(index, cache, ca_file=pip_plan.ca_bundle)
+
     def _plan_gradio(
         self,
         source: SpaceSource,
         pip_plan: PipPlan,
+        cutoff: Cutoff,
         on_log: LogFn,
         on_progress: Callable[[str], None],
         deadline: float,
@@ -349,15 +388,29 @@ class DockerBuilder:
             if pin.constraint
             else "",
         )
+        plan = replace(plan, uploaded_prior_to=cutoff.pip_value)
         # Warnings go out before anything slow starts, so they lead the log.
         for warning in plan.warnings:
             on_log(f"WARNING: {warning}")
         if pin.note:
             on_log(pin.note)
+        on_log(cutoff.log_line())
         check_requirements(
             pin, [("pre-requirements.txt", lines[0]), ("requirements.txt", lines[1])]
         )
-        self._ensure_runtime(choice, pip_plan, wheel, on_log, on_progress, deadline)
+        # A dated build of another gradio starts on the python image: the gradio image holds
+        # today's gradio and its dependencies, which pip would keep (they satisfy the old
+        # gradio's ranges), so the space would get today's huggingface_hub after all.
+        own_base = bool(cutoff.before) and plan.gradio_pin not in (None, settings.gradio_version)
+        image = self._ensure_runtime(
+            choice, pip_plan, wheel, on_log, on_progress, deadline, with_gradio=not own_base
+        )
+        if own_base:
+            on_log(
+                f"--> gradio {plan.gradio_pin} and its dependencies are installed as of the "
+                f"cut-off on {image}, not on the gradio {settings.gradio_version} image"
+            )
+            plan = replace(plan, from_image=image)
         return self._spaces_and_cuda(source, plan, choice, pip_plan, on_log, on_progress, deadline)
 
     def _spaces_and_cuda(

@@ -21,6 +21,8 @@ from spacehost.manifest.model import SpaceSource
 APP_DIR = "app"
 DEPENDENCY_FILES = ("packages.txt", "pre-requirements.txt", "requirements.txt")
 SPACES_DIR = "spacehost"  # the context folder of spacehost's own files (the `spaces` wheel)
+# left by a pip step that fell back to today's resolution, so the later steps do too
+LATEST_MARKER = "/tmp/spacehost-resolved-latest"
 
 CONTAINER_ENV = (
     ("HOME", "/home/user"),
@@ -59,6 +61,9 @@ class BuildPlan:
     # spacehost's `spaces` wheel (in the context under spacehost/), installed after the
     # requirements so that Hugging Face's `spaces` from requirements.txt does not stay
     spaces_wheel: str = ""
+    # pip's --uploaded-prior-to for the space's own pip steps ("" = today's resolution); see
+    # :mod:`.cutoff` and :func:`pip_install`
+    uploaded_prior_to: str = ""
 
 
 def needs_image(source: SpaceSource) -> bool:
@@ -158,9 +163,9 @@ def render_dockerfile(source: SpaceSource, plan: BuildPlan) -> str:
         _header(plan),
         _base(plan),
         _system_packages(source.packages),
-        _requirements(source, "pre-requirements.txt", source.pre_requirements),
-        _requirements(source, "requirements.txt", source.requirements),
-        _gradio(plan.gradio_pin),
+        _requirements(source, "pre-requirements.txt", source.pre_requirements, plan),
+        _requirements(source, "requirements.txt", source.requirements, plan),
+        _gradio(plan),
         _spaces(plan.spaces_wheel),
         _app(source.manifest.app_file),
     ]
@@ -198,14 +203,47 @@ def _system_packages(packages: tuple[str, ...]) -> str:
     )
 
 
-def _requirements(source: SpaceSource, name: str, lines: tuple[str, ...]) -> str:
+def _requirements(source: SpaceSource, name: str, lines: tuple[str, ...], plan: BuildPlan) -> str:
     if not lines or name not in source.files:
         return ""
-    return f"COPY --chown=1000:1000 {APP_DIR}/{name} ./\nRUN pip install --no-cache-dir -r {name}"
+    install = pip_install(f"-r {name}", name, plan.uploaded_prior_to)
+    return f"COPY --chown=1000:1000 {APP_DIR}/{name} ./\n{install}"
 
 
-def _gradio(pin: str | None) -> str:
-    return f"RUN pip install --no-cache-dir gradio=={shlex.quote(pin)}" if pin else ""
+def _gradio(plan: BuildPlan) -> str:
+    if not plan.gradio_pin:
+        return ""
+    pin = shlex.quote(f"gradio=={plan.gradio_pin}")
+    return pip_install(pin, pin, plan.uploaded_prior_to)
+
+
+def pip_install(args: str, what: str, uploaded_prior_to: str) -> str:
+    """The ``RUN`` step that pip-installs *args* as of *uploaded_prior_to*.
+
+    Without a cut-off it is the plain ``pip install``. With one, pip resolves as of the date;
+    when it cannot (an index without upload times, a pinned release newer than the date), the
+    step says so with a ``WARNING:`` line in the build log and installs with today's
+    resolution, and so do the steps after it (a marker file carries the decision from step
+    to step): explicit pins win over the date, and a build is never a silent mix of both.
+
+    Args:
+        args: pip's arguments after ``install --no-cache-dir`` (already shell-quoted).
+        what: names the step in the warning (``requirements.txt``, ``gradio==5.9.1``).
+        uploaded_prior_to: pip's ``--uploaded-prior-to`` value, or "".
+    """
+    plain = f"pip install --no-cache-dir {args}"
+    if not uploaded_prior_to:
+        return f"RUN {plain}"
+    dated = f"pip install --no-cache-dir --uploaded-prior-to={uploaded_prior_to} {args}"
+    warning = shlex.quote(
+        f"WARNING: pip could not install {what} as of {uploaded_prior_to} (its error is "
+        "above); installing it, and the rest of this build, with today's packages instead"
+    )
+    return (
+        f"RUN if [ -e {LATEST_MARKER} ]; then {plain}; \\\n"
+        f"    else {dated} \\\n"
+        f"    || {{ echo {warning}; touch {LATEST_MARKER}; {plain}; }}; fi"
+    )
 
 
 def _spaces(wheel: str) -> str:

@@ -71,7 +71,9 @@ def _parse(value: str, fmt: str | None) -> datetime:
     try:
         parsed = datetime.strptime(value, fmt) if fmt else datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ValueError(f"{value!r} is not a real date or time ({exc})") from exc
+        raise ValueError(
+            f"{value!r} is not a real date or time ({exc}); use a date like 2025-01-14"
+        ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -104,3 +104,12 @@ def test_a_find_links_file_is_admitted_by_every_cutoff(
         "localpkg",
     )
     assert out.startswith("exit 0") and "Saved /tmp/d/localpkg-2.0" in out, out
+
+
+def test_the_mirror_says_it_gives_upload_times(mirror: MirrorServer) -> None:
+    import json
+    import urllib.request
+
+    url = f"http://127.0.0.1:{mirror.port}/_spacehost/mirror"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert json.loads(response.read())["upload_times"] is True

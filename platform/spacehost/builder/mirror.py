@@ -203,7 +203,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, *, body: bool) -> None:
         if urlsplit(self.path).path == IDENTITY_PATH:
             server = self.server
-            about = {"service": SERVICE, "identity": server.identity, "roots": len(server.roots)}
+            about = {
+                "service": SERVICE,
+                "identity": server.identity,
+                "roots": len(server.roots),
+                "upload_times": True,  # JSON pages with upload times (simple_json.py)
+            }
             data = json.dumps(about).encode()
             self._bytes(data, "application/json", body)
             return

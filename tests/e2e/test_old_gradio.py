@@ -80,6 +80,8 @@ def test_gradio_5_9_1_space_runs_with_its_own_times_packages_and_its_pin(
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}\n{log}"
     assert "--> resolving as of 2025-01-07T00:30:44Z (the end of gradio 5.9.1's time" in log, log
     assert "--uploaded-prior-to=2025-01-07T00:30:44Z" in log
+    # not on the gradio image, whose today's huggingface_hub pip would keep
+    assert "--> gradio 5.9.1 and its dependencies are installed as of the cut-off on" in log
     assert "WARNING: pip could not install" not in log
     runtime = requests.get(f"{platform.url}/api/spaces/e2e/old-gradio/runtime", timeout=10)
     assert runtime.json()["stage"] == "RUNNING"

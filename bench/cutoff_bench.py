@@ -8,6 +8,11 @@ Runs DockerBuilder against the local Docker Engine with this host's pip configur
 runtime images are made first if missing (not timed).
 
     .venv/bin/python bench/cutoff_bench.py [--requirements "six humanize"] [--rounds 2]
+        [--mirror-address 172.31.250.1]
+
+``--mirror-address`` serves the local pip mirror on another address of this host (a bridge of
+your own, ``docker network create``) for a host where an older spacehost holds the shared
+mirror port: its pages have no upload times, so dated steps would fall back there.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requirements", default="six humanize")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--mirror-address", default="")
     args = parser.parse_args()
     reqs = args.requirements.split()
     client = docker.from_env(timeout=3600)
@@ -74,6 +80,9 @@ def main() -> None:
             )
             for mode in MODES
         }
+        for builder in builders.values():
+            if args.mirror_address:
+                builder._gateway = args.mirror_address
         builders["off"].ensure_runtime("3.11", on_log=lambda _line: None)
         times: dict[tuple[str, str], list[float]] = {}
         images: dict[str, str] = {}

@@ -115,3 +115,12 @@ def test_a_pin_newer_than_the_date_falls_back_to_todays_packages_with_a_warning(
         "abc", api_name="/predict"
     )
     assert answer == "cba iniconfig=2.1.0"
+    # a code-only push reuses the fallen-back layer: the log still says so
+    (folder / "app.py").write_text((folder / "app.py").read_text() + "# v2\n")
+    platform.cli("push", str(folder), "--name", "e2e/pinned-later", check=True)
+    again = build_log(platform, "e2e/pinned-later")
+    assert "Using cache" in again
+    assert (
+        "WARNING: pip could not install as of 2025-01-02T00:00:00Z in an earlier build of these "
+        "steps, which installed today's packages"
+    ) in again, again

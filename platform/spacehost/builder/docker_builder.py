@@ -26,6 +26,8 @@ from spacehost.builder.cutoff import Cutoff, SpaceDates, choose_cutoff
 from spacehost.builder.dockerfile import (
     APP_DIR,
     DEPENDENCY_FILES,
+    FALLBACK_WARNING,
+    LATEST_MARKER,
     SPACES_DIR,
     BuildPlan,
     needs_image,
@@ -222,11 +224,18 @@ class DockerBuilder:
                 hint="a newer push of the space, or its deletion, stopped it",
             )
         on_log(f"--> building {tag}")
+        fell_back: list[str] = []
+
+        def log(line: str) -> None:
+            if line.startswith(FALLBACK_WARNING):
+                fell_back.append(line)
+            on_log(line)
+
         built = run_build(
             self._client,
             context,
             tag=tag,
-            on_log=on_log,
+            on_log=log,
             deadline=deadline,
             labels=labels,
             buildargs=self._buildargs,
@@ -234,6 +243,8 @@ class DockerBuilder:
             extra_hosts=dict(pip_plan.hosts),
             cancel=cancel,
         )
+        if plan.uploaded_prior_to and not fell_back and built.cached_steps:
+            self._warn_cached_fallback(built.image_id, plan.uploaded_prior_to, on_log)
         return BuildResult(
             image=tag,
             image_id=built.image_id,
@@ -242,6 +253,25 @@ class DockerBuilder:
             python_version=plan.python_version,
             steps=built.steps,
             cached_steps=built.cached_steps,
+        )
+
+    def _warn_cached_fallback(self, image_id: str, cutoff: str, on_log: LogFn) -> None:
+        """A pip step that fell back to today's packages is cached like any step: a later
+        build reuses its layer without running it, so without this its warning would be
+        gone. The marker the step left in the image tells."""
+        probe = self._client.containers.create(
+            image_id, ["true"], labels={"spacehost.managed": "true", "spacehost.kind": "probe"}
+        )
+        try:
+            probe.get_archive(LATEST_MARKER)
+        except docker.errors.NotFound:
+            return
+        finally:
+            probe.remove(force=True)
+        on_log(
+            f"{FALLBACK_WARNING} as of {cutoff} in an earlier build of these steps, which "
+            "installed today's packages; Docker reused those layers (a factory rebuild, "
+            "without the cache, tries the date again)"
         )
 
     def remove_images(self, space: SpaceId, keep: Collection[str]) -> list[str]:

@@ -23,6 +23,7 @@ DEPENDENCY_FILES = ("packages.txt", "pre-requirements.txt", "requirements.txt")
 SPACES_DIR = "spacehost"  # the context folder of spacehost's own files (the `spaces` wheel)
 # left by a pip step that fell back to today's resolution, so the later steps do too
 LATEST_MARKER = "/tmp/spacehost-resolved-latest"
+FALLBACK_WARNING = "WARNING: pip could not install"  # how that step's build-log line starts
 
 CONTAINER_ENV = (
     ("HOME", "/home/user"),
@@ -236,7 +237,7 @@ def pip_install(args: str, what: str, uploaded_prior_to: str) -> str:
         return f"RUN {plain}"
     dated = f"pip install --no-cache-dir --uploaded-prior-to={uploaded_prior_to} {args}"
     warning = shlex.quote(
-        f"WARNING: pip could not install {what} as of {uploaded_prior_to} (its error is "
+        f"{FALLBACK_WARNING} {what} as of {uploaded_prior_to} (its error is "
         "above); installing it, and the rest of this build, with today's packages instead"
     )
     return (

@@ -121,6 +121,6 @@ def test_a_pin_newer_than_the_date_falls_back_to_todays_packages_with_a_warning(
     again = build_log(platform, "e2e/pinned-later")
     assert "Using cache" in again
     assert (
-        "WARNING: pip could not install as of 2025-01-02T00:00:00Z in an earlier build of these "
-        "steps, which installed today's packages"
+        "WARNING: pip could not install this space's packages as of 2025-01-02T00:00:00Z in an "
+        "earlier build of these steps, which installed today's packages instead"
     ) in again, again

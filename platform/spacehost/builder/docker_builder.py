@@ -269,9 +269,9 @@ class DockerBuilder:
         finally:
             probe.remove(force=True)
         on_log(
-            f"{FALLBACK_WARNING} as of {cutoff} in an earlier build of these steps, which "
-            "installed today's packages; Docker reused those layers (a factory rebuild, "
-            "without the cache, tries the date again)"
+            f"{FALLBACK_WARNING} this space's packages as of {cutoff} in an earlier build of "
+            "these steps, which installed today's packages instead; Docker reused those layers "
+            "(a factory rebuild, without the cache, tries the date again)"
         )
 
     def remove_images(self, space: SpaceId, keep: Collection[str]) -> list[str]:

@@ -20,9 +20,10 @@ pytestmark = pytest.mark.docker
 
 
 @pytest.fixture(scope="module", autouse=True)
-def mirror_with_upload_times() -> None:
+def mirror_with_upload_times(platform: Running) -> None:
     """On a host shared with an older spacehost that serves the local pip mirror (one port
-    for all instances), dated builds fall back to today's packages by design: skip then."""
+    for all instances), dated builds fall back to today's packages by design: skip then.
+    Asked once the platform is up, which serves the mirror itself when the port was free."""
     client = docker.from_env()
     try:
         url = f"http://{bridge_gateway(client)}:{DEFAULT_PORT}{IDENTITY_PATH}"

@@ -243,7 +243,8 @@ class DockerBuilder:
             extra_hosts=dict(pip_plan.hosts),
             cancel=cancel,
         )
-        if plan.uploaded_prior_to and not fell_back and built.cached_steps:
+        dated_from_cache = any("--uploaded-prior-to" in step for step in built.cached_steps)
+        if dated_from_cache and not fell_back:
             self._warn_cached_fallback(built.image_id, plan.uploaded_prior_to, on_log)
         return BuildResult(
             image=tag,

@@ -7,11 +7,13 @@ longer pulls in the ``requests`` that gradio 5.x imports). So every build passes
 
 1. ``spacehost_resolve_as_of`` in README.md: a date, or ``latest``/``off`` (none);
 2. ``SPACEHOST_RESOLVE_AS_OF``: the same values; ``revision`` (the default) goes on to 3;
-3. the revision's date (its push date), kept inside its gradio's time when the space pins a
+3. the revision's date: the push date of its dependency inputs (the first revision with these
+   requirements, :mod:`.depdates`, so a code-only push keeps its cut-off and its cached pip
+   layers), kept inside its gradio's time when the space pins a
    gradio other than the runtime image's: no earlier than that release's upload (else
    ``gradio==sdk_version`` cannot resolve) and no later than the upload of the final release
    that superseded it (a space pushed today with ``sdk_version: 5.9.1`` resolves as of 5.9.1's
-   time). A space on the runtime image's gradio resolves as of its push date: today's
+   time). A space on the runtime image's gradio resolves as of that push date: today's
    packages at its first build, the same ones at every rebuild.
 """
 
@@ -61,7 +63,7 @@ class SpaceDates:
     """What the default cut-off is chosen from.
 
     Attributes:
-        revision_date: when the revision was pushed (UTC).
+        revision_date: when the revision's dependency inputs were first pushed (UTC).
         sdk_version: the space's gradio (None: the runtime image's).
         runtime_gradio: the gradio in the runtime image.
         gradio: the window of *sdk_version* on the index (None: unknown).
@@ -103,7 +105,7 @@ def _explicit(setting: AsOf, why: str) -> Cutoff:
 
 def _from_revision(dates: SpaceDates) -> Cutoff:
     pushed = dates.revision_date.astimezone(UTC)
-    pushed_text = f"this revision's push date {pip_time(pushed)}"
+    pushed_text = f"the push of these requirements on {pip_time(pushed)}"
     if not dates.own_gradio:
         return Cutoff(pushed, pushed_text)
     window = dates.gradio

@@ -23,6 +23,7 @@ from spacehost.builder.cputorch import (
 )
 from spacehost.builder.cuda import cuda_choice, wants_cuda
 from spacehost.builder.cutoff import Cutoff, SpaceDates, choose_cutoff
+from spacehost.builder.depdates import DependencyDates, dependency_key
 from spacehost.builder.dockerfile import (
     APP_DIR,
     DEPENDENCY_FILES,
@@ -212,7 +213,7 @@ class DockerBuilder:
             plan = BuildPlan(from_image="")
             context = make_context(source.files, mtime=time.time())
         else:
-            pushed = time.time() if revision_date is None else revision_date
+            pushed = self._dependency_date(source, space, revision_date)
             cutoff = self._cutoff(source, datetime.fromtimestamp(pushed, UTC), pip_plan)
             plan = self._plan_gradio(
                 source, pip_plan, cutoff, on_log, on_progress or on_log, deadline
@@ -365,6 +366,19 @@ class DockerBuilder:
         # Found whatever SPACEHOST_CPU_TORCH says: the runtime image carries the pin either
         # way (instances with other settings share it), and decide() says whether to use it.
         return find_cpu_torch(pip_plan.served, choice.version)
+
+    def _dependency_date(
+        self, source: SpaceSource, space: SpaceId, revision_date: float | None
+    ) -> float:
+        """The push date the packages resolve as of: the first one of these dependency inputs
+        (a code-only push keeps its cut-off, so its pip layers stay cached)."""
+        settings = self._settings
+        choice = choose_python(
+            source.manifest.python_version, settings.default_python, settings.python_bases
+        )
+        pushed = time.time() if revision_date is None else revision_date
+        dates = DependencyDates(settings.data_dir / "cache" / "cutoffs")
+        return dates.first_pushed(space.slug, dependency_key(source, choice.version), pushed)
 
     def _cutoff(self, source: SpaceSource, pushed: datetime, pip_plan: PipPlan) -> Cutoff:
         """The date the space's packages resolve as of, looking up its gradio's release when

@@ -39,7 +39,7 @@ def test_a_push_date_before_the_release_is_raised_to_the_release() -> None:
     cutoff = choose_cutoff(None, REVISION, dates(datetime(2024, 6, 1, tzinfo=UTC)))
     # one second after the last file of 5.9.1, so gradio==5.9.1 itself resolves
     assert cutoff.pip_value == "2024-12-16T23:26:55Z"
-    assert cutoff.why.startswith("the release of gradio 5.9.1, later than this revision's push")
+    assert cutoff.why.startswith("the release of gradio 5.9.1, later than the push of these")
 
 
 def test_a_push_date_inside_the_gradios_time_is_kept() -> None:
@@ -51,7 +51,7 @@ def test_a_push_date_inside_the_gradios_time_is_kept() -> None:
 @pytest.mark.parametrize("sdk", [None, RUNTIME])
 def test_a_space_on_the_runtime_gradio_resolves_as_of_its_push_date(sdk: str | None) -> None:
     cutoff = choose_cutoff(None, REVISION, dates(TODAY, sdk, None))
-    assert cutoff == Cutoff(TODAY, "this revision's push date 2026-12-06T23:50:01Z")
+    assert cutoff == Cutoff(TODAY, "the push of these requirements on 2026-12-06T23:50:01Z")
 
 
 def test_unknown_release_date_falls_back_to_the_push_date_and_says_why() -> None:

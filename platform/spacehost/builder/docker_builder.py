@@ -28,13 +28,13 @@ from spacehost.builder.dockerfile import (
     APP_DIR,
     DEPENDENCY_FILES,
     FALLBACK_WARNING,
-    LATEST_MARKER,
     SPACES_DIR,
     BuildPlan,
     needs_image,
     plan_build,
     render_dockerfile,
 )
+from spacehost.builder.fallbacks import FallbackLayers, StepLayers
 from spacehost.builder.mirror import MIRROR_HOSTNAME, Mirror
 from spacehost.builder.pipconfig import (
     PipPlan,
@@ -225,11 +225,10 @@ class DockerBuilder:
                 hint="a newer push of the space, or its deletion, stopped it",
             )
         on_log(f"--> building {tag}")
-        fell_back: list[str] = []
+        layers = StepLayers()
 
         def log(line: str) -> None:
-            if line.startswith(FALLBACK_WARNING):
-                fell_back.append(line)
+            layers.feed(line)
             on_log(line)
 
         built = run_build(
@@ -244,9 +243,7 @@ class DockerBuilder:
             extra_hosts=dict(pip_plan.hosts),
             cancel=cancel,
         )
-        dated_from_cache = any("--uploaded-prior-to" in step for step in built.cached_steps)
-        if dated_from_cache and not fell_back:
-            self._warn_cached_fallback(built.image_id, plan.uploaded_prior_to, on_log)
+        self._remember_fallbacks(layers, built.cached_steps, plan.uploaded_prior_to, on_log)
         return BuildResult(
             image=tag,
             image_id=built.image_id,
@@ -257,24 +254,19 @@ class DockerBuilder:
             cached_steps=built.cached_steps,
         )
 
-    def _warn_cached_fallback(self, image_id: str, cutoff: str, on_log: LogFn) -> None:
-        """A pip step that fell back to today's packages is cached like any step: a later
-        build reuses its layer without running it, so without this its warning would be
-        gone. The marker the step left in the image tells."""
-        probe = self._client.containers.create(
-            image_id, ["true"], labels={"spacehost.managed": "true", "spacehost.kind": "probe"}
-        )
-        try:
-            probe.get_archive(LATEST_MARKER)
-        except docker.errors.NotFound:
-            return
-        finally:
-            probe.remove(force=True)
-        on_log(
-            f"{FALLBACK_WARNING} this space's packages as of {cutoff} in an earlier build of "
-            "these steps, which installed today's packages instead; Docker reused those layers "
-            "(a factory rebuild, without the cache, tries the date again)"
-        )
+    def _remember_fallbacks(
+        self, layers: StepLayers, cached: tuple[str, ...], cutoff: str, on_log: LogFn
+    ) -> None:
+        """Record the layers of pip steps that fell back; warn when this build reused one
+        from the cache (see :mod:`.fallbacks`)."""
+        record = FallbackLayers(self._settings.data_dir / "cache" / "fallback-layers.json")
+        record.add(layers.fallen_back_layers())
+        if not layers.fell_back and record.any_of(layers.dated_layers(cached)):
+            on_log(
+                f"{FALLBACK_WARNING} this space's packages as of {cutoff} in an earlier build "
+                "of these steps, which installed today's packages instead; Docker reused those "
+                "layers (a factory rebuild, without the cache, tries the date again)"
+            )
 
     def remove_images(self, space: SpaceId, keep: Collection[str]) -> list[str]:
         """Remove *space*'s images but those of the revisions (or tags) in *keep*; with

@@ -21,8 +21,6 @@ from spacehost.manifest.model import SpaceSource
 APP_DIR = "app"
 DEPENDENCY_FILES = ("packages.txt", "pre-requirements.txt", "requirements.txt")
 SPACES_DIR = "spacehost"  # the context folder of spacehost's own files (the `spaces` wheel)
-# left by a pip step that fell back to today's resolution, so the later steps do too
-LATEST_MARKER = "/tmp/spacehost-resolved-latest"
 FALLBACK_WARNING = "WARNING: pip could not install"  # how that step's build-log line starts
 
 CONTAINER_ENV = (
@@ -222,10 +220,12 @@ def pip_install(args: str, what: str, uploaded_prior_to: str) -> str:
     """The ``RUN`` step that pip-installs *args* as of *uploaded_prior_to*.
 
     Without a cut-off it is the plain ``pip install``. With one, pip resolves as of the date;
-    when it cannot (an index without upload times, a pinned release newer than the date), the
-    step says so with a ``WARNING:`` line in the build log and installs with today's
-    resolution, and so do the steps after it (a marker file carries the decision from step
-    to step): explicit pins win over the date, and a build is never a silent mix of both.
+    when it cannot (an index without upload times, a pinned release newer than the date, the
+    newer dependencies of the local CPU torch), the step says so with a ``WARNING:`` line in
+    the build log and installs with today's resolution: explicit pins win over the date, and
+    the log says which steps are not dated, so a mix is never silent. The later steps stay
+    dated: pip keeps what this step installed where it satisfies them and adds the rest as of
+    the date (an old gradio then still gets the ``huggingface_hub`` of its time).
 
     Args:
         args: pip's arguments after ``install --no-cache-dir`` (already shell-quoted).
@@ -237,14 +237,10 @@ def pip_install(args: str, what: str, uploaded_prior_to: str) -> str:
         return f"RUN {plain}"
     dated = f"pip install --no-cache-dir --uploaded-prior-to={uploaded_prior_to} {args}"
     warning = shlex.quote(
-        f"{FALLBACK_WARNING} {what} as of {uploaded_prior_to} (its error is "
-        "above); installing it, and the rest of this build, with today's packages instead"
+        f"{FALLBACK_WARNING} {what} as of {uploaded_prior_to} (its error is above); "
+        "installing it with today's packages instead (the other steps stay as of that date)"
     )
-    return (
-        f"RUN if [ -e {LATEST_MARKER} ]; then {plain}; \\\n"
-        f"    else {dated} \\\n"
-        f"    || {{ echo {warning}; touch {LATEST_MARKER}; {plain}; }}; fi"
-    )
+    return f"RUN {dated} \\\n || {{ echo {warning} && {plain}; }}"
 
 
 def _spaces(wheel: str) -> str:

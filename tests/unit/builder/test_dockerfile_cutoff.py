@@ -1,6 +1,6 @@
 """The pip steps of a dated build: the rendered RUN lines, and what they do when pip cannot
 resolve as of the date (run with a real shell and a stand-in pip that refuses dated
-installs of one argument)."""
+installs of one argument): that step falls back with a warning, the others stay dated."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from spacehost.builder.dockerfile import LATEST_MARKER, BuildPlan, plan_build, render_dockerfile
+from spacehost.builder.dockerfile import BuildPlan, plan_build, render_dockerfile
 from spacehost.domain import Sdk
 from spacehost.manifest.model import Manifest, SpaceSource
 
@@ -60,7 +60,6 @@ def test_a_dated_build_passes_uploaded_prior_to_and_falls_back_with_a_warning() 
     text = render_dockerfile(space(), plan(CUTOFF))
     assert f"pip install --no-cache-dir --uploaded-prior-to={CUTOFF} -r requirements.txt" in text
     assert f"pip install --no-cache-dir --uploaded-prior-to={CUTOFF} gradio==5.9.1" in text
-    assert text.count(LATEST_MARKER) == 4  # each step reads and may leave the marker
     assert "WARNING: pip could not install requirements.txt as of 2025-01-07T00:30:44Z" in text
 
 
@@ -81,11 +80,10 @@ def run_with_stand_in_pip(tmp_path: Path, refuse: str) -> tuple[list[str], str]:
     calls = tmp_path / "calls"
     env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "PIP_CALLS": str(calls)}
     env["REFUSE"] = refuse
-    marker = str(tmp_path / "marker")  # the build's marker lives in the image's /tmp
     output = ""
     for step in run_steps(render_dockerfile(space(), plan(CUTOFF)))[:2]:
         done = subprocess.run(
-            ["sh", "-c", step.replace(LATEST_MARKER, marker)],
+            ["sh", "-c", step],
             env=env,
             capture_output=True,
             text=True,
@@ -105,16 +103,14 @@ def test_when_pip_resolves_as_of_the_date_every_step_is_dated(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("refused", ["-r requirements.txt", "gradio==5.9.1"])
-def test_a_step_pip_cannot_date_warns_and_the_rest_of_the_build_is_todays(
-    tmp_path: Path, refused: str
-) -> None:
+def test_a_step_pip_cannot_date_warns_and_falls_back_alone(tmp_path: Path, refused: str) -> None:
     calls, output = run_with_stand_in_pip(tmp_path, refuse=refused)
     dated = f"pip install --no-cache-dir --uploaded-prior-to={CUTOFF} "
     plain = "pip install --no-cache-dir "
-    if refused.startswith("-r"):  # the first step falls back; the second is not dated at all
-        assert calls == [dated + refused, plain + refused, plain + "gradio==5.9.1"]
+    if refused.startswith("-r"):  # the requirements fall back; gradio stays dated
+        assert calls == [dated + refused, plain + refused, dated + "gradio==5.9.1"]
         assert output.count("WARNING: pip could not install requirements.txt as of") == 1
     else:
         assert calls == [dated + "-r requirements.txt", dated + refused, plain + refused]
         assert output.count("WARNING: pip could not install gradio==5.9.1 as of") == 1
-    assert "installing it, and the rest of this build, with today's packages" in output
+    assert "installing it with today's packages instead (the other steps stay as of" in output

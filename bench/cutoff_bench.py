@@ -140,9 +140,16 @@ def report(times: dict[tuple[str, str], list[float]]) -> None:
 
 
 def decision(builder: DockerBuilder) -> None:
-    """The cut-off decision of an old-gradio space: the first asks the index, later ones read
-    the disk cache."""
+    """The cut-off decision of a new space (its dependency date and cut-off, the builder's
+    whole added work for it), then of an old-gradio space: the first asks the index, later
+    ones read the disk cache."""
     plan = builder._pip_plan()
+    new, space = source(["six"], 0), SpaceId("bench", "cutoff-decision")
+    started = time.perf_counter()
+    for _ in range(100):
+        pushed = builder._dependency_date(new, space, None)
+        builder._cutoff(new, datetime.fromtimestamp(pushed, UTC), plan)
+    print(f"cut-off decision, new space: {(time.perf_counter() - started) * 10:.2f} ms")
     old = source(["six"], 0, sdk_version="5.9.1")
     for label in ("first (index)", "cached"):
         started = time.perf_counter()

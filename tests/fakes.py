@@ -231,6 +231,7 @@ class FakeBuilder:
         self.gate: Callable[[], None] = lambda: None
         self.removed_images: list[tuple[SpaceId, tuple[str, ...]]] = []
         self.cancel: threading.Event | None = None
+        self.revision_dates: list[float | None] = []  # what each build resolves as of
 
     def build(
         self,
@@ -241,8 +242,10 @@ class FakeBuilder:
         on_log: Callable[[str], None],
         nocache: bool = False,
         cancel: threading.Event | None = None,
+        revision_date: float | None = None,
     ) -> FakeBuildResult:
         self.builds.append((space, revision, nocache))
+        self.revision_dates.append(revision_date)
         self.cancel = cancel  # what the gate may wait on, as a real build's step would
         on_log("Step 1/2 : FROM spacehost/gradio")
         self.gate()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from spacehost.asof import AsOf, parse_as_of
 from spacehost.errors import InvalidRequest
 
 DEFAULT_GRADIO_VERSION = "6.31.0"
@@ -120,6 +121,8 @@ class Settings:
     )
     default_python: str = "3.10"  # what HF assumes when python_version is absent
     gradio_version: str = DEFAULT_GRADIO_VERSION  # the one baked into the gradio runtime image
+    # the date builds resolve packages as of, unless README.md says (builder/cutoff.py)
+    resolve_as_of: AsOf = field(default_factory=lambda: parse_as_of("revision"))
     debian_mirror: str = "http://deb.debian.org/debian"
     # Debian suites spacehost may make stand-ins for python:/debian: bases from when a Docker
     # space's base cannot be pulled (builder/compat_bases.py); empty: never
@@ -199,6 +202,7 @@ class Settings:
             "SPACEHOST_PYTHON_BASES": ("python_bases", parse_mapping),
             "SPACEHOST_DEFAULT_PYTHON": ("default_python", str),
             "SPACEHOST_GRADIO_VERSION": ("gradio_version", str),
+            "SPACEHOST_RESOLVE_AS_OF": ("resolve_as_of", parse_as_of),
             "SPACEHOST_DEBIAN_MIRROR": ("debian_mirror", str),
             "SPACEHOST_COMPAT_SUITES": ("compat_suites", parse_suites),
             "SPACEHOST_MEMORY_LIMIT": ("memory_limit", parse_size),

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 import docker
 import docker.errors
@@ -14,7 +15,7 @@ import docker.errors
 from spacehost.builder.build_run import LogFn, bridge_gateway, run_build
 from spacehost.builder.compat_images import CompatImages
 from spacehost.builder.context import make_context
-from spacehost.builder.contract import GRADIO_EXTRAS
+from spacehost.builder.contract import GRADIO_EXTRAS, PREINSTALLED
 from spacehost.builder.cputorch import (
     CpuTorch,
     check_requirements,
@@ -23,17 +24,21 @@ from spacehost.builder.cputorch import (
     torch_requirements,
 )
 from spacehost.builder.cuda import cuda_choice, wants_cuda
+from spacehost.builder.cutoff import Cutoff, SpaceDates, choose_cutoff
+from spacehost.builder.depdates import DependencyDates, dependency_key
 from spacehost.builder.docker_bases import DockerBases
 from spacehost.builder.dockerfile import (
     APP_DIR,
     DEPENDENCY_FILES,
+    FALLBACK_WARNING,
     SPACES_DIR,
     BuildPlan,
     needs_image,
     plan_build,
     render_dockerfile,
 )
-from spacehost.builder.mirror import Mirror
+from spacehost.builder.fallbacks import FallbackLayers, StepLayers
+from spacehost.builder.mirror import MIRROR_HOSTNAME, Mirror
 from spacehost.builder.pipconfig import (
     PipPlan,
     effective_pip_settings,
@@ -43,6 +48,7 @@ from spacehost.builder.pipconfig import (
     proxy_build_args,
 )
 from spacehost.builder.pythons import PythonChoice, choose_python
+from spacehost.builder.releases import PYPI_SIMPLE, ReleaseDates
 from spacehost.builder.runtime_images import RuntimeImages, gradio_image_tag, has_contract
 from spacehost.builder.spaces_wheel import spaces_note, spaces_wheel
 from spacehost.dockerengine import (
@@ -115,10 +121,12 @@ class DockerBuilder:
         *,
         host_pip: Callable[[], dict[str, str]] = host_pip_config,
         gpu_images: bool = False,
+        releases: ReleaseDates | None = None,
     ):
         self._client = client
         self._settings = settings
         self._host_pip = host_pip
+        self._releases = releases  # None: the pip index's (PyPI's) release dates, cached
         self._gpu_images = gpu_images  # GPU spaces build on the CUDA runtime (a GPU host)
         self._buildargs = proxy_build_args(settings.pip)
         self.runtime = RuntimeImages(
@@ -156,6 +164,7 @@ class DockerBuilder:
         nocache: bool = False,
         on_progress: Callable[[str], None] | None = None,
         cancel: threading.Event | None = None,
+        revision_date: float | None = None,
     ) -> BuildResult:
         """Build the image of *space* at *revision*.
 
@@ -170,6 +179,8 @@ class DockerBuilder:
             on_progress: receives base-image bootstrap/pull progress; default: *on_log*.
             cancel: set by another thread to stop the space's build (a newer push, a
                 delete); runtime images other spaces share are built to their end.
+            revision_date: when *revision* was pushed (seconds since the epoch; None: now),
+                the default date its packages are resolved as of (:mod:`.cutoff`).
 
         Returns:
             The image tag and id, duration, warnings, and the steps (and which were cached).
@@ -212,7 +223,11 @@ class DockerBuilder:
                 source, pip_plan, on_log, on_progress or on_log, deadline
             )
         else:
-            plan = self._plan_gradio(source, pip_plan, on_log, on_progress or on_log, deadline)
+            pushed = self._dependency_date(source, space, revision_date)
+            cutoff = self._cutoff(source, datetime.fromtimestamp(pushed, UTC), pip_plan)
+            plan = self._plan_gradio(
+                source, pip_plan, cutoff, on_log, on_progress or on_log, deadline
+            )
             context = self._gradio_context(source, render_dockerfile(source, plan))
         if cancel is not None and cancel.is_set():
             raise BuildCancelled(
@@ -220,11 +235,17 @@ class DockerBuilder:
                 hint="a newer push of the space, or its deletion, stopped it",
             )
         on_log(f"--> building {tag}")
+        layers = StepLayers()
+
+        def log(line: str) -> None:
+            layers.feed(line)
+            on_log(line)
+
         built = run_build(
             self._client,
             context,
             tag=tag,
-            on_log=on_log,
+            on_log=log,
             deadline=deadline,
             labels=labels,
             buildargs=self._buildargs,
@@ -232,6 +253,7 @@ class DockerBuilder:
             extra_hosts=dict(pip_plan.hosts),
             cancel=cancel,
         )
+        self._remember_fallbacks(layers, built.cached_steps, plan.uploaded_prior_to, on_log)
         return BuildResult(
             image=tag,
             image_id=built.image_id,
@@ -241,6 +263,20 @@ class DockerBuilder:
             steps=built.steps,
             cached_steps=built.cached_steps,
         )
+
+    def _remember_fallbacks(
+        self, layers: StepLayers, cached: tuple[str, ...], cutoff: str, on_log: LogFn
+    ) -> None:
+        """Record the layers of pip steps that fell back; warn when this build reused one
+        from the cache (see :mod:`.fallbacks`)."""
+        record = FallbackLayers(self._settings.data_dir / "cache" / "fallback-layers.json")
+        record.add(layers.fallen_back_layers())
+        if not layers.fell_back and record.any_of(layers.dated_layers(cached)):
+            on_log(
+                f"{FALLBACK_WARNING} this space's packages as of {cutoff} in an earlier build "
+                "of these steps, which installed today's packages instead; Docker reused those "
+                "layers (a factory rebuild, without the cache, tries the date again)"
+            )
 
     def remove_images(self, space: SpaceId, keep: Collection[str]) -> list[str]:
         """Remove *space*'s images but those of the revisions (or tags) in *keep*; with
@@ -295,7 +331,10 @@ class DockerBuilder:
         on_log: LogFn,
         on_progress: Callable[[str], None],
         deadline: float,
+        *,
+        with_gradio: bool = True,
     ) -> str:
+        """The gradio runtime image's tag (the python image's without *with_gradio*)."""
         # The pin goes into the python image whether or not this build wants a GPU: the image
         # is shared by both kinds, and only the space's Dockerfile decides to use the pin.
         python_tag = self.runtime.ensure_python(
@@ -306,6 +345,8 @@ class DockerBuilder:
             deadline=deadline,
             cpu_torch=wheel.requirement if wheel else "",
         )
+        if not with_gradio:
+            return python_tag
         return self.runtime.ensure_gradio(
             python_tag,
             choice,
@@ -328,10 +369,45 @@ class DockerBuilder:
         # way (instances with other settings share it), and decide() says whether to use it.
         return find_cpu_torch(pip_plan.served, choice.version)
 
+    def _dependency_date(
+        self, source: SpaceSource, space: SpaceId, revision_date: float | None
+    ) -> float:
+        """The push date the packages resolve as of: the first one of these dependency inputs
+        (a code-only push keeps its cut-off, so its pip layers stay cached)."""
+        settings = self._settings
+        choice = choose_python(
+            source.manifest.python_version, settings.default_python, settings.python_bases
+        )
+        pushed = time.time() if revision_date is None else revision_date
+        dates = DependencyDates(settings.data_dir / "cache" / "cutoffs")
+        return dates.first_pushed(space.slug, dependency_key(source, choice.version), pushed)
+
+    def _cutoff(self, source: SpaceSource, pushed: datetime, pip_plan: PipPlan) -> Cutoff:
+        """The date the space's packages resolve as of, looking up its gradio's release when
+        the choice needs it."""
+        settings = self._settings
+        dates = SpaceDates(pushed, source.manifest.sdk_version, settings.gradio_version)
+        readme = source.manifest.resolve_as_of
+        by_revision = (readme or settings.resolve_as_of).mode == "revision"
+        if by_revision and dates.own_gradio and dates.sdk_version:
+            window, problem = self._release_dates(pip_plan).window("gradio", dates.sdk_version)
+            dates = replace(dates, gradio=window, gradio_problem=problem)
+        return choose_cutoff(readme, settings.resolve_as_of, dates)
+
+    def _release_dates(self, pip_plan: PipPlan) -> ReleaseDates:
+        if self._releases is not None:
+            return self._releases
+        index = pip_plan.index_url
+        if not index.startswith(("http://", "https://")) or MIRROR_HOSTNAME in index:
+            index = PYPI_SIMPLE  # a local index has no upload times to learn from
+        cache = self._settings.data_dir / "cache" / "releases"
+        return ReleaseDates(index, cache, ca_file=pip_plan.ca_bundle)
+
     def _plan_gradio(
         self,
         source: SpaceSource,
         pip_plan: PipPlan,
+        cutoff: Cutoff,
         on_log: LogFn,
         on_progress: Callable[[str], None],
         deadline: float,
@@ -360,15 +436,30 @@ class DockerBuilder:
             else "",
             gradio_extras=GRADIO_EXTRAS if has_contract(choice.base) else "",
         )
+        plan = replace(plan, uploaded_prior_to=cutoff.pip_value)
         # Warnings go out before anything slow starts, so they lead the log.
         for warning in plan.warnings:
             on_log(f"WARNING: {warning}")
         if pin.note:
             on_log(pin.note)
+        on_log(cutoff.log_line())
         check_requirements(
             pin, [("pre-requirements.txt", lines[0]), ("requirements.txt", lines[1])]
         )
-        self._ensure_runtime(choice, pip_plan, wheel, on_log, on_progress, deadline)
+        # A dated build of another gradio starts on the python image: the gradio image holds
+        # today's gradio and its dependencies, which pip would keep (they satisfy the old
+        # gradio's ranges), so the space would get today's huggingface_hub after all.
+        own_base = bool(cutoff.before) and plan.gradio_pin not in (None, settings.gradio_version)
+        image = self._ensure_runtime(
+            choice, pip_plan, wheel, on_log, on_progress, deadline, with_gradio=not own_base
+        )
+        if own_base:
+            on_log(
+                f"--> gradio {plan.gradio_pin} and its dependencies are installed as of the "
+                f"cut-off on {image}, not on the gradio {settings.gradio_version} image"
+            )
+            preinstall = PREINSTALLED if has_contract(choice.base) else ()
+            plan = replace(plan, from_image=image, preinstall=preinstall)
         return self._spaces_and_cuda(source, plan, choice, pip_plan, on_log, on_progress, deadline)
 
     def _spaces_and_cuda(

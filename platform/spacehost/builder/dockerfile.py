@@ -22,6 +22,7 @@ from spacehost.manifest.model import SpaceSource
 APP_DIR = "app"
 DEPENDENCY_FILES = ("packages.txt", "pre-requirements.txt", "requirements.txt")
 SPACES_DIR = "spacehost"  # the context folder of spacehost's own files (the `spaces` wheel)
+FALLBACK_WARNING = "WARNING: pip could not install"  # how that step's build-log line starts
 
 CONTAINER_ENV = (
     ("HOME", "/home/user"),
@@ -63,6 +64,13 @@ class BuildPlan:
     # gradio's extras when the space installs its gradio_pin ("oauth,mcp" on a runtime image
     # with the contract, see builder/contract.py; "" on an operator's image)
     gradio_extras: str = ""
+    # pip's --uploaded-prior-to for the space's own pip steps ("" = today's resolution); see
+    # :mod:`.cutoff` and :func:`pip_install`
+    uploaded_prior_to: str = ""
+    # the contract's pre-installed packages, installed (as of the cut-off) before the space's
+    # requirements when the space builds on the python image instead of the gradio image
+    # (a dated build of another gradio); () when the base image already holds them
+    preinstall: tuple[str, ...] = ()
 
 
 def needs_image(source: SpaceSource) -> bool:
@@ -165,9 +173,10 @@ def render_dockerfile(source: SpaceSource, plan: BuildPlan) -> str:
         _header(plan),
         _base(plan),
         _system_packages(source.packages),
-        _requirements(source, "pre-requirements.txt", source.pre_requirements),
-        _requirements(source, "requirements.txt", source.requirements),
-        _gradio(plan.gradio_pin, plan.gradio_extras),
+        _preinstall(plan),
+        _requirements(source, "pre-requirements.txt", source.pre_requirements, plan),
+        _requirements(source, "requirements.txt", source.requirements, plan),
+        _gradio(plan),
         _spaces(plan.spaces_wheel),
         _app(source.manifest.app_file),
     ]
@@ -205,16 +214,52 @@ def _system_packages(packages: tuple[str, ...]) -> str:
     )
 
 
-def _requirements(source: SpaceSource, name: str, lines: tuple[str, ...]) -> str:
+def _requirements(source: SpaceSource, name: str, lines: tuple[str, ...], plan: BuildPlan) -> str:
     if not lines or name not in source.files:
         return ""
-    return f"COPY --chown=1000:1000 {APP_DIR}/{name} ./\nRUN pip install --no-cache-dir -r {name}"
+    install = pip_install(f"-r {name}", name, plan.uploaded_prior_to)
+    return f"COPY --chown=1000:1000 {APP_DIR}/{name} ./\n{install}"
 
 
-def _gradio(pin: str | None, extras: str) -> str:
-    if not pin:
+def _preinstall(plan: BuildPlan) -> str:
+    if not plan.preinstall:
         return ""
-    return f"RUN pip install --no-cache-dir {shlex.quote(gradio_requirement(pin, extras))}"
+    args = " ".join(shlex.quote(requirement) for requirement in plan.preinstall)
+    return pip_install(args, "the pre-installed packages", plan.uploaded_prior_to)
+
+
+def _gradio(plan: BuildPlan) -> str:
+    if not plan.gradio_pin:
+        return ""
+    pin = shlex.quote(gradio_requirement(plan.gradio_pin, plan.gradio_extras))
+    return pip_install(pin, pin, plan.uploaded_prior_to)
+
+
+def pip_install(args: str, what: str, uploaded_prior_to: str) -> str:
+    """The ``RUN`` step that pip-installs *args* as of *uploaded_prior_to*.
+
+    Without a cut-off it is the plain ``pip install``. With one, pip resolves as of the date;
+    when it cannot (an index without upload times, a pinned release newer than the date, the
+    newer dependencies of the local CPU torch), the step says so with a ``WARNING:`` line in
+    the build log and installs with today's resolution: explicit pins win over the date, and
+    the log says which steps are not dated, so a mix is never silent. The later steps stay
+    dated: pip keeps what this step installed where it satisfies them and adds the rest as of
+    the date (an old gradio then still gets the ``huggingface_hub`` of its time).
+
+    Args:
+        args: pip's arguments after ``install --no-cache-dir`` (already shell-quoted).
+        what: names the step in the warning (``requirements.txt``, ``gradio==5.9.1``).
+        uploaded_prior_to: pip's ``--uploaded-prior-to`` value, or "".
+    """
+    plain = f"pip install --no-cache-dir {args}"
+    if not uploaded_prior_to:
+        return f"RUN {plain}"
+    dated = f"pip install --no-cache-dir --uploaded-prior-to={uploaded_prior_to} {args}"
+    warning = shlex.quote(
+        f"{FALLBACK_WARNING} {what} as of {uploaded_prior_to} (its error is above); "
+        "installing it with today's packages instead (the other steps stay as of that date)"
+    )
+    return f"RUN {dated} \\\n || {{ echo {warning} && {plain}; }}"
 
 
 def _spaces(wheel: str) -> str:

@@ -14,7 +14,9 @@ site): builds run in worker threads and in ``spacehost prepare``, where no event
 the server must not compete with the control plane's loop for a 190 MB download. File bodies go
 out with ``sendfile(2)``.
 
-What is served, and only that: directory listings (or a folder's own ``index.html``), ``.html``
+Folder pages are JSON (PEP 691, with upload times: :mod:`.simple_json`) when the client asks
+for it, as pip does, else HTML. What is served, and only that: directory listings (or a
+folder's own ``index.html``), ``.html``
 index pages and package files (wheels, sdists, PEP 658 ``.metadata``), whose real path (symlinks
 resolved) lies under a served root. Everything else is 404; only GET and HEAD are answered.
 """
@@ -36,6 +38,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
+
+from spacehost.builder.simple_json import JSON_TYPE, index_page_json, listing_json, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -102,21 +106,26 @@ def resolve_path(roots: Sequence[Path], url_path: str) -> Path | None:
     return target if target.is_file() and servable(target.name) else None
 
 
-def render_listing(folder: Path, url_path: str) -> bytes:
-    """An HTML page linking every servable file and sub-folder of *folder* (pip's find-links
-    reads the ``<a href>`` of such a page)."""
-    entries: list[str] = []
+def listing_names(folder: Path) -> list[str]:
+    """The servable files and the sub-folders (``name/``) of *folder*, sorted."""
+    names: list[str] = []
     with contextlib.suppress(OSError):
         for entry in sorted(os.scandir(folder), key=lambda e: e.name):
             if entry.name.startswith("."):
                 continue
             if entry.is_dir():
-                name = entry.name + "/"
+                names.append(entry.name + "/")
             elif entry.is_file() and servable(entry.name):
-                name = entry.name
-            else:
-                continue
-            entries.append(f'<a href="{quote(name)}">{html.escape(name)}</a><br>')
+                names.append(entry.name)
+    return names
+
+
+def render_listing(folder: Path, url_path: str) -> bytes:
+    """An HTML page linking every servable file and sub-folder of *folder* (pip's find-links
+    reads the ``<a href>`` of such a page)."""
+    entries = [
+        f'<a href="{quote(name)}">{html.escape(name)}</a><br>' for name in listing_names(folder)
+    ]
     title = html.escape(url_path)
     return (
         f"<!DOCTYPE html><html><head><title>{title}</title></head><body>\n"
@@ -194,7 +203,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, *, body: bool) -> None:
         if urlsplit(self.path).path == IDENTITY_PATH:
             server = self.server
-            about = {"service": SERVICE, "identity": server.identity, "roots": len(server.roots)}
+            about = {
+                "service": SERVICE,
+                "identity": server.identity,
+                "roots": len(server.roots),
+                "upload_times": True,  # JSON pages with upload times (simple_json.py)
+            }
             data = json.dumps(about).encode()
             self._bytes(data, "application/json", body)
             return
@@ -216,10 +230,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         index = folder / "index.html"
-        if index.is_file():
+        if wants_json(self.headers.get("Accept", "")):
+            self._json(folder, index, body)
+        elif index.is_file():
             self._file(index, body)
         else:
             self._bytes(render_listing(folder, path), "text/html; charset=utf-8", body)
+
+    def _json(self, folder: Path, index: Path, body: bool) -> None:
+        """The folder's page with upload times, for dated builds (see :mod:`.simple_json`)."""
+        roots = self.server.resolved
+        try:
+            page = index.read_bytes() if index.is_file() else None
+        except OSError:
+            page = None
+        if page is None:
+            data = listing_json(folder, listing_names(folder))
+        else:
+            data = index_page_json(
+                page, folder, lambda p: any(p == r or r in p.parents for r in roots)
+            )
+        self._bytes(data, JSON_TYPE, body)
 
     def _bytes(
         self, data: bytes, ctype: str, body: bool, status: HTTPStatus = HTTPStatus.OK
@@ -228,6 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache")
+        self.send_header("Vary", "Accept")
         self.end_headers()
         if body:
             self.wfile.write(data)

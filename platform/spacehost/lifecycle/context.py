@@ -42,6 +42,7 @@ class Builder(Protocol):
         on_log: Callable[[str], None],
         nocache: bool = False,
         cancel: threading.Event | None = None,
+        revision_date: float | None = None,
     ) -> BuildOutcome: ...
 
     def remove_images(self, space: SpaceId, keep: Collection[str]) -> list[str]:

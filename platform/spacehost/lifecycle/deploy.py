@@ -213,7 +213,13 @@ def build(
         cancel.set()
     try:
         result = ctx.builder.build(
-            source, space, revision, on_log=on_log, nocache=nocache, cancel=cancel
+            source,
+            space,
+            revision,
+            on_log=on_log,
+            nocache=nocache,
+            cancel=cancel,
+            revision_date=ctx.store.revision_date(space, revision),
         )
     except BuildCancelled as exc:  # superseded or deleted: no error for the space
         why = cancel_reason(ctx, space)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from spacehost.asof import AsOf
 from spacehost.domain import Sdk
 
 
@@ -49,6 +50,8 @@ class Manifest:
     suggested_hardware: str | None = None
     suggested_storage: str | None = None
     hardware: str | None = None  # spacehost's own field: "cpu", "gpu", "gpu:2", "zero", ...
+    # spacehost's own `spacehost_resolve_as_of`: the date builds resolve packages as of
+    resolve_as_of: AsOf | None = None
     disable_embedding: bool = False
     startup_duration_timeout_s: float | None = None
     custom_headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))

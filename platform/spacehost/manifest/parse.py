@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from spacehost.asof import AsOf, parse_as_of
 from spacehost.domain import HF_FLAVORS, Sdk
 from spacehost.manifest import values
 from spacehost.manifest.fields import FieldReader
@@ -71,6 +72,7 @@ KNOWN_FIELDS = frozenset(
         "startup_duration_timeout",
         "custom_headers",
         "hardware",
+        "spacehost_resolve_as_of",
         "models",
         "datasets",
         "preload_from_hub",
@@ -216,9 +218,21 @@ def _runtime(reader: FieldReader, sdk: Sdk | None) -> dict[str, Any]:
         "suggested_hardware", tuple(HF_FLAVORS), "hardware flavor"
     )
     out["hardware"] = reader.parsed("hardware", normalize_hardware)
+    out["resolve_as_of"] = _resolve_as_of(reader, sdk)
     timeout = reader.parsed("startup_duration_timeout", values.duration_seconds)
     out["startup_duration_timeout_s"] = timeout
     return out
+
+
+def _resolve_as_of(reader: FieldReader, sdk: Sdk | None) -> AsOf | None:
+    as_of = reader.parsed("spacehost_resolve_as_of", parse_as_of)
+    if as_of is not None and sdk in (Sdk.DOCKER, Sdk.STATIC):
+        reader.warn(
+            "spacehost_resolve_as_of",
+            f"ignored with sdk: {sdk}; spacehost installs the packages of gradio spaces only",
+        )
+        return None
+    return as_of
 
 
 def _sdk_version(reader: FieldReader, sdk: Sdk | None) -> str | None:

@@ -298,6 +298,14 @@ class Store:
         )
         return dict(json.loads(rows[0][0])) if rows else None
 
+    def revision_date(self, space: SpaceId, revision: str) -> float | None:
+        """When *revision* of *space* was (last) pushed, in seconds since the epoch; None
+        when unknown."""
+        rows = self._rows(
+            "SELECT created_at FROM revisions WHERE space = ? AND hash = ?", (str(space), revision)
+        )
+        return float(rows[0][0]) if rows else None
+
     def revisions(self, space: SpaceId) -> list[tuple[str, float]]:
         rows = self._rows(
             "SELECT hash, created_at FROM revisions WHERE space = ? ORDER BY created_at DESC",

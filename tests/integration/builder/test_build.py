@@ -191,7 +191,10 @@ def test_a_failing_requirement_names_the_step_and_keeps_the_log_tail(
     with pytest.raises(BuildFailed) as info:
         builder.build(source, space_id("broken"), "3" * 40, on_log=log)
     error = info.value
-    assert error.details["step"].endswith("RUN pip install --no-cache-dir -r requirements.txt")
+    # dated first, then with today's packages (docs/builds.md, "The pip steps")
+    step = error.details["step"]
+    assert "RUN pip install --no-cache-dir --uploaded-prior-to=" in step
+    assert step.endswith("pip install --no-cache-dir -r requirements.txt; }")
     assert error.details["step"] in error.message
     assert "returned a non-zero code" in error.message
     assert "requirements.txt" in error.hint

@@ -20,7 +20,7 @@ from aiohttp import web
 from spacehost.builder.buildlog import concise
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidRequest
-from spacehost.lifecycle import Platform
+from spacehost.lifecycle.facade import Facade
 from spacehost.store import BuildRecord, SpaceRecord
 
 POLL_S = 0.2  # how often the stream looks for new lines in the store
@@ -80,10 +80,10 @@ def _open(request: web.Request) -> bool:
 
 
 async def follow_build(
-    request: web.Request, platform: Platform, space: SpaceId, since: int, revision: str | None
+    request: web.Request, platform: Facade, space: SpaceId, since: int, revision: str | None
 ) -> web.StreamResponse:
     """Stream the build that follows build *since* (see the module's docstring)."""
-    store = platform.store
+    queries = platform.queries
     full = full_log(request)
     resp = web.StreamResponse(
         headers={
@@ -96,7 +96,7 @@ async def follow_build(
     build: BuildRecord | None = None
     last_id, stage = 0, None
     while _open(request):
-        rec = await asyncio.to_thread(store.find_space, space)
+        rec = await asyncio.to_thread(queries.find_space, space)
         if rec is None:
             break
         if rec.stage != stage:
@@ -104,7 +104,7 @@ async def follow_build(
             await resp.write(
                 sse("stage", {"stage": stage.value, "errorMessage": rec.error_message or None})
             )
-        builds = await asyncio.to_thread(store.builds, space, 20)
+        builds = await asyncio.to_thread(queries.builds, space, 20)
         build = first_build_after(builds, since, revision)
         if build is None:
             if without_build(rec, revision):
@@ -112,7 +112,7 @@ async def follow_build(
             await asyncio.sleep(POLL_S)
             continue
         rows = await asyncio.to_thread(
-            store.logs, space, "build", after_id=last_id, ref=f"build-{build.id}"
+            queries.logs, space, "build", after_id=last_id, ref=f"build-{build.id}"
         )
         for ln in rows:
             if full or concise(ln.line):

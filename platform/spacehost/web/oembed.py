@@ -15,7 +15,7 @@ from aiohttp import web
 
 from spacehost.appkeys import PLATFORM
 from spacehost.errors import InvalidRequest, NotFound
-from spacehost.lifecycle import Platform
+from spacehost.lifecycle.facade import Facade
 from spacehost.settings import Settings
 from spacehost.store import SpaceRecord
 from spacehost.web.urls import space_urls
@@ -106,7 +106,7 @@ def oembed_json(
 
 async def oembed(request: web.Request) -> web.Response:
     """``GET /api/oembed?url=...[&maxwidth=&maxheight=]``."""
-    platform: Platform = request.app[PLATFORM]
+    platform: Facade = request.app[PLATFORM]
     url = request.query.get("url", "")
     if not url:
         raise InvalidRequest("url is required", hint="e.g. /api/oembed?url=<space page URL>")
@@ -124,6 +124,6 @@ async def oembed(request: web.Request) -> web.Response:
         )
     width = _dimension(request.query, "maxwidth", DEFAULT_WIDTH)
     height = _dimension(request.query, "maxheight", DEFAULT_HEIGHT)
-    recs = await asyncio.to_thread(platform.store.list_spaces)
+    recs = await asyncio.to_thread(platform.queries.list_spaces)
     rec = find_target(url, recs, platform.settings)
     return web.json_response(oembed_json(rec, platform.settings, width=width, height=height))

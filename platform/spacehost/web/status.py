@@ -17,7 +17,7 @@ from spacehost import headernames
 from spacehost.builder.buildlog import concise
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidSpaceName
-from spacehost.lifecycle import Platform
+from spacehost.lifecycle.facade import Facade
 from spacehost.store import SpaceRecord
 from spacehost.web.csp import inline_script
 from spacehost.web.favicon import LINK as FAVICON
@@ -115,17 +115,17 @@ def not_foundpage(space: str) -> str:
     )
 
 
-async def status_log_tail(platform: Platform, rec: SpaceRecord, lines: int = 40) -> str:
+async def status_log_tail(platform: Facade, rec: SpaceRecord, lines: int = 40) -> str:
     """The log tail a status page shows: the run log after a crash, the build log after a failed
     build, nothing while the page follows the build live."""
     if not rec.stage.is_error:
         return ""
     kind = "run" if rec.stage is Stage.RUNTIME_ERROR else "build"
     if kind == "run":
-        tail = await asyncio.to_thread(platform.store.logs, rec.id, kind, tail=lines)
+        tail = await asyncio.to_thread(platform.queries.logs, rec.id, kind, tail=lines)
         return "\n".join(ln.line for ln in tail)
     # the concise build log (builder/buildlog.py): what the failing step printed, no noise
-    wide = await asyncio.to_thread(platform.store.logs, rec.id, kind, tail=lines * 4)
+    wide = await asyncio.to_thread(platform.queries.logs, rec.id, kind, tail=lines * 4)
     return "\n".join([ln.line for ln in wide if concise(ln.line)][-lines:])
 
 
@@ -143,11 +143,11 @@ def status_fragment(rec: SpaceRecord, log_text: str) -> str:
     return body + f"<h2>Log</h2><pre id=log>{html.escape(log_text)}\n</pre>"
 
 
-async def space_status(request: web.Request, platform: Platform, space_text: str) -> web.Response:
+async def space_status(request: web.Request, platform: Facade, space_text: str) -> web.Response:
     """Answer for a space that has no live upstream (or does not exist)."""
     try:
         space = SpaceId.parse(space_text)
-        rec = await asyncio.to_thread(platform.store.find_space, space)
+        rec = await asyncio.to_thread(platform.queries.find_space, space)
     except InvalidSpaceName:
         rec = None
     if rec is None:

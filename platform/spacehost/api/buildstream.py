@@ -11,12 +11,11 @@ over. Earlier builds' lines are never sent.
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime
-from typing import Any
 
 from aiohttp import web
 
+from spacehost.api.eventstream import client_connected, open_event_stream, sse
 from spacehost.builder.buildlog import concise
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidRequest
@@ -25,12 +24,6 @@ from spacehost.store import BuildRecord, SpaceRecord
 
 POLL_S = 0.2  # how often the stream looks for new lines in the store
 BUILDING = (Stage.BUILDING, Stage.RUNNING_BUILDING)
-
-
-def sse(event: str | None, payload: dict[str, Any]) -> bytes:
-    """One server-sent event (no ``event:`` line for plain messages)."""
-    head = f"event: {event}\n" if event else ""
-    return f"{head}data: {json.dumps(payload)}\n\n".encode()
 
 
 def iso(ts: float | None) -> str | None:
@@ -73,29 +66,16 @@ def without_build(rec: SpaceRecord, revision: str | None) -> bool:
     return rec.stage not in BUILDING or (revision is not None and rec.revision != revision)
 
 
-def _open(request: web.Request) -> bool:
-    # aiohttp does not cancel a handler when its client goes away, and a quiet log writes
-    # nothing that would fail: check the connection, or a closed client leaves the loop forever
-    return request.transport is not None and not request.transport.is_closing()
-
-
 async def follow_build(
     request: web.Request, platform: Facade, space: SpaceId, since: int, revision: str | None
 ) -> web.StreamResponse:
     """Stream the build that follows build *since* (see the module's docstring)."""
     queries = platform.queries
     full = full_log(request)
-    resp = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-        }
-    )
-    await resp.prepare(request)
+    resp = await open_event_stream(request)
     build: BuildRecord | None = None
     last_id, stage = 0, None
-    while _open(request):
+    while client_connected(request):
         rec = await asyncio.to_thread(queries.find_space, space)
         if rec is None:
             break
@@ -132,6 +112,6 @@ async def follow_build(
             )
             break
         await asyncio.sleep(POLL_S)
-    if _open(request):
+    if client_connected(request):
         await resp.write_eof()
     return resp

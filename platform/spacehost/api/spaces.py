@@ -10,8 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-from spacehost.api.buildstream import follow_build, full_log, since_build_arg, sse
+from spacehost.api.buildstream import follow_build, full_log, since_build_arg
 from spacehost.api.errors import error_response
+from spacehost.api.eventstream import client_connected, open_event_stream, sse
 from spacehost.api.hub import hf_error
 from spacehost.api.hubjson import iso
 from spacehost.appkeys import PLATFORM
@@ -321,20 +322,11 @@ async def _follow(
     ref: str | None = None,
     keep: Callable[[str], bool] | None = None,
 ) -> web.StreamResponse:
-    resp = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-        }
-    )
-    await resp.prepare(request)
+    resp = await open_event_stream(request)
     for ln in first:
         await resp.write(sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
     stage = None
-    # aiohttp does not cancel a handler when its client goes away, and a quiet log writes
-    # nothing that would fail: check the connection, or a closed page leaves this loop forever
-    while request.transport is not None and not request.transport.is_closing():
+    while client_connected(request):
         rows = await asyncio.to_thread(
             platform.queries.logs, space, kind, after_id=last_id, ref=ref
         )
@@ -353,6 +345,6 @@ async def _follow(
         if kind == "build" and not rows and stage not in (Stage.BUILDING, Stage.RUNNING_BUILDING):
             break
         await asyncio.sleep(LOG_POLL_S)
-    if request.transport is not None and not request.transport.is_closing():
+    if client_connected(request):
         await resp.write_eof()
     return resp

@@ -65,20 +65,27 @@ def _restarting(result: dict[str, Any], space: SpaceId) -> None:
         output.info(f"restarting {space} so the app sees the change")
 
 
-def cmd_variables(client: Client, args: argparse.Namespace) -> int:
-    space = SpaceId.parse(args.space)
+def _list_or_remove(client: Client, args: argparse.Namespace, space: SpaceId, kind: str) -> int:
+    """``ls`` or ``rm`` of *kind* (``variables`` or ``secrets``; a secret's value is never
+    listed)."""
     if args.action == "ls":
-        entries = client.config(space, "variables")
+        entries = client.config(space, kind)
         if not entries:
-            print(f"{space} has no variables")
+            print(f"{space} has no {kind}")
         else:
-            _print_table(_rows(entries, with_value=True))
+            _print_table(_rows(entries, with_value=kind == "variables"))
         return 0
     key = _need_key(args)
-    if args.action == "rm":
-        _restarting(client.delete_config(space, "variables", key), space)
-        output.info(f"removed variable {key} of {space}")
-        return 0
+    _restarting(client.delete_config(space, kind, key), space)
+    output.info(f"removed {kind.removesuffix('s')} {key} of {space}")
+    return 0
+
+
+def cmd_variables(client: Client, args: argparse.Namespace) -> int:
+    space = SpaceId.parse(args.space)
+    if args.action in ("ls", "rm"):
+        return _list_or_remove(client, args, space, "variables")
+    key = _need_key(args)
     if args.value is None:
         raise InvalidRequest(
             "`variables set` needs a VALUE", hint=f"spacehost variables set {space} {key} VALUE"
@@ -90,18 +97,9 @@ def cmd_variables(client: Client, args: argparse.Namespace) -> int:
 
 def cmd_secrets(client: Client, args: argparse.Namespace) -> int:
     space = SpaceId.parse(args.space)
-    if args.action == "ls":
-        entries = client.config(space, "secrets")
-        if not entries:
-            print(f"{space} has no secrets")
-        else:
-            _print_table(_rows(entries, with_value=False))
-        return 0
+    if args.action in ("ls", "rm"):
+        return _list_or_remove(client, args, space, "secrets")
     key = _need_key(args)
-    if args.action == "rm":
-        _restarting(client.delete_config(space, "secrets", key), space)
-        output.info(f"removed secret {key} of {space}")
-        return 0
     if args.value is not None:
         output.warn(
             "--value puts the secret in your shell history and the process list; "

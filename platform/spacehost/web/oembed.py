@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from spacehost.appkeys import PLATFORM
-from spacehost.errors import InvalidRequest, NotFound
+from spacehost.errors import InvalidRequest, NotFound, error_body
 from spacehost.lifecycle.facade import Facade
 from spacehost.settings import Settings
 from spacehost.store import SpaceRecord
@@ -113,13 +113,7 @@ async def oembed(request: web.Request) -> web.Response:
     fmt = request.query.get("format", "json")
     if fmt != "json":
         return web.json_response(
-            {
-                "error": {
-                    "code": "not_implemented",
-                    "message": f"format {fmt!r} is not supported",
-                    "hint": "use format=json",
-                }
-            },
+            error_body("not_implemented", f"format {fmt!r} is not supported", "use format=json"),
             status=501,
         )
     width = _dimension(request.query, "maxwidth", DEFAULT_WIDTH)

@@ -16,7 +16,7 @@ from aiohttp import web
 from spacehost import headernames
 from spacehost.builder.buildlog import concise
 from spacehost.domain import SpaceId, Stage
-from spacehost.errors import InvalidSpaceName
+from spacehost.errors import InvalidSpaceName, error_body
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import SpaceRecord
 from spacehost.web.csp import inline_script
@@ -155,15 +155,9 @@ async def space_status(request: web.Request, platform: Facade, space_text: str) 
             return web.Response(
                 text=not_foundpage(space_text), status=404, content_type="text/html"
             )
+        missing = f"space {space_text} does not exist"
         return web.json_response(
-            {
-                "error": {
-                    "code": "space_not_found",
-                    "message": f"space {space_text} does not exist",
-                    "hint": "list spaces with `spacehost ls`",
-                }
-            },
-            status=404,
+            error_body("space_not_found", missing, "list spaces with `spacehost ls`"), status=404
         )
     if rec.stage is Stage.SLEEPING:
         # a visit wakes it (the router asks too; concurrent wakes share one)
@@ -172,14 +166,12 @@ async def space_status(request: web.Request, platform: Facade, space_text: str) 
     status = 503
     if not _wants_html(request):
         return web.json_response(
-            {
-                "error": {
-                    "code": "space_not_running",
-                    "message": f"space {space} is {rec.stage.value}",
-                    "hint": rec.error_message or text,
-                    "stage": rec.stage.value,
-                }
-            },
+            error_body(
+                "space_not_running",
+                f"space {space} is {rec.stage.value}",
+                rec.error_message or text,
+                stage=rec.stage.value,
+            ),
             status=status,
             headers={"Retry-After": "2"},
         )

@@ -23,23 +23,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchkit import free_port
+from benchkit import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "spacehost.cli.main"]
-
-
-def wait_http(url: str, timeout: float = 120.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise TimeoutError(url)
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
@@ -88,7 +75,7 @@ def bare_docker_redeploy(space_dir: Path, tag: str) -> float:
         labels={"spacehost.bench": "1"},
     )
     try:
-        wait_http(f"http://127.0.0.1:{port}/")
+        wait_http(f"http://127.0.0.1:{port}/", 120)
         return time.perf_counter() - t
     finally:
         c.remove(force=True)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from spacehost.api.eventstream import client_connected, open_event_stream, sse
+from spacehost.api.eventstream import client_connected, open_event_stream, send_stage, sse
 from spacehost.builder.buildlog import concise
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidRequest
@@ -79,11 +79,7 @@ async def follow_build(
         rec = await asyncio.to_thread(queries.find_space, space)
         if rec is None:
             break
-        if rec.stage != stage:
-            stage = rec.stage
-            await resp.write(
-                sse("stage", {"stage": stage.value, "errorMessage": rec.error_message or None})
-            )
+        stage = await send_stage(resp, rec, stage)
         builds = await asyncio.to_thread(queries.builds, space, 20)
         build = first_build_after(builds, since, revision)
         if build is None:

@@ -8,6 +8,9 @@ from typing import Any
 
 from aiohttp import web
 
+from spacehost.domain import Stage
+from spacehost.store import SpaceRecord
+
 SSE_HEADERS = {
     "Content-Type": "text/event-stream",
     "Cache-Control": "no-cache",
@@ -27,6 +30,15 @@ def sse(event: str | None, payload: dict[str, Any]) -> bytes:
     """One server-sent event (no ``event:`` line for plain messages)."""
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {json.dumps(payload)}\n\n".encode()
+
+
+async def send_stage(resp: web.StreamResponse, rec: SpaceRecord, shown: Stage | None) -> Stage:
+    """Send a ``stage`` event (the stage, its error message) when *rec*'s stage is not the one
+    *shown* last; returns the stage now shown."""
+    if rec.stage != shown:
+        payload = {"stage": rec.stage.value, "errorMessage": rec.error_message or None}
+        await resp.write(sse("stage", payload))
+    return rec.stage
 
 
 def client_connected(request: web.Request) -> bool:

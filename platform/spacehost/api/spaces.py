@@ -12,7 +12,7 @@ from aiohttp import web
 
 from spacehost.api.buildstream import follow_build, full_log, since_build_arg
 from spacehost.api.errors import error_response
-from spacehost.api.eventstream import client_connected, open_event_stream, sse
+from spacehost.api.eventstream import client_connected, open_event_stream, send_stage, sse
 from spacehost.api.hub import hf_error
 from spacehost.api.hubjson import iso
 from spacehost.appkeys import PLATFORM
@@ -337,11 +337,7 @@ async def _follow(
         rec = await asyncio.to_thread(platform.queries.find_space, space)
         if rec is None:
             break
-        if rec.stage != stage:
-            stage = rec.stage
-            await resp.write(
-                sse("stage", {"stage": stage.value, "errorMessage": rec.error_message or None})
-            )
+        stage = await send_stage(resp, rec, stage)
         if kind == "build" and not rows and stage not in (Stage.BUILDING, Stage.RUNNING_BUILDING):
             break
         await asyncio.sleep(LOG_POLL_S)

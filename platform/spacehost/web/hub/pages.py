@@ -434,14 +434,18 @@ def _repo_id(request: web.Request) -> str:
     return f"{request.match_info['owner']}/{request.match_info['name']}"
 
 
-async def _guarded(
+async def _repo_answer(
+    request: web.Request,
     kind: RepoKind,
-    repo_id: str,
-    work: Callable[[], tuple[int, str]],
+    work: Callable[[HubStore, str], tuple[int, str]],
 ) -> web.Response:
-    """Run *work* in a thread; an unknown or invalid repo is the HTML 404 page."""
+    """Run *work* (the hub, the repo's id) in a thread; no hub, or an unknown or invalid repo,
+    is the HTML 404 page."""
+    hub, repo_id = hub_of(request), _repo_id(request)
+    if hub is None:
+        return _html(404, not_found_page(kind, repo_id))
     try:
-        status, text = await asyncio.to_thread(work)
+        status, text = await asyncio.to_thread(work, hub, repo_id)
     except (NotFound, InvalidSpaceName):
         return _html(404, not_found_page(kind, repo_id))
     return _html(status, text)
@@ -462,13 +466,10 @@ def repo_handler(kind: RepoKind) -> Page:
     """``GET /{owner}/{name}`` (models) or ``/datasets/{owner}/{name}``."""
 
     async def handler(request: web.Request) -> web.Response:
-        hub, repo_id = hub_of(request), _repo_id(request)
-        if hub is None:
-            return _html(404, not_found_page(kind, repo_id))
         platform: Facade = request.app[PLATFORM]
         query = dict(request.query)
-        return await _guarded(
-            kind, repo_id, lambda: _repo_page(platform, hub, kind, repo_id, query)
+        return await _repo_answer(
+            request, kind, lambda hub, repo_id: _repo_page(platform, hub, kind, repo_id, query)
         )
 
     return handler
@@ -478,11 +479,10 @@ def blob_handler(kind: RepoKind) -> Page:
     """``GET .../blob/{rev}/{path}``: one file."""
 
     async def handler(request: web.Request) -> web.Response:
-        hub, repo_id = hub_of(request), _repo_id(request)
-        if hub is None:
-            return _html(404, not_found_page(kind, repo_id))
         rev, path = request.match_info["rev"], request.match_info["path"]
-        return await _guarded(kind, repo_id, lambda: _blob_page(hub, kind, repo_id, rev, path))
+        return await _repo_answer(
+            request, kind, lambda hub, repo_id: _blob_page(hub, kind, repo_id, rev, path)
+        )
 
     return handler
 

@@ -286,7 +286,16 @@ class DockerBuilder:
         on_progress: Callable[[str], None],
         deadline: float,
     ) -> str:
-        python_tag = self._python_image(choice, pip_plan, wheel, on_log, on_progress, deadline)
+        # The pin goes into the python image whether or not this build wants a GPU: the image
+        # is shared by both kinds, and only the space's Dockerfile decides to use the pin.
+        python_tag = self.runtime.ensure_python(
+            choice,
+            pip_plan,
+            on_log=on_log,
+            on_progress=on_progress,
+            deadline=deadline,
+            cpu_torch=wheel.requirement if wheel else "",
+        )
         return self.runtime.ensure_gradio(
             python_tag,
             choice,
@@ -294,28 +303,6 @@ class DockerBuilder:
             on_log=on_log,
             deadline=deadline,
             extra_hosts=dict(pip_plan.hosts),
-        )
-
-    def _python_image(
-        self,
-        choice: PythonChoice,
-        pip_plan: PipPlan,
-        wheel: CpuTorch | None,
-        on_log: LogFn,
-        on_progress: Callable[[str], None],
-        deadline: float,
-    ) -> str:
-        """The python runtime image of *choice*, with *wheel*'s CPU torch pin when there is one.
-
-        The pin goes into the python image whether or not this build wants a GPU: the image is
-        shared by both kinds, and only the space's Dockerfile decides to use the pin."""
-        return self.runtime.ensure_python(
-            choice,
-            pip_plan,
-            on_log=on_log,
-            on_progress=on_progress,
-            deadline=deadline,
-            cpu_torch=wheel.requirement if wheel else "",
         )
 
     def _pip_plan(self) -> PipPlan:
@@ -395,7 +382,14 @@ class DockerBuilder:
         # The same CPU torch pin file as a CPU build's: without an operator's image the python
         # layer is the CPU runtime's own, and a different pin would rebuild it at every switch.
         wheel = self._cpu_torch(pip_plan, cuda)
-        python_tag = self._python_image(cuda, pip_plan, wheel, on_log, on_progress, deadline)
+        python_tag = self.runtime.ensure_python(
+            cuda,
+            pip_plan,
+            on_log=on_log,
+            on_progress=on_progress,
+            deadline=deadline,
+            cpu_torch=wheel.requirement if wheel else "",
+        )
         tag = self.runtime.ensure_cuda(
             python_tag,
             cuda,

@@ -1,6 +1,8 @@
 """What the benchmarks share: where the repository is, free ports, and a `spacehost up` of
 their own (a subprocess on loopback with its own data dir). Imported by the bench scripts,
-which run as ``.venv/bin/python bench/NAME.py`` (so this folder is on ``sys.path``)."""
+which run as ``.venv/bin/python bench/NAME.py`` (so this folder is on ``sys.path``); importing
+it puts the repository's root there too, so a bench uses the tests' helpers (``tests.support``,
+``tests.e2e.chromium``) rather than a copy of them."""
 
 from __future__ import annotations
 
@@ -8,9 +10,13 @@ import os
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))
 CLI = [sys.executable, "-m", "spacehost.cli.main"]
 
 
@@ -19,6 +25,32 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 60.0) -> None:
+    """Wait until GET *url* answers 200 (polled every 50 ms); TimeoutError after *timeout* s."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(url)
+
+
+def push_archive(base: str, token: str, space: str, archive: bytes) -> None:
+    """POST a space's tar.gz to the platform at *base* (asserts the 202 of an accepted push)."""
+    req = urllib.request.Request(
+        f"{base}/api/spaces/{space}/push",
+        data=archive,
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/gzip"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status == 202, r.status
 
 
 def platform_env(data: Path, port: int, extra_env: dict[str, str]) -> dict[str, str]:

@@ -21,13 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import docker
 from docker.models.containers import Container
 
-from benchkit import free_port
+from benchkit import free_port, wait_http
 from spacehost.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,19 +40,6 @@ FROM spacehost/base:bookworm
 CMD ["sh", "-c", "for i in 1 2 3 4; do python3 -c 'while True: pass' & done; \
 exec python3 -m http.server 8080"]
 """
-
-
-def wait_http(url: str, timeout: float = 60.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise TimeoutError(url)
 
 
 def gallery_times(port: int, count: int, seconds: float = PHASE_LIMIT_S) -> list[float]:

@@ -12,21 +12,21 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import io
 import json
-import os
 import signal
 import socket
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from benchkit import free_port
+from benchkit import free_port, launch_platform, platform_env, push_archive, wait_http
+
+# isort: split
+# after benchkit, which puts the repository's root on sys.path
+from tests.support.tarballs import make_tar
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "spacehost.cli.main"]
@@ -47,19 +47,6 @@ class UnixConnection(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
-def wait_http(url: str, timeout: float = 60.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise TimeoutError(url)
-
-
 def space_archive(i: int) -> bytes:
     """A small static space, tar.gz, with a README like a real one."""
     readme = (
@@ -69,26 +56,12 @@ def space_archive(i: int) -> bytes:
         f"short_description: Benchmark space {i} with a description of usual length\n"
         f"tags: [bench, tag{i % 5}, text]\n---\n\n# Demo {i}\n"
     )
-    files = {"README.md": readme.encode(), "index.html": f"<h1>demo {i}</h1>".encode()}
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return make_tar([("README.md", readme.encode()), ("index.html", f"<h1>demo {i}</h1>".encode())])
 
 
 def push_all(base: str, token: str) -> None:
     for i in range(SPACES):
-        req = urllib.request.Request(
-            f"{base}/api/spaces/bench/demo-{i:02d}/push",
-            data=space_archive(i),
-            method="POST",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/gzip"},
-        )
-        with urllib.request.urlopen(req, timeout=30) as r:
-            assert r.status == 202, r.status
+        push_archive(base, token, f"bench/demo-{i:02d}", space_archive(i))
 
 
 def wait_all_running(base: str, timeout: float = 120.0) -> None:
@@ -140,12 +113,8 @@ def main() -> int:
     args = ap.parse_args()
     data = Path(tempfile.mkdtemp(prefix="gallery-bench-"))
     port = free_port()
-    env = dict(os.environ, SPACEHOST_DATA_DIR=str(data), SPACEHOST_URL=f"http://127.0.0.1:{port}")
-    env.pop("SPACEHOST_TOKEN", None)
-    log = open(data / "platform.log", "wb")  # noqa: SIM115 -- lives as long as the platform
-    proc = subprocess.Popen(
-        [*CLI, "up", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
-    )
+    env = platform_env(data, port, {})
+    proc = launch_platform(data, port, env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{base}/api/health")
@@ -184,7 +153,6 @@ def main() -> int:
     finally:
         proc.send_signal(signal.SIGINT)  # the router too
         proc.wait(30)
-        log.close()
     return 0
 
 

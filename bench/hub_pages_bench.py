@@ -14,26 +14,25 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import io
 import os
 import signal
 import subprocess
 import sys
-import tarfile
 import tempfile
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchkit import free_port, launch_platform, platform_env, push_archive, wait_http
 from gallery_bench import (  # a sibling script, not a package
     CLI,
-    ROOT,
-    free_port,
     row,
     timings,
     wait_all_running,
-    wait_http,
 )
+
+# isort: split
+# after benchkit, which puts the repository's root on sys.path
+from tests.support.tarballs import make_tar
 
 MODELS = 30
 SPACES = 50
@@ -44,25 +43,12 @@ GOAL_MS = 50.0
 def space_archive(i: int) -> bytes:
     models = f"models: [{MINILM}]\n" if i % 2 == 0 else ""
     readme = f"---\ntitle: Demo {i}\nsdk: static\napp_file: index.html\n{models}---\n\n# Demo {i}\n"
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in {"README.md": readme.encode(), "index.html": b"<h1>x</h1>"}.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return make_tar([("README.md", readme.encode()), ("index.html", b"<h1>x</h1>")])
 
 
 def push_spaces(base: str, token: str) -> None:
     for i in range(SPACES):
-        req = urllib.request.Request(
-            f"{base}/api/spaces/bench/demo-{i:02d}/push",
-            data=space_archive(i),
-            method="POST",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/gzip"},
-        )
-        with urllib.request.urlopen(req, timeout=30) as r:
-            assert r.status == 202, r.status
+        push_archive(base, token, f"bench/demo-{i:02d}", space_archive(i))
 
 
 def push_models(env: dict[str, str], work: Path) -> None:
@@ -89,12 +75,8 @@ def main() -> int:
     args = ap.parse_args()
     data = Path(tempfile.mkdtemp(prefix="hub-pages-bench-"))
     port = free_port()
-    env = dict(os.environ, SPACEHOST_DATA_DIR=str(data), SPACEHOST_URL=f"http://127.0.0.1:{port}")
-    env.pop("SPACEHOST_TOKEN", None)
-    log = open(data / "platform.log", "wb")  # noqa: SIM115 -- lives as long as the platform
-    proc = subprocess.Popen(
-        [*CLI, "up", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
-    )
+    env = platform_env(data, port, {})
+    proc = launch_platform(data, port, env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{base}/api/health")
@@ -123,7 +105,6 @@ def main() -> int:
     finally:
         proc.send_signal(signal.SIGINT)  # the router too
         proc.wait(30)
-        log.close()
     return 0
 
 

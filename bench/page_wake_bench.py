@@ -24,23 +24,18 @@ from pathlib import Path
 from typing import Any
 
 import docker
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from benchkit import free_port, launch_platform, platform_env
 from spacehost.settings import Settings
 
+# isort: split
+# after benchkit, which puts the repository's root on sys.path
+from tests.e2e.chromium import chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "spacehost.cli.main"]
 SPACE = "bench/page-wake"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def until(cond: Callable[[], bool], timeout: float, what: str) -> None:
@@ -101,15 +96,13 @@ def main() -> None:
             capture_output=True,
         )
         results: dict[str, list[float]] = {"paused": [], "stopped": []}
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        with chromium() as browser:  # the browser tests' launcher (tests/e2e/chromium.py)
             for i in range(args.runs):
                 for lvl in ("paused", "stopped"):
                     until(lambda lvl=lvl: level(base) == lvl, 60, f"{SPACE} {lvl}")
                     context = browser.new_context()
                     results[lvl].append(usable_after(context.new_page(), base, f"{lvl}{i}"))
                     context.close()
-            browser.close()
         for lvl, took in results.items():
             print(
                 f"page of a {lvl} space -> app usable: median {statistics.median(took):.2f} s"

@@ -14,7 +14,6 @@ docs/benchmarks.md compare the code before and after the fix).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import signal
 import subprocess
@@ -28,23 +27,14 @@ from pathlib import Path
 
 from benchkit import free_port, launch_platform, platform_env
 
+# isort: split
+# after benchkit, which puts the repository's root on sys.path
+from tests.support.tarballs import make_tar
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "spacehost.cli.main"]
 MiB = 1 << 20
 ENDPOINTS = {"space": "/api/spaces/bench/bomb/push", "model": "/api/models/bench/bomb/push"}
-
-
-def _tar(members: list[tarfile.TarInfo | tuple[str, bytes]]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
-        for m in members:
-            if isinstance(m, tuple):
-                info = tarfile.TarInfo(m[0])
-                info.size = len(m[1])
-                tar.addfile(info, io.BytesIO(m[1]))
-            else:
-                tar.addfile(m)
-    return buf.getvalue()
 
 
 def _readme() -> tuple[str, bytes]:
@@ -58,13 +48,13 @@ def link_bomb(kind: bytes) -> bytes:
         info = tarfile.TarInfo(f"copy{i}.html")
         info.type, info.linkname = kind, "index.html"
         links.append(info)
-    return _tar([_readme(), ("index.html", bytes(4 * MiB)), *links])
+    return make_tar([_readme(), ("index.html", bytes(4 * MiB)), *links])
 
 
 def pax_bomb(mib: int) -> bytes:
     info = tarfile.TarInfo("index.html")
     info.pax_headers = {"comment": "a" * (mib * MiB)}
-    return _tar([_readme(), info])
+    return make_tar([_readme(), info])
 
 
 def _peak(pid: int) -> int:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from spacehost.lifecycle import Platform
+from spacehost.lifecycle.facade import Facade
 from spacehost.store import HubStore
 
-PLATFORM = web.AppKey("platform", Platform)
-"""The platform facade every handler works through."""
+PLATFORM: web.AppKey[Facade] = web.AppKey("platform")
+"""The platform every handler works through: its commands, its read side (``queries``) and its
+settings (lifecycle/facade.py); a ``Platform`` is put here, seen as a ``Facade``."""
 
 TOKEN = web.AppKey("token", str)
 """The platform's API token (``api/auth.py`` checks requests against it)."""

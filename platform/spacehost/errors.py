@@ -38,6 +38,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
+def error_body(code: str, message: str, hint: str, **extra: Any) -> dict[str, Any]:
+    """An error as the API and the status pages answer it:
+    ``{"error": {"code", "message", "hint", ...extra}}``."""
+    return {"error": {"code": code, "message": message, "hint": hint, **extra}}
+
+
 class SpacehostError(Exception):
     """Root of every error spacehost raises on purpose.
 
@@ -59,10 +65,8 @@ class SpacehostError(Exception):
 
     def to_json(self) -> dict[str, Any]:
         """The API body for this error: ``{"error": {"code", "message", "hint", ...}}``."""
-        body: dict[str, Any] = {"code": self.code, "message": self.message, "hint": self.hint}
-        if self.details:
-            body["details"] = self.details
-        return {"error": body}
+        extra = {"details": self.details} if self.details else {}
+        return error_body(self.code, self.message, self.hint, **extra)
 
     def __str__(self) -> str:
         return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message

@@ -70,7 +70,7 @@ def serve_hub_api(
     async def main() -> None:
         app = web.Application(middlewares=[error_middleware])
         settings = Settings(data_dir=hub.root.parent, max_hub_upload_bytes=limit, hub_xet=xet)
-        app[appkeys.PLATFORM] = SimpleNamespace(settings=settings)  # type: ignore[misc]
+        app[appkeys.PLATFORM] = SimpleNamespace(settings=settings)
         app[appkeys.TOKEN], app[appkeys.HUB] = TOKEN, hub
         add_hub_routes(app)
         add_xet_routes(app)

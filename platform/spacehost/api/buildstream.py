@@ -11,26 +11,19 @@ over. Earlier builds' lines are never sent.
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime
-from typing import Any
 
 from aiohttp import web
 
+from spacehost.api.eventstream import client_connected, open_event_stream, send_stage, sse
 from spacehost.builder.buildlog import concise
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidRequest
-from spacehost.lifecycle import Platform
+from spacehost.lifecycle.facade import Facade
 from spacehost.store import BuildRecord, SpaceRecord
 
 POLL_S = 0.2  # how often the stream looks for new lines in the store
 BUILDING = (Stage.BUILDING, Stage.RUNNING_BUILDING)
-
-
-def sse(event: str | None, payload: dict[str, Any]) -> bytes:
-    """One server-sent event (no ``event:`` line for plain messages)."""
-    head = f"event: {event}\n" if event else ""
-    return f"{head}data: {json.dumps(payload)}\n\n".encode()
 
 
 def iso(ts: float | None) -> str | None:
@@ -73,38 +66,21 @@ def without_build(rec: SpaceRecord, revision: str | None) -> bool:
     return rec.stage not in BUILDING or (revision is not None and rec.revision != revision)
 
 
-def _open(request: web.Request) -> bool:
-    # aiohttp does not cancel a handler when its client goes away, and a quiet log writes
-    # nothing that would fail: check the connection, or a closed client leaves the loop forever
-    return request.transport is not None and not request.transport.is_closing()
-
-
 async def follow_build(
-    request: web.Request, platform: Platform, space: SpaceId, since: int, revision: str | None
+    request: web.Request, platform: Facade, space: SpaceId, since: int, revision: str | None
 ) -> web.StreamResponse:
     """Stream the build that follows build *since* (see the module's docstring)."""
-    store = platform.store
+    queries = platform.queries
     full = full_log(request)
-    resp = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-        }
-    )
-    await resp.prepare(request)
+    resp = await open_event_stream(request)
     build: BuildRecord | None = None
     last_id, stage = 0, None
-    while _open(request):
-        rec = await asyncio.to_thread(store.find_space, space)
+    while client_connected(request):
+        rec = await asyncio.to_thread(queries.find_space, space)
         if rec is None:
             break
-        if rec.stage != stage:
-            stage = rec.stage
-            await resp.write(
-                sse("stage", {"stage": stage.value, "errorMessage": rec.error_message or None})
-            )
-        builds = await asyncio.to_thread(store.builds, space, 20)
+        stage = await send_stage(resp, rec, stage)
+        builds = await asyncio.to_thread(queries.builds, space, 20)
         build = first_build_after(builds, since, revision)
         if build is None:
             if without_build(rec, revision):
@@ -112,7 +88,7 @@ async def follow_build(
             await asyncio.sleep(POLL_S)
             continue
         rows = await asyncio.to_thread(
-            store.logs, space, "build", after_id=last_id, ref=f"build-{build.id}"
+            queries.logs, space, "build", after_id=last_id, ref=f"build-{build.id}"
         )
         for ln in rows:
             if full or concise(ln.line):
@@ -132,6 +108,6 @@ async def follow_build(
             )
             break
         await asyncio.sleep(POLL_S)
-    if _open(request):
+    if client_connected(request):
         await resp.write_eof()
     return resp

@@ -19,12 +19,13 @@ from spacehost.api.spaces import urls_of
 from spacehost.appkeys import PLATFORM
 from spacehost.domain import SpaceId
 from spacehost.errors import InvalidRequest
-from spacehost.lifecycle import ConfigChange, Platform
+from spacehost.lifecycle.config_changes import ConfigChange
+from spacehost.lifecycle.facade import Facade
 from spacehost.store import SECRET, VARIABLE, ConfigEntry
 
 
-def _platform(request: web.Request) -> Platform:
-    platform: Platform = request.app[PLATFORM]
+def _platform(request: web.Request) -> Facade:
+    platform: Facade = request.app[PLATFORM]
     return platform
 
 
@@ -74,8 +75,8 @@ def _change_json(key: str, change: ConfigChange) -> dict[str, Any]:
 
 async def _list(request: web.Request, kind: str) -> web.Response:
     platform, space = _platform(request), _space_id(request)
-    await asyncio.to_thread(platform.store.get_space, space)
-    lister = platform.config.secrets if kind == SECRET else platform.config.variables
+    await asyncio.to_thread(platform.queries.get_space, space)
+    lister = platform.queries.secrets if kind == SECRET else platform.queries.variables
     entries = await asyncio.to_thread(lister, space)
     return web.json_response({e.key: _entry_json(e) for e in entries})
 

@@ -18,17 +18,17 @@ from spacehost.api.hubjson import commit_json, last_changes, path_info_json, ref
 from spacehost.appkeys import PLATFORM
 from spacehost.domain import SpaceId
 from spacehost.errors import EntryNotFound, InvalidRequest, RevisionNotFound, SpaceNotFound
-from spacehost.lifecycle import Platform
+from spacehost.lifecycle.facade import Facade
 from spacehost.store import HubCommit, HubFile
 from spacehost.store.hubfiles import git_blob_id
 
 _MIN_PREFIX = 7
 
 
-def _commit(platform: Platform, revision: str, when: float, parent: str | None) -> HubCommit:
-    base = platform.files.path(revision)
+def _commit(platform: Facade, revision: str, when: float, parent: str | None) -> HubCommit:
+    base = platform.queries.revision_path(revision)
     files = []
-    for path, size in platform.files.listing(revision):
+    for path, size in platform.queries.revision_listing(revision):
         data = (base / path).read_bytes()
         files.append(HubFile(path, size, hashlib.sha256(data).hexdigest(), git_blob_id(data)))
     return HubCommit(
@@ -40,14 +40,16 @@ def _commit(platform: Platform, revision: str, when: float, parent: str | None) 
     )
 
 
-def history(platform: Platform, space: SpaceId, rev: str) -> list[HubCommit]:
+def history(platform: Facade, space: SpaceId, rev: str) -> list[HubCommit]:
     """Revision *rev* of *space* and the older ones whose files are kept, newest first.
 
     Raises:
         SpaceNotFound, RevisionNotFound.
     """
-    rec = platform.store.get_space(space)
-    kept = [(h, t) for h, t in platform.store.revisions(space) if platform.files.exists(h)]
+    rec = platform.queries.get_space(space)
+    kept = [
+        (h, t) for h, t in platform.queries.revisions(space) if platform.queries.revision_exists(h)
+    ]
     wanted = rec.revision if rev == "main" else rev.lower()
     found = [
         i
@@ -66,8 +68,8 @@ def history(platform: Platform, space: SpaceId, rev: str) -> list[HubCommit]:
     ]
 
 
-def _space(request: web.Request) -> tuple[Platform, SpaceId]:
-    platform: Platform = request.app[PLATFORM]
+def _space(request: web.Request) -> tuple[Facade, SpaceId]:
+    platform: Facade = request.app[PLATFORM]
     return platform, SpaceId(request.match_info["owner"], request.match_info["name"])
 
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-from spacehost.api.buildstream import follow_build, full_log, since_build_arg, sse
+from spacehost.api.buildstream import follow_build, full_log, since_build_arg
 from spacehost.api.errors import error_response
+from spacehost.api.eventstream import client_connected, open_event_stream, send_stage, sse
 from spacehost.api.hub import hf_error
 from spacehost.api.hubjson import iso
 from spacehost.appkeys import PLATFORM
@@ -23,16 +24,16 @@ from spacehost.errors import (
     SpaceNotFound,
     UploadTooLarge,
 )
-from spacehost.lifecycle import Platform
 from spacehost.lifecycle.contract import space_host
+from spacehost.lifecycle.facade import Facade
 from spacehost.store import SpaceRecord, read_archive
 
 LOG_POLL_S = 0.2  # how often a following log stream looks for new lines in the store
 SPOOL_IN_MEMORY = 1 << 20  # a larger space upload waits in a file, not in memory, until read
 
 
-def _platform(request: web.Request) -> Platform:
-    platform: Platform = request.app[PLATFORM]
+def _platform(request: web.Request) -> Facade:
+    platform: Facade = request.app[PLATFORM]
     return platform
 
 
@@ -40,7 +41,7 @@ def _space_id(request: web.Request) -> SpaceId:
     return SpaceId(request.match_info["owner"], request.match_info["name"])
 
 
-def urls_of(rec_id: SpaceId, platform: Platform) -> dict[str, str]:
+def urls_of(rec_id: SpaceId, platform: Facade) -> dict[str, str]:
     s = platform.settings
     scheme = s.base_url.split("://", 1)[0]
     return {
@@ -55,7 +56,7 @@ def _iso(ts: float | None) -> str | None:
     return iso(ts) if ts else None
 
 
-def space_json(rec: SpaceRecord, platform: Platform) -> dict[str, Any]:
+def space_json(rec: SpaceRecord, platform: Facade) -> dict[str, Any]:
     return {
         "id": str(rec.id),
         "author": rec.id.owner,
@@ -73,7 +74,7 @@ def space_json(rec: SpaceRecord, platform: Platform) -> dict[str, Any]:
     }
 
 
-def hf_space_fields(rec: SpaceRecord, platform: Platform) -> dict[str, Any]:
+def hf_space_fields(rec: SpaceRecord, platform: Facade) -> dict[str, Any]:
     """The fields huggingface_hub's ``SpaceInfo`` reads that spacehost has an answer for.
 
     ``host`` is the path-style URL (where gradio_client's ``Client("owner/name")`` goes; with
@@ -91,19 +92,20 @@ def hf_space_fields(rec: SpaceRecord, platform: Platform) -> dict[str, Any]:
     }
 
 
-def siblings(platform: Platform, rec: SpaceRecord) -> list[dict[str, Any]]:
+def siblings(platform: Facade, rec: SpaceRecord) -> list[dict[str, Any]]:
     """The files of the space's newest revision, as ``SpaceInfo.siblings``."""
-    if not rec.revision or not platform.files.exists(rec.revision):
+    if not rec.revision or not platform.queries.revision_exists(rec.revision):
         return []
     return [
-        {"rfilename": path, "size": size} for path, size in platform.files.listing(rec.revision)
+        {"rfilename": path, "size": size}
+        for path, size in platform.queries.revision_listing(rec.revision)
     ]
 
 
 async def list_spaces(request: web.Request) -> web.Response:
     """``GET /api/spaces[?author=A&search=S&limit=N]`` (huggingface_hub's ``list_spaces``)."""
     platform, q = _platform(request), request.query
-    recs = await asyncio.to_thread(platform.store.list_spaces)
+    recs = await asyncio.to_thread(platform.queries.list_spaces)
     author, search = q.get("author", "").lower(), q.get("search", "").lower()
     found = [
         r
@@ -120,7 +122,7 @@ async def space_info(request: web.Request) -> web.Response:
     """``GET /api/spaces/O/N[/revision/REV]`` (REV: ``main`` or the newest revision's sha)."""
     platform, space = _platform(request), _space_id(request)
     try:
-        rec = await asyncio.to_thread(platform.store.get_space, space)
+        rec = await asyncio.to_thread(platform.queries.get_space, space)
     except SpaceNotFound as exc:  # huggingface_hub's repo_exists needs HF's error code
         resp = error_response(exc)
         resp.headers["X-Error-Code"] = "RepoNotFound"
@@ -133,7 +135,7 @@ async def space_info(request: web.Request) -> web.Response:
     body = space_json(rec, platform)
     body["siblings"] = await asyncio.to_thread(siblings, platform, rec)
     body["runtime"] = await asyncio.to_thread(platform.runtime_info, space)
-    builds = await asyncio.to_thread(platform.store.builds, space, 10)
+    builds = await asyncio.to_thread(platform.queries.builds, space, 10)
     body["builds"] = [
         {
             "id": b.id,
@@ -186,10 +188,10 @@ async def _read_limited(
     return body
 
 
-def _newest_build(platform: Platform, space: SpaceId) -> int:
+def _newest_build(platform: Facade, space: SpaceId) -> int:
     """The id of *space*'s newest build (0: none): the deploy a push or restart starts builds
     after it, so ``since_build`` with this id follows that deploy's build alone."""
-    builds = platform.store.builds(space, 1)
+    builds = platform.queries.builds(space, 1)
     return builds[0].id if builds else 0
 
 
@@ -219,7 +221,7 @@ async def restart(request: web.Request) -> web.Response:
     factory = request.query.get("factory", "").lower() in ("1", "true", "yes")
     since = await asyncio.to_thread(_newest_build, platform, space)
     await asyncio.to_thread(platform.restart, space, factory=factory)
-    rec = await asyncio.to_thread(platform.store.get_space, space)
+    rec = await asyncio.to_thread(platform.queries.get_space, space)
     return web.json_response(
         {
             "id": str(space),
@@ -252,13 +254,11 @@ def _tail_arg(request: web.Request) -> int:
         raise InvalidRequest("tail must be a whole number", hint="e.g. tail=100") from exc
 
 
-async def _log_ref(
-    request: web.Request, platform: Platform, space: SpaceId, kind: str
-) -> str | None:
+async def _log_ref(request: web.Request, platform: Facade, space: SpaceId, kind: str) -> str | None:
     """Which build/run: ``run=current`` (default), ``run=previous`` (the one before: a crashed
     run's log stays readable after a restart), or a ref from ``/logs/runs``."""
     which = request.query.get("run", "current")
-    refs = await asyncio.to_thread(platform.store.log_refs, space, kind, 2)
+    refs = await asyncio.to_thread(platform.queries.log_refs, space, kind, 2)
     if which == "current":
         return refs[0] if refs else None
     if which == "previous":
@@ -270,8 +270,8 @@ async def log_runs(request: web.Request) -> web.Response:
     """The builds and container runs that have logs, newest first."""
     platform, space = _platform(request), _space_id(request)
     kind = _log_kind(request)
-    await asyncio.to_thread(platform.store.get_space, space)
-    refs = await asyncio.to_thread(platform.store.log_refs, space, kind, 20)
+    await asyncio.to_thread(platform.queries.get_space, space)
+    refs = await asyncio.to_thread(platform.queries.log_refs, space, kind, 20)
     return web.json_response({"kind": kind, "runs": refs})
 
 
@@ -279,7 +279,7 @@ async def logs(request: web.Request) -> web.StreamResponse:
     """Build or run logs of the latest build/container; ``follow=1`` streams them as SSE."""
     platform, space = _platform(request), _space_id(request)
     kind, tail = _log_kind(request), _tail_arg(request)
-    await asyncio.to_thread(platform.store.get_space, space)
+    await asyncio.to_thread(platform.queries.get_space, space)
     ref = await _log_ref(request, platform, space, kind)
     if ref is None and request.query.get("run", "current") != "current":
         return web.Response(text="", content_type="text/plain")
@@ -290,7 +290,7 @@ async def logs(request: web.Request) -> web.StreamResponse:
     keep = _line_filter(request, kind)
     # the concise build log drops lines: read more so that the tail still has *tail* lines
     wide = tail * 4 if keep is not None else tail
-    lines = await asyncio.to_thread(platform.store.logs, space, kind, tail=wide, ref=ref)
+    lines = await asyncio.to_thread(platform.queries.logs, space, kind, tail=wide, ref=ref)
     if keep is not None:
         lines = [ln for ln in lines if keep(ln.line)]
         lines = lines[-tail:] if tail else lines
@@ -298,7 +298,7 @@ async def logs(request: web.Request) -> web.StreamResponse:
         text = "".join(ln.line + "\n" for ln in lines)
         return web.Response(text=text, content_type="text/plain")
     # tail=0 follows from now: not from the first line ever stored
-    newest = lines or await asyncio.to_thread(platform.store.logs, space, kind, tail=1)
+    newest = lines or await asyncio.to_thread(platform.queries.logs, space, kind, tail=1)
     # a run named by its ref is followed alone (the space page's pane of the serving revision
     # must not show a failed newer revision's traceback)
     pinned = ref if request.query.get("run", "current") not in ("current", "previous") else None
@@ -314,7 +314,7 @@ def _line_filter(request: web.Request, kind: str) -> Callable[[str], bool] | Non
 
 async def _follow(
     request: web.Request,
-    platform: Platform,
+    platform: Facade,
     space: SpaceId,
     kind: str,
     last_id: int,
@@ -322,36 +322,25 @@ async def _follow(
     ref: str | None = None,
     keep: Callable[[str], bool] | None = None,
 ) -> web.StreamResponse:
-    resp = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-        }
-    )
-    await resp.prepare(request)
+    resp = await open_event_stream(request)
     for ln in first:
         await resp.write(sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
     stage = None
-    # aiohttp does not cancel a handler when its client goes away, and a quiet log writes
-    # nothing that would fail: check the connection, or a closed page leaves this loop forever
-    while request.transport is not None and not request.transport.is_closing():
-        rows = await asyncio.to_thread(platform.store.logs, space, kind, after_id=last_id, ref=ref)
+    while client_connected(request):
+        rows = await asyncio.to_thread(
+            platform.queries.logs, space, kind, after_id=last_id, ref=ref
+        )
         for ln in rows:
             if keep is None or keep(ln.line):
                 await resp.write(sse(None, {"data": ln.line, "timestamp": _iso(ln.ts)}))
             last_id = ln.id
-        rec = await asyncio.to_thread(platform.store.find_space, space)
+        rec = await asyncio.to_thread(platform.queries.find_space, space)
         if rec is None:
             break
-        if rec.stage != stage:
-            stage = rec.stage
-            await resp.write(
-                sse("stage", {"stage": stage.value, "errorMessage": rec.error_message or None})
-            )
+        stage = await send_stage(resp, rec, stage)
         if kind == "build" and not rows and stage not in (Stage.BUILDING, Stage.RUNNING_BUILDING):
             break
         await asyncio.sleep(LOG_POLL_S)
-    if request.transport is not None and not request.transport.is_closing():
+    if client_connected(request):
         await resp.write_eof()
     return resp

@@ -65,54 +65,57 @@ def _restarting(result: dict[str, Any], space: SpaceId) -> None:
         output.info(f"restarting {space} so the app sees the change")
 
 
-def cmd_variables(client: Client, args: argparse.Namespace) -> int:
-    space = SpaceId.parse(args.space)
+ValueOf = Callable[[argparse.Namespace, SpaceId, str], str]
+
+
+def _config_command(client: Client, args: argparse.Namespace, kind: str, value_of: ValueOf) -> int:
+    """``ls``, ``rm`` or ``set`` of *kind* (``variables`` or ``secrets``; a secret's value is
+    never listed); *value_of* gives the value to set."""
+    space, noun = SpaceId.parse(args.space), kind.removesuffix("s")
     if args.action == "ls":
-        entries = client.config(space, "variables")
+        entries = client.config(space, kind)
         if not entries:
-            print(f"{space} has no variables")
+            print(f"{space} has no {kind}")
         else:
-            _print_table(_rows(entries, with_value=True))
+            _print_table(_rows(entries, with_value=kind == "variables"))
         return 0
     key = _need_key(args)
     if args.action == "rm":
-        _restarting(client.delete_config(space, "variables", key), space)
-        output.info(f"removed variable {key} of {space}")
+        _restarting(client.delete_config(space, kind, key), space)
+        output.info(f"removed {noun} {key} of {space}")
         return 0
+    value = value_of(args, space, key)
+    _restarting(client.set_config(space, kind, key, value, args.description), space)
+    output.info(f"set {noun} {key} of {space}")
+    return 0
+
+
+def _variable_value(args: argparse.Namespace, space: SpaceId, key: str) -> str:
     if args.value is None:
         raise InvalidRequest(
             "`variables set` needs a VALUE", hint=f"spacehost variables set {space} {key} VALUE"
         )
-    _restarting(client.set_config(space, "variables", key, args.value, args.description), space)
-    output.info(f"set variable {key} of {space}")
-    return 0
+    value: str = args.value
+    return value
+
+
+def _secret_value(args: argparse.Namespace, space: SpaceId, key: str) -> str:
+    if args.value is None:
+        return read_secret(key)
+    output.warn(
+        "--value puts the secret in your shell history and the process list; "
+        "pipe it on stdin instead"
+    )
+    value: str = args.value
+    return value
+
+
+def cmd_variables(client: Client, args: argparse.Namespace) -> int:
+    return _config_command(client, args, "variables", _variable_value)
 
 
 def cmd_secrets(client: Client, args: argparse.Namespace) -> int:
-    space = SpaceId.parse(args.space)
-    if args.action == "ls":
-        entries = client.config(space, "secrets")
-        if not entries:
-            print(f"{space} has no secrets")
-        else:
-            _print_table(_rows(entries, with_value=False))
-        return 0
-    key = _need_key(args)
-    if args.action == "rm":
-        _restarting(client.delete_config(space, "secrets", key), space)
-        output.info(f"removed secret {key} of {space}")
-        return 0
-    if args.value is not None:
-        output.warn(
-            "--value puts the secret in your shell history and the process list; "
-            "pipe it on stdin instead"
-        )
-        value = args.value
-    else:
-        value = read_secret(key)
-    _restarting(client.set_config(space, "secrets", key, value, args.description), space)
-    output.info(f"set secret {key} of {space}")
-    return 0
+    return _config_command(client, args, "secrets", _secret_value)
 
 
 def cmd_duplicate(client: Client, args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ from spacehost.lifecycle.config_changes import ConfigChange, DuplicateResult
 from spacehost.lifecycle.context import Builder, Context, GpuCheck, no_gpu_checks
 from spacehost.lifecycle.gpushare import GpuSetup, gpu_status
 from spacehost.lifecycle.hubmounts import HubLookup
+from spacehost.lifecycle.queries import SpaceQueries
 from spacehost.lifecycle.routes import RoutePublisher
 from spacehost.runtime.base import DiskUsage, RuntimeBackend
 from spacehost.settings import Settings
@@ -109,6 +110,7 @@ class Platform:
         self.tasks, self.logs, self.crashes = parts.tasks, parts.logs, parts.crashes
         self.sleeper, self.recovery = parts.sleeper, parts.recovery
         self._deployer = parts.deployer
+        self.queries = SpaceQueries(settings, store, files, self.ctx.config)
 
     # spaces -------------------------------------------------------------------------------
 

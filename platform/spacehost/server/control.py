@@ -56,7 +56,7 @@ def make_app(platform: Platform, token: str, hub: HubStore | None = None) -> web
     add_frontend_routes(
         app,
         GradioFrontends(
-            platform.settings, platform.store.list_spaces, lambda: connect(platform.settings)
+            platform.settings, platform.queries.list_spaces, lambda: connect(platform.settings)
         ),
     )
     return app

@@ -400,15 +400,18 @@ def _load(folder: Path) -> tuple[list[str], dict[str, str]]:
     return names, texts
 
 
+def _missing_docs() -> web.Response:
+    """The 404 page of a platform installed without its docs folder."""
+    return web.Response(
+        text=shell("spacehost · docs", _MISSING, nav="docs"), status=404, content_type="text/html"
+    )
+
+
 async def docs_index(request: web.Request) -> web.Response:
     """``GET /docs``: the list of guides."""
     folder = docs_dir()
     if folder is None:
-        return web.Response(
-            text=shell("spacehost · docs", _MISSING, nav="docs"),
-            status=404,
-            content_type="text/html",
-        )
+        return _missing_docs()
     names, texts = await asyncio.to_thread(_load, folder)
     return web.Response(text=render_index(guides(names, texts)), content_type="text/html")
 
@@ -420,11 +423,7 @@ async def doc_page(request: web.Request) -> web.StreamResponse:
         raise web.HTTPMovedPermanently(f"/docs/{name.removesuffix('.md')}")
     folder = docs_dir()
     if folder is None:
-        return web.Response(
-            text=shell("spacehost · docs", _MISSING, nav="docs"),
-            status=404,
-            content_type="text/html",
-        )
+        return _missing_docs()
     names, texts = await asyncio.to_thread(_load, folder)
     items = guides(names, texts)
     if name not in names:

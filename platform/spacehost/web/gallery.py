@@ -23,7 +23,7 @@ from aiohttp import web
 
 from spacehost.activityfile import read_activity
 from spacehost.appkeys import PLATFORM
-from spacehost.lifecycle import Platform
+from spacehost.lifecycle.facade import Facade
 from spacehost.store import SpaceRecord
 from spacehost.web.csp import inline_script
 from spacehost.web.failed_deploy import gallery_marker
@@ -291,8 +291,8 @@ def render_gallery(
 
 async def gallery(request: web.Request) -> web.Response:
     """``GET /``: the gallery."""
-    platform: Platform = request.app[PLATFORM]
-    recs = await asyncio.to_thread(platform.store.list_spaces)
+    platform: Facade = request.app[PLATFORM]
+    recs = await asyncio.to_thread(platform.queries.list_spaces)
     query = GalleryQuery.from_query(request.query)
     seen: Mapping[str, float] = {}
     if query.sort == "active":

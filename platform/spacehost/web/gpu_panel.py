@@ -7,7 +7,7 @@ import asyncio
 import html
 from typing import Any
 
-from spacehost.lifecycle import Platform
+from spacehost.lifecycle.facade import Facade
 from spacehost.lifecycle.gpushare import request_of
 from spacehost.store import SpaceRecord
 
@@ -17,7 +17,7 @@ CSS = (
 )
 
 
-async def gpu_panel_for(platform: Platform, rec: SpaceRecord) -> str:
+async def gpu_panel_for(platform: Facade, rec: SpaceRecord) -> str:
     """The panel of *rec*'s page ("" for a space that asks for no GPU)."""
     if not request_of(str(rec.manifest.get("hardware") or "")).wants_gpu:
         return ""

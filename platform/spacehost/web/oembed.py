@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from spacehost.appkeys import PLATFORM
-from spacehost.errors import InvalidRequest, NotFound
-from spacehost.lifecycle import Platform
+from spacehost.errors import InvalidRequest, NotFound, error_body
+from spacehost.lifecycle.facade import Facade
 from spacehost.settings import Settings
 from spacehost.store import SpaceRecord
 from spacehost.web.urls import space_urls
@@ -106,24 +106,18 @@ def oembed_json(
 
 async def oembed(request: web.Request) -> web.Response:
     """``GET /api/oembed?url=...[&maxwidth=&maxheight=]``."""
-    platform: Platform = request.app[PLATFORM]
+    platform: Facade = request.app[PLATFORM]
     url = request.query.get("url", "")
     if not url:
         raise InvalidRequest("url is required", hint="e.g. /api/oembed?url=<space page URL>")
     fmt = request.query.get("format", "json")
     if fmt != "json":
         return web.json_response(
-            {
-                "error": {
-                    "code": "not_implemented",
-                    "message": f"format {fmt!r} is not supported",
-                    "hint": "use format=json",
-                }
-            },
+            error_body("not_implemented", f"format {fmt!r} is not supported", "use format=json"),
             status=501,
         )
     width = _dimension(request.query, "maxwidth", DEFAULT_WIDTH)
     height = _dimension(request.query, "maxheight", DEFAULT_HEIGHT)
-    recs = await asyncio.to_thread(platform.store.list_spaces)
+    recs = await asyncio.to_thread(platform.queries.list_spaces)
     rec = find_target(url, recs, platform.settings)
     return web.json_response(oembed_json(rec, platform.settings, width=width, height=height))

@@ -13,7 +13,7 @@ from spacehost.appkeys import PLATFORM
 from spacehost.domain import SpaceId
 from spacehost.errors import InvalidSpaceName
 from spacehost.hosts import page_host_label
-from spacehost.lifecycle import Platform
+from spacehost.lifecycle.facade import Facade
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -35,7 +35,7 @@ def stays(path: str, label: str) -> bool:
 @web.middleware
 async def page_host_links(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Send what a page host does not serve to the same path on the base URL (302)."""
-    platform: Platform = request.app[PLATFORM]
+    platform: Facade = request.app[PLATFORM]
     settings = platform.settings
     label = page_host_label(request.host, settings.domain)
     if label is None or stays(request.path, label):

@@ -12,7 +12,7 @@ from aiohttp import web
 from spacehost.appkeys import PLATFORM
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidSpaceName
-from spacehost.lifecycle import Platform
+from spacehost.lifecycle.facade import Facade
 from spacehost.store import LogLine, SpaceRecord
 from spacehost.web.api_tab import api_tab
 from spacehost.web.csp import inline_script
@@ -164,7 +164,7 @@ def render_page(
 
 
 async def _tab_html(
-    platform: Platform,
+    platform: Facade,
     rec: SpaceRecord,
     urls: SpaceUrls,
     tab: str,
@@ -184,19 +184,19 @@ async def _tab_html(
     return app_tab(rec, urls, await status_log_tail(platform, rec))
 
 
-def _log_panes(platform: Platform, rec: SpaceRecord) -> LogPanes:
-    store = platform.store
-    failed = failed_deploy(rec, store.builds(rec.id, 5))
-    builds = store.builds(rec.id, 1)
-    refs = store.log_refs(rec.id, "run", 3)
+def _log_panes(platform: Facade, rec: SpaceRecord) -> LogPanes:
+    queries = platform.queries
+    failed = failed_deploy(rec, queries.builds(rec.id, 5))
+    builds = queries.builds(rec.id, 1)
+    refs = queries.log_refs(rec.id, "run", 3)
     serving_ref = rec.container_id if rec.container_id in refs else ""
     others = [r for r in refs if r != serving_ref]
     failed_run: list[LogLine] = []
     if failed is not None and failed.built and others:  # the newest other run is the failed one
-        failed_run = store.logs(rec.id, "run", tail=LOG_TAIL, ref=others.pop(0))
+        failed_run = queries.logs(rec.id, "run", tail=LOG_TAIL, ref=others.pop(0))
     if not serving_ref and others and failed is None:
         others.pop(0)  # the live pane shows the newest run
-    previous = store.logs(rec.id, "run", tail=LOG_TAIL, ref=others[0]) if others else []
+    previous = queries.logs(rec.id, "run", tail=LOG_TAIL, ref=others[0]) if others else []
     return LogPanes(
         run_ref=serving_ref or "",
         build_revision=builds[0].revision if builds else "",
@@ -206,15 +206,15 @@ def _log_panes(platform: Platform, rec: SpaceRecord) -> LogPanes:
     )
 
 
-def _files(platform: Platform, rec: SpaceRecord, path: str, rev: str) -> str:
-    failed = failed_deploy(rec, platform.store.builds(rec.id, 5))
+def _files(platform: Facade, rec: SpaceRecord, path: str, rev: str) -> str:
+    failed = failed_deploy(rec, platform.queries.builds(rec.id, 5))
     serving = rec.serving_revision or rec.revision
     shown = rev if failed is not None and rev == failed.revision else serving
-    if not shown or not platform.files.exists(shown):
+    if not shown or not platform.queries.revision_exists(shown):
         return "<p>No files stored for this space.</p>"
-    listing = platform.files.listing(shown)
+    listing = platform.queries.revision_listing(shown)
     names = {p for p, _ in listing}
-    base = platform.files.path(shown)
+    base = platform.queries.revision_path(shown)
 
     def read(rel: str) -> bytes | None:
         # only a path the listing holds is ever opened: no traversal out of the revision
@@ -228,17 +228,17 @@ def _files(platform: Platform, rec: SpaceRecord, path: str, rev: str) -> str:
     )
 
 
-def _failure_banner(platform: Platform, rec: SpaceRecord) -> str:
-    failed = failed_deploy(rec, platform.store.builds(rec.id, 5))
+def _failure_banner(platform: Facade, rec: SpaceRecord) -> str:
+    failed = failed_deploy(rec, platform.queries.builds(rec.id, 5))
     return banner(str(rec.id), failed) if failed is not None else ""
 
 
 async def space_page(request: web.Request) -> web.Response:
     """``GET /spaces/{owner}/{name}``: the page, or a 404 page for an unknown space."""
-    platform: Platform = request.app[PLATFORM]
+    platform: Facade = request.app[PLATFORM]
     owner, name = request.match_info["owner"], request.match_info["name"]
     try:
-        rec = await asyncio.to_thread(platform.store.find_space, SpaceId(owner, name))
+        rec = await asyncio.to_thread(platform.queries.find_space, SpaceId(owner, name))
     except InvalidSpaceName:
         rec = None
     if rec is None:

@@ -16,8 +16,8 @@ from aiohttp import web
 from spacehost import headernames
 from spacehost.builder.buildlog import concise
 from spacehost.domain import SpaceId, Stage
-from spacehost.errors import InvalidSpaceName
-from spacehost.lifecycle import Platform
+from spacehost.errors import InvalidSpaceName, error_body
+from spacehost.lifecycle.facade import Facade
 from spacehost.store import SpaceRecord
 from spacehost.web.csp import inline_script
 from spacehost.web.favicon import LINK as FAVICON
@@ -115,17 +115,17 @@ def not_foundpage(space: str) -> str:
     )
 
 
-async def status_log_tail(platform: Platform, rec: SpaceRecord, lines: int = 40) -> str:
+async def status_log_tail(platform: Facade, rec: SpaceRecord, lines: int = 40) -> str:
     """The log tail a status page shows: the run log after a crash, the build log after a failed
     build, nothing while the page follows the build live."""
     if not rec.stage.is_error:
         return ""
     kind = "run" if rec.stage is Stage.RUNTIME_ERROR else "build"
     if kind == "run":
-        tail = await asyncio.to_thread(platform.store.logs, rec.id, kind, tail=lines)
+        tail = await asyncio.to_thread(platform.queries.logs, rec.id, kind, tail=lines)
         return "\n".join(ln.line for ln in tail)
     # the concise build log (builder/buildlog.py): what the failing step printed, no noise
-    wide = await asyncio.to_thread(platform.store.logs, rec.id, kind, tail=lines * 4)
+    wide = await asyncio.to_thread(platform.queries.logs, rec.id, kind, tail=lines * 4)
     return "\n".join([ln.line for ln in wide if concise(ln.line)][-lines:])
 
 
@@ -143,11 +143,11 @@ def status_fragment(rec: SpaceRecord, log_text: str) -> str:
     return body + f"<h2>Log</h2><pre id=log>{html.escape(log_text)}\n</pre>"
 
 
-async def space_status(request: web.Request, platform: Platform, space_text: str) -> web.Response:
+async def space_status(request: web.Request, platform: Facade, space_text: str) -> web.Response:
     """Answer for a space that has no live upstream (or does not exist)."""
     try:
         space = SpaceId.parse(space_text)
-        rec = await asyncio.to_thread(platform.store.find_space, space)
+        rec = await asyncio.to_thread(platform.queries.find_space, space)
     except InvalidSpaceName:
         rec = None
     if rec is None:
@@ -155,15 +155,9 @@ async def space_status(request: web.Request, platform: Platform, space_text: str
             return web.Response(
                 text=not_foundpage(space_text), status=404, content_type="text/html"
             )
+        missing = f"space {space_text} does not exist"
         return web.json_response(
-            {
-                "error": {
-                    "code": "space_not_found",
-                    "message": f"space {space_text} does not exist",
-                    "hint": "list spaces with `spacehost ls`",
-                }
-            },
-            status=404,
+            error_body("space_not_found", missing, "list spaces with `spacehost ls`"), status=404
         )
     if rec.stage is Stage.SLEEPING:
         # a visit wakes it (the router asks too; concurrent wakes share one)
@@ -172,14 +166,12 @@ async def space_status(request: web.Request, platform: Platform, space_text: str
     status = 503
     if not _wants_html(request):
         return web.json_response(
-            {
-                "error": {
-                    "code": "space_not_running",
-                    "message": f"space {space} is {rec.stage.value}",
-                    "hint": rec.error_message or text,
-                    "stage": rec.stage.value,
-                }
-            },
+            error_body(
+                "space_not_running",
+                f"space {space} is {rec.stage.value}",
+                rec.error_message or text,
+                stage=rec.stage.value,
+            ),
             status=status,
             headers={"Retry-After": "2"},
         )

@@ -24,7 +24,7 @@ from aiohttp import web
 from spacehost.appkeys import HUB, PLATFORM
 from spacehost.domain import RESERVED_OWNERS, RepoKind
 from spacehost.errors import InvalidSpaceName, NotFound
-from spacehost.lifecycle import Platform
+from spacehost.lifecycle.facade import Facade
 from spacehost.store import SpaceRecord
 from spacehost.store.hub import HubCommit, HubFile, HubRepo, HubStore
 from spacehost.web.files_tab import is_binary
@@ -347,18 +347,18 @@ def hub_of(request: web.Request) -> HubStore | None:
     return hub if isinstance(hub, HubStore) else None
 
 
-def space_readme(platform: Platform, rec: SpaceRecord) -> str | None:
+def space_readme(platform: Facade, rec: SpaceRecord) -> str | None:
     """The README of *rec*'s current revision (the start of it), if stored."""
-    if not rec.revision or not platform.files.exists(rec.revision):
+    if not rec.revision or not platform.queries.revision_exists(rec.revision):
         return None
     try:
-        with open(platform.files.path(rec.revision) / "README.md", "rb") as f:
+        with open(platform.queries.revision_path(rec.revision) / "README.md", "rb") as f:
             return f.read(MAX_SPACE_README).decode("utf-8", "replace")
     except OSError:
         return None
 
 
-def repos_of_space(platform: Platform, rec: SpaceRecord) -> list[RepoRef]:
+def repos_of_space(platform: Facade, rec: SpaceRecord) -> list[RepoRef]:
     """The hub repos *rec* names (for its page header)."""
     return space_repos(rec, lambda r: space_readme(platform, r))
 
@@ -373,7 +373,7 @@ def _repo_view(hub: HubStore, kind: RepoKind, repo_id: str) -> RepoView:
 
 
 def _repo_page(
-    platform: Platform, hub: HubStore, kind: RepoKind, repo_id: str, query: dict[str, str]
+    platform: Facade, hub: HubStore, kind: RepoKind, repo_id: str, query: dict[str, str]
 ) -> tuple[int, str]:
     view = _repo_view(hub, kind, repo_id)
     commits = hub.commits(kind, repo_id)
@@ -398,7 +398,7 @@ def _repo_page(
         pipeline_tag=view.card.text("pipeline_tag"),
     )
     using = spaces_using(
-        platform.store.list_spaces(), kind, repo_id, lambda r: space_readme(platform, r)
+        platform.queries.list_spaces(), kind, repo_id, lambda r: space_readme(platform, r)
     )
     aside = snippet_panel(kind, snippets, endpoint) + spaces_panel(kind, using)
     return 200, render_repo_page(view, tab, tab_html, aside, len(commits))
@@ -434,14 +434,18 @@ def _repo_id(request: web.Request) -> str:
     return f"{request.match_info['owner']}/{request.match_info['name']}"
 
 
-async def _guarded(
+async def _repo_answer(
+    request: web.Request,
     kind: RepoKind,
-    repo_id: str,
-    work: Callable[[], tuple[int, str]],
+    work: Callable[[HubStore, str], tuple[int, str]],
 ) -> web.Response:
-    """Run *work* in a thread; an unknown or invalid repo is the HTML 404 page."""
+    """Run *work* (the hub, the repo's id) in a thread; no hub, or an unknown or invalid repo,
+    is the HTML 404 page."""
+    hub, repo_id = hub_of(request), _repo_id(request)
+    if hub is None:
+        return _html(404, not_found_page(kind, repo_id))
     try:
-        status, text = await asyncio.to_thread(work)
+        status, text = await asyncio.to_thread(work, hub, repo_id)
     except (NotFound, InvalidSpaceName):
         return _html(404, not_found_page(kind, repo_id))
     return _html(status, text)
@@ -462,13 +466,10 @@ def repo_handler(kind: RepoKind) -> Page:
     """``GET /{owner}/{name}`` (models) or ``/datasets/{owner}/{name}``."""
 
     async def handler(request: web.Request) -> web.Response:
-        hub, repo_id = hub_of(request), _repo_id(request)
-        if hub is None:
-            return _html(404, not_found_page(kind, repo_id))
-        platform: Platform = request.app[PLATFORM]
+        platform: Facade = request.app[PLATFORM]
         query = dict(request.query)
-        return await _guarded(
-            kind, repo_id, lambda: _repo_page(platform, hub, kind, repo_id, query)
+        return await _repo_answer(
+            request, kind, lambda hub, repo_id: _repo_page(platform, hub, kind, repo_id, query)
         )
 
     return handler
@@ -478,11 +479,10 @@ def blob_handler(kind: RepoKind) -> Page:
     """``GET .../blob/{rev}/{path}``: one file."""
 
     async def handler(request: web.Request) -> web.Response:
-        hub, repo_id = hub_of(request), _repo_id(request)
-        if hub is None:
-            return _html(404, not_found_page(kind, repo_id))
         rev, path = request.match_info["rev"], request.match_info["path"]
-        return await _guarded(kind, repo_id, lambda: _blob_page(hub, kind, repo_id, rev, path))
+        return await _repo_answer(
+            request, kind, lambda hub, repo_id: _blob_page(hub, kind, repo_id, rev, path)
+        )
 
     return handler
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from spacehost.builder.contract import PREINSTALLED
 from spacehost.builder.dockerfile import BuildPlan, plan_build, render_dockerfile
 from spacehost.domain import Sdk
 from spacehost.manifest.model import Manifest, SpaceSource
@@ -114,3 +115,21 @@ def test_a_step_pip_cannot_date_warns_and_falls_back_alone(tmp_path: Path, refus
         assert calls == [dated + "-r requirements.txt", dated + refused, plain + refused]
         assert output.count("WARNING: pip could not install gradio==5.9.1 as of") == 1
     assert "installing it with today's packages instead (the other steps stay as of" in output
+
+
+def test_a_dated_build_on_the_python_image_installs_the_contracts_packages_first() -> None:
+    """A dated build of another gradio starts on the python image, which lacks the gradio
+    image's pre-installs: they come in a dated step of their own, before the requirements."""
+    dated = BuildPlan(**{**plan(CUTOFF).__dict__, "preinstall": PREINSTALLED})
+    steps = run_steps(render_dockerfile(space(), dated))
+    first = f"pip install --no-cache-dir --uploaded-prior-to={CUTOFF} datasets huggingface_hub"
+    assert steps[0].startswith(first)
+    assert "'protobuf<4'" in steps[0]
+    assert "WARNING: pip could not install the pre-installed packages as of" in steps[0]
+    assert "-r requirements.txt" in steps[1]
+    assert "gradio==5.9.1" in steps[2]
+
+
+def test_a_build_on_the_gradio_image_installs_no_contract_packages() -> None:
+    steps = run_steps(render_dockerfile(space(), plan(CUTOFF)))
+    assert not any("huggingface_hub" in step for step in steps)

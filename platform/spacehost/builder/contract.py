@@ -70,6 +70,12 @@ PREINSTALLED = (
     "psutil<6",
 )
 
+# What a dated build of another gradio (on the python image, builder/cutoff.py) pre-installs as
+# of its date: the same without hf_xet, whose first release (2025-02) postdates most such dates,
+# so naming it would make pip fail the whole step and fall back to today's packages.
+# huggingface_hub >= 0.32 depends on hf_xet itself, so a later date still brings it.
+DATED_PREINSTALLED = tuple(p for p in PREINSTALLED if p != "hf_xet")
+
 GRADIO_EXTRAS = "oauth,mcp"
 
 

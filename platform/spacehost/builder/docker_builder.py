@@ -15,7 +15,7 @@ import docker.errors
 from spacehost.builder.build_run import LogFn, bridge_gateway, run_build
 from spacehost.builder.compat_images import CompatImages
 from spacehost.builder.context import make_context
-from spacehost.builder.contract import GRADIO_EXTRAS, PREINSTALLED
+from spacehost.builder.contract import DATED_PREINSTALLED, GRADIO_EXTRAS
 from spacehost.builder.cputorch import (
     CpuTorch,
     check_requirements,
@@ -458,7 +458,7 @@ class DockerBuilder:
                 f"--> gradio {plan.gradio_pin} and its dependencies are installed as of the "
                 f"cut-off on {image}, not on the gradio {settings.gradio_version} image"
             )
-            preinstall = PREINSTALLED if has_contract(choice.base) else ()
+            preinstall = DATED_PREINSTALLED if has_contract(choice.base) else ()
             plan = replace(plan, from_image=image, preinstall=preinstall)
         return self._spaces_and_cuda(source, plan, choice, pip_plan, on_log, on_progress, deadline)
 

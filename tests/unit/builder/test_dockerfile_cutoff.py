@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from spacehost.builder.contract import PREINSTALLED
+from spacehost.builder.contract import DATED_PREINSTALLED
 from spacehost.builder.dockerfile import BuildPlan, plan_build, render_dockerfile
 from spacehost.domain import Sdk
 from spacehost.manifest.model import Manifest, SpaceSource
@@ -120,7 +120,7 @@ def test_a_step_pip_cannot_date_warns_and_falls_back_alone(tmp_path: Path, refus
 def test_a_dated_build_on_the_python_image_installs_the_contracts_packages_first() -> None:
     """A dated build of another gradio starts on the python image, which lacks the gradio
     image's pre-installs: they come in a dated step of their own, before the requirements."""
-    dated = BuildPlan(**{**plan(CUTOFF).__dict__, "preinstall": PREINSTALLED})
+    dated = BuildPlan(**{**plan(CUTOFF).__dict__, "preinstall": DATED_PREINSTALLED})
     steps = run_steps(render_dockerfile(space(), dated))
     first = f"pip install --no-cache-dir --uploaded-prior-to={CUTOFF} datasets huggingface_hub"
     assert steps[0].startswith(first)

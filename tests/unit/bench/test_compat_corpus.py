@@ -1,0 +1,119 @@
+"""The compatibility corpus runner's pure parts: the first error line it records for a failed
+Space, the spacehost name a corpus slug gets, the baseline's install script, and materializing
+a Space's files out of a mirror's git copy (a real git repository made here) unchanged."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import compat_corpus as cc  # noqa: E402  (bench/ is a folder of scripts, not a package)
+
+TRACEBACK = """\
+* Running on local URL:  http://0.0.0.0:7860
+Traceback (most recent call last):
+  File "/home/user/app/app.py", line 1, in <module>
+    import gradio as gr
+  File "/opt/venv/lib/python3.11/site-packages/gradio/__init__.py", line 3, in <module>
+    import gradio._simple_templates
+ModuleNotFoundError: No module named 'requests'
+Traceback (most recent call last):
+RuntimeError: a second one
+"""
+
+
+def test_first_error_is_the_last_line_of_the_first_traceback() -> None:
+    assert cc.first_error(TRACEBACK) == "ModuleNotFoundError: No module named 'requests'"
+
+
+@pytest.mark.parametrize(
+    "log, line",
+    [
+        (
+            "Collecting x\nERROR: ResolutionImpossible: for help visit https://pip.pypa.io\n",
+            "ERROR: ResolutionImpossible: for help visit https://pip.pypa.io",
+        ),
+        (
+            "Step 1/5 : FROM python:3.11-slim\npull access denied for python, repository "
+            "does not exist\n",
+            "pull access denied for python, repository does not exist",
+        ),
+        (
+            "Reading package lists...\nE: Unable to locate package stockfish\n",
+            "E: Unable to locate package stockfish",
+        ),
+        ("WARNING: ERROR: not this one\nall done\n", "all done"),
+        ("", ""),
+    ],
+)
+def test_first_error_finds_pip_apt_and_daemon_errors(log: str, line: str) -> None:
+    assert cc.first_error(log) == line
+
+
+def test_a_slug_becomes_a_valid_space_name() -> None:
+    assert cc.space_name("hfzhxyz--prediksi-diabetes") == "hfzhxyz.prediksi-diabetes"
+
+
+def test_install_script_puts_gradio_in_the_same_resolve_as_the_requirements(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "README.md").write_text("---\nsdk: gradio\nsdk_version: 5.9.1\n---\n")
+    (folder / "requirements.txt").write_text("openpyxl\n")
+    (folder / "packages.txt").write_text("ffmpeg\n")
+    script = cc._install_script(cc.Space("s", {"space": "o/s"}, folder))
+    assert "apt-get install" in script
+    assert "pip install 'gradio==5.9.1' -r requirements.txt" in script
+    assert script.index("apt-get") < script.index("pip install")
+
+
+def test_materialize_copies_a_space_unchanged_from_the_mirror(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "mirror"
+    space = work / "Owner" / "Name"
+    (space / "sub").mkdir(parents=True)
+    (space / "app.py").write_text("print('hi')\n")
+    (space / "sub" / "model.pkl").write_bytes(b"\x80\x04binary")
+    (space / "_gitattributes").write_text("*.pkl filter=lfs\n")
+    (space / "_hf_meta.json").write_text("{}")
+    (space / "run.sh").write_text("#!/bin/sh\n")
+    (space / "run.sh").chmod(0o755)
+    (work / "Other").mkdir()
+    (work / "Other" / "x.py").write_text("")
+    git = ["git", "-C", str(work), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(work)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "m"], check=True)
+    commit = subprocess.run(
+        [*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    record = {
+        "slug": "owner--name",
+        "space": "Owner/Name",
+        "source": {"repo": "x/y", "commit": commit, "path": "Owner/Name"},
+    }
+    (sources / "owner--name.source.json").write_text(json.dumps(record))
+    monkeypatch.setattr(cc, "SOURCES", sources)
+
+    cc.materialize(work / ".git", tmp_path / "corpus")
+
+    out = tmp_path / "corpus" / "owner--name"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        ".gitattributes",
+        "app.py",
+        "run.sh",
+        "sub/model.pkl",
+    ]
+    assert (out / "sub" / "model.pkl").read_bytes() == b"\x80\x04binary"
+    assert (out / "run.sh").stat().st_mode & 0o111

@@ -132,9 +132,12 @@ def load_sources() -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in sorted(SOURCES.glob("*.source.json"))]
 
 
-def materialize(mirror: Path, corpus: Path) -> None:
-    """Copy each source's folder at its commit out of the git copy *mirror* into *corpus*."""
+def materialize(mirror: Path, corpus: Path, only: list[str] = []) -> None:  # noqa: B006
+    """Copy each source's folder at its commit out of the git copy *mirror* into *corpus*
+    (those whose slug contains one of *only*, all when it is empty)."""
     for src in load_sources():
+        if only and not any(o in src["slug"] for o in only):
+            continue
         dest = corpus / src["slug"]
         if dest.exists():
             shutil.rmtree(dest)
@@ -146,9 +149,14 @@ def materialize(mirror: Path, corpus: Path) -> None:
             rel = path.decode()[len(prefix) :]
             if rel in MIRROR_FILES:
                 continue
+            try:
+                blob = _git(mirror, "cat-file", "blob", meta.split()[2].decode())
+            except subprocess.CalledProcessError:
+                print(f"{src['slug']}: {rel} is not in this copy of the mirror; left out")
+                continue
             target = dest / RENAMES.get(rel, rel)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(_git(mirror, "cat-file", "blob", meta.split()[2].decode()))
+            target.write_bytes(blob)
             if meta.startswith(b"100755"):
                 target.chmod(0o755)
         print(f"{src['slug']}: {sum(1 for _ in dest.rglob('*'))} files")
@@ -489,6 +497,32 @@ def markdown(results: list[Result]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cell(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return "not run"
+    if row["result"] == "pass":
+        return f"pass ({row['seconds']:.0f} s)"
+    return f"**fail** at {row['phase']}: {row['reason']}".replace("|", "\\|")
+
+
+def combined(runs: list[tuple[str, Path]]) -> str:
+    """One Markdown table, a column per ``(title, result JSON)``, a row per corpus Space."""
+    loaded = [{r["slug"]: r for r in json.loads(path.read_text())} for _, path in runs]
+    lines = [
+        "| space | sdk | version | " + " | ".join(t for t, _ in runs) + " |",
+        "|---|---|---|" + "---|" * len(runs),
+    ]
+    for src in load_sources():
+        version = src.get("sdk_version") or ""
+        cells = " | ".join(_cell(rows.get(src["slug"])) for rows in loaded)
+        lines.append(f"| [{src['space']}]({src['web_url']}) | {src['sdk']} | {version} | {cells} |")
+    for (title, _), rows in zip(runs, loaded, strict=True):
+        ran = [rows[s["slug"]] for s in load_sources() if s["slug"] in rows]
+        passed = sum(r["result"] == "pass" for r in ran)
+        lines.append(f"\n{title}: {passed} of {len(ran)} pass.")
+    return "\n".join(lines) + "\n"
+
+
 def write(results: list[Result], out: Path, mode: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / f"compat-{mode}.json").write_text(json.dumps([asdict(r) for r in results], indent=1))
@@ -542,6 +576,7 @@ def build_parser() -> argparse.ArgumentParser:
     mat = sub.add_parser("materialize", help="copy the Spaces' files out of a mirror's git copy")
     mat.add_argument("--mirror", type=Path, required=True, help="the mirror's git directory")
     mat.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    mat.add_argument("--only", action="append", default=[], help="slug substring (repeatable)")
     run = sub.add_parser("run", help="run the corpus in one mode")
     run.add_argument("--mode", choices=("baseline", "spacehost"), required=True)
     run.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -550,13 +585,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=600, help="seconds per phase (default 600)")
     run.add_argument("--out", type=Path, default=ROOT / "artifacts" / "compat")
     run.add_argument("--data", type=Path, default=None, help="the platform's data dir")
+    rep = sub.add_parser("report", help="one Markdown table of several runs' JSON results")
+    rep.add_argument(
+        "runs", nargs="+", metavar="TITLE=FILE", help="a column title and a compat-*.json"
+    )
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "report":
+        pairs = [run.split("=", 1) for run in args.runs]
+        print(combined([(title, Path(path)) for title, path in pairs]), end="")
+        return 0
     if args.command == "materialize":
-        materialize(args.mirror, args.corpus)
+        materialize(args.mirror, args.corpus, args.only)
         return 0
     return cmd_run(args)
 

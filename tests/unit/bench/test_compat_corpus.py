@@ -117,3 +117,48 @@ def test_materialize_copies_a_space_unchanged_from_the_mirror(
     ]
     assert (out / "sub" / "model.pkl").read_bytes() == b"\x80\x04binary"
     assert (out / "run.sh").stat().st_mode & 0o111
+
+
+def test_report_joins_runs_into_one_row_per_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for slug, sdk in (("a--one", "gradio"), ("b--two", "docker")):
+        record = {
+            "slug": slug,
+            "space": slug.replace("--", "/"),
+            "sdk": sdk,
+            "sdk_version": "5.9.1" if sdk == "gradio" else None,
+            "web_url": f"https://huggingface.co/spaces/{slug}",
+        }
+        (sources / f"{slug}.source.json").write_text(json.dumps(record))
+    monkeypatch.setattr(cc, "SOURCES", sources)
+    base = tmp_path / "base.json"
+    base.write_text(
+        json.dumps(
+            [
+                {
+                    "slug": "a--one",
+                    "result": "fail",
+                    "phase": "start",
+                    "seconds": 3.0,
+                    "reason": "ModuleNotFoundError: No module named 'requests' | x",
+                },
+                {
+                    "slug": "b--two",
+                    "result": "pass",
+                    "phase": "probe",
+                    "seconds": 12.4,
+                    "reason": "",
+                },
+            ]
+        )
+    )
+
+    table = cc.combined([("baseline", base)])
+
+    assert "| [a/one](https://huggingface.co/spaces/a--one) | gradio | 5.9.1 |" in table
+    assert "**fail** at start: ModuleNotFoundError: No module named 'requests' \\| x" in table
+    assert "| docker |  | pass (12 s) |" in table
+    assert "baseline: 1 of 2 pass." in table

@@ -62,7 +62,7 @@ DEFAULT_CORPUS = Path(os.environ.get("COMPAT_CORPUS_DIR", "/work/compat-corpus")
 BASE_IMAGE = "spacehost/python:3.11-bookworm"
 LABEL = "spacehost.compat"
 MIRROR_FILES = ("_hf_meta.json", "_lfs_skipped.json")
-RENAMES = {"_gitattributes": ".gitattributes", "_gitignore": ".gitignore"}
+MIRROR_META = "_hf_meta.json"
 CONTRACT_ENV = {
     "HOME": "/home/user",
     "GRADIO_SERVER_NAME": "0.0.0.0",
@@ -144,6 +144,7 @@ def materialize(mirror: Path, corpus: Path, only: list[str] = []) -> None:  # no
         dest.mkdir(parents=True)
         commit, prefix = src["source"]["commit"], src["source"]["path"].rstrip("/") + "/"
         listing = _git(mirror, "ls-tree", "-r", "-z", commit, prefix).split(b"\0")
+        renames = _renames(mirror, commit, prefix)
         for row in filter(None, listing):
             meta, path = row.split(b"\t", 1)
             rel = path.decode()[len(prefix) :]
@@ -154,12 +155,23 @@ def materialize(mirror: Path, corpus: Path, only: list[str] = []) -> None:  # no
             except subprocess.CalledProcessError:
                 print(f"{src['slug']}: {rel} is not in this copy of the mirror; left out")
                 continue
-            target = dest / RENAMES.get(rel, rel)
+            target = dest / renames.get(rel, rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(blob)
             if meta.startswith(b"100755"):
                 target.chmod(0o755)
         print(f"{src['slug']}: {sum(1 for _ in dest.rglob('*'))} files")
+
+
+def _renames(mirror: Path, commit: str, prefix: str) -> dict[str, str]:
+    """The mirror stores a Space's git metadata files (``.gitattributes``, ``.gitignore``)
+    under other names and lists each in its ``_hf_meta.json``: stored name -> original."""
+    try:
+        meta = json.loads(_git(mirror, "show", f"{commit}:{prefix}{MIRROR_META}"))
+    except subprocess.CalledProcessError:
+        return {}
+    pairs = [*meta.get("renamed_gitattributes", []), *meta.get("renamed_git_metadata", [])]
+    return {p["stored_as"]: p["original"] for p in pairs}
 
 
 def _git(repo: Path, *args: str) -> bytes:

@@ -84,7 +84,15 @@ def test_materialize_copies_a_space_unchanged_from_the_mirror(
     (space / "app.py").write_text("print('hi')\n")
     (space / "sub" / "model.pkl").write_bytes(b"\x80\x04binary")
     (space / "_gitattributes").write_text("*.pkl filter=lfs\n")
-    (space / "_hf_meta.json").write_text("{}")
+    (space / "_hf_meta.json").write_text(
+        json.dumps(
+            {
+                "renamed_gitattributes": [
+                    {"original": ".gitattributes", "stored_as": "_gitattributes"}
+                ]
+            }
+        )
+    )
     (space / "run.sh").write_text("#!/bin/sh\n")
     (space / "run.sh").chmod(0o755)
     (work / "Other").mkdir()

@@ -318,12 +318,13 @@ def _start_and_probe(
         tag, command, detach=True, network_mode="none", user="1000",
         environment=env, labels={LABEL: "1"},
     )  # fmt: skip
-    path = "/config" if space.sdk == "gradio" else "/"
     probe = (
-        "import urllib.request,sys;"
-        f"r=urllib.request.urlopen('http://127.0.0.1:{port}{path}',timeout=5);"
-        "print(r.status, len(r.read()))"
-    )
+        "import urllib.request as u, urllib.error as e\n"
+        "def s(p):\n"
+        "    try: return u.urlopen(f'http://127.0.0.1:PORT{p}', timeout=5).status\n"
+        "    except e.HTTPError as x: return x.code\n"
+        "print(s('/'), s('/config'))\n"
+    ).replace("PORT", str(port))
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
@@ -332,14 +333,27 @@ def _start_and_probe(
                 logs = _logs(container)
                 raise Failed("start", first_error(logs) or "the app exited")
             out = container.exec_run(["python3", "-c", probe])
-            if out.exit_code == 0 and out.output.split()[:1] == [b"200"]:
-                return {"probe": f"GET {path} -> 200"}
+            if out.exit_code == 0:
+                root, config = (int(x) for x in out.output.split()[:2])
+                if note := verdict(space.sdk, root, config):
+                    return {"probe": note}
             time.sleep(2)  # the app's own start time: no event to wait on inside a container
         logs = _logs(container)
-        raise Failed("start", f"no answer on :{port}{path} within {timeout:.0f} s; "
+        raise Failed("start", f"no answer on :{port} within {timeout:.0f} s; "
                      f"last log line: {first_error(logs)}")  # fmt: skip
     finally:
         _remove_container(container)
+
+
+def verdict(sdk: str, root: int, config: int) -> str | None:
+    """Whether a started Space answers, from the statuses of ``GET /`` and ``GET /config``:
+    a gradio app serves its ``/config``; a Space of ``sdk: gradio`` whose app is something else
+    (a FastAPI app run by uvicorn) answers ``/`` and 404 on ``/config``. None: it does not."""
+    if sdk == "gradio" and config == 200:
+        return "GET /config -> 200"
+    if root == 200 and (sdk != "gradio" or config == 404):
+        return "GET / -> 200" + (" (not a gradio app: no /config)" if sdk == "gradio" else "")
+    return None
 
 
 def _serve_static(folder: Path) -> dict[str, Any]:
@@ -433,12 +447,12 @@ def on_spacehost(space: Space, platform: Platform, timeout: float) -> dict[str, 
                                 "--tail", "400", timeout=60).stdout  # fmt: skip
             reason = first_error(logs) or first_error(push.stdout + push.stderr)
             raise Failed(phase, f"{stage or 'no stage'}: {reason}")
-        path = "config" if space.sdk == "gradio" else ""
-        url = f"{platform.url}/spaces/{name}/{path}"
-        status = _status(url)
-        if status != 200:
-            raise Failed("probe", f"GET {url} answered {status}")
-        details["probe"] = f"GET /spaces/{name}/{path} -> 200"
+        base = f"{platform.url}/spaces/{name}"
+        root, config = _status(f"{base}/"), _status(f"{base}/config")
+        note = verdict(space.sdk, root, config)
+        if note is None:
+            raise Failed("probe", f"GET {base}/ answered {root}, /config {config}")
+        details["probe"] = note
         return details
     finally:
         platform.cli("rm", name, "--yes", timeout=120)
@@ -517,9 +531,15 @@ def _cell(row: dict[str, Any] | None) -> str:
     return f"**fail** at {row['phase']}: {row['reason']}".replace("|", "\\|")
 
 
-def combined(runs: list[tuple[str, Path]]) -> str:
-    """One Markdown table, a column per ``(title, result JSON)``, a row per corpus Space."""
-    loaded = [{r["slug"]: r for r in json.loads(path.read_text())} for _, path in runs]
+def _results(paths: list[Path]) -> dict[str, dict[str, Any]]:
+    """The rows of several result files by slug; a later file's row wins (a rerun)."""
+    return {r["slug"]: r for path in paths for r in json.loads(path.read_text())}
+
+
+def combined(runs: list[tuple[str, list[Path]]]) -> str:
+    """One Markdown table, a column per ``(title, result JSON files)``, a row per corpus
+    Space."""
+    loaded = [_results(paths) for _, paths in runs]
     lines = [
         "| space | sdk | version | " + " | ".join(t for t, _ in runs) + " |",
         "|---|---|---|" + "---|" * len(runs),
@@ -599,7 +619,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data", type=Path, default=None, help="the platform's data dir")
     rep = sub.add_parser("report", help="one Markdown table of several runs' JSON results")
     rep.add_argument(
-        "runs", nargs="+", metavar="TITLE=FILE", help="a column title and a compat-*.json"
+        "runs",
+        nargs="+",
+        metavar="TITLE=FILE",
+        help="a column title and compat-*.json files, comma-separated (a later one's rows win)",
     )
     return p
 
@@ -608,7 +631,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "report":
         pairs = [run.split("=", 1) for run in args.runs]
-        print(combined([(title, Path(path)) for title, path in pairs]), end="")
+        columns = [(title, [Path(p) for p in paths.split(",")]) for title, paths in pairs]
+        print(combined(columns), end="")
         return 0
     if args.command == "materialize":
         materialize(args.mirror, args.corpus, args.only)

@@ -164,9 +164,27 @@ def test_report_joins_runs_into_one_row_per_space(
         )
     )
 
-    table = cc.combined([("baseline", base)])
+    table = cc.combined([("baseline", [base])])
 
     assert "| [a/one](https://huggingface.co/spaces/a--one) | gradio | 5.9.1 |" in table
     assert "**fail** at start: ModuleNotFoundError: No module named 'requests' \\| x" in table
     assert "| docker |  | pass (12 s) |" in table
     assert "baseline: 1 of 2 pass." in table
+
+
+@pytest.mark.parametrize(
+    "sdk, root, config, note",
+    [
+        ("gradio", 200, 200, "GET /config -> 200"),
+        ("gradio", 0, 200, "GET /config -> 200"),
+        ("gradio", 200, 404, "GET / -> 200 (not a gradio app: no /config)"),
+        ("gradio", 200, 500, None),
+        ("gradio", 502, 502, None),
+        ("docker", 200, 404, "GET / -> 200"),
+        ("docker", 404, 200, None),
+    ],
+)
+def test_a_space_answers_when_its_app_serves_config_or_a_page(
+    sdk: str, root: int, config: int, note: str | None
+) -> None:
+    assert cc.verdict(sdk, root, config) == note

@@ -211,8 +211,11 @@ def first_error(text: str) -> str:
 # ---------------------------------------------------------------------------- baseline
 
 
-def baseline(space: Space, client: docker.DockerClient, timeout: float) -> dict[str, Any]:
-    """Build and start *space* in the plain environment; raise :class:`Failed` on the way."""
+def baseline(
+    space: Space, client: docker.DockerClient, timeout: float, prior_to: str = ""
+) -> dict[str, Any]:
+    """Build and start *space* in the plain environment; raise :class:`Failed` on the way.
+    *prior_to* (an ISO date) makes pip consider only files uploaded before it."""
     if space.sdk == "static":
         return _serve_static(space.folder)
     tag = f"spacehost-compat/{space.slug}:baseline"
@@ -222,7 +225,7 @@ def baseline(space: Space, client: docker.DockerClient, timeout: float) -> dict[
             port = int(space.manifest.get("app_port", 7860))
             command: list[str] | None = None
         else:
-            _pip_image(space, client, tag, timeout)
+            _pip_image(space, client, tag, timeout, prior_to)
             port = 7860
             command = ["python", str(space.manifest.get("app_file", "app.py"))]
         return _start_and_probe(space, client, tag, command, port, timeout)
@@ -259,7 +262,9 @@ def _install_script(space: Space) -> str:
     return " && ".join(steps)
 
 
-def _pip_image(space: Space, client: docker.DockerClient, tag: str, timeout: float) -> None:
+def _pip_image(
+    space: Space, client: docker.DockerClient, tag: str, timeout: float, prior_to: str
+) -> None:
     container = client.containers.create(
         BASE_IMAGE,
         ["bash", "-c", _install_script(space)],
@@ -269,6 +274,7 @@ def _pip_image(space: Space, client: docker.DockerClient, tag: str, timeout: flo
             "PIP_NO_CACHE_DIR": "0",
             "PIP_CACHE_DIR": "/pipcache",
             "PIP_PROGRESS_BAR": "off",
+            **({"PIP_UPLOADED_PRIOR_TO": prior_to} if prior_to else {}),
         },
         volumes={
             str(space.folder.resolve()): {"bind": "/src", "mode": "ro"},
@@ -595,7 +601,7 @@ def _runner(
     args: argparse.Namespace, client: docker.DockerClient
 ) -> Iterator[Callable[[Space], dict[str, Any]]]:
     if args.mode == "baseline":
-        yield lambda space: baseline(space, client, args.timeout)
+        yield lambda space: baseline(space, client, args.timeout, args.uploaded_prior_to)
         return
     data = args.data or Path(tempfile.mkdtemp(prefix="compat-spacehost-"))
     with running_platform(data, args.timeout) as platform:
@@ -617,6 +623,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=600, help="seconds per phase (default 600)")
     run.add_argument("--out", type=Path, default=ROOT / "artifacts" / "compat")
     run.add_argument("--data", type=Path, default=None, help="the platform's data dir")
+    run.add_argument(
+        "--uploaded-prior-to",
+        default="",
+        metavar="DATE",
+        help="baseline only: resolve as of DATE (pip's --uploaded-prior-to), an experiment",
+    )
     rep = sub.add_parser("report", help="one Markdown table of several runs' JSON results")
     rep.add_argument(
         "runs",

@@ -26,11 +26,11 @@ from spacehost.builder.runtime_images import (
     RUNTIME_LABELS,
     RuntimeImages,
     exclusive,
+    read_ca,
     read_constraints,
     runtime_images_dir,
     runtime_key,
 )
-from spacehost.errors import BuildFailed
 
 
 class CompatImages:
@@ -129,18 +129,7 @@ def _context_files(compat: CompatBase, pip_plan: PipPlan) -> dict[str, bytes]:
         "Dockerfile": (src / "compat" / f"{compat.family}.Dockerfile").read_bytes(),
         "install-ca.py": (src / "python" / "install-ca.py").read_bytes(),
         "pip.conf": render_pip_conf(pip_plan).encode(),
-        "ca-bundle.crt": _read_ca(pip_plan.ca_bundle),
+        "ca-bundle.crt": read_ca(pip_plan.ca_bundle),
         "constraints.txt": read_constraints(pip_plan.constraint_files),
     }
 
-
-def _read_ca(path: str) -> bytes:
-    if not path:
-        return b""
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise BuildFailed(
-            f"cannot read the CA bundle {path}: {exc.strerror}",
-            hint="make it readable by spacehost, or set SPACEHOST_CA_BUNDLE (or 'none')",
-        ) from exc

@@ -241,7 +241,7 @@ class RuntimeImages:
             "Dockerfile": (src / "Dockerfile").read_bytes(),
             "install-ca.py": (src / "install-ca.py").read_bytes(),
             "pip.conf": render_pip_conf(pip_plan).encode(),
-            "ca-bundle.crt": _read_ca(pip_plan.ca_bundle),
+            "ca-bundle.crt": read_ca(pip_plan.ca_bundle),
             "constraints.txt": read_constraints(pip_plan.constraint_files),
             "cpu-torch.txt": (cpu_torch + "\n").encode() if cpu_torch else b"",
         }
@@ -532,7 +532,8 @@ def read_constraints(paths: tuple[str, ...]) -> bytes:
     return ("\n".join(out) + "\n").encode() if out else b""
 
 
-def _read_ca(path: str) -> bytes:
+def read_ca(path: str) -> bytes:
+    """The CA bundle file's bytes for a build context (b"" when none is configured)."""
     if not path:
         return b""
     try:

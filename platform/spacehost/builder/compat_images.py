@@ -132,4 +132,3 @@ def _context_files(compat: CompatBase, pip_plan: PipPlan) -> dict[str, bytes]:
         "ca-bundle.crt": read_ca(pip_plan.ca_bundle),
         "constraints.txt": read_constraints(pip_plan.constraint_files),
     }
-

@@ -16,6 +16,7 @@ from spacehost.builder.build_run import LogFn, bridge_gateway, run_build
 from spacehost.builder.compat_images import CompatImages
 from spacehost.builder.context import make_context
 from spacehost.builder.contract import DATED_PREINSTALLED, GRADIO_EXTRAS
+from spacehost.builder.copydest import directory_destinations
 from spacehost.builder.cputorch import (
     CpuTorch,
     check_requirements,
@@ -526,8 +527,11 @@ class DockerBuilder:
             on_progress=on_progress,
             deadline=deadline,
         )
-        if bases.dockerfile != dockerfile:
-            files["Dockerfile"] = bases.dockerfile.encode()
+        text, changed = directory_destinations(bases.dockerfile)
+        for line in changed:
+            on_log(f"--> {line}: '.' is a directory to BuildKit (as on HF); building it with '/'")
+        if text != dockerfile:
+            files["Dockerfile"] = text.encode()
         plan = BuildPlan(from_image="", warnings=bases.warnings)
         return plan, make_context(files, mtime=time.time())
 

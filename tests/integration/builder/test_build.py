@@ -243,6 +243,21 @@ def test_sdk_docker_builds_the_spaces_dockerfile_with_proxy_build_args(
 
 
 @docker_only
+def test_sdk_docker_copies_several_files_into_dot_as_buildkit_does(
+    client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """``COPY a b .`` builds on Hugging Face (BuildKit); the classic builder refuses it unless
+    the destination ends with ``/`` (a real Space in docs/compatibility.md does this)."""
+    dockerfile = f'FROM {BASE_IMAGE}\nWORKDIR /srv\nCOPY hello.txt Dockerfile .\nCMD ["ls"]\n'
+    log = Log()
+    result = DockerBuilder(client, Settings(data_dir=tmp_path)).build(
+        docker_source(dockerfile), space_id("dot"), "6" * 40, on_log=log
+    )
+    assert run_in(client, result.image).split() == ["Dockerfile", "hello.txt"]
+    assert "--> COPY hello.txt Dockerfile .: '.' is a directory to BuildKit" in "\n".join(log.lines)
+
+
+@docker_only
 def test_a_build_past_its_timeout_is_stopped(client: docker.DockerClient, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, build_timeout_s=3)
     source = docker_source(f"FROM {BASE_IMAGE}\nRUN echo started && sleep 300\n")

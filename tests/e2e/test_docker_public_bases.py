@@ -1,7 +1,8 @@
 """``sdk: docker`` spaces that start FROM public bases on a host with no registry (issue 13).
 
 An unchanged Hugging Face-style Docker space, ``FROM python:3.11-slim`` with a non-root user
-and ``pip install`` (as root into /usr/local, then as the user into ~/.local), is pushed to a real
+and ``pip install`` (as root into /usr/local, then as the user into ~/.local), an API-only app
+whose ``/`` is a 404, is pushed to a real
 platform and answers through the router; its base is spacehost's stand-in, made from Debian's
 archive. A base spacehost cannot make (``ubuntu:22.04``, ``nvcr.io/...``) is a BUILD_ERROR that
 names it and what to configure.
@@ -38,6 +39,11 @@ import idna, six
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
+        if self.path != "/info":  # an API-only backend: its root is a 404, as FastAPI's is
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = json.dumps({
             "python": "%d.%d" % sys.version_info[:2],
             "executable": sys.executable,
@@ -97,7 +103,10 @@ def test_python_slim_space_runs_unchanged_on_the_stand_in(
     ) in log, log
     runtime = requests.get(f"{platform.url}/api/spaces/e2e/slim-base/runtime", timeout=10).json()
     assert runtime["stage"] == "RUNNING", runtime
-    answer = requests.get(platform.space_url("e2e/slim-base", "path"), timeout=30).json()
+    # RUNNING although its / is a 404: an API-only app is up when it answers, as on HF
+    url = platform.space_url("e2e/slim-base", "path").rstrip("/")
+    assert requests.get(f"{url}/", timeout=30).status_code == 404
+    answer = requests.get(f"{url}/info", timeout=30).json()
     assert answer["python"] == "3.11" and answer["executable"] == "/usr/local/bin/python"
     assert answer["six"].startswith("/usr/local/lib/python3.11/site-packages/")  # root's pip
     assert answer["idna"].startswith("/home/user/.local/lib/python3.11/site-packages/")

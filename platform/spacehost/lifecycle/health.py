@@ -1,4 +1,10 @@
-"""Waiting for a space's app to answer: APP_STARTING ends with the first 200 on ``/``."""
+"""Waiting for a space's app to answer: APP_STARTING ends with the first HTTP answer on ``/``
+that is not a server error.
+
+As on Hugging Face, a space is up when its app answers on its port: an API-only app (a FastAPI
+backend whose ``/`` is a 404) runs; a 5xx (an app still loading behind its server, a proxy
+without its upstream) is not up yet.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +36,11 @@ def http_status(upstream: str, path: str = "/", timeout: float = 2.0) -> int | N
         conn.close()
 
 
+def answers(status: int | None) -> bool:
+    """Whether a ``GET /`` status means the app is up: any answer but a server error."""
+    return status is not None and status < 500
+
+
 def wait_healthy(
     inspect: Callable[[], ContainerInfo | None],
     *,
@@ -40,7 +51,7 @@ def wait_healthy(
     pause: Callable[[float], None] = time.sleep,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> HealthResult:
-    """Poll the container until ``/`` answers 200, it stops running, or *deadline_s* passes.
+    """Poll the container until ``/`` :func:`answers`, it stops running, or *deadline_s* passes.
 
     Args:
         inspect: returns the container's current state.
@@ -54,7 +65,7 @@ def wait_healthy(
             return HealthResult(False, None, "gone")
         if not info.is_running:
             return HealthResult(False, info, "exited")
-        if info.host and info.port and probe(f"{info.host}:{info.port}") == 200:
+        if info.host and info.port and answers(probe(f"{info.host}:{info.port}")):
             return HealthResult(True, info)
         if clock() >= end:
             return HealthResult(False, info, "timeout")

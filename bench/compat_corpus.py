@@ -354,11 +354,15 @@ def _start_and_probe(
 def verdict(sdk: str, root: int, config: int) -> str | None:
     """Whether a started Space answers, from the statuses of ``GET /`` and ``GET /config``:
     a gradio app serves its ``/config``; a Space of ``sdk: gradio`` whose app is something else
-    (a FastAPI app run by uvicorn) answers ``/`` and 404 on ``/config``. None: it does not."""
+    (a FastAPI app run by uvicorn) answers ``/`` and 404 on ``/config``; a Docker Space answers
+    ``/`` with anything but a server error (an API-only backend's ``/`` is a 404, and it runs on
+    Hugging Face). None: it does not."""
     if sdk == "gradio" and config == 200:
         return "GET /config -> 200"
     if root == 200 and (sdk != "gradio" or config == 404):
         return "GET / -> 200" + (" (not a gradio app: no /config)" if sdk == "gradio" else "")
+    if sdk == "docker" and 0 < root < 500:
+        return f"GET / -> {root} (the app's own answer: an API-only app)"
     return None
 
 

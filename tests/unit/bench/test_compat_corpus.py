@@ -181,7 +181,9 @@ def test_report_joins_runs_into_one_row_per_space(
         ("gradio", 200, 500, None),
         ("gradio", 502, 502, None),
         ("docker", 200, 404, "GET / -> 200"),
-        ("docker", 404, 200, None),
+        ("docker", 404, 200, "GET / -> 404 (the app's own answer: an API-only app)"),
+        ("docker", 502, 404, None),
+        ("docker", 0, 0, None),
     ],
 )
 def test_a_space_answers_when_its_app_serves_config_or_a_page(

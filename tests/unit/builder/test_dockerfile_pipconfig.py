@@ -19,6 +19,7 @@ from spacehost.builder.pipconfig import (
 )
 from spacehost.errors import BuildFailed
 from spacehost.settings import PipSettings, Settings
+from tests.support.pipconfigs import HOST_CFG
 
 
 @pytest.mark.parametrize(
@@ -97,18 +98,6 @@ def test_parse_pip_config_list(text: str, expected: dict[str, str]) -> None:
 )
 def test_resolve_host_options(cfg: dict[str, str], expected: dict[str, str]) -> None:
     assert resolve_host_options(cfg) == expected
-
-
-# This machine's own configuration, as `pip config list` printed it.
-HOST_CFG = {
-    ":env:.cert": "/etc/ssl/certs/ca-certificates.crt",
-    ":env:.default-timeout": "180",
-    ":env:.find-links": "/opt/wheels",
-    "global.cert": "/etc/ssl/certs/ca-certificates.crt",
-    "global.constraint": "/etc/xdg/pip/constraints.txt",
-    "global.extra-index-url": "file:///opt/pypi/simple file:///opt/pypi-more/simple",
-    "global.find-links": "/opt/wheels",
-}
 
 
 def files(*paths: str) -> object:

@@ -23,17 +23,8 @@ from spacehost.builder.pipconfig import (
 )
 from spacehost.errors import InvalidRequest
 from spacehost.settings import PipSettings, Settings
+from tests.support.pipconfigs import HOST_CFG
 
-# This machine's own configuration, as `pip config list` printed it.
-HOST_CFG = {
-    ":env:.cert": "/etc/ssl/certs/ca-certificates.crt",
-    ":env:.default-timeout": "180",
-    ":env:.find-links": "/opt/wheels",
-    "global.cert": "/etc/ssl/certs/ca-certificates.crt",
-    "global.constraint": "/etc/xdg/pip/constraints.txt",
-    "global.extra-index-url": "file:///opt/pypi/simple file:///opt/pypi-more/simple",
-    "global.find-links": "/opt/wheels",
-}
 DIRS = ("/opt/pypi/simple", "/opt/pypi-more/simple", "/opt/wheels")
 FILES = (SYSTEM_CA_BUNDLE, "/etc/xdg/pip/constraints.txt")
 UP = MirrorStatus(url="http://spacehost-mirror:7871", address="172.17.0.1", how="serving")

@@ -36,6 +36,8 @@ class RouteEntry:
     asleep: str | None = None
     # the space's own startup_duration_timeout (seconds): how long a request waits for a wake
     startup_timeout: float | None = None
+    # only visitors who may read it are served (spacehost.spaceaccess; docs/accounts.md)
+    private: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class RouteEntry:
             "headers": dict(self.headers),
             "asleep": self.asleep,
             "startup_timeout": self.startup_timeout,
+            "private": self.private,
         }
 
     @classmethod
@@ -62,6 +65,7 @@ class RouteEntry:
             headers=MappingProxyType({str(k): str(v) for k, v in (d.get("headers") or {}).items()}),
             asleep=str(d["asleep"]) if d.get("asleep") else None,
             startup_timeout=_seconds(d.get("startup_timeout")),
+            private=d.get("private") is True,
         )
 
 

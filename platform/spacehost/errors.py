@@ -14,6 +14,8 @@ server is raised again, unchanged in kind, in the CLI.
     │   ├── UploadRejected             400  exit 2   upload_rejected
     │   └── UploadTooLarge             413  exit 2   upload_too_large
     ├── Unauthorized                   401  exit 3   unauthorized
+    │   └── TooManyAttempts            429  exit 3   too_many_attempts   (sign-in throttled)
+    ├── Forbidden                      403  exit 13  forbidden           (signed in, not allowed)
     ├── NotFound                       404  exit 4   not_found
     │   ├── SpaceNotFound              404  exit 4   space_not_found
     │   ├── RepoNotFound               404  exit 4   repo_not_found      (hub model/dataset)
@@ -105,6 +107,21 @@ class Unauthorized(SpacehostError):
     code = "unauthorized"
     http_status = 401
     exit_code = 3
+
+
+class TooManyAttempts(Unauthorized):
+    """Sign-in refused for a while after repeated failures (``details["retry_after"]``)."""
+
+    code = "too_many_attempts"
+    http_status = 429
+
+
+class Forbidden(SpacehostError):
+    """The caller is known but may not do this (a read-only token, another namespace)."""
+
+    code = "forbidden"
+    http_status = 403
+    exit_code = 13
 
 
 class NotFound(SpacehostError):

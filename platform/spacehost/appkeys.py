@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from spacehost.identity import Accounts
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import HubStore
 
@@ -23,3 +24,7 @@ TOKEN = web.AppKey("token", str)
 
 HUB = web.AppKey("hub", HubStore)
 """The model and dataset hub (docs/hub.md): the API's ``/api/models…`` and the repo pages."""
+
+ACCOUNTS = web.AppKey("accounts", Accounts)
+"""Users, organizations, tokens, sessions and private repos (identity/accounts.py); who a request
+is comes from ``access.actor`` (docs/accounts.md)."""

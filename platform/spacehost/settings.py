@@ -348,6 +348,11 @@ class Settings:
         return f"http://{host}:{self.port}"
 
     @property
+    def identity_db(self) -> Path:
+        """Users, organizations, tokens, sessions and private repos (identity/db.py)."""
+        return self.data_dir / "identity.db"
+
+    @property
     def control_socket(self) -> Path:
         """The Unix socket the control plane listens on, behind the router."""
         return self.data_dir / "run" / "control.sock"

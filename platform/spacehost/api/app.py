@@ -6,20 +6,23 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from spacehost.api import gpus, secrets, sleep, spaces
-from spacehost.api.auth import require_token
+from spacehost import access
+from spacehost.api import accounts, gpus, secrets, signin, sleep, spaces
 from spacehost.api.hub import add_hub_routes
 from spacehost.api.spacerepo import add_space_repo_routes
 from spacehost.api.xet import add_xet_routes
+from spacehost.identity import Kind
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _write(handler: Handler) -> Handler:
-    """Wrap a handler that changes state: it needs the platform's token."""
+    """Wrap a handler that changes a space: it needs write access to the space's namespace
+    (identity/policy.py); an admin writing into a namespace nobody holds makes it an org."""
 
     async def guarded(request: web.Request) -> web.StreamResponse:
-        require_token(request)
+        m = request.match_info
+        await access.require_namespace_write(request, Kind.SPACE, m["owner"], m["name"])
         return await handler(request)
 
     return guarded
@@ -46,14 +49,18 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{base}/variables", secrets.list_variables)
     app.router.add_post(f"{base}/variables", _write(secrets.set_variable))
     app.router.add_delete(f"{base}/variables", _write(secrets.delete_variable))
-    app.router.add_get(f"{base}/secrets", secrets.list_secrets)
+    app.router.add_get(f"{base}/secrets", _write(secrets.list_secrets))
     app.router.add_post(f"{base}/secrets", _write(secrets.set_secret))
     app.router.add_delete(f"{base}/secrets", _write(secrets.delete_secret))
     app.router.add_post(f"{base}/duplicate", _write(secrets.duplicate))
     app.router.add_post(f"{base}/sleeptime", _write(sleep.set_sleeptime))
     app.router.add_post(f"{base}/pause", _write(sleep.pause))
-    # no token: a visit to a sleeping space wakes it anyway (the router calls this)
+    app.router.add_put(f"{base}/settings", _write(spaces.update_settings))
+    # no token: a visit to a sleeping space wakes it anyway (the router calls this, after its
+    # own access check for a private space); reading the space is enough (server/access.py)
     app.router.add_post(f"{base}/wake", sleep.wake)
+    accounts.add_account_routes(app)  # /api/whoami-v2, users, orgs, tokens, sign-up
+    signin.add_signin_routes(app)  # sign-in sessions, the router's access check, space passes
     app.on_startup.append(sleep.start_sleeper)
     add_hub_routes(app)  # /api/models, /api/datasets, /{o}/{n}/resolve/... (docs/hub.md)
     add_space_repo_routes(app)  # a space's revisions as huggingface_hub reads repos

@@ -35,7 +35,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from spacehost.api.auth import require_token
+from spacehost import access
+from spacehost.api.accounts import requested_private
 from spacehost.api.blobs import send_blob
 from spacehost.api.errors import error_response
 from spacehost.api.hubjson import (
@@ -58,6 +59,7 @@ from spacehost.errors import (
     SpacehostError,
     UploadTooLarge,
 )
+from spacehost.identity import Action, Kind, Resource
 from spacehost.settings import Settings
 from spacehost.store import HubCommit, HubRepo, HubStore
 from spacehost.store.hubarchive import unpack_hub_archive
@@ -112,6 +114,32 @@ def _kind(request: web.Request) -> RepoKind:
 
 def _repo_id(request: web.Request) -> str:
     return f"{request.match_info['owner']}/{request.match_info['name']}"
+
+
+def _identity_kind(request: web.Request) -> Kind:
+    return Kind.DATASET if _kind(request) is RepoKind.DATASET else Kind.MODEL
+
+
+def _resource(request: web.Request) -> Resource:
+    m = request.match_info
+    return access.repo(request, _identity_kind(request), m["owner"], m["name"])
+
+
+async def update_settings(request: web.Request) -> web.Response:
+    """``PUT /api/{models|datasets}/O/N/settings {"visibility"|"private"}`` (huggingface_hub's
+    ``update_repo_settings``)."""
+    await access.require(request, Action.WRITE, _resource(request))
+    kind, repo_id = _kind(request), _repo_id(request)
+    await asyncio.to_thread(_hub(request).repo, kind, repo_id)  # RepoNotFound
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except ValueError as exc:
+        raise InvalidRequest("the body is not JSON", hint='send {"visibility": "private"}') from exc
+    private = requested_private(body if isinstance(body, dict) else {})
+    acc = access.accounts(request)
+    if private is not None:
+        await asyncio.to_thread(acc.set_private, kind.value, repo_id, private)
+    return web.json_response({"id": repo_id, "private": acc.is_private(kind.value, repo_id)})
 
 
 def hf_error(exc: SpacehostError, commit: str | None = None) -> web.Response:
@@ -170,6 +198,8 @@ async def list_repos(request: web.Request) -> web.Response:
     tags = q.getall("filter", [])
     full = any(q.get(k, "").lower() in _TRUE for k in ("full", "cardData")) or "expand" in q
     repos = await asyncio.to_thread(hub.repos, kind)
+    shown = set(access.visible(request, _identity_kind(request), [r.repo_id for r in repos]))
+    repos = [r for r in repos if r.repo_id in shown]
     cards = {r.repo_id: card_of(hub, r.head) for r in repos}
     found = [r for r in repos if _matches(r, search, author, tags, cards[r.repo_id])]
     key = q.get("sort", "lastModified")
@@ -357,8 +387,11 @@ def repo_urls(settings: Settings, kind: RepoKind, repo_id: str) -> dict[str, str
 
 async def push(request: web.Request) -> web.Response:
     """``POST /api/{models|datasets}/O/N/push?message=...``: a tar (or tar.gz) of the files
-    becomes the repo's new head; 201 for a new repo, 200 otherwise."""
-    require_token(request)
+    becomes the repo's new head; 201 for a new repo, 200 otherwise. ``private=1`` makes the
+    repo private (``private=0`` public again)."""
+    await access.require_namespace_write(
+        request, _identity_kind(request), request.match_info["owner"], request.match_info["name"]
+    )
     hub, kind, repo_id, settings = (
         _hub(request),
         _kind(request),
@@ -382,6 +415,10 @@ async def push(request: web.Request) -> web.Response:
         )
     finally:
         await asyncio.to_thread(shutil.rmtree, work, True)
+    private = request.query.get("private")
+    if private is not None and (before is None or private.lower() in ("1", "true")):
+        flag = private.lower() in ("1", "true")
+        await asyncio.to_thread(access.accounts(request).set_private, kind.value, repo_id, flag)
     prefix = "" if kind is RepoKind.MODEL else "datasets/"
     return web.json_response(
         {
@@ -402,9 +439,10 @@ async def push(request: web.Request) -> web.Response:
 
 async def delete(request: web.Request) -> web.Response:
     """``DELETE /api/{models|datasets}/O/N``: the repo, its history, and unshared bytes."""
-    require_token(request)
+    await access.require(request, Action.WRITE, _resource(request))
     kind, repo_id = _kind(request), _repo_id(request)
     await asyncio.to_thread(_hub(request).delete, kind, repo_id)
+    await asyncio.to_thread(access.accounts(request).set_private, kind.value, repo_id, False)
     return web.json_response({"id": repo_id, "type": kind.value, "deleted": True})
 
 
@@ -415,6 +453,7 @@ def add_hub_routes(app: web.Application) -> None:
     app.router.add_get(f"/api/{KINDS}", list_repos)
     app.router.add_get(base, repo_info)
     app.router.add_delete(base, delete)
+    app.router.add_put(f"{base}/settings", update_settings)
     app.router.add_get(f"{base}/revision/{{rev}}", repo_info)
     app.router.add_get(f"{base}/tree/{{rev}}", tree)
     app.router.add_get(f"{base}/tree/{{rev}}/{{path:.*}}", tree)

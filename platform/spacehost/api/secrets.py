@@ -13,12 +13,14 @@ from typing import Any
 
 from aiohttp import web
 
-from spacehost.api.auth import require_token
+from spacehost import access
+from spacehost.api.accounts import requested_private
 from spacehost.api.hubjson import iso
 from spacehost.api.spaces import urls_of
 from spacehost.appkeys import PLATFORM
 from spacehost.domain import SpaceId
 from spacehost.errors import InvalidRequest
+from spacehost.identity import Kind
 from spacehost.lifecycle.config_changes import ConfigChange
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import SECRET, VARIABLE, ConfigEntry
@@ -120,8 +122,7 @@ async def delete_variable(request: web.Request) -> web.Response:
 
 
 async def list_secrets(request: web.Request) -> web.Response:
-    """``{KEY: {"description", "updatedAt"}}``; never a value. Needs the token."""
-    require_token(request)
+    """``{KEY: {"description", "updatedAt"}}``; never a value. Needs write access."""
     return await _list(request, SECRET)
 
 
@@ -148,7 +149,13 @@ async def duplicate(request: web.Request) -> web.Response:
             hint='send JSON like {"to": "alice/my-copy"}',
         )
     target = SpaceId.parse(to)
+    await access.require_namespace_write(request, Kind.SPACE, target.owner, target.name)
+    private = requested_private(body)
+    if private is None:  # HF: the copy is as private as its source
+        private = await asyncio.to_thread(platform.is_private, source)
     result = await asyncio.to_thread(platform.duplicate, source, target)
+    if private:
+        await asyncio.to_thread(platform.set_private, target, True)
     return web.json_response(
         {
             "id": str(target),

@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
+from spacehost import access
+from spacehost.api.accounts import requested_private
 from spacehost.api.buildstream import follow_build, full_log, since_build_arg
 from spacehost.api.errors import error_response
 from spacehost.api.eventstream import client_connected, open_event_stream, send_stage, sse
@@ -24,6 +26,7 @@ from spacehost.errors import (
     SpaceNotFound,
     UploadTooLarge,
 )
+from spacehost.identity import Kind
 from spacehost.lifecycle.contract import space_host
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import SpaceRecord, read_archive
@@ -106,6 +109,8 @@ async def list_spaces(request: web.Request) -> web.Response:
     """``GET /api/spaces[?author=A&search=S&limit=N]`` (huggingface_hub's ``list_spaces``)."""
     platform, q = _platform(request), request.query
     recs = await asyncio.to_thread(platform.queries.list_spaces)
+    shown = set(access.visible(request, Kind.SPACE, [str(r.id) for r in recs]))
+    recs = [r for r in recs if str(r.id) in shown]
     author, search = q.get("author", "").lower(), q.get("search", "").lower()
     found = [
         r
@@ -202,6 +207,9 @@ async def push(request: web.Request) -> web.Response:
         files = await asyncio.to_thread(read_archive, body, max_bytes=limit)
     since = await asyncio.to_thread(_newest_build, platform, space)
     result = await asyncio.to_thread(platform.push, space, files)
+    private = _flag(request.query.get("private"))
+    if private is not None and (result.created or private):
+        await asyncio.to_thread(platform.set_private, space, private)
     return web.json_response(
         {
             "id": str(space),
@@ -214,6 +222,27 @@ async def push(request: web.Request) -> web.Response:
         },
         status=202,
     )
+
+
+def _flag(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    return value.lower() in ("1", "true", "yes", "private")
+
+
+async def update_settings(request: web.Request) -> web.Response:
+    """``PUT /api/spaces/O/N/settings {"visibility": "private"|"public"}`` (or older clients'
+    ``{"private": bool}``), as huggingface_hub's ``update_repo_settings`` sends it."""
+    platform, space = _platform(request), _space_id(request)
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except ValueError as exc:
+        raise InvalidRequest("the body is not JSON", hint='send {"visibility": "private"}') from exc
+    private = requested_private(body if isinstance(body, dict) else {})
+    if private is not None:
+        await asyncio.to_thread(platform.set_private, space, private)
+    now = await asyncio.to_thread(platform.is_private, space)
+    return web.json_response({"id": str(space), "private": now})
 
 
 async def restart(request: web.Request) -> web.Response:

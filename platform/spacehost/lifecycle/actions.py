@@ -18,6 +18,7 @@ from spacehost.lifecycle.deploy import Deployer
 from spacehost.lifecycle.hubmounts import pin_dir, remove_pins
 from spacehost.lifecycle.info import gc_timeout
 from spacehost.lifecycle.sleep import NEVER
+from spacehost.lifecycle.visibility import SPACE
 from spacehost.manifest import load_space
 from spacehost.store import revision_hash
 
@@ -103,6 +104,7 @@ def delete(d: Deployer, space: SpaceId) -> None:
         if ctx.gpus.share is not None:
             ctx.gpus.share.detach(space)
         cleanup.forget_space(ctx, space)  # its rows, unshared revisions, images
+        ctx.visibility.set_private(SPACE, str(space), False)
     stages.publish_routes(ctx)
 
 
@@ -149,3 +151,15 @@ def set_sleep_time(d: Deployer, space: SpaceId, seconds: object) -> int | None:
         space, "sleeptime", "never sleeps" if seconds == NEVER else f"sleeps after {seconds} s"
     )
     return gc_timeout(d.sleeper, rec)
+
+
+def set_private(d: Deployer, space: SpaceId, private: bool) -> None:
+    """Make *space* private or public; the router follows at once (the route table).
+
+    Raises:
+        SpaceNotFound: no such space.
+    """
+    ctx = d.ctx
+    ctx.store.get_space(space)
+    ctx.visibility.set_private(SPACE, str(space), private)
+    stages.publish_routes(ctx)

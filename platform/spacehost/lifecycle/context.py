@@ -21,6 +21,7 @@ from spacehost.lifecycle.gpushare import GpuSetup
 from spacehost.lifecycle.hubmounts import HubLookup
 from spacehost.lifecycle.redact import Redactor
 from spacehost.lifecycle.routes import RoutePublisher
+from spacehost.lifecycle.visibility import AllPublic, Visibility
 from spacehost.manifest.model import SpaceSource
 from spacehost.runtime.base import RuntimeBackend
 from spacehost.settings import Settings
@@ -84,6 +85,7 @@ class Context:
         check_gpu: raises HardwareUnavailable when the host cannot give what a manifest
             asks (:class:`GpuCheck`).
         hub: the models and datasets spaces mount (hubmounts.py); None: no hub.
+        visibility: which spaces are private (visibility.py).
         followers: the run-log follower thread of each followed container (runlogs.py).
         redactors: the secrets' redactor of each followed container (runlogs.py).
         revisions_lock: held while saving or deleting revision folders (cleanup.py).
@@ -100,6 +102,7 @@ class Context:
     check_gpu: GpuCheck = no_gpu_checks
     hub: HubLookup | None = None
     gpus: GpuSetup = field(default_factory=GpuSetup)
+    visibility: Visibility = field(default_factory=AllPublic)
     locks: SpaceLocks = field(default_factory=SpaceLocks)
     followers: dict[str, threading.Thread] = field(default_factory=dict)
     redactors: dict[str, Redactor] = field(default_factory=dict)

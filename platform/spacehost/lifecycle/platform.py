@@ -21,6 +21,7 @@ from typing import Any
 
 from spacehost.activityfile import Activity
 from spacehost.domain import SpaceId
+from spacehost.identity import Accounts
 from spacehost.lifecycle import actions, info, reconcile, stages
 from spacehost.lifecycle import config_changes as config_ops
 from spacehost.lifecycle.actions import PushResult
@@ -32,6 +33,7 @@ from spacehost.lifecycle.gpushare import GpuSetup, gpu_status
 from spacehost.lifecycle.hubmounts import HubLookup
 from spacehost.lifecycle.queries import SpaceQueries
 from spacehost.lifecycle.routes import RoutePublisher
+from spacehost.lifecycle.visibility import SPACE, Visibility
 from spacehost.runtime.base import DiskUsage, RuntimeBackend
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, SecretCipher, SpaceConfig, Store
@@ -81,6 +83,7 @@ class Platform:
         engine_probe: Callable[[], object] | None = None,
         wall_clock: Callable[[], float] = time.time,
         activity: Callable[[], Mapping[str, Activity]] | None = None,
+        visibility: Visibility | None = None,
     ):
         cipher = SecretCipher(settings.data_dir / "secret.key", settings.secret_key)
         self.ctx = Context(
@@ -94,6 +97,8 @@ class Platform:
             check_gpu=check_gpu or no_gpu_checks,
             hub=hub,
             gpus=gpus or GpuSetup(),
+            # which spaces are private: the identity store in the data dir unless given
+            visibility=visibility if visibility is not None else Accounts(settings.identity_db),
         )
         parts = assemble(
             self.ctx,
@@ -129,6 +134,13 @@ class Platform:
     def delete(self, space: SpaceId) -> None:
         """Remove *space*: its containers, data volume, images' records and stored rows."""
         actions.delete(self._deployer, space)
+
+    def set_private(self, space: SpaceId, private: bool) -> None:
+        """Make *space* private (only readers see it, anywhere) or public."""
+        actions.set_private(self._deployer, space, private)
+
+    def is_private(self, space: SpaceId) -> bool:
+        return str(space) in self.ctx.visibility.private_repos(SPACE)
 
     def pause(self, space: SpaceId) -> None:
         """Stop *space* until an explicit restart (stage PAUSED; visits do not wake it)."""

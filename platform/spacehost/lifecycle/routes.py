@@ -14,7 +14,11 @@ from spacehost.store import RevisionFiles, SpaceRecord
 
 
 def route_entry(
-    rec: SpaceRecord, files: RevisionFiles, served: Mapping[str, Any] | None = None
+    rec: SpaceRecord,
+    files: RevisionFiles,
+    served: Mapping[str, Any] | None = None,
+    *,
+    private: bool = False,
 ) -> RouteEntry:
     """How the router should reach *rec* now (pure but for the revision folder path).
 
@@ -24,6 +28,7 @@ def route_entry(
         served: the manifest summary of the revision that answers visitors, when it is not
             ``rec.manifest`` (a newer revision is deploying, or failed to): the sdk, headers
             and embedding rules follow what answers.
+        private: only visitors who may read the space are served (spacehost.spaceaccess).
     """
     m = rec.manifest if served is None else served
     sdk = str(m.get("sdk", "gradio"))
@@ -46,6 +51,7 @@ def route_entry(
         headers=dict(m.get("custom_headers") or {}),
         asleep=asleep,
         startup_timeout=m.get("startup_duration_timeout_s") or None,
+        private=private,
     )
 
 

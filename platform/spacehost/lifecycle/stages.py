@@ -13,6 +13,7 @@ from typing import Any
 from spacehost.domain import Sdk, SpaceId, Stage
 from spacehost.lifecycle.context import Context
 from spacehost.lifecycle.routes import route_entry
+from spacehost.lifecycle.visibility import SPACE
 from spacehost.store import SpaceRecord
 
 
@@ -21,7 +22,13 @@ def publish_routes(ctx: Context, pending: SpaceRecord | None = None) -> None:
     records = ctx.store.list_spaces()
     if pending is not None:
         records = [pending if r.id == pending.id else r for r in records]
-    ctx.routes.publish([route_entry(r, ctx.files, served_manifest(ctx, r)) for r in records])
+    private = ctx.visibility.private_repos(SPACE)
+    ctx.routes.publish(
+        [
+            route_entry(r, ctx.files, served_manifest(ctx, r), private=str(r.id) in private)
+            for r in records
+        ]
+    )
 
 
 def served_manifest(ctx: Context, rec: SpaceRecord) -> dict[str, Any]:

@@ -7,9 +7,11 @@ from aiohttp import web
 from spacehost import headernames
 from spacehost.api import add_routes, error_middleware
 from spacehost.api.errors import Handler
-from spacehost.appkeys import HUB, PLATFORM, TOKEN
+from spacehost.appkeys import ACCOUNTS, HUB, PLATFORM, TOKEN
 from spacehost.dockerengine import connect
+from spacehost.identity import Accounts
 from spacehost.lifecycle import Platform
+from spacehost.server.visibility import hide_private
 from spacehost.store import HubStore
 from spacehost.web import gallery, oembed, space_page, space_status
 from spacehost.web.api_examples import add_example_routes
@@ -31,15 +33,30 @@ async def space_status_middleware(request: web.Request, handler: Handler) -> web
     return await handler(request)
 
 
-def make_app(platform: Platform, token: str, hub: HubStore | None = None) -> web.Application:
+def make_app(
+    platform: Platform,
+    token: str,
+    hub: HubStore | None = None,
+    accounts: Accounts | None = None,
+) -> web.Application:
+    """The control plane's application. Without *accounts* (tests), an identity store in the
+    platform's data dir is opened with *token* as the operator's token."""
     app = web.Application(
-        # page_headers outermost: error pages and status pages get the page CSP too
-        middlewares=[page_headers, error_middleware, page_host_links, space_status_middleware],
+        # page_headers outermost: error pages and status pages get the page CSP too; private
+        # repos are hidden before any handler (or status page) sees the request
+        middlewares=[
+            page_headers,
+            error_middleware,
+            page_host_links,
+            hide_private,
+            space_status_middleware,
+        ],
         client_max_size=platform.settings.max_upload_bytes + (1 << 20),
     )
     app.on_response_prepare.append(nosniff)  # every response, streamed ones too
     app[PLATFORM] = platform
     app[TOKEN] = token
+    app[ACCOUNTS] = accounts or Accounts(platform.settings.identity_db, token)
     # the model and dataset hub (docs/hub.md); the API's /api/models... and the repo pages
     app[HUB] = hub if hub is not None else HubStore(platform.settings.hub_dir)
     add_routes(app)

@@ -28,8 +28,9 @@ from aiohttp import web
 from spacehost.api import ensure_token
 from spacehost.builder import DockerBuilder
 from spacehost.dockerengine import connect, probe, translated
-from spacehost.domain import GpuRequest
+from spacehost.domain import GpuRequest, RepoKind
 from spacehost.errors import PortUnavailable, SpacehostError
+from spacehost.identity import Accounts
 from spacehost.lifecycle import Platform
 from spacehost.runtime import DockerBackend, discover_gpu_host, gpu_run_options
 from spacehost.runtime.isolation import Isolation
@@ -79,8 +80,11 @@ def prepare(settings: Settings, on_line: Callable[[str], None]) -> str:
     )
 
 
-def build_platform(settings: Settings, hub: HubStore | None = None) -> Platform:
-    """Wire the store, builder, runtime and *hub* for *settings* (connects to the engine)."""
+def build_platform(
+    settings: Settings, hub: HubStore | None = None, accounts: Accounts | None = None
+) -> Platform:
+    """Wire the store, builder, runtime, *hub* and *accounts* (which spaces are private) for
+    *settings* (connects to the engine)."""
     client = connect(settings)
     with translated("reading the engine's runtimes"):
         gpu_host = discover_gpu_host(client.info())
@@ -119,7 +123,18 @@ def build_platform(settings: Settings, hub: HubStore | None = None) -> Platform:
         gpus=gpus,
         hub=hub,
         engine_probe=functools.partial(probe, client),
+        visibility=accounts,
     )
+
+
+def adopt_owners(accounts: Accounts, platform: Platform, hub: HubStore) -> None:
+    """Owners of spaces and repos that no account holds become organizations (of the first
+    admin, once there is one): an earlier version's data keeps its namespaces."""
+    owners = [r.id.owner for r in platform.queries.list_spaces()]
+    owners += [r.repo_id.partition("/")[0] for kind in RepoKind for r in hub.repos(kind)]
+    made = accounts.adopt_owners(owners)
+    if made:
+        log.info("owners without an account became organizations: %s", ", ".join(made))
 
 
 def router_command(settings: Settings) -> list[str]:
@@ -195,14 +210,16 @@ async def serve(
     hub = await asyncio.to_thread(HubStore, settings.hub_dir)
     if settings.builtin_content:  # before reconcile: spaces it redeploys may mount them
         log_imports(await asyncio.to_thread(import_builtin, hub))
-    platform = await asyncio.to_thread(build_platform, settings, hub)
+    accounts = await asyncio.to_thread(Accounts, settings.identity_db, token)
+    platform = await asyncio.to_thread(build_platform, settings, hub, accounts)
+    await asyncio.to_thread(adopt_owners, accounts, platform, hub)
     await start_broker(platform)  # before reconcile: adopted shared spaces call it at once
     await asyncio.to_thread(platform.reconcile)
     platform.recovery.start()  # notices the engine restarting and brings spaces back
     warm: asyncio.Task[None] | None = None
     if isinstance(platform.builder, DockerBuilder):
         warm = asyncio.create_task(asyncio.to_thread(prewarm, platform.builder))
-    runner = web.AppRunner(make_app(platform, token, hub), access_log=None)
+    runner = web.AppRunner(make_app(platform, token, hub, accounts), access_log=None)
     await runner.setup()
     with contextlib.suppress(FileNotFoundError):
         os.unlink(settings.control_socket)

@@ -25,8 +25,8 @@ from spacehost.identity import ANONYMOUS, Accounts, Action, Actor, Kind, Resourc
 from spacehost.identity.credentials import same
 from spacehost.lifecycle.contract import space_host
 
-_ACTOR = "spacehost.actor"
-_CSRF = "spacehost.csrf"
+_ACTOR = web.RequestKey("actor", Actor)
+_CSRF = web.RequestKey("csrf", str)
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -88,9 +88,8 @@ def _find_actor(request: web.Request) -> tuple[Actor, str]:
 def actor(request: web.Request) -> Actor:
     """Who *request* is (worked out once per request). Raises :class:`Unauthorized` for a token
     that is not valid."""
-    found = request.get(_ACTOR)
-    if isinstance(found, Actor):
-        return found
+    if _ACTOR in request:
+        return request[_ACTOR]
     who, csrf = _find_actor(request)
     request[_ACTOR], request[_CSRF] = who, csrf
     return who
@@ -99,7 +98,7 @@ def actor(request: web.Request) -> Actor:
 def session_csrf(request: web.Request) -> str:
     """The CSRF value of the request's sign-in session ("" without one)."""
     actor(request)
-    return str(request.get(_CSRF, ""))
+    return request[_CSRF] if _CSRF in request else ""
 
 
 async def check_csrf(request: web.Request) -> None:

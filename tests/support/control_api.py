@@ -16,6 +16,7 @@ from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from spacehost import appkeys
+from spacehost.identity import Accounts
 from spacehost.api import add_routes, error_middleware
 from spacehost.api.hub import add_hub_routes
 from spacehost.api.xet import add_xet_routes
@@ -45,6 +46,7 @@ def serve_api(platform: Platform, scenario: Callable[[ApiCall], Awaitable[None]]
         app = web.Application(middlewares=[error_middleware])
         # the typed keys that spacehost.server.control uses
         app[appkeys.PLATFORM], app[appkeys.TOKEN] = platform, TOKEN
+        app[appkeys.ACCOUNTS] = Accounts(platform.settings.identity_db, TOKEN)
         add_routes(app)
         async with TestClient(TestServer(app)) as client:
 
@@ -72,6 +74,7 @@ def serve_hub_api(
         settings = Settings(data_dir=hub.root.parent, max_hub_upload_bytes=limit, hub_xet=xet)
         app[appkeys.PLATFORM] = SimpleNamespace(settings=settings)
         app[appkeys.TOKEN], app[appkeys.HUB] = TOKEN, hub
+        app[appkeys.ACCOUNTS] = Accounts(settings.identity_db, TOKEN)
         add_hub_routes(app)
         add_xet_routes(app)
         async with TestClient(TestServer(app)) as client:

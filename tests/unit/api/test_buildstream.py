@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from spacehost import appkeys
+from spacehost.identity import Accounts
 from spacehost.api import add_routes, error_middleware
 from spacehost.cli.main import pack_folder
 from spacehost.lifecycle import Platform
@@ -41,6 +42,7 @@ def serve(platform: Platform, scenario: Any) -> None:
     async def main() -> None:
         app = web.Application(middlewares=[error_middleware])
         app[appkeys.PLATFORM], app[appkeys.TOKEN] = platform, TOKEN
+        app[appkeys.ACCOUNTS] = Accounts(platform.settings.identity_db, TOKEN)
         add_routes(app)
         async with TestClient(TestServer(app)) as client:
             await scenario(client)

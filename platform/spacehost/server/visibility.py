@@ -58,7 +58,9 @@ def _router_wake(request: web.Request, resource: Resource) -> bool:
 def hidden_response(request: web.Request, resource: Resource) -> web.Response:
     err = access.not_found(resource)
     if request.path.startswith("/api/") or "/resolve/" in request.path:
-        return hf_error(err)
+        resp = hf_error(err)
+        resp.headers["X-Error-Code"] = "RepoNotFound"  # a space's too (api/spaces.py space_info)
+        return resp
     if resource.kind is Kind.SPACE:
         text = not_foundpage(resource.repo_id)
     else:

@@ -98,7 +98,7 @@ def actor(request: web.Request) -> Actor:
 def session_csrf(request: web.Request) -> str:
     """The CSRF value of the request's sign-in session ("" without one)."""
     actor(request)
-    return request[_CSRF] if _CSRF in request else ""
+    return request.get(_CSRF, "")
 
 
 async def check_csrf(request: web.Request) -> None:

@@ -16,11 +16,11 @@ from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from spacehost import appkeys
-from spacehost.identity import Accounts
 from spacehost.api import add_routes, error_middleware
 from spacehost.api.hub import add_hub_routes
 from spacehost.api.xet import add_xet_routes
 from spacehost.domain import SpaceId
+from spacehost.identity import Accounts
 from spacehost.lifecycle import Platform
 from spacehost.settings import Settings
 from spacehost.store import HubStore

@@ -12,9 +12,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from spacehost import appkeys
-from spacehost.identity import Accounts
 from spacehost.api import add_routes, error_middleware
 from spacehost.cli.main import pack_folder
+from spacehost.identity import Accounts
 from spacehost.lifecycle import Platform
 from tests.support.control_api import AUTH, DEMO, DEMO_BASE, DEMO_FILES, TOKEN
 

@@ -98,7 +98,8 @@ def actor(request: web.Request) -> Actor:
 def session_csrf(request: web.Request) -> str:
     """The CSRF value of the request's sign-in session ("" without one)."""
     actor(request)
-    return request.get(_CSRF, "")
+    csrf: str = request.get(_CSRF, "")
+    return csrf
 
 
 async def check_csrf(request: web.Request) -> None:

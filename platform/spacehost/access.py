@@ -22,6 +22,7 @@ from spacehost.appkeys import ACCOUNTS, PLATFORM
 from spacehost.domain import SpaceId
 from spacehost.errors import Forbidden, NotFound, RepoNotFound, SpaceNotFound, Unauthorized
 from spacehost.identity import ANONYMOUS, Accounts, Action, Actor, Kind, Resource, Via, can
+from spacehost.identity.accounts import SESSION_TTL_S
 from spacehost.identity.credentials import same
 from spacehost.lifecycle.contract import space_host
 
@@ -206,6 +207,40 @@ def https(request: web.Request) -> bool:
 
 def scheme(request: web.Request) -> str:
     return "https" if https(request) else "http"
+
+
+def safe_next(value: str) -> str:
+    """A local path to go on to after signing in (never another site: ``//x``, a scheme or a
+    backslash give ``/``)."""
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+def set_session_cookies(
+    request: web.Request, resp: web.StreamResponse, sid: str, csrf: str
+) -> None:
+    """Give *resp* the sign-in session's cookies: the session (``HttpOnly``, ``SameSite=Lax``)
+    and its CSRF value (readable by the pages' script, ``SameSite=Strict``); ``Secure`` over
+    https. Used by the API's sign-in and sign-up and by the first-start page (web/setup.py)."""
+    secure = https(request)
+    resp.set_cookie(
+        spaceaccess.SESSION_COOKIE,
+        sid,
+        max_age=SESSION_TTL_S,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+    )
+    resp.set_cookie(
+        spaceaccess.CSRF_COOKIE,
+        csrf,
+        max_age=SESSION_TTL_S,
+        path="/",
+        samesite="Strict",
+        secure=secure,
+    )
 
 
 def pass_url(request: web.Request, space: SpaceId, sid: str, to: str, nxt: str) -> str:

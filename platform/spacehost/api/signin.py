@@ -28,29 +28,7 @@ from spacehost.identity.accounts import SESSION_TTL_S
 from spacehost.lifecycle.contract import space_host
 
 _https, _scheme, SPACE_COOKIE_PATH = access.https, access.scheme, access.SPACE_COOKIE_PATH
-
-
-def set_session_cookies(
-    request: web.Request, resp: web.StreamResponse, sid: str, csrf: str
-) -> None:
-    secure = _https(request)
-    resp.set_cookie(
-        spaceaccess.SESSION_COOKIE,
-        sid,
-        max_age=SESSION_TTL_S,
-        path="/",
-        httponly=True,
-        samesite="Lax",
-        secure=secure,
-    )
-    resp.set_cookie(
-        spaceaccess.CSRF_COOKIE,
-        csrf,
-        max_age=SESSION_TTL_S,
-        path="/",
-        samesite="Strict",
-        secure=secure,
-    )
+set_session_cookies, safe_next = access.set_session_cookies, access.safe_next
 
 
 def _client(request: web.Request) -> str:
@@ -64,13 +42,6 @@ async def _credentials(request: web.Request) -> tuple[str, str, str]:
         return _str(body, "name"), _str(body, "password"), _str(body, "next", "/")
     form = await request.post()
     return str(form.get("name", "")), str(form.get("password", "")), str(form.get("next", "/"))
-
-
-def safe_next(value: str) -> str:
-    """A local path to go on to (never another site: ``//x`` or a scheme is refused)."""
-    if not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/"
-    return value
 
 
 async def sign_in(request: web.Request) -> web.StreamResponse:

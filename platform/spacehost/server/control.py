@@ -14,6 +14,7 @@ from spacehost.lifecycle import Platform
 from spacehost.server.visibility import hide_private
 from spacehost.store import HubStore
 from spacehost.web import gallery, oembed, space_page, space_status
+from spacehost.web.account_pages import add_account_pages, add_namespace_page
 from spacehost.web.api_examples import add_example_routes
 from spacehost.web.csp import nosniff, page_headers
 from spacehost.web.docs_pages import add_docs_routes
@@ -21,6 +22,7 @@ from spacehost.web.favicon import add_favicon_routes
 from spacehost.web.frontend import GradioFrontends, add_frontend_routes
 from spacehost.web.hub.pages import add_hub_routes
 from spacehost.web.page_host import page_host_links
+from spacehost.web.usermenu import user_menu
 
 
 @web.middleware
@@ -48,6 +50,7 @@ def make_app(
             page_headers,
             error_middleware,
             page_host_links,
+            user_menu,
             hide_private,
             space_status_middleware,
         ],
@@ -69,6 +72,7 @@ def make_app(
     # /models, /datasets, /{owner}/{name}, /datasets/{owner}/{name}: hub repo pages (never an
     # owner the platform's own paths use: /api, /spaces, /static, /docs answer as before)
     add_hub_routes(app)
+    add_account_pages(app)  # sign-in, setup, tokens, organizations, admin (docs/accounts.md)
     # The web component's gradio.js, per Gradio version (docs/embedding.md).
     add_frontend_routes(
         app,
@@ -76,4 +80,5 @@ def make_app(
             platform.settings, platform.queries.list_spaces, lambda: connect(platform.settings)
         ),
     )
+    add_namespace_page(app)  # /{name}: a user's or organization's page, after every other route
     return app

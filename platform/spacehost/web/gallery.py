@@ -25,6 +25,7 @@ from spacehost.activityfile import read_activity
 from spacehost.appkeys import PLATFORM
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import SpaceRecord
+from spacehost.web import visible
 from spacehost.web.csp import inline_script
 from spacehost.web.failed_deploy import gallery_marker
 from spacehost.web.layout import BADGE_JS, gradient, shell, stage_badge
@@ -292,7 +293,7 @@ def render_gallery(
 async def gallery(request: web.Request) -> web.Response:
     """``GET /``: the gallery."""
     platform: Facade = request.app[PLATFORM]
-    recs = await asyncio.to_thread(platform.queries.list_spaces)
+    recs = visible.spaces(request, await asyncio.to_thread(platform.queries.list_spaces))
     query = GalleryQuery.from_query(request.query)
     seen: Mapping[str, float] = {}
     if query.sort == "active":

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 
 from spacehost.domain import Stage
+from spacehost.web import usermenu
 from spacehost.web.favicon import LINK as FAVICON
+from spacehost.web.pagescript import SCRIPT as PAGE_SCRIPT
 
 COLORS = {
     "red": "#ef4444",
@@ -95,13 +97,15 @@ NAV = (
 
 
 def top_bar(current: str = "") -> str:
-    """The top bar: the brand, then Spaces · Models · Datasets · Docs (*current* marked)."""
+    """The top bar: the brand, then Spaces · Models · Datasets · Docs (*current* marked), and
+    the visitor's user menu (web/usermenu.py) at the right."""
     links = "".join(
         f"<a href='{href}'{' class=current aria-current=page' if key == current else ''}>"
         f"{label}</a>"
         for key, label, href in NAV
     )
-    return f"<nav class=top><a class=brand href='/'>🚀 spacehost</a>{links}</nav>"
+    menu = usermenu.current()
+    return f"<nav class=top><a class=brand href='/'>🚀 spacehost</a>{links}{menu}</nav>"
 
 
 def shell(
@@ -113,7 +117,7 @@ def shell(
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
-        f"<title>{html.escape(title)}</title>{FAVICON}<style>{STYLE}</style>{head}</head>"
-        "<body>"
-        f"{top_bar(nav)}<main{cls}>{body}</main></body></html>"
+        f"<title>{html.escape(title)}</title>{FAVICON}<style>{STYLE}{usermenu.MENU_CSS}</style>"
+        f"{head}</head><body>"
+        f"{top_bar(nav)}<main{cls}>{body}</main>{PAGE_SCRIPT}</body></html>"
     )

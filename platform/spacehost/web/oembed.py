@@ -18,6 +18,7 @@ from spacehost.errors import InvalidRequest, NotFound, error_body
 from spacehost.lifecycle.facade import Facade
 from spacehost.settings import Settings
 from spacehost.store import SpaceRecord
+from spacehost.web import visible
 from spacehost.web.urls import space_urls
 
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 800, 600
@@ -118,6 +119,6 @@ async def oembed(request: web.Request) -> web.Response:
         )
     width = _dimension(request.query, "maxwidth", DEFAULT_WIDTH)
     height = _dimension(request.query, "maxheight", DEFAULT_HEIGHT)
-    recs = await asyncio.to_thread(platform.queries.list_spaces)
-    rec = find_target(url, recs, platform.settings)
+    recs = visible.spaces(request, await asyncio.to_thread(platform.queries.list_spaces))
+    rec = find_target(url, recs, platform.settings)  # a private space it may not read: unknown
     return web.json_response(oembed_json(rec, platform.settings, width=width, height=height))

@@ -14,6 +14,7 @@ from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidSpaceName
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import LogLine, SpaceRecord
+from spacehost.web import visible
 from spacehost.web.api_tab import api_tab
 from spacehost.web.csp import inline_script
 from spacehost.web.disk_panel import disk_notice
@@ -269,7 +270,8 @@ async def space_page(request: web.Request) -> web.Response:
         host=request.host,
     )
     uses = await asyncio.to_thread(_failure_banner, platform, rec)
-    uses += repo_links(await asyncio.to_thread(repos_of_space, platform, rec))
+    refs = await asyncio.to_thread(repos_of_space, platform, rec)
+    uses += repo_links(visible.refs(request, refs))
     uses += await gpu_panel_for(platform, rec)
     uses += disk_notice(await asyncio.to_thread(platform.disk_usage, rec.id))
     text = render_page(rec, urls, platform.settings.base_url, tab, tab_html, uses)

@@ -27,6 +27,7 @@ from spacehost.errors import InvalidSpaceName, NotFound
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import SpaceRecord
 from spacehost.store.hub import HubCommit, HubFile, HubRepo, HubStore
+from spacehost.web import visible
 from spacehost.web.files_tab import is_binary
 from spacehost.web.hub.card import Card, card_summary, chips, human_bytes, read_card, when
 from spacehost.web.hub.list import LIST_CSS, ListQuery, RepoSummary, chip_html, render_list
@@ -373,7 +374,12 @@ def _repo_view(hub: HubStore, kind: RepoKind, repo_id: str) -> RepoView:
 
 
 def _repo_page(
-    platform: Facade, hub: HubStore, kind: RepoKind, repo_id: str, query: dict[str, str]
+    platform: Facade,
+    hub: HubStore,
+    kind: RepoKind,
+    repo_id: str,
+    query: dict[str, str],
+    seen: Callable[[list[SpaceRecord]], list[SpaceRecord]],
 ) -> tuple[int, str]:
     view = _repo_view(hub, kind, repo_id)
     commits = hub.commits(kind, repo_id)
@@ -398,7 +404,7 @@ def _repo_page(
         pipeline_tag=view.card.text("pipeline_tag"),
     )
     using = spaces_using(
-        platform.queries.list_spaces(), kind, repo_id, lambda r: space_readme(platform, r)
+        seen(platform.queries.list_spaces()), kind, repo_id, lambda r: space_readme(platform, r)
     )
     aside = snippet_panel(kind, snippets, endpoint) + spaces_panel(kind, using)
     return 200, render_repo_page(view, tab, tab_html, aside, len(commits))
@@ -457,6 +463,7 @@ def list_handler(kind: RepoKind) -> Page:
     async def handler(request: web.Request) -> web.Response:
         hub = hub_of(request)
         repos = await asyncio.to_thread(_summaries, hub, kind) if hub else []
+        repos = visible.repos(request, kind, repos, lambda r: r.repo_id)
         return _html(200, render_list(kind, repos, ListQuery.from_query(request.query)))
 
     return handler
@@ -469,7 +476,11 @@ def repo_handler(kind: RepoKind) -> Page:
         platform: Facade = request.app[PLATFORM]
         query = dict(request.query)
         return await _repo_answer(
-            request, kind, lambda hub, repo_id: _repo_page(platform, hub, kind, repo_id, query)
+            request,
+            kind,
+            lambda hub, repo_id: _repo_page(
+                platform, hub, kind, repo_id, query, lambda recs: visible.spaces(request, recs)
+            ),
         )
 
     return handler

@@ -14,8 +14,10 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from spacehost import access
+from spacehost import access, headernames
+from spacehost.appkeys import PLATFORM
 from spacehost.errors import Unauthorized
+from spacehost.hosts import page_host_label
 from spacehost.identity import Actor
 from spacehost.web.csp import Handler
 from spacehost.web.pagescript import FORM_ERROR
@@ -60,12 +62,20 @@ def request_actor(request: web.Request) -> Actor:
         return Actor()
 
 
+def _off_platform_host(request: web.Request) -> bool:
+    """A status page on a space's host, or a space's page host: the platform's session is not
+    there (a space host gets a per-space pass at most), so no menu."""
+    domain = request.app[PLATFORM].settings.domain
+    return headernames.SPACE in request.headers or page_host_label(request.host, domain) is not None
+
+
 @web.middleware
 async def user_menu(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Keep the menu of *request*'s visitor for the page it renders (pages only: not /api/)."""
     if request.path.startswith("/api/"):
         return await handler(request)
-    token = _MENU.set(menu_html(request_actor(request)))
+    menu = "" if _off_platform_host(request) else menu_html(request_actor(request))
+    token = _MENU.set(menu)
     try:
         return await handler(request)
     finally:

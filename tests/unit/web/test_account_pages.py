@@ -76,6 +76,19 @@ def test_the_menu_says_sign_in_then_the_users_name_and_links(tmp_path: Path) -> 
     run(tmp_path, scenario)
 
 
+def test_no_menu_on_a_spaces_page_host_where_the_session_is_not(tmp_path: Path) -> None:
+    async def scenario(c: TestClient) -> None:
+        await add_user(c, "root", admin=True)
+        await push(c, "/api/spaces/root/demo/push", SPACE)
+        await sign_in(c, "root")
+        assert "id=user-name" in await page(c, "/spaces/root/demo")
+        resp = await c.get("/spaces/root/demo", headers={"Host": "page.root-demo.localhost"})
+        text = await resp.text()
+        assert resp.status == 200 and "user-menu" not in text.split("</style>")[-1]
+
+    run(tmp_path, scenario)
+
+
 def test_setup_creates_the_first_admin_from_this_machine_only_then_closes(
     tmp_path: Path,
 ) -> None:

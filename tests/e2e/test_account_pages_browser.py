@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.chromium import BROWSER_TESTS
 from tests.e2e.conftest import Running, start_platform, stop_platform
@@ -142,6 +142,48 @@ def test_another_origins_page_cannot_write_with_the_visitors_session(
     page.goto(f"{up.url}/settings/tokens")  # still signed in, and no token was made
     expect(page.locator("#user-name")).to_have_text("vic")
     expect(page.locator("#tokens")).to_have_text("No tokens yet.")
+
+
+def test_admin_and_org_pages_manage_members_sign_up_and_invites(
+    page: Page, up: Running, browser: Browser
+) -> None:
+    page.on("dialog", lambda dialog: dialog.accept())  # the pages confirm removals
+    sign_in(page, up, "root", PASSWORD, "/organizations/new")
+    page.wait_for_url(f"{up.url}/organizations/new")
+    page.fill("#new-org input[name=name]", "acme")
+    page.click("#new-org button[type=submit]")
+    page.wait_for_url(f"{up.url}/organizations")
+    page.goto(f"{up.url}/admin")
+    page.fill("#add-user input[name=name]", "dan")
+    page.click("#add-user button[type=submit]")
+    expect(page.locator("tr[data-user=dan]")).to_contain_text("no")  # no password yet
+    page.goto(f"{up.url}/acme")
+    page.fill("#add-member input[name=user]", "dan")
+    page.click("#add-member button[type=submit]")
+    row = page.locator("tr[data-member=dan]")
+    row.locator("select[name=role]").select_option("write")
+    row.get_by_role("button", name="Change").click()
+    expect(row.locator("select[name=role]")).to_have_value("write")
+    assert {m["user"]: m["role"] for m in api(up, "GET", "/api/orgs/acme/members").json()} == {
+        "dan": "write",
+        "root": "admin",
+    }
+    row.get_by_role("button", name="Remove").click()
+    expect(page.locator("tr[data-member=dan]")).to_have_count(0)
+    page.goto(f"{up.url}/admin")
+    page.select_option("#signup select[name=signup]", "invite")
+    page.click("#signup button[type=submit]")
+    expect(page.locator("#signup select[name=signup]")).to_have_value("invite")
+    page.click("#invite button[type=submit]")
+    link = page.locator("#invite-link-value")
+    expect(link).to_contain_text("/sign-up?invite=")
+    invited = browser.new_context().new_page()  # the invited person's own browser
+    invited.goto(link.inner_text().strip())
+    invited.fill("#sign-up input[name=name]", "erin")
+    invited.fill("#sign-up input[name=password]", PASSWORD)
+    invited.click("#sign-up button[type=submit]")
+    expect(invited.locator("#user-name")).to_have_text("erin")
+    invited.context.close()
 
 
 def test_repeated_wrong_passwords_are_throttled_with_the_wait_shown(

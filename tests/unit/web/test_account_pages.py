@@ -18,6 +18,8 @@ OPERATOR = "sh_operator-token"
 ADMIN = {"Authorization": f"Bearer {OPERATOR}"}
 SPACE = {"README.md": b"---\ntitle: Demo\nsdk: gradio\n---\n", "app.py": b"print('hi')"}
 MODEL = {"README.md": b"# weights\n", "config.json": b"{}"}
+USES_WEIGHTS = {**SPACE, "README.md": b"---\nsdk: gradio\nmodels: [acme/weights]\n---\n"}
+USES_SHARED = {**SPACE, "README.md": b"---\nsdk: gradio\nmodels: [acme/shared]\n---\n"}
 PASSWORD = "correct horse battery"
 Scenario = Callable[[TestClient], Awaitable[None]]
 
@@ -206,6 +208,11 @@ def test_private_spaces_and_repos_are_absent_from_gallery_lists_and_oembed(
         await push(c, "/api/spaces/acme/open/push", SPACE)
         await push(c, "/api/spaces/acme/secret/push?private=1", SPACE)
         await push(c, "/api/models/acme/weights/push?private=1", MODEL)
+        await push(c, "/api/spaces/acme/user/push", USES_WEIGHTS)
+        await push(c, "/api/models/acme/shared/push", MODEL)
+        await push(c, "/api/spaces/acme/secret-user/push?private=1", USES_SHARED)
+        assert "href='/acme/weights'" not in await page(c, "/spaces/acme/user")
+        assert "/spaces/acme/secret-user" not in await page(c, "/acme/shared")
         assert "acme/open" in await page(c, "/") and "acme/secret" not in await page(c, "/")
         assert "acme/weights" not in await page(c, "/models")
         url = f"{c.make_url('/spaces/acme/secret')}"
@@ -216,5 +223,7 @@ def test_private_spaces_and_repos_are_absent_from_gallery_lists_and_oembed(
         assert "acme/secret" in await page(c, "/")
         assert "acme/weights" in await page(c, "/models")
         assert (await c.get("/api/oembed", params={"url": url})).status == 200
+        assert "href='/acme/weights'" in await page(c, "/spaces/acme/user")
+        assert "/spaces/acme/secret-user" in await page(c, "/acme/shared")
 
     run(tmp_path, scenario)

@@ -45,6 +45,13 @@ def api(up: Running, method: str, path: str, **kw: Any) -> requests.Response:
     return requests.request(method, f"{up.url}{path}", headers=operator(up), timeout=30, **kw)
 
 
+def ensure_admin(up: Running, name: str) -> None:
+    """*name* as an admin (made on /setup by the first test, or here when run alone)."""
+    body = {"name": name, "password": PASSWORD, "admin": True}
+    made = api(up, "POST", "/api/users", json=body)
+    assert made.status_code in (201, 409), made.text
+
+
 def sign_in(page: Page, up: Running, name: str, password: str, nxt: str = "/") -> None:
     page.goto(f"{up.url}/sign-in?next={nxt}")
     page.fill("#sign-in input[name=name]", name)
@@ -148,6 +155,7 @@ def test_admin_and_org_pages_manage_members_sign_up_and_invites(
     page: Page, up: Running, browser: Browser
 ) -> None:
     page.on("dialog", lambda dialog: dialog.accept())  # the pages confirm removals
+    ensure_admin(up, "root")
     sign_in(page, up, "root", PASSWORD, "/organizations/new")
     page.wait_for_url(f"{up.url}/organizations/new")
     page.fill("#new-org input[name=name]", "acme")

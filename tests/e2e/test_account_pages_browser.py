@@ -194,6 +194,38 @@ def test_admin_and_org_pages_manage_members_sign_up_and_invites(
     invited.context.close()
 
 
+CSP_WATCH = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', function (e) {
+  window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + location.href);
+});
+"""
+
+
+def test_account_pages_run_their_script_under_the_page_csp(page: Page, up: Running) -> None:
+    ensure_admin(up, "root")
+    page.add_init_script(CSP_WATCH)
+    sign_in(page, up, "root", PASSWORD)
+    expect(page.locator("#user-name")).to_have_text("root")
+    for path in (
+        "/",
+        "/sign-in",
+        "/settings/tokens",
+        "/settings/spaces",
+        "/organizations",
+        "/organizations/new",
+        "/admin",
+        "/root",
+    ):
+        resp = page.goto(f"{up.url}{path}")
+        assert resp is not None and resp.status == 200, path
+        assert (
+            "'unsafe-inline'"
+            not in resp.all_headers()["content-security-policy"].split("style-src")[0]
+        )
+        assert page.evaluate("window.__csp") == [], path
+
+
 def test_repeated_wrong_passwords_are_throttled_with_the_wait_shown(
     page: Page, up: Running
 ) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from spacehost.router.access import Credentials, credentials
+from spacehost.router.access import RawCredentials, raw_credentials
 from spacehost.router.bounce import bounce_location, is_navigation, platform_base, was_bounced
 from spacehost.router.context import RouterContext
 from spacehost.router.filesend import OpenFile, open_handoff, open_range, send_file
@@ -259,12 +259,12 @@ class Exchange:
             if decided is not None and decided[0] == entry.space:
                 allowed = decided[1]
             else:
-                creds = credentials(req.headers)
-                found = None if creds is None else self.ctx.access.cached(entry.space, creds)
-                if creds is not None and found is None:
-                    self.task = self.ctx.loop.create_task(self._check(entry.space, creds))
+                raw = raw_credentials(req.headers)
+                found = self.ctx.access.decide(entry.space, raw)
+                if found is None:
+                    self.task = self.ctx.loop.create_task(self._check(entry.space, raw))
                     return
-                allowed = bool(found)
+                allowed = found
             if not allowed:
                 # as if the space did not exist: not woken, not counted as activity
                 hidden = self.ctx.as_unknown(req.host, target, entry.space)
@@ -273,9 +273,9 @@ class Exchange:
                 return
         self._go(m)
 
-    async def _check(self, space: str, creds: Credentials) -> None:
+    async def _check(self, space: str, raw: RawCredentials) -> None:
         """Ask the control plane whether this request may reach *space*, then go on."""
-        allowed = await asyncio.shield(self.ctx.access.ask(space, creds))
+        allowed = await asyncio.shield(self.ctx.access.ask(space, raw))
         self.task = None
         if self.phase is ABORTED:
             return

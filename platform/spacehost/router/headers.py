@@ -186,12 +186,23 @@ def request_head(
     return b"".join(out)
 
 
+# A browser sends the same Cookie value request after request: stripped once.
+_STRIPPED_COOKIES: dict[bytes, bytes] = {}
+
+
 def without_platform_credential(name: bytes, value: bytes) -> bytes:
     """What is left of a credential header for a space: b"" for ``X-HF-Authorization`` and a
     platform ``Authorization``, a ``Cookie`` without the platform's cookies (b"" when none is
     left), anything else unchanged (a space's own ``Authorization``, its own cookies)."""
     if name == b"cookie":
-        return strip_platform_cookies(value) if has_platform_cookie(value) else value
+        if not has_platform_cookie(value):
+            return value
+        kept = _STRIPPED_COOKIES.get(value)
+        if kept is None:
+            if len(_STRIPPED_COOKIES) >= _FORWARDING_CACHE_MAX:
+                _STRIPPED_COOKIES.clear()
+            kept = _STRIPPED_COOKIES[value] = strip_platform_cookies(value)
+        return kept
     if name == b"authorization":
         return b"" if is_platform_authorization(value) else value
     return b""

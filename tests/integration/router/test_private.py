@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from spacehost.routetable import RouteEntry
@@ -50,6 +51,15 @@ class Private:
 
 
 def recording_app(seen: list[dict[str, Any]]) -> web.Application:
+    async def ws(request: web.Request) -> web.WebSocketResponse:
+        seen.append({"path": request.path_qs, "headers": {}, "body": ""})
+        sock = web.WebSocketResponse()
+        await sock.prepare(request)
+        async for msg in sock:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                await sock.send_str("echo:" + msg.data)
+        return sock
+
     async def echo(request: web.Request) -> web.Response:
         body = await request.read()
         got = {
@@ -61,6 +71,7 @@ def recording_app(seen: list[dict[str, Any]]) -> web.Application:
         return web.json_response(got)
 
     app = web.Application()
+    app.router.add_get("/ws", ws)
     app.router.add_route("*", "/{tail:.*}", echo)
     return app
 
@@ -209,6 +220,21 @@ async def test_concurrent_requests_with_the_same_credentials_share_one_check() -
             p.ac.gate.set()
             assert await asyncio.gather(*requests) == [200] * 10
         assert len(p.ac.checks) == 1 and p.h.router.ctx.access.calls == 1
+
+
+@LOOPS
+@aio
+async def test_a_websocket_to_a_private_space_waits_for_the_check(loop_kind: str) -> None:
+    async with private_router() as p, aiohttp.ClientSession() as session:
+        url = f"{p.h.url}/spaces/alice/secret/ws"
+        async with session.ws_connect(url, headers={"Cookie": SESSION}) as ws:
+            await ws.send_str("hi")
+            assert await ws.receive_str(timeout=10) == "echo:hi"
+        assert len(p.ac.checks) == 1
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(url, headers={"Cookie": "spacehost_session=x"})
+        assert refused.value.status == 404
+        assert [got["path"] for got in p.upstream_seen] == ["/ws"]
 
 
 # -- browsers -----------------------------------------------------------------------------------

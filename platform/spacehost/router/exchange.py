@@ -256,15 +256,9 @@ class Exchange:
         m = self.ctx.route(req.host, target)
         entry = self.ctx.addressed(m)
         if entry is not None and entry.private:
-            if decided is not None and decided[0] == entry.space:
-                allowed = decided[1]
-            else:
-                raw = raw_credentials(req.headers)
-                found = self.ctx.access.decide(entry.space, raw)
-                if found is None:
-                    self.task = self.ctx.loop.create_task(self._check(entry.space, raw))
-                    return
-                allowed = found
+            allowed = self._allowed(entry.space, decided)
+            if allowed is None:
+                return  # the control plane is asked; _check comes back here
             if not allowed:
                 # as if the space did not exist: not woken, not counted as activity
                 hidden = self.ctx.as_unknown(req.host, target, entry.space)
@@ -272,6 +266,17 @@ class Exchange:
                     self._dispatch(hidden)
                 return
         self._go(m)
+
+    def _allowed(self, space: str, decided: tuple[str, bool] | None) -> bool | None:
+        """Whether this request may reach the private *space*: the answer just in, the cached
+        one, or None while the control plane is being asked (:meth:`_check`)."""
+        if decided is not None and decided[0] == space:
+            return decided[1]
+        raw = raw_credentials(self.req.headers)
+        found = self.ctx.access.decide(space, raw)
+        if found is None:
+            self.task = self.ctx.loop.create_task(self._check(space, raw))
+        return found
 
     async def _check(self, space: str, raw: RawCredentials) -> None:
         """Ask the control plane whether this request may reach *space*, then go on."""

@@ -70,8 +70,15 @@ def recording_app(seen: list[dict[str, Any]]) -> web.Application:
         seen.append(got)
         return web.json_response(got)
 
+    async def cookies(request: web.Request) -> web.Response:
+        resp = web.Response(text="cookies")
+        resp.headers.add("Set-Cookie", "theme=dark; Path=/")
+        resp.headers.add("Set-Cookie", "spacehost_session=forged; Domain=spaces.test; Path=/")
+        return resp
+
     app = web.Application()
     app.router.add_get("/ws", ws)
+    app.router.add_get("/set-cookies", cookies)
     app.router.add_route("*", "/{tail:.*}", echo)
     return app
 
@@ -168,6 +175,15 @@ async def test_platform_credentials_never_reach_a_space_public_or_private(loop_k
             got = (await visit(p, "/x", host, own)).json()["headers"]
             assert got["authorization"] == ["Bearer abc"]  # a space's own Authorization passes
             assert got["cookie"] == ["theme=dark", "c=3"]
+
+
+@aio
+async def test_a_space_cannot_set_a_platform_cookie() -> None:
+    async with private_router() as p:
+        for host, extra in ((PUBLIC_HOST, ""), (HOST, f"Cookie: {PASS}\r\n")):
+            resp = await visit(p, "/set-cookies", host, extra)
+            assert resp.status == 200
+            assert [v for k, v in resp.headers if k == "set-cookie"] == ["theme=dark; Path=/"]
 
 
 @aio

@@ -46,10 +46,13 @@ def hub_reader(visibility: Visibility, namespace: str) -> Readable:
     (identity/policy.py) with the namespace as the reader (its user's organizations and admin
     flag count, as for the user's own read token)."""
     reader = visibility.namespace_actor(namespace)
+    private: dict[RepoKind, frozenset[str]] = {}  # read once per kind, for this deploy
 
     def readable(kind: RepoKind, repo_id: str) -> bool:
+        if kind not in private:
+            private[kind] = visibility.private_repos(kind.value)
         owner, _, name = repo_id.partition("/")
-        private = repo_id in visibility.private_repos(kind.value)
-        return can(reader, Action.READ, Resource(Kind(kind.value), owner, name, private))
+        resource = Resource(Kind(kind.value), owner, name, repo_id in private[kind])
+        return can(reader, Action.READ, resource)
 
     return readable

@@ -336,6 +336,13 @@ class Accounts:
         orgs = MappingProxyType(self.orgs_of(row["name"]))
         return Actor(name=row["name"], is_admin=bool(row["is_admin"]), orgs=orgs, via=via, **extra)  # type: ignore[arg-type]
 
+    def namespace_actor(self, name: str) -> Actor:
+        """Who a space of namespace *name* reads the hub as (the repos it may mount): the user
+        of that name (with their organizations and admin flag), else the organization or the
+        ownerless name itself. Reads only: a read token's actor."""
+        found = self.actor_of(name, Via.TOKEN, token_role=Role.READ, token_name="space")
+        return found or Actor(name=name, via=Via.TOKEN, token_role=Role.READ, token_name="space")
+
     def actor_for_token(self, value: str) -> Actor | None:
         """The actor a token stands for, or None when it is not a valid token."""
         if self._operator and credentials.same(value, self._operator):

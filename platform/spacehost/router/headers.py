@@ -19,6 +19,11 @@ from typing import NamedTuple
 from spacehost import handoff, headernames
 from spacehost.router.framing import Framing
 from spacehost.router.table import RouteEntry, is_token, safe_header_value
+from spacehost.spaceaccess import (
+    has_platform_cookie,
+    is_platform_authorization,
+    strip_platform_cookies,
+)
 
 Headers = Sequence[tuple[bytes, bytes]]
 
@@ -56,10 +61,16 @@ FORWARDING = frozenset(
 # removable through a Connection list.
 FRAMING = frozenset({b"content-length", b"transfer-encoding", b"host"})
 _REQUEST_DROP = HOP_BY_HOP | FORWARDING | FRAMING
+# The platform's credentials never reach a space (spacehost.spaceaccess): X-HF-Authorization
+# always, Authorization when it carries a platform token, the platform's cookies from Cookie.
+# Requests to the control plane keep them (it reads them).
+CREDENTIALS = frozenset({b"authorization", b"x-hf-authorization", b"cookie"})
+_SPACE_REQUEST_DROP = _REQUEST_DROP | CREDENTIALS
 # Meant for the router alone (spacehost.handoff): never passed on to a client.
 FILE_HEADER = handoff.FILE_HEADER.lower().encode()
 _HANDOFF_LINE = f"{handoff.REQUEST_HEADER.lower()}: {handoff.REQUEST_VALUE}\r\n".encode()
 _RESPONSE_DROP = HOP_BY_HOP | {FILE_HEADER, b"content-length"}
+_SET_COOKIE = b"set-cookie"
 # Connection values that name no other header: nothing more to remove.
 _PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"upgrade"})
 
@@ -125,6 +136,7 @@ def request_head(
     framing: Framing,
     upgrade: bool,
     host: bytes,
+    keep_credentials: bool = False,
 ) -> bytes:
     """The head of the request sent to the upstream.
 
@@ -138,6 +150,8 @@ def request_head(
         upgrade: the client asked to switch protocols; keep its ``Upgrade`` header.
         host: the ``Host`` to send: the request-target's authority for an absolute-form
             target, else the client's ``Host`` (a default when it sent none).
+        keep_credentials: send the platform's credentials on (the control plane only); else
+            they are removed (:func:`without_platform_credential`).
 
     Returns:
         The encoded head, ending with the blank line.
@@ -147,14 +161,19 @@ def request_head(
     prior_for: list[bytes] = []
     upgrade_value = b""
     listed = False
+    drop = _REQUEST_DROP if keep_credentials else _SPACE_REQUEST_DROP
     for name, value in headers:
-        if name in _REQUEST_DROP or name[:6] == b"proxy-":
+        if name in drop or name[:6] == b"proxy-":
             if name == b"x-forwarded-for":
                 prior_for.append(value)
             elif name == b"upgrade":
                 upgrade_value = value
             elif name == b"connection" and value.lower() not in _PLAIN_CONNECTION:
                 listed = True
+            elif name in CREDENTIALS:
+                value = without_platform_credential(name, value)
+                if value:
+                    append(name + b": " + value + b"\r\n")
             continue
         append(name + b": " + value + b"\r\n")
     if listed:
@@ -166,6 +185,28 @@ def request_head(
     out.append(_forwarding_lines(fwd, prior_for))
     out.append(b"\r\n")
     return b"".join(out)
+
+
+# A browser sends the same Cookie value request after request: stripped once.
+_STRIPPED_COOKIES: dict[bytes, bytes] = {}
+
+
+def without_platform_credential(name: bytes, value: bytes) -> bytes:
+    """What is left of a credential header for a space: b"" for ``X-HF-Authorization`` and a
+    platform ``Authorization``, a ``Cookie`` without the platform's cookies (b"" when none is
+    left), anything else unchanged (a space's own ``Authorization``, its own cookies)."""
+    if name == b"cookie":
+        if not has_platform_cookie(value):
+            return value
+        kept = _STRIPPED_COOKIES.get(value)
+        if kept is None:
+            if len(_STRIPPED_COOKIES) >= _FORWARDING_CACHE_MAX:
+                _STRIPPED_COOKIES.clear()
+            kept = _STRIPPED_COOKIES[value] = strip_platform_cookies(value)
+        return kept
+    if name == b"authorization":
+        return b"" if is_platform_authorization(value) else value
+    return b""
 
 
 def framing_line(framing: Framing) -> bytes:
@@ -226,10 +267,15 @@ class SpaceHeaders:
         drop: lower-case names removed from the upstream's response: the hop-by-hop ones,
             ``X-Frame-Options`` (which would fight the CSP) and every header the entry sets.
         extra: encoded header lines added to every response of the space.
+        cookies: the upstream's ``Set-Cookie`` headers pass, except those naming a platform
+            cookie (``set-cookie`` is then in *drop* and filtered one by one); False where the
+            entry sets its own (then the upstream's are all dropped) and for the control plane,
+            whose cookies pass whole (:data:`NO_SPACE_HEADERS`).
     """
 
     drop: frozenset[bytes]
     extra: bytes
+    cookies: bool = False
 
 
 NO_SPACE_HEADERS = SpaceHeaders(_RESPONSE_DROP, b"")
@@ -276,7 +322,17 @@ def space_headers(entry: RouteEntry) -> SpaceHeaders:
         if is_token(name) and safe_header_value(value) and name.lower() not in _UNSETTABLE:
             lines.append(f"{name.lower()}: {value}\r\n")
             drop.add(name.lower().encode("latin-1"))
-    return SpaceHeaders(frozenset(drop) | _RESPONSE_DROP, "".join(lines).encode("latin-1"))
+    cookies = _SET_COOKIE not in drop
+    drop.add(_SET_COOKIE)
+    extra = "".join(lines).encode("latin-1")
+    return SpaceHeaders(frozenset(drop) | _RESPONSE_DROP, extra, cookies)
+
+
+def sets_platform_cookie(value: bytes) -> bool:
+    """True when a ``Set-Cookie`` value names one of the platform's cookies (any prefix or
+    case): a space may not set, replace or shadow them, on its own host or, with ``Domain``, on
+    the platform's and every other space's (cookie tossing)."""
+    return b"spacehost_" in value.partition(b"=")[0].lower()
 
 
 def response_head(
@@ -319,6 +375,8 @@ def response_head(
                 upgrade_value = value
             elif name == b"connection" and value.lower() not in _PLAIN_CONNECTION:
                 listed = True
+            elif name == _SET_COOKIE and space.cookies and not sets_platform_cookie(value):
+                append(name + b": " + value + b"\r\n")
             continue
         append(name + b": " + value + b"\r\n")
     if listed:

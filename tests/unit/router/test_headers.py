@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 
 import httptools
@@ -103,6 +104,39 @@ def test_request_head_keeps_end_to_end_headers_and_the_target() -> None:
     assert value(pairs, b"accept") == b"*/*"
     assert value(pairs, b"cookie") == b"a=1"
     assert value(pairs, b"x-app") == b"2"
+
+
+def test_request_head_to_a_space_drops_the_platforms_credentials() -> None:
+    basic = "Basic " + base64.b64encode(b"alice:hf_tok1").decode()
+    platform = h(
+        "Host: example.org",
+        "Authorization: Bearer hf_tok1",
+        "X-HF-Authorization: Bearer hf_tok1",
+        "Cookie: a=1; spacehost_session=s; b=2",
+        "Cookie: spacehost_space=p; spacehost_csrf=c",
+    )
+    _, _, pairs = build(platform)
+    assert names(pairs).count(b"cookie") == 1
+    assert value(pairs, b"cookie") == b"a=1; b=2"
+    assert value(pairs, b"authorization") is None
+    assert value(pairs, b"x-hf-authorization") is None
+    for auth in (basic, "bearer sh_operator"):
+        _, _, pairs = build(h("Host: example.org", f"Authorization: {auth}"))
+        assert value(pairs, b"authorization") is None, auth
+    # the space's own credentials pass unchanged
+    for auth in ("Bearer abc", "Basic " + base64.b64encode(b"u:pw").decode(), "Digest x"):
+        _, _, pairs = build(h("Host: example.org", f"Authorization: {auth}", "Cookie: t=1"))
+        assert value(pairs, b"authorization") == auth.encode(), auth
+        assert value(pairs, b"cookie") == b"t=1"
+
+
+def test_request_head_to_the_control_plane_keeps_the_credentials() -> None:
+    sent = h("Host: example.org", "Authorization: Bearer hf_t", "X-HF-Authorization: hf_t")
+    sent += h("Cookie: spacehost_session=s")
+    _, _, pairs = build(sent, keep_credentials=True)
+    assert value(pairs, b"authorization") == b"Bearer hf_t"
+    assert value(pairs, b"x-hf-authorization") == b"hf_t"
+    assert value(pairs, b"cookie") == b"spacehost_session=s"
 
 
 def test_request_head_strips_hop_by_hop() -> None:
@@ -253,9 +287,11 @@ def test_space_headers() -> None:
             b"cross-origin-opener-policy",
             b"x-spacehost-file",
             b"content-length",
+            b"set-cookie",  # filtered one by one (compiled.cookies)
         }
         | HOP_BY_HOP
     )
+    assert compiled.cookies
     none = space_headers(RouteEntry("a/b", "gradio", "RUNNING", frame_ancestors="'none'"))
     assert none.extra == b"content-security-policy: frame-ancestors 'none'\r\n"
 
@@ -336,6 +372,30 @@ def test_response_head_applies_space_headers() -> None:
     assert value(pairs, b"cross-origin-opener-policy") == b"x"
     assert value(pairs, b"content-security-policy") == b"frame-ancestors *"
     assert value(pairs, b"x-a") == b"1"
+
+
+def test_a_space_cannot_set_the_platforms_cookies() -> None:
+    upstream = h(
+        "Set-Cookie: theme=dark; Path=/",
+        "Set-Cookie: spacehost_session=forged; Domain=spaces.test; Path=/",
+        "Set-Cookie: __Host-SpaceHost_Space=x; Path=/; Secure",
+        "set-cookie: spacehost_csrf=1",
+        "Set-Cookie: b=spacehost_session",  # a value, not a name: the space's own
+    )
+    entry = RouteEntry("a/b", "gradio", "RUNNING")
+    head = response_head(200, b"OK", upstream, space_headers(entry), chunked=False, connection=b"")
+    _, pairs = parse_response(head)
+    assert [v for n, v in pairs if n == b"set-cookie"] == [
+        b"theme=dark; Path=/",
+        b"b=spacehost_session",
+    ]
+    # the control plane sets them (sign-in, the space's pass)
+    head = response_head(200, b"OK", upstream, NO_SPACE_HEADERS, chunked=False, connection=b"")
+    assert len([n for n, _ in parse_response(head)[1] if n == b"set-cookie"]) == 5
+    # an entry that sets its own Set-Cookie replaces every one of the upstream's
+    own = space_headers(RouteEntry("a/b", "gradio", "RUNNING", headers={"Set-Cookie": "e=1"}))
+    head = response_head(200, b"OK", upstream, own, chunked=False, connection=b"")
+    assert [v for n, v in parse_response(head)[1] if n == b"set-cookie"] == [b"e=1"]
 
 
 def test_response_head_for_switching_protocols() -> None:

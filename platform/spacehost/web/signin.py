@@ -9,11 +9,14 @@ a form post with a 303 to ``next``; a failure then shows the API's JSON error.
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from spacehost import access
+from spacehost.appkeys import PLATFORM
 from spacehost.identity import Signup
+from spacehost.settings import Settings
 from spacehost.web.account_kit import api_form, e, html_page, not_found_page
 from spacehost.web.pagescript import FORM_ERROR
 
@@ -31,12 +34,24 @@ def sign_in_form(nxt: str) -> str:
     )
 
 
+def single_sign_on(settings: Settings, nxt: str) -> str:
+    """The button of the OpenID Connect provider, when one is configured (api/oidc.py)."""
+    if not settings.oidc_issuer:
+        return ""
+    href = f"/auth/oidc/login?{urlencode({'next': nxt})}"
+    return (
+        f"<p><a id=sso href='{e(href, quote=True)}'>{e(settings.oidc_label)}</a></p>"
+        "<p class=meta>or with a password:</p>"
+    )
+
+
 async def sign_in_page(request: web.Request) -> web.Response:
     """``GET /sign-in[?next=/path]``."""
     nxt = access.safe_next(request.query.get("next", "/"))
     mode = await asyncio.to_thread(access.accounts(request).signup)
     join = "<p class=meta>No account? <a href='/sign-up'>Sign up</a>.</p>"
-    body = f"<h1>Sign in</h1>{sign_in_form(nxt)}{join if mode is Signup.OPEN else ''}"
+    sso = single_sign_on(request.app[PLATFORM].settings, nxt)
+    body = f"<h1>Sign in</h1>{sso}{sign_in_form(nxt)}{join if mode is Signup.OPEN else ''}"
     return html_page("sign in", body)
 
 

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from spacehost.cli.main import pack_folder
 from spacehost.server.control import make_app
-from tests.support.platforms import platform_in
+from tests.support.platforms import fake_settings, platform_in
 
 OPERATOR = "sh_operator-token"
 ADMIN = {"Authorization": f"Bearer {OPERATOR}"}
@@ -24,8 +24,8 @@ PASSWORD = "correct horse battery"
 Scenario = Callable[[TestClient], Awaitable[None]]
 
 
-def run(tmp_path: Path, scenario: Scenario) -> None:
-    with platform_in(tmp_path) as platform:
+def run(tmp_path: Path, scenario: Scenario, **settings: object) -> None:
+    with platform_in(tmp_path, settings=fake_settings(tmp_path, **settings)) as platform:
 
         async def main() -> None:
             async with TestClient(TestServer(make_app(platform, OPERATOR))) as client:
@@ -131,6 +131,20 @@ def test_sign_in_page_keeps_a_local_next_and_sign_up_follows_the_mode(tmp_path: 
         assert "value='abc'" in await page(c, "/sign-up?invite=abc")
 
     run(tmp_path, scenario)
+
+
+def test_sign_in_page_offers_single_sign_on_only_when_configured(tmp_path: Path) -> None:
+    async def without(c: TestClient) -> None:
+        assert "id=sso" not in await page(c, "/sign-in")
+
+    async def with_provider(c: TestClient) -> None:
+        text = await page(c, "/sign-in?next=/admin")
+        assert "<a id=sso href='/auth/oidc/login?next=%2Fadmin'>Lab login</a>" in text
+
+    run(tmp_path / "off", without)
+    run(
+        tmp_path / "on", with_provider, oidc_issuer="https://id.example.org", oidc_label="Lab login"
+    )
 
 
 def test_tokens_page_lists_the_users_tokens_and_sends_others_to_sign_in(tmp_path: Path) -> None:

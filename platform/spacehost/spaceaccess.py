@@ -105,3 +105,15 @@ def strip_platform_cookies(value: bytes) -> bytes:
 def has_platform_cookie(value: bytes) -> bool:
     """True when a ``Cookie`` value may hold a platform cookie (a cheap test for the hot path)."""
     return b"spacehost_" in value
+
+
+def platform_cookies(value: bytes) -> bytes:
+    """Only the platform's cookies of a ``Cookie`` value (b"" when it has none): what the router
+    sends with a check and keys its answers by, so a space's own cookies neither reach the
+    control plane nor split the cache."""
+    kept = []
+    for part in value.split(b";"):
+        name = part.partition(b"=")[0].strip().decode("latin-1")
+        if name in PLATFORM_COOKIES:
+            kept.append(part.strip())
+    return b"; ".join(kept)

@@ -7,6 +7,7 @@ import os
 from typing import Protocol
 
 from spacehost.hosts import subdomain_label
+from spacehost.router.access import SpaceAccess, control_check
 from spacehost.router.activity import ActivityRecorder
 from spacehost.router.match import Match, is_page_host, match_host, match_path
 from spacehost.router.routes_file import RoutesFile
@@ -48,6 +49,7 @@ class RouterContext:
         self.handoff_root = os.path.join(os.path.realpath(settings.hub_dir), "")
         self.activity = ActivityRecorder(settings.activity_file)
         self.waker = Waker(str(settings.control_socket), self.routes)
+        self.access = SpaceAccess(control_check(str(settings.control_socket)), loop.time)
         self.connections: set[Closable] = set()
         # client timeouts (docs/router.md#timeouts), seconds
         self.idle_timeout = settings.keepalive_timeout_s
@@ -101,6 +103,30 @@ class RouterContext:
                 self._page_hosts.clear()
             page = self._page_hosts[host] = is_page_host(host, self.domain)
             return page
+
+    def addressed(self, m: Match) -> RouteEntry | None:
+        """The entry of the space *m* is for (live or not), or None for the control plane's own
+        requests and unknown spaces."""
+        if m.entry is not None:
+            return m.entry
+        return self.routes.table.by_space.get(m.space) if m.space else None
+
+    def as_unknown(self, host: str, target: str, space: str) -> Match:
+        """The match of a request for *space* when that space did not exist: what a request
+        the router will not serve to its visitor becomes (a private space, access denied), so
+        that nothing tells it from a request for a space that is not there."""
+        label = subdomain_label(host, self.domain) if host else None
+        return Match(None, target, space=label or space)
+
+    def is_unknown_host(self, host: str, m: Match) -> bool:
+        """True when *m* sends a request for a space host (``{label}.{domain}``) to the control
+        plane as a host no space has (:meth:`as_unknown` included)."""
+        return (
+            m.entry is None
+            and m.space is not None
+            and bool(host)
+            and m.space == subdomain_label(host, self.domain)
+        )
 
     def asleep(self, space: str) -> RouteEntry | None:
         """*space*'s entry when it sleeps (a request wakes it), else None."""

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
+from spacehost.router.access import Credentials, credentials
+from spacehost.router.bounce import bounce_location, is_navigation, platform_base, was_bounced
 from spacehost.router.context import RouterContext
 from spacehost.router.filesend import OpenFile, open_handoff, open_range, send_file
 from spacehost.router.framing import BodyKind, Framing, ResponseBody, response_body
@@ -37,7 +39,12 @@ from spacehost.router.headers import (
     response_head,
 )
 from spacehost.router.match import Match
-from spacehost.router.pages import Problem, problem_response, simple_response
+from spacehost.router.pages import (
+    Problem,
+    problem_response,
+    redirect_response,
+    simple_response,
+)
 from spacehost.router.static_response import NOT_FOUND, StaticStream, static_answer
 from spacehost.router.table import RouteEntry, Upstream
 from spacehost.router.upstream import UpstreamConnection
@@ -51,6 +58,8 @@ _RETRYABLE = frozenset({b"GET", b"HEAD", b"OPTIONS"})
 _LAST_CHUNK = b"0\r\n\r\n"
 # bodies without a length: re-chunked for an HTTP/1.1 client, ended by closing for HTTP/1.0
 _OPEN_ENDED = frozenset({BodyKind.CHUNKED, BodyKind.UNTIL_CLOSE})
+# a bounce depends on the visitor's cookies of the moment: never reused
+_NO_STORE = b"cache-control: no-store\r\n"
 
 
 @dataclass(slots=True)
@@ -233,7 +242,49 @@ class Exchange:
             self.close_after = True
             self._local(simple_response(405, b"", "", close=True, extra=b"allow: GET\r\n"))
             return
-        m = self.ctx.route(req.host, req.target.decode("latin-1"))
+        self._begin(None)
+
+    def _begin(self, decided: tuple[str, bool] | None) -> None:
+        """Route the request, decide whether its visitor may reach a private space (from the
+        cache, or by asking the control plane first), then answer it.
+
+        Args:
+            decided: ``(space, allowed)``: the control plane's answer for this request, just in.
+        """
+        req = self.req
+        target = req.target.decode("latin-1")
+        m = self.ctx.route(req.host, target)
+        entry = self.ctx.addressed(m)
+        if entry is not None and entry.private:
+            if decided is not None and decided[0] == entry.space:
+                allowed = decided[1]
+            else:
+                creds = credentials(req.headers)
+                found = None if creds is None else self.ctx.access.cached(entry.space, creds)
+                if creds is not None and found is None:
+                    self.task = self.ctx.loop.create_task(self._check(entry.space, creds))
+                    return
+                allowed = bool(found)
+            if not allowed:
+                # as if the space did not exist: not woken, not counted as activity
+                hidden = self.ctx.as_unknown(req.host, target, entry.space)
+                if not self._bounced(hidden):
+                    self._dispatch(hidden)
+                return
+        self._go(m)
+
+    async def _check(self, space: str, creds: Credentials) -> None:
+        """Ask the control plane whether this request may reach *space*, then go on."""
+        allowed = await asyncio.shield(self.ctx.access.ask(space, creds))
+        self.task = None
+        if self.phase is ABORTED:
+            return
+        self._begin((space, allowed))
+
+    def _go(self, m: Match) -> None:
+        """Answer a request its visitor may see: wake a sleeping space first, hold it meanwhile."""
+        if m.entry is None and self._bounced(m):
+            return
         space = m.entry.space if m.entry is not None else m.space
         if space:
             self.ctx.activity.touch(space)
@@ -245,6 +296,27 @@ class Exchange:
                     self.task = self.ctx.loop.create_task(self._hold(m.space))
                     return
         self._dispatch(m)
+
+    def _bounced(self, m: Match) -> bool:
+        """Send a browser's navigation to a space host the router will not serve through the
+        platform's host first (:mod:`spacehost.router.bounce`); True when it was."""
+        req = self.req
+        if not (
+            self.ctx.is_unknown_host(req.host, m)
+            and is_navigation(req.method, req.accept, req.headers)
+            and not was_bounced(req.target)
+        ):
+            return False
+        ctx = self.ctx
+        base = platform_base(ctx.settings.public_url, ctx.proto, ctx.domain, req.host)
+        location = bounce_location(base, m.space or "", req.target)
+        self._prepare_local()
+        self._local(
+            redirect_response(
+                location, close=self.close_after, head_only=False, status=302, extra=_NO_STORE
+            )
+        )
+        return True
 
     def _waking_page(self, entry: RouteEntry) -> bool:
         """A browser visiting a *stopped* space gets the waking page at once (it turns into the
@@ -266,7 +338,8 @@ class Exchange:
         entry = m.entry
         if entry is None:
             fwd = Forwarding(self.client.ip, req.host, self.ctx.proto, "", m.space, True)
-            self._proxy(self.ctx.control, m.target, fwd, req.host.encode("latin-1") or b"localhost")
+            to = req.host.encode("latin-1") or b"localhost"
+            self._proxy(self.ctx.control, m.target, fwd, to, keep_credentials=True)
             return
         compiled = self.ctx.routes.target_for(entry.space)
         self.space = compiled.headers
@@ -281,7 +354,15 @@ class Exchange:
         elif entry.static_dir:
             self._static(entry.static_dir, m)
 
-    def _proxy(self, up: Upstream, target: str, fwd: Forwarding, host: bytes) -> None:
+    def _proxy(
+        self,
+        up: Upstream,
+        target: str,
+        fwd: Forwarding,
+        host: bytes,
+        *,
+        keep_credentials: bool = False,
+    ) -> None:
         req = self.req
         self.up = up
         self.head = request_head(
@@ -292,6 +373,7 @@ class Exchange:
             framing=Framing(req.chunked, req.length),
             upgrade=req.upgrade,
             host=host,
+            keep_credentials=keep_credentials,
         )
         conn = self.ctx.pool.take(up)
         if conn is None:

@@ -19,6 +19,11 @@ from typing import NamedTuple
 from spacehost import handoff, headernames
 from spacehost.router.framing import Framing
 from spacehost.router.table import RouteEntry, is_token, safe_header_value
+from spacehost.spaceaccess import (
+    has_platform_cookie,
+    is_platform_authorization,
+    strip_platform_cookies,
+)
 
 Headers = Sequence[tuple[bytes, bytes]]
 
@@ -56,6 +61,11 @@ FORWARDING = frozenset(
 # removable through a Connection list.
 FRAMING = frozenset({b"content-length", b"transfer-encoding", b"host"})
 _REQUEST_DROP = HOP_BY_HOP | FORWARDING | FRAMING
+# The platform's credentials never reach a space (spacehost.spaceaccess): X-HF-Authorization
+# always, Authorization when it carries a platform token, the platform's cookies from Cookie.
+# Requests to the control plane keep them (it reads them).
+CREDENTIALS = frozenset({b"authorization", b"x-hf-authorization", b"cookie"})
+_SPACE_REQUEST_DROP = _REQUEST_DROP | CREDENTIALS
 # Meant for the router alone (spacehost.handoff): never passed on to a client.
 FILE_HEADER = handoff.FILE_HEADER.lower().encode()
 _HANDOFF_LINE = f"{handoff.REQUEST_HEADER.lower()}: {handoff.REQUEST_VALUE}\r\n".encode()
@@ -125,6 +135,7 @@ def request_head(
     framing: Framing,
     upgrade: bool,
     host: bytes,
+    keep_credentials: bool = False,
 ) -> bytes:
     """The head of the request sent to the upstream.
 
@@ -138,6 +149,8 @@ def request_head(
         upgrade: the client asked to switch protocols; keep its ``Upgrade`` header.
         host: the ``Host`` to send: the request-target's authority for an absolute-form
             target, else the client's ``Host`` (a default when it sent none).
+        keep_credentials: send the platform's credentials on (the control plane only); else
+            they are removed (:func:`without_platform_credential`).
 
     Returns:
         The encoded head, ending with the blank line.
@@ -147,14 +160,19 @@ def request_head(
     prior_for: list[bytes] = []
     upgrade_value = b""
     listed = False
+    drop = _REQUEST_DROP if keep_credentials else _SPACE_REQUEST_DROP
     for name, value in headers:
-        if name in _REQUEST_DROP or name[:6] == b"proxy-":
+        if name in drop or name[:6] == b"proxy-":
             if name == b"x-forwarded-for":
                 prior_for.append(value)
             elif name == b"upgrade":
                 upgrade_value = value
             elif name == b"connection" and value.lower() not in _PLAIN_CONNECTION:
                 listed = True
+            elif name in CREDENTIALS:
+                value = without_platform_credential(name, value)
+                if value:
+                    append(name + b": " + value + b"\r\n")
             continue
         append(name + b": " + value + b"\r\n")
     if listed:
@@ -166,6 +184,17 @@ def request_head(
     out.append(_forwarding_lines(fwd, prior_for))
     out.append(b"\r\n")
     return b"".join(out)
+
+
+def without_platform_credential(name: bytes, value: bytes) -> bytes:
+    """What is left of a credential header for a space: b"" for ``X-HF-Authorization`` and a
+    platform ``Authorization``, a ``Cookie`` without the platform's cookies (b"" when none is
+    left), anything else unchanged (a space's own ``Authorization``, its own cookies)."""
+    if name == b"cookie":
+        return strip_platform_cookies(value) if has_platform_cookie(value) else value
+    if name == b"authorization":
+        return b"" if is_platform_authorization(value) else value
+    return b""
 
 
 def framing_line(framing: Framing) -> bytes:

@@ -14,6 +14,7 @@ from spacehost.router.headers import NO_SPACE_HEADERS, SpaceHeaders
 
 REASONS = {
     200: "OK",
+    302: "Found",
     304: "Not Modified",
     308: "Permanent Redirect",
     400: "Bad Request",
@@ -158,19 +159,23 @@ def problem_response(problem: Problem, *, accept: str, close: bool, head_only: b
     )
 
 
-def redirect_response(location: str, *, close: bool, head_only: bool) -> bytes:
-    """A 308 redirect to *location* (already a safe, percent-encoded path).
+def redirect_response(
+    location: str, *, close: bool, head_only: bool, status: int = 308, extra: bytes = b""
+) -> bytes:
+    """A redirect to *location* (already a safe, percent-encoded URL or path).
 
     Args:
         location: the ``Location`` value.
         close: add ``Connection: close``.
         head_only: the request was HEAD.
+        status: 308 (permanent, the default) or 302 (this once).
+        extra: more encoded header lines.
 
     Returns:
         The encoded response.
     """
-    extra = b"location: " + location.encode("latin-1") + b"\r\n"
-    return simple_response(308, b"", "", close=close, head_only=head_only, extra=extra)
+    lines = b"location: " + location.encode("latin-1") + b"\r\n" + extra
+    return simple_response(status, b"", "", close=close, head_only=head_only, extra=lines)
 
 
 BAD_REQUEST = Problem(

@@ -8,41 +8,22 @@ between the requests that arrive while it is under way, so a burst of N requests
 from __future__ import annotations
 
 import asyncio
-import logging
 from urllib.parse import quote
 
+from spacehost.router.controlcall import CALL_TIMEOUT_S, control_status
 from spacehost.router.routes_file import RoutesFile
 from spacehost.router.table import RouteEntry, is_live
-
-log = logging.getLogger("spacehost.router")
 
 POLL_S = 0.02  # how often a held request looks at the route table
 WAKING_STAGES = frozenset({"SLEEPING", "APP_STARTING"})
 
 
-async def post_wake(socket_path: str, space: str, timeout: float = 10.0) -> int:
+async def post_wake(socket_path: str, space: str, timeout: float = CALL_TIMEOUT_S) -> int:
     """``POST /api/spaces/{space}/wake`` on the control plane's Unix socket; the status, or 0
     when the control plane cannot be reached."""
     owner, _, name = space.partition("/")
     target = f"/api/spaces/{quote(owner)}/{quote(name)}/wake"
-    try:
-        reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(socket_path), timeout)
-    except (OSError, TimeoutError) as exc:
-        log.warning("cannot ask the control plane to wake %s: %s", space, exc)
-        return 0
-    try:
-        writer.write(
-            f"POST {target} HTTP/1.1\r\nhost: localhost\r\ncontent-length: 0\r\n"
-            "connection: close\r\n\r\n".encode("latin-1")
-        )
-        line = await asyncio.wait_for(reader.readline(), timeout)
-        parts = line.split()
-        return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-    except (OSError, TimeoutError) as exc:
-        log.warning("waking %s: no answer from the control plane: %s", space, exc)
-        return 0
-    finally:
-        writer.close()
+    return await control_status(socket_path, "POST", target, timeout=timeout)
 
 
 class Waker:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 
 import httptools
@@ -103,6 +104,39 @@ def test_request_head_keeps_end_to_end_headers_and_the_target() -> None:
     assert value(pairs, b"accept") == b"*/*"
     assert value(pairs, b"cookie") == b"a=1"
     assert value(pairs, b"x-app") == b"2"
+
+
+def test_request_head_to_a_space_drops_the_platforms_credentials() -> None:
+    basic = "Basic " + base64.b64encode(b"alice:hf_tok1").decode()
+    platform = h(
+        "Host: example.org",
+        "Authorization: Bearer hf_tok1",
+        "X-HF-Authorization: Bearer hf_tok1",
+        "Cookie: a=1; spacehost_session=s; b=2",
+        "Cookie: spacehost_space=p; spacehost_csrf=c",
+    )
+    _, _, pairs = build(platform)
+    assert names(pairs).count(b"cookie") == 1
+    assert value(pairs, b"cookie") == b"a=1; b=2"
+    assert value(pairs, b"authorization") is None
+    assert value(pairs, b"x-hf-authorization") is None
+    for auth in (basic, "bearer sh_operator"):
+        _, _, pairs = build(h("Host: example.org", f"Authorization: {auth}"))
+        assert value(pairs, b"authorization") is None, auth
+    # the space's own credentials pass unchanged
+    for auth in ("Bearer abc", "Basic " + base64.b64encode(b"u:pw").decode(), "Digest x"):
+        _, _, pairs = build(h("Host: example.org", f"Authorization: {auth}", "Cookie: t=1"))
+        assert value(pairs, b"authorization") == auth.encode(), auth
+        assert value(pairs, b"cookie") == b"t=1"
+
+
+def test_request_head_to_the_control_plane_keeps_the_credentials() -> None:
+    sent = h("Host: example.org", "Authorization: Bearer hf_t", "X-HF-Authorization: hf_t")
+    sent += h("Cookie: spacehost_session=s")
+    _, _, pairs = build(sent, keep_credentials=True)
+    assert value(pairs, b"authorization") == b"Bearer hf_t"
+    assert value(pairs, b"x-hf-authorization") == b"hf_t"
+    assert value(pairs, b"cookie") == b"spacehost_session=s"
 
 
 def test_request_head_strips_hop_by_hop() -> None:

@@ -89,6 +89,11 @@ def test_redirect_and_simple_responses() -> None:
     assert status == "HTTP/1.1 308 Permanent Redirect"
     assert headers["location"] == "/spaces/a/b/"
     assert headers["content-length"] == "0"
+    once = redirect_response(
+        "http://h/x", close=False, head_only=False, status=302, extra=b"a: b\r\n"
+    )
+    status, headers, body = split(once)
+    assert (status, headers["location"], headers["a"]) == ("HTTP/1.1 302 Found", "http://h/x", "b")
     status, headers, body = split(simple_response(405, b"no", "text/plain", close=True))
     assert status == "HTTP/1.1 405 Method Not Allowed"
     assert (headers["connection"], body) == ("close", b"no")

@@ -2,7 +2,8 @@
 ``create_repo`` makes a private gradio space and a private model in a fresh process; a signed-in
 member sees the private space's app on its page host (the iframe renders the Gradio app) and on
 the path style; a non-member and an anonymous visitor get 404 on both; the owner's Settings tab
-makes a space private and public again, adds a variable and deletes it with confirmation; a
+makes a space private and public again, adds a variable, restarts it, duplicates it (private)
+and deletes it with confirmation; the New space page creates a space and shows how to push; a
 reader (an organization member with the read role) has no Settings tab."""
 
 from __future__ import annotations
@@ -205,6 +206,15 @@ def test_the_settings_tab_changes_visibility_adds_a_variable_and_deletes(
     expect(page.locator("table.variables")).to_contain_text("hello there")
     listed = requests.get(f"{url}/api/spaces/{space}/variables", headers=owner, timeout=10)
     assert listed.json()["GREETING"]["value"] == "hello there"
+    page.get_by_role("button", name="Restart", exact=True).click()
+    expect(page.locator("#settings-status")).to_contain_text("Restarting")
+    page.locator("select[name=owner]").select_option(OWNER)
+    page.locator("select[name=visibility]").select_option("private")
+    page.get_by_role("button", name="Duplicate").click()
+    expect(page.locator("#duplicate-link")).to_have_text(f"{OWNER}/scratch-copy")
+    copy = f"{url}/api/spaces/{OWNER}/scratch-copy"
+    assert requests.get(copy, timeout=10).status_code == 404  # private, as chosen
+    assert requests.get(copy, headers=owner, timeout=10).status_code == 200
     delete = page.locator("#delete-space")
     expect(delete).to_be_disabled()  # until the name is typed
     page.get_by_label("space name to confirm").fill(space)
@@ -212,3 +222,20 @@ def test_the_settings_tab_changes_visibility_adds_a_variable_and_deletes(
     page.wait_for_url(f"{url}/")
     gone = requests.get(f"{url}/api/spaces/{space}", headers=owner, timeout=10)
     assert gone.status_code == 404
+
+
+def test_the_new_space_page_creates_a_space_and_shows_how_to_push(
+    team: Team, as_user: dict[str, Page]
+) -> None:
+    page, url = as_user[OWNER], team.platform.url
+    page.goto(f"{url}/new-space")
+    page.locator("select[name=owner]").select_option(ORG)
+    page.get_by_label("Name").fill("fresh")
+    page.locator("select[name=sdk]").select_option("static")
+    page.get_by_label("Private").check()
+    page.get_by_role("button", name="Create space").click()
+    page.wait_for_url(f"{url}/new-space?created={ORG}%2Ffresh")
+    expect(page.locator("pre")).to_contain_text(f"spacehost push ./my-space --name {ORG}/fresh")
+    page.locator("#space-link").click()
+    page.wait_for_url(f"**/spaces/{ORG}/fresh*")
+    assert requests.get(f"{url}/api/spaces/{ORG}/fresh", timeout=10).status_code == 404

@@ -102,6 +102,8 @@ def test_a_signed_in_reader_reaches_the_page_host_with_the_spaces_pass(tmp_path:
         text = await page.text()
         assert page.status == 200, text
         assert "<iframe id=app-frame class=app src='http://bob-secret.localhost:8000/'" in text
+        # the owner's pass shows the Settings tab, on the platform's host (the session's)
+        assert "href='http://127.0.0.1:8000/spaces/bob/secret?tab=settings'" in text
 
     run(tmp_path, scenario)
 

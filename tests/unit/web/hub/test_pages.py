@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from spacehost import appkeys
 from spacehost.api import add_routes, error_middleware
 from spacehost.domain import RepoKind, SpaceId
+from spacehost.identity import Accounts
 from spacehost.lifecycle import Platform
 from spacehost.store.hub import HubStore
 from spacehost.web.hub.card import chips, human_bytes, parse_card
@@ -356,6 +357,8 @@ def test_space_page_links_the_repos_it_uses(site: tuple[Platform, HubStore]) -> 
     async def main() -> None:
         app = web.Application(middlewares=[error_middleware])
         app[appkeys.PLATFORM], app[appkeys.TOKEN], app[appkeys.HUB] = platform, "t", hub
+        # the page asks who the visitor is (a Settings tab for writers)
+        app[appkeys.ACCOUNTS] = Accounts(platform.settings.identity_db, "t")
         app.router.add_get("/spaces/{owner}/{name}", space_page)
         async with TestClient(TestServer(app)) as client:
 

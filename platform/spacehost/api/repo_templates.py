@@ -61,7 +61,7 @@ def _front_matter(fields: Mapping[str, str]) -> str:
 def space_files(name: str, sdk: Sdk, gradio_version: str, python: str) -> dict[str, bytes]:
     """A space *name* that builds and answers as it is, for *sdk* (gradio: a hello-world
     ``app.py`` on the platform's Gradio *gradio_version* and *python*)."""
-    fields = {"title": name, "emoji": "🚀", "colorFrom": "blue", "colorTo": "green"}
+    fields = {"title": f'"{name}"', "emoji": "🚀", "colorFrom": "blue", "colorTo": "green"}
     fields["sdk"] = sdk.value
     if sdk is Sdk.GRADIO:
         fields |= {"sdk_version": gradio_version, "python_version": f'"{python}"'}

@@ -31,6 +31,15 @@ from spacehost.settings import Settings
 from spacehost.store import HubStore
 
 KINDS = {"model": Kind.MODEL, "dataset": Kind.DATASET, "space": Kind.SPACE}
+# create_repo's space_* options: refused rather than dropped, each with where to set it instead
+LATER = {
+    "secrets": "add them after creating it (Settings tab, `HfApi.add_space_secret`)",
+    "variables": "add them after creating it (Settings tab, `HfApi.add_space_variable`)",
+    "sleepTimeSeconds": "set it after creating it (Settings tab, `HfApi.set_space_sleep_time`)",
+    "hardware": "set `hardware:` in the space's README.md and push it",
+    "volumes": "spaces get /data; mount hub repos with `preload_from_hub` in README.md",
+    "template": "push your own files after creating the space",
+}
 
 
 def repo_url(settings: Settings, kind: Kind, repo_id: str) -> str:
@@ -102,6 +111,14 @@ def _create_hub_repo(request: web.Request, kind: Kind, repo_id: str, private: bo
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _refuse_options(body: dict[str, Any]) -> None:
+    for key, instead in LATER.items():
+        if body.get(key) is not None:
+            raise InvalidRequest(
+                f'"{key}" is not taken when creating a repo here', hint=f"leave it out: {instead}"
+            )
+
+
 def _exists_response(kind: Kind, repo_id: str, url: str) -> web.Response:
     err = Conflict(
         f"the {kind.value} {repo_id} exists already",
@@ -125,6 +142,7 @@ async def create(request: web.Request) -> web.Response:
     else:
         check_repo_id(RepoKind(kind.value), repo_id)
     private = bool(requested_private(body))
+    _refuse_options(body)
     if kind is Kind.SPACE:
         check_sdk(body.get("sdk"))  # before anything is written
     await access.require_namespace_write(request, kind, namespace, name)

@@ -124,6 +124,13 @@ def test_writing_needs_the_namespace_and_bad_bodies_are_named(tmp_path: Path) ->
         assert bad_type.status == 400 and "type" in (await bad_type.json())["error"]["message"]
         nameless = await c.post(url, json={"type": "model"}, headers=bearer(tokens["bob"]))
         assert nameless.status == 400
+        secrets = [{"key": "TOKEN", "value": "x"}]
+        dropped = await c.post(
+            url, json={**space, "secrets": secrets}, headers=bearer(tokens["bob"])
+        )
+        error = (await dropped.json())["error"]
+        assert dropped.status == 400 and '"secrets"' in error["message"]
+        assert "add_space_secret" in error["hint"]
         assert platform.queries.list_spaces() == []
 
     run(tmp_path, scenario)

@@ -193,6 +193,8 @@ def test_the_settings_tab_changes_visibility_adds_a_variable_and_deletes(
     assert made.status_code == 200, made.text
     space = f"{ORG}/scratch"
     page = as_user[OWNER]
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
     page.goto(f"{url}/spaces/{space}?tab=settings")
     page.get_by_role("button", name="Make private").click()
     expect(page.locator("#visibility-now")).to_contain_text("private")
@@ -222,12 +224,15 @@ def test_the_settings_tab_changes_visibility_adds_a_variable_and_deletes(
     page.wait_for_url(f"{url}/")
     gone = requests.get(f"{url}/api/spaces/{space}", headers=owner, timeout=10)
     assert gone.status_code == 404
+    assert not [c for c in console if "Content Security Policy" in c], console
 
 
 def test_the_new_space_page_creates_a_space_and_shows_how_to_push(
     team: Team, as_user: dict[str, Page]
 ) -> None:
     page, url = as_user[OWNER], team.platform.url
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
     page.goto(f"{url}/new-space")
     page.locator("select[name=owner]").select_option(ORG)
     page.get_by_label("Name").fill("fresh")
@@ -239,3 +244,4 @@ def test_the_new_space_page_creates_a_space_and_shows_how_to_push(
     page.locator("#space-link").click()
     page.wait_for_url(f"**/spaces/{ORG}/fresh*")
     assert requests.get(f"{url}/api/spaces/{ORG}/fresh", timeout=10).status_code == 404
+    assert not [c for c in console if "Content Security Policy" in c], console

@@ -8,6 +8,13 @@ Run by hand: ``.venv/bin/python bench/router_bench.py [--seconds 10] [--connecti
 2. Gradio ``/config``: ``wrk`` directly against a Gradio 6 app and through the router (path
    route ``/spaces/bench/gradio/``). Target: >= 0.97 x direct. Then the p50 latency of sequential
    keep-alive requests, direct and through the router. Target: added p50 <= 1 ms.
+3. Private spaces (``--only private``): the same small response through one router to a public
+   space and to a private one, both with the same valid space cookie (the access answer cached;
+   a stand-in control plane answers the check), and, with ``--before DIR`` (a
+   ``platform/`` folder of older code, e.g. ``git archive 0629134 platform | tar -x -C DIR``),
+   to the public space through a router of that code: alternating rounds, req/s and the router
+   process's CPU time per request (utime+stime from ``/proc``, steadier than req/s on a shared
+   machine). Target: private within 3 % of public; public unchanged from before.
 
 Needs ``wrk`` and ``nginx`` (Debian ``wrk``, ``nginx-light``) and gradio in the venv. Every
 server is a subprocess stopped at the end; nothing listens beyond 127.0.0.1.
@@ -16,6 +23,7 @@ server is a subprocess stopped at the end; nothing listens beyond 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import http.client
 import os
@@ -27,14 +35,21 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchkit import ROOT
 from spacehost.routetable import RouteEntry, routes_json
 
+# isort: split
+# after benchkit, which puts the repository's root on sys.path
+from tests.support.access_control import AccessControl, serve_access_control
+
 HOST = "127.0.0.1"
+assert str(ROOT) in sys.path  # benchkit put it there, for tests.support
 
 
 def free_port() -> int:
@@ -129,20 +144,23 @@ GRADIO_APP = textwrap.dedent(
 class Wrk:
     rps: float
     p50_ms: float
+    requests: int = 0
 
 
-def wrk(url: str, seconds: int, connections: int, host: str | None = None) -> Wrk:
+def wrk(url: str, seconds: int, connections: int, host: str | None = None, *headers: str) -> Wrk:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    if host:
-        cmd[1:1] = ["-H", f"Host: {host}"]
+    for header in (f"Host: {host}" if host else "", *headers):
+        if header:
+            cmd[1:1] = ["-H", header]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
+    count = re.search(r"(\d+) requests in", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if rps is None or p50 is None or errors:
+    if rps is None or p50 is None or count is None or errors:
         raise RuntimeError(f"wrk failed or saw errors:\n{out}")
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50.group(2)]
-    return Wrk(float(rps.group(1)), float(p50.group(1)) * scale)
+    return Wrk(float(rps.group(1)), float(p50.group(1)) * scale, int(count.group(1)))
 
 
 def sequential_p50(port: int, path: str, n: int, host: str | None = None) -> float:
@@ -164,9 +182,13 @@ def sequential_p50(port: int, path: str, n: int, host: str | None = None) -> flo
 
 
 def router(
-    tmp: Path, port: int, entries: list[RouteEntry]
-) -> contextlib.AbstractContextManager[object]:
-    data = tmp / "data"
+    tmp: Path,
+    port: int,
+    entries: list[RouteEntry],
+    name: str = "data",
+    env: dict[str, str] | None = None,
+) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    data = tmp / name
     (data / "run").mkdir(parents=True, exist_ok=True)
     (data / "run" / "routes.json").write_text(routes_json(entries))
     cmd = [
@@ -184,7 +206,7 @@ def router(
         "--log-level",
         "WARNING",
     ]
-    return process(cmd, port)
+    return process(cmd, port, env=env) if env else process(cmd, port)
 
 
 def row(name: str, value: str, target: str, ok: bool | None = None) -> None:
@@ -248,13 +270,218 @@ def bench_gradio(tmp: Path, seconds: int, connections: int, samples: int) -> Non
     row("added p50", f"{added:.2f} ms", "<= 1 ms", added <= 1.0)
 
 
+PASS_COOKIE = "spacehost_space=bench-pass"
+
+
+@contextlib.contextmanager
+def access_control(socket_path: Path, space: str) -> Iterator[AccessControl]:
+    """A stand-in control plane on *socket_path* (a thread of this process) that lets the
+    space cookie read *space*."""
+    ac = AccessControl(allowed={space: {PASS_COOKIE}})
+    socket_path.parent.mkdir(parents=True, exist_ok=True)
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    def run() -> None:
+        try:
+            stop = loop.run_until_complete(serve_access_control(str(socket_path), ac))
+        finally:
+            ready.set()
+        loop.run_forever()
+        loop.run_until_complete(stop())
+        loop.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    if not ready.wait(30) or not socket_path.exists():
+        raise RuntimeError("the stand-in control plane did not start")
+    try:
+        yield ac
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of process *pid*, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Side:
+    name: str
+    url: str
+    host: str
+    headers: tuple[str, ...]
+    pid: int
+
+
+def measure(side: Side, seconds: int, connections: int) -> tuple[float, float]:
+    """(req/s, router CPU µs per request) of one wrk run against *side*."""
+    before = cpu_seconds(side.pid)
+    result = wrk(side.url, seconds, connections, side.host, *side.headers)
+    used = cpu_seconds(side.pid) - before
+    return result.rps, used / max(1, result.requests) * 1e6
+
+
+def bench_private(
+    tmp: Path, seconds: int, connections: int, rounds: int, before: Path | None
+) -> None:
+    up, port, old_port = free_port(), free_port(), free_port()
+    public = RouteEntry("bench/tiny", "docker", "RUNNING", upstream=f"{HOST}:{up}")
+    private = RouteEntry("bench/secret", "docker", "RUNNING", upstream=f"{HOST}:{up}", private=True)
+    print(
+        f"\n(3) private vs public space, wrk -t1 -c{connections} -d{seconds}s, {rounds} rounds"
+        + (f", before = {before}" if before else "")
+    )
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(nginx(tmp, "up", UPSTREAM_BODY.format(host=HOST, port=up), up))
+        ac = stack.enter_context(
+            access_control(tmp / "after" / "run" / "control.sock", private.space)
+        )
+        new = stack.enter_context(router(tmp, port, [public, private], "after"))
+        url = f"http://{HOST}:{port}/"
+        # the same Cookie to both (stripped from both): the difference is the access decision
+        sides = [
+            Side("public", url, "bench-tiny.localhost", (f"Cookie: {PASS_COOKIE}",), new.pid),
+            Side(
+                "private (cookie)",
+                url,
+                "bench-secret.localhost",
+                (f"Cookie: {PASS_COOKIE}",),
+                new.pid,
+            ),
+        ]
+        if before is not None:
+            env = {**os.environ, "PYTHONPATH": str(before)}
+            old = stack.enter_context(router(tmp, old_port, [public], "before", env))
+            old_url = f"http://{HOST}:{old_port}/"
+            old_side = Side(
+                "public, before", old_url, "bench-tiny.localhost", sides[0].headers, old.pid
+            )
+            sides.append(old_side)
+        for side in sides:  # warm-up (and the private side's one check call)
+            wrk(side.url, 2, connections, side.host, *side.headers)
+        results: dict[str, list[tuple[float, float]]] = {s.name: [] for s in sides}
+        for r in range(rounds):
+            order = sides[r % len(sides) :] + sides[: r % len(sides)]  # drift hits all alike
+            for side in order:
+                results[side.name].append(measure(side, seconds, connections))
+    for name, values in results.items():
+        rates = ", ".join(f"{v[0]:,.0f}" for v in values)
+        cpus = ", ".join(f"{v[1]:.1f}" for v in values)
+        row(name, f"{statistics.median(v[0] for v in values):,.0f} req/s", f"[{rates}]")
+        row(
+            "  router CPU per request",
+            f"{statistics.median(v[1] for v in values):.1f} µs",
+            f"[{cpus}]",
+        )
+    pub, priv = results["public"], results["private (cookie)"]
+    rate = statistics.median(v[0] for v in priv) / statistics.median(v[0] for v in pub)
+    cpu = statistics.median(v[1] for v in priv) / statistics.median(v[1] for v in pub)
+    row("ratio private / public, req/s", f"{rate:.3f}", ">= 0.97", rate >= 0.97)
+    row("ratio private / public, CPU per request", f"{cpu:.3f}", "<= 1.03", cpu <= 1.03)
+    if before is not None:
+        old_values = results["public, before"]
+        rate = statistics.median(v[0] for v in pub) / statistics.median(v[0] for v in old_values)
+        cpu = statistics.median(v[1] for v in pub) / statistics.median(v[1] for v in old_values)
+        row("ratio public after / before, req/s", f"{rate:.3f}", "~1")
+        row("ratio public after / before, CPU/request", f"{cpu:.3f}", "~1")
+    row("access checks asked of the control plane", str(len(ac.checks)), "")
+    cost = decision_cost(tmp)
+    steps = ", ".join(f"{k} {v:.2f}" for k, v in cost.items())
+    row("route+decide+head, in-process (µs/request)", steps, "")
+    floor = min(min(v[1] for v in values) for values in results.values())
+    for name in ("public", "private"):
+        added = cost[name] - cost["before"]
+        share = added / floor
+        row(f"added by {name} vs before, of {floor:.1f} µs", f"{added:+.2f} µs ({share:+.1%})", "")
+
+
+def decision_cost(tmp: Path, n: int = 100_000, repeats: int = 7) -> dict[str, float]:
+    """In-process, µs per request (the best of *repeats* runs of *n*): the data-path steps of
+    :class:`~spacehost.router.exchange.Exchange` that private spaces touch, as it runs them:
+    route, the access decision (cached, allowed), the request head with credentials stripped.
+    ``before``: route and head only, credentials kept (what the code before did). The best of
+    several short runs is what the code costs, not what the machine's load added."""
+    from spacehost.router.access import SpaceAccess, raw_credentials
+    from spacehost.router.context import RouterContext
+    from spacehost.router.framing import NO_BODY
+    from spacehost.router.headers import Forwarding, request_head
+    from spacehost.settings import Settings
+
+    data = tmp / "micro"
+    (data / "run").mkdir(parents=True, exist_ok=True)
+    public = RouteEntry("bench/tiny", "docker", "RUNNING", upstream="127.0.0.1:1")
+    private = RouteEntry("bench/secret", "docker", "RUNNING", upstream="127.0.0.1:1", private=True)
+    (data / "run" / "routes.json").write_text(routes_json([public, private]))
+    loop = asyncio.new_event_loop()
+
+    async def allow(space: str, creds: object) -> bool:
+        return True
+
+    try:
+        ctx = RouterContext(loop, Settings(data_dir=data, domain="localhost"))
+        # a still clock (a call, as loop.time is), so the answer does not expire mid-run
+        ctx.access = SpaceAccess(allow, lambda: 0.0)
+        cookie = (b"cookie", PASS_COOKIE.encode())
+        agent = (b"user-agent", b"Mozilla/5.0 (X11; Linux x86_64)")
+        accept = (b"accept", b"*/*")
+        fwd = Forwarding("127.0.0.1", "h", "http")
+
+        def heads(label: str) -> list[tuple[bytes, bytes]]:
+            return [(b"host", f"{label}.localhost".encode()), agent, accept, cookie]
+
+        pub, priv = heads("bench-tiny"), heads("bench-secret")
+
+        async def warm() -> bool:
+            return await ctx.access.ask("bench/secret", raw_credentials(priv))
+
+        loop.run_until_complete(warm())
+
+        def step(headers: list[tuple[bytes, bytes]], gate: bool) -> None:
+            host = headers[0][1].decode()
+            m = ctx.route(host, "/")
+            entry = ctx.addressed(m) if gate else None
+            if entry is not None and entry.private:
+                allowed = ctx.access.decide(entry.space, raw_credentials(headers))
+                assert allowed is True
+            request_head(
+                b"GET",
+                b"/",
+                headers,
+                fwd,
+                framing=NO_BODY,
+                upgrade=False,
+                host=b"h",
+                keep_credentials=not gate,
+            )
+
+        cases = {"before": (pub, False), "public": (pub, True), "private": (priv, True)}
+        best = {name: float("inf") for name in cases}
+        for _ in range(repeats):
+            for name, (headers, gate) in cases.items():
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    step(headers, gate)
+                best[name] = min(best[name], (time.perf_counter() - t0) / n * 1e6)
+        return best
+    finally:
+        loop.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--seconds", type=int, default=10, help="per wrk measurement")
     ap.add_argument("--connections", type=int, default=64, help="wrk connections (part 1)")
     ap.add_argument("--gradio-connections", type=int, default=16, help="wrk connections (2)")
     ap.add_argument("--samples", type=int, default=500, help="sequential requests for p50")
-    ap.add_argument("--only", choices=["small", "gradio"], help="run one part")
+    ap.add_argument("--only", choices=["small", "gradio", "private"], help="run one part")
+    ap.add_argument("--rounds", type=int, default=4, help="alternating rounds (part 3)")
+    ap.add_argument(
+        "--before", type=Path, help="a platform/ folder of older code to compare with (part 3)"
+    )
     args = ap.parse_args()
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None:
@@ -267,6 +494,8 @@ def main() -> int:
             bench_small(tmp, args.seconds, args.connections)
         if args.only in (None, "gradio"):
             bench_gradio(tmp, args.seconds, args.gradio_connections, args.samples)
+        if args.only in (None, "private"):
+            bench_private(tmp, args.seconds, args.connections, args.rounds, args.before)
     return 0
 
 

@@ -7,6 +7,10 @@ request to a private space it takes the request's platform credentials (a platfo
 ``GET CHECK_PATH`` with them once, and keeps the answer per (space, credentials) for
 ``CACHE_ALLOW_S`` (allowed) or ``CACHE_DENY_S`` (denied, whatever the reason: 404, an error, no
 answer). Concurrent requests that miss the cache with the same key share one call.
+
+The data path pays one look-up keyed by the request's credential headers as they came
+(:func:`raw_credentials`: the same browser sends the same bytes request after request); only on
+a miss are they parsed into :data:`Credentials`, the key of the control plane's answers.
 """
 
 from __future__ import annotations
@@ -30,12 +34,21 @@ Credentials = tuple[bytes, bytes, bytes]
 """A request's platform credentials: ``Authorization`` (only when it carries a platform token),
 ``X-HF-Authorization``, and the platform's cookies of ``Cookie``; b"" for each one absent."""
 
+RawCredentials = tuple[tuple[bytes, bytes], ...]
+"""A request's ``Authorization``, ``X-HF-Authorization`` and ``Cookie`` headers, as they came."""
+
 Key = tuple[str, Credentials]
 Ask = Callable[[str, Credentials], Awaitable[bool]]
+CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-hf-authorization", b"cookie"})
 
 # Entries kept before the cache starts over (each is a few hundred bytes).
 MAX_ENTRIES = 10_000
 _SPACE_LINE = headernames.wire_name(headernames.SPACE) + b": "
+
+
+def raw_credentials(headers: Sequence[tuple[bytes, bytes]]) -> RawCredentials:
+    """The credential headers of a request (names in lower case), unparsed."""
+    return tuple([pair for pair in headers if pair[0] in CREDENTIAL_HEADERS])
 
 
 def credentials(headers: Sequence[tuple[bytes, bytes]]) -> Credentials | None:
@@ -85,7 +98,7 @@ class SpaceAccess:
     Args:
         ask: the check call (:func:`control_check` in the router).
         clock: monotonic seconds (the event loop's ``time``); tests replace :attr:`clock`.
-        max_entries: answers kept before the cache is cleared.
+        max_entries: answers kept (of each kind) before the cache is cleared.
     """
 
     def __init__(
@@ -95,20 +108,40 @@ class SpaceAccess:
         self.calls = 0  # check calls made (for tests and benchmarks)
         self._ask = ask
         self._max = max_entries
+        # (space, credentials) -> (allowed, until): the control plane's answers
         self._answers: dict[Key, tuple[bool, float]] = {}
+        # (space, raw credential headers) -> (allowed, until): the same, found without parsing
+        self._seen: dict[tuple[str, RawCredentials], tuple[bool, float]] = {}
         self._asking: dict[Key, asyncio.Task[bool]] = {}
 
-    def cached(self, space: str, creds: Credentials) -> bool | None:
-        """The answer for *creds* on *space* while it is fresh, else None (ask)."""
+    def decide(self, space: str, raw: RawCredentials) -> bool | None:
+        """Whether a request with the credential headers *raw* may reach *space*, when that is
+        known now: False without platform credentials, the cached answer while it is fresh;
+        None when the control plane must be asked (:meth:`ask`)."""
+        if not raw:
+            return False
+        now = self.clock()
+        found = self._seen.get((space, raw))
+        if found is not None and found[1] > now:
+            return found[0]
+        creds = credentials(raw)
+        if creds is None:
+            return False
         found = self._answers.get((space, creds))
-        if found is None or found[1] <= self.clock():
+        if found is None or found[1] <= now:
             return None
+        if len(self._seen) >= self._max:
+            self._seen.clear()
+        self._seen[(space, raw)] = found
         return found[0]
 
-    def ask(self, space: str, creds: Credentials) -> asyncio.Task[bool]:
-        """Ask the control plane, unless a call for the same key is under way; the answer is
-        cached when it comes. Await the task through :func:`asyncio.shield`: other requests
-        may share it."""
+    def ask(self, space: str, raw: RawCredentials) -> asyncio.Task[bool]:
+        """Ask the control plane about the platform credentials of *raw* (there must be some),
+        unless a call for the same (space, credentials) is under way; the answer is cached when
+        it comes. Await the task through :func:`asyncio.shield`: other requests may share it."""
+        creds = credentials(raw)
+        if creds is None:
+            raise ValueError("no platform credentials to ask about")
         key = (space, creds)
         task = self._asking.get(key)
         if task is None:

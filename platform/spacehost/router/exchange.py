@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from spacehost.router.access import Credentials, credentials
+from spacehost.router.access import RawCredentials, raw_credentials
 from spacehost.router.bounce import bounce_location, is_navigation, platform_base, was_bounced
 from spacehost.router.context import RouterContext
 from spacehost.router.filesend import OpenFile, open_handoff, open_range, send_file
@@ -256,15 +256,9 @@ class Exchange:
         m = self.ctx.route(req.host, target)
         entry = self.ctx.addressed(m)
         if entry is not None and entry.private:
-            if decided is not None and decided[0] == entry.space:
-                allowed = decided[1]
-            else:
-                creds = credentials(req.headers)
-                found = None if creds is None else self.ctx.access.cached(entry.space, creds)
-                if creds is not None and found is None:
-                    self.task = self.ctx.loop.create_task(self._check(entry.space, creds))
-                    return
-                allowed = bool(found)
+            allowed = self._allowed(entry.space, decided)
+            if allowed is None:
+                return  # the control plane is asked; _check comes back here
             if not allowed:
                 # as if the space did not exist: not woken, not counted as activity
                 hidden = self.ctx.as_unknown(req.host, target, entry.space)
@@ -273,9 +267,20 @@ class Exchange:
                 return
         self._go(m)
 
-    async def _check(self, space: str, creds: Credentials) -> None:
+    def _allowed(self, space: str, decided: tuple[str, bool] | None) -> bool | None:
+        """Whether this request may reach the private *space*: the answer just in, the cached
+        one, or None while the control plane is being asked (:meth:`_check`)."""
+        if decided is not None and decided[0] == space:
+            return decided[1]
+        raw = raw_credentials(self.req.headers)
+        found = self.ctx.access.decide(space, raw)
+        if found is None:
+            self.task = self.ctx.loop.create_task(self._check(space, raw))
+        return found
+
+    async def _check(self, space: str, raw: RawCredentials) -> None:
         """Ask the control plane whether this request may reach *space*, then go on."""
-        allowed = await asyncio.shield(self.ctx.access.ask(space, creds))
+        allowed = await asyncio.shield(self.ctx.access.ask(space, raw))
         self.task = None
         if self.phase is ABORTED:
             return

@@ -70,6 +70,7 @@ _SPACE_REQUEST_DROP = _REQUEST_DROP | CREDENTIALS
 FILE_HEADER = handoff.FILE_HEADER.lower().encode()
 _HANDOFF_LINE = f"{handoff.REQUEST_HEADER.lower()}: {handoff.REQUEST_VALUE}\r\n".encode()
 _RESPONSE_DROP = HOP_BY_HOP | {FILE_HEADER, b"content-length"}
+_SET_COOKIE = b"set-cookie"
 # Connection values that name no other header: nothing more to remove.
 _PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"upgrade"})
 
@@ -186,12 +187,23 @@ def request_head(
     return b"".join(out)
 
 
+# A browser sends the same Cookie value request after request: stripped once.
+_STRIPPED_COOKIES: dict[bytes, bytes] = {}
+
+
 def without_platform_credential(name: bytes, value: bytes) -> bytes:
     """What is left of a credential header for a space: b"" for ``X-HF-Authorization`` and a
     platform ``Authorization``, a ``Cookie`` without the platform's cookies (b"" when none is
     left), anything else unchanged (a space's own ``Authorization``, its own cookies)."""
     if name == b"cookie":
-        return strip_platform_cookies(value) if has_platform_cookie(value) else value
+        if not has_platform_cookie(value):
+            return value
+        kept = _STRIPPED_COOKIES.get(value)
+        if kept is None:
+            if len(_STRIPPED_COOKIES) >= _FORWARDING_CACHE_MAX:
+                _STRIPPED_COOKIES.clear()
+            kept = _STRIPPED_COOKIES[value] = strip_platform_cookies(value)
+        return kept
     if name == b"authorization":
         return b"" if is_platform_authorization(value) else value
     return b""
@@ -255,10 +267,15 @@ class SpaceHeaders:
         drop: lower-case names removed from the upstream's response: the hop-by-hop ones,
             ``X-Frame-Options`` (which would fight the CSP) and every header the entry sets.
         extra: encoded header lines added to every response of the space.
+        cookies: the upstream's ``Set-Cookie`` headers pass, except those naming a platform
+            cookie (``set-cookie`` is then in *drop* and filtered one by one); False where the
+            entry sets its own (then the upstream's are all dropped) and for the control plane,
+            whose cookies pass whole (:data:`NO_SPACE_HEADERS`).
     """
 
     drop: frozenset[bytes]
     extra: bytes
+    cookies: bool = False
 
 
 NO_SPACE_HEADERS = SpaceHeaders(_RESPONSE_DROP, b"")
@@ -305,7 +322,17 @@ def space_headers(entry: RouteEntry) -> SpaceHeaders:
         if is_token(name) and safe_header_value(value) and name.lower() not in _UNSETTABLE:
             lines.append(f"{name.lower()}: {value}\r\n")
             drop.add(name.lower().encode("latin-1"))
-    return SpaceHeaders(frozenset(drop) | _RESPONSE_DROP, "".join(lines).encode("latin-1"))
+    cookies = _SET_COOKIE not in drop
+    drop.add(_SET_COOKIE)
+    extra = "".join(lines).encode("latin-1")
+    return SpaceHeaders(frozenset(drop) | _RESPONSE_DROP, extra, cookies)
+
+
+def sets_platform_cookie(value: bytes) -> bool:
+    """True when a ``Set-Cookie`` value names one of the platform's cookies (any prefix or
+    case): a space may not set, replace or shadow them, on its own host or, with ``Domain``, on
+    the platform's and every other space's (cookie tossing)."""
+    return b"spacehost_" in value.partition(b"=")[0].lower()
 
 
 def response_head(
@@ -348,6 +375,8 @@ def response_head(
                 upgrade_value = value
             elif name == b"connection" and value.lower() not in _PLAIN_CONNECTION:
                 listed = True
+            elif name == _SET_COOKIE and space.cookies and not sets_platform_cookie(value):
+                append(name + b": " + value + b"\r\n")
             continue
         append(name + b": " + value + b"\r\n")
     if listed:

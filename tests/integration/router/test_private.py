@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from spacehost.routetable import RouteEntry
@@ -50,6 +51,15 @@ class Private:
 
 
 def recording_app(seen: list[dict[str, Any]]) -> web.Application:
+    async def ws(request: web.Request) -> web.WebSocketResponse:
+        seen.append({"path": request.path_qs, "headers": {}, "body": ""})
+        sock = web.WebSocketResponse()
+        await sock.prepare(request)
+        async for msg in sock:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                await sock.send_str("echo:" + msg.data)
+        return sock
+
     async def echo(request: web.Request) -> web.Response:
         body = await request.read()
         got = {
@@ -60,7 +70,15 @@ def recording_app(seen: list[dict[str, Any]]) -> web.Application:
         seen.append(got)
         return web.json_response(got)
 
+    async def cookies(request: web.Request) -> web.Response:
+        resp = web.Response(text="cookies")
+        resp.headers.add("Set-Cookie", "theme=dark; Path=/")
+        resp.headers.add("Set-Cookie", "spacehost_session=forged; Domain=spaces.test; Path=/")
+        return resp
+
     app = web.Application()
+    app.router.add_get("/ws", ws)
+    app.router.add_get("/set-cookies", cookies)
     app.router.add_route("*", "/{tail:.*}", echo)
     return app
 
@@ -160,6 +178,15 @@ async def test_platform_credentials_never_reach_a_space_public_or_private(loop_k
 
 
 @aio
+async def test_a_space_cannot_set_a_platform_cookie() -> None:
+    async with private_router() as p:
+        for host, extra in ((PUBLIC_HOST, ""), (HOST, f"Cookie: {PASS}\r\n")):
+            resp = await visit(p, "/set-cookies", host, extra)
+            assert resp.status == 200
+            assert [v for k, v in resp.headers if k == "set-cookie"] == ["theme=dark; Path=/"]
+
+
+@aio
 async def test_the_control_plane_still_gets_the_credentials() -> None:
     async with private_router() as p:
         extra = f"Authorization: Bearer {TOKEN}\r\nCookie: {SESSION}\r\n"
@@ -209,6 +236,21 @@ async def test_concurrent_requests_with_the_same_credentials_share_one_check() -
             p.ac.gate.set()
             assert await asyncio.gather(*requests) == [200] * 10
         assert len(p.ac.checks) == 1 and p.h.router.ctx.access.calls == 1
+
+
+@LOOPS
+@aio
+async def test_a_websocket_to_a_private_space_waits_for_the_check(loop_kind: str) -> None:
+    async with private_router() as p, aiohttp.ClientSession() as session:
+        url = f"{p.h.url}/spaces/alice/secret/ws"
+        async with session.ws_connect(url, headers={"Cookie": SESSION}) as ws:
+            await ws.send_str("hi")
+            assert await ws.receive_str(timeout=10) == "echo:hi"
+        assert len(p.ac.checks) == 1
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(url, headers={"Cookie": "spacehost_session=x"})
+        assert refused.value.status == 404
+        assert [got["path"] for got in p.upstream_seen] == ["/ws"]
 
 
 # -- browsers -----------------------------------------------------------------------------------

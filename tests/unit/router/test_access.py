@@ -7,7 +7,16 @@ from __future__ import annotations
 import asyncio
 import base64
 
-from spacehost.router.access import Credentials, SpaceAccess, check_headers, credentials
+import pytest
+
+from spacehost.router.access import (
+    Credentials,
+    RawCredentials,
+    SpaceAccess,
+    check_headers,
+    credentials,
+    raw_credentials,
+)
 from spacehost.spaceaccess import CACHE_ALLOW_S, CACHE_DENY_S, platform_cookies
 
 
@@ -58,34 +67,56 @@ class Control:
         return creds[0] in self.allowed
 
 
-ALICE: Credentials = (b"Bearer hf_alice", b"", b"")
-BOB: Credentials = (b"Bearer hf_bob", b"", b"")
+ALICE: RawCredentials = ((b"authorization", b"Bearer hf_alice"),)
+# the same credentials with a space's cookie beside them: other bytes, the same answer
+ALICE_TOO: RawCredentials = (*ALICE, (b"cookie", b"theme=dark"))
+BOB: RawCredentials = ((b"authorization", b"Bearer hf_bob"),)
+
+
+def test_raw_credentials() -> None:
+    headers = [(b"host", b"h"), (b"cookie", b"a=1"), (b"authorization", b"x"), (b"cookie", b"b")]
+    assert raw_credentials(headers) == (
+        (b"cookie", b"a=1"),
+        (b"authorization", b"x"),
+        (b"cookie", b"b"),
+    )
+    assert raw_credentials([(b"host", b"h")]) == ()
+
+
+def test_without_platform_credentials_the_answer_is_no_at_once() -> None:
+    access = SpaceAccess(Control().ask, lambda: 0.0)
+    assert access.decide("a/s", ()) is False
+    assert access.decide("a/s", ((b"authorization", b"Bearer abc"), (b"cookie", b"t=1"))) is False
+    with pytest.raises(ValueError, match="no platform credentials"):
+        access.ask("a/s", ((b"cookie", b"t=1"),))
 
 
 def test_answers_are_kept_for_their_time_and_per_key() -> None:
     async def scenario() -> None:
-        control, now = Control(ALICE[0]), [50.0]
+        control, now = Control(b"Bearer hf_alice"), [50.0]
         access = SpaceAccess(control.ask, lambda: now[0])
-        assert access.cached("a/s", ALICE) is None
+        assert access.decide("a/s", ALICE) is None
         assert await access.ask("a/s", ALICE) is True
         assert await access.ask("a/s", BOB) is False
-        assert access.cached("a/s", ALICE) is True and access.cached("a/s", BOB) is False
-        assert access.cached("a/other", ALICE) is None  # per space
+        assert access.decide("a/s", ALICE) is True and access.decide("a/s", BOB) is False
+        assert access.decide("a/s", ALICE_TOO) is True  # parsed: the same credentials
+        assert access.decide("a/other", ALICE) is None  # per space
         now[0] += CACHE_DENY_S
-        assert access.cached("a/s", BOB) is None and access.cached("a/s", ALICE) is True
+        assert access.decide("a/s", BOB) is None and access.decide("a/s", ALICE) is True
         now[0] += CACHE_ALLOW_S - CACHE_DENY_S
-        assert access.cached("a/s", ALICE) is None
+        assert access.decide("a/s", ALICE) is None and access.decide("a/s", ALICE_TOO) is None
         assert control.calls == access.calls == 2
 
     asyncio.run(scenario())
 
 
-def test_concurrent_asks_for_one_key_share_a_call() -> None:
+def test_concurrent_asks_for_the_same_credentials_share_a_call() -> None:
     async def scenario() -> None:
-        control = Control(ALICE[0])
+        control = Control(b"Bearer hf_alice")
         control.gate.clear()
         access = SpaceAccess(control.ask, lambda: 0.0)
-        tasks = [access.ask("a/s", ALICE) for _ in range(5)] + [access.ask("a/s", BOB)]
+        tasks = [access.ask("a/s", ALICE) for _ in range(4)] + [access.ask("a/s", ALICE_TOO)]
+        tasks.append(access.ask("a/s", BOB))
         control.gate.set()
         assert await asyncio.gather(*tasks) == [True] * 5 + [False]
         assert control.calls == 2
@@ -97,12 +128,16 @@ def test_concurrent_asks_for_one_key_share_a_call() -> None:
 
 def test_the_cache_is_bounded() -> None:
     async def scenario() -> None:
-        control = Control()
-        access = SpaceAccess(control.ask, lambda: 0.0, max_entries=3)
+        access = SpaceAccess(Control().ask, lambda: 0.0, max_entries=3)
         for i in range(3):
             await access.ask(f"a/s{i}", ALICE)
-        assert access.cached("a/s0", ALICE) is False
+        assert access.decide("a/s0", ALICE) is False
         await access.ask("a/s3", ALICE)  # over the bound: starts over
-        assert access.cached("a/s0", ALICE) is None and access.cached("a/s3", ALICE) is False
+        assert access.decide("a/s1", ALICE) is None and access.decide("a/s3", ALICE) is False
+        assert access.decide("a/s0", ALICE) is False  # found once by its bytes: kept there
+        for i in range(4, 7):
+            await access.ask(f"a/s{i}", ALICE)
+            access.decide(f"a/s{i}", ALICE)  # fills that index up too: it starts over
+        assert access.decide("a/s0", ALICE) is None
 
     asyncio.run(scenario())

@@ -287,9 +287,11 @@ def test_space_headers() -> None:
             b"cross-origin-opener-policy",
             b"x-spacehost-file",
             b"content-length",
+            b"set-cookie",  # filtered one by one (compiled.cookies)
         }
         | HOP_BY_HOP
     )
+    assert compiled.cookies
     none = space_headers(RouteEntry("a/b", "gradio", "RUNNING", frame_ancestors="'none'"))
     assert none.extra == b"content-security-policy: frame-ancestors 'none'\r\n"
 
@@ -370,6 +372,30 @@ def test_response_head_applies_space_headers() -> None:
     assert value(pairs, b"cross-origin-opener-policy") == b"x"
     assert value(pairs, b"content-security-policy") == b"frame-ancestors *"
     assert value(pairs, b"x-a") == b"1"
+
+
+def test_a_space_cannot_set_the_platforms_cookies() -> None:
+    upstream = h(
+        "Set-Cookie: theme=dark; Path=/",
+        "Set-Cookie: spacehost_session=forged; Domain=spaces.test; Path=/",
+        "Set-Cookie: __Host-SpaceHost_Space=x; Path=/; Secure",
+        "set-cookie: spacehost_csrf=1",
+        "Set-Cookie: b=spacehost_session",  # a value, not a name: the space's own
+    )
+    entry = RouteEntry("a/b", "gradio", "RUNNING")
+    head = response_head(200, b"OK", upstream, space_headers(entry), chunked=False, connection=b"")
+    _, pairs = parse_response(head)
+    assert [v for n, v in pairs if n == b"set-cookie"] == [
+        b"theme=dark; Path=/",
+        b"b=spacehost_session",
+    ]
+    # the control plane sets them (sign-in, the space's pass)
+    head = response_head(200, b"OK", upstream, NO_SPACE_HEADERS, chunked=False, connection=b"")
+    assert len([n for n, _ in parse_response(head)[1] if n == b"set-cookie"]) == 5
+    # an entry that sets its own Set-Cookie replaces every one of the upstream's
+    own = space_headers(RouteEntry("a/b", "gradio", "RUNNING", headers={"Set-Cookie": "e=1"}))
+    head = response_head(200, b"OK", upstream, own, chunked=False, connection=b"")
+    assert [v for n, v in parse_response(head)[1] if n == b"set-cookie"] == [b"e=1"]
 
 
 def test_response_head_for_switching_protocols() -> None:

@@ -2,10 +2,10 @@
 ``create_repo`` makes a private gradio space and a private model in a fresh process; a signed-in
 member sees the private space's app on its page host (the iframe renders the Gradio app) and on
 the path style; a non-member and an anonymous visitor get 404 on both; the owner's Settings tab
-makes a space private and public again, sets its sleep time, adds a variable, restarts it,
-duplicates it (private) and deletes it with confirmation; the New space page creates a space
-and shows how to push; a reader (an organization member with the read role) has no Settings
-tab."""
+makes a space private and public again, adds and deletes a secret, sets its sleep time, adds a
+variable, restarts it, duplicates it (private) and deletes it with confirmation; the New space
+page creates a space and shows how to push; a reader (an organization member with the read
+role) has no Settings tab."""
 
 from __future__ import annotations
 
@@ -209,6 +209,13 @@ def test_the_settings_tab_changes_visibility_adds_a_variable_and_deletes(
     expect(page.locator("table.variables")).to_contain_text("hello there")
     listed = requests.get(f"{url}/api/spaces/{space}/variables", headers=owner, timeout=10)
     assert listed.json()["GREETING"]["value"] == "hello there"
+    page.get_by_label("secret name").fill("API_KEY")
+    page.get_by_label("secret value").fill("never-shown-value")
+    page.get_by_role("button", name="Add secret").click()
+    expect(page.locator("table.secrets")).to_contain_text("API_KEY")
+    assert "never-shown-value" not in page.content()
+    page.get_by_role("button", name="Delete API_KEY").click()
+    expect(page.locator("table.secrets")).to_have_count(0)
     page.get_by_label("Seconds idle before the space sleeps").fill("900")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#settings-status")).to_have_text("Sleep time saved (900 s).")

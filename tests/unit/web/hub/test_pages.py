@@ -219,6 +219,7 @@ def serve(platform: Platform, hub: HubStore, scenario: Callable[[Get], Awaitable
     async def main() -> None:
         app = web.Application(middlewares=[error_middleware])
         app[appkeys.PLATFORM], app[appkeys.TOKEN], app[appkeys.HUB] = platform, "t", hub
+        app[appkeys.ACCOUNTS] = Accounts(platform.settings.identity_db, "t")
         add_routes(app)
         add_hub_routes(app)
         async with TestClient(TestServer(app)) as client:
@@ -357,7 +358,6 @@ def test_space_page_links_the_repos_it_uses(site: tuple[Platform, HubStore]) -> 
     async def main() -> None:
         app = web.Application(middlewares=[error_middleware])
         app[appkeys.PLATFORM], app[appkeys.TOKEN], app[appkeys.HUB] = platform, "t", hub
-        # the page asks who the visitor is (a Settings tab for writers)
         app[appkeys.ACCOUNTS] = Accounts(platform.settings.identity_db, "t")
         app.router.add_get("/spaces/{owner}/{name}", space_page)
         async with TestClient(TestServer(app)) as client:

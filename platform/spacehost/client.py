@@ -14,7 +14,16 @@ from urllib.parse import quote
 import requests
 
 from spacehost.domain import RepoKind, SpaceId
-from spacehost.errors import ServerUnreachable, SpacehostError, error_class_for
+from spacehost.errors import (
+    Forbidden,
+    NotFound,
+    ServerUnreachable,
+    SpacehostError,
+    Unauthorized,
+    error_class_for,
+)
+
+TOKEN_HINT = "`spacehost login` stores one; `spacehost tokens create` makes one"
 
 
 class Client:
@@ -25,6 +34,7 @@ class Client:
         self.token = token
         self.timeout = timeout
         self._http = requests.Session()
+        self._csrf = ""  # the session's CSRF value after sign_in (writes must carry it)
 
     def _space_url(self, space: SpaceId, suffix: str = "") -> str:
         return f"{self.url}/api/spaces/{quote(space.owner)}/{quote(space.name)}{suffix}"
@@ -41,6 +51,8 @@ class Client:
         headers = kw.pop("headers", {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        if self._csrf:
+            headers["X-CSRF-Token"] = self._csrf
         try:
             resp = self._http.request(
                 method, url, headers=headers, stream=stream, timeout=timeout or self.timeout, **kw
@@ -61,13 +73,15 @@ class Client:
         result: dict[str, Any] = self._json("GET", f"{self.url}/api/health")
         return result
 
-    def push(self, space: SpaceId, archive: bytes) -> dict[str, Any]:
-        """Upload a tar.gz of a space folder; the server builds and runs it in the background."""
+    def push(self, space: SpaceId, archive: bytes, *, private: bool = False) -> dict[str, Any]:
+        """Upload a tar.gz of a space folder; the server builds and runs it in the background.
+        *private* makes the space private (a push without it leaves the visibility as is)."""
         result: dict[str, Any] = self._json(
             "POST",
             self._space_url(space, "/push"),
             data=archive,
             timeout=300,
+            params={"private": "1"} if private else None,
             headers={"Content-Type": "application/gzip"},
         )
         return result
@@ -207,16 +221,23 @@ class Client:
         return result
 
     def hub_push(
-        self, kind: RepoKind, repo_id: str, tar: Iterable[bytes], *, message: str = ""
+        self,
+        kind: RepoKind,
+        repo_id: str,
+        tar: Iterable[bytes],
+        *,
+        message: str = "",
+        private: bool = False,
     ) -> dict[str, Any]:
         """Upload an uncompressed tar of a repo's files, streamed from *tar* (an iterable of
-        chunks; with ``len()`` it is sent with a Content-Length)."""
+        chunks; with ``len()`` it is sent with a Content-Length); *private* makes it private."""
+        params = {"message": message, **({"private": "1"} if private else {})}
         result: dict[str, Any] = self._json(
             "POST",
             self._repo_url(kind, repo_id, "/push"),
             data=tar,
             timeout=3600,
-            params={"message": message},
+            params=params,
             headers={"Content-Type": "application/x-tar"},
         )
         return result
@@ -237,10 +258,138 @@ class Client:
         result: dict[str, Any] = self._json("DELETE", self._repo_url(kind, repo_id), timeout=300)
         return result
 
+    def set_visibility(self, kind: str, repo_id: str, private: bool) -> dict[str, Any]:
+        """Make a space, model or dataset (*kind*) private or public (``PUT .../settings``, as
+        huggingface_hub's ``update_repo_settings``); ``{"id", "private"}``."""
+        plural = "spaces" if kind == "space" else RepoKind(kind).plural
+        visibility = "private" if private else "public"
+        result: dict[str, Any] = self._json(
+            "PUT", f"{self.url}/api/{plural}/{repo_id}/settings", json={"visibility": visibility}
+        )
+        return result
+
+    # -- accounts (docs/accounts.md) -----------------------------------------------------------
+
+    def whoami(self) -> dict[str, Any]:
+        """``GET /api/whoami-v2`` (HF's shape: ``name``, ``orgs``, ``auth.accessToken``).
+
+        Raises:
+            Unauthorized: no token, or one the server does not know (revoked, mistyped)."""
+        try:
+            result: dict[str, Any] = self._json("GET", f"{self.url}/api/whoami-v2")
+        except Unauthorized as exc:
+            raise Unauthorized(
+                f"{self.url} does not know this token (unknown, revoked or mistyped)"
+                if self.token
+                else f"no token for {self.url}",
+                hint=TOKEN_HINT,
+            ) from exc
+        return result
+
+    def sign_in(self, name: str, password: str) -> None:
+        """Sign in as *name* with a password: this client then acts as that user (a session,
+        its CSRF value sent with every write) until :meth:`sign_out`."""
+        self.token = ""
+        body = self._json(
+            "POST", f"{self.url}/api/auth/sign-in", json={"name": name, "password": password}
+        )
+        self._csrf = str(body["csrf"])
+
+    def sign_out(self) -> None:
+        self._json("POST", f"{self.url}/api/auth/sign-out")
+        self._csrf = ""
+
+    def users(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._json("GET", f"{self.url}/api/users")
+        return result
+
+    def add_user(self, name: str, **fields: Any) -> dict[str, Any]:
+        """A new user; *fields*: ``password``, ``email``, ``fullname``, ``admin`` (admins)."""
+        result: dict[str, Any] = self._json(
+            "POST", f"{self.url}/api/users", json={"name": name, **fields}
+        )
+        return result
+
+    def update_user(self, name: str, **fields: Any) -> dict[str, Any]:
+        """Set a user's ``password`` or ``admin`` flag."""
+        result: dict[str, Any] = self._json(
+            "PUT", f"{self.url}/api/users/{quote(name)}", json=fields
+        )
+        return result
+
+    def remove_user(self, name: str) -> None:
+        self._json("DELETE", f"{self.url}/api/users/{quote(name)}")
+
+    def user(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("GET", f"{self.url}/api/users/{quote(name)}")
+        return result
+
+    def orgs(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._json("GET", f"{self.url}/api/orgs")
+        return result
+
+    def create_org(self, name: str, fullname: str = "") -> dict[str, Any]:
+        result: dict[str, Any] = self._json(
+            "POST", f"{self.url}/api/orgs", json={"name": name, "fullname": fullname}
+        )
+        return result
+
+    def members(self, org: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._json(
+            "GET", f"{self.url}/api/orgs/{quote(org)}/members"
+        )
+        return result
+
+    def set_member(self, org: str, user: str, role: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._json(
+            "PUT", f"{self.url}/api/orgs/{quote(org)}/members/{quote(user)}", json={"role": role}
+        )
+        return result
+
+    def remove_member(self, org: str, user: str) -> None:
+        self._json("DELETE", f"{self.url}/api/orgs/{quote(org)}/members/{quote(user)}")
+
+    def delete_org(self, org: str) -> None:
+        self._json("DELETE", f"{self.url}/api/orgs/{quote(org)}")
+
+    def tokens(self) -> list[dict[str, Any]]:
+        """The caller's tokens (no values: their start only)."""
+        result: list[dict[str, Any]] = self._json("GET", f"{self.url}/api/tokens")
+        return result
+
+    def create_token(self, name: str, role: str) -> dict[str, Any]:
+        """A new token of the caller's; its value (``token``) is in this answer only."""
+        result: dict[str, Any] = self._json(
+            "POST", f"{self.url}/api/tokens", json={"name": name, "role": role}
+        )
+        return result
+
+    def revoke_token(self, token_id: int) -> None:
+        self._json("DELETE", f"{self.url}/api/tokens/{token_id}")
+
+    def signup(self) -> str:
+        """``closed``, ``open`` or ``invite``."""
+        return str(self._json("GET", f"{self.url}/api/admin/signup")["signup"])
+
+    def set_signup(self, mode: str) -> str:
+        return str(
+            self._json("PUT", f"{self.url}/api/admin/signup", json={"signup": mode})["signup"]
+        )
+
+    def create_invite(self) -> str:
+        return str(self._json("POST", f"{self.url}/api/admin/invites")["invite"])
+
+
+_BY_STATUS: dict[int, type[SpacehostError]] = {401: Unauthorized, 403: Forbidden, 404: NotFound}
+
 
 def _error_from(resp: requests.Response) -> SpacehostError:
+    """The error the server answered: by its ``error.code``; by its HTTP status when the body
+    is not spacehost's (whoami-v2 answers 401 as Hugging Face does, ``{"error": "..."}``)."""
     try:
         err = resp.json()["error"]
+        if isinstance(err, str) and resp.status_code in _BY_STATUS:
+            return _BY_STATUS[resp.status_code](err, hint=TOKEN_HINT)
         cls = error_class_for(str(err.get("code", "")))
         return cls(
             str(err.get("message", resp.reason)),

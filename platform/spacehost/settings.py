@@ -184,6 +184,12 @@ class Settings:
     header_idle_s: float = 15.0
     body_idle_s: float = 60.0
     keepalive_timeout_s: float = 75.0
+    # sign-in through an OpenID Connect provider (identity/oidc.py); off while issuer is ""
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_label: str = "Single sign-on"
+    oidc_create_users: bool = True  # a first sign-in makes an account (the provider vouches)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -197,6 +203,11 @@ class Settings:
             "SPACEHOST_DOMAIN": ("domain", str),
             "SPACEHOST_PUBLIC_URL": ("public_url", lambda v: v.rstrip("/")),
             "SPACEHOST_TOKEN": ("token", str),
+            "SPACEHOST_OIDC_ISSUER": ("oidc_issuer", lambda v: v.rstrip("/")),
+            "SPACEHOST_OIDC_CLIENT_ID": ("oidc_client_id", str),
+            "SPACEHOST_OIDC_CLIENT_SECRET": ("oidc_client_secret", str),
+            "SPACEHOST_OIDC_LABEL": ("oidc_label", str),
+            "SPACEHOST_OIDC_CREATE_USERS": ("oidc_create_users", _flag),
             "SPACEHOST_DOCKER_URL": ("docker_url", str),
             "SPACEHOST_NETWORK_MODE": ("network_mode", str),
             "SPACEHOST_PYTHON_BASES": ("python_bases", parse_mapping),

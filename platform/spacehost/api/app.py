@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from spacehost import access
-from spacehost.api import accounts, gpus, secrets, signin, sleep, spaces
+from spacehost.api import accounts, gpus, oidc, secrets, signin, sleep, spaces
 from spacehost.api.hub import add_hub_routes
 from spacehost.api.repos import add_repo_routes
 from spacehost.api.spacerepo import add_space_repo_routes
@@ -62,6 +62,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{base}/wake", sleep.wake)
     accounts.add_account_routes(app)  # /api/whoami-v2, users, orgs, tokens, sign-up
     signin.add_signin_routes(app)  # sign-in sessions, the router's access check, space passes
+    oidc.add_oidc_routes(app)  # sign-in through an OpenID Connect provider (when configured)
     app.on_startup.append(sleep.start_sleeper)
     add_repo_routes(app)  # POST /api/repos/create (HF's create_repo)
     add_hub_routes(app)  # /api/models, /api/datasets, /{o}/{n}/resolve/... (docs/hub.md)

@@ -17,6 +17,7 @@ def confirm_delete(
     *,
     stdin: TextIO | None = None,
     prompt_to: TextIO | None = None,
+    again: str | None = None,
 ) -> None:
     """Return when the user typed *name* at the prompt.
 
@@ -26,12 +27,15 @@ def confirm_delete(
         consequences: what the delete removes, for the prompt.
         stdin: where the answer is read (default ``sys.stdin``).
         prompt_to: where the question is written (default ``sys.stderr``).
+        again: the command that deletes without asking, for the hint (default ``spacehost rm
+            --yes NAME``, with ``--type`` for a model or dataset).
 
     Raises:
         InvalidRequest: stdin is not a terminal, or the answer is not *name* (exit 2).
     """
     stream, out = stdin or sys.stdin, prompt_to or sys.stderr
-    again = f"spacehost rm --yes {name}" + ("" if what == "space" else f" --type {what}")
+    if again is None:
+        again = f"spacehost rm --yes {name}" + ("" if what == "space" else f" --type {what}")
     if not stream.isatty():
         raise InvalidRequest(
             f"not deleting {what} {name}: stdin is not a terminal, so nobody can confirm",

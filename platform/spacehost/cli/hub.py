@@ -166,19 +166,22 @@ def push(args: argparse.Namespace, client: Client) -> int:
     if len(stream) >= PROGRESS_FROM:
         stream.on_bytes = Progress(len(stream))
     message = args.message or f"spacehost push {folder.resolve().name}"
-    result = client.hub_push(kind, repo_id, stream, message=message)
-    _print_pushed(kind, result, client.url)
+    private = bool(getattr(args, "private", False))
+    result = client.hub_push(kind, repo_id, stream, message=message, private=private)
+    _print_pushed(kind, result, client.url, private=private)
     return 0
 
 
-def _print_pushed(kind: RepoKind, result: dict[str, Any], server: str) -> None:
+def _print_pushed(
+    kind: RepoKind, result: dict[str, Any], server: str, *, private: bool = False
+) -> None:
     what = f"{kind.value} {result['id']}"
     if result.get("unchanged"):
         output.info(f"{what} unchanged: same files as its commit {result['sha'][:12]}")
     else:
         output.info(
             f"pushed {what}: commit {result['sha'][:12]} ({result['files']} files, "
-            f"{_size(result['size'])})"
+            f"{_size(result['size'])})" + (" (private)" if private else "")
         )
     output.info(f"page: {result['urls']['page']}")
     load = (

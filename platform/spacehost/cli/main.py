@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from spacehost.cli import hub, infoview, output, space_config
+from spacehost.cli import accounts, connection, hub, infoview, login, output, space_config, tokens
 from spacehost.cli.confirm import confirm_delete
 from spacehost.cli.gpus import add_commands as add_gpu_commands
 from spacehost.cli.watch import DEFAULT_TIMEOUT_S, Deploy, watch
@@ -20,25 +20,13 @@ from spacehost.client import Client
 from spacehost.domain import SpaceId
 from spacehost.errors import ManifestInvalid, SpacehostError
 
-DEFAULT_URL = "http://127.0.0.1:8000"
+DEFAULT_URL = connection.DEFAULT_URL
 TYPES = ("space", "model", "dataset")
-
-
-def _data_dir(args: argparse.Namespace) -> Path:
-    raw = getattr(args, "data_dir", None) or os.environ.get("SPACEHOST_DATA_DIR") or "~/.spacehost"
-    return Path(raw).expanduser()
-
-
-def _token(args: argparse.Namespace) -> str:
-    if os.environ.get("SPACEHOST_TOKEN"):
-        return os.environ["SPACEHOST_TOKEN"]
-    path = _data_dir(args) / "token"
-    return path.read_text().strip() if path.exists() else ""
+_data_dir = connection.data_dir
 
 
 def _client(args: argparse.Namespace) -> Client:
-    url = args.server or os.environ.get("SPACEHOST_URL") or DEFAULT_URL
-    return Client(url, _token(args))
+    return connection.client(args)
 
 
 def _space(text: str) -> SpaceId:
@@ -115,8 +103,11 @@ def cmd_push(args: argparse.Namespace) -> int:
     for w in source.warnings:
         output.warn(str(w))
     client = _client(args)
-    result = client.push(space, pack_folder(dict(source.files)))
-    output.info(f"pushed {space} revision {result['revision'][:12]}")
+    result = client.push(space, pack_folder(dict(source.files)), private=args.private)
+    output.info(
+        f"pushed {space} revision {result['revision'][:12]}"
+        + (" (private)" if args.private else "")
+    )
     if result.get("unchanged"):
         output.info("unchanged: this revision is already running")
     elif args.no_wait:
@@ -197,6 +188,14 @@ def cmd_rm(args: argparse.Namespace) -> int:
         )
     client.delete(space)
     output.info(f"deleted {space}")
+    return 0
+
+
+def cmd_visibility(args: argparse.Namespace) -> int:
+    repo_id = args.repo if args.type != "space" else str(_space(args.repo))
+    result = _client(args).set_visibility(args.type, repo_id, args.visibility == "private")
+    now = "private: only its readers see it" if result["private"] else "public"
+    output.info(f"{args.type} {result['id']} is {now}")
     return 0
 
 
@@ -288,6 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--name", help="owner/name (default: $SPACEHOST_OWNER or 'local', and the folder's name)"
     )
     push.add_argument("--no-wait", action="store_true", help="return after the upload")
+    push.add_argument(
+        "--private",
+        action="store_true",
+        help="make it private: only its user, its organization's members and admins see it "
+        "(without it, a new one is public and an existing one keeps its visibility)",
+    )
     _timeout_arg(push)
     add("ls", cmd_ls, "list spaces (or models, datasets)").add_argument(
         "--type", choices=TYPES, default="space", help="what to list (default space)"
@@ -332,6 +337,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete without asking (needed when stdin is not a terminal, e.g. in scripts)",
     )
     space_config.add_commands(add, _client)
+    vis = add(
+        "visibility",
+        cmd_visibility,
+        "make a space (or a model, dataset) private or public",
+    )
+    vis.add_argument("repo", help="owner/name")
+    vis.add_argument("visibility", choices=["public", "private"])
+    vis.add_argument("--type", choices=TYPES, default="space", help="what it is (default space)")
+    login.add_commands(add)
+    accounts.add_commands(add, _client)
+    tokens.add_commands(add, _client)
     add_gpu_commands(add, _client)
     add("validate", cmd_validate, "check a space folder and print its problems").add_argument(
         "dir", help="the space folder"

@@ -9,6 +9,7 @@ exists it acts as a platform admin named ``admin``.
 
 from __future__ import annotations
 
+import base64
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -335,6 +336,13 @@ class Accounts:
         orgs = MappingProxyType(self.orgs_of(row["name"]))
         return Actor(name=row["name"], is_admin=bool(row["is_admin"]), orgs=orgs, via=via, **extra)  # type: ignore[arg-type]
 
+    def namespace_actor(self, name: str) -> Actor:
+        """Who a space of namespace *name* reads the hub as (the repos it may mount): the user
+        of that name (with their organizations and admin flag), else the organization or the
+        ownerless name itself. Reads only: a read token's actor."""
+        found = self.actor_of(name, Via.TOKEN, token_role=Role.READ, token_name="space")
+        return found or Actor(name=name, via=Via.TOKEN, token_role=Role.READ, token_name="space")
+
     def actor_for_token(self, value: str) -> Actor | None:
         """The actor a token stands for, or None when it is not a valid token."""
         if self._operator and credentials.same(value, self._operator):
@@ -522,3 +530,39 @@ class Accounts:
                 "UPDATE invites SET used_by=? WHERE digest=?", (name, credentials.digest(invite))
             )
         return user
+
+    # -- single sign-on (identity/oidc.py) --------------------------------------------------
+
+    def external_user(self, issuer: str, subject: str) -> str | None:
+        row = self.db.one(
+            "SELECT e.user AS user FROM external_ids e JOIN users u ON u.name = e.user "
+            "WHERE e.issuer=? AND e.subject=?",
+            (issuer, subject),
+        )
+        return str(row["user"]) if row else None
+
+    def add_external_user(
+        self, issuer: str, subject: str, name: str, fullname: str = "", email: str = ""
+    ) -> User:
+        """Create a user for a provider's identity (the name made unique) and link them."""
+        base, n = name, 1
+        while self.namespace_kind(name) is not None:
+            n += 1
+            name = f"{base}-{n}"
+        user = self.add_user(name, fullname=fullname, email=email)
+        self.db.run(
+            "INSERT INTO external_ids (issuer, subject, user) VALUES (?, ?, ?)",
+            (issuer, subject, user.name),
+        )
+        return user
+
+    def sign(self, value: str, ttl: int) -> str:
+        """*value* signed with the platform's key, valid for *ttl* seconds (a cookie's value)."""
+        packed = base64.urlsafe_b64encode(value.encode("utf-8")).decode("ascii")
+        return tickets.issue(self._ticket_key, packed, "v", self.clock(), ttl)
+
+    def unsign(self, signed: str) -> str | None:
+        ticket = tickets.redeem(self._ticket_key, signed, self.clock())
+        if ticket is None or ticket.session != "v":
+            return None
+        return base64.urlsafe_b64decode(ticket.space.encode("ascii")).decode("utf-8")

@@ -66,6 +66,12 @@ CREATE TABLE IF NOT EXISTS invites (
     created_at REAL NOT NULL,
     used_by TEXT
 );
+CREATE TABLE IF NOT EXISTS external_ids (
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user TEXT NOT NULL COLLATE NOCASE,
+    PRIMARY KEY (issuer, subject)
+);
 CREATE TABLE IF NOT EXISTS platform (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL

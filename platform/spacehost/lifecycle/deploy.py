@@ -52,6 +52,7 @@ from spacehost.lifecycle.recovery import Recovery
 from spacehost.lifecycle.runlogs import RunLogs
 from spacehost.lifecycle.sleep import Sleeper
 from spacehost.lifecycle.tasks import Tasks
+from spacehost.lifecycle.visibility import hub_reader
 from spacehost.manifest import gpu_request, hardware_label, load_space
 from spacehost.manifest.model import SpaceSource
 from spacehost.runtime.base import (
@@ -163,7 +164,8 @@ def deploy(
         stages.set_error(ctx, space, Stage.CONFIG_ERROR, str(exc), keep_serving=serving)
         return
     try:  # before the build: a misspelled repo costs no build
-        repos = resolve_refs(hub_refs(source.manifest), ctx.hub)
+        readable = hub_reader(ctx.visibility, space.owner)
+        repos = resolve_refs(hub_refs(source.manifest), ctx.hub, readable)
     except SpacehostError as exc:
         stages.set_error(ctx, space, Stage.CONFIG_ERROR, mount_error(exc), keep_serving=serving)
         return

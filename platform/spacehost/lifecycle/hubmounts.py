@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -140,12 +140,26 @@ def hub_summary(manifest: Manifest) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def resolve_refs(refs: Iterable[HubRef], hub: HubLookup | None) -> tuple[MountedRepo, ...]:
+Readable = Callable[[RepoKind, str], bool]
+
+
+def _everything(_kind: RepoKind, _repo_id: str) -> bool:
+    return True
+
+
+def resolve_refs(
+    refs: Iterable[HubRef], hub: HubLookup | None, readable: Readable = _everything
+) -> tuple[MountedRepo, ...]:
     """Resolve *refs* against *hub*: one :class:`MountedRepo` per (kind, repo id).
 
+    *readable* says whether the space may read a repo (lifecycle/visibility.py's
+    ``hub_reader``): one it may not read is reported exactly as one that does not exist, and
+    is never suggested as a close name (private names do not leak).
+
     Raises:
-        RepoNotFound: a repo is not on the platform (the message names the field and the repo,
-            with close names when there are; the hint says how to push it).
+        RepoNotFound: a repo is not on the platform, or the space may not read it (the message
+            names the field and the repo, with close names when there are; the hint says how
+            to push it).
         RevisionNotFound: a ``preload_from_hub`` revision the repo does not have.
         EntryNotFound: a ``preload_from_hub`` file the resolved commit does not have.
     """
@@ -154,14 +168,14 @@ def resolve_refs(refs: Iterable[HubRef], hub: HubLookup | None) -> tuple[Mounted
         key = (ref.kind, ref.repo_id)
         if key in found:
             prev = found[key]
-            _check_revision(ref, hub)
+            _check_revision(ref, hub, readable)
             if ref.field not in prev.fields:
                 found[key] = MountedRepo(
                     prev.kind, prev.repo_id, prev.sha, prev.cache_dir, (*prev.fields, ref.field)
                 )
             continue
-        head = _resolve(ref, hub, MAIN)
-        _check_revision(ref, hub)
+        head = _resolve(ref, hub, MAIN, readable)
+        _check_revision(ref, hub, readable)
         assert hub is not None  # _resolve raised otherwise
         found[key] = MountedRepo(
             ref.kind, ref.repo_id, head.sha, hub.cache_dir(ref.kind, ref.repo_id), (ref.field,)
@@ -169,11 +183,11 @@ def resolve_refs(refs: Iterable[HubRef], hub: HubLookup | None) -> tuple[Mounted
     return tuple(found.values())
 
 
-def _check_revision(ref: HubRef, hub: HubLookup | None) -> None:
+def _check_revision(ref: HubRef, hub: HubLookup | None, readable: Readable) -> None:
     """The preload revision exists and holds the preload files."""
     if not (ref.revision or ref.files):
         return
-    commit = _resolve(ref, hub, ref.revision or MAIN)
+    commit = _resolve(ref, hub, ref.revision or MAIN, readable)
     for path in ref.files:
         try:
             commit.file(path)
@@ -186,7 +200,9 @@ def _check_revision(ref: HubRef, hub: HubLookup | None) -> None:
             ) from None
 
 
-def _resolve(ref: HubRef, hub: HubLookup | None, revision: str) -> HubCommitLike:
+def _resolve(
+    ref: HubRef, hub: HubLookup | None, revision: str, readable: Readable
+) -> HubCommitLike:
     if hub is None:
         raise RepoNotFound(
             f"{ref.field}: this platform has no hub to load {ref.repo_id} from",
@@ -197,14 +213,16 @@ def _resolve(ref: HubRef, hub: HubLookup | None, revision: str) -> HubCommitLike
             f"{ref.field}: {ref.kind.value} {ref.repo_id!r} has no owner; repos on this platform "
             "are named owner/name",
             hint=f"push it with: spacehost push DIR --type {ref.kind.value} --name "
-            f"OWNER/{ref.repo_id}, and name it so in README.md{_close_names(ref, hub)}",
+            f"OWNER/{ref.repo_id}, and name it so in README.md{_close_names(ref, hub, readable)}",
         )
     try:
+        if not readable(ref.kind, ref.repo_id):  # answered as a repo that does not exist
+            raise RepoNotFound(f"{ref.repo_id} is not readable by this space")
         return hub.resolve(ref.kind, ref.repo_id, revision)
     except RepoNotFound:
         raise RepoNotFound(
             f"{ref.field}: no {ref.kind.value} {ref.repo_id!r} on this platform"
-            f"{_close_names(ref, hub)}",
+            f"{_close_names(ref, hub, readable)}",
             hint=f"push it with: spacehost push DIR --type {ref.kind.value} --name "
             f"{ref.repo_id} (list them with: spacehost ls --type {ref.kind.value})",
         ) from None
@@ -216,8 +234,8 @@ def _resolve(ref: HubRef, hub: HubLookup | None, revision: str) -> HubCommitLike
         ) from None
 
 
-def _close_names(ref: HubRef, hub: HubLookup) -> str:
-    names = [r.repo_id for r in hub.repos(ref.kind)]
+def _close_names(ref: HubRef, hub: HubLookup, readable: Readable) -> str:
+    names = [r.repo_id for r in hub.repos(ref.kind) if readable(ref.kind, r.repo_id)]
     close = difflib.get_close_matches(ref.repo_id, names, n=_SUGGESTIONS, cutoff=0.6)
     if not close:
         bare = {n.partition("/")[2]: n for n in names}

@@ -42,21 +42,26 @@ def request_port(host: str) -> str:
     return port if name and port.isdigit() else ""
 
 
-def platform_base(public_url: str, proto: str, domain: str, host: str) -> str:
-    """The platform's base URL as a browser on *host* reaches it.
+def platform_base(public_url: str, local_base: str, proto: str, domain: str, host: str) -> str:
+    """The platform's base URL as a browser on *host* reaches it: where it signed in.
 
-    ``SPACEHOST_PUBLIC_URL`` when the operator set one; else the platform's domain with the
-    request's own scheme and port (the router is the one listener of both the platform and its
-    spaces, so a browser that reached ``{label}.{domain}:{port}`` reaches ``{domain}:{port}``).
+    ``SPACEHOST_PUBLIC_URL`` when the operator set one; else, for a platform that listens on a
+    loopback address only, the base URL it prints (``http://127.0.0.1:PORT``, where its users
+    sign in); else the platform's domain with the request's own scheme and port (the router is
+    the one listener of both the platform and its spaces, so a browser that reached
+    ``{label}.{domain}:{port}`` reaches ``{domain}:{port}``).
 
     Args:
         public_url: ``Settings.public_url`` ("" when unset).
+        local_base: ``Settings.base_url`` when the platform listens on loopback only, else "".
         proto: ``http`` or ``https`` (what the router sends as ``X-Forwarded-Proto``).
         domain: ``Settings.domain``.
         host: the request's ``Host`` value.
     """
     if public_url:
         return public_url.rstrip("/")
+    if local_base:
+        return local_base.rstrip("/")
     port = request_port(host)
     return f"{proto}://{domain}:{port}" if port else f"{proto}://{domain}"
 

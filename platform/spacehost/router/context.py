@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 from typing import Protocol
 
@@ -18,6 +19,14 @@ from spacehost.settings import Settings
 
 # Host header values whose match is remembered until the table changes.
 HOST_CACHE_SIZE = 1024
+
+
+def is_loopback(host: str) -> bool:
+    """True for a listen address only this machine reaches."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class Closable(Protocol):
@@ -44,6 +53,8 @@ class RouterContext:
         self.domain = settings.domain
         # Behind a TLS terminator the public URL says https; the router itself speaks plain HTTP.
         self.proto = "https" if settings.public_url.startswith("https://") else "http"
+        # where users of a platform that listens on loopback only sign in (router/bounce.py)
+        self.local_base = settings.base_url if is_loopback(settings.host) else ""
         self.control = Upstream("", 0, str(settings.control_socket))
         # The control plane hands off files under here only (spacehost.handoff).
         self.handoff_root = os.path.join(os.path.realpath(settings.hub_dir), "")

@@ -313,7 +313,9 @@ class Exchange:
         ):
             return False
         ctx = self.ctx
-        base = platform_base(ctx.settings.public_url, ctx.proto, ctx.domain, req.host)
+        base = platform_base(
+            ctx.settings.public_url, ctx.local_base, ctx.proto, ctx.domain, req.host
+        )
         location = bounce_location(base, m.space or "", req.target)
         self._prepare_local()
         self._local(

@@ -20,10 +20,13 @@ WAKING_STAGES = frozenset({"SLEEPING", "APP_STARTING"})
 
 async def post_wake(socket_path: str, space: str, timeout: float = CALL_TIMEOUT_S) -> int:
     """``POST /api/spaces/{space}/wake`` on the control plane's Unix socket; the status, or 0
-    when the control plane cannot be reached."""
+    when the control plane cannot be reached. The router names the space in
+    ``X-Spacehost-Space`` (a header no client can send): it has already let this visitor into a
+    private space, so the control plane wakes it without credentials (server/visibility.py)."""
     owner, _, name = space.partition("/")
     target = f"/api/spaces/{quote(owner)}/{quote(name)}/wake"
-    return await control_status(socket_path, "POST", target, timeout=timeout)
+    vouch = f"x-spacehost-space: {quote(owner)}/{quote(name)}\r\n".encode("latin-1")
+    return await control_status(socket_path, "POST", target, vouch, timeout=timeout)
 
 
 class Waker:

@@ -113,7 +113,13 @@ class FakeHubClient:
         return {"models": 0, "datasets": 0, "maxUploadBytes": self.limit}
 
     def hub_push(
-        self, kind: object, repo_id: str, tar: TarStream, *, message: str = ""
+        self,
+        kind: object,
+        repo_id: str,
+        tar: TarStream,
+        *,
+        message: str = "",
+        private: bool = False,
     ) -> dict[str, object]:
         body = b"".join(tar)
         self.pushed.append((str(kind), repo_id, len(body), message))

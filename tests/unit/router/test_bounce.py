@@ -45,11 +45,16 @@ def test_was_bounced() -> None:
 
 
 def test_the_platform_base_is_the_public_url_else_the_domain_on_the_request_port() -> None:
-    assert platform_base("https://hub.example.org/", "http", "d.org", "a-b.d.org:1") == (
+    assert platform_base("https://hub.example.org/", "", "http", "d.org", "a-b.d.org:1") == (
         "https://hub.example.org"
     )
-    assert platform_base("", "http", "localhost", "a-b.localhost:8000") == "http://localhost:8000"
-    assert platform_base("", "https", "d.org", "a-b.d.org") == "https://d.org"
+    assert (
+        platform_base("", "", "http", "localhost", "a-b.localhost:8000") == "http://localhost:8000"
+    )
+    assert platform_base("", "", "https", "d.org", "a-b.d.org") == "https://d.org"
+    # a platform on loopback only: where its users sign in, the base URL it prints
+    local = "http://127.0.0.1:8000"
+    assert platform_base("", local, "http", "localhost", "a-b.localhost:8000") == local
     assert request_port("a-b.d.org:") == ""
     assert request_port("[::1]:80") == "80"
 

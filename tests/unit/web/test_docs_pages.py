@@ -228,6 +228,17 @@ def _documented_commands() -> list[tuple[str, list[str]]]:
     return out
 
 
+def _action_parser(
+    cmd: argparse.ArgumentParser, words: list[str]
+) -> argparse.ArgumentParser | None:
+    """The parser of a command's action (``users add``), when the command has actions."""
+    for action in cmd._actions:
+        if isinstance(action, argparse._SubParsersAction) and words:
+            found: argparse.ArgumentParser | None = action.choices.get(words[0])
+            return found
+    return None
+
+
 def test_every_documented_command_and_option_exists() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -241,6 +252,9 @@ def test_every_documented_command_and_option_exists() -> None:
             wrong.append(f"{name}: spacehost {' '.join(words)}")
             continue
         options = {**parser._option_string_actions, **cmd._option_string_actions}
+        nested = _action_parser(cmd, words[1:2])  # `spacehost users add …` has its own
+        if nested is not None:
+            options.update(nested._option_string_actions)
         for i, word in enumerate(words[1:], start=1):
             if not word.startswith("-") or word[1:2].isdigit():
                 continue

@@ -9,6 +9,7 @@ from aiohttp import web
 from spacehost import access
 from spacehost.api import accounts, gpus, oidc, secrets, signin, sleep, spaces
 from spacehost.api.hub import add_hub_routes
+from spacehost.api.repos import add_repo_routes
 from spacehost.api.spacerepo import add_space_repo_routes
 from spacehost.api.xet import add_xet_routes
 from spacehost.identity import Kind
@@ -63,6 +64,7 @@ def add_routes(app: web.Application) -> None:
     signin.add_signin_routes(app)  # sign-in sessions, the router's access check, space passes
     oidc.add_oidc_routes(app)  # sign-in through an OpenID Connect provider (when configured)
     app.on_startup.append(sleep.start_sleeper)
+    add_repo_routes(app)  # POST /api/repos/create (HF's create_repo)
     add_hub_routes(app)  # /api/models, /api/datasets, /{o}/{n}/resolve/... (docs/hub.md)
     add_space_repo_routes(app)  # a space's revisions as huggingface_hub reads repos
     add_xet_routes(app)  # Xet downloads for hf_xet: /xet/cas/..., /xet/xorbs/... (docs/hub.md)

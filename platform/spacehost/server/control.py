@@ -21,6 +21,7 @@ from spacehost.web.docs_pages import add_docs_routes
 from spacehost.web.favicon import add_favicon_routes
 from spacehost.web.frontend import GradioFrontends, add_frontend_routes
 from spacehost.web.hub.pages import add_hub_routes
+from spacehost.web.new_space import add_new_space_routes
 from spacehost.web.page_host import page_host_links
 from spacehost.web.usermenu import user_menu
 
@@ -66,6 +67,7 @@ def make_app(
     app.router.add_get("/", gallery)
     add_favicon_routes(app)  # /favicon.ico
     app.router.add_get("/spaces/{owner}/{name}", space_page)
+    add_new_space_routes(app)  # /new-space: create a space, then how to push to it
     app.router.add_get("/api/oembed", oembed)
     add_docs_routes(app)  # /docs: the user guides (docs/*.md) rendered
     add_example_routes(app)  # /static/api-examples/: the Use-via-API snippets' example files

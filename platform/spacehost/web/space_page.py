@@ -1,5 +1,9 @@
 """The space's page ``/spaces/{owner}/{name}``: a header and tabs (``?tab=app|logs|api|embed|
-files``), each a real link that works without script."""
+files``, and ``settings`` for its writers), each a real link that works without script.
+
+A private space's page is only reached by its readers (server/visibility.py 404s the others);
+a signed-in reader's browser gets the space's per-space pass on the way to the app
+(web/space_pass.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +13,12 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from spacehost import access
 from spacehost.appkeys import PLATFORM
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidSpaceName
+from spacehost.hosts import page_host_label
+from spacehost.identity import Kind
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import LogLine, SpaceRecord
 from spacehost.web import visible
@@ -23,6 +30,8 @@ from spacehost.web.files_tab import files_revision, files_tab
 from spacehost.web.gpu_panel import gpu_panel_for
 from spacehost.web.hub.pages import repo_links, repos_of_space
 from spacehost.web.layout import BADGE_JS, gradient, shell, stage_badge
+from spacehost.web.settings_tab import SettingsView, settings_tab
+from spacehost.web.space_pass import app_frame_src, page_host_target
 from spacehost.web.space_tabs import (
     LOG_TAIL,
     LogPanes,
@@ -33,6 +42,7 @@ from spacehost.web.space_tabs import (
 )
 from spacehost.web.status import not_foundpage, status_log_tail
 from spacehost.web.urls import SpaceUrls, frames_cross_site, gradio_js_url, space_urls
+from spacehost.web.writers import may_write, writable_namespaces
 
 TABS = (
     ("app", "App"),
@@ -41,6 +51,7 @@ TABS = (
     ("embed", "Embed"),
     ("files", "Files"),
 )
+SETTINGS = ("settings", "Settings")  # writers only
 POLL_MS = 2500  # how often the page refreshes its stage badge
 WAIT_POLL_MS = 500  # how often the App tab asks while it waits for the app to answer
 
@@ -69,17 +80,24 @@ margin:0 0 8px;overflow-wrap:anywhere}.failed-deploy p{margin:6px 0}
 </style>"""
 
 
-def parse_tab(value: str) -> str:
-    """The tab a ``?tab=`` value names; anything unknown is the App tab."""
-    return value if value in dict(TABS) else "app"
+def parse_tab(value: str, writer: bool = False) -> str:
+    """The tab a ``?tab=`` value names; anything unknown (and Settings for a visitor who may
+    not write) is the App tab."""
+    tabs = dict(TABS + ((SETTINGS,) if writer else ()))
+    return value if value in tabs else "app"
 
 
-def tab_bar(space: SpaceId, active: str) -> str:
-    """The tabs as plain links, the active one marked."""
+def tab_bar(space: SpaceId, active: str, settings_base: str | None = None) -> str:
+    """The tabs as plain links, the active one marked; a Settings tab when *settings_base* is
+    given (the platform's base URL: its calls need the session, which a page host lacks)."""
+    tabs = [(f"/spaces/{space}?tab={key}", key, label) for key, label in TABS]
+    if settings_base is not None:
+        key, label = SETTINGS
+        tabs.append((f"{settings_base}/spaces/{space}?tab={key}", key, label))
     links = "".join(
-        f"<a href='/spaces/{space}?tab={key}'"
+        f"<a href='{html.escape(href, quote=True)}'"
         f"{' class=active aria-current=page' if key == active else ''}>{label}</a>"
-        for key, label in TABS
+        for href, key, label in tabs
     )
     return f"<nav class=tabs aria-label='space tabs'>{links}</nav>"
 
@@ -135,10 +153,16 @@ setTimeout(poll,%(poll)d);
 
 
 def render_page(
-    rec: SpaceRecord, urls: SpaceUrls, base_url: str, tab: str, tab_html: str, uses: str = ""
+    rec: SpaceRecord,
+    urls: SpaceUrls,
+    base_url: str,
+    tab: str,
+    tab_html: str,
+    uses: str = "",
+    writer: bool = False,
 ) -> str:
     """The whole page: header, links to the hub repos it uses (*uses*, trusted HTML), tab bar
-    and the active tab's HTML."""
+    (with Settings for a *writer*) and the active tab's HTML."""
     full = rec.manifest.get("fullWidth") and tab == "app"
     title = str(rec.manifest.get("title") or rec.id.name)
     showing = app_visible(rec)
@@ -153,7 +177,7 @@ def render_page(
         }
     )
     body = (
-        f"{_CSS}{header(rec, urls)}{uses}{tab_bar(rec.id, tab)}"
+        f"{_CSS}{header(rec, urls)}{uses}{tab_bar(rec.id, tab, base_url if writer else None)}"
         f"<section id=tab-{tab} class=tab>{tab_html}</section>{live}"
     )
     return shell(
@@ -172,6 +196,7 @@ async def _tab_html(
     path: str,
     rev: str,
     host: str = "",
+    frame_src: str = "",
 ) -> str:
     if tab == "logs":
         return logs_tab(rec, await asyncio.to_thread(_log_panes, platform, rec))
@@ -182,7 +207,19 @@ async def _tab_html(
         return embed_tab(rec, urls, gradio_js_url(platform.settings, version))
     if tab == "files":
         return await asyncio.to_thread(_files, platform, rec, path, rev)
-    return app_tab(rec, urls, await status_log_tail(platform, rec))
+    return app_tab(rec, urls, await status_log_tail(platform, rec), frame_src)
+
+
+def _settings_view(request: web.Request, platform: Facade, rec: SpaceRecord) -> SettingsView:
+    queries = platform.queries
+    return SettingsView(
+        space=str(rec.id),
+        private=platform.is_private(rec.id),
+        sleep_seconds=platform.runtime_info(rec.id).get("gcTimeout"),
+        variables=queries.variables(rec.id),
+        secrets=[s.key for s in queries.secrets(rec.id)],
+        namespaces=writable_namespaces(request),
+    )
 
 
 def _log_panes(platform: Facade, rec: SpaceRecord) -> LogPanes:
@@ -234,6 +271,10 @@ def _failure_banner(platform: Facade, rec: SpaceRecord) -> str:
     return banner(str(rec.id), failed) if failed is not None else ""
 
 
+def _on_page_host(request: web.Request, platform: Facade) -> bool:
+    return page_host_label(request.host, platform.settings.domain) is not None
+
+
 async def space_page(request: web.Request) -> web.Response:
     """``GET /spaces/{owner}/{name}``: the page, or a 404 page for an unknown space."""
     platform: Facade = request.app[PLATFORM]
@@ -246,33 +287,49 @@ async def space_page(request: web.Request) -> web.Response:
         return web.Response(
             text=not_foundpage(f"{owner}/{name}"), status=404, content_type="text/html"
         )
-    tab = parse_tab(request.query.get("tab", "app"))
+    writer = await asyncio.to_thread(may_write, request, rec.id)
+    tab = parse_tab(request.query.get("tab", "app"), writer)
     urls = space_urls(rec.id, platform.settings)
+    private = await asyncio.to_thread(
+        lambda: access.repo(request, Kind.SPACE, rec.id.owner, rec.id.name).private
+    )
+    if tab == "settings" and _on_page_host(request, platform):
+        # its calls need the session, which only the platform's host has
+        raise web.HTTPFound(f"{platform.settings.base_url}/spaces/{rec.id}?tab=settings")
     if (
         tab == "app"
         and "text/html" in request.headers.get("Accept", "")
         and frames_cross_site(request.host, urls.host.split("/")[2])
     ):
         # the app frame would be another site here, and lose its storage: move next to it.
-        # Browsers only (they resolve *.localhost; a script fetching the page may not)
-        query = f"?{request.query_string}" if request.query_string else ""
-        raise web.HTTPFound(urls.page_host + query)
+        # Browsers only (they resolve *.localhost; a script fetching the page may not). A
+        # private space's page host and app get the visitor's pass on the way.
+        target = await asyncio.to_thread(page_host_target, request, rec.id, private, urls.page_host)
+        raise web.HTTPFound(target)
     if tab == "app" and rec.stage is Stage.SLEEPING:
         # opening the page is a visit: wake the space (the live script shows the app when up)
         await asyncio.to_thread(platform.wake, rec.id)
-    tab_html = await _tab_html(
-        platform,
-        rec,
-        urls,
-        tab,
-        request.query.get("path", ""),
-        request.query.get("rev", ""),
-        host=request.host,
-    )
+    if tab == "settings":
+        view = await asyncio.to_thread(_settings_view, request, platform, rec)
+        tab_html = settings_tab(view)
+    else:
+        frame_src = ""
+        if tab == "app" and private:
+            frame_src = await asyncio.to_thread(app_frame_src, request, rec.id, True, urls.host)
+        tab_html = await _tab_html(
+            platform,
+            rec,
+            urls,
+            tab,
+            request.query.get("path", ""),
+            request.query.get("rev", ""),
+            host=request.host,
+            frame_src=frame_src,
+        )
     uses = await asyncio.to_thread(_failure_banner, platform, rec)
     refs = await asyncio.to_thread(repos_of_space, platform, rec)
     uses += repo_links(visible.refs(request, refs))
     uses += await gpu_panel_for(platform, rec)
     uses += disk_notice(await asyncio.to_thread(platform.disk_usage, rec.id))
-    text = render_page(rec, urls, platform.settings.base_url, tab, tab_html, uses)
+    text = render_page(rec, urls, platform.settings.base_url, tab, tab_html, uses, writer)
     return web.Response(text=text, content_type="text/html")

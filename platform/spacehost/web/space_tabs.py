@@ -24,13 +24,18 @@ def app_visible(rec: SpaceRecord) -> bool:
     return rec.stage.is_serving
 
 
-def app_tab(rec: SpaceRecord, urls: SpaceUrls, status_log: str) -> str:
-    """The app in an iframe when it answers; its status (stage, error, log tail) otherwise."""
+def app_tab(rec: SpaceRecord, urls: SpaceUrls, status_log: str, src: str = "") -> str:
+    """The app in an iframe when it answers; its status (stage, error, log tail) otherwise.
+    *src* is where the frame starts when not at the app itself (a private space's pass
+    exchange, web/space_pass.py); it ends at the app's origin, whose messages the page reads."""
     if not app_visible(rec):
         return f"<section class=status>{status_fragment(rec, status_log)}</section>"
-    title = html.escape(str(rec.manifest.get("title") or rec.id.name), quote=True)
+    e = html.escape
+    title = e(str(rec.manifest.get("title") or rec.id.name), quote=True)
+    origin = urls.host.rstrip("/")
     return (
-        f"<iframe id=app-frame class=app src='{html.escape(urls.host, quote=True)}'"
+        f"<iframe id=app-frame class=app src='{e(src or urls.host, quote=True)}'"
+        f" data-origin='{e(origin, quote=True)}'"
         f" title='{title}' allow='clipboard-write; microphone; camera'></iframe>" + FRAME_SIZE_JS
     )
 
@@ -51,7 +56,7 @@ def app_tab(rec: SpaceRecord, urls: SpaceUrls, status_log: str) -> str:
 # shrinks only by more than SHRINK px, so it ends at the tallest size, without a scrollbar.
 FRAME_SIZE_JS = script_constant("""<script>
 (function(){
-var f=document.getElementById('app-frame'),origin=new URL(f.src).origin,tries=0,sized=false;
+var f=document.getElementById('app-frame'),origin=f.dataset.origin,tries=0,sized=false;
 var MSG='[iFrameSizer]',ID='app-frame',
   INIT=MSG+ID+':8:false:false:32:true:true:null:lowestElement:null:null:0:false:parent:scroll';
 var NOT_SIZE=['close','scrollTo','scrollToOffset','pageInfo','pageInfoStop','inPageLink',

@@ -28,9 +28,10 @@ def session_id(request: web.Request) -> str:
 
 
 def page_host_target(request: web.Request, space: SpaceId, private: bool, page_url: str) -> str:
-    """Where the page moving to its page host *page_url* sends the visitor: through the pass
-    exchange for a private space and a signed-in visitor, straight there otherwise."""
-    sid = session_id(request) if private else ""
+    """Where the page moving to its page host *page_url* sends the visitor: a signed-in visitor
+    through the pass exchange (a private space's page host answers only with it; a public
+    one's knows its writers by it and shows them the Settings link), others straight there."""
+    sid = session_id(request)
     query = f"?{request.query_string}" if request.query_string else ""
     if not sid:
         return page_url + query

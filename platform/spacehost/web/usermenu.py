@@ -43,6 +43,7 @@ def menu_html(who: Actor) -> str:
     return (
         f"<details class=user-menu><summary id=user-name>{name}</summary><div class=items>"
         f"<a href='/{quote(who.name)}'>Profile</a><a href='/settings/spaces'>My spaces</a>"
+        "<a href='/new-space'>New space</a>"
         "<a href='/settings/tokens'>Tokens</a><a href='/organizations'>Organizations</a>"
         f"{admin}<form data-api='POST /api/auth/sign-out' data-then='go:/'>"
         f"<button type=submit id=sign-out>Sign out</button>{FORM_ERROR}</form></div></details>"

@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from spacehost import access
 from spacehost.appkeys import PLATFORM
 from spacehost.errors import InvalidRequest, NotFound, error_body
+from spacehost.identity import Kind
 from spacehost.lifecycle.facade import Facade
 from spacehost.settings import Settings
 from spacehost.store import SpaceRecord
@@ -119,5 +121,7 @@ async def oembed(request: web.Request) -> web.Response:
     width = _dimension(request.query, "maxwidth", DEFAULT_WIDTH)
     height = _dimension(request.query, "maxheight", DEFAULT_HEIGHT)
     recs = await asyncio.to_thread(platform.queries.list_spaces)
-    rec = find_target(url, recs, platform.settings)
+    # a private space the visitor may not read is not there, as on every list (names do not leak)
+    shown = set(access.visible(request, Kind.SPACE, [str(r.id) for r in recs]))
+    rec = find_target(url, [r for r in recs if str(r.id) in shown], platform.settings)
     return web.json_response(oembed_json(rec, platform.settings, width=width, height=height))

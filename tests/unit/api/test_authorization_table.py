@@ -696,6 +696,27 @@ def test_lists_show_a_private_repo_only_to_its_readers(world: World, path: str) 
     assert seen == SEES_PRIVATE
 
 
+def test_gpus_name_a_private_space_only_to_its_readers(world: World) -> None:
+    """``/api/gpus`` lists the spaces that asked for a GPU (to anyone): not a private one."""
+    files = dict(SPACE_FILES)
+    files["README.md"] = b"---\ntitle: Demo\nsdk: gradio\nhardware: gpu\n---\n"
+    for name, visibility in (("gpu-public", PUBLIC), ("gpu-private", PRIVATE)):
+        world.platform.push(SpaceId(ORG, name), files)
+        world.platform.set_private(SpaceId(ORG, name), visibility == PRIVATE)
+    assert world.platform.wait_idle()
+    seen = {}
+    for column in SEES_PRIVATE:
+        for query in ("", f"?space={ORG}/gpu-private"):
+            answer = world.call("GET", "/api/gpus" + query, world.headers(column), None)
+            names = {s["space"] for s in json.loads(answer.body)["spaces"]}
+            if not query:
+                assert f"{ORG}/gpu-public" in names
+            seen[column, query] = f"{ORG}/gpu-private" in names
+    assert seen == {
+        (c, q): v for c, v in SEES_PRIVATE.items() for q in ("", "?space=acme/gpu-private")
+    }
+
+
 # -- docs/accounts.md's route table is this table ----------------------------------------------
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "accounts.md"

@@ -123,16 +123,20 @@ async def check_csrf(request: web.Request) -> None:
 
 
 def not_found(resource: Resource) -> NotFound:
-    """The error a hidden (private) resource answers with: exactly its not-found."""
+    """The error a hidden (private) resource answers with: exactly the one a missing resource
+    answers with (the store's words: store/db.py get_space, store/hub.py), so nothing in the
+    answer tells the two apart."""
     if resource.kind is Kind.SPACE:
         return SpaceNotFound(
-            f"space {resource.repo_id} not found", hint="`spacehost ls` lists the spaces"
+            f"space {resource.repo_id} does not exist", hint="list spaces with `spacehost ls`"
         )
     if resource.kind is Kind.NAMESPACE:
         return NotFound(f"no user or organization {resource.namespace!r}", hint="check the name")
+    kind, plural = resource.kind.value, f"{resource.kind.value}s"
     return RepoNotFound(
-        f"{resource.kind.value} {resource.repo_id} not found",
-        hint=f"push one with `spacehost push DIR --type {resource.kind.value}`",
+        f"no {kind} {resource.repo_id!r} on this platform",
+        hint=f"push it with: spacehost push DIR --type {kind} --name {resource.repo_id} "
+        f"(see the {plural} with: spacehost ls --type {kind})",
     )
 
 
@@ -176,9 +180,14 @@ async def require(request: web.Request, action: Action, resource: Resource) -> A
 async def require_namespace_write(
     request: web.Request, kind: Kind, namespace: str, name: str
 ) -> Actor:
-    """Write access to a repo (which may not exist yet); an admin writing into a namespace that
-    nobody holds makes it an organization (earlier versions let any owner name be used)."""
-    who = await require(request, Action.WRITE, repo(request, kind, namespace, name))
+    """Write access to a repo that a push or a duplicate may create; an admin writing into a
+    namespace that nobody holds makes it an organization (earlier versions let any owner name be
+    used). A private repo that the caller may not read is refused exactly as a missing one
+    would be (401 or 403 for the namespace): a 404 here would tell that the name is taken."""
+    resource = repo(request, kind, namespace, name)
+    if hidden(request, resource):
+        resource = Resource(kind, namespace, name, private=False)
+    who = await require(request, Action.WRITE, resource)
     accounts(request).ensure_namespace(who, namespace)
     return who
 

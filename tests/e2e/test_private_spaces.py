@@ -13,6 +13,7 @@ import requests
 from gradio_client import Client
 
 from tests.e2e.conftest import Running
+from tests.e2e.huggingface import hf
 from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.docker
@@ -92,11 +93,16 @@ def test_a_member_calls_a_private_space_with_hf_token_and_the_space_sees_no_cred
 
 
 def test_the_space_is_found_by_id_through_hf_endpoint_with_the_token(
-    platform: Running, accounts: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    platform: Running, accounts: dict[str, str], tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("HF_ENDPOINT", platform.url)
-    client = Client(SPACE, token=accounts["mia"], verbose=False)
-    assert client.predict("by id", api_name="/seen")["text"] == "by id"
+    """gradio_client in a fresh process, ``Client("acme/secret-echo", token=...)`` with
+    ``HF_ENDPOINT`` at the platform, as a user calls a private Space on Hugging Face."""
+    code = (
+        "from gradio_client import Client\n"
+        f"c = Client({SPACE!r}, token={accounts['mia']!r}, verbose=False)\n"
+        "print(json.dumps(c.predict('by id', api_name='/seen')['text']))"
+    )
+    assert hf(platform, tmp_path, code) == "by id"
 
 
 @pytest.mark.parametrize("style", ["path", "subdomain"])

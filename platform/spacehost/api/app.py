@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -12,17 +13,38 @@ from spacehost.api.hub import add_hub_routes
 from spacehost.api.repos import add_repo_routes
 from spacehost.api.spacerepo import add_space_repo_routes
 from spacehost.api.xet import add_xet_routes
+from spacehost.appkeys import PLATFORM
+from spacehost.domain import SpaceId
 from spacehost.identity import Kind
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _write(handler: Handler) -> Handler:
-    """Wrap a handler that changes a space: it needs write access to the space's namespace
-    (identity/policy.py); an admin writing into a namespace nobody holds makes it an org."""
+def _create(handler: Handler) -> Handler:
+    """Wrap a handler that may create a space (push): it needs write access to the space's
+    namespace (identity/policy.py); an admin writing into a namespace nobody holds makes it an
+    org."""
 
     async def guarded(request: web.Request) -> web.StreamResponse:
         m = request.match_info
+        await access.require_namespace_write(request, Kind.SPACE, m["owner"], m["name"])
+        return await handler(request)
+
+    return guarded
+
+
+def _write(handler: Handler) -> Handler:
+    """Wrap a handler that changes an existing space: a missing space is 404 to everyone (as a
+    private one is to those who may not read it: server/visibility.py), then it needs write
+    access to the space's namespace."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        m = request.match_info
+        access.actor(request)  # a token that is not valid: 401 first, whatever the space
+        resource = access.repo(request, Kind.SPACE, m["owner"], m["name"])
+        space = SpaceId(m["owner"], m["name"])
+        if await asyncio.to_thread(request.app[PLATFORM].queries.find_space, space) is None:
+            raise access.not_found(resource)
         await access.require_namespace_write(request, Kind.SPACE, m["owner"], m["name"])
         return await handler(request)
 
@@ -43,7 +65,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{base}/revision/{{rev}}", spaces.space_info)  # revision_exists
     app.router.add_delete(base, _write(spaces.delete))
     app.router.add_get(f"{base}/runtime", spaces.space_runtime)
-    app.router.add_post(f"{base}/push", _write(spaces.push))
+    app.router.add_post(f"{base}/push", _create(spaces.push))
     app.router.add_post(f"{base}/restart", _write(spaces.restart))
     app.router.add_get(f"{base}/logs", spaces.logs)
     app.router.add_get(f"{base}/logs/runs", spaces.log_runs)
@@ -53,7 +75,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{base}/secrets", _write(secrets.list_secrets))
     app.router.add_post(f"{base}/secrets", _write(secrets.set_secret))
     app.router.add_delete(f"{base}/secrets", _write(secrets.delete_secret))
-    app.router.add_post(f"{base}/duplicate", _write(secrets.duplicate))
+    # reading the source is enough (a private one is hidden by server/visibility.py); the
+    # handler checks write access to the target's namespace
+    app.router.add_post(f"{base}/duplicate", secrets.duplicate)
     app.router.add_post(f"{base}/sleeptime", _write(sleep.set_sleeptime))
     app.router.add_post(f"{base}/pause", _write(sleep.pause))
     app.router.add_put(f"{base}/settings", _write(spaces.update_settings))

@@ -7,7 +7,13 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from spacehost.errors import InvalidRequest, NotFound, SpacehostError
+from spacehost.errors import (
+    InvalidRequest,
+    NotFound,
+    RepoNotFound,
+    SpacehostError,
+    SpaceNotFound,
+)
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +21,14 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def error_response(exc: SpacehostError) -> web.Response:
-    return web.json_response(exc.to_json(), status=exc.http_status)
+    """The JSON error; a missing space, model or dataset also carries huggingface_hub's
+    ``X-Error-Code: RepoNotFound`` (and ``X-Error-Message``) on every route, as a hidden
+    private one does (server/visibility.py), so that the two answers are the same."""
+    resp = web.json_response(exc.to_json(), status=exc.http_status)
+    if isinstance(exc, (SpaceNotFound, RepoNotFound)):
+        resp.headers["X-Error-Code"] = "RepoNotFound"
+        resp.headers["X-Error-Message"] = exc.message.encode("ascii", "replace").decode()
+    return resp
 
 
 @web.middleware

@@ -125,12 +125,21 @@ def _resource(request: web.Request) -> Resource:
     return access.repo(request, _identity_kind(request), m["owner"], m["name"])
 
 
+async def _require_existing(request: web.Request) -> None:
+    """Write access to an existing repo: a missing one is 404 to everyone (as a private one is
+    to those who may not read it: server/visibility.py), before any 401 or 403."""
+    access.actor(request)  # a token that is not valid: 401 first, whatever the repo
+    resource = _resource(request)
+    if not await asyncio.to_thread(_hub(request).exists, _kind(request), _repo_id(request)):
+        raise access.not_found(resource)
+    await access.require(request, Action.WRITE, resource)
+
+
 async def update_settings(request: web.Request) -> web.Response:
     """``PUT /api/{models|datasets}/O/N/settings {"visibility"|"private"}`` (huggingface_hub's
     ``update_repo_settings``)."""
-    await access.require(request, Action.WRITE, _resource(request))
+    await _require_existing(request)
     kind, repo_id = _kind(request), _repo_id(request)
-    await asyncio.to_thread(_hub(request).repo, kind, repo_id)  # RepoNotFound
     try:
         body = await request.json() if request.can_read_body else {}
     except ValueError as exc:
@@ -439,7 +448,7 @@ async def push(request: web.Request) -> web.Response:
 
 async def delete(request: web.Request) -> web.Response:
     """``DELETE /api/{models|datasets}/O/N``: the repo, its history, and unshared bytes."""
-    await access.require(request, Action.WRITE, _resource(request))
+    await _require_existing(request)
     kind, repo_id = _kind(request), _repo_id(request)
     await asyncio.to_thread(_hub(request).delete, kind, repo_id)
     await asyncio.to_thread(access.accounts(request).set_private, kind.value, repo_id, False)

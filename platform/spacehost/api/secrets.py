@@ -149,6 +149,7 @@ async def duplicate(request: web.Request) -> web.Response:
             hint='send JSON like {"to": "alice/my-copy"}',
         )
     target = SpaceId.parse(to)
+    await asyncio.to_thread(platform.queries.get_space, source)  # missing: 404 before a 401
     await access.require_namespace_write(request, Kind.SPACE, target.owner, target.name)
     private = requested_private(body)
     if private is None:  # HF: the copy is as private as its source

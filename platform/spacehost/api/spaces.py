@@ -59,7 +59,7 @@ def _iso(ts: float | None) -> str | None:
     return iso(ts) if ts else None
 
 
-def space_json(rec: SpaceRecord, platform: Facade) -> dict[str, Any]:
+def space_json(rec: SpaceRecord, platform: Facade, private: bool = False) -> dict[str, Any]:
     return {
         "id": str(rec.id),
         "author": rec.id.owner,
@@ -73,11 +73,11 @@ def space_json(rec: SpaceRecord, platform: Facade) -> dict[str, Any]:
         "createdAt": _iso(rec.created_at),
         "lastModified": _iso(rec.updated_at),
         "urls": urls_of(rec.id, platform),
-        **hf_space_fields(rec, platform),
+        **hf_space_fields(rec, platform, private),
     }
 
 
-def hf_space_fields(rec: SpaceRecord, platform: Facade) -> dict[str, Any]:
+def hf_space_fields(rec: SpaceRecord, platform: Facade, private: bool = False) -> dict[str, Any]:
     """The fields huggingface_hub's ``SpaceInfo`` reads that spacehost has an answer for.
 
     ``host`` is the path-style URL (where gradio_client's ``Client("owner/name")`` goes; with
@@ -88,7 +88,7 @@ def hf_space_fields(rec: SpaceRecord, platform: Facade) -> dict[str, Any]:
         "sdk": sdk,
         "host": f"{platform.settings.base_url}/spaces/{rec.id}/",
         "subdomain": rec.id.subdomain,
-        "private": False,
+        "private": private,
         "disabled": False,
         "likes": 0,
         "tags": [str(sdk)] if sdk else [],
@@ -120,7 +120,8 @@ async def list_spaces(request: web.Request) -> web.Response:
     ]
     if q.get("limit", "").isdigit():
         found = found[: int(q["limit"])]
-    return web.json_response([space_json(r, platform) for r in found])
+    private = await asyncio.to_thread(access.accounts(request).private_repos, Kind.SPACE.value)
+    return web.json_response([space_json(r, platform, str(r.id) in private) for r in found])
 
 
 async def space_info(request: web.Request) -> web.Response:
@@ -137,7 +138,7 @@ async def space_info(request: web.Request) -> web.Response:
         return hf_error(
             RevisionNotFound(f"{space} has no revision {rev!r}", hint=f"use main or {rec.revision}")
         )
-    body = space_json(rec, platform)
+    body = space_json(rec, platform, await asyncio.to_thread(platform.is_private, space))
     body["siblings"] = await asyncio.to_thread(siblings, platform, rec)
     body["runtime"] = await asyncio.to_thread(platform.runtime_info, space)
     builds = await asyncio.to_thread(platform.queries.builds, space, 10)

@@ -29,11 +29,13 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from spacehost import headernames
+from spacehost import access, headernames
 from spacehost.api import xetauth
 from spacehost.api.blobs import send_blob
 from spacehost.appkeys import HUB, PLATFORM, TOKEN
+from spacehost.domain import RepoKind
 from spacehost.errors import EntryNotFound, InvalidRequest, NotFound, Unauthorized
+from spacehost.identity import Kind, Resource
 from spacehost.settings import Settings
 from spacehost.store import HubFile, HubStore
 from spacehost.store.xorb import ByteRange, reconstruction, xorb_file_size
@@ -101,8 +103,14 @@ def xet_stats(app: web.Application) -> dict[str, int]:
 
 
 async def read_token(request: web.Request) -> web.Response:
-    """``GET /api/{models|datasets}/O/N/xet-read-token/REV``: where the CAS is, and a token."""
+    """``GET /api/{models|datasets}/O/N/xet-read-token/REV``: where the CAS is, and a token;
+    a missing repo is 404, as a private one is to those who may not read it."""
     _require_enabled(request)
+    m = request.match_info
+    kind = RepoKind.DATASET if m["kinds"] == "datasets" else RepoKind.MODEL
+    if not await asyncio.to_thread(_hub(request).exists, kind, f"{m['owner']}/{m['name']}"):
+        ident = Kind.DATASET if kind is RepoKind.DATASET else Kind.MODEL
+        raise access.not_found(Resource(ident, m["owner"], m["name"]))
     token, expires = xetauth.issue_token(_key(request), time.time())
     return web.Response(
         headers={

@@ -11,6 +11,7 @@ from spacehost.appkeys import ACCOUNTS, HUB, PLATFORM, TOKEN
 from spacehost.dockerengine import connect
 from spacehost.identity import Accounts
 from spacehost.lifecycle import Platform
+from spacehost.server.bad_tokens import refuse_bad_tokens
 from spacehost.server.visibility import hide_private
 from spacehost.store import HubStore
 from spacehost.web import gallery, oembed, space_page, space_status
@@ -51,6 +52,7 @@ def make_app(
             page_headers,
             error_middleware,
             page_host_links,
+            refuse_bad_tokens,
             user_menu,
             hide_private,
             space_status_middleware,

@@ -69,6 +69,12 @@ def hidden_response(request: web.Request, resource: Resource) -> web.Response:
     return web.Response(text=text, status=404, content_type="text/html")
 
 
+def _push(request: web.Request) -> bool:
+    """A push, which may create the repo: refused as for a missing repo by its own check
+    (access.require_namespace_write), since a 404 would tell that the name is taken."""
+    return request.method == "POST" and request.path.endswith("/push")
+
+
 @web.middleware
 async def hide_private(request: web.Request, handler: Handler) -> web.StreamResponse:
     resource = addressed(request)
@@ -77,6 +83,7 @@ async def hide_private(request: web.Request, handler: Handler) -> web.StreamResp
         and resource.private
         and access.hidden(request, resource)
         and not _router_wake(request, resource)
+        and not _push(request)
     ):
         return hidden_response(request, resource)
     return await handler(request)

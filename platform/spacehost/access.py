@@ -4,10 +4,11 @@
 A request proves who it is with, in this order: ``Authorization`` (``Bearer`` token, or ``Basic``
 whose password is a token, as git sends it), ``X-HF-Authorization`` (gradio_client), the sign-in
 session cookie, the per-space cookie (reads its one space). A token that is not valid is refused
-(401) rather than read as anonymous, as Hugging Face does. A write authenticated by the session
-cookie also needs the session's CSRF value in ``X-CSRF-Token`` (or the form field
-``csrf_token``): a cookie is sent by the browser whatever page asks, a header or field only by
-the platform's own pages.
+(401) rather than read as anonymous, as Hugging Face does; a value without a platform token's
+shape (``hf_…``, ``sh_…``) is not a claim to be one (a space's own API may use its own).
+A write authenticated by the session cookie also needs the session's CSRF value in
+``X-CSRF-Token`` (or the form field ``csrf_token``): a cookie is sent by the browser whatever
+page asks, a header or field only by the platform's own pages.
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ def cookies(request: web.Request) -> dict[str, str]:
 
 def _token_actor(acc: Accounts, header: str) -> Actor | None:
     value = spaceaccess.bearer_value(header)
-    if not value:
-        return None
+    if not spaceaccess.is_platform_token(value):
+        return None  # not ours (a space's own scheme): no claim, read as no credential
     found = acc.actor_for_token(value)
     if found is None:
         raise Unauthorized("the token is not valid (unknown, revoked or mistyped)", hint=TOKEN_HINT)

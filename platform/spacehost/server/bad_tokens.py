@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from spacehost import access, spaceaccess
+from spacehost import access, headernames, spaceaccess
 from spacehost.api.errors import Handler
 
 
-def _checked(path: str) -> bool:
-    if path == spaceaccess.CHECK_PATH:
-        return False
+def _checked(request: web.Request) -> bool:
+    path = request.path
+    if path == spaceaccess.CHECK_PATH or headernames.SPACE in request.headers:
+        return False  # the router's check; a request for a space (its status page) is the space's
     return path.startswith("/api/") or "/resolve/" in path
 
 
 @web.middleware
 async def refuse_bad_tokens(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if _checked(request.path):
+    if _checked(request):
         access.actor(request)  # raises Unauthorized for a token that is not valid
     return await handler(request)

@@ -16,10 +16,10 @@ from spacehost import access, headernames
 from spacehost.api.errors import Handler
 from spacehost.api.hub import hf_error
 from spacehost.domain import RepoKind, SpaceId
-from spacehost.errors import InvalidSpaceName
+from spacehost.errors import InvalidSpaceName, Unauthorized
 from spacehost.identity import Kind, Resource
 from spacehost.web.hub.pages import not_found_page
-from spacehost.web.status import not_foundpage
+from spacehost.web.status import not_foundpage, unknown_space
 
 
 def _kind_of_path(path: str, kinds: str | None) -> Kind:
@@ -55,12 +55,24 @@ def _router_wake(request: web.Request, resource: Resource) -> bool:
     )
 
 
+def _hidden(request: web.Request, resource: Resource) -> bool:
+    """access.hidden, where a token that is not valid reads nothing (on the API such a token
+    was refused before, server/bad_tokens.py; a page or status page treats it as no token, as
+    it does for a space that does not exist)."""
+    try:
+        return access.hidden(request, resource)
+    except Unauthorized:
+        return True
+
+
 def hidden_response(request: web.Request, resource: Resource) -> web.Response:
     err = access.not_found(resource)
     if request.path.startswith("/api/") or "/resolve/" in request.path:
         resp = hf_error(err)
         resp.headers["X-Error-Code"] = "RepoNotFound"  # a space's too (api/spaces.py space_info)
         return resp
+    if request.headers.get(headernames.SPACE):  # a status page: what an unknown space gets
+        return unknown_space(request, request.headers[headernames.SPACE])
     if resource.kind is Kind.SPACE:
         text = not_foundpage(resource.repo_id)
     else:
@@ -81,7 +93,7 @@ async def hide_private(request: web.Request, handler: Handler) -> web.StreamResp
     if (
         resource is not None
         and resource.private
-        and access.hidden(request, resource)
+        and _hidden(request, resource)
         and not _router_wake(request, resource)
         and not _push(request)
     ):

@@ -143,6 +143,16 @@ def status_fragment(rec: SpaceRecord, log_text: str) -> str:
     return body + f"<h2>Log</h2><pre id=log>{html.escape(log_text)}\n</pre>"
 
 
+def unknown_space(request: web.Request, space_text: str) -> web.Response:
+    """The answer for a space that does not exist (or is private to this visitor: the same)."""
+    if _wants_html(request):
+        return web.Response(text=not_foundpage(space_text), status=404, content_type="text/html")
+    missing = f"space {space_text} does not exist"
+    return web.json_response(
+        error_body("space_not_found", missing, "list spaces with `spacehost ls`"), status=404
+    )
+
+
 async def space_status(request: web.Request, platform: Facade, space_text: str) -> web.Response:
     """Answer for a space that has no live upstream (or does not exist)."""
     try:
@@ -151,14 +161,7 @@ async def space_status(request: web.Request, platform: Facade, space_text: str) 
     except InvalidSpaceName:
         rec = None
     if rec is None:
-        if _wants_html(request):
-            return web.Response(
-                text=not_foundpage(space_text), status=404, content_type="text/html"
-            )
-        missing = f"space {space_text} does not exist"
-        return web.json_response(
-            error_body("space_not_found", missing, "list spaces with `spacehost ls`"), status=404
-        )
+        return unknown_space(request, space_text)
     if rec.stage is Stage.SLEEPING:
         # a visit wakes it (the router asks too; concurrent wakes share one)
         await asyncio.to_thread(platform.wake, space)

@@ -114,6 +114,11 @@ def write(ok: int, *, safe: bool = False, creates: bool = False) -> dict[str, Ex
     )
 
 
+def write_into_acme(ok: int) -> dict[str, Expect]:
+    """Creating a repo in acme (``POST /api/repos/create``): as a push that creates one."""
+    return {NONE: write(ok, creates=True)[PUBLIC]}
+
+
 def read_then_write_own(ok: int) -> dict[str, Expect]:
     """Reading the repo, writing into one's own namespace (duplicate)."""
     public = dict.fromkeys(COLUMNS, ok) | {ANON: 401, MEMBER_READ_TOKEN: 403, SESSION: 403}
@@ -315,6 +320,10 @@ def _setting(world: World, column: str, visibility: str, p: Params) -> Any:
 
 def _new_name(world: World, column: str, visibility: str, p: Params) -> Any:
     return {"name": world.fresh("new")}
+
+
+def _new_acme_model(world: World, column: str, visibility: str, p: Params) -> Any:
+    return {"name": world.fresh("made"), "organization": ORG, "type": "model"}
 
 
 def _duplicate_into_own(world: World, column: str, visibility: str, p: Params) -> Any:
@@ -526,6 +535,11 @@ ACCOUNT_ROWS = [
         path="x",
     ),
     Row("router: the bounce", "GET", "/api/auth/space-cookie", same_for_all(400)),
+    Row("sign-in", "GET", "/api/auth/providers", same_for_all(200)),
+    # single sign-on pages (no provider configured here): not API calls
+    Row("sign-in", "GET", "/auth/oidc/login", {NONE: dict.fromkeys(COLUMNS, 404)}),
+    Row("sign-in", "GET", "/auth/oidc/callback", {NONE: dict.fromkeys(COLUMNS, 404)}),
+    Row("repos", "POST", "/api/repos/create", write_into_acme(200), body=_new_acme_model),
 ]
 
 PLATFORM_ROWS = [

@@ -62,7 +62,7 @@ def can(actor: Actor, action: Action, resource: Resource) -> bool:
     if action is Action.ADMIN:
         return actor.is_admin
     if action is Action.MANAGE:
-        return actor.is_admin or actor.orgs.get(resource.namespace) is Role.ADMIN
+        return actor.is_admin or _role_in(actor, resource.namespace) is Role.ADMIN
     return actor.is_admin or _owns(actor, resource.namespace)
 
 
@@ -72,9 +72,27 @@ def _reads(actor: Actor, resource: Resource) -> bool:
     if actor.name is None:
         return False
     if actor.via is Via.SPACE_PASS:
-        return resource.kind is Kind.SPACE and actor.space == resource.repo_id
-    return actor.is_admin or actor.name == resource.namespace or resource.namespace in actor.orgs
+        return (
+            resource.kind is Kind.SPACE and (actor.space or "").lower() == resource.repo_id.lower()
+        )
+    return (
+        actor.is_admin
+        or _same(actor.name, resource.namespace)
+        or _role_in(actor, resource.namespace) is not None
+    )
+
+
+def _same(a: str | None, b: str) -> bool:
+    """Names compare without case, as the identity store keeps them (one ``Acme``, ``acme``)."""
+    return a is not None and a.lower() == b.lower()
+
+
+def _role_in(actor: Actor, namespace: str) -> Role | None:
+    found = actor.orgs.get(namespace)
+    if found is not None:
+        return found
+    return next((r for org, r in actor.orgs.items() if _same(org, namespace)), None)
 
 
 def _owns(actor: Actor, namespace: str) -> bool:
-    return actor.name == namespace or actor.orgs.get(namespace) in _WRITE_ROLES
+    return _same(actor.name, namespace) or _role_in(actor, namespace) in _WRITE_ROLES

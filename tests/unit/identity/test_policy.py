@@ -113,3 +113,16 @@ def test_a_pass_reads_only_its_own_space() -> None:
     assert not can(pass_actor, Action.READ, Resource(Kind.SPACE, ORG, "other", True))
     assert not can(pass_actor, Action.READ, Resource(Kind.MODEL, ORG, REPO, True))
     assert not can(pass_actor, Action.WRITE, Resource(Kind.SPACE, ORG, REPO, True))
+
+
+def test_names_compare_without_case_as_the_store_keeps_them() -> None:
+    member = Actor(
+        name="Mia",
+        orgs=MappingProxyType({"acme": Role.WRITE}),
+        via=Via.TOKEN,
+        token_role=Role.WRITE,
+    )
+    assert can(member, Action.WRITE, Resource(Kind.SPACE, "ACME", "x"))
+    assert can(member, Action.READ, Resource(Kind.MODEL, "Acme", "m", private=True))
+    assert can(member, Action.WRITE, Resource(Kind.SPACE, "mia", "own"))
+    assert not can(member, Action.WRITE, Resource(Kind.SPACE, "acme-2", "x"))

@@ -256,3 +256,49 @@ def test_the_new_space_page_creates_a_space_and_shows_how_to_push(
     page.wait_for_url(f"**/spaces/{ORG}/fresh*")
     assert requests.get(f"{url}/api/spaces/{ORG}/fresh", timeout=10).status_code == 404
     assert not [c for c in console if "Content Security Policy" in c], console
+
+
+def test_a_member_opening_the_apps_own_host_is_let_in_through_the_platform(
+    team: Team, as_user: dict[str, Page]
+) -> None:
+    """No pass yet: the router sends the navigation through the platform's host (where the
+    session is), which hands the app's host a pass and sends the browser back."""
+    page, port = as_user[READER], team.platform.port
+    app = f"http://{ORG}-secret.localhost:{port}/"
+    page.goto(app)
+    assert page.url.startswith(app), page.url
+    page.get_by_label("name").fill("direct")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_label("output")).to_have_value("Hello, direct!", timeout=30_000)
+
+
+def test_another_site_cannot_embed_a_private_space_even_for_a_member(
+    team: Team, as_user: dict[str, Page], tmp_path: Any
+) -> None:
+    """As on Hugging Face ("to embed a Space its visibility needs to be public"): a member who
+    holds the space's pass still gets a 404 in a frame on another site's page."""
+    import http.server
+    import threading
+
+    page, port = as_user[READER], team.platform.port
+    app = f"http://{ORG}-secret.localhost:{port}/"
+    page.goto(app)  # the member now holds the pass for the app's host
+    expect(page.get_by_role("button", name="Submit")).to_be_visible(timeout=30_000)
+    (tmp_path / "index.html").write_text(f"<!doctype html><iframe id=f src='{app}'></iframe>")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.2", 0), lambda *a: Quiet(*a, directory=str(tmp_path))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://127.0.0.2:{server.server_address[1]}/")
+        frame = page.frame_locator("#f")
+        expect(frame.locator("body")).to_contain_text("404", timeout=30_000)
+        assert page.frame_locator("#f").get_by_role("button", name="Submit").count() == 0
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -326,6 +326,15 @@ async def create_invite(request: web.Request) -> web.Response:
 # -- visibility ----------------------------------------------------------------------------
 
 
+async def settings_private(request: web.Request) -> bool | None:
+    """The visibility a ``PUT …/settings`` body asks for (None: it does not say)."""
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except ValueError as exc:
+        raise InvalidRequest("the body is not JSON", hint='send {"visibility": "private"}') from exc
+    return requested_private(body if isinstance(body, dict) else {})
+
+
 def requested_private(body: dict[str, Any]) -> bool | None:
     """The visibility a create or settings body asks for: newer clients send ``visibility``
     ("public"/"private"), older ones ``private: bool``; None when neither is there."""

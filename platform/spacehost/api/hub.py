@@ -36,7 +36,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from spacehost import access
-from spacehost.api.accounts import requested_private
+from spacehost.api.accounts import settings_private
 from spacehost.api.blobs import send_blob
 from spacehost.api.errors import error_response
 from spacehost.api.hubjson import (
@@ -140,11 +140,7 @@ async def update_settings(request: web.Request) -> web.Response:
     ``update_repo_settings``)."""
     await _require_existing(request)
     kind, repo_id = _kind(request), _repo_id(request)
-    try:
-        body = await request.json() if request.can_read_body else {}
-    except ValueError as exc:
-        raise InvalidRequest("the body is not JSON", hint='send {"visibility": "private"}') from exc
-    private = requested_private(body if isinstance(body, dict) else {})
+    private = await settings_private(request)
     acc = access.accounts(request)
     if private is not None:
         await asyncio.to_thread(acc.set_private, kind.value, repo_id, private)

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from spacehost import access
-from spacehost.api.accounts import requested_private
+from spacehost.api.accounts import settings_private
 from spacehost.api.buildstream import follow_build, full_log, since_build_arg
 from spacehost.api.errors import error_response
 from spacehost.api.eventstream import client_connected, open_event_stream, send_stage, sse
@@ -235,11 +235,7 @@ async def update_settings(request: web.Request) -> web.Response:
     """``PUT /api/spaces/O/N/settings {"visibility": "private"|"public"}`` (or older clients'
     ``{"private": bool}``), as huggingface_hub's ``update_repo_settings`` sends it."""
     platform, space = _platform(request), _space_id(request)
-    try:
-        body = await request.json() if request.can_read_body else {}
-    except ValueError as exc:
-        raise InvalidRequest("the body is not JSON", hint='send {"visibility": "private"}') from exc
-    private = requested_private(body if isinstance(body, dict) else {})
+    private = await settings_private(request)
     if private is not None:
         await asyncio.to_thread(platform.set_private, space, private)
     now = await asyncio.to_thread(platform.is_private, space)

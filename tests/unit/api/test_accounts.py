@@ -3,30 +3,19 @@ whoami-v2 in HF's shape, users, tokens, sessions with CSRF, private spaces hidde
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from spacehost.cli.main import pack_folder
-from spacehost.server.control import make_app
-from tests.support.platforms import platform_in
+from tests.support.control_app import OPERATOR, Scenario, run_control_app
 
-OPERATOR = "sh_operator-token"
 FILES = {"README.md": b"---\ntitle: Demo\nsdk: gradio\n---\n", "app.py": b"print('hi')"}
-Scenario = Callable[[TestClient], Awaitable[None]]
 
 
 def run(tmp_path: Path, scenario: Scenario) -> None:
-    with platform_in(tmp_path) as platform:
-
-        async def main() -> None:
-            async with TestClient(TestServer(make_app(platform, OPERATOR))) as client:
-                await scenario(client)
-
-        asyncio.run(main())
+    run_control_app(tmp_path, scenario)
 
 
 def bearer(token: str) -> dict[str, str]:

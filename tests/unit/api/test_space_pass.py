@@ -4,46 +4,36 @@ space's page host, and the router's access check reading the pass."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from spacehost import spaceaccess
 from spacehost.cli.main import pack_folder
-from spacehost.server.control import make_app
-from tests.support.platforms import platform_in
+from tests.support.control_app import OPERATOR, Scenario, run_control_app
 
-OPERATOR = "sh_operator-token"
 ADMIN = {"Authorization": f"Bearer {OPERATOR}"}
 FILES = {"README.md": b"---\ntitle: Demo\nsdk: gradio\n---\n", "app.py": b"print('hi')"}
-Scenario = Callable[[TestClient], Awaitable[None]]
 
 
 def run(tmp_path: Path, scenario: Scenario) -> None:
-    with platform_in(tmp_path) as platform:
+    async def with_users_and_spaces(client: TestClient) -> None:
+        for user in ("bob", "eve"):
+            made = await client.post(
+                "/api/users", json={"name": user, "password": f"pw of {user}!"}, headers=ADMIN
+            )
+            assert made.status == 201
+        for name, private in (("secret", "1"), ("open", "0")):
+            pushed = await client.post(
+                f"/api/spaces/bob/{name}/push?private={private}",
+                data=pack_folder(FILES),
+                headers=ADMIN,
+            )
+            assert pushed.status == 202
+        await scenario(client)
 
-        async def main() -> None:
-            async with TestClient(TestServer(make_app(platform, OPERATOR))) as client:
-                for user in ("bob", "eve"):
-                    made = await client.post(
-                        "/api/users",
-                        json={"name": user, "password": f"pw of {user}!"},
-                        headers=ADMIN,
-                    )
-                    assert made.status == 201
-                for name, private in (("secret", "1"), ("open", "0")):
-                    pushed = await client.post(
-                        f"/api/spaces/bob/{name}/push?private={private}",
-                        data=pack_folder(FILES),
-                        headers=ADMIN,
-                    )
-                    assert pushed.status == 202
-                await scenario(client)
-
-        asyncio.run(main())
+    run_control_app(tmp_path, with_users_and_spaces)
 
 
 async def sign_in(c: TestClient, user: str) -> None:

@@ -4,34 +4,23 @@ pages, and private repos absent from the gallery, the hub lists and oEmbed."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from spacehost.cli.main import pack_folder
-from spacehost.server.control import make_app
-from tests.support.platforms import fake_settings, platform_in
+from tests.support.control_app import OPERATOR, Scenario, run_control_app
 
-OPERATOR = "sh_operator-token"
 ADMIN = {"Authorization": f"Bearer {OPERATOR}"}
 SPACE = {"README.md": b"---\ntitle: Demo\nsdk: gradio\n---\n", "app.py": b"print('hi')"}
 MODEL = {"README.md": b"# weights\n", "config.json": b"{}"}
 USES_WEIGHTS = {**SPACE, "README.md": b"---\nsdk: gradio\nmodels: [acme/weights]\n---\n"}
 USES_SHARED = {**SPACE, "README.md": b"---\nsdk: gradio\nmodels: [acme/shared]\n---\n"}
 PASSWORD = "correct horse battery"
-Scenario = Callable[[TestClient], Awaitable[None]]
 
 
 def run(tmp_path: Path, scenario: Scenario, **settings: object) -> None:
-    with platform_in(tmp_path, settings=fake_settings(tmp_path, **settings)) as platform:
-
-        async def main() -> None:
-            async with TestClient(TestServer(make_app(platform, OPERATOR))) as client:
-                await scenario(client)
-
-        asyncio.run(main())
+    run_control_app(tmp_path, scenario, **settings)
 
 
 async def add_user(c: TestClient, name: str, *, admin: bool = False) -> None:

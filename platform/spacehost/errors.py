@@ -12,7 +12,8 @@ server is raised again, unchanged in kind, in the CLI.
     │   ├── InvalidSpaceName           400  exit 2   invalid_name
     │   ├── ManifestInvalid            422  exit 2   manifest_invalid
     │   ├── UploadRejected             400  exit 2   upload_rejected
-    │   └── UploadTooLarge             413  exit 2   upload_too_large
+    │   ├── UploadTooLarge             413  exit 2   upload_too_large
+    │   └── NotSupported               501  exit 2   not_supported       (HF feature not here)
     ├── Unauthorized                   401  exit 3   unauthorized
     │   └── TooManyAttempts            429  exit 3   too_many_attempts   (sign-in throttled)
     ├── Forbidden                      403  exit 13  forbidden           (signed in, not allowed)
@@ -22,7 +23,8 @@ server is raised again, unchanged in kind, in the CLI.
     │   ├── RevisionNotFound           404  exit 4   revision_not_found
     │   └── EntryNotFound              404  exit 4   entry_not_found     (a file in a revision)
     ├── Conflict                       409  exit 5   conflict
-    │   └── InvalidTransition          409  exit 5   invalid_transition
+    │   ├── InvalidTransition          409  exit 5   invalid_transition
+    │   └── CommitConflict             412  exit 5   commit_conflict     (parentCommit not head)
     ├── BuildFailed                    422  exit 6   build_failed
     ├── AppFailed                      422  exit 7   app_failed
     ├── HardwareUnavailable            409  exit 8   hardware_unavailable
@@ -103,6 +105,13 @@ class UploadTooLarge(InvalidRequest):
     http_status = 413
 
 
+class NotSupported(InvalidRequest):
+    """A Hugging Face feature this platform does not have (pull requests, moving a repo)."""
+
+    code = "not_supported"
+    http_status = 501
+
+
 class Unauthorized(SpacehostError):
     code = "unauthorized"
     http_status = 401
@@ -162,6 +171,13 @@ class InvalidTransition(Conflict):
     """A space cannot move from its stage to the one asked (domain.TRANSITIONS)."""
 
     code = "invalid_transition"
+
+
+class CommitConflict(Conflict):
+    """A commit based on a revision that is no longer the head (HF answers 412)."""
+
+    code = "commit_conflict"
+    http_status = 412
 
 
 class BuildFailed(SpacehostError):

@@ -139,6 +139,8 @@ class Settings:
     keep_revisions: int = 3  # superseded revisions kept per space besides the serving one
     max_upload_bytes: int = 200 << 20
     max_hub_upload_bytes: int = 20 << 30  # one model/dataset push (docs/hub.md)
+    # huggingface_hub uploads: larger files are answered "lfs" by preupload (docs/hub.md)
+    max_regular_file: int = 50 << 20
     # answer LFS files' resolve with Xet headers so hf_xet downloads them (docs/hub.md); off:
     # measured no faster than plain HTTP through the router (docs/benchmarks.md)
     hub_xet: bool = False
@@ -227,6 +229,7 @@ class Settings:
             "SPACEHOST_KEEP_REVISIONS": ("keep_revisions", int),
             "SPACEHOST_MAX_UPLOAD": ("max_upload_bytes", parse_size),
             "SPACEHOST_MAX_HUB_UPLOAD_BYTES": ("max_hub_upload_bytes", parse_size),
+            "SPACEHOST_MAX_REGULAR_FILE": ("max_regular_file", parse_size),
             "SPACEHOST_HUB_XET": ("hub_xet", _flag),
             "SPACEHOST_STARTUP_TIMEOUT": ("startup_timeout_s", float),
             "SPACEHOST_GPU_FALLBACK": ("gpu_fallback", str),

@@ -30,12 +30,28 @@ import hashlib
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from spacehost.domain import RepoKind, check_repo_id, repo_cache_name
-from spacehost.errors import EntryNotFound, NotFound, RepoNotFound, RevisionNotFound
+from spacehost.errors import (
+    CommitConflict,
+    EntryNotFound,
+    NotFound,
+    RepoNotFound,
+    RevisionNotFound,
+    UploadRejected,
+)
+from spacehost.store.hubchanges import (
+    Change,
+    DeleteFolder,
+    Put,
+    PutBlob,
+    PutContent,
+    apply_changes,
+    check_change_path,
+)
 from spacehost.store.hubdb import HubDb, Row
 from spacehost.store.hubfiles import (
     clear_dir,
@@ -243,6 +259,7 @@ class HubStore:
             HubFile(f.path, f.size, d.sha256, d.blob_id)
             for f, d in ((f, hash_file(f.source, f.size)) for f in found)
         )
+        sources = {f.path: w.source for f, w in zip(files, found, strict=True)}
         with self._writing():
             row = self._db.repo_row(kind.value, repo_id)
             parent = row[4] if row else None
@@ -250,28 +267,69 @@ class HubStore:
                 head = self._commit(kind, repo_id, parent)
                 if head.files == files:
                     return head
-            created = time.time()
-            sha = commit_sha(parent, created, message, files)
-            cache = self._cache / repo_cache_name(kind, repo_id)
-            for f, source in zip(files, (f.source for f in found), strict=True):
-                blob = self.blob_path(f.sha256)
-                store_blob(source, blob, f.sha256, self.tmp_dir, move=move)
-                link_blob(blob, cache / "blobs" / f.etag)
-            write_tree_cache(
-                cache, sha, {f.path: f.tree_cache_entry() for f in files}, self.tmp_dir
+            return self._record(kind, repo_id, parent, message, files, sources, move=move)
+
+    def commit(
+        self,
+        kind: RepoKind,
+        repo_id: str,
+        changes: Sequence[Change],
+        message: str = "",
+        *,
+        parent: str | None = None,
+    ) -> HubCommit:
+        """A new head commit of an existing repo: the head's files with *changes* applied in
+        order (huggingface_hub's ``create_commit``). The files of :class:`PutContent` changes
+        are given away (renamed into the store); a :class:`PutBlob` names a blob stored before
+        (an LFS upload: :meth:`add_blob`). New bytes are stored once, as a push stores them.
+
+        Args:
+            parent: the commit the changes were made on (``parentCommit``); None: the head.
+
+        Raises:
+            RepoNotFound; CommitConflict: *parent* is not the head; EntryNotFound: a deleted
+            path that is not there; UploadRejected: a bad path, no files left, or an LFS file
+            whose bytes are not stored (or have another size).
+        """
+        for change in changes:
+            check_change_path(
+                change.path.rstrip("/") if isinstance(change, DeleteFolder) else change.path
             )
-            write_snapshot(cache / "snapshots", sha, ((f.path, f.etag) for f in files))
-            self._db.add_commit(
-                kind.value,
-                repo_id,
-                sha,
-                parent,
-                created,
-                message,
-                [(f.path, f.size, f.sha256, f.blob_id) for f in files],
-            )
-            write_text_atomic(cache / "refs" / MAIN, sha, self.tmp_dir)
-        return HubCommit(sha, parent, created, message, files)
+        made = {id(c): self._hub_file(c) for c in changes if isinstance(c, (PutContent, PutBlob))}
+        sources = {c.path: c.source for c in changes if isinstance(c, PutContent)}
+        with self._writing():
+            head = self._commit(kind, repo_id, self._repo_row(kind, repo_id)[4])
+            if parent is not None and parent != head.sha:
+                raise CommitConflict(
+                    f"a commit has happened since {parent[:12]}: the head of {kind.value} "
+                    f"{repo_id} is now {head.sha[:12]}",
+                    hint="fetch the repo again and make the commit on the new head (or leave "
+                    "out parent_commit)",
+                )
+            after = apply_changes({f.path: f for f in head.files}, changes, lambda c: made[id(c)])
+            if not after:
+                raise UploadRejected(
+                    f"the commit would leave {kind.value} {repo_id} with no files",
+                    hint="keep at least one file (a README.md), or delete the repo instead",
+                )
+            files = tuple(after[p] for p in sorted(after))
+            if files == head.files:
+                return head
+            return self._record(kind, repo_id, head.sha, message, files, sources, move=True)
+
+    def add_blob(self, source: Path, sha256: str) -> bool:
+        """Take the file *source* (under :attr:`tmp_dir`, its bytes checked to hash to *sha256*
+        by the caller) into the blob store unless the blob is there; True when it was new. Until
+        a commit names it, the blob is swept when the store next opens."""
+        with self._writing():
+            return store_blob(source, self.blob_path(sha256), sha256, self.tmp_dir, move=True)
+
+    def has_blob(self, sha256: str, size: int) -> bool:
+        """Whether the blob store holds *sha256* with *size* bytes."""
+        try:
+            return self.blob_path(sha256).stat().st_size == size
+        except FileNotFoundError:
+            return False
 
     def delete(self, kind: RepoKind, repo_id: str) -> None:
         """Remove the repo, its commits and cache folder, and every blob no other repo uses.
@@ -285,6 +343,57 @@ class HubStore:
                 self._drop_blob_if_unused(sha256)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _hub_file(self, put: Put) -> HubFile:
+        """The file a commit's addition makes (its bytes hashed: never whole in memory)."""
+        if isinstance(put, PutContent):
+            d = hash_file(put.source, put.source.stat().st_size)
+            return HubFile(put.path, put.source.stat().st_size, d.sha256, d.blob_id)
+        if not self.has_blob(put.sha256, put.size):
+            raise UploadRejected(
+                f"the LFS file {put.path!r} ({put.sha256[:12]}…, {put.size} bytes) was not "
+                "uploaded",
+                hint="upload it first (the LFS batch API; huggingface_hub does this with "
+                "HF_HUB_DISABLE_XET=1), then commit",
+            )
+        d = hash_file(self.blob_path(put.sha256), put.size)
+        return HubFile(put.path, put.size, put.sha256, d.blob_id)
+
+    def _record(
+        self,
+        kind: RepoKind,
+        repo_id: str,
+        parent: str | None,
+        message: str,
+        files: tuple[HubFile, ...],
+        sources: Mapping[str, Path],
+        *,
+        move: bool,
+    ) -> HubCommit:
+        """Write a new head commit of *files* (under the write lock): new bytes from *sources*
+        (path -> file) into the blob store, the cache's links, snapshot and tree, the database,
+        then ``refs/main``."""
+        created = time.time()
+        sha = commit_sha(parent, created, message, files)
+        cache = self._cache / repo_cache_name(kind, repo_id)
+        for f in files:
+            blob = self.blob_path(f.sha256)
+            if f.path in sources:
+                store_blob(sources[f.path], blob, f.sha256, self.tmp_dir, move=move)
+            link_blob(blob, cache / "blobs" / f.etag)
+        write_tree_cache(cache, sha, {f.path: f.tree_cache_entry() for f in files}, self.tmp_dir)
+        write_snapshot(cache / "snapshots", sha, ((f.path, f.etag) for f in files))
+        self._db.add_commit(
+            kind.value,
+            repo_id,
+            sha,
+            parent,
+            created,
+            message,
+            [(f.path, f.size, f.sha256, f.blob_id) for f in files],
+        )
+        write_text_atomic(cache / "refs" / MAIN, sha, self.tmp_dir)
+        return HubCommit(sha, parent, created, message, files)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:

@@ -9,9 +9,13 @@ from aiohttp import web
 
 from spacehost import access
 from spacehost.api import accounts, gpus, oidc, secrets, signin, sleep, spaces
+from spacehost.api.commit import add_commit_route
 from spacehost.api.hub import add_hub_routes
+from spacehost.api.lfs import add_lfs_routes
+from spacehost.api.preupload import add_preupload_route
 from spacehost.api.repos import add_repo_routes
 from spacehost.api.spacerepo import add_space_repo_routes
+from spacehost.api.validate_yaml import add_validate_yaml_route
 from spacehost.api.xet import add_xet_routes
 from spacehost.appkeys import PLATFORM
 from spacehost.domain import SpaceId
@@ -92,3 +96,8 @@ def add_routes(app: web.Application) -> None:
     add_hub_routes(app)  # /api/models, /api/datasets, /{o}/{n}/resolve/... (docs/hub.md)
     add_space_repo_routes(app)  # a space's revisions as huggingface_hub reads repos
     add_xet_routes(app)  # Xet downloads for hf_xet: /xet/cas/..., /xet/xorbs/... (docs/hub.md)
+    # huggingface_hub's writes: validate-yaml, preupload, commit, LFS (docs/hub.md)
+    add_validate_yaml_route(app)
+    add_preupload_route(app)
+    add_commit_route(app)
+    add_lfs_routes(app)

@@ -368,7 +368,7 @@ def _too_large(limit: int) -> UploadTooLarge:
     )
 
 
-async def _receive(request: web.Request, dest: Path, limit: int) -> int:
+async def receive_body(request: web.Request, dest: Path, limit: int) -> int:
     """Stream the request body into *dest*, never more than *limit* bytes."""
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
@@ -409,7 +409,7 @@ async def push(request: web.Request) -> web.Response:
     work.mkdir(parents=True)
     try:
         archive = work / "upload.tar"
-        await _receive(request, archive, limit)
+        await receive_body(request, archive, limit)
         files = work / "files"
         files.mkdir()
         await asyncio.to_thread(unpack_hub_archive, archive, files, max_bytes=limit)

@@ -24,8 +24,8 @@ from spacehost.api.hub import hf_error
 from spacehost.api.repo_templates import card, check_sdk, space_files
 from spacehost.appkeys import HUB, PLATFORM
 from spacehost.domain import RepoKind, SpaceId, check_repo_id
-from spacehost.errors import Conflict, InvalidRequest, Unauthorized
-from spacehost.identity import Kind
+from spacehost.errors import Conflict, InvalidRequest, NotSupported, Unauthorized
+from spacehost.identity import Action, Kind
 from spacehost.lifecycle.facade import Facade
 from spacehost.settings import Settings
 from spacehost.store import HubStore
@@ -80,7 +80,8 @@ def _python(settings: Settings) -> str:
     return settings.default_python if settings.default_python in bases else min(bases)
 
 
-def _exists(request: web.Request, kind: Kind, repo_id: str) -> bool:
+def repo_exists(request: web.Request, kind: Kind, repo_id: str) -> bool:
+    """Whether the space, model or dataset *repo_id* exists (private or not; may block)."""
     if kind is Kind.SPACE:
         platform: Facade = request.app[PLATFORM]
         return platform.queries.find_space(SpaceId.parse(repo_id)) is not None
@@ -148,7 +149,7 @@ async def create(request: web.Request) -> web.Response:
     await access.require_namespace_write(request, kind, namespace, name)
     settings: Settings = request.app[PLATFORM].settings
     url = repo_url(settings, kind, repo_id)
-    if await asyncio.to_thread(_exists, request, kind, repo_id):
+    if await asyncio.to_thread(repo_exists, request, kind, repo_id):
         return _exists_response(kind, repo_id, url)
     if kind is Kind.SPACE:
         await asyncio.to_thread(_create_space, request, repo_id, body.get("sdk"), private)
@@ -157,5 +158,46 @@ async def create(request: web.Request) -> web.Response:
     return web.json_response({"url": url, "name": repo_id, "id": repo_id})
 
 
+def _delete_repo(request: web.Request, kind: Kind, repo_id: str) -> None:
+    if kind is Kind.SPACE:
+        platform: Facade = request.app[PLATFORM]
+        platform.delete(SpaceId.parse(repo_id))
+        return
+    hub: HubStore = request.app[HUB]
+    hub.delete(RepoKind(kind.value), repo_id)
+    access.accounts(request).set_private(kind.value, repo_id, False)
+
+
+async def delete(request: web.Request) -> web.Response:
+    """``DELETE /api/repos/delete {"name", "organization"?, "type"?}`` (HF's delete_repo): the
+    repo and everything it holds. A missing (or hidden) repo is 404 with ``X-Error-Code:
+    RepoNotFound``, which ``delete_repo(missing_ok=True)`` takes as done."""
+    access.actor(request)  # a token that is not valid: 401 first
+    body = await _json(request)
+    kind, name = _kind(body), _optional_str(body, "name")
+    if not name:
+        raise InvalidRequest('"name" is missing', hint='send {"name": "my-model", ...}')
+    namespace = _namespace(request, body)
+    resource = access.repo(request, kind, namespace, name)
+    if not await asyncio.to_thread(repo_exists, request, kind, resource.repo_id):
+        raise access.not_found(resource)
+    await access.require(request, Action.WRITE, resource)
+    await asyncio.to_thread(_delete_repo, request, kind, resource.repo_id)
+    return web.json_response({"id": resource.repo_id, "type": kind.value, "deleted": True})
+
+
+async def move(request: web.Request) -> web.Response:
+    """``POST /api/repos/move``: refused (501). A repo's id is its folder in the stores, its
+    containers' names and labels, its private flag and its hosts; moving all of them safely is
+    not done yet."""
+    raise NotSupported(
+        "moving or renaming a repo is not supported on this platform",
+        hint="create the new repo, upload the files to it (hf upload, upload_folder), then "
+        "delete the old one",
+    )
+
+
 def add_repo_routes(app: web.Application) -> None:
     app.router.add_post("/api/repos/create", create)
+    app.router.add_delete("/api/repos/delete", delete)
+    app.router.add_post("/api/repos/move", move)

@@ -25,7 +25,8 @@ from spacehost.store.hubfiles import git_blob_id
 _MIN_PREFIX = 7
 
 
-def _commit(platform: Facade, revision: str, when: float, parent: str | None) -> HubCommit:
+def revision_commit(platform: Facade, revision: str, when: float, parent: str | None) -> HubCommit:
+    """Stored revision *revision* of a space as a hub commit (its files hashed as git does)."""
     base = platform.queries.revision_path(revision)
     files = []
     for path, size in platform.queries.revision_listing(revision):
@@ -63,7 +64,7 @@ def history(platform: Facade, space: SpaceId, rev: str) -> list[HubCommit]:
         )
     older = kept[found[0] :]
     return [
-        _commit(platform, h, t, older[i + 1][0] if i + 1 < len(older) else None)
+        revision_commit(platform, h, t, older[i + 1][0] if i + 1 < len(older) else None)
         for i, (h, t) in enumerate(older)
     ]
 

@@ -45,12 +45,11 @@ from spacehost.errors import (
 )
 from spacehost.store.hubchanges import (
     Change,
-    DeleteFolder,
     Put,
     PutBlob,
     PutContent,
     apply_changes,
-    check_change_path,
+    check_change,
 )
 from spacehost.store.hubdb import HubDb, Row
 from spacehost.store.hubfiles import (
@@ -292,9 +291,7 @@ class HubStore:
             whose bytes are not stored (or have another size).
         """
         for change in changes:
-            check_change_path(
-                change.path.rstrip("/") if isinstance(change, DeleteFolder) else change.path
-            )
+            check_change(change)
         made = {id(c): self._hub_file(c) for c in changes if isinstance(c, (PutContent, PutBlob))}
         sources = {c.path: c.source for c in changes if isinstance(c, PutContent)}
         with self._writing():

@@ -64,6 +64,12 @@ def check_change_path(path: str) -> str:
     return path
 
 
+def check_change(change: Change) -> None:
+    """Refuse a change whose path may not name a repo file (:func:`check_change_path`)."""
+    path = change.path.rstrip("/") if isinstance(change, DeleteFolder) else change.path
+    check_change_path(path)
+
+
 def apply_changes(
     head: Mapping[str, T], changes: Iterable[Change], put: Callable[[Put], T]
 ) -> dict[str, T]:

@@ -1,0 +1,100 @@
+"""``POST /api/{models|datasets|spaces}/O/N/commit/REV``: huggingface_hub's ``create_commit``
+(``upload_file``, ``upload_folder``, ``hf upload``, ``push_to_hub`` all end here).
+
+The NDJSON body (api/commitpayload.py) is spooled to a file, then applied to the head: a model
+or dataset gets a new hub commit (store/hub.py ``commit``), a space a new revision deployed as a
+push deploys it (api/spacecommit.py). ``parentCommit`` that is not the head: 412. ``create_pr``:
+501 (no pull requests here). Answers ``{"commitUrl", "commitOid", "pullRequestUrl": null}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from collections.abc import Callable
+
+from aiohttp import web
+
+from spacehost.api.commitpayload import CommitRequest, read_commit
+from spacehost.api.hub import receive_body
+from spacehost.api.repowrite import branch_of, hf_answers, kind_of, repo_id_of, require_write
+from spacehost.api.spacecommit import commit_space
+from spacehost.appkeys import HUB, PLATFORM
+from spacehost.domain import RepoKind, SpaceId
+from spacehost.errors import NotSupported, UploadRejected
+from spacehost.identity import Kind
+from spacehost.lifecycle.facade import Facade
+from spacehost.store import HubStore
+
+_TRUE = ("1", "true", "yes")
+PREFIX = {Kind.SPACE: "spaces/", Kind.DATASET: "datasets/", Kind.MODEL: ""}
+
+
+def _refuse_pull_request(request: web.Request) -> None:
+    if request.query.get("create_pr", "").lower() in _TRUE:
+        raise NotSupported(
+            "pull requests are not supported on this platform",
+            hint="commit to main directly: leave out create_pr=True",
+        )
+
+
+def _blob_size(hub: HubStore) -> Callable[[str], int]:
+    def size_of(sha256: str) -> int:
+        try:
+            return hub.blob_path(sha256).stat().st_size
+        except FileNotFoundError as exc:
+            raise UploadRejected(
+                f"the LFS file {sha256[:12]}… is not stored here",
+                hint="upload it first (HF_HUB_DISABLE_XET=1), then commit",
+            ) from exc
+
+    return size_of
+
+
+def _apply(request: web.Request, kind: Kind, repo_id: str, commit: CommitRequest) -> str:
+    """Apply *commit* to the repo (blocks); the new head's id."""
+    hub: HubStore = request.app[HUB]
+    if kind is Kind.SPACE:
+        platform: Facade = request.app[PLATFORM]
+        pushed = commit_space(platform, hub, SpaceId.parse(repo_id), commit.changes, commit.parent)
+        return pushed.revision
+    made = hub.commit(
+        RepoKind(kind.value), repo_id, commit.changes, commit.message, parent=commit.parent
+    )
+    return made.sha
+
+
+@hf_answers
+async def create_commit(request: web.Request) -> web.Response:
+    """``POST .../commit/REV`` (see the module doc)."""
+    await require_write(request)
+    branch_of(request)
+    _refuse_pull_request(request)
+    kind, repo_id = kind_of(request), repo_id_of(request)
+    hub: HubStore = request.app[HUB]
+    settings = request.app[PLATFORM].settings
+    work = hub.tmp_dir / f"commit-{uuid.uuid4().hex}"
+    work.mkdir(parents=True)
+    try:
+        body = work / "commit.ndjson"
+        await receive_body(request, body, settings.max_hub_upload_bytes)
+        commit = await asyncio.to_thread(
+            read_commit, body, work, settings.max_regular_file, _blob_size(hub)
+        )
+        sha = await asyncio.to_thread(_apply, request, kind, repo_id, commit)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, work, True)
+    return web.json_response(
+        {
+            "commitUrl": f"{settings.base_url}/{PREFIX[kind]}{repo_id}/commit/{sha}",
+            "commitOid": sha,
+            "pullRequestUrl": None,
+        }
+    )
+
+
+def add_commit_route(app: web.Application) -> None:
+    app.router.add_post(
+        "/api/{kinds:models|datasets|spaces}/{owner}/{name}/commit/{rev:.+}", create_commit
+    )

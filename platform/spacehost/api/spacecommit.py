@@ -1,0 +1,61 @@
+"""A huggingface_hub commit to a space: the newest revision's files with the commit's changes
+become a new revision, deployed exactly as a push is (``Facade.push``: the same validation,
+stages and logs). The revision hash is the commit's id."""
+
+from __future__ import annotations
+
+from spacehost.domain import SpaceId
+from spacehost.errors import CommitConflict, UploadRejected
+from spacehost.lifecycle.actions import PushResult
+from spacehost.lifecycle.facade import Facade
+from spacehost.store import HubStore
+from spacehost.store.hubchanges import (
+    Change,
+    Put,
+    PutContent,
+    apply_changes,
+    check_change,
+)
+
+
+def _bytes_of(hub: HubStore, put: Put) -> bytes:
+    if isinstance(put, PutContent):
+        return put.source.read_bytes()
+    if not hub.has_blob(put.sha256, put.size):
+        raise UploadRejected(
+            f"the LFS file {put.path!r} ({put.sha256[:12]}…) was not uploaded",
+            hint="upload it first (the LFS batch API; huggingface_hub does this with "
+            "HF_HUB_DISABLE_XET=1), then commit",
+        )
+    return hub.blob_path(put.sha256).read_bytes()
+
+
+def commit_space(
+    platform: Facade,
+    hub: HubStore,
+    space: SpaceId,
+    changes: tuple[Change, ...],
+    parent: str | None,
+) -> PushResult:
+    """Make and deploy the new revision (blocks: call it in a thread).
+
+    Raises:
+        SpaceNotFound; CommitConflict: *parent* is not the newest revision; EntryNotFound,
+        UploadRejected: a change that cannot apply; ManifestInvalid: the result is not a
+        valid space (nothing is stored, as for a push).
+    """
+    for change in changes:
+        check_change(change)
+    rec = platform.queries.get_space(space)
+    head = rec.revision or ""
+    if parent is not None and parent != head:
+        raise CommitConflict(
+            f"a commit has happened since {parent[:12]}: the newest revision of {space} is "
+            f"{head[:12]}",
+            hint="fetch the space again and make the commit on its newest revision (or leave "
+            "out parent_commit)",
+        )
+    base = platform.queries.revision_path(head)
+    files = {p: (base / p).read_bytes() for p, _ in platform.queries.revision_listing(head)}
+    after = apply_changes(files, changes, lambda put: _bytes_of(hub, put))
+    return platform.push(space, after)

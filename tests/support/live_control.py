@@ -1,0 +1,61 @@
+"""The control plane's whole application (server/control.py ``make_app``) over a unit-test
+platform, served on a real loopback port from a thread, so that outside clients (huggingface_hub
+in a fresh process, pointed at it with ``HF_ENDPOINT``) talk to it as to ``spacehost up``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from spacehost.lifecycle import Platform
+from spacehost.server.control import make_app
+from tests.support.platforms import fake_settings, platform_in
+from tests.support.polling import wait_for
+
+OPERATOR = "sh_operator-token"
+
+
+@dataclass
+class LiveControl:
+    url: str
+    platform: Platform
+    app: web.Application
+
+
+@contextlib.contextmanager
+def live_control(tmp_path: Path, **settings: Any) -> Iterator[LiveControl]:
+    """Serve the control plane of a platform in *tmp_path* (``fake_settings`` with *settings*)
+    on ``127.0.0.1`` until the block ends."""
+    with platform_in(tmp_path, settings=fake_settings(tmp_path, **settings)) as platform:
+        app = make_app(platform, OPERATOR)
+        loop = asyncio.new_event_loop()
+        runner = web.AppRunner(app)
+        ports: list[int] = []
+        stop = asyncio.Event()
+
+        async def serve() -> None:
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            server = site._server
+            assert server is not None
+            ports.append(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+            await stop.wait()
+            await runner.cleanup()
+
+        thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+        thread.start()
+        wait_for(lambda: bool(ports), timeout=30)
+        try:
+            yield LiveControl(f"http://127.0.0.1:{ports[0]}", platform, app)
+        finally:
+            loop.call_soon_threadsafe(stop.set)
+            thread.join(timeout=30)
+            loop.close()

@@ -44,9 +44,7 @@ def live_control(tmp_path: Path, **settings: Any) -> Iterator[LiveControl]:
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()
-            server = site._server
-            assert server is not None
-            ports.append(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+            ports.append(int(runner.addresses[0][1]))
             await stop.wait()
             await runner.cleanup()
 

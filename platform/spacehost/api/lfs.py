@@ -12,7 +12,8 @@ the store already holds gets no actions (the client skips it). The PUT streams i
 while hashing, and is kept only when its sha256 and size are the ones signed.
 
 With hf_xet installed (the default), huggingface_hub sends LFS-mode files to Xet instead:
-``GET /api/{type}s/O/N/xet-write-token/REV`` is answered with a clear 413 saying what to do.
+``GET /api/{type}s/O/N/xet-write-token/REV`` is answered with a clear 413 saying what to do
+(through a redirect whose URL says it too: hf_xet shows only the status and the URL).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ LINK_TTL_S = 3600
 MAX_OBJECTS = 1000
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 OBJECTS = "/api/lfs/objects"
+XET_REFUSED = "/api/xet-uploads-refused"
 
 
 def _hub(request: web.Request) -> HubStore:
@@ -187,10 +189,21 @@ async def verify(request: web.Request) -> web.Response:
     return web.json_response({"oid": oid, "size": size}, content_type=LFS_JSON)
 
 
-@hf_answers
 async def xet_write_token(request: web.Request) -> web.Response:
-    """``GET /api/{type}s/O/N/xet-write-token/REV``: Xet uploads are not taken here; say what
-    to do instead (a 4xx the client shows, never a stack trace)."""
+    """``GET /api/{type}s/O/N/xet-write-token/REV``: Xet uploads are not taken here. hf_xet
+    (Rust) asks for this token and shows only the status and the URL it ended on, so the answer
+    is a redirect to a URL that says what to do (:func:`xet_refused`), which answers the 4xx."""
+    limit = request.app[PLATFORM].settings.max_regular_file
+    raise web.HTTPTemporaryRedirect(f"{XET_REFUSED}/{_refusal_words(limit)}")
+
+
+def _refusal_words(limit: int) -> str:
+    return f"set-HF_HUB_DISABLE_XET=1-to-upload-files-over-{limit / (1 << 20):g}MiB"
+
+
+@hf_answers
+async def xet_refused(request: web.Request) -> web.Response:
+    """Where a Xet write token request ends: 413, its message naming the limit and the fix."""
     limit = request.app[PLATFORM].settings.max_regular_file
     raise UploadTooLarge(
         f"files over {limit / (1 << 20):g} MiB (SPACEHOST_MAX_REGULAR_FILE) cannot be uploaded "
@@ -212,3 +225,4 @@ def add_lfs_routes(app: web.Application) -> None:
         "/api/{kinds:models|datasets|spaces}/{owner}/{name}/xet-write-token/{rev:.+}",
         xet_write_token,
     )
+    app.router.add_get(XET_REFUSED + "/{why}", xet_refused)

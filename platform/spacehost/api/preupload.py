@@ -2,12 +2,12 @@
 it is about to commit (``{"files": [{"path", "size", "sample"}]}``), how to send it.
 
 Every file gets ``uploadMode`` -- ``regular`` (inline, base64, in the commit) up to
-``SPACEHOST_MAX_REGULAR_FILE``, ``lfs`` above it (LFS upload first; with hf_xet installed the
-client wants Xet for those, which is refused with what to do: api/lfs.py) --, ``shouldIgnore``
-(always false: the client already leaves out ``.git/``; a space's own ``.spacehostignore``
-applies when it deploys) and ``oid``: the file already at that path in the head, as the client
-compares it (the git blob sha1 for a regular file, the sha256 for an LFS one), so unchanged
-files are not sent again.
+``SPACEHOST_MAX_REGULAR_FILE``; ``lfs`` above it and for ``.parquet`` files (:data:`ALWAYS_LFS`):
+uploaded over LFS first, or, with hf_xet installed, refused with what to do (api/lfs.py) --,
+``shouldIgnore`` (always false: the client already leaves out ``.git/``; a space's own
+``.spacehostignore`` applies when it deploys) and ``oid``: the file already at that path in the
+head, as the client compares it (the git blob sha1 for a regular file, the sha256 for an LFS
+one), so unchanged files are not sent again.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ from spacehost.errors import InvalidRequest
 from spacehost.store import HubFile
 
 MAX_FILES = 1000  # per call; the client sends 256 at a time
+# always LFS, whatever their size: datasets' push_to_hub preuploads its parquet shards and
+# deletes them before the commit (on huggingface.co they are LFS by suffix), so an inline
+# "regular" answer would leave nothing to commit
+ALWAYS_LFS = (".parquet",)
 
 
 def _wanted(body: dict[str, Any]) -> list[tuple[str, int]]:
@@ -52,9 +56,10 @@ def _wanted(body: dict[str, Any]) -> list[tuple[str, int]]:
     return out
 
 
-def upload_mode(size: int, limit: int) -> str:
-    """How a file of *size* bytes is sent: inline up to *limit*, over LFS above it."""
-    return "lfs" if size > limit else "regular"
+def upload_mode(path: str, size: int, limit: int) -> str:
+    """How a file of *size* bytes is sent: inline up to *limit*, over LFS above it (and for
+    :data:`ALWAYS_LFS` files)."""
+    return "lfs" if size > limit or path.lower().endswith(ALWAYS_LFS) else "regular"
 
 
 def remote_oid(existing: HubFile | None, mode: str) -> str | None:
@@ -76,7 +81,7 @@ async def preupload(request: web.Request) -> web.Response:
     limit = request.app[PLATFORM].settings.max_regular_file
     answer = []
     for path, size in wanted:
-        mode = upload_mode(size, limit)
+        mode = upload_mode(path, size, limit)
         answer.append(
             {
                 "path": path,

@@ -231,6 +231,7 @@ def test_lfs_upload_goes_through_a_signed_put_then_verify_then_the_commit(
         assert anon.status == 401
         xet = await c.get("/api/models/bob/m/xet-write-token/main", headers=bearer(t["bob"]))
         assert xet.status == 413 and "HF_HUB_DISABLE_XET=1" in xet.headers["X-Error-Message"]
+        assert "HF_HUB_DISABLE_XET=1" in str(xet.url)  # all that hf_xet shows: status and URL
 
     run(tmp_path, scenario)
 

@@ -189,10 +189,12 @@ async def verify(request: web.Request) -> web.Response:
     return web.json_response({"oid": oid, "size": size}, content_type=LFS_JSON)
 
 
+@hf_answers
 async def xet_write_token(request: web.Request) -> web.Response:
     """``GET /api/{type}s/O/N/xet-write-token/REV``: Xet uploads are not taken here. hf_xet
     (Rust) asks for this token and shows only the status and the URL it ended on, so the answer
     is a redirect to a URL that says what to do (:func:`xet_refused`), which answers the 4xx."""
+    await require_write(request)
     limit = request.app[PLATFORM].settings.max_regular_file
     raise web.HTTPTemporaryRedirect(f"{XET_REFUSED}/{_refusal_words(limit)}")
 

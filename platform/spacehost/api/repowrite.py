@@ -16,7 +16,7 @@ from spacehost.api.repos import repo_exists
 from spacehost.api.spacerepo import revision_commit
 from spacehost.appkeys import HUB, PLATFORM
 from spacehost.domain import RepoKind, SpaceId
-from spacehost.errors import RevisionNotFound, SpacehostError
+from spacehost.errors import NotFound, RevisionNotFound, SpacehostError
 from spacehost.identity import Action, Kind, Resource
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import HubCommit, HubStore
@@ -89,9 +89,11 @@ def hf_answers(handler: Handler) -> Handler:
             return await handler(request)
         except SpacehostError as exc:
             resp = hf_error(exc)
-            # the client shows only this header's words: the hint (what to do) goes there too
-            said = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
-            resp.headers["X-Error-Message"] = said.encode("ascii", "replace").decode()
+            if exc.hint and not isinstance(exc, NotFound):
+                # the client shows only this header's words: the hint (what to do) goes there
+                # too (not for a missing repo: it must read as a hidden one, visibility.py)
+                said = f"{exc.message} ({exc.hint})"
+                resp.headers["X-Error-Message"] = said.encode("ascii", "replace").decode()
             return resp
 
     return wrapped

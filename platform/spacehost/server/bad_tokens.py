@@ -20,7 +20,7 @@ def _checked(request: web.Request) -> bool:
     path = request.path
     if path == spaceaccess.CHECK_PATH or headernames.SPACE in request.headers:
         return False  # the router's check; a request for a space (its status page) is the space's
-    return path.startswith("/api/") or "/resolve/" in path
+    return path.startswith("/api/") or "/resolve/" in path or ".git/info/lfs/" in path
 
 
 @web.middleware

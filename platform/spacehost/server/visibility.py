@@ -67,7 +67,11 @@ def _hidden(request: web.Request, resource: Resource) -> bool:
 
 def hidden_response(request: web.Request, resource: Resource) -> web.Response:
     err = access.not_found(resource)
-    if request.path.startswith("/api/") or "/resolve/" in request.path:
+    if (
+        request.path.startswith("/api/")
+        or "/resolve/" in request.path
+        or ".git/info/lfs/" in request.path
+    ):
         resp = hf_error(err)
         resp.headers["X-Error-Code"] = "RepoNotFound"  # a space's too (api/spaces.py space_info)
         return resp

@@ -16,12 +16,13 @@ Every route of the application that the API serves (``/api/...``, and the routes
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -342,6 +343,32 @@ def _json(value: dict[str, Any]) -> Callable[[World, str, str, Params], Any]:
     return lambda *_: dict(value)
 
 
+README_OID = hashlib.sha256(HUB_FILES["README.md"]).hexdigest()
+LFS_OBJECT = {"oid": README_OID, "size": len(HUB_FILES["README.md"])}
+PREUPLOAD = _json({"files": [{"path": "a.txt", "size": 1, "sample": ""}]})
+LFS_BATCH = _json({"operation": "upload", "objects": [LFS_OBJECT]})
+COMMIT = (
+    b'{"key": "header", "value": {"summary": "s"}}\n'
+    b'{"key": "file", "value": {"path": "c.txt", "content": "Yw==", "encoding": "base64"}}\n'
+)
+
+
+def _commit(world: World, column: str, visibility: str, p: Params) -> Any:
+    return COMMIT
+
+
+def _acme_model_to_delete(world: World, column: str, visibility: str, p: Params) -> Params:
+    return p | {"name": world.repo("models", world.fresh("gone"), visibility)}
+
+
+def _delete_body(world: World, column: str, visibility: str, p: Params) -> Any:
+    return {"name": p["name"], "organization": ORG, "type": "model"}
+
+
+def _param(key: str, value: str) -> Prepare:
+    return lambda world, column, visibility, p: p | {key: value}
+
+
 def _router_check(expect: dict[str, Expect]) -> dict[str, Expect]:
     """The router's check answers 404 (DENIED) for any credential that may not read the space,
     a token that is not valid included (spaceaccess.py)."""
@@ -458,6 +485,28 @@ def hub_rows(kinds: str) -> list[Row]:
             body=_hub_tar,
             kinds=kinds,
         ),
+        *write_api_rows(kinds),
+    ]
+
+
+def write_api_rows(kinds: str) -> list[Row]:
+    """huggingface_hub's writes (api/preupload.py, api/commit.py, api/lfs.py)."""
+    rows = [
+        Row(
+            "hub write", "POST", REPO + "/preupload/{rev}", write(200), body=PREUPLOAD, kinds=kinds
+        ),
+        Row("hub write", "POST", REPO + "/commit/{rev}", write(200), body=_commit, kinds=kinds),
+        Row(
+            "hub write", "GET", REPO + "/xet-write-token/{rev}", write(307, safe=True), kinds=kinds
+        ),
+    ]
+    if kinds == "spaces":  # a commit deploys the space: on a space of the row's own
+        return [replace(rows[1], prepare=row_space("commit")), rows[0], rows[2]]
+    lfs = ("/{kinds}" if kinds == "datasets" else "") + "/{owner}/{name}.git/info/lfs/objects"
+    return [
+        *rows,
+        Row("hub write", "POST", lfs + "/batch", write(200), body=LFS_BATCH, kinds=kinds),
+        Row("hub write", "POST", lfs + "/verify", write(200), body=_json(LFS_OBJECT), kinds=kinds),
     ]
 
 
@@ -540,6 +589,36 @@ ACCOUNT_ROWS = [
     Row("sign-in", "GET", "/auth/oidc/login", {NONE: dict.fromkeys(COLUMNS, 404)}),
     Row("sign-in", "GET", "/auth/oidc/callback", {NONE: dict.fromkeys(COLUMNS, 404)}),
     Row("repos", "POST", "/api/repos/create", write_into_acme(200), body=_new_acme_model),
+    Row(
+        "repos",
+        "DELETE",
+        "/api/repos/delete",
+        write(200),
+        prepare=_acme_model_to_delete,
+        body=_delete_body,
+    ),
+    Row("repos", "POST", "/api/repos/move", same_for_all(501), body=_json({"fromRepo": "a/b"})),
+    Row(
+        "hub write",
+        "POST",
+        "/api/validate-yaml",
+        same_for_all(200),
+        body=_json({"content": "# card", "repoType": "model"}),
+    ),
+    # the signed LFS links need their signature (api/lfs.py), whoever asks
+    Row(
+        "lfs", "PUT", "/api/lfs/objects/{oid}", same_for_all(403), prepare=_param("oid", README_OID)
+    ),
+    Row(
+        "lfs", "GET", "/api/lfs/objects/{oid}", same_for_all(403), prepare=_param("oid", README_OID)
+    ),
+    Row(
+        "xet",
+        "GET",
+        "/api/xet-uploads-refused/{why}",
+        same_for_all(413),
+        prepare=_param("why", "x"),
+    ),
 ]
 
 PLATFORM_ROWS = [
@@ -555,7 +634,8 @@ PLATFORM_ROWS = [
     Row("xet", "GET", "/xet/xorbs/{file_id}", same_for_all(401)),
 ]
 
-ROWS = SPACE_ROWS + hub_rows("models") + hub_rows("datasets") + RESOLVE_ROWS + ACCOUNT_ROWS
+ROWS = SPACE_ROWS + write_api_rows("spaces")
+ROWS += hub_rows("models") + hub_rows("datasets") + RESOLVE_ROWS + ACCOUNT_ROWS
 ROWS += PLATFORM_ROWS
 
 # -- running a row ----------------------------------------------------------------------------
@@ -763,10 +843,12 @@ def route_table() -> str:
     """The route table of docs/accounts.md, from ROWS."""
     lines = ["| routes | public | private |", "|---|---|---|"]
     groups: dict[tuple[str, str, str], list[str]] = {}
+    with_spaces = {row.route for row in ROWS if row.kinds == "spaces"}
     for row in ROWS:
         public = _who(row.expect.get(PUBLIC, row.expect.get(NONE, {})))
         private = _who(row.expect[PRIVATE]) if PRIVATE in row.expect else ""
-        route = row.route.replace("{kinds}", "{models,datasets}")
+        kinds = "{models,datasets,spaces}" if row.route in with_spaces else "{models,datasets}"
+        route = row.route.replace("{kinds}", kinds)
         names = groups.setdefault((row.group, public, private), [])
         if f"{row.method} {route}" not in names:
             names.append(f"{row.method} {route}")

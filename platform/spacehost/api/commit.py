@@ -25,6 +25,7 @@ from spacehost.domain import RepoKind, SpaceId
 from spacehost.errors import NotSupported, UploadRejected
 from spacehost.identity import Kind
 from spacehost.lifecycle.facade import Facade
+from spacehost.settings import Settings
 from spacehost.store import HubStore
 
 _TRUE = ("1", "true", "yes")
@@ -50,6 +51,14 @@ def _blob_size(hub: HubStore) -> Callable[[str], int]:
             ) from exc
 
     return size_of
+
+
+def _body_limit(kind: Kind, settings: Settings) -> int:
+    """The most a commit's body may be: a space's files, base64 (4/3) plus the lines around
+    them; a model's or dataset's as a push."""
+    if kind is Kind.SPACE:
+        return settings.max_upload_bytes * 4 // 3 + (1 << 20)
+    return settings.max_hub_upload_bytes
 
 
 def _apply(request: web.Request, kind: Kind, repo_id: str, commit: CommitRequest) -> str:
@@ -78,7 +87,7 @@ async def create_commit(request: web.Request) -> web.Response:
     work.mkdir(parents=True)
     try:
         body = work / "commit.ndjson"
-        await receive_body(request, body, settings.max_hub_upload_bytes)
+        await receive_body(request, body, _body_limit(kind, settings))
         commit = await asyncio.to_thread(
             read_commit, body, work, settings.max_regular_file, _blob_size(hub)
         )

@@ -5,7 +5,7 @@ stages and logs). The revision hash is the commit's id."""
 from __future__ import annotations
 
 from spacehost.domain import SpaceId
-from spacehost.errors import CommitConflict, UploadRejected
+from spacehost.errors import CommitConflict, UploadRejected, UploadTooLarge
 from spacehost.lifecycle.actions import PushResult
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import HubStore
@@ -58,4 +58,11 @@ def commit_space(
     base = platform.queries.revision_path(head)
     files = {p: (base / p).read_bytes() for p, _ in platform.queries.revision_listing(head)}
     after = apply_changes(files, changes, lambda put: _bytes_of(hub, put))
+    limit = platform.settings.max_upload_bytes
+    if sum(len(data) for data in after.values()) > limit:
+        raise UploadTooLarge(
+            f"the space's files would be larger than the {limit} bytes a space may hold "
+            "(SPACEHOST_MAX_UPLOAD)",
+            hint="keep large files in a model or dataset repo and load them from the space",
+        )
     return platform.push(space, after)

@@ -259,8 +259,15 @@ def test_a_commit_to_a_space_deploys_a_new_revision(tmp_path: Path) -> None:
         bad = ndjson(header(), put("README.md", b"---\nsdk: flask\n---\n"))
         refused = await commit(c, t["bob"], bad, repo="spaces/bob/s")
         assert refused.status == 422 and "sdk" in refused.headers["X-Error-Message"]
+        huge = ndjson(header(), put("data.bin", b"d" * 5000))
+        too_large = await commit(c, t["bob"], huge, repo="spaces/bob/s")
+        assert (
+            too_large.status == 413
+            and "SPACEHOST_MAX_UPLOAD" in too_large.headers["X-Error-Message"]
+        )
+        assert p.queries.get_space(space).revision == rec.revision
 
-    run(tmp_path, scenario)
+    run(tmp_path, scenario, max_upload_bytes=4000)
 
 
 def test_delete_repo_is_404_once_gone_and_move_is_refused(tmp_path: Path) -> None:

@@ -71,6 +71,7 @@ from spacehost.store.xorb import ensure_xorb_file
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAIN = "main"
+MAX_REMEMBERED_BLOB_IDS = 10_000
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ class HubStore:
             d.mkdir(parents=True, exist_ok=True)
         self._db = HubDb(root / "hub.db")
         self._lock = threading.Lock()
+        self._blob_ids: dict[str, str] = {}  # sha256 -> git blob id of recent LFS uploads
         with self._writing():
             self._recover()
 
@@ -314,11 +316,16 @@ class HubStore:
                 return head
             return self._record(kind, repo_id, head.sha, message, files, sources, move=True)
 
-    def add_blob(self, source: Path, sha256: str) -> bool:
+    def add_blob(self, source: Path, sha256: str, blob_id: str | None = None) -> bool:
         """Take the file *source* (under :attr:`tmp_dir`, its bytes checked to hash to *sha256*
         by the caller) into the blob store unless the blob is there; True when it was new. Until
-        a commit names it, the blob is swept when the store next opens."""
+        a commit names it, the blob is swept when the store next opens. *blob_id*, its git blob
+        id when the caller hashed it too, spares the commit reading the bytes again."""
         with self._writing():
+            if blob_id is not None:
+                while len(self._blob_ids) >= MAX_REMEMBERED_BLOB_IDS:
+                    self._blob_ids.pop(next(iter(self._blob_ids)))
+                self._blob_ids[sha256] = blob_id
             return store_blob(source, self.blob_path(sha256), sha256, self.tmp_dir, move=True)
 
     def has_blob(self, sha256: str, size: int) -> bool:
@@ -353,8 +360,10 @@ class HubStore:
                 hint="upload it first (the LFS batch API; huggingface_hub does this with "
                 "HF_HUB_DISABLE_XET=1), then commit",
             )
-        d = hash_file(self.blob_path(put.sha256), put.size)
-        return HubFile(put.path, put.size, put.sha256, d.blob_id)
+        blob_id = self._blob_ids.get(put.sha256)
+        if blob_id is None:
+            blob_id = hash_file(self.blob_path(put.sha256), put.size).blob_id
+        return HubFile(put.path, put.size, put.sha256, blob_id)
 
     def _record(
         self,

@@ -229,6 +229,11 @@ def test_lfs_upload_goes_through_a_signed_put_then_verify_then_the_commit(
         assert f.sha256 == oid and f.blob_id == git_oid(data)
         anon = await c.post("/bob/m.git/info/lfs/objects/batch", json=req)
         assert anon.status == 401
+        down = await c.post(
+            "/bob/m.git/info/lfs/objects/batch", json={**req, "operation": "download"}
+        )  # a public repo: no token needed to read
+        href = (await down.json())["objects"][0]["actions"]["download"]["href"]
+        assert await (await c.get(href.split(str(c.server.port), 1)[1])).read() == data
         xet = await c.get("/api/models/bob/m/xet-write-token/main", headers=bearer(t["bob"]))
         assert xet.status == 413 and "HF_HUB_DISABLE_XET=1" in xet.headers["X-Error-Message"]
         assert "HF_HUB_DISABLE_XET=1" in str(xet.url)  # all that hf_xet shows: status and URL

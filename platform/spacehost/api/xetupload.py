@@ -93,7 +93,7 @@ def _too_large(what: str, limit: int) -> UploadTooLarge:
 
 @hf_answers
 async def upload_xorb(request: web.Request) -> web.Response:
-    """``POST /xet/cas/v1/xorbs/{prefix}/{hash}``: keep the xorb (see the module doc)."""
+    """``POST /xet/cas/v1/xorbs/default/{hash}``: keep the xorb (see the module doc)."""
     _require_token(request)
     xorb_hash = check_hash(request.match_info["hash"])
     uploads = _uploads(request)
@@ -128,5 +128,5 @@ def add_xet_upload_routes(app: web.Application) -> None:
         "/api/{kinds:models|datasets|spaces}/{owner}/{name}/xet-write-token/{rev:.+}",
         write_token,
     )
-    app.router.add_post(CAS_PREFIX + "/v1/xorbs/{prefix:default}/{hash}", upload_xorb)
+    app.router.add_post(CAS_PREFIX + "/v1/xorbs/default/{hash}", upload_xorb)
     app.router.add_post(CAS_PREFIX + "/v1/shards", upload_shard)

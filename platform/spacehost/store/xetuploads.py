@@ -83,16 +83,18 @@ class XetUploads:
         tmp = self.temp_path("file")
         try:
             digest = hashlib.sha256()
+            git = hashlib.sha1(b"blob %d\0" % file.size, usedforsecurity=False)  # spares the commit
             with open(tmp, "wb") as out:
                 for chunk in self._file_chunks(file):
                     digest.update(chunk)
+                    git.update(chunk)
                     out.write(chunk)
             if digest.hexdigest() != file.sha256:
                 raise UploadRejected(
                     f"the chunks of file {file.sha256} hash to {digest.hexdigest()}",
                     hint="upload the file again (its xorbs may have been replaced meanwhile)",
                 )
-            self.hub.add_blob(tmp, file.sha256)
+            self.hub.add_blob(tmp, file.sha256, git.hexdigest())
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()

@@ -284,6 +284,7 @@ def test_xet_upload_takes_xorbs_then_a_shard_then_the_commit(
         assert (await commit(c, t["bob"], ndjson(header(), line))).status == 200
         f = hub.repo(RepoKind.MODEL, "bob/m").head.file("d.csv")
         assert f.sha256 == hashlib.sha256(data).hexdigest() == oid
+        assert f.blob_id == git_oid(data)
         assert hub.blob_path(oid).read_bytes() == data
 
     run(tmp_path, scenario, hub_xet=True)

@@ -65,21 +65,22 @@ class XetUploads:
         return count
 
     def add_shard(self, shard: Path) -> list[str]:
-        """Rebuild and store every file the shard at *shard* describes; their sha256s."""
+        """Rebuild and store every file the shard at *shard* describes, in its order; their
+        sha256s. A bad file stops it (those before stay stored: unnamed blobs are swept)."""
+        stored = []
         with open(shard, "rb") as f:
-            files = list(shard_files(f))
-        for file in files:
-            self._add_file(file)
-        return [file.sha256 for file in files if file.sha256]
+            for file in shard_files(f):  # one file's segments in memory at a time
+                stored.append(self._add_file(file))
+        return stored
 
-    def _add_file(self, file: ShardFile) -> None:
+    def _add_file(self, file: ShardFile) -> str:
         if file.sha256 is None:
             raise InvalidRequest(
                 "a file of the shard carries no sha256",
                 hint="upload with huggingface_hub, which has hf_xet record each file's sha256",
             )
         if self.hub.has_blob(file.sha256, file.size):
-            return
+            return file.sha256
         tmp = self.temp_path("file")
         try:
             digest = hashlib.sha256()
@@ -98,6 +99,7 @@ class XetUploads:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
+        return file.sha256
 
     def _file_chunks(self, file: ShardFile) -> Iterable[bytes]:
         for seg in file.segments:

@@ -14,9 +14,14 @@ Runs a real platform (`spacehost up`) on a fresh data dir, writes a file of rand
 - the same file again into another repo: the batch call finds the blob stored, so only the
   hashing and the commit are left (dedup).
 
+With ``--xet`` the uploads take huggingface_hub's default path instead (hf_xet installed,
+``HF_HUB_DISABLE_XET`` unset): the write token, xorbs and a shard, the platform rebuilding the
+file from the xorbs into the blob store (docs/hub.md, "Xet uploads"); "again" is then hf_xet
+finding every chunk in its own cache and sending only a shard.
+
 Goal: upload_file's throughput >= 0.5x cp's (medians of the rounds).
 
-    .venv/bin/python bench/hub_upload_bench.py [--size 1024] [--rounds 3]
+    .venv/bin/python bench/hub_upload_bench.py [--size 1024] [--rounds 3] [--xet]
 """
 
 from __future__ import annotations
@@ -55,15 +60,17 @@ def time_cp(src: Path, dest: Path) -> float:
     return elapsed
 
 
-def time_upload(url: str, token: str, src: Path, repo: str, home: Path) -> float:
+def time_upload(url: str, token: str, src: Path, repo: str, home: Path, xet: bool) -> float:
     env = {
         **os.environ,
         "HF_ENDPOINT": url,
         "HF_TOKEN": token,
         "HF_HOME": str(home),
-        "HF_HUB_DISABLE_XET": "1",
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     }
+    env.pop("HF_HUB_DISABLE_XET", None)
+    if not xet:
+        env["HF_HUB_DISABLE_XET"] = "1"
     proc = subprocess.run(
         [sys.executable, "-c", UPLOAD, str(src), repo],
         env=env,
@@ -81,6 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=1024, help="MiB")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--xet", action="store_true", help="upload over Xet (the default client)")
     args = parser.parse_args()
     size = args.size << 20
     with tempfile.TemporaryDirectory(dir=Path.home()) as tmp:
@@ -101,8 +109,9 @@ def main() -> None:
                     for _ in range(args.size):
                         out.write(os.urandom(1 << 20))
                 cps.append(time_cp(src, work / "copy.bin"))
-                uploads.append(time_upload(url, token, src, f"bench/up-{n}", work / "home"))
-                agains.append(time_upload(url, token, src, f"bench/again-{n}", work / "home"))
+                home, xet = work / "home", args.xet
+                uploads.append(time_upload(url, token, src, f"bench/up-{n}", home, xet))
+                agains.append(time_upload(url, token, src, f"bench/again-{n}", home, xet))
                 print(
                     f"round {n + 1}: cp {cps[-1]:.2f} s, upload_file {uploads[-1]:.2f} s, "
                     f"again {agains[-1]:.2f} s"
@@ -115,7 +124,7 @@ def main() -> None:
     mib = size / (1 << 20)
     ratio = cp_s / up_s
     print(f"cp:          {cp_s:.2f} s  {mib / cp_s:.0f} MiB/s")
-    print(f"upload_file: {up_s:.2f} s  {mib / up_s:.0f} MiB/s")
+    print(f"upload_file ({'Xet' if args.xet else 'LFS'}): {up_s:.2f} s  {mib / up_s:.0f} MiB/s")
     print(f"again (stored bytes, another repo): {again_s:.2f} s")
     print(f"upload_file / cp throughput: {ratio:.2f}x (goal >= {GOAL}x)")
 

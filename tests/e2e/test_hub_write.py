@@ -1,8 +1,8 @@
 """huggingface_hub's writes against a real platform (`spacehost up`, through its router), each
 client unchanged in a fresh process: ``hf upload`` of a space folder deploys it and the router
 serves the new files; a model file over ``SPACEHOST_MAX_REGULAR_FILE`` goes over LFS with
-``HF_HUB_DISABLE_XET=1`` and comes back byte-identical, and with hf_xet it is refused with
-what to do."""
+``HF_HUB_DISABLE_XET=1`` and another over Xet with the default client (hf_xet), each coming back
+byte-identical."""
 
 from __future__ import annotations
 
@@ -86,21 +86,12 @@ except Exception as exc:
 """
 
 
-def test_a_file_over_the_limit_goes_over_lfs_or_is_refused_saying_what_to_do(
-    platform: Running, tmp_path: Path
-) -> None:
-    big = tmp_path / "big.bin"
-    big.write_bytes(os.urandom(OVER_LIMIT))
-    want = hashlib.sha256(big.read_bytes()).hexdigest()
-    repo = f"e2e/hfw-lfs-{uuid.uuid4().hex[:8]}"
+def test_a_file_over_the_limit_goes_over_lfs_or_over_xet(platform: Running, tmp_path: Path) -> None:
     env = {"HF_TOKEN": token(platform)}
-    refused = hf(platform, tmp_path / "h1", BIG.format(repo=repo, path=str(big)), **env)
-    assert "HF_HUB_DISABLE_XET=1" in refused["error"], refused
-    lfs = hf(
-        platform,
-        tmp_path / "h2",
-        BIG.format(repo=repo, path=str(big)),
-        HF_HUB_DISABLE_XET="1",
-        **env,
-    )
-    assert lfs == {"sha256": want}
+    for name, extra in (("lfs", {"HF_HUB_DISABLE_XET": "1"}), ("xet", {})):
+        big = tmp_path / f"{name}.bin"
+        big.write_bytes(os.urandom(OVER_LIMIT))
+        want = hashlib.sha256(big.read_bytes()).hexdigest()
+        repo = f"e2e/hfw-{name}-{uuid.uuid4().hex[:8]}"
+        code = BIG.format(repo=repo, path=str(big))
+        assert hf(platform, tmp_path / name, code, **env, **extra) == {"sha256": want}

@@ -17,6 +17,7 @@ from spacehost.api.repos import add_repo_routes
 from spacehost.api.spacerepo import add_space_repo_routes
 from spacehost.api.validate_yaml import add_validate_yaml_route
 from spacehost.api.xet import add_xet_routes
+from spacehost.api.xetupload import add_xet_upload_routes
 from spacehost.appkeys import PLATFORM
 from spacehost.domain import SpaceId
 from spacehost.identity import Kind
@@ -101,3 +102,4 @@ def add_routes(app: web.Application) -> None:
     add_preupload_route(app)
     add_commit_route(app)
     add_lfs_routes(app)
+    add_xet_upload_routes(app)  # Xet uploads: write token, xorbs and shards (docs/hub.md)

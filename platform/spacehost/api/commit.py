@@ -47,7 +47,7 @@ def _blob_size(hub: HubStore) -> Callable[[str], int]:
         except FileNotFoundError as exc:
             raise UploadRejected(
                 f"the LFS file {sha256[:12]}… is not stored here",
-                hint="upload it first (HF_HUB_DISABLE_XET=1), then commit",
+                hint="upload it first (over Xet or LFS, as huggingface_hub does), then commit",
             ) from exc
 
     return size_of

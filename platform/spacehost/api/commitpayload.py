@@ -60,7 +60,7 @@ def _file(value: dict[str, Any], line: int, dest: Path, limit: int) -> PutConten
         raise UploadTooLarge(
             f"{path} ({len(data)} bytes) is larger than the {limit} bytes a commit may carry "
             "inline (SPACEHOST_MAX_REGULAR_FILE)",
-            hint="upload it over LFS: set HF_HUB_DISABLE_XET=1 before importing huggingface_hub",
+            hint="upload it as an LFS file (huggingface_hub does when the preupload answers lfs)",
         )
     dest.write_bytes(data)
     return PutContent(path, dest)

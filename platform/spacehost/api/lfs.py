@@ -11,9 +11,8 @@ platform's key, :meth:`Accounts.sign`, valid :data:`LINK_TTL_S`) and a verify ac
 the store already holds gets no actions (the client skips it). The PUT streams into a temp file
 while hashing, and is kept only when its sha256 and size are the ones signed.
 
-With hf_xet installed (the default), huggingface_hub sends LFS-mode files to Xet instead:
-``GET /api/{type}s/O/N/xet-write-token/REV`` is answered with a clear 413 saying what to do
-(through a redirect whose URL says it too: hf_xet shows only the status and the URL).
+With hf_xet installed (the default), huggingface_hub sends LFS-mode files to Xet instead
+(spacehost.api.xetupload); both end in the same blob store.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from spacehost.api.accounts import _json
 from spacehost.api.blobs import send_blob
 from spacehost.api.repos import repo_exists
 from spacehost.api.repowrite import hf_answers, kind_of, require_write
-from spacehost.appkeys import HUB, PLATFORM
+from spacehost.appkeys import HUB
 from spacehost.errors import Forbidden, InvalidRequest, NotFound, UploadRejected, UploadTooLarge
 from spacehost.identity import Action
 from spacehost.store import HubStore
@@ -43,7 +42,6 @@ LINK_TTL_S = 3600
 MAX_OBJECTS = 1000
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 OBJECTS = "/api/lfs/objects"
-XET_REFUSED = "/api/xet-uploads-refused"
 
 
 def _hub(request: web.Request) -> HubStore:
@@ -191,42 +189,11 @@ async def verify(request: web.Request) -> web.Response:
     return web.json_response({"oid": oid, "size": size}, content_type=LFS_JSON)
 
 
-@hf_answers
-async def xet_write_token(request: web.Request) -> web.Response:
-    """``GET /api/{type}s/O/N/xet-write-token/REV``: Xet uploads are not taken here. hf_xet
-    (Rust) asks for this token and shows only the status and the URL it ended on, so the answer
-    is a redirect to a URL that says what to do (:func:`xet_refused`), which answers the 4xx."""
-    await require_write(request)
-    limit = request.app[PLATFORM].settings.max_regular_file
-    raise web.HTTPTemporaryRedirect(f"{XET_REFUSED}/{_refusal_words(limit)}")
-
-
-def _refusal_words(limit: int) -> str:
-    return f"set-HF_HUB_DISABLE_XET=1-to-upload-files-over-{limit / (1 << 20):g}MiB"
-
-
-@hf_answers
-async def xet_refused(request: web.Request) -> web.Response:
-    """Where a Xet write token request ends: 413, its message naming the limit and the fix."""
-    limit = request.app[PLATFORM].settings.max_regular_file
-    raise UploadTooLarge(
-        f"files over {limit / (1 << 20):g} MiB (SPACEHOST_MAX_REGULAR_FILE) cannot be uploaded "
-        "with Xet here",
-        hint="set HF_HUB_DISABLE_XET=1 before huggingface_hub is imported (it then uploads "
-        "them over LFS), or upload smaller files",
-    )
-
-
 def add_lfs_routes(app: web.Application) -> None:
-    """Register the LFS batch, object and verify routes and the Xet write-token refusal."""
+    """Register the LFS batch, object and verify routes."""
     for prefix in ("", "/{kinds:datasets|spaces}"):
         lfs = prefix + "/{owner}/{name}.git/info/lfs/objects"
         app.router.add_post(f"{lfs}/batch", batch)
         app.router.add_post(f"{lfs}/verify", verify)
     app.router.add_put(OBJECTS + "/{oid}", upload_object)
     app.router.add_get(OBJECTS + "/{oid}", download_object)
-    app.router.add_get(
-        "/api/{kinds:models|datasets|spaces}/{owner}/{name}/xet-write-token/{rev:.+}",
-        xet_write_token,
-    )
-    app.router.add_get(XET_REFUSED + "/{why}", xet_refused)

@@ -24,8 +24,8 @@ def _bytes_of(hub: HubStore, put: Put) -> bytes:
     if not hub.has_blob(put.sha256, put.size):
         raise UploadRejected(
             f"the LFS file {put.path!r} ({put.sha256[:12]}…) was not uploaded",
-            hint="upload it first (the LFS batch API; huggingface_hub does this with "
-            "HF_HUB_DISABLE_XET=1), then commit",
+            hint="upload it first (over Xet or the LFS batch API, as huggingface_hub does), "
+            "then commit",
         )
     return hub.blob_path(put.sha256).read_bytes()
 

@@ -11,8 +11,9 @@ The flow, as huggingface.co answers it::
     GET  /xet/cas/v1/reconstructions/{file_id}  terms + fetch_info (optional Range: bytes=a-b)
     GET  /xet/xorbs/{file_id}                   the blob's xorb file, by byte range (sendfile)
 
-With ``SPACEHOST_HUB_XET`` off every Xet route answers 404. With it on, hub reads stay public
-(anyone may ask for a token), but the CAS answers only a request that carries the token the token
+With ``SPACEHOST_HUB_XET`` off every Xet download route answers 404 (uploads, always on, are
+spacehost.api.xetupload's). With it on, hub reads stay public (anyone may ask for a token), but
+the CAS answers only a request that carries the token the token
 route issued (``Authorization: Bearer``, as ``hf_xet`` sends it), and a xorb only at the signed,
 expiring URL a reconstruction handed out (spacehost.api.xetauth) -- so nothing is written to disk
 for a request that skipped the protocol. ``hf_xet`` first asks ``/v2/reconstructions``; the 404

@@ -1,7 +1,10 @@
 """The Xet routes' credentials: the access token the token route issues and the signed xorb
 URLs a reconstruction hands out. Pure functions of a key, a clock value and the request's words.
 
-Hub reads are public, so anyone may ask for a token; what the token and the signatures guard
+A *write* token (scope :data:`WRITE`, issued only to those who may write to the repo) is what
+the CAS upload routes take (spacehost.api.xetupload).
+
+Hub reads are public, so anyone may ask for a read token; what the token and the signatures guard
 is the work behind them: a reconstruction, and a xorb file written on its first download. Only a
 client that went through the protocol (token route, then the CAS with ``Authorization: Bearer``)
 gets xorb URLs, and those name one file id and expire, like the presigned URLs huggingface.co
@@ -19,6 +22,8 @@ import hmac
 import re
 
 TOKEN_TTL_S = 24 * 3600
+WRITE_TOKEN_TTL_S = 3600  # hf_xet asks for a new one (token_refresh_url) before it expires
+READ, WRITE = "", "write"  # the scopes of a token (a read token's MAC is what it always was)
 URL_TTL_S = 3600  # hf_xet fetches a reconstruction's xorbs right after asking for it
 _TOKEN = re.compile(r"^(\d{1,12})\.([0-9a-f]{64})$")
 
@@ -34,20 +39,24 @@ def _mac(key: bytes, purpose: str, subject: str, expires: int) -> str:
     return hmac.new(key, f"{purpose}:{subject}:{expires}".encode(), hashlib.sha256).hexdigest()
 
 
-def issue_token(key: bytes, now: float, ttl: int = TOKEN_TTL_S) -> tuple[str, int]:
-    """A new access token and its expiry (a Unix time)."""
+def issue_token(
+    key: bytes, now: float, ttl: int = TOKEN_TTL_S, scope: str = READ
+) -> tuple[str, int]:
+    """A new access token for *scope* (:data:`READ` or :data:`WRITE`) and its expiry (a Unix
+    time). A read token is not a write token, nor the other way round."""
     expires = int(now) + ttl
-    return f"{expires}.{_mac(key, 'token', '', expires)}", expires
+    return f"{expires}.{_mac(key, 'token', scope, expires)}", expires
 
 
-def token_valid(key: bytes, authorization: str, now: float) -> bool:
-    """Whether an ``Authorization`` header carries an unexpired token from :func:`issue_token`."""
+def token_valid(key: bytes, authorization: str, now: float, scope: str = READ) -> bool:
+    """Whether an ``Authorization`` header carries an unexpired token of *scope* from
+    :func:`issue_token`."""
     scheme, _, token = authorization.partition(" ")
     m = _TOKEN.match(token.strip())
     if scheme.lower() != "bearer" or not m:
         return False
     expires = int(m.group(1))
-    return expires > now and hmac.compare_digest(m.group(2), _mac(key, "token", "", expires))
+    return expires > now and hmac.compare_digest(m.group(2), _mac(key, "token", scope, expires))
 
 
 def sign_xorb(key: bytes, file_id: str, now: float, ttl: int = URL_TTL_S) -> dict[str, str]:

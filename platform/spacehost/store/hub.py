@@ -357,8 +357,8 @@ class HubStore:
             raise UploadRejected(
                 f"the LFS file {put.path!r} ({put.sha256[:12]}…, {put.size} bytes) was not "
                 "uploaded",
-                hint="upload it first (the LFS batch API; huggingface_hub does this with "
-                "HF_HUB_DISABLE_XET=1), then commit",
+                hint="upload it first (over Xet or the LFS batch API, as huggingface_hub "
+                "does), then commit",
             )
         blob_id = self._blob_ids.get(put.sha256)
         if blob_id is None:

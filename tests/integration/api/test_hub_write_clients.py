@@ -1,8 +1,9 @@
 """huggingface_hub's writes, unchanged, each in a fresh process with ``HF_ENDPOINT`` at the
 control plane (served on a loopback port over the fake engine): ``hf upload``, ``upload_folder``,
 ``upload_file``, ``create_commit`` with deletes and a stale parent, a file over
-``SPACEHOST_MAX_REGULAR_FILE`` over LFS (``HF_HUB_DISABLE_XET=1``) and the clear refusal with
-hf_xet, transformers' and datasets' ``push_to_hub`` loaded back, and a space commit deploying."""
+``SPACEHOST_MAX_REGULAR_FILE`` over LFS (``HF_HUB_DISABLE_XET=1``) and over Xet (the default,
+hf_xet installed), transformers' and datasets' ``push_to_hub`` loaded back (over LFS, and
+datasets' with default settings, its parquet over Xet), and a space commit deploying."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from typing import Any
 
 import pytest
 
-from spacehost.appkeys import ACCOUNTS
+from spacehost.appkeys import ACCOUNTS, HUB
 from spacehost.domain import SpaceId
 from spacehost.identity import Accounts
 from spacehost.identity.records import Role
+from spacehost.store import HubStore
 from tests.support.hf_process import run_hf
 from tests.support.live_control import LiveControl, live_control
 
@@ -41,6 +43,12 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         acc: Accounts = live.app[ACCOUNTS]
         acc.add_user("bob")
         yield Hub(live, acc.create_token("bob", "ci", Role.WRITE).value, root / "home")
+
+
+def xorbs_kept(hub: Hub) -> set[Path]:
+    """The xorbs the hub keeps from Xet uploads (store/xetuploads.py)."""
+    store: HubStore = hub.live.app[HUB]
+    return set((store.root / "xet" / "xorbs").glob("*/*"))
 
 
 def folder(root: Path, files: dict[str, bytes]) -> Path:
@@ -129,17 +137,19 @@ except Exception as exc:
 def test_a_file_over_the_limit_goes_over_lfs_with_xet_disabled(hub: Hub, tmp_path: Path) -> None:
     os.chdir(tmp_path)
     out = hub.run(BIG.format(name="lfs", size=LIMIT + 1), HF_HUB_DISABLE_XET="1")
-    assert out["same"], out
+    assert out.get("same"), out
     assert [m for m, _, _ in out["lfs"]] == ["POST", "PUT", "POST"]  # batch, upload, verify
 
 
-def test_a_file_over_the_limit_with_hf_xet_is_refused_saying_what_to_do(
+def test_a_file_over_the_limit_goes_over_xet_with_the_default_client(
     hub: Hub, tmp_path: Path
 ) -> None:
     os.chdir(tmp_path)
-    out = hub.run(BIG.format(name="xet", size=LIMIT + 1))
-    assert "HF_HUB_DISABLE_XET=1" in out["error"], out
-    assert "Traceback" not in out["error"]
+    before = xorbs_kept(hub)
+    out = hub.run(BIG.format(name="xet", size=3 * LIMIT + 5))
+    assert out.get("same"), out
+    assert out["lfs"] == []
+    assert len(xorbs_kept(hub) - before) >= 1  # hf_xet took it: write token, xorbs, a shard
 
 
 def test_transformers_and_datasets_push_to_hub_and_load_back(hub: Hub) -> None:
@@ -162,6 +172,19 @@ print(json.dumps({"same": same, "rows": rows}))
         HF_HUB_DISABLE_XET="1",
     )
     assert out == {"same": True, "rows": ["a", "b", "c"]}
+
+
+def test_datasets_push_to_hub_with_default_settings_goes_over_xet(hub: Hub) -> None:
+    before = xorbs_kept(hub)
+    out = hub.run("""
+from datasets import Dataset, load_dataset
+Dataset.from_dict({"n": list(range(1000))}).push_to_hub("bob/xet-data")
+rows = list(load_dataset("bob/xet-data", split="train")["n"])
+lfs = [r for r in REQUESTS if "lfs" in r[1]]
+print(json.dumps({"rows": rows == list(range(1000)), "lfs": lfs}))
+""")
+    assert out == {"rows": True, "lfs": []}
+    assert len(xorbs_kept(hub) - before) >= 1
 
 
 def test_upload_folder_to_a_space_deploys_a_new_revision(hub: Hub, tmp_path: Path) -> None:

@@ -497,7 +497,7 @@ def write_api_rows(kinds: str) -> list[Row]:
         ),
         Row("hub write", "POST", REPO + "/commit/{rev}", write(200), body=_commit, kinds=kinds),
         Row(
-            "hub write", "GET", REPO + "/xet-write-token/{rev}", write(307, safe=True), kinds=kinds
+            "hub write", "GET", REPO + "/xet-write-token/{rev}", write(200, safe=True), kinds=kinds
         ),
     ]
     if kinds == "spaces":  # a commit deploys the space: on a space of the row's own
@@ -612,13 +612,6 @@ ACCOUNT_ROWS = [
     Row(
         "lfs", "GET", "/api/lfs/objects/{oid}", same_for_all(403), prepare=_param("oid", README_OID)
     ),
-    Row(
-        "xet",
-        "GET",
-        "/api/xet-uploads-refused/{why}",
-        same_for_all(413),
-        prepare=_param("why", "x"),
-    ),
 ]
 
 PLATFORM_ROWS = [
@@ -632,6 +625,15 @@ PLATFORM_ROWS = [
     # the Xet CAS takes only its own access token (api/xetauth.py), whoever asks
     Row("xet", "GET", "/xet/cas/v1/reconstructions/{file_id}", same_for_all(401)),
     Row("xet", "GET", "/xet/xorbs/{file_id}", same_for_all(401)),
+    # the Xet uploads take only a write token from xet-write-token (api/xetupload.py)
+    Row(
+        "xet",
+        "POST",
+        "/xet/cas/v1/xorbs/default/{hash}",
+        same_for_all(401),
+        prepare=_param("hash", ZERO_ID),
+    ),
+    Row("xet", "POST", "/xet/cas/v1/shards", same_for_all(401)),
 ]
 
 ROWS = SPACE_ROWS + write_api_rows("spaces")

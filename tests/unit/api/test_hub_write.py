@@ -1,6 +1,7 @@
 """huggingface_hub's write routes over the control plane's whole application, byte for byte as the
 client sends them (hf-protocols.md A2-A4): validate-yaml, preupload, the NDJSON commit, the LFS
-batch with its signed PUT and verify, the Xet write-token refusal, delete and move."""
+batch with its signed PUT and verify, Xet uploads (write token, xorbs, shard: the bytes the real
+hf_xet sent), delete and move."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import asyncio
 import base64
 import hashlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from spacehost.api import xetupload
 from spacehost.appkeys import ACCOUNTS, HUB
 from spacehost.domain import RepoKind, SpaceId
 from spacehost.identity import Accounts
@@ -23,6 +27,7 @@ from spacehost.server.control import make_app
 from spacehost.store import HubStore
 from spacehost.store.hubchanges import PutContent
 from tests.support.platforms import fake_settings, platform_in
+from tests.support.xet_recorder import record_upload
 
 OPERATOR = "sh_operator-token"
 Scenario = Callable[[TestClient[Any, Any], Platform, HubStore, dict[str, str]], Awaitable[None]]
@@ -234,11 +239,55 @@ def test_lfs_upload_goes_through_a_signed_put_then_verify_then_the_commit(
         )  # a public repo: no token needed to read
         href = (await down.json())["objects"][0]["actions"]["download"]["href"]
         assert await (await c.get(href.split(str(c.server.port), 1)[1])).read() == data
-        xet = await c.get("/api/models/bob/m/xet-write-token/main", headers=bearer(t["bob"]))
-        assert xet.status == 413 and "HF_HUB_DISABLE_XET=1" in xet.headers["X-Error-Message"]
-        assert "HF_HUB_DISABLE_XET=1" in str(xet.url)  # all that hf_xet shows: status and URL
 
     run(tmp_path, scenario)
+
+
+def test_xet_upload_takes_xorbs_then_a_shard_then_the_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = b"".join(b"row %d, a line of a csv file\n" % i for i in range(20_000))
+    (tmp_path / "d.csv").write_bytes(data)
+    rec, (oid,) = record_upload([tmp_path / "d.csv"], tmp_path / "home")
+
+    async def scenario(
+        c: TestClient[Any, Any], _p: Platform, hub: HubStore, t: dict[str, str]
+    ) -> None:
+        url = "/api/models/bob/m/xet-write-token/main"
+        assert (await c.get(url, headers=bearer(t["carol"]))).status == 403
+        got = await c.get(url, headers=bearer(t["bob"]))
+        info = await got.json()
+        assert sorted(info) == ["accessToken", "casUrl", "exp"] and info["exp"] > time.time()
+        assert info["casUrl"] == f"http://{c.server.host}:{c.server.port}/xet/cas"
+        write = bearer(info["accessToken"])
+        read = await c.get("/api/models/bob/m/xet-read-token/main")  # a read token
+        shard, (xorb, body), *_ = rec.shards[0], *rec.xorbs.items()
+        path = f"/xet/cas/v1/xorbs/default/{xorb}"
+        assert (await c.post(path, data=body)).status == 401
+        assert (await c.post(path, data=body, headers=bearer(t["bob"]))).status == 401
+        rt = bearer(read.headers["X-Xet-Access-Token"])
+        assert (await c.post(path, data=body, headers=rt)).status == 401
+        bad = await c.post("/xet/cas/v1/xorbs/default/XYZ", data=body, headers=write)
+        assert bad.status == 400 and "invalid xorb hash" in bad.headers["X-Error-Message"]
+        early = await c.post("/xet/cas/v1/shards", data=shard, headers=write)
+        assert early.status == 400 and "was not uploaded" in early.headers["X-Error-Message"]
+        monkeypatch.setattr(xetupload, "MAX_XORB_BYTES", len(body) - 1)
+        big = await c.post(path, data=body, headers=write)
+        assert big.status == 413 and "at most" in big.headers["X-Error-Message"]
+        monkeypatch.undo()
+        for name, xorb_body in rec.xorbs.items():
+            ok = await c.post(f"/xet/cas/v1/xorbs/default/{name}", data=xorb_body, headers=write)
+            assert (ok.status, await ok.json()) == (200, {"was_inserted": True})
+        done = await c.post("/xet/cas/v1/shards", data=shard, headers=write)
+        assert (done.status, await done.json()) == (200, {"result": 1})
+        line = ("lfsFile", {"path": "d.csv", "algo": "sha256", "oid": oid, "size": len(data)})
+        assert (await commit(c, t["bob"], ndjson(header(), line))).status == 200
+        f = hub.repo(RepoKind.MODEL, "bob/m").head.file("d.csv")
+        assert f.sha256 == hashlib.sha256(data).hexdigest() == oid
+        assert f.blob_id == git_oid(data)
+        assert hub.blob_path(oid).read_bytes() == data
+
+    run(tmp_path, scenario, hub_xet=True)
 
 
 def test_a_commit_to_a_space_deploys_a_new_revision(tmp_path: Path) -> None:

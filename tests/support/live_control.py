@@ -4,9 +4,7 @@ in a fresh process, pointed at it with ``HF_ENDPOINT``) talk to it as to ``space
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +15,7 @@ from aiohttp import web
 from spacehost.lifecycle import Platform
 from spacehost.server.control import make_app
 from tests.support.platforms import fake_settings, platform_in
-from tests.support.polling import wait_for
+from tests.support.served_app import served
 
 OPERATOR = "sh_operator-token"
 
@@ -35,25 +33,5 @@ def live_control(tmp_path: Path, **settings: Any) -> Iterator[LiveControl]:
     on ``127.0.0.1`` until the block ends."""
     with platform_in(tmp_path, settings=fake_settings(tmp_path, **settings)) as platform:
         app = make_app(platform, OPERATOR)
-        loop = asyncio.new_event_loop()
-        runner = web.AppRunner(app)
-        ports: list[int] = []
-        stop = asyncio.Event()
-
-        async def serve() -> None:
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            ports.append(int(runner.addresses[0][1]))
-            await stop.wait()
-            await runner.cleanup()
-
-        thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-        thread.start()
-        wait_for(lambda: bool(ports), timeout=30)
-        try:
-            yield LiveControl(f"http://127.0.0.1:{ports[0]}", platform, app)
-        finally:
-            loop.call_soon_threadsafe(stop.set)
-            thread.join(timeout=30)
-            loop.close()
+        with served(app) as url:
+            yield LiveControl(url, platform, app)

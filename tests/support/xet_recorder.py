@@ -4,9 +4,7 @@ against it in a fresh process. The unit tests of the xorb and shard parsers read
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from tests.support.hf_process import run_hf
-from tests.support.polling import wait_for
+from tests.support.served_app import served
 
 TOKEN = "recorder-token"
 
@@ -54,27 +52,8 @@ def _app(rec: Recorded) -> web.Application:
 def recording_cas() -> Iterator[tuple[str, Recorded]]:
     """Serve a recording CAS on ``127.0.0.1`` until the block ends: its URL and what it got."""
     rec = Recorded()
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(_app(rec))
-    ports: list[int] = []
-    stop = asyncio.Event()
-
-    async def serve() -> None:
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        ports.append(int(runner.addresses[0][1]))
-        await stop.wait()
-        await runner.cleanup()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    wait_for(lambda: bool(ports), timeout=30)
-    try:
-        yield f"http://127.0.0.1:{ports[0]}", rec
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout=30)
-        loop.close()
+    with served(_app(rec)) as url:
+        yield url, rec
 
 
 UPLOAD = """

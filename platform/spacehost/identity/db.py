@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
+
+from spacehost.sqlitetx import immediate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -115,13 +117,6 @@ class IdentityDb:
         with self._lock:
             return self._conn.execute(sql, args).rowcount
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """All statements inside commit together or not at all (sqlitetx.immediate)."""
+        return immediate(self._conn, self._lock)

@@ -393,6 +393,11 @@ class Settings:
         return self.data_dir / "hub"
 
     @property
+    def git_dir(self) -> Path:
+        """Every space's, model's and dataset's git repository (store/gitrepos.py, docs/git.md)."""
+        return self.data_dir / "git"
+
+    @property
     def token_file(self) -> Path:
         return self.data_dir / "token"
 

@@ -16,6 +16,7 @@ Refs move only by compare-and-swap (:meth:`GitRepos.set_ref`), so two writers ne
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import time
@@ -24,10 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dulwich.errors import NotGitRepository
-from dulwich.object_store import BaseObjectStore
+from dulwich.object_store import BaseObjectStore, DiskObjectStore, OverlayObjectStore
 from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
+from dulwich.walk import Walker
 
 from spacehost.errors import CommitConflict, RepoNotFound, RevisionNotFound
 
@@ -216,30 +218,33 @@ class GitRepos:
         )
 
     def commit_info(self, kind: str, repo_id: str, sha: str) -> GitCommitInfo:
-        with self._repo(kind, repo_id) as repo:
-            c = repo[sha.encode()]
-            if not isinstance(c, Commit):
-                raise RevisionNotFound(f"{sha} is not a commit of {repo_id}")
-            return _info(c)
+        with self.reader(kind, repo_id) as r:
+            return r.commit_info(sha)
 
     def log(self, kind: str, repo_id: str, revision: str = MAIN) -> list[GitCommitInfo]:
         """The commits reachable from *revision*, newest first."""
         head = self.resolve(kind, repo_id, revision)
-        with self._repo(kind, repo_id) as repo:
-            return [_info(e.commit) for e in repo.get_walker(include=[ObjectID(head.encode())])]
+        with self.reader(kind, repo_id) as r:
+            return r.commits(head)
 
     def tree(self, kind: str, repo_id: str, commit: str) -> list[GitEntry]:
-        """Every file of *commit*, sorted by path (submodules and symlinks included by mode)."""
-        with self._repo(kind, repo_id) as repo:
-            c = repo[commit.encode()]
-            assert isinstance(c, Commit)
-            return sorted(_walk(repo.object_store, c.tree, ""), key=lambda e: e.path)
+        """Every file of *commit*, sorted by path."""
+        with self.reader(kind, repo_id) as r:
+            return r.tree(commit)
 
     def read_blob(self, kind: str, repo_id: str, blob: str) -> bytes:
+        with self.reader(kind, repo_id) as r:
+            return r.read_blob(blob)
+
+    @contextlib.contextmanager
+    def reader(self, kind: str, repo_id: str, incoming: Path | None = None) -> Iterator[GitReader]:
+        """Reads of the repository's objects; with *incoming* (a push's quarantine directory,
+        ``GIT_QUARANTINE_PATH`` in git's pre-receive hook) the pushed objects too."""
         with self._repo(kind, repo_id) as repo:
-            obj = repo[blob.encode()]
-            assert isinstance(obj, Blob)
-            return obj.as_raw_string()
+            store: BaseObjectStore = repo.object_store
+            if incoming is not None:
+                store = OverlayObjectStore([DiskObjectStore(str(incoming)), store])
+            yield GitReader(store)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -251,6 +256,44 @@ class GitRepos:
                 f"{kind} {repo_id} has no git repository here",
                 hint="create the repo first (POST /api/repos/create or a push)",
             ) from None
+
+
+class GitReader:
+    """Commits, trees and blobs of one object store (a repository, or a push being received)."""
+
+    def __init__(self, store: BaseObjectStore) -> None:
+        self._store = store
+
+    def commit_info(self, sha: str) -> GitCommitInfo:
+        return _info(self._commit(sha))
+
+    def commits(self, head: str, exclude: Sequence[str] = ()) -> list[GitCommitInfo]:
+        """The commits reachable from *head* but not from *exclude*, newest first."""
+        walker = Walker(
+            self._store,
+            include=[ObjectID(head.encode())],
+            exclude=[ObjectID(e.encode()) for e in exclude if e.strip("0")],
+        )
+        return [_info(e.commit) for e in walker]
+
+    def tree(self, commit: str) -> list[GitEntry]:
+        """Every file of *commit* (symlinks and submodules too, by their mode), by path."""
+        return sorted(_walk(self._store, self._commit(commit).tree, ""), key=lambda e: e.path)
+
+    def read_blob(self, blob: str) -> bytes:
+        obj = self._store[ObjectID(blob.encode())]
+        if not isinstance(obj, Blob):
+            raise RevisionNotFound(f"{blob} is not a file's blob")
+        return obj.as_raw_string()
+
+    def _commit(self, sha: str) -> Commit:
+        try:
+            obj = self._store[ObjectID(sha.encode())]
+        except KeyError:
+            obj = None
+        if not isinstance(obj, Commit):
+            raise RevisionNotFound(f"{sha} is not a commit here")
+        return obj
 
 
 def _full_ref(ref: str) -> str:

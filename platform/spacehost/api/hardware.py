@@ -14,15 +14,29 @@ from spacehost.api.secrets import _body, _platform, _space_id
 from spacehost.lifecycle.facade import Facade
 from spacehost.lifecycle.hardware_offer import Flavor
 
-_PRETTY = {"cpu": "CPU", "zero": "ZeroGPU", "a10g": "Nvidia A10G", "a100": "Nvidia A100"}
-
-
-def pretty_name(flavor: str) -> str:
-    """``cpu-basic`` -> ``CPU Basic``, ``t4-small`` -> ``T4 Small`` (as huggingface.co names
-    them, near enough)."""
-    head, _, rest = flavor.partition("-")
-    words = [_PRETTY.get(head, head.upper()), *(w.capitalize() for w in rest.split("-") if w)]
-    return " ".join(words)
+# as huggingface.co names them (``GET /api/spaces/hardware``'s ``prettyName``)
+PRETTY_NAMES = {
+    "cpu-basic": "CPU Basic",
+    "cpu-upgrade": "CPU Upgrade",
+    "cpu-xl": "CPU XL",
+    "zero-a10g": "ZeroGPU",
+    "t4-small": "Nvidia T4 - small",
+    "t4-medium": "Nvidia T4 - medium",
+    "l4x1": "1x Nvidia L4",
+    "l4x4": "4x Nvidia L4",
+    "l40sx1": "1x Nvidia L40S",
+    "l40sx4": "4x Nvidia L40S",
+    "l40sx8": "8x Nvidia L40S",
+    "a10g-small": "Nvidia A10G - small",
+    "a10g-large": "Nvidia A10G - large",
+    "a10g-largex2": "2x Nvidia A10G - large",
+    "a10g-largex4": "4x Nvidia A10G - large",
+    "a100-large": "Nvidia A100 - large",
+    "a100x4": "4x Nvidia A100 - large",
+    "a100x8": "8x Nvidia A100 - large",
+    "h100": "Nvidia H100",
+    "h100x8": "8x Nvidia H100",
+}
 
 
 def _accelerator(flavor: Flavor, gpus: list[dict[str, Any]]) -> dict[str, str] | None:
@@ -30,7 +44,8 @@ def _accelerator(flavor: Flavor, gpus: list[dict[str, Any]]) -> dict[str, str] |
     if not flavor.request.wants_gpu:
         return None
     first = gpus[0] if gpus else {}
-    quantity = len(gpus) if flavor.request.shared else flavor.request.count
+    # a shared flavor's calls may use every GPU of the host (docs/gpu.md)
+    quantity = (len(gpus) or 1) if flavor.request.shared else flavor.request.count
     mib = first.get("memory_total_mib")
     return {
         "type": "gpu",
@@ -50,7 +65,7 @@ def hardware_json(flavors: list[Flavor], platform: Facade) -> list[dict[str, Any
     return [
         {
             "name": f.name,
-            "prettyName": pretty_name(f.name),
+            "prettyName": PRETTY_NAMES.get(f.name, f.name),
             "cpu": f"{s.cpus:g} vCPU",
             "ram": f"{s.memory_limit / (1 << 30):g} GB",
             "ephemeralStorage": f"{s.space_disk / (1 << 30):g} GB" if s.space_disk else "unlimited",

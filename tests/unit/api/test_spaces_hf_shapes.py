@@ -159,6 +159,7 @@ def test_a_gpu_host_lists_gpu_flavors_and_a_cpu_space_needs_a_push_for_one(
             t4 = listed["t4-small"].accelerator
             assert t4 is not None
             assert (t4.model, t4.quantity, t4.vram) == ("NVIDIA H100", "1", "80 GB")
+            assert listed["a100x4"].pretty_name == "4x Nvidia A100 - large"
             resp = await call("POST", f"{BASE}/hardware", json={"flavor": "t4-small"}, headers=AUTH)
             error = body_of(resp)["error"]
             assert resp.status == 409 and "runs on cpu-basic" in error["message"]

@@ -17,6 +17,7 @@ from spacehost.api import (
     secrets,
     signin,
     sleep,
+    space_unoffered,
     spacelogs,
     spaces,
 )
@@ -101,6 +102,10 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{base}/sleeptime", _write(sleep.set_sleeptime))
     app.router.add_post(f"{base}/pause", _write(sleep.pause))
     app.router.add_post(f"{base}/hardware", _write(hardware.request_hardware))
+    # Hugging Face's, refused by name (501) rather than answered as a missing space
+    app.router.add_post(f"{base}/dev-mode", _write(space_unoffered.dev_mode))
+    app.router.add_put(f"{base}/volumes", _write(space_unoffered.volumes))
+    app.router.add_delete(f"{base}/volumes", _write(space_unoffered.volumes))
     app.router.add_put(f"{base}/settings", _write(spaces.update_settings))
     # no token: a visit to a sleeping space wakes it anyway (the router calls this, after its
     # own access check for a private space); reading the space is enough (server/access.py)

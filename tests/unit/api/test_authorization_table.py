@@ -456,6 +456,9 @@ SPACE_ROWS = [
         "space: write", "POST", SPACE + "/hardware", write(200), body=_json({"flavor": "cpu-basic"})
     ),
     Row("space: write", "PUT", SPACE + "/settings", write(200), body=_setting),
+    Row("space: write", "POST", SPACE + "/dev-mode", write(501), body=_json({"enabled": True})),
+    Row("space: write", "PUT", SPACE + "/volumes", write(501), body=_json({"volumes": []})),
+    Row("space: write", "DELETE", SPACE + "/volumes", write(501)),
     Row(
         "space: duplicate",
         "POST",

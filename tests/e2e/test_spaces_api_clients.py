@@ -163,7 +163,7 @@ def test_every_hfapi_spaces_call_works_unchanged(
     assert got["added"] == {"MODE": ["fast", "how it runs"]}
     assert got["deleted"] == ["MODE"] and got["variables"] == got["added"]
     assert got["secrets_after"] == []
-    assert got["restart"] in ("RUNNING_BUILDING", "BUILDING", "RUNNING", "APP_STARTING")
+    assert got["restart"].startswith("RUNNING")  # the running space is redeployed
     assert got["waited"] == got["factory_waited"] == "RUNNING"
     assert any("FROM" in line for line in got["build_log"]), got["build_log"][:5]
     assert "api-clients: starting with MODE=fast\n" in got["run_log"], got["run_log"][-5:]

@@ -22,6 +22,7 @@ from spacehost.errors import (
     Unauthorized,
     error_class_for,
 )
+from spacehost.headernames import RESTARTING
 
 TOKEN_HINT = "`spacehost login` stores one; `spacehost tokens create` makes one"
 
@@ -190,14 +191,19 @@ class Client:
         body: dict[str, Any] = {"key": key, "value": value}
         if description is not None:
             body["description"] = description
-        result: dict[str, Any] = self._json("POST", self._space_url(space, f"/{kind}"), json=body)
-        return result
+        return self._config_change("POST", space, kind, body)
 
     def delete_config(self, space: SpaceId, kind: str, key: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._json(
-            "DELETE", self._space_url(space, f"/{kind}"), json={"key": key}
-        )
-        return result
+        """Remove a variable or secret (*kind* "variables" or "secrets")."""
+        return self._config_change("DELETE", space, kind, {"key": key})
+
+    def _config_change(
+        self, method: str, space: SpaceId, kind: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``{"restarting": bool}``: whether the change restarts the space (a header: the
+        variables' answer is Hugging Face's whole list)."""
+        resp = self._request(method, self._space_url(space, f"/{kind}"), json=body)
+        return {"restarting": resp.headers.get(RESTARTING) == "1"}
 
     def duplicate(self, source: SpaceId, target: SpaceId) -> dict[str, Any]:
         """Copy *source* (files and variables) to the new space *target* and deploy it."""

@@ -22,6 +22,11 @@ FORWARDED_PROTO = "X-Forwarded-Proto"
 """Router → upstream: the scheme the client used (``http`` or ``https``); the control plane
 builds the URLs it hands out for the same listener from it."""
 
+RESTARTING = "X-Spacehost-Restarting"
+"""Control plane → API clients, on a change of a space's variables or secrets: ``1`` when the
+change restarts the running space, else ``0`` (the variables' body is Hugging Face's full
+variables dict, which has no room for it; spacehost's CLI says it from this)."""
+
 
 def wire_name(name: str) -> bytes:
     """*name* as the router's head code holds it: lower case, latin-1 bytes."""

@@ -42,6 +42,21 @@ HubCall = Callable[..., Awaitable[ClientResponse]]
 def serve_api(platform: Platform, scenario: Callable[[ApiCall], Awaitable[None]]) -> None:
     """Serve the API for *platform* (token :data:`TOKEN`) and run *scenario* against it."""
 
+    async def raw(call: HubCall) -> None:
+        async def json_call(method: str, path: str, **kw: Any) -> tuple[int, Any]:
+            resp = await call(method, path, **kw)
+            return resp.status, await resp.json()
+
+        await scenario(json_call)
+
+    serve_api_responses(platform, raw)
+
+
+def serve_api_responses(platform: Platform, scenario: Callable[[HubCall], Awaitable[None]]) -> None:
+    """:func:`serve_api` where *scenario*'s ``call`` gives the whole response (headers, and
+    bodies that are not JSON), its body already read unless the call says ``stream=True``
+    (an event stream that does not end: read ``resp.content`` as it comes)."""
+
     async def main() -> None:
         app = web.Application(middlewares=[error_middleware])
         # the typed keys that spacehost.server.control uses
@@ -50,9 +65,12 @@ def serve_api(platform: Platform, scenario: Callable[[ApiCall], Awaitable[None]]
         add_routes(app)
         async with TestClient(TestServer(app)) as client:
 
-            async def call(method: str, path: str, **kw: Any) -> tuple[int, Any]:
+            async def call(method: str, path: str, **kw: Any) -> ClientResponse:
+                stream = kw.pop("stream", False)
                 resp = await client.request(method, path, **kw)
-                return resp.status, await resp.json()
+                if not stream:
+                    await resp.read()
+                return resp
 
             await scenario(call)
 

@@ -8,7 +8,19 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from spacehost import access
-from spacehost.api import accounts, gpus, oidc, secrets, signin, sleep, spaces
+from spacehost.api import (
+    accounts,
+    duplicate,
+    gpus,
+    hardware,
+    oidc,
+    secrets,
+    signin,
+    sleep,
+    space_unoffered,
+    spacelogs,
+    spaces,
+)
 from spacehost.api.commit import add_commit_route
 from spacehost.api.hub import add_hub_routes
 from spacehost.api.lfs import add_lfs_routes
@@ -66,6 +78,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/health", health)
     app.router.add_get("/api/spaces", spaces.list_spaces)
     app.router.add_get("/api/gpus", gpus.gpus)
+    app.router.add_get("/api/spaces/hardware", hardware.list_hardware)
     app.router.add_get(base, spaces.space_info)
     app.router.add_get(f"{base}/revision/{{rev}}", spaces.space_info)  # revision_exists
     app.router.add_delete(base, _write(spaces.delete))
@@ -74,6 +87,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{base}/restart", _write(spaces.restart))
     app.router.add_get(f"{base}/logs", spaces.logs)
     app.router.add_get(f"{base}/logs/runs", spaces.log_runs)
+    # as Hugging Face streams them (huggingface_hub's fetch_space_logs, `hf spaces logs`)
+    app.router.add_get(f"{base}/logs/build", spacelogs.build_logs)
+    app.router.add_get(f"{base}/logs/run", spacelogs.run_logs)
     app.router.add_get(f"{base}/variables", secrets.list_variables)
     app.router.add_post(f"{base}/variables", _write(secrets.set_variable))
     app.router.add_delete(f"{base}/variables", _write(secrets.delete_variable))
@@ -82,9 +98,14 @@ def add_routes(app: web.Application) -> None:
     app.router.add_delete(f"{base}/secrets", _write(secrets.delete_secret))
     # reading the source is enough (a private one is hidden by server/visibility.py); the
     # handler checks write access to the target's namespace
-    app.router.add_post(f"{base}/duplicate", secrets.duplicate)
+    app.router.add_post(f"{base}/duplicate", duplicate.duplicate)
     app.router.add_post(f"{base}/sleeptime", _write(sleep.set_sleeptime))
     app.router.add_post(f"{base}/pause", _write(sleep.pause))
+    app.router.add_post(f"{base}/hardware", _write(hardware.request_hardware))
+    # Hugging Face's, refused by name (501) rather than answered as a missing space
+    app.router.add_post(f"{base}/dev-mode", _write(space_unoffered.dev_mode))
+    app.router.add_put(f"{base}/volumes", _write(space_unoffered.volumes))
+    app.router.add_delete(f"{base}/volumes", _write(space_unoffered.volumes))
     app.router.add_put(f"{base}/settings", _write(spaces.update_settings))
     # no token: a visit to a sleeping space wakes it anyway (the router calls this, after its
     # own access check for a private space); reading the space is enough (server/access.py)

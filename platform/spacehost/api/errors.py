@@ -20,14 +20,22 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def error_message_header(exc: SpacehostError) -> str:
+    """*exc*'s message as huggingface_hub reads it from ``X-Error-Message`` (and shows it in
+    its exceptions, with the body, which holds the hint), on one line in ASCII as a header
+    needs (a message may quote what a client sent, line breaks and all)."""
+    return " ".join(exc.message.encode("ascii", "replace").decode().split())
+
+
 def error_response(exc: SpacehostError) -> web.Response:
-    """The JSON error; a missing space, model or dataset also carries huggingface_hub's
-    ``X-Error-Code: RepoNotFound`` (and ``X-Error-Message``) on every route, as a hidden
-    private one does (server/visibility.py), so that the two answers are the same."""
+    """The JSON error, with its message in ``X-Error-Message`` (huggingface_hub reads it); a
+    missing space, model or dataset also carries huggingface_hub's ``X-Error-Code:
+    RepoNotFound`` on every route, as a hidden private one does (server/visibility.py), so that
+    the two answers are the same."""
     resp = web.json_response(exc.to_json(), status=exc.http_status)
+    resp.headers["X-Error-Message"] = error_message_header(exc)
     if isinstance(exc, (SpaceNotFound, RepoNotFound)):
         resp.headers["X-Error-Code"] = "RepoNotFound"
-        resp.headers["X-Error-Message"] = exc.message.encode("ascii", "replace").decode()
     return resp
 
 

@@ -153,7 +153,6 @@ def hf_error(exc: SpacehostError, commit: str | None = None) -> web.Response:
     for cls, code in _HF_CODES.items():
         if isinstance(exc, cls):
             resp.headers["X-Error-Code"] = code
-    resp.headers["X-Error-Message"] = exc.message.encode("ascii", "replace").decode()
     if commit:
         resp.headers["X-Repo-Commit"] = commit
     return resp

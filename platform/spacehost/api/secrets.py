@@ -1,8 +1,9 @@
-"""``/api/spaces/{owner}/{name}/variables``, ``.../secrets`` and ``.../duplicate``.
+"""``/api/spaces/{owner}/{name}/variables`` and ``.../secrets``.
 
-Shaped like Hugging Face's: variables are public and listed with their values; secrets are
-write-only (listed by name, description and time; their values never leave the platform).
-A change restarts the space if it runs.
+Shaped like Hugging Face's: variables are public and listed with their values, and a change
+answers the whole list (``HfApi.add_space_variable`` reads it); secrets are write-only (listed
+by name, description and time; their values never leave the platform). A change restarts the
+space if it runs, which the ``X-Spacehost-Restarting`` header says.
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ from typing import Any
 
 from aiohttp import web
 
-from spacehost import access
-from spacehost.api.accounts import requested_private
 from spacehost.api.hubjson import iso
-from spacehost.api.spaces import urls_of
 from spacehost.appkeys import PLATFORM
 from spacehost.domain import SpaceId
 from spacehost.errors import InvalidRequest
-from spacehost.identity import Kind
+from spacehost.headernames import RESTARTING
 from spacehost.lifecycle.config_changes import ConfigChange
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import SECRET, VARIABLE, ConfigEntry
@@ -75,12 +73,29 @@ def _change_json(key: str, change: ConfigChange) -> dict[str, Any]:
     return body
 
 
+def _listing(platform: Facade, space: SpaceId, kind: str) -> dict[str, Any]:
+    """``{KEY: entry}`` of *space*'s variables or secrets."""
+    lister = platform.queries.secrets if kind == SECRET else platform.queries.variables
+    return {e.key: _entry_json(e) for e in lister(space)}
+
+
 async def _list(request: web.Request, kind: str) -> web.Response:
     platform, space = _platform(request), _space_id(request)
     await asyncio.to_thread(platform.queries.get_space, space)
-    lister = platform.queries.secrets if kind == SECRET else platform.queries.variables
-    entries = await asyncio.to_thread(lister, space)
-    return web.json_response({e.key: _entry_json(e) for e in entries})
+    return web.json_response(await asyncio.to_thread(_listing, platform, space, kind))
+
+
+async def _changed(request: web.Request, kind: str, key: str, change: ConfigChange) -> web.Response:
+    """The answer to a change: the variables' whole list (as Hugging Face answers), a secret's
+    entry without its value; ``X-Spacehost-Restarting`` either way."""
+    if kind == VARIABLE:
+        platform, space = _platform(request), _space_id(request)
+        body = await asyncio.to_thread(_listing, platform, space, kind)
+    else:
+        body = _change_json(key, change)
+    resp = web.json_response(body)
+    resp.headers[RESTARTING] = "1" if change.restarting else "0"
+    return resp
 
 
 async def _set(request: web.Request, kind: str) -> web.Response:
@@ -95,7 +110,7 @@ async def _set(request: web.Request, kind: str) -> web.Response:
         body.get("description"),
     )
     assert change.entry is not None
-    return web.json_response(_change_json(change.entry.key, change))
+    return await _changed(request, kind, change.entry.key, change)
 
 
 async def _delete(request: web.Request, kind: str) -> web.Response:
@@ -103,7 +118,7 @@ async def _delete(request: web.Request, kind: str) -> web.Response:
     body = await _body(request)
     key = body.get("key")
     change = await asyncio.to_thread(platform.delete_config, space, kind, key)
-    return web.json_response(_change_json(str(key), change))
+    return await _changed(request, kind, str(key), change)
 
 
 async def list_variables(request: web.Request) -> web.Response:
@@ -112,12 +127,12 @@ async def list_variables(request: web.Request) -> web.Response:
 
 
 async def set_variable(request: web.Request) -> web.Response:
-    """``{"key", "value", "description"?}``: add or replace a variable."""
+    """``{"key", "value", "description"?}``: add or replace a variable; answers them all."""
     return await _set(request, VARIABLE)
 
 
 async def delete_variable(request: web.Request) -> web.Response:
-    """``{"key"}``: remove a variable."""
+    """``{"key"}``: remove a variable; answers those left."""
     return await _delete(request, VARIABLE)
 
 
@@ -134,37 +149,3 @@ async def set_secret(request: web.Request) -> web.Response:
 async def delete_secret(request: web.Request) -> web.Response:
     """``{"key"}``: remove a secret."""
     return await _delete(request, SECRET)
-
-
-async def duplicate(request: web.Request) -> web.Response:
-    """``{"to": "owner/name"}`` (or HF's ``{"repository": ...}``): copy the current revision
-    and the variables to a new space and deploy it; secrets come back by name as needing
-    values."""
-    platform, source = _platform(request), _space_id(request)
-    body = await _body(request)
-    to = body.get("to", body.get("repository"))
-    if not isinstance(to, str):
-        raise InvalidRequest(
-            'duplicate needs "to": the new space\'s owner/name',
-            hint='send JSON like {"to": "alice/my-copy"}',
-        )
-    target = SpaceId.parse(to)
-    await asyncio.to_thread(platform.queries.get_space, source)  # missing: 404 before a 401
-    await access.require_namespace_write(request, Kind.SPACE, target.owner, target.name)
-    private = requested_private(body)
-    if private is None:  # HF: the copy is as private as its source
-        private = await asyncio.to_thread(platform.is_private, source)
-    result = await asyncio.to_thread(platform.duplicate, source, target)
-    if private:
-        await asyncio.to_thread(platform.set_private, target, True)
-    return web.json_response(
-        {
-            "id": str(target),
-            "from": str(source),
-            "revision": result.push.revision,
-            "variables": list(result.variables),
-            "secrets_needing_values": list(result.secrets_needing_values),
-            "urls": urls_of(target, platform),
-        },
-        status=202,
-    )

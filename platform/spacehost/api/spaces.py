@@ -243,13 +243,17 @@ async def update_settings(request: web.Request) -> web.Response:
 
 
 async def restart(request: web.Request) -> web.Response:
+    """``POST .../restart[?factory=true]`` (a factory restart rebuilds without the cache):
+    the runtime, as Hugging Face answers, and what spacehost's CLI follows the deploy by."""
     platform, space = _platform(request), _space_id(request)
     factory = request.query.get("factory", "").lower() in ("1", "true", "yes")
     since = await asyncio.to_thread(_newest_build, platform, space)
     await asyncio.to_thread(platform.restart, space, factory=factory)
     rec = await asyncio.to_thread(platform.queries.get_space, space)
+    runtime = await asyncio.to_thread(platform.runtime_info, space)
     return web.json_response(
         {
+            **runtime,  # huggingface_hub's restart_space reads the runtime
             "id": str(space),
             "factory": factory,
             "revision": rec.revision,

@@ -7,6 +7,7 @@ uses); ``Platform``'s methods of the same names are the public surface.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spacehost.domain import Sdk, SpaceId, Stage
@@ -33,6 +34,16 @@ class ConfigChange:
 
     entry: ConfigEntry | None  # None after a delete
     restarting: bool
+
+
+@dataclass(frozen=True)
+class ConfigItem:
+    """A variable or secret to give a space, as a request sent it (checked when used)."""
+
+    kind: str  # VARIABLE or SECRET
+    key: object
+    value: object
+    description: object = None
 
 
 @dataclass(frozen=True)
@@ -94,13 +105,19 @@ def restart_for_config(d: Deployer, space: SpaceId, what: str) -> bool:
     return True
 
 
-def duplicate(d: Deployer, source: SpaceId, target: SpaceId) -> DuplicateResult:
-    """Copy *source*'s current revision and variables to a new space *target* and deploy
-    it. Secrets are not copied: their names come back as needing values.
+def duplicate(
+    d: Deployer, source: SpaceId, target: SpaceId, config: Sequence[ConfigItem] = ()
+) -> DuplicateResult:
+    """Copy *source*'s current revision and variables to a new space *target*, give it the
+    variables and secrets of *config* (Hugging Face's ``duplicate_repo(space_secrets=...,
+    space_variables=...)``; a variable there wins over the copied one) and deploy it. Other
+    secrets are not copied: their names come back as needing values.
 
     Raises:
         SpaceNotFound: no *source*. Conflict: *target* exists.
         ManifestInvalid: *source* has no revision.
+        InvalidRequest, UploadTooLarge: a bad key, value or description in *config* (nothing
+        is created then).
     """
     rec = d.ctx.store.get_space(source)
     if d.ctx.store.find_space(target) is not None:
@@ -109,13 +126,26 @@ def duplicate(d: Deployer, source: SpaceId, target: SpaceId) -> DuplicateResult:
         )
     if not rec.revision:
         raise ManifestInvalid(f"space {source} has no pushed revision", hint="push it first")
+    checked = [_checked(item) for item in config]
     files = d.ctx.files.load(rec.revision)
-    # variables first: the new space's first container must start with them
+    # variables and secrets first: the new space's first container must start with them
     d.ctx.config.copy_variables(source, target)
+    for kind, key, value, desc in checked:
+        setter = d.ctx.config.set_secret if kind == SECRET else d.ctx.config.set_variable
+        setter(target, key, value, desc)
     result = actions.push(d, target, files)
     d.ctx.store.add_event(target, "duplicate", f"duplicated from {source}")
+    given = {key for kind, key, _, _ in checked if kind == SECRET}
     return DuplicateResult(
         result,
         tuple(e.key for e in d.ctx.config.variables(target)),
-        tuple(e.key for e in d.ctx.config.secrets(source)),
+        tuple(e.key for e in d.ctx.config.secrets(source) if e.key not in given),
     )
+
+
+def _checked(item: ConfigItem) -> tuple[str, str, str, str | None]:
+    """*item*'s kind, key, value and description, checked as set_config checks them."""
+    if item.kind not in (VARIABLE, SECRET):
+        raise ValueError(f"unknown config kind {item.kind!r}")
+    key = check_key(item.key)
+    return item.kind, key, check_value(key, item.value), check_description(item.description)

@@ -11,12 +11,13 @@ itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from spacehost.domain import SpaceId
 from spacehost.lifecycle.actions import PushResult
-from spacehost.lifecycle.config_changes import ConfigChange, DuplicateResult
+from spacehost.lifecycle.config_changes import ConfigChange, ConfigItem, DuplicateResult
+from spacehost.lifecycle.hardware_offer import Flavor
 from spacehost.lifecycle.queries import SpaceQueries
 from spacehost.runtime.base import DiskUsage
 from spacehost.settings import Settings
@@ -62,10 +63,16 @@ class Facade(Protocol):
 
     def gpu_status(self, space: SpaceId | None = None) -> dict[str, Any]: ...
 
+    def hardware_flavors(self) -> list[Flavor]: ...
+
+    def request_hardware(self, space: SpaceId, flavor: object) -> None: ...
+
     def set_config(
         self, space: SpaceId, kind: str, key: object, value: object, description: object = None
     ) -> ConfigChange: ...
 
     def delete_config(self, space: SpaceId, kind: str, key: object) -> ConfigChange: ...
 
-    def duplicate(self, source: SpaceId, target: SpaceId) -> DuplicateResult: ...
+    def duplicate(
+        self, source: SpaceId, target: SpaceId, config: Sequence[ConfigItem] = ()
+    ) -> DuplicateResult: ...

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from spacehost.activityfile import Activity
@@ -27,9 +27,10 @@ from spacehost.lifecycle import config_changes as config_ops
 from spacehost.lifecycle.actions import PushResult
 from spacehost.lifecycle.assembly import assemble
 from spacehost.lifecycle.backoff import Timer, thread_timer
-from spacehost.lifecycle.config_changes import ConfigChange, DuplicateResult
+from spacehost.lifecycle.config_changes import ConfigChange, ConfigItem, DuplicateResult
 from spacehost.lifecycle.context import Builder, Context, GpuCheck, no_gpu_checks
 from spacehost.lifecycle.gpushare import GpuSetup, gpu_status
+from spacehost.lifecycle.hardware_offer import Flavor, offered_flavors, request_hardware
 from spacehost.lifecycle.hubmounts import HubLookup
 from spacehost.lifecycle.queries import SpaceQueries
 from spacehost.lifecycle.routes import RoutePublisher
@@ -169,6 +170,15 @@ class Platform:
         *space*'s part of the spaces, leases and queue when given (see gpushare.gpu_status)."""
         return gpu_status(self.gpus, self.store.list_spaces(), space)
 
+    def hardware_flavors(self) -> list[Flavor]:
+        """The Hugging Face hardware flavors this host gives (hardware_offer.py)."""
+        return offered_flavors(self.ctx.check_gpu)
+
+    def request_hardware(self, space: SpaceId, flavor: object) -> None:
+        """Grant *space* the hardware *flavor* names, or say why not (see
+        hardware_offer.request_hardware for the errors)."""
+        request_hardware(self.ctx, space, flavor)
+
     # variables, secrets, duplicate (config.py) --------------------------------------------
 
     def set_config(
@@ -183,10 +193,13 @@ class Platform:
         config.delete_config for the errors)."""
         return config_ops.delete_config(self._deployer, space, kind, key)
 
-    def duplicate(self, source: SpaceId, target: SpaceId) -> DuplicateResult:
-        """Copy *source*'s current revision and variables to a new space *target* and deploy
-        it; secrets' names come back as needing values (see config.duplicate)."""
-        return config_ops.duplicate(self._deployer, source, target)
+    def duplicate(
+        self, source: SpaceId, target: SpaceId, config: Sequence[ConfigItem] = ()
+    ) -> DuplicateResult:
+        """Copy *source*'s current revision and variables to a new space *target*, with the
+        variables and secrets of *config*, and deploy it; other secrets' names come back as
+        needing values (see config_changes.duplicate)."""
+        return config_ops.duplicate(self._deployer, source, target, config)
 
     # routes, start-up and shut-down -------------------------------------------------------
 

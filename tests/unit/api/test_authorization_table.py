@@ -389,6 +389,11 @@ SPACE_ROWS = [
     Row("space: read", "GET", SPACE + "/runtime", read()),
     Row("space: read", "GET", SPACE + "/logs", read()),
     Row("space: read", "GET", SPACE + "/logs/runs", read()),
+    Row("space: read", "GET", SPACE + "/logs/build", read()),
+    # a run log follows until the space is paused: this row's own space is
+    Row(
+        "space: read", "GET", SPACE + "/logs/run", read(), prepare=row_space("runlog", paused=True)
+    ),
     Row("space: read", "GET", SPACE + "/variables", read()),
     Row("space: read", "GET", SPACE + "/refs", read()),
     Row("space: read", "GET", SPACE + "/commits/{rev}", read()),
@@ -447,7 +452,13 @@ SPACE_ROWS = [
         body=_json({"seconds": -1}),
     ),
     Row("space: write", "POST", SPACE + "/pause", write(200), prepare=row_space("pause")),
+    Row(
+        "space: write", "POST", SPACE + "/hardware", write(200), body=_json({"flavor": "cpu-basic"})
+    ),
     Row("space: write", "PUT", SPACE + "/settings", write(200), body=_setting),
+    Row("space: write", "POST", SPACE + "/dev-mode", write(501), body=_json({"enabled": True})),
+    Row("space: write", "PUT", SPACE + "/volumes", write(501), body=_json({"volumes": []})),
+    Row("space: write", "DELETE", SPACE + "/volumes", write(501)),
     Row(
         "space: duplicate",
         "POST",
@@ -617,6 +628,7 @@ ACCOUNT_ROWS = [
 PLATFORM_ROWS = [
     Row("platform", "GET", "/api/health", same_for_all(200)),
     Row("platform", "GET", "/api/gpus", same_for_all(200)),
+    Row("platform", "GET", "/api/spaces/hardware", same_for_all(200)),
     Row("lists", "GET", "/api/spaces", same_for_all(200)),
     Row("lists", "GET", "/api/hub", same_for_all(200)),
     Row("lists", "GET", "/api/{kinds}", same_for_all(200), kinds="models"),

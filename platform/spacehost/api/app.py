@@ -21,6 +21,7 @@ from spacehost.api import (
     spacelogs,
     spaces,
 )
+from spacehost.api.buckets import add_bucket_routes
 from spacehost.api.commit import add_commit_route
 from spacehost.api.hub import add_hub_routes
 from spacehost.api.lfs import add_lfs_routes
@@ -124,3 +125,4 @@ def add_routes(app: web.Application) -> None:
     add_commit_route(app)
     add_lfs_routes(app)
     add_xet_upload_routes(app)  # Xet uploads: write token, xorbs and shards (docs/hub.md)
+    add_bucket_routes(app)  # HF Buckets: none here, in huggingface_hub's terms (docs/hub.md)

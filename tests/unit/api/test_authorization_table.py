@@ -625,6 +625,13 @@ ACCOUNT_ROWS = [
     ),
 ]
 
+BUCKET = "/api/buckets/{namespace}/{name}"
+
+
+def _bucket(world: World, column: str, visibility: str, p: Params) -> Params:
+    return p | {"namespace": ORG, "name": "runs-bucket", "rest": "tree/trackio"}
+
+
 PLATFORM_ROWS = [
     Row("platform", "GET", "/api/health", same_for_all(200)),
     Row("platform", "GET", "/api/gpus", same_for_all(200)),
@@ -646,6 +653,15 @@ PLATFORM_ROWS = [
         prepare=_param("hash", ZERO_ID),
     ),
     Row("xet", "POST", "/xet/cas/v1/shards", same_for_all(401)),
+    # no Hugging Face Buckets here (api/buckets.py): not found, none listed, writes refused
+    Row("buckets", "GET", "/api/buckets/{namespace}", same_for_all(200), prepare=_bucket),
+    Row("buckets", "GET", BUCKET, same_for_all(404), prepare=_bucket),
+    Row("buckets", "GET", BUCKET + "/{rest}", same_for_all(404), prepare=_bucket),
+    Row("buckets", "DELETE", BUCKET, same_for_all(404), prepare=_bucket),
+    Row("buckets", "POST", BUCKET, same_for_all(501), prepare=_bucket, body=_json({})),
+    Row("buckets", "POST", BUCKET + "/{rest}", same_for_all(501), prepare=_bucket),
+    Row("buckets", "PUT", BUCKET, same_for_all(501), prepare=_bucket),
+    Row("buckets", "PUT", BUCKET + "/{rest}", same_for_all(501), prepare=_bucket),
 ]
 
 ROWS = SPACE_ROWS + write_api_rows("spaces")

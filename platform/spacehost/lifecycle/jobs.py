@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from spacehost.errors import NotFound, SpacehostError
+from spacehost.errors import EngineUnavailable, NotFound, SpacehostError
 from spacehost.lifecycle.jobflavors import HostResources, limits_for
 from spacehost.lifecycle.jobspec import JobSpec, parse_job_spec
 from spacehost.runtime.jobcontainers import JobContainers, JobContainerSpec, JobContainerState
@@ -216,7 +216,7 @@ class Jobs:
 
     def _engine(self) -> JobContainers:
         if self._containers is None:
-            raise SpacehostError(
+            raise EngineUnavailable(
                 "jobs need the platform's Docker Engine, which this control plane has not got",
                 hint="run jobs on a platform started with `spacehost up`",
             )

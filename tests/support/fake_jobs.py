@@ -4,6 +4,7 @@ the real one (runtime/jobcontainers.py) on the Docker Engine."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from spacehost.errors import NotFound
 from spacehost.lifecycle.jobflavors import GIB, HostResources
-from spacehost.lifecycle.jobs import Jobs, JobsConfig
+from spacehost.lifecycle.jobs import Jobs, JobsConfig, JobTokens
 from spacehost.lifecycle.jobschedule import Schedules
 from spacehost.runtime.jobcontainers import JobContainerSpec, JobContainerState
 from spacehost.store import SecretCipher
@@ -90,9 +91,13 @@ class FakeJobContainers:
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
         c = self.containers[container_id]
         sent = 0
+
+        def news(n: int) -> bool:
+            return len(c.lines) > n or c.exit_code is not None
+
         while True:
             with self._cv:
-                self._cv.wait_for(lambda n=sent: len(c.lines) > n or c.exit_code is not None)
+                self._cv.wait_for(functools.partial(news, sent))
                 new, done = c.lines[sent:], c.exit_code is not None
             yield from new
             sent += len(new)
@@ -112,7 +117,12 @@ class FakeJobContainers:
 
 
 def fake_jobs(
-    data: Path, engine: FakeJobContainers, *, max_jobs: int = 1, gpus: int = 0
+    data: Path,
+    engine: FakeJobContainers,
+    *,
+    max_jobs: int = 1,
+    gpus: int = 0,
+    tokens: JobTokens | None = None,
 ) -> tuple[Jobs, Schedules]:
     """A job runner over *engine* with its database in *data* (a 2-core, 8 GiB host)."""
     jobs = Jobs(
@@ -122,5 +132,6 @@ def fake_jobs(
         JobsConfig(max_jobs=max_jobs, endpoint="http://platform.test"),
         space_image=lambda space: None,
         box=SecretCipher(data / "secret.key"),
+        tokens=tokens,
     )
     return jobs, Schedules(jobs)

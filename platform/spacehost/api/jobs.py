@@ -26,7 +26,7 @@ from spacehost.lifecycle.jobs import TERMINAL
 from spacehost.lifecycle.jobspec import parse_job_spec
 from spacehost.store.jobs import JobLogLine, JobRow, ScheduledRow
 
-LOG_POLL_S = 0.2
+LOG_POLL_S = 0.05  # a stored line reaches a follower within this (one indexed query)
 KEEP_ALIVE_S = 30
 HIDDEN_SECRET = "********"
 

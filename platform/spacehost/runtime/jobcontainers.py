@@ -1,7 +1,7 @@
 """Job containers on the Docker Engine: one container a job, labelled so that a restarted
-platform finds it again (``spacehost.job``), on the same fenced network as spaces
-(runtime/isolation.py: no other network than a space gets), with the flavor's CPU and memory
-limits. Stopping, logs and removal go through the space backend's calls, which take any
+platform finds it again (``spacehost.job``), on the job network (runtime/jobnetwork.py: the
+platform's API and nothing else), with the flavor's CPU and memory limits. Stopping, logs and
+removal go through the space backend's calls, which take any
 container id (runtime/docker_backend.py)."""
 
 from __future__ import annotations
@@ -89,10 +89,18 @@ class DockerJobContainers:
         client: the connected Docker client.
         backend: the space backend of the same platform.
         instance: the platform's instance label (see DockerBackend).
+        network: the network jobs run on (runtime/jobnetwork.py); None: the spaces' network.
     """
 
-    def __init__(self, client: DockerClient, backend: DockerBackend, instance: str | None):
+    def __init__(
+        self,
+        client: DockerClient,
+        backend: DockerBackend,
+        instance: str | None,
+        network: str | None = None,
+    ):
         self._client, self._backend, self._instance = client, backend, instance
+        self._network = network
 
     def has_image(self, image: str) -> bool:
         """True when the engine holds *image* (no registry is asked)."""
@@ -129,7 +137,7 @@ class DockerJobContainers:
         }
         if self._instance:
             labels[LABEL_INSTANCE] = self._instance
-        network = self._backend.prepare_network()
+        network = self._network or self._backend.prepare_network()
         kwargs: dict[str, Any] = {
             "image": spec.image,
             "command": list(spec.argv),

@@ -5,6 +5,7 @@ and flavor, and a job that outlives a restart of the platform (adopted). docs/jo
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,7 +17,9 @@ from typing import Any
 
 import docker
 import pytest
+import requests
 
+from spacehost import spaceaccess
 from spacehost.settings import Settings
 from tests.e2e.conftest import Running, remove_containers, start_platform, stop_platform
 from tests.e2e.huggingface import hf
@@ -24,7 +27,8 @@ from tests.support.polling import wait_for
 from tests.support.ports import free_port
 
 HF = str(Path(sys.executable).parent / "hf")
-IMAGE = "spacehost/python:3.11-bookworm"  # a runtime image: present wherever spaces build
+IMAGE = "spacehost/python:3.11-bookworm"
+PASSWORD = "correct horse battery"  # a runtime image: present wherever spaces build
 
 
 JOBS_ENV = {"SPACEHOST_MAX_JOBS": "1", "SPACEHOST_BUILTIN_CONTENT": "0"}
@@ -54,11 +58,11 @@ def jobs_platform(up: Up) -> Running:
     return up.running
 
 
-def cli(platform: Running, home: Path, *args: str, check: bool = True) -> Any:
+def cli(platform: Running, home: Path, *args: str, check: bool = True, token: str = "") -> Any:
     env = {
         **os.environ,
         "HF_ENDPOINT": platform.url,
-        "HF_TOKEN": (platform.data_dir / "token").read_text().strip(),
+        "HF_TOKEN": token or (platform.data_dir / "token").read_text().strip(),
         "HF_HOME": str(home),
         "NO_COLOR": "1",
     }
@@ -239,6 +243,65 @@ def test_a_missing_image_and_a_gpu_flavor_are_refused_clearly(
         jobs_platform, tmp_path, "jobs", "run", "--flavor", "a10g-small", IMAGE, "true", check=False
     )
     assert out.returncode != 0 and "this host has no GPU" in out.stderr
+
+
+PROBE = """
+import json, os, socket, urllib.request
+ep = os.environ["HF_ENDPOINT"]
+auth = {"Authorization": "Bearer " + os.environ["HF_TOKEN"]}
+who = json.load(urllib.request.urlopen(urllib.request.Request(ep + "/api/whoami-v2", headers=auth)))
+gateway = ep.split("//")[1].split(":")[0]
+reached = []
+for host, port in ((gateway, 22), (gateway, int(os.environ["ROUTER_PORT"])), ("1.1.1.1", 80)):
+    try:
+        socket.create_connection((host, port), timeout=3)
+        reached.append(f"{host}:{port}")
+    except OSError:
+        pass
+print(json.dumps({"who": who["name"], "reached": reached}))
+"""
+
+
+def user_token(platform: Running, name: str) -> str:
+    """A write token of a new user *name* (made by the operator, signed in, token created)."""
+    operator = {"Authorization": "Bearer " + (platform.data_dir / "token").read_text().strip()}
+    made = requests.post(
+        f"{platform.url}/api/users",
+        json={"name": name, "password": PASSWORD},
+        headers=operator,
+        timeout=30,
+    )
+    assert made.status_code == 201, made.text
+    session = requests.Session()
+    signed = session.post(
+        f"{platform.url}/api/auth/sign-in", json={"name": name, "password": PASSWORD}, timeout=30
+    )
+    assert signed.ok, signed.text
+    csrf = session.cookies.get(spaceaccess.CSRF_COOKIE) or ""
+    token = session.post(
+        f"{platform.url}/api/tokens",
+        json={"name": "e2e", "role": "write"},
+        headers={"X-CSRF-Token": csrf},
+        timeout=30,
+    )
+    assert token.ok, token.text
+    return str(token.json()["token"])
+
+
+def test_a_job_reaches_the_platform_as_its_user_and_nothing_else(
+    jobs_platform: Running, tmp_path: Path
+) -> None:
+    token = user_token(jobs_platform, "jo")
+    out = cli(
+        jobs_platform, tmp_path, "jobs", "run", "-e", f"ROUTER_PORT={jobs_platform.port}",
+        IMAGE, "python", "-c", PROBE, token=token,
+    )  # fmt: skip
+    report = json.loads(next(ln for ln in out.stdout.splitlines() if ln.startswith("{")))
+    assert report == {"who": "jo", "reached": []}  # the API as jo; not the host, not the world
+    tokens = requests.get(
+        f"{jobs_platform.url}/api/tokens", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ).json()
+    assert [t["name"] for t in tokens] == ["e2e"]  # the job's own token was revoked at its end
 
 
 def test_a_job_outlives_a_restart_of_the_platform(up: Up, tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ class FakeJobContainers:
         if c is None or container_id in self.removed:
             return None
         return JobContainerState(
-            container_id, c.spec.job_id, c.exit_code is None, c.exit_code, c.oom
+            container_id, c.spec.job_id, c.exit_code is None, c.exit_code, c.oom, c.spec.gpu_ids
         )
 
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:

@@ -86,6 +86,12 @@ def host_resources(gpus: int = 0, gpu_model: str = "") -> HostResources:
     return HostResources(os.cpu_count() or 1, memory, gpus, gpu_model)
 
 
+def gpus_of_flavor(name: str) -> int:
+    """How many GPUs flavor *name* takes (0 for a CPU or unknown flavor)."""
+    flavor = _BY_NAME.get(name)
+    return flavor.gpus if flavor is not None else 0
+
+
 def limits_for(name: str, host: HostResources) -> Limits:
     """The limits a job of flavor *name* runs with on *host*.
 

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from spacehost.errors import EngineUnavailable, NotFound, SpacehostError
-from spacehost.lifecycle.jobflavors import HostResources, limits_for
+from spacehost.lifecycle.jobflavors import HostResources, gpus_of_flavor, limits_for
 from spacehost.lifecycle.jobspec import JobSpec, parse_job_spec
 from spacehost.runtime.jobcontainers import JobContainers, JobContainerSpec, JobContainerState
 from spacehost.store.jobs import JobRow, JobStore
@@ -134,6 +134,7 @@ class Jobs:
         self._space_image, self._tokens, self.box, self._clock = space_image, tokens, box, clock
         self._pump_lock = threading.Lock()
         self._timers: dict[str, threading.Timer] = {}
+        self._gpu_ids: dict[str, tuple[str, ...]] = {}  # the GPUs each running job holds
         self._watchers: dict[str, threading.Thread] = {}
         self._closed = False
 
@@ -207,10 +208,17 @@ class Jobs:
             return
         with self._pump_lock:
             while not self._closed and self.store.count_running() < self.config.max_jobs:
+                free = self._free_gpus()
                 queued = self.store.queued()
-                if not queued:
+                # the oldest that fits: a GPU job waits for its GPUs, CPU jobs go on meanwhile
+                pick = next((r for r in queued if _gpus_of(r) <= len(free)), None)
+                if pick is None:
                     return
-                self._launch(queued[0])
+                self._launch(pick, free[: _gpus_of(pick)])
+
+    def _free_gpus(self) -> list[str]:
+        used = {i for ids in self._gpu_ids.values() for i in ids}
+        return [str(i) for i in range(self.host.gpus) if str(i) not in used]
 
     # -- running ----------------------------------------------------------------------------
 
@@ -222,7 +230,7 @@ class Jobs:
             )
         return self._containers
 
-    def _launch(self, row: JobRow) -> None:
+    def _launch(self, row: JobRow, gpu_ids: list[str]) -> None:
         engine = self._engine()
         spec = stored_spec(row, self.box)
         token: tuple[str, int] | None = None
@@ -233,7 +241,7 @@ class Jobs:
             env = self._env(row, spec, token[0] if token else None)
             cid = engine.start(
                 JobContainerSpec(row.id, image, tuple(spec.argv), env, limits.cpus,
-                                 limits.memory, limits.gpus)
+                                 limits.memory, tuple(gpu_ids))
             )  # fmt: skip
         except SpacehostError as exc:
             if token is not None and self._tokens is not None:
@@ -242,6 +250,7 @@ class Jobs:
             return
         if token is not None:
             self.store.set_token(row.id, token[1])
+        self._gpu_ids[row.id] = tuple(gpu_ids)
         if not self.store.set_running(row.id, cid, self._clock()):
             self._stop(cid)  # cancelled while it started
             self._end(row.id, cid)
@@ -263,7 +272,6 @@ class Jobs:
             **spec.secrets,
             "HF_ENDPOINT": self.config.endpoint,
             "JOB_ID": row.id,
-            "ACCELERATOR": "",
             "CPU_CORES": f"{limits_for(spec.flavor, self.host).cpus:g}",
         }
         if token is not None and "HF_TOKEN" not in spec.secrets:
@@ -336,6 +344,7 @@ class Jobs:
         if timer is not None:
             timer.cancel()
         self._watchers.pop(job_id, None)
+        self._gpu_ids.pop(job_id, None)
         row = self.store.find_job(job_id)
         if row is not None and row.token_id is not None and self._tokens is not None:
             self._tokens.revoke(row.token_id)
@@ -363,12 +372,17 @@ class Jobs:
             if row.token_id is not None and self._tokens is not None:
                 self._tokens.revoke(row.token_id)
             return
+        self._gpu_ids[row.id] = state.gpu_ids
         last = self.store.logs(row.id, tail=1)
         since = last[0].at if last else None
         spec = stored_spec(row, self.box)
         deadline = self._deadline(spec, row.started_at or row.created_at)
         log.info("adopting job %s (container %s)", row.id, row.container_id[:12])
         self._watch(row.id, row.container_id, since, deadline)
+
+
+def _gpus_of(row: JobRow) -> int:
+    return gpus_of_flavor(str(row.spec.get("flavor", "")))
 
 
 def stored_spec(row: JobRow, box: SecretBox) -> JobSpec:

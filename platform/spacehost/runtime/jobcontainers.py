@@ -34,7 +34,7 @@ class JobContainerSpec:
     env: Mapping[str, str]
     cpus: float
     memory: int
-    gpus: int = 0
+    gpu_ids: tuple[str, ...] = ()  # the host GPUs (indices) it is given
     labels: Mapping[str, str] | None = None
 
 
@@ -47,6 +47,7 @@ class JobContainerState:
     running: bool
     exit_code: int | None
     oom_killed: bool
+    gpu_ids: tuple[str, ...] = ()
 
 
 class JobContainers(Protocol):
@@ -72,12 +73,14 @@ class JobContainers(Protocol):
 def _state(attrs: dict[str, Any]) -> JobContainerState:
     st = attrs.get("State") or {}
     running = bool(st.get("Running"))
+    requests = (attrs.get("HostConfig") or {}).get("DeviceRequests") or []
     return JobContainerState(
         id=attrs["Id"],
         job_id=(attrs.get("Config") or {}).get("Labels", {}).get(LABEL_JOB, ""),
         running=running,
         exit_code=None if running else st.get("ExitCode"),
         oom_killed=bool(st.get("OOMKilled")),
+        gpu_ids=tuple(str(i) for r in requests for i in (r.get("DeviceIDs") or [])),
     )
 
 
@@ -159,18 +162,20 @@ class DockerJobContainers:
             ),
             "network_mode": network,
         }
-        if spec.gpus:
-            kwargs["device_requests"] = [DeviceRequest(count=spec.gpus, capabilities=[["gpu"]])]
+        if spec.gpu_ids:  # these GPUs, not "any N": two jobs never share one
+            kwargs["device_requests"] = [
+                DeviceRequest(device_ids=list(spec.gpu_ids), capabilities=[["gpu"]])
+            ]
         doing = f"starting job {spec.job_id}"
         try:
             container = self._client.containers.create(**kwargs)
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, doing, image=spec.image, gpu=bool(spec.gpus)) from exc
+            raise container_error(exc, doing, image=spec.image, gpu=bool(spec.gpu_ids)) from exc
         try:
             container.start()
         except ENGINE_ERRORS as exc:
             self._backend.remove(container.id)
-            raise container_error(exc, doing, image=spec.image, gpu=bool(spec.gpus)) from exc
+            raise container_error(exc, doing, image=spec.image, gpu=bool(spec.gpu_ids)) from exc
         return str(container.id)
 
     def state(self, container_id: str) -> JobContainerState | None:

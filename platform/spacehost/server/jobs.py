@@ -105,10 +105,12 @@ def build_jobs(
         found = platform.queries.find_space(SpaceId.parse(space))
         return found.image if found is not None else None
 
+    gpus = platform.gpus.inventory() if platform.gpus.has_gpu else []
+    model = str(gpus[0].get("name", "")) if gpus else ""
     jobs = Jobs(
         JobStore(settings.jobs_db),
         containers,
-        host_resources(),
+        host_resources(len(gpus), model),
         JobsConfig(
             max_jobs=settings.max_jobs,
             endpoint=path.endpoint if path is not None else settings.base_url,

@@ -189,3 +189,22 @@ def test_scheduled_runs_wait_for_the_last_one_unless_concurrent(
     schedules.tick()
     row = jobs.store.get_scheduled("alice", made.id)
     assert row.last_job_id not in (None, first.id) and row.next_at and row.next_at > 0
+
+
+def test_gpu_jobs_get_their_own_gpus_and_wait_for_free_ones(
+    tmp_path: Path, engine: FakeJobContainers
+) -> None:
+    jobs, _ = fake_jobs(tmp_path, engine, max_jobs=3, gpus=2)
+    first = jobs.submit("alice", spec(flavor="a10g-small"), ALICE)
+    second = jobs.submit("alice", spec(flavor="a10g-small"), ALICE)
+    third = jobs.submit("alice", spec(flavor="a10g-small"), ALICE)
+    cpu = jobs.submit("alice", spec(), ALICE)
+    given = {j.id: engine.containers[engine.of_job(j.id)].spec.gpu_ids for j in (first, second)}
+    assert sorted(given.values()) == [("0",), ("1",)]  # never the same GPU twice
+    assert stage(jobs, third.id) == "SCHEDULING"  # waits for a GPU ...
+    assert stage(jobs, cpu.id) == "RUNNING"  # ... while a CPU job takes the free slot
+    engine.finish(engine.of_job(cpu.id))
+    engine.finish(engine.of_job(first.id))
+    wait_for(lambda: stage(jobs, third.id) == "RUNNING", 10, what="the freed GPU")
+    assert engine.containers[engine.of_job(third.id)].spec.gpu_ids == given[first.id]
+    jobs.close()

@@ -20,6 +20,7 @@ from spacehost.store import SecretCipher
 from spacehost.store.jobs import JobStore
 
 IMAGE = "spacehost/python:3.11-bookworm"
+ENDPOINT = "http://platform.test"
 
 
 @dataclass
@@ -37,6 +38,7 @@ class FakeJobContainers:
         self.containers: dict[str, _Container] = {}
         self.stopped: list[str] = []
         self.removed: list[str] = []
+        self.closed = False
         self._images = list(images)
         self._ids = itertools.count(1)
         self._cv = threading.Condition()
@@ -54,7 +56,8 @@ class FakeJobContainers:
                 c.exit_code, c.oom = code, oom
             self._cv.notify_all()
 
-    def close(self) -> None:
+    def end_all(self) -> None:
+        """A test's teardown: every container exits (their followers end)."""
         for cid in list(self.containers):
             self.finish(cid, 137)
 
@@ -115,6 +118,12 @@ class FakeJobContainers:
         states = (self.state(cid) for cid in self.containers)
         return [s for s in states if s is not None]
 
+    def endpoint(self) -> str:
+        return ENDPOINT
+
+    def close(self) -> None:
+        self.closed = True
+
 
 def fake_jobs(
     data: Path,
@@ -129,7 +138,7 @@ def fake_jobs(
         JobStore(data / "jobs.db"),
         engine,
         HostResources(2, 8 * GIB, gpus, "H100" if gpus else ""),
-        JobsConfig(max_jobs=max_jobs, endpoint="http://platform.test"),
+        JobsConfig(max_jobs=max_jobs),
         space_image=lambda space: None,
         box=SecretCipher(data / "secret.key"),
         tokens=tokens,

@@ -55,10 +55,9 @@ class SecretBox(Protocol):
 
 @dataclass(frozen=True)
 class JobsConfig:
-    """How jobs run: at most *max_jobs* at once, HF_ENDPOINT as given to containers."""
+    """How jobs run: at most *max_jobs* at once."""
 
     max_jobs: int
-    endpoint: str
 
 
 def new_job_id() -> str:
@@ -201,6 +200,8 @@ class Jobs:
         self._closed = True
         for timer in list(self._timers.values()):
             timer.cancel()
+        if self._containers is not None:
+            self._containers.close()
 
     def pump(self) -> None:
         """Start waiting jobs, oldest first, while fewer than ``max_jobs`` run."""
@@ -270,7 +271,7 @@ class Jobs:
             "HF_HUB_DISABLE_TELEMETRY": "1",
             **spec.environment,
             **spec.secrets,
-            "HF_ENDPOINT": self.config.endpoint,
+            "HF_ENDPOINT": self._engine().endpoint(),
             "JOB_ID": row.id,
             "CPU_CORES": f"{limits_for(spec.flavor, self.host).cpus:g}",
         }

@@ -203,16 +203,19 @@ class Firewall:
             if not self._ok("-S", chain):
                 self._must("-N", chain)
         if not all(self._ok("-C", chain, *spec) for chain, spec in rules):
-            for chain in (CHAIN_INPUT, CHAIN_FORWARD):
-                listed = self._call(("-S", chain)).stdout.splitlines()
-                for line in listed:
-                    parts = line.split()
-                    if parts[:2] == ["-A", chain] and f"-i {interface} " in f"{line} ":
-                        self._ok("-D", chain, *parts[2:])
+            self.remove_rules(interface)
             for chain, spec in rules:
                 self._must("-A", chain, *spec)
             log.info("firewall rules for %s installed", interface)
         self._jump()
+
+    def remove_rules(self, interface: str) -> None:
+        """Delete the chains' rules about bridge *interface* (a removed job network's)."""
+        for chain in (CHAIN_INPUT, CHAIN_FORWARD):
+            for line in self._call(("-S", chain)).stdout.splitlines():
+                parts = line.split()
+                if parts[:2] == ["-A", chain] and f"-i {interface} " in f"{line} ":
+                    self._ok("-D", chain, *parts[2:])
 
     def _jump(self) -> None:
         # DOCKER-USER comes first in FORWARD and the Engine never flushes it; an engine run

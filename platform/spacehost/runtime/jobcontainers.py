@@ -18,6 +18,7 @@ from docker.types import DeviceRequest, LogConfig
 from spacehost.dockerengine import ENGINE_ERRORS, container_error
 from spacehost.runtime.base import LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE
 from spacehost.runtime.docker_backend import DockerBackend
+from spacehost.runtime.jobnetwork import JobNetworkPath
 from spacehost.runtime.options import LOG_MAX_FILES, LOG_MAX_SIZE
 
 LABEL_JOB = "spacehost.job"
@@ -53,6 +54,10 @@ class JobContainerState:
 class JobContainers(Protocol):
     """What the job runner needs from a container engine."""
 
+    def endpoint(self) -> str:
+        """The ``HF_ENDPOINT`` a job container reaches the platform at (made ready)."""
+        ...
+
     def has_image(self, image: str) -> bool: ...
 
     def images(self) -> list[str]: ...
@@ -68,6 +73,10 @@ class JobContainers(Protocol):
     def remove(self, container_id: str) -> None: ...
 
     def list_jobs(self) -> list[JobContainerState]: ...
+
+    def close(self) -> None:
+        """The platform stops: let go of what :meth:`endpoint` made (containers keep running)."""
+        ...
 
 
 def _state(attrs: dict[str, Any]) -> JobContainerState:
@@ -92,7 +101,9 @@ class DockerJobContainers:
         client: the connected Docker client.
         backend: the space backend of the same platform.
         instance: the platform's instance label (see DockerBackend).
-        network: the network jobs run on (runtime/jobnetwork.py); None: the spaces' network.
+        path: the job network and its relay (runtime/jobnetwork.py), made on first use; None
+            (host networking): jobs share the host's network and reach *base_url*.
+        base_url: the platform's own URL.
     """
 
     def __init__(
@@ -100,10 +111,19 @@ class DockerJobContainers:
         client: DockerClient,
         backend: DockerBackend,
         instance: str | None,
-        network: str | None = None,
+        path: JobNetworkPath | None,
+        base_url: str,
     ):
         self._client, self._backend, self._instance = client, backend, instance
-        self._network = network
+        self._path, self._base_url = path, base_url
+
+    def endpoint(self) -> str:
+        return self._path.ensure()[1] if self._path is not None else self._base_url
+
+    def close(self) -> None:
+        """Stop the relay; the network goes when no job is left on it."""
+        if self._path is not None:
+            self._path.close()
 
     def has_image(self, image: str) -> bool:
         """True when the engine holds *image* (no registry is asked)."""
@@ -140,7 +160,10 @@ class DockerJobContainers:
         }
         if self._instance:
             labels[LABEL_INSTANCE] = self._instance
-        network = self._network or self._backend.prepare_network()
+        if self._path is not None:
+            network = self._path.ensure()[0]
+        else:
+            network = self._backend.prepare_network()
         kwargs: dict[str, Any] = {
             "image": spec.image,
             "command": list(spec.argv),

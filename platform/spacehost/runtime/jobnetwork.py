@@ -1,8 +1,12 @@
 """The network jobs run on (docs/jobs.md, docs/security.md): one per platform instance, an
 *internal* Docker bridge (no route out: no internet, no LAN, no other network), inter-container
 traffic off, and iptables rules that let a job reach exactly one thing on the host — the
-platform's job relay (server/jobrelay.py) on the bridge's gateway address, which hands the
+platform's job relay (runtime/jobrelay.py) on the bridge's gateway address, which hands the
 connection to the router, so ``HF_ENDPOINT`` works from inside a job and nothing else does.
+
+Made when the first job needs it (:class:`JobNetworkPath`), and removed with its rules when the
+platform stops with no job container left on it: platforms that run no job make nothing, and
+the Engine's pool of bridge subnets is not used up by finished platforms.
 
 Spaces never reach the platform (their hub repos are mounted read-only); jobs download and push
 with huggingface_hub, so they need the API, and only the API.
@@ -10,14 +14,18 @@ with huggingface_hub, so they need the API, and only the API.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from docker import DockerClient
 
 from spacehost.dockerengine import ENGINE_ERRORS, container_error
+from spacehost.errors import SpacehostError
 from spacehost.runtime.base import LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE
 from spacehost.runtime.isolation import (
     BRIDGE_NAME_OPTION,
@@ -28,6 +36,7 @@ from spacehost.runtime.isolation import (
     Firewall,
     Rule,
 )
+from spacehost.runtime.jobrelay import JobRelay
 
 log = logging.getLogger(__name__)
 
@@ -116,3 +125,67 @@ def fence_job_network(firewall: Firewall, network: JobNetwork, relay_port: int) 
         SpacehostError: ``iptables`` is missing or refused.
     """
     firewall.ensure_rules(job_firewall_rules(network, relay_port), network.interface)
+
+
+class JobNetworkPath:
+    """How job containers reach the platform, made on first use: the network, the relay on its
+    gateway to the router at *router*, and (with *firewall*) the rules.
+
+    Args:
+        client: the Docker client.
+        instance: the platform's instance (names the network).
+        router: the router's address on the host.
+        port_file: where the relay's port is kept between starts.
+        firewall: installs the rules; None: none (``SPACEHOST_SPACE_FIREWALL=off``).
+    """
+
+    def __init__(
+        self,
+        client: DockerClient,
+        instance: str,
+        router: tuple[str, int],
+        port_file: Path,
+        firewall: Firewall | None,
+    ):
+        self._client, self._instance, self._router = client, instance, router
+        self._port_file, self._firewall = port_file, firewall
+        self._lock = threading.Lock()
+        self._made: tuple[JobNetwork, JobRelay] | None = None
+
+    def ensure(self) -> tuple[str, str]:
+        """``(network, HF_ENDPOINT)``, made unless they are.
+
+        Raises:
+            SpacehostError: the rules cannot be installed. EngineUnavailable: no engine.
+        """
+        with self._lock:
+            if self._made is None:
+                network = ensure_job_network(self._client, self._instance)
+                relay = JobRelay(network.gateway, self._router, self._port_file)
+                port = relay.start()
+                if self._firewall is not None:
+                    try:
+                        fence_job_network(self._firewall, network, port)
+                    except SpacehostError:
+                        relay.close()
+                        raise
+                self._made = (network, relay)
+            network, relay = self._made
+            return network.name, f"http://{network.gateway}:{relay.port}"
+
+    def close(self) -> None:
+        """Stop the relay; remove the network and its rules when no container is on it (a job
+        left running keeps both for the next start to adopt)."""
+        with self._lock:
+            if self._made is None:
+                return
+            network, relay = self._made
+            self._made = None
+        relay.close()
+        try:
+            self._client.api.remove_network(network.name)
+        except ENGINE_ERRORS:
+            return  # containers still attached (adopted at the next start), or no engine
+        if self._firewall is not None:
+            with contextlib.suppress(SpacehostError):
+                self._firewall.remove_rules(network.interface)

@@ -4,9 +4,7 @@ identity store, and the scheduled jobs' ticker."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import dataclass
 
 from docker import DockerClient
 
@@ -21,9 +19,8 @@ from spacehost.lifecycle.jobschedule import Schedules
 from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.isolation import Firewall
 from spacehost.runtime.jobcontainers import DockerJobContainers
-from spacehost.runtime.jobnetwork import ensure_job_network, fence_job_network
+from spacehost.runtime.jobnetwork import JobNetworkPath
 from spacehost.runtime.options import HOST_NETWORK
-from spacehost.server.jobrelay import JobRelay
 from spacehost.settings import Settings
 from spacehost.store import SecretCipher
 from spacehost.store.jobs import JobStore
@@ -52,45 +49,28 @@ class AccountTokens:
             self._accounts.revoke_token(row["user"], token_id)
 
 
-@dataclass(frozen=True)
-class JobPath:
-    """How job containers reach the platform: their network and ``HF_ENDPOINT``."""
-
-    network: str | None
-    endpoint: str
-    relay: JobRelay | None = None
-
-
-async def open_job_path(settings: Settings, client: DockerClient, runtime: object) -> JobPath:
-    """The job network, its relay to the router and its firewall rules; with host networking
-    (no bridge) jobs share the host's network and reach the platform's own URL.
-
-    Raises:
-        SpacehostError: the rules cannot be installed (see SPACEHOST_SPACE_FIREWALL).
-        EngineUnavailable: the engine failed or is unreachable.
-    """
-    if not isinstance(runtime, DockerBackend) or runtime.network_mode == HOST_NETWORK:
-        return JobPath(None, settings.base_url)
-    network = await asyncio.to_thread(ensure_job_network, client, settings.instance)
-    router = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-    relay = JobRelay(
-        network.gateway, (router, settings.port), settings.data_dir / "run" / RELAY_PORT_FILE
-    )
-    port = await relay.start()
-    if settings.space_firewall:
-        try:
-            await asyncio.to_thread(fence_job_network, Firewall(), network, port)
-        except SpacehostError:
-            await relay.close()
-            raise
-    return JobPath(network.name, f"http://{network.gateway}:{port}", relay)
+def job_containers(
+    settings: Settings, client: DockerClient, runtime: DockerBackend
+) -> DockerJobContainers:
+    """Job containers beside *runtime*: on their own network with a relay to the router (made
+    when the first job needs them), or with host networking on the host's network."""
+    path = None
+    if runtime.network_mode != HOST_NETWORK:
+        router = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+        path = JobNetworkPath(
+            client,
+            settings.instance,
+            (router, settings.port),
+            settings.data_dir / "run" / RELAY_PORT_FILE,
+            Firewall() if settings.space_firewall else None,
+        )
+    return DockerJobContainers(client, runtime, settings.instance, path, settings.base_url)
 
 
 def build_jobs(
     platform: Platform,
     accounts: Accounts | None,
     client: DockerClient | None = None,
-    path: JobPath | None = None,
 ) -> tuple[Jobs, Schedules]:
     """The job runner and its schedules for *platform*; without *client* (tests of the API
     alone) jobs cannot run and submits answer so."""
@@ -98,8 +78,7 @@ def build_jobs(
     runtime = platform.runtime
     containers = None
     if client is not None and isinstance(runtime, DockerBackend):
-        network = path.network if path is not None else None
-        containers = DockerJobContainers(client, runtime, settings.instance, network)
+        containers = job_containers(settings, client, runtime)
 
     def space_image(space: str) -> str | None:
         found = platform.queries.find_space(SpaceId.parse(space))
@@ -111,10 +90,7 @@ def build_jobs(
         JobStore(settings.jobs_db),
         containers,
         host_resources(len(gpus), model),
-        JobsConfig(
-            max_jobs=settings.max_jobs,
-            endpoint=path.endpoint if path is not None else settings.base_url,
-        ),
+        JobsConfig(max_jobs=settings.max_jobs),
         space_image=space_image,
         box=SecretCipher(settings.data_dir / "secret.key", settings.secret_key),
         tokens=AccountTokens(accounts) if accounts is not None else None,

@@ -39,7 +39,7 @@ from spacehost.server.content import import_builtin, log_imports
 from spacehost.server.control import make_app
 from spacehost.server.down import control_pidfile, router_pidfile, write_pid
 from spacehost.server.gpus import gpu_setup, start_broker, stop_broker
-from spacehost.server.jobs import build_jobs, open_job_path
+from spacehost.server.jobs import build_jobs
 from spacehost.server.supervisor import Supervisor
 from spacehost.settings import Settings
 from spacehost.store import HubStore, RevisionFiles, Store
@@ -220,9 +220,7 @@ async def serve(
     warm: asyncio.Task[None] | None = None
     if isinstance(platform.builder, DockerBuilder):
         warm = asyncio.create_task(asyncio.to_thread(prewarm, platform.builder))
-    jobs_client = await asyncio.to_thread(connect, settings)
-    job_path = await open_job_path(settings, jobs_client, platform.runtime)
-    jobs = await asyncio.to_thread(build_jobs, platform, accounts, jobs_client, job_path)
+    jobs = await asyncio.to_thread(build_jobs, platform, accounts, connect(settings))
     await asyncio.to_thread(jobs[0].start)  # adopts the jobs that ran, then starts waiting ones
     jobs[1].start()  # scheduled jobs' ticker
     runner = web.AppRunner(make_app(platform, token, hub, accounts, jobs), access_log=None)
@@ -271,8 +269,6 @@ async def serve(
         watcher.cancel()
         jobs[1].close()
         jobs[0].close()  # job containers keep running: the next `up` adopts them
-        if job_path.relay is not None:
-            await job_path.relay.close()
         platform.close()
         await stop_broker(platform)
         if isinstance(platform.builder, DockerBuilder):

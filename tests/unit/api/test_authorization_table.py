@@ -796,7 +796,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 await runner.cleanup()
 
             asyncio.run_coroutine_threadsafe(stop(), loop).result(30)
-            engine.close()
+            engine.end_all()
             loop.call_soon_threadsafe(loop.stop)
             thread.join(10)
             loop.close()

@@ -28,7 +28,7 @@ def spec(**extra: Any) -> Any:
 def engine() -> Iterator[FakeJobContainers]:
     found = FakeJobContainers()
     yield found
-    found.close()
+    found.end_all()
 
 
 @pytest.fixture()

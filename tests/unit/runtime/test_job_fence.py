@@ -72,3 +72,12 @@ def test_a_new_relay_port_replaces_the_old_rule_and_spares_the_spaces_rules() ->
 def test_each_instance_has_its_own_network_and_a_valid_interface_name() -> None:
     a, b = job_network_names("one"), job_network_names("two")
     assert a != b and all(len(iface) <= 15 for _, iface in (a, b))
+
+
+def test_a_removed_job_network_takes_its_rules_along() -> None:
+    table = Iptables()
+    Firewall(table).ensure(Isolation())
+    spaces = {c: list(r) for c, r in table.chains.items()}
+    fence_job_network(Firewall(table), NET, 1111)
+    Firewall(table).remove_rules(NET.interface)
+    assert table.chains == spaces

@@ -307,7 +307,10 @@ def test_a_job_reaches_the_platform_as_its_user_and_nothing_else(
 def test_a_job_outlives_a_restart_of_the_platform(up: Up, tmp_path: Path) -> None:
     """Runs last: it restarts the module's platform (same data dir and port)."""
     platform = up.running
-    script = "import time; print('before'); time.sleep(15); print('after')"
+    script = (
+        "import os, time, urllib.request; print('before'); time.sleep(15); "
+        "print('after', urllib.request.urlopen(os.environ['HF_ENDPOINT'] + '/api/health').read())"
+    )
     jid = job_id(cli(platform, tmp_path, "jobs", "run", "-d", IMAGE, "python", "-c", script).stdout)
     wait_for(
         lambda: "before" in cli(platform, tmp_path, "jobs", "logs", jid).stdout,
@@ -319,6 +322,7 @@ def test_a_job_outlives_a_restart_of_the_platform(up: Up, tmp_path: Path) -> Non
     assert [c.status for c in job_containers(platform, jid)] == ["running"]
     up.proc, _ = start_platform(platform.data_dir, platform.port, JOBS_ENV)
     logs = cli(platform, tmp_path, "jobs", "logs", "-f", jid).stdout
-    assert logs.count("before") == 1 and "after" in logs
+    assert logs.count("before") == 1
+    assert "after b'{\"ok\": true}'" in logs  # the platform reached again, through the new relay
     assert info(platform, tmp_path, jid)["stage"] == "COMPLETED"
     assert "adopting job " + jid in platform.log.read_text()

@@ -39,6 +39,7 @@ class FakeJobContainers:
         self.stopped: list[str] = []
         self.removed: list[str] = []
         self.closed = False
+        self.endpoints = 0  # how often the way to the platform was asked for (made ready)
         self._images = list(images)
         self._ids = itertools.count(1)
         self._cv = threading.Condition()
@@ -119,6 +120,7 @@ class FakeJobContainers:
         return [s for s in states if s is not None]
 
     def endpoint(self) -> str:
+        self.endpoints += 1
         return ENDPOINT
 
     def close(self) -> None:

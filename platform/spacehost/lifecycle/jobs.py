@@ -186,7 +186,10 @@ class Jobs:
         if self._containers is None:
             return
         by_job = {s.job_id: s for s in self._containers.list_jobs()}
-        for row in self.store.list_jobs(stages=["RUNNING"]):
+        running = self.store.list_jobs(stages=["RUNNING"])
+        if any(by_job.get(r.id) is not None for r in running):
+            self._containers.endpoint()  # the adopted jobs' way to the platform, back up
+        for row in running:
             self._adopt(row, by_job.pop(row.id, None))
         for state in by_job.values():  # ended (cancelled, timed out) while nobody watched
             found = self.store.find_job(state.job_id)

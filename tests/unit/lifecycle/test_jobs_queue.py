@@ -115,7 +115,9 @@ def test_a_restarted_runner_adopts_running_jobs_and_fails_lost_ones(
     jobs.close()  # the control plane stops; containers keep running
     engine.removed.append(engine.of_job(lost.id))  # this one went with the engine
     again, _ = fake_jobs(tmp_path, engine, max_jobs=2)
+    asked = engine.endpoints
     again.start()
+    assert engine.endpoints == asked + 1  # the relay is back before any adopted job needs it
     assert stage(again, lost.id) == "ERROR"
     assert "gone when the platform started again" in again.store.get_job("alice", lost.id).message
     engine.say(engine.of_job(kept.id), "after")

@@ -182,16 +182,21 @@ async def cancel_job(request: web.Request) -> web.Response:
     return web.json_response(job_json(row, time.time()))
 
 
-async def set_labels(request: web.Request) -> web.Response:
-    """``PUT /api/jobs/{namespace}/{id}/labels`` with ``{"labels": {...}}``."""
-    await _require_write(request)
-    m = request.match_info
+async def _labels(request: web.Request) -> dict[str, str]:
     body = await _body(request)
     labels = body.get("labels") if isinstance(body, dict) else None
     if not isinstance(labels, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
     ):
         raise InvalidRequest("send {'labels': {key: value}}", hint="labels map strings to strings")
+    return labels
+
+
+async def set_labels(request: web.Request) -> web.Response:
+    """``PUT /api/jobs/{namespace}/{id}/labels`` with ``{"labels": {...}}``."""
+    await _require_write(request)
+    m = request.match_info
+    labels = await _labels(request)
     store = request.app[JOBS].store
     row = await asyncio.to_thread(store.get_job, m["namespace"], m["id"])
     await asyncio.to_thread(store.set_labels, row.id, {**row.spec, "labels": labels})
@@ -304,6 +309,27 @@ async def resume_scheduled(request: web.Request) -> web.Response:
     return web.json_response(scheduled_json(row))
 
 
+async def reschedule(request: web.Request) -> web.Response:
+    """``POST /api/scheduled-jobs/{namespace}/{id}/schedule`` with ``{"schedule"}``."""
+    await _require_write(request)
+    m = request.match_info
+    body = await _body(request)
+    schedule = body.get("schedule") if isinstance(body, dict) else None
+    sched = request.app[SCHEDULES]
+    row = await asyncio.to_thread(sched.reschedule, m["namespace"], m["id"], schedule)
+    return web.json_response(scheduled_json(row))
+
+
+async def relabel_scheduled(request: web.Request) -> web.Response:
+    """``PUT /api/scheduled-jobs/{namespace}/{id}/labels`` with ``{"labels": {...}}``."""
+    await _require_write(request)
+    m = request.match_info
+    labels = await _labels(request)
+    sched = request.app[SCHEDULES]
+    row = await asyncio.to_thread(sched.relabel, m["namespace"], m["id"], labels)
+    return web.json_response(scheduled_json(row))
+
+
 async def run_scheduled(request: web.Request) -> web.Response:
     """``POST /api/scheduled-jobs/{namespace}/{id}/run``: one run now; a JobInfo (409 while the
     last run is active, unless concurrency is allowed)."""
@@ -330,3 +356,5 @@ def add_job_routes(app: web.Application) -> None:
     app.router.add_post(f"{sched}/{{id}}/suspend", suspend_scheduled)
     app.router.add_post(f"{sched}/{{id}}/resume", resume_scheduled)
     app.router.add_post(f"{sched}/{{id}}/run", run_scheduled)
+    app.router.add_post(f"{sched}/{{id}}/schedule", reschedule)
+    app.router.add_put(f"{sched}/{{id}}/labels", relabel_scheduled)

@@ -99,6 +99,25 @@ class Schedules:
         self.store.update_scheduled(sid, **values)
         return self.store.get_scheduled(namespace, sid)
 
+    def reschedule(self, namespace: str, sid: str, schedule: object) -> ScheduledRow:
+        """A new schedule; the next run is planned from now.
+
+        Raises:
+            InvalidRequest: not a schedule.
+        """
+        self.store.get_scheduled(namespace, sid)
+        if not isinstance(schedule, str) or not schedule.strip():
+            raise InvalidRequest("send {'schedule': ...}", hint="e.g. @daily or '0 3 * * *'")
+        nxt = next_run(schedule, self._clock())
+        self.store.update_scheduled(sid, schedule=schedule.strip(), next_at=nxt)
+        return self.store.get_scheduled(namespace, sid)
+
+    def relabel(self, namespace: str, sid: str, labels: dict[str, str]) -> ScheduledRow:
+        """Replace the labels of the jobs it runs (and its own, as ``jobSpec.labels``)."""
+        row = self.store.get_scheduled(namespace, sid)
+        self.store.update_scheduled(sid, spec={**row.spec, "labels": labels})
+        return self.store.get_scheduled(namespace, sid)
+
     def delete(self, namespace: str, sid: str) -> None:
         self.store.get_scheduled(namespace, sid)
         self.store.delete_scheduled(sid)

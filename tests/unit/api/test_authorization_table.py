@@ -719,6 +719,22 @@ JOB_ROWS = [
         )
         for action in ("suspend", "resume", "run")
     ],
+    Row(
+        "scheduled jobs",
+        "POST",
+        SCHEDULED_PATH + "/{id}/schedule",
+        namespace_write(200),
+        prepare=_scheduled,
+        body=_json({"schedule": "@weekly"}),
+    ),
+    Row(
+        "scheduled jobs",
+        "PUT",
+        SCHEDULED_PATH + "/{id}/labels",
+        namespace_write(200),
+        prepare=_scheduled,
+        body=_json({"labels": {"k": "v"}}),
+    ),
 ]
 
 ROWS = SPACE_ROWS + write_api_rows("spaces")

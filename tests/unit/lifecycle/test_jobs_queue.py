@@ -191,6 +191,9 @@ def test_scheduled_runs_wait_for_the_last_one_unless_concurrent(
     schedules.tick()
     row = jobs.store.get_scheduled("alice", made.id)
     assert row.last_job_id not in (None, first.id) and row.next_at and row.next_at > 0
+    moved = schedules.reschedule("alice", made.id, "@weekly")
+    assert moved.schedule == "@weekly" and moved.next_at and moved.next_at > row.next_at
+    assert schedules.relabel("alice", made.id, {"team": "ml"}).spec["labels"] == {"team": "ml"}
 
 
 def test_gpu_jobs_get_their_own_gpus_and_wait_for_free_ones(

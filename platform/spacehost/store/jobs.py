@@ -199,7 +199,7 @@ class JobStore:
         """SCHEDULING → RUNNING; False when the job left SCHEDULING meanwhile (cancelled)."""
         return bool(
             self._run(
-                "UPDATE jobs SET stage='RUNNING', container_id=?, started_at=? "
+                "UPDATE jobs SET stage='RUNNING', message='', container_id=?, started_at=? "
                 "WHERE id=? AND stage='SCHEDULING'",
                 (container_id, at, job_id),
             )

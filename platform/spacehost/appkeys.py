@@ -13,6 +13,8 @@ from aiohttp import web
 
 from spacehost.identity import Accounts
 from spacehost.lifecycle.facade import Facade
+from spacehost.lifecycle.jobs import Jobs
+from spacehost.lifecycle.jobschedule import Schedules
 from spacehost.store import HubStore
 
 PLATFORM: web.AppKey[Facade] = web.AppKey("platform")
@@ -28,3 +30,9 @@ HUB = web.AppKey("hub", HubStore)
 ACCOUNTS = web.AppKey("accounts", Accounts)
 """Users, organizations, tokens, sessions and private repos (identity/accounts.py); who a request
 is comes from ``access.actor`` (docs/accounts.md)."""
+
+JOBS = web.AppKey("jobs", Jobs)
+"""The job runner (lifecycle/jobs.py): the API's ``/api/jobs…`` (docs/jobs.md)."""
+
+SCHEDULES = web.AppKey("schedules", Schedules)
+"""Scheduled jobs (lifecycle/jobschedule.py): the API's ``/api/scheduled-jobs…``."""

@@ -102,6 +102,11 @@ class PipSettings:
     cpu_torch: str = "auto"  # "auto": CPU builds get a local torch-*+cpu wheel | "off"
 
 
+def default_max_jobs() -> int:
+    """Jobs at once by default: one per two cores, at least one."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path.home() / ".spacehost")
@@ -175,6 +180,8 @@ class Settings:
     sleep_after_s: float = 3600.0
     stop_after_s: float = 4 * 3600.0
     max_awake: int = 10
+    # jobs running at once (docs/jobs.md); more wait in SCHEDULING
+    max_jobs: int = field(default_factory=lambda: default_max_jobs())
     # on start, import the models and datasets that ship with spacehost into the hub
     # (server/content.py): sentence-transformers/all-MiniLM-L6-v2, spacehost/movie-reviews
     builtin_content: bool = True
@@ -252,6 +259,7 @@ class Settings:
             "SPACEHOST_SLEEP_AFTER": ("sleep_after_s", float),
             "SPACEHOST_STOP_AFTER": ("stop_after_s", float),
             "SPACEHOST_MAX_AWAKE": ("max_awake", int),
+            "SPACEHOST_MAX_JOBS": ("max_jobs", int),
             "SPACEHOST_BUILTIN_CONTENT": ("builtin_content", _flag),
             "SPACEHOST_HEADER_TIMEOUT": ("header_timeout_s", float),
             "SPACEHOST_HEADER_IDLE_TIMEOUT": ("header_idle_s", float),
@@ -279,6 +287,10 @@ class Settings:
             )
         self._check_gpu_sharing()
         self._check_router_timeouts()
+        if self.max_jobs < 1:
+            raise InvalidRequest(
+                f"invalid SPACEHOST_MAX_JOBS {self.max_jobs}", hint="use 1 or more jobs at once"
+            )
         if not self.cpus > 0 or not 2 <= self.cpu_shares <= 262144:
             raise InvalidRequest(
                 f"invalid SPACEHOST_CPUS {self.cpus} or SPACEHOST_CPU_SHARES {self.cpu_shares}",
@@ -360,6 +372,11 @@ class Settings:
             return self.public_url
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def jobs_db(self) -> Path:
+        """Jobs, their logs and scheduled jobs (store/jobs.py)."""
+        return self.data_dir / "jobs.db"
 
     @property
     def identity_db(self) -> Path:

@@ -16,6 +16,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page
 
+from spacehost.runtime.isolation import BRIDGE_NAME_OPTION, Firewall
 from spacehost.runtime.storage import DISKS_DIR, release_all
 from spacehost.settings import Settings
 from tests.support.polling import wait_for
@@ -132,6 +133,9 @@ def remove_containers(data: Path) -> None:
         c.remove(force=True)
     for v in client.volumes.list(filters={"label": f"spacehost.instance={instance}"}):
         v.remove(force=True)
+    for n in client.networks.list(filters={"label": f"spacehost.instance={instance}"}):
+        n.remove()  # a job network left by a job still running when the platform stopped
+        Firewall().remove_rules(n.attrs["Options"][BRIDGE_NAME_OPTION])
     release_all(data / DISKS_DIR)  # the spaces' disk limits (runtime/storage.py)
 
 

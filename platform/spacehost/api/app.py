@@ -24,6 +24,7 @@ from spacehost.api import (
 from spacehost.api.buckets import add_bucket_routes
 from spacehost.api.commit import add_commit_route
 from spacehost.api.hub import add_hub_routes
+from spacehost.api.jobs import add_job_routes
 from spacehost.api.lfs import add_lfs_routes
 from spacehost.api.preupload import add_preupload_route
 from spacehost.api.repos import add_repo_routes
@@ -126,3 +127,4 @@ def add_routes(app: web.Application) -> None:
     add_lfs_routes(app)
     add_xet_upload_routes(app)  # Xet uploads: write token, xorbs and shards (docs/hub.md)
     add_bucket_routes(app)  # HF Buckets: none here, in huggingface_hub's terms (docs/hub.md)
+    add_job_routes(app)  # HF's Jobs API: /api/jobs/..., /api/scheduled-jobs/... (docs/jobs.md)

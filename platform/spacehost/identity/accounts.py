@@ -298,7 +298,10 @@ class Accounts:
 
     # -- tokens -----------------------------------------------------------------------------
 
-    def create_token(self, user: str, name: str, role: Role) -> NewToken:
+    def create_token(
+        self, user: str, name: str, role: Role, *, ttl_s: float | None = None
+    ) -> NewToken:
+        """A new token of *user*; with *ttl_s*, valid that many seconds only (a job's)."""
         self.get_user(user)
         name = name.strip()
         if not name or len(name) > 100:
@@ -308,10 +311,12 @@ class Accounts:
                 f"a token's role is read or write, not {role}", hint="--role write"
             )
         value = credentials.new_token()
+        now = self.clock()
+        expires = None if ttl_s is None else now + ttl_s
         self.db.run(
-            "INSERT INTO tokens (user, name, role, digest, shown, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (user, name, role.value, credentials.digest(value), value[:7] + "…", self.clock()),
+            "INSERT INTO tokens (user, name, role, digest, shown, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (user, name, role.value, credentials.digest(value), value[:7] + "…", now, expires),
         )
         row = self.db.one("SELECT * FROM tokens WHERE digest=?", (credentials.digest(value),))
         assert row is not None
@@ -348,9 +353,9 @@ class Accounts:
         if self._operator and credentials.same(value, self._operator):
             return self._operator_actor()
         row = self.db.one("SELECT * FROM tokens WHERE digest=?", (credentials.digest(value),))
-        if row is None:
-            return None
         now = self.clock()
+        if row is None or (row["expires_at"] is not None and row["expires_at"] <= now):
+            return None
         self.db.run(
             "UPDATE tokens SET last_used_at=? WHERE id=? AND "
             "(last_used_at IS NULL OR last_used_at < ?)",

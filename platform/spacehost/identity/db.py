@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS tokens (
     digest TEXT NOT NULL UNIQUE,
     shown TEXT NOT NULL,
     created_at REAL NOT NULL,
-    last_used_at REAL
+    last_used_at REAL,
+    expires_at REAL
 );
 CREATE TABLE IF NOT EXISTS sessions (
     digest TEXT PRIMARY KEY,
@@ -98,7 +99,15 @@ class IdentityDb:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(SCHEMA)
+        self._migrate()
         self._lock = threading.Lock()
+
+    def _migrate(self) -> None:
+        """Add what a database made by an older version lacks (data kept): a token's expiry
+        (jobs' short-lived tokens, lifecycle/jobs.py; NULL: never)."""
+        have = {row[1] for row in self._conn.execute("PRAGMA table_info(tokens)")}
+        if "expires_at" not in have:
+            self._conn.execute("ALTER TABLE tokens ADD COLUMN expires_at REAL")
 
     def close(self) -> None:
         with self._lock:

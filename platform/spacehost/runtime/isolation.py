@@ -175,10 +175,10 @@ class Firewall:
         Raises:
             SpacehostError: ``iptables`` is missing or refused (not root, no netfilter).
         """
+        rules = firewall_rules(isolation)
         for chain in (CHAIN_INPUT, CHAIN_FORWARD):
             if not self._ok("-S", chain):
                 self._must("-N", chain)
-        rules = firewall_rules(isolation)
         if not all(self._ok("-C", chain, *spec) for chain, spec in rules):
             # Some are missing (first start, or removed by hand): put the whole set back in
             # order, since the answers' RETURN must come before the REJECTs.
@@ -189,6 +189,35 @@ class Firewall:
             for chain, spec in rules:
                 self._must("-A", chain, *spec)
             log.info("firewall rules for %s installed", isolation.interface)
+        self._jump()
+
+    def ensure_rules(self, rules: list[Rule], interface: str) -> None:
+        """Make *rules* (all about one bridge *interface*) the chains' rules for it: the rules
+        of that interface not among them (an earlier start's) are deleted, missing ones added
+        in order (the job network's, runtime/jobnetwork.py).
+
+        Raises:
+            SpacehostError: ``iptables`` is missing or refused.
+        """
+        for chain in (CHAIN_INPUT, CHAIN_FORWARD):
+            if not self._ok("-S", chain):
+                self._must("-N", chain)
+        if not all(self._ok("-C", chain, *spec) for chain, spec in rules):
+            self.remove_rules(interface)
+            for chain, spec in rules:
+                self._must("-A", chain, *spec)
+            log.info("firewall rules for %s installed", interface)
+        self._jump()
+
+    def remove_rules(self, interface: str) -> None:
+        """Delete the chains' rules about bridge *interface* (a removed job network's)."""
+        for chain in (CHAIN_INPUT, CHAIN_FORWARD):
+            for line in self._call(("-S", chain)).stdout.splitlines():
+                parts = line.split()
+                if parts[:2] == ["-A", chain] and f"-i {interface} " in f"{line} ":
+                    self._ok("-D", chain, *parts[2:])
+
+    def _jump(self) -> None:
         # DOCKER-USER comes first in FORWARD and the Engine never flushes it; an engine run
         # with --iptables=false has none, then FORWARD itself is used.
         forward = DOCKER_USER if self._ok("-S", DOCKER_USER) else "FORWARD"

@@ -7,11 +7,14 @@ from aiohttp import web
 from spacehost import headernames
 from spacehost.api import add_routes, error_middleware
 from spacehost.api.errors import Handler
-from spacehost.appkeys import ACCOUNTS, HUB, PLATFORM, TOKEN
+from spacehost.appkeys import ACCOUNTS, HUB, JOBS, PLATFORM, SCHEDULES, TOKEN
 from spacehost.dockerengine import connect
 from spacehost.identity import Accounts
 from spacehost.lifecycle import Platform
+from spacehost.lifecycle.jobs import Jobs
+from spacehost.lifecycle.jobschedule import Schedules
 from spacehost.server.bad_tokens import refuse_bad_tokens
+from spacehost.server.jobs import build_jobs
 from spacehost.server.visibility import hide_private
 from spacehost.store import HubStore
 from spacehost.web import gallery, oembed, space_page, space_status
@@ -42,9 +45,11 @@ def make_app(
     token: str,
     hub: HubStore | None = None,
     accounts: Accounts | None = None,
+    jobs: tuple[Jobs, Schedules] | None = None,
 ) -> web.Application:
     """The control plane's application. Without *accounts* (tests), an identity store in the
-    platform's data dir is opened with *token* as the operator's token."""
+    platform's data dir is opened with *token* as the operator's token; without *jobs*, a job
+    runner that cannot start containers (submits answer so)."""
     app = web.Application(
         # page_headers outermost: error pages and status pages get the page CSP too; private
         # repos are hidden before any handler (or status page) sees the request
@@ -65,6 +70,7 @@ def make_app(
     app[ACCOUNTS] = accounts or Accounts(platform.settings.identity_db, token)
     # the model and dataset hub (docs/hub.md); the API's /api/models... and the repo pages
     app[HUB] = hub if hub is not None else HubStore(platform.settings.hub_dir)
+    app[JOBS], app[SCHEDULES] = jobs or build_jobs(platform, app[ACCOUNTS])
     add_routes(app)
     app.router.add_get("/", gallery)
     add_favicon_routes(app)  # /favicon.ico

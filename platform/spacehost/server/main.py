@@ -39,6 +39,7 @@ from spacehost.server.content import import_builtin, log_imports
 from spacehost.server.control import make_app
 from spacehost.server.down import control_pidfile, router_pidfile, write_pid
 from spacehost.server.gpus import gpu_setup, start_broker, stop_broker
+from spacehost.server.jobs import build_jobs
 from spacehost.server.supervisor import Supervisor
 from spacehost.settings import Settings
 from spacehost.store import HubStore, RevisionFiles, Store
@@ -219,7 +220,10 @@ async def serve(
     warm: asyncio.Task[None] | None = None
     if isinstance(platform.builder, DockerBuilder):
         warm = asyncio.create_task(asyncio.to_thread(prewarm, platform.builder))
-    runner = web.AppRunner(make_app(platform, token, hub, accounts), access_log=None)
+    jobs = await asyncio.to_thread(build_jobs, platform, accounts, connect(settings))
+    await asyncio.to_thread(jobs[0].start)  # adopts the jobs that ran, then starts waiting ones
+    jobs[1].start()  # scheduled jobs' ticker
+    runner = web.AppRunner(make_app(platform, token, hub, accounts, jobs), access_log=None)
     await runner.setup()
     with contextlib.suppress(FileNotFoundError):
         os.unlink(settings.control_socket)
@@ -263,6 +267,8 @@ async def serve(
             with contextlib.suppress(FileNotFoundError):
                 control_pidfile(settings).unlink()
         watcher.cancel()
+        jobs[1].close()
+        jobs[0].close()  # job containers keep running: the next `up` adopts them
         platform.close()
         await stop_broker(platform)
         if isinstance(platform.builder, DockerBuilder):

@@ -21,7 +21,7 @@ FILE_MODE = 0o600
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
 # relative to the data dir (see Settings: token_file, the cipher's key file, the stores' dbs)
 PRIVATE_FILES = ("token", "secret.key")
-DATABASES = ("spacehost.db", "hub/hub.db", "identity.db")
+DATABASES = ("spacehost.db", "hub/hub.db", "identity.db", "jobs.db")
 
 
 def _restrict(path: Path, mode: int) -> None:

@@ -86,6 +86,12 @@ GUIDES: tuple[Guide, ...] = (
     Guide("sleep", "Sleeping spaces", "Idle spaces sleep and wake on the next request; pausing."),
     Guide("builds", "Builds", "Runtime images, pip / CA bundle / proxy configuration, caching."),
     Guide("gpu", "Running on a GPU host", "GPU hardware, drivers, what happens without a GPU."),
+    Guide(
+        "jobs",
+        "Jobs",
+        "Run scripts to completion with `hf jobs` and `run_job()`: images, flavors, queueing, "
+        "time limits, cancel, scheduled jobs.",
+    ),
     Guide("configuration", "Configuration", "Every SPACEHOST_* setting."),
     Guide("api", "HTTP API", "The endpoints the CLI and the pages use, with their JSON."),
     Guide(

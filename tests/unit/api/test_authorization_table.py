@@ -31,13 +31,17 @@ import pytest
 from aiohttp import web
 
 from spacehost import spaceaccess
-from spacehost.appkeys import ACCOUNTS, HUB
+from spacehost.appkeys import ACCOUNTS, HUB, JOBS, SCHEDULES
 from spacehost.cli.main import pack_folder
 from spacehost.domain import RepoKind, SpaceId
 from spacehost.identity import Accounts, Role
 from spacehost.lifecycle import Platform, deploy
+from spacehost.lifecycle.jobspec import parse_job_spec
 from spacehost.server.control import make_app
 from spacehost.store import HubStore
+from spacehost.store.jobs import JobRow
+from tests.support.fake_jobs import IMAGE as JOB_IMAGE
+from tests.support.fake_jobs import FakeJobContainers, fake_jobs
 from tests.support.platforms import fake_settings, platform_in
 from tests.support.tarballs import make_tar
 
@@ -136,6 +140,16 @@ def signed_in_write(ok: int) -> dict[str, Expect]:
     return _bad_token_401(
         {NONE: dict.fromkeys(COLUMNS, ok) | {ANON: 401, MEMBER_READ_TOKEN: 403, SESSION: 403}}
     )
+
+
+def namespace_member(ok: int) -> dict[str, Expect]:
+    """Members of acme (any role, any credential) and platform admins: a namespace's jobs."""
+    return _bad_token_401({NONE: dict.fromkeys(COLUMNS, ok) | {ANON: 401, OUTSIDER: 403}})
+
+
+def namespace_write(ok: int) -> dict[str, Expect]:
+    """Writing into acme (running, cancelling, scheduling its jobs): as a push into it."""
+    return {NONE: write(ok, creates=True)[PUBLIC]}
 
 
 def platform_admin(ok: int) -> dict[str, Expect]:
@@ -664,16 +678,104 @@ PLATFORM_ROWS = [
     Row("buckets", "PUT", BUCKET + "/{rest}", same_for_all(501), prepare=_bucket),
 ]
 
+
+def _job(world: World, column: str, visibility: str, p: Params) -> Params:
+    """A finished job of acme, stored as the runner stores one."""
+    job_id = world.fresh("job")
+    world.app[JOBS].store.add_job(
+        JobRow(
+            id=job_id, namespace=ORG, owner_type="org", initiator={"type": "user", "id": "mia"},
+            spec={"dockerImage": "python:3.12", "command": ["true"], "flavor": "cpu-basic"},
+            secrets="", stage="COMPLETED", message="", created_at=1.0, started_at=2.0,
+            finished_at=3.0, container_id=None, token_id=None, scheduled_id=None,
+        )
+    )  # fmt: skip
+    return p | {"id": job_id}
+
+
+def _scheduled(world: World, column: str, visibility: str, p: Params) -> Params:
+    # concurrent runs allowed: "run now" of one made for another caller never waits
+    made = world.app[SCHEDULES].create(
+        ORG, parse_job_spec(JOB_SPEC), "@daily", {"type": "user", "id": "mia"}, concurrency=True
+    )
+    return p | {"id": made.id}
+
+
+JOB_SPEC = {"dockerImage": JOB_IMAGE, "command": ["python", "-c", "print(1)"]}
+JOBS_PATH, SCHEDULED_PATH = "/api/jobs/{namespace}", "/api/scheduled-jobs/{namespace}"
+# Jobs of the namespace acme (api/jobs.py), run by an engine in memory (support/fake_jobs.py)
+JOB_ROWS = [
+    Row("jobs", "GET", "/api/jobs/hardware", same_for_all(200)),
+    Row("jobs", "POST", JOBS_PATH, namespace_write(200), body=_json(JOB_SPEC)),
+    Row("jobs", "GET", JOBS_PATH, namespace_member(200)),
+    Row("jobs", "GET", JOBS_PATH + "/{id}", namespace_member(200), prepare=_job),
+    Row("jobs", "POST", JOBS_PATH + "/{id}/cancel", namespace_write(200), prepare=_job),
+    Row("jobs", "GET", JOBS_PATH + "/{id}/logs", namespace_member(200), prepare=_job),
+    Row(
+        "jobs",
+        "PUT",
+        JOBS_PATH + "/{id}/labels",
+        namespace_write(200),
+        prepare=_job,
+        body=_json({"labels": {"k": "v"}}),
+    ),
+    Row(
+        "scheduled jobs",
+        "POST",
+        SCHEDULED_PATH,
+        namespace_write(200),
+        body=_json({"jobSpec": JOB_SPEC, "schedule": "@hourly"}),
+    ),
+    Row("scheduled jobs", "GET", SCHEDULED_PATH, namespace_member(200)),
+    Row(
+        "scheduled jobs", "GET", SCHEDULED_PATH + "/{id}", namespace_member(200), prepare=_scheduled
+    ),
+    Row(
+        "scheduled jobs",
+        "DELETE",
+        SCHEDULED_PATH + "/{id}",
+        namespace_write(200),
+        prepare=_scheduled,
+    ),
+    *[
+        Row(
+            "scheduled jobs",
+            "POST",
+            SCHEDULED_PATH + "/{id}/" + action,
+            namespace_write(200),
+            prepare=_scheduled,
+        )
+        for action in ("suspend", "resume", "run")
+    ],
+    Row(
+        "scheduled jobs",
+        "POST",
+        SCHEDULED_PATH + "/{id}/schedule",
+        namespace_write(200),
+        prepare=_scheduled,
+        body=_json({"schedule": "@weekly"}),
+    ),
+    Row(
+        "scheduled jobs",
+        "PUT",
+        SCHEDULED_PATH + "/{id}/labels",
+        namespace_write(200),
+        prepare=_scheduled,
+        body=_json({"labels": {"k": "v"}}),
+    ),
+]
+
 ROWS = SPACE_ROWS + write_api_rows("spaces")
 ROWS += hub_rows("models") + hub_rows("datasets") + RESOLVE_ROWS + ACCOUNT_ROWS
-ROWS += PLATFORM_ROWS
+ROWS += PLATFORM_ROWS + JOB_ROWS
 
 # -- running a row ----------------------------------------------------------------------------
 
 
 def _fill(world: World, row: Row, visibility: str, p: Params) -> str:
     """The request path of *row* with *p* (and the row's own path extras)."""
-    values = {"owner": ORG, "rev": "main", "path": row.path, "kinds": row.kinds}
+    values = {"owner": ORG, "namespace": ORG, "rev": "main", "path": row.path}
+    values |= {"kinds": row.kinds}
     values |= {"file_id": ZERO_ID, "org": ORG, "user": "rita"} | p
     path = row.route.format(**values)
     if row.route == spaceaccess.BOUNCE_PATH:
@@ -711,7 +813,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         platform_in(data, settings=fake_settings(data, hub_xet=True)) as platform,
     ):
         mp.setattr(deploy, "SWITCH_GRACE_S", 0.0)  # no router reads the route table here
-        app = make_app(platform, OPERATOR)
+        engine = FakeJobContainers()
+        app = make_app(platform, OPERATOR, jobs=fake_jobs(data, engine))
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, daemon=True)
         thread.start()
@@ -737,6 +840,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 await runner.cleanup()
 
             asyncio.run_coroutine_threadsafe(stop(), loop).result(30)
+            engine.end_all()
             loop.call_soon_threadsafe(loop.stop)
             thread.join(10)
             loop.close()

@@ -1,0 +1,98 @@
+"""Wiring the job runner (lifecycle/jobs.py) for the control plane: its database, the engine's
+job containers beside the space backend, the host's resources, short-lived tokens from the
+identity store, and the scheduled jobs' ticker."""
+
+from __future__ import annotations
+
+import logging
+
+from docker import DockerClient
+
+from spacehost.domain import SpaceId
+from spacehost.errors import SpacehostError
+from spacehost.identity import Accounts
+from spacehost.identity.records import Role
+from spacehost.lifecycle import Platform
+from spacehost.lifecycle.jobflavors import host_resources
+from spacehost.lifecycle.jobs import Jobs, JobsConfig
+from spacehost.lifecycle.jobschedule import Schedules
+from spacehost.runtime.docker_backend import DockerBackend
+from spacehost.runtime.isolation import Firewall
+from spacehost.runtime.jobcontainers import DockerJobContainers
+from spacehost.runtime.jobnetwork import JobNetworkPath
+from spacehost.runtime.options import HOST_NETWORK
+from spacehost.settings import Settings
+from spacehost.store import SecretCipher
+from spacehost.store.jobs import JobStore
+
+log = logging.getLogger(__name__)
+RELAY_PORT_FILE = "job-relay-port"
+
+
+class AccountTokens:
+    """Job tokens from the identity store: a write token of the submitting user named after
+    the job, expiring with it (revoked when it ends)."""
+
+    def __init__(self, accounts: Accounts):
+        self._accounts = accounts
+
+    def issue(self, user: str, job_id: str, ttl_s: int) -> tuple[str, int] | None:
+        try:
+            made = self._accounts.create_token(user, f"job-{job_id}", Role.WRITE, ttl_s=ttl_s)
+        except SpacehostError:  # no account of that name (the operator's own token)
+            return None
+        return made.value, made.info.id
+
+    def revoke(self, token_id: int) -> None:
+        row = self._accounts.db.one("SELECT user FROM tokens WHERE id=?", (token_id,))
+        if row is not None:
+            self._accounts.revoke_token(row["user"], token_id)
+
+
+def job_containers(
+    settings: Settings, client: DockerClient, runtime: DockerBackend
+) -> DockerJobContainers:
+    """Job containers beside *runtime*: on their own network with a relay to the router (made
+    when the first job needs them), or with host networking on the host's network."""
+    path = None
+    if runtime.network_mode != HOST_NETWORK:
+        router = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+        path = JobNetworkPath(
+            client,
+            settings.instance,
+            (router, settings.port),
+            settings.data_dir / "run" / RELAY_PORT_FILE,
+            Firewall() if settings.space_firewall else None,
+        )
+    return DockerJobContainers(client, runtime, settings.instance, path, settings.base_url)
+
+
+def build_jobs(
+    platform: Platform,
+    accounts: Accounts | None,
+    client: DockerClient | None = None,
+) -> tuple[Jobs, Schedules]:
+    """The job runner and its schedules for *platform*; without *client* (tests of the API
+    alone) jobs cannot run and submits answer so."""
+    settings = platform.settings
+    runtime = platform.runtime
+    containers = None
+    if client is not None and isinstance(runtime, DockerBackend):
+        containers = job_containers(settings, client, runtime)
+
+    def space_image(space: str) -> str | None:
+        found = platform.queries.find_space(SpaceId.parse(space))
+        return found.image if found is not None else None
+
+    gpus = platform.gpus.inventory() if platform.gpus.has_gpu else []
+    model = str(gpus[0].get("name", "")) if gpus else ""
+    jobs = Jobs(
+        JobStore(settings.jobs_db),
+        containers,
+        host_resources(len(gpus), model),
+        JobsConfig(max_jobs=settings.max_jobs),
+        space_image=space_image,
+        box=SecretCipher(settings.data_dir / "secret.key", settings.secret_key),
+        tokens=AccountTokens(accounts) if accounts is not None else None,
+    )
+    return jobs, Schedules(jobs)

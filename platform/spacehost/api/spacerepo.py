@@ -1,8 +1,8 @@
 """huggingface_hub's repo reads for spaces -- ``list_repo_refs``, ``list_repo_commits``,
 ``list_repo_files``, ``list_repo_tree`` and ``get_paths_info`` with ``repo_type="space"``:
-a space's stored revisions (its push history) in the same JSON shapes as a model's commits
-(api/hubjson.py). ``main`` is the newest pushed revision; a revision sha or a unique prefix of
-one (7 characters at least) names an older one while its files are kept."""
+the space's git repository (store/spacecommits.py) in the same JSON shapes as a model's commits
+(api/hubjson.py). A revision is a branch, a tag, a commit sha or a unique prefix of one (7
+characters at least), or the hash of a stored revision's files (what builds and logs name)."""
 
 from __future__ import annotations
 
@@ -14,59 +14,112 @@ from aiohttp import web
 
 from spacehost.api.errors import error_response
 from spacehost.api.hub import hf_error
-from spacehost.api.hubjson import commit_json, last_changes, path_info_json, refs_json, tree_json
+from spacehost.api.hubjson import commit_json, last_changes, path_info_json, tree_json
 from spacehost.appkeys import PLATFORM
 from spacehost.domain import SpaceId
-from spacehost.errors import EntryNotFound, InvalidRequest, RevisionNotFound, SpaceNotFound
+from spacehost.errors import (
+    EntryNotFound,
+    InvalidRequest,
+    RepoNotFound,
+    RevisionNotFound,
+    SpaceNotFound,
+)
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import HubCommit, HubFile
-from spacehost.store.hubfiles import git_blob_id
+from spacehost.store.gitfiles import parse_lfs_pointer
+from spacehost.store.gitrepos import GitCommitInfo, GitReader
 
-_MIN_PREFIX = 7
-
-
-def revision_commit(platform: Facade, revision: str, when: float, parent: str | None) -> HubCommit:
-    """Stored revision *revision* of a space as a hub commit (its files hashed as git does)."""
-    base = platform.queries.revision_path(revision)
-    files = []
-    for path, size in platform.queries.revision_listing(revision):
-        data = (base / path).read_bytes()
-        files.append(HubFile(path, size, hashlib.sha256(data).hexdigest(), git_blob_id(data)))
-    return HubCommit(
-        sha=revision,
-        parent=parent,
-        created_at=when,
-        message=f"Push {revision[:12]}",
-        files=tuple(files),
-    )
+_REGULAR = 0o100000
 
 
-def history(platform: Facade, space: SpaceId, rev: str) -> list[HubCommit]:
-    """Revision *rev* of *space* and the older ones whose files are kept, newest first.
+def resolve(platform: Facade, space: SpaceId, rev: str) -> str:
+    """The commit sha *rev* names in *space*'s repository.
 
     Raises:
         SpaceNotFound, RevisionNotFound.
     """
-    rec = platform.queries.get_space(space)
-    kept = [
-        (h, t) for h, t in platform.queries.revisions(space) if platform.queries.revision_exists(h)
-    ]
-    wanted = rec.revision if rev == "main" else rev.lower()
-    found = [
-        i
-        for i, (h, _) in enumerate(kept)
-        if wanted and (h == wanted or (len(wanted) >= _MIN_PREFIX and h.startswith(wanted)))
-    ]
-    if len(found) != 1:
+    platform.queries.get_space(space)
+    by_revision = platform.queries.commit_of(space, rev.lower())
+    if by_revision is not None:
+        return by_revision
+    try:
+        return platform.queries.git_resolve(space, rev)
+    except (RepoNotFound, RevisionNotFound):
         raise RevisionNotFound(
             f"{space} has no revision {rev!r}",
-            hint=f"use main or a revision of the space ({rec.revision})",
-        )
-    older = kept[found[0] :]
-    return [
-        revision_commit(platform, h, t, older[i + 1][0] if i + 1 < len(older) else None)
-        for i, (h, t) in enumerate(older)
-    ]
+            hint="use main, a branch, a tag or a commit sha (list them with "
+            f"GET /api/spaces/{space}/refs)",
+        ) from None
+
+
+def history(platform: Facade, space: SpaceId, rev: str) -> list[HubCommit]:
+    """Commit *rev* of *space* and its ancestors, newest first, with their files.
+
+    Raises:
+        SpaceNotFound, RevisionNotFound.
+    """
+    head = resolve(platform, space, rev)
+    infos = platform.queries.git_log(space, head)
+    seen: dict[str, tuple[str, int]] = {}  # a file unchanged across commits is read once
+    with platform.queries.git_reader(space) as reader:
+        return [_hub_commit(reader, info, seen) for info in infos]
+
+
+def head_commit(platform: Facade, space: SpaceId) -> HubCommit:
+    """``main`` of *space* with its files (preupload's answers compare with it).
+
+    Raises:
+        SpaceNotFound, RevisionNotFound.
+    """
+    head = resolve(platform, space, "main")
+    with platform.queries.git_reader(space) as reader:
+        return _hub_commit(reader, reader.commit_info(head), {})
+
+
+def _hub_commit(
+    reader: GitReader, info: GitCommitInfo, seen: dict[str, tuple[str, int]]
+) -> HubCommit:
+    files = []
+    for entry in reader.tree(info.sha):
+        if entry.mode & 0o170000 != _REGULAR:
+            continue
+        if entry.blob not in seen:
+            seen[entry.blob] = _hash_and_size(reader.read_blob(entry.blob))
+        sha256, size = seen[entry.blob]
+        files.append(HubFile(entry.path, size, sha256, entry.blob))
+    return HubCommit(
+        sha=info.sha,
+        parent=info.parents[0] if info.parents else None,
+        created_at=info.created_at,
+        message=info.message,
+        files=tuple(files),
+    )
+
+
+def _hash_and_size(data: bytes) -> tuple[str, int]:
+    """A blob's file: its sha256 and size (an LFS pointer's: of the file it stands for)."""
+    pointer = parse_lfs_pointer(data)
+    if pointer is not None:
+        return pointer.sha256, pointer.size
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def _refs_json(refs: dict[str, str]) -> dict[str, Any]:
+    """``GET .../refs``: the repository's branches and tags."""
+
+    def items(prefix: str) -> list[dict[str, str]]:
+        return [
+            {"name": name.removeprefix(prefix), "ref": name, "targetCommit": sha}
+            for name, sha in sorted(refs.items())
+            if name.startswith(prefix)
+        ]
+
+    return {
+        "branches": items("refs/heads/"),
+        "tags": items("refs/tags/"),
+        "converts": [],
+        "pullRequests": [],
+    }
 
 
 def _space(request: web.Request) -> tuple[Facade, SpaceId]:
@@ -91,15 +144,15 @@ def _hf_errors(handler: Any) -> Any:
 
 @_hf_errors
 async def refs(request: web.Request) -> web.Response:
-    """``GET /api/spaces/O/N/refs``: ``main`` at the newest revision."""
+    """``GET /api/spaces/O/N/refs``: the git repository's branches and tags."""
     platform, space = _space(request)
-    commits = await asyncio.to_thread(history, platform, space, "main")
-    return web.json_response(refs_json(commits[0]))
+    await asyncio.to_thread(platform.queries.get_space, space)
+    return web.json_response(_refs_json(await asyncio.to_thread(platform.queries.git_refs, space)))
 
 
 @_hf_errors
 async def commits(request: web.Request) -> web.Response:
-    """``GET /api/spaces/O/N/commits/REV``: REV and the older kept revisions."""
+    """``GET /api/spaces/O/N/commits/REV``: git log of REV."""
     platform, space = _space(request)
     found = await asyncio.to_thread(history, platform, space, request.match_info["rev"])
     return web.json_response([commit_json(c, space.owner) for c in found])

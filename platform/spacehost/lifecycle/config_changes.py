@@ -112,7 +112,8 @@ def duplicate(d: Deployer, source: SpaceId, target: SpaceId) -> DuplicateResult:
     files = d.ctx.files.load(rec.revision)
     # variables first: the new space's first container must start with them
     d.ctx.config.copy_variables(source, target)
-    result = actions.push(d, target, files)
+    origin = actions.PushOrigin(message=f"Duplicate from {source}")
+    result = actions.push(d, target, files, origin)
     d.ctx.store.add_event(target, "duplicate", f"duplicated from {source}")
     return DuplicateResult(
         result,

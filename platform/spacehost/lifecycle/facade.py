@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from spacehost.domain import SpaceId
-from spacehost.lifecycle.actions import PushResult
+from spacehost.lifecycle.actions import PLATFORM_PUSH, PushOrigin, PushResult
 from spacehost.lifecycle.config_changes import ConfigChange, DuplicateResult
 from spacehost.lifecycle.queries import SpaceQueries
 from spacehost.runtime.base import DiskUsage
@@ -40,7 +40,9 @@ class Facade(Protocol):
     @property
     def sleeper(self) -> IdleLoop: ...
 
-    def push(self, space: SpaceId, files: Mapping[str, bytes]) -> PushResult: ...
+    def push(
+        self, space: SpaceId, files: Mapping[str, bytes], origin: PushOrigin = PLATFORM_PUSH
+    ) -> PushResult: ...
 
     def restart(self, space: SpaceId, *, factory: bool = False) -> None: ...
 

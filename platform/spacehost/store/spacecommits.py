@@ -34,12 +34,14 @@ def author_line(user: str | None) -> str:
 
 
 def _fast_loose_objects(repo: Path) -> None:
-    """Compress loose objects as git itself does (zlib's fastest level; dulwich's default is
-    zlib's 6): a first push of an incompressible 50 MiB file commits in half the time."""
+    """Store loose objects uncompressed (``core.looseCompression = 0``; dulwich's default is
+    zlib's level 6): the large files of a space (images, weights) do not compress, and a first
+    push of a 50 MiB one committed in 3.5 s at level 6, 1 s stored (docs/benchmarks.md); its
+    small code files cost little disk either way, and ``git gc`` packs them compressed."""
     config = repo / "config"
     if b"looseCompression" not in config.read_bytes():
         with config.open("ab") as f:
-            f.write(b"[core]\n\tlooseCompression = 1\n")
+            f.write(b"[core]\n\tlooseCompression = 0\n")
 
 
 class SpaceCommits:

@@ -9,11 +9,15 @@ commits cannot be made and are left out. Idempotent: a space that has commits is
 
 from __future__ import annotations
 
+import logging
+
 from spacehost.domain import SpaceId
+from spacehost.errors import SpacehostError
 from spacehost.store.db import SpaceRecord, Store
 from spacehost.store.files import RevisionFiles
 from spacehost.store.spacecommits import SpaceCommits
 
+log = logging.getLogger(__name__)
 MIGRATED_MESSAGE = "Revision {short}, pushed before spacehost kept git history"
 
 
@@ -23,8 +27,12 @@ def migrate_spaces(store: Store, files: RevisionFiles, commits: SpaceCommits) ->
     for rec in store.list_spaces():
         if store.has_commits(rec.id) or commits.head(rec.id) is not None:
             continue
-        if migrate_space(store, files, commits, rec):
-            done.append(rec.id)
+        try:
+            if migrate_space(store, files, commits, rec):
+                done.append(rec.id)
+        except (SpacehostError, OSError) as exc:
+            # the other spaces still migrate; this one tries again on the next start
+            log.warning("giving %s its git history: %s", rec.id, exc)
     return done
 
 
@@ -39,7 +47,7 @@ def migrate_space(
     when = dict(dated)
     made = 0
     for revision in order:
-        if not files.exists(revision):
+        if not revision.isalnum() or not files.exists(revision):
             continue
         commits.compose(
             rec.id,

@@ -8,7 +8,9 @@ prints as ``remote:`` lines. Once git moved ``main``, the commit is deployed thr
 :meth:`Facade.push` as a CLI push (same stages, logs and zero-downtime redeploy); the pushed
 commit is the revision's commit, none is composed.
 
-Other branches and tags are kept as git refs, never deployed. Deleting ``main`` is refused (it
+The LFS objects of a deployed push are linked into the repository (store/gitfiles.py), so the
+blob store keeps them while the space exists. Other branches and tags are kept as git refs,
+never deployed. Deleting ``main`` is refused (it
 is what the space serves: delete the space instead). A push whose files are what the space
 already serves deploys nothing and says so.
 """
@@ -29,8 +31,8 @@ from spacehost.lifecycle.actions import PushOrigin, PushResult
 from spacehost.lifecycle.facade import Facade
 from spacehost.manifest import load_space
 from spacehost.store import HubStore
-from spacehost.store.gitfiles import CommitFiles, commit_files
-from spacehost.store.gitrepos import MAIN_REF, GitReader
+from spacehost.store.gitfiles import CommitFiles, commit_files, keep_lfs_objects
+from spacehost.store.gitrepos import MAIN_REF, GitReader, GitRepos
 
 SPACE = "space"
 
@@ -40,6 +42,7 @@ class SpacePushTarget:
 
     def __init__(self, platform: Facade, hub: HubStore) -> None:
         self.platform, self.hub = platform, hub
+        self.repos = GitRepos(platform.settings.git_dir)
 
     async def check(
         self,
@@ -91,6 +94,7 @@ class SpacePushTarget:
     def _deploy(self, space: SpaceId, actor: Actor, commit: str) -> PushResult:
         with self.platform.queries.git_reader(space) as reader:
             found = self._files(reader, commit)
+        keep_lfs_objects(self.repos.path(SPACE, str(space)), self.hub, found.pointers)
         return self.platform.push(space, found.files, PushOrigin(author=actor.name, commit=commit))
 
     def _deploying(self, space: SpaceId, result: PushResult) -> str:

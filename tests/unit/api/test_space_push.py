@@ -180,6 +180,10 @@ def test_an_lfs_pointer_is_resolved_from_the_blob_store_or_refused_by_name(
     _received(s, update)
     rec = s.platform.queries.get_space(SPACE)
     assert (s.platform.queries.revision_path(rec.revision) / "cat.png").read_bytes() == image
+    # no hub commit names the object: the space's repository keeps it from the next sweep
+    assert (s.bare / "lfs" / "objects" / sha256[:2] / sha256[2:4] / sha256).read_bytes() == image
+    HubStore(s.hub.root).close()  # opening the store sweeps the blobs nothing uses
+    assert s.hub.has_blob(sha256, len(image))
 
 
 def test_other_branches_and_tags_are_kept_not_deployed_and_main_is_not_deleted(

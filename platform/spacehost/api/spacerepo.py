@@ -52,17 +52,31 @@ def resolve(platform: Facade, space: SpaceId, rev: str) -> str:
         ) from None
 
 
-def history(platform: Facade, space: SpaceId, rev: str) -> list[HubCommit]:
-    """Commit *rev* of *space* and its ancestors, newest first, with their files.
+def history(platform: Facade, space: SpaceId, rev: str, *, files: bool = True) -> list[HubCommit]:
+    """Commit *rev* of *space* and its ancestors, newest first, with their files (none unless
+    *files*: reading every commit's tree is the costly part).
 
     Raises:
         SpaceNotFound, RevisionNotFound.
     """
     head = resolve(platform, space, rev)
     infos = platform.queries.git_log(space, head)
+    if not files:
+        return [_as_hub_commit(info) for info in infos]
     seen: dict[str, tuple[str, int]] = {}  # a file unchanged across commits is read once
     with platform.queries.git_reader(space) as reader:
         return [_hub_commit(reader, info, seen) for info in infos]
+
+
+def commit_at(platform: Facade, space: SpaceId, rev: str) -> HubCommit:
+    """Commit *rev* of *space* with its files.
+
+    Raises:
+        SpaceNotFound, RevisionNotFound.
+    """
+    sha = resolve(platform, space, rev)
+    with platform.queries.git_reader(space) as reader:
+        return _hub_commit(reader, reader.commit_info(sha), {})
 
 
 def head_commit(platform: Facade, space: SpaceId) -> HubCommit:
@@ -71,9 +85,17 @@ def head_commit(platform: Facade, space: SpaceId) -> HubCommit:
     Raises:
         SpaceNotFound, RevisionNotFound.
     """
-    head = resolve(platform, space, "main")
-    with platform.queries.git_reader(space) as reader:
-        return _hub_commit(reader, reader.commit_info(head), {})
+    return commit_at(platform, space, "main")
+
+
+def _newest_and_history(
+    platform: Facade, space: SpaceId, rev: str, expand: bool
+) -> tuple[HubCommit, dict[str, HubCommit] | None]:
+    """Commit *rev* with its files, and (with *expand*) the commit that last changed each."""
+    if not expand:
+        return commit_at(platform, space, rev), None
+    found = history(platform, space, rev)
+    return found[0], last_changes(found)
 
 
 def _hub_commit(
@@ -87,12 +109,16 @@ def _hub_commit(
             seen[entry.blob] = _hash_and_size(reader.read_blob(entry.blob))
         sha256, size = seen[entry.blob]
         files.append(HubFile(entry.path, size, sha256, entry.blob))
+    return _as_hub_commit(info, tuple(files))
+
+
+def _as_hub_commit(info: GitCommitInfo, files: tuple[HubFile, ...] = ()) -> HubCommit:
     return HubCommit(
         sha=info.sha,
         parent=info.parents[0] if info.parents else None,
         created_at=info.created_at,
         message=info.message,
-        files=tuple(files),
+        files=files,
     )
 
 
@@ -154,7 +180,9 @@ async def refs(request: web.Request) -> web.Response:
 async def commits(request: web.Request) -> web.Response:
     """``GET /api/spaces/O/N/commits/REV``: git log of REV."""
     platform, space = _space(request)
-    found = await asyncio.to_thread(history, platform, space, request.match_info["rev"])
+    found = await asyncio.to_thread(
+        history, platform, space, request.match_info["rev"], files=False
+    )
     return web.json_response([commit_json(c, space.owner) for c in found])
 
 
@@ -162,26 +190,25 @@ async def commits(request: web.Request) -> web.Response:
 async def tree(request: web.Request) -> web.Response:
     """``GET /api/spaces/O/N/tree/REV[/PATH]`` (``recursive``, ``expand``)."""
     platform, space = _space(request)
-    found = await asyncio.to_thread(history, platform, space, request.match_info["rev"])
     folder = request.match_info.get("path", "").strip("/")
     expand = request.query.get("expand", "").lower() in ("1", "true")
     recursive = request.query.get("recursive", "").lower() in ("1", "true")
-    entries = tree_json(
-        found[0], folder, recursive=recursive, last=last_changes(found) if expand else None
+    newest, last = await asyncio.to_thread(
+        _newest_and_history, platform, space, request.match_info["rev"], expand
     )
+    entries = tree_json(newest, folder, recursive=recursive, last=last)
     if entries is None:
         raise EntryNotFound(
-            f"no folder {folder!r} in revision {found[0].sha[:12]} of {space}",
+            f"no folder {folder!r} in revision {newest.sha[:12]} of {space}",
             hint="list the root: .../tree/main",
         )
-    return web.json_response(entries, headers={"X-Repo-Commit": found[0].sha})
+    return web.json_response(entries, headers={"X-Repo-Commit": newest.sha})
 
 
 @_hf_errors
 async def paths_info(request: web.Request) -> web.Response:
     """``POST /api/spaces/O/N/paths-info/REV`` (form fields or JSON: ``paths``, ``expand``)."""
     platform, space = _space(request)
-    found = await asyncio.to_thread(history, platform, space, request.match_info["rev"])
     if request.content_type == "application/json":
         body = await request.json()
         body = body if isinstance(body, dict) else {}
@@ -192,9 +219,10 @@ async def paths_info(request: web.Request) -> web.Response:
         expand = str(form.get("expand", "")).lower() in ("1", "true")
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
         raise InvalidRequest("paths must be a list of file paths", hint='{"paths": ["app.py"]}')
-    return web.json_response(
-        path_info_json(found[0], paths, last_changes(found) if expand else None)
+    newest, last = await asyncio.to_thread(
+        _newest_and_history, platform, space, request.match_info["rev"], expand
     )
+    return web.json_response(path_info_json(newest, paths, last))
 
 
 def add_space_repo_routes(app: web.Application) -> None:

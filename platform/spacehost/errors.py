@@ -246,3 +246,27 @@ def error_class_for(code: str) -> type[SpacehostError]:
         if cls.code == code:
             return cls
     return SpacehostError
+
+
+def _problem_line(p: dict[str, Any]) -> str:
+    where = f"{p.get('file', '')}: {p.get('field', '')}".rstrip(": ")
+    return f"{where}: {p.get('message', '')}"
+
+
+def error_lines(exc: SpacehostError) -> list[str]:
+    """*exc* as the CLI prints it, line by line -- ``error: …``, a README's problems that the
+    message does not list yet and its warnings, a log tail, ``hint: …`` -- so that every place
+    that shows an error as text (the CLI, a refused ``git push``'s ``remote:`` lines) says
+    exactly the same."""
+    lines = [f"error: {exc.message}"]
+    if isinstance(exc, ManifestInvalid):
+        for p in exc.details.get("problems", []):
+            if str(p.get("message", "")) not in exc.message:
+                lines.append(f"  - {_problem_line(p)}")
+        lines.extend(f"warning: {_problem_line(p)}" for p in exc.details.get("warnings", []))
+    tail = exc.details.get("log_tail")
+    if tail:
+        lines.append(f"--- log tail ---\n{tail}")
+    if exc.hint:
+        lines.append(f"hint: {exc.hint}")
+    return lines

@@ -52,7 +52,7 @@ def test_info_prints_a_readable_summary_and_json_on_request(platform: Running, h
     raw = json.loads(platform.cli("info", "--json", hello, check=True).stdout)
     for label, value in (
         ("stage", "RUNNING"),
-        ("serving", raw["servingSha"][:12]),
+        ("serving", raw["servingRevision"][:12]),
         ("hardware", "cpu-basic"),
         ("created", raw["createdAt"][:10]),
         ("updated", raw["lastModified"][:10]),

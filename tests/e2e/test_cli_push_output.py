@@ -43,7 +43,7 @@ def test_third_push_prints_only_its_own_build(platform: Running, tmp_path: Path)
     for n in range(3):
         greeting(folder, f"Hello number {n}")
         outs.append(platform.cli("push", str(folder), "--name", space, check=True).stdout)
-        revisions.append(str(space_json(platform, space)["sha"]))
+        revisions.append(str(space_json(platform, space)["revision"]))
     third = outs[2]
     latest = platform.cli("logs", "--build", space, "--tail", "5000", check=True).stdout
     # the latest build's log alone, step series by step series (runtime images included)
@@ -66,7 +66,7 @@ def serving(platform: Running, tmp_path_factory: pytest.TempPathFactory) -> tupl
     space = "e2e/cli-redeploy"
     folder = hello_copy(tmp_path_factory.mktemp("serving"), "good")
     platform.cli("push", str(folder), "--name", space, check=True)
-    return space, str(space_json(platform, space)["servingSha"])
+    return space, str(space_json(platform, space)["servingRevision"])
 
 
 def test_redeploy_whose_app_fails_at_import_says_so(
@@ -82,7 +82,7 @@ def test_redeploy_whose_app_fails_at_import_says_so(
     assert f"previous revision {good[:12]} keeps serving" in err, err
     assert f"hint: see `spacehost logs {space}`" in err, err
     assert "--build" not in err and "is RUNNING" not in err, err
-    assert space_json(platform, space)["servingSha"] == good
+    assert space_json(platform, space)["servingRevision"] == good
 
 
 def test_redeploy_whose_build_fails_says_at_which_step(
@@ -100,7 +100,7 @@ def test_redeploy_whose_build_fails_says_at_which_step(
     assert "is RUNNING" not in err, err
     # the readable info names both revisions
     info = platform.cli("info", space, check=True).stdout
-    failed = str(space_json(platform, space)["sha"])
+    failed = str(space_json(platform, space)["revision"])
     assert re.search(rf"serving:\s+{good[:12]}", info), info
     assert re.search(rf"failed:\s+{failed[:12]}.*build failed", info), info
     # restart reports the same failure the same way

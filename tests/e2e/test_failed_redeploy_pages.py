@@ -42,14 +42,14 @@ def _push_broken(running: Running, folder: Path) -> tuple[str, str]:
     assert proc.returncode != 0, proc.stdout
     info = _info(running)
     assert info["stage"] == "RUNNING" and info["sha"] != info["servingSha"], info
-    return str(info["sha"]), proc.stdout + proc.stderr
+    return str(info["revision"]), proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope="module")
 def serving(platform: Running, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The space running spaces/hello; returns the serving revision."""
     platform.cli("push", str(ROOT / "spaces" / "hello"), "--name", SPACE, check=True)
-    return str(_info(platform)["servingSha"])
+    return str(_info(platform)["servingRevision"])
 
 
 def _check_banner(

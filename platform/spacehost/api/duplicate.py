@@ -108,6 +108,7 @@ async def duplicate(request: web.Request) -> web.Response:
             "url": url,
             "from": str(source),
             "revision": result.push.revision,
+            "sha": result.push.commit,  # the copy's first git commit
             "variables": list(result.variables),
             "secrets_needing_values": list(result.secrets_needing_values),
             "urls": urls_of(target, platform),

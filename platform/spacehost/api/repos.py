@@ -26,6 +26,7 @@ from spacehost.appkeys import HUB, PLATFORM
 from spacehost.domain import RepoKind, SpaceId, check_repo_id
 from spacehost.errors import Conflict, InvalidRequest, NotSupported, Unauthorized
 from spacehost.identity import Action, Kind
+from spacehost.lifecycle.actions import PushOrigin
 from spacehost.lifecycle.facade import Facade
 from spacehost.settings import Settings
 from spacehost.store import HubStore
@@ -95,7 +96,7 @@ def _create_space(request: web.Request, repo_id: str, sdk: object, private: bool
     files = space_files(space.name, check_sdk(sdk), settings.gradio_version, _python(settings))
     if private:  # hidden before its first revision is stored
         access.accounts(request).set_private(Kind.SPACE.value, repo_id, True)
-    platform.push(space, files)
+    platform.push(space, files, PushOrigin(access.actor(request).name, "initial commit"))
     if private:
         platform.set_private(space, True)  # and the router's table follows
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from spacehost import access
 from spacehost.api.hub import hf_error
 from spacehost.api.repos import repo_exists
-from spacehost.api.spacerepo import revision_commit
+from spacehost.api.spacerepo import head_commit as space_head
 from spacehost.appkeys import HUB, PLATFORM
 from spacehost.domain import RepoKind, SpaceId
 from spacehost.errors import NotFound, RevisionNotFound, SpacehostError
@@ -64,7 +64,7 @@ def branch_of(request: web.Request) -> str:
 
 
 def head_commit(request: web.Request, kind: Kind, repo_id: str) -> HubCommit:
-    """The head of the repo: a model's or dataset's ``main``, a space's newest revision (may
+    """The head of the repo: a model's or dataset's ``main``, a space's ``main`` (may
     block: call it in a thread).
 
     Raises:
@@ -75,7 +75,7 @@ def head_commit(request: web.Request, kind: Kind, repo_id: str) -> HubCommit:
         rec = platform.queries.get_space(SpaceId.parse(repo_id))
         if rec.revision is None:
             raise access.not_found(access.repo(request, kind, rec.id.owner, rec.id.name))
-        return revision_commit(platform, rec.revision, rec.updated_at or 0.0, None)
+        return space_head(platform, rec.id)
     hub: HubStore = request.app[HUB]
     return hub.resolve(RepoKind(kind.value), repo_id, MAIN)
 

@@ -1,16 +1,17 @@
 """A huggingface_hub commit to a space: the newest revision's files with the commit's changes
 become a new revision, deployed exactly as a push is (``Facade.push``: the same validation,
-stages and logs). The revision hash is the commit's id."""
+stages and logs), and a git commit on the space's main with the commit's message and author
+(store/spacecommits.py), whose sha is the commit's id."""
 
 from __future__ import annotations
 
+from spacehost.api.commitpayload import CommitRequest
 from spacehost.domain import SpaceId
 from spacehost.errors import CommitConflict, UploadRejected, UploadTooLarge
-from spacehost.lifecycle.actions import PushResult
+from spacehost.lifecycle.actions import PushOrigin, PushResult
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import HubStore
 from spacehost.store.hubchanges import (
-    Change,
     Put,
     PutContent,
     apply_changes,
@@ -34,24 +35,28 @@ def commit_space(
     platform: Facade,
     hub: HubStore,
     space: SpaceId,
-    changes: tuple[Change, ...],
-    parent: str | None,
+    commit: CommitRequest,
+    author: str | None,
 ) -> PushResult:
-    """Make and deploy the new revision (blocks: call it in a thread).
+    """Make and deploy the new revision, a git commit by *author* (blocks: call it in a
+    thread).
 
     Raises:
-        SpaceNotFound; CommitConflict: *parent* is not the newest revision; EntryNotFound,
+        SpaceNotFound; CommitConflict: the commit's parent is not the newest revision (named by
+        its git sha or its revision hash); EntryNotFound,
         UploadRejected: a change that cannot apply; ManifestInvalid: the result is not a
         valid space (nothing is stored, as for a push).
     """
+    changes, parent = commit.changes, commit.parent
     for change in changes:
         check_change(change)
     rec = platform.queries.get_space(space)
     head = rec.revision or ""
-    if parent is not None and parent != head:
+    head_sha = platform.queries.commit_of(space, head) or head
+    if parent is not None and parent not in (head, head_sha):
         raise CommitConflict(
             f"a commit has happened since {parent[:12]}: the newest revision of {space} is "
-            f"{head[:12]}",
+            f"{head_sha[:12]}",
             hint="fetch the space again and make the commit on its newest revision (or leave "
             "out parent_commit)",
         )
@@ -65,4 +70,4 @@ def commit_space(
             "(SPACEHOST_MAX_UPLOAD)",
             hint="keep large files in a model or dataset repo and load them from the space",
         )
-    return platform.push(space, after)
+    return platform.push(space, after, PushOrigin(author=author, message=commit.message))

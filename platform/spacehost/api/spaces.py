@@ -27,6 +27,7 @@ from spacehost.errors import (
     UploadTooLarge,
 )
 from spacehost.identity import Kind
+from spacehost.lifecycle.actions import PushOrigin
 from spacehost.lifecycle.contract import space_host
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import SpaceRecord, read_archive
@@ -64,8 +65,12 @@ def space_json(rec: SpaceRecord, platform: Facade, private: bool = False) -> dic
         "id": str(rec.id),
         "author": rec.id.owner,
         "name": rec.id.name,
-        "sha": rec.revision,
-        "servingSha": rec.serving_revision,
+        # git's shas (store/spacecommits.py); the revision hash where no commit is recorded
+        "sha": _sha(platform, rec.id, rec.revision),
+        "servingSha": _sha(platform, rec.id, rec.serving_revision),
+        # spacehost's own: the same revisions by the hash of their files, as builds name them
+        "revision": rec.revision,
+        "servingRevision": rec.serving_revision,
         "stage": rec.stage.value,
         "errorMessage": rec.error_message or None,
         "cardData": rec.manifest,
@@ -75,6 +80,10 @@ def space_json(rec: SpaceRecord, platform: Facade, private: bool = False) -> dic
         "urls": urls_of(rec.id, platform),
         **hf_space_fields(rec, platform, private),
     }
+
+
+def _sha(platform: Facade, space: SpaceId, revision: str | None) -> str | None:
+    return platform.queries.commit_of(space, revision) or revision
 
 
 def hf_space_fields(rec: SpaceRecord, platform: Facade, private: bool = False) -> dict[str, Any]:
@@ -134,9 +143,10 @@ async def space_info(request: web.Request) -> web.Response:
         resp.headers["X-Error-Code"] = "RepoNotFound"
         return resp
     rev = request.match_info.get("rev", "main")
-    if rev not in ("main", rec.revision):
+    if rev != "main" and await asyncio.to_thread(_names_head, platform, rec, rev) is False:
+        head = _sha(platform, space, rec.revision)
         return hf_error(
-            RevisionNotFound(f"{space} has no revision {rev!r}", hint=f"use main or {rec.revision}")
+            RevisionNotFound(f"{space} has no revision {rev!r}", hint=f"use main or {head}")
         )
     body = space_json(rec, platform, await asyncio.to_thread(platform.is_private, space))
     body["siblings"] = await asyncio.to_thread(siblings, platform, rec)
@@ -155,6 +165,12 @@ async def space_info(request: web.Request) -> web.Response:
         for b in builds
     ]
     return web.json_response(body)
+
+
+def _names_head(platform: Facade, rec: SpaceRecord, rev: str) -> bool:
+    """Whether *rev* (a git sha, a prefix of one, or a revision hash) names *rec*'s newest
+    revision."""
+    return bool(rec.revision) and platform.queries.revision_of(rec.id, rev) == rec.revision
 
 
 async def space_runtime(request: web.Request) -> web.Response:
@@ -207,7 +223,8 @@ async def push(request: web.Request) -> web.Response:
     with await _read_limited(request, limit, platform.settings.data_dir) as body:
         files = await asyncio.to_thread(read_archive, body, max_bytes=limit)
     since = await asyncio.to_thread(_newest_build, platform, space)
-    result = await asyncio.to_thread(platform.push, space, files)
+    origin = PushOrigin(author=access.actor(request).name, message=request.query.get("message"))
+    result = await asyncio.to_thread(platform.push, space, files, origin)
     private = _flag(request.query.get("private"))
     if private is not None and (result.created or private):
         await asyncio.to_thread(platform.set_private, space, private)
@@ -215,6 +232,7 @@ async def push(request: web.Request) -> web.Response:
         {
             "id": str(space),
             "revision": result.revision,
+            "sha": result.commit,
             "created": result.created,
             "unchanged": result.unchanged,
             "warnings": list(result.warnings),

@@ -68,6 +68,14 @@ def deploy_build(
     return pick(mine, key=lambda b: int(b.get("id", 0)))
 
 
+def revision_of(space: Mapping[str, Any], which: str = "newest") -> str:
+    """The space's newest (or serving) revision as its builds name it: ``revision`` /
+    ``servingRevision``; ``sha`` / ``servingSha`` from a server from before git commits, where
+    they were the same."""
+    new, old = ("revision", "sha") if which == "newest" else ("servingRevision", "servingSha")
+    return str(space.get(new) or space.get(old) or "")
+
+
 def diagnose(
     space: Mapping[str, Any], since: int | None = None, revision: str | None = None
 ) -> Failure | None:
@@ -75,18 +83,19 @@ def diagnose(
     ``stage`` and ``errorMessage`` fresh), or None when it runs without error or still deploys.
 
     Args:
-        space: the space's JSON (``sha``, ``servingSha``, ``stage``, ``errorMessage``,
-            ``builds``).
+        space: the space's JSON (``revision`` and ``servingRevision``, the hashes builds name
+            revisions by -- ``sha`` and ``servingSha`` from a server older than git commits --,
+            ``stage``, ``errorMessage``, ``builds``).
         since: the ``sinceBuild`` of the push or restart that started the deploy.
-        revision: the revision that deploy runs (default: the space's ``sha``).
+        revision: the revision that deploy runs (default: the space's newest).
     """
     stage = str(space.get("stage", ""))
     message = str(space.get("errorMessage") or "")
     if (stage == "RUNNING" and not message) or stage in DEPLOYING:
         return None
-    rev = revision or str(space.get("sha") or "")
+    rev = revision or revision_of(space)
     build = deploy_build(space.get("builds") or [], rev, since)
-    serving = str(space.get("servingSha") or "") if stage == "RUNNING" else ""
+    serving = revision_of(space, "serving") if stage == "RUNNING" else ""
     head, tail = _split(message)
     kind: Kind
     if stage == "BUILD_ERROR" or (build is not None and build.get("status") == "failed"):

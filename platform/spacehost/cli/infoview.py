@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from spacehost.cli.failure import DEPLOYING, diagnose
+from spacehost.cli.failure import DEPLOYING, diagnose, revision_of
 
 LABEL_WIDTH = 12
 
@@ -37,8 +37,9 @@ def _title(space: Mapping[str, Any]) -> str:
 
 
 def _revisions(space: Mapping[str, Any]) -> list[str]:
-    stage, sha = str(space.get("stage", "")), str(space.get("sha") or "")
-    serving = str(space.get("servingSha") or "")
+    # revisions as builds, logs and the pages name them (not git's shas: docs/git.md)
+    stage, sha = str(space.get("stage", "")), revision_of(space)
+    serving = revision_of(space, "serving")
     serves = stage in ("RUNNING", "RUNNING_BUILDING", "RUNNING_APP_STARTING", "SLEEPING", "PAUSED")
     rows = [_row("serving", serving[:12] if serving and serves else f"nothing ({stage})")]
     if stage in DEPLOYING:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from spacehost.errors import ManifestInvalid, SpacehostError
+from spacehost.errors import SpacehostError, error_lines
 
 
 def info(msg: str) -> None:
@@ -18,26 +18,12 @@ def warn(msg: str) -> None:
     print(f"warning: {msg}", file=sys.stderr, flush=True)
 
 
-def _problem(p: dict[str, Any]) -> str:
-    where = f"{p.get('file', '')}: {p.get('field', '')}".rstrip(": ")
-    return f"{where}: {p.get('message', '')}"
-
-
 def error(exc: SpacehostError) -> None:
     """Print *exc*: ``error: …``, a README's problems that the message does not list yet and
-    its warnings (each once), a log tail, ``hint: …``."""
-    print(f"error: {exc.message}", file=sys.stderr)
-    if isinstance(exc, ManifestInvalid):
-        for p in exc.details.get("problems", []):
-            if str(p.get("message", "")) not in exc.message:
-                print(f"  - {_problem(p)}", file=sys.stderr)
-        for p in exc.details.get("warnings", []):
-            print(f"warning: {_problem(p)}", file=sys.stderr)
-    tail = exc.details.get("log_tail")
-    if tail:
-        print(f"--- log tail ---\n{tail}", file=sys.stderr)
-    if exc.hint:
-        print(f"hint: {exc.hint}", file=sys.stderr)
+    its warnings (each once), a log tail, ``hint: …`` (errors.error_lines: a refused
+    ``git push`` prints the same lines)."""
+    for line in error_lines(exc):
+        print(line, file=sys.stderr)
 
 
 def print_urls(urls: dict[str, str]) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from spacehost.cli.failure import DEPLOYING, deploy_error, diagnose
+from spacehost.cli.failure import DEPLOYING, deploy_error, diagnose, revision_of
 from spacehost.client import Client
 from spacehost.domain import SpaceId
 from spacehost.errors import Conflict, DeployTimeout, ServerUnreachable
@@ -126,8 +126,9 @@ def watch(client: Client, deploy: Deploy, timeout: float = DEFAULT_TIMEOUT_S) ->
     if stage in DEPLOYING:
         raise _timeout(deploy, stage, timeout)
     info = {**client.info(space), "stage": stage, "errorMessage": runtime.get("errorMessage")}
-    if deploy.revision and info.get("sha") not in (None, deploy.revision):
-        raise _replaced(deploy, str(info["sha"]))
+    newest = revision_of(info)
+    if deploy.revision and newest not in ("", deploy.revision):
+        raise _replaced(deploy, newest)
     if stage == "RUNNING" and not runtime.get("errorMessage"):
         return
     failure = diagnose(info, deploy.since_build, deploy.revision or None)

@@ -30,10 +30,27 @@ class PushResult:
     created: bool
     warnings: tuple[str, ...]
     unchanged: bool = False
+    commit: str = ""  # the git commit on the space's main (store/spacecommits.py)
 
 
-def push(d: Deployer, space: SpaceId, files: Mapping[str, bytes]) -> PushResult:
-    """Store a new revision of *space* and deploy it in the background.
+@dataclass(frozen=True)
+class PushOrigin:
+    """Where a push's files come from, for its git commit: *author* (a user name) and
+    *message* for a commit spacehost composes, or *commit*, the sha of a commit ``git push``
+    already put on main (none is composed then)."""
+
+    author: str | None = None
+    message: str | None = None
+    commit: str | None = None
+
+
+PLATFORM_PUSH = PushOrigin()  # no user, the default message
+
+
+def push(
+    d: Deployer, space: SpaceId, files: Mapping[str, bytes], origin: PushOrigin = PLATFORM_PUSH
+) -> PushResult:
+    """Store a new revision of *space*, as a git commit too, and deploy it in the background.
 
     Raises:
         ManifestInvalid: the files are not a valid space (nothing is stored).
@@ -45,6 +62,7 @@ def push(d: Deployer, space: SpaceId, files: Mapping[str, bytes]) -> PushResult:
     with ctx.revisions_lock:  # a delete must not take the folder between the two
         ctx.files.save(revision, source.files)
         ctx.store.add_revision(space, revision, summary)
+    commit = _record_commit(d, space, revision, source.files, origin)
     created = ctx.store.create_space(space, stage=Stage.BUILDING, manifest=summary)
     rec = ctx.store.get_space(space)
     # "unchanged" only when exactly these files serve without an error: the same files
@@ -54,7 +72,7 @@ def push(d: Deployer, space: SpaceId, files: Mapping[str, bytes]) -> PushResult:
     )
     warnings = tuple(str(w) for w in source.warnings)
     if unchanged:
-        return PushResult(space, revision, created, warnings, unchanged=True)
+        return PushResult(space, revision, created, warnings, unchanged=True, commit=commit)
     d.crashes.cancel(space)
     stage = Stage.RUNNING_BUILDING if rec.stage.is_serving else Stage.BUILDING
     ctx.store.update_space(space, revision=revision, desired="running", stage=stage)
@@ -62,7 +80,18 @@ def push(d: Deployer, space: SpaceId, files: Mapping[str, bytes]) -> PushResult:
     stages.publish_routes(ctx)
     ctx.store.add_event(space, "push", f"revision {revision[:12]} pushed")
     d.submit(space, revision)
-    return PushResult(space, revision, created, warnings)
+    return PushResult(space, revision, created, warnings, commit=commit)
+
+
+def _record_commit(
+    d: Deployer, space: SpaceId, revision: str, files: Mapping[str, bytes], origin: PushOrigin
+) -> str:
+    """The git commit of this push: git's own (recorded), or one composed now."""
+    git = d.ctx.git
+    if origin.commit:
+        git.adopt(space, origin.commit, revision)
+        return origin.commit
+    return git.compose(space, revision, files, author=origin.author, message=origin.message)
 
 
 def restart(d: Deployer, space: SpaceId, *, factory: bool = False) -> None:

@@ -59,6 +59,7 @@ def forget_space(ctx: Context, space: SpaceId) -> None:
     with ctx.revisions_lock:
         ctx.store.delete_space(space)
         remove_unused_folders(ctx, revisions)
+        ctx.git.forget(space)  # a space made again under this name starts a new history
     try:
         ctx.builder.remove_images(space, keep=())
     except SpacehostError as exc:

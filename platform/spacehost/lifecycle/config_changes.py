@@ -133,7 +133,8 @@ def duplicate(
     for kind, key, value, desc in checked:
         setter = d.ctx.config.set_secret if kind == SECRET else d.ctx.config.set_variable
         setter(target, key, value, desc)
-    result = actions.push(d, target, files)
+    origin = actions.PushOrigin(message=f"Duplicate from {source}")
+    result = actions.push(d, target, files, origin)
     d.ctx.store.add_event(target, "duplicate", f"duplicated from {source}")
     given = {key for kind, key, _, _ in checked if kind == SECRET}
     return DuplicateResult(

@@ -26,6 +26,8 @@ from spacehost.manifest.model import SpaceSource
 from spacehost.runtime.base import RuntimeBackend
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, SpaceConfig, Store
+from spacehost.store.gitrepos import GitRepos
+from spacehost.store.spacecommits import SpaceCommits
 
 
 class BuildOutcome(Protocol):
@@ -90,6 +92,8 @@ class Context:
         redactors: the secrets' redactor of each followed container (runlogs.py).
         revisions_lock: held while saving or deleting revision folders (cleanup.py).
         closed: set when the platform closes; waits and follow-ups end early.
+        commits: the spaces' git commits (store/spacecommits.py); None: in the settings'
+            ``git_dir``. Read it as :attr:`git`.
     """
 
     settings: Settings
@@ -108,3 +112,15 @@ class Context:
     redactors: dict[str, Redactor] = field(default_factory=dict)
     revisions_lock: threading.Lock = field(default_factory=threading.Lock)
     closed: threading.Event = field(default_factory=threading.Event)
+    commits: SpaceCommits | None = None
+
+    def __post_init__(self) -> None:
+        if self.commits is None:  # frozen: set once, here
+            git = SpaceCommits(self.store, GitRepos(self.settings.git_dir))
+            object.__setattr__(self, "commits", git)
+
+    @property
+    def git(self) -> SpaceCommits:
+        """The spaces' git commits (every revision stored is a commit too)."""
+        assert self.commits is not None
+        return self.commits

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from spacehost.domain import SpaceId
-from spacehost.lifecycle.actions import PushResult
+from spacehost.lifecycle.actions import PLATFORM_PUSH, PushOrigin, PushResult
 from spacehost.lifecycle.config_changes import ConfigChange, ConfigItem, DuplicateResult
 from spacehost.lifecycle.hardware_offer import Flavor
 from spacehost.lifecycle.queries import SpaceQueries
@@ -41,7 +41,9 @@ class Facade(Protocol):
     @property
     def sleeper(self) -> IdleLoop: ...
 
-    def push(self, space: SpaceId, files: Mapping[str, bytes]) -> PushResult: ...
+    def push(
+        self, space: SpaceId, files: Mapping[str, bytes], origin: PushOrigin = PLATFORM_PUSH
+    ) -> PushResult: ...
 
     def restart(self, space: SpaceId, *, factory: bool = False) -> None: ...
 

@@ -40,6 +40,8 @@ def runtime_info(ctx: Context, sleeper: Sleeper, space: SpaceId) -> dict[str, An
         "sdkVersion": m.get("sdk_version")
         or (ctx.settings.gradio_version if m.get("sdk") == "gradio" else None),
         "errorMessage": rec.error_message or None,
+        # the git commit running (or, before one serves, being deployed), as HF answers it
+        "sha": ctx.git.commit_of(space, rec.serving_revision or rec.revision),
         # spacehost's own: the disk limits and how full each disk is (runtime/storage.py)
         "disk": [asdict(u) for u in disk_usage(ctx, space)],
         "sleep": {

@@ -24,7 +24,7 @@ from spacehost.domain import SpaceId
 from spacehost.identity import Accounts
 from spacehost.lifecycle import actions, info, reconcile, stages
 from spacehost.lifecycle import config_changes as config_ops
-from spacehost.lifecycle.actions import PushResult
+from spacehost.lifecycle.actions import PLATFORM_PUSH, PushOrigin, PushResult
 from spacehost.lifecycle.assembly import assemble
 from spacehost.lifecycle.backoff import Timer, thread_timer
 from spacehost.lifecycle.config_changes import ConfigChange, ConfigItem, DuplicateResult
@@ -38,9 +38,10 @@ from spacehost.lifecycle.visibility import SPACE, Visibility
 from spacehost.runtime.base import DiskUsage, RuntimeBackend
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, SecretCipher, SpaceConfig, Store
+from spacehost.store.spacemigration import migrate_spaces
 
 # ConfigChange, DuplicateResult and PushResult are re-exported: their users import them here
-__all__ = ["ConfigChange", "DuplicateResult", "Platform", "PushResult"]
+__all__ = ["ConfigChange", "DuplicateResult", "Platform", "PushOrigin", "PushResult"]
 
 
 class Platform:
@@ -116,17 +117,23 @@ class Platform:
         self.tasks, self.logs, self.crashes = parts.tasks, parts.logs, parts.crashes
         self.sleeper, self.recovery = parts.sleeper, parts.recovery
         self._deployer = parts.deployer
-        self.queries = SpaceQueries(settings, store, files, self.ctx.config)
+        self.queries = SpaceQueries(settings, store, files, self.ctx.config, self.ctx.git)
+        # a data dir from before spaces were git repositories: each space gets its history
+        migrate_spaces(store, files, self.ctx.git)
 
     # spaces -------------------------------------------------------------------------------
 
-    def push(self, space: SpaceId, files: Mapping[str, bytes]) -> PushResult:
-        """Store a new revision of *space* and deploy it in the background (actions.py).
+    def push(
+        self, space: SpaceId, files: Mapping[str, bytes], origin: PushOrigin = PLATFORM_PUSH
+    ) -> PushResult:
+        """Store a new revision of *space* -- a git commit too, made from *origin*'s author
+        and message, or *origin*'s commit that ``git push`` made -- and deploy it in the
+        background (actions.py).
 
         Raises:
             ManifestInvalid: the files are not a valid space (nothing is stored).
         """
-        return actions.push(self._deployer, space, files)
+        return actions.push(self._deployer, space, files, origin)
 
     def restart(self, space: SpaceId, *, factory: bool = False) -> None:
         """Restart *space* from its current revision; ``factory`` rebuilds without cache."""

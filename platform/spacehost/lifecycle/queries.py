@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, SpaceConfig, Store
+from spacehost.store.spacecommits import SpaceCommits
 
 
 class SpaceQueries:
@@ -26,10 +27,18 @@ class SpaceQueries:
             size), ``revision_path`` (to read one file from).
         config: the spaces' ``variables`` and ``secrets`` (names, descriptions, times; never a
             secret's value).
+        git: the spaces' git commits: ``commit_of`` (a revision's git sha), ``revision_of`` (the
+            revision a commit sha or revision hash names), ``head_commit`` (main's sha),
+            ``git_refs``, ``git_resolve``, ``git_log`` and ``git_reader`` (its objects).
     """
 
     def __init__(
-        self, settings: Settings, store: Store, files: RevisionFiles, config: SpaceConfig
+        self,
+        settings: Settings,
+        store: Store,
+        files: RevisionFiles,
+        config: SpaceConfig,
+        git: SpaceCommits,
     ) -> None:
         self.settings = settings
         # the store's reads
@@ -47,3 +56,11 @@ class SpaceQueries:
         # the space config's (no value of a secret)
         self.variables = config.variables
         self.secrets = config.secrets
+        # the git commits'
+        self.commit_of = git.commit_of
+        self.revision_of = git.revision_of
+        self.head_commit = git.head
+        self.git_refs = git.refs
+        self.git_resolve = git.resolve
+        self.git_log = git.log
+        self.git_reader = git.reader

@@ -7,6 +7,7 @@ from aiohttp import web
 from spacehost import headernames
 from spacehost.api import add_routes, error_middleware
 from spacehost.api.errors import Handler
+from spacehost.api.spacepush import add_space_push_target
 from spacehost.appkeys import ACCOUNTS, HUB, JOBS, PLATFORM, SCHEDULES, TOKEN
 from spacehost.dockerengine import connect
 from spacehost.identity import Accounts
@@ -71,6 +72,7 @@ def make_app(
     # the model and dataset hub (docs/hub.md); the API's /api/models... and the repo pages
     app[HUB] = hub if hub is not None else HubStore(platform.settings.hub_dir)
     app[JOBS], app[SCHEDULES] = jobs or build_jobs(platform, app[ACCOUNTS])
+    add_space_push_target(app, platform)  # git push to a space: validate, then deploy
     add_routes(app)
     app.router.add_get("/", gallery)
     add_favicon_routes(app)  # /favicon.ico

@@ -48,6 +48,16 @@ CREATE TABLE IF NOT EXISTS revisions (
     manifest TEXT NOT NULL,
     PRIMARY KEY (space, hash)
 );
+-- a space's git commits (store/spacecommits.py) and the revision (files' hash) each holds;
+-- created on open in a database made before spaces were git repositories
+CREATE TABLE IF NOT EXISTS space_commits (
+    space TEXT NOT NULL,
+    sha TEXT NOT NULL,
+    revision TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (space, sha)
+);
+CREATE INDEX IF NOT EXISTS space_commits_revision ON space_commits (space, revision);
 CREATE TABLE IF NOT EXISTS builds (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     space TEXT NOT NULL,
@@ -274,6 +284,7 @@ class Store:
             for table, col in (
                 ("spaces", "id"),
                 ("revisions", "space"),
+                ("space_commits", "space"),
                 ("builds", "space"),
                 ("logs", "space"),
                 ("events", "space"),
@@ -320,6 +331,37 @@ class Store:
                 "DELETE FROM revisions WHERE space = ? AND hash = ?",
                 [(str(space), r) for r in revisions],
             )
+
+    # git commits --------------------------------------------------------------------------
+
+    def add_commit(self, space: SpaceId, sha: str, revision: str) -> None:
+        """Record that git commit *sha* of *space* holds the files of *revision*."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO space_commits (space, sha, revision, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (str(space), sha, revision, self._clock()),
+            )
+
+    def commit_of(self, space: SpaceId, revision: str) -> str | None:
+        """The newest git commit of *space* recorded with *revision*'s files; None if none."""
+        rows = self._rows(
+            "SELECT sha FROM space_commits WHERE space = ? AND revision = ? "
+            "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            (str(space), revision),
+        )
+        return str(rows[0][0]) if rows else None
+
+    def revision_of_commit(self, space: SpaceId, sha: str) -> str | None:
+        """The revision whose files git commit *sha* of *space* holds; None if unknown."""
+        rows = self._rows(
+            "SELECT revision FROM space_commits WHERE space = ? AND sha = ?", (str(space), sha)
+        )
+        return str(rows[0][0]) if rows else None
+
+    def has_commits(self, space: SpaceId) -> bool:
+        rows = self._rows("SELECT 1 FROM space_commits WHERE space = ? LIMIT 1", (str(space),))
+        return bool(rows)
 
     def all_revisions(self) -> set[str]:
         return {str(r[0]) for r in self._rows("SELECT DISTINCT hash FROM revisions")}

@@ -198,7 +198,8 @@ print(json.dumps({{"oid": info.oid}}))
 """)
     platform = hub.live.platform
     rec = platform.queries.get_space(SpaceId("bob", "demo"))
-    assert out["oid"] == rec.revision
+    # the commit's id is git's, of the new revision (docs/git.md)
+    assert out["oid"] == platform.queries.commit_of(SpaceId("bob", "demo"), rec.revision)
     assert (
         platform.queries.revision_path(rec.revision) / "app.py"
     ).read_bytes() == b"print('v2')\n"

@@ -307,7 +307,10 @@ def test_a_commit_to_a_space_deploys_a_new_revision(tmp_path: Path) -> None:
         answer = await resp.json()
         assert resp.status == 200, answer
         rec = p.queries.get_space(space)
-        assert answer["commitOid"] == rec.revision != before
+        # the answer is git's commit on the space's main (docs/git.md), of the new revision
+        assert rec.revision != before
+        assert answer["commitOid"] == p.queries.head_commit(space)
+        assert p.queries.revision_of(space, answer["commitOid"]) == rec.revision
         assert (p.queries.revision_path(rec.revision) / "app.py").read_bytes() == b"print('v2')"
         assert p.wait_idle()
         bad = ndjson(header(), put("README.md", b"---\nsdk: flask\n---\n"))

@@ -120,6 +120,9 @@ def test_duplicate_answers_with_secrets_needing_values_and_409_on_existing(
         assert body["variables"] == ["MODE"] and body["secrets_needing_values"] == ["TOKEN"]
         assert body["urls"]["path"].endswith("/spaces/bob/copy/")
         assert SECRET_VALUE not in str(body)
+        # the copy's history starts with one git commit (docs/git.md)
+        (first,) = platform.queries.git_log(SpaceId("bob", "copy"))
+        assert body["sha"] == first.sha and first.title == "Duplicate from alice/demo"
         status, body = await call(
             "POST", f"{BASE}/duplicate", headers=AUTH, json={"repository": "bob/copy"}
         )  # HF's field name

@@ -16,6 +16,8 @@ from spacehost.domain import SpaceId, Stage
 from spacehost.lifecycle.queries import SpaceQueries
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, SecretCipher, SpaceConfig, Store
+from spacehost.store.gitrepos import GitRepos
+from spacehost.store.spacecommits import SpaceCommits
 from spacehost.web.oembed import oembed
 from spacehost.web.status import space_status
 
@@ -38,7 +40,14 @@ def platform(tmp_path: Path) -> ReadOnlyPlatform:
     store.create_space(SpaceId.parse("alice/broken"), stage=Stage.BUILD_ERROR, manifest={})
     store.update_space(SpaceId.parse("alice/broken"), error_message="pip failed")
     return ReadOnlyPlatform(
-        SpaceQueries(settings, store, RevisionFiles(tmp_path / "r"), config), settings
+        SpaceQueries(
+            settings,
+            store,
+            RevisionFiles(tmp_path / "r"),
+            config,
+            SpaceCommits(store, GitRepos(settings.git_dir)),
+        ),
+        settings,
     )
 
 

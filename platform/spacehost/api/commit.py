@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from spacehost import access
 from spacehost.api.commitpayload import CommitRequest, read_commit
 from spacehost.api.hub import receive_body
 from spacehost.api.repowrite import branch_of, hf_answers, kind_of, repo_id_of, require_write
@@ -69,7 +70,12 @@ def _apply(request: web.Request, kind: Kind, repo_id: str, commit: CommitRequest
         pushed = commit_space(platform, hub, SpaceId.parse(repo_id), commit.changes, commit.parent)
         return pushed.revision
     made = hub.commit(
-        RepoKind(kind.value), repo_id, commit.changes, commit.message, parent=commit.parent
+        RepoKind(kind.value),
+        repo_id,
+        commit.changes,
+        commit.message,
+        parent=commit.parent,
+        author=access.actor(request).name,
     )
     return made.sha
 

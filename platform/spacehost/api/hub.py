@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import mimetypes
 import shutil
 import uuid
@@ -416,7 +417,15 @@ async def push(request: web.Request) -> web.Response:
         await asyncio.to_thread(archive.unlink)
         before = hub.repo(kind, repo_id).head.sha if hub.exists(kind, repo_id) else None
         commit = await asyncio.to_thread(
-            hub.push, kind, repo_id, files, request.query.get("message", ""), move=True
+            functools.partial(
+                hub.push,
+                kind,
+                repo_id,
+                files,
+                request.query.get("message", ""),
+                move=True,
+                author=access.actor(request).name,
+            )
         )
     finally:
         await asyncio.to_thread(shutil.rmtree, work, True)

@@ -14,6 +14,7 @@ from spacehost.lifecycle import Platform
 from spacehost.server.bad_tokens import refuse_bad_tokens
 from spacehost.server.visibility import hide_private
 from spacehost.store import HubStore
+from spacehost.store.gitrepos import GitRepos
 from spacehost.web import gallery, oembed, space_page, space_status
 from spacehost.web.account_pages import add_account_pages, add_namespace_page
 from spacehost.web.api_examples import add_example_routes
@@ -64,7 +65,11 @@ def make_app(
     app[TOKEN] = token
     app[ACCOUNTS] = accounts or Accounts(platform.settings.identity_db, token)
     # the model and dataset hub (docs/hub.md); the API's /api/models... and the repo pages
-    app[HUB] = hub if hub is not None else HubStore(platform.settings.hub_dir)
+    app[HUB] = (
+        hub
+        if hub is not None
+        else HubStore(platform.settings.hub_dir, GitRepos(platform.settings.git_dir))
+    )
     add_routes(app)
     app.router.add_get("/", gallery)
     add_favicon_routes(app)  # /favicon.ico

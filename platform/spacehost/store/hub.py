@@ -52,7 +52,7 @@ from spacehost.store.hubchanges import (
     apply_changes,
     check_change,
 )
-from spacehost.store.hubdb import HubDb, Row
+from spacehost.store.hubdb import FileRow, HubDb, Row
 from spacehost.store.hubfiles import (
     clear_dir,
     git_blob_id,
@@ -69,6 +69,7 @@ from spacehost.store.hubfiles import (
     write_tree_cache,
 )
 from spacehost.store.hubgit import TreeFile, tree_files
+from spacehost.store.hubmigrate import migrate_repo, needs_git, rename_cached
 from spacehost.store.xorb import ensure_xorb_file
 
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
@@ -218,6 +219,9 @@ class HubStore:
         rows = self._db.commit_rows(kind.value, repo_id, rev) if _HEX.match(rev) else []
         if len(rows) == 1:
             return self._commit_from(kind, repo_id, rows[0])
+        renamed = self._db.alias(kind.value, repo_id, rev) if _HEX.match(rev) and not rows else []
+        if len(renamed) == 1:  # a commit id from before the hub's commits were git's
+            return self._commit(kind, repo_id, renamed[0])
         problem = "is ambiguous" if rows else "does not exist"
         raise RevisionNotFound(
             f"revision {revision!r} of {kind.value} {repo_id} {problem}",
@@ -567,14 +571,19 @@ class HubStore:
             self.xorb_path(sha256).unlink(missing_ok=True)
 
     def _recover(self) -> None:
-        """Sweep what an interrupted push or delete left that the database does not name."""
+        """Move repos from before git into git, then sweep what an interrupted push or delete
+        left that the database does not name."""
         clear_dir(self.tmp_dir)
+        for r in self._db.repo_rows(None):
+            if needs_git(self.git, r[0], r[1], r[4]):
+                self._migrate(RepoKind(r[0]), r[1])
         known = {repo_cache_name(RepoKind(r[0]), r[1]): r for r in self._db.repo_rows(None)}
         for cache in list(self._cache.iterdir()):
             row = known.get(cache.name)
             if row is None:
                 remove_tree(cache, self.tmp_dir)
             else:
+                rename_cached(cache, self._db.aliases(row[0], row[1]))
                 self._recover_repo(cache, RepoKind(row[0]), row[1], row[4])
         self._recover_git(known.values())
         for shard in self._blobs.iterdir():
@@ -584,6 +593,15 @@ class HubStore:
             for xorb in shard.iterdir():
                 if not (self._blobs / shard.name / xorb.name).exists():
                     xorb.unlink()
+
+    def _migrate(self, kind: RepoKind, repo_id: str) -> None:
+        """Replay a repo from before git into its git repository (store/hubmigrate.py)."""
+
+        def compose(parent: str | None, message: str, rows: list[FileRow], when: float) -> str:
+            files = tuple(file_from_row(r) for r in rows)
+            return self._git_commit(kind, repo_id, parent, message, files, None, when)
+
+        migrate_repo(self._db, kind.value, repo_id, compose)
 
     def _recover_git(self, rows: Iterable[Row]) -> None:
         """git's ``main`` of each repo back at the head the database names (a write that died

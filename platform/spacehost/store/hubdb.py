@@ -152,6 +152,13 @@ class HubDb:
         )
         return [r[0] for r in rows]
 
+    def aliases(self, kind: str, repo_id: str) -> dict[str, str]:
+        """Every old (pre-git) commit id of the repo -> its git sha."""
+        rows = self.query(
+            "SELECT old, sha FROM hub_aliases WHERE kind = ? AND repo_id = ?", (kind, repo_id)
+        )
+        return {r[0]: r[1] for r in rows}
+
     def sha256_used(self, sha256: str) -> bool:
         return bool(self.query("SELECT 1 FROM hub_files WHERE sha256 = ? LIMIT 1", (sha256,)))
 

@@ -10,6 +10,7 @@ from aiohttp import web
 from spacehost import access
 from spacehost.api import accounts, gpus, oidc, secrets, signin, sleep, spaces
 from spacehost.api.commit import add_commit_route
+from spacehost.api.githttp import add_git_routes
 from spacehost.api.hub import add_hub_routes
 from spacehost.api.lfs import add_lfs_routes
 from spacehost.api.preupload import add_preupload_route
@@ -102,4 +103,5 @@ def add_routes(app: web.Application) -> None:
     add_preupload_route(app)
     add_commit_route(app)
     add_lfs_routes(app)
+    add_git_routes(app)  # git clone/fetch/push of every repo (docs/git.md)
     add_xet_upload_routes(app)  # Xet uploads: write token, xorbs and shards (docs/hub.md)

@@ -38,6 +38,7 @@ from spacehost.identity import Accounts, Role
 from spacehost.lifecycle import Platform, deploy
 from spacehost.server.control import make_app
 from spacehost.store import HubStore
+from spacehost.store.gitrepos import GitRepos
 from tests.support.platforms import fake_settings, platform_in
 from tests.support.tarballs import make_tar
 
@@ -113,6 +114,21 @@ def write(ok: int, *, safe: bool = False, creates: bool = False) -> dict[str, Ex
     return _bad_token_401(
         {PUBLIC: public, PRIVATE: public if creates else public | {ANON: 404, OUTSIDER: 404}}
     )
+
+
+def git_read(ok: int = 200) -> dict[str, Expect]:
+    """git's clone and fetch: as :func:`read`, but credentials are a token (never a cookie) and
+    anonymous callers of a private repo get 401 so git asks for one (api/githttp.py)."""
+    no_cookie = {SESSION: 401, SESSION_CSRF: 401}
+    private = dict.fromkeys(COLUMNS, ok) | {ANON: 401, OUTSIDER: 404} | no_cookie
+    return _bad_token_401({PUBLIC: dict.fromkeys(COLUMNS, ok), PRIVATE: private})
+
+
+def git_write(ok: int = 200) -> dict[str, Expect]:
+    """git's push: a write token of a writer; anonymous callers (and cookies) get 401."""
+    refused = {ANON: 401, READER: 403, OUTSIDER: 403, MEMBER_READ_TOKEN: 403}
+    public = dict.fromkeys(COLUMNS, ok) | refused | {SESSION: 401, SESSION_CSRF: 401}
+    return _bad_token_401({PUBLIC: public, PRIVATE: public | {OUTSIDER: 404}})
 
 
 def write_into_acme(ok: int) -> dict[str, Expect]:
@@ -510,6 +526,54 @@ def write_api_rows(kinds: str) -> list[Row]:
     ]
 
 
+def _git_repo(kinds: str) -> Prepare:
+    """The row's repo by git's names (a space's git repository made if missing)."""
+
+    def prepare(world: World, column: str, visibility: str, p: Params) -> Params:
+        if kinds == "spaces":
+            GitRepos(world.platform.settings.git_dir).init("space", f"{ORG}/{p['name']}")
+        return p | {"gowner": ORG, "gname": p["name"]}
+
+    return prepare
+
+
+def _git_headers(service: str) -> Callable[[Params], dict[str, str]]:
+    return lambda p: {"Content-Type": f"application/x-{service}-request"}
+
+
+def _flush(world: World, column: str, visibility: str, p: Params) -> Any:
+    return b"0000"  # git's flush packet: nothing wanted, nothing pushed
+
+
+def git_rows() -> list[Row]:
+    rows = []
+    for prefix, kinds in (("", "models"), ("/datasets", "datasets"), ("/spaces", "spaces")):
+        base = prefix + "/{gowner}/{gname}"
+        ready = _git_repo(kinds)
+        rows += [
+            Row("git", "GET", base + "/info/refs", git_read(), prepare=ready),
+            Row(
+                "git",
+                "POST",
+                base + "/git-upload-pack",
+                git_read(),
+                prepare=ready,
+                body=_flush,
+                headers=_git_headers("git-upload-pack"),
+            ),
+            Row(
+                "git",
+                "POST",
+                base + "/git-receive-pack",
+                git_write(),
+                prepare=ready,
+                body=_flush,
+                headers=_git_headers("git-receive-pack"),
+            ),
+        ]
+    return rows
+
+
 RESOLVE_ROWS = [
     Row("hub repo: read", method, prefix + "/{owner}/{name}/resolve/{rev}/{path}", read(), path=p)
     for method in ("GET", "HEAD")
@@ -634,11 +698,13 @@ PLATFORM_ROWS = [
         prepare=_param("hash", ZERO_ID),
     ),
     Row("xet", "POST", "/xet/cas/v1/shards", same_for_all(401)),
+    # git's hooks only, with this process's secret (api/githooks.py): nobody else
+    Row("git", "POST", "/api/internal/git-hook", same_for_all(404), body=_json({})),
 ]
 
 ROWS = SPACE_ROWS + write_api_rows("spaces")
 ROWS += hub_rows("models") + hub_rows("datasets") + RESOLVE_ROWS + ACCOUNT_ROWS
-ROWS += PLATFORM_ROWS
+ROWS += PLATFORM_ROWS + git_rows()
 
 # -- running a row ----------------------------------------------------------------------------
 
@@ -650,6 +716,8 @@ def _fill(world: World, row: Row, visibility: str, p: Params) -> str:
     path = row.route.format(**values)
     if row.route == spaceaccess.BOUNCE_PATH:
         path += f"?host={ORG}-public-demo"
+    if row.route.endswith("/info/refs"):
+        path += "?service=git-upload-pack"
     if row.route == "/api/oembed":
         path += f"?url={world.base}/spaces/{ORG}/{values['name']}"
     return path
@@ -827,6 +895,10 @@ _WHO = {
     ),
     frozenset({MEMBER, ADMIN, ORG_ADMIN, SESSION_CSRF}): "writers",
     frozenset({MEMBER, ADMIN, ORG_ADMIN, SESSION, SESSION_CSRF}): "writers",
+    frozenset(COLUMNS) - {BAD_TOKEN, ANON, OUTSIDER, SESSION, SESSION_CSRF}: (
+        "its readers, by token"
+    ),
+    frozenset({MEMBER, ADMIN, ORG_ADMIN}): "writers, by token",
     frozenset({ADMIN, ORG_ADMIN}): "org admins",
     frozenset({ADMIN}): "platform admins",
     frozenset(): "nobody",

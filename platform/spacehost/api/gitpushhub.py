@@ -1,0 +1,106 @@
+"""The hub's :class:`~spacehost.api.gitpush.PushTarget`: ``git push`` to a model or dataset
+(docs/git.md).
+
+Before any ref moves, every pushed commit's tree is read from the push's objects: an LFS pointer
+must name an object the blob store holds (``git lfs push`` uploads them first, through the LFS
+batch API, api/lfs.py); a regular file must stay under 10 MiB (Hugging Face's rule, the hub's
+:data:`~spacehost.store.hubfiles.LFS_MIN_SIZE`); symlinks and submodules are refused. Once git
+moved ``main``, each new commit of it is recorded by the hub (:meth:`HubStore.adopt`), oldest
+first, with git's own sha.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from spacehost.api.gitpush import PushRefused, RefUpdate
+from spacehost.appkeys import HUB, PLATFORM
+from spacehost.domain import RepoKind
+from spacehost.errors import UploadRejected
+from spacehost.identity.actor import Actor
+from spacehost.store import HubStore
+from spacehost.store.gitrepos import MAIN_REF, GitReader
+from spacehost.store.hubfiles import LFS_MIN_SIZE
+from spacehost.store.hubgit import tree_files
+
+LFS_HELP = "https://git-lfs.github.com/"
+
+
+class HubPushTarget:
+    """Pushes to the models (or the datasets) of the hub."""
+
+    def __init__(self, kind: RepoKind) -> None:
+        self.kind = kind
+
+    async def check(
+        self,
+        request: web.Request,
+        repo_id: str,
+        actor: Actor,
+        updates: Sequence[RefUpdate],
+        incoming: GitReader,
+    ) -> list[str]:
+        hub: HubStore = request.app[HUB]
+        known = list(hub.git.refs(self.kind.value, repo_id).values())
+        heads = [u.new for u in updates if not u.deletes]
+        problems = await asyncio.to_thread(_problems, hub, incoming, heads, known)
+        if problems:
+            raise PushRefused(problems)
+        return []
+
+    async def received(
+        self, request: web.Request, repo_id: str, actor: Actor, updates: Sequence[RefUpdate]
+    ) -> list[str]:
+        hub: HubStore = request.app[HUB]
+        lines = []
+        for u in updates:
+            if u.ref == MAIN_REF and not u.deletes:
+                head = await asyncio.to_thread(_adopt_main, hub, self.kind, repo_id, u)
+                base = request.app[PLATFORM].settings.base_url
+                prefix = "" if self.kind is RepoKind.MODEL else "datasets/"
+                lines.append(f"spacehost: {base}/{prefix}{repo_id} is now at {head[:12]}")
+        return lines
+
+
+def _adopt_main(hub: HubStore, kind: RepoKind, repo_id: str, update: RefUpdate) -> str:
+    """Record main's new commits, oldest first (a reset to an older commit: that one)."""
+    with hub.git.reader(kind.value, repo_id) as reader:
+        new = [c.sha for c in reader.commits(update.new, exclude=[update.old])]
+    for sha in reversed(new or [update.new]):
+        hub.adopt(kind, repo_id, sha)
+    return update.new
+
+
+def _problems(hub: HubStore, incoming: GitReader, heads: list[str], known: list[str]) -> list[str]:
+    """What git must not take from the commits *heads* bring (lines git prints)."""
+    big: set[str] = set()
+    missing: set[str] = set()
+    for head in heads:
+        for commit in incoming.commits(head, exclude=known):
+            try:
+                files = list(tree_files(incoming, commit.sha))
+            except UploadRejected as exc:
+                return [f"spacehost: {exc}", f"hint: {exc.hint}"]
+            for f in files:
+                if f.pointer is not None:
+                    if not hub.has_blob(f.pointer.sha256, f.pointer.size):
+                        missing.add(f.path)
+                elif f.size >= LFS_MIN_SIZE:
+                    big.add(f.path)
+    lines = []
+    if big:
+        lines += [
+            "Your push was rejected because it contains files larger than 10 MiB.",
+            f"Please use {LFS_HELP} to store large files.",
+            "Offending files: " + ", ".join(sorted(big)),
+        ]
+    if missing:
+        lines += [
+            "spacehost: the LFS objects of these files were not uploaded: "
+            + ", ".join(sorted(missing)),
+            "run git lfs push --all origin, then push again",
+        ]
+    return lines

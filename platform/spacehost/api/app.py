@@ -11,6 +11,7 @@ from spacehost import access
 from spacehost.api import accounts, gpus, oidc, secrets, signin, sleep, spaces
 from spacehost.api.commit import add_commit_route
 from spacehost.api.githttp import add_git_routes
+from spacehost.api.gitrefs import add_git_ref_routes
 from spacehost.api.hub import add_hub_routes
 from spacehost.api.lfs import add_lfs_routes
 from spacehost.api.preupload import add_preupload_route
@@ -104,4 +105,5 @@ def add_routes(app: web.Application) -> None:
     add_commit_route(app)
     add_lfs_routes(app)
     add_git_routes(app)  # git clone/fetch/push of every repo (docs/git.md)
+    add_git_ref_routes(app)  # branches and tags of every repo (docs/git.md)
     add_xet_upload_routes(app)  # Xet uploads: write token, xorbs and shards (docs/hub.md)

@@ -49,9 +49,11 @@ async def run_backend(
         feeding = asyncio.create_task(_feed(request, proc, spooled))
         errors = asyncio.create_task(_drain_stderr(proc))
         try:
-            return await _respond(request, proc)
+            response = await _respond(request, proc)
         finally:
             await _finish(proc, feeding, errors)
+        await response.write_eof()  # the backend reaped first: nothing outlives the answer
+        return response
     finally:
         if spooled is not None:
             with contextlib.suppress(FileNotFoundError):
@@ -137,7 +139,6 @@ async def _respond(request: web.Request, proc: asyncio.subprocess.Process) -> we
     await response.prepare(request)
     while chunk := await stdout.read(CHUNK):
         await response.write(chunk)
-    await response.write_eof()
     return response
 
 

@@ -56,12 +56,16 @@ class HubPushTarget:
     ) -> list[str]:
         hub: HubStore = request.app[HUB]
         lines = []
+        base = request.app[PLATFORM].settings.base_url
+        prefix = "" if self.kind is RepoKind.MODEL else "datasets/"
         for u in updates:
             if u.ref == MAIN_REF and not u.deletes:
                 head = await asyncio.to_thread(_adopt_main, hub, self.kind, repo_id, u)
-                base = request.app[PLATFORM].settings.base_url
-                prefix = "" if self.kind is RepoKind.MODEL else "datasets/"
                 lines.append(f"spacehost: {base}/{prefix}{repo_id} is now at {head[:12]}")
+            elif not u.deletes:
+                await asyncio.to_thread(_adopt_other, hub, self.kind, repo_id, u)
+                name = u.ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+                lines.append(f"spacehost: {name} of {base}/{prefix}{repo_id} recorded")
         return lines
 
 
@@ -72,6 +76,17 @@ def _adopt_main(hub: HubStore, kind: RepoKind, repo_id: str, update: RefUpdate) 
     for sha in reversed(new or [update.new]):
         hub.adopt(kind, repo_id, sha)
     return update.new
+
+
+def _adopt_other(hub: HubStore, kind: RepoKind, repo_id: str, update: RefUpdate) -> None:
+    """Record the commits another branch (or a tag) brings, so its revision reads like main's;
+    main stays where it is."""
+    target = hub.git.ref(kind.value, repo_id, update.ref) or update.new  # a tag: its commit
+    with hub.git.reader(kind.value, repo_id) as reader:
+        new = [c.sha for c in reader.commits(target)]
+    for sha in reversed(new):
+        if not hub.has_commit(kind, repo_id, sha):
+            hub.adopt(kind, repo_id, sha, head=False)
 
 
 def _problems(hub: HubStore, incoming: GitReader, heads: list[str], known: list[str]) -> list[str]:

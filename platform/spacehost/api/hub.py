@@ -43,9 +43,9 @@ from spacehost.api.errors import error_response
 from spacehost.api.hubjson import (
     card_from_blob,
     commit_json,
+    git_refs_json,
     last_changes,
     path_info_json,
-    refs_json,
     repo_json,
     tree_json,
 )
@@ -284,8 +284,10 @@ async def paths_info(request: web.Request) -> web.Response:
 
 @hf_errors
 async def refs(request: web.Request) -> web.Response:
-    """``GET /api/{models|datasets}/O/N/refs``."""
-    return web.json_response(refs_json(_hub(request).repo(_kind(request), _repo_id(request)).head))
+    """``GET /api/{models|datasets}/O/N/refs``: the branches and tags of its git repository."""
+    hub, kind, repo_id = _hub(request), _kind(request), _repo_id(request)
+    hub.repo(kind, repo_id)  # RepoNotFound first
+    return web.json_response(git_refs_json(hub.git.refs(kind.value, repo_id)))
 
 
 @hf_errors

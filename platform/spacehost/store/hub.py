@@ -207,7 +207,8 @@ class HubStore:
         return self._db.repo_row(kind.value, repo_id) is not None
 
     def resolve(self, kind: RepoKind, repo_id: str, revision: str = MAIN) -> HubCommit:
-        """The commit *revision* names: ``main``, a full sha, or a unique sha prefix (>= 7).
+        """The commit *revision* names: ``main``, another branch or a tag of the repo's git
+        repository, a full sha, or a unique sha prefix (>= 7).
 
         Raises:
             RepoNotFound, RevisionNotFound.
@@ -216,6 +217,9 @@ class HubStore:
         rev = revision.strip().lower()
         if rev in (MAIN, "refs/heads/main"):
             return self._commit(kind, repo_id, row[4])
+        named = self.git.ref(kind.value, repo_id, revision.strip())
+        if named is not None:
+            return self._commit(kind, repo_id, named)
         rows = self._db.commit_rows(kind.value, repo_id, rev) if _HEX.match(rev) else []
         if len(rows) == 1:
             return self._commit_from(kind, repo_id, rows[0])
@@ -225,9 +229,13 @@ class HubStore:
         problem = "is ambiguous" if rows else "does not exist"
         raise RevisionNotFound(
             f"revision {revision!r} of {kind.value} {repo_id} {problem}",
-            hint="use 'main', a full commit sha or a longer prefix; list the commits with "
-            f"GET /api/{kind.plural}/{repo_id}/commits/main",
+            hint="use a branch, a tag, a full commit sha or a longer prefix; list them with "
+            f"GET /api/{kind.plural}/{repo_id}/refs and .../commits/main",
         )
+
+    def has_commit(self, kind: RepoKind, repo_id: str, sha: str) -> bool:
+        """Whether commit *sha* (full) is recorded for the repo."""
+        return any(r[0] == sha for r in self._db.commit_rows(kind.value, repo_id, sha))
 
     def commits(self, kind: RepoKind, repo_id: str) -> list[HubCommit]:
         """Every commit of the repo, newest first."""
@@ -350,13 +358,20 @@ class HubStore:
             )
 
     def adopt(
-        self, kind: RepoKind, repo_id: str, sha: str, incoming: Path | None = None
+        self,
+        kind: RepoKind,
+        repo_id: str,
+        sha: str,
+        incoming: Path | None = None,
+        *,
+        head: bool = True,
     ) -> HubCommit:
         """Record commit *sha*, which git received into the repo's git repository (and moved
         ``refs/heads/main`` to), as the repo's head: its regular files' bytes into the blob
         store, its LFS pointers resolved against the blob store (git-lfs uploaded them first),
         then the cache and the database as :meth:`push` does. *incoming*: the push's quarantine
-        directory while git has not yet moved the objects in.
+        directory while git has not yet moved the objects in. *head* False: a commit of a
+        branch other than main, recorded (its files readable by revision) without moving main.
 
         Raises:
             UploadRejected: an LFS object that is not stored, a symlink or a submodule.
@@ -369,7 +384,9 @@ class HubStore:
                 files = tuple(self._adopt_file(t) for t in tree_files(reader, sha))
                 parent = info.parents[0] if info.parents else None
                 message = info.message.removesuffix("\n")
-                return self._store(kind, repo_id, sha, parent, info.created_at, message, files)
+                return self._store(
+                    kind, repo_id, sha, parent, info.created_at, message, files, head=head
+                )
 
     def _adopt_file(self, t: TreeFile) -> HubFile:
         """A file of a received tree as the hub keeps it (a regular file's bytes stored)."""
@@ -511,18 +528,21 @@ class HubStore:
         created: float,
         message: str,
         files: tuple[HubFile, ...],
+        *,
+        head: bool = True,
     ) -> HubCommit:
         """Make commit *sha* (its blobs stored) the head: the cache's links, snapshot and tree,
-        the database, then ``refs/main``."""
+        the database, then ``refs/main`` (*head* False: all but the last two)."""
         cache = self._cache / repo_cache_name(kind, repo_id)
         for f in files:
             link_blob(self.blob_path(f.sha256), cache / "blobs" / f.etag)
         write_tree_cache(cache, sha, {f.path: f.tree_cache_entry() for f in files}, self.tmp_dir)
         write_snapshot(cache / "snapshots", sha, ((f.path, f.etag) for f in files))
         self._db.add_commit(
-            kind.value, repo_id, sha, parent, created, message, [f.row for f in files]
+            kind.value, repo_id, sha, parent, created, message, [f.row for f in files], head=head
         )
-        write_text_atomic(cache / "refs" / MAIN, sha, self.tmp_dir)
+        if head:
+            write_text_atomic(cache / "refs" / MAIN, sha, self.tmp_dir)
         return HubCommit(sha, parent, created, message, files)
 
     @contextlib.contextmanager

@@ -173,9 +173,12 @@ class HubDb:
         created_at: float,
         message: str,
         files: Sequence[FileRow],
+        *,
+        head: bool = True,
     ) -> None:
         """Record a commit with its ``(path, size, sha256, blob_id, lfs, mode)`` files and make
-        it the head (creating the repo on its first commit), in one transaction."""
+        it the head (creating the repo on its first commit), in one transaction. *head* False:
+        a commit of another branch, recorded only."""
         with self.transaction() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO hub_commits (kind, repo_id, sha, parent, "
@@ -187,6 +190,8 @@ class HubDb:
                 "sha256, blob_id, lfs, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(kind, repo_id, sha, *f) for f in files],
             )
+            if not head:
+                return
             conn.execute(
                 "INSERT INTO hub_repos (kind, repo_id, created_at, updated_at, head) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, repo_id) DO UPDATE SET "

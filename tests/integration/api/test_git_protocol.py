@@ -215,3 +215,61 @@ def test_pushes_git_must_not_take_are_refused_with_remote_lines(site: Site, tmp_
     assert proc.returncode != 0 and "could not read Username" in proc.stderr
     assert site.hub.resolve(M, "bob/refused") == head
     assert site.hub.git.ref("model", "bob/refused") == head.sha
+
+
+def test_branches_and_tags_through_hfapi_and_git_are_the_same_refs(
+    site: Site, tmp_path: Path
+) -> None:
+    main = site.hub.resolve(M, "bob/tiny").sha
+    made = run_hf(
+        site.live.url,
+        tmp_path / "hf",
+        """
+from huggingface_hub import HfApi, hf_hub_download
+api = HfApi()
+api.create_branch("bob/tiny", branch="dev")
+api.create_branch("bob/tiny", branch="dev", exist_ok=True)
+api.create_tag("bob/tiny", tag="v1", tag_message="first release")
+refs = api.list_repo_refs("bob/tiny")
+card = open(hf_hub_download("bob/tiny", "README.md", revision="v1")).read()
+dev = [c.commit_id for c in api.list_repo_commits("bob/tiny", revision="dev")]
+print(json.dumps({
+    "branches": {b.name: b.target_commit for b in refs.branches},
+    "tags": {t.name: t.target_commit for t in refs.tags},
+    "converts": refs.converts, "card": card, "dev": dev,
+}))
+""",
+        HF_TOKEN=site.bob,
+    )
+    assert made["branches"] == {"main": main, "dev": main}
+    assert made["tags"] == {"v1": main} and made["converts"] == []
+    assert made["card"] == "# tiny\n" and made["dev"][0] == main
+    home = home_with_credentials(tmp_path, site, "bob", site.bob)
+    listed = git(tmp_path, "ls-remote", site.url("bob/tiny"), home=home).stdout
+    assert f"{main}\trefs/heads/dev" in listed and f"{main}\trefs/tags/v1^{{}}" in listed
+    # a branch pushed with git reads by its name; main stays
+    git(tmp_path, "clone", "-q", site.url("bob/tiny"), "t", home=home)
+    work = tmp_path / "t"
+    git(work, "checkout", "-q", "-b", "exp", home=home)
+    write(work, {"notes.md": b"experiment\n"})
+    git(work, "add", ".", home=home)
+    git(work, "commit", "-qm", "try", home=home)
+    git(work, "push", "-q", "origin", "exp", home=home)
+    exp = git(work, "rev-parse", "HEAD", home=home).stdout.strip()
+    assert site.hub.resolve(M, "bob/tiny", "exp").sha == exp
+    assert site.hub.resolve(M, "bob/tiny", "exp").file("notes.md").size == 11
+    assert site.hub.resolve(M, "bob/tiny").sha == main
+    gone = run_hf(
+        site.live.url,
+        tmp_path / "hf",
+        """
+from huggingface_hub import HfApi
+api = HfApi()
+api.delete_branch("bob/tiny", branch="dev")
+api.delete_tag("bob/tiny", tag="v1")
+refs = api.list_repo_refs("bob/tiny")
+print(json.dumps([b.name for b in refs.branches] + [t.name for t in refs.tags]))
+""",
+        HF_TOKEN=site.bob,
+    )
+    assert gone == ["main", "exp"]

@@ -574,6 +574,90 @@ def git_rows() -> list[Row]:
     return rows
 
 
+def _repo_git(world: World, kinds: str, name: str) -> GitRepos:
+    """The repo's git repository (a space's made, with a main, if it has none yet)."""
+    if kinds != "spaces":
+        return world.hub.git
+    git = GitRepos(world.platform.settings.git_dir)
+    repo_id = f"{ORG}/{name}"
+    git.init("space", repo_id)
+    if git.ref("space", repo_id) is None:
+        blob = git.add_blob("space", repo_id, SPACE_FILES["README.md"])
+        sha = git.write_commit("space", repo_id, [("README.md", 0o100644, blob)], "first")
+        git.set_ref("space", repo_id, "main", sha, None)
+    return git
+
+
+def _kind_word(kinds: str) -> str:
+    return kinds.removesuffix("s")
+
+
+def fresh_branch(world: World, column: str, visibility: str, p: Params) -> Params:
+    _repo_git(world, p["kinds"], p["name"])
+    return p | {"branch": world.fresh("branch")}
+
+
+def existing_branch(world: World, column: str, visibility: str, p: Params) -> Params:
+    git = _repo_git(world, p["kinds"], p["name"])
+    branch, repo_id = world.fresh("branch"), f"{ORG}/{p['name']}"
+    main = git.ref(_kind_word(p["kinds"]), repo_id)
+    assert main is not None
+    git.set_ref(_kind_word(p["kinds"]), repo_id, f"refs/heads/{branch}", main, None)
+    return p | {"branch": branch}
+
+
+def main_rev(world: World, column: str, visibility: str, p: Params) -> Params:
+    _repo_git(world, p["kinds"], p["name"])
+    return p | {"rev": "main"}
+
+
+def existing_tag(world: World, column: str, visibility: str, p: Params) -> Params:
+    git = _repo_git(world, p["kinds"], p["name"])
+    tag, repo_id = world.fresh("tag"), f"{ORG}/{p['name']}"
+    main = git.ref(_kind_word(p["kinds"]), repo_id)
+    assert main is not None
+    git.tag(_kind_word(p["kinds"]), repo_id, tag, main)
+    return p | {"rev": tag}
+
+
+def _new_tag(world: World, column: str, visibility: str, p: Params) -> Any:
+    return {"tag": world.fresh("tag"), "message": "a release"}
+
+
+def git_ref_rows(kinds: str) -> list[Row]:
+    """Branches and tags (api/gitrefs.py)."""
+    return [
+        Row(
+            "git refs",
+            "POST",
+            REPO + "/branch/{branch}",
+            write(200),
+            prepare=fresh_branch,
+            kinds=kinds,
+        ),
+        Row(
+            "git refs",
+            "DELETE",
+            REPO + "/branch/{branch}",
+            write(200),
+            prepare=existing_branch,
+            kinds=kinds,
+        ),
+        Row(
+            "git refs",
+            "POST",
+            REPO + "/tag/{rev}",
+            write(200),
+            prepare=main_rev,
+            body=_new_tag,
+            kinds=kinds,
+        ),
+        Row(
+            "git refs", "DELETE", REPO + "/tag/{rev}", write(200), prepare=existing_tag, kinds=kinds
+        ),
+    ]
+
+
 RESOLVE_ROWS = [
     Row("hub repo: read", method, prefix + "/{owner}/{name}/resolve/{rev}/{path}", read(), path=p)
     for method in ("GET", "HEAD")
@@ -705,6 +789,7 @@ PLATFORM_ROWS = [
 ROWS = SPACE_ROWS + write_api_rows("spaces")
 ROWS += hub_rows("models") + hub_rows("datasets") + RESOLVE_ROWS + ACCOUNT_ROWS
 ROWS += PLATFORM_ROWS + git_rows()
+ROWS += git_ref_rows("models") + git_ref_rows("datasets") + git_ref_rows("spaces")
 
 # -- running a row ----------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from aiohttp import web
 from spacehost.api.gitpush import PushRefused, RefUpdate
 from spacehost.appkeys import HUB, PLATFORM
 from spacehost.domain import RepoKind
-from spacehost.errors import UploadRejected
+from spacehost.errors import SpacehostError, UploadRejected
 from spacehost.identity.actor import Actor
 from spacehost.store import HubStore
 from spacehost.store.gitrepos import MAIN_REF, GitReader
@@ -70,11 +70,23 @@ class HubPushTarget:
 
 
 def _adopt_main(hub: HubStore, kind: RepoKind, repo_id: str, update: RefUpdate) -> str:
-    """Record main's new commits, oldest first (a reset to an older commit: that one)."""
-    with hub.git.reader(kind.value, repo_id) as reader:
-        new = [c.sha for c in reader.commits(update.new, exclude=[update.old])]
-    for sha in reversed(new or [update.new]):
-        hub.adopt(kind, repo_id, sha)
+    """Record main's new commits, oldest first (a reset to an older commit: that one). Should
+    that fail, git's main goes back to the hub's head, so the two never disagree.
+
+    Raises:
+        PushRefused: the commits could not be recorded (git prints why).
+    """
+    try:
+        with hub.git.reader(kind.value, repo_id) as reader:
+            new = [c.sha for c in reader.commits(update.new, exclude=[update.old])]
+        for sha in reversed(new or [update.new]):
+            hub.adopt(kind, repo_id, sha)
+    except SpacehostError as exc:
+        head = hub.repo(kind, repo_id).head.sha
+        hub.git.set_ref(kind.value, repo_id, "main", head, update.new)
+        raise PushRefused(
+            [f"spacehost: the push could not be recorded: {exc}", f"main is back at {head[:12]}"]
+        ) from exc
     return update.new
 
 

@@ -132,6 +132,8 @@ def test_a_private_repo_needs_its_owners_token_and_is_invisible_to_others(
     eve = home_with_credentials(tmp_path, site, "eve", site.eve)
     proc = git(tmp_path, "clone", site.url("bob/secret"), "e", home=eve, check=False)
     assert proc.returncode != 0 and "remote: repository bob/secret not found" in proc.stderr
+    missing = git(tmp_path, "clone", site.url("bob/nothing"), "e", home=eve, check=False)
+    assert missing.stderr.replace("nothing", "NAME") == proc.stderr.replace("secret", "NAME")
     bob = home_with_credentials(tmp_path, site, "bob", site.bob)
     git(tmp_path, "clone", site.url("bob/secret.git"), "b", home=bob)
     assert (tmp_path / "b" / "README.md").read_bytes() == b"# secret\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,7 +135,26 @@ def test_a_private_repo_needs_its_owners_token_and_is_invisible_to_others(
     assert proc.returncode != 0 and "remote: repository bob/secret not found" in proc.stderr
     missing = git(tmp_path, "clone", site.url("bob/nothing"), "e", home=eve, check=False)
     assert missing.stderr.replace("nothing", "NAME") == proc.stderr.replace("secret", "NAME")
-    bob = home_with_credentials(tmp_path, site, "bob", site.bob)
+    # bob's token stored for git by `hf auth login --add-to-git-credential`, as a user does
+    bob = tmp_path / "home-bob"
+    bob.mkdir()
+    git(bob, "config", "--global", "credential.helper", "store", home=bob)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(bob),
+        "HF_HOME": str(bob / "hf"),
+        "HF_ENDPOINT": site.live.url,
+    }
+    hf_cli = Path(sys.executable).with_name("hf")
+    login = subprocess.run(
+        [str(hf_cli), "auth", "login", "--token", site.bob, "--add-to-git-credential"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert login.returncode == 0, login.stdout + login.stderr
+    assert f"hf_user:{site.bob}@127.0.0.1" in (bob / ".git-credentials").read_text()
     git(tmp_path, "clone", site.url("bob/secret.git"), "b", home=bob)
     assert (tmp_path / "b" / "README.md").read_bytes() == b"# secret\n"
 

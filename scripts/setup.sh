@@ -13,6 +13,8 @@ command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 if [ "$want_test" = --test ]; then
   command -v chromium >/dev/null || need+=(chromium)
+  # git's LFS client for the git protocol tests (tests/integration/api/test_git_protocol.py)
+  command -v git-lfs >/dev/null || need+=(git-lfs)
   command -v nginx >/dev/null || need+=(nginx-light)
   command -v wrk >/dev/null || need+=(wrk)
   # emoji in screenshots of pages (space cards use them)

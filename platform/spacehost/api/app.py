@@ -23,6 +23,8 @@ from spacehost.api import (
 )
 from spacehost.api.buckets import add_bucket_routes
 from spacehost.api.commit import add_commit_route
+from spacehost.api.githttp import add_git_routes
+from spacehost.api.gitrefs import add_git_ref_routes
 from spacehost.api.hub import add_hub_routes
 from spacehost.api.jobs import add_job_routes
 from spacehost.api.lfs import add_lfs_routes
@@ -125,6 +127,8 @@ def add_routes(app: web.Application) -> None:
     add_preupload_route(app)
     add_commit_route(app)
     add_lfs_routes(app)
+    add_git_routes(app)  # git clone/fetch/push of every repo (docs/git.md)
+    add_git_ref_routes(app)  # branches and tags of every repo (docs/git.md)
     add_xet_upload_routes(app)  # Xet uploads: write token, xorbs and shards (docs/hub.md)
     add_bucket_routes(app)  # HF Buckets: none here, in huggingface_hub's terms (docs/hub.md)
     add_job_routes(app)  # HF's Jobs API: /api/jobs/..., /api/scheduled-jobs/... (docs/jobs.md)

@@ -71,7 +71,12 @@ def _apply(request: web.Request, kind: Kind, repo_id: str, commit: CommitRequest
         pushed = commit_space(platform, hub, SpaceId.parse(repo_id), commit, author)
         return pushed.commit
     made = hub.commit(
-        RepoKind(kind.value), repo_id, commit.changes, commit.message, parent=commit.parent
+        RepoKind(kind.value),
+        repo_id,
+        commit.changes,
+        commit.message,
+        parent=commit.parent,
+        author=access.actor(request).name,
     )
     return made.sha
 

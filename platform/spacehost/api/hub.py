@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import mimetypes
 import shutil
 import uuid
@@ -42,9 +43,9 @@ from spacehost.api.errors import error_response
 from spacehost.api.hubjson import (
     card_from_blob,
     commit_json,
+    git_refs_json,
     last_changes,
     path_info_json,
-    refs_json,
     repo_json,
     tree_json,
 )
@@ -282,8 +283,10 @@ async def paths_info(request: web.Request) -> web.Response:
 
 @hf_errors
 async def refs(request: web.Request) -> web.Response:
-    """``GET /api/{models|datasets}/O/N/refs``."""
-    return web.json_response(refs_json(_hub(request).repo(_kind(request), _repo_id(request)).head))
+    """``GET /api/{models|datasets}/O/N/refs``: the branches and tags of its git repository."""
+    hub, kind, repo_id = _hub(request), _kind(request), _repo_id(request)
+    hub.repo(kind, repo_id)  # RepoNotFound first
+    return web.json_response(git_refs_json(hub.git.refs(kind.value, repo_id)))
 
 
 @hf_errors
@@ -415,7 +418,15 @@ async def push(request: web.Request) -> web.Response:
         await asyncio.to_thread(archive.unlink)
         before = hub.repo(kind, repo_id).head.sha if hub.exists(kind, repo_id) else None
         commit = await asyncio.to_thread(
-            hub.push, kind, repo_id, files, request.query.get("message", ""), move=True
+            functools.partial(
+                hub.push,
+                kind,
+                repo_id,
+                files,
+                request.query.get("message", ""),
+                move=True,
+                author=access.actor(request).name,
+            )
         )
     finally:
         await asyncio.to_thread(shutil.rmtree, work, True)

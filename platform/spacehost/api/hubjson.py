@@ -166,6 +166,27 @@ def refs_json(head: HubCommit) -> dict[str, Any]:
     }
 
 
+def git_refs_json(refs: dict[str, str], *, pull_requests: bool = True) -> dict[str, Any]:
+    """``GET .../refs`` of a git repository's refs (full name -> commit sha): every branch
+    (``main`` first) and tag; ``converts`` (required by the client) and pull requests empty."""
+    branches = sorted(
+        (r for r in refs if r.startswith("refs/heads/")), key=lambda r: (r != "refs/heads/main", r)
+    )
+    tags = sorted(r for r in refs if r.startswith("refs/tags/"))
+    out: dict[str, Any] = {
+        "branches": [_ref(r, refs[r], "refs/heads/") for r in branches],
+        "tags": [_ref(r, refs[r], "refs/tags/") for r in tags],
+        "converts": [],
+    }
+    if pull_requests:
+        out["pullRequests"] = []
+    return out
+
+
+def _ref(ref: str, sha: str, prefix: str) -> dict[str, str]:
+    return {"name": ref.removeprefix(prefix), "ref": ref, "targetCommit": sha}
+
+
 def last_changes(commits_newest_first: list[HubCommit]) -> dict[str, HubCommit]:
     """For each path of the newest commit, the commit that last changed (or added) it."""
     last: dict[str, HubCommit] = {}

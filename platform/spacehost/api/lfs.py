@@ -81,8 +81,14 @@ def _actions(request: web.Request, operation: str, oid: str, size: int) -> dict[
     link = {"href": _link(request, oid, size), "expires_in": LINK_TTL_S}
     if operation == "download":
         return {"download": link}
-    verify = f"{_base(request)}{request.path.removesuffix('/batch')}/verify"
-    return {"upload": link, "verify": {"href": verify}}
+    verify: dict[str, Any] = {
+        "href": f"{_base(request)}{request.path.removesuffix('/batch')}/verify"
+    }
+    if "Authorization" in request.headers:
+        # objects are marked "authenticated" (their links are signed), so git-lfs adds no
+        # credentials to an action: the verify call carries the batch call's own
+        verify["header"] = {"Authorization": request.headers["Authorization"]}
+    return {"upload": link, "verify": verify}
 
 
 async def _require(request: web.Request, operation: str) -> None:

@@ -108,7 +108,14 @@ def _create_hub_repo(request: web.Request, kind: Kind, repo_id: str, private: bo
     folder = Path(tempfile.mkdtemp(dir=hub.tmp_dir))
     try:
         (folder / "README.md").write_bytes(card(kind.value, repo_id))
-        hub.push(RepoKind(kind.value), repo_id, folder, "initial commit", move=True)
+        hub.push(
+            RepoKind(kind.value),
+            repo_id,
+            folder,
+            "initial commit",
+            move=True,
+            author=access.actor(request).name,
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -18,6 +18,7 @@ from spacehost.server.bad_tokens import refuse_bad_tokens
 from spacehost.server.jobs import build_jobs
 from spacehost.server.visibility import hide_private
 from spacehost.store import HubStore
+from spacehost.store.gitrepos import GitRepos
 from spacehost.web import gallery, oembed, space_page, space_status
 from spacehost.web.account_pages import add_account_pages, add_namespace_page
 from spacehost.web.api_examples import add_example_routes
@@ -70,7 +71,11 @@ def make_app(
     app[TOKEN] = token
     app[ACCOUNTS] = accounts or Accounts(platform.settings.identity_db, token)
     # the model and dataset hub (docs/hub.md); the API's /api/models... and the repo pages
-    app[HUB] = hub if hub is not None else HubStore(platform.settings.hub_dir)
+    app[HUB] = (
+        hub
+        if hub is not None
+        else HubStore(platform.settings.hub_dir, GitRepos(platform.settings.git_dir))
+    )
     app[JOBS], app[SCHEDULES] = jobs or build_jobs(platform, app[ACCOUNTS])
     add_space_push_target(app, platform)  # git push to a space: validate, then deploy
     add_routes(app)

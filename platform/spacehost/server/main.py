@@ -43,6 +43,7 @@ from spacehost.server.jobs import build_jobs
 from spacehost.server.supervisor import Supervisor
 from spacehost.settings import Settings
 from spacehost.store import HubStore, RevisionFiles, Store
+from spacehost.store.gitrepos import GitRepos
 from spacehost.store.private import secure_data_dir
 
 log = logging.getLogger("spacehost")
@@ -208,7 +209,8 @@ async def serve(
     if not supervisor.ours_running():  # before any work: a taken port is the commonest failure
         check_port_free(settings.host, settings.port)
     token = ensure_token(settings)
-    hub = await asyncio.to_thread(HubStore, settings.hub_dir)
+    # models' and datasets' git repositories beside the spaces' (docs/git.md)
+    hub = await asyncio.to_thread(HubStore, settings.hub_dir, GitRepos(settings.git_dir))
     if settings.builtin_content:  # before reconcile: spaces it redeploys may mount them
         log_imports(await asyncio.to_thread(import_builtin, hub))
     accounts = await asyncio.to_thread(Accounts, settings.identity_db, token)

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from dulwich.errors import NotGitRepository
 from dulwich.object_store import BaseObjectStore, DiskObjectStore, OverlayObjectStore
-from dulwich.objects import Blob, Commit, ObjectID, Tree
-from dulwich.refs import Ref
+from dulwich.objects import Blob, Commit, ObjectID, Tag, Tree
+from dulwich.refs import Ref, check_ref_format
 from dulwich.repo import Repo
 from dulwich.walk import Walker
 
@@ -170,6 +170,35 @@ class GitRepos:
                 hint="fetch the repo again and retry on the new head",
             )
 
+    def tag(
+        self,
+        kind: str,
+        repo_id: str,
+        name: str,
+        target: str,
+        message: str = "",
+        *,
+        tagger: str = _DEFAULT_AUTHOR,
+    ) -> None:
+        """Tag commit *target* as *name*: an annotated tag object when there is a *message*,
+        else a plain ref.
+
+        Raises:
+            CommitConflict: the tag exists.
+        """
+        obj = target
+        if message:
+            tag = Tag()
+            tag.name = name.encode()
+            tag.object = (Commit, ObjectID(target.encode()))
+            tag.tagger = tagger.encode()
+            tag.tag_time, tag.tag_timezone = int(time.time()), 0
+            tag.message = (message.rstrip("\n") + "\n").encode()
+            with self._repo(kind, repo_id) as repo:
+                repo.object_store.add_object(tag)
+            obj = tag.id.decode()
+        self.set_ref(kind, repo_id, f"refs/tags/{name}", obj, None)
+
     def delete_ref(self, kind: str, repo_id: str, ref: str) -> None:
         with self._repo(kind, repo_id) as repo:
             repo.refs.remove_if_equals(Ref(_full_ref(ref).encode()), None)
@@ -294,6 +323,11 @@ class GitReader:
         if not isinstance(obj, Commit):
             raise RevisionNotFound(f"{sha} is not a commit here")
         return obj
+
+
+def valid_ref_name(full_ref: str) -> bool:
+    """Whether git takes *full_ref* (``refs/heads/NAME``, ``refs/tags/NAME``) as a ref name."""
+    return check_ref_format(Ref(full_ref.encode()))
 
 
 def _full_ref(ref: str) -> str:

@@ -30,7 +30,7 @@ import hashlib
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,7 @@ from spacehost.errors import (
     RevisionNotFound,
     UploadRejected,
 )
+from spacehost.store.gitrepos import FILE_MODE, GitRepos
 from spacehost.store.hubchanges import (
     Change,
     Put,
@@ -51,7 +52,7 @@ from spacehost.store.hubchanges import (
     apply_changes,
     check_change,
 )
-from spacehost.store.hubdb import HubDb, Row
+from spacehost.store.hubdb import FileRow, HubDb, Row
 from spacehost.store.hubfiles import (
     clear_dir,
     git_blob_id,
@@ -62,10 +63,13 @@ from spacehost.store.hubfiles import (
     remove_tree,
     scan_folder,
     store_blob,
+    temp_path,
     write_snapshot,
     write_text_atomic,
     write_tree_cache,
 )
+from spacehost.store.hubgit import TreeFile, tree_files
+from spacehost.store.hubmigrate import migrate_repo, needs_git, rename_cached
 from spacehost.store.xorb import ensure_xorb_file
 
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
@@ -82,11 +86,23 @@ class HubFile:
     size: int
     sha256: str
     blob_id: str  # git-style blob oid (sha1 of "blob <size>\0" + content)
+    stored_lfs: bool | None = None  # kept as an LFS pointer in git; None: by is_lfs
+    mode: int = FILE_MODE  # git's file mode (0o100755: executable)
+
+    @classmethod
+    def made(cls, path: str, size: int, sha256: str, blob_id: str) -> HubFile:
+        """A file the API or the CLI writes: LFS by HF's rule (its suffix or size)."""
+        return cls(path, size, sha256, blob_id, is_lfs(path, size))
 
     @property
     def lfs(self) -> bool:
-        """Whether HF would keep this file in git-LFS (its suffix or size; docs/hub.md)."""
-        return is_lfs(self.path, self.size)
+        """Whether git keeps this file as an LFS pointer: as stored (a git push decides), else
+        as HF would (its suffix or size; docs/hub.md)."""
+        return is_lfs(self.path, self.size) if self.stored_lfs is None else self.stored_lfs
+
+    @property
+    def row(self) -> tuple[str, int, str, str, bool | None, int]:
+        return (self.path, self.size, self.sha256, self.blob_id, self.lfs, self.mode)
 
     @property
     def git_oid(self) -> str:
@@ -145,22 +161,23 @@ class HubRepo:
     total_size: int
 
 
-def commit_sha(
-    parent: str | None, created_at: float, message: str, files: tuple[HubFile, ...]
-) -> str:
-    """A commit's id: sha1 over its tree (paths and content hashes), parent, time and message."""
-    h = hashlib.sha1(usedforsecurity=False)
-    for f in files:
-        h.update(f"{f.path}\0{f.sha256}\n".encode())
-    h.update(f"parent {parent or ''}\ntime {created_at!r}\n\n{message}".encode())
-    return h.hexdigest()
+def file_from_row(r: Row) -> HubFile:
+    """A file from the database's ``(path, size, sha256, blob_id, lfs, mode)`` row."""
+    return HubFile(r[0], r[1], r[2], r[3], None if r[4] is None else bool(r[4]), r[5])
+
+
+def git_author(name: str | None) -> str:
+    """git's author line for a platform user (the server's own name when unknown)."""
+    return f"{name} <{name}@users.noreply.spacehost>" if name else "spacehost <spacehost@localhost>"
 
 
 class HubStore:
     """Models and datasets, content-addressed and deduplicated across repos and commits."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, git: GitRepos | None = None) -> None:
         self.root = root
+        # each repo's history as a git repository: commit shas are git's (docs/git.md)
+        self.git = git if git is not None else GitRepos(root / "git")
         self._blobs = root / "blobs" / "sha256"
         self._xorbs = root / "xorbs"
         self._cache = root / "cache"
@@ -190,7 +207,8 @@ class HubStore:
         return self._db.repo_row(kind.value, repo_id) is not None
 
     def resolve(self, kind: RepoKind, repo_id: str, revision: str = MAIN) -> HubCommit:
-        """The commit *revision* names: ``main``, a full sha, or a unique sha prefix (>= 7).
+        """The commit *revision* names: ``main``, another branch or a tag of the repo's git
+        repository, a full sha, or a unique sha prefix (>= 7).
 
         Raises:
             RepoNotFound, RevisionNotFound.
@@ -199,15 +217,25 @@ class HubStore:
         rev = revision.strip().lower()
         if rev in (MAIN, "refs/heads/main"):
             return self._commit(kind, repo_id, row[4])
+        named = self.git.ref(kind.value, repo_id, revision.strip())
+        if named is not None:
+            return self._commit(kind, repo_id, named)
         rows = self._db.commit_rows(kind.value, repo_id, rev) if _HEX.match(rev) else []
         if len(rows) == 1:
             return self._commit_from(kind, repo_id, rows[0])
+        renamed = self._db.alias(kind.value, repo_id, rev) if _HEX.match(rev) and not rows else []
+        if len(renamed) == 1:  # a commit id from before the hub's commits were git's
+            return self._commit(kind, repo_id, renamed[0])
         problem = "is ambiguous" if rows else "does not exist"
         raise RevisionNotFound(
             f"revision {revision!r} of {kind.value} {repo_id} {problem}",
-            hint="use 'main', a full commit sha or a longer prefix; list the commits with "
-            f"GET /api/{kind.plural}/{repo_id}/commits/main",
+            hint="use a branch, a tag, a full commit sha or a longer prefix; list them with "
+            f"GET /api/{kind.plural}/{repo_id}/refs and .../commits/main",
         )
+
+    def has_commit(self, kind: RepoKind, repo_id: str, sha: str) -> bool:
+        """Whether commit *sha* (full) is recorded for the repo."""
+        return any(r[0] == sha for r in self._db.commit_rows(kind.value, repo_id, sha))
 
     def commits(self, kind: RepoKind, repo_id: str) -> list[HubCommit]:
         """Every commit of the repo, newest first."""
@@ -240,14 +268,21 @@ class HubStore:
     # -- writes --------------------------------------------------------------------------------
 
     def push(
-        self, kind: RepoKind, repo_id: str, folder: Path, message: str = "", *, move: bool = False
+        self,
+        kind: RepoKind,
+        repo_id: str,
+        folder: Path,
+        message: str = "",
+        *,
+        move: bool = False,
+        author: str | None = None,
     ) -> HubCommit:
         """Store the files under *folder* as the repo's new head commit (creating the repo).
 
         Files are streamed (hashed, then copied only when their content is new). The same
         files as the head give the head back and write nothing. With *move* the caller gives
         the folder's files away: they are renamed into the store instead of copied (used for
-        uploads unpacked under :attr:`tmp_dir`).
+        uploads unpacked under :attr:`tmp_dir`). *author*: the pushing user's name.
 
         Raises:
             InvalidSpaceName: a bad or reserved repo id.
@@ -257,7 +292,7 @@ class HubStore:
         check_repo_id(kind, repo_id)
         found = scan_folder(folder)
         files = tuple(
-            HubFile(f.path, f.size, d.sha256, d.blob_id)
+            HubFile.made(f.path, f.size, d.sha256, d.blob_id)
             for f, d in ((f, hash_file(f.source, f.size)) for f in found)
         )
         sources = {f.path: w.source for f, w in zip(files, found, strict=True)}
@@ -268,7 +303,9 @@ class HubStore:
                 head = self._commit(kind, repo_id, parent)
                 if head.files == files:
                     return head
-            return self._record(kind, repo_id, parent, message, files, sources, move=move)
+            return self._record(
+                kind, repo_id, parent, message, files, sources, move=move, author=author
+            )
 
     def commit(
         self,
@@ -278,6 +315,7 @@ class HubStore:
         message: str = "",
         *,
         parent: str | None = None,
+        author: str | None = None,
     ) -> HubCommit:
         """A new head commit of an existing repo: the head's files with *changes* applied in
         order (huggingface_hub's ``create_commit``). The files of :class:`PutContent` changes
@@ -286,6 +324,7 @@ class HubStore:
 
         Args:
             parent: the commit the changes were made on (``parentCommit``); None: the head.
+            author: the committing user's name (git's author line).
 
         Raises:
             RepoNotFound; CommitConflict: *parent* is not the head; EntryNotFound: a deleted
@@ -314,7 +353,59 @@ class HubStore:
             files = tuple(after[p] for p in sorted(after))
             if files == head.files:
                 return head
-            return self._record(kind, repo_id, head.sha, message, files, sources, move=True)
+            return self._record(
+                kind, repo_id, head.sha, message, files, sources, move=True, author=author
+            )
+
+    def adopt(
+        self,
+        kind: RepoKind,
+        repo_id: str,
+        sha: str,
+        incoming: Path | None = None,
+        *,
+        head: bool = True,
+    ) -> HubCommit:
+        """Record commit *sha*, which git received into the repo's git repository (and moved
+        ``refs/heads/main`` to), as the repo's head: its regular files' bytes into the blob
+        store, its LFS pointers resolved against the blob store (git-lfs uploaded them first),
+        then the cache and the database as :meth:`push` does. *incoming*: the push's quarantine
+        directory while git has not yet moved the objects in. *head* False: a commit of a
+        branch other than main, recorded (its files readable by revision) without moving main.
+
+        Raises:
+            UploadRejected: an LFS object that is not stored, a symlink or a submodule.
+        """
+        k = kind.value
+        check_repo_id(kind, repo_id)
+        with self.git.reader(k, repo_id, incoming) as reader:
+            info = reader.commit_info(sha)
+            with self._writing():
+                files = tuple(self._adopt_file(t) for t in tree_files(reader, sha))
+                parent = info.parents[0] if info.parents else None
+                message = info.message.removesuffix("\n")
+                return self._store(
+                    kind, repo_id, sha, parent, info.created_at, message, files, head=head
+                )
+
+    def _adopt_file(self, t: TreeFile) -> HubFile:
+        """A file of a received tree as the hub keeps it (a regular file's bytes stored)."""
+        if t.pointer is not None:
+            if not self.has_blob(t.pointer.sha256, t.pointer.size):
+                raise UploadRejected(
+                    f"the LFS object of {t.path!r} ({t.pointer.sha256[:12]}…, "
+                    f"{t.pointer.size} bytes) was not uploaded",
+                    hint="run git lfs push --all origin, then push again",
+                )
+            blob_id = self._content_id(t.pointer.sha256, t.pointer.size)
+            return HubFile(t.path, t.size, t.pointer.sha256, blob_id, True, t.mode)
+        data = t.content()
+        sha256 = hashlib.sha256(data).hexdigest()
+        if not self.has_blob(sha256, len(data)):
+            tmp = temp_path(self.tmp_dir, "git-")
+            tmp.write_bytes(data)
+            store_blob(tmp, self.blob_path(sha256), sha256, self.tmp_dir, move=True)
+        return HubFile(t.path, len(data), sha256, t.blob, False, t.mode)
 
     def add_blob(self, source: Path, sha256: str, blob_id: str | None = None) -> bool:
         """Take the file *source* (under :attr:`tmp_dir`, its bytes checked to hash to *sha256*
@@ -342,6 +433,7 @@ class HubStore:
             self._repo_row(kind, repo_id)
             hashes = {r[2] for r in self._db.all_files(kind.value, repo_id)}
             self._db.delete_repo(kind.value, repo_id)
+            self.git.delete(kind.value, repo_id)
             remove_tree(self._cache / repo_cache_name(kind, repo_id), self.tmp_dir)
             for sha256 in hashes:
                 self._drop_blob_if_unused(sha256)
@@ -352,7 +444,7 @@ class HubStore:
         """The file a commit's addition makes (its bytes hashed: never whole in memory)."""
         if isinstance(put, PutContent):
             d = hash_file(put.source, put.source.stat().st_size)
-            return HubFile(put.path, put.source.stat().st_size, d.sha256, d.blob_id)
+            return HubFile.made(put.path, put.source.stat().st_size, d.sha256, d.blob_id)
         if not self.has_blob(put.sha256, put.size):
             raise UploadRejected(
                 f"the LFS file {put.path!r} ({put.sha256[:12]}…, {put.size} bytes) was not "
@@ -360,10 +452,14 @@ class HubStore:
                 hint="upload it first (over Xet or the LFS batch API, as huggingface_hub "
                 "does), then commit",
             )
-        blob_id = self._blob_ids.get(put.sha256)
+        return HubFile.made(put.path, put.size, put.sha256, self._content_id(put.sha256, put.size))
+
+    def _content_id(self, sha256: str, size: int) -> str:
+        """The git blob id of a stored blob's content (remembered from its upload, or read)."""
+        blob_id = self._blob_ids.get(sha256)
         if blob_id is None:
-            blob_id = hash_file(self.blob_path(put.sha256), put.size).blob_id
-        return HubFile(put.path, put.size, put.sha256, blob_id)
+            blob_id = hash_file(self.blob_path(sha256), size).blob_id
+        return blob_id
 
     def _record(
         self,
@@ -375,30 +471,78 @@ class HubStore:
         sources: Mapping[str, Path],
         *,
         move: bool,
+        author: str | None = None,
     ) -> HubCommit:
         """Write a new head commit of *files* (under the write lock): new bytes from *sources*
-        (path -> file) into the blob store, the cache's links, snapshot and tree, the database,
-        then ``refs/main``."""
-        created = time.time()
-        sha = commit_sha(parent, created, message, files)
+        (path -> file) into the blob store, the git commit (``refs/heads/main`` moved from
+        *parent* by compare-and-swap), the cache's links, snapshot and tree, the database,
+        then ``refs/main``.
+
+        Raises:
+            CommitConflict: git's main moved meanwhile (a ``git push``).
+        """
+        created = float(int(time.time()))  # git keeps whole seconds
+        for f in files:
+            if f.path in sources:
+                blob = self.blob_path(f.sha256)
+                store_blob(sources[f.path], blob, f.sha256, self.tmp_dir, move=move)
+        sha = self._git_commit(kind, repo_id, parent, message, files, author, created)
+        old = parent if parent is not None else self.git.ref(kind.value, repo_id)
+        self.git.set_ref(kind.value, repo_id, MAIN, sha, old)
+        return self._store(kind, repo_id, sha, parent, created, message, files)
+
+    def _git_commit(
+        self,
+        kind: RepoKind,
+        repo_id: str,
+        parent: str | None,
+        message: str,
+        files: tuple[HubFile, ...],
+        author: str | None,
+        created: float,
+    ) -> str:
+        """The git commit of *files* (regular files' content and LFS files' pointers as blobs,
+        the bytes read from the blob store); no ref moves. Its sha."""
+        k = kind.value
+        self.git.init(k, repo_id)
+        entries: list[tuple[str, int, str]] = []
+        for f in files:
+            if f.lfs:
+                oid = self.git.add_blob(k, repo_id, lfs_pointer(f.sha256, f.size))
+            else:
+                oid = f.blob_id
+                if not self.git.has_object(k, repo_id, oid):
+                    self.git.add_blob(k, repo_id, self.blob_path(f.sha256).read_bytes())
+            entries.append((f.path, f.mode, oid))
+        parents = [parent] if parent is not None else []
+        return self.git.write_commit(
+            k, repo_id, entries, message, parents, author=git_author(author), when=created
+        )
+
+    def _store(
+        self,
+        kind: RepoKind,
+        repo_id: str,
+        sha: str,
+        parent: str | None,
+        created: float,
+        message: str,
+        files: tuple[HubFile, ...],
+        *,
+        head: bool = True,
+    ) -> HubCommit:
+        """Make commit *sha* (its blobs stored) the head: the cache's links, snapshot and tree,
+        the database, then ``refs/main`` (*head* False: all but the last two)."""
         cache = self._cache / repo_cache_name(kind, repo_id)
         for f in files:
-            blob = self.blob_path(f.sha256)
-            if f.path in sources:
-                store_blob(sources[f.path], blob, f.sha256, self.tmp_dir, move=move)
-            link_blob(blob, cache / "blobs" / f.etag)
+            link_blob(self.blob_path(f.sha256), cache / "blobs" / f.etag)
         write_tree_cache(cache, sha, {f.path: f.tree_cache_entry() for f in files}, self.tmp_dir)
         write_snapshot(cache / "snapshots", sha, ((f.path, f.etag) for f in files))
         self._db.add_commit(
-            kind.value,
-            repo_id,
-            sha,
-            parent,
-            created,
-            message,
-            [(f.path, f.size, f.sha256, f.blob_id) for f in files],
+            kind.value, repo_id, sha, parent, created, message, [f.row for f in files], head=head
         )
-        write_text_atomic(cache / "refs" / MAIN, sha, self.tmp_dir)
+        if head:
+            write_text_atomic(cache / "refs" / MAIN, sha, self.tmp_dir)
         return HubCommit(sha, parent, created, message, files)
 
     @contextlib.contextmanager
@@ -434,7 +578,7 @@ class HubStore:
         return self._commit_from(kind, repo_id, exact[0])
 
     def _commit_from(self, kind: RepoKind, repo_id: str, row: Row) -> HubCommit:
-        files = tuple(HubFile(*r) for r in self._db.file_rows(kind.value, repo_id, row[0]))
+        files = tuple(file_from_row(r) for r in self._db.file_rows(kind.value, repo_id, row[0]))
         return HubCommit(row[0], row[1], row[2], row[3], files)
 
     def _drop_blob_if_unused(self, sha256: str) -> None:
@@ -447,15 +591,21 @@ class HubStore:
             self.xorb_path(sha256).unlink(missing_ok=True)
 
     def _recover(self) -> None:
-        """Sweep what an interrupted push or delete left that the database does not name."""
+        """Move repos from before git into git, then sweep what an interrupted push or delete
+        left that the database does not name."""
         clear_dir(self.tmp_dir)
+        for r in self._db.repo_rows(None):
+            if needs_git(self.git, r[0], r[1], r[4]):
+                self._migrate(RepoKind(r[0]), r[1])
         known = {repo_cache_name(RepoKind(r[0]), r[1]): r for r in self._db.repo_rows(None)}
         for cache in list(self._cache.iterdir()):
             row = known.get(cache.name)
             if row is None:
                 remove_tree(cache, self.tmp_dir)
             else:
+                rename_cached(cache, self._db.aliases(row[0], row[1]))
                 self._recover_repo(cache, RepoKind(row[0]), row[1], row[4])
+        self._recover_git(known.values())
         for shard in self._blobs.iterdir():
             for blob in shard.iterdir():
                 self._drop_blob_if_unused(blob.name)
@@ -464,10 +614,33 @@ class HubStore:
                 if not (self._blobs / shard.name / xorb.name).exists():
                     xorb.unlink()
 
+    def _migrate(self, kind: RepoKind, repo_id: str) -> None:
+        """Replay a repo from before git into its git repository (store/hubmigrate.py)."""
+
+        def compose(parent: str | None, message: str, rows: list[FileRow], when: float) -> str:
+            files = tuple(file_from_row(r) for r in rows)
+            return self._git_commit(kind, repo_id, parent, message, files, None, when)
+
+        migrate_repo(self._db, kind.value, repo_id, compose)
+
+    def _recover_git(self, rows: Iterable[Row]) -> None:
+        """git's ``main`` of each repo back at the head the database names (a write that died
+        between moving it and recording the commit never happened); git repositories of
+        models and datasets the database does not know removed."""
+        ids = {(r[0], r[1]) for r in rows}
+        for r in rows:
+            if self.git.exists(r[0], r[1]) and self.git.ref(r[0], r[1]) != r[4]:
+                self.git.set_ref(r[0], r[1], MAIN, r[4], self.git.ref(r[0], r[1]))
+        for kind in RepoKind:
+            for owner in (self.git.root / kind.plural).glob("*"):
+                for repo in owner.glob("*.git"):
+                    if (kind.value, f"{owner.name}/{repo.name[:-4]}") not in ids:
+                        self.git.delete(kind.value, f"{owner.name}/{repo.name[:-4]}")
+
     def _recover_repo(self, cache: Path, kind: RepoKind, repo_id: str, head: str) -> None:
         rows = self._db.all_files(kind.value, repo_id)
         shas = {r[0] for r in rows}
-        etags = {HubFile(r[1], r[4], r[2], r[3]).etag for r in rows}
+        etags = {file_from_row((r[1], r[4], r[2], r[3], r[5], r[6])).etag for r in rows}
         snapshots = cache / "snapshots"
         if snapshots.is_dir():
             for snap in snapshots.iterdir():

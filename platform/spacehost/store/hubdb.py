@@ -41,10 +41,26 @@ CREATE TABLE IF NOT EXISTS hub_files (
     size INTEGER NOT NULL,
     sha256 TEXT NOT NULL,
     blob_id TEXT NOT NULL,
+    lfs INTEGER,
+    mode INTEGER NOT NULL DEFAULT 33188,
     PRIMARY KEY (kind, repo_id, sha, path)
 );
 CREATE INDEX IF NOT EXISTS hub_files_sha256 ON hub_files (sha256);
+CREATE TABLE IF NOT EXISTS hub_aliases (
+    kind TEXT NOT NULL,
+    repo_id TEXT NOT NULL,
+    old TEXT NOT NULL,
+    sha TEXT NOT NULL,
+    PRIMARY KEY (kind, repo_id, old)
+);
 """
+# columns added since the first schema: (table, column, declaration); a store written before
+# gets them on open (``lfs`` NULL: the file's suffix and size decide, as they did then)
+ADDED_COLUMNS = (
+    ("hub_files", "lfs", "INTEGER"),
+    ("hub_files", "mode", "INTEGER NOT NULL DEFAULT 33188"),
+)
+FileRow = tuple[str, int, str, str, bool | None, int]
 
 Row = tuple[Any, ...]
 
@@ -60,11 +76,18 @@ class HubDb:
         )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._add_columns()
         self._conn.executescript(SCHEMA)
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    def _add_columns(self) -> None:
+        for table, column, decl in ADDED_COLUMNS:
+            cols = {r[1] for r in self._conn.execute(f"PRAGMA table_info({table})")}
+            if cols and column not in cols:
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
     def query(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         with self._lock:
@@ -106,19 +129,35 @@ class HubDb:
         )
 
     def file_rows(self, kind: str, repo_id: str, sha: str) -> list[Row]:
-        """``(path, size, sha256, blob_id)`` rows of one commit, by path."""
+        """``(path, size, sha256, blob_id, lfs, mode)`` rows of one commit, by path."""
         return self.query(
-            "SELECT path, size, sha256, blob_id FROM hub_files WHERE kind = ? AND "
+            "SELECT path, size, sha256, blob_id, lfs, mode FROM hub_files WHERE kind = ? AND "
             "repo_id = ? AND sha = ? ORDER BY path",
             (kind, repo_id, sha),
         )
 
     def all_files(self, kind: str, repo_id: str) -> list[Row]:
-        """``(sha, path, sha256, blob_id, size)`` of every commit of a repo."""
+        """``(sha, path, sha256, blob_id, size, lfs, mode)`` of every commit of a repo."""
         return self.query(
-            "SELECT sha, path, sha256, blob_id, size FROM hub_files WHERE kind = ? AND repo_id = ?",
+            "SELECT sha, path, sha256, blob_id, size, lfs, mode FROM hub_files "
+            "WHERE kind = ? AND repo_id = ?",
             (kind, repo_id),
         )
+
+    def alias(self, kind: str, repo_id: str, old_prefix: str) -> list[str]:
+        """The commits an old (pre-git) sha or prefix now goes by (docs/git.md, migration)."""
+        rows = self.query(
+            "SELECT DISTINCT sha FROM hub_aliases WHERE kind = ? AND repo_id = ? AND old LIKE ?",
+            (kind, repo_id, old_prefix + "%"),
+        )
+        return [r[0] for r in rows]
+
+    def aliases(self, kind: str, repo_id: str) -> dict[str, str]:
+        """Every old (pre-git) commit id of the repo -> its git sha."""
+        rows = self.query(
+            "SELECT old, sha FROM hub_aliases WHERE kind = ? AND repo_id = ?", (kind, repo_id)
+        )
+        return {r[0]: r[1] for r in rows}
 
     def sha256_used(self, sha256: str) -> bool:
         return bool(self.query("SELECT 1 FROM hub_files WHERE sha256 = ? LIMIT 1", (sha256,)))
@@ -133,10 +172,13 @@ class HubDb:
         parent: str | None,
         created_at: float,
         message: str,
-        files: Sequence[tuple[str, int, str, str]],
+        files: Sequence[FileRow],
+        *,
+        head: bool = True,
     ) -> None:
-        """Record a commit with its ``(path, size, sha256, blob_id)`` files and make it the head
-        (creating the repo on its first commit), in one transaction."""
+        """Record a commit with its ``(path, size, sha256, blob_id, lfs, mode)`` files and make
+        it the head (creating the repo on its first commit), in one transaction. *head* False:
+        a commit of another branch, recorded only."""
         with self.transaction() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO hub_commits (kind, repo_id, sha, parent, "
@@ -145,9 +187,11 @@ class HubDb:
             )
             conn.executemany(
                 "INSERT OR IGNORE INTO hub_files (kind, repo_id, sha, path, size, "
-                "sha256, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "sha256, blob_id, lfs, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(kind, repo_id, sha, *f) for f in files],
             )
+            if not head:
+                return
             conn.execute(
                 "INSERT INTO hub_repos (kind, repo_id, created_at, updated_at, head) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, repo_id) DO UPDATE SET "
@@ -157,5 +201,35 @@ class HubDb:
 
     def delete_repo(self, kind: str, repo_id: str) -> None:
         with self.transaction() as conn:
-            for table in ("hub_files", "hub_commits", "hub_repos"):
+            for table in ("hub_files", "hub_commits", "hub_repos", "hub_aliases"):
                 conn.execute(f"DELETE FROM {table} WHERE kind = ? AND repo_id = ?", (kind, repo_id))
+
+    def rename_commits(
+        self, kind: str, repo_id: str, renamed: dict[str, str], files: Sequence[FileRow]
+    ) -> None:
+        """Give the repo's commits their new shas (*renamed*: old -> new), keep each old sha as
+        an alias, and state every file's LFS flag and mode (*files* of any commit: by path,
+        size, sha256), in one transaction (the migration into git, store/hubmigrate.py)."""
+        with self.transaction() as conn:
+            for old, new in renamed.items():
+                for table, column in (
+                    ("hub_commits", "sha"),
+                    ("hub_commits", "parent"),
+                    ("hub_files", "sha"),
+                    ("hub_repos", "head"),
+                ):
+                    conn.execute(
+                        f"UPDATE {table} SET {column} = ? WHERE kind = ? AND repo_id = ? "
+                        f"AND {column} = ?",
+                        (new, kind, repo_id, old),
+                    )
+                conn.execute(
+                    "INSERT OR REPLACE INTO hub_aliases (kind, repo_id, old, sha) "
+                    "VALUES (?, ?, ?, ?)",
+                    (kind, repo_id, old, new),
+                )
+            conn.executemany(
+                "UPDATE hub_files SET lfs = ?, mode = ? WHERE kind = ? AND repo_id = ? AND "
+                "path = ? AND size = ? AND sha256 = ?",
+                [(int(bool(f[4])), f[5], kind, repo_id, f[0], f[1], f[2]) for f in files],
+            )

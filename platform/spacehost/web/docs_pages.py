@@ -69,6 +69,11 @@ GUIDES: tuple[Guide, ...] = (
         "using them in spaces.",
     ),
     Guide(
+        "git",
+        "Repos are git repositories",
+        "Clone, push and LFS with git; credentials; branches and tags; upgrading old repos.",
+    ),
+    Guide(
         "pages",
         "The web pages",
         "The gallery, space pages and their tabs, model and dataset pages, oEmbed.",

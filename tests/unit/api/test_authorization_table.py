@@ -39,6 +39,7 @@ from spacehost.lifecycle import Platform, deploy
 from spacehost.lifecycle.jobspec import parse_job_spec
 from spacehost.server.control import make_app
 from spacehost.store import HubStore
+from spacehost.store.gitrepos import GitRepos
 from spacehost.store.jobs import JobRow
 from tests.support.fake_jobs import IMAGE as JOB_IMAGE
 from tests.support.fake_jobs import FakeJobContainers, fake_jobs
@@ -117,6 +118,21 @@ def write(ok: int, *, safe: bool = False, creates: bool = False) -> dict[str, Ex
     return _bad_token_401(
         {PUBLIC: public, PRIVATE: public if creates else public | {ANON: 404, OUTSIDER: 404}}
     )
+
+
+def git_read(ok: int = 200) -> dict[str, Expect]:
+    """git's clone and fetch: as :func:`read`, but credentials are a token (never a cookie) and
+    anonymous callers of a private repo get 401 so git asks for one (api/githttp.py)."""
+    no_cookie = {SESSION: 401, SESSION_CSRF: 401}
+    private = dict.fromkeys(COLUMNS, ok) | {ANON: 401, OUTSIDER: 404} | no_cookie
+    return _bad_token_401({PUBLIC: dict.fromkeys(COLUMNS, ok), PRIVATE: private})
+
+
+def git_write(ok: int = 200) -> dict[str, Expect]:
+    """git's push: a write token of a writer; anonymous callers (and cookies) get 401."""
+    refused = {ANON: 401, READER: 403, OUTSIDER: 403, MEMBER_READ_TOKEN: 403}
+    public = dict.fromkeys(COLUMNS, ok) | refused | {SESSION: 401, SESSION_CSRF: 401}
+    return _bad_token_401({PUBLIC: public, PRIVATE: public | {OUTSIDER: 404}})
 
 
 def write_into_acme(ok: int) -> dict[str, Expect]:
@@ -535,6 +551,138 @@ def write_api_rows(kinds: str) -> list[Row]:
     ]
 
 
+def _git_repo(kinds: str) -> Prepare:
+    """The row's repo by git's names (a space's git repository made if missing)."""
+
+    def prepare(world: World, column: str, visibility: str, p: Params) -> Params:
+        if kinds == "spaces":
+            GitRepos(world.platform.settings.git_dir).init("space", f"{ORG}/{p['name']}")
+        return p | {"gowner": ORG, "gname": p["name"]}
+
+    return prepare
+
+
+def _git_headers(service: str) -> Callable[[Params], dict[str, str]]:
+    return lambda p: {"Content-Type": f"application/x-{service}-request"}
+
+
+def _flush(world: World, column: str, visibility: str, p: Params) -> Any:
+    return b"0000"  # git's flush packet: nothing wanted, nothing pushed
+
+
+def git_rows() -> list[Row]:
+    rows = []
+    for prefix, kinds in (("", "models"), ("/datasets", "datasets"), ("/spaces", "spaces")):
+        base = prefix + "/{gowner}/{gname}"
+        ready = _git_repo(kinds)
+        rows += [
+            Row("git", "GET", base + "/info/refs", git_read(), prepare=ready),
+            Row(
+                "git",
+                "POST",
+                base + "/git-upload-pack",
+                git_read(),
+                prepare=ready,
+                body=_flush,
+                headers=_git_headers("git-upload-pack"),
+            ),
+            Row(
+                "git",
+                "POST",
+                base + "/git-receive-pack",
+                git_write(),
+                prepare=ready,
+                body=_flush,
+                headers=_git_headers("git-receive-pack"),
+            ),
+        ]
+    return rows
+
+
+def _repo_git(world: World, kinds: str, name: str) -> GitRepos:
+    """The repo's git repository (a space's made, with a main, if it has none yet)."""
+    if kinds != "spaces":
+        return world.hub.git
+    git = GitRepos(world.platform.settings.git_dir)
+    repo_id = f"{ORG}/{name}"
+    git.init("space", repo_id)
+    if git.ref("space", repo_id) is None:
+        blob = git.add_blob("space", repo_id, SPACE_FILES["README.md"])
+        sha = git.write_commit("space", repo_id, [("README.md", 0o100644, blob)], "first")
+        git.set_ref("space", repo_id, "main", sha, None)
+    return git
+
+
+def _kind_word(kinds: str) -> str:
+    return kinds.removesuffix("s")
+
+
+def fresh_branch(world: World, column: str, visibility: str, p: Params) -> Params:
+    _repo_git(world, p["kinds"], p["name"])
+    return p | {"branch": world.fresh("branch")}
+
+
+def existing_branch(world: World, column: str, visibility: str, p: Params) -> Params:
+    git = _repo_git(world, p["kinds"], p["name"])
+    branch, repo_id = world.fresh("branch"), f"{ORG}/{p['name']}"
+    main = git.ref(_kind_word(p["kinds"]), repo_id)
+    assert main is not None
+    git.set_ref(_kind_word(p["kinds"]), repo_id, f"refs/heads/{branch}", main, None)
+    return p | {"branch": branch}
+
+
+def main_rev(world: World, column: str, visibility: str, p: Params) -> Params:
+    _repo_git(world, p["kinds"], p["name"])
+    return p | {"rev": "main"}
+
+
+def existing_tag(world: World, column: str, visibility: str, p: Params) -> Params:
+    git = _repo_git(world, p["kinds"], p["name"])
+    tag, repo_id = world.fresh("tag"), f"{ORG}/{p['name']}"
+    main = git.ref(_kind_word(p["kinds"]), repo_id)
+    assert main is not None
+    git.tag(_kind_word(p["kinds"]), repo_id, tag, main)
+    return p | {"rev": tag}
+
+
+def _new_tag(world: World, column: str, visibility: str, p: Params) -> Any:
+    return {"tag": world.fresh("tag"), "message": "a release"}
+
+
+def git_ref_rows(kinds: str) -> list[Row]:
+    """Branches and tags (api/gitrefs.py)."""
+    return [
+        Row(
+            "git refs",
+            "POST",
+            REPO + "/branch/{branch}",
+            write(200),
+            prepare=fresh_branch,
+            kinds=kinds,
+        ),
+        Row(
+            "git refs",
+            "DELETE",
+            REPO + "/branch/{branch}",
+            write(200),
+            prepare=existing_branch,
+            kinds=kinds,
+        ),
+        Row(
+            "git refs",
+            "POST",
+            REPO + "/tag/{rev}",
+            write(200),
+            prepare=main_rev,
+            body=_new_tag,
+            kinds=kinds,
+        ),
+        Row(
+            "git refs", "DELETE", REPO + "/tag/{rev}", write(200), prepare=existing_tag, kinds=kinds
+        ),
+    ]
+
+
 RESOLVE_ROWS = [
     Row("hub repo: read", method, prefix + "/{owner}/{name}/resolve/{rev}/{path}", read(), path=p)
     for method in ("GET", "HEAD")
@@ -676,6 +824,8 @@ PLATFORM_ROWS = [
     Row("buckets", "POST", BUCKET + "/{rest}", same_for_all(501), prepare=_bucket),
     Row("buckets", "PUT", BUCKET, same_for_all(501), prepare=_bucket),
     Row("buckets", "PUT", BUCKET + "/{rest}", same_for_all(501), prepare=_bucket),
+    # git's hooks only, with this process's secret (api/githooks.py): nobody else
+    Row("git", "POST", "/api/internal/git-hook", same_for_all(404), body=_json({})),
 ]
 
 
@@ -767,7 +917,8 @@ JOB_ROWS = [
 
 ROWS = SPACE_ROWS + write_api_rows("spaces")
 ROWS += hub_rows("models") + hub_rows("datasets") + RESOLVE_ROWS + ACCOUNT_ROWS
-ROWS += PLATFORM_ROWS + JOB_ROWS
+ROWS += PLATFORM_ROWS + JOB_ROWS + git_rows()
+ROWS += git_ref_rows("models") + git_ref_rows("datasets") + git_ref_rows("spaces")
 
 # -- running a row ----------------------------------------------------------------------------
 
@@ -780,6 +931,8 @@ def _fill(world: World, row: Row, visibility: str, p: Params) -> str:
     path = row.route.format(**values)
     if row.route == spaceaccess.BOUNCE_PATH:
         path += f"?host={ORG}-public-demo"
+    if row.route.endswith("/info/refs"):
+        path += "?service=git-upload-pack"
     if row.route == "/api/oembed":
         path += f"?url={world.base}/spaces/{ORG}/{values['name']}"
     return path
@@ -959,6 +1112,10 @@ _WHO = {
     ),
     frozenset({MEMBER, ADMIN, ORG_ADMIN, SESSION_CSRF}): "writers",
     frozenset({MEMBER, ADMIN, ORG_ADMIN, SESSION, SESSION_CSRF}): "writers",
+    frozenset(COLUMNS) - {BAD_TOKEN, ANON, OUTSIDER, SESSION, SESSION_CSRF}: (
+        "its readers, by token"
+    ),
+    frozenset({MEMBER, ADMIN, ORG_ADMIN}): "writers, by token",
     frozenset({ADMIN, ORG_ADMIN}): "org admins",
     frozenset({ADMIN}): "platform admins",
     frozenset(): "nobody",

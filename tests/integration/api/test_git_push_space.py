@@ -26,7 +26,6 @@ from tests.support.live_control import LiveControl, live_control
 from tests.support.spacefiles import gradio_files, readme
 
 # the git protocol's routes (api/githttp.py) come with the git HTTP branch
-pytest.importorskip("spacehost.api.githttp", reason="needs git's HTTP endpoint")
 
 SPACE = SpaceId("bob", "demo")
 

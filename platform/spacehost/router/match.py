@@ -20,6 +20,9 @@ from spacehost.hosts import page_host_label, subdomain_label
 from spacehost.router.table import RouteEntry, RouteTable, is_live
 
 SPACES_PREFIX = "/spaces/"
+# git's smart HTTP and the git-lfs API under a space's path (docs/git.md): the control plane's
+_GIT_PATHS = ("git-upload-pack", "git-receive-pack")
+_GIT_SERVICES = ("service=git-upload-pack", "service=git-receive-pack")
 
 
 class Match(NamedTuple):
@@ -87,7 +90,7 @@ def match_path(target: str, table: RouteTable) -> Match:
         return Match(None, target)
     path, _, _ = target.partition("?")
     parts = path[len(SPACES_PREFIX) :].split("/", 2)
-    if len(parts) < 3 or not _valid_space(parts[0], parts[1]):
+    if len(parts) < 3 or not _valid_space(parts[0], parts[1]) or _is_git(parts, target):
         return Match(None, target)
     space = f"{parts[0]}/{parts[1]}"
     prefix = SPACES_PREFIX + space
@@ -95,6 +98,16 @@ def match_path(target: str, table: RouteTable) -> Match:
     if entry is None or not is_live(entry):
         return Match(None, target, space=space)
     return Match(entry, target[len(prefix) :], prefix)
+
+
+def _is_git(parts: list[str], target: str) -> bool:
+    """Whether ``/spaces/{owner}/{name}/{rest}`` is a git or git-lfs request for the space's
+    repository (``git clone http://HOST/spaces/owner/name``), not a request to its app."""
+    name, rest = parts[1], parts[2]
+    if name.endswith(".git") or rest in _GIT_PATHS or rest.startswith("info/lfs/"):
+        return True
+    _, _, query = target.partition("?")
+    return rest == "info/refs" and query in _GIT_SERVICES
 
 
 def match_request(host: str, target: str, table: RouteTable, domain: str) -> Match:

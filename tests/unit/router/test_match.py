@@ -93,6 +93,25 @@ def test_match_host(host: str, space: str | None) -> None:
         ("/spaces/alice/%2e%2e/", Match(None, "/spaces/alice/%2e%2e/")),
         ("/spaces/alice/de%0amo/", Match(None, "/spaces/alice/de%0amo/")),
         ("*", Match(None, "*")),
+        # git's smart HTTP and LFS routes of a space are the control plane's (docs/git.md),
+        # live or not; the space's own paths stay the app's
+        *[
+            (t, Match(None, t))
+            for t in (
+                "/spaces/alice/demo/info/refs?service=git-upload-pack",
+                "/spaces/alice/demo/info/refs?service=git-receive-pack",
+                "/spaces/alice/demo/git-upload-pack",
+                "/spaces/alice/demo/git-receive-pack",
+                "/spaces/alice/demo.git/info/refs?service=git-upload-pack",
+                "/spaces/alice/demo.git/git-receive-pack",
+                "/spaces/alice/demo.git/info/lfs/objects/batch",
+                "/spaces/alice/demo/info/lfs/objects/batch",
+                "/spaces/carol/wip/info/refs?service=git-upload-pack",
+                "/spaces/zed/none.git/info/refs?service=git-upload-pack",
+            )
+        ],
+        ("/spaces/alice/demo/info/refs", Match(RUNNING, "/info/refs", PREFIX)),
+        ("/spaces/alice/demo/info/x", Match(RUNNING, "/info/x", PREFIX)),
     ],
 )
 def test_match_path(target: str, expected: Match) -> None:

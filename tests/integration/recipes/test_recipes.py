@@ -60,6 +60,7 @@ class Hub:
         assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-4000:]}"
         events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
         assert events[-1]["event"] == "done", proc.stdout[-3000:]
+        print(f"\n{script} {' '.join(args)}: {json.dumps(events[-1])}")  # the figures, in CI's log
         return dict(events[-1])
 
     def check(self, code: str) -> Any:

@@ -296,7 +296,8 @@ def card(
             )
         ],
     )
-    rows = "\n".join(f"| {k} | {v} |" for k, v in {**asdict(hp), **facts}.items())
+    shown = {k: f"{v:.3g}" if isinstance(v, float) else v for k, v in asdict(hp).items()}
+    rows = "\n".join(f"| {k} | {v} |" for k, v in {**shown, **facts}.items())
     body = f"""
 # {repo_id}
 

@@ -86,8 +86,11 @@ def write_study(rows: list[dict[str, Any]], best: dict[str, Any], folder: Path) 
         writer.writerows(rows)
 
 
-def study_section(rows: list[dict[str, Any]], best: dict[str, Any], wall_seconds: float) -> str:
+def study_section(
+    repo_id: str, rows: list[dict[str, Any]], best: dict[str, Any], wall_seconds: float
+) -> str:
     """The card's account of the study: default vs best, and every trial."""
+    files = f"/{repo_id}/blob/main/study"  # as the hub's pages address a file
     default = rows[0]
     head = "| trial | validation | test | learning rate | epochs | batch | warm-up | seconds |"
     lines = [
@@ -105,8 +108,8 @@ def study_section(rows: list[dict[str, Any]], best: dict[str, Any], wall_seconds
 An Optuna study (TPE sampler, {len(rows)} trials, {wall_seconds:.0f} s in all) by spacehost's
 search recipe (`recipes/hpo.py`), scored by accuracy on a validation set held out of the train
 split; trial 0 is the fine-tune recipe's defaults. The study's files:
-[trials.csv](study/trials.csv), [trials.json](study/trials.json),
-[best_params.json](study/best_params.json).
+[trials.csv]({files}/trials.csv), [trials.json]({files}/trials.json),
+[best_params.json]({files}/best_params.json).
 
 | | validation | test |
 |---|---|---|
@@ -202,7 +205,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             best["test_accuracy"],
             hp,
             facts,
-            extra=study_section(rows, best, wall),
+            extra=study_section(repo_id, rows, best, wall),
             tags=("optuna", "hpo"),
         )
         model_card.save(out / "README.md")

@@ -35,7 +35,7 @@ IMAGE = f"spacehost-space/{SPACE.slug}:{'r' * 12}"
 # downloads and pushes, so it runs with the hub on-line, as the jobs runner starts it.
 JOB_ENV = {"HF_HUB_OFFLINE": "0"}
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -272,6 +272,9 @@ class Jobs:
         env = {
             "PYTHONUNBUFFERED": "1",  # lines reach the log as printed, not at exit
             "HF_HUB_DISABLE_TELEMETRY": "1",
+            # a job reaches the hub through HF_ENDPOINT (a space's image says offline: its
+            # repos are read-only mounts); the job's own environment may still say otherwise
+            "HF_HUB_OFFLINE": "0",
             **spec.environment,
             **spec.secrets,
             "HF_ENDPOINT": self._engine().endpoint(),

@@ -166,6 +166,7 @@ def test_a_job_gets_the_endpoint_its_secrets_and_a_token_revoked_at_its_end(
     env = engine.containers[engine.of_job(job.id)].spec.env
     assert env["HF_ENDPOINT"] == "http://platform.test" and env["JOB_ID"] == job.id
     assert env["KEY"] == "s3" and env["HF_TOKEN"] == "hf_job1"
+    assert env["HF_HUB_OFFLINE"] == "0"  # online to the hub, even in a space's image
     assert tokens.issued == [("alice", job.id, 660)]  # the job's time limit and a margin
     assert "s3" not in (tmp_path / "jobs.db").read_bytes().decode(errors="replace")
     engine.finish(engine.of_job(job.id))

@@ -1,6 +1,7 @@
 """A huggingface_hub commit to a space: the newest revision's files with the commit's changes
 become a new revision, deployed exactly as a push is (``Facade.push``: the same validation,
-stages and logs). The revision hash is the commit's id."""
+stages and logs), or applied to the running app in place with ``hot_reload=1``
+(lifecycle/hotreload.py). The revision hash is the commit's id."""
 
 from __future__ import annotations
 
@@ -36,8 +37,11 @@ def commit_space(
     space: SpaceId,
     changes: tuple[Change, ...],
     parent: str | None,
+    *,
+    hot_reload: bool = False,
 ) -> PushResult:
-    """Make and deploy the new revision (blocks: call it in a thread).
+    """Make and deploy the new revision (blocks: call it in a thread); *hot_reload*: in
+    place in the running Gradio app when it may be (it serves when this returns).
 
     Raises:
         SpaceNotFound; CommitConflict: *parent* is not the newest revision; EntryNotFound,
@@ -65,4 +69,4 @@ def commit_space(
             "(SPACEHOST_MAX_UPLOAD)",
             hint="keep large files in a model or dataset repo and load them from the space",
         )
-    return platform.push(space, after)
+    return platform.push(space, after, hot_reload=hot_reload)

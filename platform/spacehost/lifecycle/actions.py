@@ -6,6 +6,7 @@ uses); ``Platform``'s methods of the same names are the public surface.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from spacehost.lifecycle import cleanup, stages
 from spacehost.lifecycle.contract import data_volume, manifest_summary
 from spacehost.lifecycle.datasetprep import datasets_volume
 from spacehost.lifecycle.deploy import Deployer
+from spacehost.lifecycle.hotreload import HotReload, hot_reload
 from spacehost.lifecycle.hubmounts import pin_dir, remove_pins
 from spacehost.lifecycle.info import gc_timeout
 from spacehost.lifecycle.sleep import NEVER
@@ -30,14 +32,21 @@ class PushResult:
     created: bool
     warnings: tuple[str, ...]
     unchanged: bool = False
+    # asked for a hot reload: applied (it serves already) or the reason it is rebuilt
+    hot_reload: HotReload | None = None
 
 
-def push(d: Deployer, space: SpaceId, files: Mapping[str, bytes]) -> PushResult:
-    """Store a new revision of *space* and deploy it in the background.
+def push(
+    d: Deployer, space: SpaceId, files: Mapping[str, bytes], *, hot: bool = False
+) -> PushResult:
+    """Store a new revision of *space* and deploy it in the background; *hot* (a commit's
+    ``hot_reload=1``): apply it to the running Gradio app in place when it may be
+    (lifecycle/hotreload.py; it serves when this returns), else deploy it as any push.
 
     Raises:
         ManifestInvalid: the files are not a valid space (nothing is stored).
     """
+    started = time.monotonic()
     ctx = d.ctx
     source = load_space(files, default_title=space.name)
     revision = revision_hash(source.files)
@@ -55,14 +64,19 @@ def push(d: Deployer, space: SpaceId, files: Mapping[str, bytes]) -> PushResult:
     warnings = tuple(str(w) for w in source.warnings)
     if unchanged:
         return PushResult(space, revision, created, warnings, unchanged=True)
+    tried = hot_reload(ctx, space, revision, source.files, started) if hot else None
+    if tried is not None and tried.applied:
+        return PushResult(space, revision, created, warnings, hot_reload=tried)
     d.crashes.cancel(space)
     stage = Stage.RUNNING_BUILDING if rec.stage.is_serving else Stage.BUILDING
     ctx.store.update_space(space, revision=revision, desired="running", stage=stage)
     d.tasks.cancel_build(space, unless=revision)  # a superseded build stops now
     stages.publish_routes(ctx)
     ctx.store.add_event(space, "push", f"revision {revision[:12]} pushed")
+    if tried is not None:
+        ctx.store.add_event(space, "hot_reload_refused", f"not hot-reloaded: {tried.reason}")
     d.submit(space, revision)
-    return PushResult(space, revision, created, warnings)
+    return PushResult(space, revision, created, warnings, hot_reload=tried)
 
 
 def restart(d: Deployer, space: SpaceId, *, factory: bool = False) -> None:

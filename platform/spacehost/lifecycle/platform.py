@@ -119,13 +119,16 @@ class Platform:
 
     # spaces -------------------------------------------------------------------------------
 
-    def push(self, space: SpaceId, files: Mapping[str, bytes]) -> PushResult:
-        """Store a new revision of *space* and deploy it in the background (actions.py).
+    def push(
+        self, space: SpaceId, files: Mapping[str, bytes], *, hot_reload: bool = False
+    ) -> PushResult:
+        """Store a new revision of *space* and deploy it in the background (actions.py);
+        *hot_reload*: in place in the running Gradio app when it may be (hotreload.py).
 
         Raises:
             ManifestInvalid: the files are not a valid space (nothing is stored).
         """
-        return actions.push(self._deployer, space, files)
+        return actions.push(self._deployer, space, files, hot=hot_reload)
 
     def restart(self, space: SpaceId, *, factory: bool = False) -> None:
         """Restart *space* from its current revision; ``factory`` rebuilds without cache."""

@@ -1,7 +1,8 @@
 """Hot reload (issue 15): huggingface_hub's ``upload_file(..., _hot_reload=True)`` from a fresh
 process to a running Gradio space applies the new code to the running app (no rebuild, same
-container) while clients calling it see no failed request; a commit touching requirements.txt
-takes the rebuild path (a new container); the space page says which path each took.
+container) while clients calling it see no failed request; a restart from an image afterwards
+serves the new code; a commit touching requirements.txt takes the rebuild path (a new
+container); the space page says which path each took.
 
 One space, built once (the hello example); the rebuild is of its app layer only.
 """
@@ -173,6 +174,38 @@ def test_hot_reload_commit_is_live_fast_with_no_failed_request(
     assert "hot-reloaded in" in update_path(page, platform)
     page.goto(f"{platform.url}/spaces/{SPACE}?tab=logs")
     assert "no rebuild" in page.content()
+
+
+# the request HfApi.add_space_variable sends; the client's reading of the answer is left out:
+# the platform answers the one variable set, where Hugging Face answers all of them
+VARIABLE = """
+import json
+from huggingface_hub import HfApi, constants
+from huggingface_hub.utils import get_session
+api = HfApi()
+r = get_session().post(f"{{constants.ENDPOINT}}/api/spaces/{space}/variables",
+                       headers=api._build_hf_headers(), json={{"key": "STYLE", "value": "plain"}})
+r.raise_for_status()
+print(json.dumps(r.status_code))
+"""
+
+
+def test_a_restart_after_a_hot_reload_serves_the_new_code(
+    platform: Running, hot: str, tmp_path: Path
+) -> None:
+    """A variable set restarts the space from its image: the hot-reloaded revision's (built
+    then), not the image the reloaded container was started from."""
+    before, _ = app_container(platform)
+    hf(platform, tmp_path, VARIABLE.format(space=hot), HF_TOKEN=token(platform))
+
+    def restarted() -> bool:
+        running = space_info(platform)["runtime"]["stage"] == "RUNNING"
+        ids = [cid for cid, _ in app_containers(platform)]
+        return running and len(ids) == 1 and ids[0] != before
+
+    wait_for(restarted, timeout=600, what="the space to restart")
+    client = Client(platform.space_url(hot, "path"), verbose=False)
+    assert client.predict("z", api_name="/greet") == "Howdy, z!"
 
 
 def test_a_requirements_change_takes_the_rebuild_path(

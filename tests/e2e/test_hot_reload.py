@@ -224,3 +224,20 @@ def test_a_requirements_change_takes_the_rebuild_path(
     assert client.predict("y", api_name="/greet") == "Howdy, y!"  # the hot-reloaded code, built
     text = update_path(page, platform)
     assert "rebuilt" in text and "requirements.txt" in text
+
+
+def test_spacehost_push_hot_reload(
+    platform: Running, hot: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``spacehost push --hot-reload`` takes the same path for a code-only change."""
+    before, _ = app_container(platform)
+    src = tmp_path_factory.mktemp("cli") / "space"
+    src.mkdir()
+    (src / "README.md").write_bytes((ROOT / "spaces" / "hello" / "README.md").read_bytes())
+    (src / "requirements.txt").write_bytes(b"# no dependencies\n")
+    (src / "app.py").write_text(app_saying("Hi"))
+    proc = platform.cli("push", str(src), "--name", hot, "--hot-reload", check=True)
+    assert "hot-reloaded in" in proc.stdout, proc.stdout
+    assert app_container(platform)[0] == before
+    client = Client(platform.space_url(hot, "path"), verbose=False)
+    assert client.predict("w", api_name="/greet") == "Hi, w!"

@@ -80,11 +80,13 @@ def hot_reload(
         reason = refusal(Sdk(str(rec.manifest.get("sdk") or "gradio")), app_file, changes)
         if reason is not None:
             return HotReload(False, reason=reason)
+        ready = clock()
         reason = _apply(ctx, rec.container_id, rec.upstream, app_file, changes, old)
         if reason is not None:
             return HotReload(False, reason=reason)
         seconds = clock() - started
-        _record(ctx, space, rec.container_id, revision, changes, seconds)
+        how = f"{ready - started:.2f} s to check, {seconds - (ready - started):.2f} s to reload"
+        _record(ctx, space, rec.container_id, revision, changes, seconds, how)
         return HotReload(True, seconds=seconds)
 
 
@@ -145,13 +147,14 @@ def _record(
     revision: str,
     changes: FileChanges,
     seconds: float,
+    how: str,
 ) -> None:
     """The revision serves: the record, a build row and the logs say it was hot-reloaded."""
     store = ctx.store
     shown = ", ".join(changes.paths[:5]) + (" …" if len(changes.paths) > 5 else "")
     line = (
         f"hot reload: revision {revision[:12]} applied to the running app in {seconds:.2f} s, "
-        f"no rebuild (changed: {shown})"
+        f"no rebuild ({how}; changed: {shown})"
     )
     build_id = store.start_build(space, revision)
     store.append_logs(space, "build", f"build-{build_id}", [line])

@@ -11,9 +11,11 @@ folder's ``*.py`` and ``*.css`` files and reloads when one of them is newer than
 - each file appears by ``rename``, never half-written;
 - the app file is moved (or touched) last, with the current time: one reload, of all files.
 
-The staging folder is outside the watched folder: a folder vanishing while the watcher walks
-the tree would end its thread. The space gains no write access: the files land where its user
-may already write, through the engine, and the command runs as that user.
+The staging folder is outside the watched folder (a folder vanishing while the watcher walks
+the tree would end its thread), in the container's home, under a new random name each time.
+The space gains no write access: the files are written by the engine into the container's own
+filesystem, land where its user may already write, and the command runs as that user
+(docs/security.md#hot-reload).
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from spacehost.dockerengine import ENGINE_ERRORS, container_error
 from spacehost.errors import SpacehostError
 from spacehost.runtime.base import CONTAINER_HOME, CONTAINER_USER, CONTAINER_WORKDIR
 
-STAGING_ROOT = f"{CONTAINER_HOME}/.spacehost-hot"
 _UID = 1000
 
 # Runs in the container with its own Python (argv[1]: the plan as JSON). Standard library only.
@@ -140,7 +141,8 @@ def replace_app_files(client: DockerClient, container_id: str, change: AppFilesC
         SpacehostError: the move command failed in the container (its output is the message).
         EngineUnavailable: the engine failed or is unreachable.
     """
-    folder = f".spacehost-hot/{secrets.token_hex(6)}"
+    # a new, unguessable name each time: the app cannot have put a link there beforehand
+    folder = f".spacehost-hot-{secrets.token_hex(8)}"
     stage = f"{CONTAINER_HOME}/{folder}"
     doing = f"changing the app files of container {container_id}"
     api = client.api

@@ -10,6 +10,9 @@ One space, built once (the hello example); the rebuild is of its app layer only.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -241,3 +244,26 @@ def test_spacehost_push_hot_reload(
     assert app_container(platform)[0] == before
     client = Client(platform.space_url(hot, "path"), verbose=False)
     assert client.predict("w", api_name="/greet") == "Hi, w!"
+
+
+def test_hf_spaces_hot_reload(platform: Running, hot: str, tmp_path: Path) -> None:
+    """``hf spaces hot-reload OWNER/NAME app.py -f FILE --skip-checks --skip-summary`` (the hf CLI,
+    unchanged). Its checks would send the space's sha as ``parent_commit``, which the client
+    refuses unless it is a 40-digit git sha (a space revision here is a 64-digit sha256)."""
+    before, _ = app_container(platform)
+    app = tmp_path / "app.py"
+    app.write_text(app_saying("Hey"))
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": platform.url,
+        "HF_TOKEN": token(platform),
+        "HF_HOME": str(tmp_path / "hf"),
+    }
+    hf_cli = Path(sys.executable).with_name("hf")
+    cmd = [str(hf_cli), "spaces", "hot-reload", hot, "app.py", "-f", str(app)]
+    cmd += ["--skip-checks", "--skip-summary"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert app_container(platform)[0] == before
+    client = Client(platform.space_url(hot, "path"), verbose=False)
+    assert client.predict("v", api_name="/greet") == "Hey, v!"

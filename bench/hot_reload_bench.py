@@ -28,6 +28,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -127,12 +128,11 @@ def commit(url: str, token: str, home: Path, word: str, hot: bool) -> dict[str, 
 
 
 def platform_seconds(data: Path) -> list[str]:
-    """The platform's own "hot reload: ... in X s" lines, from its database."""
-    import sqlite3
-
+    """The platform's own "hot reload: ... in X s, no rebuild (how)" lines, from its database."""
     with sqlite3.connect(data / "spacehost.db") as db:
         rows = db.execute("SELECT line FROM logs WHERE kind = 'build' AND line LIKE 'hot reload:%'")
-        return [m.group(1) for (line,) in rows if (m := re.search(r" in ([0-9.]+) s", line))]
+        found = [re.search(r" in ([0-9.]+) s, no rebuild \(([^;]+);", line) for (line,) in rows]
+        return [f"{m.group(1)} ({m.group(2)})" for m in found if m]
 
 
 def main() -> None:
@@ -166,7 +166,7 @@ def main() -> None:
                     f"round {n + 1}: hot reload {hots[-1]:.2f} s (commit call "
                     f"{float(str(hot['committed'])):.2f} s), rebuild {rebuilds[-1]:.2f} s"
                 )
-            print(f"platform-reported hot reloads (s): {', '.join(platform_seconds(data))}")
+            print(f"platform-reported hot reloads (s): {'; '.join(platform_seconds(data))}")
         finally:
             rm = [*CLI, "rm", "--yes", SPACE]
             subprocess.run(rm, env=env, cwd=ROOT, capture_output=True, check=False)

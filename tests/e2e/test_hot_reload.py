@@ -267,3 +267,29 @@ def test_hf_spaces_hot_reload(platform: Running, hot: str, tmp_path: Path) -> No
     assert app_container(platform)[0] == before
     client = Client(platform.space_url(hot, "path"), verbose=False)
     assert client.predict("v", api_name="/greet") == "Hey, v!"
+
+
+def test_code_that_fails_to_load_leaves_the_old_code_serving(
+    platform: Running, hot: str, tmp_path: Path
+) -> None:
+    """Gradio's reload fails: the old files go back into the running app, which answers the old
+    code throughout; the revision is then deployed the normal way and fails as any deploy."""
+    before, _ = app_container(platform)
+    raising = '\nraise RuntimeError("broken on purpose")\ndemo = '
+    broken = app_saying("Boom").replace("\ndemo = ", raising, 1)
+    with Callers(platform.space_url(hot, "path"), CLIENTS) as callers:
+        wait_for(lambda: callers.saw("Hey"), timeout=60, what="every client to be answered")
+        commit(platform, tmp_path, "app.py", broken.encode(), None)
+
+        def failed() -> bool:
+            runtime = space_info(platform)["runtime"]
+            return bool(runtime["errorMessage"]) and runtime["stage"] == "RUNNING"
+
+        wait_for(failed, timeout=300, what="the normal deploy of the broken code to fail")
+    assert "broken on purpose" in space_info(platform)["runtime"]["errorMessage"]
+    assert callers.failures == [] and callers.calls >= 2 * CLIENTS
+    assert {a.split(",")[0] for answers in callers.answers for a in answers} == {"Hey"}
+    assert app_container(platform)[0] == before
+    # the old files are back in the container (a wake from stopped would run them)
+    files = docker.from_env().containers.get(before).exec_run(["cat", "app.py"]).output
+    assert b'f"Hey, {name}!"' in files and b"broken on purpose" not in files

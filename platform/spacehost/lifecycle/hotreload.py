@@ -89,7 +89,7 @@ def hot_reload(
             f"{checked:.2f} s to store and check, {written:.2f} s to write the files, "
             f"{seconds - checked - written:.2f} s for Gradio to reload"
         )
-        _record(ctx, space, rec.container_id, revision, changes, seconds, how)
+        _record(ctx, space, rec.container_id, revision, changes, seconds, how, rec.serving_revision)
         return HotReload(True, seconds=seconds)
 
 
@@ -154,6 +154,7 @@ def _record(
     changes: FileChanges,
     seconds: float,
     how: str,
+    previous: str,
 ) -> None:
     """The revision serves: the record, a build row and the logs say it was hot-reloaded."""
     store = ctx.store
@@ -166,9 +167,10 @@ def _record(
     store.append_logs(space, "build", f"build-{build_id}", [line])
     store.finish_build(build_id, status="succeeded")
     store.append_logs(space, "run", container_id, [f"spacehost: {line}"])
-    store.update_space(
-        space, revision=revision, serving_revision=revision, image=None, error_message=""
-    )
+    fields: dict[str, object] = {"serving_revision": revision, "image": None, "error_message": ""}
+    if store.get_space(space).revision == previous:
+        fields["revision"] = revision  # else a push since then deploys its own next
+    store.update_space(space, **fields)
     message = f"revision {revision[:12]} hot-reloaded in {seconds:.2f} s"
     store.add_event(space, "hot_reload", message)
     stages.publish_routes(ctx)

@@ -38,7 +38,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import docker
+
 from benchkit import CLI, ROOT, free_port, launch_platform, platform_env, push_archive, wait_http
+from spacehost.settings import Settings
 
 GOAL_S = 1.5
 SPACE = "bench/hot"
@@ -105,6 +108,16 @@ def wait_running(url: str, timeout: float = 1800) -> None:
     raise TimeoutError("the space did not run")
 
 
+def wait_one_container(data: Path, timeout: float = 120) -> None:
+    instance = Settings(data_dir=data).instance
+    labels = [f"spacehost.space={SPACE}", f"spacehost.instance={instance}"]
+    end = time.monotonic() + timeout
+    while len(docker.from_env().containers.list(filters={"label": labels})) != 1:
+        if time.monotonic() > end:
+            raise TimeoutError("the old container was not removed")
+        time.sleep(0.2)
+
+
 def commit(url: str, token: str, home: Path, word: str, hot: bool) -> dict[str, object]:
     env = {
         **os.environ,
@@ -161,7 +174,8 @@ def main() -> None:
                     print(f"client calls of the first hot commit: {hot['calls']}")
                 rebuilt = commit(url, token, work / "home", f"Built{n}", hot=False)
                 rebuilds.append(float(str(rebuilt["answering"])))
-                wait_running(url)  # the old container gone before the next round
+                wait_running(url)
+                wait_one_container(data)  # the deploy over: the old container removed
                 print(
                     f"round {n + 1}: hot reload {hots[-1]:.2f} s (commit call "
                     f"{float(str(hot['committed'])):.2f} s), rebuild {rebuilds[-1]:.2f} s"

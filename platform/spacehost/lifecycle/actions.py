@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidRequest, ManifestInvalid
 from spacehost.lifecycle import cleanup, stages
+from spacehost.lifecycle.context import Context
 from spacehost.lifecycle.contract import data_volume, manifest_summary
 from spacehost.lifecycle.datasetprep import datasets_volume
 from spacehost.lifecycle.deploy import Deployer
@@ -66,6 +67,7 @@ def push(
         return PushResult(space, revision, created, warnings, unchanged=True)
     tried = hot_reload(ctx, space, revision, source.files, started) if hot else None
     if tried is not None and tried.applied:
+        d.tasks.submit(prune_revisions, ctx, space)  # after the answer: it may take a while
         return PushResult(space, revision, created, warnings, hot_reload=tried)
     d.crashes.cancel(space)
     stage = Stage.RUNNING_BUILDING if rec.stage.is_serving else Stage.BUILDING
@@ -77,6 +79,12 @@ def push(
         ctx.store.add_event(space, "hot_reload_refused", f"not hot-reloaded: {tried.reason}")
     d.submit(space, revision)
     return PushResult(space, revision, created, warnings, hot_reload=tried)
+
+
+def prune_revisions(ctx: Context, space: SpaceId) -> None:
+    """Superseded revisions go after a hot reload as after any deploy; the image the container
+    runs stays while it runs (a tag a container uses is never removed)."""
+    cleanup.prune_revisions(ctx, space)
 
 
 def restart(d: Deployer, space: SpaceId, *, factory: bool = False) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from spacehost.domain import Sdk, SpaceId, Stage
 from spacehost.errors import SpacehostError
-from spacehost.lifecycle import cleanup, stages
+from spacehost.lifecycle import stages
 from spacehost.lifecycle.context import Context
 from spacehost.lifecycle.hotreload_rule import FileChanges, file_changes, refusal
 from spacehost.lifecycle.reloadstream import ReloadStream
@@ -174,6 +174,3 @@ def _record(
     message = f"revision {revision[:12]} hot-reloaded in {seconds:.2f} s"
     store.add_event(space, "hot_reload", message)
     stages.publish_routes(ctx)
-    # superseded revisions go as after any deploy; the image the container runs stays while
-    # it runs (a tag a container uses is never removed)
-    cleanup.prune_revisions(ctx, space)

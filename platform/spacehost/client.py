@@ -74,15 +74,22 @@ class Client:
         result: dict[str, Any] = self._json("GET", f"{self.url}/api/health")
         return result
 
-    def push(self, space: SpaceId, archive: bytes, *, private: bool = False) -> dict[str, Any]:
+    def push(
+        self, space: SpaceId, archive: bytes, *, private: bool = False, hot_reload: bool = False
+    ) -> dict[str, Any]:
         """Upload a tar.gz of a space folder; the server builds and runs it in the background.
-        *private* makes the space private (a push without it leaves the visibility as is)."""
+        *private* makes the space private (a push without it leaves the visibility as is);
+        *hot_reload* asks for the code to be applied to the running Gradio app in place
+        (``hotReload`` in the answer says whether it was)."""
+        params = {"private": "1"} if private else {}
+        if hot_reload:
+            params["hot_reload"] = "1"
         result: dict[str, Any] = self._json(
             "POST",
             self._space_url(space, "/push"),
             data=archive,
             timeout=300,
-            params={"private": "1"} if private else None,
+            params=params or None,
             headers={"Content-Type": "application/gzip"},
         )
         return result

@@ -4,7 +4,9 @@
 The NDJSON body (api/commitpayload.py) is spooled to a file, then applied to the head: a model
 or dataset gets a new hub commit (store/hub.py ``commit``), a space a new revision deployed as a
 push deploys it (api/spacecommit.py). ``parentCommit`` that is not the head: 412. ``create_pr``:
-501 (no pull requests here). Answers ``{"commitUrl", "commitOid", "pullRequestUrl": null}``.
+501 (no pull requests here). ``hot_reload=1`` on a space: applied to its running Gradio app
+in place when it may be, else deployed as a push (docs/pushing.md#hot-reload). Answers
+``{"commitUrl", "commitOid", "pullRequestUrl": null}``.
 """
 
 from __future__ import annotations
@@ -68,7 +70,9 @@ def _apply(request: web.Request, kind: Kind, repo_id: str, commit: CommitRequest
     if kind is Kind.SPACE:
         platform: Facade = request.app[PLATFORM]
         author = access.actor(request).name
-        pushed = commit_space(platform, hub, SpaceId.parse(repo_id), commit, author)
+        hot = request.query.get("hot_reload", "").lower() in _TRUE
+        space = SpaceId.parse(repo_id)
+        pushed = commit_space(platform, hub, space, commit, author, hot_reload=hot)
         return pushed.commit
     made = hub.commit(
         RepoKind(kind.value),

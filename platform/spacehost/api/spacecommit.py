@@ -1,7 +1,8 @@
 """A huggingface_hub commit to a space: the newest revision's files with the commit's changes
 become a new revision, deployed exactly as a push is (``Facade.push``: the same validation,
 stages and logs), and a git commit on the space's main with the commit's message and author
-(store/spacecommits.py), whose sha is the commit's id."""
+(store/spacecommits.py), whose sha is the commit's id; with ``hot_reload=1`` it is applied to
+the running app in place when it may be (lifecycle/hotreload.py)."""
 
 from __future__ import annotations
 
@@ -37,9 +38,12 @@ def commit_space(
     space: SpaceId,
     commit: CommitRequest,
     author: str | None,
+    *,
+    hot_reload: bool = False,
 ) -> PushResult:
     """Make and deploy the new revision, a git commit by *author* (blocks: call it in a
-    thread).
+    thread); *hot_reload*: in place in the running Gradio app when it may be (it serves when
+    this returns).
 
     Raises:
         SpaceNotFound; CommitConflict: the commit's parent is not the newest revision (named by
@@ -70,4 +74,5 @@ def commit_space(
             "(SPACEHOST_MAX_UPLOAD)",
             hint="keep large files in a model or dataset repo and load them from the space",
         )
-    return platform.push(space, after, PushOrigin(author=author, message=commit.message))
+    origin = PushOrigin(author=author, message=commit.message)
+    return platform.push(space, after, origin, hot_reload=hot_reload)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from spacehost.identity import Kind
 from spacehost.lifecycle.actions import PushOrigin
 from spacehost.lifecycle.contract import space_host
 from spacehost.lifecycle.facade import Facade
+from spacehost.lifecycle.hotreload import HotReload
 from spacehost.store import SpaceRecord, read_archive
 
 LOG_POLL_S = 0.2  # how often a following log stream looks for new lines in the store
@@ -224,7 +226,8 @@ async def push(request: web.Request) -> web.Response:
         files = await asyncio.to_thread(read_archive, body, max_bytes=limit)
     since = await asyncio.to_thread(_newest_build, platform, space)
     origin = PushOrigin(author=access.actor(request).name, message=request.query.get("message"))
-    result = await asyncio.to_thread(platform.push, space, files, origin)
+    hot = bool(_flag(request.query.get("hot_reload")))
+    result = await asyncio.to_thread(partial(platform.push, space, files, origin, hot_reload=hot))
     private = _flag(request.query.get("private"))
     if private is not None and (result.created or private):
         await asyncio.to_thread(platform.set_private, space, private)
@@ -238,9 +241,17 @@ async def push(request: web.Request) -> web.Response:
             "warnings": list(result.warnings),
             "sinceBuild": since,
             "urls": urls_of(space, platform),
+            "hotReload": _hot_reload_json(result.hot_reload),
         },
         status=202,
     )
+
+
+def _hot_reload_json(outcome: HotReload | None) -> dict[str, Any] | None:
+    """A push's ``?hot_reload=1`` outcome: ``{"applied", "seconds", "reason"}``."""
+    if outcome is None:
+        return None
+    return {"applied": outcome.applied, "seconds": outcome.seconds, "reason": outcome.reason}
 
 
 def _flag(value: str | None) -> bool | None:

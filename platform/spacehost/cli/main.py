@@ -103,13 +103,19 @@ def cmd_push(args: argparse.Namespace) -> int:
     for w in source.warnings:
         output.warn(str(w))
     client = _client(args)
-    result = client.push(space, pack_folder(dict(source.files)), private=args.private)
+    archive = pack_folder(dict(source.files))
+    result = client.push(space, archive, private=args.private, hot_reload=args.hot_reload)
     output.info(
         f"pushed {space} revision {result['revision'][:12]}"
         + (" (private)" if args.private else "")
     )
+    hot = result.get("hotReload")
+    if hot and not hot["applied"]:
+        output.info(f"not hot-reloaded: {hot['reason']}; rebuilding")
     if result.get("unchanged"):
         output.info("unchanged: this revision is already running")
+    elif hot and hot["applied"]:
+        output.info(f"hot-reloaded in {hot['seconds']:.2f} s (no rebuild)")
     elif args.no_wait:
         return 0
     else:
@@ -287,6 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--name", help="owner/name (default: $SPACEHOST_OWNER or 'local', and the folder's name)"
     )
     push.add_argument("--no-wait", action="store_true", help="return after the upload")
+    push.add_argument(
+        "--hot-reload",
+        action="store_true",
+        help="apply a code-only change to the running Gradio app in place, without a rebuild "
+        "(anything else is rebuilt as usual; docs/pushing.md#hot-reload)",
+    )
     push.add_argument(
         "--private",
         action="store_true",

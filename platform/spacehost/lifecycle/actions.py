@@ -6,15 +6,18 @@ uses); ``Platform``'s methods of the same names are the public surface.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import InvalidRequest, ManifestInvalid
 from spacehost.lifecycle import cleanup, stages
+from spacehost.lifecycle.context import Context
 from spacehost.lifecycle.contract import data_volume, manifest_summary
 from spacehost.lifecycle.datasetprep import datasets_volume
 from spacehost.lifecycle.deploy import Deployer
+from spacehost.lifecycle.hotreload import HotReload, hot_reload
 from spacehost.lifecycle.hubmounts import pin_dir, remove_pins
 from spacehost.lifecycle.info import gc_timeout
 from spacehost.lifecycle.sleep import NEVER
@@ -31,6 +34,8 @@ class PushResult:
     warnings: tuple[str, ...]
     unchanged: bool = False
     commit: str = ""  # the git commit on the space's main (store/spacecommits.py)
+    # asked for a hot reload: applied (it serves already) or the reason it is rebuilt
+    hot_reload: HotReload | None = None
 
 
 @dataclass(frozen=True)
@@ -48,13 +53,21 @@ PLATFORM_PUSH = PushOrigin()  # no user, the default message
 
 
 def push(
-    d: Deployer, space: SpaceId, files: Mapping[str, bytes], origin: PushOrigin = PLATFORM_PUSH
+    d: Deployer,
+    space: SpaceId,
+    files: Mapping[str, bytes],
+    origin: PushOrigin = PLATFORM_PUSH,
+    *,
+    hot: bool = False,
 ) -> PushResult:
-    """Store a new revision of *space*, as a git commit too, and deploy it in the background.
+    """Store a new revision of *space*, as a git commit too, and deploy it in the background;
+    *hot* (a commit's ``hot_reload=1``): apply it to the running Gradio app in place when it
+    may be (lifecycle/hotreload.py; it serves when this returns), else deploy it as any push.
 
     Raises:
         ManifestInvalid: the files are not a valid space (nothing is stored).
     """
+    started = time.monotonic()
     ctx = d.ctx
     source = load_space(files, default_title=space.name)
     revision = revision_hash(source.files)
@@ -73,14 +86,20 @@ def push(
     warnings = tuple(str(w) for w in source.warnings)
     if unchanged:
         return PushResult(space, revision, created, warnings, unchanged=True, commit=commit)
+    tried = hot_reload(ctx, space, revision, source.files, started) if hot else None
+    if tried is not None and tried.applied:
+        d.tasks.submit(prune_revisions, ctx, space)  # after the answer: it may take a while
+        return PushResult(space, revision, created, warnings, hot_reload=tried, commit=commit)
     d.crashes.cancel(space)
     stage = Stage.RUNNING_BUILDING if rec.stage.is_serving else Stage.BUILDING
     ctx.store.update_space(space, revision=revision, desired="running", stage=stage)
     d.tasks.cancel_build(space, unless=revision)  # a superseded build stops now
     stages.publish_routes(ctx)
     ctx.store.add_event(space, "push", f"revision {revision[:12]} pushed")
+    if tried is not None:
+        ctx.store.add_event(space, "hot_reload_refused", f"not hot-reloaded: {tried.reason}")
     d.submit(space, revision)
-    return PushResult(space, revision, created, warnings, commit=commit)
+    return PushResult(space, revision, created, warnings, hot_reload=tried, commit=commit)
 
 
 def _record_commit(
@@ -92,6 +111,12 @@ def _record_commit(
         git.adopt(space, origin.commit, revision)
         return origin.commit
     return git.compose(space, revision, files, author=origin.author, message=origin.message)
+
+
+def prune_revisions(ctx: Context, space: SpaceId) -> None:
+    """Superseded revisions go after a hot reload as after any deploy; the image the container
+    runs stays while it runs (a tag a container uses is never removed)."""
+    cleanup.prune_revisions(ctx, space)
 
 
 def restart(d: Deployer, space: SpaceId, *, factory: bool = False) -> None:

@@ -37,7 +37,7 @@ RESERVED_NAMES = frozenset(
         "CUDA_VISIBLE_DEVICES",
     }
 )
-RESERVED_PREFIXES = ("SPACE_", "GRADIO_SERVER_", "SPACEHOST_", "NVIDIA_")
+RESERVED_PREFIXES = ("SPACE_", "GRADIO_SERVER_", "GRADIO_WATCH_", "SPACEHOST_", "NVIDIA_")
 
 
 def reserved_reason(key: str) -> str | None:

@@ -42,7 +42,12 @@ class Facade(Protocol):
     def sleeper(self) -> IdleLoop: ...
 
     def push(
-        self, space: SpaceId, files: Mapping[str, bytes], origin: PushOrigin = PLATFORM_PUSH
+        self,
+        space: SpaceId,
+        files: Mapping[str, bytes],
+        origin: PushOrigin = PLATFORM_PUSH,
+        *,
+        hot_reload: bool = False,
     ) -> PushResult: ...
 
     def restart(self, space: SpaceId, *, factory: bool = False) -> None: ...

@@ -124,16 +124,22 @@ class Platform:
     # spaces -------------------------------------------------------------------------------
 
     def push(
-        self, space: SpaceId, files: Mapping[str, bytes], origin: PushOrigin = PLATFORM_PUSH
+        self,
+        space: SpaceId,
+        files: Mapping[str, bytes],
+        origin: PushOrigin = PLATFORM_PUSH,
+        *,
+        hot_reload: bool = False,
     ) -> PushResult:
         """Store a new revision of *space* -- a git commit too, made from *origin*'s author
         and message, or *origin*'s commit that ``git push`` made -- and deploy it in the
-        background (actions.py).
+        background (actions.py); *hot_reload*: in place in the running Gradio app when it may
+        be (hotreload.py).
 
         Raises:
             ManifestInvalid: the files are not a valid space (nothing is stored).
         """
-        return actions.push(self._deployer, space, files, origin)
+        return actions.push(self._deployer, space, files, origin, hot=hot_reload)
 
     def restart(self, space: SpaceId, *, factory: bool = False) -> None:
         """Restart *space* from its current revision; ``factory`` rebuilds without cache."""

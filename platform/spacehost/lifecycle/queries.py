@@ -22,7 +22,8 @@ class SpaceQueries:
     Args:
         settings: platform settings (exposed as ``settings``).
         store: the database: ``list_spaces``, ``get_space`` (raises SpaceNotFound),
-            ``find_space`` (None when missing), ``builds``, ``logs``, ``log_refs``, ``revisions``.
+            ``find_space`` (None when missing), ``builds``, ``logs``, ``log_refs``, ``revisions``,
+            ``events`` (newest first).
         files: the stored revisions' folders: ``revision_exists``, ``revision_listing`` (path,
             size), ``revision_path`` (to read one file from).
         config: the spaces' ``variables`` and ``secrets`` (names, descriptions, times; never a
@@ -49,6 +50,7 @@ class SpaceQueries:
         self.logs = store.logs
         self.log_refs = store.log_refs
         self.revisions = store.revisions
+        self.events = store.events
         # the revision folders'
         self.revision_exists = files.exists
         self.revision_listing = files.listing

@@ -39,6 +39,7 @@ from spacehost.runtime.gpu import GpuHost, GpuOptions, discover_gpu_host, gpu_ru
 from spacehost.runtime.info import info_from_attrs
 from spacehost.runtime.isolation import Firewall, Isolation, ensure_network
 from spacehost.runtime.lines import split_lines, unseen_tail
+from spacehost.runtime.livefiles import AppFilesChange, replace_app_files
 from spacehost.runtime.options import (
     HOST_NETWORK,
     LOOPBACK,
@@ -226,6 +227,15 @@ class DockerBackend(RuntimeBackend):
             self._discard(container.id)
             raise container_error(exc, doing, image=spec.image, gpu=not gpu.is_empty) from exc
         return info_from_attrs(container.attrs)
+
+    def replace_app_files(self, container_id: str, change: AppFilesChange) -> None:
+        """Change the running container's app files in place, for Gradio's reload watcher
+        (runtime/livefiles.py: :class:`~spacehost.runtime.livefiles.LiveFiles`).
+
+        Raises:
+            NotFound, Conflict, EngineUnavailable; SpacehostError: the move failed.
+        """
+        replace_app_files(self._client, container_id, change)
 
     def start_existing(self, container_id: str) -> ContainerInfo:
         """Start a stopped container again: same filesystem, environment and volume.

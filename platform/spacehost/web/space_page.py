@@ -41,6 +41,7 @@ from spacehost.web.space_tabs import (
     logs_tab,
 )
 from spacehost.web.status import not_foundpage, status_log_tail
+from spacehost.web.update_path import update_path_html
 from spacehost.web.urls import SpaceUrls, frames_cross_site, gradio_js_url, space_urls
 from spacehost.web.writers import may_write, writable_namespaces
 
@@ -327,6 +328,7 @@ async def space_page(request: web.Request) -> web.Response:
             frame_src=frame_src,
         )
     uses = await asyncio.to_thread(_failure_banner, platform, rec)
+    uses += update_path_html(await asyncio.to_thread(platform.queries.events, rec.id, 20))
     refs = await asyncio.to_thread(repos_of_space, platform, rec)
     uses += repo_links(visible.refs(request, refs))
     uses += await gpu_panel_for(platform, rec)

@@ -52,7 +52,7 @@ models:
 RUN = """
 from huggingface_hub import HfApi
 job = HfApi().run_job(image="hf.co/spaces/{space}", command={command!r}, timeout=1500)
-print(json.dumps({{"id": job.id}}))
+print(json.dumps({{"id": job.id, "namespace": job.owner.name}}))
 """
 HOST_LABELS = """
 from transformers import pipeline
@@ -65,9 +65,9 @@ def _token(platform: Running) -> str:
     return (platform.data_dir / "token").read_text().strip()
 
 
-def _job(platform: Running, job_id: str) -> dict[str, Any]:
+def _job(platform: Running, namespace: str, job_id: str) -> dict[str, Any]:
     got = requests.get(
-        f"{platform.url}/api/jobs/e2e/{job_id}",
+        f"{platform.url}/api/jobs/{namespace}/{job_id}",
         headers={"Authorization": f"Bearer {_token(platform)}"},
         timeout=10,
     )
@@ -101,14 +101,14 @@ def test_a_finetune_job_pushes_a_model_that_a_space_serves(
         RUN.format(space=recipes, command=command),
         HF_TOKEN=_token(platform),
     )
-    job_id = started["id"]
+    job_id, namespace = started["id"], started["namespace"]
     wait_for(
-        lambda: _job(platform, job_id)["status"]["stage"] in ENDED,
+        lambda: _job(platform, namespace, job_id)["status"]["stage"] in ENDED,
         timeout=1500,
         interval=2,
         what="the fine-tune job to end",
     )
-    job = _job(platform, job_id)
+    job = _job(platform, namespace, job_id)
     assert job["status"]["stage"] == "COMPLETED", job["status"]
 
     card = hf(

@@ -157,6 +157,7 @@ def upstream_app(state: AppState) -> web.Application:
     app.router.add_get("/ws", ws)
     app.router.add_get("/big", big)
     app.router.add_get("/slow", slow)
+    app.router.add_get("/gradio_api/dev/reload", slow)  # Gradio's reload stream: never ends
     app.router.add_get("/fast", fast)
     app.router.add_get("/sized", sized)
     app.router.add_get("/framed", framed)

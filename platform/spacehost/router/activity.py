@@ -21,6 +21,16 @@ log = logging.getLogger("spacehost.router")
 REPORT_INTERVAL_S = 1.0
 
 
+# Streams an open page holds without anyone using the space: Gradio's reload stream (every
+# Gradio space runs under its reload watcher for hot reload: docs/pushing.md#hot-reload)
+IDLE_STREAMS = ("/gradio_api/dev/reload", "/dev/reload")
+
+
+def is_idle_stream(target: str) -> bool:
+    """Whether the request-target (as sent to the space) is a stream that is not use."""
+    return target.partition("?")[0] in IDLE_STREAMS
+
+
 class ActivityRecorder:
     """Counts requests and open connections per space; :meth:`report` writes them out.
 

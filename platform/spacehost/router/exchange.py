@@ -25,6 +25,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 from spacehost.router.access import RawCredentials, raw_credentials
+from spacehost.router.activity import is_idle_stream
 from spacehost.router.bounce import bounce_location, is_navigation, platform_base, was_bounced
 from spacehost.router.context import RouterContext
 from spacehost.router.filesend import OpenFile, open_handoff, open_range, send_file
@@ -353,8 +354,9 @@ class Exchange:
         self.what = entry.space
         up = compiled.upstream
         if up is not None:
-            self.busy_space = entry.space
-            self.ctx.activity.opened(entry.space)
+            if not is_idle_stream(m.target):
+                self.busy_space = entry.space
+                self.ctx.activity.opened(entry.space)
             host = forwarded_host(req.host, m.prefix, entry.sdk)
             fwd = Forwarding(self.client.ip, host, self.ctx.proto, m.prefix)
             self._proxy(up, m.target, fwd, req.host.encode("latin-1") or up.key.encode("latin-1"))

@@ -38,6 +38,22 @@ async def test_a_long_request_in_flight_keeps_its_space_busy() -> None:
 
 
 @aio
+async def test_gradios_reload_stream_does_not_keep_its_space_awake() -> None:
+    """An open page of a Gradio space under its reload watcher holds ``/dev/reload`` open for
+    as long as it is open (docs/pushing.md#hot-reload); that is not use of the space."""
+    async with harness() as h:
+        h.publish(space("alice/demo", await h.upstream()))
+        activity = h.router.ctx.activity
+        client = await h.client()
+        await client.send(
+            b"GET /spaces/alice/demo/gradio_api/dev/reload HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        await asyncio.wait_for(h.state.slow_seen.wait(), 10)
+        assert activity.open == {}
+        h.state.slow_release.set()
+
+
+@aio
 async def test_a_request_whose_client_goes_away_stops_counting() -> None:
     async with harness() as h:
         h.publish(space("alice/demo", await h.upstream()))

@@ -276,7 +276,4 @@ class HubDb:
     def finish_move(self, kind: str, old: str) -> None:
         """The move's folders are renamed: only its redirect is left."""
         with self.transaction() as conn:
-            conn.execute(
-                "UPDATE hub_moves SET pending = 0 WHERE kind = ? AND old = ?", (kind, old)
-            )
-
+            conn.execute("UPDATE hub_moves SET pending = 0 WHERE kind = ? AND old = ?", (kind, old))

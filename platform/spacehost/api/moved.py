@@ -39,13 +39,18 @@ def new_id(request: web.Request, kind: RepoKind, repo_id: str) -> str | None:
         return None
 
 
+def location(request: web.Request, old: str, new: str) -> str:
+    """The request's path and query with the repo id *old* swapped for *new* (a git URL's
+    ``.git`` kept)."""
+    pattern = _PREFIX + "/" + re.escape(old) + r"(?=\.git(?:[/?]|$)|[/?]|$)"
+    return re.sub(pattern, rf"\1/{new}", request.raw_path, count=1)
+
+
 def redirect(request: web.Request, old: str, new: str) -> web.Response:
     """307 to the same path and query under *new* (relative, as huggingface.co answers)."""
-    pattern = _PREFIX + "/" + re.escape(old) + r"(?=[/?]|$)"
-    path = re.sub(pattern, rf"\1/{new}", request.raw_path, count=1)
     return web.Response(
         status=307,
-        headers={"Location": path},
+        headers={"Location": location(request, old, new)},
         text=f"{old} was moved to {new}\n",
     )
 

@@ -74,6 +74,8 @@ print(json.dumps({
     assert out["exists"] == [True, True]
     git(tmp_path, "clone", f"{live.url}/bob/new", "clone")
     assert git(tmp_path / "clone", "rev-parse", "HEAD") == sha
+    git(tmp_path, "clone", f"{live.url}/bob/old.git", "old")  # git follows the redirect
+    assert git(tmp_path / "old", "rev-parse", "HEAD") == sha
     pointer = (tmp_path / "clone" / "w" / "a.bin").read_text()  # no git-lfs in this home
     assert f"oid sha256:{hashlib.sha256(b'weights' * 100).hexdigest()}" in pointer
 

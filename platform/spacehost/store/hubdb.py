@@ -211,6 +211,8 @@ class HubDb:
             )
             if not head:
                 return
+            # a repo under a moved repo's old id: that id no longer redirects
+            conn.execute("DELETE FROM hub_moves WHERE kind = ? AND old = ?", (kind, repo_id))
             conn.execute(
                 "INSERT INTO hub_repos (kind, repo_id, created_at, updated_at, head) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, repo_id) DO UPDATE SET "

@@ -104,3 +104,11 @@ def test_a_move_cut_short_after_its_transaction_is_finished_on_open(
         assert_moved(again, M, "alice/tiny", "alice/renamed", sha)
     finally:
         again.close()
+
+
+def test_a_new_repo_under_the_old_id_ends_the_redirect(store: HubStore, tmp_path: Path) -> None:
+    push(store, M, "alice/a", tmp_path)
+    store.move(M, "alice/a", "alice/b")
+    push(store, M, "alice/a", tmp_path)
+    store.delete(M, "alice/a")
+    assert store.moved_to(M, "alice/a") is None

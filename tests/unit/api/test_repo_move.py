@@ -71,6 +71,8 @@ def test_owner_moves_a_model_and_the_old_id_redirects_reads(tmp_path: Path) -> N
         assert info.headers["Location"] == "/api/models/acme/renamed/revision/main?x=1"
         followed = await c.get("/api/models/bob/m")
         assert followed.status == 200 and (await followed.json())["id"] == "acme/renamed"
+        page = await c.get("/bob/m?tab=files", allow_redirects=False)
+        assert (page.status, page.headers["Location"]) == (307, "/acme/renamed?tab=files")
         file = await c.head("/bob/m/resolve/main/README.md", allow_redirects=False)
         assert file.status == 307
         assert file.headers["Location"] == "/acme/renamed/resolve/main/README.md"
@@ -132,6 +134,7 @@ def test_a_private_repo_stays_private_and_its_new_name_is_not_told(tmp_path: Pat
         assert (await c.get("/api/models/bob/secret", headers=t["carol"])).status == 404
         old = await c.get("/api/models/bob/m", headers=t["carol"], allow_redirects=False)
         assert old.status == 404 and "secret" not in await old.text()
+        assert (await c.get("/bob/m", allow_redirects=False)).status == 404  # its page too
         mine = await c.get("/api/models/bob/m", headers=t["bob"], allow_redirects=False)
         assert mine.headers["Location"] == "/api/models/bob/secret"
         assert (await c.get("/api/models/bob/secret", headers=t["bob"])).status == 200

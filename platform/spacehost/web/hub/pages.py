@@ -31,6 +31,7 @@ from spacehost.web import visible
 from spacehost.web.files_tab import is_binary
 from spacehost.web.hub.card import Card, card_summary, chips, human_bytes, read_card, when
 from spacehost.web.hub.list import LIST_CSS, ListQuery, RepoSummary, chip_html, render_list
+from spacehost.web.hub.moved import moved_page
 from spacehost.web.hub.snippets import Snippet, use_snippets
 from spacehost.web.hub.urls import (
     blob_path,
@@ -453,7 +454,8 @@ async def _repo_answer(
     try:
         status, text = await asyncio.to_thread(work, hub, repo_id)
     except (NotFound, InvalidSpaceName):
-        return _html(404, not_found_page(kind, repo_id))
+        moved = await asyncio.to_thread(moved_page, request, hub, kind, repo_id)
+        return moved or _html(404, not_found_page(kind, repo_id))
     return _html(status, text)
 
 

@@ -64,10 +64,11 @@ def _move(request: web.Request, kind: Kind, from_id: str, to_id: str, private: b
     try:
         hub.move(RepoKind(kind.value), from_id, to_id)
     except Exception:
-        if private:
+        if private and from_id.lower() != to_id.lower():
             acc.set_private(kind.value, to_id, False)
         raise
-    acc.set_private(kind.value, from_id, False)
+    if from_id.lower() != to_id.lower():  # the flags' ids ignore case: one row for both
+        acc.set_private(kind.value, from_id, False)
 
 
 async def move(request: web.Request) -> web.Response:

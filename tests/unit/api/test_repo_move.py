@@ -140,3 +140,17 @@ def test_a_private_repo_stays_private_and_its_new_name_is_not_told(tmp_path: Pat
         assert (await c.get("/api/models/bob/secret", headers=t["bob"])).status == 200
 
     run(tmp_path, scenario)
+
+
+def test_a_private_repo_renamed_only_in_case_stays_private(tmp_path: Path) -> None:
+    async def scenario(c: Client, hub: HubStore, t: dict[str, dict[str, str]]) -> None:
+        private = await c.put(
+            "/api/models/bob/m/settings", json={"private": True}, headers=t["bob"]
+        )
+        assert private.status == 200
+        assert (await move(c, t["bob"], "bob/m", "bob/M")).status == 200
+        assert hub.exists(RepoKind.MODEL, "bob/M")
+        assert (await c.get("/api/models/bob/M", headers=t["carol"])).status == 404
+        assert (await c.get("/api/models/bob/M", headers=t["bob"])).status == 200
+
+    run(tmp_path, scenario)

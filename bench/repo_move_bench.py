@@ -79,10 +79,7 @@ def copy_of(hub: HubStore, repo_id: str, dest: Path) -> Callable[[], None]:
 
 
 def report(label: str, values: list[float]) -> None:
-    print(
-        f"{label:<44} {statistics.median(values):9.1f} ms "
-        f"({min(values):.1f}-{max(values):.1f})"
-    )
+    print(f"{label:<44} {statistics.median(values):9.1f} ms ({min(values):.1f}-{max(values):.1f})")
 
 
 def main() -> None:

@@ -8,14 +8,17 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from spacehost.appkeys import ACCOUNTS
+from spacehost.appkeys import ACCOUNTS, HUB
+from spacehost.domain import RepoKind
 from spacehost.identity import Accounts
 from spacehost.identity.records import Role
+from spacehost.store import HubStore
 from tests.support.hf_process import run_hf
 from tests.support.live_control import LiveControl, live_control
 
@@ -110,3 +113,37 @@ print(json.dumps(said))
     assert out["taken"][0] == 409 and "bob/b exists already" in out["taken"][1]
     assert out["missing"] == ["RepositoryNotFoundError", 404]
     assert out["space"][0] == 501 and "duplicate" in out["space"][1]
+
+
+def test_hf_repos_move_cli(site: tuple[LiveControl, str], tmp_path: Path) -> None:
+    """The unchanged ``hf repos move`` command: a dataset moved; a space refused with the
+    server's words, non-zero."""
+    live, token = site
+    run_hf(
+        live.url,
+        tmp_path / "home",
+        """
+from huggingface_hub import HfApi
+HfApi().create_repo("bob/cli-data", repo_type="dataset")
+print("{}")
+""",
+        HF_TOKEN=token,
+    )
+    hf_cli = Path(sys.executable).with_name("hf")
+    env = {**os.environ, "HF_ENDPOINT": live.url, "HF_TOKEN": token, "HF_HOME": str(tmp_path)}
+
+    def hf(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(hf_cli), "repos", "move", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    moved = hf("bob/cli-data", "bob/cli-data2", "--type", "dataset")
+    assert moved.returncode == 0, moved.stderr
+    store: HubStore = live.app[HUB]
+    assert store.exists(RepoKind.DATASET, "bob/cli-data2")
+    space = hf("bob/s", "bob/t", "--type", "space")
+    assert space.returncode != 0 and "duplicate" in space.stdout + space.stderr

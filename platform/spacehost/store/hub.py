@@ -242,6 +242,12 @@ class HubStore:
         new = self._db.moved_to(kind.value, repo_id)
         return new if new is not None and self.exists(kind, new) else None
 
+    def old_names(self, kind: RepoKind, repo_id: str) -> list[str]:
+        """The ids the repo was moved away from (each redirects to it, :meth:`moved_to`)."""
+        return [
+            old for old in self._db.old_names(kind.value, repo_id) if not self.exists(kind, old)
+        ]
+
     def has_commit(self, kind: RepoKind, repo_id: str, sha: str) -> bool:
         """Whether commit *sha* (full) is recorded for the repo."""
         return any(r[0] == sha for r in self._db.commit_rows(kind.value, repo_id, sha))

@@ -174,6 +174,13 @@ class HubDb:
         rows = self.query("SELECT new FROM hub_moves WHERE kind = ? AND old = ?", (kind, old))
         return str(rows[0][0]) if rows else None
 
+    def old_names(self, kind: str, repo_id: str) -> list[str]:
+        """The old ids whose moves end at *repo_id*, sorted."""
+        rows = self.query(
+            "SELECT old FROM hub_moves WHERE kind = ? AND new = ? ORDER BY old", (kind, repo_id)
+        )
+        return [str(r[0]) for r in rows]
+
     def pending_moves(self) -> list[Row]:
         """``(kind, old, new)`` of moves whose folders may not be renamed yet (a crash)."""
         return self.query("SELECT kind, old, new FROM hub_moves WHERE pending = 1")

@@ -82,6 +82,7 @@ def test_a_chain_of_moves_redirects_to_the_last_and_moving_back_forgets_it(
     store.move(D, "alice/b", "alice/c")
     assert store.moved_to(D, "alice/a") == "alice/c"
     assert store.moved_to(D, "alice/b") == "alice/c"
+    assert store.old_names(D, "alice/c") == ["alice/a", "alice/b"]
     store.move(D, "alice/c", "alice/a")
     assert store.moved_to(D, "alice/a") is None
     assert store.moved_to(D, "alice/c") == "alice/a"

@@ -405,7 +405,11 @@ def _repo_page(
         pipeline_tag=view.card.text("pipeline_tag"),
     )
     using = spaces_using(
-        seen(platform.queries.list_spaces()), kind, repo_id, lambda r: space_readme(platform, r)
+        seen(platform.queries.list_spaces()),
+        kind,
+        repo_id,
+        lambda r: space_readme(platform, r),
+        hub.old_names(kind, repo_id),
     )
     aside = snippet_panel(kind, snippets, endpoint) + spaces_panel(kind, using)
     return 200, render_repo_page(view, tab, tab_html, aside, len(commits))

@@ -57,14 +57,16 @@ def _refuse_space(from_id: str, to_id: str) -> NotSupported:
 def _move(request: web.Request, kind: Kind, from_id: str, to_id: str, private: bool) -> None:
     """The private flag first on the new id (a crash never leaves the repo public), then the
     hub's move, then the old id's flag cleared."""
-    acc, hub = access.accounts(request), request.app[HUB]
+    acc, hub, rkind = access.accounts(request), request.app[HUB], RepoKind(kind.value)
     assert isinstance(hub, HubStore)
+    flagged = acc.is_private(kind.value, to_id)
     if private:
         acc.set_private(kind.value, to_id, True)
     try:
-        hub.move(RepoKind(kind.value), from_id, to_id)
+        hub.move(rkind, from_id, to_id)
     except Exception:
-        if private and from_id.lower() != to_id.lower():
+        # undone only while nobody's repo has that id (one made meanwhile keeps its flag)
+        if private and not flagged and not hub.exists(rkind, to_id):
             acc.set_private(kind.value, to_id, False)
         raise
     if from_id.lower() != to_id.lower():  # the flags' ids ignore case: one row for both

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from spacehost.appkeys import ACCOUNTS, HUB
@@ -152,5 +153,34 @@ def test_a_private_repo_renamed_only_in_case_stays_private(tmp_path: Path) -> No
         assert hub.exists(RepoKind.MODEL, "bob/M")
         assert (await c.get("/api/models/bob/M", headers=t["carol"])).status == 404
         assert (await c.get("/api/models/bob/M", headers=t["bob"])).status == 200
+
+    run(tmp_path, scenario)
+
+
+def test_a_private_repo_made_at_the_target_during_a_move_stays_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race between the move's check that the new id is free and the store's move: the
+    move is refused (409) and the repo made meanwhile keeps its private flag."""
+
+    async def scenario(c: Client, hub: HubStore, t: dict[str, dict[str, str]]) -> None:
+        private = await c.put(
+            "/api/models/bob/m/settings", json={"private": True}, headers=t["bob"]
+        )
+        assert private.status == 200
+        acc: Accounts = c.server.app[ACCOUNTS]
+        store_move = hub.move
+
+        def racing(kind: RepoKind, old: str, new: str) -> None:
+            folder = tmp_path / "meanwhile"
+            folder.mkdir()
+            (folder / "README.md").write_text("# made meanwhile\n")
+            hub.push(kind, new, folder)
+            acc.set_private(kind.value, new, True)
+            store_move(kind, old, new)
+
+        monkeypatch.setattr(hub, "move", racing)
+        assert (await move(c, t["bob"], "bob/m", "bob/n")).status == 409
+        assert acc.is_private("model", "bob/n") and acc.is_private("model", "bob/m")
 
     run(tmp_path, scenario)

@@ -106,7 +106,7 @@ class UploadTooLarge(InvalidRequest):
 
 
 class NotSupported(InvalidRequest):
-    """A Hugging Face feature this platform does not have (pull requests, moving a repo)."""
+    """A Hugging Face feature this platform does not have (pull requests, moving a space)."""
 
     code = "not_supported"
     http_status = 501

@@ -29,6 +29,7 @@ from spacehost.api.hub import add_hub_routes
 from spacehost.api.jobs import add_job_routes
 from spacehost.api.lfs import add_lfs_routes
 from spacehost.api.preupload import add_preupload_route
+from spacehost.api.repomove import add_move_routes
 from spacehost.api.repos import add_repo_routes
 from spacehost.api.spacerepo import add_space_repo_routes
 from spacehost.api.validate_yaml import add_validate_yaml_route
@@ -119,6 +120,7 @@ def add_routes(app: web.Application) -> None:
     oidc.add_oidc_routes(app)  # sign-in through an OpenID Connect provider (when configured)
     app.on_startup.append(sleep.start_sleeper)
     add_repo_routes(app)  # POST /api/repos/create (HF's create_repo)
+    add_move_routes(app)  # POST /api/repos/move (HF's move_repo)
     add_hub_routes(app)  # /api/models, /api/datasets, /{o}/{n}/resolve/... (docs/hub.md)
     add_space_repo_routes(app)  # a space's revisions as huggingface_hub reads repos
     add_xet_routes(app)  # Xet downloads for hf_xet: /xet/cas/..., /xet/xorbs/... (docs/hub.md)

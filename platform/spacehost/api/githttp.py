@@ -22,6 +22,7 @@ import asyncio
 from aiohttp import web
 
 from spacehost import access
+from spacehost.api import moved
 from spacehost.api.gitcgi import base_env, run_backend
 from spacehost.api.githooks import HOOK_PATH, HookDesk, PushTicket, write_hooks
 from spacehost.api.gitpush import GIT_TARGETS
@@ -85,6 +86,10 @@ async def _authorize(request: web.Request, kind: Kind, owner: str, name: str, pu
         who = ANONYMOUS
     resource = access.repo(request, kind, owner, name)
     found = await asyncio.to_thread(_exists, request, kind, repo_id)
+    if not found and kind is not Kind.SPACE:
+        new = await asyncio.to_thread(moved.new_id, request, RepoKind(kind.value), repo_id)
+        if new is not None:
+            raise _moved(request, repo_id, new)
     if not found or (resource.private and not can(who, Action.READ, resource)):
         if not who.signed_in:
             raise _challenge(f"authentication is needed for {repo_id} (or it does not exist)")
@@ -108,6 +113,21 @@ async def _authorize(request: web.Request, kind: Kind, owner: str, name: str, pu
             [what, f"ask an admin of {owner} for the write role, or use a write token"],
         )
     return who
+
+
+def _moved(request: web.Request, repo_id: str, new: str) -> _Answer:
+    """A moved repo: git's first request (``info/refs``) follows a redirect to the new URL, as
+    clones of renamed GitHub repos do; later ones are told the new URL."""
+    if request.method in moved.READS:
+        where = moved.location(request, repo_id, new)
+        return _Answer(307, [f"{repo_id} was moved to {new}"], {"Location": where})
+    return _Answer(
+        404,
+        [
+            f"repository {repo_id} was moved to {new}",
+            "point your clone at the new URL: git remote set-url origin NEW-URL",
+        ],
+    )
 
 
 def _callback(request: web.Request) -> str:

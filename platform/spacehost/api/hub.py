@@ -37,6 +37,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from spacehost import access
+from spacehost.api import moved
 from spacehost.api.accounts import settings_private
 from spacehost.api.blobs import send_blob
 from spacehost.api.errors import error_response
@@ -132,7 +133,7 @@ async def _require_existing(request: web.Request) -> None:
     access.actor(request)  # a token that is not valid: 401 first, whatever the repo
     resource = _resource(request)
     if not await asyncio.to_thread(_hub(request).exists, _kind(request), _repo_id(request)):
-        raise access.not_found(resource)
+        raise await asyncio.to_thread(moved.missing, request, resource)
     await access.require(request, Action.WRITE, resource)
 
 
@@ -165,10 +166,18 @@ def hf_errors(handler: Handler) -> Handler:
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
-        except (RepoNotFound, RevisionNotFound, EntryNotFound) as exc:
+        except RepoNotFound as exc:
+            return _repo_not_found(request, _kind(request), exc)
+        except (RevisionNotFound, EntryNotFound) as exc:
             return hf_error(exc)
 
     return wrapped
+
+
+def _repo_not_found(request: web.Request, kind: RepoKind, exc: RepoNotFound) -> web.Response:
+    """A missing repo's answer: a moved one's redirect or error naming its new id (moved.py)."""
+    found = moved.answer(request, kind, _repo_id(request), exc)
+    return found if isinstance(found, web.Response) else hf_error(found)
 
 
 def card_of(hub: HubStore, commit: HubCommit) -> dict[str, Any]:
@@ -323,7 +332,9 @@ def _resolver(kind: RepoKind) -> Handler:
         hub, repo_id = _hub(request), _repo_id(request)
         try:
             commit = hub.resolve(kind, repo_id, _revision(request))
-        except (RepoNotFound, RevisionNotFound) as exc:
+        except RepoNotFound as exc:
+            return _repo_not_found(request, kind, exc)
+        except RevisionNotFound as exc:
             return hf_error(exc)
         try:
             f = commit.file(request.match_info["path"])

@@ -24,7 +24,7 @@ from spacehost.api.hub import hf_error
 from spacehost.api.repo_templates import card, check_sdk, space_files
 from spacehost.appkeys import HUB, PLATFORM
 from spacehost.domain import RepoKind, SpaceId, check_repo_id
-from spacehost.errors import Conflict, InvalidRequest, NotSupported, Unauthorized
+from spacehost.errors import Conflict, InvalidRequest, Unauthorized
 from spacehost.identity import Action, Kind
 from spacehost.lifecycle.actions import PushOrigin
 from spacehost.lifecycle.facade import Facade
@@ -194,18 +194,6 @@ async def delete(request: web.Request) -> web.Response:
     return web.json_response({"id": resource.repo_id, "type": kind.value, "deleted": True})
 
 
-async def move(request: web.Request) -> web.Response:
-    """``POST /api/repos/move``: refused (501). A repo's id is its folder in the stores, its
-    containers' names and labels, its private flag and its hosts; moving all of them safely is
-    not done yet."""
-    raise NotSupported(
-        "moving or renaming a repo is not supported on this platform",
-        hint="create the new repo, upload the files to it (hf upload, upload_folder), then "
-        "delete the old one",
-    )
-
-
 def add_repo_routes(app: web.Application) -> None:
     app.router.add_post("/api/repos/create", create)
     app.router.add_delete("/api/repos/delete", delete)
-    app.router.add_post("/api/repos/move", move)

@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from spacehost import access
+from spacehost.api import moved
 from spacehost.api.hub import hf_error
 from spacehost.api.repos import repo_exists
 from spacehost.api.spacerepo import head_commit as space_head
@@ -42,7 +43,7 @@ async def require_write(request: web.Request) -> Resource:
     m = request.match_info
     resource = access.repo(request, kind_of(request), m["owner"], m["name"])
     if not await asyncio.to_thread(repo_exists, request, resource.kind, resource.repo_id):
-        raise access.not_found(resource)
+        raise await asyncio.to_thread(moved.missing, request, resource)
     await access.require(request, Action.WRITE, resource)
     return resource
 

@@ -58,6 +58,8 @@ class HubLookup(Protocol):
 
     def repos(self, kind: RepoKind | None = None) -> Sequence[HubRepoLike]: ...
 
+    def moved_to(self, kind: RepoKind, repo_id: str) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class HubRef:
@@ -177,10 +179,21 @@ def resolve_refs(
         head = _resolve(ref, hub, MAIN, readable)
         _check_revision(ref, hub, readable)
         assert hub is not None  # _resolve raised otherwise
+        stored = _stored_id(ref, hub, readable)
         found[key] = MountedRepo(
-            ref.kind, ref.repo_id, head.sha, hub.cache_dir(ref.kind, ref.repo_id), (ref.field,)
+            ref.kind, ref.repo_id, head.sha, hub.cache_dir(ref.kind, stored), (ref.field,)
         )
     return tuple(found.values())
+
+
+def _stored_id(ref: HubRef, hub: HubLookup, readable: Readable) -> str:
+    """The id the repo *ref* names is stored under: its new one when it was moved (POST
+    /api/repos/move) and the space may read it there. The space still sees it under the name
+    its README.md gives (the mount's folder), so ``from_pretrained(old id)`` keeps working."""
+    if "/" not in ref.repo_id:
+        return ref.repo_id
+    new = hub.moved_to(ref.kind, ref.repo_id)
+    return new if new is not None and readable(ref.kind, new) else ref.repo_id
 
 
 def _check_revision(ref: HubRef, hub: HubLookup | None, readable: Readable) -> None:
@@ -216,9 +229,10 @@ def _resolve(
             f"OWNER/{ref.repo_id}, and name it so in README.md{_close_names(ref, hub, readable)}",
         )
     try:
-        if not readable(ref.kind, ref.repo_id):  # answered as a repo that does not exist
+        stored = _stored_id(ref, hub, readable)
+        if not readable(ref.kind, stored):  # answered as a repo that does not exist
             raise RepoNotFound(f"{ref.repo_id} is not readable by this space")
-        return hub.resolve(ref.kind, ref.repo_id, revision)
+        return hub.resolve(ref.kind, stored, revision)
     except RepoNotFound:
         raise RepoNotFound(
             f"{ref.field}: no {ref.kind.value} {ref.repo_id!r} on this platform"

@@ -105,9 +105,10 @@ class GitRepos:
         shutil.rmtree(self.path(kind, repo_id), ignore_errors=True)
 
     def move(self, kind: str, old_id: str, new_id: str) -> None:
-        """Rename the repository directory (the caller checked *new_id* is free)."""
+        """Rename the repository directory; nothing when it is already renamed (a move finished
+        again after a crash) or *new_id* is taken."""
         src, dst = self.path(kind, old_id), self.path(kind, new_id)
-        if src.exists():
+        if src.exists() and not dst.exists():
             dst.parent.mkdir(parents=True, exist_ok=True)
             src.rename(dst)
 

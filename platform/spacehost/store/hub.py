@@ -37,6 +37,7 @@ from pathlib import Path
 from spacehost.domain import RepoKind, check_repo_id, repo_cache_name
 from spacehost.errors import (
     CommitConflict,
+    Conflict,
     EntryNotFound,
     NotFound,
     RepoNotFound,
@@ -232,6 +233,20 @@ class HubStore:
             hint="use a branch, a tag, a full commit sha or a longer prefix; list them with "
             f"GET /api/{kind.plural}/{repo_id}/refs and .../commits/main",
         )
+
+    def moved_to(self, kind: RepoKind, repo_id: str) -> str | None:
+        """Where the repo once named *repo_id* lives now (:meth:`move`); None when a repo has
+        that name or none ever moved away from it."""
+        if self.exists(kind, repo_id):
+            return None
+        new = self._db.moved_to(kind.value, repo_id)
+        return new if new is not None and self.exists(kind, new) else None
+
+    def old_names(self, kind: RepoKind, repo_id: str) -> list[str]:
+        """The ids the repo was moved away from (each redirects to it, :meth:`moved_to`)."""
+        return [
+            old for old in self._db.old_names(kind.value, repo_id) if not self.exists(kind, old)
+        ]
 
     def has_commit(self, kind: RepoKind, repo_id: str, sha: str) -> bool:
         """Whether commit *sha* (full) is recorded for the repo."""
@@ -438,6 +453,28 @@ class HubStore:
             for sha256 in hashes:
                 self._drop_blob_if_unused(sha256)
 
+    def move(self, kind: RepoKind, old: str, new: str) -> None:
+        """Rename repo *old* to *new*: its rows (one transaction, which also remembers the move
+        for :meth:`moved_to`), then its git repository and cache folder. A crash between the
+        two is finished when the store opens again (:meth:`_finish_moves`), so the repo is
+        never half moved.
+
+        Raises:
+            RepoNotFound: no repo *old*.
+            InvalidSpaceName: *new* is not a valid repo id.
+            Conflict: a repo *new* exists.
+        """
+        check_repo_id(kind, new)
+        with self._writing():
+            self._repo_row(kind, old)
+            if self._db.repo_row(kind.value, new) is not None:
+                raise Conflict(
+                    f"the {kind.value} {new} exists already",
+                    hint="choose another name, or delete that repo first",
+                )
+            self._db.move_repo(kind.value, old, new, time.time())
+            self._finish_moves()
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _hub_file(self, put: Put) -> HubFile:
@@ -594,6 +631,7 @@ class HubStore:
         """Move repos from before git into git, then sweep what an interrupted push or delete
         left that the database does not name."""
         clear_dir(self.tmp_dir)
+        self._finish_moves()
         for r in self._db.repo_rows(None):
             if needs_git(self.git, r[0], r[1], r[4]):
                 self._migrate(RepoKind(r[0]), r[1])
@@ -613,6 +651,17 @@ class HubStore:
             for xorb in shard.iterdir():
                 if not (self._blobs / shard.name / xorb.name).exists():
                     xorb.unlink()
+
+    def _finish_moves(self) -> None:
+        """Rename the git repository and cache folder of each move the database recorded and
+        the disk does not show yet (a rename already done is left as it is)."""
+        for kind, old, new in self._db.pending_moves():
+            self.git.move(kind, old, new)
+            src = self._cache / repo_cache_name(RepoKind(kind), old)
+            dst = self._cache / repo_cache_name(RepoKind(kind), new)
+            if src.exists() and not dst.exists():
+                src.rename(dst)
+            self._db.finish_move(kind, old)
 
     def _migrate(self, kind: RepoKind, repo_id: str) -> None:
         """Replay a repo from before git into its git repository (store/hubmigrate.py)."""

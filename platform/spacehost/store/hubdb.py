@@ -53,7 +53,17 @@ CREATE TABLE IF NOT EXISTS hub_aliases (
     sha TEXT NOT NULL,
     PRIMARY KEY (kind, repo_id, old)
 );
+CREATE TABLE IF NOT EXISTS hub_moves (
+    kind TEXT NOT NULL,
+    old TEXT NOT NULL,
+    new TEXT NOT NULL,
+    moved_at REAL NOT NULL,
+    pending INTEGER NOT NULL,
+    PRIMARY KEY (kind, old)
+);
 """
+# the tables whose rows a repo id keys (a move renames them all in one transaction)
+REPO_TABLES = ("hub_repos", "hub_commits", "hub_files", "hub_aliases")
 # columns added since the first schema: (table, column, declaration); a store written before
 # gets them on open (``lfs`` NULL: the file's suffix and size decide, as they did then)
 ADDED_COLUMNS = (
@@ -159,6 +169,22 @@ class HubDb:
         )
         return {r[0]: r[1] for r in rows}
 
+    def moved_to(self, kind: str, old: str) -> str | None:
+        """The id the repo once named *old* was moved to (the last move of a chain), if any."""
+        rows = self.query("SELECT new FROM hub_moves WHERE kind = ? AND old = ?", (kind, old))
+        return str(rows[0][0]) if rows else None
+
+    def old_names(self, kind: str, repo_id: str) -> list[str]:
+        """The old ids whose moves end at *repo_id*, sorted."""
+        rows = self.query(
+            "SELECT old FROM hub_moves WHERE kind = ? AND new = ? ORDER BY old", (kind, repo_id)
+        )
+        return [str(r[0]) for r in rows]
+
+    def pending_moves(self) -> list[Row]:
+        """``(kind, old, new)`` of moves whose folders may not be renamed yet (a crash)."""
+        return self.query("SELECT kind, old, new FROM hub_moves WHERE pending = 1")
+
     def sha256_used(self, sha256: str) -> bool:
         return bool(self.query("SELECT 1 FROM hub_files WHERE sha256 = ? LIMIT 1", (sha256,)))
 
@@ -192,6 +218,8 @@ class HubDb:
             )
             if not head:
                 return
+            # a repo under a moved repo's old id: that id no longer redirects
+            conn.execute("DELETE FROM hub_moves WHERE kind = ? AND old = ?", (kind, repo_id))
             conn.execute(
                 "INSERT INTO hub_repos (kind, repo_id, created_at, updated_at, head) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, repo_id) DO UPDATE SET "
@@ -201,7 +229,7 @@ class HubDb:
 
     def delete_repo(self, kind: str, repo_id: str) -> None:
         with self.transaction() as conn:
-            for table in ("hub_files", "hub_commits", "hub_repos", "hub_aliases"):
+            for table in REPO_TABLES:
                 conn.execute(f"DELETE FROM {table} WHERE kind = ? AND repo_id = ?", (kind, repo_id))
 
     def rename_commits(
@@ -233,3 +261,28 @@ class HubDb:
                 "path = ? AND size = ? AND sha256 = ?",
                 [(int(bool(f[4])), f[5], kind, repo_id, f[0], f[1], f[2]) for f in files],
             )
+
+    def move_repo(self, kind: str, old: str, new: str, when: float) -> None:
+        """Give every row of repo *old* the id *new* and remember the move (pending until
+        :meth:`finish_move`; earlier moves to *old* now point at *new*; a move away from *new*
+        is forgotten, *new* being a repo again), in one transaction."""
+        with self.transaction() as conn:
+            for table in REPO_TABLES:
+                conn.execute(
+                    f"UPDATE {table} SET repo_id = ? WHERE kind = ? AND repo_id = ?",
+                    (new, kind, old),
+                )
+            conn.execute("DELETE FROM hub_moves WHERE kind = ? AND old = ?", (kind, new))
+            conn.execute(
+                "UPDATE hub_moves SET new = ? WHERE kind = ? AND new = ?", (new, kind, old)
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO hub_moves (kind, old, new, moved_at, pending) "
+                "VALUES (?, ?, ?, ?, 1)",
+                (kind, old, new, when),
+            )
+
+    def finish_move(self, kind: str, old: str) -> None:
+        """The move's folders are renamed: only its redirect is left."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE hub_moves SET pending = 0 WHERE kind = ? AND old = ?", (kind, old))

@@ -395,6 +395,12 @@ def _delete_body(world: World, column: str, visibility: str, p: Params) -> Any:
     return {"name": p["name"], "organization": ORG, "type": "model"}
 
 
+def _move_body(world: World, column: str, visibility: str, p: Params) -> Any:
+    """A rename inside acme: writing the repo and creating one in acme both needed."""
+    new = f"{ORG}/{world.fresh('moved')}"
+    return {"fromRepo": f"{ORG}/{p['name']}", "toRepo": new, "type": "model"}
+
+
 def _param(key: str, value: str) -> Prepare:
     return lambda world, column, visibility, p: p | {key: value}
 
@@ -770,7 +776,14 @@ ACCOUNT_ROWS = [
         prepare=_acme_model_to_delete,
         body=_delete_body,
     ),
-    Row("repos", "POST", "/api/repos/move", same_for_all(501), body=_json({"fromRepo": "a/b"})),
+    Row(
+        "repos",
+        "POST",
+        "/api/repos/move",
+        write(200),
+        prepare=_acme_model_to_delete,
+        body=_move_body,
+    ),
     Row(
         "hub write",
         "POST",

@@ -327,7 +327,7 @@ def test_a_commit_to_a_space_deploys_a_new_revision(tmp_path: Path) -> None:
     run(tmp_path, scenario, max_upload_bytes=4000)
 
 
-def test_delete_repo_is_404_once_gone_and_move_is_refused(tmp_path: Path) -> None:
+def test_delete_repo_is_404_once_gone_and_so_is_moving_it(tmp_path: Path) -> None:
     async def scenario(
         c: TestClient[Any, Any], p: Platform, hub: HubStore, t: dict[str, str]
     ) -> None:
@@ -346,6 +346,6 @@ def test_delete_repo_is_404_once_gone_and_move_is_refused(tmp_path: Path) -> Non
             json={"fromRepo": "bob/m", "toRepo": "bob/n"},
             headers=bearer(t["bob"]),
         )
-        assert move.status == 501 and "create the new repo" in (await move.json())["error"]["hint"]
+        assert move.status == 404 and move.headers["X-Error-Code"] == "RepoNotFound"
 
     run(tmp_path, scenario)

@@ -161,3 +161,24 @@ def test_no_hub_is_a_config_error_too() -> None:
     with pytest.raises(RepoNotFound, match="no hub"):
         resolve_refs([HubRef(RepoKind.MODEL, MODEL, "models")], None)
     assert resolve_refs([], None) == ()
+
+
+def test_a_moved_repo_is_mounted_from_its_new_folder_under_the_old_name(
+    hub: HubStore, tmp_path: Path
+) -> None:
+    """A space whose README.md still names a moved model (POST /api/repos/move) keeps loading
+    it by that name; a space that may not read it at its new id is told it does not exist."""
+    head = hub.repo(RepoKind.MODEL, MODEL).head.sha
+    hub.move(RepoKind.MODEL, MODEL, "acme/renamed")
+    (repo,) = resolve_refs([HubRef(RepoKind.MODEL, MODEL, "models")], hub)
+    assert (repo.repo_id, repo.sha) == (MODEL, head)
+    assert repo.cache_dir == hub.cache_dir(RepoKind.MODEL, "acme/renamed")
+    mount = hub_mounts([repo], pin_dir(tmp_path, SpaceId("alice", "demo")))[0]
+    assert mount.container_path == f"{HUB_CACHE}/models--acme--tiny-bert"
+    assert (repo.cache_dir / "snapshots" / head / "config.json").is_file()
+
+    def not_the_new_one(kind: RepoKind, repo_id: str) -> bool:
+        return repo_id != "acme/renamed"
+
+    with pytest.raises(RepoNotFound, match="models: no model 'acme/tiny-bert'"):
+        resolve_refs([HubRef(RepoKind.MODEL, MODEL, "models")], hub, not_the_new_one)

@@ -31,6 +31,7 @@ from spacehost.web import visible
 from spacehost.web.files_tab import is_binary
 from spacehost.web.hub.card import Card, card_summary, chips, human_bytes, read_card, when
 from spacehost.web.hub.list import LIST_CSS, ListQuery, RepoSummary, chip_html, render_list
+from spacehost.web.hub.moved import moved_page
 from spacehost.web.hub.snippets import Snippet, use_snippets
 from spacehost.web.hub.urls import (
     blob_path,
@@ -404,7 +405,11 @@ def _repo_page(
         pipeline_tag=view.card.text("pipeline_tag"),
     )
     using = spaces_using(
-        seen(platform.queries.list_spaces()), kind, repo_id, lambda r: space_readme(platform, r)
+        seen(platform.queries.list_spaces()),
+        kind,
+        repo_id,
+        lambda r: space_readme(platform, r),
+        hub.old_names(kind, repo_id),
     )
     aside = snippet_panel(kind, snippets, endpoint) + spaces_panel(kind, using)
     return 200, render_repo_page(view, tab, tab_html, aside, len(commits))
@@ -453,7 +458,8 @@ async def _repo_answer(
     try:
         status, text = await asyncio.to_thread(work, hub, repo_id)
     except (NotFound, InvalidSpaceName):
-        return _html(404, not_found_page(kind, repo_id))
+        moved = await asyncio.to_thread(moved_page, request, hub, kind, repo_id)
+        return moved or _html(404, not_found_page(kind, repo_id))
     return _html(status, text)
 
 

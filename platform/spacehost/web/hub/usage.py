@@ -63,9 +63,11 @@ def spaces_using(
     kind: RepoKind,
     repo_id: str,
     readme: Callable[[SpaceRecord], str | None],
+    old_names: Iterable[str] = (),
 ) -> list[SpaceRecord]:
-    """The spaces among *records* that name the repo (ids compared case-insensitively, as HF
-    resolves them), by id."""
-    want = (kind, repo_id.lower())
-    hits = [r for r in records if want in {(k, rid.lower()) for k, rid in space_repos(r, readme)}]
+    """The spaces among *records* that name the repo, or one of its *old_names* (a moved
+    repo's: those spaces still load it), ids compared case-insensitively as HF resolves them;
+    by id."""
+    want = {(kind, name.lower()) for name in (repo_id, *old_names)}
+    hits = [r for r in records if want & {(k, rid.lower()) for k, rid in space_repos(r, readme)}]
     return sorted(hits, key=lambda r: str(r.id))

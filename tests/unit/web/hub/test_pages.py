@@ -145,6 +145,14 @@ def test_spaces_using_reads_the_readme_when_the_summary_lacks_the_fields() -> No
     assert (
         spaces_using([uses], RepoKind.DATASET, "alice/mini", lambda r: readmes.get(str(r.id))) == []
     )
+    moved = spaces_using(  # the repo moved from alice/mini to acme/mini: still used by them
+        [other, uses, stored],
+        RepoKind.MODEL,
+        "acme/mini",
+        lambda r: readmes.get(str(r.id)),
+        ["alice/mini"],
+    )
+    assert [str(r.id) for r in moved] == ["alice/uses", "carol/stored"]
 
 
 def test_list_page_filters_and_escapes() -> None:

@@ -19,16 +19,15 @@ import docker
 import pytest
 import requests
 
-from spacehost import spaceaccess
 from spacehost.settings import Settings
 from tests.e2e.conftest import Running, remove_containers, start_platform, stop_platform
 from tests.e2e.huggingface import hf
+from tests.e2e.users import user_token
 from tests.support.polling import wait_for
 from tests.support.ports import free_port
 
 HF = str(Path(sys.executable).parent / "hf")
-IMAGE = "spacehost/python:3.11-bookworm"
-PASSWORD = "correct horse battery"  # a runtime image: present wherever spaces build
+IMAGE = "spacehost/python:3.11-bookworm"  # a runtime image: present wherever spaces build
 
 
 JOBS_ENV = {"SPACEHOST_MAX_JOBS": "1", "SPACEHOST_BUILTIN_CONTENT": "0"}
@@ -262,32 +261,6 @@ for host, port in ((gateway, 22), (gateway, int(os.environ["ROUTER_PORT"])), ("1
         pass
 print(json.dumps({"who": who["name"], "reached": reached}))
 """
-
-
-def user_token(platform: Running, name: str) -> str:
-    """A write token of a new user *name* (made by the operator, signed in, token created)."""
-    operator = {"Authorization": "Bearer " + (platform.data_dir / "token").read_text().strip()}
-    made = requests.post(
-        f"{platform.url}/api/users",
-        json={"name": name, "password": PASSWORD},
-        headers=operator,
-        timeout=30,
-    )
-    assert made.status_code == 201, made.text
-    session = requests.Session()
-    signed = session.post(
-        f"{platform.url}/api/auth/sign-in", json={"name": name, "password": PASSWORD}, timeout=30
-    )
-    assert signed.ok, signed.text
-    csrf = session.cookies.get(spaceaccess.CSRF_COOKIE) or ""
-    token = session.post(
-        f"{platform.url}/api/tokens",
-        json={"name": "e2e", "role": "write"},
-        headers={"X-CSRF-Token": csrf},
-        timeout=30,
-    )
-    assert token.ok, token.text
-    return str(token.json()["token"])
 
 
 def test_a_job_reaches_the_platform_as_its_user_and_nothing_else(

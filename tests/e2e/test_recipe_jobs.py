@@ -18,6 +18,7 @@ from gradio_client import Client
 
 from tests.e2e.conftest import ROOT, Running
 from tests.e2e.huggingface import hf
+from tests.e2e.users import user_token
 from tests.support.polling import wait_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -90,7 +91,9 @@ def test_a_finetune_job_pushes_a_model_that_a_space_serves(
     platform: Running, tmp_path: Path
 ) -> None:
     run = uuid.uuid4().hex[:6]
-    recipes, model, serve = f"e2e/recipes-{run}", f"e2e/reviews-{run}", f"e2e/serve-{run}"
+    user = f"chef-{run}"  # a job gets a token of the user who runs it, to push with
+    token = user_token(platform, user)
+    recipes, model, serve = f"e2e/recipes-{run}", f"{user}/reviews", f"e2e/serve-{run}"
     platform.cli("push", str(RECIPES), "--name", recipes, check=True, timeout=1800)
 
     command = ["python", "finetune.py", "--repo-id", model, "--max-train", "400"]
@@ -99,7 +102,7 @@ def test_a_finetune_job_pushes_a_model_that_a_space_serves(
         platform,
         tmp_path / "home",
         RUN.format(space=recipes, command=command),
-        HF_TOKEN=_token(platform),
+        HF_TOKEN=token,
     )
     job_id, namespace = started["id"], started["namespace"]
     wait_for(

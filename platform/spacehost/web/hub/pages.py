@@ -30,6 +30,7 @@ from spacehost.store.hub import HubCommit, HubFile, HubRepo, HubStore
 from spacehost.web import visible
 from spacehost.web.files_tab import is_binary
 from spacehost.web.hub.card import Card, card_summary, chips, human_bytes, read_card, when
+from spacehost.web.hub.jobcurves import MadeBy, jobs_that_pushed, made_by, repo_curves
 from spacehost.web.hub.list import LIST_CSS, ListQuery, RepoSummary, chip_html, render_list
 from spacehost.web.hub.snippets import Snippet, use_snippets
 from spacehost.web.hub.urls import (
@@ -380,6 +381,7 @@ def _repo_page(
     repo_id: str,
     query: dict[str, str],
     seen: Callable[[list[SpaceRecord]], list[SpaceRecord]],
+    pushes: Sequence[MadeBy] = (),
 ) -> tuple[int, str]:
     view = _repo_view(hub, kind, repo_id)
     commits = hub.commits(kind, repo_id)
@@ -394,7 +396,7 @@ def _repo_page(
     elif tab == "revisions":
         tab_html = revisions_tab(kind, repo_id, commits)
     else:
-        tab_html = card_tab(view)
+        tab_html = card_tab(view) + repo_curves(hub, view.repo.head)
     endpoint = platform.settings.base_url
     snippets = use_snippets(
         kind,
@@ -406,7 +408,7 @@ def _repo_page(
     using = spaces_using(
         seen(platform.queries.list_spaces()), kind, repo_id, lambda r: space_readme(platform, r)
     )
-    aside = snippet_panel(kind, snippets, endpoint) + spaces_panel(kind, using)
+    aside = snippet_panel(kind, snippets, endpoint) + spaces_panel(kind, using) + made_by(pushes)
     return 200, render_repo_page(view, tab, tab_html, aside, len(commits))
 
 
@@ -475,11 +477,18 @@ def repo_handler(kind: RepoKind) -> Page:
     async def handler(request: web.Request) -> web.Response:
         platform: Facade = request.app[PLATFORM]
         query = dict(request.query)
+        pushes = await jobs_that_pushed(request, kind.value, _repo_id(request))
         return await _repo_answer(
             request,
             kind,
             lambda hub, repo_id: _repo_page(
-                platform, hub, kind, repo_id, query, lambda recs: visible.spaces(request, recs)
+                platform,
+                hub,
+                kind,
+                repo_id,
+                query,
+                lambda recs: visible.spaces(request, recs),
+                pushes,
             ),
         )
 

@@ -14,6 +14,8 @@ FILE_NAMES = ("metrics.jsonl", "trackio/metrics.jsonl")
 DEFAULT_RUN = "main"
 MAX_LINES = 200_000  # a page never parses more of a file than this
 _RESERVED = ("run", "step", "timestamp", "time")
+TRIAL_FILE = "study/trials.json"
+TRIAL_METRICS = ("accuracy", "loss", "f1", "seconds")
 
 Point = tuple[float, float]
 
@@ -64,4 +66,29 @@ def parse_metrics(text: str) -> Curves:
             if name in _RESERVED or y is None:
                 continue
             curves.metrics.setdefault(str(name), {}).setdefault(run, []).append((x, y))
+    return curves
+
+
+def trials_curves(text: str) -> Curves:
+    """An Optuna study's ``trials.json`` (a list of ``{"number", "state", <metrics>, <params>}``,
+    as recipes/hpo.py writes it) as curves over the trial number: one point per finished trial
+    for each numeric field that is not a parameter of the search (names ending in
+    ``accuracy``, ``loss``, ``f1`` or ``seconds``)."""
+    curves = Curves()
+    try:
+        rows = json.loads(text)
+    except ValueError:
+        return curves
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, dict) or row.get("state", "COMPLETE") != "COMPLETE":
+            continue
+        step = _number(row.get("number"))
+        if step is None:
+            continue
+        for name, value in row.items():
+            y = _number(value)
+            if y is not None and name.endswith(TRIAL_METRICS):
+                curves.metrics.setdefault(f"trials: {name}", {}).setdefault("study", []).append(
+                    (step, y)
+                )
     return curves

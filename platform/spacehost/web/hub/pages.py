@@ -32,6 +32,7 @@ from spacehost.web.files_tab import is_binary
 from spacehost.web.hub.card import Card, card_summary, chips, human_bytes, read_card, when
 from spacehost.web.hub.jobcurves import MadeBy, jobs_that_pushed, made_by, repo_curves
 from spacehost.web.hub.list import LIST_CSS, ListQuery, RepoSummary, chip_html, render_list
+from spacehost.web.hub.modelindex import lineage, results_table
 from spacehost.web.hub.snippets import Snippet, use_snippets
 from spacehost.web.hub.urls import (
     blob_path,
@@ -396,7 +397,12 @@ def _repo_page(
     elif tab == "revisions":
         tab_html = revisions_tab(kind, repo_id, commits)
     else:
-        tab_html = card_tab(view) + repo_curves(hub, view.repo.head)
+        tab_html = (
+            lineage(view.card)
+            + results_table(view.card)
+            + card_tab(view)
+            + repo_curves(hub, view.repo.head)
+        )
     endpoint = platform.settings.base_url
     snippets = use_snippets(
         kind,

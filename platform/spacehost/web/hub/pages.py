@@ -33,6 +33,7 @@ from spacehost.web.hub.card import Card, card_summary, chips, human_bytes, read_
 from spacehost.web.hub.jobcurves import MadeBy, jobs_that_pushed, made_by, repo_curves
 from spacehost.web.hub.list import LIST_CSS, ListQuery, RepoSummary, chip_html, render_list
 from spacehost.web.hub.modelindex import lineage, results_table
+from spacehost.web.hub.preview import read_preview, render_preview
 from spacehost.web.hub.snippets import Snippet, use_snippets
 from spacehost.web.hub.urls import (
     blob_path,
@@ -375,6 +376,13 @@ def _repo_view(hub: HubStore, kind: RepoKind, repo_id: str) -> RepoView:
     return RepoView(repo, read_card(hub, repo.head))
 
 
+def dataset_viewer(hub: HubStore, kind: RepoKind, view: RepoView) -> str:
+    """A dataset's preview (web/hub/preview.py); "" for a model."""
+    if kind is not RepoKind.DATASET:
+        return ""
+    return render_preview(read_preview(hub, view.repo.head, view.card), view.card)
+
+
 def _repo_page(
     platform: Facade,
     hub: HubStore,
@@ -400,6 +408,7 @@ def _repo_page(
         tab_html = (
             lineage(view.card)
             + results_table(view.card)
+            + dataset_viewer(hub, kind, view)
             + card_tab(view)
             + repo_curves(hub, view.repo.head)
         )

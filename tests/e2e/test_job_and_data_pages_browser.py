@@ -1,13 +1,17 @@
-"""The Jobs pages (web/jobs_pages.py) in headless Chromium, over the control plane's whole
-application on a loopback port: a job's log arriving live on its page, its stage turning
-COMPLETED, what it pushed with its token (huggingface_hub, unchanged, in a fresh process) and
-the curves of the metrics file it pushed drawn from known values, on the job's page and on the
-model's. Jobs run in an engine in memory (tests/support/fake_jobs.py: the test says each log line
-and ends the container), so the page is watched while lines arrive; the real engine's jobs are
-tests/e2e/test_jobs.py's."""
+"""The Jobs pages (web/jobs_pages.py) and the hub's dataset viewer and curves in headless
+Chromium, over the control plane's whole application on a loopback port: a job's log arriving
+live on its page, its stage turning COMPLETED, what it pushed with its token (huggingface_hub,
+unchanged, in a fresh process) and the curves of the metrics file it pushed drawn from known
+values, on the job's page and on the model's. Jobs run in an engine in memory
+(tests/support/fake_jobs.py: the test says each log line and ends the container), so the page
+is watched while lines arrive; the real engine's jobs are tests/e2e/test_jobs.py's. The dataset
+viewer shows the movie-reviews dataset that ships with the platform (server/content.py), its
+sizes and labels counted here from its CSV files."""
 
 from __future__ import annotations
 
+import collections
+import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,10 +21,11 @@ import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from spacehost.appkeys import ACCOUNTS, JOBS
+from spacehost.appkeys import ACCOUNTS, HUB, JOBS
 from spacehost.identity import Accounts
 from spacehost.identity.records import Role
 from spacehost.lifecycle.jobs import Jobs
+from spacehost.server.content import MOVIE_REVIEWS, builtins, dataset_folder, import_builtin
 from spacehost.server.control import make_app
 from tests.e2e.chromium import BROWSER_TESTS, chromium
 from tests.support.fake_jobs import IMAGE, FakeJobContainers, fake_jobs
@@ -63,6 +68,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with platform_in(tmp) as platform:
         app = make_app(platform, OPERATOR, jobs=fake_jobs(tmp, engine, max_jobs=4))
         acc: Accounts = app[ACCOUNTS]
+        reviews = [b for b in builtins() if b.repo_id == MOVIE_REVIEWS]
+        assert [r.outcome for r in import_builtin(app[HUB], reviews)] == ["imported"]
         tokens = {}
         for user in ("bob", "carol"):
             acc.add_user(user)
@@ -177,4 +184,33 @@ print(json.dumps("ok"))
     expect(page.locator("#pushes")).to_contain_text("model bob/tiny-clf")
     page.goto(f"{site.url}/bob/tiny-clf")
     expect(page.locator("#made-by a")).to_have_attribute("href", f"/jobs/bob/{jid}")
+    ctx.close()
+
+
+def test_the_movie_reviews_page_previews_its_splits_columns_labels_and_rows(
+    site: Site, browser: Browser
+) -> None:
+    folder = dataset_folder()
+    assert folder is not None
+    splits = {}
+    for name in ("train", "test"):
+        with (folder / "data" / f"{name}.csv").open(newline="") as fh:
+            splits[name] = list(csv.DictReader(fh))
+    ctx = browser.new_context()  # a public dataset: no token needed
+    page = ctx.new_page()
+    page.goto(f"{site.url}/datasets/{MOVIE_REVIEWS}")
+    for name, rows in splits.items():
+        expect(page.locator(f"#splits tr[data-split='{name}'] td").nth(1)).to_have_text(
+            str(len(rows))
+        )
+    expect(page.locator("#columns tr[data-column='text'] td").nth(1)).to_have_text("string")
+    expect(page.locator("#columns tr[data-column='label'] td").nth(1)).to_have_text("class_label")
+    counts = collections.Counter(r["label"] for r in splits["train"])
+    for value, label in (("0", "negative"), ("1", "positive")):
+        cells = page.locator(f"#labels tr[data-label='{label} ({value})'] td")
+        expect(cells.nth(1)).to_have_text(str(counts[value]))
+    first = page.locator("#rows tr").nth(1).locator("td")
+    expect(first.nth(0)).to_have_text(splits["train"][0]["text"])
+    expect(first.nth(1)).to_have_text(splits["train"][0]["label"])
+    expect(page.locator("#rows tr")).to_have_count(11)  # the header and the first 10 rows
     ctx.close()

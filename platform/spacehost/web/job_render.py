@@ -162,12 +162,21 @@ def render_job_page(view: JobView, host: HostResources, now: float) -> str:
         f"<dt>Duration</dt><dd>{e(duration(row, now))}</dd>"
     )
     log = "".join(e(line.line) + "\n" for line in view.lines)
+    # seq numbers run 1, 2, …: the last one is how many lines the log stream sends first
+    stored = view.lines[-1].seq if view.lines else 0
+    earlier = view.lines[0].seq - 1 if view.lines else 0
+    cut = (
+        f"<p class=meta id=log-cut>{earlier} earlier lines not shown: <code>hf jobs logs "
+        f"{e(row.id)}</code> prints them all.</p>"
+        if earlier
+        else ""
+    )
     follow = f" data-follow='{e(api, quote=True)}'"
     curves = curves_section(view.curves) if view.curves is not None else ""
     text = (
         f"{CSS}<div class=job><p class=meta><a href='/jobs/{quote(row.namespace)}'>Jobs of "
         f"{e(row.namespace)}</a></p><h1>Job <code>{e(row.id)}</code></h1><dl>{facts}</dl>"
-        f"<section><h2>Logs</h2><pre id=job-log data-lines={len(view.lines)}{follow}>{log}</pre>"
+        f"<section><h2>Logs</h2>{cut}<pre id=job-log data-lines={stored}{follow}>{log}</pre>"
         f"</section><section><h2>Pushed to the hub</h2>{pushes_list(view.pushes)}</section>"
         f"{curves}</div>{LOG_SCRIPT}"
     )

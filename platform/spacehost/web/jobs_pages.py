@@ -24,6 +24,7 @@ from spacehost.web.job_render import JobView, render_job_list, render_job_page
 from spacehost.web.metricsfile import Curves
 
 MAX_LISTED = 200
+MAX_PAGE_LINES = 2000  # the last lines rendered into a job's page; `hf jobs logs` has all
 
 
 def may_read(who: Actor, namespace: str) -> bool:
@@ -64,7 +65,11 @@ def _job_view(jobs: Jobs, hub: HubStore | None, namespace: str, job_id: str) -> 
     row = jobs.store.get_job(namespace, job_id)
     pushes = jobs.store.pushes_of(row.id)
     return JobView(
-        row, jobs.store.logs(row.id), secret_names(jobs, row), pushes, curves_of(hub, pushes)
+        row,
+        jobs.store.logs(row.id, 0, MAX_PAGE_LINES),
+        secret_names(jobs, row),
+        pushes,
+        curves_of(hub, pushes),
     )
 
 

@@ -64,3 +64,9 @@ def test_the_list_shows_stage_duration_resources_and_command() -> None:
     assert "10 s" in page and "waiting" in page and "href='/jobs/ml-team'" in page
     assert duration(row(started_at=0.0, finished_at=7300.0), 0) == "2 h 1 min"
     assert "No jobs yet" in render_job_list("bob", [], HOST, 0, [])
+
+
+def test_a_long_log_shows_its_last_lines_and_the_stream_skips_every_stored_one() -> None:
+    lines = [JobLogLine(seq, 1011.0, f"line {seq}") for seq in range(4001, 4003)]
+    page = render_job_page(JobView(row(), lines, [], [], None), HOST, now=1075.0)
+    assert "4000 earlier lines not shown" in page and "data-lines=4002" in page

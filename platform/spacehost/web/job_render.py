@@ -14,10 +14,8 @@ from urllib.parse import quote
 from spacehost.errors import SpacehostError
 from spacehost.lifecycle.jobflavors import HostResources, limits_for
 from spacehost.store.jobs import JobLogLine, JobPush, JobRow
-from spacehost.web.charts import curves_section
 from spacehost.web.joblog_script import SCRIPT as LOG_SCRIPT
 from spacehost.web.layout import shell
-from spacehost.web.metricsfile import Curves
 
 e = html.escape
 GIB = 1 << 30
@@ -139,7 +137,7 @@ class JobView:
     lines: Sequence[JobLogLine]
     secret_names: Sequence[str]
     pushes: Sequence[JobPush]
-    curves: Curves | None
+    curves: str  # the charts' HTML (web/hub/metrics.py), "" without curves
 
 
 def render_job_page(view: JobView, host: HostResources, now: float) -> str:
@@ -172,12 +170,11 @@ def render_job_page(view: JobView, host: HostResources, now: float) -> str:
         else ""
     )
     follow = f" data-follow='{e(api, quote=True)}'"
-    curves = curves_section(view.curves) if view.curves is not None else ""
     text = (
         f"{CSS}<div class=job><p class=meta><a href='/jobs/{quote(row.namespace)}'>Jobs of "
         f"{e(row.namespace)}</a></p><h1>Job <code>{e(row.id)}</code></h1><dl>{facts}</dl>"
         f"<section><h2>Logs</h2>{cut}<pre id=job-log data-lines={stored}{follow}>{log}</pre>"
         f"</section><section><h2>Pushed to the hub</h2>{pushes_list(view.pushes)}</section>"
-        f"{curves}</div>{LOG_SCRIPT}"
+        f"{view.curves}</div>{LOG_SCRIPT}"
     )
     return shell(f"Job {row.id} · spacehost", text, nav="jobs")

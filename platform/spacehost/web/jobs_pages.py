@@ -19,9 +19,8 @@ from spacehost.lifecycle.jobs import Jobs
 from spacehost.store import HubStore
 from spacehost.store.jobs import JobPush, JobRow
 from spacehost.web.account_kit import not_found_page, signed_in
-from spacehost.web.hub.metrics import read_curves
+from spacehost.web.hub.metrics import curves_html
 from spacehost.web.job_render import JobView, render_job_list, render_job_page
-from spacehost.web.metricsfile import Curves
 
 MAX_LISTED = 200
 MAX_PAGE_LINES = 2000  # the last lines rendered into a job's page; `hf jobs logs` has all
@@ -44,10 +43,10 @@ def secret_names(jobs: Jobs, row: JobRow) -> list[str]:
     return sorted(json.loads(jobs.box.decrypt(row.secrets, name="a job's secrets")))
 
 
-def curves_of(hub: HubStore | None, pushes: list[JobPush]) -> Curves | None:
-    """The curves of the newest commit the job pushed that has a metrics file."""
+def curves_of(hub: HubStore | None, pushes: list[JobPush]) -> str:
+    """The charts of the newest commit the job pushed that has curves ("" without one)."""
     if hub is None:
-        return None
+        return ""
     for push in reversed(pushes):
         if push.kind not in (RepoKind.MODEL.value, RepoKind.DATASET.value):
             continue
@@ -55,10 +54,10 @@ def curves_of(hub: HubStore | None, pushes: list[JobPush]) -> Curves | None:
             commit = hub.resolve(RepoKind(push.kind), push.repo_id, push.sha)
         except NotFound:
             continue
-        curves = read_curves(hub, commit)
-        if curves is not None:
-            return curves
-    return None
+        charts = curves_html(hub, commit)
+        if charts:
+            return charts
+    return ""
 
 
 def _job_view(jobs: Jobs, hub: HubStore | None, namespace: str, job_id: str) -> JobView:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from spacehost.lifecycle.jobflavors import GIB, HostResources
 from spacehost.store.jobs import JobLogLine, JobPush, JobRow
+from spacehost.web.charts import curves_section
 from spacehost.web.job_render import JobView, duration, render_job_list, render_job_page
 from spacehost.web.metricsfile import parse_metrics
 
@@ -38,7 +39,7 @@ def row(**kw: object) -> JobRow:
 
 def test_a_job_page_shows_names_not_values_and_escapes_what_the_job_supplies() -> None:
     lines = [JobLogLine(1, 1011.0, "<script>alert(1)</script>")]
-    view = JobView(row(), lines, ["WANDB_KEY"], [], None)
+    view = JobView(row(), lines, ["WANDB_KEY"], [], "")
     page = render_job_page(view, HOST, now=1075.0)
     assert "EPOCHS" in page and "value-of-env" not in page and "WANDB_KEY" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
@@ -52,7 +53,7 @@ def test_a_job_page_shows_names_not_values_and_escapes_what_the_job_supplies() -
 def test_a_job_page_lists_its_pushes_and_draws_its_curves() -> None:
     pushes = [JobPush("abc123", "model", "bob/clf", "f" * 40, 1100.0)]
     curves = parse_metrics('{"step": 1, "loss": 0.5}\n{"step": 2, "loss": 0.25}\n')
-    page = render_job_page(JobView(row(), [], [], pushes, curves), HOST, now=1200.0)
+    page = render_job_page(JobView(row(), [], [], pushes, curves_section(curves)), HOST, now=1200.0)
     assert "href='/bob/clf'" in page and "ffffffffffff" in page
     assert "data-metric='loss'" in page and page.count("<circle") == 2
 
@@ -68,5 +69,5 @@ def test_the_list_shows_stage_duration_resources_and_command() -> None:
 
 def test_a_long_log_shows_its_last_lines_and_the_stream_skips_every_stored_one() -> None:
     lines = [JobLogLine(seq, 1011.0, f"line {seq}") for seq in range(4001, 4003)]
-    page = render_job_page(JobView(row(), lines, [], [], None), HOST, now=1075.0)
+    page = render_job_page(JobView(row(), lines, [], [], ""), HOST, now=1075.0)
     assert "4000 earlier lines not shown" in page and "data-lines=4002" in page

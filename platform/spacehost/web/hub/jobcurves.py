@@ -14,15 +14,13 @@ from spacehost.appkeys import JOBS
 from spacehost.identity import Action, Kind, Resource, can
 from spacehost.store import HubStore
 from spacehost.store.hub import HubCommit
-from spacehost.web.charts import curves_section
-from spacehost.web.hub.metrics import read_curves
+from spacehost.web.hub.metrics import curves_html
 from spacehost.web.usermenu import request_actor
 
 
 def repo_curves(hub: HubStore, commit: HubCommit) -> str:
-    """The charts of *commit*'s metrics file ("" without one)."""
-    curves = read_curves(hub, commit)
-    return curves_section(curves) if curves is not None else ""
+    """The charts of *commit*'s metrics file and study trials ("" without them)."""
+    return curves_html(hub, commit)
 
 
 MadeBy = tuple[str, str]  # (job id, the job's namespace)

@@ -406,7 +406,8 @@ def _repo_page(
         tab_html = revisions_tab(kind, repo_id, commits)
     else:
         tab_html = (
-            lineage(view.card)
+            made_by(pushes)
+            + lineage(view.card)
             + results_table(view.card)
             + dataset_viewer(hub, kind, view)
             + card_tab(view)
@@ -423,7 +424,7 @@ def _repo_page(
     using = spaces_using(
         seen(platform.queries.list_spaces()), kind, repo_id, lambda r: space_readme(platform, r)
     )
-    aside = snippet_panel(kind, snippets, endpoint) + spaces_panel(kind, using) + made_by(pushes)
+    aside = snippet_panel(kind, snippets, endpoint) + spaces_panel(kind, using)
     return 200, render_repo_page(view, tab, tab_html, aside, len(commits))
 
 

@@ -30,10 +30,8 @@ from spacehost.store.hub import HubCommit, HubFile, HubRepo, HubStore
 from spacehost.web import visible
 from spacehost.web.files_tab import is_binary
 from spacehost.web.hub.card import Card, card_summary, chips, human_bytes, read_card, when
-from spacehost.web.hub.jobcurves import MadeBy, jobs_that_pushed, made_by, repo_curves
+from spacehost.web.hub.cardpanels import MadeBy, above_card, below_card, jobs_that_pushed
 from spacehost.web.hub.list import LIST_CSS, ListQuery, RepoSummary, chip_html, render_list
-from spacehost.web.hub.modelindex import lineage, results_table
-from spacehost.web.hub.preview import read_preview, render_preview
 from spacehost.web.hub.snippets import Snippet, use_snippets
 from spacehost.web.hub.urls import (
     blob_path,
@@ -376,13 +374,6 @@ def _repo_view(hub: HubStore, kind: RepoKind, repo_id: str) -> RepoView:
     return RepoView(repo, read_card(hub, repo.head))
 
 
-def dataset_viewer(hub: HubStore, kind: RepoKind, view: RepoView) -> str:
-    """A dataset's preview (web/hub/preview.py); "" for a model."""
-    if kind is not RepoKind.DATASET:
-        return ""
-    return render_preview(read_preview(hub, view.repo.head, view.card), view.card)
-
-
 def _repo_page(
     platform: Facade,
     hub: HubStore,
@@ -405,14 +396,9 @@ def _repo_page(
     elif tab == "revisions":
         tab_html = revisions_tab(kind, repo_id, commits)
     else:
-        tab_html = (
-            made_by(pushes)
-            + lineage(view.card)
-            + results_table(view.card)
-            + dataset_viewer(hub, kind, view)
-            + card_tab(view)
-            + repo_curves(hub, view.repo.head)
-        )
+        head = view.repo.head
+        panels = above_card(hub, kind, view.card, head, pushes)
+        tab_html = panels + card_tab(view) + below_card(hub, head)
     endpoint = platform.settings.base_url
     snippets = use_snippets(
         kind,

@@ -1,5 +1,6 @@
-"""What a repo page shows of the jobs that made it: its metrics file's curves (web/charts.py)
-and links to the jobs whose token pushed it (api/jobpushes.py), to visitors who may see them."""
+"""What a repo page's card tab shows around the README: above it, the jobs whose token pushed
+the repo (api/jobpushes.py, to visitors who may see them), its lineage, the model-index results
+and a dataset's preview; below it, the curves of its metrics file and study (web/charts.py)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,30 @@ from urllib.parse import quote
 from aiohttp import web
 
 from spacehost.appkeys import JOBS
+from spacehost.domain import RepoKind
 from spacehost.identity import Action, Kind, Resource, can
 from spacehost.store import HubStore
 from spacehost.store.hub import HubCommit
+from spacehost.web.hub.card import Card
 from spacehost.web.hub.metrics import curves_html
+from spacehost.web.hub.modelindex import lineage, results_table
+from spacehost.web.hub.preview import read_preview, render_preview
 from spacehost.web.usermenu import request_actor
 
 
-def repo_curves(hub: HubStore, commit: HubCommit) -> str:
+def below_card(hub: HubStore, commit: HubCommit) -> str:
     """The charts of *commit*'s metrics file and study trials ("" without them)."""
     return curves_html(hub, commit)
+
+
+def above_card(
+    hub: HubStore, kind: RepoKind, card: Card, head: HubCommit, jobs: Sequence[MadeBy]
+) -> str:
+    """Made by (jobs), lineage, evaluation results and, for a dataset, its preview."""
+    preview = (
+        render_preview(read_preview(hub, head, card), card) if kind is RepoKind.DATASET else ""
+    )
+    return made_by(jobs) + lineage(card) + results_table(card) + preview
 
 
 MadeBy = tuple[str, str]  # (job id, the job's namespace)

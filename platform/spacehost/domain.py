@@ -192,6 +192,7 @@ RESERVED_OWNERS = frozenset(
         "datasets",
         "models",
         "docs",
+        "jobs",
         "static",
         "resolve",
         "settings",

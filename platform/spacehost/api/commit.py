@@ -21,6 +21,7 @@ from aiohttp import web
 from spacehost import access
 from spacehost.api.commitpayload import CommitRequest, read_commit
 from spacehost.api.hub import receive_body
+from spacehost.api.jobpushes import record_job_push
 from spacehost.api.repowrite import branch_of, hf_answers, kind_of, repo_id_of, require_write
 from spacehost.api.spacecommit import commit_space
 from spacehost.appkeys import HUB, PLATFORM
@@ -103,6 +104,7 @@ async def create_commit(request: web.Request) -> web.Response:
             read_commit, body, work, settings.max_regular_file, _blob_size(hub)
         )
         sha = await asyncio.to_thread(_apply, request, kind, repo_id, commit)
+        await record_job_push(request, kind.value, repo_id, sha)
     finally:
         await asyncio.to_thread(shutil.rmtree, work, True)
     return web.json_response(

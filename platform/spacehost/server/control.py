@@ -27,6 +27,7 @@ from spacehost.web.docs_pages import add_docs_routes
 from spacehost.web.favicon import add_favicon_routes
 from spacehost.web.frontend import GradioFrontends, add_frontend_routes
 from spacehost.web.hub.pages import add_hub_routes
+from spacehost.web.jobs_pages import add_job_pages
 from spacehost.web.new_space import add_new_space_routes
 from spacehost.web.page_host import page_host_links
 from spacehost.web.usermenu import user_menu
@@ -88,6 +89,7 @@ def make_app(
     add_example_routes(app)  # /static/api-examples/: the Use-via-API snippets' example files
     # /models, /datasets, /{owner}/{name}, /datasets/{owner}/{name}: hub repo pages (never an
     # owner the platform's own paths use: /api, /spaces, /static, /docs answer as before)
+    add_job_pages(app)  # /jobs, /jobs/{namespace}[/{id}] (before the hub's /{owner}/{name})
     add_hub_routes(app)
     add_account_pages(app)  # sign-in, setup, tokens, organizations, admin (docs/accounts.md)
     # The web component's gradio.js, per Gradio version (docs/embedding.md).

@@ -60,6 +60,15 @@ CREATE TABLE IF NOT EXISTS scheduled_jobs (
     last_at REAL,
     next_at REAL
 );
+CREATE TABLE IF NOT EXISTS job_pushes (
+    job_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    repo_id TEXT NOT NULL,
+    sha TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (job_id, kind, repo_id, sha)
+);
+CREATE INDEX IF NOT EXISTS job_pushes_repo ON job_pushes (kind, repo_id, at);
 """
 
 ACTIVE_STAGES = ("SCHEDULING", "RUNNING")
@@ -91,6 +100,17 @@ class JobLogLine:
     seq: int
     at: float
     line: str
+
+
+@dataclass(frozen=True)
+class JobPush:
+    """A commit a job made with its token: to the ``model``/``dataset``/``space`` *repo_id*."""
+
+    job_id: str
+    kind: str
+    repo_id: str
+    sha: str
+    at: float
 
 
 @dataclass(frozen=True)
@@ -248,6 +268,26 @@ class JobStore:
         return [JobLogLine(r["seq"], r["at"], r["line"]) for r in rows]
 
     # -- scheduled jobs ---------------------------------------------------------------------
+
+    def add_push(self, push: JobPush) -> None:
+        """Record that a job made the commit *push* (again: ignored)."""
+        self._run(
+            "INSERT OR IGNORE INTO job_pushes (job_id, kind, repo_id, sha, at) VALUES (?,?,?,?,?)",
+            (push.job_id, push.kind, push.repo_id, push.sha, push.at),
+        )
+
+    def pushes_of(self, job_id: str) -> list[JobPush]:
+        """The commits job *job_id* made, oldest first."""
+        rows = self._query("SELECT * FROM job_pushes WHERE job_id = ? ORDER BY at", (job_id,))
+        return [JobPush(**dict(r)) for r in rows]
+
+    def pushes_to(self, kind: str, repo_id: str) -> list[JobPush]:
+        """The commits jobs made to one repo, newest first."""
+        rows = self._query(
+            "SELECT * FROM job_pushes WHERE kind = ? AND repo_id = ? ORDER BY at DESC",
+            (kind, repo_id),
+        )
+        return [JobPush(**dict(r)) for r in rows]
 
     def add_scheduled(self, row: ScheduledRow) -> None:
         self._run(

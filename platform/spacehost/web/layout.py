@@ -92,6 +92,7 @@ NAV = (
     ("spaces", "Spaces", "/"),
     ("models", "Models", "/models"),
     ("datasets", "Datasets", "/datasets"),
+    ("jobs", "Jobs", "/jobs"),
     ("docs", "Docs", "/docs"),
 )
 

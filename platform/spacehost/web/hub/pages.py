@@ -30,6 +30,7 @@ from spacehost.store.hub import HubCommit, HubFile, HubRepo, HubStore
 from spacehost.web import visible
 from spacehost.web.files_tab import is_binary
 from spacehost.web.hub.card import Card, card_summary, chips, human_bytes, read_card, when
+from spacehost.web.hub.cardpanels import MadeBy, above_card, below_card, jobs_that_pushed
 from spacehost.web.hub.list import LIST_CSS, ListQuery, RepoSummary, chip_html, render_list
 from spacehost.web.hub.moved import moved_page
 from spacehost.web.hub.snippets import Snippet, use_snippets
@@ -381,6 +382,7 @@ def _repo_page(
     repo_id: str,
     query: dict[str, str],
     seen: Callable[[list[SpaceRecord]], list[SpaceRecord]],
+    pushes: Sequence[MadeBy] = (),
 ) -> tuple[int, str]:
     view = _repo_view(hub, kind, repo_id)
     commits = hub.commits(kind, repo_id)
@@ -395,7 +397,9 @@ def _repo_page(
     elif tab == "revisions":
         tab_html = revisions_tab(kind, repo_id, commits)
     else:
-        tab_html = card_tab(view)
+        head = view.repo.head
+        panels = above_card(hub, kind, view.card, head, pushes)
+        tab_html = panels + card_tab(view) + below_card(hub, head)
     endpoint = platform.settings.base_url
     snippets = use_snippets(
         kind,
@@ -481,11 +485,18 @@ def repo_handler(kind: RepoKind) -> Page:
     async def handler(request: web.Request) -> web.Response:
         platform: Facade = request.app[PLATFORM]
         query = dict(request.query)
+        pushes = await jobs_that_pushed(request, kind.value, _repo_id(request))
         return await _repo_answer(
             request,
             kind,
             lambda hub, repo_id: _repo_page(
-                platform, hub, kind, repo_id, query, lambda recs: visible.spaces(request, recs)
+                platform,
+                hub,
+                kind,
+                repo_id,
+                query,
+                lambda recs: visible.spaces(request, recs),
+                pushes,
             ),
         )
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from spacehost import access
+from spacehost.api.clienturl import public_base
 from spacehost.api.commitpayload import CommitRequest, read_commit
 from spacehost.api.hub import receive_body
 from spacehost.api.jobpushes import record_job_push
@@ -109,7 +110,7 @@ async def create_commit(request: web.Request) -> web.Response:
         await asyncio.to_thread(shutil.rmtree, work, True)
     return web.json_response(
         {
-            "commitUrl": f"{settings.base_url}/{PREFIX[kind]}{repo_id}/commit/{sha}",
+            "commitUrl": f"{public_base(request)}/{PREFIX[kind]}{repo_id}/commit/{sha}",
             "commitOid": sha,
             "pullRequestUrl": None,
         }

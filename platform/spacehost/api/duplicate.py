@@ -87,7 +87,7 @@ async def duplicate(request: web.Request) -> web.Response:
     await access.require_namespace_write(request, Kind.SPACE, target.owner, target.name)
     _refuse_unsupported(body)
     private, sleep, config = requested_private(body), _sleep_time(body), _config_items(body)
-    url = repo_url(platform.settings, Kind.SPACE, str(target))
+    url = repo_url(request, Kind.SPACE, str(target))
     if body.get("hardware") is not None:  # the copy has the source's README, so its hardware
         await asyncio.to_thread(platform.request_hardware, source, body["hardware"])
     if private is None:  # HF: the copy is as private as its source

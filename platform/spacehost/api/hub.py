@@ -40,6 +40,7 @@ from spacehost import access
 from spacehost.api import moved
 from spacehost.api.accounts import settings_private
 from spacehost.api.blobs import send_blob
+from spacehost.api.clienturl import public_base
 from spacehost.api.errors import error_response
 from spacehost.api.hubjson import (
     card_from_blob,
@@ -452,7 +453,7 @@ async def push(request: web.Request) -> web.Response:
             "type": kind.value,
             "sha": commit.sha,
             "commitOid": commit.sha,
-            "commitUrl": f"{settings.base_url}/{prefix}{repo_id}/commit/{commit.sha}",
+            "commitUrl": f"{public_base(request)}/{prefix}{repo_id}/commit/{commit.sha}",
             "created": before is None,
             "unchanged": before == commit.sha,
             "files": len(commit.files),

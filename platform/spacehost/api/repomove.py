@@ -19,7 +19,7 @@ from aiohttp import web
 from spacehost import access
 from spacehost.api.accounts import _json
 from spacehost.api.repos import KINDS, repo_exists, repo_url
-from spacehost.appkeys import HUB, PLATFORM
+from spacehost.appkeys import HUB
 from spacehost.domain import RepoKind, check_repo_id
 from spacehost.errors import Conflict, InvalidRequest, NotSupported
 from spacehost.identity import Action, Kind
@@ -88,7 +88,7 @@ async def move(request: web.Request) -> web.Response:
     await access.require(request, Action.WRITE, source)
     namespace, name = to_id.split("/")
     await access.require_namespace_write(request, kind, namespace, name)
-    url = repo_url(request.app[PLATFORM].settings, kind, to_id)
+    url = repo_url(request, kind, to_id)
     if await asyncio.to_thread(repo_exists, request, kind, to_id):
         raise Conflict(
             f"the {kind.value} {to_id} exists already", hint="choose another name for the move"

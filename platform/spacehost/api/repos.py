@@ -20,6 +20,7 @@ from aiohttp import web
 
 from spacehost import access
 from spacehost.api.accounts import _json, requested_private
+from spacehost.api.clienturl import public_base
 from spacehost.api.hub import hf_error
 from spacehost.api.repo_templates import card, check_sdk, space_files
 from spacehost.appkeys import HUB, PLATFORM
@@ -43,11 +44,11 @@ LATER = {
 }
 
 
-def repo_url(settings: Settings, kind: Kind, repo_id: str) -> str:
+def repo_url(request: web.Request, kind: Kind, repo_id: str) -> str:
     """The repo's page, as huggingface.co writes it (huggingface_hub's ``RepoUrl`` parses the
-    kind and id back from it)."""
+    kind and id back from it), under the address the client used (api/clienturl.py)."""
     prefix = {Kind.SPACE: "spaces/", Kind.DATASET: "datasets/"}.get(kind, "")
-    return f"{settings.base_url}/{prefix}{repo_id}"
+    return f"{public_base(request)}/{prefix}{repo_id}"
 
 
 def _kind(body: dict[str, Any]) -> Kind:
@@ -155,8 +156,7 @@ async def create(request: web.Request) -> web.Response:
     if kind is Kind.SPACE:
         check_sdk(body.get("sdk"))  # before anything is written
     await access.require_namespace_write(request, kind, namespace, name)
-    settings: Settings = request.app[PLATFORM].settings
-    url = repo_url(settings, kind, repo_id)
+    url = repo_url(request, kind, repo_id)
     if await asyncio.to_thread(repo_exists, request, kind, repo_id):
         return _exists_response(kind, repo_id, url)
     if kind is Kind.SPACE:

@@ -30,9 +30,10 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from spacehost import access, headernames
+from spacehost import access
 from spacehost.api import xetauth
 from spacehost.api.blobs import send_blob
+from spacehost.api.clienturl import public_base
 from spacehost.appkeys import HUB, PLATFORM, TOKEN
 from spacehost.domain import RepoKind
 from spacehost.errors import EntryNotFound, InvalidRequest, NotFound, Unauthorized
@@ -72,14 +73,6 @@ def _require_enabled(request: web.Request) -> None:
 def _key(request: web.Request) -> bytes:
     """The Xet signing key, derived from the platform's token (one HMAC: cheap)."""
     return xetauth.derive_key(request.app[TOKEN])
-
-
-def public_base(request: web.Request) -> str:
-    """The base URL as the client addressed us (Xet URLs must reach the same listener)."""
-    settings: Settings = request.app[PLATFORM].settings
-    proto = request.headers.get(headernames.FORWARDED_PROTO)
-    scheme = proto or settings.base_url.split("://", 1)[0]
-    return f"{scheme}://{request.host}" if request.host else settings.base_url
 
 
 def xet_headers(

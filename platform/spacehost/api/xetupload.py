@@ -26,8 +26,9 @@ from pathlib import Path
 from aiohttp import web
 
 from spacehost.api import xetauth
+from spacehost.api.clienturl import public_base
 from spacehost.api.repowrite import hf_answers, require_write
-from spacehost.api.xet import CAS_PREFIX, public_base
+from spacehost.api.xet import CAS_PREFIX
 from spacehost.appkeys import HUB, TOKEN
 from spacehost.errors import Unauthorized, UploadTooLarge
 from spacehost.store.hub import HubStore

@@ -5,6 +5,7 @@ when the repo exists, the namespace's write access, bad bodies named."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -132,5 +133,35 @@ def test_writing_needs_the_namespace_and_bad_bodies_are_named(tmp_path: Path) ->
         assert dropped.status == 400 and '"secrets"' in error["message"]
         assert "add_space_secret" in error["hint"]
         assert platform.queries.list_spaces() == []
+
+    run(tmp_path, scenario)
+
+
+def test_urls_are_under_the_address_the_client_used(tmp_path: Path) -> None:
+    """A job reaches the platform at its relay (``http://GATEWAY:PORT``), not SPACEHOST_URL:
+    huggingface_hub refuses a repo or commit URL outside its HF_ENDPOINT ("Unrecognized
+    host"), so the answers follow the request's Host (and the router's X-Forwarded-Proto)."""
+
+    async def scenario(c: TestClient, platform: Platform, tokens: dict[str, str]) -> None:
+        relay = {**bearer(tokens["bob"]), "Host": "172.30.0.1:41234"}
+        body = {"name": "clf", "type": "model"}
+        made = await (await c.post("/api/repos/create", json=body, headers=relay)).json()
+        assert made["url"] == "http://172.30.0.1:41234/bob/clf"
+        again = await c.post(
+            "/api/repos/create", json=body, headers={**relay, "X-Forwarded-Proto": "https"}
+        )
+        assert (await again.json())["url"] == "https://172.30.0.1:41234/bob/clf"
+        lines = [
+            {"key": "header", "value": {"summary": "x", "description": ""}},
+            {"key": "file", "value": {"path": "a.txt", "content": "YQ==", "encoding": "base64"}},
+        ]
+        ndjson = "\n".join(json.dumps(line) for line in lines)
+        commit = await c.post(
+            "/api/models/bob/clf/commit/main",
+            data=ndjson,
+            headers={**relay, "Content-Type": "application/x-ndjson"},
+        )
+        assert commit.status == 200, await commit.text()
+        assert (await commit.json())["commitUrl"].startswith("http://172.30.0.1:41234/bob/clf/")
 
     run(tmp_path, scenario)

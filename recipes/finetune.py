@@ -14,7 +14,10 @@ huggingface.co, or on a laptop. Copy it and change what you need (docs/recipes.m
     python finetune.py --repo-id alice/quick --epochs 1 --max-train 400   # a quick try
 
 The training loop is written out (no ``Trainer``) so that every step is in this file: a copy
-needs nothing beyond torch, transformers, datasets and huggingface_hub.
+needs nothing beyond torch, transformers, datasets and huggingface_hub. The training curves
+(loss and learning rate per step, held-out accuracy and loss per epoch) are logged with trackio
+(local-first: a SQLite file under ``TRACKIO_DIR``) and exported to ``metrics.jsonl`` in the
+pushed folder, where the model's page draws them; without trackio they are written directly.
 """
 
 from __future__ import annotations
@@ -43,6 +46,11 @@ from transformers import (
     PreTrainedTokenizerBase,
     get_linear_schedule_with_warmup,
 )
+
+try:  # the curves' tracker; optional: without it the curves are written directly
+    import trackio
+except ImportError:
+    trackio = None
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DATASET = "spacehost/movie-reviews"
@@ -79,6 +87,57 @@ class Reviews:
 def log(event: str, **fields: Any) -> None:
     """One JSON line on stdout per event: readable in the job's log, easy to parse."""
     print(json.dumps({"event": event, **fields}), flush=True)
+
+
+class Curves:
+    """The training curves of one or more runs (a study's trials): logged with trackio as they
+    come, then exported from trackio's own storage to ``metrics.jsonl`` (docs/jobs.md,
+    "Metrics files": ``{"run": "trial-3", "step": 10, "train/loss": 0.41, ...}`` per line).
+    Without trackio the same lines are kept here and written directly."""
+
+    def __init__(self, project: str) -> None:
+        self.project = project
+        self.runs: list[tuple[str, str | None]] = []  # (name, trackio's run id) of each run
+        self.lines: list[dict[str, Any]] = []  # only without trackio
+        if trackio is None:
+            log("curves", tracker=None, note="trackio is not installed: metrics.jsonl directly")
+
+    def start(self, name: str, config: dict[str, Any]) -> None:
+        if trackio is None:
+            self.runs.append((name, None))
+            return
+        run = trackio.init(
+            project=self.project, name=name, config=config, auto_log_cpu=False, auto_log_gpu=False
+        )
+        self.runs.append((name, run.id))
+        log("curves", tracker="trackio", project=self.project, run=name, run_id=run.id)
+
+    def log(self, metrics: dict[str, float], step: int) -> None:
+        if trackio is None:
+            self.lines.append({"run": self.runs[-1][0], "step": step, **metrics})
+        else:
+            trackio.log(metrics, step=step)
+
+    def finish(self) -> None:
+        if trackio is not None:
+            trackio.finish()
+
+    def logged(self) -> list[dict[str, Any]]:
+        """Every logged line, read back from trackio's storage (run by run, in logged order)."""
+        if trackio is None:
+            return self.lines
+        lines = []
+        for name, run_id in self.runs:
+            for row in trackio.SQLiteStorage.get_logs(self.project, run=name, run_id=run_id):
+                metrics = {k: v for k, v in row.items() if k not in ("step", "timestamp")}
+                lines.append({"run": name, "step": row["step"], **metrics})
+        return lines
+
+    def export(self, folder: Path) -> Path:
+        """``metrics.jsonl`` in *folder* (pushed with the model: its page draws the curves)."""
+        path = folder / "metrics.jsonl"
+        path.write_text("".join(json.dumps(line) + "\n" for line in self.logged()))
+        return path
 
 
 def load_reviews(dataset: str, max_train: int | None = None, seed: int = 0) -> Reviews:
@@ -203,11 +262,14 @@ def train(
     hp: Hyper,
     seed: int = 0,
     probe: bool = True,
+    curves: Curves | None = None,
+    held_out: Split | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
-) -> float:
-    """Fit the head alone (:func:`linear_probe`), then train every weight of *model* on *data*;
-    returns the last epoch's mean loss.
-    *on_epoch(epoch, mean_loss)* is called after each epoch (a study prunes with it)."""
+) -> dict[str, float]:
+    """Fit the head alone (:func:`linear_probe`), then train every weight of *model* on *data*.
+    *curves* gets ``train/loss`` and ``learning_rate`` at every step and, after each epoch, the
+    epoch's mean loss and (given *held_out*) ``eval/accuracy`` and ``eval/loss`` on *held_out*.
+    Returns the last epoch's figures. *on_epoch(epoch, mean_loss)* is called after each epoch."""
     torch.manual_seed(seed)
     if probe:
         log("probe", train_accuracy=linear_probe(model, tokenizer, data))
@@ -219,7 +281,7 @@ def train(
     total = math.ceil(len(data) / hp.batch_size) * hp.epochs
     schedule = get_linear_schedule_with_warmup(optimizer, int(hp.warmup_ratio * total), total)
     generator = torch.Generator().manual_seed(seed)
-    step, mean_loss = 0, float("nan")
+    step, figures = 0, {}
     for epoch in range(1, hp.epochs + 1):
         losses = []
         for texts, labels in batches(data, hp.batch_size, generator):
@@ -228,38 +290,50 @@ def train(
             ).to(dev)
             loss = model(**inputs, labels=labels.to(dev)).loss
             loss.backward()
+            learning_rate = schedule.get_last_lr()[0]  # the rate this step trains with
             optimizer.step()
             schedule.step()
             optimizer.zero_grad()
             losses.append(loss.item())
             step += 1
+            if curves is not None:
+                curves.log({"train/loss": loss.item(), "learning_rate": learning_rate}, step)
             if step % 20 == 0:
-                log(
-                    "train",
-                    step=step,
-                    epoch=epoch,
-                    loss=round(loss.item(), 4),
-                    lr=schedule.get_last_lr()[0],
-                )
-        mean_loss = sum(losses) / len(losses)
-        log("epoch", epoch=epoch, loss=round(mean_loss, 4))
+                log("train", step=step, epoch=epoch, loss=round(loss.item(), 4), lr=learning_rate)
+        figures = {"train/epoch_loss": sum(losses) / len(losses)}
+        if held_out is not None:
+            figures["eval/accuracy"], figures["eval/loss"] = evaluate(model, tokenizer, held_out)
+            model.train()
+        log("epoch", epoch=epoch, step=step, **{k: round(v, 4) for k, v in figures.items()})
+        if curves is not None:
+            curves.log(figures, step)
         if on_epoch is not None:
-            on_epoch(epoch, mean_loss)
-    return mean_loss
+            on_epoch(epoch, figures["train/epoch_loss"])
+    return figures
 
 
 @torch.inference_mode()
-def accuracy(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, data: Split) -> float:
-    """The share of *data* that *model* labels right."""
+def evaluate(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, data: Split
+) -> tuple[float, float]:
+    """(accuracy, mean loss) of *model* on *data*: the share it labels right, and its mean
+    cross-entropy."""
     dev = device()
     model.to(dev).eval()
-    right = 0
+    right, loss = 0, 0.0
     for texts, labels in batches(data, 128):
         inputs = tokenizer(
             texts, padding=True, truncation=True, max_length=MAX_LENGTH, return_tensors="pt"
         ).to(dev)
-        right += int((model(**inputs).logits.argmax(-1).cpu() == labels).sum())
-    return right / len(data)
+        out = model(**inputs, labels=labels.to(dev))
+        right += int((out.logits.argmax(-1).cpu() == labels).sum())
+        loss += out.loss.item() * len(texts)
+    return right / len(data), loss / len(data)
+
+
+def accuracy(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, data: Split) -> float:
+    """The share of *data* that *model* labels right."""
+    return evaluate(model, tokenizer, data)[0]
 
 
 def card(
@@ -368,16 +442,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     log("start", repo_id=repo_id, base_model=args.base_model, dataset=args.dataset, **asdict(hp))
     reviews = load_reviews(args.dataset, args.max_train, args.seed)
     model, tokenizer = new_classifier(args.base_model, reviews.label_names)
+    curves = Curves(project=repo_id)
+    curves.start("main", config={**asdict(hp), "base_model": args.base_model})
     started, cpu_started = time.monotonic(), time.process_time()
-    train(model, tokenizer, reviews.train, hp, args.seed, probe=not args.no_probe)
+    last = train(
+        model,
+        tokenizer,
+        reviews.train,
+        hp,
+        args.seed,
+        probe=not args.no_probe,
+        curves=curves,
+        held_out=reviews.test,
+    )
     seconds, cpu_seconds = time.monotonic() - started, time.process_time() - cpu_started
-    test_accuracy = accuracy(model, tokenizer, reviews.test)
+    curves.finish()
+    test_accuracy = last["eval/accuracy"]  # the last epoch's held-out evaluation
     facts = {
         "train examples": len(reviews.train),
         "test examples": len(reviews.test),
         "seed": args.seed,
-        "training time": f"{seconds:.0f} s (CPU time of all its threads: {cpu_seconds:.0f} s)",
+        "training time": f"{seconds:.0f} s, with a held-out evaluation after each epoch "
+        f"(CPU time of all its threads: {cpu_seconds:.0f} s)",
         "hardware": hardware(),
+        "curves": "metrics.jsonl" + (", logged with trackio" if trackio else ""),
     }
     log(
         "evaluated",
@@ -388,6 +476,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     model_card = card(repo_id, args.base_model, args.dataset, test_accuracy, hp, facts)
     with tempfile.TemporaryDirectory() as tmp:
         folder = save(model, tokenizer, model_card, args.out or Path(tmp))
+        curves.export(folder)  # metrics.jsonl: the model's page draws the curves
         url = None
         if not args.no_push:
             url = push(folder, repo_id, f"fine-tune: held-out accuracy {test_accuracy:.1%}")

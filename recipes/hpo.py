@@ -6,8 +6,10 @@ trial in this process one after the other, scored by validation accuracy. The fi
 always finetune.py's defaults, so the study's best is at least the default by construction and
 the card can say how much the search gained. Every trial's model is also measured on the test
 split (recorded, never used to choose). Pushed to the hub as one model repo: the best model, a
-card linking the study, and the study itself in ``study/`` (``trials.csv``, ``trials.json``,
-``best_params.json``).
+card linking the study, the study itself in ``study/`` (``trials.csv``, ``trials.json``,
+``best_params.json``) and every trial's training curves in ``metrics.jsonl`` (one trackio run per
+trial, ``trial-N``: loss per step, validation accuracy and loss per epoch), which the repo's page
+draws together.
 
     python hpo.py --repo-id alice/minilm-movie-reviews-hpo --trials 8
     python hpo.py --repo-id alice/quick --trials 3 --max-epochs 1 --max-train 400
@@ -31,6 +33,7 @@ import optuna
 from finetune import (
     BASE_MODEL,
     DATASET,
+    Curves,
     Hyper,
     accuracy,
     card,
@@ -149,15 +152,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
         best_so_far = [-1.0]
+        curves = Curves(project=repo_id)
 
         def objective(trial: optuna.Trial) -> float:
             hp = suggest(trial, args.max_epochs)
             model, tokenizer = new_classifier(args.base_model, reviews.label_names)
+            curves.start(f"trial-{trial.number}", config=asdict(hp))
             started, cpu_started = time.monotonic(), time.process_time()
-            train(model, tokenizer, fit, hp, args.seed)
+            last = train(model, tokenizer, fit, hp, args.seed, curves=curves, held_out=validation)
             trial.set_user_attr("seconds", round(time.monotonic() - started, 1))
             trial.set_user_attr("cpu_seconds", round(time.process_time() - cpu_started, 1))
-            score = accuracy(model, tokenizer, validation)
+            curves.finish()
+            score = last["eval/accuracy"]  # the last epoch's validation accuracy
             trial.set_user_attr("test_accuracy", accuracy(model, tokenizer, reviews.test))
             log(
                 "trial",
@@ -189,6 +195,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "params": best_trial.params,
         }
         write_study(rows, best, out / "study")
+        curves.export(out)  # metrics.jsonl: every trial's curves, drawn on the repo's page
         hp = Hyper(**best_trial.params)
         facts = {
             "trials": len(rows),

@@ -22,6 +22,7 @@ from spacehost.appkeys import ACCOUNTS, HUB
 from spacehost.identity import Accounts
 from spacehost.identity.records import Role
 from spacehost.server.content import MINILM, MOVIE_REVIEWS, import_builtin
+from spacehost.web.metricsfile import parse_metrics
 from tests.support.hf_process import run_hf
 from tests.support.live_control import LiveControl, live_control
 
@@ -69,6 +70,12 @@ class Hub:
         """*code* in another fresh process, reading what the recipe pushed."""
         return run_hf(self.live.url, self.home, code, HF_TOKEN=self.token)
 
+    def metrics_lines(self, repo: str) -> list[dict[str, Any]]:
+        """The pushed ``metrics.jsonl`` of *repo*, one dict per line (docs/jobs.md)."""
+        text = self.check(METRICS.format(repo=repo))
+        assert isinstance(text, str)
+        return [json.loads(line) for line in text.splitlines()]
+
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
@@ -110,6 +117,16 @@ facts = {{"card": card.data.to_dict(), "text": card.text, "metrics": metrics,
 """
 
 
+METRICS = """
+from huggingface_hub import hf_hub_download
+print(json.dumps(open(hf_hub_download({repo!r}, "metrics.jsonl")).read()))
+"""
+
+
+def values(lines: list[dict[str, Any]], metric: str, run: str) -> list[float]:
+    return [line[metric] for line in lines if line["run"] == run and metric in line]
+
+
 def test_finetune_beats_bag_of_words_and_pushes_a_model_with_its_card(
     hub: Hub, finetuned: dict[str, Any]
 ) -> None:
@@ -132,6 +149,22 @@ print(json.dumps(facts))
         assert fact in out["text"]
     assert {"README.md", "config.json", "model.safetensors", "tokenizer.json"} <= set(out["files"])
     assert set(out["labels"]) <= {"negative", "positive"}
+
+
+def test_finetune_pushes_its_curves_logged_with_trackio(
+    hub: Hub, finetuned: dict[str, Any]
+) -> None:
+    lines = hub.metrics_lines("carol/reviews-classifier")
+    steps = 800 // 16  # one epoch of the fixture's 800 sentences, batch 16
+    assert len(values(lines, "train/loss", "main")) == steps
+    assert [line["step"] for line in lines if "train/loss" in line] == list(range(1, steps + 1))
+    assert len(values(lines, "learning_rate", "main")) == steps
+    assert values(lines, "eval/accuracy", "main") == [finetuned["test_accuracy"]]
+    assert len(values(lines, "eval/loss", "main")) == 1
+    curves = parse_metrics("\n".join(json.dumps(line) for line in lines))
+    assert curves.runs == ["main"] and curves.skipped == 0
+    assert len(curves.metrics["train/loss"]["main"]) == steps
+    assert curves.metrics["eval/accuracy"]["main"] == [(steps, finetuned["test_accuracy"])]
 
 
 def test_the_study_pushes_its_trials_and_a_best_model_at_least_as_good_as_the_default(
@@ -166,6 +199,61 @@ print(json.dumps(facts))
     assert out["metrics"]["accuracy"] == round(out["best"]["test_accuracy"], 4)
     assert "[trials.csv](/carol/reviews-hpo/blob/main/study/trials.csv)" in out["text"]
     assert {"model.safetensors", "study/trials.csv", "study/best_params.json"} <= set(out["files"])
+    lines = hub.metrics_lines("carol/reviews-hpo")
+    curves = parse_metrics("\n".join(json.dumps(line) for line in lines))
+    assert curves.runs == ["trial-0", "trial-1", "trial-2"]  # one trackio run per trial
+    for trial in out["trials"]:
+        run = f"trial-{trial['number']}"
+        assert values(lines, "train/loss", run), run
+        assert values(lines, "eval/accuracy", run)[-1] == trial["validation_accuracy"]
+        assert len(curves.metrics["eval/accuracy"][run]) == 1  # one epoch, one evaluation
+
+
+CURVES = """
+import contextlib, io, json, sys
+sys.path.insert(0, {recipes!r})
+if {hidden}:
+    sys.modules["trackio"] = None  # import trackio fails: the recipe writes the lines itself
+from pathlib import Path
+said = io.StringIO()
+with contextlib.redirect_stdout(said):
+    from finetune import Curves
+    curves = Curves(project="carol/curves")
+    for run in ("trial-0", "trial-1"):
+        curves.start(run, config={{"learning_rate": 1e-4}})
+        for step in (1, 2, 3):
+            curves.log({{"train/loss": 1 / step, "learning_rate": 1e-4 * step}}, step)
+        curves.log({{"eval/accuracy": 0.75, "eval/loss": 0.5}}, 3)
+        curves.finish()
+    written = curves.export(Path({out!r})).read_text()
+events = [json.loads(line) for line in said.getvalue().splitlines() if line.startswith("{{")]
+print(json.dumps({{"file": written, "curves": [e for e in events if e["event"] == "curves"]}}))
+"""
+
+
+def test_curves_are_the_same_lines_with_trackio_and_without_it(hub: Hub, tmp_path: Path) -> None:
+    """With trackio the lines are read back from its SQLite storage (under TRACKIO_DIR);
+    without it they are written directly, and the log says so."""
+    runs = {}
+    for hidden in (False, True):
+        out = tmp_path / str(hidden)
+        out.mkdir()
+        runs[hidden] = hub.check(CURVES.format(recipes=str(RECIPES), hidden=hidden, out=str(out)))
+    assert runs[False]["file"] == runs[True]["file"]
+    assert [e["tracker"] for e in runs[False]["curves"]] == ["trackio", "trackio"]
+    assert runs[True]["curves"] == [
+        {
+            "event": "curves",
+            "tracker": None,
+            "note": "trackio is not installed: metrics.jsonl directly",
+        }
+    ]
+    assert list((tmp_path / "False").iterdir()) == [tmp_path / "False" / "metrics.jsonl"]
+    lines = [json.loads(line) for line in runs[False]["file"].splitlines()]
+    assert lines[0] == {"run": "trial-0", "step": 1, "train/loss": 1.0, "learning_rate": 1e-4}
+    assert lines[3] == {"run": "trial-0", "step": 3, "eval/accuracy": 0.75, "eval/loss": 0.5}
+    assert len(lines) == 8 and lines[4]["run"] == "trial-1"
+    assert list((hub.home / "trackio").glob("*.db")), "trackio kept the runs under HF_HOME"
 
 
 def test_shrunk_minilm_is_smaller_close_to_the_original_and_loads_unchanged(hub: Hub) -> None:

@@ -37,6 +37,7 @@ from spacehost.domain import RepoKind, SpaceId
 from spacehost.identity import Accounts, Role
 from spacehost.lifecycle import Platform, deploy
 from spacehost.lifecycle.jobspec import parse_job_spec
+from spacehost.lifecycle.volumes import SpaceVolume
 from spacehost.server.control import make_app
 from spacehost.store import HubStore
 from spacehost.store.buckets import BucketStore
@@ -319,6 +320,15 @@ def with_config(kind: str, stem: str) -> Prepare:
     return prepare
 
 
+def _with_volume(world: World, column: str, visibility: str, p: Params) -> Params:
+    """The row's own paused space, with a bucket of acme mounted read-only before each call."""
+    p = _volume_space(world, column, visibility, p)
+    _made_bucket(world, "mounted", PUBLIC)
+    volume = SpaceVolume(f"{ORG}/mounted", "/data", read_only=True)
+    world.platform.set_volumes(SpaceId(ORG, p["name"]), [volume])
+    return p
+
+
 def fresh_user(world: World, column: str, visibility: str, p: Params) -> Params:
     name = world.fresh("temp")
     world.accounts.add_user(name)
@@ -488,8 +498,8 @@ SPACE_ROWS = [
     ),
     Row("space: write", "PUT", SPACE + "/settings", write(200), body=_setting),
     Row("space: write", "POST", SPACE + "/dev-mode", write(501), body=_json({"enabled": True})),
-    Row("space: write", "PUT", SPACE + "/volumes", write(501), body=_json({"volumes": []})),
-    Row("space: write", "DELETE", SPACE + "/volumes", write(501)),
+    Row("space: write", "PUT", SPACE + "/volumes", write(200), body=_json({"volumes": []})),
+    Row("space: write", "DELETE", SPACE + "/volumes", write(200), prepare=_with_volume),
     Row(
         "space: duplicate",
         "POST",
@@ -789,6 +799,9 @@ ACCOUNT_ROWS = [
 ]
 
 BUCKET = "/api/buckets/{namespace}/{name}"
+
+
+_volume_space = row_space("volumes", paused=True)
 
 
 def _bucket_store(world: World) -> BucketStore:

@@ -193,7 +193,7 @@ class BucketStore:
             os.chmod(tmp, 0o666)  # a read-write volume's space (uid 1000) may change it
             if mtime_ms > 0:
                 os.utime(tmp, ns=(mtime_ms * 1_000_000, mtime_ms * 1_000_000))
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            _make_dirs(folder / FILES, dest.parent)
             os.replace(tmp, dest)
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -314,6 +314,18 @@ class BucketStore:
         tmp.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(json.dumps(data, sort_keys=True))
         os.replace(tmp, dest)
+
+
+def _make_dirs(files: Path, folder: Path) -> None:
+    """Make *folder* (inside *files*), each new folder one the space of a read-write volume
+    (another uid) may write in too: trackio's dashboard removes the fragments it imported."""
+    missing = []
+    while not folder.exists() and folder != files:
+        missing.append(folder)
+        folder = folder.parent
+    for d in reversed(missing):
+        d.mkdir(exist_ok=True)
+        os.chmod(d, 0o777)
 
 
 def _sha256(p: Path) -> str:

@@ -22,6 +22,7 @@ from spacehost.api import (
     spaces,
     spacevolumes,
 )
+from spacehost.api.bucketfiles import add_bucket_file_routes
 from spacehost.api.buckets import add_bucket_routes
 from spacehost.api.commit import add_commit_route
 from spacehost.api.githttp import add_git_routes
@@ -133,4 +134,5 @@ def add_routes(app: web.Application) -> None:
     add_git_ref_routes(app)  # branches and tags of every repo (docs/git.md)
     add_xet_upload_routes(app)  # Xet uploads: write token, xorbs and shards (docs/hub.md)
     add_bucket_routes(app)  # HF Buckets: folders of files, Xet uploads (docs/hub.md)
+    add_bucket_file_routes(app)  # reading them: resolve, the Xet read token
     add_job_routes(app)  # HF's Jobs API: /api/jobs/..., /api/scheduled-jobs/... (docs/jobs.md)

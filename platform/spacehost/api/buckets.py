@@ -36,11 +36,13 @@ from spacehost.appkeys import HUB
 from spacehost.errors import InvalidRequest, SpacehostError, Unauthorized
 from spacehost.identity import Action, Kind, Resource
 from spacehost.store.buckets import (
+    BucketEntry,
     BucketMeta,
     BucketStore,
     bucket_not_found,
     check_bucket_id,
     check_path,
+    ensure_blobs,
 )
 from spacehost.store.hub import HubStore
 from spacehost.store.xetuploads import XetUploads
@@ -81,7 +83,7 @@ def _resource(meta: BucketMeta) -> Resource:
     return Resource(Kind.BUCKET, ns, name, meta.private)
 
 
-async def _readable(request: web.Request) -> BucketMeta:
+async def readable(request: web.Request) -> BucketMeta:
     """The bucket the route names, if the caller may read it (else not found)."""
     access.actor(request)  # an invalid token: 401 first
     bucket_id = _bucket_id(request)
@@ -92,7 +94,7 @@ async def _readable(request: web.Request) -> BucketMeta:
 
 
 async def _writable(request: web.Request) -> BucketMeta:
-    meta = await _readable(request)
+    meta = await readable(request)
     await access.require(request, Action.WRITE, _resource(meta))
     return meta
 
@@ -177,13 +179,13 @@ async def list_buckets(request: web.Request) -> web.Response:
 
 @hf_answers
 async def bucket_info(request: web.Request) -> web.Response:
-    meta = await _readable(request)
+    meta = await readable(request)
     return web.json_response(await asyncio.to_thread(_info, store_of(request), meta))
 
 
 @hf_answers
 async def delete_bucket(request: web.Request) -> web.Response:
-    meta = await _readable(request)
+    meta = await readable(request)
     await access.require(request, Action.WRITE, _resource(meta))
     await asyncio.to_thread(store_of(request).delete, meta.bucket_id)
     return web.json_response({})
@@ -192,7 +194,7 @@ async def delete_bucket(request: web.Request) -> web.Response:
 @hf_answers
 async def update_settings(request: web.Request) -> web.Response:
     """``update_bucket_settings``: ``{"private": bool}``."""
-    meta = await _readable(request)
+    meta = await readable(request)
     await access.require(request, Action.WRITE, _resource(meta))
     private = (await _json_body(request)).get("private")
     if not isinstance(private, bool):
@@ -206,27 +208,34 @@ async def update_settings(request: web.Request) -> web.Response:
 @hf_answers
 async def tree(request: web.Request) -> web.Response:
     """``list_bucket_tree``: the entries under the prefix (``?recursive=true``: all files)."""
-    meta = await _readable(request)
+    meta = await readable(request)
     prefix = unquote(request.match_info.get("prefix", ""))
     recursive = request.query.get("recursive", "false").lower() == "true"
-    entries = await asyncio.to_thread(
-        store_of(request).tree, meta.bucket_id, prefix, recursive=recursive
-    )
-    return web.json_response([e.as_json() for e in entries])
+    store, hub = store_of(request), request.app[HUB]
+
+    def listed() -> list[BucketEntry]:
+        entries = store.tree(meta.bucket_id, prefix, recursive=recursive)
+        ensure_blobs(hub, store, meta.bucket_id, entries)  # downloadable by these hashes
+        return entries
+
+    return web.json_response([e.as_json() for e in await asyncio.to_thread(listed)])
 
 
 @hf_answers
 async def paths_info(request: web.Request) -> web.Response:
     """``get_bucket_paths_info``: the files of ``paths`` that exist (others left out)."""
-    meta = await _readable(request)
+    meta = await readable(request)
     paths = (await _json_body(request)).get("paths")
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
         raise InvalidRequest("paths-info needs 'paths': a list of strings", hint="see hf_api")
     store = store_of(request)
 
+    hub = request.app[HUB]
+
     def collect() -> list[dict[str, Any]]:
-        found = (store.entry(meta.bucket_id, p) for p in paths)
-        return [e.as_json() for e in found if e is not None]
+        found = [e for e in (store.entry(meta.bucket_id, p) for p in paths) if e is not None]
+        ensure_blobs(hub, store, meta.bucket_id, found)  # downloadable by these hashes
+        return [e.as_json() for e in found]
 
     return web.json_response(await asyncio.to_thread(collect))
 

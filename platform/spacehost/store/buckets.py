@@ -25,13 +25,14 @@ import re
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from spacehost.errors import InvalidRequest, RepoNotFound
+from spacehost.store.hub import HubStore
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 _META = "bucket.json"
@@ -314,6 +315,27 @@ class BucketStore:
         tmp.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(json.dumps(data, sort_keys=True))
         os.replace(tmp, dest)
+
+
+def ensure_blobs(
+    hub: HubStore, store: BucketStore, bucket_id: str, entries: Iterable[BucketEntry]
+) -> None:
+    """Put each file of *entries* whose sha256 (its listed ``xet_hash``) the hub's blob store
+    lacks into it, a copy, so that the Xet CAS can serve it by that hash (api/bucketfiles.py)."""
+    files = store.files_dir(bucket_id)
+    for entry in entries:
+        if entry.is_dir or hub.has_blob(entry.xet_hash, entry.size):
+            continue
+        tmp = hub.tmp_dir / f"bucket-blob-{uuid.uuid4().hex}"
+        try:
+            shutil.copyfile(files / entry.path, tmp)
+            if _sha256(tmp) == entry.xet_hash:  # else it changed since: the next listing adds it
+                hub.add_blob(tmp, entry.xet_hash)
+        except FileNotFoundError:
+            pass  # removed since it was listed
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
 
 
 def _make_dirs(files: Path, folder: Path) -> None:

@@ -86,6 +86,38 @@ print(json.dumps({{"url": url.url, "again": again.url, "private": info.private,
     assert not (files / "a" / "hello.txt").exists()
 
 
+def test_download_bucket_files_gets_uploaded_and_space_written_files(
+    hub: Hub, tmp_path: Path
+) -> None:
+    """Downloads go over Xet (the only way for buckets), with SPACEHOST_HUB_XET off here; a
+    file a space wrote through its volume (straight into the folder) comes down too."""
+    big = os.urandom(200_000)
+    (tmp_path / "up.bin").write_bytes(big)
+    hub.run(f"""
+from huggingface_hub import HfApi
+api = HfApi()
+api.create_bucket("bob/dl")
+api.batch_bucket_files("bob/dl", add=[({str(tmp_path / "up.bin")!r}, "up.bin")])
+print("{{}}")
+""")
+    written = os.urandom(150_000)
+    folder = bucket_files(hub, "bob/dl") / "logs"
+    folder.mkdir()
+    (folder / "by-space.bin").write_bytes(written)
+    out = hub.run(f"""
+from huggingface_hub import HfApi
+api = HfApi()
+dest = {str(tmp_path / "down")!r}
+api.download_bucket_files("bob/dl", [("up.bin", dest + "/up.bin"),
+                                     ("logs/by-space.bin", dest + "/by-space.bin")])
+meta = api.get_bucket_file_metadata("bob/dl", "up.bin")
+print(json.dumps({{"size": meta.size}}))
+""")
+    assert out == {"size": len(big)}
+    assert (tmp_path / "down" / "up.bin").read_bytes() == big
+    assert (tmp_path / "down" / "by-space.bin").read_bytes() == written
+
+
 def test_a_private_bucket_is_not_found_by_others_and_they_cannot_write(hub: Hub) -> None:
     hub.run("""
 from huggingface_hub import HfApi
@@ -109,7 +141,8 @@ print(json.dumps({"seen": seen, "made": made, "listed": [b.id for b in api.list_
 """,
         user="carol",
     )
-    assert out == {"seen": "not found", "made": 403, "listed": []}
+    assert out["seen"] == "not found" and out["made"] == 403
+    assert "bob/secret" not in out["listed"] and "bob/runs" not in out["listed"]
 
 
 def test_the_hf_buckets_cli_creates_lists_and_deletes(hub: Hub) -> None:

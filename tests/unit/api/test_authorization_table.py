@@ -799,6 +799,7 @@ ACCOUNT_ROWS = [
 ]
 
 BUCKET = "/api/buckets/{namespace}/{name}"
+BUCKET_FILE = "/buckets/{namespace}/{name}/resolve/{path}"
 
 
 _volume_space = row_space("volumes", paused=True)
@@ -817,7 +818,9 @@ def _made_bucket(world: World, name: str, visibility: str) -> str:
 def _bucket(world: World, column: str, visibility: str, p: Params) -> Params:
     """acme's bucket of this visibility (made once), for reads and harmless writes."""
     name = _made_bucket(world, f"runs-{visibility}", visibility)
-    return p | {"namespace": ORG, "name": name, "prefix": "trackio"}
+    files = _bucket_store(world).files_dir(f"{ORG}/{name}")
+    (files / "a.txt").write_bytes(b"a")  # as a space writes it through a volume
+    return p | {"namespace": ORG, "name": name, "prefix": "trackio", "path": "a.txt"}
 
 
 def _fresh_bucket(world: World, column: str, visibility: str, p: Params) -> Params:
@@ -876,6 +879,9 @@ PLATFORM_ROWS = [
         body=_json({"paths": ["a.txt"]}),
     ),
     Row("buckets", "GET", BUCKET + "/xet-write-token", write(200, safe=True), prepare=_bucket),
+    Row("buckets", "GET", BUCKET + "/xet-read-token", read(), prepare=_bucket),
+    Row("buckets", "GET", BUCKET_FILE, read(), prepare=_bucket),
+    Row("buckets", "HEAD", BUCKET_FILE, read(), prepare=_bucket),
     Row("buckets", "POST", BUCKET + "/batch", write(200), prepare=_bucket, body=lambda *_: b""),
     # git's hooks only, with this process's secret (api/githooks.py): nobody else
     Row("git", "POST", "/api/internal/git-hook", same_for_all(404), body=_json({})),

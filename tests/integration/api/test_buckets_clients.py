@@ -1,7 +1,8 @@
 """Hugging Face Buckets through the unchanged huggingface_hub (``HfApi`` and the ``hf buckets``
 CLI), each in a fresh process with ``HF_ENDPOINT`` at the control plane (served on a loopback
 port over the fake engine): create (private, ``exist_ok``), info, list, batch uploads over Xet
-and deletes, tree and paths-info, privacy, delete."""
+and deletes, tree and paths-info, downloads over Xet (``download_bucket_files``, ``hf buckets
+cp``/``sync`` both ways), privacy, delete."""
 
 from __future__ import annotations
 
@@ -145,13 +146,29 @@ print(json.dumps({"seen": seen, "made": made, "listed": [b.id for b in api.list_
     assert "bob/secret" not in out["listed"] and "bob/runs" not in out["listed"]
 
 
-def test_the_hf_buckets_cli_creates_lists_and_deletes(hub: Hub) -> None:
-    made = hub.cli("buckets", "create", "bob/cli-bucket")
-    assert made.returncode == 0, made.stderr
-    listed = hub.cli("buckets", "list", "bob")
+def test_the_hf_buckets_cli_creates_syncs_both_ways_lists_and_deletes(
+    hub: Hub, tmp_path: Path
+) -> None:
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.txt").write_text("alpha")
+    (src / "sub" / "b.bin").write_bytes(os.urandom(100_000))
+    for args in (
+        ("create", "bob/cli-bucket", "--private"),
+        ("sync", str(src), "hf://buckets/bob/cli-bucket"),
+        ("cp", "hf://buckets/bob/cli-bucket/a.txt", str(tmp_path / "one.txt")),
+        ("sync", "hf://buckets/bob/cli-bucket", str(tmp_path / "back")),
+    ):
+        done = hub.cli("buckets", *args)
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+    assert (tmp_path / "one.txt").read_text() == "alpha"
+    back = tmp_path / "back"
+    assert (back / "sub" / "b.bin").read_bytes() == (src / "sub" / "b.bin").read_bytes()
+    listed = hub.cli("buckets", "list", "bob/cli-bucket", "-R")
     assert listed.returncode == 0, listed.stderr
-    assert "bob/cli-bucket" in listed.stdout
+    assert "sub/b.bin" in listed.stdout and "a.txt" in listed.stdout
+    assert "bob/cli-bucket" in hub.cli("buckets", "list", "bob").stdout
     gone = hub.cli("buckets", "delete", "bob/cli-bucket", "--yes")
     assert gone.returncode == 0, gone.stderr
     info = hub.cli("buckets", "info", "bob/cli-bucket")
-    assert info.returncode != 0
+    assert info.returncode != 0 and "not found" in (info.stdout + info.stderr).lower()

@@ -5,14 +5,15 @@ that a file moves in with a rename)::
 
     NAMESPACE/NAME/bucket.json   {"private": bool, "createdAt": ISO time}
     NAMESPACE/NAME/hashes.json   {path: {"xetHash", "size", "mtimeNs", "uploadedAt"}} for the
-                                 files written through the API
+                                 files written through the API (``xetHash``: the sha256 that
+                                 listings show, api/bucketfiles.py)
     NAMESPACE/NAME/files/PATH    the files themselves
 
 ``files/`` is what a space mounts as a volume, so a file there is the truth: its size and time
-come from the file system, and its Xet hash from ``hashes.json`` only while the file is unchanged
-(same size and modification time). A file a space wrote is listed with its sha256 in place of
-a Xet hash (it never went through Xet). Files are copies, never links to the blob store: a
-read-write volume may change them in place.
+come from the file system, and its hash from ``hashes.json`` only while the file is unchanged
+(same size and modification time). A file a space wrote is listed with its sha256 too (it never
+went through Xet), computed once per size and modification time (remembered in memory). Files
+are copies, never links to the blob store: a read-write volume may change them in place.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 _META = "bucket.json"
 _HASHES = "hashes.json"
 FILES = "files"
+_MAX_SUMS = 100_000  # sha256s of files spaces wrote, remembered
 
 
 def _iso(ts: float) -> str:
@@ -113,6 +115,7 @@ class BucketStore:
         self.root = root
         self.tmp_dir = tmp_dir
         self._lock = threading.Lock()
+        self._sums: dict[Path, tuple[int, int, str]] = {}  # file -> size, mtime_ns, sha256
 
     def folder(self, bucket_id: str) -> Path:
         """The folder of bucket *bucket_id* (``namespace/name``, checked)."""
@@ -280,17 +283,26 @@ class BucketStore:
     def _sized(rel: str, p: Path) -> BucketEntry:
         return BucketEntry(rel, False, size=p.stat().st_size)
 
-    @staticmethod
-    def _file_entry(known: dict[str, Any], rel: str, p: Path) -> BucketEntry:
+    def _file_entry(self, known: dict[str, Any], rel: str, p: Path) -> BucketEntry:
         st = p.stat()
         rec = known.get(rel)
         if rec and rec.get("size") == st.st_size and rec.get("mtimeNs") == st.st_mtime_ns:
             xet_hash, uploaded = str(rec["xetHash"]), str(rec["uploadedAt"])
         else:  # written by a space through its volume: no Xet hash, its sha256 instead
-            xet_hash, uploaded = _sha256(p), _iso(st.st_mtime)
+            xet_hash, uploaded = self._sum(p, st.st_size, st.st_mtime_ns), _iso(st.st_mtime)
         return BucketEntry(
             rel, False, st.st_size, xet_hash, mtime=_iso(st.st_mtime), uploaded_at=uploaded
         )
+
+    def _sum(self, p: Path, size: int, mtime_ns: int) -> str:
+        seen = self._sums.get(p)
+        if seen is not None and seen[:2] == (size, mtime_ns):
+            return seen[2]
+        digest = _sha256(p)
+        if len(self._sums) >= _MAX_SUMS:
+            self._sums.pop(next(iter(self._sums)))
+        self._sums[p] = (size, mtime_ns, digest)
+        return digest
 
     @staticmethod
     def _check_inside(base: Path, dest: Path) -> None:

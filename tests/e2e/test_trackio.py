@@ -2,11 +2,12 @@
 platform: what ``trackio.init(space_id=...)`` does here, and its dashboard as a space that
 serves the metrics trackio logs to it (docs/hub.md, "trackio").
 
-trackio 0.43 with ``space_id=`` keeps its metrics in a Hugging Face Bucket (``{space}-bucket``)
-and sends them to ``https://{owner}-{name}.hf.space/``, a fixed URL; this platform has neither,
-so ``init`` must go on logging locally with a warning that says so and what to use instead —
-the self-hosted mode (``server_url=``) pointed at the dashboard space, which trackio deploys
-through the hub API (create_repo, commits, secrets, variables).
+trackio 0.43 with ``space_id=`` keeps its metrics in a Hugging Face Bucket (``{space}-bucket``,
+docs/hub.md "Buckets") mounted at /data in the dashboard space (a space volume), and sends them
+to ``https://{owner}-{name}.hf.space/``, a fixed URL out of reach here: it then writes them into
+the bucket, where the dashboard finds them. The self-hosted mode (``server_url=``) points at the
+dashboard space that trackio deploys through the hub API (create_repo, commits, secrets,
+variables).
 """
 
 from __future__ import annotations
@@ -46,33 +47,52 @@ def trackio_process(platform: Running, home: Path, code: str) -> Any:
     )
 
 
-def test_init_with_space_id_logs_locally_and_says_buckets_are_not_offered(
+def bucket_volume_running(platform: Running, space: str) -> bool:
+    """*space* is RUNNING with its ``{space}-bucket`` mounted at /data (as trackio attached
+    it) in one container."""
+    runtime = requests.get(f"{platform.url}/api/spaces/{space}/runtime", timeout=10).json()
+    assert runtime["stage"] not in ("BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR"), runtime
+    want = {"type": "bucket", "source": f"{space}-bucket", "mountPath": "/data", "readOnly": False}
+    return runtime["stage"] == "RUNNING" and runtime["volumes"] == [want]
+
+
+def test_init_with_space_id_deploys_its_dashboard_with_the_bucket_that_holds_the_logs(
     platform: Running, tmp_path: Path
 ) -> None:
+    """trackio's default with ``space_id=``: it creates ``{space}-bucket``, deploys the
+    dashboard space with the bucket mounted at /data, and (the fixed ``*.hf.space`` URL being
+    out of reach) writes its metrics into the bucket's inbox, which the dashboard imports."""
     space = f"e2e/trackio-{uuid.uuid4().hex[:8]}"
     out = trackio_process(
         platform,
         tmp_path,
         f"""
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    trackio.init(project="p", space_id="{space}", name="run-a")
-    for loss in {LOSSES}:
-        trackio.log({{"loss": loss}})
-    trackio.finish()
-from trackio.sqlite_storage import SQLiteStorage
-logged = [row["loss"] for row in SQLiteStorage.get_logs("p", "run-a")]
-print(json.dumps({{"warnings": [str(w.message) for w in caught], "logged": logged,
-                  "requests": REQUESTS}}))
+trackio.init(project="p", space_id="{space}", name="run-a")
+for step, loss in enumerate({LOSSES}):
+    trackio.log({{"loss": loss, "acc": step / 4}})
+trackio.finish()
+print(json.dumps({{"requests": REQUESTS}}))
 """,
     )
     bucket = f"{platform.url}/api/buckets/{space}-bucket"
-    assert ["GET", bucket, 404] in out["requests"]  # bucket_info: BucketNotFoundError
-    assert ["POST", bucket, 501] in out["requests"]  # create_bucket: refused, with a hint
-    said = "\n".join(out["warnings"])
-    assert f"could not prepare Space '{space}'" in said, said
-    assert "this platform has no Hugging Face Buckets" in said and "server_url=" in said, said
-    assert out["logged"] == LOSSES  # nothing lost: kept locally
+    assert ["POST", bucket, 200] in out["requests"]  # create_bucket
+    assert ["PUT", f"{platform.url}/api/spaces/{space}/volumes", 200] in out["requests"]
+    assert ["POST", f"{bucket}/batch", 200] in out["requests"]  # the metrics' fragments
+    wait_for(
+        lambda: bucket_volume_running(platform, space),
+        timeout=BUILD_TIMEOUT,
+        interval=2,
+        what=f"{space} running with its bucket at /data",
+    )
+    url = platform.space_url(space, "path")
+    assert "<title>Trackio Dashboard</title>" in requests.get(url, timeout=10).text
+
+    def logged() -> list[tuple[int, float, float]]:
+        logs = dashboard_api(url, "get_logs", project="p", run="run-a")
+        return [(r["step"], r["loss"], r["acc"]) for r in logs]
+
+    expected = [(step, loss, step / 4) for step, loss in enumerate(LOSSES)]
+    wait_for(lambda: logged() == expected, timeout=120, interval=2, what="the logged values")
 
 
 def app_env(platform: Running, space: str) -> list[list[str]]:

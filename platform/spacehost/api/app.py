@@ -20,7 +20,9 @@ from spacehost.api import (
     space_unoffered,
     spacelogs,
     spaces,
+    spacevolumes,
 )
+from spacehost.api.bucketfiles import add_bucket_file_routes
 from spacehost.api.buckets import add_bucket_routes
 from spacehost.api.commit import add_commit_route
 from spacehost.api.githttp import add_git_routes
@@ -109,8 +111,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{base}/hardware", _write(hardware.request_hardware))
     # Hugging Face's, refused by name (501) rather than answered as a missing space
     app.router.add_post(f"{base}/dev-mode", _write(space_unoffered.dev_mode))
-    app.router.add_put(f"{base}/volumes", _write(space_unoffered.volumes))
-    app.router.add_delete(f"{base}/volumes", _write(space_unoffered.volumes))
+    # buckets mounted into the space (api/spacevolumes.py checks access to each bucket)
+    app.router.add_put(f"{base}/volumes", _write(spacevolumes.set_volumes))
+    app.router.add_delete(f"{base}/volumes", _write(spacevolumes.delete_volumes))
     app.router.add_put(f"{base}/settings", _write(spaces.update_settings))
     # no token: a visit to a sleeping space wakes it anyway (the router calls this, after its
     # own access check for a private space); reading the space is enough (server/access.py)
@@ -132,5 +135,6 @@ def add_routes(app: web.Application) -> None:
     add_git_routes(app)  # git clone/fetch/push of every repo (docs/git.md)
     add_git_ref_routes(app)  # branches and tags of every repo (docs/git.md)
     add_xet_upload_routes(app)  # Xet uploads: write token, xorbs and shards (docs/hub.md)
-    add_bucket_routes(app)  # HF Buckets: none here, in huggingface_hub's terms (docs/hub.md)
+    add_bucket_routes(app)  # HF Buckets: folders of files, Xet uploads (docs/hub.md)
+    add_bucket_file_routes(app)  # reading them: resolve, the Xet read token
     add_job_routes(app)  # HF's Jobs API: /api/jobs/..., /api/scheduled-jobs/... (docs/jobs.md)

@@ -145,9 +145,14 @@ def parse_recon_range(header: str | None, size: int) -> ByteRange | None:
 
 async def reconstruct(request: web.Request) -> web.Response:
     """``GET /xet/cas/v1/reconstructions/{file_id}``: how to rebuild the file from xorbs."""
-    _require_enabled(request)
     now = time.time()
-    if not xetauth.token_valid(_key(request), request.headers.get("Authorization", ""), now):
+    auth = request.headers.get("Authorization", "")
+    # a bucket token (api/bucketfiles.py) is good whatever SPACEHOST_HUB_XET says: buckets
+    # have no download but Xet
+    bucket = xetauth.token_valid(_key(request), auth, now, xetauth.BUCKET)
+    if not bucket:
+        _require_enabled(request)
+    if not bucket and not xetauth.token_valid(_key(request), auth, now):
         raise Unauthorized(
             "the Xet CAS needs a valid access token",
             hint="get one from the xet-read-token URL in the resolve answer's "
@@ -166,12 +171,12 @@ async def reconstruct(request: web.Request) -> web.Response:
 async def xorb(request: web.Request) -> web.StreamResponse:
     """``GET /xet/xorbs/{file_id}``: the file's xorb file (written on first use), by range;
     only at a URL a reconstruction signed (checked before anything is read or written)."""
-    _require_enabled(request)
     hub, file_id = _hub(request), request.match_info["file_id"]
     q = request.query
     if not xetauth.xorb_signed(
         _key(request), file_id, q.get("expires", ""), q.get("signature", ""), time.time()
     ):
+        _require_enabled(request)  # Xet off: 404 (a signed URL comes from a bucket's read)
         raise Unauthorized(
             "this xorb URL is not signed or has expired",
             hint="ask the Xet CAS for the file's reconstruction again: its "

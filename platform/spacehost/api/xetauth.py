@@ -24,6 +24,7 @@ import re
 TOKEN_TTL_S = 24 * 3600
 WRITE_TOKEN_TTL_S = 3600  # hf_xet asks for a new one (token_refresh_url) before it expires
 READ, WRITE = "", "write"  # the scopes of a token (a read token's MAC is what it always was)
+BUCKET = "bucket"  # reads of bucket files (api/bucketfiles.py), whatever SPACEHOST_HUB_XET says
 URL_TTL_S = 3600  # hf_xet fetches a reconstruction's xorbs right after asking for it
 _TOKEN = re.compile(r"^(\d{1,12})\.([0-9a-f]{64})$")
 

@@ -54,6 +54,11 @@ async def write_token(request: web.Request) -> web.Response:
     those who may write to the repo (the JSON hf_xet reads: ``casUrl``, ``accessToken``,
     ``exp``)."""
     await require_write(request)
+    return issue_write_token(request)
+
+
+def issue_write_token(request: web.Request) -> web.Response:
+    """The answer of a write-token route once write access is checked (repos', buckets')."""
     token, expires = xetauth.issue_token(
         _key(request), time.time(), xetauth.WRITE_TOKEN_TTL_S, xetauth.WRITE
     )

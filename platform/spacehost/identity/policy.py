@@ -33,6 +33,7 @@ class Kind(StrEnum):
     SPACE = "space"
     MODEL = "model"
     DATASET = "dataset"
+    BUCKET = "bucket"  # a Hugging Face Bucket (store/buckets.py): its privacy is its own
     NAMESPACE = "namespace"  # a user or organization itself (MANAGE, creating repos in it)
 
 

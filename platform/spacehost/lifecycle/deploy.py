@@ -53,6 +53,7 @@ from spacehost.lifecycle.runlogs import RunLogs
 from spacehost.lifecycle.sleep import Sleeper
 from spacehost.lifecycle.tasks import Tasks
 from spacehost.lifecycle.visibility import hub_reader
+from spacehost.lifecycle.volumes import parse_volume, takes_data, volume_mounts
 from spacehost.manifest import gpu_request, hardware_label, load_space
 from spacehost.manifest.model import SpaceSource
 from spacehost.runtime.base import (
@@ -270,6 +271,8 @@ def start(
     try:
         # read now, not at push: a change made during the build is in this container
         user_env = ctx.config.environment(space)
+        volumes = [parse_volume(v) for v in ctx.config.volumes(space)]
+        bucket_mounts = volume_mounts(ctx.settings, volumes)
     except SpacehostError as exc:
         stages.set_error(ctx, space, Stage.CONFIG_ERROR, str(exc), keep_serving=serving)
         return
@@ -287,9 +290,10 @@ def start(
         cpu_shares=ctx.settings.cpu_shares,
         workdir=container_workdir(manifest),
         pids_limit=ctx.settings.pids_limit,
-        data_volume=data_volume(space, ctx.settings),
+        # a bucket mounted at /data stands in for the space's own /data (lifecycle/volumes.py)
+        data_volume=None if takes_data(volumes) else data_volume(space, ctx.settings),
         labels={LABEL_HARDWARE: hardware_of(manifest)},
-        mounts=space_hub_mounts(ctx, space, repos),
+        mounts=space_hub_mounts(ctx, space, repos) + bucket_mounts,
     )
     prepared = prepare_datasets(ctx, space, spec, repos) if dataset_repos(repos) else []
     shared_spec = share_gpu(ctx, space, spec, serving)

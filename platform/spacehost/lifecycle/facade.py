@@ -19,6 +19,7 @@ from spacehost.lifecycle.actions import PLATFORM_PUSH, PushOrigin, PushResult
 from spacehost.lifecycle.config_changes import ConfigChange, ConfigItem, DuplicateResult
 from spacehost.lifecycle.hardware_offer import Flavor
 from spacehost.lifecycle.queries import SpaceQueries
+from spacehost.lifecycle.volumes import SpaceVolume
 from spacehost.runtime.base import DiskUsage
 from spacehost.settings import Settings
 
@@ -79,6 +80,10 @@ class Facade(Protocol):
     ) -> ConfigChange: ...
 
     def delete_config(self, space: SpaceId, kind: str, key: object) -> ConfigChange: ...
+
+    def volumes(self, space: SpaceId) -> list[SpaceVolume]: ...
+
+    def set_volumes(self, space: SpaceId, volumes: Sequence[SpaceVolume]) -> bool: ...
 
     def duplicate(
         self, source: SpaceId, target: SpaceId, config: Sequence[ConfigItem] = ()

@@ -10,6 +10,7 @@ from spacehost.domain import SpaceId, Stage
 from spacehost.errors import SpacehostError
 from spacehost.lifecycle.context import Context
 from spacehost.lifecycle.sleep import NEVER, Sleeper
+from spacehost.lifecycle.volumes import parse_volume
 from spacehost.runtime.base import DiskUsage
 from spacehost.store import SpaceRecord
 
@@ -30,6 +31,8 @@ def runtime_info(ctx: Context, sleeper: Sleeper, space: SpaceId) -> dict[str, An
         "gcTimeout": gc_timeout(sleeper, rec),
         "replicas": {"current": 1 if rec.stage.is_serving else 0, "requested": 1},
         "devMode": False,
+        # HF's: the buckets mounted into the space (lifecycle/volumes.py); None when none
+        "volumes": [parse_volume(v).as_json() for v in ctx.config.volumes(space)] or None,
         "domains": [
             {
                 "domain": f"{space.subdomain}.{ctx.settings.domain}",

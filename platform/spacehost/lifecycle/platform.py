@@ -22,7 +22,7 @@ from typing import Any
 from spacehost.activityfile import Activity
 from spacehost.domain import SpaceId
 from spacehost.identity import Accounts
-from spacehost.lifecycle import actions, info, reconcile, stages
+from spacehost.lifecycle import actions, info, reconcile, stages, volume_changes
 from spacehost.lifecycle import config_changes as config_ops
 from spacehost.lifecycle.actions import PLATFORM_PUSH, PushOrigin, PushResult
 from spacehost.lifecycle.assembly import assemble
@@ -35,6 +35,7 @@ from spacehost.lifecycle.hubmounts import HubLookup
 from spacehost.lifecycle.queries import SpaceQueries
 from spacehost.lifecycle.routes import RoutePublisher
 from spacehost.lifecycle.visibility import SPACE, Visibility
+from spacehost.lifecycle.volumes import SpaceVolume
 from spacehost.runtime.base import DiskUsage, RuntimeBackend
 from spacehost.settings import Settings
 from spacehost.store import RevisionFiles, SecretCipher, SpaceConfig, Store
@@ -205,6 +206,14 @@ class Platform:
         """Remove a variable or secret of *space*, restarting it if it runs (see
         config.delete_config for the errors)."""
         return config_ops.delete_config(self._deployer, space, kind, key)
+
+    def volumes(self, space: SpaceId) -> list[SpaceVolume]:
+        """The buckets mounted into *space* (lifecycle/volumes.py)."""
+        return volume_changes.stored_volumes(self._deployer, space)
+
+    def set_volumes(self, space: SpaceId, volumes: Sequence[SpaceVolume]) -> bool:
+        """Replace *space*'s volumes, restarting it if it runs (True then)."""
+        return volume_changes.set_volumes(self._deployer, space, volumes)
 
     def duplicate(
         self, source: SpaceId, target: SpaceId, config: Sequence[ConfigItem] = ()

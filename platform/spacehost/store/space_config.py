@@ -8,7 +8,9 @@ to build a container's environment.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from spacehost.domain import SpaceId
 from spacehost.store.cipher import SecretCipher
@@ -16,6 +18,7 @@ from spacehost.store.db import Store
 
 VARIABLE = "variable"
 SECRET = "secret"
+VOLUMES = "volumes"  # one row: the space's volumes as HF's JSON list (lifecycle/volumes.py)
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,22 @@ class SpaceConfig:
         env = {e.key: e.value or "" for e in self.variables(space)}
         env.update(self.secret_values(space))
         return env
+
+    def volumes(self, space: SpaceId) -> list[dict[str, Any]]:
+        """The volumes set for *space* (HF's JSON objects; [] when none)."""
+        rows = self.store.query(
+            "SELECT value FROM config WHERE space = ? AND kind = ? AND key = ?",
+            (str(space), VOLUMES, VOLUMES),
+        )
+        found: list[dict[str, Any]] = json.loads(str(rows[0][0])) if rows else []
+        return found
+
+    def set_volumes(self, space: SpaceId, volumes: list[dict[str, Any]]) -> None:
+        """Replace *space*'s volumes (none: the row goes)."""
+        if not volumes:
+            self.delete(space, VOLUMES, VOLUMES)
+            return
+        self._set(space, VOLUMES, VOLUMES, json.dumps(volumes), None)
 
     def copy_variables(self, source: SpaceId, target: SpaceId) -> None:
         for e in self.variables(source):

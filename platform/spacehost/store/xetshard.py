@@ -47,11 +47,12 @@ class Segment:
 
 @dataclass(frozen=True)
 class ShardFile:
-    """A file of a shard: its sha256 (hex; None when the shard does not say) and its bytes'
-    segments, in order."""
+    """A file of a shard: its sha256 (hex; None when the shard does not say, as for a bucket
+    upload), its bytes' segments, in order, and its Xet file hash (the client's word)."""
 
     sha256: str | None
     segments: tuple[Segment, ...]
+    xet_hash: str = ""
 
     @property
     def size(self) -> int:
@@ -79,14 +80,14 @@ def _segment(raw: bytes) -> Segment:
     return Segment(hash_hex(raw[:32]), size, start, end)
 
 
-def _file(f: BinaryIO, flags: int, count: int) -> ShardFile:
+def _file(f: BinaryIO, file_hash: bytes, flags: int, count: int) -> ShardFile:
     if count > MAX_SEGMENTS:
         raise _bad(f"a file of {count} segments")
     segments = tuple(_segment(_read(f, ENTRY)) for _ in range(count))
     if flags & WITH_VERIFICATION:
         _read(f, ENTRY * count)
     sha256 = hash_hex(_read(f, ENTRY)[:32]) if flags & WITH_METADATA_EXT else None
-    return ShardFile(sha256, segments)
+    return ShardFile(sha256, segments, hash_hex(file_hash))
 
 
 def shard_files(f: BinaryIO) -> Iterator[ShardFile]:
@@ -102,4 +103,4 @@ def shard_files(f: BinaryIO) -> Iterator[ShardFile]:
         if header[:32] == BOOKEND:
             return
         flags, count = struct.unpack_from("<2I", header, 32)
-        yield _file(f, flags, count)
+        yield _file(f, header[:32], flags, count)

@@ -6,7 +6,9 @@ directory by its hash (``xet/xorbs/HH/HASH``: the client may name it again in a 
 from its own cache, without uploading it again). For each file of a shard, its bytes are
 rebuilt from the xorbs' chunks into a temp file, one chunk in memory at a time, checked against
 the sha256 the shard gives, and added to the blob store, where a commit's ``lfsFile`` line finds
-them.
+them. A bucket upload (huggingface_hub's ``batch_bucket_files``) has hf_xet skip the sha256: the
+file's sha256 is then computed while it is rebuilt, and each file's Xet hash is recorded
+(``xet/files/HH/XETHASH``: its sha256 and size), where a bucket's ``addFile`` line finds it.
 """
 
 from __future__ import annotations
@@ -42,10 +44,34 @@ class XetUploads:
     def __init__(self, hub: HubStore) -> None:
         self.hub = hub
         self._xorbs = hub.root / "xet" / "xorbs"
+        self._files = hub.root / "xet" / "files"
 
     def xorb_path(self, xorb_hash: str) -> Path:
         """Where the uploaded xorb *xorb_hash* is kept."""
         return self._xorbs / check_hash(xorb_hash)[:2] / xorb_hash
+
+    def _file_record(self, xet_hash: str) -> Path:
+        return self._files / check_hash(xet_hash)[:2] / xet_hash
+
+    def file_by_xet_hash(self, xet_hash: str) -> tuple[str, int] | None:
+        """The sha256 and size of the uploaded file whose Xet hash is *xet_hash* (None when no
+        shard named it, or its blob is gone)."""
+        try:
+            sha256, size = self._file_record(xet_hash).read_text().split()
+        except (FileNotFoundError, ValueError):
+            return None
+        if not self.hub.has_blob(sha256, int(size)):
+            return None
+        return sha256, int(size)
+
+    def _remember(self, file: ShardFile, sha256: str) -> None:
+        if not file.xet_hash or not _HASH.match(file.xet_hash):
+            return
+        record = self._file_record(file.xet_hash)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.temp_path("record")
+        tmp.write_text(f"{sha256} {file.size}\n")
+        os.replace(tmp, record)
 
     def temp_path(self, what: str) -> Path:
         """A new temp file name in the hub's temp folder (same file system as the stores)."""
@@ -74,12 +100,8 @@ class XetUploads:
         return stored
 
     def _add_file(self, file: ShardFile) -> str:
-        if file.sha256 is None:
-            raise InvalidRequest(
-                "a file of the shard carries no sha256",
-                hint="upload with huggingface_hub, which has hf_xet record each file's sha256",
-            )
-        if self.hub.has_blob(file.sha256, file.size):
+        if file.sha256 is not None and self.hub.has_blob(file.sha256, file.size):
+            self._remember(file, file.sha256)
             return file.sha256
         tmp = self.temp_path("file")
         try:
@@ -90,16 +112,18 @@ class XetUploads:
                     digest.update(chunk)
                     git.update(chunk)
                     out.write(chunk)
-            if digest.hexdigest() != file.sha256:
+            sha256 = digest.hexdigest()
+            if file.sha256 is not None and sha256 != file.sha256:
                 raise UploadRejected(
-                    f"the chunks of file {file.sha256} hash to {digest.hexdigest()}",
+                    f"the chunks of file {file.sha256} hash to {sha256}",
                     hint="upload the file again (its xorbs may have been replaced meanwhile)",
                 )
-            self.hub.add_blob(tmp, file.sha256, git.hexdigest())
+            self.hub.add_blob(tmp, sha256, git.hexdigest())
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
-        return file.sha256
+        self._remember(file, sha256)
+        return sha256
 
     def _file_chunks(self, file: ShardFile) -> Iterable[bytes]:
         for seg in file.segments:

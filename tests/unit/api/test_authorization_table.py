@@ -37,8 +37,10 @@ from spacehost.domain import RepoKind, SpaceId
 from spacehost.identity import Accounts, Role
 from spacehost.lifecycle import Platform, deploy
 from spacehost.lifecycle.jobspec import parse_job_spec
+from spacehost.lifecycle.volumes import SpaceVolume
 from spacehost.server.control import make_app
 from spacehost.store import HubStore
+from spacehost.store.buckets import BucketStore
 from spacehost.store.gitrepos import GitRepos
 from spacehost.store.jobs import JobRow
 from tests.support.fake_jobs import IMAGE as JOB_IMAGE
@@ -318,6 +320,15 @@ def with_config(kind: str, stem: str) -> Prepare:
     return prepare
 
 
+def _with_volume(world: World, column: str, visibility: str, p: Params) -> Params:
+    """The row's own paused space, with a bucket of acme mounted read-only before each call."""
+    p = _volume_space(world, column, visibility, p)
+    _made_bucket(world, "mounted", PUBLIC)
+    volume = SpaceVolume(f"{ORG}/mounted", "/data", read_only=True)
+    world.platform.set_volumes(SpaceId(ORG, p["name"]), [volume])
+    return p
+
+
 def fresh_user(world: World, column: str, visibility: str, p: Params) -> Params:
     name = world.fresh("temp")
     world.accounts.add_user(name)
@@ -493,8 +504,8 @@ SPACE_ROWS = [
     ),
     Row("space: write", "PUT", SPACE + "/settings", write(200), body=_setting),
     Row("space: write", "POST", SPACE + "/dev-mode", write(501), body=_json({"enabled": True})),
-    Row("space: write", "PUT", SPACE + "/volumes", write(501), body=_json({"volumes": []})),
-    Row("space: write", "DELETE", SPACE + "/volumes", write(501)),
+    Row("space: write", "PUT", SPACE + "/volumes", write(200), body=_json({"volumes": []})),
+    Row("space: write", "DELETE", SPACE + "/volumes", write(200), prepare=_with_volume),
     Row(
         "space: duplicate",
         "POST",
@@ -801,10 +812,39 @@ ACCOUNT_ROWS = [
 ]
 
 BUCKET = "/api/buckets/{namespace}/{name}"
+BUCKET_FILE = "/buckets/{namespace}/{name}/resolve/{path}"
+
+
+_volume_space = row_space("volumes", paused=True)
+
+
+def _bucket_store(world: World) -> BucketStore:
+    return BucketStore(world.hub.root / "buckets", world.hub.tmp_dir)
+
+
+def _made_bucket(world: World, name: str, visibility: str) -> str:
+    store = _bucket_store(world)
+    store.create(f"{ORG}/{name}", private=visibility == PRIVATE, now=0.0)
+    return name
 
 
 def _bucket(world: World, column: str, visibility: str, p: Params) -> Params:
-    return p | {"namespace": ORG, "name": "runs-bucket", "rest": "tree/trackio"}
+    """acme's bucket of this visibility (made once), for reads and harmless writes."""
+    name = _made_bucket(world, f"runs-{visibility}", visibility)
+    files = _bucket_store(world).files_dir(f"{ORG}/{name}")
+    (files / "a.txt").write_bytes(b"a")  # as a space writes it through a volume
+    return p | {"namespace": ORG, "name": name, "prefix": "trackio", "path": "a.txt"}
+
+
+def _fresh_bucket(world: World, column: str, visibility: str, p: Params) -> Params:
+    name = world.fresh("bucket")
+    if visibility != NONE:
+        _made_bucket(world, name, visibility)
+    return p | {"namespace": ORG, "name": name}
+
+
+def _same_privacy(world: World, column: str, visibility: str, p: Params) -> Any:
+    return {"private": visibility == PRIVATE}
 
 
 PLATFORM_ROWS = [
@@ -828,15 +868,34 @@ PLATFORM_ROWS = [
         prepare=_param("hash", ZERO_ID),
     ),
     Row("xet", "POST", "/xet/cas/v1/shards", same_for_all(401)),
-    # no Hugging Face Buckets here (api/buckets.py): not found, none listed, writes refused
+    # Hugging Face Buckets (api/buckets.py): as repos of acme; a list shows whom it may
     Row("buckets", "GET", "/api/buckets/{namespace}", same_for_all(200), prepare=_bucket),
-    Row("buckets", "GET", BUCKET, same_for_all(404), prepare=_bucket),
-    Row("buckets", "GET", BUCKET + "/{rest}", same_for_all(404), prepare=_bucket),
-    Row("buckets", "DELETE", BUCKET, same_for_all(404), prepare=_bucket),
-    Row("buckets", "POST", BUCKET, same_for_all(501), prepare=_bucket, body=_json({})),
-    Row("buckets", "POST", BUCKET + "/{rest}", same_for_all(501), prepare=_bucket),
-    Row("buckets", "PUT", BUCKET, same_for_all(501), prepare=_bucket),
-    Row("buckets", "PUT", BUCKET + "/{rest}", same_for_all(501), prepare=_bucket),
+    Row("buckets", "POST", BUCKET, write_into_acme(200), prepare=_fresh_bucket, body=_json({})),
+    Row("buckets", "GET", BUCKET, read(), prepare=_bucket),
+    Row("buckets", "DELETE", BUCKET, write(200), prepare=_fresh_bucket),
+    Row(
+        "buckets",
+        "PUT",
+        BUCKET + "/settings",
+        write(200),
+        prepare=_bucket,
+        body=_same_privacy,
+    ),
+    Row("buckets", "GET", BUCKET + "/tree", read(), prepare=_bucket),
+    Row("buckets", "GET", BUCKET + "/tree/{prefix}", read(), prepare=_bucket),
+    Row(
+        "buckets",
+        "POST",
+        BUCKET + "/paths-info",
+        read(),
+        prepare=_bucket,
+        body=_json({"paths": ["a.txt"]}),
+    ),
+    Row("buckets", "GET", BUCKET + "/xet-write-token", write(200, safe=True), prepare=_bucket),
+    Row("buckets", "GET", BUCKET + "/xet-read-token", read(), prepare=_bucket),
+    Row("buckets", "GET", BUCKET_FILE, read(), prepare=_bucket),
+    Row("buckets", "HEAD", BUCKET_FILE, read(), prepare=_bucket),
+    Row("buckets", "POST", BUCKET + "/batch", write(200), prepare=_bucket, body=lambda *_: b""),
     # git's hooks only, with this process's secret (api/githooks.py): nobody else
     Row("git", "POST", "/api/internal/git-hook", same_for_all(404), body=_json({})),
 ]

@@ -255,13 +255,9 @@ def test_logs_stream_as_hugging_face_sends_them(tmp_path: Path) -> None:
         serve_api_responses(p, scenario)
 
 
-def test_dev_mode_and_volumes_are_refused_by_name(cpu_platform: Platform) -> None:
+def test_dev_mode_is_refused_by_name(cpu_platform: Platform) -> None:
     async def scenario(call: HubCall) -> None:
-        for method, path, words in (
-            ("POST", "/dev-mode", "dev mode is not offered"),
-            ("PUT", "/volumes", "volumes are not offered"),
-            ("DELETE", "/volumes", "volumes are not offered"),
-        ):
+        for method, path, words in (("POST", "/dev-mode", "dev mode is not offered"),):
             resp = await call(method, BASE + path, json={}, headers=AUTH)
             assert resp.status == 501 and words in resp.headers["X-Error-Message"]
             assert body_of(resp)["error"]["hint"]

@@ -96,7 +96,7 @@ def test_a_finetune_job_pushes_a_model_that_a_space_serves(
     recipes, model, serve = f"e2e/recipes-{run}", f"{user}/reviews", f"e2e/serve-{run}"
     platform.cli("push", str(RECIPES), "--name", recipes, check=True, timeout=1800)
 
-    command = ["python", "finetune.py", "--repo-id", model, "--max-train", "400"]
+    command = ["python", "finetune.py", "--repo-id", model, "--max-train", "800"]
     command += ["--epochs", "1", "--batch-size", "16", "--learning-rate", "1e-4"]
     started = hf(
         platform,

@@ -176,7 +176,7 @@ def test_a_commit_adds_and_deletes_checks_its_parent_and_refuses_pull_requests(
         assert resp.status == 200, answer
         head = hub.repo(RepoKind.MODEL, "bob/m").head
         assert answer == {
-            "commitUrl": f"{p.settings.base_url}/bob/m/commit/{head.sha}",
+            "commitUrl": str(c.make_url(f"/bob/m/commit/{head.sha}")),
             "commitOid": head.sha,
             "pullRequestUrl": None,
         }

@@ -7,6 +7,7 @@ answering as the same model loaded on the host does."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -48,8 +49,10 @@ sdk: gradio
 app_file: app.py
 models:
 - {model}
+spacehost_resolve_as_of: {as_of}
 ---
 """
+AS_OF = re.compile(r"resolving as of (\S+)")
 RUN = """
 from huggingface_hub import HfApi
 job = HfApi().run_job(image="hf.co/spaces/{space}", command={command!r}, timeout=1500)
@@ -77,12 +80,13 @@ def _job(platform: Running, namespace: str, job_id: str) -> dict[str, Any]:
     return job
 
 
-def _serving_space(tmp_path: Path, model: str) -> Path:
+def _serving_space(tmp_path: Path, model: str, as_of: str) -> Path:
+    """A space serving *model*, with the recipes' requirements resolved as of the same time: the
+    same pip layer as the recipes' image, so it is built once (docs/builds.md)."""
     folder = tmp_path / "serve"
     folder.mkdir()
-    (folder / "README.md").write_text(SERVE_README.format(model=model))
+    (folder / "README.md").write_text(SERVE_README.format(model=model, as_of=as_of))
     (folder / "app.py").write_text(SERVE_APP.format(model=model))
-    # the recipes' requirements: the same pip layer as the recipes' image, built once
     shutil.copy(RECIPES / "requirements.txt", folder / "requirements.txt")
     return folder
 
@@ -94,7 +98,9 @@ def test_a_finetune_job_pushes_a_model_that_a_space_serves(
     user = f"chef-{run}"  # a job gets a token of the user who runs it, to push with
     token = user_token(platform, user)
     recipes, model, serve = f"e2e/recipes-{run}", f"{user}/reviews", f"e2e/serve-{run}"
-    platform.cli("push", str(RECIPES), "--name", recipes, check=True, timeout=1800)
+    pushed = platform.cli("push", str(RECIPES), "--name", recipes, check=True, timeout=1800)
+    as_of = AS_OF.search(pushed.stdout + pushed.stderr)
+    assert as_of, pushed.stdout + pushed.stderr
 
     command = ["python", "finetune.py", "--repo-id", model, "--max-train", "800"]
     command += ["--epochs", "1", "--batch-size", "16", "--learning-rate", "1e-4"]
@@ -124,7 +130,8 @@ def test_a_finetune_job_pushes_a_model_that_a_space_serves(
     accuracy = card["index"][0]["results"][0]["metrics"][0]["value"]
     assert accuracy > 0.717  # above the bag-of-words baseline (docs/benchmarks.md)
 
-    platform.cli("push", str(_serving_space(tmp_path, model)), "--name", serve, check=True)
+    serving = _serving_space(tmp_path, model, as_of.group(1))
+    platform.cli("push", str(serving), "--name", serve, check=True, timeout=1800)
     client = Client(platform.space_url(serve, "path"), verbose=False)
     served = [client.predict(s, api_name="/label") for s in SENTENCES]
     expected = hf(

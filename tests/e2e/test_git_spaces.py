@@ -6,7 +6,6 @@ API answers; a push with bad front matter is refused by git with the CLI's messa
 
 from __future__ import annotations
 
-import os
 import subprocess
 import uuid
 from pathlib import Path
@@ -16,6 +15,7 @@ import requests
 from gradio_client import Client
 
 from tests.e2e.conftest import Running
+from tests.support.gitcli import git
 from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.docker
@@ -31,15 +31,7 @@ README = "---\ntitle: git demo\nsdk: gradio\n---\n"
 
 
 def _git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "HOME": str(cwd.parent)}
-    env.update(GIT_AUTHOR_NAME="e2e", GIT_AUTHOR_EMAIL="e2e@example.org")
-    env.update(GIT_COMMITTER_NAME="e2e", GIT_COMMITTER_EMAIL="e2e@example.org")
-    proc = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
-    if check:
-        assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stdout}\n{proc.stderr}"
-    return proc
+    return git(cwd, *args, home=cwd.parent, check=check, timeout=300)
 
 
 def _space(platform: Running, space: str) -> dict[str, object]:

@@ -23,6 +23,7 @@ from spacehost.identity import Accounts
 from spacehost.identity.records import Role
 from spacehost.store import HubStore
 from spacehost.store.hubfiles import lfs_pointer
+from tests.support.gitcli import git
 from tests.support.hf_process import run_hf
 from tests.support.live_control import LiveControl, live_control
 
@@ -45,26 +46,6 @@ class Site:
         host = self.live.url.removeprefix("http://")
         creds = f"{user}:{token}@" if token else ""
         return f"http://{creds}{host}/{path}"
-
-
-def git(cwd: Path, *args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """The git CLI as a user runs it: a home of its own, never prompting."""
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(home),
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "bob",
-        "GIT_AUTHOR_EMAIL": "bob@example.com",
-        "GIT_COMMITTER_NAME": "bob",
-        "GIT_COMMITTER_EMAIL": "bob@example.com",
-    }
-    proc = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
-    )
-    if check:
-        assert proc.returncode == 0, f"git {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
-    return proc
 
 
 def home_with_credentials(tmp: Path, site: Site, user: str, token: str) -> Path:

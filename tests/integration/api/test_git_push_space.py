@@ -8,7 +8,6 @@ main stays where it was."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from spacehost.appkeys import ACCOUNTS
 from spacehost.domain import SpaceId
 from spacehost.identity import Accounts
 from spacehost.identity.records import Role
+from tests.support.gitcli import git
 from tests.support.live_control import LiveControl, live_control
 from tests.support.spacefiles import gradio_files, readme
 
@@ -40,21 +40,7 @@ class Site:
             return json.load(resp)
 
     def git(self, cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(self.home),
-            "GIT_TERMINAL_PROMPT": "0",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": "bob",
-            "GIT_AUTHOR_EMAIL": "bob@example.com",
-            "GIT_COMMITTER_NAME": "bob",
-            "GIT_COMMITTER_EMAIL": "bob@example.com",
-        }
-        proc = subprocess.run(
-            ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-        )
-        assert not check or proc.returncode == 0, f"git {args}:\n{proc.stdout}\n{proc.stderr}"
-        return proc
+        return git(cwd, *args, home=self.home, check=check)
 
 
 @pytest.fixture(scope="module")

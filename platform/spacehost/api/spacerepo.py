@@ -26,8 +26,8 @@ from spacehost.errors import (
 )
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import HubCommit, HubFile
-from spacehost.store.gitfiles import parse_lfs_pointer
 from spacehost.store.gitrepos import GitCommitInfo, GitReader
+from spacehost.store.hubgit import parse_lfs_pointer
 
 _REGULAR = 0o100000
 

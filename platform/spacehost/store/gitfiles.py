@@ -15,25 +15,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from spacehost.errors import UploadRejected, UploadTooLarge
 from spacehost.store.gitrepos import GitReader
 from spacehost.store.hub import HubStore
+from spacehost.store.hubgit import LfsPointer, parse_lfs_pointer
 
-_LFS_VERSION = b"version https://git-lfs.github.com/spec/v1"
-_MAX_POINTER = 1024  # git-lfs never writes a pointer this large
-_OID = re.compile(rb"^oid sha256:([0-9a-f]{64})$", re.M)
-_SIZE = re.compile(rb"^size (\d+)$", re.M)
 _REGULAR = 0o100000
-
-
-@dataclass(frozen=True)
-class LfsPointer:
-    sha256: str
-    size: int
 
 
 @dataclass(frozen=True)
@@ -43,16 +33,6 @@ class CommitFiles:
     files: dict[str, bytes]
     skipped: tuple[str, ...]
     pointers: tuple[LfsPointer, ...] = ()
-
-
-def parse_lfs_pointer(data: bytes) -> LfsPointer | None:
-    """The pointer *data* is, if it is a git-LFS pointer file; None for any other content."""
-    if len(data) > _MAX_POINTER or not data.startswith(_LFS_VERSION):
-        return None
-    oid, size = _OID.search(data), _SIZE.search(data)
-    if oid is None or size is None:
-        return None
-    return LfsPointer(oid.group(1).decode(), int(size.group(1)))
 
 
 def commit_files(reader: GitReader, commit: str, hub: HubStore, max_bytes: int) -> CommitFiles:

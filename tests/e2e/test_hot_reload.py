@@ -218,8 +218,9 @@ def test_a_requirements_change_takes_the_rebuild_path(
     result = commit(platform, tmp_path, "requirements.txt", b"# no dependencies\n", None)
 
     def rebuilt() -> bool:
-        running = space_info(platform)["runtime"]["stage"] == "RUNNING"
-        return running and [rev for _, rev in app_containers(platform)] == [result["oid"]]
+        info = space_info(platform)  # the commit's oid is git's sha; containers name revisions
+        running = info["sha"] == result["oid"] and info["runtime"]["stage"] == "RUNNING"
+        return running and [rev for _, rev in app_containers(platform)] == [info["revision"]]
 
     wait_for(rebuilt, timeout=600, what="the rebuilt revision to serve")
     assert app_container(platform)[0] != before

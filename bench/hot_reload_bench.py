@@ -157,7 +157,7 @@ def main() -> None:
         data = work / "data"
         data.mkdir()
         port = free_port()
-        env = platform_env(data, port, {})
+        env = platform_env(data, port, {"SPACEHOST_HOT_RELOAD": "1"})
         proc = launch_platform(data, port, env)
         hots: list[float] = []
         rebuilds: list[float] = []

@@ -149,6 +149,9 @@ class Settings:
     # answer LFS files' resolve with Xet headers so hf_xet downloads them (docs/hub.md); off:
     # measured no faster than plain HTTP through the router (docs/benchmarks.md)
     hub_xet: bool = False
+    # Gradio spaces run under Gradio's reload watcher, so hot_reload=1 commits apply in place
+    # (docs/pushing.md#hot-reload); off by default: the watcher runs an app's top level twice
+    hot_reload: bool = False
     startup_timeout_s: float = 30 * 60.0
     gpu_fallback: str = "error"  # "error" | "cpu"
     # shared GPUs (hardware: zero, docs/gpu.md): "auto" runs the broker on a host with GPUs,
@@ -238,6 +241,7 @@ class Settings:
             "SPACEHOST_MAX_HUB_UPLOAD_BYTES": ("max_hub_upload_bytes", parse_size),
             "SPACEHOST_MAX_REGULAR_FILE": ("max_regular_file", parse_size),
             "SPACEHOST_HUB_XET": ("hub_xet", _flag),
+            "SPACEHOST_HOT_RELOAD": ("hot_reload", _flag),
             "SPACEHOST_STARTUP_TIMEOUT": ("startup_timeout_s", float),
             "SPACEHOST_GPU_FALLBACK": ("gpu_fallback", str),
             "SPACEHOST_GPU_BROKER": ("gpu_broker", str),

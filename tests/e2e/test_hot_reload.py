@@ -4,7 +4,8 @@ container) while clients calling it see no failed request; a restart from an ima
 serves the new code; a commit touching requirements.txt takes the rebuild path (a new
 container); the space page says which path each took.
 
-One space, built once (the hello example); the rebuild is of its app layer only.
+One space, built once (the hello example); the rebuild is of its app layer only. The module
+runs its own platform with ``SPACEHOST_HOT_RELOAD=1`` (off by default: docs/pushing.md).
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from playwright.sync_api import Page
 
 from spacehost.settings import Settings
 from tests.e2e.chromium import BROWSER_TESTS
-from tests.e2e.conftest import ROOT, Running
+from tests.e2e.conftest import ROOT, Running, remove_containers, start_platform, stop_platform
 from tests.e2e.huggingface import hf
 from tests.support.polling import wait_for
+from tests.support.ports import free_port
 
 pytestmark = BROWSER_TESTS
 
@@ -40,6 +42,18 @@ APP = (ROOT / "spaces" / "hello" / "app.py").read_text()
 
 def app_saying(word: str) -> str:
     return APP.replace('f"Hello, {name}!"', f'f"{word}, {{name}}!"')
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """A platform with hot reload on (its Gradio spaces run under Gradio's reload watcher)."""
+    data = tmp_path_factory.mktemp("hot-platform")
+    proc, running = start_platform(data, free_port(), {"SPACEHOST_HOT_RELOAD": "1"})
+    try:
+        yield running
+    finally:
+        stop_platform(proc, running, "e2e-hot-reload")
+        remove_containers(running.data_dir)
 
 
 @pytest.fixture(scope="module")

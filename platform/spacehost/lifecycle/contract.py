@@ -36,7 +36,7 @@ def contract_env(space: SpaceId, manifest: Manifest, settings: Settings) -> dict
     GPU's variables into it (:func:`spacehost.runtime.options.merged_env`)."""
     port = container_port(manifest)
     return {
-        **gradio_watch_env(manifest),
+        **gradio_watch_env(manifest, settings),
         # Not SYSTEM=spaces: to Gradio 6.31 it means "on huggingface.co" (real HF OAuth routes,
         # HF's hot-reload protocol, REST API closed), nor SPACES_ZERO_GPU=true (it caps every
         # queue at one waiting call). spacehost's `spaces` works without either (docs/gpu.md).
@@ -59,11 +59,12 @@ def contract_env(space: SpaceId, manifest: Manifest, settings: Settings) -> dict
     }
 
 
-def gradio_watch_env(manifest: Manifest) -> dict[str, str]:
-    """A Gradio space runs under Gradio's own reload watcher (the variables ``gradio app.py``
-    sets), so that a hot-reload commit's files are picked up without a restart
-    (lifecycle/hotreload.py, docs/pushing.md#hot-reload); other sdks get nothing."""
-    if manifest.sdk is not Sdk.GRADIO:
+def gradio_watch_env(manifest: Manifest, settings: Settings) -> dict[str, str]:
+    """With ``SPACEHOST_HOT_RELOAD=1`` a Gradio space runs under Gradio's own reload watcher
+    (the variables ``gradio app.py`` sets), so that a hot-reload commit's files are picked up
+    without a restart (lifecycle/hotreload.py, docs/pushing.md#hot-reload); otherwise, and for
+    other sdks, nothing (a hot-reload commit is then rebuilt, saying why)."""
+    if manifest.sdk is not Sdk.GRADIO or not settings.hot_reload:
         return {}
     app = f"{CONTAINER_WORKDIR}/{manifest.app_file}"
     module = manifest.app_file.removesuffix(".py").replace("/", ".")

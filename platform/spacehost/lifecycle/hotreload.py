@@ -45,6 +45,12 @@ class HotReload:
     reason: str = ""
 
 
+OFF = (
+    "hot reload is off on this platform (SPACEHOST_HOT_RELOAD=1 runs Gradio spaces under "
+    "Gradio's reload watcher: docs/pushing.md#hot-reload)"
+)
+
+
 def state_refusal(rec: SpaceRecord) -> str | None:
     """Why *space*'s state allows no hot reload, in words; None when it does."""
     if rec.stage is not Stage.RUNNING or rec.desired != "running":
@@ -67,6 +73,8 @@ def hot_reload(
 ) -> HotReload:
     """Apply *revision* (its *files*) to *space*'s running app in place, under the space's
     lock; *started*: when the push came (``time.monotonic``), for the time reported."""
+    if not ctx.settings.hot_reload:
+        return HotReload(False, reason=OFF)
     with ctx.locks.lock(space):
         rec = ctx.store.get_space(space)
         reason = state_refusal(rec)

@@ -59,7 +59,6 @@ START_TIMEOUT_S = 600.0  # pulling a space's image onto a node for the first tim
 UNSCHEDULABLE_AFTER_S = 15.0  # a task no node can take is given up after this long
 POLL_S = 0.2
 FOLLOW_POLL_S = 0.5
-_NOT_YET = ("new", "pending", "assigned", "accepted", "ready", "preparing", "starting", "")
 NO_NODE_MARKER = "no suitable node"
 
 
@@ -150,9 +149,9 @@ class SwarmBackend(RuntimeBackend):
         waiting_since: float | None = None
         while True:
             service, task = self._service_and_task(service_id, doing)
-            state = task_state(task)
-            if state not in _NOT_YET:
-                return self._info(service, task)
+            info = self._info(service, task)
+            if info.status != "created":
+                return info
             if NO_NODE_MARKER in task_error(task):
                 waiting_since = waiting_since or time.monotonic()
                 if time.monotonic() - waiting_since > UNSCHEDULABLE_AFTER_S:
@@ -162,7 +161,7 @@ class SwarmBackend(RuntimeBackend):
                         "or lower SPACEHOST_CPUS / SPACEHOST_MEMORY_LIMIT",
                     )
             if time.monotonic() > deadline:
-                return self._info(service, task)  # the lifecycle's health wait reports it
+                return info  # the lifecycle's health wait reports it
             time.sleep(POLL_S)
 
     def _gpus(self, spec: ContainerSpec, hardware: str | None) -> int:

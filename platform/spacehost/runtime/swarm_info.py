@@ -64,7 +64,10 @@ def status_of(service: Mapping[str, Any], task: Mapping[str, Any] | None) -> str
     state = task_state(task)
     if state == "running":
         return "running"
-    if state in _STARTING or (task is None and replicas(service) > 0):
+    # scaled up again, before the manager made the new task: the newest is the one it shut
+    # down at the scale-down (a crashed task is "failed", a finished one "complete")
+    waking = replicas(service) > 0 and state in ("", "shutdown")
+    if state in _STARTING or waking:
         return "created"
     if state in _GONE:
         return "dead"
@@ -98,7 +101,7 @@ def info_from_service(
         port = port if host is not None else None
     t_status = (task or {}).get("Status") or {}
     exit_code: int | None = None
-    if task_state(task) in _FINISHED:
+    if status == "exited" and task_state(task) in _FINISHED:
         exit_code = int((t_status.get("ContainerStatus") or {}).get("ExitCode") or 0)
     started = str(t_status.get("Timestamp") or "") if status == "running" else None
     finished = str(t_status.get("Timestamp") or "") if exit_code is not None else None

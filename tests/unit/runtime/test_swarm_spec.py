@@ -106,6 +106,8 @@ def test_a_running_task_is_reached_at_its_node_and_published_port() -> None:
         ([], 0, "exited", None),
         ([task(3, "preparing")], 1, "created", None),
         ([task(3, "shutdown", "shutdown", ContainerStatus={"ExitCode": 143})], 0, "exited", 143),
+        # scaled to one again before the manager made the new task: starting, not exited
+        ([task(3, "shutdown", "shutdown", ContainerStatus={"ExitCode": 143})], 1, "created", None),
         ([task(3, "failed", "shutdown", ContainerStatus={"ExitCode": 1})], 1, "exited", 1),
         ([task(3, "rejected", "shutdown", Err="No such image")], 1, "dead", None),
         # history: the newest task meant to run says the state

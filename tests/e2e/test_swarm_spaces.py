@@ -20,32 +20,24 @@ from spacehost.settings import Settings
 from tests.e2e.conftest import ROOT, Running, remove_containers, start_platform, stop_platform
 from tests.support.polling import wait_for
 from tests.support.ports import free_port
-from tests.support.swarm_cluster import SwarmCluster, unavailable_reason
+from tests.support.swarm_cluster import SwarmCluster
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.swarm]
 SPACE = "e2e/swarm-hello"
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[SwarmCluster]:
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with SwarmCluster(nodes=2) as made:
-        yield made
-
-
-@pytest.fixture(scope="module")
-def manager(cluster: SwarmCluster) -> Iterator[DockerClient]:
-    c = DockerClient(base_url=cluster.manager_url)
+def manager(swarm_cluster: SwarmCluster) -> Iterator[DockerClient]:
+    c = DockerClient(base_url=swarm_cluster.manager_url)
     yield c
     c.close()
 
 
 @pytest.fixture(scope="module")
 def swarm_platform(
-    cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory
+    swarm_cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Running]:
+    cluster = swarm_cluster
     data = tmp_path_factory.mktemp("swarm")
     env = {
         "SPACEHOST_RUNTIME": "swarm",
@@ -94,8 +86,9 @@ def replicas(service: dict[str, Any]) -> int:
 
 
 def test_a_pushed_space_runs_on_a_node_sleeps_wakes_and_redeploys(
-    swarm_platform: Running, manager: DockerClient, cluster: SwarmCluster, tmp_path: Path
+    swarm_platform: Running, manager: DockerClient, swarm_cluster: SwarmCluster, tmp_path: Path
 ) -> None:
+    cluster = swarm_cluster
     swarm_platform.cli("push", str(hello(tmp_path, "v1")), "--name", SPACE, check=True)
     (first,) = services(manager, swarm_platform)
     (task,) = [t for t in manager.api.tasks(filters={"service": first["ID"]})]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
@@ -21,7 +22,7 @@ from docker.types import CancellableStream
 
 from spacehost.dockerengine import ENGINE_ERRORS, container_error
 from spacehost.domain import GpuRequest, SpaceId
-from spacehost.errors import Conflict, HardwareUnavailable, NotSupported
+from spacehost.errors import Conflict, HardwareUnavailable, NotFound, NotSupported, SpacehostError
 from spacehost.runtime.base import (
     LABEL_HARDWARE,
     LABEL_INSTANCE,
@@ -36,7 +37,7 @@ from spacehost.runtime.base import (
 )
 from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.imagepush import ImagePusher
-from spacehost.runtime.lines import split_lines
+from spacehost.runtime.lines import split_lines, unseen_tail
 from spacehost.runtime.options import container_name
 from spacehost.runtime.swarm_info import (
     info_from_service,
@@ -59,6 +60,7 @@ START_TIMEOUT_S = 600.0  # pulling a space's image onto a node for the first tim
 UNSCHEDULABLE_AFTER_S = 15.0  # a task no node can take is given up after this long
 POLL_S = 0.2
 FOLLOW_POLL_S = 0.5
+CATCH_UP_LINES = 50  # how far back the end of a followed log is compared when the follow ends
 NO_NODE_MARKER = "no suitable node"
 
 
@@ -267,19 +269,38 @@ class SwarmBackend(RuntimeBackend):
         ``docker volume rm`` there frees the space, docs/cluster.md).
 
         Raises:
+            Conflict: a service of this platform still mounts it (remove the service first).
             EngineUnavailable: the manager failed or is unreachable.
         """
+        self._refuse_in_use(name)
         label = volume_label(name)
         try:
             held = self._api.nodes(filters={"node.label": f"{label}=true"})
-            for node in held:
-                spec = dict(self._api.inspect_node(node["ID"])["Spec"])
+            for listed in held:
+                node = self._api.inspect_node(listed["ID"])
+                spec = dict(node["Spec"])
                 labels = {k: v for k, v in (spec.get("Labels") or {}).items() if k != label}
                 spec["Labels"] = labels
                 self._api.update_node(node["ID"], node["Version"]["Index"], spec)
                 log.info("volume %s stays on node %s (unpinned)", name, node["ID"])
         except ENGINE_ERRORS as exc:
             raise container_error(exc, f"unpinning volume {name}") from exc
+
+    def _refuse_in_use(self, volume: str) -> None:
+        labels = [f"{LABEL_MANAGED}=true"]
+        if self._instance:
+            labels.append(f"{LABEL_INSTANCE}={self._instance}")
+        try:
+            found = self._api.services(filters={"label": labels})
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, "listing services") from exc
+        for service in found:
+            container = service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}
+            if any(m.get("Source") == volume for m in container.get("Mounts") or ()):
+                raise Conflict(
+                    f"volume {volume} is in use by service {service['Spec'].get('Name')}",
+                    hint="remove the service first",
+                )
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -387,9 +408,14 @@ class SwarmBackend(RuntimeBackend):
         """Refused: a service scaled to zero has no frozen process to thaw.
 
         Raises:
-            Conflict: always; the lifecycle then starts it again (:meth:`start_existing`),
-                on whichever node can take it, so it reads the new address back.
+            NotFound: the service does not exist.
+            Conflict: otherwise always; the lifecycle then starts it again
+                (:meth:`start_existing`), on whichever node can take it, and reads the new
+                address back.
         """
+        if self.inspect(container_id) is None:
+            raise NotFound(f"unpausing service {container_id}: no such service",
+                           hint="it was removed meanwhile; refresh the space's state")  # fmt: skip
         raise Conflict(
             f"service {container_id} is scaled to zero, not frozen: it cannot be unpaused",
             hint="start it again (a Swarm space's sleep is scale-to-zero; docs/cluster.md)",
@@ -419,26 +445,32 @@ class SwarmBackend(RuntimeBackend):
             NotFound: the service does not exist.
             EngineUnavailable: the manager failed or is unreachable.
         """
+        return self._read_logs(container_id, tail=tail)
+
+    def _read_logs(
+        self, service_id: str, *, tail: int | None = None, since: float | None = None
+    ) -> list[str]:
+        params = _log_params(follow=False, tail=tail, since=since)
+        stream = self._log_stream(service_id, params, f"reading the logs of service {service_id}")
         try:
-            raw = self._api.service_logs(
-                container_id, stdout=True, stderr=True, tail="all" if tail is None else tail,
-                is_tty=False,
-            )  # fmt: skip
-            return list(split_lines(raw))
-        except ENGINE_ERRORS as exc:
-            raise container_error(exc, f"reading the logs of service {container_id}") from exc
+            return list(split_lines(stream))
+        finally:
+            stream.close()
 
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
-        """Every output line of the service, past then new; ends once its task stops running
-        (a watcher closes the stream: the manager's stream of a service never ends by
-        itself, since the service may run another task).
+        """Every output line of the service, past then new; ends once its task no longer runs.
+
+        The manager's stream of a service never ends by itself (the service may run another
+        task), so a watcher closes it when the task stops; the end of the log is then read
+        once more and what the stream had not delivered yet is added (nodes send their lines
+        to the manager with a delay).
 
         Raises:
             NotFound: the service does not exist (on the first ``next``).
             EngineUnavailable: the manager failed or is unreachable.
         """
         doing = f"following the logs of service {container_id}"
-        stream = self._log_stream(container_id, since, doing)
+        stream = self._log_stream(container_id, _log_params(follow=True, since=since), doing)
         stop = threading.Event()
         watcher = threading.Thread(
             target=self._close_when_stopped,
@@ -447,19 +479,26 @@ class SwarmBackend(RuntimeBackend):
             daemon=True,
         )
         watcher.start()
+        recent: deque[str] = deque(maxlen=CATCH_UP_LINES)
         try:
-            yield from split_lines(stream)
+            for line in split_lines(stream):
+                recent.append(line)
+                yield line
         except ENGINE_ERRORS as exc:
             if not stop.is_set():
                 raise container_error(exc, doing) from exc
         finally:
             stop.set()
             stream.close()
+        try:
+            latest = self._read_logs(container_id, tail=CATCH_UP_LINES, since=since)
+        except SpacehostError:
+            return
+        yield from unseen_tail(list(recent), latest)
 
-    def _log_stream(self, service_id: str, since: float | None, doing: str) -> CancellableStream:
-        params: dict[str, Any] = {"follow": True, "stdout": True, "stderr": True, "tail": "all"}
-        if since and since > 0:
-            params["since"] = int(since)
+    def _log_stream(
+        self, service_id: str, params: Mapping[str, Any], doing: str
+    ) -> CancellableStream:
         api = self._api
         try:
             res = api._get(api._url("/services/{0}/logs", service_id), params=params, stream=True)
@@ -490,6 +529,16 @@ class SwarmBackend(RuntimeBackend):
     def run_task(self, spec: ContainerSpec, timeout: float) -> TaskResult:
         """Run a short task on the build engine (it has the image and the host's folders)."""
         return self.local.run_task(spec, timeout)
+
+
+def _log_params(
+    *, follow: bool, tail: int | None = None, since: float | None = None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"follow": follow, "stdout": True, "stderr": True,
+                              "tail": "all" if tail is None else str(tail)}  # fmt: skip
+    if since and since > 0:
+        params["since"] = f"{since:.9f}"  # the engine reads fractions: a restart's lines only
+    return params
 
 
 class DockerServiceGone(Exception):

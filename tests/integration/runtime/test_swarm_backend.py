@@ -10,7 +10,7 @@ import pytest
 from docker import DockerClient
 
 from spacehost.domain import GpuRequest
-from spacehost.errors import HardwareUnavailable, NotSupported
+from spacehost.errors import Conflict, HardwareUnavailable, NotSupported
 from spacehost.runtime.base import Mount
 from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.gpu import GpuHost
@@ -19,26 +19,17 @@ from spacehost.runtime.swarm_backend import SwarmBackend
 from spacehost.runtime.swarm_spec import volume_label
 from tests.support.docker_runtime import RUN_ID, http_status, make_spec, sh, space
 from tests.support.polling import wait_for
-from tests.support.swarm_cluster import SwarmCluster, unavailable_reason
+from tests.support.swarm_cluster import SwarmCluster
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.swarm]
 
 INSTANCE = f"swarmtest-{RUN_ID}"
 SMALL = {"memory_limit": 128 << 20, "cpus": 0.25, "pids_limit": 64}
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[SwarmCluster]:
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with SwarmCluster(nodes=2) as made:
-        yield made
-
-
-@pytest.fixture(scope="module")
-def manager(cluster: SwarmCluster) -> Iterator[DockerClient]:
-    c = DockerClient(base_url=cluster.manager_url)
+def manager(swarm_cluster: SwarmCluster) -> Iterator[DockerClient]:
+    c = DockerClient(base_url=swarm_cluster.manager_url)
     yield c
     c.close()
 
@@ -53,17 +44,18 @@ def make_backend(
 
 @pytest.fixture
 def backend(
-    client: DockerClient, image: str, manager: DockerClient, cluster: SwarmCluster
+    client: DockerClient, image: str, manager: DockerClient, swarm_cluster: SwarmCluster
 ) -> Iterator[SwarmBackend]:
-    made = make_backend(client, manager, cluster)
+    made = make_backend(client, manager, swarm_cluster)
     yield made
     for service in manager.api.services(filters={"label": f"spacehost.instance={INSTANCE}"}):
         manager.api.remove_service(service["ID"])
 
 
 def test_a_service_is_served_at_its_node_sleeps_wakes_and_is_found_again(
-    backend: SwarmBackend, client: DockerClient, manager: DockerClient, cluster: SwarmCluster
+    backend: SwarmBackend, client: DockerClient, manager: DockerClient, swarm_cluster: SwarmCluster
 ) -> None:
+    cluster = swarm_cluster
     info = backend.start(make_spec(**SMALL))
     assert (info.status, info.space, info.revision) == ("running", space(), "0123456789abcdef")
     assert info.host in cluster.node_addrs and info.port is not None
@@ -134,3 +126,16 @@ def test_host_folders_are_refused_with_what_to_do(backend: SwarmBackend) -> None
     with pytest.raises(NotSupported, match="host folders") as caught:
         backend.start(make_spec(mounts=(mount,), **SMALL))
     assert "SPACEHOST_RUNTIME=docker" in caught.value.hint
+
+
+def test_pause_scales_to_zero_and_unpause_is_refused_so_the_space_is_started_again(
+    backend: SwarmBackend,
+) -> None:
+    info = backend.start(make_spec(**SMALL))
+    backend.pause(info.id)
+    asleep = backend.inspect(info.id)
+    assert asleep is not None and (asleep.status, asleep.host) == ("exited", None)
+    with pytest.raises(Conflict, match="scaled to zero"):
+        backend.unpause(info.id)
+    woken = backend.start_existing(info.id)
+    assert wait_for(lambda: http_status(woken.host or "", woken.port or 0) == 200, what="200")

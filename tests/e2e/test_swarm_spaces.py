@@ -122,3 +122,21 @@ def test_a_pushed_space_runs_on_a_node_sleeps_wakes_and_redeploys(
     )
     swarm_platform.cli("rm", "--yes", SPACE, check=True)
     wait_for(lambda: services(manager, swarm_platform) == [], what="no service left")
+
+
+def test_a_gpu_space_is_refused_clearly_when_no_node_has_a_gpu(
+    swarm_platform: Running, tmp_path: Path
+) -> None:
+    src = hello(tmp_path, "gpu")
+    readme = (src / "README.md").read_text()
+    (src / "README.md").write_text(
+        readme.replace("sdk: gradio\n", "sdk: gradio\nsuggested_hardware: t4-small\n")
+    )
+    swarm_platform.cli("push", str(src), "--name", "e2e/swarm-gpu")
+    try:
+        resp = requests.get(f"{swarm_platform.url}/api/spaces/e2e/swarm-gpu/runtime", timeout=10)
+        found = resp.json()
+        assert found["stage"] == "CONFIG_ERROR", found
+        assert "no node of the swarm advertises" in found["errorMessage"]
+    finally:
+        swarm_platform.cli("rm", "--yes", "e2e/swarm-gpu")

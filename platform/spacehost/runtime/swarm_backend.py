@@ -222,7 +222,9 @@ class SwarmBackend(RuntimeBackend):
             return str(held[0]["ID"])
         doing = f"preparing the /data volume of {spec.space}"
         try:
-            job = self._api.create_service(**prep_args(spec, image, f"{name}-data", gpus=gpus))
+            job = self._api.create_service(
+                **prep_args(spec, image, service_name(f"{name}-data"), gpus=gpus)
+            )
         except ENGINE_ERRORS as exc:
             raise container_error(exc, doing, image=image) from exc
         try:

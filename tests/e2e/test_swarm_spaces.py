@@ -33,23 +33,25 @@ def manager(swarm_cluster: SwarmCluster) -> Iterator[DockerClient]:
     c.close()
 
 
-@pytest.fixture(scope="module")
-def swarm_platform(
-    swarm_cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Running]:
-    cluster = swarm_cluster
-    data = tmp_path_factory.mktemp("swarm")
-    env = {
+def swarm_env(cluster: SwarmCluster) -> dict[str, str]:
+    """A platform on *cluster*, with small spaces (two nodes' worth of CPUs is little)."""
+    return {
         "SPACEHOST_RUNTIME": "swarm",
         "SPACEHOST_SWARM_URL": cluster.manager_url,
         "SPACEHOST_REGISTRY": cluster.registry_push,
         "SPACEHOST_REGISTRY_PULL": cluster.registry_pull,
-        "SPACEHOST_SLEEP_AFTER": "8",
-        "SPACEHOST_STOP_AFTER": "3600",
         "SPACEHOST_CPUS": "0.5",
         "SPACEHOST_MEMORY_LIMIT": "1g",
         "SPACEHOST_BUILTIN_CONTENT": "0",
     }
+
+
+@pytest.fixture(scope="module")
+def swarm_platform(
+    swarm_cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Running]:
+    data = tmp_path_factory.mktemp("swarm")
+    env = {**swarm_env(swarm_cluster), "SPACEHOST_SLEEP_AFTER": "8"}
     proc, running = start_platform(data, free_port(), extra_env=env)
     try:
         yield running
@@ -66,8 +68,8 @@ def hello(tmp: Path, version: str) -> Path:
     return src
 
 
-def runtime(running: Running) -> dict[str, Any]:
-    resp = requests.get(f"{running.url}/api/spaces/{SPACE}/runtime", timeout=10)
+def runtime(running: Running, space: str = SPACE) -> dict[str, Any]:
+    resp = requests.get(f"{running.url}/api/spaces/{space}/runtime", timeout=10)
     resp.raise_for_status()
     result: dict[str, Any] = resp.json()
     return result
@@ -140,3 +142,26 @@ def test_a_gpu_space_is_refused_clearly_when_no_node_has_a_gpu(
         assert "no node of the swarm advertises" in found["errorMessage"]
     finally:
         swarm_platform.cli("rm", "--yes", "e2e/swarm-gpu")
+
+
+def test_a_restarted_platform_adopts_its_running_service(
+    swarm_cluster: SwarmCluster, manager: DockerClient, tmp_path: Path
+) -> None:
+    space = "e2e/swarm-adopted"
+    data = tmp_path / "data"
+    data.mkdir()
+    env = swarm_env(swarm_cluster)
+    proc, running = start_platform(data, free_port(), extra_env=env)
+    try:
+        running.cli("push", str(hello(tmp_path, "kept")), "--name", space, check=True)
+        (before,) = services(manager, running)
+        stop_platform(proc, running, "swarm-adopt-1")  # Ctrl-C: the service keeps running
+        proc, running = start_platform(data, running.port, extra_env=env)
+        wait_for(lambda: runtime(running, space)["stage"] == "RUNNING", what="the space adopted")
+        assert [s["ID"] for s in services(manager, running)] == [before["ID"]]
+        client = Client(running.space_url(space, "path"), verbose=False)
+        assert client.predict("again", api_name="/greet") == "Hello kept, again!"
+        running.cli("rm", "--yes", space, check=True)
+    finally:
+        stop_platform(proc, running, "swarm-adopt-2")
+        remove_containers(data)

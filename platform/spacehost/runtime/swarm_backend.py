@@ -60,6 +60,7 @@ START_TIMEOUT_S = 600.0  # pulling a space's image onto a node for the first tim
 UNSCHEDULABLE_AFTER_S = 15.0  # a task no node can take is given up after this long
 POLL_S = 0.2
 FOLLOW_POLL_S = 0.5
+NODE_TTL_S = 1.0
 CATCH_UP_LINES = 50  # how far back the end of a followed log is compared when the follow ends
 NO_NODE_MARKER = "no suitable node"
 
@@ -95,7 +96,7 @@ class SwarmBackend(RuntimeBackend):
         self._instance = instance
         self._gpu_fallback = gpu_fallback
         self._start_timeout_s = start_timeout_s
-        self._node_addrs: dict[str, str] = {}
+        self._nodes: dict[str, tuple[float, str | None, bool]] = {}  # id: (read at, addr, down)
 
     # --- start ---------------------------------------------------------------------------------
 
@@ -351,19 +352,30 @@ class SwarmBackend(RuntimeBackend):
 
     def _info(self, service: Mapping[str, Any], task: Mapping[str, Any] | None) -> ContainerInfo:
         node_id = str((task or {}).get("NodeID") or "")
-        return info_from_service(service, task, self._node_addr(node_id) if node_id else None)
+        if not node_id:
+            return info_from_service(service, task, None)
+        addr, down = self._node(node_id)
+        return info_from_service(service, task, addr, node_down=down)
 
-    def _node_addr(self, node_id: str) -> str | None:
-        if node_id not in self._node_addrs:
-            try:
-                node = self._api.inspect_node(node_id)
-            except ENGINE_ERRORS as exc:
-                raise container_error(exc, f"inspecting node {node_id}") from exc
-            addr = str((node.get("Status") or {}).get("Addr") or "")
-            if not addr:
-                return None
-            self._node_addrs[node_id] = addr
-        return self._node_addrs[node_id]
+    def _node(self, node_id: str) -> tuple[str | None, bool]:
+        """A node's address and whether the manager lost it (read at most once a second:
+        the health and log watchers ask many times a second)."""
+        now = time.monotonic()
+        cached = self._nodes.get(node_id)
+        if cached is not None and now - cached[0] < NODE_TTL_S:
+            return cached[1], cached[2]
+        try:
+            node = self._api.inspect_node(node_id)
+        except DockerNotFound:  # removed from the swarm: its tasks are gone with it
+            self._nodes[node_id] = (now, None, True)
+            return None, True
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, f"inspecting node {node_id}") from exc
+        status = node.get("Status") or {}
+        addr = str(status.get("Addr") or "") or None
+        down = status.get("State") in ("down", "disconnected")
+        self._nodes[node_id] = (now, addr, down)
+        return addr, down
 
     # --- control -------------------------------------------------------------------------------
 

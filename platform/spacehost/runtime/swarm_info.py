@@ -75,7 +75,11 @@ def status_of(service: Mapping[str, Any], task: Mapping[str, Any] | None) -> str
 
 
 def info_from_service(
-    service: Mapping[str, Any], task: Mapping[str, Any] | None, node_addr: str | None
+    service: Mapping[str, Any],
+    task: Mapping[str, Any] | None,
+    node_addr: str | None,
+    *,
+    node_down: bool = False,
 ) -> ContainerInfo:
     """A :class:`ContainerInfo` from a service spacehost made and its latest task.
 
@@ -83,6 +87,8 @@ def info_from_service(
         service: ``docker service inspect`` of it.
         task: its latest task (:func:`latest_task`), or None when it has none.
         node_addr: the address of the node the task runs on.
+        node_down: the manager lost that node: a task it says runs there is ``dead`` (it
+            keeps the task's last reported state, "running", until it sees the node again).
 
     Returns:
         ``host``/``port`` only while the task runs; the exit code once it finished.
@@ -93,6 +99,8 @@ def info_from_service(
     spec = service.get("Spec") or {}
     labels: Mapping[str, str] = spec.get("Labels") or {}
     status = status_of(service, task)
+    if node_down and status in ("running", "created"):
+        status = "dead"
     host: str | None = None
     port: int | None = None
     if status == "running" and task is not None and labels.get(LABEL_PORT):

@@ -122,6 +122,13 @@ def test_task_states_map_onto_container_statuses(
     assert info.host is None or status == "running"
 
 
+def test_a_task_on_a_node_the_manager_lost_is_dead() -> None:
+    ports = {"Ports": [{"TargetPort": 7860, "PublishedPort": 30001, "PublishMode": "host"}]}
+    info = info_from_service(service(), task(5, "running", PortStatus=ports), "10.0.0.3",
+                             node_down=True)  # fmt: skip
+    assert (info.status, info.host, info.port) == ("dead", None, None)
+
+
 def test_oom_is_read_from_the_task_error() -> None:
     t = task(3, "failed", "shutdown", Err="task: non-zero exit (137): OOM killed")
     assert info_from_service(service(), t, None).oom_killed

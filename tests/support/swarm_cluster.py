@@ -156,6 +156,8 @@ class SwarmCluster:
         if self._lock is None:
             return
         try:
+            for node in self.nodes:
+                node.kill()
             if self.registry is not None:
                 self.registry.stop()
             self._sweep()

@@ -24,6 +24,7 @@ import contextlib
 import os
 import shlex
 import signal
+import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -97,7 +98,8 @@ class NodeEngine:
         """
         self.data_root.mkdir(parents=True, exist_ok=True)
         self.exec_root.mkdir(parents=True, exist_ok=True)
-        self._pidfile.unlink(missing_ok=True)  # a SIGKILLed dockerd leaves it; its pid may be reused
+        # a SIGKILLed dockerd leaves its pidfile, and the pid in it may be reused
+        self._pidfile.unlink(missing_ok=True)
         script = self.exec_root.with_suffix(".sh")
         script.write_text(self._launch_script())
         argv = ["ip", "netns", "exec", self.name, "unshare", "--uts", "sh", str(script)]
@@ -133,11 +135,7 @@ class NodeEngine:
         assert self.process is not None
         if self.process.poll() is not None:
             return True
-        try:
-            with contextlib.closing(self.client(timeout=2)) as client:
-                return bool(client.ping())
-        except Exception:
-            return False
+        return engine_answers(self.socket)
 
     def _killed(self) -> bool:
         pids = list(node_pids(self))
@@ -170,6 +168,22 @@ class NodeEngine:
         return config
 
 
+def engine_answers(socket_path: Path) -> bool:
+    """True when the engine on *socket_path* answers ``GET /_ping`` with ``OK`` (a raw request:
+    the SDK's client leaks its socket when its constructor fails)."""
+    try:
+        with socket.socket(socket.AF_UNIX) as conn:
+            conn.settimeout(2)
+            conn.connect(str(socket_path))
+            conn.sendall(b"GET /_ping HTTP/1.0\r\nHost: engine\r\n\r\n")
+            answer = b""
+            while chunk := conn.recv(4096):
+                answer += chunk
+    except OSError:
+        return False
+    return b" 200 " in answer[:16] and answer.endswith(b"OK")
+
+
 def remount_cgroups(mountinfo: Path = Path("/proc/self/mountinfo")) -> list[str]:
     """Shell lines mounting again, under a fresh /sys, the cgroup file systems the host has
     under /sys/fs/cgroup (v1 hierarchies, a v2 one, or both), in the host's order."""
@@ -200,7 +214,8 @@ def _named_only(options: str) -> str:
 
 def _proc_text(pid: int, name: str) -> str:
     with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/{name}").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        raw = Path(f"/proc/{pid}/{name}").read_bytes()
+        return raw.replace(b"\0", b" ").decode(errors="replace")
     return ""
 
 

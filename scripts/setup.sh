@@ -18,6 +18,8 @@ if [ "$want_test" = --test ]; then
   command -v chromium >/dev/null || need+=(chromium)
   # git's LFS client for the git protocol tests (tests/integration/api/test_git_protocol.py)
   command -v git-lfs >/dev/null || need+=(git-lfs)
+  # the live test cluster (tests/support/swarm_cluster.py): network namespaces, veths, a bridge
+  command -v ip >/dev/null || need+=(iproute2)
   command -v nginx >/dev/null || need+=(nginx-light)
   command -v wrk >/dev/null || need+=(wrk)
   # emoji in screenshots of pages (space cards use them)

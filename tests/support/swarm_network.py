@@ -76,6 +76,11 @@ def create_node_link(cluster_id: str, link: NodeLink) -> None:
     run(*inside, "route", "add", "default", "via", HOST_ADDR)
 
 
+def remove_node_link(link: NodeLink) -> None:
+    """Delete a node's namespace (its veth goes with it); its processes must be gone."""
+    run("ip", "netns", "delete", link.netns)
+
+
 def netns_inode(netns: str) -> int | None:
     """The inode of a named namespace (what /proc/PID/ns/net of its processes shows)."""
     try:

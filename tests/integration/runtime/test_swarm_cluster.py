@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from docker.models.services import Service
 from docker.types import EndpointSpec, ServiceMode
 
 from tests.support.polling import wait_for
+from tests.support.ports import free_port
 from tests.support.swarm_cluster import SwarmCluster
 
 pytestmark = [pytest.mark.docker, pytest.mark.swarm]
@@ -94,6 +96,30 @@ def test_a_pushed_image_runs_by_digest_on_every_node_and_tasks_talk_over_the_ove
     assert answer == target["Status"]["ContainerStatus"]["ContainerID"][:12]
 
 
+def test_a_host_mode_port_answers_the_machine_at_its_nodes_address(
+    swarm_cluster: SwarmCluster, manager: DockerClient, pushed_image: str
+) -> None:
+    """How the machine (the router, outside the swarm) reaches a task: the port its task
+    publishes in host mode, at the address of the node it runs on. (No routing mesh here: the
+    kernel has no IPVS, so ingress and VIPs do not forward; docs/cluster.md.)"""
+    port = free_port()
+    service = manager.services.create(
+        pushed_image,
+        command=SERVE_HOSTNAME,
+        name=f"shsw-published-{RUN}",
+        labels={"shsw.test": RUN},
+        container_labels={"shsw.test": RUN},
+        endpoint_spec=EndpointSpec(mode="dnsrr", ports={port: (8000, "tcp", "host")}),
+    )
+    (task,) = wait_for(lambda: _running(service, 1), 120, 0.5, "the published task")
+    node = [swarm_cluster.node_id(i) for i in range(3)].index(task["NodeID"])
+
+    url = f"http://{swarm_cluster.node_addrs[node]}:{port}/"
+    body = wait_for(lambda: _get(url), 30, 0.2, f"{url} to answer")
+
+    assert body == task["Status"]["ContainerStatus"]["ContainerID"][:12]
+
+
 def test_a_killed_nodes_tasks_are_rescheduled_on_the_others(
     swarm_cluster: SwarmCluster, manager: DockerClient, pushed_image: str, overlay: str
 ) -> None:
@@ -114,6 +140,37 @@ def test_a_killed_nodes_tasks_are_rescheduled_on_the_others(
         print(f"node loss -> 3 tasks running again: {reschedule_s:.1f} s")
     finally:
         swarm_cluster.restart_node(2)
+
+
+def test_drain_moves_a_nodes_tasks_away_and_activate_takes_it_back(
+    swarm_cluster: SwarmCluster, manager: DockerClient, pushed_image: str, overlay: str
+) -> None:
+    service = _create(manager, "drain", pushed_image, 3, overlay, per_node=0)
+    wait_for(lambda: _running(service, 3), 120, 0.5, "3 running tasks of 'drain'")
+    drained = swarm_cluster.node_id(1)
+
+    swarm_cluster.drain(1)
+    try:
+        moved = wait_for(
+            lambda: _running(service, 3, exclude_node=drained), 120, 0.5, "tasks off node 1"
+        )
+        assert not [task for task in _all_running(service) if task["NodeID"] == drained]
+        assert swarm_cluster.node_states()[swarm_cluster.nodes[1].name] == ("ready", "drain")
+        assert len(moved) == 3
+    finally:
+        swarm_cluster.activate(1)
+    assert swarm_cluster.node_states()[swarm_cluster.nodes[1].name] == ("ready", "active")
+
+
+def test_a_node_added_later_joins_ready_and_leaves_again(swarm_cluster: SwarmCluster) -> None:
+    index = swarm_cluster.add_node()
+    try:
+        assert index == 3
+        assert swarm_cluster.node_addrs[3] == "10.231.0.13"
+        assert swarm_cluster.node_states()[swarm_cluster.nodes[3].name] == ("ready", "active")
+    finally:
+        swarm_cluster.remove_last_node()
+    assert len(swarm_cluster.node_states()) == 3
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -153,6 +210,18 @@ def _running(service: Service, count: int, exclude_node: str = "") -> list[dict[
         if task["Status"]["State"] == "running" and task.get("NodeID") != exclude_node
     ]
     return tasks if len(tasks) >= count else None
+
+
+def _get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as answer:
+            return str(answer.read().decode().strip())
+    except OSError:
+        return None
+
+
+def _all_running(service: Service) -> list[dict[str, Any]]:
+    return [task for task in service.tasks() if task["Status"]["State"] == "running"]
 
 
 def _overlay_ip(task: dict[str, Any], network: str) -> str:

@@ -207,26 +207,18 @@ class SwarmCluster:
         self._wait_ready([index])
         return index
 
-    def remove_last_node(self, timeout: float = 60.0) -> None:
+    def remove_last_node(self) -> None:
         """Take the last node out (the inverse of :meth:`add_node`, so indexes stay stable):
-        it leaves the swarm, the manager forgets it, its engine and namespace go."""
+        its engine and namespace go and the manager forgets it (``docker node rm --force``)."""
         if len(self.nodes) <= 1:
             raise ValueError("the manager (node 0) is the cluster; it cannot be removed")
-        index = len(self.nodes) - 1
-        node_id = self.node_id(index)
-        with contextlib.closing(self.client(index)) as client:
-            client.swarm.leave(force=True)
-        with contextlib.closing(self.client(0)) as client:
-
-            def down() -> bool:
-                return bool(client.nodes.get(node_id).attrs["Status"]["State"] == "down")
-
-            wait_for(down, timeout, 0.25, f"node {index} to be down after leaving")
-            client.nodes.get(node_id).remove(force=True)
+        node_id = self.node_id(len(self.nodes) - 1)
         node = self.nodes.pop()
         node.kill()
         remove_node_link(node.link)
         shutil.rmtree(node.data_root, ignore_errors=True)
+        with contextlib.closing(self.client(0)) as client:
+            client.nodes.get(node_id).remove(force=True)
 
     def node_states(self) -> dict[str, tuple[str, str]]:
         """The manager's view: node hostname -> (state, availability)."""

@@ -30,6 +30,7 @@ from spacehost.router.bounce import bounce_location, is_navigation, platform_bas
 from spacehost.router.context import RouterContext
 from spacehost.router.filesend import OpenFile, open_handoff, open_range, send_file
 from spacehost.router.framing import BodyKind, Framing, ResponseBody, response_body
+from spacehost.router.gradiosession import PEEK_LIMIT, body_session, peeks_body, target_session
 from spacehost.router.headers import (
     FILE_HEADER,
     NO_SPACE_HEADERS,
@@ -46,6 +47,8 @@ from spacehost.router.pages import (
     redirect_response,
     simple_response,
 )
+from spacehost.router.replicas import Pick
+from spacehost.router.routes_file import SpaceTarget
 from spacehost.router.static_response import NOT_FOUND, StaticStream, static_answer
 from spacehost.router.table import RouteEntry, Upstream
 from spacehost.router.upstream import UpstreamConnection
@@ -147,6 +150,10 @@ class BodyOut(IntEnum):
     FILE = 3
 
 
+def _has_body(req: Request) -> bool:
+    return req.chunked or bool(req.length)
+
+
 # The phases and body modes as module constants: looking a member up on its Enum class costs
 # ~70 ns on Python 3.11, a dozen times per request on the hot path.
 AWAITING_RESPONSE, STREAMING_RESPONSE, RESPONDED, DONE, UPGRADED, CUT, ABORTED = Phase
@@ -184,15 +191,18 @@ class Exchange:
         "close_after",
         "continued",
         "ctx",
+        "deferred",
         "discard",
         "file",
         "file_ready",
         "head",
         "interim",
         "out",
+        "peek",
         "pending",
         "pending_size",
         "phase",
+        "pick",
         "req",
         "request_done",
         "retried",
@@ -233,6 +243,15 @@ class Exchange:
         self.body_out = COPY
         self.upstream_keep_alive = False
         self.close_after = not req.keep_alive
+        # a request whose Gradio session is in its body (router/gradiosession.py): the body as
+        # parsed (de-chunked), up to PEEK_LIMIT, read before a replica is chosen
+        self.peek: bytearray | None = (
+            bytearray()
+            if peeks_body(req.method, req.target) and _has_body(req) and not req.expect_continue
+            else None
+        )
+        self.pick: Pick | None = None  # the replica chosen, for a space with several
+        self.deferred: tuple[Match, SpaceTarget] | None = None  # waiting for the peek
 
     # -- dispatch ------------------------------------------------------------------------------
 
@@ -353,15 +372,43 @@ class Exchange:
         self.space = compiled.headers
         self.what = entry.space
         up = compiled.upstream
+        if not compiled.replicas:
+            self.peek = None
+        elif up is not None:
+            if self.peek is not None and not self.request_done and len(self.peek) < PEEK_LIMIT:
+                self.deferred = (m, compiled)  # the replica is chosen once the body is read
+                return
+            up = self._choose(entry.space, compiled.replicas, m.target)
         if up is not None:
-            if not is_idle_stream(m.target):
-                self.busy_space = entry.space
-                self.ctx.activity.opened(entry.space)
-            host = forwarded_host(req.host, m.prefix, entry.sdk)
-            fwd = Forwarding(self.client.ip, host, self.ctx.proto, m.prefix)
-            self._proxy(up, m.target, fwd, req.host.encode("latin-1") or up.key.encode("latin-1"))
+            self._to_space(m, entry, up)
         elif entry.static_dir:
             self._static(entry.static_dir, m)
+
+    def _choose(self, space: str, replicas: tuple[Upstream, ...], target: str) -> Upstream:
+        """The replica of *space* for this request: its session's, else the next in turn."""
+        peek, self.peek = self.peek, None
+        session = body_session(peek) if peek is not None else None
+        self.pick = self.ctx.replicas.pick(space, replicas, session or target_session(target))
+        return self.pick.upstream
+
+    def _resolve(self) -> None:
+        """The body was read as far as the peek goes: choose the replica and send."""
+        deferred, self.deferred = self.deferred, None
+        if deferred is None or self.phase is not AWAITING_RESPONSE:
+            return
+        m, compiled = deferred
+        entry = m.entry
+        assert entry is not None
+        self._to_space(m, entry, self._choose(entry.space, compiled.replicas, m.target))
+
+    def _to_space(self, m: Match, entry: RouteEntry, up: Upstream) -> None:
+        req = self.req
+        if not is_idle_stream(m.target):
+            self.busy_space = entry.space
+            self.ctx.activity.opened(entry.space)
+        host = forwarded_host(req.host, m.prefix, entry.sdk)
+        fwd = Forwarding(self.client.ip, host, self.ctx.proto, m.prefix)
+        self._proxy(up, m.target, fwd, req.host.encode("latin-1") or up.key.encode("latin-1"))
 
     def _proxy(
         self,
@@ -395,10 +442,13 @@ class Exchange:
             conn = await self.ctx.pool.connect(up)
         except TimeoutError:
             self.task = None
-            self._fail(_gateway_problem(504, self.what, "did not accept a connection"))
+            if not self._elsewhere(up):
+                self._fail(_gateway_problem(504, self.what, "did not accept a connection"))
             return
         except OSError as exc:
             self.task = None
+            if self._elsewhere(up):
+                return
             detail = f"is not reachable ({exc.strerror or exc})"
             self._fail(_gateway_problem(502, self.what, detail))
             return
@@ -407,6 +457,19 @@ class Exchange:
             self.ctx.pool.put(conn)
             return
         self._attach(conn)
+
+    def _elsewhere(self, up: Upstream) -> bool:
+        """*up*, a replica, took no connection (nothing was sent): try a new session (or a
+        request of none) on another replica; True when it goes on there."""
+        pick = self.pick
+        if pick is None or pick.upstream is not up or self.phase is not AWAITING_RESPONSE:
+            return False
+        other = self.ctx.replicas.refused(self.what, pick)
+        if other is None:
+            return False
+        self.up = other
+        self.task = self.ctx.loop.create_task(self._connect(other))
+        return True
 
     def _attach(self, conn: UpstreamConnection) -> None:
         self.upstream = conn
@@ -440,12 +503,19 @@ class Exchange:
             self._send(b"".join((b"%x\r\n" % len(body), body, b"\r\n")))
         else:
             self._send(body)
+        peek = self.peek
+        if peek is not None and len(peek) < PEEK_LIMIT:
+            peek += body[: PEEK_LIMIT - len(peek)]
+            if len(peek) >= PEEK_LIMIT and self.deferred is not None:
+                self._resolve()  # too big to look into: the default choice
 
     def on_request_end(self) -> None:
         """The request (head and body) is complete."""
         self.request_done = True
         if self.req.chunked and not (self.discard or self.phase >= RESPONDED):
             self._send(_LAST_CHUNK)
+        if self.deferred is not None:
+            self._resolve()
         if self.phase >= RESPONDED:
             self._complete()
 
@@ -694,6 +764,7 @@ class Exchange:
         """The client broke or stalled this request's body: answer *problem* where a response
         can still be sent, drop the upstream side (never pooled) and close the connection."""
         self.close_after = True
+        self.deferred = None
         if self.task is not None:
             self.task.cancel()
             self.task = None
@@ -709,6 +780,7 @@ class Exchange:
     def abort(self) -> None:
         """The client went away: drop the upstream side."""
         self.phase = ABORTED
+        self.deferred = None
         self._end_stream()
         if self.file is not None:
             self.file.close()

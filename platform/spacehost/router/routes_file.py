@@ -31,15 +31,19 @@ class SpaceTarget:
     Attributes:
         upstream: where to connect (None for a static space).
         headers: the response headers the entry imposes.
+        replicas: every upstream of a space with two or more replicas (``upstream`` first),
+            else empty (router/replicas.py chooses among them).
     """
 
     upstream: Upstream | None
     headers: SpaceHeaders
+    replicas: tuple[Upstream, ...] = ()
 
 
 def _target(entry: RouteEntry) -> SpaceTarget:
     upstream = parse_upstream(entry.upstream) if entry.upstream else None
-    return SpaceTarget(upstream, space_headers(entry))
+    replicas = tuple(parse_upstream(u) for u in entry.replicas) if len(entry.replicas) > 1 else ()
+    return SpaceTarget(upstream, space_headers(entry), replicas)
 
 
 class RoutesFile:

@@ -1,0 +1,103 @@
+"""Which Gradio session a request names, for keeping it on its replica. Pure: strings in.
+
+Gradio keeps a session's queue, state and files in the process that serves it, so every request
+of one session must reach the same replica (docs/cluster.md#replicas-and-gradio-sessions).
+These are the requests of Gradio 4, 5 and 6 (and gradio_client 1 and 2) that carry a session,
+matched by the end of the path so that both the ``/gradio_api`` prefix of Gradio 5+ and the
+bare paths of Gradio 4 (and an app mounted under a root path) are found:
+
+| request | session |
+|---|---|
+| ``POST .../queue/join``, ``.../cancel``, ``.../component_server`` | ``session_hash`` in its body |
+| ``GET .../queue/data?session_hash=H`` (any request with that query) | ``H`` |
+| ``GET .../heartbeat/H`` | ``H`` |
+| ``GET .../stream/H/{run}/{component}/...`` (HLS output streams) | ``H`` |
+| ``POST .../upload?upload_id=U``, ``GET .../upload_progress?upload_id=U`` | ``upload:U`` |
+
+Keys longer than :data:`MAX_KEY` are ignored (a request naming one gets the default choice), so
+one remembered session costs a bounded amount of memory.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl
+
+MAX_KEY = 128
+# the body is read for a session only this far (bytes); a bigger one gets the default choice
+PEEK_LIMIT = 64 * 1024
+_BODY_ROUTES = (b"/queue/join", b"/cancel", b"/component_server", b"/component_server/")
+_PATH_ROUTES = ("heartbeat",)
+_UPLOADS = ("upload", "upload_progress")
+
+
+def peeks_body(method: bytes, target: bytes) -> bool:
+    """Whether the session of this request is in its JSON body (a POST to a body route).
+
+    Args:
+        method: the request method.
+        target: the request-target as received (path and query).
+    """
+    if method != b"POST":
+        return False
+    path = target.partition(b"?")[0]
+    return path.endswith(_BODY_ROUTES)
+
+
+def target_session(target: str) -> str | None:
+    """The session a request names in its path or query, if any.
+
+    Args:
+        target: the space-relative request-target (path and query).
+
+    Returns:
+        The session key, or None when the request names none (a page, config, an asset).
+    """
+    path, _, query = target.partition("?")
+    parts = path.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] in _PATH_ROUTES:
+        return _key(parts[-1])
+    stream = _stream_session(parts)
+    if stream is not None:
+        return _key(stream)
+    if not query:
+        return None
+    if "session_hash=" in query:
+        return _key(_query_value(query, "session_hash"))
+    if "upload_id=" in query and parts[-1] in _UPLOADS:
+        upload = _key(_query_value(query, "upload_id"))
+        return "upload:" + upload if upload else None
+    return None
+
+
+def body_session(body: bytes | bytearray) -> str | None:
+    """The ``session_hash`` of a JSON request body; None when the body is not a JSON object
+    with a string ``session_hash`` (a malformed body just gets the default choice)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    value = data.get("session_hash")
+    return _key(value) if isinstance(value, str) else None
+
+
+def _stream_session(parts: list[str]) -> str | None:
+    """``.../stream/{session}/{run}/{component}/{file}``: Gradio's HLS output streams (a POST to
+    ``.../stream/{event_id}`` names an event, not a session)."""
+    for i in range(len(parts) - 5, -1, -1):
+        if parts[i] == "stream":
+            return parts[i + 1]
+    return None
+
+
+def _query_value(query: str, name: str) -> str:
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key == name:
+            return value
+    return ""
+
+
+def _key(value: str) -> str | None:
+    return value if value and len(value) <= MAX_KEY else None

@@ -75,7 +75,9 @@ class Replicas:
                 found = next((r for r in replicas if r.key == bound), None)
                 if found is not None:
                     return Pick(found, key, False, (found.key,), replicas)
-        chosen = self._next(space, replicas, ())
+        # new sessions take turns apart from requests of none, so that sessions spread evenly
+        # whatever else their clients ask for (pages, config, assets)
+        chosen = self._next(space + "\0" if key else space, replicas, ())
         if key:
             self.sessions.bind(key, chosen.key)
         return Pick(chosen, key, True, (chosen.key,), replicas)
@@ -96,7 +98,7 @@ class Replicas:
             if pick.session:
                 self.sessions.forget(pick.session)
             return None
-        other = self._next(space, replicas, pick.tried)
+        other = self._next(space + "\0" if pick.session else space, replicas, pick.tried)
         if other.key in pick.tried:
             return None
         pick.upstream = other
@@ -115,17 +117,17 @@ class Replicas:
             return False
         return True
 
-    def _next(self, space: str, replicas: Sequence[Upstream], tried: tuple[str, ...]) -> Upstream:
-        """The next replica in turn that is neither down nor tried; the next in turn when
+    def _next(self, turn: str, replicas: Sequence[Upstream], tried: tuple[str, ...]) -> Upstream:
+        """The next replica in *turn* that is neither down nor tried; the next in turn when
         none is left (a replica marked down may be back)."""
-        if space not in self._turn and len(self._turn) >= _MAX_SPACES:
+        if turn not in self._turn and len(self._turn) >= _MAX_SPACES:
             self._turn.clear()
-        start = self._turn.get(space, 0)
+        start = self._turn.get(turn, 0)
         count = len(replicas)
         for step in range(count):
             candidate = replicas[(start + step) % count]
             if candidate.key not in tried and not self.is_down(candidate):
-                self._turn[space] = (start + step + 1) % count
+                self._turn[turn] = (start + step + 1) % count
                 return candidate
-        self._turn[space] = (start + 1) % count
+        self._turn[turn] = (start + 1) % count
         return replicas[start % count]

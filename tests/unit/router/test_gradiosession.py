@@ -1,0 +1,84 @@
+"""Which Gradio session a request names: every route of Gradio 4-6 and gradio_client 1-2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from spacehost.router.gradiosession import (
+    MAX_KEY,
+    body_session,
+    peeks_body,
+    target_session,
+)
+
+NAMED = {
+    "/gradio_api/queue/data?session_hash=abc": "abc",
+    "/queue/data?session_hash=abc": "abc",  # Gradio 4
+    "/gradio_api/queue/data?x=1&session_hash=a%20b": "a b",
+    "/gradio_api/heartbeat/abc": "abc",
+    "/heartbeat/abc": "abc",
+    "/mounted/gradio_api/heartbeat/abc": "abc",
+    "/gradio_api/stream/abc/run1/7/playlist.m3u8": "abc",
+    "/gradio_api/stream/abc/run1/7/seg-1.ts": "abc",
+    "/gradio_api/upload?upload_id=u1": "upload:u1",
+    "/gradio_api/upload_progress?upload_id=u1": "upload:u1",
+    "/upload?upload_id=u1": "upload:u1",
+}
+UNNAMED = [
+    "/",
+    "/config",
+    "/gradio_api/info",
+    "/assets/index.js",
+    "/gradio_api/file=/tmp/gradio/x.txt",
+    "/gradio_api/stream/event-1",  # names an event, not a session
+    "/gradio_api/stream/event-1/close",
+    "/gradio_api/upload",  # gradio_client's uploads carry nothing
+    "/gradio_api/other?upload_id=u1",
+    "/gradio_api/queue/data?session_hash=",
+    "/gradio_api/queue/data?session_hash=" + "x" * (MAX_KEY + 1),
+]
+
+
+@pytest.mark.parametrize(("target", "key"), NAMED.items())
+def test_a_named_session_is_found(target: str, key: str) -> None:
+    assert target_session(target) == key
+
+
+@pytest.mark.parametrize("target", UNNAMED)
+def test_no_session(target: str) -> None:
+    assert target_session(target) is None
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "peeks"),
+    [
+        (b"POST", b"/gradio_api/queue/join", True),
+        (b"POST", b"/queue/join?__theme=dark", True),
+        (b"POST", b"/gradio_api/cancel", True),
+        (b"POST", b"/gradio_api/component_server/", True),
+        (b"GET", b"/gradio_api/queue/join", False),
+        (b"POST", b"/gradio_api/upload", False),
+        (b"POST", b"/gradio_api/queue/joiner", False),
+    ],
+)
+def test_which_bodies_are_peeked(method: bytes, target: bytes, peeks: bool) -> None:
+    assert peeks_body(method, target) is peeks
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        (json.dumps({"data": [1], "fn_index": 0, "session_hash": "s1"}).encode(), "s1"),
+        (b'{"session_hash": "s1", "data": [{"session_hash": "inner"}]}', "s1"),
+        (b'{"session_hash": 5}', None),
+        (b'["session_hash", "s1"]', None),
+        (b'{"session_hash": "s1"', None),  # cut at the peek limit
+        (b"\xff\xfe", None),
+        (b"[" * 100_000 + b"]" * 100_000, None),  # too deep for the parser
+        (b"", None),
+    ],
+)
+def test_body_session(body: bytes, key: str | None) -> None:
+    assert body_session(body) == key

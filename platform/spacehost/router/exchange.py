@@ -30,7 +30,15 @@ from spacehost.router.bounce import bounce_location, is_navigation, platform_bas
 from spacehost.router.context import RouterContext
 from spacehost.router.filesend import OpenFile, open_handoff, open_range, send_file
 from spacehost.router.framing import BodyKind, Framing, ResponseBody, response_body
-from spacehost.router.gradiosession import PEEK_LIMIT, body_session, peeks_body, target_session
+from spacehost.router.gradiosession import (
+    AFFINITY_COOKIE,
+    PEEK_LIMIT,
+    affinity_cookie,
+    body_session,
+    is_file_request,
+    peeks_body,
+    target_session,
+)
 from spacehost.router.headers import (
     FILE_HEADER,
     NO_SPACE_HEADERS,
@@ -64,6 +72,8 @@ _LAST_CHUNK = b"0\r\n\r\n"
 _OPEN_ENDED = frozenset({BodyKind.CHUNKED, BodyKind.UNTIL_CLOSE})
 # a bounce depends on the visitor's cookies of the moment: never reused
 _NO_STORE = b"cache-control: no-store\r\n"
+# a replica's answer to a file it does not have: the next replica is asked (router/replicas.py)
+_NOT_HERE = frozenset({403, 404})
 
 
 @dataclass(slots=True)
@@ -154,6 +164,13 @@ def _has_body(req: Request) -> bool:
     return req.chunked or bool(req.length)
 
 
+def _cookie_line(token: str, path: str, secure: bool) -> bytes:
+    """The ``Set-Cookie`` line of the affinity cookie (router/gradiosession.py)."""
+    flags = "; Secure" if secure else ""
+    value = f"{token}; Path={path}; HttpOnly; SameSite=Lax{flags}"
+    return b"set-cookie: " + AFFINITY_COOKIE + b"=" + value.encode("latin-1") + b"\r\n"
+
+
 # The phases and body modes as module constants: looking a member up on its Enum class costs
 # ~70 ns on Python 3.11, a dozen times per request on the hot path.
 AWAITING_RESPONSE, STREAMING_RESPONSE, RESPONDED, DONE, UPGRADED, CUT, ABORTED = Phase
@@ -203,9 +220,11 @@ class Exchange:
         "pending_size",
         "phase",
         "pick",
+        "probe_file",
         "req",
         "request_done",
         "retried",
+        "set_cookie",
         "space",
         "task",
         "up",
@@ -252,6 +271,8 @@ class Exchange:
         )
         self.pick: Pick | None = None  # the replica chosen, for a space with several
         self.deferred: tuple[Match, SpaceTarget] | None = None  # waiting for the peek
+        self.probe_file = False  # a file of a replicated space: ask the next replica on a miss
+        self.set_cookie = b""  # the affinity cookie line for the response, when it changes
 
     # -- dispatch ------------------------------------------------------------------------------
 
@@ -378,18 +399,25 @@ class Exchange:
             if self.peek is not None and not self.request_done and len(self.peek) < PEEK_LIMIT:
                 self.deferred = (m, compiled)  # the replica is chosen once the body is read
                 return
-            up = self._choose(entry.space, compiled.replicas, m.target)
+            up = self._choose(entry.space, compiled, m)
         if up is not None:
             self._to_space(m, entry, up)
         elif entry.static_dir:
             self._static(entry.static_dir, m)
 
-    def _choose(self, space: str, replicas: tuple[Upstream, ...], target: str) -> Upstream:
-        """The replica of *space* for this request: its session's, else the next in turn."""
+    def _choose(self, space: str, compiled: SpaceTarget, m: Match) -> Upstream:
+        """The replica of *space* for this request: its session's, else the one its affinity
+        cookie names, else the next in turn (router/replicas.py)."""
+        req = self.req
         peek, self.peek = self.peek, None
-        session = body_session(peek) if peek is not None else None
-        self.pick = self.ctx.replicas.pick(space, replicas, session or target_session(target))
-        return self.pick.upstream
+        session = (body_session(peek) if peek is not None else None) or target_session(m.target)
+        preferred = compiled.named(affinity_cookie(req.headers))
+        pick = self.pick = self.ctx.replicas.pick(space, compiled.replicas, session, preferred)
+        self.probe_file = session is None and is_file_request(req.method, m.target)
+        if pick.upstream != preferred:
+            token = compiled.tokens[compiled.replicas.index(pick.upstream)]
+            self.set_cookie = _cookie_line(token, m.prefix or "/", self.ctx.proto == "https")
+        return pick.upstream
 
     def _resolve(self) -> None:
         """The body was read as far as the peek goes: choose the replica and send."""
@@ -399,7 +427,7 @@ class Exchange:
         m, compiled = deferred
         entry = m.entry
         assert entry is not None
-        self._to_space(m, entry, self._choose(entry.space, compiled.replicas, m.target))
+        self._to_space(m, entry, self._choose(entry.space, compiled, m))
 
     def _to_space(self, m: Match, entry: RouteEntry, up: Upstream) -> None:
         req = self.req
@@ -471,6 +499,22 @@ class Exchange:
         self.task = self.ctx.loop.create_task(self._connect(other))
         return True
 
+    def _ask_another(self) -> bool:
+        """The replica asked for a file has none: ask the next one (a GET or HEAD without a
+        body, safe to send again); True when it goes on there."""
+        pick = self.pick
+        if not self.probe_file or pick is None or not self.request_done:
+            return False
+        other = self.ctx.replicas.another(self.what, pick)
+        if other is None:
+            return False
+        conn, self.upstream = self.upstream, None
+        if conn is not None:
+            conn.close()  # the rest of its answer is dropped with it
+        self.up = other
+        self.task = self.ctx.loop.create_task(self._connect(other))
+        return True
+
     def _attach(self, conn: UpstreamConnection) -> None:
         self.upstream = conn
         conn.listener = self
@@ -534,6 +578,8 @@ class Exchange:
             return
         if status == 101 and not req.upgrade:
             return
+        if status in _NOT_HERE and self.probe_file and self._ask_another():
+            return
         body = response_body(req.method, status, headers)  # raises FramingError: a 502
         self.upstream_keep_alive = keep_alive and self._poolable(body)
         connection = self._frame_out(body, status)
@@ -542,12 +588,15 @@ class Exchange:
             if value is not None:
                 self._hand_off(status, reason, headers, value, connection)
                 return
+        space = self.space
+        if self.set_cookie:
+            space = SpaceHeaders(space.drop, space.extra + self.set_cookie, space.cookies)
         self.out.append(
             response_head(
                 status,
                 reason,
                 headers,
-                self.space,
+                space,
                 chunked=self.body_out is RECHUNK,
                 connection=connection,
                 upgrade=status == 101,

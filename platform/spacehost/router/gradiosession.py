@@ -16,6 +16,11 @@ bare paths of Gradio 4 (and an app mounted under a root path) are found:
 
 Keys longer than :data:`MAX_KEY` are ignored (a request naming one gets the default choice), so
 one remembered session costs a bounded amount of memory.
+
+Two more things say where a request goes when it names no session: the router's own affinity
+cookie (:data:`AFFINITY_COOKIE`: a browser's page, uploads, files and new sessions all stay on
+one replica), and, for a file Gradio serves (``.../file=PATH``), which replica has it
+(:func:`is_file_request`: the router asks each in turn).
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ import json
 from urllib.parse import parse_qsl
 
 MAX_KEY = 128
+# the router's cookie naming a browser's replica (``spacehost_`` names are the platform's: a
+# space cannot set or shadow it, router/headers.py)
+AFFINITY_COOKIE = b"spacehost_replica"
+_FILE_ROUTES = ("/file=", "/file/")
 # the body is read for a session only this far (bytes); a bigger one gets the default choice
 PEEK_LIMIT = 64 * 1024
 _BODY_ROUTES = (b"/queue/join", b"/cancel", b"/component_server", b"/component_server/")
@@ -81,6 +90,24 @@ def body_session(body: bytes | bytearray) -> str | None:
         return None
     value = data.get("session_hash")
     return _key(value) if isinstance(value, str) else None
+
+
+def affinity_cookie(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The value of the router's affinity cookie in a request's ``Cookie`` headers, if any."""
+    for name, value in headers:
+        if name != b"cookie" or AFFINITY_COOKIE not in value:
+            continue
+        for pair in value.split(b";"):
+            key, _, token = pair.strip().partition(b"=")
+            if key == AFFINITY_COOKIE and 0 < len(token) <= MAX_KEY:
+                return token.decode("latin-1")
+    return None
+
+
+def is_file_request(method: bytes, target: str) -> bool:
+    """A ``GET``/``HEAD`` of a file Gradio serves (``.../file=PATH``): safe to ask one replica
+    after another until one has it."""
+    return method in (b"GET", b"HEAD") and any(r in target for r in _FILE_ROUTES)
 
 
 def _stream_session(parts: list[str]) -> str | None:

@@ -2,8 +2,9 @@
 
 A space that runs as several processes (``RouteEntry.replicas``) has one Gradio queue and one
 session state per process. :class:`Replicas` sends every request that names a session
-(:mod:`spacehost.router.gradiosession`) to the replica that holds it, and a request of a new
-session (or of none) to the next replica in turn, skipping one marked down. A replica that
+(:mod:`spacehost.router.gradiosession`) to the replica that holds it; a request of a new session
+(or of none) to the replica its affinity cookie prefers, else to the next replica in turn,
+skipping one marked down. A replica that
 refuses a connection is marked down for :data:`DOWN_S`; a new session is then retried on another
 one (nothing was sent), a session it held fails and is forgotten, so the client's next request
 starts a new session elsewhere.
@@ -56,17 +57,25 @@ class Replicas:
         self._turn: dict[str, int] = {}
         self._down: dict[str, float] = {}
 
-    def pick(self, space: str, replicas: tuple[Upstream, ...], session: str | None) -> Pick:
+    def pick(
+        self,
+        space: str,
+        replicas: tuple[Upstream, ...],
+        session: str | None,
+        preferred: Upstream | None = None,
+    ) -> Pick:
         """The replica for a request of *space* that names *session* (or none).
 
         Args:
             space: ``owner/name``.
             replicas: the space's upstreams (two or more).
             session: the session key the request names, or None.
+            preferred: the replica the request's affinity cookie names, if any.
 
         Returns:
             The bound replica of a known session (while it is still one of *replicas*), else
-            the next live replica in turn, which a named session is then bound to.
+            *preferred* unless it is down, else the next live replica in turn; a named session
+            is then bound to it.
         """
         key = f"{space}\0{session}" if session else ""
         if key:
@@ -75,9 +84,12 @@ class Replicas:
                 found = next((r for r in replicas if r.key == bound), None)
                 if found is not None:
                     return Pick(found, key, False, (found.key,), replicas)
-        # new sessions take turns apart from requests of none, so that sessions spread evenly
-        # whatever else their clients ask for (pages, config, assets)
-        chosen = self._next(space + "\0" if key else space, replicas, ())
+        if preferred is not None and not self.is_down(preferred):
+            chosen = preferred
+        else:
+            # new sessions take turns apart from requests of none, so that sessions spread
+            # evenly whatever else their clients ask for (pages, config, assets)
+            chosen = self._next(space + "\0" if key else space, replicas, ())
         if key:
             self.sessions.bind(key, chosen.key)
         return Pick(chosen, key, True, (chosen.key,), replicas)
@@ -105,6 +117,17 @@ class Replicas:
         pick.tried += (other.key,)
         if pick.session:
             self.sessions.bind(pick.session, other.key)
+        return other
+
+    def another(self, space: str, pick: Pick) -> Upstream | None:
+        """A replica *pick* has not tried yet (asking each for a file in turn), or None."""
+        if len(pick.tried) >= len(pick.replicas):
+            return None
+        other = self._next(space, pick.replicas, pick.tried)
+        if other.key in pick.tried:
+            return None
+        pick.upstream = other
+        pick.tried += (other.key,)
         return other
 
     def is_down(self, upstream: Upstream) -> bool:

@@ -18,10 +18,11 @@ import sys
 import textwrap
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
-from gradio_client import Client
+from gradio_client import Client, handle_file
 
 from spacehost.atomicfile import replacing
 from spacehost.router.sessionmap import SessionMap
@@ -32,20 +33,32 @@ from tests.support.router_harness import Harness, aio, harness
 APP = textwrap.dedent(
     """
     import os
+    import pathlib
     import time
+    import uuid
 
     import gradio as gr
 
     def step(pause, count):
         time.sleep(pause)
         count = (count or 0) + 1
-        return f"{{os.getpid()}}:{{count}}", count
+        answer = f"{{os.getpid()}}:{{count}}"
+        made = pathlib.Path(f"made-{{uuid.uuid4().hex}}.txt").resolve()
+        made.write_text(answer)  # a file this session made, served by this process only
+        return answer, str(made), count
+
+    def read(path):
+        return f"{{os.getpid()}}:" + pathlib.Path(path).read_text()
 
     with gr.Blocks() as demo:
         pause = gr.Number(value=0)
         out = gr.Textbox()
+        made = gr.File()
         count = gr.State(0)
-        gr.Button().click(step, [pause, count], [out, count], api_name="step")
+        gr.Button().click(step, [pause, count], [out, made, count], api_name="step")
+        upload = gr.File()
+        seen = gr.Textbox()
+        gr.Button().click(read, [upload], [seen], api_name="read")
 
     demo.queue(default_concurrency_limit=8).launch(
         server_name="127.0.0.1", server_port={port}, ssr_mode=False
@@ -117,20 +130,40 @@ def publish_replicas(h: Harness, upstreams: list[str]) -> None:
     h.router.ctx.routes.refresh()
 
 
-def run_session(url: str, calls: int, pause: float) -> list[object]:
-    """One gradio_client session: *calls* calls in turn; each answer ``"pid:count"`` or the
-    exception the call ended with."""
-    client = Client(url, verbose=False)
-    answers: list[object] = []
+def call(client: Client, pause: float) -> object:
+    """One call: ``"pid:count"`` once the file it made was downloaded and says the same (a
+    file of the session, from the replica that made it), else the exception it ended with."""
     try:
-        for _ in range(calls):
-            try:
-                answers.append(client.submit(pause, api_name="/step").result(CALL_TIMEOUT_S))
-            except Exception as exc:  # a failed call is what the test counts
-                answers.append(exc)
+        answer, made = client.submit(pause, api_name="/step").result(CALL_TIMEOUT_S)
+        downloaded = Path(made).read_text()
+    except Exception as exc:  # a failed call is what the test counts
+        return exc
+    return answer if downloaded == answer else AssertionError(f"{made}: {downloaded}")
+
+
+def run_session(url: str, calls: int, pause: float, downloads: Path) -> list[object]:
+    """One gradio_client session: *calls* calls in turn."""
+    client = Client(url, verbose=False, download_files=str(downloads / uuid.uuid4().hex))
+    try:
+        return [call(client, pause) for _ in range(calls)]
     finally:
         client.close()
-    return answers
+
+
+def upload_and_read(url: str, calls: int, downloads: Path) -> tuple[list[object], str]:
+    """A session that makes *calls* calls, then uploads a file (gradio_client uploads it before
+    joining the queue, naming no session) and has it read back: ``"pid:content"``."""
+    folder = downloads / uuid.uuid4().hex
+    folder.mkdir()
+    client = Client(url, verbose=False, download_files=str(folder))
+    try:
+        answers = [call(client, 0) for _ in range(calls)]
+        sent = folder / "upload.txt"
+        sent.write_text(uuid.uuid4().hex)
+        read = client.submit(handle_file(str(sent)), api_name="/read").result(CALL_TIMEOUT_S)
+        return answers, f"{read}" if read.endswith(sent.read_text()) else f"wrong: {read}"
+    finally:
+        client.close()
 
 
 def parse(answer: object) -> tuple[int, int] | None:
@@ -142,24 +175,50 @@ def parse(answer: object) -> tuple[int, int] | None:
 
 @aio
 async def test_sessions_stay_on_their_replica_and_new_ones_spread(
-    replicas: list[Replica],
+    replicas: list[Replica], tmp_path: Path
 ) -> None:
     async with harness() as h:
         publish_replicas(h, [r.upstream for r in replicas])
         url = f"http://127.0.0.1:{h.port}/spaces/{SPACE}/"
         sessions = await asyncio.gather(
-            *(asyncio.to_thread(run_session, url, 4, 0.05) for _ in range(9))
+            *(asyncio.to_thread(upload_and_read, url, 3, tmp_path) for _ in range(9))
         )
     pids = {r.proc.pid for r in replicas}
     per_session = []
-    for answers in sessions:
+    for answers, read in sessions:
         got = [parse(a) for a in answers]
         assert None not in got, answers
-        assert [count for _, count in got] == [1, 2, 3, 4], answers  # gr.State kept each time
+        assert [count for _, count in got] == [1, 2, 3], answers  # gr.State kept each time
         assert len({pid for pid, _ in got}) == 1, answers  # one replica answered them all
+        assert read.startswith(f"{got[0][0]}:"), read  # and had the file it uploaded
         per_session.append(got[0][0])
     assert set(per_session) == pids  # new sessions spread over all three
     assert sorted(per_session.count(p) for p in pids) == [3, 3, 3]  # in turn
+
+
+@aio
+async def test_a_file_is_found_on_its_replica_without_the_cookie(replicas: list[Replica]) -> None:
+    # a client that keeps no cookie (a shared link, curl): each replica is asked in turn
+    async with harness() as h:
+        publish_replicas(h, [r.upstream for r in replicas])
+        url = f"http://127.0.0.1:{h.port}/spaces/{SPACE}/"
+
+        def made_files() -> list[tuple[str, str]]:
+            client = Client(url, verbose=False, download_files=False)
+            try:
+                return [client.predict(0, api_name="/step")[:2] for _ in range(3)]
+            finally:
+                client.close()
+
+        files = [f for batch in await asyncio.gather(
+            *(asyncio.to_thread(made_files) for _ in range(3))
+        ) for f in batch]  # fmt: skip
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+            for answer, made in files * 2:
+                path = made["path"] if isinstance(made, dict) else made
+                async with http.get(f"{url}gradio_api/file={path}") as resp:
+                    assert (resp.status, await resp.text()) == (200, answer)
+                    assert "spacehost_replica=" in resp.headers.get("Set-Cookie", "")
 
 
 @aio
@@ -192,12 +251,16 @@ async def test_a_flood_of_made_up_session_hashes_stays_bounded(replicas: list[Re
 
 
 @aio
-async def test_killing_a_replica_fails_only_its_sessions(replicas: list[Replica]) -> None:
+async def test_killing_a_replica_fails_only_its_sessions(
+    replicas: list[Replica], tmp_path: Path
+) -> None:
     async with harness() as h:
         publish_replicas(h, [r.upstream for r in replicas])
         url = f"http://127.0.0.1:{h.port}/spaces/{SPACE}/"
         victim = replicas[1]
-        opened = await asyncio.gather(*(asyncio.to_thread(_open_session, url) for _ in range(6)))
+        opened = await asyncio.gather(
+            *(asyncio.to_thread(_open_session, url, tmp_path) for _ in range(6))
+        )
         # every session answered its first call; load them, and kill one replica mid-way
         rest: list[list[object]] = [[] for _ in opened]
         loads = [
@@ -210,7 +273,7 @@ async def test_killing_a_replica_fails_only_its_sessions(replicas: list[Replica]
         victim.proc.wait(10)
         await running
         after = await asyncio.gather(
-            *(asyncio.to_thread(run_session, url, 2, 0.0) for _ in range(4))
+            *(asyncio.to_thread(run_session, url, 2, 0.0, tmp_path) for _ in range(4))
         )
     on_victim = [first == victim.proc.pid for _, first in opened]
     failed = [any(parse(a) is None for a in answers) for answers in rest]
@@ -223,9 +286,9 @@ async def test_killing_a_replica_fails_only_its_sessions(replicas: list[Replica]
         assert {pid for pid, _ in got} <= survivors
 
 
-def _open_session(url: str) -> tuple[Client, int]:
-    client = Client(url, verbose=False)
-    got = parse(client.submit(0, api_name="/step").result(CALL_TIMEOUT_S))
+def _open_session(url: str, downloads: Path) -> tuple[Client, int]:
+    client = Client(url, verbose=False, download_files=str(downloads / uuid.uuid4().hex))
+    got = parse(call(client, 0))
     assert got is not None and got[1] == 1
     return client, got[0]
 
@@ -233,9 +296,6 @@ def _open_session(url: str) -> tuple[Client, int]:
 def _continue_session(client: Client, calls: int, pause: float, answers: list[object]) -> None:
     try:
         for _ in range(calls):
-            try:
-                answers.append(client.submit(pause, api_name="/step").result(CALL_TIMEOUT_S))
-            except Exception as exc:  # a failed call is what the test counts
-                answers.append(exc)
+            answers.append(call(client, pause))
     finally:
         client.close()

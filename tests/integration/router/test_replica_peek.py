@@ -18,7 +18,7 @@ from spacehost.routetable import RouteEntry
 from tests.support.h11_upstream import H11Upstream, Received
 from tests.support.polling import wait_for_async
 from tests.support.ports import free_port
-from tests.support.router_harness import Harness, aio, harness
+from tests.support.router_harness import Harness, aio, harness, read_head
 
 HOST = b"alice-demo.spaces.test"
 VICTIM = b"GET /mine HTTP/1.1\r\nHost: " + HOST + b"\r\nCookie: session=victim\r\n\r\n"
@@ -205,3 +205,47 @@ async def test_new_sessions_go_round_a_replica_that_refuses() -> None:
     assert spread == [3, 3]
     assert (again, then) == ([502], [200])
     assert upstreams[1 - home].received[-1].body == join("s4")
+
+
+@aio
+async def test_the_affinity_cookie_names_a_replica_and_a_space_cannot_forge_it() -> None:
+    async def tosser(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:  # a space trying to choose its visitors' replica (or another space's)
+            await read_head(reader)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nSet-Cookie: spacehost_replica=forged; Path=/\r\n"
+                b"Content-Length: 2\r\n\r\nok"
+            )
+            await writer.drain()
+
+    upstreams = await start(2)
+    try:
+        async with harness() as h:
+            r = Replicated(h, upstreams)
+            third = await h.raw_upstream(tosser)
+            h.publish(entry([upstreams[0].port, upstreams[1].port, third]))
+            client = await h.client()
+            first = await client.get("/spaces/alice/demo/", host="x.org")
+            [cookie] = [v for k, v in first.headers if k == "set-cookie"]
+            assert cookie.endswith("; Path=/spaces/alice/demo; HttpOnly; SameSite=Lax")
+            token = cookie.split(";")[0]
+            for _ in range(4):  # the same replica, and no new cookie
+                again = await client.get("/a", host=HOST.decode(), extra=f"Cookie: {token}\r\n")
+                assert (again.status, again.header("set-cookie")) == (200, None)
+            forged = await client.get(
+                "/b", host=HOST.decode(), extra="Cookie: spacehost_replica=x\r\n"
+            )
+            third_answer = await client.get("/c", host=HOST.decode())
+            tossed = await client.get("/d", host=HOST.decode())
+    finally:
+        await stop(upstreams)
+    assert r.where(b"/") == r.where(b"/a")[:1] and len(set(r.where(b"/a"))) == 1
+    assert (
+        forged.header(
+            "set-cookie",
+        )
+        is not None
+    )  # an unknown value: chosen anew
+    assert [third_answer.status, tossed.status] == [200, 200]
+    for resp in (third_answer, tossed):
+        assert all("forged" not in v for k, v in resp.headers if k == "set-cookie")

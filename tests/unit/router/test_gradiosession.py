@@ -8,7 +8,9 @@ import pytest
 
 from spacehost.router.gradiosession import (
     MAX_KEY,
+    affinity_cookie,
     body_session,
+    is_file_request,
     peeks_body,
     target_session,
 )
@@ -82,3 +84,34 @@ def test_which_bodies_are_peeked(method: bytes, target: bytes, peeks: bool) -> N
 )
 def test_body_session(body: bytes, key: str | None) -> None:
     assert body_session(body) == key
+
+
+@pytest.mark.parametrize(
+    ("headers", "token"),
+    [
+        ([(b"cookie", b"spacehost_replica=abc")], "abc"),
+        ([(b"cookie", b"a=1; spacehost_replica=abc; b=2")], "abc"),
+        ([(b"cookie", b"a=1"), (b"cookie", b"spacehost_replica=abc")], "abc"),
+        ([(b"cookie", b"xspacehost_replica=abc")], None),
+        ([(b"cookie", b"spacehost_replica=")], None),
+        ([(b"cookie", b"spacehost_replica=" + b"x" * (MAX_KEY + 1))], None),
+        ([(b"x-cookie", b"spacehost_replica=abc")], None),
+        ([], None),
+    ],
+)
+def test_affinity_cookie(headers: list[tuple[bytes, bytes]], token: str | None) -> None:
+    assert affinity_cookie(headers) == token
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "probe"),
+    [
+        (b"GET", "/gradio_api/file=/tmp/gradio/a/b.txt", True),
+        (b"HEAD", "/file=/tmp/x", True),
+        (b"GET", "/gradio_api/file/tmp/x", True),
+        (b"POST", "/gradio_api/file=/tmp/x", False),
+        (b"GET", "/gradio_api/upload", False),
+    ],
+)
+def test_is_file_request(method: bytes, target: str, probe: bool) -> None:
+    assert is_file_request(method, target) is probe

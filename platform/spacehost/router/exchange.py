@@ -20,6 +20,7 @@ nothing more received.
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
@@ -164,6 +165,7 @@ def _has_body(req: Request) -> bool:
     return req.chunked or bool(req.length)
 
 
+@functools.lru_cache(maxsize=1024)
 def _cookie_line(token: str, path: str, secure: bool) -> bytes:
     """The ``Set-Cookie`` line of the affinity cookie (router/gradiosession.py)."""
     flags = "; Secure" if secure else ""

@@ -209,6 +209,7 @@ class Exchange:
         "client",
         "close_after",
         "continued",
+        "cookie_path",
         "ctx",
         "deferred",
         "discard",
@@ -275,6 +276,7 @@ class Exchange:
         self.deferred: tuple[Match, SpaceTarget] | None = None  # waiting for the peek
         self.probe_file = False  # a file of a replicated space: ask the next replica on a miss
         self.set_cookie = b""  # the affinity cookie line for the response, when it changes
+        self.cookie_path = "/"
 
     # -- dispatch ------------------------------------------------------------------------------
 
@@ -416,10 +418,16 @@ class Exchange:
         preferred = compiled.named(affinity_cookie(req.headers))
         pick = self.pick = self.ctx.replicas.pick(space, compiled.replicas, session, preferred)
         self.probe_file = session is None and is_file_request(req.method, m.target)
+        self.cookie_path = m.prefix or "/"
         if pick.upstream != preferred:
-            token = compiled.tokens[compiled.replicas.index(pick.upstream)]
-            self.set_cookie = _cookie_line(token, m.prefix or "/", self.ctx.proto == "https")
+            self._cookie_for(compiled, pick.upstream)
         return pick.upstream
+
+    def _cookie_for(self, compiled: SpaceTarget, up: Upstream) -> None:
+        """Set the affinity cookie naming *up* on the response."""
+        if up in compiled.replicas:
+            token = compiled.tokens[compiled.replicas.index(up)]
+            self.set_cookie = _cookie_line(token, self.cookie_path, self.ctx.proto == "https")
 
     def _resolve(self) -> None:
         """The body was read as far as the peek goes: choose the replica and send."""
@@ -497,6 +505,7 @@ class Exchange:
         other = self.ctx.replicas.refused(self.what, pick)
         if other is None:
             return False
+        self._cookie_for(self.ctx.routes.target_for(self.what), other)
         self.up = other
         self.task = self.ctx.loop.create_task(self._connect(other))
         return True

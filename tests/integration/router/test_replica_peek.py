@@ -14,6 +14,8 @@ import json
 import pytest
 
 from spacehost.router.gradiosession import PEEK_LIMIT
+from spacehost.router.routes_file import replica_token
+from spacehost.router.table import Upstream
 from spacehost.routetable import RouteEntry
 from tests.support.h11_upstream import H11Upstream, Received
 from tests.support.polling import wait_for_async
@@ -23,6 +25,7 @@ from tests.support.router_harness import Harness, aio, harness, read_head
 HOST = b"alice-demo.spaces.test"
 VICTIM = b"GET /mine HTTP/1.1\r\nHost: " + HOST + b"\r\nCookie: session=victim\r\n\r\n"
 JOIN = b"/gradio_api/queue/join"
+COOKIE = "spacehost_replica"
 
 
 class Replicated:
@@ -249,3 +252,21 @@ async def test_the_affinity_cookie_names_a_replica_and_a_space_cannot_forge_it()
     assert [third_answer.status, tossed.status] == [200, 200]
     for resp in (third_answer, tossed):
         assert all("forged" not in v for k, v in resp.headers if k == "set-cookie")
+
+
+@aio
+async def test_a_cookie_naming_a_dead_replica_gets_a_new_one() -> None:
+    upstreams = await start(2)
+    dead = free_port()
+    try:
+        async with harness() as h:
+            h.publish(entry([dead, upstreams[0].port, upstreams[1].port]))
+            stale = replica_token("alice/demo", Upstream("127.0.0.1", dead))
+            client = await h.client()
+            resp = await client.get("/x", host=HOST.decode(), extra=f"Cookie: {COOKIE}={stale}\r\n")
+    finally:
+        await stop(upstreams)
+    assert resp.status == 200
+    cookie = resp.header("set-cookie") or ""
+    assert cookie.startswith(f"{COOKIE}=") and stale not in cookie
+    assert cookie.endswith("; Path=/; HttpOnly; SameSite=Lax")

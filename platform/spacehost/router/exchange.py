@@ -419,7 +419,7 @@ class Exchange:
         pick = self.pick = self.ctx.replicas.pick(space, compiled.replicas, session, preferred)
         self.probe_file = session is None and is_file_request(req.method, m.target)
         self.cookie_path = m.prefix or "/"
-        if pick.upstream != preferred:
+        if pick.upstream is not preferred:  # both from compiled.replicas
             self._cookie_for(compiled, pick.upstream)
         return pick.upstream
 

@@ -16,9 +16,9 @@ Run by hand: ``.venv/bin/python bench/router_bench.py [--seconds 10] [--connecti
    process's CPU time per request (utime+stime from ``/proc``, steadier than req/s on a shared
    machine). Target: private within 3 % of public; public unchanged from before.
 4. Replicas (``--only replicas``): the same small response through one router to a space with
-   one upstream and to a space with three replicas (three nginx servers), the latter asked as
-   a browser asks (the affinity cookie) and as a Gradio event stream asks (a session hash in
-   the query, remembered): alternating rounds, req/s and router CPU time per request, and the
+   one upstream and to a space with three replicas (three nginx servers), with the same heads,
+   asked as a page is (the affinity cookie names the replica) and as a Gradio event stream is
+   (a session hash in the query, remembered): alternating rounds, req/s and router CPU time per request, and the
    in-process cost of the choice (route + session/cookie parse + pick). No target: the figure
    is what affinity costs per request.
 

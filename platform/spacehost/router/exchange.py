@@ -35,9 +35,12 @@ from spacehost.router.gradiosession import (
     AFFINITY_COOKIE,
     PEEK_LIMIT,
     affinity_cookie,
+    answer_event,
+    answers_event,
     body_session,
     is_file_request,
     peeks_body,
+    target_event,
     target_session,
 )
 from spacehost.router.headers import (
@@ -73,6 +76,8 @@ _LAST_CHUNK = b"0\r\n\r\n"
 _OPEN_ENDED = frozenset({BodyKind.CHUNKED, BodyKind.UNTIL_CLOSE})
 # a bounce depends on the visitor's cookies of the moment: never reused
 _NO_STORE = b"cache-control: no-store\r\n"
+# the answer naming a queue event is read this far (bytes): ``{"event_id": "..."}``
+_EVENT_ANSWER_LIMIT = 1024
 # a replica's answer to a file it does not have: the next replica is asked (router/replicas.py)
 _NOT_HERE = frozenset({403, 404})
 
@@ -206,6 +211,7 @@ class Exchange:
         "body_in",
         "body_out",
         "busy_space",
+        "capture",
         "client",
         "close_after",
         "continued",
@@ -277,6 +283,8 @@ class Exchange:
         self.probe_file = False  # a file of a replicated space: ask the next replica on a miss
         self.set_cookie = b""  # the affinity cookie line for the response, when it changes
         self.cookie_path = "/"
+        # the answer of a replica that names a new queue event, read to remember where it is
+        self.capture: bytearray | None = None
 
     # -- dispatch ------------------------------------------------------------------------------
 
@@ -414,11 +422,17 @@ class Exchange:
         cookie names, else the next in turn (router/replicas.py)."""
         req = self.req
         peek, self.peek = self.peek, None
-        session = (body_session(peek) if peek is not None else None) or target_session(m.target)
+        session = (
+            (body_session(peek) if peek is not None else None)
+            or target_session(m.target)
+            or target_event(req.method, m.target)
+        )
         preferred = compiled.named(affinity_cookie(req.headers))
         pick = self.pick = self.ctx.replicas.pick(space, compiled.replicas, session, preferred)
         self.probe_file = session is None and is_file_request(req.method, m.target)
         self.cookie_path = m.prefix or "/"
+        if answers_event(req.method, m.target):
+            self.capture = bytearray()
         if pick.upstream is not preferred:  # both from compiled.replicas
             self._cookie_for(compiled, pick.upstream)
         return pick.upstream
@@ -510,6 +524,13 @@ class Exchange:
         self.task = self.ctx.loop.create_task(self._connect(other))
         return True
 
+    def _remember_event(self, answer: bytearray) -> None:
+        """A replica answered with a new queue event: its later requests go there."""
+        self.capture = None
+        key = answer_event(answer)
+        if key is not None and self.up is not None:
+            self.ctx.replicas.bind(self.what, key, self.up)
+
     def _ask_another(self) -> bool:
         """The replica asked for a file has none: ask the next one (a GET or HEAD without a
         body, safe to send again); True when it goes on there."""
@@ -591,6 +612,8 @@ class Exchange:
             return
         if status in _NOT_HERE and self.probe_file and self._ask_another():
             return
+        if status != 200:
+            self.capture = None
         body = response_body(req.method, status, headers)  # raises FramingError: a 502
         self.upstream_keep_alive = keep_alive and self._poolable(body)
         connection = self._frame_out(body, status)
@@ -693,6 +716,9 @@ class Exchange:
         """A piece of the response body (de-chunked by the parser)."""
         if self.phase >= RESPONDED or self.interim:
             return
+        capture = self.capture
+        if capture is not None and len(capture) < _EVENT_ANSWER_LIMIT:
+            capture += body[: _EVENT_ANSWER_LIMIT - len(capture)]
         body_out = self.body_out
         if body_out is COPY:
             self.out.append(body)
@@ -712,6 +738,8 @@ class Exchange:
         if self.body_out is RECHUNK:
             self.out.append(_LAST_CHUNK)
         self.phase = RESPONDED
+        if self.capture is not None:
+            self._remember_event(self.capture)
 
     def after_feed(self) -> None:
         """The parser consumed one read from the upstream: send what it produced."""

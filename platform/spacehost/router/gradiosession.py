@@ -14,6 +14,15 @@ bare paths of Gradio 4 (and an app mounted under a root path) are found:
 | ``GET .../stream/H/{run}/{component}/...`` (HLS output streams) | ``H`` |
 | ``POST .../upload?upload_id=U``, ``GET .../upload_progress?upload_id=U`` | ``upload:U`` |
 
+Gradio's REST API and streaming inputs name an *event* instead, which a queue join or a
+``POST .../call/{api}`` answered with (``{"event_id": E}``, :func:`answers_event`,
+:func:`answer_event`); the router remembers which replica answered it:
+
+| request | key |
+|---|---|
+| ``GET .../call/{api}/E``, ``GET .../call/v2/{api}/E`` (the result stream) | ``event:E`` |
+| ``POST .../stream/E``, ``POST .../stream/E/close`` (streaming inputs) | ``event:E`` |
+
 Keys longer than :data:`MAX_KEY` are ignored (a request naming one gets the default choice), so
 one remembered session costs a bounded amount of memory.
 
@@ -76,6 +85,45 @@ def target_session(target: str) -> str | None:
         upload = _key(_query_value(query, "upload_id"))
         return "upload:" + upload if upload else None
     return None
+
+
+def target_event(method: bytes, target: str) -> str | None:
+    """The queue event a request names in its path (Gradio's REST API result stream, a
+    streaming input), as a key: ``event:E``; None for any other request."""
+    if "/call/" not in target and "/stream/" not in target:
+        return None
+    parts = target.partition("?")[0].rstrip("/").split("/")
+    event = None
+    if method == b"GET" and len(parts) >= 4 and "call" in (parts[-3], parts[-4]):
+        call = parts[-3] == "call" or (parts[-4] == "call" and parts[-3] == "v2")
+        event = parts[-1] if call else None
+    elif method == b"POST" and len(parts) >= 3:
+        if parts[-2] == "stream":
+            event = parts[-1]
+        elif parts[-3] == "stream" and parts[-1] == "close":
+            event = parts[-2]
+    key = _key(event) if event else None
+    return "event:" + key if key else None
+
+
+def answers_event(method: bytes, target: str) -> bool:
+    """Whether the answer to this request names a new queue event (``{"event_id": E}``): a
+    queue join, or a call of Gradio's REST API (``POST .../call/{api}``)."""
+    if method != b"POST":
+        return False
+    path = target.partition("?")[0].rstrip("/")
+    return path.endswith("/queue/join") or "/call/" in path
+
+
+def answer_event(body: bytes | bytearray) -> str | None:
+    """The event key of such an answer (``event:E``), or None when it names none."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    value = data.get("event_id") if isinstance(data, dict) else None
+    key = _key(value) if isinstance(value, str) else None
+    return "event:" + key if key else None
 
 
 def body_session(body: bytes | bytearray) -> str | None:

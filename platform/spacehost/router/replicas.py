@@ -94,6 +94,11 @@ class Replicas:
             self.sessions.bind(key, chosen.key)
         return Pick(chosen, key, True, (chosen.key,), replicas)
 
+    def bind(self, space: str, key: str, upstream: Upstream) -> None:
+        """Remember that *key* of *space* (an event a replica answered with) lives on
+        *upstream*."""
+        self.sessions.bind(f"{space}\0{key}", upstream.key)
+
     def refused(self, space: str, pick: Pick) -> Upstream | None:
         """*pick*'s replica refused the connection: mark it down, and choose another for a
         fresh session (bound to it), or forget the session it held.

@@ -251,6 +251,29 @@ async def test_a_flood_of_made_up_session_hashes_stays_bounded(replicas: list[Re
 
 
 @aio
+async def test_rest_api_calls_find_their_event_without_the_cookie(
+    replicas: list[Replica],
+) -> None:
+    # Gradio's REST API (curl): POST .../call/step answers an event id, whose result stream
+    # only the replica that queued it can give
+    async with harness() as h:
+        publish_replicas(h, [r.upstream for r in replicas])
+        base = f"http://127.0.0.1:{h.port}/spaces/{SPACE}/gradio_api/call/step"
+        timeout = aiohttp.ClientTimeout(total=CALL_TIMEOUT_S)
+        async with aiohttp.ClientSession(
+            cookie_jar=aiohttp.DummyCookieJar(), timeout=timeout
+        ) as http:
+            for _ in range(6):
+                async with http.get(f"http://127.0.0.1:{h.port}/spaces/{SPACE}/config"):
+                    pass  # another visitor's request in between: the turns move on
+                async with http.post(base, json={"data": [0]}) as resp:
+                    event = (await resp.json())["event_id"]
+                async with http.get(f"{base}/{event}") as resp:
+                    stream = await resp.text()
+                assert "event: complete" in stream, stream
+
+
+@aio
 async def test_killing_a_replica_fails_only_its_sessions(
     replicas: list[Replica], tmp_path: Path
 ) -> None:

@@ -9,9 +9,12 @@ import pytest
 from spacehost.router.gradiosession import (
     MAX_KEY,
     affinity_cookie,
+    answer_event,
+    answers_event,
     body_session,
     is_file_request,
     peeks_body,
+    target_event,
     target_session,
 )
 
@@ -115,3 +118,33 @@ def test_affinity_cookie(headers: list[tuple[bytes, bytes]], token: str | None) 
 )
 def test_is_file_request(method: bytes, target: str, probe: bool) -> None:
     assert is_file_request(method, target) is probe
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "key"),
+    [
+        (b"GET", "/gradio_api/call/predict/ev1", "event:ev1"),
+        (b"GET", "/gradio_api/call/v2/predict/ev1", "event:ev1"),
+        (b"GET", "/call/predict/ev1?x=1", "event:ev1"),
+        (b"POST", "/gradio_api/stream/ev1", "event:ev1"),
+        (b"POST", "/gradio_api/stream/ev1/close", "event:ev1"),
+        (b"POST", "/gradio_api/call/predict", None),  # queues a new event
+        (b"POST", "/gradio_api/call/v2/predict", None),
+        (b"GET", "/gradio_api/stream/s/run/1/playlist.m3u8", None),  # a session, not an event
+        (b"GET", "/config", None),
+    ],
+)
+def test_target_event(method: bytes, target: str, key: str | None) -> None:
+    assert target_event(method, target) == key
+
+
+def test_answers_event() -> None:
+    assert answers_event(b"POST", "/gradio_api/queue/join")
+    assert answers_event(b"POST", "/gradio_api/call/predict")
+    assert answers_event(b"POST", "/gradio_api/call/v2/predict/")
+    assert not answers_event(b"GET", "/gradio_api/call/predict/ev1")
+    assert not answers_event(b"POST", "/gradio_api/upload")
+    assert answer_event(b'{"event_id": "ev1"}') == "event:ev1"
+    assert answer_event(b'{"event_id": 1}') is None
+    assert answer_event(b'["ev1"]') is None
+    assert answer_event(b'{"event_id": "ev') is None  # cut at the capture limit

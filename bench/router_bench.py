@@ -18,9 +18,9 @@ Run by hand: ``.venv/bin/python bench/router_bench.py [--seconds 10] [--connecti
 4. Replicas (``--only replicas``): the same small response through one router to a space with
    one upstream and to a space with three replicas (three nginx servers), with the same heads,
    asked as a page is (the affinity cookie names the replica) and as a Gradio event stream is
-   (a session hash in the query, remembered): alternating rounds, req/s and router CPU time per request, and the
-   in-process cost of the choice (route + session/cookie parse + pick). No target: the figure
-   is what affinity costs per request.
+   (a session hash in the query, remembered): alternating rounds, req/s and router CPU time per
+   request, and the in-process cost of the choice (route + session/cookie parse + pick). No
+   target: the figure is what affinity costs per request.
 
 Needs ``wrk`` and ``nginx`` (Debian ``wrk``, ``nginx-light``) and gradio in the venv. Every
 server is a subprocess stopped at the end; nothing listens beyond 127.0.0.1.

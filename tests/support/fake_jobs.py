@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spacehost.errors import NotFound
+from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.lifecycle.jobflavors import GIB, HostResources
 from spacehost.lifecycle.jobs import Jobs, JobsConfig, JobTokens
 from spacehost.lifecycle.jobschedule import Schedules
@@ -134,8 +135,11 @@ def fake_jobs(
     max_jobs: int = 1,
     gpus: int = 0,
     tokens: JobTokens | None = None,
+    ledger: GpuLedger | None = None,
 ) -> tuple[Jobs, Schedules]:
-    """A job runner over *engine* with its database in *data* (a 2-core, 8 GiB host)."""
+    """A job runner over *engine* with its database in *data* (a 2-core, 8 GiB host); its
+    GPUs are *ledger*'s (shared with a platform's spaces) when given, else *gpus* of its own."""
+    gpus = len(ledger.gpu_ids) if ledger is not None else gpus
     jobs = Jobs(
         JobStore(data / "jobs.db"),
         engine,
@@ -144,5 +148,6 @@ def fake_jobs(
         space_image=lambda space: None,
         box=SecretCipher(data / "secret.key"),
         tokens=tokens,
+        gpus=ledger,
     )
     return jobs, Schedules(jobs)

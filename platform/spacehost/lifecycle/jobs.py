@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from spacehost.errors import EngineUnavailable, NotFound, SpacehostError
+from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.lifecycle.jobflavors import HostResources, gpus_of_flavor, limits_for
 from spacehost.lifecycle.jobspec import JobSpec, parse_job_spec
 from spacehost.runtime.jobcontainers import JobContainers, JobContainerSpec, JobContainerState
@@ -33,6 +34,9 @@ ERROR_TAIL_LINES = 10
 STOP_GRACE_S = 5
 TOKEN_MARGIN_S = 600
 DEFAULT_TOKEN_TTL_S = 24 * 3600
+# how often a GPU job that waits looks again: a space frees its GPU by going to sleep, which
+# the job runner is not told of
+GPU_RECHECK_S = 1.0
 _PYTHON_TAG = re.compile(r"^python:(\d+\.\d+)(?:[-.].*)?$")
 
 
@@ -114,6 +118,8 @@ class Jobs:
         tokens: issues and revokes job tokens; None: jobs get none.
         box: encrypts stored secrets.
         clock: wall time.
+        gpus: who holds each GPU, shared with the platform's GPU spaces (gpuledger.py);
+            default: a ledger of the host's GPUs that only jobs use.
     """
 
     def __init__(
@@ -127,13 +133,15 @@ class Jobs:
         box: SecretBox,
         tokens: JobTokens | None = None,
         clock: Callable[[], float] = time.time,
+        gpus: GpuLedger | None = None,
     ):
         self.store, self.host, self.config = store, host, config
         self._containers = containers
         self._space_image, self._tokens, self.box, self._clock = space_image, tokens, box, clock
         self._pump_lock = threading.Lock()
         self._timers: dict[str, threading.Timer] = {}
-        self._gpu_ids: dict[str, tuple[str, ...]] = {}  # the GPUs each running job holds
+        self.gpus = gpus or GpuLedger(tuple(str(i) for i in range(host.gpus)))
+        self._recheck: threading.Timer | None = None
         self._watchers: dict[str, threading.Thread] = {}
         self._closed = False
 
@@ -201,28 +209,46 @@ class Jobs:
     def close(self) -> None:
         """Stop watching (containers keep running: the next start adopts them)."""
         self._closed = True
+        if self._recheck is not None:
+            self._recheck.cancel()
         for timer in list(self._timers.values()):
             timer.cancel()
         if self._containers is not None:
             self._containers.close()
 
     def pump(self) -> None:
-        """Start waiting jobs, oldest first, while fewer than ``max_jobs`` run."""
+        """Start waiting jobs, oldest first, while fewer than ``max_jobs`` run. A GPU job
+        waits until as many GPUs as its flavor names are held by nobody (no space, no job:
+        gpuledger.py); CPU jobs go on meanwhile."""
         if self._containers is None:
             return
         with self._pump_lock:
             while not self._closed and self.store.count_running() < self.config.max_jobs:
-                free = self._free_gpus()
-                queued = self.store.queued()
-                # the oldest that fits: a GPU job waits for its GPUs, CPU jobs go on meanwhile
-                pick = next((r for r in queued if _gpus_of(r) <= len(free)), None)
-                if pick is None:
+                picked = self._pick()
+                if picked is None:
                     return
-                self._launch(pick, free[: _gpus_of(pick)])
+                self._launch(*picked)
 
-    def _free_gpus(self) -> list[str]:
-        used = {i for ids in self._gpu_ids.values() for i in ids}
-        return [str(i) for i in range(self.host.gpus) if str(i) not in used]
+    def _pick(self) -> tuple[JobRow, list[str]] | None:
+        """The oldest waiting job that can start now, with the GPUs it now holds."""
+        blocked = False
+        for row in self.store.queued():
+            wanted = _gpus_of(row)
+            ids = self.gpus.take_for_job(row.id, wanted)
+            if ids is not None:
+                return row, list(ids)
+            blocked = True
+            self.store.set_waiting(row.id, self.gpus.waiting_message(wanted))
+        if blocked:
+            self._recheck_later()
+        return None
+
+    def _recheck_later(self) -> None:
+        if self._closed or (self._recheck is not None and self._recheck.is_alive()):
+            return
+        self._recheck = threading.Timer(GPU_RECHECK_S, self.pump)
+        self._recheck.daemon = True
+        self._recheck.start()
 
     # -- running ----------------------------------------------------------------------------
 
@@ -248,13 +274,13 @@ class Jobs:
                                  limits.memory, tuple(gpu_ids))
             )  # fmt: skip
         except SpacehostError as exc:
+            self.gpus.release_job(row.id)
             if token is not None and self._tokens is not None:
                 self._tokens.revoke(token[1])
             self.store.finish(row.id, "ERROR", f"the job could not start: {exc}", self._clock())
             return
         if token is not None:
             self.store.set_token(row.id, token[1])
-        self._gpu_ids[row.id] = tuple(gpu_ids)
         if not self.store.set_running(row.id, cid, self._clock()):
             self._stop(cid)  # cancelled while it started
             self._end(row.id, cid)
@@ -351,7 +377,7 @@ class Jobs:
         if timer is not None:
             timer.cancel()
         self._watchers.pop(job_id, None)
-        self._gpu_ids.pop(job_id, None)
+        self.gpus.release_job(job_id)
         row = self.store.find_job(job_id)
         if row is not None and row.token_id is not None and self._tokens is not None:
             self._tokens.revoke(row.token_id)
@@ -379,7 +405,7 @@ class Jobs:
             if row.token_id is not None and self._tokens is not None:
                 self._tokens.revoke(row.token_id)
             return
-        self._gpu_ids[row.id] = state.gpu_ids
+        self.gpus.adopt_job(row.id, state.gpu_ids)
         last = self.store.logs(row.id, tail=1)
         since = last[0].at if last else None
         spec = stored_spec(row, self.box)

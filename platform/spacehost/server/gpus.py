@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from spacehost.lifecycle import Platform
 from spacehost.lifecycle.gpubroker import BrokerLimits, GpuBroker
+from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.lifecycle.gpushare import GpuSetup
 from spacehost.runtime.gpu import GpuHost
 from spacehost.runtime.nvml import list_gpus
@@ -51,7 +52,16 @@ def gpu_setup(settings: Settings, host: GpuHost) -> GpuSetup:
         mode=host.mode,
         share=share,
         inventory=list_gpus if host.has_gpu else GpuSetup().inventory,
+        ledger=GpuLedger(ledger_ids(host)),
     )
+
+
+def ledger_ids(host: GpuHost) -> tuple[str, ...]:
+    """The GPUs spaces and jobs are given by id: the ones discovery found, else (the engine
+    hands them out and none is visible here) as many as the inventory lists."""
+    if not host.has_gpu:
+        return ()
+    return host.gpu_ids or tuple(str(i) for i in range(len(list_gpus())))
 
 
 async def start_broker(platform: Platform) -> None:

@@ -86,13 +86,15 @@ def build_jobs(
 
     gpus = platform.gpus.inventory() if platform.gpus.has_gpu else []
     model = str(gpus[0].get("name", "")) if gpus else ""
+    ledger = platform.gpus.ledger  # the GPUs spaces hold too: one answer for both
     jobs = Jobs(
         JobStore(settings.jobs_db),
         containers,
-        host_resources(len(gpus), model),
+        host_resources(len(ledger.gpu_ids), model),
         JobsConfig(max_jobs=settings.max_jobs),
         space_image=space_image,
         box=SecretCipher(settings.data_dir / "secret.key", settings.secret_key),
         tokens=AccountTokens(accounts) if accounts is not None else None,
+        gpus=ledger,
     )
     return jobs, Schedules(jobs)

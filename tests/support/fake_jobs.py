@@ -16,7 +16,9 @@ from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.lifecycle.jobflavors import GIB, HostResources
 from spacehost.lifecycle.jobs import Jobs, JobsConfig, JobTokens
 from spacehost.lifecycle.jobschedule import Schedules
+from spacehost.lifecycle.volumes import volume_mounts
 from spacehost.runtime.jobcontainers import JobContainerSpec, JobContainerState
+from spacehost.settings import Settings
 from spacehost.store import SecretCipher
 from spacehost.store.jobs import JobStore
 
@@ -149,5 +151,7 @@ def fake_jobs(
         box=SecretCipher(data / "secret.key"),
         tokens=tokens,
         gpus=ledger,
+        # bucket volumes as the platform mounts them, the buckets beside *data* (api/buckets.py)
+        volume_mounts=functools.partial(volume_mounts, Settings(data_dir=data)),
     )
     return jobs, Schedules(jobs)

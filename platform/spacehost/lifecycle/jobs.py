@@ -15,15 +15,18 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from spacehost.errors import EngineUnavailable, NotFound, SpacehostError
+from spacehost.errors import EngineUnavailable, NotFound, NotSupported, SpacehostError
 from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.lifecycle.jobflavors import HostResources, gpus_of_flavor, limits_for
 from spacehost.lifecycle.jobspec import JobSpec, parse_job_spec
+from spacehost.lifecycle.uvimages import is_uv_image, local_uv_image
+from spacehost.lifecycle.volumes import SpaceVolume
+from spacehost.runtime.base import Mount
 from spacehost.runtime.jobcontainers import JobContainers, JobContainerSpec, JobContainerState
 from spacehost.store.jobs import JobRow, JobStore
 
@@ -88,6 +91,8 @@ def resolve_image(
             )
         return image
     assert spec.image is not None
+    if is_uv_image(spec.image):  # `hf jobs uv run`: spacehost's own uv image (uvimages.py)
+        return local_uv_image(spec.image, containers.images()).image
     for candidate in (spec.image, f"spacehost/{spec.image}"):
         if containers.has_image(candidate):
             return candidate
@@ -120,6 +125,8 @@ class Jobs:
         clock: wall time.
         gpus: who holds each GPU, shared with the platform's GPU spaces (gpuledger.py);
             default: a ledger of the host's GPUs that only jobs use.
+        volume_mounts: the bind mounts of a job's bucket volumes (lifecycle/volumes.py);
+            None: a job with volumes ends in ERROR saying so.
     """
 
     def __init__(
@@ -134,6 +141,7 @@ class Jobs:
         tokens: JobTokens | None = None,
         clock: Callable[[], float] = time.time,
         gpus: GpuLedger | None = None,
+        volume_mounts: Callable[[Sequence[SpaceVolume]], tuple[Mount, ...]] | None = None,
     ):
         self.store, self.host, self.config = store, host, config
         self._containers = containers
@@ -142,6 +150,7 @@ class Jobs:
         self._timers: dict[str, threading.Timer] = {}
         self.gpus = gpus or GpuLedger(tuple(str(i) for i in range(host.gpus)))
         self._recheck: threading.Timer | None = None
+        self._volume_mounts = volume_mounts
         self._watchers: dict[str, threading.Thread] = {}
         self._closed = False
 
@@ -267,11 +276,12 @@ class Jobs:
         try:
             limits = limits_for(spec.flavor, self.host)
             image = resolve_image(spec, engine, self._space_image)
+            self._note_image(row.id, spec, engine)
             token = self._issue(row, spec)
             env = self._env(row, spec, token[0] if token else None)
             cid = engine.start(
                 JobContainerSpec(row.id, image, tuple(spec.argv), env, limits.cpus,
-                                 limits.memory, tuple(gpu_ids))
+                                 limits.memory, tuple(gpu_ids), mounts=self._mounts(spec))
             )  # fmt: skip
         except SpacehostError as exc:
             self.gpus.release_job(row.id)
@@ -286,6 +296,22 @@ class Jobs:
             self._end(row.id, cid)
             return
         self._watch(row.id, cid, since=None, deadline=self._deadline(spec, self._clock()))
+
+    def _mounts(self, spec: JobSpec) -> tuple[Mount, ...]:
+        if not spec.volumes:
+            return ()
+        if self._volume_mounts is None:
+            raise NotSupported(
+                "this job runner mounts no volumes", hint="run the job on `spacehost up`"
+            )
+        return self._volume_mounts(spec.volumes)
+
+    def _note_image(self, job_id: str, spec: JobSpec, engine: JobContainers) -> None:
+        """Say first in the job's log when its uv image has another Python than it named."""
+        if spec.image is not None and is_uv_image(spec.image):
+            note = local_uv_image(spec.image, engine.images()).note
+            if note:
+                self.store.add_log(job_id, self._clock(), note)
 
     def _issue(self, row: JobRow, spec: JobSpec) -> tuple[str, int] | None:
         user = row.initiator.get("name") or row.initiator.get("id")

@@ -4,6 +4,7 @@ identity store, and the scheduled jobs' ticker."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from docker import DockerClient
@@ -16,6 +17,7 @@ from spacehost.lifecycle import Platform
 from spacehost.lifecycle.jobflavors import host_resources
 from spacehost.lifecycle.jobs import Jobs, JobsConfig
 from spacehost.lifecycle.jobschedule import Schedules
+from spacehost.lifecycle.volumes import volume_mounts
 from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.isolation import Firewall
 from spacehost.runtime.jobcontainers import DockerJobContainers
@@ -96,5 +98,6 @@ def build_jobs(
         box=SecretCipher(settings.data_dir / "secret.key", settings.secret_key),
         tokens=AccountTokens(accounts) if accounts is not None else None,
         gpus=ledger,
+        volume_mounts=functools.partial(volume_mounts, settings),
     )
     return jobs, Schedules(jobs)

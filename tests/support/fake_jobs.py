@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spacehost.builder.jobindex import JobIndex
 from spacehost.errors import NotFound
 from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.lifecycle.jobflavors import GIB, HostResources
@@ -138,6 +139,7 @@ def fake_jobs(
     gpus: int = 0,
     tokens: JobTokens | None = None,
     ledger: GpuLedger | None = None,
+    package_index: JobIndex | None = None,
 ) -> tuple[Jobs, Schedules]:
     """A job runner over *engine* with its database in *data* (a 2-core, 8 GiB host); its
     GPUs are *ledger*'s (shared with a platform's spaces) when given, else *gpus* of its own."""
@@ -153,5 +155,6 @@ def fake_jobs(
         gpus=ledger,
         # bucket volumes as the platform mounts them, the buckets beside *data* (api/buckets.py)
         volume_mounts=functools.partial(volume_mounts, Settings(data_dir=data)),
+        package_index=package_index,
     )
     return jobs, Schedules(jobs)

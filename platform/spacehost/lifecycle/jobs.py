@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from spacehost.builder.jobindex import JobIndex
 from spacehost.errors import EngineUnavailable, NotFound, NotSupported, SpacehostError
 from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.lifecycle.jobflavors import HostResources, gpus_of_flavor, limits_for
@@ -40,6 +41,12 @@ DEFAULT_TOKEN_TTL_S = 24 * 3600
 # how often a GPU job that waits looks again: a space frees its GPU by going to sleep, which
 # the job runner is not told of
 GPU_RECHECK_S = 1.0
+NO_INDEX_NOTE = (
+    "spacehost: jobs reach this platform and nothing else, and it offers them no package index "
+    "(its host has no local pip source): `--with` packages and a script's dependencies cannot "
+    "be installed. Use packages the image has, or ask the operator to add a local index or "
+    "wheel folder to the host's pip configuration (docs/jobs.md, 'uv scripts')"
+)
 _PYTHON_TAG = re.compile(r"^python:(\d+\.\d+)(?:[-.].*)?$")
 
 
@@ -127,6 +134,8 @@ class Jobs:
             default: a ledger of the host's GPUs that only jobs use.
         volume_mounts: the bind mounts of a job's bucket volumes (lifecycle/volumes.py);
             None: a job with volumes ends in ERROR saying so.
+        package_index: the host's local pip sources, offered to jobs through the platform
+            (builder/jobindex.py); None: none.
     """
 
     def __init__(
@@ -142,6 +151,7 @@ class Jobs:
         clock: Callable[[], float] = time.time,
         gpus: GpuLedger | None = None,
         volume_mounts: Callable[[Sequence[SpaceVolume]], tuple[Mount, ...]] | None = None,
+        package_index: JobIndex | None = None,
     ):
         self.store, self.host, self.config = store, host, config
         self._containers = containers
@@ -151,6 +161,7 @@ class Jobs:
         self.gpus = gpus or GpuLedger(tuple(str(i) for i in range(host.gpus)))
         self._recheck: threading.Timer | None = None
         self._volume_mounts = volume_mounts
+        self.package_index = package_index or JobIndex()
         self._watchers: dict[str, threading.Thread] = {}
         self._closed = False
 
@@ -307,11 +318,15 @@ class Jobs:
         return self._volume_mounts(spec.volumes)
 
     def _note_image(self, job_id: str, spec: JobSpec, engine: JobContainers) -> None:
-        """Say first in the job's log when its uv image has another Python than it named."""
+        """Say first in the job's log when its uv image has another Python than it named, and
+        when it runs ``uv run`` with no package index to install from."""
+        notes = []
         if spec.image is not None and is_uv_image(spec.image):
-            note = local_uv_image(spec.image, engine.images()).note
-            if note:
-                self.store.add_log(job_id, self._clock(), note)
+            notes.append(local_uv_image(spec.image, engine.images()).note)
+        if spec.argv[:2] == ["uv", "run"] and not self.package_index.offered:
+            notes.append(NO_INDEX_NOTE)
+        for note in filter(None, notes):
+            self.store.add_log(job_id, self._clock(), note)
 
     def _issue(self, row: JobRow, spec: JobSpec) -> tuple[str, int] | None:
         user = row.initiator.get("name") or row.initiator.get("id")
@@ -321,15 +336,19 @@ class Jobs:
         return self._tokens.issue(str(user), row.id, ttl)
 
     def _env(self, row: JobRow, spec: JobSpec, token: str | None) -> dict[str, str]:
+        endpoint = self._engine().endpoint()
         env = {
             "PYTHONUNBUFFERED": "1",  # lines reach the log as printed, not at exit
             "HF_HUB_DISABLE_TELEMETRY": "1",
+            # the only package index a job can reach: the host's local sources, through the
+            # platform (builder/jobindex.py); the job's own variables may say otherwise
+            **self.package_index.env(endpoint),
             # a job reaches the hub through HF_ENDPOINT (a space's image says offline: its
             # repos are read-only mounts); the job's own environment may still say otherwise
             "HF_HUB_OFFLINE": "0",
             **spec.environment,
             **spec.secrets,
-            "HF_ENDPOINT": self._engine().endpoint(),
+            "HF_ENDPOINT": endpoint,
             "JOB_ID": row.id,
             "CPU_CORES": f"{limits_for(spec.flavor, self.host).cpus:g}",
         }

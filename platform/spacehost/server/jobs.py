@@ -9,6 +9,7 @@ import logging
 
 from docker import DockerClient
 
+from spacehost.builder.jobindex import job_index
 from spacehost.domain import SpaceId
 from spacehost.errors import SpacehostError
 from spacehost.identity import Accounts
@@ -99,5 +100,6 @@ def build_jobs(
         tokens=AccountTokens(accounts) if accounts is not None else None,
         gpus=ledger,
         volume_mounts=functools.partial(volume_mounts, settings),
+        package_index=job_index(settings.pip) if containers is not None else None,
     )
     return jobs, Schedules(jobs)

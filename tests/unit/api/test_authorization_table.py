@@ -928,6 +928,8 @@ JOBS_PATH, SCHEDULED_PATH = "/api/jobs/{namespace}", "/api/scheduled-jobs/{names
 # Jobs of the namespace acme (api/jobs.py), run by an engine in memory (support/fake_jobs.py)
 JOB_ROWS = [
     Row("jobs", "GET", "/api/jobs/hardware", same_for_all(200)),
+    # the jobs' package index (api/jobpip.py): none here (no local pip source), for anyone
+    Row("jobs", "GET", "/api/jobs-pip/{path}", same_for_all(404), path="0/simple/"),
     Row("jobs", "POST", JOBS_PATH, namespace_write(200), body=_json(JOB_SPEC)),
     Row("jobs", "GET", JOBS_PATH, namespace_member(200)),
     Row("jobs", "GET", JOBS_PATH + "/{id}", namespace_member(200), prepare=_job),

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from spacehost.errors import NotFound
+from spacehost.lifecycle.jobs import NO_INDEX_NOTE
 from spacehost.lifecycle.jobspec import parse_job_spec
 from spacehost.lifecycle.uvimages import is_uv_image, local_uv_image
 from tests.support.fake_jobs import IMAGE, FakeJobContainers, fake_jobs
@@ -71,7 +72,8 @@ def test_a_uv_job_runs_spacehosts_image_and_its_log_says_which(tmp_path: Path) -
         wait_for(lambda: jobs.store.get_job("alice", job.id).stage == "COMPLETED", 10)
         lines = [ln.line for ln in jobs.store.logs(job.id)]
         assert lines[0].startswith("spacehost: ghcr.io/astral-sh/uv:python3.12-bookworm runs as")
-        assert lines[1:] == ["1"]
+        assert lines[1] == NO_INDEX_NOTE  # this runner offers no package index: said first
+        assert lines[2:] == ["1"]
         with pytest.raises(NotFound, match="is not made here"):
             jobs.submit("alice", parse_job_spec({**body, "dockerImage": "ghcr.io/astral-sh/uv"}),
                         ALICE)  # fmt: skip

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from spacehost.domain import Stage
-from spacehost.lifecycle.gpushare import dedicated_gpus
+from spacehost.lifecycle.gpushare import GpuShare, dedicated_gpus
 from spacehost.lifecycle.sleep import is_awake
 from spacehost.runtime.base import RuntimeBackend
 from spacehost.store import SpaceRecord, Store
@@ -26,22 +26,45 @@ def holds_gpus(rec: SpaceRecord) -> bool:
 
 
 class SpaceGpuHolds:
-    """:data:`spacehost.lifecycle.gpuledger.SpaceHolds` over the store.
+    """:data:`spacehost.lifecycle.gpuledger.SpaceHolds` over the store and the broker.
 
     A space the ledger gave no GPUs in this process (it started before the platform did) holds
-    those its container was made with (the ``spacehost.gpus`` label), else the first *N*.
+    those its container was made with (the ``spacehost.gpus`` label), else the first *N*. A
+    shared-GPU space holds the GPUs its calls have leases on (the broker's device ``i`` is the
+    host's ``i``-th GPU: its containers see them all, in order).
     """
 
-    def __init__(self, store: Store, runtime: RuntimeBackend, gpu_ids: tuple[str, ...]):
+    def __init__(
+        self,
+        store: Store,
+        runtime: RuntimeBackend,
+        gpu_ids: tuple[str, ...],
+        share: GpuShare | None = None,
+    ):
         self._store, self._runtime, self._gpu_ids = store, runtime, gpu_ids
+        self._share = share
         self._recovered: dict[str, tuple[str, ...]] = {}  # by container id
 
     def __call__(self, chosen: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        found = {}
+        found: dict[str, tuple[str, ...]] = {}
         for rec in self._store.list_spaces():
             if holds_gpus(rec):
                 found[str(rec.id)] = chosen.get(str(rec.id)) or self.recovered(rec)
+        for space, gpu in self._leases():
+            found[space] = (*found.get(space, ()), gpu)
         return found
+
+    def _leases(self) -> list[tuple[str, str]]:
+        share = self._share
+        if share is None or share.lease_mode != "gpu":
+            return []
+        leases = share.status().get("leases", [])
+        ids = self._gpu_ids
+        return [
+            (str(x["space"]), ids[int(x["device"])])
+            for x in leases
+            if str(x.get("device", "")).isdigit() and int(x["device"]) < len(ids)
+        ]
 
     def recovered(self, rec: SpaceRecord) -> tuple[str, ...]:
         """The GPUs *rec*'s container was made with (cached: they never change)."""

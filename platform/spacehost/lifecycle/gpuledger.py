@@ -5,6 +5,8 @@ from (docs/gpu.md, "GPUs shared by spaces and jobs").
 - A **space** (a dedicated GPU request: ``suggested_hardware: t4-small``, ``hardware: gpu:2``)
   takes GPUs that no job holds; spaces may share a GPU with each other, as they always did on
   a host with fewer GPUs than GPU spaces, but GPUs nobody holds are given first.
+- A shared-GPU space (``hardware: zero``) holds a GPU while one of its ``@spaces.GPU`` calls
+  has a lease on it; the broker leases no GPU a job holds (gpubroker.py).
 - A space holds its GPUs while its container holds GPU memory: from the start of its container
   until it stops (sleeps stopped, is paused, deleted, or crashes). The ledger does not follow
   every way a container ends: it asks, each time, which spaces hold GPUs now (*space_holds*,
@@ -57,6 +59,9 @@ class GpuLedger:
         self.gpu_ids = tuple(gpu_ids)
         self._space_holds = space_holds
         self._lock = threading.RLock()
+        # the jobs' part has a lock of its own, never held while calling out: the GPU broker
+        # reads it on the event loop (held_by_jobs), which *space_holds* may wait for
+        self._jobs_lock = threading.Lock()
         self._jobs: dict[str, tuple[str, ...]] = {}
         self._chosen: dict[str, tuple[str, ...]] = {}  # what each space was given last
 
@@ -74,13 +79,21 @@ class GpuLedger:
             for space, ids in sorted(self._space_holds(dict(self._chosen)).items()):
                 for i in ids:
                     found.setdefault(i, []).append(space_holder(space))
-            for job, ids in self._jobs.items():
+            for job, ids in self._job_items():
                 for i in ids:
                     found.setdefault(i, []).append(job_holder(job))
             return found
 
+    def _job_items(self) -> list[tuple[str, tuple[str, ...]]]:
+        with self._jobs_lock:
+            return list(self._jobs.items())
+
+    def held_by_jobs(self) -> frozenset[str]:
+        """The GPUs jobs hold now; answers at once (the broker asks on its event loop)."""
+        return frozenset(i for _, ids in self._job_items() for i in ids)
+
     def job_gpus(self, job_id: str) -> tuple[str, ...]:
-        with self._lock:
+        with self._jobs_lock:
             return self._jobs.get(job_id, ())
 
     def waiting_message(self, count: int) -> str:
@@ -102,17 +115,18 @@ class GpuLedger:
             free = [i for i, who in self.holders().items() if not who]
             if len(free) < count:
                 return None
-            self._jobs[job_id] = tuple(free[:count])
-            return self._jobs[job_id]
+            with self._jobs_lock:
+                self._jobs[job_id] = tuple(free[:count])
+            return tuple(free[:count])
 
     def adopt_job(self, job_id: str, gpu_ids: Sequence[str]) -> None:
         """*job_id* holds *gpu_ids* (a job adopted after a restart: its container says which)."""
-        with self._lock:
+        with self._jobs_lock:
             if gpu_ids:
                 self._jobs[job_id] = tuple(gpu_ids)
 
     def release_job(self, job_id: str) -> None:
-        with self._lock:
+        with self._jobs_lock:
             self._jobs.pop(job_id, None)
 
     # -- spaces -----------------------------------------------------------------------------

@@ -117,7 +117,8 @@ class Platform:
         self.builder, self.runtime, self.config = builder, runtime, self.ctx.config
         self.hub, self.gpus = hub, self.ctx.gpus
         # the GPUs spaces hold, read from the store: jobs are given only the others
-        self.gpus.ledger.follow_spaces(SpaceGpuHolds(store, runtime, self.gpus.ledger.gpu_ids))
+        holds = SpaceGpuHolds(store, runtime, self.gpus.ledger.gpu_ids, self.gpus.share)
+        self.gpus.ledger.follow_spaces(holds)
         self.tasks, self.logs, self.crashes = parts.tasks, parts.logs, parts.crashes
         self.sleeper, self.recovery = parts.sleeper, parts.recovery
         self._deployer = parts.deployer

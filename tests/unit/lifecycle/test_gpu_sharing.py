@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from spacehost.domain import SpaceId, Stage
 from spacehost.lifecycle import Platform
 from spacehost.lifecycle.gpuledger import GpuLedger
-from spacehost.lifecycle.gpushare import GpuSetup
+from spacehost.lifecycle.gpushare import GpuSetup, SharedGpu
 from spacehost.lifecycle.jobs import Jobs
 from spacehost.lifecycle.jobspec import parse_job_spec
 from spacehost.lifecycle.sleep import PAUSED, STOPPED
+from spacehost.server.gpus import jobs_devices
 from spacehost.settings import Settings
 from tests.fakes import FakeBackend
 from tests.support.fake_jobs import IMAGE, FakeJobContainers, fake_jobs
@@ -161,3 +163,42 @@ def test_after_a_platform_restart_the_running_space_still_holds_its_gpu(one_gpu:
         assert ledger.take_for_job("j", 1) is None
     finally:
         again.close()
+
+
+class LeasingShare:
+    """A broker whose shared-GPU space alice/zero has a lease on GPU 0 (``lease``) or none."""
+
+    lease_mode = "gpu"
+
+    def __init__(self) -> None:
+        self.lease: dict[str, Any] | None = {"space": "alice/zero", "device": "0", "ticket": 1}
+
+    def attach(self, space: SpaceId) -> SharedGpu:
+        return SharedGpu("/nonexistent")
+
+    def detach(self, space: SpaceId) -> None:
+        pass
+
+    def status(self) -> dict[str, Any]:
+        return {"leases": [self.lease] if self.lease else [], "queue": [], "history": []}
+
+
+def test_a_gpu_job_waits_while_a_shared_space_call_has_a_lease_on_the_gpu(
+    tmp_path: Path,
+) -> None:
+    share, ledger = LeasingShare(), GpuLedger(("0",))
+    setup = GpuSetup(has_gpu=True, mode="devices", share=share, ledger=ledger)
+    engine = FakeJobContainers()
+    p = new_platform(tmp_path, FakeBackend(), gpus=setup)
+    jobs = fake_jobs(tmp_path, engine, ledger=ledger)[0]
+    try:
+        job = jobs.submit("alice", GPU_JOB, ALICE)
+        assert ledger.holders() == {"0": ["space alice/zero"]}
+        assert jobs.store.get_job("alice", job.id).stage == "SCHEDULING"
+        share.lease = None  # the @spaces.GPU call returned
+        wait_for(lambda: jobs.store.get_job("alice", job.id).stage == "RUNNING", 10)
+        assert jobs_devices(ledger) == frozenset({"0"})  # the broker leases it no more
+    finally:
+        jobs.close()
+        engine.end_all()
+        p.close()

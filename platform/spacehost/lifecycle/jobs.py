@@ -258,7 +258,9 @@ class Jobs:
             if ids is not None:
                 return row, list(ids)
             blocked = True
-            self.store.set_waiting(row.id, self.gpus.waiting_message(wanted))
+            message = self.gpus.waiting_message(wanted)
+            if message != row.message:  # looked at every second: write only a change
+                self.store.set_waiting(row.id, message)
         if blocked:
             self._recheck_later()
         return None

@@ -266,11 +266,15 @@ class Jobs:
         return None
 
     def _recheck_later(self) -> None:
-        if self._closed or (self._recheck is not None and self._recheck.is_alive()):
-            return
-        self._recheck = threading.Timer(GPU_RECHECK_S, self.pump)
+        if self._closed or self._recheck is not None:
+            return  # one look is due already
+        self._recheck = threading.Timer(GPU_RECHECK_S, self._recheck_now)
         self._recheck.daemon = True
         self._recheck.start()
+
+    def _recheck_now(self) -> None:
+        self._recheck = None  # before the pump: a job still waiting schedules the next look
+        self.pump()
 
     # -- running ----------------------------------------------------------------------------
 

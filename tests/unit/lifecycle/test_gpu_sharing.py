@@ -13,6 +13,7 @@ import pytest
 
 from spacehost.domain import SpaceId, Stage
 from spacehost.lifecycle import Platform
+from spacehost.lifecycle import jobs as jobs_module
 from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.lifecycle.gpushare import GpuSetup, SharedGpu
 from spacehost.lifecycle.jobs import Jobs
@@ -111,6 +112,32 @@ def test_a_gpu_job_waits_while_a_space_holds_the_gpu_and_runs_once_it_sleeps(
     wait_for(lambda: h.job(job.id)[0] == "RUNNING", 10, what="the job to get the freed GPU")
     assert h.job_gpus(job.id) == ("0",)
     assert h.p.gpu_status()["holders"] == {"0": [f"job {job.id}"]}
+
+
+def test_a_waiting_gpu_job_keeps_looking_until_the_gpu_is_free(
+    one_gpu: Host, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A space's sleep is told to nobody: the runner looks again every GPU_RECHECK_S for as
+    long as the job waits, not once."""
+    h = one_gpu
+    monkeypatch.setattr(jobs_module, "GPU_RECHECK_S", 0.02)
+    looks: list[float] = []
+    pump = h.jobs.pump
+
+    def counted() -> None:
+        looks.append(h.clock.now)
+        pump()
+
+    monkeypatch.setattr(h.jobs, "pump", counted)
+    h.deploy(A)
+    job = h.jobs.submit("alice", GPU_JOB, ALICE)
+    wait_for(lambda: len(looks) >= 5, 10, what="the runner to look again, again and again")
+    assert h.job(job.id)[0] == "SCHEDULING"
+    h.clock.now += 600
+    h.p.sleeper.tick()
+    h.clock.now += 600
+    h.p.sleeper.tick()
+    wait_for(lambda: h.job(job.id)[0] == "RUNNING", 10, what="the job to get the freed GPU")
 
 
 def test_a_space_that_wakes_or_starts_never_gets_a_gpu_a_job_holds(one_gpu: Host) -> None:

@@ -65,8 +65,8 @@ def test_a_local_script_goes_in_the_artifacts_bucket_and_runs_from_data(
 ) -> None:
     script = tmp_path / "hello.py"
     script.write_text(
-        "# /// script\n# dependencies = []\n# ///\n"
-        "import pathlib, sys\n"
+        '# /// script\n# dependencies = ["six"]\n# ///\n'  # from the platform's index
+        "import pathlib, sys, six\n"
         "print('script args', sys.argv[1:], 'from', pathlib.Path(__file__).parent)\n"
         "pathlib.Path('/data/result.txt').write_text('written by the job')\n"
     )

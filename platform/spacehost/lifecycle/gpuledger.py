@@ -8,7 +8,8 @@ from (docs/gpu.md, "GPUs shared by spaces and jobs").
 - A shared-GPU space (``hardware: zero``) holds a GPU while one of its ``@spaces.GPU`` calls
   has a lease on it; the broker leases no GPU a job holds (gpubroker.py).
 - A space holds its GPUs while its container holds GPU memory: from the start of its container
-  until it stops (sleeps stopped, is paused, deleted, or crashes). The ledger does not follow
+  until it stops (sleeps stopped, is paused by its owner, is deleted, or crashes; asleep
+  *paused*, its frozen process keeps its GPU memory, and its GPUs). The ledger does not follow
   every way a container ends: it asks, each time, which spaces hold GPUs now (*space_holds*,
   read from the store by the lifecycle), so a GPU is free again as soon as its space's record
   says so.

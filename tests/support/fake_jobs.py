@@ -11,11 +11,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spacehost.builder.jobindex import JobIndex
 from spacehost.errors import NotFound
+from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.lifecycle.jobflavors import GIB, HostResources
 from spacehost.lifecycle.jobs import Jobs, JobsConfig, JobTokens
 from spacehost.lifecycle.jobschedule import Schedules
+from spacehost.lifecycle.volumes import volume_mounts
 from spacehost.runtime.jobcontainers import JobContainerSpec, JobContainerState
+from spacehost.settings import Settings
 from spacehost.store import SecretCipher
 from spacehost.store.jobs import JobStore
 
@@ -134,8 +138,12 @@ def fake_jobs(
     max_jobs: int = 1,
     gpus: int = 0,
     tokens: JobTokens | None = None,
+    ledger: GpuLedger | None = None,
+    package_index: JobIndex | None = None,
 ) -> tuple[Jobs, Schedules]:
-    """A job runner over *engine* with its database in *data* (a 2-core, 8 GiB host)."""
+    """A job runner over *engine* with its database in *data* (a 2-core, 8 GiB host); its
+    GPUs are *ledger*'s (shared with a platform's spaces) when given, else *gpus* of its own."""
+    gpus = len(ledger.gpu_ids) if ledger is not None else gpus
     jobs = Jobs(
         JobStore(data / "jobs.db"),
         engine,
@@ -144,5 +152,9 @@ def fake_jobs(
         space_image=lambda space: None,
         box=SecretCipher(data / "secret.key"),
         tokens=tokens,
+        gpus=ledger,
+        # bucket volumes as the platform mounts them, the buckets beside *data* (api/buckets.py)
+        volume_mounts=functools.partial(volume_mounts, Settings(data_dir=data)),
+        package_index=package_index,
     )
     return jobs, Schedules(jobs)

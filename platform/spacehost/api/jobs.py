@@ -18,6 +18,7 @@ from aiohttp import web
 
 from spacehost import access
 from spacehost.api.eventstream import client_connected, open_event_stream, sse
+from spacehost.api.spacevolumes import check_access
 from spacehost.appkeys import JOBS, SCHEDULES
 from spacehost.errors import Forbidden, InvalidRequest, Unauthorized
 from spacehost.identity import Action, Actor, Kind, Resource, can
@@ -148,6 +149,8 @@ async def run_job(request: web.Request) -> web.Response:
     who = await _require_write(request)
     ns = request.match_info["namespace"]
     spec = parse_job_spec(await _body(request))
+    for volume in spec.volumes:  # mounting a bucket must not be a way into another's
+        await check_access(request, volume)
     jobs = request.app[JOBS]
     owner_type = _owner_type(request, ns)
     row = await asyncio.to_thread(jobs.submit, ns, spec, _initiator(who), owner_type=owner_type)
@@ -260,6 +263,8 @@ async def create_scheduled(request: web.Request) -> web.Response:
     if not isinstance(body, dict):
         raise InvalidRequest("a scheduled job is a JSON object", hint="see docs/jobs.md")
     spec = parse_job_spec(body.get("jobSpec"))
+    for volume in spec.volumes:
+        await check_access(request, volume)
     row = await asyncio.to_thread(
         request.app[SCHEDULES].create,
         ns,

@@ -14,9 +14,10 @@ from docker import DockerClient
 from docker.errors import ImageNotFound
 from docker.errors import NotFound as DockerNotFound
 from docker.types import DeviceRequest, LogConfig
+from docker.types import Mount as DockerMount
 
 from spacehost.dockerengine import ENGINE_ERRORS, container_error
-from spacehost.runtime.base import LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE
+from spacehost.runtime.base import LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE, Mount
 from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.jobnetwork import JobNetworkPath
 from spacehost.runtime.options import LOG_MAX_FILES, LOG_MAX_SIZE
@@ -37,6 +38,7 @@ class JobContainerSpec:
     memory: int
     gpu_ids: tuple[str, ...] = ()  # the host GPUs (indices) it is given
     labels: Mapping[str, str] | None = None
+    mounts: tuple[Mount, ...] = ()  # its bucket volumes (bind mounts of the buckets' folders)
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,11 @@ class DockerJobContainers:
             ),
             "network_mode": network,
         }
+        if spec.mounts:
+            kwargs["mounts"] = [
+                DockerMount(m.container_path, m.host_path, type="bind", read_only=m.read_only)
+                for m in spec.mounts
+            ]
         if spec.gpu_ids:  # these GPUs, not "any N": two jobs never share one
             kwargs["device_requests"] = [
                 DeviceRequest(device_ids=list(spec.gpu_ids), capabilities=[["gpu"]])

@@ -225,6 +225,10 @@ class JobStore:
             )
         )
 
+    def set_waiting(self, job_id: str, message: str) -> None:
+        """Say what a waiting (SCHEDULING) job waits for; nothing once it left SCHEDULING."""
+        self._run("UPDATE jobs SET message=? WHERE id=? AND stage='SCHEDULING'", (message, job_id))
+
     def set_token(self, job_id: str, token_id: int | None) -> None:
         self._run("UPDATE jobs SET token_id=? WHERE id=?", (token_id, job_id))
 

@@ -32,6 +32,7 @@ from aiohttp import web
 
 from spacehost import spaceaccess
 from spacehost.appkeys import ACCOUNTS, HUB, JOBS, SCHEDULES
+from spacehost.builder.jobindex import JobIndex, JobSource
 from spacehost.cli.main import pack_folder
 from spacehost.domain import RepoKind, SpaceId
 from spacehost.identity import Accounts, Role
@@ -928,6 +929,8 @@ JOBS_PATH, SCHEDULED_PATH = "/api/jobs/{namespace}", "/api/scheduled-jobs/{names
 # Jobs of the namespace acme (api/jobs.py), run by an engine in memory (support/fake_jobs.py)
 JOB_ROWS = [
     Row("jobs", "GET", "/api/jobs/hardware", same_for_all(200)),
+    # the jobs' package index (api/jobpip.py): packages only, for anyone (jobs send no token)
+    Row("jobs", "GET", "/api/jobs-pip/{path}", same_for_all(200), path="0/"),
     Row("jobs", "POST", JOBS_PATH, namespace_write(200), body=_json(JOB_SPEC)),
     Row("jobs", "GET", JOBS_PATH, namespace_member(200)),
     Row("jobs", "GET", JOBS_PATH + "/{id}", namespace_member(200), prepare=_job),
@@ -1039,7 +1042,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     ):
         mp.setattr(deploy, "SWITCH_GRACE_S", 0.0)  # no router reads the route table here
         engine = FakeJobContainers()
-        app = make_app(platform, OPERATOR, jobs=fake_jobs(data, engine))
+        wheels = data / "wheels"  # the jobs' package index: one wheel folder (api/jobpip.py)
+        wheels.mkdir()
+        (wheels / "tiny-1.0-py3-none-any.whl").write_bytes(b"wheel")
+        index = JobIndex((str(wheels),), (JobSource("find-links", 0, ""),))
+        app = make_app(platform, OPERATOR, jobs=fake_jobs(data, engine, package_index=index))
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, daemon=True)
         thread.start()

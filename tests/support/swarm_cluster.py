@@ -10,7 +10,7 @@ in each node's flags). The machine's own engine is never touched.
 
 ::
 
-    with SwarmCluster() as cluster:          # 3 nodes, about 15 s
+    with SwarmCluster() as cluster:          # 3 nodes Ready in about 4 s
         docker.DockerClient(cluster.manager_url).services.create(...)
         cluster.kill_node(2)                 # a power cut: the swarm notices by itself
         cluster.restart_node(2)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +118,43 @@ def test_a_jobs_page_follows_the_log_live_until_the_job_completes(
     expect(page.locator("#job-stage")).to_have_text("COMPLETED", timeout=10_000)
     text = page.content()
     assert "WANDB_KEY" in text and "EPOCHS" in text and "s3cret-value" not in text
+    ctx.close()
+
+
+def test_the_job_and_list_pages_follow_stage_and_duration_without_reload(
+    site: Site, browser: Browser
+) -> None:
+    blockers: list[str] = []  # jobs that fill every slot, so the next one waits
+    while True:
+        job = site.submit("bob")
+        jid = str(job["id"])
+        if job["status"]["stage"] == "SCHEDULING":  # type: ignore[index]
+            break
+        blockers.append(jid)
+    ctx = context_of(browser, site, "bob")
+    page, listing = ctx.new_page(), ctx.new_page()
+    page.goto(f"{site.url}/jobs/bob/{jid}")
+    listing.goto(f"{site.url}/jobs/bob")
+    row = listing.locator(f"#jobs tr[data-job='{jid}']")
+    for p in (page, listing):
+        p.evaluate("window.sameDocument = true")  # gone if the page were reloaded
+    expect(page.locator("#job-stage")).to_have_text("SCHEDULING")
+    expect(page.locator("#job-duration")).to_have_text("waiting")
+    expect(row.locator(".badge")).to_have_text("SCHEDULING")
+    site.engine.finish(site.engine.of_job(blockers.pop(0)), 0)  # a slot frees: the job starts
+    expect(page.locator("#job-stage")).to_have_text("RUNNING", timeout=10_000)
+    expect(row.locator(".badge")).to_have_text("RUNNING", timeout=10_000)
+    expect(page.locator("#job-started")).not_to_have_text("—")
+    # the duration ticks while it runs (seconds, from the job's own times)
+    expect(page.locator("#job-duration")).to_have_text(re.compile(r"^[1-9][0-9]* s$"))
+    expect(row.locator(".duration")).to_have_text(re.compile(r"^[1-9][0-9]* s$"))
+    site.engine.finish(site.engine.of_job(jid), 0)
+    expect(page.locator("#job-stage")).to_have_text("COMPLETED", timeout=10_000)
+    expect(row.locator(".badge")).to_have_text("COMPLETED", timeout=10_000)
+    expect(page.locator("#job-finished")).not_to_have_text("—")
+    assert all(p.evaluate("window.sameDocument === true") for p in (page, listing))
+    for other in blockers:
+        site.engine.finish(site.engine.of_job(other), 0)
     ctx.close()
 
 

@@ -10,6 +10,7 @@ Jobs belong to a namespace: running, cancelling and scheduling need write access
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -244,7 +245,8 @@ async def job_logs(request: web.Request) -> web.StreamResponse:
                 await resp.write(b": keep-alive\n\n")
                 quiet_since = time.monotonic()
             await asyncio.sleep(LOG_POLL_S)
-    await resp.write_eof()
+    with contextlib.suppress(ConnectionResetError):  # the page was closed or moved on
+        await resp.write_eof()
     return resp
 
 

@@ -30,6 +30,7 @@ from spacehost.server.content import MOVIE_REVIEWS, builtins, dataset_folder, im
 from spacehost.server.control import make_app
 from tests.e2e.chromium import BROWSER_TESTS, chromium
 from tests.support.fake_jobs import IMAGE, FakeJobContainers, fake_jobs
+from tests.support.gitcli import git
 from tests.support.hf_process import run_hf
 from tests.support.platforms import platform_in
 from tests.support.polling import wait_for
@@ -222,6 +223,46 @@ print(json.dumps("ok"))
     expect(page.locator("#pushes")).to_contain_text("model bob/tiny-clf")
     page.goto(f"{site.url}/bob/tiny-clf")
     expect(page.locator("#made-by a")).to_have_attribute("href", f"/jobs/bob/{jid}")
+    ctx.close()
+
+
+def test_commits_a_job_pushes_with_git_are_listed_on_its_page(
+    site: Site, browser: Browser, tmp_path: Path
+) -> None:
+    job = site.submit("bob")
+    jid = str(job["id"])
+    token = site.accounts.create_token("bob", f"job-{jid}", Role.WRITE).value  # server/jobs.py's
+    made = requests.post(
+        f"{site.url}/api/repos/create",
+        json={"name": "git-made", "organization": "bob", "type": "model"},
+        headers=bearer(token),
+        timeout=10,
+    )
+    assert made.status_code == 200, made.text
+    host = site.url.removeprefix("http://")
+    work, home = tmp_path / "work", tmp_path / "home"
+    home.mkdir()
+    git(tmp_path, "clone", f"http://bob:{token}@{host}/bob/git-made", str(work), home=home)
+    (work / "weights.txt").write_text("trained by a job\n")
+    git(work, "add", "weights.txt", home=home)
+    git(work, "commit", "-m", "weights", home=home)
+    git(work, "push", "origin", "HEAD:main", home=home)
+    git(work, "checkout", "-b", "eval", home=home)
+    (work / "eval.txt").write_text("accuracy 0.9\n")
+    git(work, "add", "eval.txt", home=home)
+    git(work, "commit", "-m", "eval", home=home)
+    git(work, "push", "origin", "eval", home=home)
+    main_sha, eval_sha = (
+        git(work, "rev-parse", ref, home=home).stdout.strip() for ref in ("main", "eval")
+    )
+    site.engine.finish(site.engine.of_job(jid), 0)
+    ctx = context_of(browser, site, "bob")
+    page = ctx.new_page()
+    page.goto(f"{site.url}/jobs/bob/{jid}")
+    pushes = page.locator("#pushes li")
+    expect(pushes).to_have_count(2)
+    expect(pushes.nth(0)).to_contain_text(f"model bob/git-made · commit {main_sha[:12]}")
+    expect(pushes.nth(1)).to_contain_text(f"model bob/git-made · commit {eval_sha[:12]}")
     ctx.close()
 
 

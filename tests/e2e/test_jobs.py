@@ -182,6 +182,39 @@ def test_cancel_stops_the_container_and_keeps_the_logs(
     assert "working" in cli(jobs_platform, tmp_path, "jobs", "logs", jid).stdout
 
 
+def test_hf_jobs_stats_reads_the_running_jobs_docker_stats_until_it_ends(
+    jobs_platform: Running, tmp_path: Path
+) -> None:
+    # one busy core and 100 MiB held for 8 s: what the figures must show
+    script = (
+        "import time; x = bytearray(100 << 20); print('busy', flush=True); t = time.time(); "
+        "[0 for _ in iter(lambda: time.time() - t > 8, True)]"
+    )
+    jid = job_id(
+        cli(jobs_platform, tmp_path, "jobs", "run", "-d", IMAGE, "python", "-c", script).stdout
+    )
+    wait_for(
+        lambda: "busy" in cli(jobs_platform, tmp_path, "jobs", "logs", jid).stdout,
+        60,
+        what="the job's first line",
+    )
+    offered = requests.get(f"{jobs_platform.url}/api/jobs/hardware", timeout=10).json()
+    hardware = {h["name"]: h for h in offered}
+    snap = json.loads(cli(jobs_platform, tmp_path, "jobs", "stats", jid, "--json").stdout)
+    (row,) = snap
+    assert row["job_id"] == jid and row["gpus"] == {}
+    assert row["cpu_millicores"] == float(hardware["cpu-basic"]["cpu"].split()[0]) * 1000
+    assert row["cpu_usage_pct"] >= 10  # a busy core of the job's CPUs (a shared machine)
+    assert 100 << 20 <= row["memory_used_bytes"] < row["memory_total_bytes"]
+    assert row["rx_bps"] >= 0 and row["tx_bps"] >= 0
+    # followed: a live table until the job ends, then the CLI's own closing line
+    follow = cli(jobs_platform, tmp_path, "jobs", "stats", "-f", jid, "--format", "human")
+    assert jid in follow.stdout and "Stream ended" in follow.stdout + follow.stderr
+    assert info(jobs_platform, tmp_path, jid)["stage"] == "COMPLETED"
+    ended = cli(jobs_platform, tmp_path, "jobs", "stats", jid, "--json", check=False)
+    assert ended.returncode == 0 and "No stats available" in ended.stdout + ended.stderr
+
+
 def test_jobs_beyond_capacity_wait_and_never_run_two_at_once(
     jobs_platform: Running, tmp_path: Path
 ) -> None:

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from spacehost.errors import NotFound
 from spacehost.lifecycle.jobflavors import GIB, HostResources
@@ -91,6 +92,9 @@ class FakeJobContainers:
         return JobContainerState(
             container_id, c.spec.job_id, c.exit_code is None, c.exit_code, c.oom, c.spec.gpu_ids
         )
+
+    def stats(self, container_id: str) -> Iterator[dict[str, Any]]:
+        return iter(())  # no resource figures in memory (tests/e2e/test_jobs.py reads real ones)
 
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
         c = self.containers[container_id]

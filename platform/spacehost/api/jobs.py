@@ -1,10 +1,12 @@
 """Jobs, compatible with Hugging Face's Jobs API (huggingface_hub ``run_job``, ``hf jobs …``;
 docs/jobs.md): ``/api/jobs/{namespace}`` (run, list), ``…/{id}`` (inspect), ``…/{id}/cancel``,
-``…/{id}/logs`` (SSE ``data: {"data", "timestamp"}``), ``…/{id}/labels``,
+``…/{id}/logs`` (SSE ``data: {"data", "timestamp"}``), ``…/{id}/metrics`` (api/jobmetrics.py),
+``…/{id}/labels``,
 ``/api/jobs/hardware`` and ``/api/scheduled-jobs/{namespace}…``.
 
 Jobs belong to a namespace: running, cancelling and scheduling need write access to it, reading
-(list, inspect, logs) membership of it (``access.require_namespace_write``, ``_require_read``).
+(list, inspect, logs) membership of it (``access.require_namespace_write``,
+``api/jobaccess.require_read``).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from aiohttp import web
 
 from spacehost import access
 from spacehost.api.eventstream import client_connected, open_event_stream, sse
+from spacehost.api.jobaccess import require_read
+from spacehost.api.jobmetrics import job_metrics
 from spacehost.appkeys import JOBS, SCHEDULES
-from spacehost.errors import Forbidden, InvalidRequest, Unauthorized
-from spacehost.identity import Action, Actor, Kind, Resource, can
+from spacehost.errors import InvalidRequest
+from spacehost.identity import Actor, Kind
 from spacehost.lifecycle.jobflavors import offered
 from spacehost.lifecycle.jobs import TERMINAL
 from spacehost.lifecycle.jobspec import parse_job_spec
@@ -104,20 +108,6 @@ async def _require_write(request: web.Request) -> Actor:
     return await access.require_namespace_write(request, Kind.NAMESPACE, ns, "")
 
 
-def _require_read(request: web.Request) -> Actor:
-    """Members of the namespace (and admins) read its jobs; others are refused."""
-    ns = request.match_info["namespace"]
-    who = access.actor(request)
-    if can(who, Action.READ, Resource(Kind.NAMESPACE, ns, private=True)):
-        return who
-    if not who.signed_in:
-        raise Unauthorized(f"the jobs of {ns} need a token", hint=access.TOKEN_HINT)
-    raise Forbidden(
-        f"{who.name} may not see the jobs of {ns}",
-        hint=f"ask an admin of {ns} to make you a member, or use your own namespace",
-    )
-
-
 def _initiator(who: Actor) -> dict[str, Any]:
     return {"type": "user", "id": who.name or "", "name": who.name}
 
@@ -157,7 +147,7 @@ async def run_job(request: web.Request) -> web.Response:
 
 async def list_jobs(request: web.Request) -> web.Response:
     """``GET /api/jobs/{namespace}?stage=…&label=k=v``: newest first (one page)."""
-    _require_read(request)
+    require_read(request)
     ns = request.match_info["namespace"]
     stages = [s.upper() for s in request.query.getall("stage", [])]
     wanted = [_label_filter(lbl) for lbl in request.query.getall("label", []) if lbl]
@@ -169,7 +159,7 @@ async def list_jobs(request: web.Request) -> web.Response:
 
 async def inspect_job(request: web.Request) -> web.Response:
     """``GET /api/jobs/{namespace}/{id}``."""
-    _require_read(request)
+    require_read(request)
     m = request.match_info
     row = await asyncio.to_thread(request.app[JOBS].store.get_job, m["namespace"], m["id"])
     return web.json_response(job_json(row, time.time()))
@@ -218,7 +208,7 @@ async def job_logs(request: web.Request) -> web.StreamResponse:
     """``GET /api/jobs/{namespace}/{id}/logs[?tail=N]``: the job's lines as server-sent events
     (``data: {"data": line, "timestamp": iso}``), then new ones as they come, until the job has
     ended and every line was sent; ``: keep-alive`` every 30 s of silence."""
-    _require_read(request)
+    require_read(request)
     m = request.match_info
     store = request.app[JOBS].store
     row = await asyncio.to_thread(store.get_job, m["namespace"], m["id"])
@@ -277,14 +267,14 @@ async def create_scheduled(request: web.Request) -> web.Response:
 
 async def list_scheduled(request: web.Request) -> web.Response:
     """``GET /api/scheduled-jobs/{namespace}``: a plain list, as on HF."""
-    _require_read(request)
+    require_read(request)
     ns = request.match_info["namespace"]
     rows = await asyncio.to_thread(request.app[JOBS].store.list_scheduled, ns)
     return web.json_response([scheduled_json(r) for r in rows])
 
 
 async def inspect_scheduled(request: web.Request) -> web.Response:
-    _require_read(request)
+    require_read(request)
     m = request.match_info
     row = await asyncio.to_thread(request.app[JOBS].store.get_scheduled, m["namespace"], m["id"])
     return web.json_response(scheduled_json(row))
@@ -350,6 +340,7 @@ def add_job_routes(app: web.Application) -> None:
     app.router.add_get(f"{jobs}/{{id}}", inspect_job)
     app.router.add_post(f"{jobs}/{{id}}/cancel", cancel_job)
     app.router.add_get(f"{jobs}/{{id}}/logs", job_logs)
+    app.router.add_get(f"{jobs}/{{id}}/metrics", job_metrics)
     app.router.add_put(f"{jobs}/{{id}}/labels", set_labels)
     app.router.add_post(sched, create_scheduled)
     app.router.add_get(sched, list_scheduled)

@@ -15,14 +15,15 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
 from spacehost.errors import EngineUnavailable, NotFound, SpacehostError
 from spacehost.lifecycle.jobflavors import HostResources, gpus_of_flavor, limits_for
-from spacehost.lifecycle.jobspec import JobSpec, parse_job_spec
+from spacehost.lifecycle.jobmetrics import MetricsReader, stopped
+from spacehost.lifecycle.jobspec import DEFAULT_FLAVOR, JobSpec, parse_job_spec
 from spacehost.runtime.jobcontainers import JobContainers, JobContainerSpec, JobContainerState
 from spacehost.store.jobs import JobRow, JobStore
 
@@ -180,6 +181,24 @@ class Jobs:
                 self._stop(row.container_id)
             self.pump()
         return self.store.get_job(namespace, job_id)
+
+    def metrics(self, row: JobRow) -> Generator[dict[str, Any], None, None]:
+        """A running job's live figures in HF's shape (lifecycle/jobmetrics.py), one a second,
+        until its container stops; nothing for a job without a container.
+
+        Raises:
+            EngineUnavailable: the engine failed.
+        """
+        if row.container_id is None:
+            return
+        limits = limits_for(str(row.spec.get("flavor") or DEFAULT_FLAVOR), self.host)
+        reader = MetricsReader(limits.cpus, limits.memory, row.container_id[:12])
+        for sample in self._engine().stats(row.container_id):
+            if stopped(sample):
+                return
+            figures = reader.feed(sample)
+            if figures is not None:
+                yield figures
 
     def start(self) -> None:
         """Adopt the jobs that ran when the platform stopped, then start waiting ones."""

@@ -67,7 +67,8 @@ async def _send_figures(request: web.Request, resp: web.StreamResponse, row: Job
     except SpacehostError as exc:
         log.warning("job %s: reading its figures: %s", row.id, exc)
     finally:
-        await asyncio.to_thread(figures.close)
+        with contextlib.suppress(ValueError):  # still running in its thread: it ends by itself
+            await asyncio.to_thread(figures.close)
 
 
 async def job_metrics(request: web.Request) -> web.StreamResponse:
@@ -83,9 +84,9 @@ async def job_metrics(request: web.Request) -> web.StreamResponse:
     if row.stage in TERMINAL:
         raise _ended(row)
     resp = await open_event_stream(request)
-    row = await _until_running(request, resp, row)
-    if row.stage == "RUNNING":
-        await _send_figures(request, resp, row)
     with contextlib.suppress(ConnectionResetError):  # the client has gone
+        row = await _until_running(request, resp, row)
+        if row.stage == "RUNNING":
+            await _send_figures(request, resp, row)
         await resp.write_eof()
     return resp

@@ -23,15 +23,16 @@ from spacehost import access
 from spacehost.api.eventstream import client_connected, open_event_stream, sse
 from spacehost.api.jobaccess import require_read
 from spacehost.api.jobmetrics import job_metrics
+from spacehost.api.jobnews import job_news, wait_for_news
 from spacehost.appkeys import JOBS, SCHEDULES
 from spacehost.errors import InvalidRequest
 from spacehost.identity import Actor, Kind
 from spacehost.lifecycle.jobflavors import offered
 from spacehost.lifecycle.jobs import TERMINAL
 from spacehost.lifecycle.jobspec import parse_job_spec
-from spacehost.store.jobs import JobLogLine, JobRow, ScheduledRow
+from spacehost.store.jobs import JobLogLine, JobRow, JobStore, ScheduledRow
 
-LOG_POLL_S = 0.05  # a stored line reaches a follower within this (one indexed query)
+LOG_RECHECK_S = 1.0  # a follower wakes on the store's news; this only rechecks the client
 KEEP_ALIVE_S = 30
 HIDDEN_SECRET = "********"
 
@@ -206,38 +207,54 @@ def _tail(request: web.Request) -> int | None:
 
 async def job_logs(request: web.Request) -> web.StreamResponse:
     """``GET /api/jobs/{namespace}/{id}/logs[?tail=N]``: the job's lines as server-sent events
-    (``data: {"data": line, "timestamp": iso}``), then new ones as they come, until the job has
-    ended and every line was sent; ``: keep-alive`` every 30 s of silence."""
+    (``data: {"data": line, "timestamp": iso}``), then new ones as they are stored (woken by the
+    store, api/jobnews.py), until the job has ended and every line was sent; ``: keep-alive``
+    every 30 s of silence."""
     require_read(request)
     m = request.match_info
     store = request.app[JOBS].store
     row = await asyncio.to_thread(store.get_job, m["namespace"], m["id"])
     tail = _tail(request)
     resp = await open_event_stream(request)
-    seq, quiet_since = 0, time.monotonic()
-    first: list[JobLogLine] | None = await asyncio.to_thread(store.logs, row.id, 0, tail)
-    while client_connected(request):
-        lines = first if first is not None else await asyncio.to_thread(store.logs, row.id, seq)
-        first = None
-        for line in lines:
-            await resp.write(sse(None, {"data": line.line, "timestamp": iso(line.at)}))
-            seq = line.seq
-        if lines:
-            quiet_since = time.monotonic()
-        else:
-            found = await asyncio.to_thread(store.find_job, row.id)
-            if found is None or found.stage in TERMINAL:
-                # lines written between the read above and the stage: one last read
-                for line in await asyncio.to_thread(store.logs, row.id, seq):
-                    await resp.write(sse(None, {"data": line.line, "timestamp": iso(line.at)}))
-                break
-            if time.monotonic() - quiet_since >= KEEP_ALIVE_S:
-                await resp.write(b": keep-alive\n\n")
-                quiet_since = time.monotonic()
-            await asyncio.sleep(LOG_POLL_S)
+    with job_news(store, row.id) as news:
+        await _follow_log(request, resp, store, row.id, news, tail)
     with contextlib.suppress(ConnectionResetError):  # the page was closed or moved on
         await resp.write_eof()
     return resp
+
+
+async def _send_lines(resp: web.StreamResponse, lines: list[JobLogLine]) -> None:
+    for line in lines:
+        await resp.write(sse(None, {"data": line.line, "timestamp": iso(line.at)}))
+
+
+async def _follow_log(
+    request: web.Request,
+    resp: web.StreamResponse,
+    store: JobStore,
+    job_id: str,
+    news: asyncio.Event,
+    tail: int | None,
+) -> None:
+    seq, quiet_since = 0, time.monotonic()
+    first: list[JobLogLine] | None = await asyncio.to_thread(store.logs, job_id, 0, tail)
+    while client_connected(request):
+        news.clear()  # before the read: a line stored after it sets it again
+        lines = first if first is not None else await asyncio.to_thread(store.logs, job_id, seq)
+        first = None
+        await _send_lines(resp, lines)
+        if lines:
+            seq, quiet_since = lines[-1].seq, time.monotonic()
+            continue
+        found = await asyncio.to_thread(store.find_job, job_id)
+        if found is None or found.stage in TERMINAL:
+            # lines written between the read above and the stage: one last read
+            await _send_lines(resp, await asyncio.to_thread(store.logs, job_id, seq))
+            return
+        if time.monotonic() - quiet_since >= KEEP_ALIVE_S:
+            await resp.write(b": keep-alive\n\n")
+            quiet_since = time.monotonic()
+        await wait_for_news(news, LOG_RECHECK_S)
 
 
 # -- scheduled jobs ------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ class FakeJobContainers:
         self.removed: list[str] = []
         self.closed = False
         self.endpoints = 0  # how often the way to the platform was asked for (made ready)
+        self.samples: dict[str, list[dict[str, Any]]] = {}  # stats samples by container id
         self._images = list(images)
         self._ids = itertools.count(1)
         self._cv = threading.Condition()
@@ -94,7 +95,8 @@ class FakeJobContainers:
         )
 
     def stats(self, container_id: str) -> Iterator[dict[str, Any]]:
-        return iter(())  # no resource figures in memory (tests/e2e/test_jobs.py reads real ones)
+        """The samples a test put in ``samples[container_id]`` (Docker's shape), then none."""
+        return iter(self.samples.get(container_id, []))
 
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
         c = self.containers[container_id]
@@ -138,6 +140,7 @@ def fake_jobs(
     max_jobs: int = 1,
     gpus: int = 0,
     tokens: JobTokens | None = None,
+    gpu_listing: Callable[[], list[dict[str, Any]]] = list,
 ) -> tuple[Jobs, Schedules]:
     """A job runner over *engine* with its database in *data* (a 2-core, 8 GiB host)."""
     jobs = Jobs(
@@ -148,5 +151,6 @@ def fake_jobs(
         space_image=lambda space: None,
         box=SecretCipher(data / "secret.key"),
         tokens=tokens,
+        gpu_listing=gpu_listing,
     )
     return jobs, Schedules(jobs)

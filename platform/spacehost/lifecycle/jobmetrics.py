@@ -8,17 +8,21 @@
   stats`` shows); ``memory_total_bytes``: its limit.
 - ``rx_bps``/``tx_bps``: the network's bits per second over the last second (the CLI prints them
   as ``bps``).
-- ``gpus``: ``{}`` (per-GPU figures are not read yet); ``replica``: the container's short id.
+- ``gpus``: for each GPU the job was given, by the first 8 hex digits of its UUID (as HF keys
+  them): ``utilization`` (%), ``memory_used_bytes``, ``memory_total_bytes`` — the whole GPU's,
+  which the job has to itself (docs/jobs.md, "Flavors"); ``{}`` for a CPU job.
+- ``replica``: the container's short id.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+MIB = 1 << 20
 _ZERO_READ = "0001-01-01"  # the time Docker gives the zeroed samples of a stopped container
 _FRACTION = re.compile(r"\.(\d{1,6})\d*")
 
@@ -64,6 +68,29 @@ def cpu_cores_used(sample: Mapping[str, Any]) -> float:
     return float(used) / float(system) * float(online or 1)
 
 
+def gpu_key(uuid: str) -> str:
+    """HF's key of a GPU: ``GPU-882fa930-…`` → ``882fa930``."""
+    return uuid.removeprefix("GPU-")[:8]
+
+
+def gpu_figures(
+    listing: Sequence[Mapping[str, Any]], indices: Collection[str]
+) -> dict[str, dict[str, int]]:
+    """The figures of the GPUs at host *indices* from the host's GPU listing (runtime/nvml.py
+    ``list_gpus``); a GPU whose memory size is unknown is left out (HF's client divides by it)."""
+    out: dict[str, dict[str, int]] = {}
+    for gpu in listing:
+        total = gpu.get("memory_total_mib")
+        if str(gpu.get("index")) not in indices or not total:
+            continue
+        out[gpu_key(str(gpu.get("uuid") or gpu.get("index")))] = {
+            "utilization": int(gpu.get("utilization_pct") or 0),
+            "memory_used_bytes": int(gpu.get("memory_used_mib") or 0) * MIB,
+            "memory_total_bytes": int(total) * MIB,
+        }
+    return out
+
+
 @dataclass
 class MetricsReader:
     """Turns a container's samples into HF's figures; the first sample only sets the start
@@ -81,7 +108,8 @@ class MetricsReader:
     _last: tuple[float, int, int] | None = None
 
     def feed(self, sample: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The figures since the previous sample; None for the first one."""
+        """The figures since the previous sample (``gpus`` empty: the caller adds the job's);
+        None for the first one."""
         at = read_at(sample)
         rx, tx = network_bytes(sample)
         last, self._last = self._last, (at, rx, tx)

@@ -22,9 +22,10 @@ from typing import Any, Protocol
 
 from spacehost.errors import EngineUnavailable, NotFound, SpacehostError
 from spacehost.lifecycle.jobflavors import HostResources, gpus_of_flavor, limits_for
-from spacehost.lifecycle.jobmetrics import MetricsReader, stopped
+from spacehost.lifecycle.jobmetrics import MetricsReader, gpu_figures, stopped
 from spacehost.lifecycle.jobspec import DEFAULT_FLAVOR, JobSpec, parse_job_spec
 from spacehost.runtime.jobcontainers import JobContainers, JobContainerSpec, JobContainerState
+from spacehost.runtime.nvml import list_gpus
 from spacehost.store.jobs import JobRow, JobStore
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ class Jobs:
         tokens: issues and revokes job tokens; None: jobs get none.
         box: encrypts stored secrets.
         clock: wall time.
+        gpu_listing: the host's GPUs now (runtime/nvml.py), for a GPU job's live figures.
     """
 
     def __init__(
@@ -128,8 +130,10 @@ class Jobs:
         box: SecretBox,
         tokens: JobTokens | None = None,
         clock: Callable[[], float] = time.time,
+        gpu_listing: Callable[[], list[dict[str, Any]]] = list_gpus,
     ):
         self.store, self.host, self.config = store, host, config
+        self._gpu_listing = gpu_listing
         self._containers = containers
         self._space_image, self._tokens, self.box, self._clock = space_image, tokens, box, clock
         self._pump_lock = threading.Lock()
@@ -193,11 +197,14 @@ class Jobs:
             return
         limits = limits_for(str(row.spec.get("flavor") or DEFAULT_FLAVOR), self.host)
         reader = MetricsReader(limits.cpus, limits.memory, row.container_id[:12])
+        gpu_ids = self._gpu_ids.get(row.id, ())
         for sample in self._engine().stats(row.container_id):
             if stopped(sample):
                 return
             figures = reader.feed(sample)
             if figures is not None:
+                if gpu_ids:
+                    figures["gpus"] = gpu_figures(self._gpu_listing(), gpu_ids)
                 yield figures
 
     def start(self) -> None:

@@ -335,9 +335,17 @@ def test_a_job_reaches_the_platform_as_its_user_and_nothing_else(
 def test_a_job_outlives_a_restart_of_the_platform(up: Up, tmp_path: Path) -> None:
     """Runs last: it restarts the module's platform (same data dir and port)."""
     platform = up.running
+    # asks again until the platform is back (a restart under load can outlast a fixed sleep:
+    # "Connection refused" was seen once on the shared machine)
     script = (
-        "import os, time, urllib.request; print('before'); time.sleep(15); "
-        "print('after', urllib.request.urlopen(os.environ['HF_ENDPOINT'] + '/api/health').read())"
+        "import os, time, urllib.request\nprint('before', flush=True)\ntime.sleep(15)\n"
+        "for _ in range(120):\n"
+        "    try:\n"
+        "        body = urllib.request.urlopen(os.environ['HF_ENDPOINT'] + '/api/health').read()\n"
+        "        break\n"
+        "    except OSError:\n"
+        "        time.sleep(1)\n"
+        "print('after', body)"
     )
     jid = job_id(cli(platform, tmp_path, "jobs", "run", "-d", IMAGE, "python", "-c", script).stdout)
     wait_for(

@@ -263,6 +263,8 @@ def test_commits_a_job_pushes_with_git_are_listed_on_its_page(
     expect(pushes).to_have_count(2)
     expect(pushes.nth(0)).to_contain_text(f"model bob/git-made · commit {main_sha[:12]}")
     expect(pushes.nth(1)).to_contain_text(f"model bob/git-made · commit {eval_sha[:12]}")
+    page.goto(f"{site.url}/bob/git-made")  # and the model's page names the job that made it
+    expect(page.locator("#made-by a")).to_have_attribute("href", f"/jobs/bob/{jid}")
     ctx.close()
 
 

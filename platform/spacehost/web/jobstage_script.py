@@ -1,11 +1,12 @@
 """The Jobs pages' live stage script: while a job is waiting or running, its page asks the jobs
 API (``GET /api/jobs/{ns}/{id}``, once a second) and shows its stage, message, start, end and
-duration as they change; the list page asks ``GET /api/jobs/{ns}`` (every two seconds) while any
-of its rows is waiting or running and updates those rows' stage and duration. Both stop once
-what they show has ended. The pages say where to ask with ``data-api`` (only while something is
-still active); without script they show what was true when they were made. Fixed, so allowed by
-its CSP hash (web/csp.py). The duration text is job_render.duration's, from the API's
-``durations.runningSecs``."""
+duration as they change; the list page asks ``GET /api/jobs/{ns}?stage=SCHEDULING&stage=RUNNING``
+(every two seconds: the active jobs only) while any of its rows is waiting or running, updates
+those rows' stage and duration, and asks each row that left that list, once, how it ended. Both
+stop once what they show has ended. The pages say where to ask with ``data-api`` (only while
+something is still active); without script they show what was true when they were made. Fixed,
+so allowed by its CSP hash (web/csp.py). The duration text is job_render.duration's, from the
+API's ``durations.runningSecs``."""
 
 from __future__ import annotations
 
@@ -34,12 +35,17 @@ if(facts&&facts.dataset.api)poll(facts.dataset.api,1000,function(j){var st=j.sta
   text(byId('job-started'),when(j.startedAt));text(byId('job-finished'),when(j.finishedAt));
   text(byId('job-duration'),dur(j));return !ENDED[st.stage];});
 var table=byId('jobs');
-if(table&&table.dataset.api)poll(table.dataset.api,2000,function(list){var active=false;
-  var rows={};table.querySelectorAll('tr[data-job]').forEach(function(tr){
-    rows[tr.getAttribute('data-job')]=tr;});
-  list.forEach(function(j){var tr=rows[j.id];if(!tr)return;var st=(j.status||{}).stage;
-    badge(tr.querySelector('.badge'),st);text(tr.querySelector('.duration'),dur(j));
-    if(!ENDED[st])active=true;});
-  return active;});
+function waiting(){return Array.prototype.filter.call(table.querySelectorAll('tr[data-job]'),
+  function(tr){var b=tr.querySelector('.badge');return b&&!ENDED[b.textContent];});}
+function row(tr,j){badge(tr.querySelector('.badge'),(j.status||{}).stage);
+  text(tr.querySelector('.duration'),dur(j));}
+if(table&&table.dataset.api){var api=table.dataset.api;
+  poll(api+'?stage=SCHEDULING&stage=RUNNING',2000,function(list){var now={};
+    list.forEach(function(j){now[j.id]=j;});
+    waiting().forEach(function(tr){var id=tr.getAttribute('data-job');
+      if(now[id]){row(tr,now[id]);return;}
+      fetch(api+'/'+encodeURIComponent(id),{credentials:'same-origin'})
+        .then(function(r){return r.ok?r.json():null;}).then(function(j){if(j)row(tr,j);});});
+    return waiting().length>0;});}
 })();
 </script>""")

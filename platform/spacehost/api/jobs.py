@@ -216,9 +216,9 @@ async def job_logs(request: web.Request) -> web.StreamResponse:
     row = await asyncio.to_thread(store.get_job, m["namespace"], m["id"])
     tail = _tail(request)
     resp = await open_event_stream(request)
-    with job_news(store, row.id) as news:
-        await _follow_log(request, resp, store, row.id, news, tail)
     with contextlib.suppress(ConnectionResetError):  # the page was closed or moved on
+        with job_news(store, row.id) as news:
+            await _follow_log(request, resp, store, row.id, news, tail)
         await resp.write_eof()
     return resp
 
@@ -236,12 +236,11 @@ async def _follow_log(
     news: asyncio.Event,
     tail: int | None,
 ) -> None:
-    seq, quiet_since = 0, time.monotonic()
-    first: list[JobLogLine] | None = await asyncio.to_thread(store.logs, job_id, 0, tail)
+    seq, quiet_since, first = 0, time.monotonic(), True
     while client_connected(request):
         news.clear()  # before the read: a line stored after it sets it again
-        lines = first if first is not None else await asyncio.to_thread(store.logs, job_id, seq)
-        first = None
+        lines = await asyncio.to_thread(store.logs, job_id, seq, tail if first else None)
+        first = False
         await _send_lines(resp, lines)
         if lines:
             seq, quiet_since = lines[-1].seq, time.monotonic()

@@ -15,7 +15,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -24,11 +24,13 @@ from spacehost.builder.jobindex import JobIndex
 from spacehost.errors import EngineUnavailable, NotFound, NotSupported, SpacehostError
 from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.lifecycle.jobflavors import HostResources, gpus_of_flavor, limits_for
-from spacehost.lifecycle.jobspec import JobSpec, parse_job_spec
+from spacehost.lifecycle.jobmetrics import MetricsReader, gpu_figures, stopped
+from spacehost.lifecycle.jobspec import DEFAULT_FLAVOR, JobSpec, parse_job_spec
 from spacehost.lifecycle.uvimages import is_uv_image, local_uv_image
 from spacehost.lifecycle.volumes import SpaceVolume
 from spacehost.runtime.base import Mount
 from spacehost.runtime.jobcontainers import JobContainers, JobContainerSpec, JobContainerState
+from spacehost.runtime.nvml import list_gpus
 from spacehost.store.jobs import JobRow, JobStore
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,7 @@ class Jobs:
             None: a job with volumes ends in ERROR saying so.
         package_index: the host's local pip sources, offered to jobs through the platform
             (builder/jobindex.py); None: none.
+        gpu_listing: the host's GPUs now (runtime/nvml.py), for a GPU job's live figures.
     """
 
     def __init__(
@@ -152,8 +155,10 @@ class Jobs:
         gpus: GpuLedger | None = None,
         volume_mounts: Callable[[Sequence[SpaceVolume]], tuple[Mount, ...]] | None = None,
         package_index: JobIndex | None = None,
+        gpu_listing: Callable[[], list[dict[str, Any]]] = list_gpus,
     ):
         self.store, self.host, self.config = store, host, config
+        self._gpu_listing = gpu_listing
         self._containers = containers
         self._space_image, self._tokens, self.box, self._clock = space_image, tokens, box, clock
         self._pump_lock = threading.Lock()
@@ -208,6 +213,27 @@ class Jobs:
                 self._stop(row.container_id)
             self.pump()
         return self.store.get_job(namespace, job_id)
+
+    def metrics(self, row: JobRow) -> Generator[dict[str, Any], None, None]:
+        """A running job's live figures in HF's shape (lifecycle/jobmetrics.py), one a second,
+        until its container stops; nothing for a job without a container.
+
+        Raises:
+            EngineUnavailable: the engine failed.
+        """
+        if row.container_id is None:
+            return
+        limits = limits_for(str(row.spec.get("flavor") or DEFAULT_FLAVOR), self.host)
+        reader = MetricsReader(limits.cpus, limits.memory, row.container_id[:12])
+        gpu_ids = self.gpus.job_gpus(row.id)
+        for sample in self._engine().stats(row.container_id):
+            if stopped(sample):
+                return
+            figures = reader.feed(sample)
+            if figures is not None:
+                if gpu_ids:
+                    figures["gpus"] = gpu_figures(self._gpu_listing(), gpu_ids)
+                yield figures
 
     def start(self) -> None:
         """Adopt the jobs that ran when the platform stopped, then start waiting ones."""

@@ -70,6 +70,11 @@ class JobContainers(Protocol):
 
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]: ...
 
+    def stats(self, container_id: str) -> Iterator[dict[str, Any]]:
+        """The engine's resource samples of the container, one a second (Docker's stats
+        shape), until it is gone."""
+        ...
+
     def stop(self, container_id: str, timeout: float = 5) -> None: ...
 
     def remove(self, container_id: str) -> None: ...
@@ -220,6 +225,17 @@ class DockerJobContainers:
 
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
         return self._backend.follow_logs(container_id, since)
+
+    def stats(self, container_id: str) -> Iterator[dict[str, Any]]:
+        """Docker's ``stats`` stream of the container (a stopped one's samples are zeroed)."""
+        doing = f"reading the figures of job container {container_id}"
+        try:
+            samples = self._client.api.stats(container_id, stream=True, decode=True)
+            yield from samples
+        except DockerNotFound:
+            return
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, doing) from exc
 
     def stop(self, container_id: str, timeout: float = 5) -> None:
         self._backend.stop(container_id, timeout)

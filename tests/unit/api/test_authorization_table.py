@@ -916,6 +916,21 @@ def _job(world: World, column: str, visibility: str, p: Params) -> Params:
     return p | {"id": job_id}
 
 
+def _running_job(world: World, column: str, visibility: str, p: Params) -> Params:
+    """A job of acme stored as running, with no container (its figures stream ends at once; a
+    finished job's would be a 406 for everyone, api/jobmetrics.py)."""
+    job_id = world.fresh("job")
+    world.app[JOBS].store.add_job(
+        JobRow(
+            id=job_id, namespace=ORG, owner_type="org", initiator={"type": "user", "id": "mia"},
+            spec={"dockerImage": "python:3.12", "command": ["true"], "flavor": "cpu-basic"},
+            secrets="", stage="RUNNING", message="", created_at=1.0, started_at=2.0,
+            finished_at=None, container_id=None, token_id=None, scheduled_id=None,
+        )
+    )  # fmt: skip
+    return p | {"id": job_id}
+
+
 def _scheduled(world: World, column: str, visibility: str, p: Params) -> Params:
     # concurrent runs allowed: "run now" of one made for another caller never waits
     made = world.app[SCHEDULES].create(
@@ -936,6 +951,7 @@ JOB_ROWS = [
     Row("jobs", "GET", JOBS_PATH + "/{id}", namespace_member(200), prepare=_job),
     Row("jobs", "POST", JOBS_PATH + "/{id}/cancel", namespace_write(200), prepare=_job),
     Row("jobs", "GET", JOBS_PATH + "/{id}/logs", namespace_member(200), prepare=_job),
+    Row("jobs", "GET", JOBS_PATH + "/{id}/metrics", namespace_member(200), prepare=_running_job),
     Row(
         "jobs",
         "PUT",

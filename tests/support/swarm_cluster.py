@@ -15,8 +15,9 @@ in each node's flags). The machine's own engine is never touched.
         cluster.kill_node(2)                 # a power cut: the swarm notices by itself
         cluster.restart_node(2)
 
-Everything carries the prefix ``shsw`` and the subnet 10.231.0.0/24. One cluster at a time
-per machine: a lock (``/run/shsw.lock``) serialises test processes; holding it, a start
+Everything carries the prefix ``shsw`` and the subnet 10.231.0.0/24 (or those of another slot:
+swarm_network.SLOT). One cluster a slot: a lock (``/run/shsw.lock``) serialises test processes;
+holding it, a start
 first sweeps whatever a killed run left (processes, namespaces, links, firewall rules,
 cgroups, folders), and teardown removes everything, even after a failed start.
 """

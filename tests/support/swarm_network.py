@@ -21,8 +21,14 @@ import os
 import subprocess
 from dataclasses import dataclass
 
-PREFIX = "shsw"
-SUBNET = "10.231.0"
+# SPACEHOST_TEST_CLUSTER_SLOT=N (1-9) gives a test process its own cluster (prefix shsN, subnet
+# 10.(240+N).0.0/24) beside the default one (slot 0: shsw, 10.231.0.0/24), so engineers working in
+# parallel do not queue on one lock; CI uses slot 0.
+SLOT = int(os.environ.get("SPACEHOST_TEST_CLUSTER_SLOT") or 0)
+if not 0 <= SLOT <= 9:
+    raise ValueError("SPACEHOST_TEST_CLUSTER_SLOT must be a digit, 0-9")
+PREFIX = "shsw" if SLOT == 0 else f"shs{SLOT}"
+SUBNET = "10.231.0" if SLOT == 0 else f"10.{240 + SLOT}.0"
 HOST_ADDR = f"{SUBNET}.1"
 FIRST_NODE_HOST = 10
 

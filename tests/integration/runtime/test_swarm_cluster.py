@@ -20,6 +20,7 @@ from docker.types import EndpointSpec, ServiceMode
 from tests.support.polling import wait_for
 from tests.support.ports import free_port
 from tests.support.swarm_cluster import SwarmCluster
+from tests.support.swarm_network import SUBNET
 
 pytestmark = [pytest.mark.docker, pytest.mark.swarm]
 
@@ -164,7 +165,7 @@ def test_a_node_added_later_joins_ready_and_leaves_again(swarm_cluster: SwarmClu
     index = swarm_cluster.add_node()
     try:
         assert index == 3
-        assert swarm_cluster.node_addrs[3] == "10.231.0.13"
+        assert swarm_cluster.node_addrs[3] == f"{SUBNET}.13"
         assert swarm_cluster.node_states()[swarm_cluster.nodes[3].name] == ("ready", "active")
     finally:
         swarm_cluster.remove_last_node()

@@ -6,13 +6,18 @@ it puts the repository's root there too, so a bench uses the tests' helpers (``t
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -77,3 +82,70 @@ def launch_platform(data: Path, port: int, env: dict[str, str]) -> subprocess.Po
             stderr=subprocess.STDOUT,
             cwd=ROOT,
         )
+
+
+def hf_env(url: str, token: str, home: Path) -> dict[str, str]:
+    """The environment of an unchanged huggingface_hub client talking to the platform at *url*
+    as *token*, with its cache in *home* (Xet on unless the caller turns it off)."""
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": url,
+        "HF_TOKEN": token,
+        "HF_HOME": str(home),
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    }
+    env.pop("HF_HUB_DISABLE_XET", None)
+    return env
+
+
+def run_json(script: str, args: list[str], env: dict[str, str], stdin: str | None = None) -> Any:
+    """Run ``python -c script *args`` in a fresh process; the JSON of its last output line
+    (SystemExit with its stderr's end when it fails)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr[-3000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def write_random(path: Path, mib: int) -> None:
+    """*mib* MiB of fresh random bytes into *path*."""
+    with open(path, "wb") as out:
+        for _ in range(mib):
+            out.write(os.urandom(1 << 20))
+
+
+def time_cp(src: Path, dest: Path) -> float:
+    """Seconds to ``cp`` *src* to *dest* and ``sync`` it (the copy is removed afterwards)."""
+    start = time.perf_counter()
+    subprocess.run(["cp", str(src), str(dest)], check=True)
+    subprocess.run(["sync", str(dest)], check=True)
+    elapsed = time.perf_counter() - start
+    dest.unlink()
+    return elapsed
+
+
+@contextmanager
+def running_platform(
+    data: Path, extra_env: dict[str, str]
+) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """A `spacehost up` on a free port with data dir *data* (created) for the ``with`` block:
+    yields its URL, its admin token and its environment (:func:`platform_env`); stopped
+    (SIGINT) at the end."""
+    data.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = platform_env(data, port, extra_env)
+    proc = launch_platform(data, port, env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_http(f"{url}/api/health")
+        yield url, (data / "token").read_text().strip(), env
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)

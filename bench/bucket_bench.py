@@ -18,17 +18,11 @@ around the one call (its import excluded):
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-from benchkit import free_port, launch_platform, platform_env, wait_http
+from benchkit import hf_env, run_json, running_platform, time_cp, write_random
 
 CLIENT = """
 import json, sys, time
@@ -45,38 +39,12 @@ print(json.dumps({"up": up, "down": time.perf_counter() - start}))
 """
 
 
-def time_cp(src: Path, dest: Path) -> float:
-    start = time.perf_counter()
-    subprocess.run(["cp", str(src), str(dest)], check=True)
-    subprocess.run(["sync", str(dest)], check=True)
-    elapsed = time.perf_counter() - start
-    dest.unlink()
-    return elapsed
-
-
 def time_client(url: str, token: str, src: Path, bucket: str, work: Path) -> tuple[float, float]:
-    env = {
-        **os.environ,
-        "HF_ENDPOINT": url,
-        "HF_TOKEN": token,
-        "HF_HOME": str(work / "home"),
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    }
-    env.pop("HF_HUB_DISABLE_XET", None)
     dest = work / "down.bin"
-    proc = subprocess.run(
-        [sys.executable, "-c", CLIENT, str(src), bucket, str(dest)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr[-3000:])
+    out = run_json(CLIENT, [str(src), bucket, str(dest)], hf_env(url, token, work / "home"))
     if dest.read_bytes() != src.read_bytes():
         raise SystemExit("the downloaded file differs from the uploaded one")
     dest.unlink()
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
     return float(out["up"]), float(out["down"])
 
 
@@ -87,20 +55,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=Path.home()) as tmp:
         work = Path(tmp)
-        data = work / "data"
-        data.mkdir()
-        port = free_port()
-        proc = launch_platform(data, port, platform_env(data, port, {}))
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_http(f"{url}/api/health")
-            token = (data / "token").read_text().strip()
+        cps, ups, downs = [], [], []
+        with running_platform(work / "data", {}) as (url, token, _env):
             src = work / "big.bin"
-            cps, ups, downs = [], [], []
             for n in range(args.rounds):
-                with open(src, "wb") as out:
-                    for _ in range(args.size):
-                        out.write(os.urandom(1 << 20))
+                write_random(src, args.size)
                 cps.append(time_cp(src, work / "copy.bin"))
                 up, down = time_client(url, token, src, f"bench/bucket-{n}", work)
                 ups.append(up)
@@ -108,9 +67,6 @@ def main() -> None:
                 print(
                     f"round {n + 1}: cp {cps[-1]:.2f} s, upload {up:.2f} s, download {down:.2f} s"
                 )
-        finally:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(60)
     mib = float(args.size)
     for name, runs in (("cp", cps), ("upload", ups), ("download", downs)):
         s = statistics.median(runs)

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import tempfile
@@ -31,7 +30,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchkit import free_port, launch_platform, platform_env, wait_http
+from benchkit import running_platform
 from spacehost.server.content import minilm_folder
 
 
@@ -77,16 +76,9 @@ def timed_push(work: Path, home: Path, remote: str, *flags: str) -> float:
 
 
 def one_round(source: Path, tmp: Path) -> tuple[float, float, float]:
-    data, home, work = tmp / "data", tmp / "home", tmp / "minilm"
-    data.mkdir()
+    home, work = tmp / "home", tmp / "minilm"
     home.mkdir()
-    port = free_port()
-    env = platform_env(data, port, {"SPACEHOST_BUILTIN_CONTENT": "0"})
-    proc = launch_platform(data, port, env)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_http(f"{url}/api/health")
-        token = (data / "token").read_text().strip()
+    with running_platform(tmp / "data", {"SPACEHOST_BUILTIN_CONTENT": "0"}) as (url, token, _):
         for name in ("minilm", "again"):
             create_repo(url, token, name)
         host = url.removeprefix("http://")
@@ -101,9 +93,6 @@ def one_round(source: Path, tmp: Path) -> tuple[float, float, float]:
         push_s = timed_push(work, home, "origin")
         again_s = timed_push(work, home, f"{url}/bench/again", "--force")
         return cp_s, push_s, again_s
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(60)
 
 
 def main() -> None:

@@ -25,13 +25,10 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import re
-import signal
 import sqlite3
 import statistics
 import subprocess
-import sys
 import tarfile
 import tempfile
 import time
@@ -40,7 +37,7 @@ from pathlib import Path
 
 import docker
 
-from benchkit import CLI, ROOT, free_port, launch_platform, platform_env, push_archive, wait_http
+from benchkit import CLI, ROOT, hf_env, push_archive, run_json, running_platform
 from spacehost.settings import Settings
 
 GOAL_S = 1.5
@@ -119,24 +116,10 @@ def wait_one_container(data: Path, timeout: float = 120) -> None:
 
 
 def commit(url: str, token: str, home: Path, word: str, hot: bool) -> dict[str, object]:
-    env = {
-        **os.environ,
-        "HF_ENDPOINT": url,
-        "HF_TOKEN": token,
-        "HF_HOME": str(home),
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    }
-    proc = subprocess.run(
-        [sys.executable, "-c", COMMIT, f"{url}/spaces/{SPACE}/", SPACE, word, "1" if hot else "0"],
-        input=app_saying(word),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    args = [f"{url}/spaces/{SPACE}/", SPACE, word, "1" if hot else "0"]
+    result: dict[str, object] = run_json(
+        COMMIT, args, hf_env(url, token, home), stdin=app_saying(word)
     )
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr[-3000:])
-    result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -152,40 +135,32 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    hots: list[float] = []
+    rebuilds: list[float] = []
     with tempfile.TemporaryDirectory(dir=Path.home()) as tmp:
         work = Path(tmp)
         data = work / "data"
-        data.mkdir()
-        port = free_port()
-        env = platform_env(data, port, {"SPACEHOST_HOT_RELOAD": "1"})
-        proc = launch_platform(data, port, env)
-        hots: list[float] = []
-        rebuilds: list[float] = []
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_http(f"{url}/api/health")
-            token = (data / "token").read_text().strip()
+        with running_platform(data, {"SPACEHOST_HOT_RELOAD": "1"}) as (url, token, env):
             push_archive(url, token, SPACE, hello_archive())
             wait_running(url)
-            for n in range(args.rounds):
-                hot = commit(url, token, work / "home", f"Hot{n}", hot=True)
-                hots.append(float(str(hot["answering"])))
-                if n == 0:
-                    print(f"client calls of the first hot commit: {hot['calls']}")
-                rebuilt = commit(url, token, work / "home", f"Built{n}", hot=False)
-                rebuilds.append(float(str(rebuilt["answering"])))
-                wait_running(url)
-                wait_one_container(data)  # the deploy over: the old container removed
-                print(
-                    f"round {n + 1}: hot reload {hots[-1]:.2f} s (commit call "
-                    f"{float(str(hot['committed'])):.2f} s), rebuild {rebuilds[-1]:.2f} s"
-                )
-            print(f"platform-reported hot reloads (s): {'; '.join(platform_seconds(data))}")
-        finally:
-            rm = [*CLI, "rm", "--yes", SPACE]
-            subprocess.run(rm, env=env, cwd=ROOT, capture_output=True, check=False)
-            proc.send_signal(signal.SIGINT)
-            proc.wait(60)
+            try:
+                for n in range(args.rounds):
+                    hot = commit(url, token, work / "home", f"Hot{n}", hot=True)
+                    hots.append(float(str(hot["answering"])))
+                    if n == 0:
+                        print(f"client calls of the first hot commit: {hot['calls']}")
+                    rebuilt = commit(url, token, work / "home", f"Built{n}", hot=False)
+                    rebuilds.append(float(str(rebuilt["answering"])))
+                    wait_running(url)
+                    wait_one_container(data)  # the deploy over: the old container removed
+                    print(
+                        f"round {n + 1}: hot reload {hots[-1]:.2f} s (commit call "
+                        f"{float(str(hot['committed'])):.2f} s), rebuild {rebuilds[-1]:.2f} s"
+                    )
+                print(f"platform-reported hot reloads (s): {'; '.join(platform_seconds(data))}")
+            finally:
+                rm = [*CLI, "rm", "--yes", SPACE]
+                subprocess.run(rm, env=env, cwd=ROOT, capture_output=True, check=False)
     hot_s, rebuild_s = statistics.median(hots), statistics.median(rebuilds)
     print(f"hot-reload commit -> new code answering: {hot_s:.2f} s (goal <= {GOAL_S} s)")
     print(f"rebuild deploy of the same change -> new code answering: {rebuild_s:.2f} s")

@@ -27,17 +27,11 @@ Goal: upload_file's throughput >= 0.5x cp's (medians of the rounds).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-from benchkit import free_port, launch_platform, platform_env, wait_http
+from benchkit import hf_env, run_json, running_platform, time_cp, write_random
 
 GOAL = 0.5
 UPLOAD = """
@@ -51,37 +45,11 @@ print(json.dumps({"s": time.perf_counter() - start}))
 """
 
 
-def time_cp(src: Path, dest: Path) -> float:
-    start = time.perf_counter()
-    subprocess.run(["cp", str(src), str(dest)], check=True)
-    subprocess.run(["sync", str(dest)], check=True)
-    elapsed = time.perf_counter() - start
-    dest.unlink()
-    return elapsed
-
-
 def time_upload(url: str, token: str, src: Path, repo: str, home: Path, xet: bool) -> float:
-    env = {
-        **os.environ,
-        "HF_ENDPOINT": url,
-        "HF_TOKEN": token,
-        "HF_HOME": str(home),
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    }
-    env.pop("HF_HUB_DISABLE_XET", None)
+    env = hf_env(url, token, home)
     if not xet:
         env["HF_HUB_DISABLE_XET"] = "1"
-    proc = subprocess.run(
-        [sys.executable, "-c", UPLOAD, str(src), repo],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr[-3000:])
-    seconds: float = json.loads(proc.stdout.strip().splitlines()[-1])["s"]
-    return seconds
+    return float(run_json(UPLOAD, [str(src), repo], env)["s"])
 
 
 def main() -> None:
@@ -93,21 +61,11 @@ def main() -> None:
     size = args.size << 20
     with tempfile.TemporaryDirectory(dir=Path.home()) as tmp:
         work = Path(tmp)
-        data = work / "data"
-        data.mkdir()
-        port = free_port()
-        env = platform_env(data, port, {"SPACEHOST_MAX_UPLOAD": "5m"})
-        proc = launch_platform(data, port, env)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_http(f"{url}/api/health")
-            token = (data / "token").read_text().strip()
+        cps, uploads, agains = [], [], []
+        with running_platform(work / "data", {"SPACEHOST_MAX_UPLOAD": "5m"}) as (url, token, _):
             src = work / "big.bin"
-            cps, uploads, agains = [], [], []
             for n in range(args.rounds):
-                with open(src, "wb") as out:
-                    for _ in range(args.size):
-                        out.write(os.urandom(1 << 20))
+                write_random(src, args.size)
                 cps.append(time_cp(src, work / "copy.bin"))
                 home, xet = work / "home", args.xet
                 uploads.append(time_upload(url, token, src, f"bench/up-{n}", home, xet))
@@ -116,9 +74,6 @@ def main() -> None:
                     f"round {n + 1}: cp {cps[-1]:.2f} s, upload_file {uploads[-1]:.2f} s, "
                     f"again {agains[-1]:.2f} s"
                 )
-        finally:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(60)
     cp_s, up_s = statistics.median(cps), statistics.median(uploads)
     again_s = statistics.median(agains)
     mib = size / (1 << 20)

@@ -15,6 +15,12 @@ Run by hand: ``.venv/bin/python bench/router_bench.py [--seconds 10] [--connecti
    to the public space through a router of that code: alternating rounds, req/s and the router
    process's CPU time per request (utime+stime from ``/proc``, steadier than req/s on a shared
    machine). Target: private within 3 % of public; public unchanged from before.
+4. Replicas (``--only replicas``): the same small response through one router to a space with
+   one upstream and to a space with three replicas (three nginx servers), with the same heads,
+   asked as a page is (the affinity cookie names the replica) and as a Gradio event stream is
+   (a session hash in the query, remembered): alternating rounds, req/s and router CPU time per
+   request, and the in-process cost of the choice (route + session/cookie parse + pick). No
+   target: the figure is what affinity costs per request.
 
 Needs ``wrk`` and ``nginx`` (Debian ``wrk``, ``nginx-light``) and gradio in the venv. Every
 server is a subprocess stopped at the end; nothing listens beyond 127.0.0.1.
@@ -471,14 +477,136 @@ def decision_cost(tmp: Path, n: int = 100_000, repeats: int = 7) -> dict[str, fl
         loop.close()
 
 
+def bench_replicas(tmp: Path, seconds: int, connections: int, rounds: int) -> None:
+    ports = [free_port() for _ in range(3)]
+    port = free_port()
+    one = RouteEntry("bench/tiny", "docker", "RUNNING", upstream=f"{HOST}:{ports[0]}")
+    three = RouteEntry(
+        "bench/three", "gradio", "RUNNING", replicas=tuple(f"{HOST}:{p}" for p in ports)
+    )
+    print(
+        f"\n(4) one upstream vs three replicas, wrk -t1 -c{connections} -d{seconds}s, "
+        f"{rounds} rounds"
+    )
+    body = "".join(UPSTREAM_BODY.format(host=HOST, port=p) for p in ports)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(nginx(tmp, "ups", body, ports[0]))
+        rtr = stack.enter_context(router(tmp, port, [one, three], "replicas"))
+        for p in ports[1:]:
+            wait_port(p, rtr)
+        token = replica_cookie(port)
+        # the same request heads to both spaces (the cookie too: clients send it to every
+        # space; only the bench/three one names a replica), so the difference is the choice
+        page = f"http://{HOST}:{port}/"
+        stream = page + "gradio_api/queue/data?session_hash=bench"
+        cookie = (f"Cookie: {token}",)
+        sides = [
+            Side("one upstream, page", page, "bench-tiny.localhost", cookie, rtr.pid),
+            Side("3 replicas, page", page, "bench-three.localhost", cookie, rtr.pid),
+            Side("one upstream, event stream", stream, "bench-tiny.localhost", cookie, rtr.pid),
+            Side("3 replicas, event stream", stream, "bench-three.localhost", cookie, rtr.pid),
+        ]
+        for side in sides:
+            wrk(side.url, 2, connections, side.host, *side.headers)
+        results: dict[str, list[tuple[float, float]]] = {s.name: [] for s in sides}
+        for r in range(rounds):
+            order = sides[r % len(sides) :] + sides[: r % len(sides)]
+            for side in order:
+                results[side.name].append(measure(side, seconds, connections))
+    for name, values in results.items():
+        rates = ", ".join(f"{v[0]:,.0f}" for v in values)
+        cpus = ", ".join(f"{v[1]:.1f}" for v in values)
+        row(name, f"{statistics.median(v[0] for v in values):,.0f} req/s", f"[{rates}]")
+        row("  router CPU per request", f"{statistics.median(v[1] for v in values):.1f} µs", cpus)
+    for what in ("page", "event stream"):
+        one, three = results[f"one upstream, {what}"], results[f"3 replicas, {what}"]
+        cpu = statistics.median(v[1] for v in three) / statistics.median(v[1] for v in one)
+        row(f"ratio CPU/request, {what}: 3 / one", f"{cpu:.3f}", "")
+    cost = choice_cost(tmp)
+    row(
+        "route+choose, in-process (µs/request)",
+        ", ".join(f"{k} {v:.2f}" for k, v in cost.items()),
+        "",
+    )
+
+
+def replica_cookie(port: int) -> str:
+    """The affinity cookie the router hands a first visitor of ``bench/three``."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    conn.request("GET", "/", headers={"Host": "bench-three.localhost"})
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    cookie = resp.getheader("set-cookie") or ""
+    if not cookie.startswith("spacehost_replica="):
+        raise RuntimeError(f"no affinity cookie from the router: {cookie!r}")
+    return cookie.partition(";")[0]
+
+
+def choice_cost(tmp: Path, n: int = 100_000, repeats: int = 7) -> dict[str, float]:
+    """In-process, µs per request (the best of *repeats* runs of *n*): routing a request, and
+    for a space with replicas the choice :class:`~spacehost.router.exchange.Exchange` makes
+    (session from the target, the cookie, the pick) on top."""
+    from spacehost.router.context import RouterContext
+    from spacehost.router.gradiosession import affinity_cookie, target_session
+    from spacehost.settings import Settings
+
+    data = tmp / "micro-replicas"
+    (data / "run").mkdir(parents=True, exist_ok=True)
+    ups = tuple(f"127.0.0.1:{p}" for p in (1, 2, 3))
+    entries = [
+        RouteEntry("bench/tiny", "docker", "RUNNING", upstream=ups[0]),
+        RouteEntry("bench/three", "gradio", "RUNNING", replicas=ups),
+    ]
+    (data / "run" / "routes.json").write_text(routes_json(entries))
+    loop = asyncio.new_event_loop()
+    try:
+        ctx = RouterContext(loop, Settings(data_dir=data, domain="localhost"))
+        ctx.route("bench-three.localhost", "/")  # loads the table
+        compiled = ctx.routes.target_for("bench/three")
+        token = compiled.tokens[1]
+        cookie = [
+            (b"host", b"bench-three.localhost"),
+            (b"cookie", f"spacehost_replica={token}".encode()),
+        ]
+        plain = [(b"host", b"bench-three.localhost"), (b"accept", b"*/*")]
+
+        def step(host: str, target: str, headers: list[tuple[bytes, bytes]], choose: bool) -> None:
+            m = ctx.route(host, target)
+            if choose and m.entry is not None:
+                compiled = ctx.routes.target_for(m.entry.space)
+                session = target_session(m.target)
+                preferred = compiled.named(affinity_cookie(headers))
+                ctx.replicas.pick(m.entry.space, compiled.replicas, session, preferred)
+
+        data_target = "/gradio_api/queue/data?session_hash=bench"
+        cases = {
+            "one upstream": ("bench-tiny.localhost", "/", plain, False),
+            "replicas, cookie": ("bench-three.localhost", "/", cookie, True),
+            "replicas, session": ("bench-three.localhost", data_target, plain, True),
+        }
+        best = {name: float("inf") for name in cases}
+        for _ in range(repeats):
+            for name, (host, target, headers, choose) in cases.items():
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    step(host, target, headers, choose)
+                best[name] = min(best[name], (time.perf_counter() - t0) / n * 1e6)
+        return best
+    finally:
+        loop.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--seconds", type=int, default=10, help="per wrk measurement")
     ap.add_argument("--connections", type=int, default=64, help="wrk connections (part 1)")
     ap.add_argument("--gradio-connections", type=int, default=16, help="wrk connections (2)")
     ap.add_argument("--samples", type=int, default=500, help="sequential requests for p50")
-    ap.add_argument("--only", choices=["small", "gradio", "private"], help="run one part")
-    ap.add_argument("--rounds", type=int, default=4, help="alternating rounds (part 3)")
+    ap.add_argument(
+        "--only", choices=["small", "gradio", "private", "replicas"], help="run one part"
+    )
+    ap.add_argument("--rounds", type=int, default=4, help="alternating rounds (parts 3, 4)")
     ap.add_argument(
         "--before", type=Path, help="a platform/ folder of older code to compare with (part 3)"
     )
@@ -496,6 +624,8 @@ def main() -> int:
             bench_gradio(tmp, args.seconds, args.gradio_connections, args.samples)
         if args.only in (None, "private"):
             bench_private(tmp, args.seconds, args.connections, args.rounds, args.before)
+        if args.only in (None, "replicas"):
+            bench_replicas(tmp, args.seconds, args.connections, args.rounds)
     return 0
 
 

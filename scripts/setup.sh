@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything spacehost needs on a Debian/Ubuntu host (run as root, or with sudo for apt):
-# Docker Engine (started in the background when no systemd runs it), debootstrap, Chromium for
+# Docker Engine (started in the background when no systemd runs it), debootstrap, Debian's
+# docker-registry (a cluster's registry), Chromium for
 # the browser tests, nginx and wrk for benchmarks, and a venv with spacehost installed.
 # Idempotent: re-running it only does what is missing.   Usage: scripts/setup.sh [--test]
 set -euo pipefail
@@ -11,10 +12,14 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 need=()
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
+# the registry spacehost starts for a cluster when none is configured (runtime/registry_server.py)
+[ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 if [ "$want_test" = --test ]; then
   command -v chromium >/dev/null || need+=(chromium)
   # git's LFS client for the git protocol tests (tests/integration/api/test_git_protocol.py)
   command -v git-lfs >/dev/null || need+=(git-lfs)
+  # the live test cluster (tests/support/swarm_cluster.py): network namespaces, veths, a bridge
+  command -v ip >/dev/null || need+=(iproute2)
   command -v nginx >/dev/null || need+=(nginx-light)
   command -v wrk >/dev/null || need+=(wrk)
   # emoji in screenshots of pages (space cards use them)

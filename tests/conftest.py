@@ -16,6 +16,7 @@ from hypothesis import settings
 
 from tests.support.polling import wait_for as wait_for
 from tests.support.ports import free_port as free_port
+from tests.support.swarm_cluster import SwarmCluster, cluster_for_tests
 
 # Property tests must not fail on timing: a loaded 2-core CI machine can stall any example.
 settings.register_profile("spacehost", deadline=None, derandomize=bool(os.environ.get("CI")))
@@ -55,3 +56,11 @@ def localhost_subdomains_resolve() -> Iterator[None]:
     socket.getaddrinfo = getaddrinfo
     yield
     socket.getaddrinfo = real
+
+
+@pytest.fixture(scope="session")
+def swarm_cluster() -> Iterator[SwarmCluster]:
+    """The live three-engine Docker Swarm (tests/support/swarm_cluster.py), one per session
+    (one cluster per machine at a time); a test that kills, drains or adds a node puts the
+    cluster back as it found it. Skips where no cluster can be built (not root, no netns)."""
+    yield from cluster_for_tests()

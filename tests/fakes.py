@@ -135,6 +135,7 @@ class FakeBackend(RuntimeBackend):
             oom_killed=False,
             started_at=None,
             finished_at=None,
+            gpu_ids=c.spec.gpu_ids,
         )
 
     def crash(self, container_id: str, code: int = 1) -> None:

@@ -173,6 +173,14 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class JobEnded(Conflict):
+    """Live figures asked of a job that has ended (406, as Hugging Face answers; its client
+    reads that as "nothing more to show")."""
+
+    code = "job_ended"
+    http_status = 406
+
+
 class CommitConflict(Conflict):
     """A commit based on a revision that is no longer the head (HF answers 412)."""
 

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+# Fields only ever get added, optional, with a default that keeps an older file's meaning
+# (``replicas``: absent means the one ``upstream``): such a change keeps the version, so old
+# files still load and an older router still serves a newer file's first replica. A change
+# of meaning bumps it.
 FORMAT_VERSION = 1
 
 
@@ -22,7 +26,8 @@ class RouteEntry:
 
     ``upstream`` ("127.0.0.1:49153") is set while a container serves it; ``static_dir`` for
     ``sdk: static`` spaces, served by the router itself; neither means the control plane answers
-    (status pages).
+    (status pages). ``replicas`` lists every upstream of a space that runs as several
+    processes (a Swarm service with N tasks), ``upstream`` first; empty when there is one.
     """
 
     space: str
@@ -38,9 +43,22 @@ class RouteEntry:
     startup_timeout: float | None = None
     # only visitors who may read it are served (spacehost.spaceaccess; docs/accounts.md)
     private: bool = False
+    # every upstream of a space with several replicas, ``upstream`` first (router/affinity.py)
+    replicas: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.replicas and self.upstream is None:
+            object.__setattr__(self, "upstream", self.replicas[0])
+
+    @property
+    def upstreams(self) -> tuple[str, ...]:
+        """Every upstream that serves the space: its replicas, else its one upstream."""
+        if self.replicas:
+            return self.replicas
+        return (self.upstream,) if self.upstream else ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "space": self.space,
             "sdk": self.sdk,
             "stage": self.stage,
@@ -52,6 +70,9 @@ class RouteEntry:
             "startup_timeout": self.startup_timeout,
             "private": self.private,
         }
+        if len(self.replicas) > 1:  # a one-replica table stays byte-identical to before
+            d["replicas"] = list(self.replicas)
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RouteEntry:
@@ -66,7 +87,15 @@ class RouteEntry:
             asleep=str(d["asleep"]) if d.get("asleep") else None,
             startup_timeout=_seconds(d.get("startup_timeout")),
             private=d.get("private") is True,
+            replicas=_replicas(d.get("replicas")),
         )
+
+
+def _replicas(value: Any) -> tuple[str, ...]:
+    """The ``replicas`` list of a table entry: absent (an older file) or not a list is none."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(str(v) for v in value if v)
 
 
 def _seconds(value: Any) -> float | None:

@@ -42,3 +42,31 @@ class RequestLoop:
                     self.failures.append(f"HTTP {resp.status_code}: {resp.text[:120]!r}")
                 else:
                     self.served += 1
+
+
+class ClientThreads:
+    """*n* threads, each running :meth:`_run` (a bounded loop that stops when ``_stop`` is set)
+    until the ``with`` block ends; what they answer goes into ``answers[i]``, every failure into
+    ``failures``. Subclasses say what one client does."""
+
+    def __init__(self, n: int, join_s: float = 60) -> None:
+        self.answers: list[list[str]] = [[] for _ in range(n)]
+        self.failures: list[str] = []
+        self._join_s = join_s
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(n)
+        ]
+
+    def __enter__(self) -> ClientThreads:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(self._join_s)
+
+    def _run(self, i: int) -> None:
+        raise NotImplementedError

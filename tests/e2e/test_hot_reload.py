@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +29,7 @@ from spacehost.settings import Settings
 from tests.e2e.chromium import BROWSER_TESTS
 from tests.e2e.conftest import ROOT, Running, remove_containers, start_platform, stop_platform
 from tests.e2e.huggingface import hf
+from tests.e2e.loops import ClientThreads
 from tests.support.polling import wait_for
 from tests.support.ports import free_port
 
@@ -93,26 +93,13 @@ def space_info(platform: Running) -> dict[str, Any]:
     return body
 
 
-class Callers:
+class Callers(ClientThreads):
     """*n* gradio_client clients calling /greet through the router in a loop (bounded: they
     stop at ``__exit__`` or after *limit_s*); every answer and failure recorded."""
 
     def __init__(self, url: str, n: int, limit_s: float = 120.0):
+        super().__init__(n)
         self.url, self.limit_s = url, limit_s
-        self.answers: list[list[str]] = [[] for _ in range(n)]
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, args=(i,)) for i in range(n)]
-
-    def __enter__(self) -> Callers:
-        for t in self._threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(60)
 
     def _run(self, i: int) -> None:
         client = Client(self.url, verbose=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from spacehost.server.content import MOVIE_REVIEWS, builtins, dataset_folder, im
 from spacehost.server.control import make_app
 from tests.e2e.chromium import BROWSER_TESTS, chromium
 from tests.support.fake_jobs import IMAGE, FakeJobContainers, fake_jobs
+from tests.support.gitcli import git
 from tests.support.hf_process import run_hf
 from tests.support.platforms import platform_in
 from tests.support.polling import wait_for
@@ -120,6 +122,43 @@ def test_a_jobs_page_follows_the_log_live_until_the_job_completes(
     ctx.close()
 
 
+def test_the_job_and_list_pages_follow_stage_and_duration_without_reload(
+    site: Site, browser: Browser
+) -> None:
+    blockers: list[str] = []  # jobs that fill every slot, so the next one waits
+    while True:
+        job = site.submit("bob")
+        jid = str(job["id"])
+        if job["status"]["stage"] == "SCHEDULING":  # type: ignore[index]
+            break
+        blockers.append(jid)
+    ctx = context_of(browser, site, "bob")
+    page, listing = ctx.new_page(), ctx.new_page()
+    page.goto(f"{site.url}/jobs/bob/{jid}")
+    listing.goto(f"{site.url}/jobs/bob")
+    row = listing.locator(f"#jobs tr[data-job='{jid}']")
+    for p in (page, listing):
+        p.evaluate("window.sameDocument = true")  # gone if the page were reloaded
+    expect(page.locator("#job-stage")).to_have_text("SCHEDULING")
+    expect(page.locator("#job-duration")).to_have_text("waiting")
+    expect(row.locator(".badge")).to_have_text("SCHEDULING")
+    site.engine.finish(site.engine.of_job(blockers.pop(0)), 0)  # a slot frees: the job starts
+    expect(page.locator("#job-stage")).to_have_text("RUNNING", timeout=10_000)
+    expect(row.locator(".badge")).to_have_text("RUNNING", timeout=10_000)
+    expect(page.locator("#job-started")).not_to_have_text("—")
+    # the duration ticks while it runs (seconds, from the job's own times)
+    expect(page.locator("#job-duration")).to_have_text(re.compile(r"^[1-9][0-9]* s$"))
+    expect(row.locator(".duration")).to_have_text(re.compile(r"^[1-9][0-9]* s$"))
+    site.engine.finish(site.engine.of_job(jid), 0)
+    expect(page.locator("#job-stage")).to_have_text("COMPLETED", timeout=10_000)
+    expect(row.locator(".badge")).to_have_text("COMPLETED", timeout=10_000)
+    expect(page.locator("#job-finished")).not_to_have_text("—")
+    assert all(p.evaluate("window.sameDocument === true") for p in (page, listing))
+    for other in blockers:
+        site.engine.finish(site.engine.of_job(other), 0)
+    ctx.close()
+
+
 def _stored(site: Site, jid: str) -> int:
     return len(site.jobs.store.logs(jid))
 
@@ -183,6 +222,48 @@ print(json.dumps("ok"))
     page.goto(f"{site.url}/jobs/bob/{jid}")
     expect(page.locator("#pushes")).to_contain_text("model bob/tiny-clf")
     page.goto(f"{site.url}/bob/tiny-clf")
+    expect(page.locator("#made-by a")).to_have_attribute("href", f"/jobs/bob/{jid}")
+    ctx.close()
+
+
+def test_commits_a_job_pushes_with_git_are_listed_on_its_page(
+    site: Site, browser: Browser, tmp_path: Path
+) -> None:
+    job = site.submit("bob")
+    jid = str(job["id"])
+    token = site.accounts.create_token("bob", f"job-{jid}", Role.WRITE).value  # server/jobs.py's
+    made = requests.post(
+        f"{site.url}/api/repos/create",
+        json={"name": "git-made", "organization": "bob", "type": "model"},
+        headers=bearer(token),
+        timeout=10,
+    )
+    assert made.status_code == 200, made.text
+    host = site.url.removeprefix("http://")
+    work, home = tmp_path / "work", tmp_path / "home"
+    home.mkdir()
+    git(tmp_path, "clone", f"http://bob:{token}@{host}/bob/git-made", str(work), home=home)
+    (work / "weights.txt").write_text("trained by a job\n")
+    git(work, "add", "weights.txt", home=home)
+    git(work, "commit", "-m", "weights", home=home)
+    git(work, "push", "origin", "HEAD:main", home=home)
+    git(work, "checkout", "-b", "eval", home=home)
+    (work / "eval.txt").write_text("accuracy 0.9\n")
+    git(work, "add", "eval.txt", home=home)
+    git(work, "commit", "-m", "eval", home=home)
+    git(work, "push", "origin", "eval", home=home)
+    main_sha, eval_sha = (
+        git(work, "rev-parse", ref, home=home).stdout.strip() for ref in ("main", "eval")
+    )
+    site.engine.finish(site.engine.of_job(jid), 0)
+    ctx = context_of(browser, site, "bob")
+    page = ctx.new_page()
+    page.goto(f"{site.url}/jobs/bob/{jid}")
+    pushes = page.locator("#pushes li")
+    expect(pushes).to_have_count(2)
+    expect(pushes.nth(0)).to_contain_text(f"model bob/git-made · commit {main_sha[:12]}")
+    expect(pushes.nth(1)).to_contain_text(f"model bob/git-made · commit {eval_sha[:12]}")
+    page.goto(f"{site.url}/bob/git-made")  # and the model's page names the job that made it
     expect(page.locator("#made-by a")).to_have_attribute("href", f"/jobs/bob/{jid}")
     ctx.close()
 

@@ -4,13 +4,13 @@ no failed request, and their answers switch from the old version to the new one.
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.e2e.conftest import ROOT, Running
+from tests.e2e.loops import ClientThreads
 from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.docker
@@ -28,27 +28,12 @@ def hello_version(tmp: Path, version: str) -> Path:
     return src
 
 
-class Clients:
+class Clients(ClientThreads):
     """*n* keep-alive clients calling GET /config in a loop; every answer or error recorded."""
 
     def __init__(self, url: str, n: int):
+        super().__init__(n, join_s=30)
         self.url = url
-        self.answers: list[list[str]] = [[] for _ in range(n)]
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(n)
-        ]
-
-    def __enter__(self) -> Clients:
-        for t in self._threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(30)
 
     def _run(self, i: int) -> None:
         with requests.Session() as session:

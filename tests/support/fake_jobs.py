@@ -7,15 +7,20 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from spacehost.builder.jobindex import JobIndex
 from spacehost.errors import NotFound
+from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.lifecycle.jobflavors import GIB, HostResources
 from spacehost.lifecycle.jobs import Jobs, JobsConfig, JobTokens
 from spacehost.lifecycle.jobschedule import Schedules
+from spacehost.lifecycle.volumes import volume_mounts
 from spacehost.runtime.jobcontainers import JobContainerSpec, JobContainerState
+from spacehost.settings import Settings
 from spacehost.store import SecretCipher
 from spacehost.store.jobs import JobStore
 
@@ -40,6 +45,7 @@ class FakeJobContainers:
         self.removed: list[str] = []
         self.closed = False
         self.endpoints = 0  # how often the way to the platform was asked for (made ready)
+        self.samples: dict[str, list[dict[str, Any]]] = {}  # stats samples by container id
         self._images = list(images)
         self._ids = itertools.count(1)
         self._cv = threading.Condition()
@@ -92,6 +98,10 @@ class FakeJobContainers:
             container_id, c.spec.job_id, c.exit_code is None, c.exit_code, c.oom, c.spec.gpu_ids
         )
 
+    def stats(self, container_id: str) -> Iterator[dict[str, Any]]:
+        """The samples a test put in ``samples[container_id]`` (Docker's shape), then none."""
+        return iter(self.samples.get(container_id, []))
+
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
         c = self.containers[container_id]
         sent = 0
@@ -134,8 +144,13 @@ def fake_jobs(
     max_jobs: int = 1,
     gpus: int = 0,
     tokens: JobTokens | None = None,
+    ledger: GpuLedger | None = None,
+    package_index: JobIndex | None = None,
+    gpu_listing: Callable[[], list[dict[str, Any]]] = list,
 ) -> tuple[Jobs, Schedules]:
-    """A job runner over *engine* with its database in *data* (a 2-core, 8 GiB host)."""
+    """A job runner over *engine* with its database in *data* (a 2-core, 8 GiB host); its
+    GPUs are *ledger*'s (shared with a platform's spaces) when given, else *gpus* of its own."""
+    gpus = len(ledger.gpu_ids) if ledger is not None else gpus
     jobs = Jobs(
         JobStore(data / "jobs.db"),
         engine,
@@ -144,5 +159,10 @@ def fake_jobs(
         space_image=lambda space: None,
         box=SecretCipher(data / "secret.key"),
         tokens=tokens,
+        gpus=ledger,
+        # bucket volumes as the platform mounts them, the buckets beside *data* (api/buckets.py)
+        volume_mounts=functools.partial(volume_mounts, Settings(data_dir=data)),
+        package_index=package_index,
+        gpu_listing=gpu_listing,
     )
     return jobs, Schedules(jobs)

@@ -28,6 +28,7 @@ from spacehost.api.commit import add_commit_route
 from spacehost.api.githttp import add_git_routes
 from spacehost.api.gitrefs import add_git_ref_routes
 from spacehost.api.hub import add_hub_routes
+from spacehost.api.jobpip import add_job_pip_routes
 from spacehost.api.jobs import add_job_routes
 from spacehost.api.lfs import add_lfs_routes
 from spacehost.api.preupload import add_preupload_route
@@ -138,3 +139,4 @@ def add_routes(app: web.Application) -> None:
     add_bucket_routes(app)  # HF Buckets: folders of files, Xet uploads (docs/hub.md)
     add_bucket_file_routes(app)  # reading them: resolve, the Xet read token
     add_job_routes(app)  # HF's Jobs API: /api/jobs/..., /api/scheduled-jobs/... (docs/jobs.md)
+    add_job_pip_routes(app)  # the package index jobs install from (builder/jobindex.py)

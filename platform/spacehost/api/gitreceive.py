@@ -17,6 +17,7 @@ from aiohttp import web
 
 from spacehost.api.githooks import SECRET_HEADER, HookDesk, PushTicket
 from spacehost.api.gitpush import GIT_TARGETS, PushRefused, PushTarget, RefUpdate
+from spacehost.api.jobpushes import record_push_by
 from spacehost.appkeys import HUB, PLATFORM
 from spacehost.errors import SpacehostError
 from spacehost.identity.credentials import same
@@ -84,6 +85,15 @@ async def _pre_receive(
         return await target.check(request, ticket.repo_id, ticket.actor, updates, reader)
 
 
+async def _record_job_pushes(
+    request: web.Request, ticket: PushTicket, updates: Sequence[RefUpdate]
+) -> None:
+    """The new commit of each branch the push moved, when a job's token pushed it."""
+    for u in updates:
+        if u.ref.startswith("refs/heads/") and not u.deletes:
+            await record_push_by(request.app, ticket.actor, ticket.kind, ticket.repo_id, u.new)
+
+
 async def git_hook(request: web.Request) -> web.Response:
     """The hooks' call (see the module doc): ``{"ok", "lines"}``."""
     desk = request.app[GIT_HOOKS]
@@ -100,6 +110,7 @@ async def git_hook(request: web.Request) -> web.Response:
         else:
             target = _target(request, ticket.kind)
             lines = await target.received(request, ticket.repo_id, ticket.actor, updates)
+            await _record_job_pushes(request, ticket, updates)
     except PushRefused as refused:
         return web.json_response({"ok": False, "lines": list(refused.lines)})
     except SpacehostError as exc:

@@ -110,14 +110,7 @@ async def delete_branch(request: web.Request) -> web.Response:
             f"main is {repo_id}'s default branch and cannot be deleted",
             hint="delete the repo instead if you mean it",
         )
-    git = git_for(request, kind.value)
-
-    def drop() -> None:
-        _refuse_missing(git, kind, repo_id, BRANCHES + name)
-        git.delete_ref(kind.value, repo_id, BRANCHES + name)
-
-    await asyncio.to_thread(drop)
-    return web.json_response({})
+    return await _delete_ref(request, kind, repo_id, BRANCHES + name)
 
 
 @hf_answers
@@ -149,12 +142,16 @@ async def create_tag(request: web.Request) -> web.Response:
 async def delete_tag(request: web.Request) -> web.Response:
     await require_write(request)
     kind, repo_id = kind_of(request), repo_id_of(request)
-    name = _name(request, "rev", TAGS)
+    return await _delete_ref(request, kind, repo_id, TAGS + _name(request, "rev", TAGS))
+
+
+async def _delete_ref(request: web.Request, kind: Kind, repo_id: str, ref: str) -> web.Response:
+    """Delete *ref* of the repo; 404 naming it when it does not exist."""
     git = git_for(request, kind.value)
 
     def drop() -> None:
-        _refuse_missing(git, kind, repo_id, TAGS + name)
-        git.delete_ref(kind.value, repo_id, TAGS + name)
+        _refuse_missing(git, kind, repo_id, ref)
+        git.delete_ref(kind.value, repo_id, ref)
 
     await asyncio.to_thread(drop)
     return web.json_response({})

@@ -54,4 +54,8 @@ def without_spaces(status: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
                 if key in broker
             },
         }
-    return {**status, "gpus": gpus, "spaces": spaces, "broker": broker}
+    holders = {
+        gpu: ["a private space" if w.partition(" ")[2] in hidden else w for w in who]
+        for gpu, who in status.get("holders", {}).items()
+    }
+    return {**status, "gpus": gpus, "spaces": spaces, "broker": broker, "holders": holders}

@@ -1,15 +1,18 @@
 """Jobs, compatible with Hugging Face's Jobs API (huggingface_hub ``run_job``, ``hf jobs …``;
 docs/jobs.md): ``/api/jobs/{namespace}`` (run, list), ``…/{id}`` (inspect), ``…/{id}/cancel``,
-``…/{id}/logs`` (SSE ``data: {"data", "timestamp"}``), ``…/{id}/labels``,
+``…/{id}/logs`` (SSE ``data: {"data", "timestamp"}``), ``…/{id}/metrics`` (api/jobmetrics.py),
+``…/{id}/labels``,
 ``/api/jobs/hardware`` and ``/api/scheduled-jobs/{namespace}…``.
 
 Jobs belong to a namespace: running, cancelling and scheduling need write access to it, reading
-(list, inspect, logs) membership of it (``access.require_namespace_write``, ``_require_read``).
+(list, inspect, logs) membership of it (``access.require_namespace_write``,
+``api/jobaccess.require_read``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -18,15 +21,19 @@ from aiohttp import web
 
 from spacehost import access
 from spacehost.api.eventstream import client_connected, open_event_stream, sse
+from spacehost.api.jobaccess import require_read
+from spacehost.api.jobmetrics import job_metrics
+from spacehost.api.jobnews import job_news, wait_for_news
+from spacehost.api.spacevolumes import check_access
 from spacehost.appkeys import JOBS, SCHEDULES
-from spacehost.errors import Forbidden, InvalidRequest, Unauthorized
-from spacehost.identity import Action, Actor, Kind, Resource, can
+from spacehost.errors import InvalidRequest
+from spacehost.identity import Actor, Kind
 from spacehost.lifecycle.jobflavors import offered
 from spacehost.lifecycle.jobs import TERMINAL
 from spacehost.lifecycle.jobspec import parse_job_spec
-from spacehost.store.jobs import JobLogLine, JobRow, ScheduledRow
+from spacehost.store.jobs import JobLogLine, JobRow, JobStore, ScheduledRow
 
-LOG_POLL_S = 0.05  # a stored line reaches a follower within this (one indexed query)
+LOG_RECHECK_S = 1.0  # a follower wakes on the store's news; this only rechecks the client
 KEEP_ALIVE_S = 30
 HIDDEN_SECRET = "********"
 
@@ -103,20 +110,6 @@ async def _require_write(request: web.Request) -> Actor:
     return await access.require_namespace_write(request, Kind.NAMESPACE, ns, "")
 
 
-def _require_read(request: web.Request) -> Actor:
-    """Members of the namespace (and admins) read its jobs; others are refused."""
-    ns = request.match_info["namespace"]
-    who = access.actor(request)
-    if can(who, Action.READ, Resource(Kind.NAMESPACE, ns, private=True)):
-        return who
-    if not who.signed_in:
-        raise Unauthorized(f"the jobs of {ns} need a token", hint=access.TOKEN_HINT)
-    raise Forbidden(
-        f"{who.name} may not see the jobs of {ns}",
-        hint=f"ask an admin of {ns} to make you a member, or use your own namespace",
-    )
-
-
 def _initiator(who: Actor) -> dict[str, Any]:
     return {"type": "user", "id": who.name or "", "name": who.name}
 
@@ -148,6 +141,8 @@ async def run_job(request: web.Request) -> web.Response:
     who = await _require_write(request)
     ns = request.match_info["namespace"]
     spec = parse_job_spec(await _body(request))
+    for volume in spec.volumes:  # mounting a bucket must not be a way into another's
+        await check_access(request, volume)
     jobs = request.app[JOBS]
     owner_type = _owner_type(request, ns)
     row = await asyncio.to_thread(jobs.submit, ns, spec, _initiator(who), owner_type=owner_type)
@@ -156,7 +151,7 @@ async def run_job(request: web.Request) -> web.Response:
 
 async def list_jobs(request: web.Request) -> web.Response:
     """``GET /api/jobs/{namespace}?stage=…&label=k=v``: newest first (one page)."""
-    _require_read(request)
+    require_read(request)
     ns = request.match_info["namespace"]
     stages = [s.upper() for s in request.query.getall("stage", [])]
     wanted = [_label_filter(lbl) for lbl in request.query.getall("label", []) if lbl]
@@ -168,7 +163,7 @@ async def list_jobs(request: web.Request) -> web.Response:
 
 async def inspect_job(request: web.Request) -> web.Response:
     """``GET /api/jobs/{namespace}/{id}``."""
-    _require_read(request)
+    require_read(request)
     m = request.match_info
     row = await asyncio.to_thread(request.app[JOBS].store.get_job, m["namespace"], m["id"])
     return web.json_response(job_json(row, time.time()))
@@ -215,37 +210,53 @@ def _tail(request: web.Request) -> int | None:
 
 async def job_logs(request: web.Request) -> web.StreamResponse:
     """``GET /api/jobs/{namespace}/{id}/logs[?tail=N]``: the job's lines as server-sent events
-    (``data: {"data": line, "timestamp": iso}``), then new ones as they come, until the job has
-    ended and every line was sent; ``: keep-alive`` every 30 s of silence."""
-    _require_read(request)
+    (``data: {"data": line, "timestamp": iso}``), then new ones as they are stored (woken by the
+    store, api/jobnews.py), until the job has ended and every line was sent; ``: keep-alive``
+    every 30 s of silence."""
+    require_read(request)
     m = request.match_info
     store = request.app[JOBS].store
     row = await asyncio.to_thread(store.get_job, m["namespace"], m["id"])
     tail = _tail(request)
     resp = await open_event_stream(request)
-    seq, quiet_since = 0, time.monotonic()
-    first: list[JobLogLine] | None = await asyncio.to_thread(store.logs, row.id, 0, tail)
-    while client_connected(request):
-        lines = first if first is not None else await asyncio.to_thread(store.logs, row.id, seq)
-        first = None
-        for line in lines:
-            await resp.write(sse(None, {"data": line.line, "timestamp": iso(line.at)}))
-            seq = line.seq
-        if lines:
-            quiet_since = time.monotonic()
-        else:
-            found = await asyncio.to_thread(store.find_job, row.id)
-            if found is None or found.stage in TERMINAL:
-                # lines written between the read above and the stage: one last read
-                for line in await asyncio.to_thread(store.logs, row.id, seq):
-                    await resp.write(sse(None, {"data": line.line, "timestamp": iso(line.at)}))
-                break
-            if time.monotonic() - quiet_since >= KEEP_ALIVE_S:
-                await resp.write(b": keep-alive\n\n")
-                quiet_since = time.monotonic()
-            await asyncio.sleep(LOG_POLL_S)
-    await resp.write_eof()
+    with contextlib.suppress(ConnectionResetError):  # the page was closed or moved on
+        with job_news(store, row.id) as news:
+            await _follow_log(request, resp, store, row.id, news, tail)
+        await resp.write_eof()
     return resp
+
+
+async def _send_lines(resp: web.StreamResponse, lines: list[JobLogLine]) -> None:
+    for line in lines:
+        await resp.write(sse(None, {"data": line.line, "timestamp": iso(line.at)}))
+
+
+async def _follow_log(
+    request: web.Request,
+    resp: web.StreamResponse,
+    store: JobStore,
+    job_id: str,
+    news: asyncio.Event,
+    tail: int | None,
+) -> None:
+    seq, quiet_since, first = 0, time.monotonic(), True
+    while client_connected(request):
+        news.clear()  # before the read: a line stored after it sets it again
+        lines = await asyncio.to_thread(store.logs, job_id, seq, tail if first else None)
+        first = False
+        await _send_lines(resp, lines)
+        if lines:
+            seq, quiet_since = lines[-1].seq, time.monotonic()
+            continue
+        found = await asyncio.to_thread(store.find_job, job_id)
+        if found is None or found.stage in TERMINAL:
+            # lines written between the read above and the stage: one last read
+            await _send_lines(resp, await asyncio.to_thread(store.logs, job_id, seq))
+            return
+        if time.monotonic() - quiet_since >= KEEP_ALIVE_S:
+            await resp.write(b": keep-alive\n\n")
+            quiet_since = time.monotonic()
+        await wait_for_news(news, LOG_RECHECK_S)
 
 
 # -- scheduled jobs ------------------------------------------------------------------------
@@ -260,6 +271,8 @@ async def create_scheduled(request: web.Request) -> web.Response:
     if not isinstance(body, dict):
         raise InvalidRequest("a scheduled job is a JSON object", hint="see docs/jobs.md")
     spec = parse_job_spec(body.get("jobSpec"))
+    for volume in spec.volumes:
+        await check_access(request, volume)
     row = await asyncio.to_thread(
         request.app[SCHEDULES].create,
         ns,
@@ -275,14 +288,14 @@ async def create_scheduled(request: web.Request) -> web.Response:
 
 async def list_scheduled(request: web.Request) -> web.Response:
     """``GET /api/scheduled-jobs/{namespace}``: a plain list, as on HF."""
-    _require_read(request)
+    require_read(request)
     ns = request.match_info["namespace"]
     rows = await asyncio.to_thread(request.app[JOBS].store.list_scheduled, ns)
     return web.json_response([scheduled_json(r) for r in rows])
 
 
 async def inspect_scheduled(request: web.Request) -> web.Response:
-    _require_read(request)
+    require_read(request)
     m = request.match_info
     row = await asyncio.to_thread(request.app[JOBS].store.get_scheduled, m["namespace"], m["id"])
     return web.json_response(scheduled_json(row))
@@ -348,6 +361,7 @@ def add_job_routes(app: web.Application) -> None:
     app.router.add_get(f"{jobs}/{{id}}", inspect_job)
     app.router.add_post(f"{jobs}/{{id}}/cancel", cancel_job)
     app.router.add_get(f"{jobs}/{{id}}/logs", job_logs)
+    app.router.add_get(f"{jobs}/{{id}}/metrics", job_metrics)
     app.router.add_put(f"{jobs}/{{id}}/labels", set_labels)
     app.router.add_post(sched, create_scheduled)
     app.router.add_get(sched, list_scheduled)

@@ -28,7 +28,9 @@ def _space(request: web.Request) -> SpaceId:
     return SpaceId(request.match_info["owner"], request.match_info["name"])
 
 
-async def _check_access(request: web.Request, volume: SpaceVolume) -> None:
+async def check_access(request: web.Request, volume: SpaceVolume) -> None:
+    """The caller may read *volume*'s bucket, and write it when it is mounted read-write
+    (a bucket it may not see answers as missing)."""
     meta = await asyncio.to_thread(store_of(request).meta, volume.source)
     ns, _, name = volume.source.partition("/")
     bucket = Resource(Kind.BUCKET, ns, name, meta.private)
@@ -51,7 +53,7 @@ async def set_volumes(request: web.Request) -> web.Response:
         raise InvalidRequest("the body is not JSON", hint="send {'volumes': [...]}") from None
     volumes = parse_volumes(body)
     for v in volumes:
-        await _check_access(request, v)
+        await check_access(request, v)
     space = _space(request)
     platform: Facade = request.app[PLATFORM]
     await asyncio.to_thread(platform.set_volumes, space, volumes)

@@ -50,7 +50,12 @@ from spacehost.builder.pipconfig import (
 )
 from spacehost.builder.pythons import PythonChoice, choose_python
 from spacehost.builder.releases import PYPI_SIMPLE, ReleaseDates
-from spacehost.builder.runtime_images import RuntimeImages, gradio_image_tag, has_contract
+from spacehost.builder.runtime_images import (
+    UV_DEFAULT_BASE,
+    RuntimeImages,
+    gradio_image_tag,
+    has_contract,
+)
 from spacehost.builder.spaces_wheel import spaces_note, spaces_wheel
 from spacehost.dockerengine import (
     Failure,
@@ -322,6 +327,42 @@ class DockerBuilder:
             on_log,
             on_progress or on_log,
             deadline,
+        )
+
+    @translated("making the uv image", build_error)
+    def ensure_uv(self, *, on_log: LogFn) -> str:
+        """Make the image jobs run for ``ghcr.io/astral-sh/uv:python3.12-bookworm``, HF's
+        default for ``hf jobs uv run`` (lifecycle/uvimages.py): uv on the python layer of the
+        Python configured for that Debian suite (:data:`UV_DEFAULT_SUITE`).
+
+        Returns:
+            Its tag, ``spacehost/uv:python3.11-bookworm`` with the default Python bases.
+
+        Raises:
+            BuildFailed: no Python is configured on that suite, or installing uv failed.
+            EngineUnavailable: the Engine cannot be reached.
+        """
+        settings = self._settings
+        deadline = time.monotonic() + settings.build_timeout_s
+        versions = [v for v, b in settings.python_bases.items() if b == UV_DEFAULT_BASE]
+        if not versions:
+            raise BuildFailed(
+                f"no Python is configured on {UV_DEFAULT_BASE} for the uv image of jobs",
+                hint="add one to SPACEHOST_PYTHON_BASES, e.g. 3.11=debian:bookworm",
+            )
+        choice = PythonChoice(version=versions[0], base=UV_DEFAULT_BASE, warning="")
+        pip_plan = self._pip_plan()
+        python_tag = self._ensure_runtime(  # the same python layer gradio spaces build on
+            choice,
+            pip_plan,
+            self._cpu_torch(pip_plan, choice),
+            on_log,
+            on_log,
+            deadline,
+            with_gradio=False,
+        )
+        return self.runtime.ensure_uv(
+            python_tag, choice, on_log=on_log, deadline=deadline, extra_hosts=dict(pip_plan.hosts)
         )
 
     def _ensure_runtime(

@@ -210,7 +210,7 @@ def local_source(
     return LocalSource(option, location, path, parent, name + "/")
 
 
-def _locations(pip: PipSettings, host: Mapping[str, str]) -> list[tuple[str, str]]:
+def pip_locations(pip: PipSettings, host: Mapping[str, str]) -> list[tuple[str, str]]:
     """Every ``(option, location)`` pip would read, in pip.conf order (index first)."""
     out: list[tuple[str, str]] = []
     if index_url := pip.index_url or host.get("index-url", ""):
@@ -233,7 +233,7 @@ def mirror_roots(
     ``N`` is served at ``http://spacehost-mirror:PORT/N/``."""
     host = resolve_host_options(host_cfg) if pip.source == "host" else {}
     roots: dict[str, None] = {}
-    for option, location in _locations(pip, host):
+    for option, location in pip_locations(pip, host):
         source = local_source(option, location, is_dir=is_dir, is_file=is_file)
         if source is not None:
             roots.setdefault(source.root)
@@ -270,7 +270,7 @@ def effective_pip_settings(
     warnings: list[str] = [mirror.problem] if mirror and mirror.problem else []
     via = _MirrorRoute(mirror.url if mirror else "", is_dir, is_file, warnings)
     chosen: dict[str, list[str]] = {"index-url": [], "extra-index-url": [], "find-links": []}
-    for option, location in _locations(pip, host):
+    for option, location in pip_locations(pip, host):
         fallback = "using pypi.org instead" if option == "index-url" else ""
         if url := via.route(option, location, fallback):
             chosen[option].append(url)

@@ -58,6 +58,9 @@ from spacehost.errors import BuildFailed
 RUNTIME_LABELS = {"spacehost.managed": "true", "spacehost.kind": "runtime"}
 KEY_LABEL = "spacehost.runtime-key"
 DEBIAN_PREFIX = "debian:"
+# the suite of Hugging Face's default image for `hf jobs uv run`,
+# ghcr.io/astral-sh/uv:python3.12-bookworm (spacehost makes it: DockerBuilder.ensure_uv)
+UV_DEFAULT_BASE = "debian:bookworm"
 
 
 def runtime_images_dir() -> Path:
@@ -109,6 +112,12 @@ def python_image_tag(python_version: str, base: str) -> str:
 def gradio_image_tag(gradio_version: str, python_version: str, base: str) -> str:
     """-> ``"spacehost/gradio:6.31.0-py3.11-bookworm-hf1"``."""
     return f"spacehost/gradio:{gradio_version}-py{python_version}-{base_label(base)}-{CONTRACT}"
+
+
+def uv_image_tag(python_version: str, base: str) -> str:
+    """``("3.11", "debian:bookworm")`` -> ``"spacehost/uv:python3.11-bookworm"``: the image
+    jobs get for ``ghcr.io/astral-sh/uv:python3.X-bookworm`` (lifecycle/uvimages.py)."""
+    return f"spacehost/uv:python{python_version}-{base_label(base)}"
 
 
 def gradio_layer_args(gradio_version: str, base: str) -> dict[str, str]:
@@ -324,6 +333,40 @@ class RuntimeImages:
         labels = {"spacehost.gradio": gradio_version, "spacehost.contract": CONTRACT}
         return self._ensure_layer(
             tag,
+            key,
+            files,
+            args,
+            labels,
+            on_log=on_log,
+            deadline=deadline,
+            extra_hosts=extra_hosts,
+        )
+
+    @translated("making the runtime images", build_error)
+    def ensure_uv(
+        self,
+        python_tag: str,
+        choice: PythonChoice,
+        *,
+        on_log: LogFn,
+        deadline: float,
+        extra_hosts: Mapping[str, str] | None = None,
+    ) -> str:
+        """Make sure the uv layer on *python_tag* exists (jobs' ``hf jobs uv run``).
+
+        Returns:
+            Its tag, ``spacehost/uv:pythonPYVER-BASETAG``.
+
+        Raises:
+            BuildFailed: installing uv failed.
+            EngineUnavailable: the Engine cannot be reached.
+        """
+        files = {"Dockerfile": (runtime_images_dir() / "uv" / "Dockerfile").read_bytes()}
+        args = {"BASE": python_tag}
+        key = runtime_key(self._image_id(python_tag), files["Dockerfile"], *_pairs(args))
+        labels = {"spacehost.uv": "true", "spacehost.python": choice.version}
+        return self._ensure_layer(
+            uv_image_tag(choice.version, choice.base),
             key,
             files,
             args,

@@ -300,6 +300,10 @@ def start(
     if shared_spec is None:
         return
     spec = shared_spec
+    held_spec = hold_gpus(ctx, space, spec, hardware_label(manifest) or "", serving)
+    if held_spec is None:
+        return
+    spec = held_spec
     if not serving:
         remove_containers(ctx, space)  # a crashed or stopped run of this space
     if not (serving and previous.container_id):  # one more container, not a replacement
@@ -365,6 +369,22 @@ def share_gpu(
         return spec
     mounts = (*spec.mounts, *(shared.mounts if shared is not None else ()))
     return replace(spec, env={**spec.env, **env}, mounts=mounts)
+
+
+def hold_gpus(
+    ctx: Context, space: SpaceId, spec: ContainerSpec, hardware: str, serving: bool
+) -> ContainerSpec | None:
+    """A space with GPUs of its own gets GPUs no job holds (gpuledger.py), named in its spec.
+    None (a RUNTIME_ERROR saying which jobs hold them recorded) when there are not enough."""
+    ledger = ctx.gpus.ledger
+    if spec.gpu.shared or spec.gpu.count == 0 or not ledger.gpu_ids:
+        return spec
+    try:
+        ids = ledger.take_for_space(str(space), spec.gpu.count, hardware=hardware)
+    except HardwareUnavailable as exc:
+        stages.set_error(ctx, space, Stage.RUNTIME_ERROR, str(exc), keep_serving=serving)
+        return None
+    return replace(spec, gpu_ids=ids)
 
 
 def space_hub_mounts(

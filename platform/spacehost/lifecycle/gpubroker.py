@@ -18,6 +18,9 @@ Rules (docs/gpu.md, "Sharing GPUs"):
 - **Waiting**: a call that waited ``max_wait_s`` without a lease is refused.
 - **Crash safety**: every ticket belongs to a connection; :meth:`disconnect` drops them all,
   so a container that dies gives its leases back.
+- **Jobs first**: a device a GPU job holds (*blocked*, from the GPU ledger, gpuledger.py) is
+  not leased; calls wait for another device, and the broker looks again every
+  ``BLOCKED_RECHECK_S`` while one is blocked (a job's end is not told to it).
 """
 
 from __future__ import annotations
@@ -25,11 +28,16 @@ from __future__ import annotations
 import itertools
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Collection, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 HISTORY_KEPT = 200
+BLOCKED_RECHECK_S = 1.0
+
+
+def _none_blocked() -> Collection[str]:
+    return ()
 
 
 @dataclass(frozen=True)
@@ -149,11 +157,19 @@ class GpuBroker:
     Args:
         limits: devices, slots and limits.
         clock: monotonic seconds (injected by tests).
+        blocked: the devices not to lease now (GPU jobs hold them); called on every dispatch,
+            so it must answer at once.
     """
 
-    def __init__(self, limits: BrokerLimits, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        limits: BrokerLimits,
+        clock: Callable[[], float] = time.monotonic,
+        blocked: Callable[[], Collection[str]] = _none_blocked,
+    ):
         self.limits = limits
         self._clock = clock
+        self._blocked = blocked
         self._ids = itertools.count(1)
         self._stamps = itertools.count(1)
         self._spaces: dict[str, _Space] = {}
@@ -234,13 +250,16 @@ class GpuBroker:
         return events + self._dispatch()
 
     def next_deadline(self) -> float | None:
-        """The clock time of the next expiry or wait limit (``None``: nothing pending)."""
+        """The clock time of the next expiry or wait limit, or of the next look at blocked
+        devices while calls wait (``None``: nothing pending)."""
         times = [
             t.deadline + self.limits.grace_s
             if t.deadline is not None
             else t.asked_at + self.limits.max_wait_s
             for t in self._tickets.values()
         ]
+        if self._waiting_count() and self._blocked():
+            times.append(self._clock() + BLOCKED_RECHECK_S)
         return min(times, default=None)
 
     # state -------------------------------------------------------------------------------
@@ -340,8 +359,11 @@ class GpuBroker:
         return events + self._positions()
 
     def _free_device(self) -> str | None:
+        blocked = self._blocked()
         free = [
-            d for d in self.limits.devices if self._device_load[d] < self.limits.slots_per_device
+            d
+            for d in self.limits.devices
+            if self._device_load[d] < self.limits.slots_per_device and d not in blocked
         ]
         # the least loaded device; the lowest id on a tie (devices are listed in id order)
         return min(free, key=lambda d: self._device_load[d], default=None)

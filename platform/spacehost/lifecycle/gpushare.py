@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from spacehost.domain import GpuRequest, SpaceId, gpu_request_for
+from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.manifest.hardware import hardware_request
 from spacehost.runtime.base import Mount
 from spacehost.store import SpaceRecord
@@ -75,12 +76,14 @@ class GpuSetup:
         share: the broker for shared-GPU spaces, or None (no broker: ``SPACEHOST_GPU_BROKER``
             is ``off``, or ``auto`` on a host without GPUs).
         inventory: the GPUs now (model, memory, processes), from NVML or nvidia-smi.
+        ledger: who holds each GPU, spaces and jobs alike (gpuledger.py).
     """
 
     has_gpu: bool = False
     mode: str = "none"
     share: GpuShare | None = None
     inventory: Callable[[], list[dict[str, Any]]] = field(default=_no_gpus)
+    ledger: GpuLedger = field(default_factory=GpuLedger)
 
 
 def gpu_env(request: GpuRequest, setup: GpuSetup, shared: SharedGpu | None) -> dict[str, str]:
@@ -102,6 +105,12 @@ def request_of(hardware: str) -> GpuRequest:
         return hardware_request(hardware)
     except ValueError:
         return gpu_request_for(hardware)
+
+
+def dedicated_gpus(hardware: str) -> int:
+    """How many GPUs of its own a space with *hardware* holds (0: none, or shared ones)."""
+    request = request_of(hardware)
+    return 0 if request.shared else request.count
 
 
 def gpu_status(
@@ -151,6 +160,8 @@ def gpu_status(
         "mode": setup.mode,
         "has_gpu": setup.has_gpu,
         "gpus": gpus,
+        # who holds each GPU: spaces with GPUs of their own, and jobs (gpuledger.py)
+        "holders": setup.ledger.holders(),
         "spaces": spaces,
         "broker": broker,
     }

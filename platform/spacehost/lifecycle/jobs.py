@@ -15,15 +15,22 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from spacehost.errors import EngineUnavailable, NotFound, SpacehostError
+from spacehost.builder.jobindex import JobIndex
+from spacehost.errors import EngineUnavailable, NotFound, NotSupported, SpacehostError
+from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.lifecycle.jobflavors import HostResources, gpus_of_flavor, limits_for
-from spacehost.lifecycle.jobspec import JobSpec, parse_job_spec
+from spacehost.lifecycle.jobmetrics import MetricsReader, gpu_figures, stopped
+from spacehost.lifecycle.jobspec import DEFAULT_FLAVOR, JobSpec, parse_job_spec
+from spacehost.lifecycle.uvimages import is_uv_image, local_uv_image
+from spacehost.lifecycle.volumes import SpaceVolume
+from spacehost.runtime.base import Mount
 from spacehost.runtime.jobcontainers import JobContainers, JobContainerSpec, JobContainerState
+from spacehost.runtime.nvml import list_gpus
 from spacehost.store.jobs import JobRow, JobStore
 
 log = logging.getLogger(__name__)
@@ -33,6 +40,15 @@ ERROR_TAIL_LINES = 10
 STOP_GRACE_S = 5
 TOKEN_MARGIN_S = 600
 DEFAULT_TOKEN_TTL_S = 24 * 3600
+# how often a GPU job that waits looks again: a space frees its GPU by going to sleep, which
+# the job runner is not told of
+GPU_RECHECK_S = 1.0
+NO_INDEX_NOTE = (
+    "spacehost: jobs reach this platform and nothing else, and it offers them no package index "
+    "(its host has no local pip source): `--with` packages and a script's dependencies cannot "
+    "be installed. Use packages the image has, or ask the operator to add a local index or "
+    "wheel folder to the host's pip configuration (docs/jobs.md, 'uv scripts')"
+)
 _PYTHON_TAG = re.compile(r"^python:(\d+\.\d+)(?:[-.].*)?$")
 
 
@@ -84,6 +100,8 @@ def resolve_image(
             )
         return image
     assert spec.image is not None
+    if is_uv_image(spec.image):  # `hf jobs uv run`: spacehost's own uv image (uvimages.py)
+        return local_uv_image(spec.image, containers.images()).image
     for candidate in (spec.image, f"spacehost/{spec.image}"):
         if containers.has_image(candidate):
             return candidate
@@ -114,6 +132,13 @@ class Jobs:
         tokens: issues and revokes job tokens; None: jobs get none.
         box: encrypts stored secrets.
         clock: wall time.
+        gpus: who holds each GPU, shared with the platform's GPU spaces (gpuledger.py);
+            default: a ledger of the host's GPUs that only jobs use.
+        volume_mounts: the bind mounts of a job's bucket volumes (lifecycle/volumes.py);
+            None: a job with volumes ends in ERROR saying so.
+        package_index: the host's local pip sources, offered to jobs through the platform
+            (builder/jobindex.py); None: none.
+        gpu_listing: the host's GPUs now (runtime/nvml.py), for a GPU job's live figures.
     """
 
     def __init__(
@@ -127,13 +152,21 @@ class Jobs:
         box: SecretBox,
         tokens: JobTokens | None = None,
         clock: Callable[[], float] = time.time,
+        gpus: GpuLedger | None = None,
+        volume_mounts: Callable[[Sequence[SpaceVolume]], tuple[Mount, ...]] | None = None,
+        package_index: JobIndex | None = None,
+        gpu_listing: Callable[[], list[dict[str, Any]]] = list_gpus,
     ):
         self.store, self.host, self.config = store, host, config
+        self._gpu_listing = gpu_listing
         self._containers = containers
         self._space_image, self._tokens, self.box, self._clock = space_image, tokens, box, clock
         self._pump_lock = threading.Lock()
         self._timers: dict[str, threading.Timer] = {}
-        self._gpu_ids: dict[str, tuple[str, ...]] = {}  # the GPUs each running job holds
+        self.gpus = gpus or GpuLedger(tuple(str(i) for i in range(host.gpus)))
+        self._recheck: threading.Timer | None = None
+        self._volume_mounts = volume_mounts
+        self.package_index = package_index or JobIndex()
         self._watchers: dict[str, threading.Thread] = {}
         self._closed = False
 
@@ -181,6 +214,27 @@ class Jobs:
             self.pump()
         return self.store.get_job(namespace, job_id)
 
+    def metrics(self, row: JobRow) -> Generator[dict[str, Any], None, None]:
+        """A running job's live figures in HF's shape (lifecycle/jobmetrics.py), one a second,
+        until its container stops; nothing for a job without a container.
+
+        Raises:
+            EngineUnavailable: the engine failed.
+        """
+        if row.container_id is None:
+            return
+        limits = limits_for(str(row.spec.get("flavor") or DEFAULT_FLAVOR), self.host)
+        reader = MetricsReader(limits.cpus, limits.memory, row.container_id[:12])
+        gpu_ids = self.gpus.job_gpus(row.id)
+        for sample in self._engine().stats(row.container_id):
+            if stopped(sample):
+                return
+            figures = reader.feed(sample)
+            if figures is not None:
+                if gpu_ids:
+                    figures["gpus"] = gpu_figures(self._gpu_listing(), gpu_ids)
+                yield figures
+
     def start(self) -> None:
         """Adopt the jobs that ran when the platform stopped, then start waiting ones."""
         if self._containers is None:
@@ -201,28 +255,52 @@ class Jobs:
     def close(self) -> None:
         """Stop watching (containers keep running: the next start adopts them)."""
         self._closed = True
+        if self._recheck is not None:
+            self._recheck.cancel()
         for timer in list(self._timers.values()):
             timer.cancel()
         if self._containers is not None:
             self._containers.close()
 
     def pump(self) -> None:
-        """Start waiting jobs, oldest first, while fewer than ``max_jobs`` run."""
+        """Start waiting jobs, oldest first, while fewer than ``max_jobs`` run. A GPU job
+        waits until as many GPUs as its flavor names are held by nobody (no space, no job:
+        gpuledger.py); CPU jobs go on meanwhile."""
         if self._containers is None:
             return
         with self._pump_lock:
             while not self._closed and self.store.count_running() < self.config.max_jobs:
-                free = self._free_gpus()
-                queued = self.store.queued()
-                # the oldest that fits: a GPU job waits for its GPUs, CPU jobs go on meanwhile
-                pick = next((r for r in queued if _gpus_of(r) <= len(free)), None)
-                if pick is None:
+                picked = self._pick()
+                if picked is None:
                     return
-                self._launch(pick, free[: _gpus_of(pick)])
+                self._launch(*picked)
 
-    def _free_gpus(self) -> list[str]:
-        used = {i for ids in self._gpu_ids.values() for i in ids}
-        return [str(i) for i in range(self.host.gpus) if str(i) not in used]
+    def _pick(self) -> tuple[JobRow, list[str]] | None:
+        """The oldest waiting job that can start now, with the GPUs it now holds."""
+        blocked = False
+        for row in self.store.queued():
+            wanted = _gpus_of(row)
+            ids = self.gpus.take_for_job(row.id, wanted)
+            if ids is not None:
+                return row, list(ids)
+            blocked = True
+            message = self.gpus.waiting_message(wanted)
+            if message != row.message:  # looked at every second: write only a change
+                self.store.set_waiting(row.id, message)
+        if blocked:
+            self._recheck_later()
+        return None
+
+    def _recheck_later(self) -> None:
+        if self._closed or self._recheck is not None:
+            return  # one look is due already
+        self._recheck = threading.Timer(GPU_RECHECK_S, self._recheck_now)
+        self._recheck.daemon = True
+        self._recheck.start()
+
+    def _recheck_now(self) -> None:
+        self._recheck = None  # before the pump: a job still waiting schedules the next look
+        self.pump()
 
     # -- running ----------------------------------------------------------------------------
 
@@ -241,25 +319,46 @@ class Jobs:
         try:
             limits = limits_for(spec.flavor, self.host)
             image = resolve_image(spec, engine, self._space_image)
+            self._note_image(row.id, spec, engine)
             token = self._issue(row, spec)
             env = self._env(row, spec, token[0] if token else None)
             cid = engine.start(
                 JobContainerSpec(row.id, image, tuple(spec.argv), env, limits.cpus,
-                                 limits.memory, tuple(gpu_ids))
+                                 limits.memory, tuple(gpu_ids), mounts=self._mounts(spec))
             )  # fmt: skip
         except SpacehostError as exc:
+            self.gpus.release_job(row.id)
             if token is not None and self._tokens is not None:
                 self._tokens.revoke(token[1])
             self.store.finish(row.id, "ERROR", f"the job could not start: {exc}", self._clock())
             return
         if token is not None:
             self.store.set_token(row.id, token[1])
-        self._gpu_ids[row.id] = tuple(gpu_ids)
         if not self.store.set_running(row.id, cid, self._clock()):
             self._stop(cid)  # cancelled while it started
             self._end(row.id, cid)
             return
         self._watch(row.id, cid, since=None, deadline=self._deadline(spec, self._clock()))
+
+    def _mounts(self, spec: JobSpec) -> tuple[Mount, ...]:
+        if not spec.volumes:
+            return ()
+        if self._volume_mounts is None:
+            raise NotSupported(
+                "this job runner mounts no volumes", hint="run the job on `spacehost up`"
+            )
+        return self._volume_mounts(spec.volumes)
+
+    def _note_image(self, job_id: str, spec: JobSpec, engine: JobContainers) -> None:
+        """Say first in the job's log when its uv image has another Python than it named, and
+        when it runs ``uv run`` with no package index to install from."""
+        notes = []
+        if spec.image is not None and is_uv_image(spec.image):
+            notes.append(local_uv_image(spec.image, engine.images()).note)
+        if spec.argv[:2] == ["uv", "run"] and not self.package_index.offered:
+            notes.append(NO_INDEX_NOTE)
+        for note in filter(None, notes):
+            self.store.add_log(job_id, self._clock(), note)
 
     def _issue(self, row: JobRow, spec: JobSpec) -> tuple[str, int] | None:
         user = row.initiator.get("name") or row.initiator.get("id")
@@ -269,15 +368,19 @@ class Jobs:
         return self._tokens.issue(str(user), row.id, ttl)
 
     def _env(self, row: JobRow, spec: JobSpec, token: str | None) -> dict[str, str]:
+        endpoint = self._engine().endpoint()
         env = {
             "PYTHONUNBUFFERED": "1",  # lines reach the log as printed, not at exit
             "HF_HUB_DISABLE_TELEMETRY": "1",
+            # the only package index a job can reach: the host's local sources, through the
+            # platform (builder/jobindex.py); the job's own variables may say otherwise
+            **self.package_index.env(endpoint),
             # a job reaches the hub through HF_ENDPOINT (a space's image says offline: its
             # repos are read-only mounts); the job's own environment may still say otherwise
             "HF_HUB_OFFLINE": "0",
             **spec.environment,
             **spec.secrets,
-            "HF_ENDPOINT": self._engine().endpoint(),
+            "HF_ENDPOINT": endpoint,
             "JOB_ID": row.id,
             "CPU_CORES": f"{limits_for(spec.flavor, self.host).cpus:g}",
         }
@@ -351,7 +454,7 @@ class Jobs:
         if timer is not None:
             timer.cancel()
         self._watchers.pop(job_id, None)
-        self._gpu_ids.pop(job_id, None)
+        self.gpus.release_job(job_id)
         row = self.store.find_job(job_id)
         if row is not None and row.token_id is not None and self._tokens is not None:
             self._tokens.revoke(row.token_id)
@@ -379,7 +482,7 @@ class Jobs:
             if row.token_id is not None and self._tokens is not None:
                 self._tokens.revoke(row.token_id)
             return
-        self._gpu_ids[row.id] = state.gpu_ids
+        self.gpus.adopt_job(row.id, state.gpu_ids)
         last = self.store.logs(row.id, tail=1)
         since = last[0].at if last else None
         spec = stored_spec(row, self.box)

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from spacehost.errors import InvalidRequest, NotSupported
+from spacehost.lifecycle.volumes import SpaceVolume, parse_volumes
 
 # HF's image form for "the image of this space" (huggingface_hub _jobs_api._SPACE_IMAGE_PREFIXES)
 SPACE_IMAGE_PREFIXES = (
@@ -26,7 +27,6 @@ _SPACE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$
 # Fields huggingface_hub may send that this platform does not offer; refused, not ignored, so
 # that a job never runs without what it asked for.
 _UNSUPPORTED = {
-    "volumes": "mount repos from inside the job with huggingface_hub (HF_ENDPOINT is set)",
     "expose": "jobs cannot expose ports here; run a space for a long-lived server",
     "ssh": "jobs have no SSH access here; read their logs with `hf jobs logs`",
     "network": "jobs have no network groups here",
@@ -42,7 +42,8 @@ def _frozen(value: Mapping[str, str] | None = None) -> Mapping[str, str]:
 class JobSpec:
     """What to run: an image (``image``) or a space's image (``space_id``), the command and its
     arguments, the environment and secrets (given to the container as variables), the hardware
-    flavor, a time limit in seconds (``None``: none) and labels."""
+    flavor, a time limit in seconds (``None``: none), labels, and the buckets mounted into its
+    container (``volumes``: what ``hf jobs uv run`` ships a local script in)."""
 
     image: str | None
     space_id: str | None
@@ -53,6 +54,7 @@ class JobSpec:
     flavor: str = DEFAULT_FLAVOR
     timeout_s: int | None = None
     labels: Mapping[str, str] = field(default_factory=_frozen)
+    volumes: tuple[SpaceVolume, ...] = ()
 
     @property
     def argv(self) -> list[str]:
@@ -70,6 +72,8 @@ class JobSpec:
         }
         if self.timeout_s is not None:
             out["timeoutSeconds"] = self.timeout_s
+        if self.volumes:
+            out["volumes"] = [v.as_json() for v in self.volumes]
         if self.space_id is not None:
             out["spaceId"] = self.space_id
         else:
@@ -88,7 +92,8 @@ def parse_job_spec(body: object) -> JobSpec:
 
     Raises:
         InvalidRequest: a field is missing or has the wrong type or value.
-        NotSupported: the spec asks for volumes, exposed ports, SSH or a network group.
+        NotSupported: the spec asks for exposed ports, SSH, a network group, or a volume
+            that is not a bucket.
     """
     if not isinstance(body, dict):
         raise InvalidRequest("a job spec is a JSON object", hint=_HINT)
@@ -112,7 +117,24 @@ def parse_job_spec(body: object) -> JobSpec:
         flavor=_flavor(body),
         timeout_s=_timeout(body),
         labels=_frozen(_labels(body)),
+        volumes=_volumes(body),
     )
+
+
+def _volumes(body: dict[str, Any]) -> tuple[SpaceVolume, ...]:
+    """Buckets only, as for spaces (lifecycle/volumes.py): a repo is read from inside the job."""
+    items = body.get("volumes")
+    if not items:
+        return ()
+    for item in items if isinstance(items, list) else ():
+        kind = item.get("type", "bucket") if isinstance(item, dict) else "bucket"
+        if kind != "bucket":
+            raise NotSupported(
+                f"job spec: {kind!r} volumes are not offered here: only buckets",
+                hint="download repos from inside the job with huggingface_hub (HF_ENDPOINT "
+                "is set), or mount a bucket (-v hf://buckets/NS/NAME:/mnt/NAME)",
+            )
+    return tuple(parse_volumes({"volumes": items}))
 
 
 def space_of_image(image: str) -> str | None:

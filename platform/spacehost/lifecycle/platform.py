@@ -29,6 +29,7 @@ from spacehost.lifecycle.assembly import assemble
 from spacehost.lifecycle.backoff import Timer, thread_timer
 from spacehost.lifecycle.config_changes import ConfigChange, ConfigItem, DuplicateResult
 from spacehost.lifecycle.context import Builder, Context, GpuCheck, no_gpu_checks
+from spacehost.lifecycle.gpuholds import SpaceGpuHolds
 from spacehost.lifecycle.gpushare import GpuSetup, gpu_status
 from spacehost.lifecycle.hardware_offer import Flavor, offered_flavors, request_hardware
 from spacehost.lifecycle.hubmounts import HubLookup
@@ -115,6 +116,9 @@ class Platform:
         self.settings, self.store, self.files = settings, store, files
         self.builder, self.runtime, self.config = builder, runtime, self.ctx.config
         self.hub, self.gpus = hub, self.ctx.gpus
+        # the GPUs spaces hold, read from the store: jobs are given only the others
+        holds = SpaceGpuHolds(store, runtime, self.gpus.ledger.gpu_ids, self.gpus.share)
+        self.gpus.ledger.follow_spaces(holds)
         self.tasks, self.logs, self.crashes = parts.tasks, parts.logs, parts.crashes
         self.sleeper, self.recovery = parts.sleeper, parts.recovery
         self._deployer = parts.deployer

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from spacehost.atomicfile import write_atomic
 from spacehost.domain import Sdk, Stage
 from spacehost.routetable import RouteEntry, routes_json
+from spacehost.runtime.base import ContainerInfo
 from spacehost.store import RevisionFiles, SpaceRecord
+
+
+def route_upstreams(infos: Iterable[ContainerInfo]) -> tuple[str, ...]:
+    """Where the router reaches each replica of a space: ``host:port`` of every one that is
+    reachable (running or paused), in the order given, without repeats.
+
+    A backend that runs a space as several processes (a Swarm service with N tasks) reports
+    one info per task; ``route_entry(..., replicas=route_upstreams(infos))`` publishes them all.
+    """
+    found: dict[str, None] = {}
+    for info in infos:
+        if info.host and info.port:
+            found.setdefault(f"{info.host}:{info.port}", None)
+    return tuple(found)
 
 
 def route_entry(
@@ -19,6 +34,7 @@ def route_entry(
     served: Mapping[str, Any] | None = None,
     *,
     private: bool = False,
+    replicas: Sequence[str] = (),
 ) -> RouteEntry:
     """How the router should reach *rec* now (pure but for the revision folder path).
 
@@ -29,6 +45,9 @@ def route_entry(
             ``rec.manifest`` (a newer revision is deploying, or failed to): the sdk, headers
             and embedding rules follow what answers.
         private: only visitors who may read the space are served (spacehost.spaceaccess).
+        replicas: every upstream of a space that runs as several processes
+            (:func:`route_upstreams`); when the space is served by a container, the first is
+            its upstream and the router spreads sessions over all (docs/cluster.md).
     """
     m = rec.manifest if served is None else served
     sdk = str(m.get("sdk", "gradio"))
@@ -41,17 +60,19 @@ def route_entry(
     if sdk == Sdk.STATIC.value and rec.stage.is_serving and rec.serving_revision:
         static_dir = str(files.path(rec.serving_revision))
         upstream = None
+    several = tuple(replicas) if upstream is not None and len(replicas) > 1 else ()
     return RouteEntry(
         space=str(rec.id),
         sdk=sdk,
         stage=rec.stage.value,
-        upstream=upstream,
+        upstream=several[0] if several else upstream,
         static_dir=static_dir,
         frame_ancestors="'none'" if m.get("disable_embedding") else "*",
         headers=dict(m.get("custom_headers") or {}),
         asleep=asleep,
         startup_timeout=m.get("startup_duration_timeout_s") or None,
         private=private,
+        replicas=several,
     )
 
 

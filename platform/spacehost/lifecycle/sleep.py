@@ -24,9 +24,16 @@ from dataclasses import replace
 
 from spacehost.activityfile import Activity, read_activity
 from spacehost.domain import SpaceId, Stage
-from spacehost.errors import Conflict, EngineUnavailable, NotFound, SpacehostError
+from spacehost.errors import (
+    Conflict,
+    EngineUnavailable,
+    HardwareUnavailable,
+    NotFound,
+    SpacehostError,
+)
 from spacehost.lifecycle import stages
 from spacehost.lifecycle.context import Context
+from spacehost.lifecycle.gpushare import dedicated_gpus
 from spacehost.lifecycle.health import wait_healthy
 from spacehost.lifecycle.runlogs import RunLogs
 from spacehost.lifecycle.tasks import Redeploy
@@ -313,13 +320,14 @@ class Sleeper:
     def _restart_stopped(self, rec: SpaceRecord) -> None:
         ctx = self.ctx
         space = rec.id
-        if rec.container_id is None or ctx.runtime.inspect(rec.container_id) is None:
-            # the container is gone (removed by hand): start the revision afresh
+        found = None if rec.container_id is None else ctx.runtime.inspect(rec.container_id)
+        if found is None or rec.container_id is None or not self._gpus_back(rec, found.gpu_ids):
+            # the container is gone (removed by hand), or a job holds the GPUs it was made
+            # with: start the revision afresh (with other GPUs, or the "no free GPU" error)
             ctx.store.update_space(space, stage=Stage.APP_STARTING, sleep_level="")
             if rec.revision:
                 self._redeploy(space, rec.revision, reuse_image=True)
             return
-        ctx.store.update_space(space, stage=Stage.APP_STARTING, sleep_level="")
         stages.publish_routes(ctx)
         info = ctx.runtime.start_existing(rec.container_id)
         self._logs.follow_again(space, info.id)
@@ -338,6 +346,26 @@ class Sleeper:
             ctx, space, stage=Stage.RUNNING, upstream=f"{result.info.host}:{result.info.port}"
         )
         ctx.store.add_event(space, "wake", "woke from stopped")
+
+    def _gpus_back(self, rec: SpaceRecord, made_with: tuple[str, ...]) -> bool:
+        """Mark *rec* as starting, holding the GPUs its stopped container was made with;
+        False (nothing marked) when a job holds one of them now (gpuledger.py)."""
+        ctx, ledger = self.ctx, self.ctx.gpus.ledger
+        count = dedicated_gpus(rec.hardware)
+
+        def mark() -> None:
+            ctx.store.update_space(rec.id, stage=Stage.APP_STARTING, sleep_level="")
+
+        if not count or not ledger.gpu_ids:
+            mark()
+            return True
+        ids = ledger.chosen(str(rec.id)) or made_with or ledger.gpu_ids[:count]
+        try:
+            ledger.check_space(str(rec.id), ids, then=mark)
+        except HardwareUnavailable as exc:
+            log.info("%s cannot wake on its GPUs: %s", rec.id, exc.message)
+            return False
+        return True
 
 
 __all__ = ["NEVER", "PAUSED", "STOPPED", "AwakeTimes", "Sleeper", "is_awake"]

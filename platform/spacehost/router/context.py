@@ -11,6 +11,7 @@ from spacehost.hosts import subdomain_label
 from spacehost.router.access import SpaceAccess, control_check
 from spacehost.router.activity import ActivityRecorder
 from spacehost.router.match import Match, is_page_host, match_host, match_path
+from spacehost.router.replicas import Replicas
 from spacehost.router.routes_file import RoutesFile
 from spacehost.router.table import RouteEntry, RouteTable, Upstream, is_live
 from spacehost.router.upstream import UpstreamPool
@@ -50,6 +51,7 @@ class RouterContext:
         self.settings = settings
         self.routes = RoutesFile(settings.routes_file, loop.time)
         self.pool = UpstreamPool(loop)
+        self.replicas = Replicas(loop.time)
         self.domain = settings.domain
         # Behind a TLS terminator the public URL says https; the router itself speaks plain HTTP.
         self.proto = "https" if settings.public_url.startswith("https://") else "http"

@@ -20,6 +20,7 @@ nothing more received.
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
@@ -30,6 +31,18 @@ from spacehost.router.bounce import bounce_location, is_navigation, platform_bas
 from spacehost.router.context import RouterContext
 from spacehost.router.filesend import OpenFile, open_handoff, open_range, send_file
 from spacehost.router.framing import BodyKind, Framing, ResponseBody, response_body
+from spacehost.router.gradiosession import (
+    AFFINITY_COOKIE,
+    PEEK_LIMIT,
+    affinity_cookie,
+    answer_event,
+    answers_event,
+    body_session,
+    is_file_request,
+    peeks_body,
+    target_event,
+    target_session,
+)
 from spacehost.router.headers import (
     FILE_HEADER,
     NO_SPACE_HEADERS,
@@ -46,6 +59,8 @@ from spacehost.router.pages import (
     redirect_response,
     simple_response,
 )
+from spacehost.router.replicas import Pick
+from spacehost.router.routes_file import SpaceTarget
 from spacehost.router.static_response import NOT_FOUND, StaticStream, static_answer
 from spacehost.router.table import RouteEntry, Upstream
 from spacehost.router.upstream import UpstreamConnection
@@ -61,6 +76,10 @@ _LAST_CHUNK = b"0\r\n\r\n"
 _OPEN_ENDED = frozenset({BodyKind.CHUNKED, BodyKind.UNTIL_CLOSE})
 # a bounce depends on the visitor's cookies of the moment: never reused
 _NO_STORE = b"cache-control: no-store\r\n"
+# the answer naming a queue event is read this far (bytes): ``{"event_id": "..."}``
+_EVENT_ANSWER_LIMIT = 1024
+# a replica's answer to a file it does not have: the next replica is asked (router/replicas.py)
+_NOT_HERE = frozenset({403, 404})
 
 
 @dataclass(slots=True)
@@ -147,6 +166,18 @@ class BodyOut(IntEnum):
     FILE = 3
 
 
+def _has_body(req: Request) -> bool:
+    return req.chunked or bool(req.length)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cookie_line(token: str, path: str, secure: bool) -> bytes:
+    """The ``Set-Cookie`` line of the affinity cookie (router/gradiosession.py)."""
+    flags = "; Secure" if secure else ""
+    value = f"{token}; Path={path}; HttpOnly; SameSite=Lax{flags}"
+    return b"set-cookie: " + AFFINITY_COOKIE + b"=" + value.encode("latin-1") + b"\r\n"
+
+
 # The phases and body modes as module constants: looking a member up on its Enum class costs
 # ~70 ns on Python 3.11, a dozen times per request on the hot path.
 AWAITING_RESPONSE, STREAMING_RESPONSE, RESPONDED, DONE, UPGRADED, CUT, ABORTED = Phase
@@ -180,22 +211,29 @@ class Exchange:
         "body_in",
         "body_out",
         "busy_space",
+        "capture",
         "client",
         "close_after",
         "continued",
+        "cookie_path",
         "ctx",
+        "deferred",
         "discard",
         "file",
         "file_ready",
         "head",
         "interim",
         "out",
+        "peek",
         "pending",
         "pending_size",
         "phase",
+        "pick",
+        "probe_file",
         "req",
         "request_done",
         "retried",
+        "set_cookie",
         "space",
         "task",
         "up",
@@ -233,6 +271,20 @@ class Exchange:
         self.body_out = COPY
         self.upstream_keep_alive = False
         self.close_after = not req.keep_alive
+        # a request whose Gradio session is in its body (router/gradiosession.py): the body as
+        # parsed (de-chunked), up to PEEK_LIMIT, read before a replica is chosen
+        self.peek: bytearray | None = (
+            bytearray()
+            if peeks_body(req.method, req.target) and _has_body(req) and not req.expect_continue
+            else None
+        )
+        self.pick: Pick | None = None  # the replica chosen, for a space with several
+        self.deferred: tuple[Match, SpaceTarget] | None = None  # waiting for the peek
+        self.probe_file = False  # a file of a replicated space: ask the next replica on a miss
+        self.set_cookie = b""  # the affinity cookie line for the response, when it changes
+        self.cookie_path = "/"
+        # the answer of a replica that names a new queue event, read to remember where it is
+        self.capture: bytearray | None = None
 
     # -- dispatch ------------------------------------------------------------------------------
 
@@ -353,15 +405,62 @@ class Exchange:
         self.space = compiled.headers
         self.what = entry.space
         up = compiled.upstream
+        if not compiled.replicas:
+            self.peek = None
+        elif up is not None:
+            if self.peek is not None and not self.request_done and len(self.peek) < PEEK_LIMIT:
+                self.deferred = (m, compiled)  # the replica is chosen once the body is read
+                return
+            up = self._choose(entry.space, compiled, m)
         if up is not None:
-            if not is_idle_stream(m.target):
-                self.busy_space = entry.space
-                self.ctx.activity.opened(entry.space)
-            host = forwarded_host(req.host, m.prefix, entry.sdk)
-            fwd = Forwarding(self.client.ip, host, self.ctx.proto, m.prefix)
-            self._proxy(up, m.target, fwd, req.host.encode("latin-1") or up.key.encode("latin-1"))
+            self._to_space(m, entry, up)
         elif entry.static_dir:
             self._static(entry.static_dir, m)
+
+    def _choose(self, space: str, compiled: SpaceTarget, m: Match) -> Upstream:
+        """The replica of *space* for this request: its session's, else the one its affinity
+        cookie names, else the next in turn (router/replicas.py)."""
+        req = self.req
+        peek, self.peek = self.peek, None
+        session = (
+            (body_session(peek) if peek is not None else None)
+            or target_session(m.target)
+            or target_event(req.method, m.target)
+        )
+        preferred = compiled.named(affinity_cookie(req.headers))
+        pick = self.pick = self.ctx.replicas.pick(space, compiled.replicas, session, preferred)
+        self.probe_file = session is None and is_file_request(req.method, m.target)
+        self.cookie_path = m.prefix or "/"
+        if answers_event(req.method, m.target):
+            self.capture = bytearray()
+        if pick.upstream is not preferred:  # both from compiled.replicas
+            self._cookie_for(compiled, pick.upstream)
+        return pick.upstream
+
+    def _cookie_for(self, compiled: SpaceTarget, up: Upstream) -> None:
+        """Set the affinity cookie naming *up* on the response."""
+        if up in compiled.replicas:
+            token = compiled.tokens[compiled.replicas.index(up)]
+            self.set_cookie = _cookie_line(token, self.cookie_path, self.ctx.proto == "https")
+
+    def _resolve(self) -> None:
+        """The body was read as far as the peek goes: choose the replica and send."""
+        deferred, self.deferred = self.deferred, None
+        if deferred is None or self.phase is not AWAITING_RESPONSE:
+            return
+        m, compiled = deferred
+        entry = m.entry
+        assert entry is not None
+        self._to_space(m, entry, self._choose(entry.space, compiled, m))
+
+    def _to_space(self, m: Match, entry: RouteEntry, up: Upstream) -> None:
+        req = self.req
+        if not is_idle_stream(m.target):
+            self.busy_space = entry.space
+            self.ctx.activity.opened(entry.space)
+        host = forwarded_host(req.host, m.prefix, entry.sdk)
+        fwd = Forwarding(self.client.ip, host, self.ctx.proto, m.prefix)
+        self._proxy(up, m.target, fwd, req.host.encode("latin-1") or up.key.encode("latin-1"))
 
     def _proxy(
         self,
@@ -395,10 +494,13 @@ class Exchange:
             conn = await self.ctx.pool.connect(up)
         except TimeoutError:
             self.task = None
-            self._fail(_gateway_problem(504, self.what, "did not accept a connection"))
+            if not self._elsewhere(up):
+                self._fail(_gateway_problem(504, self.what, "did not accept a connection"))
             return
         except OSError as exc:
             self.task = None
+            if self._elsewhere(up):
+                return
             detail = f"is not reachable ({exc.strerror or exc})"
             self._fail(_gateway_problem(502, self.what, detail))
             return
@@ -407,6 +509,43 @@ class Exchange:
             self.ctx.pool.put(conn)
             return
         self._attach(conn)
+
+    def _elsewhere(self, up: Upstream) -> bool:
+        """*up*, a replica, took no connection (nothing was sent): try a new session (or a
+        request of none) on another replica; True when it goes on there."""
+        pick = self.pick
+        if pick is None or pick.upstream is not up or self.phase is not AWAITING_RESPONSE:
+            return False
+        other = self.ctx.replicas.refused(self.what, pick)
+        if other is None:
+            return False
+        self._cookie_for(self.ctx.routes.target_for(self.what), other)
+        self.up = other
+        self.task = self.ctx.loop.create_task(self._connect(other))
+        return True
+
+    def _remember_event(self, answer: bytearray) -> None:
+        """A replica answered with a new queue event: its later requests go there."""
+        self.capture = None
+        key = answer_event(answer)
+        if key is not None and self.up is not None:
+            self.ctx.replicas.bind(self.what, key, self.up)
+
+    def _ask_another(self) -> bool:
+        """The replica asked for a file has none: ask the next one (a GET or HEAD without a
+        body, safe to send again); True when it goes on there."""
+        pick = self.pick
+        if not self.probe_file or pick is None or not self.request_done:
+            return False
+        other = self.ctx.replicas.another(self.what, pick)
+        if other is None:
+            return False
+        conn, self.upstream = self.upstream, None
+        if conn is not None:
+            conn.close()  # the rest of its answer is dropped with it
+        self.up = other
+        self.task = self.ctx.loop.create_task(self._connect(other))
+        return True
 
     def _attach(self, conn: UpstreamConnection) -> None:
         self.upstream = conn
@@ -440,12 +579,19 @@ class Exchange:
             self._send(b"".join((b"%x\r\n" % len(body), body, b"\r\n")))
         else:
             self._send(body)
+        peek = self.peek
+        if peek is not None and len(peek) < PEEK_LIMIT:
+            peek += body[: PEEK_LIMIT - len(peek)]
+            if len(peek) >= PEEK_LIMIT and self.deferred is not None:
+                self._resolve()  # too big to look into: the default choice
 
     def on_request_end(self) -> None:
         """The request (head and body) is complete."""
         self.request_done = True
         if self.req.chunked and not (self.discard or self.phase >= RESPONDED):
             self._send(_LAST_CHUNK)
+        if self.deferred is not None:
+            self._resolve()
         if self.phase >= RESPONDED:
             self._complete()
 
@@ -464,6 +610,10 @@ class Exchange:
             return
         if status == 101 and not req.upgrade:
             return
+        if status in _NOT_HERE and self.probe_file and self._ask_another():
+            return
+        if status != 200:
+            self.capture = None
         body = response_body(req.method, status, headers)  # raises FramingError: a 502
         self.upstream_keep_alive = keep_alive and self._poolable(body)
         connection = self._frame_out(body, status)
@@ -472,12 +622,15 @@ class Exchange:
             if value is not None:
                 self._hand_off(status, reason, headers, value, connection)
                 return
+        space = self.space
+        if self.set_cookie:
+            space = SpaceHeaders(space.drop, space.extra + self.set_cookie, space.cookies)
         self.out.append(
             response_head(
                 status,
                 reason,
                 headers,
-                self.space,
+                space,
                 chunked=self.body_out is RECHUNK,
                 connection=connection,
                 upgrade=status == 101,
@@ -563,6 +716,9 @@ class Exchange:
         """A piece of the response body (de-chunked by the parser)."""
         if self.phase >= RESPONDED or self.interim:
             return
+        capture = self.capture
+        if capture is not None and len(capture) < _EVENT_ANSWER_LIMIT:
+            capture += body[: _EVENT_ANSWER_LIMIT - len(capture)]
         body_out = self.body_out
         if body_out is COPY:
             self.out.append(body)
@@ -582,6 +738,8 @@ class Exchange:
         if self.body_out is RECHUNK:
             self.out.append(_LAST_CHUNK)
         self.phase = RESPONDED
+        if self.capture is not None:
+            self._remember_event(self.capture)
 
     def after_feed(self) -> None:
         """The parser consumed one read from the upstream: send what it produced."""
@@ -694,6 +852,7 @@ class Exchange:
         """The client broke or stalled this request's body: answer *problem* where a response
         can still be sent, drop the upstream side (never pooled) and close the connection."""
         self.close_after = True
+        self.deferred = None
         if self.task is not None:
             self.task.cancel()
             self.task = None
@@ -709,6 +868,7 @@ class Exchange:
     def abort(self) -> None:
         """The client went away: drop the upstream side."""
         self.phase = ABORTED
+        self.deferred = None
         self._end_stream()
         if self.file is not None:
             self.file.close()

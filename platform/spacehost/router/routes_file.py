@@ -7,6 +7,7 @@ a new inode, size or mtime. The router checks at most every :data:`CHECK_INTERVA
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Callable
@@ -31,15 +32,34 @@ class SpaceTarget:
     Attributes:
         upstream: where to connect (None for a static space).
         headers: the response headers the entry imposes.
+        replicas: every upstream of a space with two or more replicas (``upstream`` first),
+            else empty (router/replicas.py chooses among them).
+        tokens: the affinity cookie value that names each replica (same order): a digest of
+            the space and the upstream, so it says nothing of the address and needs no memory.
     """
 
     upstream: Upstream | None
     headers: SpaceHeaders
+    replicas: tuple[Upstream, ...] = ()
+    tokens: tuple[str, ...] = ()
+
+    def named(self, token: str | None) -> Upstream | None:
+        """The replica an affinity cookie value names, if it is one of this space's."""
+        if token is None or token not in self.tokens:
+            return None
+        return self.replicas[self.tokens.index(token)]
+
+
+def replica_token(space: str, upstream: Upstream) -> str:
+    """The affinity cookie value of one replica of *space*."""
+    return hashlib.sha256(f"{space}\0{upstream.key}".encode()).hexdigest()[:16]
 
 
 def _target(entry: RouteEntry) -> SpaceTarget:
     upstream = parse_upstream(entry.upstream) if entry.upstream else None
-    return SpaceTarget(upstream, space_headers(entry))
+    replicas = tuple(parse_upstream(u) for u in entry.replicas) if len(entry.replicas) > 1 else ()
+    tokens = tuple(replica_token(entry.space, r) for r in replicas)
+    return SpaceTarget(upstream, space_headers(entry), replicas, tokens)
 
 
 class RoutesFile:

@@ -105,11 +105,13 @@ def _check_entry(entry: RouteEntry, index: int) -> None:
         SpaceId.parse(entry.space)
     except InvalidSpaceName as exc:
         raise SpacehostError(f"route table {where}: {exc.message}", hint=hint) from exc
-    if entry.upstream:
+    for upstream in entry.upstreams:
         try:
-            parse_upstream(entry.upstream)
+            parse_upstream(upstream)
         except SpacehostError as exc:
             raise SpacehostError(f"route table {where}: {exc.message}", hint=exc.hint) from exc
+    if entry.replicas and entry.replicas[0] != entry.upstream:
+        raise SpacehostError(f"route table {where}: replicas[0] is not upstream", hint=hint)
     if entry.static_dir is not None and not entry.static_dir.startswith("/"):
         raise SpacehostError(f"route table {where}: static_dir must be absolute", hint=hint)
     if not safe_header_value(entry.frame_ancestors):

@@ -22,6 +22,7 @@ LABEL_ROLE = "spacehost.role"  # "app" for space containers, "helper" for short-
 LABEL_INSTANCE = "spacehost.instance"  # which platform (data dir) made it
 LABEL_PORT = "spacehost.port"  # the port the app listens on inside its network namespace
 LABEL_HARDWARE = "spacehost.hardware"  # optional: the space's hardware flavor, for messages
+LABEL_GPUS = "spacehost.gpus"  # the host GPUs a dedicated-GPU container was given ("0,1")
 
 CONTAINER_USER = "1000:1000"
 CONTAINER_HOME = "/home/user"
@@ -63,6 +64,9 @@ class ContainerSpec:
     env: Mapping[str, str] = field(default_factory=_empty_mapping)
     command: tuple[str, ...] | None = None  # None = the image's CMD
     gpu: GpuRequest = field(default_factory=GpuRequest)
+    # which host GPUs a dedicated request gets (the lifecycle's GPU ledger chose them); empty:
+    # the first N
+    gpu_ids: tuple[str, ...] = ()
     memory_limit: int = 4 << 30
     cpus: float = 2.0
     cpu_shares: int = 512  # CPU weight among containers (the engine's default is 1024)
@@ -107,6 +111,7 @@ class ContainerInfo:
     oom_killed: bool
     started_at: str | None
     finished_at: str | None
+    gpu_ids: tuple[str, ...] = ()  # the host GPUs it was given by id (ContainerSpec.gpu_ids)
 
     @property
     def is_running(self) -> bool:

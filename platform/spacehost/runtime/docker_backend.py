@@ -24,6 +24,7 @@ from spacehost.runtime.base import (
     CONTAINER_USER,
     CONTAINER_WORKDIR,
     DATA_MOUNT,
+    LABEL_GPUS,
     LABEL_HARDWARE,
     LABEL_INSTANCE,
     LABEL_MANAGED,
@@ -199,6 +200,8 @@ class DockerBackend(RuntimeBackend):
         """
         if self._instance:
             spec = replace(spec, labels={**spec.labels, LABEL_INSTANCE: self._instance})
+        if spec.gpu_ids:  # read back after a restart: which GPUs this space holds
+            spec = replace(spec, labels={**spec.labels, LABEL_GPUS: ",".join(spec.gpu_ids)})
         gpu = self._gpu_options(spec, hardware)
         for warning in gpu.warnings:
             log.warning("%s: %s", spec.space, warning)
@@ -276,6 +279,7 @@ class DockerBackend(RuntimeBackend):
             self.gpu_host,
             fallback=self._gpu_fallback,
             hardware=hardware or spec.labels.get(LABEL_HARDWARE),
+            gpu_ids=spec.gpu_ids,
         )
 
     def _discard(self, container_id: str) -> None:

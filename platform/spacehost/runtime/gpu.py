@@ -301,7 +301,12 @@ def _driver_mounts(root: Path, lib_dir: str) -> tuple[Mount, ...]:
 
 
 def gpu_run_options(
-    request: GpuRequest, host: GpuHost, *, fallback: str, hardware: str | None = None
+    request: GpuRequest,
+    host: GpuHost,
+    *,
+    fallback: str,
+    hardware: str | None = None,
+    gpu_ids: tuple[str, ...] = (),
 ) -> GpuOptions:
     """What a container needs from the engine to get the GPUs *request* asks for.
 
@@ -316,6 +321,8 @@ def gpu_run_options(
             none; anything else refuses it (the setting ``SPACEHOST_GPU_FALLBACK``).
         hardware: how the space asked, for the messages (e.g. ``suggested_hardware: t4-small``
             or ``hardware: gpu:2``; :func:`spacehost.manifest.hardware_label` makes it).
+        gpu_ids: which of the host's GPUs (:attr:`GpuHost.gpu_ids`) a dedicated request gets,
+            as the lifecycle's GPU ledger chose them; empty: the first *N*.
 
     Returns:
         Empty options when no GPU is wanted, or when none exists and *fallback* is ``"cpu"``
@@ -348,8 +355,11 @@ def gpu_run_options(
             details={"wanted": wanted, "available": host.count, "mode": host.mode},
         )
     if host.mode == "device_request":
+        if gpu_ids:  # these GPUs, not "any N": a job may hold the others
+            chosen = DeviceRequest(device_ids=list(gpu_ids), capabilities=[["gpu"]])
+            return GpuOptions(device_requests=(chosen,))
         return GpuOptions(device_requests=(DeviceRequest(count=wanted, capabilities=[["gpu"]]),))
-    return _explicit_options(host, wanted)
+    return _explicit_options(host, wanted, gpu_ids)
 
 
 def _asked(hardware: str) -> str:
@@ -372,8 +382,9 @@ def _shared_options(host: GpuHost, hardware: str | None) -> GpuOptions:
     return _explicit_options(host, len(host.gpus))
 
 
-def _explicit_options(host: GpuHost, wanted: int) -> GpuOptions:
-    chosen = host.gpus[:wanted]
+def _explicit_options(host: GpuHost, wanted: int, gpu_ids: tuple[str, ...] = ()) -> GpuOptions:
+    named = tuple(g for g in host.gpus if g.name in gpu_ids)
+    chosen = named if gpu_ids and len(named) == len(gpu_ids) else host.gpus[:wanted]
     env = dict(host.env)
     for gpu in chosen:
         env.update(_env_dict(gpu.env))

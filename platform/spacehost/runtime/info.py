@@ -6,7 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from spacehost.domain import SpaceId
-from spacehost.runtime.base import LABEL_PORT, LABEL_REVISION, LABEL_SPACE, ContainerInfo
+from spacehost.runtime.base import (
+    LABEL_GPUS,
+    LABEL_PORT,
+    LABEL_REVISION,
+    LABEL_SPACE,
+    ContainerInfo,
+)
 from spacehost.runtime.options import HOST_NETWORK, LOOPBACK
 
 # The engine's "never happened" timestamp.
@@ -45,6 +51,7 @@ def info_from_attrs(attrs: Mapping[str, Any]) -> ContainerInfo:
         oom_killed=bool(state.get("OOMKilled")),
         started_at=_time(state.get("StartedAt")),
         finished_at=_time(state.get("FinishedAt")),
+        gpu_ids=tuple(i for i in labels.get(LABEL_GPUS, "").split(",") if i),
     )
 
 

@@ -14,9 +14,10 @@ from docker import DockerClient
 from docker.errors import ImageNotFound
 from docker.errors import NotFound as DockerNotFound
 from docker.types import DeviceRequest, LogConfig
+from docker.types import Mount as DockerMount
 
 from spacehost.dockerengine import ENGINE_ERRORS, container_error
-from spacehost.runtime.base import LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE
+from spacehost.runtime.base import LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE, Mount
 from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.jobnetwork import JobNetworkPath
 from spacehost.runtime.options import LOG_MAX_FILES, LOG_MAX_SIZE
@@ -37,6 +38,7 @@ class JobContainerSpec:
     memory: int
     gpu_ids: tuple[str, ...] = ()  # the host GPUs (indices) it is given
     labels: Mapping[str, str] | None = None
+    mounts: tuple[Mount, ...] = ()  # its bucket volumes (bind mounts of the buckets' folders)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,11 @@ class JobContainers(Protocol):
     def state(self, container_id: str) -> JobContainerState | None: ...
 
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]: ...
+
+    def stats(self, container_id: str) -> Iterator[dict[str, Any]]:
+        """The engine's resource samples of the container, one a second (Docker's stats
+        shape), until it is gone."""
+        ...
 
     def stop(self, container_id: str, timeout: float = 5) -> None: ...
 
@@ -185,6 +192,11 @@ class DockerJobContainers:
             ),
             "network_mode": network,
         }
+        if spec.mounts:
+            kwargs["mounts"] = [
+                DockerMount(m.container_path, m.host_path, type="bind", read_only=m.read_only)
+                for m in spec.mounts
+            ]
         if spec.gpu_ids:  # these GPUs, not "any N": two jobs never share one
             kwargs["device_requests"] = [
                 DeviceRequest(device_ids=list(spec.gpu_ids), capabilities=[["gpu"]])
@@ -213,6 +225,17 @@ class DockerJobContainers:
 
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
         return self._backend.follow_logs(container_id, since)
+
+    def stats(self, container_id: str) -> Iterator[dict[str, Any]]:
+        """Docker's ``stats`` stream of the container (a stopped one's samples are zeroed)."""
+        doing = f"reading the figures of job container {container_id}"
+        try:
+            samples = self._client.api.stats(container_id, stream=True, decode=True)
+            yield from samples
+        except DockerNotFound:
+            return
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, doing) from exc
 
     def stop(self, container_id: str, timeout: float = 5) -> None:
         self._backend.stop(container_id, timeout)

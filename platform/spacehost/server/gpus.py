@@ -3,8 +3,11 @@ of shared-GPU spaces when it runs (``SPACEHOST_GPU_BROKER``, docs/gpu.md)."""
 
 from __future__ import annotations
 
+import functools
+
 from spacehost.lifecycle import Platform
 from spacehost.lifecycle.gpubroker import BrokerLimits, GpuBroker
+from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.lifecycle.gpushare import GpuSetup
 from spacehost.runtime.gpu import GpuHost
 from spacehost.runtime.nvml import list_gpus
@@ -42,16 +45,37 @@ def broker_limits(settings: Settings, host: GpuHost, mode: str) -> BrokerLimits:
 def gpu_setup(settings: Settings, host: GpuHost) -> GpuSetup:
     """What the lifecycle needs: whether there are GPUs, the inventory, and the broker."""
     mode = lease_mode(settings, host)
+    ledger = GpuLedger(ledger_ids(host))
     share = None
     if mode is not None:
-        broker = GpuBroker(broker_limits(settings, host, mode))
+        blocked = functools.partial(jobs_devices, ledger) if mode == "gpu" else _no_devices
+        broker = GpuBroker(broker_limits(settings, host, mode), blocked=blocked)
         share = GpuBrokerServer(settings.gpu_socket_dir, broker, lease_mode=mode)
     return GpuSetup(
         has_gpu=host.has_gpu,
         mode=host.mode,
         share=share,
         inventory=list_gpus if host.has_gpu else GpuSetup().inventory,
+        ledger=ledger,
     )
+
+
+def jobs_devices(ledger: GpuLedger) -> frozenset[str]:
+    """The broker's devices (``"0"``, ``"1"``: the host's GPUs in order) that jobs hold."""
+    held = ledger.held_by_jobs()
+    return frozenset(str(i) for i, gpu in enumerate(ledger.gpu_ids) if gpu in held)
+
+
+def _no_devices() -> frozenset[str]:
+    return frozenset()
+
+
+def ledger_ids(host: GpuHost) -> tuple[str, ...]:
+    """The GPUs spaces and jobs are given by id: the ones discovery found, else (the engine
+    hands them out and none is visible here) as many as the inventory lists."""
+    if not host.has_gpu:
+        return ()
+    return host.gpu_ids or tuple(str(i) for i in range(len(list_gpus())))
 
 
 async def start_broker(platform: Platform) -> None:

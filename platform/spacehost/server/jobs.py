@@ -4,10 +4,12 @@ identity store, and the scheduled jobs' ticker."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from docker import DockerClient
 
+from spacehost.builder.jobindex import job_index
 from spacehost.domain import SpaceId
 from spacehost.errors import SpacehostError
 from spacehost.identity import Accounts
@@ -16,6 +18,7 @@ from spacehost.lifecycle import Platform
 from spacehost.lifecycle.jobflavors import host_resources
 from spacehost.lifecycle.jobs import Jobs, JobsConfig
 from spacehost.lifecycle.jobschedule import Schedules
+from spacehost.lifecycle.volumes import volume_mounts
 from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.isolation import Firewall
 from spacehost.runtime.jobcontainers import DockerJobContainers
@@ -89,13 +92,17 @@ def build_jobs(
 
     gpus = platform.gpus.inventory() if platform.gpus.has_gpu else []
     model = str(gpus[0].get("name", "")) if gpus else ""
+    ledger = platform.gpus.ledger  # the GPUs spaces hold too: one answer for both
     jobs = Jobs(
         JobStore(settings.jobs_db),
         containers,
-        host_resources(len(gpus), model),
+        host_resources(len(ledger.gpu_ids), model),
         JobsConfig(max_jobs=settings.max_jobs),
         space_image=space_image,
         box=SecretCipher(settings.data_dir / "secret.key", settings.secret_key),
         tokens=AccountTokens(accounts) if accounts is not None else None,
+        gpus=ledger,
+        volume_mounts=functools.partial(volume_mounts, settings),
+        package_index=job_index(settings.pip) if containers is not None else None,
     )
     return jobs, Schedules(jobs)

@@ -66,10 +66,16 @@ def prewarm(builder: DockerBuilder) -> None:
             "could not prepare the runtime images now (%s); the first build will try again",
             exc.message,
         )
+        return
+    try:  # `hf jobs uv run`'s image (docs/jobs.md, "uv scripts"): small, on the python layer
+        log.info("uv image for jobs ready: %s", builder.ensure_uv(on_log=lambda _line: None))
+    except SpacehostError as exc:
+        log.warning("could not make the uv image for jobs now (%s)", exc.message)
 
 
 def prepare(settings: Settings, on_line: Callable[[str], None]) -> str:
-    """Make the runtime images the default gradio space builds on (``spacehost prepare``).
+    """Make the runtime images the default gradio space builds on, and the uv image of
+    `hf jobs uv run` (``spacehost prepare``).
 
     Returns:
         The gradio runtime image's tag.
@@ -77,9 +83,10 @@ def prepare(settings: Settings, on_line: Callable[[str], None]) -> str:
     Raises:
         EngineUnavailable, BuildFailed: no engine, or an image cannot be made.
     """
-    return DockerBuilder(connect(settings), settings).ensure_runtime(
-        on_log=on_line, on_progress=on_line
-    )
+    builder = DockerBuilder(connect(settings), settings)
+    tag = builder.ensure_runtime(on_log=on_line, on_progress=on_line)
+    on_line(f"uv image for jobs: {builder.ensure_uv(on_log=on_line)}")
+    return tag
 
 
 def build_platform(

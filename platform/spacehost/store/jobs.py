@@ -17,6 +17,7 @@ from typing import Any
 
 from spacehost.errors import NotFound
 from spacehost.sqlitetx import immediate
+from spacehost.store.jobwatch import JobWatchers
 from spacehost.store.private import private_sqlite
 
 SCHEMA = """
@@ -156,6 +157,7 @@ class JobStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self.watchers = JobWatchers()  # woken after a job's log line or stage is stored
 
     def close(self) -> None:
         with self._lock:
@@ -217,13 +219,17 @@ class JobStore:
 
     def set_running(self, job_id: str, container_id: str, at: float) -> bool:
         """SCHEDULING → RUNNING; False when the job left SCHEDULING meanwhile (cancelled)."""
-        return bool(
-            self._run(
-                "UPDATE jobs SET stage='RUNNING', message='', container_id=?, started_at=? "
-                "WHERE id=? AND stage='SCHEDULING'",
-                (container_id, at, job_id),
-            )
+        started = self._run(
+            "UPDATE jobs SET stage='RUNNING', message='', container_id=?, started_at=? "
+            "WHERE id=? AND stage='SCHEDULING'",
+            (container_id, at, job_id),
         )
+        self.watchers.changed(job_id)
+        return bool(started)
+
+    def set_waiting(self, job_id: str, message: str) -> None:
+        """Say what a waiting (SCHEDULING) job waits for; nothing once it left SCHEDULING."""
+        self._run("UPDATE jobs SET message=? WHERE id=? AND stage='SCHEDULING'", (message, job_id))
 
     def set_token(self, job_id: str, token_id: int | None) -> None:
         self._run("UPDATE jobs SET token_id=? WHERE id=?", (token_id, job_id))
@@ -231,13 +237,13 @@ class JobStore:
     def finish(self, job_id: str, stage: str, message: str, at: float) -> bool:
         """An active job → *stage* (COMPLETED, CANCELED, ERROR); False when it had already
         ended (the first end wins: a cancel is not overwritten by the exit it causes)."""
-        return bool(
-            self._run(
-                "UPDATE jobs SET stage=?, message=?, finished_at=? "
-                "WHERE id=? AND stage IN ('SCHEDULING', 'RUNNING')",
-                (stage, message, at, job_id),
-            )
+        ended = self._run(
+            "UPDATE jobs SET stage=?, message=?, finished_at=? "
+            "WHERE id=? AND stage IN ('SCHEDULING', 'RUNNING')",
+            (stage, message, at, job_id),
         )
+        self.watchers.changed(job_id)
+        return bool(ended)
 
     def set_labels(self, job_id: str, spec: dict[str, Any]) -> None:
         self._run("UPDATE jobs SET spec=? WHERE id=?", (json.dumps(spec), job_id))
@@ -251,6 +257,7 @@ class JobStore:
                 "(SELECT COALESCE(MAX(seq), 0) + 1 FROM job_logs WHERE job_id=?), ?, ?)",
                 (job_id, job_id, at, line),
             )
+        self.watchers.changed(job_id)
 
     def logs(self, job_id: str, after: int = 0, tail: int | None = None) -> list[JobLogLine]:
         """Log lines with ``seq`` > *after*, oldest first; only the last *tail* when given."""

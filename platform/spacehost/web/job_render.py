@@ -13,8 +13,10 @@ from urllib.parse import quote
 
 from spacehost.errors import SpacehostError
 from spacehost.lifecycle.jobflavors import HostResources, limits_for
+from spacehost.lifecycle.jobs import TERMINAL
 from spacehost.store.jobs import JobLogLine, JobPush, JobRow
 from spacehost.web.joblog_script import SCRIPT as LOG_SCRIPT
+from spacehost.web.jobstage_script import SCRIPT as STAGE_SCRIPT
 from spacehost.web.layout import shell
 
 e = html.escape
@@ -86,9 +88,15 @@ def job_list_row(row: JobRow, host: HostResources, now: float) -> str:
     return (
         f"<tr data-job='{e(row.id, quote=True)}'><td><a href='{job_url(row)}'><code>"
         f"{e(row.id)}</code></a></td><td>{stage_badge(row.stage)}</td>"
-        f"<td>{e(duration(row, now))}</td><td>{e(resources(row, host))}</td>"
+        f"<td class=duration>{e(duration(row, now))}</td><td>{e(resources(row, host))}</td>"
         f"<td><code>{e(command_line(row))}</code></td><td>{when(row.created_at)}</td></tr>"
     )
+
+
+def _live(api: str, rows: Sequence[JobRow]) -> str:
+    """``data-api`` for the stage script while any of *rows* is still waiting or running."""
+    active = any(r.stage not in TERMINAL for r in rows)
+    return f" data-api='{e(api, quote=True)}'" if active else ""
 
 
 def render_job_list(
@@ -98,9 +106,10 @@ def render_job_list(
     namespaces (*others*)."""
     if rows:
         body = "".join(job_list_row(r, host, now) for r in rows)
+        live = _live(f"/api/jobs/{quote(namespace)}", rows)
         table = (
-            "<table class=jobs id=jobs><tr><th>Job</th><th>Stage</th><th>Duration</th>"
-            f"<th>Resources</th><th>Command</th><th>Created</th></tr>{body}</table>"
+            f"<table class=jobs id=jobs{live}><tr><th>Job</th><th>Stage</th><th>Duration</th>"
+            f"<th>Resources</th><th>Command</th><th>Created</th></tr>{body}</table>{STAGE_SCRIPT}"
         )
     else:
         table = (
@@ -155,9 +164,9 @@ def render_job_page(view: JobView, host: HostResources, now: float) -> str:
         f"<dt>Secrets</dt><dd>{_names(sorted(view.secret_names))}</dd>"
         f"<dt>Labels</dt><dd>{_names([f'{k}={v}' for k, v in labels.items()])}</dd>"
         f"<dt>Created</dt><dd>{when(row.created_at)}</dd>"
-        f"<dt>Started</dt><dd>{when(row.started_at)}</dd>"
-        f"<dt>Finished</dt><dd>{when(row.finished_at)}</dd>"
-        f"<dt>Duration</dt><dd>{e(duration(row, now))}</dd>"
+        f"<dt>Started</dt><dd id=job-started>{when(row.started_at)}</dd>"
+        f"<dt>Finished</dt><dd id=job-finished>{when(row.finished_at)}</dd>"
+        f"<dt>Duration</dt><dd id=job-duration>{e(duration(row, now))}</dd>"
     )
     log = "".join(e(line.line) + "\n" for line in view.lines)
     # seq numbers run 1, 2, …: the last one is how many lines the log stream sends first
@@ -172,9 +181,10 @@ def render_job_page(view: JobView, host: HostResources, now: float) -> str:
     follow = f" data-follow='{e(api, quote=True)}'"
     text = (
         f"{CSS}<div class=job><p class=meta><a href='/jobs/{quote(row.namespace)}'>Jobs of "
-        f"{e(row.namespace)}</a></p><h1>Job <code>{e(row.id)}</code></h1><dl>{facts}</dl>"
+        f"{e(row.namespace)}</a></p><h1>Job <code>{e(row.id)}</code></h1>"
+        f"<dl id=job-facts{_live(api, [row])}>{facts}</dl>"
         f"<section><h2>Logs</h2>{cut}<pre id=job-log data-lines={stored}{follow}>{log}</pre>"
         f"</section><section><h2>Pushed to the hub</h2>{pushes_list(view.pushes)}</section>"
-        f"{view.curves}</div>{LOG_SCRIPT}"
+        f"{view.curves}</div>{LOG_SCRIPT}{STAGE_SCRIPT}"
     )
     return shell(f"Job {row.id} · spacehost", text, nav="jobs")

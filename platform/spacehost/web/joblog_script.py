@@ -22,7 +22,8 @@ function final(){fetch(api,{credentials:'same-origin'}).then(function(r){return 
   .then(function(j){var b=document.getElementById('job-stage'),
     m=document.getElementById('job-message');
     var st=j.status||{};if(b&&st.stage){b.textContent=st.stage;
-      b.className='badge '+({RUNNING:'running',SCHEDULING:'busy',ERROR:'error'}[st.stage]||'');}
+      b.className='badge '+({RUNNING:'running',SCHEDULING:'busy',ERROR:'error',
+        COMPLETED:'done'}[st.stage]||'');}
     if(m)m.textContent=st.message||'';pre.dataset.ended='1';});}
 es.onerror=function(){es.close();final();};
 })();

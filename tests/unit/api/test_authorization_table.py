@@ -32,6 +32,7 @@ from aiohttp import web
 
 from spacehost import spaceaccess
 from spacehost.appkeys import ACCOUNTS, HUB, JOBS, SCHEDULES
+from spacehost.builder.jobindex import JobIndex, JobSource
 from spacehost.cli.main import pack_folder
 from spacehost.domain import RepoKind, SpaceId
 from spacehost.identity import Accounts, Role
@@ -915,6 +916,21 @@ def _job(world: World, column: str, visibility: str, p: Params) -> Params:
     return p | {"id": job_id}
 
 
+def _running_job(world: World, column: str, visibility: str, p: Params) -> Params:
+    """A job of acme stored as running, with no container (its figures stream ends at once; a
+    finished job's would be a 406 for everyone, api/jobmetrics.py)."""
+    job_id = world.fresh("job")
+    world.app[JOBS].store.add_job(
+        JobRow(
+            id=job_id, namespace=ORG, owner_type="org", initiator={"type": "user", "id": "mia"},
+            spec={"dockerImage": "python:3.12", "command": ["true"], "flavor": "cpu-basic"},
+            secrets="", stage="RUNNING", message="", created_at=1.0, started_at=2.0,
+            finished_at=None, container_id=None, token_id=None, scheduled_id=None,
+        )
+    )  # fmt: skip
+    return p | {"id": job_id}
+
+
 def _scheduled(world: World, column: str, visibility: str, p: Params) -> Params:
     # concurrent runs allowed: "run now" of one made for another caller never waits
     made = world.app[SCHEDULES].create(
@@ -928,11 +944,14 @@ JOBS_PATH, SCHEDULED_PATH = "/api/jobs/{namespace}", "/api/scheduled-jobs/{names
 # Jobs of the namespace acme (api/jobs.py), run by an engine in memory (support/fake_jobs.py)
 JOB_ROWS = [
     Row("jobs", "GET", "/api/jobs/hardware", same_for_all(200)),
+    # the jobs' package index (api/jobpip.py): packages only, for anyone (jobs send no token)
+    Row("jobs", "GET", "/api/jobs-pip/{path}", same_for_all(200), path="0/"),
     Row("jobs", "POST", JOBS_PATH, namespace_write(200), body=_json(JOB_SPEC)),
     Row("jobs", "GET", JOBS_PATH, namespace_member(200)),
     Row("jobs", "GET", JOBS_PATH + "/{id}", namespace_member(200), prepare=_job),
     Row("jobs", "POST", JOBS_PATH + "/{id}/cancel", namespace_write(200), prepare=_job),
     Row("jobs", "GET", JOBS_PATH + "/{id}/logs", namespace_member(200), prepare=_job),
+    Row("jobs", "GET", JOBS_PATH + "/{id}/metrics", namespace_member(200), prepare=_running_job),
     Row(
         "jobs",
         "PUT",
@@ -1039,7 +1058,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     ):
         mp.setattr(deploy, "SWITCH_GRACE_S", 0.0)  # no router reads the route table here
         engine = FakeJobContainers()
-        app = make_app(platform, OPERATOR, jobs=fake_jobs(data, engine))
+        wheels = data / "wheels"  # the jobs' package index: one wheel folder (api/jobpip.py)
+        wheels.mkdir()
+        (wheels / "tiny-1.0-py3-none-any.whl").write_bytes(b"wheel")
+        index = JobIndex((str(wheels),), (JobSource("find-links", 0, ""),))
+        app = make_app(platform, OPERATOR, jobs=fake_jobs(data, engine, package_index=index))
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, daemon=True)
         thread.start()

@@ -115,3 +115,29 @@ def test_bad_specs_and_missing_images_say_what_to_do(tmp_path: Path) -> None:
         assert [f["name"] for f in hw] == ["cpu-basic"]
 
     run(tmp_path, scenario)
+
+
+def test_a_job_mounts_only_buckets_its_submitter_may_use(tmp_path: Path) -> None:
+    """`hf jobs uv run script.py` ships the script in a private bucket mounted at /data: a job
+    must not become a way into someone else's bucket."""
+
+    async def scenario(c: TestClient, engine: FakeJobContainers, tokens: dict[str, str]) -> None:
+        bob, carol = bearer(tokens["bob"]), bearer(tokens["carol"])
+        made = await c.post("/api/buckets/bob/jobs-artifacts", json={"private": True}, headers=bob)
+        assert made.status == 200
+        volume = {"type": "bucket", "source": "bob/jobs-artifacts", "mountPath": "/data"}
+        mine = {**SPEC, "volumes": [volume]}
+        job = await (await c.post("/api/jobs/bob", json=mine, headers=bob)).json()
+        spec = engine.containers[engine.of_job(job["id"])].spec
+        assert [(m.container_path, m.read_only) for m in spec.mounts] == [("/data", False)]
+        assert job["volumes"] == [{**volume, "readOnly": False}]  # HF's JobInfo shape
+        theirs = await c.post("/api/jobs/carol", json=mine, headers=carol)
+        assert theirs.status == 404  # bob's private bucket is not there for carol
+        assert "bob/jobs-artifacts" in (await theirs.json())["error"]["message"]
+        repo = {**SPEC, "volumes": [{"type": "model", "source": "bob/m", "mountPath": "/m"}]}
+        refused = await c.post("/api/jobs/bob", json=repo, headers=bob)
+        assert (
+            refused.status == 501 and "only buckets" in (await refused.json())["error"]["message"]
+        )
+
+    run(tmp_path, scenario)

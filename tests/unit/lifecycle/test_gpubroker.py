@@ -136,6 +136,20 @@ def test_leases_spread_over_devices() -> None:
     assert granted(events) == []
 
 
+def test_a_gpu_a_job_holds_is_not_leased_and_calls_wait_until_it_is_free() -> None:
+    """GPU jobs and shared-GPU spaces share the GPUs (gpuledger.py): jobs come first."""
+    clock, held = Clock(), {"0"}
+    b = GpuBroker(BrokerLimits(devices=("0", "1")), clock=clock, blocked=lambda: held)
+    [first] = granted(b.request("a/x", "c1")[1])
+    assert first.device == "1"  # not the job's GPU 0
+    ticket, events = b.request("b/y", "c2")
+    assert events == [Queued("c2", ticket, 1)] and b.next_deadline() == clock.now + 1.0
+    held.clear()  # the job ended: told to nobody, seen at the next look
+    clock.now += 1.0
+    [second] = granted(b.tick())
+    assert (second.ticket, second.device) == (ticket, "0")
+
+
 def test_duration_defaults_and_is_clipped() -> None:
     b, _ = broker(default_duration_s=60, max_duration_s=120, slots_per_device=3, per_space=3)
     [g1] = granted(b.request("a/x", "c1")[1])

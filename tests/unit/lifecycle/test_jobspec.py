@@ -69,8 +69,25 @@ def test_bad_specs_are_refused_naming_the_field(body: object, words: str) -> Non
 
 
 def test_what_the_platform_cannot_do_is_refused_not_ignored() -> None:
-    with pytest.raises(NotSupported, match="volumes"):
-        parse_job_spec({**HF_BODY, "volumes": [{"type": "bucket"}]})
+    with pytest.raises(NotSupported, match="'model' volumes are not offered here"):
+        parse_job_spec({**HF_BODY, "volumes": [{"type": "model", "source": "a/m"}]})
+    with pytest.raises(NotSupported, match="'ssh'"):
+        parse_job_spec({**HF_BODY, "ssh": True})
+
+
+def test_bucket_volumes_as_hf_jobs_uv_run_sends_them() -> None:
+    """A local script goes to the job in {ns}/jobs-artifacts, mounted at /data (huggingface_hub
+    _upload_scripts_to_bucket)."""
+    volume = {"type": "bucket", "source": "alice/jobs-artifacts", "mountPath": "/data",
+              "readOnly": False, "path": "20261207T100000-abc123"}  # fmt: skip
+    spec = parse_job_spec({**HF_BODY, "volumes": [volume]})
+    assert [(v.source, v.mount_path, v.path, v.read_only) for v in spec.volumes] == [
+        ("alice/jobs-artifacts", "/data", "20261207T100000-abc123", False)
+    ]
+    assert spec.to_json()["volumes"] == [volume]
+    assert parse_job_spec(spec.to_json()).volumes == spec.volumes  # stored and read back
+    with pytest.raises(InvalidRequest, match="mountPath must be an absolute path"):
+        parse_job_spec({**HF_BODY, "volumes": [{**volume, "mountPath": "data"}]})
 
 
 def test_flavors_are_capped_to_the_host() -> None:

@@ -185,3 +185,12 @@ def test_cdi_mode_keeps_a_library_path_the_spec_sets() -> None:
 def test_cdi_mode_with_libraries_in_standard_dirs_sets_no_library_path() -> None:
     host = GpuHost(mode="cdi", count=1, gpus=(CdiDevice("0", mounts=(Mount(CDI_LIB, CDI_LIB),)),))
     assert "LD_LIBRARY_PATH" not in gpu_run_options(GpuRequest(1), host, fallback="error").env
+
+
+def test_the_gpus_the_ledger_chose_are_the_ones_given() -> None:
+    """A space is given the GPUs no job holds (lifecycle/gpuledger.py), not the first N."""
+    toolkit = gpu_run_options(GpuRequest(1), TOOLKIT, fallback="error", gpu_ids=("1",))
+    assert toolkit.device_requests == (DeviceRequest(device_ids=["1"], capabilities=[["gpu"]]),)
+    bare = gpu_run_options(GpuRequest(1), BARE, fallback="error", gpu_ids=("1",))
+    assert "/dev/nvidia1:/dev/nvidia1:rwm" in bare.devices
+    assert "/dev/nvidia0:/dev/nvidia0:rwm" not in bare.devices

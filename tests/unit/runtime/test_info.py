@@ -107,6 +107,13 @@ def test_host_network_container_is_reached_on_its_label_port() -> None:
     assert (info.host, info.port) == ("127.0.0.1", 41000)
 
 
+def test_a_gpu_container_names_the_gpus_it_was_given() -> None:
+    doc = attrs()
+    assert info_from_attrs(doc).gpu_ids == ()
+    doc["Config"]["Labels"]["spacehost.gpus"] = "1,3"
+    assert info_from_attrs(doc).gpu_ids == ("1", "3")  # read back after a platform restart
+
+
 def test_wildcard_binding_is_reached_on_loopback() -> None:
     doc = attrs()
     doc["NetworkSettings"]["Ports"]["7860/tcp"] = [{"HostIp": "0.0.0.0", "HostPort": "5000"}]

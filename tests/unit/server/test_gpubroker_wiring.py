@@ -159,7 +159,14 @@ def test_gpu_status_names_the_spaces_on_each_gpu(platform: Any) -> None:
 
 def test_gpu_status_without_gpus_or_broker() -> None:
     status = gpu_status(GpuSetup(), [])
-    assert status == {"mode": "none", "has_gpu": False, "gpus": [], "spaces": [], "broker": None}
+    assert status == {
+        "mode": "none",
+        "has_gpu": False,
+        "gpus": [],
+        "holders": {},
+        "spaces": [],
+        "broker": None,
+    }
 
 
 def test_request_of_shown_hardware() -> None:

@@ -134,6 +134,12 @@ def inspect(site: GpuSite, home: Path, jid: str) -> dict[str, Any]:
     return found
 
 
+def stage(site: GpuSite, home: Path, jid: str) -> tuple[str, str]:
+    """The job's stage and status message ("" when it has none)."""
+    status = inspect(site, home, jid)["status"]
+    return str(status["stage"]), str(status.get("message") or "")
+
+
 def runtime(site: GpuSite) -> dict[str, Any]:
     resp = requests.get(f"{site.running.url}/api/spaces/{HOLDER}/runtime", timeout=10)
     resp.raise_for_status()
@@ -239,7 +245,7 @@ def test_hf_jobs_stats_reports_the_jobs_gpu(site: GpuSite, tmp_path: Path) -> No
     finally:
         hf_jobs(site.running, tmp_path, "cancel", jid)
     wait_for(
-        lambda: inspect(site, tmp_path, jid)["status"]["stage"] == "CANCELED",
+        lambda: stage(site, tmp_path, jid)[0] == "CANCELED",
         60,
         what="the job canceled",
     )
@@ -260,10 +266,16 @@ def test_a_gpu_job_waits_for_a_gpu_space_to_sleep_and_a_wake_meanwhile_finds_no_
         what=f"{HOLDER} awake on every GPU",
     )
     jid = busy_job(site, tmp_path, 90)
-    job = inspect(site, tmp_path, jid)
-    assert job["status"]["stage"] == "SCHEDULING", job
-    assert job["status"]["message"].startswith("Waiting for a free GPU (held now: GPU ")
-    assert "by a space" in job["status"]["message"]
+    seen: list[tuple[str, str]] = []
+
+    def said_why() -> bool:
+        seen.append(stage(site, tmp_path, jid))
+        return seen[-1][0] != "SCHEDULING" or bool(seen[-1][1])
+
+    wait_for(said_why, 30, what="the job's status message")
+    where, why = seen[-1]
+    assert where == "SCHEDULING" and why.startswith("Waiting for a free GPU (held now: GPU "), seen
+    assert "by a space" in why, seen
     # the space sleeps stopped once idle STOP_AFTER_S: its GPUs go to the job
     wait_for(lambda: "busy on" in logs(site, tmp_path, jid), STOP_AFTER_S + 120, what="the job")
     assert runtime(site)["sleep"]["level"] == "stopped"
@@ -274,9 +286,9 @@ def test_a_gpu_job_waits_for_a_gpu_space_to_sleep_and_a_wake_meanwhile_finds_no_
     error = str(runtime(site)["errorMessage"])
     print(f"\nthe wake while job {jid} holds a GPU: {error}")
     assert f"no free GPU for {HOLDER}" in error and f"job {jid}" in error
-    assert inspect(site, tmp_path, jid)["status"]["stage"] == "RUNNING"
+    assert stage(site, tmp_path, jid)[0] == "RUNNING"
     wait_for(
-        lambda: inspect(site, tmp_path, jid)["status"]["stage"] == "COMPLETED",
+        lambda: stage(site, tmp_path, jid)[0] == "COMPLETED",
         180,
         what="the job to complete",
     )

@@ -381,7 +381,14 @@ class DockerBackend(RuntimeBackend):
     def _ensure_volume(self, name: str, spec: ContainerSpec, path: str = DATA_MOUNT) -> None:
         limited = self._limits is not None and bool(self._limits.volume_size)
         try:
-            self._client.volumes.get(name)
+            volume = self._client.volumes.get(name)
+            if _lost_its_folder(volume.attrs):
+                # a bind volume whose folder is gone (its data dir was deleted, the disks with
+                # it): nothing is left to keep, and the engine could not mount it; made anew
+                device = (volume.attrs.get("Options") or {}).get("device")
+                log.warning("volume %s binds %s, which is gone: making it anew", name, device)
+                volume.remove()
+                raise DockerNotFound(f"volume {name} lost its folder")
             if (
                 limited
                 and self._limits is not None
@@ -693,6 +700,13 @@ class DockerBackend(RuntimeBackend):
         except ENGINE_ERRORS:
             return []
         return unseen_tail(list(recent), list(split_lines([raw])))
+
+
+def _lost_its_folder(attrs: dict[str, Any]) -> bool:
+    """Whether a volume is a bind of a host folder (``-o bind``) that no longer exists."""
+    opts = attrs.get("Options") or {}
+    device = opts.get("device")
+    return opts.get("o") == "bind" and bool(device) and not Path(str(device)).exists()
 
 
 def _name(attrs: dict[str, Any]) -> str:

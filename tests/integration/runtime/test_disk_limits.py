@@ -137,3 +137,21 @@ def test_a_start_that_fails_leaves_no_layer_bind_behind(
     assert bound.is_mount()
     limited.remove(info.id)
     assert [n for n in disks.names() if n.startswith("layer-")] == []
+
+
+def test_a_volume_whose_disk_was_deleted_with_its_data_dir_is_made_anew(
+    limited: DockerBackend,
+    client: DockerClient,
+) -> None:
+    # the operator deleted the data dir (the disks with it) and starts afresh on the same path:
+    # the engine still has the volume, binding a folder that no longer exists
+    volume = f"rttest-{RUN_ID}-wiped"
+    first = limited.start(make_spec(SLEEP, data_volume=volume))
+    assert write(client, first.id, "/data/old", 1)[0] == 0
+    limited.remove(first.id)
+    release_all(Path(limited._limits.disks.root))  # type: ignore[union-attr]
+    again = limited.start(make_spec(SLEEP, data_volume=volume))
+    code, out = client.containers.get(again.id).exec_run(
+        ["sh", "-c", "ls -A /data && touch /data/new && echo written"], user="1000:1000"
+    )
+    assert (code, out.decode().split()) == (0, ["written"])

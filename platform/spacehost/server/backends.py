@@ -16,6 +16,7 @@ from spacehost.runtime.imagepush import ImagePusher
 from spacehost.runtime.isolation import Isolation
 from spacehost.runtime.storage import disk_limits
 from spacehost.runtime.swarm_backend import SwarmBackend
+from spacehost.runtime.swarm_hubcache import SwarmHubCache
 from spacehost.settings import Settings
 
 
@@ -41,8 +42,14 @@ def swarm_backend(settings: Settings, client: DockerClient, local: DockerBackend
     """
     manager = connect(settings.with_(docker_url=settings.swarm_url))
     pusher = ImagePusher(client, settings.registry, settings.pull_registry)
+    hub = SwarmHubCache(manager.api, settings.swarm_hub_url or settings.base_url)
     return SwarmBackend(
-        manager, local, pusher, instance=settings.instance, gpu_fallback=settings.gpu_fallback
+        manager,
+        local,
+        pusher,
+        instance=settings.instance,
+        gpu_fallback=settings.gpu_fallback,
+        hub=hub,
     )
 
 

@@ -128,7 +128,9 @@ class SwarmBackend(RuntimeBackend):
         gpus = self._gpus(spec, hardware)
         image = self._pusher.pull_reference(spec.image)
         name = service_name(container_name(spec.space, spec.revision))
-        node_id = self._volume_node(spec, image, name, gpus) if spec.data_volume else None
+        # a node that already holds the space's hub repos takes its new /data too (no fill)
+        holder = self.hub.holder(spec.hub) if spec.hub and self.hub is not None else None
+        node_id = self._volume_node(spec, image, name, gpus, holder) if spec.data_volume else None
         if spec.hub and self.hub is not None:
             node_id = self.hub.fill(
                 spec, image, name, node_id, resources(spec, gpus), helper_labels(spec)
@@ -222,9 +224,12 @@ class SwarmBackend(RuntimeBackend):
 
     # --- /data: one node holds the volume ------------------------------------------------------
 
-    def _volume_node(self, spec: ContainerSpec, image: str, name: str, gpus: int) -> str:
+    def _volume_node(
+        self, spec: ContainerSpec, image: str, name: str, gpus: int, prefer: str | None = None
+    ) -> str:
         """The node holding the space's /data volume; a new volume is made (owned by the app's
-        user) on the node the manager picks for the space, which is labelled as its holder."""
+        user) on *prefer*, else on the node the manager picks for the space, which is labelled
+        as its holder."""
         assert spec.data_volume is not None
         label = volume_label(spec.data_volume)
         try:
@@ -236,7 +241,7 @@ class SwarmBackend(RuntimeBackend):
         doing = f"preparing the /data volume of {spec.space}"
         try:
             job = self._api.create_service(
-                **prep_args(spec, image, service_name(f"{name}-data"), gpus=gpus)
+                **prep_args(spec, image, service_name(f"{name}-data"), gpus=gpus, node_id=prefer)
             )
         except ENGINE_ERRORS as exc:
             raise container_error(exc, doing, image=image) from exc

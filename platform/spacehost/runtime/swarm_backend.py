@@ -132,8 +132,9 @@ class SwarmBackend(RuntimeBackend):
         holder = self.hub.holder(spec.hub) if spec.hub and self.hub is not None else None
         node_id = self._volume_node(spec, image, name, gpus, holder) if spec.data_volume else None
         if spec.hub and self.hub is not None:
+            fill_image = self._pusher.pull_reference(self.hub.image())
             node_id = self.hub.fill(
-                spec, image, name, node_id, resources(spec, gpus), helper_labels(spec)
+                spec, fill_image, name, node_id, resources(spec, gpus), helper_labels(spec)
             )
         doing = f"starting {spec.space} ({name})"
         try:

@@ -4,7 +4,9 @@ on the nodes").
 
 A node does not have the platform's hub folders that the Docker backend bind-mounts. So for each
 :class:`~spacehost.runtime.hubsnapshot.HubSnapshot` of a space, a Swarm job pinned to the space's
-node runs :mod:`spacehost.runtime.hubfill_script` in the space's image: it downloads the commit's
+node runs :mod:`spacehost.runtime.hubfill_script` in the platform's own runtime image (never the
+space's: code a space's image carries must not write a cache other spaces read, nor see the
+fill's token), in Python's isolated mode: it downloads the commit's
 files from the hub's own download API (``SPACEHOST_SWARM_HUB_URL``), checks every hash, and
 writes ``refs/main`` last; a volume that already has it is left as it is. The node is then
 labelled ``spacehost.hub.<volume>=true`` and the space's service mounts the volume read-only
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -102,7 +104,7 @@ def fill_args(
     template: dict[str, Any] = {
         "ContainerSpec": {
             "Image": image,
-            "Command": ["python3", "-c", SCRIPT, CACHE_MOUNT],
+            "Command": ["python3", "-I", "-c", SCRIPT, CACHE_MOUNT],
             "Args": [],
             "User": "0:0",
             "Env": [f"{k}={v}" for k, v in env.items()],
@@ -129,6 +131,8 @@ class SwarmHubCache:
     Args:
         api: the manager's API client.
         hub_url: the platform's URL as tasks on the nodes reach it (``SPACEHOST_SWARM_HUB_URL``).
+        image: the platform's image the fill tasks run in (one with ``python3``: the gradio
+            runtime image), as the build engine names it; made when called.
         tokens: read tokens for the fill tasks (None: fills read without one: public repos).
         fill_timeout_s: how long one fill may take (image pull and download).
     """
@@ -137,12 +141,14 @@ class SwarmHubCache:
         self,
         api: APIClient,
         hub_url: str,
+        image: Callable[[], str],
         tokens: HubTokens | None = None,
         *,
         fill_timeout_s: float = FILL_TIMEOUT_S,
     ) -> None:
         self._api = api
         self.hub_url = hub_url.rstrip("/")
+        self.image = image
         self.tokens = tokens
         self._fill_timeout_s = fill_timeout_s
 
@@ -173,7 +179,8 @@ class SwarmHubCache:
         labels: Mapping[str, str],
     ) -> str:
         """Fill every hub volume of *spec* on *node_id* (None: a node that holds them all,
-        else the node the manager picks for the first fill, with the space's reservations).
+        else the node the manager picks for the first fill, with the space's reservations),
+        with tasks of *image* (the pull reference of :attr:`image`).
 
         Returns:
             The node the space must run on.

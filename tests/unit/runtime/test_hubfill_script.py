@@ -89,7 +89,7 @@ def run_fill(root: Path, url: str, token: str = "") -> subprocess.CompletedProce
     env = {"HUB_URL": url, "HUB_KIND": "model", "HUB_REPO": REPO, "HUB_SHA": SHA,
            "HUB_TOKEN": token, "PATH": "/usr/bin:/bin"}  # fmt: skip
     return subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(root)],
+        [sys.executable, "-I", "-c", SCRIPT, str(root)],
         env=env,
         capture_output=True,
         text=True,

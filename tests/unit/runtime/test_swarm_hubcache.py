@@ -64,7 +64,7 @@ def test_a_pinned_fill_job_runs_the_script_as_root_on_the_node_with_a_short_toke
     assert args["mode"] == {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}
     tpl = args["task_template"]
     c = tpl["ContainerSpec"]
-    assert c["Command"] == ["python3", "-c", SCRIPT, CACHE_MOUNT] and c["User"] == "0:0"
+    assert c["Command"] == ["python3", "-I", "-c", SCRIPT, CACHE_MOUNT] and c["User"] == "0:0"
     assert {"HUB_URL=http://10.0.0.1:8000", "HUB_KIND=model", "HUB_REPO=new/name",
             f"HUB_SHA={SHA}", "HUB_TOKEN=hf_short"} <= set(c["Env"])  # fmt: skip
     (mount,) = c["Mounts"]

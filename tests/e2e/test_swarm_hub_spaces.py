@@ -18,7 +18,7 @@ from docker import DockerClient
 from gradio_client import Client
 
 from spacehost.settings import Settings
-from tests.e2e.conftest import ROOT, Running, remove_containers, start_platform, stop_platform
+from tests.e2e.conftest import Running, remove_containers, start_platform, stop_platform
 from tests.support.polling import wait_for
 from tests.support.ports import free_port
 from tests.support.swarm_cluster import SwarmCluster
@@ -34,7 +34,8 @@ from huggingface_hub import hf_hub_download
 def describe(_: str) -> str:
     config = open(hf_hub_download("e2e/tiny-model", "config.json"), encoding="utf-8").read()
     weights = open(hf_hub_download("e2e/tiny-model", "weights.bin"), "rb").read()
-    return config.strip() + " " + hashlib.sha256(weights).hexdigest() + " " + os.environ["HF_HUB_OFFLINE"]
+    offline = os.environ["HF_HUB_OFFLINE"]
+    return config.strip() + " " + hashlib.sha256(weights).hexdigest() + " " + offline
 
 demo = gr.Interface(fn=describe, inputs="text", outputs="text", title="Tiny", api_name="describe")
 if __name__ == "__main__":

@@ -39,10 +39,10 @@ class FakeHub:
 
 
 def honest_tree(files: dict[str, bytes]) -> list[dict[str, object]]:
+    weights = files["weights.bin"]
     return [
-        {"type": "file", "path": "weights.bin", "size": len(files["weights.bin"]),
-         "oid": git_oid(b"pointer"), "lfs": {"oid": hashlib.sha256(files["weights.bin"]).hexdigest(),
-                                              "size": len(files["weights.bin"])}},
+        {"type": "file", "path": "weights.bin", "size": len(weights), "oid": git_oid(b"pointer"),
+         "lfs": {"oid": hashlib.sha256(weights).hexdigest(), "size": len(weights)}},
         {"type": "file", "path": "sub/config.json", "size": len(files["sub/config.json"]),
          "oid": git_oid(files["sub/config.json"])},
         {"type": "directory", "path": "sub", "oid": "x", "size": 0},

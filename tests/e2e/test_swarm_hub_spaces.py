@@ -6,6 +6,7 @@ the same node and reuses the volume: nothing is downloaded twice."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterator
@@ -143,7 +144,7 @@ def test_a_hub_model_space_runs_on_a_worker_from_a_node_local_cache_filled_once(
     assert log.count(f"{volume} on node {node}: hub cache: filled model {MODEL}") == 1, log
     assert log.count(f"{volume} on node {node}: hub cache: model {MODEL}@") == 1  # reused
     index = [swarm_cluster.node_id(i) for i in range(3)].index(node)
-    with swarm_cluster.client(index) as client:  # one volume, on that node
+    with contextlib.closing(swarm_cluster.client(index)) as client:  # the volume, on that node
         assert client.volumes.get(volume).attrs["Labels"]["spacehost.hub"] == MODEL
     for space in ("e2e/tiny-one", "e2e/tiny-two"):
         hub_platform.cli("rm", "--yes", space, check=True)

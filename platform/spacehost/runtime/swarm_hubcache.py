@@ -16,6 +16,7 @@ where the bind mount would have been, offline as on one host.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -150,6 +151,8 @@ class SwarmHubCache:
         self.hub_url = hub_url.rstrip("/")
         self.image = image
         self.tokens = tokens
+        self._locks: dict[str, threading.Lock] = {}  # per volume: one fill at a time fills it
+        self._locks_lock = threading.Lock()
         self._fill_timeout_s = fill_timeout_s
 
     def holder(self, snapshots: Sequence[HubSnapshot]) -> str | None:
@@ -194,9 +197,14 @@ class SwarmHubCache:
         node_id = node_id or self.holder(spec.hub)
         for index, snapshot in enumerate(spec.hub):
             job = f"{name}-hub{index}"[-63:].lstrip("-")
-            node_id = self._fill_one(spec, snapshot, image, job, node_id, resources, labels)
+            with self._lock(snapshot.volume):  # a second start of it waits, then reuses it
+                node_id = self._fill_one(spec, snapshot, image, job, node_id, resources, labels)
         assert node_id is not None  # spec.hub is not empty
         return node_id
+
+    def _lock(self, volume: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(volume, threading.Lock())
 
     def _fill_one(
         self,

@@ -100,7 +100,11 @@ def fill_args(
         "Type": "volume",
         "Source": snapshot.volume,
         "Target": CACHE_MOUNT,
-        "VolumeOptions": {"Labels": {**labels, "spacehost.hub": snapshot.repo_id}},
+        # dockerd 20.10 gives a task's new volume its labels only with a DriverConfig
+        "VolumeOptions": {
+            "Labels": {**labels, "spacehost.hub": snapshot.repo_id},
+            "DriverConfig": {"Name": "local"},
+        },
     }
     template: dict[str, Any] = {
         "ContainerSpec": {

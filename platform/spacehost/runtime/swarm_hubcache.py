@@ -96,16 +96,9 @@ def fill_args(
     }
     if token:
         env["HUB_TOKEN"] = token  # short-lived, revoked when the fill ends
-    mount = {
-        "Type": "volume",
-        "Source": snapshot.volume,
-        "Target": CACHE_MOUNT,
-        # dockerd 20.10 gives a task's new volume its labels only with a DriverConfig
-        "VolumeOptions": {
-            "Labels": {**labels, "spacehost.hub": snapshot.repo_id},
-            "DriverConfig": {"Name": "local"},
-        },
-    }
+    # no VolumeOptions labels: dockerd 20.10 did not put them on the volume it made for the task
+    # (measured); the volume's name says what it is
+    mount = {"Type": "volume", "Source": snapshot.volume, "Target": CACHE_MOUNT}
     template: dict[str, Any] = {
         "ContainerSpec": {
             "Image": image,
@@ -317,8 +310,8 @@ class SwarmHubCache:
 
 
 def helper_labels(spec: ContainerSpec) -> dict[str, str]:
-    """The labels of a fill task and its volume: a helper's (as the /data job's), the space's
-    and the instance's."""
+    """The labels of a fill task: a helper's (as the /data job's), the space's and the
+    instance's."""
     labels = {LABEL_ROLE: "helper", LABEL_SPACE: str(spec.space)}
     instance = spec.labels.get(LABEL_INSTANCE)
     if instance:

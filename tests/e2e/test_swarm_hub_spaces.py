@@ -155,3 +155,53 @@ def test_a_hub_model_space_runs_on_a_worker_from_a_node_local_cache_filled_once(
         lambda: not manager.api.services(filters={"label": "spacehost.role=helper"}),
         what="no fill job left",
     )
+
+
+def flip_last_byte(path: Path) -> None:
+    with path.open("r+b") as f:
+        f.seek(-1, os.SEEK_END)
+        last = f.read(1)
+        f.seek(-1, os.SEEK_END)
+        f.write(bytes([last[0] ^ 0xFF]))
+
+
+def stage(running: Running, space: str) -> dict[str, Any]:
+    body: dict[str, Any] = requests.get(
+        f"{running.url}/api/spaces/{space}/runtime", timeout=10
+    ).json()
+    return body
+
+
+def test_a_hash_mismatch_is_the_spaces_error_and_a_restart_fills_again(
+    hub_platform: Running, tmp_path: Path
+) -> None:
+    """The hub serves a corrupted LFS object (its stored bytes changed under it): the fill
+    refuses it, the space says why, and once the object is whole a restart fills the cache."""
+    model = tmp_path / "model"
+    model.mkdir()
+    config = CONFIG.replace("4", "8")  # a new commit: a new volume to fill
+    (model / "config.json").write_text(config)
+    (model / "weights.bin").write_bytes(WEIGHTS)
+    hub_platform.cli("push", str(model), "--type", "model", "--name", MODEL, check=True)
+    digest = hashlib.sha256(WEIGHTS).hexdigest()
+    (stored,) = (hub_platform.data_dir / "hub" / "blobs").rglob(digest)  # hard-linked in cache/
+    space = "e2e/tiny-three"
+    flip_last_byte(stored)
+    try:
+        hub_platform.cli("push", str(space_folder(tmp_path, "three")), "--name", space,
+                         timeout=1800)  # fmt: skip
+        seen: dict[str, Any] = {}
+
+        def failed() -> bool:
+            seen.update(stage(hub_platform, space))
+            return seen["stage"] == "RUNTIME_ERROR"
+
+        wait_for(failed, timeout=300, what="the failed fill to be the space's error")
+        message = seen["errorMessage"]
+        assert f"filling the hub cache of model {MODEL}" in message
+        assert "hash mismatch: weights.bin: expected sha256" in message
+    finally:
+        flip_last_byte(stored)
+    hub_platform.cli("restart", space, check=True, timeout=600)
+    assert ask(hub_platform, space) == f"{config.strip()} {digest} 1"
+    hub_platform.cli("rm", "--yes", space, check=True)

@@ -124,6 +124,9 @@ class Settings:
     swarm_url: str = ""
     registry: str = ""
     registry_pull: str = ""
+    # the platform's URL as tasks on the swarm's nodes reach it: they fill node-local caches of
+    # hub repos from it (docs/cluster.md, "Hub repos on the nodes"); "" = public_url/base_url
+    swarm_hub_url: str = ""
     # spaces on a bridge reach neither each other nor the host (runtime/isolation.py); whether
     # they may open connections to the outside world, and whether iptables rules enforce it
     space_egress: bool = False
@@ -233,6 +236,7 @@ class Settings:
             "SPACEHOST_SWARM_URL": ("swarm_url", str),
             "SPACEHOST_REGISTRY": ("registry", lambda v: v.strip().rstrip("/")),
             "SPACEHOST_REGISTRY_PULL": ("registry_pull", lambda v: v.strip().rstrip("/")),
+            "SPACEHOST_SWARM_HUB_URL": ("swarm_hub_url", lambda v: v.strip().rstrip("/")),
             "SPACEHOST_PYTHON_BASES": ("python_bases", parse_mapping),
             "SPACEHOST_DEFAULT_PYTHON": ("default_python", str),
             "SPACEHOST_GRADIO_VERSION": ("gradio_version", str),

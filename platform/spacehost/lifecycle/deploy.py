@@ -43,6 +43,7 @@ from spacehost.lifecycle.hubmounts import (
     MountedRepo,
     hub_mounts,
     hub_refs,
+    hub_snapshots,
     mount_error,
     pin_dir,
     resolve_refs,
@@ -294,6 +295,7 @@ def start(
         data_volume=None if takes_data(volumes) else data_volume(space, ctx.settings),
         labels={LABEL_HARDWARE: hardware_of(manifest)},
         mounts=space_hub_mounts(ctx, space, repos) + bucket_mounts,
+        hub=hub_snapshots(repos),
     )
     prepared = prepare_datasets(ctx, space, spec, repos) if dataset_repos(repos) else []
     shared_spec = share_gpu(ctx, space, spec, serving)

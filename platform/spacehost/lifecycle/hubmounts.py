@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import shutil
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,6 +29,7 @@ from spacehost.errors import EntryNotFound, RepoNotFound, RevisionNotFound, Spac
 from spacehost.manifest.model import Manifest
 from spacehost.manifest.values import preload_spec
 from spacehost.runtime.base import CONTAINER_HOME, Mount
+from spacehost.runtime.hubsnapshot import HubSnapshot
 
 HF_HOME = f"{CONTAINER_HOME}/.cache/huggingface"
 HUB_CACHE = f"{HF_HOME}/hub"
@@ -94,6 +95,7 @@ class MountedRepo:
     sha: str  # the head at deploy time; the container's refs/main
     cache_dir: Path  # on the host
     fields: tuple[str, ...]  # the manifest fields that named it
+    stored_id: str = ""  # the id the hub stores it under, when moved (POST /api/repos/move)
 
     @property
     def cache_name(self) -> str:
@@ -172,16 +174,14 @@ def resolve_refs(
             prev = found[key]
             _check_revision(ref, hub, readable)
             if ref.field not in prev.fields:
-                found[key] = MountedRepo(
-                    prev.kind, prev.repo_id, prev.sha, prev.cache_dir, (*prev.fields, ref.field)
-                )
+                found[key] = replace(prev, fields=(*prev.fields, ref.field))
             continue
         head = _resolve(ref, hub, MAIN, readable)
         _check_revision(ref, hub, readable)
         assert hub is not None  # _resolve raised otherwise
         stored = _stored_id(ref, hub, readable)
         found[key] = MountedRepo(
-            ref.kind, ref.repo_id, head.sha, hub.cache_dir(ref.kind, stored), (ref.field,)
+            ref.kind, ref.repo_id, head.sha, hub.cache_dir(ref.kind, stored), (ref.field,), stored
         )
     return tuple(found.values())
 
@@ -272,6 +272,13 @@ def hub_mounts(repos: Iterable[MountedRepo], pins: Path) -> tuple[Mount, ...]:
         mounts.append(Mount(str(repo.cache_dir), repo.container_dir))
         mounts.append(Mount(str(pins / repo.cache_name), f"{repo.container_dir}/refs/{MAIN}"))
     return tuple(mounts)
+
+
+def hub_snapshots(repos: Iterable[MountedRepo]) -> tuple[HubSnapshot, ...]:
+    """The commits a backend puts on a node itself when the host's folders are not there."""
+    return tuple(
+        HubSnapshot(r.kind.value, r.stored_id or r.repo_id, r.sha, r.container_dir) for r in repos
+    )
 
 
 def write_pins(repos: Iterable[MountedRepo], pins: Path) -> None:

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Protocol
 
 from spacehost.domain import GpuRequest, SpaceId
+from spacehost.runtime.hubsnapshot import HubSnapshot
 
 # Labels every app container carries; reconcile and test teardown select by them.
 LABEL_MANAGED = "spacehost.managed"
@@ -73,6 +74,8 @@ class ContainerSpec:
     pids_limit: int = 1024
     data_volume: str | None = None  # named volume mounted at /data, created when missing
     mounts: tuple[Mount, ...] = ()  # extra bind mounts, read-only by default
+    # the hub repos among the mounts, for backends whose nodes lack the host's folders
+    hub: tuple[HubSnapshot, ...] = ()
     labels: Mapping[str, str] = field(default_factory=_empty_mapping)  # extra labels
     # where the app starts; None: the image's own WORKDIR (``sdk: docker`` spaces, as on HF)
     workdir: str | None = CONTAINER_WORKDIR

@@ -39,6 +39,7 @@ from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.imagepush import ImagePusher
 from spacehost.runtime.lines import split_lines, unseen_tail
 from spacehost.runtime.options import container_name
+from spacehost.runtime.swarm_hubcache import SwarmHubCache, helper_labels, without_hub_binds
 from spacehost.runtime.swarm_info import (
     info_from_service,
     latest_task,
@@ -50,6 +51,7 @@ from spacehost.runtime.swarm_spec import (
     create_args,
     gpu_count,
     prep_args,
+    resources,
     service_name,
     volume_label,
 )
@@ -78,6 +80,8 @@ class SwarmBackend(RuntimeBackend):
         instance: labels every service ``spacehost.instance=<instance>``; only those are
             listed, so two platforms sharing one swarm never touch each other's services.
         gpu_fallback: ``"cpu"`` starts GPU spaces without a GPU when no node has one.
+        hub: fills node-local volumes with the hub repos spaces read (None: spaces with
+            ``models:``/``datasets:`` are refused, as their host folders are not on the nodes).
         start_timeout_s: how long a start waits for its task to run (image pull included).
     """
 
@@ -89,8 +93,10 @@ class SwarmBackend(RuntimeBackend):
         *,
         instance: str | None = None,
         gpu_fallback: str = "error",
+        hub: SwarmHubCache | None = None,
         start_timeout_s: float = START_TIMEOUT_S,
     ) -> None:
+        self.hub = hub
         self._api = manager.api
         self.local = local
         self._pusher = pusher
@@ -117,11 +123,20 @@ class SwarmBackend(RuntimeBackend):
         """
         if self._instance:
             spec = replace(spec, labels={**spec.labels, LABEL_INSTANCE: self._instance})
+        if spec.hub and self.hub is not None:
+            spec = without_hub_binds(spec)
         _refuse_binds(spec)
         gpus = self._gpus(spec, hardware)
         image = self._pusher.pull_reference(spec.image)
         name = service_name(container_name(spec.space, spec.revision))
-        node_id = self._volume_node(spec, image, name, gpus) if spec.data_volume else None
+        # a node that already holds the space's hub repos takes its new /data too (no fill)
+        holder = self.hub.holder(spec.hub) if spec.hub and self.hub is not None else None
+        node_id = self._volume_node(spec, image, name, gpus, holder) if spec.data_volume else None
+        if spec.hub and self.hub is not None:
+            fill_image = self._pusher.pull_reference(self.hub.image())
+            node_id = self.hub.fill(
+                spec, fill_image, name, node_id, resources(spec, gpus), helper_labels(spec)
+            )
         doing = f"starting {spec.space} ({name})"
         try:
             created = self._api.create_service(
@@ -211,9 +226,12 @@ class SwarmBackend(RuntimeBackend):
 
     # --- /data: one node holds the volume ------------------------------------------------------
 
-    def _volume_node(self, spec: ContainerSpec, image: str, name: str, gpus: int) -> str:
+    def _volume_node(
+        self, spec: ContainerSpec, image: str, name: str, gpus: int, prefer: str | None = None
+    ) -> str:
         """The node holding the space's /data volume; a new volume is made (owned by the app's
-        user) on the node the manager picks for the space, which is labelled as its holder."""
+        user) on *prefer*, else on the node the manager picks for the space, which is labelled
+        as its holder."""
         assert spec.data_volume is not None
         label = volume_label(spec.data_volume)
         try:
@@ -225,7 +243,7 @@ class SwarmBackend(RuntimeBackend):
         doing = f"preparing the /data volume of {spec.space}"
         try:
             job = self._api.create_service(
-                **prep_args(spec, image, service_name(f"{name}-data"), gpus=gpus)
+                **prep_args(spec, image, service_name(f"{name}-data"), gpus=gpus, node_id=prefer)
             )
         except ENGINE_ERRORS as exc:
             raise container_error(exc, doing, image=image) from exc

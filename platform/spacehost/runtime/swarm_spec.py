@@ -135,11 +135,13 @@ def create_args(
     }
 
 
-def prep_args(spec: ContainerSpec, image: str, name: str, *, gpus: int = 0) -> dict[str, Any]:
+def prep_args(
+    spec: ContainerSpec, image: str, name: str, *, gpus: int = 0, node_id: str | None = None
+) -> dict[str, Any]:
     """A one-shot job, as root, that makes the space's new ``/data`` volume on the node the
     manager picks for the space (its reservations) and gives it to the app's user; the app's
-    service is then pinned to that node."""
-    template = task_template(spec, image, gpus=gpus)
+    service is then pinned to that node (*node_id*: make it there)."""
+    template = task_template(spec, image, gpus=gpus, node_id=node_id)
     container = template["ContainerSpec"]
     container.update({"User": "0:0", "Command": ["chown", CONTAINER_USER, DATA_MOUNT], "Args": []})
     container.pop("Dir", None)

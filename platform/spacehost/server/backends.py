@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from docker import DockerClient
 
+from spacehost.builder import DockerBuilder
 from spacehost.dockerengine import connect, probe
 from spacehost.runtime import DockerBackend, GpuHost
 from spacehost.runtime.base import RuntimeBackend
@@ -16,6 +17,7 @@ from spacehost.runtime.imagepush import ImagePusher
 from spacehost.runtime.isolation import Isolation
 from spacehost.runtime.storage import disk_limits
 from spacehost.runtime.swarm_backend import SwarmBackend
+from spacehost.runtime.swarm_hubcache import SwarmHubCache
 from spacehost.settings import Settings
 
 
@@ -41,8 +43,19 @@ def swarm_backend(settings: Settings, client: DockerClient, local: DockerBackend
     """
     manager = connect(settings.with_(docker_url=settings.swarm_url))
     pusher = ImagePusher(client, settings.registry, settings.pull_registry)
+    builder = DockerBuilder(client, settings)
+
+    def fill_image() -> str:  # the platform's own gradio runtime image (python3, no space code)
+        return builder.ensure_runtime(on_log=lambda _line: None)
+
+    hub = SwarmHubCache(manager.api, settings.swarm_hub_url or settings.base_url, fill_image)
     return SwarmBackend(
-        manager, local, pusher, instance=settings.instance, gpu_fallback=settings.gpu_fallback
+        manager,
+        local,
+        pusher,
+        instance=settings.instance,
+        gpu_fallback=settings.gpu_fallback,
+        hub=hub,
     )
 
 

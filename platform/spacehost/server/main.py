@@ -39,6 +39,7 @@ from spacehost.server.content import import_builtin, log_imports
 from spacehost.server.control import make_app
 from spacehost.server.down import control_pidfile, router_pidfile, write_pid
 from spacehost.server.gpus import gpu_setup, start_broker, stop_broker
+from spacehost.server.hubtokens import ReadTokens
 from spacehost.server.jobs import build_jobs
 from spacehost.server.supervisor import Supervisor
 from spacehost.settings import Settings
@@ -117,6 +118,8 @@ def build_platform(
     backend = runtime_backend(settings, client, local)
     if isinstance(backend, SwarmBackend):  # GPUs are the nodes', not the build engine's
         check_gpu = backend.check_gpu
+        if backend.hub is not None and accounts is not None:  # private repos on the nodes
+            backend.hub.tokens = ReadTokens(accounts)
     return Platform(
         settings,
         store,

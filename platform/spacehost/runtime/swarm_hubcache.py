@@ -1,0 +1,319 @@
+"""Hub repos on Swarm nodes: a node-local volume per (repo, commit), filled from the platform's
+hub by a one-shot task on the node before the space's service starts (docs/cluster.md, "Hub repos
+on the nodes").
+
+A node does not have the platform's hub folders that the Docker backend bind-mounts. So for each
+:class:`~spacehost.runtime.hubsnapshot.HubSnapshot` of a space, a Swarm job pinned to the space's
+node runs :mod:`spacehost.runtime.hubfill_script` in the platform's own runtime image (never the
+space's: code a space's image carries must not write a cache other spaces read, nor see the
+fill's token), in Python's isolated mode: it downloads the commit's
+files from the hub's own download API (``SPACEHOST_SWARM_HUB_URL``), checks every hash, and
+writes ``refs/main`` last; a volume that already has it is left as it is. The node is then
+labelled ``spacehost.hub.<volume>=true`` and the space's service mounts the volume read-only
+where the bind mount would have been, offline as on one host.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from docker import APIClient
+from docker.errors import NotFound as DockerNotFound
+
+from spacehost.dockerengine import ENGINE_ERRORS, container_error
+from spacehost.errors import AppFailed, HardwareUnavailable
+from spacehost.runtime.base import (
+    LABEL_INSTANCE,
+    LABEL_ROLE,
+    LABEL_SPACE,
+    ContainerSpec,
+    Mount,
+)
+from spacehost.runtime.hubsnapshot import HubSnapshot
+from spacehost.runtime.lines import split_lines
+from spacehost.runtime.swarm_info import latest_task, task_error, task_state
+
+log = logging.getLogger(__name__)
+
+SCRIPT = (Path(__file__).parent / "hubfill_script.py").read_text()
+CACHE_MOUNT = "/cache"  # the volume inside the fill task
+HUB_NODE_LABEL = "spacehost.hub."  # spacehost.hub.<volume>=true on a node holding a filled volume
+FILL_TIMEOUT_S = 1800.0  # a large model over a slow link
+UNSCHEDULABLE_AFTER_S = 15.0
+TOKEN_TTL_S = 3600
+POLL_S = 0.3
+NO_NODE_MARKER = "no suitable node"
+
+
+class HubTokens(Protocol):
+    """Short-lived read tokens for the fill tasks (server/hubtokens.py)."""
+
+    def issue(self, user: str, purpose: str, ttl_s: int) -> tuple[str, int] | None:
+        """A token of *user* that reads what *user* may read; None: *user* has no account."""
+
+    def revoke(self, token_id: int) -> None: ...
+
+
+def node_label(snapshot: HubSnapshot) -> str:
+    """The node label that says a node holds *snapshot*'s filled volume."""
+    return f"{HUB_NODE_LABEL}{snapshot.volume}"
+
+
+def without_hub_binds(spec: ContainerSpec) -> ContainerSpec:
+    """*spec* without the bind mounts of its hub repos (the host's folders), with a read-only
+    mount of each repo's node-local volume in their place."""
+    kept = tuple(m for m in spec.mounts if not any(s.covers(m.container_path) for s in spec.hub))
+    volumes = tuple(Mount(s.volume, s.container_dir, read_only=True, volume=True) for s in spec.hub)
+    return replace(spec, mounts=kept + volumes)
+
+
+def fill_args(
+    snapshot: HubSnapshot,
+    image: str,
+    name: str,
+    *,
+    hub_url: str,
+    token: str | None,
+    node_id: str | None,
+    resources: Mapping[str, Any] | None,
+    labels: Mapping[str, str],
+) -> dict[str, Any]:
+    """Keyword arguments for ``APIClient.create_service``: the one-shot fill task of
+    *snapshot*, as root, on *node_id* (or, unpinned, on a node that has *resources* free: the
+    node the manager would pick for the space)."""
+    env = {
+        "HUB_URL": hub_url,
+        "HUB_KIND": snapshot.kind,
+        "HUB_REPO": snapshot.repo_id,
+        "HUB_SHA": snapshot.sha,
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    if token:
+        env["HUB_TOKEN"] = token  # short-lived, revoked when the fill ends
+    # no VolumeOptions labels: dockerd 20.10 did not put them on the volume it made for the task
+    # (measured); the volume's name says what it is
+    mount = {"Type": "volume", "Source": snapshot.volume, "Target": CACHE_MOUNT}
+    template: dict[str, Any] = {
+        "ContainerSpec": {
+            "Image": image,
+            "Command": ["python3", "-I", "-c", SCRIPT, CACHE_MOUNT],
+            "Args": [],
+            "User": "0:0",
+            "Env": [f"{k}={v}" for k, v in env.items()],
+            "Mounts": [mount],
+            "Labels": dict(labels),
+        },
+        "RestartPolicy": {"Condition": "none"},
+    }
+    if node_id:
+        template["Placement"] = {"Constraints": [f"node.id=={node_id}"]}
+    elif resources:
+        template["Resources"] = {"Reservations": dict(resources.get("Reservations") or {})}
+    return {
+        "task_template": template,
+        "name": name,
+        "labels": dict(labels),
+        "mode": {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}},
+    }
+
+
+class SwarmHubCache:
+    """Fills the node-local hub volumes a space needs, on the node it will run on.
+
+    Args:
+        api: the manager's API client.
+        hub_url: the platform's URL as tasks on the nodes reach it (``SPACEHOST_SWARM_HUB_URL``).
+        image: the platform's image the fill tasks run in (one with ``python3``: the gradio
+            runtime image), as the build engine names it; made when called.
+        tokens: read tokens for the fill tasks (None: fills read without one: public repos).
+        fill_timeout_s: how long one fill may take (image pull and download).
+    """
+
+    def __init__(
+        self,
+        api: APIClient,
+        hub_url: str,
+        image: Callable[[], str],
+        tokens: HubTokens | None = None,
+        *,
+        fill_timeout_s: float = FILL_TIMEOUT_S,
+    ) -> None:
+        self._api = api
+        self.hub_url = hub_url.rstrip("/")
+        self.image = image
+        self.tokens = tokens
+        self._locks: dict[str, threading.Lock] = {}  # per volume: one fill at a time fills it
+        self._locks_lock = threading.Lock()
+        self._fill_timeout_s = fill_timeout_s
+
+    def holder(self, snapshots: Sequence[HubSnapshot]) -> str | None:
+        """A ready, active node already holding every one of *snapshots* (so a space placed
+        there fills nothing), or None."""
+        if not snapshots:
+            return None
+        filters = {"node.label": [f"{node_label(s)}=true" for s in snapshots]}
+        try:
+            nodes = self._api.nodes(filters=filters)
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, "listing the swarm's nodes") from exc
+        for node in nodes:
+            ready = (node.get("Status") or {}).get("State") == "ready"
+            active = (node.get("Spec") or {}).get("Availability") == "active"
+            if ready and active:
+                return str(node["ID"])
+        return None
+
+    def fill(
+        self,
+        spec: ContainerSpec,
+        image: str,
+        name: str,
+        node_id: str | None,
+        resources: Mapping[str, Any],
+        labels: Mapping[str, str],
+    ) -> str:
+        """Fill every hub volume of *spec* on *node_id* (None: a node that holds them all,
+        else the node the manager picks for the first fill, with the space's reservations),
+        with tasks of *image* (the pull reference of :attr:`image`).
+
+        Returns:
+            The node the space must run on.
+
+        Raises:
+            AppFailed: a fill failed (the hub unreachable, a hash mismatch): nothing half
+                filled is used, the next start fills again.
+            HardwareUnavailable: no node can take the space.
+            EngineUnavailable: the manager failed or is unreachable.
+        """
+        node_id = node_id or self.holder(spec.hub)
+        for index, snapshot in enumerate(spec.hub):
+            job = f"{name}-hub{index}"[-63:].lstrip("-")
+            with self._lock(snapshot.volume):  # a second start of it waits, then reuses it
+                node_id = self._fill_one(spec, snapshot, image, job, node_id, resources, labels)
+        assert node_id is not None  # spec.hub is not empty
+        return node_id
+
+    def _lock(self, volume: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(volume, threading.Lock())
+
+    def _fill_one(
+        self,
+        spec: ContainerSpec,
+        snapshot: HubSnapshot,
+        image: str,
+        name: str,
+        node_id: str | None,
+        resources: Mapping[str, Any],
+        labels: Mapping[str, str],
+    ) -> str:
+        doing = f"filling the hub cache of {snapshot.kind} {snapshot.repo_id} for {spec.space}"
+        issued = self._token(spec, snapshot)
+        args = fill_args(
+            snapshot,
+            image,
+            name,
+            hub_url=self.hub_url,
+            token=issued[0] if issued else None,
+            node_id=node_id,
+            resources=resources,
+            labels=labels,
+        )
+        try:
+            try:
+                job = self._api.create_service(**args)
+            except ENGINE_ERRORS as exc:
+                raise container_error(exc, doing, image=image) from exc
+            job_id = str(job["ID"])
+            try:
+                task, lines = self._wait(job_id, doing)
+            finally:
+                self._remove(job_id)
+        finally:
+            if issued and self.tokens is not None:
+                self.tokens.revoke(issued[1])
+        filled_on = str(task["NodeID"])
+        said = lines[-1] if lines else "done"
+        log.info("%s on node %s: %s", snapshot.volume, filled_on, said)
+        self._label(filled_on, node_label(snapshot), doing)
+        return filled_on
+
+    def _token(self, spec: ContainerSpec, snapshot: HubSnapshot) -> tuple[str, int] | None:
+        if self.tokens is None:
+            return None
+        purpose = f"hub-fill-{snapshot.repo_id.replace('/', '-')}"
+        return self.tokens.issue(spec.space.owner, purpose, TOKEN_TTL_S)
+
+    def _wait(self, job_id: str, doing: str) -> tuple[Mapping[str, Any], list[str]]:
+        deadline = time.monotonic() + self._fill_timeout_s
+        waiting_since: float | None = None
+        while True:
+            try:
+                task = latest_task(self._api.tasks(filters={"service": job_id}))
+            except ENGINE_ERRORS as exc:
+                raise container_error(exc, doing) from exc
+            state = task_state(task)
+            if task is not None and state == "complete":
+                return task, self._logs(job_id)
+            if task is not None and state in ("failed", "rejected"):
+                said = self._logs(job_id)[-3:] or [task_error(task) or state]
+                raise AppFailed(
+                    f"{doing}: {' / '.join(said)}",
+                    hint="check that the nodes reach SPACEHOST_SWARM_HUB_URL and that the repo "
+                    "is intact; restarting the space fills the cache again (docs/cluster.md)",
+                )
+            if NO_NODE_MARKER in task_error(task):
+                waiting_since = waiting_since or time.monotonic()
+                if time.monotonic() - waiting_since > UNSCHEDULABLE_AFTER_S:
+                    raise HardwareUnavailable(
+                        f"{doing}: no node of the swarm can run the space ({task_error(task)})",
+                        hint="add a node with enough free CPU and memory (docs/cluster.md)",
+                    )
+            if time.monotonic() > deadline:
+                raise AppFailed(
+                    f"{doing}: not done after {self._fill_timeout_s:.0f} s",
+                    hint="restart the space to try again; a large repo needs a faster link",
+                )
+            time.sleep(POLL_S)
+
+    def _logs(self, job_id: str) -> list[str]:
+        try:
+            chunks: Iterable[bytes] = self._api.service_logs(
+                job_id, stdout=True, stderr=True, tail="20", follow=False
+            )
+            return [ln for ln in split_lines(chunks) if ln.strip()]
+        except ENGINE_ERRORS:
+            return []
+
+    def _remove(self, job_id: str) -> None:
+        try:
+            self._api.remove_service(job_id)
+        except DockerNotFound:
+            return
+        except ENGINE_ERRORS as exc:
+            log.warning("could not remove the hub fill job %s: %s", job_id, exc)
+
+    def _label(self, node_id: str, label: str, doing: str) -> None:
+        try:
+            node = self._api.inspect_node(node_id)
+            spec = dict(node["Spec"])
+            spec["Labels"] = {**(spec.get("Labels") or {}), label: "true"}
+            self._api.update_node(node_id, node["Version"]["Index"], spec)
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, doing) from exc
+
+
+def helper_labels(spec: ContainerSpec) -> dict[str, str]:
+    """The labels of a fill task: a helper's (as the /data job's), the space's and the
+    instance's."""
+    labels = {LABEL_ROLE: "helper", LABEL_SPACE: str(spec.space)}
+    instance = spec.labels.get(LABEL_INSTANCE)
+    if instance:
+        labels[LABEL_INSTANCE] = instance
+    return labels

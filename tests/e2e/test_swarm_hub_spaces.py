@@ -1,0 +1,207 @@
+"""Hub repos for spaces on a live swarm (docs/cluster.md, "Hub repos on the nodes"): a tiny model
+pushed to the platform's hub is put into a node-local volume on the worker the space lands on,
+by a one-shot task that downloads it from the hub's API and checks its hashes; the space reads it
+offline there and answers through the router. A second space reading the same model lands on
+the same node and reuses the volume: nothing is downloaded twice."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from docker import DockerClient
+from gradio_client import Client
+
+from spacehost.settings import Settings
+from tests.e2e.conftest import Running, remove_containers, start_platform, stop_platform
+from tests.support.polling import wait_for
+from tests.support.ports import free_port
+from tests.support.swarm_cluster import SwarmCluster
+
+pytestmark = [pytest.mark.docker, pytest.mark.swarm]
+MODEL = "e2e/tiny-model"
+WEIGHTS = os.urandom(200_000)  # binary: stored as LFS, checked by sha256
+CONFIG = '{"model_type": "tiny", "hidden_size": 4}\n'
+APP = """import hashlib, os
+import gradio as gr
+from huggingface_hub import hf_hub_download
+
+def describe(_: str) -> str:
+    config = open(hf_hub_download("e2e/tiny-model", "config.json"), encoding="utf-8").read()
+    weights = open(hf_hub_download("e2e/tiny-model", "weights.bin"), "rb").read()
+    offline = os.environ["HF_HUB_OFFLINE"]
+    return config.strip() + " " + hashlib.sha256(weights).hexdigest() + " " + offline
+
+demo = gr.Interface(fn=describe, inputs="text", outputs="text", title="Tiny", api_name="describe")
+if __name__ == "__main__":
+    demo.launch()
+"""
+README = f"""---
+title: Tiny
+sdk: gradio
+sdk_version: 6.31.0
+app_file: app.py
+models:
+- {MODEL}
+---
+"""
+
+
+@pytest.fixture(scope="module")
+def manager(swarm_cluster: SwarmCluster) -> Iterator[DockerClient]:
+    c = DockerClient(base_url=swarm_cluster.manager_url)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def hub_platform(
+    swarm_cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Running]:
+    """A swarm platform whose router the nodes reach on the cluster bridge."""
+    data = tmp_path_factory.mktemp("swarmhub")
+    port = free_port()
+    bridge = swarm_cluster.registry_pull.rpartition(":")[0]
+    env = {
+        "SPACEHOST_RUNTIME": "swarm",
+        "SPACEHOST_SWARM_URL": swarm_cluster.manager_url,
+        "SPACEHOST_REGISTRY": swarm_cluster.registry_push,
+        "SPACEHOST_REGISTRY_PULL": swarm_cluster.registry_pull,
+        "SPACEHOST_CPUS": "0.5",
+        "SPACEHOST_MEMORY_LIMIT": "1g",
+        "SPACEHOST_BUILTIN_CONTENT": "0",
+        "SPACEHOST_HOST": "0.0.0.0",  # loopback for the tests, the bridge for the fill tasks
+        "SPACEHOST_SWARM_HUB_URL": f"http://{bridge}:{port}",
+    }
+    proc, running = start_platform(data, port, extra_env=env)
+    try:
+        yield running
+    finally:
+        stop_platform(proc, running, "swarmhub")
+        remove_containers(data)
+
+
+def space_folder(tmp: Path, name: str) -> Path:
+    folder = tmp / name
+    folder.mkdir()
+    (folder / "README.md").write_text(README)
+    (folder / "app.py").write_text(APP)
+    return folder
+
+
+def task_node(manager: DockerClient, running: Running, space: str) -> str:
+    instance = Settings(data_dir=running.data_dir).instance
+    (service,) = manager.api.services(
+        filters={"label": [f"spacehost.instance={instance}", f"spacehost.space={space}",
+                           "spacehost.role=app"]}
+    )  # fmt: skip
+    tasks = [t for t in manager.api.tasks(filters={"service": service["ID"]})
+             if t["Status"]["State"] == "running"]  # fmt: skip
+    (task,) = tasks
+    return str(task["NodeID"])
+
+
+def ask(running: Running, space: str) -> Any:
+    return Client(running.space_url(space, "path"), verbose=False).predict(
+        "?", api_name="/describe"
+    )
+
+
+def test_a_hub_model_space_runs_on_a_worker_from_a_node_local_cache_filled_once(
+    hub_platform: Running, swarm_cluster: SwarmCluster, manager: DockerClient, tmp_path: Path
+) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text(CONFIG)
+    (model / "weights.bin").write_bytes(WEIGHTS)
+    hub_platform.cli("push", str(model), "--type", "model", "--name", MODEL, check=True)
+    sha = requests.get(f"{hub_platform.url}/api/models/{MODEL}", timeout=10).json()["sha"]
+    expected = f"{CONFIG.strip()} {hashlib.sha256(WEIGHTS).hexdigest()} 1"
+
+    swarm_cluster.drain(0)  # the manager takes no task: the space lands on a worker
+    try:
+        hub_platform.cli("push", str(space_folder(tmp_path, "one")), "--name", "e2e/tiny-one",
+                         check=True, timeout=1800)  # fmt: skip
+        assert ask(hub_platform, "e2e/tiny-one") == expected
+        node = task_node(manager, hub_platform, "e2e/tiny-one")
+        assert node != swarm_cluster.node_id(0)
+
+        hub_platform.cli("push", str(space_folder(tmp_path, "two")), "--name", "e2e/tiny-two",
+                         check=True, timeout=1800)  # fmt: skip
+        assert ask(hub_platform, "e2e/tiny-two") == expected
+        assert task_node(manager, hub_platform, "e2e/tiny-two") == node  # where the cache is
+    finally:
+        swarm_cluster.activate(0)
+
+    volume = f"spacehost-hub-models--e2e--tiny-model-{sha}"
+    log = hub_platform.log.read_text()
+    assert log.count(f"{volume} on node {node}: hub cache: filled model {MODEL}") == 1, log
+    assert log.count(f"{volume} on node {node}: hub cache: model {MODEL}@") == 1  # reused
+    held = []
+    for index in range(3):  # the volume is on that node only
+        with contextlib.closing(swarm_cluster.client(index)) as client:
+            if client.volumes.list(filters={"name": volume}):
+                held.append(swarm_cluster.node_id(index))
+    assert held == [node]
+    for space in ("e2e/tiny-one", "e2e/tiny-two"):
+        hub_platform.cli("rm", "--yes", space, check=True)
+    wait_for(
+        lambda: not manager.api.services(filters={"label": "spacehost.role=helper"}),
+        what="no fill job left",
+    )
+
+
+def flip_last_byte(path: Path) -> None:
+    with path.open("r+b") as f:
+        f.seek(-1, os.SEEK_END)
+        last = f.read(1)
+        f.seek(-1, os.SEEK_END)
+        f.write(bytes([last[0] ^ 0xFF]))
+
+
+def stage(running: Running, space: str) -> dict[str, Any]:
+    body: dict[str, Any] = requests.get(
+        f"{running.url}/api/spaces/{space}/runtime", timeout=10
+    ).json()
+    return body
+
+
+def test_a_hash_mismatch_is_the_spaces_error_and_a_restart_fills_again(
+    hub_platform: Running, tmp_path: Path
+) -> None:
+    """The hub serves a corrupted LFS object (its stored bytes changed under it): the fill
+    refuses it, the space says why, and once the object is whole a restart fills the cache."""
+    model = tmp_path / "model"
+    model.mkdir()
+    config = CONFIG.replace("4", "8")  # a new commit: a new volume to fill
+    (model / "config.json").write_text(config)
+    (model / "weights.bin").write_bytes(WEIGHTS)
+    hub_platform.cli("push", str(model), "--type", "model", "--name", MODEL, check=True)
+    digest = hashlib.sha256(WEIGHTS).hexdigest()
+    (stored,) = (hub_platform.data_dir / "hub" / "blobs").rglob(digest)  # hard-linked in cache/
+    space = "e2e/tiny-three"
+    flip_last_byte(stored)
+    try:
+        hub_platform.cli("push", str(space_folder(tmp_path, "three")), "--name", space,
+                         timeout=1800)  # fmt: skip
+        seen: dict[str, Any] = {}
+
+        def failed() -> bool:
+            seen.update(stage(hub_platform, space))
+            return seen["stage"] == "RUNTIME_ERROR"
+
+        wait_for(failed, timeout=300, what="the failed fill to be the space's error")
+        message = seen["errorMessage"]
+        assert f"filling the hub cache of model {MODEL}" in message
+        assert "hash mismatch: weights.bin: expected sha256" in message
+    finally:
+        flip_last_byte(stored)
+    hub_platform.cli("restart", space, check=True, timeout=600)
+    assert ask(hub_platform, space) == f"{config.strip()} {digest} 1"
+    hub_platform.cli("rm", "--yes", space, check=True)

@@ -10,21 +10,31 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from spacehost.errors import SpacehostError
 from spacehost.lifecycle import stages
 from spacehost.lifecycle.context import Context
-from spacehost.lifecycle.replica_view import replicated
+from spacehost.lifecycle.health import answers, http_status
+from spacehost.lifecycle.replica_view import known_replicas, replicated
 from spacehost.store import SpaceRecord
 
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0
+PROBE_TIMEOUT_S = 1.0
 
 
-def refresh(ctx: Context) -> bool:
+def app_answers(endpoint: str) -> bool:
+    """Whether the app at ``host:port`` answers ``GET /`` (a task runs before its app
+    listens: routing a session there before would fail it)."""
+    return answers(http_status(endpoint, timeout=PROBE_TIMEOUT_S))
+
+
+def refresh(ctx: Context, probe: Callable[[str], bool] = app_answers) -> bool:
     """Read the endpoints of every replicated space once; publish the routes when any
-    changed. Returns True when it published."""
+    changed. An endpoint is published once its app answers (*probe*), and dropped as soon
+    as the runtime no longer reports it running. Returns True when it published."""
     changed = False
     records = ctx.store.list_spaces()
     wanted = {rec.id: rec for rec in records if replicated(rec)}
@@ -38,7 +48,9 @@ def refresh(ctx: Context) -> bool:
         except SpacehostError as exc:
             log.warning("reading the replicas of %s: %s", space, exc)
             continue
-        endpoints = info.endpoints if info is not None else ()
+        reported = info.endpoints if info is not None else ()
+        known = known_replicas(ctx, rec)
+        endpoints = tuple(e for e in reported if e in known or probe(e))
         current = (rec.container_id, endpoints)
         if ctx.replicas.get(space) != current:
             ctx.replicas[space] = current

@@ -20,6 +20,12 @@ from tests.fakes import FakeBackend
 from tests.support.platforms import new_platform
 
 A = SpaceId("alice", "many")
+
+
+def UP(endpoint: str) -> bool:  # noqa: N802  (a constant probe: every app answers)
+    return True
+
+
 FILES = {
     "README.md": b"---\nsdk: gradio\nspacehost_replicas: 3\n---\n",
     "app.py": b"print('hi')\n",
@@ -74,20 +80,20 @@ def test_every_running_replica_is_published_and_follows_the_runtime(
 ) -> None:
     backend, p = env
     backend.endpoints = ("10.0.0.11:30001", "10.0.0.12:30002", "10.0.0.13:30003")
-    assert refresh(p.ctx)
+    assert refresh(p.ctx, UP)
     assert route(p).replicas == backend.endpoints
     assert route(p).upstream == "10.0.0.11:30001"
-    assert not refresh(p.ctx)  # unchanged: nothing written
+    assert not refresh(p.ctx, UP)  # unchanged: nothing written
 
     # the first replica died; the Swarm replaced it on another node
     backend.endpoints = ("10.0.0.12:30002", "10.0.0.13:30003", "10.0.0.12:30004")
-    assert refresh(p.ctx)
+    assert refresh(p.ctx, UP)
     assert route(p).upstream == "10.0.0.12:30002"
     assert "10.0.0.11:30001" not in route(p).replicas
 
     # down to one: it is the upstream, no replica list
     backend.endpoints = ("10.0.0.13:30003",)
-    assert refresh(p.ctx)
+    assert refresh(p.ctx, UP)
     assert (route(p).upstream, route(p).replicas) == ("10.0.0.13:30003", ())
 
 
@@ -96,9 +102,9 @@ def test_a_space_that_stops_serving_loses_its_replicas(
 ) -> None:
     backend, p = env
     backend.endpoints = ("10.0.0.11:30001", "10.0.0.12:30002")
-    assert refresh(p.ctx)
+    assert refresh(p.ctx, UP)
     p.pause(A)
-    assert refresh(p.ctx) or A not in p.ctx.replicas
+    assert refresh(p.ctx, UP) or A not in p.ctx.replicas
     assert A not in p.ctx.replicas
     assert route(p).upstream is None and route(p).replicas == ()
 
@@ -108,5 +114,20 @@ def test_the_recorded_upstream_follows_a_live_replica(
 ) -> None:
     backend, p = env
     backend.endpoints = ("10.0.0.12:30002", "10.0.0.13:30003")
-    assert refresh(p.ctx)
+    assert refresh(p.ctx, UP)
     assert p.store.get_space(A).upstream == "10.0.0.12:30002"
+
+
+def test_a_replica_is_published_once_its_app_answers(
+    env: tuple[ReplicatedBackend, Platform],
+) -> None:
+    backend, p = env
+    backend.endpoints = ("10.0.0.11:30001", "10.0.0.12:30002")
+    listening = {"10.0.0.11:30001"}
+    assert refresh(p.ctx, lambda e: e in listening)
+    assert route(p).upstream == "10.0.0.11:30001" and route(p).replicas == ()
+    listening.add("10.0.0.12:30002")
+    assert refresh(p.ctx, lambda e: e in listening)
+    assert route(p).replicas == backend.endpoints
+    listening.clear()  # published ones are not asked again: the router marks a dead one down
+    assert not refresh(p.ctx, lambda e: e in listening)

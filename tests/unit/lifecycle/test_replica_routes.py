@@ -22,7 +22,7 @@ from tests.support.platforms import new_platform
 A = SpaceId("alice", "many")
 
 
-def UP(endpoint: str) -> bool:  # noqa: N802  (a constant probe: every app answers)
+def UP(endpoint: str) -> bool:  # a probe: every app answers
     return True
 
 

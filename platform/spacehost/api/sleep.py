@@ -35,5 +35,7 @@ async def pause(request: web.Request) -> web.Response:
 
 
 async def start_sleeper(app: web.Application) -> None:
-    """Start the idle loop with the control plane (stopped with the platform)."""
+    """Start the idle loop, and the watch on replicated spaces' endpoints, with the control
+    plane (stopped with the platform)."""
     app[PLATFORM].sleeper.start()
+    app[PLATFORM].replica_routes.start()

@@ -92,6 +92,7 @@ class Context:
         redactors: the secrets' redactor of each followed container (runlogs.py).
         revisions_lock: held while saving or deleting revision folders (cleanup.py).
         closed: set when the platform closes; waits and follow-ups end early.
+        replicas: the running endpoints of replicated spaces (replica_routes.py).
         commits: the spaces' git commits (store/spacecommits.py); None: in the settings'
             ``git_dir``. Read it as :attr:`git`.
     """
@@ -113,6 +114,9 @@ class Context:
     revisions_lock: threading.Lock = field(default_factory=threading.Lock)
     closed: threading.Event = field(default_factory=threading.Event)
     commits: SpaceCommits | None = None
+    # the running endpoints of each space served by several replicas, with the service they
+    # were read from: {space: (container id, ("host:port", ...))} (replica_routes.py)
+    replicas: dict[SpaceId, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.commits is None:  # frozen: set once, here

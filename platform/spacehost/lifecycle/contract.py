@@ -108,6 +108,7 @@ def manifest_summary(manifest: Manifest) -> dict[str, Any]:
         "custom_headers": dict(manifest.custom_headers),
         "hardware": hardware_of(manifest),
         "startup_duration_timeout_s": manifest.startup_duration_timeout_s,
+        **({"replicas": manifest.replicas} if manifest.replicas > 1 else {}),
         "warnings": [str(w) for w in manifest.warnings],
         # the hub repos it uses: [{kind, repo_id, fields[, revision, files]}]; a deploy adds
         # the resolved "sha" (hubmounts.py)

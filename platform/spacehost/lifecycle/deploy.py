@@ -291,11 +291,15 @@ def start(
         cpu_shares=ctx.settings.cpu_shares,
         workdir=container_workdir(manifest),
         pids_limit=ctx.settings.pids_limit,
-        # a bucket mounted at /data stands in for the space's own /data (lifecycle/volumes.py)
-        data_volume=None if takes_data(volumes) else data_volume(space, ctx.settings),
+        # a bucket mounted at /data stands in for the space's own /data (lifecycle/volumes.py);
+        # replicas have none: one disk cannot follow processes spread over nodes
+        data_volume=None
+        if takes_data(volumes) or manifest.replicas > 1
+        else data_volume(space, ctx.settings),
         labels={LABEL_HARDWARE: hardware_of(manifest)},
         mounts=space_hub_mounts(ctx, space, repos) + bucket_mounts,
         hub=hub_snapshots(repos),
+        replicas=manifest.replicas,
     )
     prepared = prepare_datasets(ctx, space, spec, repos) if dataset_repos(repos) else []
     shared_spec = share_gpu(ctx, space, spec, serving)

@@ -25,7 +25,8 @@ from spacehost.settings import Settings
 
 
 class IdleLoop(Protocol):
-    """The sleeper as the control plane starts it (with the application)."""
+    """The sleeper (and the replicas' watch) as the control plane starts it (with the
+    application)."""
 
     def start(self) -> None: ...
 
@@ -41,6 +42,9 @@ class Facade(Protocol):
 
     @property
     def sleeper(self) -> IdleLoop: ...
+
+    @property
+    def replica_routes(self) -> IdleLoop: ...
 
     def push(
         self,

@@ -34,6 +34,7 @@ from spacehost.lifecycle.gpushare import GpuSetup, gpu_status
 from spacehost.lifecycle.hardware_offer import Flavor, offered_flavors, request_hardware
 from spacehost.lifecycle.hubmounts import HubLookup
 from spacehost.lifecycle.queries import SpaceQueries
+from spacehost.lifecycle.replica_routes import ReplicaRoutes
 from spacehost.lifecycle.routes import RoutePublisher
 from spacehost.lifecycle.visibility import SPACE, Visibility
 from spacehost.lifecycle.volumes import SpaceVolume
@@ -121,6 +122,7 @@ class Platform:
         self.gpus.ledger.follow_spaces(holds)
         self.tasks, self.logs, self.crashes = parts.tasks, parts.logs, parts.crashes
         self.sleeper, self.recovery = parts.sleeper, parts.recovery
+        self.replica_routes = ReplicaRoutes(self.ctx)  # started with the sleeper (api/sleep.py)
         self._deployer = parts.deployer
         self.queries = SpaceQueries(settings, store, files, self.ctx.config, self.ctx.git)
         # a data dir from before spaces were git repositories: each space gets its history
@@ -249,6 +251,7 @@ class Platform:
     def close(self) -> None:
         self.ctx.closed.set()
         self.sleeper.close()
+        self.replica_routes.close()
         self.recovery.close()
         self.crashes.close()
         self.tasks.close()

@@ -47,7 +47,8 @@ def route_entry(
         private: only visitors who may read the space are served (spacehost.spaceaccess).
         replicas: every upstream of a space that runs as several processes
             (:func:`route_upstreams`); when the space is served by a container, the first is
-            its upstream and the router spreads sessions over all (docs/cluster.md).
+            its upstream (also when only one runs) and the router spreads sessions over all
+            (docs/cluster.md).
     """
     m = rec.manifest if served is None else served
     sdk = str(m.get("sdk", "gradio"))
@@ -61,11 +62,13 @@ def route_entry(
         static_dir = str(files.path(rec.serving_revision))
         upstream = None
     several = tuple(replicas) if upstream is not None and len(replicas) > 1 else ()
+    if upstream is not None and replicas:  # the replicas that run now; the first one that
+        upstream = replicas[0]  # started may be the one that died
     return RouteEntry(
         space=str(rec.id),
         sdk=sdk,
         stage=rec.stage.value,
-        upstream=several[0] if several else upstream,
+        upstream=upstream,
         static_dir=static_dir,
         frame_ancestors="'none'" if m.get("disable_embedding") else "*",
         headers=dict(m.get("custom_headers") or {}),

@@ -12,6 +12,7 @@ from typing import Any
 
 from spacehost.domain import Sdk, SpaceId, Stage
 from spacehost.lifecycle.context import Context
+from spacehost.lifecycle.replica_view import known_replicas
 from spacehost.lifecycle.routes import route_entry
 from spacehost.lifecycle.visibility import SPACE
 from spacehost.store import SpaceRecord
@@ -25,7 +26,13 @@ def publish_routes(ctx: Context, pending: SpaceRecord | None = None) -> None:
     private = ctx.visibility.private_repos(SPACE)
     ctx.routes.publish(
         [
-            route_entry(r, ctx.files, served_manifest(ctx, r), private=str(r.id) in private)
+            route_entry(
+                r,
+                ctx.files,
+                served_manifest(ctx, r),
+                private=str(r.id) in private,
+                replicas=known_replicas(ctx, r),
+            )
             for r in records
         ]
     )

@@ -52,6 +52,7 @@ class Manifest:
     hardware: str | None = None  # spacehost's own field: "cpu", "gpu", "gpu:2", "zero", ...
     # spacehost's own `spacehost_resolve_as_of`: the date builds resolve packages as of
     resolve_as_of: AsOf | None = None
+    replicas: int = 1  # spacehost's own `spacehost_replicas`: processes serving it at once
     disable_embedding: bool = False
     startup_duration_timeout_s: float | None = None
     custom_headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))

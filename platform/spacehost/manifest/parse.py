@@ -48,6 +48,8 @@ NOT_ACTED_ON: Mapping[str, str] = MappingProxyType(
         "app_build_command": "static spaces are served as pushed, without a build step",
     }
 )
+# spacehost's own `spacehost_replicas`: the most processes one space may run at once
+MAX_REPLICAS = 16
 # Accepted without any remark: display-only metadata, and what Hugging Face writes itself.
 QUIET_FIELDS = frozenset({"license", "thumbnail", "duplicated_from"})
 KNOWN_FIELDS = frozenset(
@@ -73,6 +75,7 @@ KNOWN_FIELDS = frozenset(
         "custom_headers",
         "hardware",
         "spacehost_resolve_as_of",
+        "spacehost_replicas",
         "models",
         "datasets",
         "preload_from_hub",
@@ -221,7 +224,16 @@ def _runtime(reader: FieldReader, sdk: Sdk | None) -> dict[str, Any]:
     out["resolve_as_of"] = _resolve_as_of(reader, sdk)
     timeout = reader.parsed("startup_duration_timeout", values.duration_seconds)
     out["startup_duration_timeout_s"] = timeout
+    out["replicas"] = _replicas(reader, sdk)
     return out
+
+
+def _replicas(reader: FieldReader, sdk: Sdk | None) -> int:
+    replicas = reader.integer("spacehost_replicas", 1, MAX_REPLICAS)
+    if replicas is not None and replicas > 1 and sdk is Sdk.STATIC:
+        reader.warn("spacehost_replicas", "ignored with sdk: static; its files are served as is")
+        return 1
+    return replicas or 1
 
 
 def _resolve_as_of(reader: FieldReader, sdk: Sdk | None) -> AsOf | None:

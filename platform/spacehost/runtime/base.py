@@ -24,6 +24,7 @@ LABEL_INSTANCE = "spacehost.instance"  # which platform (data dir) made it
 LABEL_PORT = "spacehost.port"  # the port the app listens on inside its network namespace
 LABEL_HARDWARE = "spacehost.hardware"  # optional: the space's hardware flavor, for messages
 LABEL_GPUS = "spacehost.gpus"  # the host GPUs a dedicated-GPU container was given ("0,1")
+LABEL_REPLICAS = "spacehost.replicas"  # how many processes a service runs when awake (Swarm)
 
 CONTAINER_USER = "1000:1000"
 CONTAINER_HOME = "/home/user"
@@ -79,6 +80,8 @@ class ContainerSpec:
     labels: Mapping[str, str] = field(default_factory=_empty_mapping)  # extra labels
     # where the app starts; None: the image's own WORKDIR (``sdk: docker`` spaces, as on HF)
     workdir: str | None = CONTAINER_WORKDIR
+    # processes serving the space at once (``spacehost_replicas``); the Docker backend runs one
+    replicas: int = 1
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ class ContainerInfo:
     started_at: str | None
     finished_at: str | None
     gpu_ids: tuple[str, ...] = ()  # the host GPUs it was given by id (ContainerSpec.gpu_ids)
+    # "host:port" of every replica that runs now, when the backend runs several (Swarm tasks)
+    endpoints: tuple[str, ...] = ()
 
     @property
     def is_running(self) -> bool:

@@ -202,6 +202,9 @@ class DockerBackend(RuntimeBackend):
             spec = replace(spec, labels={**spec.labels, LABEL_INSTANCE: self._instance})
         if spec.gpu_ids:  # read back after a restart: which GPUs this space holds
             spec = replace(spec, labels={**spec.labels, LABEL_GPUS: ",".join(spec.gpu_ids)})
+        if spec.replicas > 1:
+            log.warning("%s asks for %d replicas: one host runs one (docs/cluster.md, Replicas)",
+                        spec.space, spec.replicas)  # fmt: skip
         gpu = self._gpu_options(spec, hardware)
         for warning in gpu.warnings:
             log.warning("%s: %s", spec.space, warning)

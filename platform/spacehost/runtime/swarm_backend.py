@@ -47,6 +47,7 @@ from spacehost.runtime.swarm_info import (
     task_error,
     task_state,
 )
+from spacehost.runtime.swarm_replicas import awake_replicas, serving_task, task_endpoints
 from spacehost.runtime.swarm_spec import (
     create_args,
     gpu_count,
@@ -152,16 +153,25 @@ class SwarmBackend(RuntimeBackend):
             raise
 
     def start_existing(self, container_id: str) -> ContainerInfo:
-        """Wake a service scaled to zero: one replica again, on its pinned node if it has
-        ``/data``; the new task publishes another port (read it in the result).
+        """Wake a service scaled to zero: its replicas again (one, or the N it was made with),
+        on its pinned node if it has ``/data``; a new task publishes another port (read it in
+        the result).
 
         Raises:
             NotFound: the service does not exist.
             HardwareUnavailable: no node can take it now.
             EngineUnavailable: the manager failed or is unreachable.
         """
-        self._scale(container_id, 1, "waking")
+        self._scale(container_id, self._awake_replicas(container_id), "waking")
         return self._wait_started(container_id, f"waking service {container_id}")
+
+    def _awake_replicas(self, service_id: str) -> int:
+        try:
+            return awake_replicas(self._api.inspect_service(service_id))
+        except DockerNotFound:
+            return 1  # _scale says it is gone
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, f"waking service {service_id}") from exc
 
     def _wait_started(self, service_id: str, doing: str) -> ContainerInfo:
         deadline = time.monotonic() + self._start_timeout_s
@@ -169,6 +179,8 @@ class SwarmBackend(RuntimeBackend):
         while True:
             service, task = self._service_and_task(service_id, doing)
             info = self._info(service, task)
+            if awake_replicas(service) > 1 and info.status == "created":
+                info = self._replicated_info(service_id, doing)  # one replica runs: it serves
             if info.status != "created":
                 return info
             if NO_NODE_MARKER in task_error(task):
@@ -333,10 +345,9 @@ class SwarmBackend(RuntimeBackend):
             EngineUnavailable: the manager failed or is unreachable.
         """
         try:
-            service, task = self._service_and_task(container_id, "inspecting")
+            return self._replicated_info(container_id, "inspecting")
         except DockerServiceGone:
             return None
-        return self._info(service, task)
 
     def list_managed(self, space: SpaceId | None = None) -> list[ContainerInfo]:
         """Every space service spacehost (this instance) made, oldest first.
@@ -360,6 +371,12 @@ class SwarmBackend(RuntimeBackend):
     def _service_and_task(
         self, service_id: str, doing: str
     ) -> tuple[Mapping[str, Any], Mapping[str, Any] | None]:
+        service, tasks = self._service_and_tasks(service_id, doing)
+        return service, latest_task(tasks)
+
+    def _service_and_tasks(
+        self, service_id: str, doing: str
+    ) -> tuple[Mapping[str, Any], list[Mapping[str, Any]]]:
         try:
             service = self._api.inspect_service(service_id)
             tasks = self._api.tasks(filters={"service": str(service["ID"])})
@@ -367,7 +384,7 @@ class SwarmBackend(RuntimeBackend):
             raise DockerServiceGone(service_id) from exc
         except ENGINE_ERRORS as exc:
             raise container_error(exc, f"{doing} service {service_id}") from exc
-        return service, latest_task(tasks)
+        return service, list(tasks)
 
     def _info(self, service: Mapping[str, Any], task: Mapping[str, Any] | None) -> ContainerInfo:
         node_id = str((task or {}).get("NodeID") or "")
@@ -375,6 +392,18 @@ class SwarmBackend(RuntimeBackend):
             return info_from_service(service, task, None)
         addr, down = self._node(node_id)
         return info_from_service(service, task, addr, node_down=down)
+
+    def _replicated_info(self, service_id: str, doing: str) -> ContainerInfo:
+        """The state of a service that runs several replicas: it serves while any task runs
+        (that task's endpoint first), and ``endpoints`` lists every running task's."""
+        service, tasks = self._service_and_tasks(service_id, doing)
+        if awake_replicas(service) <= 1:
+            return self._info(service, latest_task(tasks))
+        info = self._info(service, serving_task(tasks))
+        found = task_endpoints(service, tasks, self._node)
+        first = f"{info.host}:{info.port}" if info.host and info.port else None
+        ordered = ((first,) if first in found else ()) + tuple(e for e in found if e != first)
+        return replace(info, endpoints=ordered)
 
     def _node(self, node_id: str) -> tuple[str | None, bool]:
         """A node's address and whether the manager lost it (read at most once a second:

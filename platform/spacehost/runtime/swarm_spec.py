@@ -20,6 +20,7 @@ from spacehost.runtime.base import (
 )
 from spacehost.runtime.gpu import GpuOptions
 from spacehost.runtime.options import LOG_MAX_FILES, LOG_MAX_SIZE, container_labels, merged_env
+from spacehost.runtime.swarm_replicas import replica_labels, spread_template
 
 # The generic resource kind GPU nodes advertise (dockerd --node-generic-resource NVIDIA-GPU=...).
 GPU_RESOURCE = "NVIDIA-GPU"
@@ -125,12 +126,15 @@ def endpoint(port: int) -> dict[str, Any]:
 def create_args(
     spec: ContainerSpec, image: str, name: str, *, gpus: int = 0, node_id: str | None = None
 ) -> dict[str, Any]:
-    """Keyword arguments for ``APIClient.create_service`` that run *spec* as one replica."""
+    """Keyword arguments for ``APIClient.create_service`` that run *spec* as its replicas
+    (one task, or ``spec.replicas`` spread over the nodes: swarm_replicas.py)."""
     return {
-        "task_template": task_template(spec, image, gpus=gpus, node_id=node_id),
+        "task_template": spread_template(
+            task_template(spec, image, gpus=gpus, node_id=node_id), spec
+        ),
         "name": name,
-        "labels": service_labels(spec),
-        "mode": {"Replicated": {"Replicas": 1}},
+        "labels": {**service_labels(spec), **replica_labels(spec)},
+        "mode": {"Replicated": {"Replicas": max(1, spec.replicas)}},
         "endpoint_spec": endpoint(spec.port),
     }
 

@@ -117,6 +117,13 @@ class Settings:
     token: str = ""
     docker_url: str = ""  # "" = docker's own environment (DOCKER_HOST or the default socket)
     network_mode: str = "auto"  # "auto" | "bridge" | "host" (engines run with --bridge=none)
+    # where spaces run (docs/cluster.md): "docker" (docker_url's engine) or "swarm" (services
+    # on the Swarm whose manager answers at swarm_url; images built on docker_url's engine are
+    # pushed to registry, nodes pull them from registry_pull, "" = registry)
+    runtime: str = "docker"
+    swarm_url: str = ""
+    registry: str = ""
+    registry_pull: str = ""
     # spaces on a bridge reach neither each other nor the host (runtime/isolation.py); whether
     # they may open connections to the outside world, and whether iptables rules enforce it
     space_egress: bool = False
@@ -222,6 +229,10 @@ class Settings:
             "SPACEHOST_OIDC_CREATE_USERS": ("oidc_create_users", _flag),
             "SPACEHOST_DOCKER_URL": ("docker_url", str),
             "SPACEHOST_NETWORK_MODE": ("network_mode", str),
+            "SPACEHOST_RUNTIME": ("runtime", lambda v: v.strip().lower()),
+            "SPACEHOST_SWARM_URL": ("swarm_url", str),
+            "SPACEHOST_REGISTRY": ("registry", lambda v: v.strip().rstrip("/")),
+            "SPACEHOST_REGISTRY_PULL": ("registry_pull", lambda v: v.strip().rstrip("/")),
             "SPACEHOST_PYTHON_BASES": ("python_bases", parse_mapping),
             "SPACEHOST_DEFAULT_PYTHON": ("default_python", str),
             "SPACEHOST_GRADIO_VERSION": ("gradio_version", str),
@@ -291,6 +302,7 @@ class Settings:
             )
         self._check_gpu_sharing()
         self._check_router_timeouts()
+        self._check_runtime()
         if self.max_jobs < 1:
             raise InvalidRequest(
                 f"invalid SPACEHOST_MAX_JOBS {self.max_jobs}", hint="use 1 or more jobs at once"
@@ -323,6 +335,25 @@ class Settings:
                 "and SPACEHOST_MAX_AWAKE >= 1",
                 hint=f"got {self.sleep_after_s}, {self.stop_after_s} and {self.max_awake}",
             )
+
+    def _check_runtime(self) -> None:
+        if self.runtime not in ("docker", "swarm"):
+            raise InvalidRequest(
+                f"invalid SPACEHOST_RUNTIME {self.runtime!r}", hint="use 'docker' or 'swarm'"
+            )
+        if self.runtime == "swarm" and not (self.swarm_url and self.registry):
+            raise InvalidRequest(
+                "SPACEHOST_RUNTIME=swarm needs SPACEHOST_SWARM_URL (the manager's Docker URL) "
+                "and SPACEHOST_REGISTRY (the registry builds are pushed to)",
+                hint="set both, e.g. SPACEHOST_SWARM_URL=tcp://10.0.0.1:2375 "
+                "SPACEHOST_REGISTRY=127.0.0.1:5000 (docs/cluster.md)",
+            )
+
+    @property
+    def pull_registry(self) -> str:
+        """Where Swarm nodes pull space images from: SPACEHOST_REGISTRY_PULL, else
+        SPACEHOST_REGISTRY."""
+        return self.registry_pull or self.registry
 
     def _check_router_timeouts(self) -> None:
         timeouts = (

@@ -14,6 +14,7 @@ Every clock is injected: unit tests drive ticks with a fake clock and never slee
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -255,7 +256,10 @@ class Sleeper:
                 ctx.runtime.pause(rec.container_id)
             else:
                 if rec.sleep_level == PAUSED and rec.stage is Stage.SLEEPING:
-                    ctx.runtime.unpause(rec.container_id)  # a frozen process ignores SIGTERM
+                    # a frozen process ignores SIGTERM; Conflict: nothing frozen (a Swarm
+                    # space's pause already scaled it to zero), so the stop goes ahead
+                    with contextlib.suppress(Conflict):
+                        ctx.runtime.unpause(rec.container_id)
                 ctx.runtime.stop(rec.container_id)
         except SpacehostError as exc:
             log.warning("could not put %s to sleep (%s): %s", space, level, exc)

@@ -24,6 +24,7 @@ from spacehost.runtime.isolation import Firewall
 from spacehost.runtime.jobcontainers import DockerJobContainers
 from spacehost.runtime.jobnetwork import JobNetworkPath
 from spacehost.runtime.options import HOST_NETWORK
+from spacehost.runtime.swarm_backend import SwarmBackend
 from spacehost.settings import Settings
 from spacehost.store import SecretCipher
 from spacehost.store.jobs import JobStore
@@ -79,6 +80,8 @@ def build_jobs(
     alone) jobs cannot run and submits answer so."""
     settings = platform.settings
     runtime = platform.runtime
+    if isinstance(runtime, SwarmBackend):  # jobs run on the build engine (docs/cluster.md)
+        runtime = runtime.local
     containers = None
     if client is not None and isinstance(runtime, DockerBackend):
         containers = job_containers(settings, client, runtime)

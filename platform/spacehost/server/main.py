@@ -27,14 +27,14 @@ from aiohttp import web
 
 from spacehost.api import ensure_token
 from spacehost.builder import DockerBuilder
-from spacehost.dockerengine import connect, probe, translated
+from spacehost.dockerengine import connect, translated
 from spacehost.domain import GpuRequest, RepoKind
 from spacehost.errors import PortUnavailable, SpacehostError
 from spacehost.identity import Accounts
 from spacehost.lifecycle import Platform
-from spacehost.runtime import DockerBackend, discover_gpu_host, gpu_run_options
-from spacehost.runtime.isolation import Isolation
-from spacehost.runtime.storage import disk_limits
+from spacehost.runtime import discover_gpu_host, gpu_run_options
+from spacehost.runtime.swarm_backend import SwarmBackend
+from spacehost.server.backends import docker_backend, engines_probe, runtime_backend
 from spacehost.server.content import import_builtin, log_imports
 from spacehost.server.control import make_app
 from spacehost.server.down import control_pidfile, router_pidfile, write_pid
@@ -108,20 +108,15 @@ def build_platform(
             ).warnings
         )
 
-    backend = DockerBackend(
-        client,
-        gpu_host=gpu_host,
-        network_mode=settings.network_mode,
-        gpu_fallback=settings.gpu_fallback,
-        instance=settings.instance,
-        disk_limits=disk_limits(settings.data_dir, settings.space_disk, settings.data_disk),
-        isolation=Isolation(egress=settings.space_egress, firewall=settings.space_firewall),
-    )
+    local = docker_backend(settings, client, gpu_host)
     # now, not at the first start: the containers reconcile adopts are fenced in too, and a
     # host where the rules cannot be installed stops here, with what to do
-    backend.prepare_network()
-    for name in backend.sweep_disks():
+    local.prepare_network()
+    for name in local.sweep_disks():
         log.info("released the disk of container %s, which is gone", name)
+    backend = runtime_backend(settings, client, local)
+    if isinstance(backend, SwarmBackend):  # GPUs are the nodes', not the build engine's
+        check_gpu = backend.check_gpu
     return Platform(
         settings,
         store,
@@ -131,7 +126,7 @@ def build_platform(
         check_gpu=check_gpu,
         gpus=gpus,
         hub=hub,
-        engine_probe=functools.partial(probe, client),
+        engine_probe=functools.partial(engines_probe, settings, client),
         visibility=accounts,
     )
 

@@ -1,0 +1,570 @@
+"""The Swarm runtime backend: each space revision is a Swarm service (docs/cluster.md).
+
+A "container" of :class:`~spacehost.runtime.base.RuntimeBackend` is a service here: its id is
+the service id, sleeping is scaling to zero replicas and waking scaling back to one. What needs
+the build engine (short tasks such as preparing hub datasets) runs there, through a
+:class:`~spacehost.runtime.docker_backend.DockerBackend`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from typing import Any
+
+from docker import DockerClient
+from docker.errors import NotFound as DockerNotFound
+from docker.types import CancellableStream
+
+from spacehost.dockerengine import ENGINE_ERRORS, container_error
+from spacehost.domain import GpuRequest, SpaceId
+from spacehost.errors import Conflict, HardwareUnavailable, NotFound, NotSupported, SpacehostError
+from spacehost.runtime.base import (
+    LABEL_HARDWARE,
+    LABEL_INSTANCE,
+    LABEL_MANAGED,
+    LABEL_ROLE,
+    LABEL_SPACE,
+    ContainerInfo,
+    ContainerSpec,
+    DiskUsage,
+    RuntimeBackend,
+    TaskResult,
+)
+from spacehost.runtime.docker_backend import DockerBackend
+from spacehost.runtime.imagepush import ImagePusher
+from spacehost.runtime.lines import split_lines, unseen_tail
+from spacehost.runtime.options import container_name
+from spacehost.runtime.swarm_info import (
+    info_from_service,
+    latest_task,
+    replicas,
+    task_error,
+    task_state,
+)
+from spacehost.runtime.swarm_spec import (
+    create_args,
+    gpu_count,
+    prep_args,
+    service_name,
+    volume_label,
+)
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_S = 600.0  # pulling a space's image onto a node for the first time included
+UNSCHEDULABLE_AFTER_S = 15.0  # a task no node can take is given up after this long
+POLL_S = 0.2
+FOLLOW_POLL_S = 0.5
+NODE_TTL_S = 1.0
+CATCH_UP_LINES = 50  # how far back the end of a followed log is compared when the follow ends
+NO_NODE_MARKER = "no suitable node"
+
+
+class SwarmBackend(RuntimeBackend):
+    """Runs space revisions as services of a Docker Swarm (implements
+    :class:`RuntimeBackend`).
+
+    Args:
+        manager: a client of a Swarm manager's engine (``SPACEHOST_SWARM_URL``); the caller
+            owns it.
+        local: the backend of the build engine, for short tasks that need its images.
+        pusher: pushes built images to the registry nodes pull from.
+        instance: labels every service ``spacehost.instance=<instance>``; only those are
+            listed, so two platforms sharing one swarm never touch each other's services.
+        gpu_fallback: ``"cpu"`` starts GPU spaces without a GPU when no node has one.
+        start_timeout_s: how long a start waits for its task to run (image pull included).
+    """
+
+    def __init__(
+        self,
+        manager: DockerClient,
+        local: DockerBackend,
+        pusher: ImagePusher,
+        *,
+        instance: str | None = None,
+        gpu_fallback: str = "error",
+        start_timeout_s: float = START_TIMEOUT_S,
+    ) -> None:
+        self._api = manager.api
+        self.local = local
+        self._pusher = pusher
+        self._instance = instance
+        self._gpu_fallback = gpu_fallback
+        self._start_timeout_s = start_timeout_s
+        self._nodes: dict[str, tuple[float, str | None, bool]] = {}  # id: (read at, addr, down)
+
+    # --- start ---------------------------------------------------------------------------------
+
+    def start(self, spec: ContainerSpec, *, hardware: str | None = None) -> ContainerInfo:
+        """Push the image, create the space's service and wait for its task to run.
+
+        Returns:
+            The service's state: running (host = the node's address, port = the port it
+            published), or exited/dead when the task failed before it ran.
+
+        Raises:
+            NotSupported: the spec bind-mounts host folders (hub repos, buckets, the GPU
+                broker's socket): those exist on the manager's host only.
+            HardwareUnavailable: it wants GPUs no node advertises, or no node can take it.
+            NotFound: its image is gone from the build engine (rebuild the space).
+            EngineUnavailable: the manager, the build engine or the registry failed.
+        """
+        if self._instance:
+            spec = replace(spec, labels={**spec.labels, LABEL_INSTANCE: self._instance})
+        _refuse_binds(spec)
+        gpus = self._gpus(spec, hardware)
+        image = self._pusher.pull_reference(spec.image)
+        name = service_name(container_name(spec.space, spec.revision))
+        node_id = self._volume_node(spec, image, name, gpus) if spec.data_volume else None
+        doing = f"starting {spec.space} ({name})"
+        try:
+            created = self._api.create_service(
+                **create_args(spec, image, name, gpus=gpus, node_id=node_id)
+            )
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, doing, image=image) from exc
+        service_id = str(created["ID"])
+        try:
+            return self._wait_started(service_id, doing)
+        except HardwareUnavailable:
+            self.remove(service_id)
+            raise
+
+    def start_existing(self, container_id: str) -> ContainerInfo:
+        """Wake a service scaled to zero: one replica again, on its pinned node if it has
+        ``/data``; the new task publishes another port (read it in the result).
+
+        Raises:
+            NotFound: the service does not exist.
+            HardwareUnavailable: no node can take it now.
+            EngineUnavailable: the manager failed or is unreachable.
+        """
+        self._scale(container_id, 1, "waking")
+        return self._wait_started(container_id, f"waking service {container_id}")
+
+    def _wait_started(self, service_id: str, doing: str) -> ContainerInfo:
+        deadline = time.monotonic() + self._start_timeout_s
+        waiting_since: float | None = None
+        while True:
+            service, task = self._service_and_task(service_id, doing)
+            info = self._info(service, task)
+            if info.status != "created":
+                return info
+            if NO_NODE_MARKER in task_error(task):
+                waiting_since = waiting_since or time.monotonic()
+                if time.monotonic() - waiting_since > UNSCHEDULABLE_AFTER_S:
+                    raise HardwareUnavailable(
+                        f"{doing}: no node of the swarm can run it ({task_error(task)})",
+                        hint="add a node with enough free CPU and memory (docs/cluster.md), "
+                        "or lower SPACEHOST_CPUS / SPACEHOST_MEMORY_LIMIT",
+                    )
+            if time.monotonic() > deadline:
+                return info  # the lifecycle's health wait reports it
+            time.sleep(POLL_S)
+
+    def _gpus(self, spec: ContainerSpec, hardware: str | None) -> int:
+        return self._gpu_grant(spec.gpu, hardware or spec.labels.get(LABEL_HARDWARE), spec.space)
+
+    def check_gpu(self, request: GpuRequest, hardware: str | None = None) -> list[str]:
+        """What the platform checks at push: whether some node can give *request*.
+
+        Returns:
+            Warnings (running on CPU instead, with SPACEHOST_GPU_FALLBACK=cpu).
+
+        Raises:
+            HardwareUnavailable: no node advertises enough GPUs (and the fallback is "error").
+            EngineUnavailable: the manager failed or is unreachable.
+        """
+        if not request.wants_gpu:
+            return []
+        granted = self._gpu_grant(request, hardware, "this space")
+        return [] if granted else ["no node of the swarm has a GPU: it runs on CPU"]
+
+    def _gpu_grant(self, request: GpuRequest, hardware: str | None, who: object) -> int:
+        if not request.wants_gpu:
+            return 0
+        wanted = max(1, request.count)
+        try:
+            nodes = self._api.nodes()
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, "listing the swarm's nodes") from exc
+        most = max((gpu_count(n) for n in nodes), default=0)
+        if most >= wanted:
+            return wanted
+        if self._gpu_fallback == "cpu":
+            log.warning("%s: no node has %d GPU(s); running on CPU", who, wanted)
+            return 0
+        flavor = hardware or "a GPU flavor"
+        raise HardwareUnavailable(
+            f"{who} asks for {wanted} GPU(s) ({flavor}) but no node of the swarm "
+            f"advertises that many (the most on one node: {most})",
+            hint="add a GPU node (dockerd --node-generic-resource NVIDIA-GPU=<uuid>, "
+            "docs/cluster.md), or set SPACEHOST_GPU_FALLBACK=cpu to run it on CPU",
+            details={"wanted": wanted, "available": most},
+        )
+
+    # --- /data: one node holds the volume ------------------------------------------------------
+
+    def _volume_node(self, spec: ContainerSpec, image: str, name: str, gpus: int) -> str:
+        """The node holding the space's /data volume; a new volume is made (owned by the app's
+        user) on the node the manager picks for the space, which is labelled as its holder."""
+        assert spec.data_volume is not None
+        label = volume_label(spec.data_volume)
+        try:
+            held = self._api.nodes(filters={"node.label": f"{label}=true"})
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, "listing the swarm's nodes") from exc
+        if held:
+            return str(held[0]["ID"])
+        doing = f"preparing the /data volume of {spec.space}"
+        try:
+            job = self._api.create_service(
+                **prep_args(spec, image, service_name(f"{name}-data"), gpus=gpus)
+            )
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, doing, image=image) from exc
+        try:
+            task = self._wait_job(str(job["ID"]), doing)
+        finally:
+            self.remove(str(job["ID"]))
+        node_id = str(task["NodeID"])
+        self._label_node(node_id, label, doing)
+        return node_id
+
+    def _wait_job(self, job_id: str, doing: str) -> Mapping[str, Any]:
+        deadline = time.monotonic() + self._start_timeout_s
+        while True:
+            _service, task = self._service_and_task(job_id, doing)
+            state = task_state(task)
+            if task is not None and state == "complete":
+                return task
+            if task is not None and state in ("failed", "rejected"):
+                raise HardwareUnavailable(
+                    f"{doing}: {task_error(task) or state}",
+                    hint="check the node's engine (`docker service ps` on the manager)",
+                )
+            if NO_NODE_MARKER in task_error(task) or time.monotonic() > deadline:
+                raise HardwareUnavailable(
+                    f"{doing}: no node of the swarm can run the space "
+                    f"({task_error(task) or 'timed out'})",
+                    hint="add a node with enough free CPU and memory (docs/cluster.md)",
+                )
+            time.sleep(POLL_S)
+
+    def _label_node(self, node_id: str, label: str, doing: str) -> None:
+        try:
+            node = self._api.inspect_node(node_id)
+            spec = dict(node["Spec"])
+            spec["Labels"] = {**(spec.get("Labels") or {}), label: "true"}
+            self._api.update_node(node_id, node["Version"]["Index"], spec)
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, doing) from exc
+
+    def remove_volume(self, name: str) -> None:
+        """Forget which node holds the volume *name*: the next start makes a new one.
+
+        The volume itself stays on its node (the manager cannot remove a node's volumes;
+        ``docker volume rm`` there frees the space, docs/cluster.md).
+
+        Raises:
+            Conflict: a service of this platform still mounts it (remove the service first).
+            EngineUnavailable: the manager failed or is unreachable.
+        """
+        self._refuse_in_use(name)
+        label = volume_label(name)
+        try:
+            held = self._api.nodes(filters={"node.label": f"{label}=true"})
+            for listed in held:
+                node = self._api.inspect_node(listed["ID"])
+                spec = dict(node["Spec"])
+                labels = {k: v for k, v in (spec.get("Labels") or {}).items() if k != label}
+                spec["Labels"] = labels
+                self._api.update_node(node["ID"], node["Version"]["Index"], spec)
+                log.info("volume %s stays on node %s (unpinned)", name, node["ID"])
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, f"unpinning volume {name}") from exc
+
+    def _refuse_in_use(self, volume: str) -> None:
+        labels = [f"{LABEL_MANAGED}=true"]
+        if self._instance:
+            labels.append(f"{LABEL_INSTANCE}={self._instance}")
+        try:
+            found = self._api.services(filters={"label": labels})
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, "listing services") from exc
+        for service in found:
+            container = service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}
+            if any(m.get("Source") == volume for m in container.get("Mounts") or ()):
+                raise Conflict(
+                    f"volume {volume} is in use by service {service['Spec'].get('Name')}",
+                    hint="remove the service first",
+                )
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def inspect(self, container_id: str) -> ContainerInfo | None:
+        """The service's state, or ``None`` when it no longer exists.
+
+        Raises:
+            EngineUnavailable: the manager failed or is unreachable.
+        """
+        try:
+            service, task = self._service_and_task(container_id, "inspecting")
+        except DockerServiceGone:
+            return None
+        return self._info(service, task)
+
+    def list_managed(self, space: SpaceId | None = None) -> list[ContainerInfo]:
+        """Every space service spacehost (this instance) made, oldest first.
+
+        Raises:
+            EngineUnavailable: the manager failed or is unreachable.
+        """
+        labels = [f"{LABEL_MANAGED}=true", f"{LABEL_ROLE}=app"]
+        if self._instance:
+            labels.append(f"{LABEL_INSTANCE}={self._instance}")
+        if space is not None:
+            labels.append(f"{LABEL_SPACE}={space}")
+        try:
+            found = self._api.services(filters={"label": labels})
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, "listing services") from exc
+        found.sort(key=lambda s: str(s.get("CreatedAt", "")))
+        infos = (self.inspect(str(s["ID"])) for s in found)
+        return [info for info in infos if info is not None]
+
+    def _service_and_task(
+        self, service_id: str, doing: str
+    ) -> tuple[Mapping[str, Any], Mapping[str, Any] | None]:
+        try:
+            service = self._api.inspect_service(service_id)
+            tasks = self._api.tasks(filters={"service": str(service["ID"])})
+        except DockerNotFound as exc:
+            raise DockerServiceGone(service_id) from exc
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, f"{doing} service {service_id}") from exc
+        return service, latest_task(tasks)
+
+    def _info(self, service: Mapping[str, Any], task: Mapping[str, Any] | None) -> ContainerInfo:
+        node_id = str((task or {}).get("NodeID") or "")
+        if not node_id:
+            return info_from_service(service, task, None)
+        addr, down = self._node(node_id)
+        return info_from_service(service, task, addr, node_down=down)
+
+    def _node(self, node_id: str) -> tuple[str | None, bool]:
+        """A node's address and whether the manager lost it (read at most once a second:
+        the health and log watchers ask many times a second)."""
+        now = time.monotonic()
+        cached = self._nodes.get(node_id)
+        if cached is not None and now - cached[0] < NODE_TTL_S:
+            return cached[1], cached[2]
+        try:
+            node = self._api.inspect_node(node_id)
+        except DockerNotFound:  # removed from the swarm: its tasks are gone with it
+            self._nodes[node_id] = (now, None, True)
+            return None, True
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, f"inspecting node {node_id}") from exc
+        status = node.get("Status") or {}
+        addr = str(status.get("Addr") or "") or None
+        down = status.get("State") in ("down", "disconnected")
+        self._nodes[node_id] = (now, addr, down)
+        return addr, down
+
+    # --- control -------------------------------------------------------------------------------
+
+    def stop(self, container_id: str, timeout: float = 10) -> None:
+        """Scale the service to zero (its task gets SIGTERM, SIGKILL after its grace period)
+        and wait until no task of it runs.
+
+        Raises:
+            NotFound: the service does not exist.
+            EngineUnavailable: the manager failed or is unreachable.
+        """
+        self._scale(container_id, 0, "stopping")
+        deadline = time.monotonic() + max(timeout, 0) + 20
+        while time.monotonic() < deadline:
+            info = self.inspect(container_id)
+            if info is None or info.status not in ("running", "created"):
+                return
+            time.sleep(POLL_S)
+        log.warning("service %s still runs a task after being scaled to zero", container_id)
+
+    def remove(self, container_id: str) -> None:
+        """Remove the service (its task is stopped); no error when it is already gone.
+
+        Raises:
+            EngineUnavailable: the manager failed or is unreachable.
+        """
+        try:
+            self._api.remove_service(container_id)
+        except DockerNotFound:
+            return
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, f"removing service {container_id}") from exc
+
+    def pause(self, container_id: str) -> None:
+        """Swarm cannot freeze a task: this sleep is scaling to zero as :meth:`stop` does
+        (memory freed; the wake is a cold start, docs/cluster.md).
+
+        Raises:
+            NotFound, EngineUnavailable: as :meth:`stop`.
+        """
+        self.stop(container_id)
+
+    def unpause(self, container_id: str) -> None:
+        """Refused: a service scaled to zero has no frozen process to thaw.
+
+        Raises:
+            NotFound: the service does not exist.
+            Conflict: otherwise always; the lifecycle then starts it again
+                (:meth:`start_existing`), on whichever node can take it, and reads the new
+                address back.
+        """
+        if self.inspect(container_id) is None:
+            raise NotFound(f"unpausing service {container_id}: no such service",
+                           hint="it was removed meanwhile; refresh the space's state")  # fmt: skip
+        raise Conflict(
+            f"service {container_id} is scaled to zero, not frozen: it cannot be unpaused",
+            hint="start it again (a Swarm space's sleep is scale-to-zero; docs/cluster.md)",
+        )
+
+    def _scale(self, service_id: str, count: int, doing: str) -> None:
+        what = f"{doing} service {service_id}"
+        try:
+            service = self._api.inspect_service(service_id)
+            if replicas(service) == count:
+                return
+            self._api.update_service(
+                service_id,
+                service["Version"]["Index"],
+                mode={"Replicated": {"Replicas": count}},
+                fetch_current_spec=True,
+            )
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, what) from exc
+
+    # --- logs ----------------------------------------------------------------------------------
+
+    def logs(self, container_id: str, tail: int | None = None) -> list[str]:
+        """The service's output so far (all its runs), stdout and stderr.
+
+        Raises:
+            NotFound: the service does not exist.
+            EngineUnavailable: the manager failed or is unreachable.
+        """
+        return self._read_logs(container_id, tail=tail)
+
+    def _read_logs(
+        self, service_id: str, *, tail: int | None = None, since: float | None = None
+    ) -> list[str]:
+        params = _log_params(follow=False, tail=tail, since=since)
+        stream = self._log_stream(service_id, params, f"reading the logs of service {service_id}")
+        try:
+            return list(split_lines(stream))
+        finally:
+            stream.close()
+
+    def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
+        """Every output line of the service, past then new; ends once its task no longer runs.
+
+        The manager's stream of a service never ends by itself (the service may run another
+        task), so a watcher closes it when the task stops; the end of the log is then read
+        once more and what the stream had not delivered yet is added (nodes send their lines
+        to the manager with a delay).
+
+        Raises:
+            NotFound: the service does not exist (on the first ``next``).
+            EngineUnavailable: the manager failed or is unreachable.
+        """
+        doing = f"following the logs of service {container_id}"
+        stream = self._log_stream(container_id, _log_params(follow=True, since=since), doing)
+        stop = threading.Event()
+        watcher = threading.Thread(
+            target=self._close_when_stopped,
+            args=(container_id, stream, stop),
+            name=f"swarm-logs-{container_id[:12]}",
+            daemon=True,
+        )
+        watcher.start()
+        recent: deque[str] = deque(maxlen=CATCH_UP_LINES)
+        try:
+            for line in split_lines(stream):
+                recent.append(line)
+                yield line
+        except ENGINE_ERRORS as exc:
+            if not stop.is_set():
+                raise container_error(exc, doing) from exc
+        finally:
+            stop.set()
+            stream.close()
+        try:
+            latest = self._read_logs(container_id, tail=CATCH_UP_LINES, since=since)
+        except SpacehostError:
+            return
+        yield from unseen_tail(list(recent), latest)
+
+    def _log_stream(
+        self, service_id: str, params: Mapping[str, Any], doing: str
+    ) -> CancellableStream:
+        api = self._api
+        try:
+            res = api._get(api._url("/services/{0}/logs", service_id), params=params, stream=True)
+            api._raise_for_status(res)
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, doing) from exc
+        return CancellableStream(api._multiplexed_response_stream_helper(res), res)
+
+    def _close_when_stopped(
+        self, service_id: str, stream: CancellableStream, stop: threading.Event
+    ) -> None:
+        while not stop.wait(FOLLOW_POLL_S):
+            try:
+                info = self.inspect(service_id)
+            except Exception:  # the manager is away: the stream fails by itself, or resumes
+                continue
+            if info is None or info.status not in ("running", "created"):
+                stop.set()
+                stream.close()
+                return
+
+    # --- what runs elsewhere or not at all -----------------------------------------------------
+
+    def disk_usage(self, container_id: str) -> list[DiskUsage]:
+        """None: disks are limited per node, by the node's operator (docs/cluster.md)."""
+        return []
+
+    def run_task(self, spec: ContainerSpec, timeout: float) -> TaskResult:
+        """Run a short task on the build engine (it has the image and the host's folders)."""
+        return self.local.run_task(spec, timeout)
+
+
+def _log_params(
+    *, follow: bool, tail: int | None = None, since: float | None = None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"follow": follow, "stdout": True, "stderr": True,
+                              "tail": "all" if tail is None else str(tail)}  # fmt: skip
+    if since and since > 0:
+        params["since"] = f"{since:.9f}"  # the engine reads fractions: a restart's lines only
+    return params
+
+
+class DockerServiceGone(Exception):
+    """The service asked about does not exist (internal: inspect answers None)."""
+
+
+def _refuse_binds(spec: ContainerSpec) -> None:
+    binds = [m.container_path for m in spec.mounts if not m.volume]
+    if binds:
+        raise NotSupported(
+            f"{spec.space} needs host folders mounted at {', '.join(binds)} (hub models or "
+            "datasets, a bucket, the shared-GPU socket), which a Swarm node does not have",
+            hint="run this space on the Docker backend (SPACEHOST_RUNTIME=docker), or remove "
+            "models:/datasets:/buckets from it (docs/cluster.md)",
+        )

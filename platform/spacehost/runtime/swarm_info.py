@@ -1,0 +1,128 @@
+"""Reading a space's state back from its Swarm service and tasks. Pure.
+
+A service stands for the container of the Docker backend: its id is the "container id", its
+latest task says the status (mapped onto the container statuses the lifecycle knows), and
+where that task runs says where the router reaches the app: the node's address and the port
+the task published there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from spacehost.domain import SpaceId
+from spacehost.runtime.base import LABEL_PORT, LABEL_REVISION, LABEL_SPACE, ContainerInfo
+
+# Task states (swarmkit's api.TaskState) as container statuses.
+_STARTING = ("new", "pending", "assigned", "accepted", "ready", "preparing", "starting")
+_FINISHED = ("complete", "failed", "shutdown")
+_GONE = ("rejected", "orphaned", "remove")
+_OOM_MARKERS = ("oom", "out of memory")
+
+
+def replicas(service: Mapping[str, Any]) -> int:
+    """The replicas the service asks for (0: asleep)."""
+    mode = (service.get("Spec") or {}).get("Mode") or {}
+    return int((mode.get("Replicated") or {}).get("Replicas", 0))
+
+
+def latest_task(tasks: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The task that says the service's state: the newest one meant to run, else the newest.
+
+    Tasks the manager keeps as history (earlier runs, shut down) are older; their order is
+    the cluster store's version index, which only grows."""
+    if not tasks:
+        return None
+    ordered = sorted(tasks, key=lambda t: int((t.get("Version") or {}).get("Index", 0)))
+    wanted = [t for t in ordered if t.get("DesiredState") in ("running", "ready", "accepted")]
+    return (wanted or ordered)[-1]
+
+
+def task_state(task: Mapping[str, Any] | None) -> str:
+    """The task's state, e.g. ``running``; ``""`` without a task."""
+    return str(((task or {}).get("Status") or {}).get("State", ""))
+
+
+def published_port(task: Mapping[str, Any], target: int) -> int | None:
+    """The node port the task published for its container port *target*."""
+    ports = ((task.get("Status") or {}).get("PortStatus") or {}).get("Ports") or ()
+    for port in ports:
+        if int(port.get("TargetPort", 0)) == target and port.get("PublishedPort"):
+            return int(port["PublishedPort"])
+    return None
+
+
+def task_error(task: Mapping[str, Any] | None) -> str:
+    """Why the task failed or waits (``no suitable node ...``), as the manager says it."""
+    status = (task or {}).get("Status") or {}
+    return str(status.get("Err") or "")
+
+
+def status_of(service: Mapping[str, Any], task: Mapping[str, Any] | None) -> str:
+    """The container status the service's state maps to."""
+    state = task_state(task)
+    if state == "running":
+        return "running"
+    # scaled up again, before the manager made the new task: the newest is the one it shut
+    # down at the scale-down (a crashed task is "failed", a finished one "complete")
+    waking = replicas(service) > 0 and state in ("", "shutdown")
+    if state in _STARTING or waking:
+        return "created"
+    if state in _GONE:
+        return "dead"
+    return "exited"  # finished, or scaled to zero
+
+
+def info_from_service(
+    service: Mapping[str, Any],
+    task: Mapping[str, Any] | None,
+    node_addr: str | None,
+    *,
+    node_down: bool = False,
+) -> ContainerInfo:
+    """A :class:`ContainerInfo` from a service spacehost made and its latest task.
+
+    Args:
+        service: ``docker service inspect`` of it.
+        task: its latest task (:func:`latest_task`), or None when it has none.
+        node_addr: the address of the node the task runs on.
+        node_down: the manager lost that node: a task it says runs there is ``dead`` (it
+            keeps the task's last reported state, "running", until it sees the node again).
+
+    Returns:
+        ``host``/``port`` only while the task runs; the exit code once it finished.
+
+    Raises:
+        InvalidSpaceName: the ``spacehost.space`` label is not ``owner/name``.
+    """
+    spec = service.get("Spec") or {}
+    labels: Mapping[str, str] = spec.get("Labels") or {}
+    status = status_of(service, task)
+    if node_down and status in ("running", "created"):
+        status = "dead"
+    host: str | None = None
+    port: int | None = None
+    if status == "running" and task is not None and labels.get(LABEL_PORT):
+        port = published_port(task, int(labels[LABEL_PORT]))
+        host = node_addr if port is not None else None
+        port = port if host is not None else None
+    t_status = (task or {}).get("Status") or {}
+    exit_code: int | None = None
+    if status == "exited" and task_state(task) in _FINISHED:
+        exit_code = int((t_status.get("ContainerStatus") or {}).get("ExitCode") or 0)
+    started = str(t_status.get("Timestamp") or "") if status == "running" else None
+    finished = str(t_status.get("Timestamp") or "") if exit_code is not None else None
+    return ContainerInfo(
+        id=str(service["ID"]),
+        name=str(spec.get("Name", "")),
+        space=SpaceId.parse(labels[LABEL_SPACE]),
+        revision=labels.get(LABEL_REVISION, ""),
+        status=status,
+        host=host,
+        port=port,
+        exit_code=exit_code,
+        oom_killed=any(m in task_error(task).lower() for m in _OOM_MARKERS),
+        started_at=started or None,
+        finished_at=finished or None,
+    )

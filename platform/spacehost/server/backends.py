@@ -1,0 +1,64 @@
+"""Which runtime backend a platform runs spaces on (``SPACEHOST_RUNTIME``, docs/cluster.md).
+
+``docker`` (the default): containers on the build engine itself. ``swarm``: services on the
+Swarm whose manager answers at ``SPACEHOST_SWARM_URL``; images are still built on the build
+engine (the runtime images live there) and reach the nodes through ``SPACEHOST_REGISTRY``.
+"""
+
+from __future__ import annotations
+
+from docker import DockerClient
+
+from spacehost.dockerengine import connect, probe
+from spacehost.runtime import DockerBackend, GpuHost
+from spacehost.runtime.base import RuntimeBackend
+from spacehost.runtime.imagepush import ImagePusher
+from spacehost.runtime.isolation import Isolation
+from spacehost.runtime.storage import disk_limits
+from spacehost.runtime.swarm_backend import SwarmBackend
+from spacehost.settings import Settings
+
+
+def docker_backend(settings: Settings, client: DockerClient, gpu_host: GpuHost) -> DockerBackend:
+    """The build engine's backend: it runs the spaces with ``SPACEHOST_RUNTIME=docker`` and
+    short tasks (and jobs) either way."""
+    return DockerBackend(
+        client,
+        gpu_host=gpu_host,
+        network_mode=settings.network_mode,
+        gpu_fallback=settings.gpu_fallback,
+        instance=settings.instance,
+        disk_limits=disk_limits(settings.data_dir, settings.space_disk, settings.data_disk),
+        isolation=Isolation(egress=settings.space_egress, firewall=settings.space_firewall),
+    )
+
+
+def swarm_backend(settings: Settings, client: DockerClient, local: DockerBackend) -> SwarmBackend:
+    """The Swarm backend over the manager at ``SPACEHOST_SWARM_URL``.
+
+    Raises:
+        EngineUnavailable: the manager does not answer.
+    """
+    manager = connect(settings.with_(docker_url=settings.swarm_url))
+    pusher = ImagePusher(client, settings.registry, settings.pull_registry)
+    return SwarmBackend(
+        manager, local, pusher, instance=settings.instance, gpu_fallback=settings.gpu_fallback
+    )
+
+
+def runtime_backend(
+    settings: Settings, client: DockerClient, local: DockerBackend
+) -> RuntimeBackend:
+    """The backend *settings* choose; *local* is the build engine's."""
+    if settings.runtime == "swarm":
+        return swarm_backend(settings, client, local)
+    return local
+
+
+def engines_probe(settings: Settings, client: DockerClient) -> None:
+    """Raises EngineUnavailable unless the engines spaces need answer: the build engine,
+    and the Swarm manager with ``SPACEHOST_RUNTIME=swarm``."""
+    probe(client)
+    if settings.runtime == "swarm":
+        manager = connect(settings.with_(docker_url=settings.swarm_url), timeout=10)
+        manager.close()

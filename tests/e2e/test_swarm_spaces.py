@@ -1,0 +1,167 @@
+"""A platform with SPACEHOST_RUNTIME=swarm against a live swarm of Docker Engines in network
+namespaces (tests/support/swarm_cluster.py): `spacehost push` builds on the machine's own
+engine, the image goes through the registry to a node, and a gradio_client call through the
+router is answered there; sleep is scale-to-zero, a visit wakes it; a redeploy is a new
+service that replaces the old one."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from docker import DockerClient
+from gradio_client import Client
+
+from spacehost.settings import Settings
+from tests.e2e.conftest import ROOT, Running, remove_containers, start_platform, stop_platform
+from tests.support.polling import wait_for
+from tests.support.ports import free_port
+from tests.support.swarm_cluster import SwarmCluster
+
+pytestmark = [pytest.mark.docker, pytest.mark.swarm]
+SPACE = "e2e/swarm-hello"
+
+
+@pytest.fixture(scope="module")
+def manager(swarm_cluster: SwarmCluster) -> Iterator[DockerClient]:
+    c = DockerClient(base_url=swarm_cluster.manager_url)
+    yield c
+    c.close()
+
+
+def swarm_env(cluster: SwarmCluster) -> dict[str, str]:
+    """A platform on *cluster*, with small spaces (two nodes' worth of CPUs is little)."""
+    return {
+        "SPACEHOST_RUNTIME": "swarm",
+        "SPACEHOST_SWARM_URL": cluster.manager_url,
+        "SPACEHOST_REGISTRY": cluster.registry_push,
+        "SPACEHOST_REGISTRY_PULL": cluster.registry_pull,
+        "SPACEHOST_CPUS": "0.5",
+        "SPACEHOST_MEMORY_LIMIT": "1g",
+        "SPACEHOST_BUILTIN_CONTENT": "0",
+    }
+
+
+@pytest.fixture(scope="module")
+def swarm_platform(
+    swarm_cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Running]:
+    data = tmp_path_factory.mktemp("swarm")
+    env = {**swarm_env(swarm_cluster), "SPACEHOST_SLEEP_AFTER": "8"}
+    proc, running = start_platform(data, free_port(), extra_env=env)
+    try:
+        yield running
+    finally:
+        stop_platform(proc, running, "swarm")
+        remove_containers(data)
+
+
+def hello(tmp: Path, version: str) -> Path:
+    src = tmp / version
+    shutil.copytree(ROOT / "spaces" / "hello", src)
+    app = (src / "app.py").read_text()
+    (src / "app.py").write_text(app.replace('f"Hello, {name}!"', f'f"Hello {version}, {{name}}!"'))
+    return src
+
+
+def runtime(running: Running, space: str = SPACE) -> dict[str, Any]:
+    resp = requests.get(f"{running.url}/api/spaces/{space}/runtime", timeout=10)
+    resp.raise_for_status()
+    result: dict[str, Any] = resp.json()
+    return result
+
+
+def services(manager: DockerClient, running: Running) -> list[dict[str, Any]]:
+    instance = Settings(data_dir=running.data_dir).instance
+    found: list[dict[str, Any]] = manager.api.services(
+        filters={"label": [f"spacehost.instance={instance}", "spacehost.role=app"]}
+    )
+    return found
+
+
+def replicas(service: dict[str, Any]) -> int:
+    return int(service["Spec"]["Mode"]["Replicated"]["Replicas"])
+
+
+def test_a_pushed_space_runs_on_a_node_sleeps_wakes_and_redeploys(
+    swarm_platform: Running, manager: DockerClient, swarm_cluster: SwarmCluster, tmp_path: Path
+) -> None:
+    cluster = swarm_cluster
+    swarm_platform.cli("push", str(hello(tmp_path, "v1")), "--name", SPACE, check=True)
+    (first,) = services(manager, swarm_platform)
+    (task,) = [t for t in manager.api.tasks(filters={"service": first["ID"]})]
+    node = manager.api.inspect_node(task["NodeID"])
+    assert node["Status"]["Addr"] in cluster.node_addrs
+    client = Client(swarm_platform.space_url(SPACE, "path"), verbose=False)
+    assert client.predict("swarm", api_name="/greet") == "Hello v1, swarm!"
+
+    # idle: scaled to zero; a request through the router is held while it wakes (a cold start:
+    # longer than gradio_client's own timeouts), then gradio_client is answered again
+    wait_for(lambda: runtime(swarm_platform)["stage"] == "SLEEPING", timeout=90, what="sleep")
+    wait_for(lambda: replicas(services(manager, swarm_platform)[0]) == 0, what="0 replicas")
+    resp = requests.get(swarm_platform.space_url(SPACE, "subdomain") + "config", timeout=120)
+    assert resp.status_code == 200 and resp.json()["title"] == "Hello"
+    client = Client(swarm_platform.space_url(SPACE, "path"), verbose=False)
+    assert client.predict("again", api_name="/greet") == "Hello v1, again!"
+    assert runtime(swarm_platform)["stage"] == "RUNNING"
+    assert replicas(services(manager, swarm_platform)[0]) == 1
+
+    # a redeploy: a new service serves, the old one goes
+    swarm_platform.cli("push", str(hello(tmp_path, "v2")), "--name", SPACE, check=True)
+    client = Client(swarm_platform.space_url(SPACE, "path"), verbose=False)
+    assert client.predict("swarm", api_name="/greet") == "Hello v2, swarm!"
+    wait_for(
+        lambda: (
+            [s["ID"] for s in services(manager, swarm_platform)] not in ([], [first["ID"]])
+            and first["ID"] not in [s["ID"] for s in services(manager, swarm_platform)]
+        ),
+        timeout=60,
+        what="the old revision's service to go",
+    )
+    swarm_platform.cli("rm", "--yes", SPACE, check=True)
+    wait_for(lambda: services(manager, swarm_platform) == [], what="no service left")
+
+
+def test_a_gpu_space_is_refused_clearly_when_no_node_has_a_gpu(
+    swarm_platform: Running, tmp_path: Path
+) -> None:
+    src = hello(tmp_path, "gpu")
+    readme = (src / "README.md").read_text()
+    (src / "README.md").write_text(
+        readme.replace("sdk: gradio\n", "sdk: gradio\nsuggested_hardware: t4-small\n")
+    )
+    swarm_platform.cli("push", str(src), "--name", "e2e/swarm-gpu")
+    try:
+        resp = requests.get(f"{swarm_platform.url}/api/spaces/e2e/swarm-gpu/runtime", timeout=10)
+        found = resp.json()
+        assert found["stage"] == "CONFIG_ERROR", found
+        assert "no node of the swarm advertises" in found["errorMessage"]
+    finally:
+        swarm_platform.cli("rm", "--yes", "e2e/swarm-gpu")
+
+
+def test_a_restarted_platform_adopts_its_running_service(
+    swarm_cluster: SwarmCluster, manager: DockerClient, tmp_path: Path
+) -> None:
+    space = "e2e/swarm-adopted"
+    data = tmp_path / "data"
+    data.mkdir()
+    env = swarm_env(swarm_cluster)
+    proc, running = start_platform(data, free_port(), extra_env=env)
+    try:
+        running.cli("push", str(hello(tmp_path, "kept")), "--name", space, check=True)
+        (before,) = services(manager, running)
+        stop_platform(proc, running, "swarm-adopt-1")  # Ctrl-C: the service keeps running
+        proc, running = start_platform(data, running.port, extra_env=env)
+        wait_for(lambda: runtime(running, space)["stage"] == "RUNNING", what="the space adopted")
+        assert [s["ID"] for s in services(manager, running)] == [before["ID"]]
+        client = Client(running.space_url(space, "path"), verbose=False)
+        assert client.predict("again", api_name="/greet") == "Hello kept, again!"
+        running.cli("rm", "--yes", space, check=True)
+    finally:
+        stop_platform(proc, running, "swarm-adopt-2")
+        remove_containers(data)

@@ -7,6 +7,7 @@ service that replaces the old one."""
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -164,4 +165,51 @@ def test_a_restarted_platform_adopts_its_running_service(
         running.cli("rm", "--yes", space, check=True)
     finally:
         stop_platform(proc, running, "swarm-adopt-2")
+        remove_containers(data)
+
+
+def test_a_space_whose_node_dies_waits_for_it_with_its_data_then_serves_again(
+    swarm_cluster: SwarmCluster, manager: DockerClient, tmp_path: Path
+) -> None:
+    """Every space has /data, pinned to the node that holds it (docs/cluster.md): when that
+    node dies the space is not moved but says why, and comes back with the node."""
+    space = "e2e/swarm-pinned"
+    data = tmp_path / "data"
+    data.mkdir()
+    env = {**swarm_env(swarm_cluster), "SPACEHOST_CRASH_BACKOFF_INITIAL": "1"}
+    proc, running = start_platform(data, free_port(), extra_env=env)
+    swarm_cluster.drain(0)  # the space runs on a worker: the manager must stay up
+    killed: int | None = None
+    try:
+        running.cli("push", str(hello(tmp_path, "kept")), "--name", space, check=True)
+        (first,) = services(manager, running)
+        (task,) = manager.api.tasks(filters={"service": first["ID"]})
+        addr = manager.api.inspect_node(task["NodeID"])["Status"]["Addr"]
+        killed = swarm_cluster.node_addrs.index(addr)
+        start = time.monotonic()
+        swarm_cluster.kill_node(killed)
+        wait_for(
+            lambda: (
+                runtime(running, space)["stage"] in ("CONFIG_ERROR", "RUNTIME_ERROR")
+                and "no node of the swarm can run it"
+                in (runtime(running, space)["errorMessage"] or "")
+            ),
+            timeout=240,
+            what="the space to say no node can run it",
+        )
+        print(f"node killed -> the space says so: {time.monotonic() - start:.1f} s")
+        swarm_cluster.restart_node(killed)
+        running.cli("restart", space, check=True)
+        client = Client(running.space_url(space, "path"), verbose=False)
+        assert client.predict("again", api_name="/greet") == "Hello kept, again!"
+        (again,) = services(manager, running)
+        (task,) = manager.api.tasks(filters={"service": again["ID"]})
+        assert manager.api.inspect_node(task["NodeID"])["Status"]["Addr"] == addr  # its data
+        killed = None
+        running.cli("rm", "--yes", space, check=True)
+    finally:
+        if killed is not None:
+            swarm_cluster.restart_node(killed)
+        swarm_cluster.activate(0)
+        stop_platform(proc, running, "swarm-node-loss")
         remove_containers(data)

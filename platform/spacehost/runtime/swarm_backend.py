@@ -61,6 +61,7 @@ UNSCHEDULABLE_AFTER_S = 15.0  # a task no node can take is given up after this l
 POLL_S = 0.2
 FOLLOW_POLL_S = 0.5
 NODE_TTL_S = 1.0
+LOG_READ_TIMEOUT_S = 15.0  # a read of a service's log so far (each read of its stream)
 CATCH_UP_LINES = 50  # how far back the end of a followed log is compared when the follow ends
 NO_NODE_MARKER = "no suitable node"
 
@@ -464,12 +465,25 @@ class SwarmBackend(RuntimeBackend):
     def _read_logs(
         self, service_id: str, *, tail: int | None = None, since: float | None = None
     ) -> list[str]:
+        doing = f"reading the logs of service {service_id}"
+        if self._on_lost_node(service_id, doing):
+            return []  # the manager would wait for the lost node; the platform kept the lines
         params = _log_params(follow=False, tail=tail, since=since)
-        stream = self._log_stream(service_id, params, f"reading the logs of service {service_id}")
+        stream = self._log_stream(service_id, params, doing, timeout=LOG_READ_TIMEOUT_S)
         try:
             return list(split_lines(stream))
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, doing) from exc
         finally:
             stream.close()
+
+    def _on_lost_node(self, service_id: str, doing: str) -> bool:
+        try:
+            _service, task = self._service_and_task(service_id, doing)
+        except DockerServiceGone:
+            return False  # the read itself says NotFound
+        node_id = str((task or {}).get("NodeID") or "")
+        return bool(node_id) and self._node(node_id)[1]
 
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
         """Every output line of the service, past then new; ends once its task no longer runs.
@@ -511,11 +525,18 @@ class SwarmBackend(RuntimeBackend):
         yield from unseen_tail(list(recent), latest)
 
     def _log_stream(
-        self, service_id: str, params: Mapping[str, Any], doing: str
+        self,
+        service_id: str,
+        params: Mapping[str, Any],
+        doing: str,
+        timeout: float | None = None,
     ) -> CancellableStream:
+        """The manager's log stream; *timeout* bounds each read (None: a follow, which may be
+        quiet for hours, waits as long as it takes; its watcher ends it)."""
         api = self._api
+        url = api._url("/services/{0}/logs", service_id)
         try:
-            res = api._get(api._url("/services/{0}/logs", service_id), params=params, stream=True)
+            res = api._get(url, params=params, stream=True, timeout=timeout)
             api._raise_for_status(res)
         except ENGINE_ERRORS as exc:
             raise container_error(exc, doing) from exc

@@ -124,6 +124,7 @@ class Settings:
     swarm_url: str = ""
     registry: str = ""
     registry_pull: str = ""
+    swarm_data: str = "pinned"  # where a Swarm space's /data lives (runtime/swarm_data.py)
     # spaces on a bridge reach neither each other nor the host (runtime/isolation.py); whether
     # they may open connections to the outside world, and whether iptables rules enforce it
     space_egress: bool = False
@@ -233,6 +234,7 @@ class Settings:
             "SPACEHOST_SWARM_URL": ("swarm_url", str),
             "SPACEHOST_REGISTRY": ("registry", lambda v: v.strip().rstrip("/")),
             "SPACEHOST_REGISTRY_PULL": ("registry_pull", lambda v: v.strip().rstrip("/")),
+            "SPACEHOST_SWARM_DATA": ("swarm_data", lambda v: v.strip().lower()),
             "SPACEHOST_PYTHON_BASES": ("python_bases", parse_mapping),
             "SPACEHOST_DEFAULT_PYTHON": ("default_python", str),
             "SPACEHOST_GRADIO_VERSION": ("gradio_version", str),
@@ -340,6 +342,12 @@ class Settings:
         if self.runtime not in ("docker", "swarm"):
             raise InvalidRequest(
                 f"invalid SPACEHOST_RUNTIME {self.runtime!r}", hint="use 'docker' or 'swarm'"
+            )
+        if self.swarm_data not in ("pinned", "ephemeral"):
+            raise InvalidRequest(
+                f"invalid SPACEHOST_SWARM_DATA {self.swarm_data!r}",
+                hint="use 'pinned' (/data kept on one node) or 'ephemeral' (spaces move freely, "
+                "/data is empty after a move) (docs/cluster.md)",
             )
         if self.runtime == "swarm" and not (self.swarm_url and self.registry):
             raise InvalidRequest(

@@ -39,6 +39,7 @@ from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.imagepush import ImagePusher
 from spacehost.runtime.lines import split_lines, unseen_tail
 from spacehost.runtime.options import container_name
+from spacehost.runtime.swarm_data import ephemeral_data
 from spacehost.runtime.swarm_info import (
     info_from_service,
     latest_task,
@@ -79,6 +80,7 @@ class SwarmBackend(RuntimeBackend):
             listed, so two platforms sharing one swarm never touch each other's services.
         gpu_fallback: ``"cpu"`` starts GPU spaces without a GPU when no node has one.
         start_timeout_s: how long a start waits for its task to run (image pull included).
+        data: ``pinned`` or ``ephemeral`` (``SPACEHOST_SWARM_DATA``, runtime/swarm_data.py).
     """
 
     def __init__(
@@ -90,6 +92,7 @@ class SwarmBackend(RuntimeBackend):
         instance: str | None = None,
         gpu_fallback: str = "error",
         start_timeout_s: float = START_TIMEOUT_S,
+        data: str = "pinned",
     ) -> None:
         self._api = manager.api
         self.local = local
@@ -97,6 +100,7 @@ class SwarmBackend(RuntimeBackend):
         self._instance = instance
         self._gpu_fallback = gpu_fallback
         self._start_timeout_s = start_timeout_s
+        self._data = data  # where /data lives: swarm_data.py
         self._nodes: dict[str, tuple[float, str | None, bool]] = {}  # id: (read at, addr, down)
 
     # --- start ---------------------------------------------------------------------------------
@@ -121,11 +125,13 @@ class SwarmBackend(RuntimeBackend):
         gpus = self._gpus(spec, hardware)
         image = self._pusher.pull_reference(spec.image)
         name = service_name(container_name(spec.space, spec.revision))
-        node_id = self._volume_node(spec, image, name, gpus) if spec.data_volume else None
+        pinned = bool(spec.data_volume) and self._data == "pinned"
+        node_id = self._volume_node(spec, image, name, gpus) if pinned else None
         doing = f"starting {spec.space} ({name})"
+        args = create_args(spec, image, name, gpus=gpus, node_id=node_id)
         try:
             created = self._api.create_service(
-                **create_args(spec, image, name, gpus=gpus, node_id=node_id)
+                **(ephemeral_data(args) if spec.data_volume and not pinned else args)
             )
         except ENGINE_ERRORS as exc:
             raise container_error(exc, doing, image=image) from exc

@@ -45,7 +45,12 @@ def swarm_backend(settings: Settings, client: DockerClient, local: DockerBackend
     manager = connect(settings.with_(docker_url=settings.swarm_url))
     pusher = ImagePusher(client, settings.registry, settings.pull_registry)
     return SwarmBackend(
-        manager, local, pusher, instance=settings.instance, gpu_fallback=settings.gpu_fallback
+        manager,
+        local,
+        pusher,
+        instance=settings.instance,
+        gpu_fallback=settings.gpu_fallback,
+        data=settings.swarm_data,
     )
 
 

@@ -13,12 +13,14 @@ from typing import Any, Protocol
 from docker import DockerClient
 from docker.errors import ImageNotFound
 from docker.errors import NotFound as DockerNotFound
-from docker.types import DeviceRequest, LogConfig
+from docker.types import LogConfig
 from docker.types import Mount as DockerMount
 
 from spacehost.dockerengine import ENGINE_ERRORS, container_error
-from spacehost.runtime.base import LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE, Mount
+from spacehost.domain import GpuRequest
+from spacehost.runtime.base import LABEL_GPUS, LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE, Mount
 from spacehost.runtime.docker_backend import DockerBackend
+from spacehost.runtime.gpu import gpu_run_options
 from spacehost.runtime.jobnetwork import JobNetworkPath
 from spacehost.runtime.options import LOG_MAX_FILES, LOG_MAX_SIZE
 
@@ -90,13 +92,16 @@ def _state(attrs: dict[str, Any]) -> JobContainerState:
     st = attrs.get("State") or {}
     running = bool(st.get("Running"))
     requests = (attrs.get("HostConfig") or {}).get("DeviceRequests") or []
+    labels = (attrs.get("Config") or {}).get("Labels") or {}
+    labelled = tuple(i for i in str(labels.get(LABEL_GPUS, "")).split(",") if i)
+    requested = tuple(str(i) for r in requests for i in (r.get("DeviceIDs") or []))
     return JobContainerState(
         id=attrs["Id"],
-        job_id=(attrs.get("Config") or {}).get("Labels", {}).get(LABEL_JOB, ""),
+        job_id=labels.get(LABEL_JOB, ""),
         running=running,
         exit_code=None if running else st.get("ExitCode"),
         oom_killed=bool(st.get("OOMKilled")),
-        gpu_ids=tuple(str(i) for r in requests for i in (r.get("DeviceIDs") or [])),
+        gpu_ids=labelled or requested,  # the label; DeviceRequests of jobs made before it
     )
 
 
@@ -198,9 +203,7 @@ class DockerJobContainers:
                 for m in spec.mounts
             ]
         if spec.gpu_ids:  # these GPUs, not "any N": two jobs never share one
-            kwargs["device_requests"] = [
-                DeviceRequest(device_ids=list(spec.gpu_ids), capabilities=[["gpu"]])
-            ]
+            self._add_gpus(kwargs, spec.gpu_ids)
         doing = f"starting job {spec.job_id}"
         try:
             container = self._client.containers.create(**kwargs)
@@ -212,6 +215,30 @@ class DockerJobContainers:
             self._backend.remove(container.id)
             raise container_error(exc, doing, image=spec.image, gpu=bool(spec.gpu_ids)) from exc
         return str(container.id)
+
+    def _add_gpus(self, kwargs: dict[str, Any], gpu_ids: tuple[str, ...]) -> None:
+        """Give the container exactly *gpu_ids* the way this host gives spaces GPUs (the
+        engine's nvidia runtime, CDI devices or the ``/dev/nvidia*`` files: runtime/gpu.py), and
+        label it with them so an adopted job keeps them."""
+        request = GpuRequest(count=len(gpu_ids))
+        gpu = gpu_run_options(request, self._backend.gpu_host, fallback="error", gpu_ids=gpu_ids)
+        kwargs["labels"][LABEL_GPUS] = ",".join(gpu_ids)
+        if gpu.device_requests:
+            kwargs["device_requests"] = list(gpu.device_requests)
+        if gpu.devices:
+            kwargs["devices"] = list(gpu.devices)
+        if gpu.mounts:
+            kwargs["mounts"] = [
+                *kwargs.get("mounts", []),
+                *(
+                    DockerMount(m.container_path, m.host_path, type="bind", read_only=m.read_only)
+                    for m in gpu.mounts
+                ),
+            ]
+        env = kwargs["environment"]
+        for key, value in gpu.env.items():
+            joined = key == "LD_LIBRARY_PATH" and env.get(key)
+            env[key] = f"{value}:{env[key]}" if joined else value
 
     def state(self, container_id: str) -> JobContainerState | None:
         """The container's state; None when it is gone."""

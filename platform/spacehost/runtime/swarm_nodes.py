@@ -12,7 +12,7 @@ from docker import DockerClient
 from docker.errors import APIError
 
 from spacehost.dockerengine import ENGINE_ERRORS, container_error
-from spacehost.errors import Conflict, NotFound
+from spacehost.errors import NotFound
 from spacehost.runtime.base import LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE, LABEL_SPACE
 from spacehost.runtime.jobcontainers import LABEL_JOB
 from spacehost.runtime.nodes import NodeInfo, Workload, checked_availability
@@ -158,6 +158,4 @@ class SwarmNodes:
                     raise container_error(exc, f"setting node {node} to {availability}") from exc
             except ENGINE_ERRORS as exc:
                 raise container_error(exc, f"setting node {node} to {availability}") from exc
-        else:  # pragma: no cover - the loop breaks or raises
-            raise Conflict(f"node {node} kept changing", hint="try again")
         return next(n for n in self.nodes() if n.id == str(found["ID"]))

@@ -15,6 +15,7 @@ from spacehost.identity import Accounts
 from spacehost.lifecycle.facade import Facade
 from spacehost.lifecycle.jobs import Jobs
 from spacehost.lifecycle.jobschedule import Schedules
+from spacehost.runtime.nodes import NodeSource
 from spacehost.store import HubStore
 
 PLATFORM: web.AppKey[Facade] = web.AppKey("platform")
@@ -36,3 +37,6 @@ JOBS = web.AppKey("jobs", Jobs)
 
 SCHEDULES = web.AppKey("schedules", Schedules)
 """Scheduled jobs (lifecycle/jobschedule.py): the API's ``/api/scheduled-jobs…``."""
+
+NODES: web.AppKey[NodeSource] = web.AppKey("nodes")
+"""The machines spaces run on (runtime/nodes.py): ``GET /api/nodes`` and ``/admin/nodes``."""

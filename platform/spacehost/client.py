@@ -99,6 +99,17 @@ class Client:
         result: dict[str, Any] = self._json("GET", f"{self.url}/api/gpus")
         return result
 
+    def nodes(self) -> dict[str, Any]:
+        """The machines spaces run on and what runs on each (``GET /api/nodes``, admins)."""
+        result: dict[str, Any] = self._json("GET", f"{self.url}/api/nodes")
+        return result
+
+    def set_node(self, node: str, action: str) -> dict[str, Any]:
+        """``drain`` or ``activate`` *node* (its hostname or ID); the node as it is now."""
+        quoted = quote(node, safe="")
+        result: dict[str, Any] = self._json("POST", f"{self.url}/api/nodes/{quoted}/{action}")
+        return result
+
     def list_spaces(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._json("GET", f"{self.url}/api/spaces")
         return result

@@ -127,6 +127,7 @@ class Settings:
     # the platform's URL as tasks on the swarm's nodes reach it: they fill node-local caches of
     # hub repos from it (docs/cluster.md, "Hub repos on the nodes"); "" = public_url/base_url
     swarm_hub_url: str = ""
+    swarm_data: str = "pinned"  # where a Swarm space's /data lives (runtime/swarm_data.py)
     # spaces on a bridge reach neither each other nor the host (runtime/isolation.py); whether
     # they may open connections to the outside world, and whether iptables rules enforce it
     space_egress: bool = False
@@ -237,6 +238,7 @@ class Settings:
             "SPACEHOST_REGISTRY": ("registry", lambda v: v.strip().rstrip("/")),
             "SPACEHOST_REGISTRY_PULL": ("registry_pull", lambda v: v.strip().rstrip("/")),
             "SPACEHOST_SWARM_HUB_URL": ("swarm_hub_url", lambda v: v.strip().rstrip("/")),
+            "SPACEHOST_SWARM_DATA": ("swarm_data", lambda v: v.strip().lower()),
             "SPACEHOST_PYTHON_BASES": ("python_bases", parse_mapping),
             "SPACEHOST_DEFAULT_PYTHON": ("default_python", str),
             "SPACEHOST_GRADIO_VERSION": ("gradio_version", str),
@@ -344,6 +346,12 @@ class Settings:
         if self.runtime not in ("docker", "swarm"):
             raise InvalidRequest(
                 f"invalid SPACEHOST_RUNTIME {self.runtime!r}", hint="use 'docker' or 'swarm'"
+            )
+        if self.swarm_data not in ("pinned", "ephemeral"):
+            raise InvalidRequest(
+                f"invalid SPACEHOST_SWARM_DATA {self.swarm_data!r}",
+                hint="use 'pinned' (/data kept on one node) or 'ephemeral' (spaces move freely, "
+                "/data is empty after a move) (docs/cluster.md)",
             )
         if self.runtime == "swarm" and not (self.swarm_url and self.registry):
             raise InvalidRequest(

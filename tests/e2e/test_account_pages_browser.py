@@ -215,6 +215,7 @@ def test_account_pages_run_their_script_under_the_page_csp(page: Page, up: Runni
         "/organizations",
         "/organizations/new",
         "/admin",
+        "/admin/nodes",
         "/root",
     ):
         resp = page.goto(f"{up.url}{path}")

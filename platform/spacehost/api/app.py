@@ -31,6 +31,7 @@ from spacehost.api.hub import add_hub_routes
 from spacehost.api.jobpip import add_job_pip_routes
 from spacehost.api.jobs import add_job_routes
 from spacehost.api.lfs import add_lfs_routes
+from spacehost.api.nodes import add_node_routes
 from spacehost.api.preupload import add_preupload_route
 from spacehost.api.repomove import add_move_routes
 from spacehost.api.repos import add_repo_routes
@@ -86,6 +87,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/health", health)
     app.router.add_get("/api/spaces", spaces.list_spaces)
     app.router.add_get("/api/gpus", gpus.gpus)
+    add_node_routes(app)  # /api/nodes (admins): the machines spaces run on, drain, activate
     app.router.add_get("/api/spaces/hardware", hardware.list_hardware)
     app.router.add_get(base, spaces.space_info)
     app.router.add_get(f"{base}/revision/{{rev}}", spaces.space_info)  # revision_exists

@@ -15,6 +15,7 @@ from typing import Any
 from spacehost.cli import accounts, connection, hub, infoview, login, output, space_config, tokens
 from spacehost.cli.confirm import confirm_delete
 from spacehost.cli.gpus import add_commands as add_gpu_commands
+from spacehost.cli.nodes import add_commands as add_node_commands
 from spacehost.cli.watch import DEFAULT_TIMEOUT_S, Deploy, watch
 from spacehost.client import Client
 from spacehost.domain import SpaceId
@@ -361,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     accounts.add_commands(add, _client)
     tokens.add_commands(add, _client)
     add_gpu_commands(add, _client)
+    add_node_commands(add, _client)
     add("validate", cmd_validate, "check a space folder and print its problems").add_argument(
         "dir", help="the space folder"
     )

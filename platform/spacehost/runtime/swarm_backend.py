@@ -39,6 +39,7 @@ from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.imagepush import ImagePusher
 from spacehost.runtime.lines import split_lines, unseen_tail
 from spacehost.runtime.options import container_name
+from spacehost.runtime.swarm_data import ephemeral_data
 from spacehost.runtime.swarm_hubcache import SwarmHubCache, helper_labels, without_hub_binds
 from spacehost.runtime.swarm_info import (
     info_from_service,
@@ -84,6 +85,7 @@ class SwarmBackend(RuntimeBackend):
         hub: fills node-local volumes with the hub repos spaces read (None: spaces with
             ``models:``/``datasets:`` are refused, as their host folders are not on the nodes).
         start_timeout_s: how long a start waits for its task to run (image pull included).
+        data: ``pinned`` or ``ephemeral`` (``SPACEHOST_SWARM_DATA``, runtime/swarm_data.py).
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class SwarmBackend(RuntimeBackend):
         gpu_fallback: str = "error",
         hub: SwarmHubCache | None = None,
         start_timeout_s: float = START_TIMEOUT_S,
+        data: str = "pinned",
     ) -> None:
         self.hub = hub
         self._api = manager.api
@@ -104,6 +107,7 @@ class SwarmBackend(RuntimeBackend):
         self._instance = instance
         self._gpu_fallback = gpu_fallback
         self._start_timeout_s = start_timeout_s
+        self._data = data  # where /data lives: swarm_data.py
         self._nodes: dict[str, tuple[float, str | None, bool]] = {}  # id: (read at, addr, down)
 
     # --- start ---------------------------------------------------------------------------------
@@ -132,16 +136,18 @@ class SwarmBackend(RuntimeBackend):
         name = service_name(container_name(spec.space, spec.revision))
         # a node that already holds the space's hub repos takes its new /data too (no fill)
         holder = self.hub.holder(spec.hub) if spec.hub and self.hub is not None else None
-        node_id = self._volume_node(spec, image, name, gpus, holder) if spec.data_volume else None
+        pinned = bool(spec.data_volume) and self._data == "pinned"
+        node_id = self._volume_node(spec, image, name, gpus, holder) if pinned else None
         if spec.hub and self.hub is not None:
             fill_image = self._pusher.pull_reference(self.hub.image())
             node_id = self.hub.fill(
                 spec, fill_image, name, node_id, resources(spec, gpus), helper_labels(spec)
             )
         doing = f"starting {spec.space} ({name})"
+        args = create_args(spec, image, name, gpus=gpus, node_id=node_id)
         try:
             created = self._api.create_service(
-                **create_args(spec, image, name, gpus=gpus, node_id=node_id)
+                **(ephemeral_data(args) if spec.data_volume and not pinned else args)
             )
         except ENGINE_ERRORS as exc:
             raise container_error(exc, doing, image=image) from exc

@@ -9,6 +9,7 @@ the task published there.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from spacehost.domain import SpaceId
@@ -59,6 +60,28 @@ def task_error(task: Mapping[str, Any] | None) -> str:
     return str(status.get("Err") or "")
 
 
+def _instant(stamp: object) -> datetime | None:
+    """An engine timestamp (RFC 3339, up to nanoseconds) as a datetime; None when absent."""
+    text = str(stamp or "")
+    if not text:
+        return None
+    head, _, rest = text.rstrip("Z").partition(".")
+    digits = "".join(c for c in rest if c.isdigit())[:6]
+    try:
+        return datetime.fromisoformat(f"{head}.{digits or '0'}+00:00")
+    except ValueError:
+        return None
+
+
+def shut_down_since_update(service: Mapping[str, Any], task: Mapping[str, Any] | None) -> bool:
+    """True when *task* was stopped after the service's last update: the manager took it away
+    (its node drained or lost) and made none in its place (restart policy ``none``), rather
+    than a scale-up the manager has not acted on yet."""
+    updated = _instant(service.get("UpdatedAt"))
+    stopped = _instant(((task or {}).get("Status") or {}).get("Timestamp"))
+    return updated is not None and stopped is not None and stopped > updated
+
+
 def status_of(service: Mapping[str, Any], task: Mapping[str, Any] | None) -> str:
     """The container status the service's state maps to."""
     state = task_state(task)
@@ -66,7 +89,11 @@ def status_of(service: Mapping[str, Any], task: Mapping[str, Any] | None) -> str
         return "running"
     # scaled up again, before the manager made the new task: the newest is the one it shut
     # down at the scale-down (a crashed task is "failed", a finished one "complete")
-    waking = replicas(service) > 0 and state in ("", "shutdown")
+    waking = (
+        replicas(service) > 0
+        and state in ("", "shutdown")
+        and not shut_down_since_update(service, task)
+    )
     if state in _STARTING or waking:
         return "created"
     if state in _GONE:

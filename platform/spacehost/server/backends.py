@@ -13,11 +13,14 @@ from spacehost.builder import DockerBuilder
 from spacehost.dockerengine import connect, probe
 from spacehost.runtime import DockerBackend, GpuHost
 from spacehost.runtime.base import RuntimeBackend
+from spacehost.runtime.host_node import HostNode
 from spacehost.runtime.imagepush import ImagePusher
 from spacehost.runtime.isolation import Isolation
+from spacehost.runtime.nodes import NodeSource
 from spacehost.runtime.storage import disk_limits
 from spacehost.runtime.swarm_backend import SwarmBackend
 from spacehost.runtime.swarm_hubcache import SwarmHubCache
+from spacehost.runtime.swarm_nodes import SwarmNodes
 from spacehost.settings import Settings
 
 
@@ -56,6 +59,7 @@ def swarm_backend(settings: Settings, client: DockerClient, local: DockerBackend
         instance=settings.instance,
         gpu_fallback=settings.gpu_fallback,
         hub=hub,
+        data=settings.swarm_data,
     )
 
 
@@ -75,3 +79,14 @@ def engines_probe(settings: Settings, client: DockerClient) -> None:
     if settings.runtime == "swarm":
         manager = connect(settings.with_(docker_url=settings.swarm_url), timeout=10)
         manager.close()
+
+
+def node_source(settings: Settings, runtime: RuntimeBackend) -> NodeSource:
+    """The nodes spaces run on (``GET /api/nodes``): the Swarm's, or this machine alone.
+
+    Raises:
+        EngineUnavailable: the engine (or the manager) does not answer.
+    """
+    if settings.runtime == "swarm":
+        return SwarmNodes(connect(settings.with_(docker_url=settings.swarm_url)), settings.instance)
+    return HostNode(runtime, connect(settings), settings.instance)

@@ -8,12 +8,14 @@ from spacehost import headernames
 from spacehost.api import add_routes, error_middleware
 from spacehost.api.errors import Handler
 from spacehost.api.spacepush import add_space_push_target
-from spacehost.appkeys import ACCOUNTS, HUB, JOBS, PLATFORM, SCHEDULES, TOKEN
+from spacehost.appkeys import ACCOUNTS, HUB, JOBS, NODES, PLATFORM, SCHEDULES, TOKEN
 from spacehost.dockerengine import connect
 from spacehost.identity import Accounts
 from spacehost.lifecycle import Platform
 from spacehost.lifecycle.jobs import Jobs
 from spacehost.lifecycle.jobschedule import Schedules
+from spacehost.runtime.host_node import HostNode
+from spacehost.runtime.nodes import NodeSource
 from spacehost.server.bad_tokens import refuse_bad_tokens
 from spacehost.server.jobs import build_jobs
 from spacehost.server.visibility import hide_private
@@ -29,6 +31,7 @@ from spacehost.web.frontend import GradioFrontends, add_frontend_routes
 from spacehost.web.hub.pages import add_hub_routes
 from spacehost.web.jobs_pages import add_job_pages
 from spacehost.web.new_space import add_new_space_routes
+from spacehost.web.nodes_page import add_node_page
 from spacehost.web.page_host import page_host_links
 from spacehost.web.usermenu import user_menu
 
@@ -49,10 +52,12 @@ def make_app(
     hub: HubStore | None = None,
     accounts: Accounts | None = None,
     jobs: tuple[Jobs, Schedules] | None = None,
+    nodes: NodeSource | None = None,
 ) -> web.Application:
     """The control plane's application. Without *accounts* (tests), an identity store in the
     platform's data dir is opened with *token* as the operator's token; without *jobs*, a job
-    runner that cannot start containers (submits answer so)."""
+    runner that cannot start containers (submits answer so); without *nodes*, the platform's
+    runtime seen as one machine."""
     app = web.Application(
         # page_headers outermost: error pages and status pages get the page CSP too; private
         # repos are hidden before any handler (or status page) sees the request
@@ -78,6 +83,7 @@ def make_app(
         else HubStore(platform.settings.hub_dir, GitRepos(platform.settings.git_dir))
     )
     app[JOBS], app[SCHEDULES] = jobs or build_jobs(platform, app[ACCOUNTS])
+    app[NODES] = nodes or HostNode(platform.runtime)
     add_space_push_target(app, platform)  # git push to a space: validate, then deploy
     add_routes(app)
     app.router.add_get("/", gallery)
@@ -90,6 +96,7 @@ def make_app(
     # /models, /datasets, /{owner}/{name}, /datasets/{owner}/{name}: hub repo pages (never an
     # owner the platform's own paths use: /api, /spaces, /static, /docs answer as before)
     add_job_pages(app)  # /jobs, /jobs/{namespace}[/{id}] (before the hub's /{owner}/{name})
+    add_node_page(app)  # /admin/nodes (before the hub's /{owner}/{name})
     add_hub_routes(app)
     add_account_pages(app)  # sign-in, setup, tokens, organizations, admin (docs/accounts.md)
     # The web component's gradio.js, per Gradio version (docs/embedding.md).

@@ -34,7 +34,12 @@ from spacehost.identity import Accounts
 from spacehost.lifecycle import Platform
 from spacehost.runtime import discover_gpu_host, gpu_run_options
 from spacehost.runtime.swarm_backend import SwarmBackend
-from spacehost.server.backends import docker_backend, engines_probe, runtime_backend
+from spacehost.server.backends import (
+    docker_backend,
+    engines_probe,
+    node_source,
+    runtime_backend,
+)
 from spacehost.server.content import import_builtin, log_imports
 from spacehost.server.control import make_app
 from spacehost.server.down import control_pidfile, router_pidfile, write_pid
@@ -230,7 +235,8 @@ async def serve(
     jobs = await asyncio.to_thread(build_jobs, platform, accounts, connect(settings))
     await asyncio.to_thread(jobs[0].start)  # adopts the jobs that ran, then starts waiting ones
     jobs[1].start()  # scheduled jobs' ticker
-    runner = web.AppRunner(make_app(platform, token, hub, accounts, jobs), access_log=None)
+    nodes = await asyncio.to_thread(node_source, settings, platform.runtime)
+    runner = web.AppRunner(make_app(platform, token, hub, accounts, jobs, nodes), access_log=None)
     await runner.setup()
     with contextlib.suppress(FileNotFoundError):
         os.unlink(settings.control_socket)

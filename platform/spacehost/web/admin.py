@@ -100,7 +100,7 @@ def render_admin(users: Sequence[User], orgs: Sequence[Org], mode: Signup, base_
     rows = "".join(user_row(u) for u in users)
     org_items = "".join(f"<li><a href='/{quote(o.name)}'>{e(o.name)}</a></li>" for o in orgs)
     return (
-        "<h1>Admin</h1>"
+        "<h1>Admin</h1><p><a href='/admin/nodes'>Nodes</a>: the machines spaces run on</p>"
         "<section><h2>Users</h2><table id=users><tr><th>Name</th><th>Role</th>"
         f"<th>Password</th><th></th><th></th><th></th></tr>{rows}</table>{ADD_USER_FORM}"
         "</section>"

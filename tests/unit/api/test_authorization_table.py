@@ -46,6 +46,7 @@ from spacehost.store.gitrepos import GitRepos
 from spacehost.store.jobs import JobRow
 from tests.support.fake_jobs import IMAGE as JOB_IMAGE
 from tests.support.fake_jobs import FakeJobContainers, fake_jobs
+from tests.support.fake_nodes import WORKER, FakeNodes
 from tests.support.platforms import fake_settings, platform_in
 from tests.support.tarballs import make_tar
 
@@ -851,6 +852,9 @@ def _same_privacy(world: World, column: str, visibility: str, p: Params) -> Any:
 PLATFORM_ROWS = [
     Row("platform", "GET", "/api/health", same_for_all(200)),
     Row("platform", "GET", "/api/gpus", same_for_all(200)),
+    Row("nodes", "GET", "/api/nodes", platform_admin(200)),
+    Row("nodes", "POST", "/api/nodes/{node}/drain", platform_admin(200)),
+    Row("nodes", "POST", "/api/nodes/{node}/activate", platform_admin(200)),
     Row("platform", "GET", "/api/spaces/hardware", same_for_all(200)),
     Row("lists", "GET", "/api/spaces", same_for_all(200)),
     Row("lists", "GET", "/api/hub", same_for_all(200)),
@@ -1018,7 +1022,7 @@ def _fill(world: World, row: Row, visibility: str, p: Params) -> str:
     """The request path of *row* with *p* (and the row's own path extras)."""
     values = {"owner": ORG, "namespace": ORG, "rev": "main", "path": row.path}
     values |= {"kinds": row.kinds}
-    values |= {"file_id": ZERO_ID, "org": ORG, "user": "rita"} | p
+    values |= {"file_id": ZERO_ID, "org": ORG, "user": "rita", "node": WORKER.hostname} | p
     path = row.route.format(**values)
     if row.route == spaceaccess.BOUNCE_PATH:
         path += f"?host={ORG}-public-demo"
@@ -1062,7 +1066,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         wheels.mkdir()
         (wheels / "tiny-1.0-py3-none-any.whl").write_bytes(b"wheel")
         index = JobIndex((str(wheels),), (JobSource("find-links", 0, ""),))
-        app = make_app(platform, OPERATOR, jobs=fake_jobs(data, engine, package_index=index))
+        jobs = fake_jobs(data, engine, package_index=index)
+        app = make_app(platform, OPERATOR, jobs=jobs, nodes=FakeNodes())
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, daemon=True)
         thread.start()

@@ -48,6 +48,7 @@ from spacehost.runtime.swarm_info import (
     task_error,
     task_state,
 )
+from spacehost.runtime.swarm_nodes import label_node
 from spacehost.runtime.swarm_replicas import awake_replicas, serving_task, task_endpoints
 from spacehost.runtime.swarm_spec import (
     create_args,
@@ -270,7 +271,7 @@ class SwarmBackend(RuntimeBackend):
         finally:
             self.remove(str(job["ID"]))
         node_id = str(task["NodeID"])
-        self._label_node(node_id, label, doing)
+        label_node(self._api, node_id, label, doing)
         return node_id
 
     def _wait_job(self, job_id: str, doing: str) -> Mapping[str, Any]:
@@ -292,15 +293,6 @@ class SwarmBackend(RuntimeBackend):
                     hint="add a node with enough free CPU and memory (docs/cluster.md)",
                 )
             time.sleep(POLL_S)
-
-    def _label_node(self, node_id: str, label: str, doing: str) -> None:
-        try:
-            node = self._api.inspect_node(node_id)
-            spec = dict(node["Spec"])
-            spec["Labels"] = {**(spec.get("Labels") or {}), label: "true"}
-            self._api.update_node(node_id, node["Version"]["Index"], spec)
-        except ENGINE_ERRORS as exc:
-            raise container_error(exc, doing) from exc
 
     def remove_volume(self, name: str) -> None:
         """Forget which node holds the volume *name*: the next start makes a new one.

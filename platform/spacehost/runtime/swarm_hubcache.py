@@ -38,6 +38,7 @@ from spacehost.runtime.base import (
 from spacehost.runtime.hubsnapshot import HubSnapshot
 from spacehost.runtime.lines import split_lines
 from spacehost.runtime.swarm_info import latest_task, task_error, task_state
+from spacehost.runtime.swarm_nodes import label_node
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ NO_NODE_MARKER = "no suitable node"
 
 
 class HubTokens(Protocol):
-    """Short-lived read tokens for the fill tasks (server/hubtokens.py)."""
+    """Short-lived read tokens for the fill tasks (server/shorttokens.py)."""
 
     def issue(self, user: str, purpose: str, ttl_s: int) -> tuple[str, int] | None:
         """A token of *user* that reads what *user* may read; None: *user* has no account."""
@@ -241,7 +242,7 @@ class SwarmHubCache:
         filled_on = str(task["NodeID"])
         said = lines[-1] if lines else "done"
         log.info("%s on node %s: %s", snapshot.volume, filled_on, said)
-        self._label(filled_on, node_label(snapshot), doing)
+        label_node(self._api, filled_on, node_label(snapshot), doing)
         return filled_on
 
     def _token(self, spec: ContainerSpec, snapshot: HubSnapshot) -> tuple[str, int] | None:
@@ -298,15 +299,6 @@ class SwarmHubCache:
             return
         except ENGINE_ERRORS as exc:
             log.warning("could not remove the hub fill job %s: %s", job_id, exc)
-
-    def _label(self, node_id: str, label: str, doing: str) -> None:
-        try:
-            node = self._api.inspect_node(node_id)
-            spec = dict(node["Spec"])
-            spec["Labels"] = {**(spec.get("Labels") or {}), label: "true"}
-            self._api.update_node(node_id, node["Version"]["Index"], spec)
-        except ENGINE_ERRORS as exc:
-            raise container_error(exc, doing) from exc
 
 
 def helper_labels(spec: ContainerSpec) -> dict[str, str]:

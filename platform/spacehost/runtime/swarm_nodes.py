@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from docker import DockerClient
+from docker import APIClient, DockerClient
 from docker.errors import APIError
 
 from spacehost.dockerengine import ENGINE_ERRORS, container_error
@@ -159,3 +159,18 @@ class SwarmNodes:
             except ENGINE_ERRORS as exc:
                 raise container_error(exc, f"setting node {node} to {availability}") from exc
         return next(n for n in self.nodes() if n.id == str(found["ID"]))
+
+
+def label_node(api: APIClient, node_id: str, label: str, doing: str) -> None:
+    """Set the node label *label* ``=true`` on *node_id* (placement constraints read it).
+
+    Raises:
+        EngineUnavailable: the manager failed (the message says what was being done).
+    """
+    try:
+        node = api.inspect_node(node_id)
+        spec = dict(node["Spec"])
+        spec["Labels"] = {**(spec.get("Labels") or {}), label: "true"}
+        api.update_node(node_id, node["Version"]["Index"], spec)
+    except ENGINE_ERRORS as exc:
+        raise container_error(exc, doing) from exc

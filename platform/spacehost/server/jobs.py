@@ -11,7 +11,6 @@ from docker import DockerClient
 
 from spacehost.builder.jobindex import job_index
 from spacehost.domain import SpaceId
-from spacehost.errors import SpacehostError
 from spacehost.identity import Accounts
 from spacehost.identity.records import Role
 from spacehost.lifecycle import Platform
@@ -25,6 +24,7 @@ from spacehost.runtime.jobcontainers import DockerJobContainers
 from spacehost.runtime.jobnetwork import JobNetworkPath
 from spacehost.runtime.options import HOST_NETWORK
 from spacehost.runtime.swarm_backend import SwarmBackend
+from spacehost.server.shorttokens import ShortTokens
 from spacehost.settings import Settings
 from spacehost.store import SecretCipher
 from spacehost.store.jobs import JobStore
@@ -33,24 +33,16 @@ log = logging.getLogger(__name__)
 RELAY_PORT_FILE = "job-relay-port"
 
 
-class AccountTokens:
+class AccountTokens(ShortTokens):
     """Job tokens from the identity store: a write token of the submitting user named after
     the job, expiring with it (revoked when it ends)."""
 
     def __init__(self, accounts: Accounts):
-        self._accounts = accounts
+        super().__init__(accounts, Role.WRITE)
 
-    def issue(self, user: str, job_id: str, ttl_s: int) -> tuple[str, int] | None:
-        try:
-            made = self._accounts.create_token(user, f"job-{job_id}", Role.WRITE, ttl_s=ttl_s)
-        except SpacehostError:  # no account of that name (the operator's own token)
-            return None
-        return made.value, made.info.id
-
-    def revoke(self, token_id: int) -> None:
-        row = self._accounts.db.one("SELECT user FROM tokens WHERE id=?", (token_id,))
-        if row is not None:
-            self._accounts.revoke_token(row["user"], token_id)
+    def issue(self, user: str, purpose: str, ttl_s: int) -> tuple[str, int] | None:
+        """*purpose* is the job's id: the token is named ``job-ID`` (api/jobpushes.py)."""
+        return super().issue(user, f"job-{purpose}", ttl_s)
 
 
 def job_containers(

@@ -44,8 +44,8 @@ from spacehost.server.content import import_builtin, log_imports
 from spacehost.server.control import make_app
 from spacehost.server.down import control_pidfile, router_pidfile, write_pid
 from spacehost.server.gpus import gpu_setup, start_broker, stop_broker
-from spacehost.server.hubtokens import ReadTokens
 from spacehost.server.jobs import build_jobs
+from spacehost.server.shorttokens import ReadTokens
 from spacehost.server.supervisor import Supervisor
 from spacehost.settings import Settings
 from spacehost.store import HubStore, RevisionFiles, Store

@@ -1,4 +1,4 @@
-"""The read tokens a Swarm hub-cache fill gets (server/hubtokens.py): the space owner's, read
+"""The read tokens a Swarm hub-cache fill gets (server/shorttokens.py): the space owner's, read
 only, expiring, and dead once revoked; none for a namespace without an account."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from spacehost.identity import Accounts
-from spacehost.server.hubtokens import ReadTokens
+from spacehost.server.shorttokens import ReadTokens
 
 
 def test_a_fill_token_reads_as_its_owner_expires_and_is_revoked(tmp_path: Path) -> None:

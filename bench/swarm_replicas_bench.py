@@ -47,18 +47,6 @@ def space(replicas: int) -> str:
     return f"bench/burn{replicas}"
 
 
-def swarm_env(cluster: SwarmCluster) -> dict[str, str]:
-    return {
-        "SPACEHOST_RUNTIME": "swarm",
-        "SPACEHOST_SWARM_URL": cluster.manager_url,
-        "SPACEHOST_REGISTRY": cluster.registry_push,
-        "SPACEHOST_REGISTRY_PULL": cluster.registry_pull,
-        "SPACEHOST_CPUS": "1",  # one CPU per task: a replica is one CPU's worth
-        "SPACEHOST_MEMORY_LIMIT": "1g",
-        "SPACEHOST_BUILTIN_CONTENT": "0",
-    }
-
-
 def routed(p: Platform, name: str, replicas: int) -> bool:
     """True once the route table lists *replicas* endpoints of *name* (their apps answer)."""
     try:
@@ -115,7 +103,8 @@ def main() -> None:
     results: dict[int, list[float]] = {n: [] for n in COUNTS}
     spreads: dict[int, list[str]] = {n: [] for n in COUNTS}
     with SwarmCluster(nodes=3) as cluster:
-        p = Platform(data, free_port(), swarm_env(cluster))
+        env = cluster.platform_env(SPACEHOST_CPUS="1")  # one CPU per task: a replica is one CPU
+        p = Platform(data, free_port(), env)
         try:
             for n in COUNTS:
                 src = write_replica_space(data / f"src{n}", n)

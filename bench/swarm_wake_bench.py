@@ -41,15 +41,6 @@ def wake_ms(p: Platform) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def swarm_env(cluster: SwarmCluster) -> dict[str, str]:
-    return {
-        "SPACEHOST_RUNTIME": "swarm",
-        "SPACEHOST_SWARM_URL": cluster.manager_url,
-        "SPACEHOST_REGISTRY": cluster.registry_push,
-        "SPACEHOST_REGISTRY_PULL": cluster.registry_pull,
-    }
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
@@ -61,7 +52,7 @@ def main() -> None:
     on_swarm: list[float] = []
     with SwarmCluster(nodes=args.nodes) as cluster:
         local = Platform(docker_data, free_port(), {**IDLE, **SMALL})
-        swarm = Platform(swarm_data, free_port(), {**IDLE, **SMALL, **swarm_env(cluster)})
+        swarm = Platform(swarm_data, free_port(), cluster.platform_env(**IDLE, **SMALL))
         try:
             for p in (local, swarm):
                 p.cli("push", str(ROOT / "spaces" / "hello"), "--name", SPACE)

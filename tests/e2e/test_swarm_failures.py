@@ -47,17 +47,9 @@ def manager(swarm_cluster: SwarmCluster) -> Iterator[DockerClient]:
 @pytest.fixture(scope="module")
 def ops(swarm_cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     data = tmp_path_factory.mktemp("swarmops")
-    env = {
-        "SPACEHOST_RUNTIME": "swarm",
-        "SPACEHOST_SWARM_URL": swarm_cluster.manager_url,
-        "SPACEHOST_REGISTRY": swarm_cluster.registry_push,
-        "SPACEHOST_REGISTRY_PULL": swarm_cluster.registry_pull,
-        "SPACEHOST_SWARM_DATA": "ephemeral",
-        "SPACEHOST_CPUS": "0.5",
-        "SPACEHOST_MEMORY_LIMIT": "1g",
-        "SPACEHOST_BUILTIN_CONTENT": "0",
-        "SPACEHOST_CRASH_BACKOFF_INITIAL": "1",
-    }
+    env = swarm_cluster.platform_env(
+        SPACEHOST_SWARM_DATA="ephemeral", SPACEHOST_CRASH_BACKOFF_INITIAL="1"
+    )
     swarm_cluster.drain(0)  # spaces on the workers: killing one leaves the manager up
     proc, running = start_platform(data, free_port(), extra_env=env)
     try:

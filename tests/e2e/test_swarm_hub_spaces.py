@@ -68,17 +68,10 @@ def hub_platform(
     data = tmp_path_factory.mktemp("swarmhub")
     port = free_port()
     bridge = swarm_cluster.registry_pull.rpartition(":")[0]
-    env = {
-        "SPACEHOST_RUNTIME": "swarm",
-        "SPACEHOST_SWARM_URL": swarm_cluster.manager_url,
-        "SPACEHOST_REGISTRY": swarm_cluster.registry_push,
-        "SPACEHOST_REGISTRY_PULL": swarm_cluster.registry_pull,
-        "SPACEHOST_CPUS": "0.5",
-        "SPACEHOST_MEMORY_LIMIT": "1g",
-        "SPACEHOST_BUILTIN_CONTENT": "0",
-        "SPACEHOST_HOST": "0.0.0.0",  # loopback for the tests, the bridge for the fill tasks
-        "SPACEHOST_SWARM_HUB_URL": f"http://{bridge}:{port}",
-    }
+    env = swarm_cluster.platform_env(
+        SPACEHOST_HOST="0.0.0.0",  # loopback for the tests, the bridge for the fill tasks
+        SPACEHOST_SWARM_HUB_URL=f"http://{bridge}:{port}",
+    )
     proc, running = start_platform(data, port, extra_env=env)
     try:
         yield running

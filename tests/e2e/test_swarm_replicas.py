@@ -36,15 +36,7 @@ def replicated(
     swarm_cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Running]:
     data = tmp_path_factory.mktemp("swarmrep")
-    env = {
-        "SPACEHOST_RUNTIME": "swarm",
-        "SPACEHOST_SWARM_URL": swarm_cluster.manager_url,
-        "SPACEHOST_REGISTRY": swarm_cluster.registry_push,
-        "SPACEHOST_REGISTRY_PULL": swarm_cluster.registry_pull,
-        "SPACEHOST_CPUS": "0.5",
-        "SPACEHOST_MEMORY_LIMIT": "1g",
-        "SPACEHOST_BUILTIN_CONTENT": "0",
-    }
+    env = swarm_cluster.platform_env()
     proc, running = start_platform(data, free_port(), extra_env=env)
     try:
         src = write_replica_space(tmp_path_factory.mktemp("src") / "space", 3)

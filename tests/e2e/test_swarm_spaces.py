@@ -34,25 +34,12 @@ def manager(swarm_cluster: SwarmCluster) -> Iterator[DockerClient]:
     c.close()
 
 
-def swarm_env(cluster: SwarmCluster) -> dict[str, str]:
-    """A platform on *cluster*, with small spaces (two nodes' worth of CPUs is little)."""
-    return {
-        "SPACEHOST_RUNTIME": "swarm",
-        "SPACEHOST_SWARM_URL": cluster.manager_url,
-        "SPACEHOST_REGISTRY": cluster.registry_push,
-        "SPACEHOST_REGISTRY_PULL": cluster.registry_pull,
-        "SPACEHOST_CPUS": "0.5",
-        "SPACEHOST_MEMORY_LIMIT": "1g",
-        "SPACEHOST_BUILTIN_CONTENT": "0",
-    }
-
-
 @pytest.fixture(scope="module")
 def swarm_platform(
     swarm_cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Running]:
     data = tmp_path_factory.mktemp("swarm")
-    env = {**swarm_env(swarm_cluster), "SPACEHOST_SLEEP_AFTER": "8"}
+    env = {**swarm_cluster.platform_env(), "SPACEHOST_SLEEP_AFTER": "8"}
     proc, running = start_platform(data, free_port(), extra_env=env)
     try:
         yield running
@@ -151,7 +138,7 @@ def test_a_restarted_platform_adopts_its_running_service(
     space = "e2e/swarm-adopted"
     data = tmp_path / "data"
     data.mkdir()
-    env = swarm_env(swarm_cluster)
+    env = swarm_cluster.platform_env()
     proc, running = start_platform(data, free_port(), extra_env=env)
     try:
         running.cli("push", str(hello(tmp_path, "kept")), "--name", space, check=True)
@@ -176,7 +163,7 @@ def test_a_space_whose_node_dies_waits_for_it_with_its_data_then_serves_again(
     space = "e2e/swarm-pinned"
     data = tmp_path / "data"
     data.mkdir()
-    env = {**swarm_env(swarm_cluster), "SPACEHOST_CRASH_BACKOFF_INITIAL": "1"}
+    env = {**swarm_cluster.platform_env(), "SPACEHOST_CRASH_BACKOFF_INITIAL": "1"}
     proc, running = start_platform(data, free_port(), extra_env=env)
     swarm_cluster.drain(0)  # the space runs on a worker: the manager must stay up
     killed: int | None = None

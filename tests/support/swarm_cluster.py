@@ -117,6 +117,21 @@ class SwarmCluster:
         assert self.registry is not None
         return f"{HOST_ADDR}:{self.registry.port}"
 
+    def platform_env(self, **extra: str) -> dict[str, str]:
+        """The environment of a ``spacehost up`` running its spaces on this cluster, with small
+        spaces (0.5 CPU, 1 GiB: the nodes share this machine's CPUs) and no built-in content;
+        *extra* (``SPACEHOST_*`` names) over it."""
+        return {
+            "SPACEHOST_RUNTIME": "swarm",
+            "SPACEHOST_SWARM_URL": self.manager_url,
+            "SPACEHOST_REGISTRY": self.registry_push,
+            "SPACEHOST_REGISTRY_PULL": self.registry_pull,
+            "SPACEHOST_CPUS": "0.5",
+            "SPACEHOST_MEMORY_LIMIT": "1g",
+            "SPACEHOST_BUILTIN_CONTENT": "0",
+            **extra,
+        }
+
     def client(self, index: int = 0, timeout: int = 60) -> DockerClient:
         """A docker SDK client of node *index* (0: the manager); the caller closes it."""
         return self.nodes[index].client(timeout)

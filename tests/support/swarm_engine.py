@@ -21,6 +21,7 @@ when its last process does; its containers sit under the cgroup parent ``/shsw-<
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shlex
 import signal
@@ -34,7 +35,7 @@ import docker
 from docker import DockerClient
 
 from tests.support.polling import wait_for
-from tests.support.swarm_network import PREFIX, NodeLink, netns_inode
+from tests.support.swarm_network import HOST_ADDR, PREFIX, NodeLink, netns_inode
 
 DOCKERD = "/usr/sbin/dockerd"
 DATA_BASE = Path(f"/var/lib/{PREFIX}")
@@ -113,6 +114,20 @@ class NodeEngine:
             raise AssertionError(f"{exc}; its log ends: {self.log_tail()}") from None
         if self.process.poll() is not None:
             raise RuntimeError(f"dockerd of {self.name} exited: {self.log_tail()}")
+        self._fence_published_ports()
+
+    def _fence_published_ports(self) -> None:
+        """docs/cluster.md's rule for every node: new connections to the ports this node
+        publishes (the engine's ephemeral range) are admitted only from the platform's host (the
+        router), so a space on another node cannot open one. Added once per namespace."""
+        rule = [
+            "DOCKER-USER", "-p", "tcp", "!", "-s", HOST_ADDR,
+            "-m", "conntrack", "--ctstate", "NEW", "--ctorigdst", self.link.addr,
+            "--ctorigdstport", "32768:60999", "-j", "DROP",
+        ]  # fmt: skip
+        netns = ["ip", "netns", "exec", self.name, "iptables"]
+        if subprocess.run([*netns, "-C", *rule], capture_output=True, check=False).returncode:
+            subprocess.run([*netns, "-I", *rule], capture_output=True, check=True)
 
     def kill(self, timeout: float = 30.0) -> None:
         """SIGKILL everything of the node at once, as a power cut would: dockerd, its
@@ -162,9 +177,10 @@ class NodeEngine:
         return "\n".join(lines) + "\n"
 
     def _config_file(self) -> Path:
-        # its own (empty) daemon.json: never the machine's /etc/docker/daemon.json
+        # its own daemon.json, never the machine's /etc/docker/daemon.json: what docs/cluster.md
+        # asks of every node, so that spaces on one node do not reach each other
         config = self.exec_root.with_suffix(".json")
-        config.write_text("{}\n")
+        config.write_text(json.dumps({"icc": False, "userland-proxy": False}) + "\n")
         return config
 
 

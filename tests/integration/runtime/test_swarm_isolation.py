@@ -1,0 +1,100 @@
+"""Spaces on a Swarm reach neither each other nor each other's published ports, on the same
+node or across nodes, while the platform's host (the router) reaches every one — with the node
+set-up docs/cluster.md asks for (each engine with ``icc: false`` and ``userland-proxy: false``,
+each node admitting new connections to its published ports only from the platform's host),
+which the test cluster's nodes have (tests/support/swarm_engine.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator
+
+import pytest
+from docker import DockerClient
+
+from spacehost.runtime.base import ContainerInfo
+from spacehost.runtime.docker_backend import DockerBackend
+from spacehost.runtime.gpu import GpuHost
+from spacehost.runtime.imagepush import ImagePusher
+from spacehost.runtime.swarm_backend import SwarmBackend
+from tests.support.docker_runtime import RUN_ID, http_status, make_spec, space
+from tests.support.polling import wait_for
+from tests.support.swarm_cluster import SwarmCluster
+
+pytestmark = [pytest.mark.docker, pytest.mark.swarm]
+
+INSTANCE = f"swarmfence-{RUN_ID}"
+SPACES = 4  # on three nodes: at least two share one, at least two do not
+# prints 0 when a TCP connection to argv[1]:argv[2] opens within 3 s, else the error number
+PROBE = (
+    "import socket, sys; s = socket.socket(); s.settimeout(3); "
+    "print(s.connect_ex((sys.argv[1], int(sys.argv[2]))))"
+)
+
+
+@pytest.fixture
+def started(
+    client: DockerClient, image: str, swarm_cluster: SwarmCluster
+) -> Iterator[list[ContainerInfo]]:
+    manager = DockerClient(base_url=swarm_cluster.manager_url)
+    pusher = ImagePusher(client, swarm_cluster.registry_push, swarm_cluster.registry_pull)
+    backend = SwarmBackend(
+        manager, DockerBackend(client, gpu_host=GpuHost()), pusher, instance=INSTANCE
+    )
+    try:
+        yield [
+            backend.start(make_spec(space=space(f"fence{i}"), cpus=0.2, memory_limit=96 << 20))
+            for i in range(SPACES)
+        ]
+    finally:
+        for service in manager.api.services(filters={"label": f"spacehost.instance={INSTANCE}"}):
+            manager.api.remove_service(service["ID"])
+        manager.close()
+
+
+def where(cluster: SwarmCluster, info: ContainerInfo) -> tuple[int, str, str]:
+    """(node index, container id, container address) of the service's running task."""
+    with contextlib.closing(DockerClient(base_url=cluster.manager_url)) as manager:
+        tasks = manager.api.tasks(filters={"service": info.id, "desired-state": "running"})
+    task = next(t for t in tasks if t["Status"]["State"] == "running")
+    index = next(i for i in range(len(cluster.node_addrs)) if cluster.node_id(i) == task["NodeID"])
+    container_id = task["Status"]["ContainerStatus"]["ContainerID"]
+    with contextlib.closing(cluster.client(index)) as node:
+        networks = node.api.inspect_container(container_id)["NetworkSettings"]["Networks"]
+    address = next(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
+    return index, container_id, address
+
+
+def serves(info: ContainerInfo) -> bool:
+    return http_status(info.host or "", info.port or 0) == 200
+
+
+def opens(cluster: SwarmCluster, index: int, container_id: str, host: str, port: int) -> bool:
+    """Whether the container *container_id* on node *index* opens a connection to host:port."""
+    with contextlib.closing(cluster.client(index)) as node:
+        code, out = node.containers.get(container_id).exec_run(
+            ["python3", "-c", PROBE, host, str(port)], user="1000:1000"
+        )
+    assert code == 0, out
+    return bool(out.decode().strip() == "0")
+
+
+def test_spaces_reach_no_other_space_on_their_node_or_another_while_the_router_reaches_all(
+    started: list[ContainerInfo], swarm_cluster: SwarmCluster
+) -> None:
+    placed = [where(swarm_cluster, info) for info in started]
+    for info in started:  # the platform's host reaches every app at its node's published port
+        assert wait_for(functools.partial(serves, info), what="the app from the host")
+    nodes = [node for node, _, _ in placed]
+    assert len(set(nodes)) > 1 and len(set(nodes)) < SPACES, nodes  # both cases are covered
+    reached = []
+    for (node, container, _), me in zip(placed, started, strict=True):
+        for (other_node, _, address), other in zip(placed, started, strict=True):
+            if other is me:
+                continue
+            published = opens(swarm_cluster, node, container, other.host or "", other.port or 0)
+            direct = other_node == node and opens(swarm_cluster, node, container, address, 7860)
+            if published or direct:
+                reached.append((me.space, other.space, "published" if published else "direct"))
+    assert reached == []

@@ -326,17 +326,12 @@ class RuntimeImages:
             BuildFailed: installing gradio failed.
             EngineUnavailable: the Engine cannot be reached.
         """
-        files = {"Dockerfile": (runtime_images_dir() / "gradio" / "Dockerfile").read_bytes()}
-        args = {"BASE": python_tag, **gradio_layer_args(gradio_version, choice.base)}
-        key = runtime_key(self._image_id(python_tag), files["Dockerfile"], *_pairs(args))
-        tag = gradio_image_tag(gradio_version, choice.version, choice.base)
-        labels = {"spacehost.gradio": gradio_version, "spacehost.contract": CONTRACT}
-        return self._ensure_layer(
-            tag,
-            key,
-            files,
-            args,
-            labels,
+        return self._ensure_on_python(
+            "gradio",
+            python_tag,
+            {"BASE": python_tag, **gradio_layer_args(gradio_version, choice.base)},
+            gradio_image_tag(gradio_version, choice.version, choice.base),
+            {"spacehost.gradio": gradio_version, "spacehost.contract": CONTRACT},
             on_log=on_log,
             deadline=deadline,
             extra_hosts=extra_hosts,
@@ -361,12 +356,35 @@ class RuntimeImages:
             BuildFailed: installing uv failed.
             EngineUnavailable: the Engine cannot be reached.
         """
-        files = {"Dockerfile": (runtime_images_dir() / "uv" / "Dockerfile").read_bytes()}
-        args = {"BASE": python_tag}
-        key = runtime_key(self._image_id(python_tag), files["Dockerfile"], *_pairs(args))
-        labels = {"spacehost.uv": "true", "spacehost.python": choice.version}
-        return self._ensure_layer(
+        return self._ensure_on_python(
+            "uv",
+            python_tag,
+            {"BASE": python_tag},
             uv_image_tag(choice.version, choice.base),
+            {"spacehost.uv": "true", "spacehost.python": choice.version},
+            on_log=on_log,
+            deadline=deadline,
+            extra_hosts=extra_hosts,
+        )
+
+    def _ensure_on_python(
+        self,
+        recipe: str,
+        python_tag: str,
+        args: dict[str, str],
+        tag: str,
+        labels: dict[str, str],
+        *,
+        on_log: LogFn,
+        deadline: float,
+        extra_hosts: Mapping[str, str] | None,
+    ) -> str:
+        """Make sure the layer of runtime_images/*recipe* on *python_tag* exists, keyed by the
+        python image's id, its Dockerfile and *args*; its tag."""
+        files = {"Dockerfile": (runtime_images_dir() / recipe / "Dockerfile").read_bytes()}
+        key = runtime_key(self._image_id(python_tag), files["Dockerfile"], *_pairs(args))
+        return self._ensure_layer(
+            tag,
             key,
             files,
             args,

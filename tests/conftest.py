@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from docker import DockerClient
 from hypothesis import settings
 
 from tests.support.polling import wait_for as wait_for
@@ -64,3 +65,11 @@ def swarm_cluster() -> Iterator[SwarmCluster]:
     (one cluster per machine at a time); a test that kills, drains or adds a node puts the
     cluster back as it found it. Skips where no cluster can be built (not root, no netns)."""
     yield from cluster_for_tests()
+
+
+@pytest.fixture(scope="module")
+def manager(swarm_cluster: SwarmCluster) -> Iterator[DockerClient]:
+    """A client of the live swarm's manager engine (the swarm tests' ``docker`` of it)."""
+    c = DockerClient(base_url=swarm_cluster.manager_url)
+    yield c
+    c.close()

@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 import requests
-from docker import DockerClient
 from gradio_client import Client
 from playwright.sync_api import Page, expect
 
@@ -35,13 +34,6 @@ pytestmark = [pytest.mark.docker, pytest.mark.swarm]
 SPACE = "e2e/swarm-mover"
 PASSWORD = "correct horse battery"
 HONEST = ("RUNTIME_ERROR", "APP_STARTING", "BUILDING", "RUNNING_APP_STARTING")
-
-
-@pytest.fixture(scope="module")
-def manager(swarm_cluster: SwarmCluster) -> Iterator[DockerClient]:
-    c = DockerClient(base_url=swarm_cluster.manager_url)
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")

@@ -54,13 +54,6 @@ models:
 
 
 @pytest.fixture(scope="module")
-def manager(swarm_cluster: SwarmCluster) -> Iterator[DockerClient]:
-    c = DockerClient(base_url=swarm_cluster.manager_url)
-    yield c
-    c.close()
-
-
-@pytest.fixture(scope="module")
 def hub_platform(
     swarm_cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Running]:

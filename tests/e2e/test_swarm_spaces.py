@@ -28,13 +28,6 @@ SPACE = "e2e/swarm-hello"
 
 
 @pytest.fixture(scope="module")
-def manager(swarm_cluster: SwarmCluster) -> Iterator[DockerClient]:
-    c = DockerClient(base_url=swarm_cluster.manager_url)
-    yield c
-    c.close()
-
-
-@pytest.fixture(scope="module")
 def swarm_platform(
     swarm_cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Running]:

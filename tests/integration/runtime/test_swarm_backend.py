@@ -27,13 +27,6 @@ INSTANCE = f"swarmtest-{RUN_ID}"
 SMALL = {"memory_limit": 128 << 20, "cpus": 0.25, "pids_limit": 64}
 
 
-@pytest.fixture(scope="module")
-def manager(swarm_cluster: SwarmCluster) -> Iterator[DockerClient]:
-    c = DockerClient(base_url=swarm_cluster.manager_url)
-    yield c
-    c.close()
-
-
 def make_backend(
     client: DockerClient, manager: DockerClient, cluster: SwarmCluster
 ) -> SwarmBackend:

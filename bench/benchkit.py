@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -149,3 +150,28 @@ def running_platform(
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(60)
+
+
+def seconds_to_line(
+    cmd: list[str], env: dict[str, str], line: str, cwd: Path | None = None
+) -> float:
+    """Seconds from starting *cmd* to *line* on its output (it is then left to finish)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        if raw.decode().strip() == line:
+            took = time.perf_counter() - start
+            proc.wait(120)
+            return took
+    raise AssertionError(f"{' '.join(cmd)} ended without printing {line!r}")
+
+
+def summary(name: str, times: list[float]) -> str:
+    """``name: p50 …, min …, max … (N runs)`` of *times* in seconds."""
+    return (
+        f"{name}: p50 {statistics.median(times):.2f} s, min {min(times):.2f} s, "
+        f"max {max(times):.2f} s ({len(times)} runs)"
+    )

@@ -22,25 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchkit import free_port, launch_platform, platform_env, wait_http
+from benchkit import free_port, launch_platform, platform_env, seconds_to_line, summary, wait_http
 
 IMAGE = "spacehost/python:3.11-bookworm"
 LINE = "first line"
 GOAL_S = 2.0
 HF = str(Path(sys.executable).parent / "hf")
-
-
-def first_line_s(cmd: list[str], env: dict[str, str]) -> float:
-    """Seconds from starting *cmd* to LINE on its output (it is then left to finish)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    assert proc.stdout is not None
-    for raw in proc.stdout:
-        if raw.decode().strip() == LINE:
-            took = time.perf_counter() - start
-            proc.wait(60)
-            return took
-    raise AssertionError(f"{cmd[0]} ended without printing {LINE!r}")
 
 
 def api_first_line_s(env: dict[str, str], runs: int) -> list[float]:
@@ -69,13 +56,6 @@ def startup_s(env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def summary(name: str, times: list[float]) -> str:
-    return (
-        f"{name}: p50 {statistics.median(times):.2f} s, min {min(times):.2f} s, "
-        f"max {max(times):.2f} s ({len(times)} runs)"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
@@ -95,14 +75,12 @@ def main() -> None:
         }
         code = f"print({LINE!r})"
         run = [HF, "jobs", "run", IMAGE, "python", "-c", code]
-        first_line_s(run, hf_env)  # warm: the client's imports, the engine's caches
-        jobs = [first_line_s(run, hf_env) for _ in range(args.runs)]
+        seconds_to_line(run, hf_env, LINE)  # warm: the client's imports, the engine's caches
+        jobs = [seconds_to_line(run, hf_env, LINE) for _ in range(args.runs)]
         api = api_first_line_s(hf_env, args.runs)
         startup = [startup_s(hf_env) for _ in range(args.runs)]
-        docker = [
-            first_line_s(["docker", "run", "--rm", IMAGE, "python", "-c", code], dict(os.environ))
-            for _ in range(args.runs)
-        ]
+        bare = ["docker", "run", "--rm", IMAGE, "python", "-c", code]
+        docker = [seconds_to_line(bare, dict(os.environ), LINE) for _ in range(args.runs)]
         print(summary("hf jobs run -> first log line", jobs))
         print(summary("HfApi.run_job -> first followed line (warm process)", api))
         print(summary("hf jobs --help (the CLI's start-up alone)", startup))

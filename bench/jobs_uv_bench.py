@@ -13,33 +13,17 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchkit import free_port, launch_platform, platform_env, wait_http
+from benchkit import free_port, launch_platform, platform_env, seconds_to_line, summary, wait_http
 
 LINE = "first line"
 HF = str(Path(sys.executable).parent / "hf")
 UV_IMAGE = "spacehost/uv:python3.11-bookworm"
-
-
-def first_line_s(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
-    """Seconds from starting *cmd* to LINE on its output (it is then left to finish)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-    )
-    assert proc.stdout is not None
-    for raw in proc.stdout:
-        if raw.decode().strip() == LINE:
-            took = time.perf_counter() - start
-            proc.wait(120)
-            return took
-    raise AssertionError(f"{' '.join(cmd)} ended without printing {LINE!r}")
 
 
 def wait_image(image: str, timeout: float = 900) -> None:
@@ -48,13 +32,6 @@ def wait_image(image: str, timeout: float = 900) -> None:
         if time.monotonic() > end:
             raise AssertionError(f"the platform did not make {image}")
         time.sleep(1)
-
-
-def summary(name: str, times: list[float]) -> str:
-    return (
-        f"{name}: p50 {statistics.median(times):.2f} s, min {min(times):.2f} s, "
-        f"max {max(times):.2f} s ({len(times)} runs)"
-    )
 
 
 def main() -> None:
@@ -92,9 +69,11 @@ def main() -> None:
             ],
         }  # fmt: skip
         for cmd in cases.values():
-            first_line_s(cmd, hf_env, work)  # warm: the client's imports, uv's cache is per job
+            # warm: the client's imports (uv's cache is per job)
+            seconds_to_line(cmd, hf_env, LINE, work)
         for name, cmd in cases.items():
-            print(summary(name, [first_line_s(cmd, hf_env, work) for _ in range(args.runs)]))
+            times = [seconds_to_line(cmd, hf_env, LINE, work) for _ in range(args.runs)]
+            print(summary(name, times))
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(60)

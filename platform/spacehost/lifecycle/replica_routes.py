@@ -71,6 +71,10 @@ class ReplicaRoutes:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        """Start the thread where spaces can have replicas: on a Swarm (the Docker backend
+        runs one container per space, so there nothing would ever change)."""
+        if self.ctx.settings.runtime != "swarm":
+            return
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="replica-routes", daemon=True)
             self._thread.start()

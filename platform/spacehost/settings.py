@@ -441,9 +441,14 @@ class Settings:
         return self.data_dir / "run" / "routes.json"
 
     @property
-    def activity_file(self) -> Path:
-        """When each space last saw a request, written by the router, read by the lifecycle."""
-        return self.data_dir / "run" / "activity.json"
+    def activity_dir(self) -> Path:
+        """The routers' reports of use (one file each), read by the lifecycle."""
+        return self.data_dir / "run" / "activity"
+
+    def router_activity_file(self, port: int) -> Path:
+        """The report of use of the router listening on *port*: one file per router, so two
+        routers on one data dir never overwrite each other's."""
+        return self.activity_dir / f"router-{port}.json"
 
     @property
     def instance(self) -> str:

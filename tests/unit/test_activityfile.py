@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import stat
+import time
 from pathlib import Path
 
 import pytest
 
 from spacehost.activityfile import (
+    OPEN_STALE_S,
     Activity,
     activity_json,
     parse_activity,
+    read_activities,
     read_activity,
     write_activity,
 )
@@ -49,3 +52,28 @@ def test_missing_or_unreadable_file_gives_none(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_bytes(b"\xff\xfe")
     assert read_activity(bad) == {}
+
+
+def test_reports_of_two_routers_merge_latest_time_and_all_open_connections(
+    tmp_path: Path,
+) -> None:
+    write_activity(tmp_path / "router-8000.json", {"a/x": Activity(5.0, 1), "a/y": Activity(9.0)})
+    write_activity(tmp_path / "router-8001.json", {"a/x": Activity(7.0, 2), "a/z": Activity(1.0)})
+    (tmp_path / ".router-8001.json.0123abcd").write_text("{}")  # a write under way: not a report
+    now = time.time()
+    assert read_activities(tmp_path, clock=lambda: now) == {
+        "a/x": Activity(7.0, 3),
+        "a/y": Activity(9.0),
+        "a/z": Activity(1.0),
+    }
+
+
+def test_a_report_not_rewritten_lately_keeps_its_times_but_holds_nothing_open(
+    tmp_path: Path,
+) -> None:
+    # a router rewrites its file every second while anything is open: this one's router is gone
+    path = tmp_path / "router-8001.json"
+    write_activity(path, {"a/x": Activity(7.0, 2)})
+    later = path.stat().st_mtime + OPEN_STALE_S + 1
+    assert read_activities(tmp_path, clock=lambda: later) == {"a/x": Activity(7.0, 0)}
+    assert read_activities(tmp_path / "absent") == {}

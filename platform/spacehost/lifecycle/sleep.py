@@ -1,13 +1,13 @@
 """Sleep and wake: idle spaces are paused, then stopped; a request wakes them (docs/sleep.md).
 
-The router writes ``run/activity.json`` (when each space last saw a request, and how many
-streaming or tunnelled connections it holds open; format: :mod:`spacehost.activityfile`);
-:meth:`Sleeper.tick` reads it, once a second in the platform, and puts idle RUNNING spaces to
-sleep. Two levels: *paused* (the container is frozen, memory kept, wakes in milliseconds) and
-*stopped* (the same container stopped, memory freed, wakes with a ``docker start`` and a health
-check). :meth:`Sleeper.wake` brings one back;
-concurrent wakes of one space share one. At most ``Settings.max_awake`` spaces run or are
-paused at once: making room stops the least recently used idle one.
+Each router writes ``run/activity/router-PORT.json`` (when each space last saw a request, and
+how many streaming or tunnelled connections it holds open; format: :mod:`spacehost.activityfile`);
+:meth:`Sleeper.tick` reads them all, merged, once a second in the platform, and puts idle
+RUNNING spaces to sleep. Two levels: *paused* (the container is frozen, memory kept, wakes in
+milliseconds) and *stopped* (the same container stopped, memory freed, wakes with a ``docker
+start`` and a health check). :meth:`Sleeper.wake` brings one back; concurrent wakes of one space
+share one. At most ``Settings.max_awake`` spaces run or are paused at once: making room stops the
+least recently used idle one.
 
 Every clock is injected: unit tests drive ticks with a fake clock and never sleep.
 """
@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
-from spacehost.activityfile import Activity, read_activity
+from spacehost.activityfile import Activity, read_activities
 from spacehost.domain import SpaceId, Stage
 from spacehost.errors import (
     Conflict,
@@ -108,7 +108,7 @@ class Sleeper:
         self._logs = logs
         self._redeploy = redeploy
         self._engine_down = engine_down
-        self._activity = activity or (lambda: read_activity(self.settings.activity_file))
+        self._activity = activity or (lambda: read_activities(self.settings.activity_dir))
         self._clock = awake.clock
         self._wakes: dict[SpaceId, Future[None]] = {}
         self._dozing: set[SpaceId] = set()  # going to sleep now (route asleep, store not yet)

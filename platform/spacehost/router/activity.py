@@ -35,7 +35,7 @@ class ActivityRecorder:
     """Counts requests and open connections per space; :meth:`report` writes them out.
 
     Args:
-        path: the activity file (``Settings.activity_file``).
+        path: this router's activity file (``Settings.router_activity_file``).
         clock: wall-clock seconds (the control plane compares them with its own clock).
     """
 

@@ -60,7 +60,7 @@ class RouterContext:
         self.control = Upstream("", 0, str(settings.control_socket))
         # The control plane hands off files under here only (spacehost.handoff).
         self.handoff_root = os.path.join(os.path.realpath(settings.hub_dir), "")
-        self.activity = ActivityRecorder(settings.activity_file)
+        self.activity = ActivityRecorder(settings.router_activity_file(settings.port))
         self.waker = Waker(str(settings.control_socket), self.routes)
         self.access = SpaceAccess(control_check(str(settings.control_socket)), loop.time)
         self.connections: set[Closable] = set()

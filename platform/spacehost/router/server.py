@@ -128,6 +128,8 @@ async def start_router(settings: Settings) -> Router:
             f"the router cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
             hint="choose another --port/--host, or stop what listens there",
         ) from exc
+    # its report of use is named by the port it got (settings.port may be 0: any free one)
+    ctx.activity.path = settings.router_activity_file(server.sockets[0].getsockname()[1])
     router = Router(server, ctx)
     log.info("router listening on %s (domain %s)", router.url, settings.domain)
     return router

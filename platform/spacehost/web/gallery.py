@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from spacehost.activityfile import read_activity
+from spacehost.activityfile import read_activities
 from spacehost.appkeys import PLATFORM
 from spacehost.lifecycle.facade import Facade
 from spacehost.store import SpaceRecord
@@ -297,7 +297,7 @@ async def gallery(request: web.Request) -> web.Response:
     query = GalleryQuery.from_query(request.query)
     seen: Mapping[str, float] = {}
     if query.sort == "active":
-        activity = await asyncio.to_thread(read_activity, platform.settings.activity_file)
+        activity = await asyncio.to_thread(read_activities, platform.settings.activity_dir)
         seen = {space: a.last for space, a in activity.items()}
     text = render_gallery(recs, query, seen)
     return web.Response(text=text, content_type="text/html")

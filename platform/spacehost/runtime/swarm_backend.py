@@ -23,7 +23,14 @@ from docker.types import CancellableStream
 
 from spacehost.dockerengine import ENGINE_ERRORS, container_error
 from spacehost.domain import GpuRequest, SpaceId
-from spacehost.errors import Conflict, HardwareUnavailable, NotFound, NotSupported, SpacehostError
+from spacehost.errors import (
+    AppFailed,
+    Conflict,
+    HardwareUnavailable,
+    NotFound,
+    NotSupported,
+    SpacehostError,
+)
 from spacehost.runtime.base import (
     LABEL_HARDWARE,
     LABEL_INSTANCE,
@@ -60,7 +67,7 @@ from spacehost.runtime.swarm_spec import (
     task_args,
     volume_label,
 )
-from spacehost.runtime.swarm_tasks import wait_task
+from spacehost.runtime.swarm_tasks import task_outcome, wait_task
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +134,8 @@ class SwarmBackend(RuntimeBackend):
             NotSupported: the spec bind-mounts host folders (hub repos, buckets, the GPU
                 broker's socket): those exist on the manager's host only.
             HardwareUnavailable: it wants GPUs no node advertises, or no node can take it.
+            AppFailed: a hub fill failed, or the node refused the task (an image it cannot
+                pull: a plain-HTTP registry not in its insecure-registries).
             NotFound: its image is gone from the build engine (rebuild the space).
             EngineUnavailable: the manager, the build engine or the registry failed.
         """
@@ -146,10 +155,22 @@ class SwarmBackend(RuntimeBackend):
             raise container_error(exc, doing, image=image) from exc
         service_id = str(created["ID"])
         try:
-            return self._wait_started(service_id, doing)
-        except HardwareUnavailable:
+            info = self._wait_started(service_id, doing)
+            if info.status == "dead":
+                self._raise_if_refused(service_id, doing)
+            return info
+        except (HardwareUnavailable, AppFailed):
             self.remove(service_id)
             raise
+
+    def _raise_if_refused(self, service_id: str, doing: str) -> None:
+        """Raises AppFailed, saying why, when the node refused the service's task (e.g. it
+        could not pull the image: a plain-HTTP registry it does not trust)."""
+        _service, task = self._service_and_task(service_id, doing)
+        try:
+            task_outcome(task)
+        except AppFailed as exc:
+            raise AppFailed(f"{doing}: {exc.message}", hint=exc.hint) from exc
 
     def _on_swarm(self, spec: ContainerSpec) -> ContainerSpec:
         """*spec* as a service runs it: the instance's label, its hub repos' node volumes in

@@ -122,7 +122,8 @@ def test_spacehost_up_stops_with_what_to_do_when_the_registry_port_is_taken(
             "SPACEHOST_REGISTRY_PORT": str(port),
             "SPACEHOST_BUILTIN_CONTENT": "0",
         }
-        env.pop("SPACEHOST_REGISTRY", None)
+        for name in ("SPACEHOST_REGISTRY", "SPACEHOST_REGISTRY_PULL", "SPACEHOST_SWARM_HUB_URL"):
+            env.pop(name, None)
         done = subprocess.run(
             [sys.executable, "-m", "spacehost.cli.main", "up", "--data-dir", str(tmp_path / "d"),
              "--port", str(free_port())],

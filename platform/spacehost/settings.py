@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from spacehost.asof import AsOf, parse_as_of
 from spacehost.errors import InvalidRequest
@@ -119,11 +120,15 @@ class Settings:
     network_mode: str = "auto"  # "auto" | "bridge" | "host" (engines run with --bridge=none)
     # where spaces run (docs/cluster.md): "docker" (docker_url's engine) or "swarm" (services
     # on the Swarm whose manager answers at swarm_url; images built on docker_url's engine are
-    # pushed to registry, nodes pull them from registry_pull, "" = registry)
+    # pushed to registry, nodes pull them from registry_pull, "" = registry). No registry with
+    # "swarm": spacehost runs its own (server/registry.py) on registry_port, every address,
+    # storage in DATA_DIR/registry; nodes pull it at registry_pull, else at the host of
+    # swarm_hub_url (the address they already reach the platform at)
     runtime: str = "docker"
     swarm_url: str = ""
     registry: str = ""
     registry_pull: str = ""
+    registry_port: int = 5000
     # the platform's URL as tasks on the swarm's nodes reach it: they fill node-local caches of
     # hub repos from it (docs/cluster.md, "Hub repos on the nodes"); "" = public_url/base_url
     swarm_hub_url: str = ""
@@ -237,6 +242,7 @@ class Settings:
             "SPACEHOST_SWARM_URL": ("swarm_url", str),
             "SPACEHOST_REGISTRY": ("registry", lambda v: v.strip().rstrip("/")),
             "SPACEHOST_REGISTRY_PULL": ("registry_pull", lambda v: v.strip().rstrip("/")),
+            "SPACEHOST_REGISTRY_PORT": ("registry_port", int),
             "SPACEHOST_SWARM_HUB_URL": ("swarm_hub_url", lambda v: v.strip().rstrip("/")),
             "SPACEHOST_SWARM_DATA": ("swarm_data", lambda v: v.strip().lower()),
             "SPACEHOST_PYTHON_BASES": ("python_bases", parse_mapping),
@@ -353,19 +359,66 @@ class Settings:
                 hint="use 'pinned' (/data kept on one node) or 'ephemeral' (spaces move freely, "
                 "/data is empty after a move) (docs/cluster.md)",
             )
-        if self.runtime == "swarm" and not (self.swarm_url and self.registry):
+        if self.runtime == "swarm" and not self.swarm_url:
             raise InvalidRequest(
-                "SPACEHOST_RUNTIME=swarm needs SPACEHOST_SWARM_URL (the manager's Docker URL) "
-                "and SPACEHOST_REGISTRY (the registry builds are pushed to)",
-                hint="set both, e.g. SPACEHOST_SWARM_URL=tcp://10.0.0.1:2375 "
-                "SPACEHOST_REGISTRY=127.0.0.1:5000 (docs/cluster.md)",
+                "SPACEHOST_RUNTIME=swarm needs SPACEHOST_SWARM_URL (the manager's Docker URL)",
+                hint="set it, e.g. SPACEHOST_SWARM_URL=unix:///var/run/docker.sock on the manager "
+                "or tcp://10.0.0.1:2375 (docs/cluster.md)",
             )
+        self._check_own_registry()
+
+    def _check_own_registry(self) -> None:
+        if not self.own_registry:
+            return
+        if not 0 < self.registry_port < 65536:
+            raise InvalidRequest(
+                f"invalid SPACEHOST_REGISTRY_PORT {self.registry_port}",
+                hint="use a TCP port (1-65535) for the registry spacehost starts (docs/cluster.md)",
+            )
+        _, sep, port = self.registry_pull.rpartition(":")
+        if self.registry_pull and (not sep or not port.isdigit() or "/" in self.registry_pull):
+            raise InvalidRequest(
+                f"invalid SPACEHOST_REGISTRY_PULL {self.registry_pull!r}: spacehost starts the "
+                "registry itself (no SPACEHOST_REGISTRY), so it needs HOST:PORT",
+                hint="write the address the nodes reach this machine at with the port the "
+                "registry should listen on, e.g. 192.168.1.10:5000 (docs/cluster.md)",
+            )
+
+    @property
+    def own_registry(self) -> bool:
+        """Whether spacehost starts a registry itself: the Swarm backend and no
+        SPACEHOST_REGISTRY."""
+        return self.runtime == "swarm" and not self.registry
+
+    @property
+    def own_registry_port(self) -> int:
+        """The port of the registry spacehost starts: SPACEHOST_REGISTRY_PULL's port, else
+        SPACEHOST_REGISTRY_PORT."""
+        _, _, port = self.registry_pull.rpartition(":")
+        return int(port) if port.isdigit() else self.registry_port
+
+    @property
+    def registry_dir(self) -> Path:
+        """The storage and configuration of the registry spacehost starts."""
+        return self.data_dir / "registry"
+
+    @property
+    def push_registry(self) -> str:
+        """Where the build engine pushes space images: SPACEHOST_REGISTRY, else the registry
+        spacehost starts, on loopback (an engine trusts a loopback registry without
+        configuration)."""
+        return self.registry or f"127.0.0.1:{self.own_registry_port}"
 
     @property
     def pull_registry(self) -> str:
         """Where Swarm nodes pull space images from: SPACEHOST_REGISTRY_PULL, else
-        SPACEHOST_REGISTRY."""
-        return self.registry_pull or self.registry
+        SPACEHOST_REGISTRY, else the registry spacehost starts at the host of
+        SPACEHOST_SWARM_HUB_URL (the address the nodes reach the platform at)."""
+        if self.registry_pull or self.registry:
+            return self.registry_pull or self.registry
+        host = urlsplit(self.swarm_hub_url or self.base_url).hostname or "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        return f"{host}:{self.own_registry_port}"
 
     def _check_router_timeouts(self) -> None:
         timeouts = (

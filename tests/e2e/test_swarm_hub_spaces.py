@@ -2,7 +2,11 @@
 pushed to the platform's hub is put into a node-local volume on the worker the space lands on,
 by a one-shot task that downloads it from the hub's API and checks its hashes; the space reads it
 offline there and answers through the router. A second space reading the same model lands on
-the same node and reuses the volume: nothing is downloaded twice."""
+the same node and reuses the volume: nothing is downloaded twice. A dataset space on a worker
+finds its `datasets` cache prepared there and calls `load_dataset` offline.
+
+The platform runs with no SPACEHOST_REGISTRY: it starts its own registry (docs/cluster.md,
+"Registry"), into which every image here is pushed and from which the workers pull."""
 
 from __future__ import annotations
 
@@ -64,7 +68,9 @@ def hub_platform(
     env = swarm_cluster.platform_env(
         SPACEHOST_HOST="0.0.0.0",  # loopback for the tests, the bridge for the fill tasks
         SPACEHOST_SWARM_HUB_URL=f"http://{bridge}:{port}",
+        SPACEHOST_REGISTRY_PORT=str(free_port()),  # nodes pull at the hub URL's host, this port
     )
+    del env["SPACEHOST_REGISTRY"], env["SPACEHOST_REGISTRY_PULL"]  # spacehost starts its own
     proc, running = start_platform(data, port, extra_env=env)
     try:
         yield running
@@ -81,12 +87,17 @@ def space_folder(tmp: Path, name: str) -> Path:
     return folder
 
 
-def task_node(manager: DockerClient, running: Running, space: str) -> str:
+def app_service(manager: DockerClient, running: Running, space: str) -> dict[str, Any]:
     instance = Settings(data_dir=running.data_dir).instance
     (service,) = manager.api.services(
         filters={"label": [f"spacehost.instance={instance}", f"spacehost.space={space}",
                            "spacehost.role=app"]}
     )  # fmt: skip
+    return dict(service)
+
+
+def task_node(manager: DockerClient, running: Running, space: str) -> str:
+    service = app_service(manager, running, space)
     tasks = [t for t in manager.api.tasks(filters={"service": service["ID"]})
              if t["Status"]["State"] == "running"]  # fmt: skip
     (task,) = tasks
@@ -117,6 +128,13 @@ def test_a_hub_model_space_runs_on_a_worker_from_a_node_local_cache_filled_once(
         assert ask(hub_platform, "e2e/tiny-one") == expected
         node = task_node(manager, hub_platform, "e2e/tiny-one")
         assert node != swarm_cluster.node_id(0)
+        # pulled from the registry the platform started: at the hub URL's host, stored in DATA
+        image = app_service(manager, hub_platform, "e2e/tiny-one")["Spec"]["TaskTemplate"][
+            "ContainerSpec"]["Image"]  # fmt: skip
+        assert image.startswith(f"{swarm_cluster.registry_pull.rpartition(':')[0]}:")
+        assert not image.startswith(f"{swarm_cluster.registry_pull}/")  # not the cluster's
+        assert (hub_platform.data_dir / "registry" / "storage" / "docker" / "registry" / "v2"
+                / "repositories" / "spacehost" / "e2e--tiny-one").is_dir()  # fmt: skip
 
         hub_platform.cli("push", str(space_folder(tmp_path, "two")), "--name", "e2e/tiny-two",
                          check=True, timeout=1800)  # fmt: skip
@@ -191,3 +209,52 @@ def test_a_hash_mismatch_is_the_spaces_error_and_a_restart_fills_again(
     hub_platform.cli("restart", space, check=True, timeout=600)
     assert ask(hub_platform, space) == f"{config.strip()} {digest} 1"
     hub_platform.cli("rm", "--yes", space, check=True)
+
+
+DATASET = "e2e/tiny-reviews"
+DATASET_APP = """import datasets
+import gradio as gr
+
+def describe(_: str) -> str:
+    ds = datasets.load_dataset("e2e/tiny-reviews")
+    return f"{ds['train'].num_rows} {ds['test'].num_rows} {ds['train'][1]['text']}"
+
+demo = gr.Interface(fn=describe, inputs="text", outputs="text", title="Rows", api_name="describe")
+if __name__ == "__main__":
+    demo.launch()
+"""
+
+
+def dataset_folder(tmp: Path) -> Path:
+    folder = tmp / "dataset"
+    (folder / "data").mkdir(parents=True)
+    (folder / "README.md").write_text("---\nlicense: cc0-1.0\npretty_name: Tiny reviews\n---\n")
+    for split, n in (("train", 12), ("test", 3)):
+        rows = "".join(f"review number {i},{i % 2}\n" for i in range(n))
+        (folder / "data" / f"{split}.csv").write_text("text,label\n" + rows)
+    return folder
+
+
+def test_a_dataset_space_on_a_worker_calls_load_dataset_offline(
+    hub_platform: Running, swarm_cluster: SwarmCluster, manager: DockerClient, tmp_path: Path
+) -> None:
+    """The `datasets` cache is prepared on the node the space runs on, as on one host."""
+    hub_platform.cli("push", str(dataset_folder(tmp_path)), "--type", "dataset", "--name",
+                     DATASET, check=True)  # fmt: skip
+    space = tmp_path / "rows"
+    space.mkdir()
+    readme = README.replace(f"models:\n- {MODEL}", f"datasets:\n- {DATASET}")
+    (space / "README.md").write_text(readme.replace("title: Tiny", "title: Rows"))
+    (space / "app.py").write_text(DATASET_APP)
+    # the requirements of spaces/dataset-viewer: its built layers are reused when cached
+    (space / "requirements.txt").write_text(
+        (Path(__file__).parents[2] / "spaces" / "dataset-viewer" / "requirements.txt").read_text()
+    )
+    swarm_cluster.drain(0)  # the manager takes no task: the space lands on a worker
+    try:
+        hub_platform.cli("push", str(space), "--name", "e2e/rows", check=True, timeout=1800)
+        assert task_node(manager, hub_platform, "e2e/rows") != swarm_cluster.node_id(0)
+    finally:
+        swarm_cluster.activate(0)
+    assert ask(hub_platform, "e2e/rows") == "12 3 review number 1"
+    hub_platform.cli("rm", "--yes", "e2e/rows", check=True)

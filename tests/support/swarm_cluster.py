@@ -5,8 +5,8 @@ namespace with its own data root and containerd (tests/support/swarm_engine.py),
 bridge (tests/support/swarm_network.py); node 0 initialises the swarm, the others join as
 workers. A registry (spacehost.runtime.registry_server, Debian's docker-registry) listens on
 the host: the machine's own engine pushes to ``registry_push`` (loopback: no engine config),
-the nodes pull from ``registry_pull`` (the host's address on the bridge; an insecure registry
-in each node's flags). The machine's own engine is never touched.
+the nodes pull from ``registry_pull`` (the host's address on the bridge; the bridge's subnet is
+an insecure registry range in each node's flags). The machine's own engine is never touched.
 
 ::
 
@@ -44,6 +44,7 @@ from tests.support.swarm_engine import DATA_BASE, DOCKERD, NodeEngine, sweep_eng
 from tests.support.swarm_network import (
     HOST_ADDR,
     PREFIX,
+    SUBNET,
     allow_forwarding,
     create_bridge,
     create_node_link,
@@ -290,7 +291,9 @@ class SwarmCluster:
         index = len(self.nodes)
         link = node_link(self.cluster_id, index)
         create_node_link(self.cluster_id, link)
-        node = NodeEngine(self.cluster_id, index, link, insecure_registry=self.registry_pull)
+        # the bridge's whole subnet: the cluster's registry and any a platform under test starts
+        # itself on the host's bridge address (a port of its own, docs/cluster.md)
+        node = NodeEngine(self.cluster_id, index, link, insecure_registry=f"{SUBNET}.0/24")
         self.nodes.append(node)
         node.start()
         return index

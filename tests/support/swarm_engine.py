@@ -49,7 +49,7 @@ class NodeEngine:
 
     Args:
         link: the node's network (namespace, address).
-        insecure_registry: the plain-HTTP registry it pulls from (``host:port``).
+        insecure_registry: the plain-HTTP registries it pulls from (``host:port`` or a CIDR range).
     """
 
     cluster_id: str

@@ -91,6 +91,11 @@ class RegistryServer:
         return self.root / "registry.log"
 
     @property
+    def pid(self) -> int | None:
+        """The registry process's pid while it was started by this object, else None."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

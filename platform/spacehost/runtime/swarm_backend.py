@@ -1,8 +1,9 @@
 """The Swarm runtime backend: each space revision is a Swarm service (docs/cluster.md).
 
 A "container" of :class:`~spacehost.runtime.base.RuntimeBackend` is a service here: its id is
-the service id, sleeping is scaling to zero replicas and waking scaling back to one. What needs
-the build engine (short tasks such as preparing hub datasets) runs there, through a
+the service id, sleeping is scaling to zero replicas and waking scaling back to one. Short tasks
+that read hub repos (preparing hub datasets) run as jobs on the node the space will run on
+(runtime/swarm_tasks.py); other short tasks need the build engine and run there, through a
 :class:`~spacehost.runtime.docker_backend.DockerBackend`.
 """
 
@@ -22,7 +23,14 @@ from docker.types import CancellableStream
 
 from spacehost.dockerengine import ENGINE_ERRORS, container_error
 from spacehost.domain import GpuRequest, SpaceId
-from spacehost.errors import Conflict, HardwareUnavailable, NotFound, NotSupported, SpacehostError
+from spacehost.errors import (
+    AppFailed,
+    Conflict,
+    HardwareUnavailable,
+    NotFound,
+    NotSupported,
+    SpacehostError,
+)
 from spacehost.runtime.base import (
     LABEL_HARDWARE,
     LABEL_INSTANCE,
@@ -56,8 +64,10 @@ from spacehost.runtime.swarm_spec import (
     prep_args,
     resources,
     service_name,
+    task_args,
     volume_label,
 )
+from spacehost.runtime.swarm_tasks import task_outcome, wait_task
 
 log = logging.getLogger(__name__)
 
@@ -124,26 +134,17 @@ class SwarmBackend(RuntimeBackend):
             NotSupported: the spec bind-mounts host folders (hub repos, buckets, the GPU
                 broker's socket): those exist on the manager's host only.
             HardwareUnavailable: it wants GPUs no node advertises, or no node can take it.
+            AppFailed: a hub fill failed, or the node refused the task (an image it cannot
+                pull: a plain-HTTP registry not in its insecure-registries).
             NotFound: its image is gone from the build engine (rebuild the space).
             EngineUnavailable: the manager, the build engine or the registry failed.
         """
-        if self._instance:
-            spec = replace(spec, labels={**spec.labels, LABEL_INSTANCE: self._instance})
-        if spec.hub and self.hub is not None:
-            spec = without_hub_binds(spec)
-        _refuse_binds(spec)
+        spec = self._on_swarm(spec)
         gpus = self._gpus(spec, hardware)
         image = self._pusher.pull_reference(spec.image)
         name = service_name(container_name(spec.space, spec.revision))
-        # a node that already holds the space's hub repos takes its new /data too (no fill)
-        holder = self.hub.holder(spec.hub) if spec.hub and self.hub is not None else None
         pinned = bool(spec.data_volume) and self._data == "pinned"
-        node_id = self._volume_node(spec, image, name, gpus, holder) if pinned else None
-        if spec.hub and self.hub is not None:
-            fill_image = self._pusher.pull_reference(self.hub.image())
-            node_id = self.hub.fill(
-                spec, fill_image, name, node_id, resources(spec, gpus), helper_labels(spec)
-            )
+        node_id = self._place(spec, image, name, gpus, pinned=pinned)
         doing = f"starting {spec.space} ({name})"
         args = create_args(spec, image, name, gpus=gpus, node_id=node_id)
         try:
@@ -154,10 +155,48 @@ class SwarmBackend(RuntimeBackend):
             raise container_error(exc, doing, image=image) from exc
         service_id = str(created["ID"])
         try:
-            return self._wait_started(service_id, doing)
-        except HardwareUnavailable:
+            info = self._wait_started(service_id, doing)
+            if info.status == "dead":
+                self._raise_if_refused(service_id, doing)
+            return info
+        except (HardwareUnavailable, AppFailed):
             self.remove(service_id)
             raise
+
+    def _raise_if_refused(self, service_id: str, doing: str) -> None:
+        """Raises AppFailed, saying why, when the node refused the service's task (e.g. it
+        could not pull the image: a plain-HTTP registry it does not trust)."""
+        _service, task = self._service_and_task(service_id, doing)
+        try:
+            task_outcome(task)
+        except AppFailed as exc:
+            raise AppFailed(f"{doing}: {exc.message}", hint=exc.hint) from exc
+
+    def _on_swarm(self, spec: ContainerSpec) -> ContainerSpec:
+        """*spec* as a service runs it: the instance's label, its hub repos' node volumes in
+        place of the host's folders (other host folders are refused)."""
+        if self._instance:
+            spec = replace(spec, labels={**spec.labels, LABEL_INSTANCE: self._instance})
+        if spec.hub and self.hub is not None:
+            spec = without_hub_binds(spec)
+        _refuse_binds(spec)
+        return spec
+
+    def _place(
+        self, spec: ContainerSpec, image: str, name: str, gpus: int, *, pinned: bool
+    ) -> str | None:
+        """The node *spec* must run on (None: wherever the manager puts it): the one holding
+        its ``/data`` volume (made now when new, *pinned*), else one already holding its hub
+        repos; its hub repos are filled there (on the node the manager picks when none)."""
+        # a node that already holds the space's hub repos takes its new /data too (no fill)
+        holder = self.hub.holder(spec.hub) if spec.hub and self.hub is not None else None
+        node_id = self._volume_node(spec, image, name, gpus, holder) if pinned else None
+        if spec.hub and self.hub is not None:
+            fill_image = self._pusher.pull_reference(self.hub.image())
+            node_id = self.hub.fill(
+                spec, fill_image, name, node_id, resources(spec, gpus), helper_labels(spec)
+            )
+        return node_id
 
     def start_existing(self, container_id: str) -> ContainerInfo:
         """Wake a service scaled to zero: its replicas again (one, or the N it was made with),
@@ -607,8 +646,46 @@ class SwarmBackend(RuntimeBackend):
         return []
 
     def run_task(self, spec: ContainerSpec, timeout: float) -> TaskResult:
-        """Run a short task on the build engine (it has the image and the host's folders)."""
-        return self.local.run_task(spec, timeout)
+        """Run a short task of a space.
+
+        One that reads hub repos (preparing the space's hub datasets for ``load_dataset``,
+        lifecycle/datasetprep.py) runs as a job on the node the space will run on — placed as
+        :meth:`start` places the space, its repos filled there — in the space's image with
+        its volumes, so what it writes into them (the datasets cache) is on that node when the
+        space starts there. Any other runs on the build engine (it has the image and the
+        host's folders).
+
+        Returns:
+            Its exit code (``None`` when it did not end within *timeout* seconds) and output.
+
+        Raises:
+            AppFailed: a hub fill failed, or the node refused the task (an image it cannot
+                pull).
+            HardwareUnavailable: no node can take the space.
+            EngineUnavailable: the manager, the build engine or the registry failed.
+        """
+        if not spec.hub or self.hub is None:
+            return self.local.run_task(spec, timeout)
+        spec = self._on_swarm(spec)
+        gpus = self._gpus(spec, None)
+        image = self._pusher.pull_reference(spec.image)
+        name = service_name(container_name(spec.space, spec.revision))
+        pinned = bool(spec.data_volume) and self._data == "pinned"
+        node_id = self._place(spec, image, name, gpus, pinned=pinned)
+        assert node_id is not None  # spec.hub is not empty: the fill chose the node
+        doing = f"running a task for {spec.space} on node {node_id}"
+        args = task_args(
+            spec, image, service_name(f"{name}-task"), helper_labels(spec), node_id=node_id
+        )
+        try:
+            job = self._api.create_service(**args)
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, doing, image=image) from exc
+        job_id = str(job["ID"])
+        try:
+            return wait_task(self._api, job_id, timeout, doing, self._read_logs)
+        finally:
+            self.remove(job_id)
 
 
 def _log_params(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from spacehost.runtime.base import (
@@ -156,6 +157,24 @@ def prep_args(
         "task_template": template,
         "name": name,
         "labels": labels,
+        "mode": {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}},
+    }
+
+
+def task_args(
+    spec: ContainerSpec, image: str, name: str, labels: Mapping[str, str], *, node_id: str
+) -> dict[str, Any]:
+    """A one-shot job that runs *spec*'s command on *node_id* in the space's image, as the app's
+    user with its environment and volumes (its hub repos read-only, the caches it writes) but
+    no ``/data``, no published port and no GPU: e.g. preparing the space's hub datasets where
+    it will run (the Docker backend's ``run_task``, on a node). Labelled *labels* (a helper's:
+    reconcile never takes it for a space)."""
+    template = task_template(replace(spec, data_volume=None), image, node_id=node_id)
+    template["ContainerSpec"]["Labels"] = dict(labels)
+    return {
+        "task_template": template,
+        "name": name,
+        "labels": dict(labels),
         "mode": {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}},
     }
 

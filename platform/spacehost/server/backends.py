@@ -45,7 +45,7 @@ def swarm_backend(settings: Settings, client: DockerClient, local: DockerBackend
         EngineUnavailable: the manager does not answer.
     """
     manager = connect(settings.with_(docker_url=settings.swarm_url))
-    pusher = ImagePusher(client, settings.registry, settings.pull_registry)
+    pusher = ImagePusher(client, settings.push_registry, settings.pull_registry)
     builder = DockerBuilder(client, settings)
 
     def fill_image() -> str:  # the platform's own gradio runtime image (python3, no space code)

@@ -4,7 +4,8 @@
 spaces (a service manager's restart loses no request; the next ``up`` adopts the router). This
 is the explicit full stop: the control plane, if one runs, is sent SIGINT (it then stops its
 router itself), and a router still running without one is stopped. Containers are left as
-they are (``spacehost rm`` removes a space's).
+they are (``spacehost rm`` removes a space's). A registry spacehost started (server/registry.py)
+is stopped with its control plane; one a killed control plane left is stopped here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 from spacehost.atomicfile import write_atomic
+from spacehost.server.registry import stop_left_registry
 from spacehost.server.supervisor import alive, cmdline, stop_pid
 from spacehost.settings import Settings
 
@@ -72,4 +74,7 @@ def down(settings: Settings) -> list[str]:
         done.append(f"stopped the router (pid {router})")
     with contextlib.suppress(FileNotFoundError):
         router_pidfile(settings).unlink()
+    registry = stop_left_registry(settings)  # its control plane was killed (SIGKILL)
+    if registry is not None:
+        done.append(f"stopped the registry (pid {registry})")
     return done

@@ -45,6 +45,7 @@ from spacehost.server.control import make_app
 from spacehost.server.down import control_pidfile, router_pidfile, write_pid
 from spacehost.server.gpus import gpu_setup, start_broker, stop_broker
 from spacehost.server.jobs import build_jobs
+from spacehost.server.registry import start_own_registry, stop_own_registry
 from spacehost.server.shorttokens import ReadTokens
 from spacehost.server.supervisor import Supervisor
 from spacehost.settings import Settings
@@ -218,6 +219,25 @@ async def serve(
     supervisor = Supervisor(router_command(settings), router_pidfile(settings))
     if not supervisor.ours_running():  # before any work: a taken port is the commonest failure
         check_port_free(settings.host, settings.port)
+    # a Swarm with no SPACEHOST_REGISTRY: spacehost's own, for as long as the control plane runs
+    registry = await asyncio.to_thread(start_own_registry, settings)
+    try:
+        reexec = await _serve(settings, supervisor, on_ready=on_ready, stop=stop)
+    finally:
+        await asyncio.to_thread(stop_own_registry, settings, registry)
+    if reexec:
+        log.info("restarting the control plane (the router keeps serving)")
+        os.execv(sys.executable, [sys.executable, *sys.argv])
+
+
+async def _serve(
+    settings: Settings,
+    supervisor: Supervisor,
+    *,
+    on_ready: Callable[[dict[str, Any]], None] | None,
+    stop: asyncio.Event | None,
+) -> bool:
+    """Serve until *stop* or a signal; True when SIGHUP asked to restart in place."""
     token = ensure_token(settings)
     # models' and datasets' git repositories beside the spaces' (docs/git.md)
     hub = await asyncio.to_thread(HubStore, settings.hub_dir, GitRepos(settings.git_dir))
@@ -297,6 +317,4 @@ async def serve(
         )
     if failure:
         raise failure[0]
-    if reexec.is_set():
-        log.info("restarting the control plane (the router keeps serving)")
-        os.execv(sys.executable, [sys.executable, *sys.argv])
+    return reexec.is_set()

@@ -144,7 +144,7 @@ def test_images_are_pushed_under_spacehost_and_the_digest_is_read_from_the_push(
     assert "SPACEHOST_REGISTRY" in caught.value.hint
 
 
-def test_swarm_settings_need_the_manager_and_the_registry() -> None:
+def test_swarm_settings_need_the_manager_and_take_a_registry() -> None:
     s = Settings.from_env({"SPACEHOST_RUNTIME": "swarm", "SPACEHOST_SWARM_URL": "tcp://m:2375",
                            "SPACEHOST_REGISTRY": "127.0.0.1:5000/"})  # fmt: skip
     assert (s.runtime, s.registry, s.pull_registry) == ("swarm", "127.0.0.1:5000", "127.0.0.1:5000")

@@ -101,6 +101,10 @@ class NodeEngine:
         self.exec_root.mkdir(parents=True, exist_ok=True)
         # a SIGKILLed dockerd leaves its pidfile, and the pid in it may be reused
         self._pidfile.unlink(missing_ok=True)
+        # so does its containerd; worse, that containerd is reparented to the machine's init,
+        # which may leave it a zombie for a while: dockerd would take the pid for a live
+        # containerd, dial its dead socket and give up ("timeout waiting for containerd")
+        (self.exec_root / "containerd" / "containerd.pid").unlink(missing_ok=True)
         script = self.exec_root.with_suffix(".sh")
         script.write_text(self._launch_script())
         argv = ["ip", "netns", "exec", self.name, "unshare", "--uts", "sh", str(script)]

@@ -18,6 +18,7 @@ from spacehost.dockerengine.failures import (
     classify,
     container_error,
     describe,
+    manager_error,
     no_engine,
     unreachable,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "connect",
     "container_error",
     "describe",
+    "manager_error",
     "no_engine",
     "probe",
     "translated",

@@ -56,6 +56,11 @@ UNREACHABLE_HINT = (
     "start Docker (`bash scripts/setup.sh` installs and starts one; `docker info` checks it), "
     "or point SPACEHOST_DOCKER_URL (or DOCKER_HOST) at a running Engine"
 )
+MANAGER_HINT = (
+    "start the manager's Docker Engine again (spaces already running on the workers keep "
+    "serving meanwhile; nothing can be scheduled until it answers), or point "
+    "SPACEHOST_SWARM_URL at a running manager of the swarm (docs/cluster.md)"
+)
 FAILED_HINT = "check that the Docker Engine is healthy (`docker info`; SPACEHOST_DOCKER_URL)"
 TIMED_OUT_HINT = "check that the engine is healthy (`docker info`), then try again"
 
@@ -148,6 +153,26 @@ def container_error(
         )
     hint = TIMED_OUT_HINT if failure is Failure.TIMED_OUT else FAILED_HINT
     return EngineUnavailable(describe(failure, exc, doing), hint=hint)
+
+
+def manager_error(
+    exc: BaseException, doing: str, manager: str = "", *, image: str = ""
+) -> SpacehostError:
+    """:func:`container_error` for a call to a Swarm manager (``SPACEHOST_SWARM_URL``): one
+    that cannot be reached is named as the manager at *manager*, with what to do about it,
+    not as the build engine.
+
+    Returns:
+        ``EngineUnavailable`` naming the manager when it cannot be reached, otherwise what
+        :func:`container_error` returns.
+    """
+    if classify(exc) is not Failure.UNREACHABLE:
+        return container_error(exc, doing, image=image)
+    where = f" at {manager}" if manager else ""
+    return EngineUnavailable(
+        f"{doing}: cannot reach the Swarm manager{where} ({_explanation(exc)})",
+        hint=MANAGER_HINT,
+    )
 
 
 def build_error(

@@ -21,7 +21,7 @@ from docker import DockerClient
 from docker.errors import NotFound as DockerNotFound
 from docker.types import CancellableStream
 
-from spacehost.dockerengine import ENGINE_ERRORS, container_error
+from spacehost.dockerengine import ENGINE_ERRORS, manager_error
 from spacehost.domain import GpuRequest, SpaceId
 from spacehost.errors import (
     AppFailed,
@@ -97,6 +97,8 @@ class SwarmBackend(RuntimeBackend):
             ``models:``/``datasets:`` are refused, as their host folders are not on the nodes).
         start_timeout_s: how long a start waits for its task to run (image pull included).
         data: ``pinned`` or ``ephemeral`` (``SPACEHOST_SWARM_DATA``, runtime/swarm_data.py).
+        manager_url: where the manager answers (``SPACEHOST_SWARM_URL``), named in the
+            errors when it does not.
     """
 
     def __init__(
@@ -110,6 +112,7 @@ class SwarmBackend(RuntimeBackend):
         hub: SwarmHubCache | None = None,
         start_timeout_s: float = START_TIMEOUT_S,
         data: str = "pinned",
+        manager_url: str = "",
     ) -> None:
         self.hub = hub
         self._api = manager.api
@@ -119,6 +122,7 @@ class SwarmBackend(RuntimeBackend):
         self._gpu_fallback = gpu_fallback
         self._start_timeout_s = start_timeout_s
         self._data = data  # where /data lives: swarm_data.py
+        self._manager_url = manager_url
         self._nodes: dict[str, tuple[float, str | None, bool]] = {}  # id: (read at, addr, down)
 
     # --- start ---------------------------------------------------------------------------------
@@ -152,7 +156,7 @@ class SwarmBackend(RuntimeBackend):
                 **(ephemeral_data(args) if spec.data_volume and not pinned else args)
             )
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, doing, image=image) from exc
+            raise self._error(exc, doing, image=image) from exc
         service_id = str(created["ID"])
         try:
             info = self._wait_started(service_id, doing)
@@ -162,6 +166,10 @@ class SwarmBackend(RuntimeBackend):
         except (HardwareUnavailable, AppFailed):
             self.remove(service_id)
             raise
+
+    def _error(self, exc: BaseException, doing: str, *, image: str = "") -> SpacehostError:
+        """The error for a failed call to the manager (it names the manager when unreachable)."""
+        return manager_error(exc, doing, self._manager_url, image=image)
 
     def _raise_if_refused(self, service_id: str, doing: str) -> None:
         """Raises AppFailed, saying why, when the node refused the service's task (e.g. it
@@ -217,7 +225,7 @@ class SwarmBackend(RuntimeBackend):
         except DockerNotFound:
             return 1  # _scale says it is gone
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, f"waking service {service_id}") from exc
+            raise self._error(exc, f"waking service {service_id}") from exc
 
     def _wait_started(self, service_id: str, doing: str) -> ContainerInfo:
         deadline = time.monotonic() + self._start_timeout_s
@@ -266,7 +274,7 @@ class SwarmBackend(RuntimeBackend):
         try:
             nodes = self._api.nodes()
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, "listing the swarm's nodes") from exc
+            raise self._error(exc, "listing the swarm's nodes") from exc
         most = max((gpu_count(n) for n in nodes), default=0)
         if most >= wanted:
             return wanted
@@ -295,7 +303,7 @@ class SwarmBackend(RuntimeBackend):
         try:
             held = self._api.nodes(filters={"node.label": f"{label}=true"})
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, "listing the swarm's nodes") from exc
+            raise self._error(exc, "listing the swarm's nodes") from exc
         if held:
             return str(held[0]["ID"])
         doing = f"preparing the /data volume of {spec.space}"
@@ -304,7 +312,7 @@ class SwarmBackend(RuntimeBackend):
                 **prep_args(spec, image, service_name(f"{name}-data"), gpus=gpus, node_id=prefer)
             )
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, doing, image=image) from exc
+            raise self._error(exc, doing, image=image) from exc
         try:
             task = self._wait_job(str(job["ID"]), doing)
         finally:
@@ -355,7 +363,7 @@ class SwarmBackend(RuntimeBackend):
                 self._api.update_node(node["ID"], node["Version"]["Index"], spec)
                 log.info("volume %s stays on node %s (unpinned)", name, node["ID"])
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, f"unpinning volume {name}") from exc
+            raise self._error(exc, f"unpinning volume {name}") from exc
 
     def _refuse_in_use(self, volume: str) -> None:
         labels = [f"{LABEL_MANAGED}=true"]
@@ -364,7 +372,7 @@ class SwarmBackend(RuntimeBackend):
         try:
             found = self._api.services(filters={"label": labels})
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, "listing services") from exc
+            raise self._error(exc, "listing services") from exc
         for service in found:
             container = service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}
             if any(m.get("Source") == volume for m in container.get("Mounts") or ()):
@@ -400,7 +408,7 @@ class SwarmBackend(RuntimeBackend):
         try:
             found = self._api.services(filters={"label": labels})
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, "listing services") from exc
+            raise self._error(exc, "listing services") from exc
         found.sort(key=lambda s: str(s.get("CreatedAt", "")))
         infos = (self.inspect(str(s["ID"])) for s in found)
         return [info for info in infos if info is not None]
@@ -420,7 +428,7 @@ class SwarmBackend(RuntimeBackend):
         except DockerNotFound as exc:
             raise DockerServiceGone(service_id) from exc
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, f"{doing} service {service_id}") from exc
+            raise self._error(exc, f"{doing} service {service_id}") from exc
         return service, list(tasks)
 
     def _info(self, service: Mapping[str, Any], task: Mapping[str, Any] | None) -> ContainerInfo:
@@ -455,7 +463,7 @@ class SwarmBackend(RuntimeBackend):
             self._nodes[node_id] = (now, None, True)
             return None, True
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, f"inspecting node {node_id}") from exc
+            raise self._error(exc, f"inspecting node {node_id}") from exc
         status = node.get("Status") or {}
         addr = str(status.get("Addr") or "") or None
         down = status.get("State") in ("down", "disconnected")
@@ -492,7 +500,7 @@ class SwarmBackend(RuntimeBackend):
         except DockerNotFound:
             return
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, f"removing service {container_id}") from exc
+            raise self._error(exc, f"removing service {container_id}") from exc
 
     def pause(self, container_id: str) -> None:
         """Swarm cannot freeze a task: this sleep is scaling to zero as :meth:`stop` does
@@ -533,7 +541,7 @@ class SwarmBackend(RuntimeBackend):
                 fetch_current_spec=True,
             )
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, what) from exc
+            raise self._error(exc, what) from exc
 
     # --- logs ----------------------------------------------------------------------------------
 
@@ -557,7 +565,7 @@ class SwarmBackend(RuntimeBackend):
         try:
             return list(split_lines(stream))
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, doing) from exc
+            raise self._error(exc, doing) from exc
         finally:
             stream.close()
 
@@ -598,7 +606,7 @@ class SwarmBackend(RuntimeBackend):
                 yield line
         except ENGINE_ERRORS as exc:
             if not stop.is_set():
-                raise container_error(exc, doing) from exc
+                raise self._error(exc, doing) from exc
         finally:
             stop.set()
             stream.close()
@@ -623,7 +631,7 @@ class SwarmBackend(RuntimeBackend):
             res = api._get(url, params=params, stream=True, timeout=timeout)
             api._raise_for_status(res)
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, doing) from exc
+            raise self._error(exc, doing) from exc
         return CancellableStream(api._multiplexed_response_stream_helper(res), res)
 
     def _close_when_stopped(
@@ -680,7 +688,7 @@ class SwarmBackend(RuntimeBackend):
         try:
             job = self._api.create_service(**args)
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, doing, image=image) from exc
+            raise self._error(exc, doing, image=image) from exc
         job_id = str(job["ID"])
         try:
             return wait_task(self._api, job_id, timeout, doing, self._read_logs)

@@ -11,7 +11,7 @@ from typing import Any
 from docker import APIClient, DockerClient
 from docker.errors import APIError
 
-from spacehost.dockerengine import ENGINE_ERRORS, container_error
+from spacehost.dockerengine import ENGINE_ERRORS, container_error, manager_error
 from spacehost.errors import NotFound
 from spacehost.runtime.base import LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE, LABEL_SPACE
 from spacehost.runtime.jobcontainers import LABEL_JOB
@@ -120,13 +120,18 @@ class SwarmNodes:
         manager: a client of the manager's engine; the caller owns it.
         instance: only services labelled ``spacehost.instance=<instance>`` are shown as
             workloads (another platform's services on the same swarm are not).
+        manager_url: where the manager answers (``SPACEHOST_SWARM_URL``), named in the
+            error when it does not.
     """
 
     backend = "swarm"
 
-    def __init__(self, manager: DockerClient, instance: str | None = None) -> None:
+    def __init__(
+        self, manager: DockerClient, instance: str | None = None, manager_url: str = ""
+    ) -> None:
         self._api = manager.api
         self._instance = instance
+        self._manager_url = manager_url
 
     def nodes(self) -> list[NodeInfo]:
         """Every node of the swarm, managers first, then by hostname."""
@@ -138,7 +143,7 @@ class SwarmNodes:
             services = self._api.services(filters={"label": labels})
             tasks = self._api.tasks(filters={"desired-state": "running"})
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, "listing the swarm's nodes") from exc
+            raise manager_error(exc, "listing the swarm's nodes", self._manager_url) from exc
         placed = workloads_by_node(services, tasks)
         infos = [node_info(n, placed.get(str(n["ID"]), ())) for n in nodes]
         return sorted(infos, key=lambda n: (n.role != "manager", n.hostname))
@@ -157,7 +162,8 @@ class SwarmNodes:
                 if "out of sequence" not in str(exc) or attempt == _UPDATE_TRIES - 1:
                     raise container_error(exc, f"setting node {node} to {availability}") from exc
             except ENGINE_ERRORS as exc:
-                raise container_error(exc, f"setting node {node} to {availability}") from exc
+                doing = f"setting node {node} to {availability}"
+                raise manager_error(exc, doing, self._manager_url) from exc
         return next(n for n in self.nodes() if n.id == str(found["ID"]))
 
 

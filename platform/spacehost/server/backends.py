@@ -60,6 +60,7 @@ def swarm_backend(settings: Settings, client: DockerClient, local: DockerBackend
         gpu_fallback=settings.gpu_fallback,
         hub=hub,
         data=settings.swarm_data,
+        manager_url=settings.swarm_url,
     )
 
 
@@ -88,5 +89,6 @@ def node_source(settings: Settings, runtime: RuntimeBackend) -> NodeSource:
         EngineUnavailable: the engine (or the manager) does not answer.
     """
     if settings.runtime == "swarm":
-        return SwarmNodes(connect(settings.with_(docker_url=settings.swarm_url)), settings.instance)
+        manager = connect(settings.with_(docker_url=settings.swarm_url))
+        return SwarmNodes(manager, settings.instance, manager_url=settings.swarm_url)
     return HostNode(runtime, connect(settings), settings.instance)

@@ -8,8 +8,14 @@ tasks elsewhere.
   node's dockerd, containerd, shims and containers) → the manager marks the node down → 3 tasks
   running again on the other two; then the node is restarted and the service rebalanced,
   ``--kills`` times. The swarm's default heartbeat (5 s) is kept.
+- manager restart: the manager drained, a 2-replica service on the two workers;
+  ``kill_node(0)`` (the manager's whole engine) then ``restart_node(0)`` → the manager answers
+  and sees itself Ready (the workers' task containers must still be the same ones) → a scale
+  of the service is done (2 → 3 tasks running; then back to 2, which docker-py's ``scale``
+  does as a rolling update), ``--manager-restarts`` times.
 
-    .venv/bin/python bench/swarm_cluster_bench.py [--up 5] [--kills 5]   (as root)
+    .venv/bin/python bench/swarm_cluster_bench.py [--up 5] [--kills 5] [--manager-restarts 3]
+    (as root)
 """
 
 from __future__ import annotations
@@ -102,15 +108,58 @@ def node_loss(runs: int) -> None:
     print(f"restart_node → the node Ready again ({runs}):    {summary(back)}")
 
 
+def worker_containers(cluster: SwarmCluster) -> set[str]:
+    found: set[str] = set()
+    for index in range(1, cluster.size):
+        with contextlib.closing(cluster.client(index)) as node:
+            found |= {c.id for c in node.containers.list()}
+    return found
+
+
+def scale(service: Service, count: int) -> None:
+    service.reload()
+    service.scale(count)
+    wait_for(lambda: len(running(service)) == count, 120, 0.2, f"{count} tasks running")
+
+
+def manager_restart(runs: int) -> None:
+    answers, managed = [], []
+    with SwarmCluster(3) as cluster, contextlib.closing(cluster.client(0)) as manager:
+        image = push_image(cluster)
+        cluster.drain(0)
+        service = manager.services.create(
+            image, command=["sleep", "infinity"], name="bench-manager",
+            mode=ServiceMode("replicated", replicas=2),
+        )  # fmt: skip
+        for _ in range(runs):
+            wait_for(lambda: len(running(service)) == 2, 180, 0.2, "2 tasks on the workers")
+            before = worker_containers(cluster)
+            cluster.kill_node(0)
+            began = time.monotonic()
+            cluster.restart_node(0)  # returns once the manager answers and sees itself Ready
+            answers.append(time.monotonic() - began)
+            kept = before <= worker_containers(cluster)
+            assert kept, "a worker's task container was replaced over the manager's restart"
+            scale(service, 3)
+            managed.append(time.monotonic() - began)
+            scale(service, 2)
+        service.remove()
+    print(f"restart_node(0) → manager answers, itself Ready ({runs}): {summary(answers)}")
+    print(f"restart_node(0) → a scale-up done, 3 tasks running ({runs}): {summary(managed)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--up", type=int, default=5)
     parser.add_argument("--kills", type=int, default=5)
+    parser.add_argument("--manager-restarts", type=int, default=3)
     args = parser.parse_args()
     if args.up:
         bring_up(args.up)
     if args.kills:
         node_loss(args.kills)
+    if args.manager_restarts:
+        manager_restart(args.manager_restarts)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ service that replaces the old one."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from gradio_client import Client
 
 from spacehost.settings import Settings
 from tests.e2e.conftest import ROOT, Running, remove_containers, start_platform, stop_platform
+from tests.e2e.loops import RequestLoop
 from tests.support.polling import wait_for
 from tests.support.ports import free_port
 from tests.support.swarm_cluster import SwarmCluster
@@ -193,3 +195,67 @@ def test_a_space_whose_node_dies_waits_for_it_with_its_data_then_serves_again(
         swarm_cluster.activate(0)
         stop_platform(proc, running, "swarm-node-loss")
         remove_containers(data)
+
+
+def nodes_listed(running: Running) -> bool:
+    """Whether ``spacehost nodes`` lists every node of the swarm Ready (the platform reads the
+    manager again)."""
+    done = running.cli("nodes", "--json")
+    if done.returncode != 0:
+        return False
+    listed = json.loads(done.stdout)["nodes"]
+    return len(listed) == 3 and all(n["state"] == "ready" for n in listed)
+
+
+def test_the_managers_engine_restart_keeps_the_space_served_and_the_swarm_managed_after(
+    swarm_platform: Running, manager: DockerClient, swarm_cluster: SwarmCluster, tmp_path: Path
+) -> None:
+    """docs/cluster.md, "What survives what": the manager's engine goes (killed, as a power
+    cut) and comes back on its data root. The space's task on a worker serves on through the
+    router, its stage stays RUNNING, the control plane says clearly that the manager does not
+    answer, and once it answers the platform manages the swarm again (a sleep and a wake)."""
+    space, cluster = "e2e/swarm-manager", swarm_cluster
+    cluster.drain(0)  # the space on a worker: the restart must not take its task
+    killed = False
+    try:
+        swarm_platform.cli("push", str(hello(tmp_path, "mgr")), "--name", space, check=True)
+        (service,) = services(manager, swarm_platform)
+        (task,) = manager.api.tasks(filters={"service": service["ID"]})
+        assert manager.api.inspect_node(task["NodeID"])["Status"]["Addr"] != cluster.node_addrs[0]
+        stages: set[str] = set()
+        url = swarm_platform.space_url(space, "subdomain") + "config"
+        with RequestLoop(url, '"title"') as loop:
+            wait_for(lambda: loop.served > 0, what="requests served before the restart")
+            killed, began = True, time.monotonic()
+            cluster.kill_node(0)
+            wait_for(lambda: not nodes_listed(swarm_platform), what="the manager gone")
+            down = swarm_platform.cli("nodes")
+            stages.add(runtime(swarm_platform, space)["stage"])
+            restarted = time.monotonic()
+            cluster.restart_node(0)
+            killed = False
+            wait_for(lambda: nodes_listed(swarm_platform), timeout=120, what="nodes listed again")
+            managed = time.monotonic()
+            stages.add(runtime(swarm_platform, space)["stage"])
+            served_during = loop.served
+        print(
+            f"manager killed -> restarted after {restarted - began:.1f} s; restart -> swarm "
+            f"managed again: {managed - restarted:.1f} s; requests: {served_during} served, "
+            f"{len(loop.failures)} failed"
+        )
+        assert loop.failures == [], loop.failures[:5]
+        assert stages == {"RUNNING"}, stages
+        assert down.returncode != 0 and "Traceback" not in down.stderr, down
+        assert "manager" in down.stderr and cluster.manager_url in down.stderr, down.stderr
+        # managed again: idle, it is scaled to zero; a visit scales it up again
+        wait_for(lambda: runtime(swarm_platform, space)["stage"] == "SLEEPING", timeout=90,
+                 what="sleep after the restart")  # fmt: skip
+        wait_for(lambda: replicas(services(manager, swarm_platform)[0]) == 0, what="0 replicas")
+        resp = requests.get(url, timeout=120)
+        assert resp.status_code == 200 and resp.json()["title"] == "Hello"
+        assert runtime(swarm_platform, space)["stage"] == "RUNNING"
+        swarm_platform.cli("rm", "--yes", space, check=True)
+    finally:
+        if killed:
+            cluster.restart_node(0)
+        cluster.activate(0)

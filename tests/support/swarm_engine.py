@@ -34,6 +34,12 @@ from pathlib import Path
 import docker
 from docker import DockerClient
 
+from spacehost.runtime.swarm_spaces_network import (
+    EXAMPLE_SUBNET,
+    NODE_CONFIG_NETWORK,
+    NODE_NETWORK_OPTIONS,
+    node_firewall_rules,
+)
 from tests.support.polling import wait_for
 from tests.support.swarm_network import HOST_ADDR, PREFIX, NodeLink, netns_inode
 
@@ -115,6 +121,7 @@ class NodeEngine:
         if self.process.poll() is not None:
             raise RuntimeError(f"dockerd of {self.name} exited: {self.log_tail()}")
         self._fence_published_ports()
+        self._set_up_spaces_network()
 
     def _fence_published_ports(self) -> None:
         """docs/cluster.md's rule for every node: new connections to the ports this node
@@ -128,6 +135,26 @@ class NodeEngine:
         netns = ["ip", "netns", "exec", self.name, "iptables"]
         if subprocess.run([*netns, "-C", *rule], capture_output=True, check=False).returncode:
             subprocess.run([*netns, "-I", *rule], capture_output=True, check=True)
+
+    def _set_up_spaces_network(self) -> None:
+        """docs/cluster.md's set-up of the spaces' network on every node: the config-only
+        network the swarm-scoped one is made from (kept on the data root across restarts), and
+        the firewall rules refusing what a space starts. Each added once."""
+        with contextlib.closing(self.client()) as client:
+            if not client.api.networks(names=[NODE_CONFIG_NETWORK]):
+                body = {
+                    "Name": NODE_CONFIG_NETWORK,
+                    "ConfigOnly": True,
+                    "Options": NODE_NETWORK_OPTIONS,
+                    "IPAM": {"Config": [{"Subnet": EXAMPLE_SUBNET}]},
+                }
+                api = client.api
+                api._result(api._post_json(api._url("/networks/create"), data=body), json=True)
+        netns = ["ip", "netns", "exec", self.name, "iptables"]
+        for chain, rule in node_firewall_rules():
+            spec = [chain, *rule]
+            if subprocess.run([*netns, "-C", *spec], capture_output=True, check=False).returncode:
+                subprocess.run([*netns, "-I", *spec], capture_output=True, check=True)
 
     def kill(self, timeout: float = 30.0) -> None:
         """SIGKILL everything of the node at once, as a power cut would: dockerd, its

@@ -50,7 +50,6 @@ from spacehost.runtime.swarm_info import (
 )
 from spacehost.runtime.swarm_nodes import label_node
 from spacehost.runtime.swarm_replicas import awake_replicas, serving_task, task_endpoints
-from spacehost.runtime.swarm_spaces_network import ensure_spaces_network
 from spacehost.runtime.swarm_spec import (
     create_args,
     gpu_count,
@@ -111,7 +110,6 @@ class SwarmBackend(RuntimeBackend):
         self._start_timeout_s = start_timeout_s
         self._data = data  # where /data lives: swarm_data.py
         self._nodes: dict[str, tuple[float, str | None, bool]] = {}  # id: (read at, addr, down)
-        self._network_ready = False  # the spaces' network exists (made once per process)
 
     # --- start ---------------------------------------------------------------------------------
 
@@ -127,8 +125,7 @@ class SwarmBackend(RuntimeBackend):
                 broker's socket): those exist on the manager's host only.
             HardwareUnavailable: it wants GPUs no node advertises, or no node can take it.
             NotFound: its image is gone from the build engine (rebuild the space).
-            EngineUnavailable: the manager, the build engine or the registry failed, or the
-                manager lacks the node set-up of the spaces' network (docs/cluster.md).
+            EngineUnavailable: the manager, the build engine or the registry failed.
         """
         if self._instance:
             spec = replace(spec, labels={**spec.labels, LABEL_INSTANCE: self._instance})
@@ -148,7 +145,6 @@ class SwarmBackend(RuntimeBackend):
                 spec, fill_image, name, node_id, resources(spec, gpus), helper_labels(spec)
             )
         doing = f"starting {spec.space} ({name})"
-        self._ensure_network()
         args = create_args(spec, image, name, gpus=gpus, node_id=node_id)
         try:
             created = self._api.create_service(
@@ -162,11 +158,6 @@ class SwarmBackend(RuntimeBackend):
         except HardwareUnavailable:
             self.remove(service_id)
             raise
-
-    def _ensure_network(self) -> None:
-        if not self._network_ready:
-            ensure_spaces_network(self._api)
-            self._network_ready = True
 
     def start_existing(self, container_id: str) -> ContainerInfo:
         """Wake a service scaled to zero: its replicas again (one, or the N it was made with),

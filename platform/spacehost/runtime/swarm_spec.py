@@ -2,8 +2,7 @@
 
 One service per space revision, labelled as containers are (runtime/options.py), so reconcile
 reads services exactly as it reads containers. The app's port is published in *host* mode on
-the node the task lands on (docs/cluster.md, "The Swarm backend": why not the ingress mesh); the
-task sits on the spaces' fenced network (swarm_spaces_network.py).
+the node the task lands on (docs/cluster.md, "The Swarm backend": why not the ingress mesh).
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from spacehost.runtime.base import (
 from spacehost.runtime.gpu import GpuOptions
 from spacehost.runtime.options import LOG_MAX_FILES, LOG_MAX_SIZE, container_labels, merged_env
 from spacehost.runtime.swarm_replicas import replica_labels, spread_template
-from spacehost.runtime.swarm_spaces_network import attachment
 
 # The generic resource kind GPU nodes advertise (dockerd --node-generic-resource NVIDIA-GPU=...).
 GPU_RESOURCE = "NVIDIA-GPU"
@@ -129,12 +127,11 @@ def create_args(
     spec: ContainerSpec, image: str, name: str, *, gpus: int = 0, node_id: str | None = None
 ) -> dict[str, Any]:
     """Keyword arguments for ``APIClient.create_service`` that run *spec* as its replicas
-    (one task, or ``spec.replicas`` spread over the nodes: swarm_replicas.py), on the spaces'
-    network (swarm_spaces_network.py)."""
-    template = task_template(spec, image, gpus=gpus, node_id=node_id)
-    template["Networks"] = attachment()
+    (one task, or ``spec.replicas`` spread over the nodes: swarm_replicas.py)."""
     return {
-        "task_template": spread_template(template, spec),
+        "task_template": spread_template(
+            task_template(spec, image, gpus=gpus, node_id=node_id), spec
+        ),
         "name": name,
         "labels": {**service_labels(spec), **replica_labels(spec)},
         "mode": {"Replicated": {"Replicas": max(1, spec.replicas)}},

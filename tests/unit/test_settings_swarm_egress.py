@@ -1,5 +1,5 @@
 """``SPACEHOST_SPACE_EGRESS=on`` is refused with the Swarm backend: its spaces' network has no
-way out (runtime/swarm_spaces_network.py, docs/cluster.md "Networking")."""
+way out (runtime/swarm_node_fence.py, docs/cluster.md "Networking")."""
 
 from __future__ import annotations
 

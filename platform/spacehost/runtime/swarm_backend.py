@@ -42,6 +42,8 @@ from spacehost.runtime.options import container_name
 from spacehost.runtime.swarm_data import ephemeral_data
 from spacehost.runtime.swarm_hubcache import SwarmHubCache, helper_labels, without_hub_binds
 from spacehost.runtime.swarm_info import (
+    forced_update,
+    has_live_task,
     info_from_service,
     latest_task,
     replicas,
@@ -482,17 +484,30 @@ class SwarmBackend(RuntimeBackend):
         )
 
     def _scale(self, service_id: str, count: int, doing: str) -> None:
+        """Ask for *count* replicas. A service that already asks for them but runs none (the
+        manager stopped its task and, restart policy ``none``, made no other: its container
+        died, its node was lost, a new control plane adopted it) gets a forced update, which
+        starts new tasks; scaling to the same count would change nothing."""
         what = f"{doing} service {service_id}"
         try:
             service = self._api.inspect_service(service_id)
-            if replicas(service) == count:
-                return
-            self._api.update_service(
-                service_id,
-                service["Version"]["Index"],
-                mode={"Replicated": {"Replicas": count}},
-                fetch_current_spec=True,
-            )
+            if replicas(service) != count:
+                self._api.update_service(
+                    service_id,
+                    service["Version"]["Index"],
+                    mode={"Replicated": {"Replicas": count}},
+                    fetch_current_spec=True,
+                )
+            elif count > 0 and not has_live_task(self._api.tasks(filters={"service": service_id})):
+                log.info(
+                    "service %s wants %d task(s) but runs none: forcing new ones", service_id, count
+                )
+                self._api.update_service(
+                    service_id,
+                    service["Version"]["Index"],
+                    task_template=forced_update(service),
+                    fetch_current_spec=True,
+                )
         except ENGINE_ERRORS as exc:
             raise container_error(exc, what) from exc
 

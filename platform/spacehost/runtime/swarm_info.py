@@ -63,6 +63,14 @@ def forced_update(service: Mapping[str, Any]) -> dict[str, Any]:
     return template
 
 
+def pinned_node(service: Mapping[str, Any]) -> bool:
+    """True when the service's tasks may run on one node only (``node.id==``: the node that
+    holds its ``/data`` volume or its hub repos)."""
+    template = (service.get("Spec") or {}).get("TaskTemplate") or {}
+    constraints = (template.get("Placement") or {}).get("Constraints") or ()
+    return any(str(c).replace(" ", "").startswith("node.id==") for c in constraints)
+
+
 def published_port(task: Mapping[str, Any], target: int) -> int | None:
     """The node port the task published for its container port *target*."""
     ports = ((task.get("Status") or {}).get("PortStatus") or {}).get("Ports") or ()

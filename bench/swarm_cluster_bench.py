@@ -76,9 +76,12 @@ def running(service: Service, exclude: str = "") -> list[dict[str, Any]]:
     ]
 
 
-def node_loss(runs: int) -> None:
+def node_loss(runs: int, heartbeat_s: float | None = None) -> None:
     detect, moved, back = [], [], []
-    with SwarmCluster(3) as cluster, contextlib.closing(cluster.client(0)) as manager:
+    with (
+        SwarmCluster(3, heartbeat_s=heartbeat_s) as cluster,
+        contextlib.closing(cluster.client(0)) as manager,
+    ):
         image = push_image(cluster)
         service = manager.services.create(
             image, command=["sleep", "infinity"], name="bench-loss",
@@ -103,6 +106,8 @@ def node_loss(runs: int) -> None:
             service.reload()
             service.force_update()  # spread the tasks over the 3 nodes again
         service.remove()
+    beat = f"{heartbeat_s:g} s heartbeat" if heartbeat_s else "default heartbeat"
+    print(f"{beat}:")
     print(f"node killed → manager marks it down ({runs}):    {summary(detect)}")
     print(f"node killed → its task running on another ({runs}): {summary(moved)}")
     print(f"restart_node → the node Ready again ({runs}):    {summary(back)}")
@@ -153,11 +158,14 @@ def main() -> None:
     parser.add_argument("--up", type=int, default=5)
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--manager-restarts", type=int, default=3)
+    parser.add_argument(
+        "--heartbeat", type=float, default=None, help="the swarm's dispatcher heartbeat (s)"
+    )
     args = parser.parse_args()
     if args.up:
         bring_up(args.up)
     if args.kills:
-        node_loss(args.kills)
+        node_loss(args.kills, args.heartbeat)
     if args.manager_restarts:
         manager_restart(args.manager_restarts)
 

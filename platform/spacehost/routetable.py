@@ -45,6 +45,10 @@ class RouteEntry:
     private: bool = False
     # every upstream of a space with several replicas, ``upstream`` first (router/affinity.py)
     replicas: tuple[str, ...] = ()
+    # the control plane watches that the upstream answers and changes this route when its
+    # machine is lost (a Swarm node: lifecycle/node_loss.py): the router holds a request
+    # whose connection is refused until the route changes (router/moving.py)
+    watched: bool = False
 
     def __post_init__(self) -> None:
         if self.replicas and self.upstream is None:
@@ -72,6 +76,8 @@ class RouteEntry:
         }
         if len(self.replicas) > 1:  # a one-replica table stays byte-identical to before
             d["replicas"] = list(self.replicas)
+        if self.watched:  # as replicas: a table without it is what it was
+            d["watched"] = True
         return d
 
     @classmethod
@@ -88,6 +94,7 @@ class RouteEntry:
             startup_timeout=_seconds(d.get("startup_timeout")),
             private=d.get("private") is True,
             replicas=_replicas(d.get("replicas")),
+            watched=d.get("watched") is True,
         )
 
 

@@ -365,6 +365,13 @@ class Settings:
                 hint="set it, e.g. SPACEHOST_SWARM_URL=unix:///var/run/docker.sock on the manager "
                 "or tcp://10.0.0.1:2375 (docs/cluster.md)",
             )
+        if self.runtime == "swarm" and self.space_egress:
+            raise InvalidRequest(
+                "SPACEHOST_SPACE_EGRESS=on is not supported with SPACEHOST_RUNTIME=swarm: spaces "
+                "on a swarm's nodes reach nothing beyond the router's connections to them",
+                hint="unset SPACEHOST_SPACE_EGRESS (or set it to off), or run spaces that must "
+                'call out on the Docker backend (docs/cluster.md, "Networking")',
+            )
         self._check_own_registry()
 
     def _check_own_registry(self) -> None:

@@ -34,6 +34,9 @@ pytestmark = [pytest.mark.docker, pytest.mark.swarm]
 SPACE = "e2e/swarm-mover"
 PASSWORD = "correct horse battery"
 HONEST = ("RUNTIME_ERROR", "APP_STARTING", "BUILDING", "RUNNING_APP_STARTING")
+# kill -> stage not RUNNING: the platform's own look (lifecycle/node_loss.py: once a second, a
+# connect and a second look) on a loaded 2-core machine; the manager's heartbeats take 10-20 s
+NOTICED_WITHIN_S = 8.0
 
 
 @pytest.fixture(scope="module")
@@ -193,16 +196,32 @@ def test_a_killed_workers_space_is_served_again_from_the_other_worker(
     before = node_of(ops)
     assert before is not None
     killed = [n.name for n in swarm_cluster.nodes].index(before)
+    page = ops.space_url(SPACE, "subdomain")
     swarm_cluster.kill_node(killed)
+    began = time.monotonic()
     try:
+        # sent before the platform can know: the router holds it until the space moves
+        # (router/moving.py), then answers with the starting page, never a 502
+        held = requests.get(page, headers={"Accept": "text/html"}, timeout=60)
+        answered = time.monotonic() - began
+        honest = wait_for(
+            lambda: stage(ops) != "RUNNING" or None, timeout=30, interval=0.1, what="not RUNNING"
+        )
+        noticed = time.monotonic() - began
+        print(f"node killed -> page answered {answered:.1f} s ({held.status_code}), "
+              f"stage not RUNNING {noticed:.1f} s")  # fmt: skip
+        assert held.status_code in (200, 503), (held.status_code, held.text[:300])
+        if held.status_code == 503:
+            assert held.headers["X-Spacehost-Status"] in HONEST and "Starting" in held.text
+        assert honest and noticed <= NOTICED_WITHIN_S, noticed  # the manager needs 10-20 s
         took, stages = served_again(ops, swarm_cluster, before)
-        print(f"node killed -> served again: {took:.1f} s; stages {stages}")
+        print(f"node killed -> served again: {took + noticed:.1f} s; stages {stages}")
         assert predict(ops, "survivor") == "Hello v2, survivor!"
         gap = stages[1:-1] if stages[0] == "RUNNING" else stages[:-1]
-        assert gap and all(s in HONEST for s in gap), stages  # never RUNNING while down
+        assert all(s in HONEST for s in gap), stages  # never RUNNING while down
         assert stages[-1] == "RUNNING"
-        down = {n["hostname"]: n["state"] for n in nodes(ops)}[before]
-        assert down == "down"
+        log = ops.log.read_text(errors="replace")
+        assert f"node {before} (" in log and "stopped answering" in log, log[-2000:]
     finally:
         swarm_cluster.restart_node(killed)
 

@@ -34,6 +34,7 @@ from pathlib import Path
 import docker
 from docker import DockerClient
 
+from spacehost.runtime.swarm_node_fence import NODE_DAEMON_CONFIG, node_firewall_rules
 from tests.support.polling import wait_for
 from tests.support.swarm_network import HOST_ADDR, PREFIX, NodeLink, netns_inode
 
@@ -118,20 +119,18 @@ class NodeEngine:
             raise AssertionError(f"{exc}; its log ends: {self.log_tail()}") from None
         if self.process.poll() is not None:
             raise RuntimeError(f"dockerd of {self.name} exited: {self.log_tail()}")
-        self._fence_published_ports()
+        self._fence()
 
-    def _fence_published_ports(self) -> None:
-        """docs/cluster.md's rule for every node: new connections to the ports this node
-        publishes (the engine's ephemeral range) are admitted only from the platform's host (the
-        router), so a space on another node cannot open one. Added once per namespace."""
-        rule = [
-            "DOCKER-USER", "-p", "tcp", "!", "-s", HOST_ADDR,
-            "-m", "conntrack", "--ctstate", "NEW", "--ctorigdst", self.link.addr,
-            "--ctorigdstport", "32768:60999", "-j", "DROP",
-        ]  # fmt: skip
+    def _fence(self) -> None:
+        """docs/cluster.md's firewall rules for every node (runtime/swarm_node_fence.py): what
+        a space starts is refused, to the node and through it; new connections to the ports
+        this node publishes are admitted only from the platform's host (the router). Each added
+        once per namespace (they outlive a killed engine, as the namespace does)."""
         netns = ["ip", "netns", "exec", self.name, "iptables"]
-        if subprocess.run([*netns, "-C", *rule], capture_output=True, check=False).returncode:
-            subprocess.run([*netns, "-I", *rule], capture_output=True, check=True)
+        for chain, rule in node_firewall_rules(HOST_ADDR, self.link.addr):
+            spec = [chain, *rule]
+            if subprocess.run([*netns, "-C", *spec], capture_output=True, check=False).returncode:
+                subprocess.run([*netns, "-I", *spec], capture_output=True, check=True)
 
     def kill(self, timeout: float = 30.0) -> None:
         """SIGKILL everything of the node at once, as a power cut would: dockerd, its
@@ -182,9 +181,9 @@ class NodeEngine:
 
     def _config_file(self) -> Path:
         # its own daemon.json, never the machine's /etc/docker/daemon.json: what docs/cluster.md
-        # asks of every node, so that spaces on one node do not reach each other
+        # asks of every node (no traffic between containers, no masquerading on the bridge)
         config = self.exec_root.with_suffix(".json")
-        config.write_text(json.dumps({"icc": False, "userland-proxy": False}) + "\n")
+        config.write_text(json.dumps(NODE_DAEMON_CONFIG) + "\n")
         return config
 
 

@@ -33,6 +33,7 @@ from spacehost.lifecycle.gpuholds import SpaceGpuHolds
 from spacehost.lifecycle.gpushare import GpuSetup, gpu_status
 from spacehost.lifecycle.hardware_offer import Flavor, offered_flavors, request_hardware
 from spacehost.lifecycle.hubmounts import HubLookup
+from spacehost.lifecycle.node_loss import NodeLossWatch
 from spacehost.lifecycle.queries import SpaceQueries
 from spacehost.lifecycle.replica_routes import ReplicaRoutes
 from spacehost.lifecycle.routes import RoutePublisher
@@ -122,8 +123,11 @@ class Platform:
         self.gpus.ledger.follow_spaces(holds)
         self.tasks, self.logs, self.crashes = parts.tasks, parts.logs, parts.crashes
         self.sleeper, self.recovery = parts.sleeper, parts.recovery
-        self.replica_routes = ReplicaRoutes(self.ctx)  # started with the sleeper (api/sleep.py)
         self._deployer = parts.deployer
+        # started with the sleeper (api/sleep.py)
+        self.replica_routes = ReplicaRoutes(
+            self.ctx, NodeLossWatch(self.ctx, self._deployer.submit)
+        )
         self.queries = SpaceQueries(settings, store, files, self.ctx.config, self.ctx.git)
         # a data dir from before spaces were git repositories: each space gets its history
         migrate_spaces(store, files, self.ctx.git)

@@ -16,6 +16,7 @@ from spacehost.errors import SpacehostError
 from spacehost.lifecycle import stages
 from spacehost.lifecycle.context import Context
 from spacehost.lifecycle.health import answers, http_status
+from spacehost.lifecycle.node_loss import NodeLossWatch
 from spacehost.lifecycle.replica_view import known_replicas, replicated
 from spacehost.store import SpaceRecord
 
@@ -63,10 +64,12 @@ def refresh(ctx: Context, probe: Callable[[str], bool] = app_answers) -> bool:
 
 
 class ReplicaRoutes:
-    """Runs :func:`refresh` every :data:`TICK_S` in a daemon thread until :meth:`close`."""
+    """Runs :func:`refresh` every :data:`TICK_S` in a daemon thread until :meth:`close`, and
+    *node_loss* (the spaces on a node that stopped answering: node_loss.py) after it."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, node_loss: NodeLossWatch | None = None) -> None:
         self.ctx = ctx
+        self._node_loss = node_loss
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -88,6 +91,11 @@ class ReplicaRoutes:
                 refresh(self.ctx)
             except Exception:  # the loop must outlive one bad tick
                 log.exception("reading replicas failed")
+            try:
+                if self._node_loss is not None:
+                    self._node_loss.check()
+            except Exception:
+                log.exception("checking the spaces' nodes failed")
 
 
 def _follow_upstream(ctx: Context, rec: SpaceRecord, endpoints: tuple[str, ...]) -> None:

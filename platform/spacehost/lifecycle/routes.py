@@ -35,6 +35,7 @@ def route_entry(
     *,
     private: bool = False,
     replicas: Sequence[str] = (),
+    watched: bool = False,
 ) -> RouteEntry:
     """How the router should reach *rec* now (pure but for the revision folder path).
 
@@ -49,6 +50,8 @@ def route_entry(
             (:func:`route_upstreams`); when the space is served by a container, the first is
             its upstream (also when only one runs) and the router spreads sessions over all
             (docs/cluster.md).
+        watched: the control plane changes the route when the space's machine is lost
+            (node_loss.py): the router holds a refused request until it does.
     """
     m = rec.manifest if served is None else served
     sdk = str(m.get("sdk", "gradio"))
@@ -76,6 +79,7 @@ def route_entry(
         startup_timeout=m.get("startup_duration_timeout_s") or None,
         private=private,
         replicas=several,
+        watched=watched and upstream is not None and not several,
     )
 
 

@@ -24,6 +24,8 @@ def publish_routes(ctx: Context, pending: SpaceRecord | None = None) -> None:
     if pending is not None:
         records = [pending if r.id == pending.id else r for r in records]
     private = ctx.visibility.private_repos(SPACE)
+    # on a Swarm a node can die before its manager notices: node_loss.py watches for it
+    watched = ctx.settings.runtime == "swarm"
     ctx.routes.publish(
         [
             route_entry(
@@ -32,6 +34,7 @@ def publish_routes(ctx: Context, pending: SpaceRecord | None = None) -> None:
                 served_manifest(ctx, r),
                 private=str(r.id) in private,
                 replicas=known_replicas(ctx, r),
+                watched=watched,
             )
             for r in records
         ]

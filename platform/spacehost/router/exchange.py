@@ -53,6 +53,7 @@ from spacehost.router.headers import (
     response_head,
 )
 from spacehost.router.match import Match
+from spacehost.router.moving import until_moved, watched
 from spacehost.router.pages import (
     Problem,
     problem_response,
@@ -223,6 +224,7 @@ class Exchange:
         "file_ready",
         "head",
         "interim",
+        "moved",
         "out",
         "peek",
         "pending",
@@ -251,6 +253,7 @@ class Exchange:
         # the space this exchange keeps awake while it is in flight (a long request, an SSE
         # response): from dispatch to the end of the response
         self.busy_space = ""
+        self.moved = False  # held once for its space to move (router/moving.py)
         self.up: Upstream | None = None
         self.upstream: UpstreamConnection | None = None
         self.head = b""
@@ -494,12 +497,12 @@ class Exchange:
             conn = await self.ctx.pool.connect(up)
         except TimeoutError:
             self.task = None
-            if not self._elsewhere(up):
+            if not self._elsewhere(up) and not self._await_move(up):
                 self._fail(_gateway_problem(504, self.what, "did not accept a connection"))
             return
         except OSError as exc:
             self.task = None
-            if self._elsewhere(up):
+            if self._elsewhere(up) or self._await_move(up):
                 return
             detail = f"is not reachable ({exc.strerror or exc})"
             self._fail(_gateway_problem(502, self.what, detail))
@@ -523,6 +526,33 @@ class Exchange:
         self.up = other
         self.task = self.ctx.loop.create_task(self._connect(other))
         return True
+
+    def _await_move(self, up: Upstream) -> bool:
+        """*up*, the one upstream of a space whose control plane watches it, took no
+        connection (nothing was sent): hold the request until the space's route changes
+        (router/moving.py), once; True when it waits."""
+        if (
+            self.moved
+            or self.pick is not None
+            or self.phase is not AWAITING_RESPONSE
+            or not self.what
+            or not watched(self.ctx.routes, self.what, up.key)
+        ):
+            return False
+        self.moved = True
+        self.task = self.ctx.loop.create_task(self._after_move(up))
+        return True
+
+    async def _after_move(self, up: Upstream) -> None:
+        moved = await until_moved(self.ctx.routes, self.what, up.key)
+        self.task = None
+        if self.phase is ABORTED:
+            return
+        if not moved:
+            self._fail(_gateway_problem(502, self.what, "is not reachable"))
+            return
+        self._end_stream()  # dispatched again: the space's count is taken again there
+        self._dispatch(self.ctx.route(self.req.host, self.req.target.decode("latin-1")))
 
     def _remember_event(self, answer: bytearray) -> None:
         """A replica answered with a new queue event: its later requests go there."""

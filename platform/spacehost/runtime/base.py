@@ -127,6 +127,23 @@ class ContainerInfo:
 
 
 @dataclass(frozen=True)
+class NodeLoss:
+    """The machine a space's container runs on stopped answering, though its engine (a Swarm
+    manager) still counts the container as running.
+
+    Attributes:
+        node: the machine's name (a Swarm node's hostname), for messages.
+        addr: its address.
+        movable: whether the space may start elsewhere (False: its ``/data`` lives on that
+            machine, so it waits for it).
+    """
+
+    node: str
+    addr: str
+    movable: bool
+
+
+@dataclass(frozen=True)
 class DiskUsage:
     """How full one of a container's size-limited disks is (runtime/storage.py).
 
@@ -199,3 +216,11 @@ class RuntimeBackend(Protocol):
         network access, as the container's user, with its mounts; the container is removed
         afterwards. After *timeout* seconds it is killed (``exit_code`` None)."""
         ...
+
+    def lost_node(self, container_id: str) -> NodeLoss | None:
+        """Whether the machine *container_id* runs on stopped answering before its engine
+        noticed (a Swarm node whose engine died: the manager says so only after missed
+        heartbeats); None when it answers, or when the backend runs everything on one machine
+        (the default: a lost host takes the platform with it). A backend that reports a loss
+        places later starts elsewhere until its engine knows."""
+        return None

@@ -35,11 +35,13 @@ from spacehost.runtime.base import (
     LABEL_HARDWARE,
     LABEL_INSTANCE,
     LABEL_MANAGED,
+    LABEL_PORT,
     LABEL_ROLE,
     LABEL_SPACE,
     ContainerInfo,
     ContainerSpec,
     DiskUsage,
+    NodeLoss,
     RuntimeBackend,
     TaskResult,
 )
@@ -50,12 +52,17 @@ from spacehost.runtime.options import container_name
 from spacehost.runtime.swarm_data import ephemeral_data
 from spacehost.runtime.swarm_hubcache import SwarmHubCache, helper_labels, without_hub_binds
 from spacehost.runtime.swarm_info import (
+    forced_update,
+    has_live_task,
     info_from_service,
     latest_task,
+    pinned_node,
+    published_port,
     replicas,
     task_error,
     task_state,
 )
+from spacehost.runtime.swarm_lost import node_back, node_silent
 from spacehost.runtime.swarm_nodes import label_node
 from spacehost.runtime.swarm_replicas import awake_replicas, serving_task, task_endpoints
 from spacehost.runtime.swarm_spec import (
@@ -124,6 +131,7 @@ class SwarmBackend(RuntimeBackend):
         self._data = data  # where /data lives: swarm_data.py
         self._manager_url = manager_url
         self._nodes: dict[str, tuple[float, str | None, bool]] = {}  # id: (read at, addr, down)
+        self._silent: dict[str, str] = {}  # nodes found silent before the manager knew: id: addr
 
     # --- start ---------------------------------------------------------------------------------
 
@@ -150,7 +158,8 @@ class SwarmBackend(RuntimeBackend):
         pinned = bool(spec.data_volume) and self._data == "pinned"
         node_id = self._place(spec, image, name, gpus, pinned=pinned)
         doing = f"starting {spec.space} ({name})"
-        args = create_args(spec, image, name, gpus=gpus, node_id=node_id)
+        avoid = () if node_id else self._silent_nodes()
+        args = create_args(spec, image, name, gpus=gpus, node_id=node_id, avoid=avoid)
         try:
             created = self._api.create_service(
                 **(ephemeral_data(args) if spec.data_volume and not pinned else args)
@@ -470,6 +479,56 @@ class SwarmBackend(RuntimeBackend):
         self._nodes[node_id] = (now, addr, down)
         return addr, down
 
+    # --- a node lost before the manager knows: swarm_lost.py -----------------------------------
+
+    def lost_node(self, container_id: str) -> NodeLoss | None:
+        """Whether the node running the service's one task stopped answering (its published
+        port and its engine's gossip port both refuse or time out, twice), though the
+        manager may still count it ready; the node is then avoided by later starts until
+        the manager marks it down or it answers again. None for a service with several
+        replicas (the Swarm replaces those itself), or one not running.
+
+        Raises:
+            EngineUnavailable: the manager failed or is unreachable.
+        """
+        doing = "checking the node of"
+        try:
+            service, tasks = self._service_and_tasks(container_id, doing)
+        except DockerServiceGone:
+            return None
+        task = latest_task(tasks)
+        labels = (service.get("Spec") or {}).get("Labels") or {}
+        if awake_replicas(service) > 1 or task is None or task_state(task) != "running":
+            return None
+        port = published_port(task, int(labels.get(LABEL_PORT) or 0))
+        node_id = str(task.get("NodeID") or "")
+        node = self._inspect_node(node_id) if node_id and port else None
+        addr = str(((node or {}).get("Status") or {}).get("Addr") or "")
+        if node is None or port is None or not addr or not node_silent(addr, port):
+            return None
+        self._silent[node_id] = addr
+        hostname = str((node.get("Description") or {}).get("Hostname") or node_id[:12])
+        return NodeLoss(hostname, addr, movable=not pinned_node(service))
+
+    def _inspect_node(self, node_id: str) -> Mapping[str, Any] | None:
+        try:
+            found: Mapping[str, Any] = self._api.inspect_node(node_id)
+        except DockerNotFound:
+            return None
+        except ENGINE_ERRORS as exc:
+            raise self._error(exc, f"inspecting node {node_id}") from exc
+        return found
+
+    def _silent_nodes(self) -> tuple[str, ...]:
+        """The nodes found silent that the manager still counts and that still do not
+        answer: a new task must not be placed there."""
+        for node_id, addr in list(self._silent.items()):
+            node = self._inspect_node(node_id)
+            state = ((node or {}).get("Status") or {}).get("State")
+            if node is None or state in ("down", "disconnected") or node_back(addr):
+                del self._silent[node_id]
+        return tuple(self._silent)
+
     # --- control -------------------------------------------------------------------------------
 
     def stop(self, container_id: str, timeout: float = 10) -> None:
@@ -529,17 +588,30 @@ class SwarmBackend(RuntimeBackend):
         )
 
     def _scale(self, service_id: str, count: int, doing: str) -> None:
+        """Ask for *count* replicas. A service that already asks for them but runs none (the
+        manager stopped its task and, restart policy ``none``, made no other: its container
+        died, its node was lost, a new control plane adopted it) gets a forced update, which
+        starts new tasks; scaling to the same count would change nothing."""
         what = f"{doing} service {service_id}"
         try:
             service = self._api.inspect_service(service_id)
-            if replicas(service) == count:
-                return
-            self._api.update_service(
-                service_id,
-                service["Version"]["Index"],
-                mode={"Replicated": {"Replicas": count}},
-                fetch_current_spec=True,
-            )
+            if replicas(service) != count:
+                self._api.update_service(
+                    service_id,
+                    service["Version"]["Index"],
+                    mode={"Replicated": {"Replicas": count}},
+                    fetch_current_spec=True,
+                )
+            elif count > 0 and not has_live_task(self._api.tasks(filters={"service": service_id})):
+                log.info(
+                    "service %s wants %d task(s) but runs none: forcing new ones", service_id, count
+                )
+                self._api.update_service(
+                    service_id,
+                    service["Version"]["Index"],
+                    task_template=forced_update(service),
+                    fetch_current_spec=True,
+                )
         except ENGINE_ERRORS as exc:
             raise self._error(exc, what) from exc
 

@@ -38,6 +38,7 @@ from spacehost.runtime.base import (
 from spacehost.runtime.hubsnapshot import HubSnapshot
 from spacehost.runtime.lines import split_lines
 from spacehost.runtime.swarm_info import latest_task, task_error, task_state
+from spacehost.runtime.swarm_node_fence import HELPER_NETWORK
 from spacehost.runtime.swarm_nodes import label_node
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,9 @@ def fill_args(
             "Labels": dict(labels),
         },
         "RestartPolicy": {"Condition": "none"},
+        # the node's own network: the spaces' bridge refuses what its containers start, and
+        # this task (the platform's code, never the space's) must reach the platform's hub URL
+        "Networks": [{"Target": HELPER_NETWORK}],
     }
     if node_id:
         template["Placement"] = {"Constraints": [f"node.id=={node_id}"]}

@@ -45,6 +45,32 @@ def task_state(task: Mapping[str, Any] | None) -> str:
     return str(((task or {}).get("Status") or {}).get("State", ""))
 
 
+def has_live_task(tasks: Sequence[Mapping[str, Any]]) -> bool:
+    """True when some task is meant to run and runs or is on its way (not one the manager
+    stopped or that ended)."""
+    return any(
+        t.get("DesiredState") in ("running", "ready", "accepted")
+        and task_state(t) in (*_STARTING, "running")
+        for t in tasks
+    )
+
+
+def forced_update(service: Mapping[str, Any]) -> dict[str, Any]:
+    """The service's task template with its ``ForceUpdate`` counter one higher: an update
+    that changes only it replaces the service's tasks (``docker service update --force``)."""
+    template = dict((service.get("Spec") or {}).get("TaskTemplate") or {})
+    template["ForceUpdate"] = int(template.get("ForceUpdate") or 0) + 1
+    return template
+
+
+def pinned_node(service: Mapping[str, Any]) -> bool:
+    """True when the service's tasks may run on one node only (``node.id==``: the node that
+    holds its ``/data`` volume or its hub repos)."""
+    template = (service.get("Spec") or {}).get("TaskTemplate") or {}
+    constraints = (template.get("Placement") or {}).get("Constraints") or ()
+    return any(str(c).replace(" ", "").startswith("node.id==") for c in constraints)
+
+
 def published_port(task: Mapping[str, Any], target: int) -> int | None:
     """The node port the task published for its container port *target*."""
     ports = ((task.get("Status") or {}).get("PortStatus") or {}).get("Ports") or ()
@@ -82,6 +108,14 @@ def shut_down_since_update(service: Mapping[str, Any], task: Mapping[str, Any] |
     return updated is not None and stopped is not None and stopped > updated
 
 
+def updated_since_stop(service: Mapping[str, Any], task: Mapping[str, Any] | None) -> bool:
+    """True when the service was updated after *task* stopped (both times known): the update
+    asked for new tasks, which the manager has not made yet."""
+    updated = _instant(service.get("UpdatedAt"))
+    stopped = _instant(((task or {}).get("Status") or {}).get("Timestamp"))
+    return updated is not None and stopped is not None and updated > stopped
+
+
 def status_of(service: Mapping[str, Any], task: Mapping[str, Any] | None) -> str:
     """The container status the service's state maps to."""
     state = task_state(task)
@@ -89,10 +123,10 @@ def status_of(service: Mapping[str, Any], task: Mapping[str, Any] | None) -> str
         return "running"
     # scaled up again, before the manager made the new task: the newest is the one it shut
     # down at the scale-down (a crashed task is "failed", a finished one "complete")
-    waking = (
-        replicas(service) > 0
-        and state in ("", "shutdown")
-        and not shut_down_since_update(service, task)
+    waking = replicas(service) > 0 and (
+        (state in ("", "shutdown") and not shut_down_since_update(service, task))
+        # a forced update (a wake of a service whose task ended) replaces an ended task
+        or (state in ("complete", "failed") and updated_since_stop(service, task))
     )
     if state in _STARTING or waking:
         return "created"

@@ -77,7 +77,12 @@ def _mounts(spec: ContainerSpec) -> list[dict[str, Any]]:
 
 
 def task_template(
-    spec: ContainerSpec, image: str, *, gpus: int = 0, node_id: str | None = None
+    spec: ContainerSpec,
+    image: str,
+    *,
+    gpus: int = 0,
+    node_id: str | None = None,
+    avoid: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The service's ``TaskTemplate``.
 
@@ -87,6 +92,8 @@ def task_template(
         image: the reference nodes pull (``registry/name@sha256:...``).
         gpus: GPUs to reserve as generic resources.
         node_id: pin every task to this node (the one holding the space's ``/data``).
+        avoid: place no task on these nodes (found silent before the manager noticed:
+            swarm_lost.py); ignored with *node_id*.
 
     Returns:
         The task template, restart policy ``none``: the lifecycle restarts crashed apps
@@ -116,6 +123,8 @@ def task_template(
     }
     if node_id:
         template["Placement"] = {"Constraints": [f"node.id=={node_id}"]}
+    elif avoid:
+        template["Placement"] = {"Constraints": [f"node.id!={n}" for n in avoid]}
     return template
 
 
@@ -125,13 +134,20 @@ def endpoint(port: int) -> dict[str, Any]:
 
 
 def create_args(
-    spec: ContainerSpec, image: str, name: str, *, gpus: int = 0, node_id: str | None = None
+    spec: ContainerSpec,
+    image: str,
+    name: str,
+    *,
+    gpus: int = 0,
+    node_id: str | None = None,
+    avoid: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Keyword arguments for ``APIClient.create_service`` that run *spec* as its replicas
-    (one task, or ``spec.replicas`` spread over the nodes: swarm_replicas.py)."""
+    (one task, or ``spec.replicas`` spread over the nodes: swarm_replicas.py), on *node_id*
+    only, or on none of *avoid*."""
     return {
         "task_template": spread_template(
-            task_template(spec, image, gpus=gpus, node_id=node_id), spec
+            task_template(spec, image, gpus=gpus, node_id=node_id, avoid=avoid), spec
         ),
         "name": name,
         "labels": {**service_labels(spec), **replica_labels(spec)},

@@ -4,6 +4,7 @@ own engine, pushed, pulled by digest on a node and served at the node's address.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -131,4 +132,26 @@ def test_pause_scales_to_zero_and_unpause_is_refused_so_the_space_is_started_aga
     with pytest.raises(Conflict, match="scaled to zero"):
         backend.unpause(info.id)
     woken = backend.start_existing(info.id)
+    assert wait_for(lambda: http_status(woken.host or "", woken.port or 0) == 200, what="200")
+
+
+def test_a_wake_starts_a_task_when_the_service_wants_one_but_has_none(
+    backend: SwarmBackend, manager: DockerClient, swarm_cluster: SwarmCluster
+) -> None:
+    """Swarm stopped the task and made none in its place (restart policy ``none``: its
+    container died, its node was lost and came back, or a new control plane adopted it):
+    the service still asks for its one replica, so scaling to one changes nothing."""
+    info = backend.start(make_spec(**SMALL))
+    task = manager.api.tasks(filters={"service": info.id})[0]
+    node = next(
+        n for n in range(len(swarm_cluster.nodes)) if swarm_cluster.node_id(n) == task["NodeID"]
+    )
+    container = task["Status"]["ContainerStatus"]["ContainerID"]
+    with contextlib.closing(swarm_cluster.client(node)) as on_node:
+        on_node.api.kill(container)
+    assert wait_for(
+        lambda: (backend.inspect(info.id) or info).status != "running", what="the task stopped"
+    )
+    woken = backend.start_existing(info.id)
+    assert woken.status == "running" and woken.host in swarm_cluster.node_addrs
     assert wait_for(lambda: http_status(woken.host or "", woken.port or 0) == 200, what="200")

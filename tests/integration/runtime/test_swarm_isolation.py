@@ -2,12 +2,21 @@
 node or across nodes, while the platform's host (the router) reaches every one — with the node
 set-up docs/cluster.md asks for (each engine with ``icc: false`` and ``userland-proxy: false``,
 each node admitting new connections to its published ports only from the platform's host),
-which the test cluster's nodes have (tests/support/swarm_engine.py)."""
+which the test cluster's nodes have (tests/support/swarm_engine.py).
+
+Nor do they reach anything else they were not given (docs/security.md, "Spaces on a Swarm"): the
+platform's host (its registry), their own node's host ports (at the gateway of their bridge or at
+the node's address), another node's address, or an address beyond the cluster (the host's own
+address outside the cluster's bridge) — the same started spaces are asked."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import json
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -22,6 +31,7 @@ from spacehost.runtime.imagepush import ImagePusher
 from spacehost.runtime.swarm_backend import SwarmBackend
 from tests.support.docker_runtime import RUN_ID, http_status, make_spec, space
 from tests.support.polling import wait_for
+from tests.support.ports import free_port
 from tests.support.swarm_cluster import SwarmCluster
 
 pytestmark = [pytest.mark.docker, pytest.mark.swarm]
@@ -35,7 +45,17 @@ PROBE = (
 )
 
 
-@pytest.fixture
+# a host service of a node (sshd, an exporter): accepts on every address of the node's namespace
+LISTEN = (
+    "import socket, sys; s = socket.socket(); "
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+    "s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen(64)\n"
+    "while True: s.accept()[0].close()"
+)
+SWARM_GOSSIP_PORT = 7946
+
+
+@pytest.fixture(scope="module")
 def started(
     client: DockerClient, image: str, swarm_cluster: SwarmCluster
 ) -> Iterator[list[ContainerInfo]]:
@@ -177,4 +197,77 @@ def test_spaces_reach_no_other_space_on_their_node_or_another_while_the_router_r
             raise AssertionError(f"{again} (first: {gone}; tasks: {history})") from again
     nodes = [node for node, _, _ in placed]
     assert len(set(nodes)) > 1 and len(set(nodes)) < SPACES, nodes  # both cases are covered
+    assert reached == []
+
+
+@pytest.fixture(scope="module")
+def node_service(swarm_cluster: SwarmCluster) -> Iterator[int]:
+    """A port every node's own network namespace listens on, on all its addresses."""
+    port = free_port()
+    servers = [
+        subprocess.Popen(
+            ["ip", "netns", "exec", node.name, sys.executable, "-c", LISTEN, str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for node in swarm_cluster.nodes
+    ]
+    try:
+        for addr in swarm_cluster.node_addrs:
+            wait_for(functools.partial(host_opens, addr, port), what=f"{addr}:{port} to listen")
+        yield port
+    finally:
+        for server in servers:
+            server.kill()
+            server.wait()
+
+
+def host_opens(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=3):
+        return True
+    return False
+
+
+def outside_address() -> str:
+    """The host's own address on its default route's interface: beyond the cluster's bridge."""
+    routes = json.loads(subprocess.run(
+        ["ip", "-4", "-j", "route", "show", "default"], capture_output=True, check=True
+    ).stdout)  # fmt: skip
+    assert routes, "this test needs a default route (an address outside the cluster)"
+    dev = routes[0]["dev"]
+    addrs = json.loads(subprocess.run(
+        ["ip", "-4", "-j", "addr", "show", "dev", dev], capture_output=True, check=True
+    ).stdout)  # fmt: skip
+    return str(addrs[0]["addr_info"][0]["local"])
+
+
+def gateway(cluster: SwarmCluster, index: int, container_id: str) -> str:
+    """The gateway of the container's network: its node's address on the space's bridge."""
+    with contextlib.closing(cluster.client(index)) as node:
+        networks = node.api.inspect_container(container_id)["NetworkSettings"]["Networks"]
+    return str(next(n["Gateway"] for n in networks.values() if n.get("Gateway")))
+
+
+def test_spaces_reach_neither_the_platform_nor_the_nodes_nor_the_outside(
+    started: list[ContainerInfo], swarm_cluster: SwarmCluster, node_service: int
+) -> None:
+    registry_host, _, registry_port = swarm_cluster.registry_pull.partition(":")
+    assert host_opens(outside_address(), int(registry_port))  # it listens there for the host
+    for info in started:
+        assert wait_for(functools.partial(serves, info), what="the app from the host")
+    reached = []
+    for info in started:
+        node, container, _ = where(swarm_cluster, info)
+        other = swarm_cluster.node_addrs[(node + 1) % len(swarm_cluster.node_addrs)]
+        targets = {
+            "the platform's registry": (registry_host, int(registry_port)),
+            "its node's gateway": (gateway(swarm_cluster, node, container), node_service),
+            "its node's address": (swarm_cluster.node_addrs[node], node_service),
+            "another node's host port": (other, node_service),
+            "another node's swarm port": (other, SWARM_GOSSIP_PORT),
+            "an address outside the cluster": (outside_address(), int(registry_port)),
+        }
+        for what, (host, port) in targets.items():
+            if opens(swarm_cluster, node, container, host, port):
+                reached.append((info.space.name, what, f"{host}:{port}"))
     assert reached == []

@@ -154,8 +154,12 @@ def test_crash_is_reported_then_restarted_after_the_backoff(env) -> None:  # typ
     timer.fire()
     second = running(p)
     assert second != first and events(p, "restart")[-1].startswith("automatic restart")
-    # the crashed run's log is kept beside the new one
-    assert p.store.log_refs(SPACE, "run")[:2] == [second, first]
+    # the crashed run's log is kept beside the new one (the new run's log is opened as its
+    # stream is followed, just after the space went RUNNING)
+    wait_for(
+        lambda: p.store.log_refs(SPACE, "run")[:2] == [second, first],
+        what="the new run's log beside the crashed one's",
+    )
     assert p.store.logs(SPACE, "run", ref=first)[0].line.startswith("starting")
     crash(p, backend, timer)
     assert [h.delay for h in timer.live] == [2]  # crashes in a row back off

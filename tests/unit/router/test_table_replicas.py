@@ -66,3 +66,12 @@ def test_compiled_targets_carry_the_replicas(tmp_path: Path) -> None:
         Upstream("127.0.0.1", p) for p in (1001, 1002, 1003)
     )
     assert routes.target_for("c/d").replicas == ()  # one upstream: no choosing at all
+
+
+def test_watched_round_trips_and_is_written_only_when_set() -> None:
+    watched = RouteEntry("a/b", "gradio", "RUNNING", upstream=THREE[0], watched=True)
+    assert json.loads(routes_json([watched]))["spaces"][0]["watched"] is True
+    assert parse_table(routes_json([watched])).by_space["a/b"].watched
+    plain = RouteEntry("a/b", "gradio", "RUNNING", upstream=THREE[0])
+    assert "watched" not in json.loads(routes_json([plain]))["spaces"][0]
+    assert not parse_table(routes_json([plain])).by_space["a/b"].watched

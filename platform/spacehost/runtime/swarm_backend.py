@@ -151,12 +151,8 @@ class SwarmBackend(RuntimeBackend):
             NotFound: its image is gone from the build engine (rebuild the space).
             EngineUnavailable: the manager, the build engine or the registry failed.
         """
-        spec = self._on_swarm(spec)
-        gpus = self._gpus(spec, hardware)
-        image = self._pusher.pull_reference(spec.image)
-        name = service_name(container_name(spec.space, spec.revision))
-        pinned = bool(spec.data_volume) and self._data == "pinned"
-        node_id = self._place(spec, image, name, gpus, pinned=pinned)
+        spec, at = self._placed(spec, hardware)
+        gpus, image, name, pinned, node_id = at
         doing = f"starting {spec.space} ({name})"
         avoid = () if node_id else self._silent_nodes()
         args = create_args(spec, image, name, gpus=gpus, node_id=node_id, avoid=avoid)
@@ -188,6 +184,25 @@ class SwarmBackend(RuntimeBackend):
             task_outcome(task)
         except AppFailed as exc:
             raise AppFailed(f"{doing}: {exc.message}", hint=exc.hint) from exc
+
+    def _placed(
+        self, spec: ContainerSpec, hardware: str | None
+    ) -> tuple[ContainerSpec, tuple[int, str, str, bool, str | None]]:
+        """*spec* as it runs on the Swarm, and where: ``(gpus, image reference, service name,
+        pinned to its /data, node id or None)`` — its image pushed, its hub repos filled on the
+        node it is placed on (start and run_task place a space alike)."""
+        spec = self._on_swarm(spec)
+        gpus = self._gpus(spec, hardware)
+        image = self._pusher.pull_reference(spec.image)
+        name = service_name(container_name(spec.space, spec.revision))
+        pinned = bool(spec.data_volume) and self._data == "pinned"
+        return spec, (
+            gpus,
+            image,
+            name,
+            pinned,
+            self._place(spec, image, name, gpus, pinned=pinned),
+        )
 
     def _on_swarm(self, spec: ContainerSpec) -> ContainerSpec:
         """*spec* as a service runs it: the instance's label, its hub repos' node volumes in
@@ -746,12 +761,7 @@ class SwarmBackend(RuntimeBackend):
         """
         if not spec.hub or self.hub is None:
             return self.local.run_task(spec, timeout)
-        spec = self._on_swarm(spec)
-        gpus = self._gpus(spec, None)
-        image = self._pusher.pull_reference(spec.image)
-        name = service_name(container_name(spec.space, spec.revision))
-        pinned = bool(spec.data_volume) and self._data == "pinned"
-        node_id = self._place(spec, image, name, gpus, pinned=pinned)
+        spec, (_, image, name, _, node_id) = self._placed(spec, None)
         assert node_id is not None  # spec.hub is not empty: the fill chose the node
         doing = f"running a task for {spec.space} on node {node_id}"
         args = task_args(

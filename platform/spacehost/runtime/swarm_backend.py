@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from docker import DockerClient
@@ -65,6 +66,7 @@ from spacehost.runtime.swarm_info import (
 from spacehost.runtime.swarm_lost import node_back, node_silent
 from spacehost.runtime.swarm_nodes import label_node
 from spacehost.runtime.swarm_replicas import awake_replicas, serving_task, task_endpoints
+from spacehost.runtime.swarm_shared_data import SharedData, with_shared_data
 from spacehost.runtime.swarm_spec import (
     create_args,
     gpu_count,
@@ -103,7 +105,10 @@ class SwarmBackend(RuntimeBackend):
         hub: fills node-local volumes with the hub repos spaces read (None: spaces with
             ``models:``/``datasets:`` are refused, as their host folders are not on the nodes).
         start_timeout_s: how long a start waits for its task to run (image pull included).
-        data: ``pinned`` or ``ephemeral`` (``SPACEHOST_SWARM_DATA``, runtime/swarm_data.py).
+        data: ``pinned``, ``ephemeral`` or ``shared`` (``SPACEHOST_SWARM_DATA``,
+            runtime/swarm_data.py).
+        shared: the spaces' ``/data`` folders under ``SPACEHOST_SWARM_SHARED_DIR`` (with
+            *data* ``shared``: runtime/swarm_shared_data.py).
         manager_url: where the manager answers (``SPACEHOST_SWARM_URL``), named in the
             errors when it does not.
     """
@@ -119,6 +124,7 @@ class SwarmBackend(RuntimeBackend):
         hub: SwarmHubCache | None = None,
         start_timeout_s: float = START_TIMEOUT_S,
         data: str = "pinned",
+        shared: SharedData | None = None,
         manager_url: str = "",
     ) -> None:
         self.hub = hub
@@ -129,6 +135,7 @@ class SwarmBackend(RuntimeBackend):
         self._gpu_fallback = gpu_fallback
         self._start_timeout_s = start_timeout_s
         self._data = data  # where /data lives: swarm_data.py
+        self._shared = shared if data == "shared" else None
         self._manager_url = manager_url
         self._nodes: dict[str, tuple[float, str | None, bool]] = {}  # id: (read at, addr, down)
         self._silent: dict[str, str] = {}  # nodes found silent before the manager knew: id: addr
@@ -155,11 +162,11 @@ class SwarmBackend(RuntimeBackend):
         gpus, image, name, pinned, node_id = at
         doing = f"starting {spec.space} ({name})"
         avoid = () if node_id else self._silent_nodes()
-        args = create_args(spec, image, name, gpus=gpus, node_id=node_id, avoid=avoid)
+        args = self._with_data(
+            spec, create_args(spec, image, name, gpus=gpus, node_id=node_id, avoid=avoid), pinned
+        )
         try:
-            created = self._api.create_service(
-                **(ephemeral_data(args) if spec.data_volume and not pinned else args)
-            )
+            created = self._api.create_service(**args)
         except ENGINE_ERRORS as exc:
             raise self._error(exc, doing, image=image) from exc
         service_id = str(created["ID"])
@@ -171,6 +178,15 @@ class SwarmBackend(RuntimeBackend):
         except (HardwareUnavailable, AppFailed):
             self.remove(service_id)
             raise
+
+    def _with_data(self, spec: ContainerSpec, args: dict[str, Any], pinned: bool) -> dict[str, Any]:
+        """*args* with the ``/data`` of the data mode: the node's volume (pinned), a folder
+        every node mounts (shared, made now when new), else a tmpfs."""
+        if not spec.data_volume or pinned:
+            return args
+        if self._shared is not None:
+            return with_shared_data(args, self._shared.prepare(spec.data_volume))
+        return ephemeral_data(args)
 
     def _error(self, exc: BaseException, doing: str, *, image: str = "") -> SpacehostError:
         """The error for a failed call to the manager (it names the manager when unreachable)."""
@@ -366,16 +382,21 @@ class SwarmBackend(RuntimeBackend):
             time.sleep(POLL_S)
 
     def remove_volume(self, name: str) -> None:
-        """Forget which node holds the volume *name*: the next start makes a new one.
+        """Forget which node holds the volume *name*: the next start makes a new one; with
+        ``SPACEHOST_SWARM_DATA=shared`` its folder in the shared folder is removed too.
 
-        The volume itself stays on its node (the manager cannot remove a node's volumes;
+        A node's volume itself stays on its node (the manager cannot remove a node's volumes;
         ``docker volume rm`` there frees the space, docs/cluster.md).
 
         Raises:
             Conflict: a service of this platform still mounts it (remove the service first).
+            InvalidRequest: its shared folder could not be removed (saying what is left).
             EngineUnavailable: the manager failed or is unreachable.
         """
-        self._refuse_in_use(name)
+        folder = self._shared.folder(name) if self._shared is not None else None
+        self._refuse_in_use(name, folder)
+        if self._shared is not None:
+            self._shared.remove(name)
         label = volume_label(name)
         try:
             held = self._api.nodes(filters={"node.label": f"{label}=true"})
@@ -389,7 +410,7 @@ class SwarmBackend(RuntimeBackend):
         except ENGINE_ERRORS as exc:
             raise self._error(exc, f"unpinning volume {name}") from exc
 
-    def _refuse_in_use(self, volume: str) -> None:
+    def _refuse_in_use(self, volume: str, folder: Path | None = None) -> None:
         labels = [f"{LABEL_MANAGED}=true"]
         if self._instance:
             labels.append(f"{LABEL_INSTANCE}={self._instance}")
@@ -399,7 +420,8 @@ class SwarmBackend(RuntimeBackend):
             raise self._error(exc, "listing services") from exc
         for service in found:
             container = service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}
-            if any(m.get("Source") == volume for m in container.get("Mounts") or ()):
+            sources = {m.get("Source") for m in container.get("Mounts") or ()}
+            if volume in sources or (folder is not None and str(folder) in sources):
                 raise Conflict(
                     f"volume {volume} is in use by service {service['Spec'].get('Name')}",
                     hint="remove the service first",
@@ -523,7 +545,10 @@ class SwarmBackend(RuntimeBackend):
             return None
         self._silent[node_id] = addr
         hostname = str((node.get("Description") or {}).get("Hostname") or node_id[:12])
-        return NodeLoss(hostname, addr, movable=not pinned_node(service))
+        movable = not pinned_node(service)
+        return NodeLoss(
+            hostname, addr, movable=movable, keeps_data=movable and self._shared is not None
+        )
 
     def _inspect_node(self, node_id: str) -> Mapping[str, Any] | None:
         try:

@@ -16,7 +16,8 @@ from contextlib import contextmanager
 Slot = tuple[str, str | None]  # (volume, node id; None: the node the manager picks)
 
 
-def _clash(held: Slot, wanted: Slot) -> bool:
+def clashes(held: Slot, wanted: Slot) -> bool:
+    """Whether a fill of *wanted* must wait while *held* runs."""
     volume, node = wanted
     return held[0] == volume and (node is None or held[1] is None or held[1] == node)
 
@@ -34,7 +35,7 @@ class FillSlots:
         waits while a clashing fill runs."""
         slot = (volume, node_id)
         with self._changed:
-            self._changed.wait_for(lambda: not any(_clash(b, slot) for b in self._busy))
+            self._changed.wait_for(lambda: not any(clashes(b, slot) for b in self._busy))
             self._busy.add(slot)
         try:
             yield

@@ -179,12 +179,14 @@ def held(node: Mapping[str, Any], snapshots: Sequence[HubSnapshot]) -> int:
     return sum(1 for s in snapshots if labels.get(node_label(s)) == "true")
 
 
-def spread_nodes(nodes: Sequence[Mapping[str, Any]], request: FillRequest, count: int) -> list[str]:
+def spread_nodes(
+    nodes: Sequence[Mapping[str, Any]], request: FillRequest, count: int
+) -> list[Mapping[str, Any]]:
     """Up to *count* nodes for a space's replicas: usable ones that can take a replica,
     those already holding more of its repos first (they fill less)."""
     fitting = [n for n in nodes if usable(n, request.avoid) and fits(n, request.resources)]
     fitting.sort(key=lambda n: -held(n, request.spec.hub))  # stable: the manager's order
-    return [str(n["ID"]) for n in fitting[:count]]
+    return fitting[:count]
 
 
 class SwarmHubCache:
@@ -280,7 +282,9 @@ class SwarmHubCache:
                 hint="add a node with enough CPU and memory (docs/cluster.md), "
                 "or lower SPACEHOST_CPUS / SPACEHOST_MEMORY_LIMIT",
             )
-        failed = self._fill_on(request, chosen)
+        snapshots = request.spec.hub
+        lacking = [str(n["ID"]) for n in chosen if held(n, snapshots) < len(snapshots)]
+        failed = self._fill_on(request, lacking) if lacking else {}
         if len(failed) == len(chosen):
             raise next(iter(failed.values()))
         if failed:

@@ -18,8 +18,8 @@ from spacehost.runtime.swarm_hubcache import (
     fits,
     helper_labels,
     job_name,
-    spread_nodes,
     node_label,
+    spread_nodes,
     without_hub_binds,
 )
 from spacehost.runtime.swarm_spec import create_args
@@ -125,8 +125,8 @@ def test_replicas_are_filled_on_nodes_that_can_take_one_holders_first() -> None:
         node("drained", held, availability="drain"),
         node("c"),
     ]
-    assert spread_nodes(nodes, request, 2) == ["b", "a"]
-    assert spread_nodes(nodes, request, 5) == ["b", "a", "c"]
+    assert [n["ID"] for n in spread_nodes(nodes, request, 2)] == ["b", "a"]
+    assert [n["ID"] for n in spread_nodes(nodes, request, 5)] == ["b", "a", "c"]
     assert not fits(node("x", cpus=0), reserve)
     gpu = {"Reservations": {"GenericResources": [
         {"DiscreteResourceSpec": {"Kind": "NVIDIA-GPU", "Value": 1}}]}}  # fmt: skip

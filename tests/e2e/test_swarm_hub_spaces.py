@@ -25,6 +25,7 @@ from gradio_client import Client
 from spacehost.routetable import parse_routes
 from spacehost.settings import Settings
 from tests.e2e.conftest import Running, remove_containers, start_platform, stop_platform
+from tests.support.hub_space import ANSWER, write_hub_space, write_model
 from tests.support.polling import wait_for
 from tests.support.ports import free_port
 from tests.support.swarm_cluster import SwarmCluster
@@ -262,18 +263,6 @@ def test_a_dataset_space_on_a_worker_calls_load_dataset_offline(
 
 
 SPREAD_MODEL = "e2e/tiny-spread"
-SPREAD_APP = """import os, socket
-import gradio as gr
-from huggingface_hub import hf_hub_download
-
-def describe(_: str) -> str:
-    config = open(hf_hub_download("e2e/tiny-spread", "config.json"), encoding="utf-8").read()
-    return socket.gethostname() + " " + config.strip() + " " + os.environ["HF_HUB_OFFLINE"]
-
-demo = gr.Interface(fn=describe, inputs="text", outputs="text", title="Spread", api_name="describe")
-if __name__ == "__main__":
-    demo.launch()
-"""
 
 
 def running_nodes(manager: DockerClient, running: Running, space: str) -> list[str]:
@@ -293,15 +282,10 @@ def test_a_replicated_hub_space_is_filled_on_each_node_and_every_replica_loads_i
     """Two replicas, the manager drained: the model is filled on both workers (in parallel),
     the service runs one replica on each, and each answers gradio_client with the model read
     offline (docs/cluster.md, "Hub repos on the nodes")."""
-    model = tmp_path / "spread-model"
-    model.mkdir()
-    (model / "config.json").write_text('{"model_type": "spread"}\n')
+    model = write_model(tmp_path / "spread-model")
     hub_platform.cli("push", str(model), "--type", "model", "--name", SPREAD_MODEL, check=True)
-    space, name = tmp_path / "spread", "e2e/tiny-spread-space"
-    space.mkdir()
-    readme = README.replace(f"- {MODEL}", f"- {SPREAD_MODEL}").replace("title: Tiny", "title: S")
-    (space / "README.md").write_text(readme.replace("models:", "spacehost_replicas: 2\nmodels:"))
-    (space / "app.py").write_text(SPREAD_APP)
+    name = "e2e/tiny-spread-space"
+    space = write_hub_space(tmp_path / "spread", SPREAD_MODEL, replicas=2)
     workers = {swarm_cluster.node_id(1), swarm_cluster.node_id(2)}
     swarm_cluster.drain(0)
     try:
@@ -319,7 +303,7 @@ def test_a_replicated_hub_space_is_filled_on_each_node_and_every_replica_loads_i
         return len(hosts) == 2
 
     wait_for(both_answered, timeout=60, what="an answer from each replica")
-    assert set(hosts.values()) == {'{"model_type": "spread"} 1'}, hosts
+    assert set(hosts.values()) == {ANSWER}, hosts
     log = hub_platform.log.read_text()
     for worker in workers:
         assert f"on node {worker}: hub cache: filled model {SPREAD_MODEL}" in log, log

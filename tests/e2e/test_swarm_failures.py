@@ -256,6 +256,9 @@ def test_a_killed_workers_spaces_are_served_again_from_the_other_worker(
             "?", api_name="/describe"
         )
         assert str(hub_answer).partition(" ")[2] == ANSWER
+        other = next(i for i in range(1, 3) if i != killed)  # filled there, not on the dead one
+        filled = f"on node {swarm_cluster.node_id(other)}: hub cache: filled model {HUB_MODEL}"
+        assert filled in ops.log.read_text(errors="replace")
     finally:
         swarm_cluster.restart_node(killed)
     ops.cli("rm", "--yes", HUB_SPACE, check=True)

@@ -11,7 +11,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from spacehost.domain import SpaceId
 from spacehost.errors import BuildCancelled, BuildFailed, Conflict, EngineUnavailable, NotFound
@@ -277,6 +277,7 @@ class OutageBackend(FakeBackend):
     def __init__(self) -> None:
         super().__init__()
         self.down = False
+        self.stale_reports = 0  # inspects that call a running container exited (a settling view)
         self._outage = threading.Event()
 
     def check(self) -> None:
@@ -306,7 +307,12 @@ class OutageBackend(FakeBackend):
 
     def inspect(self, container_id: str) -> ContainerInfo | None:
         self.check()
-        return super().inspect(container_id)
+        info = super().inspect(container_id)
+        if info is not None and info.is_running and self.stale_reports > 0:
+            # a Swarm manager just restarted may not know yet that its task runs on
+            self.stale_reports -= 1
+            return replace(info, status="exited", host=None, port=None)
+        return info
 
     def stop(self, container_id: str, timeout: float = 10) -> None:
         self.check()

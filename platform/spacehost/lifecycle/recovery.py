@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from spacehost.domain import SpaceId, Stage, transition_allowed
@@ -50,6 +51,9 @@ _DEPLOYING = frozenset(
     {Stage.BUILDING, Stage.APP_STARTING, Stage.RUNNING_BUILDING, Stage.RUNNING_APP_STARTING}
 )
 PROBE_TIMEOUT_S = 1.0  # asking a lost space's app whether it still answers
+# how long an app that answers is believed over an engine that reports its container stopped
+# (a Swarm manager just restarted: its view of the nodes' tasks settles within seconds)
+REPORT_SETTLE_S = 30.0
 
 
 def lost_message(previous: str) -> str:
@@ -100,6 +104,7 @@ class Recovery:
         self._guard = threading.Lock()
         self._lost: set[SpaceId] = set()  # their container went with the engine
         self._retry: set[SpaceId] = set()  # a deploy of theirs failed for want of the engine
+        self._settling: dict[SpaceId, float] = {}  # reported stopped, still answering: since
 
     def start(self) -> None:
         """Watch the engine (a daemon thread) until :meth:`close`."""
@@ -185,6 +190,24 @@ class Recovery:
             lost.discard(rec.id)
             retry.discard(rec.id)
 
+    def _serves_on(self, space: SpaceId, upstream: str) -> bool:
+        """The engine reports *space*'s container stopped, yet its app still answers at its
+        address: believe the app for up to REPORT_SETTLE_S and look again at the next recovery
+        (a Swarm manager whose engine just restarted may not know yet that a worker's task runs
+        on; starting it anew would take down a space that never stopped serving)."""
+        if http_status(upstream, timeout=PROBE_TIMEOUT_S) is None:
+            self._settling.pop(space, None)
+            return False
+        since = self._settling.setdefault(space, time.monotonic())
+        if time.monotonic() - since > REPORT_SETTLE_S:
+            self._settling.pop(space, None)
+            return False
+        log.info("%s: reported stopped but its app answers at %s: looking again", space, upstream)
+        with self._guard:
+            self._lost.add(space)
+        self.watch.lost()
+        return True
+
     def _keep(self, space: SpaceId, lost: set[SpaceId], retry: set[SpaceId]) -> None:
         with self._guard:
             if space in lost:
@@ -207,6 +230,7 @@ class Recovery:
         info = ctx.runtime.inspect(rec.container_id) if rec.container_id else None
         if info is not None and info.is_running and info.host and info.port:
             # it outlived the outage (a daemon killed with -9 leaves containers running)
+            self._settling.pop(space, None)
             upstream = f"{info.host}:{info.port}"
             if rec.upstream != upstream or not rec.stage.is_serving:
                 stage = rec.stage if rec.stage.is_serving else Stage.RUNNING
@@ -223,8 +247,16 @@ class Recovery:
             return
         if not (lost or retry or rec.stage.is_serving):
             return  # an error of its own (a failed build, a crash restarting with backoff)
+        if rec.stage.is_serving and rec.upstream and self._serves_on(space, rec.upstream):
+            return
         if info is not None and rec.serving_revision:
             ctx.store.add_event(space, "engine", "the engine is back: starting the container again")
+            log.info(
+                "%s: the engine is back and reports its container %s (%s): starting it again",
+                space,
+                info.id,
+                info.status,
+            )
             self._tasks.submit(self.restart_container, space, info.id, retry)
             return
         ctx.store.add_event(space, "engine", "the engine is back: deploying the space again")

@@ -134,6 +134,28 @@ def test_containers_left_running_by_a_killed_engine_keep_serving(env: Env) -> No
     wait_for(lambda: p.logs.following(cid), what="the log to be followed again")
 
 
+def test_an_app_that_answers_is_not_restarted_on_a_settling_engines_first_report(
+    env: Env,
+) -> None:
+    """A Swarm manager whose engine just came back may report a task on a worker as not
+    running while it runs on (its view of the nodes is not settled). The app still answers at
+    its address: recovery looks again later rather than start it anew (a redeploy of the
+    service: the stage APP_STARTING and 503s for a space that never stopped serving)."""
+    p, backend, _ = env
+    cid = running(p)
+    upstream = str(p.store.get_space(SPACE).upstream)
+    backend.stop_engine(kill_containers=False)
+    wait_for(lambda: p.recovery.waiting() == {SPACE}, what="the log stream's end")
+    backend.stale_reports = 2
+    back(p, backend)
+    rec = p.store.get_space(SPACE)
+    assert rec.stage is Stage.RUNNING and rec.container_id == cid and rec.upstream == upstream
+    events = [msg for _, kind, msg in p.store.events(SPACE) if kind == "engine"]
+    assert not any("starting the container again" in m for m in events), events
+    assert backend.stale_reports == 0 and backend.restarts == 0
+    wait_for(lambda: p.logs.following(cid), what="the log to be followed again")
+
+
 def test_a_build_the_outage_broke_is_retried(env: Env) -> None:
     p, backend, builder = env
     builder.gate = backend.check

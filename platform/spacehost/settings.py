@@ -133,6 +133,9 @@ class Settings:
     # hub repos from it (docs/cluster.md, "Hub repos on the nodes"); "" = public_url/base_url
     swarm_hub_url: str = ""
     swarm_data: str = "pinned"  # where a Swarm space's /data lives (runtime/swarm_data.py)
+    # where HF jobs run with SPACEHOST_RUNTIME=swarm: "engine" (the build engine, as with the
+    # Docker backend) or "swarm" (one-shot services on the nodes: runtime/swarm_jobs.py)
+    swarm_jobs: str = "engine"
     # spaces on a bridge reach neither each other nor the host (runtime/isolation.py); whether
     # they may open connections to the outside world, and whether iptables rules enforce it
     space_egress: bool = False
@@ -245,6 +248,7 @@ class Settings:
             "SPACEHOST_REGISTRY_PORT": ("registry_port", int),
             "SPACEHOST_SWARM_HUB_URL": ("swarm_hub_url", lambda v: v.strip().rstrip("/")),
             "SPACEHOST_SWARM_DATA": ("swarm_data", lambda v: v.strip().lower()),
+            "SPACEHOST_SWARM_JOBS": ("swarm_jobs", lambda v: v.strip().lower()),
             "SPACEHOST_PYTHON_BASES": ("python_bases", parse_mapping),
             "SPACEHOST_DEFAULT_PYTHON": ("default_python", str),
             "SPACEHOST_GRADIO_VERSION": ("gradio_version", str),
@@ -358,6 +362,12 @@ class Settings:
                 f"invalid SPACEHOST_SWARM_DATA {self.swarm_data!r}",
                 hint="use 'pinned' (/data kept on one node) or 'ephemeral' (spaces move freely, "
                 "/data is empty after a move) (docs/cluster.md)",
+            )
+        if self.swarm_jobs not in ("engine", "swarm"):
+            raise InvalidRequest(
+                f"invalid SPACEHOST_SWARM_JOBS {self.swarm_jobs!r}",
+                hint="use 'engine' (jobs run on the build engine) or 'swarm' (jobs run on the "
+                "swarm's nodes; their node set-up admits jobs to the platform) (docs/cluster.md)",
             )
         if self.runtime == "swarm" and not self.swarm_url:
             raise InvalidRequest(

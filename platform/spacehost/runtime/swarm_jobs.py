@@ -30,6 +30,7 @@ from docker import APIClient
 from docker.errors import NotFound as DockerNotFound
 
 from spacehost.dockerengine import ENGINE_ERRORS, container_error
+from spacehost.errors import NotSupported
 from spacehost.runtime.base import LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE
 from spacehost.runtime.imagepush import ImagePusher
 from spacehost.runtime.jobcontainers import (
@@ -182,9 +183,17 @@ class SwarmJobContainers:
         """Push the image, make the job's network and create its service; the service's id.
 
         Raises:
+            NotSupported: the job mounts bucket volumes (folders of the platform's host).
             NotFound: the image is gone from the build engine.
             EngineUnavailable: the manager, the registry or the build engine failed.
         """
+        if spec.mounts:
+            raise NotSupported(
+                "a job with volumes cannot run on the swarm: its buckets are folders of the "
+                "platform's host, which the nodes do not have",
+                hint="run it without -v, or run jobs on the build engine "
+                "(SPACEHOST_SWARM_JOBS=engine)",
+            )
         image = self._pusher.pull_reference(spec.image)
         network = self._network(spec.job_id)
         args = job_service_args(spec, image, network, self._instance)

@@ -21,6 +21,7 @@ import requests
 
 from tests.e2e.conftest import Running, remove_containers, start_platform, stop_platform
 from tests.e2e.users import user_token
+from tests.support.polling import wait_for
 from tests.support.ports import free_port
 from tests.support.swarm_cluster import SwarmCluster
 from tests.support.swarm_network import HOST_ADDR
@@ -92,6 +93,41 @@ def test_hf_jobs_run_on_a_node_pushes_a_file_to_the_hub_as_its_user(
         all=True, filters={"label": ["spacehost.role=job", f"spacehost.job={job_of(run.stdout)}"]}
     )
     assert instance_jobs == []  # it did not run on the build engine
+
+
+def test_hf_jobs_cancel_removes_the_jobs_service_and_network_and_keeps_its_logs(
+    swarm_jobs_platform: Running, swarm_cluster: SwarmCluster, tmp_path: Path
+) -> None:
+    platform = swarm_jobs_platform
+    script = "import time; print('working', flush=True); time.sleep(300)"
+    jid = job_of(hf_cli(platform, tmp_path, "jobs", "run", "-d", hub_image(), "python", "-c",
+                        script).stdout)  # fmt: skip
+    wait_for(lambda: "working" in hf_cli(platform, tmp_path, "jobs", "logs", jid).stdout,
+             120, 0.5, what="the job's first line, from its node")  # fmt: skip
+    manager = swarm_cluster.client(0)
+
+    def on_swarm() -> list[str]:
+        services = manager.api.services(filters={"label": f"spacehost.job={jid}"})
+        networks = manager.api.networks(filters={"label": f"spacehost.job={jid}"})
+        return [s["Spec"]["Name"] for s in services] + [n["Name"] for n in networks]
+
+    assert on_swarm() == [f"spacehost-job-{jid}"] * 2  # its service and its own network
+    hf_cli(platform, tmp_path, "jobs", "cancel", jid)
+
+    wait_for(lambda: on_swarm() == [], 60, 0.5, what="the job's service and network removed")
+    manager.close()
+    inspect = hf_cli(platform, tmp_path, "jobs", "inspect", jid).stdout
+    assert '"CANCELED"' in inspect
+    assert "working" in hf_cli(platform, tmp_path, "jobs", "logs", jid).stdout
+
+
+def hf_cli(platform: Running, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The unchanged `hf` CLI as the platform's operator."""
+    env = {**os.environ, "HF_ENDPOINT": platform.url, "HF_HOME": str(home), "NO_COLOR": "1",
+           "HF_TOKEN": (platform.data_dir / "token").read_text().strip()}  # fmt: skip
+    run = subprocess.run([HF, *args], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, f"{run.stdout}\n{run.stderr}"
+    return run
 
 
 def job_of(output: str) -> str:

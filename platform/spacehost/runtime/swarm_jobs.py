@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from docker import APIClient
@@ -40,10 +39,9 @@ from spacehost.runtime.jobcontainers import (
     JobContainerSpec,
     JobContainerState,
 )
-from spacehost.runtime.lines import split_lines
 from spacehost.runtime.options import LOG_MAX_FILES, LOG_MAX_SIZE
-from spacehost.runtime.swarm_backend import SwarmBackend
 from spacehost.runtime.swarm_info import latest_task, task_error, task_state
+from spacehost.runtime.swarm_joblogs import follow_job_log
 from spacehost.runtime.swarm_spec import GPU_RESOURCE
 
 log = logging.getLogger(__name__)
@@ -56,17 +54,6 @@ _WAITING = frozenset(
 )
 # Docker's code for "the container could not be run" (the node refused the task)
 REFUSED_EXIT = 125
-# reads of an ended job's log that must bring nothing new before its follow ends
-CATCH_UP_READS = 3
-
-
-def unix_stamp(stamp: str) -> str:
-    """An engine timestamp (RFC 3339 with up to nanoseconds, UTC) as the ``seconds.fraction``
-    text a log read's ``since`` takes."""
-    head, _, rest = stamp.rstrip("Z").partition(".")
-    digits = "".join(c for c in rest if c.isdigit())[:9].ljust(9, "0")
-    whole = int(datetime.fromisoformat(head).replace(tzinfo=UTC).timestamp())
-    return f"{whole}.{digits}"
 
 
 def job_service_name(job_id: str) -> str:
@@ -148,7 +135,6 @@ class SwarmJobContainers:
     Args:
         api: the manager's API client.
         engine: the build engine's job containers (which images there are).
-        backend: the space backend on the same manager (follows a service's logs).
         pusher: pushes an image to the cluster registry; its pull-by-digest name.
         instance: the platform's instance label.
         endpoint: ``HF_ENDPOINT`` as a job on a node reaches the platform
@@ -159,12 +145,11 @@ class SwarmJobContainers:
         self,
         api: APIClient,
         engine: DockerJobContainers,
-        backend: SwarmBackend,
         pusher: ImagePusher,
         instance: str | None,
         endpoint: str,
     ) -> None:
-        self._api, self._engine, self._backend, self._pusher = api, engine, backend, pusher
+        self._api, self._engine, self._pusher = api, engine, pusher
         self._instance, self._endpoint = instance, endpoint.rstrip("/")
 
     def endpoint(self) -> str:
@@ -234,57 +219,29 @@ class SwarmJobContainers:
         return job_state(container_id, found[0], found[1])
 
     def follow_logs(self, container_id: str, since: float | None = None) -> Iterator[str]:
-        """The job's output lines, past (after *since*) then new; ends when its task ended.
-        Waits while the manager places it and the node pulls its image; a task the node
-        refused gives one line saying why.
+        """The job's output lines after *since*, as they come (runtime/swarm_joblogs.py); ends
+        when its task ended. Waits while the manager places it and the node pulls its image; a
+        task the node refused gives one line saying why.
 
-        The manager's followed stream of a job never ends by itself, so its log is read again
-        every :data:`POLL_S` from the last line's timestamp until the task ended, and a few
-        times more after (nodes send their lines to the manager with a delay).
+        Raises:
+            EngineUnavailable: the manager failed or is unreachable.
         """
-        mark = f"{since:.9f}" if since else None
-        seen: set[str] = set()  # the lines at the newest timestamp (``since`` includes it)
-        quiet_after_end = 0
-        while quiet_after_end < CATCH_UP_READS:
-            found = self._task(container_id)
-            if found is None:
-                return
+        while (found := self._task(container_id)) is not None:
             state = task_state(found[1])
             if state == "rejected":
                 yield f"spacehost: the node refused the job: {task_error(found[1])}"
                 return
-            read = [] if state in _WAITING else self._lines(container_id, mark)
-            new = 0
-            for stamp, line in read:
-                key = f"{stamp} {line}"
-                if key in seen:
-                    continue
-                if stamp != mark:
-                    mark, seen = stamp, set()
-                seen.add(key)
-                new += 1
-                yield line
-            ended = state not in _WAITING and state != "running"
-            quiet_after_end = quiet_after_end + 1 if ended and not new else 0
+            if state not in _WAITING:
+                break
             time.sleep(POLL_S)
+        if found is None:
+            return
 
-    def _lines(self, service_id: str, since: str | None) -> list[tuple[str, str]]:
-        """(engine timestamp as UNIX seconds, text) of the service's lines from *since*."""
-        doing = f"reading the logs of job service {service_id}"
-        try:
-            chunks = self._api.service_logs(
-                service_id, stdout=True, stderr=True, timestamps=True, since=since or 0
-            )
-            lines = list(split_lines(chunks))
-        except DockerNotFound:
-            return []
-        except ENGINE_ERRORS as exc:
-            raise container_error(exc, doing) from exc
-        out = []
-        for raw in lines:
-            stamp, _, text = raw.partition(" ")
-            out.append((unix_stamp(stamp), text))
-        return out
+        def running() -> bool:
+            now = self.state(container_id)
+            return now is not None and now.running
+
+        yield from follow_job_log(self._api, container_id, since, running)
 
     def stats(self, container_id: str) -> Iterator[dict[str, Any]]:
         """None: a task's samples stay on its node's engine, which the manager does not relay."""

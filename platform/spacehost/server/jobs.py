@@ -77,7 +77,6 @@ def swarm_job_containers(
     return SwarmJobContainers(
         manager.api,
         engine,
-        swarm,
         ImagePusher(client, settings.push_registry, settings.pull_registry),
         settings.instance,
         settings.swarm_hub_url or settings.base_url,

@@ -27,7 +27,6 @@ from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.gpu import GpuHost
 from spacehost.runtime.imagepush import ImagePusher
 from spacehost.runtime.jobcontainers import DockerJobContainers, JobContainerSpec
-from spacehost.runtime.swarm_backend import SwarmBackend
 from spacehost.runtime.swarm_jobs import SwarmJobContainers, job_service_name
 from tests.support.docker_runtime import RUN_ID
 from tests.support.polling import wait_for
@@ -88,10 +87,9 @@ def jobs(
     manager = DockerClient(base_url=swarm_cluster.manager_url)
     local = DockerBackend(client, gpu_host=GpuHost())
     pusher = ImagePusher(client, swarm_cluster.registry_push, swarm_cluster.registry_pull)
-    backend = SwarmBackend(manager, local, pusher, instance=INSTANCE)
     engine = DockerJobContainers(client, local, INSTANCE, None, "")
     yield SwarmJobContainers(
-        manager.api, engine, backend, pusher, INSTANCE, f"http://{HOST_ADDR}:{platform_port}"
+        manager.api, engine, pusher, INSTANCE, f"http://{HOST_ADDR}:{platform_port}"
     )
     for service in manager.api.services(filters={"label": f"spacehost.instance={INSTANCE}"}):
         manager.api.remove_service(service["ID"])

@@ -10,12 +10,12 @@ import pytest
 from spacehost.errors import NotSupported
 from spacehost.runtime.base import Mount
 from spacehost.runtime.jobcontainers import JobContainerSpec
+from spacehost.runtime.swarm_joblogs import LogCursor, unix_stamp
 from spacehost.runtime.swarm_jobs import (
     REFUSED_EXIT,
     SwarmJobContainers,
     job_service_args,
     job_state,
-    unix_stamp,
 )
 
 SPEC = JobContainerSpec("abc123", "img", ("python", "-c", "print(1)"), {"A": "1"}, 2.0, 1 << 30)
@@ -79,9 +79,18 @@ def test_an_engine_timestamp_is_the_since_of_the_next_read() -> None:
 
 
 def test_a_job_with_bucket_volumes_is_refused_saying_what_to_do() -> None:
-    jobs = SwarmJobContainers(None, None, None, None, None, "http://p")  # type: ignore[arg-type]
+    jobs = SwarmJobContainers(None, None, None, None, "http://p")  # type: ignore[arg-type]
     spec = JobContainerSpec("v", "img", ("x",), {}, 1.0, 1 << 30,
                             mounts=(Mount("/srv/buckets/b", "/data"),))  # fmt: skip
     with pytest.raises(NotSupported, match="buckets are folders of the platform's host") as err:
         jobs.start(spec)
     assert "SPACEHOST_SWARM_JOBS=engine" in (err.value.hint or "")
+
+
+def test_a_line_read_again_from_its_timestamp_is_not_delivered_twice() -> None:
+    cursor = LogCursor(None)
+    first = ["2026-12-07T14:00:00.1Z a", "2026-12-07T14:00:00.2Z b", "2026-12-07T14:00:00.2Z c"]
+    assert [cursor.fresh(raw) for raw in first] == ["a", "b", "c"]
+    assert cursor.mark == "1796652000.200000000"
+    again = ["2026-12-07T14:00:00.2Z b", "2026-12-07T14:00:00.2Z c", "2026-12-07T14:00:01Z d"]
+    assert [cursor.fresh(raw) for raw in again] == [None, None, "d"]

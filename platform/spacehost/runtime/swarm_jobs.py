@@ -21,6 +21,7 @@ fenced ``docker0``), so the rule needs to tell nothing apart.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -248,20 +249,24 @@ class SwarmJobContainers:
         return iter(())
 
     def stop(self, container_id: str, timeout: float = 5) -> None:
-        """Remove the service: its task is stopped (cancel, time limit)."""
+        """Remove the service (its task is stopped: cancel, time limit), then its network in
+        the background, once the node let go of it."""
+        found = self._task(container_id)
         try:
             self._api.remove_service(container_id)
         except DockerNotFound:
-            return
+            pass
         except ENGINE_ERRORS as exc:
             raise container_error(exc, f"stopping job service {container_id}") from exc
+        if found is not None and found[0]:
+            threading.Thread(
+                target=self._remove_network, args=(found[0],), kwargs={"wait": True},
+                name=f"job-net-{found[0]}", daemon=True,
+            ).start()  # fmt: skip
 
     def remove(self, container_id: str) -> None:
-        """Remove the service and then the job's network."""
-        found = self._task(container_id)
+        """As :meth:`stop`: the service goes, then its network."""
         self.stop(container_id)
-        if found is not None and found[0]:
-            self._remove_network(found[0], wait=True)
 
     def _remove_network(self, job_id: str, *, wait: bool) -> None:
         """The manager refuses while the job's task still holds it: try for a while (a network

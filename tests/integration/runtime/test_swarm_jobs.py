@@ -183,8 +183,7 @@ def test_a_job_on_a_worker_reaches_the_platform_and_nothing_else(
     assert {t: code for t, code in probe.items() if code == 0} == {}
     assert state is not None and (state.running, state.exit_code) == (False, 3)
     assert jobs.state(sid) is None
-    with contextlib.closing(swarm_cluster.client(0)) as manager, pytest.raises(NotFound):
-        manager.api.inspect_network(job_service_name(job_id))
+    wait_for(lambda: not network_exists(swarm_cluster, job_id), 30, 0.3, what="its network gone")
 
 
 def test_cancel_removes_the_running_jobs_service_and_network(
@@ -199,5 +198,13 @@ def test_cancel_removes_the_running_jobs_service_and_network(
     jobs.remove(sid)
 
     assert jobs.state(sid) is None and jobs.list_jobs() == []
-    with contextlib.closing(swarm_cluster.client(0)) as manager, pytest.raises(NotFound):
-        manager.api.inspect_network(job_service_name(job_id))
+    wait_for(lambda: not network_exists(swarm_cluster, job_id), 30, 0.3, what="its network gone")
+
+
+def network_exists(cluster: SwarmCluster, job_id: str) -> bool:
+    with contextlib.closing(cluster.client(0)) as manager:
+        try:
+            manager.api.inspect_network(job_service_name(job_id))
+        except NotFound:
+            return False
+    return True

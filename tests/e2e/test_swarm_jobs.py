@@ -116,8 +116,10 @@ def test_hf_jobs_cancel_removes_the_jobs_service_and_network_and_keeps_its_logs(
 
     wait_for(lambda: on_swarm() == [], 60, 0.5, what="the job's service and network removed")
     manager.close()
-    inspect = hf_cli(platform, tmp_path, "jobs", "inspect", jid).stdout
-    assert '"CANCELED"' in inspect
+    operator = {"Authorization": "Bearer " + (platform.data_dir / "token").read_text().strip()}
+    me = requests.get(f"{platform.url}/api/whoami-v2", headers=operator, timeout=30).json()
+    job = requests.get(f"{platform.url}/api/jobs/{me['name']}/{jid}", headers=operator, timeout=30)
+    assert job.json().get("status", {}).get("stage") == "CANCELED", job.text
     assert "working" in hf_cli(platform, tmp_path, "jobs", "logs", jid).stdout
 
 

@@ -100,11 +100,18 @@ def test_hf_jobs_cancel_removes_the_jobs_service_and_network_and_keeps_its_logs(
 ) -> None:
     platform = swarm_jobs_platform
     script = "import time; print('working', flush=True); time.sleep(300)"
-    jid = job_of(hf_cli(platform, tmp_path, "jobs", "run", "-d", hub_image(), "python", "-c",
+    # the small Python runtime image (no huggingface_hub needed): a node pulls it quickly
+    image = "spacehost/python:3.11-bookworm"
+    jid = job_of(hf_cli(platform, tmp_path, "jobs", "run", "-d", image, "python", "-c",
                         script).stdout)  # fmt: skip
-    wait_for(lambda: "working" in hf_cli(platform, tmp_path, "jobs", "logs", jid).stdout,
-             120, 0.5, what="the job's first line, from its node")  # fmt: skip
     manager = swarm_cluster.client(0)
+    try:
+        wait_for(lambda: "working" in hf_cli(platform, tmp_path, "jobs", "logs", jid).stdout,
+                 180, 0.5, what="the job's first line, from its node")  # fmt: skip
+    except AssertionError as exc:
+        tasks = manager.api.tasks(filters={"service": f"spacehost-job-{jid}"})
+        states = [(t["NodeID"][:8], t["Status"]["State"], t["Status"].get("Err")) for t in tasks]
+        raise AssertionError(f"{exc}; its tasks: {states}") from None
 
     def on_swarm() -> list[str]:
         services = manager.api.services(filters={"label": f"spacehost.job={jid}"})

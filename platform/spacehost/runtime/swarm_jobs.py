@@ -41,7 +41,7 @@ from spacehost.runtime.jobcontainers import (
     JobContainerState,
 )
 from spacehost.runtime.options import LOG_MAX_FILES, LOG_MAX_SIZE
-from spacehost.runtime.swarm_info import forced_update, latest_task, task_error, task_state
+from spacehost.runtime.swarm_info import latest_task, task_error, task_state
 from spacehost.runtime.swarm_joblogs import follow_job_log
 from spacehost.runtime.swarm_spec import GPU_RESOURCE
 
@@ -55,14 +55,6 @@ _WAITING = frozenset(
 )
 # Docker's code for "the container could not be run" (the node refused the task)
 REFUSED_EXIT = 125
-# new tasks for a job whose task the swarm took back before it ran
-RETRIES = 3
-
-
-def never_ran(task: Mapping[str, Any] | None) -> bool:
-    """True when the task got no container: nothing of the job ran."""
-    status = (task or {}).get("Status") or {}
-    return not (status.get("ContainerStatus") or {}).get("ContainerID")
 
 
 def job_service_name(job_id: str) -> str:
@@ -235,18 +227,8 @@ class SwarmJobContainers:
         Raises:
             EngineUnavailable: the manager failed or is unreachable.
         """
-        retries = 0
         while (found := self._task(container_id)) is not None:
             state = task_state(found[1])
-            if state == "rejected" and retries < RETRIES and never_ran(found[1]):
-                # e.g. "assigned node no longer meets constraints": the manager's constraint
-                # enforcer took back a task it had placed on a node that filled up meanwhile
-                # (seen on the test cluster, jobs reserving a whole node back to back);
-                # nothing of the job ran, so a new task of it is safe
-                retries += 1
-                self._run_again(container_id)
-                time.sleep(POLL_S)
-                continue
             if state == "rejected":
                 yield f"spacehost: the node refused the job: {task_error(found[1])}"
                 return
@@ -261,19 +243,6 @@ class SwarmJobContainers:
             return now is not None and now.running
 
         yield from follow_job_log(self._api, container_id, since, running)
-
-    def _run_again(self, service_id: str) -> None:
-        """A new task of the job (``docker service update --force``)."""
-        try:
-            service = self._api.inspect_service(service_id)
-            self._api.update_service(
-                service_id, service["Version"]["Index"], task_template=forced_update(service),
-                fetch_current_spec=True,
-            )  # fmt: skip
-        except DockerNotFound:
-            return
-        except ENGINE_ERRORS as exc:
-            raise container_error(exc, f"placing job service {service_id} again") from exc
 
     def stats(self, container_id: str) -> Iterator[dict[str, Any]]:
         """None: a task's samples stay on its node's engine, which the manager does not relay."""

@@ -19,7 +19,6 @@ A connect that succeeds costs nothing more: a slow app still accepts connections
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Callable
 
 from spacehost.domain import SpaceId, Stage
@@ -29,21 +28,16 @@ from spacehost.lifecycle.context import Context
 from spacehost.lifecycle.replica_view import replicated
 from spacehost.lifecycle.tasks import Redeploy
 from spacehost.runtime.base import NodeLoss
+from spacehost.runtime.swarm_lost import connects
 from spacehost.store import SpaceRecord
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT_S = 1.0
-
 
 def upstream_connects(upstream: str) -> bool:
-    """Whether ``host:port`` takes a TCP connection within :data:`CONNECT_TIMEOUT_S`."""
+    """Whether ``host:port`` takes a TCP connection within the runtime's connect timeout."""
     host, _, port = upstream.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
-            return True
-    except (OSError, ValueError):
-        return False
+    return port.isdigit() and connects(host, int(port))
 
 
 def moving_message(loss: NodeLoss) -> str:

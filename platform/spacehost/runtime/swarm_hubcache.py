@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from docker import APIClient
 from docker.errors import NotFound as DockerNotFound
 
-from spacehost.dockerengine import ENGINE_ERRORS, container_error
+from spacehost.dockerengine import ENGINE_ERRORS, manager_error
 from spacehost.errors import AppFailed, HardwareUnavailable
 from spacehost.runtime.base import (
     LABEL_INSTANCE,
@@ -166,7 +166,7 @@ class SwarmHubCache:
         try:
             nodes = self._api.nodes(filters=filters)
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, "listing the swarm's nodes") from exc
+            raise manager_error(exc, "listing the swarm's nodes") from exc
         for node in nodes:
             ready = (node.get("Status") or {}).get("State") == "ready"
             active = (node.get("Spec") or {}).get("Availability") == "active"
@@ -234,7 +234,7 @@ class SwarmHubCache:
             try:
                 job = self._api.create_service(**args)
             except ENGINE_ERRORS as exc:
-                raise container_error(exc, doing, image=image) from exc
+                raise manager_error(exc, doing, image=image) from exc
             job_id = str(job["ID"])
             try:
                 task, lines = self._wait(job_id, doing)
@@ -262,7 +262,7 @@ class SwarmHubCache:
             try:
                 task = latest_task(self._api.tasks(filters={"service": job_id}))
             except ENGINE_ERRORS as exc:
-                raise container_error(exc, doing) from exc
+                raise manager_error(exc, doing) from exc
             state = task_state(task)
             if task is not None and state == "complete":
                 return task, self._logs(job_id)

@@ -179,4 +179,4 @@ def label_node(api: APIClient, node_id: str, label: str, doing: str) -> None:
         spec["Labels"] = {**(spec.get("Labels") or {}), label: "true"}
         api.update_node(node_id, node["Version"]["Index"], spec)
     except ENGINE_ERRORS as exc:
-        raise container_error(exc, doing) from exc
+        raise manager_error(exc, doing) from exc

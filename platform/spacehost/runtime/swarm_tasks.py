@@ -11,7 +11,7 @@ from typing import Any
 
 from docker import APIClient
 
-from spacehost.dockerengine import ENGINE_ERRORS, container_error
+from spacehost.dockerengine import ENGINE_ERRORS, manager_error
 from spacehost.errors import AppFailed
 from spacehost.runtime.base import TaskResult
 from spacehost.runtime.swarm_info import latest_task, task_error, task_state
@@ -65,7 +65,7 @@ def wait_task(
         try:
             task = latest_task(api.tasks(filters={"service": job_id}))
         except ENGINE_ERRORS as exc:
-            raise container_error(exc, doing) from exc
+            raise manager_error(exc, doing) from exc
         try:
             code = task_outcome(task)
         except AppFailed as exc:

@@ -13,7 +13,7 @@ from docker import DockerClient
 
 from spacehost.errors import EngineUnavailable
 from spacehost.runtime.swarm_backend import SwarmBackend
-from spacehost.runtime.swarm_nodes import SwarmNodes
+from spacehost.runtime.swarm_nodes import SwarmNodes, label_node
 
 # docker-py leaves the socket of a failed connect unclosed (as in test_docker_boundary.py)
 pytestmark = [
@@ -56,3 +56,13 @@ def test_the_backend_names_the_manager_that_does_not_answer(
     with pytest.raises(EngineUnavailable) as caught:
         backend.list_managed()
     assert_names_the_manager(caught.value, url, "listing services")
+
+
+def test_labelling_a_node_names_the_manager_not_the_build_engine(
+    gone: tuple[DockerClient, str],
+) -> None:
+    client, _ = gone
+    with pytest.raises(EngineUnavailable) as caught:  # a hub fill marks the node that holds it
+        label_node(client.api, "n1", "spacehost.hub.v=true", "labelling node n1")
+    assert caught.value.message.startswith("labelling node n1: cannot reach the Swarm manager (")
+    assert "SPACEHOST_DOCKER_URL" not in (caught.value.hint or "")

@@ -2,8 +2,9 @@
 a cluster"): :class:`SwarmJobContainers` is the job runner's :class:`JobContainers` on a swarm.
 
 Each job is a ``ReplicatedJob`` service (one task, restart condition none) that the manager
-places on a node with room for its flavor (CPU and memory reserved as limited, GPUs as the
-nodes' generic resources), in the job's image pushed from the build engine to the cluster
+places on a node (limited to its flavor's CPU and memory, which it does not reserve:
+:func:`job_service_args` says why; a GPU job reserves the nodes' generic GPUs; a flavor no node
+can hold is refused: runtime/swarm_jobfit.py), in the job's image pushed from the build engine to the cluster
 registry and pulled by digest. Its logs are the manager's service logs; its end is its task's
 (``complete``, or ``failed`` with the exit code); cancel removes the service.
 
@@ -40,9 +41,12 @@ from spacehost.runtime.jobcontainers import (
     JobContainerSpec,
     JobContainerState,
 )
+from spacehost.runtime.nodes import NodeInfo
 from spacehost.runtime.options import LOG_MAX_FILES, LOG_MAX_SIZE
 from spacehost.runtime.swarm_info import latest_task, task_error, task_state
+from spacehost.runtime.swarm_jobfit import check_job_fits
 from spacehost.runtime.swarm_joblogs import follow_job_log
+from spacehost.runtime.swarm_nodes import node_info
 from spacehost.runtime.swarm_spec import GPU_RESOURCE
 
 log = logging.getLogger(__name__)
@@ -78,18 +82,26 @@ def job_service_args(
 ) -> dict[str, Any]:
     """``create_service`` arguments of the job: one task of *image* (pulled by digest) running
     *spec*'s command after the image's ENTRYPOINT (``Args``, as ``docker run IMAGE ARGV``), on
-    *network* only, reserving what it is limited to."""
+    *network* only, limited to its flavor's CPUs and memory.
+
+    It reserves no CPU or memory: on Docker 20.10 the task of a removed ``ReplicatedJob``
+    service stays in the manager's store with desired state ``complete`` (swarmkit fixed it in
+    2023, 75e563b4b) and the manager's constraint enforcer counts every such task's
+    reservations against its node at each node update (fixed in 2026, 4e661c892): each ended
+    job would hold its node's CPUs for good, and the next task placed there (a job, a space)
+    was rejected ("assigned node no longer meets constraints"). A GPU job still reserves its
+    GPUs, the only way to place it on a GPU node (docs/cluster.md, "Jobs on a cluster")."""
     labels = job_labels(spec.job_id, instance, spec.labels)
     limits: dict[str, Any] = {
         "NanoCPUs": int(spec.cpus * 1e9),
         "MemoryBytes": spec.memory,
         "Pids": 4096,
     }
-    reservations: dict[str, Any] = {"NanoCPUs": limits["NanoCPUs"], "MemoryBytes": spec.memory}
-    if spec.gpu_ids:
-        reservations["GenericResources"] = [
+    resources: dict[str, Any] = {"Limits": limits}
+    if spec.gpu_ids:  # the one reservation a job makes: what places it on a GPU node
+        resources["Reservations"] = {"GenericResources": [
             {"DiscreteResourceSpec": {"Kind": GPU_RESOURCE, "Value": len(spec.gpu_ids)}}
-        ]
+        ]}  # fmt: skip
     template: dict[str, Any] = {
         "ContainerSpec": {
             "Image": image,
@@ -100,7 +112,7 @@ def job_service_args(
             # the image's own user (as on HF), without the capabilities a job has no use for
             "CapabilityDrop": ["ALL"],
         },
-        "Resources": {"Limits": limits, "Reservations": reservations},
+        "Resources": resources,
         "RestartPolicy": {"Condition": "none"},
         "Networks": [{"Target": network}],
         "LogDriver": {
@@ -170,6 +182,7 @@ class SwarmJobContainers:
 
         Raises:
             NotSupported: the job mounts bucket volumes (folders of the platform's host).
+            HardwareUnavailable: no ready, active node can hold its flavor.
             NotFound: the image is gone from the build engine.
             EngineUnavailable: the manager, the registry or the build engine failed.
         """
@@ -180,6 +193,7 @@ class SwarmJobContainers:
                 hint="run it without -v, or run jobs on the build engine "
                 "(SPACEHOST_SWARM_JOBS=engine)",
             )
+        check_job_fits(self._nodes(), spec.cpus, spec.memory, len(spec.gpu_ids))
         image = self._pusher.pull_reference(spec.image)
         network = self._network(spec.job_id)
         args = job_service_args(spec, image, network, self._instance)
@@ -189,6 +203,12 @@ class SwarmJobContainers:
             self._remove_network(spec.job_id, wait=False)
             raise container_error(exc, f"starting job {spec.job_id}", image=spec.image) from exc
         return str(created["ID"])
+
+    def _nodes(self) -> list[NodeInfo]:
+        try:
+            return [node_info(node) for node in self._api.nodes()]
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, "listing the swarm's nodes") from exc
 
     def _network(self, job_id: str) -> str:
         name = job_service_name(job_id)

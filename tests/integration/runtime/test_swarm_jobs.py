@@ -208,3 +208,61 @@ def network_exists(cluster: SwarmCluster, job_id: str) -> bool:
         except NotFound:
             return False
     return True
+
+
+def test_back_to_back_jobs_on_one_node_both_run_and_leave_nothing_reserved(
+    jobs: SwarmJobContainers, swarm_cluster: SwarmCluster, image: str
+) -> None:
+    """Regression: on Docker 20.10 the task of a removed ``ReplicatedJob`` service stays in the
+    manager's store (desired state ``complete``) and the constraint enforcer counts its
+    reservations against its node at every node update: a job submitted right after another
+    one on that node was rejected ("assigned node no longer meets constraints")."""
+    node = JOB_NODE
+    with contextlib.closing(swarm_cluster.client(0)) as manager:
+        node_id = swarm_cluster.node_id(node)
+        whole = manager.api.inspect_node(node_id)["Description"]["Resources"]["NanoCPUs"] / 1e9
+
+        def job(name: str, argv: list[str]) -> JobContainerSpec:
+            return JobContainerSpec(f"{name}{RUN_ID}", image, tuple(argv), {}, whole, 96 << 20)
+
+        with only_node(swarm_cluster, node):
+            first = jobs.start(job("first", ["true"]))
+            assert list(jobs.follow_logs(first)) == []
+            jobs.remove(first)
+            second = jobs.start(job("second", ["sh", "-c", "sleep 2; echo second ran"]))
+            wait_for(lambda: task_state(manager, second) not in WAITING, 120, 0.3,
+                     what="the second job's task to start")  # fmt: skip
+            touch_node(manager, node_id)  # the enforcer looks at the node again
+            lines = list(jobs.follow_logs(second))
+            state = jobs.state(second)
+            jobs.remove(second)
+        left = [t for t in manager.api.tasks(filters={"node": node_id})
+                if t["DesiredState"] == "complete" and reserved(t)]  # fmt: skip
+
+    assert lines == ["second ran"], f"the second job: {state}"
+    assert state is not None and (state.running, state.exit_code) == (False, 0)
+    assert left == [], "ended jobs' tasks still reserve their node"
+
+
+JOB_NODE = 2
+WAITING = ("new", "pending", "assigned", "accepted", "ready", "preparing", "starting")
+
+
+def task_state(manager: DockerClient, service_id: str) -> str:
+    tasks = manager.api.tasks(filters={"service": service_id})
+    return str(tasks[0]["Status"]["State"]) if tasks else "new"
+
+
+def touch_node(manager: DockerClient, node_id: str) -> None:
+    """A node update (a label), as the manager's own updates of a node (its network
+    attachments, its status) make: the constraint enforcer checks the node's tasks again."""
+    node = manager.api.inspect_node(node_id)
+    spec = node["Spec"]
+    spec["Labels"] = {**(spec.get("Labels") or {}), "spacehost.test.touched": RUN_ID}
+    manager.api.update_node(node_id, node["Version"]["Index"], spec)
+
+
+def reserved(task: dict[str, Any]) -> dict[str, Any]:
+    """What a task reserves of its node (CPU, memory, generic resources)."""
+    found = ((task.get("Spec") or {}).get("Resources") or {}).get("Reservations") or {}
+    return {k: v for k, v in found.items() if v}

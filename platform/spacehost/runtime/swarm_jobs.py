@@ -4,9 +4,9 @@ a cluster"): :class:`SwarmJobContainers` is the job runner's :class:`JobContaine
 Each job is a ``ReplicatedJob`` service (one task, restart condition none) that the manager
 places on a node (limited to its flavor's CPU and memory, which it does not reserve:
 :func:`job_service_args` says why; a GPU job reserves the nodes' generic GPUs; a flavor no node
-can hold is refused: runtime/swarm_jobfit.py), in the job's image pushed from the build engine to the cluster
-registry and pulled by digest. Its logs are the manager's service logs; its end is its task's
-(``complete``, or ``failed`` with the exit code); cancel removes the service.
+can hold is refused: runtime/swarm_jobfit.py), in the job's image pushed from the build engine
+to the cluster registry and pulled by digest. Its logs are the manager's service logs; its end
+is its task's (``complete``, or ``failed`` with the exit code); cancel removes the service.
 
 **Its network.** A job needs the platform's API (``HF_ENDPOINT``) and nothing else. Each job gets
 an overlay network of its own (no other container is on it: jobs do not see each other), which
@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 
 ROLE_JOB_NETWORK = "job-network"
 POLL_S = 0.3
+HALT_S = 10.0  # how long stop() waits for the manager to tell the job's task to stop
 NETWORK_GONE_S = 20.0  # how long remove() waits for the manager to let go of the job's network
 _WAITING = frozenset(
     {"", "new", "pending", "assigned", "accepted", "ready", "preparing", "starting"}
@@ -269,9 +270,12 @@ class SwarmJobContainers:
         return iter(())
 
     def stop(self, container_id: str, timeout: float = 5) -> None:
-        """Remove the service (its task is stopped: cancel, time limit), then its network in
+        """Stop the job's task (cancel, time limit), remove its service, then its network in
         the background, once the node let go of it."""
         found = self._task(container_id)
+        if found is not None and (task_state(found[1]) in _WAITING or
+                                  task_state(found[1]) == "running"):  # fmt: skip
+            self._halt(container_id)
         try:
             self._api.remove_service(container_id)
         except DockerNotFound:
@@ -283,6 +287,37 @@ class SwarmJobContainers:
                 target=self._remove_network, args=(found[0],), kwargs={"wait": True},
                 name=f"job-net-{found[0]}", daemon=True,
             ).start()  # fmt: skip
+
+    def _halt(self, service_id: str) -> None:
+        """Have the manager stop the job's task before its service goes: on Docker 20.10 the
+        task of a removed ``ReplicatedJob`` service is never told to stop (swarmkit 75e563b4b
+        fixed it in 2023): its container would run on. A job run again with no completions to
+        make (``TotalCompletions`` 0) makes the manager set its task's desired state to
+        ``remove``, which stops its container; then the service may go."""
+        try:
+            current = self._api.inspect_service(service_id)
+            spec = current["Spec"]
+            # its spec as it is, but without the UpdateConfig the engine shows and refuses back
+            self._api.update_service(
+                service_id, current["Version"]["Index"], task_template=spec["TaskTemplate"],
+                name=spec["Name"], labels=spec.get("Labels"),
+                endpoint_spec=spec.get("EndpointSpec"),
+                mode={"ReplicatedJob": {"MaxConcurrent": 0, "TotalCompletions": 0}},
+            )  # fmt: skip
+        except DockerNotFound:
+            return
+        except ENGINE_ERRORS as exc:
+            raise container_error(exc, f"stopping job service {service_id}") from exc
+        deadline = time.monotonic() + HALT_S
+        while time.monotonic() < deadline and not self._told_to_stop(service_id):
+            time.sleep(POLL_S)
+
+    def _told_to_stop(self, service_id: str) -> bool:
+        try:
+            tasks = self._api.tasks(filters={"service": service_id})
+        except ENGINE_ERRORS:
+            return True  # the service's removal says what is wrong
+        return all(t.get("DesiredState") == "remove" for t in tasks)
 
     def remove(self, container_id: str) -> None:
         """As :meth:`stop`: the service goes, then its network."""

@@ -186,18 +186,28 @@ def test_a_job_on_a_worker_reaches_the_platform_and_nothing_else(
     wait_for(lambda: not network_exists(swarm_cluster, job_id), 30, 0.3, what="its network gone")
 
 
-def test_cancel_removes_the_running_jobs_service_and_network(
+def test_cancel_stops_the_running_job_and_removes_its_service_and_network(
     jobs: SwarmJobContainers, swarm_cluster: SwarmCluster, image: str
 ) -> None:
+    """Regression: on Docker 20.10 removing a ``ReplicatedJob`` service leaves its task running
+    on its node (its container ran on after cancel)."""
     job_id = f"cancel{RUN_ID}"
     sid = jobs.start(spec(job_id, image, ["sleep", "300"], jobs.endpoint()))
-    wait_for(lambda: jobs.state(sid), 120, 0.3, what="the job's service")
+    with contextlib.closing(swarm_cluster.client(0)) as manager:
+        wait_for(lambda: task_state(manager, sid) == "running", 120, 0.3,
+                 what="the job's task to run")  # fmt: skip
+        node = manager.api.tasks(filters={"service": sid})[0]["NodeID"]
     assert [s.job_id for s in jobs.list_jobs()] == [job_id]
 
     jobs.stop(sid)
     jobs.remove(sid)
 
     assert jobs.state(sid) is None and jobs.list_jobs() == []
+    index = next(i for i in range(len(swarm_cluster.node_addrs))
+                 if swarm_cluster.node_id(i) == node)  # fmt: skip
+    with contextlib.closing(swarm_cluster.client(index)) as on_node:
+        wait_for(lambda: on_node.api.containers(filters={"label": f"spacehost.job={job_id}"})
+                 == [], 30, 0.3, what="the job's container on its node stopped")  # fmt: skip
     wait_for(lambda: not network_exists(swarm_cluster, job_id), 30, 0.3, what="its network gone")
 
 

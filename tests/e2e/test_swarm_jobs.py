@@ -8,6 +8,7 @@ tests/integration/runtime/test_swarm_jobs.py). docs/cluster.md, "Jobs on a clust
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -47,10 +48,22 @@ def hub_image() -> str:
     return plain[0]
 
 
+class _Restartable:
+    """The module's platform, which a test may stop and start again on its data and port."""
+
+    def __init__(self, data: Path, port: int, env: dict[str, str]) -> None:
+        self.data, self.port, self.env = data, port, env
+        self.proc, self.running = start_platform(data, port, extra_env=env)
+
+    def restart(self) -> None:
+        stop_platform(self.proc, self.running, "swarmjobs-before-restart")
+        self.proc, self.running = start_platform(self.data, self.port, extra_env=self.env)
+
+
 @pytest.fixture(scope="module")
-def swarm_jobs_platform(
+def restartable(
     swarm_cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Running]:
+) -> Iterator[_Restartable]:
     data = tmp_path_factory.mktemp("swarmjobs")
     port = free_port()
     env = swarm_cluster.platform_env(
@@ -59,12 +72,17 @@ def swarm_jobs_platform(
         SPACEHOST_SWARM_JOBS="swarm",
     )
     swarm_cluster.admit_jobs(port)  # the node set-up's rules for jobs on the swarm
-    proc, running = start_platform(data, port, extra_env=env)
+    platform = _Restartable(data, port, env)
     try:
-        yield running
+        yield platform
     finally:
-        stop_platform(proc, running, "swarmjobs")
+        stop_platform(platform.proc, platform.running, "swarmjobs")
         remove_containers(data)
+
+
+@pytest.fixture(scope="module")
+def swarm_jobs_platform(restartable: _Restartable) -> Running:
+    return restartable.running  # the same address and data after a restart
 
 
 def test_hf_jobs_run_on_a_node_pushes_a_file_to_the_hub_as_its_user(
@@ -125,11 +143,103 @@ def test_hf_jobs_cancel_removes_the_jobs_service_and_network_and_keeps_its_logs(
     assert "working" in hf_cli(platform, tmp_path, "jobs", "logs", jid).stdout
 
 
-def job_status(platform: Running, jid: str) -> dict[str, str]:
-    """The job's ``status`` (stage, message) from the platform's API, as the operator."""
-    operator = {"Authorization": "Bearer " + (platform.data_dir / "token").read_text().strip()}
-    me = requests.get(f"{platform.url}/api/whoami-v2", headers=operator, timeout=30).json()
-    job = requests.get(f"{platform.url}/api/jobs/{me['name']}/{jid}", headers=operator, timeout=30)
+def test_a_failing_command_and_a_job_over_its_time_limit_end_in_error_with_their_logs(
+    swarm_jobs_platform: Running, swarm_cluster: SwarmCluster, tmp_path: Path
+) -> None:
+    platform = swarm_jobs_platform
+    fails = job_of(hf_cli(platform, tmp_path, "jobs", "run", "-d", SMALL_IMAGE, "python", "-c",
+                          "print('about to fail'); raise SystemExit(3)").stdout)  # fmt: skip
+    script = "import time; print('working', flush=True); time.sleep(300)"
+    slow = job_of(hf_cli(platform, tmp_path, "jobs", "run", "-d", "--timeout", "20s",
+                         SMALL_IMAGE, "python", "-c", script).stdout)  # fmt: skip
+
+    for jid in (fails, slow):
+        wait_for(lambda jid=jid: job_status(platform, jid).get("stage") not in RUNNING, 240,
+                 0.5, what=f"job {jid} to end")  # fmt: skip
+    failed = json.loads(hf_cli(platform, tmp_path, "jobs", "inspect", "--json", fails).stdout)
+    status = (failed[0] if isinstance(failed, list) else failed)["status"]
+    assert status["stage"] == "ERROR", status
+    assert status["message"].startswith("the command exited with code 3:\nabout to fail"), status
+    assert "about to fail" in hf_cli(platform, tmp_path, "jobs", "logs", fails).stdout
+    timed_out = job_status(platform, slow)
+    expected = {"stage": "ERROR", "message": "Job timed out after 20 s"}
+    assert {k: timed_out.get(k) for k in expected} == expected, timed_out
+    wait_for(lambda: on_swarm(swarm_cluster, fails) + on_swarm(swarm_cluster, slow) == [], 60,
+             0.5, what="the jobs' services and networks removed")  # fmt: skip
+
+
+def test_a_job_running_when_the_platform_restarts_is_adopted_and_followed_to_its_end(
+    restartable: _Restartable, tmp_path: Path
+) -> None:
+    """The job waits for a dataset the test makes once the platform is back: its last line
+    and its end come while the new platform follows it (found from its service's labels)."""
+    platform = restartable.running
+    token = user_token(platform, "adopt")  # a user's job gets a token for the platform
+    user = {**os.environ, "HF_ENDPOINT": platform.url, "HF_TOKEN": token,
+            "HF_HOME": str(tmp_path), "NO_COLOR": "1"}  # fmt: skip
+
+    def hf(*args: str) -> str:
+        run = subprocess.run([HF, *args], env=user, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, f"{run.stdout}\n{run.stderr}"
+        return run.stdout
+
+    jid = job_of(hf("jobs", "run", "-d", hub_image(), "python", "-c", WAIT_FOR_REPO))
+    try:
+        wait_for(lambda: "waiting" in hf("jobs", "logs", jid), 240, 0.5,
+                 what="the job's first line, from its node")  # fmt: skip
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the job: {job_status(platform, jid, token)}") from None
+
+    restartable.restart()
+    made = requests.post(f"{platform.url}/api/repos/create", timeout=30,
+                         headers={"Authorization": f"Bearer {token}"},
+                         json={"name": "go", "type": "dataset"})  # fmt: skip
+    assert made.status_code in (200, 201), made.text
+
+    wait_for(lambda: job_status(platform, jid, token).get("stage") not in RUNNING, 120, 0.5,
+             what="the adopted job to end")  # fmt: skip
+    ended = job_status(platform, jid, token)
+    assert ended.get("stage") == "COMPLETED", ended
+    logs = hf("jobs", "logs", jid)
+    assert logs.count("waiting") == 1 and "the repo is there" in logs, logs
+
+
+SMALL_IMAGE = "spacehost/python:3.11-bookworm"  # no huggingface_hub: a node pulls it quickly
+RUNNING = (None, "", "RUNNING", "QUEUED", "SCHEDULING")
+# polls the platform (the one place a job reaches; it restarts meanwhile) until its user's
+# dataset "go" exists
+WAIT_FOR_REPO = """
+import time
+from huggingface_hub import HfApi
+api = HfApi()
+user = api.whoami()["name"]
+print("waiting", flush=True)
+while True:
+    try:
+        if api.repo_exists(user + "/go", repo_type="dataset"):
+            break
+    except Exception:
+        pass  # the platform restarts
+    time.sleep(0.5)
+print("the repo is there", flush=True)
+"""
+
+
+def on_swarm(cluster: SwarmCluster, jid: str) -> list[str]:
+    """The names of the job's service and network on the manager."""
+    with contextlib.closing(cluster.client(0)) as manager:
+        services = manager.api.services(filters={"label": f"spacehost.job={jid}"})
+        networks = manager.api.networks(filters={"label": f"spacehost.job={jid}"})
+    return [s["Spec"]["Name"] for s in services] + [n["Name"] for n in networks]
+
+
+def job_status(platform: Running, jid: str, token: str = "") -> dict[str, str]:
+    """The job's ``status`` (stage, message) from the platform's API, as the operator (or as
+    the user of *token*), of its own namespace."""
+    token = token or (platform.data_dir / "token").read_text().strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    me = requests.get(f"{platform.url}/api/whoami-v2", headers=headers, timeout=30).json()
+    job = requests.get(f"{platform.url}/api/jobs/{me['name']}/{jid}", headers=headers, timeout=30)
     status: dict[str, str] = job.json().get("status") or {}
     return status
 

@@ -23,6 +23,7 @@ import pytest
 from docker import DockerClient
 from docker.errors import NotFound
 
+from spacehost.errors import HardwareUnavailable
 from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.gpu import GpuHost
 from spacehost.runtime.imagepush import ImagePusher
@@ -276,3 +277,14 @@ def reserved(task: dict[str, Any]) -> dict[str, Any]:
     """What a task reserves of its node (CPU, memory, generic resources)."""
     found = ((task.get("Spec") or {}).get("Resources") or {}).get("Reservations") or {}
     return {k: v for k, v in found.items() if v}
+
+
+def test_a_flavor_no_node_can_hold_is_refused_before_anything_is_made(
+    jobs: SwarmJobContainers, swarm_cluster: SwarmCluster, image: str
+) -> None:
+    job_id = f"huge{RUN_ID}"
+    huge = JobContainerSpec(job_id, image, ("true",), {}, 64.0, 1 << 30, gpu_ids=("0",))
+    with pytest.raises(HardwareUnavailable) as refused:
+        jobs.start(huge)
+    assert "needs 64 CPU(s), 1.0 GiB of memory and 1 GPU(s)" in str(refused.value)
+    assert not network_exists(swarm_cluster, job_id)

@@ -10,7 +10,7 @@ import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -136,6 +136,9 @@ class Settings:
     # where HF jobs run with SPACEHOST_RUNTIME=swarm: "engine" (the build engine, as with the
     # Docker backend) or "swarm" (one-shot services on the nodes: runtime/swarm_jobs.py)
     swarm_jobs: str = "engine"
+    # swarm_data "shared": a folder mounted at this same path on every node and on the
+    # platform's host (NFS, CephFS, ...); each space's /data is a folder under it
+    swarm_shared_dir: str = ""
     # spaces on a bridge reach neither each other nor the host (runtime/isolation.py); whether
     # they may open connections to the outside world, and whether iptables rules enforce it
     space_egress: bool = False
@@ -249,6 +252,7 @@ class Settings:
             "SPACEHOST_SWARM_HUB_URL": ("swarm_hub_url", lambda v: v.strip().rstrip("/")),
             "SPACEHOST_SWARM_DATA": ("swarm_data", lambda v: v.strip().lower()),
             "SPACEHOST_SWARM_JOBS": ("swarm_jobs", lambda v: v.strip().lower()),
+            "SPACEHOST_SWARM_SHARED_DIR": ("swarm_shared_dir", str.strip),
             "SPACEHOST_PYTHON_BASES": ("python_bases", parse_mapping),
             "SPACEHOST_DEFAULT_PYTHON": ("default_python", str),
             "SPACEHOST_GRADIO_VERSION": ("gradio_version", str),
@@ -357,11 +361,12 @@ class Settings:
             raise InvalidRequest(
                 f"invalid SPACEHOST_RUNTIME {self.runtime!r}", hint="use 'docker' or 'swarm'"
             )
-        if self.swarm_data not in ("pinned", "ephemeral"):
+        if self.swarm_data not in ("pinned", "ephemeral", "shared"):
             raise InvalidRequest(
                 f"invalid SPACEHOST_SWARM_DATA {self.swarm_data!r}",
-                hint="use 'pinned' (/data kept on one node) or 'ephemeral' (spaces move freely, "
-                "/data is empty after a move) (docs/cluster.md)",
+                hint="use 'pinned' (/data kept on one node), 'ephemeral' (spaces move freely, "
+                "/data is empty after a move) or 'shared' (/data in SPACEHOST_SWARM_SHARED_DIR, "
+                "a folder every node mounts) (docs/cluster.md)",
             )
         if self.swarm_jobs not in ("engine", "swarm"):
             raise InvalidRequest(
@@ -369,6 +374,7 @@ class Settings:
                 hint="use 'engine' (jobs run on the build engine) or 'swarm' (jobs run on the "
                 "swarm's nodes; their node set-up admits jobs to the platform) (docs/cluster.md)",
             )
+        self._check_shared_dir()
         if self.runtime == "swarm" and not self.swarm_url:
             raise InvalidRequest(
                 "SPACEHOST_RUNTIME=swarm needs SPACEHOST_SWARM_URL (the manager's Docker URL)",
@@ -383,6 +389,27 @@ class Settings:
                 'call out on the Docker backend (docs/cluster.md, "Networking")',
             )
         self._check_own_registry()
+
+    def _check_shared_dir(self) -> None:
+        """The form of SPACEHOST_SWARM_SHARED_DIR (whether it exists and is writable is
+        checked when the platform starts: runtime/swarm_data.py)."""
+        if self.swarm_data != "shared":
+            return
+        path = self.swarm_shared_dir
+        if not path:
+            raise InvalidRequest(
+                "SPACEHOST_SWARM_DATA=shared needs SPACEHOST_SWARM_SHARED_DIR",
+                hint="set it to a folder mounted at the same path on every node and on this "
+                "machine (NFS, CephFS, ...), e.g. SPACEHOST_SWARM_SHARED_DIR=/mnt/spacehost-data "
+                '(docs/cluster.md, "Where /data lives")',
+            )
+        if not PurePosixPath(path).is_absolute() or ".." in PurePosixPath(path).parts:
+            raise InvalidRequest(
+                f"invalid SPACEHOST_SWARM_SHARED_DIR {path!r}: it must be an absolute path "
+                "without '..'",
+                hint="write the folder's full path as every node mounts it, e.g. "
+                "/mnt/spacehost-data",
+            )
 
     def _check_own_registry(self) -> None:
         if not self.own_registry:

@@ -26,12 +26,14 @@ from playwright.sync_api import Page, expect
 from tests.e2e.chromium import BROWSER_TESTS
 from tests.e2e.conftest import ROOT, Running, remove_containers, start_platform, stop_platform
 from tests.e2e.loops import RequestLoop
+from tests.support.hub_space import ANSWER, write_hub_space, write_model
 from tests.support.polling import wait_for
 from tests.support.ports import free_port
 from tests.support.swarm_cluster import SwarmCluster
 
 pytestmark = [pytest.mark.docker, pytest.mark.swarm]
 SPACE = "e2e/swarm-mover"
+HUB_SPACE, HUB_MODEL = "e2e/swarm-hub-mover", "e2e/tiny-mover-model"
 PASSWORD = "correct horse battery"
 HONEST = ("RUNTIME_ERROR", "APP_STARTING", "BUILDING", "RUNNING_APP_STARTING")
 # kill -> stage not RUNNING: the platform's own look (lifecycle/node_loss.py: once a second, a
@@ -42,11 +44,16 @@ NOTICED_WITHIN_S = 8.0
 @pytest.fixture(scope="module")
 def ops(swarm_cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     data = tmp_path_factory.mktemp("swarmops")
+    port = free_port()
+    bridge = swarm_cluster.registry_pull.rpartition(":")[0]
     env = swarm_cluster.platform_env(
-        SPACEHOST_SWARM_DATA="ephemeral", SPACEHOST_CRASH_BACKOFF_INITIAL="1"
+        SPACEHOST_SWARM_DATA="ephemeral",
+        SPACEHOST_CRASH_BACKOFF_INITIAL="1",
+        SPACEHOST_HOST="0.0.0.0",  # loopback for the tests, the bridge for the hub fill tasks
+        SPACEHOST_SWARM_HUB_URL=f"http://{bridge}:{port}",
     )
     swarm_cluster.drain(0)  # spaces on the workers: killing one leaves the manager up
-    proc, running = start_platform(data, free_port(), extra_env=env)
+    proc, running = start_platform(data, port, extra_env=env)
     try:
         yield running
     finally:
@@ -190,11 +197,31 @@ def _activate_in_browser(ops: Running, page: Page, hostname: str) -> None:
     assert page.evaluate("window.__csp") == []
 
 
-def test_a_killed_workers_space_is_served_again_from_the_other_worker(
-    ops: Running, swarm_cluster: SwarmCluster
+def hub_space_beside(ops: Running, cluster: SwarmCluster, node: str, tmp: Path) -> None:
+    """A space reading a hub model, filled and running on *node* (the other worker drained
+    meanwhile)."""
+    ops.cli("push", str(write_model(tmp / "model")), "--type", "model", "--name", HUB_MODEL,
+            check=True)  # fmt: skip
+    others = [i for i, n in enumerate(cluster.nodes) if i and n.name != node]
+    for i in others:
+        cluster.drain(i)
+    try:
+        space = write_hub_space(tmp / "hub-space", HUB_MODEL)
+        ops.cli("push", str(space), "--name", HUB_SPACE, check=True, timeout=1800)
+    finally:
+        for i in others:
+            cluster.activate(i)
+    assert node_of(ops, HUB_SPACE) == node
+
+
+def test_a_killed_workers_spaces_are_served_again_from_the_other_worker(
+    ops: Running, swarm_cluster: SwarmCluster, tmp_path: Path
 ) -> None:
+    """Also a space whose hub repos were filled on that node (ephemeral /data): its repos are
+    filled on the other worker, where it is served again (docs/cluster.md)."""
     before = node_of(ops)
     assert before is not None
+    hub_space_beside(ops, swarm_cluster, before, tmp_path)
     killed = [n.name for n in swarm_cluster.nodes].index(before)
     page = ops.space_url(SPACE, "subdomain")
     swarm_cluster.kill_node(killed)
@@ -222,8 +249,19 @@ def test_a_killed_workers_space_is_served_again_from_the_other_worker(
         assert stages[-1] == "RUNNING"
         log = ops.log.read_text(errors="replace")
         assert f"node {before} (" in log and "stopped answering" in log, log[-2000:]
+        _, stages = served_again(ops, swarm_cluster, before, HUB_SPACE)
+        took = time.monotonic() - began
+        print(f"node killed -> hub space served again (filled there): {took:.1f} s; {stages}")
+        hub_answer = Client(ops.space_url(HUB_SPACE, "path"), verbose=False).predict(
+            "?", api_name="/describe"
+        )
+        assert str(hub_answer).partition(" ")[2] == ANSWER
+        other = next(i for i in range(1, 3) if i != killed)  # filled there, not on the dead one
+        filled = f"on node {swarm_cluster.node_id(other)}: hub cache: filled model {HUB_MODEL}"
+        assert filled in ops.log.read_text(errors="replace")
     finally:
         swarm_cluster.restart_node(killed)
+    ops.cli("rm", "--yes", HUB_SPACE, check=True)
 
 
 def test_a_node_joining_adds_capacity_without_a_restart(

@@ -22,8 +22,10 @@ import requests
 from docker import DockerClient
 from gradio_client import Client
 
+from spacehost.routetable import parse_routes
 from spacehost.settings import Settings
 from tests.e2e.conftest import Running, remove_containers, start_platform, stop_platform
+from tests.support.hub_space import ANSWER, write_hub_space, write_model
 from tests.support.polling import wait_for
 from tests.support.ports import free_port
 from tests.support.swarm_cluster import SwarmCluster
@@ -258,3 +260,51 @@ def test_a_dataset_space_on_a_worker_calls_load_dataset_offline(
         swarm_cluster.activate(0)
     assert ask(hub_platform, "e2e/rows") == "12 3 review number 1"
     hub_platform.cli("rm", "--yes", "e2e/rows", check=True)
+
+
+SPREAD_MODEL = "e2e/tiny-spread"
+
+
+def running_nodes(manager: DockerClient, running: Running, space: str) -> list[str]:
+    service = app_service(manager, running, space)
+    tasks = manager.api.tasks(filters={"service": service["ID"]})
+    return [str(t["NodeID"]) for t in tasks if t["Status"]["State"] == "running"]
+
+
+def routed_replicas(running: Running, space: str) -> tuple[str, ...]:
+    text = Settings(data_dir=running.data_dir).routes_file.read_text()
+    return next((r.replicas for r in parse_routes(text) if r.space == space), ())
+
+
+def test_a_replicated_hub_space_is_filled_on_each_node_and_every_replica_loads_it(
+    hub_platform: Running, swarm_cluster: SwarmCluster, manager: DockerClient, tmp_path: Path
+) -> None:
+    """Two replicas, the manager drained: the model is filled on both workers (in parallel),
+    the service runs one replica on each, and each answers gradio_client with the model read
+    offline (docs/cluster.md, "Hub repos on the nodes")."""
+    model = write_model(tmp_path / "spread-model")
+    hub_platform.cli("push", str(model), "--type", "model", "--name", SPREAD_MODEL, check=True)
+    name = "e2e/tiny-spread-space"
+    space = write_hub_space(tmp_path / "spread", SPREAD_MODEL, replicas=2)
+    workers = {swarm_cluster.node_id(1), swarm_cluster.node_id(2)}
+    swarm_cluster.drain(0)
+    try:
+        hub_platform.cli("push", str(space), "--name", name, check=True, timeout=1800)
+        wait_for(lambda: len(routed_replicas(hub_platform, name)) == 2, timeout=120,
+                 what="both replicas routed")  # fmt: skip
+    finally:
+        swarm_cluster.activate(0)
+    assert sorted(running_nodes(manager, hub_platform, name)) == sorted(workers)
+    hosts: dict[str, str] = {}
+
+    def both_answered() -> bool:  # each new session lands on the replica the router picks
+        host, _, rest = str(ask(hub_platform, name)).partition(" ")
+        hosts[host] = rest
+        return len(hosts) == 2
+
+    wait_for(both_answered, timeout=60, what="an answer from each replica")
+    assert set(hosts.values()) == {ANSWER}, hosts
+    log = hub_platform.log.read_text()
+    for worker in workers:
+        assert f"on node {worker}: hub cache: filled model {SPREAD_MODEL}" in log, log
+    hub_platform.cli("rm", "--yes", name, check=True)

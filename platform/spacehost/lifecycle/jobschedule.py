@@ -20,6 +20,7 @@ from spacehost.lifecycle.jobflavors import limits_for
 from spacehost.lifecycle.jobs import TERMINAL, Jobs, stored_spec
 from spacehost.lifecycle.jobspec import JobSpec
 from spacehost.store.jobs import JobRow, ScheduledRow
+from spacehost.ticker import Ticker
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,10 @@ class Schedules:
 
     def __init__(self, jobs: Jobs, clock: Callable[[], float] = time.time):
         self.jobs, self.store, self._clock = jobs, jobs.store, clock
-        self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker(
+            self.tick, TICK_S, name="job-schedules", failed="scheduled jobs", log=log
+        )
 
     def create(
         self,
@@ -163,18 +165,11 @@ class Schedules:
                     log.warning("scheduled job %s: %s", row.id, exc)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="job-schedules", daemon=True)
-        self._thread.start()
+        """Run :meth:`tick` every second in a daemon thread, until :meth:`close`."""
+        self._ticker.start()
 
     def close(self) -> None:
-        self._stop.set()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(TICK_S):
-            try:
-                self.tick()
-            except Exception:
-                log.exception("scheduled jobs")
+        self._ticker.close()
 
 
 def _as_job(row: ScheduledRow) -> JobRow:

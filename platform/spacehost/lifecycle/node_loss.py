@@ -7,7 +7,8 @@ every RUNNING space that runs as one task. When that connect fails it asks the r
 (:meth:`~spacehost.runtime.base.RuntimeBackend.lost_node`), which looks at the node itself
 (runtime/swarm_lost.py). A space whose node is lost then
 
-- *movable* (``SPACEHOST_SWARM_DATA=ephemeral``): shows APP_STARTING ("its node ... stopped
+- *movable* (``SPACEHOST_SWARM_DATA=ephemeral``, or ``shared``: its ``/data`` moves with it):
+  shows APP_STARTING ("its node ... stopped
   answering; starting it on another node"), leaves the route table (the router's held
   requests follow it: router/moving.py) and is deployed again from its image at once, away from
   that node, without waiting for the manager;
@@ -42,9 +43,10 @@ def upstream_connects(upstream: str) -> bool:
 
 def moving_message(loss: NodeLoss) -> str:
     """What a space whose node was lost shows while it starts elsewhere."""
+    data = "moves with it" if loss.keeps_data else "starts empty there"
     return (
         f"its node {loss.node} ({loss.addr}) stopped answering; "
-        "starting it on another node (its /data starts empty there)"
+        f"starting it on another node (its /data {data})"
     )
 
 
@@ -104,14 +106,15 @@ class NodeLossWatch:
                 or now.container_id != rec.container_id
             ):
                 return False
-            log.warning("%s: node %s (%s) stopped answering", rec.id, loss.node, loss.addr)
             if loss.movable:
                 message = moving_message(loss)
+                log.warning("%s: %s", rec.id, message)
                 ctx.store.update_space(
                     rec.id, stage=Stage.APP_STARTING, upstream=None, error_message=message
                 )
             else:
                 message = waiting_message(loss)
+                log.warning("%s: %s", rec.id, message)
                 ctx.store.update_space(
                     rec.id, stage=Stage.RUNTIME_ERROR, upstream=None, error_message=message
                 )

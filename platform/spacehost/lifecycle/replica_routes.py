@@ -9,7 +9,6 @@ Gradio sessions over all of them and keeps each session on its own (docs/cluster
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from spacehost.errors import SpacehostError
@@ -19,6 +18,7 @@ from spacehost.lifecycle.health import answers, http_status
 from spacehost.lifecycle.node_loss import NodeLossWatch
 from spacehost.lifecycle.replica_view import known_replicas, replicated
 from spacehost.store import SpaceRecord
+from spacehost.ticker import Ticker
 
 log = logging.getLogger(__name__)
 
@@ -70,32 +70,33 @@ class ReplicaRoutes:
     def __init__(self, ctx: Context, node_loss: NodeLossWatch | None = None) -> None:
         self.ctx = ctx
         self._node_loss = node_loss
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker(
+            self.tick,
+            TICK_S,
+            name="replica-routes",
+            failed="checking the spaces' nodes failed",
+            log=log,
+        )
 
     def start(self) -> None:
         """Start the thread where spaces can have replicas: on a Swarm (the Docker backend
         runs one container per space, so there nothing would ever change)."""
         if self.ctx.settings.runtime != "swarm":
             return
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="replica-routes", daemon=True)
-            self._thread.start()
+        self._ticker.start()
 
     def close(self) -> None:
-        self._stop.set()
+        self._ticker.close()
 
-    def _loop(self) -> None:
-        while not self._stop.wait(TICK_S):
-            try:
-                refresh(self.ctx)
-            except Exception:  # the loop must outlive one bad tick
-                log.exception("reading replicas failed")
-            try:
-                if self._node_loss is not None:
-                    self._node_loss.check()
-            except Exception:
-                log.exception("checking the spaces' nodes failed")
+    def tick(self) -> None:
+        """:func:`refresh`, then the node-loss check (which runs even when the refresh failed;
+        a failing check is logged by the ticker)."""
+        try:
+            refresh(self.ctx)
+        except Exception:  # the node-loss check still runs
+            log.exception("reading replicas failed")
+        if self._node_loss is not None:
+            self._node_loss.check()
 
 
 def _follow_upstream(ctx: Context, rec: SpaceRecord, endpoints: tuple[str, ...]) -> None:

@@ -38,6 +38,7 @@ from spacehost.lifecycle.health import wait_healthy
 from spacehost.lifecycle.runlogs import RunLogs
 from spacehost.lifecycle.tasks import Redeploy
 from spacehost.store import SpaceRecord
+from spacehost.ticker import Ticker
 
 log = logging.getLogger(__name__)
 
@@ -114,27 +115,19 @@ class Sleeper:
         self._dozing: set[SpaceId] = set()  # going to sleep now (route asleep, store not yet)
         self._guard = threading.Lock()
         self._pool = ThreadPoolExecutor(4, thread_name_prefix="wake")
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker(
+            self.tick, TICK_S, name="sleeper", failed="sleep tick failed", log=log
+        )
 
     # the idle loop ------------------------------------------------------------------------
 
     def start(self) -> None:
         """Run :meth:`tick` every second in a daemon thread, until :meth:`close`."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="sleeper", daemon=True)
-            self._thread.start()
+        self._ticker.start()
 
     def close(self) -> None:
-        self._stop.set()
+        self._ticker.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(TICK_S):
-            try:
-                self.tick()
-            except Exception:  # the loop must outlive one bad tick
-                log.exception("sleep tick failed")
 
     def activity(self) -> Mapping[str, Activity]:
         """The router's latest activity report."""
@@ -245,7 +238,7 @@ class Sleeper:
                 ctx, replace(rec, stage=Stage.SLEEPING, sleep_level=level, upstream=upstream)
             )
             if rec.stage is Stage.RUNNING:
-                self._stop.wait(ROUTE_GRACE_S)
+                self._ticker.wait(ROUTE_GRACE_S)  # cut short by close()
             ctx.store.update_space(
                 space, stage=Stage.SLEEPING, sleep_level=level, upstream=upstream
             )

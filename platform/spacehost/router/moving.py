@@ -11,8 +11,7 @@ Only when the route does not change within :data:`MOVE_WAIT_S` is the answer a 5
 
 from __future__ import annotations
 
-import asyncio
-
+from spacehost.router.route_watch import route_looks
 from spacehost.router.routes_file import RoutesFile
 from spacehost.router.table import is_live
 
@@ -35,12 +34,7 @@ async def until_moved(
         True when it changed (another upstream, not live, or gone), False when *deadline_s*
         passed first.
     """
-    loop = asyncio.get_running_loop()
-    end = loop.time() + deadline_s
-    while loop.time() < end:
-        routes.check_now()
-        entry = routes.table.by_space.get(space)
+    async for entry in route_looks(routes, space, deadline_s, POLL_S):
         if entry is None or not is_live(entry) or failed not in entry.upstreams:
             return True
-        await asyncio.sleep(POLL_S)
     return False

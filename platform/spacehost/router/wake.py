@@ -11,6 +11,7 @@ import asyncio
 from urllib.parse import quote
 
 from spacehost.router.controlcall import CALL_TIMEOUT_S, control_status
+from spacehost.router.route_watch import route_looks
 from spacehost.router.routes_file import RoutesFile
 from spacehost.router.table import RouteEntry, is_live
 
@@ -61,14 +62,9 @@ class Waker:
         stopped waking (an error, a pause) or its startup timeout passed (the space's own
         ``startup_duration_timeout`` when its route has one, else *deadline_s*)."""
         self.wake(space)
-        loop = asyncio.get_running_loop()
         known = self.routes.table.by_space.get(space)
-        end = loop.time() + (
-            known.startup_timeout if known and known.startup_timeout else deadline_s
-        )
-        while loop.time() < end:
-            self.routes.check_now()
-            entry = self.routes.table.by_space.get(space)
+        wait_s = known.startup_timeout if known and known.startup_timeout else deadline_s
+        async for entry in route_looks(self.routes, space, wait_s, POLL_S):
             if entry is None:
                 return None
             if is_live(entry):
@@ -77,5 +73,4 @@ class Waker:
                 return None
             if entry.asleep and self._failed(space):
                 self.wake(space)  # the control plane was not there (restarting): ask again
-            await asyncio.sleep(POLL_S)
         return None

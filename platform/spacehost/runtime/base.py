@@ -136,11 +136,14 @@ class NodeLoss:
         addr: its address.
         movable: whether the space may start elsewhere (False: its ``/data`` lives on that
             machine, so it waits for it).
+        keeps_data: whether its ``/data`` moves with it (a folder every node mounts:
+            ``SPACEHOST_SWARM_DATA=shared``); False: it starts empty elsewhere.
     """
 
     node: str
     addr: str
     movable: bool
+    keeps_data: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from docker import DockerClient
@@ -50,7 +51,13 @@ from spacehost.runtime.imagepush import ImagePusher
 from spacehost.runtime.lines import split_lines, unseen_tail
 from spacehost.runtime.options import container_name
 from spacehost.runtime.swarm_data import ephemeral_data
-from spacehost.runtime.swarm_hubcache import SwarmHubCache, helper_labels, without_hub_binds
+from spacehost.runtime.swarm_hubcache import (
+    FillRequest,
+    SwarmHubCache,
+    helper_labels,
+    node_label,
+    without_hub_binds,
+)
 from spacehost.runtime.swarm_info import (
     forced_update,
     has_live_task,
@@ -62,10 +69,14 @@ from spacehost.runtime.swarm_info import (
     task_error,
     task_state,
 )
-from spacehost.runtime.swarm_lost import node_back, node_silent
+from spacehost.runtime.swarm_lost import node_silent
 from spacehost.runtime.swarm_nodes import label_node
+from spacehost.runtime.swarm_placement import Placement
 from spacehost.runtime.swarm_replicas import awake_replicas, serving_task, task_endpoints
+from spacehost.runtime.swarm_shared_data import SharedData, with_shared_data
+from spacehost.runtime.swarm_silent import SilentNodes
 from spacehost.runtime.swarm_spec import (
+    avoiding,
     create_args,
     gpu_count,
     prep_args,
@@ -103,7 +114,10 @@ class SwarmBackend(RuntimeBackend):
         hub: fills node-local volumes with the hub repos spaces read (None: spaces with
             ``models:``/``datasets:`` are refused, as their host folders are not on the nodes).
         start_timeout_s: how long a start waits for its task to run (image pull included).
-        data: ``pinned`` or ``ephemeral`` (``SPACEHOST_SWARM_DATA``, runtime/swarm_data.py).
+        data: ``pinned``, ``ephemeral`` or ``shared`` (``SPACEHOST_SWARM_DATA``,
+            runtime/swarm_data.py).
+        shared: the spaces' ``/data`` folders under ``SPACEHOST_SWARM_SHARED_DIR`` (with
+            *data* ``shared``: runtime/swarm_shared_data.py).
         manager_url: where the manager answers (``SPACEHOST_SWARM_URL``), named in the
             errors when it does not.
     """
@@ -119,6 +133,7 @@ class SwarmBackend(RuntimeBackend):
         hub: SwarmHubCache | None = None,
         start_timeout_s: float = START_TIMEOUT_S,
         data: str = "pinned",
+        shared: SharedData | None = None,
         manager_url: str = "",
     ) -> None:
         self.hub = hub
@@ -129,9 +144,10 @@ class SwarmBackend(RuntimeBackend):
         self._gpu_fallback = gpu_fallback
         self._start_timeout_s = start_timeout_s
         self._data = data  # where /data lives: swarm_data.py
+        self._shared = shared if data == "shared" else None
         self._manager_url = manager_url
         self._nodes: dict[str, tuple[float, str | None, bool]] = {}  # id: (read at, addr, down)
-        self._silent: dict[str, str] = {}  # nodes found silent before the manager knew: id: addr
+        self._silent = SilentNodes()  # found silent before the manager knew: every placement
 
     # --- start ---------------------------------------------------------------------------------
 
@@ -152,16 +168,13 @@ class SwarmBackend(RuntimeBackend):
             EngineUnavailable: the manager, the build engine or the registry failed.
         """
         spec, at = self._placed(spec, hardware)
-        gpus, image, name, pinned, node_id = at
-        doing = f"starting {spec.space} ({name})"
-        avoid = () if node_id else self._silent_nodes()
-        args = create_args(spec, image, name, gpus=gpus, node_id=node_id, avoid=avoid)
+        doing = f"starting {spec.space} ({at.name})"
+        args = create_args(spec, at.image, at.name, gpus=at.gpus, node_id=at.node_id,
+                           avoid=at.avoid, require=at.require)  # fmt: skip
         try:
-            created = self._api.create_service(
-                **(ephemeral_data(args) if spec.data_volume and not pinned else args)
-            )
+            created = self._api.create_service(**self._with_data(spec, args, at.pinned))
         except ENGINE_ERRORS as exc:
-            raise self._error(exc, doing, image=image) from exc
+            raise self._error(exc, doing, image=at.image) from exc
         service_id = str(created["ID"])
         try:
             info = self._wait_started(service_id, doing)
@@ -171,6 +184,15 @@ class SwarmBackend(RuntimeBackend):
         except (HardwareUnavailable, AppFailed):
             self.remove(service_id)
             raise
+
+    def _with_data(self, spec: ContainerSpec, args: dict[str, Any], pinned: bool) -> dict[str, Any]:
+        """*args* with the ``/data`` of the data mode: the node's volume (pinned), a folder
+        every node mounts (shared, made now when new), else a tmpfs."""
+        if not spec.data_volume or pinned:
+            return args
+        if self._shared is not None:
+            return with_shared_data(args, self._shared.prepare(spec.data_volume))
+        return ephemeral_data(args)
 
     def _error(self, exc: BaseException, doing: str, *, image: str = "") -> SpacehostError:
         """The error for a failed call to the manager (it names the manager when unreachable)."""
@@ -185,24 +207,19 @@ class SwarmBackend(RuntimeBackend):
         except AppFailed as exc:
             raise AppFailed(f"{doing}: {exc.message}", hint=exc.hint) from exc
 
-    def _placed(
-        self, spec: ContainerSpec, hardware: str | None
-    ) -> tuple[ContainerSpec, tuple[int, str, str, bool, str | None]]:
-        """*spec* as it runs on the Swarm, and where: ``(gpus, image reference, service name,
-        pinned to its /data, node id or None)`` — its image pushed, its hub repos filled on the
-        node it is placed on (start and run_task place a space alike)."""
+    def _placed(self, spec: ContainerSpec, hardware: str | None) -> tuple[ContainerSpec, Placement]:
+        """*spec* as it runs on the Swarm, and where — its image pushed, its hub repos filled on
+        the node(s) it is placed on, the nodes found silent avoided (start and run_task place a
+        space alike)."""
         spec = self._on_swarm(spec)
-        gpus = self._gpus(spec, hardware)
-        image = self._pusher.pull_reference(spec.image)
-        name = service_name(container_name(spec.space, spec.revision))
-        pinned = bool(spec.data_volume) and self._data == "pinned"
-        return spec, (
-            gpus,
-            image,
-            name,
-            pinned,
-            self._place(spec, image, name, gpus, pinned=pinned),
+        at = Placement(
+            gpus=self._gpus(spec, hardware),
+            image=self._pusher.pull_reference(spec.image),
+            name=service_name(container_name(spec.space, spec.revision)),
+            pinned=bool(spec.data_volume) and self._data == "pinned",
+            avoid=self._silent_nodes(),
         )
+        return spec, self._place(spec, at)
 
     def _on_swarm(self, spec: ContainerSpec) -> ContainerSpec:
         """*spec* as a service runs it: the instance's label, its hub repos' node volumes in
@@ -214,21 +231,28 @@ class SwarmBackend(RuntimeBackend):
         _refuse_binds(spec)
         return spec
 
-    def _place(
-        self, spec: ContainerSpec, image: str, name: str, gpus: int, *, pinned: bool
-    ) -> str | None:
-        """The node *spec* must run on (None: wherever the manager puts it): the one holding
-        its ``/data`` volume (made now when new, *pinned*), else one already holding its hub
-        repos; its hub repos are filled there (on the node the manager picks when none)."""
+    def _place(self, spec: ContainerSpec, at: Placement) -> Placement:
+        """Where *spec* runs: on the node holding its ``/data`` volume (made now when new,
+        pinned), else on one already holding its hub repos; its hub repos are filled there (on
+        the node the manager picks when none). A space with replicas and hub repos runs on the
+        nodes holding them, filled on as many nodes as it has replicas."""
+        if not spec.hub or self.hub is None:
+            return replace(at, node_id=self._volume_node(spec, at) if at.pinned else None)
+        request = FillRequest(
+            spec=spec,
+            image=self._pusher.pull_reference(self.hub.image()),
+            name=at.name,
+            resources=resources(spec, at.gpus),
+            labels=helper_labels(spec),
+            avoid=at.avoid,
+        )
+        if spec.replicas > 1 and not at.pinned:
+            nodes = self.hub.fill_spread(request, spec.replicas)
+            return replace(at, require=tuple(node_label(s) for s in spec.hub), hub_nodes=nodes)
         # a node that already holds the space's hub repos takes its new /data too (no fill)
-        holder = self.hub.holder(spec.hub) if spec.hub and self.hub is not None else None
-        node_id = self._volume_node(spec, image, name, gpus, holder) if pinned else None
-        if spec.hub and self.hub is not None:
-            fill_image = self._pusher.pull_reference(self.hub.image())
-            node_id = self.hub.fill(
-                spec, fill_image, name, node_id, resources(spec, gpus), helper_labels(spec)
-            )
-        return node_id
+        holder = self.hub.holder(spec.hub, at.avoid)
+        node_id = self._volume_node(spec, at, holder) if at.pinned else None
+        return replace(at, node_id=self.hub.fill(request, node_id))
 
     def start_existing(self, container_id: str) -> ContainerInfo:
         """Wake a service scaled to zero: its replicas again (one, or the N it was made with),
@@ -316,12 +340,10 @@ class SwarmBackend(RuntimeBackend):
 
     # --- /data: one node holds the volume ------------------------------------------------------
 
-    def _volume_node(
-        self, spec: ContainerSpec, image: str, name: str, gpus: int, prefer: str | None = None
-    ) -> str:
+    def _volume_node(self, spec: ContainerSpec, at: Placement, prefer: str | None = None) -> str:
         """The node holding the space's /data volume; a new volume is made (owned by the app's
-        user) on *prefer*, else on the node the manager picks for the space, which is labelled
-        as its holder."""
+        user) on *prefer*, else on the node the manager picks for the space (none of the nodes
+        *at* avoids), which is labelled as its holder."""
         assert spec.data_volume is not None
         label = volume_label(spec.data_volume)
         try:
@@ -333,10 +355,17 @@ class SwarmBackend(RuntimeBackend):
         doing = f"preparing the /data volume of {spec.space}"
         try:
             job = self._api.create_service(
-                **prep_args(spec, image, service_name(f"{name}-data"), gpus=gpus, node_id=prefer)
+                **prep_args(
+                    spec,
+                    at.image,
+                    service_name(f"{at.name}-data"),
+                    gpus=at.gpus,
+                    node_id=prefer,
+                    avoid=at.avoid,
+                )
             )
         except ENGINE_ERRORS as exc:
-            raise self._error(exc, doing, image=image) from exc
+            raise self._error(exc, doing, image=at.image) from exc
         try:
             task = self._wait_job(str(job["ID"]), doing)
         finally:
@@ -366,16 +395,21 @@ class SwarmBackend(RuntimeBackend):
             time.sleep(POLL_S)
 
     def remove_volume(self, name: str) -> None:
-        """Forget which node holds the volume *name*: the next start makes a new one.
+        """Forget which node holds the volume *name*: the next start makes a new one; with
+        ``SPACEHOST_SWARM_DATA=shared`` its folder in the shared folder is removed too.
 
-        The volume itself stays on its node (the manager cannot remove a node's volumes;
+        A node's volume itself stays on its node (the manager cannot remove a node's volumes;
         ``docker volume rm`` there frees the space, docs/cluster.md).
 
         Raises:
             Conflict: a service of this platform still mounts it (remove the service first).
+            InvalidRequest: its shared folder could not be removed (saying what is left).
             EngineUnavailable: the manager failed or is unreachable.
         """
-        self._refuse_in_use(name)
+        folder = self._shared.folder(name) if self._shared is not None else None
+        self._refuse_in_use(name, folder)
+        if self._shared is not None:
+            self._shared.remove(name)
         label = volume_label(name)
         try:
             held = self._api.nodes(filters={"node.label": f"{label}=true"})
@@ -389,7 +423,7 @@ class SwarmBackend(RuntimeBackend):
         except ENGINE_ERRORS as exc:
             raise self._error(exc, f"unpinning volume {name}") from exc
 
-    def _refuse_in_use(self, volume: str) -> None:
+    def _refuse_in_use(self, volume: str, folder: Path | None = None) -> None:
         labels = [f"{LABEL_MANAGED}=true"]
         if self._instance:
             labels.append(f"{LABEL_INSTANCE}={self._instance}")
@@ -399,7 +433,8 @@ class SwarmBackend(RuntimeBackend):
             raise self._error(exc, "listing services") from exc
         for service in found:
             container = service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}
-            if any(m.get("Source") == volume for m in container.get("Mounts") or ()):
+            sources = {m.get("Source") for m in container.get("Mounts") or ()}
+            if volume in sources or (folder is not None and str(folder) in sources):
                 raise Conflict(
                     f"volume {volume} is in use by service {service['Spec'].get('Name')}",
                     hint="remove the service first",
@@ -521,9 +556,12 @@ class SwarmBackend(RuntimeBackend):
         addr = str(((node or {}).get("Status") or {}).get("Addr") or "")
         if node is None or port is None or not addr or not node_silent(addr, port):
             return None
-        self._silent[node_id] = addr
+        self._silent.found(node_id, addr)
         hostname = str((node.get("Description") or {}).get("Hostname") or node_id[:12])
-        return NodeLoss(hostname, addr, movable=not pinned_node(service))
+        movable = not pinned_node(service)
+        return NodeLoss(
+            hostname, addr, movable=movable, keeps_data=movable and self._shared is not None
+        )
 
     def _inspect_node(self, node_id: str) -> Mapping[str, Any] | None:
         try:
@@ -536,13 +574,8 @@ class SwarmBackend(RuntimeBackend):
 
     def _silent_nodes(self) -> tuple[str, ...]:
         """The nodes found silent that the manager still counts and that still do not
-        answer: a new task must not be placed there."""
-        for node_id, addr in list(self._silent.items()):
-            node = self._inspect_node(node_id)
-            state = ((node or {}).get("Status") or {}).get("State")
-            if node is None or state in ("down", "disconnected") or node_back(addr):
-                del self._silent[node_id]
-        return tuple(self._silent)
+        answer: no task, job or fill may be placed there (swarm_silent.py)."""
+        return self._silent.current(self._inspect_node)
 
     # --- control -------------------------------------------------------------------------------
 
@@ -610,12 +643,15 @@ class SwarmBackend(RuntimeBackend):
         what = f"{doing} service {service_id}"
         try:
             service = self._api.inspect_service(service_id)
+            # a wake avoids the nodes found silent, as a start does
+            moved = avoiding(forced_update(service), self._silent_nodes()) if count else None
             if replicas(service) != count:
                 self._api.update_service(
                     service_id,
                     service["Version"]["Index"],
                     mode={"Replicated": {"Replicas": count}},
                     fetch_current_spec=True,
+                    **({"task_template": moved} if moved else {}),
                 )
             elif count > 0 and not has_live_task(self._api.tasks(filters={"service": service_id})):
                 log.info(
@@ -624,7 +660,7 @@ class SwarmBackend(RuntimeBackend):
                 self._api.update_service(
                     service_id,
                     service["Version"]["Index"],
-                    task_template=forced_update(service),
+                    task_template=moved or forced_update(service),
                     fetch_current_spec=True,
                 )
         except ENGINE_ERRORS as exc:
@@ -761,16 +797,26 @@ class SwarmBackend(RuntimeBackend):
         """
         if not spec.hub or self.hub is None:
             return self.local.run_task(spec, timeout)
-        spec, (_, image, name, _, node_id) = self._placed(spec, None)
-        assert node_id is not None  # spec.hub is not empty: the fill chose the node
+        spec, at = self._placed(spec, None)
+        nodes = at.hub_nodes or ((at.node_id,) if at.node_id else ())
+        assert nodes  # spec.hub is not empty: the fill chose the node(s)
+        result = self._task_on(spec, at, nodes[0], timeout)
+        for node_id in nodes[1:]:  # each node a replica may run on prepares its own volumes
+            if result.exit_code != 0:
+                break
+            result = self._task_on(spec, at, node_id, timeout)
+        return result
+
+    def _task_on(
+        self, spec: ContainerSpec, at: Placement, node_id: str, timeout: float
+    ) -> TaskResult:
         doing = f"running a task for {spec.space} on node {node_id}"
-        args = task_args(
-            spec, image, service_name(f"{name}-task"), helper_labels(spec), node_id=node_id
-        )
+        name = service_name(f"{at.name}-task")
+        args = task_args(spec, at.image, name, helper_labels(spec), node_id=node_id)
         try:
             job = self._api.create_service(**args)
         except ENGINE_ERRORS as exc:
-            raise self._error(exc, doing, image=image) from exc
+            raise self._error(exc, doing, image=at.image) from exc
         job_id = str(job["ID"])
         try:
             return wait_task(self._api, job_id, timeout, doing, self._read_logs)

@@ -16,10 +16,10 @@ where the bind mount would have been, offline as on one host.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,9 +37,11 @@ from spacehost.runtime.base import (
 )
 from spacehost.runtime.hubsnapshot import HubSnapshot
 from spacehost.runtime.lines import split_lines
+from spacehost.runtime.swarm_fillslots import FillSlots
 from spacehost.runtime.swarm_info import latest_task, task_error, task_state
 from spacehost.runtime.swarm_node_fence import HELPER_NETWORK
 from spacehost.runtime.swarm_nodes import label_node
+from spacehost.runtime.swarm_spec import gpu_count, placement_constraints
 
 log = logging.getLogger(__name__)
 
@@ -75,20 +77,39 @@ def without_hub_binds(spec: ContainerSpec) -> ContainerSpec:
     return replace(spec, mounts=kept + volumes)
 
 
+@dataclass(frozen=True)
+class FillRequest:
+    """What every fill of one placement of a space shares.
+
+    Attributes:
+        spec: the space (its hub snapshots, its owner for the fill's token).
+        image: the fill tasks' image, as nodes pull it.
+        name: the space's service name: its fill jobs are named after it.
+        resources: the space's reservations: an unpinned fill lands where the space fits.
+        labels: the fill jobs' labels (a helper's: :func:`helper_labels`).
+        avoid: nodes no fill may land on (found silent: runtime/swarm_silent.py).
+    """
+
+    spec: ContainerSpec
+    image: str
+    name: str
+    resources: Mapping[str, Any]
+    labels: Mapping[str, str]
+    avoid: tuple[str, ...] = ()
+
+
 def fill_args(
     snapshot: HubSnapshot,
-    image: str,
+    request: FillRequest,
     name: str,
     *,
     hub_url: str,
     token: str | None,
     node_id: str | None,
-    resources: Mapping[str, Any] | None,
-    labels: Mapping[str, str],
 ) -> dict[str, Any]:
-    """Keyword arguments for ``APIClient.create_service``: the one-shot fill task of
-    *snapshot*, as root, on *node_id* (or, unpinned, on a node that has *resources* free: the
-    node the manager would pick for the space)."""
+    """Keyword arguments for ``APIClient.create_service``: the one-shot fill task *name* of
+    *snapshot*, as root, on *node_id* (or, unpinned, on a node that has the request's
+    resources free, none of its ``avoid``: the node the manager would pick for the space)."""
     env = {
         "HUB_URL": hub_url,
         "HUB_KIND": snapshot.kind,
@@ -103,33 +124,73 @@ def fill_args(
     mount = {"Type": "volume", "Source": snapshot.volume, "Target": CACHE_MOUNT}
     template: dict[str, Any] = {
         "ContainerSpec": {
-            "Image": image,
+            "Image": request.image,
             "Command": ["python3", "-I", "-c", SCRIPT, CACHE_MOUNT],
             "Args": [],
             "User": "0:0",
             "Env": [f"{k}={v}" for k, v in env.items()],
             "Mounts": [mount],
-            "Labels": dict(labels),
+            "Labels": dict(request.labels),
         },
         "RestartPolicy": {"Condition": "none"},
         # the node's own network: the spaces' bridge refuses what its containers start, and
         # this task (the platform's code, never the space's) must reach the platform's hub URL
         "Networks": [{"Target": HELPER_NETWORK}],
     }
-    if node_id:
-        template["Placement"] = {"Constraints": [f"node.id=={node_id}"]}
-    elif resources:
-        template["Resources"] = {"Reservations": dict(resources.get("Reservations") or {})}
+    constraints = placement_constraints(node_id, request.avoid)
+    if constraints:
+        template["Placement"] = {"Constraints": constraints}
+    if not node_id and request.resources:
+        template["Resources"] = {"Reservations": dict(request.resources.get("Reservations") or {})}
     return {
         "task_template": template,
         "name": name,
-        "labels": dict(labels),
+        "labels": dict(request.labels),
         "mode": {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}},
     }
 
 
+def fits(node: Mapping[str, Any], resources: Mapping[str, Any]) -> bool:
+    """Whether *node* has, in all, the CPUs, memory and GPUs one task of *resources* reserves
+    (what it has free the manager checks when it places the task)."""
+    wanted = resources.get("Reservations") or {}
+    has = (node.get("Description") or {}).get("Resources") or {}
+    gpus = sum(
+        int((r.get("DiscreteResourceSpec") or {}).get("Value", 0))
+        for r in wanted.get("GenericResources") or ()
+    )
+    return (
+        int(has.get("NanoCPUs", 0)) >= int(wanted.get("NanoCPUs", 0))
+        and int(has.get("MemoryBytes", 0)) >= int(wanted.get("MemoryBytes", 0))
+        and gpu_count(node) >= gpus
+    )
+
+
+def usable(node: Mapping[str, Any], avoid: tuple[str, ...]) -> bool:
+    """A ready, active node not in *avoid*."""
+    ready = (node.get("Status") or {}).get("State") == "ready"
+    active = (node.get("Spec") or {}).get("Availability") == "active"
+    return ready and active and str(node.get("ID")) not in avoid
+
+
+def held(node: Mapping[str, Any], snapshots: Sequence[HubSnapshot]) -> int:
+    """How many of *snapshots* *node* holds filled (its labels)."""
+    labels = (node.get("Spec") or {}).get("Labels") or {}
+    return sum(1 for s in snapshots if labels.get(node_label(s)) == "true")
+
+
+def spread_nodes(
+    nodes: Sequence[Mapping[str, Any]], request: FillRequest, count: int
+) -> list[Mapping[str, Any]]:
+    """Up to *count* nodes for a space's replicas: usable ones that can take a replica,
+    those already holding more of its repos first (they fill less)."""
+    fitting = [n for n in nodes if usable(n, request.avoid) and fits(n, request.resources)]
+    fitting.sort(key=lambda n: -held(n, request.spec.hub))  # stable: the manager's order
+    return fitting[:count]
+
+
 class SwarmHubCache:
-    """Fills the node-local hub volumes a space needs, on the node it will run on.
+    """Fills the node-local hub volumes a space needs, on the node(s) it will run on.
 
     Args:
         api: the manager's API client.
@@ -153,39 +214,31 @@ class SwarmHubCache:
         self.hub_url = hub_url.rstrip("/")
         self.image = image
         self.tokens = tokens
-        self._locks: dict[str, threading.Lock] = {}  # per volume: one fill at a time fills it
-        self._locks_lock = threading.Lock()
+        self._slots = FillSlots()  # one fill of a volume per node at a time
         self._fill_timeout_s = fill_timeout_s
 
-    def holder(self, snapshots: Sequence[HubSnapshot]) -> str | None:
-        """A ready, active node already holding every one of *snapshots* (so a space placed
-        there fills nothing), or None."""
+    def holders(self, snapshots: Sequence[HubSnapshot], avoid: tuple[str, ...] = ()) -> list[str]:
+        """The ready, active nodes (none of *avoid*) already holding every one of
+        *snapshots*."""
         if not snapshots:
-            return None
+            return []
         filters = {"node.label": [f"{node_label(s)}=true" for s in snapshots]}
         try:
             nodes = self._api.nodes(filters=filters)
         except ENGINE_ERRORS as exc:
             raise manager_error(exc, "listing the swarm's nodes") from exc
-        for node in nodes:
-            ready = (node.get("Status") or {}).get("State") == "ready"
-            active = (node.get("Spec") or {}).get("Availability") == "active"
-            if ready and active:
-                return str(node["ID"])
-        return None
+        return [str(node["ID"]) for node in nodes if usable(node, avoid)]
 
-    def fill(
-        self,
-        spec: ContainerSpec,
-        image: str,
-        name: str,
-        node_id: str | None,
-        resources: Mapping[str, Any],
-        labels: Mapping[str, str],
-    ) -> str:
-        """Fill every hub volume of *spec* on *node_id* (None: a node that holds them all,
-        else the node the manager picks for the first fill, with the space's reservations),
-        with tasks of *image* (the pull reference of :attr:`image`).
+    def holder(self, snapshots: Sequence[HubSnapshot], avoid: tuple[str, ...] = ()) -> str | None:
+        """A ready, active node (none of *avoid*) already holding every one of *snapshots* (so
+        a space placed there fills nothing), or None."""
+        found = self.holders(snapshots, avoid)
+        return found[0] if found else None
+
+    def fill(self, request: FillRequest, node_id: str | None) -> str:
+        """Fill every hub volume of the request's space on *node_id* (None: a node that holds
+        them all, else the node the manager picks for the first fill, with the space's
+        reservations), none of the request's ``avoid``.
 
         Returns:
             The node the space must run on.
@@ -196,46 +249,89 @@ class SwarmHubCache:
             HardwareUnavailable: no node can take the space.
             EngineUnavailable: the manager failed or is unreachable.
         """
-        node_id = node_id or self.holder(spec.hub)
-        for index, snapshot in enumerate(spec.hub):
-            job = f"{name}-hub{index}"[-63:].lstrip("-")
-            with self._lock(snapshot.volume):  # a second start of it waits, then reuses it
-                node_id = self._fill_one(spec, snapshot, image, job, node_id, resources, labels)
+        node_id = node_id or self.holder(request.spec.hub, request.avoid)
+        for index, snapshot in enumerate(request.spec.hub):
+            with self._slots.filling(snapshot.volume, node_id):  # a second start waits
+                node_id = self._fill_one(request, snapshot, index, node_id)
         assert node_id is not None  # spec.hub is not empty
         return node_id
 
-    def _lock(self, volume: str) -> threading.Lock:
-        with self._locks_lock:
-            return self._locks.setdefault(volume, threading.Lock())
+    def fill_spread(self, request: FillRequest, count: int) -> tuple[str, ...]:
+        """Fill the request's hub volumes on up to *count* nodes that can take one replica
+        each (in parallel; nodes already holding them fill nothing), for a space with
+        *count* replicas spread over the nodes.
+
+        Returns:
+            Every usable node holding all its volumes now (those filled, and others that
+            already did): its service is constrained to them. A node whose fill failed is
+            left out (the platform's log says so) while another has them.
+
+        Raises:
+            AppFailed: the fill failed on every node tried.
+            HardwareUnavailable: no usable node can take one replica.
+            EngineUnavailable: the manager failed or is unreachable.
+        """
+        try:
+            nodes = self._api.nodes()
+        except ENGINE_ERRORS as exc:
+            raise manager_error(exc, "listing the swarm's nodes") from exc
+        chosen = spread_nodes(nodes, request, count)
+        if not chosen:
+            raise HardwareUnavailable(
+                f"no node of the swarm can take a replica of {request.spec.space}",
+                hint="add a node with enough CPU and memory (docs/cluster.md), "
+                "or lower SPACEHOST_CPUS / SPACEHOST_MEMORY_LIMIT",
+            )
+        snapshots = request.spec.hub
+        lacking = [str(n["ID"]) for n in chosen if held(n, snapshots) < len(snapshots)]
+        failed = self._fill_on(request, lacking) if lacking else {}
+        if len(failed) == len(chosen):
+            raise next(iter(failed.values()))
+        if failed:
+            log.warning(
+                "%s: its hub repos could not be filled on node(s) %s (%s): its replicas run "
+                "on the nodes that hold them",
+                request.spec.space,
+                ", ".join(failed),
+                "; ".join(exc.message for exc in failed.values()),
+            )
+        return tuple(self.holders(request.spec.hub, request.avoid))
+
+    def _fill_on(
+        self, request: FillRequest, nodes: Sequence[str]
+    ) -> dict[str, AppFailed | HardwareUnavailable]:
+        """Fill on each of *nodes* at once; what failed where."""
+        failed: dict[str, AppFailed | HardwareUnavailable] = {}
+        with ThreadPoolExecutor(len(nodes), thread_name_prefix="hub-fill") as pool:
+            futures = {node: pool.submit(self.fill, request, node) for node in nodes}
+            for node, future in futures.items():
+                try:
+                    future.result()
+                except (AppFailed, HardwareUnavailable) as exc:
+                    failed[node] = exc
+        return failed
 
     def _fill_one(
-        self,
-        spec: ContainerSpec,
-        snapshot: HubSnapshot,
-        image: str,
-        name: str,
-        node_id: str | None,
-        resources: Mapping[str, Any],
-        labels: Mapping[str, str],
+        self, request: FillRequest, snapshot: HubSnapshot, index: int, node_id: str | None
     ) -> str:
+        spec = request.spec
         doing = f"filling the hub cache of {snapshot.kind} {snapshot.repo_id} for {spec.space}"
+        job = job_name(request.name, index, node_id)
         issued = self._token(spec, snapshot)
         args = fill_args(
             snapshot,
-            image,
-            name,
+            request,
+            job,
             hub_url=self.hub_url,
             token=issued[0] if issued else None,
             node_id=node_id,
-            resources=resources,
-            labels=labels,
         )
         try:
             try:
-                job = self._api.create_service(**args)
+                created = self._api.create_service(**args)
             except ENGINE_ERRORS as exc:
-                raise manager_error(exc, doing, image=image) from exc
-            job_id = str(job["ID"])
+                raise manager_error(exc, doing, image=request.image) from exc
+            job_id = str(created["ID"])
             try:
                 task, lines = self._wait(job_id, doing)
             finally:
@@ -303,6 +399,13 @@ class SwarmHubCache:
             return
         except ENGINE_ERRORS as exc:
             log.warning("could not remove the hub fill job %s: %s", job_id, exc)
+
+
+def job_name(name: str, index: int, node_id: str | None) -> str:
+    """The fill job of hub repo *index* of the space's service *name* (on *node_id*: fills
+    of one space on several nodes run at once, each under its own name)."""
+    suffix = f"-hub{index}" + (f"-{node_id[:10]}" if node_id else "")
+    return f"{name}{suffix}"[-63:].lstrip("-")
 
 
 def helper_labels(spec: ContainerSpec) -> dict[str, str]:

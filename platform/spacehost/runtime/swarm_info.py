@@ -13,7 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from spacehost.domain import SpaceId
-from spacehost.runtime.base import LABEL_PORT, LABEL_REVISION, LABEL_SPACE, ContainerInfo
+from spacehost.runtime.base import (
+    DATA_MOUNT,
+    LABEL_PORT,
+    LABEL_REVISION,
+    LABEL_SPACE,
+    ContainerInfo,
+)
 
 # Task states (swarmkit's api.TaskState) as container statuses.
 _STARTING = ("new", "pending", "assigned", "accepted", "ready", "preparing", "starting")
@@ -64,11 +70,14 @@ def forced_update(service: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def pinned_node(service: Mapping[str, Any]) -> bool:
-    """True when the service's tasks may run on one node only (``node.id==``: the node that
-    holds its ``/data`` volume or its hub repos)."""
+    """True when the service's tasks may run on one node only: pinned (``node.id==``) to the
+    node that holds its ``/data`` volume. A service pinned only to where its hub repos were
+    filled (``/data`` a tmpfs, or none) may move: another node can be filled."""
     template = (service.get("Spec") or {}).get("TaskTemplate") or {}
     constraints = (template.get("Placement") or {}).get("Constraints") or ()
-    return any(str(c).replace(" ", "").startswith("node.id==") for c in constraints)
+    mounts = (template.get("ContainerSpec") or {}).get("Mounts") or ()
+    data_volume = any(m.get("Target") == DATA_MOUNT and m.get("Type") == "volume" for m in mounts)
+    return data_volume and any(str(c).replace(" ", "").startswith("node.id==") for c in constraints)
 
 
 def published_port(task: Mapping[str, Any], target: int) -> int | None:

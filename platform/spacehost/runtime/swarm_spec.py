@@ -76,6 +76,33 @@ def _mounts(spec: ContainerSpec) -> list[dict[str, Any]]:
     return found
 
 
+def placement_constraints(
+    node_id: str | None = None, avoid: tuple[str, ...] = (), require: tuple[str, ...] = ()
+) -> list[str]:
+    """Swarm placement constraints: on *node_id* only; else on a node carrying every node
+    label of *require* (``=true``: e.g. the nodes holding a space's hub volumes) and none of
+    *avoid* (nodes found silent: swarm_silent.py)."""
+    if node_id:
+        return [f"node.id=={node_id}"]
+    return [f"node.labels.{label}==true" for label in require] + [f"node.id!={n}" for n in avoid]
+
+
+def avoiding(template: Mapping[str, Any], avoid: tuple[str, ...]) -> dict[str, Any] | None:
+    """*template* (a service's ``TaskTemplate``) with its ``node.id!=`` constraints replaced
+    by *avoid*'s, or None when that changes nothing or the template is pinned to one node
+    (``node.id==``): what a wake updates before it scales up."""
+    placement = dict(template.get("Placement") or {})
+    constraints = [str(c) for c in placement.get("Constraints") or ()]
+    if any(c.replace(" ", "").startswith("node.id==") for c in constraints):
+        return None
+    kept = [c for c in constraints if not c.replace(" ", "").startswith("node.id!=")]
+    wanted = kept + [f"node.id!={n}" for n in avoid]
+    if wanted == constraints:
+        return None
+    placement["Constraints"] = wanted
+    return {**template, "Placement": placement}
+
+
 def task_template(
     spec: ContainerSpec,
     image: str,
@@ -83,6 +110,7 @@ def task_template(
     gpus: int = 0,
     node_id: str | None = None,
     avoid: tuple[str, ...] = (),
+    require: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The service's ``TaskTemplate``.
 
@@ -93,7 +121,9 @@ def task_template(
         gpus: GPUs to reserve as generic resources.
         node_id: pin every task to this node (the one holding the space's ``/data``).
         avoid: place no task on these nodes (found silent before the manager noticed:
-            swarm_lost.py); ignored with *node_id*.
+            swarm_silent.py); ignored with *node_id*.
+        require: node labels every node it runs on carries (the hub volumes the space
+            mounts: swarm_hubcache.py); ignored with *node_id*.
 
     Returns:
         The task template, restart policy ``none``: the lifecycle restarts crashed apps
@@ -121,10 +151,9 @@ def task_template(
             "Options": {"max-size": LOG_MAX_SIZE, "max-file": LOG_MAX_FILES},
         },
     }
-    if node_id:
-        template["Placement"] = {"Constraints": [f"node.id=={node_id}"]}
-    elif avoid:
-        template["Placement"] = {"Constraints": [f"node.id!={n}" for n in avoid]}
+    constraints = placement_constraints(node_id, avoid, require)
+    if constraints:
+        template["Placement"] = {"Constraints": constraints}
     return template
 
 
@@ -141,14 +170,14 @@ def create_args(
     gpus: int = 0,
     node_id: str | None = None,
     avoid: tuple[str, ...] = (),
+    require: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Keyword arguments for ``APIClient.create_service`` that run *spec* as its replicas
     (one task, or ``spec.replicas`` spread over the nodes: swarm_replicas.py), on *node_id*
-    only, or on none of *avoid*."""
+    only, or on nodes labelled with all of *require* and none of *avoid*."""
+    template = task_template(spec, image, gpus=gpus, node_id=node_id, avoid=avoid, require=require)
     return {
-        "task_template": spread_template(
-            task_template(spec, image, gpus=gpus, node_id=node_id, avoid=avoid), spec
-        ),
+        "task_template": spread_template(template, spec),
         "name": name,
         "labels": {**service_labels(spec), **replica_labels(spec)},
         "mode": {"Replicated": {"Replicas": max(1, spec.replicas)}},
@@ -157,12 +186,18 @@ def create_args(
 
 
 def prep_args(
-    spec: ContainerSpec, image: str, name: str, *, gpus: int = 0, node_id: str | None = None
+    spec: ContainerSpec,
+    image: str,
+    name: str,
+    *,
+    gpus: int = 0,
+    node_id: str | None = None,
+    avoid: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """A one-shot job, as root, that makes the space's new ``/data`` volume on the node the
-    manager picks for the space (its reservations) and gives it to the app's user; the app's
-    service is then pinned to that node (*node_id*: make it there)."""
-    template = task_template(spec, image, gpus=gpus, node_id=node_id)
+    manager picks for the space (its reservations; none of *avoid*) and gives it to the app's
+    user; the app's service is then pinned to that node (*node_id*: make it there)."""
+    template = task_template(spec, image, gpus=gpus, node_id=node_id, avoid=avoid)
     container = template["ContainerSpec"]
     container.update({"User": "0:0", "Command": ["chown", CONTAINER_USER, DATA_MOUNT], "Args": []})
     container.pop("Dir", None)

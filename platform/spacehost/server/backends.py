@@ -7,6 +7,8 @@ engine (the runtime images live there) and reach the nodes through ``SPACEHOST_R
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from docker import DockerClient
 
 from spacehost.builder import DockerBuilder
@@ -21,6 +23,7 @@ from spacehost.runtime.storage import disk_limits
 from spacehost.runtime.swarm_backend import SwarmBackend
 from spacehost.runtime.swarm_hubcache import SwarmHubCache
 from spacehost.runtime.swarm_nodes import SwarmNodes
+from spacehost.runtime.swarm_shared_data import SharedData, check_shared_dir
 from spacehost.settings import Settings
 
 
@@ -60,8 +63,23 @@ def swarm_backend(settings: Settings, client: DockerClient, local: DockerBackend
         gpu_fallback=settings.gpu_fallback,
         hub=hub,
         data=settings.swarm_data,
+        shared=shared_data(settings),
         manager_url=settings.swarm_url,
     )
+
+
+def shared_data(settings: Settings) -> SharedData | None:
+    """The spaces' /data folders with ``SPACEHOST_SWARM_DATA=shared``, the folder checked now
+    (the platform does not start without it).
+
+    Raises:
+        InvalidRequest: SPACEHOST_SWARM_SHARED_DIR is missing here or not writable.
+    """
+    if settings.runtime != "swarm" or settings.swarm_data != "shared":
+        return None
+    root = Path(settings.swarm_shared_dir)
+    check_shared_dir(root)
+    return SharedData(root, settings.instance)
 
 
 def runtime_backend(

@@ -39,6 +39,7 @@ from spacehost.server.backends import (
     engines_probe,
     node_source,
     runtime_backend,
+    shared_data,
 )
 from spacehost.server.content import import_builtin, log_imports
 from spacehost.server.control import make_app
@@ -219,6 +220,7 @@ async def serve(
     supervisor = Supervisor(router_command(settings), router_pidfile(settings))
     if not supervisor.ours_running():  # before any work: a taken port is the commonest failure
         check_port_free(settings.host, settings.port)
+    shared_data(settings)  # SPACEHOST_SWARM_DATA=shared: no start without a usable folder
     # a Swarm with no SPACEHOST_REGISTRY: spacehost's own, for as long as the control plane runs
     registry = await asyncio.to_thread(start_own_registry, settings)
     try:

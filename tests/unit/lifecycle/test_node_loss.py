@@ -73,6 +73,19 @@ def test_a_movable_space_starts_again_elsewhere_at_once(
             "node (its /data starts empty there)") in kinds  # fmt: skip
 
 
+def test_a_space_whose_data_is_in_the_shared_folder_says_its_data_moves_with_it(
+    env: tuple[LosingBackend, Platform],
+) -> None:
+    backend, p = env
+    backend.loss = NodeLoss("w2", "10.0.0.12", movable=True, keeps_data=True)
+    assert watch(p, connects=False).check() == [A]
+    assert p.wait_idle()
+    assert p.store.get_space(A).stage is Stage.RUNNING
+    kinds = [(kind, msg) for _, kind, msg in p.store.events(A)]
+    assert ("node_lost", "its node w2 (10.0.0.12) stopped answering; starting it on another "
+            "node (its /data moves with it)") in kinds  # fmt: skip
+
+
 def test_a_space_pinned_to_its_node_says_it_waits_for_it(
     env: tuple[LosingBackend, Platform],
 ) -> None:

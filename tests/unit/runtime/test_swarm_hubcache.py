@@ -13,9 +13,13 @@ from spacehost.runtime.hubsnapshot import HubSnapshot
 from spacehost.runtime.swarm_hubcache import (
     CACHE_MOUNT,
     SCRIPT,
+    FillRequest,
     fill_args,
+    fits,
     helper_labels,
+    job_name,
     node_label,
+    spread_nodes,
     without_hub_binds,
 )
 from spacehost.runtime.swarm_spec import create_args
@@ -59,8 +63,9 @@ def test_the_hub_binds_become_read_only_volumes_and_other_mounts_stay() -> None:
 def test_a_pinned_fill_job_runs_the_script_as_root_on_the_node_with_a_short_token() -> None:
     (snap,) = hub_snapshots([REPO])
     labels = helper_labels(spec(labels={"spacehost.instance": "i1"}))
-    args = fill_args(snap, "reg/img@sha256:x", "svc-hub0", hub_url="http://10.0.0.1:8000",
-                     token="hf_short", node_id="n1", resources=None, labels=labels)  # fmt: skip
+    request = FillRequest(spec(), "reg/img@sha256:x", "svc", {}, labels, avoid=("n9",))
+    args = fill_args(snap, request, "svc-hub0", hub_url="http://10.0.0.1:8000",
+                     token="hf_short", node_id="n1")  # fmt: skip
     assert args["mode"] == {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}
     tpl = args["task_template"]
     c = tpl["ContainerSpec"]
@@ -77,9 +82,59 @@ def test_a_pinned_fill_job_runs_the_script_as_root_on_the_node_with_a_short_toke
 def test_an_unpinned_fill_job_reserves_what_the_space_needs_and_has_no_token_env() -> None:
     (snap,) = hub_snapshots([REPO])
     reserve = {"Limits": {"NanoCPUs": 1}, "Reservations": {"NanoCPUs": 5, "MemoryBytes": 7}}
-    args = fill_args(snap, "img", "svc-hub0", hub_url="http://h", token=None, node_id=None,
-                     resources=reserve, labels={})  # fmt: skip
+    request = FillRequest(spec(), "img", "svc", reserve, {})
+    args = fill_args(snap, request, "svc-hub0", hub_url="http://h", token=None, node_id=None)
     tpl = args["task_template"]
     assert "Placement" not in tpl
     assert tpl["Resources"] == {"Reservations": {"NanoCPUs": 5, "MemoryBytes": 7}}
     assert not [e for e in tpl["ContainerSpec"]["Env"] if e.startswith("HUB_TOKEN")]
+
+
+def test_an_unpinned_fill_avoids_the_nodes_found_silent() -> None:
+    (snap,) = hub_snapshots([REPO])
+    request = FillRequest(spec(), "img", "svc", {}, {}, avoid=("n1", "n2"))
+    tpl = fill_args(snap, request, "j", hub_url="http://h", token=None, node_id=None)[
+        "task_template"
+    ]
+    assert tpl["Placement"] == {"Constraints": ["node.id!=n1", "node.id!=n2"]}
+
+
+def node(
+    node_id: str, *held: str, cpus: int = 2, state: str = "ready", availability: str = "active"
+) -> dict[str, Any]:
+    labels = {f"spacehost.hub.{volume}": "true" for volume in held}
+    return {
+        "ID": node_id,
+        "Status": {"State": state},
+        "Spec": {"Availability": availability, "Labels": labels},
+        "Description": {"Resources": {"NanoCPUs": cpus * 10**9, "MemoryBytes": 4 << 30}},
+    }
+
+
+def test_replicas_are_filled_on_nodes_that_can_take_one_holders_first() -> None:
+    snaps = hub_snapshots([REPO])
+    held = snaps[0].volume
+    reserve = {"Reservations": {"NanoCPUs": 10**9, "MemoryBytes": 1 << 30}}
+    request = FillRequest(spec(hub=snaps), "img", "svc", reserve, {}, avoid=("silent",))
+    nodes = [
+        node("a"),
+        node("small", cpus=0),
+        node("b", held),
+        node("silent", held),
+        node("down", held, state="down"),
+        node("drained", held, availability="drain"),
+        node("c"),
+    ]
+    assert [n["ID"] for n in spread_nodes(nodes, request, 2)] == ["b", "a"]
+    assert [n["ID"] for n in spread_nodes(nodes, request, 5)] == ["b", "a", "c"]
+    assert not fits(node("x", cpus=0), reserve)
+    gpu = {"Reservations": {"GenericResources": [
+        {"DiscreteResourceSpec": {"Kind": "NVIDIA-GPU", "Value": 1}}]}}  # fmt: skip
+    assert not fits(node("x"), gpu)
+
+
+def test_fill_jobs_on_several_nodes_have_names_of_their_own() -> None:
+    assert job_name("svc", 0, None) == "svc-hub0"
+    assert job_name("svc", 1, "abcdefghijklmnop") == "svc-hub1-abcdefghij"
+    long = job_name("x" * 70, 0, "n1")
+    assert len(long) == 63 and long.endswith("-hub0-n1")

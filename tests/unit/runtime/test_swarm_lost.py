@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from spacehost.runtime.swarm_info import pinned_node
 from spacehost.runtime.swarm_lost import GOSSIP_PORT, Connect, node_back, node_silent
-from spacehost.runtime.swarm_spec import task_template
+from spacehost.runtime.swarm_silent import SilentNodes
+from spacehost.runtime.swarm_spec import avoiding, task_template
 from tests.support.docker_runtime import make_spec
 
 
@@ -44,13 +45,62 @@ def test_a_start_avoids_silent_nodes_unless_pinned() -> None:
     pinned = task_template(spec, "img", node_id="n3", avoid=("n1",))
     assert pinned["Placement"] == {"Constraints": ["node.id==n3"]}
     assert "Placement" not in task_template(spec, "img")
+    hub = task_template(spec, "img", avoid=("n1",), require=("spacehost.hub.v1",))
+    assert hub["Placement"] == {
+        "Constraints": ["node.labels.spacehost.hub.v1==true", "node.id!=n1"]
+    }
 
 
-def test_a_service_pinned_to_one_node_cannot_move() -> None:
-    def service(*constraints: str) -> dict[str, object]:
-        return {"Spec": {"TaskTemplate": {"Placement": {"Constraints": list(constraints)}}}}
+def test_a_wake_replaces_the_silent_nodes_it_avoids_unless_pinned() -> None:
+    template = {"Placement": {"Constraints": ["node.labels.spacehost.hub.v==true",
+                                              "node.id!=old"]}}  # fmt: skip
+    woken = avoiding(template, ("n1",))
+    assert woken is not None
+    assert woken["Placement"]["Constraints"] == ["node.labels.spacehost.hub.v==true",
+                                                 "node.id!=n1"]  # fmt: skip
+    assert avoiding(woken, ("n1",)) is None  # nothing to change
+    assert avoiding({"Placement": {"Constraints": ["node.id==n3"]}}, ("n1",)) is None
+    assert avoiding({}, ()) is None
+    cleared = avoiding(template, ())
+    assert cleared is not None
+    assert cleared["Placement"]["Constraints"] == ["node.labels.spacehost.hub.v==true"]
 
+
+def test_silent_nodes_are_avoided_until_the_manager_knows_or_they_answer() -> None:
+    answering_again: set[str] = set()
+    states = {"n1": "ready", "n2": "ready", "n3": "ready"}
+    silent = SilentNodes(back=lambda addr: addr in answering_again)
+    for node_id in states:
+        silent.found(node_id, f"10.0.0.{node_id[1]}")
+
+    def inspect(node_id: str) -> dict[str, object] | None:
+        state = states.get(node_id)
+        return None if state is None else {"Status": {"State": state}}
+
+    assert silent.current(inspect) == ("n1", "n2", "n3")
+    states["n1"] = "down"  # the manager knows: its own scheduling avoids it
+    answering_again.add("10.0.0.2")  # its engine is back
+    del states["n3"]  # removed from the swarm
+    assert silent.current(inspect) == ()
+
+
+def service(*constraints: str, data: str | None = "volume") -> dict[str, object]:
+    """A service's inspect: its placement and, unless *data* is None, a /data mount."""
+    mounts = [{"Type": data, "Target": "/data"}] if data else []
+    template = {"Placement": {"Constraints": list(constraints)},
+                "ContainerSpec": {"Mounts": mounts}}  # fmt: skip
+    return {"Spec": {"TaskTemplate": template}}
+
+
+def test_a_service_pinned_to_the_node_of_its_data_volume_cannot_move() -> None:
     assert pinned_node(service("node.id==n3"))
     assert pinned_node(service("node.id == n3"))
     assert not pinned_node(service("node.id!=n1"))
     assert not pinned_node({"Spec": {}})
+
+
+def test_a_service_pinned_only_by_its_hub_repos_may_move() -> None:
+    """Pinned to the node its hub repos were filled on, with /data a tmpfs (ephemeral) or
+    none: another node can be filled, so a lost node does not strand it."""
+    assert not pinned_node(service("node.id==n3", data="tmpfs"))
+    assert not pinned_node(service("node.id==n3", data=None))

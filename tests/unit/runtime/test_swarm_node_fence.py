@@ -6,7 +6,7 @@ from __future__ import annotations
 from spacehost.domain import SpaceId
 from spacehost.runtime.base import ContainerSpec
 from spacehost.runtime.hubsnapshot import HubSnapshot
-from spacehost.runtime.swarm_hubcache import fill_args
+from spacehost.runtime.swarm_hubcache import FillRequest, fill_args
 from spacehost.runtime.swarm_node_fence import (
     NODE_DAEMON_CONFIG,
     job_admit_rules,
@@ -50,7 +50,8 @@ def test_spaces_sit_on_the_fenced_bridge_and_hub_fills_on_the_nodes_own_network(
     space = create_args(SPEC, "reg/img@sha256:x", "svc")["task_template"]
     prep = prep_args(SPEC, "reg/img@sha256:x", "svc-data")["task_template"]
     snapshot = HubSnapshot("model", "alice/tiny", "ab" * 20, "/hub/models--alice--tiny")
-    fill = fill_args(snapshot, "img", "svc-hub0", hub_url="http://10.0.0.1:8000", token=None,
-                     node_id="n1", resources=None, labels={})["task_template"]  # fmt: skip
+    request = FillRequest(SPEC, "img", "svc", resources={}, labels={})
+    fill = fill_args(snapshot, request, "svc-hub0", hub_url="http://10.0.0.1:8000", token=None,
+                     node_id="n1")["task_template"]  # fmt: skip
     assert "Networks" not in space and "Networks" not in prep  # the node's default bridge
     assert fill["Networks"] == [{"Target": "host"}]  # it must reach the platform's hub URL

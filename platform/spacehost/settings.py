@@ -133,6 +133,9 @@ class Settings:
     # hub repos from it (docs/cluster.md, "Hub repos on the nodes"); "" = public_url/base_url
     swarm_hub_url: str = ""
     swarm_data: str = "pinned"  # where a Swarm space's /data lives (runtime/swarm_data.py)
+    # where HF jobs run with SPACEHOST_RUNTIME=swarm: "engine" (the build engine, as with the
+    # Docker backend) or "swarm" (one-shot services on the nodes: runtime/swarm_jobs.py)
+    swarm_jobs: str = "engine"
     # swarm_data "shared": a folder mounted at this same path on every node and on the
     # platform's host (NFS, CephFS, ...); each space's /data is a folder under it
     swarm_shared_dir: str = ""
@@ -248,6 +251,7 @@ class Settings:
             "SPACEHOST_REGISTRY_PORT": ("registry_port", int),
             "SPACEHOST_SWARM_HUB_URL": ("swarm_hub_url", lambda v: v.strip().rstrip("/")),
             "SPACEHOST_SWARM_DATA": ("swarm_data", lambda v: v.strip().lower()),
+            "SPACEHOST_SWARM_JOBS": ("swarm_jobs", lambda v: v.strip().lower()),
             "SPACEHOST_SWARM_SHARED_DIR": ("swarm_shared_dir", str.strip),
             "SPACEHOST_PYTHON_BASES": ("python_bases", parse_mapping),
             "SPACEHOST_DEFAULT_PYTHON": ("default_python", str),
@@ -363,6 +367,12 @@ class Settings:
                 hint="use 'pinned' (/data kept on one node), 'ephemeral' (spaces move freely, "
                 "/data is empty after a move) or 'shared' (/data in SPACEHOST_SWARM_SHARED_DIR, "
                 "a folder every node mounts) (docs/cluster.md)",
+            )
+        if self.swarm_jobs not in ("engine", "swarm"):
+            raise InvalidRequest(
+                f"invalid SPACEHOST_SWARM_JOBS {self.swarm_jobs!r}",
+                hint="use 'engine' (jobs run on the build engine) or 'swarm' (jobs run on the "
+                "swarm's nodes; their node set-up admits jobs to the platform) (docs/cluster.md)",
             )
         self._check_shared_dir()
         if self.runtime == "swarm" and not self.swarm_url:

@@ -215,6 +215,12 @@ class SwarmCluster:
         self.nodes[index].start()
         self._wait_ready([index], timeout)
 
+    def admit_jobs(self, platform_port: int) -> None:
+        """Give every node the node set-up's rules for jobs on the swarm: jobs reach the
+        platform's host (the bridge's address) at *platform_port*, the router's port."""
+        for node in self.nodes:
+            node.admit_jobs(platform_port)
+
     def drain(self, index: int) -> None:
         """Set node *index* to availability ``drain``: the manager moves its tasks away."""
         self._set_availability(index, "drain")

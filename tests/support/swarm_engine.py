@@ -34,7 +34,11 @@ from pathlib import Path
 import docker
 from docker import DockerClient
 
-from spacehost.runtime.swarm_node_fence import NODE_DAEMON_CONFIG, node_firewall_rules
+from spacehost.runtime.swarm_node_fence import (
+    NODE_DAEMON_CONFIG,
+    job_admit_rules,
+    node_firewall_rules,
+)
 from tests.support.polling import wait_for
 from tests.support.swarm_network import HOST_ADDR, PREFIX, NodeLink, netns_inode
 
@@ -126,8 +130,16 @@ class NodeEngine:
         a space starts is refused, to the node and through it; new connections to the ports
         this node publishes are admitted only from the platform's host (the router). Each added
         once per namespace (they outlive a killed engine, as the namespace does)."""
+        self._insert(node_firewall_rules(HOST_ADDR, self.link.addr))
+
+    def admit_jobs(self, platform_port: int) -> None:
+        """docs/cluster.md's rules for a node that runs jobs (SPACEHOST_SWARM_JOBS=swarm): a
+        job's connection to the platform's host at *platform_port* passes, on top of the fence."""
+        self._insert(job_admit_rules(HOST_ADDR, platform_port))
+
+    def _insert(self, rules: list[tuple[str, tuple[str, ...]]]) -> None:
         netns = ["ip", "netns", "exec", self.name, "iptables"]
-        for chain, rule in node_firewall_rules(HOST_ADDR, self.link.addr):
+        for chain, rule in rules:
             spec = [chain, *rule]
             if subprocess.run([*netns, "-C", *spec], capture_output=True, check=False).returncode:
                 subprocess.run([*netns, "-I", *spec], capture_output=True, check=True)

@@ -31,6 +31,10 @@ NODE_DAEMON_CONFIG: dict[str, bool] = {"icc": False, "userland-proxy": False, "i
 PUBLISHED_PORTS = "32768:60999"
 # the network the platform's own helper tasks that must reach the platform run on
 HELPER_NETWORK = "host"
+# the bridge through which a container on an overlay network leaves its node (each engine makes
+# it for its first such container): only jobs run on overlays (SPACEHOST_SWARM_JOBS=swarm, each
+# on its own: runtime/swarm_jobs.py), and what they start through it reaches the platform only
+JOBS_BRIDGE = "docker_gwbridge"
 
 Rule = tuple[str, tuple[str, ...]]  # (chain, rule spec) for ``iptables -I CHAIN SPEC``
 
@@ -48,4 +52,38 @@ def node_firewall_rules(platform_addr: str, node_addr: str) -> list[Rule]:
         "-p", "tcp", "!", "-s", platform_addr, "-m", "conntrack", "--ctstate", "NEW",
         "--ctorigdst", node_addr, "--ctorigdstport", PUBLISHED_PORTS, "-j", "DROP",
     )  # fmt: skip
-    return [("DOCKER-USER", published), ("DOCKER-USER", refuse), ("INPUT", refuse)]
+    jobs_refused = ("-i", JOBS_BRIDGE, *not_an_answer, "-j", "REJECT")
+    return [
+        ("DOCKER-USER", published),
+        ("DOCKER-USER", refuse),
+        ("INPUT", refuse),
+        ("DOCKER-USER", jobs_refused),
+        ("INPUT", jobs_refused),
+    ]
+
+
+def job_admit_rules(platform_addr: str, platform_port: int) -> list[Rule]:
+    """The rules a node inserts after :func:`node_firewall_rules` (on top of them) when jobs run
+    on the swarm: a job's new connection through :data:`JOBS_BRIDGE` to the platform's address
+    and port (the router, where ``HF_ENDPOINT`` points) passes — forwarded to another machine
+    (``DOCKER-USER``) or to this one when the platform runs here (``INPUT``); every other
+    connection a job opens stays refused.
+
+    Args:
+        platform_addr: where the router runs, as the nodes see it.
+        platform_port: the router's port.
+    """
+    to_platform = (
+        "-i",
+        JOBS_BRIDGE,
+        "-d",
+        platform_addr,
+        "-p",
+        "tcp",
+        "--dport",
+        str(platform_port),
+    )
+    return [
+        ("DOCKER-USER", (*to_platform, "-j", "RETURN")),
+        ("INPUT", (*to_platform, "-j", "ACCEPT")),
+    ]

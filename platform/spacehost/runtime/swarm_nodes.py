@@ -56,6 +56,17 @@ def workload_of(service: Mapping[str, Any], task: Mapping[str, Any]) -> Workload
     return Workload(kind, labels.get(LABEL_SPACE, str(service.get("ID", ""))), state)
 
 
+_ENDED = frozenset({"complete", "shutdown", "failed", "rejected", "remove", "orphaned"})
+
+
+def meant_to_run(task: Mapping[str, Any]) -> bool:
+    """A space's task meant to run, or a job's (a ``ReplicatedJob`` task's desired state is
+    ``complete``: it counts until it ended)."""
+    desired = task.get("DesiredState")
+    state = str((task.get("Status") or {}).get("State", ""))
+    return desired == "running" or (desired == "complete" and state not in _ENDED)
+
+
 def workloads_by_node(
     services: Iterable[Mapping[str, Any]], tasks: Iterable[Mapping[str, Any]]
 ) -> dict[str, list[Workload]]:
@@ -66,7 +77,7 @@ def workloads_by_node(
     for task in tasks:
         service = by_id.get(str(task.get("ServiceID", "")))
         node = str(task.get("NodeID") or "")
-        if service is None or not node or task.get("DesiredState") != "running":
+        if service is None or not node or not meant_to_run(task):
             continue
         found[node].append(workload_of(service, task))
     return {node: sorted(w, key=lambda x: (x.kind, x.name)) for node, w in found.items()}

@@ -10,6 +10,7 @@ import logging
 from docker import DockerClient
 
 from spacehost.builder.jobindex import job_index
+from spacehost.dockerengine import connect
 from spacehost.domain import SpaceId
 from spacehost.identity import Accounts
 from spacehost.identity.records import Role
@@ -19,11 +20,13 @@ from spacehost.lifecycle.jobs import Jobs, JobsConfig
 from spacehost.lifecycle.jobschedule import Schedules
 from spacehost.lifecycle.volumes import volume_mounts
 from spacehost.runtime.docker_backend import DockerBackend
+from spacehost.runtime.imagepush import ImagePusher
 from spacehost.runtime.isolation import Firewall
-from spacehost.runtime.jobcontainers import DockerJobContainers
+from spacehost.runtime.jobcontainers import DockerJobContainers, JobContainers
 from spacehost.runtime.jobnetwork import JobNetworkPath
 from spacehost.runtime.options import HOST_NETWORK
 from spacehost.runtime.swarm_backend import SwarmBackend
+from spacehost.runtime.swarm_jobs import SwarmJobContainers
 from spacehost.server.shorttokens import ShortTokens
 from spacehost.settings import Settings
 from spacehost.store import SecretCipher
@@ -63,6 +66,23 @@ def job_containers(
     return DockerJobContainers(client, runtime, settings.instance, path, settings.base_url)
 
 
+def swarm_job_containers(
+    settings: Settings, client: DockerClient, swarm: SwarmBackend
+) -> SwarmJobContainers:
+    """Jobs as one-shot services on the swarm (``SPACEHOST_SWARM_JOBS=swarm``), reaching the
+    platform at ``SPACEHOST_SWARM_HUB_URL`` (the address and port each node's set-up admits
+    jobs to: docs/cluster.md)."""
+    manager = connect(settings.with_(docker_url=settings.swarm_url))
+    engine = DockerJobContainers(client, swarm.local, settings.instance, None, settings.base_url)
+    return SwarmJobContainers(
+        manager.api,
+        engine,
+        ImagePusher(client, settings.push_registry, settings.pull_registry),
+        settings.instance,
+        settings.swarm_hub_url or settings.base_url,
+    )
+
+
 def build_jobs(
     platform: Platform,
     accounts: Accounts | None,
@@ -72,10 +92,12 @@ def build_jobs(
     alone) jobs cannot run and submits answer so."""
     settings = platform.settings
     runtime = platform.runtime
-    if isinstance(runtime, SwarmBackend):  # jobs run on the build engine (docs/cluster.md)
-        runtime = runtime.local
-    containers = None
-    if client is not None and isinstance(runtime, DockerBackend):
+    containers: JobContainers | None = None
+    if isinstance(runtime, SwarmBackend):
+        if client is not None and settings.swarm_jobs == "swarm":
+            containers = swarm_job_containers(settings, client, runtime)
+        runtime = runtime.local  # else jobs run on the build engine (docs/cluster.md)
+    if containers is None and client is not None and isinstance(runtime, DockerBackend):
         containers = job_containers(settings, client, runtime)
 
     def space_image(space: str) -> str | None:

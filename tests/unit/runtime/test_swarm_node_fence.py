@@ -7,13 +7,18 @@ from spacehost.domain import SpaceId
 from spacehost.runtime.base import ContainerSpec
 from spacehost.runtime.hubsnapshot import HubSnapshot
 from spacehost.runtime.swarm_hubcache import FillRequest, fill_args
-from spacehost.runtime.swarm_node_fence import NODE_DAEMON_CONFIG, node_firewall_rules
+from spacehost.runtime.swarm_node_fence import (
+    NODE_DAEMON_CONFIG,
+    job_admit_rules,
+    node_firewall_rules,
+)
 from spacehost.runtime.swarm_spec import create_args, prep_args
 
 SPEC = ContainerSpec(space=SpaceId("alice", "demo"), revision="0123456789abcdef", image="img",
                      data_volume="vol", replicas=2)  # fmt: skip
 REFUSE = ("-i", "docker0", "-m", "conntrack", "!", "--ctstate", "ESTABLISHED,RELATED",
           "-j", "REJECT")  # fmt: skip
+JOBS_REFUSE = ("-i", "docker_gwbridge", *REFUSE[2:])
 
 
 def test_the_nodes_bridge_has_no_traffic_between_containers_and_no_masquerading() -> None:
@@ -28,6 +33,16 @@ def test_what_a_space_starts_is_refused_and_only_the_platform_opens_published_po
         ("DOCKER-USER", published),
         ("DOCKER-USER", REFUSE),
         ("INPUT", REFUSE),
+        ("DOCKER-USER", JOBS_REFUSE),
+        ("INPUT", JOBS_REFUSE),
+    ]
+
+
+def test_a_job_on_an_overlay_reaches_the_platforms_address_and_port_only() -> None:
+    to_platform = ("-i", "docker_gwbridge", "-d", "10.0.0.1", "-p", "tcp", "--dport", "8000")
+    assert job_admit_rules("10.0.0.1", 8000) == [
+        ("DOCKER-USER", (*to_platform, "-j", "RETURN")),
+        ("INPUT", (*to_platform, "-j", "ACCEPT")),
     ]
 
 

@@ -76,7 +76,8 @@ def test_workloads_are_the_running_tasks_of_this_platforms_services_by_node() ->
         task("s1", "n1", "running"),
         task("s1", "n2", "shutdown", desired="shutdown"),  # its earlier run, elsewhere
         task("s2", "n2", "preparing"),
-        task("j1", "n1", "starting"),
+        task("j1", "n1", "starting", desired="complete"),  # a job's task (ReplicatedJob)
+        task("j1", "n2", "complete", desired="complete"),  # a job's task that ended
         task("other", "n1", "running"),  # another platform's service
         task("s1", "", "pending"),  # not placed yet
     ]

@@ -190,6 +190,11 @@ class Jobs:
         """``GET /api/jobs/hardware``: the flavors this host (or the swarm's nodes) can run."""
         return offered(self.host) if self._nodes is None else offered_on_nodes(self._nodes())
 
+    def relays_figures(self) -> bool:
+        """Whether a running job's live figures can be read: not on the swarm's nodes, whose
+        containers' samples stay on each node's engine (the manager relays none)."""
+        return self._nodes is None
+
     def limits(self, flavor: str) -> Limits:
         """What a job of *flavor* runs with: on this host, or on the swarm's nodes.
 

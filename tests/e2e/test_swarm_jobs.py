@@ -135,6 +135,13 @@ def test_hf_jobs_cancel_removes_the_jobs_service_and_network_and_keeps_its_logs(
         return [s["Spec"]["Name"] for s in services] + [n["Name"] for n in networks]
 
     assert on_swarm() == [f"spacehost-job-{jid}"] * 2  # its service and its own network
+    # the nodes relay no stats: the unchanged CLI shows why (not "Is it running?")
+    stats = hf_run(platform, tmp_path, "jobs", "stats", jid)
+    assert "the swarm's nodes do not relay stats" in stats.stdout + stats.stderr, stats
+    # the flavors of the nodes (no GPU there): a GPU flavor is refused at submit, a 409
+    assert "cpu-basic" in hf_cli(platform, tmp_path, "jobs", "hardware").stdout
+    gpu = hf_run(platform, tmp_path, "jobs", "run", "-d", "--flavor", "t4-small", image, "true")
+    assert gpu.returncode != 0 and "no node of the swarm" in gpu.stdout + gpu.stderr, gpu
     hf_cli(platform, tmp_path, "jobs", "cancel", jid)
 
     wait_for(lambda: on_swarm() == [], 60, 0.5, what="the job's service and network removed")
@@ -244,11 +251,16 @@ def job_status(platform: Running, jid: str, token: str = "") -> dict[str, str]:
     return status
 
 
-def hf_cli(platform: Running, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The unchanged `hf` CLI as the platform's operator."""
+def hf_run(platform: Running, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The unchanged `hf` CLI as the platform's operator, in a fresh process."""
     env = {**os.environ, "HF_ENDPOINT": platform.url, "HF_HOME": str(home), "NO_COLOR": "1",
            "HF_TOKEN": (platform.data_dir / "token").read_text().strip()}  # fmt: skip
-    run = subprocess.run([HF, *args], env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([HF, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def hf_cli(platform: Running, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """:func:`hf_run`, which must succeed."""
+    run = hf_run(platform, home, *args)
     assert run.returncode == 0, f"{run.stdout}\n{run.stderr}"
     return run
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from spacehost.lifecycle.jobs import Jobs, JobsConfig, JobTokens
 from spacehost.lifecycle.jobschedule import Schedules
 from spacehost.lifecycle.volumes import volume_mounts
 from spacehost.runtime.jobcontainers import JobContainerSpec, JobContainerState
+from spacehost.runtime.nodes import NodeInfo
 from spacehost.settings import Settings
 from spacehost.store import SecretCipher
 from spacehost.store.jobs import JobStore
@@ -147,9 +148,11 @@ def fake_jobs(
     ledger: GpuLedger | None = None,
     package_index: JobIndex | None = None,
     gpu_listing: Callable[[], list[dict[str, Any]]] = list,
+    nodes: Callable[[], Sequence[NodeInfo]] | None = None,
 ) -> tuple[Jobs, Schedules]:
     """A job runner over *engine* with its database in *data* (a 2-core, 8 GiB host); its
-    GPUs are *ledger*'s (shared with a platform's spaces) when given, else *gpus* of its own."""
+    GPUs are *ledger*'s (shared with a platform's spaces) when given, else *gpus* of its own;
+    with *nodes*, its jobs run on a swarm's nodes (lifecycle/jobnodes.py)."""
     gpus = len(ledger.gpu_ids) if ledger is not None else gpus
     jobs = Jobs(
         JobStore(data / "jobs.db"),
@@ -164,5 +167,6 @@ def fake_jobs(
         volume_mounts=functools.partial(volume_mounts, Settings(data_dir=data)),
         package_index=package_index,
         gpu_listing=gpu_listing,
+        nodes=nodes,
     )
     return jobs, Schedules(jobs)

@@ -4,7 +4,9 @@ figures"): server-sent events ``event: metric`` / ``data: {"cpu_usage_pct", "cpu
 "memory_used_bytes", "memory_total_bytes", "rx_bps", "tx_bps", "gpus", "replica"}``, one a second
 from the engine's stats of the job's container (lifecycle/jobmetrics.py), ending when the job
 ends. A waiting job's stream stays open (``: keep-alive`` every 30 s) until it runs; a job that
-has ended answers 406, as on HF (its client reads it as "no figures")."""
+has ended answers 406, as on HF (its client reads it as "no figures"). A job on the swarm's nodes
+(``SPACEHOST_SWARM_JOBS=swarm``) has no figures here: 501 ``not_supported`` says why (its client
+shows that message rather than "Is it running?")."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from aiohttp import web
 from spacehost.api.eventstream import client_connected, open_event_stream, sse
 from spacehost.api.jobaccess import require_read
 from spacehost.appkeys import JOBS
-from spacehost.errors import JobEnded, SpacehostError
+from spacehost.errors import JobEnded, NotSupported, SpacehostError
 from spacehost.lifecycle.jobs import TERMINAL, Jobs
 from spacehost.store.jobs import JobRow
 
@@ -33,6 +35,15 @@ def _ended(row: JobRow) -> JobEnded:
     return JobEnded(
         f"job {row.id} has ended ({row.stage}): figures are read only while a job runs",
         hint=f"`hf jobs inspect {row.id}` shows how it ended",
+    )
+
+
+def _not_relayed(row: JobRow) -> NotSupported:
+    return NotSupported(
+        f"job {row.id} runs on a node of the swarm, whose engine keeps its containers' "
+        "figures: the swarm's nodes do not relay stats, so spacehost has none to show",
+        hint=f"`hf jobs logs {row.id}` and `hf jobs inspect {row.id}` follow it; for live "
+        "figures run jobs on the build engine (SPACEHOST_SWARM_JOBS=engine)",
     )
 
 
@@ -75,7 +86,8 @@ async def job_metrics(request: web.Request) -> web.StreamResponse:
     """``GET /api/jobs/{namespace}/{id}/metrics`` (see the module doc).
 
     Raises:
-        JobEnded: the job has ended (406). NotFound: no such job.
+        JobEnded: the job has ended (406). NotFound: no such job. NotSupported: it runs on
+            the swarm's nodes (501).
     """
     require_read(request)
     m = request.match_info
@@ -83,6 +95,8 @@ async def job_metrics(request: web.Request) -> web.StreamResponse:
     row = await asyncio.to_thread(store.get_job, m["namespace"], m["id"])
     if row.stage in TERMINAL:
         raise _ended(row)
+    if not request.app[JOBS].relays_figures():
+        raise _not_relayed(row)
     resp = await open_event_stream(request)
     with contextlib.suppress(ConnectionResetError):  # the client has gone
         row = await _until_running(request, resp, row)

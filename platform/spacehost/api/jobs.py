@@ -28,7 +28,6 @@ from spacehost.api.spacevolumes import check_access
 from spacehost.appkeys import JOBS, SCHEDULES
 from spacehost.errors import InvalidRequest
 from spacehost.identity import Actor, Kind
-from spacehost.lifecycle.jobflavors import offered
 from spacehost.lifecycle.jobs import TERMINAL
 from spacehost.lifecycle.jobspec import parse_job_spec
 from spacehost.store.jobs import JobLogLine, JobRow, JobStore, ScheduledRow
@@ -132,8 +131,9 @@ async def _body(request: web.Request) -> Any:
 
 
 async def hardware(request: web.Request) -> web.Response:
-    """``GET /api/jobs/hardware``: the flavors this host can run (no token needed)."""
-    return web.json_response(offered(request.app[JOBS].host))
+    """``GET /api/jobs/hardware``: the flavors this host (or the swarm's nodes, with
+    ``SPACEHOST_SWARM_JOBS=swarm``) can run (no token needed)."""
+    return web.json_response(await asyncio.to_thread(request.app[JOBS].offered))
 
 
 async def run_job(request: web.Request) -> web.Response:

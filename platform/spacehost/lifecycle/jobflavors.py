@@ -123,29 +123,32 @@ def offered(host: HostResources) -> list[dict[str, Any]]:
     """``GET /api/jobs/hardware``: the flavors *host* can run, with the CPU and memory a job
     really gets, in HF's shape (``JobHardwareInfo``). CPU flavors larger than the host are left
     out, except ``cpu-basic`` (always offered, capped); GPU flavors only with enough GPUs."""
-    out = []
-    for flavor in FLAVORS:
-        if flavor.gpus > host.gpus:
-            continue
-        if flavor.gpus == 0 and flavor.name != "cpu-basic" and flavor.cpus > host.cores:
-            continue
-        limits = limits_for(flavor.name, host)
-        entry: dict[str, Any] = {
-            "name": flavor.name,
-            "prettyName": flavor.pretty_name,
-            "cpu": f"{limits.cpus:g} vCPU",
-            "ram": f"{limits.memory / GIB:.0f} GB",
-            "unitCostMicroUSD": 0,
-            "unitCostUSD": 0.0,
-            "unitLabel": "minute",
+    return [e for e in (flavor_entry(f, host) for f in FLAVORS) if e is not None]
+
+
+def flavor_entry(flavor: Flavor, host: HostResources) -> dict[str, Any] | None:
+    """*flavor* as ``GET /api/jobs/hardware`` lists it on *host*; None when *host* cannot run
+    it (the rules of :func:`offered`)."""
+    if flavor.gpus > host.gpus:
+        return None
+    if flavor.gpus == 0 and flavor.name != "cpu-basic" and flavor.cpus > host.cores:
+        return None
+    limits = limits_for(flavor.name, host)
+    entry: dict[str, Any] = {
+        "name": flavor.name,
+        "prettyName": flavor.pretty_name,
+        "cpu": f"{limits.cpus:g} vCPU",
+        "ram": f"{limits.memory / GIB:.0f} GB",
+        "unitCostMicroUSD": 0,
+        "unitCostUSD": 0.0,
+        "unitLabel": "minute",
+    }
+    if flavor.gpus:
+        entry["accelerator"] = {
+            "type": "gpu",
+            "model": host.gpu_model or flavor.gpu_model,
+            "quantity": str(flavor.gpus),
+            "vram": f"{flavor.vram_gib} GB",
+            "manufacturer": "Nvidia",
         }
-        if flavor.gpus:
-            entry["accelerator"] = {
-                "type": "gpu",
-                "model": host.gpu_model or flavor.gpu_model,
-                "quantity": str(flavor.gpus),
-                "vram": f"{flavor.vram_gib} GB",
-                "manufacturer": "Nvidia",
-            }
-        out.append(entry)
-    return out
+    return entry

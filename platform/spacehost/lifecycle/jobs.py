@@ -23,13 +23,21 @@ from typing import Any, Protocol
 from spacehost.builder.jobindex import JobIndex
 from spacehost.errors import EngineUnavailable, NotFound, NotSupported, SpacehostError
 from spacehost.lifecycle.gpuledger import GpuLedger
-from spacehost.lifecycle.jobflavors import HostResources, gpus_of_flavor, limits_for
+from spacehost.lifecycle.jobflavors import (
+    HostResources,
+    Limits,
+    gpus_of_flavor,
+    limits_for,
+    offered,
+)
 from spacehost.lifecycle.jobmetrics import MetricsReader, gpu_figures, stopped
+from spacehost.lifecycle.jobnodes import host_for_flavor, offered_on_nodes
 from spacehost.lifecycle.jobspec import DEFAULT_FLAVOR, JobSpec, parse_job_spec
 from spacehost.lifecycle.uvimages import is_uv_image, local_uv_image
 from spacehost.lifecycle.volumes import SpaceVolume
 from spacehost.runtime.base import Mount
 from spacehost.runtime.jobcontainers import JobContainers, JobContainerSpec, JobContainerState
+from spacehost.runtime.nodes import NodeInfo
 from spacehost.runtime.nvml import list_gpus
 from spacehost.store.jobs import JobRow, JobStore
 
@@ -43,6 +51,8 @@ DEFAULT_TOKEN_TTL_S = 24 * 3600
 # how often a GPU job that waits looks again: a space frees its GPU by going to sleep, which
 # the job runner is not told of
 GPU_RECHECK_S = 1.0
+# a GPU a job on the swarm reserves on its node (not one of this host's)
+NODE_GPU = "node"
 NO_INDEX_NOTE = (
     "spacehost: jobs reach this platform and nothing else, and it offers them no package index "
     "(its host has no local pip source): `--with` packages and a script's dependencies cannot "
@@ -139,6 +149,8 @@ class Jobs:
         package_index: the host's local pip sources, offered to jobs through the platform
             (builder/jobindex.py); None: none.
         gpu_listing: the host's GPUs now (runtime/nvml.py), for a GPU job's live figures.
+        nodes: the swarm's nodes now, when jobs run there (``SPACEHOST_SWARM_JOBS=swarm``):
+            they, not *host*, say which flavors there are and a job's limits (jobnodes.py).
     """
 
     def __init__(
@@ -156,9 +168,11 @@ class Jobs:
         volume_mounts: Callable[[Sequence[SpaceVolume]], tuple[Mount, ...]] | None = None,
         package_index: JobIndex | None = None,
         gpu_listing: Callable[[], list[dict[str, Any]]] = list_gpus,
+        nodes: Callable[[], Sequence[NodeInfo]] | None = None,
     ):
         self.store, self.host, self.config = store, host, config
         self._gpu_listing = gpu_listing
+        self._nodes = nodes
         self._containers = containers
         self._space_image, self._tokens, self.box, self._clock = space_image, tokens, box, clock
         self._pump_lock = threading.Lock()
@@ -169,6 +183,28 @@ class Jobs:
         self.package_index = package_index or JobIndex()
         self._watchers: dict[str, threading.Thread] = {}
         self._closed = False
+
+    # -- hardware ---------------------------------------------------------------------------
+
+    def offered(self) -> list[dict[str, Any]]:
+        """``GET /api/jobs/hardware``: the flavors this host (or the swarm's nodes) can run."""
+        return offered(self.host) if self._nodes is None else offered_on_nodes(self._nodes())
+
+    def relays_figures(self) -> bool:
+        """Whether a running job's live figures can be read: not on the swarm's nodes, whose
+        containers' samples stay on each node's engine (the manager relays none)."""
+        return self._nodes is None
+
+    def limits(self, flavor: str) -> Limits:
+        """What a job of *flavor* runs with: on this host, or on the swarm's nodes.
+
+        Raises:
+            InvalidRequest: no such flavor.
+            HardwareUnavailable: no GPU (no node) for it.
+        """
+        if self._nodes is None:
+            return limits_for(flavor, self.host)
+        return limits_for(flavor, host_for_flavor(self._nodes(), flavor))
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -187,7 +223,7 @@ class Jobs:
             InvalidRequest: unknown flavor. HardwareUnavailable: a GPU flavor this host lacks.
             NotFound: the image is not in the engine. EngineUnavailable: no engine.
         """
-        limits_for(spec.flavor, self.host)
+        self.limits(spec.flavor)
         resolve_image(spec, self._engine(), self._space_image)
         job_id = new_job_id()
         self.store.add_job(
@@ -280,6 +316,8 @@ class Jobs:
         blocked = False
         for row in self.store.queued():
             wanted = _gpus_of(row)
+            if self._nodes is not None:  # the nodes' GPUs: the manager places it (jobnodes.py)
+                return row, [NODE_GPU] * wanted
             ids = self.gpus.take_for_job(row.id, wanted)
             if ids is not None:
                 return row, list(ids)
@@ -317,11 +355,11 @@ class Jobs:
         spec = stored_spec(row, self.box)
         token: tuple[str, int] | None = None
         try:
-            limits = limits_for(spec.flavor, self.host)
+            limits = self.limits(spec.flavor)
             image = resolve_image(spec, engine, self._space_image)
             self._note_image(row.id, spec, engine)
             token = self._issue(row, spec)
-            env = self._env(row, spec, token[0] if token else None)
+            env = self._env(row, spec, token[0] if token else None, limits)
             cid = engine.start(
                 JobContainerSpec(row.id, image, tuple(spec.argv), env, limits.cpus,
                                  limits.memory, tuple(gpu_ids), mounts=self._mounts(spec))
@@ -367,7 +405,7 @@ class Jobs:
         ttl = (spec.timeout_s or DEFAULT_TOKEN_TTL_S) + TOKEN_MARGIN_S
         return self._tokens.issue(str(user), row.id, ttl)
 
-    def _env(self, row: JobRow, spec: JobSpec, token: str | None) -> dict[str, str]:
+    def _env(self, row: JobRow, spec: JobSpec, token: str | None, limits: Limits) -> dict[str, str]:
         endpoint = self._engine().endpoint()
         env = {
             "PYTHONUNBUFFERED": "1",  # lines reach the log as printed, not at exit
@@ -382,7 +420,7 @@ class Jobs:
             **spec.secrets,
             "HF_ENDPOINT": endpoint,
             "JOB_ID": row.id,
-            "CPU_CORES": f"{limits_for(spec.flavor, self.host).cpus:g}",
+            "CPU_CORES": f"{limits.cpus:g}",
         }
         if token is not None and "HF_TOKEN" not in spec.secrets:
             env["HF_TOKEN"] = token

@@ -194,7 +194,7 @@ class SwarmJobContainers:
                 hint="run it without -v, or run jobs on the build engine "
                 "(SPACEHOST_SWARM_JOBS=engine)",
             )
-        check_job_fits(self._nodes(), spec.cpus, spec.memory, len(spec.gpu_ids))
+        check_job_fits(self.nodes(), spec.cpus, spec.memory, len(spec.gpu_ids))
         image = self._pusher.pull_reference(spec.image)
         network = self._network(spec.job_id)
         args = job_service_args(spec, image, network, self._instance)
@@ -205,7 +205,8 @@ class SwarmJobContainers:
             raise container_error(exc, f"starting job {spec.job_id}", image=spec.image) from exc
         return str(created["ID"])
 
-    def _nodes(self) -> list[NodeInfo]:
+    def nodes(self) -> list[NodeInfo]:
+        """The swarm's nodes now (what jobs can run on: lifecycle/jobnodes.py)."""
         try:
             return [node_info(node) for node in self._api.nodes()]
         except ENGINE_ERRORS as exc:

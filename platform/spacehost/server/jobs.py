@@ -118,5 +118,6 @@ def build_jobs(
         gpus=ledger,
         volume_mounts=functools.partial(volume_mounts, settings),
         package_index=job_index(settings.pip) if containers is not None else None,
+        nodes=containers.nodes if isinstance(containers, SwarmJobContainers) else None,
     )
     return jobs, Schedules(jobs)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from spacehost.appkeys import ACCOUNTS
 from spacehost.identity import Accounts
 from spacehost.identity.records import Role
+from spacehost.runtime.nodes import NodeInfo
 from spacehost.server.control import make_app
 from tests.support.fake_jobs import IMAGE, FakeJobContainers, fake_jobs
 from tests.support.platforms import platform_in
@@ -24,13 +25,16 @@ Scenario = Callable[[TestClient, FakeJobContainers, dict[str, str]], Awaitable[N
 SPEC = {"dockerImage": IMAGE, "command": ["python", "-c", "print(1)"], "arguments": []}
 
 
-def run(tmp_path: Path, scenario: Scenario) -> None:
-    """*scenario* with a client, the engine and write tokens of bob and carol."""
+def run(tmp_path: Path, scenario: Scenario, nodes: Sequence[NodeInfo] | None = None) -> None:
+    """*scenario* with a client, the engine and write tokens of bob and carol (jobs on a swarm
+    of *nodes* when given)."""
     engine = FakeJobContainers()
+    on = (lambda: list(nodes)) if nodes is not None else None
     with platform_in(tmp_path) as platform:
 
         async def main() -> None:
-            app = make_app(platform, OPERATOR, jobs=fake_jobs(tmp_path, engine, max_jobs=1))
+            jobs = fake_jobs(tmp_path, engine, max_jobs=1, nodes=on)
+            app = make_app(platform, OPERATOR, jobs=jobs)
             acc: Accounts = app[ACCOUNTS]
             tokens = {}
             for user in ("bob", "carol"):
@@ -115,6 +119,30 @@ def test_bad_specs_and_missing_images_say_what_to_do(tmp_path: Path) -> None:
         assert [f["name"] for f in hw] == ["cpu-basic"]
 
     run(tmp_path, scenario)
+
+
+def test_on_the_swarm_hardware_and_the_submit_check_are_the_nodes_and_stats_say_why_none(
+    tmp_path: Path,
+) -> None:
+    """SPACEHOST_SWARM_JOBS=swarm: a 16-core node; the platform's 2-core host is not asked."""
+    node = NodeInfo("n1", "w1", "worker", "ready", "active", "10.0.0.2", 16.0, 64 << 30, "20.10")
+
+    async def scenario(c: TestClient, engine: FakeJobContainers, tokens: dict[str, str]) -> None:
+        h = bearer(tokens["bob"])
+        hw = await (await c.get("/api/jobs/hardware")).json()
+        assert [f["name"] for f in hw] == ["cpu-basic", "cpu-upgrade", "cpu-xl"]
+        resp = await c.post("/api/jobs/bob", json={**SPEC, "flavor": "t4-small"}, headers=h)
+        body = (await resp.json())["error"]
+        assert resp.status == 409 and "no node of the swarm" in body["message"], body
+        job = await (await c.post("/api/jobs/bob", json=SPEC, headers=h)).json()
+        assert job["status"]["stage"] == "RUNNING"
+        resp = await c.get(f"/api/jobs/bob/{job['id']}/metrics", headers=h)
+        body = (await resp.json())["error"]
+        assert resp.status == 501 and body["code"] == "not_supported"
+        assert "do not relay stats" in resp.headers["X-Error-Message"]
+        assert f"hf jobs logs {job['id']}" in body["hint"]
+
+    run(tmp_path, scenario, nodes=[node])
 
 
 def test_a_job_mounts_only_buckets_its_submitter_may_use(tmp_path: Path) -> None:

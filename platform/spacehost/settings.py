@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from spacehost.asof import AsOf, parse_as_of
 from spacehost.errors import InvalidRequest
+from spacehost.nodelabels import Label, NodeLabels, parse_hardware_labels, parse_labels
 
 DEFAULT_GRADIO_VERSION = "6.31.0"
 DEFAULT_PYTHON_BASES = "3.11=debian:bookworm,3.13=debian:trixie"
@@ -139,6 +140,10 @@ class Settings:
     # swarm_data "shared": a folder mounted at this same path on every node and on the
     # platform's host (NFS, CephFS, ...); each space's /data is a folder under it
     swarm_shared_dir: str = ""
+    # node labels (nodelabels.py): every node running spaces and jobs carries these, and a node
+    # running a hardware flavor its flavor's too (docs/cluster.md, "Where spaces and jobs may run")
+    swarm_node_labels: tuple[Label, ...] = ()
+    swarm_hardware_labels: Mapping[str, tuple[Label, ...]] = field(default_factory=dict)
     # spaces on a bridge reach neither each other nor the host (runtime/isolation.py); whether
     # they may open connections to the outside world, and whether iptables rules enforce it
     space_egress: bool = False
@@ -253,6 +258,8 @@ class Settings:
             "SPACEHOST_SWARM_DATA": ("swarm_data", lambda v: v.strip().lower()),
             "SPACEHOST_SWARM_JOBS": ("swarm_jobs", lambda v: v.strip().lower()),
             "SPACEHOST_SWARM_SHARED_DIR": ("swarm_shared_dir", str.strip),
+            "SPACEHOST_SWARM_NODE_LABELS": ("swarm_node_labels", parse_labels),
+            "SPACEHOST_SWARM_HARDWARE_LABELS": ("swarm_hardware_labels", parse_hardware_labels),
             "SPACEHOST_PYTHON_BASES": ("python_bases", parse_mapping),
             "SPACEHOST_DEFAULT_PYTHON": ("default_python", str),
             "SPACEHOST_GRADIO_VERSION": ("gradio_version", str),
@@ -427,6 +434,11 @@ class Settings:
                 hint="write the address the nodes reach this machine at with the port the "
                 "registry should listen on, e.g. 192.168.1.10:5000 (docs/cluster.md)",
             )
+
+    @property
+    def node_labels(self) -> NodeLabels:
+        """The node labels spaces and jobs on the swarm need (nodelabels.py)."""
+        return NodeLabels(self.swarm_node_labels, dict(self.swarm_hardware_labels))
 
     @property
     def own_registry(self) -> bool:

@@ -35,6 +35,7 @@ from spacehost.lifecycle.jobnodes import host_for_flavor, offered_on_nodes
 from spacehost.lifecycle.jobspec import DEFAULT_FLAVOR, JobSpec, parse_job_spec
 from spacehost.lifecycle.uvimages import is_uv_image, local_uv_image
 from spacehost.lifecycle.volumes import SpaceVolume
+from spacehost.nodelabels import NodeLabels
 from spacehost.runtime.base import Mount
 from spacehost.runtime.jobcontainers import JobContainers, JobContainerSpec, JobContainerState
 from spacehost.runtime.nodes import NodeInfo
@@ -151,6 +152,8 @@ class Jobs:
         gpu_listing: the host's GPUs now (runtime/nvml.py), for a GPU job's live figures.
         nodes: the swarm's nodes now, when jobs run there (``SPACEHOST_SWARM_JOBS=swarm``):
             they, not *host*, say which flavors there are and a job's limits (jobnodes.py).
+        node_labels: the labels a node needs to run a job (of a flavor) there (nodelabels.py):
+            nodes without them count for nothing.
     """
 
     def __init__(
@@ -169,10 +172,12 @@ class Jobs:
         package_index: JobIndex | None = None,
         gpu_listing: Callable[[], list[dict[str, Any]]] = list_gpus,
         nodes: Callable[[], Sequence[NodeInfo]] | None = None,
+        node_labels: NodeLabels | None = None,
     ):
         self.store, self.host, self.config = store, host, config
         self._gpu_listing = gpu_listing
         self._nodes = nodes
+        self._node_labels = node_labels
         self._containers = containers
         self._space_image, self._tokens, self.box, self._clock = space_image, tokens, box, clock
         self._pump_lock = threading.Lock()
@@ -188,7 +193,11 @@ class Jobs:
 
     def offered(self) -> list[dict[str, Any]]:
         """``GET /api/jobs/hardware``: the flavors this host (or the swarm's nodes) can run."""
-        return offered(self.host) if self._nodes is None else offered_on_nodes(self._nodes())
+        return (
+            offered(self.host)
+            if self._nodes is None
+            else offered_on_nodes(self._nodes(), self._node_labels)
+        )
 
     def relays_figures(self) -> bool:
         """Whether a running job's live figures can be read: not on the swarm's nodes, whose
@@ -204,7 +213,7 @@ class Jobs:
         """
         if self._nodes is None:
             return limits_for(flavor, self.host)
-        return limits_for(flavor, host_for_flavor(self._nodes(), flavor))
+        return limits_for(flavor, host_for_flavor(self._nodes(), flavor, self._node_labels))
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -362,7 +371,8 @@ class Jobs:
             env = self._env(row, spec, token[0] if token else None, limits)
             cid = engine.start(
                 JobContainerSpec(row.id, image, tuple(spec.argv), env, limits.cpus,
-                                 limits.memory, tuple(gpu_ids), mounts=self._mounts(spec))
+                                 limits.memory, tuple(gpu_ids), mounts=self._mounts(spec),
+                                 flavor=spec.flavor)
             )  # fmt: skip
         except SpacehostError as exc:
             self.gpus.release_job(row.id)

@@ -41,6 +41,7 @@ class JobContainerSpec:
     gpu_ids: tuple[str, ...] = ()  # the host GPUs (indices) it is given
     labels: Mapping[str, str] | None = None
     mounts: tuple[Mount, ...] = ()  # its bucket volumes (bind mounts of the buckets' folders)
+    flavor: str = ""  # its hardware flavor (on a swarm: the node labels it needs, nodelabels.py)
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ class NodeInfo:
     leader: bool = False
     gpus: Mapping[str, int] = field(default_factory=_no_gpus)
     workloads: tuple[Workload, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)  # its node labels (Swarm)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +71,7 @@ class NodeInfo:
             "memory_bytes": self.memory_bytes,
             "gpus": dict(self.gpus),
             "engine_version": self.engine_version,
+            "labels": dict(self.labels),
             "workloads": [
                 {"kind": w.kind, "name": w.name, "state": w.state} for w in self.workloads
             ],

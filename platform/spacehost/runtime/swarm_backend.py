@@ -32,6 +32,7 @@ from spacehost.errors import (
     NotSupported,
     SpacehostError,
 )
+from spacehost.nodelabels import Label, NodeLabels, from_constraints
 from spacehost.runtime.base import (
     LABEL_HARDWARE,
     LABEL_INSTANCE,
@@ -52,6 +53,7 @@ from spacehost.runtime.lines import split_lines, unseen_tail
 from spacehost.runtime.options import container_name
 from spacehost.runtime.swarm_data import ephemeral_data
 from spacehost.runtime.swarm_hubcache import (
+    HUB_NODE_LABEL,
     FillRequest,
     SwarmHubCache,
     helper_labels,
@@ -76,6 +78,7 @@ from spacehost.runtime.swarm_replicas import awake_replicas, serving_task, task_
 from spacehost.runtime.swarm_shared_data import SharedData, with_shared_data
 from spacehost.runtime.swarm_silent import SilentNodes
 from spacehost.runtime.swarm_spec import (
+    VOLUME_NODE_LABEL,
     avoiding,
     create_args,
     gpu_count,
@@ -86,6 +89,7 @@ from spacehost.runtime.swarm_spec import (
     volume_label,
 )
 from spacehost.runtime.swarm_tasks import task_outcome, wait_task
+from spacehost.runtime.swarm_unplaced import unplaced_error
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +124,9 @@ class SwarmBackend(RuntimeBackend):
             *data* ``shared``: runtime/swarm_shared_data.py).
         manager_url: where the manager answers (``SPACEHOST_SWARM_URL``), named in the
             errors when it does not.
+        node_labels: the node labels every node a space (of a flavor) runs on carries
+            (``SPACEHOST_SWARM_NODE_LABELS``, ``SPACEHOST_SWARM_HARDWARE_LABELS``:
+            nodelabels.py).
     """
 
     def __init__(
@@ -135,6 +142,7 @@ class SwarmBackend(RuntimeBackend):
         data: str = "pinned",
         shared: SharedData | None = None,
         manager_url: str = "",
+        node_labels: NodeLabels | None = None,
     ) -> None:
         self.hub = hub
         self._api = manager.api
@@ -146,6 +154,7 @@ class SwarmBackend(RuntimeBackend):
         self._data = data  # where /data lives: swarm_data.py
         self._shared = shared if data == "shared" else None
         self._manager_url = manager_url
+        self._node_labels = node_labels or NodeLabels()
         self._nodes: dict[str, tuple[float, str | None, bool]] = {}  # id: (read at, addr, down)
         self._silent = SilentNodes()  # found silent before the manager knew: every placement
 
@@ -170,7 +179,7 @@ class SwarmBackend(RuntimeBackend):
         spec, at = self._placed(spec, hardware)
         doing = f"starting {spec.space} ({at.name})"
         args = create_args(spec, at.image, at.name, gpus=at.gpus, node_id=at.node_id,
-                           avoid=at.avoid, require=at.require)  # fmt: skip
+                           avoid=at.avoid, require=at.require, labels=at.labels)  # fmt: skip
         try:
             created = self._api.create_service(**self._with_data(spec, args, at.pinned))
         except ENGINE_ERRORS as exc:
@@ -209,15 +218,17 @@ class SwarmBackend(RuntimeBackend):
 
     def _placed(self, spec: ContainerSpec, hardware: str | None) -> tuple[ContainerSpec, Placement]:
         """*spec* as it runs on the Swarm, and where — its image pushed, its hub repos filled on
-        the node(s) it is placed on, the nodes found silent avoided (start and run_task place a
-        space alike)."""
+        the node(s) it is placed on, the nodes found silent avoided, on nodes carrying the
+        labels from configuration its flavor needs (start and run_task place a space alike)."""
         spec = self._on_swarm(spec)
+        flavor = hardware or spec.labels.get(LABEL_HARDWARE)
         at = Placement(
             gpus=self._gpus(spec, hardware),
             image=self._pusher.pull_reference(spec.image),
             name=service_name(container_name(spec.space, spec.revision)),
             pinned=bool(spec.data_volume) and self._data == "pinned",
             avoid=self._silent_nodes(),
+            labels=self._node_labels.required(flavor),
         )
         return spec, self._place(spec, at)
 
@@ -245,12 +256,13 @@ class SwarmBackend(RuntimeBackend):
             resources=resources(spec, at.gpus),
             labels=helper_labels(spec),
             avoid=at.avoid,
+            node_labels=at.labels,
         )
         if spec.replicas > 1 and not at.pinned:
             nodes = self.hub.fill_spread(request, spec.replicas)
             return replace(at, require=tuple(node_label(s) for s in spec.hub), hub_nodes=nodes)
         # a node that already holds the space's hub repos takes its new /data too (no fill)
-        holder = self.hub.holder(spec.hub, at.avoid)
+        holder = self.hub.holder(spec.hub, at.avoid, at.labels)
         node_id = self._volume_node(spec, at, holder) if at.pinned else None
         return replace(at, node_id=self.hub.fill(request, node_id))
 
@@ -288,11 +300,7 @@ class SwarmBackend(RuntimeBackend):
             if NO_NODE_MARKER in task_error(task):
                 waiting_since = waiting_since or time.monotonic()
                 if time.monotonic() - waiting_since > UNSCHEDULABLE_AFTER_S:
-                    raise HardwareUnavailable(
-                        f"{doing}: no node of the swarm can run it ({task_error(task)})",
-                        hint="add a node with enough free CPU and memory (docs/cluster.md), "
-                        "or lower SPACEHOST_CPUS / SPACEHOST_MEMORY_LIMIT",
-                    )
+                    raise self._unplaced(doing, task_error(task), _configured(service))
             if time.monotonic() > deadline:
                 return info  # the lifecycle's health wait reports it
             time.sleep(POLL_S)
@@ -362,19 +370,22 @@ class SwarmBackend(RuntimeBackend):
                     gpus=at.gpus,
                     node_id=prefer,
                     avoid=at.avoid,
+                    node_labels=at.labels,
                 )
             )
         except ENGINE_ERRORS as exc:
             raise self._error(exc, doing, image=at.image) from exc
         try:
-            task = self._wait_job(str(job["ID"]), doing)
+            task = self._wait_job(str(job["ID"]), doing, at.labels)
         finally:
             self.remove(str(job["ID"]))
         node_id = str(task["NodeID"])
         label_node(self._api, node_id, label, doing)
         return node_id
 
-    def _wait_job(self, job_id: str, doing: str) -> Mapping[str, Any]:
+    def _wait_job(
+        self, job_id: str, doing: str, labels: tuple[Label, ...] = ()
+    ) -> Mapping[str, Any]:
         deadline = time.monotonic() + self._start_timeout_s
         while True:
             _service, task = self._service_and_task(job_id, doing)
@@ -387,12 +398,17 @@ class SwarmBackend(RuntimeBackend):
                     hint="check the node's engine (`docker service ps` on the manager)",
                 )
             if NO_NODE_MARKER in task_error(task) or time.monotonic() > deadline:
-                raise HardwareUnavailable(
-                    f"{doing}: no node of the swarm can run the space "
-                    f"({task_error(task) or 'timed out'})",
-                    hint="add a node with enough free CPU and memory (docs/cluster.md)",
-                )
+                raise self._unplaced(doing, task_error(task) or "timed out", labels)
             time.sleep(POLL_S)
+
+    def _unplaced(self, doing: str, why: str, labels: tuple[Label, ...]) -> HardwareUnavailable:
+        """The error for a task no node takes: naming the node *labels* it needs when no ready
+        node carries them (swarm_unplaced.py)."""
+        try:
+            nodes: list[Mapping[str, Any]] | None = list(self._api.nodes()) if labels else None
+        except ENGINE_ERRORS:
+            nodes = None  # the error says what the manager said
+        return unplaced_error(doing, why, labels, nodes)
 
     def remove_volume(self, name: str) -> None:
         """Forget which node holds the volume *name*: the next start makes a new one; with
@@ -812,7 +828,8 @@ class SwarmBackend(RuntimeBackend):
     ) -> TaskResult:
         doing = f"running a task for {spec.space} on node {node_id}"
         name = service_name(f"{at.name}-task")
-        args = task_args(spec, at.image, name, helper_labels(spec), node_id=node_id)
+        args = task_args(spec, at.image, name, helper_labels(spec), node_id=node_id,
+                         node_labels=at.labels)  # fmt: skip
         try:
             job = self._api.create_service(**args)
         except ENGINE_ERRORS as exc:
@@ -836,6 +853,15 @@ def _log_params(
 
 class DockerServiceGone(Exception):
     """The service asked about does not exist (internal: inspect answers None)."""
+
+
+def _configured(service: Mapping[str, Any]) -> tuple[Label, ...]:
+    """The node labels from configuration a service's constraints ask for (not spacehost's own
+    labels of the nodes holding its /data or hub volumes)."""
+    template = (service.get("Spec") or {}).get("TaskTemplate") or {}
+    found = from_constraints((template.get("Placement") or {}).get("Constraints") or ())
+    own = (VOLUME_NODE_LABEL, HUB_NODE_LABEL)
+    return tuple(label for label in found if not label[0].startswith(own))
 
 
 def _refuse_binds(spec: ContainerSpec) -> None:

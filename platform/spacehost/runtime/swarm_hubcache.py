@@ -28,6 +28,7 @@ from docker.errors import NotFound as DockerNotFound
 
 from spacehost.dockerengine import ENGINE_ERRORS, manager_error
 from spacehost.errors import AppFailed, HardwareUnavailable
+from spacehost.nodelabels import Label, carries
 from spacehost.runtime.base import (
     LABEL_INSTANCE,
     LABEL_ROLE,
@@ -42,6 +43,7 @@ from spacehost.runtime.swarm_info import latest_task, task_error, task_state
 from spacehost.runtime.swarm_node_fence import HELPER_NETWORK
 from spacehost.runtime.swarm_nodes import label_node
 from spacehost.runtime.swarm_spec import gpu_count, placement_constraints
+from spacehost.runtime.swarm_unplaced import unplaced_error
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,8 @@ class FillRequest:
         resources: the space's reservations: an unpinned fill lands where the space fits.
         labels: the fill jobs' labels (a helper's: :func:`helper_labels`).
         avoid: nodes no fill may land on (found silent: runtime/swarm_silent.py).
+        node_labels: labels from configuration every node the space (so its fills) runs on
+            carries (nodelabels.py).
     """
 
     spec: ContainerSpec
@@ -96,6 +100,7 @@ class FillRequest:
     resources: Mapping[str, Any]
     labels: Mapping[str, str]
     avoid: tuple[str, ...] = ()
+    node_labels: tuple[Label, ...] = ()
 
 
 def fill_args(
@@ -109,7 +114,8 @@ def fill_args(
 ) -> dict[str, Any]:
     """Keyword arguments for ``APIClient.create_service``: the one-shot fill task *name* of
     *snapshot*, as root, on *node_id* (or, unpinned, on a node that has the request's
-    resources free, none of its ``avoid``: the node the manager would pick for the space)."""
+    resources free, carrying its ``node_labels``, none of its ``avoid``: the node the manager
+    would pick for the space)."""
     env = {
         "HUB_URL": hub_url,
         "HUB_KIND": snapshot.kind,
@@ -137,7 +143,7 @@ def fill_args(
         # this task (the platform's code, never the space's) must reach the platform's hub URL
         "Networks": [{"Target": HELPER_NETWORK}],
     }
-    constraints = placement_constraints(node_id, request.avoid)
+    constraints = placement_constraints(node_id, request.avoid, labels=request.node_labels)
     if constraints:
         template["Placement"] = {"Constraints": constraints}
     if not node_id and request.resources:
@@ -166,11 +172,12 @@ def fits(node: Mapping[str, Any], resources: Mapping[str, Any]) -> bool:
     )
 
 
-def usable(node: Mapping[str, Any], avoid: tuple[str, ...]) -> bool:
-    """A ready, active node not in *avoid*."""
+def usable(node: Mapping[str, Any], avoid: tuple[str, ...], labels: tuple[Label, ...] = ()) -> bool:
+    """A ready, active node not in *avoid*, carrying every one of *labels*."""
     ready = (node.get("Status") or {}).get("State") == "ready"
     active = (node.get("Spec") or {}).get("Availability") == "active"
-    return ready and active and str(node.get("ID")) not in avoid
+    labelled = carries((node.get("Spec") or {}).get("Labels") or {}, labels)
+    return ready and active and labelled and str(node.get("ID")) not in avoid
 
 
 def held(node: Mapping[str, Any], snapshots: Sequence[HubSnapshot]) -> int:
@@ -184,7 +191,11 @@ def spread_nodes(
 ) -> list[Mapping[str, Any]]:
     """Up to *count* nodes for a space's replicas: usable ones that can take a replica,
     those already holding more of its repos first (they fill less)."""
-    fitting = [n for n in nodes if usable(n, request.avoid) and fits(n, request.resources)]
+    fitting = [
+        n
+        for n in nodes
+        if usable(n, request.avoid, request.node_labels) and fits(n, request.resources)
+    ]
     fitting.sort(key=lambda n: -held(n, request.spec.hub))  # stable: the manager's order
     return fitting[:count]
 
@@ -217,9 +228,14 @@ class SwarmHubCache:
         self._slots = FillSlots()  # one fill of a volume per node at a time
         self._fill_timeout_s = fill_timeout_s
 
-    def holders(self, snapshots: Sequence[HubSnapshot], avoid: tuple[str, ...] = ()) -> list[str]:
-        """The ready, active nodes (none of *avoid*) already holding every one of
-        *snapshots*."""
+    def holders(
+        self,
+        snapshots: Sequence[HubSnapshot],
+        avoid: tuple[str, ...] = (),
+        labels: tuple[Label, ...] = (),
+    ) -> list[str]:
+        """The ready, active nodes (carrying *labels*, none of *avoid*) already holding every
+        one of *snapshots*."""
         if not snapshots:
             return []
         filters = {"node.label": [f"{node_label(s)}=true" for s in snapshots]}
@@ -227,12 +243,17 @@ class SwarmHubCache:
             nodes = self._api.nodes(filters=filters)
         except ENGINE_ERRORS as exc:
             raise manager_error(exc, "listing the swarm's nodes") from exc
-        return [str(node["ID"]) for node in nodes if usable(node, avoid)]
+        return [str(node["ID"]) for node in nodes if usable(node, avoid, labels)]
 
-    def holder(self, snapshots: Sequence[HubSnapshot], avoid: tuple[str, ...] = ()) -> str | None:
-        """A ready, active node (none of *avoid*) already holding every one of *snapshots* (so
-        a space placed there fills nothing), or None."""
-        found = self.holders(snapshots, avoid)
+    def holder(
+        self,
+        snapshots: Sequence[HubSnapshot],
+        avoid: tuple[str, ...] = (),
+        labels: tuple[Label, ...] = (),
+    ) -> str | None:
+        """A ready, active node (carrying *labels*, none of *avoid*) already holding every one
+        of *snapshots* (so a space placed there fills nothing), or None."""
+        found = self.holders(snapshots, avoid, labels)
         return found[0] if found else None
 
     def fill(self, request: FillRequest, node_id: str | None) -> str:
@@ -249,7 +270,7 @@ class SwarmHubCache:
             HardwareUnavailable: no node can take the space.
             EngineUnavailable: the manager failed or is unreachable.
         """
-        node_id = node_id or self.holder(request.spec.hub, request.avoid)
+        node_id = node_id or self.holder(request.spec.hub, request.avoid, request.node_labels)
         for index, snapshot in enumerate(request.spec.hub):
             with self._slots.filling(snapshot.volume, node_id):  # a second start waits
                 node_id = self._fill_one(request, snapshot, index, node_id)
@@ -277,10 +298,11 @@ class SwarmHubCache:
             raise manager_error(exc, "listing the swarm's nodes") from exc
         chosen = spread_nodes(nodes, request, count)
         if not chosen:
-            raise HardwareUnavailable(
-                f"no node of the swarm can take a replica of {request.spec.space}",
-                hint="add a node with enough CPU and memory (docs/cluster.md), "
-                "or lower SPACEHOST_CPUS / SPACEHOST_MEMORY_LIMIT",
+            raise unplaced_error(
+                f"placing a replica of {request.spec.space}",
+                "no ready, active node has its CPU and memory",
+                request.node_labels,
+                nodes,
             )
         snapshots = request.spec.hub
         lacking = [str(n["ID"]) for n in chosen if held(n, snapshots) < len(snapshots)]
@@ -295,7 +317,7 @@ class SwarmHubCache:
                 ", ".join(failed),
                 "; ".join(exc.message for exc in failed.values()),
             )
-        return tuple(self.holders(request.spec.hub, request.avoid))
+        return tuple(self.holders(request.spec.hub, request.avoid, request.node_labels))
 
     def _fill_on(
         self, request: FillRequest, nodes: Sequence[str]
@@ -333,7 +355,7 @@ class SwarmHubCache:
                 raise manager_error(exc, doing, image=request.image) from exc
             job_id = str(created["ID"])
             try:
-                task, lines = self._wait(job_id, doing)
+                task, lines = self._wait(job_id, doing, request.node_labels)
             finally:
                 self._remove(job_id)
         finally:
@@ -351,7 +373,9 @@ class SwarmHubCache:
         purpose = f"hub-fill-{snapshot.repo_id.replace('/', '-')}"
         return self.tokens.issue(spec.space.owner, purpose, TOKEN_TTL_S)
 
-    def _wait(self, job_id: str, doing: str) -> tuple[Mapping[str, Any], list[str]]:
+    def _wait(
+        self, job_id: str, doing: str, labels: tuple[Label, ...] = ()
+    ) -> tuple[Mapping[str, Any], list[str]]:
         deadline = time.monotonic() + self._fill_timeout_s
         waiting_since: float | None = None
         while True:
@@ -372,16 +396,22 @@ class SwarmHubCache:
             if NO_NODE_MARKER in task_error(task):
                 waiting_since = waiting_since or time.monotonic()
                 if time.monotonic() - waiting_since > UNSCHEDULABLE_AFTER_S:
-                    raise HardwareUnavailable(
-                        f"{doing}: no node of the swarm can run the space ({task_error(task)})",
-                        hint="add a node with enough free CPU and memory (docs/cluster.md)",
-                    )
+                    raise self._unplaced(doing, task_error(task), labels)
             if time.monotonic() > deadline:
                 raise AppFailed(
                     f"{doing}: not done after {self._fill_timeout_s:.0f} s",
                     hint="restart the space to try again; a large repo needs a faster link",
                 )
             time.sleep(POLL_S)
+
+    def _unplaced(self, doing: str, why: str, labels: tuple[Label, ...]) -> HardwareUnavailable:
+        """No node takes the fill: naming the node labels the space needs when no ready node
+        carries them (swarm_unplaced.py)."""
+        try:
+            nodes: list[Mapping[str, Any]] | None = list(self._api.nodes()) if labels else None
+        except ENGINE_ERRORS:
+            nodes = None
+        return unplaced_error(doing, why, labels, nodes)
 
     def _logs(self, job_id: str) -> list[str]:
         try:

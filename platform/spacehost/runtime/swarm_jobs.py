@@ -32,6 +32,7 @@ from docker.errors import NotFound as DockerNotFound
 
 from spacehost.dockerengine import ENGINE_ERRORS, container_error
 from spacehost.errors import NotSupported
+from spacehost.nodelabels import Label, NodeLabels, constraints
 from spacehost.runtime.base import LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE
 from spacehost.runtime.imagepush import ImagePusher
 from spacehost.runtime.jobcontainers import (
@@ -79,7 +80,11 @@ def job_labels(
 
 
 def job_service_args(
-    spec: JobContainerSpec, image: str, network: str, instance: str | None
+    spec: JobContainerSpec,
+    image: str,
+    network: str,
+    instance: str | None,
+    node_labels: tuple[Label, ...] = (),
 ) -> dict[str, Any]:
     """``create_service`` arguments of the job: one task of *image* (pulled by digest) running
     *spec*'s command after the image's ENTRYPOINT (``Args``, as ``docker run IMAGE ARGV``), on
@@ -91,7 +96,8 @@ def job_service_args(
     reservations against its node at each node update (fixed in 2026, 4e661c892): each ended
     job would hold its node's CPUs for good, and the next task placed there (a job, a space)
     was rejected ("assigned node no longer meets constraints"). A GPU job still reserves its
-    GPUs, the only way to place it on a GPU node (docs/cluster.md, "Jobs on a cluster")."""
+    GPUs, the only way to place it on a GPU node (docs/cluster.md, "Jobs on a cluster"). It
+    runs only on nodes carrying *node_labels* (from configuration: nodelabels.py)."""
     labels = job_labels(spec.job_id, instance, spec.labels)
     limits: dict[str, Any] = {
         "NanoCPUs": int(spec.cpus * 1e9),
@@ -121,6 +127,8 @@ def job_service_args(
             "Options": {"max-size": LOG_MAX_SIZE, "max-file": LOG_MAX_FILES},
         },
     }
+    if node_labels:
+        template["Placement"] = {"Constraints": constraints(node_labels)}
     return {
         "task_template": template,
         "name": job_service_name(spec.job_id),
@@ -153,6 +161,7 @@ class SwarmJobContainers:
         instance: the platform's instance label.
         endpoint: ``HF_ENDPOINT`` as a job on a node reaches the platform
             (``SPACEHOST_SWARM_HUB_URL``): the address and port the nodes admit jobs to.
+        node_labels: the node labels a job (of a flavor) needs (nodelabels.py).
     """
 
     def __init__(
@@ -162,8 +171,10 @@ class SwarmJobContainers:
         pusher: ImagePusher,
         instance: str | None,
         endpoint: str,
+        node_labels: NodeLabels | None = None,
     ) -> None:
         self._api, self._engine, self._pusher = api, engine, pusher
+        self.node_labels = node_labels or NodeLabels()
         self._instance, self._endpoint = instance, endpoint.rstrip("/")
 
     def endpoint(self) -> str:
@@ -194,10 +205,11 @@ class SwarmJobContainers:
                 hint="run it without -v, or run jobs on the build engine "
                 "(SPACEHOST_SWARM_JOBS=engine)",
             )
-        check_job_fits(self.nodes(), spec.cpus, spec.memory, len(spec.gpu_ids))
+        labels = self.node_labels.required(spec.flavor)
+        check_job_fits(self.nodes(), spec.cpus, spec.memory, len(spec.gpu_ids), labels)
         image = self._pusher.pull_reference(spec.image)
         network = self._network(spec.job_id)
-        args = job_service_args(spec, image, network, self._instance)
+        args = job_service_args(spec, image, network, self._instance, labels)
         try:
             created = self._api.create_service(**args)
         except ENGINE_ERRORS as exc:

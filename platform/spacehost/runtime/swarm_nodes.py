@@ -101,6 +101,7 @@ def node_info(node: Mapping[str, Any], workloads: Sequence[Workload] = ()) -> No
         gpus=generic_resources(node),
         engine_version=str((desc.get("Engine") or {}).get("EngineVersion", "")),
         workloads=tuple(workloads),
+        labels={str(k): str(v) for k, v in (spec.get("Labels") or {}).items()},
     )
 
 

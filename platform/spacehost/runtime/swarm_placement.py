@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from spacehost.nodelabels import Label
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -21,6 +23,8 @@ class Placement:
         require: node labels every node it runs on carries (a replicated space's hub volumes).
         hub_nodes: the nodes holding its hub repos (a replicated space's: its tasks run on
             them, spread).
+        labels: node labels from configuration every node it (and each of its helper tasks)
+            runs on carries: ``SPACEHOST_SWARM_NODE_LABELS`` and its flavor's (nodelabels.py).
     """
 
     gpus: int
@@ -31,3 +35,4 @@ class Placement:
     node_id: str | None = None
     require: tuple[str, ...] = ()
     hub_nodes: tuple[str, ...] = ()
+    labels: tuple[Label, ...] = ()

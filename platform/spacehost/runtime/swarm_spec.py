@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from spacehost.nodelabels import Label, constraints
 from spacehost.runtime.base import (
     CONTAINER_USER,
     DATA_MOUNT,
@@ -77,14 +78,20 @@ def _mounts(spec: ContainerSpec) -> list[dict[str, Any]]:
 
 
 def placement_constraints(
-    node_id: str | None = None, avoid: tuple[str, ...] = (), require: tuple[str, ...] = ()
+    node_id: str | None = None,
+    avoid: tuple[str, ...] = (),
+    require: tuple[str, ...] = (),
+    labels: tuple[Label, ...] = (),
 ) -> list[str]:
-    """Swarm placement constraints: on *node_id* only; else on a node carrying every node
-    label of *require* (``=true``: e.g. the nodes holding a space's hub volumes) and none of
-    *avoid* (nodes found silent: swarm_silent.py)."""
+    """Swarm placement constraints: the node *labels* from configuration (nodelabels.py: where
+    spaces and jobs may run, always); then on *node_id* only, else on a node carrying every
+    node label of *require* (``=true``: e.g. the nodes holding a space's hub volumes) and none
+    of *avoid* (nodes found silent: swarm_silent.py)."""
+    configured = constraints(labels)
     if node_id:
-        return [f"node.id=={node_id}"]
-    return [f"node.labels.{label}==true" for label in require] + [f"node.id!={n}" for n in avoid]
+        return [*configured, f"node.id=={node_id}"]
+    required = [f"node.labels.{label}==true" for label in require]
+    return configured + required + [f"node.id!={n}" for n in avoid]
 
 
 def avoiding(template: Mapping[str, Any], avoid: tuple[str, ...]) -> dict[str, Any] | None:
@@ -111,6 +118,7 @@ def task_template(
     node_id: str | None = None,
     avoid: tuple[str, ...] = (),
     require: tuple[str, ...] = (),
+    labels: tuple[Label, ...] = (),
 ) -> dict[str, Any]:
     """The service's ``TaskTemplate``.
 
@@ -124,6 +132,8 @@ def task_template(
             swarm_silent.py); ignored with *node_id*.
         require: node labels every node it runs on carries (the hub volumes the space
             mounts: swarm_hubcache.py); ignored with *node_id*.
+        labels: node labels from configuration every node it runs on carries
+            (``SPACEHOST_SWARM_NODE_LABELS``, its flavor's: nodelabels.py), also with *node_id*.
 
     Returns:
         The task template, restart policy ``none``: the lifecycle restarts crashed apps
@@ -151,9 +161,9 @@ def task_template(
             "Options": {"max-size": LOG_MAX_SIZE, "max-file": LOG_MAX_FILES},
         },
     }
-    constraints = placement_constraints(node_id, avoid, require)
-    if constraints:
-        template["Placement"] = {"Constraints": constraints}
+    placed = placement_constraints(node_id, avoid, require, labels)
+    if placed:
+        template["Placement"] = {"Constraints": placed}
     return template
 
 
@@ -171,11 +181,14 @@ def create_args(
     node_id: str | None = None,
     avoid: tuple[str, ...] = (),
     require: tuple[str, ...] = (),
+    labels: tuple[Label, ...] = (),
 ) -> dict[str, Any]:
     """Keyword arguments for ``APIClient.create_service`` that run *spec* as its replicas
     (one task, or ``spec.replicas`` spread over the nodes: swarm_replicas.py), on *node_id*
-    only, or on nodes labelled with all of *require* and none of *avoid*."""
-    template = task_template(spec, image, gpus=gpus, node_id=node_id, avoid=avoid, require=require)
+    only, or on nodes labelled with all of *require* and none of *avoid*; always on nodes
+    carrying *labels* (nodelabels.py)."""
+    template = task_template(spec, image, gpus=gpus, node_id=node_id, avoid=avoid,
+                             require=require, labels=labels)  # fmt: skip
     return {
         "task_template": spread_template(template, spec),
         "name": name,
@@ -193,11 +206,14 @@ def prep_args(
     gpus: int = 0,
     node_id: str | None = None,
     avoid: tuple[str, ...] = (),
+    node_labels: tuple[Label, ...] = (),
 ) -> dict[str, Any]:
     """A one-shot job, as root, that makes the space's new ``/data`` volume on the node the
-    manager picks for the space (its reservations; none of *avoid*) and gives it to the app's
-    user; the app's service is then pinned to that node (*node_id*: make it there)."""
-    template = task_template(spec, image, gpus=gpus, node_id=node_id, avoid=avoid)
+    manager picks for the space (its reservations; carrying *node_labels*, none of *avoid*) and
+    gives it to the app's user; the app's service is then pinned to that node (*node_id*: make
+    it there)."""
+    template = task_template(spec, image, gpus=gpus, node_id=node_id, avoid=avoid,
+                             labels=node_labels)  # fmt: skip
     container = template["ContainerSpec"]
     container.update({"User": "0:0", "Command": ["chown", CONTAINER_USER, DATA_MOUNT], "Args": []})
     container.pop("Dir", None)
@@ -213,14 +229,21 @@ def prep_args(
 
 
 def task_args(
-    spec: ContainerSpec, image: str, name: str, labels: Mapping[str, str], *, node_id: str
+    spec: ContainerSpec,
+    image: str,
+    name: str,
+    labels: Mapping[str, str],
+    *,
+    node_id: str,
+    node_labels: tuple[Label, ...] = (),
 ) -> dict[str, Any]:
     """A one-shot job that runs *spec*'s command on *node_id* in the space's image, as the app's
     user with its environment and volumes (its hub repos read-only, the caches it writes) but
     no ``/data``, no published port and no GPU: e.g. preparing the space's hub datasets where
     it will run (the Docker backend's ``run_task``, on a node). Labelled *labels* (a helper's:
-    reconcile never takes it for a space)."""
-    template = task_template(replace(spec, data_volume=None), image, node_id=node_id)
+    reconcile never takes it for a space); *node_labels* as the space's (nodelabels.py)."""
+    template = task_template(replace(spec, data_volume=None), image, node_id=node_id,
+                             labels=node_labels)  # fmt: skip
     template["ContainerSpec"]["Labels"] = dict(labels)
     return {
         "task_template": template,

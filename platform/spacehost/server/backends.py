@@ -65,6 +65,7 @@ def swarm_backend(settings: Settings, client: DockerClient, local: DockerBackend
         data=settings.swarm_data,
         shared=shared_data(settings),
         manager_url=settings.swarm_url,
+        node_labels=settings.node_labels,
     )
 
 

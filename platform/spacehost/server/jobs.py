@@ -80,6 +80,7 @@ def swarm_job_containers(
         ImagePusher(client, settings.push_registry, settings.pull_registry),
         settings.instance,
         settings.swarm_hub_url or settings.base_url,
+        settings.node_labels,
     )
 
 
@@ -119,5 +120,6 @@ def build_jobs(
         volume_mounts=functools.partial(volume_mounts, settings),
         package_index=job_index(settings.pip) if containers is not None else None,
         nodes=containers.nodes if isinstance(containers, SwarmJobContainers) else None,
+        node_labels=settings.node_labels,
     )
     return jobs, Schedules(jobs)

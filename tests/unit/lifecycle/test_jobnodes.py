@@ -15,6 +15,7 @@ from spacehost.errors import HardwareUnavailable
 from spacehost.lifecycle.jobnodes import host_for_flavor, offered_on_nodes
 from spacehost.lifecycle.jobs import Jobs
 from spacehost.lifecycle.jobspec import JobSpec, parse_job_spec
+from spacehost.nodelabels import NodeLabels, parse_hardware_labels
 from spacehost.runtime.nodes import NodeInfo
 from spacehost.runtime.swarm_spec import GPU_RESOURCE
 from tests.support.fake_jobs import IMAGE, FakeJobContainers, fake_jobs
@@ -89,4 +90,16 @@ def test_submit_refuses_a_flavor_no_node_holds_and_runs_one_on_a_gpu_node(
     assert job.stage == "RUNNING"
     started = engine.containers[engine.of_job(job.id)].spec
     assert len(started.gpu_ids) == 1 and started.cpus == 4.0  # the GPU node's, capped at 4
+    assert started.flavor == "t4-small"  # the labels its nodes need follow it (nodelabels.py)
     assert started.env["CPU_CORES"] == "4"
+
+
+def test_a_flavor_counts_only_the_nodes_carrying_its_labels() -> None:
+    labels = NodeLabels((), parse_hardware_labels("cpu-upgrade:tier=big"))
+    tagged = replace(BIG, labels={"tier": "big"})
+    assert [e["name"] for e in offered_on_nodes([SMALL, BIG], labels)] == ["cpu-basic", "cpu-xl"]
+    assert "cpu-upgrade" in [e["name"] for e in offered_on_nodes([SMALL, tagged], labels)]
+    with pytest.raises(HardwareUnavailable) as err:
+        host_for_flavor([SMALL, BIG], "cpu-upgrade", labels)
+    assert "needs a node carrying tier=big" in str(err.value)
+    assert "--label-add" in (err.value.hint or "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from spacehost.errors import HardwareUnavailable
@@ -32,3 +34,15 @@ def test_a_gpu_flavor_no_node_has_is_refused_naming_the_hardware() -> None:
 def test_a_drained_node_holds_nothing() -> None:
     with pytest.raises(HardwareUnavailable, match="none is ready and active"):
         check_job_fits([node("big", 64, 256, availability="drain")], 2, 1 << 30, 0)
+
+
+def test_only_nodes_carrying_the_flavors_labels_count() -> None:
+    labelled = replace(node("eu", 2, 8), labels={"zone": "eu"})
+    check_job_fits([node("big", 16, 64), labelled], 2, 4 << 30, 0, (("zone", "eu"),))
+    with pytest.raises(HardwareUnavailable) as err:
+        check_job_fits([node("big", 16, 64), labelled], 8, 4 << 30, 0, (("zone", "eu"),))
+    assert "the ready, active nodes carrying zone=eu have eu 2 CPU(s)" in str(err.value)
+    with pytest.raises(HardwareUnavailable) as err:
+        check_job_fits([node("big", 16, 64)], 2, 4 << 30, 0, (("zone", "eu"),))
+    assert "no ready, active node of the swarm carries zone=eu" in str(err.value)
+    assert "--label-add zone=eu" in (err.value.hint or "")

@@ -12,6 +12,7 @@ from docker import DockerClient
 
 from spacehost.domain import GpuRequest
 from spacehost.errors import Conflict, HardwareUnavailable, NotSupported
+from spacehost.nodelabels import NodeLabels
 from spacehost.runtime.base import Mount
 from spacehost.runtime.docker_backend import DockerBackend
 from spacehost.runtime.gpu import GpuHost
@@ -29,11 +30,14 @@ SMALL = {"memory_limit": 128 << 20, "cpus": 0.25, "pids_limit": 64}
 
 
 def make_backend(
-    client: DockerClient, manager: DockerClient, cluster: SwarmCluster
+    client: DockerClient,
+    manager: DockerClient,
+    cluster: SwarmCluster,
+    node_labels: NodeLabels | None = None,
 ) -> SwarmBackend:
     local = DockerBackend(client, gpu_host=GpuHost())
     pusher = ImagePusher(client, cluster.registry_push, cluster.registry_pull)
-    return SwarmBackend(manager, local, pusher, instance=INSTANCE)
+    return SwarmBackend(manager, local, pusher, instance=INSTANCE, node_labels=node_labels)
 
 
 @pytest.fixture
@@ -155,3 +159,37 @@ def test_a_wake_starts_a_task_when_the_service_wants_one_but_has_none(
     woken = backend.start_existing(info.id)
     assert woken.status == "running" and woken.host in swarm_cluster.node_addrs
     assert wait_for(lambda: http_status(woken.host or "", woken.port or 0) == 200, what="200")
+
+
+def set_node_label(manager: DockerClient, node_id: str, key: str, value: str | None) -> None:
+    """``docker node update --label-add key=value`` (``--label-rm key`` with None)."""
+    node = manager.api.inspect_node(node_id)
+    spec = dict(node["Spec"])
+    labels = {k: v for k, v in (spec.get("Labels") or {}).items() if k != key}
+    spec["Labels"] = labels if value is None else {**labels, key: value}
+    manager.api.update_node(node_id, node["Version"]["Index"], spec)
+
+
+def test_node_labels_from_configuration_place_a_space_on_the_labelled_worker_only(
+    backend: SwarmBackend, client: DockerClient, manager: DockerClient, swarm_cluster: SwarmCluster
+) -> None:
+    worker = swarm_cluster.node_id(2)
+    key = f"zone-{RUN_ID}"  # no other test's node carries it
+    set_node_label(manager, worker, key, "eu")
+    try:
+        labelled = make_backend(client, manager, swarm_cluster, NodeLabels(((key, "eu"),)))
+        info = labelled.start(make_spec(**SMALL))
+        assert info.status == "running" and info.host == swarm_cluster.node_addrs[2]
+        task = manager.api.tasks(filters={"service": info.id})[0]
+        assert task["NodeID"] == worker
+        assert f"node.labels.{key}==eu" in task["Spec"]["Placement"]["Constraints"]
+        labelled.remove(info.id)
+
+        nowhere = make_backend(client, manager, swarm_cluster, NodeLabels(((key, "us"),)))
+        with pytest.raises(HardwareUnavailable) as caught:
+            nowhere.start(make_spec(**SMALL))
+        assert f"no ready node of the swarm carries {key}=us" in caught.value.message
+        assert f"docker node update --label-add {key}=us NODE" in caught.value.hint
+        assert nowhere.list_managed(space()) == []  # the unschedulable service is gone
+    finally:
+        set_node_label(manager, worker, key, None)

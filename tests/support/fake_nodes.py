@@ -33,6 +33,7 @@ WORKER = NodeInfo(
     gpus={"gpu": 2},
     engine_version="20.10.24",
     workloads=(Workload("space", "acme/demo", "running"), Workload("job", "j1", "running")),
+    labels={"zone": "eu", "spacehost.volume.v1": "true"},
 )
 
 

@@ -12,7 +12,8 @@ from spacehost.client import Client
 
 Add = Callable[[str, Callable[[argparse.Namespace], int], str], Any]
 HEADERS = ("HOSTNAME", "ID", "ROLE", "STATE", "AVAILABILITY", "ADDRESS", "CPUS", "MEMORY")
-HEADERS_END = ("GPUS", "ENGINE", "RUNNING")
+HEADERS_END = ("GPUS", "LABELS", "ENGINE", "RUNNING")
+OWN_LABELS = "spacehost."  # spacehost's own node labels (which node holds a volume): not shown
 
 
 def _memory(n: int) -> str:
@@ -25,6 +26,13 @@ def _running(node: dict[str, Any]) -> str:
         for w in node.get("workloads") or []
     ]
     return ", ".join(names) or "-"
+
+
+def _labels(node: dict[str, Any]) -> str:
+    """The node's labels an operator set (``zone=eu``), those SPACEHOST_SWARM_NODE_LABELS reads."""
+    labels = node.get("labels") or {}
+    shown = (f"{k}={v}" for k, v in sorted(labels.items()) if not k.startswith(OWN_LABELS))
+    return ",".join(shown) or "-"
 
 
 def node_row(node: dict[str, Any]) -> tuple[str, ...]:
@@ -41,6 +49,7 @@ def node_row(node: dict[str, Any]) -> tuple[str, ...]:
         f"{node['cpus']:g}",
         _memory(int(node["memory_bytes"])),
         gpus or "-",
+        _labels(node),
         node["engine_version"] or "?",
         _running(node),
     )

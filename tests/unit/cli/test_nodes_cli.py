@@ -71,7 +71,9 @@ def test_nodes_table_json_drain_and_activate(
         worker = lines[3]
         for cell in ("worker-1", "w0rk3r000000", "ready", "active", "10.0.0.11", "16.0 GiB"):
             assert cell in worker, worker
-        assert worker.endswith("gpu=2  20.10.24  acme/demo, job j1"), worker
+        # the labels an operator set (SPACEHOST_SWARM_NODE_LABELS), not spacehost's own
+        assert worker.endswith("gpu=2  zone=eu  20.10.24  acme/demo, job j1"), worker
+        assert lines[2].split()[-3:] == ["-", "20.10.24", "-"]  # the manager: no labels
 
         code, out, _ = await run("nodes", "--json")
         answer = json.loads(out)

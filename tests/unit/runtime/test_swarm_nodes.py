@@ -60,6 +60,9 @@ def test_a_node_reads_as_the_manager_reports_it() -> None:
     assert manager.address == "10.231.0.10"  # a manager reports 0.0.0.0 as its own
     assert (manager.cpus, manager.memory_bytes) == (2.0, 25_000_000_000)
     assert manager.engine_version == "20.10.24+dfsg1" and dict(manager.gpus) == {}
+    assert manager.to_json()["labels"] == {}
+    labelled = {**WORKER, "Spec": {**WORKER["Spec"], "Labels": {"zone": "eu"}}}
+    assert node_info(labelled).to_json()["labels"] == {"zone": "eu"}  # SPACEHOST_SWARM_NODE_LABELS
     worker = node_info(WORKER, [Workload("space", "a/b", "running")])
     assert (worker.state, worker.address, worker.cpus) == ("down", "10.231.0.11", 0.5)
     assert dict(worker.gpus) == {"NVIDIA-GPU": 2, "fpga": 2}

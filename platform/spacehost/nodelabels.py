@@ -51,8 +51,9 @@ class NodeLabels:
     by_flavor: Mapping[str, tuple[Label, ...]] = field(default_factory=_no_flavors)
 
     def required(self, flavor: str | None) -> tuple[Label, ...]:
-        """The labels a node needs to run *flavor* (None or an unlisted one: the global ones)."""
-        extra = self.by_flavor.get(flavor or "", ())
+        """The labels a node needs to run *flavor* (None or an unlisted one: the global ones;
+        ``suggested_hardware: t4-small``, as messages name it, is ``t4-small``)."""
+        extra = self.by_flavor.get((flavor or "").rpartition(": ")[2].strip(), ())
         return self.everywhere + tuple(label for label in extra if label not in self.everywhere)
 
     def __bool__(self) -> bool:

@@ -32,7 +32,7 @@ from spacehost.errors import (
     NotSupported,
     SpacehostError,
 )
-from spacehost.nodelabels import Label, NodeLabels, from_constraints
+from spacehost.nodelabels import Label, NodeLabels, carries, describe, from_constraints
 from spacehost.runtime.base import (
     LABEL_HARDWARE,
     LABEL_INSTANCE,
@@ -331,15 +331,17 @@ class SwarmBackend(RuntimeBackend):
             nodes = self._api.nodes()
         except ENGINE_ERRORS as exc:
             raise self._error(exc, "listing the swarm's nodes") from exc
-        most = max((gpu_count(n) for n in nodes), default=0)
+        needed = self._node_labels.required(hardware)  # only nodes it may run on count
+        most = max((gpu_count(n) for n in nodes if _carries(n, needed)), default=0)
         if most >= wanted:
             return wanted
         if self._gpu_fallback == "cpu":
             log.warning("%s: no node has %d GPU(s); running on CPU", who, wanted)
             return 0
         flavor = hardware or "a GPU flavor"
+        carrying = f" carrying {describe(needed)}" if needed else ""
         raise HardwareUnavailable(
-            f"{who} asks for {wanted} GPU(s) ({flavor}) but no node of the swarm "
+            f"{who} asks for {wanted} GPU(s) ({flavor}) but no node of the swarm{carrying} "
             f"advertises that many (the most on one node: {most})",
             hint="add a GPU node (dockerd --node-generic-resource NVIDIA-GPU=<uuid>, "
             "docs/cluster.md), or set SPACEHOST_GPU_FALLBACK=cpu to run it on CPU",
@@ -853,6 +855,10 @@ def _log_params(
 
 class DockerServiceGone(Exception):
     """The service asked about does not exist (internal: inspect answers None)."""
+
+
+def _carries(node: Mapping[str, Any], labels: tuple[Label, ...]) -> bool:
+    return carries((node.get("Spec") or {}).get("Labels") or {}, labels)
 
 
 def _configured(service: Mapping[str, Any]) -> tuple[Label, ...]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from spacehost.domain import SpaceId
+from spacehost.domain import GpuRequest, SpaceId
 from spacehost.errors import HardwareUnavailable
 from spacehost.nodelabels import NodeLabels, parse_hardware_labels, parse_labels
 from spacehost.runtime import swarm_backend
@@ -124,3 +124,16 @@ def test_a_swarm_job_runs_only_on_nodes_carrying_its_flavors_labels() -> None:
     args = job_service_args(job, "reg/img@sha256:1", "net", None, needed)
     assert constraints(args) == ["node.labels.zone==eu", "node.labels.gpu==t4"]
     assert "Placement" not in job_service_args(job, "img", "net", None)["task_template"]
+
+
+def test_the_gpu_check_at_push_counts_only_nodes_carrying_the_flavors_labels() -> None:
+    api = FakeManager({"zone": "eu"})
+    gpu_node = {"ID": "n2", "Status": {"State": "ready"}, "Spec": {"Availability": "active",
+                "Labels": {"zone": "eu"}}, "Description": {"Resources": {"GenericResources": [
+                {"DiscreteResourceSpec": {"Kind": "NVIDIA-GPU", "Value": 1}}]}}}  # fmt: skip
+    api.nodes = lambda filters=None: [gpu_node]  # type: ignore[method-assign]
+    with pytest.raises(HardwareUnavailable) as err:
+        backend(api).check_gpu(GpuRequest(1), "suggested_hardware: t4-small")
+    assert "no node of the swarm carrying zone=eu, gpu=t4 advertises that many" in str(err.value)
+    gpu_node["Spec"]["Labels"]["gpu"] = "t4"
+    assert backend(api).check_gpu(GpuRequest(1), "suggested_hardware: t4-small") == []

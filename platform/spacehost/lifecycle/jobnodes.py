@@ -21,7 +21,7 @@ from spacehost.lifecycle.jobflavors import (
     gpus_of_flavor,
     limits_for,
 )
-from spacehost.nodelabels import NodeLabels, carries, describe
+from spacehost.nodelabels import Label, NodeLabels, carries, describe
 from spacehost.runtime.nodes import NodeInfo
 from spacehost.runtime.swarm_spec import GPU_RESOURCE
 
@@ -30,9 +30,7 @@ def _gpus(node: NodeInfo) -> int:
     return node.gpus.get(GPU_RESOURCE, 0)
 
 
-def _fit(
-    nodes: Sequence[NodeInfo], gpus: int, labels: tuple[tuple[str, str], ...] = ()
-) -> list[NodeInfo]:
+def _fit(nodes: Sequence[NodeInfo], gpus: int, labels: tuple[Label, ...] = ()) -> list[NodeInfo]:
     """The ready, active nodes that carry *labels* and have *gpus* GPUs."""
     return [
         n
@@ -53,7 +51,7 @@ def _host(nodes: Sequence[NodeInfo], pick: Callable[[Iterable[float]], float]) -
 
 
 def nodes_host(
-    nodes: Sequence[NodeInfo], gpus: int, labels: tuple[tuple[str, str], ...] = ()
+    nodes: Sequence[NodeInfo], gpus: int, labels: tuple[Label, ...] = ()
 ) -> HostResources | None:
     """The host a job taking *gpus* GPUs runs on: the smallest cores, memory and GPUs of the
     ready, active nodes that carry *labels* and have that many GPUs; None when no such node

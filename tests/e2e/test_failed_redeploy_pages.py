@@ -52,6 +52,11 @@ def serving(platform: Running, tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(_info(platform)["servingRevision"])
 
 
+# the Gradio app loads its front end in the page's iframe: seconds on a loaded 2-core machine
+# (5 s, playwright's default, ran out once in a full CI run)
+APP_FRAME_S = 30
+
+
 def _check_banner(
     running: Running, page: Page, failed: str, serving: str, what: str, log_pane: str
 ) -> None:
@@ -60,7 +65,9 @@ def _check_banner(
     expect(banner).to_contain_text(f"Revision {failed[:7]} {what}")
     expect(banner).to_contain_text(f"{serving[:7]} is still serving")
     expect(page.locator("#space-stage")).to_have_text("RUNNING")
-    expect(page.frame_locator("#app-frame").get_by_label("name")).to_be_visible()
+    expect(page.frame_locator("#app-frame").get_by_label("name")).to_be_visible(
+        timeout=APP_FRAME_S * 1000
+    )
     banner.get_by_role("link", name="log").click()
     expect(page.locator(".tabs a.active")).to_have_text("Logs")
     pane = page.locator(f"#{log_pane}")
@@ -134,5 +141,7 @@ def test_a_good_push_clears_the_banner(platform: Running, serving: str, page: Pa
         what="the good revision to serve",
     )
     page.goto(f"{platform.url}/spaces/{SPACE}")
-    expect(page.frame_locator("#app-frame").get_by_label("name")).to_be_visible()
+    expect(page.frame_locator("#app-frame").get_by_label("name")).to_be_visible(
+        timeout=APP_FRAME_S * 1000
+    )
     expect(page.locator("#failed-deploy")).to_have_count(0)

@@ -32,14 +32,7 @@ def _gpus(node: NodeInfo) -> int:
 
 def _fit(nodes: Sequence[NodeInfo], gpus: int, labels: tuple[Label, ...] = ()) -> list[NodeInfo]:
     """The ready, active nodes that carry *labels* and have *gpus* GPUs."""
-    return [
-        n
-        for n in nodes
-        if n.state == "ready"
-        and n.availability == "active"
-        and carries(n.labels, labels)
-        and _gpus(n) >= gpus
-    ]
+    return [n for n in nodes if n.takes_work and carries(n.labels, labels) and _gpus(n) >= gpus]
 
 
 def _host(nodes: Sequence[NodeInfo], pick: Callable[[Iterable[float]], float]) -> HostResources:
@@ -78,7 +71,7 @@ def host_for_flavor(
     have = ", ".join(
         f"{n.hostname} {_gpus(n)} GPU(s)"
         for n in nodes
-        if n.state == "ready" and n.availability == "active" and carries(n.labels, needed)
+        if n.takes_work and carries(n.labels, needed)
     )
     needs = f"needs {gpus} GPU(s)" if gpus else "needs a node"
     if needed:

@@ -58,6 +58,11 @@ class NodeInfo:
     workloads: tuple[Workload, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)  # its node labels (Swarm)
 
+    @property
+    def takes_work(self) -> bool:
+        """Whether the node answers (``ready``) and takes work (``active``)."""
+        return self.state == "ready" and self.availability == "active"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,

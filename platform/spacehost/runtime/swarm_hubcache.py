@@ -28,7 +28,7 @@ from docker.errors import NotFound as DockerNotFound
 
 from spacehost.dockerengine import ENGINE_ERRORS, manager_error
 from spacehost.errors import AppFailed, HardwareUnavailable
-from spacehost.nodelabels import Label, carries
+from spacehost.nodelabels import Label
 from spacehost.runtime.base import (
     LABEL_INSTANCE,
     LABEL_ROLE,
@@ -41,7 +41,7 @@ from spacehost.runtime.lines import split_lines
 from spacehost.runtime.swarm_fillslots import FillSlots
 from spacehost.runtime.swarm_info import latest_task, task_error, task_state
 from spacehost.runtime.swarm_node_fence import HELPER_NETWORK
-from spacehost.runtime.swarm_nodes import label_node
+from spacehost.runtime.swarm_nodes import label_node, usable
 from spacehost.runtime.swarm_spec import gpu_count, placement_constraints
 from spacehost.runtime.swarm_unplaced import unplaced_error
 
@@ -170,14 +170,6 @@ def fits(node: Mapping[str, Any], resources: Mapping[str, Any]) -> bool:
         and int(has.get("MemoryBytes", 0)) >= int(wanted.get("MemoryBytes", 0))
         and gpu_count(node) >= gpus
     )
-
-
-def usable(node: Mapping[str, Any], avoid: tuple[str, ...], labels: tuple[Label, ...] = ()) -> bool:
-    """A ready, active node not in *avoid*, carrying every one of *labels*."""
-    ready = (node.get("Status") or {}).get("State") == "ready"
-    active = (node.get("Spec") or {}).get("Availability") == "active"
-    labelled = carries((node.get("Spec") or {}).get("Labels") or {}, labels)
-    return ready and active and labelled and str(node.get("ID")) not in avoid
 
 
 def held(node: Mapping[str, Any], snapshots: Sequence[HubSnapshot]) -> int:

@@ -24,8 +24,7 @@ def holds(
     """Whether *node* takes work, carries *labels* and has that many CPUs, that much memory
     and GPUs."""
     return (
-        node.state == "ready"
-        and node.availability == "active"
+        node.takes_work
         and carries(node.labels, labels)
         and node.cpus >= cpus
         and node.memory_bytes >= memory
@@ -45,7 +44,7 @@ def check_job_fits(
     if any(holds(node, cpus, memory, gpus, labels) for node in nodes):
         return
     labelled = [n for n in nodes if carries(n.labels, labels)]
-    if labels and not any(n.state == "ready" and n.availability == "active" for n in labelled):
+    if labels and not any(n.takes_work for n in labelled):
         raise HardwareUnavailable(
             f"no ready, active node of the swarm carries {describe(labels)}: the labels this "
             "job's flavor needs",
@@ -59,7 +58,7 @@ def check_job_fits(
         f"{n.hostname} {n.cpus:g} CPU(s) {n.memory_bytes / _GIB:.1f} GiB "
         f"{n.gpus.get(GPU_RESOURCE, 0)} GPU(s)"
         for n in nodes
-        if n.state == "ready" and n.availability == "active"
+        if n.takes_work
     )
     carrying = f" carrying {describe(labels)}" if labels else ""
     raise HardwareUnavailable(

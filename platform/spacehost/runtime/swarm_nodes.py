@@ -13,6 +13,7 @@ from docker.errors import APIError
 
 from spacehost.dockerengine import ENGINE_ERRORS, container_error, manager_error
 from spacehost.errors import NotFound
+from spacehost.nodelabels import Label, carries
 from spacehost.runtime.base import LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE, LABEL_SPACE
 from spacehost.runtime.jobcontainers import LABEL_JOB
 from spacehost.runtime.nodes import NodeInfo, Workload, checked_availability
@@ -192,3 +193,11 @@ def label_node(api: APIClient, node_id: str, label: str, doing: str) -> None:
         api.update_node(node_id, node["Version"]["Index"], spec)
     except ENGINE_ERRORS as exc:
         raise manager_error(exc, doing) from exc
+
+
+def usable(node: Mapping[str, Any], avoid: tuple[str, ...], labels: tuple[Label, ...] = ()) -> bool:
+    """A ready, active node not in *avoid*, carrying every one of *labels*."""
+    ready = (node.get("Status") or {}).get("State") == "ready"
+    active = (node.get("Spec") or {}).get("Availability") == "active"
+    labelled = carries((node.get("Spec") or {}).get("Labels") or {}, labels)
+    return ready and active and labelled and str(node.get("ID")) not in avoid

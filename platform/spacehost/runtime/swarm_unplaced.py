@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from spacehost.errors import HardwareUnavailable
-from spacehost.nodelabels import Label, carries, describe, label_hint
+from spacehost.nodelabels import Label, describe, label_hint
+from spacehost.runtime.swarm_nodes import usable
 
 RESOURCES_HINT = (
     "add a node with enough free CPU and memory (docs/cluster.md), "
@@ -18,13 +19,7 @@ RESOURCES_HINT = (
 
 def labelled_nodes(nodes: Sequence[Mapping[str, Any]], labels: tuple[Label, ...]) -> int:
     """How many of *nodes* (``docker node ls``) are ready, active and carry *labels*."""
-    return sum(
-        1
-        for node in nodes
-        if (node.get("Status") or {}).get("State") == "ready"
-        and (node.get("Spec") or {}).get("Availability") == "active"
-        and carries((node.get("Spec") or {}).get("Labels") or {}, labels)
-    )
+    return sum(1 for node in nodes if usable(node, (), labels))
 
 
 def unplaced_error(

@@ -20,6 +20,7 @@ import docker
 import pytest
 import requests
 
+from spacehost.builder.contract import CONTRACT
 from tests.e2e.conftest import Running, remove_containers, start_platform, stop_platform
 from tests.e2e.users import user_token
 from tests.support.polling import wait_for
@@ -43,9 +44,12 @@ print(json.dumps({"endpoint": os.environ["HF_ENDPOINT"], "who": api.whoami()["na
 def hub_image() -> str:
     """A runtime image with huggingface_hub in it (the Gradio layer's)."""
     tags = [t for img in docker.from_env().images.list("spacehost/gradio") for t in img.tags]
-    plain = sorted(t for t in tags if t.endswith("-py3.11-bookworm"))
-    assert plain, f"no spacehost/gradio:*-py3.11-bookworm runtime image among {tags}"
-    return plain[0]
+    # what prepare makes ends in the contract's version (-hf1); older hosts may hold plain ones
+    made = sorted(
+        t for t in tags if t.endswith(("-py3.11-bookworm", f"-py3.11-bookworm-{CONTRACT}"))
+    )
+    assert made, f"no spacehost/gradio:*-py3.11-bookworm runtime image among {tags}"
+    return made[0]
 
 
 class _Restartable:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from spacehost.builder.jobindex import JobIndex
+from spacehost.builder.runtime_images import python_image_tag
 from spacehost.errors import NotFound
 from spacehost.lifecycle.gpuledger import GpuLedger
 from spacehost.lifecycle.jobflavors import GIB, HostResources
@@ -25,7 +26,8 @@ from spacehost.settings import Settings
 from spacehost.store import SecretCipher
 from spacehost.store.jobs import JobStore
 
-IMAGE = "spacehost/python:3.11-bookworm"
+IMAGE = "spacehost/python:3.11-bookworm"  # what a user asks for
+MADE = python_image_tag("3.11", "debian:bookworm")  # what `spacehost prepare` makes: -hf1
 ENDPOINT = "http://platform.test"
 
 
@@ -40,7 +42,7 @@ class _Container:
 class FakeJobContainers:
     """:class:`spacehost.runtime.jobcontainers.JobContainers` in memory."""
 
-    def __init__(self, images: tuple[str, ...] = (IMAGE,)):
+    def __init__(self, images: tuple[str, ...] = (MADE,)):
         self.containers: dict[str, _Container] = {}
         self.stopped: list[str] = []
         self.removed: list[str] = []

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from spacehost.builder.contract import CONTRACT
 from spacehost.builder.jobindex import JobIndex
 from spacehost.errors import EngineUnavailable, NotFound, NotSupported, SpacehostError
 from spacehost.lifecycle.gpuledger import GpuLedger
@@ -60,7 +61,7 @@ NO_INDEX_NOTE = (
     "be installed. Use packages the image has, or ask the operator to add a local index or "
     "wheel folder to the host's pip configuration (docs/jobs.md, 'uv scripts')"
 )
-_PYTHON_TAG = re.compile(r"^python:(\d+\.\d+)(?:[-.].*)?$")
+_PYTHON_TAG = re.compile(r"^(?:spacehost/)?python:(\d+\.\d+)(?:[-.].*)?$")
 
 
 class JobTokens(Protocol):
@@ -113,14 +114,16 @@ def resolve_image(
     assert spec.image is not None
     if is_uv_image(spec.image):  # `hf jobs uv run`: spacehost's own uv image (uvimages.py)
         return local_uv_image(spec.image, containers.images()).image
-    for candidate in (spec.image, f"spacehost/{spec.image}"):
+    ours = spec.image if spec.image.startswith("spacehost/") else f"spacehost/{spec.image}"
+    # the runtime images' tags end in the contract's version (spacehost/python:3.11-bookworm-hf1)
+    for candidate in (spec.image, ours, f"{ours}-{CONTRACT}"):
         if containers.has_image(candidate):
             return candidate
     match = _PYTHON_TAG.match(spec.image)
     if match:
         prefix = f"spacehost/python:{match.group(1)}-"
         found = sorted(i for i in containers.images() if i.startswith(prefix))
-        plain = [i for i in found if not i.endswith("-hf1")]
+        plain = [i for i in found if not i.endswith(f"-{CONTRACT}")]
         if plain or found:
             return (plain or found)[0]
     raise NotFound(

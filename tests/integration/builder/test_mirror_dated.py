@@ -18,10 +18,11 @@ import docker.errors
 import pytest
 
 from spacehost.builder.mirror import MirrorServer
+from spacehost.builder.runtime_images import python_image_tag
 from tests.support.wheels import make_wheel
 
 pytestmark = pytest.mark.docker
-IMAGE = "spacehost/python:3.11-bookworm"
+IMAGE = python_image_tag("3.11", "debian:bookworm")  # what `spacehost prepare` makes
 JAN_2020 = 1_577_836_800  # 2020-01-01T00:00:00Z
 
 

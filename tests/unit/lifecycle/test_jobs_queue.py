@@ -14,7 +14,7 @@ from spacehost.errors import Conflict, NotFound
 from spacehost.lifecycle.jobs import Jobs, resolve_image
 from spacehost.lifecycle.jobschedule import Schedules
 from spacehost.lifecycle.jobspec import parse_job_spec
-from tests.support.fake_jobs import IMAGE, FakeJobContainers, fake_jobs
+from tests.support.fake_jobs import IMAGE, MADE, FakeJobContainers, fake_jobs
 from tests.support.polling import wait_for
 
 ALICE = {"type": "user", "id": "alice", "name": "alice"}
@@ -136,8 +136,12 @@ def test_images_resolve_to_the_engines_or_are_refused_naming_them(
     def image_of(body: dict[str, Any]) -> str:
         return resolve_image(parse_job_spec({"command": ["x"], **body}), engine, no_space)
 
-    assert image_of({"dockerImage": IMAGE}) == IMAGE
-    assert image_of({"dockerImage": "python:3.11"}) == IMAGE  # a runtime image by short name
+    # regression: the tag a user is told to run lacks the contract's -hf1 that prepare makes
+    # (a fresh machine has only spacehost/python:3.11-bookworm-hf1)
+    assert image_of({"dockerImage": IMAGE}) == MADE == "spacehost/python:3.11-bookworm-hf1"
+    assert image_of({"dockerImage": "python:3.11-bookworm"}) == MADE  # its short name
+    assert image_of({"dockerImage": "python:3.11"}) == MADE  # a runtime image by short name
+    assert image_of({"dockerImage": MADE}) == MADE
     with pytest.raises(NotFound, match=r"'python:3\.12' is not in this platform's Docker"):
         image_of({"dockerImage": "python:3.12"})
     with pytest.raises(NotFound, match="space alice/demo has no built image"):

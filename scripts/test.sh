@@ -9,10 +9,18 @@ bash scripts/setup.sh --test
 .venv/bin/spacehost prepare
 # Twice: everything else, then the tests that restart the Docker daemon (which stops every
 # container on the engine), last and alone. "No tests collected" (5) is fine for either half.
-status=0
-.venv/bin/pytest -p no:cacheprovider -m "not daemon_restart" "$@" || status=$?
-[ "$status" = 5 ] && status=0
-[ "$status" = 0 ] || exit "$status"
-.venv/bin/pytest -p no:cacheprovider -m daemon_restart "$@" || status=$?
-[ "$status" = 5 ] && status=0
-exit "$status"
+# A failed half ends with scripts/failure_report.py: its first failures and the machine's state
+# (CI keeps only the tail of the output).
+junit=$(mktemp -d)
+half() {
+  local status=0
+  .venv/bin/pytest -p no:cacheprovider --junitxml="$junit/$1.xml" -m "$2" "${@:3}" || status=$?
+  [ "$status" = 5 ] && status=0
+  if [ "$status" != 0 ]; then
+    .venv/bin/python scripts/failure_report.py "$junit/$1.xml" || true
+    echo "open file limit: $(ulimit -n)"
+  fi
+  return "$status"
+}
+half first "not daemon_restart" "$@" || exit $?
+half restart daemon_restart "$@"

@@ -180,7 +180,7 @@ class SwarmBackend(RuntimeBackend):
         spec, at = self._placed(spec, hardware)
         doing = f"starting {spec.space} ({at.name})"
         args = create_args(spec, at.image, at.name, gpus=at.gpus, node_id=at.node_id,
-                           avoid=at.avoid, require=at.require, labels=at.labels)  # fmt: skip
+                           avoid=at.avoid, require=at.require, node_labels=at.labels)  # fmt: skip
         try:
             created = self._api.create_service(**self._with_data(spec, args, at.pinned))
         except ENGINE_ERRORS as exc:

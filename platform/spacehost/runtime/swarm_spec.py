@@ -181,14 +181,15 @@ def create_args(
     node_id: str | None = None,
     avoid: tuple[str, ...] = (),
     require: tuple[str, ...] = (),
-    labels: tuple[Label, ...] = (),
+    node_labels: tuple[Label, ...] = (),
 ) -> dict[str, Any]:
     """Keyword arguments for ``APIClient.create_service`` that run *spec* as its replicas
     (one task, or ``spec.replicas`` spread over the nodes: swarm_replicas.py), on *node_id*
     only, or on nodes labelled with all of *require* and none of *avoid*; always on nodes
-    carrying *labels* (nodelabels.py)."""
+    carrying *node_labels* (nodelabels.py), as its helper jobs (:func:`prep_args`,
+    :func:`task_args`)."""
     template = task_template(spec, image, gpus=gpus, node_id=node_id, avoid=avoid,
-                             require=require, labels=labels)  # fmt: skip
+                             require=require, labels=node_labels)  # fmt: skip
     return {
         "task_template": spread_template(template, spec),
         "name": name,

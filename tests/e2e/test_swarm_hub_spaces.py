@@ -29,6 +29,7 @@ from tests.support.hub_space import ANSWER, write_hub_space, write_model
 from tests.support.polling import wait_for
 from tests.support.ports import free_port
 from tests.support.swarm_cluster import SwarmCluster
+from tests.support.swarm_reservations import reserving_helpers
 
 pytestmark = [pytest.mark.docker, pytest.mark.swarm]
 MODEL = "e2e/tiny-model"
@@ -130,6 +131,8 @@ def test_a_hub_model_space_runs_on_a_worker_from_a_node_local_cache_filled_once(
         assert ask(hub_platform, "e2e/tiny-one") == expected
         node = task_node(manager, hub_platform, "e2e/tiny-one")
         assert node != swarm_cluster.node_id(0)
+        # its fill job was pinned to that node and reserved nothing (swarm_room.py)
+        assert reserving_helpers(manager, Settings(data_dir=hub_platform.data_dir).instance) == []
         # pulled from the registry the platform started: at the hub URL's host, stored in DATA
         image = app_service(manager, hub_platform, "e2e/tiny-one")["Spec"]["TaskTemplate"][
             "ContainerSpec"]["Image"]  # fmt: skip
@@ -256,6 +259,8 @@ def test_a_dataset_space_on_a_worker_calls_load_dataset_offline(
     try:
         hub_platform.cli("push", str(space), "--name", "e2e/rows", check=True, timeout=1800)
         assert task_node(manager, hub_platform, "e2e/rows") != swarm_cluster.node_id(0)
+        # its fill and its datasets preparation reserved nothing (swarm_room.py)
+        assert reserving_helpers(manager, Settings(data_dir=hub_platform.data_dir).instance) == []
     finally:
         swarm_cluster.activate(0)
     assert ask(hub_platform, "e2e/rows") == "12 3 review number 1"

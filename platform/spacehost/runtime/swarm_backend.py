@@ -75,6 +75,7 @@ from spacehost.runtime.swarm_lost import node_silent
 from spacehost.runtime.swarm_nodes import label_node
 from spacehost.runtime.swarm_placement import Placement
 from spacehost.runtime.swarm_replicas import awake_replicas, serving_task, task_endpoints
+from spacehost.runtime.swarm_room import Need, room_for
 from spacehost.runtime.swarm_shared_data import SharedData, with_shared_data
 from spacehost.runtime.swarm_silent import SilentNodes
 from spacehost.runtime.swarm_spec import (
@@ -179,7 +180,7 @@ class SwarmBackend(RuntimeBackend):
         spec, at = self._placed(spec, hardware)
         doing = f"starting {spec.space} ({at.name})"
         args = create_args(spec, at.image, at.name, gpus=at.gpus, node_id=at.node_id,
-                           avoid=at.avoid, require=at.require, labels=at.labels)  # fmt: skip
+                           avoid=at.avoid, require=at.require, node_labels=at.labels)  # fmt: skip
         try:
             created = self._api.create_service(**self._with_data(spec, args, at.pinned))
         except ENGINE_ERRORS as exc:
@@ -352,8 +353,8 @@ class SwarmBackend(RuntimeBackend):
 
     def _volume_node(self, spec: ContainerSpec, at: Placement, prefer: str | None = None) -> str:
         """The node holding the space's /data volume; a new volume is made (owned by the app's
-        user) on *prefer*, else on the node the manager picks for the space (none of the nodes
-        *at* avoids), which is labelled as its holder."""
+        user) on *prefer*, else on a node with room for the space (swarm_room.py: carrying the
+        labels *at* needs, none of the nodes it avoids), which is labelled as its holder."""
         assert spec.data_volume is not None
         label = volume_label(spec.data_volume)
         try:
@@ -363,25 +364,19 @@ class SwarmBackend(RuntimeBackend):
         if held:
             return str(held[0]["ID"])
         doing = f"preparing the /data volume of {spec.space}"
+        need = Need.of(resources(spec, at.gpus))
         try:
+            node_id = prefer or room_for(self._api, need, doing, at.avoid, at.labels)
+            name = service_name(f"{at.name}-data")
             job = self._api.create_service(
-                **prep_args(
-                    spec,
-                    at.image,
-                    service_name(f"{at.name}-data"),
-                    gpus=at.gpus,
-                    node_id=prefer,
-                    avoid=at.avoid,
-                    node_labels=at.labels,
-                )
+                **prep_args(spec, at.image, name, node_id=node_id, node_labels=at.labels)
             )
         except ENGINE_ERRORS as exc:
             raise self._error(exc, doing, image=at.image) from exc
         try:
-            task = self._wait_job(str(job["ID"]), doing, at.labels)
+            self._wait_job(str(job["ID"]), doing, at.labels)
         finally:
             self.remove(str(job["ID"]))
-        node_id = str(task["NodeID"])
         label_node(self._api, node_id, label, doing)
         return node_id
 

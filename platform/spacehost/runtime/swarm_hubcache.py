@@ -42,6 +42,7 @@ from spacehost.runtime.swarm_fillslots import FillSlots
 from spacehost.runtime.swarm_info import latest_task, task_error, task_state
 from spacehost.runtime.swarm_node_fence import HELPER_NETWORK
 from spacehost.runtime.swarm_nodes import label_node, usable
+from spacehost.runtime.swarm_room import Need, room_for
 from spacehost.runtime.swarm_spec import gpu_count, placement_constraints
 from spacehost.runtime.swarm_unplaced import unplaced_error
 
@@ -87,7 +88,8 @@ class FillRequest:
         spec: the space (its hub snapshots, its owner for the fill's token).
         image: the fill tasks' image, as nodes pull it.
         name: the space's service name: its fill jobs are named after it.
-        resources: the space's reservations: an unpinned fill lands where the space fits.
+        resources: the space's reservations: its fills go to a node with room for them
+            (swarm_room.py), or, replicated, to nodes that can hold one replica.
         labels: the fill jobs' labels (a helper's: :func:`helper_labels`).
         avoid: nodes no fill may land on (found silent: runtime/swarm_silent.py).
         node_labels: labels from configuration every node the space (so its fills) runs on
@@ -110,12 +112,11 @@ def fill_args(
     *,
     hub_url: str,
     token: str | None,
-    node_id: str | None,
+    node_id: str,
 ) -> dict[str, Any]:
     """Keyword arguments for ``APIClient.create_service``: the one-shot fill task *name* of
-    *snapshot*, as root, on *node_id* (or, unpinned, on a node that has the request's
-    resources free, carrying its ``node_labels``, none of its ``avoid``: the node the manager
-    would pick for the space)."""
+    *snapshot*, as root, on *node_id*. It reserves nothing: on Docker 20.10 its ended task
+    would keep its reservations counted on the node (swarm_room.py)."""
     env = {
         "HUB_URL": hub_url,
         "HUB_KIND": snapshot.kind,
@@ -143,11 +144,8 @@ def fill_args(
         # this task (the platform's code, never the space's) must reach the platform's hub URL
         "Networks": [{"Target": HELPER_NETWORK}],
     }
-    constraints = placement_constraints(node_id, request.avoid, labels=request.node_labels)
-    if constraints:
-        template["Placement"] = {"Constraints": constraints}
-    if not node_id and request.resources:
-        template["Resources"] = {"Reservations": dict(request.resources.get("Reservations") or {})}
+    constraints = placement_constraints(node_id, labels=request.node_labels)
+    template["Placement"] = {"Constraints": constraints}
     return {
         "task_template": template,
         "name": name,
@@ -250,8 +248,8 @@ class SwarmHubCache:
 
     def fill(self, request: FillRequest, node_id: str | None) -> str:
         """Fill every hub volume of the request's space on *node_id* (None: a node that holds
-        them all, else the node the manager picks for the first fill, with the space's
-        reservations), none of the request's ``avoid``.
+        them all, else one with room for the space: swarm_room.py), none of the request's
+        ``avoid``.
 
         Returns:
             The node the space must run on.
@@ -263,11 +261,20 @@ class SwarmHubCache:
             EngineUnavailable: the manager failed or is unreachable.
         """
         node_id = node_id or self.holder(request.spec.hub, request.avoid, request.node_labels)
+        node_id = node_id or self._room(request)
         for index, snapshot in enumerate(request.spec.hub):
             with self._slots.filling(snapshot.volume, node_id):  # a second start waits
-                node_id = self._fill_one(request, snapshot, index, node_id)
-        assert node_id is not None  # spec.hub is not empty
+                self._fill_one(request, snapshot, index, node_id)
         return node_id
+
+    def _room(self, request: FillRequest) -> str:
+        """A node with room for the request's space (swarm_room.py): its fills go there."""
+        doing = f"placing {request.spec.space}"
+        try:
+            return room_for(self._api, Need.of(request.resources), doing, request.avoid,
+                            request.node_labels)  # fmt: skip
+        except ENGINE_ERRORS as exc:
+            raise manager_error(exc, doing) from exc
 
     def fill_spread(self, request: FillRequest, count: int) -> tuple[str, ...]:
         """Fill the request's hub volumes on up to *count* nodes that can take one replica
@@ -326,8 +333,8 @@ class SwarmHubCache:
         return failed
 
     def _fill_one(
-        self, request: FillRequest, snapshot: HubSnapshot, index: int, node_id: str | None
-    ) -> str:
+        self, request: FillRequest, snapshot: HubSnapshot, index: int, node_id: str
+    ) -> None:
         spec = request.spec
         doing = f"filling the hub cache of {snapshot.kind} {snapshot.repo_id} for {spec.space}"
         job = job_name(request.name, index, node_id)
@@ -347,17 +354,15 @@ class SwarmHubCache:
                 raise manager_error(exc, doing, image=request.image) from exc
             job_id = str(created["ID"])
             try:
-                task, lines = self._wait(job_id, doing, request.node_labels)
+                _task, lines = self._wait(job_id, doing, request.node_labels)
             finally:
                 self._remove(job_id)
         finally:
             if issued and self.tokens is not None:
                 self.tokens.revoke(issued[1])
-        filled_on = str(task["NodeID"])
         said = lines[-1] if lines else "done"
-        log.info("%s on node %s: %s", snapshot.volume, filled_on, said)
-        label_node(self._api, filled_on, node_label(snapshot), doing)
-        return filled_on
+        log.info("%s on node %s: %s", snapshot.volume, node_id, said)
+        label_node(self._api, node_id, node_label(snapshot), doing)
 
     def _token(self, spec: ContainerSpec, snapshot: HubSnapshot) -> tuple[str, int] | None:
         if self.tokens is None:

@@ -181,14 +181,15 @@ def create_args(
     node_id: str | None = None,
     avoid: tuple[str, ...] = (),
     require: tuple[str, ...] = (),
-    labels: tuple[Label, ...] = (),
+    node_labels: tuple[Label, ...] = (),
 ) -> dict[str, Any]:
     """Keyword arguments for ``APIClient.create_service`` that run *spec* as its replicas
     (one task, or ``spec.replicas`` spread over the nodes: swarm_replicas.py), on *node_id*
     only, or on nodes labelled with all of *require* and none of *avoid*; always on nodes
-    carrying *labels* (nodelabels.py)."""
+    carrying *node_labels* (nodelabels.py), as its helper jobs (:func:`prep_args`,
+    :func:`task_args`)."""
     template = task_template(spec, image, gpus=gpus, node_id=node_id, avoid=avoid,
-                             require=require, labels=labels)  # fmt: skip
+                             require=require, labels=node_labels)  # fmt: skip
     return {
         "task_template": spread_template(template, spec),
         "name": name,
@@ -203,17 +204,13 @@ def prep_args(
     image: str,
     name: str,
     *,
-    gpus: int = 0,
-    node_id: str | None = None,
-    avoid: tuple[str, ...] = (),
+    node_id: str,
     node_labels: tuple[Label, ...] = (),
 ) -> dict[str, Any]:
-    """A one-shot job, as root, that makes the space's new ``/data`` volume on the node the
-    manager picks for the space (its reservations; carrying *node_labels*, none of *avoid*) and
-    gives it to the app's user; the app's service is then pinned to that node (*node_id*: make
-    it there)."""
-    template = task_template(spec, image, gpus=gpus, node_id=node_id, avoid=avoid,
-                             labels=node_labels)  # fmt: skip
+    """A one-shot job, as root, that makes the space's new ``/data`` volume on *node_id* (the
+    node the space will be pinned to: swarm_room.py picks it) and gives it to the app's user.
+    It reserves nothing (:func:`unreserved`)."""
+    template = unreserved(task_template(spec, image, node_id=node_id, labels=node_labels))
     container = template["ContainerSpec"]
     container.update({"User": "0:0", "Command": ["chown", CONTAINER_USER, DATA_MOUNT], "Args": []})
     container.pop("Dir", None)
@@ -226,6 +223,16 @@ def prep_args(
         "labels": labels,
         "mode": {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}},
     }
+
+
+def unreserved(template: dict[str, Any]) -> dict[str, Any]:
+    """*template* with its limits but no reservations: a one-shot helper job pinned to its
+    node. On Docker 20.10 a removed ``ReplicatedJob``'s ended task stays in the manager's
+    store and its reservations count against its node for good (docs/cluster.md "Two Docker
+    20.10 bugs"): a helper that reserved the space's CPU and memory left them counted."""
+    limits = (template.get("Resources") or {}).get("Limits")
+    template["Resources"] = {"Limits": limits} if limits else {}
+    return template
 
 
 def task_args(
@@ -241,9 +248,10 @@ def task_args(
     user with its environment and volumes (its hub repos read-only, the caches it writes) but
     no ``/data``, no published port and no GPU: e.g. preparing the space's hub datasets where
     it will run (the Docker backend's ``run_task``, on a node). Labelled *labels* (a helper's:
-    reconcile never takes it for a space); *node_labels* as the space's (nodelabels.py)."""
-    template = task_template(replace(spec, data_volume=None), image, node_id=node_id,
-                             labels=node_labels)  # fmt: skip
+    reconcile never takes it for a space); *node_labels* as the space's (nodelabels.py). It
+    reserves nothing (:func:`unreserved`)."""
+    template = unreserved(task_template(replace(spec, data_volume=None), image,
+                                        node_id=node_id, labels=node_labels))  # fmt: skip
     template["ContainerSpec"]["Labels"] = dict(labels)
     return {
         "task_template": template,

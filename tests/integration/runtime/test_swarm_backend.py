@@ -22,6 +22,7 @@ from spacehost.runtime.swarm_spec import volume_label
 from tests.support.docker_runtime import RUN_ID, http_status, make_spec, sh, space
 from tests.support.polling import wait_for
 from tests.support.swarm_cluster import SwarmCluster
+from tests.support.swarm_reservations import reserving_helpers
 
 pytestmark = [pytest.mark.docker, pytest.mark.swarm]
 
@@ -93,11 +94,15 @@ def test_follow_logs_ends_when_the_service_is_scaled_to_zero(backend: SwarmBacke
 def test_data_volume_is_writable_and_pins_the_space_to_its_node(
     backend: SwarmBackend, manager: DockerClient
 ) -> None:
+    """Its /data job reserves nothing (regression: it reserved the space's CPU and memory so
+    that the manager placed it, and on Docker 20.10 its ended task kept them counted on the
+    node for good)."""
     volume = f"rttest-{RUN_ID}-swarmdata"
     script = "echo kept >> /data/runs && exec python3 -m http.server 7860"
     info = backend.start(make_spec(sh(script), data_volume=volume, **SMALL))
     try:
         assert info.status == "running"
+        assert reserving_helpers(manager, INSTANCE) == []
         held = manager.api.nodes(filters={"node.label": f"{volume_label(volume)}=true"})
         assert len(held) == 1
         task = manager.api.tasks(filters={"service": info.id})[0]

@@ -33,6 +33,7 @@ from tests.support.docker_runtime import RUN_ID
 from tests.support.polling import wait_for
 from tests.support.swarm_cluster import SwarmCluster
 from tests.support.swarm_network import HOST_ADDR
+from tests.support.swarm_reservations import reserved
 
 pytestmark = [pytest.mark.docker, pytest.mark.swarm]
 
@@ -273,12 +274,6 @@ def touch_node(manager: DockerClient, node_id: str) -> None:
     spec = node["Spec"]
     spec["Labels"] = {**(spec.get("Labels") or {}), "spacehost.test.touched": RUN_ID}
     manager.api.update_node(node_id, node["Version"]["Index"], spec)
-
-
-def reserved(task: dict[str, Any]) -> dict[str, Any]:
-    """What a task reserves of its node (CPU, memory, generic resources)."""
-    found = ((task.get("Spec") or {}).get("Resources") or {}).get("Reservations") or {}
-    return {k: v for k, v in found.items() if v}
 
 
 def test_a_flavor_no_node_can_hold_is_refused_before_anything_is_made(

@@ -57,13 +57,6 @@ def test_a_flavor_no_node_holds_is_refused_naming_the_nodes() -> None:
 
 
 @pytest.fixture()
-def engine() -> Iterator[FakeJobContainers]:
-    found = FakeJobContainers()
-    yield found
-    found.end_all()
-
-
-@pytest.fixture()
 def on_nodes(tmp_path: Path, engine: FakeJobContainers) -> Iterator[tuple[Jobs, list[NodeInfo]]]:
     """A job runner of a 2-core, GPU-less host whose jobs run on *nodes* (changed in place)."""
     nodes: list[NodeInfo] = [SMALL]

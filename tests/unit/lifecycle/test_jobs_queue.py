@@ -25,13 +25,6 @@ def spec(**extra: Any) -> Any:
 
 
 @pytest.fixture()
-def engine() -> Iterator[FakeJobContainers]:
-    found = FakeJobContainers()
-    yield found
-    found.end_all()
-
-
-@pytest.fixture()
 def runner(tmp_path: Path, engine: FakeJobContainers) -> Iterator[tuple[Jobs, Schedules]]:
     jobs, schedules = fake_jobs(tmp_path, engine)
     yield jobs, schedules

@@ -36,6 +36,8 @@ class FakeManager:
         self.failing = failing
         self.jobs: dict[str, str] = {}  # job id: node id
         self.names: list[str] = []
+        self.created: list[dict[str, Any]] = []
+        self.running: list[dict[str, Any]] = []  # other services' tasks on the nodes
         self._ids = itertools.count()
         self._lock = threading.Lock()
 
@@ -60,9 +62,12 @@ class FakeManager:
             job_id = f"job{next(self._ids)}"
             self.jobs[job_id] = constraint.removeprefix("node.id==")
             self.names.append(args["name"])
+            self.created.append(args)
         return {"ID": job_id}
 
-    def tasks(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:
+    def tasks(self, filters: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        if not filters:
+            return self.running
         node_id = self.jobs[filters["service"]]
         state = "failed" if node_id in self.failing else "complete"
         return [{"NodeID": node_id, "DesiredState": "shutdown", "Status": {"State": state}}]
@@ -123,3 +128,24 @@ def test_one_fill_of_a_volume_per_node_and_an_unplaced_fill_waits_for_all() -> N
     slots = FillSlots()
     with slots.filling("v", "n1"), slots.filling("v", "n2"), slots.filling("w", None):
         pass  # none waits for another: held at once by one thread
+
+
+def app_task(node_id: str, cpus: float) -> dict[str, Any]:
+    reserve = {"NanoCPUs": int(cpus * 10**9), "MemoryBytes": 1 << 30}
+    return {"NodeID": node_id, "DesiredState": "running", "Status": {"State": "running"},
+            "Spec": {"Resources": {"Reservations": reserve}}}  # fmt: skip
+
+
+def test_a_space_no_node_holds_the_repos_of_is_filled_on_a_node_with_room_reserving_nothing() -> (
+    None
+):
+    """Regression: the fill was left for the manager to place, reserving the space's CPU and
+    memory; on Docker 20.10 its ended task kept them counted on the node for good."""
+    api = FakeManager("n1", "n2", "n3")
+    api.running = [app_task("n1", 2), app_task("n2", 0.5)]  # n1 full, n2 busier than n3
+    assert cache(api).fill(request(), None) == "n3"
+    (job,) = api.created
+    assert job["task_template"]["Placement"]["Constraints"] == ["node.id==n3"]
+    assert "Resources" not in job["task_template"]
+    assert cache(api).fill(request(), None) == "n3"  # it holds them: checked there again
+    assert cache(api).fill(request(avoid=("n3",)), None) == "n2"  # found silent: n1 is full

@@ -48,7 +48,7 @@ def test_a_job_on_an_overlay_reaches_the_platforms_address_and_port_only() -> No
 
 def test_spaces_sit_on_the_fenced_bridge_and_hub_fills_on_the_nodes_own_network() -> None:
     space = create_args(SPEC, "reg/img@sha256:x", "svc")["task_template"]
-    prep = prep_args(SPEC, "reg/img@sha256:x", "svc-data")["task_template"]
+    prep = prep_args(SPEC, "reg/img@sha256:x", "svc-data", node_id="n1")["task_template"]
     snapshot = HubSnapshot("model", "alice/tiny", "ab" * 20, "/hub/models--alice--tiny")
     request = FillRequest(SPEC, "img", "svc", resources={}, labels={})
     fill = fill_args(snapshot, request, "svc-hub0", hub_url="http://10.0.0.1:8000", token=None,

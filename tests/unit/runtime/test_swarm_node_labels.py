@@ -44,7 +44,9 @@ class FakeManager:
         return {"ID": service_id, "Spec": {"TaskTemplate": args["task_template"],
                 "Labels": args["labels"], "Mode": args["mode"]}}  # fmt: skip
 
-    def tasks(self, filters: dict[str, Any]) -> list[dict[str, Any]]:
+    def tasks(self, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        if not filters:  # what runs on the nodes: nothing
+            return []
         return [{"ID": "t1", "Status": {"State": "pending", "Err": UNPLACED},
                  "DesiredState": "running", "CreatedAt": "2026-12-07T00:00:00Z"}]  # fmt: skip
 
@@ -52,7 +54,9 @@ class FakeManager:
         if filters:  # which node holds a /data volume: none yet
             return []
         return [{"ID": "n1", "Status": {"State": "ready"},
-                 "Spec": {"Availability": "active", "Labels": dict(self.node_labels)}}]  # fmt: skip
+                 "Spec": {"Availability": "active", "Labels": dict(self.node_labels)},
+                 "Description": {"Resources": {"NanoCPUs": 4 * 10**9,
+                                               "MemoryBytes": 8 << 30}}}]  # fmt: skip
 
     def remove_service(self, service_id: str) -> None:
         return None
@@ -97,20 +101,29 @@ def test_a_labelled_node_that_cannot_take_it_is_a_resources_error_naming_the_lab
     assert "SPACEHOST_MEMORY_LIMIT" in err.value.hint
 
 
-def test_the_data_volume_job_carries_the_labels_and_its_failure_names_them() -> None:
+def test_a_data_volume_no_labelled_node_may_hold_fails_naming_the_labels_and_makes_nothing() -> (
+    None
+):
     api = FakeManager({})
     with pytest.raises(HardwareUnavailable, match="no ready node of the swarm carries zone=eu"):
         backend(api).start(spec(data_volume="vol"))
+    assert api.created == []  # neither its /data job nor its service
+
+
+def test_the_data_volume_job_goes_to_a_labelled_node_and_reserves_nothing() -> None:
+    api = FakeManager({"zone": "eu"})
+    with pytest.raises(HardwareUnavailable):  # the fake's tasks never start
+        backend(api).start(spec(data_volume="vol"))
     (prep,) = api.created  # the space's service is not made before its volume is
-    assert prep["name"].endswith("-data") and constraints(prep) == ["node.labels.zone==eu"]
+    assert prep["name"].endswith("-data")
+    assert constraints(prep) == ["node.labels.zone==eu", "node.id==n1"]
+    assert "Reservations" not in prep["task_template"]["Resources"]
 
 
 def test_hub_fills_and_replica_nodes_need_the_labels_too() -> None:
     snap = HubSnapshot("model", "a/b", "c" * 40, "/hub")
     request = FillRequest(spec(), "img", "svc", {}, {}, avoid=("n9",),
                           node_labels=(("zone", "eu"),))  # fmt: skip
-    unpinned = fill_args(snap, request, "j", hub_url="http://h", token=None, node_id=None)
-    assert constraints(unpinned) == ["node.labels.zone==eu", "node.id!=n9"]
     pinned = fill_args(snap, request, "j", hub_url="http://h", token=None, node_id="n1")
     assert constraints(pinned) == ["node.labels.zone==eu", "node.id==n1"]
     nodes = [{"ID": n, "Status": {"State": "ready"}, "Spec": {"Availability": "active",

@@ -64,9 +64,12 @@ def test_gpus_are_reserved_as_generic_resources_and_counted_on_nodes() -> None:
 
 
 def test_the_data_job_runs_chown_as_root_once() -> None:
-    args = prep_args(spec(data_volume="vol"), "img@x", "svc-data")
+    args = prep_args(spec(data_volume="vol"), "img@x", "svc-data", node_id="n1")
     c = args["task_template"]["ContainerSpec"]
     assert (c["User"], c["Command"], c["Args"]) == ("0:0", ["chown", "1000:1000", "/data"], [])
+    assert args["task_template"]["Placement"]["Constraints"] == ["node.id==n1"]
+    # limits, but no reservations: on Docker 20.10 its ended task's would stay counted
+    assert set(args["task_template"]["Resources"]) == {"Limits"}
     assert args["mode"] == {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}
     assert args["labels"]["spacehost.role"] == "helper"
 

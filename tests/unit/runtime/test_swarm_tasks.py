@@ -42,6 +42,7 @@ def test_the_task_is_one_job_on_the_node_with_the_spaces_volumes_but_no_data_or_
     assert "endpoint_spec" not in args
     assert template["Placement"] == {"Constraints": ["node.id==n2"]}
     assert template["RestartPolicy"] == {"Condition": "none"}
+    assert set(template["Resources"]) == {"Limits"}  # pinned: reserves nothing (swarm_room.py)
     assert container["Args"] == ["python3", "-c", "prepare"]
     assert container["User"] == "1000:1000"
     assert {(m["Target"], m["ReadOnly"]) for m in container["Mounts"]} == {

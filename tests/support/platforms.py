@@ -27,6 +27,7 @@ from tests.fakes import FakeBackend, FakeBuilder, OutageBackend
 
 # A fake app answers at once; a test that waits for a health check fails in seconds, not minutes.
 STARTUP_TIMEOUT_S = 3.0
+FOLLOWER_END_S = 5.0  # a run-log follower of a removed fake container ends in milliseconds
 
 
 def fake_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -89,9 +90,13 @@ def platform_in(
     settings: Settings | None = None,
     **options: Any,
 ) -> Iterator[Platform]:
-    """:func:`new_platform`, shut down (:func:`shut_down`) when the block ends."""
+    """:func:`new_platform`, shut down (:func:`shut_down`) when the block ends, its store
+    closed (a test process makes thousands: each would keep its database's files open)."""
     platform = new_platform(data_dir, runtime, builder, settings=settings, **options)
     try:
         yield platform
     finally:
         shut_down(platform)
+        for follower in list(platform.ctx.followers.values()):
+            follower.join(FOLLOWER_END_S)  # its container is gone: its log ends
+        platform.store.close()

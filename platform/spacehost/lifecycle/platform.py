@@ -91,6 +91,7 @@ class Platform:
         activity: Callable[[], Mapping[str, Activity]] | None = None,
         visibility: Visibility | None = None,
     ):
+        self._accounts: Accounts | None = None  # the identity store, when opened here
         cipher = SecretCipher(settings.data_dir / "secret.key", settings.secret_key)
         self.ctx = Context(
             settings,
@@ -104,7 +105,7 @@ class Platform:
             hub=hub,
             gpus=gpus or GpuSetup(),
             # which spaces are private: the identity store in the data dir unless given
-            visibility=visibility if visibility is not None else Accounts(settings.identity_db),
+            visibility=visibility if visibility is not None else self._own_accounts(settings),
         )
         parts = assemble(
             self.ctx,
@@ -252,6 +253,11 @@ class Platform:
         """Wait until no deploy is queued or running (for tests and benchmarks)."""
         return self.tasks.wait_idle(timeout)
 
+    def _own_accounts(self, settings: Settings) -> Accounts:
+        """The identity store in the data dir, opened here (so closed by :meth:`close`)."""
+        self._accounts = Accounts(settings.identity_db)
+        return self._accounts
+
     def close(self) -> None:
         self.ctx.closed.set()
         self.sleeper.close()
@@ -259,3 +265,5 @@ class Platform:
         self.recovery.close()
         self.crashes.close()
         self.tasks.close()
+        if self._accounts is not None:
+            self._accounts.close()

@@ -98,6 +98,8 @@ class RunLogs:
         try:
             lines = ctx.runtime.follow_logs(container_id, since=since)
             for count, line in enumerate(lines, start=1):
+                if ctx.closed.is_set():  # the next start adopts it and resumes from here
+                    break
                 # masked before it is stored: the API, pages and the DB never see the value
                 ctx.store.append_logs(space, "run", container_id, [redact(line)])
                 if count % TRIM_EVERY == 0:  # a chatty app must not grow the store forever

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from spacehost import headernames
@@ -34,6 +36,17 @@ from spacehost.web.new_space import add_new_space_routes
 from spacehost.web.nodes_page import add_node_page
 from spacehost.web.page_host import page_host_links
 from spacehost.web.usermenu import user_menu
+
+
+def closing(made: list[Callable[[], None]]) -> Callable[[web.Application], Awaitable[None]]:
+    """An ``on_cleanup`` callback that closes *made*, in order (their databases' files: a
+    process that makes many apps, as the tests do, would otherwise keep them all open)."""
+
+    async def close(_app: web.Application) -> None:
+        for close_one in made:
+            close_one()
+
+    return close
 
 
 @web.middleware
@@ -75,14 +88,21 @@ def make_app(
     app.on_response_prepare.append(nosniff)  # every response, streamed ones too
     app[PLATFORM] = platform
     app[TOKEN] = token
-    app[ACCOUNTS] = accounts or Accounts(platform.settings.identity_db, token)
+    made: list[Callable[[], None]] = []  # what this app opened itself: closed with it
+    if accounts is None:
+        accounts = Accounts(platform.settings.identity_db, token)
+        made.append(accounts.close)
+    app[ACCOUNTS] = accounts
     # the model and dataset hub (docs/hub.md); the API's /api/models... and the repo pages
-    app[HUB] = (
-        hub
-        if hub is not None
-        else HubStore(platform.settings.hub_dir, GitRepos(platform.settings.git_dir))
-    )
-    app[JOBS], app[SCHEDULES] = jobs or build_jobs(platform, app[ACCOUNTS])
+    if hub is None:
+        hub = HubStore(platform.settings.hub_dir, GitRepos(platform.settings.git_dir))
+        made.append(hub.close)
+    app[HUB] = hub
+    if jobs is None:
+        jobs = build_jobs(platform, accounts)
+        made[:0] = [jobs[1].close, jobs[0].close, jobs[0].store.close]  # before what they use
+    app[JOBS], app[SCHEDULES] = jobs
+    app.on_cleanup.append(closing(made))
     app[NODES] = nodes or HostNode(platform.runtime)
     add_space_push_target(app, platform)  # git push to a space: validate, then deploy
     add_routes(app)

@@ -310,6 +310,8 @@ async def _serve(
             platform.builder.close()  # frees the local pip mirror's port for other instances
         await runner.cleanup()
         platform.store.close()
+        jobs[0].store.close()
+        accounts.close()
         hub.close()
     if keep_router.is_set():
         log.info(

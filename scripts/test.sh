@@ -9,6 +9,9 @@ bash scripts/setup.sh --test
 .venv/bin/spacehost prepare
 # Twice: everything else, then the tests that restart the Docker daemon (which stops every
 # container on the engine), last and alone. "No tests collected" (5) is fine for either half.
+# Many servers, engines and browsers run in one pytest process: take every file descriptor the
+# machine allows (a soft limit of 1,024 is common; the hard one is higher).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # A failed half ends with scripts/failure_report.py: its first failures and the machine's state
 # (CI keeps only the tail of the output).
 junit=$(mktemp -d)

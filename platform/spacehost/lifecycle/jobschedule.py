@@ -16,7 +16,6 @@ from typing import Any
 from cronsim import CronSim, CronSimError
 
 from spacehost.errors import Conflict, InvalidRequest
-from spacehost.lifecycle.jobflavors import limits_for
 from spacehost.lifecycle.jobs import TERMINAL, Jobs, stored_spec
 from spacehost.lifecycle.jobspec import JobSpec
 from spacehost.store.jobs import JobRow, ScheduledRow
@@ -81,7 +80,7 @@ class Schedules:
             )
         now = self._clock()
         nxt = next_run(schedule, now)
-        limits_for(spec.flavor, self.jobs.host)
+        self.jobs.limits(spec.flavor)  # this host, or on a swarm the nodes, can run it
         sid = secrets.token_hex(12)
         self.store.add_scheduled(
             ScheduledRow(

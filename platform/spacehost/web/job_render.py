@@ -7,12 +7,12 @@ from __future__ import annotations
 import html
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from spacehost.errors import SpacehostError
-from spacehost.lifecycle.jobflavors import HostResources, limits_for
+from spacehost.lifecycle.jobflavors import Limits
 from spacehost.lifecycle.jobs import TERMINAL
 from spacehost.store.jobs import JobLogLine, JobPush, JobRow
 from spacehost.web.joblog_script import SCRIPT as LOG_SCRIPT
@@ -51,12 +51,17 @@ def duration(row: JobRow, now: float) -> str:
     return f"{secs // 3600} h {secs % 3600 // 60} min"
 
 
-def resources(row: JobRow, host: HostResources) -> str:
-    """The flavor and what it gives on this host: ``cpu-basic · 2 CPU · 16 GiB``."""
+Sizes = Callable[[str], Limits]
+"""What a job of a flavor runs with (``Jobs.limits``: this host's share, or on a swarm, the
+nodes that hold it)."""
+
+
+def resources(row: JobRow, sizes: Sizes) -> str:
+    """The flavor and what it gives where the job runs: ``cpu-basic · 2 CPU · 16 GiB``."""
     flavor = str(row.spec.get("flavor") or "cpu-basic")
     try:
-        lim = limits_for(flavor, host)
-    except SpacehostError:
+        lim = sizes(flavor)
+    except SpacehostError:  # no such flavor (any more), no node holds it, the manager is down
         return flavor
     gpus = f" · {lim.gpus} GPU" if lim.gpus else ""
     return f"{flavor} · {lim.cpus:g} CPU · {lim.memory / GIB:.3g} GiB{gpus}"
@@ -84,11 +89,11 @@ def job_url(row: JobRow) -> str:
     return f"/jobs/{quote(row.namespace)}/{quote(row.id)}"
 
 
-def job_list_row(row: JobRow, host: HostResources, now: float) -> str:
+def job_list_row(row: JobRow, sizes: Sizes, now: float) -> str:
     return (
         f"<tr data-job='{e(row.id, quote=True)}'><td><a href='{job_url(row)}'><code>"
         f"{e(row.id)}</code></a></td><td>{stage_badge(row.stage)}</td>"
-        f"<td class=duration>{e(duration(row, now))}</td><td>{e(resources(row, host))}</td>"
+        f"<td class=duration>{e(duration(row, now))}</td><td>{e(resources(row, sizes))}</td>"
         f"<td><code>{e(command_line(row))}</code></td><td>{when(row.created_at)}</td></tr>"
     )
 
@@ -100,12 +105,12 @@ def _live(api: str, rows: Sequence[JobRow]) -> str:
 
 
 def render_job_list(
-    namespace: str, rows: Sequence[JobRow], host: HostResources, now: float, others: Sequence[str]
+    namespace: str, rows: Sequence[JobRow], sizes: Sizes, now: float, others: Sequence[str]
 ) -> str:
     """``/jobs/{namespace}``: its jobs, newest first, and links to the visitor's other
     namespaces (*others*)."""
     if rows:
-        body = "".join(job_list_row(r, host, now) for r in rows)
+        body = "".join(job_list_row(r, sizes, now) for r in rows)
         live = _live(f"/api/jobs/{quote(namespace)}", rows)
         table = (
             f"<table class=jobs id=jobs{live}><tr><th>Job</th><th>Stage</th><th>Duration</th>"
@@ -149,7 +154,7 @@ class JobView:
     curves: str  # the charts' HTML (web/hub/metrics.py), "" without curves
 
 
-def render_job_page(view: JobView, host: HostResources, now: float) -> str:
+def render_job_page(view: JobView, sizes: Sizes, now: float) -> str:
     """``/jobs/{namespace}/{id}``: the job's spec, stage, logs (followed live) and results."""
     row = view.row
     api = f"/api/jobs/{quote(row.namespace)}/{quote(row.id)}"
@@ -159,7 +164,7 @@ def render_job_page(view: JobView, host: HostResources, now: float) -> str:
         f"<span id=job-message>{e(row.message)}</span></dd>"
         f"<dt>Command</dt><dd><code id=job-command>{e(command_line(row))}</code></dd>"
         f"<dt>Image</dt><dd><code>{e(image_of(row))}</code></dd>"
-        f"<dt>Resources</dt><dd>{e(resources(row, host))}</dd>"
+        f"<dt>Resources</dt><dd>{e(resources(row, sizes))}</dd>"
         f"<dt>Environment</dt><dd>{_names(sorted(row.spec.get('environment') or {}))}</dd>"
         f"<dt>Secrets</dt><dd>{_names(sorted(view.secret_names))}</dd>"
         f"<dt>Labels</dt><dd>{_names([f'{k}={v}' for k, v in labels.items()])}</dd>"

@@ -6,6 +6,7 @@ private namespace's jobs stay hidden; visitors who are not signed in go to the s
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 
@@ -91,7 +92,8 @@ async def jobs_list_page(request: web.Request) -> web.Response:
     jobs = request.app[JOBS]
     rows = (await asyncio.to_thread(jobs.store.list_jobs, ns))[:MAX_LISTED]
     others = [n for n in namespaces_of(who) if n.lower() != ns.lower()]
-    return _html(render_job_list(ns, rows, jobs.host, time.time(), others))
+    sizes = functools.cache(jobs.limits)  # on a swarm: one look at the nodes per flavor
+    return _html(await asyncio.to_thread(render_job_list, ns, rows, sizes, time.time(), others))
 
 
 async def job_page(request: web.Request) -> web.Response:
@@ -105,7 +107,7 @@ async def job_page(request: web.Request) -> web.Response:
         view = await asyncio.to_thread(_job_view, jobs, hub, ns, job_id)
     except NotFound:
         return not_found_page()
-    return _html(render_job_page(view, jobs.host, time.time()))
+    return _html(await asyncio.to_thread(render_job_page, view, jobs.limits, time.time()))
 
 
 def add_job_pages(app: web.Application) -> None:

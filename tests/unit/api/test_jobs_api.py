@@ -6,6 +6,7 @@ real engine: tests/e2e/test_jobs.py."""
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from spacehost.appkeys import ACCOUNTS
 from spacehost.identity import Accounts
 from spacehost.identity.records import Role
+from spacehost.lifecycle.jobflavors import GIB, HostResources, limits_for
 from spacehost.runtime.nodes import NodeInfo
 from spacehost.server.control import make_app
 from tests.support.fake_jobs import IMAGE, FakeJobContainers, fake_jobs
@@ -141,6 +143,13 @@ def test_on_the_swarm_hardware_and_the_submit_check_are_the_nodes_and_stats_say_
         assert resp.status == 501 and body["code"] == "not_supported"
         assert "do not relay stats" in resp.headers["X-Error-Message"]
         assert f"hf jobs logs {job['id']}" in body["hint"]
+        # its pages size it as the node runs it, not as the platform's host would
+        on_node = limits_for("cpu-basic", HostResources(16.0, 64 << 30))
+        on_host = limits_for("cpu-basic", HostResources(2, 8 * GIB))  # fake_jobs' host
+        size = f"cpu-basic · {on_node.cpus:g} CPU · {on_node.memory / GIB:.3g} GiB"
+        assert (on_node.cpus, on_node.memory) != (on_host.cpus, on_host.memory)
+        for page in (f"/jobs/bob/{job['id']}", "/jobs/bob"):
+            assert size in html.unescape(await (await c.get(page, headers=h)).text()), page
 
     run(tmp_path, scenario, nodes=[node])
 

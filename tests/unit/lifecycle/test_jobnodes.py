@@ -14,6 +14,7 @@ import pytest
 from spacehost.errors import HardwareUnavailable
 from spacehost.lifecycle.jobnodes import host_for_flavor, offered_on_nodes
 from spacehost.lifecycle.jobs import Jobs
+from spacehost.lifecycle.jobschedule import Schedules
 from spacehost.lifecycle.jobspec import JobSpec, parse_job_spec
 from spacehost.nodelabels import NodeLabels, parse_hardware_labels
 from spacehost.runtime.nodes import NodeInfo
@@ -57,12 +58,15 @@ def test_a_flavor_no_node_holds_is_refused_naming_the_nodes() -> None:
 
 
 @pytest.fixture()
-def on_nodes(tmp_path: Path, engine: FakeJobContainers) -> Iterator[tuple[Jobs, list[NodeInfo]]]:
+def on_nodes(
+    tmp_path: Path, engine: FakeJobContainers
+) -> Iterator[tuple[Jobs, list[NodeInfo], Schedules]]:
     """A job runner of a 2-core, GPU-less host whose jobs run on *nodes* (changed in place)."""
     nodes: list[NodeInfo] = [SMALL]
     # as server/jobs.py wires SwarmJobContainers.nodes
-    jobs, _ = fake_jobs(tmp_path, engine, max_jobs=3, nodes=lambda: list(nodes))
-    yield jobs, nodes
+    jobs, schedules = fake_jobs(tmp_path, engine, max_jobs=3, nodes=lambda: list(nodes))
+    yield jobs, nodes, schedules
+    schedules.close()
     jobs.close()
 
 
@@ -71,9 +75,9 @@ def spec(flavor: str) -> JobSpec:
 
 
 def test_submit_refuses_a_flavor_no_node_holds_and_runs_one_on_a_gpu_node(
-    on_nodes: tuple[Jobs, list[NodeInfo]], engine: FakeJobContainers
+    on_nodes: tuple[Jobs, list[NodeInfo], Schedules], engine: FakeJobContainers
 ) -> None:
-    jobs, nodes = on_nodes
+    jobs, nodes, _ = on_nodes
     assert [e["name"] for e in jobs.offered()] == ["cpu-basic"]
     with pytest.raises(HardwareUnavailable, match="no node of the swarm"):
         jobs.submit("alice", spec("t4-small"), ALICE)
@@ -96,3 +100,16 @@ def test_a_flavor_counts_only_the_nodes_carrying_its_labels() -> None:
         host_for_flavor([SMALL, BIG], "cpu-upgrade", labels)
     assert "needs a node carrying tier=big" in str(err.value)
     assert "--label-add" in (err.value.hint or "")
+
+
+def test_a_scheduled_job_checks_its_flavor_against_the_nodes_not_the_host(
+    on_nodes: tuple[Jobs, list[NodeInfo], Schedules],
+) -> None:
+    """Regression: a scheduled job's flavor was checked against the platform's GPU-less host,
+    so a GPU flavor a node holds was refused (and one no node holds, on a GPU host, taken)."""
+    _, nodes, schedules = on_nodes
+    with pytest.raises(HardwareUnavailable, match="no node of the swarm"):
+        schedules.create("alice", spec("t4-small"), "@hourly", ALICE, suspend=True)
+    nodes.append(GPU)
+    made = schedules.create("alice", spec("t4-small"), "@hourly", ALICE, suspend=True)
+    assert made.spec["flavor"] == "t4-small"

@@ -15,11 +15,22 @@ from spacehost.server.supervisor import alive
 from spacehost.settings import Settings
 from tests.support.polling import wait_for
 
-# a stand-in `spacehost up`: on SIGINT it stops the router whose pid is in its pidfile
+# a stand-in `spacehost up`: on SIGINT it stops the router whose pid is in its pidfile and, as
+# `spacehost up` does, waits until it has stopped (dead, or a zombie: it is the test's child)
 UP = """
 import os, signal, sys, time
+def ended(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
 def stop(*_):
-    os.kill(int(open(sys.argv[1]).read()), signal.SIGTERM)
+    pid = int(open(sys.argv[1]).read())
+    os.kill(pid, signal.SIGTERM)
+    end = time.monotonic() + 10
+    while not ended(pid) and time.monotonic() < end:
+        time.sleep(0.01)
     sys.exit(0)
 signal.signal(signal.SIGINT, stop)
 print("ready", flush=True)

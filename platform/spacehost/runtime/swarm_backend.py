@@ -380,15 +380,13 @@ class SwarmBackend(RuntimeBackend):
         label_node(self._api, node_id, label, doing)
         return node_id
 
-    def _wait_job(
-        self, job_id: str, doing: str, labels: tuple[Label, ...] = ()
-    ) -> Mapping[str, Any]:
+    def _wait_job(self, job_id: str, doing: str, labels: tuple[Label, ...] = ()) -> None:
         deadline = time.monotonic() + self._start_timeout_s
         while True:
             _service, task = self._service_and_task(job_id, doing)
             state = task_state(task)
             if task is not None and state == "complete":
-                return task
+                return
             if task is not None and state in ("failed", "rejected"):
                 raise HardwareUnavailable(
                     f"{doing}: {task_error(task) or state}",

@@ -42,8 +42,8 @@ from spacehost.runtime.swarm_fillslots import FillSlots
 from spacehost.runtime.swarm_info import latest_task, task_error, task_state
 from spacehost.runtime.swarm_node_fence import HELPER_NETWORK
 from spacehost.runtime.swarm_nodes import label_node, usable
-from spacehost.runtime.swarm_room import Need, room_for
-from spacehost.runtime.swarm_spec import gpu_count, placement_constraints
+from spacehost.runtime.swarm_room import Need, capacity, fits_in, room_for
+from spacehost.runtime.swarm_spec import placement_constraints
 from spacehost.runtime.swarm_unplaced import unplaced_error
 
 log = logging.getLogger(__name__)
@@ -157,17 +157,7 @@ def fill_args(
 def fits(node: Mapping[str, Any], resources: Mapping[str, Any]) -> bool:
     """Whether *node* has, in all, the CPUs, memory and GPUs one task of *resources* reserves
     (what it has free the manager checks when it places the task)."""
-    wanted = resources.get("Reservations") or {}
-    has = (node.get("Description") or {}).get("Resources") or {}
-    gpus = sum(
-        int((r.get("DiscreteResourceSpec") or {}).get("Value", 0))
-        for r in wanted.get("GenericResources") or ()
-    )
-    return (
-        int(has.get("NanoCPUs", 0)) >= int(wanted.get("NanoCPUs", 0))
-        and int(has.get("MemoryBytes", 0)) >= int(wanted.get("MemoryBytes", 0))
-        and gpu_count(node) >= gpus
-    )
+    return fits_in(capacity(node), Need.of(resources))
 
 
 def held(node: Mapping[str, Any], snapshots: Sequence[HubSnapshot]) -> int:
@@ -354,7 +344,7 @@ class SwarmHubCache:
                 raise manager_error(exc, doing, image=request.image) from exc
             job_id = str(created["ID"])
             try:
-                _task, lines = self._wait(job_id, doing, request.node_labels)
+                lines = self._wait(job_id, doing, request.node_labels)
             finally:
                 self._remove(job_id)
         finally:
@@ -370,9 +360,8 @@ class SwarmHubCache:
         purpose = f"hub-fill-{snapshot.repo_id.replace('/', '-')}"
         return self.tokens.issue(spec.space.owner, purpose, TOKEN_TTL_S)
 
-    def _wait(
-        self, job_id: str, doing: str, labels: tuple[Label, ...] = ()
-    ) -> tuple[Mapping[str, Any], list[str]]:
+    def _wait(self, job_id: str, doing: str, labels: tuple[Label, ...] = ()) -> list[str]:
+        """Wait for the fill job to complete; its last log lines."""
         deadline = time.monotonic() + self._fill_timeout_s
         waiting_since: float | None = None
         while True:
@@ -382,7 +371,7 @@ class SwarmHubCache:
                 raise manager_error(exc, doing) from exc
             state = task_state(task)
             if task is not None and state == "complete":
-                return task, self._logs(job_id)
+                return self._logs(job_id)
             if task is not None and state in ("failed", "rejected"):
                 said = self._logs(job_id)[-3:] or [task_error(task) or state]
                 raise AppFailed(
